@@ -1,0 +1,131 @@
+# firebreak: one Makefile for the runtime library, the functions, the tests
+# and the packages. `make help` lists the targets.
+#
+# User CFLAGS add to the defaults (redis src/Makefile habit); V=1 is verbose.
+
+.DEFAULT_GOAL := all
+SHELL := /bin/bash
+
+FUNCTIONS := $(sort $(notdir $(patsubst %/main.c,%,$(wildcard functions/*/main.c))))
+PYTHON := /usr/bin/python3
+
+# ---- toolchain and flags ----------------------------------------------------
+CC ?= cc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wvla
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) -MMD -MP -Iruntime
+override CFLAGS := $(BASE_CFLAGS) $(SAN_CFLAGS) $(CFLAGS)
+NATIVE_LIBS := -lcurl -lcjson -lssl -lcrypto -lexpat -lz -lpthread -lm
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+# ---- native build: build/native ----------------------------------------------
+B := build/native
+RUNTIME_SRC := $(wildcard runtime/*.c)
+RUNTIME_OBJ := $(RUNTIME_SRC:%.c=$(B)/obj/%.o)
+LIB := $(B)/libfirebreak.a
+BOOTSTRAPS := $(FUNCTIONS:%=$(B)/%/bootstrap)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+# Test programs beside the unit tests (e.g. tests/testfn, tests/tools/*.c)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
+TESTFN := $(B)/testfn/bootstrap
+
+.PHONY: all help deps test unit integration package demo bench fuzz lint clean
+all: $(LIB) $(BOOTSTRAPS) $(TESTFN) $(TOOL_BIN)
+
+help:
+	@echo "make demo     run the local P1 drill (installs what it needs)"
+	@echo "make test     unit + integration tests (installs what it needs)"
+	@echo "make all      native build into $(B)/<name>/bootstrap"
+	@echo "make package  build/arm64/<name>.zip for provided.al2023 arm64"
+	@echo "make bench    benchmarks (build/bench/results.json)"
+	@echo "make fuzz     libFuzzer targets, FUZZ_SECONDS=N each"
+	@echo "make lint     static checks"
+	@echo "make deps     install build and test dependencies (apt-get)"
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(RUNTIME_OBJ)
+	$(if $(Q),@echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/%/bootstrap: $(B)/obj/functions/%/main.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(NATIVE_LIBS) $(LDFLAGS)
+
+$(TESTFN): $(B)/obj/tests/testfn/main.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(NATIVE_LIBS) $(LDFLAGS)
+
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ -lcmocka $(NATIVE_LIBS) $(LDFLAGS)
+
+$(B)/tools/%: $(B)/obj/tests/tools/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(if $(Q),@echo "  LINK    $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(NATIVE_LIBS) $(LDFLAGS)
+
+# ---- dependencies ------------------------------------------------------------
+# runtime/mk/deps.sh installs only what is missing (idempotent, non-interactive).
+deps:
+	$(Q)runtime/mk/deps.sh all
+deps-build:
+	$(Q)runtime/mk/deps.sh build
+deps-test:
+	$(Q)runtime/mk/deps.sh test
+
+# ---- tests ---------------------------------------------------------------------
+# make test: deps, native build, unit tests, then every tests/integration/*
+# script (each exits non-zero on failure). Closes with "N passed, N failed".
+test: deps-test
+	$(Q)$(MAKE) --no-print-directory all $(UNIT_BIN)
+	$(Q)$(MAKE) --no-print-directory package
+	$(Q)tests/run.sh $(UNIT_BIN)
+
+unit: all $(UNIT_BIN)
+	$(Q)tests/run.sh --unit-only $(UNIT_BIN)
+
+integration: all
+	$(Q)tests/run.sh --integration-only
+
+# ---- arm64 packages ------------------------------------------------------------
+# build/arm64/<name>.zip: one static (except glibc) aarch64 bootstrap each.
+package: deps-build
+	$(Q)runtime/mk/package.sh $(FUNCTIONS) testfn
+
+# ---- demo, bench, fuzz, lint -------------------------------------------------------
+demo: deps-test
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(PYTHON) tests/demo/demo.py $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(DRY_RUN),--dry-run)
+
+bench: deps-test
+	$(Q)$(MAKE) --no-print-directory all package
+	$(Q)$(PYTHON) tests/bench/bench.py
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+lint: all
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability -Iruntime runtime functions
+	$(Q)! grep -nE '\b(sprintf|strcpy|strcat|strtok|atoi|gets)\s*\(' runtime/*.[ch] functions/*/*.c tests/testfn/*.c
+
+clean:
+	rm -rf build
+
+-include $(shell find build/native/obj -name '*.d' 2>/dev/null)

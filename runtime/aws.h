@@ -1,0 +1,113 @@
+/*
+ * aws: the AWS API layer every responder calls (no SDK).
+ *
+ * One data model for every protocol: requests and responses are cJSON.
+ *  - awsJson1_1 (kms, secretsmanager, ecs, cloudtrail, logs): `in` is the
+ *    JSON body, `out` the parsed JSON answer.
+ *  - query (ec2, iam, sts, sns): `in` is a flat object of query parameter
+ *    name -> string (e.g. "IpPermissions.1.IpProtocol": "-1"); Action and
+ *    Version are added here. The XML answer is turned into cJSON: text-only
+ *    elements become strings, elements with children become objects, and
+ *    list wrappers (children named "member" or "item") become arrays. The
+ *    root element and the *Result wrapper are kept, e.g.
+ *    out["GetAccountSummaryResult"]["SummaryMap"] for IAM, and
+ *    out["securityGroupInfo"] for EC2 (EC2 has no Result wrapper).
+ *  - rest-xml (s3 PutObject only): bucket/key/body/headers in; `out` holds
+ *    the interesting response headers: {"ETag","VersionId",
+ *    "ChecksumSHA256","ServerSideEncryption"}.
+ *
+ * Signing: SigV4 (sigv4.h). Endpoints: AWS_ENDPOINT_URL_<SERVICE>, then
+ * AWS_ENDPOINT_URL, then {service}.{region}.{partition dns suffix} (IAM
+ * global, FIPS with AWS_USE_FIPS_ENDPOINT=true). Endpoints never come from
+ * an event. Retries: SDK standard mode (AWS_MAX_ATTEMPTS, default 3),
+ * exponential backoff with full jitter, never past the deadline.
+ */
+#ifndef FB_AWS_H
+#define FB_AWS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include "fb_err.h"
+
+struct aws_client; /* opaque: credentials, region, connection pool, deadline */
+
+struct aws_error {
+	long http_status;       /* 0 when no HTTP answer was received */
+	char code[128];         /* e.g. "ThrottlingException", "" if none */
+	char message[512];      /* never contains request secrets */
+	char request_id[128];
+	int attempts;           /* how many attempts were made */
+};
+
+struct aws_header {
+	const char *name;   /* borrowed */
+	const char *value;  /* borrowed */
+};
+
+/* One API call. Zero it, fill the inputs, run it, read the outputs, then
+ * aws_call_cleanup(). Inputs are borrowed for the duration of the run. */
+struct aws_call {
+	/* in */
+	const char *service;    /* endpoint/signing name: "kms", "ec2", "s3", ... */
+	const char *op;         /* operation name as in the service model: "DescribeKey" */
+	const cJSON *in;        /* json body, or flat query params; NULL = {} */
+	const char *bucket;     /* s3 only */
+	const char *key;        /* s3 only: object key, not yet URL-encoded */
+	const void *body;       /* s3 only */
+	size_t body_len;
+	const struct aws_header *headers; /* s3 only: extra x-amz-* headers */
+	size_t nheaders;
+	/* out */
+	enum fb_err rc;
+	cJSON *out;             /* owned by the call; freed by aws_call_cleanup */
+	struct aws_error err;
+	int64_t started_ms;     /* epoch ms when the first attempt started */
+	int64_t elapsed_ms;     /* across all attempts */
+};
+
+/* Builds a client from the environment (AWS_ACCESS_KEY_ID,
+ * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION /
+ * AWS_DEFAULT_REGION). `region` NULL means the environment's. Caller frees
+ * with aws_client_free(). */
+enum fb_err aws_client_new(struct aws_client **out, const char *region,
+			   char *err, size_t errlen);
+void aws_client_free(struct aws_client *c);
+
+/* A client for the same credentials in another region (shares the
+ * connection pool). Caller frees. */
+enum fb_err aws_client_for_region(struct aws_client *c, const char *region,
+				  struct aws_client **out);
+
+/* STS AssumeRole into role_arn; the returned client uses the temporary
+ * credentials (cached in `c` by role ARN until 5 minutes before expiry, so
+ * a warm invoke does not assume again). Caller frees the returned client. */
+enum fb_err aws_client_assume_role(struct aws_client *c, const char *role_arn,
+				   const char *session_name,
+				   struct aws_client **out, struct aws_error *err);
+
+/* Every call made through `c` (and clients derived from it) stops at this
+ * epoch-ms deadline: timeouts come from the time remaining. 0 = none. */
+void aws_client_set_deadline(struct aws_client *c, int64_t deadline_ms);
+
+const char *aws_client_region(const struct aws_client *c);
+/* "aws", "aws-cn" or "aws-us-gov", from the region. */
+const char *aws_client_partition(const struct aws_client *c);
+
+/* Runs one call (with retries). Returns call->rc. */
+enum fb_err aws_call_run(struct aws_client *c, struct aws_call *call);
+/* Runs independent calls concurrently (curl multi) and waits for all.
+ * Returns FB_OK when every call succeeded, else the first failure's rc;
+ * each call's own rc/err says what happened to it. */
+enum fb_err aws_call_run_all(struct aws_client *c, struct aws_call *calls, size_t n);
+void aws_call_cleanup(struct aws_call *call);
+
+/* Convenience for the common case: one JSON/query call, returns owned
+ * output in *out (caller cJSON_Delete()s) and the error in *err. */
+enum fb_err aws_do(struct aws_client *c, const char *service, const char *op,
+		   const cJSON *in, cJSON **out, struct aws_error *err);
+
+/* "ThrottlingException", "Throttling", ... -> 1 */
+int aws_is_throttle_code(const char *code);
+
+#endif

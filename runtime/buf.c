@@ -1,0 +1,115 @@
+#include "buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void buf_init(struct buf *b, size_t max)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	b->max = max;
+}
+
+static enum fb_err buf_grow(struct buf *b, size_t need)
+{
+	size_t cap;
+	char *p;
+
+	if (need > b->max)
+		return FB_E_TOO_LARGE;
+	if (need + 1 <= b->cap)
+		return FB_OK;
+	cap = b->cap ? b->cap : 64;
+	while (cap < need + 1)
+		cap *= 2;
+	if (cap > b->max + 1)
+		cap = b->max + 1;
+	p = realloc(b->data, cap);
+	if (!p)
+		return FB_E_NOMEM;
+	b->data = p;
+	b->cap = cap;
+	return FB_OK;
+}
+
+enum fb_err buf_append(struct buf *b, const void *p, size_t n)
+{
+	enum fb_err rc;
+
+	if (n > b->max - b->len)
+		return FB_E_TOO_LARGE;
+	rc = buf_grow(b, b->len + n);
+	if (rc)
+		return rc;
+	if (n)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return FB_OK;
+}
+
+enum fb_err buf_puts(struct buf *b, const char *s)
+{
+	return buf_append(b, s, strlen(s));
+}
+
+enum fb_err buf_putc(struct buf *b, char c)
+{
+	return buf_append(b, &c, 1);
+}
+
+enum fb_err buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	enum fb_err rc;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return FB_E_INVALID;
+	if ((size_t)n > b->max - b->len)
+		return FB_E_TOO_LARGE;
+	rc = buf_grow(b, b->len + (size_t)n);
+	if (rc)
+		return rc;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return FB_OK;
+}
+
+void buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
+
+char *buf_detach(struct buf *b, size_t *len)
+{
+	char *p = b->data;
+
+	if (!p) {
+		p = calloc(1, 1);
+		if (!p)
+			return NULL;
+	}
+	if (len)
+		*len = b->len;
+	b->data = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+void buf_cleanup(struct buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}

@@ -1,0 +1,34 @@
+/*
+ * buf: one growable byte buffer with a hard cap (curl dynbuf.c style).
+ *
+ * Appends past `max` fail with FB_E_TOO_LARGE instead of growing without
+ * bound, so hostile input cannot exhaust memory. `data` is always
+ * NUL-terminated when non-NULL (the NUL is not counted in `len`).
+ */
+#ifndef FB_BUF_H
+#define FB_BUF_H
+
+#include <stddef.h>
+#include "fb_err.h"
+
+struct buf {
+	char *data;   /* owned; NULL until the first append */
+	size_t len;
+	size_t cap;
+	size_t max;   /* hard cap on len */
+};
+
+void buf_init(struct buf *b, size_t max);
+enum fb_err buf_append(struct buf *b, const void *p, size_t n);
+enum fb_err buf_puts(struct buf *b, const char *s);
+enum fb_err buf_putc(struct buf *b, char c);
+enum fb_err buf_printf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Empties the buffer, keeps the allocation. */
+void buf_reset(struct buf *b);
+/* Hands the data to the caller (caller frees with free()); the buffer is
+ * left empty. Never NULL on success: an empty buffer gives "". */
+char *buf_detach(struct buf *b, size_t *len);
+void buf_cleanup(struct buf *b);
+
+#endif

@@ -1,0 +1,162 @@
+/*
+ * resp: the contract every responder keeps (../shared/RESPONDERS.md),
+ * written once: settings, decisions before acting, the report, the finish.
+ *
+ * A responder's handler is, in outline:
+ *
+ *     struct resp r;
+ *     resp_begin(&r, state->cfg, "kms-guard", ctx);         // report skeleton
+ *     ...parse the event into r.trigger (resp_trigger_from_event) ...
+ *     if (resp_is_trusted(&r.cfg, actor_arn)) resp_skip(&r, "trusted actor ...");
+ *     int i = resp_step_begin(&r, "cancel-deletion", "kms:CancelKeyDeletion", key_arn, RESP_WRITE);
+ *     if (resp_step_dry(&r, i)) ...skip the write (status already "planned")...
+ *     ... aws_call_run ... resp_step_end(&r, i, RESP_DONE, "detail", NULL / &err);
+ *     return resp_finish(&r, aws, out);   // SNS, log line, result or error
+ *
+ * Every string passed in is copied. Secret values must never be passed to
+ * any resp_* function: pass resp_fingerprint() output instead.
+ */
+#ifndef FB_RESP_H
+#define FB_RESP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include "aws.h"
+#include "fb_err.h"
+#include "lr.h"
+
+/* Settings shared by all responders, read from the environment once at
+ * init (resp_config_from_env). Owned strings, freed by resp_config_cleanup. */
+struct resp_config {
+	int dry_run;                 /* FIREBREAK_DRY_RUN=true */
+	char **trusted;              /* FIREBREAK_TRUSTED_PRINCIPALS, ARN patterns with '*' */
+	size_t ntrusted;
+	char *topic_arn;             /* FIREBREAK_TOPIC_ARN, NULL if unset */
+	char *member_role;           /* FIREBREAK_MEMBER_ROLE, NULL if unset */
+	char *own_account;           /* from the function ARN or sts:GetCallerIdentity; NULL until known */
+};
+
+enum fb_err resp_config_from_env(struct resp_config *cfg, char *err, size_t errlen);
+void resp_config_cleanup(struct resp_config *cfg);
+
+enum resp_status { RESP_DONE, RESP_ALREADY, RESP_SKIPPED, RESP_PLANNED, RESP_FAILED };
+enum resp_kind { RESP_READ, RESP_WRITE };
+const char *resp_status_name(enum resp_status s); /* "done", "already", ... */
+
+struct resp_step {
+	char *step, *api, *target, *detail, *error;   /* owned */
+	enum resp_kind kind;
+	enum resp_status status;
+	int required;        /* a failed required step makes the invocation an error */
+	int ended;
+	int64_t started_ms;  /* relative to the report's received time */
+	int64_t elapsed_ms;
+};
+
+struct resp {
+	struct resp_config *cfg;     /* borrowed */
+	const struct lr_context *ctx; /* borrowed */
+	int dry_run;                 /* cfg->dry_run or the event's "dryRun": true */
+	char function[64];
+	char incident_id[80];        /* "fb-" + stable hash of the trigger event id */
+	cJSON *trigger;              /* {event_id, source, detail_type, event_time, actor_arn, source_ip} */
+	char *resource, *account, *region;
+	char severity[4];            /* "P1", "P2", "P3" */
+	char *verdict;               /* "contained", "already-contained", "skipped: <why>", "failed", ... */
+	struct resp_step *steps;
+	size_t nsteps, capsteps;
+	cJSON *restore;              /* array: what a human runs to undo each write */
+	cJSON *extra;                /* object: function-specific report fields */
+	int64_t event_time_ms;       /* 0 if unknown */
+	int64_t received_ms;
+	int64_t contained_ms;        /* 0 until resp_contained() */
+	int skipped;                 /* resp_skip() was called */
+};
+
+/* Starts a report; cfg and ctx are borrowed for the report's life. */
+enum fb_err resp_begin(struct resp *r, struct resp_config *cfg, const char *function,
+		       const struct lr_context *ctx);
+void resp_cleanup(struct resp *r);
+
+/* Fills trigger/account/region/event time/incident id from an EventBridge
+ * envelope (id, source, detail-type, time, account, region,
+ * detail.userIdentity.arn, detail.sourceIPAddress) or, for a manual event,
+ * from the given fallbacks. Also honours "dryRun": true in manual events. */
+enum fb_err resp_trigger_from_event(struct resp *r, const cJSON *event);
+/* Sets incident_id from any stable event id (retries share it). */
+void resp_set_incident(struct resp *r, const char *event_id);
+void resp_set_resource(struct resp *r, const char *arn, const char *account, const char *region);
+void resp_set_severity(struct resp *r, const char *sev);
+void resp_set_verdict(struct resp *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The whole invocation is a skip (trusted actor, failed call, exempt tag):
+ * the verdict says why; the report still goes out. */
+void resp_skip(struct resp *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Trusted-principal match: `arn` against FIREBREAK_TRUSTED_PRINCIPALS
+ * patterns, '*' matching any run of characters. Assumed-role session ARNs
+ * (arn:aws:sts::123:assumed-role/Role/session) also match a pattern for
+ * the role ARN (arn:aws:iam::123:role/Role). */
+int resp_is_trusted(const struct resp_config *cfg, const char *arn);
+int resp_glob_match(const char *pattern, const char *s);
+
+/* Steps. resp_step_begin returns an index for resp_step_end. For a
+ * RESP_WRITE step under dry run, the step is ended at once as "planned"
+ * and resp_step_dry() returns 1: the caller must not write. */
+int resp_step_begin(struct resp *r, const char *step, const char *api,
+		    const char *target, enum resp_kind kind);
+int resp_step_dry(const struct resp *r, int idx);
+/* Ends a step. `aerr` (may be NULL) adds the AWS error code/message and
+ * attempts to `error`. Steps are required by default. */
+void resp_step_end(struct resp *r, int idx, enum resp_status st,
+		   const char *detail, const struct aws_error *aerr);
+void resp_step_optional(struct resp *r, int idx);
+/* Ends a step from a finished aws_call: done on success, failed with its
+ * error otherwise, timings from the call. */
+void resp_step_from_call(struct resp *r, int idx, const struct aws_call *call,
+			 const char *detail);
+int resp_failed(const struct resp *r);   /* any required step failed */
+
+/* Adds a restore entry (takes ownership of `entry`), recorded before the
+ * write it undoes. */
+void resp_restore_add(struct resp *r, cJSON *entry);
+/* Marks the moment containment was reached. */
+void resp_contained(struct resp *r);
+
+/* The report document (caller cJSON_Delete()s). */
+cJSON *resp_report_json(const struct resp *r);
+
+/* Finish: publishes the report to SNS (FIREBREAK_TOPIC_ARN, a step of its
+ * own, not required for containment unless nothing else happened), logs
+ * it as one line, and sets `out`: a success carrying the report, or, when
+ * a required step failed, an error of type "Firebreak.ContainmentFailed"
+ * whose errorMessage is the report. Returns FB_OK when `out` was set. */
+enum fb_err resp_finish(struct resp *r, struct aws_client *aws, struct lr_result *out);
+
+/* An invalid event: a clear error result, no AWS calls, nothing published.
+ * errorType "Firebreak.InvalidEvent", message "invalid event: <why>". */
+enum fb_err resp_invalid(struct lr_result *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Secret fingerprint: first four characters and a SHA-256 prefix, e.g.
+ * "AKIA…sha256:3f2a9c1b". out must hold RESP_FP_LEN bytes. */
+#define RESP_FP_LEN 40
+void resp_fingerprint(const char *secret, size_t len, char out[RESP_FP_LEN]);
+
+/* The client to act in `account`: the base client when it is our own
+ * account (or unknown), else AssumeRole into FIREBREAK_MEMBER_ROLE. Without
+ * a member role, a foreign account is FB_E_CONFIG (no action). *owned is
+ * set to 1 when the caller must free the returned client. */
+enum fb_err resp_client_for(struct resp *r, struct aws_client *base, const char *account,
+			    const char *region, struct aws_client **out, int *owned,
+			    struct aws_error *err);
+
+/* Event helpers: typed, bounds-checked access by dotted path
+ * ("detail.requestParameters.keyId"). Return NULL when absent or not of
+ * the type. */
+const char *resp_get_str(const cJSON *root, const char *path);
+const cJSON *resp_get(const cJSON *root, const char *path);
+
+/* Largest event a responder accepts before parsing (bytes). */
+#define RESP_MAX_EVENT_BYTES (1024u * 1024u)
+
+#endif
