@@ -60,7 +60,9 @@ $(LIB): $(RUNTIME_OBJ)
 	$(if $(Q),@echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(B)/%/bootstrap: $(B)/obj/functions/%/main.o $(LIB)
+# A function is every .c in its folder (main.c plus any parts it splits out).
+.SECONDEXPANSION:
+$(B)/%/bootstrap: $$(patsubst %.c,$(B)/obj/%.o,$$(wildcard functions/$$*/*.c)) $(LIB)
 	@mkdir -p $(dir $@)
 	$(if $(Q),@echo "  LINK    $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(NATIVE_LIBS) $(LDFLAGS)
