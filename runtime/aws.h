@@ -110,4 +110,67 @@ enum fb_err aws_do(struct aws_client *c, const char *service, const char *op,
 /* "ThrottlingException", "Throttling", ... -> 1 */
 int aws_is_throttle_code(const char *code);
 
+/* ---- additions (issue 3): options, and the pure stages, for tests and
+ * tools. Everything above is the interface responders use. ---------- */
+
+struct http_transport;
+struct http_response;
+
+/* Explicit construction. Every field may be NULL/0 = "from the
+ * environment / the default". */
+struct aws_client_options {
+	const char *region;          /* NULL: AWS_REGION, then AWS_DEFAULT_REGION */
+	const char *access_key;      /* NULL: AWS_ACCESS_KEY_ID (and the two below from env) */
+	const char *secret_key;
+	const char *session_token;
+	/* NULL: libcurl. Otherwise the client takes ownership (frees it with
+	 * http_transport_free when the last client sharing it goes). */
+	struct http_transport *transport;
+	/* Environment lookup for endpoints and retry settings; NULL: getenv. */
+	const char *(*getenv_fn)(const char *name);
+	uint64_t jitter_seed;        /* 0: seeded from the clock */
+};
+enum fb_err aws_client_new_opts(struct aws_client **out, const struct aws_client_options *o,
+				char *err, size_t errlen);
+
+/* Settings read at client creation: AWS_MAX_ATTEMPTS (default 3) and
+ * AWS_RETRY_MODE (standard|legacy|adaptive, all behave as standard). */
+int aws_client_max_attempts(const struct aws_client *c);
+
+/* "json", "query", "ec2" (query with EC2's XML), "rest-xml"; NULL when the
+ * service is not one firebreak knows. */
+const char *aws_protocol(const char *service);
+
+/* Retry classes of SDK standard mode. */
+enum aws_retry_class { AWS_RETRY_NO = 0, AWS_RETRY_TRANSIENT, AWS_RETRY_THROTTLE };
+/* From an HTTP answer's status and parsed error code. */
+enum aws_retry_class aws_retry_classify(long http_status, const char *code);
+
+/* Full-jitter backoff before retry number `retry` (1 = first retry), with
+ * r in [0,1): r * min(base * 2^(retry-1), AWS_BACKOFF_MAX_MS), base
+ * AWS_BACKOFF_BASE_MS (AWS_BACKOFF_THROTTLE_BASE_MS for throttling). The
+ * SDKs use a 1 s base and a 20 s cap; a Lambda invocation is short, so we
+ * scale down (Java SDK v2 standard mode uses these same 100/500 ms bases)
+ * and cap at 5 s; the deadline bounds it further. */
+#define AWS_BACKOFF_BASE_MS 100
+#define AWS_BACKOFF_THROTTLE_BASE_MS 500
+#define AWS_BACKOFF_MAX_MS 5000
+int64_t aws_backoff_ms(int retry, int throttle, double r);
+
+/* Kept free before the deadline: no attempt is started or timed to end
+ * later than deadline - AWS_DEADLINE_MARGIN_MS. */
+#define AWS_DEADLINE_MARGIN_MS 50
+/* Connect timeout cap, and per-attempt timeout when no deadline is set. */
+#define AWS_CONNECT_TIMEOUT_MS 5000
+#define AWS_ATTEMPT_TIMEOUT_MS 30000
+
+/* Fills err (http_status, code, message, request_id) from an HTTP error
+ * answer of any protocol: JSON __type/code (namespace before '#' and
+ * anything after ':' stripped) and message/Message, x-amzn-ErrorType;
+ * query <ErrorResponse><Error><Code>, EC2 <Response><Errors><Error><Code>,
+ * S3 <Error><Code>; request id from x-amzn-RequestId, x-amz-request-id or
+ * the RequestId/RequestID element. Never fails: unknown bodies leave code
+ * "" and message "http status N". */
+void aws_parse_error(const struct http_response *r, struct aws_error *err);
+
 #endif

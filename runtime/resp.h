@@ -130,15 +130,24 @@ cJSON *resp_report_json(const struct resp *r);
  * own, not required for containment unless nothing else happened), logs
  * it as one line, and sets `out`: a success carrying the report, or, when
  * a required step failed, an error of type "Firebreak.ContainmentFailed"
- * whose errorMessage is the report. Returns FB_OK when `out` was set. */
+ * whose errorMessage is the report. Returns FB_OK when `out` was set.
+ * The report is published under dry run too (it says "dry_run": true):
+ * a notification is not a change to the resource. The SNS message is the
+ * report as it stood before publishing (the "notify" step's own outcome is
+ * in the logged line and the result); past 256 KB it is a JSON summary with
+ * "truncated": true and the report's head. The verdict never says
+ * "contained" when a required step failed. */
 enum fb_err resp_finish(struct resp *r, struct aws_client *aws, struct lr_result *out);
 
 /* An invalid event: a clear error result, no AWS calls, nothing published.
  * errorType "Firebreak.InvalidEvent", message "invalid event: <why>". */
 enum fb_err resp_invalid(struct lr_result *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Secret fingerprint: first four characters and a SHA-256 prefix, e.g.
- * "AKIA…sha256:3f2a9c1b". out must hold RESP_FP_LEN bytes. */
+/* Secret fingerprint: leading characters and a SHA-256 prefix, e.g.
+ * "AKIA…sha256:3f2a9c1b". Four leading characters for secrets of 16 bytes
+ * or more, two for 8..15, none below 8 (a short secret must not be mostly
+ * revealed); non-printable leading bytes show as '?'. out must hold
+ * RESP_FP_LEN bytes. */
 #define RESP_FP_LEN 40
 void resp_fingerprint(const char *secret, size_t len, char out[RESP_FP_LEN]);
 
@@ -155,6 +164,13 @@ enum fb_err resp_client_for(struct resp *r, struct aws_client *base, const char 
  * the type. */
 const char *resp_get_str(const cJSON *root, const char *path);
 const cJSON *resp_get(const cJSON *root, const char *path);
+
+/* Added for kms-guard (time windows, report text): ISO-8601 with 'Z',
+ * "+0000" or "+hh:mm" and optional fraction -> epoch ms (0 if it cannot be
+ * parsed); and epoch ms -> "YYYY-MM-DDTHH:MM:SS.mmmZ". */
+#define RESP_TIME_LEN 32
+int64_t resp_parse_time_ms(const char *iso);
+void resp_format_time_ms(int64_t ms, char out[RESP_TIME_LEN]);
 
 /* Largest event a responder accepts before parsing (bytes). */
 #define RESP_MAX_EVENT_BYTES (1024u * 1024u)

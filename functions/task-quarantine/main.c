@@ -1,0 +1,1279 @@
+/*
+ * task-quarantine: isolate a compromised ECS task, stop it and keep what it
+ * did as evidence (runbook P1). Contract: ../shared/RESPONDERS.md, resp.h;
+ * trigger, IAM actions and settings: README.md beside this file.
+ *
+ * This file sequences AWS calls around the pure stages of stages.c:
+ *
+ *   1. DescribeTasks                                   (what is the task?)
+ *   2. one round, concurrently: DescribeTaskDefinition, DescribeNetworkInterfaces,
+ *      DescribeServices, DescribeContainerInstances, s3:HeadObject(manifest)
+ *   3. isolate: CreateSecurityGroup -> DescribeSecurityGroups(new group) ->
+ *      RevokeSecurityGroupEgress(its default rules) -> ModifyNetworkInterfaceAttribute;
+ *      refused, or FIREBREAK_ISOLATION=revoke-egress: DescribeSecurityGroups +
+ *      DescribeNetworkInterfaces(sharing) -> RevokeSecurityGroupEgress per group
+ *   4. StopTask                                        (contained)
+ *   5. GetLogEvents, every page, all containers' streams concurrently
+ *   6. PutObject of every evidence object concurrently, then manifest.json
+ *
+ * Logs stay in CloudWatch after the task stops, so they are fetched after
+ * containment; the task description (ECS forgets a stopped task within
+ * about an hour) is taken in step 1.
+ */
+#include "task_quarantine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "aws.h"
+#include "log.h"
+#include "resp.h"
+
+#define TQ_FN "task-quarantine"
+/* Time kept back from the Lambda deadline for the SNS publish and the
+ * response; the AWS calls of the work itself stop this much earlier. */
+#define TQ_FINISH_RESERVE_MS 800
+/* Below this much time left, a required step is not started: it is
+ * reported failed so the partial report still goes out in time. */
+#define TQ_MIN_STEP_MS 300
+/* Log paging stops when less than this is left: the uploads need it. */
+#define TQ_UPLOAD_RESERVE_MS 1500
+/* Safety bound on pages per stream, far above what 50 MB needs. */
+#define TQ_MAX_LOG_PAGES 20000
+#define TQ_MAX_BATCH 16
+
+struct tq_state {
+	struct resp_config cfg;
+	struct tq_settings set;
+	struct aws_client *aws;
+};
+
+/* One invocation. */
+struct tq_run {
+	struct tq_state *st;
+	const struct lr_context *ctx;
+	struct resp r;
+	struct aws_client *aws;         /* borrowed or one of the owned below */
+	struct aws_client *own1, *own2; /* owned: assumed-role client, region client */
+	struct tq_target tgt;
+	struct tq_task task;
+	struct tq_eni eni;
+	int have_task, have_eni;
+	cJSON *task_json;               /* owned: the DescribeTasks element */
+	cJSON *taskdef_json;            /* owned: DescribeTaskDefinition's taskDefinition */
+	cJSON *network_json;            /* owned: ENI and security group answers */
+	char region[32], account[16];
+	char cluster[512];              /* the cluster as ECS names it */
+	char prefix[160];               /* incidents/<incident_id>/ */
+	int manifest_state;             /* 1 exists, 0 missing, -1 unknown */
+	int isolated_now, stopped_now, was_stopped;
+	cJSON *iso;                     /* borrowed: extra.isolation */
+	cJSON *warnings;                /* borrowed: extra.warnings */
+	cJSON *objects;                 /* borrowed: extra.evidence.objects */
+	struct tq_obj obj[TQ_MAX_CONTAINERS + 6];
+	size_t nobj;
+};
+
+/* ---- init ------------------------------------------------------------------------ */
+
+enum fb_err tq_init(void **state, char *err, size_t errlen)
+{
+	struct tq_state *st = calloc(1, sizeof(*st));
+	enum fb_err rc;
+
+	if (!st)
+		return FB_E_NOMEM;
+	rc = resp_config_from_env(&st->cfg, err, errlen);
+	if (rc == FB_OK)
+		rc = tq_settings_from_env(&st->set, err, errlen);
+	if (rc == FB_OK)
+		rc = aws_client_new(&st->aws, NULL, err, errlen);
+	if (rc != FB_OK) {
+		tq_settings_cleanup(&st->set);
+		resp_config_cleanup(&st->cfg);
+		free(st);
+		return rc;
+	}
+	*state = st;
+	return FB_OK;
+}
+
+/* ---- helpers ----------------------------------------------------------------------- */
+
+static void warn(struct tq_run *u, const char *msg)
+{
+	cJSON_AddItemToArray(u->warnings, cJSON_CreateString(msg));
+}
+
+static int time_left(const struct tq_run *u, int64_t need_ms)
+{
+	return !u->ctx->deadline_ms || lr_remaining_ms(u->ctx) >= need_ms;
+}
+
+/* A required step that was not started for lack of time. */
+static void out_of_time(struct tq_run *u, const char *step, const char *api, const char *target)
+{
+	int i = resp_step_begin(&u->r, step, api, target, RESP_WRITE);
+
+	if (resp_step_dry(&u->r, i))
+		return;
+	resp_step_end(&u->r, i, RESP_FAILED, "not started: invocation deadline nearly spent", NULL);
+}
+
+static void call_init(struct aws_call *c, const char *svc, const char *op, const cJSON *in)
+{
+	memset(c, 0, sizeof(*c));
+	c->service = svc;
+	c->op = op;
+	c->in = in;
+}
+
+static int is_code(const struct aws_call *c, const char *code)
+{
+	return c->rc != FB_OK && !strcmp(c->err.code, code);
+}
+
+static cJSON *obj_with(const char *k1, const char *v1)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o && k1)
+		cJSON_AddStringToObject(o, k1, v1);
+	return o;
+}
+
+static void restore_add(struct tq_run *u, const char *step, const char *api, cJSON *args)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	if (!e) {
+		cJSON_Delete(args);
+		return;
+	}
+	cJSON_AddStringToObject(e, "step", step);
+	cJSON_AddStringToObject(e, "api", api);
+	cJSON_AddItemToObject(e, "args", args);
+	resp_restore_add(&u->r, e);
+}
+
+/* Drops the newest restore entry: its write was refused, nothing to undo. */
+static void restore_drop_last(struct tq_run *u)
+{
+	int n = cJSON_GetArraySize(u->r.restore);
+
+	if (n > 0)
+		cJSON_DeleteItemFromArray(u->r.restore, n - 1);
+}
+
+/* ---- 1. the task ---------------------------------------------------------------------- */
+
+/* Returns 1 when the task was found and described. */
+static int describe_task(struct tq_run *u)
+{
+	cJSON *in = cJSON_CreateObject(), *tasks, *inc;
+	struct aws_call c;
+	const cJSON *t, *fail;
+	int i, found = 0;
+
+	cJSON_AddStringToObject(in, "cluster", u->tgt.cluster);
+	tasks = cJSON_AddArrayToObject(in, "tasks");
+	cJSON_AddItemToArray(tasks, cJSON_CreateString(u->tgt.task));
+	inc = cJSON_AddArrayToObject(in, "include");
+	cJSON_AddItemToArray(inc, cJSON_CreateString("TAGS"));
+	i = resp_step_begin(&u->r, "describe-task", "ecs:DescribeTasks", u->tgt.task, RESP_READ);
+	call_init(&c, "ecs", "DescribeTasks", in);
+	if (aws_call_run(u->aws, &c) != FB_OK) {
+		resp_step_from_call(&u->r, i, &c, "cannot describe the task");
+		goto out;
+	}
+	t = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c.out, "tasks"), 0);
+	if (!t) {
+		char why[256];
+		const char *reason;
+
+		fail = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c.out, "failures"), 0);
+		reason = fail ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fail, "reason")) : NULL;
+		snprintf(why, sizeof(why), "task not found (%s)", reason ? reason : "no such task");
+		resp_step_from_call(&u->r, i, &c, why);
+		resp_skip(&u->r, "task not found in cluster '%.200s' (%.40s)", u->tgt.cluster,
+			  reason ? reason : "MISSING");
+		goto out;
+	}
+	if (tq_task_from_json(t, &u->task) != FB_OK) {
+		resp_step_end(&u->r, i, RESP_FAILED, "cannot parse the DescribeTasks answer", NULL);
+		goto out;
+	}
+	u->task_json = cJSON_Duplicate(t, 1);
+	resp_step_from_call(&u->r, i, &c, u->task.last_status);
+	u->have_task = found = 1;
+out:
+	aws_call_cleanup(&c);
+	cJSON_Delete(in);
+	return found;
+}
+
+static void report_task(struct tq_run *u)
+{
+	const struct tq_task *t = &u->task;
+	cJSON *o = cJSON_AddObjectToObject(u->r.extra, "task"), *cs, *n, *g;
+	size_t i;
+
+	if (!o)
+		return;
+	cJSON_AddStringToObject(o, "arn", t->arn);
+	cJSON_AddStringToObject(o, "cluster", t->cluster_arn);
+	cJSON_AddStringToObject(o, "last_status", t->last_status);
+	cJSON_AddStringToObject(o, "desired_status", t->desired_status);
+	cJSON_AddStringToObject(o, "launch_type", t->launch_type);
+	cJSON_AddStringToObject(o, "network_mode", t->network_mode);
+	cJSON_AddStringToObject(o, "task_definition", t->taskdef_arn);
+	cJSON_AddStringToObject(o, "group", t->group);
+	cJSON_AddStringToObject(o, "started_by", t->started_by);
+	cs = cJSON_AddArrayToObject(o, "containers");
+	for (i = 0; cs && i < t->nc; i++) {
+		const struct tq_container *c = &t->c[i];
+		cJSON *x = cJSON_CreateObject(), *l;
+
+		cJSON_AddItemToArray(cs, x);
+		cJSON_AddStringToObject(x, "name", c->name);
+		cJSON_AddStringToObject(x, "image", c->image);
+		cJSON_AddStringToObject(x, "image_digest", c->digest);
+		cJSON_AddStringToObject(x, "runtime_id", c->runtime_id);
+		l = cJSON_AddObjectToObject(x, "log");
+		cJSON_AddStringToObject(l, "driver", c->log_driver[0] ? c->log_driver : "none");
+		if (c->log_state == TQ_LOG_AWSLOGS) {
+			cJSON_AddStringToObject(l, "group", c->log_group);
+			cJSON_AddStringToObject(l, "stream", c->log_stream);
+		}
+	}
+	n = cJSON_AddObjectToObject(o, "network");
+	if (!n)
+		return;
+	cJSON_AddStringToObject(n, "network_interface_id", t->eni);
+	cJSON_AddStringToObject(n, "subnet_id", t->subnet);
+	cJSON_AddStringToObject(n, "private_ipv4_address", t->private_ip);
+	if (u->have_eni) {
+		cJSON_AddStringToObject(n, "vpc_id", u->eni.vpc);
+		cJSON_AddBoolToObject(n, "requester_managed", u->eni.requester_managed);
+		g = cJSON_AddArrayToObject(n, "security_groups");
+		for (i = 0; g && i < u->eni.ngroups; i++) {
+			cJSON *x = obj_with("group_id", u->eni.groups[i]);
+
+			cJSON_AddStringToObject(x, "group_name", u->eni.group_names[i]);
+			cJSON_AddItemToArray(g, x);
+		}
+	}
+}
+
+/* ---- 2. the independent reads ------------------------------------------------------ */
+
+static void network_evidence_add(struct tq_run *u, const char *name, const cJSON *out)
+{
+	if (!u->network_json)
+		u->network_json = cJSON_CreateObject();
+	if (u->network_json && out)
+		cJSON_AddItemToObject(u->network_json, name, cJSON_Duplicate(out, 1));
+}
+
+static void read_round(struct tq_run *u)
+{
+	struct aws_call c[5];
+	int idx[5], k_td = -1, k_eni = -1, k_svc = -1, k_ci = -1, k_head = -1;
+	cJSON *in[5] = { 0 };
+	char key[256];
+	size_t n = 0, i;
+	const struct tq_task *t = &u->task;
+
+	if (t->taskdef_arn[0]) {
+		in[n] = obj_with("taskDefinition", t->taskdef_arn);
+		call_init(&c[n], "ecs", "DescribeTaskDefinition", in[n]);
+		idx[n] = resp_step_begin(&u->r, "describe-task-definition",
+					 "ecs:DescribeTaskDefinition", t->taskdef_arn, RESP_READ);
+		resp_step_optional(&u->r, idx[n]);
+		k_td = (int)n++;
+	}
+	/* A stopped task's ENI is gone (or going): nothing to isolate. */
+	if (t->eni[0] && strcmp(t->last_status, "STOPPED")) {
+		in[n] = obj_with("NetworkInterfaceId.1", t->eni);
+		call_init(&c[n], "ec2", "DescribeNetworkInterfaces", in[n]);
+		idx[n] = resp_step_begin(&u->r, "describe-eni", "ec2:DescribeNetworkInterfaces",
+					 t->eni, RESP_READ);
+		k_eni = (int)n++;
+	}
+	if (t->service[0]) {
+		cJSON *s;
+
+		in[n] = obj_with("cluster", u->cluster);
+		s = cJSON_AddArrayToObject(in[n], "services");
+		cJSON_AddItemToArray(s, cJSON_CreateString(t->service));
+		call_init(&c[n], "ecs", "DescribeServices", in[n]);
+		idx[n] = resp_step_begin(&u->r, "describe-service", "ecs:DescribeServices",
+					 t->service, RESP_READ);
+		resp_step_optional(&u->r, idx[n]);
+		k_svc = (int)n++;
+	}
+	if (t->container_instance_arn[0]) {
+		cJSON *s;
+
+		in[n] = obj_with("cluster", u->cluster);
+		s = cJSON_AddArrayToObject(in[n], "containerInstances");
+		cJSON_AddItemToArray(s, cJSON_CreateString(t->container_instance_arn));
+		call_init(&c[n], "ecs", "DescribeContainerInstances", in[n]);
+		idx[n] = resp_step_begin(&u->r, "describe-host", "ecs:DescribeContainerInstances",
+					 t->container_instance_arn, RESP_READ);
+		resp_step_optional(&u->r, idx[n]);
+		k_ci = (int)n++;
+	}
+	if (u->st->set.bucket) {
+		snprintf(key, sizeof(key), "%smanifest.json", u->prefix);
+		call_init(&c[n], "s3", "HeadObject", NULL);
+		c[n].bucket = u->st->set.bucket;
+		c[n].key = key;
+		idx[n] = resp_step_begin(&u->r, "evidence-check", "s3:HeadObject", key, RESP_READ);
+		resp_step_optional(&u->r, idx[n]);
+		k_head = (int)n++;
+	}
+	if (n)
+		aws_call_run_all(u->aws, c, n);
+
+	if (k_td >= 0) {
+		const cJSON *td = cJSON_GetObjectItemCaseSensitive(c[k_td].out, "taskDefinition");
+
+		if (c[k_td].rc == FB_OK && td) {
+			u->taskdef_json = cJSON_Duplicate(td, 1);
+			tq_task_apply_taskdef(&u->task, td, u->region);
+		}
+		resp_step_from_call(&u->r, idx[k_td], &c[k_td], NULL);
+	}
+	if (k_eni >= 0) {
+		enum fb_err rc = c[k_eni].rc;
+
+		if (rc == FB_OK)
+			rc = tq_eni_from_json(c[k_eni].out, &u->eni);
+		u->have_eni = rc == FB_OK;
+		network_evidence_add(u, "DescribeNetworkInterfaces", c[k_eni].out);
+		if (c[k_eni].rc == FB_OK && rc != FB_OK)
+			resp_step_end(&u->r, idx[k_eni], RESP_FAILED, "the task's network interface is not listed", NULL);
+		else
+			resp_step_from_call(&u->r, idx[k_eni], &c[k_eni], u->eni.vpc);
+	}
+	if (k_svc >= 0) {
+		const cJSON *s = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c[k_svc].out, "services"), 0);
+		cJSON *o = cJSON_AddObjectToObject(u->r.extra, "service");
+		int again = s ? tq_will_replace(s, t->taskdef_arn) : 0;
+
+		cJSON_AddStringToObject(o, "name", t->service);
+		cJSON_AddStringToObject(o, "started_by", t->started_by);
+		if (s) {
+			const cJSON *dc = cJSON_GetObjectItemCaseSensitive(s, "desiredCount");
+			const char *std = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "taskDefinition"));
+
+			cJSON_AddNumberToObject(o, "desired_count", cJSON_IsNumber(dc) ? dc->valuedouble : 0);
+
+			cJSON_AddStringToObject(o, "task_definition", std ? std : "");
+			cJSON_AddBoolToObject(o, "will_replace_from_same_image", again);
+			if (again)
+				warn(u, "the service will start a replacement task from the same task definition and image: it may be compromised the same way; scale the service to 0 or deploy a fixed image");
+		} else {
+			cJSON_AddNullToObject(o, "will_replace_from_same_image");
+		}
+		resp_step_from_call(&u->r, idx[k_svc], &c[k_svc],
+				    s ? (again ? "replacement from the same image expected" : "no replacement from the same image")
+				      : "service not described");
+	}
+	if (k_ci >= 0) {
+		const cJSON *ci = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c[k_ci].out, "containerInstances"), 0);
+		const char *iid = ci ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ci, "ec2InstanceId")) : NULL;
+		cJSON *o = cJSON_AddObjectToObject(u->r.extra, "suspect_host");
+
+		cJSON_AddStringToObject(o, "container_instance_arn", t->container_instance_arn);
+		if (iid)
+			cJSON_AddStringToObject(o, "ec2_instance_id", iid);
+		else
+			cJSON_AddNullToObject(o, "ec2_instance_id");
+		cJSON_AddStringToObject(o, "note", "EC2 launch type: the host ran the compromised container and is suspect; investigate or replace it");
+		resp_step_from_call(&u->r, idx[k_ci], &c[k_ci], iid ? iid : "instance id not found");
+	}
+	if (k_head >= 0) {
+		const struct aws_call *h = &c[k_head];
+
+		if (h->rc == FB_OK) {
+			u->manifest_state = 1;
+			resp_step_from_call(&u->r, idx[k_head], h, "manifest.json present");
+		} else if (h->err.http_status == 404 || h->rc == FB_E_NOTFOUND) {
+			u->manifest_state = 0;
+			resp_step_end(&u->r, idx[k_head], RESP_DONE, "manifest.json missing", NULL);
+		} else {
+			u->manifest_state = -1;
+			resp_step_from_call(&u->r, idx[k_head], h, "cannot tell: capturing evidence again");
+		}
+	}
+	for (i = 0; i < n; i++) {
+		aws_call_cleanup(&c[i]);
+		cJSON_Delete(in[i]);
+	}
+}
+
+/* ---- 3. isolation ----------------------------------------------------------------------- */
+
+/* DescribeSecurityGroups by id(s) or by name; the answer in *out. */
+static void sg_describe_in(cJSON *in, const char *const *ids, size_t nids)
+{
+	char name[32];
+	size_t i;
+
+	for (i = 0; i < nids; i++) {
+		snprintf(name, sizeof(name), "GroupId.%zu", i + 1);
+		cJSON_AddStringToObject(in, name, ids[i]);
+	}
+}
+
+/* Revokes every egress rule of one group as described (`sg`, EC2 JSON),
+ * recording the undo first. Returns the step's status. */
+static enum resp_status revoke_all_egress(struct tq_run *u, struct aws_call *c, cJSON **in,
+					  const cJSON *sg, const char *step, int record)
+{
+	const char *gid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sg, "groupId"));
+	const cJSON *eg = tq_list(sg, "ipPermissionsEgress");
+	cJSON *perms;
+
+	*in = NULL;
+	if (!gid)
+		return RESP_FAILED;
+	if (!eg || !cJSON_GetArraySize(eg))
+		return RESP_ALREADY;
+	perms = tq_perms_from_ec2(eg);
+	*in = obj_with("GroupId", gid);
+	if (!perms || !*in || tq_perms_to_query(perms, *in) != FB_OK) {
+		cJSON_Delete(perms);
+		return RESP_FAILED;
+	}
+	if (record) {
+		cJSON *args = obj_with("GroupId", gid);
+
+		cJSON_AddItemToObject(args, "IpPermissions", perms);
+		restore_add(u, step, "ec2:AuthorizeSecurityGroupEgress", args);
+	} else {
+		cJSON_Delete(perms);
+	}
+	call_init(c, "ec2", "RevokeSecurityGroupEgress", *in);
+	return RESP_DONE;
+}
+
+/* The runbook's way: every egress rule of the task's own groups goes. */
+static void isolate_revoke_egress(struct tq_run *u, const char *why)
+{
+	struct aws_call c[2 + TQ_MAX_GROUPS];
+	cJSON *in[2 + TQ_MAX_GROUPS] = { 0 }, *shared, *sgs;
+	const char *ids[TQ_MAX_GROUPS];
+	int i1, i2;
+	size_t i;
+	char name[48];
+	const cJSON *sg, *ni;
+
+	cJSON_AddStringToObject(u->iso, "strategy", "revoke-egress");
+	if (why)
+		cJSON_AddStringToObject(u->iso, "fallback_reason", why);
+	for (i = 0; i < u->eni.ngroups; i++)
+		ids[i] = u->eni.groups[i];
+	if (!u->eni.ngroups) {
+		int k = resp_step_begin(&u->r, "revoke-egress", "ec2:RevokeSecurityGroupEgress", u->eni.id, RESP_WRITE);
+
+		if (!resp_step_dry(&u->r, k))
+			resp_step_end(&u->r, k, RESP_FAILED, "the network interface has no security groups to revoke", NULL);
+		return;
+	}
+	/* Both reads depend only on the ENI: one round. */
+	in[0] = cJSON_CreateObject();
+	sg_describe_in(in[0], ids, u->eni.ngroups);
+	call_init(&c[0], "ec2", "DescribeSecurityGroups", in[0]);
+	in[1] = obj_with("Filter.1.Name", "group-id");
+	for (i = 0; i < u->eni.ngroups; i++) {
+		snprintf(name, sizeof(name), "Filter.1.Value.%zu", i + 1);
+		cJSON_AddStringToObject(in[1], name, ids[i]);
+	}
+	call_init(&c[1], "ec2", "DescribeNetworkInterfaces", in[1]);
+	i1 = resp_step_begin(&u->r, "describe-task-groups", "ec2:DescribeSecurityGroups", u->eni.groups[0], RESP_READ);
+	i2 = resp_step_begin(&u->r, "describe-group-sharing", "ec2:DescribeNetworkInterfaces", u->eni.groups[0], RESP_READ);
+	resp_step_optional(&u->r, i2);
+	aws_call_run_all(u->aws, c, 2);
+	resp_step_from_call(&u->r, i1, &c[0], NULL);
+	resp_step_from_call(&u->r, i2, &c[1], NULL);
+	network_evidence_add(u, "DescribeSecurityGroups", c[0].out);
+
+	shared = cJSON_AddArrayToObject(u->iso, "shared_with");
+	cJSON_ArrayForEach(ni, tq_list(c[1].out, "networkInterfaceSet")) {
+		const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ni, "networkInterfaceId"));
+		const char *d = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ni, "description"));
+		const char *it = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ni, "interfaceType"));
+		cJSON *x, *gs;
+		const cJSON *g;
+
+		if (!id || !strcmp(id, u->eni.id))
+			continue;
+		x = obj_with("network_interface_id", id);
+		cJSON_AddStringToObject(x, "description", d ? d : "");
+		cJSON_AddStringToObject(x, "interface_type", it ? it : "");
+		gs = cJSON_AddArrayToObject(x, "shared_groups");
+		cJSON_ArrayForEach(g, tq_list(ni, "groupSet")) {
+			const char *gid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g, "groupId"));
+
+			for (i = 0; gid && i < u->eni.ngroups; i++)
+				if (!strcmp(gid, ids[i]))
+					cJSON_AddItemToArray(gs, cJSON_CreateString(gid));
+		}
+		cJSON_AddItemToArray(shared, x);
+	}
+	if (cJSON_GetArraySize(shared)) {
+		char msg[200];
+
+		snprintf(msg, sizeof(msg), "revoking egress on the task's security groups also cuts %d other network interface(s) that share them: see isolation.shared_with",
+			 cJSON_GetArraySize(shared));
+		warn(u, msg);
+	}
+	if (c[0].rc != FB_OK)
+		goto out;
+	for (i = 0; i < 2; i++) {
+		aws_call_cleanup(&c[i]);
+		cJSON_Delete(in[i]);
+		in[i] = NULL;
+	}
+	/* The answer was copied into the network evidence: read it there. */
+	sgs = cJSON_GetObjectItemCaseSensitive(u->network_json, "DescribeSecurityGroups");
+	sgs = (cJSON *)tq_list(sgs, "securityGroupInfo");
+	{
+		struct aws_call r[TQ_MAX_GROUPS];
+		cJSON *rin[TQ_MAX_GROUPS] = { 0 };
+		int ridx[TQ_MAX_GROUPS];
+		size_t nr = 0;
+
+		cJSON_ArrayForEach(sg, sgs) {
+			const char *gid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sg, "groupId"));
+			int k;
+			enum resp_status s;
+
+			if (nr == TQ_MAX_GROUPS)
+				break;
+			k = resp_step_begin(&u->r, "revoke-egress", "ec2:RevokeSecurityGroupEgress", gid, RESP_WRITE);
+			if (resp_step_dry(&u->r, k))
+				continue;
+			s = revoke_all_egress(u, &r[nr], &rin[nr], sg, "revoke-egress", 1);
+			if (s != RESP_DONE) {
+				resp_step_end(&u->r, k, s, s == RESP_ALREADY ? "no egress rules" : "cannot build the request", NULL);
+				cJSON_Delete(rin[nr]);
+				rin[nr] = NULL;
+				continue;
+			}
+			ridx[nr++] = k;
+		}
+		if (nr)
+			aws_call_run_all(u->aws, r, nr);
+		for (i = 0; i < nr; i++) {
+			if (r[i].rc == FB_OK)
+				u->isolated_now = 1;
+			resp_step_from_call(&u->r, ridx[i], &r[i], "every egress rule revoked");
+			aws_call_cleanup(&r[i]);
+			cJSON_Delete(rin[i]);
+		}
+	}
+	return;
+out:
+	for (i = 0; i < 2; i++) {
+		aws_call_cleanup(&c[i]);
+		cJSON_Delete(in[i]);
+	}
+}
+
+/* Runs one call as one step; returns the call's rc. The caller cleans up. */
+static enum fb_err step_call(struct tq_run *u, struct aws_call *c, int idx, const char *detail)
+{
+	enum fb_err rc = aws_call_run(u->aws, c);
+
+	resp_step_from_call(&u->r, idx, c, detail);
+	return rc;
+}
+
+/* Default: a per-incident group with no rules, swapped onto the ENI. */
+static void isolate_quarantine_sg(struct tq_run *u)
+{
+	char sgname[128], desc[256], qsg[64] = "";
+	struct aws_call c;
+	cJSON *in = NULL, *args, *groups;
+	int i;
+	size_t g;
+	const char *s;
+
+	snprintf(sgname, sizeof(sgname), TQ_SG_PREFIX "%s", u->r.incident_id);
+	cJSON_AddStringToObject(u->iso, "strategy", "quarantine-sg");
+	cJSON_AddStringToObject(u->iso, "quarantine_group_name", sgname);
+	memset(&c, 0, sizeof(c));
+
+	/* Create (tagged in the same call, so it is never untagged). */
+	i = resp_step_begin(&u->r, "create-quarantine-group", "ec2:CreateSecurityGroup", sgname, RESP_WRITE);
+	if (resp_step_dry(&u->r, i)) {
+		i = resp_step_begin(&u->r, "revoke-quarantine-egress", "ec2:RevokeSecurityGroupEgress", sgname, RESP_WRITE);
+		i = resp_step_begin(&u->r, "swap-groups", "ec2:ModifyNetworkInterfaceAttribute", u->eni.id, RESP_WRITE);
+		return;
+	}
+	snprintf(desc, sizeof(desc), "firebreak quarantine for %.60s: no ingress, no egress", u->task.id);
+	in = obj_with("GroupName", sgname);
+	cJSON_AddStringToObject(in, "GroupDescription", desc);
+	cJSON_AddStringToObject(in, "VpcId", u->eni.vpc);
+	cJSON_AddStringToObject(in, "TagSpecification.1.ResourceType", "security-group");
+	cJSON_AddStringToObject(in, "TagSpecification.1.Tag.1.Key", "Name");
+	cJSON_AddStringToObject(in, "TagSpecification.1.Tag.1.Value", sgname);
+	cJSON_AddStringToObject(in, "TagSpecification.1.Tag.2.Key", "firebreak:incident");
+	cJSON_AddStringToObject(in, "TagSpecification.1.Tag.2.Value", u->r.incident_id);
+	cJSON_AddStringToObject(in, "TagSpecification.1.Tag.3.Key", "firebreak:task");
+	cJSON_AddStringToObject(in, "TagSpecification.1.Tag.3.Value", u->task.arn);
+	call_init(&c, "ec2", "CreateSecurityGroup", in);
+	if (aws_call_run(u->aws, &c) == FB_OK) {
+		s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c.out, "groupId"));
+		tq_copy(qsg, sizeof(qsg), s);
+		if (qsg[0])
+			restore_add(u, "create-quarantine-group", "ec2:DeleteSecurityGroup", obj_with("GroupId", qsg));
+		resp_step_from_call(&u->r, i, &c, qsg);
+	} else if (is_code(&c, "InvalidGroup.Duplicate")) {
+		/* An earlier delivery of this incident made it: find it. */
+		aws_call_cleanup(&c);
+		cJSON_Delete(in);
+		in = obj_with("Filter.1.Name", "group-name");
+		cJSON_AddStringToObject(in, "Filter.1.Value.1", sgname);
+		cJSON_AddStringToObject(in, "Filter.2.Name", "vpc-id");
+		cJSON_AddStringToObject(in, "Filter.2.Value.1", u->eni.vpc);
+		call_init(&c, "ec2", "DescribeSecurityGroups", in);
+		if (aws_call_run(u->aws, &c) == FB_OK) {
+			const cJSON *sg = cJSON_GetArrayItem(tq_list(c.out, "securityGroupInfo"), 0);
+
+			tq_copy(qsg, sizeof(qsg), cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sg, "groupId")));
+		}
+		resp_step_end(&u->r, i, qsg[0] ? RESP_ALREADY : RESP_FAILED,
+			      qsg[0] ? qsg : "the quarantine group exists but cannot be found", c.rc != FB_OK ? &c.err : NULL);
+	} else {
+		resp_step_from_call(&u->r, i, &c, "cannot create the quarantine group");
+	}
+	aws_call_cleanup(&c);
+	cJSON_Delete(in);
+	in = NULL;
+	if (!qsg[0]) {
+		isolate_revoke_egress(u, "the quarantine group could not be created");
+		return;
+	}
+	cJSON_AddStringToObject(u->iso, "quarantine_group", qsg);
+
+	/* Its default rules: read, then revoke exactly those (a VPC with IPv6
+	 * also gets ::/0 by default). */
+	i = resp_step_begin(&u->r, "revoke-quarantine-egress", "ec2:RevokeSecurityGroupEgress", qsg, RESP_WRITE);
+	{
+		const char *ids[1] = { qsg };
+		struct aws_call d;
+		cJSON *din = cJSON_CreateObject(), *rin = NULL;
+		enum resp_status st;
+
+		sg_describe_in(din, ids, 1);
+		call_init(&d, "ec2", "DescribeSecurityGroups", din);
+		if (aws_call_run(u->aws, &d) != FB_OK) {
+			resp_step_end(&u->r, i, RESP_FAILED, "cannot read the quarantine group's rules", &d.err);
+		} else {
+			memset(&c, 0, sizeof(c));
+			st = revoke_all_egress(u, &c, &rin,
+					       cJSON_GetArrayItem(tq_list(d.out, "securityGroupInfo"), 0),
+					       "revoke-quarantine-egress", 0);
+			if (st == RESP_DONE) {
+				if (aws_call_run(u->aws, &c) == FB_OK || is_code(&c, "InvalidPermission.NotFound"))
+					resp_step_end(&u->r, i, c.rc == FB_OK ? RESP_DONE : RESP_ALREADY,
+						      "no ingress and no egress rules left", NULL);
+				else
+					resp_step_from_call(&u->r, i, &c, "the quarantine group still allows egress");
+				aws_call_cleanup(&c);
+			} else {
+				resp_step_end(&u->r, i, st, st == RESP_ALREADY ? "no egress rules" : "cannot read the group", NULL);
+			}
+		}
+		aws_call_cleanup(&d);
+		cJSON_Delete(din);
+		cJSON_Delete(rin);
+	}
+	/* A group that still allows egress must not be swapped on. */
+	if (resp_failed(&u->r))
+		return;
+
+	/* The swap; the prior groups recorded first. */
+	args = obj_with("NetworkInterfaceId", u->eni.id);
+	groups = cJSON_AddArrayToObject(args, "Groups");
+	for (g = 0; g < u->eni.ngroups; g++)
+		cJSON_AddItemToArray(groups, cJSON_CreateString(u->eni.groups[g]));
+	cJSON_AddItemToObject(u->iso, "original_groups", cJSON_Duplicate(groups, 1));
+	restore_add(u, "swap-groups", "ec2:ModifyNetworkInterfaceAttribute", args);
+	i = resp_step_begin(&u->r, "swap-groups", "ec2:ModifyNetworkInterfaceAttribute", u->eni.id, RESP_WRITE);
+	in = obj_with("NetworkInterfaceId", u->eni.id);
+	cJSON_AddStringToObject(in, "SecurityGroupId.1", qsg);
+	call_init(&c, "ec2", "ModifyNetworkInterfaceAttribute", in);
+	if (step_call(u, &c, i, "only the quarantine group is attached") == FB_OK) {
+		u->isolated_now = 1;
+	} else {
+		char why[300];
+
+		/* Refused (requester-managed ENI, permissions): the runbook's way. */
+		snprintf(why, sizeof(why), "ModifyNetworkInterfaceAttribute refused: %.100s %.150s",
+			 c.err.code, c.err.message);
+		resp_step_optional(&u->r, i);
+		restore_drop_last(u);
+		isolate_revoke_egress(u, why);
+	}
+	aws_call_cleanup(&c);
+	cJSON_Delete(in);
+}
+
+static void isolate(struct tq_run *u)
+{
+	u->iso = cJSON_AddObjectToObject(u->r.extra, "isolation");
+	if (!strcmp(u->task.last_status, "STOPPED")) {
+		int i = resp_step_begin(&u->r, "isolate", "ec2:ModifyNetworkInterfaceAttribute", u->task.eni, RESP_READ);
+
+		cJSON_AddStringToObject(u->iso, "strategy", "none: task already stopped");
+		resp_step_end(&u->r, i, RESP_SKIPPED, "task already stopped: no network to isolate", NULL);
+		resp_step_optional(&u->r, i);
+		return;
+	}
+	if (!u->task.eni[0]) {
+		int i = resp_step_begin(&u->r, "isolate", "ec2:ModifyNetworkInterfaceAttribute", u->task.arn, RESP_READ);
+
+		cJSON_AddStringToObject(u->iso, "strategy", "none: not an awsvpc task");
+		resp_step_end(&u->r, i, RESP_SKIPPED,
+			      "no task network interface (bridge/host network mode): the host's groups are shared, stopping only", NULL);
+		resp_step_optional(&u->r, i);
+		warn(u, "the task has no network interface of its own: it was stopped but not isolated first");
+		return;
+	}
+	if (!u->have_eni)
+		return; /* describe-eni already failed (required) */
+	if (u->eni.all_quarantine) {
+		int i = resp_step_begin(&u->r, "isolate", "ec2:ModifyNetworkInterfaceAttribute", u->eni.id, RESP_WRITE);
+
+		cJSON_AddStringToObject(u->iso, "strategy", "quarantine-sg");
+		cJSON_AddStringToObject(u->iso, "quarantine_group", u->eni.groups[0]);
+		if (!resp_step_dry(&u->r, i))
+			resp_step_end(&u->r, i, RESP_ALREADY, "only a firebreak quarantine group is attached", NULL);
+		return;
+	}
+	if (!time_left(u, TQ_MIN_STEP_MS)) {
+		out_of_time(u, "isolate", "ec2:ModifyNetworkInterfaceAttribute", u->eni.id);
+		return;
+	}
+	if (u->st->set.revoke_egress)
+		isolate_revoke_egress(u, NULL);
+	else
+		isolate_quarantine_sg(u);
+}
+
+/* ---- 4. stop ------------------------------------------------------------------------------ */
+
+static void stop_task(struct tq_run *u)
+{
+	char reason[256];
+	struct aws_call c;
+	cJSON *in;
+	int i;
+
+	i = resp_step_begin(&u->r, "stop-task", "ecs:StopTask", u->task.arn, RESP_WRITE);
+	if (resp_step_dry(&u->r, i))
+		return;
+	if (!strcmp(u->task.desired_status, "STOPPED") || !strcmp(u->task.last_status, "STOPPED")) {
+		u->was_stopped = 1;
+		resp_step_end(&u->r, i, RESP_ALREADY, u->task.last_status, NULL);
+		return;
+	}
+	if (!time_left(u, TQ_MIN_STEP_MS)) {
+		resp_step_end(&u->r, i, RESP_FAILED, "not started: invocation deadline nearly spent", NULL);
+		return;
+	}
+	/* StopTask's reason is shown in the console and kept on the task. */
+	snprintf(reason, sizeof(reason), "firebreak %.40s: %.200s", u->r.incident_id, u->tgt.reason);
+	in = obj_with("cluster", u->cluster);
+	cJSON_AddStringToObject(in, "task", u->task.arn);
+	cJSON_AddStringToObject(in, "reason", reason);
+	call_init(&c, "ecs", "StopTask", in);
+	if (step_call(u, &c, i, "stop requested; the task drains to STOPPED") == FB_OK) {
+		u->stopped_now = 1;
+		if (!resp_failed(&u->r))
+			resp_contained(&u->r);
+	}
+	aws_call_cleanup(&c);
+	cJSON_Delete(in);
+}
+
+/* ---- 5. logs ---------------------------------------------------------------------------------- */
+
+struct tq_stream {
+	struct tq_container *c;
+	int step;
+	struct buf log;
+	char token[1024];       /* the token sent for the next page ("" = first) */
+	size_t events, pages;
+	int done;
+	const char *stop_note;  /* why paging ended early, NULL if it did not */
+};
+
+static void fetch_logs(struct tq_run *u, struct tq_stream *s, size_t *ns)
+{
+	size_t n = 0, i, live, budget;
+
+	for (i = 0; i < u->task.nc; i++) {
+		struct tq_container *c = &u->task.c[i];
+		const char *d = NULL;
+
+		if (c->log_state == TQ_LOG_AWSLOGS) {
+			memset(&s[n], 0, sizeof(s[n]));
+			s[n].c = c;
+			s[n].step = resp_step_begin(&u->r, "fetch-logs", "logs:GetLogEvents", c->log_stream, RESP_READ);
+			resp_step_optional(&u->r, s[n].step);
+			n++;
+			continue;
+		}
+		if (c->log_state == TQ_LOG_NONE)
+			d = "no log configuration: nothing to fetch";
+		else if (c->log_state == TQ_LOG_OTHER_DRIVER)
+			d = "log driver is not awslogs: fetch from that destination by hand";
+		else
+			d = "awslogs stream name unknown (no awslogs-group or prefix)";
+		{
+			int k = resp_step_begin(&u->r, "fetch-logs", "logs:GetLogEvents", c->name, RESP_READ);
+
+			resp_step_end(&u->r, k, RESP_SKIPPED, d, NULL);
+			resp_step_optional(&u->r, k);
+		}
+	}
+	*ns = n;
+	if (!n)
+		return;
+	budget = u->st->set.log_max_bytes / n;
+	for (i = 0; i < n; i++)
+		buf_init(&s[i].log, budget);
+
+	/* Every stream pages forward from its head; one round fetches the
+	 * next page of every stream still going. */
+	for (live = n; live;) {
+		struct aws_call c[TQ_MAX_CONTAINERS];
+		cJSON *in[TQ_MAX_CONTAINERS];
+		size_t map[TQ_MAX_CONTAINERS], m = 0;
+
+		for (i = 0; i < n; i++) {
+			if (s[i].done)
+				continue;
+			if (!time_left(u, TQ_UPLOAD_RESERVE_MS)) {
+				s[i].done = 1;
+				s[i].stop_note = "stopped early: invocation deadline";
+				continue;
+			}
+			if (s[i].pages >= TQ_MAX_LOG_PAGES) {
+				s[i].done = 1;
+				s[i].stop_note = "stopped early: page limit";
+				continue;
+			}
+			in[m] = obj_with("logGroupName", s[i].c->log_group);
+			cJSON_AddStringToObject(in[m], "logStreamName", s[i].c->log_stream);
+			cJSON_AddBoolToObject(in[m], "startFromHead", 1);
+			if (s[i].token[0])
+				cJSON_AddStringToObject(in[m], "nextToken", s[i].token);
+			call_init(&c[m], "logs", "GetLogEvents", in[m]);
+			map[m++] = i;
+		}
+		if (m)
+			aws_call_run_all(u->aws, c, m);
+		for (i = 0; i < m; i++) {
+			struct tq_stream *x = &s[map[i]];
+			const char *next = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c[i].out, "nextForwardToken"));
+			enum fb_err rc;
+
+			if (c[i].rc != FB_OK) {
+				x->done = 1;
+				if (is_code(&c[i], "ResourceNotFoundException"))
+					resp_step_end(&u->r, x->step, RESP_SKIPPED,
+						      "log stream missing (never written, or expired)", NULL);
+				else
+					resp_step_from_call(&u->r, x->step, &c[i], "cannot fetch the log");
+				goto next;
+			}
+			x->pages++;
+			rc = tq_log_append_page(c[i].out, &x->log, &x->events);
+			if (rc == FB_E_TOO_LARGE) {
+				x->done = 1;
+				x->stop_note = "truncated at FIREBREAK_LOG_MAX_BYTES";
+			} else if (rc != FB_OK) {
+				x->done = 1;
+				x->stop_note = "out of memory";
+			} else if (!next || !strcmp(next, x->token) || strlen(next) >= sizeof(x->token)) {
+				/* The same token back means the end of the stream. */
+				x->done = 1;
+			} else {
+				tq_copy(x->token, sizeof(x->token), next);
+			}
+next:
+			aws_call_cleanup(&c[i]);
+			cJSON_Delete(in[i]);
+		}
+		for (live = 0, i = 0; i < n; i++)
+			live += !s[i].done;
+	}
+}
+
+/* ---- 6. evidence ---------------------------------------------------------------------------- */
+
+static int obj_add(struct tq_run *u, const char *name, char *data, size_t len, const char *note)
+{
+	char key[1024];
+	struct tq_obj *o;
+
+	if (!data || u->nobj == sizeof(u->obj) / sizeof(u->obj[0])) {
+		free(data);
+		return 0;
+	}
+	snprintf(key, sizeof(key), "%s%s", u->prefix, name);
+	o = &u->obj[u->nobj++];
+	tq_obj_set(o, key, data, len);
+	if (note)
+		tq_copy(o->note, sizeof(o->note), note);
+	return 1;
+}
+
+static void obj_add_json(struct tq_run *u, const char *name, const cJSON *j)
+{
+	char *txt = j ? cJSON_Print(j) : NULL;
+
+	if (txt)
+		obj_add(u, name, txt, strlen(txt), NULL);
+}
+
+/* PutObject with SSE-KMS and a SHA-256 checksum S3 verifies on receipt. */
+static void put_init(struct tq_run *u, struct aws_call *c, struct aws_header *h, const struct tq_obj *o)
+{
+	size_t nh = 0;
+
+	call_init(c, "s3", "PutObject", NULL);
+	c->bucket = u->st->set.bucket;
+	c->key = o->key;
+	c->body = o->data;
+	c->body_len = o->len;
+	h[nh++] = (struct aws_header){ "x-amz-server-side-encryption", "aws:kms" };
+	if (u->st->set.kms_key)
+		h[nh++] = (struct aws_header){ "x-amz-server-side-encryption-aws-kms-key-id", u->st->set.kms_key };
+	h[nh++] = (struct aws_header){ "x-amz-checksum-sha256", o->sha_b64 };
+	h[nh++] = (struct aws_header){ "x-amz-sdk-checksum-algorithm", "SHA256" };
+	c->headers = h;
+	c->nheaders = nh;
+}
+
+static void put_objects(struct tq_run *u, size_t from, size_t to)
+{
+	struct aws_call c[TQ_MAX_CONTAINERS + 6];
+	struct aws_header h[TQ_MAX_CONTAINERS + 6][4];
+	int idx[TQ_MAX_CONTAINERS + 6];
+	size_t i, m = 0, map[TQ_MAX_CONTAINERS + 6];
+
+	for (i = from; i < to; i++) {
+		int k = resp_step_begin(&u->r, "evidence-put", "s3:PutObject", u->obj[i].key, RESP_WRITE);
+
+		if (resp_step_dry(&u->r, k))
+			continue;
+		if (!time_left(u, TQ_MIN_STEP_MS)) {
+			resp_step_end(&u->r, k, RESP_FAILED, "not started: invocation deadline nearly spent", NULL);
+			continue;
+		}
+		put_init(u, &c[m], h[m], &u->obj[i]);
+		idx[m] = k;
+		map[m++] = i;
+	}
+	if (m)
+		aws_call_run_all(u->aws, c, m);
+	for (i = 0; i < m; i++) {
+		const char *got = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c[i].out, "ChecksumSHA256"));
+		char detail[160];
+
+		/* S3 checked the checksum; it answers with the one it stored. */
+		if (c[i].rc == FB_OK && got && strcmp(got, u->obj[map[i]].sha_b64)) {
+			resp_step_end(&u->r, idx[i], RESP_FAILED, "S3 answered a different SHA-256", NULL);
+		} else {
+			snprintf(detail, sizeof(detail), "%zu bytes, sha256 %.16s…", u->obj[map[i]].len,
+				 u->obj[map[i]].sha_hex);
+			resp_step_from_call(&u->r, idx[i], &c[i], detail);
+		}
+		aws_call_cleanup(&c[i]);
+	}
+}
+
+static void evidence(struct tq_run *u)
+{
+	struct tq_stream streams[TQ_MAX_CONTAINERS];
+	struct tq_manifest_info mi;
+	cJSON *ev = cJSON_AddObjectToObject(u->r.extra, "evidence"), *man;
+	size_t ns = 0, i, nbody;
+	char *txt;
+	int k;
+
+	if (!u->st->set.bucket) {
+		k = resp_step_begin(&u->r, "evidence", "s3:PutObject", NULL, RESP_WRITE);
+		if (!resp_step_dry(&u->r, k))
+			resp_step_end(&u->r, k, RESP_SKIPPED, "FIREBREAK_EVIDENCE_BUCKET not set", NULL);
+		resp_step_optional(&u->r, k);
+		warn(u, "no evidence bucket configured: task description and logs were not kept");
+		return;
+	}
+	cJSON_AddStringToObject(ev, "bucket", u->st->set.bucket);
+	cJSON_AddStringToObject(ev, "prefix", u->prefix);
+	if (u->manifest_state == 1) {
+		k = resp_step_begin(&u->r, "evidence", "s3:PutObject", u->prefix, RESP_WRITE);
+		if (!resp_step_dry(&u->r, k))
+			resp_step_end(&u->r, k, RESP_ALREADY, "manifest.json present: evidence already kept", NULL);
+		cJSON_AddStringToObject(ev, "state", "already");
+		return;
+	}
+
+	obj_add_json(u, "task.json", u->task_json);
+	obj_add_json(u, "task-definition.json", u->taskdef_json);
+	obj_add_json(u, "network.json", u->network_json);
+	fetch_logs(u, streams, &ns);
+	for (i = 0; i < ns; i++) {
+		struct tq_stream *s = &streams[i];
+		struct buf gz;
+		char name[512], detail[200];
+
+		if (!s->c) /* ended as skipped/failed inside fetch_logs */
+			continue;
+		buf_init(&gz, s->log.max + 1024 * 1024);
+		if (s->pages && tq_gzip(s->log.data ? s->log.data : "", s->log.len, &gz) == FB_OK &&
+		    tq_log_key("", s->c->name, name, sizeof(name))) {
+			size_t len;
+			char *data = buf_detach(&gz, &len);
+
+			obj_add(u, name, data, len, s->stop_note);
+			snprintf(detail, sizeof(detail), "%zu events, %zu pages, %zu bytes%s%s", s->events,
+				 s->pages, s->log.len, s->stop_note ? "; " : "", s->stop_note ? s->stop_note : "");
+			resp_step_end(&u->r, s->step, RESP_DONE, detail, NULL);
+		}
+		buf_cleanup(&gz);
+		buf_cleanup(&s->log);
+	}
+	/* The restore manifest as it stands: every write so far. */
+	obj_add_json(u, "restore.json", u->r.restore);
+	nbody = u->nobj;
+	put_objects(u, 0, nbody);
+
+	/* manifest.json last: its presence means the set is complete. */
+	mi.incident_id = u->r.incident_id;
+	mi.task_arn = u->task.arn;
+	mi.bucket = u->st->set.bucket;
+	mi.prefix = u->prefix;
+	mi.written_by = u->ctx->function_arn[0] ? u->ctx->function_arn : TQ_FN;
+	mi.written_ms = lr_now_ms();
+	man = tq_manifest_json(&mi, u->obj, nbody);
+	txt = man ? cJSON_Print(man) : NULL;
+	cJSON_Delete(man);
+	u->objects = cJSON_AddArrayToObject(ev, "objects");
+	for (i = 0; i < nbody; i++) {
+		cJSON *o = obj_with("key", u->obj[i].key);
+
+		cJSON_AddNumberToObject(o, "size", (double)u->obj[i].len);
+		cJSON_AddStringToObject(o, "sha256", u->obj[i].sha_hex);
+		cJSON_AddItemToArray(u->objects, o);
+	}
+	if (resp_failed(&u->r) && !u->r.dry_run) {
+		/* An incomplete set gets no manifest: a retry writes it all. */
+		free(txt);
+		cJSON_AddStringToObject(ev, "state", "incomplete");
+		return;
+	}
+	if (txt && obj_add(u, "manifest.json", txt, strlen(txt), NULL))
+		put_objects(u, u->nobj - 1, u->nobj);
+	cJSON_AddStringToObject(ev, "manifest", u->nobj ? u->obj[u->nobj - 1].key : "");
+	cJSON_AddStringToObject(ev, "state", u->r.dry_run ? "planned" : (resp_failed(&u->r) ? "incomplete" : "kept"));
+}
+
+/* ---- the handler ------------------------------------------------------------------------------- */
+
+/* Where to act: region and account from the task ARN when it is one,
+ * else from the finding / envelope, else the function's own. */
+static void locate(struct tq_run *u, const cJSON *ev)
+{
+	const char *s;
+
+	if (!tq_arn_region(u->tgt.task, u->region, sizeof(u->region))) {
+		s = resp_get_str(ev, "detail.region");
+		if (!s)
+			s = resp_get_str(ev, "region");
+		tq_copy(u->region, sizeof(u->region), s ? s : aws_client_region(u->st->aws));
+	}
+	if (!tq_arn_account(u->tgt.task, u->account, sizeof(u->account))) {
+		s = resp_get_str(ev, "detail.accountId");
+		if (!s)
+			s = resp_get_str(ev, "account");
+		tq_copy(u->account, sizeof(u->account), s ? s : "");
+	}
+}
+
+static enum fb_err client_for(struct tq_run *u)
+{
+	struct aws_error err;
+	struct aws_client *c = NULL;
+	int owned = 0;
+	enum fb_err rc;
+
+	memset(&err, 0, sizeof(err));
+	rc = resp_client_for(&u->r, u->st->aws, u->account[0] ? u->account : NULL, u->region, &c, &owned, &err);
+	if (rc != FB_OK) {
+		int i = resp_step_begin(&u->r, "assume-role", "sts:AssumeRole", u->account, RESP_READ);
+
+		resp_step_end(&u->r, i, RESP_FAILED, rc == FB_E_CONFIG ?
+			      "task in another account and FIREBREAK_MEMBER_ROLE not set" :
+			      "cannot act in the task's account", &err);
+		return rc;
+	}
+	if (owned)
+		u->own1 = c;
+	u->aws = c;
+	if (u->region[0] && strcmp(aws_client_region(c), u->region)) {
+		rc = aws_client_for_region(c, u->region, &u->own2);
+		if (rc != FB_OK)
+			return rc;
+		u->aws = u->own2;
+	}
+	return FB_OK;
+}
+
+static void run_cleanup(struct tq_run *u)
+{
+	size_t i;
+
+	for (i = 0; i < u->nobj; i++)
+		tq_obj_cleanup(&u->obj[i]);
+	cJSON_Delete(u->task_json);
+	cJSON_Delete(u->taskdef_json);
+	cJSON_Delete(u->network_json);
+	if (u->own2)
+		aws_client_free(u->own2);
+	if (u->own1)
+		aws_client_free(u->own1);
+	resp_cleanup(&u->r);
+	free(u);
+}
+
+static void set_verdict(struct tq_run *u)
+{
+	if (resp_failed(&u->r) || u->r.dry_run || u->r.skipped)
+		return;
+	if (u->stopped_now || u->isolated_now)
+		resp_set_verdict(&u->r, "contained");
+	else if (u->was_stopped)
+		resp_set_verdict(&u->r, "already-contained");
+}
+
+enum fb_err tq_handle(void *state, const char *event, size_t len,
+		      const struct lr_context *ctx, struct lr_result *out)
+{
+	struct tq_state *st = state;
+	struct tq_run *u = NULL;
+	cJSON *ev = NULL, *f;
+	const char *end = NULL;
+	char why[300];
+	enum tq_parse p;
+	enum fb_err rc;
+
+	if (len > RESP_MAX_EVENT_BYTES)
+		return resp_invalid(out, "event larger than %u bytes", RESP_MAX_EVENT_BYTES);
+	/* The runtime NUL-terminates the event; the NUL must end the JSON. */
+	ev = cJSON_ParseWithLengthOpts(event, len + 1, &end, 1);
+	if (!ev)
+		return resp_invalid(out, "not JSON (or nested too deeply)");
+	u = calloc(1, sizeof(*u));
+	if (!u) {
+		cJSON_Delete(ev);
+		return FB_E_NOMEM;
+	}
+	u->st = st;
+	u->ctx = ctx;
+	p = tq_parse_event(ev, st->set.min_severity, &u->tgt, why, sizeof(why));
+	if (p == TQ_PARSE_INVALID) {
+		rc = resp_invalid(out, "%s", why);
+		cJSON_Delete(ev);
+		free(u);
+		return rc;
+	}
+	rc = resp_begin(&u->r, &st->cfg, TQ_FN, ctx);
+	if (rc != FB_OK) {
+		cJSON_Delete(ev);
+		free(u);
+		return rc;
+	}
+	if (resp_trigger_from_event(&u->r, ev) != FB_OK) {
+		rc = resp_invalid(out, "malformed envelope fields");
+		goto out;
+	}
+	/* GuardDuty re-publishes an updated finding under new event ids: the
+	 * finding id keeps every delivery of it one incident. */
+	if (u->tgt.finding_id[0]) {
+		char key[700];
+
+		snprintf(key, sizeof(key), "guardduty:%s:%s", u->tgt.finding_id, u->tgt.task);
+		resp_set_incident(&u->r, key);
+	}
+	snprintf(u->prefix, sizeof(u->prefix), "incidents/%s/", u->r.incident_id);
+	resp_set_severity(&u->r, "P1");
+	u->warnings = cJSON_AddArrayToObject(u->r.extra, "warnings");
+	if (u->tgt.is_finding) {
+		f = cJSON_AddObjectToObject(u->r.extra, "finding");
+		cJSON_AddStringToObject(f, "id", u->tgt.finding_id);
+		cJSON_AddStringToObject(f, "type", u->tgt.finding_type);
+		cJSON_AddNumberToObject(f, "severity", u->tgt.severity);
+	}
+	cJSON_AddStringToObject(u->r.extra, "reason", u->tgt.reason);
+	locate(u, ev);
+	resp_set_resource(&u->r, u->tgt.task, u->account[0] ? u->account : NULL, u->region);
+	tq_copy(u->cluster, sizeof(u->cluster), u->tgt.cluster);
+	if (ctx->deadline_ms)
+		aws_client_set_deadline(st->aws, ctx->deadline_ms - TQ_FINISH_RESERVE_MS);
+
+	if (p == TQ_PARSE_IGNORE) {
+		resp_skip(&u->r, "%s", why);
+		goto finish;
+	}
+	if (client_for(u) != FB_OK)
+		goto finish;
+	if (u->aws != st->aws && ctx->deadline_ms)
+		aws_client_set_deadline(u->aws, ctx->deadline_ms - TQ_FINISH_RESERVE_MS);
+	if (!describe_task(u))
+		goto finish;
+	if (u->task.cluster_arn[0])
+		tq_copy(u->cluster, sizeof(u->cluster), u->task.cluster_arn);
+	resp_set_resource(&u->r, u->task.arn, u->account[0] ? u->account : NULL, u->region);
+	if (u->task.exempt) {
+		resp_skip(&u->r, "task tagged firebreak:exempt=true: not isolated or stopped");
+		goto finish;
+	}
+	if (!strcmp(u->task.last_status, "STOPPED"))
+		u->was_stopped = 1;
+	read_round(u);
+	isolate(u);
+	stop_task(u);
+	evidence(u);
+	report_task(u);
+	set_verdict(u);
+finish:
+	if (u->r.skipped && u->have_task)
+		report_task(u);
+	/* The publish and response get the time kept back. */
+	if (ctx->deadline_ms)
+		aws_client_set_deadline(u->aws ? u->aws : st->aws, ctx->deadline_ms - 100);
+	rc = resp_finish(&u->r, u->aws ? u->aws : st->aws, out);
+	cJSON_Delete(ev);
+	run_cleanup(u);
+	return rc;
+out:
+	cJSON_Delete(ev);
+	run_cleanup(u);
+	return rc;
+}
+
+int main(void)
+{
+	return lr_main(tq_init, tq_handle);
+}

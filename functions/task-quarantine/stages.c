@@ -1,0 +1,807 @@
+/*
+ * task-quarantine, pure stages: event -> target, ECS/EC2 answers -> facts,
+ * security group rules <-> restore/query shapes, evidence objects. No I/O,
+ * no clock (time is a parameter): unit-tested in tests/unit/test_task_quarantine.c.
+ * The handler that sequences them around AWS calls is main.c.
+ *
+ * task-quarantine: isolate a compromised ECS task, stop it and keep what it
+ * did as evidence (runbook P1). Contract: ../shared/RESPONDERS.md, resp.h.
+ *
+ * Triggers: a GuardDuty Finding (EventBridge, camelCase keys) whose
+ * resource is an ECS task (resourceType "ECSCluster" with
+ * ecsClusterDetails.taskDetails), at or above FIREBREAK_MIN_SEVERITY; or
+ * the manual form {"cluster", "task", "reason", "dryRun"}.
+ *
+ * The containment chain is the longest run of dependent calls:
+ *   DescribeTasks -> {DescribeNetworkInterfaces | DescribeTaskDefinition |
+ *   DescribeServices | DescribeContainerInstances | s3:HeadObject} ->
+ *   CreateSecurityGroup -> RevokeSecurityGroupEgress ->
+ *   ModifyNetworkInterfaceAttribute -> StopTask
+ * Reads that do not depend on each other share one round (aws_call_run_all).
+ * Logs stay in CloudWatch after the task stops, so they are fetched after
+ * containment; the task description, which ECS forgets about an hour after
+ * the stop, is taken first.
+ */
+#include "task_quarantine.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <zlib.h>
+
+/* ---- small helpers ------------------------------------------------------------ */
+
+/* Copies s into dst[n]; 0 when it did not fit (the caller treats a
+ * truncated identifier as invalid rather than acting on the wrong thing). */
+int tq_copy(char *dst, size_t n, const char *s)
+{
+	size_t len;
+
+	if (!s)
+		s = "";
+	len = strlen(s);
+	if (len >= n) {
+		if (n)
+			dst[0] = '\0';
+		return 0;
+	}
+	memcpy(dst, s, len + 1);
+	return 1;
+}
+
+static const char *jstr(const cJSON *o, const char *name)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+/* The XML-to-JSON layer turns an empty list (<groupSet/>) into "" and a
+ * list into an array: anything but an array is an empty list here. */
+const cJSON *tq_list(const cJSON *o, const char *name)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsArray(it) ? it : NULL;
+}
+
+/* The last '/'-separated part of an ARN (task id from a task ARN, either
+ * format: task/<cluster>/<id> or the old task/<id>). */
+const char *tq_arn_tail(const char *arn)
+{
+	const char *s = strrchr(arn, '/');
+
+	return s ? s + 1 : arn;
+}
+
+/* Field `idx` (0-based) of an ARN split on ':' into out. */
+static int arn_field(const char *arn, int idx, char *out, size_t outlen)
+{
+	const char *p = arn, *e;
+	int i;
+
+	if (strncmp(arn, "arn:", 4))
+		return 0;
+	for (i = 0; i < idx; i++) {
+		p = strchr(p, ':');
+		if (!p)
+			return 0;
+		p++;
+	}
+	e = strchr(p, ':');
+	if (!e)
+		e = p + strlen(p);
+	if ((size_t)(e - p) >= outlen || e == p)
+		return 0;
+	memcpy(out, p, (size_t)(e - p));
+	out[e - p] = '\0';
+	return 1;
+}
+
+int tq_arn_region(const char *arn, char *out, size_t outlen)
+{
+	return arn_field(arn, 3, out, outlen);
+}
+
+int tq_arn_account(const char *arn, char *out, size_t outlen)
+{
+	return arn_field(arn, 4, out, outlen);
+}
+
+/* ECS identifiers: names, ids and ARNs are printable ASCII without spaces. */
+static int ident_ok(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!isgraph((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+/* ---- settings ------------------------------------------------------------------- */
+
+static char *env_dup(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strdup(v) : NULL;
+}
+
+enum fb_err tq_settings_from_env(struct tq_settings *s, char *err, size_t errlen)
+{
+	const char *v;
+	char *end;
+
+	memset(s, 0, sizeof(*s));
+	s->min_severity = TQ_DEFAULT_MIN_SEVERITY;
+	s->log_max_bytes = TQ_DEFAULT_LOG_MAX_BYTES;
+	v = getenv("FIREBREAK_MIN_SEVERITY");
+	if (v && *v) {
+		double d = strtod(v, &end);
+
+		if (*end || !isfinite(d) || d < 0 || d > 10) {
+			snprintf(err, errlen, "cannot parse setting 'FIREBREAK_MIN_SEVERITY'");
+			return FB_E_CONFIG;
+		}
+		s->min_severity = d;
+	}
+	v = getenv("FIREBREAK_ISOLATION");
+	if (v && *v) {
+		if (!strcmp(v, "revoke-egress"))
+			s->revoke_egress = 1;
+		else if (strcmp(v, "quarantine-sg")) {
+			snprintf(err, errlen, "setting 'FIREBREAK_ISOLATION' must be quarantine-sg or revoke-egress");
+			return FB_E_CONFIG;
+		}
+	}
+	v = getenv("FIREBREAK_LOG_MAX_BYTES");
+	if (v && *v) {
+		unsigned long long n = strtoull(v, &end, 10);
+
+		if (*end || n < 1024 || n > TQ_LOG_MAX_BYTES_CAP) {
+			snprintf(err, errlen, "cannot parse setting 'FIREBREAK_LOG_MAX_BYTES'");
+			return FB_E_CONFIG;
+		}
+		s->log_max_bytes = (size_t)n;
+	}
+	s->bucket = env_dup("FIREBREAK_EVIDENCE_BUCKET");
+	s->kms_key = env_dup("FIREBREAK_EVIDENCE_KMS_KEY");
+	return FB_OK;
+}
+
+void tq_settings_cleanup(struct tq_settings *s)
+{
+	free(s->bucket);
+	free(s->kms_key);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- stage 1: the event ------------------------------------------------------- */
+
+static enum tq_parse bad(char *why, size_t whylen, const char *msg)
+{
+	snprintf(why, whylen, "%s", msg);
+	return TQ_PARSE_INVALID;
+}
+
+static enum tq_parse parse_manual(const cJSON *ev, struct tq_target *t, char *why, size_t whylen)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(ev, "cluster");
+	const cJSON *k = cJSON_GetObjectItemCaseSensitive(ev, "task");
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(ev, "reason");
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(ev, "dryRun");
+
+	if (!c || !k)
+		return bad(why, whylen, "missing field 'cluster' or 'task'");
+	if (!cJSON_IsString(c) || !cJSON_IsString(k))
+		return bad(why, whylen, "fields 'cluster' and 'task' must be strings");
+	if (r && !cJSON_IsString(r) && !cJSON_IsNull(r))
+		return bad(why, whylen, "field 'reason' must be a string");
+	if (d && !cJSON_IsBool(d))
+		return bad(why, whylen, "field 'dryRun' must be a boolean");
+	if (!tq_copy(t->cluster, sizeof(t->cluster), c->valuestring) || !ident_ok(t->cluster))
+		return bad(why, whylen, "field 'cluster' is not an ECS cluster name or ARN");
+	if (!tq_copy(t->task, sizeof(t->task), k->valuestring) || !ident_ok(t->task))
+		return bad(why, whylen, "field 'task' is not an ECS task id or ARN");
+	/* A long reason is cut, not refused: it is prose for the report. */
+	snprintf(t->reason, sizeof(t->reason), "%s",
+		 cJSON_IsString(r) && *r->valuestring ? r->valuestring : "manual quarantine");
+	t->is_finding = 0;
+	return TQ_PARSE_OK;
+}
+
+static enum tq_parse parse_finding(const cJSON *ev, double min_sev, struct tq_target *t,
+				   char *why, size_t whylen)
+{
+	const cJSON *detail = cJSON_GetObjectItemCaseSensitive(ev, "detail");
+	const cJSON *res, *ecs, *task, *sev, *it;
+	const char *rtype, *task_arn, *cluster;
+
+	if (!cJSON_IsObject(detail))
+		return bad(why, whylen, "missing object 'detail'");
+	sev = cJSON_GetObjectItemCaseSensitive(detail, "severity");
+	if (!cJSON_IsNumber(sev))
+		return bad(why, whylen, "field 'detail.severity' must be a number");
+	t->severity = sev->valuedouble;
+	t->is_finding = 1;
+	it = cJSON_GetObjectItemCaseSensitive(detail, "id");
+	if (it && !cJSON_IsString(it))
+		return bad(why, whylen, "field 'detail.id' must be a string");
+	tq_copy(t->finding_id, sizeof(t->finding_id), it ? it->valuestring : "");
+	it = cJSON_GetObjectItemCaseSensitive(detail, "type");
+	if (it && !cJSON_IsString(it))
+		return bad(why, whylen, "field 'detail.type' must be a string");
+	snprintf(t->finding_type, sizeof(t->finding_type), "%s", it ? it->valuestring : "");
+	res = cJSON_GetObjectItemCaseSensitive(detail, "resource");
+	if (!cJSON_IsObject(res))
+		return bad(why, whylen, "missing object 'detail.resource'");
+	rtype = jstr(res, "resourceType");
+	ecs = cJSON_GetObjectItemCaseSensitive(res, "ecsClusterDetails");
+	if (ecs && !cJSON_IsObject(ecs))
+		return bad(why, whylen, "field 'detail.resource.ecsClusterDetails' must be an object");
+	task = ecs ? cJSON_GetObjectItemCaseSensitive(ecs, "taskDetails") : NULL;
+	if (task && !cJSON_IsObject(task))
+		return bad(why, whylen, "field 'detail.resource.ecsClusterDetails.taskDetails' must be an object");
+	if (!task || (rtype && strcmp(rtype, "ECSCluster"))) {
+		snprintf(why, whylen, "finding is not about an ECS task (resourceType '%.40s')",
+			 rtype ? rtype : "");
+		return TQ_PARSE_IGNORE;
+	}
+	task_arn = jstr(task, "arn");
+	cluster = jstr(ecs, "arn");
+	if (!cluster)
+		cluster = jstr(ecs, "name");
+	if (!task_arn || !cluster)
+		return bad(why, whylen, "missing field 'ecsClusterDetails.arn' or 'taskDetails.arn'");
+	if (!tq_copy(t->cluster, sizeof(t->cluster), cluster) || !ident_ok(t->cluster))
+		return bad(why, whylen, "field 'ecsClusterDetails.arn' is not an ECS cluster ARN");
+	if (!tq_copy(t->task, sizeof(t->task), task_arn) || !ident_ok(t->task))
+		return bad(why, whylen, "field 'taskDetails.arn' is not an ECS task ARN");
+	snprintf(t->reason, sizeof(t->reason), "GuardDuty %s severity %.1f",
+		 t->finding_type[0] ? t->finding_type : "finding", t->severity);
+	if (t->severity < min_sev) {
+		snprintf(why, whylen, "severity %.1f below FIREBREAK_MIN_SEVERITY %.1f",
+			 t->severity, min_sev);
+		return TQ_PARSE_IGNORE;
+	}
+	return TQ_PARSE_OK;
+}
+
+enum tq_parse tq_parse_event(const cJSON *ev, double min_sev, struct tq_target *t,
+			     char *why, size_t whylen)
+{
+	const cJSON *src, *dt;
+
+	memset(t, 0, sizeof(*t));
+	if (!cJSON_IsObject(ev))
+		return bad(why, whylen, "event is not a JSON object");
+	src = cJSON_GetObjectItemCaseSensitive(ev, "source");
+	dt = cJSON_GetObjectItemCaseSensitive(ev, "detail-type");
+	if (!src && !dt)
+		return parse_manual(ev, t, why, whylen);
+	if (!cJSON_IsString(src) || !cJSON_IsString(dt))
+		return bad(why, whylen, "fields 'source' and 'detail-type' must be strings");
+	if (strcmp(src->valuestring, "aws.guardduty") ||
+	    strcmp(dt->valuestring, "GuardDuty Finding"))
+		return bad(why, whylen, "not a GuardDuty Finding event (source/detail-type)");
+	return parse_finding(ev, min_sev, t, why, whylen);
+}
+
+/* ---- stage 2: what ECS says about the task --------------------------------------- */
+
+static const char *attachment_detail(const cJSON *att, const char *name)
+{
+	const cJSON *d, *details = cJSON_GetObjectItemCaseSensitive(att, "details");
+
+	cJSON_ArrayForEach(d, details) {
+		const char *n = jstr(d, "name");
+
+		if (n && !strcmp(n, name))
+			return jstr(d, "value");
+	}
+	return NULL;
+}
+
+enum fb_err tq_task_from_json(const cJSON *task, struct tq_task *t)
+{
+	const cJSON *it, *arr;
+	const char *s;
+
+	memset(t, 0, sizeof(*t));
+	if (!cJSON_IsObject(task) || !jstr(task, "taskArn"))
+		return FB_E_PARSE;
+	if (!tq_copy(t->arn, sizeof(t->arn), jstr(task, "taskArn")))
+		return FB_E_TOO_LARGE;
+	tq_copy(t->id, sizeof(t->id), tq_arn_tail(t->arn));
+	tq_copy(t->cluster_arn, sizeof(t->cluster_arn), jstr(task, "clusterArn"));
+	tq_copy(t->last_status, sizeof(t->last_status), jstr(task, "lastStatus"));
+	tq_copy(t->desired_status, sizeof(t->desired_status), jstr(task, "desiredStatus"));
+	tq_copy(t->launch_type, sizeof(t->launch_type), jstr(task, "launchType"));
+	tq_copy(t->group, sizeof(t->group), jstr(task, "group"));
+	tq_copy(t->started_by, sizeof(t->started_by), jstr(task, "startedBy"));
+	tq_copy(t->taskdef_arn, sizeof(t->taskdef_arn), jstr(task, "taskDefinitionArn"));
+	tq_copy(t->container_instance_arn, sizeof(t->container_instance_arn),
+		jstr(task, "containerInstanceArn"));
+	if (!strncmp(t->group, "service:", 8))
+		tq_copy(t->service, sizeof(t->service), t->group + 8);
+
+	arr = cJSON_GetObjectItemCaseSensitive(task, "attachments");
+	cJSON_ArrayForEach(it, arr) {
+		s = jstr(it, "type");
+		if (!s || strcmp(s, "ElasticNetworkInterface"))
+			continue;
+		tq_copy(t->eni, sizeof(t->eni), attachment_detail(it, "networkInterfaceId"));
+		tq_copy(t->subnet, sizeof(t->subnet), attachment_detail(it, "subnetId"));
+		tq_copy(t->private_ip, sizeof(t->private_ip),
+			attachment_detail(it, "privateIPv4Address"));
+		break;
+	}
+	arr = cJSON_GetObjectItemCaseSensitive(task, "containers");
+	cJSON_ArrayForEach(it, arr) {
+		struct tq_container *c;
+
+		if (t->nc == TQ_MAX_CONTAINERS)
+			break;
+		c = &t->c[t->nc++];
+		tq_copy(c->name, sizeof(c->name), jstr(it, "name"));
+		tq_copy(c->image, sizeof(c->image), jstr(it, "image"));
+		tq_copy(c->digest, sizeof(c->digest), jstr(it, "imageDigest"));
+		tq_copy(c->runtime_id, sizeof(c->runtime_id), jstr(it, "runtimeId"));
+	}
+	arr = cJSON_GetObjectItemCaseSensitive(task, "tags");
+	cJSON_ArrayForEach(it, arr) {
+		const char *k = jstr(it, "key"), *v = jstr(it, "value");
+
+		if (k && v && !strcmp(k, "firebreak:exempt") && !strcasecmp(v, "true"))
+			t->exempt = 1;
+	}
+	return FB_OK;
+}
+
+/* Log stream of an awslogs container: prefix/container-name/task-id; with
+ * no prefix (EC2 launch type only) the driver names it after the
+ * container's runtime id. */
+int tq_log_stream(const char *prefix, const char *container, const char *task_id,
+		  const char *runtime_id, char *out, size_t outlen)
+{
+	int n;
+
+	if (prefix && *prefix)
+		n = snprintf(out, outlen, "%s/%s/%s", prefix, container, task_id);
+	else if (runtime_id && *runtime_id)
+		n = snprintf(out, outlen, "%s", runtime_id);
+	else
+		return 0;
+	return n > 0 && (size_t)n < outlen;
+}
+
+/* Fills each container's log settings from the task definition. */
+void tq_task_apply_taskdef(struct tq_task *t, const cJSON *taskdef, const char *default_region)
+{
+	const cJSON *defs = cJSON_GetObjectItemCaseSensitive(taskdef, "containerDefinitions"), *d;
+	size_t i;
+
+	tq_copy(t->network_mode, sizeof(t->network_mode), jstr(taskdef, "networkMode"));
+	for (i = 0; i < t->nc; i++) {
+		struct tq_container *c = &t->c[i];
+
+		c->log_state = TQ_LOG_NONE;
+		cJSON_ArrayForEach(d, defs) {
+			const cJSON *lc, *opt;
+			const char *name = jstr(d, "name"), *drv, *grp, *reg;
+
+			if (!name || strcmp(name, c->name))
+				continue;
+			lc = cJSON_GetObjectItemCaseSensitive(d, "logConfiguration");
+			drv = lc ? jstr(lc, "logDriver") : NULL;
+			if (!drv) {
+				c->log_state = TQ_LOG_NONE;
+				break;
+			}
+			if (strcmp(drv, "awslogs")) {
+				c->log_state = TQ_LOG_OTHER_DRIVER;
+				tq_copy(c->log_driver, sizeof(c->log_driver), drv);
+				break;
+			}
+			tq_copy(c->log_driver, sizeof(c->log_driver), drv);
+			opt = cJSON_GetObjectItemCaseSensitive(lc, "options");
+			grp = jstr(opt, "awslogs-group");
+			reg = jstr(opt, "awslogs-region");
+			if (!grp || !tq_copy(c->log_group, sizeof(c->log_group), grp) ||
+			    !tq_log_stream(jstr(opt, "awslogs-stream-prefix"), c->name, t->id,
+					   c->runtime_id, c->log_stream, sizeof(c->log_stream))) {
+				c->log_state = TQ_LOG_UNKNOWN_STREAM;
+				break;
+			}
+			tq_copy(c->log_region, sizeof(c->log_region), reg ? reg : default_region);
+			c->log_state = TQ_LOG_AWSLOGS;
+			break;
+		}
+	}
+}
+
+/* ---- stage 3: the network ----------------------------------------------------- */
+
+/* DescribeNetworkInterfaces answer (XML turned to JSON) -> the ENI. */
+enum fb_err tq_eni_from_json(const cJSON *out, struct tq_eni *e)
+{
+	const cJSON *set = tq_list(out, "networkInterfaceSet"), *eni, *g;
+	const char *rm;
+
+	memset(e, 0, sizeof(*e));
+	eni = cJSON_GetArrayItem(set, 0);
+	if (!cJSON_IsObject(eni))
+		return FB_E_NOTFOUND;
+	tq_copy(e->id, sizeof(e->id), jstr(eni, "networkInterfaceId"));
+	tq_copy(e->vpc, sizeof(e->vpc), jstr(eni, "vpcId"));
+	tq_copy(e->subnet, sizeof(e->subnet), jstr(eni, "subnetId"));
+	rm = jstr(eni, "requesterManaged");
+	e->requester_managed = rm && !strcmp(rm, "true");
+	e->all_quarantine = 1;
+	cJSON_ArrayForEach(g, tq_list(eni, "groupSet")) {
+		const char *id = jstr(g, "groupId"), *name = jstr(g, "groupName");
+
+		if (!id || e->ngroups == TQ_MAX_GROUPS)
+			continue;
+		tq_copy(e->groups[e->ngroups], sizeof(e->groups[0]), id);
+		tq_copy(e->group_names[e->ngroups], sizeof(e->group_names[0]), name ? name : "");
+		if (!name || strncmp(name, TQ_SG_PREFIX, strlen(TQ_SG_PREFIX)))
+			e->all_quarantine = 0;
+		e->ngroups++;
+	}
+	if (!e->ngroups)
+		e->all_quarantine = 0;
+	if (!e->id[0] || !e->vpc[0])
+		return FB_E_PARSE;
+	return FB_OK;
+}
+
+static int add_int_from_str(cJSON *o, const char *name, const char *s)
+{
+	char *end;
+	long v;
+
+	if (!s)
+		return 1;
+	v = strtol(s, &end, 10);
+	if (*end || end == s)
+		return 0;
+	return cJSON_AddNumberToObject(o, name, (double)v) != NULL;
+}
+
+/* One list of an EC2 permission ({ipRanges:[{cidrIp, description}]}) into
+ * the botocore shape ({IpRanges:[{CidrIp, Description}]}). */
+static int perm_list(const cJSON *src, const char *from, cJSON *dst, const char *to,
+		     const char *key_from, const char *key_to)
+{
+	const cJSON *arr = tq_list(src, from), *it;
+	cJSON *out;
+
+	if (!arr || !cJSON_GetArraySize(arr))
+		return 1;
+	out = cJSON_AddArrayToObject(dst, to);
+	if (!out)
+		return 0;
+	cJSON_ArrayForEach(it, arr) {
+		cJSON *o = cJSON_CreateObject();
+		const char *v = jstr(it, key_from), *d = jstr(it, "description");
+
+		if (!o || !cJSON_AddItemToArray(out, o))
+			return 0;
+		if (v && !cJSON_AddStringToObject(o, key_to, v))
+			return 0;
+		if (!strcmp(key_to, "GroupId") && jstr(it, "userId") &&
+		    !cJSON_AddStringToObject(o, "UserId", jstr(it, "userId")))
+			return 0;
+		if (d && !cJSON_AddStringToObject(o, "Description", d))
+			return 0;
+	}
+	return 1;
+}
+
+/* A security group's egress rules as EC2 describes them (XML turned to
+ * JSON, camelCase) -> IpPermissions in the botocore/CLI input shape, the
+ * form a human pastes into `aws ec2 authorize-security-group-egress
+ * --cli-input-json`. Caller frees the returned array. */
+cJSON *tq_perms_from_ec2(const cJSON *ip_permissions)
+{
+	cJSON *out = cJSON_CreateArray();
+	const cJSON *p;
+
+	if (!out)
+		return NULL;
+	cJSON_ArrayForEach(p, ip_permissions) {
+		cJSON *o = cJSON_CreateObject();
+		const char *proto = jstr(p, "ipProtocol");
+
+		if (!o || !cJSON_AddItemToArray(out, o) || !proto ||
+		    !cJSON_AddStringToObject(o, "IpProtocol", proto) ||
+		    !add_int_from_str(o, "FromPort", jstr(p, "fromPort")) ||
+		    !add_int_from_str(o, "ToPort", jstr(p, "toPort")) ||
+		    !perm_list(p, "ipRanges", o, "IpRanges", "cidrIp", "CidrIp") ||
+		    !perm_list(p, "ipv6Ranges", o, "Ipv6Ranges", "cidrIpv6", "CidrIpv6") ||
+		    !perm_list(p, "prefixListIds", o, "PrefixListIds", "prefixListId", "PrefixListId") ||
+		    !perm_list(p, "groups", o, "UserIdGroupPairs", "groupId", "GroupId")) {
+			cJSON_Delete(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
+static int qset(cJSON *q, const char *name, const char *val)
+{
+	return cJSON_AddStringToObject(q, name, val) != NULL;
+}
+
+/* IpPermissions (botocore shape) -> EC2 query parameters
+ * (IpPermissions.N.IpRanges.M.CidrIp, ...; UserIdGroupPairs serialise as
+ * "Groups"), added to the flat object q. */
+enum fb_err tq_perms_to_query(const cJSON *perms, cJSON *q)
+{
+	static const struct { const char *list, *wire, *key; } L[] = {
+		{ "IpRanges", "IpRanges", "CidrIp" },
+		{ "Ipv6Ranges", "Ipv6Ranges", "CidrIpv6" },
+		{ "PrefixListIds", "PrefixListIds", "PrefixListId" },
+		{ "UserIdGroupPairs", "Groups", "GroupId" },
+	};
+	char name[160], num[32];
+	const cJSON *p;
+	int n = 0;
+	size_t l;
+
+	cJSON_ArrayForEach(p, perms) {
+		const cJSON *from = cJSON_GetObjectItemCaseSensitive(p, "FromPort");
+		const cJSON *to = cJSON_GetObjectItemCaseSensitive(p, "ToPort");
+
+		n++;
+		snprintf(name, sizeof(name), "IpPermissions.%d.IpProtocol", n);
+		if (!jstr(p, "IpProtocol") || !qset(q, name, jstr(p, "IpProtocol")))
+			return FB_E_INVALID;
+		if (cJSON_IsNumber(from)) {
+			snprintf(name, sizeof(name), "IpPermissions.%d.FromPort", n);
+			snprintf(num, sizeof(num), "%d", from->valueint);
+			if (!qset(q, name, num))
+				return FB_E_NOMEM;
+		}
+		if (cJSON_IsNumber(to)) {
+			snprintf(name, sizeof(name), "IpPermissions.%d.ToPort", n);
+			snprintf(num, sizeof(num), "%d", to->valueint);
+			if (!qset(q, name, num))
+				return FB_E_NOMEM;
+		}
+		for (l = 0; l < sizeof(L) / sizeof(L[0]); l++) {
+			const cJSON *it;
+			int m = 0;
+
+			cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(p, L[l].list)) {
+				const char *v = jstr(it, L[l].key);
+
+				m++;
+				if (!v)
+					return FB_E_INVALID;
+				snprintf(name, sizeof(name), "IpPermissions.%d.%s.%d.%s", n,
+					 L[l].wire, m, L[l].key);
+				if (!qset(q, name, v))
+					return FB_E_NOMEM;
+				/* Revoking by group needs no owner, but
+				 * re-authorising across accounts does. */
+				if (jstr(it, "UserId")) {
+					snprintf(name, sizeof(name), "IpPermissions.%d.%s.%d.UserId",
+						 n, L[l].wire, m);
+					if (!qset(q, name, jstr(it, "UserId")))
+						return FB_E_NOMEM;
+				}
+			}
+		}
+	}
+	return FB_OK;
+}
+
+/* ---- stage 4: the owning service --------------------------------------------------- */
+
+/* 1 when the service will start a replacement from the same task
+ * definition (so the same image): ACTIVE, desiredCount > 0, and the
+ * service's task definition is the task's. */
+int tq_will_replace(const cJSON *service, const char *taskdef_arn)
+{
+	const cJSON *dc = cJSON_GetObjectItemCaseSensitive(service, "desiredCount");
+	const char *st = jstr(service, "status"), *td = jstr(service, "taskDefinition");
+
+	if (!cJSON_IsNumber(dc) || dc->valuedouble <= 0)
+		return 0;
+	if (st && strcmp(st, "ACTIVE"))
+		return 0;
+	return td && taskdef_arn && !strcmp(td, taskdef_arn);
+}
+
+/* ---- stage 5: evidence ---------------------------------------------------------------- */
+
+void tq_sha256(const void *p, size_t n, char hex[65], char b64[45])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	SHA256(p, n, md);
+	for (i = 0; i < sizeof(md); i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[64] = '\0';
+	EVP_EncodeBlock((unsigned char *)b64, md, (int)sizeof(md));
+}
+
+/* gzip (RFC 1952) of (p, n) into out, capped by out->max. */
+enum fb_err tq_gzip(const void *p, size_t n, struct buf *out)
+{
+	z_stream zs;
+	unsigned char chunk[16384];
+	enum fb_err rc = FB_OK;
+	int zr;
+
+	memset(&zs, 0, sizeof(zs));
+	/* windowBits 15 + 16: zlib writes a gzip header and trailer. */
+	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+			 Z_DEFAULT_STRATEGY) != Z_OK)
+		return FB_E_NOMEM;
+	zs.next_in = (unsigned char *)(uintptr_t)p;
+	zs.avail_in = (uInt)n;
+	if ((size_t)zs.avail_in != n) {
+		rc = FB_E_TOO_LARGE;
+		goto out;
+	}
+	do {
+		zs.next_out = chunk;
+		zs.avail_out = sizeof(chunk);
+		zr = deflate(&zs, Z_FINISH);
+		if (zr == Z_STREAM_ERROR) {
+			rc = FB_E_IO;
+			goto out;
+		}
+		rc = buf_append(out, chunk, sizeof(chunk) - zs.avail_out);
+		if (rc != FB_OK)
+			goto out;
+	} while (zr != Z_STREAM_END);
+	/* An empty log still gives a valid gzip member; buf_append of 0
+	 * bytes may leave data NULL. */
+	if (!out->data)
+		rc = buf_append(out, "", 0);
+out:
+	deflateEnd(&zs);
+	return rc;
+}
+
+/* One GetLogEvents page's events appended as JSON lines
+ * {"timestamp","ingestionTime","message"} (the message kept exactly).
+ * FB_E_TOO_LARGE when the cap was reached: what fit is kept. */
+enum fb_err tq_log_append_page(const cJSON *page, struct buf *log, size_t *nevents)
+{
+	const cJSON *ev;
+
+	cJSON_ArrayForEach(ev, cJSON_GetObjectItemCaseSensitive(page, "events")) {
+		cJSON *line = cJSON_CreateObject();
+		const cJSON *ts = cJSON_GetObjectItemCaseSensitive(ev, "timestamp");
+		const cJSON *ing = cJSON_GetObjectItemCaseSensitive(ev, "ingestionTime");
+		const char *msg = jstr(ev, "message");
+		char *txt;
+		size_t before = log->len;
+		enum fb_err rc;
+
+		if (!line)
+			return FB_E_NOMEM;
+		if (cJSON_IsNumber(ts))
+			cJSON_AddNumberToObject(line, "timestamp", ts->valuedouble);
+		if (cJSON_IsNumber(ing))
+			cJSON_AddNumberToObject(line, "ingestionTime", ing->valuedouble);
+		cJSON_AddStringToObject(line, "message", msg ? msg : "");
+		txt = cJSON_PrintUnformatted(line);
+		cJSON_Delete(line);
+		if (!txt)
+			return FB_E_NOMEM;
+		rc = buf_puts(log, txt);
+		if (rc == FB_OK)
+			rc = buf_putc(log, '\n');
+		cJSON_free(txt);
+		if (rc != FB_OK) {
+			/* Keep whole lines only. */
+			log->len = before;
+			if (log->data)
+				log->data[before] = '\0';
+			return rc;
+		}
+		(*nevents)++;
+	}
+	return FB_OK;
+}
+
+void tq_iso8601(int64_t ms, char out[32])
+{
+	time_t s = (time_t)(ms / 1000);
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&s, &tm);
+	n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, 32 - n, ".%03uZ", (unsigned)(ms % 1000) % 1000u);
+}
+
+/* manifest.json: every object's key, size and SHA-256, who wrote it and
+ * when. Caller frees with cJSON_Delete. */
+cJSON *tq_manifest_json(const struct tq_manifest_info *mi, const struct tq_obj *objs, size_t n)
+{
+	cJSON *m = cJSON_CreateObject(), *arr;
+	char when[32];
+	size_t i;
+
+	if (!m)
+		return NULL;
+	tq_iso8601(mi->written_ms, when);
+	cJSON_AddStringToObject(m, "incident_id", mi->incident_id);
+	cJSON_AddStringToObject(m, "task_arn", mi->task_arn);
+	cJSON_AddStringToObject(m, "bucket", mi->bucket);
+	cJSON_AddStringToObject(m, "prefix", mi->prefix);
+	cJSON_AddStringToObject(m, "written_by", mi->written_by);
+	cJSON_AddStringToObject(m, "written_at", when);
+	cJSON_AddStringToObject(m, "hash", "SHA-256");
+	arr = cJSON_AddArrayToObject(m, "objects");
+	for (i = 0; arr && i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		if (!o || !cJSON_AddItemToArray(arr, o))
+			break;
+		cJSON_AddStringToObject(o, "key", objs[i].key);
+		cJSON_AddNumberToObject(o, "size", (double)objs[i].len);
+		cJSON_AddStringToObject(o, "sha256", objs[i].sha_hex);
+		if (objs[i].note[0])
+			cJSON_AddStringToObject(o, "note", objs[i].note);
+	}
+	if (!arr || cJSON_GetArraySize(arr) != (int)n) {
+		cJSON_Delete(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* Object key of a container's log: incidents/<id>/logs/<name>.log.gz, the
+ * container name reduced to [A-Za-z0-9._-] so it is one path segment. */
+int tq_log_key(const char *prefix, const char *container, char *out, size_t outlen)
+{
+	char safe[256];
+	size_t i;
+	int n;
+
+	for (i = 0; container[i] && i < sizeof(safe) - 1; i++) {
+		unsigned char ch = (unsigned char)container[i];
+
+		safe[i] = (isalnum(ch) || ch == '.' || ch == '_' || ch == '-') ? (char)ch : '_';
+	}
+	safe[i] = '\0';
+	if (!i || !strcmp(safe, ".") || !strcmp(safe, ".."))
+		return 0;
+	n = snprintf(out, outlen, "%slogs/%s.log.gz", prefix, safe);
+	return n > 0 && (size_t)n < outlen;
+}
+
+void tq_obj_cleanup(struct tq_obj *o)
+{
+	free(o->data);
+	memset(o, 0, sizeof(*o));
+}
+
+/* Takes ownership of data (malloc'd) and computes its digests. */
+void tq_obj_set(struct tq_obj *o, const char *key, char *data, size_t len)
+{
+	free(o->data);
+	tq_copy(o->key, sizeof(o->key), key);
+	o->data = data;
+	o->len = len;
+	tq_sha256(data ? data : "", len, o->sha_hex, o->sha_b64);
+}
+

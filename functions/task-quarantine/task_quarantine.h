@@ -1,0 +1,130 @@
+/*
+ * task-quarantine: the pure stages (stages.c) shared by the handler
+ * (main.c) and the unit tests. Prefix tq_. Every struct here is plain data
+ * filled from an AWS answer or the event; nothing here does I/O.
+ */
+#ifndef FB_TASK_QUARANTINE_H
+#define FB_TASK_QUARANTINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include "buf.h"
+#include "fb_err.h"
+#include "lr.h"
+
+#define TQ_DEFAULT_MIN_SEVERITY 7.0
+/* Evidence logs kept in memory before gzip: 50 MB by default, settable up
+ * to 256 MB (the function's memory bounds it in practice). */
+#define TQ_DEFAULT_LOG_MAX_BYTES (50u * 1024u * 1024u)
+#define TQ_LOG_MAX_BYTES_CAP (256u * 1024u * 1024u)
+/* ECS allows 10 containers per task definition; an ENI up to 16 groups. */
+#define TQ_MAX_CONTAINERS 10
+#define TQ_MAX_GROUPS 16
+#define TQ_SG_PREFIX "firebreak-quarantine-"
+
+struct tq_settings {
+	double min_severity;     /* FIREBREAK_MIN_SEVERITY, default 7.0 */
+	int revoke_egress;       /* FIREBREAK_ISOLATION=revoke-egress */
+	char *bucket;            /* FIREBREAK_EVIDENCE_BUCKET, owned, NULL if unset */
+	char *kms_key;           /* FIREBREAK_EVIDENCE_KMS_KEY, owned, NULL if unset */
+	size_t log_max_bytes;    /* FIREBREAK_LOG_MAX_BYTES, across all containers */
+};
+enum fb_err tq_settings_from_env(struct tq_settings *s, char *err, size_t errlen);
+void tq_settings_cleanup(struct tq_settings *s);
+
+/* What the event asks for. */
+struct tq_target {
+	char cluster[512];       /* name or ARN */
+	char task[512];          /* id or ARN */
+	char reason[256];
+	char finding_id[128];
+	char finding_type[128];
+	double severity;
+	int is_finding;
+};
+enum tq_parse { TQ_PARSE_OK, TQ_PARSE_INVALID, TQ_PARSE_IGNORE };
+/* INVALID: malformed (why says what); IGNORE: well-formed but not ours
+ * (not an ECS task finding, or below min_sev). */
+enum tq_parse tq_parse_event(const cJSON *ev, double min_sev, struct tq_target *t,
+			     char *why, size_t whylen);
+
+enum tq_log_state { TQ_LOG_NONE, TQ_LOG_AWSLOGS, TQ_LOG_OTHER_DRIVER, TQ_LOG_UNKNOWN_STREAM };
+
+struct tq_container {
+	char name[256], image[512], digest[160], runtime_id[160];
+	enum tq_log_state log_state;
+	char log_driver[64], log_group[512], log_stream[1024], log_region[32];
+};
+
+struct tq_task {
+	char arn[512], id[128], cluster_arn[512];
+	char last_status[32], desired_status[32], launch_type[32];
+	char group[512], service[256], started_by[256];
+	char taskdef_arn[512], container_instance_arn[512], network_mode[16];
+	char eni[64], subnet[64], private_ip[64];
+	int exempt;              /* tag firebreak:exempt=true */
+	struct tq_container c[TQ_MAX_CONTAINERS];
+	size_t nc;
+};
+/* One element of DescribeTasks' "tasks". */
+enum fb_err tq_task_from_json(const cJSON *task, struct tq_task *t);
+/* Log settings from DescribeTaskDefinition's "taskDefinition". */
+void tq_task_apply_taskdef(struct tq_task *t, const cJSON *taskdef, const char *default_region);
+int tq_log_stream(const char *prefix, const char *container, const char *task_id,
+		  const char *runtime_id, char *out, size_t outlen);
+
+struct tq_eni {
+	char id[64], vpc[64], subnet[64];
+	char groups[TQ_MAX_GROUPS][64];
+	char group_names[TQ_MAX_GROUPS][256];
+	size_t ngroups;
+	int requester_managed;
+	int all_quarantine;      /* every group is a firebreak-quarantine-* group */
+};
+/* A DescribeNetworkInterfaces answer; FB_E_NOTFOUND when it lists none. */
+enum fb_err tq_eni_from_json(const cJSON *out, struct tq_eni *e);
+
+/* EC2 ipPermissionsEgress (XML as JSON) -> botocore IpPermissions. Caller frees. */
+cJSON *tq_perms_from_ec2(const cJSON *ip_permissions);
+/* botocore IpPermissions -> flat EC2 query parameters added to q. */
+enum fb_err tq_perms_to_query(const cJSON *perms, cJSON *q);
+
+int tq_will_replace(const cJSON *service, const char *taskdef_arn);
+
+/* Evidence objects. */
+struct tq_obj {
+	char key[1024];
+	char *data;              /* owned */
+	size_t len;
+	char sha_hex[65];
+	char sha_b64[45];
+	char note[128];          /* e.g. "truncated at the size cap" */
+};
+void tq_obj_set(struct tq_obj *o, const char *key, char *data, size_t len);
+void tq_obj_cleanup(struct tq_obj *o);
+
+struct tq_manifest_info {
+	const char *incident_id, *task_arn, *bucket, *prefix, *written_by; /* borrowed */
+	int64_t written_ms;
+};
+cJSON *tq_manifest_json(const struct tq_manifest_info *mi, const struct tq_obj *objs, size_t n);
+int tq_log_key(const char *prefix, const char *container, char *out, size_t outlen);
+enum fb_err tq_log_append_page(const cJSON *page, struct buf *log, size_t *nevents);
+enum fb_err tq_gzip(const void *p, size_t n, struct buf *out);
+void tq_sha256(const void *p, size_t n, char hex[65], char b64[45]);
+void tq_iso8601(int64_t ms, char out[32]);
+
+/* Helpers. */
+int tq_copy(char *dst, size_t n, const char *s);
+const cJSON *tq_list(const cJSON *o, const char *name);
+const char *tq_arn_tail(const char *arn);
+int tq_arn_region(const char *arn, char *out, size_t outlen);
+int tq_arn_account(const char *arn, char *out, size_t outlen);
+
+/* The handler (main.c). */
+enum fb_err tq_init(void **state, char *err, size_t errlen);
+enum fb_err tq_handle(void *state, const char *event, size_t len,
+		      const struct lr_context *ctx, struct lr_result *out);
+
+#endif

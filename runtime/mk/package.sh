@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# make package: build/arm64/<name>.zip for provided.al2023 arm64.
+#   runtime/mk/package.sh NAME...   (NAME = functions/NAME/main.c, or testfn)
+#
+# Each zip holds one stripped aarch64 `bootstrap`: libcurl, OpenSSL, zlib,
+# expat and cJSON linked statically, glibc dynamically (AL2023 ships glibc
+# 2.34, so no symbol may be versioned newer; runtime/mk/glibc-ceiling.sh
+# checks that at link time).
+#
+# Third-party code is built once into build/third_party/arm64 and reused:
+#   libcurl  from Debian's curl source (`apt-get source curl`), lib/ only,
+#            HTTP/HTTPS with OpenSSL, zlib and the threaded resolver;
+#   cJSON    from Debian's cjson source (`apt-get source cjson`);
+#   OpenSSL, zlib, expat: the static archives of Debian's arm64 -dev packages.
+# Our own code is compiled by runtime/mk/arm64.mk (incremental, -MMD).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cd "$root"
+
+[ $# -gt 0 ] || { echo "package.sh: no function names given" >&2; exit 2; }
+for name in "$@"; do
+	if [ "$name" = testfn ]; then m=tests/testfn/main.c; else m=functions/$name/main.c; fi
+	[ -f "$m" ] || { echo "package.sh: '$m' not found (function '$name')" >&2; exit 2; }
+done
+
+export CROSS=${CROSS:-aarch64-linux-gnu-}
+tp=build/third_party
+prefix=$tp/arm64
+jobs=${JOBS:-2}
+sysroot_lib=/usr/lib/aarch64-linux-gnu
+
+say() { echo "  $*"; }
+
+for tool in "${CROSS}gcc" "${CROSS}ar" "${CROSS}strip" "${CROSS}readelf" zip apt-get dpkg-source; do
+	command -v "$tool" >/dev/null || { echo "package.sh: '$tool' not found (run make deps)" >&2; exit 1; }
+done
+for a in libssl.a libcrypto.a libz.a libexpat.a; do
+	[ -f "$sysroot_lib/$a" ] || { echo "package.sh: '$sysroot_lib/$a' missing (run make deps)" >&2; exit 1; }
+done
+
+# Fetch a Debian source package into $tp/src once. Prints the unpacked dir.
+fetch_source() {
+	local pkg=$1 dir
+	mkdir -p "$tp/src"
+	dir=$(find "$tp/src" -maxdepth 1 -type d -name "$pkg-[0-9]*" | sort | tail -n1)
+	if [ -z "$dir" ] || [ ! -f "$tp/src/.$pkg.fetched" ]; then
+		say "SOURCE  $pkg (apt-get source)" >&2
+		rm -rf "$tp/src/$pkg"-[0-9]* "$tp/src/$pkg"_*
+		(cd "$tp/src" && apt-get source -qq "$pkg" >/dev/null 2>"$pkg.fetch.log") || {
+			cat "$tp/src/$pkg.fetch.log" >&2
+			echo "package.sh: apt-get source $pkg failed (deb-src enabled? run make deps)" >&2
+			return 1
+		}
+		touch "$tp/src/.$pkg.fetched"
+		dir=$(find "$tp/src" -maxdepth 1 -type d -name "$pkg-[0-9]*" | sort | tail -n1)
+	fi
+	echo "$dir"
+}
+
+# The stamp records a hash of the recipe (build_curl_now's text, hashed
+# below): an edited configure line rebuilds libcurl, an unchanged one never
+# does.
+build_curl() {
+	local stamp=$prefix/.curl.done
+	[ -f "$prefix/lib/libcurl.a" ] && [ -f "$stamp" ] &&
+		[ "$(cut -d' ' -f1 "$stamp")" = "$curl_recipe" ] && return 0
+	build_curl_now
+}
+
+build_curl_now() {
+	local stamp=$prefix/.curl.done src log t0
+	t0=$(date +%s)
+	src=$(fetch_source curl)
+	log=$root/$tp/curl-build.log
+	say "BUILD   libcurl (arm64, $src; log $log)"
+	# Debian's patches touch configure.ac and Makefile.am, but the release
+	# tarball's generated configure/Makefile.in are what we use (maintainer
+	# mode is off), so no autotools run. The Makefiles may be left over from
+	# an interrupted build: start clean.
+	(
+		cd "$src"
+		[ ! -f Makefile ] || make distclean >/dev/null 2>&1 || true
+		# pkg-config must describe arm64 libraries, not the build machine's.
+		export PKG_CONFIG=pkg-config PKG_CONFIG_LIBDIR=$sysroot_lib/pkgconfig:/usr/share/pkgconfig
+		# glibc 2.36 has arc4random (GLIBC_2.36): keep curl off it so the
+		# binary stays within AL2023's glibc 2.34 (curl 7.88 does not use it,
+		# the cache variable is belt and braces for newer sources).
+		export ac_cv_func_arc4random=no
+		./configure --host=aarch64-linux-gnu CC="${CROSS}gcc" AR="${CROSS}ar" \
+			RANLIB="${CROSS}ranlib" STRIP="${CROSS}strip" \
+			CFLAGS="-O2" \
+			--disable-shared --enable-static --with-pic=no \
+			--disable-dependency-tracking --disable-maintainer-mode \
+			--enable-http --enable-proxy --enable-threaded-resolver \
+			--with-openssl --with-zlib \
+			--without-ca-bundle --without-ca-path --without-ca-fallback \
+			--disable-openssl-auto-load-config \
+			--disable-ftp --disable-file --disable-ldap --disable-ldaps \
+			--disable-rtsp --disable-dict --disable-telnet --disable-tftp \
+			--disable-pop3 --disable-imap --disable-smtp --disable-gopher \
+			--disable-mqtt --disable-smb --disable-manual \
+			--disable-libcurl-option --disable-ntlm --disable-ntlm-wb \
+			--disable-tls-srp --disable-alt-svc --disable-hsts \
+			--disable-cookies --disable-netrc --disable-doh \
+			--disable-websockets --disable-unix-sockets \
+			--disable-progress-meter --disable-dnsshuffle \
+			--without-libpsl --without-libidn2 --without-brotli \
+			--without-zstd --without-nghttp2 --without-nghttp3 \
+			--without-ngtcp2 --without-quiche --without-msh3 \
+			--without-librtmp --without-libssh2 --without-libssh \
+			--without-wolfssh --without-libgsasl --without-gssapi \
+			--without-hyper --disable-ares
+		make -C lib -j"$jobs" libcurl.la
+	) >"$log" 2>&1 || { tail -n 40 "$log" >&2; echo "package.sh: libcurl build failed, see $log" >&2; return 1; }
+	grep -q '^#define USE_OPENSSL 1' "$src/lib/curl_config.h" || { echo "package.sh: libcurl configured without OpenSSL, see $log" >&2; return 1; }
+	grep -q '^#define USE_THREADS_POSIX 1' "$src/lib/curl_config.h" || { echo "package.sh: libcurl configured without the threaded resolver, see $log" >&2; return 1; }
+	mkdir -p "$prefix/lib" "$prefix/include/curl"
+	cp "$src/lib/.libs/libcurl.a" "$prefix/lib/libcurl.a"
+	cp "$src"/include/curl/*.h "$prefix/include/curl/"
+	echo "$curl_recipe $(basename "$src") $(date -u +%FT%TZ) $(( $(date +%s) - t0 ))s" >"$stamp"
+	say "BUILT   libcurl in $(( $(date +%s) - t0 ))s"
+}
+
+build_cjson() {
+	local stamp=$prefix/.cjson.done src obj
+	[ -f "$stamp" ] && [ -f "$prefix/lib/libcjson.a" ] && return 0
+	src=$(fetch_source cjson)
+	say "BUILD   cJSON (arm64, $src)"
+	mkdir -p "$prefix/lib" "$prefix/include/cjson" "$tp/obj"
+	obj=$tp/obj/cJSON.o
+	"${CROSS}gcc" -std=c89 -O2 -c -o "$obj" "$src/cJSON.c"
+	rm -f "$prefix/lib/libcjson.a"
+	"${CROSS}ar" rcs "$prefix/lib/libcjson.a" "$obj"
+	cp "$src/cJSON.h" "$prefix/include/cjson/cJSON.h"
+	echo "$(basename "$src") $(date -u +%FT%TZ)" >"$stamp"
+}
+
+curl_recipe=$(declare -f build_curl_now | sha256sum | cut -c1-16)
+mkdir -p "$tp"
+# One builder at a time: `make test` and `make bench` may both package.
+exec 9>"$tp/.lock"
+flock 9
+build_curl
+build_cjson
+
+# Our code: runtime/*.c + each function's .c files, incremental.
+# Our own -j, not the calling make's jobserver (not passed to this script).
+MAKEFLAGS= MFLAGS= make --no-print-directory -f runtime/mk/arm64.mk -j"$(nproc)" NAMES="$*"

@@ -1,0 +1,325 @@
+"""EC2: security groups and their rules, network interfaces, tags, instances."""
+import copy
+
+from protocols import AwsError
+from . import Base, rand_id
+
+HEX = "0123456789abcdef"
+PROTO = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "all": "-1"}
+
+
+def _atoms(perms):
+    """IpPermissions -> atomic rules (one per source), as AWS stores them."""
+    out = []
+    for p in perms or []:
+        proto = PROTO.get(str(p.get("IpProtocol", "-1")).lower(), str(p.get("IpProtocol", "-1")).lower())
+        fp = None if proto == "-1" else p.get("FromPort")
+        tp = None if proto == "-1" else p.get("ToPort")
+        for r in p.get("IpRanges", []):
+            out.append({"proto": proto, "from": fp, "to": tp, "kind": "cidr4", "src": r["CidrIp"],
+                        "desc": r.get("Description")})
+        for r in p.get("Ipv6Ranges", []):
+            out.append({"proto": proto, "from": fp, "to": tp, "kind": "cidr6", "src": r["CidrIpv6"],
+                        "desc": r.get("Description")})
+        for r in p.get("UserIdGroupPairs", []):
+            out.append({"proto": proto, "from": fp, "to": tp, "kind": "group", "src": r.get("GroupId"),
+                        "desc": r.get("Description")})
+        for r in p.get("PrefixListIds", []):
+            out.append({"proto": proto, "from": fp, "to": tp, "kind": "pl", "src": r["PrefixListId"],
+                        "desc": r.get("Description")})
+    return out
+
+
+def _same(a, b):
+    return all(a[k] == b[k] for k in ("proto", "from", "to", "kind", "src"))
+
+
+def _perms(atoms, owner):
+    """atomic rules -> IpPermissions grouped by (protocol, ports)."""
+    groups = {}
+    for a in atoms:
+        k = (a["proto"], a["from"], a["to"])
+        g = groups.get(k)
+        if g is None:
+            g = groups[k] = {"IpProtocol": a["proto"], "IpRanges": [], "Ipv6Ranges": [],
+                             "UserIdGroupPairs": [], "PrefixListIds": []}
+            if a["from"] is not None:
+                g["FromPort"] = a["from"]
+            if a["to"] is not None:
+                g["ToPort"] = a["to"]
+        d = {"Description": a["desc"]} if a.get("desc") else {}
+        if a["kind"] == "cidr4":
+            g["IpRanges"].append(dict(d, CidrIp=a["src"]))
+        elif a["kind"] == "cidr6":
+            g["Ipv6Ranges"].append(dict(d, CidrIpv6=a["src"]))
+        elif a["kind"] == "group":
+            g["UserIdGroupPairs"].append(dict(d, GroupId=a["src"], UserId=owner))
+        else:
+            g["PrefixListIds"].append(dict(d, PrefixListId=a["src"]))
+    return list(groups.values())
+
+
+class Service(Base):
+    def reset(self):
+        self.groups = {}     # group id -> {"meta":…, "ingress":[atoms], "egress":[atoms]}
+        self.enis = {}       # eni id -> description
+        self.instances = {}  # instance id -> description
+
+    def seed(self, section, merge):
+        for g in section.get("security_groups", section.get("SecurityGroups", [])):
+            g = copy.deepcopy(g)
+            acct, region = self.owner(g)
+            gid = g.pop("GroupId", None) or "sg-" + rand_id(17, HEX)
+            ing = _atoms(g.pop("IpPermissions", []))
+            eg = _atoms(g.pop("IpPermissionsEgress", [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]))
+            for a in ing + eg:
+                a["id"] = "sgr-" + rand_id(17, HEX)
+            meta = {"GroupId": gid, "GroupName": g.pop("GroupName", gid), "Description": g.pop("Description", ""),
+                    "VpcId": g.pop("VpcId", "vpc-0fake"), "OwnerId": acct, "Tags": g.pop("Tags", [])}
+            self.groups[gid] = {"meta": meta, "ingress": ing, "egress": eg, "account": acct, "region": region}
+        for e in section.get("network_interfaces", section.get("NetworkInterfaces", [])):
+            e = copy.deepcopy(e)
+            acct, region = self.owner(e)
+            e.setdefault("NetworkInterfaceId", "eni-" + rand_id(17, HEX))
+            e.setdefault("OwnerId", acct)
+            e.setdefault("Status", "in-use")
+            e.setdefault("InterfaceType", "interface")
+            e.setdefault("VpcId", "vpc-0fake")
+            e.setdefault("SubnetId", "subnet-0fake")
+            e.setdefault("PrivateIpAddress", "10.0.0.10")
+            e.setdefault("TagSet", [])
+            e["Groups"] = [self._gref(x) for x in e.get("Groups", [])]
+            e["_account"], e["_region"] = acct, region
+            self.enis[e["NetworkInterfaceId"]] = e
+        for i in section.get("instances", section.get("Instances", [])):
+            i = copy.deepcopy(i)
+            acct, region = self.owner(i)
+            i.setdefault("InstanceId", "i-" + rand_id(17, HEX))
+            i.setdefault("State", {"Code": 16, "Name": "running"})
+            i.setdefault("InstanceType", "t3.micro")
+            i.setdefault("Tags", [])
+            i["_account"], i["_region"] = acct, region
+            self.instances[i["InstanceId"]] = i
+
+    def _gref(self, x):
+        gid = x if isinstance(x, str) else x["GroupId"]
+        g = self.groups.get(gid)
+        return {"GroupId": gid, "GroupName": g["meta"]["GroupName"] if g else gid}
+
+    def dump(self):
+        out = []
+        for g in self.groups.values():
+            out.append(dict(self._desc(g), account=g["account"], region=g["region"],
+                            rules={"ingress": g["ingress"], "egress": g["egress"]}))
+        strip = lambda d: {k: v for k, v in d.items() if not k.startswith("_")}  # noqa: E731
+        return {"security_groups": out, "network_interfaces": [strip(e) for e in self.enis.values()],
+                "instances": [strip(i) for i in self.instances.values()]}
+
+    def _desc(self, g):
+        m = g["meta"]
+        return dict(m, IpPermissions=_perms(g["ingress"], m["OwnerId"]),
+                    IpPermissionsEgress=_perms(g["egress"], m["OwnerId"]))
+
+    def group(self, ctx, gid):
+        g = self.groups.get(gid)
+        if g is None or (g["account"], g["region"]) != (ctx.account, ctx.region):
+            raise AwsError("InvalidGroup.NotFound", "The security group '%s' does not exist" % gid)
+        return g
+
+    def _filters(self, items, filters, getters):
+        for f in filters or []:
+            name, vals = f["Name"], f.get("Values", [])
+            if name.startswith("tag:"):
+                k = name[4:]
+                items = [x for x in items if any(t["Key"] == k and t["Value"] in vals
+                                                 for t in getters["tags"](x))]
+            elif name == "tag-key":
+                items = [x for x in items if any(t["Key"] in vals for t in getters["tags"](x))]
+            elif name in getters:
+                items = [x for x in items if set(getters[name](x)) & set(vals)]
+            else:
+                raise AwsError("InvalidParameterValue", "The filter '%s' is invalid" % name)
+        return items
+
+    # ---- security groups
+    def op_DescribeSecurityGroups(self, ctx, p):
+        gs = [g for g in self.groups.values() if (g["account"], g["region"]) == (ctx.account, ctx.region)]
+        if p.get("GroupIds"):
+            for gid in p["GroupIds"]:
+                self.group(ctx, gid)
+            gs = [g for g in gs if g["meta"]["GroupId"] in p["GroupIds"]]
+        if p.get("GroupNames"):
+            gs = [g for g in gs if g["meta"]["GroupName"] in p["GroupNames"]]
+        gs = self._filters(gs, p.get("Filters"), {
+            "tags": lambda g: g["meta"]["Tags"], "group-id": lambda g: [g["meta"]["GroupId"]],
+            "group-name": lambda g: [g["meta"]["GroupName"]], "vpc-id": lambda g: [g["meta"]["VpcId"]],
+            "description": lambda g: [g["meta"]["Description"]], "owner-id": lambda g: [g["meta"]["OwnerId"]]})
+        return {"SecurityGroups": [self._desc(g) for g in gs]}
+
+    def op_CreateSecurityGroup(self, ctx, p):
+        vpc = p.get("VpcId", "vpc-0fake")
+        for g in self.groups.values():
+            if g["meta"]["GroupName"] == p["GroupName"] and g["meta"]["VpcId"] == vpc and g["account"] == ctx.account:
+                raise AwsError("InvalidGroup.Duplicate",
+                               "The security group '%s' already exists for VPC '%s'" % (p["GroupName"], vpc))
+        gid = "sg-" + rand_id(17, HEX)
+        tags = []
+        for ts in p.get("TagSpecifications", []):
+            tags += ts.get("Tags", [])
+        eg = _atoms([{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        for a in eg:
+            a["id"] = "sgr-" + rand_id(17, HEX)
+        self.groups[gid] = {"meta": {"GroupId": gid, "GroupName": p["GroupName"], "Description": p["Description"],
+                                     "VpcId": vpc, "OwnerId": ctx.account, "Tags": tags},
+                            "ingress": [], "egress": eg, "account": ctx.account, "region": ctx.region}
+        return {"GroupId": gid, "Tags": tags or None}
+
+    def op_DeleteSecurityGroup(self, ctx, p):
+        gid = p.get("GroupId")
+        if gid is None:
+            for g in self.groups.values():
+                if g["meta"]["GroupName"] == p.get("GroupName") and g["account"] == ctx.account:
+                    gid = g["meta"]["GroupId"]
+        self.group(ctx, gid)
+        for e in self.enis.values():
+            if any(x["GroupId"] == gid for x in e["Groups"]):
+                raise AwsError("DependencyViolation", "resource %s has a dependent object" % gid)
+        del self.groups[gid]
+        return {"Return": True, "GroupId": gid}
+
+    def _rules_out(self, g, atoms, egress):
+        return [{"SecurityGroupRuleId": a["id"], "GroupId": g["meta"]["GroupId"], "GroupOwnerId": g["account"],
+                 "IsEgress": egress, "IpProtocol": a["proto"], "FromPort": a["from"] if a["from"] is not None else -1,
+                 "ToPort": a["to"] if a["to"] is not None else -1,
+                 "CidrIpv4": a["src"] if a["kind"] == "cidr4" else None,
+                 "CidrIpv6": a["src"] if a["kind"] == "cidr6" else None,
+                 "PrefixListId": a["src"] if a["kind"] == "pl" else None,
+                 "ReferencedGroupInfo": {"GroupId": a["src"]} if a["kind"] == "group" else None,
+                 "Description": a.get("desc")} for a in atoms]
+
+    def _authorize(self, ctx, p, which):
+        g = self.group(ctx, p["GroupId"])
+        new = _atoms(p.get("IpPermissions") or [])
+        if not new and p.get("CidrIp"):
+            new = _atoms([{"IpProtocol": p.get("IpProtocol", "-1"), "FromPort": p.get("FromPort"),
+                           "ToPort": p.get("ToPort"), "IpRanges": [{"CidrIp": p["CidrIp"]}]}])
+        if not new:
+            raise AwsError("MissingParameter", "The request must contain the parameter ipPermissions")
+        for a in new:
+            if a["kind"] == "group" and a["src"] not in self.groups:
+                raise AwsError("InvalidGroup.NotFound", "The security group '%s' does not exist" % a["src"])
+            if any(_same(a, b) for b in g[which]):
+                raise AwsError("InvalidPermission.Duplicate",
+                               "the specified rule \"peer: %s, %s, ALLOW\" already exists" % (a["src"], a["proto"].upper()))
+        for a in new:
+            a["id"] = "sgr-" + rand_id(17, HEX)
+        g[which] += new
+        return {"Return": True, "SecurityGroupRules": self._rules_out(g, new, which == "egress")}
+
+    def _revoke(self, ctx, p, which):
+        g = self.group(ctx, p["GroupId"])
+        if p.get("SecurityGroupRuleIds"):
+            for rid in p["SecurityGroupRuleIds"]:
+                if not any(a["id"] == rid for a in g[which]):
+                    raise AwsError("InvalidSecurityGroupRuleId.NotFound",
+                                   "The security group rule ID '%s' does not exist" % rid)
+            g[which] = [a for a in g[which] if a["id"] not in p["SecurityGroupRuleIds"]]
+            return {"Return": True}
+        gone = _atoms(p.get("IpPermissions") or [])
+        if not gone:
+            raise AwsError("MissingParameter", "The request must contain the parameter ipPermissions")
+        for a in gone:
+            if not any(_same(a, b) for b in g[which]):
+                raise AwsError("InvalidPermission.NotFound",
+                               "The specified rule does not exist in this security group.")
+        g[which] = [b for b in g[which] if not any(_same(a, b) for a in gone)]
+        return {"Return": True}
+
+    def op_AuthorizeSecurityGroupEgress(self, ctx, p):
+        return self._authorize(ctx, p, "egress")
+
+    def op_AuthorizeSecurityGroupIngress(self, ctx, p):
+        return self._authorize(ctx, p, "ingress")
+
+    def op_RevokeSecurityGroupEgress(self, ctx, p):
+        return self._revoke(ctx, p, "egress")
+
+    def op_RevokeSecurityGroupIngress(self, ctx, p):
+        return self._revoke(ctx, p, "ingress")
+
+    # ---- network interfaces
+    def _eni(self, ctx, eid):
+        e = self.enis.get(eid)
+        if e is None or (e["_account"], e["_region"]) != (ctx.account, ctx.region):
+            raise AwsError("InvalidNetworkInterfaceID.NotFound", "The networkInterface ID '%s' does not exist" % eid)
+        return e
+
+    def op_DescribeNetworkInterfaces(self, ctx, p):
+        es = [e for e in self.enis.values() if (e["_account"], e["_region"]) == (ctx.account, ctx.region)]
+        if p.get("NetworkInterfaceIds"):
+            for eid in p["NetworkInterfaceIds"]:
+                self._eni(ctx, eid)
+            es = [e for e in es if e["NetworkInterfaceId"] in p["NetworkInterfaceIds"]]
+        es = self._filters(es, p.get("Filters"), {
+            "tags": lambda e: e["TagSet"], "network-interface-id": lambda e: [e["NetworkInterfaceId"]],
+            "group-id": lambda e: [g["GroupId"] for g in e["Groups"]], "vpc-id": lambda e: [e["VpcId"]],
+            "subnet-id": lambda e: [e["SubnetId"]], "private-ip-address": lambda e: [e["PrivateIpAddress"]],
+            "addresses.private-ip-address": lambda e: [e["PrivateIpAddress"]],
+            "attachment.instance-id": lambda e: [(e.get("Attachment") or {}).get("InstanceId")],
+            "status": lambda e: [e["Status"]]})
+        return {"NetworkInterfaces": [{k: v for k, v in e.items() if not k.startswith("_")} for e in es]}
+
+    def op_ModifyNetworkInterfaceAttribute(self, ctx, p):
+        e = self._eni(ctx, p["NetworkInterfaceId"])
+        if p.get("Groups") is not None:
+            if not p["Groups"]:
+                raise AwsError("InvalidParameterValue", "You must specify at least one security group")
+            for gid in p["Groups"]:
+                g = self.group(ctx, gid)
+                if g["meta"]["VpcId"] != e["VpcId"]:
+                    raise AwsError("InvalidParameter", "Security group %s and interface %s belong to different "
+                                   "networks." % (gid, e["NetworkInterfaceId"]))
+            e["Groups"] = [self._gref(g) for g in p["Groups"]]
+        if p.get("Description") is not None:
+            e["Description"] = p["Description"].get("Value")
+        return None
+
+    # ---- tags, instances
+    def _tag_target(self, rid):
+        if rid in self.groups:
+            return self.groups[rid]["meta"]["Tags"], self.groups[rid]["meta"]
+        if rid in self.enis:
+            return self.enis[rid]["TagSet"], None
+        if rid in self.instances:
+            return self.instances[rid]["Tags"], None
+        kind = {"sg": "InvalidGroup.NotFound", "eni": "InvalidNetworkInterfaceID.NotFound",
+                "i": "InvalidInstanceID.NotFound"}.get(rid.split("-")[0], "InvalidID")
+        raise AwsError(kind, "The ID '%s' does not exist" % rid)
+
+    def op_CreateTags(self, ctx, p):
+        for rid in p["Resources"]:
+            tags, _ = self._tag_target(rid)
+            for t in p["Tags"]:
+                tags[:] = [x for x in tags if x["Key"] != t["Key"]] + [{"Key": t["Key"], "Value": t.get("Value", "")}]
+        return None
+
+    def op_DeleteTags(self, ctx, p):
+        for rid in p["Resources"]:
+            tags, _ = self._tag_target(rid)
+            keys = {t["Key"] for t in p.get("Tags", [])}
+            tags[:] = [x for x in tags if keys and x["Key"] not in keys]
+        return None
+
+    def op_DescribeInstances(self, ctx, p):
+        ins = [i for i in self.instances.values() if (i["_account"], i["_region"]) == (ctx.account, ctx.region)]
+        if p.get("InstanceIds"):
+            for iid in p["InstanceIds"]:
+                if iid not in self.instances:
+                    raise AwsError("InvalidInstanceID.NotFound", "The instance ID '%s' does not exist" % iid)
+            ins = [i for i in ins if i["InstanceId"] in p["InstanceIds"]]
+        ins = self._filters(ins, p.get("Filters"), {
+            "tags": lambda i: i["Tags"], "instance-id": lambda i: [i["InstanceId"]],
+            "instance-state-name": lambda i: [i["State"]["Name"]]})
+        return {"Reservations": [{"ReservationId": "r-" + i["InstanceId"][2:], "OwnerId": i["_account"],
+                                  "Instances": [{k: v for k, v in i.items() if not k.startswith("_")}]}
+                                 for i in ins]}

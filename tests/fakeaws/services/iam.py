@@ -1,0 +1,111 @@
+"""IAM: users, access keys, account summary."""
+import copy
+
+from protocols import AwsError
+from . import Base, rand_id
+
+UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+SUMMARY_DEFAULTS = {
+    "Users": 0, "UsersQuota": 5000, "Groups": 0, "GroupsQuota": 300, "Roles": 0, "RolesQuota": 1000,
+    "Policies": 0, "PoliciesQuota": 1500, "ServerCertificates": 0, "ServerCertificatesQuota": 20,
+    "AccessKeysPerUserQuota": 2, "SigningCertificatesPerUserQuota": 2, "MFADevices": 0,
+    "MFADevicesInUse": 0, "AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0,
+    "AccountSigningCertificatesPresent": 0, "GroupsPerUserQuota": 10, "PolicySizeQuota": 6144,
+    "PolicyVersionsInUse": 0, "PolicyVersionsInUseQuota": 10000, "VersionsPerPolicyQuota": 5,
+    "AttachedPoliciesPerUserQuota": 10, "AttachedPoliciesPerRoleQuota": 10,
+    "AttachedPoliciesPerGroupQuota": 10, "GlobalEndpointTokenVersion": 1, "Providers": 0,
+    "InstanceProfiles": 0, "InstanceProfilesQuota": 1000}
+
+
+class Service(Base):
+    def reset(self):
+        self.users = {}     # (account, name) -> user
+        self.summary = {}   # account -> overrides
+
+    def seed(self, section, merge):
+        for u in section.get("users", []):
+            u = copy.deepcopy(u)
+            acct = str(u.pop("account", self.world.default_account))
+            self.add_user(acct, u)
+        for acct, s in (section.get("account_summary") or {}).items():
+            if isinstance(s, dict):
+                self.summary.setdefault(str(acct), {}).update(s)
+        # "account_summary": {"AccountMFAEnabled": 0} (no account key) -> default account
+        s = section.get("account_summary") or {}
+        flat = {k: v for k, v in s.items() if not isinstance(v, dict)}
+        if flat:
+            self.summary.setdefault(self.world.default_account, {}).update(flat)
+
+    def add_user(self, acct, u):
+        name = u["UserName"]
+        user = {"UserName": name, "UserId": u.get("UserId", "AIDA" + rand_id(17, UPPER)),
+                "Arn": u.get("Arn", "arn:aws:iam::%s:user/%s" % (acct, name)), "Path": "/",
+                "CreateDate": u.get("CreateDate", 1600000000), "access_keys": []}
+        for k in u.get("access_keys", u.get("AccessKeys", [])):
+            user["access_keys"].append({"AccessKeyId": k["AccessKeyId"], "Status": k.get("Status", "Active"),
+                                        "CreateDate": k.get("CreateDate", 1600000000),
+                                        "SecretAccessKey": k.get("SecretAccessKey"),
+                                        "last_used": k.get("last_used", k.get("LastUsed"))})
+        self.users[(acct, name)] = user
+        return user
+
+    def dump(self):
+        return {"users": [dict(u, account=a) for (a, _), u in self.users.items()],
+                "account_summary": self.summary}
+
+    def find_access_key(self, ak):
+        for (acct, _), u in self.users.items():
+            for k in u["access_keys"]:
+                if k["AccessKeyId"] == ak:
+                    return u, k, acct
+        return None
+
+    def _user(self, ctx, name):
+        if name is None:
+            name = ctx.caller_arn.rsplit("/", 1)[-1]
+            if ":user/" not in ctx.caller_arn:
+                raise AwsError("ValidationError", "Must specify userName when calling with non-User credentials")
+        u = self.users.get((ctx.account, name))
+        if u is None:
+            raise AwsError("NoSuchEntity", "The user with name %s cannot be found." % name, 404)
+        return u
+
+    def op_GetUser(self, ctx, p):
+        u = self._user(ctx, p.get("UserName"))
+        return {"User": u}
+
+    def op_ListUsers(self, ctx, p):
+        return {"Users": [u for (a, _), u in self.users.items() if a == ctx.account], "IsTruncated": False}
+
+    def op_ListAccessKeys(self, ctx, p):
+        u = self._user(ctx, p.get("UserName"))
+        return {"AccessKeyMetadata": [{"UserName": u["UserName"], "AccessKeyId": k["AccessKeyId"],
+                                       "Status": k["Status"], "CreateDate": k["CreateDate"]}
+                                      for k in u["access_keys"]], "IsTruncated": False}
+
+    def op_GetAccessKeyLastUsed(self, ctx, p):
+        found = self.find_access_key(p["AccessKeyId"])
+        if found is None or found[2] != ctx.account:
+            raise AwsError("AccessDenied", "User: %s is not authorized to perform: iam:GetAccessKeyLastUsed on "
+                           "resource: access key %s" % (ctx.caller_arn, p["AccessKeyId"]), 403)
+        u, k, _ = found
+        lu = k.get("last_used") or {}
+        return {"UserName": u["UserName"],
+                "AccessKeyLastUsed": {"LastUsedDate": lu.get("LastUsedDate"),
+                                      "ServiceName": lu.get("ServiceName", "N/A"),
+                                      "Region": lu.get("Region", "N/A")}}
+
+    def op_UpdateAccessKey(self, ctx, p):
+        u = self._user(ctx, p.get("UserName"))
+        for k in u["access_keys"]:
+            if k["AccessKeyId"] == p["AccessKeyId"]:
+                k["Status"] = p["Status"]
+                return {}
+        raise AwsError("NoSuchEntity", "The Access Key with id %s cannot be found." % p["AccessKeyId"], 404)
+
+    def op_GetAccountSummary(self, ctx, p):
+        m = dict(SUMMARY_DEFAULTS)
+        m["Users"] = sum(1 for (a, _) in self.users if a == ctx.account)
+        m.update(self.summary.get(ctx.account, {}))
+        return {"SummaryMap": m}

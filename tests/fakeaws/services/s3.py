@@ -1,0 +1,226 @@
+"""S3 (path-style): buckets and objects with checksums, SSE-KMS and object
+lock headers honoured."""
+import base64
+import binascii
+import copy
+import hashlib
+
+from protocols import AwsError, to_epoch
+from . import Base, rand_id
+
+
+class Service(Base):
+    def reset(self):
+        self.buckets = {}  # name -> {"account","region","versioning","object_lock","objects":{key: obj}}
+
+    def seed(self, section, merge):
+        for b in section.get("buckets", []):
+            b = copy.deepcopy(b) if isinstance(b, dict) else {"name": b}
+            acct, region = self.owner(b)
+            lock = bool(b.get("object_lock", False))
+            self.buckets[b["name"]] = {"account": acct, "region": region, "object_lock": lock,
+                                       "versioning": bool(b.get("versioning", lock)), "objects": {}}
+            for key, o in (b.get("objects") or {}).items():
+                body = o.encode() if isinstance(o, str) else base64.b64decode(o.get("body_b64", ""))
+                self.buckets[b["name"]]["objects"][key] = self._obj(body, {}, 1700000000)
+
+    def _obj(self, body, extra, when):
+        return dict({"body": body, "ETag": '"%s"' % hashlib.md5(body).hexdigest(), "ContentLength": len(body),
+                     "LastModified": when, "ContentType": "binary/octet-stream",
+                     "sha256": base64.b64encode(hashlib.sha256(body).digest()).decode()}, **extra)
+
+    def dump(self):
+        out = []
+        for name, b in self.buckets.items():
+            objs = {}
+            for k, o in b["objects"].items():
+                d = {x: y for x, y in o.items() if x != "body"}
+                d["body_b64"] = base64.b64encode(o["body"]).decode()
+                d["sha256_hex"] = hashlib.sha256(o["body"]).hexdigest()
+                objs[k] = d
+            out.append(dict({k: v for k, v in b.items() if k != "objects"}, name=name, objects=objs))
+        return {"buckets": out}
+
+    def bucket(self, ctx, name):
+        b = self.buckets.get(name)
+        if b is None:
+            raise AwsError("NoSuchBucket", "The specified bucket does not exist", 404)
+        if b["account"] != ctx.account:
+            raise AwsError("AccessDenied", "Access Denied", 403)
+        return b
+
+    def _get(self, ctx, p):
+        b = self.bucket(ctx, p["Bucket"])
+        o = b["objects"].get(p["Key"])
+        if o is None:
+            raise AwsError("NoSuchKey", "The specified key does not exist.", 404)
+        return o
+
+    # ---- operations
+    def op_ListBuckets(self, ctx, p):
+        return {"Buckets": [{"Name": n, "CreationDate": 1700000000} for n, b in sorted(self.buckets.items())
+                            if b["account"] == ctx.account], "Owner": {"ID": ctx.account}}
+
+    def op_CreateBucket(self, ctx, p):
+        if p["Bucket"] in self.buckets:
+            raise AwsError("BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded "
+                           "and you already own it.", 409)
+        lock = bool(p.get("ObjectLockEnabledForBucket"))
+        self.buckets[p["Bucket"]] = {"account": ctx.account, "region": ctx.region, "object_lock": lock,
+                                     "versioning": lock, "objects": {}}
+        return {"Location": "/" + p["Bucket"]}
+
+    def op_HeadBucket(self, ctx, p):
+        self.bucket(ctx, p["Bucket"])
+        return {}
+
+    def op_GetBucketLocation(self, ctx, p):
+        return {}
+
+    def op_GetBucketVersioning(self, ctx, p):
+        b = self.bucket(ctx, p["Bucket"])
+        return {"Status": "Enabled"} if b["versioning"] else {}
+
+    def op_PutObject(self, ctx, p):
+        b = self.bucket(ctx, p["Bucket"])
+        body = p.get("Body") or b""
+        extra = {}
+        if p.get("ContentMD5") is not None:
+            try:
+                want = base64.b64decode(p["ContentMD5"], validate=True)
+            except (binascii.Error, ValueError):
+                want = b""
+            if len(want) != 16:
+                raise AwsError("InvalidDigest", "The Content-MD5 you specified was invalid.")
+            if want != hashlib.md5(body).digest():
+                raise AwsError("BadDigest", "The Content-MD5 you specified did not match what we received.")
+        if p.get("ChecksumSHA256") is not None:
+            try:
+                want = base64.b64decode(p["ChecksumSHA256"], validate=True)
+            except (binascii.Error, ValueError):
+                want = b""
+            if len(want) != 32:
+                raise AwsError("InvalidRequest", "Value for x-amz-checksum-sha256 header is invalid.")
+            if want != hashlib.sha256(body).digest():
+                raise AwsError("BadDigest", "The SHA256 you specified did not match the calculated checksum.")
+            extra["ChecksumSHA256"] = p["ChecksumSHA256"]
+        sse = p.get("ServerSideEncryption")
+        if p.get("SSEKMSKeyId") and sse != "aws:kms":
+            raise AwsError("InvalidArgument", "Server Side Encryption with KMS managed key requires HTTP header "
+                           "x-amz-server-side-encryption : aws:kms")
+        if sse == "aws:kms":
+            kid = p.get("SSEKMSKeyId")
+            if kid:
+                kms = self.world.services["kms"]
+                try:
+                    meta = kms.find(ctx, kid)["meta"]
+                except AwsError:
+                    raise AwsError("KMS.NotFoundException", "Invalid keyId %s" % kid)
+                if meta["KeyState"] != "Enabled":
+                    raise AwsError("KMS.DisabledException", "%s is %s." % (meta["Arn"], meta["KeyState"]))
+                kid = meta["Arn"]
+            else:
+                kid = "arn:aws:kms:%s:%s:key/aws-s3-default" % (ctx.region, ctx.account)
+            extra.update(ServerSideEncryption="aws:kms", SSEKMSKeyId=kid)
+        elif sse:
+            extra["ServerSideEncryption"] = sse
+        else:
+            extra["ServerSideEncryption"] = "AES256"
+        lock = {k: p[k] for k in ("ObjectLockMode", "ObjectLockRetainUntilDate", "ObjectLockLegalHoldStatus")
+                if p.get(k) is not None}
+        if lock:
+            if not b["object_lock"]:
+                raise AwsError("InvalidRequest", "Bucket is missing Object Lock Configuration")
+            if p.get("ContentMD5") is None and not any(p.get(k) for k in (
+                    "ChecksumSHA256", "ChecksumSHA1", "ChecksumCRC32", "ChecksumCRC32C")):
+                raise AwsError("InvalidRequest", "Content-MD5 OR x-amz-checksum- HTTP header is required for Put "
+                               "Object requests with Object Lock parameters")
+            if ("ObjectLockMode" in lock) != ("ObjectLockRetainUntilDate" in lock):
+                raise AwsError("InvalidArgument", "x-amz-object-lock-retain-until-date and x-amz-object-lock-mode "
+                               "must both be supplied")
+            if "ObjectLockRetainUntilDate" in lock:
+                if to_epoch(lock["ObjectLockRetainUntilDate"]) <= ctx.now:
+                    raise AwsError("InvalidArgument", "The retain until date must be in the future!")
+                lock["ObjectLockRetainUntilDate"] = to_epoch(lock["ObjectLockRetainUntilDate"])
+            extra.update(lock)
+        old = b["objects"].get(p["Key"])
+        if old is not None and old.get("ObjectLockMode") == "COMPLIANCE" and not b["versioning"]:
+            raise AwsError("AccessDenied", "Access Denied because object protected by object lock.", 403)
+        if b["versioning"]:
+            extra["VersionId"] = rand_id(32)
+        if p.get("ContentType"):
+            extra["ContentType"] = p["ContentType"]
+        if p.get("Metadata"):
+            extra["Metadata"] = p["Metadata"]
+        o = self._obj(body, extra, ctx.now)
+        b["objects"][p["Key"]] = o
+        return {"ETag": o["ETag"], "VersionId": o.get("VersionId"), "ChecksumSHA256": o.get("ChecksumSHA256"),
+                "ServerSideEncryption": o.get("ServerSideEncryption"), "SSEKMSKeyId": o.get("SSEKMSKeyId")}
+
+    def _head(self, o, p):
+        out = {k: o.get(k) for k in ("ETag", "ContentLength", "LastModified", "ContentType", "VersionId",
+                                     "ServerSideEncryption", "SSEKMSKeyId", "Metadata", "ObjectLockMode",
+                                     "ObjectLockRetainUntilDate", "ObjectLockLegalHoldStatus")}
+        if p.get("ChecksumMode") == "ENABLED":
+            out["ChecksumSHA256"] = o.get("ChecksumSHA256") or o["sha256"]
+        return out
+
+    def op_HeadObject(self, ctx, p):
+        return self._head(self._get(ctx, p), p)
+
+    def op_GetObject(self, ctx, p):
+        o = self._get(ctx, p)
+        return dict(self._head(o, p), Body=o["body"])
+
+    def op_DeleteObject(self, ctx, p):
+        b = self.bucket(ctx, p["Bucket"])
+        o = b["objects"].get(p["Key"])
+        if o is not None and o.get("ObjectLockMode") and to_epoch(o.get("ObjectLockRetainUntilDate", 0)) > ctx.now:
+            raise AwsError("AccessDenied", "Access Denied because object protected by object lock.", 403)
+        b["objects"].pop(p["Key"], None)
+        return {}
+
+    def _list(self, ctx, p, v2):
+        b = self.bucket(ctx, p["Bucket"])
+        pre = p.get("Prefix", "")
+        delim = p.get("Delimiter")
+        keys = sorted(k for k in b["objects"] if k.startswith(pre))
+        after = p.get("ContinuationToken") or p.get("StartAfter") or p.get("Marker")
+        if p.get("ContinuationToken"):
+            after = base64.b64decode(after).decode()
+        if after:
+            keys = [k for k in keys if k > after]
+        n = p.get("MaxKeys", 1000)
+        contents, prefixes = [], []
+        for k in keys:
+            if len(contents) + len(prefixes) >= n:
+                break
+            if delim and delim in k[len(pre):]:
+                cp = k[:len(pre) + k[len(pre):].index(delim) + len(delim)]
+                if cp not in prefixes:
+                    prefixes.append(cp)
+                continue
+            contents.append(k)
+        last = max(contents + prefixes) if contents or prefixes else None
+        trunc = last is not None and any(k > last and not (delim and any(k.startswith(c) for c in prefixes))
+                                         for k in keys)
+        objs = b["objects"]
+        out = {"Name": p["Bucket"], "Prefix": pre, "MaxKeys": n, "IsTruncated": trunc, "Delimiter": delim,
+               "Contents": [{"Key": k, "LastModified": objs[k]["LastModified"], "ETag": objs[k]["ETag"],
+                             "Size": objs[k]["ContentLength"], "StorageClass": "STANDARD"} for k in contents],
+               "CommonPrefixes": [{"Prefix": c} for c in prefixes] or None}
+        if v2:
+            out["KeyCount"] = len(contents) + len(prefixes)
+            if p.get("ContinuationToken"):
+                out["ContinuationToken"] = p["ContinuationToken"]
+            if trunc:
+                out["NextContinuationToken"] = base64.b64encode(last.encode()).decode()
+        elif trunc:
+            out["NextMarker"] = last
+        return out
+
+    def op_ListObjectsV2(self, ctx, p):
+        return self._list(ctx, p, True)
+
+    def op_ListObjects(self, ctx, p):
+        return self._list(ctx, p, False)

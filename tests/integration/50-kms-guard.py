@@ -1,0 +1,466 @@
+#!/usr/bin/python3
+"""kms-guard against tests/fakeaws, through the Lambda emulator.
+
+Every case runs the native bootstrap on a sample from events/kms-guard/ (or a
+published record from ../shared/reference-events/, when present) and asserts on
+the fake's state (GET /_fake/state), its call log (GET /_fake/calls) and the
+report. Prints "N passed, N failed"; exits non-zero on failure.
+"""
+import copy
+import json
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import fbtest  # noqa: E402
+
+FN = "kms-guard"
+EVENTS = os.path.join(fbtest.ROOT, "events", FN)
+ACCT = "111111111111"
+TOPIC = "arn:aws:sns:us-east-1:111111111111:firebreak"
+K_EN = "1234abcd-12ab-34cd-56ef-1234567890ab"
+K_DIS = "2222abcd-12ab-34cd-56ef-1234567890ab"
+K_DK = "3333abcd-12ab-34cd-56ef-1234567890ab"
+K_MRK = "mrk-1234abcd12ab34cd56ef1234567890ab"
+K_AWS = "aaaa0000-0000-0000-0000-000000000001"
+K_ALLOW = "4444abcd-12ab-34cd-56ef-1234567890ab"
+K_EXEMPT = "5555abcd-12ab-34cd-56ef-1234567890ab"
+K_NOHIST = "6666abcd-12ab-34cd-56ef-1234567890ab"
+K_ALIAS = "7777abcd-12ab-34cd-56ef-1234567890ab"
+MALLORY = "arn:aws:iam::111111111111:user/mallory"
+ENV = {"FIREBREAK_TOPIC_ARN": TOPIC,
+       "FIREBREAK_TRUSTED_PRINCIPALS": "arn:aws:iam::111111111111:role/BreakGlass,arn:aws:iam::*:role/iac-*"}
+
+
+def arn(key, region="us-east-1", acct=ACCT):
+    return "arn:aws:kms:%s:%s:key/%s" % (region, acct, key)
+
+
+def pending(key, days=7, **kw):
+    d = {"KeyId": key, "KeyState": "PendingDeletion", "DeletionDate": 1900000000,
+         "PendingDeletionWindowInDays": days}
+    d.update(kw)
+    return d
+
+
+def record(name, key, when, actor=MALLORY, region="us-east-1", event_id=None, **extra):
+    r = {"eventVersion": "1.08", "userIdentity": {"type": "IAMUser", "arn": actor, "accountId": ACCT},
+         "eventTime": when, "eventSource": "kms.amazonaws.com", "eventName": name,
+         "awsRegion": region, "requestParameters": {"keyId": key}, "eventID": event_id or "h-%s-%s-%s" % (name, key[:4], when),
+         "readOnly": name == "Decrypt", "eventType": "AwsApiCall", "recipientAccountId": ACCT,
+         "resources": [{"accountId": ACCT, "type": "AWS::KMS::Key", "ARN": arn(key, region)}]}
+    r.update(extra)
+    return r
+
+
+SEED = {
+    "default_account": ACCT,
+    "sns": {"topics": [TOPIC]},
+    "kms": {"keys": [
+        pending(K_EN),
+        pending(K_DIS, 30),
+        pending(K_NOHIST, 30),
+        {"KeyId": K_DK, "KeyState": "Disabled"},
+        {"KeyId": K_MRK, "MultiRegion": True, "MultiRegionConfiguration": {
+            "MultiRegionKeyType": "PRIMARY", "PrimaryKey": {"Arn": arn(K_MRK), "Region": "us-east-1"},
+            "ReplicaKeys": [{"Arn": arn(K_MRK, "eu-west-1"), "Region": "eu-west-1"}]}},
+        pending(K_MRK, region="eu-west-1", MultiRegion=True, MultiRegionConfiguration={
+            "MultiRegionKeyType": "REPLICA", "PrimaryKey": {"Arn": arn(K_MRK), "Region": "us-east-1"},
+            "ReplicaKeys": [{"Arn": arn(K_MRK, "eu-west-1"), "Region": "eu-west-1"}]}),
+        {"KeyId": K_AWS, "KeyManager": "AWS", "Aliases": ["alias/aws/s3"]},
+        pending(K_ALLOW, Tags=[{"TagKey": "firebreak:allow-deletion", "TagValue": "true"}]),
+        {"KeyId": K_EXEMPT, "KeyState": "Disabled", "Tags": [{"TagKey": "firebreak:exempt", "TagValue": "true"}]},
+        {"KeyId": K_ALIAS, "KeyState": "Disabled", "Aliases": ["alias/payments-dk"]},
+    ]},
+    "cloudtrail": {"records": [
+        # history: an Enabled key in use; a key disabled by someone else a month ago
+        record("Decrypt", K_EN, "2024-03-01T09:00:00Z", actor="arn:aws:iam::111111111111:role/app"),
+        record("Decrypt", K_DIS, "2024-01-15T09:00:00Z", actor="arn:aws:iam::111111111111:role/app"),
+        record("DisableKey", K_DIS, "2024-02-01T09:00:00Z", actor="arn:aws:iam::111111111111:user/ops"),
+        record("Decrypt", K_MRK, "2024-03-01T08:00:00Z", region="eu-west-1",
+               actor="arn:aws:iam::111111111111:role/app"),
+        # the changes themselves (what the alarm's LookupEvents finds)
+        record("ScheduleKeyDeletion", K_EN, "2024-03-01T10:00:30Z", event_id="0001-sched-enabled"),
+        record("DisableKey", K_DK, "2024-03-01T10:01:00Z", event_id="0004-disable"),
+        record("ScheduleKeyDeletion", K_AWS, "2024-03-01T10:01:30Z", event_id="a-failed",
+               errorCode="AccessDeniedException"),
+        record("DisableKey", K_EXEMPT, "2024-03-01T10:02:00Z", event_id="a-trusted",
+               actor="arn:aws:sts::111111111111:assumed-role/BreakGlass/alice"),
+    ]},
+}
+
+
+def load(name):
+    with open(os.path.join(EVENTS, name), "rb") as f:
+        return f.read()
+
+
+def key_state(fake, key, region="us-east-1", acct=ACCT):
+    for k in fake.state()["kms"]["keys"]:
+        if k["KeyId"] == key and k["region"] == region and k["account"] == acct:
+            return k
+    raise AssertionError("no key %s in %s/%s" % (key, acct, region))
+
+
+def steps(report):
+    return {a["step"]: a for a in report["actions"]}
+
+
+class KmsGuard(unittest.TestCase):
+    fake = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = fbtest.Fake(SEED).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fake.stop()
+
+    def setUp(self):
+        self.fake.seed(SEED)
+        self.fake.reset()
+
+    def run_fn(self, event, env=None, raw=False, **kw):
+        e = dict(ENV)
+        e.update(env or {})
+        if raw:
+            return fbtest.invoke_raw(FN, event, self.fake, env=e, **kw)
+        return fbtest.invoke(FN, event, self.fake, env=e, **kw)
+
+    def published(self):
+        return self.fake.state()["sns"]["published"]
+
+    def assert_contained(self, res):
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.report["verdict"], "contained", res.report)
+        self.assertEqual(res.report["severity"], "P1")
+        self.assertIsNotNone(res.report["timings"]["contained"])
+
+    # ---- containment ---------------------------------------------------------------
+    def test_schedule_deletion_of_enabled_key_restores_enabled(self):
+        res = self.run_fn(load("schedule-deletion-enabled-key.json"))
+        self.assert_contained(res)
+        k = key_state(self.fake, K_EN)
+        self.assertEqual(k["KeyState"], "Enabled")
+        self.assertNotIn("DeletionDate", k)
+        self.assertIn({"TagKey": "firebreak:incident", "TagValue": res.report["incident_id"]}, k["Tags"])
+        self.assertEqual(sorted(fbtest.ops(fbtest.writes(self.fake.calls()))),
+                         ["kms:CancelKeyDeletion", "kms:EnableKey", "kms:TagResource"])
+        self.assertEqual(res.report["prior_state"], "Enabled")
+        self.assertTrue(res.report["prior_state_source"].startswith("cloudtrail:Decrypt@2024-03-01T09:00:00"))
+        self.assertIn({"api": "kms:ScheduleKeyDeletion", "args": {"KeyId": arn(K_EN), "PendingWindowInDays": 7}},
+                      res.report["restore"])
+        self.assertIn({"api": "kms:DisableKey", "args": {"KeyId": arn(K_EN)}}, res.report["restore"])
+        # the report went to SNS, with the same incident id
+        pub = self.published()
+        self.assertEqual(len(pub), 1)
+        self.assertEqual(json.loads(pub[0]["Message"])["incident_id"], res.report["incident_id"])
+        self.assertLessEqual(len(pub[0]["Subject"]), 100)
+        # the incident id is derived from the trigger event id
+        self.assertTrue(res.report["incident_id"].startswith("fb-"))
+        self.assertEqual(res.report["trigger"]["actor_arn"], MALLORY)
+
+    def test_schedule_deletion_of_disabled_key_stays_disabled(self):
+        res = self.run_fn(load("schedule-deletion-disabled-key.json"))
+        self.assert_contained(res)
+        k = key_state(self.fake, K_DIS)
+        self.assertEqual(k["KeyState"], "Disabled")
+        self.assertNotIn("DeletionDate", k)
+        ops = fbtest.ops(fbtest.writes(self.fake.calls()))
+        self.assertIn("kms:CancelKeyDeletion", ops)
+        self.assertNotIn("kms:EnableKey", ops)
+        self.assertEqual(res.report["prior_state"], "Disabled")
+        self.assertTrue(res.report["prior_state_source"].startswith("cloudtrail:DisableKey@2024-02-01"))
+        self.assertEqual(steps(res.report)["enable-key"]["status"], "already")
+
+    def test_schedule_deletion_without_history_defaults_to_disabled(self):
+        res = self.run_fn(load("schedule-deletion-no-history.json"))
+        self.assert_contained(res)
+        self.assertEqual(key_state(self.fake, K_NOHIST)["KeyState"], "Disabled")
+        self.assertTrue(res.report["prior_state_source"].startswith("default:Disabled"))
+        self.assertNotIn("kms:EnableKey", fbtest.ops(self.fake.calls()))
+
+    def test_disable_key_is_reenabled(self):
+        res = self.run_fn(load("disable-key.json"))
+        self.assert_contained(res)
+        self.assertEqual(key_state(self.fake, K_DK)["KeyState"], "Enabled")
+        ops = fbtest.ops(fbtest.writes(self.fake.calls()))
+        self.assertNotIn("kms:CancelKeyDeletion", ops)
+        self.assertIn("kms:EnableKey", ops)
+        self.assertEqual(res.report["prior_state_source"], "event:DisableKey")
+
+    def test_disable_key_by_alias(self):
+        res = self.run_fn(load("alias-key-id.json"))
+        self.assert_contained(res)
+        self.assertEqual(key_state(self.fake, K_ALIAS)["KeyState"], "Enabled")
+        self.assertEqual(res.report["resource"], arn(K_ALIAS))
+
+    def test_multi_region_replica_pending_deletion_is_cancelled(self):
+        res = self.run_fn(load("schedule-deletion-mrk-replica.json"))
+        self.assert_contained(res)
+        rep = key_state(self.fake, K_MRK, "eu-west-1")
+        self.assertNotIn(rep["KeyState"], ("PendingDeletion", "PendingReplicaDeletion"))
+        self.assertEqual(rep["KeyState"], "Enabled")  # history: in use before
+        self.assertEqual(key_state(self.fake, K_MRK, "us-east-1")["KeyState"], "Enabled")
+        cancels = [c for c in self.fake.calls() if c["operation"] == "CancelKeyDeletion"]
+        self.assertEqual([c["region"] for c in cancels], ["eu-west-1"])
+        self.assertEqual(res.report["keys"][0]["multi_region_key_type"], "REPLICA")
+
+    def test_manual_form(self):
+        res = self.run_fn(load("manual.json"))
+        self.assert_contained(res)
+        self.assertEqual(key_state(self.fake, K_EN)["KeyState"], "Enabled")
+        self.assertEqual(res.report["trigger"]["source"], "manual")
+
+    # ---- skips: zero writes, the report says why, the notification still goes out ----
+    def check_skip(self, event_file, why):
+        res = self.run_fn(load(event_file))
+        self.assertTrue(res.ok, res)
+        self.assertTrue(res.report["verdict"].startswith("skipped: "), res.report["verdict"])
+        self.assertIn(why, res.report["verdict"])
+        self.assertEqual(fbtest.writes(self.fake.calls()), [])
+        self.assertEqual(len(self.published()), 1)
+        return res
+
+    def test_skip_trusted_actor(self):
+        self.check_skip("trusted-actor.json", "trusted actor")
+        self.assertEqual(self.fake.calls()[0]["operation"], "Publish")  # not even a read
+        self.assertEqual(key_state(self.fake, K_EN)["KeyState"], "PendingDeletion")
+
+    def test_skip_failed_call(self):
+        self.check_skip("failed-call.json", "AccessDeniedException")
+        self.assertEqual(fbtest.ops(self.fake.calls()), ["sns:Publish"])
+
+    def test_skip_aws_managed_key(self):
+        self.check_skip("aws-managed-key.json", "AWS managed key")
+
+    def test_skip_allow_deletion_tag(self):
+        self.check_skip("allow-deletion-tag.json", "firebreak:allow-deletion=true")
+        self.assertEqual(key_state(self.fake, K_ALLOW)["KeyState"], "PendingDeletion")
+
+    def test_skip_exempt_tag(self):
+        self.check_skip("exempt-tag.json", "firebreak:exempt=true")
+        self.assertEqual(key_state(self.fake, K_EXEMPT)["KeyState"], "Disabled")
+
+    # ---- idempotency, retries, failures, dry run -------------------------------------
+    def test_same_event_twice_writes_once(self):
+        ev = load("schedule-deletion-enabled-key.json")
+        first = self.run_fn(ev)
+        self.assert_contained(first)
+        self.fake.reset_calls()
+        second = self.run_fn(ev)
+        self.assertTrue(second.ok, second)
+        self.assertEqual(fbtest.writes(self.fake.calls()), [])
+        self.assertEqual(second.report["incident_id"], first.report["incident_id"])
+        self.assertEqual(second.report["verdict"], "already-contained")
+        st = steps(second.report)
+        for s in ("cancel-deletion", "enable-key", "tag-incident"):
+            self.assertEqual(st[s]["status"], "already", s)
+
+    def test_cancel_throttled_twice_still_contained(self):
+        self.fake.faults({"kind": "throttle", "service": "kms", "operation": "CancelKeyDeletion", "count": 2})
+        res = self.run_fn(load("schedule-deletion-enabled-key.json"))
+        self.assert_contained(res)
+        cancels = [c for c in self.fake.calls() if c["operation"] == "CancelKeyDeletion"]
+        self.assertEqual([c["fault"] for c in cancels], ["throttle", "throttle", None])
+        self.assertEqual(key_state(self.fake, K_EN)["KeyState"], "Enabled")
+
+    def test_cancel_always_failing_is_a_function_error(self):
+        self.fake.faults({"kind": "error", "service": "kms", "operation": "CancelKeyDeletion"})
+        res = self.run_fn(load("schedule-deletion-enabled-key.json"))
+        self.assertFalse(res.ok)
+        self.assertEqual(res.error_type, "Firebreak.ContainmentFailed")
+        rep = res.report
+        self.assertEqual(rep["verdict"], "failed")
+        self.assertEqual(steps(rep)["cancel-deletion"]["status"], "failed")
+        self.assertIn("InternalFailure", steps(rep)["cancel-deletion"]["error"])
+        self.assertIsNone(rep["timings"]["contained"])
+        self.assertEqual(key_state(self.fake, K_EN)["KeyState"], "PendingDeletion")
+        self.assertNotIn("kms:EnableKey", fbtest.ops(self.fake.calls()))
+
+    def test_dry_run_env_writes_nothing(self):
+        res = self.run_fn(load("schedule-deletion-enabled-key.json"), env={"FIREBREAK_DRY_RUN": "true"})
+        self.assertTrue(res.ok, res)
+        self.assertTrue(res.report["dry_run"])
+        self.assertEqual(fbtest.writes(self.fake.calls()), [])
+        st = steps(res.report)
+        for s in ("cancel-deletion", "enable-key", "tag-incident"):
+            self.assertEqual(st[s]["status"], "planned", s)
+        self.assertEqual(key_state(self.fake, K_EN)["KeyState"], "PendingDeletion")
+        self.assertIn("kms:DescribeKey", fbtest.ops(self.fake.calls()))  # reads still happen
+
+    def test_dry_run_manual_event(self):
+        res = self.run_fn(load("manual-dry-run.json"))
+        self.assertTrue(res.ok, res)
+        self.assertTrue(res.report["dry_run"])
+        self.assertEqual(fbtest.writes(self.fake.calls()), [])
+        self.assertEqual(steps(res.report)["cancel-deletion"]["status"], "planned")
+
+    # ---- malformed events: clear error, zero AWS calls --------------------------------
+    def check_invalid(self, payload, want, raw=False):
+        res = self.run_fn(payload, raw=raw)
+        self.assertFalse(res.ok, res)
+        self.assertEqual(res.error_type, "Firebreak.InvalidEvent", res)
+        self.assertIn(want, res.error_message)
+        self.assertEqual(self.fake.calls(), [])
+
+    def test_invalid_events(self):
+        cases = [
+            ("invalid-missing-keyid.json", "missing 'keyId'"),
+            ("invalid-keyid-wrong-type.json", "'keyId'"),
+            ("invalid-dryrun-wrong-type.json", "dryRun"),
+            ("invalid-array.json", "not a JSON object"),
+            ("invalid-wrong-source.json", "source 'aws.s3'"),
+            ("invalid-other-kms-call.json", "eventName 'EnableKey'"),
+            ("invalid-eventbridge-missing-keyid.json", "missing 'detail.requestParameters.keyId'"),
+            ("invalid-detail-wrong-type.json", "'detail' must be an object"),
+            ("not-a-trigger-kms-cmk-deletion.json", "not a kms-guard trigger"),
+            ("alarm-other-alarm.json", "not a kms-guard trigger"),
+            ("alarm-ok-state.json", "alarm state 'OK'"),
+        ]
+        for name, want in cases:
+            with self.subTest(name=name):
+                self.fake.reset_calls()
+                self.check_invalid(load(name), want)
+
+    def test_invalid_raw_payloads(self):
+        cases = [
+            (load("invalid-empty.json"), "empty event"),
+            (load("invalid-not-json.json"), "not JSON"),
+            (b"\x00\xff\xfe garbage", "not JSON"),
+            (b"[" * 5000 + b"]" * 5000, "not JSON"),  # nesting past cJSON's limit
+            (b'{"keyId": "' + b"A" * (1024 * 1024) + b'"}', "byte limit"),  # 1 MB of junk
+        ]
+        for payload, want in cases:
+            with self.subTest(payload=payload[:20]):
+                self.fake.reset_calls()
+                self.check_invalid(payload, want, raw=True)
+
+    # ---- the alarm: every change in the window, one report, a section per key -------
+    def test_alarm_handles_every_key_in_window(self):
+        res = self.run_fn(load("alarm-kms-key-changes.json"))
+        self.assertTrue(res.ok, res)
+        rep = res.report
+        by_key = {s["key"].rsplit("/", 1)[-1]: s for s in rep["keys"]}
+        self.assertEqual(set(by_key), {K_EN, K_DK, K_AWS, K_EXEMPT})
+        self.assertTrue(by_key[K_EN]["outcome"].startswith("contained"))
+        self.assertTrue(by_key[K_DK]["outcome"].startswith("contained"))
+        self.assertIn("AccessDeniedException", by_key[K_AWS]["outcome"])
+        self.assertIn("trusted actor", by_key[K_EXEMPT]["outcome"])
+        self.assertEqual(key_state(self.fake, K_EN)["KeyState"], "Enabled")
+        self.assertEqual(key_state(self.fake, K_DK)["KeyState"], "Enabled")
+        targets = {c["params"]["KeyId"] for c in fbtest.writes(self.fake.calls())}
+        self.assertEqual(targets, {arn(K_EN), arn(K_DK)})
+        lookups = [c for c in self.fake.calls() if c["operation"] == "LookupEvents"
+                   and c["params"]["LookupAttributes"][0]["AttributeKey"] == "EventName"]
+        self.assertEqual(sorted(c["params"]["LookupAttributes"][0]["AttributeValue"] for c in lookups),
+                         ["DisableKey", "ScheduleKeyDeletion"])
+        self.assertEqual(len(self.published()), 1)
+
+    def test_alarm_paginates(self):
+        seed = copy.deepcopy(SEED)
+        # 120 failed DisableKey calls in the window: three pages of 50
+        for i in range(120):
+            seed["cloudtrail"]["records"].append(record(
+                "DisableKey", K_EXEMPT, "2024-03-01T10:03:%02dZ" % (i % 60), event_id="noise-%d" % i,
+                errorCode="AccessDeniedException"))
+        self.fake.seed(seed)
+        self.fake.reset()
+        res = self.run_fn(load("alarm-kms-key-changes.json"))
+        self.assertTrue(res.ok, res)
+        pages = [c for c in self.fake.calls() if c["operation"] == "LookupEvents"
+                 and c["params"]["LookupAttributes"][0]["AttributeValue"] == "DisableKey"]
+        self.assertEqual(len(pages), 3)
+        self.assertEqual(key_state(self.fake, K_DK)["KeyState"], "Enabled")
+
+
+class ReferenceEvents(unittest.TestCase):
+    """The published KMS CloudTrail records, wrapped in the EventBridge envelope."""
+    ACCT = "111122223333"
+
+    def setUp(self):
+        if not os.path.isdir(fbtest.REFERENCE_EVENTS):
+            self.skipTest("../shared/reference-events not present")
+
+    def run_ref(self, name, keys, check):
+        rec = fbtest.reference(name)
+        if rec is None:
+            self.skipTest(name + " not present")
+        seed = {"default_account": self.ACCT, "sns": {"topics": ["arn:aws:sns:us-east-1:%s:fb" % self.ACCT]},
+                "kms": {"keys": keys}}
+        with fbtest.Fake(seed) as fake:
+            ev = fbtest.eventbridge_wrap(rec, event_id="ref-" + name)
+            res = fbtest.invoke(FN, ev, fake, account=self.ACCT,
+                                env={"FIREBREAK_TOPIC_ARN": "arn:aws:sns:us-east-1:%s:fb" % self.ACCT})
+            check(res, fake)
+
+    def test_schedule_deletion_single_region(self):
+        k = "1234abcd-12ab-34cd-56ef-1234567890ab"
+
+        def check(res, fake):
+            self.assertTrue(res.ok, res)
+            self.assertEqual(res.report["verdict"], "contained")
+            self.assertIn("region mismatch", res.report["note"])
+            st = key_state(fake, k, "us-west-2", self.ACCT)
+            self.assertEqual(st["KeyState"], "Disabled")  # no history: the safe default
+        self.run_ref("kms-schedulekeydeletion-single-region.cloudtrail-record.json",
+                     [dict(pending(k, 20), region="us-west-2")], check)
+
+    def test_schedule_deletion_multi_region(self):
+        k = "mrk-1234abcd12ab34cd56ef1234567890ab"
+        other = "arn:aws:kms:eu-west-1:%s:key/%s" % (self.ACCT, k)
+
+        def check(res, fake):
+            self.assertTrue(res.ok, res)
+            self.assertEqual(res.report["verdict"], "contained")
+            st = key_state(fake, k, "us-west-2", self.ACCT)
+            self.assertNotIn(st["KeyState"], ("PendingDeletion", "PendingReplicaDeletion"))
+        self.run_ref("kms-schedulekeydeletion-multi-region.cloudtrail-record.json",
+                     [{"KeyId": k, "region": "us-west-2", "KeyState": "PendingReplicaDeletion",
+                       "DeletionDate": 1900000000, "MultiRegion": True, "MultiRegionConfiguration": {
+                           "MultiRegionKeyType": "PRIMARY",
+                           "PrimaryKey": {"Arn": "arn:aws:kms:us-west-2:%s:key/%s" % (self.ACCT, k),
+                                          "Region": "us-west-2"},
+                           "ReplicaKeys": [{"Arn": other, "Region": "eu-west-1"}]}}], check)
+
+    def test_schedule_deletion_custom_key_store(self):
+        k = "0987dcba-09fe-87dc-65ba-ab0987654321"
+
+        def check(res, fake):
+            self.assertTrue(res.ok, res)
+            self.assertEqual(key_state(fake, k, "us-west-2", self.ACCT)["KeyState"], "Disabled")
+        self.run_ref("kms-schedulekeydeletion-custom-key-store.cloudtrail-record.json",
+                     [dict(pending(k, 30), region="us-west-2", Origin="AWS_CLOUDHSM")], check)
+
+    def test_disable_key(self):
+        k = "1234abcd-12ab-34cd-56ef-1234567890ab"
+
+        def check(res, fake):
+            self.assertTrue(res.ok, res)
+            self.assertEqual(key_state(fake, k, "us-west-2", self.ACCT)["KeyState"], "Enabled")
+            self.assertIn("region mismatch", res.report["note"])
+        self.run_ref("kms-disablekey.cloudtrail-record.json",
+                     [{"KeyId": k, "region": "us-west-2", "KeyState": "Disabled"}], check)
+
+    def test_not_triggers(self):
+        with fbtest.Fake({"default_account": self.ACCT}) as fake:
+            evs = []
+            native = fbtest.reference("kms-cmk-deletion.eventbridge.json")
+            if native:
+                evs.append(native)
+            svc = fbtest.reference("kms-deletekey-service-event.cloudtrail-record.json")
+            if svc:
+                evs.append(fbtest.eventbridge_wrap(svc, detail_type="AWS Service Event via CloudTrail"))
+                evs.append(fbtest.eventbridge_wrap(svc))  # even mislabelled: DeleteKey is no trigger
+            for ev in evs:
+                res = fbtest.invoke(FN, ev, fake, account=self.ACCT)
+                self.assertFalse(res.ok)
+                self.assertEqual(res.error_type, "Firebreak.InvalidEvent")
+                self.assertIn("not a kms-guard trigger", res.error_message)
+            self.assertEqual(fake.calls(), [])
+
+
+if __name__ == "__main__":
+    fbtest.main([KmsGuard, ReferenceEvents])

@@ -1,0 +1,353 @@
+/*
+ * Unit tests for kms-guard's pure stages: event parsing, the alarm window,
+ * the prior-state decision from CloudTrail history, ARN and tag helpers.
+ * main.c is included with its main() renamed, so its statics are reachable.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#define main kms_guard_main_unused
+#include "../../functions/kms-guard/main.c"
+#undef main
+
+static const struct kg_settings kSet = { .alarm_name = "kms-key-changes", .lookback_s = 900 };
+
+static enum fb_err parse(const char *text, struct kg_event *ev, char *why, size_t wn)
+{
+	return kg_parse(text, strlen(text), &kSet, ev, why, wn);
+}
+
+/* An EventBridge envelope around a CloudTrail record with `detail`. */
+static char *envelope(const char *detail)
+{
+	static char buf[8192];
+
+	snprintf(buf, sizeof(buf),
+		 "{\"version\":\"0\",\"id\":\"eb-1\",\"detail-type\":\"AWS API Call via CloudTrail\","
+		 "\"source\":\"aws.kms\",\"account\":\"111111111111\",\"time\":\"2024-03-01T10:00:30Z\","
+		 "\"region\":\"us-east-1\",\"resources\":[],\"detail\":%s}", detail);
+	return buf;
+}
+
+static void test_kms_guard__parse_schedule_deletion(void **st)
+{
+	struct kg_event ev;
+	char why[256];
+
+	(void)st;
+	assert_int_equal(parse(envelope(
+		"{\"eventName\":\"ScheduleKeyDeletion\",\"eventID\":\"e-1\",\"eventTime\":\"2024-03-01T10:00:30Z\","
+		"\"awsRegion\":\"us-east-1\",\"userIdentity\":{\"arn\":\"arn:aws:iam::111111111111:user/m\"},"
+		"\"requestParameters\":{\"keyId\":\"1234abcd-12ab-34cd-56ef-1234567890ab\",\"pendingWindowInDays\":7}}"),
+		&ev, why, sizeof(why)), FB_OK);
+	assert_int_equal(ev.kind, KG_CALL);
+	assert_string_equal(ev.item.key_ref, "1234abcd-12ab-34cd-56ef-1234567890ab");
+	assert_string_equal(ev.item.region, "us-east-1");
+	assert_string_equal(ev.item.account, "111111111111");
+	assert_string_equal(ev.item.event_name, "ScheduleKeyDeletion");
+	assert_string_equal(ev.item.event_id, "e-1");
+	assert_string_equal(ev.item.actor, "arn:aws:iam::111111111111:user/m");
+	assert_int_equal(ev.item.pending_days, 7);
+	assert_true(ev.item.event_ms == 1709287230000LL);
+	assert_string_equal(ev.item.note, "");
+	kg_event_cleanup(&ev);
+}
+
+/* The published sample's shape: bare keyId, awsRegion us-east-1, the key
+ * ARN (resources[]) in us-west-2: the ARN wins and the mismatch is noted. */
+static void test_kms_guard__parse_region_mismatch(void **st)
+{
+	struct kg_event ev;
+	char why[256];
+
+	(void)st;
+	assert_int_equal(parse(envelope(
+		"{\"eventName\":\"DisableKey\",\"awsRegion\":\"us-east-1\",\"recipientAccountId\":\"111122223333\","
+		"\"requestParameters\":{\"keyId\":\"1234abcd-12ab-34cd-56ef-1234567890ab\"},"
+		"\"resources\":[{\"ARN\":\"arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab\"}]}"),
+		&ev, why, sizeof(why)), FB_OK);
+	assert_string_equal(ev.item.key_ref,
+			    "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab");
+	assert_string_equal(ev.item.region, "us-west-2");
+	assert_string_equal(ev.item.account, "111122223333");
+	assert_non_null(strstr(ev.item.note, "region mismatch"));
+	kg_event_cleanup(&ev);
+
+	/* A keyId ARN wins over the event region too. */
+	assert_int_equal(parse(envelope(
+		"{\"eventName\":\"ScheduleKeyDeletion\",\"awsRegion\":\"us-east-1\",\"requestParameters\":"
+		"{\"keyId\":\"arn:aws:kms:eu-west-1:111111111111:key/mrk-1\"}}"), &ev, why, sizeof(why)), FB_OK);
+	assert_string_equal(ev.item.region, "eu-west-1");
+	assert_non_null(strstr(ev.item.note, "eu-west-1"));
+	kg_event_cleanup(&ev);
+
+	/* resources[] naming another key is not used for a bare id. */
+	assert_int_equal(parse(envelope(
+		"{\"eventName\":\"DisableKey\",\"awsRegion\":\"us-east-1\",\"requestParameters\":{\"keyId\":\"k-1\"},"
+		"\"resources\":[{\"ARN\":\"arn:aws:kms:us-west-2:1:key/k-2\"}]}"), &ev, why, sizeof(why)), FB_OK);
+	assert_string_equal(ev.item.key_ref, "k-1");
+	assert_string_equal(ev.item.region, "us-east-1");
+	kg_event_cleanup(&ev);
+}
+
+static void test_kms_guard__parse_failed_call_without_key(void **st)
+{
+	struct kg_event ev;
+	char why[256];
+
+	(void)st;
+	assert_int_equal(parse(envelope("{\"eventName\":\"ScheduleKeyDeletion\",\"errorCode\":\"AccessDenied\","
+					"\"requestParameters\":null}"), &ev, why, sizeof(why)), FB_OK);
+	assert_string_equal(ev.item.error_code, "AccessDenied");
+	kg_event_cleanup(&ev);
+}
+
+static void test_kms_guard__parse_invalid(void **st)
+{
+	static const struct { const char *text, *want; } cases[] = {
+		{ "", "empty event" },
+		{ "nope", "not JSON" },
+		{ "{\"keyId\":\"k\"} trailing", "trailing data" },
+		{ "[1]", "not a JSON object" },
+		{ "{}", "missing 'keyId'" },
+		{ "{\"keyId\":7}", "'keyId'" },
+		{ "{\"keyId\":\"\"}", "'keyId'" },
+		{ "{\"keyId\":\"has space\"}", "'keyId'" },
+		{ "{\"keyId\":\"k\",\"region\":\"US EAST\"}", "'region'" },
+		{ "{\"keyId\":\"k\",\"region\":5}", "'region'" },
+		{ "{\"source\":\"aws.kms\"}", "both 'source' and 'detail-type'" },
+		{ "{\"source\":1,\"detail-type\":\"x\"}", "must be strings" },
+		{ "{\"source\":\"aws.s3\",\"detail-type\":\"AWS API Call via CloudTrail\"}", "source 'aws.s3'" },
+		{ "{\"source\":\"aws.kms\",\"detail-type\":\"KMS CMK Deletion\",\"detail\":{}}",
+		  "completed deletion" },
+		{ "{\"source\":\"aws.kms\",\"detail-type\":\"AWS API Call via CloudTrail\",\"detail\":[]}",
+		  "'detail' must be an object" },
+		{ "{\"source\":\"aws.kms\",\"detail-type\":\"AWS API Call via CloudTrail\",\"detail\":"
+		  "{\"eventName\":\"DeleteKey\"}}", "eventName 'DeleteKey'" },
+		{ "{\"source\":\"aws.kms\",\"detail-type\":\"AWS API Call via CloudTrail\",\"detail\":"
+		  "{\"eventName\":\"DisableKey\",\"requestParameters\":{\"keyId\":[1]}}}", "must be a string" },
+		{ "{\"source\":\"aws.kms\",\"detail-type\":\"AWS API Call via CloudTrail\",\"detail\":"
+		  "{\"eventName\":\"DisableKey\",\"requestParameters\":{}}}", "missing 'detail.requestParameters.keyId'" },
+		{ "{\"source\":\"aws.cloudwatch\",\"detail-type\":\"CloudWatch Alarm State Change\",\"detail\":"
+		  "{\"alarmName\":\"other\",\"state\":{\"value\":\"ALARM\"}}}", "alarm 'other'" },
+		{ "{\"source\":\"aws.cloudwatch\",\"detail-type\":\"CloudWatch Alarm State Change\",\"detail\":"
+		  "{\"alarmName\":\"kms-key-changes\",\"state\":{\"value\":\"OK\"}}}", "alarm state 'OK'" },
+	};
+	struct kg_event ev;
+	char why[256];
+	size_t i;
+
+	(void)st;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		why[0] = '\0';
+		assert_int_equal(parse(cases[i].text, &ev, why, sizeof(why)), FB_E_INVALID);
+		if (!strstr(why, cases[i].want))
+			fail_msg("case %zu: '%s' lacks '%s'", i, why, cases[i].want);
+		assert_null(ev.root);
+	}
+	/* Over the size limit: refused before parsing. */
+	{
+		size_t n = RESP_MAX_EVENT_BYTES + 1;
+		char *big = malloc(n + 1);
+
+		memset(big, ' ', n);
+		big[n] = '\0';
+		assert_int_equal(kg_parse(big, n, &kSet, &ev, why, sizeof(why)), FB_E_INVALID);
+		assert_non_null(strstr(why, "byte limit"));
+		free(big);
+	}
+}
+
+static void test_kms_guard__parse_manual(void **st)
+{
+	struct kg_event ev;
+	char why[256];
+
+	(void)st;
+	assert_int_equal(parse("{\"keyId\":\"arn:aws:kms:eu-west-1:222222222222:key/k\",\"region\":\"us-east-1\","
+			       "\"dryRun\":true}", &ev, why, sizeof(why)), FB_OK);
+	assert_int_equal(ev.kind, KG_MANUAL);
+	assert_string_equal(ev.item.region, "eu-west-1");
+	assert_string_equal(ev.item.account, "222222222222");
+	assert_string_equal(ev.item.event_name, "manual");
+	assert_non_null(strstr(ev.item.note, "region mismatch"));
+	kg_event_cleanup(&ev);
+	assert_int_equal(parse("{\"keyId\":\"alias/payments\"}", &ev, why, sizeof(why)), FB_OK);
+	assert_string_equal(ev.item.region, "");
+	kg_event_cleanup(&ev);
+}
+
+/* The published CloudWatch samples' detail (../shared/reference-events). */
+static void test_kms_guard__alarm_window(void **st)
+{
+	const char *metric =
+		"{\"alarmName\":\"a\",\"state\":{\"value\":\"ALARM\","
+		"\"reasonData\":\"{\\\"version\\\":\\\"1.0\\\",\\\"queryDate\\\":\\\"2019-10-02T17:20:48.551+0000\\\","
+		"\\\"startDate\\\":\\\"2019-10-02T17:10:00.000+0000\\\",\\\"period\\\":300}\","
+		"\"timestamp\":\"2019-10-02T17:20:48.554+0000\"}}";
+	const char *composite =
+		"{\"alarmName\":\"a\",\"state\":{\"value\":\"ALARM\",\"reasonData\":\"{\\\"triggeringAlarms\\\":[]}\","
+		"\"timestamp\":\"2022-07-22T15:57:45.394+0000\"},\"configuration\":{\"metrics\":["
+		"{\"metricStat\":{\"period\":60}},{\"metricStat\":{\"period\":300}}]}}";
+	cJSON *d;
+	int64_t s, e;
+
+	(void)st;
+	d = cJSON_Parse(metric);
+	kg_alarm_window(d, 0, 900, &s, &e);
+	/* date -u -d 2019-10-02T17:10:00Z +%s = 1570036200; 17:20:48 = 1570036848 */
+	assert_true(s == 1570036200 - 900);
+	assert_true(e == 1570036848 + 60);
+	cJSON_Delete(d);
+	d = cJSON_Parse(composite);
+	kg_alarm_window(d, 0, 900, &s, &e);
+	/* 2022-07-22T15:57:45Z = 1658505465 */
+	assert_true(e == 1658505465 + 60);
+	assert_true(s == 1658505465 - 900 - 300);
+	cJSON_Delete(d);
+}
+
+/* LookupEvents "Events", newest first. */
+static cJSON *history(const char *const *rows, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+	size_t i;
+
+	for (i = 0; i < n; i += 4) {
+		cJSON *e = cJSON_CreateObject();
+		char ct[512];
+
+		/* rows: EventId, EventName, epoch seconds, "actor|errorCode" */
+		cJSON_AddStringToObject(e, "EventId", rows[i]);
+		cJSON_AddStringToObject(e, "EventName", rows[i + 1]);
+		cJSON_AddNumberToObject(e, "EventTime", strtod(rows[i + 2], NULL));
+		if (!strncmp(rows[i + 3], "err:", 4))
+			snprintf(ct, sizeof(ct), "{\"eventID\":\"%s\",\"errorCode\":\"%s\"}", rows[i], rows[i + 3] + 4);
+		else
+			snprintf(ct, sizeof(ct), "{\"eventID\":\"%s\",\"userIdentity\":{\"arn\":\"%s\"}}", rows[i],
+				 rows[i + 3]);
+		cJSON_AddStringToObject(e, "CloudTrailEvent", ct);
+		cJSON_AddItemToArray(a, e);
+	}
+	return a;
+}
+
+static enum kg_prior prior_of(const char *const *rows, size_t n, const char *trig_id,
+			      int64_t trig_ms, const char *name, const char *actor, char *src)
+{
+	struct kg_item it;
+	cJSON *h = history(rows, n);
+	enum kg_prior p;
+
+	memset(&it, 0, sizeof(it));
+	kg_copy(it.event_id, sizeof(it.event_id), trig_id);
+	kg_copy(it.event_name, sizeof(it.event_name), name);
+	kg_copy(it.actor, sizeof(it.actor), actor);
+	it.event_ms = trig_ms;
+	p = kg_prior_from_history(h, &it, src, 600);
+	cJSON_Delete(h);
+	return p;
+}
+
+#define M "arn:aws:iam::1:user/mallory"
+#define OPS "arn:aws:iam::1:user/ops"
+#define N(a) (sizeof(a) / sizeof(a[0]))
+
+static void test_kms_guard__prior_from_history(void **st)
+{
+	char src[600];
+
+	(void)st;
+	{	/* in use before the trigger -> Enabled */
+		const char *const rows[] = { "t", "ScheduleKeyDeletion", "1000", M,
+					     "d", "Decrypt", "900", "arn:aws:iam::1:role/app" };
+		assert_int_equal(prior_of(rows, N(rows), "t", 1000000, "ScheduleKeyDeletion", M, src),
+				 KG_PRIOR_ENABLED);
+		assert_non_null(strstr(src, "cloudtrail:Decrypt@1970-01-01T00:15:00.000Z"));
+	}
+	{	/* disabled by someone else, long before -> Disabled */
+		const char *const rows[] = { "t", "ScheduleKeyDeletion", "1000", M,
+					     "x", "DisableKey", "500", OPS, "y", "EnableKey", "400", OPS };
+		assert_int_equal(prior_of(rows, N(rows), "t", 1000000, "ScheduleKeyDeletion", M, src),
+				 KG_PRIOR_DISABLED);
+		assert_non_null(strstr(src, "cloudtrail:DisableKey@"));
+	}
+	{	/* disabled by the same actor just before: part of the incident */
+		const char *const rows[] = { "t", "ScheduleKeyDeletion", "1000", M,
+					     "x", "DisableKey", "990", M, "y", "TagResource", "400", OPS };
+		assert_int_equal(prior_of(rows, N(rows), "t", 1000000, "ScheduleKeyDeletion", M, src),
+				 KG_PRIOR_ENABLED);
+	}
+	{	/* later events and failed calls are ignored; nothing decides -> unknown */
+		const char *const rows[] = { "z", "EnableKey", "2000", OPS, "t", "ScheduleKeyDeletion", "1000", M,
+					     "f", "EnableKey", "800", "err:AccessDenied",
+					     "g", "DescribeKey", "700", OPS };
+		assert_int_equal(prior_of(rows, N(rows), "t", 1000000, "ScheduleKeyDeletion", M, src),
+				 KG_PRIOR_UNKNOWN);
+	}
+	{	/* trigger not listed: cut by time instead */
+		const char *const rows[] = { "z", "EnableKey", "2000", OPS, "c", "CancelKeyDeletion", "500", OPS };
+		assert_int_equal(prior_of(rows, N(rows), "absent", 1000000, "ScheduleKeyDeletion", M, src),
+				 KG_PRIOR_DISABLED);
+	}
+	{	/* manual: the newest change is the trigger */
+		const char *const rows[] = { "s", "ScheduleKeyDeletion", "1000", M, "c", "CreateKey", "10", OPS };
+		assert_int_equal(prior_of(rows, N(rows), "", 0, "manual", "", src), KG_PRIOR_ENABLED);
+		assert_non_null(strstr(src, "CreateKey"));
+	}
+	{	/* manual: a DisableKey being reverted says Enabled */
+		const char *const rows[] = { "d", "DisableKey", "1000", M, "x", "DisableKey", "10", OPS };
+		assert_int_equal(prior_of(rows, N(rows), "", 0, "manual", "", src), KG_PRIOR_ENABLED);
+	}
+	{	/* empty history */
+		cJSON *h = cJSON_CreateArray();
+		struct kg_item it;
+
+		memset(&it, 0, sizeof(it));
+		kg_copy(it.event_name, sizeof(it.event_name), "ScheduleKeyDeletion");
+		assert_int_equal(kg_prior_from_history(h, &it, src, sizeof(src)), KG_PRIOR_UNKNOWN);
+		cJSON_Delete(h);
+	}
+}
+
+static void test_kms_guard__arn_and_tags(void **st)
+{
+	char region[32], acct[16];
+	cJSON *tags = cJSON_Parse("[{\"TagKey\":\"firebreak:exempt\",\"TagValue\":\"true\"},"
+				  "{\"TagKey\":\"x\",\"TagValue\":\"y\"}]");
+
+	(void)st;
+	assert_true(kg_kms_arn("arn:aws:kms:us-west-2:111122223333:key/k", region, sizeof(region),
+			       acct, sizeof(acct)));
+	assert_string_equal(region, "us-west-2");
+	assert_string_equal(acct, "111122223333");
+	assert_true(kg_kms_arn("arn:aws-cn:kms:cn-north-1:1:alias/a", region, sizeof(region), NULL, 0));
+	assert_string_equal(region, "cn-north-1");
+	assert_false(kg_kms_arn("arn:aws:s3:::bucket/key", NULL, 0, NULL, 0));
+	assert_false(kg_kms_arn("arn:aws:kms:us-east-1:1:grant/x", NULL, 0, NULL, 0));
+	assert_false(kg_kms_arn("1234abcd", NULL, 0, NULL, 0));
+	assert_false(kg_kms_arn("arn:aws:kms::1:key/k", NULL, 0, NULL, 0));
+	assert_string_equal(kg_tag(tags, "firebreak:exempt"), "true");
+	assert_null(kg_tag(tags, "firebreak:allow-deletion"));
+	assert_null(kg_tag(NULL, "x"));
+	cJSON_Delete(tags);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kms_guard__parse_schedule_deletion),
+		cmocka_unit_test(test_kms_guard__parse_region_mismatch),
+		cmocka_unit_test(test_kms_guard__parse_failed_call_without_key),
+		cmocka_unit_test(test_kms_guard__parse_invalid),
+		cmocka_unit_test(test_kms_guard__parse_manual),
+		cmocka_unit_test(test_kms_guard__alarm_window),
+		cmocka_unit_test(test_kms_guard__prior_from_history),
+		cmocka_unit_test(test_kms_guard__arn_and_tags),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

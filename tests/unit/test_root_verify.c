@@ -1,0 +1,673 @@
+/*
+ * Unit tests of root-verify's pure stages: event classification, record
+ * parsing (MFA casings, failures, centralized root), CIDR checks, the
+ * account summary shapes, history paging, and the verdict table (every
+ * reason alone and combined).
+ *
+ * The function's main.c is compiled in, with its main() renamed.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#define main root_verify_main_unused
+#include "../../functions/root-verify/main.c"
+#undef main
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static struct resp_config trusted_cfg;
+static char *trusted_patterns[] = {"arn:aws:iam::999999999999:role/RootTasks"};
+
+static void policy_init(struct rv_policy *p, const char *cidrs)
+{
+	char err[256];
+	memset(p, 0, sizeof(*p));
+	p->failed_threshold = 3;
+	memset(&trusted_cfg, 0, sizeof(trusted_cfg));
+	trusted_cfg.trusted = trusted_patterns;
+	trusted_cfg.ntrusted = 1;
+	p->resp = &trusted_cfg;
+	assert_int_equal(rv_cidrs_parse(cidrs, p, err, sizeof(err)), FB_OK);
+}
+
+static void record_from(const char *json, struct rv_record *r)
+{
+	cJSON *j = cJSON_Parse(json);
+	assert_non_null(j);
+	assert_int_equal(rv_record_parse(j, r), FB_OK);
+	cJSON_Delete(j);
+}
+
+/* A root record: type Root, event name, source IP, MFA (yes/no/NULL),
+ * failed, extra userIdentity members (for centralized root). */
+static void root_record(struct rv_record *r, const char *name, const char *ip, const char *mfa,
+			int failed, const char *identity_extra)
+{
+	char json[2048];
+	int signin = strcmp(name, "ConsoleLogin") == 0;
+	snprintf(json, sizeof(json),
+		 "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"Root\","
+		 "\"arn\":\"arn:aws:iam::111111111111:root\",\"accountId\":\"111111111111\"%s%s%s%s},"
+		 "\"eventTime\":\"2024-05-01T10:00:00Z\",\"eventSource\":\"%s\",\"eventName\":\"%s\","
+		 "\"sourceIPAddress\":\"%s\",\"eventID\":\"ev-%s\"%s%s%s%s}",
+		 (!signin && mfa) ? ",\"sessionContext\":{\"attributes\":{\"mfaAuthenticated\":\"" : "",
+		 (!signin && mfa) ? (strcmp(mfa, "yes") == 0 ? "true" : "false") : "",
+		 (!signin && mfa) ? "\"}}" : "",
+		 identity_extra ? identity_extra : "",
+		 signin ? "signin.amazonaws.com" : "iam.amazonaws.com", name, ip, name,
+		 signin ? ",\"responseElements\":{\"ConsoleLogin\":\"" : "",
+		 signin ? (failed ? "Failure\"}" : "Success\"}") : "",
+		 (signin && mfa) ? (strcmp(mfa, "yes") == 0 ? ",\"additionalEventData\":{\"MFAUsed\":\"Yes\"}"
+							    : ",\"additionalEventData\":{\"MFAUsed\":\"No\"}") : "",
+		 (!signin && failed) ? ",\"errorCode\":\"AccessDenied\"" : "");
+	record_from(json, r);
+}
+
+static void facts_event(struct rv_facts *f, const struct rv_policy *p, enum rv_kind kind)
+{
+	memset(f, 0, sizeof(*f));
+	f->kind = kind;
+	f->has_event = kind == RV_SIGNIN || kind == RV_API_CALL;
+	f->policy = p;
+	f->window_minutes = 60;
+	rv_history_init(&f->hist, "");
+	f->hist.queried = 1;
+	f->hist.complete = 1;
+	f->acct.known = 1;
+	f->acct.mfa_enabled = 1;
+	f->acct.access_keys_present = 0;
+}
+
+/* The set of codes at level <= P3 (non-info), as "a,b,c" in reason order. */
+static void codes(const struct rv_verdict *v, char *out, size_t n, int with_info)
+{
+	size_t l = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < v->nreasons; i++) {
+		if (!with_info && v->reasons[i].level == RV_INFO)
+			continue;
+		l += (size_t)snprintf(out + l, n - l, "%s%s", l ? "," : "", v->reasons[i].code);
+	}
+}
+
+static int has(const struct rv_verdict *v, const char *code)
+{
+	return rv_has_reason(v, code);
+}
+
+/* ---- the verdict table -------------------------------------------------------- */
+
+struct vcase {
+	const char *name;
+	enum rv_kind kind;
+	const char *event;          /* event name */
+	const char *ip;
+	const char *mfa;            /* "yes", "no", NULL */
+	int failed;
+	const char *identity_extra; /* centralized root members */
+	int keys_present, mfa_disabled;
+	size_t hist_failed;
+	const char *cidrs;
+	const char *severity;
+	const char *codes;          /* exact non-info codes, in order */
+};
+
+#define TRUSTED_SESSION ",\"sessionContext\":{\"assumedRoot\":\"true\",\"attributes\":{\"mfaAuthenticated\":\"false\"}},\"inScopeOf\":{\"issuerAccountId\":\"999999999999\",\"credentialsIssuedTo\":\"arn:aws:iam::999999999999:role/RootTasks\"}"
+#define UNTRUSTED_SESSION ",\"sessionContext\":{\"assumedRoot\":\"true\"},\"inScopeOf\":{\"credentialsIssuedTo\":\"arn:aws:iam::888888888888:role/Other\"}"
+#define ALLOWED "192.0.2.0/24,2001:db8::/32"
+
+static const struct vcase vcases[] = {
+	/* each reason alone */
+	{"signin with MFA from allowed network", RV_SIGNIN, "ConsoleLogin", "192.0.2.10", "yes", 0, NULL, 0, 0, 0, ALLOWED, "P2", "root-used-with-mfa"},
+	{"signin without MFA", RV_SIGNIN, "ConsoleLogin", "192.0.2.10", "no", 0, NULL, 0, 0, 0, ALLOWED, "P1", "signin-without-mfa,root-activity"},
+	{"api call without MFA", RV_API_CALL, "ListUsers", "192.0.2.10", "no", 0, NULL, 0, 0, 0, ALLOWED, "P1", "api-call-without-mfa,root-activity"},
+	{"access keys present", RV_SIGNIN, "ConsoleLogin", "192.0.2.10", "yes", 0, NULL, 1, 0, 0, ALLOWED, "P1", "root-used-with-mfa,root-access-keys-present"},
+	{"root MFA not enabled", RV_SIGNIN, "ConsoleLogin", "192.0.2.10", "yes", 0, NULL, 0, 1, 0, ALLOWED, "P1", "root-used-with-mfa,root-mfa-not-enabled"},
+	{"source IP outside allowed (v4)", RV_SIGNIN, "ConsoleLogin", "203.0.113.9", "yes", 0, NULL, 0, 0, 0, ALLOWED, "P1", "source-ip-not-allowed,root-used-with-mfa"},
+	{"source IP outside allowed (v6)", RV_SIGNIN, "ConsoleLogin", "2001:db9::1", "yes", 0, NULL, 0, 0, 0, ALLOWED, "P1", "source-ip-not-allowed,root-used-with-mfa"},
+	{"source IP inside allowed (v6)", RV_SIGNIN, "ConsoleLogin", "2001:db8::1", "yes", 0, NULL, 0, 0, 0, ALLOWED, "P2", "root-used-with-mfa"},
+	{"no network restriction configured", RV_SIGNIN, "ConsoleLogin", "203.0.113.9", "yes", 0, NULL, 0, 0, 0, NULL, "P2", "root-used-with-mfa"},
+	{"sensitive call with MFA", RV_API_CALL, "CreateAccessKey", "192.0.2.10", "yes", 0, NULL, 0, 0, 0, ALLOWED, "P1", "sensitive-call,root-used-with-mfa"},
+	{"sensitive call StopLogging", RV_API_CALL, "StopLogging", "192.0.2.10", "yes", 0, NULL, 0, 0, 0, ALLOWED, "P1", "sensitive-call,root-used-with-mfa"},
+	{"failed sensitive attempt", RV_API_CALL, "DeleteDetector", "192.0.2.10", "yes", 1, NULL, 0, 0, 0, ALLOWED, "P1", "sensitive-call,call-failed"},
+	{"single failed signin", RV_SIGNIN, "ConsoleLogin", "192.0.2.10", "no", 1, NULL, 0, 0, 0, ALLOWED, "P3", "signin-failed"},
+	{"failed signins reach threshold", RV_SIGNIN, "ConsoleLogin", "192.0.2.10", "no", 1, NULL, 0, 0, 2, ALLOWED, "P2", "signin-failed,repeated-failed-signins"},
+	{"failed signins below threshold", RV_SIGNIN, "ConsoleLogin", "192.0.2.10", "no", 1, NULL, 0, 0, 1, ALLOWED, "P3", "signin-failed"},
+	{"centralized root, trusted issuer", RV_API_CALL, "DeleteBucketPolicy", "198.51.100.1", NULL, 0, TRUSTED_SESSION, 0, 0, 0, ALLOWED, "P3", "centralized-root-trusted"},
+	{"centralized root, untrusted issuer", RV_API_CALL, "ListUsers", "192.0.2.10", NULL, 0, UNTRUSTED_SESSION, 0, 0, 0, ALLOWED, "P1", "centralized-root-untrusted,root-activity"},
+	/* combined */
+	{"trusted centralized but access keys present", RV_API_CALL, "DeleteBucketPolicy", "198.51.100.1", NULL, 0, TRUSTED_SESSION, 1, 0, 0, ALLOWED, "P1", "centralized-root-trusted,root-access-keys-present"},
+	{"everything at once", RV_API_CALL, "CreateAccessKey", "203.0.113.9", "no", 0, NULL, 1, 1, 0, ALLOWED, "P1", "api-call-without-mfa,sensitive-call,source-ip-not-allowed,root-activity,root-access-keys-present,root-mfa-not-enabled"},
+	{"no MFA and outside network", RV_SIGNIN, "ConsoleLogin", "203.0.113.9", "no", 0, NULL, 0, 0, 0, ALLOWED, "P1", "signin-without-mfa,source-ip-not-allowed,root-activity"},
+	{"failed signin from outside + threshold", RV_SIGNIN, "ConsoleLogin", "203.0.113.9", "no", 1, NULL, 0, 0, 5, ALLOWED, "P1", "source-ip-not-allowed,signin-failed,repeated-failed-signins"},
+	{"MFA use but MFA disabled and keys", RV_SIGNIN, "ConsoleLogin", "192.0.2.10", "yes", 0, NULL, 1, 1, 0, ALLOWED, "P1", "root-used-with-mfa,root-access-keys-present,root-mfa-not-enabled"},
+};
+
+static void test_root_verify__verdict_table(void **st)
+{
+	(void)st;
+	for (size_t i = 0; i < sizeof(vcases) / sizeof(vcases[0]); i++) {
+		const struct vcase *c = &vcases[i];
+		struct rv_policy p;
+		struct rv_facts f;
+		struct rv_verdict v;
+		char got[512];
+
+		policy_init(&p, c->cidrs);
+		facts_event(&f, &p, c->kind);
+		root_record(&f.ev, c->event, c->ip, c->mfa, c->failed, c->identity_extra);
+		f.acct.access_keys_present = c->keys_present;
+		f.acct.mfa_enabled = !c->mfa_disabled;
+		f.hist.failed_signins = c->hist_failed;
+		rv_decide(&f, &v);
+		codes(&v, got, sizeof(got), 0);
+		if (strcmp(got, c->codes) != 0 || strcmp(v.severity, c->severity) != 0)
+			fail_msg("case '%s': got %s [%s], want %s [%s]", c->name, v.severity, got,
+				 c->severity, c->codes);
+		/* the verdict names the leading reasons */
+		if (strcmp(c->severity, "P3") == 0 && c->identity_extra)
+			assert_string_equal(v.verdict,
+					    "expected: centralized root access by arn:aws:iam::999999999999:role/RootTasks");
+		else if (strcmp(c->severity, "P1") == 0)
+			assert_true(strncmp(v.verdict, "escalate: ", 10) == 0);
+		else if (strcmp(c->severity, "P2") == 0)
+			assert_true(strncmp(v.verdict, "review: ", 8) == 0);
+		/* info reasons: the unset CIDR list is said, never silently P2 */
+		assert_int_equal(has(&v, "network-restriction-not-configured"), c->cidrs == NULL);
+	}
+}
+
+static void test_root_verify__account_posture_overrides_everything(void **st)
+{
+	(void)st;
+	struct rv_policy p;
+	struct rv_facts f;
+	struct rv_verdict v;
+	policy_init(&p, ALLOWED);
+	for (int keys = 0; keys <= 1; keys++) {
+		for (int mfa = 0; mfa <= 1; mfa++) {
+			facts_event(&f, &p, RV_SIGNIN);
+			root_record(&f.ev, "ConsoleLogin", "192.0.2.1", "yes", 0, NULL);
+			f.acct.access_keys_present = keys;
+			f.acct.mfa_enabled = mfa;
+			rv_decide(&f, &v);
+			assert_string_equal(v.severity, (keys || !mfa) ? "P1" : "P2");
+			assert_int_equal(has(&v, "root-access-keys-present"), keys);
+			assert_int_equal(has(&v, "root-mfa-not-enabled"), !mfa);
+		}
+	}
+	/* an unknown summary is said, not assumed fine */
+	facts_event(&f, &p, RV_SIGNIN);
+	root_record(&f.ev, "ConsoleLogin", "192.0.2.1", "yes", 0, NULL);
+	f.acct.known = 0;
+	rv_decide(&f, &v);
+	assert_true(has(&v, "account-summary-unavailable"));
+}
+
+static void test_root_verify__history_reasons(void **st)
+{
+	(void)st;
+	struct rv_policy p;
+	struct rv_facts f;
+	struct rv_verdict v;
+	struct rv_record r;
+	char got[512];
+	policy_init(&p, ALLOWED);
+
+	/* alarm, nothing found: P2 (the lookup lags the alarm) */
+	facts_event(&f, &p, RV_ALARM);
+	rv_decide(&f, &v);
+	assert_string_equal(v.severity, "P2");
+	assert_true(has(&v, "alarm-without-events"));
+
+	/* manual, nothing found: P3 */
+	facts_event(&f, &p, RV_MANUAL);
+	rv_decide(&f, &v);
+	assert_string_equal(v.severity, "P3");
+	assert_true(has(&v, "no-root-activity"));
+	assert_true(strncmp(v.verdict, "no action: ", 11) == 0);
+
+	/* manual, history with a no-MFA sign-in from outside and a sensitive call */
+	facts_event(&f, &p, RV_MANUAL);
+	root_record(&r, "ConsoleLogin", "203.0.113.7", "no", 0, NULL);
+	rv_history_add(&f.hist, &p, &r);
+	root_record(&r, "StopLogging", "192.0.2.3", "yes", 0, NULL);
+	rv_history_add(&f.hist, &p, &r);
+	rv_decide(&f, &v);
+	codes(&v, got, sizeof(got), 0);
+	assert_string_equal(got, "signin-without-mfa,sensitive-call,source-ip-not-allowed,root-activity");
+	assert_string_equal(v.severity, "P1");
+
+	/* history of trusted centralized sessions only: expected */
+	facts_event(&f, &p, RV_MANUAL);
+	root_record(&r, "DeleteBucketPolicy", "198.51.100.1", NULL, 0, TRUSTED_SESSION);
+	rv_history_add(&f.hist, &p, &r);
+	rv_decide(&f, &v);
+	assert_string_equal(v.severity, "P3");
+	assert_true(has(&v, "centralized-root-trusted"));
+
+	/* failed sign-ins in history reach the threshold; the trigger seen in
+	 * the history is not counted twice */
+	facts_event(&f, &p, RV_SIGNIN);
+	root_record(&f.ev, "ConsoleLogin", "192.0.2.1", "no", 1, NULL);
+	rv_history_init(&f.hist, f.ev.event_id);
+	f.hist.queried = f.hist.complete = 1;
+	rv_history_add(&f.hist, &p, &f.ev);
+	root_record(&r, "ConsoleLogin", "192.0.2.1", "no", 1, NULL);
+	snprintf(r.event_id, sizeof(r.event_id), "other");
+	rv_history_add(&f.hist, &p, &r);
+	rv_decide(&f, &v);
+	assert_false(has(&v, "repeated-failed-signins")); /* 2 < 3 */
+	snprintf(r.event_id, sizeof(r.event_id), "third");
+	rv_history_add(&f.hist, &p, &r);
+	rv_decide(&f, &v);
+	assert_true(has(&v, "repeated-failed-signins"));
+	assert_string_equal(v.severity, "P2");
+
+	/* incomplete history is said */
+	facts_event(&f, &p, RV_MANUAL);
+	f.hist.complete = 0;
+	snprintf(f.hist.incomplete_why, sizeof(f.hist.incomplete_why), "page bound reached");
+	rv_decide(&f, &v);
+	assert_true(has(&v, "history-incomplete"));
+}
+
+static void test_root_verify__next_steps(void **st)
+{
+	(void)st;
+	struct rv_policy p;
+	struct rv_facts f;
+	struct rv_verdict v;
+	policy_init(&p, ALLOWED);
+	facts_event(&f, &p, RV_SIGNIN);
+	root_record(&f.ev, "ConsoleLogin", "203.0.113.9", "no", 0, NULL);
+	f.acct.access_keys_present = 1;
+	rv_decide(&f, &v);
+	cJSON *steps = rv_next_steps(&v, "111111111111", "2024-05-01T09:00:00Z", "2024-05-01T10:01:00Z");
+	assert_non_null(steps);
+	assert_true(cJSON_GetArraySize(steps) >= 4);
+	char *txt = cJSON_PrintUnformatted(steps);
+	assert_non_null(strstr(txt, "access keys"));
+	assert_non_null(strstr(txt, "MFA"));
+	assert_non_null(strstr(txt, "lookup-events"));
+	cJSON_free(txt);
+	cJSON_Delete(steps);
+}
+
+/* ---- record parsing -------------------------------------------------------------- */
+
+static void test_root_verify__mfa_casings(void **st)
+{
+	(void)st;
+	static const struct { const char *json; enum rv_mfa want; } cases[] = {
+		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"YES\"}}", RV_MFA_YES},
+		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"Yes\"}}", RV_MFA_YES},
+		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"yes\"}}", RV_MFA_YES},
+		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"No\"}}", RV_MFA_NO},
+		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"NO\"}}", RV_MFA_NO},
+		{"{\"userIdentity\":{\"type\":\"Root\",\"sessionContext\":{\"attributes\":{\"mfaAuthenticated\":\"true\"}}},\"eventName\":\"X\"}", RV_MFA_YES},
+		{"{\"userIdentity\":{\"type\":\"Root\",\"sessionContext\":{\"attributes\":{\"mfaAuthenticated\":\"false\"}}},\"eventName\":\"X\"}", RV_MFA_NO},
+		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"PasswordUpdated\"}", RV_MFA_UNKNOWN},
+		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":7}}", RV_MFA_UNKNOWN},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rv_record r;
+		record_from(cases[i].json, &r);
+		if (r.mfa != cases[i].want)
+			fail_msg("case %zu: mfa %d, want %d", i, r.mfa, cases[i].want);
+	}
+}
+
+static void test_root_verify__failure_and_centralized(void **st)
+{
+	(void)st;
+	struct rv_record r;
+	record_from("{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\","
+		    "\"errorMessage\":\"Failed authentication\",\"responseElements\":{\"ConsoleLogin\":\"Failure\"}}", &r);
+	assert_true(r.failed);
+	assert_true(r.is_console_login);
+	assert_string_equal(r.error, "Failed authentication");
+	record_from("{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"CreateBucket\",\"errorCode\":\"AccessDenied\"}", &r);
+	assert_true(r.failed);
+	record_from("{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"responseElements\":{\"ConsoleLogin\":\"Success\"}}", &r);
+	assert_false(r.failed);
+	assert_false(r.centralized);
+	/* plain root API call: empty sessionIssuer, not centralized */
+	record_from("{\"userIdentity\":{\"type\":\"Root\",\"sessionContext\":{\"sessionIssuer\":{},\"attributes\":{\"mfaAuthenticated\":\"false\"}}},\"eventName\":\"X\"}", &r);
+	assert_false(r.centralized);
+	/* assumedRoot with only the issuing account recorded */
+	record_from("{\"userIdentity\":{\"type\":\"Root\",\"arn\":\"arn:aws-us-gov:iam::222222222222:root\","
+		    "\"sessionContext\":{\"assumedRoot\":\"true\"},\"inScopeOf\":{\"issuerAccountId\":\"999999999999\"}},\"eventName\":\"X\"}", &r);
+	assert_true(r.centralized);
+	assert_string_equal(r.issuer_arn, "arn:aws-us-gov:iam::999999999999:root");
+	/* non-root */
+	record_from("{\"userIdentity\":{\"type\":\"IAMUser\"},\"eventName\":\"ConsoleLogin\"}", &r);
+	assert_false(r.is_root);
+}
+
+/* ---- CIDRs -------------------------------------------------------------------- */
+
+static void test_root_verify__cidrs(void **st)
+{
+	(void)st;
+	struct rv_policy p;
+	char err[256];
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(rv_cidrs_parse("10.0.0.0/8,0.0.0.0/0x", &p, err, sizeof(err)), FB_E_CONFIG);
+	assert_non_null(strstr(err, "0.0.0.0/0x"));
+	assert_int_equal(rv_cidrs_parse("10.0.0.0/33", &p, err, sizeof(err)), FB_E_CONFIG);
+	assert_int_equal(rv_cidrs_parse("fe80::/129", &p, err, sizeof(err)), FB_E_CONFIG);
+	assert_int_equal(rv_cidrs_parse("not-an-ip/8", &p, err, sizeof(err)), FB_E_CONFIG);
+	assert_int_equal(rv_cidrs_parse("10.0.0.0/", &p, err, sizeof(err)), FB_E_CONFIG);
+
+	assert_int_equal(rv_cidrs_parse(" 10.0.0.0/8 , 192.0.2.7, 2001:db8:abcd::/48,172.16.0.0/12", &p, err, sizeof(err)), FB_OK);
+	assert_int_equal(p.ncidrs, 4);
+	assert_true(p.cidrs_configured);
+	assert_int_equal(rv_ip_check(&p, "10.200.1.1"), RV_IP_ALLOWED);
+	assert_int_equal(rv_ip_check(&p, "11.0.0.1"), RV_IP_OUTSIDE);
+	assert_int_equal(rv_ip_check(&p, "192.0.2.7"), RV_IP_ALLOWED);
+	assert_int_equal(rv_ip_check(&p, "192.0.2.8"), RV_IP_OUTSIDE);
+	assert_int_equal(rv_ip_check(&p, "172.31.255.255"), RV_IP_ALLOWED);
+	assert_int_equal(rv_ip_check(&p, "172.32.0.0"), RV_IP_OUTSIDE);
+	assert_int_equal(rv_ip_check(&p, "2001:db8:abcd:12::1"), RV_IP_ALLOWED);
+	assert_int_equal(rv_ip_check(&p, "2001:db8:abce::1"), RV_IP_OUTSIDE);
+	assert_int_equal(rv_ip_check(&p, "::ffff:10.1.2.3"), RV_IP_ALLOWED);
+	assert_int_equal(rv_ip_check(&p, "AWS Internal"), RV_IP_NOT_AN_IP);
+	assert_int_equal(rv_ip_check(&p, "s3.amazonaws.com"), RV_IP_NOT_AN_IP);
+	assert_int_equal(rv_ip_check(&p, ""), RV_IP_NOT_AN_IP);
+
+	assert_int_equal(rv_cidrs_parse("", &p, err, sizeof(err)), FB_OK);
+	assert_false(p.cidrs_configured);
+	assert_int_equal(rv_cidrs_parse(" , ", &p, err, sizeof(err)), FB_OK);
+	assert_false(p.cidrs_configured);
+}
+
+/* ---- IAM account summary shapes --------------------------------------------------- */
+
+static void test_root_verify__account_summary_shapes(void **st)
+{
+	(void)st;
+	static const char *shapes[] = {
+		/* repeated <entry> as an array */
+		"{\"GetAccountSummaryResult\":{\"SummaryMap\":{\"entry\":[{\"key\":\"Users\",\"value\":\"3\"},{\"key\":\"AccountMFAEnabled\",\"value\":\"0\"},{\"key\":\"AccountAccessKeysPresent\",\"value\":\"1\"}]}}}",
+		/* repeated <entry> as duplicate object keys */
+		"{\"GetAccountSummaryResult\":{\"SummaryMap\":{\"entry\":{\"key\":\"AccountMFAEnabled\",\"value\":\"0\"},\"entry\":{\"key\":\"AccountAccessKeysPresent\",\"value\":\"1\"}}}}",
+		/* an array map */
+		"{\"GetAccountSummaryResult\":{\"SummaryMap\":[{\"key\":\"AccountMFAEnabled\",\"value\":0},{\"key\":\"AccountAccessKeysPresent\",\"value\":1}]}}",
+		/* flattened */
+		"{\"GetAccountSummaryResponse\":{\"GetAccountSummaryResult\":{\"SummaryMap\":{\"AccountMFAEnabled\":\"0\",\"AccountAccessKeysPresent\":\"1\"}}}}",
+	};
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		struct rv_account a;
+		cJSON *j = cJSON_Parse(shapes[i]);
+		assert_non_null(j);
+		assert_int_equal(rv_account_parse(j, &a), FB_OK);
+		assert_true(a.known);
+		assert_false(a.mfa_enabled);
+		assert_true(a.access_keys_present);
+		cJSON_Delete(j);
+	}
+	struct rv_account a;
+	cJSON *j = cJSON_Parse("{\"GetAccountSummaryResult\":{\"SummaryMap\":{\"entry\":[{\"key\":\"Users\",\"value\":\"3\"}]}}}");
+	assert_int_equal(rv_account_parse(j, &a), FB_E_PARSE);
+	assert_false(a.known);
+	cJSON_Delete(j);
+}
+
+/* ---- classification --------------------------------------------------------------- */
+
+static void cfg_init(struct rv_config *c, const char *alarm)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->alarm_name, sizeof(c->alarm_name), "%s", alarm);
+	c->lookback_minutes = 60;
+	c->max_pages = 20;
+	c->max_events = 1000;
+	policy_init(&c->policy, NULL);
+}
+
+static enum rv_class classify_text(const struct rv_config *c, const char *txt, struct rv_trigger *t)
+{
+	cJSON *j = cJSON_Parse(txt);
+	enum rv_class k = rv_classify(j, c, t);
+	cJSON_Delete(j);
+	return k;
+}
+
+static void test_root_verify__classify(void **st)
+{
+	(void)st;
+	struct rv_config c;
+	struct rv_trigger t;
+	cfg_init(&c, "root-account-usage");
+
+	static const char *invalid[] = {
+		"[]", "\"x\"", "42", "{}", "{\"foo\":1}",
+		"{\"window_minutes\":0}", "{\"window_minutes\":1441}", "{\"window_minutes\":1.5}",
+		"{\"window_minutes\":\"60\"}", "{\"window_minutes\":60,\"dryRun\":\"yes\"}",
+		"{\"source\":\"aws.signin\",\"detail-type\":\"AWS Console Sign In via CloudTrail\"}",
+		"{\"source\":\"aws.signin\",\"detail-type\":\"AWS Console Sign In via CloudTrail\",\"detail\":[]}",
+		"{\"source\":\"aws.signin\",\"detail-type\":\"AWS Console Sign In via CloudTrail\",\"detail\":{\"eventName\":\"ConsoleLogin\"}}",
+		"{\"source\":\"aws.signin\",\"detail-type\":\"AWS Console Sign In via CloudTrail\",\"detail\":{\"userIdentity\":{\"type\":5},\"eventName\":\"ConsoleLogin\"}}",
+		"{\"source\":\"aws.signin\",\"detail-type\":\"AWS Console Sign In via CloudTrail\",\"detail\":{\"userIdentity\":{\"type\":\"Root\"}}}",
+		"{\"source\":\"aws.kms\",\"detail-type\":\"KMS CMK Deletion\",\"detail\":{}}",
+		"{\"source\":1,\"detail-type\":\"AWS API Call via CloudTrail\",\"detail\":{}}",
+		"{\"source\":\"aws.cloudwatch\",\"detail-type\":\"CloudWatch Alarm State Change\",\"detail\":{\"alarmName\":\"root-account-usage\"}}",
+	};
+	for (size_t i = 0; i < sizeof(invalid) / sizeof(invalid[0]); i++) {
+		if (classify_text(&c, invalid[i], &t) != RV_CLASS_INVALID)
+			fail_msg("not invalid: %s", invalid[i]);
+		assert_true(t.why[0] != '\0');
+	}
+
+	assert_int_equal(classify_text(&c, "{\"window_minutes\":60}", &t), RV_CLASS_RUN);
+	assert_int_equal(t.kind, RV_MANUAL);
+	assert_int_equal(t.window_minutes, 60);
+	assert_int_equal(classify_text(&c, "{\"window_minutes\":1440,\"dryRun\":true}", &t), RV_CLASS_RUN);
+	assert_int_equal(t.window_minutes, 1440);
+
+	/* not root: a clear skip */
+	assert_int_equal(classify_text(&c, "{\"source\":\"aws.signin\",\"detail-type\":\"AWS Console Sign In via CloudTrail\","
+				       "\"detail\":{\"userIdentity\":{\"type\":\"IAMUser\"},\"eventName\":\"ConsoleLogin\"}}", &t),
+			 RV_CLASS_SKIP);
+	assert_non_null(strstr(t.why, "IAMUser"));
+
+	/* alarms */
+	assert_int_equal(classify_text(&c, "{\"source\":\"aws.cloudwatch\",\"detail-type\":\"CloudWatch Alarm State Change\","
+				       "\"detail\":{\"alarmName\":\"other\",\"state\":{\"value\":\"ALARM\"}}}", &t), RV_CLASS_SKIP);
+	assert_int_equal(classify_text(&c, "{\"source\":\"aws.cloudwatch\",\"detail-type\":\"CloudWatch Alarm State Change\","
+				       "\"detail\":{\"alarmName\":\"root-account-usage\",\"state\":{\"value\":\"OK\"}}}", &t), RV_CLASS_SKIP);
+	assert_int_equal(classify_text(&c, "{\"source\":\"aws.cloudwatch\",\"detail-type\":\"CloudWatch Alarm State Change\","
+				       "\"detail\":{\"alarmName\":\"root-account-usage\",\"state\":{\"value\":\"ALARM\","
+				       "\"timestamp\":\"2024-05-01T10:00:00.000+0000\",\"reason\":\"Threshold Crossed: 2 out of the last 3 datapoints\","
+				       "\"reasonData\":\"{\\\"period\\\":300}\"}}}", &t), RV_CLASS_RUN);
+	assert_int_equal(t.kind, RV_ALARM);
+	assert_int_equal(t.window_minutes, 15);
+	assert_true(t.end_ms == 1714557600000LL);
+}
+
+static void test_root_verify__time_parse(void **st)
+{
+	(void)st;
+	int64_t ms;
+	assert_int_equal(rv_parse_time("2022-11-10T16:24:34Z", &ms), 0);
+	assert_true(ms == 1668097474000LL);
+	assert_int_equal(rv_parse_time("2019-10-02T17:04:40.989+0000", &ms), 0);
+	assert_true(ms == 1570035880989LL);
+	assert_int_equal(rv_parse_time("2019-10-02T19:04:40.9+02:00", &ms), 0);
+	assert_true(ms == 1570035880900LL);
+	assert_int_equal(rv_parse_time("2019-10-02", &ms), -1);
+	assert_int_equal(rv_parse_time("2019-10-02T17:04:40Zjunk", &ms), -1);
+	assert_int_equal(rv_parse_time(NULL, &ms), -1);
+}
+
+/* ---- published samples (when ../shared exists) -------------------------------------- */
+
+static char *read_file(const char *path)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return NULL;
+	struct buf b;
+	char chunk[4096];
+	size_t n;
+	buf_init(&b, 1u << 20);
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		if (buf_append(&b, chunk, n) != FB_OK)
+			break;
+	fclose(fp);
+	return buf_detach(&b, NULL);
+}
+
+static int sample_record(const char *file, struct rv_record *r)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "../shared/reference-events/%s", file);
+	char *txt = read_file(path);
+	if (!txt)
+		return 0;
+	cJSON *j = cJSON_Parse(txt);
+	free(txt);
+	assert_non_null(j);
+	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(j, "detail");
+	assert_int_equal(rv_record_parse(rec ? rec : j, r), FB_OK);
+	cJSON_Delete(j);
+	return 1;
+}
+
+static void test_root_verify__published_samples(void **st)
+{
+	(void)st;
+	static const struct {
+		const char *file;
+		enum rv_kind kind;
+		const char *severity;
+		const char *must_have;
+	} cases[] = {
+		{"root-console-signin-no-mfa.eventbridge.json", RV_SIGNIN, "P1", "signin-without-mfa"},
+		{"root-console-signin-no-mfa.cloudtrail-record.json", RV_SIGNIN, "P1", "signin-without-mfa"},
+		{"root-console-signin-with-mfa.cloudtrail-record.json", RV_SIGNIN, "P2", "root-used-with-mfa"},
+		{"root-console-signin-failure.cloudtrail-record.json", RV_SIGNIN, "P3", "signin-failed"},
+		{"root-api-call-s3-createbucket.eventbridge.json", RV_API_CALL, "P1", "api-call-without-mfa"},
+		{"root-api-call-enable-mfa-device.cloudtrail-record.json", RV_API_CALL, "P1", "sensitive-call"},
+		{"root-password-updated.cloudtrail-record.json", RV_SIGNIN, "P1", "sensitive-call"},
+	};
+	size_t seen = 0;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct rv_policy p;
+		struct rv_facts f;
+		struct rv_verdict v;
+		policy_init(&p, "192.0.2.0/24,0.0.0.0/32,100.100.100.0/24");
+		facts_event(&f, &p, cases[i].kind);
+		if (!sample_record(cases[i].file, &f.ev))
+			continue;
+		seen++;
+		rv_decide(&f, &v);
+		if (strcmp(v.severity, cases[i].severity) != 0 || !has(&v, cases[i].must_have))
+			fail_msg("%s: got %s %s", cases[i].file, v.severity, v.verdict);
+	}
+	if (!seen)
+		print_message("../shared/reference-events not found: samples skipped\n");
+
+	/* the alarm samples: the evaluation period is five minutes */
+	static const char *alarms[] = {"cloudwatch-alarm-state-change-single-metric.eventbridge.json",
+				       "cloudwatch-alarm-state-change-metric-math.eventbridge.json"};
+	for (size_t i = 0; i < 2; i++) {
+		char path[512];
+		snprintf(path, sizeof(path), "../shared/reference-events/%s", alarms[i]);
+		char *txt = read_file(path);
+		if (!txt)
+			continue;
+		cJSON *j = cJSON_Parse(txt);
+		free(txt);
+		struct rv_config c;
+		struct rv_trigger t;
+		cfg_init(&c, resp_get_str(j, "detail.alarmName"));
+		assert_int_equal(rv_classify(j, &c, &t), RV_CLASS_RUN);
+		assert_int_equal(t.window_minutes, 5);
+		cfg_init(&c, "root-account-usage");
+		assert_int_equal(rv_classify(j, &c, &t), RV_CLASS_SKIP);
+		cJSON_Delete(j);
+	}
+}
+
+/* ---- paging summary ------------------------------------------------------------------- */
+
+static void test_root_verify__history_pages(void **st)
+{
+	(void)st;
+	struct rv_policy p;
+	struct rv_history h;
+	policy_init(&p, NULL);
+	rv_history_init(&h, "");
+	size_t total = 0;
+	for (int page = 0; page < 3; page++) {
+		cJSON *pg = cJSON_CreateObject();
+		cJSON *evs = cJSON_AddArrayToObject(pg, "Events");
+		for (int i = 0; i < 50; i++) {
+			char rec[512];
+			snprintf(rec, sizeof(rec),
+				 "{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"%s\",\"eventID\":\"e%d-%d\","
+				 "\"sourceIPAddress\":\"192.0.2.%d\",\"additionalEventData\":{\"MFAUsed\":\"%s\"},"
+				 "\"responseElements\":{\"ConsoleLogin\":\"%s\"}}",
+				 i % 2 ? "ConsoleLogin" : "ListBuckets", page, i, i % 5, i % 3 ? "Yes" : "No",
+				 i % 7 == 1 ? "Failure" : "Success");
+			cJSON *e = cJSON_CreateObject();
+			cJSON_AddStringToObject(e, "EventName", "x");
+			cJSON_AddStringToObject(e, "CloudTrailEvent", rec);
+			cJSON_AddItemToArray(evs, e);
+		}
+		/* one event with a broken CloudTrailEvent still counts */
+		cJSON *bad = cJSON_CreateObject();
+		cJSON_AddStringToObject(bad, "EventName", "GetAccountSummary");
+		cJSON_AddStringToObject(bad, "CloudTrailEvent", "{not json");
+		cJSON_AddItemToArray(evs, bad);
+		total += rv_history_add_page(&h, &p, pg, 1000);
+		cJSON_Delete(pg);
+	}
+	assert_int_equal(total, 153);
+	assert_int_equal(h.events, 153);
+	assert_int_equal(h.pages, 3);
+	assert_int_equal(h.unparsed, 3);
+	assert_int_equal(h.nnames, 3);
+	assert_int_equal(h.nips, 5);
+	/* odd i are ConsoleLogin: 25 per page; failures where i%7==1 and i odd */
+	size_t fails = 0, logins_no_mfa = 0;
+	for (int i = 0; i < 50; i++) {
+		if (i % 2 && i % 7 == 1)
+			fails++;
+		else if (i % 2 && i % 3 == 0)
+			logins_no_mfa++;
+	}
+	assert_int_equal(h.failed_signins, 3 * fails);
+	assert_int_equal(h.signins_no_mfa, 3 * logins_no_mfa);
+
+	/* the event bound stops summarizing but pages still count */
+	rv_history_init(&h, "");
+	cJSON *pg = cJSON_Parse("{\"Events\":[{\"EventName\":\"A\"},{\"EventName\":\"B\"},{\"EventName\":\"C\"}]}");
+	assert_int_equal(rv_history_add_page(&h, &p, pg, 2), 3);
+	assert_int_equal(h.events, 2);
+	cJSON_Delete(pg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_root_verify__verdict_table),
+		cmocka_unit_test(test_root_verify__account_posture_overrides_everything),
+		cmocka_unit_test(test_root_verify__history_reasons),
+		cmocka_unit_test(test_root_verify__next_steps),
+		cmocka_unit_test(test_root_verify__mfa_casings),
+		cmocka_unit_test(test_root_verify__failure_and_centralized),
+		cmocka_unit_test(test_root_verify__cidrs),
+		cmocka_unit_test(test_root_verify__account_summary_shapes),
+		cmocka_unit_test(test_root_verify__classify),
+		cmocka_unit_test(test_root_verify__time_parse),
+		cmocka_unit_test(test_root_verify__published_samples),
+		cmocka_unit_test(test_root_verify__history_pages),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

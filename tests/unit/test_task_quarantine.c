@@ -1,0 +1,151 @@
+/* Unit tests of task-quarantine's pure stages (functions/task-quarantine/stages.c). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "../../functions/task-quarantine/stages.c"
+
+static cJSON *J(const char *s)
+{
+	cJSON *j = cJSON_Parse(s);
+
+	assert_non_null(j);
+	return j;
+}
+
+static void test_task_quarantine__parses_manual_and_finding(void **st)
+{
+	struct tq_target t;
+	char why[256];
+	cJSON *ev = J("{\"cluster\":\"prod\",\"task\":\"abc\",\"reason\":\"r\"}");
+
+	(void)st;
+	assert_int_equal(tq_parse_event(ev, 7.0, &t, why, sizeof(why)), TQ_PARSE_OK);
+	assert_string_equal(t.cluster, "prod");
+	assert_string_equal(t.task, "abc");
+	assert_false(t.is_finding);
+	cJSON_Delete(ev);
+	ev = J("{\"source\":\"aws.guardduty\",\"detail-type\":\"GuardDuty Finding\",\"detail\":{\"id\":\"f1\","
+	       "\"type\":\"Execution:Runtime/NewBinaryExecuted\",\"severity\":8.5,\"resource\":{\"resourceType\":\"ECSCluster\","
+	       "\"ecsClusterDetails\":{\"arn\":\"arn:aws:ecs:us-east-1:1:cluster/prod\",\"taskDetails\":"
+	       "{\"arn\":\"arn:aws:ecs:us-east-1:1:task/prod/t1\"}}}}}");
+	assert_int_equal(tq_parse_event(ev, 7.0, &t, why, sizeof(why)), TQ_PARSE_OK);
+	assert_true(t.is_finding);
+	assert_string_equal(t.task, "arn:aws:ecs:us-east-1:1:task/prod/t1");
+	assert_int_equal(tq_parse_event(ev, 9.0, &t, why, sizeof(why)), TQ_PARSE_IGNORE);
+	cJSON_Delete(ev);
+}
+
+static void test_task_quarantine__rejects_malformed(void **st)
+{
+	static const char *bad[] = {
+		"{\"cluster\":\"prod\"}", "{\"cluster\":1,\"task\":\"a\"}", "{\"cluster\":\"p\",\"task\":\"a b\"}",
+		"{\"cluster\":\"p\",\"task\":\"a\",\"dryRun\":\"yes\"}", "[1]",
+		"{\"source\":\"aws.kms\",\"detail-type\":\"GuardDuty Finding\",\"detail\":{}}",
+		"{\"source\":\"aws.guardduty\",\"detail-type\":\"GuardDuty Finding\",\"detail\":{\"severity\":\"8\"}}",
+		"{\"source\":\"aws.guardduty\",\"detail-type\":\"GuardDuty Finding\",\"detail\":{\"severity\":8,"
+		"\"resource\":{\"resourceType\":\"ECSCluster\",\"ecsClusterDetails\":{\"taskDetails\":{}}}}}",
+	};
+	struct tq_target t;
+	char why[256];
+	size_t i;
+
+	(void)st;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cJSON *ev = J(bad[i]);
+
+		assert_int_equal(tq_parse_event(ev, 7.0, &t, why, sizeof(why)), TQ_PARSE_INVALID);
+		cJSON_Delete(ev);
+	}
+}
+
+static void test_task_quarantine__egress_rules_round_trip(void **st)
+{
+	cJSON *ec2 = J("[{\"ipProtocol\":\"tcp\",\"fromPort\":\"5432\",\"toPort\":\"5432\","
+		       "\"ipRanges\":[{\"cidrIp\":\"10.0.2.0/24\",\"description\":\"db\"}],"
+		       "\"groups\":[{\"groupId\":\"sg-2\",\"userId\":\"111\"}],\"ipv6Ranges\":\"\"}]");
+	cJSON *perms = tq_perms_from_ec2(ec2), *q = cJSON_CreateObject(), *p0;
+
+	(void)st;
+	assert_non_null(perms);
+	p0 = cJSON_GetArrayItem(perms, 0);
+	assert_int_equal(cJSON_GetObjectItem(p0, "FromPort")->valueint, 5432);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(p0, "IpRanges"), 0), "Description")->valuestring, "db");
+	assert_null(cJSON_GetObjectItem(p0, "Ipv6Ranges"));
+	assert_int_equal(tq_perms_to_query(perms, q), FB_OK);
+	assert_string_equal(cJSON_GetObjectItem(q, "IpPermissions.1.IpRanges.1.CidrIp")->valuestring, "10.0.2.0/24");
+	assert_string_equal(cJSON_GetObjectItem(q, "IpPermissions.1.Groups.1.GroupId")->valuestring, "sg-2");
+	assert_string_equal(cJSON_GetObjectItem(q, "IpPermissions.1.ToPort")->valuestring, "5432");
+	cJSON_Delete(ec2);
+	cJSON_Delete(perms);
+	cJSON_Delete(q);
+}
+
+static void test_task_quarantine__eni_and_replacement(void **st)
+{
+	cJSON *out = J("{\"networkInterfaceSet\":[{\"networkInterfaceId\":\"eni-1\",\"vpcId\":\"vpc-1\","
+		       "\"requesterManaged\":\"true\",\"groupSet\":[{\"groupId\":\"sg-q\",\"groupName\":\"firebreak-quarantine-fb-1\"}]}]}");
+	cJSON *svc = J("{\"status\":\"ACTIVE\",\"desiredCount\":2,\"taskDefinition\":\"td:3\"}");
+	struct tq_eni e;
+
+	(void)st;
+	assert_int_equal(tq_eni_from_json(out, &e), FB_OK);
+	assert_true(e.requester_managed);
+	assert_true(e.all_quarantine);
+	assert_true(tq_will_replace(svc, "td:3"));
+	assert_false(tq_will_replace(svc, "td:4"));
+	cJSON_Delete(out);
+	out = J("{\"networkInterfaceSet\":\"\"}");
+	assert_int_equal(tq_eni_from_json(out, &e), FB_E_NOTFOUND);
+	cJSON_Delete(out);
+	cJSON_Delete(svc);
+}
+
+static void test_task_quarantine__log_stream_and_gzip(void **st)
+{
+	char s[128], hex[65], b64[45];
+	struct buf gz;
+	unsigned char back[64];
+	uLongf n = sizeof(back);
+	z_stream zs;
+
+	(void)st;
+	assert_true(tq_log_stream("ecs", "api", "t1", "rid", s, sizeof(s)));
+	assert_string_equal(s, "ecs/api/t1");
+	assert_true(tq_log_stream("", "api", "t1", "rid", s, sizeof(s)));
+	assert_string_equal(s, "rid");
+	assert_false(tq_log_key("incidents/x/", "..", s, sizeof(s)));
+	buf_init(&gz, 4096);
+	assert_int_equal(tq_gzip("hello evidence", 14, &gz), FB_OK);
+	memset(&zs, 0, sizeof(zs));
+	assert_int_equal(inflateInit2(&zs, 15 + 16), Z_OK);
+	zs.next_in = (unsigned char *)gz.data;
+	zs.avail_in = (uInt)gz.len;
+	zs.next_out = back;
+	zs.avail_out = (uInt)n;
+	assert_int_equal(inflate(&zs, Z_FINISH), Z_STREAM_END);
+	assert_int_equal(zs.total_out, 14);
+	assert_memory_equal(back, "hello evidence", 14);
+	inflateEnd(&zs);
+	buf_cleanup(&gz);
+	tq_sha256("abc", 3, hex, b64);
+	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_string_equal(b64, "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_task_quarantine__parses_manual_and_finding),
+		cmocka_unit_test(test_task_quarantine__rejects_malformed),
+		cmocka_unit_test(test_task_quarantine__egress_rules_round_trip),
+		cmocka_unit_test(test_task_quarantine__eni_and_replacement),
+		cmocka_unit_test(test_task_quarantine__log_stream_and_gzip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
