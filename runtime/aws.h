@@ -12,6 +12,9 @@
  *    root element and the *Result wrapper are kept, e.g.
  *    out["GetAccountSummaryResult"]["SummaryMap"] for IAM, and
  *    out["securityGroupInfo"] for EC2 (EC2 has no Result wrapper).
+ *    Query maps (<entry><key>K</key><value>V</value></entry>, IAM
+ *    SummaryMap) become objects K -> V; all leaf values are strings
+ *    (runtime/xml.h has the full rules).
  *  - rest-xml (s3 PutObject only): bucket/key/body/headers in; `out` holds
  *    the interesting response headers: {"ETag","VersionId",
  *    "ChecksumSHA256","ServerSideEncryption"}.
@@ -61,7 +64,7 @@ struct aws_call {
 	/* out */
 	enum fb_err rc;
 	cJSON *out;             /* owned by the call; freed by aws_call_cleanup */
-	struct aws_error err;
+	struct aws_error err;   /* on success: attempts and request_id set, code "" */
 	int64_t started_ms;     /* epoch ms when the first attempt started */
 	int64_t elapsed_ms;     /* across all attempts */
 };

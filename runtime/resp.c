@@ -772,7 +772,7 @@ static void sns_subject(const struct resp *r, const char *verdict, char *out, si
 
 	snprintf(raw, sizeof(raw), "[firebreak %s] %s %s: %s", r->severity, r->function,
 		 r->incident_id, verdict);
-	for (i = 0; raw[i] && i < n; i++) {
+	for (i = 0; i < n && raw[i]; i++) {
 		unsigned char c = (unsigned char)raw[i];
 
 		out[i] = (c < 0x20 || c > 0x7e) ? '?' : (char)c;

@@ -16,6 +16,7 @@ passed=0 failed=0 failures=()
 run_one() { # name, command...
 	local name=$1; shift
 	local log="$logs/$name.log" t0 t1 rc
+	mkdir -p "$(dirname "$log")"
 	t0=$(date +%s%N)
 	"$@" >"$log" 2>&1 </dev/null
 	rc=$?

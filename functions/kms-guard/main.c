@@ -375,6 +375,11 @@ static enum fb_err kg_parse(const char *text, size_t len, const struct kg_settin
 		snprintf(why, wn, "not a JSON object");
 		goto invalid;
 	}
+	if (cJSON_GetObjectItemCaseSensitive(ev->root, "dryRun") &&
+	    !cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(ev->root, "dryRun"))) {
+		snprintf(why, wn, "field 'dryRun' must be true or false");
+		goto invalid;
+	}
 	if (!kg_opt_str(ev->root, "source", &source) || !kg_opt_str(ev->root, "detail-type", &dtype) ||
 	    !kg_opt_str(ev->root, "account", &acct) || !kg_opt_str(ev->root, "region", &region)) {
 		snprintf(why, wn, "fields 'source', 'detail-type', 'account', 'region' must be strings");
@@ -488,10 +493,12 @@ static enum kg_prior kg_prior_from_history(const cJSON *events, const struct kg_
 	const cJSON *e;
 
 	/* Is the trigger in the list? Then everything after it is older. */
-	if (trig_id)
-		cJSON_ArrayForEach(e, events)
+	if (trig_id) {
+		cJSON_ArrayForEach(e, events) {
 			if (resp_get_str(e, "EventId") && !strcmp(resp_get_str(e, "EventId"), trig_id))
 				seen = 1;
+		}
+	}
 	src[0] = '\0';
 	cJSON_ArrayForEach(e, events) {
 		const char *name = resp_get_str(e, "EventName"), *id = resp_get_str(e, "EventId");
@@ -609,44 +616,66 @@ static void kg_restore(struct resp *r, const char *api, cJSON *args)
 	resp_restore_add(r, e);
 }
 
-/* One LookupEvents query, all pages up to KG_MAX_PAGES, appended to `into`.
- * Returns the rc of the first failed page. */
+static cJSON *kg_lookup_in(const char *attr, const char *value, int64_t start_s, int64_t end_s,
+			   const char *token)
+{
+	cJSON *in = cJSON_CreateObject(), *attrs, *a;
+
+	if (!in)
+		return NULL;
+	attrs = cJSON_AddArrayToObject(in, "LookupAttributes");
+	a = cJSON_CreateObject();
+	cJSON_AddStringToObject(a, "AttributeKey", attr);
+	cJSON_AddStringToObject(a, "AttributeValue", value);
+	cJSON_AddItemToArray(attrs, a);
+	if (start_s)
+		cJSON_AddNumberToObject(in, "StartTime", (double)start_s);
+	if (end_s)
+		cJSON_AddNumberToObject(in, "EndTime", (double)end_s);
+	cJSON_AddNumberToObject(in, "MaxResults", KG_PAGE_SIZE);
+	if (token)
+		cJSON_AddStringToObject(in, "NextToken", token);
+	return in;
+}
+
+/* One LookupEvents query, all pages up to KG_MAX_PAGES (bounded: a busy key
+ * has many events, and the newest ones decide), appended to `into`. With
+ * first_done, `last` already holds page 1 (run concurrently by the caller,
+ * with the same query). Returns the rc of the first failed page. */
 static enum fb_err kg_lookup(struct aws_client *c, const char *attr, const char *value,
-			     int64_t start_s, int64_t end_s, cJSON *into, struct aws_call *last)
+			     int64_t start_s, int64_t end_s, cJSON *into, struct aws_call *last,
+			     int first_done)
 {
 	char *token = NULL;
 	enum fb_err rc = FB_OK;
 	int page;
 
 	for (page = 0; page < KG_MAX_PAGES; page++) {
-		cJSON *in = cJSON_CreateObject(), *attrs, *a, *ev;
+		const cJSON *ev;
 		const char *next;
 
-		attrs = cJSON_AddArrayToObject(in, "LookupAttributes");
-		a = cJSON_CreateObject();
-		cJSON_AddStringToObject(a, "AttributeKey", attr);
-		cJSON_AddStringToObject(a, "AttributeValue", value);
-		cJSON_AddItemToArray(attrs, a);
-		if (start_s)
-			cJSON_AddNumberToObject(in, "StartTime", (double)start_s);
-		if (end_s)
-			cJSON_AddNumberToObject(in, "EndTime", (double)end_s);
-		cJSON_AddNumberToObject(in, "MaxResults", KG_PAGE_SIZE);
-		if (token)
-			cJSON_AddStringToObject(in, "NextToken", token);
-		aws_call_cleanup(last);
-		memset(last, 0, sizeof(*last));
-		last->service = "cloudtrail";
-		last->op = "LookupEvents";
-		last->in = in;
-		rc = aws_call_run(c, last);
-		last->in = NULL;
-		cJSON_Delete(in);
+		if (page > 0 || !first_done) {
+			cJSON *in = kg_lookup_in(attr, value, start_s, end_s, token);
+
+			aws_call_cleanup(last);
+			memset(last, 0, sizeof(*last));
+			last->service = "cloudtrail";
+			last->op = "LookupEvents";
+			last->in = in;
+			if (in)
+				aws_call_run(c, last);
+			else
+				last->rc = FB_E_NOMEM;
+			last->in = NULL;
+			cJSON_Delete(in);
+		}
 		free(token);
 		token = NULL;
+		rc = last->rc;
 		if (rc != FB_OK)
 			break;
-		cJSON_ArrayForEach(ev, cJSON_GetObjectItemCaseSensitive(last->out, "Events"))
+		ev = resp_get(last->out, "Events");
+		for (ev = cJSON_IsArray(ev) ? ev->child : NULL; ev; ev = ev->next)
 			cJSON_AddItemToArray(into, cJSON_Duplicate(ev, 1));
 		next = resp_get_str(last->out, "NextToken");
 		if (!next || !*next)
@@ -711,14 +740,15 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	struct aws_client *c = NULL;
 	struct aws_call calls[3], wcalls[2];
 	struct aws_error aerr;
-	cJSON *sec = kg_section_new(it), *din = NULL, *tin = NULL, *history = NULL;
+	cJSON *sec = kg_section_new(it), *din = NULL, *tin = NULL, *hin = NULL, *history = NULL;
 	cJSON *win[2] = { NULL, NULL };
 	const cJSON *meta, *tags;
 	const char *state, *arn, *manager, *mrtype, *incident_tag;
 	char prior_src[600] = "", detail[700];
 	enum kg_prior prior = KG_PRIOR_UNKNOWN;
 	int owned = 0, rc = 0, i, idx_d, idx_t, idx_h = -1, pending, have_hist = 0;
-	int cur_enabled, nw = 0, widx[2];
+	int cur_enabled, nw = 0, widx[2], hist_early;
+	int64_t hist_end = it->event_ms ? it->event_ms / 1000 + 1 : 0;
 	size_t k;
 
 	memset(calls, 0, sizeof(calls));
@@ -765,9 +795,24 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	calls[1].service = "kms";
 	calls[1].op = "ListResourceTags";
 	calls[1].in = tin;
+	/* A deletion by key ARN: the history will most likely be needed, so
+	 * its first page joins this round (one dependent round trip less). */
+	hist_early = tags_now && strcmp(it->event_name, "DisableKey") &&
+		     kg_kms_arn(it->key_ref, NULL, 0, NULL, 0) && strstr(it->key_ref, ":key/");
 	if (tags_now) {
 		idx_t = resp_step_begin(r, "list-tags", "kms:ListResourceTags", it->key_ref, RESP_READ);
-		aws_call_run_all(c, calls, 2);
+		if (hist_early) {
+			hin = kg_lookup_in("ResourceName", it->key_ref, 0, hist_end, NULL);
+			calls[2].service = "cloudtrail";
+			calls[2].op = "LookupEvents";
+			calls[2].in = hin;
+			idx_h = resp_step_begin(r, "key-history", "cloudtrail:LookupEvents",
+						it->key_ref, RESP_READ);
+			resp_step_optional(r, idx_h);
+		}
+		aws_call_run_all(c, calls, hist_early ? 3 : 2);
+		if (hist_early)
+			resp_step_from_call(r, idx_h, &calls[2], "first page");
 	} else {
 		aws_call_run(c, &calls[0]);
 		idx_t = -1;
@@ -851,13 +896,15 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 		snprintf(prior_src, sizeof(prior_src), "current:Enabled (no deletion pending)");
 	} else {
 		history = cJSON_CreateArray();
-		idx_h = resp_step_begin(r, "key-history", "cloudtrail:LookupEvents", arn, RESP_READ);
-		/* History is evidence, not a requirement: without it the safe
-		 * default applies. */
-		resp_step_optional(r, idx_h);
-		memset(&calls[2], 0, sizeof(calls[2]));
-		if (kg_lookup(c, "ResourceName", arn, 0,
-			      it->event_ms ? it->event_ms / 1000 + 1 : 0, history, &calls[2]) == FB_OK) {
+		if (idx_h < 0) {
+			idx_h = resp_step_begin(r, "key-history", "cloudtrail:LookupEvents", arn,
+						RESP_READ);
+			/* History is evidence, not a requirement: without it the
+			 * safe default applies. */
+			resp_step_optional(r, idx_h);
+		}
+		if (kg_lookup(c, "ResourceName", hist_early ? it->key_ref : arn, 0, hist_end, history,
+			      &calls[2], hist_early) == FB_OK) {
 			have_hist = 1;
 			snprintf(detail, sizeof(detail), "%d events", cJSON_GetArraySize(history));
 			resp_step_from_call(r, idx_h, &calls[2], detail);
@@ -1006,6 +1053,7 @@ out:
 	}
 	cJSON_Delete(din);
 	cJSON_Delete(tin);
+	cJSON_Delete(hin);
 	cJSON_Delete(history);
 	if (owned)
 		aws_client_free(c);
@@ -1030,7 +1078,7 @@ static int kg_alarm_items(struct kg_run *run, const struct kg_event *ev, struct 
 		memset(&last, 0, sizeof(last));
 		idx = resp_step_begin(r, "lookup-events", "cloudtrail:LookupEvents", names[n], RESP_READ);
 		kg_lookup(run->st->aws, "EventName", names[n], ev->window_start_s, ev->window_end_s,
-			  found, &last);
+			  found, &last, 0);
 		snprintf(detail, sizeof(detail), "EventName=%s", names[n]);
 		resp_step_from_call(r, idx, &last, detail);
 		if (last.rc != FB_OK)

@@ -167,6 +167,13 @@ enum fb_err leak_ac_build(struct leak_ac *ac)
 		}
 	}
 	ac->built = 1;
+	/* the DFA is all we need: the plain copies of the secrets go now */
+	for (i = 0; i < ac->npats; i++) {
+		explicit_bzero(ac->pats[i].p, ac->pats[i].n);
+		free(ac->pats[i].p);
+		ac->pats[i].p = NULL;
+		ac->pats[i].n = 0;
+	}
 	rc = FB_OK;
 out:
 	free(fail);
@@ -213,7 +220,8 @@ void leak_ac_free(struct leak_ac *ac)
 	if (!ac)
 		return;
 	for (i = 0; i < ac->npats; i++) {
-		explicit_bzero(ac->pats[i].p, ac->pats[i].n);
+		if (ac->pats[i].p)
+			explicit_bzero(ac->pats[i].p, ac->pats[i].n);
 		free(ac->pats[i].p);
 	}
 	free(ac->pats);

@@ -50,19 +50,29 @@ def setUpModule():
     with open(seed, "w") as f:
         json.dump(world, f)
     pf = os.path.join(TMP, "port")
+    log = open(os.path.join(TMP, "fakeaws.log"), "w")
     PROC = subprocess.Popen(["/usr/bin/python3", SERVER, "--port", "0", "--port-file", pf, "--seed", seed],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    line = PROC.stdout.readline()
-    assert line.startswith("fakeaws listening on http://127.0.0.1:"), line
-    PORT = int(line.strip().rsplit(":", 1)[1])
+                            stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    deadline = time.time() + 30
+    while not os.path.exists(pf):
+        if PROC.poll() is not None or time.time() > deadline:
+            raise SystemExit("fakeaws did not start: " + open(os.path.join(TMP, "fakeaws.log")).read())
+        time.sleep(0.05)
     with open(pf) as f:
-        assert int(f.read()) == PORT
+        PORT = int(f.read())
+    with open(os.path.join(TMP, "fakeaws.log")) as f:
+        assert "fakeaws listening on http://127.0.0.1:%d" % PORT in f.read()
 
 
 def tearDownModule():
     if PROC is not None:
         PROC.terminate()
         PROC.wait(5)
+        with open(os.path.join(TMP, "fakeaws.log")) as f:
+            bugs = [line for line in f if "Traceback" in line]
+        if bugs:  # a fake that crashed inside a handler answered 500: say so
+            print("fakeaws logged %d tracebacks, see %s" % (len(bugs), TMP))
 
 
 def admin(method, path, body=None):

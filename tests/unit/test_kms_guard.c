@@ -118,6 +118,7 @@ static void test_kms_guard__parse_invalid(void **st)
 		{ "{\"keyId\":\"has space\"}", "'keyId'" },
 		{ "{\"keyId\":\"k\",\"region\":\"US EAST\"}", "'region'" },
 		{ "{\"keyId\":\"k\",\"region\":5}", "'region'" },
+		{ "{\"keyId\":\"k\",\"dryRun\":\"yes\"}", "'dryRun'" },
 		{ "{\"source\":\"aws.kms\"}", "both 'source' and 'detail-type'" },
 		{ "{\"source\":1,\"detail-type\":\"x\"}", "must be strings" },
 		{ "{\"source\":\"aws.s3\",\"detail-type\":\"AWS API Call via CloudTrail\"}", "source 'aws.s3'" },

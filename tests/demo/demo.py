@@ -1,0 +1,843 @@
+#!/usr/bin/python3
+"""make demo: a local P1 drill that runs the four responders end to end.
+
+    tests/demo/demo.py [--scenario root|kms|leak|task] [--dry-run] [--quiet]
+
+Starts tests/fakeaws seeded with a production-like account (tests/demo/world.json),
+starts the local Lambda emulator (tests/emulator/emulator.py, server mode) with the
+four functions, fires each P1 scenario the way AWS would (an EventBridge event, or a
+CloudWatch Logs subscription delivery) through the Lambda Invoke API, prints a
+timeline per incident from the report's actions[], then checks the world through
+the fake's admin state and prints PASS / FAIL / SKIP per scenario.
+
+Reports: build/demo/<scenario>.report.json, build/demo/summary.json; logs of the
+fake and the emulator (function logs) in build/demo/. Exit 1 if any scenario FAILs.
+Every process started here is stopped on exit, Ctrl-C or failure.
+"""
+import argparse
+import base64
+import copy
+import datetime
+import gzip
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+OUT = os.path.join(ROOT, "build", "demo")
+PYTHON = "/usr/bin/python3"
+AWS_CLI = "/usr/bin/aws"
+
+ACCOUNT = "111111111111"
+REGION = "us-east-1"
+TOPIC = "arn:aws:sns:us-east-1:111111111111:firebreak-p1"
+BUCKET = "acme-prod-firebreak-evidence"
+EVIDENCE_KEY = "alias/firebreak-evidence"
+KEY_ID = "7f3a9c2e-5b1d-4e8f-a6c0-2d9e8b4f1a37"
+SECRET = "prod/trading/exchange-keys"
+CLUSTER, SERVICE = "trading", "exchange-gateway"
+TASK_ID = "5d1e8c3a9b7f4e21a6c0d2b4f8e9a137"
+ENI = "eni-0f3c5a7e9b1d2c4e6"
+ATTACKER_KEY = ("AKIAQ3EGRZ7DEMOJDOEX", "demo-contractor-secret-key-0000000000001")
+LEAKED_AKIA, OTHER_AKIA = "AKIAQ3EGRZ7DEMOCI2AB", "AKIAQ3EGRZ7DEMOCI3CD"
+
+ORDER = ["root", "kms", "leak", "task"]
+FUNCTION = {"root": "root-verify", "kms": "kms-guard", "leak": "leak-rotate",
+            "task": "task-quarantine"}
+TITLE = {"root": "root console sign-in without MFA",
+         "kms": "customer managed key scheduled for deletion by an untrusted user",
+         "leak": "exchange API keys and an AWS access key id in an application log",
+         "task": "GuardDuty runtime finding: reverse shell in a trading ECS task"}
+
+COMMON_ENV = {"AWS_ACCESS_KEY_ID": "AKIDFAKE", "AWS_SECRET_ACCESS_KEY": "fakesecret",
+              "AWS_REGION": REGION, "AWS_MAX_ATTEMPTS": "3",
+              "AWS_LAMBDA_LOG_FORMAT": "JSON", "FIREBREAK_TOPIC_ARN": TOPIC,
+              "FIREBREAK_TRUSTED_PRINCIPALS":
+                  "arn:aws:iam::111111111111:role/BreakGlass,arn:aws:iam::111111111111:role/terraform-*"}
+FUNCTION_ENV = {
+    "root-verify": {"FIREBREAK_ROOT_ALLOWED_CIDRS": "198.51.100.0/24,10.0.0.0/8"},
+    "kms-guard": {},
+    "leak-rotate": {"FIREBREAK_WATCHED_SECRETS": SECRET},
+    "task-quarantine": {"FIREBREAK_EVIDENCE_BUCKET": BUCKET,
+                        "FIREBREAK_EVIDENCE_KMS_KEY": EVIDENCE_KEY},
+}
+
+READ_PREFIXES = ("Describe", "List", "Get", "Lookup", "Head", "Filter", "Search")
+READ_OPS = {"AssumeRole", "GetCallerIdentity"}
+
+
+# ---- terminal -------------------------------------------------------------------
+
+class Term:
+    def __init__(self, stream):
+        self.stream = stream
+        self.color = stream.isatty() and os.environ.get("NO_COLOR") is None \
+            and os.environ.get("TERM") != "dumb"
+
+    def c(self, code, text):
+        return "\033[%sm%s\033[0m" % (code, text) if self.color else text
+
+    def bold(self, t):
+        return self.c("1", t)
+
+    def dim(self, t):
+        return self.c("2", t)
+
+    def green(self, t):
+        return self.c("32", t)
+
+    def red(self, t):
+        return self.c("31", t)
+
+    def yellow(self, t):
+        return self.c("33", t)
+
+    def cyan(self, t):
+        return self.c("36", t)
+
+    def out(self, text=""):
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def progress(self, text):
+        self.stream.write(self.dim("  .. ") + text + "\n")
+        self.stream.flush()
+
+
+T = Term(sys.stdout)
+STATUS_COLOR = {"done": "32", "already": "36", "planned": "33", "skipped": "2", "failed": "31"}
+
+
+# ---- processes ------------------------------------------------------------------
+
+class Processes:
+    """Every process the demo starts, each in its own process group, stopped
+    together (TERM, then KILL) however the demo ends."""
+
+    def __init__(self):
+        self.procs = []
+        self.extra_pids = []   # bootstraps the emulator spawned (safety net)
+
+    def start(self, argv, log_path, env=None):
+        log = open(log_path, "ab")
+        p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                             cwd=ROOT, env=env, start_new_session=True)
+        log.close()
+        self.procs.append(p)
+        return p
+
+    def stop_all(self):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGTERM)
+                except OSError:
+                    pass
+        end = time.time() + 5
+        for p in reversed(self.procs):
+            try:
+                p.wait(max(0.1, end - time.time()))
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+                p.wait()
+        self.procs = []
+        # The emulator stops its sandboxes itself; kill any it left behind, only
+        # when the pid still runs one of our bootstraps.
+        for pid in self.extra_pids:
+            try:
+                with open("/proc/%d/cmdline" % pid, "rb") as f:
+                    cmd = f.read()
+            except OSError:
+                continue
+            if b"bootstrap" in cmd and ROOT.encode() in cmd:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        self.extra_pids = []
+
+
+def wait_port_file(path, proc, what, timeout=30):
+    end = time.time() + timeout
+    while time.time() < end:
+        if os.path.exists(path):
+            with open(path) as f:
+                txt = f.read().strip()
+            if txt:
+                return int(txt)
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    raise RuntimeError("%s did not start (see its log in build/demo/)" % what)
+
+
+def http_json(url, method="GET", body=None, timeout=30):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        return json.loads(r.read() or b"{}")
+
+
+class Fake:
+    def __init__(self, port):
+        self.url = "http://127.0.0.1:%d" % port
+
+    def state(self):
+        return http_json(self.url + "/_fake/state")
+
+    def calls(self):
+        return http_json(self.url + "/_fake/calls")["calls"]
+
+    def seed_merge(self, world):
+        return http_json(self.url + "/_fake/seed?mode=merge", "POST", world)
+
+
+def is_write(service, op):
+    if (service, op) == ("sns", "Publish"):
+        return False
+    return not (op.startswith(READ_PREFIXES) or op in READ_OPS)
+
+
+def api_is_write(api):
+    svc, _, op = (api or "").partition(":")
+    return bool(op) and is_write(svc, op)
+
+
+# ---- the world and the events -----------------------------------------------------
+
+REL = re.compile(r"^@now(?:-(\d+)([smh]))?$")
+
+
+def iso(t):
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def resolve(doc, now, ids):
+    """Replaces '@now[-Nu]', '@uuid' and '@hex32' placeholders (one fresh id per
+    kind per document, so an event's ids agree with each other)."""
+    if isinstance(doc, dict):
+        return {k: resolve(v, now, ids) for k, v in doc.items() if k != "_comment"}
+    if isinstance(doc, list):
+        return [resolve(v, now, ids) for v in doc]
+    if isinstance(doc, str):
+        m = REL.match(doc)
+        if m:
+            n = int(m.group(1) or 0) * {"s": 1, "m": 60, "h": 3600}.get(m.group(2), 0)
+            return iso(now - n)
+        if "@uuid" in doc:
+            ids.setdefault("uuid", str(uuid.uuid4()))
+            doc = doc.replace("@uuid", ids["uuid"])
+        if "@hex32" in doc:
+            ids.setdefault("hex32", uuid.uuid4().hex)
+            doc = doc.replace("@hex32", ids["hex32"])
+    return doc
+
+
+def load(name):
+    with open(os.path.join(HERE, name)) as f:
+        return json.load(f)
+
+
+def secret_current_value(state, name):
+    for s in state["secretsmanager"]["secrets"]:
+        if s["Name"] == name:
+            for v in s["versions"]:
+                if "AWSCURRENT" in v["VersionStages"]:
+                    return v, s
+    return None, None
+
+
+def watched_values(world):
+    """Every string of the watched secrets a log line could leak (>= 8 chars)."""
+    vals = []
+    for s in world["secretsmanager"]["secrets"]:
+        raw = s.get("SecretString") or ""
+        try:
+            doc = json.loads(raw)
+        except ValueError:
+            doc = raw
+        items = doc.values() if isinstance(doc, dict) else [doc]
+        vals += [v for v in items if isinstance(v, str) and len(v) >= 8]
+    return vals
+
+
+def awslogs_event(template, state):
+    """A CloudWatch Logs subscription delivery: {"awslogs": {"data": b64(gzip(json))}}."""
+    now_ms = int(time.time() * 1000)
+
+    def fill(m):
+        v, _ = secret_current_value(state, m.group(1))
+        return json.loads(v["SecretString"])[m.group(2)]
+
+    events = []
+    for i, msg in enumerate(template["messages"]):
+        # Secret values are JSON-escaped here: they become part of a JSON log line.
+        text = re.sub(r"@secret:([^:\"]+):([A-Za-z0-9_]+)", fill, msg)
+        ts = now_ms - 2000 + i * 100
+        events.append({"id": "%056d" % (random.getrandbits(160) % 10 ** 56), "timestamp": ts,
+                       "message": text})
+    payload = {"messageType": "DATA_MESSAGE", "owner": ACCOUNT, "logGroup": template["logGroup"],
+               "logStream": template["logStream"],
+               "subscriptionFilters": template["subscriptionFilters"], "logEvents": events}
+    data = gzip.compress(json.dumps(payload).encode())
+    return {"awslogs": {"data": base64.b64encode(data).decode()}}
+
+
+# ---- invoking ----------------------------------------------------------------------
+
+def invoke(emu_url, function, event):
+    """POST /2015-03-31/functions/NAME/invocations, as `aws lambda invoke` does.
+    -> (function_error, body_bytes, round_trip_ms)"""
+    data = json.dumps(event).encode()
+    req = urllib.request.Request("%s/2015-03-31/functions/%s/invocations" % (emu_url, function),
+                                 data=data, method="POST",
+                                 headers={"Content-Type": "application/json",
+                                          "X-Amz-Invocation-Type": "RequestResponse"})
+    t0 = time.perf_counter()
+    with urllib.request.urlopen(req, timeout=90) as r:
+        body = r.read()
+        ferr = r.headers.get("X-Amz-Function-Error")
+    return ferr, body, (time.perf_counter() - t0) * 1000
+
+
+def report_of(ferr, body):
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return None
+    if ferr and isinstance(doc, dict):
+        try:
+            return json.loads(doc.get("errorMessage") or "")
+        except ValueError:
+            return None
+    return doc if isinstance(doc, dict) else None
+
+
+def aws_cli(fake_url, creds, *args):
+    tmp = tempfile.mkdtemp(prefix="fbdemo-cli-")
+    env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "AWS_ACCESS_KEY_ID": creds[0],
+           "AWS_SECRET_ACCESS_KEY": creds[1], "AWS_DEFAULT_REGION": REGION,
+           "AWS_CONFIG_FILE": os.path.join(tmp, "config"),
+           "AWS_SHARED_CREDENTIALS_FILE": os.path.join(tmp, "credentials"),
+           "AWS_PAGER": "", "AWS_EC2_METADATA_DISABLED": "true"}
+    p = subprocess.run([AWS_CLI, "--endpoint-url", fake_url, "--output", "json"] + list(args),
+                       capture_output=True, env=env, timeout=60)
+    if p.returncode != 0:
+        raise RuntimeError("aws %s failed: %s" % (" ".join(args[:2]), p.stderr.decode()[-500:]))
+    return json.loads(p.stdout or b"{}")
+
+
+# ---- scenarios ------------------------------------------------------------------------
+
+class Check:
+    def __init__(self):
+        self.items = []
+
+    def __call__(self, ok, what):
+        self.items.append((bool(ok), what))
+        return bool(ok)
+
+    @property
+    def ok(self):
+        return bool(self.items) and all(ok for ok, _ in self.items)
+
+
+def find(items, **kv):
+    for it in items:
+        if all(it.get(k) == v for k, v in kv.items()):
+            return it
+    return None
+
+
+def key_of(state, key_id):
+    return find(state["kms"]["keys"], KeyId=key_id, region=REGION, account=ACCOUNT)
+
+
+def service_of(state):
+    for s in state["ecs"]["services"]:
+        if s["serviceName"] == SERVICE and s["clusterArn"].endswith("/" + CLUSTER):
+            return s
+    return None
+
+
+def primary_deployment(svc):
+    for d in (svc or {}).get("deployments") or []:
+        if d.get("status") == "PRIMARY":
+            return d
+    return None
+
+
+def task_of(state):
+    for t in state["ecs"]["tasks"]:
+        if t["taskArn"].endswith("/" + TASK_ID):
+            return t
+    return None
+
+
+def access_key(state, akid):
+    for u in state["iam"]["users"]:
+        for k in u.get("access_keys") or []:
+            if k["AccessKeyId"] == akid:
+                return k
+    return None
+
+
+def published_reports(state, function):
+    out = []
+    for p in state["sns"].get("published") or []:
+        if p.get("TopicArn") != TOPIC:
+            continue
+        try:
+            doc = json.loads(p["Message"])
+        except (ValueError, TypeError):
+            continue
+        if isinstance(doc, dict) and doc.get("function") == function:
+            out.append(doc)
+    return out
+
+
+class Scenario:
+    name = ""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.fn = FUNCTION[self.name]
+
+    def prepare(self):
+        """What happened in the account before AWS delivered the event."""
+
+    def event(self):
+        raise NotImplementedError
+
+    def check(self, c, before, after, report, writes):
+        raise NotImplementedError
+
+    def check_dry(self, c, before, after, report, writes):
+        c(not writes, "zero write calls (%d made%s)" % (
+            len(writes), (": " + ", ".join(writes)) if writes else ""))
+        c(report.get("dry_run") is True, "report says dry_run: true")
+
+
+class RootScenario(Scenario):
+    name = "root"
+
+    def prepare(self):
+        self.ctx.progress("CloudTrail: root ConsoleLogin without MFA from 185.220.101.34")
+
+    def event(self):
+        ev = resolve(load("events/root.json"), time.time(), {})
+        # EventBridge gets the record after CloudTrail has it; LookupEvents sees it too.
+        self.ctx.fake.seed_merge({"cloudtrail": {"records": [ev["detail"]]}})
+        return ev
+
+    def check(self, c, before, after, report, writes):
+        c(report.get("severity") == "P1", "verdict severity P1 (%s)" % report.get("verdict"))
+        codes = [r.get("code") for r in report.get("reasons") or []]
+        c("signin-without-mfa" in codes, "reason signin-without-mfa")
+        pubs = [p for p in published_reports(after, self.fn)
+                if p.get("incident_id") == report.get("incident_id")]
+        c(pubs and pubs[-1].get("severity") == "P1", "P1 verdict published to %s" % TOPIC.split(":")[-1])
+        c(not writes, "no write other than the notification")
+
+    def check_dry(self, c, before, after, report, writes):
+        Scenario.check_dry(self, c, before, after, report, writes)
+        c(report.get("severity") == "P1", "verdict severity P1 (%s)" % report.get("verdict"))
+
+
+class KmsScenario(Scenario):
+    name = "kms"
+
+    def prepare(self):
+        self.ctx.progress("attacker (contractor-jdoe): aws kms schedule-key-deletion "
+                          "--key-id alias/trading-ledger --pending-window-in-days 7")
+        out = aws_cli(self.ctx.fake.url, ATTACKER_KEY, "kms", "schedule-key-deletion",
+                      "--key-id", "alias/trading-ledger", "--pending-window-in-days", "7")
+        self.ctx.progress("key %s now %s" % (KEY_ID[:8], out.get("KeyState", "PendingDeletion")))
+
+    def event(self):
+        ev = resolve(load("events/kms.json"), time.time(), {})
+        self.ctx.fake.seed_merge({"cloudtrail": {"records": [ev["detail"]]}})
+        return ev
+
+    def check(self, c, before, after, report, writes):
+        k = key_of(after, KEY_ID)
+        c(k and k.get("KeyState") == "Enabled", "key Enabled (%s)" % (k or {}).get("KeyState"))
+        c(k and not k.get("DeletionDate") and not k.get("PendingDeletionWindowInDays"),
+          "no deletion pending")
+        c(report.get("verdict") == "contained", "report verdict contained")
+        c(published_reports(after, self.fn), "report published to SNS")
+
+    def check_dry(self, c, before, after, report, writes):
+        Scenario.check_dry(self, c, before, after, report, writes)
+        planned = [a["api"] for a in report.get("actions") or [] if a.get("status") == "planned"]
+        c(planned, "writes listed as planned (%s)" % ", ".join(planned))
+        k = key_of(after, KEY_ID)
+        c(k and k.get("KeyState") == "PendingDeletion", "key untouched (%s)" % (k or {}).get("KeyState"))
+
+
+class LeakScenario(Scenario):
+    name = "leak"
+
+    def prepare(self):
+        self.ctx.progress("gateway logs its exchange client config and a CI access key id; "
+                          "the log group's subscription filter delivers the batch")
+
+    def event(self):
+        return awslogs_event(load("events/leak.json"), self.ctx.fake.state())
+
+    def check(self, c, before, after, report, writes):
+        v0, _ = secret_current_value(before, SECRET)
+        v1, _ = secret_current_value(after, SECRET)
+        c(v1 and v0 and v1["VersionId"] != v0["VersionId"],
+          "secret rotated: new AWSCURRENT version %s" % ((v1 or {}).get("VersionId", "?")[:8]))
+        d0, d1 = primary_deployment(service_of(before)), primary_deployment(service_of(after))
+        c(d1 and d0 and d1["id"] != d0["id"],
+          "service %s/%s redeployed: new PRIMARY deployment %s" % (CLUSTER, SERVICE, (d1 or {}).get("id")))
+        k1, k2 = access_key(after, LEAKED_AKIA), access_key(after, OTHER_AKIA)
+        c(k1 and k1.get("Status") == "Inactive", "leaked key %s Inactive" % LEAKED_AKIA)
+        c(k2 and k2.get("Status") == "Active", "other key of the user untouched (%s Active)" % OTHER_AKIA)
+        c(report.get("verdict") == "contained", "report verdict contained")
+
+    def check_dry(self, c, before, after, report, writes):
+        Scenario.check_dry(self, c, before, after, report, writes)
+        planned = [a["api"] for a in report.get("actions") or [] if a.get("status") == "planned"]
+        c(planned, "writes listed as planned (%s)" % ", ".join(planned))
+        v0, _ = secret_current_value(before, SECRET)
+        v1, _ = secret_current_value(after, SECRET)
+        c(v0 and v1 and v0["VersionId"] == v1["VersionId"], "secret untouched")
+
+
+class TaskScenario(Scenario):
+    name = "task"
+
+    def prepare(self):
+        self.ctx.progress("GuardDuty Runtime Monitoring: reverse shell in task %s (%s/%s)"
+                          % (TASK_ID[:8], CLUSTER, SERVICE))
+
+    def event(self):
+        return resolve(load("events/task.json"), time.time(), {})
+
+    def check(self, c, before, after, report, writes):
+        t = task_of(after)
+        status = (t or {}).get("lastStatus"), (t or {}).get("desiredStatus")
+        c(t and "STOPPED" in status, "task STOPPED (last %s, desired %s)" % status)
+        eni = find(after["ec2"]["network_interfaces"], NetworkInterfaceId=ENI)
+        gids = [g["GroupId"] if isinstance(g, dict) else g for g in (eni or {}).get("Groups") or []]
+        groups = {g["GroupId"]: g for g in after["ec2"]["security_groups"]}
+        open_egress = [gid for gid in gids if (groups.get(gid) or {}).get("IpPermissionsEgress")]
+        c(eni and gids and not open_egress,
+          "egress denied: ENI groups %s have no egress rules" % ",".join(gids))
+        c(self.evidence(c, after, report), "evidence stored")
+        c(published_reports(after, self.fn), "report published to SNS")
+        c(report.get("verdict") == "contained", "report verdict contained")
+
+    def evidence(self, c, after, report):
+        b = find(after["s3"]["buckets"], name=BUCKET)
+        prefix = (report.get("evidence") or {}).get("prefix") or \
+            "incidents/%s/" % report.get("incident_id")
+        objs = (b or {}).get("objects") or {}
+        man = objs.get(prefix + "manifest.json")
+        if not c(man, "manifest.json in s3://%s/%s" % (BUCKET, prefix)):
+            return False
+        doc = json.loads(base64.b64decode(man["body_b64"]))
+        bad = []
+        for o in doc.get("objects") or []:
+            got = objs.get(o.get("key"))
+            if not got or got["sha256_hex"] != o.get("sha256") or got["ContentLength"] != o.get("size"):
+                bad.append(o.get("key"))
+        n = len(doc.get("objects") or [])
+        return c(n and not bad, "%d evidence objects, SHA-256 and size match the manifest%s"
+                 % (n, (" (mismatch: %s)" % ", ".join(bad)) if bad else ""))
+
+    def check_dry(self, c, before, after, report, writes):
+        Scenario.check_dry(self, c, before, after, report, writes)
+        planned = [a["api"] for a in report.get("actions") or [] if a.get("status") == "planned"]
+        c(planned, "writes listed as planned (%s)" % ", ".join(sorted(set(planned))))
+        t = task_of(after)
+        c(t and t.get("lastStatus") == "RUNNING", "task still RUNNING")
+
+
+SCENARIOS = {s.name: s for s in (RootScenario, KmsScenario, LeakScenario, TaskScenario)}
+
+
+# ---- output ---------------------------------------------------------------------------
+
+def fmt_ms(v):
+    return "%d ms" % v if isinstance(v, (int, float)) else "-"
+
+
+def timeline(name, report, rt_ms, ferr):
+    trig = report.get("trigger") or {}
+    T.out("  %s %s%s%s" % (
+        T.bold("trigger"), trig.get("detail_type") or trig.get("source") or "manual",
+        (" by " + trig["actor_arn"]) if trig.get("actor_arn") else "",
+        (" from " + trig["source_ip"]) if trig.get("source_ip") else ""))
+    if report.get("resource"):
+        T.out("  %s %s" % (T.bold("resource"), report["resource"]))
+    acts = report.get("actions") or []
+    w = max([len(a.get("step") or "") for a in acts] + [8])
+    wa = max([len(a.get("api") or "") for a in acts] + [8])
+    for a in acts:
+        st = a.get("status") or "?"
+        started = a.get("started_ms")
+        line = "  %s  %-*s  %-*s  %s  %8s" % (
+            T.dim("%+6s" % ("%d" % started if isinstance(started, (int, float)) else "")),
+            w, a.get("step") or "", wa, a.get("api") or "",
+            T.c(STATUS_COLOR.get(st, "0"), "%-8s" % st), fmt_ms(a.get("elapsed_ms")))
+        if a.get("error"):
+            line += "  " + T.red(str(a["error"])[:120])
+        elif a.get("detail"):
+            line += "  " + T.dim(str(a["detail"])[:90])
+        T.out(line)
+    tm = report.get("timings") or {}
+    verdict = report.get("verdict")
+    sev = report.get("severity")
+    if tm.get("received_to_contained_ms") is not None:
+        head = T.green("contained in %d ms" % tm["received_to_contained_ms"])
+    else:
+        ends = [(a.get("started_ms") or 0) + (a.get("elapsed_ms") or 0) for a in acts]
+        head = T.cyan("verdict in %d ms" % max(ends)) if ends else "no action"
+    T.out("  %s  %s %s, %s  %s" % (
+        "->", head, T.dim("(invoke round trip %d ms)" % rt_ms), T.bold(sev or "-"), verdict))
+    if ferr:
+        T.out("  " + T.red("function error (%s)" % ferr))
+
+
+class Context:
+    def __init__(self, args):
+        self.args = args
+        self.procs = Processes()
+        self.fake = None
+        self.emu_url = None
+        self.run_dir = None
+        self.sns_messages = []
+
+    def progress(self, text):
+        if not self.args.quiet:
+            T.progress(text)
+
+
+def start_world(ctx, functions):
+    os.makedirs(OUT, exist_ok=True)
+    run = ctx.run_dir = tempfile.mkdtemp(prefix="run-", dir=OUT)
+    world = resolve(load("world.json"), time.time(), {})
+    seed_path = os.path.join(run, "world.json")
+    with open(seed_path, "w") as f:
+        json.dump(world, f)
+    fport = os.path.join(run, "fakeaws.port")
+    ctx.progress("starting tests/fakeaws (seed tests/demo/world.json)")
+    p = ctx.procs.start([PYTHON, os.path.join(ROOT, "tests/fakeaws/server.py"), "--port", "0",
+                         "--port-file", fport, "--seed", seed_path],
+                        os.path.join(OUT, "fakeaws.log"))
+    ctx.fake = Fake(wait_port_file(fport, p, "fakeaws"))
+    ctx.progress("fakeaws on %s: account %s, key alias/trading-ledger, secret %s, "
+                 "service %s/%s, task %s, bucket %s, topic %s"
+                 % (ctx.fake.url, ACCOUNT, SECRET, CLUSTER, SERVICE, TASK_ID[:8], BUCKET,
+                    TOPIC.split(":")[-1]))
+    cfg = {"region": REGION, "functions": {}}
+    for fn in functions:
+        env = dict(COMMON_ENV)
+        env["AWS_ENDPOINT_URL"] = ctx.fake.url
+        env.update(FUNCTION_ENV.get(fn, {}))
+        if ctx.args.dry_run:
+            env["FIREBREAK_DRY_RUN"] = "true"
+        cfg["functions"][fn] = {"bootstrap": os.path.join(ROOT, "build/native", fn, "bootstrap"),
+                                "env": env, "timeout": 60, "memory": 256}
+    cfg_path = os.path.join(run, "emulator.json")
+    with open(cfg_path, "w") as f:
+        json.dump(cfg, f, indent=1)
+    eport = os.path.join(run, "emulator.port")
+    ctx.progress("starting the Lambda emulator with %s" % ", ".join(functions))
+    # The emulator passes AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY through from
+    # its own environment; give it the fake's, never the caller's.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({"AWS_ACCESS_KEY_ID": "AKIDFAKE", "AWS_SECRET_ACCESS_KEY": "fakesecret"})
+    p = ctx.procs.start([PYTHON, os.path.join(ROOT, "tests/emulator/emulator.py"), "serve",
+                         "--config", cfg_path, "--account", ACCOUNT, "--port", "0",
+                         "--port-file", eport], os.path.join(OUT, "emulator.log"), env=env)
+    ctx.emu_url = "http://127.0.0.1:%d" % wait_port_file(eport, p, "emulator")
+    ctx.progress("emulator on %s (function logs: build/demo/emulator.log)" % ctx.emu_url)
+    return world
+
+
+def run_scenario(ctx, name):
+    sc = SCENARIOS[name](ctx)
+    fn = sc.fn
+    T.out()
+    T.out(T.bold("== %s" % name) + "  %s: %s" % (T.cyan(fn), TITLE[name]))
+    res = {"scenario": name, "function": fn, "dry_run": ctx.args.dry_run}
+    if not os.path.exists(os.path.join(ROOT, "functions", fn, "main.c")):
+        T.out("  " + T.yellow("SKIP") + " functions/%s/main.c is not there yet" % fn)
+        res["result"] = "SKIP"
+        return res
+    sc.prepare()
+    before = ctx.fake.state()
+    seq0 = max([c["seq"] for c in ctx.fake.calls()] + [0])
+    event = sc.event()
+    ctx.progress("invoke %s (POST /2015-03-31/functions/%s/invocations)" % (fn, fn))
+    ferr, body, rt = invoke(ctx.emu_url, fn, event)
+    report = report_of(ferr, body)
+    calls = [c for c in ctx.fake.calls() if c["seq"] > seq0]
+    after = ctx.fake.state()
+    ctx.sns_messages = [p.get("Message") for p in after["sns"].get("published") or []]
+    writes = ["%s:%s" % (c["service"], c["operation"]) for c in calls
+              if c.get("service") and c.get("operation") and is_write(c["service"], c["operation"])
+              and c.get("status", 200) < 400]
+    res.update(round_trip_ms=round(rt, 1), function_error=ferr, aws_calls=len(calls),
+               write_calls=writes)
+    c = Check()
+    if report is None:
+        c(False, "a report came back (got %r)" % body[:300])
+    else:
+        with open(os.path.join(OUT, "%s.report.json" % name), "w") as f:
+            json.dump(report, f, indent=2)
+        timeline(name, report, rt, ferr)
+        (sc.check_dry if ctx.args.dry_run else sc.check)(c, before, after, report, writes)
+        res.update(incident_id=report.get("incident_id"), verdict=report.get("verdict"),
+                   severity=report.get("severity"), timings=report.get("timings"),
+                   actions=len(report.get("actions") or []))
+    T.out("  %s" % T.bold("checks"))
+    for ok, what in c.items:
+        T.out("    %s %s" % (T.green("ok  ") if ok else T.red("FAIL"), what))
+    res["checks"] = [{"ok": ok, "what": what} for ok, what in c.items]
+    res["result"] = "PASS" if c.ok else "FAIL"
+    T.out("  " + (T.green(T.bold("PASS")) if c.ok else T.red(T.bold("FAIL"))))
+    return res
+
+
+def secrets_check(world, results, sns_messages):
+    """No watched secret value in any report, the function logs or SNS."""
+    vals = watched_values(world)
+    hits = []
+    for m in sns_messages:
+        for v in vals:
+            if v in (m or ""):
+                hits.append("an SNS message")
+    places = []
+    for r in results:
+        p = os.path.join(OUT, "%s.report.json" % r["scenario"])
+        if os.path.exists(p):
+            places.append(p)
+    places.append(os.path.join(OUT, "emulator.log"))
+    for p in places:
+        with open(p, "rb") as f:
+            data = f.read()
+        for v in vals:
+            if v.encode() in data:
+                hits.append(os.path.relpath(p, ROOT))
+    return sorted(set(hits))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="firebreak local P1 drill")
+    ap.add_argument("--scenario", choices=ORDER, help="run one scenario (default: all four)")
+    ap.add_argument("--dry-run", action="store_true",
+                    help="FIREBREAK_DRY_RUN=true: every read, no write; writes listed as planned")
+    ap.add_argument("--quiet", action="store_true", help="no progress lines")
+    ap.add_argument("--out", help="where reports and logs go (default build/demo)")
+    args = ap.parse_args(argv)
+    global OUT
+    if args.out:
+        OUT = os.path.abspath(args.out)
+    names = [args.scenario] if args.scenario else list(ORDER)
+
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt
+    for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(s, on_signal)
+
+    ctx = Context(args)
+    results = []
+    T.out(T.bold("firebreak P1 drill") + T.dim("  (fake AWS account %s, %s%s)" % (
+        ACCOUNT, REGION, ", DRY RUN" if args.dry_run else "")))
+    rc = 0
+    try:
+        for n in names:
+            fn = FUNCTION[n]
+            if os.path.exists(os.path.join(ROOT, "functions", fn, "main.c")) and \
+                    not os.access(os.path.join(ROOT, "build/native", fn, "bootstrap"), os.X_OK):
+                raise RuntimeError("build/native/%s/bootstrap missing: run `make all` first" % fn)
+        present = [FUNCTION[n] for n in names
+                   if os.path.exists(os.path.join(ROOT, "functions", FUNCTION[n], "main.c"))]
+        if not present:
+            present = []
+        for old in os.listdir(OUT) if os.path.isdir(OUT) else []:
+            if old.endswith(".report.json") or old in ("emulator.log", "fakeaws.log"):
+                os.unlink(os.path.join(OUT, old))
+        world = start_world(ctx, present or ["root-verify"]) if present else None
+        for n in names:
+            try:
+                results.append(run_scenario(ctx, n))
+            except (urllib.error.URLError, RuntimeError, OSError, ValueError, KeyError) as e:
+                T.out("  " + T.red("FAIL") + " %s" % e)
+                results.append({"scenario": n, "function": FUNCTION[n], "result": "FAIL",
+                                "error": str(e)})
+        if world is not None:
+            try:
+                stats = http_json(ctx.emu_url + "/_emulator/stats")
+                for f in stats["functions"].values():
+                    ctx.procs.extra_pids += f.get("pids") or []
+            except (urllib.error.URLError, OSError, ValueError):
+                pass
+    except KeyboardInterrupt:
+        T.out()
+        T.out(T.yellow("interrupted: stopping everything the demo started"))
+        rc = 130
+    except RuntimeError as e:
+        T.out(T.red("demo: %s" % e))
+        rc = 1
+    finally:
+        ctx.procs.stop_all()
+        if ctx.run_dir:
+            shutil.rmtree(ctx.run_dir, ignore_errors=True)
+    if rc == 130:
+        return rc
+    if results and any(r["result"] != "SKIP" for r in results):
+        hits = secrets_check(load("world.json"), results, ctx.sns_messages)
+        if hits:
+            T.out(T.red("FAIL") + " a watched secret value appears in: " + ", ".join(hits))
+            for r in results:
+                if r["result"] == "PASS":
+                    r["result"] = "FAIL"
+        else:
+            T.out()
+            T.out(T.dim("no watched secret value in any report or function log"))
+    T.out()
+    T.out(T.bold("summary") + (T.dim("  (dry run)") if args.dry_run else ""))
+    for r in results:
+        tm = r.get("timings") or {}
+        took = tm.get("received_to_contained_ms")
+        col = {"PASS": T.green, "FAIL": T.red}.get(r["result"], T.yellow)
+        T.out("  %-5s %-16s %s  %s" % (r["scenario"], r["function"], col("%-4s" % r["result"]),
+                                       ("contained in %d ms" % took) if took is not None
+                                       else (r.get("verdict") or r.get("error") or "")))
+    os.makedirs(OUT, exist_ok=True)
+    with open(os.path.join(OUT, "summary.json"), "w") as f:
+        json.dump({"dry_run": args.dry_run, "scenarios": results,
+                   "passed": sum(r["result"] == "PASS" for r in results),
+                   "failed": sum(r["result"] == "FAIL" for r in results),
+                   "skipped": sum(r["result"] == "SKIP" for r in results)}, f, indent=2)
+    rel = os.path.relpath(OUT, ROOT)
+    T.out(T.dim("reports: %s/<scenario>.report.json, %s/summary.json" % (rel, rel)))
+    if rc:
+        return rc
+    return 1 if any(r["result"] == "FAIL" for r in results) or not results else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

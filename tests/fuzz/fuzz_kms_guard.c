@@ -1,0 +1,87 @@
+/*
+ * fuzz_kms_guard: kms-guard's pure stages (functions/kms-guard/main.c
+ * included with its main renamed). The first byte picks the stage:
+ *   0 the event text -> kg_parse (EventBridge CloudTrail call, alarm,
+ *     manual form);
+ *   1 a CloudTrail record (as LookupEvents' CloudTrailEvent string carries
+ *     it) -> kg_item_from_record;
+ *   2 a LookupEvents Events array -> kg_prior_from_history for a fixed key.
+ * Checks: every parsed item's strings are NUL-terminated in their fields.
+ * FUZZ_SOURCES:
+ */
+#define main kms_guard_main_unused
+#include "../../functions/kms-guard/main.c"
+#undef main
+#include "fuzz_common.h"
+
+static void check_item(const struct kg_item *it)
+{
+	if (!memchr(it->key_ref, '\0', sizeof(it->key_ref)) ||
+	    !memchr(it->account, '\0', sizeof(it->account)) ||
+	    !memchr(it->region, '\0', sizeof(it->region)) ||
+	    !memchr(it->event_name, '\0', sizeof(it->event_name)) ||
+	    !memchr(it->event_id, '\0', sizeof(it->event_id)) ||
+	    !memchr(it->actor, '\0', sizeof(it->actor)) ||
+	    !memchr(it->error_code, '\0', sizeof(it->error_code)) ||
+	    !memchr(it->note, '\0', sizeof(it->note)))
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct kg_settings set = { .alarm_name = "kms-key-changes", .lookback_s = 900 };
+	struct kg_event ev;
+	struct kg_item it;
+	char why[512], src[512];
+	cJSON *j;
+	char *s;
+	size_t n;
+
+	if (size < 1 || size > RESP_MAX_EVENT_BYTES + 2)
+		return 0;
+	s = fuzz_strndup(data + 1, size - 1);
+	n = size - 1;
+	switch (data[0] % 3) {
+	case 0: {
+		enum fb_err rc;
+
+		why[0] = '\0';
+		rc = kg_parse(s, n, &set, &ev, why, sizeof(why));
+		if (rc == FB_OK) {
+			if (ev.kind != KG_ALARM)
+				check_item(&ev.item);
+			else if (ev.window_end_s < ev.window_start_s)
+				abort(); /* the LookupEvents window must not be reversed */
+			kg_event_cleanup(&ev);
+		} else if ((rc == FB_E_INVALID && !why[0]) || ev.root) {
+			abort(); /* an invalid event says why and keeps nothing */
+		}
+		break;
+	}
+	case 1:
+		j = cJSON_ParseWithLength(s, n);
+		memset(&it, 0, sizeof(it));
+		if (kg_item_from_record(j, "111111111111", "us-east-1", &it, why, sizeof(why)) == FB_OK)
+			check_item(&it);
+		cJSON_Delete(j);
+		break;
+	case 2:
+		j = cJSON_ParseWithLength(s, n);
+		if (j) {
+			memset(&it, 0, sizeof(it));
+			snprintf(it.key_ref, sizeof(it.key_ref), "1234abcd-12ab-34cd-56ef-1234567890ab");
+			snprintf(it.account, sizeof(it.account), "111111111111");
+			snprintf(it.region, sizeof(it.region), "us-east-1");
+			snprintf(it.event_id, sizeof(it.event_id), "ev-1");
+			it.event_ms = 1709287230000;
+			src[0] = '\0';
+			(void)kg_prior_from_history(j, &it, src, sizeof(src));
+			if (!memchr(src, '\0', sizeof(src)))
+				abort();
+			cJSON_Delete(j);
+		}
+		break;
+	}
+	free(s);
+	return 0;
+}

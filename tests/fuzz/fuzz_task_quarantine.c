@@ -1,0 +1,99 @@
+/*
+ * fuzz_task_quarantine: task-quarantine's pure stages
+ * (functions/task-quarantine/stages.c) on hostile input. The first byte
+ * picks the stage:
+ *   0 the event, parsed as tq_handle parses it -> tq_parse_event
+ *     (GuardDuty finding or the manual form);
+ *   1 one DescribeTasks "tasks" element -> tq_task_from_json, then a task
+ *     definition from the same document -> tq_task_apply_taskdef and the
+ *     log stream names;
+ *   2 a DescribeNetworkInterfaces answer (XML as JSON) -> tq_eni_from_json;
+ *   3 an ipPermissionsEgress list -> tq_perms_from_ec2 -> tq_perms_to_query;
+ *   4 a GetLogEvents page -> tq_log_append_page.
+ * FUZZ_SOURCES: functions/task-quarantine/stages.c
+ */
+#include <stdio.h>
+#include <cjson/cJSON.h>
+#include "fuzz_common.h"
+#include "resp.h"
+#include "../../functions/task-quarantine/task_quarantine.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	cJSON *j;
+	char *s, why[512];
+	size_t n, i;
+
+	if (size < 1 || size > RESP_MAX_EVENT_BYTES + 2)
+		return 0;
+	s = fuzz_strndup(data + 1, size - 1);
+	n = size - 1;
+	j = (data[0] % 5 == 0) ? cJSON_ParseWithLengthOpts(s, n + 1, NULL, 1)
+			       : cJSON_ParseWithLength(s, n);
+	if (!j)
+		goto out;
+	switch (data[0] % 5) {
+	case 0: {
+		struct tq_target t;
+
+		why[0] = '\0';
+		if (tq_parse_event(j, 7.0, &t, why, sizeof(why)) == TQ_PARSE_OK) {
+			if (!memchr(t.cluster, '\0', sizeof(t.cluster)) ||
+			    !memchr(t.task, '\0', sizeof(t.task)) || !t.task[0])
+				abort(); /* an OK parse names a task */
+		}
+		break;
+	}
+	case 1: {
+		struct tq_task *t = calloc(1, sizeof(*t));
+		char stream[1024];
+
+		if (!t)
+			abort();
+		if (tq_task_from_json(cJSON_GetObjectItemCaseSensitive(j, "task"), t) == FB_OK) {
+			tq_task_apply_taskdef(t, cJSON_GetObjectItemCaseSensitive(j, "taskDefinition"),
+					      "us-east-1");
+			if (t->nc > TQ_MAX_CONTAINERS)
+				abort();
+			for (i = 0; i < t->nc; i++)
+				(void)tq_log_stream("ecs", t->c[i].name, t->id, t->c[i].runtime_id,
+						    stream, sizeof(stream));
+		}
+		free(t);
+		break;
+	}
+	case 2: {
+		struct tq_eni *e = calloc(1, sizeof(*e));
+
+		if (!e)
+			abort();
+		if (tq_eni_from_json(j, e) == FB_OK && e->ngroups > TQ_MAX_GROUPS)
+			abort();
+		free(e);
+		break;
+	}
+	case 3: {
+		cJSON *perms = tq_perms_from_ec2(j), *q = cJSON_CreateObject();
+
+		if (perms && q)
+			(void)tq_perms_to_query(perms, q);
+		cJSON_Delete(perms);
+		cJSON_Delete(q);
+		break;
+	}
+	case 4: {
+		struct buf log;
+		size_t events = 0;
+
+		buf_init(&log, 1u << 20);
+		(void)tq_log_append_page(j, &log, &events);
+		(void)tq_log_append_page(j, &log, &events);
+		buf_cleanup(&log);
+		break;
+	}
+	}
+	cJSON_Delete(j);
+out:
+	free(s);
+	return 0;
+}
