@@ -82,6 +82,26 @@ $(B)/tools/%: $(B)/obj/tests/tools/%.o $(LIB)
 	$(if $(Q),@echo "  LINK    $@")
 	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(NATIVE_LIBS) $(LDFLAGS)
 
+# ---- sam build (infra/template.yaml: Metadata BuildMethod makefile) --- infra ---
+# `sam build -t infra/template.yaml` runs build-<LogicalId> with ARTIFACTS_DIR
+# set; each target packages one function (build/arm64/<name>.zip, as `make
+# package` does) and puts its aarch64 bootstrap there.
+define sam_build
+	$(Q)test -n "$(ARTIFACTS_DIR)" || { echo "build-$(2): ARTIFACTS_DIR is not set (sam build sets it)" >&2; exit 2; }
+	$(Q)runtime/mk/package.sh $(1)
+	$(Q)mkdir -p "$(ARTIFACTS_DIR)" && unzip -o -q build/arm64/$(1).zip bootstrap -d "$(ARTIFACTS_DIR)"
+endef
+.PHONY: build-RootVerifyFunction build-KmsGuardFunction build-LeakRotateFunction build-TaskQuarantineFunction
+build-RootVerifyFunction:
+	$(call sam_build,root-verify,RootVerifyFunction)
+build-KmsGuardFunction:
+	$(call sam_build,kms-guard,KmsGuardFunction)
+build-LeakRotateFunction:
+	$(call sam_build,leak-rotate,LeakRotateFunction)
+build-TaskQuarantineFunction:
+	$(call sam_build,task-quarantine,TaskQuarantineFunction)
+# ---- end of sam build ------------------------------------------------------------
+
 # ---- dependencies ------------------------------------------------------------
 # runtime/mk/deps.sh installs only what is missing (idempotent, non-interactive).
 deps:
@@ -109,6 +129,14 @@ integration: all
 # build/arm64/<name>.zip: one static (except glibc) aarch64 bootstrap each.
 package: deps-build
 	$(Q)runtime/mk/package.sh $(FUNCTIONS) testfn
+
+# build/static-x86_64/<name>/bootstrap: the package recipe for this machine,
+# so cold start is measured natively (tests/bench/coldstart.py). Its libcurl
+# is cached under build/third_party/x86_64; `make test` never builds it.
+.PHONY: static-native
+static-native: deps-build
+	$(Q)runtime/mk/package.sh --arch x86_64 $(FUNCTIONS) testfn
+bench: static-native
 
 # ---- demo, bench, fuzz, lint -------------------------------------------------------
 demo: deps-test

@@ -606,7 +606,9 @@ static enum fb_err build_query_body(struct cstate_s *s, char *err, size_t errlen
 		} else if (cJSON_IsBool(it)) {
 			v = cJSON_IsTrue(it) ? "true" : "false";
 		} else if (cJSON_IsNumber(it)) {
-			if (it->valuedouble == (double)(long long)it->valuedouble)
+			/* fuzz: range-checked first, (long long) of an out-of-range double is UB */
+			if (it->valuedouble > -9.2e18 && it->valuedouble < 9.2e18 &&
+			    it->valuedouble == (double)(long long)it->valuedouble)
 				snprintf(num, sizeof(num), "%lld", (long long)it->valuedouble);
 			else
 				snprintf(num, sizeof(num), "%.17g", it->valuedouble);

@@ -277,7 +277,10 @@ static void kg_alarm_window(const cJSON *detail, int64_t event_ms, int64_t lookb
 	if (rd) {
 		reason = cJSON_ParseWithLength(rd, strlen(rd));
 		start_ms = resp_parse_time_ms(resp_get_str(reason, "startDate"));
-		if (cJSON_IsNumber(resp_get(reason, "period")))
+		/* fuzz: range-checked, an out-of-range double -> int64 conversion is UB */
+		if (cJSON_IsNumber(resp_get(reason, "period")) &&
+		    resp_get(reason, "period")->valuedouble > 0 &&
+		    resp_get(reason, "period")->valuedouble < 86400)
 			period_s = (int64_t)resp_get(reason, "period")->valuedouble;
 		cJSON_Delete(reason);
 	}
@@ -504,7 +507,10 @@ static enum kg_prior kg_prior_from_history(const cJSON *events, const struct kg_
 		const char *name = resp_get_str(e, "EventName"), *id = resp_get_str(e, "EventId");
 		const char *ct = resp_get_str(e, "CloudTrailEvent"), *actor = NULL;
 		const cJSON *t = resp_get(e, "EventTime");
-		int64_t ms = cJSON_IsNumber(t) ? (int64_t)(t->valuedouble * 1000.0) : 0;
+		/* fuzz (tests/fuzz/regressions/kms_guard): an out-of-range double -> int64
+		 * conversion is undefined behaviour; such a time becomes 0 */
+		int64_t ms = (cJSON_IsNumber(t) && t->valuedouble > -9.2e15 && t->valuedouble < 9.2e15)
+			     ? (int64_t)(t->valuedouble * 1000.0) : 0;
 		cJSON *rec = NULL;
 		int failed = 0;
 
@@ -937,7 +943,9 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 		const cJSON *pd = resp_get(meta, "PendingDeletionWindowInDays");
 		cJSON *args = kg_key_json(arn);
 		int days = it->pending_days ? it->pending_days :
-			   cJSON_IsNumber(pd) ? (int)pd->valuedouble : KG_DEFAULT_PENDING_DAYS;
+			   /* fuzz: range-checked, an out-of-range double -> int conversion is UB */
+			   (cJSON_IsNumber(pd) && pd->valuedouble >= 7 && pd->valuedouble <= 30)
+			   ? (int)pd->valuedouble : KG_DEFAULT_PENDING_DAYS;
 
 		cJSON_AddNumberToObject(args, "PendingWindowInDays", days);
 		kg_restore(r, "kms:ScheduleKeyDeletion", args);

@@ -203,7 +203,10 @@ enum fb_err leak_batch_parse(const char *json, size_t len, struct leak_batch *b,
 			goto bad;
 		}
 		b->events[i].id = id ? id->valuestring : "";
-		b->events[i].timestamp_ms = (int64_t)ts->valuedouble;
+		/* fuzz (tests/fuzz/regressions/awslogs): converting a double outside
+		 * int64 is undefined behaviour; such a timestamp becomes 0 */
+		b->events[i].timestamp_ms = (ts->valuedouble > -9.2e18 && ts->valuedouble < 9.2e18)
+						   ? (int64_t)ts->valuedouble : 0;
 		b->events[i].message = msg->valuestring;
 		b->events[i].message_len = strlen(msg->valuestring);
 		b->events[i].stream = b->log_stream;

@@ -1032,7 +1032,10 @@ static void setup_alarm(struct lk_run *u)
 				if (!msg || u->bytes + strlen(msg) > LK_MAX_ALARM_BYTES)
 					continue;
 				if (msg_add(u, g, resp_get_str(e, "logStreamName"), resp_get_str(e, "eventId"),
-					    cJSON_IsNumber(ts) ? (int64_t)ts->valuedouble : 0, msg) != FB_OK)
+					    /* fuzz: range-checked, (int64_t) of an out-of-range double is UB */
+					    (cJSON_IsNumber(ts) && ts->valuedouble > -9.2e18 &&
+					     ts->valuedouble < 9.2e18) ? (int64_t)ts->valuedouble : 0,
+					    msg) != FB_OK)
 					break;
 				events++;
 			}

@@ -83,6 +83,7 @@ enum fb_err leak_ac_add(struct leak_ac *ac, const void *p, size_t n, uint32_t ta
 }
 
 #define NONE UINT32_MAX
+#define AC_OUT 0x80000000u
 
 enum fb_err leak_ac_build(struct leak_ac *ac)
 {
@@ -100,7 +101,7 @@ enum fb_err leak_ac_build(struct leak_ac *ac)
 				ac->cls[ac->pats[i].p[j]] = (unsigned char)ac->nclass++;
 	if (ac->nclass > 256)
 		return FB_E_INVALID; /* cannot happen: 255 bytes + class 0 */
-	if (maxstates * ac->nclass > LEAK_AC_MAX_CELLS)
+	if (maxstates * ac->nclass > LEAK_AC_MAX_CELLS || maxstates * ac->nclass >= AC_OUT)
 		return FB_E_TOO_LARGE;
 	ac->delta = malloc(maxstates * ac->nclass * sizeof(*ac->delta));
 	ac->out_head = malloc(maxstates * sizeof(*ac->out_head));
@@ -166,6 +167,14 @@ enum fb_err leak_ac_build(struct leak_ac *ac)
 			}
 		}
 	}
+	/* scan form: each cell holds the next state's row offset, with the top
+	 * bit set when that state reports a match (one load per byte, no
+	 * multiply, no second lookup on the common path) */
+	for (i = 0; i < ac->nstates * ac->nclass; i++) {
+		uint32_t t = ac->delta[i];
+
+		ac->delta[i] = (uint32_t)(t * ac->nclass) | (ac->report[t] >= 0 ? AC_OUT : 0);
+	}
 	ac->built = 1;
 	/* the DFA is all we need: the plain copies of the secrets go now */
 	for (i = 0; i < ac->npats; i++) {
@@ -185,16 +194,18 @@ void leak_ac_scan(const struct leak_ac *ac, const char *s, size_t n, leak_ac_cb 
 {
 	const uint32_t *delta = ac->delta;
 	const unsigned char *cls = ac->cls;
-	const int32_t *report = ac->report;
+	const unsigned char *p = (const unsigned char *)s;
 	size_t i, nc = ac->nclass;
-	uint32_t st = 0;
+	uint32_t row = 0;
 
 	if (!ac->built || !ac->npats)
 		return;
 	for (i = 0; i < n; i++) {
-		st = delta[(size_t)st * nc + cls[(unsigned char)s[i]]];
-		if (report[st] >= 0) {
-			int32_t t = report[st];
+		uint32_t cell = delta[row + cls[p[i]]];
+
+		row = cell & ~AC_OUT;
+		if (cell & AC_OUT) {
+			int32_t t = ac->report[row / nc];
 
 			while (t >= 0) {
 				int32_t o;

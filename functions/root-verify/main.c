@@ -681,7 +681,10 @@ struct rv_account {
 
 static int rv_num(const cJSON *v, long *out)
 {
+	/* fuzz: range-checked, an out-of-range double -> long conversion is UB */
 	if (cJSON_IsNumber(v)) {
+		if (!(v->valuedouble > -9.2e18 && v->valuedouble < 9.2e18))
+			return -1;
 		*out = (long)v->valuedouble;
 		return 0;
 	}
@@ -1131,8 +1134,9 @@ static enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, s
 				 "not an EventBridge event and no 'window_minutes' for a manual run");
 			return RV_CLASS_INVALID;
 		}
-		if (!cJSON_IsNumber(w) || w->valuedouble != (double)(long)w->valuedouble ||
-		    w->valuedouble < 1 || w->valuedouble > 1440) {
+		/* fuzz: the range check comes first, (long) of an out-of-range double is UB */
+		if (!cJSON_IsNumber(w) || !(w->valuedouble >= 1 && w->valuedouble <= 1440) ||
+		    w->valuedouble != (double)(long)w->valuedouble) {
 			snprintf(t->why, sizeof(t->why), "field 'window_minutes' must be an integer in 1..1440");
 			return RV_CLASS_INVALID;
 		}

@@ -1,18 +1,31 @@
 # Cross build of our own code for `make package`; run by runtime/mk/package.sh
 # after it has built the third-party archives:
 #   make -f runtime/mk/arm64.mk NAMES="root-verify ... testfn"
+# The same recipe for this x86_64 machine (`make static-native`, for
+# measuring cold start natively; bootstraps only, no zips):
+#   make -f runtime/mk/arm64.mk ARCH=x86_64 NAMES="..."
 # Same warnings as the top-level Makefile; -MMD so a header edit rebuilds
 # what includes it, and nothing else.
 
-CROSS ?= aarch64-linux-gnu-
+ARCH ?= arm64
+ifeq ($(ARCH),arm64)
+TRIPLET := aarch64-linux-gnu
+B := build/arm64
+else ifeq ($(ARCH),x86_64)
+TRIPLET := x86_64-linux-gnu
+B := build/static-x86_64
+else
+$(error ARCH must be arm64 or x86_64, not '$(ARCH)')
+endif
+
+CROSS ?= $(TRIPLET)-
 CC := $(CROSS)gcc
 AR := $(CROSS)ar
 STRIP := $(CROSS)strip
 SHELL := /bin/bash
 
-B := build/arm64
-TP := build/third_party/arm64
-SYSLIB := /usr/lib/aarch64-linux-gnu
+TP := build/third_party/$(ARCH)
+SYSLIB := /usr/lib/$(TRIPLET)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wformat=2 -Wvla
 # -ffunction-sections/-fdata-sections + --gc-sections: drop what no bootstrap
@@ -45,20 +58,26 @@ main_src = $(if $(filter testfn,$(1)),tests/testfn/main.c,$(sort $(wildcard func
 main_obj = $(patsubst %.c,$(B)/obj/%.o,$(call main_src,$(1)))
 
 ZIPS := $(NAMES:%=$(B)/%.zip)
+BOOTSTRAPS := $(NAMES:%=$(B)/%/bootstrap)
 
 .PHONY: all
 .DELETE_ON_ERROR:
+ifeq ($(ARCH),arm64)
 all: $(ZIPS)
 	@for z in $(ZIPS); do printf '  ZIP     %-32s %8d bytes\n' "$$z" "$$(stat -c %s "$$z")"; done
+else
+all: $(BOOTSTRAPS)
+	@for b in $(BOOTSTRAPS); do printf '  BIN     %-32s %8d bytes\n' "$$b" "$$(stat -c %s "$$b")"; done
+endif
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	@echo "  CC      $< (arm64)"
+	@echo "  CC      $< ($(ARCH))"
 	@$(CC) $(ARM64_CFLAGS) -c -o $@ $<
 
 $(COMPAT): runtime/mk/glibc234-compat.c
 	@mkdir -p $(dir $@)
-	@echo "  CC      $< (arm64)"
+	@echo "  CC      $< ($(ARCH))"
 	@$(CC) $(ARM64_CFLAGS) -c -o $@ $<
 
 $(LIB): $(RUNTIME_OBJ)
@@ -70,9 +89,9 @@ $(LIB): $(RUNTIME_OBJ)
 define package_rules
 $(B)/$(1)/bootstrap: $(call main_obj,$(1)) $(LIB) $(COMPAT) $(THIRD_PARTY)
 	@mkdir -p $$(dir $$@)
-	@echo "  LINK    $$@ (arm64)"
+	@echo "  LINK    $$@ ($(ARCH))"
 	@$(CC) $(ARM64_LDFLAGS) -o $$@.tmp $(call main_obj,$(1)) $(LIB) $(COMPAT) $(ARM64_LIBS)
-	@runtime/mk/glibc-ceiling.sh $$@.tmp >/dev/null
+	@READELF=$(CROSS)readelf runtime/mk/glibc-ceiling.sh $$@.tmp >/dev/null
 	@mv -f $$@.tmp $$@
 
 $(B)/$(1).zip: $(B)/$(1)/bootstrap

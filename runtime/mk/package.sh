@@ -1,23 +1,41 @@
 #!/usr/bin/env bash
 # make package: build/arm64/<name>.zip for provided.al2023 arm64.
 #   runtime/mk/package.sh NAME...   (NAME = functions/NAME/main.c, or testfn)
+# make static-native: the same recipe for this x86_64 machine, so cold start
+# can be measured natively (the arm64 bootstrap only runs under qemu here):
+#   runtime/mk/package.sh --arch x86_64 NAME...
+#   -> build/static-x86_64/<name>/bootstrap (no zip: it is never deployed)
 #
 # Each zip holds one stripped aarch64 `bootstrap`: libcurl, OpenSSL, zlib,
 # expat and cJSON linked statically, glibc dynamically (AL2023 ships glibc
 # 2.34, so no symbol may be versioned newer; runtime/mk/glibc-ceiling.sh
 # checks that at link time).
 #
-# Third-party code is built once into build/third_party/arm64 and reused:
+# Third-party code is built once per arch into build/third_party/<arch>:
 #   libcurl  from Debian's curl source (`apt-get source curl`), lib/ only,
 #            HTTP/HTTPS with OpenSSL, zlib and the threaded resolver;
 #   cJSON    from Debian's cjson source (`apt-get source cjson`);
-#   OpenSSL, zlib, expat: the static archives of Debian's arm64 -dev packages.
-# Our own code is compiled by runtime/mk/arm64.mk (incremental, -MMD).
+#   OpenSSL, zlib, expat: the static archives of Debian's -dev packages for
+#            the arch (libssl-dev:arm64 ..., or the build machine's own).
+# Our own code is compiled by runtime/mk/arm64.mk (incremental, -MMD), which
+# takes ARCH=arm64|x86_64.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cd "$root"
+
+arch=arm64
+if [ "${1:-}" = --arch ]; then
+	[ $# -ge 2 ] || { echo "package.sh: --arch needs arm64 or x86_64" >&2; exit 2; }
+	arch=$2
+	shift 2
+fi
+case "$arch" in
+arm64) host=aarch64-linux-gnu ;;
+x86_64) host=x86_64-linux-gnu ;;
+*) echo "package.sh: unknown arch '$arch' (arm64 or x86_64)" >&2; exit 2 ;;
+esac
 
 [ $# -gt 0 ] || { echo "package.sh: no function names given" >&2; exit 2; }
 for name in "$@"; do
@@ -25,11 +43,14 @@ for name in "$@"; do
 	[ -f "$m" ] || { echo "package.sh: '$m' not found (function '$name')" >&2; exit 2; }
 done
 
-export CROSS=${CROSS:-aarch64-linux-gnu-}
+# CROSS from the environment only for arm64 (the default arch); x86_64 uses
+# Debian's triplet-prefixed native gcc, the same compiler as plain gcc.
+if [ "$arch" = arm64 ]; then CROSS=${CROSS:-$host-}; else CROSS=$host-; fi
+export CROSS
 tp=build/third_party
-prefix=$tp/arm64
+prefix=$tp/$arch
 jobs=${JOBS:-2}
-sysroot_lib=/usr/lib/aarch64-linux-gnu
+sysroot_lib=/usr/lib/$host
 
 say() { echo "  $*"; }
 
@@ -74,7 +95,16 @@ build_curl_now() {
 	t0=$(date +%s)
 	src=$(fetch_source curl)
 	log=$root/$tp/curl-build.log
-	say "BUILD   libcurl (arm64, $src; log $log)"
+	# arm64 builds in the unpacked source (as it always has); another arch
+	# in its own copy, so the two never share configure state or objects.
+	if [ "$arch" != arm64 ]; then
+		log=$root/$tp/curl-build-$arch.log
+		rm -rf "$tp/build-$arch"
+		mkdir -p "$tp/build-$arch"
+		cp -a "$src" "$tp/build-$arch/"
+		src=$tp/build-$arch/$(basename "$src")
+	fi
+	say "BUILD   libcurl ($arch, $src; log $log)"
 	# Debian's patches touch configure.ac and Makefile.am, but the release
 	# tarball's generated configure/Makefile.in are what we use (maintainer
 	# mode is off), so no autotools run. The Makefiles may be left over from
@@ -82,13 +112,14 @@ build_curl_now() {
 	(
 		cd "$src"
 		[ ! -f Makefile ] || make distclean >/dev/null 2>&1 || true
-		# pkg-config must describe arm64 libraries, not the build machine's.
+		# pkg-config must describe the target's libraries (for arm64 not
+		# the build machine's).
 		export PKG_CONFIG=pkg-config PKG_CONFIG_LIBDIR=$sysroot_lib/pkgconfig:/usr/share/pkgconfig
 		# glibc 2.36 has arc4random (GLIBC_2.36): keep curl off it so the
 		# binary stays within AL2023's glibc 2.34 (curl 7.88 does not use it,
 		# the cache variable is belt and braces for newer sources).
 		export ac_cv_func_arc4random=no
-		./configure --host=aarch64-linux-gnu CC="${CROSS}gcc" AR="${CROSS}ar" \
+		./configure --host="$host" CC="${CROSS}gcc" AR="${CROSS}ar" \
 			RANLIB="${CROSS}ranlib" STRIP="${CROSS}strip" \
 			CFLAGS="-O2" \
 			--disable-shared --enable-static --with-pic=no \
@@ -127,9 +158,9 @@ build_cjson() {
 	local stamp=$prefix/.cjson.done src obj
 	[ -f "$stamp" ] && [ -f "$prefix/lib/libcjson.a" ] && return 0
 	src=$(fetch_source cjson)
-	say "BUILD   cJSON (arm64, $src)"
-	mkdir -p "$prefix/lib" "$prefix/include/cjson" "$tp/obj"
-	obj=$tp/obj/cJSON.o
+	say "BUILD   cJSON ($arch, $src)"
+	mkdir -p "$prefix/lib" "$prefix/include/cjson" "$tp/obj/$arch"
+	obj=$tp/obj/$arch/cJSON.o
 	"${CROSS}gcc" -std=c89 -O2 -c -o "$obj" "$src/cJSON.c"
 	rm -f "$prefix/lib/libcjson.a"
 	"${CROSS}ar" rcs "$prefix/lib/libcjson.a" "$obj"
@@ -147,4 +178,4 @@ build_cjson
 
 # Our code: runtime/*.c + each function's .c files, incremental.
 # Our own -j, not the calling make's jobserver (not passed to this script).
-MAKEFLAGS= MFLAGS= make --no-print-directory -f runtime/mk/arm64.mk -j"$(nproc)" NAMES="$*"
+MAKEFLAGS= MFLAGS= make --no-print-directory -f runtime/mk/arm64.mk -j"$(nproc)" ARCH="$arch" CROSS="$CROSS" NAMES="$*"

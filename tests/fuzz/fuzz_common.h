@@ -2,7 +2,7 @@
  * fuzz_common: helpers shared by the libFuzzer targets in tests/fuzz/.
  *
  * Each fuzz_<target>.c defines LLVMFuzzerTestOneInput and may name the extra
- * sources it links beside runtime/*.c on a line of its own:
+ * sources it links beside the runtime sources on a line of its own:
  *     FUZZ_SOURCES: functions/<name>/stages.c
  * run.sh and replay.sh read that line. Without libFuzzer's runtime the
  * targets link with driver.c (a plain main that replays files).

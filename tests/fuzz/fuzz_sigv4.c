@@ -16,6 +16,16 @@
 
 #define MAXH 64
 
+static int semicolon_in_names(const struct sigv4_header *hs, size_t nh)
+{
+	size_t i;
+
+	for (i = 0; i < nh; i++)
+		if (strchr(hs[i].name, ';'))
+			return 1;
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sigv4_header hs[MAXH + 3];
@@ -102,8 +112,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 0; i < sh.len; i++)
 			if (sh.data[i] >= 'A' && sh.data[i] <= 'Z')
 				abort(); /* signed header names are lower case */
-		/* sorted, no duplicates */
-		{
+		/* sorted, no duplicates; only meaningful when no name holds ';'
+		 * (SigV4 has no escaping for it: the AWS layer only ever signs
+		 * fixed header names, and aws.c refuses unsafe S3 header names) */
+		if (!memchr(sh.data, ' ', sh.len) && !semicolon_in_names(hs, nh)) {
 			const char *a = sh.data, *b;
 
 			while (a && (b = strchr(a, ';')) != NULL) {

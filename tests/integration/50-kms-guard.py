@@ -290,6 +290,8 @@ class KmsGuard(unittest.TestCase):
             self.assertEqual(st[s]["status"], "planned", s)
         self.assertEqual(key_state(self.fake, K_EN)["KeyState"], "PendingDeletion")
         self.assertIn("kms:DescribeKey", fbtest.ops(self.fake.calls()))  # reads still happen
+        # the report is still published, marked as a dry run
+        self.assertTrue(json.loads(self.published()[0]["Message"])["dry_run"])
 
     def test_dry_run_manual_event(self):
         res = self.run_fn(load("manual-dry-run.json"))
@@ -374,6 +376,46 @@ class KmsGuard(unittest.TestCase):
                  and c["params"]["LookupAttributes"][0]["AttributeValue"] == "DisableKey"]
         self.assertEqual(len(pages), 3)
         self.assertEqual(key_state(self.fake, K_DK)["KeyState"], "Enabled")
+
+
+class CrossAccount(unittest.TestCase):
+    """An event from a member account: act through FIREBREAK_MEMBER_ROLE, or fail clearly."""
+    MEMBER = "222222222222"
+    KEY = "bbbb0000-0000-0000-0000-000000000002"
+
+    def event(self):
+        ev = json.loads(load("disable-key.json"))
+        ev["account"] = ev["detail"]["recipientAccountId"] = self.MEMBER
+        ev["detail"]["requestParameters"]["keyId"] = self.KEY
+        return ev
+
+    def seed(self):
+        return {"default_account": ACCT, "sns": {"topics": [TOPIC]},
+                "roles": [{"arn": "arn:aws:iam::%s:role/firebreak-member" % self.MEMBER}],
+                "kms": {"keys": [{"KeyId": self.KEY, "account": self.MEMBER, "KeyState": "Disabled"}]}}
+
+    def test_member_role_is_assumed(self):
+        with fbtest.Fake(self.seed()) as fake:
+            res = fbtest.invoke(FN, self.event(), fake,
+                                env=dict(ENV, FIREBREAK_MEMBER_ROLE="firebreak-member"))
+            self.assertTrue(res.ok, res)
+            self.assertEqual(res.report["verdict"], "contained")
+            self.assertEqual(key_state(fake, self.KEY, acct=self.MEMBER)["KeyState"], "Enabled")
+            issued = fake.state()["sts"]["issued"]
+            self.assertEqual([i["role_arn"] for i in issued],
+                             ["arn:aws:iam::%s:role/firebreak-member" % self.MEMBER])
+            enables = [c for c in fake.calls() if c["operation"] == "EnableKey"]
+            self.assertEqual([c["account"] for c in enables], [self.MEMBER])
+
+    def test_without_member_role_fails_clearly(self):
+        with fbtest.Fake(self.seed()) as fake:
+            res = fbtest.invoke(FN, self.event(), fake, env=ENV)
+            self.assertFalse(res.ok)
+            self.assertEqual(res.error_type, "Firebreak.ContainmentFailed")
+            self.assertIn("FIREBREAK_MEMBER_ROLE", steps(res.report)["client"]["error"] or
+                          steps(res.report)["client"]["detail"])
+            self.assertEqual(fbtest.writes(fake.calls()), [])
+            self.assertEqual(key_state(fake, self.KEY, acct=self.MEMBER)["KeyState"], "Disabled")
 
 
 class ReferenceEvents(unittest.TestCase):
@@ -463,4 +505,4 @@ class ReferenceEvents(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    fbtest.main([KmsGuard, ReferenceEvents])
+    fbtest.main([KmsGuard, CrossAccount, ReferenceEvents])

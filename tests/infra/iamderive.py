@@ -1,0 +1,205 @@
+"""Which AWS operations a responder's code can call, read from the C sources.
+
+Call sites, in every form the code base uses:
+  * two adjacent string literals "svc", "Op" in a call: aws_do(c, "kms",
+    "DescribeKey", ...), call_init(&c, "ecs", "StopTask", ...),
+    key_round(u, "iam", "ListAccessKeys", ...);
+  * assignments or designated initialisers: x.service = "kms"; x.op =
+    "EnableKey"; / { .service = "s3", .op = "PutObject" } (paired in order).
+A site whose service or operation is not a literal is "dynamic"; it is
+accepted only inside a forwarder (the value is one of the enclosing
+function's parameters, e.g. aws_do itself or call_init), whose callers pass
+literals; anything else is reported so the test fails loudly.
+
+The runtime (runtime/*.c) is linked into every function, but a runtime call
+site counts for a function only when the function's code calls (directly or
+through other runtime functions) the runtime function that holds it:
+resp_finish -> sns:Publish, resp_client_for -> sts:AssumeRole and
+sts:GetCallerIdentity, for example. Every function of the responder's own
+files counts (they are reachable through lr_main's callbacks).
+"""
+import glob
+import os
+import re
+
+# Signing name -> IAM prefix where they differ.
+_PREFIX = {"monitoring": "cloudwatch", "email": "ses"}
+# Operations authorised under another action name.
+_ACTION = {("s3", "HeadObject"): "s3:GetObject", ("s3", "ListObjectsV2"): "s3:ListBucket",
+           ("s3", "HeadBucket"): "s3:ListBucket"}
+# Operations that need no permission (IAM User Guide: GetCallerIdentity).
+_FREE = {("sts", "GetCallerIdentity")}
+
+_C_KEYWORDS = {"if", "for", "while", "switch", "return", "sizeof", "defined"}
+
+
+def _read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def _strip_comments(text):
+    # Keeps line numbers: comments become spaces/newlines; strings are kept.
+    out, i, n = [], 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"' or c == "'":
+            j = i + 1
+            while j < n and text[j] != c:
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i:j + 1])
+            i = j + 1
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+            out.append(re.sub(r"[^\n]", " ", text[i:j]))
+            i = j
+        elif text.startswith("//", i):
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            out.append(" " * (j - i))
+            i = j
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def c_functions(path):
+    """[(name, params, body, first_line)] for the function definitions of a
+    file in this code base's style (header at column 0, '{' and '}' alone at
+    column 0)."""
+    text = _strip_comments(_read(path))
+    lines = text.split("\n")
+    funcs, i = [], 0
+    while i < len(lines):
+        if lines[i] == "{":
+            # The header: lines above up to the previous blank/;/}/# line.
+            j = i - 1
+            while j >= 0 and lines[j].strip() and not lines[j].rstrip().endswith((";", "}")) \
+                    and not lines[j].startswith("#"):
+                j -= 1
+            header = " ".join(lines[j + 1:i])
+            k = i + 1
+            while k < len(lines) and lines[k] != "}":
+                k += 1
+            m = re.search(r"(\w+)\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)\s*$", header)
+            if m and "=" not in header.split("(")[0]:
+                params = set(re.findall(r"(\w+)\s*(?:\[[^\]]*\])?\s*(?:,|$)", m.group(2)))
+                funcs.append((m.group(1), params, "\n".join(lines[i + 1:k]), i + 1))
+            i = k
+        i += 1
+    return funcs
+
+
+_PAIR = re.compile(r'"([a-z0-9-]+)"\s*,\s*"([A-Z][A-Za-z0-9]+)"')
+# x.service = ..., x->service = ..., { .service = ... }: the object expression
+# (empty for a designated initialiser) pairs a service with its op.
+_SVC = re.compile(r'([\w\[\]\.>-]*?)(?:\.|->)service\s*=\s*([^;,}]+)')
+_OP = re.compile(r'([\w\[\]\.>-]*?)(?:\.|->)op\s*=\s*([^;,}]+)')
+_AWSDO = re.compile(r'\baws_do\s*\(\s*[^,]+,\s*([^,]+),\s*([^,]+),')
+
+
+def _lit(expr):
+    m = re.fullmatch(r'\s*"([^"]*)"\s*', expr)
+    return m.group(1) if m else None
+
+
+def sites_in_body(body, params, services):
+    """(set of (svc, Op), list of dynamic-site descriptions)."""
+    found, dynamic = set(), []
+    for m in _PAIR.finditer(body):
+        if m.group(1) in services:
+            found.add((m.group(1), m.group(2)))
+    # Pair each service assignment with the next op assignment on the same
+    # object. A struct with a .service but no .op (the SigV4 parameters) is
+    # not an AWS call.
+    ops = [(m.start(), m.group(1), m.group(2).strip()) for m in _OP.finditer(body)]
+    used = set()
+    for m in _SVC.finditer(body):
+        obj, s = m.group(1), m.group(2).strip()
+        o = next(((i, x) for i, (pos, ob, x) in enumerate(ops)
+                  if pos > m.start() and ob == obj and i not in used), None)
+        if o is None:
+            continue
+        used.add(o[0])
+        ls, lo = _lit(s), _lit(o[1])
+        if ls is not None and lo is not None:
+            found.add((ls, lo))
+        elif not ({s, o[1]} <= params):
+            dynamic.append(f"service={s} op={o[1]}")
+    for m in _AWSDO.finditer(body):
+        s, o = m.group(1).strip(), m.group(2).strip()
+        if (_lit(s) is None or _lit(o) is None) and not ({s, o} <= params):
+            dynamic.append(f"aws_do({s}, {o})")
+    return found, dynamic
+
+
+def _calls(body):
+    return {m.group(1) for m in re.finditer(r"\b([A-Za-z_]\w*)\s*\(", body)} - _C_KEYWORDS
+
+
+class Derivation:
+    def __init__(self, root, services):
+        self.root = root
+        self.services = set(services)
+        self.rt = {}        # runtime function -> (sites, calls, dynamic, where)
+        for path in sorted(glob.glob(os.path.join(root, "runtime", "*.c"))):
+            for name, params, body, line in c_functions(path):
+                sites, dyn = sites_in_body(body, params, self.services)
+                self.rt[name] = (sites, _calls(body), dyn, f"{os.path.relpath(path, root)}:{line}")
+
+    def _runtime_reach(self, names):
+        seen, stack = set(), [n for n in names if n in self.rt]
+        while stack:
+            n = stack.pop()
+            if n in seen:
+                continue
+            seen.add(n)
+            stack.extend(c for c in self.rt[n][1] if c in self.rt and c not in seen)
+        return seen
+
+    def function(self, name):
+        """{"ops": {(svc, Op)}, "runtime_entry": set, "dynamic": [..], "texts": str}"""
+        ops, calls, dynamic, texts = set(), set(), [], []
+        for path in sorted(glob.glob(os.path.join(self.root, "functions", name, "*.c"))):
+            texts.append(_read(path))
+            for fname, params, body, line in c_functions(path):
+                s, d = sites_in_body(body, params, self.services)
+                ops |= s
+                calls |= _calls(body)
+                dynamic += [f"{os.path.relpath(path, self.root)}:{line} {fname}: {x}" for x in d]
+        entry = {c for c in calls if c in self.rt}
+        reach = self._runtime_reach(entry)
+        for n in reach:
+            ops |= self.rt[n][0]
+            dynamic += [f"{self.rt[n][3]} {n}: {x}" for x in self.rt[n][2]]
+        return {"ops": ops, "runtime_entry": entry, "runtime_reach": reach,
+                "dynamic": dynamic, "text": "\n".join(texts)}
+
+
+def iam_action(svc, op):
+    """IAM action for one operation, or None when it needs no permission."""
+    if (svc, op) in _FREE:
+        return None
+    if (svc, op) in _ACTION:
+        return _ACTION[(svc, op)]
+    return f"{_PREFIX.get(svc, svc)}:{op}"
+
+
+def implied_by_request(ops, text):
+    """Actions the service authorises for the way the code calls an
+    operation (Service Authorization Reference, "dependent actions"):
+      ec2:CreateSecurityGroup with TagSpecification(s) (query form TagSpecification.N) -> ec2:CreateTags;
+      s3:PutObject with SSE-KMS (x-amz-server-side-encryption: aws:kms)
+        -> kms:GenerateDataKey on the bucket's key;
+      secretsmanager:GetSecretValue -> kms:Decrypt (a secret under a
+        customer managed key; via secretsmanager)."""
+    out = set()
+    if ("ec2", "CreateSecurityGroup") in ops and "TagSpecification" in text:
+        out.add("ec2:CreateTags")
+    if ("s3", "PutObject") in ops and '"aws:kms"' in text:
+        out.add("kms:GenerateDataKey")
+    if ("secretsmanager", "GetSecretValue") in ops:
+        out.add("kms:Decrypt")
+    return out
