@@ -550,6 +550,8 @@ struct cstate_s {
 	int retry_throttle;   /* last failure class was throttling */
 	char *url;
 	char *path;           /* encoded path, as sent and signed */
+	const char *method;   /* "POST"; s3: "PUT" (PutObject) or "HEAD" (HeadObject) */
+	int s3_head;          /* s3 HeadObject: no body either way */
 	struct buf body;      /* json/query body; s3 sends call->body */
 	const void *payload;
 	size_t payload_len;
@@ -699,13 +701,14 @@ static enum fb_err cs_prepare(struct cstate_s *s, char *err, size_t errlen)
 			rc = build_query_body(s, err, errlen);
 		break;
 	case P_RESTXML:
-		if (strcmp(call->op, "PutObject") != 0) {
+		s->s3_head = strcmp(call->op, "HeadObject") == 0;
+		if (strcmp(call->op, "PutObject") != 0 && !s->s3_head) {
 			snprintf(err, errlen, "unsupported s3 operation '%.32s'", call->op);
 			rc = FB_E_INVALID;
 			goto out;
 		}
 		if (!call->bucket || !*call->bucket || !call->key || !*call->key) {
-			snprintf(err, errlen, "s3 PutObject needs a bucket and a key");
+			snprintf(err, errlen, "s3 %s needs a bucket and a key", call->op);
 			rc = FB_E_INVALID;
 			goto out;
 		}
@@ -722,7 +725,14 @@ static enum fb_err cs_prepare(struct cstate_s *s, char *err, size_t errlen)
 	}
 	if (rc)
 		goto out;
-	if (s->proto->proto == P_RESTXML) {
+	s->method = "POST";
+	if (s->proto->proto == P_RESTXML && s->s3_head) {
+		/* HEAD sends no body, whatever the caller left in the call. */
+		s->method = "HEAD";
+		s->payload = "";
+		s->payload_len = 0;
+	} else if (s->proto->proto == P_RESTXML) {
+		s->method = "PUT";
 		s->payload = call->body;
 		s->payload_len = call->body_len;
 	} else {
@@ -811,7 +821,7 @@ static enum fb_err cs_sign(struct cstate_s *s, int64_t now_ms, char *err, size_t
 			if (strcasecmp(h->name, "x-amz-checksum-sha256") == 0)
 				have_sum = 1;
 			if (strcasecmp(h->name, "x-amz-sdk-checksum-algorithm") == 0 && h->value &&
-			    strcasecmp(h->value, "SHA256") == 0)
+			    strcasecmp(h->value, "SHA256") == 0 && !s->s3_head)
 				want_sum = 1;
 			if (strcasecmp(h->name, "host") == 0 || strcasecmp(h->name, "authorization") == 0 ||
 			    strcasecmp(h->name, "x-amz-date") == 0 ||
@@ -820,7 +830,7 @@ static enum fb_err cs_sign(struct cstate_s *s, int64_t now_ms, char *err, size_t
 				continue;
 			add_hdr(s, h->name, h->value ? h->value : "");
 		}
-		if (want_sum && !have_sum) {
+		if (want_sum && !have_sum && !s->s3_head) {
 			sha256_b64(s->payload, s->payload_len, s->checksum_b64);
 			add_hdr(s, "x-amz-checksum-sha256", s->checksum_b64);
 		}
@@ -834,7 +844,7 @@ static enum fb_err cs_sign(struct cstate_s *s, int64_t now_ms, char *err, size_t
 		sh[i].value = s->hdrs[i].value;
 	}
 	memset(&req, 0, sizeof(req));
-	req.method = s->proto->proto == P_RESTXML ? "PUT" : "POST";
+	req.method = s->method;
 	req.path = s->path;
 	req.query = "";
 	req.headers = sh;
@@ -928,7 +938,7 @@ static void start_attempt(struct cstate_s *s, int64_t now)
 		return;
 	}
 	memset(&s->x, 0, sizeof(s->x));
-	s->x.req.method = s->proto->proto == P_RESTXML ? "PUT" : "POST";
+	s->x.req.method = s->method;
 	s->x.req.url = s->url;
 	s->x.req.headers = s->hdrs;
 	s->x.req.nheaders = s->nhdrs;
@@ -989,6 +999,15 @@ static enum fb_err parse_success(struct cstate_s *s)
 		for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 			if (http_response_header(r, map[i][0], v, sizeof(v)))
 				cJSON_AddStringToObject(call->out, map[i][1], v);
+		/* HeadObject: the object's size (a HEAD answer has no body, its
+		 * Content-Length is the object's). */
+		if (s->s3_head && http_response_header(r, "Content-Length", v, sizeof(v))) {
+			char *end = NULL;
+			unsigned long long n = strtoull(v, &end, 10);
+
+			if (end != v && !*end)
+				cJSON_AddNumberToObject(call->out, "ContentLength", (double)n);
+		}
 		break;
 	}
 	}
@@ -1034,6 +1053,11 @@ static void on_done(struct cstate_s *s, int64_t now)
 	}
 	if (r->rc == FB_OK) {
 		aws_parse_error(r, &call->err);
+		/* A HEAD error has no body to name it: S3's answer is the status. */
+		if (s->s3_head && r->status == 404 && !call->err.code[0]) {
+			copy_str(call->err.code, sizeof(call->err.code), "NotFound");
+			copy_str(call->err.message, sizeof(call->err.message), "Not Found");
+		}
 		snprintf(s->last_problem, sizeof(s->last_problem), "%.120s%s%.270s",
 			 call->err.code, call->err.code[0] ? ": " : "", call->err.message);
 		cls = aws_retry_classify(r->status, call->err.code);
@@ -1060,7 +1084,8 @@ static void on_done(struct cstate_s *s, int64_t now)
 	    sh->quota < (timeout_err ? QUOTA_TIMEOUT_COST : QUOTA_RETRY_COST)) {
 		set_message(call, s->last_problem[0] && r->rc != FB_OK ? s->last_problem
 								     : call->err.message);
-		finish_call(s, r->rc == FB_OK ? FB_E_AWS : r->rc, now);
+		finish_call(s, r->rc != FB_OK ? r->rc
+				: (s->s3_head && r->status == 404) ? FB_E_NOTFOUND : FB_E_AWS, now);
 		goto out;
 	}
 	delay = aws_backoff_ms(call->err.attempts, cls == AWS_RETRY_THROTTLE, rng_next(sh));

@@ -15,9 +15,12 @@
  *    Query maps (<entry><key>K</key><value>V</value></entry>, IAM
  *    SummaryMap) become objects K -> V; all leaf values are strings
  *    (runtime/xml.h has the full rules).
- *  - rest-xml (s3 PutObject only): bucket/key/body/headers in; `out` holds
- *    the interesting response headers: {"ETag","VersionId",
- *    "ChecksumSHA256","ServerSideEncryption"}.
+ *  - rest-xml (s3 PutObject and HeadObject only): bucket/key/body/headers
+ *    in; `out` holds the interesting response headers: {"ETag","VersionId",
+ *    "ChecksumSHA256","ServerSideEncryption","SSEKMSKeyId"}, plus the
+ *    object's "ContentLength" (number) for HeadObject. HeadObject sends no
+ *    body (call->body is ignored); its 404 has no body to name it, so it
+ *    ends FB_E_NOTFOUND with err.http_status 404 and code "NotFound".
  *
  * Signing: SigV4 (sigv4.h). Endpoints: AWS_ENDPOINT_URL_<SERVICE>, then
  * AWS_ENDPOINT_URL, then {service}.{region}.{partition dns suffix} (IAM

@@ -1056,6 +1056,15 @@ enum fb_err resp_client_for(struct resp *r, struct aws_client *base, const char 
 	*owned = 0;
 	if (err)
 		memset(err, 0, sizeof(*err));
+	/* Both end up in requests (the role ARN, the endpoint host): an
+	 * event's crafted value must not get that far. */
+	if ((account && *account && !resp_account_id_ok(account)) ||
+	    (region && *region && !resp_region_name_ok(region))) {
+		if (err)
+			snprintf(err->message, sizeof(err->message),
+				 "account or region is not an account id / region name");
+		return FB_E_INVALID;
+	}
 	if (account && *account)
 		own_account(r, base);
 	/* Unknown own account: act through the member role when there is one
@@ -1145,4 +1154,195 @@ const char *resp_get_str(const cJSON *root, const char *path)
 	const cJSON *it = resp_get(root, path);
 
 	return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+/* ---- event parsing ------------------------------------------------------------ */
+
+static void why_set(char *why, size_t whylen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void why_set(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why || whylen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+}
+
+/* Length of the well-formed UTF-8 sequence starting at s[0] (s[0] >= 0x80),
+ * or 0: stray continuation bytes, overlong forms (C0, C1, E0 80..9F,
+ * F0 80..8F), UTF-16 surrogates (ED A0..BF) and code points above U+10FFFF
+ * (F4 90.., F5..FF) are all refused (RFC 3629, Table 3-7 of Unicode). */
+static size_t utf8_seq_len(const unsigned char *s, size_t avail)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+	size_t n, k;
+
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4;
+	else
+		return 0;
+	if (c == 0xE0)
+		lo = 0xA0;
+	else if (c == 0xED)
+		hi = 0x9F;
+	else if (c == 0xF0)
+		lo = 0x90;
+	else if (c == 0xF4)
+		hi = 0x8F;
+	if (avail < n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (k = 2; k < n; k++)
+		if ((s[k] & 0xC0) != 0x80)
+			return 0;
+	return n;
+}
+
+/* The pre-pass: everything cJSON would accept but we must not. It tracks
+ * only "inside a string", "after a backslash" and the container depth; the
+ * JSON grammar itself is cJSON's job. On input cJSON rejects anyway the
+ * state may drift, which is harmless: both passes must accept. */
+static enum fb_err event_prescan(const unsigned char *s, size_t len, char *why, size_t whylen)
+{
+	size_t i = 0;
+	int in_str = 0;
+	unsigned depth = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+
+		if (c >= 0x80) {
+			size_t n = utf8_seq_len(s + i, len - i);
+
+			if (n == 0) {
+				why_set(why, whylen, "invalid UTF-8 at byte %zu", i);
+				return FB_E_INVALID;
+			}
+			i += n;
+			continue;
+		}
+		/* JSON allows no raw control characters in strings and only
+		 * tab/LF/CR as whitespace; NUL would also cut C strings. */
+		if (c < 0x20 && (in_str || (c != '\t' && c != '\n' && c != '\r'))) {
+			why_set(why, whylen, "raw control byte 0x%02x at byte %zu", c, i);
+			return FB_E_INVALID;
+		}
+		if (in_str) {
+			if (c == '"') {
+				in_str = 0;
+			} else if (c == '\\') {
+				/* Consume the escaped character here so "\\" and
+				 * "\"" cannot be mistaken for the start of another
+				 * escape or the end of the string. */
+				if (i + 1 < len && s[i + 1] == 'u' && i + 5 < len &&
+				    s[i + 2] == '0' && s[i + 3] == '0' && s[i + 4] == '0' &&
+				    s[i + 5] == '0') {
+					why_set(why, whylen, "\\u0000 escape at byte %zu", i);
+					return FB_E_INVALID;
+				}
+				if (i + 1 < len && s[i + 1] >= 0x20 && s[i + 1] < 0x80) {
+					i += 2;
+					continue;
+				}
+				/* A control or non-ASCII byte after '\': let the
+				 * checks above see it (cJSON refuses the escape). */
+			}
+		} else if (c == '"') {
+			in_str = 1;
+		} else if (c == '{' || c == '[') {
+			if (++depth > RESP_MAX_EVENT_DEPTH) {
+				why_set(why, whylen, "nesting deeper than %d", RESP_MAX_EVENT_DEPTH);
+				return FB_E_INVALID;
+			}
+		} else if ((c == '}' || c == ']') && depth > 0) {
+			depth--;
+		}
+		i++;
+	}
+	return FB_OK;
+}
+
+enum fb_err resp_parse_event(const char *event, size_t len, size_t max_bytes,
+			     cJSON **out, char *why, size_t whylen)
+{
+	const char *end = NULL;
+	cJSON *root;
+	enum fb_err rc;
+
+	if (why && whylen)
+		why[0] = '\0';
+	if (!out)
+		return FB_E_INVALID;
+	*out = NULL;
+	if (!event || len == 0) {
+		why_set(why, whylen, "empty event");
+		return FB_E_INVALID;
+	}
+	if (len > max_bytes) {
+		why_set(why, whylen, "event is %zu bytes, over the %zu byte limit", len, max_bytes);
+		return FB_E_INVALID;
+	}
+	rc = event_prescan((const unsigned char *)event, len, why, whylen);
+	if (rc != FB_OK)
+		return rc;
+	/* Bounded by len, not by a terminator: the caller's buffer need not
+	 * be NUL-terminated. Trailing data is checked by hand below. */
+	root = cJSON_ParseWithLengthOpts(event, len, &end, 0);
+	if (!root) {
+		why_set(why, whylen, "not JSON");
+		return FB_E_INVALID;
+	}
+	while (end && end < event + len &&
+	       (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+		end++;
+	if (!end || end != event + len) {
+		cJSON_Delete(root);
+		why_set(why, whylen, "trailing data after the JSON value");
+		return FB_E_INVALID;
+	}
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		why_set(why, whylen, "not a JSON object");
+		return FB_E_INVALID;
+	}
+	*out = root;
+	return FB_OK;
+}
+
+int resp_account_id_ok(const char *s)
+{
+	return s && strlen(s) == 12 && strspn(s, "0123456789") == 12;
+}
+
+int resp_region_name_ok(const char *s)
+{
+	size_t i, n, words = 0, digits = 0;
+
+	if (!s)
+		return 0;
+	n = strlen(s);
+	if (n < 4 || n > 31 || !islower((unsigned char)s[0]) || !islower((unsigned char)s[1]) ||
+	    s[2] != '-')
+		return 0;
+	i = 2;
+	while (i < n && s[i] == '-') {
+		size_t start = ++i;
+
+		while (i < n && s[i] >= 'a' && s[i] <= 'z')
+			i++;
+		if (i == start)
+			break; /* the final "-digits" */
+		words++;
+	}
+	while (i < n && s[i] >= '0' && s[i] <= '9') {
+		i++;
+		digits++;
+	}
+	return i == n && words > 0 && digits > 0 && digits <= 2;
 }

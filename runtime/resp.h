@@ -172,6 +172,25 @@ const cJSON *resp_get(const cJSON *root, const char *path);
 int64_t resp_parse_time_ms(const char *iso);
 void resp_format_time_ms(int64_t ms, char out[RESP_TIME_LEN]);
 
+/* The one way a responder parses its trigger event. Refuses, with a
+ * lowercase reason in `why` and FB_E_INVALID: more than max_bytes, bytes
+ * that are not valid UTF-8, raw NUL or other control bytes outside string
+ * escapes, a "\u0000" escape in any string or key (C strings would be cut
+ * short there), nesting deeper than RESP_MAX_EVENT_DEPTH, trailing data, and
+ * anything but a JSON object. Caller frees *out with cJSON_Delete(). */
+#define RESP_MAX_EVENT_DEPTH 64
+enum fb_err resp_parse_event(const char *event, size_t len, size_t max_bytes,
+			     cJSON **out, char *why, size_t whylen);
+
+/* Added with resp_parse_event: syntax checks for event fields that end up
+ * in AWS requests. An account id is exactly 12 ASCII digits. A region name
+ * is two lowercase letters, one or more "-word" parts and "-" + 1..2 digits
+ * (us-east-1, us-gov-west-1, ap-southeast-4), at most 31 characters.
+ * resp_client_for() refuses an account that is not an account id and a
+ * region that is not a region name with FB_E_INVALID. */
+int resp_account_id_ok(const char *s);
+int resp_region_name_ok(const char *s);
+
 /* Largest event a responder accepts before parsing (bytes). */
 #define RESP_MAX_EVENT_BYTES (1024u * 1024u)
 

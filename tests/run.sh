@@ -2,32 +2,38 @@
 # The test runner behind `make test`.
 #   tests/run.sh [--unit-only|--integration-only] [UNIT_BINARY ...]
 # Runs each cmocka unit binary, then each executable in tests/integration/
-# in name order. Each test's output goes to build/test-logs/<name>.log and is
-# shown when it fails. Ends with the line "N passed, N failed".
+# in name order, TEST_JOBS at a time (default 2: most integration tests
+# wait on loopback servers and the AWS CLI, not on the CPU). Each test's
+# output goes to build/test-logs/<name>.log and is shown when it fails.
+# Ends with the line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mode=all
 case "${1:-}" in --unit-only|--integration-only) mode=${1#--}; shift ;; esac
+jobs=${TEST_JOBS:-2}
 
 logs=build/test-logs
-mkdir -p "$logs"
-passed=0 failed=0 failures=()
+results=$logs/results
+rm -rf "$results"
+mkdir -p "$logs" "$results"
 
+# One test: runs it, records "rc ms" in $results/<flat name>, prints a line.
 run_one() { # name, command...
 	local name=$1; shift
-	local log="$logs/$name.log" t0 t1 rc
+	local log="$logs/$name.log" t0 t1 rc ms
 	mkdir -p "$(dirname "$log")"
 	t0=$(date +%s%N)
 	"$@" >"$log" 2>&1 </dev/null
 	rc=$?
 	t1=$(date +%s%N)
+	ms=$(((t1 - t0) / 1000000))
+	echo "$rc $ms" >"$results/${name//\//_}"
 	if [ $rc -eq 0 ]; then
-		passed=$((passed + 1))
-		printf 'PASS  %-40s %6d ms\n' "$name" $(((t1 - t0) / 1000000))
+		printf 'PASS  %-40s %6d ms\n' "$name" $ms
 	else
-		failed=$((failed + 1)); failures+=("$name")
-		printf 'FAIL  %-40s %6d ms (exit %d)\n' "$name" $(((t1 - t0) / 1000000)) $rc
-		sed 's/^/    | /' "$log" | tail -n 60
+		# One write, so parallel tests do not interleave their output.
+		{ printf 'FAIL  %-40s %6d ms (exit %d)\n' "$name" $ms $rc
+		  sed 's/^/    | /' "$log" | tail -n 60; } | cat
 	fi
 }
 
@@ -39,10 +45,18 @@ fi
 if [ "$mode" != unit-only ]; then
 	for t in tests/integration/*; do
 		[ -f "$t" ] && [ -x "$t" ] || continue
-		run_one "integration/$(basename "$t")" "$t"
+		while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+		run_one "integration/$(basename "$t")" "$t" &
 	done
+	wait
 fi
 
+passed=0 failed=0 failures=()
+for f in "$results"/*; do
+	[ -f "$f" ] || continue
+	read -r rc _ <"$f"
+	if [ "$rc" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$(basename "$f")"); fi
+done
 echo
 [ ${#failures[@]} -eq 0 ] || echo "failed: ${failures[*]}"
 echo "$passed passed, $failed failed"

@@ -78,17 +78,142 @@ static void kg_copy(char *dst, size_t n, const char *src)
 	snprintf(dst, n, "%s", src ? src : "");
 }
 
-/* A KeyId/alias/ARN we are willing to send: printable ASCII, no spaces. */
+/* Key references are attacker data that ends up in KMS requests: accept
+ * only the forms KMS documents for KeyId (DescribeKey, API reference):
+ *   key id       1234abcd-12ab-34cd-56ef-1234567890ab (8-4-4-4-12 hex)
+ *   mrk id       mrk- + 32 hex (multi-Region key)
+ *   alias name   alias/ + [A-Za-z0-9/_-] (AliasName: 1..256 characters)
+ *   key ARN      arn:<partition>:kms:<region>:<12 digits>:key/<key id>
+ *   alias ARN    arn:<partition>:kms:<region>:<12 digits>:alias/<name>
+ * Anything else (URLs, host:port, "../", spaces, control characters, a
+ * name cut short by "\u0000") is refused before any AWS call. */
+#define KG_ALIAS_MAX 256
+
+static int kg_hex_run(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+static int kg_key_id_ok(const char *s, size_t n)
+{
+	static const size_t groups[] = { 8, 4, 4, 4, 12 };
+	size_t g, at = 0;
+
+	if (n != 36)
+		return 0;
+	if (!strncmp(s, "mrk-", 4))
+		return kg_hex_run(s + 4, 32);
+	for (g = 0; g < 5; g++) {
+		if (!kg_hex_run(s + at, groups[g]))
+			return 0;
+		at += groups[g];
+		if (g < 4 && s[at++] != '-')
+			return 0;
+	}
+	return 1;
+}
+
+/* "alias/" + name; "alias/" alone or a name past 256 characters is not one. */
+static int kg_alias_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n <= 6 || n > KG_ALIAS_MAX || strncmp(s, "alias/", 6))
+		return 0;
+	for (i = 6; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '/' && s[i] != '_' && s[i] != '-')
+			return 0;
+	return 1;
+}
+
+/* Region syntax: two letters, one or more "-word" parts, "-digits"
+ * (us-east-1, us-gov-west-1, cn-north-1, ap-southeast-4). The partition
+ * must match: aws-cn regions start "cn-", aws-us-gov regions "us-gov-". */
+static int kg_region_syntax(const char *s, size_t n, const char *partition)
+{
+	size_t i = 0, words = 0, digits = 0;
+
+	if (n < 4 || n > 31 || !islower((unsigned char)s[0]) || !islower((unsigned char)s[1]) ||
+	    s[2] != '-')
+		return 0;
+	i = 2;
+	while (i < n && s[i] == '-') {
+		size_t start = ++i;
+
+		while (i < n && islower((unsigned char)s[i]))
+			i++;
+		if (i == start)
+			break; /* "-digits" */
+		words++;
+	}
+	while (i < n && isdigit((unsigned char)s[i])) {
+		i++;
+		digits++;
+	}
+	if (i != n || words == 0 || digits == 0 || digits > 2)
+		return 0;
+	if (!strcmp(partition, "aws-cn"))
+		return !strncmp(s, "cn-", 3);
+	if (!strcmp(partition, "aws-us-gov"))
+		return n > 7 && !strncmp(s, "us-gov-", 7);
+	return strncmp(s, "cn-", 3) && strncmp(s, "us-gov-", 7);
+}
+
+static int kg_arn_ok(const char *s)
+{
+	static const char *const partitions[] = { "aws", "aws-cn", "aws-us-gov" };
+	const char *f[6], *p = s;
+	char partition[16];
+	size_t i, n;
+
+	f[0] = s;
+	for (i = 1; i < 6; i++) {
+		p = strchr(p, ':');
+		if (!p)
+			return 0;
+		f[i] = ++p;
+	}
+	if (strchr(f[5], ':') || strncmp(s, "arn:", 4))
+		return 0;
+	n = (size_t)(f[2] - f[1] - 1);
+	if (n >= sizeof(partition))
+		return 0;
+	memcpy(partition, f[1], n);
+	partition[n] = '\0';
+	for (i = 0; i < 3; i++)
+		if (!strcmp(partition, partitions[i]))
+			break;
+	if (i == 3 || strncmp(f[2], "kms:", 4) || f[3] != f[2] + 4)
+		return 0;
+	if (!kg_region_syntax(f[3], (size_t)(f[4] - f[3] - 1), partition))
+		return 0;
+	if (f[5] - f[4] - 1 != 12)
+		return 0;
+	for (p = f[4]; p < f[5] - 1; p++)
+		if (!isdigit((unsigned char)*p))
+			return 0;
+	if (!strncmp(f[5], "key/", 4))
+		return kg_key_id_ok(f[5] + 4, strlen(f[5] + 4));
+	return kg_alias_ok(f[5], strlen(f[5]));
+}
+
+/* 1 when `s` is a key reference of one of the forms above. */
 static int kg_ref_ok(const char *s)
 {
-	size_t i, n = strlen(s);
+	size_t n = s ? strlen(s) : 0;
 
 	if (n == 0 || n > KG_REF_MAX)
 		return 0;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] > 0x7e)
-			return 0;
-	return 1;
+	if (!strncmp(s, "arn:", 4))
+		return kg_arn_ok(s);
+	if (!strncmp(s, "alias/", 6))
+		return kg_alias_ok(s, n);
+	return kg_key_id_ok(s, n);
 }
 
 static int kg_region_ok(const char *s)
@@ -207,7 +332,7 @@ static enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account
 	cJSON_ArrayForEach(el, (cJSON_IsArray(res) ? res : NULL)) {
 		const char *a = resp_get_str(el, "ARN");
 
-		if (a && kg_kms_arn(a, NULL, 0, NULL, 0) && strstr(a, ":key/")) {
+		if (a && kg_ref_ok(a) && strstr(a, ":key/")) {
 			res_arn = a;
 			break;
 		}
@@ -345,39 +470,14 @@ static enum fb_err kg_parse_manual(struct kg_event *ev, char *why, size_t wn)
 static enum fb_err kg_parse(const char *text, size_t len, const struct kg_settings *set,
 			    struct kg_event *ev, char *why, size_t wn)
 {
-	const char *source, *dtype, *end = NULL, *acct, *region;
+	const char *source, *dtype, *acct, *region;
 	const cJSON *detail;
-	size_t i;
 
 	memset(ev, 0, sizeof(*ev));
-	if (!text || len == 0) {
-		snprintf(why, wn, "empty event");
+	/* Size, UTF-8, control bytes, "\u0000", depth, trailing data, object:
+	 * the shared check every responder makes before reading a field. */
+	if (resp_parse_event(text, len, RESP_MAX_EVENT_BYTES, &ev->root, why, wn) != FB_OK)
 		return FB_E_INVALID;
-	}
-	if (len > RESP_MAX_EVENT_BYTES) {
-		snprintf(why, wn, "event is %zu bytes, over the %u byte limit", len,
-			 RESP_MAX_EVENT_BYTES);
-		return FB_E_INVALID;
-	}
-	/* cJSON refuses nesting past CJSON_NESTING_LIMIT, so deep input fails
-	 * here instead of exhausting the stack. */
-	ev->root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-	if (!ev->root) {
-		const char *at = cJSON_GetErrorPtr();
-		size_t off = (at && at >= text && at <= text + len) ? (size_t)(at - text) : 0;
-
-		snprintf(why, wn, "not JSON (parse error near byte %zu)", off);
-		return FB_E_INVALID;
-	}
-	for (i = (size_t)(end - text); i < len; i++)
-		if (!isspace((unsigned char)text[i]) && text[i] != '\0') {
-			snprintf(why, wn, "trailing data after the JSON value at byte %zu", i);
-			goto invalid;
-		}
-	if (!cJSON_IsObject(ev->root)) {
-		snprintf(why, wn, "not a JSON object");
-		goto invalid;
-	}
 	if (cJSON_GetObjectItemCaseSensitive(ev->root, "dryRun") &&
 	    !cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(ev->root, "dryRun"))) {
 		snprintf(why, wn, "field 'dryRun' must be true or false");
@@ -1104,7 +1204,12 @@ static int kg_alarm_items(struct kg_run *run, const struct kg_event *ev, struct 
 
 		e = cJSON_GetArrayItem(found, i);
 		ct = resp_get_str(e, "CloudTrailEvent");
-		rec = ct ? cJSON_ParseWithLength(ct, strlen(ct)) : NULL;
+		/* The record quotes the caller's request: same checks as an event. */
+		rec = NULL;
+		if (ct && resp_parse_event(ct, strlen(ct), RESP_MAX_EVENT_BYTES, &rec, why,
+					   sizeof(why)) != FB_OK)
+			log_warn("CloudTrail event '%s': %s",
+				 resp_get_str(e, "EventId") ? resp_get_str(e, "EventId") : "?", why);
 		if (kg_item_from_record(rec, NULL, resp_get_str(ev->root, "region"), &it, why,
 					sizeof(why)) != FB_OK) {
 			log_warn("ignoring CloudTrail event '%s': %s",

@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "leak.h"
+#include "resp.h"
 
 static int b64_val(unsigned char c)
 {
@@ -145,18 +146,90 @@ static int is_str(const cJSON *j)
 	return cJSON_IsString(j) && j->valuestring;
 }
 
+int leak_log_group_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n >= 1 && n <= LEAK_NAME_MAX &&
+	       strspn(s, "._-/#ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") == n;
+}
+
+int leak_log_stream_ok(const char *s)
+{
+	size_t i, n = s ? strlen(s) : 0;
+
+	if (n < 1 || n > LEAK_NAME_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] == ':' || s[i] == '*' || (unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Whether `s` holds a "\u0000" escape: a backslash that starts an escape
+ * (an escaped backslash "\\" is skipped whole, so "\\u0000" is text). With
+ * `fix`, each one is rewritten in place to "\ufffd" (same length). */
+static int nul_escapes(char *s, const char *ro, size_t n, int fix)
+{
+	const char *p = s ? s : ro;
+	size_t i;
+	int found = 0;
+
+	for (i = 0; i + 1 < n; i++) {
+		if (p[i] != '\\')
+			continue;
+		if (p[i + 1] == 'u' && i + 5 < n && !memcmp(p + i + 2, "0000", 4)) {
+			found = 1;
+			if (!fix)
+				return 1;
+			memcpy(s + i + 2, "fffd", 4);
+		}
+		i++; /* the escaped character */
+	}
+	return found;
+}
+
+/* resp_parse_event over the payload, "\u0000" read as "\ufffd" (leak.h). */
+static enum fb_err batch_doc(const char *json, size_t len, cJSON **doc, char *err, size_t errlen)
+{
+	char why[160];
+	char *copy = NULL;
+	enum fb_err rc;
+
+	if (json && nul_escapes(NULL, json, len, 0)) {
+		copy = malloc(len ? len : 1);
+		if (!copy) {
+			snprintf(err, errlen, "out of memory");
+			return FB_E_NOMEM;
+		}
+		memcpy(copy, json, len);
+		nul_escapes(copy, NULL, len, 1);
+		json = copy;
+	}
+	rc = resp_parse_event(json, len, LEAK_MAX_INFLATED, doc, why, sizeof(why));
+	if (copy) {
+		/* log text may hold the very secrets we look for */
+		explicit_bzero(copy, len);
+		free(copy);
+	}
+	if (rc != FB_OK)
+		snprintf(err, errlen, "decoded payload is not a JSON object (%s)", why);
+	return rc == FB_OK ? FB_OK : FB_E_PARSE;
+}
+
 enum fb_err leak_batch_parse(const char *json, size_t len, struct leak_batch *b,
 			     char *err, size_t errlen)
 {
 	const cJSON *mt, *grp, *str, *own, *evs, *e;
 	size_t i = 0, n;
+	enum fb_err rc;
 
 	memset(b, 0, sizeof(*b));
-	b->doc = cJSON_ParseWithLength(json, len);
-	if (!b->doc || !cJSON_IsObject(b->doc)) {
-		snprintf(err, errlen, "decoded payload is not a JSON object");
+	rc = batch_doc(json, len, &b->doc, err, errlen);
+	if (rc == FB_E_NOMEM)
+		return rc;
+	if (rc != FB_OK)
 		goto bad;
-	}
 	mt = cJSON_GetObjectItemCaseSensitive(b->doc, "messageType");
 	grp = cJSON_GetObjectItemCaseSensitive(b->doc, "logGroup");
 	str = cJSON_GetObjectItemCaseSensitive(b->doc, "logStream");
@@ -174,6 +247,17 @@ enum fb_err leak_batch_parse(const char *json, size_t len, struct leak_batch *b,
 		return FB_OK; /* nothing else is promised in a control message */
 	if (!is_str(grp) || !is_str(str)) {
 		snprintf(err, errlen, "decoded payload field 'logGroup' or 'logStream' missing");
+		goto bad;
+	}
+	/* They name the resource in the report and the incident: only what
+	 * CloudWatch Logs itself would deliver. */
+	if (!resp_account_id_ok(b->owner)) {
+		snprintf(err, errlen, "decoded payload field 'owner' is not an account id");
+		goto bad;
+	}
+	if (!leak_log_group_ok(b->log_group) || !leak_log_stream_ok(b->log_stream)) {
+		snprintf(err, errlen, "decoded payload field 'logGroup' or 'logStream' is not a "
+			 "CloudWatch Logs name");
 		goto bad;
 	}
 	if (!cJSON_IsArray(evs)) {

@@ -68,10 +68,26 @@ struct leak_batch {
 
 /* Parses the decoded payload JSON; takes nothing, copies nothing: the batch
  * owns a cJSON tree. Required: messageType, logGroup, logStream (strings),
- * logEvents (array of {id?, timestamp, message}). */
+ * logEvents (array of {id?, timestamp, message}).
+ * The payload is attacker-influenced: it gets resp_parse_event's checks
+ * (UTF-8, control bytes, depth, trailing data, an object), and for a
+ * DATA_MESSAGE owner must be an account id, logGroup and logStream valid
+ * CloudWatch Logs names. A "\u0000" escape is NOT a reason to refuse: an
+ * attacker who can log one must not be able to get a whole batch dropped
+ * unscanned. cJSON would decode it to a NUL that cuts the C string (and
+ * message_len, which is strlen) short, hiding what follows; so each
+ * "\u0000" escape is read as "\ufffd" (U+FFFD, the replacement
+ * character) and the whole message, after it included, is scanned. */
 enum fb_err leak_batch_parse(const char *json, size_t len, struct leak_batch *b,
 			     char *err, size_t errlen);
 void leak_batch_cleanup(struct leak_batch *b);
+
+/* CloudWatch Logs names (CreateLogGroup/CreateLogStream API reference):
+ * a log group is 1..512 of [.-_/#A-Za-z0-9]; a log stream 1..512 bytes
+ * without ':' or '*' (nor control characters). */
+#define LEAK_NAME_MAX 512
+int leak_log_group_ok(const char *s);
+int leak_log_stream_ok(const char *s);
 
 /* The whole of it: awslogs.data (base64) -> payload JSON in `json` (caller
  * frees with buf_cleanup; initialised here). */

@@ -867,6 +867,12 @@ static enum lk_form classify(struct lk_run *u, char *why, size_t whylen)
 		snprintf(why, whylen, "fields 'logGroup' and 'logStream' must be strings");
 		return FORM_INVALID;
 	}
+	/* Both name the source in the report (and the SNS message). */
+	if ((resp_get_str(ev, "logGroup") && !leak_log_group_ok(resp_get_str(ev, "logGroup"))) ||
+	    (resp_get_str(ev, "logStream") && !leak_log_stream_ok(resp_get_str(ev, "logStream")))) {
+		snprintf(why, whylen, "fields 'logGroup' and 'logStream' must be CloudWatch Logs names");
+		return FORM_INVALID;
+	}
 	return FORM_MANUAL;
 }
 
@@ -2008,17 +2014,17 @@ static enum fb_err lk_handle(void *state, const char *event, size_t len,
 	enum lk_form form;
 	enum fb_err rc;
 
-	if (len > RESP_MAX_EVENT_BYTES)
-		return resp_invalid(out, "event larger than %u bytes", RESP_MAX_EVENT_BYTES);
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return FB_E_NOMEM;
 	u->st = st;
 	u->ctx = ctx;
-	u->ev = cJSON_ParseWithLengthOpts(event, len + 1, NULL, 1);
-	if (!u->ev) {
+	/* Size, UTF-8, control bytes, "\u0000", depth, trailing data, object:
+	 * the shared check. (The awslogs payload inside gets the same, with
+	 * "\u0000" in log text read as U+FFFD: see leak_batch_parse.) */
+	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &u->ev, why, sizeof(why)) != FB_OK) {
 		run_cleanup(u);
-		return resp_invalid(out, "not JSON (or nested too deeply)");
+		return resp_invalid(out, "%s", why);
 	}
 	form = classify(u, why, sizeof(why));
 	if (form == FORM_INVALID) {

@@ -1127,6 +1127,18 @@ static enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, s
 		snprintf(t->why, sizeof(t->why), "field 'dryRun' must be a boolean");
 		return RV_CLASS_INVALID;
 	}
+	/* The envelope's account and region pick the role ARN and the endpoint
+	 * (resp_client_for): only an account id and a region name get there. */
+	const cJSON *acct = cJSON_GetObjectItemCaseSensitive(ev, "account");
+	const cJSON *reg = cJSON_GetObjectItemCaseSensitive(ev, "region");
+	if (acct && !cJSON_IsNull(acct) && !(cJSON_IsString(acct) && resp_account_id_ok(acct->valuestring))) {
+		snprintf(t->why, sizeof(t->why), "field 'account' must be a 12-digit account id");
+		return RV_CLASS_INVALID;
+	}
+	if (reg && !cJSON_IsNull(reg) && !(cJSON_IsString(reg) && resp_region_name_ok(reg->valuestring))) {
+		snprintf(t->why, sizeof(t->why), "field 'region' must be a region name");
+		return RV_CLASS_INVALID;
+	}
 	if (!dt && !src) {
 		const cJSON *w = cJSON_GetObjectItemCaseSensitive(ev, "window_minutes");
 		if (!w) {
@@ -1417,15 +1429,14 @@ static enum fb_err rv_handle(void *state, const char *event, size_t len,
 	enum fb_err rc;
 
 	memset(calls, 0, sizeof(calls));
-	if (len == 0)
-		return resp_invalid(out, "empty event");
-	if (len > RESP_MAX_EVENT_BYTES)
-		return resp_invalid(out, "event larger than %u bytes", RESP_MAX_EVENT_BYTES);
-	/* lr hands a NUL-terminated event; counting the NUL makes cJSON
-	 * reject trailing junk after the JSON value */
-	ev = cJSON_ParseWithLengthOpts(event, len + 1, NULL, 1);
-	if (!ev)
-		return resp_invalid(out, "event is not JSON (or nested too deeply)");
+	{
+		/* Size, UTF-8, control bytes, "\u0000", depth, trailing data,
+		 * object: the shared check, before any field is read. */
+		char why[160];
+
+		if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &ev, why, sizeof(why)) != FB_OK)
+			return resp_invalid(out, "%s", why);
+	}
 
 	enum rv_class cls = rv_classify(ev, &s->cfg, &t);
 	if (cls == RV_CLASS_INVALID) {

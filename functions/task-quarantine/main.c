@@ -53,7 +53,10 @@ struct tq_run {
 	struct tq_state *st;
 	const struct lr_context *ctx;
 	struct resp r;
-	struct aws_client *aws;         /* borrowed or one of the owned below */
+	/* Where the task lives (ECS, EC2, logs): st->aws or one of the owned
+	 * below. The evidence bucket and the SNS topic are the function's own
+	 * (the security account's): S3 and SNS always go through st->aws. */
+	struct aws_client *aws;
 	struct aws_client *own1, *own2; /* owned: assumed-role client, region client */
 	struct tq_target tgt;
 	struct tq_task task;
@@ -333,8 +336,16 @@ static void read_round(struct tq_run *u)
 		resp_step_optional(&u->r, idx[n]);
 		k_head = (int)n++;
 	}
-	if (n)
+	/* The manifest lives in our own bucket: HeadObject (always the last
+	 * call) goes through our own client; one round when that is also the
+	 * task's client. */
+	if (k_head >= 0 && u->aws != u->st->aws) {
+		if (k_head > 0)
+			aws_call_run_all(u->aws, c, (size_t)k_head);
+		aws_call_run(u->st->aws, &c[k_head]);
+	} else if (n) {
 		aws_call_run_all(u->aws, c, n);
+	}
 
 	if (k_td >= 0) {
 		const cJSON *td = cJSON_GetObjectItemCaseSensitive(c[k_td].out, "taskDefinition");
@@ -566,6 +577,12 @@ static void isolate_revoke_egress(struct tq_run *u, const char *why)
 			}
 			ridx[nr++] = k;
 		}
+		if (!cJSON_GetArraySize(sgs)) {
+			int k = resp_step_begin(&u->r, "revoke-egress", "ec2:RevokeSecurityGroupEgress", u->eni.groups[0], RESP_WRITE);
+
+			if (!resp_step_dry(&u->r, k))
+				resp_step_end(&u->r, k, RESP_FAILED, "the task's security groups were not described: nothing revoked", NULL);
+		}
 		if (nr)
 			aws_call_run_all(u->aws, r, nr);
 		for (i = 0; i < nr; i++) {
@@ -661,9 +678,9 @@ static void isolate_quarantine_sg(struct tq_run *u)
 	}
 	cJSON_AddStringToObject(u->iso, "quarantine_group", qsg);
 
-	/* Its default rules: read, then revoke exactly those (a VPC with IPv6
+	/* Its default rules: read (a step of its own, so a failed read is
+	 * reported as the read), then revoke exactly those (a VPC with IPv6
 	 * also gets ::/0 by default). */
-	i = resp_step_begin(&u->r, "revoke-quarantine-egress", "ec2:RevokeSecurityGroupEgress", qsg, RESP_WRITE);
 	{
 		const char *ids[1] = { qsg };
 		struct aws_call d;
@@ -672,9 +689,10 @@ static void isolate_quarantine_sg(struct tq_run *u)
 
 		sg_describe_in(din, ids, 1);
 		call_init(&d, "ec2", "DescribeSecurityGroups", din);
-		if (aws_call_run(u->aws, &d) != FB_OK) {
-			resp_step_end(&u->r, i, RESP_FAILED, "cannot read the quarantine group's rules", &d.err);
-		} else {
+		i = resp_step_begin(&u->r, "describe-quarantine-group", "ec2:DescribeSecurityGroups", qsg, RESP_READ);
+		if (step_call(u, &d, i, "its default egress rules read") == FB_OK) {
+			i = resp_step_begin(&u->r, "revoke-quarantine-egress", "ec2:RevokeSecurityGroupEgress",
+					    qsg, RESP_WRITE);
 			memset(&c, 0, sizeof(c));
 			st = revoke_all_egress(u, &c, &rin,
 					       cJSON_GetArrayItem(tq_list(d.out, "securityGroupInfo"), 0),
@@ -984,8 +1002,9 @@ static void put_objects(struct tq_run *u, size_t from, size_t to)
 		idx[m] = k;
 		map[m++] = i;
 	}
+	/* Our own bucket: our own client, whatever account the task is in. */
 	if (m)
-		aws_call_run_all(u->aws, c, m);
+		aws_call_run_all(u->st->aws, c, m);
 	for (i = 0; i < m; i++) {
 		const char *got = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c[i].out, "ChecksumSHA256"));
 		char detail[160];
@@ -1173,17 +1192,15 @@ enum fb_err tq_handle(void *state, const char *event, size_t len,
 	struct tq_state *st = state;
 	struct tq_run *u = NULL;
 	cJSON *ev = NULL, *f;
-	const char *end = NULL;
 	char why[300];
 	enum tq_parse p;
 	enum fb_err rc;
 
-	if (len > RESP_MAX_EVENT_BYTES)
-		return resp_invalid(out, "event larger than %u bytes", RESP_MAX_EVENT_BYTES);
-	/* The runtime NUL-terminates the event; the NUL must end the JSON. */
-	ev = cJSON_ParseWithLengthOpts(event, len + 1, &end, 1);
-	if (!ev)
-		return resp_invalid(out, "not JSON (or nested too deeply)");
+	/* The shared strict parse (size, UTF-8, control bytes, \u0000, depth,
+	 * trailing data, an object); then tq_parse_event checks the fields and
+	 * the task/cluster references, all before any AWS call. */
+	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &ev, why, sizeof(why)) != FB_OK)
+		return resp_invalid(out, "%s", why[0] ? why : "not a JSON object");
 	u = calloc(1, sizeof(*u));
 	if (!u) {
 		cJSON_Delete(ev);
@@ -1260,10 +1277,11 @@ enum fb_err tq_handle(void *state, const char *event, size_t len,
 finish:
 	if (u->r.skipped && u->have_task)
 		report_task(u);
-	/* The publish and response get the time kept back. */
+	/* The publish and response get the time kept back. The topic is ours:
+	 * published with our own client, not the member account's. */
 	if (ctx->deadline_ms)
-		aws_client_set_deadline(u->aws ? u->aws : st->aws, ctx->deadline_ms - 100);
-	rc = resp_finish(&u->r, u->aws ? u->aws : st->aws, out);
+		aws_client_set_deadline(st->aws, ctx->deadline_ms - 100);
+	rc = resp_finish(&u->r, st->aws, out);
 	cJSON_Delete(ev);
 	run_cleanup(u);
 	return rc;

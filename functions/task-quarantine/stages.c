@@ -113,15 +113,95 @@ int tq_arn_account(const char *arn, char *out, size_t outlen)
 	return arn_field(arn, 4, out, outlen);
 }
 
-/* ECS identifiers: names, ids and ARNs are printable ASCII without spaces. */
-static int ident_ok(const char *s)
+/* ECS references. They go into request bodies and pick the account and
+ * region to act in, so only ECS's own forms pass: anything else (a URL, a
+ * host:port, "../", a look-alike ARN) is refused before any AWS call. */
+
+/* [A-Za-z0-9_-]{1,255}: an ECS cluster name. */
+static int cluster_name_ok(const char *s, size_t n)
 {
-	if (!*s)
+	size_t i;
+
+	if (n < 1 || n > 255)
 		return 0;
-	for (; *s; s++)
-		if (!isgraph((unsigned char)*s))
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
 			return 0;
 	return 1;
+}
+
+/* A task id: 32 hex digits; tasks of the old ARN format have UUIDs. */
+static int task_id_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 32)
+		return strspn(s, "0123456789abcdefABCDEF") == 32;
+	if (n != 36)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (!isxdigit((unsigned char)s[i])) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Runs of [a-z0-9-] of length 1..max ending at ':'; returns past the ':'. */
+static const char *arn_part(const char *p, const char *set, size_t max)
+{
+	size_t n = strspn(p, set);
+
+	return n >= 1 && n <= max && p[n] == ':' ? p + n + 1 : NULL;
+}
+
+/* "arn:<partition>:ecs:<region>:<12 digits>:" -> what follows, else NULL. */
+static const char *ecs_arn_rest(const char *s)
+{
+	const char *p;
+
+	if (strncmp(s, "arn:", 4))
+		return NULL;
+	p = arn_part(s + 4, "abcdefghijklmnopqrstuvwxyz-", 16);
+	if (!p || strncmp(p, "ecs:", 4))
+		return NULL;
+	p = arn_part(p + 4, "abcdefghijklmnopqrstuvwxyz0123456789-", 32);
+	if (!p || strspn(p, "0123456789") != 12 || p[12] != ':')
+		return NULL;
+	return p + 13;
+}
+
+int tq_task_ref_ok(const char *s)
+{
+	const char *rest, *slash;
+
+	if (!s)
+		return 0;
+	if (strncmp(s, "arn:", 4))
+		return task_id_ok(s, strlen(s));
+	rest = ecs_arn_rest(s);
+	if (!rest || strncmp(rest, "task/", 5))
+		return 0;
+	rest += 5;
+	slash = strchr(rest, '/');
+	if (!slash) /* the old format: task/<id> */
+		return task_id_ok(rest, strlen(rest));
+	return cluster_name_ok(rest, (size_t)(slash - rest)) && task_id_ok(slash + 1, strlen(slash + 1));
+}
+
+int tq_cluster_ref_ok(const char *s)
+{
+	const char *rest;
+
+	if (!s)
+		return 0;
+	if (strncmp(s, "arn:", 4))
+		return cluster_name_ok(s, strlen(s));
+	rest = ecs_arn_rest(s);
+	return rest && !strncmp(rest, "cluster/", 8) && cluster_name_ok(rest + 8, strlen(rest + 8));
 }
 
 /* ---- settings ------------------------------------------------------------------- */
@@ -205,10 +285,10 @@ static enum tq_parse parse_manual(const cJSON *ev, struct tq_target *t, char *wh
 		return bad(why, whylen, "field 'reason' must be a string");
 	if (d && !cJSON_IsBool(d))
 		return bad(why, whylen, "field 'dryRun' must be a boolean");
-	if (!tq_copy(t->cluster, sizeof(t->cluster), c->valuestring) || !ident_ok(t->cluster))
-		return bad(why, whylen, "field 'cluster' is not an ECS cluster name or ARN");
-	if (!tq_copy(t->task, sizeof(t->task), k->valuestring) || !ident_ok(t->task))
-		return bad(why, whylen, "field 'task' is not an ECS task id or ARN");
+	if (!tq_copy(t->cluster, sizeof(t->cluster), c->valuestring) || !tq_cluster_ref_ok(t->cluster))
+		return bad(why, whylen, "field 'cluster' is not an ECS cluster name ([A-Za-z0-9_-]{1,255}) or cluster ARN");
+	if (!tq_copy(t->task, sizeof(t->task), k->valuestring) || !tq_task_ref_ok(t->task))
+		return bad(why, whylen, "field 'task' is not an ECS task id (32 hex digits) or task ARN");
 	/* A long reason is cut, not refused: it is prose for the report. */
 	snprintf(t->reason, sizeof(t->reason), "%s",
 		 cJSON_IsString(r) && *r->valuestring ? r->valuestring : "manual quarantine");
@@ -259,9 +339,9 @@ static enum tq_parse parse_finding(const cJSON *ev, double min_sev, struct tq_ta
 		cluster = jstr(ecs, "name");
 	if (!task_arn || !cluster)
 		return bad(why, whylen, "missing field 'ecsClusterDetails.arn' or 'taskDetails.arn'");
-	if (!tq_copy(t->cluster, sizeof(t->cluster), cluster) || !ident_ok(t->cluster))
+	if (!tq_copy(t->cluster, sizeof(t->cluster), cluster) || !tq_cluster_ref_ok(t->cluster))
 		return bad(why, whylen, "field 'ecsClusterDetails.arn' is not an ECS cluster ARN");
-	if (!tq_copy(t->task, sizeof(t->task), task_arn) || !ident_ok(t->task))
+	if (!tq_copy(t->task, sizeof(t->task), task_arn) || !tq_task_ref_ok(t->task))
 		return bad(why, whylen, "field 'taskDetails.arn' is not an ECS task ARN");
 	snprintf(t->reason, sizeof(t->reason), "GuardDuty %s severity %.1f",
 		 t->finding_type[0] ? t->finding_type : "finding", t->severity);

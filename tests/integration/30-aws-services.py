@@ -218,6 +218,15 @@ def run(f):
     os.unlink(t.name)
     if os.path.exists(dst):
         os.unlink(dst)
+    # s3 HeadObject from C: the object the CLI just saw, then a missing key (a 404 without a body)
+    rc, out = f.c("--bucket", "evidence-bucket", "--key", okey, "s3", "HeadObject")
+    check(rc == 0 and h and out.get("ContentLength") == len(body) and out.get("ETag") == h.get("ETag")
+          and out.get("ServerSideEncryption") == "aws:kms", "s3: HeadObject from C sees size, ETag, SSE")
+    rc, out = f.c("--bucket", "evidence-bucket", "--key", okey + ".missing", "s3", "HeadObject")
+    check(rc == 1 and out["error"]["code"] == "NotFound" and out["error"]["http_status"] == 404
+          and out["error"]["rc"] == "FB_E_NOTFOUND", "s3: HeadObject of a missing key is FB_E_NOTFOUND 404 NotFound")
+    heads = [c for c in f.admin("/_fake/calls")["calls"] if c["operation"] == "HeadObject" and c["account"] == "111111111111"]
+    check(len(heads) >= 2, "s3: fakeaws (botocore-checked signature) served both HeadObject calls")
     rc, out = f.c("--bucket", "no-such-bucket", "--key", "k", "--body", "x", "s3", "PutObject")
     check(rc == 1 and out["error"]["code"] == "NoSuchBucket" and out["error"]["http_status"] == 404,
           "s3: <Error><Code> parsed")

@@ -331,8 +331,10 @@ class KmsGuard(unittest.TestCase):
         cases = [
             (load("invalid-empty.json"), "empty event"),
             (load("invalid-not-json.json"), "not JSON"),
-            (b"\x00\xff\xfe garbage", "not JSON"),
-            (b"[" * 5000 + b"]" * 5000, "not JSON"),  # nesting past cJSON's limit
+            (b"\x00\xff\xfe garbage", "control byte 0x00"),
+            (b"\xff\xfe garbage", "invalid UTF-8"),
+            (b"[" * 5000 + b"]" * 5000, "nesting deeper than"),  # refused before cJSON recurses
+            (b'{"keyId": "1234abcd-12ab-34cd-56ef-1234567890ab\\u0000"}', "\\u0000"),
             (b'{"keyId": "' + b"A" * (1024 * 1024) + b'"}', "byte limit"),  # 1 MB of junk
         ]
         for payload, want in cases:

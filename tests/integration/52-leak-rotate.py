@@ -366,6 +366,25 @@ class LeakRotate(unittest.TestCase):
                            capture_output=True, text=True)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
 
+    def test_secret_after_nul_escape_is_still_found(self):
+        # json.dumps writes the NUL as "\u0000": cJSON would cut the message
+        # there; leak_batch_parse reads it as U+FFFD and scans the rest
+        import base64
+        import gzip
+        payload = {"messageType": "DATA_MESSAGE", "owner": "111111111111", "logGroup": "/ecs/orders-api",
+                   "logStream": "orders-api/app/4b1c0d2e", "subscriptionFilters": ["f"],
+                   "logEvents": [{"id": "1", "timestamp": M.T0, "message":
+                                  "binary\x00junk then db password=%s" % M.ORDERS_DB["password"]}]}
+        raw = json.dumps(payload).encode()
+        self.assertIn(b"\\u0000", raw)
+        ev = {"awslogs": {"data": base64.b64encode(gzip.compress(raw, mtime=0)).decode()}}
+        with fbtest.Fake(SEED) as f:
+            r = run(f, ev)
+            calls = f.calls()
+            collect_sns(f)
+        self.assertTrue(r.ok, r)
+        self.assertEqual(fbtest.ops(calls).count("secretsmanager:RotateSecret"), 1)
+
     def test_zz_no_secret_value_in_any_output(self):
         # runs last (unittest sorts by name): everything above was collected
         self.assertGreater(len(OUTPUTS), 20)

@@ -251,6 +251,13 @@ class TaskQuarantine(unittest.TestCase):
         w = fake.writes()
         self.assertFalse([x for x in w if x[0] in ("ec2", "ecs")], w)
         self.assertEqual(rep2["verdict"], "already-contained")
+        # manifest.json is there (s3:HeadObject): the evidence is not uploaded again
+        self.assertEqual([x for x in w if x == ("s3", "PutObject")], [], w)
+        heads = [c for c in fake.calls() if c["operation"] == "HeadObject"]
+        self.assertEqual([(c["params"]["Key"], c["status"]) for c in heads],
+                         [(rep["evidence"]["prefix"] + "manifest.json", 200)])
+        self.assertEqual(rep2["evidence"]["state"], "already")
+        self.assertEqual(step(rep2, "evidence-check")[0]["detail"], "manifest.json present")
 
     def test_revoke_egress_strategy_lists_sharing_and_restores_rules(self):
         fake = self.start(shared=True)
@@ -278,6 +285,102 @@ class TaskQuarantine(unittest.TestCase):
         self.assertIn("refused", rep["isolation"]["fallback_reason"])
         self.assertEqual(self.egress(SG), [])
         self.assertEqual(rep["verdict"], "contained")
+        # the report says the swap failed (not required: the fallback covers it) and the fallback did it
+        sw = step(rep, "swap-groups")[0]
+        self.assertEqual((sw["status"], sw["required"]), ("failed", False))
+        self.assertIn("OperationNotPermitted", sw["error"])
+        self.assertEqual([(a["status"], a["target"]) for a in step(rep, "revoke-egress")], [("done", SG)])
+        self.assertEqual(step(rep, "describe-task-groups")[0]["status"], "done")
+
+    def test_swap_refused_and_fallback_refused_is_an_error(self):
+        fake = self.start()
+        # The quarantine group of this incident already exists without rules (an earlier delivery):
+        # the only RevokeSecurityGroupEgress left to make is the fallback's, and it is refused too.
+        _, _, dry = invoke(fake, load("manual.json"), FIREBREAK_DRY_RUN="true")
+        qname = dry["isolation"]["quarantine_group_name"]
+        fake.admin("/_fake/seed?mode=merge", {"ec2": {"security_groups": [
+            {"GroupId": "sg-0cccccccccccccccc", "GroupName": qname, "VpcId": "vpc-0fake",
+             "IpPermissions": [], "IpPermissionsEgress": []}]}})
+        fake.admin("/_fake/faults", [
+            {"kind": "error", "service": "ec2", "operation": "ModifyNetworkInterfaceAttribute",
+             "code": "OperationNotPermitted", "status": 400, "message": "requester-managed interface"},
+            {"kind": "access_denied", "service": "ec2", "operation": "RevokeSecurityGroupEgress"}])
+        fake.admin("/_fake/calls/reset", {})
+        err, out, rep = invoke(fake, load("manual.json"))
+        self.assertTrue(err, out)
+        self.assertEqual(out["errorType"], "Firebreak.ContainmentFailed")
+        self.assertNotIn("contained", rep["verdict"])
+        self.assertEqual(step(rep, "create-quarantine-group")[0]["status"], "already")
+        self.assertEqual(step(rep, "revoke-quarantine-egress")[0]["status"], "already")
+        sw = step(rep, "swap-groups")[0]
+        self.assertEqual((sw["status"], sw["required"]), ("failed", False))
+        rv = step(rep, "revoke-egress")
+        self.assertEqual([(a["status"], a["required"]) for a in rv], [("failed", True)])
+        self.assertNotEqual(self.egress(SG), [])  # nothing was revoked
+        self.assertEqual(self.eni_groups(), [SG])
+        revokes = [c for c in fake.calls() if c["operation"] == "RevokeSecurityGroupEgress"]
+        self.assertEqual([c["params"]["GroupId"] for c in revokes], [SG])
+
+    # ---- cross-account: the task in a member account, evidence and report in ours
+    def test_member_account_task_acts_there_keeps_evidence_here(self):
+        member, own = "222222222222", "111111111111"
+        w = world()
+        ecs = w["ecs"]
+        ecs["clusters"] = [{"clusterName": "prod", "account": member}]
+        for td in ecs["task_definitions"]:
+            td["account"] = member
+        for x in ecs["services"] + ecs["tasks"]:
+            x["account"] = member
+            for k in ("taskDefinition", "taskDefinitionArn"):
+                if k in x:
+                    x[k] = x[k].replace(own, member)
+        for x in w["ec2"]["security_groups"] + w["ec2"]["network_interfaces"] + w["logs"]["groups"]:
+            x["account"] = member
+        w["roles"] = [{"arn": "arn:aws:iam::%s:role/firebreak-member" % member}]
+        self.fake = fake = Fake(w)
+        ev = dict(load("manual.json"), task="arn:aws:ecs:us-east-1:%s:task/prod/%s" % (member, TASK_ID))
+        err, out, rep = invoke(fake, ev, FIREBREAK_MEMBER_ROLE="firebreak-member")
+        self.assertFalse(err, out)
+        self.assertEqual(rep["verdict"], "contained")
+        self.assertEqual(rep["evidence"]["state"], "kept")
+        calls = fake.calls()
+        where = {}
+        for c in calls:
+            where.setdefault(c["service"], set()).add(c["account"])
+        # the task's own services in the member account, through the assumed role
+        for svc in ("ecs", "ec2", "logs"):
+            self.assertEqual(where.get(svc), {member}, (svc, where))
+        # the evidence bucket, the manifest check and the topic: ours
+        for svc in ("s3", "sns", "sts"):
+            self.assertEqual(where.get(svc), {own}, (svc, where))
+        ops = {(c["service"], c["operation"]) for c in calls if c["status"] == 200}
+        for op in (("ecs", "StopTask"), ("ec2", "ModifyNetworkInterfaceAttribute"),
+                   ("s3", "PutObject"), ("sns", "Publish"), ("sts", "AssumeRole")):
+            self.assertIn(op, ops)
+        # the manifest check asked our bucket (first delivery: not there yet)
+        self.assertEqual([(c["account"], c["status"]) for c in calls if c["operation"] == "HeadObject"],
+                         [(own, 404)])
+        self.check_evidence(rep)  # read back in our account with botocore
+
+    # ---- EC2 launch type: the host is named
+    def test_ec2_launch_type_names_the_host_instance(self):
+        w = world()
+        t = w["ecs"]["tasks"][0]
+        t["launchType"] = "EC2"
+        t["containerInstanceArn"] = "arn:aws:ecs:us-east-1:111111111111:container-instance/prod/ci0123456789"
+        w["ecs"]["container_instances"] = [{"cluster": "prod", "id": "ci0123456789",
+                                            "ec2InstanceId": "i-0123456789abcdef0"}]
+        self.fake = fake = Fake(w)
+        err, out, rep = invoke(fake, load("manual.json"))
+        self.assertFalse(err, out)
+        self.assertEqual(rep["verdict"], "contained")
+        host = rep["suspect_host"]
+        self.assertEqual(host["ec2_instance_id"], "i-0123456789abcdef0")
+        self.assertEqual(host["container_instance_arn"], t["containerInstanceArn"])
+        dh = step(rep, "describe-host")[0]
+        self.assertEqual((dh["status"], dh["detail"]), ("done", "i-0123456789abcdef0"))
+        dci = [c for c in fake.calls() if c["operation"] == "DescribeContainerInstances"]
+        self.assertEqual([c["params"]["containerInstances"] for c in dci], [[t["containerInstanceArn"]]])
 
     # ---- clear outcomes
     def test_task_not_found(self):
@@ -328,6 +431,14 @@ class TaskQuarantine(unittest.TestCase):
                  {"source": "aws.kms", "detail-type": "GuardDuty Finding", "detail": {}},
                  {"source": "aws.guardduty", "detail-type": "GuardDuty Finding", "detail": {"severity": "high"}},
                  {"cluster": "prod"}, {"cluster": "prod", "task": "a b"},
+                 # only ECS's own reference forms: no URL, host:port, "../", look-alike ARN, \u0000
+                 {"cluster": "prod", "task": "https://evil.example/task"},
+                 {"cluster": "prod", "task": "../../../etc/passwd"},
+                 {"cluster": "ecs.evil.example:443", "task": TASK_ID},
+                 {"cluster": "prod", "task": "arn:aws:ecs:us-east-1:111111111111:task/prod/../" + TASK_ID},
+                 {"cluster": "prod", "task": "arn:aws:ecs:evil.example:111111111111:task/prod/" + TASK_ID},
+                 {"cluster": "prod", "task": TASK_ID + "\u0000/../x"},
+                 {"cluster": "prod", "task": "abc"},
                  "[" * 900 + "]" * 900, json.dumps({"junk": "x" * (1024 * 1024 + 10)})]
         for ev in cases:
             err, out, _ = invoke(fake, ev)

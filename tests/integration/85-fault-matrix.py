@@ -52,8 +52,6 @@ FAULTS = [
 # Printed as XFAIL; a known gap that stops failing is an XPASS failure, so
 # this list only shrinks.
 KNOWN = {
-    ("task-quarantine", "ec2:DescribeSecurityGroups", "named"):
-        "the read runs inside the revoke-quarantine-egress step (api ec2:RevokeSecurityGroupEgress)",
 }
 CRASH_TYPES = ("Runtime.ExitError", "Runtime.Unknown", "Emulator.Error")
 

@@ -116,6 +116,10 @@ def root_cases():
          if isinstance(ev.get("detail"), dict) else j({"account": OTHER}), "emu", "error-notify",
          {"FIREBREAK_MEMBER_ROLE": None}),
         ("detail-array", j(dict(ev, detail=[1, 2])) if "detail" in ev else j({"detail": [1]}), "emu", "invalid"),
+        # the envelope's account/region pick the role ARN and the endpoint
+        ("account-role-path", j(dict(ev, account="111111111111:role/Admin")), "emu", "invalid"),
+        ("region-host", j(dict(ev, region="us-east-1.evil.example:443")), "emu", "invalid"),
+        ("manual-account-escaped-nul", j({"window_minutes": 5, "account": "111111111111\u0000x"}), "emu", "invalid"),
     ]
     return c
 
@@ -156,34 +160,18 @@ def leak_cases():
         ("payload-not-json", data(gzip.compress(b"\xff\xfe not json", mtime=0)), "emu", "invalid"),
         ("payload-deep", data(gzip.compress(deep(10000), mtime=0)), "emu", "invalid"),
         ("log-events-wrong-type", data(gzip.compress(j(dict(payload, owner="111111111111", logEvents="x")), mtime=0)), "emu", "invalid"),
+        ("payload-group-url", data(gzip.compress(j(dict(payload, owner="111111111111", logGroup="https://evil.example/x")), mtime=0)), "emu", "invalid"),
+        ("payload-stream-colon", data(gzip.compress(j(dict(payload, owner="111111111111", logStream="a:b*")), mtime=0)), "emu", "invalid"),
+        ("payload-owner-crafted", data(gzip.compress(j(dict(payload, owner="111111111111:evil")), mtime=0)), "emu", "invalid"),
+        ("payload-invalid-utf8", data(gzip.compress(j(dict(payload, owner="111111111111"))[:-2] + b',"x":"\xc0\xaf"}', mtime=0)), "emu", "invalid"),
+        ("manual-group-url", j({"logGroup": "http://169.254.169.254/", "messages": ["x"]}), "emu", "invalid"),
     ]
     return c
 
 
 KNOWN = {
-    # cJSON accepts raw control bytes (NUL included) and invalid UTF-8 inside
-    # strings; the responders then act on the rest of the event. Lambda
-    # refuses such payloads, a shared check before cJSON would too.
-    ("kms-guard", "nul-inside"): "raw NUL accepted by cJSON",
-    ("kms-guard", "invalid-utf8"): "invalid UTF-8 accepted by cJSON",
-    ("root-verify", "nul-inside"): "raw NUL accepted by cJSON",
-    ("root-verify", "invalid-utf8"): "invalid UTF-8 accepted by cJSON",
-    ("leak-rotate", "nul-inside"): "raw NUL accepted by cJSON",
-    ("leak-rotate", "invalid-utf8"): "invalid UTF-8 accepted by cJSON",
-    ("task-quarantine", "nul-inside"): "raw NUL accepted by cJSON",
-    ("task-quarantine", "invalid-utf8"): "invalid UTF-8 accepted by cJSON",
-    # key references are checked for charset/length only, not KMS's forms
-    # (key id, mrk- id, key ARN, alias/NAME, alias ARN): DescribeKey is called
-    ("kms-guard", "keyid-url"): "URL accepted as a key reference",
-    ("kms-guard", "keyid-dotdot-arn"): "ARN with ../ accepted",
-    ("kms-guard", "keyid-endpoint-host"): "host:port accepted as a key reference",
-    ("kms-guard", "manual-keyid-url"): "URL accepted as a key reference",
-    ("kms-guard", "keyid-escaped-nul"): "\\u0000 truncates the key id in C",
-    # task references: '/' forms other than an ECS task ARN are accepted
-    ("task-quarantine", "task-url"): "URL accepted as a task reference",
-    ("task-quarantine", "task-dotdot"): "../ path accepted as a task reference",
-    ("task-quarantine", "cluster-endpoint-host"): "host:port accepted as a cluster",
-    ("task-quarantine", "task-escaped-nul"): "\\u0000 truncates the task id in C",
+    # (responder, case): why. Empty: every known gap is fixed (task-quarantine
+    # now parses with resp_parse_event and checks ECS reference forms).
 }
 
 CASES = {"kms-guard": kms_cases, "root-verify": root_cases, "task-quarantine": tq_cases,

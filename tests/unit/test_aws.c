@@ -511,6 +511,67 @@ static void test_aws__s3_checksum_value(void **state)
 	aws_client_free(c);
 }
 
+/* HeadObject: HEAD, no body, the empty payload's hash, signed as S3 (no
+ * double encoding); a 404 (no body) is FB_E_NOTFOUND "NotFound". */
+static void test_aws__s3_head_object(void **state)
+{
+	struct aws_client *c = client("us-east-1", NULL);
+	struct fake_answer a[] = {
+		{ 0, FB_OK, 0, 200,
+		  "ETag: \"abc\"\r\nContent-Length: 1234\r\nx-amz-server-side-encryption: aws:kms\r\n"
+		  "x-amz-request-id: headreq\r\n", "" },
+		{ 0, FB_OK, 0, 404, "x-amz-request-id: miss\r\n", "" },
+		{ 0, FB_OK, 0, 403, "", "" },
+	};
+	struct aws_call call;
+	const struct logged *l;
+
+	(void)state;
+	script(a, 3);
+	memset(&call, 0, sizeof(call));
+	call.service = "s3";
+	call.op = "HeadObject";
+	call.bucket = "evidence-bucket";
+	call.key = "incidents/fb-1/manifest.json";
+	call.body = "ignored";
+	call.body_len = 7;
+	assert_int_equal(aws_call_run(c, &call), FB_OK);
+	l = &F.log[0];
+	assert_string_equal(l->method, "HEAD");
+	assert_string_equal(l->url, "https://evidence-bucket.s3.us-east-1.amazonaws.com/incidents/fb-1/manifest.json");
+	assert_string_equal(l->body, "");
+	/* sha256 of the empty string */
+	assert_string_equal(hdr(l, "X-Amz-Content-SHA256"),
+			    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	assert_string_equal(signed_headers(l), "host;x-amz-content-sha256;x-amz-date");
+	assert_string_equal(scope(l), "AKIDEXAMPLE/20240101/us-east-1/s3/aws4_request");
+	assert_int_equal(cJSON_GetObjectItem(call.out, "ContentLength")->valuedouble, 1234);
+	assert_string_equal(cJSON_GetObjectItem(call.out, "ETag")->valuestring, "\"abc\"");
+	assert_string_equal(cJSON_GetObjectItem(call.out, "ServerSideEncryption")->valuestring, "aws:kms");
+	assert_string_equal(call.err.request_id, "headreq");
+	aws_call_cleanup(&call);
+
+	assert_int_equal(aws_call_run(c, &call), FB_E_NOTFOUND);
+	assert_int_equal(call.err.http_status, 404);
+	assert_string_equal(call.err.code, "NotFound");
+	assert_string_equal(call.err.request_id, "miss");
+	assert_int_equal(call.err.attempts, 1);
+	assert_null(call.out);
+	aws_call_cleanup(&call);
+
+	/* other statuses stay AWS errors */
+	assert_int_equal(aws_call_run(c, &call), FB_E_AWS);
+	assert_int_equal(call.err.http_status, 403);
+	assert_int_equal(F.nlog, 3);
+	aws_call_cleanup(&call);
+
+	call.key = NULL;
+	assert_int_equal(aws_call_run(c, &call), FB_E_INVALID);
+	assert_int_equal(F.nlog, 3);
+	aws_call_cleanup(&call);
+	aws_client_free(c);
+}
+
 static void test_aws__s3_path_style_with_override(void **state)
 {
 	static const char *const env[] = { "AWS_ENDPOINT_URL=http://127.0.0.1:9000", NULL };
@@ -1133,6 +1194,7 @@ int main(void)
 		cmocka_unit_test(test_aws__s3_put_object_virtual_hosted),
 		cmocka_unit_test(test_aws__s3_checksum_value),
 		cmocka_unit_test(test_aws__s3_path_style_with_override),
+		cmocka_unit_test(test_aws__s3_head_object),
 		cmocka_unit_test(test_aws__override_for_json_service),
 		cmocka_unit_test(test_aws__error_parsing_per_protocol),
 		cmocka_unit_test(test_aws__throttled_twice_then_success),

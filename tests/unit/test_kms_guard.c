@@ -79,16 +79,16 @@ static void test_kms_guard__parse_region_mismatch(void **st)
 	/* A keyId ARN wins over the event region too. */
 	assert_int_equal(parse(envelope(
 		"{\"eventName\":\"ScheduleKeyDeletion\",\"awsRegion\":\"us-east-1\",\"requestParameters\":"
-		"{\"keyId\":\"arn:aws:kms:eu-west-1:111111111111:key/mrk-1\"}}"), &ev, why, sizeof(why)), FB_OK);
+		"{\"keyId\":\"arn:aws:kms:eu-west-1:111111111111:key/mrk-1234abcd12ab34cd56ef1234567890ab\"}}"), &ev, why, sizeof(why)), FB_OK);
 	assert_string_equal(ev.item.region, "eu-west-1");
 	assert_non_null(strstr(ev.item.note, "eu-west-1"));
 	kg_event_cleanup(&ev);
 
 	/* resources[] naming another key is not used for a bare id. */
 	assert_int_equal(parse(envelope(
-		"{\"eventName\":\"DisableKey\",\"awsRegion\":\"us-east-1\",\"requestParameters\":{\"keyId\":\"k-1\"},"
-		"\"resources\":[{\"ARN\":\"arn:aws:kms:us-west-2:1:key/k-2\"}]}"), &ev, why, sizeof(why)), FB_OK);
-	assert_string_equal(ev.item.key_ref, "k-1");
+		"{\"eventName\":\"DisableKey\",\"awsRegion\":\"us-east-1\",\"requestParameters\":{\"keyId\":\"1111aaaa-12ab-34cd-56ef-1234567890ab\"},"
+		"\"resources\":[{\"ARN\":\"arn:aws:kms:us-west-2:111111111111:key/2222bbbb-12ab-34cd-56ef-1234567890ab\"}]}"), &ev, why, sizeof(why)), FB_OK);
+	assert_string_equal(ev.item.key_ref, "1111aaaa-12ab-34cd-56ef-1234567890ab");
 	assert_string_equal(ev.item.region, "us-east-1");
 	kg_event_cleanup(&ev);
 }
@@ -116,9 +116,9 @@ static void test_kms_guard__parse_invalid(void **st)
 		{ "{\"keyId\":7}", "'keyId'" },
 		{ "{\"keyId\":\"\"}", "'keyId'" },
 		{ "{\"keyId\":\"has space\"}", "'keyId'" },
-		{ "{\"keyId\":\"k\",\"region\":\"US EAST\"}", "'region'" },
-		{ "{\"keyId\":\"k\",\"region\":5}", "'region'" },
-		{ "{\"keyId\":\"k\",\"dryRun\":\"yes\"}", "'dryRun'" },
+		{ "{\"keyId\":\"alias/k\",\"region\":\"US EAST\"}", "'region'" },
+		{ "{\"keyId\":\"alias/k\",\"region\":5}", "'region'" },
+		{ "{\"keyId\":\"alias/k\",\"dryRun\":\"yes\"}", "'dryRun'" },
 		{ "{\"source\":\"aws.kms\"}", "both 'source' and 'detail-type'" },
 		{ "{\"source\":1,\"detail-type\":\"x\"}", "must be strings" },
 		{ "{\"source\":\"aws.s3\",\"detail-type\":\"AWS API Call via CloudTrail\"}", "source 'aws.s3'" },
@@ -168,7 +168,7 @@ static void test_kms_guard__parse_manual(void **st)
 	char why[256];
 
 	(void)st;
-	assert_int_equal(parse("{\"keyId\":\"arn:aws:kms:eu-west-1:222222222222:key/k\",\"region\":\"us-east-1\","
+	assert_int_equal(parse("{\"keyId\":\"arn:aws:kms:eu-west-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab\",\"region\":\"us-east-1\","
 			       "\"dryRun\":true}", &ev, why, sizeof(why)), FB_OK);
 	assert_int_equal(ev.kind, KG_MANUAL);
 	assert_string_equal(ev.item.region, "eu-west-1");
@@ -337,6 +337,95 @@ static void test_kms_guard__arn_and_tags(void **st)
 	cJSON_Delete(tags);
 }
 
+/* Key references: only the forms KMS documents for KeyId pass. */
+static void test_kms_guard__key_reference_forms(void **st)
+{
+	static const struct { const char *ref; int ok; } cases[] = {
+		{ "1234abcd-12ab-34cd-56ef-1234567890ab", 1 },
+		{ "1234ABCD-12AB-34CD-56EF-1234567890AB", 1 },
+		{ "mrk-1234abcd12ab34cd56ef1234567890ab", 1 },
+		{ "alias/payments-dk", 1 },
+		{ "alias/aws/s3", 1 },
+		{ "alias/a_b/C-9", 1 },
+		{ "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab", 1 },
+		{ "arn:aws:kms:eu-west-1:111111111111:key/mrk-1234abcd12ab34cd56ef1234567890ab", 1 },
+		{ "arn:aws:kms:ap-southeast-4:111111111111:alias/x", 1 },
+		{ "arn:aws-cn:kms:cn-north-1:111111111111:alias/x", 1 },
+		{ "arn:aws-us-gov:kms:us-gov-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab", 1 },
+		{ "", 0 },
+		{ "k", 0 },
+		{ "1234abcd-12ab-34cd-56ef-1234567890a", 0 },    /* short */
+		{ "1234abcd-12ab-34cd-56ef-1234567890abc", 0 },  /* long */
+		{ "1234abcd_12ab-34cd-56ef-1234567890ab", 0 },
+		{ "1234abcg-12ab-34cd-56ef-1234567890ab", 0 },   /* not hex */
+		{ "mrk-1234abcd12ab34cd56ef1234567890a", 0 },
+		{ "mrk-1234abcd-12ab-34cd-56ef-1234567890", 0 },
+		{ "alias/", 0 },
+		{ "alias/has space", 0 },
+		{ "alias/../x", 0 },
+		{ "alias/a:b", 0 },
+		{ "alias/a\r\nX-Amz-Target: x", 0 },
+		{ "https://evil.example/x", 0 },
+		{ "http://169.254.169.254/latest/meta-data/", 0 },
+		{ "kms.evil.example:443/key", 0 },
+		{ "arn:aws:kms:us-east-1:111111111111:key/../../x", 0 },
+		{ "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab/x", 0 },
+		{ "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab:x", 0 },
+		{ "arn:aws:kms:us-east-1:1:key/1234abcd-12ab-34cd-56ef-1234567890ab", 0 },
+		{ "arn:aws:kms:us-east-1:11111111111a:key/1234abcd-12ab-34cd-56ef-1234567890ab", 0 },
+		{ "arn:aws:kms::111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab", 0 },
+		{ "arn:aws:kms:US-EAST-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab", 0 },
+		{ "arn:aws:kms:us-east:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab", 0 },
+		{ "arn:aws:kms:evil.example:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab", 0 },
+		{ "arn:evil:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab", 0 },
+		{ "arn:aws-cn:kms:us-east-1:111111111111:alias/x", 0 },   /* partition/region */
+		{ "arn:aws:kms:cn-north-1:111111111111:alias/x", 0 },
+		{ "arn:aws:s3:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab", 0 },
+		{ "arn:aws:kms:us-east-1:111111111111:grant/1234abcd-12ab-34cd-56ef-1234567890ab", 0 },
+		{ "arn:aws:kms:us-east-1:111111111111:alias/", 0 },
+		{ "arn:aws:kms:us-east-1:111111111111:key/k", 0 },
+	};
+	char alias[300];
+	size_t i;
+
+	(void)st;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (kg_ref_ok(cases[i].ref) != cases[i].ok)
+			fail_msg("case %zu '%s': want %d", i, cases[i].ref, cases[i].ok);
+	/* AliasName is at most 256 characters, "alias/" included. */
+	memcpy(alias, "alias/", 6);
+	memset(alias + 6, 'a', 250);
+	alias[256] = '\0';
+	assert_true(kg_ref_ok(alias));
+	alias[256] = 'a';
+	alias[257] = '\0';
+	assert_false(kg_ref_ok(alias));
+}
+
+/* Crafted key references in events are invalid, whichever form carries them. */
+static void test_kms_guard__parse_refuses_crafted_keys(void **st)
+{
+	static const char *const texts[] = {
+		"{\"keyId\":\"https://evil.example/x\"}",
+		"{\"keyId\":\"1234abcd-12ab-34cd-56ef-1234567890ab\\u0000/../evil\"}",
+		"{\"source\":\"aws.kms\",\"detail-type\":\"AWS API Call via CloudTrail\",\"detail\":"
+		"{\"eventName\":\"DisableKey\",\"requestParameters\":{\"keyId\":\"kms.evil.example:443/key\"}}}",
+		/* resources[] is not a way around the check */
+		"{\"source\":\"aws.kms\",\"detail-type\":\"AWS API Call via CloudTrail\",\"detail\":"
+		"{\"eventName\":\"DisableKey\",\"resources\":[{\"ARN\":\"arn:aws:kms:us-east-1:111111111111:key/../../x\"}]}}",
+	};
+	struct kg_event ev;
+	char why[256];
+	size_t i;
+
+	(void)st;
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		if (parse(texts[i], &ev, why, sizeof(why)) != FB_E_INVALID)
+			fail_msg("case %zu accepted", i);
+		assert_null(ev.root);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +437,8 @@ int main(void)
 		cmocka_unit_test(test_kms_guard__alarm_window),
 		cmocka_unit_test(test_kms_guard__prior_from_history),
 		cmocka_unit_test(test_kms_guard__arn_and_tags),
+		cmocka_unit_test(test_kms_guard__key_reference_forms),
+		cmocka_unit_test(test_kms_guard__parse_refuses_crafted_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -422,6 +422,99 @@ static void test_leak_rotate__secret_values(void **s)
 	assert_int_equal(count, 0);
 }
 
+/* A "\u0000" in log text must not hide what follows it: the message is
+ * read with U+FFFD in its place and scanned whole. "\\u0000" (an escaped
+ * backslash) stays text. */
+static void test_leak_rotate__nul_escape_does_not_hide_a_secret(void **s)
+{
+	static const char json[] =
+		"{\"messageType\":\"DATA_MESSAGE\",\"owner\":\"111111111111\",\"logGroup\":\"/ecs/x\","
+		"\"logStream\":\"x/app/1\",\"logEvents\":["
+		"{\"id\":\"1\",\"timestamp\":1,\"message\":\"ok\\u0000password=Zq8kP2vW9xLm4Tr7nB5c\"},"
+		"{\"id\":\"2\",\"timestamp\":2,\"message\":\"path C:\\\\u0000 Zq8kP2vW9xLm4Tr7nB5c\"}]}";
+	struct leak_scanner sc;
+	struct leak_hit h[LEAK_MAX_HITS_PER_MESSAGE];
+	struct leak_batch b;
+	char err[200];
+	size_t n, i;
+	int found;
+
+	(void)s;
+	assert_int_equal(leak_batch_parse(json, sizeof(json) - 1, &b, err, sizeof(err)), FB_OK);
+	assert_int_equal(b.nevents, 2);
+	assert_int_equal(b.events[0].message_len, strlen("ok\xef\xbf\xbdpassword=Zq8kP2vW9xLm4Tr7nB5c"));
+	assert_string_equal(b.events[0].message, "ok\xef\xbf\xbdpassword=Zq8kP2vW9xLm4Tr7nB5c");
+	assert_string_equal(b.events[1].message, "path C:\\u0000 Zq8kP2vW9xLm4Tr7nB5c");
+	assert_int_equal(leak_scanner_init(&sc), FB_OK);
+	assert_int_equal(leak_scanner_add_value(&sc, "Zq8kP2vW9xLm4Tr7nB5c", 20, 0), FB_OK);
+	assert_int_equal(leak_scanner_build(&sc), FB_OK);
+	for (i = 0; i < b.nevents; i++) {
+		n = leak_scan(&sc, b.events[i].message, b.events[i].message_len, h,
+			      LEAK_MAX_HITS_PER_MESSAGE);
+		found = 0;
+		while (n--)
+			found |= h[n].kind == LEAK_SECRET;
+		if (!found)
+			fail_msg("event %zu: watched value after the escape not found", i);
+	}
+	leak_scanner_cleanup(&sc);
+	leak_batch_cleanup(&b);
+	/* the caller's buffer is not rewritten (the copy is) */
+	assert_non_null(strstr(json, "ok\\u0000password"));
+}
+
+/* Hostile payload shapes: resp_parse_event's checks and CloudWatch names. */
+static void test_leak_rotate__batch_parse_rejects_hostile(void **s)
+{
+#define LK_HEAD(owner, group, stream) \
+	"{\"messageType\":\"DATA_MESSAGE\",\"owner\":\"" owner "\",\"logGroup\":\"" group "\"," \
+	"\"logStream\":\"" stream "\",\"logEvents\":[{\"id\":\"1\",\"timestamp\":1,\"message\":\"m"
+	static const char *bad[] = {
+		LK_HEAD("111111111111", "/ecs/x", "s") "\x01\"}]}",        /* raw control byte */
+		LK_HEAD("111111111111", "/ecs/x", "s") "\xc0\xaf\"}]}",    /* overlong UTF-8 */
+		LK_HEAD("111111111111", "/ecs/x", "s") "\"}]} {}",         /* trailing data */
+		LK_HEAD("11111111111x", "/ecs/x", "s") "\"}]}",
+		LK_HEAD("111111111111", "/ecs/x y", "s") "\"}]}",
+		LK_HEAD("111111111111", "https://evil.example/x", "s") "\"}]}",
+		LK_HEAD("111111111111", "/ecs/x", "a:b") "\"}]}",
+		LK_HEAD("111111111111", "/ecs/x", "a*") "\"}]}",
+		LK_HEAD("111111111111", "", "s") "\"}]}",
+		LK_HEAD("111111111111", "/ecs/\\u0000x", "s") "\"}]}",     /* becomes U+FFFD: not a name */
+	};
+	static const char good[] = LK_HEAD("111111111111", "/aws/lambda/f#1_a-b.c", "2026/01/01/[$LATEST]a") "\"}]}";
+#undef LK_HEAD
+	struct leak_batch b;
+	char err[200], deep[300];
+	size_t i;
+
+	(void)s;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (leak_batch_parse(bad[i], strlen(bad[i]), &b, err, sizeof(err)) != FB_E_PARSE)
+			fail_msg("case %zu accepted", i);
+	assert_int_equal(leak_batch_parse(good, sizeof(good) - 1, &b, err, sizeof(err)), FB_OK);
+	leak_batch_cleanup(&b);
+	memset(deep, '[', sizeof(deep));
+	assert_int_equal(leak_batch_parse(deep, sizeof(deep), &b, err, sizeof(err)), FB_E_PARSE);
+	assert_non_null(strstr(err, "nesting"));
+	/* names: lengths and characters */
+	{
+		char name[LEAK_NAME_MAX + 2];
+
+		memset(name, 'a', LEAK_NAME_MAX);
+		name[LEAK_NAME_MAX] = '\0';
+		assert_true(leak_log_group_ok(name));
+		assert_true(leak_log_stream_ok(name));
+		name[LEAK_NAME_MAX] = 'a';
+		name[LEAK_NAME_MAX + 1] = '\0';
+		assert_false(leak_log_group_ok(name));
+		assert_false(leak_log_stream_ok(name));
+		assert_false(leak_log_group_ok(""));
+		assert_false(leak_log_stream_ok(""));
+		assert_false(leak_log_stream_ok("a\nb"));
+		assert_true(leak_log_stream_ok("orders-api/app/4b1c0d2e [x] \xc3\xa9"));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -434,6 +527,8 @@ int main(void)
 		cmocka_unit_test(test_leak_rotate__detectors),
 		cmocka_unit_test(test_leak_rotate__excerpt_never_holds_a_value),
 		cmocka_unit_test(test_leak_rotate__secret_values),
+		cmocka_unit_test(test_leak_rotate__nul_escape_does_not_hide_a_secret),
+		cmocka_unit_test(test_leak_rotate__batch_parse_rejects_hostile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

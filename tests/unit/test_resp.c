@@ -623,6 +623,211 @@ static void test_resp__client_for_accounts(void **st)
 	stub_reset();
 }
 
+/* ---- resp_parse_event ------------------------------------------------------------ */
+
+/* Explicit lengths: several cases carry NUL bytes. */
+struct pe_case {
+	const char *name;
+	const char *text;
+	size_t len;         /* 0: strlen(text) */
+	int ok;
+	const char *why;    /* substring of the reason when refused */
+};
+
+#define PE(n, t, ok, why) { n, t, sizeof(t) - 1, ok, why }
+
+static const struct pe_case pe_cases[] = {
+	PE("object", "{\"a\":1}", 1, NULL),
+	PE("whitespace around", " \t\r\n{\"a\":[1,2,{}]}\n ", 1, NULL),
+	PE("two-byte utf-8", "{\"k\":\"caf\xc3\xa9\"}", 1, NULL),
+	PE("three-byte utf-8", "{\"k\":\"\xe2\x82\xac \xe6\x97\xa5\xe6\x9c\xac\"}", 1, NULL),
+	PE("four-byte utf-8 and max", "{\"k\":\"\xf0\x9f\x94\xa5\xf4\x8f\xbf\xbf\"}", 1, NULL),
+	PE("utf-8 key", "{\"\xc3\xa9t\xc3\xa9\":true}", 1, NULL),
+	PE("escaped backslash then u0000", "{\"k\":\"a\\\\u0000b\"}", 1, NULL),
+	PE("escaped quote then u0000 text", "{\"k\":\"\\\"u0000\"}", 1, NULL),
+	PE("other escapes", "{\"k\":\"\\u0041\\n\\t\\/\\ud83d\\udd25\"}", 1, NULL),
+	PE("braces inside strings", "{\"k\":\"[[[[{{{{\"}", 1, NULL),
+	PE("DEL is not a control char", "{\"k\":\"\x7f\"}", 1, NULL),
+	PE("empty", "", 0, "empty"),
+	PE("not json", "hello", 0, "not JSON"),
+	PE("truncated", "{\"a\":", 0, "not JSON"),
+	PE("array", "[1,2]", 0, "not a JSON object"),
+	PE("string", "\"x\"", 0, "not a JSON object"),
+	PE("null", "null", 0, "not a JSON object"),
+	PE("trailing data", "{\"a\":1} {}", 0, "trailing"),
+	PE("trailing garbage", "{\"a\":1}x", 0, "trailing"),
+	PE("raw nul after object", "{\"a\":1}\0", 0, "control byte 0x00"),
+	PE("raw nul in string", "{\"a\":\"x\0y\"}", 0, "control byte 0x00"),
+	PE("raw newline in string", "{\"a\":\"x\ny\"}", 0, "control byte 0x0a"),
+	PE("raw control outside string", "{\x01\"a\":1}", 0, "control byte 0x01"),
+	PE("form feed as whitespace", "{\"a\":1}\f", 0, "control byte 0x0c"),
+	PE("u0000 in value", "{\"a\":\"x\\u0000y\"}", 0, "\\u0000"),
+	PE("u0000 in key", "{\"a\\u0000b\":1}", 0, "\\u0000"),
+	PE("u0000 after escaped backslash", "{\"a\":\"\\\\\\u0000\"}", 0, "\\u0000"),
+	PE("overlong slash", "{\"a\":\"\xc0\xaf\"}", 0, "UTF-8"),
+	PE("overlong three-byte", "{\"a\":\"\xe0\x80\xaf\"}", 0, "UTF-8"),
+	PE("overlong four-byte", "{\"a\":\"\xf0\x80\x80\xaf\"}", 0, "UTF-8"),
+	PE("surrogate", "{\"a\":\"\xed\xa0\x80\"}", 0, "UTF-8"),
+	PE("above U+10FFFF", "{\"a\":\"\xf4\x90\x80\x80\"}", 0, "UTF-8"),
+	PE("F5 lead", "{\"a\":\"\xf5\x80\x80\x80\"}", 0, "UTF-8"),
+	PE("stray continuation", "{\"a\":\"\x80\"}", 0, "UTF-8"),
+	PE("truncated sequence", "{\"a\":\"\xe2\x82\"}", 0, "UTF-8"),
+	PE("sequence cut at end", "{\"a\":1}\xe2\x82", 0, "UTF-8"),
+	PE("latin-1 byte", "{\"a\":\"caf\xe9\"}", 0, "UTF-8"),
+};
+
+static void test_resp__parse_event_table(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(pe_cases) / sizeof(pe_cases[0]); i++) {
+		const struct pe_case *c = &pe_cases[i];
+		char why[128] = "unset";
+		cJSON *out = (cJSON *)&why; /* must be reset to NULL on refusal */
+		enum fb_err rc = resp_parse_event(c->text, c->len, RESP_MAX_EVENT_BYTES, &out,
+						  why, sizeof(why));
+
+		if (c->ok) {
+			if (rc != FB_OK || !cJSON_IsObject(out))
+				fail_msg("case \"%s\" refused: %s", c->name, why);
+		} else {
+			if (rc != FB_E_INVALID || out != NULL)
+				fail_msg("case \"%s\" accepted", c->name);
+			if (!strstr(why, c->why))
+				fail_msg("case \"%s\": reason \"%s\" lacks \"%s\"", c->name, why, c->why);
+		}
+		cJSON_Delete(out == (cJSON *)&why ? NULL : out);
+	}
+}
+
+/* The decoded values are what the event said: multibyte text survives. */
+static void test_resp__parse_event_keeps_multibyte_values(void **state)
+{
+	const char text[] = "{\"k\":\"\xe2\x82\xac\\u00e9\"}";
+	char why[64];
+	cJSON *out = NULL;
+
+	(void)state;
+	assert_int_equal(resp_parse_event(text, sizeof(text) - 1, 100, &out, why, sizeof(why)),
+			 FB_OK);
+	assert_string_equal(resp_get_str(out, "k"), "\xe2\x82\xac\xc3\xa9");
+	cJSON_Delete(out);
+}
+
+/* Depth: RESP_MAX_EVENT_DEPTH containers nest, one more is refused before
+ * cJSON recurses; brackets inside strings do not count. */
+static void test_resp__parse_event_depth(void **state)
+{
+	char text[4 * RESP_MAX_EVENT_DEPTH + 64], why[64];
+	size_t n, d;
+	cJSON *out = NULL;
+
+	(void)state;
+	for (d = RESP_MAX_EVENT_DEPTH; d <= RESP_MAX_EVENT_DEPTH + 1; d++) {
+		/* {"a":[[...[ ]...]]} with d containers in all. */
+		n = 0;
+		memcpy(text, "{\"a\":", 5);
+		n = 5;
+		memset(text + n, '[', d - 1);
+		n += d - 1;
+		memset(text + n, ']', d - 1);
+		n += d - 1;
+		text[n++] = '}';
+		out = NULL;
+		if (d == RESP_MAX_EVENT_DEPTH) {
+			assert_int_equal(resp_parse_event(text, n, sizeof(text), &out, why, sizeof(why)),
+					 FB_OK);
+			cJSON_Delete(out);
+		} else {
+			assert_int_equal(resp_parse_event(text, n, sizeof(text), &out, why, sizeof(why)),
+					 FB_E_INVALID);
+			assert_null(out);
+			assert_non_null(strstr(why, "nesting"));
+		}
+	}
+	/* 100,000 opening brackets: refused without recursing. */
+	{
+		size_t big = 100000;
+		char *deep = malloc(big + 2);
+
+		assert_non_null(deep);
+		deep[0] = '{';
+		memset(deep + 1, '[', big);
+		deep[big + 1] = '\0';
+		assert_int_equal(resp_parse_event(deep, big + 1, RESP_MAX_EVENT_BYTES, &out, why,
+						  sizeof(why)), FB_E_INVALID);
+		assert_non_null(strstr(why, "nesting"));
+		free(deep);
+	}
+}
+
+/* The size cap is checked before anything else, and the buffer need not be
+ * NUL-terminated (parsing stops at len). */
+static void test_resp__parse_event_size_and_bounds(void **state)
+{
+	char buf[16], why[64];
+	cJSON *out = NULL;
+
+	(void)state;
+	assert_int_equal(resp_parse_event("{\"a\":1}", 7, 6, &out, why, sizeof(why)), FB_E_INVALID);
+	assert_non_null(strstr(why, "over the 6 byte limit"));
+	assert_int_equal(resp_parse_event("{\"a\":1}", 7, 7, &out, why, sizeof(why)), FB_OK);
+	cJSON_Delete(out);
+	memcpy(buf, "{\"a\":1}XXXXXXXXX", 16); /* no terminator after len */
+	assert_int_equal(resp_parse_event(buf, 7, 7, &out, why, sizeof(why)), FB_OK);
+	assert_int_equal(cJSON_GetObjectItem(out, "a")->valueint, 1);
+	cJSON_Delete(out);
+	assert_int_equal(resp_parse_event(NULL, 0, 7, &out, why, sizeof(why)), FB_E_INVALID);
+	/* why may be omitted */
+	assert_int_equal(resp_parse_event("[]", 2, 7, &out, NULL, 0), FB_E_INVALID);
+}
+
+static void test_resp__account_and_region_syntax(void **state)
+{
+	static const char *const good_regions[] = {
+		"us-east-1", "us-gov-west-1", "cn-north-1", "ap-southeast-4", "eu-central-2", "il-central-1",
+	};
+	static const char *const bad_regions[] = {
+		"", "us", "us-east", "US-EAST-1", "us-east-1.evil.example", "us-east-1/x", "us_east_1",
+		"evil.example", "us-east-123", "-us-east-1", "us--1", "us-east-1 ", "u-east-1",
+	};
+	struct resp_config cfg = { 0 };
+	struct aws_client base = { .region = "us-east-1" }, *c = NULL;
+	struct aws_error err;
+	struct resp r;
+	int owned = 0;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good_regions) / sizeof(good_regions[0]); i++)
+		if (!resp_region_name_ok(good_regions[i]))
+			fail_msg("region '%s' refused", good_regions[i]);
+	for (i = 0; i < sizeof(bad_regions) / sizeof(bad_regions[0]); i++)
+		if (resp_region_name_ok(bad_regions[i]))
+			fail_msg("region '%s' accepted", bad_regions[i]);
+	assert_true(resp_account_id_ok("111111111111"));
+	assert_false(resp_account_id_ok("11111111111"));
+	assert_false(resp_account_id_ok("1111111111111"));
+	assert_false(resp_account_id_ok("11111111111a"));
+	assert_false(resp_account_id_ok("111111111111:role/x"));
+	assert_false(resp_account_id_ok(NULL));
+
+	/* resp_client_for refuses them before any call. */
+	stub_reset();
+	cfg.member_role = (char *)"member";
+	cfg.own_account = (char *)"111111111111";
+	assert_int_equal(resp_begin(&r, &cfg, "kms-guard", &test_ctx), FB_OK);
+	assert_int_equal(resp_client_for(&r, &base, "222222222222:role/Admin", NULL, &c, &owned, &err),
+			 FB_E_INVALID);
+	assert_int_equal(resp_client_for(&r, &base, "111111111111", "evil.example", &c, &owned, &err),
+			 FB_E_INVALID);
+	assert_int_equal(stub.ncalls, 0);
+	assert_int_equal(stub.nassume, 0);
+	resp_cleanup(&r);
+	stub_reset();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -641,6 +846,11 @@ int main(void)
 		cmocka_unit_test(test_resp__time_parse_and_format),
 		cmocka_unit_test(test_resp__invalid_event),
 		cmocka_unit_test(test_resp__client_for_accounts),
+		cmocka_unit_test(test_resp__parse_event_table),
+		cmocka_unit_test(test_resp__parse_event_keeps_multibyte_values),
+		cmocka_unit_test(test_resp__parse_event_depth),
+		cmocka_unit_test(test_resp__parse_event_size_and_bounds),
+		cmocka_unit_test(test_resp__account_and_region_syntax),
 	};
 
 	log_configure(fopen("/dev/null", "w"), 0, LOG_FATAL);

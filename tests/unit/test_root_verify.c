@@ -653,6 +653,36 @@ static void test_root_verify__history_pages(void **st)
 	cJSON_Delete(pg);
 }
 
+/* The envelope's account and region reach the role ARN and the endpoint:
+ * crafted values are invalid events. */
+static void test_root_verify__classify_refuses_crafted_account_region(void **st)
+{
+	static const struct { const char *txt; int ok; } cases[] = {
+		{ "{\"window_minutes\":5,\"account\":\"111111111111\",\"region\":\"eu-west-1\"}", 1 },
+		{ "{\"window_minutes\":5,\"account\":\"111111111111:role/Admin\"}", 0 },
+		{ "{\"window_minutes\":5,\"account\":\"1111\"}", 0 },
+		{ "{\"window_minutes\":5,\"account\":111111111111}", 0 },
+		{ "{\"window_minutes\":5,\"region\":\"evil.example\"}", 0 },
+		{ "{\"window_minutes\":5,\"region\":\"us-east-1.evil.example:443\"}", 0 },
+		{ "{\"window_minutes\":5,\"region\":[\"us-east-1\"]}", 0 },
+		{ "{\"source\":\"aws.signin\",\"detail-type\":\"AWS Console Sign In via CloudTrail\","
+		  "\"account\":\"../../x\",\"detail\":{\"eventName\":\"ConsoleLogin\","
+		  "\"userIdentity\":{\"type\":\"Root\"}}}", 0 },
+	};
+	struct rv_config c;
+	struct rv_trigger t;
+	size_t i;
+
+	(void)st;
+	cfg_init(&c, "root-account-usage");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum rv_class k = classify_text(&c, cases[i].txt, &t);
+
+		if (cases[i].ok ? k != RV_CLASS_RUN : k != RV_CLASS_INVALID)
+			fail_msg("case %zu: class %d (%s)", i, (int)k, t.why);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -668,6 +698,7 @@ int main(void)
 		cmocka_unit_test(test_root_verify__time_parse),
 		cmocka_unit_test(test_root_verify__published_samples),
 		cmocka_unit_test(test_root_verify__history_pages),
+		cmocka_unit_test(test_root_verify__classify_refuses_crafted_account_region),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@ class Service(Base):
         self.services = {}  # arn -> service
         self.tasks = {}     # arn -> task
         self.taskdefs = {}  # arn -> task definition
+        self.instances = {}  # arn -> container instance (EC2 launch type hosts)
 
     def seed(self, section, merge):
         for c in section.get("clusters", []):
@@ -67,6 +68,21 @@ class Service(Base):
                 c.setdefault("lastStatus", t["lastStatus"])
             t["_account"], t["_region"] = acct, region
             self.tasks[t["taskArn"]] = t
+        for ci in section.get("container_instances", section.get("containerInstances", [])):
+            ci = copy.deepcopy(ci)
+            acct, region = self.owner(ci)
+            cl = self._cluster_arn(acct, region, ci.pop("cluster", "default"))
+            cid = ci.pop("id", None) or (ci["containerInstanceArn"].split("/")[-1] if "containerInstanceArn" in ci
+                                         else uid().replace("-", ""))
+            ci.setdefault("containerInstanceArn",
+                          f"arn:aws:ecs:{region}:{acct}:container-instance/{cl.split('/')[-1]}/{cid}")
+            ci.setdefault("status", "ACTIVE")
+            ci.setdefault("agentConnected", True)
+            ci.setdefault("runningTasksCount", 0)
+            ci.setdefault("pendingTasksCount", 0)
+            ci.setdefault("registeredAt", 1700000000)
+            ci["_cluster"], ci["_account"], ci["_region"] = cl, acct, region
+            self.instances[ci["containerInstanceArn"]] = ci
 
     def _cluster_arn(self, acct, region, name):
         if name.startswith("arn:"):
@@ -89,7 +105,8 @@ class Service(Base):
         return {"clusters": [strip(c) for c in self.clusters.values()],
                 "services": [strip(s) for s in self.services.values()],
                 "tasks": [strip(t) for t in self.tasks.values()],
-                "task_definitions": [strip(t) for t in self.taskdefs.values()]}
+                "task_definitions": [strip(t) for t in self.taskdefs.values()],
+                "container_instances": [dict(strip(c), cluster=c["_cluster"]) for c in self.instances.values()]}
 
     # ---- helpers
     def cluster(self, ctx, name):
@@ -196,6 +213,19 @@ class Service(Base):
             else:
                 out.append(t)
         return {"tasks": out, "failures": fails}
+
+    def op_DescribeContainerInstances(self, ctx, p):
+        cl = self.cluster(ctx, p.get("cluster"))
+        out, fails = [], []
+        for ident in p["containerInstances"]:
+            arn = ident if ident.startswith("arn:") else \
+                ctx.arn("ecs", "container-instance/%s/%s" % (cl["clusterName"], ident))
+            ci = self.instances.get(arn)
+            if ci is None or ci["_cluster"] != cl["clusterArn"]:
+                fails.append({"arn": arn, "reason": "MISSING"})
+            else:
+                out.append({k: v for k, v in ci.items() if not k.startswith("_")})
+        return {"containerInstances": out, "failures": fails}
 
     def op_StopTask(self, ctx, p):
         cl = self.cluster(ctx, p.get("cluster"))
