@@ -43,8 +43,24 @@ if [ "$mode" != integration-only ]; then
 	done
 fi
 if [ "$mode" != unit-only ]; then
-	for t in tests/integration/*; do
-		[ -f "$t" ] && [ -x "$t" ] || continue
+	# Longest first, so two long tests do not end up last in line: by the
+	# durations of the previous run when there is one, else the ones known
+	# to be slow (sanitizers, fault matrix, valgrind, qemu) first.
+	order=()
+	if [ -f "$logs/durations" ]; then
+		while read -r _ t; do order+=("$t"); done < <(
+			for t in tests/integration/*; do
+				[ -f "$t" ] && [ -x "$t" ] || continue
+				ms=$(awk -v n="$(basename "$t")" '$2 == n { print $1 }' "$logs/durations")
+				echo "${ms:-999999} $t"
+			done | sort -rn)
+	else
+		for t in tests/integration/{81,85,82,15,25}-* tests/integration/*; do order+=("$t"); done
+	fi
+	declare -A seen=()
+	for t in "${order[@]}"; do
+		[ -f "$t" ] && [ -x "$t" ] && [ -z "${seen[$t]:-}" ] || continue
+		seen[$t]=1
 		while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
 		run_one "integration/$(basename "$t")" "$t" &
 	done
@@ -52,11 +68,15 @@ if [ "$mode" != unit-only ]; then
 fi
 
 passed=0 failed=0 failures=()
+: >"$logs/durations.new"
 for f in "$results"/*; do
 	[ -f "$f" ] || continue
-	read -r rc _ <"$f"
+	read -r rc ms <"$f"
+	case $(basename "$f") in integration_*) n=$(basename "$f"); echo "$ms ${n#integration_}" >>"$logs/durations.new" ;; esac
 	if [ "$rc" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$(basename "$f")"); fi
 done
+[ "$mode" = unit-only ] || mv "$logs/durations.new" "$logs/durations"
+rm -f "$logs/durations.new"
 echo
 [ ${#failures[@]} -eq 0 ] || echo "failed: ${failures[*]}"
 echo "$passed passed, $failed failed"
