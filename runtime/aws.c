@@ -51,6 +51,7 @@ struct aws_shared {
 
 struct role_entry {
 	char *arn;
+	char *session;   /* the session name shows in the member's CloudTrail */
 	char *akid, *secret, *token;
 	int64_t expires_ms;
 	struct role_entry *next;
@@ -317,6 +318,7 @@ static void roles_free(struct role_entry *r)
 		struct role_entry *n = r->next;
 
 		free(r->arn);
+		free(r->session);
 		free(r->akid);
 		wipe_free(r->secret);
 		wipe_free(r->token);
@@ -557,6 +559,7 @@ struct cstate_s {
 	size_t payload_len;
 	char payload_hash[65];
 	char checksum_b64[48];
+	const char *sent_sum; /* x-amz-checksum-sha256 as sent (checksum_b64 or the caller's) */
 	char target[160];
 	char amz_date[17];
 	struct buf auth;
@@ -801,6 +804,7 @@ static enum fb_err cs_sign(struct cstate_s *s, int64_t now_ms, char *err, size_t
 	case P_RESTXML: {
 		int want_sum = 0, have_sum = 0;
 
+		s->sent_sum = NULL;
 		add_hdr(s, "X-Amz-Content-SHA256", s->payload_hash);
 		if (call->nheaders > MAX_HDRS - 8) {
 			snprintf(err, errlen, "too many s3 headers");
@@ -818,8 +822,11 @@ static enum fb_err cs_sign(struct cstate_s *s, int64_t now_ms, char *err, size_t
 				want_sum = 1;
 				continue;
 			}
-			if (strcasecmp(h->name, "x-amz-checksum-sha256") == 0)
+			if (strcasecmp(h->name, "x-amz-checksum-sha256") == 0) {
 				have_sum = 1;
+				if (!s->s3_head)
+					s->sent_sum = h->value;
+			}
 			if (strcasecmp(h->name, "x-amz-sdk-checksum-algorithm") == 0 && h->value &&
 			    strcasecmp(h->value, "SHA256") == 0 && !s->s3_head)
 				want_sum = 1;
@@ -833,6 +840,7 @@ static enum fb_err cs_sign(struct cstate_s *s, int64_t now_ms, char *err, size_t
 		if (want_sum && !have_sum && !s->s3_head) {
 			sha256_b64(s->payload, s->payload_len, s->checksum_b64);
 			add_hdr(s, "x-amz-checksum-sha256", s->checksum_b64);
+			s->sent_sum = s->checksum_b64;
 		}
 		break;
 	}
@@ -957,6 +965,70 @@ static void start_attempt(struct cstate_s *s, int64_t now)
 	s->st = CS_FLIGHT;
 }
 
+/* Rewrites every "\u0000" escape in a JSON text to "\ufffd" in place (same
+ * length): cJSON would end the string at the NUL and lose its tail (aws.h).
+ * A backslash starts an escape; the escaped character is skipped whole, so
+ * "\\u0000" (an escaped backslash, then text) is left alone. */
+static void json_nul_to_fffd(char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i++) {
+		if (p[i] != '\\')
+			continue;
+		if (p[i + 1] == 'u' && i + 5 < n && memcmp(p + i + 2, "0000", 4) == 0)
+			memcpy(p + i + 2, "fffd", 4);
+		i++; /* the escaped character */
+	}
+}
+
+/* A 2xx from S3 counts only when it is S3's confirmation (aws.h): an ETag,
+ * the checksum echoed as sent, no <Error> document. FB_E_AWS with
+ * call->err filled otherwise. */
+static enum fb_err s3_check_answer(struct cstate_s *s, const struct http_response *r)
+{
+	struct aws_call *call = s->call;
+	char v[512];
+
+	if (r->body.len) {
+		struct aws_error e;
+
+		memset(&e, 0, sizeof(e));
+		aws_parse_error(r, &e);
+		if (e.code[0]) {
+			copy_str(call->err.code, sizeof(call->err.code), e.code);
+			snprintf(call->err.message, sizeof(call->err.message),
+				 "s3 answered %s with status %ld and an error document: %.400s", call->op,
+				 r->status, e.message);
+			return FB_E_AWS;
+		}
+	}
+	if (!http_response_header(r, "ETag", v, sizeof(v)) || !v[0]) {
+		copy_str(call->err.code, sizeof(call->err.code), AWS_CODE_INCOMPLETE_ANSWER);
+		snprintf(call->err.message, sizeof(call->err.message),
+			 "s3 answered %s with status %ld but no ETag: not a confirmation", call->op,
+			 r->status);
+		return FB_E_AWS;
+	}
+	if (!s->sent_sum)
+		return FB_OK;
+	if (!http_response_header(r, "x-amz-checksum-sha256", v, sizeof(v)) || !v[0]) {
+		copy_str(call->err.code, sizeof(call->err.code), AWS_CODE_INCOMPLETE_ANSWER);
+		snprintf(call->err.message, sizeof(call->err.message),
+			 "s3 answered %s without x-amz-checksum-sha256 (sent '%.64s'): the stored "
+			 "object's checksum is not confirmed", call->op, s->sent_sum);
+		return FB_E_AWS;
+	}
+	if (strcmp(v, s->sent_sum) != 0) {
+		copy_str(call->err.code, sizeof(call->err.code), AWS_CODE_CHECKSUM_MISMATCH);
+		snprintf(call->err.message, sizeof(call->err.message),
+			 "s3 answered %s with x-amz-checksum-sha256 '%.64s', sent '%.64s'", call->op, v,
+			 s->sent_sum);
+		return FB_E_AWS;
+	}
+	return FB_OK;
+}
+
 static enum fb_err parse_success(struct cstate_s *s)
 {
 	struct http_response *r = &s->x.resp;
@@ -966,10 +1038,12 @@ static enum fb_err parse_success(struct cstate_s *s)
 
 	switch (s->proto->proto) {
 	case P_JSON:
-		if (r->body.len == 0)
+		if (r->body.len == 0) {
 			call->out = cJSON_CreateObject();
-		else
+		} else {
+			json_nul_to_fffd(r->body.data, r->body.len);
 			call->out = cJSON_ParseWithLength(r->body.data, r->body.len);
+		}
 		if (!call->out) {
 			copy_str(call->err.message, sizeof(call->err.message), "cannot parse json answer");
 			rc = FB_E_PARSE;
@@ -993,6 +1067,12 @@ static enum fb_err parse_success(struct cstate_s *s)
 		char v[512];
 		size_t i;
 
+		rc = s3_check_answer(s, r);
+		if (rc) {
+			http_response_header(r, "x-amz-request-id", call->err.request_id,
+					     sizeof(call->err.request_id));
+			return rc;
+		}
 		call->out = cJSON_CreateObject();
 		if (!call->out)
 			return FB_E_NOMEM;
@@ -1026,6 +1106,50 @@ static enum fb_err parse_success(struct cstate_s *s)
 	return rc;
 }
 
+/* Names a body-less S3 HEAD error from its status (aws.h). */
+static void s3_head_error(struct cstate_s *s, const struct http_response *r)
+{
+	static const struct {
+		long status;
+		const char *code, *reason;
+	} names[] = {
+		{ 301, "PermanentRedirect", "Moved Permanently" },
+		{ 307, "TemporaryRedirect", "Temporary Redirect" },
+		{ 400, "BadRequest", "Bad Request" },
+		{ 403, "AccessDenied", "Forbidden (access denied; also a missing key without s3:ListBucket)" },
+		{ 404, "NotFound", "Not Found" },
+		{ 405, "MethodNotAllowed", "Method Not Allowed" },
+		{ 408, "RequestTimeout", "Request Timeout" },
+		{ 409, "Conflict", "Conflict" },
+		{ 412, "PreconditionFailed", "Precondition Failed" },
+		{ 500, "InternalError", "Internal Server Error" },
+		{ 501, "NotImplemented", "Not Implemented" },
+		{ 503, "SlowDown", "Service Unavailable (slow down)" },
+	};
+	struct aws_error *err = &s->call->err;
+	const char *reason = NULL;
+	char region[64];
+	size_t i;
+
+	snprintf(err->code, sizeof(err->code), "%ld", r->status);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].status == r->status) {
+			copy_str(err->code, sizeof(err->code), names[i].code);
+			reason = names[i].reason;
+		}
+	if (reason)
+		copy_str(err->message, sizeof(err->message), reason);
+	else
+		snprintf(err->message, sizeof(err->message), "http status %ld", r->status);
+	/* A wrong-region answer names the bucket's region (S3 sends it on
+	 * 301 and 400 HEAD answers). */
+	if (http_response_header(r, "x-amz-bucket-region", region, sizeof(region)) && region[0] &&
+	    strcmp(region, s->ep.signing_region) != 0)
+		snprintf(err->message, sizeof(err->message),
+			 "%.40s: bucket '%.63s' is in region '%.63s', not '%.31s'",
+			 reason ? reason : "wrong region", s->call->bucket, region, s->ep.signing_region);
+}
+
 /* Decides what an answered (or failed) attempt means. */
 static void on_done(struct cstate_s *s, int64_t now)
 {
@@ -1039,25 +1163,31 @@ static void on_done(struct cstate_s *s, int64_t now)
 	s->st = CS_READY;
 	call->err.http_status = r->status;
 	if (r->rc == FB_OK && r->status >= 200 && r->status < 300) {
-		enum fb_err rc = parse_success(s);
+		enum fb_err rc;
 
 		call->err.code[0] = '\0';
-		if (rc == FB_OK) {
-			call->err.message[0] = '\0';
-			sh->quota += s->quota_held ? s->quota_held : QUOTA_SUCCESS_REFUND;
-			if (sh->quota > QUOTA_MAX)
-				sh->quota = QUOTA_MAX;
+		rc = parse_success(s);
+		if (rc != FB_E_AWS) {
+			call->err.code[0] = '\0';
+			if (rc == FB_OK) {
+				call->err.message[0] = '\0';
+				sh->quota += s->quota_held ? s->quota_held : QUOTA_SUCCESS_REFUND;
+				if (sh->quota > QUOTA_MAX)
+					sh->quota = QUOTA_MAX;
+			}
+			finish_call(s, rc, now);
+			goto out;
 		}
-		finish_call(s, rc, now);
-		goto out;
-	}
-	if (r->rc == FB_OK) {
+		/* A 2xx that is not S3's confirmation (s3_check_answer): retried
+		 * like a 5xx, as botocore does with S3's 200-with-error. */
+		snprintf(s->last_problem, sizeof(s->last_problem), "%.120s: %.270s", call->err.code,
+			 call->err.message);
+		cls = aws_retry_classify(500, call->err.code);
+	} else if (r->rc == FB_OK) {
 		aws_parse_error(r, &call->err);
 		/* A HEAD error has no body to name it: S3's answer is the status. */
-		if (s->s3_head && r->status == 404 && !call->err.code[0]) {
-			copy_str(call->err.code, sizeof(call->err.code), "NotFound");
-			copy_str(call->err.message, sizeof(call->err.message), "Not Found");
-		}
+		if (s->s3_head && !call->err.code[0])
+			s3_head_error(s, r);
 		snprintf(s->last_problem, sizeof(s->last_problem), "%.120s%s%.270s",
 			 call->err.code, call->err.code[0] ? ": " : "", call->err.message);
 		cls = aws_retry_classify(r->status, call->err.code);
@@ -1288,7 +1418,8 @@ enum fb_err aws_client_assume_role(struct aws_client *c, const char *role_arn,
 		return FB_E_INVALID;
 	}
 	for (e = c->roles; e; e = e->next)
-		if (strcmp(e->arn, role_arn) == 0 && now < e->expires_ms - ROLE_REFRESH_MS)
+		if (strcmp(e->arn, role_arn) == 0 && strcmp(e->session, session_name) == 0 &&
+		    now < e->expires_ms - ROLE_REFRESH_MS)
 			return client_derive(c, c->region, e->akid, e->secret, e->token, out);
 
 	in = cJSON_CreateObject();
@@ -1313,11 +1444,14 @@ enum fb_err aws_client_assume_role(struct aws_client *c, const char *role_arn,
 		rc = FB_E_PARSE;
 		goto out;
 	}
-	for (e = c->roles; e && strcmp(e->arn, role_arn) != 0; e = e->next)
+	for (e = c->roles; e && (strcmp(e->arn, role_arn) != 0 || strcmp(e->session, session_name) != 0);
+	     e = e->next)
 		;
 	if (!e) {
 		e = calloc(1, sizeof(*e));
-		if (!e || !(e->arn = strdup(role_arn))) {
+		if (!e || !(e->arn = strdup(role_arn)) || !(e->session = strdup(session_name))) {
+			if (e)
+				free(e->arn);
 			free(e);
 			rc = FB_E_NOMEM;
 			goto out;

@@ -179,4 +179,34 @@ int64_t aws_backoff_ms(int retry, int throttle, double r);
  * "" and message "http status N". */
 void aws_parse_error(const struct http_response *r, struct aws_error *err);
 
+/* ---- additions (issue 3 audit) ------------------------------------------ */
+
+/* JSON answers: cJSON strings end at a NUL, so a "\u0000" escape in an
+ * answer (a log line, a secret) would silently cut the string there. Every
+ * "\u0000" is read as "\ufffd" (U+FFFD, the replacement character) before
+ * parsing, as leak-rotate's awslogs decoder does: the rest of the string
+ * survives and the replacement shows where the NUL was. */
+
+/* S3 answers are checked before a 2xx counts as success:
+ *  - PutObject and HeadObject: the answer carries an ETag;
+ *  - PutObject sent with x-amz-checksum-sha256 (ours or the caller's): the
+ *    answer echoes x-amz-checksum-sha256 with the same value (S3 does when
+ *    it verified and stored that checksum);
+ *  - a 200 whose body is an S3 <Error> document is that error.
+ * Otherwise the call ends FB_E_AWS with err.http_status 200 and one of the
+ * codes below (or the <Error>'s code), after retries: a PutObject is
+ * idempotent and a broken answer is treated like a 5xx (transient). */
+#define AWS_CODE_INCOMPLETE_ANSWER "IncompleteAnswer"  /* ETag or checksum echo missing */
+#define AWS_CODE_CHECKSUM_MISMATCH "ChecksumMismatch"  /* echoed checksum differs */
+
+/* S3 HeadObject errors have no body; the code comes from the status (AWS
+ * docs: "it returns a generic 404 Not Found or 403 Forbidden code"):
+ * 301 PermanentRedirect, 307 TemporaryRedirect, 400 BadRequest (both with
+ * the bucket's region in the message when x-amz-bucket-region says it),
+ * 403 AccessDenied (also what a missing key gives without s3:ListBucket),
+ * 404 NotFound (FB_E_NOTFOUND), 405 MethodNotAllowed, 408 RequestTimeout,
+ * 409 Conflict, 412 PreconditionFailed, 500 InternalError, 501
+ * NotImplemented, 503 SlowDown (S3's throttling answer), any other status
+ * its number as botocore does ("418"). Retries follow aws_retry_classify. */
+
 #endif

@@ -379,7 +379,10 @@ def success_body(proto, service, opm, out, rid):
             v = out.get(payload)
             if v is not None:
                 body = v if isinstance(v, bytes) else str(v).encode()
-        else:
+        # An XML body only for members that live in the body: HeadObject's and
+        # PutObject's answers are all headers and S3 sends no body (one here
+        # also replaced the object's Content-Type with application/xml).
+        elif any(not m.serialization.get("location") for m in shape.members.values()):
             root = S3_ROOT.get(opm.name, opm.name + "Result")
             parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<%s xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' % root]
             xml_members(shape, out, parts)
@@ -547,7 +550,6 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         if not has_len:
             self.send_header("Content-Length", str(len(body)))
-        self.send_header("Date", http_date(time.time()))
         # headers and body in one write: two small segments would meet the
         # client's delayed ACK and cost ~40 ms a call
         self._headers_buffer.append(b"\r\n")

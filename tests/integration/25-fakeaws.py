@@ -366,6 +366,30 @@ class StateThroughCli(unittest.TestCase):
         objs = [b for b in st["s3"]["buckets"] if b["name"] == "evidence-bucket"][0]["objects"]
         self.assertEqual(objs["incidents/i1/e.txt"]["sha256_hex"], hashlib.sha256(body).hexdigest())
 
+    def test_s3_head_object_headers_and_empty_bodies(self):
+        """HeadObject answers the stored Content-Type (the CLI's parser reads
+        it from the header), and PutObject/HeadObject answers have no body."""
+        path = os.path.join(TMP, "ct.txt")
+        with open(path, "wb") as f:
+            f.write(b"plain text\n")
+        cli("s3api", "put-object", "--bucket", "evidence-bucket", "--key", "ct/a.txt", "--body", path,
+            "--content-type", "text/plain; charset=utf-8")
+        cli("s3api", "put-object", "--bucket", "evidence-bucket", "--key", "ct/b.bin", "--body", path)
+        out, _ = cli("s3api", "head-object", "--bucket", "evidence-bucket", "--key", "ct/a.txt")
+        self.assertEqual(out["ContentType"], "text/plain; charset=utf-8")
+        self.assertEqual(out["ContentLength"], len(b"plain text\n"))
+        out, _ = cli("s3api", "head-object", "--bucket", "evidence-bucket", "--key", "ct/b.bin")
+        self.assertNotIn("xml", out.get("ContentType", ""))
+        st, data = raw("s3", method="PUT", path="/evidence-bucket/ct/c.txt", body=b"x",
+                       headers={"x-amz-content-sha256": hashlib.sha256(b"x").hexdigest(),
+                                "Content-Type": "text/csv"})
+        self.assertEqual((st, data), (200, b""))
+        st, data = raw("s3", method="GET", path="/evidence-bucket/ct/c.txt",
+                       headers={"x-amz-content-sha256": hashlib.sha256(b"").hexdigest()})
+        self.assertEqual((st, data), (200, b"x"))
+        out, _ = cli("s3api", "head-object", "--bucket", "evidence-bucket", "--key", "ct/c.txt")
+        self.assertEqual(out["ContentType"], "text/csv")
+
     def test_ec2_egress_and_eni(self):
         ec2 = client("ec2")
         gid = ec2.create_security_group(GroupName="quarantine-t", Description="q", VpcId="vpc-0fake")["GroupId"]

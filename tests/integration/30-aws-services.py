@@ -193,6 +193,18 @@ def run(f):
     check(rc == 0, "logs: PutLogEvents from C succeeds")
     d = f.cli("logs", "get-log-events", "--log-group-name", group, "--log-stream-name", stream)
     check(d and [e["message"] for e in d["events"]] == ["from C"], "logs: aws cli reads the event")
+    # a NUL in a log line (the CLI sends it as "\u0000"): C keeps the tail, NUL read as U+FFFD
+    nul_stream = "c-test-nul"
+    f.cli("logs", "create-log-stream", "--log-group-name", group, "--log-stream-name", nul_stream)
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as t:
+        json.dump({"logGroupName": group, "logStreamName": nul_stream,
+                   "logEvents": [{"timestamp": now_ms, "message": "evil\x00payload tail"}]}, t)
+    f.cli("logs", "put-log-events", "--cli-input-json", "file://" + t.name)
+    os.unlink(t.name)
+    rc, out = f.c("logs", "GetLogEvents", json.dumps({"logGroupName": group, "logStreamName": nul_stream,
+                                                       "startFromHead": True}))
+    check(rc == 0 and [e["message"] for e in out.get("events", [])] == ["evil\ufffdpayload tail"],
+          "logs: a \\u0000 in GetLogEvents keeps the line's tail (NUL read as U+FFFD)")
 
     # s3 (rest-xml): PutObject with SSE-KMS and a computed SHA-256 checksum
     body = b'{"incident":"x","note":"odd key"}'
@@ -227,6 +239,23 @@ def run(f):
           and out["error"]["rc"] == "FB_E_NOTFOUND", "s3: HeadObject of a missing key is FB_E_NOTFOUND 404 NotFound")
     heads = [c for c in f.admin("/_fake/calls")["calls"] if c["operation"] == "HeadObject" and c["account"] == "111111111111"]
     check(len(heads) >= 2, "s3: fakeaws (botocore-checked signature) served both HeadObject calls")
+    # a bucket of another account: HEAD's 403 has no body, its code comes from the status
+    rc, out = f.c("--assume-role", "arn:aws:iam::222222222222:role/firebreak-member",
+                  "--bucket", "evidence-bucket", "--key", okey, "s3", "HeadObject")
+    check(rc == 1 and out["error"]["code"] == "AccessDenied" and out["error"]["http_status"] == 403
+          and out["error"]["attempts"] == 1, "s3: HeadObject 403 (no body) is AccessDenied, not retried")
+    # a 200 that is not S3's confirmation (the fake's malformed fault: no ETag, no checksum echo,
+    # and the object was never stored) is an error after the retries, never a success
+    f.admin("/_fake/faults", {"service": "s3", "operation": "PutObject", "kind": "malformed"})
+    mkey = "incidents/2024/malformed.json"
+    rc, out = f.c("--bucket", "evidence-bucket", "--key", mkey, "--body", "evidence",
+                  "--header", "x-amz-checksum-sha256:", "s3", "PutObject")
+    f.admin("/_fake/faults", {"clear": True})
+    check(rc == 1 and out["error"]["code"] == "IncompleteAnswer" and out["error"]["http_status"] == 200
+          and out["error"]["attempts"] == 3 and "ETag" in out["error"]["message"],
+          "s3: PutObject answered 200 without ETag/checksum is an error (IncompleteAnswer, 3 attempts)")
+    check(f.cli("s3api", "head-object", "--bucket", "evidence-bucket", "--key", mkey) is None,
+          "s3: aws cli confirms that object was never stored")
     rc, out = f.c("--bucket", "no-such-bucket", "--key", "k", "--body", "x", "s3", "PutObject")
     check(rc == 1 and out["error"]["code"] == "NoSuchBucket" and out["error"]["http_status"] == 404,
           "s3: <Error><Code> parsed")

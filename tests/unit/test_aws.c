@@ -446,7 +446,9 @@ static void test_aws__s3_put_object_virtual_hosted(void **state)
 	struct fake_answer a[] = {
 		{ 0, FB_OK, 0, 200,
 		  "ETag: \"9b2cf535f27731c974343645a3985328\"\r\nx-amz-version-id: v1\r\n"
-		  "x-amz-server-side-encryption: aws:kms\r\nx-amz-checksum-sha256: abc=\r\n"
+		  "x-amz-server-side-encryption: aws:kms\r\n"
+		  /* S3 echoes the checksum it verified: base64(sha256(body)), from openssl */
+		  "x-amz-checksum-sha256: noV0vHHncVJFTWyYEdVDvJ4R5RLMa3c/NhMERZlQoXc=\r\n"
 		  "x-amz-request-id: s3req\r\n", "" },
 	};
 	const char *body = "{\"incident\":1}";
@@ -491,9 +493,15 @@ static void test_aws__s3_checksum_value(void **state)
 {
 	struct aws_client *c = client("us-east-1", NULL);
 	struct aws_header h[] = { { "x-amz-sdk-checksum-algorithm", "SHA256" } };
+	struct fake_answer a[] = {
+		{ 0, FB_OK, 0, 200,
+		  "ETag: \"5d41402abc4b2a76b9719d911017c592\"\r\n"
+		  "x-amz-checksum-sha256: LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=\r\n", "" },
+	};
 	struct aws_call call;
 
 	(void)state;
+	script(a, 1);
 	memset(&call, 0, sizeof(call));
 	call.service = "s3";
 	call.op = "PutObject";
@@ -578,8 +586,10 @@ static void test_aws__s3_path_style_with_override(void **state)
 	struct aws_client *c = client_env("us-east-1", NULL, env);
 	struct aws_call call;
 	struct aws_header bad[] = { { "x-amz-meta-x", "a\r\nInjected: 1" } };
+	struct fake_answer a[] = { { 0, FB_OK, 0, 200, "ETag: \"e\"\r\n", "" } };
 
 	(void)state;
+	script(a, 1);
 	memset(&call, 0, sizeof(call));
 	call.service = "s3";
 	call.op = "PutObject";
@@ -1120,6 +1130,22 @@ static void test_aws__assume_role_and_cache(void **state)
 	assert_int_equal(aws_client_assume_role(c, "arn:aws:iam::222222222222:role/fb", "s1", &r3, &err),
 			 FB_OK);
 	assert_int_equal(F.nlog, 3);
+	/* another session name is another session (it names the caller in
+	 * the member account's CloudTrail): not served from the cache */
+	{
+		struct aws_client *r4 = NULL;
+		struct fake_answer b[] = { { 1, FB_OK, 0, 200, "", NULL } };
+
+		b[0].body = ans2;
+		script(b, 1);
+		F.nlog = 3;
+		assert_int_equal(aws_client_assume_role(c, "arn:aws:iam::222222222222:role/fb", "s2", &r4, &err),
+				 FB_OK);
+		assert_int_equal(F.nlog, 4);
+		assert_non_null(strstr(F.log[3].body, "RoleSessionName=s2"));
+		aws_client_free(r4);
+		F.nlog = 3;
+	}
 
 	/* derived clients share the deadline with their base */
 	aws_client_set_deadline(c, F.now - 1000);
@@ -1182,6 +1208,198 @@ static void test_aws__bad_calls(void **state)
 	aws_client_free(c);
 }
 
+/* ---- loose ends (issue 3 audit) --------------------------------------------------- */
+
+/* cJSON strings end at a NUL: a "\u0000" in an answer would cut the rest of
+ * a log line off. It is read as U+FFFD (as leak-rotate's awslogs decoder
+ * does), so the tail survives; an escaped backslash before "u0000" is text. */
+static void test_aws__json_nul_escape_read_as_replacement(void **state)
+{
+	struct aws_client *c = client("us-east-1", NULL);
+	struct fake_answer a[] = {
+		{ 0, FB_OK, 0, 200, "x-amzn-RequestId: r1\r\n",
+		  "{\"events\":[{\"timestamp\":1,\"message\":\"head\\u0000tail \\u0000\\u0000end\"},"
+		  "{\"timestamp\":2,\"message\":\"lit \\\\u0000 text\"}],\"nextForwardToken\":\"f/1\"}" },
+	};
+	cJSON *out = NULL;
+	struct aws_error err;
+	const cJSON *ev;
+
+	(void)state;
+	script(a, 1);
+	assert_int_equal(aws_do(c, "logs", "GetLogEvents", NULL, &out, &err), FB_OK);
+	ev = cJSON_GetObjectItem(out, "events");
+	assert_int_equal(cJSON_GetArraySize(ev), 2);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(ev, 0), "message")->valuestring,
+			    "head\xEF\xBF\xBDtail \xEF\xBF\xBD\xEF\xBF\xBD" "end");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(ev, 1), "message")->valuestring,
+			    "lit \\u0000 text");
+	assert_string_equal(cJSON_GetObjectItem(out, "nextForwardToken")->valuestring, "f/1");
+	cJSON_Delete(out);
+	aws_client_free(c);
+}
+
+/* A HEAD error has no body: the code comes from the status, and the retry
+ * class follows it (5xx retried, 4xx not). */
+static void test_aws__s3_head_errors_named_from_status(void **state)
+{
+	static const struct {
+		long status;
+		const char *headers;
+		const char *code;
+		const char *in_message;
+		int attempts;
+		enum fb_err rc;
+	} cases[] = {
+		{ 403, "", "AccessDenied", "Forbidden", 1, FB_E_AWS },
+		{ 404, "", "NotFound", "Not Found", 1, FB_E_NOTFOUND },
+		{ 301, "x-amz-bucket-region: eu-west-1\r\n", "PermanentRedirect", "eu-west-1", 1, FB_E_AWS },
+		{ 400, "x-amz-bucket-region: eu-west-1\r\n", "BadRequest", "eu-west-1", 1, FB_E_AWS },
+		{ 307, "", "TemporaryRedirect", "Temporary Redirect", 1, FB_E_AWS },
+		{ 412, "", "PreconditionFailed", "Precondition Failed", 1, FB_E_AWS },
+		{ 500, "", "InternalError", "Internal Server Error", 3, FB_E_AWS },
+		{ 503, "", "SlowDown", "Service Unavailable", 3, FB_E_AWS },
+		{ 418, "", "418", "http status 418", 1, FB_E_AWS },
+	};
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct aws_client *c = client("us-east-1", NULL);
+		struct fake_answer a[3];
+		struct aws_call call;
+
+		for (k = 0; k < 3; k++) {
+			memset(&a[k], 0, sizeof(a[k]));
+			a[k].status = cases[i].status;
+			a[k].headers = cases[i].headers;
+			a[k].body = "";
+		}
+		script(a, 3);
+		memset(&call, 0, sizeof(call));
+		call.service = "s3";
+		call.op = "HeadObject";
+		call.bucket = "evidence-bucket";
+		call.key = "k";
+		assert_int_equal(aws_call_run(c, &call), cases[i].rc);
+		assert_int_equal(call.err.http_status, cases[i].status);
+		assert_string_equal(call.err.code, cases[i].code);
+		if (!strstr(call.err.message, cases[i].in_message))
+			fail_msg("status %ld: message '%s' lacks '%s'", cases[i].status, call.err.message,
+				 cases[i].in_message);
+		assert_int_equal(call.err.attempts, cases[i].attempts);
+		aws_call_cleanup(&call);
+		aws_client_free(c);
+	}
+}
+
+/* A 200 to HeadObject without an ETag is not S3's answer: not success. */
+static void test_aws__s3_head_needs_etag(void **state)
+{
+	struct aws_client *c = client("us-east-1", NULL);
+	struct fake_answer a[] = {
+		{ 0, FB_OK, 0, 200, "Content-Length: 12\r\n", "" },
+		{ 0, FB_OK, 0, 200, "Content-Length: 12\r\n", "" },
+		{ 0, FB_OK, 0, 200, "Content-Length: 12\r\n", "" },
+	};
+	struct aws_call call;
+
+	(void)state;
+	script(a, 3);
+	memset(&call, 0, sizeof(call));
+	call.service = "s3";
+	call.op = "HeadObject";
+	call.bucket = "b";
+	call.key = "k";
+	assert_int_equal(aws_call_run(c, &call), FB_E_AWS);
+	assert_string_equal(call.err.code, AWS_CODE_INCOMPLETE_ANSWER);
+	assert_non_null(strstr(call.err.message, "ETag"));
+	assert_null(call.out);
+	aws_call_cleanup(&call);
+	aws_client_free(c);
+}
+
+static enum fb_err put_hello(struct aws_client *c, struct aws_call *call, const char *sum)
+{
+	static struct aws_header h[1];
+
+	h[0].name = "x-amz-checksum-sha256";
+	h[0].value = sum;
+	memset(call, 0, sizeof(*call));
+	call->service = "s3";
+	call->op = "PutObject";
+	call->bucket = "b";
+	call->key = "k";
+	call->body = "hello";
+	call->body_len = 5;
+	call->headers = h;
+	call->nheaders = sum ? 1 : 0;
+	return aws_call_run(c, call);
+}
+
+/* Evidence integrity: a PutObject 200 counts only when it carries an ETag
+ * and, when we sent x-amz-checksum-sha256, echoes the same value; else it
+ * is retried (the PUT is idempotent) and ends as an AWS error. */
+static void test_aws__s3_put_needs_confirmation(void **state)
+{
+#define HELLO_SUM "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="
+	static const struct {
+		const char *sent;     /* NULL: no checksum header; "": computed */
+		const char *headers;  /* the 200's headers (every attempt) */
+		const char *body;
+		enum fb_err rc;
+		const char *code;
+		const char *in_message;
+	} cases[] = {
+		{ "", "ETag: \"e\"\r\nx-amz-checksum-sha256: " HELLO_SUM "\r\n", "", FB_OK, "", "" },
+		{ HELLO_SUM, "ETag: \"e\"\r\nx-amz-checksum-sha256: " HELLO_SUM "\r\n", "", FB_OK, "", "" },
+		{ NULL, "ETag: \"e\"\r\n", "", FB_OK, "", "" },
+		/* the fake's malformed fault: garbage, no headers */
+		{ "", "Content-Type: text/xml\r\n", "<Response><Unclosed><x>garbage</Response", FB_E_AWS,
+		  AWS_CODE_INCOMPLETE_ANSWER, "ETag" },
+		{ NULL, "", "", FB_E_AWS, AWS_CODE_INCOMPLETE_ANSWER, "ETag" },
+		{ "", "ETag: \"e\"\r\n", "", FB_E_AWS, AWS_CODE_INCOMPLETE_ANSWER, "x-amz-checksum-sha256" },
+		{ HELLO_SUM, "ETag: \"e\"\r\nx-amz-checksum-sha256: AAAA\r\n", "", FB_E_AWS,
+		  AWS_CODE_CHECKSUM_MISMATCH, "AAAA" },
+		/* S3 can answer 200 with an error document */
+		{ NULL, "ETag: \"e\"\r\n",
+		  "<?xml version=\"1.0\"?><Error><Code>InternalError</Code><Message>We encountered an internal "
+		  "error.</Message><RequestId>r9</RequestId></Error>", FB_E_AWS, "InternalError", "internal" },
+	};
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct aws_client *c = client("us-east-1", NULL);
+		struct fake_answer a[3];
+		struct aws_call call;
+
+		for (k = 0; k < 3; k++) {
+			memset(&a[k], 0, sizeof(a[k]));
+			a[k].status = 200;
+			a[k].headers = cases[i].headers;
+			a[k].body = cases[i].body;
+		}
+		script(a, 3);
+		assert_int_equal(put_hello(c, &call, cases[i].sent), cases[i].rc);
+		assert_string_equal(call.err.code, cases[i].code);
+		if (!strstr(call.err.message, cases[i].in_message))
+			fail_msg("case %zu: message '%s' lacks '%s'", i, call.err.message, cases[i].in_message);
+		if (cases[i].rc == FB_OK) {
+			assert_int_equal(call.err.attempts, 1);
+			assert_string_equal(cJSON_GetObjectItem(call.out, "ETag")->valuestring, "\"e\"");
+		} else {
+			assert_int_equal(call.err.http_status, 200);
+			assert_int_equal(call.err.attempts, 3);
+			assert_non_null(strstr(call.err.message, "after 3 attempts"));
+			assert_null(call.out);
+		}
+		aws_call_cleanup(&call);
+		aws_client_free(c);
+	}
+#undef HELLO_SUM
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1214,6 +1432,10 @@ int main(void)
 		cmocka_unit_test(test_aws__assume_role_and_cache),
 		cmocka_unit_test(test_aws__client_from_env_and_regions),
 		cmocka_unit_test(test_aws__bad_calls),
+		cmocka_unit_test(test_aws__json_nul_escape_read_as_replacement),
+		cmocka_unit_test(test_aws__s3_head_errors_named_from_status),
+		cmocka_unit_test(test_aws__s3_head_needs_etag),
+		cmocka_unit_test(test_aws__s3_put_needs_confirmation),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
