@@ -422,6 +422,8 @@ def render(res, latency_ms):
     L.append("Machine: %s, %s CPUs, Linux %s (%s), Python %s; %s" % (
         m["cpu"], m["nproc"], m["kernel"], m["machine"], m["python"], m["date"]))
     L.append("")
+    L.append("Bootstraps measured: build/%s." % res["params"].get("build", "native"))
+    L.append("")
     L.append("| function | cold start (exec -> first /next, median of %d) | peak RSS per invocation | zip (arm64) |"
              % res["params"]["cold"])
     L.append("|---|---|---|---|")
@@ -511,12 +513,20 @@ def main():
 
     present = [n for n in RESPONDERS if os.access(os.path.join(ROOT, "build/native", n, "bootstrap"), os.X_OK)
                and os.path.exists(os.path.join(ROOT, "functions", n, "main.c"))]
-    functions = {n: os.path.join(ROOT, "build/native", n, "bootstrap") for n in present}
-    functions["testfn"] = os.path.join(ROOT, "build/native/testfn/bootstrap")
+    # The bootstraps measured: the static x86_64 build (`make static-native`,
+    # the package recipe for this machine: what Lambda runs, but for
+    # x86_64) when it exists, else the dynamic native build, whose loading
+    # of the shared libcurl/OpenSSL adds several ms to a cold start.
+    def bootstrap(n):
+        static = os.path.join(ROOT, "build/static-x86_64", n, "bootstrap")
+        return static if os.access(static, os.X_OK) else os.path.join(ROOT, "build/native", n, "bootstrap")
+    functions = {n: bootstrap(n) for n in present + ["testfn"]}
+    builds = sorted({os.path.basename(os.path.dirname(os.path.dirname(b))) for b in functions.values()})
     world = demo.resolve(demo.load("world.json"), time.time(), {})
     res = {"machine": machine(), "params": {
         "cold": args.cold, "warm": args.warm, "reps": args.reps, "baseline_reps": args.baseline_reps,
-        "latency_ms": args.latency_ms, "rotation_delay_ms": world.get("rotation_delay_ms")}}
+        "latency_ms": args.latency_ms, "rotation_delay_ms": world.get("rotation_delay_ms"),
+        "build": "+".join(builds)}}
     try:
         import boto3
         res["params"]["boto3"] = boto3.__version__

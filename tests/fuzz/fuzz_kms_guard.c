@@ -1,18 +1,21 @@
 /*
- * fuzz_kms_guard: kms-guard's pure stages (functions/kms-guard/main.c
- * included with its main renamed). The first byte picks the stage:
+ * fuzz_kms_guard: kms-guard's pure stages (functions/kms-guard/stages.c,
+ * declared in kms_guard.h). The first byte picks the stage:
  *   0 the event text -> kg_parse (EventBridge CloudTrail call, alarm,
  *     manual form);
  *   1 a CloudTrail record (as LookupEvents' CloudTrailEvent string carries
  *     it) -> kg_item_from_record;
- *   2 a LookupEvents Events array -> kg_prior_from_history for a fixed key.
+ *   2 a LookupEvents Events array -> kg_prior_from_history for a fixed key;
+ *   3 a LookupEvents Events array -> kg_items_from_events (the alarm's
+ *     items), at most KG_MAX_ITEMS of them.
  * Checks: every parsed item's strings are NUL-terminated in their fields.
- * FUZZ_SOURCES:
+ * FUZZ_SOURCES: functions/kms-guard/stages.c
  */
-#define main kms_guard_main_unused
-#include "../../functions/kms-guard/main.c"
-#undef main
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "fuzz_common.h"
+#include "../../functions/kms-guard/kms_guard.h"
 
 static void check_item(const struct kg_item *it)
 {
@@ -41,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	s = fuzz_strndup(data + 1, size - 1);
 	n = size - 1;
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
 	case 0: {
 		enum fb_err rc;
 
@@ -81,6 +84,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			cJSON_Delete(j);
 		}
 		break;
+	case 3: {
+		static struct kg_item items[KG_MAX_ITEMS];
+		struct resp_config trust;
+		size_t ni = 0, k;
+
+		memset(&trust, 0, sizeof(trust));
+		j = cJSON_ParseWithLength(s, n);
+		(void)kg_items_from_events(j, &trust, "us-east-1", items, KG_MAX_ITEMS, &ni);
+		if (ni > KG_MAX_ITEMS)
+			abort();
+		for (k = 0; k < ni; k++)
+			check_item(&items[k]);
+		cJSON_Delete(j);
+		break;
+	}
 	}
 	free(s);
 	return 0;

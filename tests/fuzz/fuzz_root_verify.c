@@ -1,18 +1,20 @@
 /*
  * fuzz_root_verify: root-verify's pure stages on attacker-influenced input
- * (functions/root-verify/main.c included with its main renamed, as the unit
- * tests do). The first byte picks the stage:
- *   0 the event: parsed as rv_handle parses it, then rv_classify;
+ * (functions/root-verify/stages.c, declared in root_verify.h). The first
+ * byte picks the stage:
+ *   0 the event: parsed as rv_handle parses it, then rv_classify; a
+ *     trigger then goes through rv_decide and rv_report_extra;
  *   1 a LookupEvents page (CloudTrailEvent strings are attacker-shaped
  *     records) -> rv_history_add_page -> rv_history_json;
  *   2 a GetAccountSummary answer -> rv_account_parse;
  *   3 FIREBREAK_ROOT_ALLOWED_CIDRS text -> rv_cidrs_parse, then an IP check.
- * FUZZ_SOURCES:
+ * FUZZ_SOURCES: functions/root-verify/stages.c
  */
-#define main root_verify_main_unused
-#include "../../functions/root-verify/main.c"
-#undef main
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "fuzz_common.h"
+#include "../../functions/root-verify/root_verify.h"
 
 static char *trusted[] = { "arn:aws:iam::999999999999:role/RootTasks" };
 
@@ -53,7 +55,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		j = cJSON_ParseWithLengthOpts(s, n + 1, NULL, 1);
 		if (j) {
 			memset(&t, 0, sizeof(t));
-			(void)rv_classify(j, &cfg, &t);
+			if (rv_classify(j, &cfg, &t) == RV_CLASS_RUN) {
+				/* the facts as rv_handle builds them, then the verdict
+				 * and the report's fields */
+				static struct rv_facts f;
+				static struct rv_verdict v;
+				cJSON *extra = cJSON_CreateObject();
+
+				memset(&f, 0, sizeof(f));
+				f.kind = t.kind;
+				f.has_event = t.kind == RV_SIGNIN || t.kind == RV_API_CALL;
+				f.ev = t.ev;
+				f.window_minutes = t.window_minutes;
+				f.policy = &cfg.policy;
+				rv_history_init(&f.hist, t.ev.event_id);
+				rv_decide(&f, &v);
+				if (!memchr(v.verdict, '\0', sizeof(v.verdict)) || v.severity[0] != 'P')
+					abort();
+				rv_report_extra(extra, &t, &f, &v, &cfg, "111111111111", "a", "b");
+				cJSON_Delete(extra);
+			}
 			if (!memchr(t.why, '\0', sizeof(t.why)))
 				abort();
 			cJSON_Delete(j);

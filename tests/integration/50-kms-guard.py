@@ -259,6 +259,25 @@ class KmsGuard(unittest.TestCase):
         for s in ("cancel-deletion", "enable-key", "tag-incident"):
             self.assertEqual(st[s]["status"], "already", s)
 
+    def test_replay_whose_only_write_is_the_tag_is_already_contained(self):
+        # An earlier delivery cancelled the deletion and re-enabled the key, then
+        # died before tagging: the retry only tags, so it contained nothing itself.
+        seed = copy.deepcopy(SEED)
+        seed["kms"]["keys"] = [{"KeyId": K_EN} if k["KeyId"] == K_EN else k for k in seed["kms"]["keys"]]
+        self.fake.seed(seed)
+        self.fake.reset()
+        res = self.run_fn(load("schedule-deletion-enabled-key.json"))
+        self.assertTrue(res.ok, res)
+        self.assertEqual(fbtest.ops(fbtest.writes(self.fake.calls())), ["kms:TagResource"])
+        self.assertEqual(res.report["verdict"], "already-contained", res.report)
+        st = steps(res.report)
+        self.assertEqual(st["cancel-deletion"]["status"], "already")
+        self.assertEqual(st["enable-key"]["status"], "already")
+        self.assertEqual(st["tag-incident"]["status"], "done")
+        self.assertTrue(res.report["keys"][0]["outcome"].startswith("already: "), res.report["keys"][0])
+        self.assertEqual(key_state(self.fake, K_EN)["KeyState"], "Enabled")
+        self.assertEqual(json.loads(self.published()[0]["Message"])["verdict"], "already-contained")
+
     def test_cancel_throttled_twice_still_contained(self):
         self.fake.faults({"kind": "throttle", "service": "kms", "operation": "CancelKeyDeletion", "count": 2})
         res = self.run_fn(load("schedule-deletion-enabled-key.json"))

@@ -320,13 +320,29 @@ class RootVerify(unittest.TestCase):
             rep, _ = self.run_case(path, "P1", [code, "root-used-with-mfa"])
             self.assertEqual(rep["verdict"], "escalate: " + code)
 
-    def test_centralized_root_trusted_and_not(self):
-        path = os.path.join(EVENTS, "centralized-root-trusted.json")
-        rep, _ = self.run_case(path, "P3", ["centralized-root-trusted"], ["sensitive-call"],
-                               FIREBREAK_TRUSTED_PRINCIPALS="arn:aws:iam::999999999999:role/RootTask*")
+    def test_centralized_root(self):
+        # The sts:AssumeRoot call (the record the IAM User Guide publishes):
+        # the caller decides whether centralized root access is expected.
+        FAKE.seed(world())
+        path = os.path.join(EVENTS, "assume-root.json")
+        rep, _ = self.run_case(path, "P3", ["centralized-root-trusted"],
+                               ["centralized-root-untrusted", "api-call-without-mfa", "root-activity"],
+                               FIREBREAK_TRUSTED_PRINCIPALS="arn:aws:iam::111122223333:role/RootTask*")
         self.assertEqual(rep["verdict"],
-                         "expected: centralized root access by arn:aws:iam::999999999999:role/RootTaskOperator")
-        rep, _ = self.run_case(path, "P1", ["centralized-root-untrusted", "sensitive-call"])
+                         "expected: centralized root access by arn:aws:iam::111122223333:role/RootTaskOperator")
+        self.assertEqual(rep["event"]["assume_root"],
+                         {"target_principal": "444455556666",
+                          "task_policy_arn": "arn:aws:iam::aws:policy/root-task/S3UnlockBucketPolicy"})
+        rep, _ = self.run_case(path, "P1", ["centralized-root-untrusted"], ["centralized-root-trusted"])
+        self.assertIn("arn:aws:iam::111122223333:role/RootTaskOperator", json.dumps(rep["reasons"]))
+        # A root session in the member account (sessionContext.assumedRoot
+        # "true"): its record does not name the issuer, so trust cannot be
+        # established from it, whatever FIREBREAK_TRUSTED_PRINCIPALS says.
+        path = os.path.join(EVENTS, "centralized-root-session.json")
+        rep, _ = self.run_case(path, "P1", ["centralized-root-untrusted", "sensitive-call"],
+                               ["centralized-root-trusted"],
+                               FIREBREAK_TRUSTED_PRINCIPALS="arn:aws:iam::*:role/*")
+        self.assertTrue(rep["event"]["centralized_root"])
 
     # ---- paging, bounds ----------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 /*
- * Unit tests for kms-guard's pure stages: event parsing, the alarm window,
- * the prior-state decision from CloudTrail history, ARN and tag helpers.
- * main.c is included with its main() renamed, so its statics are reachable.
+ * Unit tests for kms-guard's pure stages (functions/kms-guard/stages.c,
+ * declared in kms_guard.h): event parsing, the alarm window and items, the
+ * prior-state decision from CloudTrail history, the verdict, ARN and tag
+ * helpers. stages.c is compiled in (the Makefile links a unit test with
+ * the runtime library only).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,9 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#define main kms_guard_main_unused
-#include "../../functions/kms-guard/main.c"
-#undef main
+#include "../../functions/kms-guard/stages.c"
 
 static const struct kg_settings kSet = { .alarm_name = "kms-key-changes", .lookback_s = 900 };
 
@@ -426,6 +426,90 @@ static void test_kms_guard__parse_refuses_crafted_keys(void **st)
 	}
 }
 
+/* A replay whose only write is the incident tag contained nothing: the
+ * invocation is "already-contained", not "contained". */
+static void test_kms_guard__verdict_already_when_only_tagged(void **st)
+{
+	static const struct {
+		int dry, changed, already;
+		const char *want; /* NULL: resp derives it from the steps */
+	} cases[] = {
+		{ 0, 0, 1, "already-contained" },  /* deletion already cancelled; tag only */
+		{ 0, 0, 3, "already-contained" },  /* an alarm over three keys, all safe already */
+		{ 0, 1, 0, NULL },                 /* cancelled now: contained */
+		{ 0, 1, 2, NULL },                 /* one key contained now, two already */
+		{ 0, 0, 0, NULL },                 /* skipped or failed: resp says so */
+		{ 1, 0, 1, NULL },                 /* dry run: planned */
+		{ 1, 1, 0, NULL },
+	};
+	size_t i;
+
+	(void)st;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *got = kg_verdict(cases[i].dry, cases[i].changed, cases[i].already);
+
+		if (cases[i].want) {
+			assert_non_null(got);
+			assert_string_equal(got, cases[i].want);
+		} else {
+			assert_null(got);
+		}
+	}
+}
+
+/* A LookupEvents record as the alarm's query returns it. */
+static cJSON *lookup_event(const char *id, const char *name, const char *key, const char *actor,
+			   const char *err)
+{
+	char rec[1024];
+	cJSON *e = cJSON_CreateObject();
+
+	snprintf(rec, sizeof(rec),
+		 "{\"eventName\":\"%s\",\"eventID\":\"%s\",\"eventTime\":\"2024-03-01T10:00:30Z\","
+		 "\"awsRegion\":\"us-east-1\",\"recipientAccountId\":\"111111111111\","
+		 "\"userIdentity\":{\"arn\":\"%s\"},\"requestParameters\":{\"keyId\":\"%s\"}%s%s%s}",
+		 name, id, actor, key, err ? ",\"errorCode\":\"" : "", err ? err : "", err ? "\"" : "");
+	cJSON_AddStringToObject(e, "EventId", id);
+	cJSON_AddStringToObject(e, "EventName", name);
+	cJSON_AddStringToObject(e, "CloudTrailEvent", rec);
+	return e;
+}
+
+static void test_kms_guard__alarm_items(void **st)
+{
+	static const char *const trusted[] = { "arn:aws:iam::111111111111:role/BreakGlass" };
+	const char *k1 = "1234abcd-12ab-34cd-56ef-1234567890ab", *k2 = "2222abcd-12ab-34cd-56ef-1234567890ab";
+	const char *m = "arn:aws:iam::111111111111:user/mallory";
+	struct resp_config trust;
+	struct kg_item items[KG_MAX_ITEMS];
+	cJSON *found = cJSON_CreateArray();
+	size_t n = 99, ignored;
+
+	(void)st;
+	memset(&trust, 0, sizeof(trust));
+	trust.trusted = (char **)trusted;
+	trust.ntrusted = 1;
+	/* newest first, as LookupEvents lists them */
+	cJSON_AddItemToArray(found, lookup_event("e5", "DisableKey", k1, m, NULL));        /* same key again */
+	cJSON_AddItemToArray(found, lookup_event("e4", "DisableKey", k2,
+				"arn:aws:sts::111111111111:assumed-role/BreakGlass/alice", NULL)); /* trusted */
+	cJSON_AddItemToArray(found, lookup_event("e3", "ScheduleKeyDeletion", k2, m, "AccessDeniedException"));
+	cJSON_AddItemToArray(found, lookup_event("e2", "EnableKey", k1, m, NULL));         /* not a trigger */
+	cJSON_AddItemToArray(found, lookup_event("e1", "ScheduleKeyDeletion", k1, m, NULL));
+	ignored = kg_items_from_events(found, &trust, "us-east-1", items, KG_MAX_ITEMS, &n);
+	assert_int_equal(ignored, 1);
+	assert_int_equal(n, 3);
+	assert_string_equal(items[0].event_id, "e1");   /* oldest first; decides for k1 */
+	assert_string_equal(items[0].key_ref, k1);
+	assert_string_equal(items[1].event_id, "e3");
+	assert_string_equal(items[1].error_code, "AccessDeniedException");
+	assert_string_equal(items[2].event_id, "e4");   /* trusted: its own (skipped) item */
+	/* the cap holds */
+	ignored = kg_items_from_events(found, &trust, "us-east-1", items, 2, &n);
+	assert_int_equal(n, 2);
+	cJSON_Delete(found);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -439,6 +523,8 @@ int main(void)
 		cmocka_unit_test(test_kms_guard__arn_and_tags),
 		cmocka_unit_test(test_kms_guard__key_reference_forms),
 		cmocka_unit_test(test_kms_guard__parse_refuses_crafted_keys),
+		cmocka_unit_test(test_kms_guard__verdict_already_when_only_tagged),
+		cmocka_unit_test(test_kms_guard__alarm_items),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,7 +4,8 @@
  * account summary shapes, history paging, and the verdict table (every
  * reason alone and combined).
  *
- * The function's main.c is compiled in, with its main() renamed.
+ * functions/root-verify/stages.c (declared in root_verify.h) is compiled
+ * in: the Makefile links a unit test with the runtime library only.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,9 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#define main root_verify_main_unused
-#include "../../functions/root-verify/main.c"
-#undef main
+#include "../../functions/root-verify/stages.c"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -115,8 +114,15 @@ struct vcase {
 	const char *codes;          /* exact non-info codes, in order */
 };
 
-#define TRUSTED_SESSION ",\"sessionContext\":{\"assumedRoot\":\"true\",\"attributes\":{\"mfaAuthenticated\":\"false\"}},\"inScopeOf\":{\"issuerAccountId\":\"999999999999\",\"credentialsIssuedTo\":\"arn:aws:iam::999999999999:role/RootTasks\"}"
-#define UNTRUSTED_SESSION ",\"sessionContext\":{\"assumedRoot\":\"true\"},\"inScopeOf\":{\"credentialsIssuedTo\":\"arn:aws:iam::888888888888:role/Other\"}"
+/* A root session from sts:AssumeRoot: sessionContext.assumedRoot "true"
+ * (IAM User Guide, "Track privileged tasks in AWS CloudTrail"); the issuer
+ * in sessionIssuer.arn when the record has one. */
+#define TRUSTED_SESSION ",\"sessionContext\":{\"assumedRoot\":\"true\",\"sessionIssuer\":{\"type\":\"Role\",\"arn\":\"arn:aws:iam::999999999999:role/RootTasks\"},\"attributes\":{\"mfaAuthenticated\":\"false\"}}"
+#define UNTRUSTED_SESSION ",\"sessionContext\":{\"assumedRoot\":\"true\",\"sessionIssuer\":{\"arn\":\"arn:aws:iam::888888888888:role/Other\"}}"
+#define NO_ISSUER_SESSION ",\"sessionContext\":{\"assumedRoot\":\"true\",\"attributes\":{\"mfaAuthenticated\":\"false\"}}"
+/* inScopeOf is CloudTrail's mark of credentials an AWS service issued for a
+ * resource (e.g. a Lambda function), not of AssumeRoot: no centralized root. */
+#define SERVICE_SCOPED ",\"inScopeOf\":{\"issuerType\":\"AWS::Lambda::Function\",\"credentialsIssuedTo\":\"arn:aws:iam::999999999999:role/RootTasks\"}"
 #define ALLOWED "192.0.2.0/24,2001:db8::/32"
 
 static const struct vcase vcases[] = {
@@ -138,6 +144,8 @@ static const struct vcase vcases[] = {
 	{"failed signins below threshold", RV_SIGNIN, "ConsoleLogin", "192.0.2.10", "no", 1, NULL, 0, 0, 1, ALLOWED, "P3", "signin-failed"},
 	{"centralized root, trusted issuer", RV_API_CALL, "DeleteBucketPolicy", "198.51.100.1", NULL, 0, TRUSTED_SESSION, 0, 0, 0, ALLOWED, "P3", "centralized-root-trusted"},
 	{"centralized root, untrusted issuer", RV_API_CALL, "ListUsers", "192.0.2.10", NULL, 0, UNTRUSTED_SESSION, 0, 0, 0, ALLOWED, "P1", "centralized-root-untrusted,root-activity"},
+	{"centralized root, issuer not recorded", RV_API_CALL, "ListUsers", "192.0.2.10", NULL, 0, NO_ISSUER_SESSION, 0, 0, 0, ALLOWED, "P1", "centralized-root-untrusted,root-activity"},
+	{"service-scoped credentials are not centralized root", RV_API_CALL, "ListUsers", "192.0.2.10", NULL, 0, SERVICE_SCOPED, 0, 0, 0, ALLOWED, "P2", "root-activity"},
 	/* combined */
 	{"trusted centralized but access keys present", RV_API_CALL, "DeleteBucketPolicy", "198.51.100.1", NULL, 0, TRUSTED_SESSION, 1, 0, 0, ALLOWED, "P1", "centralized-root-trusted,root-access-keys-present"},
 	{"everything at once", RV_API_CALL, "CreateAccessKey", "203.0.113.9", "no", 0, NULL, 1, 1, 0, ALLOWED, "P1", "api-call-without-mfa,sensitive-call,source-ip-not-allowed,root-activity,root-access-keys-present,root-mfa-not-enabled"},
@@ -338,14 +346,88 @@ static void test_root_verify__failure_and_centralized(void **st)
 	/* plain root API call: empty sessionIssuer, not centralized */
 	record_from("{\"userIdentity\":{\"type\":\"Root\",\"sessionContext\":{\"sessionIssuer\":{},\"attributes\":{\"mfaAuthenticated\":\"false\"}}},\"eventName\":\"X\"}", &r);
 	assert_false(r.centralized);
-	/* assumedRoot with only the issuing account recorded */
+	/* assumedRoot without an issuer: centralized, issuer unknown (never trusted) */
 	record_from("{\"userIdentity\":{\"type\":\"Root\",\"arn\":\"arn:aws-us-gov:iam::222222222222:root\","
-		    "\"sessionContext\":{\"assumedRoot\":\"true\"},\"inScopeOf\":{\"issuerAccountId\":\"999999999999\"}},\"eventName\":\"X\"}", &r);
+		    "\"sessionContext\":{\"assumedRoot\":\"true\"}},\"eventName\":\"X\"}", &r);
 	assert_true(r.centralized);
-	assert_string_equal(r.issuer_arn, "arn:aws-us-gov:iam::999999999999:root");
+	assert_string_equal(r.issuer_arn, "");
+	/* inScopeOf (service-scoped credentials) or assumedRoot "false": not centralized */
+	record_from("{\"userIdentity\":{\"type\":\"Root\",\"inScopeOf\":{\"sourceArn\":\"arn:aws:lambda:us-east-1:222222222222:function:f\","
+		    "\"issuerType\":\"AWS::Lambda::Function\",\"credentialsIssuedTo\":\"arn:aws:iam::222222222222:role/r\"}},\"eventName\":\"X\"}", &r);
+	assert_false(r.centralized);
+	assert_string_equal(r.issuer_arn, "");
+	record_from("{\"userIdentity\":{\"type\":\"Root\",\"sessionContext\":{\"assumedRoot\":\"false\"}},\"eventName\":\"X\"}", &r);
+	assert_false(r.centralized);
 	/* non-root */
 	record_from("{\"userIdentity\":{\"type\":\"IAMUser\"},\"eventName\":\"ConsoleLogin\"}", &r);
 	assert_false(r.is_root);
+}
+
+/* The sts:AssumeRoot record as the IAM User Guide publishes it ("Track
+ * privileged tasks in AWS CloudTrail"), in an EventBridge envelope. */
+static const char *assume_root_event(const char *role, const char *error_code)
+{
+	static char buf[4096];
+
+	snprintf(buf, sizeof(buf),
+		 "{\"version\":\"0\",\"id\":\"e-ar\",\"detail-type\":\"AWS API Call via CloudTrail\",\"source\":\"aws.sts\","
+		 "\"account\":\"999999999999\",\"time\":\"2024-10-25T20:52:11Z\",\"region\":\"us-west-2\",\"resources\":[],"
+		 "\"detail\":{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"AssumedRole\","
+		 "\"principalId\":\"AIDACKCEVSQ6C2EXAMPLE:JohnRole1\",\"arn\":\"arn:aws:sts::999999999999:assumed-role/%s/JohnRole1\","
+		 "\"accountId\":\"999999999999\",\"accessKeyId\":\"ASIAIOSFODNN7EXAMPLE\",\"sessionContext\":{\"sessionIssuer\":"
+		 "{\"type\":\"Role\",\"principalId\":\"AIDACKCEVSQ6C2EXAMPLE\",\"arn\":\"arn:aws:iam::999999999999:role/%s\","
+		 "\"accountId\":\"999999999999\",\"userName\":\"Admin2\"},\"webIdFederationData\":{},\"attributes\":"
+		 "{\"creationDate\":\"2024-10-25T20:45:28Z\",\"mfaAuthenticated\":\"false\"},\"assumedRoot\":\"true\"}},"
+		 "\"eventTime\":\"2024-10-25T20:52:11Z\",\"eventSource\":\"sts.amazonaws.com\",\"eventName\":\"AssumeRoot\","
+		 "\"awsRegion\":\"us-west-2\",\"sourceIPAddress\":\"192.0.2.1\",\"requestParameters\":{\"targetPrincipal\":"
+		 "\"222222222222\",\"taskPolicyArn\":{\"arn\":\"arn:aws:iam::aws:policy/root-task/S3UnlockBucketPolicy\"}}%s%s%s,"
+		 "\"eventID\":\"ev-assume-root\",\"eventType\":\"AwsApiCall\",\"recipientAccountId\":\"999999999999\"}}",
+		 role, role, error_code ? ",\"errorCode\":\"" : "", error_code ? error_code : "", error_code ? "\"" : "");
+	return buf;
+}
+
+static void test_root_verify__assume_root_call(void **st)
+{
+	static const struct {
+		const char *role, *error;
+		const char *severity, *code, *verdict_prefix;
+	} cases[] = {
+		{ "RootTasks", NULL, "P3", "centralized-root-trusted", "expected: centralized root access by arn:aws:iam::999999999999:role/RootTasks" },
+		{ "Other", NULL, "P1", "centralized-root-untrusted", "escalate: centralized-root-untrusted" },
+		{ "Other", "AccessDenied", "P1", "centralized-root-untrusted", "escalate: centralized-root-untrusted" },
+	};
+	struct rv_config cfg;
+	struct rv_trigger t;
+	struct rv_facts f;
+	struct rv_verdict v;
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cJSON *ev = cJSON_Parse(assume_root_event(cases[i].role, cases[i].error));
+
+		assert_non_null(ev);
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.lookback_minutes = 60;
+		policy_init(&cfg.policy, ALLOWED);
+		assert_int_equal(rv_classify(ev, &cfg, &t), RV_CLASS_RUN);
+		assert_int_equal(t.kind, RV_API_CALL);
+		assert_true(t.ev.assume_root);
+		assert_false(t.ev.is_root);
+		assert_true(t.ev.centralized);
+		assert_string_equal(t.ev.target_principal, "222222222222");
+		assert_string_equal(t.ev.task_policy_arn, "arn:aws:iam::aws:policy/root-task/S3UnlockBucketPolicy");
+		facts_event(&f, &cfg.policy, t.kind);
+		f.ev = t.ev;
+		f.acct.mfa_enabled = 1;
+		rv_decide(&f, &v);
+		if (strcmp(v.severity, cases[i].severity) != 0 || !has(&v, cases[i].code) ||
+		    strncmp(v.verdict, cases[i].verdict_prefix, strlen(cases[i].verdict_prefix)) != 0)
+			fail_msg("case %zu: got %s '%s'", i, v.severity, v.verdict);
+		/* the caller's MFA and network are not root's */
+		assert_false(has(&v, "api-call-without-mfa"));
+		assert_false(has(&v, "root-activity"));
+		cJSON_Delete(ev);
+	}
 }
 
 /* ---- CIDRs -------------------------------------------------------------------- */
@@ -692,6 +774,7 @@ int main(void)
 		cmocka_unit_test(test_root_verify__next_steps),
 		cmocka_unit_test(test_root_verify__mfa_casings),
 		cmocka_unit_test(test_root_verify__failure_and_centralized),
+		cmocka_unit_test(test_root_verify__assume_root_call),
 		cmocka_unit_test(test_root_verify__cidrs),
 		cmocka_unit_test(test_root_verify__account_summary_shapes),
 		cmocka_unit_test(test_root_verify__classify),

@@ -1,0 +1,136 @@
+/*
+ * kms-guard: the pure stages (stages.c) shared by the handler (main.c), the
+ * unit tests and the fuzz target. Prefix kg_. Nothing declared here does
+ * I/O or reads the clock: events, CloudTrail records and AWS answers come
+ * in as cJSON, decisions and report pieces go out.
+ */
+#ifndef FB_KMS_GUARD_H
+#define FB_KMS_GUARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include "fb_err.h"
+#include "resp.h"
+
+#define KG_REF_MAX 2048          /* KeyId: 1..2048 characters (KMS API) */
+#define KG_MAX_ITEMS 25          /* key changes handled per alarm */
+#define KG_PAGE_SIZE 50          /* LookupEvents MaxResults limit */
+#define KG_DEFAULT_PENDING_DAYS 30
+#define KG_TAG_INCIDENT "firebreak:incident"
+#define KG_TAG_ALLOW "firebreak:allow-deletion"
+#define KG_TAG_EXEMPT "firebreak:exempt"
+
+enum kg_kind { KG_CALL, KG_MANUAL, KG_ALARM };
+enum kg_prior { KG_PRIOR_UNKNOWN, KG_PRIOR_ENABLED, KG_PRIOR_DISABLED };
+
+/* One key change to contain: from an EventBridge CloudTrail record, a
+ * LookupEvents record, or the manual form. Plain data, no pointers. */
+struct kg_item {
+	char key_ref[KG_REF_MAX + 1];   /* what DescribeKey is called with */
+	char account[16];
+	char region[32];
+	char event_name[32];            /* ScheduleKeyDeletion, DisableKey, manual */
+	char event_id[128];
+	char actor[512];                /* userIdentity.arn, "" if none */
+	char error_code[128];           /* detail.errorCode, "" if the call succeeded */
+	char note[320];                 /* e.g. the region mismatch */
+	int64_t event_ms;
+	int pending_days;               /* requestParameters.pendingWindowInDays, 0 if none */
+};
+
+struct kg_event {
+	cJSON *root;                    /* owned; freed by kg_event_cleanup() */
+	enum kg_kind kind;
+	struct kg_item item;            /* KG_CALL, KG_MANUAL */
+	int64_t window_start_s;         /* KG_ALARM: LookupEvents window */
+	int64_t window_end_s;
+	char alarm_arn[512];
+};
+
+struct kg_settings {
+	char alarm_name[256];           /* FIREBREAK_KMS_ALARM_NAME */
+	int64_t lookback_s;             /* FIREBREAK_KMS_ALARM_LOOKBACK_SECONDS */
+};
+
+/* Settings from the environment (read once, at init). FB_E_CONFIG with a
+ * message in err when a value cannot be used. */
+enum fb_err kg_settings_from_env(struct kg_settings *set, char *err, size_t errlen);
+
+/* ---- event parsing ---------------------------------------------------------- */
+
+/* The trigger event (text, len) -> ev. FB_E_INVALID with a lowercase reason
+ * in why when it is malformed or not a kms-guard trigger; ev then owns
+ * nothing. On FB_OK the caller frees with kg_event_cleanup(). */
+enum fb_err kg_parse(const char *text, size_t len, const struct kg_settings *set,
+		     struct kg_event *ev, char *why, size_t wn);
+void kg_event_cleanup(struct kg_event *ev);
+
+/* One CloudTrail record (an EventBridge `detail`, or a parsed LookupEvents
+ * CloudTrailEvent; borrowed) -> it. env_account / env_region (borrowed,
+ * may be NULL) are the envelope's. FB_OK for a failed call without a key
+ * (it->error_code set, it->key_ref ""). */
+enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
+				const char *env_region, struct kg_item *it,
+				char *why, size_t wn);
+
+/* The CloudTrail window (epoch seconds) to search for an alarm state
+ * change `detail` (borrowed). */
+void kg_alarm_window(const cJSON *detail, int64_t event_ms, int64_t lookback_s,
+		     int64_t *start_s, int64_t *end_s);
+
+/* The alarm's items from the LookupEvents records it found (`found`: Events
+ * elements, newest first; borrowed): oldest first, one item per key for the
+ * untrusted successful changes (the earliest decides), and each failed or
+ * trusted change as its own (skipped) item. At most `cap` items. `trust`
+ * (borrowed) says who is trusted. Returns how many records were ignored
+ * because they could not be parsed. */
+size_t kg_items_from_events(const cJSON *found, const struct resp_config *trust,
+			    const char *env_region, struct kg_item *items, size_t cap,
+			    size_t *nitems);
+
+/* ---- decisions ---------------------------------------------------------------- */
+
+/* Key references that may reach a KMS request: key id, mrk- id, alias/NAME,
+ * key ARN, alias ARN. 1 when `s` is one. */
+int kg_ref_ok(const char *s);
+/* arn:partition:kms:region:account:key/id or :alias/name -> region and
+ * account (either may be NULL). 1 for a KMS ARN. */
+int kg_kms_arn(const char *arn, char *region, size_t rn, char *account, size_t an);
+
+/* The key's state before the change, from its LookupEvents history
+ * (`events`, newest first; borrowed). src (n bytes) says how it was
+ * decided. KG_PRIOR_UNKNOWN when nothing decides. */
+enum kg_prior kg_prior_from_history(const cJSON *events, const struct kg_item *it,
+				    char *src, size_t n);
+const char *kg_prior_name(enum kg_prior p);   /* static string */
+
+/* The value of tag `key` in a ListResourceTags "Tags" array; borrowed from
+ * `tags`, NULL when absent. */
+const char *kg_tag(const cJSON *tags, const char *key);
+
+/* The invocation's verdict from what its key sections did: NULL leaves it
+ * to resp (contained / planned / failed / skipped); "already-contained"
+ * when no containment write (cancel, enable) was made and at least one key
+ * was found already in its safe state; an incident tag alone does not make
+ * an invocation "contained". Static string. */
+const char *kg_verdict(int dry_run, int nchanged, int nalready);
+
+/* ---- request and report pieces (caller cJSON_Delete()s what is returned) ---- */
+
+cJSON *kg_key_json(const char *key);
+/* LookupEvents input for one attribute; start_s/end_s 0 = unset; token may be NULL. */
+cJSON *kg_lookup_in(const char *attr, const char *value, int64_t start_s, int64_t end_s,
+		    const char *token);
+/* The report's section for one key (the item's facts; outcome set later). */
+cJSON *kg_section_new(const struct kg_item *it);
+void kg_section_outcome(cJSON *sec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Sets sec[k] to v (copied), or null when v is NULL. */
+void kg_set(cJSON *sec, const char *k, const char *v);
+/* Adds {api, args} to r's restore list; takes ownership of args. */
+void kg_restore(struct resp *r, const char *api, cJSON *args);
+
+/* Copies src (NULL = "") into dst[n], truncating. */
+void kg_copy(char *dst, size_t n, const char *src);
+
+#endif

@@ -1,0 +1,222 @@
+/*
+ * root-verify: the pure stages (stages.c) shared by the handler (main.c),
+ * the unit tests and the fuzz target. Prefix rv_. Nothing declared here does
+ * I/O or reads the clock: events, CloudTrail records and AWS answers come in
+ * as cJSON, facts, the verdict and report pieces go out. Every struct is
+ * plain data (fixed arrays, no owned pointers) unless a field says otherwise.
+ */
+#ifndef FB_ROOT_VERIFY_H
+#define FB_ROOT_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include "fb_err.h"
+#include "resp.h"
+
+#define RV_DEFAULT_ALARM "root-account-usage"
+#define RV_MAX_CIDRS 64
+#define RV_MAX_DISTINCT 32     /* distinct names / IPs kept in the summary */
+#define RV_MAX_LISTED 8        /* sensitive calls / outside IPs listed by name */
+#define RV_MAX_REASONS 24
+/* LookupEvents returns at most 50 events a page (CloudTrail API reference). */
+#define RV_PAGE_SIZE 50
+/* A CloudTrailEvent string larger than this is counted but not parsed. */
+#define RV_MAX_RECORD_BYTES (256u * 1024u)
+
+/* ---- settings ------------------------------------------------------------ */
+
+struct rv_cidr {
+	int family;                 /* AF_INET or AF_INET6 */
+	unsigned char addr[16];
+	int prefix;
+};
+
+/* What rv_decide needs besides the facts: all pure data. */
+struct rv_policy {
+	struct rv_cidr cidrs[RV_MAX_CIDRS];
+	size_t ncidrs;
+	int cidrs_configured;       /* FIREBREAK_ROOT_ALLOWED_CIDRS set and non-empty */
+	int failed_threshold;       /* FIREBREAK_ROOT_FAILED_SIGNIN_THRESHOLD */
+	const struct resp_config *resp; /* trusted principals; borrowed */
+};
+
+struct rv_config {
+	char alarm_name[256];
+	int lookback_minutes;       /* default window before the event */
+	int max_pages;
+	int max_events;
+	struct rv_policy policy;
+};
+
+/* Settings from the environment (read once, at init). `rc` is borrowed for
+ * the config's life (trusted principals). FB_E_CONFIG with a message in
+ * err when a value cannot be used. */
+enum fb_err rv_config_from_env(struct rv_config *c, const struct resp_config *rc,
+			       char *err, size_t errlen);
+/* Comma list of CIDRs ("a.b.c.d/n", "x::y/n", a bare address; spaces around
+ * items ignored) into p->cidrs. NULL list = none configured. */
+enum fb_err rv_cidrs_parse(const char *list, struct rv_policy *p, char *err, size_t errlen);
+
+enum rv_ip_check { RV_IP_NOT_AN_IP, RV_IP_ALLOWED, RV_IP_OUTSIDE };
+/* `ip` (borrowed, may be NULL) against p's ranges. */
+enum rv_ip_check rv_ip_check(const struct rv_policy *p, const char *ip);
+
+/* ---- one CloudTrail record ------------------------------------------------------ */
+
+enum rv_mfa { RV_MFA_UNKNOWN, RV_MFA_YES, RV_MFA_NO };
+
+struct rv_record {
+	char identity_type[32];
+	char event_name[128];
+	char event_source[128];
+	char event_id[128];
+	char event_time[40];
+	char source_ip[64];
+	char user_agent[256];
+	char actor_arn[256];
+	char error[192];            /* errorCode/errorMessage, "" if none */
+	int is_root;
+	int is_signin_source;       /* eventSource signin.amazonaws.com */
+	int is_console_login;       /* eventName ConsoleLogin */
+	int failed;                 /* ConsoleLogin Failure, or errorCode/errorMessage */
+	enum rv_mfa mfa;
+	int centralized;            /* a root session from sts:AssumeRoot, or the AssumeRoot call */
+	int assume_root;            /* the record is the sts:AssumeRoot call itself */
+	char issuer_arn[512];       /* who called AssumeRoot, "" if not recorded */
+	char target_principal[64];  /* AssumeRoot: requestParameters.targetPrincipal */
+	char task_policy_arn[256];  /* AssumeRoot: requestParameters.taskPolicyArn.arn */
+	int64_t time_ms;            /* 0 if unparsable */
+};
+
+/* Facts of one CloudTrail record (an EventBridge `detail`, or a parsed
+ * LookupEvents CloudTrailEvent; borrowed). FB_E_INVALID when it has no
+ * userIdentity.type or eventName. */
+enum fb_err rv_record_parse(const cJSON *rec, struct rv_record *r);
+/* "2022-11-10T16:24:34Z", "...+0000", "...+00:00", optional fraction ->
+ * epoch ms. 0 on success, -1 when it cannot be parsed. */
+int rv_parse_time(const char *s, int64_t *ms);
+
+/* ---- the window's history ---------------------------------------------------------- */
+
+struct rv_history {
+	int queried;                /* LookupEvents was attempted */
+	int complete;               /* every page was read */
+	char incomplete_why[160];   /* "" when complete */
+	size_t pages, events;
+	size_t unparsed;            /* CloudTrailEvent missing, too big or not JSON */
+	char names[RV_MAX_DISTINCT][64];
+	size_t name_counts[RV_MAX_DISTINCT];
+	size_t nnames;
+	int names_overflow;
+	char ips[RV_MAX_DISTINCT][64];
+	size_t nips;
+	int ips_overflow;
+	size_t mfa_yes, mfa_no, mfa_unknown;
+	size_t signins_ok, signins_no_mfa, failed_signins;
+	size_t api_no_mfa;
+	size_t sensitive;
+	char sensitive_names[RV_MAX_LISTED][64];
+	size_t nsensitive_names;
+	size_t ips_outside;
+	char outside_ips[RV_MAX_LISTED][64];
+	size_t noutside;
+	size_t centralized_trusted, centralized_untrusted;
+	char untrusted_issuer[256];
+	char trigger_event_id[128];  /* set before paging; "" if none */
+	int saw_trigger;
+};
+
+/* trigger_event_id (borrowed, may be "") is copied. */
+void rv_history_init(struct rv_history *h, const char *trigger_event_id);
+/* Adds one root record to the summary; records that are not root are ignored. */
+void rv_history_add(struct rv_history *h, const struct rv_policy *p, const struct rv_record *r);
+/* Adds one LookupEvents page (borrowed); returns how many events it held.
+ * Stops summarising once max_events are counted. */
+size_t rv_history_add_page(struct rv_history *h, const struct rv_policy *p,
+			   const cJSON *page, size_t max_events);
+
+/* ---- IAM account summary ---------------------------------------------------------- */
+
+struct rv_account {
+	int known;                  /* both values were read */
+	int mfa_enabled;            /* AccountMFAEnabled */
+	int access_keys_present;    /* AccountAccessKeysPresent */
+};
+
+/* A GetAccountSummary answer (borrowed, any shape the XML layer gives the
+ * SummaryMap) -> a. FB_E_PARSE when either value is missing. */
+enum fb_err rv_account_parse(const cJSON *out, struct rv_account *a);
+
+/* ---- the verdict: a pure function of the facts ----------------------------------------- */
+
+enum rv_kind { RV_SIGNIN, RV_API_CALL, RV_ALARM, RV_MANUAL };
+
+struct rv_facts {
+	enum rv_kind kind;
+	int has_event;              /* sign-in / API call: `ev` holds the trigger */
+	struct rv_record ev;
+	struct rv_history hist;
+	struct rv_account acct;
+	int window_minutes;
+	const struct rv_policy *policy;
+};
+
+enum rv_level { RV_P1 = 1, RV_P2 = 2, RV_P3 = 3, RV_INFO = 4 };
+
+struct rv_reason {
+	const char *code;           /* static */
+	enum rv_level level;
+	char detail[384];
+};
+
+struct rv_verdict {
+	char severity[4];
+	char verdict[512];
+	struct rv_reason reasons[RV_MAX_REASONS];
+	size_t nreasons;
+};
+
+/* The verdict table: severity, verdict text and every reason, from f alone. */
+void rv_decide(const struct rv_facts *f, struct rv_verdict *v);
+int rv_has_reason(const struct rv_verdict *v, const char *code);
+
+/* ---- trigger classification --------------------------------------------------------------- */
+
+enum rv_class { RV_CLASS_INVALID, RV_CLASS_SKIP, RV_CLASS_RUN };
+
+struct rv_trigger {
+	enum rv_kind kind;
+	int window_minutes;
+	int64_t end_ms;             /* window end, 0 = now */
+	struct rv_record ev;        /* sign-in / API call */
+	char why[256];              /* invalid or skip reason */
+	char alarm_name[256];
+};
+
+/* Decides what an event (borrowed) is; t->why says why for INVALID/SKIP. */
+enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct rv_trigger *t);
+
+/* ---- request and report pieces (caller cJSON_Delete()s what is returned) ---- */
+
+/* LookupEvents input for Username=root over [start_ms, end_ms]. */
+cJSON *rv_lookup_in(int64_t start_ms, int64_t end_ms);
+/* epoch ms -> "YYYY-MM-DDTHH:MM:SSZ" in out[n]. */
+void rv_iso(int64_t ms, char *out, size_t n);
+cJSON *rv_history_json(const struct rv_history *h, size_t max_pages, size_t max_events);
+cJSON *rv_event_json(const struct rv_record *e, const struct rv_policy *p);
+cJSON *rv_reasons_json(const struct rv_verdict *v);
+/* The runbook's manual next steps for the verdict (strings borrowed). */
+cJSON *rv_next_steps(const struct rv_verdict *v, const char *account, const char *start_iso,
+		     const char *end_iso);
+/* root-verify's own report fields, added to `extra` (borrowed): trigger
+ * kind, window, event, history, account summary, assessment, reasons,
+ * next steps. */
+void rv_report_extra(cJSON *extra, const struct rv_trigger *t, const struct rv_facts *f,
+		     const struct rv_verdict *v, const struct rv_config *cfg, const char *account,
+		     const char *start_iso, const char *end_iso);
+
+/* Copies src (NULL = "") into dst[n], truncating. */
+void rv_copy(char *dst, size_t n, const char *src);
+
+#endif

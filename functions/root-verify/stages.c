@@ -1,0 +1,1262 @@
+/*
+ * root-verify, pure stages: event -> trigger, CloudTrail records and pages
+ * -> facts, GetAccountSummary -> posture, facts -> verdict (a pure table),
+ * verdict -> the runbook's next steps and the report's fields. No I/O, no
+ * clock (times are parameters): unit-tested in tests/unit/test_root_verify.c,
+ * fuzzed by tests/fuzz/fuzz_root_verify.c. The handler that sequences them
+ * around AWS calls is main.c; README.md documents the behaviour.
+ *
+ *   event  -> rv_classify()        which trigger (or not a trigger, or invalid)
+ *   record -> rv_record_parse()    facts of one CloudTrail record
+ *   pages  -> rv_history_add()     summary of the root events in the window
+ *   IAM    -> rv_account_parse()   AccountMFAEnabled / AccountAccessKeysPresent
+ *   facts  -> rv_decide()          severity, verdict, reasons[] (a pure table)
+ *   verdict-> rv_next_steps()      the runbook's manual next steps
+ */
+#include "root_verify.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* ---- settings ------------------------------------------------------------ */
+
+
+/* Parses "a.b.c.d/n" or "x::y/n" (a bare address is a host route).
+ * Returns 0 on success. */
+static int rv_cidr_parse(const char *s, struct rv_cidr *out)
+{
+	char host[64];
+	const char *slash = strchr(s, '/');
+	size_t hl = slash ? (size_t)(slash - s) : strlen(s);
+	if (hl == 0 || hl >= sizeof(host))
+		return -1;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, host, out->addr) == 1) {
+		out->family = AF_INET;
+		out->prefix = 32;
+	} else if (inet_pton(AF_INET6, host, out->addr) == 1) {
+		out->family = AF_INET6;
+		out->prefix = 128;
+	} else {
+		return -1;
+	}
+	if (slash) {
+		const char *p = slash + 1;
+		int n = 0;
+		if (*p == '\0')
+			return -1;
+		for (; *p; p++) {
+			if (!isdigit((unsigned char)*p) || n > 128)
+				return -1;
+			n = n * 10 + (*p - '0');
+		}
+		if (n > out->prefix)
+			return -1;
+		out->prefix = n;
+	}
+	return 0;
+}
+
+/* Comma list of CIDRs; spaces around items are ignored. */
+enum fb_err rv_cidrs_parse(const char *list, struct rv_policy *p, char *err, size_t errlen)
+{
+	p->ncidrs = 0;
+	p->cidrs_configured = 0;
+	if (!list)
+		return FB_OK;
+	const char *s = list;
+	while (*s) {
+		char item[80];
+		const char *e = strchr(s, ',');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+		while (n && isspace((unsigned char)*s)) {
+			s++;
+			n--;
+		}
+		while (n && isspace((unsigned char)s[n - 1]))
+			n--;
+		if (n) {
+			if (n >= sizeof(item)) {
+				snprintf(err, errlen, "cannot parse 'FIREBREAK_ROOT_ALLOWED_CIDRS': item too long");
+				return FB_E_CONFIG;
+			}
+			memcpy(item, s, n);
+			item[n] = '\0';
+			if (p->ncidrs == RV_MAX_CIDRS) {
+				snprintf(err, errlen, "'FIREBREAK_ROOT_ALLOWED_CIDRS' has more than %d items", RV_MAX_CIDRS);
+				return FB_E_CONFIG;
+			}
+			if (rv_cidr_parse(item, &p->cidrs[p->ncidrs]) != 0) {
+				snprintf(err, errlen, "cannot parse 'FIREBREAK_ROOT_ALLOWED_CIDRS' item '%s'", item);
+				return FB_E_CONFIG;
+			}
+			p->ncidrs++;
+		}
+		if (!e)
+			break;
+		s = e + 1;
+	}
+	p->cidrs_configured = p->ncidrs > 0;
+	return FB_OK;
+}
+
+static int rv_prefix_match(const unsigned char *a, const unsigned char *net, int prefix)
+{
+	int full = prefix / 8, rest = prefix % 8;
+	if (memcmp(a, net, (size_t)full) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	unsigned char mask = (unsigned char)(0xFFu << (8 - rest));
+	return (a[full] & mask) == (net[full] & mask);
+}
+
+/* CloudTrail's sourceIPAddress is an IP, or a service name ("AWS Internal",
+ * "s3.amazonaws.com") when a service acted: those cannot be checked. An
+ * IPv4-mapped IPv6 address is checked against the IPv4 ranges too. */
+enum rv_ip_check rv_ip_check(const struct rv_policy *p, const char *ip)
+{
+	unsigned char a[16];
+	int fam;
+	if (!ip || !*ip)
+		return RV_IP_NOT_AN_IP;
+	if (inet_pton(AF_INET, ip, a) == 1)
+		fam = AF_INET;
+	else if (inet_pton(AF_INET6, ip, a) == 1)
+		fam = AF_INET6;
+	else
+		return RV_IP_NOT_AN_IP;
+	for (size_t i = 0; i < p->ncidrs; i++) {
+		const struct rv_cidr *c = &p->cidrs[i];
+		if (c->family == fam && rv_prefix_match(a, c->addr, c->prefix))
+			return RV_IP_ALLOWED;
+		if (fam == AF_INET6 && c->family == AF_INET) {
+			static const unsigned char mapped[12] = {0,0,0,0,0,0,0,0,0,0,0xff,0xff};
+			if (memcmp(a, mapped, 12) == 0 && rv_prefix_match(a + 12, c->addr, c->prefix))
+				return RV_IP_ALLOWED;
+		}
+	}
+	return RV_IP_OUTSIDE;
+}
+
+/* Bounded decimal setting; unset gives `def`. */
+static enum fb_err rv_env_int(const char *name, int def, int lo, int hi, int *out,
+			      char *err, size_t errlen)
+{
+	const char *s = getenv(name);
+	*out = def;
+	if (!s || !*s)
+		return FB_OK;
+	char *end = NULL;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end != '\0' || v < lo || v > hi) {
+		snprintf(err, errlen, "setting '%s' must be an integer in %d..%d", name, lo, hi);
+		return FB_E_CONFIG;
+	}
+	*out = (int)v;
+	return FB_OK;
+}
+
+enum fb_err rv_config_from_env(struct rv_config *c, const struct resp_config *rc,
+			       char *err, size_t errlen)
+{
+	enum fb_err rc2;
+	memset(c, 0, sizeof(*c));
+	const char *alarm = getenv("FIREBREAK_ROOT_ALARM_NAME");
+	snprintf(c->alarm_name, sizeof(c->alarm_name), "%s", alarm && *alarm ? alarm : RV_DEFAULT_ALARM);
+	if ((rc2 = rv_env_int("FIREBREAK_ROOT_FAILED_SIGNIN_THRESHOLD", 3, 1, 10000,
+			      &c->policy.failed_threshold, err, errlen)) != FB_OK)
+		return rc2;
+	if ((rc2 = rv_env_int("FIREBREAK_ROOT_LOOKBACK_MINUTES", 60, 1, 1440,
+			      &c->lookback_minutes, err, errlen)) != FB_OK)
+		return rc2;
+	if ((rc2 = rv_env_int("FIREBREAK_ROOT_MAX_PAGES", 20, 1, 200, &c->max_pages, err, errlen)) != FB_OK)
+		return rc2;
+	if ((rc2 = rv_env_int("FIREBREAK_ROOT_MAX_EVENTS", 1000, 1, 10000, &c->max_events, err, errlen)) != FB_OK)
+		return rc2;
+	c->policy.resp = rc;
+	return rv_cidrs_parse(getenv("FIREBREAK_ROOT_ALLOWED_CIDRS"), &c->policy, err, errlen);
+}
+
+/* ---- sensitive calls -------------------------------------------------------- */
+
+/* Root calls that change who can get in, what is recorded, or what is
+ * protected. Any of them (even a failed attempt) makes the use P1. The
+ * README lists this table; keep the two in step. */
+static const struct rv_sensitive {
+	const char *name;
+	const char *category;
+} rv_sensitive_calls[] = {
+	/* credentials of root or of anyone */
+	{"CreateAccessKey", "credentials"},
+	{"UpdateAccessKey", "credentials"},
+	{"CreateLoginProfile", "credentials"},
+	{"UpdateLoginProfile", "credentials"},
+	{"PasswordUpdated", "credentials"},
+	{"UploadSigningCertificate", "credentials"},
+	{"CreateServiceSpecificCredential", "credentials"},
+	/* MFA */
+	{"EnableMFADevice", "mfa"},
+	{"DeactivateMFADevice", "mfa"},
+	{"CreateVirtualMFADevice", "mfa"},
+	{"DeleteVirtualMFADevice", "mfa"},
+	{"ResyncMFADevice", "mfa"},
+	/* IAM: who may do what */
+	{"CreateUser", "iam"},
+	{"CreateRole", "iam"},
+	{"AddUserToGroup", "iam"},
+	{"AttachUserPolicy", "iam"},
+	{"AttachRolePolicy", "iam"},
+	{"AttachGroupPolicy", "iam"},
+	{"PutUserPolicy", "iam"},
+	{"PutRolePolicy", "iam"},
+	{"PutGroupPolicy", "iam"},
+	{"CreatePolicyVersion", "iam"},
+	{"SetDefaultPolicyVersion", "iam"},
+	{"UpdateAssumeRolePolicy", "iam"},
+	{"CreateSAMLProvider", "iam"},
+	{"UpdateSAMLProvider", "iam"},
+	{"CreateOpenIDConnectProvider", "iam"},
+	{"UpdateAccountPasswordPolicy", "iam"},
+	{"DeleteAccountPasswordPolicy", "iam"},
+	/* audit trail */
+	{"StopLogging", "cloudtrail"},
+	{"DeleteTrail", "cloudtrail"},
+	{"UpdateTrail", "cloudtrail"},
+	{"PutEventSelectors", "cloudtrail"},
+	{"DeleteEventDataStore", "cloudtrail"},
+	{"StopEventDataStoreIngestion", "cloudtrail"},
+	{"StopConfigurationRecorder", "config"},
+	{"DeleteConfigurationRecorder", "config"},
+	{"DeleteDeliveryChannel", "config"},
+	/* data protection */
+	{"PutBucketPolicy", "s3"},
+	{"DeleteBucketPolicy", "s3"},
+	{"PutBucketAcl", "s3"},
+	{"PutBucketPublicAccessBlock", "s3"},
+	{"DeleteBucketPublicAccessBlock", "s3"},
+	{"PutAccountPublicAccessBlock", "s3"},
+	{"DeleteAccountPublicAccessBlock", "s3"},
+	{"ScheduleKeyDeletion", "kms"},
+	{"DisableKey", "kms"},
+	{"PutKeyPolicy", "kms"},
+	{"DeleteImportedKeyMaterial", "kms"},
+	/* detection */
+	{"DeleteDetector", "guardduty"},
+	{"UpdateDetector", "guardduty"},
+	{"DisassociateFromMasterAccount", "guardduty"},
+	{"DisassociateFromAdministratorAccount", "guardduty"},
+	{"StopMonitoringMembers", "guardduty"},
+	{"DeleteMembers", "guardduty"},
+	{"DisableSecurityHub", "securityhub"},
+	{"DeleteAnalyzer", "access-analyzer"},
+	{"DisableMacie", "macie"},
+	/* the account itself */
+	{"LeaveOrganization", "organizations"},
+	{"DeleteOrganization", "organizations"},
+	{"RemoveAccountFromOrganization", "organizations"},
+	{"CloseAccount", "account"},
+	{"PutAlternateContact", "account"},
+	{"PutContactInformation", "account"},
+};
+
+/* NULL when `name` is not sensitive, else its category. */
+static const char *rv_sensitive_category(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < sizeof(rv_sensitive_calls) / sizeof(rv_sensitive_calls[0]); i++)
+		if (strcmp(rv_sensitive_calls[i].name, name) == 0)
+			return rv_sensitive_calls[i].category;
+	return NULL;
+}
+
+/* ---- one CloudTrail record ------------------------------------------------------ */
+
+static const char *rv_mfa_name(enum rv_mfa m)
+{
+	return m == RV_MFA_YES ? "yes" : m == RV_MFA_NO ? "no" : "unknown";
+}
+
+void rv_copy(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src ? src : "");
+}
+
+/* "2022-11-10T16:24:34Z", "2019-10-02T17:04:40.989+0000", "...+00:00".
+ * Returns 0 and epoch ms, or -1. */
+int rv_parse_time(const char *s, int64_t *ms)
+{
+	struct tm tm;
+	int frac_ms = 0;
+	if (!s)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!p)
+		return -1;
+	if (*p == '.') {
+		int digits = 0;
+		p++;
+		while (isdigit((unsigned char)*p)) {
+			if (digits < 3)
+				frac_ms = frac_ms * 10 + (*p - '0');
+			digits++;
+			p++;
+		}
+		if (digits == 0)
+			return -1;
+		for (; digits < 3; digits++)
+			frac_ms *= 10;
+	}
+	int off_min = 0;
+	if (*p == 'Z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int sign = *p == '-' ? -1 : 1, hh, mm;
+		p++;
+		if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]))
+			return -1;
+		hh = (p[0] - '0') * 10 + (p[1] - '0');
+		p += 2;
+		if (*p == ':')
+			p++;
+		if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]))
+			return -1;
+		mm = (p[0] - '0') * 10 + (p[1] - '0');
+		p += 2;
+		off_min = sign * (hh * 60 + mm);
+	}
+	if (*p != '\0')
+		return -1;
+	time_t t = timegm(&tm);
+	if (t == (time_t)-1)
+		return -1;
+	*ms = ((int64_t)t - (int64_t)off_min * 60) * 1000 + frac_ms;
+	return 0;
+}
+
+static int rv_truthy(const cJSON *v)
+{
+	if (cJSON_IsTrue(v))
+		return 1;
+	return cJSON_IsString(v) && strcasecmp(v->valuestring, "true") == 0;
+}
+
+/* MFA from additionalEventData.MFAUsed ("YES", "Yes", "No": any casing) for
+ * sign-in events, else sessionContext.attributes.mfaAuthenticated. */
+static enum rv_mfa rv_mfa_from(const cJSON *rec)
+{
+	const char *s = resp_get_str(rec, "additionalEventData.MFAUsed");
+	if (s) {
+		if (strcasecmp(s, "yes") == 0)
+			return RV_MFA_YES;
+		if (strcasecmp(s, "no") == 0)
+			return RV_MFA_NO;
+	}
+	s = resp_get_str(rec, "userIdentity.sessionContext.attributes.mfaAuthenticated");
+	if (s) {
+		if (strcasecmp(s, "true") == 0)
+			return RV_MFA_YES;
+		if (strcasecmp(s, "false") == 0)
+			return RV_MFA_NO;
+	}
+	return RV_MFA_UNKNOWN;
+}
+
+/* Centralized root access (sts:AssumeRoot). What AWS documents, in the IAM
+ * User Guide page "Track privileged tasks in AWS CloudTrail"
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/cloudtrail-track-privileged-tasks.html),
+ * is the AssumeRoot call's own record, in the calling (management or
+ * delegated administrator) account:
+ *   eventSource "sts.amazonaws.com", eventName "AssumeRoot";
+ *   userIdentity: the caller (type "AssumedRole", arn the session ARN,
+ *     sessionContext.sessionIssuer.arn the role ARN), with
+ *     sessionContext.assumedRoot "true" (a string);
+ *   requestParameters.targetPrincipal: the member account id;
+ *   requestParameters.taskPolicyArn.arn: the root-task policy
+ *     ("arn:aws:iam::aws:policy/root-task/S3UnlockBucketPolicy");
+ *   responseElements.credentials.accessKeyId: the root session's key.
+ * That record names who got root where, so it alone decides "trusted".
+ *
+ * For the root session's own records in the member account (type "Root")
+ * the page shows no sample; the only marker taken is the same
+ * sessionContext.assumedRoot "true". Its issuer is taken from
+ * sessionContext.sessionIssuer.arn when that is recorded (not confirmed by
+ * a published sample); otherwise the issuer is unknown and the session is
+ * not "expected". userIdentity.inScopeOf is NOT a marker: CloudTrail uses
+ * it for credentials an AWS service issued in the scope of a resource
+ * (sourceArn, sourceAccount, issuerType, credentialsIssuedTo; e.g. a
+ * Lambda function's), not for AssumeRoot. */
+static void rv_centralized_from(const cJSON *rec, struct rv_record *r)
+{
+	const cJSON *ui = cJSON_GetObjectItemCaseSensitive(rec, "userIdentity");
+	const char *issuer = resp_get_str(ui, "sessionContext.sessionIssuer.arn");
+
+	if (r->assume_root) {
+		r->centralized = 1;
+		/* the caller: its role when it is a role session (the pattern
+		 * form FIREBREAK_TRUSTED_PRINCIPALS uses), else its own ARN */
+		rv_copy(r->issuer_arn, sizeof(r->issuer_arn), issuer && *issuer ? issuer : r->actor_arn);
+		rv_copy(r->target_principal, sizeof(r->target_principal),
+			resp_get_str(rec, "requestParameters.targetPrincipal"));
+		rv_copy(r->task_policy_arn, sizeof(r->task_policy_arn),
+			resp_get_str(rec, "requestParameters.taskPolicyArn.arn"));
+		return;
+	}
+	r->centralized = r->is_root && rv_truthy(resp_get(ui, "sessionContext.assumedRoot"));
+	if (r->centralized && issuer)
+		rv_copy(r->issuer_arn, sizeof(r->issuer_arn), issuer);
+}
+
+/* Facts of one CloudTrail record (an EventBridge `detail`, or a parsed
+ * LookupEvents CloudTrailEvent). FB_E_INVALID when it has no
+ * userIdentity.type or eventName. */
+enum fb_err rv_record_parse(const cJSON *rec, struct rv_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	const char *type = resp_get_str(rec, "userIdentity.type");
+	const char *name = resp_get_str(rec, "eventName");
+	if (!type || !name)
+		return FB_E_INVALID;
+	rv_copy(r->identity_type, sizeof(r->identity_type), type);
+	rv_copy(r->event_name, sizeof(r->event_name), name);
+	rv_copy(r->event_source, sizeof(r->event_source), resp_get_str(rec, "eventSource"));
+	rv_copy(r->event_id, sizeof(r->event_id), resp_get_str(rec, "eventID"));
+	rv_copy(r->event_time, sizeof(r->event_time), resp_get_str(rec, "eventTime"));
+	rv_copy(r->source_ip, sizeof(r->source_ip), resp_get_str(rec, "sourceIPAddress"));
+	rv_copy(r->user_agent, sizeof(r->user_agent), resp_get_str(rec, "userAgent"));
+	rv_copy(r->actor_arn, sizeof(r->actor_arn), resp_get_str(rec, "userIdentity.arn"));
+	r->is_root = strcmp(type, "Root") == 0;
+	r->assume_root = !r->is_root && strcmp(name, "AssumeRoot") == 0 &&
+			 (!r->event_source[0] || strcmp(r->event_source, "sts.amazonaws.com") == 0);
+	r->is_signin_source = strcmp(r->event_source, "signin.amazonaws.com") == 0;
+	r->is_console_login = strcmp(name, "ConsoleLogin") == 0;
+
+	const char *login = resp_get_str(rec, "responseElements.ConsoleLogin");
+	const char *code = resp_get_str(rec, "errorCode");
+	const char *msg = resp_get_str(rec, "errorMessage");
+	if (login && strcasecmp(login, "Failure") == 0)
+		r->failed = 1;
+	if ((code && *code) || (msg && *msg)) {
+		r->failed = 1;
+		snprintf(r->error, sizeof(r->error), "%s%s%s", code ? code : "",
+			 code && msg ? ": " : "", msg ? msg : "");
+	}
+	r->mfa = rv_mfa_from(rec);
+	if (r->is_root || r->assume_root)
+		rv_centralized_from(rec, r);
+	if (rv_parse_time(r->event_time, &r->time_ms) != 0)
+		r->time_ms = 0;
+	return FB_OK;
+}
+
+/* Centralized root session whose issuer is a trusted principal. */
+static int rv_record_expected(const struct rv_policy *p, const struct rv_record *r)
+{
+	return r->centralized && r->issuer_arn[0] && p->resp &&
+	       resp_is_trusted(p->resp, r->issuer_arn);
+}
+
+/* ---- the window's history ---------------------------------------------------------- */
+
+void rv_history_init(struct rv_history *h, const char *trigger_event_id)
+{
+	memset(h, 0, sizeof(*h));
+	rv_copy(h->trigger_event_id, sizeof(h->trigger_event_id), trigger_event_id);
+}
+
+/* Adds `s` to a fixed set; returns the index, or -1 when full. */
+static int rv_set_add(char set[][64], size_t *n, size_t cap, const char *s)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(set[i], s) == 0)
+			return (int)i;
+	if (*n == cap)
+		return -1;
+	snprintf(set[*n], 64, "%s", s);
+	return (int)(*n)++;
+}
+
+/* Adds one root record to the summary. Records that are not root (the
+ * Username=root lookup should not return any) are ignored. */
+void rv_history_add(struct rv_history *h, const struct rv_policy *p, const struct rv_record *r)
+{
+	if (!r->is_root)
+		return;
+	h->events++;
+	if (h->trigger_event_id[0] && strcmp(h->trigger_event_id, r->event_id) == 0)
+		h->saw_trigger = 1;
+	int idx = rv_set_add(h->names, &h->nnames, RV_MAX_DISTINCT, r->event_name);
+	if (idx < 0)
+		h->names_overflow = 1;
+	else
+		h->name_counts[idx]++;
+	if (r->source_ip[0] && rv_set_add(h->ips, &h->nips, RV_MAX_DISTINCT, r->source_ip) < 0)
+		h->ips_overflow = 1;
+	if (r->mfa == RV_MFA_YES)
+		h->mfa_yes++;
+	else if (r->mfa == RV_MFA_NO)
+		h->mfa_no++;
+	else
+		h->mfa_unknown++;
+	if (r->is_console_login && r->failed)
+		h->failed_signins++;
+
+	if (rv_record_expected(p, r)) {
+		h->centralized_trusted++;
+		return; /* explained: its calls are the task it was issued for */
+	}
+	if (r->centralized) {
+		h->centralized_untrusted++;
+		if (!h->untrusted_issuer[0])
+			snprintf(h->untrusted_issuer, sizeof(h->untrusted_issuer), "%.255s",
+				 r->issuer_arn[0] ? r->issuer_arn : "(issuer not recorded)");
+	} else if (!r->failed) {
+		if (r->is_console_login) {
+			h->signins_ok++;
+			if (r->mfa == RV_MFA_NO)
+				h->signins_no_mfa++;
+		} else if (!r->is_signin_source && r->mfa == RV_MFA_NO) {
+			h->api_no_mfa++;
+		}
+	}
+	if (rv_sensitive_category(r->event_name)) {
+		h->sensitive++;
+		rv_set_add(h->sensitive_names, &h->nsensitive_names, RV_MAX_LISTED, r->event_name);
+	}
+	if (p->cidrs_configured && rv_ip_check(p, r->source_ip) == RV_IP_OUTSIDE) {
+		h->ips_outside++;
+		rv_set_add(h->outside_ips, &h->noutside, RV_MAX_LISTED, r->source_ip);
+	}
+}
+
+/* Adds one LookupEvents page (`Events` array). Returns how many events the
+ * page held. Stops adding once `max_events` are summarized. */
+size_t rv_history_add_page(struct rv_history *h, const struct rv_policy *p,
+			   const cJSON *page, size_t max_events)
+{
+	const cJSON *events = cJSON_GetObjectItemCaseSensitive(page, "Events");
+	const cJSON *e;
+	size_t n = 0;
+	h->pages++;
+	cJSON_ArrayForEach(e, events) {
+		struct rv_record r;
+		n++;
+		if (h->events >= max_events)
+			continue;
+		const char *raw = resp_get_str(e, "CloudTrailEvent");
+		cJSON *rec = NULL;
+		/* the length counts the NUL: cJSON's end check reads it */
+		if (raw && strlen(raw) <= RV_MAX_RECORD_BYTES)
+			rec = cJSON_ParseWithLengthOpts(raw, strlen(raw) + 1, NULL, 1);
+		if (rec && rv_record_parse(rec, &r) == FB_OK) {
+			rv_history_add(h, p, &r);
+		} else {
+			/* still count it, from the lookup's own fields */
+			memset(&r, 0, sizeof(r));
+			r.is_root = 1;
+			rv_copy(r.event_name, sizeof(r.event_name), resp_get_str(e, "EventName"));
+			rv_copy(r.event_id, sizeof(r.event_id), resp_get_str(e, "EventId"));
+			h->unparsed++;
+			rv_history_add(h, p, &r);
+		}
+		cJSON_Delete(rec);
+	}
+	return n;
+}
+
+/* ---- IAM account summary ---------------------------------------------------------- */
+
+static int rv_num(const cJSON *v, long *out)
+{
+	/* fuzz: range-checked, an out-of-range double -> long conversion is UB */
+	if (cJSON_IsNumber(v)) {
+		if (!(v->valuedouble > -9.2e18 && v->valuedouble < 9.2e18))
+			return -1;
+		*out = (long)v->valuedouble;
+		return 0;
+	}
+	if (cJSON_IsString(v) && v->valuestring[0]) {
+		char *end = NULL;
+		errno = 0;
+		long n = strtol(v->valuestring, &end, 10);
+		if (errno || *end != '\0')
+			return -1;
+		*out = n;
+		return 0;
+	}
+	return -1;
+}
+
+static void rv_account_entry(const cJSON *key, const cJSON *val, int *mfa, int *keys)
+{
+	long n;
+	if (!cJSON_IsString(key) || rv_num(val, &n) != 0)
+		return;
+	if (strcmp(key->valuestring, "AccountMFAEnabled") == 0)
+		*mfa = n != 0;
+	else if (strcmp(key->valuestring, "AccountAccessKeysPresent") == 0)
+		*keys = n != 0;
+}
+
+/* Walks any shape the XML->cJSON layer may give the SummaryMap: an array of
+ * {key,value}; an object whose children are {key,value} entries (repeated
+ * "entry" keys) or arrays of them; or an already flattened
+ * {"AccountMFAEnabled": "1"} object. */
+static void rv_account_walk(const cJSON *node, int *mfa, int *keys, int depth)
+{
+	const cJSON *c;
+	if (!node || depth > 4)
+		return;
+	if (cJSON_IsObject(node)) {
+		const cJSON *k = cJSON_GetObjectItemCaseSensitive(node, "key");
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(node, "value");
+		if (k && v) {
+			rv_account_entry(k, v, mfa, keys);
+			return;
+		}
+	}
+	cJSON_ArrayForEach(c, node) {
+		if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
+			rv_account_walk(c, mfa, keys, depth + 1);
+		} else if (c->string) {
+			cJSON tmp;
+			memset(&tmp, 0, sizeof(tmp));
+			tmp.type = cJSON_String;
+			tmp.valuestring = c->string;
+			rv_account_entry(&tmp, c, mfa, keys);
+		}
+	}
+}
+
+enum fb_err rv_account_parse(const cJSON *out, struct rv_account *a)
+{
+	int mfa = -1, keys = -1;
+	memset(a, 0, sizeof(*a));
+	const cJSON *map = resp_get(out, "GetAccountSummaryResult.SummaryMap");
+	if (!map)
+		map = resp_get(out, "GetAccountSummaryResponse.GetAccountSummaryResult.SummaryMap");
+	if (!map)
+		map = resp_get(out, "SummaryMap");
+	rv_account_walk(map, &mfa, &keys, 0);
+	if (mfa < 0 || keys < 0)
+		return FB_E_PARSE;
+	a->known = 1;
+	a->mfa_enabled = mfa;
+	a->access_keys_present = keys;
+	return FB_OK;
+}
+
+/* ---- the verdict: a pure function of the facts ----------------------------------------- */
+
+static const char *rv_level_name(enum rv_level l)
+{
+	switch (l) {
+	case RV_P1: return "P1";
+	case RV_P2: return "P2";
+	case RV_P3: return "P3";
+	case RV_INFO: return "info";
+	}
+	return "info";
+}
+
+static void rv_reason_add(struct rv_verdict *v, const char *code, enum rv_level lvl,
+			  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Adds a reason; the same code twice merges the details ("; "). */
+static void rv_reason_add(struct rv_verdict *v, const char *code, enum rv_level lvl,
+			  const char *fmt, ...)
+{
+	char detail[384];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	for (size_t i = 0; i < v->nreasons; i++) {
+		struct rv_reason *r = &v->reasons[i];
+		if (strcmp(r->code, code) == 0) {
+			size_t l = strlen(r->detail);
+			snprintf(r->detail + l, sizeof(r->detail) - l, "; %s", detail);
+			if (lvl < r->level)
+				r->level = lvl;
+			return;
+		}
+	}
+	if (v->nreasons == RV_MAX_REASONS)
+		return;
+	struct rv_reason *r = &v->reasons[v->nreasons++];
+	r->code = code;
+	r->level = lvl;
+	snprintf(r->detail, sizeof(r->detail), "%s", detail);
+}
+
+int rv_has_reason(const struct rv_verdict *v, const char *code)
+{
+	for (size_t i = 0; i < v->nreasons; i++)
+		if (strcmp(v->reasons[i].code, code) == 0)
+			return 1;
+	return 0;
+}
+
+static void rv_join_list(char *out, size_t n, const char list[][64], size_t count)
+{
+	size_t l = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < count && l < n; i++) {
+		int w = snprintf(out + l, n - l, "%s%s", i ? ", " : "", list[i]);
+		if (w < 0)
+			break;
+		l += (size_t)w;
+	}
+}
+
+/* Reasons from the trigger event itself. */
+static void rv_decide_event(const struct rv_facts *f, struct rv_verdict *v, int expected)
+{
+	const struct rv_record *e = &f->ev;
+	const struct rv_policy *p = f->policy;
+
+	if (e->assume_root) {
+		/* The call that hands out root: the caller decides; its MFA and
+		 * network are not root's. A refused attempt by an untrusted
+		 * principal is still worth a page. */
+		if (expected)
+			rv_reason_add(v, "centralized-root-trusted", RV_P3,
+				      "sts:AssumeRoot by trusted principal %s: root in account %s, task policy %s%s%s",
+				      e->issuer_arn, e->target_principal[0] ? e->target_principal : "(not recorded)",
+				      e->task_policy_arn[0] ? e->task_policy_arn : "(not recorded)",
+				      e->failed ? "; the call failed: " : "", e->failed ? e->error : "");
+		else
+			rv_reason_add(v, "centralized-root-untrusted", RV_P1,
+				      "sts:AssumeRoot %s by %s, which is not in FIREBREAK_TRUSTED_PRINCIPALS: root in account %s, task policy %s",
+				      e->failed ? "attempted" : "called",
+				      e->issuer_arn[0] ? e->issuer_arn : "(caller not recorded)",
+				      e->target_principal[0] ? e->target_principal : "(not recorded)",
+				      e->task_policy_arn[0] ? e->task_policy_arn : "(not recorded)");
+		return;
+	}
+	if (expected) {
+		rv_reason_add(v, "centralized-root-trusted", RV_P3,
+			      "root session from sts:AssumeRoot issued to trusted principal %s (%s)",
+			      e->issuer_arn, e->event_name);
+		return; /* its MFA, network and call are the task it was issued for */
+	}
+	if (e->centralized) {
+		if (e->issuer_arn[0])
+			rv_reason_add(v, "centralized-root-untrusted", RV_P1,
+				      "root session from sts:AssumeRoot issued to %s, which is not in FIREBREAK_TRUSTED_PRINCIPALS",
+				      e->issuer_arn);
+		else
+			rv_reason_add(v, "centralized-root-untrusted", RV_P1,
+				      "root session from sts:AssumeRoot whose issuer this account's record does not name "
+				      "(find the AssumeRoot call in the management account's CloudTrail)");
+	}
+	if (!e->centralized && !e->failed && e->mfa == RV_MFA_NO) {
+		if (e->is_console_login)
+			rv_reason_add(v, "signin-without-mfa", RV_P1,
+				      "root console sign-in without MFA from %s",
+				      e->source_ip[0] ? e->source_ip : "(no source IP)");
+		else if (!e->is_signin_source)
+			rv_reason_add(v, "api-call-without-mfa", RV_P1,
+				      "root called %s without MFA", e->event_name);
+	}
+	const char *cat = rv_sensitive_category(e->event_name);
+	if (cat)
+		rv_reason_add(v, "sensitive-call", RV_P1, "root %s %s (%s)",
+			      e->failed ? "attempted" : "called", e->event_name, cat);
+	if (p->cidrs_configured && rv_ip_check(p, e->source_ip) == RV_IP_OUTSIDE)
+		rv_reason_add(v, "source-ip-not-allowed", RV_P1,
+			      "source IP %s is outside FIREBREAK_ROOT_ALLOWED_CIDRS", e->source_ip);
+	if (e->failed) {
+		if (e->is_console_login)
+			rv_reason_add(v, "signin-failed", RV_P3, "failed root sign-in from %s%s%s",
+				      e->source_ip[0] ? e->source_ip : "(no source IP)",
+				      e->error[0] ? ": " : "", e->error);
+		else
+			rv_reason_add(v, "call-failed", RV_P3, "root call %s failed%s%s", e->event_name,
+				      e->error[0] ? ": " : "", e->error);
+	} else if (e->mfa == RV_MFA_YES) {
+		rv_reason_add(v, "root-used-with-mfa", RV_P2, "root %s with MFA%s", e->event_name,
+			      p->cidrs_configured && rv_ip_check(p, e->source_ip) == RV_IP_ALLOWED
+				      ? " from an allowed network" : "");
+	} else {
+		rv_reason_add(v, "root-activity", RV_P2, "root %s", e->event_name);
+	}
+}
+
+/* Reasons from the window's history. */
+static void rv_decide_history(const struct rv_facts *f, struct rv_verdict *v)
+{
+	const struct rv_history *h = &f->hist;
+	char list[RV_MAX_LISTED * 66];
+
+	if (h->signins_no_mfa)
+		rv_reason_add(v, "signin-without-mfa", RV_P1,
+			      "%zu root sign-in(s) without MFA in the window", h->signins_no_mfa);
+	if (h->api_no_mfa)
+		rv_reason_add(v, "api-call-without-mfa", RV_P1,
+			      "%zu root API call(s) without MFA in the window", h->api_no_mfa);
+	if (h->sensitive) {
+		rv_join_list(list, sizeof(list), h->sensitive_names, h->nsensitive_names);
+		rv_reason_add(v, "sensitive-call", RV_P1, "%zu sensitive root call(s) in the window: %s",
+			      h->sensitive, list);
+	}
+	if (h->ips_outside) {
+		rv_join_list(list, sizeof(list), h->outside_ips, h->noutside);
+		rv_reason_add(v, "source-ip-not-allowed", RV_P1,
+			      "%zu root event(s) in the window from outside FIREBREAK_ROOT_ALLOWED_CIDRS: %s",
+			      h->ips_outside, list);
+	}
+	if (h->centralized_untrusted)
+		rv_reason_add(v, "centralized-root-untrusted", RV_P1,
+			      "%zu event(s) in the window from sts:AssumeRoot sessions of untrusted issuers (first: %s)",
+			      h->centralized_untrusted, h->untrusted_issuer);
+
+	/* The trigger may not be in the lookup yet (CloudTrail lookup lags). */
+	size_t failures = h->failed_signins;
+	if (f->has_event && f->ev.is_console_login && f->ev.failed && !h->saw_trigger)
+		failures++;
+	if (failures >= (size_t)f->policy->failed_threshold)
+		rv_reason_add(v, "repeated-failed-signins", RV_P2,
+			      "%zu failed root sign-ins in the window (threshold %d)", failures,
+			      f->policy->failed_threshold);
+
+	if (!f->has_event && h->queried) {
+		size_t unexplained = h->events - h->centralized_trusted;
+		if (unexplained)
+			rv_reason_add(v, "root-activity", RV_P2, "%zu root event(s) in the last %d minutes",
+				      unexplained, f->window_minutes);
+		else if (h->events)
+			rv_reason_add(v, "centralized-root-trusted", RV_P3,
+				      "%zu root event(s), all from sts:AssumeRoot sessions of trusted principals",
+				      h->events);
+		else if (f->kind == RV_ALARM && h->complete)
+			rv_reason_add(v, "alarm-without-events", RV_P2,
+				      "the root-usage alarm fired but no root event was found in the last %d minutes (CloudTrail lookup can lag by minutes)",
+				      f->window_minutes);
+		else if (h->complete)
+			rv_reason_add(v, "no-root-activity", RV_P3, "no root event in the last %d minutes",
+				      f->window_minutes);
+	}
+	if (h->queried && !h->complete)
+		rv_reason_add(v, "history-incomplete", RV_INFO, "root history is incomplete: %s",
+			      h->incomplete_why[0] ? h->incomplete_why : "lookup did not finish");
+	if (h->unparsed)
+		rv_reason_add(v, "history-unparsed", RV_INFO,
+			      "%zu event(s) had no parsable CloudTrailEvent (counted by name only)", h->unparsed);
+}
+
+/* The verdict table. Everything it reads is in `f`; it calls nothing that
+ * touches the network or the clock. */
+void rv_decide(const struct rv_facts *f, struct rv_verdict *v)
+{
+	const struct rv_policy *p = f->policy;
+	int expected = f->has_event && rv_record_expected(p, &f->ev);
+
+	memset(v, 0, sizeof(*v));
+	if (f->has_event)
+		rv_decide_event(f, v, expected);
+	rv_decide_history(f, v);
+
+	/* Root posture outranks any explanation of the event. */
+	if (f->acct.known) {
+		if (f->acct.access_keys_present)
+			rv_reason_add(v, "root-access-keys-present", RV_P1,
+				      "the root user has access keys (AccountAccessKeysPresent=1)");
+		if (!f->acct.mfa_enabled)
+			rv_reason_add(v, "root-mfa-not-enabled", RV_P1,
+				      "the root user has no MFA device (AccountMFAEnabled=0)");
+	} else {
+		rv_reason_add(v, "account-summary-unavailable", RV_INFO,
+			      "iam:GetAccountSummary was not read: root MFA and access keys unknown");
+	}
+	if (!p->cidrs_configured)
+		rv_reason_add(v, "network-restriction-not-configured", RV_INFO,
+			      "FIREBREAK_ROOT_ALLOWED_CIDRS is unset: source IPs were not checked");
+
+	enum rv_level sev = RV_P3;
+	for (size_t i = 0; i < v->nreasons; i++)
+		if (v->reasons[i].level < sev)
+			sev = v->reasons[i].level;
+	v->severity[0] = 'P';
+	v->severity[1] = (char)('0' + (int)sev);
+	v->severity[2] = '\0';
+
+	if (sev == RV_P3 && expected && !rv_has_reason(v, "repeated-failed-signins")) {
+		snprintf(v->verdict, sizeof(v->verdict), "expected: centralized root access by %.450s",
+			 f->ev.issuer_arn);
+		return;
+	}
+	const char *lead = sev == RV_P1 ? "escalate" : sev == RV_P2 ? "review" : "no action";
+	size_t l = (size_t)snprintf(v->verdict, sizeof(v->verdict), "%s:", lead);
+	int first = 1;
+	for (size_t i = 0; i < v->nreasons && l < sizeof(v->verdict); i++) {
+		if (v->reasons[i].level != sev)
+			continue;
+		int w = snprintf(v->verdict + l, sizeof(v->verdict) - l, "%s%s", first ? " " : ", ",
+				 v->reasons[i].code);
+		if (w < 0)
+			break;
+		l += (size_t)w;
+		first = 0;
+	}
+	if (first)
+		snprintf(v->verdict + l, sizeof(v->verdict) - l, " root use verified");
+}
+
+/* The runbook's manual next steps for the verdict: root cannot be
+ * contained through an API, so a human does these. Caller frees. */
+cJSON *rv_next_steps(const struct rv_verdict *v, const char *account, const char *start_iso,
+		     const char *end_iso)
+{
+	cJSON *a = cJSON_CreateArray();
+	char line[512];
+	if (!a)
+		return NULL;
+#define RV_STEP(s) cJSON_AddItemToArray(a, cJSON_CreateString(s))
+	if (rv_has_reason(v, "centralized-root-trusted") && v->severity[1] == '3') {
+		RV_STEP("Confirm the sts:AssumeRoot task matches a change ticket; no other action needed.");
+	} else {
+		RV_STEP("Confirm with the account owner right now whether this root use was planned (who, why, ticket); if nobody owns it, treat the root user as compromised.");
+	}
+	if (rv_has_reason(v, "signin-without-mfa") || rv_has_reason(v, "root-mfa-not-enabled") ||
+	    rv_has_reason(v, "api-call-without-mfa"))
+		RV_STEP("Sign in as root and assign an MFA device (IAM console > Security credentials); rotate the root password.");
+	if (rv_has_reason(v, "root-access-keys-present"))
+		RV_STEP("Delete the root user's access keys (signed in as root: Security credentials > Access keys); no other principal can delete them through an API.");
+	if (rv_has_reason(v, "source-ip-not-allowed"))
+		RV_STEP("Treat the listed source IPs as hostile until explained: reset the root password, re-register root MFA, and check the root email mailbox for password-reset mail.");
+	if (rv_has_reason(v, "sensitive-call"))
+		RV_STEP("Review and revert each listed sensitive call (new keys, users, policies, trail/GuardDuty/bucket-policy changes) in CloudTrail.");
+	if (rv_has_reason(v, "repeated-failed-signins"))
+		RV_STEP("Repeated failed root sign-ins: confirm MFA is on, use a long unique root password, and protect the root email account.");
+	if (rv_has_reason(v, "centralized-root-untrusted"))
+		RV_STEP("Find who called sts:AssumeRoot (management or delegated-admin account CloudTrail, eventName AssumeRoot); add the principal to FIREBREAK_TRUSTED_PRINCIPALS only if the task was legitimate.");
+	if (rv_has_reason(v, "history-incomplete") || rv_has_reason(v, "account-summary-unavailable"))
+		RV_STEP("The verification was incomplete: re-run by hand with aws lambda invoke --function-name root-verify --payload '{\"window_minutes\": 60}'.");
+	snprintf(line, sizeof(line),
+		 "Review all root activity: aws cloudtrail lookup-events --lookup-attributes AttributeKey=Username,AttributeValue=root --start-time %s --end-time %s%s%s",
+		 start_iso, end_iso, account && *account ? "   # account " : "",
+		 account ? account : "");
+	RV_STEP(line);
+#undef RV_STEP
+	return a;
+}
+
+/* ---- trigger classification --------------------------------------------------------------- */
+
+/* Alarm window: the evaluation period is in the alarm's configuration
+ * (metrics[].metricStat.period) or in state.reasonData ("period"), and the
+ * state reason says how many datapoints ("... out of the last N
+ * datapoints"). Window = period * N, at least one minute. 0 if unknown. */
+static int rv_alarm_window_minutes(const cJSON *detail)
+{
+	long period = 0, n = 1;
+	const cJSON *m;
+	const char *rd = resp_get_str(detail, "state.reasonData");
+	if (rd && strlen(rd) < 65536) {
+		cJSON *j = cJSON_Parse(rd);
+		long v;
+		if (j && rv_num(cJSON_GetObjectItemCaseSensitive(j, "period"), &v) == 0 && v > 0)
+			period = v;
+		cJSON_Delete(j);
+	}
+	cJSON_ArrayForEach(m, resp_get(detail, "configuration.metrics")) {
+		long v;
+		if (rv_num(resp_get(m, "metricStat.period"), &v) == 0 && v > period)
+			period = v;
+	}
+	if (period <= 0)
+		return 0;
+	const char *reason = resp_get_str(detail, "state.reason");
+	const char *k = reason ? strstr(reason, "out of the last ") : NULL;
+	if (k) {
+		char *end = NULL;
+		long v = strtol(k + strlen("out of the last "), &end, 10);
+		if (end && v > 0 && v < 10000)
+			n = v;
+	}
+	long minutes = (period * n + 59) / 60;
+	if (minutes < 1)
+		minutes = 1;
+	if (minutes > 1440)
+		minutes = 1440;
+	return (int)minutes;
+}
+
+/* Decides what an event is. Pure: reads only the event and config. */
+enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct rv_trigger *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->window_minutes = cfg->lookback_minutes;
+	if (!cJSON_IsObject(ev)) {
+		snprintf(t->why, sizeof(t->why), "event is not a JSON object");
+		return RV_CLASS_INVALID;
+	}
+	const cJSON *dt = cJSON_GetObjectItemCaseSensitive(ev, "detail-type");
+	const cJSON *src = cJSON_GetObjectItemCaseSensitive(ev, "source");
+	const cJSON *detail = cJSON_GetObjectItemCaseSensitive(ev, "detail");
+	const cJSON *dry = cJSON_GetObjectItemCaseSensitive(ev, "dryRun");
+
+	if (dry && !cJSON_IsBool(dry)) {
+		snprintf(t->why, sizeof(t->why), "field 'dryRun' must be a boolean");
+		return RV_CLASS_INVALID;
+	}
+	/* The envelope's account and region pick the role ARN and the endpoint
+	 * (resp_client_for): only an account id and a region name get there. */
+	const cJSON *acct = cJSON_GetObjectItemCaseSensitive(ev, "account");
+	const cJSON *reg = cJSON_GetObjectItemCaseSensitive(ev, "region");
+	if (acct && !cJSON_IsNull(acct) && !(cJSON_IsString(acct) && resp_account_id_ok(acct->valuestring))) {
+		snprintf(t->why, sizeof(t->why), "field 'account' must be a 12-digit account id");
+		return RV_CLASS_INVALID;
+	}
+	if (reg && !cJSON_IsNull(reg) && !(cJSON_IsString(reg) && resp_region_name_ok(reg->valuestring))) {
+		snprintf(t->why, sizeof(t->why), "field 'region' must be a region name");
+		return RV_CLASS_INVALID;
+	}
+	if (!dt && !src) {
+		const cJSON *w = cJSON_GetObjectItemCaseSensitive(ev, "window_minutes");
+		if (!w) {
+			snprintf(t->why, sizeof(t->why),
+				 "not an EventBridge event and no 'window_minutes' for a manual run");
+			return RV_CLASS_INVALID;
+		}
+		/* fuzz: the range check comes first, (long) of an out-of-range double is UB */
+		if (!cJSON_IsNumber(w) || !(w->valuedouble >= 1 && w->valuedouble <= 1440) ||
+		    w->valuedouble != (double)(long)w->valuedouble) {
+			snprintf(t->why, sizeof(t->why), "field 'window_minutes' must be an integer in 1..1440");
+			return RV_CLASS_INVALID;
+		}
+		t->kind = RV_MANUAL;
+		t->window_minutes = (int)w->valuedouble;
+		return RV_CLASS_RUN;
+	}
+	if (!cJSON_IsString(dt) || !cJSON_IsString(src)) {
+		snprintf(t->why, sizeof(t->why), "fields 'source' and 'detail-type' must be strings");
+		return RV_CLASS_INVALID;
+	}
+	if (!cJSON_IsObject(detail)) {
+		snprintf(t->why, sizeof(t->why), "field 'detail' must be an object");
+		return RV_CLASS_INVALID;
+	}
+	const char *time_s = resp_get_str(ev, "time");
+
+	if (strcmp(dt->valuestring, "CloudWatch Alarm State Change") == 0) {
+		const char *name = resp_get_str(detail, "alarmName");
+		const char *state = resp_get_str(detail, "state.value");
+		if (!name || !state) {
+			snprintf(t->why, sizeof(t->why),
+				 "cannot parse event field 'detail.alarmName' or 'detail.state.value'");
+			return RV_CLASS_INVALID;
+		}
+		t->kind = RV_ALARM;
+		rv_copy(t->alarm_name, sizeof(t->alarm_name), name);
+		if (strcmp(name, cfg->alarm_name) != 0) {
+			snprintf(t->why, sizeof(t->why), "alarm '%.100s' is not the root-usage alarm '%.100s'",
+				 name, cfg->alarm_name);
+			return RV_CLASS_SKIP;
+		}
+		if (strcmp(state, "ALARM") != 0) {
+			snprintf(t->why, sizeof(t->why), "alarm state is %.40s, not ALARM", state);
+			return RV_CLASS_SKIP;
+		}
+		int w = rv_alarm_window_minutes(detail);
+		if (w > 0)
+			t->window_minutes = w;
+		if (rv_parse_time(resp_get_str(detail, "state.timestamp"), &t->end_ms) != 0 &&
+		    rv_parse_time(time_s, &t->end_ms) != 0)
+			t->end_ms = 0;
+		return RV_CLASS_RUN;
+	}
+	if (strcmp(dt->valuestring, "AWS Console Sign In via CloudTrail") == 0 ||
+	    strcmp(dt->valuestring, "AWS API Call via CloudTrail") == 0) {
+		if (rv_record_parse(detail, &t->ev) != FB_OK) {
+			snprintf(t->why, sizeof(t->why),
+				 "cannot parse event field 'detail.userIdentity.type' or 'detail.eventName'");
+			return RV_CLASS_INVALID;
+		}
+		t->kind = dt->valuestring[4] == 'C' ? RV_SIGNIN : RV_API_CALL;
+		/* sts:AssumeRoot is not root use yet, but it is how root is handed
+		 * out under centralized root access: who asked decides. */
+		if (!t->ev.is_root && !t->ev.assume_root) {
+			snprintf(t->why, sizeof(t->why), "identity type is %.30s, not Root", t->ev.identity_type);
+			return RV_CLASS_SKIP;
+		}
+		t->end_ms = t->ev.time_ms;
+		if (!t->end_ms && rv_parse_time(time_s, &t->end_ms) != 0)
+			t->end_ms = 0;
+		return RV_CLASS_RUN;
+	}
+	snprintf(t->why, sizeof(t->why), "unsupported detail-type '%.80s'", dt->valuestring);
+	return RV_CLASS_INVALID;
+}
+
+/* ---- report pieces ----------------------------------------------------------------------------------- */
+
+void rv_iso(int64_t ms, char *out, size_t n)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+cJSON *rv_history_json(const struct rv_history *h, size_t max_pages, size_t max_events)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *names = cJSON_AddObjectToObject(o, "event_names");
+	cJSON *ips = cJSON_AddArrayToObject(o, "source_ips");
+	cJSON *sens = cJSON_AddArrayToObject(o, "sensitive_calls");
+	cJSON *outside = cJSON_AddArrayToObject(o, "ips_outside_allowed");
+	cJSON_AddBoolToObject(o, "queried", h->queried);
+	cJSON_AddBoolToObject(o, "complete", h->complete);
+	if (h->incomplete_why[0])
+		cJSON_AddStringToObject(o, "incomplete_why", h->incomplete_why);
+	cJSON_AddNumberToObject(o, "pages", (double)h->pages);
+	cJSON_AddNumberToObject(o, "events", (double)h->events);
+	cJSON_AddNumberToObject(o, "max_pages", (double)max_pages);
+	cJSON_AddNumberToObject(o, "max_events", (double)max_events);
+	for (size_t i = 0; i < h->nnames; i++)
+		cJSON_AddNumberToObject(names, h->names[i], (double)h->name_counts[i]);
+	if (h->names_overflow)
+		cJSON_AddBoolToObject(o, "event_names_truncated", 1);
+	for (size_t i = 0; i < h->nips; i++)
+		cJSON_AddItemToArray(ips, cJSON_CreateString(h->ips[i]));
+	if (h->ips_overflow)
+		cJSON_AddBoolToObject(o, "source_ips_truncated", 1);
+	cJSON *mfa = cJSON_AddObjectToObject(o, "mfa");
+	cJSON_AddNumberToObject(mfa, "yes", (double)h->mfa_yes);
+	cJSON_AddNumberToObject(mfa, "no", (double)h->mfa_no);
+	cJSON_AddNumberToObject(mfa, "unknown", (double)h->mfa_unknown);
+	cJSON_AddNumberToObject(o, "successful_signins", (double)h->signins_ok);
+	cJSON_AddNumberToObject(o, "signins_without_mfa", (double)h->signins_no_mfa);
+	cJSON_AddNumberToObject(o, "failed_signins", (double)h->failed_signins);
+	cJSON_AddNumberToObject(o, "api_calls_without_mfa", (double)h->api_no_mfa);
+	cJSON_AddNumberToObject(o, "sensitive", (double)h->sensitive);
+	for (size_t i = 0; i < h->nsensitive_names; i++)
+		cJSON_AddItemToArray(sens, cJSON_CreateString(h->sensitive_names[i]));
+	for (size_t i = 0; i < h->noutside; i++)
+		cJSON_AddItemToArray(outside, cJSON_CreateString(h->outside_ips[i]));
+	cJSON_AddNumberToObject(o, "centralized_trusted", (double)h->centralized_trusted);
+	cJSON_AddNumberToObject(o, "centralized_untrusted", (double)h->centralized_untrusted);
+	cJSON_AddNumberToObject(o, "unparsed", (double)h->unparsed);
+	return o;
+}
+
+static const char *rv_network_name(const struct rv_policy *p, const char *ip)
+{
+	if (!p->cidrs_configured)
+		return "not-checked";
+	switch (rv_ip_check(p, ip)) {
+	case RV_IP_ALLOWED: return "allowed";
+	case RV_IP_OUTSIDE: return "outside";
+	case RV_IP_NOT_AN_IP: break;
+	}
+	return "not-an-ip";
+}
+
+cJSON *rv_event_json(const struct rv_record *e, const struct rv_policy *p)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "event_name", e->event_name);
+	cJSON_AddStringToObject(o, "event_source", e->event_source);
+	cJSON_AddStringToObject(o, "event_time", e->event_time);
+	cJSON_AddStringToObject(o, "source_ip", e->source_ip);
+	cJSON_AddStringToObject(o, "user_agent", e->user_agent);
+	cJSON_AddStringToObject(o, "outcome", e->failed ? "failure" : "success");
+	if (e->error[0])
+		cJSON_AddStringToObject(o, "error", e->error);
+	cJSON_AddStringToObject(o, "mfa", rv_mfa_name(e->mfa));
+	cJSON_AddStringToObject(o, "network", rv_network_name(p, e->source_ip));
+	cJSON_AddBoolToObject(o, "centralized_root", e->centralized);
+	if (e->centralized)
+		cJSON_AddStringToObject(o, "issuer", e->issuer_arn);
+	if (e->assume_root) {
+		cJSON *ar = cJSON_AddObjectToObject(o, "assume_root");
+
+		cJSON_AddStringToObject(ar, "target_principal", e->target_principal);
+		cJSON_AddStringToObject(ar, "task_policy_arn", e->task_policy_arn);
+	}
+	return o;
+}
+
+cJSON *rv_reasons_json(const struct rv_verdict *v)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; i < v->nreasons; i++) {
+		cJSON *r = cJSON_CreateObject();
+		cJSON_AddStringToObject(r, "code", v->reasons[i].code);
+		cJSON_AddStringToObject(r, "severity", rv_level_name(v->reasons[i].level));
+		cJSON_AddStringToObject(r, "detail", v->reasons[i].detail);
+		cJSON_AddItemToArray(a, r);
+	}
+	return a;
+}
+
+cJSON *rv_lookup_in(int64_t start_ms, int64_t end_ms)
+{
+	cJSON *in = cJSON_CreateObject(), *attrs, *attr;
+
+	if (!in)
+		return NULL;
+	attrs = cJSON_AddArrayToObject(in, "LookupAttributes");
+	attr = cJSON_CreateObject();
+	if (!attrs || !attr || !cJSON_AddItemToArray(attrs, attr)) {
+		cJSON_Delete(attr);
+		cJSON_Delete(in);
+		return NULL;
+	}
+	cJSON_AddStringToObject(attr, "AttributeKey", "Username");
+	cJSON_AddStringToObject(attr, "AttributeValue", "root");
+	/* awsJson1_1 timestamps are epoch seconds */
+	cJSON_AddNumberToObject(in, "StartTime", (double)(start_ms / 1000));
+	cJSON_AddNumberToObject(in, "EndTime", (double)(end_ms / 1000));
+	cJSON_AddNumberToObject(in, "MaxResults", RV_PAGE_SIZE);
+	return in;
+}
+
+void rv_report_extra(cJSON *extra, const struct rv_trigger *t, const struct rv_facts *f,
+		     const struct rv_verdict *v, const struct rv_config *cfg, const char *account,
+		     const char *start_iso, const char *end_iso)
+{
+	cJSON *w, *acct;
+
+	if (!extra)
+		return;
+	cJSON_AddStringToObject(extra, "trigger_kind",
+				t->kind == RV_SIGNIN ? "console-sign-in" : t->kind == RV_API_CALL ? "api-call"
+				: t->kind == RV_ALARM ? "alarm" : "manual");
+	if (t->kind == RV_ALARM)
+		cJSON_AddStringToObject(extra, "alarm_name", t->alarm_name);
+	w = cJSON_AddObjectToObject(extra, "window");
+	cJSON_AddStringToObject(w, "start", start_iso);
+	cJSON_AddStringToObject(w, "end", end_iso);
+	cJSON_AddNumberToObject(w, "minutes", t->window_minutes);
+	if (f->has_event)
+		cJSON_AddItemToObject(extra, "event", rv_event_json(&f->ev, f->policy));
+	cJSON_AddItemToObject(extra, "history",
+			      rv_history_json(&f->hist, (size_t)cfg->max_pages, (size_t)cfg->max_events));
+	acct = cJSON_AddObjectToObject(extra, "account_summary");
+	cJSON_AddBoolToObject(acct, "known", f->acct.known);
+	if (f->acct.known) {
+		cJSON_AddBoolToObject(acct, "root_mfa_enabled", f->acct.mfa_enabled);
+		cJSON_AddBoolToObject(acct, "root_access_keys_present", f->acct.access_keys_present);
+	}
+	/* the verdict again: resp reports "failed" when a step failed, and the
+	 * partial assessment must survive that */
+	cJSON_AddStringToObject(extra, "assessment", v->verdict);
+	cJSON_AddItemToObject(extra, "reasons", rv_reasons_json(v));
+	cJSON_AddItemToObject(extra, "next_steps", rv_next_steps(v, account, start_iso, end_iso));
+}
