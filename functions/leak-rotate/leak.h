@@ -7,9 +7,15 @@
  *             secret value and every detector prefix (AKIA, ghp_, eyJ, ...);
  *             detectors then validate at the prefix; excerpts are redacted
  *
- * main.c is the handler (AWS calls, report). The unit test and the bench
- * #include these .c files, so everything here depends only on libc, zlib,
- * cJSON and runtime/ (buf, resp_fingerprint).
+ *  stages.c   the handler's pure stages: settings, the watched set, the
+ *             event form, matching every message against the watched set
+ *             (findings), the decisions on each secret, the report parts
+ *
+ * main.c is the handler (init, AWS calls in rounds, the report's steps).
+ * The unit tests, fuzz targets and the bench #include these .c files, so
+ * everything here depends only on libc, zlib, OpenSSL's SHA-256, cJSON and
+ * runtime/ (buf, resp_*: pure helpers only, never a call to AWS).
+ * Prefix leak_ throughout.
  */
 #ifndef LEAK_H
 #define LEAK_H
@@ -19,6 +25,7 @@
 #include <cjson/cJSON.h>
 #include "buf.h"
 #include "fb_err.h"
+#include "resp.h"
 
 /* ---- awslogs decoding ---------------------------------------------------------- */
 
@@ -190,5 +197,269 @@ enum fb_err leak_secret_values(const char *secret, size_t n, leak_value_cb cb, v
 
 /* Wipes every string in a cJSON tree (explicit_bzero) before it is freed. */
 void leak_cjson_wipe(cJSON *j);
+
+/* ---- the handler's pure stages (stages.c) ------------------------------------------------- */
+
+/* A comma-separated setting, trimmed, empty items dropped. Owned strings. */
+struct leak_list {
+	char **v;
+	size_t n;
+};
+/* "a, b,,c" -> {"a","b","c"}; NULL or "" -> empty. On error the list holds
+ * what was parsed: free it with leak_list_free() either way. */
+enum fb_err leak_list_parse(const char *s, struct leak_list *l);
+void leak_list_free(struct leak_list *l);
+
+/* RDS-style secrets carry connection facts next to the password; a host
+ * name in a log is not a leak. */
+#define LEAK_IGNORE_DEFAULT "host,port,engine,dbname,username,dbInstanceIdentifier,dbClusterIdentifier"
+#define LEAK_POLL_MS_DEFAULT 250
+
+struct leak_settings {
+	struct leak_list watched;     /* FIREBREAK_WATCHED_SECRETS */
+	int watch_tagged;             /* FIREBREAK_WATCH_TAGGED (default true) */
+	int64_t ttl_ms;               /* FIREBREAK_SECRETS_TTL_SECONDS (300) */
+	char *alarm_name;             /* FIREBREAK_LEAK_ALARM_NAME, owned, NULL if unset */
+	struct leak_list log_groups;  /* FIREBREAK_LEAK_LOG_GROUPS */
+	int64_t lookback_ms;          /* FIREBREAK_LEAK_LOOKBACK_SECONDS (900) */
+	struct leak_list ignore;      /* FIREBREAK_LEAK_IGNORE_FIELDS */
+	int64_t poll_ms;              /* FIREBREAK_ROTATION_POLL_MS (250) */
+	char *own_log_group;          /* "/aws/lambda/" + AWS_LAMBDA_FUNCTION_NAME, owned, NULL if unset */
+};
+/* Reads the environment; `err` says which setting is wrong. Free with
+ * leak_settings_cleanup() whatever the result. */
+enum fb_err leak_settings_from_env(struct leak_settings *s, char *err, size_t errlen);
+void leak_settings_cleanup(struct leak_settings *s);
+
+/* A watched secret as last loaded. */
+struct leak_secret {
+	char *arn, *name;             /* owned */
+	char cur_version[80];
+	char prev_version[80];
+};
+
+/* What a watched value is; its bytes live only in the automaton. */
+struct leak_value {
+	uint32_t secret;              /* index into leak_watch.secrets */
+	int previous;                 /* from AWSPREVIOUS */
+	char field[64];               /* JSON field, "" for a plain string */
+};
+
+/* The watched set built by one load: owns the scanner (watched values +
+ * detectors), the secrets and the value descriptions. */
+struct leak_watch {
+	struct leak_scanner sc;
+	struct leak_secret *secrets;
+	size_t nsecrets, capsecrets;
+	struct leak_value *values;
+	size_t nvalues, capvalues;
+};
+/* Zeroes `w` and starts its scanner. Free with leak_watch_cleanup() either way. */
+enum fb_err leak_watch_init(struct leak_watch *w);
+/* 1 when a secret with this ARN is in the set. */
+int leak_watch_has(const struct leak_watch *w, const char *arn);
+/* Adds a secret (strings copied; name and version may be NULL); *idx gets
+ * its index for leak_watch_add_string(). */
+enum fb_err leak_watch_add_secret(struct leak_watch *w, const char *arn, const char *name,
+				  const char *cur_version, uint32_t *idx);
+/* Adds every value of one SecretString (leak_secret_values(): whole string
+ * or each top-level string field) except fields named in `ignore`
+ * (case-insensitive). `*count` gets the number of values the string had.
+ * The secret string is borrowed: its bytes go into the automaton only. */
+enum fb_err leak_watch_add_string(struct leak_watch *w, uint32_t secret, int previous,
+				  const char *secret_string, const struct leak_list *ignore,
+				  size_t *count);
+/* Builds the automaton; no adds after. */
+enum fb_err leak_watch_build(struct leak_watch *w);
+/* Wipes the automaton and frees everything. A half-built set is fine. */
+void leak_watch_cleanup(struct leak_watch *w);
+
+/* One log line to scan (all borrowed, valid for the invocation). */
+struct leak_msg {
+	const char *group, *stream, *id;
+	int64_t ts_ms;
+	const char *text;
+	size_t len;
+};
+#define LEAK_MAX_MESSAGES 20000u
+/* A growable array of leak_msg, capped at LEAK_MAX_MESSAGES. */
+struct leak_msgs {
+	struct leak_msg *v;           /* owned array; its strings borrowed */
+	size_t n, cap, bytes;
+};
+/* Appends (text borrowed, must outlive the array; NULL names become "").
+ * FB_E_TOO_LARGE past LEAK_MAX_MESSAGES. */
+enum fb_err leak_msgs_add(struct leak_msgs *m, const char *group, const char *stream,
+			  const char *id, int64_t ts_ms, const char *text);
+void leak_msgs_cleanup(struct leak_msgs *m);
+
+/* Which trigger an event is, decided and validated without any AWS call. */
+enum leak_form {
+	LEAK_FORM_INVALID,            /* `why` says what is wrong */
+	LEAK_FORM_AWSLOGS,            /* *batch holds the DATA_MESSAGE */
+	LEAK_FORM_ALARM,              /* our exposure alarm in ALARM */
+	LEAK_FORM_MANUAL,             /* {"messages": [...]} */
+	LEAK_FORM_IGNORE              /* well-formed, not ours: `why` says why */
+};
+/* `ev` is the event as resp_parse_event() returned it. For awslogs the
+ * payload is decoded into *batch (which must be zeroed; the caller calls
+ * leak_batch_cleanup() whatever the result): bad data is INVALID, a
+ * CONTROL_MESSAGE or a batch from the function's own log group
+ * (settings own_log_group: the report line names access key ids, so
+ * scanning it would answer every report with another) is IGNORE. */
+enum leak_form leak_classify(const cJSON *ev, const struct leak_settings *set,
+			     struct leak_batch *batch, char *why, size_t whylen);
+const char *leak_form_name(enum leak_form f);  /* "awslogs", "alarm", "manual", ... */
+
+/* The alarm's FilterLogEvents window: the lookback before the alarm (its
+ * event time, else detail.state.timestamp, else now_ms) to a minute after,
+ * widened to the first datapoint it evaluated (reasonData.startDate). */
+void leak_alarm_window(const cJSON *ev, int64_t event_time_ms, int64_t now_ms,
+		       int64_t lookback_ms, int64_t *start_ms, int64_t *end_ms);
+
+/* ---- findings: every message matched against the watched set -------------------------------- */
+
+#define LEAK_MAX_REPORT_HITS 100
+#define LEAK_MAX_KEYS 50
+#define LEAK_MAX_TOKENS 50
+
+struct leak_key {
+	char id[21];
+	size_t hits;
+	int near_secret;
+	char account[16];
+	char user[130];
+	char status[16];
+	int done;                     /* decided (skipped, failed, already, acted) */
+};
+
+struct leak_token {
+	enum leak_kind kind;
+	char fp[RESP_FP_LEN];
+	size_t hits;
+	long secret;                  /* watched secret it lies inside, -1 */
+};
+
+struct leak_findings {
+	cJSON *hits;                  /* owned: report entries, at most LEAK_MAX_REPORT_HITS */
+	cJSON *warnings;              /* borrowed array (may be NULL): what was not looked at */
+	size_t hits_total;
+	size_t *cur_hits, *prev_hits; /* owned: per watched secret, AWSCURRENT / AWSPREVIOUS values */
+	size_t nsecrets;
+	struct leak_key keys[LEAK_MAX_KEYS];
+	size_t nkeys;
+	struct leak_token tokens[LEAK_MAX_TOKENS];
+	size_t ntokens;
+};
+/* `warnings` is borrowed for the findings' life. Free with
+ * leak_findings_cleanup() whatever the result. */
+enum fb_err leak_findings_init(struct leak_findings *f, size_t nsecrets, cJSON *warnings);
+void leak_findings_cleanup(struct leak_findings *f);
+/* One pass over every message: report entries (fingerprints and redacted
+ * excerpts, never a value), hit counts per watched secret, access key ids,
+ * token fingerprints (and the watched secret each lies inside). */
+void leak_scan_messages(const struct leak_watch *w, const struct leak_msg *msgs, size_t n,
+			struct leak_findings *f);
+/* Copies the NUL-terminated `s` (a log group, stream or event id: text the
+ * log's writer chose) into `out` with every watched value in it replaced
+ * by "[watched-secret:<fingerprint>]", so a value cannot reach the report
+ * through a name either. Truncates to outlen - 1 bytes. Returns 1 when
+ * something was replaced. */
+int leak_redact(const struct leak_watch *w, const char *s, char *out, size_t outlen);
+/* Appends a formatted line to a warnings array (NULL: dropped). */
+void leak_warn(cJSON *warnings, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- decisions --------------------------------------------------------------------------------- */
+
+enum leak_job_state { LEAK_JOB_NEW, LEAK_JOB_FAILED, LEAK_JOB_STOP, LEAK_JOB_ROTATE, LEAK_JOB_WAIT,
+		      LEAK_JOB_CURRENT };
+
+/* A watched secret seen in this batch, and what happened to it. */
+struct leak_job {
+	uint32_t secret;
+	size_t cur_hits, prev_hits;
+	enum leak_job_state state;
+	int exempt;
+	char *services;               /* owned: the firebreak:ecs-services tag */
+	char wait_version[80];
+	char old_version[80];         /* AWSCURRENT when we decided */
+	double rotated_at;            /* LastRotatedDate once current, epoch s */
+	int rotate_idx, wait_idx, polls;
+};
+
+enum leak_decision {
+	LEAK_DECIDE_ROTATE,           /* RotateSecret now */
+	LEAK_DECIDE_EXEMPT,           /* tagged firebreak:exempt=true: report only */
+	LEAK_DECIDE_IN_PROGRESS,      /* an AWSPENDING version exists: wait for it (j->wait_version) */
+	LEAK_DECIDE_ALREADY,          /* only old values leaked, or rotated since loaded */
+	LEAK_DECIDE_NO_ROTATION       /* rotation not configured: cannot rotate here */
+};
+/* Decides one secret from its DescribeSecret answer and the AWSCURRENT
+ * version the watched values were loaded from. Fills j->services (owned),
+ * exempt, rotated_at, old_version and, in progress, wait_version; `detail`
+ * gets the report text. The checks run in that order: exemption first (an
+ * exempt secret is never touched), a rotation under way before any other
+ * (never a second RotateSecret). */
+enum leak_decision leak_decide_secret(const cJSON *describe, const char *loaded_version,
+				      struct leak_job *j, char *detail, size_t dlen);
+
+enum leak_wait { LEAK_WAIT_MORE, LEAK_WAIT_CURRENT, LEAK_WAIT_FAILED };
+/* One DescribeSecret poll while waiting for j->wait_version (learned from
+ * AWSPENDING when empty) to become AWSCURRENT. */
+enum leak_wait leak_wait_check(const cJSON *describe, struct leak_job *j, char *detail,
+			       size_t dlen);
+
+/* VersionIdsToStages: the version holding `stage` but not `unless` (NULL:
+ * no exclusion); borrowed from v2s. */
+const char *leak_version_with(const cJSON *v2s, const char *stage, const char *unless);
+int leak_version_has(const cJSON *v2s, const char *vid, const char *stage);
+
+/* A ClientRequestToken (UUID form) from the incident, the secret and the
+ * version being replaced: a retried invoke sends the same token, so
+ * Secrets Manager does not create a second version. */
+void leak_rotation_token(const char *incident, const char *arn, const char *old_version,
+			 char out[37]);
+
+#define LEAK_MAX_SERVICES 20
+struct leak_svc {
+	size_t job;
+	char cluster[256], service[256];
+	char target[520];
+	int need;                     /* 0: nothing to do; else the redeploy step index + 1 */
+};
+/* The firebreak:ecs-services tag "cluster/service,..." of job `job` (at
+ * most LEAK_MAX_SERVICES) appended to *sv (owned, realloc'd; caller frees);
+ * malformed entries go to `warnings`. */
+enum fb_err leak_services_parse(const char *tag, size_t job, const char *secret_arn,
+				struct leak_svc **sv, size_t *nsv, size_t *cap, cJSON *warnings);
+/* 1 when DescribeServices shows a PRIMARY deployment created at or after
+ * rotated_at (epoch s, > 0): an earlier delivery already redeployed it.
+ * `dep` gets its id. */
+int leak_deployed_since(const cJSON *describe_services, double rotated_at, char *dep, size_t deplen);
+/* The PRIMARY deployment id in an UpdateService answer, borrowed, or NULL. */
+const char *leak_primary_deployment(const cJSON *update_service);
+
+/* ---- report parts --------------------------------------------------------------------------------- */
+
+/* Tags as DescribeSecret/ListSecrets give them ([{Key, Value}]). */
+int leak_tag_is(const cJSON *tags, const char *key, const char *val);
+const char *leak_tag_value(const cJSON *tags, const char *key);   /* borrowed */
+/* A query answer field: out["<Op>Result"][field] (or under <Op>Response); borrowed. */
+const char *leak_query_str(const cJSON *out, const char *op, const char *field);
+/* The 12-digit account of arn:aws:lambda:region:ACCOUNT:function:name; 1 when found. */
+int leak_account_from_arn(const char *arn, char out[13]);
+
+/* restore[] entries (caller owns the result). */
+cJSON *leak_rotation_restore(const char *arn, const char *old_version, const char *token);
+cJSON *leak_key_restore(const struct leak_key *k);
+/* The report's access_keys[] and tokens[] (caller owns). */
+cJSON *leak_keys_json(const struct leak_key *keys, size_t n);
+cJSON *leak_tokens_json(const struct leak_token *t, size_t n, const struct leak_watch *w);
+/* The report's source{} (caller owns). */
+cJSON *leak_source_json(enum leak_form form, const char *group, const char *stream,
+			const struct leak_msgs *m);
+/* A result that is not an incident (control message, other alarm, no
+ * leak): {function, result, detail}. Caller owns. */
+cJSON *leak_quiet_json(const char *function, const char *result, const char *detail);
 
 #endif

@@ -408,15 +408,26 @@ static void read_round(struct tq_run *u)
 	if (k_head >= 0) {
 		const struct aws_call *h = &c[k_head];
 
-		if (h->rc == FB_OK) {
+		switch (tq_manifest_state(h->rc, h->err.http_status)) {
+		case TQ_MANIFEST_PRESENT:
 			u->manifest_state = 1;
 			resp_step_from_call(&u->r, idx[k_head], h, "manifest.json present");
-		} else if (h->err.http_status == 404 || h->rc == FB_E_NOTFOUND) {
+			break;
+		case TQ_MANIFEST_MISSING:
 			u->manifest_state = 0;
 			resp_step_end(&u->r, idx[k_head], RESP_DONE, "manifest.json missing", NULL);
-		} else {
+			break;
+		case TQ_MANIFEST_UNREADABLE:
+			/* the usual answer for a missing key without s3:ListBucket */
+			u->manifest_state = 0;
+			resp_step_end(&u->r, idx[k_head], RESP_DONE,
+				      "manifest.json missing or not readable (403: S3 says so for a missing "
+				      "key without s3:ListBucket): capturing evidence", NULL);
+			break;
+		case TQ_MANIFEST_UNKNOWN:
 			u->manifest_state = -1;
 			resp_step_from_call(&u->r, idx[k_head], h, "cannot tell: capturing evidence again");
+			break;
 		}
 	}
 	for (i = 0; i < n; i++) {

@@ -857,7 +857,7 @@ int tq_log_key(const char *prefix, const char *container, char *out, size_t outl
 	size_t i;
 	int n;
 
-	for (i = 0; container[i] && i < sizeof(safe) - 1; i++) {
+	for (i = 0; i < sizeof(safe) - 1 && container[i]; i++) {
 		unsigned char ch = (unsigned char)container[i];
 
 		safe[i] = (isalnum(ch) || ch == '.' || ch == '_' || ch == '-') ? (char)ch : '_';
@@ -885,3 +885,13 @@ void tq_obj_set(struct tq_obj *o, const char *key, char *data, size_t len)
 	tq_sha256(data ? data : "", len, o->sha_hex, o->sha_b64);
 }
 
+enum tq_manifest tq_manifest_state(enum fb_err rc, long http_status)
+{
+	if (rc == FB_OK)
+		return TQ_MANIFEST_PRESENT;
+	if (rc == FB_E_NOTFOUND || http_status == 404)
+		return TQ_MANIFEST_MISSING;
+	if (http_status == 403)
+		return TQ_MANIFEST_UNREADABLE;
+	return TQ_MANIFEST_UNKNOWN;
+}

@@ -99,6 +99,20 @@ enum fb_err tq_perms_to_query(const cJSON *perms, cJSON *q);
 
 int tq_will_replace(const cJSON *service, const char *taskdef_arn);
 
+/* What s3:HeadObject on manifest.json says about earlier evidence. S3
+ * answers 404 for a missing key only to a caller with s3:ListBucket on the
+ * bucket; without it (README.md's policy grants none) a missing key is
+ * 403 Forbidden. So 403 is "missing, or not ours to read": capture the
+ * evidence (PutObject fails loudly if writing is refused too). Only a
+ * successful HeadObject means the evidence is already kept. */
+enum tq_manifest {
+	TQ_MANIFEST_PRESENT,      /* 2xx: evidence already kept */
+	TQ_MANIFEST_MISSING,      /* 404 / FB_E_NOTFOUND */
+	TQ_MANIFEST_UNREADABLE,   /* 403: missing without s3:ListBucket, or no s3:GetObject */
+	TQ_MANIFEST_UNKNOWN       /* anything else (throttled past retries, 5xx, timeout) */
+};
+enum tq_manifest tq_manifest_state(enum fb_err rc, long http_status);
+
 /* Evidence objects. */
 struct tq_obj {
 	char key[1024];

@@ -7,10 +7,12 @@
  *   1 gzip/zlib bytes   -> leak_inflate (bomb caps) -> batch -> scan;
  *   2 payload JSON      -> leak_batch_parse -> scan;
  *   3 a secret string   -> leak_secret_values (JSON object or plain).
+ * Each batch is also scanned the handler's way (stages.c: the watched set
+ * built by leak_watch_*, messages by leak_msgs_add, leak_scan_messages).
  * Checks: inflated output within its cap, every event's message within the
- * document, hits sorted and inside the message, excerpts never contain a
- * watched value.
- * FUZZ_SOURCES: functions/leak-rotate/awslogs.c functions/leak-rotate/scan.c
+ * document, hits sorted and inside the message, excerpts and the report's
+ * hit entries never contain a watched value.
+ * FUZZ_SOURCES: functions/leak-rotate/awslogs.c functions/leak-rotate/scan.c functions/leak-rotate/stages.c
  */
 #include <stdio.h>
 #include <cjson/cJSON.h>
@@ -20,19 +22,58 @@
 
 static const char kWatched[] = "hunter2-correct-horse-battery";
 
-static struct leak_scanner *scanner(void)
+/* The watched set as load_secrets builds it: one secret, one plain value. */
+static const struct leak_watch *watch(void)
 {
-	static struct leak_scanner sc;
+	static struct leak_watch w;
 	static int ready;
+	size_t count;
+	uint32_t idx;
 
 	if (!ready) {
-		if (leak_scanner_init(&sc) != FB_OK ||
-		    leak_scanner_add_value(&sc, kWatched, sizeof(kWatched) - 1, 0) != FB_OK ||
-		    leak_scanner_build(&sc) != FB_OK)
+		if (leak_watch_init(&w) != FB_OK ||
+		    leak_watch_add_secret(&w, "arn:aws:secretsmanager:us-east-1:111111111111:secret:w",
+					  "w", "v1", &idx) != FB_OK ||
+		    leak_watch_add_string(&w, idx, 0, kWatched, NULL, &count) != FB_OK || count != 1 ||
+		    leak_watch_build(&w) != FB_OK)
 			abort();
 		ready = 1;
 	}
-	return &sc;
+	return &w;
+}
+
+static const struct leak_scanner *scanner(void)
+{
+	return &watch()->sc;
+}
+
+/* The handler's pass over the batch: the report entries must not hold the value. */
+static void scan_like_handler(const struct leak_batch *b)
+{
+	struct leak_msgs m;
+	struct leak_findings f;
+	cJSON *warnings = cJSON_CreateArray();
+	char *txt;
+	size_t i;
+
+	memset(&m, 0, sizeof(m));
+	for (i = 0; i < b->nevents; i++)
+		if (leak_msgs_add(&m, b->log_group, b->events[i].stream, b->events[i].id,
+				  b->events[i].timestamp_ms, b->events[i].message) != FB_OK)
+			break;
+	if (leak_findings_init(&f, watch()->nsecrets, warnings) == FB_OK) {
+		leak_scan_messages(watch(), m.v, m.n, &f);
+		if (f.nkeys > LEAK_MAX_KEYS || f.ntokens > LEAK_MAX_TOKENS ||
+		    cJSON_GetArraySize(f.hits) > LEAK_MAX_REPORT_HITS)
+			abort();
+		txt = cJSON_PrintUnformatted(f.hits);
+		if (txt && strstr(txt, kWatched))
+			abort(); /* a watched value leaked into the report */
+		cJSON_free(txt);
+	}
+	leak_findings_cleanup(&f);
+	leak_msgs_cleanup(&m);
+	cJSON_Delete(warnings);
 }
 
 static void scan_batch(const struct leak_batch *b)
@@ -72,8 +113,10 @@ static void batch(const char *json, size_t len)
 	char err[256];
 
 	memset(&b, 0, sizeof(b));
-	if (leak_batch_parse(json, len, &b, err, sizeof(err)) == FB_OK)
+	if (leak_batch_parse(json, len, &b, err, sizeof(err)) == FB_OK) {
 		scan_batch(&b);
+		scan_like_handler(&b);
+	}
 	leak_batch_cleanup(&b);
 }
 

@@ -1,50 +1,63 @@
 /*
  * fuzz_leak_rotate: leak-rotate's event classification (functions/
- * leak-rotate/main.c `classify`, included with main renamed): the awslogs
- * delivery (decode + batch parse), the CloudWatch alarm form and the manual
- * form, on the event text parsed as the handler parses it. Needs only the
- * settings part of the state (alarm name, log groups).
- * Checks: an invalid or ignored event says why; an awslogs form has a
- * DATA_MESSAGE batch.
- * FUZZ_SOURCES: functions/leak-rotate/awslogs.c functions/leak-rotate/scan.c
+ * leak-rotate/stages.c `leak_classify`: the awslogs delivery (decode +
+ * batch parse), the CloudWatch alarm form and the manual form) on the
+ * event text taken the handler's own way: resp_parse_event first, with
+ * the same size cap. Settings: an alarm name, one log group and the
+ * function's own log group (a delivery from it is ignored).
+ * Checks: a refused or invalid event says why; an awslogs form has a
+ * DATA_MESSAGE batch from another log group; the alarm window is ordered.
+ * FUZZ_SOURCES: functions/leak-rotate/awslogs.c functions/leak-rotate/scan.c functions/leak-rotate/stages.c
  */
-#define main leak_rotate_main_unused
-#include "../../functions/leak-rotate/main.c"
-#undef main
+#include <stdio.h>
+#include <cjson/cJSON.h>
 #include "fuzz_common.h"
+#include "resp.h"
+#include "../../functions/leak-rotate/leak.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static char alarm[] = "firebreak-leak-exposure";
+	static char own[] = "/aws/lambda/leak-rotate";
 	static char *groups[] = { "/ecs/orders-api" };
-	static struct lk_state st;
-	struct lk_run *u;
+	static struct leak_settings set;
+	struct leak_batch batch;
 	char why[512], *s;
-	enum lk_form f;
+	cJSON *ev = NULL;
+	enum leak_form f;
 
-	if (size > RESP_MAX_EVENT_BYTES)
+	if (size > RESP_MAX_EVENT_BYTES + 1)
 		return 0;
-	st.set.alarm_name = alarm;
-	st.set.log_groups.v = groups;
-	st.set.log_groups.n = 1;
+	set.alarm_name = alarm;
+	set.own_log_group = own;
+	set.log_groups.v = groups;
+	set.log_groups.n = 1;
+	set.lookback_ms = 900000;
 	s = fuzz_strndup(data, size);
-	u = calloc(1, sizeof(*u));
-	if (!u)
+	why[0] = '\0';
+	if (resp_parse_event(s, size, RESP_MAX_EVENT_BYTES, &ev, why, sizeof(why)) != FB_OK) {
+		if (ev || !why[0])
+			abort(); /* a refusal says why and leaves nothing */
+		free(s);
+		return 0;
+	}
+	memset(&batch, 0, sizeof(batch));
+	why[0] = '\0';
+	f = leak_classify(ev, &set, &batch, why, sizeof(why));
+	if ((f == LEAK_FORM_INVALID || f == LEAK_FORM_IGNORE) && !why[0])
+		abort(); /* an invalid or ignored event says why */
+	if (f == LEAK_FORM_AWSLOGS && (!batch.message_type || strcmp(batch.message_type, "DATA_MESSAGE") ||
+				       !strcmp(batch.log_group, own)))
 		abort();
-	u->st = &st;
-	u->ev = cJSON_ParseWithLengthOpts(s, size + 1, NULL, 1);
-	if (u->ev) {
-		why[0] = '\0';
-		f = classify(u, why, sizeof(why));
-		if ((f == FORM_INVALID || f == FORM_IGNORE) && !why[0] && f == FORM_INVALID)
-			abort(); /* an invalid event must say why */
-		if (f == FORM_AWSLOGS && (!u->batch.message_type ||
-					  strcmp(u->batch.message_type, "DATA_MESSAGE")))
+	if (f == LEAK_FORM_ALARM) {
+		int64_t start, end;
+
+		leak_alarm_window(ev, 0, 1700000000000, set.lookback_ms, &start, &end);
+		if (start >= end)
 			abort();
 	}
-	leak_batch_cleanup(&u->batch);
-	cJSON_Delete(u->ev);
-	free(u);
+	leak_batch_cleanup(&batch);
+	cJSON_Delete(ev);
 	free(s);
 	return 0;
 }

@@ -2,8 +2,13 @@
  * fuzz_task_quarantine: task-quarantine's pure stages
  * (functions/task-quarantine/stages.c) on hostile input. The first byte
  * picks the stage:
- *   0 the event, parsed as tq_handle parses it -> tq_parse_event
- *     (GuardDuty finding or the manual form);
+ *   0 the event, through tq_handle's own path: resp_parse_event (size,
+ *     UTF-8, control bytes, \u0000, depth, trailing data, an object) ->
+ *     tq_parse_event (GuardDuty finding or the manual form) -> for an
+ *     accepted or ignored event, the report's trigger
+ *     (resp_begin + resp_trigger_from_event); an accepted one must name
+ *     a task and cluster that pass tq_task_ref_ok / tq_cluster_ref_ok;
+ *   1-4 AWS answers, parsed as the AWS layer parses JSON answers (cJSON);
  *   1 one DescribeTasks "tasks" element -> tq_task_from_json, then a task
  *     definition from the same document -> tq_task_apply_taskdef and the
  *     log stream names;
@@ -18,32 +23,64 @@
 #include "resp.h"
 #include "../../functions/task-quarantine/task_quarantine.h"
 
+/* Stage 0: the event as tq_handle sees it. */
+static void fuzz_event(const char *s, size_t n)
+{
+	static struct resp_config cfg;
+	struct lr_context ctx;
+	struct tq_target t;
+	struct resp r;
+	char why[300];
+	cJSON *ev = NULL;
+	enum tq_parse p;
+
+	why[0] = '\0';
+	if (resp_parse_event(s, n, RESP_MAX_EVENT_BYTES, &ev, why, sizeof(why)) != FB_OK) {
+		if (ev || !why[0])
+			abort(); /* a refusal says why and leaves nothing */
+		return;
+	}
+	if (!cJSON_IsObject(ev))
+		abort();
+	why[0] = '\0';
+	p = tq_parse_event(ev, 7.0, &t, why, sizeof(why));
+	if (p == TQ_PARSE_INVALID && !why[0])
+		abort(); /* an invalid event says why */
+	if (p == TQ_PARSE_OK) {
+		if (!memchr(t.cluster, '\0', sizeof(t.cluster)) || !memchr(t.task, '\0', sizeof(t.task)) ||
+		    !t.task[0] || !tq_task_ref_ok(t.task) || (t.cluster[0] && !tq_cluster_ref_ok(t.cluster)))
+			abort(); /* only well-formed references reach AWS */
+	}
+	if (p != TQ_PARSE_INVALID) {
+		memset(&ctx, 0, sizeof(ctx));
+		ctx.request_id = "fuzz";
+		if (resp_begin(&r, &cfg, "task-quarantine", &ctx) == FB_OK) {
+			(void)resp_trigger_from_event(&r, ev);
+			resp_cleanup(&r);
+		}
+	}
+	cJSON_Delete(ev);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	cJSON *j;
-	char *s, why[512];
+	char *s;
 	size_t n, i;
 
 	if (size < 1 || size > RESP_MAX_EVENT_BYTES + 2)
 		return 0;
 	s = fuzz_strndup(data + 1, size - 1);
 	n = size - 1;
-	j = (data[0] % 5 == 0) ? cJSON_ParseWithLengthOpts(s, n + 1, NULL, 1)
-			       : cJSON_ParseWithLength(s, n);
+	if (data[0] % 5 == 0) {
+		fuzz_event(s, n);
+		free(s);
+		return 0;
+	}
+	j = cJSON_ParseWithLength(s, n);
 	if (!j)
 		goto out;
 	switch (data[0] % 5) {
-	case 0: {
-		struct tq_target t;
-
-		why[0] = '\0';
-		if (tq_parse_event(j, 7.0, &t, why, sizeof(why)) == TQ_PARSE_OK) {
-			if (!memchr(t.cluster, '\0', sizeof(t.cluster)) ||
-			    !memchr(t.task, '\0', sizeof(t.task)) || !t.task[0])
-				abort(); /* an OK parse names a task */
-		}
-		break;
-	}
 	case 1: {
 		struct tq_task *t = calloc(1, sizeof(*t));
 		char stream[1024];

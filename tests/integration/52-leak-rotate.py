@@ -246,6 +246,25 @@ class LeakRotate(unittest.TestCase):
             self.assertEqual(r.body["result"], "ignored")
             self.assertEqual(f.calls(), [])
 
+    def test_own_log_group_is_not_scanned(self):
+        # leak-rotate's report line names the access key ids it acted on;
+        # a subscription on its own log group would make each report the
+        # next incident (the key is then "already" Inactive, and that
+        # report is logged again): ignored, no AWS call.
+        line = json.dumps({"function": FN, "access_keys": [{"access_key_id": M.AKIA_ID}]})
+        ev = M.make("/aws/lambda/" + FN, "2026/01/01/[$LATEST]0123456789abcdef", [line])
+        with fbtest.Fake(SEED) as f:
+            r = run(f, ev)
+            self.assertTrue(r.ok, r)
+            self.assertEqual(r.body["result"], "ignored")
+            self.assertIn("own", r.body["detail"])
+            self.assertEqual(f.calls(), [])
+            # the same line from another group is acted on
+            r = run(f, M.make("/ecs/orders-api", "orders-api/app/9", [line]))
+            self.assertTrue(r.ok, r)
+            self.assertEqual([c["params"]["AccessKeyId"] for c in f.calls() if c["operation"] == "UpdateAccessKey"],
+                             [M.AKIA_ID])
+
     def test_rotation_not_configured_is_a_p1_error(self):
         with fbtest.Fake(SEED) as f:
             r = run(f, event("awslogs-no-rotation"))

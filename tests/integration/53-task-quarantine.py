@@ -399,6 +399,21 @@ class TaskQuarantine(unittest.TestCase):
         self.assertEqual([w for w in fake.writes() if w[0] != "s3"], [])
         self.check_evidence(rep)
 
+    def test_manifest_403_without_list_bucket_still_captures_evidence(self):
+        # Without s3:ListBucket (the README's policy grants none) S3 answers
+        # HeadObject on a missing key with 403, not 404: that is "missing",
+        # evidence is captured and the check is not reported as failed.
+        fake = self.start(status="STOPPED")
+        fake.admin("/_fake/faults", [{"kind": "error", "service": "s3", "operation": "HeadObject",
+                                      "code": "Forbidden", "status": 403, "message": "Forbidden"}])
+        err, out, rep = invoke(fake, load("manual.json"))
+        self.assertFalse(err, out)
+        chk = step(rep, "evidence-check")[0]
+        self.assertEqual(chk["status"], "done", chk)
+        self.assertIn("403", chk["detail"])
+        self.assertTrue(step(rep, "evidence-put"))
+        self.check_evidence(rep)
+
     def test_log_stream_missing(self):
         fake = self.start(no_stream=True)
         err, out, rep = invoke(fake, load("manual.json"))

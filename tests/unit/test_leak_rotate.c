@@ -17,6 +17,7 @@
 
 #include "../../functions/leak-rotate/awslogs.c"
 #include "../../functions/leak-rotate/scan.c"
+#include "../../functions/leak-rotate/stages.c"
 
 static char *slurp(const char *path, size_t *len)
 {
@@ -515,6 +516,315 @@ static void test_leak_rotate__batch_parse_rejects_hostile(void **s)
 	}
 }
 
+/* ---- the handler's pure stages (stages.c) ---- */
+
+/* {"awslogs":{"data":base64(gzip(payload))}} parsed as the handler parses it. */
+static cJSON *awslogs_event(const char *payload)
+{
+	struct buf z, b64;
+	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+	cJSON *ev, *aw;
+
+	buf_init(&z, 1u << 20);
+	buf_init(&b64, 1u << 22);
+	gz(payload, strlen(payload), 31, &z);
+	for (i = 0; i < z.len; i += 3) {
+		const unsigned char *p = (const unsigned char *)z.data + i;
+		unsigned v = (unsigned)p[0] << 16 | (i + 1 < z.len ? (unsigned)p[1] << 8 : 0) |
+			     (i + 2 < z.len ? p[2] : 0);
+		char q[4] = { tbl[v >> 18 & 63], tbl[v >> 12 & 63], i + 1 < z.len ? tbl[v >> 6 & 63] : '=',
+			      i + 2 < z.len ? tbl[v & 63] : '=' };
+
+		assert_int_equal(buf_append(&b64, q, 4), FB_OK);
+	}
+	assert_int_equal(buf_append(&b64, "", 1), FB_OK);
+	ev = cJSON_CreateObject();
+	aw = cJSON_AddObjectToObject(ev, "awslogs");
+	cJSON_AddStringToObject(aw, "data", b64.data);
+	buf_cleanup(&z);
+	buf_cleanup(&b64);
+	return ev;
+}
+
+static const char kBatch[] =
+	"{\"messageType\":\"DATA_MESSAGE\",\"owner\":\"111111111111\",\"logGroup\":\"%s\","
+	"\"logStream\":\"s/1\",\"subscriptionFilters\":[\"f\"],\"logEvents\":[{\"id\":\"e1\","
+	"\"timestamp\":1700000000000,\"message\":\"key AKIAIOSFODNN7EXAMPLE here\"}]}";
+
+static void test_leak_rotate__classify_forms(void **s)
+{
+	struct leak_settings set;
+	struct leak_batch b;
+	char why[400], payload[600];
+	cJSON *ev;
+
+	(void)s;
+	memset(&set, 0, sizeof(set));
+	set.alarm_name = (char *)"exposure";
+	set.own_log_group = (char *)"/aws/lambda/leak-rotate";
+	/* a delivery from any other group is scanned */
+	snprintf(payload, sizeof(payload), kBatch, "/ecs/orders-api");
+	ev = awslogs_event(payload);
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(leak_classify(ev, &set, &b, why, sizeof(why)), LEAK_FORM_AWSLOGS);
+	assert_int_equal(b.nevents, 1);
+	leak_batch_cleanup(&b);
+	cJSON_Delete(ev);
+	/* the function's own log group is not: its report names key ids, and
+	 * scanning it would answer each report with another (a loop) */
+	snprintf(payload, sizeof(payload), kBatch, "/aws/lambda/leak-rotate");
+	ev = awslogs_event(payload);
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(leak_classify(ev, &set, &b, why, sizeof(why)), LEAK_FORM_IGNORE);
+	assert_non_null(strstr(why, "own"));
+	leak_batch_cleanup(&b);
+	cJSON_Delete(ev);
+	/* ...unless the function name is unknown */
+	set.own_log_group = NULL;
+	ev = awslogs_event(payload);
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(leak_classify(ev, &set, &b, why, sizeof(why)), LEAK_FORM_AWSLOGS);
+	leak_batch_cleanup(&b);
+	cJSON_Delete(ev);
+	/* alarm: ours in ALARM needs log groups; others are ignored */
+	ev = cJSON_Parse("{\"source\":\"aws.cloudwatch\",\"detail-type\":\"CloudWatch Alarm State Change\","
+			 "\"detail\":{\"alarmName\":\"exposure\",\"state\":{\"value\":\"ALARM\"}}}");
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(leak_classify(ev, &set, &b, why, sizeof(why)), LEAK_FORM_INVALID);
+	set.log_groups.n = 1;
+	assert_int_equal(leak_classify(ev, &set, &b, why, sizeof(why)), LEAK_FORM_ALARM);
+	set.alarm_name = (char *)"other";
+	assert_int_equal(leak_classify(ev, &set, &b, why, sizeof(why)), LEAK_FORM_IGNORE);
+	cJSON_Delete(ev);
+	ev = cJSON_Parse("{\"messages\":[\"a\",1]}");
+	assert_int_equal(leak_classify(ev, &set, &b, why, sizeof(why)), LEAK_FORM_INVALID);
+	cJSON_Delete(ev);
+	ev = cJSON_Parse("{\"logGroup\":\"/g\",\"messages\":[\"a\"]}");
+	assert_int_equal(leak_classify(ev, &set, &b, why, sizeof(why)), LEAK_FORM_MANUAL);
+	cJSON_Delete(ev);
+}
+
+static void test_leak_rotate__settings_name_own_log_group(void **s)
+{
+	struct leak_settings set;
+	char err[200] = "";
+
+	(void)s;
+	setenv("AWS_LAMBDA_FUNCTION_NAME", "leak-rotate-prod", 1);
+	setenv("FIREBREAK_WATCHED_SECRETS", " a, b ,,c", 1);
+	assert_int_equal(leak_settings_from_env(&set, err, sizeof(err)), FB_OK);
+	assert_string_equal(set.own_log_group, "/aws/lambda/leak-rotate-prod");
+	assert_int_equal(set.watched.n, 3);
+	assert_string_equal(set.watched.v[1], "b");
+	assert_int_equal(set.ignore.n, 7); /* the RDS defaults */
+	leak_settings_cleanup(&set);
+	setenv("FIREBREAK_ROTATION_POLL_MS", "5", 1);
+	assert_int_equal(leak_settings_from_env(&set, err, sizeof(err)), FB_E_CONFIG);
+	assert_non_null(strstr(err, "FIREBREAK_ROTATION_POLL_MS"));
+	leak_settings_cleanup(&set);
+	unsetenv("FIREBREAK_ROTATION_POLL_MS");
+	unsetenv("FIREBREAK_WATCHED_SECRETS");
+	unsetenv("AWS_LAMBDA_FUNCTION_NAME");
+	assert_int_equal(leak_settings_from_env(&set, err, sizeof(err)), FB_OK);
+	assert_null(set.own_log_group);
+	leak_settings_cleanup(&set);
+}
+
+/* The watched set and the scan: hits counted per secret and stage, one
+ * report entry per hit with a fingerprint, never the value. */
+static void test_leak_rotate__scan_messages_counts_and_redacts(void **s)
+{
+	static const char cur[] = "{\"username\":\"orders-service\",\"password\":\"Pa55-current-value-123\"}";
+	static const char prev[] = "{\"username\":\"orders\",\"password\":\"Pa55-previous-value-99\"}";
+	struct leak_watch w;
+	struct leak_findings f;
+	struct leak_list ign;
+	struct leak_msgs m;
+	size_t count;
+	uint32_t idx;
+	char *txt;
+	cJSON *warnings = cJSON_CreateArray();
+
+	(void)s;
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(leak_list_parse(LEAK_IGNORE_DEFAULT, &ign), FB_OK);
+	assert_int_equal(leak_watch_init(&w), FB_OK);
+	assert_int_equal(leak_watch_add_secret(&w, "arn:aws:secretsmanager:us-east-1:111111111111:secret:db",
+					       "db", "v2", &idx), FB_OK);
+	assert_int_equal(leak_watch_add_string(&w, idx, 0, cur, &ign, &count), FB_OK);
+	assert_int_equal(count, 2);          /* two fields of 8+ characters ... */
+	assert_int_equal(w.nvalues, 1);      /* ... one of them ignored (username) */
+	assert_int_equal(leak_watch_add_string(&w, idx, 1, prev, &ign, &count), FB_OK);
+	assert_true(leak_watch_has(&w, "arn:aws:secretsmanager:us-east-1:111111111111:secret:db"));
+	assert_int_equal(leak_watch_build(&w), FB_OK);
+	assert_int_equal(leak_msgs_add(&m, "/g", "s", "e1", 1700000000000, "login ok user=orders"), FB_OK);
+	assert_int_equal(leak_msgs_add(&m, "/g", "s", "e2", 1700000000001,
+				       "pw=Pa55-current-value-123 and again Pa55-current-value-123"), FB_OK);
+	assert_int_equal(leak_msgs_add(&m, "/g", "s", "e3", 1700000000002,
+				       "old pw=Pa55-previous-value-99 key AKIAIOSFODNN7EXAMPLE"), FB_OK);
+	assert_int_equal(leak_findings_init(&f, w.nsecrets, warnings), FB_OK);
+	leak_scan_messages(&w, m.v, m.n, &f);
+	assert_int_equal(f.cur_hits[0], 2);
+	assert_int_equal(f.prev_hits[0], 1);
+	assert_int_equal(f.nkeys, 1);
+	assert_string_equal(f.keys[0].id, "AKIAIOSFODNN7EXAMPLE");
+	assert_int_equal(f.hits_total, 4);
+	assert_int_equal(cJSON_GetArraySize(f.hits), 4);
+	txt = cJSON_PrintUnformatted(f.hits);
+	assert_null(strstr(txt, "Pa55-current-value-123"));
+	assert_null(strstr(txt, "Pa55-previous-value-99"));
+	assert_non_null(strstr(txt, "\"event_id\":\"e2\""));
+	assert_non_null(strstr(txt, "\"version\":\"AWSPREVIOUS\""));
+	cJSON_free(txt);
+	leak_findings_cleanup(&f);
+	leak_msgs_cleanup(&m);
+	leak_watch_cleanup(&w);
+	leak_list_free(&ign);
+	cJSON_Delete(warnings);
+}
+
+static void test_leak_rotate__decide_secret(void **s)
+{
+	struct leak_job j;
+	char detail[300];
+	cJSON *d;
+
+	(void)s;
+	memset(&j, 0, sizeof(j));
+	j.cur_hits = 1;
+	/* rotation configured, current value leaked: rotate */
+	d = cJSON_Parse("{\"RotationEnabled\":true,\"RotationLambdaARN\":\"arn:aws:lambda:us-east-1:1:function:r\","
+			"\"VersionIdsToStages\":{\"v1\":[\"AWSCURRENT\"]},\"Tags\":[{\"Key\":\"firebreak:ecs-services\","
+			"\"Value\":\"prod/a,prod/b\"}]}");
+	assert_int_equal(leak_decide_secret(d, "v1", &j, detail, sizeof(detail)), LEAK_DECIDE_ROTATE);
+	assert_string_equal(j.old_version, "v1");
+	assert_string_equal(j.services, "prod/a,prod/b");
+	/* rotated since we loaded: already */
+	assert_int_equal(leak_decide_secret(d, "v0", &j, detail, sizeof(detail)), LEAK_DECIDE_ALREADY);
+	/* only the previous value leaked: already */
+	j.cur_hits = 0;
+	assert_int_equal(leak_decide_secret(d, "v1", &j, detail, sizeof(detail)), LEAK_DECIDE_ALREADY);
+	j.cur_hits = 1;
+	cJSON_Delete(d);
+	/* no rotation function: cannot rotate */
+	d = cJSON_Parse("{\"RotationEnabled\":false,\"VersionIdsToStages\":{\"v1\":[\"AWSCURRENT\"]}}");
+	assert_int_equal(leak_decide_secret(d, "v1", &j, detail, sizeof(detail)), LEAK_DECIDE_NO_ROTATION);
+	assert_non_null(strstr(detail, "not configured"));
+	cJSON_Delete(d);
+	/* a pending version: wait for it, never a second rotation */
+	d = cJSON_Parse("{\"RotationEnabled\":true,\"RotationLambdaARN\":\"x\",\"VersionIdsToStages\":"
+			"{\"v1\":[\"AWSCURRENT\"],\"v2\":[\"AWSPENDING\"]}}");
+	assert_int_equal(leak_decide_secret(d, "v1", &j, detail, sizeof(detail)), LEAK_DECIDE_IN_PROGRESS);
+	assert_string_equal(j.wait_version, "v2");
+	cJSON_Delete(d);
+	/* exempt wins over everything */
+	d = cJSON_Parse("{\"RotationEnabled\":true,\"RotationLambdaARN\":\"x\",\"VersionIdsToStages\":"
+			"{\"v1\":[\"AWSCURRENT\"],\"v2\":[\"AWSPENDING\"]},\"Tags\":[{\"Key\":\"firebreak:exempt\","
+			"\"Value\":\"TRUE\"}]}");
+	assert_int_equal(leak_decide_secret(d, "v1", &j, detail, sizeof(detail)), LEAK_DECIDE_EXEMPT);
+	assert_null(j.services);
+	cJSON_Delete(d);
+	/* waiting: pending -> current; gone -> failed */
+	memset(&j, 0, sizeof(j));
+	snprintf(j.old_version, sizeof(j.old_version), "v1");
+	snprintf(j.wait_version, sizeof(j.wait_version), "v2");
+	d = cJSON_Parse("{\"VersionIdsToStages\":{\"v1\":[\"AWSCURRENT\"],\"v2\":[\"AWSPENDING\"]}}");
+	assert_int_equal(leak_wait_check(d, &j, detail, sizeof(detail)), LEAK_WAIT_MORE);
+	cJSON_Delete(d);
+	d = cJSON_Parse("{\"LastRotatedDate\":1700000000.5,\"VersionIdsToStages\":{\"v1\":[\"AWSPREVIOUS\"],"
+			"\"v2\":[\"AWSCURRENT\"]}}");
+	assert_int_equal(leak_wait_check(d, &j, detail, sizeof(detail)), LEAK_WAIT_CURRENT);
+	assert_true(j.rotated_at > 1700000000.0);
+	cJSON_Delete(d);
+	d = cJSON_Parse("{\"VersionIdsToStages\":{\"v1\":[\"AWSCURRENT\"]}}");
+	assert_int_equal(leak_wait_check(d, &j, detail, sizeof(detail)), LEAK_WAIT_FAILED);
+	cJSON_Delete(d);
+	free(j.services);
+}
+
+static void test_leak_rotate__token_services_and_deployments(void **s)
+{
+	char a[37], b[37], dep[64];
+	struct leak_svc *sv = NULL;
+	size_t nsv = 0, cap = 0;
+	cJSON *warnings = cJSON_CreateArray(), *d;
+
+	(void)s;
+	leak_rotation_token("fb-1", "arn:s", "v1", a);
+	leak_rotation_token("fb-1", "arn:s", "v1", b);
+	assert_string_equal(a, b);               /* a retry sends the same token */
+	assert_int_equal(strlen(a), 36);
+	assert_int_equal(a[14], '5');
+	leak_rotation_token("fb-2", "arn:s", "v1", b);
+	assert_string_not_equal(a, b);
+	assert_int_equal(leak_services_parse("prod/a, bad, /x, prod/b", 3, "arn:s", &sv, &nsv, &cap, warnings),
+			 FB_OK);
+	assert_int_equal(nsv, 2);
+	assert_string_equal(sv[1].cluster, "prod");
+	assert_string_equal(sv[1].service, "b");
+	assert_int_equal(sv[1].job, 3);
+	assert_int_equal(cJSON_GetArraySize(warnings), 2);
+	free(sv);
+	d = cJSON_Parse("{\"services\":[{\"deployments\":[{\"id\":\"ecs-svc/1\",\"status\":\"PRIMARY\","
+			"\"createdAt\":1700000100}]}]}");
+	assert_true(leak_deployed_since(d, 1700000000.0, dep, sizeof(dep)));
+	assert_string_equal(dep, "ecs-svc/1");
+	assert_false(leak_deployed_since(d, 1700000200.0, dep, sizeof(dep)));
+	assert_false(leak_deployed_since(d, 0, dep, sizeof(dep)));
+	cJSON_Delete(d);
+	cJSON_Delete(warnings);
+	{
+		char acct[13];
+
+		assert_true(leak_account_from_arn("arn:aws:lambda:us-east-1:123456789012:function:f", acct));
+		assert_string_equal(acct, "123456789012");
+		assert_false(leak_account_from_arn("arn:aws:lambda:us-east-1:12345678901x:function:f", acct));
+		assert_false(leak_account_from_arn(NULL, acct));
+	}
+}
+
+/* Names and ids come from the log's writer: a watched value in one of them
+ * is redacted in the report entry too (fuzz_awslogs found the event id). */
+static void test_leak_rotate__names_in_hits_are_redacted(void **s)
+{
+	static const char v[] = "hunter2-correct-horse-battery";
+	struct leak_watch w;
+	struct leak_findings f;
+	struct leak_msgs m;
+	char out[200], *txt;
+	size_t count;
+	uint32_t idx;
+
+	(void)s;
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(leak_watch_init(&w), FB_OK);
+	assert_int_equal(leak_watch_add_secret(&w, "arn:s", NULL, "v1", &idx), FB_OK);
+	assert_int_equal(leak_watch_add_string(&w, idx, 0, v, NULL, &count), FB_OK);
+	assert_int_equal(leak_watch_build(&w), FB_OK);
+	assert_int_equal(leak_redact(&w, "/ecs/plain-name", out, sizeof(out)), 0);
+	assert_string_equal(out, "/ecs/plain-name");
+	assert_int_equal(leak_redact(&w, "/app/hunter2-correct-horse-battery/x", out, sizeof(out)), 1);
+	assert_null(strstr(out, v));
+	assert_non_null(strstr(out, "/app/[watched-secret:"));
+	assert_non_null(strstr(out, "]/x"));
+	/* a short buffer never holds part of the value */
+	assert_int_equal(leak_redact(&w, "ab-hunter2-correct-horse-battery", out, 8), 1);
+	assert_int_equal(strlen(out), 7);
+	assert_null(strstr(out, "hunter"));
+	assert_int_equal(leak_msgs_add(&m, "/g-hunter2-correct-horse-battery", "s", "1hunter2-correct-horse-battery",
+				       1, "x hunter2-correct-horse-battery y"), FB_OK);
+	assert_int_equal(leak_findings_init(&f, w.nsecrets, NULL), FB_OK);
+	leak_scan_messages(&w, m.v, m.n, &f);
+	txt = cJSON_PrintUnformatted(f.hits);
+	assert_int_equal(f.hits_total, 1);
+	assert_null(strstr(txt, v));
+	cJSON_free(txt);
+	leak_findings_cleanup(&f);
+	leak_msgs_cleanup(&m);
+	leak_watch_cleanup(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -529,6 +839,12 @@ int main(void)
 		cmocka_unit_test(test_leak_rotate__secret_values),
 		cmocka_unit_test(test_leak_rotate__nul_escape_does_not_hide_a_secret),
 		cmocka_unit_test(test_leak_rotate__batch_parse_rejects_hostile),
+		cmocka_unit_test(test_leak_rotate__classify_forms),
+		cmocka_unit_test(test_leak_rotate__settings_name_own_log_group),
+		cmocka_unit_test(test_leak_rotate__scan_messages_counts_and_redacts),
+		cmocka_unit_test(test_leak_rotate__decide_secret),
+		cmocka_unit_test(test_leak_rotate__token_services_and_deployments),
+		cmocka_unit_test(test_leak_rotate__names_in_hits_are_redacted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

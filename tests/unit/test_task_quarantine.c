@@ -200,6 +200,18 @@ static void test_task_quarantine__log_stream_and_gzip(void **st)
 	assert_string_equal(b64, "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
 }
 
+static void test_task_quarantine__manifest_state_403_is_missing(void **st)
+{
+	(void)st;
+	assert_int_equal(tq_manifest_state(FB_OK, 200), TQ_MANIFEST_PRESENT);
+	assert_int_equal(tq_manifest_state(FB_E_NOTFOUND, 404), TQ_MANIFEST_MISSING);
+	assert_int_equal(tq_manifest_state(FB_E_AWS, 404), TQ_MANIFEST_MISSING);
+	/* S3 without s3:ListBucket: a missing key is 403 */
+	assert_int_equal(tq_manifest_state(FB_E_AWS, 403), TQ_MANIFEST_UNREADABLE);
+	assert_int_equal(tq_manifest_state(FB_E_AWS, 503), TQ_MANIFEST_UNKNOWN);
+	assert_int_equal(tq_manifest_state(FB_E_AWS, 0), TQ_MANIFEST_UNKNOWN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +221,7 @@ int main(void)
 		cmocka_unit_test(test_task_quarantine__egress_rules_round_trip),
 		cmocka_unit_test(test_task_quarantine__eni_and_replacement),
 		cmocka_unit_test(test_task_quarantine__log_stream_and_gzip),
+		cmocka_unit_test(test_task_quarantine__manifest_state_403_is_missing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,1066 @@
+/*
+ * leak-rotate's pure stages (leak.h): settings, the watched set, the event
+ * form, findings, decisions on each secret and the report parts. No
+ * network and no clock here: main.c makes the calls and passes their
+ * answers (and the time) in, so the unit tests and fuzz targets reach all
+ * of it without AWS.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <openssl/sha.h>
+
+#include "leak.h"
+#include "resp.h"
+
+static void copy_str(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src ? src : "");
+}
+
+/* ---- settings ---------------------------------------------------------------------------- */
+
+void leak_list_free(struct leak_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+enum fb_err leak_list_parse(const char *s, struct leak_list *l)
+{
+	const char *p = s;
+
+	memset(l, 0, sizeof(*l));
+	while (p && *p) {
+		const char *e = strchr(p, ',');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		const char *a = p;
+		char **nv;
+
+		while (n && (*a == ' ' || *a == '\t')) {
+			a++;
+			n--;
+		}
+		while (n && (a[n - 1] == ' ' || a[n - 1] == '\t'))
+			n--;
+		if (n) {
+			nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
+			if (!nv)
+				return FB_E_NOMEM;
+			l->v = nv;
+			l->v[l->n] = strndup(a, n);
+			if (!l->v[l->n])
+				return FB_E_NOMEM;
+			l->n++;
+		}
+		p = e ? e + 1 : NULL;
+	}
+	return FB_OK;
+}
+
+static int env_bool(const char *name, int dflt)
+{
+	const char *v = getenv(name);
+
+	if (!v || !*v)
+		return dflt;
+	return !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes");
+}
+
+static enum fb_err env_int(const char *name, int64_t dflt, int64_t lo, int64_t hi, int64_t *out,
+			   char *err, size_t errlen)
+{
+	const char *v = getenv(name);
+	char *end;
+	long long x;
+
+	*out = dflt;
+	if (!v || !*v)
+		return FB_OK;
+	errno = 0;
+	x = strtoll(v, &end, 10);
+	if (errno || *end || x < lo || x > hi) {
+		snprintf(err, errlen, "setting '%s' must be an integer in %lld..%lld", name,
+			 (long long)lo, (long long)hi);
+		return FB_E_CONFIG;
+	}
+	*out = x;
+	return FB_OK;
+}
+
+void leak_settings_cleanup(struct leak_settings *s)
+{
+	leak_list_free(&s->watched);
+	leak_list_free(&s->log_groups);
+	leak_list_free(&s->ignore);
+	free(s->alarm_name);
+	free(s->own_log_group);
+	memset(s, 0, sizeof(*s));
+}
+
+enum fb_err leak_settings_from_env(struct leak_settings *s, char *err, size_t errlen)
+{
+	const char *ign = getenv("FIREBREAK_LEAK_IGNORE_FIELDS");
+	const char *alarm = getenv("FIREBREAK_LEAK_ALARM_NAME");
+	const char *fn = getenv("AWS_LAMBDA_FUNCTION_NAME");
+	enum fb_err rc;
+	int64_t ttl_s = 300, lb_s = 900;
+
+	memset(s, 0, sizeof(*s));
+	rc = leak_list_parse(getenv("FIREBREAK_WATCHED_SECRETS"), &s->watched);
+	if (rc == FB_OK)
+		rc = leak_list_parse(getenv("FIREBREAK_LEAK_LOG_GROUPS"), &s->log_groups);
+	if (rc == FB_OK)
+		rc = leak_list_parse(ign ? ign : LEAK_IGNORE_DEFAULT, &s->ignore);
+	if (rc == FB_OK && alarm && *alarm && !(s->alarm_name = strdup(alarm)))
+		rc = FB_E_NOMEM;
+	if (rc == FB_OK && fn && *fn) {
+		size_t n = strlen("/aws/lambda/") + strlen(fn) + 1;
+
+		s->own_log_group = malloc(n);
+		if (!s->own_log_group)
+			rc = FB_E_NOMEM;
+		else
+			snprintf(s->own_log_group, n, "/aws/lambda/%s", fn);
+	}
+	if (rc != FB_OK) {
+		snprintf(err, errlen, "out of memory reading settings");
+		return rc;
+	}
+	s->watch_tagged = env_bool("FIREBREAK_WATCH_TAGGED", 1);
+	rc = env_int("FIREBREAK_SECRETS_TTL_SECONDS", 300, 0, 86400, &ttl_s, err, errlen);
+	if (rc == FB_OK)
+		rc = env_int("FIREBREAK_LEAK_LOOKBACK_SECONDS", 900, 60, 86400, &lb_s, err, errlen);
+	if (rc == FB_OK)
+		rc = env_int("FIREBREAK_ROTATION_POLL_MS", LEAK_POLL_MS_DEFAULT, 10, 5000, &s->poll_ms,
+			     err, errlen);
+	s->ttl_ms = ttl_s * 1000;
+	s->lookback_ms = lb_s * 1000;
+	return rc;
+}
+
+/* ---- the watched set ----------------------------------------------------------------------- */
+
+enum fb_err leak_watch_init(struct leak_watch *w)
+{
+	memset(w, 0, sizeof(*w));
+	return leak_scanner_init(&w->sc);
+}
+
+void leak_watch_cleanup(struct leak_watch *w)
+{
+	size_t i;
+
+	leak_scanner_cleanup(&w->sc);
+	for (i = 0; w->secrets && i < w->nsecrets; i++) {
+		free(w->secrets[i].arn);
+		free(w->secrets[i].name);
+	}
+	free(w->secrets);
+	free(w->values);
+	memset(w, 0, sizeof(*w));
+}
+
+int leak_watch_has(const struct leak_watch *w, const char *arn)
+{
+	size_t i;
+
+	for (i = 0; arn && i < w->nsecrets; i++)
+		if (!strcmp(w->secrets[i].arn, arn))
+			return 1;
+	return 0;
+}
+
+enum fb_err leak_watch_add_secret(struct leak_watch *w, const char *arn, const char *name,
+				  const char *cur_version, uint32_t *idx)
+{
+	struct leak_secret *s;
+
+	if (!arn)
+		return FB_E_INVALID;
+	if (w->nsecrets == w->capsecrets) {
+		size_t cap = w->capsecrets ? w->capsecrets * 2 : 8;
+
+		s = realloc(w->secrets, cap * sizeof(*s));
+		if (!s)
+			return FB_E_NOMEM;
+		w->secrets = s;
+		w->capsecrets = cap;
+	}
+	s = &w->secrets[w->nsecrets];
+	memset(s, 0, sizeof(*s));
+	s->arn = strdup(arn);
+	s->name = name ? strdup(name) : NULL;
+	if (!s->arn || (name && !s->name)) {
+		free(s->arn);
+		free(s->name);
+		return FB_E_NOMEM;
+	}
+	copy_str(s->cur_version, sizeof(s->cur_version), cur_version);
+	*idx = (uint32_t)w->nsecrets++;
+	return FB_OK;
+}
+
+struct add_ctx {
+	struct leak_watch *w;
+	const struct leak_list *ignore;
+	uint32_t secret;
+	int previous;
+};
+
+static int ignored_field(const struct leak_list *ignore, const char *field)
+{
+	size_t i;
+
+	for (i = 0; field && ignore && i < ignore->n; i++)
+		if (!strcasecmp(field, ignore->v[i]))
+			return 1;
+	return 0;
+}
+
+static enum fb_err add_value(void *ud, const char *v, size_t n, const char *field)
+{
+	struct add_ctx *a = ud;
+	struct leak_watch *w = a->w;
+	struct leak_value *nv;
+	enum fb_err rc;
+
+	if (ignored_field(a->ignore, field))
+		return FB_OK;
+	if (w->nvalues == w->capvalues) {
+		size_t cap = w->capvalues ? w->capvalues * 2 : 32;
+
+		nv = realloc(w->values, cap * sizeof(*nv));
+		if (!nv)
+			return FB_E_NOMEM;
+		w->values = nv;
+		w->capvalues = cap;
+	}
+	rc = leak_scanner_add_value(&w->sc, v, n, (uint32_t)w->nvalues);
+	if (rc != FB_OK)
+		return rc;
+	nv = &w->values[w->nvalues];
+	memset(nv, 0, sizeof(*nv));
+	nv->secret = a->secret;
+	nv->previous = a->previous;
+	copy_str(nv->field, sizeof(nv->field), field);
+	w->nvalues++;
+	return FB_OK;
+}
+
+enum fb_err leak_watch_add_string(struct leak_watch *w, uint32_t secret, int previous,
+				  const char *secret_string, const struct leak_list *ignore,
+				  size_t *count)
+{
+	struct add_ctx a = { w, ignore, secret, previous };
+
+	*count = 0;
+	if (!secret_string || secret >= w->nsecrets)
+		return FB_E_INVALID;
+	return leak_secret_values(secret_string, strlen(secret_string), add_value, &a, count);
+}
+
+enum fb_err leak_watch_build(struct leak_watch *w)
+{
+	return leak_scanner_build(&w->sc);
+}
+
+/* ---- messages and the event form ------------------------------------------------------------------ */
+
+enum fb_err leak_msgs_add(struct leak_msgs *ms, const char *group, const char *stream,
+			  const char *id, int64_t ts_ms, const char *text)
+{
+	struct leak_msg *m;
+
+	if (ms->n == ms->cap) {
+		size_t cap = ms->cap ? ms->cap * 2 : 64;
+
+		if (cap > LEAK_MAX_MESSAGES)
+			cap = LEAK_MAX_MESSAGES;
+		if (ms->n >= cap)
+			return FB_E_TOO_LARGE;
+		m = realloc(ms->v, cap * sizeof(*m));
+		if (!m)
+			return FB_E_NOMEM;
+		ms->v = m;
+		ms->cap = cap;
+	}
+	m = &ms->v[ms->n++];
+	m->group = group ? group : "";
+	m->stream = stream ? stream : "";
+	m->id = id ? id : "";
+	m->ts_ms = ts_ms;
+	m->text = text ? text : "";
+	m->len = strlen(m->text);
+	ms->bytes += m->len;
+	return FB_OK;
+}
+
+void leak_msgs_cleanup(struct leak_msgs *m)
+{
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+const char *leak_form_name(enum leak_form f)
+{
+	switch (f) {
+	case LEAK_FORM_AWSLOGS:
+		return "awslogs";
+	case LEAK_FORM_ALARM:
+		return "alarm";
+	case LEAK_FORM_MANUAL:
+		return "manual";
+	case LEAK_FORM_IGNORE:
+		return "ignored";
+	case LEAK_FORM_INVALID:
+		break;
+	}
+	return "invalid";
+}
+
+static enum leak_form classify_awslogs(const cJSON *aw, const struct leak_settings *set,
+				       struct leak_batch *batch, char *why, size_t whylen)
+{
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(aw, "data");
+	struct buf json;
+	enum fb_err rc;
+
+	if (!cJSON_IsString(data) || !data->valuestring) {
+		snprintf(why, whylen, "field 'awslogs.data' missing or not a string");
+		return LEAK_FORM_INVALID;
+	}
+	rc = leak_awslogs_decode(data->valuestring, strlen(data->valuestring), &json, why, whylen);
+	if (rc != FB_OK)
+		return LEAK_FORM_INVALID;
+	rc = leak_batch_parse(json.data, json.len, batch, why, whylen);
+	explicit_bzero(json.data, json.len);
+	buf_cleanup(&json);
+	if (rc != FB_OK)
+		return LEAK_FORM_INVALID;
+	if (!strcmp(batch->message_type, "CONTROL_MESSAGE")) {
+		snprintf(why, whylen, "CloudWatch Logs CONTROL_MESSAGE: nothing to scan");
+		return LEAK_FORM_IGNORE;
+	}
+	if (strcmp(batch->message_type, "DATA_MESSAGE")) {
+		snprintf(why, whylen, "unknown messageType in awslogs payload");
+		return LEAK_FORM_INVALID;
+	}
+	if (set->own_log_group && !strcmp(batch->log_group, set->own_log_group)) {
+		snprintf(why, whylen, "log group '%.200s' is this function's own: not scanned "
+			 "(its reports name access key ids)", batch->log_group);
+		return LEAK_FORM_IGNORE;
+	}
+	return LEAK_FORM_AWSLOGS;
+}
+
+static enum leak_form classify_alarm(const cJSON *ev, const struct leak_settings *set, char *why,
+				     size_t whylen)
+{
+	const char *dtype = resp_get_str(ev, "detail-type"), *src = resp_get_str(ev, "source");
+	const char *name = resp_get_str(ev, "detail.alarmName");
+	const char *state = resp_get_str(ev, "detail.state.value");
+
+	if (!dtype || !src || strcmp(dtype, "CloudWatch Alarm State Change") ||
+	    strcmp(src, "aws.cloudwatch")) {
+		snprintf(why, whylen, "unsupported event: expected a CloudWatch Alarm State Change");
+		return LEAK_FORM_INVALID;
+	}
+	if (!name || !state) {
+		snprintf(why, whylen, "alarm event lacks 'detail.alarmName' or 'detail.state.value'");
+		return LEAK_FORM_INVALID;
+	}
+	if (!set->alarm_name || strcmp(name, set->alarm_name)) {
+		snprintf(why, whylen, "alarm '%.200s' is not FIREBREAK_LEAK_ALARM_NAME", name);
+		return LEAK_FORM_IGNORE;
+	}
+	if (strcmp(state, "ALARM")) {
+		snprintf(why, whylen, "alarm state is %.20s, not ALARM", state);
+		return LEAK_FORM_IGNORE;
+	}
+	if (!set->log_groups.n) {
+		snprintf(why, whylen, "FIREBREAK_LEAK_LOG_GROUPS is not set: no log group to read");
+		return LEAK_FORM_INVALID;
+	}
+	return LEAK_FORM_ALARM;
+}
+
+static enum leak_form classify_manual(const cJSON *ev, const cJSON *msgs, char *why, size_t whylen)
+{
+	const cJSON *m;
+
+	if (!cJSON_IsArray(msgs) || cJSON_GetArraySize(msgs) > (int)LEAK_MAX_MESSAGES) {
+		snprintf(why, whylen, "field 'messages' must be an array of at most %u strings",
+			 LEAK_MAX_MESSAGES);
+		return LEAK_FORM_INVALID;
+	}
+	cJSON_ArrayForEach(m, msgs) {
+		if (!cJSON_IsString(m) || !m->valuestring) {
+			snprintf(why, whylen, "field 'messages' must hold only strings");
+			return LEAK_FORM_INVALID;
+		}
+	}
+	if ((cJSON_GetObjectItemCaseSensitive(ev, "logGroup") && !resp_get_str(ev, "logGroup")) ||
+	    (cJSON_GetObjectItemCaseSensitive(ev, "logStream") && !resp_get_str(ev, "logStream"))) {
+		snprintf(why, whylen, "fields 'logGroup' and 'logStream' must be strings");
+		return LEAK_FORM_INVALID;
+	}
+	/* Both name the source in the report (and the SNS message). */
+	if ((resp_get_str(ev, "logGroup") && !leak_log_group_ok(resp_get_str(ev, "logGroup"))) ||
+	    (resp_get_str(ev, "logStream") && !leak_log_stream_ok(resp_get_str(ev, "logStream")))) {
+		snprintf(why, whylen, "fields 'logGroup' and 'logStream' must be CloudWatch Logs names");
+		return LEAK_FORM_INVALID;
+	}
+	return LEAK_FORM_MANUAL;
+}
+
+enum leak_form leak_classify(const cJSON *ev, const struct leak_settings *set,
+			     struct leak_batch *batch, char *why, size_t whylen)
+{
+	const cJSON *aw, *msgs;
+
+	if (!cJSON_IsObject(ev)) {
+		snprintf(why, whylen, "event is not a JSON object");
+		return LEAK_FORM_INVALID;
+	}
+	aw = cJSON_GetObjectItemCaseSensitive(ev, "awslogs");
+	if (aw)
+		return classify_awslogs(aw, set, batch, why, whylen);
+	if (resp_get_str(ev, "detail-type") || resp_get_str(ev, "source"))
+		return classify_alarm(ev, set, why, whylen);
+	msgs = cJSON_GetObjectItemCaseSensitive(ev, "messages");
+	if (!msgs) {
+		snprintf(why, whylen, "expected 'awslogs', an alarm event, or a manual 'messages' array");
+		return LEAK_FORM_INVALID;
+	}
+	return classify_manual(ev, msgs, why, whylen);
+}
+
+void leak_alarm_window(const cJSON *ev, int64_t event_time_ms, int64_t now_ms,
+		       int64_t lookback_ms, int64_t *start_ms, int64_t *end_ms)
+{
+	const char *rd = resp_get_str(ev, "detail.state.reasonData");
+	const char *ts = resp_get_str(ev, "detail.state.timestamp");
+	int64_t t = event_time_ms;
+
+	if (!t && ts)
+		t = resp_parse_time_ms(ts);
+	if (!t)
+		t = now_ms;
+	*end_ms = t + 60000;
+	*start_ms = t - lookback_ms;
+	if (rd) {
+		cJSON *j = cJSON_Parse(rd);
+		const char *sd = resp_get_str(j, "startDate");
+		int64_t s = sd ? resp_parse_time_ms(sd) : 0;
+
+		if (s && s - 60000 < *start_ms)
+			*start_ms = s - 60000;
+		cJSON_Delete(j);
+	}
+}
+
+/* ---- findings ------------------------------------------------------------------------------------- */
+
+void leak_warn(cJSON *warnings, const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+
+	if (!warnings)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cJSON_AddItemToArray(warnings, cJSON_CreateString(msg));
+}
+
+enum fb_err leak_findings_init(struct leak_findings *f, size_t nsecrets, cJSON *warnings)
+{
+	memset(f, 0, sizeof(*f));
+	f->warnings = warnings;
+	f->nsecrets = nsecrets;
+	f->hits = cJSON_CreateArray();
+	f->cur_hits = calloc(nsecrets ? nsecrets : 1, sizeof(size_t));
+	f->prev_hits = calloc(nsecrets ? nsecrets : 1, sizeof(size_t));
+	return f->hits && f->cur_hits && f->prev_hits ? FB_OK : FB_E_NOMEM;
+}
+
+void leak_findings_cleanup(struct leak_findings *f)
+{
+	cJSON_Delete(f->hits);
+	free(f->cur_hits);
+	free(f->prev_hits);
+	memset(f, 0, sizeof(*f));
+}
+
+static struct leak_key *key_slot(struct leak_findings *f, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < f->nkeys; i++)
+		if (!strcmp(f->keys[i].id, id))
+			return &f->keys[i];
+	if (f->nkeys == LEAK_MAX_KEYS)
+		return NULL;
+	memset(&f->keys[f->nkeys], 0, sizeof(f->keys[0]));
+	copy_str(f->keys[f->nkeys].id, sizeof(f->keys[0].id), id);
+	return &f->keys[f->nkeys++];
+}
+
+static struct leak_token *token_slot(struct leak_findings *f, enum leak_kind k, const char *fp)
+{
+	size_t i;
+
+	for (i = 0; i < f->ntokens; i++)
+		if (f->tokens[i].kind == k && !strcmp(f->tokens[i].fp, fp))
+			return &f->tokens[i];
+	if (f->ntokens == LEAK_MAX_TOKENS)
+		return NULL;
+	memset(&f->tokens[f->ntokens], 0, sizeof(f->tokens[0]));
+	f->tokens[f->ntokens].kind = k;
+	f->tokens[f->ntokens].secret = -1;
+	copy_str(f->tokens[f->ntokens].fp, sizeof(f->tokens[0].fp), fp);
+	return &f->tokens[f->ntokens++];
+}
+
+/* The watched secret a hit lies inside, -1. */
+static long inside_secret(const struct leak_watch *w, const struct leak_hit *hits, size_t n,
+			  const struct leak_hit *h)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (hits[i].kind == LEAK_SECRET && h->off >= hits[i].off &&
+		    h->off + h->len <= hits[i].off + hits[i].len)
+			return (long)w->values[hits[i].value].secret;
+	return -1;
+}
+
+int leak_redact(const struct leak_watch *w, const char *s, char *out, size_t outlen)
+{
+	struct leak_hit hits[LEAK_MAX_HITS_PER_MESSAGE];
+	size_t n = strlen(s), nh, i, at = 0, k = 0;
+	int changed = 0;
+
+	if (!outlen)
+		return 0;
+	nh = w->sc.ac ? leak_scan(&w->sc, s, n, hits, LEAK_MAX_HITS_PER_MESSAGE) : 0;
+	for (i = 0; i <= nh && k + 1 < outlen; i++) {
+		size_t end = i < nh ? hits[i].off : n, len;
+
+		if (i < nh && hits[i].kind != LEAK_SECRET)
+			continue;
+		if (end > at) {       /* the text before this hit (hits may overlap) */
+			len = end - at < outlen - 1 - k ? end - at : outlen - 1 - k;
+			memcpy(out + k, s + at, len);
+			k += len;
+		}
+		if (i < nh) {
+			char fp[RESP_FP_LEN], tag[RESP_FP_LEN + 24];
+			int t;
+
+			resp_fingerprint(s + hits[i].off, hits[i].len, fp);
+			t = snprintf(tag, sizeof(tag), "[watched-secret:%s]", fp);
+			len = t < 0 ? 0 : (size_t)t < outlen - 1 - k ? (size_t)t : outlen - 1 - k;
+			memcpy(out + k, tag, len);
+			k += len;
+			if (hits[i].off + hits[i].len > at)
+				at = hits[i].off + hits[i].len;
+			changed = 1;
+		}
+	}
+	out[k] = '\0';
+	return changed;
+}
+
+/* A report entry: where, what kind, a fingerprint and a redacted excerpt. */
+static void report_hit(struct leak_findings *f, const struct leak_watch *w, const struct leak_msg *m,
+		       const struct leak_hit *hits, size_t n, size_t which)
+{
+	const struct leak_hit *h = &hits[which];
+	char fp[RESP_FP_LEN], iso[RESP_TIME_LEN];
+	struct buf ex;
+	cJSON *o;
+
+	f->hits_total++;
+	if (cJSON_GetArraySize(f->hits) >= LEAK_MAX_REPORT_HITS)
+		return;
+	o = cJSON_CreateObject();
+	if (!o)
+		return;
+	resp_fingerprint(m->text + h->off, h->len, fp);
+	cJSON_AddStringToObject(o, "kind", leak_kind_name(h->kind));
+	cJSON_AddStringToObject(o, "fingerprint", fp);
+	if (h->kind == LEAK_SECRET) {
+		const struct leak_value *v = &w->values[h->value];
+
+		cJSON_AddStringToObject(o, "secret", w->secrets[v->secret].arn);
+		cJSON_AddStringToObject(o, "version", v->previous ? "AWSPREVIOUS" : "AWSCURRENT");
+		if (v->field[0])
+			cJSON_AddStringToObject(o, "field", v->field);
+	}
+	if (h->kind == LEAK_AWS_KEY_ID) {
+		char id[21];
+
+		memcpy(id, m->text + h->off, 20);
+		id[20] = '\0';
+		cJSON_AddStringToObject(o, "access_key_id", id);
+		cJSON_AddBoolToObject(o, "secret_key_nearby", h->near_secret);
+	}
+	{
+		char name[LEAK_NAME_MAX * 2 + 64];
+
+		leak_redact(w, m->group, name, sizeof(name));
+		cJSON_AddStringToObject(o, "log_group", name);
+		leak_redact(w, m->stream, name, sizeof(name));
+		cJSON_AddStringToObject(o, "log_stream", name);
+		leak_redact(w, m->id, name, sizeof(name));
+		cJSON_AddStringToObject(o, "event_id", name);
+	}
+	resp_format_time_ms(m->ts_ms, iso);
+	cJSON_AddStringToObject(o, "time", m->ts_ms ? iso : "");
+	buf_init(&ex, 4096);
+	if (leak_excerpt(m->text, m->len, hits, n, which, &ex) == FB_OK)
+		cJSON_AddStringToObject(o, "excerpt", ex.data ? ex.data : "");
+	buf_cleanup(&ex);
+	cJSON_AddItemToArray(f->hits, o);
+}
+
+static void count_hit(struct leak_findings *f, const struct leak_watch *w, const struct leak_msg *m,
+		      const struct leak_hit *hits, size_t n, const struct leak_hit *h)
+{
+	char fp[RESP_FP_LEN];
+
+	if (h->kind == LEAK_SECRET) {
+		const struct leak_value *v = &w->values[h->value];
+
+		if (v->previous)
+			f->prev_hits[v->secret]++;
+		else
+			f->cur_hits[v->secret]++;
+	} else if (h->kind == LEAK_AWS_KEY_ID) {
+		char id[21];
+		struct leak_key *k;
+
+		memcpy(id, m->text + h->off, 20);
+		id[20] = '\0';
+		k = key_slot(f, id);
+		if (!k) {
+			leak_warn(f->warnings, "more than %d access key ids: the rest is reported only",
+				  LEAK_MAX_KEYS);
+			return;
+		}
+		k->hits++;
+		k->near_secret |= h->near_secret;
+	} else if (h->kind != LEAK_AWS_SECRET) {
+		struct leak_token *t;
+
+		resp_fingerprint(m->text + h->off, h->len, fp);
+		t = token_slot(f, h->kind, fp);
+		if (t) {
+			t->hits++;
+			if (t->secret < 0)
+				t->secret = inside_secret(w, hits, n, h);
+		}
+	}
+}
+
+void leak_scan_messages(const struct leak_watch *w, const struct leak_msg *msgs, size_t n,
+			struct leak_findings *f)
+{
+	struct leak_hit hits[LEAK_MAX_HITS_PER_MESSAGE];
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		const struct leak_msg *m = &msgs[i];
+		size_t nh = leak_scan(&w->sc, m->text, m->len, hits, LEAK_MAX_HITS_PER_MESSAGE);
+
+		if (nh == LEAK_MAX_HITS_PER_MESSAGE)
+			leak_warn(f->warnings, "event '%s' has %u+ hits: the rest of it was not looked at",
+				  m->id, LEAK_MAX_HITS_PER_MESSAGE);
+		for (j = 0; j < nh; j++) {
+			report_hit(f, w, m, hits, nh, j);
+			count_hit(f, w, m, hits, nh, &hits[j]);
+		}
+	}
+}
+
+/* ---- decisions ------------------------------------------------------------------------------------- */
+
+const char *leak_version_with(const cJSON *v2s, const char *stage, const char *unless)
+{
+	const cJSON *v, *s;
+
+	cJSON_ArrayForEach(v, v2s) {
+		int has = 0, hasnot = 0;
+
+		cJSON_ArrayForEach(s, v) {
+			if (cJSON_IsString(s) && !strcmp(s->valuestring, stage))
+				has = 1;
+			if (unless && cJSON_IsString(s) && !strcmp(s->valuestring, unless))
+				hasnot = 1;
+		}
+		if (has && !hasnot)
+			return v->string;
+	}
+	return NULL;
+}
+
+int leak_version_has(const cJSON *v2s, const char *vid, const char *stage)
+{
+	const cJSON *s;
+
+	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(v2s, vid))
+		if (cJSON_IsString(s) && !strcmp(s->valuestring, stage))
+			return 1;
+	return 0;
+}
+
+enum leak_decision leak_decide_secret(const cJSON *describe, const char *loaded_version,
+				      struct leak_job *j, char *detail, size_t dlen)
+{
+	const cJSON *v2s = cJSON_GetObjectItemCaseSensitive(describe, "VersionIdsToStages");
+	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(describe, "Tags");
+	const cJSON *rd = cJSON_GetObjectItemCaseSensitive(describe, "LastRotatedDate");
+	const char *cur = leak_version_with(v2s, "AWSCURRENT", NULL);
+	const char *pending = leak_version_with(v2s, "AWSPENDING", "AWSCURRENT");
+	const char *svc = leak_tag_value(tags, "firebreak:ecs-services");
+
+	free(j->services);
+	j->services = svc ? strdup(svc) : NULL;
+	j->exempt = leak_tag_is(tags, "firebreak:exempt", "true");
+	j->rotated_at = cJSON_IsNumber(rd) ? rd->valuedouble : 0;
+	copy_str(j->old_version, sizeof(j->old_version), cur);
+	if (j->exempt) {
+		snprintf(detail, dlen, "exempt: secret tagged firebreak:exempt=true (leak reported, not rotated)");
+		return LEAK_DECIDE_EXEMPT;
+	}
+	if (pending) {
+		/* a rotation is under way: wait for it, never start a second */
+		snprintf(detail, dlen,
+			 "rotation already in progress (version %s is AWSPENDING): waiting for it", pending);
+		copy_str(j->wait_version, sizeof(j->wait_version), pending);
+		return LEAK_DECIDE_IN_PROGRESS;
+	}
+	if (!j->cur_hits || (cur && strcmp(cur, loaded_version ? loaded_version : ""))) {
+		/* only old values leaked, or it was rotated since we loaded */
+		snprintf(detail, dlen,
+			 "leaked value is no longer AWSCURRENT (current version %s): already rotated",
+			 cur ? cur : "?");
+		return LEAK_DECIDE_ALREADY;
+	}
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(describe, "RotationEnabled")) ||
+	    !resp_get_str(describe, "RotationLambdaARN")) {
+		snprintf(detail, dlen, "rotation is not configured for this secret (no rotation function): "
+			 "cannot rotate here; rotate it by hand and redeploy its users");
+		return LEAK_DECIDE_NO_ROTATION;
+	}
+	detail[0] = '\0';
+	return LEAK_DECIDE_ROTATE;
+}
+
+enum leak_wait leak_wait_check(const cJSON *describe, struct leak_job *j, char *detail, size_t dlen)
+{
+	const cJSON *v2s = cJSON_GetObjectItemCaseSensitive(describe, "VersionIdsToStages");
+	const cJSON *rd = cJSON_GetObjectItemCaseSensitive(describe, "LastRotatedDate");
+	const char *cur = leak_version_with(v2s, "AWSCURRENT", NULL);
+
+	detail[0] = '\0';
+	if (!j->wait_version[0]) {
+		const char *p = leak_version_with(v2s, "AWSPENDING", "AWSCURRENT");
+
+		if (p)
+			copy_str(j->wait_version, sizeof(j->wait_version), p);
+	}
+	if (j->wait_version[0] && leak_version_has(v2s, j->wait_version, "AWSCURRENT")) {
+		j->rotated_at = cJSON_IsNumber(rd) ? rd->valuedouble : 0;
+		snprintf(detail, dlen, "version %s is AWSCURRENT (%d polls)", j->wait_version, j->polls);
+		return LEAK_WAIT_CURRENT;
+	}
+	if (j->wait_version[0] && !leak_version_has(v2s, j->wait_version, "AWSPENDING")) {
+		snprintf(detail, dlen, "rotation failed: version %s is neither AWSPENDING nor AWSCURRENT "
+			 "(see the rotation function's logs)", j->wait_version);
+		return LEAK_WAIT_FAILED;
+	}
+	if (!j->wait_version[0] && cur && strcmp(cur, j->old_version)) {
+		/* the other rotation finished before we saw its version */
+		j->rotated_at = cJSON_IsNumber(rd) ? rd->valuedouble : 0;
+		snprintf(detail, dlen, "a new version is AWSCURRENT");
+		return LEAK_WAIT_CURRENT;
+	}
+	return LEAK_WAIT_MORE;
+}
+
+void leak_rotation_token(const char *incident, const char *arn, const char *old_version, char out[37])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	static const char hex[] = "0123456789abcdef";
+	char seed[3000];
+	size_t i, k = 0;
+	int n = snprintf(seed, sizeof(seed), "%s|%s|%s", incident, arn, old_version);
+
+	SHA256((const unsigned char *)seed, n < 0 ? 0 : (size_t)n < sizeof(seed) ? (size_t)n : sizeof(seed) - 1, md);
+	md[6] = (unsigned char)((md[6] & 0x0f) | 0x50); /* name-based UUID shape (v5-like) */
+	md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[k++] = '-';
+		out[k++] = hex[md[i] >> 4];
+		out[k++] = hex[md[i] & 15];
+	}
+	out[k] = '\0';
+}
+
+enum fb_err leak_services_parse(const char *tag, size_t job, const char *secret_arn,
+				struct leak_svc **sv, size_t *nsv, size_t *cap, cJSON *warnings)
+{
+	struct leak_list l;
+	enum fb_err rc;
+	size_t k;
+
+	if (!tag || !*tag) {
+		leak_warn(warnings, "secret '%s' has no firebreak:ecs-services tag: nothing to redeploy",
+			  secret_arn);
+		return FB_OK;
+	}
+	rc = leak_list_parse(tag, &l);
+	for (k = 0; rc == FB_OK && k < l.n && k < LEAK_MAX_SERVICES; k++) {
+		const char *slash = strrchr(l.v[k], '/');
+		struct leak_svc *ns;
+
+		if (!slash || slash == l.v[k] || !slash[1]) {
+			leak_warn(warnings, "secret '%s': firebreak:ecs-services entry '%.100s' is not cluster/service",
+				  secret_arn, l.v[k]);
+			continue;
+		}
+		if (*nsv == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 8;
+
+			ns = realloc(*sv, ncap * sizeof(*ns));
+			if (!ns) {
+				rc = FB_E_NOMEM;
+				break;
+			}
+			*sv = ns;
+			*cap = ncap;
+		}
+		ns = &(*sv)[(*nsv)++];
+		memset(ns, 0, sizeof(*ns));
+		ns->job = job;
+		snprintf(ns->cluster, sizeof(ns->cluster), "%.*s", (int)(slash - l.v[k]), l.v[k]);
+		copy_str(ns->service, sizeof(ns->service), slash + 1);
+		snprintf(ns->target, sizeof(ns->target), "%s/%s", ns->cluster, ns->service);
+		ns->need = 1;
+	}
+	if (l.n > LEAK_MAX_SERVICES)
+		leak_warn(warnings, "secret '%s': more than %d services tagged; the rest not redeployed",
+			  secret_arn, LEAK_MAX_SERVICES);
+	leak_list_free(&l);
+	return rc;
+}
+
+int leak_deployed_since(const cJSON *describe_services, double rotated_at, char *dep, size_t deplen)
+{
+	const cJSON *d;
+
+	cJSON_ArrayForEach(d, resp_get(describe_services, "services.0.deployments")) {
+		const cJSON *ca = cJSON_GetObjectItemCaseSensitive(d, "createdAt");
+		const char *status = resp_get_str(d, "status");
+
+		if (status && !strcmp(status, "PRIMARY") && rotated_at > 0 && cJSON_IsNumber(ca) &&
+		    ca->valuedouble >= rotated_at) {
+			copy_str(dep, deplen, resp_get_str(d, "id") ? resp_get_str(d, "id") : "?");
+			return 1;
+		}
+	}
+	return 0;
+}
+
+const char *leak_primary_deployment(const cJSON *update_service)
+{
+	const cJSON *d;
+
+	cJSON_ArrayForEach(d, resp_get(update_service, "service.deployments")) {
+		const char *status = resp_get_str(d, "status");
+
+		if (status && !strcmp(status, "PRIMARY"))
+			return resp_get_str(d, "id");
+	}
+	return NULL;
+}
+
+/* ---- report parts ----------------------------------------------------------------------------------- */
+
+int leak_tag_is(const cJSON *tags, const char *key, const char *val)
+{
+	const cJSON *t;
+
+	cJSON_ArrayForEach(t, tags) {
+		const char *k = resp_get_str(t, "Key"), *v = resp_get_str(t, "Value");
+
+		if (k && v && !strcmp(k, key) && !strcasecmp(v, val))
+			return 1;
+	}
+	return 0;
+}
+
+const char *leak_tag_value(const cJSON *tags, const char *key)
+{
+	const cJSON *t;
+
+	cJSON_ArrayForEach(t, tags) {
+		const char *k = resp_get_str(t, "Key");
+
+		if (k && !strcmp(k, key))
+			return resp_get_str(t, "Value");
+	}
+	return NULL;
+}
+
+const char *leak_query_str(const cJSON *out, const char *op, const char *field)
+{
+	char path[160];
+	const char *v;
+
+	snprintf(path, sizeof(path), "%sResult.%s", op, field);
+	v = resp_get_str(out, path);
+	if (!v) {
+		snprintf(path, sizeof(path), "%sResponse.%sResult.%s", op, op, field);
+		v = resp_get_str(out, path);
+	}
+	return v;
+}
+
+int leak_account_from_arn(const char *arn, char out[13])
+{
+	const char *p = arn;
+	int f;
+
+	if (!arn || strncmp(arn, "arn:", 4))
+		return 0;
+	for (f = 0; f < 4 && p; f++) {
+		p = strchr(p, ':');
+		p = p ? p + 1 : NULL;
+	}
+	if (!p || strcspn(p, ":") != 12 || p[12] != ':')
+		return 0;
+	memcpy(out, p, 12);
+	out[12] = '\0';
+	return resp_account_id_ok(out);
+}
+
+cJSON *leak_rotation_restore(const char *arn, const char *old_version, const char *token)
+{
+	cJSON *restore = cJSON_CreateObject();
+	char cmd[1200];
+
+	if (!restore)
+		return NULL;
+	/* undo (prior state first): move AWSCURRENT back — only if the new
+	 * value breaks something; the old one is leaked */
+	cJSON_AddStringToObject(restore, "step", "rotate-secret");
+	cJSON_AddStringToObject(restore, "api", "secretsmanager:UpdateSecretVersionStage");
+	cJSON_AddStringToObject(restore, "target", arn);
+	cJSON_AddStringToObject(restore, "prior_current_version", old_version);
+	snprintf(cmd, sizeof(cmd),
+		 "aws secretsmanager update-secret-version-stage --secret-id '%s' "
+		 "--version-stage AWSCURRENT --move-to-version-id %s --remove-from-version-id %s"
+		 "  # restores the LEAKED value: only to recover from a broken rotation",
+		 arn, old_version, token);
+	cJSON_AddStringToObject(restore, "command", cmd);
+	return restore;
+}
+
+cJSON *leak_key_restore(const struct leak_key *k)
+{
+	cJSON *restore = cJSON_CreateObject();
+	char cmd[400];
+
+	if (!restore)
+		return NULL;
+	cJSON_AddStringToObject(restore, "step", "deactivate-key");
+	cJSON_AddStringToObject(restore, "api", "iam:UpdateAccessKey");
+	cJSON_AddStringToObject(restore, "target", k->id);
+	cJSON_AddStringToObject(restore, "prior_status", k->status);
+	snprintf(cmd, sizeof(cmd), "aws iam update-access-key --user-name '%s' --access-key-id %s --status Active",
+		 k->user, k->id);
+	cJSON_AddStringToObject(restore, "command", cmd);
+	return restore;
+}
+
+cJSON *leak_keys_json(const struct leak_key *keys, size_t n)
+{
+	cJSON *arr = cJSON_CreateArray();
+	size_t i;
+
+	for (i = 0; arr && i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "access_key_id", keys[i].id);
+		cJSON_AddNumberToObject(o, "hits", (double)keys[i].hits);
+		cJSON_AddBoolToObject(o, "secret_key_nearby", keys[i].near_secret);
+		cJSON_AddStringToObject(o, "account", keys[i].account);
+		cJSON_AddStringToObject(o, "user", keys[i].user);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+cJSON *leak_tokens_json(const struct leak_token *t, size_t n, const struct leak_watch *w)
+{
+	cJSON *arr = cJSON_CreateArray();
+	size_t i;
+
+	for (i = 0; arr && i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "kind", leak_kind_name(t[i].kind));
+		cJSON_AddStringToObject(o, "fingerprint", t[i].fp);
+		cJSON_AddNumberToObject(o, "hits", (double)t[i].hits);
+		if (t[i].secret >= 0 && (size_t)t[i].secret < w->nsecrets) {
+			cJSON_AddStringToObject(o, "watched_secret", w->secrets[t[i].secret].arn);
+			cJSON_AddStringToObject(o, "action", "rotated with its watched secret");
+		} else {
+			cJSON_AddNullToObject(o, "watched_secret");
+			cJSON_AddStringToObject(o, "action",
+						"reported only: not a watched secret; revoke it at its issuer");
+		}
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+cJSON *leak_source_json(enum leak_form form, const char *group, const char *stream,
+			const struct leak_msgs *m)
+{
+	cJSON *src = cJSON_CreateObject();
+
+	if (!src)
+		return NULL;
+	cJSON_AddStringToObject(src, "form", leak_form_name(form));
+	cJSON_AddStringToObject(src, "log_group", group ? group : "");
+	cJSON_AddStringToObject(src, "log_stream", stream ? stream : "");
+	cJSON_AddNumberToObject(src, "events", (double)m->n);
+	cJSON_AddNumberToObject(src, "bytes", (double)m->bytes);
+	return src;
+}
+
+cJSON *leak_quiet_json(const char *function, const char *result, const char *detail)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return NULL;
+	cJSON_AddStringToObject(o, "function", function);
+	cJSON_AddStringToObject(o, "result", result);
+	cJSON_AddStringToObject(o, "detail", detail);
+	return o;
+}
