@@ -98,37 +98,25 @@ static int kg_alias_ok(const char *s, size_t n)
 	return 1;
 }
 
-/* Region syntax: two letters, one or more "-word" parts, "-digits"
- * (us-east-1, us-gov-west-1, cn-north-1, ap-southeast-4). The partition
- * must match: aws-cn regions start "cn-", aws-us-gov regions "us-gov-". */
+/* A region in an ARN: resp_region_name_ok's syntax (us-east-1,
+ * us-gov-west-1, cn-north-1, ap-southeast-4) on the n bytes at s, and the
+ * partition must match: aws-cn regions start "cn-", aws-us-gov regions
+ * "us-gov-". */
 static int kg_region_syntax(const char *s, size_t n, const char *partition)
 {
-	size_t i = 0, words = 0, digits = 0;
+	char region[32];
 
-	if (n < 4 || n > 31 || !islower((unsigned char)s[0]) || !islower((unsigned char)s[1]) ||
-	    s[2] != '-')
+	if (n >= sizeof(region))
 		return 0;
-	i = 2;
-	while (i < n && s[i] == '-') {
-		size_t start = ++i;
-
-		while (i < n && islower((unsigned char)s[i]))
-			i++;
-		if (i == start)
-			break; /* "-digits" */
-		words++;
-	}
-	while (i < n && isdigit((unsigned char)s[i])) {
-		i++;
-		digits++;
-	}
-	if (i != n || words == 0 || digits == 0 || digits > 2)
+	memcpy(region, s, n);
+	region[n] = '\0';
+	if (!resp_region_name_ok(region))
 		return 0;
 	if (!strcmp(partition, "aws-cn"))
-		return !strncmp(s, "cn-", 3);
+		return !strncmp(region, "cn-", 3);
 	if (!strcmp(partition, "aws-us-gov"))
-		return n > 7 && !strncmp(s, "us-gov-", 7);
-	return strncmp(s, "cn-", 3) && strncmp(s, "us-gov-", 7);
+		return !strncmp(region, "us-gov-", 7);
+	return strncmp(region, "cn-", 3) && strncmp(region, "us-gov-", 7);
 }
 
 static int kg_arn_ok(const char *s)
