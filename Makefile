@@ -38,13 +38,12 @@ TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 TESTFN := $(B)/testfn/bootstrap
 
-.PHONY: all help deps test test-full unit integration package demo bench fuzz lint clean
+.PHONY: all help deps test unit integration package demo bench fuzz lint clean
 all: $(LIB) $(BOOTSTRAPS) $(TESTFN) $(TOOL_BIN)
 
 help:
 	@echo "make demo     run the local P1 drill (installs what it needs)"
 	@echo "make test     unit + integration tests (installs what it needs)"
-	@echo "make test-full  make test plus ASan suites and valgrind on every event"
 	@echo "make all      native build into $(B)/<name>/bootstrap"
 	@echo "make package  build/arm64/<name>.zip for provided.al2023 arm64"
 	@echo "make bench    benchmarks (build/bench/results.json)"
@@ -119,11 +118,6 @@ test: deps-test
 	$(Q)$(MAKE) --no-print-directory all $(UNIT_BIN)
 	$(Q)$(MAKE) --no-print-directory package
 	$(Q)tests/run.sh $(UNIT_BIN)
-
-# make test-full: the same, plus the slow depth make test leaves out (every
-# responder suite under ASan/UBSan, valgrind over every sample event).
-test-full:
-	$(Q)FB_TEST_FULL=1 $(MAKE) --no-print-directory test
 
 unit: all $(UNIT_BIN)
 	$(Q)tests/run.sh --unit-only $(UNIT_BIN)

@@ -118,42 +118,62 @@ def run_once(name, payload, fake=None, env=None, account=fbtest.ACCOUNT, build=N
              wrapper=(), timeout=60, deadline_s=30):
     """Runs the bootstrap (optionally under `wrapper`, e.g. valgrind) for one
     invocation of `payload` (bytes), then lets it exit: returns a Run."""
-    rid = str(uuid.uuid4())
-    state = {"served": 0}
-    done = threading.Event()
+    return run_many(name, [payload], fake, env=env, account=account, build=build,
+                    wrapper=wrapper, timeout=timeout, deadline_s=deadline_s)
+
+
+def run_many(name, payloads, fake=None, env=None, account=fbtest.ACCOUNT, build=None,
+             wrapper=(), timeout=60, deadline_s=30, before_each=None):
+    """Runs one bootstrap process for len(payloads) invocations in a row, as a
+    warm Lambda sandbox would, then lets it exit (the /next after the last
+    answers 500): returns a Run whose .invocations[i] is {"posted",
+    "is_error"} for payloads[i] (posted None: the process died first) and
+    whose .posted/.is_error are the last answer's. before_each(i) runs before
+    payloads[i] is handed out (e.g. to reseed the fake). One process for all
+    lets valgrind pay its start-up once and still check every invocation:
+    what an invocation leaks is unreachable at exit."""
+    rids = [str(uuid.uuid4()) for _ in payloads]
+    state = {"next": 0}
     run = Run()
+    run.invocations = [{"posted": None, "is_error": None} for _ in payloads]
 
     class H(BaseHTTPRequestHandler):
         def log_message(self, *a):
             pass
 
         def do_GET(self):
-            if state["served"]:
-                # the second /next: tell the runtime to exit (lr_main returns)
+            i = state["next"]
+            if i >= len(payloads):
+                # past the last: tell the runtime to exit (lr_main returns)
                 self.send_response(500)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"{}")
                 return
-            state["served"] = 1
+            state["next"] = i + 1
+            if before_each:
+                before_each(i)
             self.send_response(200)
-            self.send_header("Lambda-Runtime-Aws-Request-Id", rid)
+            self.send_header("Lambda-Runtime-Aws-Request-Id", rids[i])
             self.send_header("Lambda-Runtime-Deadline-Ms", str(int(time.time() * 1000) + deadline_s * 1000))
             self.send_header("Lambda-Runtime-Invoked-Function-Arn",
                              "arn:aws:lambda:%s:%s:function:%s" % (fbtest.REGION, account, name))
-            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Content-Length", str(len(payloads[i])))
             self.end_headers()
-            self.wfile.write(payload)
+            self.wfile.write(payloads[i])
 
         def do_POST(self):
             n = int(self.headers.get("Content-Length") or 0)
-            run.posted = self.rfile.read(n)
-            run.is_error = self.path.endswith("/error")
+            body = self.rfile.read(n)
+            rid = self.path.split("/invocation/")[-1].split("/")[0]
+            if rid in rids:
+                inv = run.invocations[rids.index(rid)]
+                inv["posted"], inv["is_error"] = body, self.path.endswith("/error")
+                run.posted, run.is_error = inv["posted"], inv["is_error"]
             self.send_response(202)
             self.send_header("Content-Length", "2")
             self.end_headers()
             self.wfile.write(b"{}")
-            done.set()
 
     srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
     threading.Thread(target=srv.serve_forever, daemon=True).start()

@@ -20,7 +20,8 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.chdir(ROOT)
-BOOTSTRAP = "build/native/root-verify/bootstrap"
+# $FBTEST_BUILD: another build of the same bootstrap (81-sanitizers: build/asan)
+BOOTSTRAP = os.path.join(os.environ.get("FBTEST_BUILD") or "build/native", "root-verify/bootstrap")
 EVENTS = "events/root-verify"
 SHARED = os.path.join("..", "shared", "reference-events")
 OWN = "123456789012"          # the emulator's account (function ARN) = fake default account

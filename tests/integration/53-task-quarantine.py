@@ -21,7 +21,8 @@ import unittest
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BOOT = os.path.join(ROOT, "build/native/task-quarantine/bootstrap")
+# $FBTEST_BUILD: another build of the same bootstrap (81-sanitizers: build/asan)
+BOOT = os.path.join(os.environ.get("FBTEST_BUILD") or os.path.join(ROOT, "build/native"), "task-quarantine/bootstrap")
 EVENTS = os.path.join(ROOT, "events/task-quarantine")
 FN = "task-quarantine"
 TASK_ID = "0123456789abcdef0123456789abcdef"

@@ -1,18 +1,16 @@
 #!/usr/bin/env bash
-# valgrind memcheck over each responder's native bootstrap for each of its
-# sample events (events/<name>/*.json), against fakeaws seeded with the
+# valgrind memcheck over each responder's native bootstrap for every one of
+# its sample events (events/<name>/*.json), against fakeaws seeded with the
 # responder's main-scenario world: zero errors and zero definite/indirect
 # leaks (--errors-for-leak-kinds=definite,indirect --error-exitcode=99).
 # "Still reachable" (curl/OpenSSL globals, the process-lifetime handler
-# state) does not count. The one-shot runtime in tests/fuzz/scenarios.py
-# lets the process exit after the invocation so the leak check runs (the
-# emulator's --wrapper would work for errors, but it SIGKILLs sandboxes,
-# which skips valgrind's exit-time leak check).
-# FB_VALGRIND_EVENTS=N limits the events per responder to N: the main
-# scenario's event, and the others spread evenly over the name-sorted list
-# (so alarm, invalid and manual cases get a turn): default 5 under
-# `make test`, all under `make test-full` (FB_TEST_FULL=1) or with
-# FB_VALGRIND_EVENTS=0.
+# state) does not count.
+# One process per responder serves all its events in a row, as a warm
+# sandbox would (tests/fuzz/scenarios.py run_many; the fake is reseeded
+# before each), then exits, so valgrind starts once per responder and its
+# exit-time leak check still sees what any invocation leaked (unreachable by
+# then). The emulator's --wrapper would not do: it SIGKILLs sandboxes, which
+# skips that check. Every event must get an answer.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 if ! command -v valgrind >/dev/null; then
@@ -29,38 +27,31 @@ import fbtest
 VG = ["valgrind", "--tool=memcheck", "--leak-check=full", "--show-leak-kinds=definite,indirect",
       "--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99", "--track-origins=no",
       "--num-callers=30", "--quiet"]
-default = "0" if os.environ.get("FB_TEST_FULL") == "1" else "5"
-limit = int(os.environ.get("FB_VALGRIND_EVENTS", default) or 0)
-jobs = []
-for sc in scenarios.all_present():
-    evs = sc.events()
-    if limit and len(evs) > limit:
-        # The main scenario's event (the full containment path) always, then
-        # the rest spread evenly.
-        main = [e for e in evs if os.path.samefile(e, sc.event_file)]
-        rest = [e for e in evs if e not in main]
-        evs = main + [rest[i * len(rest) // (limit - len(main))] for i in range(limit - len(main))]
-    jobs.append((sc, evs))
+jobs = [(sc, sc.events()) for sc in scenarios.all_present()]
 
 def run_responder(sc, evs):
-    out = []
+    payloads = []
+    for ev in evs:
+        with open(ev, "rb") as f:
+            payloads.append(f.read())
     with fbtest.Fake(sc.seed) as fake:
-        for ev in evs:
+        def reseed(_i):
             fake.seed(sc.seed)
             fake.reset()
-            with open(ev, "rb") as f:
-                payload = f.read()
-            r = scenarios.run_once(sc.name, payload, fake, env=sc.env, account=sc.account,
-                                   wrapper=VG, timeout=180, deadline_s=120)
-            problem = None
-            m = re.search(r"ERROR SUMMARY: (\d+) errors", r.logs)
-            if r.timed_out:
-                problem = "did not exit"
-            elif r.rc == 99 or (m and int(m.group(1)) > 0) or "definitely lost" in r.logs or "indirectly lost" in r.logs:
-                problem = "memcheck errors or leaks"
-            elif r.posted is None:
-                problem = "no response posted (exit %s)" % r.rc
-            out.append((sc.name, os.path.basename(ev), problem, r))
+        r = scenarios.run_many(sc.name, payloads, fake, env=sc.env, account=sc.account,
+                               wrapper=VG, timeout=900, deadline_s=120, before_each=reseed)
+    m = re.search(r"ERROR SUMMARY: (\d+) errors", r.logs)
+    memcheck = None
+    if r.timed_out:
+        memcheck = "did not exit"
+    elif r.rc == 99 or (m and int(m.group(1)) > 0) or "definitely lost" in r.logs or "indirectly lost" in r.logs:
+        memcheck = "memcheck errors or leaks"
+    elif r.rc not in (0, 1):
+        # 1: lr_main's return when /next answers 500, how run_many ends it
+        memcheck = "exit %s" % r.rc
+    out = [(sc.name, os.path.basename(ev), None if inv["posted"] is not None else "no response posted", r)
+           for ev, inv in zip(evs, r.invocations)]
+    out.append((sc.name, "(process: %d invocations, exit %s)" % (len(evs), r.rc), memcheck, r))
     return out
 
 results = []
