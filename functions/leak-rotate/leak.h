@@ -439,6 +439,21 @@ int leak_deployed_since(const cJSON *describe_services, double rotated_at, char 
 /* The PRIMARY deployment id in an UpdateService answer, borrowed, or NULL. */
 const char *leak_primary_deployment(const cJSON *update_service);
 
+/* Where an access key is acted on, from the account sts:GetAccessKeyInfo
+ * gave (`key_account`), the function's own account (NULL when unknown) and
+ * FIREBREAK_MEMBER_ROLE (NULL or "" when unset). RESPONDERS.md: another
+ * account is acted on through AssumeRole into the member role; without one
+ * nothing is done there, which leaves the key active: not contained. An
+ * unknown own account with a member role goes through the role too (it
+ * exists in every account, ours included), as resp_client_for() does. */
+enum leak_key_route {
+	LEAK_KEY_OWN,                 /* our account: the function's own client */
+	LEAK_KEY_MEMBER,              /* another account: through the member role */
+	LEAK_KEY_NO_ROLE              /* another account, no member role: not deactivated */
+};
+enum leak_key_route leak_key_route(const char *key_account, const char *own_account,
+				   const char *member_role);
+
 /* ---- report parts --------------------------------------------------------------------------------- */
 
 /* Tags as DescribeSecret/ListSecrets give them ([{Key, Value}]). */

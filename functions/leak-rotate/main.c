@@ -61,6 +61,14 @@ struct lk_run {
 	struct leak_findings f;     /* owned */
 	struct leak_job *jobs;      /* owned */
 	size_t njobs;
+	/* Access keys of other accounts (RESPONDERS.md, cross-account): the
+	 * client each key is acted on with (NULL: our own, st->aws; else one of
+	 * member[], borrowed) and the member-role clients, one per account. */
+	struct aws_client *key_client[LEAK_MAX_KEYS];
+	int key_member[LEAK_MAX_KEYS];     /* 1: LEAK_KEY_MEMBER, client not yet made */
+	struct aws_client *member[LEAK_MAX_KEYS]; /* owned when member_owned[i] */
+	int member_owned[LEAK_MAX_KEYS];
+	size_t nmember;
 };
 
 /* ---- small helpers ---------------------------------------------------------------------- */
@@ -993,9 +1001,11 @@ static const char *own_account(struct lk_run *u)
 	return cfg->own_account;
 }
 
-/* One round of a query call per undecided key, concurrently. */
-static void key_round(struct lk_run *u, const char *svc, const char *op, const char *step,
-		      void (*then)(struct lk_run *, struct leak_key *, struct aws_call *, int))
+/* One round of a query call per undecided key whose client is `cl` (NULL:
+ * our own), concurrently. */
+static void key_round_on(struct lk_run *u, struct aws_client *cl, const char *svc, const char *op,
+			 const char *step,
+			 void (*then)(struct lk_run *, struct leak_key *, struct aws_call *, int))
 {
 	struct aws_call c[LEAK_MAX_KEYS];
 	cJSON *ins[LEAK_MAX_KEYS];
@@ -1007,7 +1017,7 @@ static void key_round(struct lk_run *u, const char *svc, const char *op, const c
 	for (i = 0; i < u->f.nkeys; i++) {
 		struct leak_key *k = &u->f.keys[i];
 
-		if (k->done)
+		if (k->done || u->key_client[i] != cl || u->key_member[i])
 			continue;
 		ins[n] = cJSON_CreateObject();
 		if (strcmp(op, "ListAccessKeys"))
@@ -1021,12 +1031,35 @@ static void key_round(struct lk_run *u, const char *svc, const char *op, const c
 		map[n++] = i;
 	}
 	if (n)
-		aws_call_run_all(u->st->aws, c, n);
+		aws_call_run_all(cl ? cl : u->st->aws, c, n);
 	for (i = 0; i < n; i++) {
 		then(u, &u->f.keys[map[i]], &c[i], idx[i]);
 		aws_call_cleanup(&c[i]);
 		cJSON_Delete(ins[i]);
 	}
+}
+
+/* The round on every client: ours, then each member account's. */
+static void key_round(struct lk_run *u, const char *svc, const char *op, const char *step,
+		      void (*then)(struct lk_run *, struct leak_key *, struct aws_call *, int))
+{
+	size_t m;
+
+	key_round_on(u, NULL, svc, op, step, then);
+	for (m = 0; m < u->nmember; m++)
+		key_round_on(u, u->member[m], svc, op, step, then);
+}
+
+/* 1 when an earlier key of k's account already has its "assume-role"
+ * failure for a missing member role. */
+static int no_role_noted(const struct lk_run *u, const struct leak_key *k)
+{
+	const struct leak_key *o;
+
+	for (o = u->f.keys; o < k; o++)
+		if (o->done && !strcmp(o->account, k->account))
+			return 1;
+	return 0;
 }
 
 static void after_info(struct lk_run *u, struct leak_key *k, struct aws_call *c, int idx)
@@ -1043,13 +1076,88 @@ static void after_info(struct lk_run *u, struct leak_key *k, struct aws_call *c,
 	snprintf(k->account, sizeof(k->account), "%s", acct);
 	snprintf(detail, sizeof(detail), "account %s", acct);
 	resp_step_from_call(&u->r, idx, c, detail);
-	/* Another account's key is reported, not acted on: leak-rotate has no
-	 * member role (README.md, infra/template.yaml). */
-	if (!own || strcmp(acct, own)) {
+	switch (leak_key_route(acct, own, u->st->cfg.member_role)) {
+	case LEAK_KEY_OWN:
+		break;
+	case LEAK_KEY_MEMBER:
+		u->key_member[k - u->f.keys] = 1;
+		break;
+	case LEAK_KEY_NO_ROLE:
+		/* The key stays active: not contained. Like every responder
+		 * that cannot reach another account (task-quarantine), the way
+		 * there is a failed required step (one per account), so the
+		 * invocation is an error and the failure queue sees it; the
+		 * write is skipped. */
+		if (!no_role_noted(u, k)) {
+			snprintf(detail, sizeof(detail),
+				 "key of account %s (not ours) and FIREBREAK_MEMBER_ROLE not set: cannot act there",
+				 acct);
+			note(u, "assume-role", "sts:AssumeRole", acct, RESP_READ, RESP_FAILED, detail, 1);
+		}
 		snprintf(detail, sizeof(detail),
-			 "key of account %s (not ours): reported only; tell that account's owner", acct);
+			 "skipped: no member role; the key stays active: deactivate it in account %s", acct);
 		note(u, "deactivate-key", "iam:UpdateAccessKey", k->id, RESP_WRITE, RESP_SKIPPED, detail, 0);
 		k->done = 1;
+		break;
+	}
+}
+
+/* One member-role client per other account whose keys leaked (the
+ * credentials are cached in st->aws by role ARN across invokes). A failed
+ * AssumeRole is a failed required step: those keys get no other call. */
+static void member_clients(struct lk_run *u)
+{
+	size_t i, j;
+
+	for (i = 0; i < u->f.nkeys; i++) {
+		struct leak_key *k = &u->f.keys[i];
+		struct aws_client *cl = NULL;
+		struct aws_error err;
+		char role[300], detail[400];
+		int owned = 0, idx;
+		enum fb_err rc;
+
+		if (!u->key_member[i] || k->done)
+			continue;
+		snprintf(role, sizeof(role), "arn:%s:iam::%s:role/%s", aws_client_partition(u->st->aws),
+			 k->account, u->st->cfg.member_role);
+		idx = resp_step_begin(&u->r, "assume-role", "sts:AssumeRole", role, RESP_READ);
+		memset(&err, 0, sizeof(err));
+		rc = resp_client_for(&u->r, u->st->aws, k->account, NULL, &cl, &owned, &err);
+		if (rc == FB_OK && cl == u->st->aws) {
+			/* resp_client_for learned only now that it is our account */
+			resp_step_end(&u->r, idx, RESP_SKIPPED, "our own account: no role needed", NULL);
+			resp_step_optional(&u->r, idx);
+			cl = NULL;
+		} else if (rc == FB_OK && u->nmember < LEAK_MAX_KEYS) {
+			snprintf(detail, sizeof(detail), "acting in account %s", k->account);
+			resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
+			u->member[u->nmember] = cl;
+			u->member_owned[u->nmember++] = owned;
+		} else {
+			if (rc == FB_OK && owned)
+				aws_client_free(cl);
+			snprintf(detail, sizeof(detail), "cannot act in account %s: %s", k->account,
+				 rc == FB_E_CONFIG ? "FIREBREAK_MEMBER_ROLE not set" : "no session");
+			resp_step_end(&u->r, idx, RESP_FAILED, detail, &err);
+			cl = NULL;
+		}
+		/* every key of this account: this client, or nothing */
+		for (j = i; j < u->f.nkeys; j++) {
+			struct leak_key *o = &u->f.keys[j];
+
+			if (!u->key_member[j] || o->done || strcmp(o->account, k->account))
+				continue;
+			u->key_member[j] = 0;
+			u->key_client[j] = cl;
+			if (!cl && rc != FB_OK) {
+				snprintf(detail, sizeof(detail),
+					 "not deactivated: no session in account %s; the key stays active", o->account);
+				note(u, "deactivate-key", "iam:UpdateAccessKey", o->id, RESP_WRITE, RESP_SKIPPED,
+				     detail, 0);
+				o->done = 1;
+			}
+		}
 	}
 }
 
@@ -1101,7 +1209,21 @@ static void after_list(struct lk_run *u, struct leak_key *k, struct aws_call *c,
 		k->done = 1;
 		return;
 	}
-	resp_restore_add(&u->r, leak_key_restore(k));
+	{
+		cJSON *restore = leak_key_restore(k);
+		size_t i = (size_t)(k - u->f.keys);
+
+		/* a member account's key is restored there, through the member role */
+		if (restore && u->key_client[i]) {
+			char role[300];
+
+			snprintf(role, sizeof(role), "arn:%s:iam::%s:role/%s",
+				 aws_client_partition(u->st->aws), k->account, u->st->cfg.member_role);
+			cJSON_AddStringToObject(restore, "account", k->account);
+			cJSON_AddStringToObject(restore, "role", role);
+		}
+		resp_restore_add(&u->r, restore);
+	}
 }
 
 static void after_update(struct lk_run *u, struct leak_key *k, struct aws_call *c, int idx)
@@ -1125,6 +1247,7 @@ static void act_keys(struct lk_run *u)
 		}
 	}
 	key_round(u, "sts", "GetAccessKeyInfo", "key-account", after_info);
+	member_clients(u);
 	key_round(u, "iam", "GetAccessKeyLastUsed", "key-owner", after_last_used);
 	key_round(u, "iam", "ListAccessKeys", "key-status", after_list);
 	key_round(u, "iam", "UpdateAccessKey", "deactivate-key", after_update);
@@ -1150,6 +1273,9 @@ static void run_cleanup(struct lk_run *u)
 	for (i = 0; u->jobs && i < u->njobs; i++)
 		free(u->jobs[i].services);
 	free(u->jobs);
+	for (i = 0; i < u->nmember; i++)
+		if (u->member_owned[i])
+			aws_client_free(u->member[i]);
 	leak_msgs_cleanup(&u->msgs);
 	leak_findings_cleanup(&u->f);
 	explicit_bzero(u, sizeof(*u));

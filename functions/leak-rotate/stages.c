@@ -939,6 +939,16 @@ const char *leak_query_str(const cJSON *out, const char *op, const char *field)
 	return v;
 }
 
+enum leak_key_route leak_key_route(const char *key_account, const char *own_account,
+				   const char *member_role)
+{
+	int role = member_role && *member_role;
+
+	if (own_account && key_account && !strcmp(key_account, own_account))
+		return LEAK_KEY_OWN;
+	return role ? LEAK_KEY_MEMBER : LEAK_KEY_NO_ROLE;
+}
+
 int leak_account_from_arn(const char *arn, char out[13])
 {
 	const char *p = arn;

@@ -187,6 +187,28 @@ def iam_action(svc, op):
     return f"{_PREFIX.get(svc, svc)}:{op}"
 
 
+# Responders whose member-account work is only part of what they do: the
+# operations they make through the member-role client (resp_client_for),
+# everything else in their own account. leak-rotate deactivates another
+# account's leaked access key there (key_round on a member client, in
+# functions/leak-rotate/main.c); it rotates secrets and redeploys services
+# in its own account only. A responder not listed acts in the member account
+# with all of its member-side actions.
+MEMBER_OPS = {
+    "leak-rotate": {("iam", "GetAccessKeyLastUsed"), ("iam", "ListAccessKeys"), ("iam", "UpdateAccessKey")},
+}
+
+
+def member_actions(name, actions):
+    """The subset of `actions` (IAM action names, any case) that `name`
+    performs in member accounts: all of them unless MEMBER_OPS narrows it."""
+    ops = MEMBER_OPS.get(name)
+    if ops is None:
+        return set(actions)
+    allowed = {iam_action(s, o).lower() for s, o in ops}
+    return {a for a in actions if a.lower() in allowed}
+
+
 def implied_by_request(ops, text):
     """Actions the service authorises for the way the code calls an
     operation (Service Authorization Reference, "dependent actions"):

@@ -99,6 +99,26 @@ def service(state, name):
     return [s for s in state["ecs"]["services"] if s["serviceName"] == name][0]
 
 
+MEMBER = "999999999999"
+ROLE_ARN = "arn:aws:iam::%s:role/firebreak-member" % MEMBER
+FOREIGN_OTHER = "AKIA6RVFFB77QAISOTHR"
+
+
+def foreign_seed():
+    """SEED plus a member account holding the leaked foreign key (and another
+    key of the same user) and the member role."""
+    seed = copy.deepcopy(SEED)
+    seed["iam"]["users"].append({"UserName": "ci-deployer", "account": MEMBER, "access_keys": [
+        {"AccessKeyId": M.FOREIGN_KEY_ID}, {"AccessKeyId": FOREIGN_OTHER}]})
+    seed["roles"] = [{"arn": ROLE_ARN}]
+    return seed
+
+
+def member_keys(state, account=MEMBER):
+    return {k["AccessKeyId"]: k["Status"] for u in state["iam"]["users"] if u["account"] == account
+            for k in u["access_keys"]}
+
+
 def step(report, name, target=None):
     return [a for a in report["actions"] if a["step"] == name and (target is None or a["target"] == target)]
 
@@ -205,16 +225,123 @@ class LeakRotate(unittest.TestCase):
             self.assertEqual(fbtest.writes(f.calls()), [])
         self.assertEqual(step(r2.report, "deactivate-key")[0]["status"], "already")
 
-    def test_key_of_another_account_is_reported_only(self):
-        with fbtest.Fake(SEED) as f:
+    # ---- a key of another account (RESPONDERS.md, cross-account events)
+    def test_key_of_another_account_without_member_role_is_not_contained(self):
+        with fbtest.Fake(foreign_seed()) as f:
             r = run(f, event("awslogs-foreign-key"))
             calls = f.calls()
-        self.assertTrue(r.ok, r)
+            st = f.state()
+        # the key stays active: a failed required step, an error result
+        self.assertFalse(r.ok, r)
+        self.assertEqual(r.error_type, "Firebreak.ContainmentFailed")
+        self.assertEqual(r.report["verdict"], "failed")
         self.assertEqual(fbtest.writes(calls), [])
-        self.assertNotIn("iam:GetAccessKeyLastUsed", fbtest.ops(calls))
+        self.assertNotIn("sts:AssumeRole", fbtest.ops(calls))
+        self.assertEqual([o for o in fbtest.ops(calls) if o.startswith("iam:")], [])
+        a = step(r.report, "assume-role")
+        self.assertEqual([(x["status"], x["target"]) for x in a], [("failed", MEMBER)])
+        self.assertIn("FIREBREAK_MEMBER_ROLE not set", a[0]["detail"])
         d = step(r.report, "deactivate-key")[0]
         self.assertEqual(d["status"], "skipped")
-        self.assertIn("999999999999", d["detail"])
+        self.assertTrue(d["detail"].startswith("skipped: no member role"), d)
+        self.assertIn(MEMBER, d["detail"])
+        self.assertEqual(member_keys(st), {M.FOREIGN_KEY_ID: "Active", FOREIGN_OTHER: "Active"})
+
+    def test_key_of_another_account_deactivated_through_member_role(self):
+        with fbtest.Fake(foreign_seed()) as f:
+            r = run(f, event("awslogs-foreign-key"), env={"FIREBREAK_MEMBER_ROLE": "firebreak-member"})
+            calls = f.calls()
+            st = f.state()
+            collect_sns(f)
+        self.assertTrue(r.ok, r)
+        self.assertEqual(r.report["verdict"], "contained")
+        # the key Inactive in the member account; its other key and ours untouched
+        self.assertEqual(member_keys(st), {M.FOREIGN_KEY_ID: "Inactive", FOREIGN_OTHER: "Active"})
+        self.assertEqual(member_keys(st, "111111111111"), {M.AKIA_ID: "Active", M.OTHER_KEY_ID: "Active"})
+        ar = [c for c in calls if c["operation"] == "AssumeRole"]
+        self.assertEqual([(c["account"], c["access_key"], c["params"]["RoleArn"], c["status"]) for c in ar],
+                         [("111111111111", "AKIDFAKE", ROLE_ARN, 200)])
+        # every iam call after it, in the member account, with the session's key
+        iam = [c for c in calls if c["service"] == "iam"]
+        self.assertEqual([c["operation"] for c in iam], ["GetAccessKeyLastUsed", "ListAccessKeys", "UpdateAccessKey"])
+        for c in iam:
+            self.assertEqual((c["account"], c["status"]), (MEMBER, 200), c)
+            self.assertTrue(c["access_key"].startswith("ASIA"), c)
+            self.assertGreater(c["seq"], ar[0]["seq"])
+        self.assertEqual(len({c["access_key"] for c in iam}), 1)
+        w = fbtest.writes(calls)
+        self.assertEqual([(c["operation"], c["account"], c["params"]["AccessKeyId"], c["params"]["Status"])
+                          for c in w], [("UpdateAccessKey", MEMBER, M.FOREIGN_KEY_ID, "Inactive")])
+        # key info and the report stay ours
+        for c in calls:
+            if c["service"] in ("sts", "sns"):
+                self.assertEqual(c["account"], "111111111111", c)
+        self.assertEqual(step(r.report, "assume-role")[0]["status"], "done")
+        self.assertEqual(step(r.report, "deactivate-key")[0]["status"], "done")
+        res = r.report["restore"][0]
+        self.assertEqual((res["account"], res["role"], res["prior_status"]), (MEMBER, ROLE_ARN, "Active"))
+        self.assertEqual(r.report["access_keys"][0]["user"], "ci-deployer")
+        # again: already Inactive there, no write
+        with fbtest.Fake(foreign_seed()) as f:
+            env = {"FIREBREAK_MEMBER_ROLE": "firebreak-member"}
+            run(f, event("awslogs-foreign-key"), env=env)
+            f.reset_calls()
+            r2 = run(f, event("awslogs-foreign-key"), env=env)
+            self.assertEqual(fbtest.writes(f.calls()), [])
+        self.assertTrue(r2.ok, r2)
+        self.assertEqual(step(r2.report, "deactivate-key")[0]["status"], "already")
+
+    def test_own_key_deactivated_foreign_key_without_role_is_partial_error(self):
+        ev = {"logGroup": "/aws/lambda/billing", "logStream": "mixed",
+              "messages": ["keys %s and %s" % (M.AKIA_ID, M.FOREIGN_KEY_ID)]}
+        with fbtest.Fake(foreign_seed()) as f:
+            r = run(f, ev)
+            calls = f.calls()
+            st = f.state()
+        # ours is contained, theirs is not: partial, so an error, never "contained"
+        self.assertFalse(r.ok, r)
+        self.assertEqual(r.error_type, "Firebreak.ContainmentFailed")
+        self.assertNotIn("contained", r.report["verdict"])
+        self.assertEqual([(c["operation"], c["account"], c["params"]["AccessKeyId"]) for c in fbtest.writes(calls)],
+                         [("UpdateAccessKey", "111111111111", M.AKIA_ID)])
+        self.assertEqual(member_keys(st, "111111111111")[M.AKIA_ID], "Inactive")
+        self.assertEqual(member_keys(st)[M.FOREIGN_KEY_ID], "Active")
+        self.assertEqual({a["target"]: a["status"] for a in step(r.report, "deactivate-key")},
+                         {M.AKIA_ID: "done", M.FOREIGN_KEY_ID: "skipped"})
+
+    def test_member_role_denied_is_an_error_with_no_iam_call(self):
+        seed = foreign_seed()
+        seed["roles"] = [{"arn": ROLE_ARN, "trusted": ["arn:aws:iam::111111111111:role/someone-else"]}]
+        with fbtest.Fake(seed) as f:
+            r = run(f, event("awslogs-foreign-key"), env={"FIREBREAK_MEMBER_ROLE": "firebreak-member"})
+            calls = f.calls()
+            st = f.state()
+        self.assertFalse(r.ok, r)
+        self.assertEqual(r.error_type, "Firebreak.ContainmentFailed")
+        self.assertEqual(r.report["verdict"], "failed")
+        self.assertEqual([(c["operation"], c["status"]) for c in calls if c["operation"] == "AssumeRole"],
+                         [("AssumeRole", 403)])
+        self.assertEqual([c for c in calls if c["service"] == "iam"], [])
+        self.assertEqual(fbtest.writes(calls), [])
+        a = step(r.report, "assume-role")[0]
+        self.assertEqual((a["status"], a["target"]), ("failed", ROLE_ARN))
+        self.assertIn("AccessDenied", a["error"])
+        self.assertEqual(step(r.report, "deactivate-key")[0]["status"], "skipped")
+        self.assertEqual(member_keys(st)[M.FOREIGN_KEY_ID], "Active")
+
+    def test_member_key_dry_run_reads_there_writes_nothing(self):
+        with fbtest.Fake(foreign_seed()) as f:
+            r = run(f, event("awslogs-foreign-key"),
+                    env={"FIREBREAK_MEMBER_ROLE": "firebreak-member", "FIREBREAK_DRY_RUN": "true"})
+            calls = f.calls()
+            st = f.state()
+        self.assertTrue(r.ok, r)
+        self.assertEqual(fbtest.writes(calls), [])
+        self.assertEqual([(c["operation"], c["account"]) for c in calls if c["service"] == "iam"],
+                         [("GetAccessKeyLastUsed", MEMBER), ("ListAccessKeys", MEMBER)])
+        self.assertEqual(step(r.report, "deactivate-key")[0]["status"], "planned")
+        self.assertEqual(r.report["verdict"], "planned (dry run)")
+        self.assertEqual(member_keys(st)[M.FOREIGN_KEY_ID], "Active")
 
     def test_malformed_deliveries_are_clear_errors_with_zero_calls(self):
         cases = {"awslogs-bomb": "bomb", "awslogs-truncated-base64": "", "awslogs-truncated-gzip": "truncated",

@@ -186,7 +186,9 @@ class IamMatchesCode(unittest.TestCase):
 def member_side(name):
     """Actions of a cross-account responder that act on member resources:
     those its security role grants on something other than this stack's
-    own resources. sts:AssumeRole is how it gets there, not what it does."""
+    own resources, narrowed to the operations it makes through the member
+    client when iamderive.MEMBER_OPS says so (leak-rotate: its access-key
+    calls). sts:AssumeRole is how it gets there, not what it does."""
     why, d = expected(name)
     acts = granted(role_of(Ctx.fns[name]))
     stack = set(Ctx.tpl["Resources"])
@@ -197,7 +199,7 @@ def member_side(name):
         sts = acts.get(a.lower(), [])
         if any(not (cfnmodel.refs_in(st["Resource"]) & stack) for st in sts):
             out.add(a.lower())
-    return out
+    return iamderive.member_actions(name, out)
 
 
 class MemberRole(unittest.TestCase):
@@ -216,6 +218,14 @@ class MemberRole(unittest.TestCase):
         for st in cfnmodel.statements(role):
             got |= {a.lower() for a in cfnmodel.as_list(st["Action"])}
         self.assertEqual((sorted(want - got), sorted(got - want)), ([], []))
+
+    def test_member_ops_are_calls_the_code_makes(self):
+        # a narrowing names operations the responder's code does call, and
+        # only responders that act cross-account
+        for n, ops in iamderive.MEMBER_OPS.items():
+            with self.subTest(function=n):
+                self.assertIn(n, self.cross())
+                self.assertLessEqual(ops, Ctx.deriv.function(n)["ops"])
 
     def test_member_trusts_exactly_the_cross_account_roles(self):
         doc = self.mm.resolve(self.mt["Resources"]["MemberRole"]["Properties"]["AssumeRolePolicyDocument"])

@@ -786,6 +786,32 @@ static void test_leak_rotate__token_services_and_deployments(void **s)
 
 /* Names and ids come from the log's writer: a watched value in one of them
  * is redacted in the report entry too (fuzz_awslogs found the event id). */
+/* RESPONDERS.md, cross-account: another account's key goes through the
+ * member role, or, without one, is not deactivated (not contained). */
+static void test_leak_rotate__key_route_by_account(void **state)
+{
+	static const struct {
+		const char *key, *own, *role;
+		enum leak_key_route want;
+	} cases[] = {
+		{ "111111111111", "111111111111", NULL, LEAK_KEY_OWN },
+		{ "111111111111", "111111111111", "firebreak-member", LEAK_KEY_OWN },
+		{ "999999999999", "111111111111", "firebreak-member", LEAK_KEY_MEMBER },
+		{ "999999999999", "111111111111", NULL, LEAK_KEY_NO_ROLE },
+		{ "999999999999", "111111111111", "", LEAK_KEY_NO_ROLE },
+		/* own account unknown: the member role (in every account) or nothing */
+		{ "111111111111", NULL, "firebreak-member", LEAK_KEY_MEMBER },
+		{ "111111111111", NULL, NULL, LEAK_KEY_NO_ROLE },
+		/* a prefix is not the same account */
+		{ "11111111111", "111111111111", NULL, LEAK_KEY_NO_ROLE },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(leak_key_route(cases[i].key, cases[i].own, cases[i].role), cases[i].want);
+}
+
 static void test_leak_rotate__names_in_hits_are_redacted(void **s)
 {
 	static const char v[] = "hunter2-correct-horse-battery";
@@ -845,6 +871,7 @@ int main(void)
 		cmocka_unit_test(test_leak_rotate__decide_secret),
 		cmocka_unit_test(test_leak_rotate__token_services_and_deployments),
 		cmocka_unit_test(test_leak_rotate__names_in_hits_are_redacted),
+		cmocka_unit_test(test_leak_rotate__key_route_by_account),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
