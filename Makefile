@@ -114,9 +114,10 @@ deps-test:
 # ---- tests ---------------------------------------------------------------------
 # make test: deps, native build, unit tests, then every tests/integration/*
 # script (each exits non-zero on failure). Closes with "N passed, N failed".
+# The native build and the arm64 package (whose libcurl configure runs on
+# one CPU on a fresh machine) at the same time.
 test: deps-test
-	$(Q)$(MAKE) --no-print-directory all $(UNIT_BIN)
-	$(Q)$(MAKE) --no-print-directory package
+	$(Q)$(MAKE) --no-print-directory -j2 all $(UNIT_BIN) package
 	$(Q)tests/run.sh $(UNIT_BIN)
 
 unit: all $(UNIT_BIN)
