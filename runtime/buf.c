@@ -113,3 +113,8 @@ void buf_cleanup(struct buf *b)
 	b->data = NULL;
 	b->len = b->cap = 0;
 }
+
+void buf_copy_str(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src ? src : "");
+}

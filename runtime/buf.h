@@ -31,4 +31,9 @@ void buf_reset(struct buf *b);
 char *buf_detach(struct buf *b, size_t *len);
 void buf_cleanup(struct buf *b);
 
+/* For fixed-size char arrays (report fields, ids), not struct buf: copies
+ * src (NULL = "") into dst[n], truncating, always NUL-terminated when n > 0.
+ * Where a cut identifier must not be acted on, check strlen first. */
+void buf_copy_str(char *dst, size_t n, const char *src);
+
 #endif

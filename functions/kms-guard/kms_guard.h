@@ -130,7 +130,4 @@ void kg_set(cJSON *sec, const char *k, const char *v);
 /* Adds {api, args} to r's restore list; takes ownership of args. */
 void kg_restore(struct resp *r, const char *api, cJSON *args);
 
-/* Copies src (NULL = "") into dst[n], truncating. */
-void kg_copy(char *dst, size_t n, const char *src);
-
 #endif

@@ -22,7 +22,7 @@ enum fb_err kg_settings_from_env(struct kg_settings *set, char *err, size_t errl
 	const char *name = getenv("FIREBREAK_KMS_ALARM_NAME");
 	const char *lb = getenv("FIREBREAK_KMS_ALARM_LOOKBACK_SECONDS");
 
-	kg_copy(set->alarm_name, sizeof(set->alarm_name), name && *name ? name : "kms-key-changes");
+	buf_copy_str(set->alarm_name, sizeof(set->alarm_name), name && *name ? name : "kms-key-changes");
 	set->lookback_s = 900;
 	if (lb && *lb) {
 		char *end;
@@ -39,11 +39,6 @@ enum fb_err kg_settings_from_env(struct kg_settings *set, char *err, size_t errl
 }
 
 /* ---- small pure helpers ----------------------------------------------------- */
-
-void kg_copy(char *dst, size_t n, const char *src)
-{
-	snprintf(dst, n, "%s", src ? src : "");
-}
 
 /* Key references are attacker data that ends up in KMS requests: accept
  * only the forms KMS documents for KeyId (DescribeKey, API reference):
@@ -274,10 +269,10 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 			 "(want ScheduleKeyDeletion or DisableKey)", name);
 		return FB_E_INVALID;
 	}
-	kg_copy(it->event_name, sizeof(it->event_name), name);
-	kg_copy(it->error_code, sizeof(it->error_code), err);
-	kg_copy(it->event_id, sizeof(it->event_id), id);
-	kg_copy(it->actor, sizeof(it->actor), actor);
+	buf_copy_str(it->event_name, sizeof(it->event_name), name);
+	buf_copy_str(it->error_code, sizeof(it->error_code), err);
+	buf_copy_str(it->event_id, sizeof(it->event_id), id);
+	buf_copy_str(it->actor, sizeof(it->actor), actor);
 	it->event_ms = resp_parse_time_ms(etime);
 	days = resp_get(rec, "requestParameters.pendingWindowInDays");
 	if (cJSON_IsNumber(days) && days->valuedouble >= 7 && days->valuedouble <= 30)
@@ -305,29 +300,29 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 	/* A full ARN says where the key lives; prefer it over a bare id.
 	 * resources[].ARN is used when it names the same key. */
 	if (key && kg_kms_arn(key, arn_region, sizeof(arn_region), arn_account, sizeof(arn_account))) {
-		kg_copy(it->key_ref, sizeof(it->key_ref), key);
+		buf_copy_str(it->key_ref, sizeof(it->key_ref), key);
 	} else if (res_arn && (!key || (strlen(res_arn) > strlen(key) &&
 					!strcmp(res_arn + strlen(res_arn) - strlen(key), key) &&
 					res_arn[strlen(res_arn) - strlen(key) - 1] == '/'))) {
-		kg_copy(it->key_ref, sizeof(it->key_ref), res_arn);
+		buf_copy_str(it->key_ref, sizeof(it->key_ref), res_arn);
 		kg_kms_arn(res_arn, arn_region, sizeof(arn_region), arn_account, sizeof(arn_account));
 	} else {
-		kg_copy(it->key_ref, sizeof(it->key_ref), key);
+		buf_copy_str(it->key_ref, sizeof(it->key_ref), key);
 	}
 	if (!aws_region)
 		aws_region = env_region;
 	if (!acct)
 		acct = env_account ? env_account : acct2;
 	if (arn_region[0]) {
-		kg_copy(it->region, sizeof(it->region), arn_region);
-		kg_copy(it->account, sizeof(it->account), arn_account);
+		buf_copy_str(it->region, sizeof(it->region), arn_region);
+		buf_copy_str(it->account, sizeof(it->account), arn_account);
 		if (aws_region && strcmp(aws_region, arn_region))
 			snprintf(it->note, sizeof(it->note),
 				 "region mismatch: the event says '%.31s', the key ARN says '%.31s'; "
 				 "acting in the key ARN's region", aws_region, arn_region);
 	} else {
-		kg_copy(it->region, sizeof(it->region), aws_region);
-		kg_copy(it->account, sizeof(it->account), acct);
+		buf_copy_str(it->region, sizeof(it->region), aws_region);
+		buf_copy_str(it->account, sizeof(it->account), acct);
 	}
 	if ((it->region[0] && !kg_region_ok(it->region))) {
 		snprintf(why, wn, "region '%.40s' is not a region name", it->region);
@@ -406,18 +401,18 @@ static enum fb_err kg_parse_manual(struct kg_event *ev, char *why, size_t wn)
 		return FB_E_INVALID;
 	}
 	ev->kind = KG_MANUAL;
-	kg_copy(it->key_ref, sizeof(it->key_ref), key->valuestring);
-	kg_copy(it->event_name, sizeof(it->event_name), "manual");
+	buf_copy_str(it->key_ref, sizeof(it->key_ref), key->valuestring);
+	buf_copy_str(it->event_name, sizeof(it->event_name), "manual");
 	if (region)
-		kg_copy(it->region, sizeof(it->region), region->valuestring);
+		buf_copy_str(it->region, sizeof(it->region), region->valuestring);
 	if (kg_kms_arn(key->valuestring, arn_region, sizeof(arn_region), arn_account,
 		       sizeof(arn_account))) {
 		if (region && strcmp(region->valuestring, arn_region))
 			snprintf(it->note, sizeof(it->note),
 				 "region mismatch: the event says '%.31s', the key ARN says '%.31s'; "
 				 "acting in the key ARN's region", region->valuestring, arn_region);
-		kg_copy(it->region, sizeof(it->region), arn_region);
-		kg_copy(it->account, sizeof(it->account), arn_account);
+		buf_copy_str(it->region, sizeof(it->region), arn_region);
+		buf_copy_str(it->account, sizeof(it->account), arn_account);
 	}
 	return FB_OK;
 }
@@ -479,7 +474,7 @@ enum fb_err kg_parse(const char *text, size_t len, const struct kg_settings *set
 			goto invalid;
 		}
 		ev->kind = KG_ALARM;
-		kg_copy(ev->alarm_arn, sizeof(ev->alarm_arn), resp_get_str(ev->root, "resources.0"));
+		buf_copy_str(ev->alarm_arn, sizeof(ev->alarm_arn), resp_get_str(ev->root, "resources.0"));
 		kg_alarm_window(detail, resp_parse_time_ms(resp_get_str(ev->root, "time")),
 				set->lookback_s, &ev->window_start_s, &ev->window_end_s);
 		if (ev->window_end_s <= 60) {
@@ -594,7 +589,7 @@ enum kg_prior kg_prior_from_history(const cJSON *events, const struct kg_item *i
 			/* The newest successful change is the one being reverted. */
 			if (kg_is_trigger_name(name)) {
 				trig_ms = ms ? ms : 1;
-				kg_copy(manual_actor, sizeof(manual_actor), actor);
+				buf_copy_str(manual_actor, sizeof(manual_actor), actor);
 				trig_actor = manual_actor;
 				if (!strcmp(name, "DisableKey")) {
 					kg_source(src, n, name, ms, " (the change being reverted: "

@@ -16,11 +16,6 @@
 #include "leak.h"
 #include "resp.h"
 
-static void copy_str(char *dst, size_t n, const char *src)
-{
-	snprintf(dst, n, "%s", src ? src : "");
-}
-
 /* ---- settings ---------------------------------------------------------------------------- */
 
 void leak_list_free(struct leak_list *l)
@@ -203,7 +198,7 @@ enum fb_err leak_watch_add_secret(struct leak_watch *w, const char *arn, const c
 		free(s->name);
 		return FB_E_NOMEM;
 	}
-	copy_str(s->cur_version, sizeof(s->cur_version), cur_version);
+	buf_copy_str(s->cur_version, sizeof(s->cur_version), cur_version);
 	*idx = (uint32_t)w->nsecrets++;
 	return FB_OK;
 }
@@ -250,7 +245,7 @@ static enum fb_err add_value(void *ud, const char *v, size_t n, const char *fiel
 	memset(nv, 0, sizeof(*nv));
 	nv->secret = a->secret;
 	nv->previous = a->previous;
-	copy_str(nv->field, sizeof(nv->field), field);
+	buf_copy_str(nv->field, sizeof(nv->field), field);
 	w->nvalues++;
 	return FB_OK;
 }
@@ -511,7 +506,7 @@ static struct leak_key *key_slot(struct leak_findings *f, const char *id)
 	if (f->nkeys == LEAK_MAX_KEYS)
 		return NULL;
 	memset(&f->keys[f->nkeys], 0, sizeof(f->keys[0]));
-	copy_str(f->keys[f->nkeys].id, sizeof(f->keys[0].id), id);
+	buf_copy_str(f->keys[f->nkeys].id, sizeof(f->keys[0].id), id);
 	return &f->keys[f->nkeys++];
 }
 
@@ -527,7 +522,7 @@ static struct leak_token *token_slot(struct leak_findings *f, enum leak_kind k, 
 	memset(&f->tokens[f->ntokens], 0, sizeof(f->tokens[0]));
 	f->tokens[f->ntokens].kind = k;
 	f->tokens[f->ntokens].secret = -1;
-	copy_str(f->tokens[f->ntokens].fp, sizeof(f->tokens[0].fp), fp);
+	buf_copy_str(f->tokens[f->ntokens].fp, sizeof(f->tokens[0].fp), fp);
 	return &f->tokens[f->ntokens++];
 }
 
@@ -738,7 +733,7 @@ enum leak_decision leak_decide_secret(const cJSON *describe, const char *loaded_
 	j->services = svc ? strdup(svc) : NULL;
 	j->exempt = leak_tag_is(tags, "firebreak:exempt", "true");
 	j->rotated_at = cJSON_IsNumber(rd) ? rd->valuedouble : 0;
-	copy_str(j->old_version, sizeof(j->old_version), cur);
+	buf_copy_str(j->old_version, sizeof(j->old_version), cur);
 	if (j->exempt) {
 		snprintf(detail, dlen, "exempt: secret tagged firebreak:exempt=true (leak reported, not rotated)");
 		return LEAK_DECIDE_EXEMPT;
@@ -747,7 +742,7 @@ enum leak_decision leak_decide_secret(const cJSON *describe, const char *loaded_
 		/* a rotation is under way: wait for it, never start a second */
 		snprintf(detail, dlen,
 			 "rotation already in progress (version %s is AWSPENDING): waiting for it", pending);
-		copy_str(j->wait_version, sizeof(j->wait_version), pending);
+		buf_copy_str(j->wait_version, sizeof(j->wait_version), pending);
 		return LEAK_DECIDE_IN_PROGRESS;
 	}
 	if (!j->cur_hits || (cur && strcmp(cur, loaded_version ? loaded_version : ""))) {
@@ -778,7 +773,7 @@ enum leak_wait leak_wait_check(const cJSON *describe, struct leak_job *j, char *
 		const char *p = leak_version_with(v2s, "AWSPENDING", "AWSCURRENT");
 
 		if (p)
-			copy_str(j->wait_version, sizeof(j->wait_version), p);
+			buf_copy_str(j->wait_version, sizeof(j->wait_version), p);
 	}
 	if (j->wait_version[0] && leak_version_has(v2s, j->wait_version, "AWSCURRENT")) {
 		j->rotated_at = cJSON_IsNumber(rd) ? rd->valuedouble : 0;
@@ -856,7 +851,7 @@ enum fb_err leak_services_parse(const char *tag, size_t job, const char *secret_
 		memset(ns, 0, sizeof(*ns));
 		ns->job = job;
 		snprintf(ns->cluster, sizeof(ns->cluster), "%.*s", (int)(slash - l.v[k]), l.v[k]);
-		copy_str(ns->service, sizeof(ns->service), slash + 1);
+		buf_copy_str(ns->service, sizeof(ns->service), slash + 1);
 		snprintf(ns->target, sizeof(ns->target), "%s/%s", ns->cluster, ns->service);
 		ns->need = 1;
 	}
@@ -877,7 +872,7 @@ int leak_deployed_since(const cJSON *describe_services, double rotated_at, char 
 
 		if (status && !strcmp(status, "PRIMARY") && rotated_at > 0 && cJSON_IsNumber(ca) &&
 		    ca->valuedouble >= rotated_at) {
-			copy_str(dep, deplen, resp_get_str(d, "id") ? resp_get_str(d, "id") : "?");
+			buf_copy_str(dep, deplen, resp_get_str(d, "id") ? resp_get_str(d, "id") : "?");
 			return 1;
 		}
 	}

@@ -93,7 +93,7 @@ static void rv_lookup_rest(struct rv_state *s, struct aws_client *cl, const cJSO
 			   struct rv_history *h, struct aws_error *last_err, int *failed)
 {
 	char token[4096];
-	rv_copy(token, sizeof(token), next_token);
+	buf_copy_str(token, sizeof(token), next_token);
 	while (token[0]) {
 		if (h->pages >= (size_t)s->cfg.max_pages) {
 			snprintf(h->incomplete_why, sizeof(h->incomplete_why),
@@ -131,7 +131,7 @@ static void rv_lookup_rest(struct rv_state *s, struct aws_client *cl, const cJSO
 			return;
 		}
 		rv_history_add_page(h, &s->cfg.policy, page, (size_t)s->cfg.max_events);
-		rv_copy(token, sizeof(token), resp_get_str(page, "NextToken"));
+		buf_copy_str(token, sizeof(token), resp_get_str(page, "NextToken"));
 		cJSON_Delete(page);
 	}
 	h->complete = 1;
@@ -195,9 +195,9 @@ static enum fb_err rv_handle(void *state, const char *event, size_t len,
 
 	/* copies: resp_set_resource() below replaces r.account / r.region */
 	char account[32], region[32];
-	rv_copy(account, sizeof(account), r.account && *r.account ? r.account
+	buf_copy_str(account, sizeof(account), r.account && *r.account ? r.account
 		: s->resp.own_account ? s->resp.own_account : "");
-	rv_copy(region, sizeof(region), r.region && *r.region ? r.region : aws_client_region(s->aws));
+	buf_copy_str(region, sizeof(region), r.region && *r.region ? r.region : aws_client_region(s->aws));
 	snprintf(root_arn, sizeof(root_arn), "arn:%s:iam::%s:root", aws_client_partition(s->aws),
 		 *account ? account : "unknown");
 	resp_set_resource(&r, root_arn, *account ? account : NULL, region);

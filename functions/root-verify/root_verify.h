@@ -216,7 +216,4 @@ void rv_report_extra(cJSON *extra, const struct rv_trigger *t, const struct rv_f
 		     const struct rv_verdict *v, const struct rv_config *cfg, const char *account,
 		     const char *start_iso, const char *end_iso);
 
-/* Copies src (NULL = "") into dst[n], truncating. */
-void rv_copy(char *dst, size_t n, const char *src);
-
 #endif

@@ -289,11 +289,6 @@ static const char *rv_mfa_name(enum rv_mfa m)
 	return m == RV_MFA_YES ? "yes" : m == RV_MFA_NO ? "no" : "unknown";
 }
 
-void rv_copy(char *dst, size_t n, const char *src)
-{
-	snprintf(dst, n, "%s", src ? src : "");
-}
-
 /* "2022-11-10T16:24:34Z", "2019-10-02T17:04:40.989+0000", "...+00:00".
  * Returns 0 and epoch ms, or -1. */
 int rv_parse_time(const char *s, int64_t *ms)
@@ -408,16 +403,16 @@ static void rv_centralized_from(const cJSON *rec, struct rv_record *r)
 		r->centralized = 1;
 		/* the caller: its role when it is a role session (the pattern
 		 * form FIREBREAK_TRUSTED_PRINCIPALS uses), else its own ARN */
-		rv_copy(r->issuer_arn, sizeof(r->issuer_arn), issuer && *issuer ? issuer : r->actor_arn);
-		rv_copy(r->target_principal, sizeof(r->target_principal),
+		buf_copy_str(r->issuer_arn, sizeof(r->issuer_arn), issuer && *issuer ? issuer : r->actor_arn);
+		buf_copy_str(r->target_principal, sizeof(r->target_principal),
 			resp_get_str(rec, "requestParameters.targetPrincipal"));
-		rv_copy(r->task_policy_arn, sizeof(r->task_policy_arn),
+		buf_copy_str(r->task_policy_arn, sizeof(r->task_policy_arn),
 			resp_get_str(rec, "requestParameters.taskPolicyArn.arn"));
 		return;
 	}
 	r->centralized = r->is_root && rv_truthy(resp_get(ui, "sessionContext.assumedRoot"));
 	if (r->centralized && issuer)
-		rv_copy(r->issuer_arn, sizeof(r->issuer_arn), issuer);
+		buf_copy_str(r->issuer_arn, sizeof(r->issuer_arn), issuer);
 }
 
 /* Facts of one CloudTrail record (an EventBridge `detail`, or a parsed
@@ -430,14 +425,14 @@ enum fb_err rv_record_parse(const cJSON *rec, struct rv_record *r)
 	const char *name = resp_get_str(rec, "eventName");
 	if (!type || !name)
 		return FB_E_INVALID;
-	rv_copy(r->identity_type, sizeof(r->identity_type), type);
-	rv_copy(r->event_name, sizeof(r->event_name), name);
-	rv_copy(r->event_source, sizeof(r->event_source), resp_get_str(rec, "eventSource"));
-	rv_copy(r->event_id, sizeof(r->event_id), resp_get_str(rec, "eventID"));
-	rv_copy(r->event_time, sizeof(r->event_time), resp_get_str(rec, "eventTime"));
-	rv_copy(r->source_ip, sizeof(r->source_ip), resp_get_str(rec, "sourceIPAddress"));
-	rv_copy(r->user_agent, sizeof(r->user_agent), resp_get_str(rec, "userAgent"));
-	rv_copy(r->actor_arn, sizeof(r->actor_arn), resp_get_str(rec, "userIdentity.arn"));
+	buf_copy_str(r->identity_type, sizeof(r->identity_type), type);
+	buf_copy_str(r->event_name, sizeof(r->event_name), name);
+	buf_copy_str(r->event_source, sizeof(r->event_source), resp_get_str(rec, "eventSource"));
+	buf_copy_str(r->event_id, sizeof(r->event_id), resp_get_str(rec, "eventID"));
+	buf_copy_str(r->event_time, sizeof(r->event_time), resp_get_str(rec, "eventTime"));
+	buf_copy_str(r->source_ip, sizeof(r->source_ip), resp_get_str(rec, "sourceIPAddress"));
+	buf_copy_str(r->user_agent, sizeof(r->user_agent), resp_get_str(rec, "userAgent"));
+	buf_copy_str(r->actor_arn, sizeof(r->actor_arn), resp_get_str(rec, "userIdentity.arn"));
 	r->is_root = strcmp(type, "Root") == 0;
 	r->assume_root = !r->is_root && strcmp(name, "AssumeRoot") == 0 &&
 			 (!r->event_source[0] || strcmp(r->event_source, "sts.amazonaws.com") == 0);
@@ -474,7 +469,7 @@ static int rv_record_expected(const struct rv_policy *p, const struct rv_record 
 void rv_history_init(struct rv_history *h, const char *trigger_event_id)
 {
 	memset(h, 0, sizeof(*h));
-	rv_copy(h->trigger_event_id, sizeof(h->trigger_event_id), trigger_event_id);
+	buf_copy_str(h->trigger_event_id, sizeof(h->trigger_event_id), trigger_event_id);
 }
 
 /* Adds `s` to a fixed set; returns the index, or -1 when full. */
@@ -567,8 +562,8 @@ size_t rv_history_add_page(struct rv_history *h, const struct rv_policy *p,
 			/* still count it, from the lookup's own fields */
 			memset(&r, 0, sizeof(r));
 			r.is_root = 1;
-			rv_copy(r.event_name, sizeof(r.event_name), resp_get_str(e, "EventName"));
-			rv_copy(r.event_id, sizeof(r.event_id), resp_get_str(e, "EventId"));
+			buf_copy_str(r.event_name, sizeof(r.event_name), resp_get_str(e, "EventName"));
+			buf_copy_str(r.event_id, sizeof(r.event_id), resp_get_str(e, "EventId"));
 			h->unparsed++;
 			rv_history_add(h, p, &r);
 		}
@@ -1062,7 +1057,7 @@ enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct r
 			return RV_CLASS_INVALID;
 		}
 		t->kind = RV_ALARM;
-		rv_copy(t->alarm_name, sizeof(t->alarm_name), name);
+		buf_copy_str(t->alarm_name, sizeof(t->alarm_name), name);
 		if (strcmp(name, cfg->alarm_name) != 0) {
 			snprintf(t->why, sizeof(t->why), "alarm '%.100s' is not the root-usage alarm '%.100s'",
 				 name, cfg->alarm_name);

@@ -166,6 +166,21 @@ static void test_buf__detach_empty_gives_empty_string(void **st)
 	free(p);
 }
 
+/* Fixed-size fields: truncated and terminated, NULL read as "". */
+static void test_buf__copy_str_truncates_and_terminates(void **state)
+{
+	char d[5];
+
+	(void)state;
+	memset(d, 'x', sizeof(d));
+	buf_copy_str(d, sizeof(d), "abcdefgh");
+	assert_string_equal(d, "abcd");
+	buf_copy_str(d, sizeof(d), "ab");
+	assert_string_equal(d, "ab");
+	buf_copy_str(d, sizeof(d), NULL);
+	assert_string_equal(d, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +192,7 @@ int main(void)
 		cmocka_unit_test(test_buf__reset_keeps_allocation),
 		cmocka_unit_test(test_buf__detach),
 		cmocka_unit_test(test_buf__detach_empty_gives_empty_string),
+		cmocka_unit_test(test_buf__copy_str_truncates_and_terminates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

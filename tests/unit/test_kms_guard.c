@@ -244,9 +244,9 @@ static enum kg_prior prior_of(const char *const *rows, size_t n, const char *tri
 	enum kg_prior p;
 
 	memset(&it, 0, sizeof(it));
-	kg_copy(it.event_id, sizeof(it.event_id), trig_id);
-	kg_copy(it.event_name, sizeof(it.event_name), name);
-	kg_copy(it.actor, sizeof(it.actor), actor);
+	buf_copy_str(it.event_id, sizeof(it.event_id), trig_id);
+	buf_copy_str(it.event_name, sizeof(it.event_name), name);
+	buf_copy_str(it.actor, sizeof(it.actor), actor);
 	it.event_ms = trig_ms;
 	p = kg_prior_from_history(h, &it, src, 600);
 	cJSON_Delete(h);
@@ -308,7 +308,7 @@ static void test_kms_guard__prior_from_history(void **st)
 		struct kg_item it;
 
 		memset(&it, 0, sizeof(it));
-		kg_copy(it.event_name, sizeof(it.event_name), "ScheduleKeyDeletion");
+		buf_copy_str(it.event_name, sizeof(it.event_name), "ScheduleKeyDeletion");
 		assert_int_equal(kg_prior_from_history(h, &it, src, sizeof(src)), KG_PRIOR_UNKNOWN);
 		cJSON_Delete(h);
 	}
