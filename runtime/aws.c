@@ -25,6 +25,7 @@
 #include "endpoint.h"
 #include "http.h"
 #include "sigv4.h"
+#include "utc.h"
 #include "xml.h"
 
 /* SDK standard mode retry quota (botocore retries/quota.py). */
@@ -787,7 +788,7 @@ static enum fb_err cs_sign(struct cstate_s *s, int64_t now_ms, char *err, size_t
 	size_t i;
 	enum fb_err rc;
 
-	gmtime_r(&t, &tm);
+	utc_tm((int64_t)t, &tm);
 	strftime(s->amz_date, sizeof(s->amz_date), "%Y%m%dT%H%M%SZ", &tm);
 	s->nhdrs = 0;
 	add_hdr(s, "Host", s->ep.host);

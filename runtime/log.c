@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "buf.h"
+#include "utc.h"
 
 /* A single log line is capped so a runaway message cannot exhaust memory;
  * CloudWatch Logs itself truncates events at 256 KB. */
@@ -110,7 +111,7 @@ static void format_timestamp(char *out, size_t outlen)
 	char base[32];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
+	utc_tm((int64_t)ts.tv_sec, &tm);
 	if (strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
 		base[0] = '\0';
 	snprintf(out, outlen, "%s.%03ldZ", base, ts.tv_nsec / 1000000L);

@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "utc.h"
 
 /* SNS Publish limits (API reference, Publish): Subject < 100 ASCII
  * characters without line breaks; Message up to 256 KB (262,144 bytes). */
@@ -153,7 +154,8 @@ void resp_format_time_ms(int64_t ms, char out[RESP_TIME_LEN])
 	struct tm tm;
 	size_t n;
 
-	if (!gmtime_r(&t, &tm) || (n = strftime(out, RESP_TIME_LEN, "%Y-%m-%dT%H:%M:%S", &tm)) == 0) {
+	utc_tm((int64_t)t, &tm);
+	if ((n = strftime(out, RESP_TIME_LEN, "%Y-%m-%dT%H:%M:%S", &tm)) == 0) {
 		out[0] = '\0';
 		return;
 	}

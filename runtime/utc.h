@@ -1,0 +1,24 @@
+/*
+ * utc: the calendar fields of a UTC time, without the C library's time
+ * zone machinery.
+ *
+ * POSIX has gmtime_r behave as if tzset() had run, and glibc does run it:
+ * the first call in a process opens and parses /etc/localtime (or the file
+ * $TZ names). Every firebreak function formats a UTC timestamp on its first
+ * log line, so that read would sit on the cold-start path, for a zone no
+ * UTC conversion needs. This is the proleptic Gregorian calendar, the same
+ * fields gmtime_r gives (tests/unit/test_utc.c compares the two).
+ */
+#ifndef UTC_H
+#define UTC_H
+
+#include <stdint.h>
+#include <time.h>
+
+/* Fills *out for secs since 1970-01-01T00:00:00Z: tm_year .. tm_sec,
+ * tm_wday, tm_yday; tm_isdst 0. Defined for every int64_t whose year fits
+ * an int (roughly +-2^31 years; callers pass clock times). Pure, no I/O,
+ * thread-safe. out: caller-owned. */
+void utc_tm(int64_t secs, struct tm *out);
+
+#endif
