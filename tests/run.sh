@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
 # The test runner behind `make test`.
-#   tests/run.sh [--unit-only|--integration-only] [UNIT_BINARY ...]
-# Runs each cmocka unit binary, then each executable in tests/integration/
-# in name order, TEST_JOBS at a time (default 2: most integration tests
+#   tests/run.sh [--unit-only|--integration-only] [--package] [UNIT_BINARY ...]
+# Runs each cmocka unit binary, then each executable in tests/integration/,
+# longest first, TEST_JOBS at a time (default 2: most integration tests
 # wait on loopback servers and the AWS CLI, not on the CPU). Each test's
 # output goes to build/test-logs/<name>.log and is shown when it fails.
 # Ends with the line "N passed, N failed".
+#
+# --package (what `make test` uses): `make package` runs in the background
+# from the start, niced, as one more result ("build/package"), and a test
+# whose file has a line "# needs: package" waits for it. On a fresh machine
+# the arm64 package (OpenSSL and libcurl from source) is minutes of CPU that
+# would otherwise come before the first test; this way it fills the time
+# the tests spend waiting on servers and subprocesses.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mode=all
 case "${1:-}" in --unit-only|--integration-only) mode=${1#--}; shift ;; esac
+package=0
+if [ "${1:-}" = --package ]; then package=1; shift; fi
 jobs=${TEST_JOBS:-2}
 
 logs=build/test-logs
@@ -37,6 +46,15 @@ run_one() { # name, command...
 	fi
 }
 
+pkg_pid=
+if [ $package -eq 1 ]; then
+	run_one build/package nice -n 10 make --no-print-directory package &
+	pkg_pid=$!
+fi
+# Running integration tests: background jobs other than the package build.
+running_tests() { jobs -rp | grep -vx "${pkg_pid:-none}" | wc -l; }
+needs_package() { grep -q '^# needs: package' "$1"; }
+
 if [ "$mode" != integration-only ]; then
 	for bin in "$@"; do
 		run_one "unit/$(basename "$bin")" "$bin"
@@ -58,14 +76,23 @@ if [ "$mode" != unit-only ]; then
 		for t in tests/integration/{81,85,82,15,25}-* tests/integration/*; do order+=("$t"); done
 	fi
 	declare -A seen=()
+	held=()
 	for t in "${order[@]}"; do
 		[ -f "$t" ] && [ -x "$t" ] && [ -z "${seen[$t]:-}" ] || continue
 		seen[$t]=1
-		while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+		if [ -n "$pkg_pid" ] && needs_package "$t"; then held+=("$t"); continue; fi
+		while [ "$(running_tests)" -ge "$jobs" ]; do wait -n; done
 		run_one "integration/$(basename "$t")" "$t" &
 	done
-	wait
+	# The package tests, once the package is built (or has failed: then
+	# they fail on the missing zips and say so).
+	[ -z "$pkg_pid" ] || wait "$pkg_pid"
+	for t in "${held[@]}"; do
+		while [ "$(running_tests)" -ge "$jobs" ]; do wait -n; done
+		run_one "integration/$(basename "$t")" "$t" &
+	done
 fi
+wait
 
 passed=0 failed=0 failures=()
 : >"$logs/durations.new"

@@ -40,7 +40,7 @@ ARM64_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 $(WARN) -MMD -MP \
 # releases, so a call into libm fails this link instead of failing on Lambda.
 # -static-libgcc: libgcc_s.so.1 stays out of NEEDED.
 THIRD_PARTY := $(TP)/lib/libcurl.a $(TP)/lib/libcjson.a \
-	$(SYSLIB)/libssl.a $(SYSLIB)/libcrypto.a $(SYSLIB)/libexpat.a $(SYSLIB)/libz.a
+	$(TP)/lib/libssl.a $(TP)/lib/libcrypto.a $(SYSLIB)/libexpat.a $(SYSLIB)/libz.a
 ARM64_LDFLAGS := -Wl,-O1 -Wl,--gc-sections -Wl,-z,relro -Wl,-z,now -static-libgcc \
 	-L$(TP)/lib -L$(SYSLIB)
 ARM64_LIBS := -Wl,-Bstatic -lcurl -lcjson -lssl -lcrypto -lexpat -lz \
@@ -70,12 +70,14 @@ all: $(BOOTSTRAPS)
 	@for b in $(BOOTSTRAPS); do printf '  BIN     %-32s %8d bytes\n' "$$b" "$$(stat -c %s "$$b")"; done
 endif
 
-$(B)/obj/%.o: %.c
+# Every object is compiled against the OpenSSL headers in $(TP)/include:
+# a rebuilt OpenSSL (its stamp rewritten) recompiles them all.
+$(B)/obj/%.o: %.c $(TP)/.openssl.done
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< ($(ARCH))"
 	@$(CC) $(ARM64_CFLAGS) -c -o $@ $<
 
-$(COMPAT): runtime/mk/glibc234-compat.c
+$(COMPAT): runtime/mk/glibc234-compat.c $(TP)/.openssl.done
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< ($(ARCH))"
 	@$(CC) $(ARM64_CFLAGS) -c -o $@ $<

@@ -7,8 +7,8 @@ set -euo pipefail
 what=${1:-all}
 
 native=(gcc make libc6-dev libcurl4-openssl-dev libcjson-dev libssl-dev libexpat1-dev zlib1g-dev zip unzip ca-certificates)
-arm64=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross libssl-dev:arm64 zlib1g-dev:arm64 libexpat1-dev:arm64 dpkg-dev binutils-aarch64-linux-gnu)
-testing=(libcmocka-dev cppcheck python3 python3-botocore python3-yaml python3-boto3 awscli qemu-user valgrind clang libclang-rt-14-dev)
+arm64=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross perl zlib1g-dev:arm64 libexpat1-dev:arm64 dpkg-dev binutils-aarch64-linux-gnu)
+testing=(libcmocka-dev cppcheck openssl python3 python3-botocore python3-yaml python3-boto3 awscli qemu-user valgrind clang libclang-rt-14-dev)
 
 pkgs=()
 case "$what" in

@@ -12,11 +12,14 @@
 # checks that at link time).
 #
 # Third-party code is built once per arch into build/third_party/<arch>:
+#   OpenSSL  from Debian's openssl source (see fetch_openssl), libcrypto and
+#            libssl only, configured down to what a TLS 1.2/1.3 client of
+#            AWS endpoints and SigV4 need (build_openssl_now says why);
 #   libcurl  from Debian's curl source (`apt-get source curl`), lib/ only,
-#            HTTP/HTTPS with OpenSSL, zlib and the threaded resolver;
+#            HTTP/HTTPS with that OpenSSL, zlib and the threaded resolver;
 #   cJSON    from Debian's cjson source (`apt-get source cjson`);
-#   OpenSSL, zlib, expat: the static archives of Debian's -dev packages for
-#            the arch (libssl-dev:arm64 ..., or the build machine's own).
+#   zlib, expat: the static archives of Debian's -dev packages for the arch
+#            (zlib1g-dev:arm64 ..., or the build machine's own).
 # Our own code is compiled by runtime/mk/arm64.mk (incremental, -MMD), which
 # takes ARCH=arm64|x86_64.
 set -euo pipefail
@@ -54,10 +57,10 @@ sysroot_lib=/usr/lib/$host
 
 say() { echo "  $*"; }
 
-for tool in "${CROSS}gcc" "${CROSS}ar" "${CROSS}strip" "${CROSS}readelf" zip apt-get dpkg-source; do
+for tool in "${CROSS}gcc" "${CROSS}ar" "${CROSS}strip" "${CROSS}readelf" zip apt-get dpkg-source perl; do
 	command -v "$tool" >/dev/null || { echo "package.sh: '$tool' not found (run make deps)" >&2; exit 1; }
 done
-for a in libssl.a libcrypto.a libz.a libexpat.a; do
+for a in libz.a libexpat.a; do
 	[ -f "$sysroot_lib/$a" ] || { echo "package.sh: '$sysroot_lib/$a' missing (run make deps)" >&2; exit 1; }
 done
 
@@ -78,6 +81,99 @@ fetch_source() {
 		dir=$(find "$tp/src" -maxdepth 1 -type d -name "$pkg-[0-9]*" | sort | tail -n1)
 	fi
 	echo "$dir"
+}
+
+# OpenSSL's source. `apt-get source openssl` when Debian can serve it (the
+# .dsc and Debian's patches); when it cannot (seen here: debian-security
+# answered 404 for the .dsc of 3.0.22-1~deb12u2 while serving its tarball),
+# the upstream tarball of that same version, fetched by apt's own helper and
+# checked against the SHA256 that apt's signed Sources index gives for it.
+# Debian's openssl patches are packaging (paths, man pages, openssl.cnf
+# defaults), none of which a static libcrypto without a config file reads.
+# Prints the unpacked dir.
+fetch_openssl() {
+	local dir line uri file hash d
+	if dir=$(fetch_source openssl 2>/dev/null); then
+		echo "$dir"
+		return 0
+	fi
+	# From an empty directory: apt leaves out files already present there
+	# (the tarball the failed `apt-get source` did fetch).
+	line=$(d=$(mktemp -d) && cd "$d" && apt-get source --print-uris -qq openssl | grep -E "^'[^']*\.orig\.tar\.[a-z]+' " | head -n1; rmdir "$d")
+	read -r uri file _ hash <<<"$line"
+	uri=${uri//\'/}
+	case "$hash" in SHA256:*) ;; *) echo "package.sh: no SHA256 for the openssl tarball in apt's index ('$line')" >&2; return 1 ;; esac
+	say "SOURCE  openssl: Debian's .dsc unavailable, upstream $file (SHA256 from apt's index)" >&2
+	rm -rf "$tp/src/openssl"-[0-9]* "$tp/src/$file"
+	/usr/lib/apt/apt-helper download-file "$uri" "$tp/src/$file" "$hash" >"$tp/src/openssl.fetch.log" 2>&1 || {
+		cat "$tp/src/openssl.fetch.log" >&2
+		echo "package.sh: cannot download $uri" >&2
+		return 1
+	}
+	tar -C "$tp/src" -xf "$tp/src/$file"
+	touch "$tp/src/.openssl.fetched"
+	find "$tp/src" -maxdepth 1 -type d -name "openssl-[0-9]*" | sort | tail -n1
+}
+
+build_openssl() {
+	local stamp=$prefix/.openssl.done
+	[ -f "$prefix/lib/libcrypto.a" ] && [ -f "$prefix/lib/libssl.a" ] && [ -f "$stamp" ] &&
+		[ "$(cut -d' ' -f1 "$stamp")" = "$openssl_recipe" ] && return 0
+	build_openssl_now
+}
+
+# Why our own OpenSSL and not Debian's libssl.a: cold start. Debian's is
+# built with every engine, algorithm and compression method, and without
+# -fdata-sections, so a bootstrap linked against it runs curl's engine
+# loading (padlock, rdrand, dynamic) and zlib compression setup at init and
+# relocates ~100 KB more of libcrypto's pointer tables on every start
+# (tests/bench/coldstart.py measured 4.8 -> 4.2 ms median here). What is
+# left is what talking TLS 1.2/1.3 to AWS endpoints and signing SigV4 use:
+# RSA/ECDSA/Ed25519 certificates, ECDHE (X25519, P-256, P-384) and FFDHE,
+# AES-GCM/CBC and ChaCha20-Poly1305, SHA-1/2/3, HMAC, HKDF, error strings.
+# Gone: engines and loadable modules (nothing may be loaded from disk at
+# run time), openssl.cnf autoloading, TLS compression, SSLv3, DTLS, SRP,
+# PSK, and legacy or national ciphers and digests no AWS endpoint offers.
+build_openssl_now() {
+	local stamp=$prefix/.openssl.done src log t0 target
+	t0=$(date +%s)
+	src=$(fetch_openssl)
+	log=$root/$tp/openssl-build-$arch.log
+	case "$arch" in arm64) target=linux-aarch64 ;; x86_64) target=linux-x86_64 ;; esac
+	rm -rf "$tp/openssl-build-$arch"
+	mkdir -p "$tp/openssl-build-$arch"
+	say "BUILD   OpenSSL ($arch, $src; log $log)"
+	(
+		cd "$tp/openssl-build-$arch"
+		# Out of tree, so arm64 and x86_64 share one unpacked source. -O2
+		# (OpenSSL's default is -O3): a fifth less compile time, and the
+		# hot paths are its assembly anyway.
+		CC=gcc AR=ar RANLIB=ranlib "$root/$src/Configure" "$target" \
+			--cross-compile-prefix="$CROSS" \
+			--prefix="$root/$prefix" --libdir=lib --openssldir=/etc/ssl \
+			no-shared no-module no-engine no-dso no-autoload-config \
+			no-comp no-ssl3 no-dtls no-srp no-psk no-srtp no-nextprotoneg \
+			no-legacy no-idea no-camellia no-seed no-bf no-cast no-rc2 \
+			no-rc4 no-rc5 no-md4 no-mdc2 no-whirlpool no-rmd160 no-des \
+			no-dsa no-sm2 no-sm3 no-sm4 no-aria no-siphash no-gost \
+			no-blake2 no-cmac no-ocb no-siv no-scrypt no-ec2m no-cms \
+			no-ts no-cmp no-ocsp no-ct no-rfc3779 no-async no-multiblock \
+			no-ui-console no-tests \
+			-O2 -ffunction-sections -fdata-sections
+		# The two libraries and their pkg-config files only: `build_libs`
+		# and `install_dev` would also build the command-line tool's
+		# library, which nothing here links.
+		make -j"$jobs" build_generated
+		make -j"$jobs" libcrypto.a libssl.a libcrypto.pc libssl.pc openssl.pc
+		mkdir -p "$root/$prefix/include/openssl" "$root/$prefix/lib/pkgconfig"
+		cp "$root/$src"/include/openssl/*.h include/openssl/*.h "$root/$prefix/include/openssl/"
+		cp libcrypto.a libssl.a "$root/$prefix/lib/"
+		cp libcrypto.pc libssl.pc openssl.pc "$root/$prefix/lib/pkgconfig/"
+	) >"$log" 2>&1 || { tail -n 40 "$log" >&2; echo "package.sh: OpenSSL build failed, see $log" >&2; return 1; }
+	echo "$openssl_recipe $(basename "$src") $(date -u +%FT%TZ) $(( $(date +%s) - t0 ))s" >"$stamp"
+	# libcurl was configured against whatever OpenSSL was there before.
+	rm -f "$prefix/.curl.done"
+	say "BUILT   OpenSSL in $(( $(date +%s) - t0 ))s"
 }
 
 # The stamp records a hash of the recipe (build_curl_now's text, hashed
@@ -114,18 +210,18 @@ build_curl_now() {
 		[ ! -f Makefile ] || make distclean >/dev/null 2>&1 || true
 		# pkg-config must describe the target's libraries (for arm64 not
 		# the build machine's).
-		export PKG_CONFIG=pkg-config PKG_CONFIG_LIBDIR=$sysroot_lib/pkgconfig:/usr/share/pkgconfig
+		export PKG_CONFIG=pkg-config PKG_CONFIG_LIBDIR=$root/$prefix/lib/pkgconfig:$sysroot_lib/pkgconfig:/usr/share/pkgconfig
 		# glibc 2.36 has arc4random (GLIBC_2.36): keep curl off it so the
 		# binary stays within AL2023's glibc 2.34 (curl 7.88 does not use it,
 		# the cache variable is belt and braces for newer sources).
 		export ac_cv_func_arc4random=no
 		./configure --host="$host" CC="${CROSS}gcc" AR="${CROSS}ar" \
 			RANLIB="${CROSS}ranlib" STRIP="${CROSS}strip" \
-			CFLAGS="-O2" \
+			CFLAGS="-O2 -ffunction-sections -fdata-sections" \
 			--disable-shared --enable-static --with-pic=no \
 			--disable-dependency-tracking --disable-maintainer-mode \
 			--enable-http --enable-proxy --enable-threaded-resolver \
-			--with-openssl --with-zlib \
+			--with-openssl="$root/$prefix" --with-zlib \
 			--without-ca-bundle --without-ca-path --without-ca-fallback \
 			--disable-openssl-auto-load-config \
 			--disable-ftp --disable-file --disable-ldap --disable-ldaps \
@@ -168,11 +264,13 @@ build_cjson() {
 	echo "$(basename "$src") $(date -u +%FT%TZ)" >"$stamp"
 }
 
+openssl_recipe=$(declare -f fetch_openssl build_openssl_now | sha256sum | cut -c1-16)
 curl_recipe=$(declare -f build_curl_now | sha256sum | cut -c1-16)
 mkdir -p "$tp"
 # One builder at a time: `make test` and `make bench` may both package.
 exec 9>"$tp/.lock"
 flock 9
+build_openssl
 build_curl
 build_cjson
 

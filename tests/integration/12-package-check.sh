@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: package (tests/run.sh --package holds this test until make package is done)
 # Checks every arm64 package (`make package`) the way Lambda will load it:
 #   - a zip exists for every functions/*/main.c (and tests/testfn);
 #   - `bootstrap` is the zip's only entry and is executable;

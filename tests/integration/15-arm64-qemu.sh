@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: package (tests/run.sh --package holds this test until make package is done)
 # The runtime integration test (10-runtime-emulator.sh: emulator + real AWS
 # CLI; success, handler error, init error, crash, timeout, oversize) run
 # again on the packaged arm64 test function, under qemu-aarch64.

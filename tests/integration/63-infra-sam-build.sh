@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: package (tests/run.sh --package holds this test until make package is done)
 # sam build's makefile targets: for every AWS::Serverless::Function of
 # infra/template.yaml, `make build-<LogicalId> ARTIFACTS_DIR=<tmp>` (what
 # `sam build` runs) must put the function's own aarch64 bootstrap there:
