@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -133,6 +134,9 @@ class World:
         self.faults = []
         self.global_latency_ms = 0
         self.initial_seed = {}
+        # TLS listener counters (GET /_fake/tls): connections accepted, handshakes
+        # completed, handshakes failed and the last failure's reason
+        self.tls = {"connections": 0, "handshakes": 0, "failures": 0, "last_error": None}
         from services import make_services
         self.services = make_services(self)
         self.reset_state()
@@ -611,6 +615,9 @@ class Handler(BaseHTTPRequestHandler):
                     world.load_seed(world.initial_seed, merge=False)
             elif path == "/_fake/health":
                 out = {"ok": True}
+            elif path == "/_fake/tls" and m == "GET":
+                with world.lock:
+                    out = dict(world.tls)
             else:
                 return self._send(404, {"Content-Type": "application/json"}, b'{"error":"no such admin path"}')
         except (ValueError, KeyError, TypeError) as e:
@@ -627,6 +634,11 @@ class Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         if raw_path.startswith("/_fake/"):
             return self._admin(raw_path, parse_qsl(raw_query, keep_blank_values=True), body)
+        if self.server.admin_only:
+            # the plain-http admin listener of a TLS fake: an AWS call here would
+            # be a test that thinks it uses TLS and does not
+            return self._send(404, {"Content-Type": "application/json"},
+                              b'{"error":"admin-only listener: AWS calls go to the TLS port"}')
         world = self.server.world
         rid = new_request_id()
         entry = {"time": t0, "service": None, "operation": None, "params": None,
@@ -879,9 +891,38 @@ class Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, addr, world):
+    def __init__(self, addr, world, ssl_context=None, admin_only=False):
         self.world = world
+        self.ssl_context = ssl_context  # an ssl.SSLContext: serve HTTPS
+        self.admin_only = admin_only    # only /_fake/ paths (see Handler._handle)
         super().__init__(addr, Handler)
+
+    def get_request(self):
+        # No handshake here: this runs in the accepting thread, and one client
+        # that stalls or fails its handshake must not stop the others.
+        sock, addr = super().get_request()
+        if self.ssl_context is not None:
+            sock = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, addr
+
+    def finish_request(self, request, client_address):
+        # Runs in the per-connection thread: a failed handshake (a client that
+        # rejects our certificate) ends this connection only.
+        if self.ssl_context is not None:
+            with self.world.lock:
+                self.world.tls["connections"] += 1
+            try:
+                request.settimeout(10)
+                request.do_handshake()
+                request.settimeout(None)
+            except (ssl.SSLError, OSError) as e:
+                with self.world.lock:
+                    self.world.tls["failures"] += 1
+                    self.world.tls["last_error"] = str(e)[:300]
+                return
+            with self.world.lock:
+                self.world.tls["handshakes"] += 1
+        super().finish_request(request, client_address)
 
 
 def preload():

@@ -170,8 +170,10 @@ def _bootstrap(function):
                         function, "bootstrap")
 
 
-def invoke(function, event, fake=None, env=None, timeout=30, bootstrap=None, account=ACCOUNT):
-    """Runs `function` once on `event` (dict/list -> JSON; str/bytes sent as-is)."""
+def invoke(function, event, fake=None, env=None, timeout=30, bootstrap=None, account=ACCOUNT,
+           wrapper=None):
+    """Runs `function` once on `event` (dict/list -> JSON; str/bytes sent as-is).
+    `wrapper`: the emulator's --wrapper, e.g. "qemu-aarch64 -L /usr/aarch64-linux-gnu"."""
     bootstrap = bootstrap or _bootstrap(function)
     e = {"AWS_ACCESS_KEY_ID": "AKIDFAKE", "AWS_SECRET_ACCESS_KEY": "fakesecret",
          "AWS_REGION": REGION, "AWS_MAX_ATTEMPTS": "3"}
@@ -189,6 +191,8 @@ def invoke(function, event, fake=None, env=None, timeout=30, bootstrap=None, acc
     argv = [PYTHON, os.path.join(ROOT, "tests/emulator/emulator.py"), "invoke",
             "--function", "%s=%s" % (function, bootstrap), "--account", account,
             "--region", REGION, "--timeout", "%s=%d" % (function, timeout)]
+    if wrapper:
+        argv += ["--wrapper", wrapper]
     for k, v in e.items():
         argv += ["--env", "%s:%s=%s" % (function, k, v)]
     argv.append(path)
@@ -294,3 +298,59 @@ def invoke_raw(function, payload, fake=None, env=None, timeout=30, bootstrap=Non
     if "body" not in got:
         return Result(2, "", logs)
     return Result(1 if got["error"] else 0, got["body"].decode("utf-8", "replace"), logs)
+
+
+class TlsFake(Fake):
+    """fakeaws over HTTPS (server.py --tls-cert/--tls-key) with `cert`/`key` (PEM
+    paths). url is https://HOST:PORT, HOST "localhost" by default (the name the
+    certificate must carry); the admin calls (state(), calls(), seed(), ...) go
+    to a plain-http admin-only listener, so they work whatever the certificate
+    (expired, wrong name, unknown CA). tls() is GET /_fake/tls: the listener's
+    connections / handshakes / failures / last_error."""
+
+    def __init__(self, seed=None, cert=None, key=None, host="localhost"):
+        super().__init__(seed)
+        self.cert, self.key, self.host = cert, key, host
+        self.admin_port = None
+
+    def start(self):
+        seed_path = os.path.join(self.tmp.name, "seed.json")
+        port_file = os.path.join(self.tmp.name, "port")
+        admin_file = os.path.join(self.tmp.name, "admin-port")
+        with open(seed_path, "w") as f:
+            json.dump(self.seed_data, f)
+        self.log = open(os.path.join(self.tmp.name, "fakeaws.log"), "w")
+        self.proc = subprocess.Popen(
+            [PYTHON, os.path.join(ROOT, "tests/fakeaws/server.py"), "--port", "0",
+             "--port-file", port_file, "--seed", seed_path, "--tls-cert", self.cert,
+             "--tls-key", self.key, "--admin-port", "0", "--admin-port-file", admin_file],
+            stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if os.path.exists(port_file):  # written after the admin port file
+                self.admin_port = int(open(admin_file).read().strip())
+                self.port = int(open(port_file).read().strip())
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("fakeaws (TLS) did not start; see its log")
+
+    @property
+    def url(self):
+        return "https://%s:%d" % (self.host, self.port)
+
+    @property
+    def admin_url(self):
+        return "http://127.0.0.1:%d" % self.admin_port
+
+    def _req(self, method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.admin_url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read() or b"{}")
+
+    def tls(self):
+        return self._req("GET", "/_fake/tls")
