@@ -4,7 +4,8 @@ GET /2018-06-01/runtime/invocation/next reaching a minimal Runtime API listener.
 
     tests/bench/coldstart.py [-n 50] [--json OUT] [--qemu] [--floor] [BOOTSTRAP ...]
 
-For each run: perf_counter_ns() just before Popen, and again when the whole
+The bootstraps (and the floor) take turns, five runs at a time. For each
+run: perf_counter_ns() just before Popen, and again when the whole
 request head of the process's first request has been read (the moment the
 emulator's own measurement ends, tests/emulator/emulator.py). The process is
 then killed; nothing is answered. A first request that is not GET /next (an
@@ -229,11 +230,24 @@ def main():
             else:
                 log("cannot build the floor client")
 
+        # Interleaved, a few runs of each in turn: this machine's speed drifts
+        # over minutes, and the floor is only the floor of the bootstraps
+        # measured in the same minutes.
+        envs = {label: environment(name, free_port(), argv[-1]) for label, name, argv, _ in jobs}
+        got = {label: ([], [], None) for label, _, _, _ in jobs}
+        while True:
+            pending = [(label, argv, n) for label, _, argv, n in jobs
+                       if got[label][2] is None and len(got[label][0]) < n]
+            if not pending:
+                break
+            for label, argv, n in pending:
+                xs, cpu, err = measure(argv, envs[label], min(5, n - len(got[label][0])), tmp)
+                got[label] = (got[label][0] + xs, got[label][1] + cpu, err)
+
         results = {}
         print("%-34s %6s %9s %9s %9s %9s" % ("bootstrap", "runs", "median", "p90", "min", "cpu med"))
         for label, name, argv, n in jobs:
-            env = environment(name, free_port(), argv[-1])
-            xs, cpu, err = measure(argv, env, n, tmp)
+            xs, cpu, err = got[label]
             results[label] = {"argv": argv, "samples_ms": [round(x, 3) for x in xs],
                               "cpu_ms": [round(x, 3) for x in cpu], "error": err}
             if xs:
