@@ -56,6 +56,18 @@ class Fake:
     def __exit__(self, *exc):
         self.stop()
 
+    def server_args(self):
+        """What server.py gets besides --port/--port-file/--seed."""
+        return []
+
+    def started(self):
+        """Reads what the server wrote once it listens; False until then."""
+        port_file = os.path.join(self.tmp.name, "port")
+        if not os.path.exists(port_file):
+            return False
+        self.port = int(open(port_file).read().strip())
+        return True
+
     def start(self):
         seed_path = os.path.join(self.tmp.name, "seed.json")
         port_file = os.path.join(self.tmp.name, "port")
@@ -64,12 +76,11 @@ class Fake:
         self.log = open(os.path.join(self.tmp.name, "fakeaws.log"), "w")
         self.proc = subprocess.Popen(
             [PYTHON, os.path.join(ROOT, "tests/fakeaws/server.py"), "--port", "0",
-             "--port-file", port_file, "--seed", seed_path],
+             "--port-file", port_file, "--seed", seed_path] + self.server_args(),
             stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
         deadline = time.time() + 30
         while time.time() < deadline:
-            if os.path.exists(port_file):
-                self.port = int(open(port_file).read().strip())
+            if self.started():
                 return self
             if self.proc.poll() is not None:
                 break
@@ -94,9 +105,14 @@ class Fake:
     def url(self):
         return "http://127.0.0.1:%d" % self.port
 
+    @property
+    def admin_url(self):
+        """Where /_fake/ requests go: the AWS endpoint itself, for a plain fake."""
+        return self.url
+
     def _req(self, method, path, body=None):
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + path, data=data, method=method,
+        req = urllib.request.Request(self.admin_url + path, data=data, method=method,
                                      headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=30) as r:
             return json.loads(r.read() or b"{}")
@@ -313,29 +329,16 @@ class TlsFake(Fake):
         self.cert, self.key, self.host = cert, key, host
         self.admin_port = None
 
-    def start(self):
-        seed_path = os.path.join(self.tmp.name, "seed.json")
-        port_file = os.path.join(self.tmp.name, "port")
-        admin_file = os.path.join(self.tmp.name, "admin-port")
-        with open(seed_path, "w") as f:
-            json.dump(self.seed_data, f)
-        self.log = open(os.path.join(self.tmp.name, "fakeaws.log"), "w")
-        self.proc = subprocess.Popen(
-            [PYTHON, os.path.join(ROOT, "tests/fakeaws/server.py"), "--port", "0",
-             "--port-file", port_file, "--seed", seed_path, "--tls-cert", self.cert,
-             "--tls-key", self.key, "--admin-port", "0", "--admin-port-file", admin_file],
-            stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            if os.path.exists(port_file):  # written after the admin port file
-                self.admin_port = int(open(admin_file).read().strip())
-                self.port = int(open(port_file).read().strip())
-                return self
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("fakeaws (TLS) did not start; see its log")
+    def server_args(self):
+        return ["--tls-cert", self.cert, "--tls-key", self.key, "--admin-port", "0",
+                "--admin-port-file", os.path.join(self.tmp.name, "admin-port")]
+
+    def started(self):
+        # server.py writes the admin port file before the port file.
+        if not super().started():
+            return False
+        self.admin_port = int(open(os.path.join(self.tmp.name, "admin-port")).read().strip())
+        return True
 
     @property
     def url(self):
@@ -344,13 +347,6 @@ class TlsFake(Fake):
     @property
     def admin_url(self):
         return "http://127.0.0.1:%d" % self.admin_port
-
-    def _req(self, method, path, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.admin_url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return json.loads(r.read() or b"{}")
 
     def tls(self):
         return self._req("GET", "/_fake/tls")
