@@ -127,7 +127,8 @@ build_openssl() {
 # -fdata-sections, so a bootstrap linked against it runs curl's engine
 # loading (padlock, rdrand, dynamic) and zlib compression setup at init and
 # relocates ~100 KB more of libcrypto's pointer tables on every start
-# (tests/bench/coldstart.py measured 4.8 -> 4.2 ms median here). What is
+# (tests/bench/coldstart.py, interleaved: 5.05 -> 3.96-4.09 ms median
+# against a 2.06 ms floor on the 2-CPU build VM). What is
 # left is what talking TLS 1.2/1.3 to AWS endpoints and signing SigV4 use:
 # RSA/ECDSA/Ed25519 certificates, ECDHE (X25519, P-256, P-384) and FFDHE,
 # AES-GCM/CBC and ChaCha20-Poly1305, SHA-1/2/3, HMAC, HKDF, error strings.
