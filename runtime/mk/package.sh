@@ -104,12 +104,17 @@ fetch_openssl() {
 	uri=${uri//\'/}
 	case "$hash" in SHA256:*) ;; *) echo "package.sh: no SHA256 for the openssl tarball in apt's index ('$line')" >&2; return 1 ;; esac
 	say "SOURCE  openssl: Debian's .dsc unavailable, upstream $file (SHA256 from apt's index)" >&2
-	rm -rf "$tp/src/openssl"-[0-9]* "$tp/src/$file"
-	/usr/lib/apt/apt-helper download-file "$uri" "$tp/src/$file" "$hash" >"$tp/src/openssl.fetch.log" 2>&1 || {
-		cat "$tp/src/openssl.fetch.log" >&2
-		echo "package.sh: cannot download $uri" >&2
-		return 1
-	}
+	rm -rf "$tp/src/openssl"-[0-9]*
+	# The failed `apt-get source` may have fetched the tarball already:
+	# kept only if it has the index's hash.
+	if [ "$(sha256sum "$tp/src/$file" 2>/dev/null | cut -d' ' -f1)" != "${hash#SHA256:}" ]; then
+		rm -f "$tp/src/$file"
+		/usr/lib/apt/apt-helper download-file "$uri" "$tp/src/$file" "$hash" >"$tp/src/openssl.fetch.log" 2>&1 || {
+			cat "$tp/src/openssl.fetch.log" >&2
+			echo "package.sh: cannot download $uri" >&2
+			return 1
+		}
+	fi
 	tar -C "$tp/src" -xf "$tp/src/$file"
 	touch "$tp/src/.openssl.fetched"
 	find "$tp/src" -maxdepth 1 -type d -name "openssl-[0-9]*" | sort | tail -n1
