@@ -159,14 +159,16 @@ def invoke_bytes(url, name, payload):
 # ---- measurements -----------------------------------------------------------------------
 
 def bench_cold(emu, names, n):
+    before = {name: len(emu.cold_starts(name)) for name in names}
+    # One cold start of each function in turn: this machine's speed drifts
+    # over minutes, and a slow minute should not land on one function.
+    for _ in range(n):
+        for name in names:
+            emu.retire(name)
+            invoke_bytes(emu.url, name, b'{"action":"echo"}' if name == "testfn" else b"[]")
     out = {}
     for name in names:
-        payload = b'{"action":"echo"}' if name == "testfn" else b"[]"
-        before = len(emu.cold_starts(name))
-        for _ in range(n):
-            emu.retire(name)
-            invoke_bytes(emu.url, name, payload)
-        xs = emu.cold_starts(name)[before:]
+        xs = emu.cold_starts(name)[before[name]:]
         out[name] = {"median_ms": med(xs), "min_ms": round(min(xs), 2), "max_ms": round(max(xs), 2),
                      "n": len(xs)}
         log("cold start %s: median %.2f ms over %d" % (name, out[name]["median_ms"], len(xs)))
