@@ -103,18 +103,13 @@ int log_enabled(enum log_level lvl)
 	return on;
 }
 
-/* ISO 8601 UTC with milliseconds, the shape Lambda's managed runtimes use. */
-static void format_timestamp(char *out, size_t outlen)
+/* Now, as ISO 8601 UTC with milliseconds. */
+static void format_timestamp(char out[UTC_ISO_LEN])
 {
 	struct timespec ts;
-	struct tm tm;
-	char base[32];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	utc_tm((int64_t)ts.tv_sec, &tm);
-	if (strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
-		base[0] = '\0';
-	snprintf(out, outlen, "%s.%03ldZ", base, ts.tv_nsec / 1000000L);
+	utc_format_ms((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000L, out);
 }
 
 /* Writes one complete line; caller holds g_log.mu. */
@@ -141,12 +136,12 @@ static void flatten_newlines(char *s, size_t len)
 /* Caller holds g_log.mu. `msg` may be modified (newlines flattened). */
 static void emit_message(enum log_level lvl, char *msg, size_t len)
 {
-	char ts[48];
+	char ts[UTC_ISO_LEN];
 	struct buf line;
 	cJSON *obj = NULL;
 	char *text = NULL;
 
-	format_timestamp(ts, sizeof(ts));
+	format_timestamp(ts);
 	buf_init(&line, LOG_LINE_MAX + 512);
 	if (g_log.json) {
 		obj = cJSON_CreateObject();
@@ -215,7 +210,7 @@ void log_json(enum log_level lvl, const char *json_object)
 {
 	cJSON *obj = NULL;
 	char *text = NULL;
-	char ts[48];
+	char ts[UTC_ISO_LEN];
 
 	if (!json_object || !log_enabled(lvl))
 		return;
@@ -227,7 +222,7 @@ void log_json(enum log_level lvl, const char *json_object)
 	}
 	pthread_mutex_lock(&g_log.mu);
 	if (g_log.json) {
-		format_timestamp(ts, sizeof(ts));
+		format_timestamp(ts);
 		if (!cJSON_HasObjectItem(obj, "timestamp"))
 			cJSON_AddStringToObject(obj, "timestamp", ts);
 		if (!cJSON_HasObjectItem(obj, "level"))

@@ -150,17 +150,7 @@ int64_t resp_parse_time_ms(const char *s)
 
 void resp_format_time_ms(int64_t ms, char out[RESP_TIME_LEN])
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	size_t n;
-
-	utc_tm((int64_t)t, &tm);
-	if ((n = strftime(out, RESP_TIME_LEN, "%Y-%m-%dT%H:%M:%S", &tm)) == 0) {
-		out[0] = '\0';
-		return;
-	}
-	/* strftime has no milliseconds; append them. */
-	snprintf(out + n, RESP_TIME_LEN - n, ".%03uZ", (unsigned)((ms % 1000 + 1000) % 1000));
+	utc_format_ms(ms, out);
 }
 
 /* Length of the longest prefix of s[0..n) that is n bytes at most and does

@@ -25,6 +25,7 @@
 #include "aws.h"
 #include "fb_err.h"
 #include "lr.h"
+#include "utc.h"
 
 /* Settings shared by all responders, read from the environment once at
  * init (resp_config_from_env). Owned strings, freed by resp_config_cleanup. */
@@ -168,7 +169,7 @@ const cJSON *resp_get(const cJSON *root, const char *path);
 /* Added for kms-guard (time windows, report text): ISO-8601 with 'Z',
  * "+0000" or "+hh:mm" and optional fraction -> epoch ms (0 if it cannot be
  * parsed); and epoch ms -> "YYYY-MM-DDTHH:MM:SS.mmmZ". */
-#define RESP_TIME_LEN 32
+#define RESP_TIME_LEN UTC_ISO_LEN
 int64_t resp_parse_time_ms(const char *iso);
 void resp_format_time_ms(int64_t ms, char out[RESP_TIME_LEN]);
 

@@ -9,6 +9,7 @@
  */
 #include "utc.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Floor division and the matching non-negative remainder: C's '/' rounds
@@ -45,4 +46,18 @@ void utc_tm(int64_t secs, struct tm *out)
 	/* January 1 is March-based day 306; March 1 is day 59 or 60. */
 	out->tm_yday = (int)(mp >= 10 ? doy - 306 : doy + 59 + leap);
 	out->tm_isdst = 0;
+}
+
+void utc_format_ms(int64_t ms, char out[UTC_ISO_LEN])
+{
+	struct tm tm;
+	size_t n;
+
+	utc_tm(ms / 1000, &tm);
+	if ((n = strftime(out, UTC_ISO_LEN, "%Y-%m-%dT%H:%M:%S", &tm)) == 0) {
+		out[0] = '\0';
+		return;
+	}
+	/* strftime has no milliseconds; append them. */
+	snprintf(out + n, UTC_ISO_LEN - n, ".%03uZ", (unsigned)((ms % 1000 + 1000) % 1000));
 }

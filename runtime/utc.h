@@ -21,4 +21,11 @@
  * thread-safe. out: caller-owned. */
 void utc_tm(int64_t secs, struct tm *out);
 
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ" for ms since the epoch: the one timestamp
+ * shape of log lines and reports (Lambda's managed runtimes log the same).
+ * out: caller-owned, UTC_ISO_LEN bytes; empty string if it cannot be
+ * formatted. */
+#define UTC_ISO_LEN 32
+void utc_format_ms(int64_t ms, char out[UTC_ISO_LEN]);
+
 #endif

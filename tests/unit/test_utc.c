@@ -100,6 +100,29 @@ static void test_utc__random_sweep(void **st)
 	}
 }
 
+/* The report/log shape, against strftime over gmtime_r plus the
+ * milliseconds, and the sub-second digits kept as they are. */
+static void test_utc__format_ms(void **st)
+{
+	const int64_t cases[] = { 0, 999, 1000, 1570036848551LL, 951827696007LL, 4102444799999LL };
+	char got[UTC_ISO_LEN], want[UTC_ISO_LEN];
+	size_t i, n;
+
+	(void)st;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		time_t t = (time_t)(cases[i] / 1000);
+		struct tm tm;
+
+		assert_non_null(gmtime_r(&t, &tm));
+		n = strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(want + n, sizeof(want) - n, ".%03dZ", (int)(cases[i] % 1000));
+		utc_format_ms(cases[i], got);
+		assert_string_equal(got, want);
+	}
+	utc_format_ms(1570036848551LL, got);
+	assert_string_equal(got, "2019-10-02T17:20:48.551Z");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -107,6 +130,7 @@ int main(void)
 		cmocka_unit_test(test_utc__every_day_1600_to_2500),
 		cmocka_unit_test(test_utc__around_the_epoch),
 		cmocka_unit_test(test_utc__random_sweep),
+		cmocka_unit_test(test_utc__format_ms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
