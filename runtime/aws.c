@@ -578,6 +578,35 @@ static void cs_cleanup(struct cstate_s *s)
 	buf_cleanup(&s->auth);
 }
 
+/* application/x-www-form-urlencoded, byte for byte as botocore sends a
+ * query-protocol body (urllib's urlencode: quote_plus with "-_.~" safe):
+ * unreserved bytes as they are, a space as '+', everything else %XX with
+ * uppercase hex. Real AWS hashes the bytes we send either way, but
+ * emulators (moto, LocalStack) decode the form and re-encode it the
+ * botocore way before checking the signature, so %20 for a space fails
+ * there. The SigV4 canonical query (sigv4.c) still uses %20, as it must. */
+static enum fb_err form_encode(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	enum fb_err rc = FB_OK;
+
+	for (; !rc && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		    ch == '-' || ch == '_' || ch == '.' || ch == '~') {
+			rc = buf_putc(b, (char)ch);
+		} else if (ch == ' ') {
+			rc = buf_putc(b, '+');
+		} else {
+			char esc[3] = { '%', hex[ch >> 4], hex[ch & 15] };
+
+			rc = buf_append(b, esc, 3);
+		}
+	}
+	return rc;
+}
+
 static enum fb_err query_append(struct buf *b, const char *k, const char *v)
 {
 	enum fb_err rc = FB_OK;
@@ -585,11 +614,11 @@ static enum fb_err query_append(struct buf *b, const char *k, const char *v)
 	if (b->len)
 		rc = buf_putc(b, '&');
 	if (!rc)
-		rc = sigv4_uri_encode(b, k, strlen(k), 0);
+		rc = form_encode(b, k);
 	if (!rc)
 		rc = buf_putc(b, '=');
 	if (!rc)
-		rc = sigv4_uri_encode(b, v, strlen(v), 0);
+		rc = form_encode(b, v);
 	return rc;
 }
 

@@ -6,7 +6,10 @@
  *    JSON body, `out` the parsed JSON answer.
  *  - query (ec2, iam, sts, sns): `in` is a flat object of query parameter
  *    name -> string (e.g. "IpPermissions.1.IpProtocol": "-1"); Action and
- *    Version are added here. The XML answer is turned into cJSON: text-only
+ *    Version are added here. The body is form-encoded byte for byte as
+ *    botocore sends it (space as '+', "-_.~" unencoded; tests/integration/
+ *    21-query-body-botocore.py), so emulators that re-encode before
+ *    checking the signature accept it. The XML answer is turned into cJSON: text-only
  *    elements become strings, elements with children become objects, and
  *    list wrappers (children named "member" or "item") become arrays. The
  *    root element and the *Result wrapper are kept, e.g.

@@ -91,61 +91,89 @@ static void sha256_hex(const void *p, size_t n, char *hex, size_t nhex)
 	hex[nhex - 1] = '\0';
 }
 
+static int days_in_month(int y, int mo)
+{
+	static const int dim[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return mo == 2 && leap ? 29 : dim[mo - 1];
+}
+
+/* Exactly n ASCII digits at s -> *v; 0 if not. */
+static int digits(const char *s, int n, int *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	return 1;
+}
+
 /* "2019-11-21T23:17:17Z", "...17.123Z", "...17.394+0000", "...17+01:00"
- * -> epoch ms; 0 if unparseable. EventBridge and CloudTrail write 'Z';
- * CloudWatch alarm events write "+0000". */
+ * -> epoch ms; 0 if it is not such a time. EventBridge and CloudTrail
+ * write 'Z'; CloudWatch alarm events write "+0000". Strict: a field out of
+ * its calendar range ("2026-02-30", "25:61") is refused, not normalised by
+ * timegm into another instant, and so is anything after the zone. The
+ * report flags a refused event time (resp_trigger_from_event). */
 int64_t resp_parse_time_ms(const char *s)
 {
-	struct tm tm;
 	int y, mo, d, h, mi, sec, ms = 0, off_s = 0;
 	const char *p;
-	time_t t;
 
-	if (!s || strlen(s) < 19 ||
-	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &sec) != 6)
+	if (!s || strlen(s) < 20 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) ||
+	    s[7] != '-' || !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
+	    !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
+	    !digits(s + 17, 2, &sec))
 		return 0;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+	/* AWS smears leap seconds: ":60" never appears in its timestamps. */
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
+	    mi > 59 || sec > 59)
 		return 0;
 	p = s + 19;
 	if (*p == '.') {
-		int digits = 0;
+		int n = 0;
 
 		p++;
 		while (isdigit((unsigned char)*p)) {
-			if (digits < 3) {
+			if (n < 3) {
 				ms = ms * 10 + (*p - '0');
-				digits++;
+				n++;
 			}
 			p++;
 		}
-		while (digits++ < 3)
+		if (n == 0)
+			return 0;
+		while (n++ < 3)
 			ms *= 10;
 	}
-	if (*p == '+' || *p == '-') {
-		int sign = *p == '-' ? -1 : 1, oh, om = 0;
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int sign = *p == '-' ? -1 : 1, oh, om;
 
-		if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]))
+		if (!digits(p + 1, 2, &oh))
 			return 0;
-		oh = (p[1] - '0') * 10 + (p[2] - '0');
 		p += 3;
 		if (*p == ':')
 			p++;
-		if (isdigit((unsigned char)p[0]) && isdigit((unsigned char)p[1]))
-			om = (p[0] - '0') * 10 + (p[1] - '0');
+		if (!digits(p, 2, &om))
+			return 0;
+		p += 2;
+		/* Real offsets run from -12:00 to +14:00. */
+		if (oh > 14 || om > 59)
+			return 0;
 		off_s = sign * (oh * 3600 + om * 60);
+	} else {
+		return 0;
 	}
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	t = timegm(&tm);
-	if (t == (time_t)-1)
+	if (*p)
 		return 0;
 	/* local = UTC + offset, so UTC = local - offset */
-	return ((int64_t)t - off_s) * 1000 + ms;
+	return (utc_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off_s) * 1000 + ms;
 }
 
 void resp_format_time_ms(int64_t ms, char out[RESP_TIME_LEN])
@@ -348,7 +376,8 @@ enum fb_err resp_begin(struct resp *r, struct resp_config *cfg, const char *func
 	r->trigger = cJSON_CreateObject();
 	r->restore = cJSON_CreateArray();
 	r->extra = cJSON_CreateObject();
-	if (!r->trigger || !r->restore || !r->extra) {
+	r->warnings = cJSON_CreateArray();
+	if (!r->trigger || !r->restore || !r->extra || !r->warnings) {
 		resp_cleanup(r);
 		return FB_E_NOMEM;
 	}
@@ -377,6 +406,7 @@ void resp_cleanup(struct resp *r)
 	cJSON_Delete(r->trigger);
 	cJSON_Delete(r->restore);
 	cJSON_Delete(r->extra);
+	cJSON_Delete(r->warnings);
 	free(r->resource);
 	free(r->account);
 	free(r->region);
@@ -445,6 +475,17 @@ enum fb_err resp_trigger_from_event(struct resp *r, const cJSON *ev)
 		trigger_set(r, "actor_arn", actor);
 		trigger_set(r, "source_ip", ip);
 		r->event_time_ms = resp_parse_time_ms(time_s ? time_s : etime);
+		/* An impossible time ("2026-02-30T25:61:00Z") is said, never
+		 * silently swapped for another: the envelope's time is
+		 * EventBridge's, detail.eventTime CloudTrail's, and either
+		 * failing means the event was not written by them as is. */
+		if ((time_s && !resp_parse_time_ms(time_s)) || (etime && !resp_parse_time_ms(etime))) {
+			const char *bad = time_s && !resp_parse_time_ms(time_s) ? time_s : etime;
+
+			cJSON_AddBoolToObject(r->trigger, "event_time_valid", 0);
+			resp_warn(r, "event time '%.40s' is not a valid timestamp: timings and "
+				  "history windows count from the moment the event was received", bad);
+		}
 	} else {
 		/* Manual form: no envelope. Who invoked it is Lambda's business
 		 * (CloudTrail Invoke data events), not the event's. */
@@ -509,6 +550,18 @@ void resp_skip(struct resp *r, const char *fmt, ...)
 	va_end(ap);
 	r->skipped = 1;
 	resp_set_verdict(r, "skipped: %s", why);
+}
+
+void resp_warn(struct resp *r, const char *fmt, ...)
+{
+	char msg[900];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (r->warnings)
+		cJSON_AddItemToArray(r->warnings, cJSON_CreateString(msg));
 }
 
 /* ---- steps --------------------------------------------------------------- */
@@ -745,6 +798,8 @@ cJSON *resp_report_json(const struct resp *r)
 		cJSON_AddItemToObject(t, "event_to_contained_ms",
 				      delta_or_null(r->event_time_ms, r->contained_ms));
 	}
+	if (cJSON_GetArraySize(r->warnings) > 0)
+		cJSON_AddItemToObject(o, "warnings", cJSON_Duplicate(r->warnings, 1));
 	/* Function-specific fields join the top level; the contract's own
 	 * fields win on a name clash. */
 	cJSON_ArrayForEach(it, r->extra) {

@@ -69,6 +69,7 @@ struct resp {
 	size_t nsteps, capsteps;
 	cJSON *restore;              /* array: what a human runs to undo each write */
 	cJSON *extra;                /* object: function-specific report fields */
+	cJSON *warnings;             /* array of strings (resp_warn); in the report when not empty */
 	int64_t event_time_ms;       /* 0 if unknown */
 	int64_t received_ms;
 	int64_t contained_ms;        /* 0 until resp_contained() */
@@ -83,7 +84,11 @@ void resp_cleanup(struct resp *r);
 /* Fills trigger/account/region/event time/incident id from an EventBridge
  * envelope (id, source, detail-type, time, account, region,
  * detail.userIdentity.arn, detail.sourceIPAddress) or, for a manual event,
- * from the given fallbacks. Also honours "dryRun": true in manual events. */
+ * from the given fallbacks. Also honours "dryRun": true in manual events.
+ * An event time ("time", detail.eventTime) that is present but not a valid
+ * timestamp (resp_parse_time_ms) is not replaced by anything: it stays as
+ * sent in trigger.event_time, timings count from receipt, and the report
+ * says so in "warnings" and trigger.event_time_valid: false. */
 enum fb_err resp_trigger_from_event(struct resp *r, const cJSON *event);
 /* Sets incident_id from any stable event id (retries share it). */
 void resp_set_incident(struct resp *r, const char *event_id);
@@ -93,6 +98,11 @@ void resp_set_verdict(struct resp *r, const char *fmt, ...) __attribute__((forma
 /* The whole invocation is a skip (trusted actor, failed call, exempt tag):
  * the verdict says why; the report still goes out. */
 void resp_skip(struct resp *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Something the reader of the report must know that is neither a step nor
+ * the verdict (an event field that could not be used as it stood, a
+ * mismatch resolved one way): appended to the report's "warnings" array. */
+void resp_warn(struct resp *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Trusted-principal match: `arn` against FIREBREAK_TRUSTED_PRINCIPALS
  * patterns, '*' matching any run of characters. Assumed-role session ARNs

@@ -48,6 +48,17 @@ void utc_tm(int64_t secs, struct tm *out)
 	out->tm_isdst = 0;
 }
 
+int64_t utc_days_from_civil(int64_t y, int m, int d)
+{
+	int64_t yy = y - (m <= 2);		/* years start on March 1 */
+	int64_t era = floor_div(yy, 400);
+	int64_t yoe = yy - era * 400;		/* 0 .. 399 */
+	int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + doe - 719468;
+}
+
 void utc_format_ms(int64_t ms, char out[UTC_ISO_LEN])
 {
 	struct tm tm;

@@ -21,6 +21,12 @@
  * thread-safe. out: caller-owned. */
 void utc_tm(int64_t secs, struct tm *out);
 
+/* Days since 1970-01-01 of the proleptic Gregorian date y-m-d (m 1..12,
+ * d 1..31, not checked against the month: callers validate), the inverse
+ * of utc_tm's date part and what timegm computes without its time zone
+ * read. Pure. */
+int64_t utc_days_from_civil(int64_t y, int m, int d);
+
 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" for ms since the epoch: the one timestamp
  * shape of log lines and reports (Lambda's managed runtimes log the same).
  * out: caller-owned, UTC_ISO_LEN bytes; empty string if it cannot be

@@ -397,7 +397,7 @@ static void test_aws__query_params_encoded(void **state)
 	assert_string_equal(F.log[0].body,
 			    "Action=RevokeSecurityGroupEgress&Version=2016-11-15&GroupId=sg-1"
 			    "&IpPermissions.1.IpProtocol=-1&IpPermissions.1.IpRanges.1.CidrIp=0.0.0.0%2F0"
-			    "&IpPermissions.1.FromPort=22&DryRun=false&Note=a%20b%26c%3Dd~");
+			    "&IpPermissions.1.FromPort=22&DryRun=false&Note=a+b%26c%3Dd~");
 	cJSON_Delete(out);
 	cJSON_Delete(in);
 

@@ -102,6 +102,32 @@ static void test_utc__random_sweep(void **st)
 
 /* The report/log shape, against strftime over gmtime_r plus the
  * milliseconds, and the sub-second digits kept as they are. */
+/* utc_days_from_civil is utc_tm's inverse and agrees with glibc's timegm
+ * for every day from 1600 to 2500. */
+static void test_utc__days_from_civil(void **st)
+{
+	const int64_t from = -11676096000LL;	/* 1600-01-01 */
+	const int64_t to = 16725225600LL;	/* 2500-01-01 */
+	int64_t d;
+
+	(void)st;
+	for (d = from; d <= to; d += 86400) {
+		struct tm tm;
+		time_t t;
+
+		utc_tm(d, &tm);
+		if (utc_days_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday) * 86400 != d)
+			fail_msg("%lld: days_from_civil(%d-%d-%d) wrong", (long long)d,
+				 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+		tm.tm_isdst = 0;
+		t = timegm(&tm);
+		if ((int64_t)t != d)
+			fail_msg("%lld: timegm disagrees (%lld)", (long long)d, (long long)t);
+	}
+	assert_int_equal(utc_days_from_civil(1970, 1, 1), 0);
+	assert_int_equal(utc_days_from_civil(2000, 3, 1), 11017);
+}
+
 static void test_utc__format_ms(void **st)
 {
 	const int64_t cases[] = { 0, 999, 1000, 1570036848551LL, 951827696007LL, 4102444799999LL };
@@ -130,6 +156,7 @@ int main(void)
 		cmocka_unit_test(test_utc__every_day_1600_to_2500),
 		cmocka_unit_test(test_utc__around_the_epoch),
 		cmocka_unit_test(test_utc__random_sweep),
+		cmocka_unit_test(test_utc__days_from_civil),
 		cmocka_unit_test(test_utc__format_ms),
 	};
 
