@@ -622,40 +622,143 @@ static enum fb_err query_append(struct buf *b, const char *k, const char *v)
 	return rc;
 }
 
-static enum fb_err build_query_body(struct cstate_s *s, char *err, size_t errlen)
+/* Query-protocol parameter names are bounded by what AWS accepts (the
+ * longest real ones are well under 200 bytes); nesting past this depth is a
+ * bug in the caller, not a request. */
+#define QUERY_NAME_MAX 512
+#define QUERY_DEPTH_MAX 16
+
+/* One leaf value as botocore writes it: strings as they are, booleans
+ * "true"/"false", integers without a fraction. NULL *v: nothing to send. */
+static enum fb_err query_leaf(const cJSON *it, char num[64], const char **v)
+{
+	*v = NULL;
+	if (cJSON_IsString(it)) {
+		*v = it->valuestring;
+	} else if (cJSON_IsBool(it)) {
+		*v = cJSON_IsTrue(it) ? "true" : "false";
+	} else if (cJSON_IsNumber(it)) {
+		/* fuzz: range-checked first, (long long) of an out-of-range double is UB */
+		if (it->valuedouble > -9.2e18 && it->valuedouble < 9.2e18 &&
+		    it->valuedouble == (double)(long long)it->valuedouble)
+			snprintf(num, 64, "%lld", (long long)it->valuedouble);
+		else
+			snprintf(num, 64, "%.17g", it->valuedouble);
+		*v = num;
+	} else if (!cJSON_IsNull(it)) {
+		return FB_E_INVALID;
+	}
+	return FB_OK;
+}
+
+/* Structured input -> flat query parameters, as botocore's QuerySerializer
+ * and EC2Serializer flatten it (botocore/serialize.py). Names are wire
+ * names: the caller writes the member's locationName/queryName as the wire
+ * wants it ("SecurityGroupId" for ModifyNetworkInterfaceAttribute's Groups,
+ * "Filter" and "Value" for DescribeNetworkInterfaces' Filters). Rules:
+ *  - object member "Name" under prefix P: P.Name (P empty at the top);
+ *  - array: query protocol P.member.N, EC2 P.N (1-based); an empty array
+ *    is "P=" in query and nothing in EC2, as botocore sends them;
+ *  - map: an object whose only member is "entry", an array of objects:
+ *    P.entry.N.<member> (the members are the map's key and value wire
+ *    names: "key"/"value" by default, "Name"/"Value" for SNS
+ *    MessageAttributes);
+ *  - a name with dots at the top ("IpPermissions.1.IpProtocol") is used as
+ *    it stands, so flat input keeps working. */
+static enum fb_err query_flatten(struct buf *b, char *name, size_t len, const cJSON *v, int ec2,
+				 int depth, char *err, size_t errlen)
 {
 	const cJSON *it;
-	char num[64];
+	enum fb_err rc = FB_OK;
+	size_t i = 0;
+
+	if (depth > QUERY_DEPTH_MAX) {
+		snprintf(err, errlen, "query parameter '%.64s' nests too deep", name);
+		return FB_E_INVALID;
+	}
+	if (cJSON_IsObject(v)) {
+		const cJSON *entry = v->child;
+		int is_map = entry && !entry->next && entry->string &&
+			     !strcmp(entry->string, "entry") && cJSON_IsArray(entry);
+
+		for (it = v->child; !rc && it; it = it->next) {
+			int n;
+
+			if (!it->string)
+				continue;
+			n = len ? snprintf(name + len, QUERY_NAME_MAX - len, ".%s", it->string)
+				: snprintf(name, QUERY_NAME_MAX, "%s", it->string);
+			if (n < 0 || len + (size_t)n >= QUERY_NAME_MAX) {
+				snprintf(err, errlen, "query parameter name too long");
+				return FB_E_INVALID;
+			}
+			if (is_map) {
+				/* entry.N, never entry.member.N: a map is not a list */
+				i = 0;
+				cJSON_ArrayForEach(entry, it) {
+					int m = snprintf(name + len + (size_t)n, QUERY_NAME_MAX - len - (size_t)n,
+							 ".%zu", ++i);
+
+					if (m < 0 || len + (size_t)n + (size_t)m >= QUERY_NAME_MAX) {
+						snprintf(err, errlen, "query parameter name too long");
+						return FB_E_INVALID;
+					}
+					rc = query_flatten(b, name, len + (size_t)n + (size_t)m, entry, ec2,
+							   depth + 1, err, errlen);
+					if (rc)
+						break;
+				}
+			} else {
+				rc = query_flatten(b, name, len + (size_t)n, it, ec2, depth + 1, err, errlen);
+			}
+		}
+		name[len] = '\0';
+		return rc;
+	}
+	if (cJSON_IsArray(v)) {
+		if (!v->child) {
+			name[len] = '\0';
+			return ec2 ? FB_OK : query_append(b, name, "");
+		}
+		cJSON_ArrayForEach(it, v) {
+			int n = snprintf(name + len, QUERY_NAME_MAX - len, ec2 ? ".%zu" : ".member.%zu", ++i);
+
+			if (n < 0 || len + (size_t)n >= QUERY_NAME_MAX) {
+				snprintf(err, errlen, "query parameter name too long");
+				return FB_E_INVALID;
+			}
+			rc = query_flatten(b, name, len + (size_t)n, it, ec2, depth + 1, err, errlen);
+			if (rc)
+				break;
+		}
+		name[len] = '\0';
+		return rc;
+	}
+	{
+		char num[64];
+		const char *val;
+
+		name[len] = '\0';
+		if (query_leaf(v, num, &val) != FB_OK) {
+			snprintf(err, errlen, "query parameter '%.64s' must be a string", name);
+			return FB_E_INVALID;
+		}
+		return val ? query_append(b, name, val) : FB_OK;
+	}
+}
+
+static enum fb_err build_query_body(struct cstate_s *s, char *err, size_t errlen)
+{
+	char name[QUERY_NAME_MAX];
 	enum fb_err rc;
 
 	rc = query_append(&s->body, "Action", s->call->op);
 	if (!rc)
 		rc = query_append(&s->body, "Version", s->proto->target_or_version);
-	for (it = s->call->in ? s->call->in->child : NULL; !rc && it; it = it->next) {
-		const char *v;
-
-		if (!it->string)
-			continue;
-		if (cJSON_IsString(it)) {
-			v = it->valuestring;
-		} else if (cJSON_IsBool(it)) {
-			v = cJSON_IsTrue(it) ? "true" : "false";
-		} else if (cJSON_IsNumber(it)) {
-			/* fuzz: range-checked first, (long long) of an out-of-range double is UB */
-			if (it->valuedouble > -9.2e18 && it->valuedouble < 9.2e18 &&
-			    it->valuedouble == (double)(long long)it->valuedouble)
-				snprintf(num, sizeof(num), "%lld", (long long)it->valuedouble);
-			else
-				snprintf(num, sizeof(num), "%.17g", it->valuedouble);
-			v = num;
-		} else if (cJSON_IsNull(it)) {
-			continue;
-		} else {
-			snprintf(err, errlen, "query parameter '%.64s' must be a string", it->string);
-			return FB_E_INVALID;
-		}
-		rc = query_append(&s->body, it->string, v);
-	}
+	name[0] = '\0';
+	if (!rc && s->call->in)
+		rc = query_flatten(&s->body, name, 0, s->call->in, s->proto->proto == P_EC2, 0,
+				   err, errlen);
 	return rc;
 }
 
@@ -1284,9 +1387,14 @@ enum fb_err aws_call_run_all(struct aws_client *c, struct aws_call *calls, size_
 		call->started_ms = now;
 		call->elapsed_ms = 0;
 		st[i].call = call;
-		st[i].c = c;
+		st[i].c = call->client ? call->client : c;
 		st[i].wake_ms = now;
-		rc = cs_prepare(&st[i], err, sizeof(err));
+		if (st[i].c->sh != c->sh) {
+			snprintf(err, sizeof(err), "the call's client does not share the round's connection pool");
+			rc = FB_E_INVALID;
+		} else {
+			rc = cs_prepare(&st[i], err, sizeof(err));
+		}
 		if (rc) {
 			copy_str(call->err.message, sizeof(call->err.message), err);
 			finish_call(&st[i], rc, now);

@@ -67,6 +67,12 @@ struct aws_call {
 	size_t body_len;
 	const struct aws_header *headers; /* s3 only: extra x-amz-* headers */
 	size_t nheaders;
+	/* issue 17: the client this call is made with (borrowed; another
+	 * account or region), NULL = the client passed to aws_call_run_all.
+	 * It must share that client's connection pool (made from it by
+	 * aws_client_for_region or aws_client_assume_role), else the call
+	 * fails with FB_E_INVALID: one round waits on one transport. */
+	struct aws_client *client;
 	/* out */
 	enum fb_err rc;
 	cJSON *out;             /* owned by the call; freed by aws_call_cleanup */

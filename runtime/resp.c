@@ -1077,6 +1077,12 @@ static void own_account(struct resp *r, struct aws_client *base)
 	cJSON_Delete(res);
 }
 
+const char *resp_own_account(struct resp *r, struct aws_client *base)
+{
+	own_account(r, base);
+	return r->cfg ? r->cfg->own_account : NULL;
+}
+
 /* Session names: [\w+=,.@-]{2,64}. */
 static void session_name(const struct resp *r, char *out, size_t outlen)
 {

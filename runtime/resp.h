@@ -170,6 +170,12 @@ enum fb_err resp_client_for(struct resp *r, struct aws_client *base, const char 
 			    const char *region, struct aws_client **out, int *owned,
 			    struct aws_error *err);
 
+/* issue 17: the function's own account, learnt once per container and
+ * kept in cfg->own_account: from the function ARN in the invocation
+ * context, else sts:GetCallerIdentity with `base`. NULL when neither
+ * answers (borrowed from cfg; valid until resp_config_cleanup). */
+const char *resp_own_account(struct resp *r, struct aws_client *base);
+
 /* Event helpers: typed, bounds-checked access by dotted path
  * ("detail.requestParameters.keyId"). Return NULL when absent or not of
  * the type. */

@@ -401,8 +401,20 @@ static void test_aws__query_params_encoded(void **state)
 	cJSON_Delete(out);
 	cJSON_Delete(in);
 
-	/* a nested value is not a query parameter */
-	in = cJSON_Parse("{\"A\":{\"b\":1}}");
+	/* issue 17: a nested value is flattened as botocore does (A.b for a
+	 * structure, .member.N for a query list, .entry.N for a map);
+	 * nesting past the depth bound is refused before any request */
+	in = cJSON_Parse("{\"A\":{\"b\":1},\"L\":[\"x\",\"y\"],\"E\":[],"
+			 "\"M\":{\"entry\":[{\"Name\":\"k\",\"Value\":{\"DataType\":\"String\"}}]}}");
+	script(a, 1);
+	assert_int_equal(aws_do(c, "sns", "Publish", in, &out, &err), FB_OK);
+	assert_string_equal(F.log[F.nlog - 1].body,
+			    "Action=Publish&Version=2010-03-31&A.b=1&L.member.1=x&L.member.2=y&E="
+			    "&M.entry.1.Name=k&M.entry.1.Value.DataType=String");
+	cJSON_Delete(out);
+	out = NULL;
+	cJSON_Delete(in);
+	in = cJSON_Parse("{\"A\":[[[[[[[[[[[[[[[[[[[\"deep\"]]]]]]]]]]]]]]]]]]]}");
 	assert_int_equal(aws_do(c, "sns", "Publish", in, &out, &err), FB_E_INVALID);
 	assert_null(out);
 	cJSON_Delete(in);
