@@ -446,6 +446,37 @@ class StateThroughCli(unittest.TestCase):
         self.assertEqual(code_of(c.get_caller_identity), "InvalidClientTokenId")
         iam.update_access_key(UserName="ci-bot", AccessKeyId="AKIAIOSFODNN7EXAMPLE", Status="Active")
 
+    def test_iam_role_inline_policies(self):
+        # issue 17 (session revocation): the seeded role's own account, through
+        # its AssumeRole credentials; botocore's parser and its policy decoder
+        # (json_decode_policies) are the oracle for the URL-encoded document.
+        cr = client("sts").assume_role(RoleArn="arn:aws:iam::222222222222:role/firebreak-member",
+                                       RoleSessionName="kit-test")["Credentials"]
+        iam = client("iam", cr["AccessKeyId"], cr["SecretAccessKey"], cr["SessionToken"])
+        doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*",
+               "Condition": {"DateLessThan": {"aws:TokenIssueTime": "2026-12-07T01:00:00.000Z"}}}]}
+        self.assertEqual(code_of(iam.get_role_policy, RoleName="firebreak-member",
+                                 PolicyName="AWSRevokeOlderSessions"), "NoSuchEntity")
+        iam.put_role_policy(RoleName="firebreak-member", PolicyName="AWSRevokeOlderSessions",
+                            PolicyDocument=json.dumps(doc))
+        got = iam.get_role_policy(RoleName="firebreak-member", PolicyName="AWSRevokeOlderSessions")
+        self.assertEqual(got["PolicyDocument"], doc)
+        self.assertEqual(iam.list_role_policies(RoleName="firebreak-member")["PolicyNames"],
+                         ["AWSRevokeOlderSessions"])
+        self.assertEqual(iam.get_role(RoleName="firebreak-member")["Role"]["Arn"],
+                         "arn:aws:iam::222222222222:role/firebreak-member")
+        self.assertEqual(code_of(iam.put_role_policy, RoleName="firebreak-member", PolicyName="x",
+                                 PolicyDocument="{not json"), "MalformedPolicyDocument")
+        self.assertEqual(code_of(iam.put_role_policy, RoleName="firebreak-member", PolicyName="big",
+                                 PolicyDocument=json.dumps({"Statement": [], "Pad": "x" * 11000})),
+                         "LimitExceeded")
+        self.assertEqual(code_of(iam.put_role_policy, RoleName="nobody", PolicyName="x",
+                                 PolicyDocument=json.dumps(doc)), "NoSuchEntity")
+        iam.delete_role_policy(RoleName="firebreak-member", PolicyName="AWSRevokeOlderSessions")
+        self.assertEqual(iam.list_role_policies(RoleName="firebreak-member")["PolicyNames"], [])
+        self.assertEqual(code_of(iam.delete_role_policy, RoleName="firebreak-member",
+                                 PolicyName="AWSRevokeOlderSessions"), "NoSuchEntity")
+
 
 class Rotation(unittest.TestCase):
     def test_rotate_pending_then_current(self):

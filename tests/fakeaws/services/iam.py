@@ -1,5 +1,9 @@
-"""IAM: users, access keys, account summary."""
+"""IAM: users, access keys, account summary; roles' inline policies (the
+world's roles, seeded at the top level: {"arn": ..., "inline_policies":
+{name: document}})."""
 import copy
+import json
+import urllib.parse
 
 from protocols import AwsError
 from . import Base, rand_id
@@ -109,3 +113,61 @@ class Service(Base):
         m["Users"] = sum(1 for (a, _) in self.users if a == ctx.account)
         m.update(self.summary.get(ctx.account, {}))
         return {"SummaryMap": m}
+
+    # ---- roles (issue 17: session revocation, AWSRevokeOlderSessions) ----------
+    # IAM answers policy documents URL-encoded (RFC 3986); botocore's
+    # json_decode_policies handler unquotes and parses them for its callers.
+    ROLE_POLICY_CHARS = 10240   # IAM quota: inline policies of a role, in total
+
+    def _role(self, ctx, name):
+        for arn, r in self.world.roles.items():
+            parts = arn.split(":", 5)
+            if len(parts) == 6 and parts[4] == ctx.account and parts[5].startswith("role/") \
+                    and parts[5].rsplit("/", 1)[-1] == name:
+                return arn, r
+        raise AwsError("NoSuchEntity", "The role with name %s cannot be found." % name, 404)
+
+    def op_GetRole(self, ctx, p):
+        arn, r = self._role(ctx, p["RoleName"])
+        res = arn.split(":", 5)[5][len("role/"):]
+        path = "/" + res.rsplit("/", 1)[0] + "/" if "/" in res else "/"
+        trust = r.get("trust_policy", {"Version": "2012-10-17", "Statement": []})
+        return {"Role": {"Path": path, "RoleName": p["RoleName"], "RoleId": r.get("RoleId", "AROA" + "X" * 17),
+                         "Arn": arn, "CreateDate": r.get("CreateDate", 1600000000),
+                         "AssumeRolePolicyDocument": urllib.parse.quote(json.dumps(trust), safe="")}}
+
+    def op_ListRolePolicies(self, ctx, p):
+        _, r = self._role(ctx, p["RoleName"])
+        return {"PolicyNames": sorted(r.get("inline_policies", {})), "IsTruncated": False}
+
+    def op_GetRolePolicy(self, ctx, p):
+        _, r = self._role(ctx, p["RoleName"])
+        doc = r.get("inline_policies", {}).get(p["PolicyName"])
+        if doc is None:
+            raise AwsError("NoSuchEntity", "The role policy with name %s cannot be found." % p["PolicyName"], 404)
+        return {"RoleName": p["RoleName"], "PolicyName": p["PolicyName"],
+                "PolicyDocument": urllib.parse.quote(doc, safe="")}
+
+    def op_PutRolePolicy(self, ctx, p):
+        _, r = self._role(ctx, p["RoleName"])
+        doc = p["PolicyDocument"]
+        try:
+            parsed = json.loads(doc)
+        except ValueError:
+            raise AwsError("MalformedPolicyDocument", "Syntax errors in policy.")
+        if not isinstance(parsed, dict) or "Statement" not in parsed:
+            raise AwsError("MalformedPolicyDocument", "Policy document must contain a Statement.")
+        pols = dict(r.get("inline_policies", {}))
+        pols[p["PolicyName"]] = doc
+        if sum(len("".join(d.split())) for d in pols.values()) > self.ROLE_POLICY_CHARS:
+            raise AwsError("LimitExceeded", "Maximum policy size of %d bytes exceeded for role %s"
+                           % (self.ROLE_POLICY_CHARS, p["RoleName"]), 409)
+        r["inline_policies"] = pols
+        return {}
+
+    def op_DeleteRolePolicy(self, ctx, p):
+        _, r = self._role(ctx, p["RoleName"])
+        if p["PolicyName"] not in r.get("inline_policies", {}):
+            raise AwsError("NoSuchEntity", "The role policy with name %s cannot be found." % p["PolicyName"], 404)
+        del r["inline_policies"][p["PolicyName"]]
+        return {}
