@@ -644,6 +644,12 @@ void resp_step_end(struct resp *r, int idx, enum resp_status st, const char *det
 		step_error(s, aerr, st == RESP_FAILED ? FB_E_AWS : FB_OK);
 }
 
+void resp_step_detail(struct resp *r, int idx, const char *detail)
+{
+	if (idx >= 0 && (size_t)idx < r->nsteps && detail)
+		resp_replace(&r->steps[idx].detail, detail);
+}
+
 void resp_step_optional(struct resp *r, int idx)
 {
 	if (idx >= 0 && (size_t)idx < r->nsteps)

@@ -122,6 +122,8 @@ int resp_step_dry(const struct resp *r, int idx);
 void resp_step_end(struct resp *r, int idx, enum resp_status st,
 		   const char *detail, const struct aws_error *aerr);
 void resp_step_optional(struct resp *r, int idx);
+/* issue 17: replaces a step's detail, status and timings unchanged. */
+void resp_step_detail(struct resp *r, int idx, const char *detail);
 /* Ends a step from a finished aws_call: done on success, failed with its
  * error otherwise, timings from the call. */
 void resp_step_from_call(struct resp *r, int idx, const struct aws_call *call,

@@ -1,0 +1,884 @@
+/*
+ * kit: steps, rounds, paging, clients and session revocation over aws.h
+ * and resp.h. kit.h has the model and the checklist for a new responder.
+ */
+#include "kit.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+#include "utc.h"
+
+struct kit_step {
+	struct kit_round *rd;
+	int idx;                    /* report line */
+	char *service, *op, *api, *already, *absent, *detail, *already_detail;
+	char *bucket, *key;
+	const void *body;
+	size_t body_len;
+	const struct aws_header *headers;
+	size_t nheaders;
+	enum resp_kind kind;
+	cJSON *in;                  /* owned */
+	cJSON *restore;             /* owned until recorded */
+	struct aws_client *client;  /* borrowed */
+	struct kit_paging paging;
+	int paged;
+	/* state */
+	int ran;                    /* run, skipped, planned or failed: no call left to make */
+	enum resp_status status;
+	cJSON *out;                 /* owned: the last answer */
+	cJSON *items;               /* owned: paged list members */
+	int pages, complete, found;
+	int64_t first_started_ms;
+	struct aws_error err;
+};
+
+struct kit_round {
+	struct kit *k;
+	struct kit_step **steps;
+	size_t n, cap;
+};
+
+/* ---- small helpers --------------------------------------------------------- */
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* 1 when `code` is one of the space-separated words of `list`. */
+static int code_in(const char *list, const char *code)
+{
+	size_t n = strlen(code);
+	const char *p = list;
+
+	if (!list || !n)
+		return 0;
+	while (*p) {
+		size_t w;
+
+		p += strspn(p, " ");
+		w = strcspn(p, " ");
+		if (w == n && !strncmp(p, code, n))
+			return 1;
+		p += w;
+	}
+	return 0;
+}
+
+static void vfmt(char *buf, size_t len, const char *fmt, va_list ap)
+{
+	vsnprintf(buf, len, fmt, ap);
+}
+
+void kit_init(struct kit *k, struct resp *r, struct aws_client *aws)
+{
+	memset(k, 0, sizeof(*k));
+	k->r = r;
+	k->aws = aws;
+	k->now_ms = http_now_ms;
+}
+
+struct kit_client_entry {
+	struct kit_client_entry *next;
+	char account[16], region[32];
+	struct aws_client *c;
+	int owned;
+};
+
+void kit_cleanup(struct kit *k)
+{
+	struct kit_client_entry *e = k->clients, *n;
+
+	for (; e; e = n) {
+		n = e->next;
+		if (e->owned)
+			aws_client_free(e->c);
+		free(e);
+	}
+	k->clients = NULL;
+}
+
+cJSON *kit_undo_step(const char *step, const char *api, cJSON *args)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	if (!e || (step && !cJSON_AddStringToObject(e, "step", step)) ||
+	    !cJSON_AddStringToObject(e, "api", api)) {
+		cJSON_Delete(e);
+		cJSON_Delete(args);
+		return NULL;
+	}
+	if (!args)
+		args = cJSON_CreateObject();
+	if (!args || !cJSON_AddItemToObject(e, "args", args)) {
+		cJSON_Delete(args);
+		cJSON_Delete(e);
+		return NULL;
+	}
+	return e;
+}
+
+cJSON *kit_undo(const char *api, cJSON *args)
+{
+	return kit_undo_step(NULL, api, args);
+}
+
+/* ---- steps and rounds ---------------------------------------------------------- */
+
+struct kit_round *kit_round_new(struct kit *k)
+{
+	struct kit_round *rd = calloc(1, sizeof(*rd));
+
+	if (rd)
+		rd->k = k;
+	return rd;
+}
+
+static void step_free(struct kit_step *s)
+{
+	if (!s)
+		return;
+	free(s->service);
+	free(s->op);
+	free(s->api);
+	free(s->already);
+	free(s->absent);
+	free(s->detail);
+	free(s->already_detail);
+	free(s->bucket);
+	free(s->key);
+	cJSON_Delete(s->in);
+	cJSON_Delete(s->restore);
+	cJSON_Delete(s->out);
+	cJSON_Delete(s->items);
+	free(s);
+}
+
+struct kit_step *kit_add(struct kit_round *rd, const struct kit_spec *spec)
+{
+	struct kit_step *s = NULL;
+	char api[160];
+	int idx;
+
+	snprintf(api, sizeof(api), "%s:%s", spec->service ? spec->service : "?",
+		 spec->op ? spec->op : "?");
+	if (spec->api)
+		snprintf(api, sizeof(api), "%s", spec->api);
+	if (!rd)
+		goto fail;
+	idx = resp_step_begin(rd->k->r, spec->step, api, spec->target, spec->kind);
+	if (spec->optional)
+		resp_step_optional(rd->k->r, idx);
+	s = calloc(1, sizeof(*s));
+	if (!s || !spec->service || !spec->op)
+		goto fail_line;
+	s->rd = rd;
+	s->idx = idx;
+	s->kind = spec->kind;
+	s->service = strdup(spec->service);
+	s->op = strdup(spec->op);
+	s->api = strdup(api);
+	s->already = dup_or_null(spec->already);
+	s->absent = dup_or_null(spec->absent);
+	s->detail = dup_or_null(spec->detail);
+	s->already_detail = dup_or_null(spec->already_detail);
+	s->bucket = dup_or_null(spec->bucket);
+	s->key = dup_or_null(spec->key);
+	s->body = spec->body;
+	s->body_len = spec->body_len;
+	s->headers = spec->headers;
+	s->nheaders = spec->nheaders;
+	s->in = spec->in;
+	s->restore = spec->restore;
+	s->client = spec->client;
+	s->found = 1;
+	s->status = RESP_FAILED;
+	if (spec->paging) {
+		s->paging = *spec->paging;
+		s->paged = 1;
+		if (s->paging.max_pages <= 0)
+			s->paging.max_pages = KIT_DEFAULT_PAGES;
+		if (!s->paging.token)
+			s->paging.token = s->paging.next;
+	}
+	s->items = cJSON_CreateArray();
+	if (!s->service || !s->op || !s->api || !s->items ||
+	    (spec->already && !s->already) || (spec->absent && !s->absent) ||
+	    (spec->detail && !s->detail) || (spec->already_detail && !s->already_detail) ||
+	    (spec->bucket && !s->bucket) || (spec->key && !s->key))
+		goto fail_owned;
+	if (rd->n == rd->cap) {
+		size_t cap = rd->cap ? rd->cap * 2 : 8;
+		struct kit_step **g = realloc(rd->steps, cap * sizeof(*g));
+
+		if (!g)
+			goto fail_owned;
+		rd->steps = g;
+		rd->cap = cap;
+	}
+	rd->steps[rd->n++] = s;
+	if (resp_step_dry(rd->k->r, idx)) {
+		s->status = RESP_PLANNED;  /* resp_step_begin ended the line */
+		s->ran = 1;
+	}
+	return s;
+
+fail_owned:
+	/* s owns in/restore now: step_free releases them */
+	step_free(s);
+	resp_step_end(rd->k->r, idx, RESP_FAILED, "cannot declare the step (out of memory)", NULL);
+	return NULL;
+fail_line:
+	free(s);
+	resp_step_end(rd->k->r, idx, RESP_FAILED, "cannot declare the step (out of memory)", NULL);
+fail:
+	cJSON_Delete(spec->in);
+	cJSON_Delete(spec->restore);
+	return NULL;
+}
+
+void kit_skip(struct kit_step *s, const char *fmt, ...)
+{
+	char why[600];
+	va_list ap;
+
+	if (!s)
+		return;
+	va_start(ap, fmt);
+	vfmt(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	s->ran = 1;
+	s->status = RESP_SKIPPED;
+	cJSON_Delete(s->restore);  /* nothing is written: nothing to undo */
+	s->restore = NULL;
+	resp_step_end(s->rd->k->r, s->idx, RESP_SKIPPED, why, NULL);
+}
+
+void kit_already(struct kit_step *s, const char *fmt, ...)
+{
+	char why[600];
+	va_list ap;
+
+	if (!s)
+		return;
+	va_start(ap, fmt);
+	vfmt(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	s->ran = 1;
+	s->status = RESP_ALREADY;
+	cJSON_Delete(s->restore);  /* nothing is written: nothing to undo */
+	s->restore = NULL;
+	resp_step_end(s->rd->k->r, s->idx, RESP_ALREADY, why, NULL);
+}
+
+/* The part of an answer the responder reads: query answers keep their
+ * <Op>Result wrapper (aws.h); the kit looks inside it. */
+static const cJSON *answer_of(const struct kit_step *s)
+{
+	char wrap[160];
+	const cJSON *w;
+
+	if (!s->out)
+		return NULL;
+	snprintf(wrap, sizeof(wrap), "%sResult", s->op);
+	w = cJSON_GetObjectItemCaseSensitive(s->out, wrap);
+	return cJSON_IsObject(w) ? w : s->out;
+}
+
+/* Sets the paging token in the step's input for the next page. */
+static enum fb_err set_token(struct kit_step *s, const char *token)
+{
+	cJSON *v;
+
+	if (!s->in && !(s->in = cJSON_CreateObject()))
+		return FB_E_NOMEM;
+	v = cJSON_CreateString(token);
+	if (!v)
+		return FB_E_NOMEM;
+	if (cJSON_GetObjectItemCaseSensitive(s->in, s->paging.token))
+		cJSON_ReplaceItemInObjectCaseSensitive(s->in, s->paging.token, v);
+	else
+		cJSON_AddItemToObject(s->in, s->paging.token, v);
+	return FB_OK;
+}
+
+/* After a successful page: move its list members into s->items; returns
+ * 1 when another page should be fetched. An empty list comes back from
+ * XML as "" (no member elements): nothing to add. */
+static int take_page(struct kit_step *s)
+{
+	cJSON *list = (cJSON *)resp_get(answer_of(s), s->paging.items);
+	const char *next = resp_get_str(answer_of(s), s->paging.next);
+	const char *prev = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->in, s->paging.token));
+	const char *more;
+	cJSON *it;
+
+	s->pages++;
+	while (cJSON_IsArray(list) && (it = cJSON_DetachItemFromArray(list, 0)))
+		cJSON_AddItemToArray(s->items, it);
+	if (cJSON_IsObject(list) && (it = cJSON_DetachItemViaPointer(s->out, list)))
+		cJSON_AddItemToArray(s->items, it); /* not expected: a single member */
+	if (s->paging.truncated) {
+		more = resp_get_str(answer_of(s), s->paging.truncated);
+		if (!more || strcmp(more, "true")) {
+			const cJSON *b = resp_get(answer_of(s), s->paging.truncated);
+
+			if (!cJSON_IsTrue(b))
+				return 0;
+		}
+	}
+	/* No token, or the same token again (CloudWatch Logs answers its last
+	 * token at the end): the list is complete. */
+	if (!next || !*next || (prev && !strcmp(prev, next)))
+		return 0;
+	return 1;
+}
+
+static void step_report(struct kit_step *s, const struct aws_call *c)
+{
+	struct resp *r = s->rd->k->r;
+	char d[700];
+
+	if (c->rc == FB_OK) {
+		s->status = RESP_DONE;
+		if (s->paged && !s->detail) {
+			snprintf(d, sizeof(d), "%d item%s in %d page%s%s", cJSON_GetArraySize(s->items),
+				 cJSON_GetArraySize(s->items) == 1 ? "" : "s", s->pages, s->pages == 1 ? "" : "s",
+				 s->complete ? "" : " (incomplete: page cap reached)");
+			resp_step_from_call(r, s->idx, c, d);
+		} else if (s->paged && !s->complete) {
+			snprintf(d, sizeof(d), "%s (incomplete: %d pages, the cap)", s->detail, s->pages);
+			resp_step_from_call(r, s->idx, c, d);
+		} else {
+			resp_step_from_call(r, s->idx, c, s->detail);
+		}
+		return;
+	}
+	if (code_in(s->already, c->err.code)) {
+		s->status = RESP_ALREADY;
+		snprintf(d, sizeof(d), "already: %s", c->err.code);
+		resp_step_end(r, s->idx, RESP_ALREADY, s->already_detail ? s->already_detail : d, NULL);
+		return;
+	}
+	if (code_in(s->absent, c->err.code)) {
+		s->status = RESP_DONE;
+		s->found = 0;
+		snprintf(d, sizeof(d), "not found (%s)", c->err.code);
+		resp_step_end(r, s->idx, RESP_DONE, d, NULL);
+		return;
+	}
+	s->status = RESP_FAILED;
+	s->complete = 0;
+	resp_step_from_call(r, s->idx, c, NULL);
+}
+
+static void call_fill(struct aws_call *c, const char *service, const char *op, struct kit_step *s)
+{
+	memset(c, 0, sizeof(*c));
+	c->service = service;
+	c->op = op;
+	c->in = s->in;
+	c->client = s->client;
+	c->bucket = s->bucket;
+	c->key = s->key;
+	c->body = s->body;
+	c->body_len = s->body_len;
+	c->headers = s->headers;
+	c->nheaders = s->nheaders;
+}
+
+enum fb_err kit_run(struct kit_round *rd)
+{
+	struct kit_step **live = NULL;
+	struct aws_call *calls = NULL;
+	enum fb_err first = FB_OK;
+	size_t i, n;
+
+	if (!rd)
+		return FB_E_NOMEM;
+	/* Restore entries first, in declaration order, before any call:
+	 * "every write records its undo first" (RESPONDERS.md). A planned
+	 * write's undo is part of the plan. */
+	for (i = 0; i < rd->n; i++) {
+		struct kit_step *s = rd->steps[i];
+
+		if (s->kind == RESP_WRITE && s->restore && s->status != RESP_SKIPPED) {
+			resp_restore_add(rd->k->r, s->restore);
+			s->restore = NULL;
+		}
+	}
+	live = calloc(rd->n ? rd->n : 1, sizeof(*live));
+	calls = calloc(rd->n ? rd->n : 1, sizeof(*calls));
+	if (!live || !calls) {
+		first = FB_E_NOMEM;
+		for (i = 0; i < rd->n; i++)
+			if (!rd->steps[i]->ran) {
+				rd->steps[i]->ran = 1;
+				resp_step_end(rd->k->r, rd->steps[i]->idx, RESP_FAILED, "not run: out of memory", NULL);
+			}
+		goto out;
+	}
+	for (n = 0, i = 0; i < rd->n; i++)
+		if (!rd->steps[i]->ran)
+			live[n++] = rd->steps[i];
+	/* Page after page: every step with another page goes into the next
+	 * batch, so paged reads advance concurrently with one another. */
+	while (n) {
+		size_t m = 0;
+
+		for (i = 0; i < n; i++)
+			call_fill(&calls[i], live[i]->service, live[i]->op, live[i]);
+		aws_call_run_all(rd->k->aws, calls, n);
+		for (i = 0; i < n; i++) {
+			struct kit_step *s = live[i];
+			struct aws_call *c = &calls[i];
+			int more = 0;
+
+			if (!s->first_started_ms)
+				s->first_started_ms = c->started_ms;
+			cJSON_Delete(s->out);
+			s->out = c->out;
+			c->out = NULL;
+			s->err = c->err;
+			if (c->rc == FB_OK) {
+				if (s->paged) {
+					more = take_page(s);
+					if (more && s->pages >= s->paging.max_pages)
+						more = 0; /* the cap: complete stays 0 */
+					else if (!more)
+						s->complete = 1;
+					if (more) {
+						const char *next = resp_get_str(answer_of(s), s->paging.next);
+
+						if (set_token(s, next) != FB_OK) {
+							c->rc = FB_E_NOMEM;
+							more = 0;
+						}
+					}
+				} else {
+					s->complete = 1;
+				}
+			}
+			if (more) {
+				live[m++] = s;
+				continue;
+			}
+			s->ran = 1;
+			/* timings across pages: from the first page's start */
+			if (s->first_started_ms && c->started_ms) {
+				c->elapsed_ms += c->started_ms - s->first_started_ms;
+				c->started_ms = s->first_started_ms;
+			}
+			step_report(s, c);
+			if (s->status == RESP_FAILED && first == FB_OK &&
+			    (s->idx < 0 || rd->k->r->steps[s->idx].required))
+				first = c->rc ? c->rc : FB_E_AWS;
+		}
+		n = m;
+	}
+out:
+	free(live);
+	free(calls);
+	return first;
+}
+
+void kit_round_free(struct kit_round *rd)
+{
+	size_t i;
+
+	if (!rd)
+		return;
+	for (i = 0; i < rd->n; i++) {
+		if (!rd->steps[i]->ran)
+			resp_step_end(rd->k->r, rd->steps[i]->idx, RESP_FAILED, "not run", NULL);
+		step_free(rd->steps[i]);
+	}
+	free(rd->steps);
+	free(rd);
+}
+
+enum resp_status kit_status(const struct kit_step *s)
+{
+	return s ? s->status : RESP_FAILED;
+}
+
+int kit_ok(const struct kit_step *s)
+{
+	return s && (s->status == RESP_DONE || s->status == RESP_ALREADY);
+}
+
+const cJSON *kit_out(const struct kit_step *s)
+{
+	return s && s->status != RESP_FAILED ? answer_of(s) : NULL;
+}
+
+const cJSON *kit_items(const struct kit_step *s)
+{
+	return s ? s->items : NULL;
+}
+
+int kit_complete(const struct kit_step *s)
+{
+	return s && s->complete;
+}
+
+int kit_found(const struct kit_step *s)
+{
+	return s ? s->found : 0;
+}
+
+const struct aws_error *kit_err(const struct kit_step *s)
+{
+	static const struct aws_error none;
+
+	return s ? &s->err : &none;
+}
+
+int kit_index(const struct kit_step *s)
+{
+	return s ? s->idx : -1;
+}
+
+void kit_detail(struct kit_step *s, const char *fmt, ...)
+{
+	char d[700];
+	va_list ap;
+
+	if (!s)
+		return;
+	va_start(ap, fmt);
+	vfmt(d, sizeof(d), fmt, ap);
+	va_end(ap);
+	resp_step_detail(s->rd->k->r, s->idx, d);
+}
+
+void kit_fail(struct kit_step *s, const char *fmt, ...)
+{
+	char d[700];
+	va_list ap;
+
+	if (!s)
+		return;
+	va_start(ap, fmt);
+	vfmt(d, sizeof(d), fmt, ap);
+	va_end(ap);
+	s->status = RESP_FAILED;
+	s->ran = 1;
+	resp_step_end(s->rd->k->r, s->idx, RESP_FAILED, d, NULL);
+}
+
+void kit_set_optional(struct kit_step *s)
+{
+	if (s)
+		resp_step_optional(s->rd->k->r, s->idx);
+}
+
+/* ---- own account, partition, clients ------------------------------------------- */
+
+const char *kit_own_account(struct kit *k)
+{
+	return resp_own_account(k->r, k->aws);
+}
+
+const char *kit_partition(const struct kit *k)
+{
+	return aws_client_partition(k->aws);
+}
+
+struct aws_client *kit_client(struct kit *k, const char *account, const char *region,
+			      const char *step, struct aws_error *err)
+{
+	struct kit_client_entry *e;
+	struct aws_error local;
+	struct aws_client *c = NULL;
+	int owned = 0;
+	enum fb_err rc;
+
+	if (!err)
+		err = &local;
+	memset(err, 0, sizeof(*err));
+	account = account ? account : "";
+	region = region ? region : "";
+	for (e = k->clients; e; e = e->next)
+		if (!strcmp(e->account, account) && !strcmp(e->region, region))
+			return e->c;
+	rc = resp_client_for(k->r, k->aws, *account ? account : NULL, *region ? region : NULL,
+			     &c, &owned, err);
+	if (rc == FB_OK && (strlen(account) >= sizeof(e->account) || strlen(region) >= sizeof(e->region)))
+		rc = FB_E_INVALID; /* resp_client_for checked the syntax: not reached */
+	if (rc == FB_OK) {
+		e = calloc(1, sizeof(*e));
+		if (e) {
+			snprintf(e->account, sizeof(e->account), "%s", account);
+			snprintf(e->region, sizeof(e->region), "%s", region);
+			e->c = c;
+			e->owned = owned;
+			e->next = k->clients;
+			k->clients = e;
+			return c;
+		}
+		rc = FB_E_NOMEM;
+	}
+	if (owned)
+		aws_client_free(c);
+	if (!err->message[0])
+		snprintf(err->message, sizeof(err->message), "%s", fb_strerror(rc));
+	if (step) {
+		int i = resp_step_begin(k->r, step, "sts:AssumeRole", *account ? account : "(own account)",
+					RESP_READ);
+
+		resp_step_end(k->r, i, RESP_FAILED, err->message, err);
+	}
+	return NULL;
+}
+
+/* ---- session revocation ---------------------------------------------------------- */
+
+int kit_role_name(const char *arn, char *out, size_t outlen, int *service_linked)
+{
+	const char *f[6], *p = arn, *name;
+	char acct[13];
+	size_t n, i;
+
+	*service_linked = 0;
+	if (!arn || strlen(arn) > 2048)
+		return 0;
+	/* arn:partition:iam::account:role/[path/]name: six fields */
+	for (i = 0; i < 6; i++) {
+		f[i] = p;
+		if (i < 5 && !(p = strchr(p, ':')))
+			return 0;
+		p++;
+	}
+	if (strncmp(f[0], "arn:", 4) || f[2] + 4 != f[3] || strncmp(f[2], "iam:", 4) ||
+	    f[3] + 1 != f[4] || f[5] - f[4] != 13)
+		return 0;
+	memcpy(acct, f[4], 12);
+	acct[12] = '\0';
+	if (!resp_account_id_ok(acct) || strncmp(f[5], "role/", 5))
+		return 0;
+	name = strrchr(f[5], '/') + 1;
+	n = strlen(name);
+	/* IAM role names: [\w+=,.@-]{1,64} */
+	if (!n || n > 64 || n >= outlen || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+						      "0123456789_+=,.@-") != n)
+		return 0;
+	*service_linked = !strncmp(f[5], "role/aws-service-role/", 22);
+	memcpy(out, name, n + 1);
+	return 1;
+}
+
+/* IAM answers policy documents URL-encoded (RFC 3986); decoded in place.
+ * '+' stays '+' (botocore's unquote, not unquote_plus). */
+static void url_decode(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (s[0] == '%' && s[1] && s[2] && strchr("0123456789abcdefABCDEF", s[1]) &&
+		    strchr("0123456789abcdefABCDEF", s[2])) {
+			char hex[3] = { s[1], s[2], 0 };
+
+			*w++ = (char)strtol(hex, NULL, 16);
+			s += 2;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = '\0';
+}
+
+/* "*" or ["*"] */
+static int is_star(const cJSON *v)
+{
+	if (cJSON_IsArray(v) && cJSON_GetArraySize(v) == 1)
+		v = v->child;
+	return cJSON_IsString(v) && !strcmp(v->valuestring, "*");
+}
+
+/* The statement's cut, 0 when it is not exactly a revocation statement:
+ * Effect Deny, Action "*", Resource "*", Condition {DateLessThan:
+ * {aws:TokenIssueTime: T}} and nothing else but a Sid. */
+static int64_t statement_cut(const cJSON *st)
+{
+	const cJSON *m, *cond, *dlt, *t;
+	int64_t ms;
+
+	if (!cJSON_IsObject(st))
+		return 0;
+	cJSON_ArrayForEach(m, st)
+		if (!m->string || (strcmp(m->string, "Sid") && strcmp(m->string, "Effect") &&
+				   strcmp(m->string, "Action") && strcmp(m->string, "Resource") &&
+				   strcmp(m->string, "Condition")))
+			return 0;
+	if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "Effect")) ?
+		   cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "Effect")) : "", "Deny") ||
+	    !is_star(cJSON_GetObjectItemCaseSensitive(st, "Action")) ||
+	    !is_star(cJSON_GetObjectItemCaseSensitive(st, "Resource")))
+		return 0;
+	cond = cJSON_GetObjectItemCaseSensitive(st, "Condition");
+	if (!cJSON_IsObject(cond) || cJSON_GetArraySize(cond) != 1)
+		return 0;
+	dlt = cJSON_GetObjectItemCaseSensitive(cond, "DateLessThan");
+	if (!cJSON_IsObject(dlt) || cJSON_GetArraySize(dlt) != 1 || !dlt->child->string ||
+	    strcasecmp(dlt->child->string, "aws:TokenIssueTime"))
+		return 0;
+	t = dlt->child;
+	if (cJSON_IsArray(t) && cJSON_GetArraySize(t) == 1)
+		t = t->child;
+	if (!cJSON_IsString(t))
+		return 0;
+	ms = resp_parse_time_ms(t->valuestring);
+	return ms > 0 ? ms : 0;
+}
+
+int64_t kit_revocation_cut_ms(const char *doc)
+{
+	cJSON *j = doc ? cJSON_Parse(doc) : NULL;
+	const cJSON *sts, *st;
+	int64_t best = 0;
+
+	sts = cJSON_GetObjectItemCaseSensitive(j, "Statement");
+	if (cJSON_IsObject(sts)) {
+		best = statement_cut(sts);
+	} else if (cJSON_IsArray(sts)) {
+		cJSON_ArrayForEach(st, sts) {
+			int64_t c = statement_cut(st);
+
+			if (c > best)
+				best = c;
+		}
+	}
+	cJSON_Delete(j);
+	return best;
+}
+
+char *kit_revocation_policy(int64_t cut_ms)
+{
+	char t[RESP_TIME_LEN], *out;
+	static const char fmt[] =
+		"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Deny\",\"Action\":\"*\","
+		"\"Resource\":\"*\",\"Condition\":{\"DateLessThan\":{\"aws:TokenIssueTime\":\"%s\"}}}]}";
+	size_t n;
+
+	resp_format_time_ms(cut_ms, t);
+	n = sizeof(fmt) + strlen(t);
+	out = malloc(n);
+	if (out)
+		snprintf(out, n, fmt, t);
+	return out;
+}
+
+static cJSON *role_policy_in(const char *role, const char *doc)
+{
+	cJSON *in = cJSON_CreateObject();
+
+	if (!in || !cJSON_AddStringToObject(in, "RoleName", role) ||
+	    !cJSON_AddStringToObject(in, "PolicyName", KIT_REVOKE_POLICY_NAME) ||
+	    (doc && !cJSON_AddStringToObject(in, "PolicyDocument", doc))) {
+		cJSON_Delete(in);
+		return NULL;
+	}
+	return in;
+}
+
+enum resp_status kit_revoke_sessions(struct kit *k, const struct kit_revoke *rv)
+{
+	const char *step = rv->step ? rv->step : "revoke-sessions";
+	char role[80], t[RESP_TIME_LEN], *prior = NULL, *doc = NULL;
+	struct kit_round *rd = NULL;
+	struct kit_step *rs, *ws;
+	enum resp_status st = RESP_FAILED;
+	int64_t now = k->now_ms(), want = rv->not_before_ms, have = 0;
+	int slr = 0, i;
+	cJSON *undo;
+
+	if (!kit_role_name(rv->role_arn, role, sizeof(role), &slr) || slr) {
+		i = resp_step_begin(k->r, step, "iam:PutRolePolicy", rv->role_arn, RESP_WRITE);
+		if (rv->optional)
+			resp_step_optional(k->r, i);
+		st = slr ? RESP_SKIPPED : RESP_FAILED;
+		resp_step_end(k->r, i, st, slr ? "a service-linked role: AWS does not allow revoking its sessions"
+				  : "not a role ARN: no session revoked", NULL);
+		return st;
+	}
+	if (want > now || want <= 0)
+		want = now; /* a revocation can only cover sessions issued so far */
+
+	/* Round 1: the policy as it is. */
+	rd = kit_round_new(k);
+	rs = kit_add(rd, &(struct kit_spec){ .step = "read-revocation-policy", .service = "iam",
+		.op = "GetRolePolicy", .target = rv->role_arn, .kind = RESP_READ,
+		.in = role_policy_in(role, NULL), .absent = "NoSuchEntity", .optional = rv->optional,
+		.client = rv->client });
+	kit_run(rd);
+	if (!kit_ok(rs)) {
+		i = resp_step_begin(k->r, step, "iam:PutRolePolicy", rv->role_arn, RESP_WRITE);
+		if (rv->optional)
+			resp_step_optional(k->r, i);
+		if (!resp_step_dry(k->r, i))
+			resp_step_end(k->r, i, RESP_FAILED, "not written: the existing " KIT_REVOKE_POLICY_NAME
+				      " policy cannot be read, so its undo cannot be recorded", NULL);
+		st = k->r->steps[i].status;
+		goto out;
+	}
+	if (kit_found(rs)) {
+		const char *d = resp_get_str(kit_out(rs), "PolicyDocument");
+
+		prior = d ? strdup(d) : NULL;
+		if (prior) {
+			url_decode(prior);
+			have = kit_revocation_cut_ms(prior);
+		}
+		if (have) {
+			resp_format_time_ms(have, t);
+			kit_detail(rs, KIT_REVOKE_POLICY_NAME " denies sessions issued before %s", t);
+		} else {
+			kit_detail(rs, KIT_REVOKE_POLICY_NAME " exists without a revocation statement");
+		}
+	} else {
+		kit_detail(rs, "no " KIT_REVOKE_POLICY_NAME " policy yet");
+	}
+
+	/* Round 2: the decision, then the write. */
+	kit_round_free(rd);
+	rd = kit_round_new(k);
+	doc = kit_revocation_policy(now);
+	if (prior)
+		undo = kit_undo("iam:PutRolePolicy", role_policy_in(role, prior));
+	else
+		undo = kit_undo("iam:DeleteRolePolicy", role_policy_in(role, NULL));
+	resp_format_time_ms(now, t);
+	{
+		char detail[160];
+
+		snprintf(detail, sizeof(detail), "sessions issued before %s denied", t);
+		ws = kit_add(rd, &(struct kit_spec){ .step = step, .service = "iam", .op = "PutRolePolicy",
+			.target = rv->role_arn, .kind = RESP_WRITE, .optional = rv->optional,
+			.in = doc ? role_policy_in(role, doc) : NULL, .restore = undo, .detail = detail,
+			.client = rv->client });
+	}
+	if (have && have >= want) {
+		resp_format_time_ms(have, t);
+		kit_already(ws, "sessions issued before %s already denied", t);
+		st = RESP_ALREADY;
+		goto out;
+	}
+	if (!doc) {
+		kit_fail(ws, "out of memory");
+		goto out;
+	}
+	kit_run(rd);
+	st = kit_status(ws);
+out:
+	kit_round_free(rd);
+	free(prior);
+	free(doc);
+	return st;
+}

@@ -1,0 +1,255 @@
+/*
+ * kit: the responder kit. A responder is its decisions; the kit runs the
+ * AWS calls they ask for, reports them and records their undo.
+ *
+ * Adding a responder (functions/<name>/), in the manner of git's builtin.h:
+ *
+ *  1. functions/<name>/main.c: lr_main(init, handle). init reads settings
+ *     (resp_config_from_env + the responder's own) and makes one
+ *     aws_client; handle parses the event (resp_parse_event), starts the
+ *     report (resp_begin, resp_trigger_from_event), kit_init()s a kit and
+ *     then reads as a runbook: the reads in one round, the decisions (pure
+ *     functions in stages.c, declared in <name>.h and unit-tested without
+ *     AWS), the writes in the rounds their dependencies need, the verdict,
+ *     resp_finish. No struct aws_call, no list encoding, no paging loop, no
+ *     cleanup loop over calls in functions/: that is what the kit is for.
+ *  2. Steps through kit_add() with .service and .op as string literals at
+ *     the call site: tests/infra/iamderive.py reads them from the code and
+ *     tests/integration/61-infra-iam.py derives the role's IAM from them
+ *     (a name computed at run time fails that test loudly).
+ *  3. functions/<name>/README.md: trigger (EventBridge pattern, manual
+ *     form), actions in order, decisions, "Safety" (what it never does),
+ *     IAM, settings, examples; decisions where the issue is silent, and why.
+ *  4. events/<name>/<case>.json: real trigger samples (from AWS's published
+ *     examples where they exist, ../shared/reference-events/) and manual
+ *     ones; tests/integration/62-infra-wiring.py checks every sample
+ *     against the rule's pattern.
+ *  5. infra/template.yaml: the function, its role (the actions step 2
+ *     derives, resources scoped), its rule(s), a build-<LogicalId> target
+ *     in the Makefile's sam build section; infra/member-account.yaml when
+ *     it acts in member accounts (resp_client_for / kit_client).
+ *  6. Tests: tests/unit/test_<name>.c (stages, table-driven);
+ *     tests/integration/5N-<name>.py against tests/fakeaws (fakeaws grows
+ *     the operations it needs, checked against botocore's model); the
+ *     responder's name in tests/fuzz/scenarios.py (RESPONDERS, TEST_FILES:
+ *     the fault matrix 85 and the fuzz replay pick it up from there), a
+ *     CASES entry in tests/integration/86-hostile-events.py, a fuzz target
+ *     tests/fuzz/fuzz_<name>.c with a corpus, and tests/bench/bench.py's
+ *     RESPONDERS.
+ *
+ * The model, in one page (runtime/README.md walks kms-guard through it):
+ *
+ *  - A step is one AWS call, declared once (struct kit_spec): its report
+ *    name, service and operation, target, read or write, required or
+ *    optional, the input (cJSON, structured: query-protocol lists and maps
+ *    are encoded by the AWS layer, aws.h), the restore entry of a write,
+ *    the error codes that mean "already in that state" and those that mean
+ *    "not there". The kit makes the report line (resp_step_*), plans
+ *    writes under dry run (status "planned", no call), records the restore
+ *    entry before the write is sent (kept when the write fails: a write
+ *    that failed may still have happened), and turns the outcome into
+ *    done / already / failed. Deadline and retries are the AWS layer's.
+ *  - Rounds. Steps added to one round run concurrently when kit_run() is
+ *    called (one curl multi). Dependencies are the order of rounds: decide
+ *    from a round's results, then add the next round. A step can be
+ *    skipped before its round runs (kit_skip: "skipped" with the reason).
+ *  - Results by handle: kit_status, kit_out (the answer, borrowed until
+ *    the round is freed), kit_err, kit_found; kit_detail/kit_fail let the
+ *    decision reword a step's line once the answer is read.
+ *  - Paging: a step with .paging set runs page after page (in the same
+ *    round, concurrently with the round's other steps) up to a page cap,
+ *    concatenates the list member (kit_items) and says whether it got
+ *    everything (kit_complete). NextToken / nextToken (JSON and EC2 XML),
+ *    Marker + IsTruncated (IAM) are all one descriptor (struct kit_paging).
+ *    CloudTrail LookupEvents has its own throttle-aware pager
+ *    (runtime/cloudtrail, ct_): its page budget is not a page cap.
+ *  - The shared pieces: own account and partition (kit_own_account,
+ *    kit_partition), clients for member accounts and regions, made once
+ *    per invocation (kit_client), session revocation for a role
+ *    (kit_revoke_sessions).
+ *
+ * Ownership: struct kit is caller-placed (kit_init / kit_cleanup) and
+ * borrows the report and the client. A round is heap (kit_round_new /
+ * kit_round_free) and owns its steps; step handles are valid until the
+ * round is freed.
+ */
+#ifndef FB_KIT_H
+#define FB_KIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include "aws.h"
+#include "fb_err.h"
+#include "resp.h"
+
+struct kit_client_entry;
+
+struct kit {
+	struct resp *r;               /* borrowed: the report steps are written to */
+	struct aws_client *aws;       /* borrowed: the default client */
+	int64_t (*now_ms)(void);      /* epoch ms; http_now_ms unless a test sets it */
+	struct kit_client_entry *clients; /* owned: kit_client's cache */
+};
+
+void kit_init(struct kit *k, struct resp *r, struct aws_client *aws);
+/* Frees the clients kit_client made. Rounds are freed by their owner. */
+void kit_cleanup(struct kit *k);
+
+/* Default page cap: a responder that needs more says so per step. */
+#define KIT_DEFAULT_PAGES 10
+
+/* How a paginated read continues. Paths are dotted (resp_get) and relative
+ * to kit_out(): the answer, or for the query protocol its <Op>Result. */
+struct kit_paging {
+	const char *items;      /* the list member: "SecretList", "AccessKeyMetadata", "networkInterfaceSet" */
+	const char *next;       /* the answer's token: "NextToken", "Marker", "nextToken" */
+	const char *token;      /* the input member that carries it back; NULL: same as next */
+	const char *truncated;  /* a "more pages" flag ("IsTruncated": "true"); NULL: the token alone says */
+	int max_pages;          /* cap; 0: KIT_DEFAULT_PAGES */
+};
+
+/* One step. Strings are copied by kit_add (service and op must still be
+ * literals at the call site, for the IAM derivation); `in` and `restore`
+ * are taken (freed by the kit, also when kit_add fails). */
+struct kit_spec {
+	const char *step;           /* report name: "cancel-deletion" */
+	const char *service;        /* "kms" */
+	const char *op;             /* "CancelKeyDeletion" */
+	const char *api;            /* report api; NULL: "<service>:<op>" as today's reports spell it */
+	const char *target;         /* ARN or id the report names */
+	enum resp_kind kind;        /* RESP_READ or RESP_WRITE */
+	int optional;               /* a failure does not make the invocation an error */
+	cJSON *in;                  /* taken; NULL = {} (aws.h: json body or structured query input) */
+	cJSON *restore;             /* taken; writes: the restore[] entry (kit_undo) */
+	const char *already;        /* space-separated error codes: already in the wanted state */
+	const char *absent;         /* space-separated error codes: not there (done, kit_found 0) */
+	const char *detail;         /* detail on success; NULL: none (paging: the item count) */
+	const char *already_detail; /* NULL: "already: <code>" */
+	struct aws_client *client;  /* borrowed; NULL: the kit's. Same connection pool (aws.h) */
+	const struct kit_paging *paging; /* copied; NULL: one call */
+	/* s3 (rest-xml) only, borrowed until the round ran: aws.h */
+	const char *bucket, *key;
+	const void *body;
+	size_t body_len;
+	const struct aws_header *headers;
+	size_t nheaders;
+};
+
+struct kit_round;
+struct kit_step;
+
+/* A round of concurrent steps. NULL on allocation failure (kit_add and
+ * kit_run accept NULL and fail). */
+struct kit_round *kit_round_new(struct kit *k);
+/* Declares a step: its report line starts now (a write under dry run is
+ * "planned" at once). Returns the handle, NULL when out of memory (the
+ * step is then in the report as failed). */
+struct kit_step *kit_add(struct kit_round *rd, const struct kit_spec *spec);
+/* Before the round runs: the step is not made; "skipped" with `why`. */
+void kit_skip(struct kit_step *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Before the round runs: the state read says the write is not needed;
+ * "already" with `why`, nothing sent, no restore entry. */
+void kit_already(struct kit_step *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Runs every step not yet run or skipped, concurrently, pages included.
+ * Restore entries of the round's writes are recorded first, in declaration
+ * order. Returns FB_OK when no required step failed, else the first
+ * failure's rc. A round can be run again after kit_add: only new steps run. */
+enum fb_err kit_run(struct kit_round *rd);
+/* A step never run nor skipped ends "failed: not run" (a step that was
+ * declared must say what became of it). */
+void kit_round_free(struct kit_round *rd);
+
+enum resp_status kit_status(const struct kit_step *s);
+/* done or already */
+int kit_ok(const struct kit_step *s);
+/* The answer (for query: <Op>Result when present; paged: the last page),
+ * borrowed until kit_round_free; NULL before the run or on failure. */
+const cJSON *kit_out(const struct kit_step *s);
+/* Paged: every page's list members, in order (borrowed as kit_out); an
+ * empty array for a one-call step. */
+const cJSON *kit_items(const struct kit_step *s);
+/* Paged: 1 when the last page said there was no more (0 at the cap or
+ * after a failed page); 1 for a one-call step that succeeded. */
+int kit_complete(const struct kit_step *s);
+/* 0 when the answer was one of .absent's codes, else 1. */
+int kit_found(const struct kit_step *s);
+/* The call's error (code "" on success); never NULL. */
+const struct aws_error *kit_err(const struct kit_step *s);
+/* The report line's index (resp_step_*), -1 if none. */
+int kit_index(const struct kit_step *s);
+/* After the run: reword the line from the answer; status unchanged. */
+void kit_detail(struct kit_step *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* After the run: the answer does not do (a read without the member the
+ * decision needs): "failed" with `why`. */
+void kit_fail(struct kit_step *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A decision made after the run: this step's failure does not matter. */
+void kit_set_optional(struct kit_step *s);
+
+/* A restore[] entry {"api": api, "args": args} (takes args); with step,
+ * {"step", "api", "args"}. NULL on allocation failure. */
+cJSON *kit_undo(const char *api, cJSON *args);
+cJSON *kit_undo_step(const char *step, const char *api, cJSON *args);
+
+/* ---- the shared pieces ---------------------------------------------------- */
+
+/* The function's own account (resp_own_account: the function ARN, else
+ * sts:GetCallerIdentity, once per container); NULL when unknown. */
+const char *kit_own_account(struct kit *k);
+/* "aws", "aws-cn", "aws-us-gov": the default client's partition. */
+const char *kit_partition(const struct kit *k);
+
+/* The client to act in `account` / `region` (either NULL: the event's
+ * own / the default's): resp_client_for (member role through STS
+ * AssumeRole for another account), made once per invocation and kept by
+ * the kit (borrowed until kit_cleanup). NULL on failure, with *err filled
+ * (may be NULL); when `step` is not NULL the failure is also a failed,
+ * required report line of that name (api "sts:AssumeRole", target the
+ * account). */
+struct aws_client *kit_client(struct kit *k, const char *account, const char *region,
+			      const char *step, struct aws_error *err);
+
+/* Session revocation for a role: AWS's "Revoke active sessions"
+ * (AWSRevokeOlderSessions) as the IAM console writes it: the role's inline
+ * policy KIT_REVOKE_POLICY_NAME =
+ *   {"Version": "2012-10-17", "Statement": [{"Effect": "Deny",
+ *    "Action": "*", "Resource": "*", "Condition": {"DateLessThan":
+ *    {"aws:TokenIssueTime": "<now, ISO-8601 ms Z>"}}}]}
+ * Two steps: "read-revocation-policy" (iam:GetRolePolicy; NoSuchEntity is
+ * "none yet") and `step` (default "revoke-sessions", iam:PutRolePolicy,
+ * required unless .optional). Decisions:
+ *  - a role ARN that does not parse, or a service-linked role (path
+ *    aws-service-role/, which AWS does not let anyone revoke): no call,
+ *    the step failed / skipped with the reason;
+ *  - the existing policy already denies tokens issued before a time at or
+ *    after not_before_ms (a replay of the same incident): "already";
+ *    only a statement of exactly the shape above counts (nothing an
+ *    attacker adds, a Sid aside, can make it look revoked);
+ *  - else PutRolePolicy with the time now; restore[] first: put the prior
+ *    document back (iam:PutRolePolicy) when one existed, else delete the
+ *    policy (iam:DeleteRolePolicy);
+ *  - the prior policy cannot be read (not NoSuchEntity): no write (its
+ *    undo could not be recorded), the step fails.
+ * not_before_ms: the incident's time (sessions issued before it must end);
+ * clamped to now. Returns the revoke step's status. */
+#define KIT_REVOKE_POLICY_NAME "AWSRevokeOlderSessions"
+struct kit_revoke {
+	const char *role_arn;       /* arn:<partition>:iam::<account>:role/[path/]name */
+	int64_t not_before_ms;
+	struct aws_client *client;  /* NULL: the kit's (kit_client for another account) */
+	const char *step;           /* NULL: "revoke-sessions" */
+	int optional;
+};
+enum resp_status kit_revoke_sessions(struct kit *k, const struct kit_revoke *rv);
+
+/* Pure stages of kit_revoke_sessions, for tests and other callers. */
+/* The newest aws:TokenIssueTime cut (epoch ms) of the revocation
+ * statements in a policy document (JSON text), 0 when none. */
+int64_t kit_revocation_cut_ms(const char *doc);
+/* The policy document text for a cut at `cut_ms` (caller frees). */
+char *kit_revocation_policy(int64_t cut_ms);
+/* The role name of a role ARN into out; 1 when it parses. *service_linked
+ * is set when the path is aws-service-role/. */
+int kit_role_name(const char *role_arn, char *out, size_t outlen, int *service_linked);
+
+#endif

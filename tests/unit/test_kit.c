@@ -1,0 +1,990 @@
+/*
+ * test_kit: the responder kit over the real AWS layer and a fake HTTP
+ * transport on a virtual clock (as test_aws.c does). The fake answers by
+ * route (operation + a substring of the request body) and records every
+ * request with the number of restore[] entries the report held when the
+ * request was sent, so "undo recorded before the write" is observed at
+ * the moment of sending, not inferred afterwards.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws.h"
+#include "http.h"
+#include "kit.h"
+#include "resp.h"
+
+/* ---- the fake transport ------------------------------------------------------ */
+
+#define T0_MS 1796601600000LL /* 2026-12-07T00:00:00Z */
+#define MAXLOG 64
+#define MAXROUTES 32
+
+struct route {
+	const char *op;
+	const char *match;   /* substring of the request body; NULL = any */
+	long status;
+	const char *body;
+	int64_t delay_ms;
+	int times;           /* 0 = every time */
+	int used;
+};
+
+struct logged {
+	char op[64];
+	char url[512];
+	char body[4096];
+	int64_t at_ms;
+	int nrestore;        /* restore[] entries when the request was sent */
+};
+
+struct flight {
+	struct http_exchange *x;
+	int64_t done_at;
+	const struct route *rt;
+};
+
+static struct fake {
+	int64_t now;
+	struct route routes[MAXROUTES];
+	size_t nroutes;
+	struct logged log[MAXLOG];
+	size_t nlog;
+	struct flight fl[MAXLOG];
+	size_t nfl;
+	int max_parallel;
+	struct resp *r;      /* whose restore[] to sample */
+} F;
+
+static const struct route not_routed = { "", NULL, 500, "{\"__type\":\"NotRouted\"}", 0, 0, 0 };
+
+static void op_of(const struct http_exchange *x, char *op, size_t len)
+{
+	const char *b = x->req.body ? (const char *)x->req.body : "";
+	size_t i;
+
+	op[0] = '\0';
+	for (i = 0; i < x->req.nheaders; i++)
+		if (!strcasecmp(x->req.headers[i].name, "X-Amz-Target")) {
+			const char *dot = strrchr(x->req.headers[i].value, '.');
+
+			snprintf(op, len, "%s", dot ? dot + 1 : "");
+			return;
+		}
+	if (!strncmp(b, "Action=", 7))
+		snprintf(op, len, "%.*s", (int)strcspn(b + 7, "&"), b + 7);
+}
+
+static enum fb_err fake_start(void *ctx, struct http_exchange *x)
+{
+	struct fake *f = ctx;
+	struct logged *l = &f->log[f->nlog < MAXLOG ? f->nlog : MAXLOG - 1];
+	const struct route *rt = &not_routed;
+	size_t i;
+
+	if (f->nlog < MAXLOG)
+		f->nlog++;
+	op_of(x, l->op, sizeof(l->op));
+	snprintf(l->url, sizeof(l->url), "%s", x->req.url);
+	snprintf(l->body, sizeof(l->body), "%.*s", (int)x->req.body_len,
+		 x->req.body ? (const char *)x->req.body : "");
+	l->at_ms = f->now;
+	l->nrestore = f->r ? cJSON_GetArraySize(f->r->restore) : -1;
+	for (i = 0; i < f->nroutes; i++) {
+		struct route *c = &f->routes[i];
+
+		if (!strcmp(c->op, l->op) && (!c->match || strstr(l->body, c->match)) &&
+		    (!c->times || c->used < c->times)) {
+			c->used++;
+			rt = c;
+			break;
+		}
+	}
+	http_response_init(&x->resp, x->req.max_response);
+	f->fl[f->nfl].x = x;
+	f->fl[f->nfl].rt = rt;
+	f->fl[f->nfl].done_at = f->now + rt->delay_ms;
+	f->nfl++;
+	if ((int)f->nfl > f->max_parallel)
+		f->max_parallel = (int)f->nfl;
+	return FB_OK;
+}
+
+static enum fb_err fake_wait(void *ctx, int64_t timeout_ms, struct http_exchange **done)
+{
+	struct fake *f = ctx;
+	size_t i, best = 0;
+	struct flight fl;
+
+	*done = NULL;
+	for (i = 1; i < f->nfl; i++)
+		if (f->fl[i].done_at < f->fl[best].done_at)
+			best = i;
+	if (f->nfl == 0 || f->fl[best].done_at > f->now + timeout_ms) {
+		f->now += timeout_ms;
+		return FB_OK;
+	}
+	fl = f->fl[best];
+	memmove(&f->fl[best], &f->fl[best + 1], (f->nfl - best - 1) * sizeof(fl));
+	f->nfl--;
+	if (fl.done_at > f->now)
+		f->now = fl.done_at;
+	fl.x->resp.rc = FB_OK;
+	fl.x->resp.status = fl.rt->status;
+	buf_puts(&fl.x->resp.headers, "x-amzn-RequestId: r-1\r\n");
+	buf_puts(&fl.x->resp.body, fl.rt->body);
+	*done = fl.x;
+	return FB_OK;
+}
+
+static void fake_cancel(void *ctx, struct http_exchange *x)
+{
+	struct fake *f = ctx;
+	size_t i;
+
+	for (i = 0; i < f->nfl; i++)
+		if (f->fl[i].x == x) {
+			memmove(&f->fl[i], &f->fl[i + 1], (f->nfl - i - 1) * sizeof(f->fl[0]));
+			f->nfl--;
+			return;
+		}
+}
+
+static int64_t fake_now(void *ctx) { return ((struct fake *)ctx)->now; }
+static void fake_destroy(void *ctx) { (void)ctx; }
+static int64_t kit_fake_now(void) { return F.now; }
+
+static const char *fake_getenv(const char *name)
+{
+	return !strcmp(name, "AWS_MAX_ATTEMPTS") ? "1" : NULL;
+}
+
+static void route(const char *op, const char *match, long status, const char *body, int64_t delay_ms,
+		  int times)
+{
+	struct route *r = &F.routes[F.nroutes++];
+
+	assert_true(F.nroutes <= MAXROUTES);
+	r->op = op;
+	r->match = match;
+	r->status = status;
+	r->body = body;
+	r->delay_ms = delay_ms;
+	r->times = times;
+	r->used = 0;
+}
+
+/* Requests of one operation so far. */
+static int sent(const char *op)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < F.nlog; i++)
+		n += !strcmp(F.log[i].op, op);
+	return n;
+}
+
+static const struct logged *last_of(const char *op)
+{
+	size_t i;
+
+	for (i = F.nlog; i-- > 0;)
+		if (!strcmp(F.log[i].op, op))
+			return &F.log[i];
+	return NULL;
+}
+
+/* ---- fixture: a client, a report, a kit --------------------------------------- */
+
+struct world {
+	struct aws_client *aws;
+	struct resp_config cfg;
+	struct resp r;
+	struct kit k;
+};
+
+static const struct lr_context ctx = {
+	.request_id = "req-1",
+	.deadline_ms = 0,
+	.function_arn = "arn:aws:lambda:us-east-1:111111111111:function:kms-guard",
+	.trace_id = "", .client_context = "", .cognito_identity = "", .tenant_id = "",
+};
+
+static void world_up(struct world *w, int dry_run)
+{
+	struct http_transport *t = calloc(1, sizeof(*t));
+	struct aws_client_options o;
+	char err[200] = "";
+
+	memset(&F, 0, sizeof(F));
+	memset(w, 0, sizeof(*w));
+	F.now = T0_MS;
+	t->ctx = &F;
+	t->start = fake_start;
+	t->wait = fake_wait;
+	t->cancel = fake_cancel;
+	t->now_ms = fake_now;
+	t->destroy = fake_destroy;
+	memset(&o, 0, sizeof(o));
+	o.region = "us-east-1";
+	o.access_key = "AKIDEXAMPLE";
+	o.secret_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+	o.transport = t;
+	o.getenv_fn = fake_getenv;
+	o.jitter_seed = 7;
+	if (aws_client_new_opts(&w->aws, &o, err, sizeof(err)) != FB_OK)
+		fail_msg("aws_client_new_opts: %s", err);
+	unsetenv("FIREBREAK_DRY_RUN");
+	unsetenv("FIREBREAK_TRUSTED_PRINCIPALS");
+	unsetenv("FIREBREAK_TOPIC_ARN");
+	unsetenv("FIREBREAK_MEMBER_ROLE");
+	assert_int_equal(resp_config_from_env(&w->cfg, err, sizeof(err)), FB_OK);
+	w->cfg.dry_run = dry_run;
+	assert_int_equal(resp_begin(&w->r, &w->cfg, "kit-test", &ctx), FB_OK);
+	w->r.dry_run = dry_run;
+	resp_set_incident(&w->r, "ev-1");
+	kit_init(&w->k, &w->r, w->aws);
+	w->k.now_ms = kit_fake_now;
+	F.r = &w->r;
+}
+
+static void world_down(struct world *w)
+{
+	kit_cleanup(&w->k);
+	resp_cleanup(&w->r);
+	resp_config_cleanup(&w->cfg);
+	aws_client_free(w->aws);
+	F.r = NULL;
+}
+
+static const struct resp_step *line(const struct world *w, const char *step)
+{
+	size_t i;
+
+	for (i = 0; i < w->r.nsteps; i++)
+		if (!strcmp(w->r.steps[i].step, step))
+			return &w->r.steps[i];
+	fail_msg("no report line '%s'", step);
+	return NULL;
+}
+
+static cJSON *key_in(const char *arn)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "KeyId", arn);
+	return o;
+}
+
+#define KEY "arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+#define KMS_STATE_ERR "{\"__type\":\"KMSInvalidStateException\",\"message\":\"key is pending deletion\"}"
+#define KMS_500 "{\"__type\":\"KMSInternalException\",\"message\":\"internal\"}"
+
+/* ---- steps --------------------------------------------------------------------- */
+
+static void test_kit__dry_run_plans_writes_and_makes_no_write(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *d, *c;
+
+	(void)st;
+	world_up(&w, 1);
+	route("DescribeKey", NULL, 200, "{\"KeyMetadata\":{\"KeyState\":\"PendingDeletion\"}}", 5, 0);
+	rd = kit_round_new(&w.k);
+	d = kit_add(rd, &(struct kit_spec){ .step = "describe-key", .service = "kms", .op = "DescribeKey",
+		.target = KEY, .kind = RESP_READ, .in = key_in(KEY) });
+	c = kit_add(rd, &(struct kit_spec){ .step = "cancel-deletion", .service = "kms",
+		.op = "CancelKeyDeletion", .target = KEY, .kind = RESP_WRITE, .in = key_in(KEY),
+		.restore = kit_undo("kms:ScheduleKeyDeletion", key_in(KEY)) });
+	assert_int_equal(kit_run(rd), FB_OK);
+	/* the read happened, the write did not */
+	assert_int_equal(sent("DescribeKey"), 1);
+	assert_int_equal(sent("CancelKeyDeletion"), 0);
+	assert_int_equal(F.nlog, 1);
+	assert_int_equal(kit_status(d), RESP_DONE);
+	assert_int_equal(kit_status(c), RESP_PLANNED);
+	assert_string_equal(line(&w, "cancel-deletion")->api, "kms:CancelKeyDeletion");
+	assert_int_equal(line(&w, "cancel-deletion")->status, RESP_PLANNED);
+	/* the plan carries its undo */
+	assert_int_equal(cJSON_GetArraySize(w.r.restore), 1);
+	assert_false(resp_failed(&w.r));
+	kit_round_free(rd);
+	world_down(&w);
+}
+
+static void test_kit__restore_recorded_before_the_write_even_when_it_fails(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *c;
+	const cJSON *e;
+
+	(void)st;
+	world_up(&w, 0);
+	route("CancelKeyDeletion", NULL, 500, KMS_500, 5, 0);
+	rd = kit_round_new(&w.k);
+	c = kit_add(rd, &(struct kit_spec){ .step = "cancel-deletion", .service = "kms",
+		.op = "CancelKeyDeletion", .target = KEY, .kind = RESP_WRITE, .in = key_in(KEY),
+		.restore = kit_undo("kms:ScheduleKeyDeletion", key_in(KEY)) });
+	assert_int_equal(cJSON_GetArraySize(w.r.restore), 0);
+	assert_int_not_equal(kit_run(rd), FB_OK);
+	assert_int_equal(sent("CancelKeyDeletion"), 1);
+	/* when the write left, its undo was already in the report */
+	assert_int_equal(last_of("CancelKeyDeletion")->nrestore, 1);
+	assert_int_equal(kit_status(c), RESP_FAILED);
+	assert_string_equal(kit_err(c)->code, "KMSInternalException");
+	e = cJSON_GetArrayItem(w.r.restore, 0);
+	assert_string_equal(cJSON_GetObjectItem(e, "api")->valuestring, "kms:ScheduleKeyDeletion");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(e, "args"), "KeyId")->valuestring, KEY);
+	assert_non_null(strstr(line(&w, "cancel-deletion")->error, "KMSInternalException"));
+	assert_true(resp_failed(&w.r));
+	kit_round_free(rd);
+	world_down(&w);
+}
+
+static void test_kit__already_codes_and_absent_codes(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *en, *gp;
+
+	(void)st;
+	world_up(&w, 0);
+	route("EnableKey", NULL, 400, KMS_STATE_ERR, 5, 0);
+	route("GetRolePolicy", NULL, 404, "<ErrorResponse><Error><Type>Sender</Type><Code>NoSuchEntity</Code>"
+	      "<Message>none</Message></Error><RequestId>r</RequestId></ErrorResponse>", 5, 0);
+	rd = kit_round_new(&w.k);
+	en = kit_add(rd, &(struct kit_spec){ .step = "enable-key", .service = "kms", .op = "EnableKey",
+		.target = KEY, .kind = RESP_WRITE, .in = key_in(KEY),
+		.already = "DisabledException KMSInvalidStateException", .already_detail = "key not disabled" });
+	gp = kit_add(rd, &(struct kit_spec){ .step = "read-policy", .service = "iam", .op = "GetRolePolicy",
+		.target = "r", .kind = RESP_READ, .absent = "NoSuchEntity",
+		.in = cJSON_Parse("{\"RoleName\":\"r\",\"PolicyName\":\"p\"}") });
+	assert_int_equal(kit_run(rd), FB_OK);
+	assert_int_equal(kit_status(en), RESP_ALREADY);
+	assert_true(kit_ok(en));
+	assert_string_equal(line(&w, "enable-key")->detail, "key not disabled");
+	assert_null(line(&w, "enable-key")->error);
+	assert_int_equal(kit_status(gp), RESP_DONE);
+	assert_int_equal(kit_found(gp), 0);
+	assert_false(resp_failed(&w.r));
+	kit_round_free(rd);
+	world_down(&w);
+}
+
+static void test_kit__optional_failure_does_not_fail_the_invocation(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *tag;
+
+	(void)st;
+	world_up(&w, 0);
+	route("TagResource", NULL, 500, KMS_500, 5, 0);
+	route("EnableKey", NULL, 200, "{}", 5, 0);
+	rd = kit_round_new(&w.k);
+	tag = kit_add(rd, &(struct kit_spec){ .step = "tag-incident", .service = "kms", .op = "TagResource",
+		.target = KEY, .kind = RESP_WRITE, .optional = 1, .in = key_in(KEY) });
+	kit_add(rd, &(struct kit_spec){ .step = "enable-key", .service = "kms", .op = "EnableKey",
+		.target = KEY, .kind = RESP_WRITE, .in = key_in(KEY), .detail = "key Enabled again" });
+	assert_int_equal(kit_run(rd), FB_OK);
+	assert_int_equal(kit_status(tag), RESP_FAILED);
+	assert_int_equal(line(&w, "enable-key")->status, RESP_DONE);
+	assert_string_equal(line(&w, "enable-key")->detail, "key Enabled again");
+	assert_false(resp_failed(&w.r));
+	/* the same failure on a required step fails it */
+	F.routes[1].status = 500;
+	F.routes[1].body = KMS_500;
+	kit_add(rd, &(struct kit_spec){ .step = "enable-key-2", .service = "kms", .op = "EnableKey",
+		.target = KEY, .kind = RESP_WRITE, .in = key_in(KEY) });
+	assert_int_not_equal(kit_run(rd), FB_OK);
+	/* a second run of the round makes only the new step */
+	assert_int_equal(sent("TagResource"), 1);
+	assert_int_equal(sent("EnableKey"), 2);
+	assert_true(resp_failed(&w.r));
+	kit_round_free(rd);
+	world_down(&w);
+}
+
+static void test_kit__a_round_runs_concurrently(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	int64_t t0;
+
+	(void)st;
+	world_up(&w, 0);
+	route("DescribeKey", NULL, 200, "{\"KeyMetadata\":{}}", 100, 0);
+	route("ListResourceTags", NULL, 200, "{\"Tags\":[]}", 100, 0);
+	route("DescribeSecret", NULL, 200, "{}", 100, 0);
+	rd = kit_round_new(&w.k);
+	kit_add(rd, &(struct kit_spec){ .step = "a", .service = "kms", .op = "DescribeKey", .kind = RESP_READ,
+		.in = key_in(KEY) });
+	kit_add(rd, &(struct kit_spec){ .step = "b", .service = "kms", .op = "ListResourceTags",
+		.kind = RESP_READ, .in = key_in(KEY) });
+	kit_add(rd, &(struct kit_spec){ .step = "c", .service = "secretsmanager", .op = "DescribeSecret",
+		.kind = RESP_READ, .in = cJSON_Parse("{\"SecretId\":\"s\"}") });
+	t0 = F.now;
+	assert_int_equal(kit_run(rd), FB_OK);
+	assert_int_equal(F.max_parallel, 3);
+	assert_true(F.now - t0 < 200); /* one round trip, not three */
+	kit_round_free(rd);
+	world_down(&w);
+}
+
+static void test_kit__skip_and_already_before_the_run(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *a, *b, *c;
+
+	(void)st;
+	world_up(&w, 0);
+	route("EnableKey", NULL, 200, "{}", 5, 0);
+	rd = kit_round_new(&w.k);
+	a = kit_add(rd, &(struct kit_spec){ .step = "enable-key", .service = "kms", .op = "EnableKey",
+		.target = KEY, .kind = RESP_WRITE, .in = key_in(KEY),
+		.restore = kit_undo("kms:DisableKey", key_in(KEY)) });
+	b = kit_add(rd, &(struct kit_spec){ .step = "cancel-deletion", .service = "kms",
+		.op = "CancelKeyDeletion", .target = KEY, .kind = RESP_WRITE, .in = key_in(KEY),
+		.restore = kit_undo("kms:ScheduleKeyDeletion", key_in(KEY)) });
+	c = kit_add(rd, &(struct kit_spec){ .step = "tag", .service = "kms", .op = "TagResource",
+		.target = KEY, .kind = RESP_WRITE, .in = key_in(KEY) });
+	kit_skip(a, "trusted actor '%s'", "arn:aws:iam::111111111111:role/BreakGlass");
+	kit_already(b, "no deletion pending (KeyState %s)", "Enabled");
+	assert_int_not_equal(kit_run(rd), FB_OK); /* c failed, required */
+	assert_int_equal(sent("EnableKey"), 0);
+	assert_int_equal(sent("CancelKeyDeletion"), 0);
+	assert_int_equal(sent("TagResource"), 1);  /* unrouted: 500, required */
+	assert_int_equal(kit_status(a), RESP_SKIPPED);
+	assert_int_equal(kit_status(b), RESP_ALREADY);
+	assert_int_equal(kit_status(c), RESP_FAILED);
+	assert_string_equal(line(&w, "enable-key")->detail,
+			    "trusted actor 'arn:aws:iam::111111111111:role/BreakGlass'");
+	assert_string_equal(line(&w, "cancel-deletion")->detail, "no deletion pending (KeyState Enabled)");
+	/* nothing written, nothing to undo */
+	assert_int_equal(cJSON_GetArraySize(w.r.restore), 0);
+	kit_round_free(rd);
+	world_down(&w);
+}
+
+static void test_kit__a_step_never_run_says_so(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+
+	(void)st;
+	world_up(&w, 0);
+	rd = kit_round_new(&w.k);
+	kit_add(rd, &(struct kit_spec){ .step = "forgotten", .service = "kms", .op = "EnableKey",
+		.kind = RESP_WRITE, .in = key_in(KEY) });
+	kit_round_free(rd);
+	assert_int_equal(line(&w, "forgotten")->status, RESP_FAILED);
+	assert_string_equal(line(&w, "forgotten")->detail, "not run");
+	assert_int_equal(F.nlog, 0);
+	world_down(&w);
+}
+
+/* ---- paging ----------------------------------------------------------------------- */
+
+static void test_kit__pager_next_token(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *s, *o;
+	static const struct kit_paging pg = { .items = "SecretList", .next = "NextToken" };
+
+	(void)st;
+	world_up(&w, 0);
+	route("ListSecrets", "\"NextToken\":\"t2\"", 200,
+	      "{\"SecretList\":[{\"ARN\":\"s3\"}],\"NextToken\":\"t3\"}", 10, 0);
+	route("ListSecrets", "\"NextToken\":\"t3\"", 200, "{\"SecretList\":[{\"ARN\":\"s4\"}]}", 10, 0);
+	route("ListSecrets", NULL, 200, "{\"SecretList\":[{\"ARN\":\"s1\"},{\"ARN\":\"s2\"}],"
+	      "\"NextToken\":\"t2\"}", 10, 0);
+	route("DescribeKey", NULL, 200, "{\"KeyMetadata\":{}}", 25, 0);
+	rd = kit_round_new(&w.k);
+	s = kit_add(rd, &(struct kit_spec){ .step = "list-secrets", .service = "secretsmanager",
+		.op = "ListSecrets", .kind = RESP_READ, .paging = &pg,
+		.in = cJSON_Parse("{\"MaxResults\":100}") });
+	o = kit_add(rd, &(struct kit_spec){ .step = "describe", .service = "kms", .op = "DescribeKey",
+		.kind = RESP_READ, .in = key_in(KEY) });
+	assert_int_equal(kit_run(rd), FB_OK);
+	assert_int_equal(sent("ListSecrets"), 3);
+	assert_int_equal(cJSON_GetArraySize(kit_items(s)), 4);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(kit_items(s), 3), "ARN")->valuestring, "s4");
+	assert_true(kit_complete(s));
+	assert_true(kit_ok(o));
+	/* page 2 ran while the other step of the round was in flight */
+	assert_int_equal(F.max_parallel, 2);
+	assert_non_null(strstr(last_of("ListSecrets")->body, "\"MaxResults\":100"));
+	assert_string_equal(line(&w, "list-secrets")->detail, "4 items in 3 pages");
+	kit_round_free(rd);
+	world_down(&w);
+}
+
+#define LAK(keys, more, marker) \
+	"<ListAccessKeysResponse><ListAccessKeysResult><AccessKeyMetadata>" keys \
+	"</AccessKeyMetadata><IsTruncated>" more "</IsTruncated>" marker \
+	"</ListAccessKeysResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata>" \
+	"</ListAccessKeysResponse>"
+#define AK(id) "<member><AccessKeyId>" id "</AccessKeyId><Status>Active</Status></member>"
+
+static void test_kit__pager_marker_is_truncated(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *s;
+	static const struct kit_paging pg = { .items = "AccessKeyMetadata", .next = "Marker",
+					      .truncated = "IsTruncated" };
+
+	(void)st;
+	world_up(&w, 0);
+	route("ListAccessKeys", "Marker=m2", 200, LAK(AK("AKIA3"), "false", ""), 10, 0);
+	route("ListAccessKeys", NULL, 200, LAK(AK("AKIA1") AK("AKIA2"), "true", "<Marker>m2</Marker>"), 10, 0);
+	rd = kit_round_new(&w.k);
+	s = kit_add(rd, &(struct kit_spec){ .step = "list-keys", .service = "iam", .op = "ListAccessKeys",
+		.kind = RESP_READ, .paging = &pg, .in = cJSON_Parse("{\"UserName\":\"ci bot\"}") });
+	assert_int_equal(kit_run(rd), FB_OK);
+	assert_int_equal(sent("ListAccessKeys"), 2);
+	assert_string_equal(last_of("ListAccessKeys")->body,
+			    "Action=ListAccessKeys&Version=2010-05-08&UserName=ci+bot&Marker=m2");
+	assert_int_equal(cJSON_GetArraySize(kit_items(s)), 3);
+	assert_true(kit_complete(s));
+	/* IsTruncated false with a stale Marker present: no further page */
+	kit_round_free(rd);
+	world_down(&w);
+}
+
+static void test_kit__pager_cap_reached_is_incomplete(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *s;
+	static const struct kit_paging pg = { .items = "networkInterfaceSet", .next = "nextToken",
+					      .token = "NextToken", .max_pages = 2 };
+
+	(void)st;
+	world_up(&w, 0);
+	/* EC2: the token comes back as nextToken in the XML and goes out as NextToken */
+#define ENIS(id, next) "<DescribeNetworkInterfacesResponse><requestId>r</requestId><networkInterfaceSet>" \
+	"<item><networkInterfaceId>" id "</networkInterfaceId></item></networkInterfaceSet>" \
+	"<nextToken>" next "</nextToken></DescribeNetworkInterfacesResponse>"
+	route("DescribeNetworkInterfaces", "NextToken=t2", 200, ENIS("eni-2", "t3"), 10, 0);
+	route("DescribeNetworkInterfaces", "NextToken=t3", 200, ENIS("eni-3", "t4"), 10, 0);
+	route("DescribeNetworkInterfaces", NULL, 200, ENIS("eni-1", "t2"), 10, 0);
+	rd = kit_round_new(&w.k);
+	s = kit_add(rd, &(struct kit_spec){ .step = "enis", .service = "ec2", .op = "DescribeNetworkInterfaces",
+		.kind = RESP_READ, .paging = &pg,
+		.in = cJSON_Parse("{\"Filter\":[{\"Name\":\"group-id\",\"Value\":[\"sg-1\",\"sg-2\"]}]}") });
+	assert_int_equal(kit_run(rd), FB_OK);
+	assert_int_equal(sent("DescribeNetworkInterfaces"), 2);
+	assert_false(kit_complete(s));
+	assert_int_equal(cJSON_GetArraySize(kit_items(s)), 2);
+	assert_string_equal(line(&w, "enis")->detail, "2 items in 2 pages (incomplete: page cap reached)");
+	assert_string_equal(last_of("DescribeNetworkInterfaces")->body,
+			    "Action=DescribeNetworkInterfaces&Version=2016-11-15&Filter.1.Name=group-id"
+			    "&Filter.1.Value.1=sg-1&Filter.1.Value.2=sg-2&NextToken=t2");
+	kit_round_free(rd);
+	world_down(&w);
+}
+
+/* ---- clients, own account ----------------------------------------------------------- */
+
+static void test_kit__own_account_partition_and_region_clients(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct aws_client *west, *again;
+	struct aws_error err;
+
+	(void)st;
+	world_up(&w, 0);
+	assert_string_equal(kit_own_account(&w.k), "111111111111"); /* from the function ARN */
+	assert_string_equal(kit_partition(&w.k), "aws");
+	assert_int_equal(F.nlog, 0);
+	west = kit_client(&w.k, "111111111111", "us-west-2", NULL, &err);
+	assert_non_null(west);
+	again = kit_client(&w.k, "111111111111", "us-west-2", NULL, &err);
+	assert_ptr_equal(west, again); /* made once per invocation */
+	/* a step on another client runs in the same round */
+	route("DescribeKey", NULL, 200, "{\"KeyMetadata\":{}}", 10, 0);
+	rd = kit_round_new(&w.k);
+	kit_add(rd, &(struct kit_spec){ .step = "east", .service = "kms", .op = "DescribeKey",
+		.kind = RESP_READ, .in = key_in(KEY) });
+	kit_add(rd, &(struct kit_spec){ .step = "west", .service = "kms", .op = "DescribeKey",
+		.kind = RESP_READ, .in = key_in(KEY), .client = west });
+	assert_int_equal(kit_run(rd), FB_OK);
+	assert_int_equal(F.max_parallel, 2);
+	assert_string_equal(F.log[0].url, "https://kms.us-east-1.amazonaws.com/");
+	assert_string_equal(F.log[1].url, "https://kms.us-west-2.amazonaws.com/");
+	/* another account without FIREBREAK_MEMBER_ROLE: no client, a failed line */
+	assert_null(kit_client(&w.k, "222222222222", NULL, "client", &err));
+	assert_int_equal(line(&w, "client")->status, RESP_FAILED);
+	assert_string_equal(line(&w, "client")->api, "sts:AssumeRole");
+	kit_round_free(rd);
+	world_down(&w);
+}
+
+/* ---- session revocation ------------------------------------------------------------------ */
+
+#define ROLE "arn:aws:iam::111111111111:role/app/app-task"
+#define NO_POLICY "<ErrorResponse><Error><Type>Sender</Type><Code>NoSuchEntity</Code><Message>The role " \
+	"policy with name AWSRevokeOlderSessions cannot be found.</Message></Error><RequestId>r</RequestId>" \
+	"</ErrorResponse>"
+#define PUT_OK "<PutRolePolicyResponse><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata>" \
+	"</PutRolePolicyResponse>"
+/* GetRolePolicy answers the document URL-encoded, as IAM does */
+#define GRP(doc) "<GetRolePolicyResponse><GetRolePolicyResult><RoleName>app-task</RoleName><PolicyName>" \
+	"AWSRevokeOlderSessions</PolicyName><PolicyDocument>" doc "</PolicyDocument></GetRolePolicyResult>" \
+	"</GetRolePolicyResponse>"
+/* {"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"*","Resource":"*",
+ *  "Condition":{"DateLessThan":{"aws:TokenIssueTime":"<T>"}}}}, the documented form */
+#define DOC(t) "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%7B%22Effect%22%3A%22Deny%22%2C" \
+	"%22Action%22%3A%22%2A%22%2C%22Resource%22%3A%22%2A%22%2C%22Condition%22%3A%7B%22DateLessThan" \
+	"%22%3A%7B%22aws%3ATokenIssueTime%22%3A%22" t "%22%7D%7D%7D%7D"
+
+static void test_kit__revoke_sessions_first_time(void **st)
+{
+	struct world w;
+	const cJSON *e;
+	char *doc;
+
+	(void)st;
+	world_up(&w, 0);
+	route("GetRolePolicy", NULL, 404, NO_POLICY, 5, 0);
+	route("PutRolePolicy", NULL, 200, PUT_OK, 5, 0);
+	assert_int_equal(kit_revoke_sessions(&w.k, &(struct kit_revoke){ .role_arn = ROLE,
+		.not_before_ms = T0_MS - 60000 }), RESP_DONE);
+	assert_int_equal(sent("GetRolePolicy"), 1);
+	assert_int_equal(sent("PutRolePolicy"), 1);
+	doc = kit_revocation_policy(T0_MS + 10);
+	assert_string_equal(doc, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Deny\",\"Action\":\"*\","
+			    "\"Resource\":\"*\",\"Condition\":{\"DateLessThan\":{\"aws:TokenIssueTime\":"
+			    "\"2026-12-07T00:00:00.010Z\"}}}]}");
+	free(doc);
+	assert_non_null(strstr(last_of("PutRolePolicy")->body,
+			       "RoleName=app-task&PolicyName=AWSRevokeOlderSessions&PolicyDocument=%7B%22Version"));
+	assert_non_null(strstr(last_of("PutRolePolicy")->body, "aws%3ATokenIssueTime%22%3A%222026-12-07T00%3A00"));
+	/* the undo of a new policy is deleting it, recorded before the write */
+	assert_int_equal(last_of("PutRolePolicy")->nrestore, 1);
+	e = cJSON_GetArrayItem(w.r.restore, 0);
+	assert_string_equal(cJSON_GetObjectItem(e, "api")->valuestring, "iam:DeleteRolePolicy");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(e, "args"), "PolicyName")->valuestring,
+			    "AWSRevokeOlderSessions");
+	assert_string_equal(line(&w, "read-revocation-policy")->api, "iam:GetRolePolicy");
+	assert_string_equal(line(&w, "revoke-sessions")->api, "iam:PutRolePolicy");
+	assert_string_equal(line(&w, "revoke-sessions")->target, ROLE);
+	assert_false(resp_failed(&w.r));
+	world_down(&w);
+}
+
+static void test_kit__revoke_sessions_replay_is_already(void **st)
+{
+	struct world w;
+
+	(void)st;
+	/* the existing policy cuts at T0 + 5 s: an incident at T0 - 60 s is covered */
+	world_up(&w, 0);
+	route("GetRolePolicy", NULL, 200, GRP(DOC("2026-12-07T00%3A00%3A05.000Z")), 5, 0);
+	assert_int_equal(kit_revoke_sessions(&w.k, &(struct kit_revoke){ .role_arn = ROLE,
+		.not_before_ms = T0_MS - 60000 }), RESP_ALREADY);
+	assert_int_equal(sent("PutRolePolicy"), 0);
+	assert_string_equal(line(&w, "revoke-sessions")->detail,
+			    "sessions issued before 2026-12-07T00:00:05.000Z already denied");
+	assert_int_equal(cJSON_GetArraySize(w.r.restore), 0);
+	world_down(&w);
+}
+
+static void test_kit__revoke_sessions_newer_incident_writes_again(void **st)
+{
+	struct world w;
+	const cJSON *e;
+	const char *prior;
+
+	(void)st;
+	/* an older revocation (a day before) does not cover today's incident */
+	world_up(&w, 0);
+	route("GetRolePolicy", NULL, 200, GRP(DOC("2026-12-06T00%3A00%3A00Z")), 5, 0);
+	route("PutRolePolicy", NULL, 200, PUT_OK, 5, 0);
+	assert_int_equal(kit_revoke_sessions(&w.k, &(struct kit_revoke){ .role_arn = ROLE,
+		.not_before_ms = T0_MS - 60000 }), RESP_DONE);
+	assert_int_equal(sent("PutRolePolicy"), 1);
+	/* the undo puts the prior document back, decoded */
+	e = cJSON_GetArrayItem(w.r.restore, 0);
+	assert_string_equal(cJSON_GetObjectItem(e, "api")->valuestring, "iam:PutRolePolicy");
+	prior = cJSON_GetObjectItem(cJSON_GetObjectItem(e, "args"), "PolicyDocument")->valuestring;
+	assert_int_equal(kit_revocation_cut_ms(prior), T0_MS - 86400000LL);
+	world_down(&w);
+}
+
+static void test_kit__revoke_sessions_refusals(void **st)
+{
+	struct world w;
+
+	(void)st;
+	/* service-linked: AWS forbids it; nothing is called */
+	world_up(&w, 0);
+	assert_int_equal(kit_revoke_sessions(&w.k, &(struct kit_revoke){
+		.role_arn = "arn:aws:iam::111111111111:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS",
+		.not_before_ms = T0_MS }), RESP_SKIPPED);
+	/* not a role ARN (a user, a crafted name): nothing is called, failed */
+	assert_int_equal(kit_revoke_sessions(&w.k, &(struct kit_revoke){
+		.role_arn = "arn:aws:iam::111111111111:user/alice", .not_before_ms = T0_MS }), RESP_FAILED);
+	assert_int_equal(kit_revoke_sessions(&w.k, &(struct kit_revoke){
+		.role_arn = "arn:aws:iam::111111111111:role/a&Action=DeleteRole", .not_before_ms = T0_MS }),
+		RESP_FAILED);
+	assert_int_equal(F.nlog, 0);
+	/* the prior policy cannot be read: no write (its undo is unknown) */
+	route("GetRolePolicy", NULL, 403, "<ErrorResponse><Error><Code>AccessDenied</Code><Message>no"
+	      "</Message></Error></ErrorResponse>", 5, 0);
+	assert_int_equal(kit_revoke_sessions(&w.k, &(struct kit_revoke){ .role_arn = ROLE,
+		.not_before_ms = T0_MS }), RESP_FAILED);
+	assert_int_equal(sent("PutRolePolicy"), 0);
+	assert_true(resp_failed(&w.r));
+	world_down(&w);
+
+	/* dry run: read, plan the write, write nothing */
+	world_up(&w, 1);
+	route("GetRolePolicy", NULL, 404, NO_POLICY, 5, 0);
+	assert_int_equal(kit_revoke_sessions(&w.k, &(struct kit_revoke){ .role_arn = ROLE,
+		.not_before_ms = T0_MS }), RESP_PLANNED);
+	assert_int_equal(sent("GetRolePolicy"), 1);
+	assert_int_equal(sent("PutRolePolicy"), 0);
+	world_down(&w);
+}
+
+static void test_kit__revocation_cut_only_for_the_exact_shape(void **st)
+{
+	static const struct { const char *doc; int64_t want; } rows[] = {
+		{ "{\"Statement\":{\"Effect\":\"Deny\",\"Action\":\"*\",\"Resource\":\"*\",\"Condition\":"
+		  "{\"DateLessThan\":{\"aws:TokenIssueTime\":\"2014-05-07T23:47:00Z\"}}}}", 1399506420000LL },
+		/* the console's array form, a Sid, ["*"], any case of the key */
+		{ "{\"Statement\":[{\"Sid\":\"x\",\"Effect\":\"Deny\",\"Action\":[\"*\"],\"Resource\":\"*\","
+		  "\"Condition\":{\"DateLessThan\":{\"AWS:TokenIssueTime\":\"2024-10-10T09:43:48.085Z\"}}}]}",
+		  1728553428085LL },
+		/* the newest of two */
+		{ "{\"Statement\":[{\"Effect\":\"Deny\",\"Action\":\"*\",\"Resource\":\"*\",\"Condition\":"
+		  "{\"DateLessThan\":{\"aws:TokenIssueTime\":\"2020-01-01T00:00:00Z\"}}},{\"Effect\":\"Deny\","
+		  "\"Action\":\"*\",\"Resource\":\"*\",\"Condition\":{\"DateLessThan\":{\"aws:TokenIssueTime\":"
+		  "\"2021-01-01T00:00:00Z\"}}}]}", 1609459200000LL },
+		/* an extra condition (never true) does not count */
+		{ "{\"Statement\":{\"Effect\":\"Deny\",\"Action\":\"*\",\"Resource\":\"*\",\"Condition\":"
+		  "{\"DateLessThan\":{\"aws:TokenIssueTime\":\"2030-01-01T00:00:00Z\"},\"StringEquals\":"
+		  "{\"aws:PrincipalTag/x\":\"never\"}}}}", 0 },
+		/* a narrower action, an Allow, a NotAction, a Principal: not a revocation */
+		{ "{\"Statement\":{\"Effect\":\"Deny\",\"Action\":\"s3:*\",\"Resource\":\"*\",\"Condition\":"
+		  "{\"DateLessThan\":{\"aws:TokenIssueTime\":\"2030-01-01T00:00:00Z\"}}}}", 0 },
+		{ "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\",\"Condition\":"
+		  "{\"DateLessThan\":{\"aws:TokenIssueTime\":\"2030-01-01T00:00:00Z\"}}}}", 0 },
+		{ "{\"Statement\":{\"Effect\":\"Deny\",\"NotAction\":\"iam:*\",\"Action\":\"*\",\"Resource\":\"*\","
+		  "\"Condition\":{\"DateLessThan\":{\"aws:TokenIssueTime\":\"2030-01-01T00:00:00Z\"}}}}", 0 },
+		{ "{\"Statement\":{\"Effect\":\"Deny\",\"Action\":\"*\",\"Resource\":\"*\",\"Condition\":"
+		  "{\"DateLessThan\":{\"aws:TokenIssueTime\":[\"2030-01-01T00:00:00Z\",\"2001-01-01T00:00:00Z\"]}}}}",
+		  0 },
+		{ "{\"Statement\":{\"Effect\":\"Deny\",\"Action\":\"*\",\"Resource\":\"*\",\"Condition\":"
+		  "{\"DateLessThan\":{\"aws:TokenIssueTime\":\"soon\"}}}}", 0 },
+		{ "not json", 0 },
+		{ "{}", 0 },
+	};
+	size_t i;
+
+	(void)st;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		if (kit_revocation_cut_ms(rows[i].doc) != rows[i].want)
+			fail_msg("row %zu: got %lld want %lld", i, (long long)kit_revocation_cut_ms(rows[i].doc),
+				 (long long)rows[i].want);
+}
+
+static void test_kit__role_names(void **st)
+{
+	static const struct { const char *arn; const char *name; int slr; } rows[] = {
+		{ "arn:aws:iam::111111111111:role/app", "app", 0 },
+		{ "arn:aws-cn:iam::111111111111:role/path/to/app-task", "app-task", 0 },
+		{ "arn:aws:iam::111111111111:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS",
+		  "AWSServiceRoleForECS", 1 },
+		{ "arn:aws:iam::111111111111:user/app", NULL, 0 },
+		{ "arn:aws:sts::111111111111:assumed-role/app/s", NULL, 0 },
+		{ "arn:aws:iam::11111111111:role/app", NULL, 0 },
+		{ "arn:aws:iam:us-east-1:111111111111:role/app", NULL, 0 },
+		{ "arn:aws:iam::111111111111:role/", NULL, 0 },
+		{ "arn:aws:iam::111111111111:role/a b", NULL, 0 },
+		{ "arn:aws:iam::111111111111:role/a&x=y", NULL, 0 },
+		{ "role/app", NULL, 0 },
+	};
+	char name[80];
+	size_t i;
+	int slr;
+
+	(void)st;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int ok = kit_role_name(rows[i].arn, name, sizeof(name), &slr);
+
+		if (ok != (rows[i].name != NULL) || (ok && (strcmp(name, rows[i].name) || slr != rows[i].slr)))
+			fail_msg("row %zu '%s': ok %d name '%s' slr %d", i, rows[i].arn, ok, ok ? name : "", slr);
+	}
+}
+
+/* ---- the demonstration: kms-guard's writes on the kit ------------------------------------ */
+
+/*
+ * kms-guard today (functions/kms-guard/main.c kg_handle_item, the writes):
+ * ~120 lines of resp_step_begin / resp_step_dry / struct aws_call /
+ * aws_call_run_all / resp_step_from_call / cleanup. On the kit the same
+ * runbook is the decisions and three declarations.
+ */
+struct demo_key {
+	const char *arn, *state;     /* from DescribeKey */
+	int prior_enabled;           /* the decision from CloudTrail history */
+	const char *incident_tag;    /* the key's firebreak:incident tag, NULL if none */
+	int pending_days;
+};
+
+static cJSON *tag_in(const char *arn, const char *value)
+{
+	cJSON *in = key_in(arn), *t = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(t, "TagKey", "firebreak:incident");
+	cJSON_AddStringToObject(t, "TagValue", value);
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(in, "Tags"), t);
+	return in;
+}
+
+static int demo_kms_guard_writes(struct kit *k, const struct demo_key *key)
+{
+	int pending = !strcmp(key->state, "PendingDeletion");
+	cJSON *sched = key_in(key->arn), *untag = key_in(key->arn);
+	struct kit_round *rd;
+	struct kit_step *cancel, *enable, *tag;
+	int rc;
+
+	cJSON_AddNumberToObject(sched, "PendingWindowInDays", key->pending_days);
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(untag, "TagKeys"), cJSON_CreateString("firebreak:incident"));
+
+	/* Write 1: cancel the deletion (a cancelled key is Disabled). */
+	rd = kit_round_new(k);
+	cancel = kit_add(rd, &(struct kit_spec){ .step = "cancel-deletion", .service = "kms",
+		.op = "CancelKeyDeletion", .target = key->arn, .kind = RESP_WRITE, .in = key_in(key->arn),
+		.restore = kit_undo("kms:ScheduleKeyDeletion", sched),
+		.detail = "deletion cancelled; KMS leaves the key Disabled" });
+	if (!pending)
+		kit_already(cancel, "no deletion pending (KeyState %s)", key->state);
+	rc = kit_run(rd) == FB_OK ? 0 : -1;
+	kit_round_free(rd);
+	if (rc)
+		return rc; /* deletion still pending: stop here */
+
+	/* Writes 2 and 3, concurrently: enable (when it was Enabled) and tag. */
+	rd = kit_round_new(k);
+	enable = kit_add(rd, &(struct kit_spec){ .step = "enable-key", .service = "kms", .op = "EnableKey",
+		.target = key->arn, .kind = RESP_WRITE, .in = key_in(key->arn),
+		.restore = kit_undo("kms:DisableKey", key_in(key->arn)),
+		.detail = "key Enabled again (prior state Enabled)" });
+	if (!key->prior_enabled || (!pending && !strcmp(key->state, "Enabled")))
+		kit_already(enable, !pending && !strcmp(key->state, "Enabled") ? "key is Enabled"
+			    : "key stays Disabled (prior state Disabled)");
+	tag = kit_add(rd, &(struct kit_spec){ .step = "tag-incident", .service = "kms", .op = "TagResource",
+		.target = key->arn, .kind = RESP_WRITE, .optional = 1, .in = tag_in(key->arn, k->r->incident_id),
+		.restore = key->incident_tag ? kit_undo("kms:TagResource", tag_in(key->arn, key->incident_tag))
+					     : kit_undo("kms:UntagResource", untag),
+		.detail = "tagged firebreak:incident" });
+	if (key->incident_tag)
+		cJSON_Delete(untag);
+	if (key->incident_tag && !strcmp(key->incident_tag, k->r->incident_id))
+		kit_already(tag, "tag firebreak:incident present");
+	rc = kit_run(rd) == FB_OK ? 0 : -1;
+	kit_round_free(rd);
+	return rc;
+}
+
+static void test_kit__demo_kms_guard_on_the_kit(void **st)
+{
+	struct world w;
+	const struct demo_key key = { KEY, "PendingDeletion", 1, NULL, 7 };
+	const cJSON *e;
+
+	(void)st;
+	world_up(&w, 0);
+	route("CancelKeyDeletion", NULL, 200, "{\"KeyId\":\"" KEY "\"}", 20, 0);
+	route("EnableKey", NULL, 200, "{}", 20, 0);
+	route("TagResource", NULL, 200, "{}", 20, 0);
+	assert_int_equal(demo_kms_guard_writes(&w.k, &key), 0);
+	/* the report reads as kms-guard's does today */
+	assert_int_equal(w.r.nsteps, 3);
+	assert_string_equal(w.r.steps[0].step, "cancel-deletion");
+	assert_string_equal(w.r.steps[0].api, "kms:CancelKeyDeletion");
+	assert_int_equal(w.r.steps[0].status, RESP_DONE);
+	assert_string_equal(w.r.steps[1].api, "kms:EnableKey");
+	assert_string_equal(w.r.steps[1].detail, "key Enabled again (prior state Enabled)");
+	assert_string_equal(w.r.steps[2].api, "kms:TagResource");
+	assert_int_equal(w.r.steps[2].required, 0);
+	/* cancel first, then enable and tag together */
+	assert_string_equal(F.log[0].op, "CancelKeyDeletion");
+	assert_true(F.log[1].at_ms > F.log[0].at_ms && F.log[1].at_ms == F.log[2].at_ms);
+	assert_int_equal(F.max_parallel, 2);
+	/* restore[] as kms-guard writes it, each entry before its write */
+	assert_int_equal(cJSON_GetArraySize(w.r.restore), 3);
+	e = cJSON_GetArrayItem(w.r.restore, 0);
+	assert_string_equal(cJSON_GetObjectItem(e, "api")->valuestring, "kms:ScheduleKeyDeletion");
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(e, "args"), "PendingWindowInDays")->valueint, 7);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(w.r.restore, 1), "api")->valuestring,
+			    "kms:DisableKey");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(w.r.restore, 2), "api")->valuestring,
+			    "kms:UntagResource");
+	assert_int_equal(F.log[0].nrestore, 1);
+	assert_int_equal(F.log[1].nrestore, 3);
+	assert_non_null(strstr(last_of("TagResource")->body, w.r.incident_id));
+	assert_false(resp_failed(&w.r));
+	world_down(&w);
+
+	/* the same event again: the key is Enabled and tagged -> nothing written */
+	world_up(&w, 0);
+	{
+		struct demo_key again = { KEY, "Enabled", 1, NULL, 7 };
+
+		again.incident_tag = w.r.incident_id;
+		assert_int_equal(demo_kms_guard_writes(&w.k, &again), 0);
+	}
+	assert_int_equal(F.nlog, 0);
+	assert_int_equal(w.r.steps[0].status, RESP_ALREADY);
+	assert_int_equal(w.r.steps[1].status, RESP_ALREADY);
+	assert_string_equal(w.r.steps[1].detail, "key is Enabled");
+	assert_int_equal(w.r.steps[2].status, RESP_ALREADY);
+	assert_int_equal(cJSON_GetArraySize(w.r.restore), 0);
+	assert_false(resp_failed(&w.r));
+	world_down(&w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kit__dry_run_plans_writes_and_makes_no_write),
+		cmocka_unit_test(test_kit__restore_recorded_before_the_write_even_when_it_fails),
+		cmocka_unit_test(test_kit__already_codes_and_absent_codes),
+		cmocka_unit_test(test_kit__optional_failure_does_not_fail_the_invocation),
+		cmocka_unit_test(test_kit__a_round_runs_concurrently),
+		cmocka_unit_test(test_kit__skip_and_already_before_the_run),
+		cmocka_unit_test(test_kit__a_step_never_run_says_so),
+		cmocka_unit_test(test_kit__pager_next_token),
+		cmocka_unit_test(test_kit__pager_marker_is_truncated),
+		cmocka_unit_test(test_kit__pager_cap_reached_is_incomplete),
+		cmocka_unit_test(test_kit__own_account_partition_and_region_clients),
+		cmocka_unit_test(test_kit__revoke_sessions_first_time),
+		cmocka_unit_test(test_kit__revoke_sessions_replay_is_already),
+		cmocka_unit_test(test_kit__revoke_sessions_newer_incident_writes_again),
+		cmocka_unit_test(test_kit__revoke_sessions_refusals),
+		cmocka_unit_test(test_kit__revocation_cut_only_for_the_exact_shape),
+		cmocka_unit_test(test_kit__role_names),
+		cmocka_unit_test(test_kit__demo_kms_guard_on_the_kit),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
