@@ -16,7 +16,7 @@
 struct kit_step {
 	struct kit_round *rd;
 	int idx;                    /* report line */
-	char *service, *op, *api, *already, *absent, *detail, *already_detail;
+	char *svc, *opname, *api, *already, *absent, *detail, *already_detail;
 	char *bucket, *key;
 	const void *body;
 	size_t body_len;
@@ -144,8 +144,8 @@ static void step_free(struct kit_step *s)
 {
 	if (!s)
 		return;
-	free(s->service);
-	free(s->op);
+	free(s->svc);
+	free(s->opname);
 	free(s->api);
 	free(s->already);
 	free(s->absent);
@@ -181,8 +181,8 @@ struct kit_step *kit_add(struct kit_round *rd, const struct kit_spec *spec)
 	s->rd = rd;
 	s->idx = idx;
 	s->kind = spec->kind;
-	s->service = strdup(spec->service);
-	s->op = strdup(spec->op);
+	s->svc = strdup(spec->service);
+	s->opname = strdup(spec->op);
 	s->api = strdup(api);
 	s->already = dup_or_null(spec->already);
 	s->absent = dup_or_null(spec->absent);
@@ -208,7 +208,7 @@ struct kit_step *kit_add(struct kit_round *rd, const struct kit_spec *spec)
 			s->paging.token = s->paging.next;
 	}
 	s->items = cJSON_CreateArray();
-	if (!s->service || !s->op || !s->api || !s->items ||
+	if (!s->svc || !s->opname || !s->api || !s->items ||
 	    (spec->already && !s->already) || (spec->absent && !s->absent) ||
 	    (spec->detail && !s->detail) || (spec->already_detail && !s->already_detail) ||
 	    (spec->bucket && !s->bucket) || (spec->key && !s->key))
@@ -286,7 +286,7 @@ static const cJSON *answer_of(const struct kit_step *s)
 
 	if (!s->out)
 		return NULL;
-	snprintf(wrap, sizeof(wrap), "%sResult", s->op);
+	snprintf(wrap, sizeof(wrap), "%sResult", s->opname);
 	w = cJSON_GetObjectItemCaseSensitive(s->out, wrap);
 	return cJSON_IsObject(w) ? w : s->out;
 }
@@ -433,7 +433,7 @@ enum fb_err kit_run(struct kit_round *rd)
 		size_t m = 0;
 
 		for (i = 0; i < n; i++)
-			call_fill(&calls[i], live[i]->service, live[i]->op, live[i]);
+			call_fill(&calls[i], live[i]->svc, live[i]->opname, live[i]);
 		aws_call_run_all(rd->k->aws, calls, n);
 		for (i = 0; i < n; i++) {
 			struct kit_step *s = live[i];

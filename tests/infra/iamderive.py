@@ -105,6 +105,39 @@ def _lit(expr):
     return m.group(1) if m else None
 
 
+def _braces(text, pos):
+    """(start, end) of the innermost {...} around pos ((-1, len) if none).
+    String literals are skipped (comments are already stripped)."""
+    depth, i, lo = 0, pos - 1, -1
+    while i >= 0:
+        c = text[i]
+        if c == "}":
+            depth += 1
+        elif c == "{":
+            if depth == 0:
+                lo = i
+                break
+            depth -= 1
+        i -= 1
+    if lo < 0:
+        return -1, len(text)
+    depth, i = 0, lo + 1
+    while i < len(text):
+        c = text[i]
+        if c == '"':
+            i += 1
+            while i < len(text) and text[i] != '"':
+                i += 2 if text[i] == "\\" else 1
+        elif c == "{":
+            depth += 1
+        elif c == "}":
+            if depth == 0:
+                return lo, i
+            depth -= 1
+        i += 1
+    return lo, len(text)
+
+
 def sites_in_body(body, params, services):
     """(set of (svc, Op), list of dynamic-site descriptions)."""
     found, dynamic = set(), []
@@ -118,8 +151,17 @@ def sites_in_body(body, params, services):
     used = set()
     for m in _SVC.finditer(body):
         obj, s = m.group(1), m.group(2).strip()
-        o = next(((i, x) for i, (pos, ob, x) in enumerate(ops)
-                  if pos > m.start() and ob == obj and i not in used), None)
+        if obj == "":
+            # A designated initialiser ({ .service = "kms", .op = "X" }, a
+            # runtime/kit.h step declaration): the .op of the same braces,
+            # before or after .service, never one of the next declaration.
+            lo, hi = _braces(body, m.start())
+            o = next(((i, x) for i, (pos, ob, x) in enumerate(ops)
+                      if lo < pos < hi and ob == "" and i not in used
+                      and _braces(body, pos) == (lo, hi)), None)
+        else:
+            o = next(((i, x) for i, (pos, ob, x) in enumerate(ops)
+                      if pos > m.start() and ob == obj and i not in used), None)
         if o is None:
             continue
         used.add(o[0])

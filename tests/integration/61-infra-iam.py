@@ -263,6 +263,39 @@ class Derivation(unittest.TestCase):
         _, dyn = iamderive.sites_in_body('aws_do(c, svc, "X", in, &o, &e);', set(), {"kms"})
         self.assertEqual(len(dyn), 1)
 
+    def test_kit_declarations(self):
+        # runtime/kit.h steps: designated initialisers paired within their
+        # own braces, .op before or after .service, nested braces aside.
+        body = ('kit_add(rd, &(struct kit_spec){ .step = "a", .op = "CancelKeyDeletion", .service = "kms",\n'
+                '        .paging = &(struct kit_paging){ .items = "x" }, .optional = 1 });\n'
+                'kit_add(rd, &(struct kit_spec){ .step = "b", .service = "ec2",\n'
+                '        .restore = kit_undo("ec2:X", in), .op = "RevokeSecurityGroupEgress" });\n'
+                'kit_add(rd, &(struct kit_spec){ .service = "iam", .op = "GetRolePolicy" });\n')
+        found, dyn = iamderive.sites_in_body(body, set(), {"kms", "ec2", "iam"})
+        self.assertEqual(found, {("kms", "CancelKeyDeletion"), ("ec2", "RevokeSecurityGroupEgress"),
+                                 ("iam", "GetRolePolicy")})
+        self.assertEqual(dyn, [])
+        _, dyn = iamderive.sites_in_body('kit_add(rd, &(struct kit_spec){ .service = svc, .op = "X" });',
+                                         set(), {"kms"})
+        self.assertEqual(len(dyn), 1)
+        # the demonstration in tests/unit/test_kit.c: kms-guard's writes
+        funcs = {n: (p, b) for n, p, b, _ in iamderive.c_functions(
+            os.path.join(ROOT, "tests", "unit", "test_kit.c"))}
+        p, b = funcs["demo_kms_guard_writes"]
+        found, dyn = iamderive.sites_in_body(b, p, SERVICES)
+        self.assertEqual(found, {("kms", "CancelKeyDeletion"), ("kms", "EnableKey"), ("kms", "TagResource")})
+        self.assertEqual(dyn, [])
+        # the kit itself: its forwarder is not dynamic, and what it calls on
+        # its own (session revocation) is attributed to whoever reaches it
+        rt = Ctx.deriv.rt
+        self.assertEqual(rt["call_fill"][2], [])
+        self.assertEqual(rt["kit_revoke_sessions"][0], {("iam", "GetRolePolicy"), ("iam", "PutRolePolicy")})
+        reach = Ctx.deriv._runtime_reach({"kit_revoke_sessions", "kit_run", "kit_client", "kit_own_account"})
+        ops = set().union(*(rt[n][0] for n in reach))
+        self.assertTrue({("iam", "GetRolePolicy"), ("iam", "PutRolePolicy"), ("sts", "AssumeRole"),
+                         ("sts", "GetCallerIdentity")} <= ops, ops)
+        self.assertEqual([d for n in reach for d in rt[n][2]], [])
+
     def test_action_names(self):
         self.assertEqual(iamderive.iam_action("s3", "HeadObject"), "s3:GetObject")
         self.assertIsNone(iamderive.iam_action("sts", "GetCallerIdentity"))
