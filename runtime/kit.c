@@ -71,11 +71,6 @@ static int code_in(const char *list, const char *code)
 	return 0;
 }
 
-static void vfmt(char *buf, size_t len, const char *fmt, va_list ap)
-{
-	vsnprintf(buf, len, fmt, ap);
-}
-
 void kit_init(struct kit *k, struct resp *r, struct aws_client *aws)
 {
 	memset(k, 0, sizeof(*k));
@@ -243,38 +238,42 @@ fail:
 	return NULL;
 }
 
-void kit_skip(struct kit_step *s, const char *fmt, ...)
+/* A step settled by a decision, not by a call: no call is made and a
+ * skipped or already step has nothing to undo. */
+static void settle(struct kit_step *s, enum resp_status st, const char *fmt, va_list ap)
 {
 	char why[600];
+
+	vsnprintf(why, sizeof(why), fmt, ap);
+	s->ran = 1;
+	s->status = st;
+	if (st != RESP_FAILED) {
+		cJSON_Delete(s->restore);
+		s->restore = NULL;
+	}
+	resp_step_end(s->rd->k->r, s->idx, st, why, NULL);
+}
+
+void kit_skip(struct kit_step *s, const char *fmt, ...)
+{
 	va_list ap;
 
 	if (!s)
 		return;
 	va_start(ap, fmt);
-	vfmt(why, sizeof(why), fmt, ap);
+	settle(s, RESP_SKIPPED, fmt, ap);
 	va_end(ap);
-	s->ran = 1;
-	s->status = RESP_SKIPPED;
-	cJSON_Delete(s->restore);  /* nothing is written: nothing to undo */
-	s->restore = NULL;
-	resp_step_end(s->rd->k->r, s->idx, RESP_SKIPPED, why, NULL);
 }
 
 void kit_already(struct kit_step *s, const char *fmt, ...)
 {
-	char why[600];
 	va_list ap;
 
 	if (!s)
 		return;
 	va_start(ap, fmt);
-	vfmt(why, sizeof(why), fmt, ap);
+	settle(s, RESP_ALREADY, fmt, ap);
 	va_end(ap);
-	s->ran = 1;
-	s->status = RESP_ALREADY;
-	cJSON_Delete(s->restore);  /* nothing is written: nothing to undo */
-	s->restore = NULL;
-	resp_step_end(s->rd->k->r, s->idx, RESP_ALREADY, why, NULL);
 }
 
 /* The part of an answer the responder reads: query answers keep their
@@ -553,24 +552,20 @@ void kit_detail(struct kit_step *s, const char *fmt, ...)
 	if (!s)
 		return;
 	va_start(ap, fmt);
-	vfmt(d, sizeof(d), fmt, ap);
+	vsnprintf(d, sizeof(d), fmt, ap);
 	va_end(ap);
 	resp_step_detail(s->rd->k->r, s->idx, d);
 }
 
 void kit_fail(struct kit_step *s, const char *fmt, ...)
 {
-	char d[700];
 	va_list ap;
 
 	if (!s)
 		return;
 	va_start(ap, fmt);
-	vfmt(d, sizeof(d), fmt, ap);
+	settle(s, RESP_FAILED, fmt, ap);
 	va_end(ap);
-	s->status = RESP_FAILED;
-	s->ran = 1;
-	resp_step_end(s->rd->k->r, s->idx, RESP_FAILED, d, NULL);
 }
 
 void kit_set_optional(struct kit_step *s)
