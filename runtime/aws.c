@@ -87,6 +87,7 @@ static const struct svc_proto protos[] = {
 	{ "iam", P_QUERY, "2010-05-08" },
 	{ "sts", P_QUERY, "2011-06-15" },
 	{ "sns", P_QUERY, "2010-03-31" },
+	{ "autoscaling", P_QUERY, "2011-01-01" },
 	{ "s3", P_RESTXML, "2006-03-01" },
 };
 

@@ -4,8 +4,12 @@
  * One data model for every protocol: requests and responses are cJSON.
  *  - awsJson1_1 (kms, secretsmanager, ecs, cloudtrail, logs): `in` is the
  *    JSON body, `out` the parsed JSON answer.
- *  - query (ec2, iam, sts, sns): `in` is a flat object of query parameter
- *    name -> string (e.g. "IpPermissions.1.IpProtocol": "-1"); Action and
+ *  - query (ec2, iam, sts, sns, autoscaling): `in` is structured JSON with
+ *    wire names, flattened here as botocore's serializers do (issue 17):
+ *    {"IpPermissions": [{"IpProtocol": "-1"}]} is IpPermissions.1.IpProtocol
+ *    for EC2 and X.member.1.Y for the other query services; a map is
+ *    {"entry": [{"Name": k, "Value": v}]} -> X.entry.1.Name (runtime/
+ *    README.md has the rules; flat "A.1.B" names still work). Action and
  *    Version are added here. The body is form-encoded byte for byte as
  *    botocore sends it (space as '+', "-_.~" unencoded; tests/integration/
  *    21-query-body-botocore.py), so emulators that re-encode before

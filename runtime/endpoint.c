@@ -25,6 +25,7 @@ static const struct svc svcs[] = {
 	{ "sns", "SNS", 0 },
 	{ "iam", "IAM", 0 },
 	{ "sts", "STS", 0 },
+	{ "autoscaling", "AUTO_SCALING", 0 },  /* issue 20: DetachInstances */
 };
 
 static const struct svc *svc_find(const char *name)

@@ -118,6 +118,57 @@ def c_describe_enis(rng):
     return "ec2", "DescribeNetworkInterfaces", b, o
 
 
+# issues 19 and 20 (net-block, instance-quarantine) on the same layer
+def c_revoke_rule_ids(rng):
+    ids = ["sgr-%017x" % rng.getrandbits(68) for _ in n_of(rng, 1, 3)]
+    return ("ec2", "RevokeSecurityGroupIngress", {"GroupId": "sg-1", "SecurityGroupRuleIds": ids},
+            {"GroupId": "sg-1", "SecurityGroupRuleId": ids})
+
+
+def c_modify_instance(rng):
+    iid = "i-%017x" % rng.getrandbits(68)
+    if rng.random() < 0.5:
+        v = rng.random() < 0.5
+        return ("ec2", "ModifyInstanceAttribute", {"InstanceId": iid, "DisableApiTermination": {"Value": v}},
+                {"InstanceId": iid, "DisableApiTermination": {"Value": v}})
+    devs = ["/dev/xvd%s" % c for c in "abcdef"[:rng.randint(1, 4)]]
+    return ("ec2", "ModifyInstanceAttribute",
+            {"InstanceId": iid, "BlockDeviceMappings": [{"DeviceName": d, "Ebs": {"DeleteOnTermination": False}}
+                                                        for d in devs]},
+            {"InstanceId": iid, "BlockDeviceMapping": [{"DeviceName": d, "Ebs": {"DeleteOnTermination": False}}
+                                                       for d in devs]})
+
+
+def c_create_snapshots(rng):
+    iid = "i-%017x" % rng.getrandbits(68)
+    tags = [(word(rng), word(rng)) for _ in n_of(rng, 1, 3)]
+    return ("ec2", "CreateSnapshots",
+            {"InstanceSpecification": {"InstanceId": iid}, "Description": "Forensic snapshot - " + word(rng),
+             "TagSpecifications": [{"ResourceType": "snapshot", "Tags": [{"Key": k, "Value": v} for k, v in tags]}],
+             "CopyTagsFromSource": "volume"},
+            None)
+
+
+def c_nacl_entry(rng):
+    b = {"NetworkAclId": "acl-1", "RuleNumber": rng.randint(1, 32766), "Protocol": "-1", "RuleAction": "deny",
+         "Egress": False, "CidrBlock": "203.0.113.%d/32" % rng.randint(0, 255)}
+    o = dict(b)
+    if rng.random() < 0.5:
+        b["Protocol"] = o["Protocol"] = "6"
+        b["PortRange"] = {"From": 22, "To": 22}
+        o["PortRange"] = {"From": 22, "To": 22}
+    else:
+        b["IcmpTypeCode"] = {"Type": -1, "Code": -1}
+        o["Icmp"] = {"Type": -1, "Code": -1}
+    return "ec2", "CreateNetworkAclEntry", b, o
+
+
+def c_asg_detach(rng):
+    p = {"InstanceIds": ["i-%017x" % rng.getrandbits(68) for _ in n_of(rng, 1, 3)],
+         "AutoScalingGroupName": word(rng), "ShouldDecrementDesiredCapacity": False}
+    return "autoscaling", "DetachInstances", p, json.loads(json.dumps(p))
+
+
 # ---- IAM, STS, SNS (lists Name.member.N, maps Name.entry.N.key/value) ---------
 
 def c_put_role_policy(rng):
@@ -171,7 +222,8 @@ def c_publish(rng):
 
 
 MAKERS = [c_sg_rules, c_modify_eni, c_create_tags, c_describe_enis, c_put_role_policy,
-          c_list_access_keys, c_update_access_key, c_tag_role, c_assume_role, c_publish]
+          c_list_access_keys, c_update_access_key, c_tag_role, c_assume_role, c_publish,
+          c_revoke_rule_ids, c_modify_instance, c_create_snapshots, c_nacl_entry, c_asg_detach]
 
 
 def botocore_body(session, service, op, params):
@@ -217,6 +269,12 @@ def main():
     seen = set()
     for i, mk in enumerate(plan):
         service, op, bparams, ours = mk(rng)
+        if ours is None:  # CreateSnapshots: the wire names of its members
+            ours = {"InstanceSpecification": bparams["InstanceSpecification"],
+                    "Description": bparams["Description"],
+                    "TagSpecification": [{"ResourceType": t["ResourceType"], "Tag": t["Tags"]}
+                                         for t in bparams["TagSpecifications"]],
+                    "CopyTagsFromSource": bparams["CopyTagsFromSource"]}
         seen.add((service, op))
         want = botocore_body(session, service, op, bparams)
         Capture.bodies.clear()

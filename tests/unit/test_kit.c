@@ -41,6 +41,7 @@ struct logged {
 	char op[64];
 	char url[512];
 	char body[4096];
+	char auth[512];      /* the Authorization header */
 	int64_t at_ms;
 	int nrestore;        /* restore[] entries when the request was sent */
 };
@@ -95,6 +96,10 @@ static enum fb_err fake_start(void *ctx, struct http_exchange *x)
 	snprintf(l->url, sizeof(l->url), "%s", x->req.url);
 	snprintf(l->body, sizeof(l->body), "%.*s", (int)x->req.body_len,
 		 x->req.body ? (const char *)x->req.body : "");
+	l->auth[0] = '\0';
+	for (i = 0; i < x->req.nheaders; i++)
+		if (!strcasecmp(x->req.headers[i].name, "Authorization"))
+			snprintf(l->auth, sizeof(l->auth), "%s", x->req.headers[i].value);
 	l->at_ms = f->now;
 	l->nrestore = f->r ? cJSON_GetArraySize(f->r->restore) : -1;
 	for (i = 0; i < f->nroutes; i++) {
@@ -597,6 +602,33 @@ static void test_kit__pager_cap_reached_is_incomplete(void **st)
 	world_down(&w);
 }
 
+static void test_kit__pager_same_token_again_ends(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *s;
+	static const struct kit_paging pg = { .items = "events", .next = "nextForwardToken",
+					      .token = "nextToken" };
+
+	(void)st;
+	/* CloudWatch Logs GetLogEvents answers its last token again at the end */
+	world_up(&w, 0);
+	route("GetLogEvents", "\"nextToken\":\"f/2\"", 200,
+	      "{\"events\":[],\"nextForwardToken\":\"f/2\"}", 10, 0);
+	route("GetLogEvents", NULL, 200,
+	      "{\"events\":[{\"message\":\"a\"},{\"message\":\"b\"}],\"nextForwardToken\":\"f/2\"}", 10, 0);
+	rd = kit_round_new(&w.k);
+	s = kit_add(rd, &(struct kit_spec){ .step = "log-events", .service = "logs", .op = "GetLogEvents",
+		.kind = RESP_READ, .paging = &pg,
+		.in = cJSON_Parse("{\"logGroupName\":\"g\",\"logStreamName\":\"s\",\"startFromHead\":true}") });
+	assert_int_equal(kit_run(rd), FB_OK);
+	assert_int_equal(sent("GetLogEvents"), 2);
+	assert_int_equal(cJSON_GetArraySize(kit_items(s)), 2);
+	assert_true(kit_complete(s));
+	kit_round_free(rd);
+	world_down(&w);
+}
+
 /* ---- clients, own account ----------------------------------------------------------- */
 
 static void test_kit__own_account_partition_and_region_clients(void **st)
@@ -630,6 +662,42 @@ static void test_kit__own_account_partition_and_region_clients(void **st)
 	assert_null(kit_client(&w.k, "222222222222", NULL, "client", &err));
 	assert_int_equal(line(&w, "client")->status, RESP_FAILED);
 	assert_string_equal(line(&w, "client")->api, "sts:AssumeRole");
+	kit_round_free(rd);
+	world_down(&w);
+}
+
+static void test_kit__member_account_client(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct aws_client *m;
+	struct aws_error err;
+
+	(void)st;
+	world_up(&w, 0);
+	w.cfg.member_role = strdup("firebreak-member");
+	route("AssumeRole", NULL, 200, "<AssumeRoleResponse><AssumeRoleResult><Credentials>"
+	      "<AccessKeyId>ASIAMEMBEREXAMPLE</AccessKeyId><SecretAccessKey>member-secret</SecretAccessKey>"
+	      "<SessionToken>tok</SessionToken><Expiration>2026-12-07T01:00:00Z</Expiration></Credentials>"
+	      "</AssumeRoleResult></AssumeRoleResponse>", 5, 0);
+	route("DescribeKey", NULL, 200, "{\"KeyMetadata\":{}}", 5, 0);
+	m = kit_client(&w.k, "222222222222", "us-east-1", "client", &err);
+	assert_non_null(m);
+	assert_ptr_equal(kit_client(&w.k, "222222222222", "us-east-1", "client", &err), m);
+	assert_int_equal(sent("AssumeRole"), 1);
+	assert_non_null(strstr(last_of("AssumeRole")->body,
+			       "RoleArn=arn%3Aaws%3Aiam%3A%3A222222222222%3Arole%2Ffirebreak-member"));
+	rd = kit_round_new(&w.k);
+	kit_add(rd, &(struct kit_spec){ .step = "member", .service = "kms", .op = "DescribeKey",
+		.kind = RESP_READ, .in = key_in(KEY), .client = m });
+	kit_add(rd, &(struct kit_spec){ .step = "own", .service = "kms", .op = "DescribeKey",
+		.kind = RESP_READ, .in = key_in(KEY) });
+	assert_int_equal(kit_run(rd), FB_OK);
+	assert_non_null(strstr(F.log[1].auth, "Credential=ASIAMEMBEREXAMPLE/"));
+	assert_non_null(strstr(F.log[2].auth, "Credential=AKIDEXAMPLE/"));
+	/* a crafted account id never reaches STS */
+	assert_null(kit_client(&w.k, "2222&Action=X", NULL, NULL, &err));
+	assert_int_equal(sent("AssumeRole"), 1);
 	kit_round_free(rd);
 	world_down(&w);
 }
@@ -976,7 +1044,9 @@ int main(void)
 		cmocka_unit_test(test_kit__pager_next_token),
 		cmocka_unit_test(test_kit__pager_marker_is_truncated),
 		cmocka_unit_test(test_kit__pager_cap_reached_is_incomplete),
+		cmocka_unit_test(test_kit__pager_same_token_again_ends),
 		cmocka_unit_test(test_kit__own_account_partition_and_region_clients),
+		cmocka_unit_test(test_kit__member_account_client),
 		cmocka_unit_test(test_kit__revoke_sessions_first_time),
 		cmocka_unit_test(test_kit__revoke_sessions_replay_is_already),
 		cmocka_unit_test(test_kit__revoke_sessions_newer_incident_writes_again),
