@@ -144,7 +144,9 @@ struct kit_step;
 struct kit_round *kit_round_new(struct kit *k);
 /* Declares a step: its report line starts now (a write under dry run is
  * "planned" at once). Returns the handle, NULL when out of memory (the
- * step is then in the report as failed). */
+ * step is then in the report as failed, unless rd itself is NULL: then
+ * nothing could be recorded and the caller must fail the invocation).
+ * Every kit_* taking a step accepts NULL and does nothing. */
 struct kit_step *kit_add(struct kit_round *rd, const struct kit_spec *spec);
 /* Before the round runs: the step is not made; "skipped" with `why`. */
 void kit_skip(struct kit_step *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
