@@ -218,7 +218,7 @@ struct kit_step *kit_add(struct kit_round *rd, const struct kit_spec *spec)
 		rd->cap = cap;
 	}
 	rd->steps[rd->n++] = s;
-	if (resp_step_dry(rd->k->r, idx)) {
+	if (s->kind == RESP_WRITE && rd->k->r->dry_run) {
 		s->status = RESP_PLANNED;  /* resp_step_begin ended the line */
 		s->ran = 1;
 	}
@@ -321,7 +321,7 @@ static int take_page(struct kit_step *s)
 	s->pages++;
 	while (cJSON_IsArray(list) && (it = cJSON_DetachItemFromArray(list, 0)))
 		cJSON_AddItemToArray(s->items, it);
-	if (cJSON_IsObject(list) && (it = cJSON_DetachItemViaPointer(s->out, list)))
+	if (cJSON_IsObject(list) && (it = cJSON_Duplicate(list, 1)))
 		cJSON_AddItemToArray(s->items, it); /* not expected: a single member */
 	if (s->paging.truncated) {
 		more = resp_get_str(answer_of(s), s->paging.truncated);
@@ -407,7 +407,8 @@ enum fb_err kit_run(struct kit_round *rd)
 	for (i = 0; i < rd->n; i++) {
 		struct kit_step *s = rd->steps[i];
 
-		if (s->kind == RESP_WRITE && s->restore && s->status != RESP_SKIPPED) {
+		/* to be sent, or planned: not settled by a decision (kit_fail) */
+		if (s->kind == RESP_WRITE && s->restore && (!s->ran || s->status == RESP_PLANNED)) {
 			resp_restore_add(rd->k->r, s->restore);
 			s->restore = NULL;
 		}
@@ -817,10 +818,10 @@ enum resp_status kit_revoke_sessions(struct kit *k, const struct kit_revoke *rv)
 		i = resp_step_begin(k->r, step, "iam:PutRolePolicy", rv->role_arn, RESP_WRITE);
 		if (rv->optional)
 			resp_step_optional(k->r, i);
-		if (!resp_step_dry(k->r, i))
-			resp_step_end(k->r, i, RESP_FAILED, "not written: the existing " KIT_REVOKE_POLICY_NAME
-				      " policy cannot be read, so its undo cannot be recorded", NULL);
-		st = k->r->steps[i].status;
+		/* failed under dry run too: this write would not be made */
+		resp_step_end(k->r, i, RESP_FAILED, "not written: the existing " KIT_REVOKE_POLICY_NAME
+			      " policy cannot be read, so its undo cannot be recorded", NULL);
+		st = RESP_FAILED;
 		goto out;
 	}
 	if (kit_found(rs)) {

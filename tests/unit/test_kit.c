@@ -482,6 +482,28 @@ static void test_kit__skip_and_already_before_the_run(void **st)
 	world_down(&w);
 }
 
+static void test_kit__failed_by_decision_records_no_undo(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *s;
+
+	(void)st;
+	world_up(&w, 0);
+	rd = kit_round_new(&w.k);
+	s = kit_add(rd, &(struct kit_spec){ .step = "stop-task", .service = "ecs", .op = "StopTask",
+		.kind = RESP_WRITE, .in = cJSON_Parse("{\"task\":\"t\"}"),
+		.restore = kit_undo("ecs:RunTask", NULL) });
+	kit_fail(s, "not started: invocation deadline nearly spent");
+	assert_int_equal(kit_run(rd), FB_OK); /* nothing left to run in this round */
+	assert_int_equal(F.nlog, 0);
+	assert_int_equal(cJSON_GetArraySize(w.r.restore), 0);
+	assert_int_equal(line(&w, "stop-task")->status, RESP_FAILED);
+	assert_true(resp_failed(&w.r));
+	kit_round_free(rd);
+	world_down(&w);
+}
+
 static void test_kit__a_step_never_run_says_so(void **st)
 {
 	struct world w;
@@ -820,6 +842,14 @@ static void test_kit__revoke_sessions_refusals(void **st)
 	assert_true(resp_failed(&w.r));
 	world_down(&w);
 
+	/* dry run: an unreadable prior policy fails the step there too */
+	world_up(&w, 1);
+	route("GetRolePolicy", NULL, 403, "<ErrorResponse><Error><Code>AccessDenied</Code><Message>no"
+	      "</Message></Error></ErrorResponse>", 5, 0);
+	assert_int_equal(kit_revoke_sessions(&w.k, &(struct kit_revoke){ .role_arn = ROLE,
+		.not_before_ms = T0_MS }), RESP_FAILED);
+	world_down(&w);
+
 	/* dry run: read, plan the write, write nothing */
 	world_up(&w, 1);
 	route("GetRolePolicy", NULL, 404, NO_POLICY, 5, 0);
@@ -1040,6 +1070,7 @@ int main(void)
 		cmocka_unit_test(test_kit__optional_failure_does_not_fail_the_invocation),
 		cmocka_unit_test(test_kit__a_round_runs_concurrently),
 		cmocka_unit_test(test_kit__skip_and_already_before_the_run),
+		cmocka_unit_test(test_kit__failed_by_decision_records_no_undo),
 		cmocka_unit_test(test_kit__a_step_never_run_says_so),
 		cmocka_unit_test(test_kit__pager_next_token),
 		cmocka_unit_test(test_kit__pager_marker_is_truncated),
