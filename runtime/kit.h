@@ -45,7 +45,8 @@
  *    are encoded by the AWS layer, aws.h), the restore entry of a write,
  *    the error codes that mean "already in that state" and those that mean
  *    "not there". The kit makes the report line (resp_step_*), plans
- *    writes under dry run (status "planned", no call), records the restore
+ *    writes under dry run (status "planned", no call; the restore entry is
+ *    recorded as part of the plan, as kms-guard does today), records the restore
  *    entry before the write is sent (kept when the write fails: a write
  *    that failed may still have happened), and turns the outcome into
  *    done / already / failed. Deadline and retries are the AWS layer's.
