@@ -13,13 +13,13 @@
 
 /* ---- clock --------------------------------------------------------------------- */
 
-static int64_t wall_now(void *ctx)
+static int64_t ct_wall_now(void *ctx)
 {
 	(void)ctx;
 	return http_now_ms();
 }
 
-static void wall_sleep(void *ctx, int64_t ms)
+static void ct_wall_sleep(void *ctx, int64_t ms)
 {
 	struct timespec ts;
 
@@ -32,11 +32,11 @@ static void wall_sleep(void *ctx, int64_t ms)
 		; /* EINTR: sleep the rest */
 }
 
-static const struct ct_clock wall_clock = { wall_now, wall_sleep, NULL };
+static const struct ct_clock ct_wall_clock = { ct_wall_now, ct_wall_sleep, NULL };
 
-static const struct ct_clock *clock_of(const struct ct_query *q)
+static const struct ct_clock *ct_clock_of(const struct ct_query *q)
 {
-	return q->clock ? q->clock : &wall_clock;
+	return q->clock ? q->clock : &ct_wall_clock;
 }
 
 /* ---- the process-wide limiter -------------------------------------------------- */
@@ -58,7 +58,7 @@ void ct_limiter_reset(void)
 	memset(limiter, 0, sizeof(limiter));
 }
 
-static struct ct_slot *slot_for(struct aws_client *c, const struct ct_query *q)
+static struct ct_slot *ct_slot_for(struct aws_client *c, const struct ct_query *q)
 {
 	char key[96];
 	size_t i, oldest = 0;
@@ -82,9 +82,9 @@ static struct ct_slot *slot_for(struct aws_client *c, const struct ct_query *q)
 
 /* Waits for the next slot. Returns 0 when the request may start, -1 when
  * the slot would start after the deadline (nothing waited then). */
-static int slot_take(struct ct_slot *sl, const struct ct_query *q, int64_t *waited)
+static int ct_slot_take(struct ct_slot *sl, const struct ct_query *q, int64_t *waited)
 {
-	const struct ct_clock *ck = clock_of(q);
+	const struct ct_clock *ck = ct_clock_of(q);
 	int64_t now = ck->now_ms(ck->ctx);
 	int64_t at = sl->next_ms > now ? sl->next_ms : now;
 
@@ -99,7 +99,7 @@ static int slot_take(struct ct_slot *sl, const struct ct_query *q, int64_t *wait
 }
 
 /* A throttle answer holds back every lookup on this account+Region. */
-static void slot_hold(struct ct_slot *sl, int64_t until_ms)
+static void ct_slot_hold(struct ct_slot *sl, int64_t until_ms)
 {
 	if (sl->next_ms < until_ms)
 		sl->next_ms = until_ms;
@@ -123,7 +123,7 @@ int64_t ct_backoff_ms(int n, double r)
 	return CT_BACKOFF_MIN_MS + (int64_t)(r * (double)span);
 }
 
-static double rng_next(uint64_t *s)
+static double ct_rng_next(uint64_t *s)
 {
 	/* xorshift64*: jitter only needs to decorrelate concurrent responders. */
 	uint64_t x = *s;
@@ -206,7 +206,7 @@ void ct_result_cleanup(struct ct_result *res)
 
 /* ---- the pager ----------------------------------------------------------------- */
 
-struct pager {
+struct ct_pager {
 	struct aws_client *c;
 	const struct ct_query *q;
 	struct ct_result *res;
@@ -215,7 +215,7 @@ struct pager {
 	int max_pages;
 };
 
-static void res_reset(struct ct_result *res)
+static void ct_res_reset(struct ct_result *res)
 {
 	ct_result_cleanup(res);
 	memset(res, 0, sizeof(*res));
@@ -223,7 +223,7 @@ static void res_reset(struct ct_result *res)
 
 /* Takes one page's answer. Returns 1 when paging goes on (*next set), 0
  * when it ended (res->stop set). */
-static int take_page(struct pager *p, const cJSON *page, char *next, size_t nextlen)
+static int ct_take_page(struct ct_pager *p, const cJSON *page, char *next, size_t nextlen)
 {
 	struct ct_result *res = p->res;
 	const struct ct_query *q = p->q;
@@ -278,7 +278,7 @@ static int take_page(struct pager *p, const cJSON *page, char *next, size_t next
 	return 1;
 }
 
-static void note_failure(struct ct_result *res, enum ct_stop stop, int page, int attempts,
+static void ct_note_failure(struct ct_result *res, enum ct_stop stop, int page, int attempts,
 			 enum fb_err rc, const struct aws_error *err, const char *how)
 {
 	res->stop = stop;
@@ -288,7 +288,7 @@ static void note_failure(struct ct_result *res, enum ct_stop stop, int page, int
 		 err->message, attempts, attempts == 1 ? "" : "s", how ? ", " : "", how ? how : "");
 }
 
-static enum aws_retry_class classify(const struct aws_call *done)
+static enum aws_retry_class ct_classify(const struct aws_call *done)
 {
 	if (done->err.http_status)
 		return aws_retry_classify(done->err.http_status, done->err.code);
@@ -301,12 +301,12 @@ static enum aws_retry_class classify(const struct aws_call *done)
 /* Reads page `page` (input `in`), retrying as cloudtrail.h says. `first`,
  * when not NULL, is this page's first attempt, already made. Returns 1 with
  * the answer in *out (caller frees), or 0 with res->stop set. */
-static int read_page(struct pager *p, int page, const cJSON *in, const struct aws_call *first,
+static int ct_read_page(struct ct_pager *p, int page, const cJSON *in, const struct aws_call *first,
 		     cJSON **out)
 {
 	struct ct_result *res = p->res;
 	const struct ct_query *q = p->q;
-	const struct ct_clock *ck = clock_of(q);
+	const struct ct_clock *ck = ct_clock_of(q);
 	struct aws_call call;
 	struct aws_error last;
 	enum fb_err last_rc = FB_OK;
@@ -331,13 +331,13 @@ static int read_page(struct pager *p, int page, const cJSON *in, const struct aw
 			call.op = "LookupEvents";
 			call.in = in;
 			call.max_attempts = 1;
-			if (slot_take(p->slot, q, &res->waited_ms) != 0) {
+			if (ct_slot_take(p->slot, q, &res->waited_ms) != 0) {
 				if (attempts == 0) {
 					res->stop = CT_STOP_DEADLINE;
 					snprintf(res->why, sizeof(res->why),
 						 "page %d: deadline reached before it could be requested", page);
 				} else {
-					note_failure(res, CT_STOP_DEADLINE, page, attempts, last_rc, &last,
+					ct_note_failure(res, CT_STOP_DEADLINE, page, attempts, last_rc, &last,
 						     "deadline reached");
 				}
 				break;
@@ -361,7 +361,7 @@ static int read_page(struct pager *p, int page, const cJSON *in, const struct aw
 		}
 		last = done->err;
 		last_rc = done->rc;
-		cls = classify(done);
+		cls = ct_classify(done);
 		if (cls == AWS_RETRY_THROTTLE) {
 			res->throttled++;
 			nthrottle++;
@@ -371,25 +371,25 @@ static int read_page(struct pager *p, int page, const cJSON *in, const struct aw
 		if (cls == AWS_RETRY_NO || (cls == AWS_RETRY_TRANSIENT && ntransient >= max_transient) ||
 		    (cls == AWS_RETRY_THROTTLE && !q->deadline_ms &&
 		     nthrottle >= CT_NO_DEADLINE_THROTTLE_ATTEMPTS)) {
-			note_failure(res, CT_STOP_ERROR, page, attempts, last_rc, &last,
+			ct_note_failure(res, CT_STOP_ERROR, page, attempts, last_rc, &last,
 				     cls == AWS_RETRY_NO ? NULL : "retries spent");
 			break;
 		}
 		until = ck->now_ms(ck->ctx) +
-			ct_backoff_ms(cls == AWS_RETRY_THROTTLE ? nthrottle : ntransient, rng_next(&p->rng));
+			ct_backoff_ms(cls == AWS_RETRY_THROTTLE ? nthrottle : ntransient, ct_rng_next(&p->rng));
 		if (q->deadline_ms && until >= q->deadline_ms) {
-			note_failure(res, CT_STOP_DEADLINE, page, attempts, last_rc, &last,
+			ct_note_failure(res, CT_STOP_DEADLINE, page, attempts, last_rc, &last,
 				     "the next retry would start past the deadline");
 			break;
 		}
 		/* The backoff holds this account+Region for every lookup. */
-		slot_hold(p->slot, until);
+		ct_slot_hold(p->slot, until);
 	}
 	aws_call_cleanup(&call);
 	return ok;
 }
 
-static enum fb_err rc_of(const struct ct_result *res)
+static enum fb_err ct_rc_of(const struct ct_result *res)
 {
 	switch (res->stop) {
 	case CT_STOP_END:
@@ -407,20 +407,20 @@ static enum fb_err rc_of(const struct ct_result *res)
 	return FB_E_AWS;
 }
 
-static enum fb_err run(struct aws_client *c, const struct ct_query *q, const cJSON *in1,
+static enum fb_err ct_run(struct aws_client *c, const struct ct_query *q, const cJSON *in1,
 		       const struct aws_call *first, struct ct_result *res)
 {
-	struct pager p;
+	struct ct_pager p;
 	char next[CT_MAX_TOKEN];
 	int page = 1;
-	const struct ct_clock *ck = clock_of(q);
+	const struct ct_clock *ck = ct_clock_of(q);
 
-	res_reset(res);
+	ct_res_reset(res);
 	memset(&p, 0, sizeof(p));
 	p.c = c;
 	p.q = q;
 	p.res = res;
-	p.slot = slot_for(c, q);
+	p.slot = ct_slot_for(c, q);
 	p.rng = q->jitter_seed ? q->jitter_seed : (uint64_t)ck->now_ms(ck->ctx) * 2654435761u + 1;
 	p.max_pages = q->max_pages > 0 ? q->max_pages : CT_DEFAULT_MAX_PAGES;
 	if (q->keep_events && !(res->events = cJSON_CreateArray())) {
@@ -441,22 +441,22 @@ static enum fb_err run(struct aws_client *c, const struct ct_query *q, const cJS
 			snprintf(res->why, sizeof(res->why), "out of memory");
 			break;
 		}
-		go = read_page(&p, page, in ? in : in1, page == 1 ? first : NULL, &out);
+		go = ct_read_page(&p, page, in ? in : in1, page == 1 ? first : NULL, &out);
 		cJSON_Delete(in);
 		if (!go)
 			break;
-		go = take_page(&p, out, next, sizeof(next));
+		go = ct_take_page(&p, out, next, sizeof(next));
 		cJSON_Delete(out);
 		if (!go)
 			break;
 		page++;
 	}
-	return rc_of(res);
+	return ct_rc_of(res);
 }
 
 enum fb_err ct_lookup(struct aws_client *c, const struct ct_query *q, struct ct_result *res)
 {
-	return run(c, q, NULL, NULL, res);
+	return ct_run(c, q, NULL, NULL, res);
 }
 
 cJSON *ct_lookup_input(struct aws_client *c, const struct ct_query *q, struct aws_call *call)
@@ -472,12 +472,12 @@ cJSON *ct_lookup_input(struct aws_client *c, const struct ct_query *q, struct aw
 	call->max_attempts = 1;
 	/* Past the deadline the round still runs the call: aws.c's own
 	 * deadline check ends it without an attempt. */
-	(void)slot_take(slot_for(c, q), q, &waited);
+	(void)ct_slot_take(ct_slot_for(c, q), q, &waited);
 	return in;
 }
 
 enum fb_err ct_lookup_continue(struct aws_client *c, const struct ct_query *q, const cJSON *in,
 			       const struct aws_call *call, struct ct_result *res)
 {
-	return run(c, q, in, call, res);
+	return ct_run(c, q, in, call, res);
 }
