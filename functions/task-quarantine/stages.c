@@ -866,15 +866,20 @@ int tq_cluster_resolve(const char *event_cluster, const char *task, char *out, s
 
 int tq_attempt_prefix(const char *incident_prefix, unsigned attempt, char *out, size_t outlen)
 {
-	int n;
+	char tail[32] = "";
+	size_t a, b;
 
 	if (attempt < 1)
 		return 0;
-	if (attempt == 1)
-		n = snprintf(out, outlen, "%s", incident_prefix);
-	else
-		n = snprintf(out, outlen, "%sattempt-%u/", incident_prefix, attempt);
-	return n > 0 && (size_t)n < outlen;
+	if (attempt > 1)
+		snprintf(tail, sizeof(tail), "attempt-%u/", attempt);
+	a = strlen(incident_prefix);
+	b = strlen(tail);
+	if (a + b >= outlen)
+		return 0;
+	memcpy(out, incident_prefix, a);
+	memcpy(out + a, tail, b + 1);
+	return 1;
 }
 
 int tq_sha256_b64_to_hex(const char *b64, char hex[65])
