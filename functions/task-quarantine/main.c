@@ -11,10 +11,13 @@
  *   3. isolate: CreateSecurityGroup -> DescribeSecurityGroups(new group) ->
  *      RevokeSecurityGroupEgress(its default rules) -> ModifyNetworkInterfaceAttribute;
  *      refused, or FIREBREAK_ISOLATION=revoke-egress: DescribeSecurityGroups +
- *      DescribeNetworkInterfaces(sharing) -> RevokeSecurityGroupEgress per group
+ *      DescribeNetworkInterfaces(sharing) -> RevokeSecurityGroupEgress per group,
+ *      only on groups no other ENI carries (FIREBREAK_ALLOW_SHARED_SG_REVOKE)
  *   4. StopTask                                        (contained)
  *   5. GetLogEvents, every page, all containers' streams concurrently
- *   6. PutObject of every evidence object concurrently, then manifest.json
+ *   6. PutObject, write-once (If-None-Match: *): restore.json first (it claims
+ *      the attempt's prefix), the other objects concurrently, HeadObject of
+ *      the earlier attempts' objects, then this attempt's manifest.json
  *
  * Logs stay in CloudWatch after the task stops, so they are fetched after
  * containment; the task description (ECS forgets a stopped task within
@@ -517,18 +520,18 @@ static int share_decision(struct tq_run *u, int known, const cJSON *shared, int 
 		warn(u, msg);
 		return 1;
 	case TQ_SHARE_REFUSED:
-		snprintf(msg, sizeof(msg), "refused: the task's security group(s) are shared with %d%s other network interface(s) (see isolation.shared_with); revoking their egress would cut those too. Not revoked; the task is stopped instead. Set FIREBREAK_ALLOW_SHARED_SG_REVOKE=true to allow",
+		snprintf(msg, sizeof(msg), "refused: the task's security group(s) are shared with %d%s other network interface(s) (see isolation.shared_with); revoking their egress would cut those too. Not revoked; stopping the task instead. Set FIREBREAK_ALLOW_SHARED_SG_REVOKE=true to allow",
 			 n, more ? "+" : "");
 		break;
 	case TQ_SHARE_UNKNOWN_REFUSED:
-		snprintf(msg, sizeof(msg), "refused: who else uses the task's security group(s) could not be read (ec2:DescribeNetworkInterfaces), so they count as shared. Not revoked; the task is stopped instead. Set FIREBREAK_ALLOW_SHARED_SG_REVOKE=true to allow");
+		snprintf(msg, sizeof(msg), "refused: who else uses the task's security group(s) could not be read (ec2:DescribeNetworkInterfaces), so they count as shared. Not revoked; stopping the task instead. Set FIREBREAK_ALLOW_SHARED_SG_REVOKE=true to allow");
 		break;
 	}
 	/* Read kind: the write is refused, not planned, even under dry run. */
 	k = resp_step_begin(&u->r, "isolate", "ec2:RevokeSecurityGroupEgress", u->eni.groups[0], RESP_READ);
 	resp_step_end(&u->r, k, RESP_FAILED, msg, NULL);
 	cJSON_AddStringToObject(u->iso, "refused", msg);
-	warn(u, "the task was NOT network-isolated: its security groups are (or may be) shared with other workloads; it is stopped, and this report is an error so that someone is paged");
+	warn(u, "the task was NOT network-isolated: its security groups are (or may be) shared with other workloads; it is being stopped, and this report is an error so that someone is paged");
 	return 0;
 }
 
@@ -1116,7 +1119,7 @@ static void put_end(struct tq_run *u, int idx, struct aws_call *c, const struct 
 		resp_step_end(&u->r, idx, RESP_FAILED, "S3 answered a different SHA-256", NULL);
 	} else if (put_taken(c)) {
 		resp_step_end(&u->r, idx, RESP_FAILED,
-			      "the object already exists: not replaced (evidence is write-once)", &c->err);
+			      "the key exists (or is being written): not replaced, evidence is write-once", &c->err);
 	} else {
 		snprintf(detail, sizeof(detail), "%zu bytes, sha256 %.16s…", o->len, o->sha_hex);
 		resp_step_from_call(&u->r, idx, c, detail);
@@ -1220,6 +1223,7 @@ static cJSON *earlier_objects(struct tq_run *u)
 	struct aws_call *c = NULL;
 	char (*keys)[1024] = NULL;
 	unsigned *att = NULL, a;
+	const size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
 	size_t n = 0, i, j, found = 0, unsure = 0, left = 0;
 	cJSON *arr = cJSON_CreateArray();
 	char pre[200], detail[200];
@@ -1238,15 +1242,16 @@ static cJSON *earlier_objects(struct tq_run *u)
 	}
 	for (a = 1; a < u->attempt; a++) {
 		tq_attempt_prefix(u->prefix, a, pre, sizeof(pre));
-		for (j = 0; j < sizeof(fixed) / sizeof(fixed[0]) + u->task.nc; j++) {
+		for (j = 0; j < nfixed + u->task.nc; j++) {
+			if (j >= nfixed && u->task.c[j - nfixed].log_state != TQ_LOG_AWSLOGS)
+				continue;
 			if (n == TQ_MAX_EARLIER) {
 				left++;
 				continue;
 			}
-			if (j < sizeof(fixed) / sizeof(fixed[0]))
+			if (j < nfixed)
 				snprintf(keys[n], sizeof(keys[n]), "%s%s", pre, fixed[j]);
-			else if (u->task.c[j - 5].log_state != TQ_LOG_AWSLOGS ||
-				 !tq_log_key(pre, u->task.c[j - 5].name, keys[n], sizeof(keys[n])))
+			else if (!tq_log_key(pre, u->task.c[j - nfixed].name, keys[n], sizeof(keys[n])))
 				continue;
 			call_init(&c[n], "s3", "HeadObject", NULL);
 			c[n].bucket = u->st->set.bucket;
