@@ -59,7 +59,9 @@ def world(**kw):
              "Description": "arn:aws:ecs:us-east-1:111111111111:attachment/att-1"}]
     if kw.get("shared"):
         enis.append({"NetworkInterfaceId": "eni-0bbbbbbbbbbbbbbbb", "VpcId": "vpc-0fake", "Groups": [SG],
-                     "Description": "another api task"})
+                     "Description": "another api task",
+                     "TagSet": [{"Key": "aws:ecs:serviceName", "Value": "api"},
+                                {"Key": "aws:ecs:clusterName", "Value": "prod"}]})
     streams = [] if kw.get("no_stream") else [{"name": "ecs/api/" + TASK_ID, "events": events}]
     return {
         "kms": {"keys": [{"KeyId": KMS_KEY, "KeyState": "Enabled", "Aliases": ["alias/firebreak-evidence"]}]},
@@ -275,7 +277,8 @@ class TaskQuarantine(unittest.TestCase):
         self.assertEqual(br["allowed_by"], "FIREBREAK_ALLOW_SHARED_SG_REVOKE=true")
         self.assertEqual(br["other_network_interfaces"], 1)
         self.assertTrue(br["complete"])
-        self.assertEqual([x["network_interface_id"] for x in br["network_interfaces"]], ["eni-0bbbbbbbbbbbbbbbb"])
+        self.assertEqual([(x["network_interface_id"], x.get("ecs_service"), x.get("ecs_cluster"))
+                          for x in br["network_interfaces"]], [("eni-0bbbbbbbbbbbbbbbb", "api", "prod")])
         self.assertEqual((rep["isolation"]["result"], rep["isolation"]["isolated_by"]), ("isolated", "revoke-egress"))
         self.assertTrue(any("FIREBREAK_ALLOW_SHARED_SG_REVOKE" in w and "1 other" in w for w in rep["warnings"]))
         self.apply_restore(rep["restore"])
@@ -415,6 +418,23 @@ class TaskQuarantine(unittest.TestCase):
         self.assertEqual(s3.get_object(Bucket=BUCKET, Key=prefix + "restore.json")["Body"].read(), first)
         man3 = json.loads(s3.get_object(Bucket=BUCKET, Key=prefix + "attempt-3/manifest.json")["Body"].read())
         self.assertIn(a2 + "manifest.json", {o["key"] for o in man3["objects"]})
+
+    def test_concurrent_write_conflict_moves_to_the_next_attempt(self):
+        # S3 answers 409 ConditionalRequestConflict when another conditional write of
+        # the same key is in flight: that slot is not ours, the attempt takes the next
+        # one (no retry of the 409, nothing replaced).
+        fake = self.start()
+        fake.admin("/_fake/faults", {"kind": "error", "service": "s3", "operation": "PutObject", "count": 1,
+                                     "code": "ConditionalRequestConflict", "status": 409,
+                                     "message": "A conflicting conditional operation is currently in progress"})
+        err, out, rep = invoke(fake, load("manual.json"))
+        self.assertFalse(err, out)
+        self.assertEqual(rep["evidence"]["attempt"], 2)
+        prefix = rep["evidence"]["prefix"]
+        puts = [(c["params"]["Key"], c["status"]) for c in fake.calls() if c["operation"] == "PutObject"]
+        self.assertEqual(puts[:2], [(prefix + "restore.json", 409), (prefix + "attempt-2/restore.json", 200)])
+        man = json.loads(fake.client("s3").get_object(Bucket=BUCKET, Key=prefix + "attempt-2/manifest.json")["Body"].read())
+        self.assertTrue(all(o["key"].startswith(prefix + "attempt-2/") for o in man["objects"]))
 
     def test_fake_s3_conditional_write_as_s3(self):
         # The fake's If-None-Match: * against an independent client: botocore
