@@ -1213,9 +1213,10 @@ static int claim_attempt(struct tq_run *u, char *restore, size_t len)
  * x-amz-checksum-mode: ENABLED returns the SHA-256 S3 verified when the
  * object was written): what this attempt's manifest lists besides its
  * own. Keys an attempt did not write (404, or 403 without s3:ListBucket)
- * are left out. Caller frees the array. */
+ * are left out; *complete is 0 when some could not be read. Caller frees
+ * the array. */
 #define TQ_MAX_EARLIER 64
-static cJSON *earlier_objects(struct tq_run *u)
+static cJSON *earlier_objects(struct tq_run *u, int *complete)
 {
 	static const char *const fixed[] = { "task.json", "task-definition.json", "network.json",
 					     "restore.json", "manifest.json" };
@@ -1229,6 +1230,7 @@ static cJSON *earlier_objects(struct tq_run *u)
 	char pre[200], detail[200];
 	int k;
 
+	*complete = u->attempt < 2;
 	if (!arr || u->attempt < 2)
 		return arr;
 	c = calloc(TQ_MAX_EARLIER, sizeof(*c));
@@ -1289,6 +1291,7 @@ static cJSON *earlier_objects(struct tq_run *u)
 		 found, u->attempt - 1, unsure ? "; some could not be read" : "",
 		 left ? "; more keys than listed" : "");
 	resp_step_end(&u->r, k, unsure || left ? RESP_FAILED : RESP_DONE, detail, NULL);
+	*complete = !unsure && !left;
 out:
 	free(c);
 	free(keys);
@@ -1303,7 +1306,7 @@ static void evidence(struct tq_run *u)
 	cJSON *ev = cJSON_AddObjectToObject(u->r.extra, "evidence"), *man, *earlier = NULL;
 	size_t ns = 0, i, nbody;
 	char *txt;
-	int k;
+	int k, complete = 1;
 
 	if (!u->st->set.bucket) {
 		k = resp_step_begin(&u->r, "evidence", "s3:PutObject", NULL, RESP_WRITE);
@@ -1362,7 +1365,7 @@ static void evidence(struct tq_run *u)
 	nbody = u->nobj;
 	put_objects(u, 1, nbody);
 	if (!u->r.dry_run)
-		earlier = earlier_objects(u);
+		earlier = earlier_objects(u, &complete);
 
 	/* manifest.json last: its presence means this attempt's set is complete. */
 	mi.incident_id = u->r.incident_id;
@@ -1373,6 +1376,7 @@ static void evidence(struct tq_run *u)
 	mi.written_ms = lr_now_ms();
 	mi.attempt = u->attempt;
 	mi.earlier = earlier;
+	mi.earlier_complete = complete;
 	man = tq_manifest_json(&mi, u->obj, nbody);
 	txt = man ? cJSON_Print(man) : NULL;
 	cJSON_Delete(man);

@@ -923,6 +923,8 @@ cJSON *tq_manifest_json(const struct tq_manifest_info *mi, const struct tq_obj *
 	cJSON_AddStringToObject(m, "written_at", when);
 	cJSON_AddStringToObject(m, "hash", "SHA-256");
 	cJSON_AddNumberToObject(m, "attempt", mi->attempt ? mi->attempt : 1);
+	/* Whether every earlier attempt's object could be read back and listed. */
+	cJSON_AddBoolToObject(m, "earlier_complete", mi->attempt < 2 || mi->earlier_complete);
 	arr = cJSON_AddArrayToObject(m, "objects");
 	cJSON_ArrayForEach(e, mi->earlier) {
 		cJSON *o = cJSON_Duplicate(e, 1);

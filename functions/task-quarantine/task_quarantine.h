@@ -162,6 +162,7 @@ struct tq_manifest_info {
 	unsigned attempt;        /* this attempt's number, 1-based */
 	const cJSON *earlier;    /* borrowed, may be NULL: earlier attempts' objects,
 				  * [{key, size, sha256, attempt}] as read back from S3 */
+	int earlier_complete;    /* 0: some earlier objects could not be read back */
 };
 /* This attempt's manifest: the earlier objects, then objs[0..n). */
 cJSON *tq_manifest_json(const struct tq_manifest_info *mi, const struct tq_obj *objs, size_t n);

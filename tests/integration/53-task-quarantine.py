@@ -396,6 +396,7 @@ class TaskQuarantine(unittest.TestCase):
         self.assertEqual(json.loads(s3.get_object(Bucket=BUCKET, Key=a2 + "restore.json")["Body"].read()), [])
         man = json.loads(s3.get_object(Bucket=BUCKET, Key=a2 + "manifest.json")["Body"].read())
         self.assertEqual(man["attempt"], 2)
+        self.assertIs(man["earlier_complete"], True)
         listed = {o["key"]: o for o in man["objects"]}
         for name in ("task.json", "task-definition.json", "network.json", "restore.json", "logs/api.log.gz"):
             self.assertEqual(listed[prefix + name]["attempt"], 1, name)

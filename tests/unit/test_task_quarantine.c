@@ -315,6 +315,7 @@ static void test_task_quarantine__evidence_attempts(void **st)
 	m = tq_manifest_json(&mi, &o, 1);
 	assert_non_null(m);
 	assert_int_equal(cJSON_GetObjectItem(m, "attempt")->valueint, 2);
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(m, "earlier_complete")));
 	objs = cJSON_GetObjectItem(m, "objects");
 	assert_int_equal(cJSON_GetArraySize(objs), 2);
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(objs, 0), "key")->valuestring,
