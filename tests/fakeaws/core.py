@@ -250,6 +250,11 @@ class World:
             for f in self.faults:
                 match = (f["service"] in ("*", service) and f["operation"] in ("*", op)
                          and f.get("region", "*") in ("*", region))
+                if match and f.get("skip"):
+                    # "skip": N lets the first N matching calls through
+                    f["skip"] -= 1
+                    keep.append(f)
+                    continue
                 if match and (f["kind"] == "latency" or chosen is None):
                     if f["kind"] == "latency":
                         latency += int(f.get("latency_ms", 0))
