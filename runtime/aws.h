@@ -69,8 +69,16 @@ struct aws_call {
 	const char *key;        /* s3 only: object key, not yet URL-encoded */
 	const void *body;       /* s3 only */
 	size_t body_len;
-	const struct aws_header *headers; /* s3 only: extra x-amz-* headers */
+	/* s3 only: extra headers, x-amz-* and the conditional ones
+	 * (If-None-Match: * makes a PutObject write-once: S3 answers 412
+	 * PreconditionFailed when the key exists, 409 ConditionalRequestConflict
+	 * under a concurrent write; neither is retried). */
+	const struct aws_header *headers;
 	size_t nheaders;
+	/* Attempts for this call; 0 = the client's (AWS_MAX_ATTEMPTS). The
+	 * CloudTrail pager (cloudtrail.h) sets 1: it owns that retry budget,
+	 * pacing each attempt. */
+	int max_attempts;
 	/* issue 17: the client this call is made with (borrowed; another
 	 * account or region), NULL = the client passed to aws_call_run_all.
 	 * It must share that client's connection pool (made from it by

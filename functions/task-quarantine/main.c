@@ -11,10 +11,13 @@
  *   3. isolate: CreateSecurityGroup -> DescribeSecurityGroups(new group) ->
  *      RevokeSecurityGroupEgress(its default rules) -> ModifyNetworkInterfaceAttribute;
  *      refused, or FIREBREAK_ISOLATION=revoke-egress: DescribeSecurityGroups +
- *      DescribeNetworkInterfaces(sharing) -> RevokeSecurityGroupEgress per group
+ *      DescribeNetworkInterfaces(sharing) -> RevokeSecurityGroupEgress per group,
+ *      only on groups no other ENI carries (FIREBREAK_ALLOW_SHARED_SG_REVOKE)
  *   4. StopTask                                        (contained)
  *   5. GetLogEvents, every page, all containers' streams concurrently
- *   6. PutObject of every evidence object concurrently, then manifest.json
+ *   6. PutObject, write-once (If-None-Match: *): restore.json first (it claims
+ *      the attempt's prefix), the other objects concurrently, HeadObject of
+ *      the earlier attempts' objects, then this attempt's manifest.json
  *
  * Logs stay in CloudWatch after the task stops, so they are fetched after
  * containment; the task description (ECS forgets a stopped task within
@@ -70,6 +73,9 @@ struct tq_run {
 	char prefix[160];               /* incidents/<incident_id>/ */
 	int manifest_state;             /* 1 exists, 0 missing, -1 unknown */
 	int isolated_now, stopped_now, was_stopped;
+	const char *isolated_by;        /* static: the path that isolated the task, NULL if none */
+	char aprefix[200];              /* this attempt's evidence prefix (tq_attempt_prefix) */
+	unsigned attempt;               /* this attempt's number, 0 until claimed */
 	cJSON *iso;                     /* borrowed: extra.isolation */
 	cJSON *warnings;                /* borrowed: extra.warnings */
 	cJSON *objects;                 /* borrowed: extra.evidence.objects */
@@ -178,7 +184,7 @@ static int describe_task(struct tq_run *u)
 	const cJSON *t, *fail;
 	int i, found = 0;
 
-	cJSON_AddStringToObject(in, "cluster", u->tgt.cluster);
+	cJSON_AddStringToObject(in, "cluster", u->cluster);
 	tasks = cJSON_AddArrayToObject(in, "tasks");
 	cJSON_AddItemToArray(tasks, cJSON_CreateString(u->tgt.task));
 	inc = cJSON_AddArrayToObject(in, "include");
@@ -198,7 +204,7 @@ static int describe_task(struct tq_run *u)
 		reason = fail ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fail, "reason")) : NULL;
 		snprintf(why, sizeof(why), "task not found (%s)", reason ? reason : "no such task");
 		resp_step_from_call(&u->r, i, &c, why);
-		resp_skip(&u->r, "task not found in cluster '%.200s' (%.40s)", u->tgt.cluster,
+		resp_skip(&u->r, "task not found in cluster '%.200s' (%.40s)", u->cluster,
 			  reason ? reason : "MISSING");
 		goto out;
 	}
@@ -482,6 +488,53 @@ static enum resp_status revoke_all_egress(struct tq_run *u, struct aws_call *c, 
 	return RESP_DONE;
 }
 
+/* Never cut a fleet to contain one task: a group that other network
+ * interfaces also carry is revoked only with FIREBREAK_ALLOW_SHARED_SG_REVOKE,
+ * and then the report names the blast radius. An unreadable sharing answer
+ * counts as shared. Returns 1 when the revoke may go ahead; otherwise a
+ * failed required step says why, and the task is stopped without it. */
+static int share_decision(struct tq_run *u, int known, const cJSON *shared, int more)
+{
+	int n = cJSON_GetArraySize(shared), k;
+	enum tq_share d = tq_share_decide(known, (size_t)n, u->st->set.allow_shared_revoke);
+	char msg[400];
+	cJSON *br;
+
+	switch (d) {
+	case TQ_SHARE_ALONE:
+		return 1;
+	case TQ_SHARE_ALLOWED:
+		br = cJSON_AddObjectToObject(u->iso, "blast_radius");
+		cJSON_AddStringToObject(br, "allowed_by", "FIREBREAK_ALLOW_SHARED_SG_REVOKE=true");
+		if (known)
+			cJSON_AddNumberToObject(br, "other_network_interfaces", n);
+		else
+			cJSON_AddNullToObject(br, "other_network_interfaces");
+		cJSON_AddBoolToObject(br, "complete", known && !more);
+		cJSON_AddItemToObject(br, "network_interfaces", cJSON_Duplicate(shared, 1));
+		if (known)
+			snprintf(msg, sizeof(msg), "FIREBREAK_ALLOW_SHARED_SG_REVOKE=true: revoking egress on the task's security groups also cuts %d%s other network interface(s) that share them: see isolation.blast_radius",
+				 n, more ? "+" : "");
+		else
+			snprintf(msg, sizeof(msg), "FIREBREAK_ALLOW_SHARED_SG_REVOKE=true: who else shares the task's security groups could not be read; egress revoked anyway, the blast radius is unknown");
+		warn(u, msg);
+		return 1;
+	case TQ_SHARE_REFUSED:
+		snprintf(msg, sizeof(msg), "refused: the task's security group(s) are shared with %d%s other network interface(s) (see isolation.shared_with); revoking their egress would cut those too. Not revoked; stopping the task instead. Set FIREBREAK_ALLOW_SHARED_SG_REVOKE=true to allow",
+			 n, more ? "+" : "");
+		break;
+	case TQ_SHARE_UNKNOWN_REFUSED:
+		snprintf(msg, sizeof(msg), "refused: who else uses the task's security group(s) could not be read (ec2:DescribeNetworkInterfaces), so they count as shared. Not revoked; stopping the task instead. Set FIREBREAK_ALLOW_SHARED_SG_REVOKE=true to allow");
+		break;
+	}
+	/* Read kind: the write is refused, not planned, even under dry run. */
+	k = resp_step_begin(&u->r, "isolate", "ec2:RevokeSecurityGroupEgress", u->eni.groups[0], RESP_READ);
+	resp_step_end(&u->r, k, RESP_FAILED, msg, NULL);
+	cJSON_AddStringToObject(u->iso, "refused", msg);
+	warn(u, "the task was NOT network-isolated: its security groups are (or may be) shared with other workloads; it is being stopped, and this report is an error so that someone is paged");
+	return 0;
+}
+
 /* The runbook's way: every egress rule of the task's own groups goes. */
 static void isolate_revoke_egress(struct tq_run *u, const char *why)
 {
@@ -528,14 +581,32 @@ static void isolate_revoke_egress(struct tq_run *u, const char *why)
 		const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ni, "networkInterfaceId"));
 		const char *d = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ni, "description"));
 		const char *it = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ni, "interfaceType"));
+		const char *rq = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ni, "requesterId"));
+		const char *inst = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(ni, "attachment"), "instanceId"));
 		cJSON *x, *gs;
-		const cJSON *g;
+		const cJSON *g, *tag;
 
 		if (!id || !strcmp(id, u->eni.id))
 			continue;
 		x = obj_with("network_interface_id", id);
 		cJSON_AddStringToObject(x, "description", d ? d : "");
 		cJSON_AddStringToObject(x, "interface_type", it ? it : "");
+		if (rq)
+			cJSON_AddStringToObject(x, "requester_id", rq);
+		if (inst)
+			cJSON_AddStringToObject(x, "instance_id", inst);
+		/* ECS tags the ENIs of its tasks with the cluster and service:
+		 * the blast radius in the words an on-call engineer knows. */
+		cJSON_ArrayForEach(tag, tq_list(ni, "tagSet")) {
+			const char *k = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tag, "key"));
+			const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tag, "value"));
+
+			if (k && v && !strcmp(k, "aws:ecs:serviceName"))
+				cJSON_AddStringToObject(x, "ecs_service", v);
+			else if (k && v && !strcmp(k, "aws:ecs:clusterName"))
+				cJSON_AddStringToObject(x, "ecs_cluster", v);
+		}
 		gs = cJSON_AddArrayToObject(x, "shared_groups");
 		cJSON_ArrayForEach(g, tq_list(ni, "groupSet")) {
 			const char *gid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g, "groupId"));
@@ -546,13 +617,9 @@ static void isolate_revoke_egress(struct tq_run *u, const char *why)
 		}
 		cJSON_AddItemToArray(shared, x);
 	}
-	if (cJSON_GetArraySize(shared)) {
-		char msg[200];
-
-		snprintf(msg, sizeof(msg), "revoking egress on the task's security groups also cuts %d other network interface(s) that share them: see isolation.shared_with",
-			 cJSON_GetArraySize(shared));
-		warn(u, msg);
-	}
+	if (!share_decision(u, c[1].rc == FB_OK, shared,
+			    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c[1].out, "nextToken")) != NULL))
+		goto out;
 	if (c[0].rc != FB_OK)
 		goto out;
 	for (i = 0; i < 2; i++) {
@@ -567,7 +634,7 @@ static void isolate_revoke_egress(struct tq_run *u, const char *why)
 		struct aws_call r[TQ_MAX_GROUPS];
 		cJSON *rin[TQ_MAX_GROUPS] = { 0 };
 		int ridx[TQ_MAX_GROUPS];
-		size_t nr = 0;
+		size_t nr = 0, nfail = 0;
 
 		cJSON_ArrayForEach(sg, sgs) {
 			const char *gid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sg, "groupId"));
@@ -599,10 +666,14 @@ static void isolate_revoke_egress(struct tq_run *u, const char *why)
 		for (i = 0; i < nr; i++) {
 			if (r[i].rc == FB_OK)
 				u->isolated_now = 1;
+			else
+				nfail++;
 			resp_step_from_call(&u->r, ridx[i], &r[i], "every egress rule revoked");
 			aws_call_cleanup(&r[i]);
 			cJSON_Delete(rin[i]);
 		}
+		if (!nfail && cJSON_GetArraySize(sgs))
+			u->isolated_by = "revoke-egress";
 	}
 	return;
 out:
@@ -684,6 +755,9 @@ static void isolate_quarantine_sg(struct tq_run *u)
 	cJSON_Delete(in);
 	in = NULL;
 	if (!qsg[0]) {
+		/* Not required: the fallback's own steps are, so the report is
+		 * an error only when the task ends up not isolated. */
+		resp_step_optional(&u->r, i);
 		isolate_revoke_egress(u, "the quarantine group could not be created");
 		return;
 	}
@@ -740,6 +814,7 @@ static void isolate_quarantine_sg(struct tq_run *u)
 	call_init(&c, "ec2", "ModifyNetworkInterfaceAttribute", in);
 	if (step_call(u, &c, i, "only the quarantine group is attached") == FB_OK) {
 		u->isolated_now = 1;
+		u->isolated_by = "quarantine-sg";
 	} else {
 		char why[300];
 
@@ -754,8 +829,30 @@ static void isolate_quarantine_sg(struct tq_run *u)
 	cJSON_Delete(in);
 }
 
+/* What the isolation came to, in one place of the report: which path
+ * isolated the task (the swap, or the revoke-egress fallback), or that it
+ * failed. Steps from `from` on are the isolation's. */
+static void iso_outcome(struct tq_run *u, size_t from)
+{
+	size_t i;
+	int failed = 0;
+
+	if (u->r.dry_run)
+		return;
+	for (i = from; i < u->r.nsteps; i++)
+		failed |= u->r.steps[i].required && u->r.steps[i].status == RESP_FAILED;
+	if (failed) {
+		cJSON_AddStringToObject(u->iso, "result", "failed");
+	} else if (u->isolated_by) {
+		cJSON_AddStringToObject(u->iso, "result", u->isolated_now ? "isolated" : "already");
+		cJSON_AddStringToObject(u->iso, "isolated_by", u->isolated_by);
+	}
+}
+
 static void isolate(struct tq_run *u)
 {
+	size_t from;
+
 	u->iso = cJSON_AddObjectToObject(u->r.extra, "isolation");
 	if (!strcmp(u->task.last_status, "STOPPED")) {
 		int i = resp_step_begin(&u->r, "isolate", "ec2:ModifyNetworkInterfaceAttribute", u->task.eni, RESP_READ);
@@ -782,18 +879,23 @@ static void isolate(struct tq_run *u)
 
 		cJSON_AddStringToObject(u->iso, "strategy", "quarantine-sg");
 		cJSON_AddStringToObject(u->iso, "quarantine_group", u->eni.groups[0]);
-		if (!resp_step_dry(&u->r, i))
+		if (!resp_step_dry(&u->r, i)) {
 			resp_step_end(&u->r, i, RESP_ALREADY, "only a firebreak quarantine group is attached", NULL);
+			cJSON_AddStringToObject(u->iso, "result", "already");
+			cJSON_AddStringToObject(u->iso, "isolated_by", "quarantine-sg");
+		}
 		return;
 	}
 	if (!time_left(u, TQ_MIN_STEP_MS)) {
 		out_of_time(u, "isolate", "ec2:ModifyNetworkInterfaceAttribute", u->eni.id);
 		return;
 	}
+	from = u->r.nsteps;
 	if (u->st->set.revoke_egress)
 		isolate_revoke_egress(u, NULL);
 	else
 		isolate_quarantine_sg(u);
+	iso_outcome(u, from);
 }
 
 /* ---- 4. stop ------------------------------------------------------------------------------ */
@@ -958,7 +1060,7 @@ static int obj_add(struct tq_run *u, const char *name, char *data, size_t len, c
 		free(data);
 		return 0;
 	}
-	snprintf(key, sizeof(key), "%s%s", u->prefix, name);
+	snprintf(key, sizeof(key), "%s%s", u->aprefix, name);
 	o = &u->obj[u->nobj++];
 	tq_obj_set(o, key, data, len);
 	if (note)
@@ -974,7 +1076,11 @@ static void obj_add_json(struct tq_run *u, const char *name, const cJSON *j)
 		obj_add(u, name, txt, strlen(txt), NULL);
 }
 
-/* PutObject with SSE-KMS and a SHA-256 checksum S3 verifies on receipt. */
+/* PutObject with SSE-KMS, a SHA-256 checksum S3 verifies on receipt, and
+ * If-None-Match: * (S3 conditional write): evidence is write-once, an
+ * object that exists is never replaced (S3 answers 412 and writes
+ * nothing; the runtime does not retry a 412). */
+#define TQ_PUT_HEADERS 5
 static void put_init(struct tq_run *u, struct aws_call *c, struct aws_header *h, const struct tq_obj *o)
 {
 	size_t nh = 0;
@@ -989,14 +1095,41 @@ static void put_init(struct tq_run *u, struct aws_call *c, struct aws_header *h,
 		h[nh++] = (struct aws_header){ "x-amz-server-side-encryption-aws-kms-key-id", u->st->set.kms_key };
 	h[nh++] = (struct aws_header){ "x-amz-checksum-sha256", o->sha_b64 };
 	h[nh++] = (struct aws_header){ "x-amz-sdk-checksum-algorithm", "SHA256" };
+	h[nh++] = (struct aws_header){ "If-None-Match", "*" };
 	c->headers = h;
 	c->nheaders = nh;
+}
+
+/* 412: the key exists. 409 ConditionalRequestConflict: another writer is
+ * writing the same key right now. Either way the key is not ours. */
+static int put_taken(const struct aws_call *c)
+{
+	return c->rc != FB_OK && (c->err.http_status == 412 || c->err.http_status == 409 ||
+				  !strcmp(c->err.code, "PreconditionFailed") ||
+				  !strcmp(c->err.code, "ConditionalRequestConflict"));
+}
+
+static void put_end(struct tq_run *u, int idx, struct aws_call *c, const struct tq_obj *o)
+{
+	const char *got = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c->out, "ChecksumSHA256"));
+	char detail[160];
+
+	/* S3 checked the checksum; it answers with the one it stored. */
+	if (c->rc == FB_OK && got && strcmp(got, o->sha_b64)) {
+		resp_step_end(&u->r, idx, RESP_FAILED, "S3 answered a different SHA-256", NULL);
+	} else if (put_taken(c)) {
+		resp_step_end(&u->r, idx, RESP_FAILED,
+			      "the key exists (or is being written): not replaced, evidence is write-once", &c->err);
+	} else {
+		snprintf(detail, sizeof(detail), "%zu bytes, sha256 %.16s…", o->len, o->sha_hex);
+		resp_step_from_call(&u->r, idx, c, detail);
+	}
 }
 
 static void put_objects(struct tq_run *u, size_t from, size_t to)
 {
 	struct aws_call c[TQ_MAX_CONTAINERS + 6];
-	struct aws_header h[TQ_MAX_CONTAINERS + 6][4];
+	struct aws_header h[TQ_MAX_CONTAINERS + 6][TQ_PUT_HEADERS];
 	int idx[TQ_MAX_CONTAINERS + 6];
 	size_t i, m = 0, map[TQ_MAX_CONTAINERS + 6];
 
@@ -1017,29 +1150,163 @@ static void put_objects(struct tq_run *u, size_t from, size_t to)
 	if (m)
 		aws_call_run_all(u->st->aws, c, m);
 	for (i = 0; i < m; i++) {
-		const char *got = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c[i].out, "ChecksumSHA256"));
-		char detail[160];
+		put_end(u, idx[i], &c[i], &u->obj[map[i]]);
+		aws_call_cleanup(&c[i]);
+	}
+}
 
-		/* S3 checked the checksum; it answers with the one it stored. */
-		if (c[i].rc == FB_OK && got && strcmp(got, u->obj[map[i]].sha_b64)) {
-			resp_step_end(&u->r, idx[i], RESP_FAILED, "S3 answered a different SHA-256", NULL);
-		} else {
-			snprintf(detail, sizeof(detail), "%zu bytes, sha256 %.16s…", u->obj[map[i]].len,
-				 u->obj[map[i]].sha_hex);
-			resp_step_from_call(&u->r, idx[i], &c[i], detail);
+/* Claims this attempt's number: attempt N owns its prefix when it is the
+ * first to write that prefix's restore.json (If-None-Match: *). A 412 (an
+ * earlier attempt's) or a 409 (one being written right now) moves on to
+ * N + 1, so the undo record of every attempt is kept. `restore` becomes
+ * u->obj[0]. Returns 1 when claimed (or planned, under dry run). */
+static int claim_attempt(struct tq_run *u, char *restore, size_t len)
+{
+	struct aws_header h[TQ_PUT_HEADERS];
+	struct aws_call c;
+	struct tq_obj *o;
+	const char *why = NULL;
+	unsigned a;
+	int k, ok = 0;
+
+	tq_attempt_prefix(u->prefix, 1, u->aprefix, sizeof(u->aprefix));
+	if (!obj_add(u, "restore.json", restore, len, NULL))
+		return 0;
+	o = &u->obj[0];
+	if (u->r.dry_run) {
+		resp_step_begin(&u->r, "evidence-put", "s3:PutObject", o->key, RESP_WRITE);
+		u->attempt = 1;
+		return 1;
+	}
+	memset(&c, 0, sizeof(c));
+	for (a = 1;; a++) {
+		if (a > TQ_MAX_ATTEMPTS || !tq_attempt_prefix(u->prefix, a, u->aprefix, sizeof(u->aprefix))) {
+			why = "every attempt slot is taken: nothing replaced; this attempt's undo record is in the report only";
+			break;
+		}
+		snprintf(o->key, sizeof(o->key), "%srestore.json", u->aprefix);
+		if (!time_left(u, TQ_MIN_STEP_MS)) {
+			why = "not started: invocation deadline nearly spent";
+			break;
+		}
+		aws_call_cleanup(&c);
+		put_init(u, &c, h, o);
+		aws_call_run(u->st->aws, &c);
+		if (!put_taken(&c))
+			break;
+	}
+	/* One step for the claim, named by the key finally tried. */
+	k = resp_step_begin(&u->r, "evidence-put", "s3:PutObject", o->key, RESP_WRITE);
+	if (why) {
+		resp_step_end(&u->r, k, RESP_FAILED, why, NULL);
+	} else {
+		put_end(u, k, &c, o);
+		ok = c.rc == FB_OK;
+	}
+	aws_call_cleanup(&c);
+	if (ok)
+		u->attempt = a;
+	return ok;
+}
+
+/* The earlier attempts' objects, read back from S3 (HeadObject with
+ * x-amz-checksum-mode: ENABLED returns the SHA-256 S3 verified when the
+ * object was written): what this attempt's manifest lists besides its
+ * own. Keys an attempt did not write (404, or 403 without s3:ListBucket)
+ * are left out; *complete is 0 when some could not be read. Caller frees
+ * the array. */
+#define TQ_MAX_EARLIER 64
+static cJSON *earlier_objects(struct tq_run *u, int *complete)
+{
+	static const char *const fixed[] = { "task.json", "task-definition.json", "network.json",
+					     "restore.json", "manifest.json" };
+	static const struct aws_header mode = { "x-amz-checksum-mode", "ENABLED" };
+	struct aws_call *c = NULL;
+	char (*keys)[1024] = NULL;
+	unsigned *att = NULL, a;
+	const size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
+	size_t n = 0, i, j, found = 0, unsure = 0, left = 0;
+	cJSON *arr = cJSON_CreateArray();
+	char pre[200], detail[200];
+	int k;
+
+	*complete = u->attempt < 2;
+	if (!arr || u->attempt < 2)
+		return arr;
+	c = calloc(TQ_MAX_EARLIER, sizeof(*c));
+	keys = calloc(TQ_MAX_EARLIER, sizeof(*keys));
+	att = calloc(TQ_MAX_EARLIER, sizeof(*att));
+	k = resp_step_begin(&u->r, "evidence-earlier", "s3:HeadObject", u->prefix, RESP_READ);
+	resp_step_optional(&u->r, k);
+	if (!c || !keys || !att) {
+		resp_step_end(&u->r, k, RESP_FAILED, "out of memory", NULL);
+		goto out;
+	}
+	for (a = 1; a < u->attempt; a++) {
+		tq_attempt_prefix(u->prefix, a, pre, sizeof(pre));
+		for (j = 0; j < nfixed + u->task.nc; j++) {
+			if (j >= nfixed && u->task.c[j - nfixed].log_state != TQ_LOG_AWSLOGS)
+				continue;
+			if (n == TQ_MAX_EARLIER) {
+				left++;
+				continue;
+			}
+			if (j < nfixed)
+				snprintf(keys[n], sizeof(keys[n]), "%s%s", pre, fixed[j]);
+			else if (!tq_log_key(pre, u->task.c[j - nfixed].name, keys[n], sizeof(keys[n])))
+				continue;
+			call_init(&c[n], "s3", "HeadObject", NULL);
+			c[n].bucket = u->st->set.bucket;
+			c[n].key = keys[n];
+			c[n].headers = &mode;
+			c[n].nheaders = 1;
+			att[n++] = a;
+		}
+	}
+	if (n)
+		aws_call_run_all(u->st->aws, c, n);
+	for (i = 0; i < n; i++) {
+		const char *b64 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c[i].out, "ChecksumSHA256"));
+		const cJSON *len = cJSON_GetObjectItemCaseSensitive(c[i].out, "ContentLength");
+		char hex[65];
+		cJSON *o;
+
+		if (c[i].rc == FB_OK) {
+			o = obj_with("key", keys[i]);
+			cJSON_AddNumberToObject(o, "size", cJSON_IsNumber(len) ? len->valuedouble : -1);
+			if (tq_sha256_b64_to_hex(b64, hex))
+				cJSON_AddStringToObject(o, "sha256", hex);
+			else
+				cJSON_AddNullToObject(o, "sha256");
+			cJSON_AddNumberToObject(o, "attempt", att[i]);
+			cJSON_AddItemToArray(arr, o);
+			found++;
+		} else if (tq_manifest_state(c[i].rc, c[i].err.http_status) != TQ_MANIFEST_MISSING &&
+			   tq_manifest_state(c[i].rc, c[i].err.http_status) != TQ_MANIFEST_UNREADABLE) {
+			unsure++;
 		}
 		aws_call_cleanup(&c[i]);
 	}
+	snprintf(detail, sizeof(detail), "%zu object(s) of attempt(s) 1..%u read back with their SHA-256%s%s",
+		 found, u->attempt - 1, unsure ? "; some could not be read" : "",
+		 left ? "; more keys than listed" : "");
+	resp_step_end(&u->r, k, unsure || left ? RESP_FAILED : RESP_DONE, detail, NULL);
+	*complete = !unsure && !left;
+out:
+	free(c);
+	free(keys);
+	free(att);
+	return arr;
 }
 
 static void evidence(struct tq_run *u)
 {
 	struct tq_stream streams[TQ_MAX_CONTAINERS];
 	struct tq_manifest_info mi;
-	cJSON *ev = cJSON_AddObjectToObject(u->r.extra, "evidence"), *man;
+	cJSON *ev = cJSON_AddObjectToObject(u->r.extra, "evidence"), *man, *earlier = NULL;
 	size_t ns = 0, i, nbody;
 	char *txt;
-	int k;
+	int k, complete = 1;
 
 	if (!u->st->set.bucket) {
 		k = resp_step_begin(&u->r, "evidence", "s3:PutObject", NULL, RESP_WRITE);
@@ -1051,7 +1318,9 @@ static void evidence(struct tq_run *u)
 	}
 	cJSON_AddStringToObject(ev, "bucket", u->st->set.bucket);
 	cJSON_AddStringToObject(ev, "prefix", u->prefix);
-	if (u->manifest_state == 1) {
+	/* A complete first set and nothing new to record: done. An attempt
+	 * that wrote something adds its own set (its undo record) instead. */
+	if (u->manifest_state == 1 && !cJSON_GetArraySize(u->r.restore)) {
 		k = resp_step_begin(&u->r, "evidence", "s3:PutObject", u->prefix, RESP_WRITE);
 		if (!resp_step_dry(&u->r, k))
 			resp_step_end(&u->r, k, RESP_ALREADY, "manifest.json present: evidence already kept", NULL);
@@ -1059,6 +1328,15 @@ static void evidence(struct tq_run *u)
 		return;
 	}
 
+	/* The restore manifest as it stands (every write of this attempt),
+	 * written first: it claims the attempt's prefix. */
+	txt = cJSON_Print(u->r.restore);
+	if (!claim_attempt(u, txt, txt ? strlen(txt) : 0)) {
+		cJSON_AddStringToObject(ev, "state", "incomplete");
+		return;
+	}
+	cJSON_AddNumberToObject(ev, "attempt", u->attempt);
+	cJSON_AddStringToObject(ev, "attempt_prefix", u->aprefix);
 	obj_add_json(u, "task.json", u->task_json);
 	obj_add_json(u, "task-definition.json", u->taskdef_json);
 	obj_add_json(u, "network.json", u->network_json);
@@ -1084,21 +1362,27 @@ static void evidence(struct tq_run *u)
 		buf_cleanup(&gz);
 		buf_cleanup(&s->log);
 	}
-	/* The restore manifest as it stands: every write so far. */
-	obj_add_json(u, "restore.json", u->r.restore);
 	nbody = u->nobj;
-	put_objects(u, 0, nbody);
+	put_objects(u, 1, nbody);
+	if (!u->r.dry_run)
+		earlier = earlier_objects(u, &complete);
 
-	/* manifest.json last: its presence means the set is complete. */
+	/* manifest.json last: its presence means this attempt's set is complete. */
 	mi.incident_id = u->r.incident_id;
 	mi.task_arn = u->task.arn;
 	mi.bucket = u->st->set.bucket;
 	mi.prefix = u->prefix;
 	mi.written_by = u->ctx->function_arn[0] ? u->ctx->function_arn : TQ_FN;
 	mi.written_ms = lr_now_ms();
+	mi.attempt = u->attempt;
+	mi.earlier = earlier;
+	mi.earlier_complete = complete;
 	man = tq_manifest_json(&mi, u->obj, nbody);
 	txt = man ? cJSON_Print(man) : NULL;
 	cJSON_Delete(man);
+	if (earlier)
+		cJSON_AddNumberToObject(ev, "earlier_objects", cJSON_GetArraySize(earlier));
+	cJSON_Delete(earlier);
 	u->objects = cJSON_AddArrayToObject(ev, "objects");
 	for (i = 0; i < nbody; i++) {
 		cJSON *o = obj_with("key", u->obj[i].key);
@@ -1108,7 +1392,7 @@ static void evidence(struct tq_run *u)
 		cJSON_AddItemToArray(u->objects, o);
 	}
 	if (resp_failed(&u->r) && !u->r.dry_run) {
-		/* An incomplete set gets no manifest: a retry writes it all. */
+		/* An incomplete set gets no manifest: a retry adds a set of its own. */
 		free(txt);
 		cJSON_AddStringToObject(ev, "state", "incomplete");
 		return;
@@ -1256,7 +1540,17 @@ enum fb_err tq_handle(void *state, const char *event, size_t len,
 	cJSON_AddStringToObject(u->r.extra, "reason", u->tgt.reason);
 	locate(u, ev);
 	resp_set_resource(&u->r, u->tgt.task, u->account[0] ? u->account : NULL, u->region);
-	tq_copy(u->cluster, sizeof(u->cluster), u->tgt.cluster);
+	/* The task ARN's own cluster wins over the one named beside it: the
+	 * task cannot be elsewhere, and a wrong cluster would only make ECS
+	 * answer "MISSING" and leave the task running. */
+	if (tq_cluster_resolve(u->tgt.cluster, u->tgt.task, u->cluster, sizeof(u->cluster))) {
+		cJSON *m = cJSON_AddObjectToObject(u->r.extra, "cluster_mismatch");
+
+		cJSON_AddStringToObject(m, "event_cluster", u->tgt.cluster);
+		cJSON_AddStringToObject(m, "task_arn_cluster", u->cluster);
+		cJSON_AddStringToObject(m, "used", "task_arn_cluster");
+		warn(u, "the event's cluster and the cluster in the task ARN differ: the task ARN's cluster was used (see cluster_mismatch)");
+	}
 	if (ctx->deadline_ms)
 		aws_client_set_deadline(st->aws, ctx->deadline_ms - TQ_FINISH_RESERVE_MS);
 

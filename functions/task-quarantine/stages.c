@@ -250,6 +250,17 @@ enum fb_err tq_settings_from_env(struct tq_settings *s, char *err, size_t errlen
 		}
 		s->log_max_bytes = (size_t)n;
 	}
+	/* Off unless exactly "true": a typo must not cut a fleet. Anything
+	 * but true/false is a configuration error, so the typo is seen. */
+	v = getenv("FIREBREAK_ALLOW_SHARED_SG_REVOKE");
+	if (v && *v) {
+		if (!strcmp(v, "true"))
+			s->allow_shared_revoke = 1;
+		else if (strcmp(v, "false")) {
+			snprintf(err, errlen, "setting 'FIREBREAK_ALLOW_SHARED_SG_REVOKE' must be true or false");
+			return FB_E_CONFIG;
+		}
+	}
 	s->bucket = env_dup("FIREBREAK_EVIDENCE_BUCKET");
 	s->kms_key = env_dup("FIREBREAK_EVIDENCE_KMS_KEY");
 	return FB_OK;
@@ -812,13 +823,94 @@ void tq_iso8601(int64_t ms, char out[32])
 	snprintf(out + n, 32 - n, ".%03uZ", (unsigned)(ms % 1000) % 1000u);
 }
 
+enum tq_share tq_share_decide(int sharing_known, size_t others, int allow_shared)
+{
+	if (sharing_known && !others)
+		return TQ_SHARE_ALONE;
+	if (allow_shared)
+		return TQ_SHARE_ALLOWED;
+	return sharing_known ? TQ_SHARE_REFUSED : TQ_SHARE_UNKNOWN_REFUSED;
+}
+
+int tq_cluster_resolve(const char *event_cluster, const char *task, char *out, size_t outlen)
+{
+	const char *rest = ecs_arn_rest(task), *tp, *slash, *ename;
+	size_t plen, nlen;
+	int n;
+
+	tq_copy(out, outlen, event_cluster);
+	if (!rest || strncmp(rest, "task/", 5))
+		return 0;
+	tp = rest + 5;
+	slash = strchr(tp, '/');
+	if (!slash) /* old format task/<id>: the ARN names no cluster */
+		return 0;
+	nlen = (size_t)(slash - tp);
+	plen = (size_t)(rest - task); /* "arn:<partition>:ecs:<region>:<account>:" */
+	if (!strncmp(event_cluster, "arn:", 4)) {
+		/* An ARN: the same partition, region, account and name. */
+		if (strlen(event_cluster) == plen + 8 + nlen && !strncmp(event_cluster, task, plen) &&
+		    !strncmp(event_cluster + plen, "cluster/", 8) &&
+		    !strncmp(event_cluster + plen + 8, tp, nlen))
+			return 0;
+	} else {
+		ename = event_cluster;
+		if (strlen(ename) == nlen && !strncmp(ename, tp, nlen))
+			return 0;
+	}
+	n = snprintf(out, outlen, "%.*scluster/%.*s", (int)plen, task, (int)nlen, tp);
+	if (n < 0 || (size_t)n >= outlen)
+		tq_copy(out, outlen, event_cluster);
+	return 1;
+}
+
+int tq_attempt_prefix(const char *incident_prefix, unsigned attempt, char *out, size_t outlen)
+{
+	char tail[32] = "";
+	size_t a, b;
+
+	if (attempt < 1)
+		return 0;
+	if (attempt > 1)
+		snprintf(tail, sizeof(tail), "attempt-%u/", attempt);
+	a = strlen(incident_prefix);
+	b = strlen(tail);
+	if (a + b >= outlen)
+		return 0;
+	memcpy(out, incident_prefix, a);
+	memcpy(out + a, tail, b + 1);
+	return 1;
+}
+
+int tq_sha256_b64_to_hex(const char *b64, char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[48];
+	size_t i;
+
+	hex[0] = '\0';
+	/* 32 bytes are 44 base64 characters ending in one '=' pad. */
+	if (!b64 || strlen(b64) != 44 || b64[43] != '=' || b64[42] == '=')
+		return 0;
+	if (EVP_DecodeBlock(md, (const unsigned char *)b64, 44) != 33)
+		return 0;
+	for (i = 0; i < 32; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[64] = '\0';
+	return 1;
+}
+
 /* manifest.json: every object's key, size and SHA-256, who wrote it and
- * when. Caller frees with cJSON_Delete. */
+ * when; the earlier attempts' objects first. Caller frees with cJSON_Delete. */
 cJSON *tq_manifest_json(const struct tq_manifest_info *mi, const struct tq_obj *objs, size_t n)
 {
 	cJSON *m = cJSON_CreateObject(), *arr;
+	const cJSON *e;
 	char when[32];
 	size_t i;
+	int nearlier = 0;
 
 	if (!m)
 		return NULL;
@@ -830,7 +922,19 @@ cJSON *tq_manifest_json(const struct tq_manifest_info *mi, const struct tq_obj *
 	cJSON_AddStringToObject(m, "written_by", mi->written_by);
 	cJSON_AddStringToObject(m, "written_at", when);
 	cJSON_AddStringToObject(m, "hash", "SHA-256");
+	cJSON_AddNumberToObject(m, "attempt", mi->attempt ? mi->attempt : 1);
+	/* Whether every earlier attempt's object could be read back and listed. */
+	cJSON_AddBoolToObject(m, "earlier_complete", mi->attempt < 2 || mi->earlier_complete);
 	arr = cJSON_AddArrayToObject(m, "objects");
+	cJSON_ArrayForEach(e, mi->earlier) {
+		cJSON *o = cJSON_Duplicate(e, 1);
+
+		if (!o || !arr || !cJSON_AddItemToArray(arr, o)) {
+			cJSON_Delete(o);
+			break;
+		}
+		nearlier++;
+	}
 	for (i = 0; arr && i < n; i++) {
 		cJSON *o = cJSON_CreateObject();
 
@@ -839,10 +943,11 @@ cJSON *tq_manifest_json(const struct tq_manifest_info *mi, const struct tq_obj *
 		cJSON_AddStringToObject(o, "key", objs[i].key);
 		cJSON_AddNumberToObject(o, "size", (double)objs[i].len);
 		cJSON_AddStringToObject(o, "sha256", objs[i].sha_hex);
+		cJSON_AddNumberToObject(o, "attempt", mi->attempt ? mi->attempt : 1);
 		if (objs[i].note[0])
 			cJSON_AddStringToObject(o, "note", objs[i].note);
 	}
-	if (!arr || cJSON_GetArraySize(arr) != (int)n) {
+	if (!arr || cJSON_GetArraySize(arr) != nearlier + (int)n) {
 		cJSON_Delete(m);
 		return NULL;
 	}

@@ -29,6 +29,7 @@ struct tq_settings {
 	char *bucket;            /* FIREBREAK_EVIDENCE_BUCKET, owned, NULL if unset */
 	char *kms_key;           /* FIREBREAK_EVIDENCE_KMS_KEY, owned, NULL if unset */
 	size_t log_max_bytes;    /* FIREBREAK_LOG_MAX_BYTES, across all containers */
+	int allow_shared_revoke; /* FIREBREAK_ALLOW_SHARED_SG_REVOKE=true (default false) */
 };
 enum fb_err tq_settings_from_env(struct tq_settings *s, char *err, size_t errlen);
 void tq_settings_cleanup(struct tq_settings *s);
@@ -99,6 +100,26 @@ enum fb_err tq_perms_to_query(const cJSON *perms, cJSON *q);
 
 int tq_will_replace(const cJSON *service, const char *taskdef_arn);
 
+/* Whether the revoke-egress fallback may revoke the task's security
+ * groups. `sharing_known` is 0 when ec2:DescribeNetworkInterfaces (Filter
+ * group-id) could not be read: then the groups count as shared (fail
+ * safe). `others` is how many other network interfaces carry any of them.
+ * A shared group is revoked only with FIREBREAK_ALLOW_SHARED_SG_REVOKE. */
+enum tq_share {
+	TQ_SHARE_ALONE,           /* only the task's ENI: revoke */
+	TQ_SHARE_ALLOWED,         /* shared or unknown, opt-in set: revoke, report the blast radius */
+	TQ_SHARE_REFUSED,         /* shared, no opt-in: revoke nothing */
+	TQ_SHARE_UNKNOWN_REFUSED  /* sharing unreadable, no opt-in: revoke nothing */
+};
+enum tq_share tq_share_decide(int sharing_known, size_t others, int allow_shared);
+
+/* The cluster to act in. GuardDuty (or a person) names the cluster and the
+ * task separately; a task ARN of the new format carries its own cluster,
+ * and that one is the truth (the task cannot be in another). `out` gets the
+ * event's cluster when they agree or the ARN names none, else the cluster
+ * ARN built from the task ARN. Returns 1 on a mismatch, else 0. */
+int tq_cluster_resolve(const char *event_cluster, const char *task, char *out, size_t outlen);
+
 /* What s3:HeadObject on manifest.json says about earlier evidence. S3
  * answers 404 for a missing key only to a caller with s3:ListBucket on the
  * bucket; without it (README.md's policy grants none) a missing key is
@@ -125,11 +146,29 @@ struct tq_obj {
 void tq_obj_set(struct tq_obj *o, const char *key, char *data, size_t len);
 void tq_obj_cleanup(struct tq_obj *o);
 
+/* Evidence is write-once per incident (every PUT carries If-None-Match: *):
+ * attempt 1 writes incidents/<id>/<name>, attempt N >= 2 writes
+ * incidents/<id>/attempt-N/<name>; an attempt claims its number by being
+ * the first to write its restore.json. Each attempt's manifest lists the
+ * objects of every attempt known to it. Largest attempt number tried. */
+#define TQ_MAX_ATTEMPTS 32
+/* The prefix of attempt `attempt` (1-based) under `incident_prefix`. 0 when
+ * it does not fit. */
+int tq_attempt_prefix(const char *incident_prefix, unsigned attempt, char *out, size_t outlen);
+
 struct tq_manifest_info {
 	const char *incident_id, *task_arn, *bucket, *prefix, *written_by; /* borrowed */
 	int64_t written_ms;
+	unsigned attempt;        /* this attempt's number, 1-based */
+	const cJSON *earlier;    /* borrowed, may be NULL: earlier attempts' objects,
+				  * [{key, size, sha256, attempt}] as read back from S3 */
+	int earlier_complete;    /* 0: some earlier objects could not be read back */
 };
+/* This attempt's manifest: the earlier objects, then objs[0..n). */
 cJSON *tq_manifest_json(const struct tq_manifest_info *mi, const struct tq_obj *objs, size_t n);
+/* S3's base64 x-amz-checksum-sha256 -> 64 lowercase hex digits. 0 when it
+ * is not a base64 SHA-256. */
+int tq_sha256_b64_to_hex(const char *b64, char hex[65]);
 int tq_log_key(const char *prefix, const char *container, char *out, size_t outlen);
 enum fb_err tq_log_append_page(const cJSON *page, struct buf *log, size_t *nevents);
 enum fb_err tq_gzip(const void *p, size_t n, struct buf *out);

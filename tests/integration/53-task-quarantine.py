@@ -59,7 +59,9 @@ def world(**kw):
              "Description": "arn:aws:ecs:us-east-1:111111111111:attachment/att-1"}]
     if kw.get("shared"):
         enis.append({"NetworkInterfaceId": "eni-0bbbbbbbbbbbbbbbb", "VpcId": "vpc-0fake", "Groups": [SG],
-                     "Description": "another api task"})
+                     "Description": "another api task",
+                     "TagSet": [{"Key": "aws:ecs:serviceName", "Value": "api"},
+                                {"Key": "aws:ecs:clusterName", "Value": "prod"}]})
     streams = [] if kw.get("no_stream") else [{"name": "ecs/api/" + TASK_ID, "events": events}]
     return {
         "kms": {"keys": [{"KeyId": KMS_KEY, "KeyState": "Enabled", "Aliases": ["alias/firebreak-evidence"]}]},
@@ -260,20 +262,204 @@ class TaskQuarantine(unittest.TestCase):
         self.assertEqual(rep2["evidence"]["state"], "already")
         self.assertEqual(step(rep2, "evidence-check")[0]["detail"], "manifest.json present")
 
-    def test_revoke_egress_strategy_lists_sharing_and_restores_rules(self):
+    def test_revoke_egress_strategy_with_opt_in_names_blast_radius_and_restores_rules(self):
+        # issue 16 item 5: a shared group is revoked only with the opt-in (this test
+        # used to expect the revoke without it), and then the report names who else is cut.
         fake = self.start(shared=True)
-        err, out, rep = invoke(fake, load("manual.json"), FIREBREAK_ISOLATION="revoke-egress")
+        err, out, rep = invoke(fake, load("manual.json"), FIREBREAK_ISOLATION="revoke-egress",
+                               FIREBREAK_ALLOW_SHARED_SG_REVOKE="true")
         self.assertFalse(err, out)
         self.assertEqual(self.egress(SG), [])
         self.assertEqual(self.eni_groups(), [SG])
         shared = [x["network_interface_id"] for x in rep["isolation"]["shared_with"]]
         self.assertEqual(shared, ["eni-0bbbbbbbbbbbbbbbb"])
-        self.assertTrue(any("share" in w for w in rep["warnings"]))
+        br = rep["isolation"]["blast_radius"]
+        self.assertEqual(br["allowed_by"], "FIREBREAK_ALLOW_SHARED_SG_REVOKE=true")
+        self.assertEqual(br["other_network_interfaces"], 1)
+        self.assertTrue(br["complete"])
+        self.assertEqual([(x["network_interface_id"], x.get("ecs_service"), x.get("ecs_cluster"))
+                          for x in br["network_interfaces"]], [("eni-0bbbbbbbbbbbbbbbb", "api", "prod")])
+        self.assertEqual((rep["isolation"]["result"], rep["isolation"]["isolated_by"]), ("isolated", "revoke-egress"))
+        self.assertTrue(any("FIREBREAK_ALLOW_SHARED_SG_REVOKE" in w and "1 other" in w for w in rep["warnings"]))
         self.apply_restore(rep["restore"])
         got = sorted(json.dumps({k: v for k, v in p.items() if k in ("IpProtocol", "FromPort", "ToPort", "IpRanges")},
                                 sort_keys=True) for p in self.egress(SG))
         want = sorted(json.dumps(p, sort_keys=True) for p in EGRESS)
         self.assertEqual(got, want)
+
+    def check_not_revoked_but_stopped_and_paged(self, fake, err, out, rep):
+        self.assertTrue(err, out)
+        self.assertEqual(out["errorType"], "Firebreak.ContainmentFailed")
+        self.assertEqual(rep["verdict"], "failed")
+        # nothing revoked on the shared group: the other task keeps its egress
+        self.assertEqual([c for c in fake.calls() if c["operation"] == "RevokeSecurityGroupEgress"
+                          and c["params"].get("GroupId") == SG], [])
+        got = sorted(json.dumps({k: v for k, v in p.items() if k in ("IpProtocol", "FromPort", "ToPort", "IpRanges")},
+                                sort_keys=True) for p in self.egress(SG))
+        self.assertEqual(got, sorted(json.dumps(p, sort_keys=True) for p in EGRESS))
+        self.assertEqual(self.eni_groups(), [SG])
+        # the task is stopped all the same
+        self.assertEqual(step(rep, "stop-task")[0]["status"], "done")
+        t = fake.client("ecs").describe_tasks(cluster="prod", tasks=[TASK_ID])["tasks"][0]
+        self.assertEqual(t["desiredStatus"], "STOPPED")
+        # isolation failed (a required step), and the report went out (page)
+        iso = step(rep, "isolate")[0]
+        self.assertEqual((iso["status"], iso["required"]), ("failed", True))
+        self.assertIn("FIREBREAK_ALLOW_SHARED_SG_REVOKE", iso["detail"])
+        self.assertEqual(rep["isolation"]["result"], "failed")
+        self.assertIn("FIREBREAK_ALLOW_SHARED_SG_REVOKE", rep["isolation"]["refused"])
+        self.assertEqual([c["status"] for c in fake.calls() if c["operation"] == "Publish"], [200])
+        self.assertTrue(any("NOT network-isolated" in w for w in rep["warnings"]))
+
+    def test_swap_refused_on_shared_group_stops_task_revokes_nothing_and_pages(self):
+        # issue 16 item 5: the fallback used to revoke every egress rule of the
+        # shared group (a fleet-wide outage) and only warn.
+        fake = self.start(shared=True)
+        fake.admin("/_fake/faults", {"kind": "error", "service": "ec2", "operation": "ModifyNetworkInterfaceAttribute",
+                                     "code": "OperationNotPermitted", "status": 400,
+                                     "message": "requester-managed interface"})
+        err, out, rep = invoke(fake, load("manual.json"))
+        self.check_not_revoked_but_stopped_and_paged(fake, err, out, rep)
+        self.assertIn("shared with 1 other", rep["isolation"]["refused"])
+        self.assertEqual([x["network_interface_id"] for x in rep["isolation"]["shared_with"]],
+                         ["eni-0bbbbbbbbbbbbbbbb"])
+
+    def test_sharing_unreadable_counts_as_shared(self):
+        # The group is the task's alone, but who uses it cannot be read: fail safe.
+        fake = self.start()
+        fake.admin("/_fake/faults", [
+            {"kind": "error", "service": "ec2", "operation": "ModifyNetworkInterfaceAttribute",
+             "code": "OperationNotPermitted", "status": 400, "message": "requester-managed interface"},
+            # the first DescribeNetworkInterfaces (the task's ENI) passes, the sharing read fails
+            {"kind": "access_denied", "service": "ec2", "operation": "DescribeNetworkInterfaces", "skip": 1,
+             "count": 1}])
+        err, out, rep = invoke(fake, load("manual.json"))
+        self.assertEqual(step(rep, "describe-group-sharing")[0]["status"], "failed")
+        self.check_not_revoked_but_stopped_and_paged(fake, err, out, rep)
+        self.assertIn("could not be read", rep["isolation"]["refused"])
+
+    def test_create_group_refused_fallback_isolates_is_not_an_error(self):
+        # issue 16 item 7: a failed create-quarantine-group whose fallback isolated
+        # the task is not a failed required step; the report says which path did it.
+        fake = self.start()
+        fake.admin("/_fake/faults", {"kind": "access_denied", "service": "ec2", "operation": "CreateSecurityGroup"})
+        err, out, rep = invoke(fake, load("manual.json"))
+        self.assertFalse(err, out)
+        self.assertEqual(rep["verdict"], "contained")
+        cg = step(rep, "create-quarantine-group")[0]
+        self.assertEqual((cg["status"], cg["required"]), ("failed", False))
+        self.assertEqual(self.egress(SG), [])
+        self.assertEqual(rep["isolation"]["isolated_by"], "revoke-egress")
+        self.assertEqual(rep["isolation"]["result"], "isolated")
+        self.assertIn("could not be created", rep["isolation"]["fallback_reason"])
+
+    def test_cluster_mismatch_the_task_arn_wins(self):
+        # issue 16 item 7: the finding names cluster "staging", the task ARN says prod.
+        w = world()
+        w["ecs"]["clusters"] = ["prod", "staging"]
+        self.fake = fake = Fake(w)
+        ev = load("guardduty-ecs-runtime-finding.json")
+        ecs = ev["detail"]["resource"]["ecsClusterDetails"]
+        ecs["name"], ecs["arn"] = "staging", "arn:aws:ecs:us-east-1:111111111111:cluster/staging"
+        err, out, rep = invoke(fake, ev)
+        self.assertFalse(err, out)
+        self.assertEqual(rep["verdict"], "contained")
+        mm = rep["cluster_mismatch"]
+        self.assertEqual(mm["event_cluster"], "arn:aws:ecs:us-east-1:111111111111:cluster/staging")
+        self.assertEqual(mm["task_arn_cluster"], "arn:aws:ecs:us-east-1:111111111111:cluster/prod")
+        self.assertTrue(any("cluster" in w and "differ" in w for w in rep["warnings"]))
+        dt = [c for c in fake.calls() if c["operation"] in ("DescribeTasks", "StopTask")]
+        self.assertEqual({c["params"]["cluster"] for c in dt}, {"arn:aws:ecs:us-east-1:111111111111:cluster/prod"})
+        t = fake.client("ecs").describe_tasks(cluster="prod", tasks=[TASK_ID])["tasks"][0]
+        self.assertEqual(t["desiredStatus"], "STOPPED")
+
+    def test_retry_after_partial_failure_keeps_every_attempt_and_undo_record(self):
+        # issue 16 item 6: delivered twice after a partial failure, the second run
+        # rewrote restore.json as [] and sealed it with a manifest.
+        fake = self.start()
+        fake.admin("/_fake/faults", {"kind": "access_denied", "service": "ecs", "operation": "StopTask", "count": 1})
+        ev = load("guardduty-ecs-runtime-finding.json")
+        err1, out1, rep1 = invoke(fake, ev)
+        self.assertTrue(err1, out1)
+        prefix = rep1["evidence"]["prefix"]
+        s3 = fake.client("s3")
+        first = s3.get_object(Bucket=BUCKET, Key=prefix + "restore.json")["Body"].read()
+        self.assertTrue(any(r["step"] == "swap-groups" for r in json.loads(first)))  # the original groups
+        self.assertEqual(rep1["evidence"]["state"], "incomplete")
+        err2, out2, rep2 = invoke(fake, ev)
+        self.assertFalse(err2, out2)
+        self.assertEqual(rep2["incident_id"], rep1["incident_id"])
+        # the first undo record is untouched, the second attempt added its own set
+        self.assertEqual(s3.get_object(Bucket=BUCKET, Key=prefix + "restore.json")["Body"].read(), first)
+        self.assertEqual(rep2["evidence"]["attempt"], 2)
+        a2 = prefix + "attempt-2/"
+        self.assertEqual(json.loads(s3.get_object(Bucket=BUCKET, Key=a2 + "restore.json")["Body"].read()), [])
+        man = json.loads(s3.get_object(Bucket=BUCKET, Key=a2 + "manifest.json")["Body"].read())
+        self.assertEqual(man["attempt"], 2)
+        self.assertIs(man["earlier_complete"], True)
+        listed = {o["key"]: o for o in man["objects"]}
+        for name in ("task.json", "task-definition.json", "network.json", "restore.json", "logs/api.log.gz"):
+            self.assertEqual(listed[prefix + name]["attempt"], 1, name)
+            self.assertEqual(listed[a2 + name]["attempt"], 2, name)
+        for k, o in listed.items():
+            body = s3.get_object(Bucket=BUCKET, Key=k)["Body"].read()
+            self.assertEqual(hashlib.sha256(body).hexdigest(), o["sha256"], k)
+            self.assertEqual(len(body), o["size"], k)
+        # every write was conditional: no key was ever written twice
+        puts = [c for c in fake.calls() if c["operation"] == "PutObject"]
+        ok = [c["params"]["Key"] for c in puts if c["status"] == 200]
+        self.assertEqual(len(ok), len(set(ok)), ok)
+        self.assertEqual([(c["params"]["Key"], c["status"]) for c in puts if c["status"] != 200],
+                         [(prefix + "restore.json", 412)])
+        # a third delivery with nothing new to record: the first manifest is missing
+        # (attempt 1 was incomplete), so it adds attempt 3; nothing is replaced.
+        err3, out3, rep3 = invoke(fake, ev)
+        self.assertFalse(err3, out3)
+        self.assertEqual(rep3["evidence"]["attempt"], 3)
+        self.assertEqual(s3.get_object(Bucket=BUCKET, Key=prefix + "restore.json")["Body"].read(), first)
+        man3 = json.loads(s3.get_object(Bucket=BUCKET, Key=prefix + "attempt-3/manifest.json")["Body"].read())
+        self.assertIn(a2 + "manifest.json", {o["key"] for o in man3["objects"]})
+
+    def test_concurrent_write_conflict_moves_to_the_next_attempt(self):
+        # S3 answers 409 ConditionalRequestConflict when another conditional write of
+        # the same key is in flight: that slot is not ours, the attempt takes the next
+        # one (no retry of the 409, nothing replaced).
+        fake = self.start()
+        fake.admin("/_fake/faults", {"kind": "error", "service": "s3", "operation": "PutObject", "count": 1,
+                                     "code": "ConditionalRequestConflict", "status": 409,
+                                     "message": "A conflicting conditional operation is currently in progress"})
+        err, out, rep = invoke(fake, load("manual.json"))
+        self.assertFalse(err, out)
+        self.assertEqual(rep["evidence"]["attempt"], 2)
+        prefix = rep["evidence"]["prefix"]
+        puts = [(c["params"]["Key"], c["status"]) for c in fake.calls() if c["operation"] == "PutObject"]
+        self.assertEqual(puts[:2], [(prefix + "restore.json", 409), (prefix + "attempt-2/restore.json", 200)])
+        man = json.loads(fake.client("s3").get_object(Bucket=BUCKET, Key=prefix + "attempt-2/manifest.json")["Body"].read())
+        self.assertTrue(all(o["key"].startswith(prefix + "attempt-2/") for o in man["objects"]))
+
+    def test_fake_s3_conditional_write_as_s3(self):
+        # The fake's If-None-Match: * against an independent client: botocore
+        # (Debian's 1.29 has no IfNoneMatch on PutObject, so the header is added
+        # on the wire) and, when installed, @aws-sdk/client-s3 v3.
+        fake = self.start()
+        s3 = fake.client("s3")
+        s3.meta.events.register("before-sign.s3.PutObject",
+                                lambda request, **kw: request.headers.__setitem__("If-None-Match", "*"))
+        s3.put_object(Bucket=BUCKET, Key="k", Body=b"one")
+        import botocore.exceptions
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            s3.put_object(Bucket=BUCKET, Key="k", Body=b"two")
+        e = cm.exception.response
+        self.assertEqual((e["Error"]["Code"], e["ResponseMetadata"]["HTTPStatusCode"]), ("PreconditionFailed", 412))
+        self.assertEqual(s3.get_object(Bucket=BUCKET, Key="k")["Body"].read(), b"one")
+        js = os.path.join(ROOT, "tests/integration/s3-conditional-write.mjs")
+        node_modules = os.environ.get("FBTEST_NODE_MODULES")
+        if node_modules and os.path.isdir(os.path.join(node_modules, "@aws-sdk/client-s3")):
+            p = subprocess.run(["node", js, fake.url, BUCKET], capture_output=True, text=True, timeout=60,
+                               env=dict(os.environ, NODE_PATH=node_modules))
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertEqual(json.loads(p.stdout.strip().splitlines()[-1]),
+                             {"first": 200, "second": [412, "PreconditionFailed"], "body": "one"})
 
     def test_swap_refused_falls_back_to_revoke_egress(self):
         fake = self.start()

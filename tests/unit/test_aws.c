@@ -996,6 +996,10 @@ static void test_aws__retry_classification(void **state)
 		{ 400, "ValidationException", AWS_RETRY_NO },
 		{ 403, "AccessDenied", AWS_RETRY_NO },
 		{ 404, "NoSuchKey", AWS_RETRY_NO },
+		/* S3 conditional writes (If-None-Match: *): the key exists, or a
+		 * concurrent write won; a retry would only answer the same. */
+		{ 412, "PreconditionFailed", AWS_RETRY_NO },
+		{ 409, "ConditionalRequestConflict", AWS_RETRY_NO },
 		{ 400, "KMSInvalidStateException", AWS_RETRY_NO },
 		{ 400, "", AWS_RETRY_NO },
 	};

@@ -212,6 +212,123 @@ static void test_task_quarantine__manifest_state_403_is_missing(void **st)
 	assert_int_equal(tq_manifest_state(FB_E_AWS, 0), TQ_MANIFEST_UNKNOWN);
 }
 
+/* issue 16 item 5: shared (or unknown) groups are revoked only with the opt-in. */
+static void test_task_quarantine__shared_groups_need_the_opt_in(void **st)
+{
+	(void)st;
+	assert_int_equal(tq_share_decide(1, 0, 0), TQ_SHARE_ALONE);
+	assert_int_equal(tq_share_decide(1, 0, 1), TQ_SHARE_ALONE);
+	assert_int_equal(tq_share_decide(1, 3, 0), TQ_SHARE_REFUSED);
+	assert_int_equal(tq_share_decide(1, 3, 1), TQ_SHARE_ALLOWED);
+	/* the sharing read failed: fail safe, counted as shared */
+	assert_int_equal(tq_share_decide(0, 0, 0), TQ_SHARE_UNKNOWN_REFUSED);
+	assert_int_equal(tq_share_decide(0, 0, 1), TQ_SHARE_ALLOWED);
+}
+
+static void test_task_quarantine__allow_shared_setting(void **st)
+{
+	struct tq_settings s;
+	char err[200];
+
+	(void)st;
+	unsetenv("FIREBREAK_ALLOW_SHARED_SG_REVOKE");
+	assert_int_equal(tq_settings_from_env(&s, err, sizeof(err)), FB_OK);
+	assert_int_equal(s.allow_shared_revoke, 0);
+	tq_settings_cleanup(&s);
+	setenv("FIREBREAK_ALLOW_SHARED_SG_REVOKE", "true", 1);
+	assert_int_equal(tq_settings_from_env(&s, err, sizeof(err)), FB_OK);
+	assert_int_equal(s.allow_shared_revoke, 1);
+	tq_settings_cleanup(&s);
+	setenv("FIREBREAK_ALLOW_SHARED_SG_REVOKE", "false", 1);
+	assert_int_equal(tq_settings_from_env(&s, err, sizeof(err)), FB_OK);
+	assert_int_equal(s.allow_shared_revoke, 0);
+	tq_settings_cleanup(&s);
+	/* a typo is an error, never a silent yes (or a silent no) */
+	setenv("FIREBREAK_ALLOW_SHARED_SG_REVOKE", "TRUE ", 1);
+	assert_int_equal(tq_settings_from_env(&s, err, sizeof(err)), FB_E_CONFIG);
+	assert_non_null(strstr(err, "FIREBREAK_ALLOW_SHARED_SG_REVOKE"));
+	tq_settings_cleanup(&s);
+	unsetenv("FIREBREAK_ALLOW_SHARED_SG_REVOKE");
+}
+
+/* issue 16 item 7: the task ARN's cluster wins. */
+static void test_task_quarantine__cluster_from_the_task_arn(void **st)
+{
+	static const char *task = "arn:aws:ecs:us-east-1:111111111111:task/prod/0123456789abcdef0123456789abcdef";
+	char out[512];
+
+	(void)st;
+	assert_int_equal(tq_cluster_resolve("prod", task, out, sizeof(out)), 0);
+	assert_string_equal(out, "prod");
+	assert_int_equal(tq_cluster_resolve("arn:aws:ecs:us-east-1:111111111111:cluster/prod", task, out, sizeof(out)), 0);
+	assert_string_equal(out, "arn:aws:ecs:us-east-1:111111111111:cluster/prod");
+	assert_int_equal(tq_cluster_resolve("staging", task, out, sizeof(out)), 1);
+	assert_string_equal(out, "arn:aws:ecs:us-east-1:111111111111:cluster/prod");
+	assert_int_equal(tq_cluster_resolve("prodx", task, out, sizeof(out)), 1);
+	assert_int_equal(tq_cluster_resolve("pro", task, out, sizeof(out)), 1);
+	/* same name, another account or region: not the same cluster */
+	assert_int_equal(tq_cluster_resolve("arn:aws:ecs:us-east-1:222222222222:cluster/prod", task, out, sizeof(out)), 1);
+	assert_string_equal(out, "arn:aws:ecs:us-east-1:111111111111:cluster/prod");
+	assert_int_equal(tq_cluster_resolve("arn:aws:ecs:eu-west-1:111111111111:cluster/prod", task, out, sizeof(out)), 1);
+	/* a task id or an old-format ARN names no cluster: the event's stands */
+	assert_int_equal(tq_cluster_resolve("staging", "0123456789abcdef0123456789abcdef", out, sizeof(out)), 0);
+	assert_string_equal(out, "staging");
+	assert_int_equal(tq_cluster_resolve("staging", "arn:aws:ecs:us-east-1:111111111111:task/0123456789abcdef0123456789abcdef",
+					    out, sizeof(out)), 0);
+	assert_string_equal(out, "staging");
+}
+
+/* issue 16 item 6: per-attempt prefixes, manifests listing every attempt. */
+static void test_task_quarantine__evidence_attempts(void **st)
+{
+	struct tq_manifest_info mi;
+	struct tq_obj o;
+	char out[200], hex[65], b64[45];
+	cJSON *earlier, *m, *objs;
+
+	(void)st;
+	assert_int_equal(tq_attempt_prefix("incidents/fb-1/", 1, out, sizeof(out)), 1);
+	assert_string_equal(out, "incidents/fb-1/");
+	assert_int_equal(tq_attempt_prefix("incidents/fb-1/", 2, out, sizeof(out)), 1);
+	assert_string_equal(out, "incidents/fb-1/attempt-2/");
+	assert_int_equal(tq_attempt_prefix("incidents/fb-1/", 0, out, sizeof(out)), 0);
+	assert_int_equal(tq_attempt_prefix("incidents/fb-1/", 12, out, 20), 0);
+
+	tq_sha256("abc", 3, hex, b64);
+	assert_int_equal(tq_sha256_b64_to_hex(b64, out), 1);
+	assert_string_equal(out, hex);
+	assert_int_equal(tq_sha256_b64_to_hex(NULL, out), 0);
+	assert_int_equal(tq_sha256_b64_to_hex("AAAA", out), 0);
+	assert_int_equal(tq_sha256_b64_to_hex("ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa!=", out), 0);
+
+	memset(&o, 0, sizeof(o));
+	tq_obj_set(&o, "incidents/fb-1/attempt-2/restore.json", strdup("[]"), 2);
+	earlier = J("[{\"key\":\"incidents/fb-1/restore.json\",\"size\":9,\"sha256\":\"ab\",\"attempt\":1}]");
+	memset(&mi, 0, sizeof(mi));
+	mi.incident_id = "fb-1";
+	mi.task_arn = "t";
+	mi.bucket = "b";
+	mi.prefix = "incidents/fb-1/";
+	mi.written_by = "fn";
+	mi.attempt = 2;
+	mi.earlier = earlier;
+	m = tq_manifest_json(&mi, &o, 1);
+	assert_non_null(m);
+	assert_int_equal(cJSON_GetObjectItem(m, "attempt")->valueint, 2);
+	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(m, "earlier_complete")));
+	objs = cJSON_GetObjectItem(m, "objects");
+	assert_int_equal(cJSON_GetArraySize(objs), 2);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(objs, 0), "key")->valuestring,
+			    "incidents/fb-1/restore.json");
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(objs, 0), "attempt")->valueint, 1);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(objs, 1), "key")->valuestring,
+			    "incidents/fb-1/attempt-2/restore.json");
+	assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(objs, 1), "attempt")->valueint, 2);
+	cJSON_Delete(m);
+	cJSON_Delete(earlier);
+	tq_obj_cleanup(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +339,10 @@ int main(void)
 		cmocka_unit_test(test_task_quarantine__eni_and_replacement),
 		cmocka_unit_test(test_task_quarantine__log_stream_and_gzip),
 		cmocka_unit_test(test_task_quarantine__manifest_state_403_is_missing),
+		cmocka_unit_test(test_task_quarantine__shared_groups_need_the_opt_in),
+		cmocka_unit_test(test_task_quarantine__allow_shared_setting),
+		cmocka_unit_test(test_task_quarantine__cluster_from_the_task_arn),
+		cmocka_unit_test(test_task_quarantine__evidence_attempts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 """S3 (path-style): buckets and objects with checksums, SSE-KMS and object
-lock headers honoured."""
+lock headers honoured, and conditional writes (PutObject If-None-Match: *)."""
 import base64
 import binascii
 import copy
@@ -81,10 +81,30 @@ class Service(Base):
         b = self.bucket(ctx, p["Bucket"])
         return {"Status": "Enabled"} if b["versioning"] else {}
 
+    def _if_none_match(self, ctx, p, b):
+        """S3 conditional write: with If-None-Match: * the PUT succeeds only
+        when no object has the key, else 412 PreconditionFailed (nothing is
+        written). S3 accepts no other If-None-Match value on PUT (501).
+        botocore models the header only from 1.35 on, so the raw header is
+        read too. A concurrent conflicting write (409
+        ConditionalRequestConflict) is left to fault injection."""
+        inm = p.get("IfNoneMatch")
+        if inm is None and ctx.headers is not None:
+            inm = ctx.headers.get("If-None-Match")
+        if inm is None:
+            return
+        if inm.strip() != "*":
+            raise AwsError("NotImplemented", "A header you provided implies functionality that is not "
+                           "implemented", 501)
+        if p["Key"] in b["objects"]:
+            raise AwsError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
+                           412)
+
     def op_PutObject(self, ctx, p):
         b = self.bucket(ctx, p["Bucket"])
         body = p.get("Body") or b""
         extra = {}
+        self._if_none_match(ctx, p, b)
         if p.get("ContentMD5") is not None:
             try:
                 want = base64.b64decode(p["ContentMD5"], validate=True)
