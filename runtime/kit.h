@@ -63,7 +63,10 @@
  *    everything (kit_complete). NextToken / nextToken (JSON and EC2 XML),
  *    Marker + IsTruncated (IAM) are all one descriptor (struct kit_paging).
  *    CloudTrail LookupEvents has its own throttle-aware pager
- *    (runtime/cloudtrail, ct_): its page budget is not a page cap.
+ *    (runtime/cloudtrail, ct_): its rate limiter and retry budget are more
+ *    than a page cap. Its page 1 can already join a round of raw calls
+ *    (ct_lookup_input / ct_lookup_continue); a kit step kind that does the
+ *    same inside kit_run is the next step when the responders are ported.
  *  - The shared pieces: own account and partition (kit_own_account,
  *    kit_partition), clients for member accounts and regions, made once
  *    per invocation (kit_client), session revocation for a role
