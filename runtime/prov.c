@@ -191,19 +191,9 @@ static int64_t prov_event_ms(const cJSON *e, const cJSON *rec)
 	return resp_parse_time_ms(resp_get_str(rec, "eventTime"));
 }
 
-/* The newest event for `key` in `events`, optionally only those strictly
- * before a bound (by id position is not reliable across pages; by time).
- * Fills the out fields; returns its op (NONE when none was found). Sets
- * *ambiguous when another event in the same second disagrees, *unreadable
- * when a record that may be a tag change could not be parsed. */
+/* Besides the newest change: whether the trigger was seen. */
 struct prov_found {
-	enum prov_op op;
-	char value[260];
-	char setter[512];
-	char event_id[128];
-	int64_t ms;
-	int ambiguous;
-	int unreadable;
+	struct prov_change c;
 	int trigger_seen;
 };
 
@@ -214,9 +204,12 @@ static int prov_may_touch_tags(const char *name)
 			!strcmp(name, "ReplicateKey") || !strncmp(name, "Update", 6));
 }
 
+/* The newest change of `key`, strictly before before_ms when it is not 0,
+ * into f->c; f->trigger_seen when trigger_id is among the events. */
 static void prov_find(const cJSON *events, const char *key, const char *trigger_id,
 		      int64_t before_ms, struct prov_found *f)
 {
+	struct prov_change *c = &f->c;
 	const cJSON *e;
 
 	memset(f, 0, sizeof(*f));
@@ -232,29 +225,32 @@ static void prov_find(const cJSON *events, const char *key, const char *trigger_
 			f->trigger_seen = 1;
 		if (!ct) {
 			if (prov_may_touch_tags(name))
-				f->unreadable = 1;
+				c->unreadable = 1;
 			continue;
 		}
 		/* The record quotes a caller's request: the same bounded parse as
 		 * an incoming event. */
 		if (resp_parse_event(ct, strlen(ct), RESP_MAX_EVENT_BYTES, &rec, why, sizeof(why)) != FB_OK) {
 			if (prov_may_touch_tags(name))
-				f->unreadable = 1;
+				c->unreadable = 1;
 			continue;
 		}
 		op = prov_record_op(rec, key, val, sizeof(val));
 		ms = prov_event_ms(e, rec);
 		if (op != PROV_OP_NONE && (!before_ms || ms < before_ms)) {
-			if (f->op == PROV_OP_NONE || ms > f->ms) {
-				f->op = op;
-				f->ms = ms;
-				f->ambiguous = 0;
-				buf_copy_str(f->value, sizeof(f->value), op == PROV_OP_SET ? val : "");
-				buf_copy_str(f->setter, sizeof(f->setter), resp_get_str(rec, "userIdentity.arn"));
-				buf_copy_str(f->event_id, sizeof(f->event_id), id);
-			} else if (ms / 1000 == f->ms / 1000 &&
-				   (op != f->op || (op == PROV_OP_SET && !prov_value_eq(val, f->value)))) {
-				f->ambiguous = 1;
+			if (c->op == PROV_OP_NONE || ms > c->ms) {
+				int same_second = c->op != PROV_OP_NONE && ms / 1000 == c->ms / 1000;
+				int agree = op == c->op && (op != PROV_OP_SET || prov_value_eq(val, c->value));
+
+				c->ambiguous = same_second && !agree;
+				c->op = op;
+				c->ms = ms;
+				buf_copy_str(c->value, sizeof(c->value), op == PROV_OP_SET ? val : "");
+				buf_copy_str(c->setter, sizeof(c->setter), resp_get_str(rec, "userIdentity.arn"));
+				buf_copy_str(c->event_id, sizeof(c->event_id), id);
+			} else if (ms / 1000 == c->ms / 1000 &&
+				   (op != c->op || (op == PROV_OP_SET && !prov_value_eq(val, c->value)))) {
+				c->ambiguous = 1;
 			}
 		}
 		cJSON_Delete(rec);
@@ -305,17 +301,20 @@ enum prov_verdict prov_decide(const cJSON *events, const struct prov_query *q,
 	if (!q->tag_key || !q->tag_value)
 		return prov_set(d, PROV_ABSENT, "no tag '%s'", q->tag_key ? q->tag_key : "?");
 	prov_span(q->min_age_ms, min_age, sizeof(min_age));
-	if (q->created_ms && q->trigger_ms && q->created_ms > q->trigger_ms - q->min_age_ms) {
+	/* A creation time after the event is not this resource's history (a
+	 * clock or a test world): only the CloudTrail record decides then. */
+	if (q->created_ms && q->trigger_ms && q->created_ms <= q->trigger_ms &&
+	    q->created_ms > q->trigger_ms - q->min_age_ms) {
 		prov_span(q->trigger_ms - q->created_ms, span, sizeof(span));
 		return prov_set(d, PROV_IGNORED, "the resource was created %s before the event, "
 				"less than the minimum tag age (%s): no tag on it can be that old",
 				span, min_age);
 	}
 	prov_find(events, q->tag_key, q->trigger_event_id, 0, &f);
-	if (f.unreadable)
+	if (f.c.unreadable)
 		return prov_set(d, PROV_IGNORED, "cannot verify: a CloudTrail record of the resource "
 				"could not be read");
-	if (f.op == PROV_OP_NONE) {
+	if (f.c.op == PROV_OP_NONE) {
 		/* No record of the tag: it is older than the history read, if the
 		 * read was complete, covered the minimum age, and CloudTrail has
 		 * caught up with the trigger itself. */
@@ -326,7 +325,10 @@ enum prov_verdict prov_decide(const cJSON *events, const struct prov_query *q,
 		if (q->since_ms && q->trigger_ms && q->since_ms > q->trigger_ms - q->min_age_ms) {
 			resp_format_time_ms(q->since_ms, iso);
 			return prov_set(d, PROV_IGNORED, "cannot verify: history read only since %s, "
-					"less than the minimum tag age (%s) before the event", iso, min_age);
+					"less than the minimum tag age (%s) before the event%s%s%s", iso,
+					min_age, q->why_incomplete && *q->why_incomplete ? " (" : "",
+					q->why_incomplete ? q->why_incomplete : "",
+					q->why_incomplete && *q->why_incomplete ? ")" : "");
 		}
 		if (q->trigger_event_id && *q->trigger_event_id && !f.trigger_seen)
 			return prov_set(d, PROV_IGNORED, "cannot verify: CloudTrail does not show the "
@@ -341,43 +343,43 @@ enum prov_verdict prov_decide(const cJSON *events, const struct prov_query *q,
 		return prov_set(d, PROV_HONOURED, "no record in CloudTrail's 90-day history (complete "
 				"read): it predates the event by more than %s", min_age);
 	}
-	buf_copy_str(d->setter, sizeof(d->setter), f.setter);
-	d->set_ms = f.ms;
-	resp_format_time_ms(f.ms, iso);
-	if (f.ambiguous)
+	buf_copy_str(d->setter, sizeof(d->setter), f.c.setter);
+	d->set_ms = f.c.ms;
+	resp_format_time_ms(f.c.ms, iso);
+	if (f.c.ambiguous)
 		return prov_set(d, PROV_IGNORED, "cannot verify: disagreeing changes to the tag in the "
 				"same second (%s)", iso);
-	if (f.op == PROV_OP_UNSET)
+	if (f.c.op == PROV_OP_UNSET)
 		return prov_set(d, PROV_IGNORED, "cannot verify: CloudTrail's newest change removed the "
 				"tag (%s by '%s') but it is present now", iso,
-				f.setter[0] ? f.setter : "unknown");
-	if (!prov_value_eq(f.value, q->tag_value))
+				f.c.setter[0] ? f.c.setter : "unknown");
+	if (!prov_value_eq(f.c.value, q->tag_value))
 		return prov_set(d, PROV_IGNORED, "cannot verify: CloudTrail's newest change set another "
 				"value (at %s) than the one read now", iso);
-	if (!f.ms || !q->trigger_ms)
+	if (!f.c.ms || !q->trigger_ms)
 		return prov_set(d, PROV_IGNORED, "cannot verify: the time of the tag change or of the "
 				"event is unknown");
-	age_ms = q->trigger_ms - f.ms;
+	age_ms = q->trigger_ms - f.c.ms;
 	prov_span(age_ms, span, sizeof(span));
 	if (age_ms < 0)
 		return prov_set(d, PROV_IGNORED, "set %s after the event (at %s by '%s')", span, iso,
-				f.setter[0] ? f.setter : "unknown");
-	if (!f.setter[0])
+				f.c.setter[0] ? f.c.setter : "unknown");
+	if (!f.c.setter[0])
 		return prov_set(d, PROV_IGNORED, "cannot verify: CloudTrail does not say who set it "
 				"(at %s)", iso);
 	if (!q->trigger_actor || !*q->trigger_actor)
 		return prov_set(d, PROV_IGNORED, "cannot verify: the event's actor is unknown, so it "
-				"cannot be told apart from the setter '%s'", f.setter);
-	if (prov_same_principal(f.setter, q->trigger_actor))
+				"cannot be told apart from the setter '%s'", f.c.setter);
+	if (prov_same_principal(f.c.setter, q->trigger_actor))
 		return prov_set(d, PROV_IGNORED, "set by the event's own actor ('%s' at %s, %s before "
-				"the event)", f.setter, iso, span);
-	if (resp_is_trusted(q->trust, f.setter))
+				"the event)", f.c.setter, iso, span);
+	if (resp_is_trusted(q->trust, f.c.setter))
 		return prov_set(d, PROV_HONOURED, "set by trusted principal '%s' at %s, %s before the "
-				"event", f.setter, iso, span);
+				"event", f.c.setter, iso, span);
 	if (age_ms < q->min_age_ms)
 		return prov_set(d, PROV_IGNORED, "set by '%s' at %s, only %s before the event "
-				"(minimum %s)", f.setter, iso, span, min_age);
-	return prov_set(d, PROV_HONOURED, "set by '%s' at %s, %s before the event", f.setter, iso, span);
+				"(minimum %s)", f.c.setter, iso, span, min_age);
+	return prov_set(d, PROV_HONOURED, "set by '%s' at %s, %s before the event", f.c.setter, iso, span);
 }
 
 const char *prov_verdict_name(enum prov_verdict v)
@@ -437,15 +439,25 @@ enum prov_op prov_value_before(const cJSON *events, const char *key,
 	if (!before_ms)
 		return PROV_OP_NONE;
 	prov_find(events, key, NULL, before_ms, &f);
-	if (f.unreadable || f.ambiguous)
+	if (f.c.unreadable || f.c.ambiguous)
 		return PROV_OP_NONE;
-	if (f.op == PROV_OP_NONE)
+	if (f.c.op == PROV_OP_NONE)
 		return PROV_OP_NONE;
-	if (f.op == PROV_OP_SET && val && n)
-		buf_copy_str(val, n, f.value);
+	if (f.c.op == PROV_OP_SET && val && n)
+		buf_copy_str(val, n, f.c.value);
 	if (setter && sn)
-		buf_copy_str(setter, sn, f.setter);
-	return f.op;
+		buf_copy_str(setter, sn, f.c.setter);
+	return f.c.op;
+}
+
+enum prov_op prov_last_change(const cJSON *events, const char *key, int64_t before_ms,
+			      struct prov_change *c)
+{
+	struct prov_found f;
+
+	prov_find(events, key, NULL, before_ms, &f);
+	*c = f.c;
+	return c->op;
 }
 
 int64_t prov_window_start(int64_t trigger_ms, int64_t min_age_ms)
@@ -453,4 +465,107 @@ int64_t prov_window_start(int64_t trigger_ms, int64_t min_age_ms)
 	int64_t s = trigger_ms - min_age_ms - PROV_SLACK_MS;
 
 	return s > 0 ? s : 1;
+}
+
+void prov_query_from_history(struct prov_query *q, const struct prov_history *h)
+{
+	q->complete = h->complete || h->covered_since_ms;
+	q->since_ms = h->complete ? h->since_ms : h->covered_since_ms;
+	q->why_incomplete = h->why;
+}
+
+/* ---- the lookup ------------------------------------------------------------------ */
+
+void prov_history_cleanup(struct prov_history *h)
+{
+	if (!h)
+		return;
+	cJSON_Delete(h->events);
+	memset(h, 0, sizeof(*h));
+}
+
+/* After a read stopped at the page cap: pages come newest first and whole,
+ * so everything after the oldest event's second was read. */
+static void prov_history_coverage(struct prov_history *h)
+{
+	const cJSON *e;
+	int64_t oldest = 0;
+
+	cJSON_ArrayForEach(e, h->events) {
+		const cJSON *t = resp_get(e, "EventTime");
+
+		if (cJSON_IsNumber(t) && t->valuedouble > 0 && t->valuedouble < 9.2e12 &&
+		    (!oldest || (int64_t)(t->valuedouble * 1000.0) < oldest))
+			oldest = (int64_t)(t->valuedouble * 1000.0);
+	}
+	h->covered_since_ms = oldest ? oldest / 1000 * 1000 + 1000 : 0;
+}
+
+/* Interim pager until runtime/cloudtrail.h (the shared, throttle-aware
+ * pager of issue 16 item 9) is merged: pages with aws_call_run. */
+enum fb_err prov_history_read(struct aws_client *c, const char *resource_arn, int64_t since_ms,
+			      int64_t deadline_ms, const char *account, struct prov_history *h)
+{
+	char *token = NULL;
+	enum fb_err rc = FB_OK;
+	int page;
+
+	(void)deadline_ms;
+	(void)account;
+	memset(h, 0, sizeof(*h));
+	h->since_ms = since_ms;
+	h->events = cJSON_CreateArray();
+	if (!h->events) {
+		snprintf(h->why, sizeof(h->why), "out of memory");
+		return FB_E_NOMEM;
+	}
+	for (page = 0; page < PROV_MAX_PAGES; page++) {
+		struct aws_call call;
+		cJSON *in = cJSON_CreateObject(), *attrs, *a;
+		const cJSON *ev;
+		const char *next;
+
+		memset(&call, 0, sizeof(call));
+		attrs = cJSON_AddArrayToObject(in, "LookupAttributes");
+		a = cJSON_CreateObject();
+		cJSON_AddStringToObject(a, "AttributeKey", "ResourceName");
+		cJSON_AddStringToObject(a, "AttributeValue", resource_arn);
+		cJSON_AddItemToArray(attrs, a);
+		if (since_ms)
+			cJSON_AddNumberToObject(in, "StartTime", (double)(since_ms / 1000));
+		cJSON_AddNumberToObject(in, "MaxResults", 50);
+		if (token)
+			cJSON_AddStringToObject(in, "NextToken", token);
+		free(token);
+		token = NULL;
+		call.service = "cloudtrail";
+		call.op = "LookupEvents";
+		call.in = in;
+		aws_call_run(c, &call);
+		h->requests++;
+		rc = call.rc;
+		if (rc != FB_OK) {
+			snprintf(h->why, sizeof(h->why), "page %d: %s", page + 1,
+				 call.err.code[0] ? call.err.code : fb_strerror(rc));
+			aws_call_cleanup(&call);
+			cJSON_Delete(in);
+			return rc;
+		}
+		ev = resp_get(call.out, "Events");
+		for (ev = cJSON_IsArray(ev) ? ev->child : NULL; ev; ev = ev->next)
+			cJSON_AddItemToArray(h->events, cJSON_Duplicate(ev, 1));
+		next = resp_get_str(call.out, "NextToken");
+		if (next && *next)
+			token = strdup(next);
+		aws_call_cleanup(&call);
+		cJSON_Delete(in);
+		if (!token) {
+			h->complete = 1;
+			return FB_OK;
+		}
+	}
+	free(token);
+	snprintf(h->why, sizeof(h->why), "more than %d pages of events", PROV_MAX_PAGES);
+	prov_history_coverage(h);
+	return FB_OK;
 }

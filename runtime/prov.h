@@ -74,7 +74,8 @@
  *    events in the same second that disagree -> ambiguous: ignored.
  *  - The resource was created less than min age before the trigger
  *    (created_ms, when the caller knows it) -> no tag on it can be older:
- *    ignored without looking further.
+ *    ignored without looking further. (A creation time after the event is
+ *    inconsistent and left out: the history decides.)
  *  - Values compare after trimming ASCII white space, ignoring case
  *    (" TRUE " set, "true" read now: the same value). Keys compare exactly
  *    (KMS, Secrets Manager and ECS tag keys are case-sensitive; a
@@ -190,6 +191,23 @@ const char *prov_verdict_name(enum prov_verdict v);
 cJSON *prov_report_json(const char *tag_key, const char *tag_value,
 			const struct prov_decision *d);
 
+/* One change of a tag in a resource's history. */
+struct prov_change {
+	enum prov_op op;
+	char value[260];              /* PROV_OP_SET: the value set */
+	char setter[512];             /* userIdentity.arn, "" unknown */
+	char event_id[128];
+	int64_t ms;
+	int ambiguous;                /* another change in the same second disagrees */
+	int unreadable;               /* a record that may change tags could not be parsed */
+};
+
+/* The newest change of tag `key` in `events` (borrowed, any order) strictly
+ * before before_ms (0: any time). Fills c; returns c->op (PROV_OP_NONE when
+ * there is none). */
+enum prov_op prov_last_change(const cJSON *events, const char *key, int64_t before_ms,
+			      struct prov_change *c);
+
 /* The value tag `key` had just before the event `before_event_id` (its
  * EventTime, when it is in the list) or else before before_ms, from the
  * resource's history (borrowed). PROV_OP_SET with val (n bytes) filled,
@@ -208,12 +226,17 @@ enum prov_op prov_value_before(const cJSON *events, const char *key,
 struct prov_history {
 	cJSON *events;        /* owned: LookupEvents Events, newest first */
 	int complete;
-	int64_t since_ms;     /* the StartTime asked for */
+	int64_t since_ms;     /* the StartTime asked for (0: all of the 90 days) */
+	int64_t covered_since_ms; /* not complete but stopped at the page cap: the
+				   * read is complete from this time (the oldest
+				   * event's second + 1 s) to now; else 0 */
 	char why[320];        /* why not complete ("" when complete) */
 	int requests;         /* LookupEvents requests made */
 };
 
-/* LookupEvents ResourceName=<resource_arn> from since_ms to now through
+/* LookupEvents ResourceName=<resource_arn> from since_ms (0: all of
+ * CloudTrail's 90 days, which lets prov_decide name the setter of an older
+ * tag) to now through
  * the shared pager (throttle-aware, paged up to PROV_MAX_PAGES, bounded by
  * deadline_ms, epoch ms, 0 = none; account keys the rate limiter, may be
  * NULL). h is filled in every case (events possibly partial, complete 0 and
@@ -229,7 +252,8 @@ void prov_history_cleanup(struct prov_history *h);
 int64_t prov_window_start(int64_t trigger_ms, int64_t min_age_ms);
 
 /* Fills q's history fields (complete, since_ms, why_incomplete) from h
- * (borrowed; q then borrows h->why). */
+ * (borrowed; q then borrows h->why). A read stopped at the page cap still
+ * covers [covered_since_ms, now] completely: newest first, every page whole. */
 void prov_query_from_history(struct prov_query *q, const struct prov_history *h);
 
 #endif

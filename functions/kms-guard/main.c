@@ -22,9 +22,11 @@
 #include <string.h>
 
 #include "aws.h"
+#include "buf.h"
 #include "fb_err.h"
 #include "log.h"
 #include "lr.h"
+#include "prov.h"
 #include "resp.h"
 
 #define KG_FUNCTION "kms-guard"
@@ -35,6 +37,8 @@ struct kg_state {
 	struct resp_config cfg;
 	struct kg_settings set;
 	struct aws_client *aws;
+	char self_arn[512];     /* sts:GetCallerIdentity, learnt at the first tag change */
+	int self_known;
 };
 
 /* One invocation. */
@@ -99,6 +103,296 @@ static enum fb_err kg_lookup(struct aws_client *c, const char *attr, const char 
 	return rc;
 }
 
+/* Who this function is, for recognising its own tag writes when they come
+ * back as CloudTrail events (loop safety). Asked once per container; no
+ * IAM permission is needed for sts:GetCallerIdentity. */
+static const char *kg_self(struct kg_state *st)
+{
+	struct aws_error err;
+	cJSON *res = NULL;
+	const char *a;
+
+	if (st->self_known)
+		return st->self_arn;
+	memset(&err, 0, sizeof(err));
+	if (aws_do(st->aws, "sts", "GetCallerIdentity", NULL, &res, &err) == FB_OK) {
+		a = resp_get_str(res, "GetCallerIdentityResponse.GetCallerIdentityResult.Arn");
+		if (!a)
+			a = resp_get_str(res, "GetCallerIdentityResult.Arn");
+		buf_copy_str(st->self_arn, sizeof(st->self_arn), a);
+		st->self_known = 1;
+	} else {
+		log_warn("cannot learn own identity from sts:GetCallerIdentity: %s",
+			 err.code[0] ? err.code : "call failed");
+	}
+	cJSON_Delete(res);
+	return st->self_arn;
+}
+
+/* The deadline for a CloudTrail read: the invocation's, less a margin for
+ * the writes that follow. */
+static int64_t kg_read_deadline(const struct kg_run *run)
+{
+	int64_t d = run->r->ctx ? run->r->ctx->deadline_ms : 0;
+
+	return d > 0 ? d - 3 * KG_DEADLINE_MARGIN_MS : 0;
+}
+
+/* {KeyId, Tags: [{TagKey, TagValue}]} / {KeyId, TagKeys: [key]}. */
+static cJSON *kg_tag_in(const char *arn, const char *key, const char *value)
+{
+	cJSON *in = kg_key_json(arn);
+
+	if (!in)
+		return NULL;
+	if (value) {
+		cJSON *ts = cJSON_AddArrayToObject(in, "Tags"), *t = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(t, "TagKey", key);
+		cJSON_AddStringToObject(t, "TagValue", value);
+		cJSON_AddItemToArray(ts, t);
+	} else {
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(in, "TagKeys"), cJSON_CreateString(key));
+	}
+	return in;
+}
+
+/* Exemption tags (firebreak:exempt, firebreak:allow-deletion) count only
+ * when CloudTrail shows they predate the change (runtime/prov.h). Reads the
+ * key's history when one of them is "true", records each decision in the
+ * section ("exemption_tags") and returns the tag that is honoured, or NULL
+ * (the caller acts as if there were none). */
+static const char *kg_exemption(struct kg_run *run, struct aws_client *c, const struct kg_item *it,
+				const char *arn, const cJSON *meta, const cJSON *tags, cJSON *sec,
+				char *reason, size_t rn)
+{
+	static const char *const keys[] = { KG_TAG_EXEMPT, KG_TAG_ALLOW };
+	struct resp *r = run->r;
+	struct prov_history h;
+	struct prov_query q;
+	struct prov_decision d;
+	const char *honoured = NULL;
+	const cJSON *cd = resp_get(meta, "CreationDate");
+	cJSON *list;
+	char detail[400];
+	enum fb_err hrc;
+	size_t i;
+	int idx;
+
+	if (!prov_tag_true(tags, KG_TAG_EXEMPT) && !prov_tag_true(tags, KG_TAG_ALLOW))
+		return NULL;
+	memset(&q, 0, sizeof(q));
+	q.trigger_ms = it->event_ms ? it->event_ms : r->received_ms;
+	q.trigger_event_id = strcmp(it->event_name, "manual") && it->event_id[0] ? it->event_id : NULL;
+	q.trigger_actor = it->actor;
+	q.min_age_ms = run->st->cfg.tag_min_age_ms;
+	q.trust = &run->st->cfg;
+	/* range-checked: an out-of-range double -> int64 conversion is UB */
+	if (cJSON_IsNumber(cd) && cd->valuedouble > 0 && cd->valuedouble < 9.2e12)
+		q.created_ms = (int64_t)(cd->valuedouble * 1000.0);
+	idx = resp_step_begin(r, "tag-provenance", "cloudtrail:LookupEvents", arn, RESP_READ);
+	/* Without the history the tags are ignored (fail towards containment):
+	 * not a failure of the containment itself. */
+	resp_step_optional(r, idx);
+	/* All of the history (not just the minimum age): an older tag's setter
+	 * is then known and compared with the actor too. */
+	hrc = prov_history_read(c, arn, 0, kg_read_deadline(run), it->account[0] ? it->account : NULL, &h);
+	prov_query_from_history(&q, &h);
+	snprintf(detail, sizeof(detail), "%d events%s%s",
+		 h.events ? cJSON_GetArraySize(h.events) : 0, h.complete ? " (complete)" : "; incomplete: ",
+		 h.complete ? "" : h.why);
+	resp_step_end(r, idx, hrc == FB_OK ? RESP_DONE : RESP_FAILED, detail, NULL);
+	list = cJSON_AddArrayToObject(sec, "exemption_tags");
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v = prov_tag_value(tags, keys[i]);
+
+		if (!prov_value_true(v))
+			continue;
+		q.tag_key = keys[i];
+		q.tag_value = v;
+		prov_decide(h.events, &q, &d);
+		cJSON_AddItemToArray(list, prov_report_json(keys[i], v, &d));
+		if (d.verdict == PROV_HONOURED && !honoured) {
+			honoured = keys[i];
+			buf_copy_str(reason, rn, d.reason);
+		}
+	}
+	prov_history_cleanup(&h);
+	return honoured;
+}
+
+/* A TagResource/UntagResource of a firebreak:* key by someone untrusted:
+ * put the tag back as it was before (kg_tag_revert_plan). Returns 0, or -1
+ * when a required step failed. */
+static int kg_handle_tag_item(struct kg_run *run, const struct kg_item *it, cJSON *sec)
+{
+	struct resp *r = run->r;
+	struct aws_client *c = NULL;
+	struct aws_call calls[2];
+	struct aws_error aerr;
+	struct prov_history h;
+	cJSON *din = NULL, *tin = NULL, *list;
+	const cJSON *meta, *tags;
+	const char *arn, *manager;
+	char detail[700];
+	enum fb_err hrc;
+	int owned = 0, rc = 0, i, idx_d, idx_t, idx_h, k, nwritten = 0, nalready = 0, nleft = 0;
+
+	memset(calls, 0, sizeof(calls));
+	memset(&h, 0, sizeof(h));
+	if (it->error_code[0]) {
+		kg_section_outcome(sec, "skipped: the call failed (errorCode %s); nothing changed in AWS",
+				   it->error_code);
+		run->nskipped++;
+		return 0;
+	}
+	if (resp_is_trusted(&run->st->cfg, it->actor)) {
+		kg_section_outcome(sec, "skipped: trusted actor '%s' (FIREBREAK_TRUSTED_PRINCIPALS) changed "
+				   "a firebreak:* tag; reported, not reverted", it->actor);
+		run->nskipped++;
+		return 0;
+	}
+	if (kg_is_self(it->actor, kg_self(run->st), run->st->cfg.member_role)) {
+		kg_section_outcome(sec, "skipped: kms-guard's own tag change (loop safety)");
+		run->nskipped++;
+		return 0;
+	}
+	memset(&aerr, 0, sizeof(aerr));
+	if (resp_client_for(r, run->st->aws, it->account[0] ? it->account : NULL,
+			    it->region[0] ? it->region : NULL, &c, &owned, &aerr) != FB_OK) {
+		i = resp_step_begin(r, "client", "sts:AssumeRole", it->account, RESP_READ);
+		resp_step_end(r, i, RESP_FAILED, aerr.message[0] ? aerr.message :
+			      "cannot get a client for the key's account", &aerr);
+		kg_section_outcome(sec, "failed: no client for account '%s'", it->account);
+		run->nfailed++;
+		return -1;
+	}
+	din = kg_key_json(it->key_ref);
+	tin = kg_key_json(it->key_ref);
+	calls[0].service = "kms";
+	calls[0].op = "DescribeKey";
+	calls[0].in = din;
+	calls[1].service = "kms";
+	calls[1].op = "ListResourceTags";
+	calls[1].in = tin;
+	idx_d = resp_step_begin(r, "describe-key", "kms:DescribeKey", it->key_ref, RESP_READ);
+	idx_t = resp_step_begin(r, "list-tags", "kms:ListResourceTags", it->key_ref, RESP_READ);
+	aws_call_run_all(c, calls, 2);
+	resp_step_from_call(r, idx_d, &calls[0], NULL);
+	resp_step_from_call(r, idx_t, &calls[1], NULL);
+	meta = resp_get(calls[0].out, "KeyMetadata");
+	arn = resp_get_str(meta, "Arn");
+	manager = resp_get_str(meta, "KeyManager");
+	if (calls[0].rc != FB_OK || calls[1].rc != FB_OK || !arn) {
+		kg_section_outcome(sec, "failed: cannot read key '%s' or its tags", it->key_ref);
+		run->nfailed++;
+		rc = -1;
+		goto out;
+	}
+	kg_set(sec, "key_arn", arn);
+	if (manager && !strcmp(manager, "AWS")) {
+		kg_section_outcome(sec, "skipped: '%s' is an AWS managed key", arn);
+		run->nskipped++;
+		goto out;
+	}
+	tags = resp_get(calls[1].out, "Tags");
+	/* The whole history (no start): the value before the change may be
+	 * old, and a change after it means the change was superseded. */
+	idx_h = resp_step_begin(r, "key-history", "cloudtrail:LookupEvents", arn, RESP_READ);
+	resp_step_optional(r, idx_h);
+	hrc = prov_history_read(c, arn, 0, kg_read_deadline(run), it->account[0] ? it->account : NULL, &h);
+	snprintf(detail, sizeof(detail), "%d events%s%s", h.events ? cJSON_GetArraySize(h.events) : 0,
+		 h.complete ? "" : "; incomplete: ", h.complete ? "" : h.why);
+	resp_step_end(r, idx_h, hrc == FB_OK ? RESP_DONE : RESP_FAILED, detail, NULL);
+
+	list = cJSON_AddArrayToObject(sec, "tag_changes");
+	for (k = 0; k < it->ntags; k++) {
+		const struct kg_tag_change *tc = &it->tags[k];
+		struct kg_tag_revert plan;
+		cJSON *o = cJSON_CreateObject(), *undo;
+		int set;
+
+		kg_tag_revert_plan(h.events, h.complete, it, k, tags, &plan);
+		cJSON_AddStringToObject(o, "tag", tc->key);
+		cJSON_AddStringToObject(o, "change", tc->unset ? "removed" : "set");
+		if (!tc->unset)
+			cJSON_AddStringToObject(o, "value_set", tc->value);
+		cJSON_AddStringToObject(o, "reason", plan.why);
+		cJSON_AddItemToArray(list, o);
+		set = plan.action == KG_TAG_SET;
+		i = resp_step_begin(r, "revert-tag", set ? "kms:TagResource" : "kms:UntagResource", arn,
+				    RESP_WRITE);
+		if (plan.action == KG_TAG_ALREADY) {
+			resp_step_end(r, i, RESP_ALREADY, plan.why, NULL);
+			cJSON_AddStringToObject(o, "action", "already");
+			nalready++;
+			continue;
+		}
+		if (plan.action == KG_TAG_SUPERSEDED || plan.action == KG_TAG_UNKNOWN) {
+			resp_step_optional(r, i);
+			resp_step_end(r, i, RESP_SKIPPED, plan.why, NULL);
+			cJSON_AddStringToObject(o, "action", "skipped");
+			nleft++;
+			continue;
+		}
+		cJSON_AddStringToObject(o, "action", set ? "put-back" : "removed");
+		/* The undo first: what the key holds now. */
+		undo = plan.present_now ? kg_tag_in(arn, tc->key, plan.now) : kg_tag_in(arn, tc->key, NULL);
+		kg_restore(r, plan.present_now ? "kms:TagResource" : "kms:UntagResource", undo);
+		if (!resp_step_dry(r, i)) {
+			struct aws_call wc;
+			cJSON *win = kg_tag_in(arn, tc->key, set ? plan.value : NULL);
+
+			memset(&wc, 0, sizeof(wc));
+			wc.service = "kms";
+			wc.op = set ? "TagResource" : "UntagResource";
+			wc.in = win;
+			aws_call_run(c, &wc);
+			resp_step_from_call(r, i, &wc, plan.why);
+			wc.in = NULL;
+			aws_call_cleanup(&wc);
+			cJSON_Delete(win);
+			if (r->steps[i].status == RESP_FAILED) {
+				rc = -1;
+				continue;
+			}
+		}
+		nwritten++;
+	}
+	if (rc) {
+		kg_section_outcome(sec, "failed: a firebreak:* tag change on '%s' was not reverted", arn);
+		run->nfailed++;
+	} else if (r->dry_run && nwritten) {
+		kg_section_outcome(sec, "planned (dry run): see actions for '%s'", arn);
+		run->nchanged++;
+		run->ncontained++;
+	} else if (nwritten) {
+		resp_contained(r);
+		kg_section_outcome(sec, "contained: firebreak:* tag change on '%s' reverted", arn);
+		run->nchanged++;
+		run->ncontained++;
+	} else if (nalready && !nleft) {
+		kg_section_outcome(sec, "already: the firebreak:* tags of '%s' hold their prior state", arn);
+		run->nalready++;
+		run->ncontained++;
+	} else {
+		kg_section_outcome(sec, "skipped: %s", resp_get_str(list, "0.reason") ?
+				   resp_get_str(list, "0.reason") : "nothing to revert");
+		run->nskipped++;
+	}
+out:
+	for (k = 0; k < 2; k++) {
+		calls[k].in = NULL;
+		aws_call_cleanup(&calls[k]);
+	}
+	cJSON_Delete(din);
+	cJSON_Delete(tin);
+	prov_history_cleanup(&h);
+	if (owned)
+		aws_client_free(c);
+	return rc;
+}
+
 /* ---- one key change ---------------------------------------------------------------- */
 
 /* Handles one key change. Returns 0 normally, -1 when a required step failed. */
@@ -112,7 +406,8 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	cJSON *win[2] = { NULL, NULL };
 	const cJSON *meta, *tags;
 	const char *state, *arn, *manager, *mrtype, *incident_tag;
-	char prior_src[600] = "", detail[700];
+	char prior_src[600] = "", detail[700], prov_reason[PROV_REASON_LEN];
+	const char *exempt_by;
 	enum kg_prior prior = KG_PRIOR_UNKNOWN;
 	int owned = 0, rc = 0, i, idx_d, idx_t, idx_h = -1, pending, have_hist = 0;
 	int cur_enabled, nw = 0, widx[2], hist_early;
@@ -124,6 +419,8 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	if (!sec)
 		return -1;
 	cJSON_AddItemToArray(run->sections, sec);
+	if (kg_is_tag_item(it))
+		return kg_handle_tag_item(run, it, sec);
 
 	/* Decisions that need no AWS call. */
 	if (it->error_code[0]) {
@@ -235,14 +532,18 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 		goto out;
 	}
 	tags = resp_get(calls[1].out, "Tags");
-	if (kg_tag(tags, KG_TAG_EXEMPT) && !strcmp(kg_tag(tags, KG_TAG_EXEMPT), "true")) {
-		kg_section_outcome(sec, "skipped: key tagged %s=true", KG_TAG_EXEMPT);
+	/* An exemption counts only when CloudTrail shows it predates the change
+	 * and was not set by its actor (runtime/prov.h); otherwise it is
+	 * ignored, said in exemption_tags[], and the key is contained. */
+	exempt_by = kg_exemption(run, c, it, arn, meta, tags, sec, prov_reason, sizeof(prov_reason));
+	if (exempt_by && !strcmp(exempt_by, KG_TAG_EXEMPT)) {
+		kg_section_outcome(sec, "skipped: key tagged %s=true (%s)", KG_TAG_EXEMPT, prov_reason);
 		run->nskipped++;
 		goto out;
 	}
-	if (kg_tag(tags, KG_TAG_ALLOW) && !strcmp(kg_tag(tags, KG_TAG_ALLOW), "true")) {
-		kg_section_outcome(sec, "skipped: key tagged %s=true (deletion allowed; notified)",
-				   KG_TAG_ALLOW);
+	if (exempt_by) {
+		kg_section_outcome(sec, "skipped: key tagged %s=true (deletion allowed; notified; %s)",
+				   KG_TAG_ALLOW, prov_reason);
 		run->nskipped++;
 		goto out;
 	}
@@ -522,7 +823,9 @@ static enum fb_err kg_handle(void *state, const char *event, size_t len,
 		kg_event_cleanup(&ev);
 		return resp_invalid(out, "envelope fields have the wrong types (or 'dryRun' is not a boolean)");
 	}
-	resp_set_severity(&r, "P1");
+	/* An untrusted change of a firebreak:* tag is an attempt to switch a
+	 * control off, not yet a loss: P2. Key deletion and disabling: P1. */
+	resp_set_severity(&r, ev.kind == KG_CALL && kg_is_tag_item(&ev.item) ? "P2" : "P1");
 	memset(&run, 0, sizeof(run));
 	run.st = st;
 	run.r = &r;
@@ -568,6 +871,12 @@ static enum fb_err kg_handle(void *state, const char *event, size_t len,
 		}
 		if (it->note[0])
 			cJSON_AddStringToObject(r.extra, "note", it->note);
+		if (resp_get(sec, "exemption_tags"))
+			cJSON_AddItemToObject(r.extra, "exemption_tags",
+					      cJSON_Duplicate(resp_get(sec, "exemption_tags"), 1));
+		if (resp_get(sec, "tag_changes"))
+			cJSON_AddItemToObject(r.extra, "tag_changes",
+					      cJSON_Duplicate(resp_get(sec, "tag_changes"), 1));
 	}
 	if (!resp_failed(&r) && run.nskipped && !run.ncontained) {
 		const char *o = resp_get_str(cJSON_GetArrayItem(run.sections, 0), "outcome");
