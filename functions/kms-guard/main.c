@@ -344,8 +344,13 @@ static int kg_handle_tag_item(struct kg_run *run, const struct kg_item *it, cJSO
 			cJSON *win = kg_tag_in(arn, tc->key, set ? plan.value : NULL);
 
 			memset(&wc, 0, sizeof(wc));
-			wc.service = "kms";
-			wc.op = set ? "TagResource" : "UntagResource";
+			if (set) {
+				wc.service = "kms";
+				wc.op = "TagResource";
+			} else {
+				wc.service = "kms";
+				wc.op = "UntagResource";
+			}
 			wc.in = win;
 			aws_call_run(c, &wc);
 			resp_step_from_call(r, i, &wc, plan.why);
