@@ -1211,7 +1211,8 @@ static void on_done(struct cstate_s *s, int64_t now)
 		fail_timeout(s, now);
 		goto out;
 	}
-	if (cls == AWS_RETRY_NO || call->err.attempts >= sh->max_attempts ||
+	if (cls == AWS_RETRY_NO ||
+	    call->err.attempts >= (call->max_attempts > 0 ? call->max_attempts : sh->max_attempts) ||
 	    sh->quota < (timeout_err ? QUOTA_TIMEOUT_COST : QUOTA_RETRY_COST)) {
 		set_message(call, s->last_problem[0] && r->rc != FB_OK ? s->last_problem
 								     : call->err.message);

@@ -64,6 +64,10 @@ struct aws_call {
 	size_t body_len;
 	const struct aws_header *headers; /* s3 only: extra x-amz-* headers */
 	size_t nheaders;
+	/* Attempts for this call; 0 = the client's (AWS_MAX_ATTEMPTS). The
+	 * CloudTrail pager (cloudtrail.h) sets 1: it owns that retry budget,
+	 * pacing each attempt. */
+	int max_attempts;
 	/* out */
 	enum fb_err rc;
 	cJSON *out;             /* owned by the call; freed by aws_call_cleanup */

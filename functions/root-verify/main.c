@@ -8,10 +8,12 @@
  * stages.c (root_verify.h) around the AWS calls:
  *
  *   1. rv_classify() the event (invalid / skip: zero AWS calls)
- *   2. one round, concurrently: LookupEvents page 1 (Username=root over the
- *      window) and iam:GetAccountSummary
- *   3. LookupEvents pages 2.. in order (each needs the previous NextToken),
- *      bounded by FIREBREAK_ROOT_MAX_PAGES / _MAX_EVENTS and the deadline
+ *   2. rv_regions_plan(): the Regions whose root history is read
+ *   3. one round, concurrently: LookupEvents page 1 in the first Region
+ *      (Username=root over the window) and iam:GetAccountSummary; then the
+ *      rest of that Region and every other Region through the shared pager
+ *      (runtime/cloudtrail.h: paced, throttle-aware, bounded by
+ *      FIREBREAK_ROOT_MAX_PAGES / _MAX_EVENTS and the deadline)
  *   4. rv_decide() -> the report; resp_finish() publishes it
  *
  * The only write is the SNS notification that resp_finish() sends.
@@ -25,14 +27,16 @@
 #include <cjson/cJSON.h>
 
 #include "aws.h"
+#include "cloudtrail.h"
 #include "fb_err.h"
 #include "log.h"
 #include "lr.h"
 #include "resp.h"
 
 #define RV_FUNCTION "root-verify"
-/* Stop starting new pages when less than this is left of the invocation:
- * the report and the SNS publish still need time. */
+/* No LookupEvents attempt starts, and no backoff ends, when less than
+ * this is left of the invocation: the report and the SNS publish still
+ * need time. */
 #define RV_RESERVE_MS 1500
 #define RV_DEADLINE_MARGIN_MS 300
 
@@ -87,54 +91,51 @@ static enum fb_err rv_skip_result(struct rv_state *s, const cJSON *ev, const cha
 	return rc;
 }
 
-/* Reads the remaining LookupEvents pages after the first. */
-static void rv_lookup_rest(struct rv_state *s, struct aws_client *cl, const cJSON *first_in,
-			   const char *next_token, const struct lr_context *ctx,
-			   struct rv_history *h, struct aws_error *last_err, int *failed)
+/* One Region's pages into the history (ct_query.on_page). */
+struct rv_pages {
+	struct rv_history *h;
+	const struct rv_config *cfg;
+	int capped;             /* stopped at FIREBREAK_ROOT_MAX_EVENTS with more to read */
+};
+
+static int rv_on_page(void *ctx, const cJSON *page)
 {
-	char token[4096];
-	buf_copy_str(token, sizeof(token), next_token);
-	while (token[0]) {
-		if (h->pages >= (size_t)s->cfg.max_pages) {
-			snprintf(h->incomplete_why, sizeof(h->incomplete_why),
-				 "page bound FIREBREAK_ROOT_MAX_PAGES=%d reached; more events exist",
-				 s->cfg.max_pages);
-			return;
-		}
-		if (h->events >= (size_t)s->cfg.max_events) {
-			snprintf(h->incomplete_why, sizeof(h->incomplete_why),
-				 "event bound FIREBREAK_ROOT_MAX_EVENTS=%d reached; more events exist",
-				 s->cfg.max_events);
-			return;
-		}
-		if (lr_remaining_ms(ctx) < RV_RESERVE_MS) {
-			snprintf(h->incomplete_why, sizeof(h->incomplete_why),
-				 "stopped paging before the invocation deadline");
-			return;
-		}
-		cJSON *in = cJSON_Duplicate(first_in, 1);
-		cJSON *page = NULL;
-		if (!in) {
-			*failed = 1;
-			snprintf(h->incomplete_why, sizeof(h->incomplete_why), "out of memory");
-			return;
-		}
-		cJSON_AddStringToObject(in, "NextToken", token);
-		enum fb_err rc = aws_do(cl, "cloudtrail", "LookupEvents", in, &page, last_err);
-		cJSON_Delete(in);
-		if (rc != FB_OK) {
-			*failed = 1;
-			snprintf(h->incomplete_why, sizeof(h->incomplete_why),
-				 "LookupEvents page %zu failed: %.40s %.80s", h->pages + 1,
-				 last_err->code[0] ? last_err->code : fb_strerror(rc), last_err->message);
-			cJSON_Delete(page);
-			return;
-		}
-		rv_history_add_page(h, &s->cfg.policy, page, (size_t)s->cfg.max_events);
-		buf_copy_str(token, sizeof(token), resp_get_str(page, "NextToken"));
-		cJSON_Delete(page);
+	struct rv_pages *pg = ctx;
+	const char *next = resp_get_str(page, "NextToken");
+
+	rv_history_add_page(pg->h, &pg->cfg->policy, page, (size_t)pg->cfg->max_events);
+	if (pg->h->events >= (size_t)pg->cfg->max_events && next && *next) {
+		pg->capped = 1;
+		return 1;
 	}
-	h->complete = 1;
+	return 0;
+}
+
+/* Ends one Region's lookup: its step and its line in the history. */
+static void rv_region_done(struct resp *r, int idx, struct rv_history *h, const char *region,
+			   const struct rv_config *cfg, const struct ct_result *res,
+			   const struct rv_pages *pg, const char *start_iso, const char *end_iso)
+{
+	char why[200], d[480];
+
+	if (res->complete)
+		why[0] = '\0';
+	else if (pg->capped)
+		snprintf(why, sizeof(why), "event bound FIREBREAK_ROOT_MAX_EVENTS=%d reached; more events exist",
+			 cfg->max_events);
+	else if (res->stop == CT_STOP_PAGES)
+		snprintf(why, sizeof(why), "page bound FIREBREAK_ROOT_MAX_PAGES=%d reached; more events exist",
+			 cfg->max_pages);
+	else
+		buf_copy_str(why, sizeof(why), res->why);
+	rv_history_region(h, region, res->complete, res->pages, res->nevents, res->throttled, why);
+	snprintf(d, sizeof(d), "%zu root events over %zu pages in %s from %s to %s%s%s%s", res->nevents,
+		 res->pages, region, start_iso, end_iso, res->throttled ? " (throttled, retried)" : "",
+		 res->complete ? "" : "; incomplete: ", why);
+	/* A bound is a choice, not a failure; a read that did not finish is. */
+	int failed = !res->complete && (res->stop == CT_STOP_DEADLINE || res->stop == CT_STOP_ERROR ||
+					res->stop == CT_STOP_NOMEM);
+	resp_step_end(r, idx, failed ? RESP_FAILED : RESP_DONE, d, failed ? &res->err : NULL);
 }
 
 static enum fb_err rv_handle(void *state, const char *event, size_t len,
@@ -220,18 +221,41 @@ static enum fb_err rv_handle(void *state, const char *event, size_t len,
 	}
 
 	if (cl) {
-		lookup_in = rv_lookup_in(start_ms, query_end_ms);
+		char regions[RV_MAX_REGIONS][32];
+		size_t nreg = rv_regions_plan(&s->cfg, aws_client_partition(cl), region,
+					      aws_client_region(s->aws), regions, RV_MAX_REGIONS);
+		/* The pager's deadline: the report and the SNS publish still
+		 * need time after the last page. */
+		int64_t final_ms = ctx->deadline_ms ? ctx->deadline_ms - RV_RESERVE_MS : 0;
+		struct ct_query q;
+		struct ct_result res;
+		struct rv_pages pg = { &f->hist, &s->cfg, 0 };
+
+		memset(&q, 0, sizeof(q));
+		memset(&res, 0, sizeof(res));
+		q.attr_key = "Username";
+		q.attr_value = "root";
+		q.start_ms = start_ms;
+		q.end_ms = query_end_ms;
+		q.max_results = RV_PAGE_SIZE;
+		q.max_pages = s->cfg.max_pages;
+		q.account = account;
+		q.on_page = rv_on_page;
+		q.page_ctx = &pg;
+		/* Each Region gets an equal share of the time left, so one
+		 * throttled Region cannot starve the others (unused time
+		 * carries over to the next). */
+		q.deadline_ms = final_ms && nreg ? lr_now_ms() + (final_ms - lr_now_ms()) / (int64_t)nreg : final_ms;
+
+		/* Round 1: the first Region's first page and the account
+		 * summary are independent. */
+		int il = resp_step_begin(&r, "lookup-root-events", "cloudtrail:LookupEvents", regions[0], RESP_READ);
+		int ia = resp_step_begin(&r, "account-summary", "iam:GetAccountSummary", root_arn, RESP_READ);
+		lookup_in = ct_lookup_input(cl, &q, &calls[0]);
 		if (!lookup_in) {
 			rc = FB_E_NOMEM;
 			goto out;
 		}
-
-		/* The first page and the account summary are independent. */
-		int il = resp_step_begin(&r, "lookup-root-events", "cloudtrail:LookupEvents", root_arn, RESP_READ);
-		int ia = resp_step_begin(&r, "account-summary", "iam:GetAccountSummary", root_arn, RESP_READ);
-		calls[0].service = "cloudtrail";
-		calls[0].op = "LookupEvents";
-		calls[0].in = lookup_in;
 		calls[1].service = "iam";
 		calls[1].op = "GetAccountSummary";
 		aws_call_run_all(cl, calls, 2);
@@ -248,25 +272,35 @@ static enum fb_err rv_handle(void *state, const char *event, size_t len,
 		}
 
 		f->hist.queried = 1;
-		int lookup_failed = 0;
-		struct aws_error perr;
-		memset(&perr, 0, sizeof(perr));
-		if (calls[0].rc == FB_OK) {
-			rv_history_add_page(&f->hist, &s->cfg.policy, calls[0].out, (size_t)s->cfg.max_events);
-			rv_lookup_rest(s, cl, lookup_in, resp_get_str(calls[0].out, "NextToken"), ctx,
-				       &f->hist, &perr, &lookup_failed);
-		} else {
-			lookup_failed = 1;
-			perr = calls[0].err;
-			snprintf(f->hist.incomplete_why, sizeof(f->hist.incomplete_why),
-				 "LookupEvents page 1 failed: %.40s %.80s",
-				 perr.code[0] ? perr.code : fb_strerror(calls[0].rc), perr.message);
+		ct_lookup_continue(cl, &q, lookup_in, &calls[0], &res);
+		rv_region_done(&r, il, &f->hist, regions[0], &s->cfg, &res, &pg, start_iso, end_iso);
+		ct_result_cleanup(&res);
+
+		for (size_t i = 1; i < nreg; i++) {
+			struct aws_client *rcl = NULL;
+			int ir = resp_step_begin(&r, "lookup-root-events", "cloudtrail:LookupEvents", regions[i],
+						 RESP_READ);
+
+			pg.capped = 0;
+			if (f->hist.events >= (size_t)s->cfg.max_events) {
+				char why[120];
+				snprintf(why, sizeof(why), "event bound FIREBREAK_ROOT_MAX_EVENTS=%d reached before this region",
+					 s->cfg.max_events);
+				rv_history_region(&f->hist, regions[i], 0, 0, 0, 0, why);
+				resp_step_end(&r, ir, RESP_DONE, why, NULL);
+				continue;
+			}
+			if (aws_client_for_region(cl, regions[i], &rcl) != FB_OK) {
+				rv_history_region(&f->hist, regions[i], 0, 0, 0, 0, "no client for the region");
+				resp_step_end(&r, ir, RESP_FAILED, "no client for the region", NULL);
+				continue;
+			}
+			q.deadline_ms = final_ms ? lr_now_ms() + (final_ms - lr_now_ms()) / (int64_t)(nreg - i) : 0;
+			ct_lookup(rcl, &q, &res);
+			rv_region_done(&r, ir, &f->hist, regions[i], &s->cfg, &res, &pg, start_iso, end_iso);
+			ct_result_cleanup(&res);
+			aws_client_free(rcl);
 		}
-		char d[400];
-		snprintf(d, sizeof(d), "%zu root events over %zu pages from %s to %s%s%s", f->hist.events,
-			 f->hist.pages, start_iso, end_iso, f->hist.complete ? "" : "; incomplete: ",
-			 f->hist.complete ? "" : f->hist.incomplete_why);
-		resp_step_end(&r, il, lookup_failed ? RESP_FAILED : RESP_DONE, d, lookup_failed ? &perr : NULL);
 	}
 
 	rv_decide(f, v);

@@ -21,6 +21,8 @@
 #define RV_MAX_REASONS 24
 /* LookupEvents returns at most 50 events a page (CloudTrail API reference). */
 #define RV_PAGE_SIZE 50
+/* Regions read at most (FIREBREAK_ROOT_REGIONS, plus the trigger's). */
+#define RV_MAX_REGIONS 32
 /* A CloudTrailEvent string larger than this is counted but not parsed. */
 #define RV_MAX_RECORD_BYTES (256u * 1024u)
 
@@ -44,8 +46,12 @@ struct rv_policy {
 struct rv_config {
 	char alarm_name[256];
 	int lookback_minutes;       /* default window before the event */
-	int max_pages;
-	int max_events;
+	int max_pages;              /* per Region */
+	int max_events;             /* over all Regions */
+	/* FIREBREAK_ROOT_REGIONS; nregions 0 = unset (the default plan:
+	 * rv_regions_plan) */
+	char regions[RV_MAX_REGIONS][32];
+	size_t nregions;
 	struct rv_policy policy;
 };
 
@@ -57,6 +63,21 @@ enum fb_err rv_config_from_env(struct rv_config *c, const struct resp_config *rc
 /* Comma list of CIDRs ("a.b.c.d/n", "x::y/n", a bare address; spaces around
  * items ignored) into p->cidrs. NULL list = none configured. */
 enum fb_err rv_cidrs_parse(const char *list, struct rv_policy *p, char *err, size_t errlen);
+
+/* Comma list of Region names (spaces around items ignored, duplicates
+ * dropped) into c->regions. NULL or "" = unset. FB_E_CONFIG with a message
+ * when an item is not a Region name or there are too many. */
+enum fb_err rv_regions_parse(const char *list, struct rv_config *c, char *err, size_t errlen);
+/* The Region where the partition records console sign-ins (and other
+ * global service events): us-east-1, cn-north-1 or us-gov-west-1. */
+const char *rv_signin_region(const char *partition);
+/* The Regions whose root history is read, in reading order: the trigger's
+ * Region (event_region, may be NULL/""), then FIREBREAK_ROOT_REGIONS when
+ * set, else the partition's sign-in Region and own_region (the function's).
+ * Duplicates and names that are not Region names are dropped. Returns how
+ * many were written to out (at most cap). All inputs borrowed. */
+size_t rv_regions_plan(const struct rv_config *c, const char *partition, const char *event_region,
+		       const char *own_region, char out[][32], size_t cap);
 
 enum rv_ip_check { RV_IP_NOT_AN_IP, RV_IP_ALLOWED, RV_IP_OUTSIDE };
 /* `ip` (borrowed, may be NULL) against p's ranges. */
@@ -99,10 +120,21 @@ int rv_parse_time(const char *s, int64_t *ms);
 
 /* ---- the window's history ---------------------------------------------------------- */
 
+/* How one Region's history was read. */
+struct rv_region_read {
+	char region[32];
+	int complete;               /* every page of the window was read */
+	size_t pages, events;
+	int throttled;              /* throttled answers on the way */
+	char why[200];              /* "" when complete */
+};
+
 struct rv_history {
 	int queried;                /* LookupEvents was attempted */
-	int complete;               /* every page was read */
-	char incomplete_why[160];   /* "" when complete */
+	int complete;               /* every page of every planned Region was read */
+	char incomplete_why[400];   /* "" when complete */
+	struct rv_region_read regions[RV_MAX_REGIONS];
+	size_t nregions;
 	size_t pages, events;
 	size_t unparsed;            /* CloudTrailEvent missing, too big or not JSON */
 	char names[RV_MAX_DISTINCT][64];
@@ -131,6 +163,12 @@ struct rv_history {
 void rv_history_init(struct rv_history *h, const char *trigger_event_id);
 /* Adds one root record to the summary; records that are not root are ignored. */
 void rv_history_add(struct rv_history *h, const struct rv_policy *p, const struct rv_record *r);
+/* Records how Region `region` was read (why: "" or NULL when complete;
+ * borrowed, copied), and recomputes h->complete (every recorded Region
+ * complete) and h->incomplete_why ("regions not fully read: r1 (why); ...").
+ * Call once per planned Region, also for a Region that could not be read. */
+void rv_history_region(struct rv_history *h, const char *region, int complete, size_t pages,
+		       size_t events, int throttled, const char *why);
 /* Adds one LookupEvents page (borrowed); returns how many events it held.
  * Stops summarising once max_events are counted. */
 size_t rv_history_add_page(struct rv_history *h, const struct rv_policy *p,
@@ -199,8 +237,6 @@ enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct r
 
 /* ---- request and report pieces (caller cJSON_Delete()s what is returned) ---- */
 
-/* LookupEvents input for Username=root over [start_ms, end_ms]. */
-cJSON *rv_lookup_in(int64_t start_ms, int64_t end_ms);
 /* epoch ms -> "YYYY-MM-DDTHH:MM:SSZ" in out[n]. */
 void rv_iso(int64_t ms, char *out, size_t n);
 cJSON *rv_history_json(const struct rv_history *h, size_t max_pages, size_t max_events);

@@ -185,8 +185,91 @@ enum fb_err rv_config_from_env(struct rv_config *c, const struct resp_config *rc
 		return rc2;
 	if ((rc2 = rv_env_int("FIREBREAK_ROOT_MAX_EVENTS", 1000, 1, 10000, &c->max_events, err, errlen)) != FB_OK)
 		return rc2;
+	if ((rc2 = rv_regions_parse(getenv("FIREBREAK_ROOT_REGIONS"), c, err, errlen)) != FB_OK)
+		return rc2;
 	c->policy.resp = rc;
 	return rv_cidrs_parse(getenv("FIREBREAK_ROOT_ALLOWED_CIDRS"), &c->policy, err, errlen);
+}
+
+/* ---- Regions ------------------------------------------------------------- */
+
+/* Adds a Region to a plan unless present; 0 when added or present. */
+static void rv_region_add(char out[][32], size_t *n, size_t cap, const char *r)
+{
+	if (!r || !resp_region_name_ok(r) || strlen(r) >= 32)
+		return;
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp(out[i], r))
+			return;
+	if (*n < cap)
+		buf_copy_str(out[(*n)++], 32, r);
+}
+
+enum fb_err rv_regions_parse(const char *list, struct rv_config *c, char *err, size_t errlen)
+{
+	c->nregions = 0;
+	if (!list)
+		return FB_OK;
+	const char *p = list;
+	while (*p) {
+		char item[64];
+		size_t len = strcspn(p, ",");
+		const char *s = p, *e = p + len;
+		while (s < e && isspace((unsigned char)*s))
+			s++;
+		while (e > s && isspace((unsigned char)e[-1]))
+			e--;
+		if (e > s) {
+			if ((size_t)(e - s) >= sizeof(item)) {
+				snprintf(err, errlen, "setting 'FIREBREAK_ROOT_REGIONS': item too long");
+				return FB_E_CONFIG;
+			}
+			memcpy(item, s, (size_t)(e - s));
+			item[e - s] = '\0';
+			if (!resp_region_name_ok(item)) {
+				snprintf(err, errlen, "setting 'FIREBREAK_ROOT_REGIONS': '%s' is not a region name", item);
+				return FB_E_CONFIG;
+			}
+			size_t before = c->nregions;
+			rv_region_add(c->regions, &c->nregions, RV_MAX_REGIONS, item);
+			if (c->nregions == before && before == RV_MAX_REGIONS) {
+				snprintf(err, errlen, "setting 'FIREBREAK_ROOT_REGIONS': more than %d regions",
+					 RV_MAX_REGIONS);
+				return FB_E_CONFIG;
+			}
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return FB_OK;
+}
+
+const char *rv_signin_region(const char *partition)
+{
+	if (partition && !strcmp(partition, "aws-cn"))
+		return "cn-north-1";
+	if (partition && !strcmp(partition, "aws-us-gov"))
+		return "us-gov-west-1";
+	return "us-east-1";
+}
+
+size_t rv_regions_plan(const struct rv_config *c, const char *partition, const char *event_region,
+		       const char *own_region, char out[][32], size_t cap)
+{
+	size_t n = 0;
+	/* The trigger's own Region first: it holds the trigger's record, so
+	 * the one read that matters most gets the freshest time budget. */
+	if (event_region && *event_region)
+		rv_region_add(out, &n, cap, event_region);
+	if (c->nregions) {
+		for (size_t i = 0; i < c->nregions; i++)
+			rv_region_add(out, &n, cap, c->regions[i]);
+	} else {
+		rv_region_add(out, &n, cap, rv_signin_region(partition));
+		rv_region_add(out, &n, cap, own_region);
+	}
+	return n;
 }
 
 /* ---- sensitive calls -------------------------------------------------------- */
@@ -470,6 +553,36 @@ void rv_history_init(struct rv_history *h, const char *trigger_event_id)
 {
 	memset(h, 0, sizeof(*h));
 	buf_copy_str(h->trigger_event_id, sizeof(h->trigger_event_id), trigger_event_id);
+}
+
+void rv_history_region(struct rv_history *h, const char *region, int complete, size_t pages,
+		       size_t events, int throttled, const char *why)
+{
+	if (h->nregions < RV_MAX_REGIONS) {
+		struct rv_region_read *r = &h->regions[h->nregions++];
+		memset(r, 0, sizeof(*r));
+		buf_copy_str(r->region, sizeof(r->region), region);
+		r->complete = complete;
+		r->pages = pages;
+		r->events = events;
+		r->throttled = throttled;
+		buf_copy_str(r->why, sizeof(r->why), complete ? "" : why && *why ? why : "not read");
+	}
+	h->complete = h->nregions > 0;
+	h->incomplete_why[0] = '\0';
+	size_t l = 0;
+	for (size_t i = 0; i < h->nregions; i++) {
+		const struct rv_region_read *r = &h->regions[i];
+		if (r->complete)
+			continue;
+		h->complete = 0;
+		if (l < sizeof(h->incomplete_why)) {
+			int w = snprintf(h->incomplete_why + l, sizeof(h->incomplete_why) - l, "%s%s (%s)",
+					 l ? "; " : "regions not fully read: ", r->region, r->why);
+			if (w > 0)
+				l += (size_t)w;
+		}
+	}
 }
 
 /* Adds `s` to a fixed set; returns the index, or -1 when full. */
@@ -845,9 +958,14 @@ static void rv_decide_history(const struct rv_facts *f, struct rv_verdict *v)
 			rv_reason_add(v, "no-root-activity", RV_P3, "no root event in the last %d minutes",
 				      f->window_minutes);
 	}
-	if (h->queried && !h->complete)
-		rv_reason_add(v, "history-incomplete", RV_INFO, "root history is incomplete: %s",
-			      h->incomplete_why[0] ? h->incomplete_why : "lookup did not finish");
+	/* Decision (README "Incomplete history"): what was read still counts
+	 * (a P1 found stays P1), but an unread part of the window may hold
+	 * anything, so it can never read "no action": at least P2, and the
+	 * verdict text itself says so (rv_decide). */
+	if (!h->complete)
+		rv_reason_add(v, "history-incomplete", RV_P2, "root history is incomplete: %s",
+			      !h->queried ? "LookupEvents was not run"
+			      : h->incomplete_why[0] ? h->incomplete_why : "lookup did not finish");
 	if (h->unparsed)
 		rv_reason_add(v, "history-unparsed", RV_INFO,
 			      "%zu event(s) had no parsable CloudTrailEvent (counted by name only)", h->unparsed);
@@ -898,7 +1016,7 @@ void rv_decide(const struct rv_facts *f, struct rv_verdict *v)
 	size_t l = (size_t)snprintf(v->verdict, sizeof(v->verdict), "%s:", lead);
 	int first = 1;
 	for (size_t i = 0; i < v->nreasons && l < sizeof(v->verdict); i++) {
-		if (v->reasons[i].level != sev)
+		if (v->reasons[i].level != sev || !strcmp(v->reasons[i].code, "history-incomplete"))
 			continue;
 		int w = snprintf(v->verdict + l, sizeof(v->verdict) - l, "%s%s", first ? " " : ", ",
 				 v->reasons[i].code);
@@ -906,6 +1024,22 @@ void rv_decide(const struct rv_facts *f, struct rv_verdict *v)
 			break;
 		l += (size_t)w;
 		first = 0;
+	}
+	if (!f->hist.complete && l < sizeof(v->verdict)) {
+		/* Never the wording of a complete read: name what was not read. */
+		int w = snprintf(v->verdict + l, sizeof(v->verdict) - l, "%shistory incomplete",
+				 first ? " " : "; ");
+		first = 0;
+		if (w > 0)
+			l += (size_t)w;
+		for (size_t i = 0, k = 0; i < f->hist.nregions && l < sizeof(v->verdict); i++) {
+			if (f->hist.regions[i].complete)
+				continue;
+			w = snprintf(v->verdict + l, sizeof(v->verdict) - l, "%s%s", k++ ? ", " : ": regions ",
+				     f->hist.regions[i].region);
+			if (w > 0)
+				l += (size_t)w;
+		}
 	}
 	if (first)
 		snprintf(v->verdict + l, sizeof(v->verdict) - l, " root use verified");
@@ -1119,6 +1253,25 @@ cJSON *rv_history_json(const struct rv_history *h, size_t max_pages, size_t max_
 	cJSON_AddBoolToObject(o, "complete", h->complete);
 	if (h->incomplete_why[0])
 		cJSON_AddStringToObject(o, "incomplete_why", h->incomplete_why);
+	cJSON *rr = cJSON_AddArrayToObject(o, "regions");
+	cJSON *rd = cJSON_AddArrayToObject(o, "regions_read");
+	cJSON *rf = cJSON_AddArrayToObject(o, "regions_incomplete");
+	for (size_t i = 0; i < h->nregions; i++) {
+		const struct rv_region_read *g = &h->regions[i];
+		cJSON *x = cJSON_CreateObject();
+		if (x && cJSON_AddItemToArray(rr, x)) {
+			cJSON_AddStringToObject(x, "region", g->region);
+			cJSON_AddBoolToObject(x, "complete", g->complete);
+			cJSON_AddNumberToObject(x, "pages", (double)g->pages);
+			cJSON_AddNumberToObject(x, "events", (double)g->events);
+			cJSON_AddNumberToObject(x, "throttled", (double)g->throttled);
+			if (!g->complete)
+				cJSON_AddStringToObject(x, "why", g->why);
+		} else {
+			cJSON_Delete(x);
+		}
+		cJSON_AddItemToArray(g->complete ? rd : rf, cJSON_CreateString(g->region));
+	}
 	cJSON_AddNumberToObject(o, "pages", (double)h->pages);
 	cJSON_AddNumberToObject(o, "events", (double)h->events);
 	cJSON_AddNumberToObject(o, "max_pages", (double)max_pages);
@@ -1198,28 +1351,6 @@ cJSON *rv_reasons_json(const struct rv_verdict *v)
 		cJSON_AddItemToArray(a, r);
 	}
 	return a;
-}
-
-cJSON *rv_lookup_in(int64_t start_ms, int64_t end_ms)
-{
-	cJSON *in = cJSON_CreateObject(), *attrs, *attr;
-
-	if (!in)
-		return NULL;
-	attrs = cJSON_AddArrayToObject(in, "LookupAttributes");
-	attr = cJSON_CreateObject();
-	if (!attrs || !attr || !cJSON_AddItemToArray(attrs, attr)) {
-		cJSON_Delete(attr);
-		cJSON_Delete(in);
-		return NULL;
-	}
-	cJSON_AddStringToObject(attr, "AttributeKey", "Username");
-	cJSON_AddStringToObject(attr, "AttributeValue", "root");
-	/* awsJson1_1 timestamps are epoch seconds */
-	cJSON_AddNumberToObject(in, "StartTime", (double)(start_ms / 1000));
-	cJSON_AddNumberToObject(in, "EndTime", (double)(end_ms / 1000));
-	cJSON_AddNumberToObject(in, "MaxResults", RV_PAGE_SIZE);
-	return in;
 }
 
 void rv_report_extra(cJSON *extra, const struct rv_trigger *t, const struct rv_facts *f,

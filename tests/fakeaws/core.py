@@ -240,14 +240,16 @@ class World:
                 f.setdefault("count", None)
                 self.faults.append(f)
 
-    def take_faults(self, service, op):
-        """-> (latency_ms, fault or None); consumes counted faults."""
+    def take_faults(self, service, op, region=None):
+        """-> (latency_ms, fault or None); consumes counted faults. A fault
+        with "region" applies to requests signed for that region only."""
         latency = self.global_latency_ms
         chosen = None
         with self.lock:
             keep = []
             for f in self.faults:
-                match = (f["service"] in ("*", service) and f["operation"] in ("*", op))
+                match = (f["service"] in ("*", service) and f["operation"] in ("*", op)
+                         and f.get("region", "*") in ("*", region))
                 if match and (f["kind"] == "latency" or chosen is None):
                     if f["kind"] == "latency":
                         latency += int(f.get("latency_ms", 0))
@@ -815,7 +817,7 @@ class Handler(BaseHTTPRequestHandler):
             entry["params"] = redact(params)
 
             # faults
-            latency, fault = world.take_faults(service, op)
+            latency, fault = world.take_faults(service, op, region)
             if latency:
                 time.sleep(latency / 1000.0)
             if fault is not None:

@@ -7,6 +7,7 @@ event (events/root-verify/*.json, or the published samples in
 report and on the fake's call log: the only write is sns:Publish.
 Prints "N passed, N failed"; exits non-zero on failure.
 """
+import concurrent.futures
 import copy
 import datetime
 import json
@@ -110,8 +111,8 @@ def root_record(when, name="ConsoleLogin", ip="192.0.2.10", mfa="Yes", failed=Fa
     return r
 
 
-def invoke(event, **env):
-    """-> (is_error, report-or-error dict)."""
+def invoke(event, _timeout=60, **env):
+    """-> (is_error, report-or-error dict). _timeout: the function's timeout (s)."""
     if isinstance(event, (dict, list)) or (isinstance(event, str) and not os.path.exists(event)):
         f = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
         f.write(event if isinstance(event, str) else json.dumps(event))
@@ -125,7 +126,7 @@ def invoke(event, **env):
             "FIREBREAK_ROOT_ALLOWED_CIDRS": ALLOWED}
     base.update(env)
     cmd = ["/usr/bin/python3", "tests/emulator/emulator.py", "invoke", "--quiet",
-           "--function", "root-verify=" + BOOTSTRAP, "--timeout", "root-verify=60"]
+           "--function", "root-verify=" + BOOTSTRAP, "--timeout", "root-verify=%d" % _timeout]
     for k, v in base.items():
         if v is not None:
             cmd += ["--env", "root-verify:%s=%s" % (k, v)]
@@ -412,9 +413,13 @@ class RootVerify(unittest.TestCase):
         self.assertTrue(rep["history"]["complete"])
 
     def test_lookup_failing_gives_error_with_partial_report(self):
+        """Throttled for good: the pager keeps trying until its share of the
+        deadline (a 6 s function here), then the report says so."""
         FAKE.req("POST", "/_fake/faults", {"faults": [{"kind": "throttle", "service": "cloudtrail",
                                                        "operation": "LookupEvents"}]})
-        err, out = invoke(os.path.join(EVENTS, "signin-no-mfa.json"))
+        t0 = time.time()
+        err, out = invoke(os.path.join(EVENTS, "signin-no-mfa.json"), _timeout=6)
+        self.assertLess(time.time() - t0, 6 + 5)
         self.assertTrue(err, out)
         self.assertEqual(out["errorType"], "Firebreak.ContainmentFailed")
         rep = out["report"]
@@ -428,7 +433,104 @@ class RootVerify(unittest.TestCase):
         self.assertEqual(rep["severity"], "P1")
         self.assertIn("signin-without-mfa", codes(rep))
         self.assertIn("history-incomplete", codes(rep))
+        # issue 16 item 9: never the wording of a complete read
+        self.assertEqual(rep["assessment"], "escalate: signin-without-mfa; history incomplete: regions us-east-1")
+        self.assertEqual(rep["history"]["regions_incomplete"], ["us-east-1"])
+        # more than the SDK's 3 attempts, paced at least 500 ms apart
+        lookups = [c for c in FAKE.calls() if c["operation"] == "LookupEvents"]
+        self.assertGreater(len(lookups), 3)
+        self.assertTrue(all(b["time"] - a["time"] >= 0.45 for a, b in zip(lookups, lookups[1:])),
+                        [c["time"] for c in lookups])
         self.assert_only_reads_and_notify(FAKE.calls())
+
+    # ---- issue 16 item 9: the LookupEvents quota, and every Region -----------------------
+
+    def test_concurrent_invocations_under_the_quota_read_everything(self):
+        """Four root-verify invocations at once against CloudTrail's real
+        quota (2 LookupEvents per second per account and Region), 3 pages
+        each. The SDK's 3 attempts cannot carry 12 requests through a 2/s
+        quota; the pager's deadline-bounded, paced retries do."""
+        self.seed_many(120)
+        FAKE.req("POST", "/_fake/seed", {"_merge": True, "cloudtrail": {"lookup_rate_per_second": 2}})
+        FAKE.req("POST", "/_fake/calls/reset", {})
+        ev = os.path.join(EVENTS, "manual-60.json")
+        with concurrent.futures.ThreadPoolExecutor(4) as ex:
+            results = list(ex.map(lambda _: invoke(ev, _timeout=30), range(4)))
+        lookups = [c for c in FAKE.calls() if c["operation"] == "LookupEvents"]
+        throttled = [c for c in lookups if c.get("code") == "ThrottlingException"]
+        self.assertTrue(throttled, "the fake's quota did not throttle: the test shows nothing")
+        for err, rep in results:
+            rep = rep.get("report", rep) if err else rep
+            self.assertFalse(err, (rep.get("assessment"), rep.get("history", {}).get("incomplete_why")))
+            self.assertTrue(rep["history"]["complete"], rep["history"].get("incomplete_why"))
+            self.assertEqual(rep["history"]["events"], 120)
+            self.assertEqual(rep["history"]["regions_read"], ["us-east-1"])
+            self.assertEqual(rep["verdict"], "review: root-activity")
+        self.assertEqual(len(lookups) - len(throttled), 12)
+
+    def seed_regions(self, extra_region_records):
+        """A clean root sign-in in us-east-1 (in the window), plus records in
+        other Regions; returns the sign-in event."""
+        now = datetime.datetime.utcnow()
+        signin = root_record(now - datetime.timedelta(minutes=1), account=OWN, n=1)
+        recs = [signin] + extra_region_records
+        FAKE.seed(world(recs, account=OWN))
+        return {"version": "0", "id": "ev-1", "detail-type": "AWS Console Sign In via CloudTrail",
+                "source": "aws.signin", "account": OWN, "time": signin["eventTime"],
+                "region": "us-east-1", "resources": [], "detail": signin}
+
+    def eu_record(self, name="CreateAccessKey"):
+        now = datetime.datetime.utcnow()
+        r = root_record(now - datetime.timedelta(minutes=5), name=name, account=OWN, n=2)
+        r["awsRegion"] = "eu-west-1"
+        return r
+
+    def test_regions_default_and_setting(self):
+        ev = self.seed_regions([self.eu_record()])
+        # default: the trigger's Region, us-east-1, the function's Region
+        rep, calls = self.run_case(ev, "P2", ["root-used-with-mfa"], ["sensitive-call"])
+        self.assertEqual(rep["history"]["regions_read"], ["us-east-1"])
+        self.assertEqual(rep["verdict"], "review: root-used-with-mfa")
+        # the setting: eu-west-1 is read too, and its sensitive call found
+        rep, calls = self.run_case(ev, "P1", ["sensitive-call"],
+                                   FIREBREAK_ROOT_REGIONS="eu-west-1, us-east-1")
+        self.assertEqual(rep["history"]["regions_read"], ["us-east-1", "eu-west-1"])
+        self.assertEqual(rep["history"]["regions_incomplete"], [])
+        self.assertTrue(rep["history"]["complete"])
+        self.assertEqual(sorted(c["region"] for c in calls if c["operation"] == "LookupEvents"),
+                         ["eu-west-1", "us-east-1"])
+        self.assertEqual(rep["history"]["events"], 2)
+        # a malformed list is an init error, before any AWS call
+        FAKE.req("POST", "/_fake/calls/reset", {})
+        err, out = invoke(ev, FIREBREAK_ROOT_REGIONS="us-east-1,not a region")
+        self.assertTrue(err, out)
+        self.assertIn("FIREBREAK_ROOT_REGIONS", out["errorMessage"])
+        self.assertEqual(FAKE.calls(), [])
+
+    def test_region_not_read_is_named_and_never_reads_as_complete(self):
+        ev = self.seed_regions([])
+        FAKE.req("POST", "/_fake/faults", {"faults": [{"kind": "throttle", "service": "cloudtrail",
+                                                       "operation": "LookupEvents", "region": "eu-west-1"}]})
+        err, out = invoke(ev, _timeout=6, FIREBREAK_ROOT_REGIONS="us-east-1,eu-west-1")
+        self.assertTrue(err, out)   # a read that did not finish is a failed step
+        rep = out["report"]
+        self.assertEqual(rep["severity"], "P2")
+        self.assertEqual(rep["assessment"], "review: root-used-with-mfa; history incomplete: regions eu-west-1")
+        self.assertEqual(rep["history"]["regions_read"], ["us-east-1"])
+        self.assertEqual(rep["history"]["regions_incomplete"], ["eu-west-1"])
+        failed = [a for a in rep["actions"] if a["step"] == "lookup-root-events" and a["status"] == "failed"]
+        self.assertEqual(len(failed), 1)
+        self.assertIn("eu-west-1", failed[0]["detail"])
+        self.assertIn("ThrottlingException", failed[0]["detail"])
+        # P1 found in the Region that was read stays P1
+        FAKE.seed(world([dict(ev["detail"], additionalEventData={"MFAUsed": "No"})], account=OWN))
+        FAKE.req("POST", "/_fake/faults", {"faults": [{"kind": "throttle", "service": "cloudtrail",
+                                                       "operation": "LookupEvents", "region": "eu-west-1"}]})
+        err, out = invoke(dict(ev, detail=dict(ev["detail"], additionalEventData={"MFAUsed": "No"})),
+                          _timeout=6, FIREBREAK_ROOT_REGIONS="us-east-1,eu-west-1")
+        rep = out["report"]
+        self.assertEqual(rep["severity"], "P1")
+        self.assertEqual(rep["assessment"], "escalate: signin-without-mfa; history incomplete: regions eu-west-1")
 
     # ---- not a trigger, malformed ------------------------------------------------------------
 

@@ -188,6 +188,96 @@ static void test_root_verify__verdict_table(void **st)
 	}
 }
 
+/* Issue 16 item 9: every row of the verdict table again, with one Region of
+ * the history unread. What was read still counts (never a lower severity:
+ * P1 stays P1), "no action" is never concluded (at most P2), and the
+ * verdict text is never the one a complete read gives. */
+static void test_root_verify__incomplete_history_never_reads_complete(void **st)
+{
+	(void)st;
+	for (size_t i = 0; i < sizeof(vcases) / sizeof(vcases[0]); i++) {
+		const struct vcase *c = &vcases[i];
+		struct rv_policy p;
+		struct rv_facts f;
+		struct rv_verdict full, part;
+
+		policy_init(&p, c->cidrs);
+		facts_event(&f, &p, c->kind);
+		root_record(&f.ev, c->event, c->ip, c->mfa, c->failed, c->identity_extra);
+		f.acct.access_keys_present = c->keys_present;
+		f.acct.mfa_enabled = !c->mfa_disabled;
+		f.hist.failed_signins = c->hist_failed;
+		rv_history_region(&f.hist, "us-east-1", 1, 1, 0, 0, NULL);
+		assert_true(f.hist.complete);
+		rv_decide(&f, &full);
+		rv_history_region(&f.hist, "eu-west-1", 0, 0, 0, 4, "page 1: ThrottlingException after 4 attempts");
+		assert_false(f.hist.complete);
+		rv_decide(&f, &part);
+		if (full.severity[1] < part.severity[1] || part.severity[1] > '2')
+			fail_msg("case '%s': complete %s, incomplete %s", c->name, full.severity, part.severity);
+		if (!strcmp(full.verdict, part.verdict) || !strstr(part.verdict, "history incomplete: regions eu-west-1"))
+			fail_msg("case '%s': '%s' / '%s'", c->name, full.verdict, part.verdict);
+		assert_true(has(&part, "history-incomplete"));
+		assert_non_null(strstr(f.hist.incomplete_why, "eu-west-1 (page 1: ThrottlingException"));
+	}
+
+	/* nothing found and nothing complete: not "no action" */
+	struct rv_policy p;
+	struct rv_facts f;
+	struct rv_verdict v;
+	policy_init(&p, ALLOWED);
+	facts_event(&f, &p, RV_MANUAL);
+	rv_history_region(&f.hist, "us-east-1", 1, 1, 0, 0, NULL);
+	rv_decide(&f, &v);
+	assert_string_equal(v.verdict, "no action: no-root-activity");
+	rv_history_region(&f.hist, "ap-south-1", 0, 0, 0, 0, "deadline reached");
+	rv_decide(&f, &v);
+	assert_string_equal(v.severity, "P2");
+	assert_string_equal(v.verdict, "review: history incomplete: regions ap-south-1");
+	/* history never queried (no client): incomplete too */
+	facts_event(&f, &p, RV_MANUAL);
+	f.hist.queried = f.hist.complete = 0;
+	rv_decide(&f, &v);
+	assert_string_equal(v.verdict, "review: history incomplete");
+}
+
+static void test_root_verify__regions(void **st)
+{
+	(void)st;
+	struct rv_config c;
+	char err[200] = "", out[RV_MAX_REGIONS][32];
+	size_t n;
+
+	memset(&c, 0, sizeof(c));
+	/* default: trigger's Region, the partition's sign-in Region, own Region */
+	n = rv_regions_plan(&c, "aws", "eu-west-1", "us-east-2", out, RV_MAX_REGIONS);
+	assert_int_equal(n, 3);
+	assert_string_equal(out[0], "eu-west-1");
+	assert_string_equal(out[1], "us-east-1");
+	assert_string_equal(out[2], "us-east-2");
+	n = rv_regions_plan(&c, "aws", "us-east-1", "us-east-1", out, RV_MAX_REGIONS);
+	assert_int_equal(n, 1);
+	n = rv_regions_plan(&c, "aws-cn", NULL, "cn-northwest-1", out, RV_MAX_REGIONS);
+	assert_int_equal(n, 2);
+	assert_string_equal(out[0], "cn-north-1");
+	assert_string_equal(rv_signin_region("aws-us-gov"), "us-gov-west-1");
+	/* the setting replaces the default; the trigger's Region is always read */
+	assert_int_equal(rv_regions_parse(" us-west-2 ,eu-central-1,,us-west-2", &c, err, sizeof(err)), FB_OK);
+	assert_int_equal(c.nregions, 2);
+	n = rv_regions_plan(&c, "aws", "ap-south-1", "us-east-1", out, RV_MAX_REGIONS);
+	assert_int_equal(n, 3);
+	assert_string_equal(out[0], "ap-south-1");
+	assert_string_equal(out[1], "us-west-2");
+	assert_string_equal(out[2], "eu-central-1");
+	/* a crafted event Region is dropped, not read */
+	n = rv_regions_plan(&c, "aws", "../x", "us-east-1", out, RV_MAX_REGIONS);
+	assert_int_equal(n, 2);
+	assert_int_equal(rv_regions_parse("us-east-1,Evil Region", &c, err, sizeof(err)), FB_E_CONFIG);
+	assert_non_null(strstr(err, "'Evil Region' is not a region name"));
+	assert_int_equal(rv_regions_parse("", &c, err, sizeof(err)), FB_OK);
+	assert_int_equal(c.nregions, 0);
+}
+
 static void test_root_verify__account_posture_overrides_everything(void **st)
 {
 	(void)st;
@@ -769,6 +859,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_root_verify__verdict_table),
+		cmocka_unit_test(test_root_verify__incomplete_history_never_reads_complete),
+		cmocka_unit_test(test_root_verify__regions),
 		cmocka_unit_test(test_root_verify__account_posture_overrides_everything),
 		cmocka_unit_test(test_root_verify__history_reasons),
 		cmocka_unit_test(test_root_verify__next_steps),

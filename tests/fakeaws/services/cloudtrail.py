@@ -1,8 +1,21 @@
-"""CloudTrail LookupEvents over seeded events or raw CloudTrail records."""
+"""CloudTrail LookupEvents over seeded events or raw CloudTrail records.
+
+The LookupEvents quota (off unless seeded): "The rate of lookup requests is
+limited to two per second, per account, per region. If this limit is
+exceeded, a throttling error occurs." (botocore's cloudtrail model,
+LookupEvents). The error is CloudTrail's ThrottlingException, HTTP 400
+(newer cloudtrail models list it: "This exception is thrown when the request
+rate exceeds the limit"). Seed `{"cloudtrail": {"lookup_rate_per_second": 2}}`
+turns it on: at most N accepted LookupEvents in any 1 s window per
+(account, region); a throttled request is not counted. 0 (the default)
+keeps every existing test as fast as before.
+"""
 import base64
+import collections
 import copy
 import hashlib
 import json
+import time
 
 from protocols import AwsError, to_epoch
 from . import Base, uid
@@ -38,8 +51,14 @@ def from_record(rec):
 class Service(Base):
     def reset(self):
         self.events = []  # each with _account/_region
+        self.rate = 0                                   # LookupEvents per second; 0 = no quota
+        self.accepted = collections.defaultdict(collections.deque)  # (account, region) -> times
+        self.throttled = 0
 
     def seed(self, section, merge):
+        if "lookup_rate_per_second" in section:
+            self.rate = int(section["lookup_rate_per_second"] or 0)
+            self.accepted.clear()
         for rec in section.get("records", []):
             rec = copy.deepcopy(rec)
             acct = str(rec.get("recipientAccountId") or (rec.get("userIdentity") or {}).get("accountId")
@@ -61,9 +80,23 @@ class Service(Base):
         self.events.sort(key=lambda e: e["EventTime"], reverse=True)
 
     def dump(self):
-        return {"events": [{k: v for k, v in e.items() if not k.startswith("_")} for e in self.events]}
+        return {"events": [{k: v for k, v in e.items() if not k.startswith("_")} for e in self.events],
+                "lookup_rate_per_second": self.rate, "throttled": self.throttled}
+
+    def _quota(self, ctx):
+        if not self.rate:
+            return
+        now = time.monotonic()
+        q = self.accepted[(ctx.account, ctx.region)]
+        while q and q[0] <= now - 1.0:
+            q.popleft()
+        if len(q) >= self.rate:
+            self.throttled += 1
+            raise AwsError("ThrottlingException", "Rate exceeded", 400)
+        q.append(now)
 
     def op_LookupEvents(self, ctx, p):
+        self._quota(ctx)
         attrs = p.get("LookupAttributes") or []
         if len(attrs) > 1:
             raise AwsError("InvalidLookupAttributesException", "You cannot specify more than one lookup attribute.")

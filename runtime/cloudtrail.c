@@ -1,0 +1,483 @@
+/*
+ * ct: the CloudTrail LookupEvents pager (cloudtrail.h says why and how).
+ */
+#include "cloudtrail.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "http.h"
+#include "resp.h"
+
+/* ---- clock --------------------------------------------------------------------- */
+
+static int64_t ct_wall_now(void *ctx)
+{
+	(void)ctx;
+	return http_now_ms();
+}
+
+static void ct_wall_sleep(void *ctx, int64_t ms)
+{
+	struct timespec ts;
+
+	(void)ctx;
+	if (ms <= 0)
+		return;
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0)
+		; /* EINTR: sleep the rest */
+}
+
+static const struct ct_clock ct_wall_clock = { ct_wall_now, ct_wall_sleep, NULL };
+
+static const struct ct_clock *ct_clock_of(const struct ct_query *q)
+{
+	return q->clock ? q->clock : &ct_wall_clock;
+}
+
+/* ---- the process-wide limiter -------------------------------------------------- */
+
+/* One slot every CT_RATE_INTERVAL_MS per account+Region. A Lambda process
+ * serves one account set and a handful of Regions; when the table is full
+ * the slot longest in the past is reused (it no longer holds anyone back). */
+#define CT_LIMIT_KEYS 32
+
+struct ct_slot {
+	char key[96];       /* account "/" region */
+	int64_t next_ms;    /* the earliest start of the next request */
+};
+
+static struct ct_slot limiter[CT_LIMIT_KEYS];
+
+void ct_limiter_reset(void)
+{
+	memset(limiter, 0, sizeof(limiter));
+}
+
+static struct ct_slot *ct_slot_for(struct aws_client *c, const struct ct_query *q)
+{
+	char key[96];
+	size_t i, oldest = 0;
+
+	snprintf(key, sizeof(key), "%.20s/%.40s", q->account ? q->account : "",
+		 aws_client_region(c) ? aws_client_region(c) : "");
+	for (i = 0; i < CT_LIMIT_KEYS; i++) {
+		if (limiter[i].key[0] && !strcmp(limiter[i].key, key))
+			return &limiter[i];
+		if (!limiter[i].key[0] || limiter[i].next_ms < limiter[oldest].next_ms)
+			oldest = i;
+		if (!limiter[i].key[0])
+			break;
+	}
+	if (i == CT_LIMIT_KEYS)
+		i = oldest;
+	buf_copy_str(limiter[i].key, sizeof(limiter[i].key), key);
+	limiter[i].next_ms = 0;
+	return &limiter[i];
+}
+
+/* Waits for the next slot. Returns 0 when the request may start, -1 when
+ * the slot would start after the deadline (nothing waited then). */
+static int ct_slot_take(struct ct_slot *sl, const struct ct_query *q, int64_t *waited)
+{
+	const struct ct_clock *ck = ct_clock_of(q);
+	int64_t now = ck->now_ms(ck->ctx);
+	int64_t at = sl->next_ms > now ? sl->next_ms : now;
+
+	if (q->deadline_ms && at >= q->deadline_ms)
+		return -1;
+	if (at > now) {
+		ck->sleep_ms(ck->ctx, at - now);
+		*waited += at - now;
+	}
+	sl->next_ms = at + CT_RATE_INTERVAL_MS;
+	return 0;
+}
+
+/* A throttle answer holds back every lookup on this account+Region. */
+static void ct_slot_hold(struct ct_slot *sl, int64_t until_ms)
+{
+	if (sl->next_ms < until_ms)
+		sl->next_ms = until_ms;
+}
+
+/* ---- pure parts ---------------------------------------------------------------- */
+
+int64_t ct_backoff_ms(int n, double r)
+{
+	int64_t span = CT_BACKOFF_MIN_MS;
+	int i;
+
+	if (r < 0)
+		r = 0;
+	if (r >= 1)
+		r = 0.999999;
+	for (i = 1; i < n && span < CT_BACKOFF_MAX_MS; i++)
+		span *= 2;
+	if (span > CT_BACKOFF_MAX_MS - CT_BACKOFF_MIN_MS)
+		span = CT_BACKOFF_MAX_MS - CT_BACKOFF_MIN_MS;
+	return CT_BACKOFF_MIN_MS + (int64_t)(r * (double)span);
+}
+
+static double ct_rng_next(uint64_t *s)
+{
+	/* xorshift64*: jitter only needs to decorrelate concurrent responders. */
+	uint64_t x = *s;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
+}
+
+cJSON *ct_input(const struct ct_query *q, const char *next_token)
+{
+	cJSON *in = cJSON_CreateObject();
+
+	if (!in)
+		return NULL;
+	if (q->attr_key) {
+		cJSON *attrs = cJSON_AddArrayToObject(in, "LookupAttributes");
+		cJSON *attr = cJSON_CreateObject();
+
+		if (!attrs || !attr || !cJSON_AddItemToArray(attrs, attr)) {
+			cJSON_Delete(attr);
+			goto fail;
+		}
+		if (!cJSON_AddStringToObject(attr, "AttributeKey", q->attr_key) ||
+		    !cJSON_AddStringToObject(attr, "AttributeValue", q->attr_value ? q->attr_value : ""))
+			goto fail;
+	}
+	/* awsJson1_1 timestamps are epoch seconds: the start rounds down and
+	 * the end up, so the window asked for is inside the window sent. */
+	if (q->start_ms && !cJSON_AddNumberToObject(in, "StartTime", (double)(q->start_ms / 1000)))
+		goto fail;
+	if (q->end_ms && !cJSON_AddNumberToObject(in, "EndTime", (double)((q->end_ms + 999) / 1000)))
+		goto fail;
+	if (q->max_results > 0 && !cJSON_AddNumberToObject(in, "MaxResults", q->max_results))
+		goto fail;
+	if (next_token && *next_token && !cJSON_AddStringToObject(in, "NextToken", next_token))
+		goto fail;
+	return in;
+fail:
+	cJSON_Delete(in);
+	return NULL;
+}
+
+const char *ct_stop_name(enum ct_stop s)
+{
+	switch (s) {
+	case CT_STOP_END: return "END";
+	case CT_STOP_PAGES: return "PAGES";
+	case CT_STOP_EVENTS: return "EVENTS";
+	case CT_STOP_CALLER: return "CALLER";
+	case CT_STOP_DEADLINE: return "DEADLINE";
+	case CT_STOP_ERROR: return "ERROR";
+	case CT_STOP_NOMEM: return "NOMEM";
+	}
+	return "?";
+}
+
+cJSON *ct_event_detail(const cJSON *event)
+{
+	const char *s = resp_get_str(event, "CloudTrailEvent");
+	cJSON *out = NULL;
+	char why[8];
+
+	if (!s)
+		return NULL;
+	if (resp_parse_event(s, strlen(s), RESP_MAX_EVENT_BYTES, &out, why, sizeof(why)) != FB_OK)
+		return NULL;
+	return out;
+}
+
+void ct_result_cleanup(struct ct_result *res)
+{
+	if (!res)
+		return;
+	cJSON_Delete(res->events);
+	res->events = NULL;
+}
+
+/* ---- the pager ----------------------------------------------------------------- */
+
+struct ct_pager {
+	struct aws_client *c;
+	const struct ct_query *q;
+	struct ct_result *res;
+	struct ct_slot *slot;
+	uint64_t rng;
+	int max_pages;
+};
+
+static void ct_res_reset(struct ct_result *res)
+{
+	ct_result_cleanup(res);
+	memset(res, 0, sizeof(*res));
+}
+
+/* Takes one page's answer. Returns 1 when paging goes on (*next set), 0
+ * when it ended (res->stop set). */
+static int ct_take_page(struct ct_pager *p, const cJSON *page, char *next, size_t nextlen)
+{
+	struct ct_result *res = p->res;
+	const struct ct_query *q = p->q;
+	const cJSON *evs = resp_get(page, "Events"), *e;
+	const char *tok = resp_get_str(page, "NextToken");
+
+	res->pages++;
+	for (e = cJSON_IsArray(evs) ? evs->child : NULL; e; e = e->next) {
+		res->nevents++;
+		if (q->keep_events) {
+			cJSON *d = cJSON_Duplicate(e, 1);
+
+			if (!d || !cJSON_AddItemToArray(res->events, d)) {
+				cJSON_Delete(d);
+				res->stop = CT_STOP_NOMEM;
+				snprintf(res->why, sizeof(res->why), "out of memory");
+				return 0;
+			}
+		}
+	}
+	if (q->on_page && q->on_page(q->page_ctx, page)) {
+		res->stop = CT_STOP_CALLER;
+		snprintf(res->why, sizeof(res->why), "stopped by the caller after page %zu", res->pages);
+		return 0;
+	}
+	if (!tok || !*tok) {
+		res->stop = CT_STOP_END;
+		res->complete = 1;
+		return 0;
+	}
+	if (strlen(tok) >= nextlen) {
+		res->stop = CT_STOP_ERROR;
+		snprintf(res->why, sizeof(res->why), "page %zu: NextToken longer than %zu bytes",
+			 res->pages, nextlen - 1);
+		return 0;
+	}
+	if ((int)res->pages >= p->max_pages) {
+		res->stop = CT_STOP_PAGES;
+		snprintf(res->why, sizeof(res->why),
+			 "page cap %d reached with %zu events; more events exist", p->max_pages,
+			 res->nevents);
+		return 0;
+	}
+	if (q->max_events && res->nevents >= q->max_events) {
+		res->stop = CT_STOP_EVENTS;
+		snprintf(res->why, sizeof(res->why),
+			 "event cap %zu reached after %zu pages; more events exist", q->max_events,
+			 res->pages);
+		return 0;
+	}
+	buf_copy_str(next, nextlen, tok);
+	return 1;
+}
+
+static void ct_note_failure(struct ct_result *res, enum ct_stop stop, int page, int attempts,
+			 enum fb_err rc, const struct aws_error *err, const char *how)
+{
+	res->stop = stop;
+	res->err = *err;
+	snprintf(res->why, sizeof(res->why), "page %d: %.60s%s%.100s after %d attempt%s%s%s", page,
+		 err->code[0] ? err->code : fb_strerror(rc), err->message[0] ? " " : "",
+		 err->message, attempts, attempts == 1 ? "" : "s", how ? ", " : "", how ? how : "");
+}
+
+static enum aws_retry_class ct_classify(const struct aws_call *done)
+{
+	if (done->err.http_status)
+		return aws_retry_classify(done->err.http_status, done->err.code);
+	/* No HTTP answer: a reset or a timed-out attempt is worth another. */
+	if (done->rc == FB_E_IO || done->rc == FB_E_TIMEOUT)
+		return AWS_RETRY_TRANSIENT;
+	return AWS_RETRY_NO;
+}
+
+/* Reads page `page` (input `in`), retrying as cloudtrail.h says. `first`,
+ * when not NULL, is this page's first attempt, already made. Returns 1 with
+ * the answer in *out (caller frees), or 0 with res->stop set. */
+static int ct_read_page(struct ct_pager *p, int page, const cJSON *in, const struct aws_call *first,
+		     cJSON **out)
+{
+	struct ct_result *res = p->res;
+	const struct ct_query *q = p->q;
+	const struct ct_clock *ck = ct_clock_of(q);
+	struct aws_call call;
+	struct aws_error last;
+	enum fb_err last_rc = FB_OK;
+	int attempts = 0, nthrottle = 0, ntransient = 0, max_transient, ok = 0;
+
+	max_transient = aws_client_max_attempts(p->c);
+	if (max_transient < 1)
+		max_transient = 1;
+	memset(&call, 0, sizeof(call));
+	memset(&last, 0, sizeof(last));
+	for (;;) {
+		const struct aws_call *done;
+		enum aws_retry_class cls;
+		int64_t until;
+
+		if (first && attempts == 0) {
+			done = first;
+		} else {
+			aws_call_cleanup(&call);
+			memset(&call, 0, sizeof(call));
+			call.service = "cloudtrail";
+			call.op = "LookupEvents";
+			call.in = in;
+			call.max_attempts = 1;
+			if (ct_slot_take(p->slot, q, &res->waited_ms) != 0) {
+				if (attempts == 0) {
+					res->stop = CT_STOP_DEADLINE;
+					snprintf(res->why, sizeof(res->why),
+						 "page %d: deadline reached before it could be requested", page);
+				} else {
+					ct_note_failure(res, CT_STOP_DEADLINE, page, attempts, last_rc, &last,
+						     "deadline reached");
+				}
+				break;
+			}
+			aws_call_run(p->c, &call);
+			res->requests++;
+			done = &call;
+		}
+		attempts++;
+		if (done->rc == FB_OK) {
+			*out = done == &call ? call.out : cJSON_Duplicate(done->out, 1);
+			if (done == &call)
+				call.out = NULL;
+			if (!*out) {
+				res->stop = CT_STOP_NOMEM;
+				snprintf(res->why, sizeof(res->why), "out of memory");
+				break;
+			}
+			ok = 1;
+			break;
+		}
+		last = done->err;
+		last_rc = done->rc;
+		cls = ct_classify(done);
+		if (cls == AWS_RETRY_THROTTLE) {
+			res->throttled++;
+			nthrottle++;
+		} else if (cls == AWS_RETRY_TRANSIENT) {
+			ntransient++;
+		}
+		if (cls == AWS_RETRY_NO || (cls == AWS_RETRY_TRANSIENT && ntransient >= max_transient) ||
+		    (cls == AWS_RETRY_THROTTLE && !q->deadline_ms &&
+		     nthrottle >= CT_NO_DEADLINE_THROTTLE_ATTEMPTS)) {
+			ct_note_failure(res, CT_STOP_ERROR, page, attempts, last_rc, &last,
+				     cls == AWS_RETRY_NO ? NULL : "retries spent");
+			break;
+		}
+		until = ck->now_ms(ck->ctx) +
+			ct_backoff_ms(cls == AWS_RETRY_THROTTLE ? nthrottle : ntransient, ct_rng_next(&p->rng));
+		if (q->deadline_ms && until >= q->deadline_ms) {
+			ct_note_failure(res, CT_STOP_DEADLINE, page, attempts, last_rc, &last,
+				     "the next retry would start past the deadline");
+			break;
+		}
+		/* The backoff holds this account+Region for every lookup. */
+		ct_slot_hold(p->slot, until);
+	}
+	aws_call_cleanup(&call);
+	return ok;
+}
+
+static enum fb_err ct_rc_of(const struct ct_result *res)
+{
+	switch (res->stop) {
+	case CT_STOP_END:
+	case CT_STOP_PAGES:
+	case CT_STOP_EVENTS:
+	case CT_STOP_CALLER:
+		return FB_OK;
+	case CT_STOP_DEADLINE:
+		return FB_E_TIMEOUT;
+	case CT_STOP_NOMEM:
+		return FB_E_NOMEM;
+	case CT_STOP_ERROR:
+		break;
+	}
+	return FB_E_AWS;
+}
+
+static enum fb_err ct_run(struct aws_client *c, const struct ct_query *q, const cJSON *in1,
+		       const struct aws_call *first, struct ct_result *res)
+{
+	struct ct_pager p;
+	char next[CT_MAX_TOKEN];
+	int page = 1;
+	const struct ct_clock *ck = ct_clock_of(q);
+
+	ct_res_reset(res);
+	memset(&p, 0, sizeof(p));
+	p.c = c;
+	p.q = q;
+	p.res = res;
+	p.slot = ct_slot_for(c, q);
+	p.rng = q->jitter_seed ? q->jitter_seed : (uint64_t)ck->now_ms(ck->ctx) * 2654435761u + 1;
+	p.max_pages = q->max_pages > 0 ? q->max_pages : CT_DEFAULT_MAX_PAGES;
+	if (q->keep_events && !(res->events = cJSON_CreateArray())) {
+		res->stop = CT_STOP_NOMEM;
+		snprintf(res->why, sizeof(res->why), "out of memory");
+		return FB_E_NOMEM;
+	}
+	if (first)
+		res->requests++;
+	next[0] = '\0';
+	for (;;) {
+		cJSON *in = page == 1 && in1 ? NULL : ct_input(q, page == 1 ? NULL : next);
+		cJSON *out = NULL;
+		int go;
+
+		if (!in && !(page == 1 && in1)) {
+			res->stop = CT_STOP_NOMEM;
+			snprintf(res->why, sizeof(res->why), "out of memory");
+			break;
+		}
+		go = ct_read_page(&p, page, in ? in : in1, page == 1 ? first : NULL, &out);
+		cJSON_Delete(in);
+		if (!go)
+			break;
+		go = ct_take_page(&p, out, next, sizeof(next));
+		cJSON_Delete(out);
+		if (!go)
+			break;
+		page++;
+	}
+	return ct_rc_of(res);
+}
+
+enum fb_err ct_lookup(struct aws_client *c, const struct ct_query *q, struct ct_result *res)
+{
+	return ct_run(c, q, NULL, NULL, res);
+}
+
+cJSON *ct_lookup_input(struct aws_client *c, const struct ct_query *q, struct aws_call *call)
+{
+	cJSON *in = ct_input(q, NULL);
+	int64_t waited = 0;
+
+	if (!in)
+		return NULL;
+	call->service = "cloudtrail";
+	call->op = "LookupEvents";
+	call->in = in;
+	call->max_attempts = 1;
+	/* Past the deadline the round still runs the call: aws.c's own
+	 * deadline check ends it without an attempt. */
+	(void)ct_slot_take(ct_slot_for(c, q), q, &waited);
+	return in;
+}
+
+enum fb_err ct_lookup_continue(struct aws_client *c, const struct ct_query *q, const cJSON *in,
+			       const struct aws_call *call, struct ct_result *res)
+{
+	return ct_run(c, q, in, call, res);
+}
