@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "cloudtrail.h"
 
 /* ---- tag values -------------------------------------------------------------- */
 
@@ -501,71 +502,39 @@ static void prov_history_coverage(struct prov_history *h)
 	h->covered_since_ms = oldest ? oldest / 1000 * 1000 + 1000 : 0;
 }
 
-/* Interim pager until runtime/cloudtrail.h (the shared, throttle-aware
- * pager of issue 16 item 9) is merged: pages with aws_call_run. */
+/* Through the shared pager (runtime/cloudtrail.h): throttle-aware, paced
+ * per account and Region, retried within the deadline. */
 enum fb_err prov_history_read(struct aws_client *c, const char *resource_arn, int64_t since_ms,
 			      int64_t deadline_ms, const char *account, struct prov_history *h)
 {
-	char *token = NULL;
-	enum fb_err rc = FB_OK;
-	int page;
+	struct ct_query q;
+	struct ct_result res;
+	enum fb_err rc;
 
-	(void)deadline_ms;
-	(void)account;
 	memset(h, 0, sizeof(*h));
+	memset(&q, 0, sizeof(q));
+	memset(&res, 0, sizeof(res));   /* ct_lookup releases what res held first */
 	h->since_ms = since_ms;
-	h->events = cJSON_CreateArray();
-	if (!h->events) {
-		snprintf(h->why, sizeof(h->why), "out of memory");
-		return FB_E_NOMEM;
-	}
-	for (page = 0; page < PROV_MAX_PAGES; page++) {
-		struct aws_call call;
-		cJSON *in = cJSON_CreateObject(), *attrs, *a;
-		const cJSON *ev;
-		const char *next;
-
-		memset(&call, 0, sizeof(call));
-		attrs = cJSON_AddArrayToObject(in, "LookupAttributes");
-		a = cJSON_CreateObject();
-		cJSON_AddStringToObject(a, "AttributeKey", "ResourceName");
-		cJSON_AddStringToObject(a, "AttributeValue", resource_arn);
-		cJSON_AddItemToArray(attrs, a);
-		if (since_ms)
-			cJSON_AddNumberToObject(in, "StartTime", (double)(since_ms / 1000));
-		cJSON_AddNumberToObject(in, "MaxResults", 50);
-		if (token)
-			cJSON_AddStringToObject(in, "NextToken", token);
-		free(token);
-		token = NULL;
-		call.service = "cloudtrail";
-		call.op = "LookupEvents";
-		call.in = in;
-		aws_call_run(c, &call);
-		h->requests++;
-		rc = call.rc;
-		if (rc != FB_OK) {
-			snprintf(h->why, sizeof(h->why), "page %d: %s", page + 1,
-				 call.err.code[0] ? call.err.code : fb_strerror(rc));
-			aws_call_cleanup(&call);
-			cJSON_Delete(in);
-			return rc;
-		}
-		ev = resp_get(call.out, "Events");
-		for (ev = cJSON_IsArray(ev) ? ev->child : NULL; ev; ev = ev->next)
-			cJSON_AddItemToArray(h->events, cJSON_Duplicate(ev, 1));
-		next = resp_get_str(call.out, "NextToken");
-		if (next && *next)
-			token = strdup(next);
-		aws_call_cleanup(&call);
-		cJSON_Delete(in);
-		if (!token) {
-			h->complete = 1;
-			return FB_OK;
-		}
-	}
-	free(token);
-	snprintf(h->why, sizeof(h->why), "more than %d pages of events", PROV_MAX_PAGES);
-	prov_history_coverage(h);
-	return FB_OK;
+	q.attr_key = "ResourceName";
+	q.attr_value = resource_arn;
+	q.start_ms = since_ms;
+	q.max_pages = PROV_MAX_PAGES;
+	q.deadline_ms = deadline_ms;
+	q.account = account;
+	q.keep_events = 1;
+	rc = ct_lookup(c, &q, &res);
+	h->events = res.events;      /* taken over */
+	res.events = NULL;
+	h->complete = res.complete;
+	h->requests = res.requests;
+	buf_copy_str(h->why, sizeof(h->why), res.why);
+	if (!h->events)
+		h->events = cJSON_CreateArray();
+	/* Stopped at the page cap, not by a failure: complete for the span read. */
+	if (rc == FB_OK && !res.complete && (res.stop == CT_STOP_PAGES || res.stop == CT_STOP_EVENTS))
+		prov_history_coverage(h);
+	if (rc != FB_OK && !h->why[0])
+		snprintf(h->why, sizeof(h->why), "%s", fb_strerror(rc));
+	ct_result_cleanup(&res);
+	return rc;
 }

@@ -171,9 +171,6 @@ const char *kg_verdict(int dry_run, int nchanged, int nalready);
 /* ---- request and report pieces (caller cJSON_Delete()s what is returned) ---- */
 
 cJSON *kg_key_json(const char *key);
-/* LookupEvents input for one attribute; start_s/end_s 0 = unset; token may be NULL. */
-cJSON *kg_lookup_in(const char *attr, const char *value, int64_t start_s, int64_t end_s,
-		    const char *token);
 /* The report's section for one key (the item's facts; outcome set later). */
 cJSON *kg_section_new(const struct kg_item *it);
 void kg_section_outcome(cJSON *sec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -23,6 +23,7 @@
 
 #include "aws.h"
 #include "buf.h"
+#include "cloudtrail.h"
 #include "fb_err.h"
 #include "log.h"
 #include "lr.h"
@@ -53,54 +54,23 @@ struct kg_run {
 
 /* ---- AWS reads ---------------------------------------------------------------------- */
 
-/* One LookupEvents query, all pages up to KG_MAX_PAGES (bounded: a busy key
- * has many events, and the newest ones decide), appended to `into`. With
- * first_done, `last` already holds page 1 (run concurrently by the caller,
- * with the same query). Returns the rc of the first failed page. */
-static enum fb_err kg_lookup(struct aws_client *c, const char *attr, const char *value,
-			     int64_t start_s, int64_t end_s, cJSON *into, struct aws_call *last,
-			     int first_done)
+/* A LookupEvents query through the shared pager (runtime/cloudtrail.h):
+ * throttle-aware, paced per account and Region, retried within the
+ * invocation's deadline, at most KG_MAX_PAGES pages (a busy key has many
+ * events, and the newest ones decide). */
+static void kg_ct_query(const struct kg_run *run, struct ct_query *q, const char *attr,
+			const char *value, int64_t start_s, int64_t end_s, const char *account);
+
+/* "N events" / "N events; incomplete: why" / the failure, for a step. */
+static void kg_ct_step(struct resp *r, int idx, enum fb_err rc, const struct ct_result *res,
+		       const char *what)
 {
-	char *token = NULL;
-	enum fb_err rc = FB_OK;
-	int page;
+	char detail[600];
 
-	for (page = 0; page < KG_MAX_PAGES; page++) {
-		const cJSON *ev;
-		const char *next;
-
-		if (page > 0 || !first_done) {
-			cJSON *in = kg_lookup_in(attr, value, start_s, end_s, token);
-
-			aws_call_cleanup(last);
-			memset(last, 0, sizeof(*last));
-			last->service = "cloudtrail";
-			last->op = "LookupEvents";
-			last->in = in;
-			if (in)
-				aws_call_run(c, last);
-			else
-				last->rc = FB_E_NOMEM;
-			last->in = NULL;
-			cJSON_Delete(in);
-		}
-		free(token);
-		token = NULL;
-		rc = last->rc;
-		if (rc != FB_OK)
-			break;
-		ev = resp_get(last->out, "Events");
-		for (ev = cJSON_IsArray(ev) ? ev->child : NULL; ev; ev = ev->next)
-			cJSON_AddItemToArray(into, cJSON_Duplicate(ev, 1));
-		next = resp_get_str(last->out, "NextToken");
-		if (!next || !*next)
-			break;
-		token = strdup(next);
-		if (!token)
-			return FB_E_NOMEM;
-	}
-	free(token);
-	return rc;
+	snprintf(detail, sizeof(detail), "%s%s%zu events%s%s", what ? what : "", what ? ": " : "",
+		 res->nevents, res->complete ? "" : "; incomplete: ", res->complete ? "" : res->why);
+	resp_step_end(r, idx, rc == FB_OK ? RESP_DONE : RESP_FAILED, detail,
+		      rc == FB_OK || !res->err.code[0] ? NULL : &res->err);
 }
 
 /* Who this function is, for recognising its own tag writes when they come
@@ -136,6 +106,21 @@ static int64_t kg_read_deadline(const struct kg_run *run)
 	int64_t d = run->r->ctx ? run->r->ctx->deadline_ms : 0;
 
 	return d > 0 ? d - 3 * KG_DEADLINE_MARGIN_MS : 0;
+}
+
+static void kg_ct_query(const struct kg_run *run, struct ct_query *q, const char *attr,
+			const char *value, int64_t start_s, int64_t end_s, const char *account)
+{
+	memset(q, 0, sizeof(*q));
+	q->attr_key = attr;
+	q->attr_value = value;
+	q->start_ms = start_s * 1000;
+	q->end_ms = end_s * 1000;
+	q->max_results = KG_PAGE_SIZE;
+	q->max_pages = KG_MAX_PAGES;
+	q->deadline_ms = kg_read_deadline(run);
+	q->account = account && *account ? account : NULL;
+	q->keep_events = 1;
 }
 
 /* {KeyId, Tags: [{TagKey, TagValue}]} / {KeyId, TagKeys: [key]}. */
@@ -407,7 +392,9 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	struct aws_client *c = NULL;
 	struct aws_call calls[3], wcalls[2];
 	struct aws_error aerr;
-	cJSON *sec = kg_section_new(it), *din = NULL, *tin = NULL, *hin = NULL, *history = NULL;
+	cJSON *sec = kg_section_new(it), *din = NULL, *tin = NULL, *hin = NULL;
+	struct ct_query hq;
+	struct ct_result hres;
 	cJSON *win[2] = { NULL, NULL };
 	const cJSON *meta, *tags;
 	const char *state, *arn, *manager, *mrtype, *incident_tag;
@@ -421,6 +408,8 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 
 	memset(calls, 0, sizeof(calls));
 	memset(wcalls, 0, sizeof(wcalls));
+	memset(&hres, 0, sizeof(hres));
+	kg_ct_query(run, &hq, "ResourceName", it->key_ref, 0, hist_end, it->account);
 	if (!sec)
 		return -1;
 	cJSON_AddItemToArray(run->sections, sec);
@@ -472,17 +461,18 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	if (tags_now) {
 		idx_t = resp_step_begin(r, "list-tags", "kms:ListResourceTags", it->key_ref, RESP_READ);
 		if (hist_early) {
-			hin = kg_lookup_in("ResourceName", it->key_ref, 0, hist_end, NULL);
-			calls[2].service = "cloudtrail";
-			calls[2].op = "LookupEvents";
-			calls[2].in = hin;
-			idx_h = resp_step_begin(r, "key-history", "cloudtrail:LookupEvents",
-						it->key_ref, RESP_READ);
-			resp_step_optional(r, idx_h);
+			/* Page 1 joins the round; the pager retries it and reads on
+			 * (ct_lookup_continue) when the history is needed. */
+			hin = ct_lookup_input(c, &hq, &calls[2]);
+			if (hin) {
+				idx_h = resp_step_begin(r, "key-history", "cloudtrail:LookupEvents",
+							it->key_ref, RESP_READ);
+				resp_step_optional(r, idx_h);
+			} else {
+				hist_early = 0;
+			}
 		}
 		aws_call_run_all(c, calls, hist_early ? 3 : 2);
-		if (hist_early)
-			resp_step_from_call(r, idx_h, &calls[2], "first page");
 	} else {
 		aws_call_run(c, &calls[0]);
 		idx_t = -1;
@@ -569,7 +559,8 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 		prior = KG_PRIOR_ENABLED;
 		snprintf(prior_src, sizeof(prior_src), "current:Enabled (no deletion pending)");
 	} else {
-		history = cJSON_CreateArray();
+		enum fb_err hrc;
+
 		if (idx_h < 0) {
 			idx_h = resp_step_begin(r, "key-history", "cloudtrail:LookupEvents", arn,
 						RESP_READ);
@@ -577,14 +568,16 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 			 * safe default applies. */
 			resp_step_optional(r, idx_h);
 		}
-		if (kg_lookup(c, "ResourceName", hist_early ? it->key_ref : arn, 0, hist_end, history,
-			      &calls[2], hist_early) == FB_OK) {
-			have_hist = 1;
-			snprintf(detail, sizeof(detail), "%d events", cJSON_GetArraySize(history));
-			resp_step_from_call(r, idx_h, &calls[2], detail);
-			prior = kg_prior_from_history(history, it, prior_src, sizeof(prior_src));
+		if (hist_early) {
+			hrc = ct_lookup_continue(c, &hq, hin, &calls[2], &hres);
 		} else {
-			resp_step_from_call(r, idx_h, &calls[2], "history unavailable");
+			hq.attr_value = arn;
+			hrc = ct_lookup(c, &hq, &hres);
+		}
+		kg_ct_step(r, idx_h, hrc, &hres, hrc == FB_OK ? NULL : "history unavailable");
+		if (hrc == FB_OK) {
+			have_hist = 1;
+			prior = kg_prior_from_history(hres.events, it, prior_src, sizeof(prior_src));
 		}
 		if (prior == KG_PRIOR_UNKNOWN) {
 			/* See README "Prior state": an Enabled key in use leaves
@@ -723,19 +716,22 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	}
 	run->ncontained++;
 out:
-	for (k = 0; k < 3; k++) {
-		calls[k].in = NULL;
-		aws_call_cleanup(&calls[k]);
-	}
 	for (k = 0; k < 2; k++) {
 		wcalls[k].in = NULL;
 		aws_call_cleanup(&wcalls[k]);
 		cJSON_Delete(win[k]);
 	}
+	/* Page 1 read in the round but the history was not needed. */
+	if (idx_h >= 0 && !r->steps[idx_h].ended)
+		resp_step_from_call(r, idx_h, &calls[2], "first page (not needed)");
+	for (k = 0; k < 3; k++) {
+		calls[k].in = NULL;
+		aws_call_cleanup(&calls[k]);
+	}
 	cJSON_Delete(din);
 	cJSON_Delete(tin);
 	cJSON_Delete(hin);
-	cJSON_Delete(history);
+	ct_result_cleanup(&hres);
 	if (owned)
 		aws_client_free(c);
 	return rc;
@@ -750,30 +746,36 @@ static int kg_alarm_items(struct kg_run *run, const struct kg_event *ev, struct 
 	static const char *const names[] = { "ScheduleKeyDeletion", "DisableKey" };
 	struct resp *r = run->r;
 	cJSON *found = cJSON_CreateArray();
-	struct aws_call last;
-	char detail[128];
+	struct ct_query q;
+	struct ct_result res;
+	enum fb_err rc;
+	char what[64];
 	size_t n;
-	int idx, rc = 0;
+	int idx, out = 0;
 
 	*nitems = 0;
 	if (!found)
 		return -1;
 	for (n = 0; n < 2; n++) {
-		memset(&last, 0, sizeof(last));
+		const cJSON *e;
+
+		memset(&res, 0, sizeof(res));
+		kg_ct_query(run, &q, "EventName", names[n], ev->window_start_s, ev->window_end_s,
+			    run->st->cfg.own_account);
 		idx = resp_step_begin(r, "lookup-events", "cloudtrail:LookupEvents", names[n], RESP_READ);
-		kg_lookup(run->st->aws, "EventName", names[n], ev->window_start_s, ev->window_end_s,
-			  found, &last, 0);
-		snprintf(detail, sizeof(detail), "EventName=%s", names[n]);
-		resp_step_from_call(r, idx, &last, detail);
-		if (last.rc != FB_OK)
-			rc = -1;
-		last.in = NULL;
-		aws_call_cleanup(&last);
+		rc = ct_lookup(run->st->aws, &q, &res);
+		snprintf(what, sizeof(what), "EventName=%s", names[n]);
+		kg_ct_step(r, idx, rc, &res, what);
+		if (rc != FB_OK)
+			out = -1;
+		cJSON_ArrayForEach(e, res.events)
+			cJSON_AddItemToArray(found, cJSON_Duplicate(e, 1));
+		ct_result_cleanup(&res);
 	}
 	kg_items_from_events(found, &run->st->cfg, resp_get_str(ev->root, "region"), items,
 			     KG_MAX_ITEMS, nitems);
 	cJSON_Delete(found);
-	return rc;
+	return out;
 }
 
 /* ---- the handler --------------------------------------------------------------- */

@@ -796,28 +796,6 @@ void kg_restore(struct resp *r, const char *api, cJSON *args)
 	resp_restore_add(r, e);
 }
 
-cJSON *kg_lookup_in(const char *attr, const char *value, int64_t start_s, int64_t end_s,
-		    const char *token)
-{
-	cJSON *in = cJSON_CreateObject(), *attrs, *a;
-
-	if (!in)
-		return NULL;
-	attrs = cJSON_AddArrayToObject(in, "LookupAttributes");
-	a = cJSON_CreateObject();
-	cJSON_AddStringToObject(a, "AttributeKey", attr);
-	cJSON_AddStringToObject(a, "AttributeValue", value);
-	cJSON_AddItemToArray(attrs, a);
-	if (start_s)
-		cJSON_AddNumberToObject(in, "StartTime", (double)start_s);
-	if (end_s)
-		cJSON_AddNumberToObject(in, "EndTime", (double)end_s);
-	cJSON_AddNumberToObject(in, "MaxResults", KG_PAGE_SIZE);
-	if (token)
-		cJSON_AddStringToObject(in, "NextToken", token);
-	return in;
-}
-
 void kg_section_outcome(cJSON *sec, const char *fmt, ...)
 {
 	char buf[600];

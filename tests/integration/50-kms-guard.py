@@ -483,6 +483,45 @@ class KmsGuard(unittest.TestCase):
         self.assertEqual([c["fault"] for c in cancels], ["throttle", "throttle", None])
         self.assertEqual(key_state(self.fake, K_EN)["KeyState"], "Enabled")
 
+    def test_history_survives_cloudtrail_throttling(self):
+        # Item 9: LookupEvents is 2 requests/s per account and Region; four throttles in a row
+        # spent the old 3-attempt budget and the key was left Disabled by default. The shared
+        # pager retries within the deadline and reads the history that decides.
+        self.fake.faults({"kind": "throttle", "service": "cloudtrail", "operation": "LookupEvents", "count": 4})
+        res = self.run_fn(load("schedule-deletion-enabled-key.json"))
+        self.assert_contained(res)
+        self.assertTrue(res.report["prior_state_source"].startswith("cloudtrail:Decrypt@"), res.report)
+        self.assertEqual(key_state(self.fake, K_EN)["KeyState"], "Enabled")
+        looks = [c for c in self.fake.calls() if c["operation"] == "LookupEvents"]
+        self.assertEqual([c["fault"] for c in looks][:4], ["throttle"] * 4)
+
+    def test_concurrent_invocations_under_the_lookup_quota(self):
+        # Two deletions handled at once against a fake that enforces 2 LookupEvents per
+        # second: both read their key's history, none falls back to the default.
+        import threading
+        seed = copy.deepcopy(SEED)
+        seed["cloudtrail"]["lookup_rate_per_second"] = 2
+        self.fake.seed(seed)
+        self.fake.reset()
+        out = {}
+
+        def go(name):
+            out[name] = self.run_fn(load(name))
+        ts = [threading.Thread(target=go, args=(n,)) for n in
+              ("schedule-deletion-enabled-key.json", "schedule-deletion-disabled-key.json",
+               "schedule-deletion-no-history.json")]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        for name, res in out.items():
+            with self.subTest(event=name):
+                self.assertTrue(res.ok, res)
+                self.assertNotIn("history unavailable", res.report["prior_state_source"])
+                self.assertEqual(steps(res.report)["key-history"]["status"], "done", res.report)
+        self.assertEqual(key_state(self.fake, K_EN)["KeyState"], "Enabled")
+        self.assertEqual(key_state(self.fake, K_DIS)["KeyState"], "Disabled")
+
     def test_cancel_always_failing_is_a_function_error(self):
         self.fake.faults({"kind": "error", "service": "kms", "operation": "CancelKeyDeletion"})
         res = self.run_fn(load("schedule-deletion-enabled-key.json"))
