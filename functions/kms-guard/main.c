@@ -768,7 +768,7 @@ static int kg_alarm_items(struct kg_run *run, const struct kg_event *ev, struct 
 		kg_ct_step(r, idx, rc, &res, what);
 		if (rc != FB_OK)
 			out = -1;
-		cJSON_ArrayForEach(e, res.events)
+		for (e = res.events ? res.events->child : NULL; e; e = e->next)
 			cJSON_AddItemToArray(found, cJSON_Duplicate(e, 1));
 		ct_result_cleanup(&res);
 	}
