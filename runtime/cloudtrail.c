@@ -428,8 +428,8 @@ static enum fb_err ct_run(struct aws_client *c, const struct ct_query *q, const 
 		snprintf(res->why, sizeof(res->why), "out of memory");
 		return FB_E_NOMEM;
 	}
-	if (first)
-		res->requests++;
+	if (first) /* 0 when the round reached the deadline before trying */
+		res->requests += first->err.attempts;
 	next[0] = '\0';
 	for (;;) {
 		cJSON *in = page == 1 && in1 ? NULL : ct_input(q, page == 1 ? NULL : next);

@@ -552,6 +552,39 @@ static void test_cloudtrail__on_page_and_detail(void **state)
 	aws_client_free(c);
 }
 
+/* The same five throttled answers: the SDK budget (3 attempts, what every
+ * responder used before the pager) gives up; the pager reads the window. */
+static void test_cloudtrail__sdk_budget_gives_up_where_the_pager_reads(void **state)
+{
+	struct aws_client *c = client(1, 1, 0);
+	struct ct_query q = query();
+	struct ct_result res;
+	struct aws_call call;
+	cJSON *in = ct_input(&q, NULL);
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 5; i++)
+		script_at(i, 400, THROTTLE);
+	memset(&call, 0, sizeof(call));
+	call.service = "cloudtrail";
+	call.op = "LookupEvents";
+	call.in = in;
+	assert_int_equal(aws_call_run(c, &call), FB_E_AWS);
+	assert_int_equal(call.err.attempts, 3);
+	aws_call_cleanup(&call);
+	cJSON_Delete(in);
+
+	F.nlog = 0;
+	memset(&res, 0, sizeof(res));
+	q.deadline_ms = F.now + 30000;
+	assert_int_equal(ct_lookup(c, &q, &res), FB_OK);
+	assert_true(res.complete);
+	assert_int_equal(res.throttled, 5);
+	ct_result_cleanup(&res);
+	aws_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -565,6 +598,7 @@ int main(void)
 		cmocka_unit_test(test_cloudtrail__concurrent_round_then_continue),
 		cmocka_unit_test(test_cloudtrail__lookups_share_the_limiter),
 		cmocka_unit_test(test_cloudtrail__on_page_and_detail),
+		cmocka_unit_test(test_cloudtrail__sdk_budget_gives_up_where_the_pager_reads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
