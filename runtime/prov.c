@@ -334,7 +334,8 @@ enum prov_verdict prov_decide(const cJSON *events, const struct prov_query *q,
 		if (q->trigger_event_id && *q->trigger_event_id && !f.trigger_seen)
 			return prov_set(d, PROV_IGNORED, "cannot verify: CloudTrail does not show the "
 					"triggering event '%s' yet (delivery lag), so a tag change just "
-					"before it may be missing too", q->trigger_event_id);
+					"before it may be missing too; a later run, once CloudTrail has it, "
+					"can verify the tag", q->trigger_event_id);
 		if (q->since_ms) {
 			resp_format_time_ms(q->since_ms, iso);
 			return prov_set(d, PROV_HONOURED, "no change to the tag in CloudTrail since %s "
