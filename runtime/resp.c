@@ -210,6 +210,7 @@ enum fb_err resp_config_from_env(struct resp_config *cfg, char *err, size_t errl
 {
 	const char *tp = getenv("FIREBREAK_TRUSTED_PRINCIPALS");
 	const char *dr = getenv("FIREBREAK_DRY_RUN");
+	const char *ta = getenv("FIREBREAK_TAG_MIN_AGE_HOURS");
 	enum fb_err rc = FB_E_NOMEM;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -221,6 +222,19 @@ enum fb_err resp_config_from_env(struct resp_config *cfg, char *err, size_t errl
 		return FB_E_CONFIG;
 	}
 	cfg->dry_run = env_true(dr);
+	/* The minimum age of a firebreak:* tag (runtime/prov.h). 0..2160 h:
+	 * CloudTrail keeps 90 days, so a longer age could never be shown. */
+	cfg->tag_min_age_ms = 24LL * 3600 * 1000;
+	if (ta && *ta) {
+		char *end;
+		long h = strtol(ta, &end, 10);
+
+		if (*end || end == ta || h < 0 || h > 2160) {
+			snprintf(err, errlen, "cannot parse 'FIREBREAK_TAG_MIN_AGE_HOURS' (want 0..2160)");
+			return FB_E_CONFIG;
+		}
+		cfg->tag_min_age_ms = (int64_t)h * 3600 * 1000;
+	}
 	if (tp) {
 		const char *p = tp;
 

@@ -36,6 +36,9 @@ struct resp_config {
 	char *topic_arn;             /* FIREBREAK_TOPIC_ARN, NULL if unset */
 	char *member_role;           /* FIREBREAK_MEMBER_ROLE, NULL if unset */
 	char *own_account;           /* from the function ARN or sts:GetCallerIdentity; NULL until known */
+	int64_t tag_min_age_ms;      /* FIREBREAK_TAG_MIN_AGE_HOURS (default 24, 0..2160): how
+				      * long a firebreak:* tag must predate the triggering
+				      * event to be honoured (runtime/prov.h) */
 };
 
 enum fb_err resp_config_from_env(struct resp_config *cfg, char *err, size_t errlen);

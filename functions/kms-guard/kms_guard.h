@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "fb_err.h"
+#include "prov.h"
 #include "resp.h"
 
 #define KG_REF_MAX 2048          /* KeyId: 1..2048 characters (KMS API) */
@@ -21,8 +22,17 @@
 #define KG_TAG_ALLOW "firebreak:allow-deletion"
 #define KG_TAG_EXEMPT "firebreak:exempt"
 
+#define KG_MAX_TAG_CHANGES 8     /* firebreak:* keys handled per tag-change event */
+
 enum kg_kind { KG_CALL, KG_MANUAL, KG_ALARM };
 enum kg_prior { KG_PRIOR_UNKNOWN, KG_PRIOR_ENABLED, KG_PRIOR_DISABLED };
+
+/* One firebreak:* tag key a TagResource / UntagResource changed. */
+struct kg_tag_change {
+	char key[129];                  /* tag keys: 1..128 characters */
+	char value[257];                /* TagResource: the value set (0..256) */
+	int unset;                      /* UntagResource */
+};
 
 /* One key change to contain: from an EventBridge CloudTrail record, a
  * LookupEvents record, or the manual form. Plain data, no pointers. */
@@ -37,6 +47,10 @@ struct kg_item {
 	char note[320];                 /* e.g. the region mismatch */
 	int64_t event_ms;
 	int pending_days;               /* requestParameters.pendingWindowInDays, 0 if none */
+	/* TagResource / UntagResource: the firebreak:* keys it changed
+	 * (firebreak:incident, kms-guard's own bookkeeping, is not one). */
+	struct kg_tag_change tags[KG_MAX_TAG_CHANGES];
+	int ntags;
 };
 
 struct kg_event {
@@ -106,8 +120,46 @@ enum kg_prior kg_prior_from_history(const cJSON *events, const struct kg_item *i
 const char *kg_prior_name(enum kg_prior p);   /* static string */
 
 /* The value of tag `key` in a ListResourceTags "Tags" array; borrowed from
- * `tags`, NULL when absent. */
+ * `tags`, NULL when absent. (prov_tag_value, kept for the callers here.) */
 const char *kg_tag(const cJSON *tags, const char *key);
+
+/* 1 for TagResource / UntagResource items (a change of a firebreak:* tag). */
+int kg_is_tag_item(const struct kg_item *it);
+
+/* kms-guard's own writes come back as CloudTrail events: 1 when `actor` is
+ * this function (the principal of self_arn, from sts:GetCallerIdentity; may
+ * be NULL/"" when unknown) or a session of the member role `member_role`
+ * that a responder opened (session name "firebreak-..."). A chosen session
+ * name alone never counts: the role must be the member role. */
+int kg_is_self(const char *actor, const char *self_arn, const char *member_role);
+
+/* How to revert one firebreak:* tag change (it->tags[k]). */
+enum kg_tag_action {
+	KG_TAG_ALREADY,     /* the key already holds the state before the change */
+	KG_TAG_REMOVE,      /* UntagResource the key */
+	KG_TAG_SET,         /* TagResource key = value */
+	KG_TAG_SUPERSEDED,  /* changed again since: that change is judged on its own */
+	KG_TAG_UNKNOWN      /* the value before cannot be known: nothing written */
+};
+struct kg_tag_revert {
+	enum kg_tag_action action;
+	char value[257];    /* KG_TAG_SET: the value to put back */
+	char now[257];      /* the value read now ("" when absent) */
+	int present_now;
+	char why[600];      /* for the report */
+};
+/* The pure stage: the key's history (LookupEvents Events, borrowed;
+ * complete says whether it was read completely), the change, and the tags
+ * read now (ListResourceTags Tags, borrowed) -> what to write. A TagResource
+ * is undone by putting back the value CloudTrail shows before it, or by
+ * removing the key when there is none (fail towards containment: an
+ * exemption that cannot be shown to predate the change is not kept; the
+ * restore entry holds the value). An UntagResource is undone by putting
+ * back the value before it; when that is older than the history, nothing is
+ * written and the report says so. A key changed again since the event is
+ * left to that change's own event. */
+void kg_tag_revert_plan(const cJSON *history, int complete, const struct kg_item *it, int k,
+			const cJSON *tags_now, struct kg_tag_revert *out);
 
 /* The invocation's verdict from what its key sections did: NULL leaves it
  * to resp (contained / planned / failed / skipped); "already-contained"
@@ -119,9 +171,6 @@ const char *kg_verdict(int dry_run, int nchanged, int nalready);
 /* ---- request and report pieces (caller cJSON_Delete()s what is returned) ---- */
 
 cJSON *kg_key_json(const char *key);
-/* LookupEvents input for one attribute; start_s/end_s 0 = unset; token may be NULL. */
-cJSON *kg_lookup_in(const char *attr, const char *value, int64_t start_s, int64_t end_s,
-		    const char *token);
 /* The report's section for one key (the item's facts; outcome set later). */
 cJSON *kg_section_new(const struct kg_item *it);
 void kg_section_outcome(cJSON *sec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -211,6 +211,43 @@ static int kg_is_trigger_name(const char *name)
 	return !strcmp(name, "ScheduleKeyDeletion") || !strcmp(name, "DisableKey");
 }
 
+static int kg_is_tag_name(const char *name)
+{
+	return !strcmp(name, "TagResource") || !strcmp(name, "UntagResource");
+}
+
+int kg_is_tag_item(const struct kg_item *it)
+{
+	return kg_is_tag_name(it->event_name);
+}
+
+/* The firebreak:* keys a tag change touched, firebreak:incident left out
+ * (kms-guard writes it itself on every containment: loop safety). */
+static void kg_item_tags(const cJSON *rec, struct kg_item *it)
+{
+	cJSON *keys = cJSON_CreateArray();
+	const cJSON *k;
+
+	prov_record_firebreak_keys(rec, keys, 64);
+	cJSON_ArrayForEach(k, keys) {
+		const char *key = resp_get_str(k, "key"), *op = resp_get_str(k, "op");
+		struct kg_tag_change *tc;
+
+		if (!key || !strcmp(key, KG_TAG_INCIDENT) || strlen(key) >= sizeof(tc->key))
+			continue;
+		if (it->ntags >= KG_MAX_TAG_CHANGES) {
+			snprintf(it->note, sizeof(it->note), "more than %d firebreak:* tags changed; "
+				 "the first %d are handled", KG_MAX_TAG_CHANGES, KG_MAX_TAG_CHANGES);
+			break;
+		}
+		tc = &it->tags[it->ntags++];
+		buf_copy_str(tc->key, sizeof(tc->key), key);
+		buf_copy_str(tc->value, sizeof(tc->value), resp_get_str(k, "value"));
+		tc->unset = op && !strcmp(op, "unset");
+	}
+	cJSON_Delete(keys);
+}
+
 /* A present field must have the right type; absent or null is fine. */
 static int kg_opt_str(const cJSON *root, const char *path, const char **out)
 {
@@ -264,12 +301,21 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 		snprintf(why, wn, "missing 'detail.eventName'");
 		return FB_E_INVALID;
 	}
-	if (!kg_is_trigger_name(name)) {
+	if (!kg_is_trigger_name(name) && !kg_is_tag_name(name)) {
 		snprintf(why, wn, "not a kms-guard trigger: eventName '%.64s' "
-			 "(want ScheduleKeyDeletion or DisableKey)", name);
+			 "(want ScheduleKeyDeletion, DisableKey, or a TagResource/UntagResource of a "
+			 "firebreak:* tag)", name);
 		return FB_E_INVALID;
 	}
 	buf_copy_str(it->event_name, sizeof(it->event_name), name);
+	if (kg_is_tag_name(name)) {
+		kg_item_tags(rec, it);
+		if (it->ntags == 0) {
+			snprintf(why, wn, "not a kms-guard trigger: %s changes no firebreak:* tag "
+				 "(firebreak:incident is kms-guard's own)", name);
+			return FB_E_INVALID;
+		}
+	}
 	buf_copy_str(it->error_code, sizeof(it->error_code), err);
 	buf_copy_str(it->event_id, sizeof(it->event_id), id);
 	buf_copy_str(it->actor, sizeof(it->actor), actor);
@@ -631,15 +677,100 @@ const char *kg_prior_name(enum kg_prior p)
 
 const char *kg_tag(const cJSON *tags, const char *key)
 {
-	const cJSON *t;
+	return prov_tag_value(tags, key);
+}
 
-	cJSON_ArrayForEach(t, (cJSON_IsArray(tags) ? tags : NULL)) {
-		const char *k = resp_get_str(t, "TagKey");
+int kg_is_self(const char *actor, const char *self_arn, const char *member_role)
+{
+	char role[600], want[300];
+	const char *sess;
 
-		if (k && !strcmp(k, key))
-			return resp_get_str(t, "TagValue");
+	if (!actor || !*actor)
+		return 0;
+	if (self_arn && *self_arn && prov_same_principal(actor, self_arn))
+		return 1;
+	if (!member_role || !*member_role || !prov_principal(actor, role, sizeof(role)))
+		return 0;
+	/* arn:P:iam::A:role/<member_role>, from a session named firebreak-... */
+	snprintf(want, sizeof(want), ":role/%s", member_role);
+	sess = strrchr(actor, '/');
+	return strstr(actor, ":assumed-role/") && strlen(role) > strlen(want) &&
+	       !strcmp(role + strlen(role) - strlen(want), want) &&
+	       sess && !strncmp(sess + 1, "firebreak-", 10);
+}
+
+void kg_tag_revert_plan(const cJSON *history, int complete, const struct kg_item *it, int k,
+			const cJSON *tags_now, struct kg_tag_revert *out)
+{
+	const struct kg_tag_change *tc = &it->tags[k];
+	const char *now = prov_tag_value(tags_now, tc->key);
+	struct prov_change last;
+	char before[260], setter[512], iso[RESP_TIME_LEN];
+	enum prov_op op;
+
+	memset(out, 0, sizeof(*out));
+	out->present_now = now != NULL;
+	buf_copy_str(out->now, sizeof(out->now), now);
+	/* Changed again since the event? Then that change has its own event
+	 * (and its own judgement); undoing this one now would clobber it. */
+	if (prov_last_change(history, tc->key, 0, &last) != PROV_OP_NONE && it->event_ms &&
+	    last.ms > it->event_ms && strcmp(last.event_id, it->event_id)) {
+		resp_format_time_ms(last.ms, iso);
+		out->action = KG_TAG_SUPERSEDED;
+		snprintf(out->why, sizeof(out->why), "'%s' changed again at %s by '%.200s': left to "
+			 "that change", tc->key, iso, last.setter[0] ? last.setter : "unknown");
+		return;
 	}
-	return NULL;
+	op = prov_value_before(history, tc->key, it->event_id, it->event_ms, before, sizeof(before),
+			       setter, sizeof(setter));
+	if (!tc->unset) {
+		if (now && !prov_value_eq(now, tc->value)) {
+			out->action = KG_TAG_SUPERSEDED;
+			snprintf(out->why, sizeof(out->why), "'%s' no longer holds the value the event "
+				 "set: changed since, left to that change", tc->key);
+			return;
+		}
+		if (op == PROV_OP_SET) {
+			out->action = now && !strcmp(now, before) ? KG_TAG_ALREADY : KG_TAG_SET;
+			buf_copy_str(out->value, sizeof(out->value), before);
+			snprintf(out->why, sizeof(out->why), "'%s' put back to the value set before the "
+				 "event by '%.200s'", tc->key, setter[0] ? setter : "unknown");
+			return;
+		}
+		out->action = now ? KG_TAG_REMOVE : KG_TAG_ALREADY;
+		snprintf(out->why, sizeof(out->why), "'%s' removed: %s", tc->key,
+			 op == PROV_OP_UNSET ? "it was absent before the event" :
+			 complete ? "no earlier value in CloudTrail's history (an exemption that cannot be "
+				    "shown to predate the change is not kept; restore[] holds the value)" :
+				    "CloudTrail history incomplete, no earlier value found (an exemption "
+				    "that cannot be shown to predate the change is not kept; restore[] "
+				    "holds the value)");
+		return;
+	}
+	/* UntagResource */
+	if (op == PROV_OP_SET) {
+		if (now && strcmp(now, before)) {
+			out->action = KG_TAG_SUPERSEDED;
+			snprintf(out->why, sizeof(out->why), "'%s' was set again since the event: left to "
+				 "that change", tc->key);
+			return;
+		}
+		out->action = now ? KG_TAG_ALREADY : KG_TAG_SET;
+		buf_copy_str(out->value, sizeof(out->value), before);
+		snprintf(out->why, sizeof(out->why), "'%s' put back to the value set before the event by "
+			 "'%.200s'", tc->key, setter[0] ? setter : "unknown");
+		return;
+	}
+	if (op == PROV_OP_UNSET) {
+		out->action = now ? KG_TAG_SUPERSEDED : KG_TAG_ALREADY;
+		snprintf(out->why, sizeof(out->why), "'%s' was already absent before the event", tc->key);
+		return;
+	}
+	out->action = now ? KG_TAG_SUPERSEDED : KG_TAG_UNKNOWN;
+	snprintf(out->why, sizeof(out->why), "'%s': %s", tc->key, now ?
+		 "set again since the event: left to that change" :
+		 "its value before the event is not in CloudTrail's history (older than 90 days, or "
+		 "not read): not restored; put it back by hand if it was meant");
 }
 
 /* ---- request and report pieces ---------------------------------------------------- */
@@ -663,28 +794,6 @@ void kg_restore(struct resp *r, const char *api, cJSON *args)
 	cJSON_AddStringToObject(e, "api", api);
 	cJSON_AddItemToObject(e, "args", args);
 	resp_restore_add(r, e);
-}
-
-cJSON *kg_lookup_in(const char *attr, const char *value, int64_t start_s, int64_t end_s,
-		    const char *token)
-{
-	cJSON *in = cJSON_CreateObject(), *attrs, *a;
-
-	if (!in)
-		return NULL;
-	attrs = cJSON_AddArrayToObject(in, "LookupAttributes");
-	a = cJSON_CreateObject();
-	cJSON_AddStringToObject(a, "AttributeKey", attr);
-	cJSON_AddStringToObject(a, "AttributeValue", value);
-	cJSON_AddItemToArray(attrs, a);
-	if (start_s)
-		cJSON_AddNumberToObject(in, "StartTime", (double)start_s);
-	if (end_s)
-		cJSON_AddNumberToObject(in, "EndTime", (double)end_s);
-	cJSON_AddNumberToObject(in, "MaxResults", KG_PAGE_SIZE);
-	if (token)
-		cJSON_AddStringToObject(in, "NextToken", token);
-	return in;
 }
 
 void kg_section_outcome(cJSON *sec, const char *fmt, ...)

@@ -8,6 +8,12 @@
  *   2 a LookupEvents Events array -> kg_prior_from_history for a fixed key;
  *   3 a LookupEvents Events array -> kg_items_from_events (the alarm's
  *     items), at most KG_MAX_ITEMS of them.
+ *   first byte >= 0xF8 (before the switch, so older inputs keep their
+ *   stage): a LookupEvents Events array -> kg_tag_revert_plan for a fixed
+ *   TagResource and UntagResource of firebreak:exempt, and prov_decide for
+ *   that tag (runtime/prov.c): the reasons stay NUL-terminated, a SET plan
+ *   has a value, and nothing is honoured from an incomplete read without a
+ *   record.
  * Checks: every parsed item's strings are NUL-terminated in their fields.
  * FUZZ_SOURCES: functions/kms-guard/stages.c
  */
@@ -30,6 +36,45 @@ static void check_item(const struct kg_item *it)
 		abort();
 }
 
+static void fuzz_tags(const char *s, size_t n)
+{
+	static const char *const tags_now = "[{\"TagKey\":\"firebreak:exempt\",\"TagValue\":\" True\"}]";
+	cJSON *h = cJSON_ParseWithLength(s, n), *now = cJSON_Parse(tags_now);
+	struct kg_item it;
+	struct kg_tag_revert p;
+	struct prov_query q;
+	struct prov_decision d;
+	int unset;
+
+	memset(&it, 0, sizeof(it));
+	snprintf(it.event_id, sizeof(it.event_id), "ev-1");
+	it.event_ms = 1709287230000;
+	it.ntags = 1;
+	snprintf(it.tags[0].key, sizeof(it.tags[0].key), "firebreak:exempt");
+	snprintf(it.tags[0].value, sizeof(it.tags[0].value), "true");
+	for (unset = 0; unset < 2; unset++) {
+		snprintf(it.event_name, sizeof(it.event_name), unset ? "UntagResource" : "TagResource");
+		it.tags[0].unset = unset;
+		kg_tag_revert_plan(h, unset, &it, 0, unset ? NULL : now, &p);
+		if (!memchr(p.why, '\0', sizeof(p.why)) || !memchr(p.value, '\0', sizeof(p.value)))
+			abort();
+		if (p.action == KG_TAG_SET && !memchr(p.value, '\0', sizeof(p.value)))
+			abort();
+	}
+	memset(&q, 0, sizeof(q));
+	q.tag_key = "firebreak:exempt";
+	q.tag_value = " True";
+	q.trigger_ms = it.event_ms;
+	q.trigger_event_id = "ev-1";
+	q.trigger_actor = "arn:aws:iam::111111111111:user/mallory";
+	q.min_age_ms = 86400000;
+	prov_decide(h, &q, &d);   /* complete = 0 */
+	if (!memchr(d.reason, '\0', sizeof(d.reason)) || (d.verdict == PROV_HONOURED && !d.set_ms))
+		abort();
+	cJSON_Delete(h);
+	cJSON_Delete(now);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct kg_settings set = { .alarm_name = "kms-key-changes", .lookback_s = 900 };
@@ -44,6 +89,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	s = fuzz_strndup(data + 1, size - 1);
 	n = size - 1;
+	if (data[0] >= 0xF8) {
+		fuzz_tags(s, n);
+		free(s);
+		return 0;
+	}
 	switch (data[0] % 4) {
 	case 0: {
 		enum fb_err rc;

@@ -28,6 +28,10 @@ K_ALLOW = "4444abcd-12ab-34cd-56ef-1234567890ab"
 K_EXEMPT = "5555abcd-12ab-34cd-56ef-1234567890ab"
 K_NOHIST = "6666abcd-12ab-34cd-56ef-1234567890ab"
 K_ALIAS = "7777abcd-12ab-34cd-56ef-1234567890ab"
+K_TAG = "8888abcd-12ab-34cd-56ef-1234567890ab"     # tag-exempt-untrusted.json
+K_UNTAG = "9999abcd-12ab-34cd-56ef-1234567890ab"   # untag-allow-deletion-untrusted.json
+OPS = "arn:aws:iam::111111111111:user/ops"
+SELF = "arn:aws:iam::111111111111:user/fake-admin"  # the fake's caller (sts:GetCallerIdentity)
 MALLORY = "arn:aws:iam::111111111111:user/mallory"
 ENV = {"FIREBREAK_TOPIC_ARN": TOPIC,
        "FIREBREAK_TRUSTED_PRINCIPALS": "arn:aws:iam::111111111111:role/BreakGlass,arn:aws:iam::*:role/iac-*"}
@@ -132,10 +136,10 @@ class KmsGuard(unittest.TestCase):
     def published(self):
         return self.fake.state()["sns"]["published"]
 
-    def assert_contained(self, res):
+    def assert_contained(self, res, severity="P1"):
         self.assertTrue(res.ok, res)
         self.assertEqual(res.report["verdict"], "contained", res.report)
-        self.assertEqual(res.report["severity"], "P1")
+        self.assertEqual(res.report["severity"], severity)
         self.assertIsNotNone(res.report["timings"]["contained"])
 
     # ---- containment ---------------------------------------------------------------
@@ -236,13 +240,206 @@ class KmsGuard(unittest.TestCase):
     def test_skip_aws_managed_key(self):
         self.check_skip("aws-managed-key.json", "AWS managed key")
 
+    def seed_more(self, records=(), keys=()):
+        """SEED plus CloudTrail records and keys (replacing keys of the same id)."""
+        seed = copy.deepcopy(SEED)
+        ids = {k["KeyId"] for k in keys}
+        seed["kms"]["keys"] = [k for k in seed["kms"]["keys"] if k["KeyId"] not in ids] + list(keys)
+        seed["cloudtrail"]["records"] += list(records)
+        self.fake.seed(seed)
+        self.fake.reset()
+
+    # The triggers of allow-deletion-tag.json and exempt-tag.json, as CloudTrail
+    # shows them once it has caught up (LookupEvents on the key).
+    ALLOW_TRIGGER = record("ScheduleKeyDeletion", K_ALLOW, "2024-03-01T10:00:30Z", event_id="0009-allow")
+    EXEMPT_TRIGGER = record("DisableKey", K_EXEMPT, "2024-03-01T10:00:30Z", event_id="0010-exempt")
+
     def test_skip_allow_deletion_tag(self):
-        self.check_skip("allow-deletion-tag.json", "firebreak:allow-deletion=true")
+        # The tag has no record in the key's history (older than CloudTrail's
+        # 90 days) and the history shows the trigger: honoured.
+        self.seed_more([self.ALLOW_TRIGGER])
+        res = self.check_skip("allow-deletion-tag.json", "firebreak:allow-deletion=true")
         self.assertEqual(key_state(self.fake, K_ALLOW)["KeyState"], "PendingDeletion")
+        self.assertEqual(res.report["exemption_tags"][0]["verdict"], "honoured")
+        self.assertIn("90-day", res.report["exemption_tags"][0]["reason"])
 
     def test_skip_exempt_tag(self):
+        self.seed_more([self.EXEMPT_TRIGGER])
         self.check_skip("exempt-tag.json", "firebreak:exempt=true")
         self.assertEqual(key_state(self.fake, K_EXEMPT)["KeyState"], "Disabled")
+
+    # ---- item 8: exemption tags count only when CloudTrail shows they predate the change ----
+    def check_ignored(self, event_file, key, want_reason, env=None):
+        res = self.run_fn(load(event_file), env=env)
+        self.assert_contained(res)
+        tags = res.report["exemption_tags"]
+        self.assertEqual([t["verdict"] for t in tags], ["ignored"], tags)
+        self.assertIn(want_reason, tags[0]["reason"])
+        self.assertIn("kms:CancelKeyDeletion" if key == K_ALLOW else "kms:EnableKey",
+                      fbtest.ops(fbtest.writes(self.fake.calls())))
+        return res
+
+    def test_allow_deletion_tag_set_by_the_attacker_is_ignored(self):
+        # mallory tags the key, then schedules its deletion: the tag is hers
+        self.seed_more([self.ALLOW_TRIGGER, record(
+            "TagResource", K_ALLOW, "2024-03-01T09:59:00Z", event_id="t-mallory",
+            requestParameters={"keyId": arn(K_ALLOW), "tags": [
+                {"tagKey": "firebreak:allow-deletion", "tagValue": "true"}]})])
+        res = self.check_ignored("allow-deletion-tag.json", K_ALLOW, "own actor")
+        self.assertEqual(res.report["exemption_tags"][0]["set_by"], MALLORY)
+        self.assertNotEqual(key_state(self.fake, K_ALLOW)["KeyState"], "PendingDeletion")
+
+    def test_same_role_other_session_counts_as_the_actor(self):
+        role_a = "arn:aws:sts::111111111111:assumed-role/Dev/alice"
+        ev = json.loads(load("allow-deletion-tag.json"))
+        ev["detail"]["userIdentity"] = {"type": "AssumedRole", "arn": "arn:aws:sts::111111111111:assumed-role/Dev/bob",
+                                        "accountId": ACCT}
+        self.seed_more([dict(self.ALLOW_TRIGGER, userIdentity=ev["detail"]["userIdentity"]), record(
+            "TagResource", K_ALLOW, "2024-02-01T09:00:00Z", event_id="t-dev", actor=role_a,
+            requestParameters={"keyId": arn(K_ALLOW), "tags": [
+                {"tagKey": "firebreak:allow-deletion", "tagValue": "true"}]})])
+        res = self.run_fn(ev)
+        self.assert_contained(res)
+        self.assertIn("own actor", res.report["exemption_tags"][0]["reason"])
+
+    def test_exempt_tag_younger_than_min_age_is_ignored(self):
+        self.seed_more([self.EXEMPT_TRIGGER, record(
+            "TagResource", K_EXEMPT, "2024-03-01T08:30:00Z", event_id="t-ops", actor=OPS,
+            requestParameters={"keyId": arn(K_EXEMPT), "tags": [
+                {"tagKey": "firebreak:exempt", "tagValue": "true"}]})])
+        self.check_ignored("exempt-tag.json", K_EXEMPT, "only 1 h 30 min before the event")
+        self.assertEqual(key_state(self.fake, K_EXEMPT)["KeyState"], "Enabled")
+
+    def test_min_age_is_a_setting(self):
+        self.seed_more([self.EXEMPT_TRIGGER, record(
+            "TagResource", K_EXEMPT, "2024-03-01T08:30:00Z", event_id="t-ops", actor=OPS,
+            requestParameters={"keyId": arn(K_EXEMPT), "tags": [
+                {"tagKey": "firebreak:exempt", "tagValue": "true"}]})])
+        res = self.run_fn(load("exempt-tag.json"), env={"FIREBREAK_TAG_MIN_AGE_HOURS": "1"})
+        self.assertTrue(res.ok, res)
+        self.assertTrue(res.report["verdict"].startswith("skipped: "), res.report["verdict"])
+        self.assertEqual(res.report["exemption_tags"][0]["set_by"], OPS)
+        # an unusable value is an init error, not a silent default
+        bad = self.run_fn(load("exempt-tag.json"), env={"FIREBREAK_TAG_MIN_AGE_HOURS": "a day"})
+        self.assertFalse(bad.ok)
+        self.assertIn("FIREBREAK_TAG_MIN_AGE_HOURS", bad.error_message)
+
+    def test_old_tag_set_by_someone_else_is_honoured(self):
+        self.seed_more([self.EXEMPT_TRIGGER, record(
+            "TagResource", K_EXEMPT, "2024-02-20T08:00:00Z", event_id="t-ops", actor=OPS,
+            requestParameters={"keyId": arn(K_EXEMPT), "tags": [
+                {"tagKey": "firebreak:exempt", "tagValue": "true"}]})])
+        res = self.check_skip("exempt-tag.json", "firebreak:exempt=true")
+        self.assertIn("set by '%s'" % OPS, res.report["verdict"])
+
+    def test_trigger_not_yet_in_cloudtrail_cannot_verify(self):
+        # EventBridge was faster than LookupEvents: a TagResource a second
+        # before could be missing as well, so "no record" proves nothing.
+        self.check_ignored("exempt-tag.json", K_EXEMPT, "delivery lag")
+
+    def test_history_unavailable_ignores_the_tag(self):
+        self.seed_more([self.EXEMPT_TRIGGER])
+        self.fake.faults({"kind": "error", "service": "cloudtrail", "operation": "LookupEvents"})
+        res = self.check_ignored("exempt-tag.json", K_EXEMPT, "incomplete")
+        self.assertEqual(steps(res.report)["tag-provenance"]["status"], "failed")
+        self.assertFalse(steps(res.report)["tag-provenance"]["required"])
+
+    def test_tag_value_case_and_spaces(self):
+        # " TRUE " means true, as in every function (prov_value_true)
+        self.seed_more([self.EXEMPT_TRIGGER], keys=[
+            {"KeyId": K_EXEMPT, "KeyState": "Disabled", "Tags": [{"TagKey": "firebreak:exempt", "TagValue": " TRUE "}]}])
+        self.check_skip("exempt-tag.json", "firebreak:exempt=true")
+
+    # ---- item 8: an untrusted change of a firebreak:* tag is itself a trigger ----------
+    TAG_KEYS = [{"KeyId": K_TAG, "Tags": [{"TagKey": "Owner", "TagValue": "payments"},
+                                         {"TagKey": "firebreak:exempt", "TagValue": "true"}]},
+                {"KeyId": K_UNTAG, "Tags": []}]
+    TAG_EVENT = record("TagResource", K_TAG, "2024-03-01T10:00:30Z", event_id="0020-tag",
+                       requestParameters={"keyId": arn(K_TAG), "tags": [
+                           {"tagKey": "Owner", "tagValue": "payments"},
+                           {"tagKey": "firebreak:exempt", "tagValue": "true"}]})
+    UNTAG_EVENT = record("UntagResource", K_UNTAG, "2024-03-01T10:00:30Z", event_id="0021-untag",
+                         requestParameters={"keyId": arn(K_UNTAG), "tagKeys": ["firebreak:allow-deletion"]})
+
+    def tags_of(self, key):
+        return {t["TagKey"]: t["TagValue"] for t in key_state(self.fake, key)["Tags"]}
+
+    def test_untrusted_tag_of_exempt_is_removed(self):
+        self.seed_more([self.TAG_EVENT], keys=self.TAG_KEYS)
+        res = self.run_fn(load("tag-exempt-untrusted.json"))
+        self.assert_contained(res, "P2")
+        self.assertEqual(res.report["severity"], "P2")
+        self.assertEqual(self.tags_of(K_TAG), {"Owner": "payments"})  # only the firebreak key is undone
+        w = fbtest.writes(self.fake.calls())
+        self.assertEqual(fbtest.ops(w), ["kms:UntagResource"])
+        self.assertEqual(w[0]["params"], {"KeyId": arn(K_TAG), "TagKeys": ["firebreak:exempt"]})
+        self.assertEqual(res.report["restore"], [{"api": "kms:TagResource", "args": {
+            "KeyId": arn(K_TAG), "Tags": [{"TagKey": "firebreak:exempt", "TagValue": "true"}]}}])
+        self.assertEqual(steps(res.report)["revert-tag"]["status"], "done")
+        # the same event again: already, no write
+        self.fake.reset_calls()
+        again = self.run_fn(load("tag-exempt-untrusted.json"))
+        self.assertTrue(again.ok, again)
+        self.assertEqual(fbtest.writes(self.fake.calls()), [])
+        self.assertEqual(again.report["verdict"], "already-contained")
+
+    def test_untrusted_tag_change_puts_the_prior_value_back(self):
+        prior = record("TagResource", K_TAG, "2024-01-10T10:00:00Z", event_id="t-prior", actor=OPS,
+                       requestParameters={"keyId": arn(K_TAG), "tags": [
+                           {"tagKey": "firebreak:exempt", "tagValue": "false"}]})
+        self.seed_more([self.TAG_EVENT, prior], keys=self.TAG_KEYS)
+        res = self.run_fn(load("tag-exempt-untrusted.json"))
+        self.assert_contained(res, "P2")
+        self.assertEqual(self.tags_of(K_TAG)["firebreak:exempt"], "false")
+        self.assertEqual(fbtest.ops(fbtest.writes(self.fake.calls())), ["kms:TagResource"])
+
+    def test_untrusted_untag_is_put_back(self):
+        prior = record("TagResource", K_UNTAG, "2024-01-10T10:00:00Z", event_id="t-prior", actor=OPS,
+                       requestParameters={"keyId": arn(K_UNTAG), "tags": [
+                           {"tagKey": "firebreak:allow-deletion", "tagValue": "true"}]})
+        self.seed_more([self.UNTAG_EVENT, prior], keys=self.TAG_KEYS)
+        res = self.run_fn(load("untag-allow-deletion-untrusted.json"))
+        self.assert_contained(res, "P2")
+        self.assertEqual(self.tags_of(K_UNTAG), {"firebreak:allow-deletion": "true"})
+        self.assertEqual(res.report["restore"], [{"api": "kms:UntagResource", "args": {
+            "KeyId": arn(K_UNTAG), "TagKeys": ["firebreak:allow-deletion"]}}])
+
+    def test_untag_with_value_older_than_history_is_reported_not_guessed(self):
+        self.seed_more([self.UNTAG_EVENT], keys=self.TAG_KEYS)
+        res = self.run_fn(load("untag-allow-deletion-untrusted.json"))
+        self.assertTrue(res.ok, res)
+        self.assertEqual(fbtest.writes(self.fake.calls()), [])
+        self.assertEqual(steps(res.report)["revert-tag"]["status"], "skipped")
+        self.assertIn("not restored", res.report["verdict"])
+
+    def test_tag_change_dry_run_and_trusted_and_own(self):
+        self.seed_more([self.TAG_EVENT], keys=self.TAG_KEYS)
+        res = self.run_fn(load("tag-exempt-untrusted.json"), env={"FIREBREAK_DRY_RUN": "true"})
+        self.assertTrue(res.ok, res)
+        self.assertEqual(steps(res.report)["revert-tag"]["status"], "planned")
+        self.assertEqual(fbtest.writes(self.fake.calls()), [])
+        for actor, why in (("arn:aws:sts::111111111111:assumed-role/BreakGlass/alice", "trusted actor"),
+                           (SELF, "own tag change"),
+                           ("arn:aws:sts::111111111111:assumed-role/firebreak-member/firebreak-kms-guard-fb-1",
+                            "own tag change")):
+            with self.subTest(actor=actor):
+                self.fake.reset_calls()
+                ev = json.loads(load("tag-exempt-untrusted.json"))
+                ev["detail"]["userIdentity"] = {"type": "AssumedRole", "arn": actor, "accountId": ACCT}
+                res = self.run_fn(ev, env={"FIREBREAK_MEMBER_ROLE": "firebreak-member"})
+                self.assertTrue(res.ok, res)
+                self.assertIn(why, res.report["verdict"])
+                self.assertEqual(fbtest.writes(self.fake.calls()), [])
+        # a session NAME alone proves nothing: another role's "firebreak-" session is reverted
+        self.fake.reset_calls()
+        ev = json.loads(load("tag-exempt-untrusted.json"))
+        ev["detail"]["userIdentity"] = {"type": "AssumedRole", "accountId": ACCT,
+                                        "arn": "arn:aws:sts::111111111111:assumed-role/Dev/firebreak-kms-guard-x"}
+        res = self.run_fn(ev, env={"FIREBREAK_MEMBER_ROLE": "firebreak-member"})
+        self.assert_contained(res, "P2")
+
+    def test_tag_change_of_other_keys_is_not_a_trigger(self):
+        self.check_invalid(load("invalid-tag-other-key.json"), "changes no firebreak:* tag")
 
     # ---- idempotency, retries, failures, dry run -------------------------------------
     def test_same_event_twice_writes_once(self):
@@ -285,6 +482,45 @@ class KmsGuard(unittest.TestCase):
         cancels = [c for c in self.fake.calls() if c["operation"] == "CancelKeyDeletion"]
         self.assertEqual([c["fault"] for c in cancels], ["throttle", "throttle", None])
         self.assertEqual(key_state(self.fake, K_EN)["KeyState"], "Enabled")
+
+    def test_history_survives_cloudtrail_throttling(self):
+        # Item 9: LookupEvents is 2 requests/s per account and Region; four throttles in a row
+        # spent the old 3-attempt budget and the key was left Disabled by default. The shared
+        # pager retries within the deadline and reads the history that decides.
+        self.fake.faults({"kind": "throttle", "service": "cloudtrail", "operation": "LookupEvents", "count": 4})
+        res = self.run_fn(load("schedule-deletion-enabled-key.json"))
+        self.assert_contained(res)
+        self.assertTrue(res.report["prior_state_source"].startswith("cloudtrail:Decrypt@"), res.report)
+        self.assertEqual(key_state(self.fake, K_EN)["KeyState"], "Enabled")
+        looks = [c for c in self.fake.calls() if c["operation"] == "LookupEvents"]
+        self.assertEqual([c["fault"] for c in looks][:4], ["throttle"] * 4)
+
+    def test_concurrent_invocations_under_the_lookup_quota(self):
+        # Two deletions handled at once against a fake that enforces 2 LookupEvents per
+        # second: both read their key's history, none falls back to the default.
+        import threading
+        seed = copy.deepcopy(SEED)
+        seed["cloudtrail"]["lookup_rate_per_second"] = 2
+        self.fake.seed(seed)
+        self.fake.reset()
+        out = {}
+
+        def go(name):
+            out[name] = self.run_fn(load(name))
+        ts = [threading.Thread(target=go, args=(n,)) for n in
+              ("schedule-deletion-enabled-key.json", "schedule-deletion-disabled-key.json",
+               "schedule-deletion-no-history.json")]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        for name, res in out.items():
+            with self.subTest(event=name):
+                self.assertTrue(res.ok, res)
+                self.assertNotIn("history unavailable", res.report["prior_state_source"])
+                self.assertEqual(steps(res.report)["key-history"]["status"], "done", res.report)
+        self.assertEqual(key_state(self.fake, K_EN)["KeyState"], "Enabled")
+        self.assertEqual(key_state(self.fake, K_DIS)["KeyState"], "Disabled")
 
     def test_cancel_always_failing_is_a_function_error(self):
         self.fake.faults({"kind": "error", "service": "kms", "operation": "CancelKeyDeletion"})
@@ -340,6 +576,7 @@ class KmsGuard(unittest.TestCase):
             ("not-a-trigger-kms-cmk-deletion.json", "not a kms-guard trigger"),
             ("alarm-other-alarm.json", "not a kms-guard trigger"),
             ("alarm-ok-state.json", "alarm state 'OK'"),
+            ("invalid-tag-other-key.json", "changes no firebreak:* tag"),
         ]
         for name, want in cases:
             with self.subTest(name=name):

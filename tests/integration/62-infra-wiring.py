@@ -308,6 +308,21 @@ class Routing(unittest.TestCase):
             with self.subTest(call=f"{src}:{name}"):
                 self.assertEqual(self.w.route(ev), set())
 
+    def test_kms_guard_incident_tag_is_not_a_tag_change_trigger(self):
+        # kms-guard tags every key it contains with firebreak:incident; only the
+        # exemption keys reach it back (KmsTagChangeRule), in a set or a removal.
+        base, _ = load_json(os.path.join(ROOT, "events", "kms-guard", "tag-exempt-untrusted.json"))
+        self.assertEqual(self.w.route(base), {"kms-guard"})
+        ev = copy.deepcopy(base)
+        ev["detail"]["requestParameters"]["tags"] = [{"tagKey": "firebreak:incident", "tagValue": "fb-1"}]
+        self.assertEqual(self.w.route(ev), set())
+        ev = copy.deepcopy(base)
+        ev["detail"]["eventName"] = "UntagResource"
+        ev["detail"]["requestParameters"] = {"keyId": "k", "tagKeys": ["firebreak:incident"]}
+        self.assertEqual(self.w.route(ev), set())
+        ev["detail"]["requestParameters"]["tagKeys"] = ["Owner", "firebreak:allow-deletion"]
+        self.assertEqual(self.w.route(ev), {"kms-guard"})
+
     def test_severity_parameter_moves_the_threshold(self):
         low, _ = load_json(os.path.join(ROOT, "events", "task-quarantine", "guardduty-ecs-low-severity.json"))
         sev = low["detail"]["severity"]

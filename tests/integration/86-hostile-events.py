@@ -100,6 +100,24 @@ def kms_cases():
         ("keyid-other-account", with_key("arn:aws:kms:us-east-1:%s:key/1234abcd-12ab-34cd-56ef-1234567890ab" % OTHER),
          "emu", "error-notify", {"FIREBREAK_MEMBER_ROLE": None}),
     ]
+    # Tag changes (item 8): only a firebreak:* key other than kms-guard's own
+    # firebreak:incident makes one a trigger; malformed tag lists are refused.
+    tag = load("kms-guard", "tag-exempt-untrusted.json")
+
+    def with_params(rp):
+        e = copy.deepcopy(tag)
+        e["detail"]["requestParameters"] = dict({"keyId": tag["detail"]["requestParameters"]["keyId"]}, **rp)
+        return j(e)
+    c += [
+        ("tag-incident-only", with_params({"tags": [{"tagKey": "firebreak:incident", "tagValue": "fb-1"}]}),
+         "emu", "invalid"),
+        ("tag-key-case", with_params({"tags": [{"tagKey": "Firebreak:Exempt", "tagValue": "true"}]}), "emu", "invalid"),
+        ("tag-tags-not-array", with_params({"tags": {"tagKey": "firebreak:exempt", "tagValue": "true"}}),
+         "emu", "invalid"),
+        ("tag-tagkeys-numbers", with_params({"tagKeys": [1, 2, 3]}), "emu", "invalid"),
+        ("tag-keyid-url", with_params({"keyId": "https://evil.example/x",
+                                       "tags": [{"tagKey": "firebreak:exempt", "tagValue": "true"}]}), "emu", "invalid"),
+    ]
     return c
 
 

@@ -510,6 +510,147 @@ static void test_kms_guard__alarm_items(void **st)
 	cJSON_Delete(found);
 }
 
+/* ---- item 8: tag changes ------------------------------------------------------ */
+
+#define TK "arn:aws:kms:us-east-1:111111111111:key/8888abcd-12ab-34cd-56ef-1234567890ab"
+
+/* A LookupEvents element for a tag change on TK. */
+static cJSON *tag_event(const char *id, const char *name, long t, const char *actor, const char *params)
+{
+	char rec[1024];
+	cJSON *e = cJSON_CreateObject();
+
+	snprintf(rec, sizeof(rec), "{\"eventID\":\"%s\",\"eventName\":\"%s\",\"userIdentity\":{\"arn\":\"%s\"},"
+		 "\"requestParameters\":{\"keyId\":\"" TK "\",%s}}", id, name, actor, params);
+	cJSON_AddStringToObject(e, "EventId", id);
+	cJSON_AddStringToObject(e, "EventName", name);
+	cJSON_AddNumberToObject(e, "EventTime", (double)t);
+	cJSON_AddStringToObject(e, "CloudTrailEvent", rec);
+	return e;
+}
+
+static void test_kms_guard__parse_tag_change(void **st)
+{
+	struct kg_event ev;
+	char why[256];
+
+	(void)st;
+	assert_int_equal(parse(envelope(
+		"{\"eventName\":\"TagResource\",\"eventID\":\"t-1\",\"eventTime\":\"2024-03-01T10:00:30Z\","
+		"\"userIdentity\":{\"arn\":\"arn:aws:iam::111111111111:user/m\"},\"requestParameters\":{\"keyId\":\"" TK "\","
+		"\"tags\":[{\"tagKey\":\"Owner\",\"tagValue\":\"x\"},{\"tagKey\":\"firebreak:incident\",\"tagValue\":\"fb-1\"},"
+		"{\"tagKey\":\"firebreak:exempt\",\"tagValue\":\"true\"}]}}"), &ev, why, sizeof(why)), FB_OK);
+	assert_true(kg_is_tag_item(&ev.item));
+	assert_int_equal(ev.item.ntags, 1);   /* Owner and firebreak:incident are not ours to guard */
+	assert_string_equal(ev.item.tags[0].key, "firebreak:exempt");
+	assert_string_equal(ev.item.tags[0].value, "true");
+	assert_false(ev.item.tags[0].unset);
+	kg_event_cleanup(&ev);
+	assert_int_equal(parse(envelope(
+		"{\"eventName\":\"UntagResource\",\"eventID\":\"t-2\",\"requestParameters\":{\"keyId\":\"" TK "\","
+		"\"tagKeys\":[\"firebreak:allow-deletion\"]}}"), &ev, why, sizeof(why)), FB_OK);
+	assert_true(ev.item.tags[0].unset);
+	kg_event_cleanup(&ev);
+	/* kms-guard's own incident tag, or no firebreak key at all: not a trigger */
+	assert_int_equal(parse(envelope(
+		"{\"eventName\":\"TagResource\",\"requestParameters\":{\"keyId\":\"" TK "\","
+		"\"tags\":[{\"tagKey\":\"firebreak:incident\",\"tagValue\":\"fb-1\"}]}}"), &ev, why, sizeof(why)),
+		FB_E_INVALID);
+	assert_non_null(strstr(why, "changes no firebreak:* tag"));
+	assert_int_equal(parse(envelope(
+		"{\"eventName\":\"UntagResource\",\"requestParameters\":{\"keyId\":\"" TK "\",\"tagKeys\":[\"Owner\"]}}"),
+		&ev, why, sizeof(why)), FB_E_INVALID);
+}
+
+static void test_kms_guard__is_self(void **st)
+{
+	const char *self = "arn:aws:sts::999999999999:assumed-role/firebreak-kms-guard/firebreak-kms-guard";
+
+	(void)st;
+	assert_true(kg_is_self("arn:aws:sts::999999999999:assumed-role/firebreak-kms-guard/other", self, NULL));
+	assert_true(kg_is_self("arn:aws:sts::111111111111:assumed-role/firebreak-member/firebreak-kms-guard-fb-1",
+			       self, "firebreak-member"));
+	/* the session name alone proves nothing */
+	assert_false(kg_is_self("arn:aws:sts::111111111111:assumed-role/Dev/firebreak-kms-guard-fb-1",
+				self, "firebreak-member"));
+	/* the member role, but not a responder's session */
+	assert_false(kg_is_self("arn:aws:sts::111111111111:assumed-role/firebreak-member/alice", self,
+				"firebreak-member"));
+	assert_false(kg_is_self("arn:aws:iam::111111111111:user/mallory", self, "firebreak-member"));
+	assert_false(kg_is_self("arn:aws:iam::111111111111:user/mallory", "", NULL));
+	assert_false(kg_is_self("", self, "firebreak-member"));
+}
+
+static void test_kms_guard__tag_revert_plan(void **st)
+{
+	const char *m = "arn:aws:iam::111111111111:user/mallory", *ops = "arn:aws:iam::111111111111:user/ops";
+	struct kg_item it;
+	struct kg_tag_revert p;
+	cJSON *hist = cJSON_CreateArray();
+	cJSON *now_true = cJSON_Parse("[{\"TagKey\":\"firebreak:exempt\",\"TagValue\":\"true\"}]");
+	cJSON *now_false = cJSON_Parse("[{\"TagKey\":\"firebreak:exempt\",\"TagValue\":\"false\"}]");
+	cJSON *none = cJSON_CreateArray();
+
+	(void)st;
+	memset(&it, 0, sizeof(it));
+	buf_copy_str(it.event_name, sizeof(it.event_name), "TagResource");
+	buf_copy_str(it.event_id, sizeof(it.event_id), "t-9");
+	it.event_ms = 1709287230000LL;
+	it.ntags = 1;
+	buf_copy_str(it.tags[0].key, sizeof(it.tags[0].key), "firebreak:exempt");
+	buf_copy_str(it.tags[0].value, sizeof(it.tags[0].value), "true");
+	cJSON_AddItemToArray(hist, tag_event("t-9", "TagResource", 1709287230, m,
+		"\"tags\":[{\"tagKey\":\"firebreak:exempt\",\"tagValue\":\"true\"}]"));
+	/* no earlier value: remove (an exemption that cannot be shown is not kept) */
+	kg_tag_revert_plan(hist, 1, &it, 0, now_true, &p);
+	assert_int_equal(p.action, KG_TAG_REMOVE);
+	assert_true(p.present_now);
+	assert_string_equal(p.now, "true");
+	assert_non_null(strstr(p.why, "no earlier value"));
+	kg_tag_revert_plan(hist, 0, &it, 0, now_true, &p);
+	assert_int_equal(p.action, KG_TAG_REMOVE);
+	assert_non_null(strstr(p.why, "incomplete"));
+	/* already removed: nothing to write */
+	kg_tag_revert_plan(hist, 1, &it, 0, none, &p);
+	assert_int_equal(p.action, KG_TAG_ALREADY);
+	/* changed since (another value now): left to that change */
+	kg_tag_revert_plan(hist, 1, &it, 0, now_false, &p);
+	assert_int_equal(p.action, KG_TAG_SUPERSEDED);
+	/* an earlier value by ops: put it back */
+	cJSON_AddItemToArray(hist, tag_event("t-1", "TagResource", 1700000000, ops,
+		"\"tags\":[{\"tagKey\":\"firebreak:exempt\",\"tagValue\":\"false\"}]"));
+	kg_tag_revert_plan(hist, 1, &it, 0, now_true, &p);
+	assert_int_equal(p.action, KG_TAG_SET);
+	assert_string_equal(p.value, "false");
+	kg_tag_revert_plan(hist, 1, &it, 0, now_false, &p);
+	assert_int_equal(p.action, KG_TAG_SUPERSEDED); /* "false" now: not what the event set */
+	/* a later change in CloudTrail: superseded, whatever the tags say */
+	cJSON_InsertItemInArray(hist, 0, tag_event("t-10", "TagResource", 1709287300, ops,
+		"\"tags\":[{\"tagKey\":\"firebreak:exempt\",\"tagValue\":\"true\"}]"));
+	kg_tag_revert_plan(hist, 1, &it, 0, now_true, &p);
+	assert_int_equal(p.action, KG_TAG_SUPERSEDED);
+	assert_non_null(strstr(p.why, "changed again"));
+	cJSON_DeleteItemFromArray(hist, 0);
+
+	/* UntagResource */
+	buf_copy_str(it.event_name, sizeof(it.event_name), "UntagResource");
+	it.tags[0].unset = 1;
+	kg_tag_revert_plan(hist, 1, &it, 0, none, &p);
+	assert_int_equal(p.action, KG_TAG_SET);         /* ops's "false" is put back */
+	assert_string_equal(p.value, "false");
+	kg_tag_revert_plan(hist, 1, &it, 0, now_false, &p);
+	assert_int_equal(p.action, KG_TAG_ALREADY);
+	cJSON_Delete(hist);
+	hist = cJSON_CreateArray();
+	kg_tag_revert_plan(hist, 1, &it, 0, none, &p);
+	assert_int_equal(p.action, KG_TAG_UNKNOWN);     /* older than the history: not guessed */
+	assert_non_null(strstr(p.why, "not restored"));
+	cJSON_Delete(hist);
+	cJSON_Delete(now_true);
+	cJSON_Delete(now_false);
+	cJSON_Delete(none);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +666,9 @@ int main(void)
 		cmocka_unit_test(test_kms_guard__parse_refuses_crafted_keys),
 		cmocka_unit_test(test_kms_guard__verdict_already_when_only_tagged),
 		cmocka_unit_test(test_kms_guard__alarm_items),
+		cmocka_unit_test(test_kms_guard__parse_tag_change),
+		cmocka_unit_test(test_kms_guard__is_self),
+		cmocka_unit_test(test_kms_guard__tag_revert_plan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

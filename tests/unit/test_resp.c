@@ -156,6 +156,37 @@ static void test_resp__config_from_env(void **st)
 	set_env(NULL, NULL, NULL, NULL);
 }
 
+/* FIREBREAK_TAG_MIN_AGE_HOURS: how old a firebreak:* tag must be (runtime/prov.h). */
+static void test_resp__config_tag_min_age(void **st)
+{
+	static const struct { const char *v; enum fb_err rc; int64_t ms; } cases[] = {
+		{ NULL, FB_OK, 24LL * 3600000 }, { "", FB_OK, 24LL * 3600000 }, { "0", FB_OK, 0 },
+		{ "1", FB_OK, 3600000 }, { "2160", FB_OK, 2160LL * 3600000 }, { "2161", FB_E_CONFIG, 0 },
+		{ "-1", FB_E_CONFIG, 0 }, { "24h", FB_E_CONFIG, 0 }, { "a day", FB_E_CONFIG, 0 },
+	};
+	struct resp_config cfg;
+	char err[128];
+	size_t i;
+
+	(void)st;
+	set_env(NULL, NULL, NULL, NULL);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].v)
+			setenv("FIREBREAK_TAG_MIN_AGE_HOURS", cases[i].v, 1);
+		else
+			unsetenv("FIREBREAK_TAG_MIN_AGE_HOURS");
+		err[0] = '\0';
+		assert_int_equal(resp_config_from_env(&cfg, err, sizeof(err)), cases[i].rc);
+		if (cases[i].rc == FB_OK) {
+			assert_true(cfg.tag_min_age_ms == cases[i].ms);
+			resp_config_cleanup(&cfg);
+		} else {
+			assert_non_null(strstr(err, "FIREBREAK_TAG_MIN_AGE_HOURS"));
+		}
+	}
+	unsetenv("FIREBREAK_TAG_MIN_AGE_HOURS");
+}
+
 static void test_resp__glob_match(void **st)
 {
 	static const struct { const char *p, *s; int want; } cases[] = {
@@ -845,6 +876,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_resp__config_from_env),
+		cmocka_unit_test(test_resp__config_tag_min_age),
 		cmocka_unit_test(test_resp__glob_match),
 		cmocka_unit_test(test_resp__trusted_assumed_role),
 		cmocka_unit_test(test_resp__get_paths),
