@@ -89,6 +89,7 @@ static const struct svc_proto protos[] = {
 	{ "sns", P_QUERY, "2010-03-31" },
 	{ "autoscaling", P_QUERY, "2011-01-01" },
 	{ "s3", P_RESTXML, "2006-03-01" },
+	{ "wafv2", P_JSON, "AWSWAF_20190729" },     /* issue 19: IP sets (awsJson 1.1) */
 };
 
 static const struct svc_proto *proto_find(const char *service)

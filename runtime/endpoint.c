@@ -26,6 +26,7 @@ static const struct svc svcs[] = {
 	{ "iam", "IAM", 0 },
 	{ "sts", "STS", 0 },
 	{ "autoscaling", "AUTO_SCALING", 0 },  /* issue 20: DetachInstances */
+	{ "wafv2", "WAFV2", 1 },              /* issue 19: wafv2-fips.{region} in aws and aws-us-gov */
 };
 
 static const struct svc *svc_find(const char *name)

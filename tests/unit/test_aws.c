@@ -309,6 +309,8 @@ static void test_aws__json_targets_per_service(void **state)
 		{ "cloudtrail", "LookupEvents", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents" },
 		{ "logs", "FilterLogEvents", "Logs_20140328.FilterLogEvents" },
 		{ "kms", "CancelKeyDeletion", "TrentService.CancelKeyDeletion" },
+		/* issue 19: botocore wafv2 metadata targetPrefix, jsonVersion 1.1 */
+		{ "wafv2", "UpdateIPSet", "AWSWAF_20190729.UpdateIPSet" },
 	};
 	size_t i;
 

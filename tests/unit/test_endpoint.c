@@ -56,6 +56,11 @@ static const struct row rows[] = {
 	{ "logs", "us-gov-east-1", NULL, { "AWS_USE_FIPS_ENDPOINT=true", NULL }, FB_OK, "https", "logs.us-gov-east-1.amazonaws.com", "", "us-gov-east-1", 0 },
 	{ "kms", "us-east-1", NULL, { "AWS_USE_FIPS_ENDPOINT=false", NULL }, FB_OK, "https", "kms.us-east-1.amazonaws.com", "", "us-east-1", 0 },
 	{ "kms", "cn-north-1", NULL, { "AWS_USE_FIPS_ENDPOINT=true", NULL }, FB_E_CONFIG, NULL, NULL, NULL, NULL, 0 },
+	/* issue 19: WAFv2 (endpointPrefix and signing name wafv2; CLOUDFRONT scope lives in us-east-1) */
+	{ "wafv2", "eu-west-1", NULL, { NULL }, FB_OK, "https", "wafv2.eu-west-1.amazonaws.com", "", "eu-west-1", 0 },
+	{ "wafv2", "us-east-1", NULL, { "AWS_USE_FIPS_ENDPOINT=true", NULL }, FB_OK, "https", "wafv2-fips.us-east-1.amazonaws.com", "", "us-east-1", 0 },
+	{ "wafv2", "us-gov-west-1", NULL, { "AWS_USE_FIPS_ENDPOINT=true", NULL }, FB_OK, "https", "wafv2-fips.us-gov-west-1.amazonaws.com", "", "us-gov-west-1", 0 },
+	{ "wafv2", "us-east-1", NULL, { "AWS_ENDPOINT_URL_WAFV2=http://127.0.0.1:7", NULL }, FB_OK, "http", "127.0.0.1:7", "", "us-east-1", 0 },
 	/* S3: virtual-hosted unless overridden or not a DNS label */
 	{ "s3", "eu-west-1", "my-bucket", { NULL }, FB_OK, "https", "my-bucket.s3.eu-west-1.amazonaws.com", "", "eu-west-1", 0 },
 	{ "s3", "us-east-1", "my.dotted.bucket", { NULL }, FB_OK, "https", "s3.us-east-1.amazonaws.com", "", "us-east-1", 1 },
@@ -116,6 +121,7 @@ static void test_endpoint__partitions_and_ids(void **state)
 	assert_string_equal(endpoint_service_env_id("logs"), "CLOUDWATCH_LOGS");
 	assert_string_equal(endpoint_service_env_id("secretsmanager"), "SECRETS_MANAGER");
 	assert_string_equal(endpoint_service_env_id("cloudtrail"), "CLOUDTRAIL");
+	assert_string_equal(endpoint_service_env_id("wafv2"), "WAFV2");
 	assert_null(endpoint_service_env_id("nope"));
 }
 
