@@ -878,3 +878,100 @@ out:
 	free(doc);
 	return st;
 }
+
+/* ---- issue 19: WAFv2 IP set read-modify-write (kit.h) ------------------------- */
+
+static cJSON *ipset_id_in(const struct kit_ipset *u)
+{
+	cJSON *in = cJSON_CreateObject();
+
+	if (!in)
+		return NULL;
+	cJSON_AddStringToObject(in, "Name", u->name ? u->name : "");
+	cJSON_AddStringToObject(in, "Scope", u->scope ? u->scope : "");
+	cJSON_AddStringToObject(in, "Id", u->id ? u->id : "");
+	return in;
+}
+
+enum resp_status kit_ipset_update(struct kit *k, const struct kit_ipset *u)
+{
+	const char *rstep = u->read_step ? u->read_step : "read-ipset";
+	const char *wstep = u->step ? u->step : "update-ipset";
+	int max = u->max_attempts > 0 ? u->max_attempts : KIT_IPSET_ATTEMPTS, attempt;
+	cJSON *restore = u->restore;
+	enum resp_status st = RESP_FAILED;
+
+	for (attempt = 1; attempt <= max; attempt++) {
+		struct kit_round *rd = kit_round_new(k), *wr = NULL;
+		struct kit_step *rs, *ws;
+		const cJSON *set, *addrs;
+		const char *token, *desc;
+		cJSON *in = NULL, *list = NULL;
+		char why[400] = "";
+		int c, i;
+
+		rs = kit_add(rd, &(struct kit_spec){ .step = rstep, .service = "wafv2", .op = "GetIPSet",
+			.target = u->target, .kind = RESP_READ, .in = ipset_id_in(u), .optional = u->optional,
+			.client = u->client });
+		kit_run(rd);
+		set = resp_get(kit_out(rs), "IPSet");
+		addrs = resp_get(set, "Addresses");
+		token = resp_get_str(kit_out(rs), "LockToken");
+		if (kit_ok(rs) && (!cJSON_IsArray(addrs) || !token || !*token))
+			kit_fail(rs, "the answer has no IPSet.Addresses or LockToken");
+		if (!kit_ok(rs)) {
+			i = resp_step_begin(k->r, wstep, "wafv2:UpdateIPSet", u->target, RESP_WRITE);
+			if (u->optional)
+				resp_step_optional(k->r, i);
+			/* failed under dry run too: this write would not be made */
+			resp_step_end(k->r, i, RESP_FAILED, "not written: the IP set cannot be read (its "
+				      "addresses and lock token are unknown)", NULL);
+			kit_round_free(rd);
+			st = RESP_FAILED;
+			break;
+		}
+		kit_detail(rs, "%d addresses (%s)", cJSON_GetArraySize(addrs),
+			   resp_get_str(set, "IPAddressVersion") ? resp_get_str(set, "IPAddressVersion") : "?");
+		c = u->change(addrs, u->arg, &list, why, sizeof(why));
+		in = ipset_id_in(u);
+		if (in && c > 0) {
+			desc = resp_get_str(set, "Description");
+			/* UpdateIPSet replaces the whole set: an omitted Description
+			 * would be cleared */
+			if (desc && *desc)
+				cJSON_AddStringToObject(in, "Description", desc);
+			cJSON_AddItemToObject(in, "Addresses", list);
+			list = NULL;
+			cJSON_AddStringToObject(in, "LockToken", token);
+		}
+		cJSON_Delete(list);
+		wr = kit_round_new(k);
+		ws = kit_add(wr, &(struct kit_spec){ .step = wstep, .service = "wafv2", .op = "UpdateIPSet",
+			.target = u->target, .kind = RESP_WRITE, .in = in, .restore = restore,
+			.detail = u->detail, .optional = u->optional, .client = u->client });
+		restore = NULL;    /* recorded once, before the first attempt */
+		kit_round_free(rd);
+		if (c == 0) {
+			kit_already(ws, "%s", why[0] ? why : "no change needed");
+			st = RESP_ALREADY;
+		} else if (c < 0 || !in) {
+			kit_fail(ws, "%s", why[0] ? why : "out of memory");
+			st = RESP_FAILED;
+		} else {
+			kit_run(wr);
+			st = kit_status(ws);
+			if (st == RESP_FAILED && !strcmp(kit_err(ws)->code, "WAFOptimisticLockException") &&
+			    attempt < max) {
+				kit_set_optional(ws);
+				kit_detail(ws, "attempt %d: lock token stale (the set changed meanwhile): read "
+					   "again", attempt);
+				kit_round_free(wr);
+				continue;
+			}
+		}
+		kit_round_free(wr);
+		break;
+	}
+	cJSON_Delete(restore);
+	return st;
+}

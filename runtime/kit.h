@@ -258,4 +258,44 @@ char *kit_revocation_policy(int64_t cut_ms);
  * is set when the path is aws-service-role/. */
 int kit_role_name(const char *role_arn, char *out, size_t outlen, int *service_linked);
 
+/* ---- issue 19: read-modify-write of a WAFv2 IP set ----------------------------- */
+
+/* WAFv2 changes an IP set only as a whole (UpdateIPSet replaces Addresses
+ * and Description) and guards it with optimistic locking: GetIPSet gives a
+ * LockToken, UpdateIPSet must send it back, and answers
+ * WAFOptimisticLockException when someone changed the set in between
+ * (AWS WAF Developer Guide, "Optimistic locking"). kit_ipset_update does
+ * the whole cycle:
+ *  - "read-ipset" (wafv2:GetIPSet, a read, Name/Scope/Id);
+ *  - `change` decides from the Addresses read now (borrowed): returns 1
+ *    with *out the complete new list (taken), 0 when nothing needs to
+ *    change ("already", with `why`), -1 when it must not be written
+ *    ("failed", with `why`);
+ *  - `step` (wafv2:UpdateIPSet, a write) with the complete specification
+ *    read (Description kept) and the LockToken; restore[] gets `restore`
+ *    (taken) before the first attempt; dry run plans it;
+ *  - WAFOptimisticLockException: the attempt's line stays "failed" but is
+ *    made optional ("lock token stale: read again"), and the cycle starts
+ *    over from a fresh GetIPSet, up to `max_attempts` (default 4): every
+ *    address written meanwhile by others is read and kept.
+ * A set that cannot be read is never written (no LockToken, and the
+ * complete list to write is unknown). CLOUDFRONT-scope sets live in
+ * us-east-1: pass a client for that Region (kit_client). Returns the
+ * final write's status. */
+struct kit_ipset {
+	const char *name, *id, *scope;  /* IPSet Name, Id; "REGIONAL" or "CLOUDFRONT" */
+	const char *target;             /* report target (the IP set ARN) */
+	int (*change)(const cJSON *addresses, void *arg, cJSON **out, char *why, size_t whylen);
+	void *arg;
+	cJSON *restore;                 /* taken: the restore[] entry of the write */
+	const char *detail;             /* write's detail on success */
+	struct aws_client *client;      /* NULL: the kit's */
+	const char *read_step;          /* NULL: "read-ipset" */
+	const char *step;               /* NULL: "update-ipset" */
+	int optional;
+	int max_attempts;               /* 0: 4 */
+};
+#define KIT_IPSET_ATTEMPTS 4
+enum resp_status kit_ipset_update(struct kit *k, const struct kit_ipset *u);
+
 #endif

@@ -1061,6 +1061,125 @@ static void test_kit__demo_kms_guard_on_the_kit(void **st)
 	world_down(&w);
 }
 
+/* ---- issue 19: WAFv2 IP set read-modify-write ---------------------------------- */
+
+#define IPSET_ARN "arn:aws:wafv2:us-east-1:111111111111:regional/ipset/blocked/0a1b2c3d"
+#define GET_IPSET(addrs, tok) "{\"IPSet\":{\"Name\":\"blocked\",\"Id\":\"0a1b2c3d\",\"ARN\":\"" IPSET_ARN "\"," \
+	"\"Description\":\"firebreak blocks\",\"IPAddressVersion\":\"IPV4\",\"Addresses\":" addrs "},\"LockToken\":\"" tok "\"}"
+
+static int add_one(const cJSON *addrs, void *arg, cJSON **out, char *why, size_t wn)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, addrs)
+		if (!strcmp(e->valuestring, (const char *)arg)) {
+			snprintf(why, wn, "%s already in the set", (const char *)arg);
+			return 0;
+		}
+	*out = cJSON_Duplicate(addrs, 1);
+	cJSON_AddItemToArray(*out, cJSON_CreateString((const char *)arg));
+	return 1;
+}
+
+static enum resp_status ipset_add(struct world *w, const char *ip)
+{
+	return kit_ipset_update(&w->k, &(struct kit_ipset){ .name = "blocked", .id = "0a1b2c3d",
+		.scope = "REGIONAL", .target = IPSET_ARN, .change = add_one, .arg = (void *)ip,
+		.restore = kit_undo("firebreak:unblock", cJSON_CreateString(ip)), .detail = "blocked" });
+}
+
+static void test_kit__ipset_update_sends_lock_token_and_keeps_addresses(void **st)
+{
+	struct world w;
+
+	(void)st;
+	world_up(&w, 0);
+	route("GetIPSet", NULL, 200, GET_IPSET("[\"192.0.2.1/32\"]", "tok-1"), 5, 0);
+	route("UpdateIPSet", NULL, 200, "{\"NextLockToken\":\"tok-2\"}", 5, 0);
+	assert_int_equal(ipset_add(&w, "203.0.113.5/32"), RESP_DONE);
+	assert_string_equal(last_of("UpdateIPSet")->body,
+			    "{\"Name\":\"blocked\",\"Scope\":\"REGIONAL\",\"Id\":\"0a1b2c3d\",\"Description\":"
+			    "\"firebreak blocks\",\"Addresses\":[\"192.0.2.1/32\",\"203.0.113.5/32\"],"
+			    "\"LockToken\":\"tok-1\"}");
+	assert_int_equal(last_of("UpdateIPSet")->nrestore, 1);
+	assert_string_equal(line(&w, "read-ipset")->api, "wafv2:GetIPSet");
+	assert_string_equal(line(&w, "update-ipset")->detail, "blocked");
+	assert_false(resp_failed(&w.r));
+	world_down(&w);
+}
+
+/* Someone changed the set between our read and write: read again, keep
+ * their address too, write with the new token; the failed attempt stays in
+ * the report without failing the invocation, and the undo is recorded once. */
+static void test_kit__ipset_update_retries_optimistic_lock(void **st)
+{
+	struct world w;
+	size_t i, nupd = 0;
+
+	(void)st;
+	world_up(&w, 0);
+	route("GetIPSet", NULL, 200, GET_IPSET("[\"192.0.2.1/32\"]", "tok-1"), 5, 1);
+	route("GetIPSet", NULL, 200, GET_IPSET("[\"192.0.2.1/32\",\"192.0.2.99/32\"]", "tok-9"), 5, 0);
+	route("UpdateIPSet", "tok-1", 400, "{\"__type\":\"WAFOptimisticLockException\",\"Message\":\"stale\"}", 5, 0);
+	route("UpdateIPSet", "tok-9", 200, "{\"NextLockToken\":\"tok-10\"}", 5, 0);
+	assert_int_equal(ipset_add(&w, "203.0.113.5/32"), RESP_DONE);
+	assert_int_equal(sent("GetIPSet"), 2);
+	assert_int_equal(sent("UpdateIPSet"), 2);
+	assert_non_null(strstr(last_of("UpdateIPSet")->body,
+			       "\"Addresses\":[\"192.0.2.1/32\",\"192.0.2.99/32\",\"203.0.113.5/32\"],\"LockToken\":\"tok-9\""));
+	assert_int_equal(cJSON_GetArraySize(w.r.restore), 1);
+	for (i = 0; i < w.r.nsteps; i++)
+		if (!strcmp(w.r.steps[i].step, "update-ipset")) {
+			nupd++;
+			if (nupd == 1) {
+				assert_int_equal(w.r.steps[i].status, RESP_FAILED);
+				assert_false(w.r.steps[i].required);
+			} else {
+				assert_int_equal(w.r.steps[i].status, RESP_DONE);
+			}
+		}
+	assert_int_equal(nupd, 2);
+	assert_false(resp_failed(&w.r));
+	world_down(&w);
+}
+
+static void test_kit__ipset_update_already_unreadable_and_dry_run(void **st)
+{
+	struct world w;
+
+	(void)st;
+	/* present: no write, no undo */
+	world_up(&w, 0);
+	route("GetIPSet", NULL, 200, GET_IPSET("[\"203.0.113.5/32\"]", "tok-1"), 5, 0);
+	assert_int_equal(ipset_add(&w, "203.0.113.5/32"), RESP_ALREADY);
+	assert_int_equal(sent("UpdateIPSet"), 0);
+	assert_int_equal(cJSON_GetArraySize(w.r.restore), 0);
+	world_down(&w);
+	/* unreadable: never written, the write line says why and fails */
+	world_up(&w, 0);
+	route("GetIPSet", NULL, 400, "{\"__type\":\"WAFNonexistentItemException\",\"Message\":\"no\"}", 5, 0);
+	assert_int_equal(ipset_add(&w, "203.0.113.5/32"), RESP_FAILED);
+	assert_int_equal(sent("UpdateIPSet"), 0);
+	assert_true(resp_failed(&w.r));
+	assert_non_null(strstr(line(&w, "update-ipset")->detail, "cannot be read"));
+	world_down(&w);
+	/* lock conflicts forever: gives up after KIT_IPSET_ATTEMPTS, failed */
+	world_up(&w, 0);
+	route("GetIPSet", NULL, 200, GET_IPSET("[]", "tok-1"), 5, 0);
+	route("UpdateIPSet", NULL, 400, "{\"__type\":\"WAFOptimisticLockException\",\"Message\":\"stale\"}", 5, 0);
+	assert_int_equal(ipset_add(&w, "203.0.113.5/32"), RESP_FAILED);
+	assert_int_equal(sent("UpdateIPSet"), KIT_IPSET_ATTEMPTS);
+	assert_true(resp_failed(&w.r));
+	world_down(&w);
+	/* dry run: read, planned, undo in the plan, nothing written */
+	world_up(&w, 1);
+	route("GetIPSet", NULL, 200, GET_IPSET("[]", "tok-1"), 5, 0);
+	assert_int_equal(ipset_add(&w, "203.0.113.5/32"), RESP_PLANNED);
+	assert_int_equal(sent("UpdateIPSet"), 0);
+	assert_int_equal(cJSON_GetArraySize(w.r.restore), 1);
+	world_down(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1085,6 +1204,9 @@ int main(void)
 		cmocka_unit_test(test_kit__revocation_cut_only_for_the_exact_shape),
 		cmocka_unit_test(test_kit__role_names),
 		cmocka_unit_test(test_kit__demo_kms_guard_on_the_kit),
+		cmocka_unit_test(test_kit__ipset_update_sends_lock_token_and_keeps_addresses),
+		cmocka_unit_test(test_kit__ipset_update_retries_optimistic_lock),
+		cmocka_unit_test(test_kit__ipset_update_already_unreadable_and_dry_run),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
