@@ -932,7 +932,7 @@ enum resp_status kit_ipset_update(struct kit *k, const struct kit_ipset *u)
 		}
 		kit_detail(rs, "%d addresses (%s)", cJSON_GetArraySize(addrs),
 			   resp_get_str(set, "IPAddressVersion") ? resp_get_str(set, "IPAddressVersion") : "?");
-		c = u->change(addrs, u->arg, &list, why, sizeof(why));
+		c = u->change(set, u->arg, &list, why, sizeof(why));
 		in = ipset_id_in(u);
 		if (in && c > 0) {
 			desc = resp_get_str(set, "Description");

@@ -267,7 +267,8 @@ int kit_role_name(const char *role_arn, char *out, size_t outlen, int *service_l
  * (AWS WAF Developer Guide, "Optimistic locking"). kit_ipset_update does
  * the whole cycle:
  *  - "read-ipset" (wafv2:GetIPSet, a read, Name/Scope/Id);
- *  - `change` decides from the Addresses read now (borrowed): returns 1
+ *  - `change` decides from the set read now (the IPSet object, borrowed:
+ *    Addresses, IPAddressVersion, Description): returns 1
  *    with *out the complete new list (taken), 0 when nothing needs to
  *    change ("already", with `why`), -1 when it must not be written
  *    ("failed", with `why`);
@@ -285,7 +286,7 @@ int kit_role_name(const char *role_arn, char *out, size_t outlen, int *service_l
 struct kit_ipset {
 	const char *name, *id, *scope;  /* IPSet Name, Id; "REGIONAL" or "CLOUDFRONT" */
 	const char *target;             /* report target (the IP set ARN) */
-	int (*change)(const cJSON *addresses, void *arg, cJSON **out, char *why, size_t whylen);
+	int (*change)(const cJSON *ipset, void *arg, cJSON **out, char *why, size_t whylen);
 	void *arg;
 	cJSON *restore;                 /* taken: the restore[] entry of the write */
 	const char *detail;             /* write's detail on success */

@@ -48,7 +48,7 @@ struct nb_settings {
 	size_t nallowed;
 	/* FIREBREAK_NB_IPSET_ARN: arn:<p>:wafv2:<region>:<acct>:(regional|global)/ipset/<name>/<id> */
 	char ipset_arn[512];
-	char ipset_name[129], ipset_id[NB_ID_LEN], ipset_scope[16], ipset_region[32];
+	char ipset_name[129], ipset_id[NB_ID_LEN], ipset_scope[16], ipset_region[32], ipset_account[16];
 	int nacl;                 /* FIREBREAK_NB_NACL=true: also a deny entry in the subnet's ACL */
 	int nacl_min, nacl_max;   /* FIREBREAK_NB_NACL_RULES, default 1-99 */
 	struct nb_cidr never[NB_MAX_NEVER]; /* FIREBREAK_NB_NEVER_BLOCK: own egress, partners */
@@ -66,7 +66,7 @@ enum fb_err nb_settings_parse(struct nb_settings *s, const char *ports, const ch
 enum nb_kind {
 	NB_SG,        /* CloudTrail Authorize/ModifySecurityGroupRules or manual {groupId, ruleIds} */
 	NB_BLOCK,     /* GuardDuty finding or manual {"ip"} */
-	NB_UNBLOCK,   /* manual {"unblock"} */
+	NB_UNBLOCK,   /* manual {"unblock": ip or [ips]} */
 	NB_SKIP       /* nothing to do (failed call, egress only, outbound finding...): why */
 };
 

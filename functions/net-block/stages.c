@@ -386,6 +386,7 @@ static enum fb_err nb_ipset_parse(struct nb_settings *s, const char *arn, char *
 	buf_copy_str(s->ipset_name, sizeof(s->ipset_name), name);
 	buf_copy_str(s->ipset_id, sizeof(s->ipset_id), id);
 	buf_copy_str(s->ipset_region, sizeof(s->ipset_region), f[3]);
+	buf_copy_str(s->ipset_account, sizeof(s->ipset_account), f[4]);
 	return FB_OK;
 bad:
 	nb_why(err, errlen, "FIREBREAK_NB_IPSET_ARN: not a WAFv2 IP set ARN "
@@ -859,6 +860,22 @@ static enum fb_err nb_parse_manual(struct nb_event *ev, const cJSON *root, char 
 				return rc;
 		}
 		ev->kind = NB_SG;
+		return FB_OK;
+	}
+	if (cJSON_IsArray(ip ? ip : un)) {
+		const cJSON *arr = ip ? ip : un;
+
+		/* restore[] names all of a finding's addresses in one entry */
+		if (cJSON_GetArraySize(arr) < 1 || cJSON_GetArraySize(arr) > NB_MAX_IPS) {
+			nb_why(why, wn, "'%s' must hold 1 to %d addresses", ip ? "ip" : "unblock", NB_MAX_IPS);
+			return FB_E_INVALID;
+		}
+		cJSON_ArrayForEach(it, arr) {
+			rc = nb_add_ip(ev, cJSON_GetStringValue(it), why, wn);
+			if (rc != FB_OK)
+				return rc;
+		}
+		ev->kind = ip ? NB_BLOCK : NB_UNBLOCK;
 		return FB_OK;
 	}
 	if (!cJSON_IsString(ip ? ip : un)) {

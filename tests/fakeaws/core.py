@@ -40,6 +40,7 @@ SKEW_SECONDS = 300
 
 SERVICES = ["kms", "secretsmanager", "ecs", "cloudtrail", "logs", "ec2",
             "iam", "sts", "sns", "s3"]
+SERVICES += ["wafv2"]  # issue 19 (net-block)
 
 _session = botocore.session.get_session()
 _models = {}

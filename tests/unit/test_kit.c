@@ -1067,9 +1067,9 @@ static void test_kit__demo_kms_guard_on_the_kit(void **st)
 #define GET_IPSET(addrs, tok) "{\"IPSet\":{\"Name\":\"blocked\",\"Id\":\"0a1b2c3d\",\"ARN\":\"" IPSET_ARN "\"," \
 	"\"Description\":\"firebreak blocks\",\"IPAddressVersion\":\"IPV4\",\"Addresses\":" addrs "},\"LockToken\":\"" tok "\"}"
 
-static int add_one(const cJSON *addrs, void *arg, cJSON **out, char *why, size_t wn)
+static int add_one(const cJSON *set, void *arg, cJSON **out, char *why, size_t wn)
 {
-	const cJSON *e;
+	const cJSON *e, *addrs = cJSON_GetObjectItem(set, "Addresses");
 
 	cJSON_ArrayForEach(e, addrs)
 		if (!strcmp(e->valuestring, (const char *)arg)) {

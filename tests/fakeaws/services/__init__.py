@@ -12,6 +12,8 @@ def make_services(world):
     mods = {"kms": kms, "secretsmanager": secretsmanager, "ecs": ecs,
             "ec2": ec2, "cloudtrail": cloudtrail, "logs": logs, "s3": s3,
             "sns": sns, "iam": iam, "sts": sts}
+    from . import wafv2  # issue 19 (net-block)
+    mods["wafv2"] = wafv2
     return {name: m.Service(world) for name, m in mods.items()}
 
 

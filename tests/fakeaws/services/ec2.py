@@ -64,6 +64,7 @@ class Service(Base):
         self.groups = {}     # group id -> {"meta":…, "ingress":[atoms], "egress":[atoms]}
         self.enis = {}       # eni id -> description
         self.instances = {}  # instance id -> description
+        self.acls = {}       # network ACL id -> description (issue 19)
 
     def seed(self, section, merge):
         for g in section.get("security_groups", section.get("SecurityGroups", [])):
@@ -91,6 +92,25 @@ class Service(Base):
             e["Groups"] = [self._gref(x) for x in e.get("Groups", [])]
             e["_account"], e["_region"] = acct, region
             self.enis[e["NetworkInterfaceId"]] = e
+        for a in section.get("network_acls", section.get("NetworkAcls", [])):
+            a = copy.deepcopy(a)
+            acct, region = self.owner(a)
+            a.setdefault("NetworkAclId", "acl-" + rand_id(17, HEX))
+            a.setdefault("VpcId", "vpc-0fake")
+            a.setdefault("IsDefault", False)
+            a.setdefault("OwnerId", acct)
+            a["Associations"] = [dict(x if isinstance(x, dict) else {"SubnetId": x},
+                                      NetworkAclId=a["NetworkAclId"],
+                                      NetworkAclAssociationId="aclassoc-" + rand_id(17, HEX))
+                                 for x in a.get("Associations", [])]
+            ents = a.get("Entries") or []
+            for eg in (False, True):
+                if not any(e["RuleNumber"] == 32767 and e["Egress"] == eg for e in ents):
+                    ents.append({"RuleNumber": 32767, "Protocol": "-1", "RuleAction": "deny", "Egress": eg,
+                                 "CidrBlock": "0.0.0.0/0"})
+            a["Entries"] = ents
+            a["_account"], a["_region"] = acct, region
+            self.acls[a["NetworkAclId"]] = a
         for i in section.get("instances", section.get("Instances", [])):
             i = copy.deepcopy(i)
             acct, region = self.owner(i)
@@ -113,6 +133,7 @@ class Service(Base):
                             rules={"ingress": g["ingress"], "egress": g["egress"]}))
         strip = lambda d: {k: v for k, v in d.items() if not k.startswith("_")}  # noqa: E731
         return {"security_groups": out, "network_interfaces": [strip(e) for e in self.enis.values()],
+                "network_acls": [strip(a) for a in self.acls.values()],
                 "instances": [strip(i) for i in self.instances.values()]}
 
     def _desc(self, g):
@@ -195,7 +216,7 @@ class Service(Base):
                  "CidrIpv6": a["src"] if a["kind"] == "cidr6" else None,
                  "PrefixListId": a["src"] if a["kind"] == "pl" else None,
                  "ReferencedGroupInfo": {"GroupId": a["src"]} if a["kind"] == "group" else None,
-                 "Description": a.get("desc")} for a in atoms]
+                 "Description": a.get("desc"), "Tags": a.get("tags") or None} for a in atoms]
 
     def _authorize(self, ctx, p, which):
         g = self.group(ctx, p["GroupId"])
@@ -211,8 +232,11 @@ class Service(Base):
             if any(_same(a, b) for b in g[which]):
                 raise AwsError("InvalidPermission.Duplicate",
                                "the specified rule \"peer: %s, %s, ALLOW\" already exists" % (a["src"], a["proto"].upper()))
+        tags = [t for ts in p.get("TagSpecifications", []) if ts.get("ResourceType") == "security-group-rule"
+                for t in ts.get("Tags", [])]
         for a in new:
             a["id"] = "sgr-" + rand_id(17, HEX)
+            a["tags"] = copy.deepcopy(tags)
         g[which] += new
         return {"Return": True, "SecurityGroupRules": self._rules_out(g, new, which == "egress")}
 
@@ -266,7 +290,10 @@ class Service(Base):
             "subnet-id": lambda e: [e["SubnetId"]], "private-ip-address": lambda e: [e["PrivateIpAddress"]],
             "addresses.private-ip-address": lambda e: [e["PrivateIpAddress"]],
             "attachment.instance-id": lambda e: [(e.get("Attachment") or {}).get("InstanceId")],
-            "status": lambda e: [e["Status"]]})
+            "status": lambda e: [e["Status"]],
+            # issue 19: the account's own public addresses
+            "association.public-ip": lambda e: [(e.get("Association") or {}).get("PublicIp")],
+            "ipv6-addresses.ipv6-address": lambda e: [x.get("Ipv6Address") for x in e.get("Ipv6Addresses", [])]})
         return {"NetworkInterfaces": [{k: v for k, v in e.items() if not k.startswith("_")} for e in es]}
 
     def op_ModifyNetworkInterfaceAttribute(self, ctx, p):
@@ -323,3 +350,98 @@ class Service(Base):
         return {"Reservations": [{"ReservationId": "r-" + i["InstanceId"][2:], "OwnerId": i["_account"],
                                   "Instances": [{k: v for k, v in i.items() if not k.startswith("_")}]}
                                  for i in ins]}
+
+    # ---- issue 19: rules by id, network ACLs
+    def op_DescribeSecurityGroupRules(self, ctx, p):
+        rules = []
+        for g in self.groups.values():
+            if (g["account"], g["region"]) != (ctx.account, ctx.region):
+                continue
+            rules += self._rules_out(g, g["ingress"], False) + self._rules_out(g, g["egress"], True)
+        ids = p.get("SecurityGroupRuleIds")
+        if ids:
+            for rid in ids:
+                if not any(r["SecurityGroupRuleId"] == rid for r in rules):
+                    raise AwsError("InvalidSecurityGroupRuleId.NotFound",
+                                   "The security group rule ID '%s' does not exist" % rid)
+            rules = [r for r in rules if r["SecurityGroupRuleId"] in ids]
+        rules = self._filters(rules, p.get("Filters"), {
+            "tags": lambda r: r.get("Tags") or [], "group-id": lambda r: [r["GroupId"]],
+            "security-group-rule-id": lambda r: [r["SecurityGroupRuleId"]]})
+        size = p.get("MaxResults") or 1000
+        if p.get("MaxResults") is not None and not 5 <= size <= 1000:
+            raise AwsError("InvalidParameterValue", "MaxResults must be between 5 and 1000")
+        start = int(p.get("NextToken") or 0)
+        page = rules[start:start + size]
+        out = {"SecurityGroupRules": page}
+        if start + size < len(rules):
+            out["NextToken"] = str(start + size)
+        return out
+
+    def op_ModifySecurityGroupRules(self, ctx, p):
+        g = self.group(ctx, p["GroupId"])
+        for m in p["SecurityGroupRules"]:
+            a = next((x for x in g["ingress"] + g["egress"] if x["id"] == m["SecurityGroupRuleId"]), None)
+            if a is None:
+                raise AwsError("InvalidSecurityGroupRuleId.NotFound",
+                               "The security group rule ID '%s' does not exist" % m["SecurityGroupRuleId"])
+            r = m.get("SecurityGroupRule") or {}
+            proto = PROTO.get(str(r.get("IpProtocol", a["proto"])).lower(), str(r.get("IpProtocol", a["proto"])).lower())
+            a["proto"] = proto
+            a["from"] = None if proto == "-1" else r.get("FromPort", a["from"])
+            a["to"] = None if proto == "-1" else r.get("ToPort", a["to"])
+            for k, kind in (("CidrIpv4", "cidr4"), ("CidrIpv6", "cidr6"), ("PrefixListId", "pl"),
+                            ("ReferencedGroupId", "group")):
+                if r.get(k):
+                    a["kind"], a["src"] = kind, r[k]
+            if "Description" in r:
+                a["desc"] = r["Description"]
+        return {"Return": True}
+
+    def _acl(self, ctx, aid):
+        a = self.acls.get(aid)
+        if a is None or (a["_account"], a["_region"]) != (ctx.account, ctx.region):
+            raise AwsError("InvalidNetworkAclID.NotFound", "The network ACL ID '%s' does not exist" % aid)
+        return a
+
+    def op_DescribeNetworkAcls(self, ctx, p):
+        acls = [a for a in self.acls.values() if (a["_account"], a["_region"]) == (ctx.account, ctx.region)]
+        if p.get("NetworkAclIds"):
+            for aid in p["NetworkAclIds"]:
+                self._acl(ctx, aid)
+            acls = [a for a in acls if a["NetworkAclId"] in p["NetworkAclIds"]]
+        acls = self._filters(acls, p.get("Filters"), {
+            "tags": lambda a: a.get("Tags") or [], "network-acl-id": lambda a: [a["NetworkAclId"]],
+            "vpc-id": lambda a: [a["VpcId"]],
+            "association.subnet-id": lambda a: [x["SubnetId"] for x in a["Associations"]],
+            "entry.cidr": lambda a: [e.get("CidrBlock") for e in a["Entries"]],
+            "entry.ipv6-cidr": lambda a: [e.get("Ipv6CidrBlock") for e in a["Entries"]],
+            "entry.rule-action": lambda a: [e["RuleAction"] for e in a["Entries"]]})
+        return {"NetworkAcls": [{k: v for k, v in a.items() if not k.startswith("_")} for a in acls]}
+
+    def op_CreateNetworkAclEntry(self, ctx, p):
+        a = self._acl(ctx, p["NetworkAclId"])
+        if not 1 <= p["RuleNumber"] <= 32766:
+            raise AwsError("InvalidParameterValue", "Invalid value for rule number %s" % p["RuleNumber"])
+        if any(e["RuleNumber"] == p["RuleNumber"] and e["Egress"] == p["Egress"] for e in a["Entries"]):
+            raise AwsError("NetworkAclEntryAlreadyExists",
+                           "The network acl entry identified by %s already exists." % p["RuleNumber"])
+        if bool(p.get("CidrBlock")) == bool(p.get("Ipv6CidrBlock")):
+            raise AwsError("InvalidParameterCombination", "Either CidrBlock or Ipv6CidrBlock must be given")
+        e = {"RuleNumber": p["RuleNumber"], "Protocol": p["Protocol"], "RuleAction": p["RuleAction"],
+             "Egress": p["Egress"]}
+        for k in ("CidrBlock", "Ipv6CidrBlock", "PortRange", "IcmpTypeCode"):
+            if p.get(k) is not None:
+                e[k] = p[k]
+        a["Entries"].append(e)
+        return None
+
+    def op_DeleteNetworkAclEntry(self, ctx, p):
+        a = self._acl(ctx, p["NetworkAclId"])
+        n = len(a["Entries"])
+        a["Entries"] = [e for e in a["Entries"] if not (e["RuleNumber"] == p["RuleNumber"] and
+                                                           e["Egress"] == p["Egress"])]
+        if len(a["Entries"]) == n:
+            raise AwsError("InvalidNetworkAclEntry.NotFound",
+                           "The network acl entry identified by %s does not exist." % p["RuleNumber"])
+        return None
