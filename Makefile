@@ -100,6 +100,9 @@ build-LeakRotateFunction:
 	$(call sam_build,leak-rotate,LeakRotateFunction)
 build-TaskQuarantineFunction:
 	$(call sam_build,task-quarantine,TaskQuarantineFunction)
+.PHONY: build-NetBlockFunction
+build-NetBlockFunction:
+	$(call sam_build,net-block,NetBlockFunction)
 # ---- end of sam build ------------------------------------------------------------
 
 # ---- dependencies ------------------------------------------------------------

@@ -238,6 +238,12 @@ def iam_action(svc, op):
 # with all of its member-side actions.
 MEMBER_OPS = {
     "leak-rotate": {("iam", "GetAccessKeyLastUsed"), ("iam", "ListAccessKeys"), ("iam", "UpdateAccessKey")},
+    # net-block (issue 19): the rules and network ACLs of the member account;
+    # its WAFv2 IP set is the one FIREBREAK_NB_IPSET_ARN names (the security account's).
+    "net-block": {("ec2", "DescribeSecurityGroupRules"), ("ec2", "DescribeSecurityGroups"),
+                  ("ec2", "RevokeSecurityGroupIngress"), ("ec2", "DescribeNetworkInterfaces"),
+                  ("ec2", "DescribeNetworkAcls"), ("ec2", "CreateNetworkAclEntry"),
+                  ("ec2", "DeleteNetworkAclEntry")},
 }
 
 

@@ -303,6 +303,25 @@ class NetBlock(unittest.TestCase):
         acl = client(self.fake, "ec2").describe_network_acls(NetworkAclIds=[ACL])["NetworkAcls"][0]
         self.assertEqual([e["RuleNumber"] for e in acl["Entries"] if not e["Egress"]], [1, 100, 32767])
 
+    def test_repo_samples(self):
+        # events/net-block: invalid-* refused before any call; the rest accepted
+        d = os.path.join(fbtest.ROOT, "events", FN)
+        for name in sorted(os.listdir(d)):
+            if not name.endswith(".json") or name.startswith("manual-unblock"):
+                continue
+            with open(os.path.join(d, name)) as f:
+                ev = json.load(f)
+            res = self.run_fn(ev)
+            with self.subTest(event=name):
+                if name.startswith("invalid-"):
+                    self.assertEqual(res.error_type, "Firebreak.InvalidEvent", res)
+                    self.assertEqual(self.fake.calls(), [])
+                else:
+                    self.assertTrue(res.ok, res)
+                    if "dry-run" in name or "outbound" in name or "sample" in name or "refused" in name \
+                            or "failed" in name:
+                        self.assertEqual(fbtest.writes(self.fake.calls()), [], name)
+
     def test_bad_input_is_refused_before_any_call(self):
         for ev in ({"groupId": SG, "ruleIds": ["sgr-1"]}, {"ip": "203.0.113.300"}, {"ip": "203.0.113.0/24"},
                    {"groupId": "sg-x", "ruleIds": ["sgr-0123456789abcdef0"]}, {"hello": 1}):
