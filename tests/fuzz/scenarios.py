@@ -28,6 +28,8 @@ import fbtest  # noqa: E402
 RESPONDERS = ("root-verify", "kms-guard", "leak-rotate", "task-quarantine")
 TEST_FILES = {"kms-guard": "50-kms-guard.py", "root-verify": "51-root-verify.py",
               "leak-rotate": "52-leak-rotate.py", "task-quarantine": "53-task-quarantine.py"}
+RESPONDERS += ("net-block",)                 # issue 19
+TEST_FILES["net-block"] = "57-net-block.py"
 _mods = {}
 
 
@@ -89,6 +91,9 @@ def get(name):
             env = {"FIREBREAK_EVIDENCE_BUCKET": m.BUCKET, "FIREBREAK_EVIDENCE_KMS_KEY": "alias/firebreak-evidence",
                    "FIREBREAK_TOPIC_ARN": m.TOPIC}
             return Scenario(name, m.world(), env, os.path.join(ev, "manual.json"), fbtest.ACCOUNT)
+        if name == "net-block":
+            return Scenario(name, m.scenario_world(), m.ENV, os.path.join(ev, "authorize-ssh-world.json"),
+                            fbtest.ACCOUNT)
     except (AttributeError, OSError) as e:
         print("scenarios: %s: %s" % (name, e), file=sys.stderr)
     return None

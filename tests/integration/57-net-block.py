@@ -54,6 +54,19 @@ def world(**kw):
     }
 
 
+SAMPLE_RULE = "sgr-0a1b2c3d4e5f60718"   # events/net-block/authorize-ssh-world.json
+
+
+def scenario_world():
+    """The world of events/net-block/authorize-ssh-world.json: the rule it names
+    exists (tests/fuzz/scenarios.py: the fault matrix and hostile events)."""
+    w = world()
+    w["ec2"]["security_groups"][0]["IpPermissions"].append(
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+         "IpRanges": [{"CidrIp": "0.0.0.0/0", "SecurityGroupRuleId": SAMPLE_RULE}]})
+    return w
+
+
 def cli(fake, *args):
     env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDFAKE", AWS_SECRET_ACCESS_KEY="fakesecret",
                AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="")
@@ -321,6 +334,16 @@ class NetBlock(unittest.TestCase):
                     if "dry-run" in name or "outbound" in name or "sample" in name or "refused" in name \
                             or "failed" in name:
                         self.assertEqual(fbtest.writes(self.fake.calls()), [], name)
+
+    def test_sample_event_revokes_the_seeded_rule(self):
+        self.fake.seed(scenario_world())
+        with open(os.path.join(fbtest.ROOT, "events", FN, "authorize-ssh-world.json")) as f:
+            ev = json.load(f)
+        res = self.run_fn(ev)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.report["verdict"], "contained")
+        self.assertNotIn(SAMPLE_RULE, [r["SecurityGroupRuleId"] for r in rules(self.fake)])
+        self.assertEqual(len(rules(self.fake)), 2)
 
     def test_bad_input_is_refused_before_any_call(self):
         for ev in ({"groupId": SG, "ruleIds": ["sgr-1"]}, {"ip": "203.0.113.300"}, {"ip": "203.0.113.0/24"},

@@ -187,6 +187,42 @@ def leak_cases():
     return c
 
 
+def nb_cases():
+    good = load("net-block", "authorize-ssh-world.json")
+
+    def with_rule(rid=None, gid=None):
+        e = copy.deepcopy(good)
+        it = e["detail"]["responseElements"]["securityGroupRuleSet"]["items"][0]
+        if rid is not None:
+            it["securityGroupRuleId"] = rid
+        if gid is not None:
+            it["groupId"] = gid
+            e["detail"]["requestParameters"]["groupId"] = gid
+        return j(e)
+    c = common("net-block", good)
+    c += [
+        ("rule-id-url", with_rule(rid="https://evil.example/x"), "emu", "invalid"),
+        ("rule-id-query", with_rule(rid="sgr-0a1b2c3d4e5f60718&GroupId=sg-0fffffffffffffff0"), "emu", "invalid"),
+        ("rule-id-crlf", with_rule(rid="sgr-0a1b2c3d4e5f60718\r\nHost: evil"), "emu", "invalid"),
+        ("rule-id-number", with_rule(rid=12345), "emu", "invalid"),
+        ("rule-id-escaped-nul", with_rule(rid="sgr-0a1b2c3d4e5f60718\u0000x"), "emu", "invalid"),
+        ("group-id-dotdot", with_rule(gid="sg-../../x"), "emu", "invalid"),
+        ("rule-set-not-array", j(dict(good, detail=dict(good["detail"], responseElements={
+            "securityGroupRuleSet": {"items": "sgr-0a1b2c3d4e5f60718"}}))), "emu", "invalid"),
+        ("manual-ip-url", j({"ip": "http://169.254.169.254/latest/meta-data/"}), "emu", "invalid"),
+        ("manual-ip-crlf", j({"ip": "203.0.113.5\r\nX: y"}), "emu", "invalid"),
+        ("manual-ip-huge", j({"ip": "1" * 300000}), "emu", "invalid"),
+        ("manual-rules-17", j({"groupId": "sg-0123456789abcdef0",
+                               "ruleIds": ["sgr-%017x" % i for i in range(17)]}), "emu", "invalid"),
+        ("manual-two-forms", j({"ip": "203.0.113.5", "groupId": "sg-0123456789abcdef0"}), "emu", "invalid"),
+        ("region-host", j(dict(good, region="us-east-1.evil.example:443",
+                               detail=dict(good["detail"], awsRegion="us-east-1.evil.example:443"))), "emu", "invalid"),
+        ("other-account-no-role", j(dict(good, account=OTHER, detail=dict(good["detail"], recipientAccountId=OTHER))),
+         "emu", "error-notify", {"FIREBREAK_MEMBER_ROLE": None}),
+    ]
+    return c
+
+
 KNOWN = {
     # (responder, case): why. Empty: every known gap is fixed (task-quarantine
     # now parses with resp_parse_event and checks ECS reference forms).
@@ -194,6 +230,7 @@ KNOWN = {
 
 CASES = {"kms-guard": kms_cases, "root-verify": root_cases, "task-quarantine": tq_cases,
          "leak-rotate": leak_cases}
+CASES["net-block"] = nb_cases   # issue 19
 
 
 def run(sc, fake, label, payload, transport, expect, env_over=None):

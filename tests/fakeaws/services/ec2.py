@@ -17,10 +17,10 @@ def _atoms(perms):
         tp = None if proto == "-1" else p.get("ToPort")
         for r in p.get("IpRanges", []):
             out.append({"proto": proto, "from": fp, "to": tp, "kind": "cidr4", "src": r["CidrIp"],
-                        "desc": r.get("Description")})
+                        "desc": r.get("Description"), "id": r.get("SecurityGroupRuleId")})
         for r in p.get("Ipv6Ranges", []):
             out.append({"proto": proto, "from": fp, "to": tp, "kind": "cidr6", "src": r["CidrIpv6"],
-                        "desc": r.get("Description")})
+                        "desc": r.get("Description"), "id": r.get("SecurityGroupRuleId")})
         for r in p.get("UserIdGroupPairs", []):
             out.append({"proto": proto, "from": fp, "to": tp, "kind": "group", "src": r.get("GroupId"),
                         "desc": r.get("Description")})
@@ -74,7 +74,8 @@ class Service(Base):
             ing = _atoms(g.pop("IpPermissions", []))
             eg = _atoms(g.pop("IpPermissionsEgress", [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]))
             for a in ing + eg:
-                a["id"] = "sgr-" + rand_id(17, HEX)
+                # a seed may fix a rule's id ("SecurityGroupRuleId" beside the CIDR; issue 19)
+                a["id"] = a.get("id") or "sgr-" + rand_id(17, HEX)
             meta = {"GroupId": gid, "GroupName": g.pop("GroupName", gid), "Description": g.pop("Description", ""),
                     "VpcId": g.pop("VpcId", "vpc-0fake"), "OwnerId": acct, "Tags": g.pop("Tags", [])}
             self.groups[gid] = {"meta": meta, "ingress": ing, "egress": eg, "account": acct, "region": region}
