@@ -702,6 +702,10 @@ static enum fb_err nb_parse_call(struct nb_event *ev, const cJSON *d, char *why,
 		}
 		if (g)
 			buf_copy_str(ev->group_id, sizeof(ev->group_id), g);
+		if (resp_get(re, "securityGroupRuleSet.items") && !cJSON_IsArray(resp_get(re, "securityGroupRuleSet.items"))) {
+			nb_why(why, wn, "'responseElements.securityGroupRuleSet.items' is not an array");
+			return FB_E_INVALID;
+		}
 		cJSON_ArrayForEach(it, resp_get(re, "securityGroupRuleSet.items")) {
 			if (!cJSON_IsObject(it)) {
 				nb_why(why, wn, "'securityGroupRuleSet.items' holds a non-object");

@@ -126,6 +126,8 @@ static void test_net_block__refuses_bad_input(void **st)
 		CT_HEAD "{\"eventName\":\"AuthorizeSecurityGroupIngress\",\"responseElements\":{\"securityGroupRuleSet\":"
 		"{\"items\":[{\"groupId\":\"sg-0123456789abcdef0\",\"securityGroupRuleId\":\"sgr-0aaaaaaaaaaaaaaa1\"},"
 		"{\"groupId\":\"sg-0123456789abcdef1\",\"securityGroupRuleId\":\"sgr-0aaaaaaaaaaaaaaa2\"}]}}}}",
+		CT_HEAD "{\"eventName\":\"AuthorizeSecurityGroupIngress\",\"responseElements\":{\"securityGroupRuleSet\":"
+		"{\"items\":\"sgr-0aaaaaaaaaaaaaaa1\"}}}}",
 		"not json",
 	};
 	size_t i;
