@@ -572,7 +572,77 @@ class TaskScenario(Scenario):
         c(t and t.get("lastStatus") == "RUNNING", "task still RUNNING")
 
 
-SCENARIOS = {s.name: s for s in (RootScenario, KmsScenario, LeakScenario, TaskScenario)}
+# ---- issue 19: net-block --------------------------------------------------------------
+WEB_SG = "sg-0a1b2c3d4e5f60719"
+
+
+class NetScenario(Scenario):
+    """Port 22 opened to the world -> that one rule gone, the others intact."""
+    name = "net"
+
+    def prepare(self):
+        self.ctx.fake.seed_merge({"ec2": {"security_groups": [
+            {"GroupId": WEB_SG, "GroupName": "exchange-gateway-web", "VpcId": "vpc-0fake",
+             "IpPermissions": [
+                 {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+                  "IpRanges": [{"CidrIp": "10.0.0.0/8", "Description": "bastion"}]},
+                 {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]}]}})
+        self.ctx.progress("attacker (contractor-jdoe): aws ec2 authorize-security-group-ingress "
+                          "--group-id %s --protocol tcp --port 22 --cidr 0.0.0.0/0" % WEB_SG)
+        self.out = aws_cli(self.ctx.fake.url, ATTACKER_KEY, "ec2", "authorize-security-group-ingress",
+                           "--group-id", WEB_SG, "--protocol", "tcp", "--port", "22", "--cidr", "0.0.0.0/0")
+        self.opened = [r["SecurityGroupRuleId"] for r in self.out.get("SecurityGroupRules") or []]
+        self.ctx.progress("rule %s opens 22 to the world" % ",".join(self.opened))
+
+    def event(self):
+        items = [{"groupOwnerId": r["GroupOwnerId"], "groupId": r["GroupId"], "securityGroupRuleId":
+                  r["SecurityGroupRuleId"], "isEgress": r["IsEgress"], "ipProtocol": r["IpProtocol"],
+                  "fromPort": r["FromPort"], "toPort": r["ToPort"], "cidrIpv4": r.get("CidrIpv4")}
+                 for r in self.out.get("SecurityGroupRules") or []]
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        rec = {"eventVersion": "1.08", "userIdentity": {"type": "IAMUser", "userName": "contractor-jdoe",
+                                                        "arn": "arn:aws:iam::%s:user/contractor-jdoe" % ACCOUNT,
+                                                        "accountId": ACCOUNT, "accessKeyId": ATTACKER_KEY[0]},
+               "eventTime": now, "eventSource": "ec2.amazonaws.com", "eventName": "AuthorizeSecurityGroupIngress",
+               "awsRegion": REGION, "sourceIPAddress": "185.220.101.34",
+               "requestParameters": {"groupId": WEB_SG, "ipPermissions": {"items": [
+                   {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22,
+                    "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}}]}},
+               "responseElements": {"_return": True, "securityGroupRuleSet": {"items": items}},
+               "eventID": "5b0c7e1a-2f3d-4c5b-9a8e-7d6c5b4a3f21", "eventType": "AwsApiCall",
+               "recipientAccountId": ACCOUNT}
+        return {"version": "0", "id": "9c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f",
+                "detail-type": "AWS API Call via CloudTrail", "source": "aws.ec2", "account": ACCOUNT,
+                "time": now, "region": REGION, "resources": [], "detail": rec}
+
+    def rules(self, state):
+        g = find(state["ec2"]["security_groups"], GroupId=WEB_SG) or {}
+        return (g.get("rules") or {}).get("ingress") or []
+
+    def check(self, c, before, after, report, writes):
+        left = self.rules(after)
+        ids = {r["id"] for r in left}
+        c(self.opened and not (set(self.opened) & ids), "rule %s (22 from 0.0.0.0/0) revoked" % ",".join(self.opened))
+        c(sorted((r["from"], r["src"]) for r in left) == [(22, "10.0.0.0/8"), (443, "0.0.0.0/0")],
+          "the others intact: 22 from 10.0.0.0/8 (bastion), 443 from 0.0.0.0/0")
+        c(writes == ["ec2:RevokeSecurityGroupIngress"], "one write: %s" % ", ".join(writes))
+        c([e.get("api") for e in report.get("restore") or []] == ["ec2:AuthorizeSecurityGroupIngress"],
+          "restore[] re-creates the rule")
+        c(report.get("verdict") == "contained", "report verdict contained")
+
+    def check_dry(self, c, before, after, report, writes):
+        Scenario.check_dry(self, c, before, after, report, writes)
+        planned = [a["api"] for a in report.get("actions") or [] if a.get("status") == "planned"]
+        c(planned == ["ec2:RevokeSecurityGroupIngress"], "revoke listed as planned (%s)" % ", ".join(planned))
+        c(set(self.opened) <= {r["id"] for r in self.rules(after)}, "rule still there")
+
+
+ORDER.append("net")
+FUNCTION["net"] = "net-block"
+TITLE["net"] = "port 22 opened to the world by an untrusted user"
+FUNCTION_ENV["net-block"] = {}
+
+SCENARIOS = {s.name: s for s in (RootScenario, KmsScenario, LeakScenario, TaskScenario, NetScenario)}
 
 
 # ---- output ---------------------------------------------------------------------------
@@ -745,7 +815,7 @@ def secrets_check(world, results, sns_messages):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="firebreak local P1 drill")
-    ap.add_argument("--scenario", choices=ORDER, help="run one scenario (default: all four)")
+    ap.add_argument("--scenario", choices=ORDER, help="run one scenario (default: all)")
     ap.add_argument("--dry-run", action="store_true",
                     help="FIREBREAK_DRY_RUN=true: every read, no write; writes listed as planned")
     ap.add_argument("--quiet", action="store_true", help="no progress lines")
