@@ -51,6 +51,7 @@ import demo  # noqa: E402
 import emulator  # noqa: E402
 
 RESPONDERS = ["root-verify", "kms-guard", "leak-rotate", "task-quarantine"]
+RESPONDERS.append("net-block")   # issue 19
 SCENARIO_OF = {v: k for k, v in demo.FUNCTION.items()}
 
 
@@ -260,6 +261,8 @@ def prepare(fake, scenario):
             "KeyId": demo.KEY_ID, "KeyState": "PendingDeletion", "DeletionDate": int(time.time()) + 7 * 86400,
             "PendingDeletionWindowInDays": 7, "Description": "trading ledger and order book data key",
             "Aliases": ["alias/trading-ledger"]}]}})
+    if scenario == "net":
+        fake.seed_merge(demo.NetScenario.world(opened=True))
 
 
 def reset(fake, latency_ms):

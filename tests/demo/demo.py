@@ -580,13 +580,19 @@ class NetScenario(Scenario):
     """Port 22 opened to the world -> that one rule gone, the others intact."""
     name = "net"
 
-    def prepare(self):
-        self.ctx.fake.seed_merge({"ec2": {"security_groups": [
-            {"GroupId": WEB_SG, "GroupName": "exchange-gateway-web", "VpcId": "vpc-0fake",
-             "IpPermissions": [
-                 {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+    @staticmethod
+    def world(opened=False):
+        perms = [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
                   "IpRanges": [{"CidrIp": "10.0.0.0/8", "Description": "bastion"}]},
-                 {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]}]}})
+                 {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+        if opened:
+            perms.append({"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [
+                {"CidrIp": "0.0.0.0/0", "SecurityGroupRuleId": NetScenario.BENCH_RULE["SecurityGroupRuleId"]}]})
+        return {"ec2": {"security_groups": [{"GroupId": WEB_SG, "GroupName": "exchange-gateway-web",
+                                             "VpcId": "vpc-0fake", "IpPermissions": perms}]}}
+
+    def prepare(self):
+        self.ctx.fake.seed_merge(self.world())
         self.ctx.progress("attacker (contractor-jdoe): aws ec2 authorize-security-group-ingress "
                           "--group-id %s --protocol tcp --port 22 --cidr 0.0.0.0/0" % WEB_SG)
         self.out = aws_cli(self.ctx.fake.url, ATTACKER_KEY, "ec2", "authorize-security-group-ingress",
@@ -594,7 +600,14 @@ class NetScenario(Scenario):
         self.opened = [r["SecurityGroupRuleId"] for r in self.out.get("SecurityGroupRules") or []]
         self.ctx.progress("rule %s opens 22 to the world" % ",".join(self.opened))
 
+    # tests/bench/bench.py seeds the opened rule instead of running the CLI
+    BENCH_RULE = {"SecurityGroupRuleId": "sgr-0a1b2c3d4e5f6071a", "GroupOwnerId": ACCOUNT, "GroupId": WEB_SG,
+                  "IsEgress": False, "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIpv4": "0.0.0.0/0"}
+
     def event(self):
+        if not hasattr(self, "out"):
+            self.out = {"SecurityGroupRules": [self.BENCH_RULE]}
+            self.opened = [self.BENCH_RULE["SecurityGroupRuleId"]]
         items = [{"groupOwnerId": r["GroupOwnerId"], "groupId": r["GroupId"], "securityGroupRuleId":
                   r["SecurityGroupRuleId"], "isEgress": r["IsEgress"], "ipProtocol": r["IpProtocol"],
                   "fromPort": r["FromPort"], "toPort": r["ToPort"], "cidrIpv4": r.get("CidrIpv4")}
