@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/crypto.h>
 
 void buf_init(struct buf *b, size_t max)
 {
@@ -11,6 +12,29 @@ void buf_init(struct buf *b, size_t max)
 	b->len = 0;
 	b->cap = 0;
 	b->max = max;
+}
+
+/*
+ * Secrets pass through these buffers: HTTP response bodies (a
+ * GetSecretValue answer), the inflated log batch, the Lambda event. Their
+ * bytes are wiped before the memory goes back to the allocator: on free,
+ * and on growth, which is malloc + copy + wipe + free instead of realloc (a
+ * realloc that moves the block frees the old copy unwiped, and the
+ * allocator would hand it to the next malloc). OPENSSL_cleanse, because a
+ * memset before free is a dead store the compiler may drop.
+ *
+ * Cost: one pass over the allocation at free and at each doubling, about
+ * as much again as the appends that filled it (for the 8 MiB cap of a log
+ * batch, a few milliseconds at memory bandwidth; for the usual few-KB AWS
+ * answer, well under a microsecond). The copy on growth is amortised like
+ * realloc's (doubling), but never done in place.
+ */
+static void wipe_free(char *p, size_t n)
+{
+	if (!p)
+		return;
+	OPENSSL_cleanse(p, n);
+	free(p);
 }
 
 static enum fb_err buf_grow(struct buf *b, size_t need)
@@ -27,9 +51,12 @@ static enum fb_err buf_grow(struct buf *b, size_t need)
 		cap *= 2;
 	if (cap > b->max + 1)
 		cap = b->max + 1;
-	p = realloc(b->data, cap);
+	p = malloc(cap);
 	if (!p)
 		return FB_E_NOMEM;
+	if (b->data)
+		memcpy(p, b->data, b->len + 1);
+	wipe_free(b->data, b->cap);
 	b->data = p;
 	b->cap = cap;
 	return FB_OK;
@@ -86,6 +113,9 @@ enum fb_err buf_printf(struct buf *b, const char *fmt, ...)
 
 void buf_reset(struct buf *b)
 {
+	/* the next use may be shorter: what this one held does not linger */
+	if (b->data)
+		OPENSSL_cleanse(b->data, b->len);
 	b->len = 0;
 	if (b->data)
 		b->data[0] = '\0';
@@ -109,7 +139,7 @@ char *buf_detach(struct buf *b, size_t *len)
 
 void buf_cleanup(struct buf *b)
 {
-	free(b->data);
+	wipe_free(b->data, b->cap);
 	b->data = NULL;
 	b->len = b->cap = 0;
 }
