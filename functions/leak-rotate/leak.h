@@ -451,8 +451,9 @@ const char *leak_version_with(const cJSON *v2s, const char *stage, const char *u
 int leak_version_has(const cJSON *v2s, const char *vid, const char *stage);
 
 /* A ClientRequestToken (UUID form) from the incident, the secret and the
- * version being replaced: a retried invoke sends the same token, so
- * Secrets Manager does not create a second version. */
+ * version that leaked: a retried invoke sends the same token, so Secrets
+ * Manager does not create a second version, and a retry after the rotation
+ * finished finds the token among the versions (leak_decide_secret). */
 void leak_rotation_token(const char *incident, const char *arn, const char *old_version,
 			 char out[37]);
 

@@ -1161,10 +1161,8 @@ static void member_clients(struct lk_run *u)
 		struct aws_client *cl = NULL;
 		struct aws_error err;
 		char role[300], detail[400];
-		int owned = 0, idx;
+		int owned = 0, idx, needed = 0;
 		enum fb_err rc;
-
-		int needed = 0;
 
 		if (!u->key_member[i] || k->done)
 			continue;

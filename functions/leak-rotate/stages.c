@@ -848,14 +848,19 @@ enum leak_decision leak_decide_secret(const cJSON *describe, const char *loaded_
 		buf_copy_str(j->wait_version, sizeof(j->wait_version), pending);
 		return LEAK_DECIDE_IN_PROGRESS;
 	}
-	if (j->token[0] && cJSON_GetObjectItemCaseSensitive(v2s, j->token)) {
-		/* our ClientRequestToken is a version: an earlier delivery of this
-		 * incident already rotated the leaked version away */
-		snprintf(detail, dlen, "rotated by an earlier delivery of this incident (version %s%s)",
-			 j->token, leak_version_has(v2s, j->token, "AWSCURRENT") ? " is AWSCURRENT" : "");
+	if (j->token[0] && (leak_version_has(v2s, j->token, "AWSCURRENT") ||
+			    leak_version_has(v2s, j->token, "AWSPREVIOUS"))) {
+		/* our ClientRequestToken is a version that completed: an earlier
+		 * delivery of this incident already rotated the leaked version
+		 * away (a token version left without a stage is a failed
+		 * rotation: decided below, and the wait reports it) */
+		snprintf(detail, dlen, "rotated by an earlier delivery of this incident (version %s is %s)",
+			 j->token, leak_version_has(v2s, j->token, "AWSCURRENT") ? "AWSCURRENT" : "AWSPREVIOUS");
 		return LEAK_DECIDE_ALREADY;
 	}
-	stage = live_stage(v2s, leaked);
+	/* a leaked version we cannot name is taken as live: an extra rotation
+	 * is cheaper than a live credential called dead */
+	stage = leaked && *leaked ? live_stage(v2s, leaked) : j->cur_hits ? "AWSCURRENT" : "AWSPREVIOUS";
 	if (!stage) {
 		snprintf(detail, dlen, "leaked version %s is neither AWSCURRENT, AWSPREVIOUS nor AWSPENDING "
 			 "(current version %s): no longer valid, already rotated", leaked && *leaked ? leaked : "?",
@@ -871,7 +876,7 @@ enum leak_decision leak_decide_secret(const cJSON *describe, const char *loaded_
 	if (strcmp(stage, "AWSCURRENT"))
 		snprintf(detail, dlen, "leaked version %s is %s: still valid until the next rotation "
 			 "(alternating users, API keys that keep the previous one), so rotating again "
-			 "drops it", leaked, stage);
+			 "drops it", leaked && *leaked ? leaked : "?", stage);
 	else
 		detail[0] = '\0';
 	return LEAK_DECIDE_ROTATE;

@@ -896,6 +896,16 @@ static void test_leak_rotate__decide_secret(void **s)
 	snprintf(j.token, sizeof(j.token), "v1");
 	assert_int_equal(leak_decide_secret(d, "v1", &j, detail, sizeof(detail)), LEAK_DECIDE_ALREADY);
 	assert_non_null(strstr(detail, "earlier delivery"));
+	/* ... but a token version left without a stage (a failed rotation)
+	 * proves nothing: the leaked AWSPREVIOUS is still live */
+	snprintf(j.token, sizeof(j.token), "vold");
+	assert_int_equal(leak_decide_secret(d, "v1", &j, detail, sizeof(detail)), LEAK_DECIDE_ROTATE);
+	/* an unnamed leaked version is taken as live */
+	j.token[0] = '\0';
+	j.leaked_version[0] = '\0';
+	j.cur_hits = 0;
+	assert_int_equal(leak_decide_secret(d, "", &j, detail, sizeof(detail)), LEAK_DECIDE_ROTATE);
+	j.cur_hits = 1;
 	j.token[0] = '\0';
 	j.leaked_version[0] = '\0';
 	cJSON_Delete(d);
