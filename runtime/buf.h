@@ -6,7 +6,7 @@
  * NUL-terminated when non-NULL (the NUL is not counted in `len`).
  *
  * Bodies that hold secrets pass through here, so the bytes are wiped
- * (OPENSSL_cleanse) before memory is freed: buf_cleanup() and growth
+ * (explicit_bzero) before memory is freed: buf_cleanup() and growth
  * (never realloc) wipe the whole allocation, buf_reset() the bytes in use.
  * buf_detach() hands the bytes over: the caller wipes them if they matter.
  */
