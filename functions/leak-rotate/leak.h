@@ -163,7 +163,8 @@ struct leak_hit {
 	enum leak_kind kind;
 	size_t off, len;        /* within the message */
 	uint32_t value;         /* LEAK_SECRET: the value index */
-	int near_secret;        /* LEAK_AWS_KEY_ID: a LEAK_AWS_SECRET hit is near */
+	int near_secret;        /* LEAK_AWS_KEY_ID: a LEAK_AWS_SECRET hit is near (one
+				 * for every candidate within LEAK_KEY_SECRET_WINDOW) */
 };
 
 #define LEAK_MAX_HITS_PER_MESSAGE 256u
@@ -329,6 +330,7 @@ void leak_alarm_window(const cJSON *ev, int64_t event_time_ms, int64_t now_ms,
 /* ---- findings: every message matched against the watched set -------------------------------- */
 
 #define LEAK_MAX_REPORT_HITS 100
+#define LEAK_KEY_CANDIDATES 8
 #define LEAK_MAX_KEYS 50
 #define LEAK_MAX_TOKENS 50
 
@@ -336,6 +338,15 @@ struct leak_key {
 	char id[21];
 	size_t hits;
 	int near_secret;              /* a secret access key in the same event: a usable credential */
+	/* The 40-character strings seen next to it (borrowed from the
+	 * messages, valid for the invocation; never copied into a report):
+	 * sts:GetCallerIdentity signed with each tells whether one is its
+	 * secret. */
+	const char *cand[LEAK_KEY_CANDIDATES];
+	size_t ncand;
+	int cand_overflow;            /* more distinct candidates than LEAK_KEY_CANDIDATES */
+	int verified;                 /* 1 a candidate signed a call, 0 not tried or unknown */
+	int refused;                  /* STS refused every candidate's signature: not its secret */
 	char account[16];
 	char user[130];
 	char status[16];
@@ -504,8 +515,9 @@ int leak_account_from_arn(const char *arn, char out[13]);
 /* restore[] entries (caller owns the result). */
 cJSON *leak_rotation_restore(const char *arn, const char *old_version, const char *token);
 cJSON *leak_key_restore(const struct leak_key *k);
-/* How many keys leaked with their secret access key (near_secret): the
- * only ones ever deactivated. */
+/* A usable credential: its id next to a secret access key that STS did not
+ * refuse (near_secret and not refused). The only keys ever deactivated. */
+int leak_key_usable(const struct leak_key *k);
 size_t leak_usable_keys(const struct leak_key *keys, size_t n);
 /* The report's access_keys[] and tokens[] (caller owns). */
 cJSON *leak_keys_json(const struct leak_key *keys, size_t n);

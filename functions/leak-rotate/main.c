@@ -1066,7 +1066,7 @@ static void key_round(struct lk_run *u, const char *svc, const char *op, const c
  */
 static int report_only(const struct leak_key *k)
 {
-	return !k->near_secret;
+	return !leak_key_usable(k);
 }
 
 static void report_only_done(struct lk_run *u, struct leak_key *k, const char *why)
@@ -1218,6 +1218,96 @@ static void member_clients(struct lk_run *u)
 	}
 }
 
+/* One sts:GetCallerIdentity signed with (id, candidate). */
+static enum fb_err verify_one(struct lk_run *u, const struct leak_key *k, const char *cand,
+			      struct aws_error *e, char *arn, size_t arnlen)
+{
+	struct aws_client_options o;
+	struct aws_client *cl = NULL;
+	cJSON *out = NULL;
+	char sk[41], err[200];
+	enum fb_err rc;
+
+	memcpy(sk, cand, 40);
+	sk[40] = '\0';
+	memset(&o, 0, sizeof(o));
+	o.access_key = k->id;
+	o.secret_key = sk;
+	rc = aws_client_new_opts(&cl, &o, err, sizeof(err));
+	explicit_bzero(sk, sizeof(sk));
+	if (rc != FB_OK) {
+		snprintf(e->message, sizeof(e->message), "%s", err);
+		return rc;
+	}
+	if (u->ctx->deadline_ms)
+		aws_client_set_deadline(cl, u->ctx->deadline_ms - LK_FINISH_RESERVE_MS);
+	rc = aws_do(cl, "sts", "GetCallerIdentity", NULL, &out, e);
+	if (rc == FB_OK)
+		buf_copy_str(arn, arnlen, leak_query_str(out, "GetCallerIdentity", "Arn"));
+	cJSON_Delete(out);
+	aws_client_free(cl); /* wipes its copy of the secret */
+	return rc;
+}
+
+/*
+ * Is the 40-character string next to a key id its secret? An
+ * sts:GetCallerIdentity signed with the pair answers it: STS serves it to
+ * any valid key without a permission. Anyone who can write a log line can
+ * write any user's key id next to 40 random characters; a refused
+ * signature (SignatureDoesNotMatch) proves the string is not the secret,
+ * so the key is only reported (RESPONDERS.md: nothing an attacker can
+ * write may switch off what we protect). Every distinct candidate is tried
+ * (at most LEAK_KEY_CANDIDATES): a fake one written beside a real leak
+ * hides nothing. An answer that proves nothing (throttling, a network
+ * error, the key unknown or inactive: InvalidClientTokenId) leaves the
+ * key usable, and the steps below decide as before. The call shows in
+ * CloudTrail under the leaked key, from this function's address: the step
+ * says so.
+ */
+static void verify_keys(struct lk_run *u)
+{
+	size_t i, c;
+
+	for (i = 0; i < u->f.nkeys; i++) {
+		struct leak_key *k = &u->f.keys[i];
+		struct aws_error e;
+		char arn[300] = "", detail[600];
+		size_t refused = 0;
+		enum fb_err rc = FB_OK;
+		int idx;
+
+		if (k->done || !k->near_secret || strncmp(k->id, "AKIA", 4) || !k->ncand)
+			continue;
+		idx = resp_step_begin(&u->r, "verify-key", "sts:GetCallerIdentity", k->id, RESP_READ);
+		for (c = 0; c < k->ncand; c++) {
+			memset(&e, 0, sizeof(e));
+			rc = verify_one(u, k, k->cand[c], &e, arn, sizeof(arn));
+			if (rc == FB_OK || strcmp(e.code, "SignatureDoesNotMatch"))
+				break;
+			refused++;
+		}
+		if (rc == FB_OK) {
+			k->verified = 1;
+			snprintf(detail, sizeof(detail), "usable: STS accepted a call signed with the secret "
+				 "access key seen next to it (caller %s; the call shows in CloudTrail under this key)",
+				 arn[0] ? arn : "?");
+			resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
+		} else if (refused == k->ncand) {
+			k->refused = 1;
+			snprintf(detail, sizeof(detail), "not its secret: STS refused the signature of each of "
+				 "the %zu 40-character strings seen next to it%s", k->ncand,
+				 k->cand_overflow ? " (more were seen: not tried)" : "");
+			resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
+			resp_step_optional(&u->r, idx);
+		} else {
+			snprintf(detail, sizeof(detail), "not verified (%s %.200s): treated as a usable credential",
+				 e.code[0] ? e.code : fb_strerror(rc), e.message);
+			resp_step_end(&u->r, idx, RESP_FAILED, detail, NULL);
+			resp_step_optional(&u->r, idx);
+		}
+	}
+}
+
 static void after_last_used(struct lk_run *u, struct leak_key *k, struct aws_call *c, int idx)
 {
 	const char *user = leak_query_str(c->out, "GetAccessKeyLastUsed", "UserName");
@@ -1319,6 +1409,7 @@ static void act_keys(struct lk_run *u)
 			k->done = 1;
 		}
 	}
+	verify_keys(u);
 	key_round(u, "sts", "GetAccessKeyInfo", "key-account", after_info);
 	member_clients(u);
 	key_round(u, "iam", "GetAccessKeyLastUsed", "key-owner", after_last_used);

@@ -605,12 +605,16 @@ size_t leak_scan_skip(const struct leak_scanner *sc, const char *msg, size_t n,
 		to = k->off + k->len + LEAK_KEY_SECRET_WINDOW;
 		if (to > n)
 			to = n;
-		if (find_secret_key(msg, n, from, to, &off)) {
+		/* every candidate in the window: each is redacted in excerpts,
+		 * and each is tried as the key's secret (a fake one beside the
+		 * real one must not shadow it) */
+		while (c.nhits < max && find_secret_key(msg, n, from, to, &off)) {
 			struct leak_hit h;
 			size_t j;
 			int dup = 0;
 
 			k->near_secret = 1;
+			from = off + 40;
 			for (j = nkeys; j < c.nhits; j++)
 				dup |= c.hits[j].off == off;
 			if (dup)

@@ -629,6 +629,30 @@ static void report_hit(struct leak_findings *f, const struct leak_watch *w, cons
 	cJSON_AddItemToArray(f->hits, o);
 }
 
+/* The secret access key candidates around key id hit h (leak_scan made a
+ * LEAK_AWS_SECRET hit for each one in its window), each distinct string
+ * once. */
+static void add_candidates(struct leak_key *k, const struct leak_msg *m, const struct leak_hit *hits,
+			   size_t n, const struct leak_hit *h)
+{
+	size_t from = h->off > LEAK_KEY_SECRET_WINDOW ? h->off - LEAK_KEY_SECRET_WINDOW : 0;
+	size_t to = h->off + h->len + LEAK_KEY_SECRET_WINDOW, i, j;
+
+	for (i = 0; i < n; i++) {
+		const char *c = m->text + hits[i].off;
+		int seen = 0;
+
+		if (hits[i].kind != LEAK_AWS_SECRET || hits[i].off < from || hits[i].off >= to)
+			continue;
+		for (j = 0; j < k->ncand; j++)
+			seen |= !memcmp(k->cand[j], c, 40);
+		if (!seen && k->ncand < LEAK_KEY_CANDIDATES)
+			k->cand[k->ncand++] = c;
+		else if (!seen)
+			k->cand_overflow = 1;
+	}
+}
+
 static void count_hit(struct leak_findings *f, const struct leak_watch *w, const struct leak_msg *m,
 		      const struct leak_hit *hits, size_t n, const struct leak_hit *h)
 {
@@ -655,6 +679,8 @@ static void count_hit(struct leak_findings *f, const struct leak_watch *w, const
 		}
 		k->hits++;
 		k->near_secret |= h->near_secret;
+		if (h->near_secret)
+			add_candidates(k, m, hits, n, h);
 	} else if (h->kind != LEAK_AWS_SECRET) {
 		struct leak_token *t;
 
@@ -1137,12 +1163,25 @@ cJSON *leak_keys_json(const struct leak_key *keys, size_t n)
 		cJSON_AddStringToObject(o, "last_used", keys[i].last_used);
 		cJSON_AddStringToObject(o, "last_used_service", keys[i].last_service);
 		cJSON_AddStringToObject(o, "last_used_region", keys[i].last_region);
-		cJSON_AddStringToObject(o, "action", keys[i].near_secret
+		if (keys[i].verified)
+			cJSON_AddBoolToObject(o, "secret_key_verified", 1);
+		else if (keys[i].refused)
+			cJSON_AddBoolToObject(o, "secret_key_verified", 0);
+		else
+			cJSON_AddNullToObject(o, "secret_key_verified");
+		cJSON_AddStringToObject(o, "action", leak_key_usable(&keys[i])
 					? "usable credential (key id and secret access key in one event): deactivate"
+					: keys[i].refused
+					? "reported only: the 40-character string next to it is not its secret (STS refused it)"
 					: "reported only: key id without a secret access key");
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;
+}
+
+int leak_key_usable(const struct leak_key *k)
+{
+	return k->near_secret && !k->refused;
 }
 
 size_t leak_usable_keys(const struct leak_key *keys, size_t n)
@@ -1150,7 +1189,7 @@ size_t leak_usable_keys(const struct leak_key *keys, size_t n)
 	size_t i, k = 0;
 
 	for (i = 0; i < n; i++)
-		k += keys[i].near_secret != 0;
+		k += leak_key_usable(&keys[i]) != 0;
 	return k;
 }
 

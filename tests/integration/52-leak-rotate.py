@@ -109,7 +109,7 @@ def foreign_seed():
     key of the same user) and the member role."""
     seed = copy.deepcopy(SEED)
     seed["iam"]["users"].append({"UserName": "ci-deployer", "account": MEMBER, "access_keys": [
-        {"AccessKeyId": M.FOREIGN_KEY_ID}, {"AccessKeyId": FOREIGN_OTHER}]})
+        {"AccessKeyId": M.FOREIGN_KEY_ID, "SecretAccessKey": M.FOREIGN_SECRET}, {"AccessKeyId": FOREIGN_OTHER}]})
     seed["roles"] = [{"arn": ROLE_ARN}]
     return seed
 
@@ -311,9 +311,13 @@ class LeakRotate(unittest.TestCase):
         w = fbtest.writes(calls)
         self.assertEqual([(c["operation"], c["account"], c["params"]["AccessKeyId"], c["params"]["Status"])
                           for c in w], [("UpdateAccessKey", MEMBER, M.FOREIGN_KEY_ID, "Inactive")])
-        # key info and the report stay ours
+        # key info and the report stay ours; the one call signed with the
+        # leaked pair (verify-key) is the member account's
+        verify = [c for c in calls if c["access_key"] == M.FOREIGN_KEY_ID]
+        self.assertEqual([(c["operation"], c["account"], c["status"]) for c in verify],
+                         [("GetCallerIdentity", MEMBER, 200)])
         for c in calls:
-            if c["service"] in ("sts", "sns"):
+            if c["service"] in ("sts", "sns") and c not in verify:
                 self.assertEqual(c["account"], "111111111111", c)
         self.assertEqual(step(r.report, "assume-role")[0]["status"], "done")
         self.assertEqual(step(r.report, "deactivate-key")[0]["status"], "done")
@@ -415,6 +419,42 @@ class LeakRotate(unittest.TestCase):
         self.assertIn("reported only", d["detail"])
         self.assertIn("billing-bot", d["detail"])
         self.assertIn("2026-12-06T23:59:00", step(rep, "key-owner")[0]["detail"])
+
+    def test_key_id_with_a_string_that_is_not_its_secret_is_not_deactivated(self):
+        # anyone can write a victim's key id next to 40 random characters:
+        # STS refuses a call signed with them, so the key is only reported.
+        # The same batch with the real pair in another event: deactivated.
+        fake = "Zx8Qw2Er4Ty6Ui8Op0As2Df4Gh6Jk8Lz0Xc2Vb4N"
+        self.assertEqual(len(fake), 40)
+        forged = "aws_access_key_id=%s aws_secret_access_key=%s" % (M.AKIA_ID, fake)
+        with fbtest.Fake(SEED) as f:
+            r = run(f, M.make("/ecs/orders-api", "orders-api/app/9", [forged]))
+            calls = f.calls()
+            keys = cli_key_status(f)
+            collect_sns(f)
+        self.assertTrue(r.ok, r)
+        self.assertEqual(fbtest.writes(calls), [])
+        self.assertEqual(keys[M.AKIA_ID], "Active")
+        v = step(r.report, "verify-key")[0]
+        self.assertEqual((v["status"], v["required"]), ("done", False))
+        self.assertIn("not its secret", v["detail"])
+        k = r.report["access_keys"][0]
+        self.assertEqual((k["secret_key_nearby"], k["secret_key_verified"]), (True, False))
+        self.assertEqual(r.report["severity"], "P2")
+        self.assertEqual(step(r.report, "deactivate-key")[0]["status"], "skipped")
+        self.assertEqual([c["status"] for c in calls if c["access_key"] == M.AKIA_ID], [403])
+        # a fake written beside the real leak hides nothing
+        real = "aws_access_key_id=%s aws_secret_access_key=%s" % (M.AKIA_ID, M.AKIA_SECRET)
+        with fbtest.Fake(SEED) as f:
+            r = run(f, M.make("/ecs/orders-api", "orders-api/app/9", [forged, real]))
+            keys = cli_key_status(f)
+            collect_sns(f)
+        self.assertTrue(r.ok, r)
+        self.assertEqual(keys[M.AKIA_ID], "Inactive")
+        self.assertEqual(step(r.report, "verify-key")[0]["status"], "done")
+        self.assertIn("usable", step(r.report, "verify-key")[0]["detail"])
+        self.assertTrue(r.report["access_keys"][0]["secret_key_verified"])
+        self.assertEqual(r.report["verdict"], "contained")
 
     def test_foreign_key_id_alone_without_member_role_is_no_error(self):
         ev = {"logGroup": "/aws/lambda/billing", "logStream": "ids",

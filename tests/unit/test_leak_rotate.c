@@ -427,6 +427,30 @@ static void test_leak_rotate__key_id_alone_forms(void **s)
 		if (!paired)
 			fail_msg("key pair form %zu not paired", i);
 	}
+	/* two pairs in one event: each secret is a hit of its own (so each is
+	 * redacted in every excerpt), and both lie in each key's window (each
+	 * is tried as that key's secret) */
+	{
+		static const char two[] = "keys AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY and "
+					  "AKIA6RVFFB77QAISEM2E q7Hx2Lm9Rt4Vb8Nw1Xc6Jh3Gd5Sa0Pe/Ky+UoIzA in env";
+		struct buf ex;
+		int secrets = 0;
+
+		n = scan_text(&sc, two, h);
+		for (k = 0; k < n; k++)
+			secrets += h[k].kind == LEAK_AWS_SECRET;
+		assert_int_equal(secrets, 2);
+		for (k = 0; k < n; k++) {
+			if (h[k].kind != LEAK_AWS_KEY_ID)
+				continue;
+			assert_true(h[k].near_secret);
+			buf_init(&ex, 4096);
+			assert_int_equal(leak_excerpt(two, strlen(two), h, n, k, &ex), FB_OK);
+			assert_null(strstr(ex.data, "wJalrXUtnFEMI"));
+			assert_null(strstr(ex.data, "q7Hx2Lm9Rt4Vb8"));
+			buf_cleanup(&ex);
+		}
+	}
 	/* the candidate rule itself */
 	assert_true(leak_is_secret_key("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", 40, 0));
 	assert_false(leak_is_secret_key("com/amazonaws/services/s3/AmazonS3Client", 40, 0));
