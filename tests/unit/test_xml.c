@@ -21,7 +21,16 @@
  * libexpat.so and libcjson.so too) and counts blocks that still hold the
  * canary. Not under ASan, whose own interceptors these would replace.
  */
-#if !defined(__SANITIZE_ADDRESS__)
+/* gcc says __SANITIZE_ADDRESS__, clang __has_feature(address_sanitizer) */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define XML_UNDER_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define XML_UNDER_ASAN 1
+#endif
+#if !defined(XML_UNDER_ASAN)
 #define XML_WIPECHECK 1
 #include <dlfcn.h>
 #include <malloc.h>
