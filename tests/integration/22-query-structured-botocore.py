@@ -226,6 +226,31 @@ MAKERS = [c_sg_rules, c_modify_eni, c_create_tags, c_describe_enis, c_put_role_p
           c_revoke_rule_ids, c_modify_instance, c_create_snapshots, c_nacl_entry, c_asg_detach]
 
 
+# issue 19 (net-block): the group's rules, the subnet's ACL, an ACL entry's removal
+def c_describe_sg_rules(rng):
+    vals = ["sg-%017x" % rng.getrandbits(68) for _ in n_of(rng, 1, 2)]
+    b = {"Filters": [{"Name": "group-id", "Values": vals}], "MaxResults": 1000}
+    o = {"Filter": [{"Name": "group-id", "Value": vals}], "MaxResults": 1000}
+    if rng.random() < 0.5:
+        b["NextToken"] = o["NextToken"] = word(rng)
+    return "ec2", "DescribeSecurityGroupRules", b, o
+
+
+def c_describe_nacls(rng):
+    name = rng.choice(["association.subnet-id", "entry.rule-action"])
+    vals = [word(rng) for _ in n_of(rng, 1, 2)]
+    return ("ec2", "DescribeNetworkAcls", {"Filters": [{"Name": name, "Values": vals}]},
+            {"Filter": [{"Name": name, "Value": vals}]})
+
+
+def c_delete_nacl_entry(rng):
+    b = {"NetworkAclId": "acl-%017x" % rng.getrandbits(68), "RuleNumber": rng.randint(1, 32766), "Egress": False}
+    return "ec2", "DeleteNetworkAclEntry", b, dict(b)
+
+
+MAKERS += [c_describe_sg_rules, c_describe_nacls, c_delete_nacl_entry]
+
+
 def botocore_body(session, service, op, params):
     model = session.get_service_model(service)
     opm = model.operation_model(op)
