@@ -299,7 +299,10 @@ class Routing(unittest.TestCase):
         base, _ = load_json(os.path.join(ROOT, "events", "kms-guard", "schedule-deletion-enabled-key.json"))
         for src, name in (("kms", "CancelKeyDeletion"), ("kms", "EnableKey"), ("kms", "TagResource"),
                           ("ec2", "CreateSecurityGroup"), ("ecs", "StopTask"),
-                          ("secretsmanager", "RotateSecret"), ("iam", "UpdateAccessKey")):
+                          ("secretsmanager", "RotateSecret"), ("iam", "UpdateAccessKey"),
+                          # issue 19: net-block's writes
+                          ("ec2", "RevokeSecurityGroupIngress"), ("ec2", "CreateNetworkAclEntry"),
+                          ("ec2", "DeleteNetworkAclEntry"), ("wafv2", "UpdateIPSet")):
             ev = copy.deepcopy(base)
             ev["source"] = "aws." + src
             ev["detail"]["eventSource"] = f"{src}.amazonaws.com"
