@@ -254,11 +254,18 @@ static int nb_own_addresses(struct kit *k, struct nb_ips *ips, struct aws_client
 			char *slash = strchr(ips->a[i].canon, '/');
 
 			/* the filter wants the bare address */
+			char *bare;
+
 			if (slash)
 				*slash = '\0';
-			v[ips->a[i].family == 6][nv[ips->a[i].family == 6]++] = strdup(ips->a[i].canon);
+			bare = strdup(ips->a[i].canon);
 			if (slash)
 				*slash = '/';
+			if (!bare) {
+				nb_addr_decide(&ips->a[i], "out of memory", "refused");
+				continue;
+			}
+			v[ips->a[i].family == 6][nv[ips->a[i].family == 6]++] = bare;
 		}
 	if (nv[0])
 		s[0] = kit_add(rd, &(struct kit_spec){ .step = "own-addresses", .service = "ec2",
@@ -286,6 +293,23 @@ static int nb_own_addresses(struct kit *k, struct nb_ips *ips, struct aws_client
 		}
 		kit_detail(s[f], "%d of the account's interfaces use these addresses",
 			   cJSON_GetArraySize(kit_items(s[f])));
+	}
+	for (f = 0; f < 2; f++) {
+		const cJSON *eni, *found = s[f] && kit_ok(s[f]) ? kit_items(s[f]) : NULL;
+
+		/* every interface the filter returned must be one we can pin to an
+		 * address: one we cannot read makes every address of that family
+		 * "cannot tell" (never guess in favour of blocking) */
+		cJSON_ArrayForEach(eni, found) {
+			const char *pub = resp_get_str(eni, "association.publicIp");
+
+			if (f == 0 && !pub)
+				kit_fail(s[f], "an interface matched without its public address in the answer");
+			if (f == 1 && !cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(eni, "ipv6AddressesSet")))
+				kit_fail(s[f], "an interface matched without its IPv6 addresses in the answer");
+			if (!kit_ok(s[f]))
+				break;
+		}
 	}
 	for (i = 0; i < ips->n; i++) {
 		struct nb_addr *a = &ips->a[i];
