@@ -580,6 +580,8 @@ def s3_params(opm, bucket, key, query, headers, body):
         elif name == payload:
             if body and m.type_name == "structure":
                 p[name] = xml_payload(m, body)
+            elif body and m.type_name == "string":  # PutBucketPolicy's Policy
+                p[name] = body.decode("utf-8", "replace")
             elif body:
                 p[name] = body
             continue
