@@ -450,7 +450,7 @@ static enum fb_err pl_handle(void *state, const char *event, size_t len, const s
 		char arn[128];
 
 		snprintf(arn, sizeof(arn), "arn:%s:s3:::%s", kit_partition(&k), ev.buckets[0]);
-		resp_set_resource(&r, arn, ev.account[0] ? ev.account : NULL, NULL);
+		resp_set_resource(&r, arn, ev.account[0] ? ev.account : NULL, ev.region[0] ? ev.region : NULL);
 	} else if (ev.account[0]) {
 		resp_set_resource(&r, ev.account, ev.account, NULL);
 	}
@@ -471,7 +471,10 @@ static enum fb_err pl_handle(void *state, const char *event, size_t len, const s
 	}
 	run.account = ev.account[0] ? ev.account : kit_own_account(&k);
 	memset(&aerr, 0, sizeof(aerr));
-	run.c = kit_client(&k, ev.account[0] ? ev.account : NULL, NULL, "assume-member-role", &aerr);
+	/* The bucket's account and region: S3 redirects a request sent to
+	 * another region's endpoint. */
+	run.c = kit_client(&k, ev.account[0] ? ev.account : NULL, ev.region[0] ? ev.region : NULL,
+			   "assume-member-role", &aerr);
 	if (!run.c)
 		goto finish;
 	if (ev.scope == PL_SCOPE_ACCOUNT) {

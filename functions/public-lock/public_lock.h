@@ -34,6 +34,10 @@ struct pl_event {
 	char buckets[PL_MAX_BUCKETS][64];
 	size_t nbuckets;
 	char account[16];          /* whose bucket / block: envelope, finding or manual; "" unknown */
+	char region[32];           /* where the bucket is (S3 answers a request to another
+				    * region's endpoint with a redirect): the record's
+				    * awsRegion, the finding resource's Region, manual
+				    * "region"; "" = the function's own */
 	char event_name[64];       /* CloudTrail eventName */
 	char event_id[128];        /* CloudTrail eventID ("" when not a CloudTrail record) */
 	char actor[512];           /* userIdentity.arn ("" unknown) */
@@ -45,7 +49,7 @@ struct pl_event {
 
 /* Parses the trigger: an EventBridge CloudTrail record (source aws.s3),
  * a "Security Hub Findings - Imported" event, or the manual form
- * {"bucket": "name"} / {"account": "123456789012"} (plus "dryRun").
+ * {"bucket": "name"} / {"account": "123456789012"} (plus "region", "dryRun").
  * FB_E_INVALID with `why` for anything else: bad JSON, an unknown shape,
  * a bucket name S3 would refuse, an account that is not 12 digits. An
  * event that is understood but asks for nothing (a PutBucketPublicAccessBlock

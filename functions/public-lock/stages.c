@@ -364,6 +364,22 @@ static enum fb_err add_bucket(struct pl_event *ev, const char *b, char *why, siz
 	return FB_OK;
 }
 
+static enum fb_err set_region(struct pl_event *ev, const char *r, char *why, size_t n)
+{
+	if (!r)
+		return FB_OK;
+	if (!resp_region_name_ok(r)) {
+		snprintf(why, n, "region '%.40s' is not a region name", r);
+		return FB_E_INVALID;
+	}
+	if (ev->region[0] && strcmp(ev->region, r)) {
+		snprintf(why, n, "the event names two regions (%s, %s)", ev->region, r);
+		return FB_E_INVALID;
+	}
+	buf_copy_str(ev->region, sizeof(ev->region), r);
+	return FB_OK;
+}
+
 static enum fb_err set_account(struct pl_event *ev, const char *a, char *why, size_t n)
 {
 	if (!a || !resp_account_id_ok(a)) {
@@ -421,6 +437,9 @@ static enum fb_err parse_cloudtrail(struct pl_event *ev, const cJSON *root, char
 	if (!acct)
 		acct = resp_get_str(root, "account");
 	if (acct && set_account(ev, acct, why, n))
+		return FB_E_INVALID;
+	if (set_region(ev, resp_get_str(d, "awsRegion") ? resp_get_str(d, "awsRegion")
+						       : resp_get_str(root, "region"), why, n))
 		return FB_E_INVALID;
 	for (i = 0; i < sizeof(account_ops) / sizeof(account_ops[0]); i++)
 		if (!strcmp(name, account_ops[i])) {
@@ -525,7 +544,9 @@ static enum fb_err parse_securityhub(struct pl_event *ev, const cJSON *root, cha
 				snprintf(why, n, "AwsS3Bucket resource id '%.80s' is not a bucket ARN", id ? id : "");
 				return FB_E_INVALID;
 			}
-			if (add_bucket(ev, strstr(id, ":s3:::") + 6, why, n))
+			if (add_bucket(ev, strstr(id, ":s3:::") + 6, why, n) ||
+			    set_region(ev, resp_get_str(r, "Region") ? resp_get_str(r, "Region")
+								     : resp_get_str(f, "Region"), why, n))
 				return FB_E_INVALID;
 			seen++;
 		}
@@ -543,12 +564,15 @@ static enum fb_err parse_manual(struct pl_event *ev, const cJSON *root, char *wh
 {
 	const cJSON *b = cJSON_GetObjectItemCaseSensitive(root, "bucket");
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(root, "account");
+	const cJSON *rg = cJSON_GetObjectItemCaseSensitive(root, "region");
 
 	ev->source = PL_SRC_MANUAL;
-	if ((b && !cJSON_IsString(b)) || (a && !cJSON_IsString(a))) {
-		snprintf(why, n, "manual form: 'bucket' and 'account' are strings");
+	if ((b && !cJSON_IsString(b)) || (a && !cJSON_IsString(a)) || (rg && !cJSON_IsString(rg))) {
+		snprintf(why, n, "manual form: 'bucket', 'account' and 'region' are strings");
 		return FB_E_INVALID;
 	}
+	if (rg && set_region(ev, rg->valuestring, why, n))
+		return FB_E_INVALID;
 	if (a && set_account(ev, a->valuestring, why, n))
 		return FB_E_INVALID;
 	if (b)

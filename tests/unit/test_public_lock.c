@@ -62,7 +62,15 @@ static void test_pl__parse_cloudtrail(void **state)
 	assert_string_equal(ev.actor, "arn:aws:iam::111111111111:user/mallory");
 	assert_string_equal(ev.skip, "");
 	assert_true(ev.event_ms > 0);
+	assert_string_equal(ev.region, "us-east-1");
 	pl_event_cleanup(&ev);
+	/* the bucket's region is the record's awsRegion */
+	assert_int_equal(parse(CT("PutBucketPolicy", "{\"bucketName\":\"web-1\"}", ",\"awsRegion\":\"eu-west-3\""),
+			       &ev, why), FB_OK);
+	assert_string_equal(ev.region, "eu-west-3");
+	pl_event_cleanup(&ev);
+	assert_int_equal(parse(CT("PutBucketPolicy", "{\"bucketName\":\"web-1\"}", ",\"awsRegion\":\"eu-west-3.evil\""),
+			       &ev, why), FB_E_INVALID);
 
 	/* bucketName "" (the S3 guide's sample): resources[] names it */
 	assert_int_equal(parse(CT("PutBucketAcl", "{\"bucketName\":\"\"}",
@@ -123,6 +131,8 @@ static void test_pl__parse_refuses(void **state)
 		/* manual */
 		"{}", "{\"bucket\": 1}", "{\"bucket\": \"Bad_Name\"}", "{\"account\": \"12345678901x\"}",
 		"{\"bucket\": \"b-1\", \"account\": \"evil.example.com\"}",
+		"{\"bucket\": \"b-1\", \"region\": \"us-east-1.evil.example\"}",
+		"{\"bucket\": \"b-1\", \"region\": 1}",
 		"[1]", "not json", "{\"bucket\": \"b\\u0000x\"}",
 	};
 	struct pl_event ev;
