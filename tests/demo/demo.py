@@ -287,10 +287,20 @@ def awslogs_event(template, state):
         v, _ = secret_current_value(state, m.group(1))
         return json.loads(v["SecretString"])[m.group(2)]
 
+    def fill_key(m):
+        # The secret access key of a seeded IAM key: a usable credential is
+        # what leak-rotate deactivates (a key id alone is only reported).
+        for u in load("world.json")["iam"]["users"]:
+            for k in u.get("access_keys", []):
+                if k["AccessKeyId"] == m.group(1):
+                    return k["SecretAccessKey"]
+        raise KeyError(m.group(1))
+
     events = []
     for i, msg in enumerate(template["messages"]):
         # Secret values are JSON-escaped here: they become part of a JSON log line.
         text = re.sub(r"@secret:([^:\"]+):([A-Za-z0-9_]+)", fill, msg)
+        text = re.sub(r"@accesskey:(AKIA[A-Z0-9]{16})", fill_key, text)
         ts = now_ms - 2000 + i * 100
         events.append({"id": "%056d" % (random.getrandbits(160) % 10 ** 56), "timestamp": ts,
                        "message": text})
@@ -497,7 +507,7 @@ class LeakScenario(Scenario):
     name = "leak"
 
     def prepare(self):
-        self.ctx.progress("gateway logs its exchange client config and a CI access key id; "
+        self.ctx.progress("gateway logs its exchange client config and a CI access key with its secret; "
                           "the log group's subscription filter delivers the batch")
 
     def event(self):
@@ -761,8 +771,9 @@ def run_scenario(ctx, name):
 
 
 def secrets_check(world, results, sns_messages):
-    """No watched secret value in any report, the function logs or SNS."""
-    vals = watched_values(world)
+    """No watched secret value nor secret access key in any report, the function logs or SNS."""
+    vals = watched_values(world) + [k["SecretAccessKey"] for u in world["iam"]["users"]
+                                    for k in u.get("access_keys", []) if k.get("SecretAccessKey")]
     hits = []
     for m in sns_messages:
         for v in vals:
@@ -856,7 +867,7 @@ def main(argv=None):
                     r["result"] = "FAIL"
         else:
             T.out()
-            T.out(T.dim("no watched secret value in any report or function log"))
+            T.out(T.dim("no watched secret value or secret access key in any report or function log"))
     T.out()
     T.out(T.bold("summary") + (T.dim("  (dry run)") if args.dry_run else ""))
     for r in results:
