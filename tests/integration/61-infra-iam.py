@@ -41,6 +41,8 @@ STACK = cfnmodel.PSEUDO_VALUES["AWS::StackName"]
 NO_RESOURCE_LEVEL = {"cloudtrail:lookupevents", "iam:getaccountsummary", "secretsmanager:listsecrets",
                      "ec2:describenetworkinterfaces", "ec2:describesecuritygroups",
                      "ecs:describetaskdefinition", "sts:getaccesskeyinfo",
+                     # issue 19: the account-level block has no resource type
+                     "s3:getaccountpublicaccessblock", "s3:putaccountpublicaccessblock",
                      "ec2:describesecuritygrouprules", "ec2:describenetworkacls"}  # issue 19
 
 _session = botocore.session.get_session()
