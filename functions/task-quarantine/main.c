@@ -30,6 +30,7 @@
 #include <string.h>
 #include "aws.h"
 #include "log.h"
+#include "prov.h"
 #include "resp.h"
 
 #define TQ_FN "task-quarantine"
@@ -44,6 +45,10 @@
 /* Safety bound on pages per stream, far above what 50 MB needs. */
 #define TQ_MAX_LOG_PAGES 20000
 #define TQ_MAX_BATCH 16
+/* The tag-provenance reads stop this long before the work's deadline: an
+ * exemption that cannot be verified in time is ignored, and containment
+ * still needs its time. */
+#define TQ_CONTAIN_RESERVE_MS 4000
 
 struct tq_state {
 	struct resp_config cfg;
@@ -274,6 +279,93 @@ static void report_task(struct tq_run *u)
 	}
 }
 
+/* ---- 1b. an exemption counts only with provenance ------------------------------------------ */
+
+/* The task definition (log settings, the task role). Optional: without it
+ * the logs are not found and the actor is unknown. */
+static void describe_taskdef(struct tq_run *u)
+{
+	cJSON *in = obj_with("taskDefinition", u->task.taskdef_arn);
+	struct aws_call c;
+	const cJSON *td;
+	int i = resp_step_begin(&u->r, "describe-task-definition", "ecs:DescribeTaskDefinition",
+				u->task.taskdef_arn, RESP_READ);
+
+	resp_step_optional(&u->r, i);
+	call_init(&c, "ecs", "DescribeTaskDefinition", in);
+	aws_call_run(u->aws, &c);
+	td = cJSON_GetObjectItemCaseSensitive(c.out, "taskDefinition");
+	if (c.rc == FB_OK && td) {
+		u->taskdef_json = cJSON_Duplicate(td, 1);
+		tq_task_apply_taskdef(&u->task, td, u->region);
+	}
+	resp_step_from_call(&u->r, i, &c, NULL);
+	aws_call_cleanup(&c);
+	cJSON_Delete(in);
+}
+
+/* firebreak:exempt is honoured only when the CloudTrail history of every
+ * resource the tag may have come from (tq_tag_sources) says it predates
+ * the finding by the minimum age and was not set by the task's own role
+ * (whoever holds the task's credentials is the attacker here). Returns 1
+ * when honoured; the report's extra.exemption_tags says why either way. */
+static int exemption_honoured(struct tq_run *u, char *why, size_t whylen)
+{
+	struct tq_tag_source src[TQ_MAX_TAG_SOURCES];
+	size_t n, i;
+	int honoured = 1;
+	int64_t deadline = u->ctx->deadline_ms ? u->ctx->deadline_ms - TQ_FINISH_RESERVE_MS - TQ_CONTAIN_RESERVE_MS : 0;
+	cJSON *list = cJSON_AddArrayToObject(u->r.extra, "exemption_tags");
+
+	if (!u->task.task_role[0] && u->task.taskdef_arn[0])
+		describe_taskdef(u);
+	n = tq_tag_sources(&u->task, src);
+	why[0] = 0;
+	for (i = 0; i < n && honoured; i++) {
+		struct prov_history h;
+		struct prov_query q;
+		struct prov_decision d;
+		char detail[400];
+		cJSON *e;
+		enum fb_err hrc;
+		int idx = resp_step_begin(&u->r, "tag-provenance", "cloudtrail:LookupEvents", src[i].arn, RESP_READ);
+
+		/* Without the history the tag is ignored (fail towards
+		 * containment): not a failure of the containment itself. */
+		resp_step_optional(&u->r, idx);
+		memset(&q, 0, sizeof(q));
+		q.tag_key = TQ_TAG_EXEMPT;
+		q.tag_value = u->task.exempt_value;
+		q.trigger_ms = u->r.event_time_ms ? u->r.event_time_ms : u->r.received_ms;
+		q.trigger_actor = u->task.task_role[0] ? u->task.task_role : NULL;
+		q.min_age_ms = u->st->cfg.tag_min_age_ms;
+		q.trust = &u->st->cfg;
+		/* created_ms stays 0: a task is often younger than the minimum
+		 * age while the tag it inherited (service, task definition) is
+		 * not; each source's own history dates the tag. */
+		hrc = prov_history_read(u->aws, src[i].arn, 0, deadline, u->account[0] ? u->account : NULL, &h);
+		prov_query_from_history(&q, &h);
+		snprintf(detail, sizeof(detail), "%d events%s%s", h.events ? cJSON_GetArraySize(h.events) : 0,
+			 h.complete ? " (complete)" : "; incomplete: ", h.complete ? "" : h.why);
+		resp_step_end(&u->r, idx, hrc == FB_OK ? RESP_DONE : RESP_FAILED, detail, NULL);
+		prov_decide(h.events, &q, &d);
+		e = prov_report_json(TQ_TAG_EXEMPT, u->task.exempt_value, &d);
+		cJSON_AddStringToObject(e, "source", src[i].what);
+		cJSON_AddStringToObject(e, "resource", src[i].arn);
+		cJSON_AddItemToArray(list, e);
+		if (d.verdict != PROV_HONOURED) {
+			honoured = 0;
+			snprintf(why, whylen, "%s (%s)", d.reason, src[i].what);
+		} else if (!why[0]) {
+			snprintf(why, whylen, "%s", d.reason);
+		}
+		prov_history_cleanup(&h);
+	}
+	if (!n)
+		honoured = 0;
+	return honoured;
+}
+
 /* ---- 2. the independent reads ------------------------------------------------------ */
 
 static void network_evidence_add(struct tq_run *u, const char *name, const cJSON *out)
@@ -293,7 +385,7 @@ static void read_round(struct tq_run *u)
 	size_t n = 0, i;
 	const struct tq_task *t = &u->task;
 
-	if (t->taskdef_arn[0]) {
+	if (t->taskdef_arn[0] && !u->taskdef_json) {
 		in[n] = obj_with("taskDefinition", t->taskdef_arn);
 		call_init(&c[n], "ecs", "DescribeTaskDefinition", in[n]);
 		idx[n] = resp_step_begin(&u->r, "describe-task-definition",
@@ -1568,8 +1660,13 @@ enum fb_err tq_handle(void *state, const char *event, size_t len,
 		tq_copy(u->cluster, sizeof(u->cluster), u->task.cluster_arn);
 	resp_set_resource(&u->r, u->task.arn, u->account[0] ? u->account : NULL, u->region);
 	if (u->task.exempt) {
-		resp_skip(&u->r, "task tagged firebreak:exempt=true: not isolated or stopped");
-		goto finish;
+		char pwhy[PROV_REASON_LEN + 40];
+
+		if (exemption_honoured(u, pwhy, sizeof(pwhy))) {
+			resp_skip(&u->r, "task tagged firebreak:exempt=true: not isolated or stopped (%.400s)", pwhy);
+			goto finish;
+		}
+		warn(u, "firebreak:exempt=true on the task ignored: its provenance does not allow it (see exemption_tags)");
 	}
 	if (!strcmp(u->task.last_status, "STOPPED"))
 		u->was_stopped = 1;

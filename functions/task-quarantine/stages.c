@@ -33,6 +33,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <zlib.h>
+#include "prov.h"
 
 /* ---- small helpers ------------------------------------------------------------ */
 
@@ -449,9 +450,14 @@ enum fb_err tq_task_from_json(const cJSON *task, struct tq_task *t)
 	cJSON_ArrayForEach(it, arr) {
 		const char *k = jstr(it, "key"), *v = jstr(it, "value");
 
-		if (k && v && !strcmp(k, "firebreak:exempt") && !strcasecmp(v, "true"))
+		/* keys exactly, values as every function compares them (prov.h) */
+		if (k && v && !strcmp(k, TQ_TAG_EXEMPT) && prov_value_true(v)) {
 			t->exempt = 1;
+			tq_copy(t->exempt_value, sizeof(t->exempt_value), v);
+		}
 	}
+	tq_copy(t->task_role, sizeof(t->task_role),
+		jstr(cJSON_GetObjectItemCaseSensitive(task, "overrides"), "taskRoleArn"));
 	return FB_OK;
 }
 
@@ -479,6 +485,9 @@ void tq_task_apply_taskdef(struct tq_task *t, const cJSON *taskdef, const char *
 	size_t i;
 
 	tq_copy(t->network_mode, sizeof(t->network_mode), jstr(taskdef, "networkMode"));
+	/* RunTask's override wins over the task definition's role */
+	if (!t->task_role[0])
+		tq_copy(t->task_role, sizeof(t->task_role), jstr(taskdef, "taskRoleArn"));
 	for (i = 0; i < t->nc; i++) {
 		struct tq_container *c = &t->c[i];
 
@@ -999,4 +1008,27 @@ enum tq_manifest tq_manifest_state(enum fb_err rc, long http_status)
 	if (http_status == 403)
 		return TQ_MANIFEST_UNREADABLE;
 	return TQ_MANIFEST_UNKNOWN;
+}
+
+size_t tq_tag_sources(const struct tq_task *t, struct tq_tag_source out[TQ_MAX_TAG_SOURCES])
+{
+	char cluster[256];
+	const char *c;
+	size_t n = 0;
+
+	if (t->arn[0] && tq_copy(out[n].arn, sizeof(out[n].arn), t->arn))
+		out[n++].what = "task";
+	/* The service ARN of the new format, from the task's own ARN
+	 * (arn:P:ecs:R:A:task/<cluster>/<id> -> arn:P:ecs:R:A:service/<cluster>/<name>). */
+	c = strstr(t->arn, ":task/");
+	if (t->service[0] && c && t->cluster_arn[0] && tq_copy(cluster, sizeof(cluster), tq_arn_tail(t->cluster_arn))) {
+		int len = snprintf(out[n].arn, sizeof(out[n].arn), "%.*s:service/%s/%s", (int)(c - t->arn), t->arn,
+				   cluster, t->service);
+
+		if (len > 0 && (size_t)len < sizeof(out[n].arn))
+			out[n++].what = "service";
+	}
+	if (t->taskdef_arn[0] && tq_copy(out[n].arn, sizeof(out[n].arn), t->taskdef_arn))
+		out[n++].what = "task definition";
+	return n;
 }

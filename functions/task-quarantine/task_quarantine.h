@@ -22,6 +22,7 @@
 #define TQ_MAX_CONTAINERS 10
 #define TQ_MAX_GROUPS 16
 #define TQ_SG_PREFIX "firebreak-quarantine-"
+#define TQ_TAG_EXEMPT "firebreak:exempt"
 
 struct tq_settings {
 	double min_severity;     /* FIREBREAK_MIN_SEVERITY, default 7.0 */
@@ -71,7 +72,9 @@ struct tq_task {
 	char group[512], service[256], started_by[256];
 	char taskdef_arn[512], container_instance_arn[512], network_mode[16];
 	char eni[64], subnet[64], private_ip[64];
-	int exempt;              /* tag firebreak:exempt=true */
+	int exempt;              /* tag firebreak:exempt is true (prov_value_true) */
+	char exempt_value[260];  /* its value as read */
+	char task_role[512];     /* overrides.taskRoleArn, else the task definition's */
 	struct tq_container c[TQ_MAX_CONTAINERS];
 	size_t nc;
 };
@@ -97,6 +100,19 @@ enum fb_err tq_eni_from_json(const cJSON *out, struct tq_eni *e);
 cJSON *tq_perms_from_ec2(const cJSON *ip_permissions);
 /* botocore IpPermissions -> flat EC2 query parameters added to q. */
 enum fb_err tq_perms_to_query(const cJSON *perms, cJSON *q);
+
+/* Where a task's tags may have come from, each a resource whose CloudTrail
+ * history says who set a tag and when: the task itself (TagResource on the
+ * task, RunTask's tags), its service (propagateTags SERVICE; CreateService /
+ * TagResource on the service) and its task definition (propagateTags
+ * TASK_DEFINITION; RegisterTaskDefinition's tags). An exemption counts only
+ * when every source's history allows it (README.md, Safety). */
+#define TQ_MAX_TAG_SOURCES 3
+struct tq_tag_source {
+	char arn[600];
+	const char *what;        /* static: "task", "service", "task definition" */
+};
+size_t tq_tag_sources(const struct tq_task *t, struct tq_tag_source out[TQ_MAX_TAG_SOURCES]);
 
 int tq_will_replace(const cJSON *service, const char *taskdef_arn);
 

@@ -329,6 +329,52 @@ static void test_task_quarantine__evidence_attempts(void **st)
 	tq_obj_cleanup(&o);
 }
 
+/* Issue 16 item 8: the exempt tag compares as prov_value_true; the task
+ * role (override first) is the actor; the tag's sources are the task, its
+ * service (new-format ARN from the task's) and its task definition. */
+static void test_task_quarantine__exempt_tag_and_its_sources(void **st)
+{
+	cJSON *t = J("{\"taskArn\":\"arn:aws:ecs:eu-west-1:123456789012:task/prod/0123456789abcdef0123456789abcdef\","
+		     "\"clusterArn\":\"arn:aws:ecs:eu-west-1:123456789012:cluster/prod\",\"group\":\"service:api\","
+		     "\"taskDefinitionArn\":\"arn:aws:ecs:eu-west-1:123456789012:task-definition/api:3\","
+		     "\"tags\":[{\"key\":\"firebreak:exempt\",\"value\":\" TRUE\\t\"}]}");
+	cJSON *td = J("{\"taskRoleArn\":\"arn:aws:iam::123456789012:role/td-role\"}");
+	struct tq_task task;
+	struct tq_tag_source src[TQ_MAX_TAG_SOURCES];
+	static const char *const values[][2] = { { "yes", "0" }, { "1", "0" }, { "truex", "0" }, { "True", "1" } };
+	size_t i;
+
+	(void)st;
+	assert_int_equal(tq_task_from_json(t, &task), FB_OK);
+	assert_true(task.exempt);
+	assert_string_equal(task.task_role, "");
+	tq_task_apply_taskdef(&task, td, "eu-west-1");
+	assert_string_equal(task.task_role, "arn:aws:iam::123456789012:role/td-role");
+	assert_int_equal(tq_tag_sources(&task, src), 3);
+	assert_string_equal(src[0].arn, task.arn);
+	assert_string_equal(src[1].arn, "arn:aws:ecs:eu-west-1:123456789012:service/prod/api");
+	assert_string_equal(src[1].what, "service");
+	assert_string_equal(src[2].arn, "arn:aws:ecs:eu-west-1:123456789012:task-definition/api:3");
+	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		cJSON *v = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(t, "tags"), 0), "value");
+
+		cJSON_SetValuestring(v, values[i][0]);
+		assert_int_equal(tq_task_from_json(t, &task), FB_OK);
+		assert_int_equal(task.exempt, values[i][1][0] == '1');
+	}
+	/* a RunTask override wins over the task definition's role; a
+	 * standalone task (no service) has two sources */
+	cJSON_DeleteItemFromObject(t, "group");
+	cJSON_AddItemToObject(t, "overrides", J("{\"taskRoleArn\":\"arn:aws:iam::123456789012:role/override\"}"));
+	assert_int_equal(tq_task_from_json(t, &task), FB_OK);
+	tq_task_apply_taskdef(&task, td, "eu-west-1");
+	assert_string_equal(task.task_role, "arn:aws:iam::123456789012:role/override");
+	assert_int_equal(tq_tag_sources(&task, src), 2);
+	assert_string_equal(src[1].what, "task definition");
+	cJSON_Delete(t);
+	cJSON_Delete(td);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_task_quarantine__allow_shared_setting),
 		cmocka_unit_test(test_task_quarantine__cluster_from_the_task_arn),
 		cmocka_unit_test(test_task_quarantine__evidence_attempts),
+		cmocka_unit_test(test_task_quarantine__exempt_tag_and_its_sources),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
