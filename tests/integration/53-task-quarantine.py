@@ -79,7 +79,7 @@ def world(**kw):
                                      "IpPermissionsEgress": copy.deepcopy(EGRESS)}],
                 "network_interfaces": enis},
         "logs": {"groups": [{"name": "/ecs/api", "streams": streams}]},
-        "s3": {"buckets": [{"name": BUCKET}]},
+        "s3": {"buckets": [{"name": BUCKET, "object_lock": bool(kw.get("object_lock"))}]},
         "sns": {"topics": [TOPIC]},
         "cloudtrail": {"records": kw.get("trail", [])},
     }
@@ -645,6 +645,32 @@ class TaskQuarantine(unittest.TestCase):
         self.assertFalse(err, out)
         self.assertEqual(rep["verdict"], "contained")
         self.assertEqual([e["verdict"] for e in rep["exemption_tags"]], ["honoured", "ignored"])
+
+    # ---- issue 17: the evidence writer (runtime/evidence.h), Object Lock retention
+    def test_evidence_retention_when_asked_and_the_bucket_has_object_lock(self):
+        fake = self.start(object_lock=True)
+        err, out, rep = invoke(fake, load("manual.json"), FIREBREAK_EVIDENCE_LOCK_DAYS="30",
+                               FIREBREAK_EVIDENCE_LOCK_MODE="COMPLIANCE")
+        self.assertFalse(err, out)
+        self.assertEqual(step(rep, "evidence-lock-config")[0]["status"], "done")
+        s3 = fake.client("s3")
+        man = self.check_evidence(rep)
+        for o in man["objects"] + [{"key": rep["evidence"]["manifest"]}]:
+            h = s3.head_object(Bucket=BUCKET, Key=o["key"])
+            self.assertEqual(h.get("ObjectLockMode"), "COMPLIANCE", o["key"])
+            days = (h["ObjectLockRetainUntilDate"].timestamp() - time.time()) / 86400
+            self.assertTrue(29 < days <= 30, days)
+        self.assertEqual(rep["evidence"]["object_lock"]["mode"], "COMPLIANCE")
+
+    def test_evidence_without_object_lock_is_still_written_and_says_so(self):
+        fake = self.start()
+        err, out, rep = invoke(fake, load("manual.json"), FIREBREAK_EVIDENCE_LOCK_DAYS="30")
+        self.assertFalse(err, out)
+        self.assertEqual(step(rep, "evidence-lock-config")[0]["status"], "done")
+        self.check_evidence(rep)
+        self.assertIn("no Object Lock", rep["evidence"]["object_lock"]["retain_until"])
+        h = fake.client("s3").head_object(Bucket=BUCKET, Key=rep["evidence"]["manifest"])
+        self.assertNotIn("ObjectLockMode", h)
 
     def test_task_not_found(self):
         fake = self.start()
