@@ -621,15 +621,24 @@ cJSON *tq_perms_from_ec2(const cJSON *ip_permissions)
 	return out;
 }
 
-static int qset(cJSON *q, const char *name, const char *val)
+/* {key: v}, NULL when v is NULL. */
+static cJSON *obj_key(const char *key, const char *v)
 {
-	return cJSON_AddStringToObject(q, name, val) != NULL;
+	cJSON *o = v ? cJSON_CreateObject() : NULL;
+
+	if (o && !cJSON_AddStringToObject(o, key, v)) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	return o;
 }
 
-/* IpPermissions (botocore shape) -> EC2 query parameters
- * (IpPermissions.N.IpRanges.M.CidrIp, ...; UserIdGroupPairs serialise as
- * "Groups"), added to the flat object q. */
-enum fb_err tq_perms_to_query(const cJSON *perms, cJSON *q)
+/* IpPermissions (botocore shape) -> the same list in EC2's wire names for
+ * the AWS layer to encode (aws.h): IpProtocol, FromPort, ToPort and each
+ * list's key (UserIdGroupPairs serialise as "Groups"; a pair keeps its
+ * UserId: revoking by group needs no owner, re-authorising across accounts
+ * does). NULL when a permission lacks its protocol or a list item its key. */
+cJSON *tq_perms_wire(const cJSON *perms)
 {
 	static const struct { const char *list, *wire, *key; } L[] = {
 		{ "IpRanges", "IpRanges", "CidrIp" },
@@ -637,57 +646,43 @@ enum fb_err tq_perms_to_query(const cJSON *perms, cJSON *q)
 		{ "PrefixListIds", "PrefixListIds", "PrefixListId" },
 		{ "UserIdGroupPairs", "Groups", "GroupId" },
 	};
-	char name[160], num[32];
+	cJSON *out = cJSON_CreateArray();
 	const cJSON *p;
-	int n = 0;
 	size_t l;
 
 	cJSON_ArrayForEach(p, perms) {
 		const cJSON *from = cJSON_GetObjectItemCaseSensitive(p, "FromPort");
 		const cJSON *to = cJSON_GetObjectItemCaseSensitive(p, "ToPort");
+		cJSON *w = cJSON_CreateObject();
 
-		n++;
-		snprintf(name, sizeof(name), "IpPermissions.%d.IpProtocol", n);
-		if (!jstr(p, "IpProtocol") || !qset(q, name, jstr(p, "IpProtocol")))
-			return FB_E_INVALID;
-		if (cJSON_IsNumber(from)) {
-			snprintf(name, sizeof(name), "IpPermissions.%d.FromPort", n);
-			snprintf(num, sizeof(num), "%d", from->valueint);
-			if (!qset(q, name, num))
-				return FB_E_NOMEM;
-		}
-		if (cJSON_IsNumber(to)) {
-			snprintf(name, sizeof(name), "IpPermissions.%d.ToPort", n);
-			snprintf(num, sizeof(num), "%d", to->valueint);
-			if (!qset(q, name, num))
-				return FB_E_NOMEM;
-		}
+		if (!w || !cJSON_AddItemToArray(out, w) || !jstr(p, "IpProtocol"))
+			goto bad;
+		cJSON_AddStringToObject(w, "IpProtocol", jstr(p, "IpProtocol"));
+		if (cJSON_IsNumber(from))
+			cJSON_AddNumberToObject(w, "FromPort", from->valueint);
+		if (cJSON_IsNumber(to))
+			cJSON_AddNumberToObject(w, "ToPort", to->valueint);
 		for (l = 0; l < sizeof(L) / sizeof(L[0]); l++) {
-			const cJSON *it;
-			int m = 0;
+			const cJSON *it, *src = cJSON_GetObjectItemCaseSensitive(p, L[l].list);
+			cJSON *dst;
 
-			cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(p, L[l].list)) {
-				const char *v = jstr(it, L[l].key);
+			if (!cJSON_GetArraySize(src))
+				continue;
+			dst = cJSON_AddArrayToObject(w, L[l].wire);
+			cJSON_ArrayForEach(it, src) {
+				cJSON *x = obj_key(L[l].key, jstr(it, L[l].key));
 
-				m++;
-				if (!v)
-					return FB_E_INVALID;
-				snprintf(name, sizeof(name), "IpPermissions.%d.%s.%d.%s", n,
-					 L[l].wire, m, L[l].key);
-				if (!qset(q, name, v))
-					return FB_E_NOMEM;
-				/* Revoking by group needs no owner, but
-				 * re-authorising across accounts does. */
-				if (jstr(it, "UserId")) {
-					snprintf(name, sizeof(name), "IpPermissions.%d.%s.%d.UserId",
-						 n, L[l].wire, m);
-					if (!qset(q, name, jstr(it, "UserId")))
-						return FB_E_NOMEM;
-				}
+				if (!x || !cJSON_AddItemToArray(dst, x))
+					goto bad;
+				if (jstr(it, "UserId"))
+					cJSON_AddStringToObject(x, "UserId", jstr(it, "UserId"));
 			}
 		}
 	}
-	return FB_OK;
+	return out;
+bad:
+	cJSON_Delete(out);
+	return NULL;
 }
 
 /* ---- stage 4: the owning service --------------------------------------------------- */
