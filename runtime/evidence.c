@@ -213,13 +213,8 @@ cJSON *evidence_manifest_json(const struct evidence_manifest_info *mi, const str
 void evidence_init(struct evidence *e, struct kit *k, struct aws_client *own, struct evidence_config *cfg,
 		   const struct lr_context *ctx, const char *subject_name, const char *subject)
 {
-	memset(e, 0, sizeof(*e));
-	e->k = k;
-	e->aws = own;
-	e->cfg = cfg;
-	e->ctx = ctx;
-	e->subject_name = subject_name;
-	e->subject = subject;
+	*e = (struct evidence){ .k = k, .aws = own, .cfg = cfg, .ctx = ctx, .subject_name = subject_name,
+				.subject = subject };
 	snprintf(e->prefix, sizeof(e->prefix), "incidents/%s/", k->r->incident_id);
 }
 

@@ -68,7 +68,6 @@ struct tq_run {
 	 * below. The evidence bucket and the SNS topic are the function's own
 	 * (the security account's): S3 and SNS always go through st->aws. */
 	struct aws_client *aws;
-	struct aws_client *own1, *own2; /* owned: assumed-role client, region client */
 	struct tq_target tgt;
 	struct tq_task task;
 	struct tq_eni eni;
@@ -95,14 +94,11 @@ enum fb_err tq_init(void **state, char *err, size_t errlen)
 
 	if (!st)
 		return FB_E_NOMEM;
-	rc = resp_config_from_env(&st->cfg, err, errlen);
-	if (rc == FB_OK)
-		rc = tq_settings_from_env(&st->set, err, errlen);
-	if (rc == FB_OK)
-		rc = evidence_config_from_env(&st->evcfg, err, errlen);
-	if (rc == FB_OK)
-		rc = aws_client_new(&st->aws, NULL, err, errlen);
-	if (rc != FB_OK) {
+	/* the first setting that does not parse stops init */
+	if ((rc = resp_config_from_env(&st->cfg, err, errlen)) != FB_OK ||
+	    (rc = tq_settings_from_env(&st->set, err, errlen)) != FB_OK ||
+	    (rc = evidence_config_from_env(&st->evcfg, err, errlen)) != FB_OK ||
+	    (rc = aws_client_new(&st->aws, NULL, err, errlen)) != FB_OK) {
 		evidence_config_cleanup(&st->evcfg);
 		tq_settings_cleanup(&st->set);
 		resp_config_cleanup(&st->cfg);
@@ -1086,32 +1082,23 @@ static void locate(struct tq_run *u, const cJSON *ev)
 	}
 }
 
+/* The task's account and region: the member role for another account
+ * (kit_client, freed by kit_cleanup). */
 static enum fb_err client_for(struct tq_run *u)
 {
 	struct aws_error err;
-	struct aws_client *c = NULL;
-	int owned = 0;
-	enum fb_err rc;
 
-	memset(&err, 0, sizeof(err));
-	rc = resp_client_for(&u->r, u->st->aws, u->account[0] ? u->account : NULL, u->region, &c, &owned, &err);
-	if (rc != FB_OK) {
+	u->aws = kit_client(&u->kit, u->account[0] ? u->account : NULL, u->region, NULL, &err);
+	if (!u->aws) {
 		int i = resp_step_begin(&u->r, "assume-role", "sts:AssumeRole", u->account, RESP_READ);
 
-		resp_step_end(&u->r, i, RESP_FAILED, rc == FB_E_CONFIG ?
+		/* resp_client_for's FB_E_CONFIG says so in its message */
+		resp_step_end(&u->r, i, RESP_FAILED, strstr(err.message, "FIREBREAK_MEMBER_ROLE is not set") ?
 			      "task in another account and FIREBREAK_MEMBER_ROLE not set" :
 			      "cannot act in the task's account", &err);
-		return rc;
+		return FB_E_AWS;
 	}
-	if (owned)
-		u->own1 = c;
-	u->aws = c;
-	if (u->region[0] && strcmp(aws_client_region(c), u->region)) {
-		rc = aws_client_for_region(c, u->region, &u->own2);
-		if (rc != FB_OK)
-			return rc;
-		u->aws = u->own2;
-	}
+	u->kit.aws = u->aws;   /* the task's account and region by default */
 	return FB_OK;
 }
 
@@ -1122,10 +1109,6 @@ static void run_cleanup(struct tq_run *u)
 	cJSON_Delete(u->task_json);
 	cJSON_Delete(u->taskdef_json);
 	cJSON_Delete(u->network_json);
-	if (u->own2)
-		aws_client_free(u->own2);
-	if (u->own1)
-		aws_client_free(u->own1);
 	resp_cleanup(&u->r);
 	free(u);
 }
@@ -1220,7 +1203,6 @@ enum fb_err tq_handle(void *state, const char *event, size_t len,
 	}
 	if (client_for(u) != FB_OK)
 		goto finish;
-	u->kit.aws = u->aws;   /* the task's account and region */
 	if (u->aws != st->aws && ctx->deadline_ms)
 		aws_client_set_deadline(u->aws, ctx->deadline_ms - TQ_FINISH_RESERVE_MS);
 	if (!describe_task(u))
