@@ -3,7 +3,7 @@
  * did as evidence (runbook P1). Contract: ../shared/RESPONDERS.md, resp.h;
  * trigger, IAM actions and settings: README.md beside this file.
  *
- * This file sequences AWS calls around the pure stages of stages.c:
+ * This file is the runbook: kit steps (runtime/kit.h) around the pure stages of stages.c:
  *
  *   1. DescribeTasks                                   (what is the task?)
  *   2. one round, concurrently: DescribeTaskDefinition, DescribeNetworkInterfaces,

@@ -17,7 +17,7 @@
  *   DescribeServices | DescribeContainerInstances | s3:HeadObject} ->
  *   CreateSecurityGroup -> RevokeSecurityGroupEgress ->
  *   ModifyNetworkInterfaceAttribute -> StopTask
- * Reads that do not depend on each other share one round (aws_call_run_all).
+ * Reads that do not depend on each other share one kit round (kit_run).
  * Logs stay in CloudWatch after the task stops, so they are fetched after
  * containment; the task description, which ECS forgets about an hour after
  * the stop, is taken first.
