@@ -276,6 +276,20 @@ void kit_already(struct kit_step *s, const char *fmt, ...)
 	va_end(ap);
 }
 
+void kit_decide(struct kit *k, const struct kit_spec *spec, enum resp_status st, const char *fmt, ...)
+{
+	struct kit_round *rd = kit_round_new(k);
+	struct kit_step *s = kit_add(rd, spec);
+	va_list ap;
+
+	if (s && !(spec->kind == RESP_WRITE && k->r->dry_run)) {
+		va_start(ap, fmt);
+		settle(s, st, fmt, ap);
+		va_end(ap);
+	}
+	kit_round_free(rd);
+}
+
 /* The part of an answer the responder reads: query answers keep their
  * <Op>Result wrapper (aws.h); the kit looks inside it. */
 static const cJSON *answer_of(const struct kit_step *s)
@@ -312,7 +326,8 @@ static enum fb_err set_token(struct kit_step *s, const char *token)
  * XML as "" (no member elements): nothing to add. */
 static int take_page(struct kit_step *s)
 {
-	cJSON *list = (cJSON *)resp_get(answer_of(s), s->paging.items);
+	/* no .items: the reader (.on_page) takes each page itself */
+	cJSON *list = s->paging.items ? (cJSON *)resp_get(answer_of(s), s->paging.items) : NULL;
 	const char *next = resp_get_str(answer_of(s), s->paging.next);
 	const char *prev = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->in, s->paging.token));
 	const char *more;
@@ -449,7 +464,10 @@ enum fb_err kit_run(struct kit_round *rd)
 			if (c->rc == FB_OK) {
 				if (s->paged) {
 					more = take_page(s);
-					if (more && s->pages >= s->paging.max_pages)
+					if (s->paging.on_page &&
+					    !s->paging.on_page(s->paging.arg, answer_of(s), more))
+						more = 0; /* the reader stopped: complete stays 0 */
+					else if (more && s->pages >= s->paging.max_pages)
 						more = 0; /* the cap: complete stays 0 */
 					else if (!more)
 						s->complete = 1;

@@ -111,6 +111,13 @@ struct kit_paging {
 	const char *token;      /* the input member that carries it back; NULL: same as next */
 	const char *truncated;  /* a "more pages" flag ("IsTruncated": "true"); NULL: the token alone says */
 	int max_pages;          /* cap; 0: KIT_DEFAULT_PAGES */
+	/* Optional reader of every page as it arrives (the answer, borrowed
+	 * for the call; `more` says whether another page would follow), for
+	 * a stream too large to keep as JSON (task-quarantine's logs): return
+	 * 0 to stop paging (kit_complete stays 0), else 1. With a reader,
+	 * .items may be NULL (nothing kept). Added for issue 17. */
+	int (*on_page)(void *arg, const cJSON *page, int more);
+	void *arg;
 };
 
 /* One step. Strings are copied by kit_add (service and op must still be
@@ -157,6 +164,13 @@ void kit_skip(struct kit_step *s, const char *fmt, ...) __attribute__((format(pr
 /* Before the round runs: the state read says the write is not needed;
  * "already" with `why`, nothing sent, no restore entry. */
 void kit_already(struct kit_step *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A line settled by a decision, with no call: a one-step round of its own,
+ * ended `st` (RESP_SKIPPED, RESP_ALREADY or RESP_FAILED) with `why`; a
+ * write under dry run stays "planned" (spec->restore is not recorded for
+ * such a line: nothing was planned to be undone). Added for task-quarantine
+ * and runtime/evidence (issue 17). */
+void kit_decide(struct kit *k, const struct kit_spec *spec, enum resp_status st, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* Runs every step not yet run or skipped, concurrently, pages included.
  * Restore entries of the round's writes are recorded first, in declaration
  * order. Returns FB_OK when no required step failed, else the first

@@ -651,6 +651,68 @@ static void test_kit__pager_same_token_again_ends(void **st)
 	world_down(&w);
 }
 
+/* kit_paging.on_page (issue 17, task-quarantine's logs): every page is
+ * read as it arrives, nothing kept; the reader can stop the paging. */
+static int count_pages(void *arg, const cJSON *page, int more)
+{
+	int *n = arg;
+
+	(*n)++;
+	assert_non_null(resp_get(page, "events"));
+	(void)more;
+	return *n < 2;   /* stop after the second page */
+}
+
+static void test_kit__page_reader_sees_every_page_and_can_stop(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *s;
+	int n = 0;
+
+	(void)st;
+	world_up(&w, 0);
+	route("GetLogEvents", "\"nextToken\":\"f/2\"", 200, "{\"events\":[{\"message\":\"b\"}],\"nextForwardToken\":\"f/3\"}", 10, 0);
+	route("GetLogEvents", "\"nextToken\":\"f/3\"", 200, "{\"events\":[],\"nextForwardToken\":\"f/3\"}", 10, 0);
+	route("GetLogEvents", NULL, 200, "{\"events\":[{\"message\":\"a\"}],\"nextForwardToken\":\"f/2\"}", 10, 0);
+	rd = kit_round_new(&w.k);
+	s = kit_add(rd, &(struct kit_spec){ .step = "log-events", .service = "logs", .op = "GetLogEvents",
+		.kind = RESP_READ, .in = cJSON_Parse("{\"logGroupName\":\"g\",\"logStreamName\":\"s\"}"),
+		.paging = &(struct kit_paging){ .next = "nextForwardToken", .token = "nextToken",
+			.on_page = count_pages, .arg = &n } });
+	assert_int_equal(kit_run(rd), FB_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(sent("GetLogEvents"), 2);     /* the third page was never asked for */
+	assert_false(kit_complete(s));
+	assert_int_equal(cJSON_GetArraySize(kit_items(s)), 0);  /* no .items: nothing kept */
+	kit_round_free(rd);
+	world_down(&w);
+}
+
+/* kit_decide: a line settled by a decision, no call; a write under dry run stays planned. */
+static void test_kit__decide_makes_a_line_and_no_call(void **st)
+{
+	struct world w;
+
+	(void)st;
+	world_up(&w, 0);
+	kit_decide(&w.k, &(struct kit_spec){ .step = "isolate", .service = "ec2", .op = "RevokeSecurityGroupEgress",
+		.target = "sg-1", .kind = RESP_READ }, RESP_FAILED, "refused: %s", "shared");
+	kit_decide(&w.k, &(struct kit_spec){ .step = "evidence", .service = "s3", .op = "PutObject",
+		.kind = RESP_WRITE, .optional = 1 }, RESP_SKIPPED, "no bucket");
+	assert_int_equal(sent("RevokeSecurityGroupEgress") + sent("PutObject"), 0);
+	assert_int_equal(line(&w, "isolate")->status, RESP_FAILED);
+	assert_string_equal(line(&w, "isolate")->detail, "refused: shared");
+	assert_int_equal(line(&w, "evidence")->status, RESP_SKIPPED);
+	assert_true(resp_failed(&w.r));
+	world_down(&w);
+	world_up(&w, 1);   /* dry run */
+	kit_decide(&w.k, &(struct kit_spec){ .step = "evidence", .service = "s3", .op = "PutObject",
+		.kind = RESP_WRITE }, RESP_ALREADY, "kept");
+	assert_int_equal(line(&w, "evidence")->status, RESP_PLANNED);
+	world_down(&w);
+}
+
 /* ---- clients, own account ----------------------------------------------------------- */
 
 static void test_kit__own_account_partition_and_region_clients(void **st)
@@ -1076,6 +1138,8 @@ int main(void)
 		cmocka_unit_test(test_kit__pager_marker_is_truncated),
 		cmocka_unit_test(test_kit__pager_cap_reached_is_incomplete),
 		cmocka_unit_test(test_kit__pager_same_token_again_ends),
+		cmocka_unit_test(test_kit__page_reader_sees_every_page_and_can_stop),
+		cmocka_unit_test(test_kit__decide_makes_a_line_and_no_call),
 		cmocka_unit_test(test_kit__own_account_partition_and_region_clients),
 		cmocka_unit_test(test_kit__member_account_client),
 		cmocka_unit_test(test_kit__revoke_sessions_first_time),
