@@ -878,3 +878,207 @@ out:
 	free(doc);
 	return st;
 }
+
+/* ---- settings, network ranges, the not-a-trigger result ---------------------
+ * (includes kept with the section they serve: the rest of the file does
+ * not need them) */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+
+#include "log.h"
+
+enum fb_err kit_env_int(const char *name, int def, int lo, int hi, int *out,
+			char *err, size_t errlen)
+{
+	const char *s = getenv(name);
+	char *end = NULL;
+	long v;
+
+	*out = def;
+	if (!s || !*s)
+		return FB_OK;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end != '\0' || v < lo || v > hi) {
+		snprintf(err, errlen, "setting '%s' must be an integer in %d..%d", name, lo, hi);
+		return FB_E_CONFIG;
+	}
+	*out = (int)v;
+	return FB_OK;
+}
+
+int kit_list_next(const char **p, char *item, size_t cap)
+{
+	while (**p) {
+		const char *s = *p, *e = s + strcspn(s, ",");
+		size_t n;
+
+		*p = *e ? e + 1 : e;
+		while (s < e && isspace((unsigned char)*s))
+			s++;
+		while (e > s && isspace((unsigned char)e[-1]))
+			e--;
+		if (e == s)
+			continue;
+		n = (size_t)(e - s);
+		if (n >= cap) {
+			snprintf(item, cap, "%.*s", (int)(cap - 1), s);
+			return -1;
+		}
+		memcpy(item, s, n);
+		item[n] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+int kit_cidr_parse(const char *s, struct kit_cidr *out)
+{
+	char host[64];
+	const char *slash = strchr(s, '/');
+	size_t hl = slash ? (size_t)(slash - s) : strlen(s);
+
+	if (hl == 0 || hl >= sizeof(host))
+		return -1;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, host, out->addr) == 1)
+		out->family = AF_INET;
+	else if (inet_pton(AF_INET6, host, out->addr) == 1)
+		out->family = AF_INET6;
+	else
+		return -1;
+	out->prefix = out->family == AF_INET ? 32 : 128;
+	if (slash) {
+		const char *p = slash + 1;
+		int n = 0;
+
+		if (*p == '\0')
+			return -1;
+		for (; *p; p++) {
+			if (!isdigit((unsigned char)*p) || n > 128)
+				return -1;
+			n = n * 10 + (*p - '0');
+		}
+		if (n > out->prefix)
+			return -1;
+		out->prefix = n;
+	}
+	return 0;
+}
+
+enum fb_err kit_cidrs_parse(const char *list, const char *setting, struct kit_cidr *out,
+			    size_t cap, size_t *n, char *err, size_t errlen)
+{
+	char item[80];
+	int got;
+
+	*n = 0;
+	while (list && (got = kit_list_next(&list, item, sizeof(item))) != 0) {
+		if (got < 0) {
+			snprintf(err, errlen, "cannot parse '%s': item too long", setting);
+			return FB_E_CONFIG;
+		}
+		if (*n == cap) {
+			snprintf(err, errlen, "'%s' has more than %zu items", setting, cap);
+			return FB_E_CONFIG;
+		}
+		if (kit_cidr_parse(item, &out[*n]) != 0) {
+			snprintf(err, errlen, "cannot parse '%s' item '%s'", setting, item);
+			return FB_E_CONFIG;
+		}
+		(*n)++;
+	}
+	return FB_OK;
+}
+
+static int prefix_match(const unsigned char *a, const unsigned char *net, int prefix)
+{
+	int full = prefix / 8, rest = prefix % 8;
+	unsigned char mask;
+
+	if (memcmp(a, net, (size_t)full) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	mask = (unsigned char)(0xFFu << (8 - rest));
+	return (a[full] & mask) == (net[full] & mask);
+}
+
+enum kit_ip kit_ip_in(const struct kit_cidr *ranges, size_t n, const char *ip)
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	unsigned char a[16];
+	int fam;
+
+	if (!ip || !*ip)
+		return KIT_IP_NOT_AN_IP;
+	if (inet_pton(AF_INET, ip, a) == 1)
+		fam = AF_INET;
+	else if (inet_pton(AF_INET6, ip, a) == 1)
+		fam = AF_INET6;
+	else
+		return KIT_IP_NOT_AN_IP;
+	for (size_t i = 0; i < n; i++) {
+		const struct kit_cidr *c = &ranges[i];
+
+		if (c->family == fam && prefix_match(a, c->addr, c->prefix))
+			return KIT_IP_IN;
+		if (fam == AF_INET6 && c->family == AF_INET && !memcmp(a, mapped, 12) &&
+		    prefix_match(a + 12, c->addr, c->prefix))
+			return KIT_IP_IN;
+	}
+	return KIT_IP_OUT;
+}
+
+int kit_json_long(const cJSON *v, long *out)
+{
+	/* range-checked: an out-of-range double -> long conversion is UB */
+	if (cJSON_IsNumber(v)) {
+		if (!(v->valuedouble > -9.2e18 && v->valuedouble < 9.2e18))
+			return -1;
+		*out = (long)v->valuedouble;
+		return 0;
+	}
+	if (cJSON_IsString(v) && v->valuestring[0]) {
+		char *end = NULL;
+		long n;
+
+		errno = 0;
+		n = strtol(v->valuestring, &end, 10);
+		if (errno || *end != '\0')
+			return -1;
+		*out = n;
+		return 0;
+	}
+	return -1;
+}
+
+enum fb_err kit_skip_result(struct resp_config *cfg, const char *function, const cJSON *ev,
+			    const struct lr_context *ctx, const char *why, struct lr_result *out)
+{
+	struct resp r;
+	cJSON *rep;
+	char *txt;
+	enum fb_err rc = resp_begin(&r, cfg, function, ctx);
+
+	if (rc != FB_OK)
+		return rc;
+	resp_trigger_from_event(&r, ev);
+	resp_set_severity(&r, "P3");
+	resp_skip(&r, "%s", why);
+	rep = resp_report_json(&r);
+	txt = rep ? cJSON_PrintUnformatted(rep) : NULL;
+	if (txt) {
+		log_json(LOG_INFO, txt);
+		rc = lr_result_ok(out, txt, strlen(txt));
+	} else {
+		rc = FB_E_NOMEM;
+	}
+	free(txt);
+	cJSON_Delete(rep);
+	resp_cleanup(&r);
+	return rc;
+}

@@ -258,4 +258,47 @@ char *kit_revocation_policy(int64_t cut_ms);
  * is set when the path is aws-service-role/. */
 int kit_role_name(const char *role_arn, char *out, size_t outlen, int *service_linked);
 
+/* ---- settings, network ranges, the not-a-trigger result ---------------------
+ * Pieces every responder's policy needs and root-verify wrote for itself
+ * (issue 17: moved here so the next responder does not write them again). */
+
+/* A bounded decimal setting from the environment; unset or "" gives def.
+ * FB_E_CONFIG, err "setting '<name>' must be an integer in <lo>..<hi>". */
+enum fb_err kit_env_int(const char *name, int def, int lo, int hi, int *out,
+			char *err, size_t errlen);
+
+/* Comma lists in settings: the next item of *p (moved past it) into
+ * item[cap], spaces around it trimmed, empty items passed over. 1: an
+ * item; 0: no more; -1: an item of cap bytes or more (item holds its head,
+ * for the message). */
+int kit_list_next(const char **p, char *item, size_t cap);
+
+/* Network ranges: "a.b.c.d/n", "x::y/n", a bare address (a host route). */
+struct kit_cidr {
+	int family;                 /* AF_INET or AF_INET6 */
+	unsigned char addr[16];
+	int prefix;
+};
+/* One range; 0 when it parses, -1 otherwise. */
+int kit_cidr_parse(const char *s, struct kit_cidr *out);
+/* A comma list of ranges (kit_list_next) from the setting named `setting`
+ * (for messages) into out[cap]; *n counts them. NULL list: none. */
+enum fb_err kit_cidrs_parse(const char *list, const char *setting, struct kit_cidr *out,
+			    size_t cap, size_t *n, char *err, size_t errlen);
+enum kit_ip { KIT_IP_NOT_AN_IP, KIT_IP_IN, KIT_IP_OUT };
+/* `ip` (may be NULL) against ranges[n]. CloudTrail's sourceIPAddress is an
+ * IP or a service name ("AWS Internal"): the latter is KIT_IP_NOT_AN_IP.
+ * An IPv4-mapped IPv6 address is checked against the IPv4 ranges too. */
+enum kit_ip kit_ip_in(const struct kit_cidr *ranges, size_t n, const char *ip);
+
+/* A JSON number or a decimal string (AWS answers carry both) -> *out;
+ * 0 on success, -1 when it is neither or out of range. */
+int kit_json_long(const cJSON *v, long *out);
+
+/* An event that is not a trigger: a clear result carrying a P3 report
+ * whose verdict is "skipped: <why>", logged, NOT published (nothing
+ * happened), zero AWS calls. ev (borrowed) fills the report's trigger. */
+enum fb_err kit_skip_result(struct resp_config *cfg, const char *function, const cJSON *ev,
+			    const struct lr_context *ctx, const char *why, struct lr_result *out);
+
 #endif

@@ -29,6 +29,7 @@
 #include "aws.h"
 #include "cloudtrail.h"
 #include "fb_err.h"
+#include "kit.h"
 #include "log.h"
 #include "lr.h"
 #include "resp.h"
@@ -49,45 +50,17 @@ struct rv_state {
 static enum fb_err rv_init(void **state, char *err, size_t errlen)
 {
 	struct rv_state *s = calloc(1, sizeof(*s));
-	enum fb_err rc;
-	if (!s)
-		return FB_E_NOMEM;
-	if ((rc = resp_config_from_env(&s->resp, err, errlen)) != FB_OK)
-		goto fail;
-	if ((rc = rv_config_from_env(&s->cfg, &s->resp, err, errlen)) != FB_OK)
-		goto fail;
-	if ((rc = aws_client_new(&s->aws, NULL, err, errlen)) != FB_OK)
-		goto fail;
-	*state = s;
-	return FB_OK;
-fail:
-	resp_config_cleanup(&s->resp);
-	free(s);
-	return rc;
-}
+	enum fb_err rc = s ? resp_config_from_env(&s->resp, err, errlen) : FB_E_NOMEM;
 
-/* A non-trigger: a clear result, nothing published, zero AWS calls. */
-static enum fb_err rv_skip_result(struct rv_state *s, const cJSON *ev, const char *why,
-				  const struct lr_context *ctx, struct lr_result *out)
-{
-	struct resp r;
-	enum fb_err rc = resp_begin(&r, &s->resp, RV_FUNCTION, ctx);
-	if (rc != FB_OK)
-		return rc;
-	resp_trigger_from_event(&r, ev);
-	resp_set_severity(&r, "P3");
-	resp_skip(&r, "%s", why);
-	cJSON *rep = resp_report_json(&r);
-	char *txt = rep ? cJSON_PrintUnformatted(rep) : NULL;
-	if (txt) {
-		log_json(LOG_INFO, txt);
-		rc = lr_result_ok(out, txt, strlen(txt));
-	} else {
-		rc = FB_E_NOMEM;
+	if (rc == FB_OK && (rc = rv_config_from_env(&s->cfg, &s->resp, err, errlen)) == FB_OK)
+		rc = aws_client_new(&s->aws, NULL, err, errlen);
+	if (rc == FB_OK) {
+		*state = s;
+		return FB_OK;
 	}
-	free(txt);
-	cJSON_Delete(rep);
-	resp_cleanup(&r);
+	if (s)
+		resp_config_cleanup(&s->resp);
+	free(s);
 	return rc;
 }
 
@@ -169,7 +142,8 @@ static enum fb_err rv_handle(void *state, const char *event, size_t len,
 		goto out;
 	}
 	if (cls == RV_CLASS_SKIP) {
-		rc = rv_skip_result(s, ev, t.why, ctx, out);
+		/* not a trigger: a clear result, nothing published, zero AWS calls */
+		rc = kit_skip_result(&s->resp, RV_FUNCTION, ev, ctx, t.why, out);
 		goto out;
 	}
 
