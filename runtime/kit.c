@@ -36,7 +36,27 @@ struct kit_step {
 	int pages, complete, found;
 	int64_t first_started_ms;
 	struct aws_error err;
+	/* CloudTrail steps (kit.h) */
+	const struct kit_ct_ops *ct;  /* NULL: not one */
+	struct ct_query q;          /* attr_key, attr_value, account: the copies below */
+	char *q_key, *q_value, *q_account;
+	int ct_defer;
+	int ct_state;               /* 0 not sent, 1 page 1 read (continuation pending), 2 finished */
+	cJSON *ct_in;               /* owned: page 1's input */
+	struct aws_call ct_call;    /* page 1, its answer owned */
+	struct ct_result ct_res;
+	enum fb_err ct_rc;
 };
+
+/* The CloudTrail step kind's two halves, reached through the step rather
+ * than called by name from kit_run: tests/infra/iamderive.py follows
+ * calls by name, and a responder's cloudtrail:LookupEvents must come from
+ * its own step's .service/.op literals, not from every kit_run caller. */
+struct kit_ct_ops {
+	int (*start)(struct kit_step *s);
+	enum fb_err (*finish)(struct kit_step *s);
+};
+static const struct kit_ct_ops ct_ops;
 
 struct kit_round {
 	struct kit *k;
@@ -152,6 +172,12 @@ static void step_free(struct kit_step *s)
 	cJSON_Delete(s->restore);
 	cJSON_Delete(s->out);
 	cJSON_Delete(s->items);
+	free(s->q_key);
+	free(s->q_value);
+	free(s->q_account);
+	cJSON_Delete(s->ct_in);
+	aws_call_cleanup(&s->ct_call);
+	ct_result_cleanup(&s->ct_res);
 	free(s);
 }
 
@@ -201,6 +227,28 @@ struct kit_step *kit_add(struct kit_round *rd, const struct kit_spec *spec)
 			s->paging.max_pages = KIT_DEFAULT_PAGES;
 		if (!s->paging.token)
 			s->paging.token = s->paging.next;
+	}
+	if (spec->cloudtrail) {
+		const struct ct_query *q = spec->cloudtrail;
+
+		s->ct = &ct_ops;
+		s->ct_defer = spec->ct_defer;
+		s->q = *q;
+		s->q_key = dup_or_null(q->attr_key);
+		s->q_value = dup_or_null(q->attr_value);
+		s->q_account = dup_or_null(q->account);
+		s->q.attr_key = s->q_key;
+		s->q.attr_value = s->q_value;
+		s->q.account = s->q_account;
+		if ((q->attr_key && !s->q_key) || (q->attr_value && !s->q_value) ||
+		    (q->account && !s->q_account))
+			goto fail_owned;
+		if (strcmp(spec->service, "cloudtrail") || strcmp(spec->op, "LookupEvents")) {
+			step_free(s);
+			resp_step_end(rd->k->r, idx, RESP_FAILED, "a cloudtrail step is cloudtrail:LookupEvents",
+				      NULL);
+			return NULL;
+		}
 	}
 	s->items = cJSON_CreateArray();
 	if (!s->svc || !s->opname || !s->api || !s->items ||
@@ -424,22 +472,53 @@ enum fb_err kit_run(struct kit_round *rd)
 			}
 		goto out;
 	}
-	for (n = 0, i = 0; i < rd->n; i++)
-		if (!rd->steps[i]->ran)
-			live[n++] = rd->steps[i];
+	for (n = 0, i = 0; i < rd->n; i++) {
+		struct kit_step *s = rd->steps[i];
+
+		if (s->ran)
+			continue;
+		/* CloudTrail page 1: the pager's limiter slot first */
+		if (s->ct && !s->ct->start(s)) {
+			s->ran = 1;
+			resp_step_end(rd->k->r, s->idx, RESP_FAILED, "not run: out of memory", NULL);
+			if (first == FB_OK && (s->idx < 0 || rd->k->r->steps[s->idx].required))
+				first = FB_E_NOMEM;
+			continue;
+		}
+		live[n++] = s;
+	}
 	/* Page after page: every step with another page goes into the next
 	 * batch, so paged reads advance concurrently with one another. */
 	while (n) {
 		size_t m = 0;
 
-		for (i = 0; i < n; i++)
-			call_fill(&calls[i], live[i]->svc, live[i]->opname, live[i]);
+		for (i = 0; i < n; i++) {
+			if (live[i]->ct) {
+				calls[i] = live[i]->ct_call; /* ct_lookup_input filled it */
+				calls[i].client = live[i]->client;
+			} else {
+				call_fill(&calls[i], live[i]->svc, live[i]->opname, live[i]);
+			}
+		}
 		aws_call_run_all(rd->k->aws, calls, n);
 		for (i = 0; i < n; i++) {
 			struct kit_step *s = live[i];
 			struct aws_call *c = &calls[i];
 			int more = 0;
 
+			if (s->ct) {
+				/* page 1 read: the pager takes over (now, or deferred) */
+				s->ct_call = *c;
+				c->out = NULL;
+				s->ran = 1;
+				s->ct_state = 1;
+				if (!s->ct_defer)
+					s->ct->finish(s);
+				if (s->ct_state == 2 && s->status == RESP_FAILED && first == FB_OK &&
+				    (s->idx < 0 || rd->k->r->steps[s->idx].required))
+					first = s->ct_rc ? s->ct_rc : FB_E_AWS;
+				continue;
+			}
 			if (!s->first_started_ms)
 				s->first_started_ms = c->started_ms;
 			cJSON_Delete(s->out);
@@ -495,9 +574,13 @@ void kit_round_free(struct kit_round *rd)
 	if (!rd)
 		return;
 	for (i = 0; i < rd->n; i++) {
-		if (!rd->steps[i]->ran)
-			resp_step_end(rd->k->r, rd->steps[i]->idx, RESP_FAILED, "not run", NULL);
-		step_free(rd->steps[i]);
+		struct kit_step *s = rd->steps[i];
+
+		if (!s->ran)
+			resp_step_end(rd->k->r, s->idx, RESP_FAILED, "not run", NULL);
+		else if (s->ct_state == 1) /* deferred, never continued */
+			resp_step_from_call(rd->k->r, s->idx, &s->ct_call, "first page (not needed)");
+		step_free(s);
 	}
 	free(rd->steps);
 	free(rd);
@@ -520,6 +603,8 @@ const cJSON *kit_out(const struct kit_step *s)
 
 const cJSON *kit_items(const struct kit_step *s)
 {
+	if (s && s->ct_state == 2 && s->ct_res.events)
+		return s->ct_res.events;
 	return s ? s->items : NULL;
 }
 
@@ -573,6 +658,53 @@ void kit_set_optional(struct kit_step *s)
 {
 	if (s)
 		resp_step_optional(s->rd->k->r, s->idx);
+}
+
+/* ---- CloudTrail steps ------------------------------------------------------------ */
+
+static int ct_step_start(struct kit_step *s)
+{
+	struct aws_client *c = s->client ? s->client : s->rd->k->aws;
+
+	memset(&s->ct_call, 0, sizeof(s->ct_call));
+	s->ct_in = ct_lookup_input(c, &s->q, &s->ct_call);
+	return s->ct_in != NULL;
+}
+
+/* Retries page 1 when needed, reads on, ends the line (kit.h). */
+static enum fb_err ct_step_finish(struct kit_step *s)
+{
+	struct aws_client *c = s->client ? s->client : s->rd->k->aws;
+	const struct ct_result *res = &s->ct_res;
+	char d[700];
+
+	s->ct_rc = ct_lookup_continue(c, &s->q, s->ct_in, &s->ct_call, &s->ct_res);
+	s->ct_state = 2;
+	aws_call_cleanup(&s->ct_call);
+	s->status = s->ct_rc == FB_OK ? RESP_DONE : RESP_FAILED;
+	s->complete = res->complete;
+	s->err = res->err;
+	snprintf(d, sizeof(d), "%s%s%zu events%s%s", s->detail ? s->detail : "", s->detail ? ": " : "",
+		 res->nevents, res->complete ? "" : "; incomplete: ", res->complete ? "" : res->why);
+	resp_step_end(s->rd->k->r, s->idx, s->status, d,
+		      s->ct_rc == FB_OK || !res->err.code[0] ? NULL : &res->err);
+	return s->ct_rc;
+}
+
+static const struct kit_ct_ops ct_ops = { ct_step_start, ct_step_finish };
+
+enum fb_err kit_ct_continue(struct kit_step *s)
+{
+	if (!s || !s->ct || !s->ct_state)
+		return FB_E_INVALID;
+	if (s->ct_state == 1)
+		return s->ct->finish(s);
+	return s->ct_rc;
+}
+
+const struct ct_result *kit_ct_result(const struct kit_step *s)
+{
+	return s && s->ct && s->ct_state == 2 ? &s->ct_res : NULL;
 }
 
 /* ---- own account, partition, clients ------------------------------------------- */

@@ -84,6 +84,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "aws.h"
+#include "cloudtrail.h"
 #include "fb_err.h"
 #include "resp.h"
 
@@ -138,6 +139,13 @@ struct kit_spec {
 	size_t body_len;
 	const struct aws_header *headers;
 	size_t nheaders;
+	/* A CloudTrail LookupEvents step (kit_ct_*, below): .service
+	 * "cloudtrail" and .op "LookupEvents" still at the call site (IAM
+	 * derivation); .in and .paging unused. Copied (attr_key, attr_value,
+	 * account too); on_page, page_ctx and clock borrowed until the round
+	 * is freed. */
+	const struct ct_query *cloudtrail;
+	int ct_defer;               /* cloudtrail: kit_run sends page 1 only; kit_ct_continue reads on */
 };
 
 struct kit_round;
@@ -191,6 +199,35 @@ void kit_detail(struct kit_step *s, const char *fmt, ...) __attribute__((format(
 void kit_fail(struct kit_step *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A decision made after the run: this step's failure does not matter. */
 void kit_set_optional(struct kit_step *s);
+
+/* ---- CloudTrail steps ------------------------------------------------------ *
+ *
+ * A step with .cloudtrail set runs through the ct_ pager (cloudtrail.h),
+ * not the kit's: its limiter slot, throttle budget, pacing and deadline are
+ * the pager's. Page 1 goes out with the round's other steps (one curl
+ * multi; ct_lookup_input takes the limiter slot first, which may wait);
+ * then ct_lookup_continue retries page 1 when it was throttled or failed
+ * transiently and reads on, in kit_run, after the round's batch. With
+ * .ct_defer the continuation waits for kit_ct_continue (the decision may
+ * not need the history: page 1 then cost nothing extra in time); a
+ * deferred step never continued ends, at kit_round_free, from page 1's
+ * outcome with the detail "first page (not needed)".
+ *
+ * The report line: done when the read ended without a failure (complete
+ * or stopped at a cap: kit_ct_result()->complete says which), else failed
+ * with the pager's error; detail "[<.detail>: ]<n> events[; incomplete:
+ * <why>]" (kit_detail rewords it). kit_items is the events read when the
+ * query kept them (keep_events), newest first.
+ */
+/* Finishes a deferred CloudTrail step (blocking: retries and pages) and
+ * ends its line. Returns the lookup's rc (ct_lookup's), also when called
+ * again; FB_E_INVALID for a step that is not a CloudTrail step or whose
+ * page 1 was not sent (skipped, failed before its round ran). */
+enum fb_err kit_ct_continue(struct kit_step *s);
+/* What the lookup read (borrowed until kit_round_free); NULL until it
+ * finished (a deferred step before kit_ct_continue, or not a CloudTrail
+ * step). */
+const struct ct_result *kit_ct_result(const struct kit_step *s);
 
 /* A restore[] entry {"api": api, "args": args} (takes args); with step,
  * {"step", "api", "args"}. NULL on allocation failure. */
