@@ -1214,3 +1214,22 @@ enum fb_err kit_skip_result(struct resp_config *cfg, const char *function, const
 	resp_cleanup(&r);
 	return rc;
 }
+
+void kit_end(struct kit_step *s, enum resp_status st, const struct aws_error *err, const char *fmt, ...)
+{
+	char d[700];
+	va_list ap;
+
+	if (!s)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(d, sizeof(d), fmt, ap);
+	va_end(ap);
+	if (!s->ran && st != RESP_FAILED) {
+		cJSON_Delete(s->restore); /* not made: nothing to undo */
+		s->restore = NULL;
+	}
+	s->ran = 1;
+	s->status = st;
+	resp_step_end(s->rd->k->r, s->idx, st, d, err);
+}

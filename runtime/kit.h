@@ -338,4 +338,13 @@ int kit_json_long(const cJSON *v, long *out);
 enum fb_err kit_skip_result(struct resp_config *cfg, const char *function, const cJSON *ev,
 			    const struct lr_context *ctx, const char *why, struct lr_result *out);
 
+/* The decision ends a step's line itself (resp_step_end: status, the error
+ * shown or NULL, the detail). Before the run the step is not made (as
+ * kit_skip, with any status: a read a bound made unnecessary is "done");
+ * after it, the line says what the decision read in the outcome (a
+ * CloudTrail read stopped at a bound is done, one cut short by the
+ * deadline failed with the pager's error even when it has no code). */
+void kit_end(struct kit_step *s, enum resp_status st, const struct aws_error *err,
+	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 #endif
