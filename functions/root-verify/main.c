@@ -4,16 +4,17 @@
  * README.md beside this file documents triggers, IAM and settings.
  *
  * Root cannot be contained through an API, so the job is a fast, correct
- * verdict and a clear page. This file sequences the pure stages of
- * stages.c (root_verify.h) around the AWS calls:
+ * verdict and a clear page. This file is the runbook over the pure stages
+ * of stages.c (root_verify.h); the responder kit (runtime/kit.h) makes
+ * and reports the AWS calls:
  *
  *   1. rv_classify() the event (invalid / skip: zero AWS calls)
  *   2. rv_regions_plan(): the Regions whose root history is read
- *   3. one round, concurrently: LookupEvents page 1 in the first Region
- *      (Username=root over the window) and iam:GetAccountSummary; then the
- *      rest of that Region and every other Region through the shared pager
- *      (runtime/cloudtrail.h: paced, throttle-aware, bounded by
- *      FIREBREAK_ROOT_MAX_PAGES / _MAX_EVENTS and the deadline)
+ *   3. one round: iam:GetAccountSummary and the first Region's
+ *      LookupEvents (Username=root over the window; a kit CloudTrail step:
+ *      page 1 with the round, then the shared pager, runtime/cloudtrail.h:
+ *      paced, throttle-aware, bounded by FIREBREAK_ROOT_MAX_PAGES /
+ *      _MAX_EVENTS and the deadline); then each other Region in turn
  *   4. rv_decide() -> the report; resp_finish() publishes it
  *
  * The only write is the SNS notification that resp_finish() sends.
@@ -208,11 +209,11 @@ static enum fb_err rv_read(struct kit *k, struct rv_facts *f, const struct rv_co
 static enum fb_err rv_handle(void *state, const char *event, size_t len,
 			     const struct lr_context *ctx, struct lr_result *out)
 {
+	cJSON *ev = NULL;
 	struct rv_state *s = state;
 	struct rv_trigger t;
 	struct resp r;
 	struct kit k;
-	cJSON *ev = NULL;
 	struct rv_facts *f = NULL;
 	struct rv_verdict *v = NULL;
 	int began = 0;

@@ -676,7 +676,7 @@ static void test_root_verify__time_parse(void **st)
 }
 
 /* An impossible time is not a time: the window is not moved to the date
- * timegm() would normalise it to (Feb 30 -> Mar 2), it falls back to the
+ * timegm() would normalise it to (2024-02-30 -> Mar 1), it falls back to the
  * next time the event carries, as resp_trigger_from_event's warning
  * says ("history windows count from the moment the event was received"). */
 static void test_root_verify__impossible_time_is_not_normalised(void **st)
