@@ -1233,3 +1233,34 @@ void kit_end(struct kit_step *s, enum resp_status st, const struct aws_error *er
 	s->status = st;
 	resp_step_end(s->rd->k->r, s->idx, st, d, err);
 }
+
+static void map_walk(const cJSON *node, void (*fn)(void *, const char *, const cJSON *), void *ctx,
+		     int depth)
+{
+	const cJSON *c;
+
+	if (!node || depth > 4)
+		return;
+	if (cJSON_IsObject(node)) {
+		const cJSON *k = cJSON_GetObjectItemCaseSensitive(node, "key");
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(node, "value");
+
+		if (k && v) {
+			if (cJSON_IsString(k))
+				fn(ctx, k->valuestring, v);
+			return;
+		}
+	}
+	for (c = node->child; c; c = c->next) {
+		if (cJSON_IsObject(c) || cJSON_IsArray(c))
+			map_walk(c, fn, ctx, depth + 1);
+		else if (c->string)
+			fn(ctx, c->string, c);
+	}
+}
+
+void kit_map_each(const cJSON *map, void (*fn)(void *ctx, const char *key, const cJSON *value),
+		  void *ctx)
+{
+	map_walk(map, fn, ctx, 0);
+}

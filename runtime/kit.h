@@ -347,4 +347,14 @@ enum fb_err kit_skip_result(struct resp_config *cfg, const char *function, const
 void kit_end(struct kit_step *s, enum resp_status st, const struct aws_error *err,
 	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* A query-protocol map in an answer (IAM SummaryMap, SNS Attributes), in
+ * any shape the XML layer gives it: an array of {key, value}; an object
+ * whose children are {key, value} entries (repeated "entry") or arrays of
+ * them; an already flattened {"Name": "1"} object. fn gets each entry in
+ * document order (key borrowed, value borrowed) as long as the nesting
+ * stays within 4 levels; an entry whose key is not a string is passed
+ * over. map may be NULL. */
+void kit_map_each(const cJSON *map, void (*fn)(void *ctx, const char *key, const cJSON *value),
+		  void *ctx);
+
 #endif

@@ -131,9 +131,9 @@ static void rv_region_done(struct kit_step *st, struct rv_history *h, const char
 /* The Regions' histories and the account's posture, into f: the first
  * Region's page 1 and iam:GetAccountSummary in one round, then the rest of
  * that Region and each other Region in turn. */
-static enum fb_err rv_read(struct kit *k, struct rv_facts *f, const struct rv_config *cfg, const char *account,
-		    const char *region, const char *root_arn, int64_t start_ms, int64_t query_end_ms,
-		    int64_t final_ms, const char *start_iso, const char *end_iso)
+static enum fb_err rv_read(struct kit *k, struct rv_facts *f, const struct rv_config *cfg,
+			   const char *account, const char *region, const char *root_arn, int64_t start_ms,
+			   int64_t query_end_ms, int64_t final_ms, const char *start_iso, const char *end_iso)
 {
 	struct aws_error aerr;
 	char regions[RV_MAX_REGIONS][32];

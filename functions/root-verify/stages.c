@@ -500,62 +500,35 @@ size_t rv_history_add_page(struct rv_history *h, const struct rv_policy *p,
 
 /* ---- IAM account summary ---------------------------------------------------------- */
 
-static void rv_account_entry(const cJSON *key, const cJSON *val, int *mfa, int *keys)
+/* One SummaryMap entry (kit_map_each); kv[0] MFA, kv[1] access keys. */
+static void rv_account_entry(void *ctx, const char *key, const cJSON *val)
 {
+	int *kv = ctx;
 	long n;
-	if (!cJSON_IsString(key) || kit_json_long(val, &n) != 0)
-		return;
-	if (strcmp(key->valuestring, "AccountMFAEnabled") == 0)
-		*mfa = n != 0;
-	else if (strcmp(key->valuestring, "AccountAccessKeysPresent") == 0)
-		*keys = n != 0;
-}
 
-/* Walks any shape the XML->cJSON layer may give the SummaryMap: an array of
- * {key,value}; an object whose children are {key,value} entries (repeated
- * "entry" keys) or arrays of them; or an already flattened
- * {"AccountMFAEnabled": "1"} object. */
-static void rv_account_walk(const cJSON *node, int *mfa, int *keys, int depth)
-{
-	const cJSON *c;
-	if (!node || depth > 4)
+	if (kit_json_long(val, &n) != 0)
 		return;
-	if (cJSON_IsObject(node)) {
-		const cJSON *k = cJSON_GetObjectItemCaseSensitive(node, "key");
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(node, "value");
-		if (k && v) {
-			rv_account_entry(k, v, mfa, keys);
-			return;
-		}
-	}
-	cJSON_ArrayForEach(c, node) {
-		if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
-			rv_account_walk(c, mfa, keys, depth + 1);
-		} else if (c->string) {
-			cJSON tmp;
-			memset(&tmp, 0, sizeof(tmp));
-			tmp.type = cJSON_String;
-			tmp.valuestring = c->string;
-			rv_account_entry(&tmp, c, mfa, keys);
-		}
-	}
+	if (strcmp(key, "AccountMFAEnabled") == 0)
+		kv[0] = n != 0;
+	else if (strcmp(key, "AccountAccessKeysPresent") == 0)
+		kv[1] = n != 0;
 }
 
 enum fb_err rv_account_parse(const cJSON *out, struct rv_account *a)
 {
-	int mfa = -1, keys = -1;
+	int kv[2] = { -1, -1 };
 	memset(a, 0, sizeof(*a));
 	const cJSON *map = resp_get(out, "GetAccountSummaryResult.SummaryMap");
 	if (!map)
 		map = resp_get(out, "GetAccountSummaryResponse.GetAccountSummaryResult.SummaryMap");
 	if (!map)
 		map = resp_get(out, "SummaryMap");
-	rv_account_walk(map, &mfa, &keys, 0);
-	if (mfa < 0 || keys < 0)
+	kit_map_each(map, rv_account_entry, kv);
+	if (kv[0] < 0 || kv[1] < 0)
 		return FB_E_PARSE;
 	a->known = 1;
-	a->mfa_enabled = mfa;
-	a->access_keys_present = keys;
+	a->mfa_enabled = kv[0];
+	a->access_keys_present = kv[1];
 	return FB_OK;
 }
 

@@ -121,6 +121,39 @@ static void test_kit_policy__json_long(void **st)
 	cJSON_Delete(j);
 }
 
+static void collect(void *ctx, const char *key, const cJSON *v)
+{
+	char *out = ctx;
+	size_t l = strlen(out);
+
+	snprintf(out + l, 256 - l, "%s=%s;", key, cJSON_IsString(v) ? v->valuestring : "#");
+}
+
+/* Every shape the XML layer gives a query map, entries in document order. */
+static void test_kit_policy__map_each(void **st)
+{
+	static const char *shapes[][2] = {
+		{ "{\"entry\":[{\"key\":\"A\",\"value\":\"1\"},{\"key\":\"B\",\"value\":\"0\"}]}", "A=1;B=0;" },
+		{ "[{\"key\":\"A\",\"value\":\"1\"},{\"key\":\"B\",\"value\":\"0\"}]", "A=1;B=0;" },
+		{ "{\"entry\":{\"key\":\"A\",\"value\":\"1\"}}", "A=1;" },
+		{ "{\"A\":\"1\",\"B\":2}", "A=1;B=#;" },
+		{ "{\"entry\":[{\"key\":5,\"value\":\"1\"}]}", "" },
+		{ "{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"key\":\"deep\",\"value\":\"1\"}}}}}}", "" },
+		{ "\"SummaryMap\"", "" },
+	};
+	(void)st;
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		char got[256] = "";
+		cJSON *j = cJSON_Parse(shapes[i][0]);
+
+		assert_non_null(j);
+		kit_map_each(j, collect, got);
+		assert_string_equal(got, shapes[i][1]);
+		cJSON_Delete(j);
+	}
+	kit_map_each(NULL, collect, NULL);
+}
+
 static const cJSON *action(const cJSON *rep, int i)
 {
 	return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(rep, "actions"), i);
@@ -209,6 +242,7 @@ int main(void)
 		cmocka_unit_test(test_kit_policy__list_next),
 		cmocka_unit_test(test_kit_policy__cidrs),
 		cmocka_unit_test(test_kit_policy__json_long),
+		cmocka_unit_test(test_kit_policy__map_each),
 		cmocka_unit_test(test_kit_policy__end_before_the_run),
 		cmocka_unit_test(test_kit_policy__skip_result_is_a_p3_report_not_published),
 	};
