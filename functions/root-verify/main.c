@@ -31,7 +31,6 @@
 #include "cloudtrail.h"
 #include "fb_err.h"
 #include "kit.h"
-#include "log.h"
 #include "lr.h"
 #include "resp.h"
 
