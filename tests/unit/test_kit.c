@@ -1123,6 +1123,222 @@ static void test_kit__demo_kms_guard_on_the_kit(void **st)
 	world_down(&w);
 }
 
+/* ---- CloudTrail steps ---------------------------------------------------------- */
+
+static int64_t ct_now(void *c) { return ((struct fake *)c)->now; }
+static void ct_sleep(void *c, int64_t ms) { ((struct fake *)c)->now += ms; }
+static const struct ct_clock CT_CLOCK = { ct_now, ct_sleep, &F };
+
+#define EV(id) "{\"EventId\":\"" id "\",\"EventName\":\"Decrypt\"}"
+#define CT_THROTTLED "{\"__type\":\"ThrottlingException\",\"message\":\"Rate exceeded\"}"
+
+static struct ct_query ct_q(const char *value)
+{
+	struct ct_query q;
+
+	memset(&q, 0, sizeof(q));
+	q.attr_key = "ResourceName";
+	q.attr_value = value;
+	q.max_results = 50;
+	q.max_pages = 5;
+	q.keep_events = 1;
+	q.clock = &CT_CLOCK;
+	q.jitter_seed = 3;
+	return q;
+}
+
+static void ct_world_up(struct world *w)
+{
+	world_up(w, 0);
+	ct_limiter_reset();
+}
+
+/* Page 1 goes out with the round's other reads; the pager then reads on. */
+static void test_kit__cloudtrail_step_page1_in_the_round_then_pages(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *d, *h;
+	struct ct_query q;
+	char value[] = KEY;
+
+	(void)st;
+	ct_world_up(&w);
+	route("LookupEvents", "\"NextToken\":\"p2\"", 200, "{\"Events\":[" EV("e3") "]}", 10, 0);
+	route("LookupEvents", NULL, 200, "{\"Events\":[" EV("e1") "," EV("e2") "],\"NextToken\":\"p2\"}",
+	      10, 0);
+	route("DescribeKey", NULL, 200, "{\"KeyMetadata\":{}}", 25, 0);
+	q = ct_q(value);
+	rd = kit_round_new(&w.k);
+	d = kit_add(rd, &(struct kit_spec){ .step = "describe-key", .service = "kms", .op = "DescribeKey",
+		.target = KEY, .kind = RESP_READ, .in = key_in(KEY) });
+	h = kit_add(rd, &(struct kit_spec){ .step = "key-history", .service = "cloudtrail",
+		.op = "LookupEvents", .target = KEY, .kind = RESP_READ, .cloudtrail = &q });
+	/* the query was copied: the caller's buffers may go */
+	memset(value, 'x', sizeof(value) - 1);
+	assert_null(kit_ct_result(h));
+	assert_int_equal(kit_run(rd), FB_OK);
+	assert_true(kit_ok(d));
+	assert_int_equal(kit_status(h), RESP_DONE);
+	assert_int_equal(sent("LookupEvents"), 2);
+	/* page 1 and DescribeKey together */
+	assert_int_equal(F.log[0].at_ms, F.log[1].at_ms);
+	assert_int_equal(F.max_parallel, 2);
+	assert_non_null(strstr(last_of("LookupEvents")->body, "\"NextToken\":\"p2\""));
+	assert_non_null(strstr(last_of("LookupEvents")->body, KEY));
+	/* page 2 waited for the limiter: 2 requests a second */
+	assert_true(last_of("LookupEvents")->at_ms - F.log[0].at_ms >= CT_RATE_INTERVAL_MS);
+	assert_non_null(kit_ct_result(h));
+	assert_true(kit_ct_result(h)->complete);
+	assert_int_equal(kit_ct_result(h)->pages, 2);
+	assert_int_equal(kit_ct_result(h)->requests, 2);
+	assert_true(kit_complete(h));
+	assert_int_equal(cJSON_GetArraySize(kit_items(h)), 3);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(kit_items(h), 2), "EventId")->valuestring,
+			    "e3");
+	assert_string_equal(line(&w, "key-history")->api, "cloudtrail:LookupEvents");
+	assert_string_equal(line(&w, "key-history")->detail, "3 events");
+	assert_int_equal(kit_ct_continue(h), FB_OK); /* again: the same answer, no call */
+	assert_int_equal(sent("LookupEvents"), 2);
+	kit_round_free(rd);
+	world_down(&w);
+}
+
+/* A throttled page 1 is the pager's to retry: backoff, limiter, budget. */
+static void test_kit__cloudtrail_step_throttled_page1_is_retried_by_the_pager(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *h;
+	struct ct_query q;
+
+	(void)st;
+	ct_world_up(&w);
+	route("LookupEvents", NULL, 400, CT_THROTTLED, 5, 2);
+	route("LookupEvents", NULL, 200, "{\"Events\":[" EV("e1") "]}", 5, 0);
+	q = ct_q(KEY);
+	rd = kit_round_new(&w.k);
+	h = kit_add(rd, &(struct kit_spec){ .step = "lookup-events", .service = "cloudtrail",
+		.op = "LookupEvents", .target = "ScheduleKeyDeletion", .kind = RESP_READ, .cloudtrail = &q,
+		.detail = "EventName=ScheduleKeyDeletion" });
+	assert_int_equal(kit_run(rd), FB_OK);
+	assert_int_equal(sent("LookupEvents"), 3);
+	assert_int_equal(kit_ct_result(h)->throttled, 2);
+	assert_int_equal(kit_ct_result(h)->requests, 3);
+	/* each retry after a backoff of at least CT_BACKOFF_MIN_MS */
+	assert_true(F.log[1].at_ms - F.log[0].at_ms >= CT_BACKOFF_MIN_MS);
+	assert_true(F.log[2].at_ms - F.log[1].at_ms >= CT_BACKOFF_MIN_MS);
+	assert_string_equal(line(&w, "lookup-events")->detail, "EventName=ScheduleKeyDeletion: 1 events");
+	assert_int_equal(line(&w, "lookup-events")->status, RESP_DONE);
+	kit_round_free(rd);
+	world_down(&w);
+}
+
+/* Without a deadline the throttle budget is CT_NO_DEADLINE_THROTTLE_ATTEMPTS
+ * a page; a failed lookup is a failed line with the pager's error, and
+ * fails the round unless optional. */
+static void test_kit__cloudtrail_step_failure(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *h, *o;
+	struct ct_query q;
+
+	(void)st;
+	ct_world_up(&w);
+	route("LookupEvents", "Disable", 400, CT_THROTTLED, 5, 0);
+	route("LookupEvents", NULL, 400, "{\"__type\":\"AccessDeniedException\",\"message\":\"no\"}", 5, 0);
+	q = ct_q("DisableKey");
+	rd = kit_round_new(&w.k);
+	h = kit_add(rd, &(struct kit_spec){ .step = "throttled", .service = "cloudtrail",
+		.op = "LookupEvents", .kind = RESP_READ, .cloudtrail = &q, .optional = 1 });
+	q = ct_q("other");
+	o = kit_add(rd, &(struct kit_spec){ .step = "denied", .service = "cloudtrail",
+		.op = "LookupEvents", .kind = RESP_READ, .cloudtrail = &q });
+	assert_int_not_equal(kit_run(rd), FB_OK);
+	assert_int_equal(kit_status(h), RESP_FAILED);
+	assert_int_equal(kit_ct_result(h)->throttled, CT_NO_DEADLINE_THROTTLE_ATTEMPTS);
+	assert_int_equal(kit_ct_result(h)->stop, CT_STOP_ERROR);
+	assert_non_null(strstr(line(&w, "throttled")->detail, "0 events; incomplete: page 1: ThrottlingException"));
+	assert_non_null(strstr(line(&w, "throttled")->error, "ThrottlingException"));
+	assert_int_equal(kit_status(o), RESP_FAILED);
+	assert_int_equal(kit_ct_result(o)->requests, 1);
+	assert_non_null(strstr(line(&w, "denied")->error, "AccessDeniedException"));
+	assert_true(resp_failed(&w.r));
+	kit_round_free(rd);
+	world_down(&w);
+}
+
+/* Deferred: page 1 in the round; the rest only when the decision asks. */
+static void test_kit__cloudtrail_step_deferred(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *h;
+	struct ct_query q;
+
+	(void)st;
+	ct_world_up(&w);
+	route("LookupEvents", "\"NextToken\":\"p2\"", 200, "{\"Events\":[" EV("e3") "]}", 10, 0);
+	route("LookupEvents", NULL, 200, "{\"Events\":[" EV("e1") "],\"NextToken\":\"p2\"}", 10, 0);
+	q = ct_q(KEY);
+	/* never continued: one request, the line from page 1 */
+	rd = kit_round_new(&w.k);
+	h = kit_add(rd, &(struct kit_spec){ .step = "key-history", .service = "cloudtrail",
+		.op = "LookupEvents", .kind = RESP_READ, .cloudtrail = &q, .ct_defer = 1, .optional = 1 });
+	assert_int_equal(kit_run(rd), FB_OK);
+	assert_int_equal(sent("LookupEvents"), 1);
+	assert_null(kit_ct_result(h));
+	assert_false(line(&w, "key-history")->ended);
+	kit_round_free(rd);
+	assert_int_equal(sent("LookupEvents"), 1);
+	assert_int_equal(w.r.steps[0].status, RESP_DONE);
+	assert_string_equal(w.r.steps[0].detail, "first page (not needed)");
+	world_down(&w);
+
+	/* continued: page 1 is not asked again, page 2 is read */
+	ct_world_up(&w);
+	route("LookupEvents", "\"NextToken\":\"p2\"", 200, "{\"Events\":[" EV("e3") "]}", 10, 0);
+	route("LookupEvents", NULL, 200, "{\"Events\":[" EV("e1") "],\"NextToken\":\"p2\"}", 10, 0);
+	rd = kit_round_new(&w.k);
+	h = kit_add(rd, &(struct kit_spec){ .step = "key-history", .service = "cloudtrail",
+		.op = "LookupEvents", .kind = RESP_READ, .cloudtrail = &q, .ct_defer = 1 });
+	assert_int_equal(kit_run(rd), FB_OK);
+	assert_int_equal(kit_ct_continue(h), FB_OK);
+	assert_int_equal(sent("LookupEvents"), 2);
+	assert_int_equal(cJSON_GetArraySize(kit_items(h)), 2);
+	assert_string_equal(line(&w, "key-history")->detail, "2 events");
+	kit_round_free(rd);
+	assert_string_equal(w.r.steps[0].detail, "2 events");
+	world_down(&w);
+}
+
+/* Not a CloudTrail step, or one that never ran: nothing to continue. */
+static void test_kit__cloudtrail_step_misuse(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *a, *b;
+	struct ct_query q = ct_q(KEY);
+
+	(void)st;
+	ct_world_up(&w);
+	rd = kit_round_new(&w.k);
+	a = kit_add(rd, &(struct kit_spec){ .step = "wrong-op", .service = "kms", .op = "DescribeKey",
+		.kind = RESP_READ, .cloudtrail = &q });
+	assert_null(a);
+	assert_int_equal(line(&w, "wrong-op")->status, RESP_FAILED);
+	b = kit_add(rd, &(struct kit_spec){ .step = "skipped", .service = "cloudtrail",
+		.op = "LookupEvents", .kind = RESP_READ, .cloudtrail = &q });
+	kit_skip(b, "not needed");
+	assert_int_equal(kit_ct_continue(b), FB_E_INVALID);
+	assert_null(kit_ct_result(b));
+	kit_run(rd);
+	assert_int_equal(F.nlog, 0);
+	kit_round_free(rd);
+	world_down(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1149,6 +1365,11 @@ int main(void)
 		cmocka_unit_test(test_kit__revocation_cut_only_for_the_exact_shape),
 		cmocka_unit_test(test_kit__role_names),
 		cmocka_unit_test(test_kit__demo_kms_guard_on_the_kit),
+		cmocka_unit_test(test_kit__cloudtrail_step_page1_in_the_round_then_pages),
+		cmocka_unit_test(test_kit__cloudtrail_step_throttled_page1_is_retried_by_the_pager),
+		cmocka_unit_test(test_kit__cloudtrail_step_failure),
+		cmocka_unit_test(test_kit__cloudtrail_step_deferred),
+		cmocka_unit_test(test_kit__cloudtrail_step_misuse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
