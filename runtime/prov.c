@@ -533,14 +533,9 @@ const char *prov_honoured(const cJSON *events, struct prov_query *q, const cJSON
 void prov_history_query(struct ct_query *q, const char *resource_arn, int64_t since_ms,
 			int64_t deadline_ms, const char *account)
 {
-	memset(q, 0, sizeof(*q));
-	q->attr_key = "ResourceName";
-	q->attr_value = resource_arn;
-	q->start_ms = since_ms;
-	q->max_pages = PROV_MAX_PAGES;
-	q->deadline_ms = deadline_ms;
-	q->account = account;
-	q->keep_events = 1;
+	*q = (struct ct_query){ .attr_key = "ResourceName", .attr_value = resource_arn,
+		.start_ms = since_ms, .max_pages = PROV_MAX_PAGES, .deadline_ms = deadline_ms,
+		.account = account, .keep_events = 1 };
 }
 
 /* h from the lookup; `events` is taken (NULL: none read). */
