@@ -40,7 +40,7 @@ struct kit_step {
 	const struct kit_ct_ops *ct;  /* NULL: not one */
 	struct ct_query q;          /* attr_key, attr_value, account: the copies below */
 	char *q_key, *q_value, *q_account;
-	int ct_defer;
+	int ct_defer, ct_no_error;
 	int ct_state;               /* 0 not sent, 1 page 1 read (continuation pending), 2 finished */
 	cJSON *ct_in;               /* owned: page 1's input */
 	struct aws_call ct_call;    /* page 1, its answer owned */
@@ -89,6 +89,15 @@ static int code_in(const char *list, const char *code)
 		p += w;
 	}
 	return 0;
+}
+
+enum fb_err kit_setup(struct resp_config *cfg, struct aws_client **aws, char *err, size_t errlen)
+{
+	enum fb_err rc = resp_config_from_env(cfg, err, errlen);
+
+	if (rc == FB_OK && (rc = aws_client_new(aws, NULL, err, errlen)) != FB_OK)
+		resp_config_cleanup(cfg);
+	return rc;
 }
 
 void kit_init(struct kit *k, struct resp *r, struct aws_client *aws)
@@ -233,6 +242,7 @@ struct kit_step *kit_add(struct kit_round *rd, const struct kit_spec *spec)
 
 		s->ct = &ct_ops;
 		s->ct_defer = spec->ct_defer;
+		s->ct_no_error = spec->ct_no_error;
 		s->q = *q;
 		s->q_key = dup_or_null(q->attr_key);
 		s->q_value = dup_or_null(q->attr_value);
@@ -705,7 +715,7 @@ static enum fb_err ct_step_finish(struct kit_step *s)
 	snprintf(d, sizeof(d), "%s%s%zu events%s%s", s->detail ? s->detail : "", s->detail ? ": " : "",
 		 res->nevents, res->complete ? "" : "; incomplete: ", res->complete ? "" : res->why);
 	resp_step_end(s->rd->k->r, s->idx, s->status, d,
-		      s->ct_rc == FB_OK || !res->err.code[0] ? NULL : &res->err);
+		      s->ct_rc == FB_OK || !res->err.code[0] || s->ct_no_error ? NULL : &res->err);
 	return s->ct_rc;
 }
 
@@ -725,11 +735,38 @@ const struct ct_result *kit_ct_result(const struct kit_step *s)
 	return s && s->ct && s->ct_state == 2 ? &s->ct_res : NULL;
 }
 
+enum fb_err kit_prov_history(struct kit *k, const struct kit_prov_read *pr, struct prov_history *h)
+{
+	static const struct ct_result none;
+	struct kit_round *rd = kit_round_new(k);
+	struct kit_step *s;
+	struct ct_query q;
+	enum fb_err rc;
+
+	prov_history_query(&q, pr->arn, 0, pr->deadline_ms, pr->account);
+	s = kit_add(rd, &(struct kit_spec){ .step = pr->step, .service = "cloudtrail", .op = "LookupEvents",
+		.target = pr->arn, .kind = RESP_READ, .optional = 1, .cloudtrail = &q, .ct_no_error = 1,
+		.client = pr->client });
+	kit_run(rd);
+	rc = kit_ct_continue(s);
+	rc = prov_history_from_ct(h, 0, rc, kit_ct_result(s) ? kit_ct_result(s) : &none);
+	kit_detail(s, "%d events%s%s", cJSON_GetArraySize(h->events),
+		   h->complete ? (pr->complete_note ? pr->complete_note : "") : "; incomplete: ",
+		   h->complete ? "" : h->why);
+	kit_round_free(rd);
+	return rc;
+}
+
 /* ---- own account, partition, clients ------------------------------------------- */
 
 const char *kit_own_account(struct kit *k)
 {
 	return resp_own_account(k->r, k->aws);
+}
+
+const char *kit_caller_arn(struct kit *k)
+{
+	return resp_caller_arn(k->r, k->aws);
 }
 
 const char *kit_partition(const struct kit *k)

@@ -86,6 +86,7 @@
 #include "aws.h"
 #include "cloudtrail.h"
 #include "fb_err.h"
+#include "prov.h"
 #include "resp.h"
 
 struct kit_client_entry;
@@ -96,6 +97,12 @@ struct kit {
 	int64_t (*now_ms)(void);      /* epoch ms; http_now_ms unless a test sets it */
 	struct kit_client_entry *clients; /* owned: kit_client's cache */
 };
+
+/* A responder's init (lr_main's init callback), the part every responder
+ * shares: resp_config_from_env, then the default client (aws_client_new,
+ * the environment's Region). On failure nothing is left to free and err
+ * says why; else release with resp_config_cleanup / aws_client_free. */
+enum fb_err kit_setup(struct resp_config *cfg, struct aws_client **aws, char *err, size_t errlen);
 
 void kit_init(struct kit *k, struct resp *r, struct aws_client *aws);
 /* Frees the clients kit_client made. Rounds are freed by their owner. */
@@ -153,6 +160,7 @@ struct kit_spec {
 	 * is freed. */
 	const struct ct_query *cloudtrail;
 	int ct_defer;               /* cloudtrail: kit_run sends page 1 only; kit_ct_continue reads on */
+	int ct_no_error;            /* cloudtrail: a failure is said in the detail only, no "error" */
 };
 
 struct kit_round;
@@ -243,6 +251,23 @@ enum fb_err kit_ct_continue(struct kit_step *s);
  * step). */
 const struct ct_result *kit_ct_result(const struct kit_step *s);
 
+/* A resource's whole CloudTrail history (all of the 90 days: an older
+ * tag's setter is then known too) for prov_decide, read as an optional
+ * step (a CloudTrail step, above): without it the tags are unverifiable and
+ * ignored (fail towards containment), which is not a failure of the
+ * response. The line: "<n> events<complete_note>" or "<n> events;
+ * incomplete: <why>", no "error". h is filled in every case (the caller
+ * prov_history_cleanup()s it); returns the lookup's rc. */
+struct kit_prov_read {
+	const char *step;           /* "tag-provenance" */
+	const char *arn;            /* the resource */
+	const char *account;        /* limiter key (ct_query.account); NULL: none */
+	struct aws_client *client;  /* NULL: the kit's */
+	int64_t deadline_ms;        /* ct_query.deadline_ms */
+	const char *complete_note;  /* NULL: "" */
+};
+enum fb_err kit_prov_history(struct kit *k, const struct kit_prov_read *pr, struct prov_history *h);
+
 /* A restore[] entry {"api": api, "args": args} (takes args); with step,
  * {"step", "api", "args"}. NULL on allocation failure. */
 cJSON *kit_undo(const char *api, cJSON *args);
@@ -253,6 +278,10 @@ cJSON *kit_undo_step(const char *step, const char *api, cJSON *args);
 /* The function's own account (resp_own_account: the function ARN, else
  * sts:GetCallerIdentity, once per container); NULL when unknown. */
 const char *kit_own_account(struct kit *k);
+/* The principal ARN the function runs as (resp_caller_arn: asked once per
+ * container, sts:GetCallerIdentity needs no permission); "" when unknown.
+ * For loop safety: a responder's own writes come back as events. */
+const char *kit_caller_arn(struct kit *k);
 /* "aws", "aws-cn", "aws-us-gov": the default client's partition. */
 const char *kit_partition(const struct kit *k);
 

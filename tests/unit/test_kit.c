@@ -1255,6 +1255,9 @@ static void test_kit__cloudtrail_step_failure(void **st)
 	q = ct_q("other");
 	o = kit_add(rd, &(struct kit_spec){ .step = "denied", .service = "cloudtrail",
 		.op = "LookupEvents", .kind = RESP_READ, .cloudtrail = &q });
+	q = ct_q("quiet");
+	kit_add(rd, &(struct kit_spec){ .step = "quiet", .service = "cloudtrail",
+		.op = "LookupEvents", .kind = RESP_READ, .cloudtrail = &q, .ct_no_error = 1, .optional = 1 });
 	assert_int_not_equal(kit_run(rd), FB_OK);
 	assert_int_equal(kit_status(h), RESP_FAILED);
 	assert_int_equal(kit_ct_result(h)->throttled, CT_NO_DEADLINE_THROTTLE_ATTEMPTS);
@@ -1264,6 +1267,10 @@ static void test_kit__cloudtrail_step_failure(void **st)
 	assert_int_equal(kit_status(o), RESP_FAILED);
 	assert_int_equal(kit_ct_result(o)->requests, 1);
 	assert_non_null(strstr(line(&w, "denied")->error, "AccessDeniedException"));
+	/* .ct_no_error: the failure is in the detail only */
+	assert_int_equal(line(&w, "quiet")->status, RESP_FAILED);
+	assert_null(line(&w, "quiet")->error);
+	assert_non_null(strstr(line(&w, "quiet")->detail, "incomplete: page 1: AccessDeniedException"));
 	assert_true(resp_failed(&w.r));
 	kit_round_free(rd);
 	world_down(&w);
@@ -1339,6 +1346,66 @@ static void test_kit__cloudtrail_step_misuse(void **st)
 	world_down(&w);
 }
 
+/* Tag provenance as a step: the whole history, optional, no "error". */
+static void test_kit__prov_history_step(void **st)
+{
+	struct world w;
+	struct prov_history h;
+
+	(void)st;
+	ct_world_up(&w);
+	route("LookupEvents", NULL, 200, "{\"Events\":[" EV("e1") "," EV("e2") "]}", 10, 0);
+	assert_int_equal(kit_prov_history(&w.k, &(struct kit_prov_read){ .step = "tag-provenance",
+		.arn = KEY, .account = "111111111111", .complete_note = " (complete)" }, &h), FB_OK);
+	assert_int_equal(cJSON_GetArraySize(h.events), 2);
+	assert_true(h.complete);
+	assert_int_equal(h.since_ms, 0);
+	/* all of the history: no StartTime; ResourceName = the ARN */
+	assert_null(strstr(F.log[0].body, "StartTime"));
+	assert_non_null(strstr(F.log[0].body, "\"AttributeValue\":\"" KEY "\""));
+	assert_string_equal(line(&w, "tag-provenance")->detail, "2 events (complete)");
+	assert_string_equal(line(&w, "tag-provenance")->api, "cloudtrail:LookupEvents");
+	assert_int_equal(line(&w, "tag-provenance")->required, 0);
+	prov_history_cleanup(&h);
+	world_down(&w);
+
+	ct_world_up(&w);
+	route("LookupEvents", NULL, 400, "{\"__type\":\"AccessDeniedException\",\"message\":\"no\"}", 5, 0);
+	assert_int_not_equal(kit_prov_history(&w.k, &(struct kit_prov_read){ .step = "key-history",
+		.arn = KEY }, &h), FB_OK);
+	assert_int_equal(cJSON_GetArraySize(h.events), 0);
+	assert_false(h.complete);
+	assert_int_equal(line(&w, "key-history")->status, RESP_FAILED);
+	assert_null(line(&w, "key-history")->error);
+	assert_non_null(strstr(line(&w, "key-history")->detail, "0 events; incomplete: page 1: AccessDeniedException"));
+	assert_false(resp_failed(&w.r));
+	prov_history_cleanup(&h);
+	world_down(&w);
+}
+
+#define GCI "<GetCallerIdentityResponse><GetCallerIdentityResult>" \
+	"<Arn>arn:aws:sts::111111111111:assumed-role/kms-guard-role/kms-guard</Arn>" \
+	"<Account>111111111111</Account></GetCallerIdentityResult></GetCallerIdentityResponse>"
+
+/* Who the function is: asked until it answers, then kept in the config. */
+static void test_kit__caller_arn_asked_once(void **st)
+{
+	struct world w;
+
+	(void)st;
+	world_up(&w, 0);
+	route("GetCallerIdentity", NULL, 500, "<ErrorResponse><Error><Code>InternalError</Code>"
+	      "</Error></ErrorResponse>", 5, 1);
+	route("GetCallerIdentity", NULL, 200, GCI, 5, 0);
+	assert_string_equal(kit_caller_arn(&w.k), "");
+	assert_string_equal(kit_caller_arn(&w.k), "arn:aws:sts::111111111111:assumed-role/kms-guard-role/kms-guard");
+	assert_string_equal(kit_caller_arn(&w.k), "arn:aws:sts::111111111111:assumed-role/kms-guard-role/kms-guard");
+	assert_int_equal(sent("GetCallerIdentity"), 2);
+	assert_string_equal(w.cfg.caller_arn, "arn:aws:sts::111111111111:assumed-role/kms-guard-role/kms-guard");
+	assert_int_equal(w.r.nsteps, 0); /* no report line */
+	world_down(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1370,6 +1437,8 @@ int main(void)
 		cmocka_unit_test(test_kit__cloudtrail_step_failure),
 		cmocka_unit_test(test_kit__cloudtrail_step_deferred),
 		cmocka_unit_test(test_kit__cloudtrail_step_misuse),
+		cmocka_unit_test(test_kit__prov_history_step),
+		cmocka_unit_test(test_kit__caller_arn_asked_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
