@@ -388,7 +388,7 @@ static void contain_role(struct ic_run *u, struct ic_reads *h)
 	}
 	free(trust);
 	kit_revoke_sessions(u->k, &(struct kit_revoke){ .role_arn = e->actor.arn,
-		.not_before_ms = u->r->received_ms, .client = u->c });
+		.not_before_ms = e->event_ms ? e->event_ms : u->r->received_ms, .client = u->c });
 }
 
 /* ---- the revert ---------------------------------------------------------------------------- */
