@@ -100,6 +100,9 @@ build-LeakRotateFunction:
 	$(call sam_build,leak-rotate,LeakRotateFunction)
 build-TaskQuarantineFunction:
 	$(call sam_build,task-quarantine,TaskQuarantineFunction)
+.PHONY: build-IamContainFunction
+build-IamContainFunction:
+	$(call sam_build,iam-contain,IamContainFunction)
 # ---- end of sam build ------------------------------------------------------------
 
 # ---- dependencies ------------------------------------------------------------

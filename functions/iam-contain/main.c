@@ -552,13 +552,17 @@ static void revert(struct ic_run *u, struct ic_reads *h, const struct ic_revert 
 
 		snprintf(api, sizeof(api), "iam:Attach%sPolicy", *key == 'U' ? "User" : *key == 'R' ? "Role" : "Group");
 		sp.restore = kit_undo_step("revert", api, in2(key, name, "PolicyArn", e->policy_arn));
-		sp.service = "iam";
-		if (*key == 'U')
+		/* one literal pair per call site (tests/infra/iamderive.py) */
+		if (*key == 'U') {
+			sp.service = "iam";
 			sp.op = "DetachUserPolicy";
-		else if (*key == 'R')
+		} else if (*key == 'R') {
+			sp.service = "iam";
 			sp.op = "DetachRolePolicy";
-		else
+		} else {
+			sp.service = "iam";
 			sp.op = "DetachGroupPolicy";
+		}
 		w = kit_add(rd, &sp);
 		if (need_read(w, h->attached) && kit_complete(h->attached) &&
 		    !items_have(kit_items(h->attached), "PolicyArn", e->policy_arn))
@@ -641,11 +645,12 @@ static void revert(struct ic_run *u, struct ic_reads *h, const struct ic_revert 
 				       .in = in2(key, name, "PermissionsBoundary", rv->prior_arn),
 				       .detail = rv->why, .client = u->c };
 
-		sp.service = "iam";
 		if (*key == 'U') {
+			sp.service = "iam";
 			sp.op = "PutUserPermissionsBoundary";
 			sp.restore = kit_undo_step("revert", "iam:DeleteUserPermissionsBoundary", in1(key, name));
 		} else {
+			sp.service = "iam";
 			sp.op = "PutRolePermissionsBoundary";
 			sp.restore = kit_undo_step("revert", "iam:DeleteRolePermissionsBoundary", in1(key, name));
 		}

@@ -49,12 +49,16 @@ EXCEPTIONS = {
     "root-verify/not-root-iam-user.json": set(),      # not root
     "leak-rotate/alarm-ok-ignored.json": set(),
     "task-quarantine/guardduty-ecs-low-severity.json": set(),  # below MinSeverity (7)
+    "iam-contain/guardduty-accesskey-low-severity.json": set(),  # below IamMinSeverity (4)
+    "iam-contain/not-a-trigger-failed-call.json": set(),          # errorCode: nothing changed
 }
 # Reference files (fnmatch on the name) -> meant for; the rest: nothing.
 REFERENCE = [
     ("root-*", {"root-verify"}),
     ("kms-schedulekeydeletion-*", {"kms-guard"}),
     ("kms-disablekey.*", {"kms-guard"}),
+    ("guardduty-finding-iam-accesskey-*", {"iam-contain"}),
+    ("guardduty-finding-detail-iam-accesskey.*", {"iam-contain"}),
 ]
 
 
@@ -356,7 +360,8 @@ class Member(unittest.TestCase):
 
 class LeakSubscriptions(unittest.TestCase):
     tpl = cfnyaml.load(TEMPLATE)
-    own = [f"/aws/lambda/{STACK}-{f}" for f in ("root-verify", "kms-guard", "leak-rotate", "task-quarantine")]
+    own = [f"/aws/lambda/{STACK}-{f}" for f in ("root-verify", "kms-guard", "leak-rotate", "task-quarantine",
+                                                     "iam-contain")]
 
     def subscribed(self, groups, account_wide="false"):
         m = cfnmodel.Model(self.tpl, {"LeakLogGroups": groups, "LeakAccountWideSubscription": account_wide})
@@ -375,13 +380,16 @@ class LeakSubscriptions(unittest.TestCase):
         self.assertEqual(got, [])
 
     def test_own_groups_never(self):
+        # LeakLogGroups has 5 slots: the own group in each of the first 4, then /app/z
         for i, g in enumerate(self.own):
-            groups = ["/app/a"] * i + [g] + ["/app/z"]
+            groups = ["/app/a"] * min(i, 3) + [g] + ["/app/z"]
             with self.subTest(group=g):
                 got, _ = self.subscribed(groups)
                 self.assertNotIn(g, got)
                 self.assertIn("/app/z", got)
-        got, _ = self.subscribed(self.own + ["/app/x"])
+        got, _ = self.subscribed(self.own[:4] + ["/app/x"])
+        self.assertEqual(got, ["/app/x"])
+        got, _ = self.subscribed(self.own[4:] + ["/app/x"])
         self.assertEqual(got, ["/app/x"])
 
     def test_function_log_groups_are_the_excluded_names(self):
