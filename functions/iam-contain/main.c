@@ -67,27 +67,28 @@ fail:
 /* Who this function is (loop safety: its own IAM writes come back as
  * events). Asked once per container; sts:GetCallerIdentity needs no
  * permission. */
-static const char *ic_self(struct ic_state *st)
+static const char *ic_self(struct ic_state *st, struct aws_error *err)
 {
-	struct aws_error err;
 	cJSON *res = NULL;
 	const char *a;
 
 	if (st->self_known)
 		return st->self_arn;
-	memset(&err, 0, sizeof(err));
-	if (aws_do(st->aws, "sts", "GetCallerIdentity", NULL, &res, &err) == FB_OK) {
+	memset(err, 0, sizeof(*err));
+	if (aws_do(st->aws, "sts", "GetCallerIdentity", NULL, &res, err) == FB_OK) {
 		a = resp_get_str(res, "GetCallerIdentityResponse.GetCallerIdentityResult.Arn");
 		if (!a)
 			a = resp_get_str(res, "GetCallerIdentityResult.Arn");
-		buf_copy_str(st->self_arn, sizeof(st->self_arn), a);
-		st->self_known = 1;
-	} else {
-		log_warn("cannot learn own identity from sts:GetCallerIdentity: %s",
-			 err.code[0] ? err.code : "call failed");
+		if (a && *a) {
+			buf_copy_str(st->self_arn, sizeof(st->self_arn), a);
+			st->self_known = 1;
+		}
 	}
+	if (!st->self_known)
+		log_warn("cannot learn own identity from sts:GetCallerIdentity: %s",
+			 err->code[0] ? err->code : "no Arn in the answer");
 	cJSON_Delete(res);
-	return st->self_arn;
+	return st->self_known ? st->self_arn : NULL;
 }
 
 /* A non-trigger or a report-only decision before any AWS call: the report
@@ -719,12 +720,15 @@ static enum fb_err ic_handle(void *state, const char *event, size_t len, const s
 	struct aws_error aerr;
 	cJSON *ev = NULL, *events = NULL, *change;
 	char why[300];
+	const char *self;
 	enum ic_parsed p;
 	enum fb_err rc;
 	int complete = 0;
 
 	memset(&rv, 0, sizeof(rv));
 	memset(&h, 0, sizeof(h));
+	memset(&ad, 0, sizeof(ad));
+	memset(&aerr, 0, sizeof(aerr));
 	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &ev, why, sizeof(why)) != FB_OK)
 		return resp_invalid(out, "%s", why);
 	p = ic_parse(ev, &st->set, &e, why, sizeof(why));
@@ -736,20 +740,38 @@ static enum fb_err ic_handle(void *state, const char *event, size_t len, const s
 		rc = ic_skip_result(st, ev, why, ctx, out);
 		goto done;
 	}
-	ic_actor_decide(&e, &st->cfg, e.src == IC_SRC_MANUAL ? "" : ic_self(st), &ad);
-	if (ad.action == IC_ACTOR_SELF || ad.action == IC_ACTOR_TRUSTED) {
+	aws_client_set_deadline(st->aws, ctx->deadline_ms ? ctx->deadline_ms - IC_DEADLINE_MARGIN_MS : 0);
+	/* Loop safety needs to know who firebreak is: without it, no write
+	 * (an error result; Lambda retries the event). Manual invocations name
+	 * their principal and are not events firebreak's writes cause. */
+	self = e.src == IC_SRC_MANUAL ? "" : ic_self(st, &aerr);
+	if (self)
+		ic_actor_decide(&e, &st->cfg, self, &ad);
+	if (self && (ad.action == IC_ACTOR_SELF || ad.action == IC_ACTOR_TRUSTED)) {
 		snprintf(why, sizeof(why), "%.250s: the change is reported, not reverted", ad.why);
 		rc = ic_skip_result(st, ev, why, ctx, out);
 		goto done;
 	}
-	aws_client_set_deadline(st->aws, ctx->deadline_ms ? ctx->deadline_ms - IC_DEADLINE_MARGIN_MS : 0);
 	if ((rc = resp_begin(&r, &st->cfg, IC_FUNCTION, ctx)) != FB_OK)
 		goto done;
+	if (!self) {
+		int i;
+
+		resp_trigger_from_event(&r, ev);
+		resp_set_severity(&r, "P1");
+		i = resp_step_begin(&r, "own-identity", "sts:GetCallerIdentity", NULL, RESP_READ);
+		resp_step_end(&r, i, RESP_FAILED, "cannot tell firebreak's own changes apart: nothing written", &aerr);
+		resp_set_verdict(&r, "failed");
+		rc = resp_finish(&r, st->aws, out);
+		resp_cleanup(&r);
+		goto done;
+	}
 	resp_trigger_from_event(&r, ev);
 	resp_set_severity(&r, "P1");
 	resp_set_resource(&r, e.actor.arn[0] ? e.actor.arn : e.account, e.account, NULL);
 	kit_init(&k, &r, st->aws);
 	memset(&u, 0, sizeof(u));
+	memset(&aerr, 0, sizeof(aerr));
 	u.st = st;
 	u.r = &r;
 	u.k = &k;
@@ -761,7 +783,6 @@ static enum fb_err ic_handle(void *state, const char *event, size_t len, const s
 	if (e.src == IC_SRC_MANUAL)
 		cJSON_AddStringToObject(change, "reason", e.reason);
 	u.docs = cJSON_AddObjectToObject(r.extra, "documents");
-	memset(&aerr, 0, sizeof(aerr));
 	u.c = kit_client(&k, e.account, NULL, "client-for-account", &aerr);
 	if (!u.c) {
 		resp_set_verdict(&r, "failed: cannot act in account %s", e.account);

@@ -354,6 +354,18 @@ class IamContain(unittest.TestCase):
             self.assertEqual(res.error_type, "Firebreak.InvalidEvent", res)
         self.assertEqual([c for c in self.fake.calls() if c.get("operation") != "GetCallerIdentity"], [])
 
+    def test_own_identity_unknown_writes_nothing(self):
+        # without sts:GetCallerIdentity firebreak cannot tell its own writes
+        # apart: an error result (Lambda retries), no write
+        self.seed(attached=True)
+        self.fake.faults({"service": "sts", "operation": "GetCallerIdentity", "kind": "error", "status": 500})
+        res = self.run_fn(trigger("AttachUserPolicy", {"userName": "mallory", "policyArn": ADMIN}))
+        self.fake.faults({"clear": True})
+        self.assertFalse(res.ok, res)
+        self.assertEqual(res.error_type, "Firebreak.ContainmentFailed")
+        self.assertEqual(self.writes(), [])
+        self.assertEqual(step(res.report, "own-identity")[0]["status"], "failed")
+
     def test_failed_call_skipped(self):
         self.seed()
         ev = trigger("AttachUserPolicy", {"userName": "mallory", "policyArn": ADMIN})
