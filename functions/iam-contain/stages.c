@@ -367,9 +367,9 @@ static void add_service(const char *svc, char *out, size_t n, int *count)
 		if (strcmp(svc, compute[i]) || strstr(out, compute[i]))
 			continue;
 		if (strlen(out) + strlen(svc) + 2 < n) {
-			if (*out)
-				strcat(out, ",");
-			strcat(out, svc);
+			size_t at = strlen(out);
+
+			snprintf(out + at, n - at, "%s%s", at ? "," : "", svc);
 		}
 		(*count)++;
 	}
