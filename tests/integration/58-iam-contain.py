@@ -393,6 +393,57 @@ class IamContain(unittest.TestCase):
         self.assertTrue(res.ok, res)
         self.assert_user_contained(res.report)
 
+    def gd(self, ftype, role):
+        sample = fbtest.reference("guardduty-finding-iam-accesskey-toripcaller.eventbridge.c7n.json")
+        if sample is None:
+            self.skipTest("reference events absent")
+        sample["account"] = A
+        sample["detail"].update(accountId=A, type=ftype, severity=8)
+        sample["detail"]["resource"]["accessKeyDetails"].update(userType="AssumedRole", userName=role,
+                                                                accessKeyId="ASIAEXAMPLETEMPKEY02")
+        return sample
+
+    def test_guardduty_compute_role_exfiltration_revoked_with_blast_radius(self):
+        self.seed()
+        res = self.run_fn(self.gd("UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS", "app"))
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.report["blast_radius"], "ec2.amazonaws.com")
+        self.assertIn("aws:TokenIssueTime", json.dumps(self.cli("iam", "get-role-policy", "--role-name", "app",
+                                                                "--policy-name", "AWSRevokeOlderSessions")))
+        # the setting turns it off; another finding type on a compute role: reported only
+        self.seed()
+        for ev, env in ((self.gd("UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS", "app"),
+                         {"FIREBREAK_IAM_REVOKE_COMPUTE_ROLES": "false"}),
+                        (self.gd("UnauthorizedAccess:IAMUser/MaliciousIPCaller", "app"), {})):
+            res = self.run_fn(ev, **env)
+            self.assertTrue(res.ok, res)
+            self.assertEqual(step(res.report, "revoke-sessions")[0]["status"], "skipped")
+        self.assertEqual(self.writes(), [])
+
+    def test_group_policy_put_and_attach(self):
+        self.seed()
+        self.cli("iam", "put-group-policy", "--group-name", "admin", "--policy-name", "x",
+                 "--policy-document", compact(DOC_BAD))
+        self.fake.reset_calls()
+        res = self.run_fn(trigger("PutGroupPolicy", {"groupName": "admin", "policyName": "x",
+                                                     "policyDocument": compact(DOC_BAD)}))
+        self.assertTrue(res.ok, res)
+        self.assertIn("error", self.cli("iam", "get-group-policy", "--group-name", "admin", "--policy-name", "x"))
+        res = self.run_fn(trigger("AttachGroupPolicy", {"groupName": "admin", "policyArn": ADMIN}))
+        self.assertTrue(res.ok, res)
+        self.assertEqual(self.cli("iam", "list-attached-group-policies", "--group-name", "admin")["AttachedPolicies"], [])
+
+    def test_deleted_boundary_put_back(self):
+        boundary = "arn:aws:iam::%s:policy/boundary" % A
+        hist = [record("CreateUser", {"userName": "bob", "permissionsBoundary": boundary}, resource="bob")]
+        self.seed(history=hist)
+        ev = trigger("DeleteUserPermissionsBoundary", {"userName": "bob"})
+        res = self.run_fn(ev)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(self.cli("iam", "get-user", "--user-name", "bob")["User"]["PermissionsBoundary"]
+                         ["PermissionsBoundaryArn"], boundary)
+        self.again_writes_nothing(ev)
+
     def test_inline_quota_full_falls_back_to_managed_deny_all(self):
         self.seed()
         # mallory filled her own 2,048-character inline quota
