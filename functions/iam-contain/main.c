@@ -14,6 +14,9 @@
  *   history:            the target's CloudTrail (runtime/cloudtrail, ct_)
  *                       when the prior state must be learnt
  *   ic_revert_plan()    -> round 3: the write that undoes the change
+ *   evidence            the event, the documents before and after, the
+ *                       history read and the undo record, write-once in
+ *                       the evidence bucket (runtime/evidence.h)
  */
 #include "iam_contain.h"
 
@@ -24,6 +27,7 @@
 #include "aws.h"
 #include "buf.h"
 #include "cloudtrail.h"
+#include "evidence.h"
 #include "fb_err.h"
 #include "kit.h"
 #include "log.h"
@@ -38,6 +42,7 @@
 struct ic_state {
 	struct resp_config cfg;
 	struct ic_settings set;
+	struct evidence_config evcfg;
 	struct aws_client *aws;
 	char self_arn[IC_ARN_LEN];
 	int self_known;
@@ -54,11 +59,14 @@ static enum fb_err ic_init(void **state, char *err, size_t errlen)
 		goto fail;
 	if ((rc = ic_settings_from_env(&s->set, err, errlen)) != FB_OK)
 		goto fail;
+	if ((rc = evidence_config_from_env(&s->evcfg, err, errlen)) != FB_OK)
+		goto fail;
 	if ((rc = aws_client_new(&s->aws, NULL, err, errlen)) != FB_OK)
 		goto fail;
 	*state = s;
 	return FB_OK;
 fail:
+	evidence_config_cleanup(&s->evcfg);
 	resp_config_cleanup(&s->cfg);
 	free(s);
 	return rc;
@@ -174,6 +182,7 @@ struct ic_run {
 	struct aws_client *c;       /* the event's account (kit_client) */
 	struct ic_event *e;
 	cJSON *docs;                /* r->extra["documents"] (borrowed) */
+	struct evidence ev;
 };
 
 /* Round 1 handles for the actor and the target. */
@@ -669,6 +678,35 @@ static void revert(struct ic_run *u, struct ic_reads *h, const struct ic_revert 
 	kit_round_free(rd);
 }
 
+/* The evidence set: the undo record (restore.json), the triggering event,
+ * the documents before and after and the history the revert decided from.
+ * Policy documents are not secrets; CloudTrail records no key secret or
+ * password, so nothing here is one. */
+static void keep_evidence(struct ic_run *u, const cJSON *event, const cJSON *history)
+{
+	static const char *const names[] = { "restore.json", "event.json", "documents.json", "history.json",
+					      "report-change.json", "manifest.json", NULL };
+	cJSON *out = cJSON_AddObjectToObject(u->r->extra, "evidence");
+	char *txt;
+
+	/* Under dry run restore[] holds the plan's undo, not a write. */
+	if (!evidence_begin(&u->ev, !u->r->dry_run && cJSON_GetArraySize(u->r->restore) > 0, out)) {
+		if (!u->st->evcfg.bucket)
+			resp_warn(u->r, "no evidence bucket configured: the documents are only in this report");
+		return;
+	}
+	txt = cJSON_Print(u->r->restore);
+	if (!evidence_claim(&u->ev, txt, txt ? strlen(txt) : 0, out))
+		return;
+	evidence_add_json(&u->ev, "event.json", event);
+	evidence_add_json(&u->ev, "documents.json", u->docs);
+	if (history)
+		evidence_add_json(&u->ev, "history.json", history);
+	evidence_add_json(&u->ev, "report-change.json", cJSON_GetObjectItemCaseSensitive(u->r->extra, "change"));
+	evidence_put(&u->ev);
+	evidence_finish(&u->ev, names, out);
+}
+
 /* The target's CloudTrail history (IAM events are recorded in us-east-1:
  * the client's Region is the function's, which the infra puts there). */
 static cJSON *read_history(struct ic_run *u, int *complete)
@@ -717,6 +755,7 @@ static enum fb_err ic_handle(void *state, const char *event, size_t len, const s
 	struct resp r;
 	struct kit k;
 	struct kit_round *rd = NULL;
+	struct kit_step *chk;
 	struct aws_error aerr;
 	cJSON *ev = NULL, *events = NULL, *change;
 	char why[300];
@@ -772,6 +811,8 @@ static enum fb_err ic_handle(void *state, const char *event, size_t len, const s
 	kit_init(&k, &r, st->aws);
 	memset(&u, 0, sizeof(u));
 	memset(&aerr, 0, sizeof(aerr));
+	/* the bucket is the function's own account's, whatever the incident's */
+	evidence_init(&u.ev, &k, st->aws, &st->evcfg, ctx, "principal", e.actor.arn);
 	u.st = st;
 	u.r = &r;
 	u.k = &k;
@@ -792,7 +833,9 @@ static enum fb_err ic_handle(void *state, const char *event, size_t len, const s
 	rd = kit_round_new(&k);
 	add_actor_reads(&u, rd, ad.action, &h);
 	add_target_reads(&u, rd, &h);
+	chk = evidence_check(&u.ev, rd);
 	kit_run(rd);
+	evidence_checked(&u.ev, chk);
 	/* round 2: contain the actor, so it cannot redo the change while it
 	 * is reverted */
 	if (ad.action == IC_ACTOR_CONTAIN_USER)
@@ -819,12 +862,16 @@ static enum fb_err ic_handle(void *state, const char *event, size_t len, const s
 	} else if (!rv.decided) {
 		resp_warn(&r, "prior state undecided, safe state written: %s", rv.why);
 	}
+	/* contained once the actor is cut off and the change reverted; the
+	 * evidence comes after (it must not delay containment) */
+	if (!resp_failed(&r) && !r.dry_run)
+		resp_contained(&r);
+	keep_evidence(&u, ev, events);
 	if (resp_failed(&r))
 		resp_set_verdict(&r, "failed");
 	else if (r.dry_run)
 		resp_set_verdict(&r, "planned");
 	else {
-		resp_contained(&r);
 		if (ad.action == IC_ACTOR_REPORT)
 			resp_set_verdict(&r, "reverted; actor not contained (%s)", ad.why);
 		else
@@ -833,6 +880,7 @@ static enum fb_err ic_handle(void *state, const char *event, size_t len, const s
 finish:
 	kit_round_free(rd);
 	rc = resp_finish(&r, st->aws, out);
+	evidence_cleanup(&u.ev);
 	kit_cleanup(&k);
 	resp_cleanup(&r);
 done:

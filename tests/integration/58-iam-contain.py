@@ -30,6 +30,9 @@ TRUST_OLD = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Princip
 TRUST_BAD = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
                                                      "Action": "sts:AssumeRole"}]}
 T_EVENT = "2026-12-07T01:00:00Z"
+BUCKET = "evidence-bucket"
+EVKEY = "1234abcd-12ab-34cd-56ef-1234567890ab"
+EVIDENCE_ENV = {"FIREBREAK_EVIDENCE_BUCKET": BUCKET, "FIREBREAK_EVIDENCE_KMS_KEY": "alias/firebreak-evidence"}
 
 
 def compact(d):
@@ -54,6 +57,8 @@ def world(**kw):
                   {"arn": "arn:aws:iam::%s:role/intruder" % A}],
         "cloudtrail": {"records": kw.get("history", [])},
         "sns": {"topics": [TOPIC]},
+        "s3": {"buckets": [{"name": BUCKET}]},
+        "kms": {"keys": [{"KeyId": EVKEY, "KeyState": "Enabled", "Aliases": ["alias/firebreak-evidence"]}]},
     }
 
 
@@ -192,6 +197,38 @@ class IamContain(unittest.TestCase):
         self.assertEqual(res.report["documents"]["before"], DOC_OLD)
         self.assertEqual(res.report["documents"]["after"], DOC_BAD)
         self.again_writes_nothing(ev)
+
+    def test_documents_before_and_after_in_the_evidence_bucket(self):
+        hist = [record("PutUserPolicy", {"userName": "bob", "policyName": "s3", "policyDocument": compact(DOC_OLD)},
+                       resource="bob")]
+        self.seed(bob_inline={"s3": compact(DOC_BAD)}, history=hist)
+        ev = trigger("PutUserPolicy", {"userName": "bob", "policyName": "s3", "policyDocument": compact(DOC_BAD)})
+        res = self.run_fn(ev, **EVIDENCE_ENV)
+        self.assertTrue(res.ok, res)
+        evd = res.report["evidence"]
+        self.assertEqual(evd["state"], "kept", evd)
+        s3 = self.fake.client("s3") if hasattr(self.fake, "client") else None
+        if s3 is None:
+            import botocore.config
+            import botocore.session
+            s3 = botocore.session.get_session().create_client(
+                "s3", region_name="us-east-1", endpoint_url=self.fake.url, aws_access_key_id="AKIDFAKE",
+                aws_secret_access_key="fakesecret", config=botocore.config.Config(s3={"addressing_style": "path"}))
+        prefix = evd["prefix"]
+        docs = s3.get_object(Bucket=BUCKET, Key=prefix + "documents.json")
+        self.assertEqual(docs.get("ServerSideEncryption"), "aws:kms")
+        body = json.loads(docs["Body"].read())
+        self.assertEqual(body, {"after": DOC_BAD, "before": DOC_OLD})
+        man = json.loads(s3.get_object(Bucket=BUCKET, Key=prefix + "manifest.json")["Body"].read())
+        keys = {o["key"].rsplit("/", 1)[-1] for o in man["objects"]}
+        self.assertTrue({"restore.json", "event.json", "documents.json", "history.json"} <= keys, keys)
+        restore = json.loads(s3.get_object(Bucket=BUCKET, Key=prefix + "restore.json")["Body"].read())
+        self.assertEqual(restore, res.report["restore"])
+        # a second delivery: the set is kept, nothing written again
+        self.fake.reset_calls()
+        res = self.run_fn(ev, **EVIDENCE_ENV)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(self.writes(), [])
 
     def test_put_user_policy_without_history_deleted_and_paged(self):
         self.seed(bob_inline={"s3": compact(DOC_BAD)})
