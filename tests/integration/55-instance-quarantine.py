@@ -1,0 +1,322 @@
+#!/usr/bin/python3
+"""instance-quarantine against tests/fakeaws, through the Lambda emulator.
+
+One fake for the class, re-seeded between cases. State is read back with
+the real AWS CLI (/usr/bin/aws --endpoint-url) where it has the operation
+(describe-instances, describe-instance-attribute, describe-security-groups,
+describe-snapshots, describe-auto-scaling-groups, terminate-instances) and
+with the fake's state otherwise. Prints "N passed, N failed".
+"""
+import copy
+import json
+import os
+import subprocess
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+import fbtest  # noqa: E402
+
+FN = "instance-quarantine"
+EVENTS = os.path.join(ROOT, "events", FN)
+TOPIC = "arn:aws:sns:us-east-1:111111111111:firebreak"
+INST = "i-0123456789abcdef0"
+ENI0 = "eni-0aaaaaaaaaaaaaaa0"
+ENI1 = "eni-0aaaaaaaaaaaaaaa1"
+SG_WEB = "sg-0aaaaaaaaaaaaaaaa"
+SG_SSH = "sg-0bbbbbbbbbbbbbbbb"
+VPC = "vpc-0fake"
+ROLE = "arn:aws:iam::111111111111:role/web-role"
+PROFILE = "arn:aws:iam::111111111111:instance-profile/web-profile"
+MEMBER = "999999999999"
+
+SEED = {
+    "roles": [{"arn": ROLE, "instance_profiles": ["web-profile"]}],
+    "ec2": {
+        "security_groups": [
+            {"GroupId": SG_WEB, "GroupName": "web", "VpcId": VPC,
+             "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                                "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]},
+            {"GroupId": SG_SSH, "GroupName": "ssh", "VpcId": VPC,
+             "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+                                "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}]}],
+        "network_interfaces": [
+            {"NetworkInterfaceId": ENI0, "VpcId": VPC, "Groups": [SG_WEB, SG_SSH],
+             "Attachment": {"InstanceId": INST, "DeviceIndex": 0}},
+            {"NetworkInterfaceId": ENI1, "VpcId": VPC, "Groups": [SG_WEB], "PrivateIpAddress": "10.0.0.11",
+             "Attachment": {"InstanceId": INST, "DeviceIndex": 1}},
+            # another instance carrying the same groups: must keep them and their rules
+            {"NetworkInterfaceId": "eni-0cccccccccccccccc", "VpcId": VPC, "Groups": [SG_WEB],
+             "Attachment": {"InstanceId": "i-0fffffffffffffff0", "DeviceIndex": 0}}],
+        "instances": [
+            {"InstanceId": INST, "VpcId": VPC, "LaunchTime": "2026-01-01T00:00:00Z",
+             "IamInstanceProfile": {"Arn": PROFILE, "Id": "AIPAXXXXXXXXXXXXXXXXX"},
+             "Tags": [{"Key": "Name", "Value": "web-1"}],
+             "BlockDeviceMappings": [
+                 {"DeviceName": "/dev/xvda", "Ebs": {"VolumeId": "vol-0aaaaaaaaaaaaaaa0", "DeleteOnTermination": True,
+                                                      "Status": "attached"}},
+                 {"DeviceName": "/dev/xvdb", "Ebs": {"VolumeId": "vol-0aaaaaaaaaaaaaaa1", "DeleteOnTermination": False,
+                                                      "Status": "attached"}}]},
+            {"InstanceId": "i-0fffffffffffffff0", "VpcId": VPC,
+             "IamInstanceProfile": {"Arn": PROFILE, "Id": "AIPAXXXXXXXXXXXXXXXXX"}}]},
+    "autoscaling": {"groups": [{"AutoScalingGroupName": "web-asg", "MinSize": 2, "MaxSize": 4, "DesiredCapacity": 2,
+                                "Instances": [{"InstanceId": INST}, {"InstanceId": "i-0fffffffffffffff0"}]}]},
+    "sns": {"topics": [TOPIC]},
+}
+
+
+def event(name):
+    with open(os.path.join(EVENTS, name + ".json")) as f:
+        return json.load(f)
+
+
+def aws(fake, *args):
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDFAKE", AWS_SECRET_ACCESS_KEY="fakesecret",
+               AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="")
+    p = subprocess.run(["/usr/bin/aws", "--endpoint-url", fake.url, "--output", "json"] + list(args),
+                       capture_output=True, env=env, timeout=60)
+    return p.returncode, (json.loads(p.stdout) if p.stdout.strip() else None), p.stderr.decode()
+
+
+def step(report, name, target=None):
+    return [a for a in report["actions"] if a["step"] == name and (target is None or a.get("target") == target)]
+
+
+class InstanceQuarantine(unittest.TestCase):
+    fake = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = fbtest.Fake(SEED).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fake.stop()
+
+    def setUp(self):
+        self.fake.reset()
+        self.fake.seed(copy.deepcopy(SEED))
+        self.fake.reset_calls()
+
+    def run_fn(self, ev, **env):
+        e = {"FIREBREAK_TOPIC_ARN": TOPIC}
+        e.update(env)
+        return fbtest.invoke(FN, ev, self.fake, env=e)
+
+    def groups_of(self, eni):
+        rc, out, err = aws(self.fake, "ec2", "describe-network-interfaces", "--network-interface-ids", eni)
+        self.assertEqual(rc, 0, err)
+        return [g["GroupId"] for g in out["NetworkInterfaces"][0]["Groups"]]
+
+    def test_finding_isolates_protects_snapshots_and_keeps_running(self):
+        r = self.run_fn(event("guardduty-ec2-crypto"))
+        self.assertTrue(r.ok, r)
+        rep = r.report
+        self.assertEqual(rep["verdict"], "contained", rep)
+        # isolation: both interfaces carry only the quarantine group, which has no rules
+        q = rep["isolation"]["quarantine_groups"][0]["id"]
+        self.assertTrue(q.startswith("sg-"))
+        self.assertEqual(self.groups_of(ENI0), [q])
+        self.assertEqual(self.groups_of(ENI1), [q])
+        rc, out, err = aws(self.fake, "ec2", "describe-security-groups", "--group-ids", q)
+        self.assertEqual(rc, 0, err)
+        g = out["SecurityGroups"][0]
+        self.assertEqual((g["GroupName"], g["IpPermissions"], g["IpPermissionsEgress"]),
+                         ("firebreak-quarantine", [], []))
+        # the untrack group allows everything both ways, v4 and v6, and was used first, per interface
+        u = rep["isolation"]["untrack_groups"][0]["id"]
+        rc, out, err = aws(self.fake, "ec2", "describe-security-groups", "--group-ids", u)
+        ug = out["SecurityGroups"][0]
+        for d in ("IpPermissions", "IpPermissionsEgress"):
+            self.assertTrue(any(p["IpProtocol"] == "-1" and {"CidrIp": "0.0.0.0/0"} in p["IpRanges"]
+                                and {"CidrIpv6": "::/0"} in p["Ipv6Ranges"] for p in ug[d]), ug)
+        mods = [c for c in self.fake.calls() if c["operation"] == "ModifyNetworkInterfaceAttribute"]
+        for eni in (ENI0, ENI1):
+            seq = [c["params"]["Groups"] for c in mods if c["params"]["NetworkInterfaceId"] == eni]
+            self.assertEqual(seq, [[u], [q]])
+        # the other instance's groups and rules are untouched
+        self.assertEqual(self.groups_of("eni-0cccccccccccccccc"), [SG_WEB])
+        rc, out, err = aws(self.fake, "ec2", "describe-security-groups", "--group-ids", SG_WEB)
+        self.assertEqual(out["SecurityGroups"][0]["IpPermissions"][0]["FromPort"], 443)
+        # protection: termination protection on, the CLI cannot terminate it, volumes kept
+        rc, out, err = aws(self.fake, "ec2", "describe-instance-attribute", "--instance-id", INST,
+                           "--attribute", "disableApiTermination")
+        self.assertEqual(out["DisableApiTermination"]["Value"], True)
+        rc, out, err = aws(self.fake, "ec2", "terminate-instances", "--instance-ids", INST)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("OperationNotPermitted", err)
+        rc, out, err = aws(self.fake, "ec2", "describe-instances", "--instance-ids", INST)
+        inst = out["Reservations"][0]["Instances"][0]
+        self.assertEqual(inst["State"]["Name"], "running")
+        self.assertEqual([b["Ebs"]["DeleteOnTermination"] for b in inst["BlockDeviceMappings"]], [False, False])
+        # detached from the Auto Scaling group, desired capacity kept
+        rc, out, err = aws(self.fake, "autoscaling", "describe-auto-scaling-groups",
+                           "--auto-scaling-group-names", "web-asg")
+        self.assertEqual(rc, 0, err)
+        asg = out["AutoScalingGroups"][0]
+        self.assertEqual([i["InstanceId"] for i in asg["Instances"]], ["i-0fffffffffffffff0"])
+        self.assertEqual(asg["DesiredCapacity"], 2)
+        # snapshots of both volumes, tagged with the incident and the finding
+        rc, out, err = aws(self.fake, "ec2", "describe-snapshots", "--filters",
+                           "Name=tag:firebreak:incident,Values=" + rep["incident_id"])
+        self.assertEqual(sorted(s["VolumeId"] for s in out["Snapshots"]),
+                         ["vol-0aaaaaaaaaaaaaaa0", "vol-0aaaaaaaaaaaaaaa1"])
+        for s in out["Snapshots"]:
+            self.assertTrue(s["Description"].startswith("Forensic snapshot - " + rep["incident_id"]))
+            tags = {t["Key"]: t["Value"] for t in s["Tags"]}
+            self.assertEqual(tags["firebreak:finding-type"], "CryptoCurrency:EC2/BitcoinTool.B!DNS")
+        self.assertEqual(sorted(x["snapshot"] for x in rep["snapshots"]["items"]),
+                         sorted(s["SnapshotId"] for s in out["Snapshots"]))
+        self.assertIsInstance(rep["timings"]["isolated_ms"], (int, float))
+        # not a credential finding: no role revocation; never stopped by default
+        ops = fbtest.ops(self.fake.calls())
+        self.assertNotIn("iam:PutRolePolicy", ops)
+        self.assertNotIn("ec2:StopInstances", ops)
+        self.assertNotIn("ec2:TerminateInstances", [o for o in ops if o != "ec2:TerminateInstances"])
+        # restore[] holds each interface's own groups, recorded before the swap
+        undo = {e["args"]["NetworkInterfaceId"]: e["args"]["Groups"] for e in rep["restore"]
+                if e["api"] == "ec2:ModifyNetworkInterfaceAttribute"}
+        self.assertEqual(undo, {ENI0: [SG_WEB, SG_SSH], ENI1: [SG_WEB]})
+
+    def test_restore_entries_apply_with_the_cli(self):
+        r = self.run_fn(event("manual"))
+        self.assertTrue(r.ok, r)
+        for e in r.report["restore"]:
+            if e["api"] != "ec2:ModifyNetworkInterfaceAttribute":
+                continue
+            rc, out, err = aws(self.fake, "ec2", "modify-network-interface-attribute",
+                               "--cli-input-json", json.dumps(e["args"]))
+            self.assertEqual(rc, 0, err)
+        self.assertEqual(self.groups_of(ENI0), [SG_WEB, SG_SSH])
+
+    def test_second_delivery_is_already_and_writes_nothing(self):
+        r1 = self.run_fn(event("guardduty-ec2-crypto"))
+        self.assertTrue(r1.ok, r1)
+        self.fake.reset_calls()
+        r2 = self.run_fn(event("guardduty-ec2-crypto"))
+        self.assertTrue(r2.ok, r2)
+        self.assertEqual(fbtest.writes(self.fake.calls()), [])
+        self.assertEqual(r2.report["verdict"], "already-contained")
+        self.assertEqual(r2.report["isolation"]["result"], "already")
+        self.assertEqual(step(r2.report, "create-snapshots")[0]["status"], "already")
+        self.assertEqual(r1.report["incident_id"], r2.report["incident_id"])
+
+    def test_quarantine_group_reused_across_instances(self):
+        r1 = self.run_fn(event("manual"))
+        self.assertTrue(r1.ok, r1)
+        q = r1.report["isolation"]["quarantine_groups"][0]["id"]
+        self.fake.reset_calls()
+        r2 = self.run_fn({"instanceId": "i-0fffffffffffffff0", "reason": "second"})
+        self.assertTrue(r2.ok, r2)
+        self.assertNotIn("ec2:CreateSecurityGroup", fbtest.ops(self.fake.calls()))
+        self.assertEqual(self.groups_of("eni-0cccccccccccccccc"), [q])
+
+    def test_dry_run_plans_every_write_and_sends_none(self):
+        r = self.run_fn(event("manual-dry-run"))
+        self.assertTrue(r.ok, r)
+        self.assertEqual(fbtest.writes(self.fake.calls()), [])
+        writes = [a for a in r.report["actions"] if a["api"].split(":")[1].startswith(
+            ("Modify", "Create", "Detach", "Authorize", "Revoke"))]
+        self.assertTrue(writes)
+        self.assertTrue(all(a["status"] == "planned" for a in writes), writes)
+        names = {a["step"] for a in writes}
+        for s in ("protect-termination", "keep-volumes", "detach-auto-scaling", "create-snapshots",
+                  "create-quarantine-group", "create-untrack-group", "untrack-connections", "isolate"):
+            self.assertIn(s, names)
+        self.assertEqual(self.groups_of(ENI0), [SG_WEB, SG_SSH])
+
+    def test_quarantine_group_with_rules_is_never_changed(self):
+        seed = copy.deepcopy(SEED)
+        seed["ec2"]["security_groups"].append(
+            {"GroupId": "sg-0ddddddddddddddd0", "GroupName": "firebreak-quarantine", "VpcId": VPC,
+             "IpPermissions": [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]})
+        self.fake.reset()
+        self.fake.seed(seed)
+        r = self.run_fn(event("manual"))
+        self.assertTrue(r.ok, r)
+        writes = fbtest.writes(self.fake.calls())
+        self.assertFalse([c for c in writes if c["params"].get("GroupId") == "sg-0ddddddddddddddd0"])
+        q = r.report["isolation"]["quarantine_groups"][0]
+        self.assertNotEqual(q["id"], "sg-0ddddddddddddddd0")
+        self.assertTrue(q["name"].startswith("firebreak-quarantine-fb-"))
+        self.assertEqual(self.groups_of(ENI0), [q["id"]])
+
+    def test_exempt_tag_set_by_anyone_recently_is_ignored(self):
+        seed = copy.deepcopy(SEED)
+        seed["ec2"]["instances"][0]["Tags"].append({"Key": "firebreak:exempt", "Value": "true"})
+        seed["cloudtrail"] = {"events": [{
+            "EventName": "CreateTags", "EventTime": "2026-12-07T01:59:00Z", "EventSource": "ec2.amazonaws.com",
+            "Username": "attacker", "Resources": [{"ResourceType": "AWS::EC2::Instance", "ResourceName": INST}],
+            "CloudTrailEvent": {"eventName": "CreateTags", "eventTime": "2026-12-07T01:59:00Z",
+                                "userIdentity": {"arn": "arn:aws:sts::111111111111:assumed-role/web-role/i-0123"},
+                                "requestParameters": {"resourcesSet": {"items": [{"resourceId": INST}]},
+                                                      "tagSet": {"items": [{"key": "firebreak:exempt",
+                                                                            "value": "true"}]}}}}]}
+        self.fake.reset()
+        self.fake.seed(seed)
+        r = self.run_fn(event("guardduty-ec2-crypto"))
+        self.assertTrue(r.ok, r)
+        self.assertEqual(r.report["exemption"]["verdict"], "ignored", r.report["exemption"])
+        self.assertEqual(r.report["verdict"], "contained")
+
+    def test_trusted_instance_profile_is_reported_not_touched(self):
+        r = self.run_fn(event("guardduty-ec2-crypto"), FIREBREAK_TRUSTED_PRINCIPALS=PROFILE)
+        self.assertTrue(r.ok, r)
+        self.assertTrue(r.report["verdict"].startswith("skipped"), r.report["verdict"])
+        self.assertEqual(fbtest.writes(self.fake.calls()), [])
+        self.assertEqual(len(self.fake.state()["sns"]["published"]), 1)
+
+    def test_credential_finding_revokes_the_role_and_reports_blast_radius(self):
+        r = self.run_fn(event("guardduty-ec2-credentials"))
+        self.assertTrue(r.ok, r)
+        rv = r.report["role_revocation"]
+        self.assertEqual(rv["role"], ROLE)
+        self.assertEqual(rv["other_instances_with_profile"], 1)
+        self.assertEqual(step(r.report, "revoke-sessions")[0]["status"], "done")
+        rc, out, err = aws(self.fake, "iam", "get-role-policy", "--role-name", "web-role",
+                           "--policy-name", "AWSRevokeOlderSessions")
+        self.assertEqual(rc, 0, err)
+        st = out["PolicyDocument"]["Statement"][0]
+        self.assertEqual((st["Effect"], st["Action"]), ("Deny", "*"))
+
+    def test_security_hub_import_is_handled(self):
+        r = self.run_fn(event("securityhub-guardduty-ec2-crypto"))
+        self.assertTrue(r.ok, r)
+        self.assertEqual(r.report["finding"]["via"], "securityhub")
+        self.assertEqual(r.report["verdict"], "contained")
+
+    def test_low_severity_sample_skipped_without_calls(self):
+        r = self.run_fn(event("guardduty-ec2-sample"))
+        self.assertTrue(r.ok, r)
+        self.assertTrue(r.report["verdict"].startswith("skipped"))
+        self.assertEqual(fbtest.writes(self.fake.calls()), [])
+
+    def test_bad_input_is_an_error_with_zero_calls(self):
+        for ev in (event("invalid-instance-id"), {"instanceId": "i-0123456789abcdef0", "region": "https://x"},
+                   {"source": "aws.guardduty", "detail-type": "GuardDuty Finding",
+                    "detail": {"severity": 8, "resource": {"resourceType": "Instance",
+                                                            "instanceDetails": {"instanceId": "i-0123;rm"}}}}):
+            r = self.run_fn(ev)
+            self.assertFalse(r.ok, r)
+            self.assertEqual(r.error_type, "Firebreak.InvalidEvent")
+        self.assertEqual([c for c in self.fake.calls() if c.get("service") != "sns"], [])
+
+    def test_other_account_without_member_role_writes_nothing(self):
+        ev = event("guardduty-ec2-crypto")
+        ev["detail"]["accountId"] = MEMBER
+        r = self.run_fn(ev)
+        self.assertFalse(r.ok)
+        self.assertEqual(fbtest.writes(self.fake.calls()), [])
+        self.assertEqual(step(r.report, "assume-member-role")[0]["status"], "failed")
+
+    def test_stop_after_snapshot_setting(self):
+        r = self.run_fn(event("manual"), FIREBREAK_STOP_AFTER_SNAPSHOT="true")
+        self.assertTrue(r.ok, r)
+        ops = fbtest.ops(self.fake.calls())
+        self.assertLess(ops.index("ec2:CreateSnapshots"), ops.index("ec2:StopInstances"))
+
+
+if __name__ == "__main__":
+    fbtest.main([InstanceQuarantine])
