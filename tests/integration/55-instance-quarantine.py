@@ -169,7 +169,9 @@ class InstanceQuarantine(unittest.TestCase):
             self.assertEqual(tags["firebreak:finding-type"], "CryptoCurrency:EC2/BitcoinTool.B!DNS")
         self.assertEqual(sorted(x["snapshot"] for x in rep["snapshots"]["items"]),
                          sorted(s["SnapshotId"] for s in out["Snapshots"]))
-        self.assertIsInstance(rep["timings"]["isolated_ms"], (int, float))
+        self.assertIsInstance(rep["phase_timings"]["isolated_ms"], (int, float))
+        self.assertIsInstance(rep["phase_timings"]["snapshots_requested_ms"], (int, float))
+        self.assertIsNotNone(rep["timings"]["received_to_contained_ms"])
         # not a credential finding: no role revocation; never stopped by default
         ops = fbtest.ops(self.fake.calls())
         self.assertNotIn("iam:PutRolePolicy", ops)
