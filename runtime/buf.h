@@ -4,6 +4,11 @@
  * Appends past `max` fail with FB_E_TOO_LARGE instead of growing without
  * bound, so hostile input cannot exhaust memory. `data` is always
  * NUL-terminated when non-NULL (the NUL is not counted in `len`).
+ *
+ * Bodies that hold secrets pass through here, so the bytes are wiped
+ * (explicit_bzero) before memory is freed: buf_cleanup() and growth
+ * (never realloc) wipe the whole allocation, buf_reset() the bytes in use.
+ * buf_detach() hands the bytes over: the caller wipes them if they matter.
  */
 #ifndef FB_BUF_H
 #define FB_BUF_H
@@ -24,7 +29,7 @@ enum fb_err buf_puts(struct buf *b, const char *s);
 enum fb_err buf_putc(struct buf *b, char c);
 enum fb_err buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Empties the buffer, keeps the allocation. */
+/* Empties the buffer (wiping what it held), keeps the allocation. */
 void buf_reset(struct buf *b);
 /* Hands the data to the caller (caller frees with free()); the buffer is
  * left empty. Never NULL on success: an empty buffer gives "". */

@@ -1,9 +1,11 @@
 #include "xml.h"
 
 #include <expat.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/crypto.h>
 
 #include "buf.h"
 
@@ -25,6 +27,40 @@ struct xparse {
 	char *err;
 	size_t errlen;
 };
+
+/*
+ * Expat copies the document into its own buffer (XML_Parse with context
+ * bytes) and its name/attribute pools, and an STS AssumeRole answer holds a
+ * session's SecretAccessKey and SessionToken. Its allocations go through
+ * these: wiped before they are freed, and grown by malloc + copy + wipe
+ * instead of realloc (a moved block is freed unwiped). malloc_usable_size
+ * (glibc, musl) gives the size expat does not pass to free.
+ */
+static void xml_wipe_free(void *p)
+{
+	if (!p)
+		return;
+	OPENSSL_cleanse(p, malloc_usable_size(p));
+	free(p);
+}
+
+static void *xml_wipe_realloc(void *p, size_t n)
+{
+	size_t old;
+	void *q;
+
+	if (!p)
+		return malloc(n);
+	q = malloc(n ? n : 1);
+	if (!q)
+		return NULL;
+	old = malloc_usable_size(p);
+	memcpy(q, p, old < n ? old : n);
+	xml_wipe_free(p);
+	return q;
+}
+
+static const XML_Memory_Handling_Suite xml_mem = { malloc, xml_wipe_realloc, xml_wipe_free };
 
 static void xnode_free(struct xnode *n)
 {
@@ -233,7 +269,7 @@ enum fb_err xml_to_json(const char *xml, size_t len, cJSON **out,
 	memset(&x, 0, sizeof(x));
 	x.err = err;
 	x.errlen = errlen;
-	x.p = XML_ParserCreate("UTF-8");
+	x.p = XML_ParserCreate_MM("UTF-8", &xml_mem, NULL);
 	if (!x.p)
 		return FB_E_NOMEM;
 	XML_SetUserData(x.p, &x);

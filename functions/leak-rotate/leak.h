@@ -163,7 +163,8 @@ struct leak_hit {
 	enum leak_kind kind;
 	size_t off, len;        /* within the message */
 	uint32_t value;         /* LEAK_SECRET: the value index */
-	int near_secret;        /* LEAK_AWS_KEY_ID: a LEAK_AWS_SECRET hit is near */
+	int near_secret;        /* LEAK_AWS_KEY_ID: a LEAK_AWS_SECRET hit is near (one
+				 * for every candidate within LEAK_KEY_SECRET_WINDOW) */
 };
 
 #define LEAK_MAX_HITS_PER_MESSAGE 256u
@@ -174,6 +175,11 @@ struct leak_hit {
  * (at most max). */
 size_t leak_scan(const struct leak_scanner *sc, const char *msg, size_t n,
 		 struct leak_hit *hits, size_t max);
+/* The same, with the access key ids in skip[0..nskip) (20 characters each)
+ * not reported and not paired with a secret access key: the ids a
+ * CloudTrail record names in its own accessKeyId fields. */
+size_t leak_scan_skip(const struct leak_scanner *sc, const char *msg, size_t n,
+		      struct leak_hit *hits, size_t max, const char (*skip)[21], size_t nskip);
 
 /* The redacted excerpt of hit `h` of msg: up to LEAK_EXCERPT_CONTEXT bytes
  * each side, every hit inside the window replaced by its fingerprint,
@@ -182,8 +188,12 @@ size_t leak_scan(const struct leak_scanner *sc, const char *msg, size_t n,
 enum fb_err leak_excerpt(const char *msg, size_t n, const struct leak_hit *hits, size_t nhits,
 			 size_t which, struct buf *out);
 
-/* The AWS secret key pattern check used for LEAK_AWS_SECRET. */
+/* AKIA/ASIA + 16 of [A-Z2-7] at `at`, not inside a longer word. */
 int leak_is_key_id(const char *s, size_t n, size_t at);
+/* 1 when the 40 bytes at `at` look like an AWS secret access key: a whole
+ * run of [A-Za-z0-9/+] that is not a slice of a longer token, with upper,
+ * lower, a digit or symbol, and 20+ distinct characters (scan.c says why). */
+int leak_is_secret_key(const char *s, size_t n, size_t at);
 
 /* ---- secret values ------------------------------------------------------------------- */
 
@@ -320,16 +330,28 @@ void leak_alarm_window(const cJSON *ev, int64_t event_time_ms, int64_t now_ms,
 /* ---- findings: every message matched against the watched set -------------------------------- */
 
 #define LEAK_MAX_REPORT_HITS 100
+#define LEAK_KEY_CANDIDATES 8
 #define LEAK_MAX_KEYS 50
 #define LEAK_MAX_TOKENS 50
 
 struct leak_key {
 	char id[21];
 	size_t hits;
-	int near_secret;
+	int near_secret;              /* a secret access key in the same event: a usable credential */
+	/* The 40-character strings seen next to it (borrowed from the
+	 * messages, valid for the invocation; never copied into a report):
+	 * sts:GetCallerIdentity signed with each tells whether one is its
+	 * secret. */
+	const char *cand[LEAK_KEY_CANDIDATES];
+	size_t ncand;
+	int cand_overflow;            /* more distinct candidates than LEAK_KEY_CANDIDATES */
+	int verified;                 /* 1 a candidate signed a call, 0 not tried or unknown */
+	int refused;                  /* STS refused every candidate's signature: not its secret */
 	char account[16];
 	char user[130];
 	char status[16];
+	char last_used[40];           /* iam:GetAccessKeyLastUsed: date, "" never/unknown */
+	char last_service[64], last_region[32];
 	int done;                     /* decided (skipped, failed, already, acted) */
 };
 
@@ -350,6 +372,8 @@ struct leak_findings {
 	size_t nkeys;
 	struct leak_token tokens[LEAK_MAX_TOKENS];
 	size_t ntokens;
+	size_t cloudtrail_records;    /* messages that were CloudTrail records */
+	size_t cloudtrail_ids;        /* key ids in their accessKeyId fields: not hits */
 };
 /* `warnings` is borrowed for the findings' life. Free with
  * leak_findings_cleanup() whatever the result. */
@@ -360,6 +384,21 @@ void leak_findings_cleanup(struct leak_findings *f);
  * token fingerprints (and the watched secret each lies inside). */
 void leak_scan_messages(const struct leak_watch *w, const struct leak_msg *msgs, size_t n,
 			struct leak_findings *f);
+/* CloudTrail records (delivered to a log group by a trail) name the key of
+ * every call (userIdentity.accessKeyId), the key a call acted on
+ * (requestParameters.accessKeyId: a human re-activating a key) and the
+ * session keys it handed out (responseElements.credentials.accessKeyId).
+ * None of those is a leak. 1 when the whole message is one JSON object
+ * shaped like a CloudTrail record (eventVersion "1.x", userIdentity object,
+ * eventSource "*.amazonaws.com", eventName, eventTime, eventID, awsRegion)
+ * holding no secretAccessKey value (CloudTrail never records one); ids[]
+ * then gets the key ids of its members named accessKeyId (at most max).
+ * Only those ids are exempt: the rest of the record is scanned as any log
+ * line, so a line forged to look like a record hides no secret value,
+ * token or key pair (README "Audit logs"). */
+#define LEAK_CT_MAX_IDS 16
+int leak_cloudtrail_record(const char *msg, size_t n, char (*ids)[21], size_t max, size_t *nids);
+
 /* Copies the NUL-terminated `s` (a log group, stream or event id: text the
  * log's writer chose) into `out` with every watched value in it replaced
  * by "[watched-secret:<fingerprint>]", so a value cannot reach the report
@@ -383,6 +422,9 @@ struct leak_job {
 	char *services;               /* owned: the firebreak:ecs-services tag */
 	char wait_version[80];
 	char old_version[80];         /* AWSCURRENT when we decided */
+	char leaked_version[80];      /* the version whose value leaked (AWSCURRENT's if both) */
+	char token[37];               /* ClientRequestToken: incident + secret + leaked version */
+	char why[300];                /* why it is rotated when the leaked value is not AWSCURRENT */
 	double rotated_at;            /* LastRotatedDate once current, epoch s */
 	int rotate_idx, wait_idx, polls;
 };
@@ -391,15 +433,20 @@ enum leak_decision {
 	LEAK_DECIDE_ROTATE,           /* RotateSecret now */
 	LEAK_DECIDE_EXEMPT,           /* tagged firebreak:exempt=true: report only */
 	LEAK_DECIDE_IN_PROGRESS,      /* an AWSPENDING version exists: wait for it (j->wait_version) */
-	LEAK_DECIDE_ALREADY,          /* only old values leaked, or rotated since loaded */
+	LEAK_DECIDE_ALREADY,          /* the leaked version is dead, or this incident rotated it */
 	LEAK_DECIDE_NO_ROTATION       /* rotation not configured: cannot rotate here */
 };
-/* Decides one secret from its DescribeSecret answer and the AWSCURRENT
- * version the watched values were loaded from. Fills j->services (owned),
- * exempt, rotated_at, old_version and, in progress, wait_version; `detail`
- * gets the report text. The checks run in that order: exemption first (an
- * exempt secret is never touched), a rotation under way before any other
- * (never a second RotateSecret). */
+/* Decides one secret from its DescribeSecret answer. The caller sets
+ * j->leaked_version (the version whose value leaked; `loaded_version` when
+ * empty) and j->token (leak_rotation_token of it). Fills j->services
+ * (owned), exempt, rotated_at, old_version and, in progress, wait_version;
+ * `detail` gets the report text. In this order: exemption first (an exempt
+ * secret is never touched); a rotation under way (wait for it, never a
+ * second RotateSecret); a version named j->token (this incident rotated it
+ * already: a retry rotates nothing); the leaked version holding none of
+ * AWSCURRENT, AWSPREVIOUS, AWSPENDING (dead: already); rotation not
+ * configured; else rotate. A leaked AWSPREVIOUS is rotated again: it stays
+ * valid until the next rotation. */
 enum leak_decision leak_decide_secret(const cJSON *describe, const char *loaded_version,
 				      struct leak_job *j, char *detail, size_t dlen);
 
@@ -415,8 +462,9 @@ const char *leak_version_with(const cJSON *v2s, const char *stage, const char *u
 int leak_version_has(const cJSON *v2s, const char *vid, const char *stage);
 
 /* A ClientRequestToken (UUID form) from the incident, the secret and the
- * version being replaced: a retried invoke sends the same token, so
- * Secrets Manager does not create a second version. */
+ * version that leaked: a retried invoke sends the same token, so Secrets
+ * Manager does not create a second version, and a retry after the rotation
+ * finished finds the token among the versions (leak_decide_secret). */
 void leak_rotation_token(const char *incident, const char *arn, const char *old_version,
 			 char out[37]);
 
@@ -467,6 +515,10 @@ int leak_account_from_arn(const char *arn, char out[13]);
 /* restore[] entries (caller owns the result). */
 cJSON *leak_rotation_restore(const char *arn, const char *old_version, const char *token);
 cJSON *leak_key_restore(const struct leak_key *k);
+/* A usable credential: its id next to a secret access key that STS did not
+ * refuse (near_secret and not refused). The only keys ever deactivated. */
+int leak_key_usable(const struct leak_key *k);
+size_t leak_usable_keys(const struct leak_key *keys, size_t n);
 /* The report's access_keys[] and tokens[] (caller owns). */
 cJSON *leak_keys_json(const struct leak_key *keys, size_t n);
 cJSON *leak_tokens_json(const struct leak_token *t, size_t n, const struct leak_watch *w);

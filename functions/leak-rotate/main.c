@@ -651,6 +651,11 @@ static void secrets_decide(struct lk_run *u)
 			j->state = LEAK_JOB_FAILED;
 			continue;
 		}
+		/* the token names the version that leaked, not the current one: a
+		 * retry after our rotation sees the same token and rotates nothing */
+		buf_copy_str(j->leaked_version, sizeof(j->leaked_version),
+			     j->cur_hits ? s->cur_version : s->prev_version);
+		leak_rotation_token(u->r.incident_id, s->arn, j->leaked_version, j->token);
 		switch (leak_decide_secret(c[i].out, s->cur_version, j, detail, sizeof(detail))) {
 		case LEAK_DECIDE_EXEMPT:
 			note(u, "rotate-secret", "secretsmanager:RotateSecret", s->arn, RESP_WRITE,
@@ -673,6 +678,7 @@ static void secrets_decide(struct lk_run *u)
 			j->state = LEAK_JOB_FAILED;
 			break;
 		case LEAK_DECIDE_ROTATE:
+			buf_copy_str(j->why, sizeof(j->why), detail);
 			j->state = LEAK_JOB_ROTATE;
 			break;
 		}
@@ -690,12 +696,13 @@ out:
 static void rotate_outcome(struct lk_run *u, struct leak_job *j, const struct aws_call *c)
 {
 	const char *vid = resp_get_str(c->out, "VersionId");
-	char detail[300];
+	char detail[700];
 
 	if (c->rc == FB_OK) {
 		if (vid)
 			snprintf(j->wait_version, sizeof(j->wait_version), "%s", vid);
-		snprintf(detail, sizeof(detail), "rotation started: new version %s", j->wait_version);
+		snprintf(detail, sizeof(detail), "rotation started: new version %s%s%s", j->wait_version,
+			 j->why[0] ? "; " : "", j->why);
 		resp_step_from_call(&u->r, j->rotate_idx, c, detail);
 		j->state = LEAK_JOB_WAIT;
 	} else if (call_code(c, "ResourceExistsException")) {
@@ -726,7 +733,6 @@ static void secrets_rotate(struct lk_run *u)
 	struct aws_call *c = calloc(u->njobs, sizeof(*c));
 	cJSON **ins = calloc(u->njobs, sizeof(*ins));
 	size_t *map = calloc(u->njobs, sizeof(size_t));
-	char token[37];
 	size_t i, n = 0;
 
 	if (!c || !ins || !map)
@@ -743,13 +749,12 @@ static void secrets_rotate(struct lk_run *u)
 			j->state = LEAK_JOB_STOP;
 			continue;
 		}
-		leak_rotation_token(u->r.incident_id, arn, j->old_version, token);
-		resp_restore_add(&u->r, leak_rotation_restore(arn, j->old_version, token));
+		resp_restore_add(&u->r, leak_rotation_restore(arn, j->old_version, j->token));
 		ins[n] = cJSON_CreateObject();
 		cJSON_AddStringToObject(ins[n], "SecretId", arn);
-		cJSON_AddStringToObject(ins[n], "ClientRequestToken", token);
+		cJSON_AddStringToObject(ins[n], "ClientRequestToken", j->token);
 		call_init(&c[n], "secretsmanager", "RotateSecret", ins[n]);
-		snprintf(j->wait_version, sizeof(j->wait_version), "%s", token);
+		snprintf(j->wait_version, sizeof(j->wait_version), "%s", j->token);
 		map[n++] = i;
 	}
 	run_all(u->st, c, n);
@@ -1050,6 +1055,31 @@ static void key_round(struct lk_run *u, const char *svc, const char *op, const c
 		key_round_on(u, u->member[m], svc, op, step, then);
 }
 
+/*
+ * A key id without a secret access key in the same log event is not a
+ * usable credential (README "Access keys"): ids sit in presigned URLs,
+ * SigV4 headers and access logs, and anyone who can write a log line can
+ * write one. Such a key is reported (P2) with its account, owner and last
+ * use, and never written to: its reads are optional steps (a failed read
+ * makes the report poorer, not the containment incomplete) and its
+ * deactivate-key step is skipped.
+ */
+static int report_only(const struct leak_key *k)
+{
+	return !leak_key_usable(k);
+}
+
+static void report_only_done(struct lk_run *u, struct leak_key *k, const char *why)
+{
+	char detail[400];
+
+	snprintf(detail, sizeof(detail),
+		 "reported only, not deactivated: %s; the key id appeared without a secret access key "
+		 "in the same log event, and an id alone is not a usable credential", why);
+	note(u, "deactivate-key", "iam:UpdateAccessKey", k->id, RESP_WRITE, RESP_SKIPPED, detail, 0);
+	k->done = 1;
+}
+
 /* 1 when an earlier key of k's account already has its "assume-role"
  * failure for a missing member role. */
 static int no_role_noted(const struct lk_run *u, const struct leak_key *k)
@@ -1057,9 +1087,18 @@ static int no_role_noted(const struct lk_run *u, const struct leak_key *k)
 	const struct leak_key *o;
 
 	for (o = u->f.keys; o < k; o++)
-		if (o->done && !strcmp(o->account, k->account))
+		if (o->done && !report_only(o) && !strcmp(o->account, k->account))
 			return 1;
 	return 0;
+}
+
+/* A read step of a key: optional when the key is only reported. */
+static void key_step_end(struct lk_run *u, struct leak_key *k, int idx, const struct aws_call *c,
+			 const char *detail)
+{
+	resp_step_from_call(&u->r, idx, c, detail);
+	if (report_only(k))
+		resp_step_optional(&u->r, idx);
 }
 
 static void after_info(struct lk_run *u, struct leak_key *k, struct aws_call *c, int idx)
@@ -1069,13 +1108,15 @@ static void after_info(struct lk_run *u, struct leak_key *k, struct aws_call *c,
 	char detail[200];
 
 	if (c->rc != FB_OK || !acct) {
-		resp_step_from_call(&u->r, idx, c, "cannot learn the key's account");
+		key_step_end(u, k, idx, c, "cannot learn the key's account");
+		if (report_only(k))
+			report_only_done(u, k, "its account could not be read");
 		k->done = 1;
 		return;
 	}
 	snprintf(k->account, sizeof(k->account), "%s", acct);
 	snprintf(detail, sizeof(detail), "account %s", acct);
-	resp_step_from_call(&u->r, idx, c, detail);
+	key_step_end(u, k, idx, c, detail);
 	switch (leak_key_route(acct, own, u->st->cfg.member_role)) {
 	case LEAK_KEY_OWN:
 		break;
@@ -1083,6 +1124,12 @@ static void after_info(struct lk_run *u, struct leak_key *k, struct aws_call *c,
 		u->key_member[k - u->f.keys] = 1;
 		break;
 	case LEAK_KEY_NO_ROLE:
+		if (report_only(k)) {
+			snprintf(detail, sizeof(detail), "key of account %s (not ours), FIREBREAK_MEMBER_ROLE "
+				 "not set: its owner and last use are not read", acct);
+			report_only_done(u, k, detail);
+			break;
+		}
 		/* The key stays active: not contained. Like every responder
 		 * that cannot reach another account (task-quarantine), the way
 		 * there is a failed required step (one per account), so the
@@ -1114,11 +1161,15 @@ static void member_clients(struct lk_run *u)
 		struct aws_client *cl = NULL;
 		struct aws_error err;
 		char role[300], detail[400];
-		int owned = 0, idx;
+		int owned = 0, idx, needed = 0;
 		enum fb_err rc;
 
 		if (!u->key_member[i] || k->done)
 			continue;
+		/* required only when a usable credential of that account leaked */
+		for (j = i; j < u->f.nkeys; j++)
+			needed |= u->key_member[j] && !u->f.keys[j].done && !report_only(&u->f.keys[j]) &&
+				  !strcmp(u->f.keys[j].account, k->account);
 		snprintf(role, sizeof(role), "arn:%s:iam::%s:role/%s", aws_client_partition(u->st->aws),
 			 k->account, u->st->cfg.member_role);
 		idx = resp_step_begin(&u->r, "assume-role", "sts:AssumeRole", role, RESP_READ);
@@ -1140,6 +1191,8 @@ static void member_clients(struct lk_run *u)
 			snprintf(detail, sizeof(detail), "cannot act in account %s: %s", k->account,
 				 rc == FB_E_CONFIG ? "FIREBREAK_MEMBER_ROLE not set" : "no session");
 			resp_step_end(&u->r, idx, RESP_FAILED, detail, &err);
+			if (!needed)
+				resp_step_optional(&u->r, idx);
 			cl = NULL;
 		}
 		/* every key of this account: this client, or nothing */
@@ -1150,7 +1203,11 @@ static void member_clients(struct lk_run *u)
 				continue;
 			u->key_member[j] = 0;
 			u->key_client[j] = cl;
-			if (!cl && rc != FB_OK) {
+			if (!cl && rc != FB_OK && report_only(o)) {
+				snprintf(detail, sizeof(detail), "no session in account %s: its owner and last use "
+					 "are not read", o->account);
+				report_only_done(u, o, detail);
+			} else if (!cl && rc != FB_OK) {
 				snprintf(detail, sizeof(detail),
 					 "not deactivated: no session in account %s; the key stays active", o->account);
 				note(u, "deactivate-key", "iam:UpdateAccessKey", o->id, RESP_WRITE, RESP_SKIPPED,
@@ -1161,19 +1218,123 @@ static void member_clients(struct lk_run *u)
 	}
 }
 
+/* One sts:GetCallerIdentity signed with (id, candidate). */
+static enum fb_err verify_one(struct lk_run *u, const struct leak_key *k, const char *cand,
+			      struct aws_error *e, char *arn, size_t arnlen)
+{
+	struct aws_client_options o;
+	struct aws_client *cl = NULL;
+	cJSON *out = NULL;
+	char sk[41], err[200];
+	enum fb_err rc;
+
+	memcpy(sk, cand, 40);
+	sk[40] = '\0';
+	memset(&o, 0, sizeof(o));
+	o.access_key = k->id;
+	o.secret_key = sk;
+	rc = aws_client_new_opts(&cl, &o, err, sizeof(err));
+	explicit_bzero(sk, sizeof(sk));
+	if (rc != FB_OK) {
+		snprintf(e->message, sizeof(e->message), "%s", err);
+		return rc;
+	}
+	if (u->ctx->deadline_ms)
+		aws_client_set_deadline(cl, u->ctx->deadline_ms - LK_FINISH_RESERVE_MS);
+	rc = aws_do(cl, "sts", "GetCallerIdentity", NULL, &out, e);
+	if (rc == FB_OK)
+		buf_copy_str(arn, arnlen, leak_query_str(out, "GetCallerIdentity", "Arn"));
+	cJSON_Delete(out);
+	aws_client_free(cl); /* wipes its copy of the secret */
+	return rc;
+}
+
+/*
+ * Is the 40-character string next to a key id its secret? An
+ * sts:GetCallerIdentity signed with the pair answers it: STS serves it to
+ * any valid key without a permission. Anyone who can write a log line can
+ * write any user's key id next to 40 random characters; a refused
+ * signature (SignatureDoesNotMatch) proves the string is not the secret,
+ * so the key is only reported (RESPONDERS.md: nothing an attacker can
+ * write may switch off what we protect). Every distinct candidate is tried
+ * (at most LEAK_KEY_CANDIDATES): a fake one written beside a real leak
+ * hides nothing. An answer that proves nothing (throttling, a network
+ * error, the key unknown or inactive: InvalidClientTokenId) leaves the
+ * key usable, and the steps below decide as before. The call shows in
+ * CloudTrail under the leaked key, from this function's address: the step
+ * says so.
+ */
+static void verify_keys(struct lk_run *u)
+{
+	size_t i, c;
+
+	for (i = 0; i < u->f.nkeys; i++) {
+		struct leak_key *k = &u->f.keys[i];
+		struct aws_error e;
+		char arn[300] = "", detail[600];
+		size_t refused = 0;
+		enum fb_err rc = FB_OK;
+		int idx;
+
+		if (k->done || !k->near_secret || strncmp(k->id, "AKIA", 4) || !k->ncand)
+			continue;
+		idx = resp_step_begin(&u->r, "verify-key", "sts:GetCallerIdentity", k->id, RESP_READ);
+		for (c = 0; c < k->ncand; c++) {
+			memset(&e, 0, sizeof(e));
+			rc = verify_one(u, k, k->cand[c], &e, arn, sizeof(arn));
+			if (rc == FB_OK || strcmp(e.code, "SignatureDoesNotMatch"))
+				break;
+			refused++;
+		}
+		if (rc == FB_OK) {
+			k->verified = 1;
+			snprintf(detail, sizeof(detail), "usable: STS accepted a call signed with the secret "
+				 "access key seen next to it (caller %s; the call shows in CloudTrail under this key)",
+				 arn[0] ? arn : "?");
+			resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
+		} else if (refused == k->ncand) {
+			k->refused = 1;
+			snprintf(detail, sizeof(detail), "not its secret: STS refused the signature of each of "
+				 "the %zu 40-character strings seen next to it%s", k->ncand,
+				 k->cand_overflow ? " (more were seen: not tried)" : "");
+			resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
+			resp_step_optional(&u->r, idx);
+		} else {
+			snprintf(detail, sizeof(detail), "not verified (%s %.200s): treated as a usable credential",
+				 e.code[0] ? e.code : fb_strerror(rc), e.message);
+			resp_step_end(&u->r, idx, RESP_FAILED, detail, NULL);
+			resp_step_optional(&u->r, idx);
+		}
+	}
+}
+
 static void after_last_used(struct lk_run *u, struct leak_key *k, struct aws_call *c, int idx)
 {
 	const char *user = leak_query_str(c->out, "GetAccessKeyLastUsed", "UserName");
-	char detail[200];
+	const char *when = leak_query_str(c->out, "GetAccessKeyLastUsed", "AccessKeyLastUsed.LastUsedDate");
+	const char *svc = leak_query_str(c->out, "GetAccessKeyLastUsed", "AccessKeyLastUsed.ServiceName");
+	const char *reg = leak_query_str(c->out, "GetAccessKeyLastUsed", "AccessKeyLastUsed.Region");
+	char detail[300];
 
 	if (c->rc != FB_OK || !user || !*user) {
-		resp_step_from_call(&u->r, idx, c, "cannot find the key's user");
+		key_step_end(u, k, idx, c, "cannot find the key's user");
+		if (report_only(k))
+			report_only_done(u, k, "its owner could not be read");
 		k->done = 1;
 		return;
 	}
-	snprintf(k->user, sizeof(k->user), "%s", user);
-	snprintf(detail, sizeof(detail), "owned by IAM user %s", user);
-	resp_step_from_call(&u->r, idx, c, detail);
+	buf_copy_str(k->user, sizeof(k->user), user);
+	buf_copy_str(k->last_used, sizeof(k->last_used), when);
+	buf_copy_str(k->last_service, sizeof(k->last_service), svc);
+	buf_copy_str(k->last_region, sizeof(k->last_region), reg);
+	snprintf(detail, sizeof(detail), "owned by IAM user %s; last used %s%s%s%s%s", user,
+		 when && *when ? when : "never (or not recorded)", svc && *svc ? " by " : "",
+		 svc && *svc ? svc : "", reg && *reg ? " in " : "", reg && *reg ? reg : "");
+	key_step_end(u, k, idx, c, detail);
+	if (report_only(k)) {
+		snprintf(detail, sizeof(detail), "owned by IAM user %s", user);
+		report_only_done(u, k, detail);
+	}
 }
 
 static void after_list(struct lk_run *u, struct leak_key *k, struct aws_call *c, int idx)
@@ -1239,13 +1400,16 @@ static void act_keys(struct lk_run *u)
 	for (i = 0; i < u->f.nkeys; i++) {
 		struct leak_key *k = &u->f.keys[i];
 
-		if (!strncmp(k->id, "ASIA", 4)) {
+		if (!strncmp(k->id, "ASIA", 4) && report_only(k)) {
+			report_only_done(u, k, "temporary (STS) key id");
+		} else if (!strncmp(k->id, "ASIA", 4)) {
 			note(u, "deactivate-key", "iam:UpdateAccessKey", k->id, RESP_WRITE, RESP_SKIPPED,
 			     "temporary (STS) credentials cannot be deactivated: revoke the role's active "
 			     "sessions (iam:PutRolePolicy with aws:TokenIssueTime) by hand", 0);
 			k->done = 1;
 		}
 	}
+	verify_keys(u);
 	key_round(u, "sts", "GetAccessKeyInfo", "key-account", after_info);
 	member_clients(u);
 	key_round(u, "iam", "GetAccessKeyLastUsed", "key-owner", after_last_used);
@@ -1326,6 +1490,10 @@ static enum fb_err lk_respond(struct lk_run *u, enum leak_form form, struct lr_r
 		return rc;
 	leak_scan_messages(&st->watch, u->msgs.v, u->msgs.n, &u->f);
 	cJSON_AddItemToObject(u->r.extra, "source", leak_source_json(form, u->group, u->stream, &u->msgs));
+	if (u->f.cloudtrail_ids)
+		leak_warn(u->warnings, "%zu CloudTrail records: the %zu access key ids in their accessKeyId "
+			  "fields are the audit trail, not leaks (not acted on)", u->f.cloudtrail_records,
+			  u->f.cloudtrail_ids);
 	cJSON_AddNumberToObject(u->r.extra, "hits_total", (double)u->f.hits_total);
 	cJSON_AddItemToObject(u->r.extra, "hits", u->f.hits);
 	u->f.hits = NULL;
@@ -1341,8 +1509,13 @@ static enum fb_err lk_respond(struct lk_run *u, enum leak_form form, struct lr_r
 	act_secrets(u);
 	act_keys(u);
 	cJSON_AddItemToObject(u->r.extra, "tokens", leak_tokens_json(u->f.tokens, u->f.ntokens, &st->watch));
-	if (!u->njobs && !u->f.nkeys)
-		resp_set_severity(&u->r, u->f.ntokens ? "P2" : "P3");
+	if (!u->njobs && !leak_usable_keys(u->f.keys, u->f.nkeys)) {
+		/* nothing usable leaked: key ids alone and tokens are reported */
+		resp_set_severity(&u->r, u->f.ntokens || u->f.nkeys ? "P2" : "P3");
+		if (u->f.nkeys)
+			resp_set_verdict(&u->r, "reported: access key ids without a secret access key, "
+					 "nothing written");
+	}
 	if (ctx->deadline_ms)
 		aws_client_set_deadline(st->aws, ctx->deadline_ms - 100);
 	return resp_finish(&u->r, st->aws, out);

@@ -379,12 +379,61 @@ int leak_is_key_id(const char *s, size_t n, size_t at)
 	return at + 20 == n || !isalnum((unsigned char)s[at + 20]);
 }
 
-/* A 40-character run of [A-Za-z0-9/+] with both letter cases (a hex digest
- * is one case only), not part of a longer run. */
+/* What counts as an AWS secret access key next to a key id (README "What
+ * it looks for"). A secret access key is 40 characters of base64's
+ * alphabet [A-Za-z0-9/+] drawn at random, so a candidate must be:
+ *  - a run of exactly 40 of those characters, not a slice of a longer
+ *    token: the byte before it is not one of [_%-] (base64url, a URL
+ *    escape), the byte after it not one of [_%=-] ('=' is base64 padding:
+ *    the run is then the tail of a longer encoded blob);
+ *  - upper case, lower case and a digit or '/' or '+' (a hex digest such as
+ *    SigV4's Signature= is one case and 64 long; a camel-case word has no
+ *    digit);
+ *  - at least LEAK_SECRET_MIN_DISTINCT different characters: 40 random
+ *    draws from 64 give about 30 (fewer than 20 is > 4 standard deviations
+ *    out), while a path such as com/amazonaws/services/s3/AmazonS3Client
+ *    repeats its letters (19).
+ * A URL-encoded session token (%2F, %2B) is cut at each escape, so its
+ * pieces are refused by the '%' rule. */
+#define LEAK_SECRET_MIN_DISTINCT 20
+
+static int token_cont(unsigned char c, int right)
+{
+	return c == '_' || c == '-' || c == '%' || (right && c == '=');
+}
+
+int leak_is_secret_key(const char *s, size_t n, size_t at)
+{
+	unsigned char seen[256] = { 0 };
+	int up = 0, lo = 0, dig = 0;
+	size_t k, distinct = 0;
+
+	if (at + 40 > n || run(s, n, at, is_b64) != 40)
+		return 0;
+	if (at > 0 && (is_b64((unsigned char)s[at - 1]) || token_cont((unsigned char)s[at - 1], 0)))
+		return 0;
+	if (at + 40 < n && token_cont((unsigned char)s[at + 40], 1))
+		return 0;
+	for (k = at; k < at + 40; k++) {
+		unsigned char c = (unsigned char)s[k];
+
+		up |= isupper(c) != 0;
+		lo |= islower(c) != 0;
+		dig |= isdigit(c) || c == '/' || c == '+';
+		if (!seen[c]++)
+			distinct++;
+	}
+	return up && lo && dig && distinct >= LEAK_SECRET_MIN_DISTINCT;
+}
+
+/* The first secret access key candidate starting in [from, to). */
 static int find_secret_key(const char *s, size_t n, size_t from, size_t to, size_t *off)
 {
 	size_t i = from;
 
+	/* a run that starts before the window is not cut into one */
+	while (i > 0 && i < n && is_b64((unsigned char)s[i]) && is_b64((unsigned char)s[i - 1]))
+		i++;
 	while (i < to) {
 		size_t r;
 
@@ -393,18 +442,9 @@ static int find_secret_key(const char *s, size_t n, size_t from, size_t to, size
 			continue;
 		}
 		r = run(s, n, i, is_b64);
-		if (r == 40 && (i + r >= n || s[i + r] != '=')) {
-			int up = 0, lo = 0;
-			size_t k;
-
-			for (k = i; k < i + r; k++) {
-				up |= isupper((unsigned char)s[k]) != 0;
-				lo |= islower((unsigned char)s[k]) != 0;
-			}
-			if (up && lo) {
-				*off = i;
-				return 1;
-			}
+		if (leak_is_secret_key(s, n, i)) {
+			*off = i;
+			return 1;
 		}
 		i += r;
 	}
@@ -491,7 +531,19 @@ struct scan_ctx {
 	size_t n;
 	struct leak_hit *hits;
 	size_t nhits, max;
+	const char (*skip)[21];  /* key ids that are not hits here */
+	size_t nskip;
 };
+
+static int skipped_id(const struct scan_ctx *c, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < c->nskip; i++)
+		if (!memcmp(c->skip[i], id, 20))
+			return 1;
+	return 0;
+}
 
 static int scan_cb(void *ud, uint32_t tag, size_t end, size_t len)
 {
@@ -503,6 +555,8 @@ static int scan_cb(void *ud, uint32_t tag, size_t end, size_t len)
 	if (tag & LEAK_TAG_DETECTOR) {
 		h.kind = (enum leak_kind)(tag & ~LEAK_TAG_DETECTOR);
 		if (!detect(h.kind, c->msg, c->n, h.off, len, &h.len))
+			return 0;
+		if (h.kind == LEAK_AWS_KEY_ID && skipped_id(c, c->msg + h.off))
 			return 0;
 	} else {
 		h.kind = LEAK_SECRET;
@@ -529,7 +583,13 @@ static int hit_cmp(const void *a, const void *b)
 size_t leak_scan(const struct leak_scanner *sc, const char *msg, size_t n,
 		 struct leak_hit *hits, size_t max)
 {
-	struct scan_ctx c = { msg, n, hits, 0, max };
+	return leak_scan_skip(sc, msg, n, hits, max, NULL, 0);
+}
+
+size_t leak_scan_skip(const struct leak_scanner *sc, const char *msg, size_t n,
+		      struct leak_hit *hits, size_t max, const char (*skip)[21], size_t nskip)
+{
+	struct scan_ctx c = { msg, n, hits, 0, max, skip, nskip };
 	size_t i, nkeys, w;
 
 	leak_ac_scan(sc->ac, msg, n, scan_cb, &c);
@@ -545,12 +605,16 @@ size_t leak_scan(const struct leak_scanner *sc, const char *msg, size_t n,
 		to = k->off + k->len + LEAK_KEY_SECRET_WINDOW;
 		if (to > n)
 			to = n;
-		if (find_secret_key(msg, n, from, to, &off)) {
+		/* every candidate in the window: each is redacted in excerpts,
+		 * and each is tried as the key's secret (a fake one beside the
+		 * real one must not shadow it) */
+		while (c.nhits < max && find_secret_key(msg, n, from, to, &off)) {
 			struct leak_hit h;
 			size_t j;
 			int dup = 0;
 
 			k->near_secret = 1;
+			from = off + 40;
 			for (j = nkeys; j < c.nhits; j++)
 				dup |= c.hits[j].off == off;
 			if (dup)

@@ -629,6 +629,30 @@ static void report_hit(struct leak_findings *f, const struct leak_watch *w, cons
 	cJSON_AddItemToArray(f->hits, o);
 }
 
+/* The secret access key candidates around key id hit h (leak_scan made a
+ * LEAK_AWS_SECRET hit for each one in its window), each distinct string
+ * once. */
+static void add_candidates(struct leak_key *k, const struct leak_msg *m, const struct leak_hit *hits,
+			   size_t n, const struct leak_hit *h)
+{
+	size_t from = h->off > LEAK_KEY_SECRET_WINDOW ? h->off - LEAK_KEY_SECRET_WINDOW : 0;
+	size_t to = h->off + h->len + LEAK_KEY_SECRET_WINDOW, i, j;
+
+	for (i = 0; i < n; i++) {
+		const char *c = m->text + hits[i].off;
+		int seen = 0;
+
+		if (hits[i].kind != LEAK_AWS_SECRET || hits[i].off < from || hits[i].off >= to)
+			continue;
+		for (j = 0; j < k->ncand; j++)
+			seen |= !memcmp(k->cand[j], c, 40);
+		if (!seen && k->ncand < LEAK_KEY_CANDIDATES)
+			k->cand[k->ncand++] = c;
+		else if (!seen)
+			k->cand_overflow = 1;
+	}
+}
+
 static void count_hit(struct leak_findings *f, const struct leak_watch *w, const struct leak_msg *m,
 		      const struct leak_hit *hits, size_t n, const struct leak_hit *h)
 {
@@ -655,6 +679,8 @@ static void count_hit(struct leak_findings *f, const struct leak_watch *w, const
 		}
 		k->hits++;
 		k->near_secret |= h->near_secret;
+		if (h->near_secret)
+			add_candidates(k, m, hits, n, h);
 	} else if (h->kind != LEAK_AWS_SECRET) {
 		struct leak_token *t;
 
@@ -668,15 +694,101 @@ static void count_hit(struct leak_findings *f, const struct leak_watch *w, const
 	}
 }
 
+/* ---- CloudTrail records ------------------------------------------------------------------------- */
+
+static int str_member(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsString(v) && v->valuestring;
+}
+
+/* Collects the key ids of every member named "accessKeyId"; 0 when a member
+ * named secretAccessKey (any case) holds a value: CloudTrail never records
+ * one, so such a document is not an audit record. */
+static int ct_walk(const cJSON *j, char (*ids)[21], size_t max, size_t *nids, int depth)
+{
+	const cJSON *c;
+
+	if (depth > 64)
+		return 0;
+	cJSON_ArrayForEach(c, j) {
+		if (c->string && cJSON_IsString(c) && c->valuestring) {
+			size_t len = strlen(c->valuestring);
+
+			if (!strcasecmp(c->string, "secretAccessKey") && len >= 40)
+				return 0;
+			if (!strcmp(c->string, "accessKeyId") && len == 20 &&
+			    leak_is_key_id(c->valuestring, len, 0) && *nids < max) {
+				size_t k;
+				int dup = 0;
+
+				for (k = 0; k < *nids; k++)
+					dup |= !strcmp(ids[k], c->valuestring);
+				if (!dup)
+					memcpy(ids[(*nids)++], c->valuestring, 21);
+			}
+		}
+		if ((cJSON_IsObject(c) || cJSON_IsArray(c)) && !ct_walk(c, ids, max, nids, depth + 1))
+			return 0;
+	}
+	return 1;
+}
+
+int leak_cloudtrail_record(const char *msg, size_t n, char (*ids)[21], size_t max, size_t *nids)
+{
+	const char *end = NULL;
+	const char *ev;
+	size_t i = 0, evn;
+	cJSON *j;
+	int ok;
+
+	*nids = 0;
+	while (i < n && (msg[i] == ' ' || msg[i] == '\t' || msg[i] == '\r' || msg[i] == '\n'))
+		i++;
+	/* cheap checks first: most lines are not JSON, most JSON is not CloudTrail */
+	if (i >= n || msg[i] != '{' || !memmem(msg + i, n - i, "\"eventVersion\"", 14) ||
+	    !memmem(msg + i, n - i, "\"userIdentity\"", 14))
+		return 0;
+	j = cJSON_ParseWithLengthOpts(msg + i, n - i, &end, 0);
+	if (!j)
+		return 0;
+	while (end && end < msg + n && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+		end++;
+	ev = resp_get_str(j, "eventSource");
+	evn = ev ? strlen(ev) : 0;
+	ok = end == msg + n && cJSON_IsObject(j) &&
+	     str_member(j, "eventVersion") && !strncmp(resp_get_str(j, "eventVersion"), "1.", 2) &&
+	     cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "userIdentity")) &&
+	     evn > 14 && !strcmp(ev + evn - 14, ".amazonaws.com") &&
+	     str_member(j, "eventName") && str_member(j, "eventTime") && str_member(j, "eventID") &&
+	     str_member(j, "awsRegion");
+	if (ok)
+		ok = ct_walk(j, ids, max, nids, 0);
+	if (!ok)
+		*nids = 0;
+	/* the record may hold anything a caller sent: wipe it like log text */
+	leak_cjson_wipe(j);
+	cJSON_Delete(j);
+	return ok;
+}
+
 void leak_scan_messages(const struct leak_watch *w, const struct leak_msg *msgs, size_t n,
 			struct leak_findings *f)
 {
 	struct leak_hit hits[LEAK_MAX_HITS_PER_MESSAGE];
+	char skip[LEAK_CT_MAX_IDS][21];
 	size_t i, j;
 
 	for (i = 0; i < n; i++) {
 		const struct leak_msg *m = &msgs[i];
-		size_t nh = leak_scan(&w->sc, m->text, m->len, hits, LEAK_MAX_HITS_PER_MESSAGE);
+		size_t nskip = 0, nh;
+
+		if (leak_cloudtrail_record(m->text, m->len, skip, LEAK_CT_MAX_IDS, &nskip)) {
+			f->cloudtrail_records++;
+			f->cloudtrail_ids += nskip;
+		}
+		nh = leak_scan_skip(&w->sc, m->text, m->len, hits, LEAK_MAX_HITS_PER_MESSAGE, skip, nskip);
 
 		if (nh == LEAK_MAX_HITS_PER_MESSAGE)
 			leak_warn(f->warnings, "event '%s' has %u+ hits: the rest of it was not looked at",
@@ -719,6 +831,21 @@ int leak_version_has(const cJSON *v2s, const char *vid, const char *stage)
 	return 0;
 }
 
+/* The stages that keep a version's value valid: AWSCURRENT is served,
+ * AWSPREVIOUS is what rotations keep working until the next one
+ * (alternating users, API-key rotators with two live keys), AWSPENDING is
+ * being set. A version with none of them is deprecated: dead. */
+static const char *live_stage(const cJSON *v2s, const char *vid)
+{
+	static const char *const live[] = { "AWSCURRENT", "AWSPREVIOUS", "AWSPENDING" };
+	size_t i;
+
+	for (i = 0; vid && *vid && i < sizeof(live) / sizeof(live[0]); i++)
+		if (leak_version_has(v2s, vid, live[i]))
+			return live[i];
+	return NULL;
+}
+
 enum leak_decision leak_decide_secret(const cJSON *describe, const char *loaded_version,
 				      struct leak_job *j, char *detail, size_t dlen)
 {
@@ -728,6 +855,8 @@ enum leak_decision leak_decide_secret(const cJSON *describe, const char *loaded_
 	const char *cur = leak_version_with(v2s, "AWSCURRENT", NULL);
 	const char *pending = leak_version_with(v2s, "AWSPENDING", "AWSCURRENT");
 	const char *svc = leak_tag_value(tags, "firebreak:ecs-services");
+	const char *leaked = j->leaked_version[0] ? j->leaked_version : loaded_version;
+	const char *stage;
 
 	free(j->services);
 	j->services = svc ? strdup(svc) : NULL;
@@ -745,10 +874,22 @@ enum leak_decision leak_decide_secret(const cJSON *describe, const char *loaded_
 		buf_copy_str(j->wait_version, sizeof(j->wait_version), pending);
 		return LEAK_DECIDE_IN_PROGRESS;
 	}
-	if (!j->cur_hits || (cur && strcmp(cur, loaded_version ? loaded_version : ""))) {
-		/* only old values leaked, or it was rotated since we loaded */
-		snprintf(detail, dlen,
-			 "leaked value is no longer AWSCURRENT (current version %s): already rotated",
+	if (j->token[0] && (leak_version_has(v2s, j->token, "AWSCURRENT") ||
+			    leak_version_has(v2s, j->token, "AWSPREVIOUS"))) {
+		/* our ClientRequestToken is a version that completed: an earlier
+		 * delivery of this incident already rotated the leaked version
+		 * away (a token version left without a stage is a failed
+		 * rotation: decided below, and the wait reports it) */
+		snprintf(detail, dlen, "rotated by an earlier delivery of this incident (version %s is %s)",
+			 j->token, leak_version_has(v2s, j->token, "AWSCURRENT") ? "AWSCURRENT" : "AWSPREVIOUS");
+		return LEAK_DECIDE_ALREADY;
+	}
+	/* a leaked version we cannot name is taken as live: an extra rotation
+	 * is cheaper than a live credential called dead */
+	stage = leaked && *leaked ? live_stage(v2s, leaked) : j->cur_hits ? "AWSCURRENT" : "AWSPREVIOUS";
+	if (!stage) {
+		snprintf(detail, dlen, "leaked version %s is neither AWSCURRENT, AWSPREVIOUS nor AWSPENDING "
+			 "(current version %s): no longer valid, already rotated", leaked && *leaked ? leaked : "?",
 			 cur ? cur : "?");
 		return LEAK_DECIDE_ALREADY;
 	}
@@ -758,7 +899,12 @@ enum leak_decision leak_decide_secret(const cJSON *describe, const char *loaded_
 			 "cannot rotate here; rotate it by hand and redeploy its users");
 		return LEAK_DECIDE_NO_ROTATION;
 	}
-	detail[0] = '\0';
+	if (strcmp(stage, "AWSCURRENT"))
+		snprintf(detail, dlen, "leaked version %s is %s: still valid until the next rotation "
+			 "(alternating users, API keys that keep the previous one), so rotating again "
+			 "drops it", leaked && *leaked ? leaked : "?", stage);
+	else
+		detail[0] = '\0';
 	return LEAK_DECIDE_ROTATE;
 }
 
@@ -1014,9 +1160,37 @@ cJSON *leak_keys_json(const struct leak_key *keys, size_t n)
 		cJSON_AddBoolToObject(o, "secret_key_nearby", keys[i].near_secret);
 		cJSON_AddStringToObject(o, "account", keys[i].account);
 		cJSON_AddStringToObject(o, "user", keys[i].user);
+		cJSON_AddStringToObject(o, "last_used", keys[i].last_used);
+		cJSON_AddStringToObject(o, "last_used_service", keys[i].last_service);
+		cJSON_AddStringToObject(o, "last_used_region", keys[i].last_region);
+		if (keys[i].verified)
+			cJSON_AddBoolToObject(o, "secret_key_verified", 1);
+		else if (keys[i].refused)
+			cJSON_AddBoolToObject(o, "secret_key_verified", 0);
+		else
+			cJSON_AddNullToObject(o, "secret_key_verified");
+		cJSON_AddStringToObject(o, "action", leak_key_usable(&keys[i])
+					? "usable credential (key id and secret access key in one event): deactivate"
+					: keys[i].refused
+					? "reported only: the 40-character string next to it is not its secret (STS refused it)"
+					: "reported only: key id without a secret access key");
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;
+}
+
+int leak_key_usable(const struct leak_key *k)
+{
+	return k->near_secret && !k->refused;
+}
+
+size_t leak_usable_keys(const struct leak_key *keys, size_t n)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += leak_key_usable(&keys[i]) != 0;
+	return k;
 }
 
 cJSON *leak_tokens_json(const struct leak_token *t, size_t n, const struct leak_watch *w)

@@ -7,6 +7,10 @@
  * function's own log group (a delivery from it is ignored).
  * Checks: a refused or invalid event says why; an awslogs form has a
  * DATA_MESSAGE batch from another log group; the alarm window is ordered.
+ * The messages of an awslogs or manual event are then scanned with the
+ * detectors (leak_scan_messages: key ids and their secret access keys,
+ * CloudTrail records' own key ids): every key found is a well-formed id,
+ * and one seen only in a CloudTrail record's accessKeyId fields is none.
  * FUZZ_SOURCES: functions/leak-rotate/awslogs.c functions/leak-rotate/scan.c functions/leak-rotate/stages.c
  */
 #include <stdio.h>
@@ -49,6 +53,58 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (f == LEAK_FORM_AWSLOGS && (!batch.message_type || strcmp(batch.message_type, "DATA_MESSAGE") ||
 				       !strcmp(batch.log_group, own)))
 		abort();
+	if (f == LEAK_FORM_AWSLOGS || f == LEAK_FORM_MANUAL) {
+		static struct leak_watch w;
+		static int built;
+		struct leak_msgs m;
+		struct leak_findings fi;
+		const cJSON *it;
+		size_t i;
+
+		if (!built) {
+			if (leak_watch_init(&w) != FB_OK || leak_watch_build(&w) != FB_OK)
+				abort();
+			built = 1;
+		}
+		memset(&m, 0, sizeof(m));
+		if (f == LEAK_FORM_AWSLOGS) {
+			for (i = 0; i < batch.nevents; i++)
+				if (leak_msgs_add(&m, batch.log_group, batch.log_stream, batch.events[i].id,
+						  batch.events[i].timestamp_ms, batch.events[i].message) != FB_OK)
+					break;
+		} else {
+			cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(ev, "messages"))
+				if (leak_msgs_add(&m, "g", "s", "e", 0, it->valuestring) != FB_OK)
+					break;
+		}
+		if (leak_findings_init(&fi, 0, NULL) != FB_OK)
+			abort();
+		leak_scan_messages(&w, m.v, m.n, &fi);
+		for (i = 0; i < fi.nkeys; i++)
+			if (strlen(fi.keys[i].id) != 20 || !leak_is_key_id(fi.keys[i].id, 20, 0))
+				abort();
+		for (i = 0; i < m.n; i++) {
+			char ids[LEAK_CT_MAX_IDS][21];
+			size_t nids = 0, k;
+
+			/* one message at a time: a record's own ids never become keys */
+			if (!leak_cloudtrail_record(m.v[i].text, m.v[i].len, ids, LEAK_CT_MAX_IDS, &nids))
+				continue;
+			leak_findings_cleanup(&fi);
+			if (leak_findings_init(&fi, 0, NULL) != FB_OK)
+				abort();
+			leak_scan_messages(&w, &m.v[i], 1, &fi);
+			for (k = 0; k < fi.nkeys; k++) {
+				size_t d;
+
+				for (d = 0; d < nids; d++)
+					if (!strcmp(fi.keys[k].id, ids[d]))
+						abort();
+			}
+		}
+		leak_findings_cleanup(&fi);
+		leak_msgs_cleanup(&m);
+	}
 	if (f == LEAK_FORM_ALARM) {
 		int64_t start, end;
 

@@ -109,7 +109,7 @@ def foreign_seed():
     key of the same user) and the member role."""
     seed = copy.deepcopy(SEED)
     seed["iam"]["users"].append({"UserName": "ci-deployer", "account": MEMBER, "access_keys": [
-        {"AccessKeyId": M.FOREIGN_KEY_ID}, {"AccessKeyId": FOREIGN_OTHER}]})
+        {"AccessKeyId": M.FOREIGN_KEY_ID, "SecretAccessKey": M.FOREIGN_SECRET}, {"AccessKeyId": FOREIGN_OTHER}]})
     seed["roles"] = [{"arn": ROLE_ARN}]
     return seed
 
@@ -117,6 +117,22 @@ def foreign_seed():
 def member_keys(state, account=MEMBER):
     return {k["AccessKeyId"]: k["Status"] for u in state["iam"]["users"] if u["account"] == account
             for k in u["access_keys"]}
+
+
+def cli(fake, *args):
+    """The real AWS CLI against the fake: an oracle that is not our code."""
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDFAKE", AWS_SECRET_ACCESS_KEY="fakesecret",
+               AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="")
+    p = subprocess.run(["/usr/bin/aws", "--endpoint-url", fake.url, "--output", "json"] + list(args),
+                       env=env, capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise AssertionError("aws %s: %s" % (" ".join(args[:2]), p.stderr[-400:]))
+    return json.loads(p.stdout) if p.stdout.strip() else {}
+
+
+def cli_key_status(fake, user="billing-bot"):
+    return {k["AccessKeyId"]: k["Status"]
+            for k in cli(fake, "iam", "list-access-keys", "--user-name", user)["AccessKeyMetadata"]}
 
 
 def step(report, name, target=None):
@@ -188,17 +204,40 @@ class LeakRotate(unittest.TestCase):
         self.assertEqual(r2.report["verdict"], "already-contained")
         self.assertEqual(step(r2.report, "rotate-secret")[0]["status"], "already")
 
-    def test_previous_value_is_already_rotated(self):
+    def test_previous_value_is_rotated_again(self):
+        # issue 16 item 3 (was: "already rotated", no RotateSecret): a leaked
+        # AWSPREVIOUS value stays valid until the next rotation, so it is
+        # rotated out; a retry of the same delivery rotates nothing more
         with fbtest.Fake(SEED) as f:
             r = run(f, event("awslogs-previous-value"))
             calls = f.calls()
-            st = f.state()
+            stages = cli(f, "secretsmanager", "list-secret-version-ids", "--secret-id", "prod/orders/db")
+            f.reset_calls()
+            r2 = run(f, event("awslogs-previous-value"))
+            calls2 = f.calls()
+            stages2 = cli(f, "secretsmanager", "list-secret-version-ids", "--secret-id", "prod/orders/db")
             collect_sns(f)
         self.assertTrue(r.ok, r)
-        self.assertNotIn("secretsmanager:RotateSecret", fbtest.ops(calls))
-        self.assertEqual(current_version(secret(st, "prod/orders/db"))["VersionId"], ORDERS_CUR)
-        self.assertEqual(step(r.report, "rotate-secret")[0]["status"], "already")
         self.assertEqual(r.report["hits"][0]["version"], "AWSPREVIOUS")
+        rot = [c for c in calls if c["operation"] == "RotateSecret"]
+        self.assertEqual(len(rot), 1)
+        rs = step(r.report, "rotate-secret")[0]
+        self.assertEqual(rs["status"], "done")
+        self.assertIn("AWSPREVIOUS: still valid", rs["detail"])
+        self.assertEqual(r.report["verdict"], "contained")
+        # read back with the real AWS CLI: the leaked version holds no stage
+        # any more, the old current is AWSPREVIOUS, our token is AWSCURRENT
+        vs = {v["VersionId"]: v.get("VersionStages", []) for v in stages["Versions"]}
+        token = rot[0]["params"]["ClientRequestToken"]
+        self.assertEqual(vs.get(ORDERS_PREV, []), [])
+        self.assertEqual(vs[ORDERS_CUR], ["AWSPREVIOUS"])
+        self.assertEqual(vs[token], ["AWSCURRENT"])
+        # the retry: the leaked value holds no stage now, so it is no longer
+        # watched (only AWSCURRENT and AWSPREVIOUS values are): nothing written
+        self.assertTrue(r2.ok, r2)
+        self.assertEqual(r2.body["result"], "no leak", r2.body)
+        self.assertEqual(fbtest.writes(calls2), [])
+        self.assertEqual({v["VersionId"]: v.get("VersionStages", []) for v in stages2["Versions"]}, vs)
 
     def test_access_key_deactivated_other_keys_untouched(self):
         with fbtest.Fake(SEED) as f:
@@ -272,9 +311,13 @@ class LeakRotate(unittest.TestCase):
         w = fbtest.writes(calls)
         self.assertEqual([(c["operation"], c["account"], c["params"]["AccessKeyId"], c["params"]["Status"])
                           for c in w], [("UpdateAccessKey", MEMBER, M.FOREIGN_KEY_ID, "Inactive")])
-        # key info and the report stay ours
+        # key info and the report stay ours; the one call signed with the
+        # leaked pair (verify-key) is the member account's
+        verify = [c for c in calls if c["access_key"] == M.FOREIGN_KEY_ID]
+        self.assertEqual([(c["operation"], c["account"], c["status"]) for c in verify],
+                         [("GetCallerIdentity", MEMBER, 200)])
         for c in calls:
-            if c["service"] in ("sts", "sns"):
+            if c["service"] in ("sts", "sns") and c not in verify:
                 self.assertEqual(c["account"], "111111111111", c)
         self.assertEqual(step(r.report, "assume-role")[0]["status"], "done")
         self.assertEqual(step(r.report, "deactivate-key")[0]["status"], "done")
@@ -293,7 +336,7 @@ class LeakRotate(unittest.TestCase):
 
     def test_own_key_deactivated_foreign_key_without_role_is_partial_error(self):
         ev = {"logGroup": "/aws/lambda/billing", "logStream": "mixed",
-              "messages": ["keys %s and %s" % (M.AKIA_ID, M.FOREIGN_KEY_ID)]}
+              "messages": ["keys %s %s and %s %s" % (M.AKIA_ID, M.AKIA_SECRET, M.FOREIGN_KEY_ID, M.FOREIGN_SECRET)]}
         with fbtest.Fake(foreign_seed()) as f:
             r = run(f, ev)
             calls = f.calls()
@@ -343,6 +386,132 @@ class LeakRotate(unittest.TestCase):
         self.assertEqual(r.report["verdict"], "planned (dry run)")
         self.assertEqual(member_keys(st)[M.FOREIGN_KEY_ID], "Active")
 
+    # ---- issue 16 item 1: a key id alone is not a leak
+    def test_key_id_alone_is_reported_not_deactivated(self):
+        # presigned URL, SigV4 header, S3 access log: the id of billing-bot's
+        # key, never its secret. Reported P2 with owner and last use; no write.
+        seed = copy.deepcopy(SEED)
+        seed["iam"]["users"][0]["access_keys"][0]["last_used"] = {
+            "LastUsedDate": "2026-12-06T23:59:00Z", "ServiceName": "s3", "Region": "us-east-1"}
+        with fbtest.Fake(seed) as f:
+            r = run(f, event("awslogs-key-id-alone"))
+            calls = f.calls()
+            keys = cli_key_status(f)
+            collect_sns(f)
+        self.assertTrue(r.ok, r)
+        self.assertEqual(fbtest.writes(calls), [])
+        self.assertEqual(keys, {M.AKIA_ID: "Active", M.OTHER_KEY_ID: "Active"})
+        self.assertEqual([o for o in fbtest.ops(calls) if o.startswith("iam:")], ["iam:GetAccessKeyLastUsed"])
+        rep = r.report
+        self.assertEqual(rep["severity"], "P2")
+        self.assertIn("reported", rep["verdict"])
+        self.assertNotIn("contained", rep["verdict"])
+        self.assertEqual(rep["restore"], [])
+        self.assertEqual(rep["hits_total"], 3)
+        self.assertTrue(all(h["secret_key_nearby"] is False for h in rep["hits"]))
+        k = rep["access_keys"][0]
+        self.assertEqual((k["access_key_id"], k["user"], k["account"], k["secret_key_nearby"]),
+                         (M.AKIA_ID, "billing-bot", "111111111111", False))
+        self.assertTrue(k["last_used"].startswith("2026-12-06T23:59:00"), k)
+        self.assertEqual((k["last_used_service"], k["last_used_region"]), ("s3", "us-east-1"))
+        d = step(rep, "deactivate-key")[0]
+        self.assertEqual((d["status"], d["required"]), ("skipped", False))
+        self.assertIn("reported only", d["detail"])
+        self.assertIn("billing-bot", d["detail"])
+        self.assertIn("2026-12-06T23:59:00", step(rep, "key-owner")[0]["detail"])
+
+    def test_key_id_with_a_string_that_is_not_its_secret_is_not_deactivated(self):
+        # anyone can write a victim's key id next to 40 random characters:
+        # STS refuses a call signed with them, so the key is only reported.
+        # The same batch with the real pair in another event: deactivated.
+        fake = "Zx8Qw2Er4Ty6Ui8Op0As2Df4Gh6Jk8Lz0Xc2Vb4N"
+        self.assertEqual(len(fake), 40)
+        forged = "aws_access_key_id=%s aws_secret_access_key=%s" % (M.AKIA_ID, fake)
+        with fbtest.Fake(SEED) as f:
+            r = run(f, M.make("/ecs/orders-api", "orders-api/app/9", [forged]))
+            calls = f.calls()
+            keys = cli_key_status(f)
+            collect_sns(f)
+        self.assertTrue(r.ok, r)
+        self.assertEqual(fbtest.writes(calls), [])
+        self.assertEqual(keys[M.AKIA_ID], "Active")
+        v = step(r.report, "verify-key")[0]
+        self.assertEqual((v["status"], v["required"]), ("done", False))
+        self.assertIn("not its secret", v["detail"])
+        k = r.report["access_keys"][0]
+        self.assertEqual((k["secret_key_nearby"], k["secret_key_verified"]), (True, False))
+        self.assertEqual(r.report["severity"], "P2")
+        self.assertEqual(step(r.report, "deactivate-key")[0]["status"], "skipped")
+        self.assertEqual([c["status"] for c in calls if c["access_key"] == M.AKIA_ID], [403])
+        # a fake written beside the real leak hides nothing
+        real = "aws_access_key_id=%s aws_secret_access_key=%s" % (M.AKIA_ID, M.AKIA_SECRET)
+        with fbtest.Fake(SEED) as f:
+            r = run(f, M.make("/ecs/orders-api", "orders-api/app/9", [forged, real]))
+            keys = cli_key_status(f)
+            collect_sns(f)
+        self.assertTrue(r.ok, r)
+        self.assertEqual(keys[M.AKIA_ID], "Inactive")
+        self.assertEqual(step(r.report, "verify-key")[0]["status"], "done")
+        self.assertIn("usable", step(r.report, "verify-key")[0]["detail"])
+        self.assertTrue(r.report["access_keys"][0]["secret_key_verified"])
+        self.assertEqual(r.report["verdict"], "contained")
+
+    def test_foreign_key_id_alone_without_member_role_is_no_error(self):
+        ev = {"logGroup": "/aws/lambda/billing", "logStream": "ids",
+              "messages": ["assumed credentials from %s" % M.FOREIGN_KEY_ID]}
+        with fbtest.Fake(foreign_seed()) as f:
+            r = run(f, ev)
+            calls = f.calls()
+            collect_sns(f)
+        self.assertTrue(r.ok, r)
+        self.assertEqual(fbtest.writes(calls), [])
+        self.assertNotIn("sts:AssumeRole", fbtest.ops(calls))
+        self.assertEqual(r.report["severity"], "P2")
+        self.assertEqual(step(r.report, "assume-role"), [])
+        d = step(r.report, "deactivate-key")[0]
+        self.assertEqual(d["status"], "skipped")
+        self.assertIn(MEMBER, d["detail"])
+
+    # ---- issue 16 item 2: audit logs are not leaks
+    def test_cloudtrail_records_are_not_leaks(self):
+        # deactivate the key (a real pair), re-activate it as the report's
+        # restore[] says (the real AWS CLI), then the trail delivers the
+        # records of that re-activation and of a call with the key: the key
+        # stays Active and no IAM call is made.
+        with fbtest.Fake(SEED) as f:
+            r = run(f, event("awslogs-akia"))
+            self.assertTrue(r.ok, r)
+            self.assertEqual(cli_key_status(f)[M.AKIA_ID], "Inactive")
+            cmd = r.report["restore"][0]["command"]
+            self.assertIn("--status Active", cmd)
+            cli(f, "iam", "update-access-key", "--user-name", "billing-bot", "--access-key-id", M.AKIA_ID,
+                "--status", "Active")
+            f.reset_calls()
+            r2 = run(f, event("awslogs-cloudtrail"))
+            calls = f.calls()
+            keys = cli_key_status(f)
+            collect_sns(f)
+        self.assertTrue(r2.ok, r2)
+        self.assertEqual(r2.body["result"], "no leak", r2.body)
+        self.assertEqual(keys[M.AKIA_ID], "Active")
+        self.assertEqual([c for c in calls if c["service"] == "iam"], [])
+        self.assertEqual(fbtest.writes(calls, include_notify=True), [])
+
+    def test_cloudtrail_shaped_line_hides_no_secret(self):
+        # a line shaped like a CloudTrail record (anyone who can write a log
+        # line can write one) exempts only the key ids in its accessKeyId
+        # fields: a watched value inside it is still rotated
+        rec = M.cloudtrail_record("PutItem", "dynamodb", M.AKIA_ID,
+                                  {"item": "password=%s" % M.ORDERS_DB["password"]})
+        with fbtest.Fake(SEED) as f:
+            r = run(f, M.make("aws-cloudtrail-logs-x", "111111111111_CloudTrail_us-east-1", [json.dumps(rec)]))
+            calls = f.calls()
+            collect_sns(f)
+        self.assertTrue(r.ok, r)
+        self.assertEqual(fbtest.ops(calls).count("secretsmanager:RotateSecret"), 1)
+        self.assertEqual(r.report["access_keys"], [])
+        self.assertEqual([c for c in calls if c["service"] == "iam"], [])
+
     def test_malformed_deliveries_are_clear_errors_with_zero_calls(self):
         cases = {"awslogs-bomb": "bomb", "awslogs-truncated-base64": "", "awslogs-truncated-gzip": "truncated",
                  "awslogs-not-gzip": "not gzip", "awslogs-invalid-json": "not a JSON object",
@@ -386,11 +555,12 @@ class LeakRotate(unittest.TestCase):
             self.assertEqual(r.body["result"], "ignored")
             self.assertIn("own", r.body["detail"])
             self.assertEqual(f.calls(), [])
-            # the same line from another group is acted on
+            # the same line from another group is scanned: the key id is
+            # reported (issue 16 item 1: an id alone is not deactivated)
             r = run(f, M.make("/ecs/orders-api", "orders-api/app/9", [line]))
             self.assertTrue(r.ok, r)
-            self.assertEqual([c["params"]["AccessKeyId"] for c in f.calls() if c["operation"] == "UpdateAccessKey"],
-                             [M.AKIA_ID])
+            self.assertEqual([k["access_key_id"] for k in r.report["access_keys"]], [M.AKIA_ID])
+            self.assertEqual([c for c in f.calls() if c["operation"] == "UpdateAccessKey"], [])
 
     def test_rotation_not_configured_is_a_p1_error(self):
         with fbtest.Fake(SEED) as f:

@@ -358,8 +358,9 @@ class LeakSubscriptions(unittest.TestCase):
     tpl = cfnyaml.load(TEMPLATE)
     own = [f"/aws/lambda/{STACK}-{f}" for f in ("root-verify", "kms-guard", "leak-rotate", "task-quarantine")]
 
-    def subscribed(self, groups, account_wide="false"):
-        m = cfnmodel.Model(self.tpl, {"LeakLogGroups": groups, "LeakAccountWideSubscription": account_wide})
+    def subscribed(self, groups, account_wide="false", **params):
+        params.update({"LeakLogGroups": groups, "LeakAccountWideSubscription": account_wide})
+        m = cfnmodel.Model(self.tpl, params)
         out = []
         for lid, r in self.tpl["Resources"].items():
             if r["Type"] == "AWS::Logs::SubscriptionFilter" and m.active(lid):
@@ -401,6 +402,33 @@ class LeakSubscriptions(unittest.TestCase):
         self.assertEqual(sorted(json.loads(crit[len("LogGroupName NOT IN "):])), sorted(self.own))
         self.assertEqual(json.loads(p["PolicyDocument"])["DestinationArn"], "<LeakRotateFunction.Arn>")
         self.assertFalse(cfnmodel.Model(self.tpl).active(pol[0]))
+
+    def excluded(self, **params):
+        _, m = self.subscribed([""], "true", **params)
+        pol = [lid for lid, r in self.tpl["Resources"].items() if r["Type"] == "AWS::Logs::AccountPolicy"][0]
+        crit = m.resolve(self.tpl["Resources"][pol]["Properties"])["SelectionCriteria"]
+        self.assertTrue(crit.startswith("LogGroupName NOT IN "))
+        names = json.loads(crit[len("LogGroupName NOT IN "):])
+        self.assertLessEqual(len(names), 50)  # the account policy's NOT IN limit
+        return names
+
+    def test_account_policy_excludes_audit_groups(self):
+        # issue 16 item 2: the trail's group and the listed audit groups are
+        # left out of the account-wide subscription
+        trail = "aws-cloudtrail-logs-999999999999-firebreak"
+        self.assertEqual(sorted(self.excluded(CloudTrailLogGroupName=trail)), sorted(self.own + [trail]))
+        got = self.excluded(CloudTrailLogGroupName=trail, LeakExcludedLogGroups=["/org/trail", "/audit/b"])
+        self.assertEqual(sorted(got), sorted(self.own + [trail, "/org/trail", "/audit/b"]))
+        got = self.excluded(LeakExcludedLogGroups=["/org/trail"])
+        self.assertEqual(sorted(got), sorted(self.own + ["/org/trail"]))
+        self.assertEqual(self.tpl["Parameters"]["LeakExcludedLogGroups"]["Type"], "CommaDelimitedList")
+
+    def test_trail_group_never_a_slot(self):
+        trail = "aws-cloudtrail-logs-999999999999-firebreak"
+        got, _ = self.subscribed(["/app/a", trail, "/app/b"], CloudTrailLogGroupName=trail)
+        self.assertEqual(sorted(got), ["/app/a", "/app/b"])
+        got, _ = self.subscribed(["/app/a", "/app/b"])
+        self.assertEqual(sorted(got), ["/app/a", "/app/b"])
 
     def test_awslogs_payloads_match_no_rule(self):
         w = Wiring(self.tpl)

@@ -43,6 +43,8 @@ AKIA_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 OTHER_KEY_ID = "AKIAI44QH8DHBEXAMPLE"
 # a key id whose encoded account is 999999999999 (not ours, not in the fake)
 FOREIGN_KEY_ID = "AKIA6RVFFB77QAISEM2E"
+# made up: 40 characters of [A-Za-z0-9/+] like a real secret access key
+FOREIGN_SECRET = "q7Hx2Lm9Rt4Vb8Nw1Xc6Jh3Gd5Sa0Pe/Ky+UoIzA"
 GITHUB_TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
 SLACK_TOKEN = "xoxb-" + "1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
 JWT = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIn0."
@@ -53,7 +55,7 @@ PEM = ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAfakefakefakefakefakefak
 # every value that must never appear in any output
 SEEDED_VALUES = ([ORDERS_DB["password"], ORDERS_DB["api_key"], ORDERS_DB_PREVIOUS["password"],
                   ORDERS_DB_PREVIOUS["api_key"], LEGACY_KEY, STRIPE_SECRET["key"], SEARCH_TOKEN,
-                  AKIA_SECRET, GITHUB_TOKEN, SLACK_TOKEN, JWT, "MIIEowIBAAKCAQEAfakefake"])
+                  AKIA_SECRET, FOREIGN_SECRET, GITHUB_TOKEN, SLACK_TOKEN, JWT, "MIIEowIBAAKCAQEAfakefake"])
 
 
 def payload(group, stream, messages, control=False, first_id=0, t0=T0):
@@ -94,6 +96,22 @@ def app_lines(n, start=0):
     return out
 
 
+def cloudtrail_record(name, service, key_id, params, seq=0):
+    """A CloudTrail record as a trail writes it to CloudWatch Logs (one record
+    per log event; fields as in the CloudTrail record contents reference)."""
+    return {"eventVersion": "1.09",
+            "userIdentity": {"type": "IAMUser", "principalId": "AIDAJ45Q7YFFAREXAMPLE",
+                             "arn": "arn:aws:iam::%s:user/billing-bot" % ACCOUNT, "accountId": ACCOUNT,
+                             "accessKeyId": key_id, "userName": "billing-bot"},
+            "eventTime": "2026-12-07T00:00:%02dZ" % seq, "eventSource": "%s.amazonaws.com" % service,
+            "eventName": name, "awsRegion": "us-east-1", "sourceIPAddress": "192.0.2.10",
+            "userAgent": "aws-cli/2.15.0", "requestParameters": params or None, "responseElements": None,
+            "requestID": "b5d8c1a2-0000-4000-8000-%012d" % seq,
+            "eventID": "e0e0e0e0-0000-4000-8000-%012d" % seq, "readOnly": not params,
+            "eventType": "AwsApiCall", "managementEvent": True, "recipientAccountId": ACCOUNT,
+            "eventCategory": "Management"}
+
+
 def samples():
     """name -> event (dict), or raw JSON text for malformed ones."""
     g, s = "/ecs/orders-api", "orders-api/app/4b1c0d2e"
@@ -114,7 +132,28 @@ def samples():
     ev["awslogs-akia"] = make("/aws/lambda/billing", "2026/01/01/[$LATEST]abc", app_lines(1) + [
         "boto config: aws_access_key_id=%s aws_secret_access_key=%s region=us-east-1" % (AKIA_ID, AKIA_SECRET)])
     ev["awslogs-foreign-key"] = make("/aws/lambda/billing", "2026/01/01/[$LATEST]def", [
-        "found credentials %s in env" % FOREIGN_KEY_ID])
+        "found credentials %s %s in env" % (FOREIGN_KEY_ID, FOREIGN_SECRET)])
+    # issue 16 item 1: where key ids sit without their secret (not a leak)
+    ev["awslogs-key-id-alone"] = make("/aws/s3/access-logs", "awsexamplebucket1/2026-12-07", [
+        "GET https://awsexamplebucket1.s3.amazonaws.com/report.pdf?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+        "&X-Amz-Credential=%s%%2F20261207%%2Fus-east-1%%2Fs3%%2Faws4_request&X-Amz-Date=20261207T000000Z"
+        "&X-Amz-Expires=3600&X-Amz-SignedHeaders=host"
+        "&X-Amz-Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024" % AKIA_ID,
+        "Authorization: AWS4-HMAC-SHA256 Credential=%s/20261207/us-east-1/s3/aws4_request, "
+        "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
+        "Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024" % AKIA_ID,
+        "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be awsexamplebucket1 "
+        "[07/Dec/2026:00:00:38 +0000] 192.0.2.3 arn:aws:iam::%s:user/billing-bot 3E57427F3EXAMPLE "
+        "REST.GET.OBJECT report.pdf \"GET /report.pdf HTTP/1.1\" 200 - 113 113 7 6 \"-\" \"Boto3/1.34\" - "
+        "s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234= SigV4 "
+        "ECDHE-RSA-AES128-GCM-SHA256 QueryString awsexamplebucket1.s3.us-east-1.amazonaws.com TLSv1.2 - %s"
+        % (ACCOUNT, AKIA_ID)])
+    # issue 16 item 2: a trail's log group (records as CloudTrail writes them)
+    ev["awslogs-cloudtrail"] = make("aws-cloudtrail-logs-111111111111-firebreak",
+                                    "111111111111_CloudTrail_us-east-1", [
+        json.dumps(cloudtrail_record("GetCallerIdentity", "sts", AKIA_ID, {})),
+        json.dumps(cloudtrail_record("UpdateAccessKey", "iam", "AKIAIOSFODNN7OPERATR",
+                                     {"userName": "billing-bot", "accessKeyId": AKIA_ID, "status": "Active"}, 1))])
     ev["awslogs-tokens"] = make("/ecs/ci-runner", "ci/runner/7", [
         "git clone https://x-access-token:%s@github.com/org/repo" % GITHUB_TOKEN,
         "posting to slack with %s" % SLACK_TOKEN,
@@ -149,7 +188,7 @@ def samples():
     ev["alarm-ok-ignored"]["detail"]["state"]["value"] = "OK"
     ev["manual-dry-run"] = {"logGroup": g, "logStream": s, "dryRun": True, "messages": [
         "password=%s" % ORDERS_DB["password"],
-        "aws_access_key_id=%s" % AKIA_ID]}
+        "aws_access_key_id=%s aws_secret_access_key=%s" % (AKIA_ID, AKIA_SECRET)]}
     ev["manual"] = {"logGroup": g, "logStream": s, "messages": [
         "password=%s" % ORDERS_DB["password"]]}
     return ev

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "buf.h"
+#include "http.h"
+#include "wipecheck.h"
 
 static void test_buf__append_and_nul(void **st)
 {
@@ -181,6 +183,74 @@ static void test_buf__copy_str_truncates_and_terminates(void **state)
 	assert_string_equal(d, "");
 }
 
+/* ---- issue 16 item 4: secret bytes never reach the allocator unwiped ---- */
+
+static void test_buf__wipecheck_self_test(void **st)
+{
+	(void)st;
+	wipecheck_self_test();
+}
+
+/* A body that grows through many doublings, then is freed. */
+static void test_buf__grown_and_freed_buffers_are_wiped(void **st)
+{
+	struct buf b;
+	char chunk[700];
+	int i;
+
+	(void)st;
+	memset(chunk, 'x', sizeof(chunk));
+	wipecheck_arm();
+	buf_init(&b, 1u << 20);
+	assert_int_equal(buf_puts(&b, "{\"SecretString\":\"" WIPECHECK_CANARY "\"}"), FB_OK);
+	for (i = 0; i < 200; i++)   /* 64 B -> 256 KiB: a dozen moves */
+		assert_int_equal(buf_append(&b, chunk, sizeof(chunk)), FB_OK);
+	buf_cleanup(&b);
+	/* printf growth too */
+	buf_init(&b, 1u << 20);
+	assert_int_equal(buf_printf(&b, "%s %0500d", WIPECHECK_CANARY, 7), FB_OK);
+	assert_int_equal(buf_printf(&b, "%05000d", 7), FB_OK);
+	buf_cleanup(&b);
+	wipecheck_assert_clean();
+}
+
+/* Reset keeps the allocation but not what it held. */
+static void test_buf__reset_wipes_what_it_held(void **st)
+{
+	struct buf b;
+
+	(void)st;
+	wipecheck_arm();
+	buf_init(&b, 4096);
+	assert_int_equal(buf_puts(&b, "password=" WIPECHECK_CANARY), FB_OK);
+	buf_reset(&b);
+	assert_null(memmem(b.data, b.cap, WIPECHECK_CANARY, sizeof(WIPECHECK_CANARY) - 1));
+	assert_int_equal(buf_puts(&b, "short"), FB_OK);
+	buf_cleanup(&b);
+	wipecheck_assert_clean();
+}
+
+/* An HTTP response as the transport fills it (headers and body, chunk by
+ * chunk, as curl's write callback does), then cleaned up. */
+static void test_buf__http_response_is_wiped(void **st)
+{
+	struct http_response r;
+	static const char body[] = "{\"ARN\":\"arn:aws:secretsmanager:us-east-1:111111111111:secret:db\","
+				   "\"SecretString\":\"" WIPECHECK_CANARY "\",\"VersionId\":\"v1\"}";
+	size_t i;
+
+	(void)st;
+	wipecheck_arm();
+	http_response_init(&r, 0);
+	assert_int_equal(buf_puts(&r.headers, "x-amzn-RequestId: r\r\n"), FB_OK);
+	for (i = 0; i < sizeof(body) - 1; i += 7)
+		assert_int_equal(buf_append(&r.body, body + i, sizeof(body) - 1 - i < 7 ? sizeof(body) - 1 - i : 7),
+				 FB_OK);
+	assert_non_null(strstr(r.body.data, WIPECHECK_CANARY));
+	http_response_cleanup(&r);
+	wipecheck_assert_clean();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -193,6 +263,10 @@ int main(void)
 		cmocka_unit_test(test_buf__detach),
 		cmocka_unit_test(test_buf__detach_empty_gives_empty_string),
 		cmocka_unit_test(test_buf__copy_str_truncates_and_terminates),
+		cmocka_unit_test(test_buf__wipecheck_self_test),
+		cmocka_unit_test(test_buf__grown_and_freed_buffers_are_wiped),
+		cmocka_unit_test(test_buf__reset_wipes_what_it_held),
+		cmocka_unit_test(test_buf__http_response_is_wiped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

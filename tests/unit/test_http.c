@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "wipecheck.h"
 
 struct srv {
 	int fd;
@@ -79,6 +80,15 @@ static int serve_conn(struct srv *s, int c)
 
 			memset(big, 'x', sizeof(big));
 			reply(c, "200 OK", big, sizeof(big));
+		} else if (strncmp(req, "GET /secret ", 12) == 0) {
+			/* a GetSecretValue-like answer, large enough to arrive in
+			 * several write callbacks and grow the body buffer */
+			static char sec[200000];
+			int k = snprintf(sec, sizeof(sec), "{\"SecretString\":\"%s\",\"pad\":\"", WIPECHECK_CANARY);
+
+			memset(sec + k, 'p', sizeof(sec) - (size_t)k - 2);
+			memcpy(sec + sizeof(sec) - 2, "\"}", 2);
+			reply(c, "200 OK", sec, sizeof(sec));
 		} else if (strncmp(req, "GET /slow ", 10) == 0) {
 			usleep(400 * 1000);
 			reply(c, "200 OK", "late", 4);
@@ -197,6 +207,26 @@ static void test_http__keepalive_reuses_one_connection(void **state)
 	http_transport_free(t);
 }
 
+/* Issue 16 item 4: a response body that held a secret is wiped before its
+ * memory is freed, through curl's write callback and every growth. */
+static void test_http__secret_body_wiped_before_free(void **state)
+{
+	struct http_transport *t = NULL;
+	struct http_exchange x;
+
+	(void)state;
+	wipecheck_self_test();
+	assert_int_equal(http_curl_new(&t, NULL, 0), FB_OK);
+	wipecheck_arm();
+	exchange(t, "GET", "/secret", NULL, 5000, 0, &x);
+	assert_int_equal(x.resp.rc, FB_OK);
+	assert_int_equal(x.resp.body.len, 200000);
+	assert_non_null(strstr(x.resp.body.data, WIPECHECK_CANARY));
+	http_response_cleanup(&x.resp);
+	wipecheck_assert_clean();
+	http_transport_free(t);
+}
+
 static void test_http__cap_timeout_and_transient(void **state)
 {
 	struct http_transport *t = NULL;
@@ -302,6 +332,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_http__keepalive_reuses_one_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http__cap_timeout_and_transient, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http__secret_body_wiped_before_free, setup, teardown),
 		cmocka_unit_test(test_http__connect_refused_is_transient),
 		cmocka_unit_test(test_http__header_lookup),
 		cmocka_unit_test(test_http__ca_bundle_order),

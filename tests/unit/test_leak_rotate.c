@@ -327,7 +327,6 @@ static void test_leak_rotate__detectors(void **s)
 	n = scan_text(&sc, "AKIAIOSFODNN7EXAMPLE da39a3ee5e6b4b0d3255bfef95601890afd80709", h);
 	assert_int_equal(n, 1);
 	assert_false(h[0].near_secret);
-
 	assert_int_equal(scan_text(&sc, "t=ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8 x", h), 1);
 	assert_int_equal(h[0].kind, LEAK_GITHUB);
 	assert_int_equal(h[0].len, 40);
@@ -352,6 +351,114 @@ static void test_leak_rotate__detectors(void **s)
 	assert_int_equal(h[0].kind, LEAK_SECRET);
 	assert_int_equal(h[0].value, 0);
 	assert_int_equal(h[1].off, 28);
+
+	leak_scanner_cleanup(&sc);
+}
+
+/* Issue 16 item 1: the realistic places a key id sits without its secret.
+ * Each is one key id hit with no secret access key near it, so it is
+ * reported and never deactivated; the same id with a secret is a pair. */
+static void test_leak_rotate__key_id_alone_forms(void **s)
+{
+	static const char *const benign[] = {
+		/* a presigned URL (SigV4 query auth) */
+		"GET https://b.s3.amazonaws.com/r.pdf?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential="
+		"AKIAIOSFODNN7EXAMPLE%2F20261207%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20261207T000000Z"
+		"&X-Amz-Expires=3600&X-Amz-SignedHeaders=host&X-Amz-Signature="
+		"fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024",
+		/* the same URL unescaped */
+		"url=https://b.s3.amazonaws.com/r.pdf?X-Amz-Credential=AKIAIOSFODNN7EXAMPLE/20261207/us-east-1/"
+		"s3/aws4_request&X-Amz-Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024",
+		/* a SigV4 Authorization header */
+		"Authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261207/us-east-1/s3/aws4_request, "
+		"SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
+		"Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024",
+		/* an S3 server access log line (request id, host id: base64 with '=') */
+		"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be awsexamplebucket1 "
+		"[06/Feb/2026:00:00:38 +0000] 192.0.2.3 arn:aws:iam::111111111111:user/app 3E57427F3EXAMPLE "
+		"REST.GET.VERSIONING - \"GET /awsexamplebucket1?versioning HTTP/1.1\" 200 - 113 - 7 - \"-\" "
+		"\"S3Console/0.4\" - s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234= "
+		"SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader awsexamplebucket1.s3.us-west-1.amazonaws.com "
+		"TLSV1.2 - AKIAIOSFODNN7EXAMPLE",
+		/* a URL-encoded session token cut at its escapes, a Java path, a camel-case word */
+		"X-Amz-Credential=ASIAIOSFODNN7EXAMPLE%2F20261207 X-Amz-Security-Token="
+		"IQoJb3JpZ2luX2VjEJr%2F%2F%2F%2F%2F%2F%2F%2F%2F%2FwEaCXVzLWVhc3QtMSJHMEUCIQDExampleTokenValue0123456789ab%2B"
+		"cdefGHIJklmnOPQRstuvWXyz0123456789ABCDefgh%3D",
+		"AKIAIOSFODNN7EXAMPLE loaded com/amazonaws/services/s3/AmazonS3Client",
+		"AKIAIOSFODNN7EXAMPLE ThisIsAVeryLongCamelCaseClassNameForTests",
+		/* a base64 blob: a 40-character slice of it is not a key */
+		"AKIAIOSFODNN7EXAMPLE data=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEYwJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY==",
+		"AKIAIOSFODNN7EXAMPLE sig=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY==",
+	};
+	static const char *const pairs[] = {
+		"key=AKIAIOSFODNN7EXAMPLE secret=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		"{\"AccessKey\":{\"UserName\":\"app\",\"AccessKeyId\":\"AKIAIOSFODNN7EXAMPLE\",\"Status\":\"Active\","
+		"\"SecretAccessKey\":\"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\"}}",
+		"[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = "
+		"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
+		"export AWS_SECRET_ACCESS_KEY='wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE.",
+	};
+	struct leak_scanner sc;
+	struct leak_hit h[LEAK_MAX_HITS_PER_MESSAGE];
+	size_t i, k, n;
+
+	(void)s;
+	assert_int_equal(leak_scanner_init(&sc), FB_OK);
+	assert_int_equal(leak_scanner_build(&sc), FB_OK);
+	for (i = 0; i < sizeof(benign) / sizeof(benign[0]); i++) {
+		int ids = 0;
+
+		n = scan_text(&sc, benign[i], h);
+		for (k = 0; k < n; k++) {
+			ids += h[k].kind == LEAK_AWS_KEY_ID;
+			if (h[k].kind == LEAK_AWS_KEY_ID && h[k].near_secret)
+				fail_msg("benign form %zu paired a secret with its key id", i);
+			if (h[k].kind == LEAK_AWS_SECRET)
+				fail_msg("benign form %zu has a secret access key hit", i);
+		}
+		assert_int_equal(ids, 1);
+	}
+	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		int paired = 0;
+
+		n = scan_text(&sc, pairs[i], h);
+		for (k = 0; k < n; k++)
+			paired |= h[k].kind == LEAK_AWS_KEY_ID && h[k].near_secret;
+		if (!paired)
+			fail_msg("key pair form %zu not paired", i);
+	}
+	/* two pairs in one event: each secret is a hit of its own (so each is
+	 * redacted in every excerpt), and both lie in each key's window (each
+	 * is tried as that key's secret) */
+	{
+		static const char two[] = "keys AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY and "
+					  "AKIA6RVFFB77QAISEM2E q7Hx2Lm9Rt4Vb8Nw1Xc6Jh3Gd5Sa0Pe/Ky+UoIzA in env";
+		struct buf ex;
+		int secrets = 0;
+
+		n = scan_text(&sc, two, h);
+		for (k = 0; k < n; k++)
+			secrets += h[k].kind == LEAK_AWS_SECRET;
+		assert_int_equal(secrets, 2);
+		for (k = 0; k < n; k++) {
+			if (h[k].kind != LEAK_AWS_KEY_ID)
+				continue;
+			assert_true(h[k].near_secret);
+			buf_init(&ex, 4096);
+			assert_int_equal(leak_excerpt(two, strlen(two), h, n, k, &ex), FB_OK);
+			assert_null(strstr(ex.data, "wJalrXUtnFEMI"));
+			assert_null(strstr(ex.data, "q7Hx2Lm9Rt4Vb8"));
+			buf_cleanup(&ex);
+		}
+	}
+	/* the candidate rule itself */
+	assert_true(leak_is_secret_key("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", 40, 0));
+	assert_false(leak_is_secret_key("com/amazonaws/services/s3/AmazonS3Client", 40, 0));
+	assert_false(leak_is_secret_key("da39a3ee5e6b4b0d3255bfef95601890afd80709", 40, 0));
+	assert_false(leak_is_secret_key("x-wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", 42, 2));
+	assert_false(leak_is_secret_key("%2wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", 42, 2));
+	assert_false(leak_is_secret_key("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY_x", 42, 0));
+
 	leak_scanner_cleanup(&sc);
 }
 
@@ -684,6 +791,100 @@ static void test_leak_rotate__scan_messages_counts_and_redacts(void **s)
 	cJSON_Delete(warnings);
 }
 
+/* Issue 16 item 2: a CloudTrail record's own key ids are not leaks; the
+ * rest of the record is scanned. The record is the published KMS
+ * DisableKey sample (../shared/reference-events) with a real-shaped key id
+ * put where CloudTrail writes one. */
+static char *ct_record(const char *key_field_value, const char *extra_member)
+{
+	char *raw = slurp("../shared/reference-events/kms-disablekey.cloudtrail-record.json", NULL);
+	cJSON *j, *ui;
+	char *out;
+
+	assert_non_null(raw);
+	j = cJSON_Parse(raw);
+	free(raw);
+	assert_non_null(j);
+	ui = cJSON_GetObjectItemCaseSensitive(j, "userIdentity");
+	cJSON_ReplaceItemInObjectCaseSensitive(ui, "accessKeyId", cJSON_CreateString(key_field_value));
+	if (extra_member)
+		cJSON_AddItemToObject(cJSON_GetObjectItemCaseSensitive(j, "requestParameters"), "note",
+				      cJSON_CreateString(extra_member));
+	out = cJSON_PrintUnformatted(j);
+	cJSON_Delete(j);
+	return out;
+}
+
+static void test_leak_rotate__cloudtrail_records_are_not_leaks(void **s)
+{
+	static const char sk[] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+	struct leak_watch w;
+	struct leak_findings f;
+	struct leak_msgs m;
+	struct leak_list ign = { 0 };
+	char ids[LEAK_CT_MAX_IDS][21], *rec[6], forged[600];
+	size_t nids, count, i;
+	uint32_t idx;
+
+	(void)s;
+	memset(&m, 0, sizeof(m));
+	/* the caller's key, plus a secret-looking 40-char run next to it */
+	rec[0] = ct_record("AKIAIOSFODNN7EXAMPLE", NULL);
+	rec[1] = ct_record("AKIAIOSFODNN7EXAMPLE", sk);
+	/* a watched value inside the record is still a leak */
+	rec[2] = ct_record("AKIAIOSFODNN7EXAMPLE", "pw=Zq8kP2vW9xLm4Tr7nB5c");
+	/* another key id with its secret elsewhere in the record: a real pair */
+	rec[3] = ct_record("AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7OTHER22 wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+	/* the SDK's credentials object dressed as a record: not exempt */
+	snprintf(forged, sizeof(forged),
+		 "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\",\"accessKeyId\":"
+		 "\"AKIAIOSFODNN7EXAMPLE\",\"secretAccessKey\":\"%s\"},\"eventTime\":\"2026-01-01T00:00:00Z\","
+		 "\"eventSource\":\"iam.amazonaws.com\",\"eventName\":\"GetUser\",\"awsRegion\":\"us-east-1\","
+		 "\"eventID\":\"e\"}", sk);
+	rec[4] = strdup(forged);
+	/* a line that merely starts like one is not a record */
+	snprintf(forged, sizeof(forged), "%s trailing text AKIAIOSFODNN7EXAMPLE", rec[0]);
+	rec[5] = strdup(forged);
+
+	assert_int_equal(leak_cloudtrail_record(rec[0], strlen(rec[0]), ids, LEAK_CT_MAX_IDS, &nids), 1);
+	assert_int_equal(nids, 1);
+	assert_string_equal(ids[0], "AKIAIOSFODNN7EXAMPLE");
+	assert_int_equal(leak_cloudtrail_record(rec[4], strlen(rec[4]), ids, LEAK_CT_MAX_IDS, &nids), 0);
+	assert_int_equal(leak_cloudtrail_record(rec[5], strlen(rec[5]), ids, LEAK_CT_MAX_IDS, &nids), 0);
+	assert_int_equal(leak_cloudtrail_record("{\"eventVersion\":\"1.0\"}", 22, ids, LEAK_CT_MAX_IDS, &nids), 0);
+
+	assert_int_equal(leak_watch_init(&w), FB_OK);
+	assert_int_equal(leak_watch_add_secret(&w, "arn:s", "s", "v1", &idx), FB_OK);
+	assert_int_equal(leak_watch_add_string(&w, idx, 0, "Zq8kP2vW9xLm4Tr7nB5c", &ign, &count), FB_OK);
+	assert_int_equal(leak_watch_build(&w), FB_OK);
+	for (i = 0; i < 6; i++)
+		assert_int_equal(leak_msgs_add(&m, "aws-cloudtrail-logs", "111111111111_CloudTrail_us-east-1",
+					       "e", 1, rec[i]), FB_OK);
+	assert_int_equal(leak_findings_init(&f, w.nsecrets, NULL), FB_OK);
+	/* one record at a time: which keys each one yields */
+	leak_scan_messages(&w, m.v, 2, &f);
+	assert_int_equal(f.nkeys, 0);        /* the caller's key: audit trail, even with a 40-char run */
+	assert_int_equal(f.hits_total, 0);
+	assert_int_equal(f.cloudtrail_records, 2);
+	leak_scan_messages(&w, m.v + 2, 1, &f);
+	assert_int_equal(f.cur_hits[0], 1);  /* the watched value is found */
+	assert_int_equal(f.nkeys, 0);
+	leak_scan_messages(&w, m.v + 3, 1, &f);
+	assert_int_equal(f.nkeys, 1);
+	assert_string_equal(f.keys[0].id, "AKIAIOSFODNN7OTHER22");
+	assert_true(f.keys[0].near_secret);
+	leak_scan_messages(&w, m.v + 4, 2, &f);
+	assert_int_equal(f.nkeys, 2);        /* forged and trailing-text lines: scanned as any line */
+	assert_string_equal(f.keys[1].id, "AKIAIOSFODNN7EXAMPLE");
+	assert_true(f.keys[1].near_secret);
+	assert_int_equal(f.cloudtrail_records, 4);
+	leak_findings_cleanup(&f);
+	leak_msgs_cleanup(&m);
+	leak_watch_cleanup(&w);
+	for (i = 0; i < 6; i++)
+		free(rec[i]);
+}
+
 static void test_leak_rotate__decide_secret(void **s)
 {
 	struct leak_job j;
@@ -700,23 +901,59 @@ static void test_leak_rotate__decide_secret(void **s)
 	assert_int_equal(leak_decide_secret(d, "v1", &j, detail, sizeof(detail)), LEAK_DECIDE_ROTATE);
 	assert_string_equal(j.old_version, "v1");
 	assert_string_equal(j.services, "prod/a,prod/b");
-	/* rotated since we loaded: already */
+	/* rotated since we loaded and the leaked version is gone: already */
 	assert_int_equal(leak_decide_secret(d, "v0", &j, detail, sizeof(detail)), LEAK_DECIDE_ALREADY);
-	/* only the previous value leaked: already */
-	j.cur_hits = 0;
+	assert_non_null(strstr(detail, "no longer valid"));
+	cJSON_Delete(d);
+	/* issue 16 item 3: the leaked value is AWSPREVIOUS, still valid: rotate
+	 * again (this was "already" before) */
+	d = cJSON_Parse("{\"RotationEnabled\":true,\"RotationLambdaARN\":\"x\",\"VersionIdsToStages\":"
+			"{\"v1\":[\"AWSCURRENT\"],\"v0\":[\"AWSPREVIOUS\"],\"vold\":[]}}");
+	snprintf(j.leaked_version, sizeof(j.leaked_version), "v0");
+	assert_int_equal(leak_decide_secret(d, "v1", &j, detail, sizeof(detail)), LEAK_DECIDE_ROTATE);
+	assert_non_null(strstr(detail, "AWSPREVIOUS"));
+	/* a version with no stage left (deprecated) is dead: already */
+	snprintf(j.leaked_version, sizeof(j.leaked_version), "vold");
 	assert_int_equal(leak_decide_secret(d, "v1", &j, detail, sizeof(detail)), LEAK_DECIDE_ALREADY);
+	/* our own token is a version: this incident rotated it already */
+	snprintf(j.leaked_version, sizeof(j.leaked_version), "v0");
+	snprintf(j.token, sizeof(j.token), "v1");
+	assert_int_equal(leak_decide_secret(d, "v1", &j, detail, sizeof(detail)), LEAK_DECIDE_ALREADY);
+	assert_non_null(strstr(detail, "earlier delivery"));
+	/* ... but a token version left without a stage (a failed rotation)
+	 * proves nothing: the leaked AWSPREVIOUS is still live */
+	snprintf(j.token, sizeof(j.token), "vold");
+	assert_int_equal(leak_decide_secret(d, "v1", &j, detail, sizeof(detail)), LEAK_DECIDE_ROTATE);
+	/* an unnamed leaked version is taken as live */
+	j.token[0] = '\0';
+	j.leaked_version[0] = '\0';
+	j.cur_hits = 0;
+	assert_int_equal(leak_decide_secret(d, "", &j, detail, sizeof(detail)), LEAK_DECIDE_ROTATE);
 	j.cur_hits = 1;
+	j.token[0] = '\0';
+	j.leaked_version[0] = '\0';
+	cJSON_Delete(d);
+	/* a custom label does not keep a value alive */
+	d = cJSON_Parse("{\"RotationEnabled\":true,\"RotationLambdaARN\":\"x\",\"VersionIdsToStages\":"
+			"{\"v1\":[\"AWSCURRENT\"],\"v0\":[\"blue\"]}}");
+	snprintf(j.leaked_version, sizeof(j.leaked_version), "v0");
+	assert_int_equal(leak_decide_secret(d, "v1", &j, detail, sizeof(detail)), LEAK_DECIDE_ALREADY);
+	j.leaked_version[0] = '\0';
 	cJSON_Delete(d);
 	/* no rotation function: cannot rotate */
 	d = cJSON_Parse("{\"RotationEnabled\":false,\"VersionIdsToStages\":{\"v1\":[\"AWSCURRENT\"]}}");
 	assert_int_equal(leak_decide_secret(d, "v1", &j, detail, sizeof(detail)), LEAK_DECIDE_NO_ROTATION);
 	assert_non_null(strstr(detail, "not configured"));
 	cJSON_Delete(d);
-	/* a pending version: wait for it, never a second rotation */
+	/* a pending version: wait for it, never a second rotation (a leaked
+	 * previous value too: as before item 3) */
 	d = cJSON_Parse("{\"RotationEnabled\":true,\"RotationLambdaARN\":\"x\",\"VersionIdsToStages\":"
-			"{\"v1\":[\"AWSCURRENT\"],\"v2\":[\"AWSPENDING\"]}}");
+			"{\"v1\":[\"AWSCURRENT\"],\"v0\":[\"AWSPREVIOUS\"],\"v2\":[\"AWSPENDING\"]}}");
 	assert_int_equal(leak_decide_secret(d, "v1", &j, detail, sizeof(detail)), LEAK_DECIDE_IN_PROGRESS);
 	assert_string_equal(j.wait_version, "v2");
+	snprintf(j.leaked_version, sizeof(j.leaked_version), "v0");
+	assert_int_equal(leak_decide_secret(d, "v1", &j, detail, sizeof(detail)), LEAK_DECIDE_IN_PROGRESS);
+	j.leaked_version[0] = '\0';
 	cJSON_Delete(d);
 	/* exempt wins over everything */
 	d = cJSON_Parse("{\"RotationEnabled\":true,\"RotationLambdaARN\":\"x\",\"VersionIdsToStages\":"
@@ -861,6 +1098,7 @@ int main(void)
 		cmocka_unit_test(test_leak_rotate__batch_parse_rejects_bad_shapes),
 		cmocka_unit_test(test_leak_rotate__automaton_matches_naive_search),
 		cmocka_unit_test(test_leak_rotate__detectors),
+		cmocka_unit_test(test_leak_rotate__key_id_alone_forms),
 		cmocka_unit_test(test_leak_rotate__excerpt_never_holds_a_value),
 		cmocka_unit_test(test_leak_rotate__secret_values),
 		cmocka_unit_test(test_leak_rotate__nul_escape_does_not_hide_a_secret),
@@ -868,6 +1106,7 @@ int main(void)
 		cmocka_unit_test(test_leak_rotate__classify_forms),
 		cmocka_unit_test(test_leak_rotate__settings_name_own_log_group),
 		cmocka_unit_test(test_leak_rotate__scan_messages_counts_and_redacts),
+		cmocka_unit_test(test_leak_rotate__cloudtrail_records_are_not_leaks),
 		cmocka_unit_test(test_leak_rotate__decide_secret),
 		cmocka_unit_test(test_leak_rotate__token_services_and_deployments),
 		cmocka_unit_test(test_leak_rotate__names_in_hits_are_redacted),
