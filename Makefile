@@ -104,6 +104,8 @@ build-LeakRotateFunction:
 	$(call sam_build,leak-rotate,LeakRotateFunction)
 build-TaskQuarantineFunction:
 	$(call sam_build,task-quarantine,TaskQuarantineFunction)
+build-InstanceQuarantineFunction:
+	$(call sam_build,instance-quarantine,InstanceQuarantineFunction)
 # ---- end of sam build ------------------------------------------------------------
 
 # ---- dependencies ------------------------------------------------------------

@@ -49,6 +49,8 @@ EXCEPTIONS = {
     "root-verify/not-root-iam-user.json": set(),      # not root
     "leak-rotate/alarm-ok-ignored.json": set(),
     "task-quarantine/guardduty-ecs-low-severity.json": set(),  # below MinSeverity (7)
+    "instance-quarantine/guardduty-ec2-sample.json": set(),    # AWS sample, severity 5 < MinSeverity
+    "instance-quarantine/guardduty-ec2-c7n-sample.json": set(),  # AWS sample, severity 5 < MinSeverity
 }
 # Reference files (fnmatch on the name) -> meant for; the rest: nothing.
 REFERENCE = [
@@ -356,7 +358,8 @@ class Member(unittest.TestCase):
 
 class LeakSubscriptions(unittest.TestCase):
     tpl = cfnyaml.load(TEMPLATE)
-    own = [f"/aws/lambda/{STACK}-{f}" for f in ("root-verify", "kms-guard", "leak-rotate", "task-quarantine")]
+    own = [f"/aws/lambda/{STACK}-{f}" for f in ("root-verify", "kms-guard", "leak-rotate", "task-quarantine",
+                                                 "instance-quarantine")]
 
     def subscribed(self, groups, account_wide="false", **params):
         params.update({"LeakLogGroups": groups, "LeakAccountWideSubscription": account_wide})
@@ -376,13 +379,16 @@ class LeakSubscriptions(unittest.TestCase):
         self.assertEqual(got, [])
 
     def test_own_groups_never(self):
+        # five subscription slots: an own group in every one of them
         for i, g in enumerate(self.own):
-            groups = ["/app/a"] * i + [g] + ["/app/z"]
+            groups = ["/app/a"] * min(i, 3) + [g] + ["/app/z"]
             with self.subTest(group=g):
                 got, _ = self.subscribed(groups)
                 self.assertNotIn(g, got)
                 self.assertIn("/app/z", got)
-        got, _ = self.subscribed(self.own + ["/app/x"])
+        got, _ = self.subscribed(self.own[:4] + ["/app/x"])
+        self.assertEqual(got, ["/app/x"])
+        got, _ = self.subscribed(self.own[4:] + ["/app/x"])
         self.assertEqual(got, ["/app/x"])
 
     def test_function_log_groups_are_the_excluded_names(self):
