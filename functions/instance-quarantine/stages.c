@@ -272,7 +272,15 @@ static enum iq_parse parse_securityhub(const cJSON *ev, double min_sev, struct i
 			t->is_finding = 1;
 			t->from_securityhub = 1;
 			t->finding = f;
-			snprintf(t->finding_id, sizeof(t->finding_id), "%s", jstr(f, "Id") ? jstr(f, "Id") : "");
+			/* GuardDuty's ASFF Id is ".../finding/<GuardDuty finding id>":
+			 * the id alone, so that the native and the Security Hub
+			 * delivery of one finding are one incident. */
+			{
+				const char *fid = jstr(f, "Id") ? jstr(f, "Id") : "";
+				const char *tail = strstr(fid, "/finding/");
+
+				snprintf(t->finding_id, sizeof(t->finding_id), "%s", tail ? tail + 9 : fid);
+			}
 			/* ASFF keeps GuardDuty's type after the last '/' of
 			 * Types[0], its own '/' written '-'
 			 * ("TTPs/.../UnauthorizedAccess:EC2-SSHBruteForce"). */

@@ -307,11 +307,17 @@ class InstanceQuarantine(unittest.TestCase):
         st = (json.loads(doc) if isinstance(doc, str) else doc)["Statement"][0]
         self.assertEqual((st["Effect"], st["Action"]), ("Deny", "*"))
 
-    def test_security_hub_import_is_handled(self):
+    def test_security_hub_import_is_handled_and_is_the_same_incident(self):
         r = self.run_fn(event("securityhub-guardduty-ec2-crypto"))
         self.assertTrue(r.ok, r)
         self.assertEqual(r.report["finding"]["via"], "securityhub")
         self.assertEqual(r.report["verdict"], "contained")
+        # the native delivery of the same finding: one incident, nothing left to do
+        self.fake.reset_calls()
+        r2 = self.run_fn(event("guardduty-ec2-crypto"))
+        self.assertTrue(r2.ok, r2)
+        self.assertEqual(r2.report["incident_id"], r.report["incident_id"])
+        self.assertEqual(fbtest.writes(self.fake.calls()), [])
 
     def test_low_severity_sample_skipped_without_calls(self):
         r = self.run_fn(event("guardduty-ec2-sample"))

@@ -74,11 +74,12 @@ static void test_instance_quarantine__parses_every_form(void **st)
 	/* Security Hub import of a GuardDuty finding */
 	assert_int_equal(parse("{\"source\":\"aws.securityhub\",\"detail-type\":\"Security Hub Findings - Imported\","
 			       "\"detail\":{\"findings\":[{\"ProductArn\":\"arn:aws:securityhub:us-east-1::product/aws/guardduty\","
-			       "\"Id\":\"gd-1\",\"AwsAccountId\":\"111111111111\",\"Types\":[\"TTPs/Impact/CryptoCurrency:EC2-BitcoinTool.B\"],"
+			       "\"Id\":\"arn:aws:guardduty:us-east-1:111111111111:detector/d1/finding/f1\",\"AwsAccountId\":\"111111111111\",\"Types\":[\"TTPs/Impact/CryptoCurrency:EC2-BitcoinTool.B\"],"
 			       "\"Severity\":{\"Product\":8,\"Normalized\":60},\"Resources\":[{\"Type\":\"AwsEc2Instance\","
 			       "\"Id\":\"arn:aws:ec2:us-east-1:111111111111:instance/i-0123456789abcdef0\"}]}]}}",
 			       &t, why, sizeof(why)), IQ_PARSE_OK);
 	assert_true(t.from_securityhub);
+	assert_string_equal(t.finding_id, "f1"); /* as the native finding's id: one incident */
 	assert_string_equal(t.instance, "i-0123456789abcdef0");
 	assert_string_equal(t.account, "111111111111");
 	assert_true(t.severity == 8.0);
