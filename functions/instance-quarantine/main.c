@@ -575,13 +575,70 @@ static void create_groups(struct iq_run *u, struct kit_round *rd)
 			v->create_q = kit_add(rd, &(struct kit_spec){ .step = "create-quarantine-group",
 				.service = "ec2", .op = "CreateSecurityGroup", .target = v->g.vpc,
 				.kind = RESP_WRITE, .in = create_group_in(u, v->g.vpc, v->qname, "quarantine"),
-				.restore = create_group_undo(v->g.vpc, v->qname), .client = u->c });
+				.restore = create_group_undo(v->g.vpc, v->qname), .client = u->c,
+				.already = "InvalidGroup.Duplicate",
+				.already_detail = "created meanwhile (another invocation): read again" });
 		if (!v->uid)
 			v->create_u = kit_add(rd, &(struct kit_spec){ .step = "create-untrack-group",
 				.service = "ec2", .op = "CreateSecurityGroup", .target = v->g.vpc,
 				.kind = RESP_WRITE, .in = create_group_in(u, v->g.vpc, v->uname, "untrack"),
-				.restore = create_group_undo(v->g.vpc, v->uname), .client = u->c });
+				.restore = create_group_undo(v->g.vpc, v->uname), .client = u->c,
+				.already = "InvalidGroup.Duplicate",
+				.already_detail = "created meanwhile (another invocation): read again" });
 	}
+}
+
+/* Two deliveries of one finding (GuardDuty and Security Hub) may create
+ * the VPC's group at the same moment: the loser reads it again and uses it
+ * only when it is already fit (the winner is still adding or removing its
+ * rules otherwise: this run then fails that VPC's isolation, and Lambda's
+ * retry finds the group done). Rules are never given to a group this run
+ * did not create. */
+static void reread_groups(struct iq_run *u)
+{
+	struct kit_round *rd;
+	struct kit_step *s;
+	cJSON *in, *fs, *v;
+	size_t i, dup = 0;
+
+	for (i = 0; i < u->nvpc; i++)
+		dup += kit_status(u->vpc[i].create_q) == RESP_ALREADY || kit_status(u->vpc[i].create_u) == RESP_ALREADY;
+	if (!dup)
+		return;
+	rd = kit_round_new(&u->k);
+	in = cJSON_CreateObject();
+	fs = cJSON_AddArrayToObject(in, "Filter");
+	v = filter(fs, "vpc-id");
+	for (i = 0; i < u->nvpc; i++)
+		cJSON_AddItemToArray(v, cJSON_CreateString(u->vpc[i].g.vpc));
+	v = filter(fs, "group-name");
+	cJSON_AddItemToArray(v, cJSON_CreateString(IQ_SG_QUARANTINE));
+	cJSON_AddItemToArray(v, cJSON_CreateString(IQ_SG_UNTRACK));
+	s = kit_add(rd, &(struct kit_spec){ .step = "describe-firebreak-groups-again", .service = "ec2",
+		.op = "DescribeSecurityGroups", .target = u->in.vpc[0] ? u->in.vpc : u->in.id,
+		.kind = RESP_READ, .in = in, .client = u->c });
+	kit_run(rd);
+	for (i = 0; i < u->nvpc; i++) {
+		struct iq_vpc *x = &u->vpc[i];
+		struct iq_vpc_groups g = x->g;
+
+		iq_vpc_groups_pick(resp_get(kit_out(s), "securityGroupInfo"), &g);
+		if (kit_status(x->create_q) == RESP_ALREADY) {
+			x->create_q = NULL;
+			memcpy(x->g.quarantine_id, g.quarantine_id, sizeof(g.quarantine_id));
+			x->qid = g.quarantine == IQ_GRP_OK ? x->g.quarantine_id : NULL;
+		}
+		if (kit_status(x->create_u) == RESP_ALREADY) {
+			x->create_u = NULL;
+			memcpy(x->g.untrack_id, g.untrack_id, sizeof(g.untrack_id));
+			x->uid = g.untrack == IQ_GRP_OK ? x->g.untrack_id : NULL;
+		}
+		if (!x->qid || !x->uid)
+			resp_warn(&u->r, "%s: a firebreak group was being created by another invocation and is not "
+				  "ready: the retry will use it", x->g.vpc);
+	}
+	/* The ids are copied: the round can go. */
+	kit_round_free(rd);
 }
 
 /* The id a create step made ("" under dry run or on failure). */
@@ -653,10 +710,18 @@ static void swap_untrack(struct iq_run *u, struct kit_round *rd, struct kit_step
 		int dry = u->r.dry_run;
 
 		steps[i] = NULL;
-		if (!v)
-			continue;
-		if (!dry && (!v->qid || !v->uid))
+		if (!v || (!dry && !v->qid))
 			continue; /* the swap to quarantine reports it */
+		if (!dry && !v->uid) {
+			/* Isolating without it would leave tracked connections
+			 * open: the quarantine swap still runs (new connections
+			 * are cut), and this line says what is missing. */
+			int idx = resp_step_begin(&u->r, "untrack-connections", "ec2:ModifyNetworkInterfaceAttribute",
+						  e->id, RESP_WRITE);
+
+			resp_step_end(&u->r, idx, RESP_FAILED, "no usable untrack group in the VPC", NULL);
+			continue;
+		}
 		steps[i] = kit_add(rd, &(struct kit_spec){ .step = "untrack-connections", .service = "ec2",
 			.op = "ModifyNetworkInterfaceAttribute", .target = e->id, .kind = RESP_WRITE,
 			.in = swap_in(e->id, v->uid ? v->uid : v->uname), .restore = swap_undo(e),
@@ -716,6 +781,7 @@ static void isolate(struct iq_run *u, struct kit_round *rd3)
 		kit_run(rd3);
 	} else {
 		kit_run(rd3);
+		reread_groups(u);
 		rd = kit_round_new(&u->k);
 		group_rules(u, rd);
 		kit_run(rd);

@@ -343,6 +343,26 @@ class InstanceQuarantine(unittest.TestCase):
         self.assertEqual(fbtest.writes(self.fake.calls()), [])
         self.assertEqual(step(r.report, "assume-member-role")[0]["status"], "failed")
 
+    def test_group_created_meanwhile_and_not_ready_fails_without_touching_it(self):
+        # another invocation "won" both creates (the fake answers Duplicate
+        # and the groups never appear): no rules sent, isolation failed, paged
+        self.fake.faults({"service": "ec2", "operation": "CreateSecurityGroup", "kind": "error", "status": 400,
+                          "code": "InvalidGroup.Duplicate", "message": "The security group already exists",
+                          "count": 2})
+        r = self.run_fn(event("manual"))
+        self.fake.faults({"clear": True})
+        self.assertFalse(r.ok)
+        ops = fbtest.ops(self.fake.calls())
+        self.assertEqual(ops.count("ec2:DescribeSecurityGroups"), 3)  # groups, before, again
+        for op in ("AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupEgress",
+                   "ModifyNetworkInterfaceAttribute"):
+            self.assertNotIn("ec2:" + op, ops)
+        self.assertEqual(r.report["isolation"]["result"], "failed")
+        self.assertEqual(self.groups_of(ENI0), [SG_WEB, SG_SSH])
+        # the retry (the groups exist now) isolates
+        r2 = self.run_fn(event("manual"))
+        self.assertTrue(r2.ok, r2)
+
     def test_stop_after_snapshot_setting(self):
         r = self.run_fn(event("manual"), FIREBREAK_STOP_AFTER_SNAPSHOT="true")
         self.assertTrue(r.ok, r)
