@@ -556,6 +556,7 @@ struct cstate_s {
 	char *path;           /* encoded path, as sent and signed */
 	const char *method;   /* "POST"; s3: "PUT" (PutObject) or "HEAD" (HeadObject) */
 	int s3_head;          /* s3 HeadObject: no body either way */
+	int s3_get;           /* s3 GetObjectLockConfiguration: GET <bucket>?object-lock, XML answer */
 	struct buf body;      /* json/query body; s3 sends call->body */
 	const void *payload;
 	size_t payload_len;
@@ -839,10 +840,24 @@ static enum fb_err cs_prepare(struct cstate_s *s, char *err, size_t errlen)
 		break;
 	case P_RESTXML:
 		s->s3_head = strcmp(call->op, "HeadObject") == 0;
-		if (strcmp(call->op, "PutObject") != 0 && !s->s3_head) {
+		/* The bucket's Object Lock configuration (runtime/evidence.c):
+		 * a bucket subresource, no key. */
+		s->s3_get = strcmp(call->op, "GetObjectLockConfiguration") == 0;
+		if (strcmp(call->op, "PutObject") != 0 && !s->s3_head && !s->s3_get) {
 			snprintf(err, errlen, "unsupported s3 operation '%.32s'", call->op);
 			rc = FB_E_INVALID;
 			goto out;
+		}
+		if (s->s3_get) {
+			if (!call->bucket || !*call->bucket) {
+				snprintf(err, errlen, "s3 %s needs a bucket", call->op);
+				rc = FB_E_INVALID;
+				goto out;
+			}
+			rc = buf_putc(&p, '/');
+			if (!rc && s->ep.s3_path_style)
+				rc = sigv4_uri_encode(&p, call->bucket, strlen(call->bucket), 0);
+			break;
 		}
 		if (!call->bucket || !*call->bucket || !call->key || !*call->key) {
 			snprintf(err, errlen, "s3 %s needs a bucket and a key", call->op);
@@ -863,9 +878,9 @@ static enum fb_err cs_prepare(struct cstate_s *s, char *err, size_t errlen)
 	if (rc)
 		goto out;
 	s->method = "POST";
-	if (s->proto->proto == P_RESTXML && s->s3_head) {
-		/* HEAD sends no body, whatever the caller left in the call. */
-		s->method = "HEAD";
+	if (s->proto->proto == P_RESTXML && (s->s3_head || s->s3_get)) {
+		/* HEAD and GET send no body, whatever the caller left in the call. */
+		s->method = s->s3_get ? "GET" : "HEAD";
 		s->payload = "";
 		s->payload_len = 0;
 	} else if (s->proto->proto == P_RESTXML) {
@@ -877,7 +892,8 @@ static enum fb_err cs_prepare(struct cstate_s *s, char *err, size_t errlen)
 		s->payload_len = s->body.len;
 	}
 	sigv4_sha256_hex(s->payload ? s->payload : "", s->payload_len, s->payload_hash);
-	rc = buf_printf(&u, "%s://%s%s", s->ep.scheme, s->ep.host, p.data ? p.data : "/");
+	rc = buf_printf(&u, "%s://%s%s%s", s->ep.scheme, s->ep.host, p.data ? p.data : "/",
+			s->s3_get ? "?object-lock=" : "");
 	if (rc)
 		goto out;
 	s->url = buf_detach(&u, NULL);
@@ -988,7 +1004,7 @@ static enum fb_err cs_sign(struct cstate_s *s, int64_t now_ms, char *err, size_t
 	memset(&req, 0, sizeof(req));
 	req.method = s->method;
 	req.path = s->path;
-	req.query = "";
+	req.query = s->s3_get ? "object-lock=" : "";
 	req.headers = sh;
 	req.nheaders = s->nhdrs;
 	req.payload = s->payload;
@@ -1201,6 +1217,15 @@ static enum fb_err parse_success(struct cstate_s *s)
 		char v[512];
 		size_t i;
 
+		if (s->s3_get) {
+			/* a GET answers its document: no ETag, no checksum */
+			rc = xml_to_json(r->body.data ? r->body.data : "", r->body.len, &call->out, NULL, 0,
+					 err, sizeof(err));
+			if (rc)
+				snprintf(call->err.message, sizeof(call->err.message),
+					 "cannot parse xml answer: %s", err);
+			break;
+		}
 		rc = s3_check_answer(s, r);
 		if (rc) {
 			http_response_header(r, "x-amz-request-id", call->err.request_id,

@@ -29,7 +29,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "aws.h"
+#include "evidence.h"
+#include "kit.h"
 #include "log.h"
+#include "prov.h"
 #include "resp.h"
 
 #define TQ_FN "task-quarantine"
@@ -44,10 +47,15 @@
 /* Safety bound on pages per stream, far above what 50 MB needs. */
 #define TQ_MAX_LOG_PAGES 20000
 #define TQ_MAX_BATCH 16
+/* The tag-provenance reads stop this long before the work's deadline: an
+ * exemption that cannot be verified in time is ignored, and containment
+ * still needs its time. */
+#define TQ_CONTAIN_RESERVE_MS 4000
 
 struct tq_state {
 	struct resp_config cfg;
 	struct tq_settings set;
+	struct evidence_config evcfg;
 	struct aws_client *aws;
 };
 
@@ -70,17 +78,12 @@ struct tq_run {
 	cJSON *network_json;            /* owned: ENI and security group answers */
 	char region[32], account[16];
 	char cluster[512];              /* the cluster as ECS names it */
-	char prefix[160];               /* incidents/<incident_id>/ */
-	int manifest_state;             /* 1 exists, 0 missing, -1 unknown */
+	struct kit kit;                 /* the task's client (aws) by default */
+	struct evidence ev;             /* our own bucket, through st->aws */
 	int isolated_now, stopped_now, was_stopped;
 	const char *isolated_by;        /* static: the path that isolated the task, NULL if none */
-	char aprefix[200];              /* this attempt's evidence prefix (tq_attempt_prefix) */
-	unsigned attempt;               /* this attempt's number, 0 until claimed */
 	cJSON *iso;                     /* borrowed: extra.isolation */
 	cJSON *warnings;                /* borrowed: extra.warnings */
-	cJSON *objects;                 /* borrowed: extra.evidence.objects */
-	struct tq_obj obj[TQ_MAX_CONTAINERS + 6];
-	size_t nobj;
 };
 
 /* ---- init ------------------------------------------------------------------------ */
@@ -96,8 +99,11 @@ enum fb_err tq_init(void **state, char *err, size_t errlen)
 	if (rc == FB_OK)
 		rc = tq_settings_from_env(&st->set, err, errlen);
 	if (rc == FB_OK)
+		rc = evidence_config_from_env(&st->evcfg, err, errlen);
+	if (rc == FB_OK)
 		rc = aws_client_new(&st->aws, NULL, err, errlen);
 	if (rc != FB_OK) {
+		evidence_config_cleanup(&st->evcfg);
 		tq_settings_cleanup(&st->set);
 		resp_config_cleanup(&st->cfg);
 		free(st);
@@ -274,6 +280,93 @@ static void report_task(struct tq_run *u)
 	}
 }
 
+/* ---- 1b. an exemption counts only with provenance ------------------------------------------ */
+
+/* The task definition (log settings, the task role). Optional: without it
+ * the logs are not found and the actor is unknown. */
+static void describe_taskdef(struct tq_run *u)
+{
+	cJSON *in = obj_with("taskDefinition", u->task.taskdef_arn);
+	struct aws_call c;
+	const cJSON *td;
+	int i = resp_step_begin(&u->r, "describe-task-definition", "ecs:DescribeTaskDefinition",
+				u->task.taskdef_arn, RESP_READ);
+
+	resp_step_optional(&u->r, i);
+	call_init(&c, "ecs", "DescribeTaskDefinition", in);
+	aws_call_run(u->aws, &c);
+	td = cJSON_GetObjectItemCaseSensitive(c.out, "taskDefinition");
+	if (c.rc == FB_OK && td) {
+		u->taskdef_json = cJSON_Duplicate(td, 1);
+		tq_task_apply_taskdef(&u->task, td, u->region);
+	}
+	resp_step_from_call(&u->r, i, &c, NULL);
+	aws_call_cleanup(&c);
+	cJSON_Delete(in);
+}
+
+/* firebreak:exempt is honoured only when the CloudTrail history of every
+ * resource the tag may have come from (tq_tag_sources) says it predates
+ * the finding by the minimum age and was not set by the task's own role
+ * (whoever holds the task's credentials is the attacker here). Returns 1
+ * when honoured; the report's extra.exemption_tags says why either way. */
+static int exemption_honoured(struct tq_run *u, char *why, size_t whylen)
+{
+	struct tq_tag_source src[TQ_MAX_TAG_SOURCES];
+	size_t n, i;
+	int honoured = 1;
+	int64_t deadline = u->ctx->deadline_ms ? u->ctx->deadline_ms - TQ_FINISH_RESERVE_MS - TQ_CONTAIN_RESERVE_MS : 0;
+	cJSON *list = cJSON_AddArrayToObject(u->r.extra, "exemption_tags");
+
+	if (!u->task.task_role[0] && u->task.taskdef_arn[0])
+		describe_taskdef(u);
+	n = tq_tag_sources(&u->task, src);
+	why[0] = 0;
+	for (i = 0; i < n && honoured; i++) {
+		struct prov_history h;
+		struct prov_query q;
+		struct prov_decision d;
+		char detail[400];
+		cJSON *e;
+		enum fb_err hrc;
+		int idx = resp_step_begin(&u->r, "tag-provenance", "cloudtrail:LookupEvents", src[i].arn, RESP_READ);
+
+		/* Without the history the tag is ignored (fail towards
+		 * containment): not a failure of the containment itself. */
+		resp_step_optional(&u->r, idx);
+		memset(&q, 0, sizeof(q));
+		q.tag_key = TQ_TAG_EXEMPT;
+		q.tag_value = u->task.exempt_value;
+		q.trigger_ms = u->r.event_time_ms ? u->r.event_time_ms : u->r.received_ms;
+		q.trigger_actor = u->task.task_role[0] ? u->task.task_role : NULL;
+		q.min_age_ms = u->st->cfg.tag_min_age_ms;
+		q.trust = &u->st->cfg;
+		/* created_ms stays 0: a task is often younger than the minimum
+		 * age while the tag it inherited (service, task definition) is
+		 * not; each source's own history dates the tag. */
+		hrc = prov_history_read(u->aws, src[i].arn, 0, deadline, u->account[0] ? u->account : NULL, &h);
+		prov_query_from_history(&q, &h);
+		snprintf(detail, sizeof(detail), "%d events%s%s", h.events ? cJSON_GetArraySize(h.events) : 0,
+			 h.complete ? " (complete)" : "; incomplete: ", h.complete ? "" : h.why);
+		resp_step_end(&u->r, idx, hrc == FB_OK ? RESP_DONE : RESP_FAILED, detail, NULL);
+		prov_decide(h.events, &q, &d);
+		e = prov_report_json(TQ_TAG_EXEMPT, u->task.exempt_value, &d);
+		cJSON_AddStringToObject(e, "source", src[i].what);
+		cJSON_AddStringToObject(e, "resource", src[i].arn);
+		cJSON_AddItemToArray(list, e);
+		if (d.verdict != PROV_HONOURED) {
+			honoured = 0;
+			snprintf(why, whylen, "%s (%s)", d.reason, src[i].what);
+		} else if (!why[0]) {
+			snprintf(why, whylen, "%s", d.reason);
+		}
+		prov_history_cleanup(&h);
+	}
+	if (!n)
+		honoured = 0;
+	return honoured;
+}
+
 /* ---- 2. the independent reads ------------------------------------------------------ */
 
 static void network_evidence_add(struct tq_run *u, const char *name, const cJSON *out)
@@ -284,123 +377,84 @@ static void network_evidence_add(struct tq_run *u, const char *name, const cJSON
 		cJSON_AddItemToObject(u->network_json, name, cJSON_Duplicate(out, 1));
 }
 
+/* {"<lk>": [v1], "<k2>": v2}: a one-element list and a string. */
+static cJSON *obj_list(const char *lk, const char *v1, const char *k2, const char *v2)
+{
+	cJSON *o = k2 ? obj_with(k2, v2) : cJSON_CreateObject(), *l = cJSON_AddArrayToObject(o, lk);
+
+	cJSON_AddItemToArray(l, cJSON_CreateString(v1));
+	return o;
+}
+
+/* Who owns the task, and whether it will come back from the same image. */
+static void service_report(struct tq_run *u, struct kit_step *svc)
+{
+	const cJSON *s = cJSON_GetArrayItem(resp_get(kit_out(svc), "services"), 0);
+	cJSON *o = cJSON_AddObjectToObject(u->r.extra, "service");
+	int again = s ? tq_will_replace(s, u->task.taskdef_arn) : 0;
+
+	cJSON_AddStringToObject(o, "name", u->task.service);
+	cJSON_AddStringToObject(o, "started_by", u->task.started_by);
+	if (s) {
+		const cJSON *dc = cJSON_GetObjectItemCaseSensitive(s, "desiredCount");
+		const char *std = resp_get_str(s, "taskDefinition");
+
+		cJSON_AddNumberToObject(o, "desired_count", cJSON_IsNumber(dc) ? dc->valuedouble : 0);
+		cJSON_AddStringToObject(o, "task_definition", std ? std : "");
+		cJSON_AddBoolToObject(o, "will_replace_from_same_image", again);
+		if (again)
+			warn(u, "the service will start a replacement task from the same task definition and image: it may be compromised the same way; scale the service to 0 or deploy a fixed image");
+	} else {
+		cJSON_AddNullToObject(o, "will_replace_from_same_image");
+	}
+	kit_detail(svc, "%s", s ? (again ? "replacement from the same image expected" : "no replacement from the same image")
+			    : "service not described");
+}
+
 static void read_round(struct tq_run *u)
 {
-	struct aws_call c[5];
-	int idx[5], k_td = -1, k_eni = -1, k_svc = -1, k_ci = -1, k_head = -1;
-	cJSON *in[5] = { 0 };
-	char key[256];
-	size_t n = 0, i;
 	const struct tq_task *t = &u->task;
+	struct kit_round *rd = kit_round_new(&u->kit);
+	struct kit_step *td = NULL, *eni = NULL, *svc = NULL, *ci = NULL, *head;
 
-	if (t->taskdef_arn[0]) {
-		in[n] = obj_with("taskDefinition", t->taskdef_arn);
-		call_init(&c[n], "ecs", "DescribeTaskDefinition", in[n]);
-		idx[n] = resp_step_begin(&u->r, "describe-task-definition",
-					 "ecs:DescribeTaskDefinition", t->taskdef_arn, RESP_READ);
-		resp_step_optional(&u->r, idx[n]);
-		k_td = (int)n++;
-	}
+	if (t->taskdef_arn[0] && !u->taskdef_json)
+		td = kit_add(rd, &(struct kit_spec){ .step = "describe-task-definition", .service = "ecs",
+			.op = "DescribeTaskDefinition", .target = t->taskdef_arn, .kind = RESP_READ, .optional = 1,
+			.in = obj_with("taskDefinition", t->taskdef_arn) });
 	/* A stopped task's ENI is gone (or going): nothing to isolate. */
-	if (t->eni[0] && strcmp(t->last_status, "STOPPED")) {
-		in[n] = obj_with("NetworkInterfaceId.1", t->eni);
-		call_init(&c[n], "ec2", "DescribeNetworkInterfaces", in[n]);
-		idx[n] = resp_step_begin(&u->r, "describe-eni", "ec2:DescribeNetworkInterfaces",
-					 t->eni, RESP_READ);
-		k_eni = (int)n++;
-	}
-	if (t->service[0]) {
-		cJSON *s;
+	if (t->eni[0] && strcmp(t->last_status, "STOPPED"))
+		eni = kit_add(rd, &(struct kit_spec){ .step = "describe-eni", .service = "ec2",
+			.op = "DescribeNetworkInterfaces", .target = t->eni, .kind = RESP_READ,
+			.in = obj_list("NetworkInterfaceId", t->eni, NULL, NULL) });
+	if (t->service[0])
+		svc = kit_add(rd, &(struct kit_spec){ .step = "describe-service", .service = "ecs",
+			.op = "DescribeServices", .target = t->service, .kind = RESP_READ, .optional = 1,
+			.in = obj_list("services", t->service, "cluster", u->cluster) });
+	if (t->container_instance_arn[0])
+		ci = kit_add(rd, &(struct kit_spec){ .step = "describe-host", .service = "ecs",
+			.op = "DescribeContainerInstances", .target = t->container_instance_arn, .kind = RESP_READ,
+			.optional = 1, .in = obj_list("containerInstances", t->container_instance_arn, "cluster", u->cluster) });
+	/* The manifest lives in our own bucket (our own client): same round. */
+	head = evidence_check(&u->ev, rd);
+	kit_run(rd);
 
-		in[n] = obj_with("cluster", u->cluster);
-		s = cJSON_AddArrayToObject(in[n], "services");
-		cJSON_AddItemToArray(s, cJSON_CreateString(t->service));
-		call_init(&c[n], "ecs", "DescribeServices", in[n]);
-		idx[n] = resp_step_begin(&u->r, "describe-service", "ecs:DescribeServices",
-					 t->service, RESP_READ);
-		resp_step_optional(&u->r, idx[n]);
-		k_svc = (int)n++;
+	if (td && kit_ok(td) && resp_get(kit_out(td), "taskDefinition")) {
+		u->taskdef_json = cJSON_Duplicate(resp_get(kit_out(td), "taskDefinition"), 1);
+		tq_task_apply_taskdef(&u->task, u->taskdef_json, u->region);
 	}
-	if (t->container_instance_arn[0]) {
-		cJSON *s;
-
-		in[n] = obj_with("cluster", u->cluster);
-		s = cJSON_AddArrayToObject(in[n], "containerInstances");
-		cJSON_AddItemToArray(s, cJSON_CreateString(t->container_instance_arn));
-		call_init(&c[n], "ecs", "DescribeContainerInstances", in[n]);
-		idx[n] = resp_step_begin(&u->r, "describe-host", "ecs:DescribeContainerInstances",
-					 t->container_instance_arn, RESP_READ);
-		resp_step_optional(&u->r, idx[n]);
-		k_ci = (int)n++;
-	}
-	if (u->st->set.bucket) {
-		snprintf(key, sizeof(key), "%smanifest.json", u->prefix);
-		call_init(&c[n], "s3", "HeadObject", NULL);
-		c[n].bucket = u->st->set.bucket;
-		c[n].key = key;
-		idx[n] = resp_step_begin(&u->r, "evidence-check", "s3:HeadObject", key, RESP_READ);
-		resp_step_optional(&u->r, idx[n]);
-		k_head = (int)n++;
-	}
-	/* The manifest lives in our own bucket: HeadObject (always the last
-	 * call) goes through our own client; one round when that is also the
-	 * task's client. */
-	if (k_head >= 0 && u->aws != u->st->aws) {
-		if (k_head > 0)
-			aws_call_run_all(u->aws, c, (size_t)k_head);
-		aws_call_run(u->st->aws, &c[k_head]);
-	} else if (n) {
-		aws_call_run_all(u->aws, c, n);
-	}
-
-	if (k_td >= 0) {
-		const cJSON *td = cJSON_GetObjectItemCaseSensitive(c[k_td].out, "taskDefinition");
-
-		if (c[k_td].rc == FB_OK && td) {
-			u->taskdef_json = cJSON_Duplicate(td, 1);
-			tq_task_apply_taskdef(&u->task, td, u->region);
-		}
-		resp_step_from_call(&u->r, idx[k_td], &c[k_td], NULL);
-	}
-	if (k_eni >= 0) {
-		enum fb_err rc = c[k_eni].rc;
-
-		if (rc == FB_OK)
-			rc = tq_eni_from_json(c[k_eni].out, &u->eni);
-		u->have_eni = rc == FB_OK;
-		network_evidence_add(u, "DescribeNetworkInterfaces", c[k_eni].out);
-		if (c[k_eni].rc == FB_OK && rc != FB_OK)
-			resp_step_end(&u->r, idx[k_eni], RESP_FAILED, "the task's network interface is not listed", NULL);
+	if (eni) {
+		u->have_eni = kit_ok(eni) && tq_eni_from_json(kit_out(eni), &u->eni) == FB_OK;
+		network_evidence_add(u, "DescribeNetworkInterfaces", kit_out(eni));
+		if (kit_ok(eni) && !u->have_eni)
+			kit_fail(eni, "the task's network interface is not listed");
 		else
-			resp_step_from_call(&u->r, idx[k_eni], &c[k_eni], u->eni.vpc);
+			kit_detail(eni, "%s", u->eni.vpc);
 	}
-	if (k_svc >= 0) {
-		const cJSON *s = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c[k_svc].out, "services"), 0);
-		cJSON *o = cJSON_AddObjectToObject(u->r.extra, "service");
-		int again = s ? tq_will_replace(s, t->taskdef_arn) : 0;
-
-		cJSON_AddStringToObject(o, "name", t->service);
-		cJSON_AddStringToObject(o, "started_by", t->started_by);
-		if (s) {
-			const cJSON *dc = cJSON_GetObjectItemCaseSensitive(s, "desiredCount");
-			const char *std = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "taskDefinition"));
-
-			cJSON_AddNumberToObject(o, "desired_count", cJSON_IsNumber(dc) ? dc->valuedouble : 0);
-
-			cJSON_AddStringToObject(o, "task_definition", std ? std : "");
-			cJSON_AddBoolToObject(o, "will_replace_from_same_image", again);
-			if (again)
-				warn(u, "the service will start a replacement task from the same task definition and image: it may be compromised the same way; scale the service to 0 or deploy a fixed image");
-		} else {
-			cJSON_AddNullToObject(o, "will_replace_from_same_image");
-		}
-		resp_step_from_call(&u->r, idx[k_svc], &c[k_svc],
-				    s ? (again ? "replacement from the same image expected" : "no replacement from the same image")
-				      : "service not described");
-	}
-	if (k_ci >= 0) {
-		const cJSON *ci = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c[k_ci].out, "containerInstances"), 0);
-		const char *iid = ci ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ci, "ec2InstanceId")) : NULL;
+	if (svc)
+		service_report(u, svc);
+	if (ci) {
+		const char *iid = resp_get_str(cJSON_GetArrayItem(resp_get(kit_out(ci), "containerInstances"), 0),
+					       "ec2InstanceId");
 		cJSON *o = cJSON_AddObjectToObject(u->r.extra, "suspect_host");
 
 		cJSON_AddStringToObject(o, "container_instance_arn", t->container_instance_arn);
@@ -409,37 +463,10 @@ static void read_round(struct tq_run *u)
 		else
 			cJSON_AddNullToObject(o, "ec2_instance_id");
 		cJSON_AddStringToObject(o, "note", "EC2 launch type: the host ran the compromised container and is suspect; investigate or replace it");
-		resp_step_from_call(&u->r, idx[k_ci], &c[k_ci], iid ? iid : "instance id not found");
+		kit_detail(ci, "%s", iid ? iid : "instance id not found");
 	}
-	if (k_head >= 0) {
-		const struct aws_call *h = &c[k_head];
-
-		switch (tq_manifest_state(h->rc, h->err.http_status)) {
-		case TQ_MANIFEST_PRESENT:
-			u->manifest_state = 1;
-			resp_step_from_call(&u->r, idx[k_head], h, "manifest.json present");
-			break;
-		case TQ_MANIFEST_MISSING:
-			u->manifest_state = 0;
-			resp_step_end(&u->r, idx[k_head], RESP_DONE, "manifest.json missing", NULL);
-			break;
-		case TQ_MANIFEST_UNREADABLE:
-			/* the usual answer for a missing key without s3:ListBucket */
-			u->manifest_state = 0;
-			resp_step_end(&u->r, idx[k_head], RESP_DONE,
-				      "manifest.json missing or not readable (403: S3 says so for a missing "
-				      "key without s3:ListBucket): capturing evidence", NULL);
-			break;
-		case TQ_MANIFEST_UNKNOWN:
-			u->manifest_state = -1;
-			resp_step_from_call(&u->r, idx[k_head], h, "cannot tell: capturing evidence again");
-			break;
-		}
-	}
-	for (i = 0; i < n; i++) {
-		aws_call_cleanup(&c[i]);
-		cJSON_Delete(in[i]);
-	}
+	evidence_checked(&u->ev, head);
+	kit_round_free(rd);
 }
 
 /* ---- 3. isolation ----------------------------------------------------------------------- */
@@ -1051,295 +1078,32 @@ next:
 
 /* ---- 6. evidence ---------------------------------------------------------------------------- */
 
-static int obj_add(struct tq_run *u, const char *name, char *data, size_t len, const char *note)
-{
-	char key[1024];
-	struct tq_obj *o;
-
-	if (!data || u->nobj == sizeof(u->obj) / sizeof(u->obj[0])) {
-		free(data);
-		return 0;
-	}
-	snprintf(key, sizeof(key), "%s%s", u->aprefix, name);
-	o = &u->obj[u->nobj++];
-	tq_obj_set(o, key, data, len);
-	if (note)
-		tq_copy(o->note, sizeof(o->note), note);
-	return 1;
-}
-
-static void obj_add_json(struct tq_run *u, const char *name, const cJSON *j)
-{
-	char *txt = j ? cJSON_Print(j) : NULL;
-
-	if (txt)
-		obj_add(u, name, txt, strlen(txt), NULL);
-}
-
-/* PutObject with SSE-KMS, a SHA-256 checksum S3 verifies on receipt, and
- * If-None-Match: * (S3 conditional write): evidence is write-once, an
- * object that exists is never replaced (S3 answers 412 and writes
- * nothing; the runtime does not retry a 412). */
-#define TQ_PUT_HEADERS 5
-static void put_init(struct tq_run *u, struct aws_call *c, struct aws_header *h, const struct tq_obj *o)
-{
-	size_t nh = 0;
-
-	call_init(c, "s3", "PutObject", NULL);
-	c->bucket = u->st->set.bucket;
-	c->key = o->key;
-	c->body = o->data;
-	c->body_len = o->len;
-	h[nh++] = (struct aws_header){ "x-amz-server-side-encryption", "aws:kms" };
-	if (u->st->set.kms_key)
-		h[nh++] = (struct aws_header){ "x-amz-server-side-encryption-aws-kms-key-id", u->st->set.kms_key };
-	h[nh++] = (struct aws_header){ "x-amz-checksum-sha256", o->sha_b64 };
-	h[nh++] = (struct aws_header){ "x-amz-sdk-checksum-algorithm", "SHA256" };
-	h[nh++] = (struct aws_header){ "If-None-Match", "*" };
-	c->headers = h;
-	c->nheaders = nh;
-}
-
-/* 412: the key exists. 409 ConditionalRequestConflict: another writer is
- * writing the same key right now. Either way the key is not ours. */
-static int put_taken(const struct aws_call *c)
-{
-	return c->rc != FB_OK && (c->err.http_status == 412 || c->err.http_status == 409 ||
-				  !strcmp(c->err.code, "PreconditionFailed") ||
-				  !strcmp(c->err.code, "ConditionalRequestConflict"));
-}
-
-static void put_end(struct tq_run *u, int idx, struct aws_call *c, const struct tq_obj *o)
-{
-	const char *got = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c->out, "ChecksumSHA256"));
-	char detail[160];
-
-	/* S3 checked the checksum; it answers with the one it stored. */
-	if (c->rc == FB_OK && got && strcmp(got, o->sha_b64)) {
-		resp_step_end(&u->r, idx, RESP_FAILED, "S3 answered a different SHA-256", NULL);
-	} else if (put_taken(c)) {
-		resp_step_end(&u->r, idx, RESP_FAILED,
-			      "the key exists (or is being written): not replaced, evidence is write-once", &c->err);
-	} else {
-		snprintf(detail, sizeof(detail), "%zu bytes, sha256 %.16s…", o->len, o->sha_hex);
-		resp_step_from_call(&u->r, idx, c, detail);
-	}
-}
-
-static void put_objects(struct tq_run *u, size_t from, size_t to)
-{
-	struct aws_call c[TQ_MAX_CONTAINERS + 6];
-	struct aws_header h[TQ_MAX_CONTAINERS + 6][TQ_PUT_HEADERS];
-	int idx[TQ_MAX_CONTAINERS + 6];
-	size_t i, m = 0, map[TQ_MAX_CONTAINERS + 6];
-
-	for (i = from; i < to; i++) {
-		int k = resp_step_begin(&u->r, "evidence-put", "s3:PutObject", u->obj[i].key, RESP_WRITE);
-
-		if (resp_step_dry(&u->r, k))
-			continue;
-		if (!time_left(u, TQ_MIN_STEP_MS)) {
-			resp_step_end(&u->r, k, RESP_FAILED, "not started: invocation deadline nearly spent", NULL);
-			continue;
-		}
-		put_init(u, &c[m], h[m], &u->obj[i]);
-		idx[m] = k;
-		map[m++] = i;
-	}
-	/* Our own bucket: our own client, whatever account the task is in. */
-	if (m)
-		aws_call_run_all(u->st->aws, c, m);
-	for (i = 0; i < m; i++) {
-		put_end(u, idx[i], &c[i], &u->obj[map[i]]);
-		aws_call_cleanup(&c[i]);
-	}
-}
-
-/* Claims this attempt's number: attempt N owns its prefix when it is the
- * first to write that prefix's restore.json (If-None-Match: *). A 412 (an
- * earlier attempt's) or a 409 (one being written right now) moves on to
- * N + 1, so the undo record of every attempt is kept. `restore` becomes
- * u->obj[0]. Returns 1 when claimed (or planned, under dry run). */
-static int claim_attempt(struct tq_run *u, char *restore, size_t len)
-{
-	struct aws_header h[TQ_PUT_HEADERS];
-	struct aws_call c;
-	struct tq_obj *o;
-	const char *why = NULL;
-	unsigned a;
-	int k, ok = 0;
-
-	tq_attempt_prefix(u->prefix, 1, u->aprefix, sizeof(u->aprefix));
-	if (!obj_add(u, "restore.json", restore, len, NULL))
-		return 0;
-	o = &u->obj[0];
-	if (u->r.dry_run) {
-		resp_step_begin(&u->r, "evidence-put", "s3:PutObject", o->key, RESP_WRITE);
-		u->attempt = 1;
-		return 1;
-	}
-	memset(&c, 0, sizeof(c));
-	for (a = 1;; a++) {
-		if (a > TQ_MAX_ATTEMPTS || !tq_attempt_prefix(u->prefix, a, u->aprefix, sizeof(u->aprefix))) {
-			why = "every attempt slot is taken: nothing replaced; this attempt's undo record is in the report only";
-			break;
-		}
-		snprintf(o->key, sizeof(o->key), "%srestore.json", u->aprefix);
-		if (!time_left(u, TQ_MIN_STEP_MS)) {
-			why = "not started: invocation deadline nearly spent";
-			break;
-		}
-		aws_call_cleanup(&c);
-		put_init(u, &c, h, o);
-		aws_call_run(u->st->aws, &c);
-		if (!put_taken(&c))
-			break;
-	}
-	/* One step for the claim, named by the key finally tried. */
-	k = resp_step_begin(&u->r, "evidence-put", "s3:PutObject", o->key, RESP_WRITE);
-	if (why) {
-		resp_step_end(&u->r, k, RESP_FAILED, why, NULL);
-	} else {
-		put_end(u, k, &c, o);
-		ok = c.rc == FB_OK;
-	}
-	aws_call_cleanup(&c);
-	if (ok)
-		u->attempt = a;
-	return ok;
-}
-
-/* The earlier attempts' objects, read back from S3 (HeadObject with
- * x-amz-checksum-mode: ENABLED returns the SHA-256 S3 verified when the
- * object was written): what this attempt's manifest lists besides its
- * own. Keys an attempt did not write (404, or 403 without s3:ListBucket)
- * are left out; *complete is 0 when some could not be read. Caller frees
- * the array. */
-#define TQ_MAX_EARLIER 64
-static cJSON *earlier_objects(struct tq_run *u, int *complete)
+/* Write-once evidence (runtime/evidence.h): restore.json claims the
+ * attempt, then the task, its definition, the network answers and the
+ * logs, then the manifest. */
+static void evidence(struct tq_run *u)
 {
 	static const char *const fixed[] = { "task.json", "task-definition.json", "network.json",
 					     "restore.json", "manifest.json" };
-	static const struct aws_header mode = { "x-amz-checksum-mode", "ENABLED" };
-	struct aws_call *c = NULL;
-	char (*keys)[1024] = NULL;
-	unsigned *att = NULL, a;
-	const size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
-	size_t n = 0, i, j, found = 0, unsure = 0, left = 0;
-	cJSON *arr = cJSON_CreateArray();
-	char pre[200], detail[200];
-	int k;
-
-	*complete = u->attempt < 2;
-	if (!arr || u->attempt < 2)
-		return arr;
-	c = calloc(TQ_MAX_EARLIER, sizeof(*c));
-	keys = calloc(TQ_MAX_EARLIER, sizeof(*keys));
-	att = calloc(TQ_MAX_EARLIER, sizeof(*att));
-	k = resp_step_begin(&u->r, "evidence-earlier", "s3:HeadObject", u->prefix, RESP_READ);
-	resp_step_optional(&u->r, k);
-	if (!c || !keys || !att) {
-		resp_step_end(&u->r, k, RESP_FAILED, "out of memory", NULL);
-		goto out;
-	}
-	for (a = 1; a < u->attempt; a++) {
-		tq_attempt_prefix(u->prefix, a, pre, sizeof(pre));
-		for (j = 0; j < nfixed + u->task.nc; j++) {
-			if (j >= nfixed && u->task.c[j - nfixed].log_state != TQ_LOG_AWSLOGS)
-				continue;
-			if (n == TQ_MAX_EARLIER) {
-				left++;
-				continue;
-			}
-			if (j < nfixed)
-				snprintf(keys[n], sizeof(keys[n]), "%s%s", pre, fixed[j]);
-			else if (!tq_log_key(pre, u->task.c[j - nfixed].name, keys[n], sizeof(keys[n])))
-				continue;
-			call_init(&c[n], "s3", "HeadObject", NULL);
-			c[n].bucket = u->st->set.bucket;
-			c[n].key = keys[n];
-			c[n].headers = &mode;
-			c[n].nheaders = 1;
-			att[n++] = a;
-		}
-	}
-	if (n)
-		aws_call_run_all(u->st->aws, c, n);
-	for (i = 0; i < n; i++) {
-		const char *b64 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c[i].out, "ChecksumSHA256"));
-		const cJSON *len = cJSON_GetObjectItemCaseSensitive(c[i].out, "ContentLength");
-		char hex[65];
-		cJSON *o;
-
-		if (c[i].rc == FB_OK) {
-			o = obj_with("key", keys[i]);
-			cJSON_AddNumberToObject(o, "size", cJSON_IsNumber(len) ? len->valuedouble : -1);
-			if (tq_sha256_b64_to_hex(b64, hex))
-				cJSON_AddStringToObject(o, "sha256", hex);
-			else
-				cJSON_AddNullToObject(o, "sha256");
-			cJSON_AddNumberToObject(o, "attempt", att[i]);
-			cJSON_AddItemToArray(arr, o);
-			found++;
-		} else if (tq_manifest_state(c[i].rc, c[i].err.http_status) != TQ_MANIFEST_MISSING &&
-			   tq_manifest_state(c[i].rc, c[i].err.http_status) != TQ_MANIFEST_UNREADABLE) {
-			unsure++;
-		}
-		aws_call_cleanup(&c[i]);
-	}
-	snprintf(detail, sizeof(detail), "%zu object(s) of attempt(s) 1..%u read back with their SHA-256%s%s",
-		 found, u->attempt - 1, unsure ? "; some could not be read" : "",
-		 left ? "; more keys than listed" : "");
-	resp_step_end(&u->r, k, unsure || left ? RESP_FAILED : RESP_DONE, detail, NULL);
-	*complete = !unsure && !left;
-out:
-	free(c);
-	free(keys);
-	free(att);
-	return arr;
-}
-
-static void evidence(struct tq_run *u)
-{
 	struct tq_stream streams[TQ_MAX_CONTAINERS];
-	struct tq_manifest_info mi;
-	cJSON *ev = cJSON_AddObjectToObject(u->r.extra, "evidence"), *man, *earlier = NULL;
-	size_t ns = 0, i, nbody;
+	const char *names[sizeof(fixed) / sizeof(fixed[0]) + TQ_MAX_CONTAINERS + 1];
+	char lognames[TQ_MAX_CONTAINERS][300];
+	cJSON *ev = cJSON_AddObjectToObject(u->r.extra, "evidence");
+	size_t ns = 0, i, n = 0;
 	char *txt;
-	int k, complete = 1;
 
-	if (!u->st->set.bucket) {
-		k = resp_step_begin(&u->r, "evidence", "s3:PutObject", NULL, RESP_WRITE);
-		if (!resp_step_dry(&u->r, k))
-			resp_step_end(&u->r, k, RESP_SKIPPED, "FIREBREAK_EVIDENCE_BUCKET not set", NULL);
-		resp_step_optional(&u->r, k);
-		warn(u, "no evidence bucket configured: task description and logs were not kept");
+	if (!evidence_begin(&u->ev, cJSON_GetArraySize(u->r.restore) > 0, ev)) {
+		if (!u->st->evcfg.bucket)
+			warn(u, "no evidence bucket configured: task description and logs were not kept");
 		return;
 	}
-	cJSON_AddStringToObject(ev, "bucket", u->st->set.bucket);
-	cJSON_AddStringToObject(ev, "prefix", u->prefix);
-	/* A complete first set and nothing new to record: done. An attempt
-	 * that wrote something adds its own set (its undo record) instead. */
-	if (u->manifest_state == 1 && !cJSON_GetArraySize(u->r.restore)) {
-		k = resp_step_begin(&u->r, "evidence", "s3:PutObject", u->prefix, RESP_WRITE);
-		if (!resp_step_dry(&u->r, k))
-			resp_step_end(&u->r, k, RESP_ALREADY, "manifest.json present: evidence already kept", NULL);
-		cJSON_AddStringToObject(ev, "state", "already");
-		return;
-	}
-
-	/* The restore manifest as it stands (every write of this attempt),
-	 * written first: it claims the attempt's prefix. */
+	/* The restore manifest as it stands (every write of this attempt). */
 	txt = cJSON_Print(u->r.restore);
-	if (!claim_attempt(u, txt, txt ? strlen(txt) : 0)) {
-		cJSON_AddStringToObject(ev, "state", "incomplete");
+	if (!evidence_claim(&u->ev, txt, txt ? strlen(txt) : 0, ev))
 		return;
-	}
-	cJSON_AddNumberToObject(ev, "attempt", u->attempt);
-	cJSON_AddStringToObject(ev, "attempt_prefix", u->aprefix);
-	obj_add_json(u, "task.json", u->task_json);
-	obj_add_json(u, "task-definition.json", u->taskdef_json);
-	obj_add_json(u, "network.json", u->network_json);
+	evidence_add_json(&u->ev, "task.json", u->task_json);
+	evidence_add_json(&u->ev, "task-definition.json", u->taskdef_json);
+	evidence_add_json(&u->ev, "network.json", u->network_json);
 	fetch_logs(u, streams, &ns);
 	for (i = 0; i < ns; i++) {
 		struct tq_stream *s = &streams[i];
@@ -1354,7 +1118,7 @@ static void evidence(struct tq_run *u)
 			size_t len;
 			char *data = buf_detach(&gz, &len);
 
-			obj_add(u, name, data, len, s->stop_note);
+			evidence_add(&u->ev, name, data, len, s->stop_note);
 			snprintf(detail, sizeof(detail), "%zu events, %zu pages, %zu bytes%s%s", s->events,
 				 s->pages, s->log.len, s->stop_note ? "; " : "", s->stop_note ? s->stop_note : "");
 			resp_step_end(&u->r, s->step, RESP_DONE, detail, NULL);
@@ -1362,45 +1126,16 @@ static void evidence(struct tq_run *u)
 		buf_cleanup(&gz);
 		buf_cleanup(&s->log);
 	}
-	nbody = u->nobj;
-	put_objects(u, 1, nbody);
-	if (!u->r.dry_run)
-		earlier = earlier_objects(u, &complete);
-
-	/* manifest.json last: its presence means this attempt's set is complete. */
-	mi.incident_id = u->r.incident_id;
-	mi.task_arn = u->task.arn;
-	mi.bucket = u->st->set.bucket;
-	mi.prefix = u->prefix;
-	mi.written_by = u->ctx->function_arn[0] ? u->ctx->function_arn : TQ_FN;
-	mi.written_ms = lr_now_ms();
-	mi.attempt = u->attempt;
-	mi.earlier = earlier;
-	mi.earlier_complete = complete;
-	man = tq_manifest_json(&mi, u->obj, nbody);
-	txt = man ? cJSON_Print(man) : NULL;
-	cJSON_Delete(man);
-	if (earlier)
-		cJSON_AddNumberToObject(ev, "earlier_objects", cJSON_GetArraySize(earlier));
-	cJSON_Delete(earlier);
-	u->objects = cJSON_AddArrayToObject(ev, "objects");
-	for (i = 0; i < nbody; i++) {
-		cJSON *o = obj_with("key", u->obj[i].key);
-
-		cJSON_AddNumberToObject(o, "size", (double)u->obj[i].len);
-		cJSON_AddStringToObject(o, "sha256", u->obj[i].sha_hex);
-		cJSON_AddItemToArray(u->objects, o);
-	}
-	if (resp_failed(&u->r) && !u->r.dry_run) {
-		/* An incomplete set gets no manifest: a retry adds a set of its own. */
-		free(txt);
-		cJSON_AddStringToObject(ev, "state", "incomplete");
-		return;
-	}
-	if (txt && obj_add(u, "manifest.json", txt, strlen(txt), NULL))
-		put_objects(u, u->nobj - 1, u->nobj);
-	cJSON_AddStringToObject(ev, "manifest", u->nobj ? u->obj[u->nobj - 1].key : "");
-	cJSON_AddStringToObject(ev, "state", u->r.dry_run ? "planned" : (resp_failed(&u->r) ? "incomplete" : "kept"));
+	evidence_put(&u->ev);
+	/* What an earlier attempt may have written, for the manifest. */
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		names[n++] = fixed[i];
+	for (i = 0; i < u->task.nc; i++)
+		if (u->task.c[i].log_state == TQ_LOG_AWSLOGS &&
+		    tq_log_key("", u->task.c[i].name, lognames[i], sizeof(lognames[i])))
+			names[n++] = lognames[i];
+	names[n] = NULL;
+	evidence_finish(&u->ev, names, ev);
 }
 
 /* ---- the handler ------------------------------------------------------------------------------- */
@@ -1456,10 +1191,8 @@ static enum fb_err client_for(struct tq_run *u)
 
 static void run_cleanup(struct tq_run *u)
 {
-	size_t i;
-
-	for (i = 0; i < u->nobj; i++)
-		tq_obj_cleanup(&u->obj[i]);
+	evidence_cleanup(&u->ev);
+	kit_cleanup(&u->kit);
 	cJSON_Delete(u->task_json);
 	cJSON_Delete(u->taskdef_json);
 	cJSON_Delete(u->network_json);
@@ -1528,7 +1261,8 @@ enum fb_err tq_handle(void *state, const char *event, size_t len,
 		snprintf(key, sizeof(key), "guardduty:%s:%s", u->tgt.finding_id, u->tgt.task);
 		resp_set_incident(&u->r, key);
 	}
-	snprintf(u->prefix, sizeof(u->prefix), "incidents/%s/", u->r.incident_id);
+	kit_init(&u->kit, &u->r, st->aws);
+	evidence_init(&u->ev, &u->kit, st->aws, &st->evcfg, ctx, "task_arn", u->task.arn);
 	resp_set_severity(&u->r, "P1");
 	u->warnings = cJSON_AddArrayToObject(u->r.extra, "warnings");
 	if (u->tgt.is_finding) {
@@ -1560,6 +1294,7 @@ enum fb_err tq_handle(void *state, const char *event, size_t len,
 	}
 	if (client_for(u) != FB_OK)
 		goto finish;
+	u->kit.aws = u->aws;   /* the task's account and region */
 	if (u->aws != st->aws && ctx->deadline_ms)
 		aws_client_set_deadline(u->aws, ctx->deadline_ms - TQ_FINISH_RESERVE_MS);
 	if (!describe_task(u))
@@ -1568,8 +1303,13 @@ enum fb_err tq_handle(void *state, const char *event, size_t len,
 		tq_copy(u->cluster, sizeof(u->cluster), u->task.cluster_arn);
 	resp_set_resource(&u->r, u->task.arn, u->account[0] ? u->account : NULL, u->region);
 	if (u->task.exempt) {
-		resp_skip(&u->r, "task tagged firebreak:exempt=true: not isolated or stopped");
-		goto finish;
+		char pwhy[PROV_REASON_LEN + 40];
+
+		if (exemption_honoured(u, pwhy, sizeof(pwhy))) {
+			resp_skip(&u->r, "task tagged firebreak:exempt=true: not isolated or stopped (%.400s)", pwhy);
+			goto finish;
+		}
+		warn(u, "firebreak:exempt=true on the task ignored: its provenance does not allow it (see exemption_tags)");
 	}
 	if (!strcmp(u->task.last_status, "STOPPED"))
 		u->was_stopped = 1;
