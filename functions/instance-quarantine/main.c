@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "evidence.h"
 #include "instance_quarantine.h"
 #include "http.h"
 #include "kit.h"
@@ -37,7 +38,8 @@
 struct iq_state {
 	struct resp_config cfg;
 	struct iq_settings set;
-	struct aws_client *aws;      /* owned: the function's own client */
+	struct evidence_config evcfg;
+	struct aws_client *aws;      /* owned: the function's own client (topic, evidence bucket) */
 };
 
 struct iq_vpc {
@@ -66,6 +68,7 @@ struct iq_run {
 	size_t nvpc;
 	int64_t isolated_ms;               /* since receipt; 0 not isolated */
 	int64_t snap_requested_ms;         /* CreateSnapshots answered, since receipt; 0 not sent */
+	struct evidence ev;                /* the function's own bucket, through st->aws */
 	int wrote;                         /* any write done */
 };
 
@@ -87,8 +90,11 @@ static enum fb_err iq_init(void **state, char *err, size_t errlen)
 	if (rc == FB_OK)
 		rc = iq_settings_from_env(&st->set, err, errlen);
 	if (rc == FB_OK)
+		rc = evidence_config_from_env(&st->evcfg, err, errlen);
+	if (rc == FB_OK)
 		rc = aws_client_new(&st->aws, NULL, err, errlen);
 	if (rc != FB_OK) {
+		evidence_config_cleanup(&st->evcfg);
 		resp_config_cleanup(&st->cfg);
 		free(st);
 		return rc;
@@ -373,7 +379,7 @@ static struct iq_vpc *vpc_of(struct iq_run *u, const char *vpc)
 }
 
 struct reads {
-	struct kit_step *groups, *before, *snaps, *profile;
+	struct kit_step *groups, *before, *snaps, *profile, *console, *evcheck;
 };
 
 static void read_context(struct iq_run *u, struct kit_round *rd, struct reads *s)
@@ -416,6 +422,17 @@ static void read_context(struct iq_run *u, struct kit_round *rd, struct reads *s
 	cJSON_AddItemToArray(v, cJSON_CreateString("self"));
 	s->snaps = kit_add(rd, &(struct kit_spec){ .step = "describe-incident-snapshots", .service = "ec2",
 		.op = "DescribeSnapshots", .target = u->in.id, .kind = RESP_READ, .in = in, .client = u->c });
+	/* Evidence: what the console says now (before isolation changes
+	 * nothing there, but a stop would end it), and whether a complete
+	 * set of this incident is already kept. */
+	if (u->st->evcfg.bucket) {
+		in = cJSON_CreateObject();
+		cJSON_AddStringToObject(in, "InstanceId", u->in.id);
+		s->console = kit_add(rd, &(struct kit_spec){ .step = "read-console-output", .service = "ec2",
+			.op = "GetConsoleOutput", .target = u->in.id, .kind = RESP_READ, .optional = 1,
+			.in = in, .client = u->c });
+	}
+	s->evcheck = evidence_check(&u->ev, rd);
 	if (u->in.profile_arn[0]) {
 		const char *name = strrchr(u->in.profile_arn, '/');
 
@@ -914,6 +931,52 @@ static void revoke_role(struct iq_run *u, struct kit_step *profile, struct kit_s
 		.not_before_ms = u->r.event_time_ms ? u->r.event_time_ms : u->r.received_ms, .client = u->c });
 }
 
+/* ---- evidence -------------------------------------------------------------------------------- */
+
+/* Write-once (runtime/evidence.h): restore.json claims the attempt; then
+ * the finding, the instance before (DescribeInstances as read) and after
+ * (read again now: the groups after), the groups it carried, the console
+ * output, the snapshots; then the manifest. */
+static void keep_evidence(struct iq_run *u, struct reads *rs)
+{
+	static const char *const names[] = { "restore.json", "finding.json", "instance-before.json",
+					      "instance-after.json", "security-groups-before.json",
+					      "console-output.json", "snapshots.json", "manifest.json", NULL };
+	cJSON *out = cJSON_AddObjectToObject(u->r.extra, "evidence");
+	struct kit_round *rd;
+	struct kit_step *after;
+	char *txt;
+
+	if (!evidence_begin(&u->ev, cJSON_GetArraySize(u->r.restore) > 0, out)) {
+		if (!u->st->evcfg.bucket)
+			resp_warn(&u->r, "no evidence bucket configured (FIREBREAK_EVIDENCE_BUCKET): the instance "
+				  "description, console output and finding were not kept in S3");
+		return;
+	}
+	txt = cJSON_Print(u->r.restore);
+	if (!evidence_claim(&u->ev, txt, txt ? strlen(txt) : 0, out))
+		return;
+	rd = kit_round_new(&u->k);
+	after = kit_add(rd, &(struct kit_spec){ .step = "describe-instance-after", .service = "ec2",
+		.op = "DescribeInstances", .target = u->in.id, .kind = RESP_READ, .optional = 1,
+		.in = ids_in("InstanceId", u->in.id), .client = u->c });
+	kit_run(rd);
+	if (u->t.finding)
+		evidence_add_json(&u->ev, "finding.json", u->t.finding);
+	evidence_add_json(&u->ev, "instance-before.json", u->inst_out);
+	if (kit_ok(after))
+		evidence_add_json(&u->ev, "instance-after.json", kit_out(after));
+	if (kit_ok(rs->before))
+		evidence_add_json(&u->ev, "security-groups-before.json", kit_out(rs->before));
+	if (kit_ok(rs->console))
+		evidence_add_json(&u->ev, "console-output.json", kit_out(rs->console));
+	if (cJSON_GetObjectItemCaseSensitive(u->r.extra, "snapshots"))
+		evidence_add_json(&u->ev, "snapshots.json", cJSON_GetObjectItemCaseSensitive(u->r.extra, "snapshots"));
+	kit_round_free(rd);
+	evidence_put(&u->ev);
+	evidence_finish(&u->ev, names, out);
+}
+
 /* ---- the handler ----------------------------------------------------------------------------- */
 
 static void run(struct iq_run *u)
@@ -953,6 +1016,7 @@ static void run(struct iq_run *u)
 			.optional = 1, .in = in, .client = u->c });
 	}
 	kit_run(rd2);
+	evidence_checked(&u->ev, rs.evcheck);
 	if (!kit_ok(rs.groups) || !kit_ok(rs.snaps))
 		goto out; /* required reads failed: no write without knowing */
 	decide_groups(u, resp_get(kit_out(rs.groups), "securityGroupInfo"));
@@ -974,6 +1038,7 @@ static void run(struct iq_run *u)
 		else
 			revoke_role(u, rs.profile, peers);
 	}
+	keep_evidence(u, &rs);
 out:
 	kit_round_free(rd3);
 	kit_round_free(rd2);
@@ -1076,7 +1141,9 @@ static enum fb_err iq_handle(void *state, const char *event, size_t len,
 		goto finish;
 	if (u->c != st->aws && ctx->deadline_ms)
 		aws_client_set_deadline(u->c, ctx->deadline_ms - IQ_FINISH_RESERVE_MS);
+	evidence_init(&u->ev, &u->k, st->aws, &st->evcfg, ctx, "instance_id", u->t.instance);
 	run(u);
+	evidence_cleanup(&u->ev);
 	report_timings(u);
 	set_verdict(u);
 finish:

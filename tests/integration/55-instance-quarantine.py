@@ -32,6 +32,8 @@ VPC = "vpc-0fake"
 ROLE = "arn:aws:iam::111111111111:role/web-role"
 PROFILE = "arn:aws:iam::111111111111:instance-profile/web-profile"
 MEMBER = "999999999999"
+BUCKET = "evidence-bucket"
+KMS_KEY = "1234abcd-12ab-34cd-56ef-1234567890ab"
 
 SEED = {
     "roles": [{"arn": ROLE, "instance_profiles": ["web-profile"]}],
@@ -54,7 +56,7 @@ SEED = {
         "instances": [
             {"InstanceId": INST, "VpcId": VPC, "LaunchTime": "2026-01-01T00:00:00Z",
              "IamInstanceProfile": {"Arn": PROFILE, "Id": "AIPAXXXXXXXXXXXXXXXXX"},
-             "Tags": [{"Key": "Name", "Value": "web-1"}],
+             "Tags": [{"Key": "Name", "Value": "web-1"}], "ConsoleOutput": "xmrig: mining pool connected\n",
              "BlockDeviceMappings": [
                  {"DeviceName": "/dev/xvda", "Ebs": {"VolumeId": "vol-0aaaaaaaaaaaaaaa0", "DeleteOnTermination": True,
                                                       "Status": "attached"}},
@@ -65,6 +67,8 @@ SEED = {
     "autoscaling": {"groups": [{"AutoScalingGroupName": "web-asg", "MinSize": 2, "MaxSize": 4, "DesiredCapacity": 2,
                                 "Instances": [{"InstanceId": INST}, {"InstanceId": "i-0fffffffffffffff0"}]}]},
     "sns": {"topics": [TOPIC]},
+    "s3": {"buckets": [{"name": BUCKET}]},
+    "kms": {"keys": [{"KeyId": KMS_KEY, "KeyState": "Enabled", "Aliases": ["alias/firebreak-evidence"]}]},
 }
 
 
@@ -116,7 +120,8 @@ class InstanceQuarantine(unittest.TestCase):
         self.fake.reset_calls()
 
     def run_fn(self, ev, **env):
-        e = {"FIREBREAK_TOPIC_ARN": TOPIC}
+        e = {"FIREBREAK_TOPIC_ARN": TOPIC, "FIREBREAK_EVIDENCE_BUCKET": BUCKET,
+             "FIREBREAK_EVIDENCE_KMS_KEY": "alias/firebreak-evidence"}
         e.update(env)
         return fbtest.invoke(FN, ev, self.fake, env=e)
 
@@ -198,6 +203,38 @@ class InstanceQuarantine(unittest.TestCase):
         undo = {e["args"]["NetworkInterfaceId"]: e["args"]["Groups"] for e in rep["restore"]
                 if e["api"] == "ec2:ModifyNetworkInterfaceAttribute"}
         self.assertEqual(undo, {ENI0: [SG_WEB, SG_SSH], ENI1: [SG_WEB]})
+
+    def test_evidence_kept_write_once_with_manifest(self):
+        import hashlib
+        r = self.run_fn(event("guardduty-ec2-crypto"))
+        self.assertTrue(r.ok, r)
+        ev = r.report["evidence"]
+        self.assertEqual(ev["state"], "kept", ev)
+        s3 = client(self.fake, "s3")
+        prefix = "incidents/%s/" % r.report["incident_id"]
+        keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix)["Contents"])
+        want = ["restore.json", "finding.json", "instance-before.json", "instance-after.json",
+                "security-groups-before.json", "console-output.json", "snapshots.json", "manifest.json"]
+        self.assertEqual(keys, sorted(prefix + k for k in want))
+        man = json.loads(s3.get_object(Bucket=BUCKET, Key=prefix + "manifest.json")["Body"].read())
+        for o in man["objects"]:
+            body = s3.get_object(Bucket=BUCKET, Key=o["key"])["Body"].read()
+            self.assertEqual(hashlib.sha256(body).hexdigest(), o["sha256"], o["key"])
+        after = json.loads(s3.get_object(Bucket=BUCKET, Key=prefix + "instance-after.json")["Body"].read())
+        q = r.report["isolation"]["quarantine_groups"][0]["id"]
+        self.assertIn(q, json.dumps(after))
+        finding = json.loads(s3.get_object(Bucket=BUCKET, Key=prefix + "finding.json")["Body"].read())
+        self.assertEqual(finding["type"], "CryptoCurrency:EC2/BitcoinTool.B!DNS")
+        snaps = json.loads(s3.get_object(Bucket=BUCKET, Key=prefix + "snapshots.json")["Body"].read())
+        self.assertEqual(len(snaps["items"]), 2)
+        restore = json.loads(s3.get_object(Bucket=BUCKET, Key=prefix + "restore.json")["Body"].read())
+        self.assertEqual(restore, r.report["restore"])
+        # a second delivery: nothing new written, the set is already kept
+        self.fake.reset_calls()
+        r2 = self.run_fn(event("guardduty-ec2-crypto"))
+        self.assertTrue(r2.ok, r2)
+        self.assertEqual(r2.report["evidence"]["state"], "already")
+        self.assertEqual(fbtest.writes(self.fake.calls()), [])
 
     def test_restore_entries_apply_with_botocore(self):
         r = self.run_fn(event("manual"))
