@@ -433,7 +433,9 @@ static void read_context(struct iq_run *u, struct kit_round *rd, struct reads *s
 			.in = in, .client = u->c });
 	}
 	s->evcheck = evidence_check(&u->ev, rd);
-	if (u->in.profile_arn[0]) {
+	/* The role is read only when it may be revoked (credential findings). */
+	if (u->in.profile_arn[0] && u->t.is_finding && iq_credential_finding(u->t.finding_type) &&
+	    u->st->set.revoke_role) {
 		const char *name = strrchr(u->in.profile_arn, '/');
 
 		in = cJSON_CreateObject();
