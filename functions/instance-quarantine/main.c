@@ -222,6 +222,11 @@ static cJSON *create_group_undo(const char *vpc, const char *name)
 
 /* ---- round 1: the instance ------------------------------------------------------------ */
 
+/* The reads whose answers the later rounds use (borrowed from their rounds). */
+struct reads {
+	struct kit_step *groups, *before, *snaps, *profile, *peers, *console, *evcheck;
+};
+
 static void report_instance(struct iq_run *u)
 {
 	cJSON *o = cJSON_AddObjectToObject(u->r.extra, "instance"), *enis, *vols, *g;
@@ -255,15 +260,16 @@ static void report_instance(struct iq_run *u)
 	}
 }
 
-/* 1 when the run goes on. */
-static int read_instance(struct iq_run *u)
+/* Round 1: what the first writes depend on, and only that. The firebreak
+ * groups are looked up by name in every VPC (the instance's VPCs are not
+ * known yet: one round fewer before the first write); the incident's
+ * snapshots by tag. 1 when the run goes on. */
+static int read_instance(struct iq_run *u, struct kit_round *rd, struct reads *rs)
 {
-	struct kit_round *rd = kit_round_new(&u->k);
 	struct kit_step *di, *ta, *as;
-	cJSON *in;
+	cJSON *in, *fs, *v;
 	const cJSON *asi;
 	enum fb_err rc;
-	int go = 0;
 
 	di = kit_add(rd, &(struct kit_spec){ .step = "describe-instance", .service = "ec2",
 		.op = "DescribeInstances", .target = u->t.instance, .kind = RESP_READ,
@@ -278,29 +284,45 @@ static int read_instance(struct iq_run *u)
 	as = kit_add(rd, &(struct kit_spec){ .step = "read-auto-scaling", .service = "autoscaling",
 		.op = "DescribeAutoScalingInstances", .target = u->t.instance, .kind = RESP_READ,
 		.in = ids_in("InstanceIds", u->t.instance), .client = u->c });
+	in = cJSON_CreateObject();
+	fs = cJSON_AddArrayToObject(in, "Filter");
+	v = filter(fs, "group-name");
+	cJSON_AddItemToArray(v, cJSON_CreateString(IQ_SG_QUARANTINE));
+	cJSON_AddItemToArray(v, cJSON_CreateString(IQ_SG_UNTRACK));
+	rs->groups = kit_add(rd, &(struct kit_spec){ .step = "describe-firebreak-groups", .service = "ec2",
+		.op = "DescribeSecurityGroups", .target = IQ_SG_QUARANTINE, .kind = RESP_READ, .in = in,
+		.client = u->c });
+	in = cJSON_CreateObject();
+	fs = cJSON_AddArrayToObject(in, "Filter");
+	cJSON_AddItemToArray(filter(fs, "tag:firebreak:incident"), cJSON_CreateString(u->r.incident_id));
+	v = cJSON_AddArrayToObject(in, "Owner");
+	cJSON_AddItemToArray(v, cJSON_CreateString("self"));
+	rs->snaps = kit_add(rd, &(struct kit_spec){ .step = "describe-incident-snapshots", .service = "ec2",
+		.op = "DescribeSnapshots", .target = u->t.instance, .kind = RESP_READ, .in = in, .client = u->c });
 	rc = kit_run(rd);
 	if (rc != FB_OK && !kit_ok(di))
-		goto out;
+		return 0;
 	if (!kit_found(di)) {
 		resp_skip(&u->r, "instance %s not found in %s", u->t.instance, aws_client_region(u->c));
-		goto out;
+		return 0;
 	}
 	u->inst_out = cJSON_Duplicate(kit_out(di), 1);
 	rc = u->inst_out ? iq_instance_from_json(u->inst_out, &u->in) : FB_E_NOMEM;
 	if (rc == FB_E_NOTFOUND) {
 		resp_skip(&u->r, "instance %s not found in %s", u->t.instance, aws_client_region(u->c));
-		goto out;
+		return 0;
 	}
 	if (rc != FB_OK || strcmp(u->in.id, u->t.instance)) {
 		kit_fail(di, "the answer does not describe %s as expected (%s)", u->t.instance,
 			 rc == FB_E_TOO_LARGE ? "more interfaces, groups or volumes than handled" : "unreadable");
-		goto out;
+		return 0;
 	}
 	kit_detail(di, "%s, %zu network interface(s), %zu EBS volume(s)", u->in.state, u->in.neni, u->in.nvol);
 	report_instance(u);
-	/* Required reads: without them the undo of their writes is unknown. */
-	if (!kit_ok(ta) || !kit_ok(as))
-		goto out;
+	/* Required reads: without them the undo of their writes is unknown,
+	 * or whether a group or a snapshot already exists. */
+	if (!kit_ok(ta) || !kit_ok(as) || !kit_ok(rs->groups) || !kit_ok(rs->snaps))
+		return 0;
 	u->termination_on = resp_get_str(kit_out(ta), "disableApiTermination.value") &&
 			    !strcmp(resp_get_str(kit_out(ta), "disableApiTermination.value"), "true");
 	asi = cJSON_GetArrayItem(resp_get(kit_out(as), "AutoScalingInstances"), 0);
@@ -313,10 +335,7 @@ static int read_instance(struct iq_run *u)
 	} else {
 		kit_detail(as, "not in an Auto Scaling group");
 	}
-	go = 1;
-out:
-	kit_round_free(rd);
-	return go;
+	return 1;
 }
 
 /* ---- decide: trusted, exempt ---------------------------------------------------------------- */
@@ -378,14 +397,11 @@ static struct iq_vpc *vpc_of(struct iq_run *u, const char *vpc)
 	return NULL;
 }
 
-struct reads {
-	struct kit_step *groups, *before, *snaps, *profile, *console, *evcheck;
-};
 
-static void read_context(struct iq_run *u, struct kit_round *rd, struct reads *s)
+/* The instance's VPCs (its interfaces'). */
+static void list_vpcs(struct iq_run *u)
 {
-	cJSON *in, *fs, *v;
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < u->in.neni; i++) {
 		if (vpc_of(u, u->in.eni[i].vpc) || u->nvpc == IQ_MAX_VPCS)
@@ -393,18 +409,17 @@ static void read_context(struct iq_run *u, struct kit_round *rd, struct reads *s
 		snprintf(u->vpc[u->nvpc].g.vpc, sizeof(u->vpc[0].g.vpc), "%s", u->in.eni[i].vpc);
 		u->nvpc++;
 	}
-	in = cJSON_CreateObject();
-	fs = cJSON_AddArrayToObject(in, "Filter");
-	v = filter(fs, "vpc-id");
-	for (i = 0; i < u->nvpc; i++)
-		cJSON_AddItemToArray(v, cJSON_CreateString(u->vpc[i].g.vpc));
-	v = filter(fs, "group-name");
-	cJSON_AddItemToArray(v, cJSON_CreateString(IQ_SG_QUARANTINE));
-	cJSON_AddItemToArray(v, cJSON_CreateString(IQ_SG_UNTRACK));
-	s->groups = kit_add(rd, &(struct kit_spec){ .step = "describe-firebreak-groups", .service = "ec2",
-		.op = "DescribeSecurityGroups", .target = u->in.vpc[0] ? u->in.vpc : u->in.id,
-		.kind = RESP_READ, .in = in, .client = u->c });
-	/* The groups it carries now: evidence ("before"), not a decision. */
+}
+
+/* Reads containment does not wait for: one round once the instance is
+ * isolated (before a stop: the console output would end with it). */
+static void read_context(struct iq_run *u, struct kit_round *rd, struct reads *s, int revoke)
+{
+	cJSON *in, *v;
+	size_t i, j;
+
+	/* The groups it carries now: evidence ("before"), not a decision
+	 * (the swaps change the interfaces, never these groups). */
 	in = cJSON_CreateObject();
 	v = cJSON_AddArrayToObject(in, "GroupId");
 	for (i = 0; i < u->in.neni; i++)
@@ -415,16 +430,8 @@ static void read_context(struct iq_run *u, struct kit_round *rd, struct reads *s
 		.in = in, .client = u->c });
 	if (!cJSON_GetArraySize(v))
 		kit_skip(s->before, "no security groups");
-	in = cJSON_CreateObject();
-	fs = cJSON_AddArrayToObject(in, "Filter");
-	cJSON_AddItemToArray(filter(fs, "tag:firebreak:incident"), cJSON_CreateString(u->r.incident_id));
-	v = cJSON_AddArrayToObject(in, "Owner");
-	cJSON_AddItemToArray(v, cJSON_CreateString("self"));
-	s->snaps = kit_add(rd, &(struct kit_spec){ .step = "describe-incident-snapshots", .service = "ec2",
-		.op = "DescribeSnapshots", .target = u->in.id, .kind = RESP_READ, .in = in, .client = u->c });
-	/* Evidence: what the console says now (before isolation changes
-	 * nothing there, but a stop would end it), and whether a complete
-	 * set of this incident is already kept. */
+	/* Evidence: the console as it is now (a stop would end it), and
+	 * whether a complete set of this incident is already kept. */
 	if (u->st->evcfg.bucket) {
 		in = cJSON_CreateObject();
 		cJSON_AddStringToObject(in, "InstanceId", u->in.id);
@@ -433,15 +440,21 @@ static void read_context(struct iq_run *u, struct kit_round *rd, struct reads *s
 			.in = in, .client = u->c });
 	}
 	s->evcheck = evidence_check(&u->ev, rd);
-	/* The role is read only when it may be revoked (credential findings). */
-	if (u->in.profile_arn[0] && u->t.is_finding && iq_credential_finding(u->t.finding_type) &&
-	    u->st->set.revoke_role) {
+	/* The role and who else holds it, only when it may be revoked. */
+	if (revoke && u->in.profile_arn[0]) {
 		const char *name = strrchr(u->in.profile_arn, '/');
+		cJSON *fs;
 
 		in = cJSON_CreateObject();
 		cJSON_AddStringToObject(in, "InstanceProfileName", name ? name + 1 : u->in.profile_arn);
 		s->profile = kit_add(rd, &(struct kit_spec){ .step = "read-instance-profile", .service = "iam",
 			.op = "GetInstanceProfile", .target = u->in.profile_arn, .kind = RESP_READ,
+			.optional = 1, .in = in, .client = u->c });
+		in = cJSON_CreateObject();
+		fs = cJSON_AddArrayToObject(in, "Filter");
+		cJSON_AddItemToArray(filter(fs, "iam-instance-profile.arn"), cJSON_CreateString(u->in.profile_arn));
+		s->peers = kit_add(rd, &(struct kit_spec){ .step = "read-profile-peers", .service = "ec2",
+			.op = "DescribeInstances", .target = u->in.profile_arn, .kind = RESP_READ,
 			.optional = 1, .in = in, .client = u->c });
 	}
 }
@@ -983,67 +996,59 @@ static void keep_evidence(struct iq_run *u, struct reads *rs)
 
 static void run(struct iq_run *u)
 {
-	struct kit_round *rd2 = NULL, *rd3 = NULL;
+	struct kit_round *rd1 = kit_round_new(&u->k), *rd3 = NULL, *rdc = NULL;
 	struct reads rs = {0};
-	struct kit_step *peers = NULL, *snap;
+	struct kit_step *snap;
 	const cJSON *existing = NULL;
 	int credential = u->t.is_finding && iq_credential_finding(u->t.finding_type);
+	int revoke = credential && u->st->set.revoke_role;
 	char arnbuf[160];
 
-	if (!read_instance(u))
-		return;
+	if (!read_instance(u, rd1, &rs))
+		goto out;
 	snprintf(arnbuf, sizeof(arnbuf), "arn:%s:ec2:%s:%s:instance/%s", kit_partition(&u->k),
 		 aws_client_region(u->c), u->t.account[0] ? u->t.account :
 		 (kit_own_account(&u->k) ? kit_own_account(&u->k) : ""), u->in.id);
 	resp_set_resource(&u->r, arnbuf, u->t.account[0] ? u->t.account : NULL, aws_client_region(u->c));
 	if (!strcmp(u->in.state, "terminated") || !strcmp(u->in.state, "shutting-down")) {
 		resp_skip(&u->r, "instance is %s: nothing left to isolate or keep", u->in.state);
-		return;
+		goto out;
 	}
 	if (u->in.profile_arn[0] && resp_is_trusted(&u->st->cfg, u->in.profile_arn)) {
 		resp_skip(&u->r, "instance profile %s is a trusted principal: not touched", u->in.profile_arn);
-		return;
+		goto out;
 	}
 	if (exempt(u))
-		return;
-
-	rd2 = kit_round_new(&u->k);
-	read_context(u, rd2, &rs);
-	if (credential && u->st->set.revoke_role && u->in.profile_arn[0]) {
-		cJSON *in = cJSON_CreateObject(), *fs = cJSON_AddArrayToObject(in, "Filter");
-
-		cJSON_AddItemToArray(filter(fs, "iam-instance-profile.arn"), cJSON_CreateString(u->in.profile_arn));
-		peers = kit_add(rd2, &(struct kit_spec){ .step = "read-profile-peers", .service = "ec2",
-			.op = "DescribeInstances", .target = u->in.profile_arn, .kind = RESP_READ,
-			.optional = 1, .in = in, .client = u->c });
-	}
-	kit_run(rd2);
-	evidence_checked(&u->ev, rs.evcheck);
-	if (!kit_ok(rs.groups) || !kit_ok(rs.snaps))
-		goto out; /* required reads failed: no write without knowing */
+		goto out;
+	list_vpcs(u);
 	decide_groups(u, resp_get(kit_out(rs.groups), "securityGroupInfo"));
 	existing = resp_get(kit_out(rs.snaps), "snapshotSet");
-	if (kit_ok(rs.before))
-		cJSON_AddItemToObject(u->r.extra, "security_groups_before",
-				      cJSON_Duplicate(resp_get(kit_out(rs.before), "securityGroupInfo"), 1));
 
 	rd3 = kit_round_new(&u->k);
 	protect(u, rd3);
 	snap = snapshot(u, rd3, existing);
 	create_groups(u, rd3);
 	isolate(u, rd3);
+	rdc = kit_round_new(&u->k);
+	read_context(u, rdc, &rs, revoke);
+	kit_run(rdc);
+	evidence_checked(&u->ev, rs.evcheck);
+	if (kit_ok(rs.before))
+		cJSON_AddItemToObject(u->r.extra, "security_groups_before",
+				      cJSON_Duplicate(resp_get(kit_out(rs.before), "securityGroupInfo"), 1));
 	report_snapshots(u, snap, existing);
 	stop_instance(u, snap);
-	if (credential && u->st->set.revoke_role) {
+	if (revoke) {
 		if (!u->in.profile_arn[0])
 			resp_warn(&u->r, "credential finding, but the instance has no instance profile: no role to revoke");
 		else
-			revoke_role(u, rs.profile, peers);
+			revoke_role(u, rs.profile, rs.peers);
 	}
 	keep_evidence(u, &rs);
 out:
+	kit_round_free(rdc);
 	kit_round_free(rd3);
-	kit_round_free(rd2);
+	kit_round_free(rd1);
 }
 
 static void set_verdict(struct iq_run *u)
