@@ -934,10 +934,12 @@ static void revoke_role(struct iq_run *u, struct kit_step *profile, struct kit_s
 	cJSON_AddStringToObject(br, "role", arn);
 	/* Blast radius: every other instance with the same profile loses the
 	 * sessions it holds now (it gets new ones from IMDS in minutes). */
-	cJSON_ArrayForEach(it, resp_get(kit_out(peers), "reservationSet"))
-		cJSON_ArrayForEach(inst, resp_get(it, "instancesSet"))
+	cJSON_ArrayForEach(it, resp_get(kit_out(peers), "reservationSet")) {
+		cJSON_ArrayForEach(inst, resp_get(it, "instancesSet")) {
 			if (resp_get_str(inst, "instanceId") && strcmp(resp_get_str(inst, "instanceId"), u->in.id))
 				others++;
+		}
+	}
 	if (kit_ok(peers))
 		cJSON_AddNumberToObject(br, "other_instances_with_profile", others);
 	else
