@@ -325,6 +325,18 @@ class InstanceQuarantine(unittest.TestCase):
         self.assertEqual(r.report["exemption"]["verdict"], "ignored", r.report["exemption"])
         self.assertEqual(r.report["verdict"], "contained")
 
+    def test_exempt_tag_with_clean_history_is_honoured_and_reported(self):
+        seed = copy.deepcopy(SEED)
+        seed["ec2"]["instances"][0]["Tags"].append({"Key": "firebreak:exempt", "Value": "true"})
+        self.fake.reset()
+        self.fake.seed(seed)
+        r = self.run_fn(event("guardduty-ec2-crypto"))
+        self.assertTrue(r.ok, r)
+        self.assertEqual(r.report["exemption"]["verdict"], "honoured", r.report["exemption"])
+        self.assertTrue(r.report["verdict"].startswith("skipped"), r.report["verdict"])
+        self.assertEqual(fbtest.writes(self.fake.calls()), [])
+        self.assertEqual(len(self.fake.state()["sns"]["published"]), 1)
+
     def test_trusted_instance_profile_is_reported_not_touched(self):
         r = self.run_fn(event("guardduty-ec2-crypto"), FIREBREAK_TRUSTED_PRINCIPALS=PROFILE)
         self.assertTrue(r.ok, r)
