@@ -799,7 +799,7 @@ static size_t swap_quarantine(struct iq_run *u, struct kit_round *rd, struct kit
 static void isolate(struct iq_run *u, struct kit_round *rd3)
 {
 	struct kit_step *untrack[IQ_MAX_ENIS] = {0}, *iso[IQ_MAX_ENIS] = {0};
-	struct kit_round *rd;
+	struct kit_round *rd, *rd_u = NULL;   /* rd_u: the untrack steps' round, read until the end */
 	size_t i, ok = 0, already = 0, need_groups = 0;
 	const char *result;
 	cJSON *q, *uo;
@@ -818,10 +818,9 @@ static void isolate(struct iq_run *u, struct kit_round *rd3)
 		group_rules(u, rd);
 		kit_run(rd);
 		kit_round_free(rd);
-		rd = kit_round_new(&u->k);
-		swap_untrack(u, rd, untrack);
-		kit_run(rd);
-		kit_round_free(rd);
+		rd_u = kit_round_new(&u->k);
+		swap_untrack(u, rd_u, untrack);
+		kit_run(rd_u);
 	}
 	for (i = 0; i < u->in.neni; i++)
 		if (untrack[i] && kit_status(untrack[i]) == RESP_FAILED)
@@ -837,6 +836,7 @@ static void isolate(struct iq_run *u, struct kit_round *rd3)
 		already += s == RESP_ALREADY;
 	}
 	kit_round_free(rd);
+	kit_round_free(rd_u);
 	if (ok == u->in.neni && u->in.neni && !u->r.dry_run) {
 		u->isolated_ms = since(u);
 		resp_contained(&u->r);
