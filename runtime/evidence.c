@@ -213,13 +213,8 @@ cJSON *evidence_manifest_json(const struct evidence_manifest_info *mi, const str
 void evidence_init(struct evidence *e, struct kit *k, struct aws_client *own, struct evidence_config *cfg,
 		   const struct lr_context *ctx, const char *subject_name, const char *subject)
 {
-	memset(e, 0, sizeof(*e));
-	e->k = k;
-	e->aws = own;
-	e->cfg = cfg;
-	e->ctx = ctx;
-	e->subject_name = subject_name;
-	e->subject = subject;
+	*e = (struct evidence){ .k = k, .aws = own, .cfg = cfg, .ctx = ctx, .subject_name = subject_name,
+				.subject = subject };
 	snprintf(e->prefix, sizeof(e->prefix), "incidents/%s/", k->r->incident_id);
 }
 
@@ -237,27 +232,11 @@ static int time_left(const struct evidence *e)
 	return !e->ctx || !e->ctx->deadline_ms || lr_remaining_ms(e->ctx) >= EVIDENCE_MIN_STEP_MS;
 }
 
-/* One line settled by a decision: no call. Under dry run a write is planned. */
-static void settled(struct evidence *e, const char *step, const char *target, enum resp_status st,
-		    const char *why, int optional)
-{
-	struct kit_round *rd = kit_round_new(e->k);
-	struct kit_step *s = kit_add(rd, &(struct kit_spec){ .step = step, .service = "s3", .op = "PutObject",
-		.target = target, .kind = RESP_WRITE, .optional = optional });
-
-	if (!e->k->r->dry_run) {
-		if (st == RESP_SKIPPED)
-			kit_skip(s, "%s", why);
-		else
-			kit_already(s, "%s", why);
-	}
-	kit_round_free(rd);
-}
-
 int evidence_begin(struct evidence *e, int wrote, cJSON *out)
 {
 	if (!e->cfg->bucket) {
-		settled(e, "evidence", NULL, RESP_SKIPPED, "FIREBREAK_EVIDENCE_BUCKET not set", 1);
+		kit_decide(e->k, &(struct kit_spec){ .step = "evidence", .service = "s3", .op = "PutObject",
+			.kind = RESP_WRITE, .optional = 1 }, RESP_SKIPPED, "FIREBREAK_EVIDENCE_BUCKET not set");
 		return 0;
 	}
 	cJSON_AddStringToObject(out, "bucket", e->cfg->bucket);
@@ -265,7 +244,9 @@ int evidence_begin(struct evidence *e, int wrote, cJSON *out)
 	/* A complete first set and nothing new to record: done. An attempt
 	 * that wrote something adds its own set (its undo record) instead. */
 	if (e->manifest_state == 1 && !wrote) {
-		settled(e, "evidence", e->prefix, RESP_ALREADY, "manifest.json present: evidence already kept", 0);
+		kit_decide(e->k, &(struct kit_spec){ .step = "evidence", .service = "s3", .op = "PutObject",
+			.target = e->prefix, .kind = RESP_WRITE }, RESP_ALREADY,
+			"manifest.json present: evidence already kept");
 		cJSON_AddStringToObject(out, "state", "already");
 		return 0;
 	}

@@ -17,7 +17,7 @@
  *   DescribeServices | DescribeContainerInstances | s3:HeadObject} ->
  *   CreateSecurityGroup -> RevokeSecurityGroupEgress ->
  *   ModifyNetworkInterfaceAttribute -> StopTask
- * Reads that do not depend on each other share one round (aws_call_run_all).
+ * Reads that do not depend on each other share one kit round (kit_run).
  * Logs stay in CloudWatch after the task stops, so they are fetched after
  * containment; the task description, which ECS forgets about an hour after
  * the stop, is taken first.
@@ -26,6 +26,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,20 @@ int tq_cluster_ref_ok(const char *s)
 
 /* ---- settings ------------------------------------------------------------------- */
 
+/* A two-valued setting: 0 for `off` (also when unset), 1 for `on`, -1 with
+ * err filled for anything else. */
+static int choice(const char *name, const char *off, const char *on, char *err, size_t errlen)
+{
+	const char *v = getenv(name);
+
+	if (!v || !*v || !strcmp(v, off))
+		return 0;
+	if (!strcmp(v, on))
+		return 1;
+	snprintf(err, errlen, "setting '%s' must be %s or %s", name, off, on);
+	return -1;
+}
+
 enum fb_err tq_settings_from_env(struct tq_settings *s, char *err, size_t errlen)
 {
 	const char *v;
@@ -222,15 +237,9 @@ enum fb_err tq_settings_from_env(struct tq_settings *s, char *err, size_t errlen
 		}
 		s->min_severity = d;
 	}
-	v = getenv("FIREBREAK_ISOLATION");
-	if (v && *v) {
-		if (!strcmp(v, "revoke-egress"))
-			s->revoke_egress = 1;
-		else if (strcmp(v, "quarantine-sg")) {
-			snprintf(err, errlen, "setting 'FIREBREAK_ISOLATION' must be quarantine-sg or revoke-egress");
-			return FB_E_CONFIG;
-		}
-	}
+	s->revoke_egress = choice("FIREBREAK_ISOLATION", "quarantine-sg", "revoke-egress", err, errlen);
+	if (s->revoke_egress < 0)
+		return FB_E_CONFIG;
 	v = getenv("FIREBREAK_LOG_MAX_BYTES");
 	if (v && *v) {
 		unsigned long long n = strtoull(v, &end, 10);
@@ -243,16 +252,8 @@ enum fb_err tq_settings_from_env(struct tq_settings *s, char *err, size_t errlen
 	}
 	/* Off unless exactly "true": a typo must not cut a fleet. Anything
 	 * but true/false is a configuration error, so the typo is seen. */
-	v = getenv("FIREBREAK_ALLOW_SHARED_SG_REVOKE");
-	if (v && *v) {
-		if (!strcmp(v, "true"))
-			s->allow_shared_revoke = 1;
-		else if (strcmp(v, "false")) {
-			snprintf(err, errlen, "setting 'FIREBREAK_ALLOW_SHARED_SG_REVOKE' must be true or false");
-			return FB_E_CONFIG;
-		}
-	}
-	return FB_OK;
+	s->allow_shared_revoke = choice("FIREBREAK_ALLOW_SHARED_SG_REVOKE", "false", "true", err, errlen);
+	return s->allow_shared_revoke < 0 ? FB_E_CONFIG : FB_OK;
 }
 
 void tq_settings_cleanup(struct tq_settings *s)
@@ -386,10 +387,19 @@ static const char *attachment_detail(const cJSON *att, const char *name)
 	return NULL;
 }
 
+#define TQ_FIELD(m, n) { offsetof(struct tq_task, m), sizeof(((struct tq_task *)0)->m), n }
 enum fb_err tq_task_from_json(const cJSON *task, struct tq_task *t)
 {
+	/* DescribeTasks members kept as they are */
+	static const struct { size_t off, size; const char *name; } fields[] = {
+		TQ_FIELD(cluster_arn, "clusterArn"), TQ_FIELD(last_status, "lastStatus"),
+		TQ_FIELD(desired_status, "desiredStatus"), TQ_FIELD(launch_type, "launchType"),
+		TQ_FIELD(group, "group"), TQ_FIELD(started_by, "startedBy"),
+		TQ_FIELD(taskdef_arn, "taskDefinitionArn"), TQ_FIELD(container_instance_arn, "containerInstanceArn"),
+	};
 	const cJSON *it, *arr;
 	const char *s;
+	size_t i;
 
 	memset(t, 0, sizeof(*t));
 	if (!cJSON_IsObject(task) || !jstr(task, "taskArn"))
@@ -397,15 +407,8 @@ enum fb_err tq_task_from_json(const cJSON *task, struct tq_task *t)
 	if (!tq_copy(t->arn, sizeof(t->arn), jstr(task, "taskArn")))
 		return FB_E_TOO_LARGE;
 	tq_copy(t->id, sizeof(t->id), tq_arn_tail(t->arn));
-	tq_copy(t->cluster_arn, sizeof(t->cluster_arn), jstr(task, "clusterArn"));
-	tq_copy(t->last_status, sizeof(t->last_status), jstr(task, "lastStatus"));
-	tq_copy(t->desired_status, sizeof(t->desired_status), jstr(task, "desiredStatus"));
-	tq_copy(t->launch_type, sizeof(t->launch_type), jstr(task, "launchType"));
-	tq_copy(t->group, sizeof(t->group), jstr(task, "group"));
-	tq_copy(t->started_by, sizeof(t->started_by), jstr(task, "startedBy"));
-	tq_copy(t->taskdef_arn, sizeof(t->taskdef_arn), jstr(task, "taskDefinitionArn"));
-	tq_copy(t->container_instance_arn, sizeof(t->container_instance_arn),
-		jstr(task, "containerInstanceArn"));
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		tq_copy((char *)t + fields[i].off, fields[i].size, jstr(task, fields[i].name));
 	if (!strncmp(t->group, "service:", 8))
 		tq_copy(t->service, sizeof(t->service), t->group + 8);
 
@@ -621,15 +624,24 @@ cJSON *tq_perms_from_ec2(const cJSON *ip_permissions)
 	return out;
 }
 
-static int qset(cJSON *q, const char *name, const char *val)
+/* {key: v}, NULL when v is NULL. */
+static cJSON *obj_key(const char *key, const char *v)
 {
-	return cJSON_AddStringToObject(q, name, val) != NULL;
+	cJSON *o = v ? cJSON_CreateObject() : NULL;
+
+	if (o && !cJSON_AddStringToObject(o, key, v)) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	return o;
 }
 
-/* IpPermissions (botocore shape) -> EC2 query parameters
- * (IpPermissions.N.IpRanges.M.CidrIp, ...; UserIdGroupPairs serialise as
- * "Groups"), added to the flat object q. */
-enum fb_err tq_perms_to_query(const cJSON *perms, cJSON *q)
+/* IpPermissions (botocore shape) -> the same list in EC2's wire names for
+ * the AWS layer to encode (aws.h): IpProtocol, FromPort, ToPort and each
+ * list's key (UserIdGroupPairs serialise as "Groups"; a pair keeps its
+ * UserId: revoking by group needs no owner, re-authorising across accounts
+ * does). NULL when a permission lacks its protocol or a list item its key. */
+cJSON *tq_perms_wire(const cJSON *perms)
 {
 	static const struct { const char *list, *wire, *key; } L[] = {
 		{ "IpRanges", "IpRanges", "CidrIp" },
@@ -637,57 +649,43 @@ enum fb_err tq_perms_to_query(const cJSON *perms, cJSON *q)
 		{ "PrefixListIds", "PrefixListIds", "PrefixListId" },
 		{ "UserIdGroupPairs", "Groups", "GroupId" },
 	};
-	char name[160], num[32];
+	cJSON *out = cJSON_CreateArray();
 	const cJSON *p;
-	int n = 0;
 	size_t l;
 
 	cJSON_ArrayForEach(p, perms) {
 		const cJSON *from = cJSON_GetObjectItemCaseSensitive(p, "FromPort");
 		const cJSON *to = cJSON_GetObjectItemCaseSensitive(p, "ToPort");
+		cJSON *w = cJSON_CreateObject();
 
-		n++;
-		snprintf(name, sizeof(name), "IpPermissions.%d.IpProtocol", n);
-		if (!jstr(p, "IpProtocol") || !qset(q, name, jstr(p, "IpProtocol")))
-			return FB_E_INVALID;
-		if (cJSON_IsNumber(from)) {
-			snprintf(name, sizeof(name), "IpPermissions.%d.FromPort", n);
-			snprintf(num, sizeof(num), "%d", from->valueint);
-			if (!qset(q, name, num))
-				return FB_E_NOMEM;
-		}
-		if (cJSON_IsNumber(to)) {
-			snprintf(name, sizeof(name), "IpPermissions.%d.ToPort", n);
-			snprintf(num, sizeof(num), "%d", to->valueint);
-			if (!qset(q, name, num))
-				return FB_E_NOMEM;
-		}
+		if (!w || !cJSON_AddItemToArray(out, w) || !jstr(p, "IpProtocol"))
+			goto bad;
+		cJSON_AddStringToObject(w, "IpProtocol", jstr(p, "IpProtocol"));
+		if (cJSON_IsNumber(from))
+			cJSON_AddNumberToObject(w, "FromPort", from->valueint);
+		if (cJSON_IsNumber(to))
+			cJSON_AddNumberToObject(w, "ToPort", to->valueint);
 		for (l = 0; l < sizeof(L) / sizeof(L[0]); l++) {
-			const cJSON *it;
-			int m = 0;
+			const cJSON *it, *src = cJSON_GetObjectItemCaseSensitive(p, L[l].list);
+			cJSON *dst;
 
-			cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(p, L[l].list)) {
-				const char *v = jstr(it, L[l].key);
+			if (!cJSON_GetArraySize(src))
+				continue;
+			dst = cJSON_AddArrayToObject(w, L[l].wire);
+			cJSON_ArrayForEach(it, src) {
+				cJSON *x = obj_key(L[l].key, jstr(it, L[l].key));
 
-				m++;
-				if (!v)
-					return FB_E_INVALID;
-				snprintf(name, sizeof(name), "IpPermissions.%d.%s.%d.%s", n,
-					 L[l].wire, m, L[l].key);
-				if (!qset(q, name, v))
-					return FB_E_NOMEM;
-				/* Revoking by group needs no owner, but
-				 * re-authorising across accounts does. */
-				if (jstr(it, "UserId")) {
-					snprintf(name, sizeof(name), "IpPermissions.%d.%s.%d.UserId",
-						 n, L[l].wire, m);
-					if (!qset(q, name, jstr(it, "UserId")))
-						return FB_E_NOMEM;
-				}
+				if (!x || !cJSON_AddItemToArray(dst, x))
+					goto bad;
+				if (jstr(it, "UserId"))
+					cJSON_AddStringToObject(x, "UserId", jstr(it, "UserId"));
 			}
 		}
 	}
-	return FB_OK;
+	return out;
+bad:
+	cJSON_Delete(out);
+	return NULL;
 }
 
 /* ---- stage 4: the owning service --------------------------------------------------- */

@@ -96,8 +96,9 @@ enum fb_err tq_eni_from_json(const cJSON *out, struct tq_eni *e);
 
 /* EC2 ipPermissionsEgress (XML as JSON) -> botocore IpPermissions. Caller frees. */
 cJSON *tq_perms_from_ec2(const cJSON *ip_permissions);
-/* botocore IpPermissions -> flat EC2 query parameters added to q. */
-enum fb_err tq_perms_to_query(const cJSON *perms, cJSON *q);
+/* botocore IpPermissions -> the same list in EC2 wire names (structured
+ * query input, aws.h); NULL when a permission is incomplete. Caller frees. */
+cJSON *tq_perms_wire(const cJSON *perms);
 
 /* Where a task's tags may have come from, each a resource whose CloudTrail
  * history says who set a tag and when: the task itself (TagResource on the

@@ -52,14 +52,15 @@ ENI = "eni-0f3c5a7e9b1d2c4e6"
 ATTACKER_KEY = ("AKIAQ3EGRZ7DEMOJDOEX", "demo-contractor-secret-key-0000000000001")
 LEAKED_AKIA, OTHER_AKIA = "AKIAQ3EGRZ7DEMOCI2AB", "AKIAQ3EGRZ7DEMOCI3CD"
 
-ORDER = ["root", "kms", "leak", "task", "instance"]
+ORDER = ["root", "kms", "leak", "task", "bucket", "instance"]
 FUNCTION = {"root": "root-verify", "kms": "kms-guard", "leak": "leak-rotate",
-            "task": "task-quarantine", "instance": "instance-quarantine"}
+            "task": "task-quarantine", "bucket": "public-lock", "instance": "instance-quarantine"}
 INSTANCE, INSTANCE_ENI = "i-0d4c3b2a1f0e9d8c7", "eni-0a9b8c7d6e5f40312"
 TITLE = {"root": "root console sign-in without MFA",
          "kms": "customer managed key scheduled for deletion by an untrusted user",
          "leak": "exchange API keys and an AWS access key id in an application log",
          "task": "GuardDuty runtime finding: reverse shell in a trading ECS task",
+         "bucket": "a reports bucket made public by a bucket policy",
          "instance": "GuardDuty finding: crypto-mining on a risk batch EC2 instance"}
 
 COMMON_ENV = {"AWS_ACCESS_KEY_ID": "AKIDFAKE", "AWS_SECRET_ACCESS_KEY": "fakesecret",
@@ -73,9 +74,11 @@ FUNCTION_ENV = {
     "leak-rotate": {"FIREBREAK_WATCHED_SECRETS": SECRET},
     "task-quarantine": {"FIREBREAK_EVIDENCE_BUCKET": BUCKET,
                         "FIREBREAK_EVIDENCE_KMS_KEY": EVIDENCE_KEY},
+    "public-lock": {},
     "instance-quarantine": {"FIREBREAK_EVIDENCE_BUCKET": BUCKET,
                             "FIREBREAK_EVIDENCE_KMS_KEY": EVIDENCE_KEY},
 }
+PUBLIC_BUCKET = "acme-prod-quarterly-reports"
 
 READ_PREFIXES = ("Describe", "List", "Get", "Lookup", "Head", "Filter", "Search")
 READ_OPS = {"AssumeRole", "GetCallerIdentity"}
@@ -288,10 +291,20 @@ def awslogs_event(template, state):
         v, _ = secret_current_value(state, m.group(1))
         return json.loads(v["SecretString"])[m.group(2)]
 
+    def fill_key(m):
+        # The secret access key of a seeded IAM key: a usable credential is
+        # what leak-rotate deactivates (a key id alone is only reported).
+        for u in load("world.json")["iam"]["users"]:
+            for k in u.get("access_keys", []):
+                if k["AccessKeyId"] == m.group(1):
+                    return k["SecretAccessKey"]
+        raise KeyError(m.group(1))
+
     events = []
     for i, msg in enumerate(template["messages"]):
         # Secret values are JSON-escaped here: they become part of a JSON log line.
         text = re.sub(r"@secret:([^:\"]+):([A-Za-z0-9_]+)", fill, msg)
+        text = re.sub(r"@accesskey:(AKIA[A-Z0-9]{16})", fill_key, text)
         ts = now_ms - 2000 + i * 100
         events.append({"id": "%056d" % (random.getrandbits(160) % 10 ** 56), "timestamp": ts,
                        "message": text})
@@ -498,7 +511,7 @@ class LeakScenario(Scenario):
     name = "leak"
 
     def prepare(self):
-        self.ctx.progress("gateway logs its exchange client config and a CI access key id; "
+        self.ctx.progress("gateway logs its exchange client config and a CI access key with its secret; "
                           "the log group's subscription filter delivers the batch")
 
     def event(self):
@@ -576,6 +589,43 @@ class TaskScenario(Scenario):
         c(t and t.get("lastStatus") == "RUNNING", "task still RUNNING")
 
 
+class BucketScenario(Scenario):
+    """issue 19: a bucket made public -> blocked, its policy kept as evidence."""
+    name = "bucket"
+    POLICY = {"Version": "2012-10-17", "Statement": [{"Sid": "share", "Effect": "Allow", "Principal": "*",
+                                                      "Action": "s3:GetObject",
+                                                      "Resource": "arn:aws:s3:::%s/*" % PUBLIC_BUCKET}]}
+
+    def prepare(self):
+        self.ctx.progress("attacker (contractor-jdoe): aws s3api put-bucket-policy --bucket %s "
+                          "(Principal \"*\", s3:GetObject)" % PUBLIC_BUCKET)
+        aws_cli(self.ctx.fake.url, ATTACKER_KEY, "s3api", "put-bucket-policy", "--bucket", PUBLIC_BUCKET,
+                "--policy", json.dumps(self.POLICY))
+
+    def event(self):
+        ev = resolve(load("events/bucket.json"), time.time(), {})
+        ev["detail"]["requestParameters"]["policy"] = json.dumps(self.POLICY)
+        self.ctx.fake.seed_merge({"cloudtrail": {"records": [ev["detail"]]}})
+        return ev
+
+    def bucket(self, state):
+        return find(state["s3"]["buckets"], name=PUBLIC_BUCKET) or {}
+
+    def check(self, c, before, after, report, writes):
+        b = self.bucket(after)
+        pab = b.get("pab") or {}
+        c(pab and all(pab.values()), "Block Public Access: all four settings on (%s)" % pab)
+        c(b.get("policy") and json.loads(b["policy"]) == self.POLICY, "bucket policy kept as evidence")
+        c(report.get("restore") == [{"api": "s3:DeletePublicAccessBlock", "args": {"Bucket": PUBLIC_BUCKET}}],
+          "restore[] says how to undo it")
+        c(report.get("verdict") == "contained", "report verdict contained")
+        c(published_reports(after, self.fn), "report published to SNS")
+
+    def check_dry(self, c, before, after, report, writes):
+        Scenario.check_dry(self, c, before, after, report, writes)
+        c(not self.bucket(after).get("pab"), "bucket block untouched")
+
+
 class InstanceScenario(TaskScenario):
     """issue 20: isolated (tracked connections cut first), protected,
     snapshotted, detached from its Auto Scaling group, still running."""
@@ -621,7 +671,8 @@ class InstanceScenario(TaskScenario):
         c([g["GroupId"] for g in eni.get("Groups") or []] == ["sg-0c1d2e3f4a5b6c7d8"], "ENI groups unchanged")
 
 
-SCENARIOS = {s.name: s for s in (RootScenario, KmsScenario, LeakScenario, TaskScenario, InstanceScenario)}
+SCENARIOS = {s.name: s for s in (RootScenario, KmsScenario, LeakScenario, TaskScenario, BucketScenario,
+                                  InstanceScenario)}
 
 
 # ---- output ---------------------------------------------------------------------------
@@ -770,8 +821,9 @@ def run_scenario(ctx, name):
 
 
 def secrets_check(world, results, sns_messages):
-    """No watched secret value in any report, the function logs or SNS."""
-    vals = watched_values(world)
+    """No watched secret value nor secret access key in any report, the function logs or SNS."""
+    vals = watched_values(world) + [k["SecretAccessKey"] for u in world["iam"]["users"]
+                                    for k in u.get("access_keys", []) if k.get("SecretAccessKey")]
     hits = []
     for m in sns_messages:
         for v in vals:
@@ -865,7 +917,7 @@ def main(argv=None):
                     r["result"] = "FAIL"
         else:
             T.out()
-            T.out(T.dim("no watched secret value in any report or function log"))
+            T.out(T.dim("no watched secret value or secret access key in any report or function log"))
     T.out()
     T.out(T.bold("summary") + (T.dim("  (dry run)") if args.dry_run else ""))
     for r in results:

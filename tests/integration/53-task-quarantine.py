@@ -719,6 +719,8 @@ class TaskQuarantine(unittest.TestCase):
         self.assertTrue(rep["dry_run"])
         self.assertEqual(fake.writes(), [])
         self.assertTrue([a for a in rep["actions"] if a["status"] == "planned" and a["api"] == "ecs:StopTask"])
+        # issue 17: a planned write records its undo, as on every kit responder
+        self.assertEqual([(r["step"], r["args"]["Groups"]) for r in rep["restore"]], [("swap-groups", [SG])])
 
     def test_below_severity_is_skipped(self):
         fake = self.start()

@@ -132,7 +132,7 @@ static void test_task_quarantine__egress_rules_round_trip(void **st)
 	cJSON *ec2 = J("[{\"ipProtocol\":\"tcp\",\"fromPort\":\"5432\",\"toPort\":\"5432\","
 		       "\"ipRanges\":[{\"cidrIp\":\"10.0.2.0/24\",\"description\":\"db\"}],"
 		       "\"groups\":[{\"groupId\":\"sg-2\",\"userId\":\"111\"}],\"ipv6Ranges\":\"\"}]");
-	cJSON *perms = tq_perms_from_ec2(ec2), *q = cJSON_CreateObject(), *p0;
+	cJSON *perms = tq_perms_from_ec2(ec2), *q, *p0;
 
 	(void)st;
 	assert_non_null(perms);
@@ -140,10 +140,17 @@ static void test_task_quarantine__egress_rules_round_trip(void **st)
 	assert_int_equal(cJSON_GetObjectItem(p0, "FromPort")->valueint, 5432);
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(p0, "IpRanges"), 0), "Description")->valuestring, "db");
 	assert_null(cJSON_GetObjectItem(p0, "Ipv6Ranges"));
-	assert_int_equal(tq_perms_to_query(perms, q), FB_OK);
-	assert_string_equal(cJSON_GetObjectItem(q, "IpPermissions.1.IpRanges.1.CidrIp")->valuestring, "10.0.2.0/24");
-	assert_string_equal(cJSON_GetObjectItem(q, "IpPermissions.1.Groups.1.GroupId")->valuestring, "sg-2");
-	assert_string_equal(cJSON_GetObjectItem(q, "IpPermissions.1.ToPort")->valuestring, "5432");
+	/* The wire names the AWS layer encodes as IpPermissions.1.IpRanges.1.CidrIp,
+	 * IpPermissions.1.Groups.1.GroupId, IpPermissions.1.ToPort (aws.h;
+	 * 22-query-structured-botocore.py checks that encoding against botocore). */
+	q = tq_perms_wire(perms);
+	assert_non_null(q);
+	p0 = cJSON_GetArrayItem(q, 0);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(p0, "IpRanges"), 0), "CidrIp")->valuestring, "10.0.2.0/24");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(p0, "Groups"), 0), "GroupId")->valuestring, "sg-2");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(p0, "Groups"), 0), "UserId")->valuestring, "111");
+	assert_int_equal(cJSON_GetObjectItem(p0, "ToPort")->valueint, 5432);
+	assert_null(cJSON_GetObjectItem(p0, "Ipv6Ranges"));
 	cJSON_Delete(ec2);
 	cJSON_Delete(perms);
 	cJSON_Delete(q);
