@@ -107,6 +107,9 @@ build-TaskQuarantineFunction:
 .PHONY: build-PublicLockFunction
 build-PublicLockFunction:
 	$(call sam_build,public-lock,PublicLockFunction)
+.PHONY: build-IamContainFunction
+build-IamContainFunction:
+	$(call sam_build,iam-contain,IamContainFunction)
 build-InstanceQuarantineFunction:
 	$(call sam_build,instance-quarantine,InstanceQuarantineFunction)
 # ---- end of sam build ------------------------------------------------------------
