@@ -43,6 +43,8 @@ NO_RESOURCE_LEVEL = {"cloudtrail:lookupevents", "iam:getaccountsummary", "secret
                      "ecs:describetaskdefinition", "sts:getaccesskeyinfo",
                      # issue 19: the account-level block has no resource type
                      "s3:getaccountpublicaccessblock", "s3:putaccountpublicaccessblock",
+                     # issue 20
+                     "ec2:describeinstances", "ec2:describesnapshots", "autoscaling:describeautoscalinginstances",
                      "ec2:describesecuritygrouprules", "ec2:describenetworkacls"}  # issue 19
 
 _session = botocore.session.get_session()
