@@ -25,6 +25,7 @@
 #include <cjson/cJSON.h>
 #include "buf.h"
 #include "fb_err.h"
+#include "prov.h"
 #include "resp.h"
 
 /* ---- awslogs decoding ---------------------------------------------------------- */
@@ -418,8 +419,12 @@ struct leak_job {
 	uint32_t secret;
 	size_t cur_hits, prev_hits;
 	enum leak_job_state state;
-	int exempt;
-	char *services;               /* owned: the firebreak:ecs-services tag */
+	int exempt;                   /* firebreak:exempt=true, honoured (leak_tags_decide) */
+	char *services;               /* owned: the firebreak:ecs-services tag, when honoured */
+	char *services_ignored;       /* owned: its value when present but not honoured */
+	char exempt_why[PROV_REASON_LEN];   /* provenance of firebreak:exempt ("" absent) */
+	char services_why[PROV_REASON_LEN]; /* provenance of firebreak:ecs-services */
+	cJSON *report;                /* borrowed: the job's entry in the report's secrets[] */
 	char wait_version[80];
 	char old_version[80];         /* AWSCURRENT when we decided */
 	char leaked_version[80];      /* the version whose value leaked (AWSCURRENT's if both) */
@@ -438,9 +443,10 @@ enum leak_decision {
 };
 /* Decides one secret from its DescribeSecret answer. The caller sets
  * j->leaked_version (the version whose value leaked; `loaded_version` when
- * empty) and j->token (leak_rotation_token of it). Fills j->services
- * (owned), exempt, rotated_at, old_version and, in progress, wait_version;
- * `detail` gets the report text. In this order: exemption first (an exempt
+ * empty), j->token (leak_rotation_token of it) and the tag decisions
+ * (leak_tags_decide: j->exempt, j->exempt_why). Fills rotated_at,
+ * old_version and, in progress, wait_version; `detail` gets the report
+ * text. In this order: an honoured exemption first (an exempt
  * secret is never touched); a rotation under way (wait for it, never a
  * second RotateSecret); a version named j->token (this incident rotated it
  * already: a retry rotates nothing); the leaked version holding none of
@@ -505,8 +511,31 @@ enum leak_key_route leak_key_route(const char *key_account, const char *own_acco
 /* ---- report parts --------------------------------------------------------------------------------- */
 
 /* Tags as DescribeSecret/ListSecrets give them ([{Key, Value}]). */
-int leak_tag_is(const cJSON *tags, const char *key, const char *val);
-const char *leak_tag_value(const cJSON *tags, const char *key);   /* borrowed */
+#define LEAK_TAG_WATCH "firebreak:watch"
+#define LEAK_TAG_EXEMPT "firebreak:exempt"
+#define LEAK_TAG_SERVICES "firebreak:ecs-services"
+/*
+ * Which firebreak:* tags of a secret count (issue 16 item 8; README
+ * "Safety"). Whoever may read a secret and leak it may often also tag it,
+ * so both tags that change what leak-rotate does are believed only with
+ * provenance (prov_decide: older than the minimum age before the leak, a
+ * known setter, or a trusted one):
+ *  - firebreak:exempt=true (value compared with prov_value_true): honoured
+ *    -> not rotated; ignored -> rotated as if absent, and the report says why.
+ *  - firebreak:ecs-services: honoured -> those services are redeployed after
+ *    the rotation; ignored -> the rotation still happens, nothing is
+ *    redeployed (an attacker's list must not make us restart, and re-pull
+ *    the images of, services of its choosing) and the report names the
+ *    listed services for a human.
+ * leak_tags_need_history: 1 when tags hold either (a history read is due).
+ * leak_tags_decide: `events` the secret's LookupEvents Events (borrowed),
+ * `base` the query without tag_key/tag_value; fills j->exempt, services,
+ * services_ignored, exempt_why, services_why; appends one prov_report_json
+ * entry per tag to `list` (may be NULL).
+ */
+int leak_tags_need_history(const cJSON *tags);
+void leak_tags_decide(const cJSON *tags, const cJSON *events, const struct prov_query *base,
+		      struct leak_job *j, cJSON *list);
 /* A query answer field: out["<Op>Result"][field] (or under <Op>Response); borrowed. */
 const char *leak_query_str(const cJSON *out, const char *op, const char *field);
 /* The 12-digit account of arn:aws:lambda:region:ACCOUNT:function:name; 1 when found. */

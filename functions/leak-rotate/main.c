@@ -240,7 +240,7 @@ static enum fb_err list_tagged(struct lk_state *st, struct leak_list *ids)
 			const char *arn = resp_get_str(s, "ARN");
 			char **nv;
 
-			if (!arn || !leak_tag_is(cJSON_GetObjectItemCaseSensitive(s, "Tags"), "firebreak:watch", "true"))
+			if (!arn || !prov_tag_true(cJSON_GetObjectItemCaseSensitive(s, "Tags"), LEAK_TAG_WATCH))
 				continue;
 			nv = realloc(ids->v, (ids->n + 1) * sizeof(*nv));
 			if (!nv) {
@@ -624,6 +624,51 @@ out:
 
 /* ---- secrets: decide, rotate, wait, redeploy ----------------------------------------------------------- */
 
+/* The secret's firebreak:exempt and firebreak:ecs-services count only with
+ * provenance (leak_tags_decide): its CloudTrail history, read only when
+ * one of them is there. The read is optional: without it the tags are
+ * ignored (the secret is rotated, nothing redeployed), which is not a
+ * failure of the containment. A leak has no CloudTrail actor (whoever
+ * wrote the log line is not in CloudTrail), so the actor is a name no
+ * setter can match: the minimum age, a known setter (or a trusted one)
+ * and a complete read carry the decision (README "Safety"). */
+static void secret_tags(struct lk_run *u, struct leak_job *j, const cJSON *describe)
+{
+	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(describe, "Tags");
+	const cJSON *cd = cJSON_GetObjectItemCaseSensitive(describe, "CreatedDate");
+	const char *arn = secret_arn(u, j);
+	struct prov_history h;
+	struct prov_query q;
+	char acct[13], detail[400];
+	enum fb_err rc;
+	int idx;
+
+	memset(&h, 0, sizeof(h));
+	memset(&q, 0, sizeof(q));
+	if (!leak_tags_need_history(tags)) {
+		leak_tags_decide(tags, NULL, &q, j, NULL);
+		return;
+	}
+	q.trigger_ms = u->r.event_time_ms ? u->r.event_time_ms : u->r.received_ms;
+	q.trigger_actor = "(unknown: whoever wrote the log line)";
+	q.min_age_ms = u->st->cfg.tag_min_age_ms;
+	q.trust = &u->st->cfg;
+	/* range-checked: an out-of-range double -> int64 conversion is UB */
+	if (cJSON_IsNumber(cd) && cd->valuedouble > 0 && cd->valuedouble < 9.2e12)
+		q.created_ms = (int64_t)(cd->valuedouble * 1000.0);
+	idx = resp_step_begin(&u->r, "tag-provenance", "cloudtrail:LookupEvents", arn, RESP_READ);
+	resp_step_optional(&u->r, idx);
+	rc = prov_history_read(u->st->aws, arn, 0,
+			       u->ctx->deadline_ms ? u->ctx->deadline_ms - LK_FINISH_RESERVE_MS : 0,
+			       leak_account_from_arn(arn, acct) ? acct : NULL, &h);
+	prov_query_from_history(&q, &h);
+	snprintf(detail, sizeof(detail), "%d events%s%s", h.events ? cJSON_GetArraySize(h.events) : 0,
+		 h.complete ? " (complete)" : "; incomplete: ", h.complete ? "" : h.why);
+	resp_step_end(&u->r, idx, rc == FB_OK ? RESP_DONE : RESP_FAILED, detail, NULL);
+	leak_tags_decide(tags, h.events, &q, j, cJSON_AddArrayToObject(j->report, "tags"));
+	prov_history_cleanup(&h);
+}
+
 /* Round 1: DescribeSecret for every job, then decide each. */
 static void secrets_decide(struct lk_run *u)
 {
@@ -656,6 +701,7 @@ static void secrets_decide(struct lk_run *u)
 		buf_copy_str(j->leaked_version, sizeof(j->leaked_version),
 			     j->cur_hits ? s->cur_version : s->prev_version);
 		leak_rotation_token(u->r.incident_id, s->arn, j->leaked_version, j->token);
+		secret_tags(u, j, c[i].out);
 		switch (leak_decide_secret(c[i].out, s->cur_version, j, detail, sizeof(detail))) {
 		case LEAK_DECIDE_EXEMPT:
 			note(u, "rotate-secret", "secretsmanager:RotateSecret", s->arn, RESP_WRITE,
@@ -895,8 +941,21 @@ static void secrets_redeploy(struct lk_run *u)
 	cJSON **ins = NULL;
 	size_t nsv = 0, cap = 0, i, n;
 
+	for (i = 0; i < u->njobs; i++) {
+		struct leak_job *j = &u->jobs[i];
+
+		if (j->state == LEAK_JOB_CURRENT && j->services_ignored) {
+			char detail[PROV_REASON_LEN + 700];
+
+			snprintf(detail, sizeof(detail), "nothing redeployed: firebreak:ecs-services '%.500s' "
+				 "ignored (%s); redeploy the services that use this secret by hand",
+				 j->services_ignored, j->services_why);
+			note(u, "redeploy", "ecs:UpdateService", secret_arn(u, j), RESP_WRITE, RESP_SKIPPED,
+			     detail, 0);
+		}
+	}
 	for (i = 0; i < u->njobs; i++)
-		if (u->jobs[i].state == LEAK_JOB_CURRENT &&
+		if (u->jobs[i].state == LEAK_JOB_CURRENT && !u->jobs[i].services_ignored &&
 		    leak_services_parse(u->jobs[i].services, i, secret_arn(u, &u->jobs[i]), &sv, &nsv, &cap,
 					u->warnings) != FB_OK)
 			break;
@@ -971,6 +1030,7 @@ static void act_secrets(struct lk_run *u)
 		u->jobs[u->njobs].prev_hits = f->prev_hits[i];
 		u->njobs++;
 		o = cJSON_CreateObject();
+		u->jobs[u->njobs - 1].report = o;
 		cJSON_AddStringToObject(o, "arn", w->secrets[i].arn);
 		cJSON_AddStringToObject(o, "name", w->secrets[i].name ? w->secrets[i].name : "");
 		cJSON_AddNumberToObject(o, "hits_current", (double)f->cur_hits[i]);
@@ -1434,8 +1494,10 @@ static void run_cleanup(struct lk_run *u)
 		leak_cjson_wipe(u->ev);
 		cJSON_Delete(u->ev);
 	}
-	for (i = 0; u->jobs && i < u->njobs; i++)
+	for (i = 0; u->jobs && i < u->njobs; i++) {
 		free(u->jobs[i].services);
+		free(u->jobs[i].services_ignored);
+	}
 	free(u->jobs);
 	for (i = 0; i < u->nmember; i++)
 		if (u->member_owned[i])

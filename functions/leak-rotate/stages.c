@@ -850,21 +850,17 @@ enum leak_decision leak_decide_secret(const cJSON *describe, const char *loaded_
 				      struct leak_job *j, char *detail, size_t dlen)
 {
 	const cJSON *v2s = cJSON_GetObjectItemCaseSensitive(describe, "VersionIdsToStages");
-	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(describe, "Tags");
 	const cJSON *rd = cJSON_GetObjectItemCaseSensitive(describe, "LastRotatedDate");
 	const char *cur = leak_version_with(v2s, "AWSCURRENT", NULL);
 	const char *pending = leak_version_with(v2s, "AWSPENDING", "AWSCURRENT");
-	const char *svc = leak_tag_value(tags, "firebreak:ecs-services");
 	const char *leaked = j->leaked_version[0] ? j->leaked_version : loaded_version;
 	const char *stage;
 
-	free(j->services);
-	j->services = svc ? strdup(svc) : NULL;
-	j->exempt = leak_tag_is(tags, "firebreak:exempt", "true");
 	j->rotated_at = cJSON_IsNumber(rd) ? rd->valuedouble : 0;
 	buf_copy_str(j->old_version, sizeof(j->old_version), cur);
 	if (j->exempt) {
-		snprintf(detail, dlen, "exempt: secret tagged firebreak:exempt=true (leak reported, not rotated)");
+		snprintf(detail, dlen, "exempt: secret tagged firebreak:exempt=true (leak reported, not "
+			 "rotated; tag honoured: %s)", j->exempt_why);
 		return LEAK_DECIDE_EXEMPT;
 	}
 	if (pending) {
@@ -905,6 +901,12 @@ enum leak_decision leak_decide_secret(const cJSON *describe, const char *loaded_
 			 "drops it", leaked && *leaked ? leaked : "?", stage);
 	else
 		detail[0] = '\0';
+	if (j->exempt_why[0]) {
+		size_t n = strlen(detail);
+
+		snprintf(detail + n, dlen - n, "%sfirebreak:exempt=true ignored: %s", n ? "; " : "",
+			 j->exempt_why);
+	}
 	return LEAK_DECIDE_ROTATE;
 }
 
@@ -1040,30 +1042,48 @@ const char *leak_primary_deployment(const cJSON *update_service)
 
 /* ---- report parts ----------------------------------------------------------------------------------- */
 
-int leak_tag_is(const cJSON *tags, const char *key, const char *val)
+int leak_tags_need_history(const cJSON *tags)
 {
-	const cJSON *t;
-
-	cJSON_ArrayForEach(t, tags) {
-		const char *k = resp_get_str(t, "Key"), *v = resp_get_str(t, "Value");
-
-		if (k && v && !strcmp(k, key) && !strcasecmp(v, val))
-			return 1;
-	}
-	return 0;
+	return prov_tag_true(tags, LEAK_TAG_EXEMPT) || prov_tag_value(tags, LEAK_TAG_SERVICES) != NULL;
 }
 
-const char *leak_tag_value(const cJSON *tags, const char *key)
+/* One tag through prov_decide; the report entry goes to `list`. */
+static enum prov_verdict tag_decide(const char *key, const char *value, const cJSON *events,
+				    const struct prov_query *base, char *why, size_t wn, cJSON *list)
 {
-	const cJSON *t;
+	struct prov_query q = *base;
+	struct prov_decision d;
 
-	cJSON_ArrayForEach(t, tags) {
-		const char *k = resp_get_str(t, "Key");
+	q.tag_key = key;
+	q.tag_value = value;
+	prov_decide(events, &q, &d);
+	if (list)
+		cJSON_AddItemToArray(list, prov_report_json(key, value, &d));
+	buf_copy_str(why, wn, d.reason);
+	return d.verdict;
+}
 
-		if (k && !strcmp(k, key))
-			return resp_get_str(t, "Value");
-	}
-	return NULL;
+void leak_tags_decide(const cJSON *tags, const cJSON *events, const struct prov_query *base,
+		      struct leak_job *j, cJSON *list)
+{
+	const char *ex = prov_tag_value(tags, LEAK_TAG_EXEMPT);
+	const char *svc = prov_tag_value(tags, LEAK_TAG_SERVICES);
+
+	j->exempt = 0;
+	j->exempt_why[0] = j->services_why[0] = '\0';
+	free(j->services);
+	free(j->services_ignored);
+	j->services = j->services_ignored = NULL;
+	if (prov_value_true(ex))
+		j->exempt = tag_decide(LEAK_TAG_EXEMPT, ex, events, base, j->exempt_why,
+				       sizeof(j->exempt_why), list) == PROV_HONOURED;
+	if (!svc)
+		return;
+	if (tag_decide(LEAK_TAG_SERVICES, svc, events, base, j->services_why, sizeof(j->services_why),
+		       list) == PROV_HONOURED)
+		j->services = strdup(svc);
+	else
+		j->services_ignored = strdup(svc);
 }
 
 const char *leak_query_str(const cJSON *out, const char *op, const char *field)

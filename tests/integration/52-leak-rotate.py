@@ -633,6 +633,86 @@ class LeakRotate(unittest.TestCase):
         # the stripe key is both a watched value and a token format: mapped to the secret
         self.assertEqual(r.report["tokens"][0]["watched_secret"], r.report["secrets"][0]["arn"])
 
+    # ---- issue 16 item 8: firebreak:* tags count only with provenance ----------------------
+
+    def tag_seed(self, name, tags, when, actor):
+        """SEED with `name`'s ARN fixed, its tags replaced, and a CloudTrail
+        TagResource record of them at `when` (ISO) by `actor`."""
+        seed = copy.deepcopy(SEED)
+        arn = "arn:aws:secretsmanager:us-east-1:111111111111:secret:%s-AbCdEf" % name
+        s = secret(seed, name)
+        s["ARN"] = arn
+        s["Tags"] = tags
+        seed["cloudtrail"] = {"records": [{
+            "eventVersion": "1.08", "eventID": "tag-%s" % when, "eventTime": when,
+            "eventSource": "secretsmanager.amazonaws.com", "eventName": "TagResource",
+            "awsRegion": "us-east-1", "recipientAccountId": "111111111111",
+            "userIdentity": {"type": "IAMUser", "arn": actor, "accountId": "111111111111"},
+            "requestParameters": {"secretId": arn, "tags": [
+                {"key": t["Key"], "value": t["Value"]} for t in tags if t["Key"] != "firebreak:watch"]},
+            "resources": [{"type": "AWS::SecretsManager::Secret", "ARN": arn}]}]}
+        return seed, arn
+
+    def test_fresh_exempt_tag_is_ignored_and_the_secret_rotated(self):
+        # the leak is at 2026-01-01T00:00:00Z; the tag was set 10 minutes before
+        seed, arn = self.tag_seed("prod/payments/stripe", [
+            {"Key": "firebreak:watch", "Value": "true"}, {"Key": "firebreak:exempt", "Value": "true"}],
+            "2025-12-31T23:50:00Z", "arn:aws:iam::111111111111:user/mallory")
+        with fbtest.Fake(seed) as f:
+            old = current_version(secret(f.state(), "prod/payments/stripe"))["VersionId"]
+            r = run(f, event("awslogs-exempt"))
+            st = f.state()
+            calls = f.calls()
+            collect_sns(f)
+        self.assertTrue(r.ok, r)
+        self.assertNotEqual(current_version(secret(st, "prod/payments/stripe"))["VersionId"], old)
+        rot = step(r.report, "rotate-secret")[0]
+        self.assertEqual(rot["status"], "done")
+        self.assertIn("firebreak:exempt=true ignored", rot["detail"])
+        tags = r.report["secrets"][0]["tags"]
+        self.assertEqual([(t["tag"], t["verdict"]) for t in tags], [("firebreak:exempt", "ignored")])
+        self.assertEqual(tags[0]["set_by"], "arn:aws:iam::111111111111:user/mallory")
+        self.assertEqual(step(r.report, "tag-provenance", arn)[0]["status"], "done")
+        self.assertIn("cloudtrail:LookupEvents", fbtest.ops(calls))
+        self.assertEqual(r.report["verdict"], "contained")
+
+    def test_old_exempt_tag_set_by_someone_else_is_honoured(self):
+        seed, arn = self.tag_seed("prod/payments/stripe", [
+            {"Key": "firebreak:watch", "Value": "true"}, {"Key": "firebreak:exempt", "Value": "true"}],
+            "2025-12-01T09:00:00Z", "arn:aws:iam::111111111111:role/platform-admin")
+        with fbtest.Fake(seed) as f:
+            r = run(f, event("awslogs-exempt"))
+            calls = f.calls()
+            collect_sns(f)
+        self.assertTrue(r.ok, r)
+        self.assertEqual(fbtest.writes(calls), [])
+        rot = step(r.report, "rotate-secret")[0]
+        self.assertEqual(rot["status"], "skipped")
+        self.assertIn("platform-admin", rot["detail"])
+        self.assertEqual(r.report["secrets"][0]["tags"][0]["verdict"], "honoured")
+
+    def test_fresh_ecs_services_tag_is_not_used_but_the_secret_rotated(self):
+        # an attacker lists a service of its choosing beside the real one, just before the leak
+        seed, arn = self.tag_seed("prod/search/token", [
+            {"Key": "firebreak:watch", "Value": "true"},
+            {"Key": "firebreak:ecs-services", "Value": "prod/search-api,prod/unrelated"}],
+            "2025-12-31T23:55:00Z", "arn:aws:iam::111111111111:user/mallory")
+        with fbtest.Fake(seed) as f:
+            old = current_version(secret(f.state(), "prod/search/token"))["VersionId"]
+            r = run(f, event("awslogs-in-progress"))
+            st = f.state()
+            calls = f.calls()
+            collect_sns(f)
+        self.assertTrue(r.ok, r)
+        self.assertNotEqual(current_version(secret(st, "prod/search/token"))["VersionId"], old)
+        self.assertNotIn("ecs:UpdateService", fbtest.ops(calls))
+        for n in ("unrelated", "search-api"):
+            self.assertEqual(len(service(st, n)["deployments"]), 1, n)
+        red = step(r.report, "redeploy")
+        self.assertEqual([(a["status"], a["target"]) for a in red], [("skipped", arn)])
+        self.assertIn("ignored", red[0]["detail"])
+        self.assertEqual(r.report["secrets"][0]["tags"][0]["verdict"], "ignored")
+
     def test_tokens_are_reported_only(self):
         with fbtest.Fake(SEED) as f:
             r = run(f, event("awslogs-tokens"))
