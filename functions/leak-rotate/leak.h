@@ -219,6 +219,9 @@ struct leak_list {
 /* "a, b,,c" -> {"a","b","c"}; NULL or "" -> empty. On error the list holds
  * what was parsed: free it with leak_list_free() either way. */
 enum fb_err leak_list_parse(const char *s, struct leak_list *l);
+/* Appends a copy of s (its first n bytes). */
+enum fb_err leak_list_add(struct leak_list *l, const char *s);
+enum fb_err leak_list_add_n(struct leak_list *l, const char *s, size_t n);
 void leak_list_free(struct leak_list *l);
 
 /* RDS-style secrets carry connection facts next to the password; a host

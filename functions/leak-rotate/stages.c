@@ -28,6 +28,25 @@ void leak_list_free(struct leak_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+enum fb_err leak_list_add_n(struct leak_list *l, const char *s, size_t n)
+{
+	char **nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
+
+	if (!nv)
+		return FB_E_NOMEM;
+	l->v = nv;
+	l->v[l->n] = strndup(s, n);
+	if (!l->v[l->n])
+		return FB_E_NOMEM;
+	l->n++;
+	return FB_OK;
+}
+
+enum fb_err leak_list_add(struct leak_list *l, const char *s)
+{
+	return leak_list_add_n(l, s, strlen(s));
+}
+
 enum fb_err leak_list_parse(const char *s, struct leak_list *l)
 {
 	const char *p = s;
@@ -37,7 +56,6 @@ enum fb_err leak_list_parse(const char *s, struct leak_list *l)
 		const char *e = strchr(p, ',');
 		size_t n = e ? (size_t)(e - p) : strlen(p);
 		const char *a = p;
-		char **nv;
 
 		while (n && (*a == ' ' || *a == '\t')) {
 			a++;
@@ -45,16 +63,8 @@ enum fb_err leak_list_parse(const char *s, struct leak_list *l)
 		}
 		while (n && (a[n - 1] == ' ' || a[n - 1] == '\t'))
 			n--;
-		if (n) {
-			nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
-			if (!nv)
-				return FB_E_NOMEM;
-			l->v = nv;
-			l->v[l->n] = strndup(a, n);
-			if (!l->v[l->n])
-				return FB_E_NOMEM;
-			l->n++;
-		}
+		if (n && leak_list_add_n(l, a, n) != FB_OK)
+			return FB_E_NOMEM;
 		p = e ? e + 1 : NULL;
 	}
 	return FB_OK;
