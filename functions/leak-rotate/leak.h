@@ -20,6 +20,7 @@
 #ifndef LEAK_H
 #define LEAK_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
@@ -411,6 +412,9 @@ int leak_cloudtrail_record(const char *msg, size_t n, char (*ids)[21], size_t ma
 int leak_redact(const struct leak_watch *w, const char *s, char *out, size_t outlen);
 /* Appends a formatted line to a warnings array (NULL: dropped). */
 void leak_warn(cJSON *warnings, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same from a va_list; returns the line added (borrowed from
+ * warnings), NULL when dropped. */
+const char *leak_vwarn(cJSON *warnings, const char *fmt, va_list ap);
 
 /* ---- decisions --------------------------------------------------------------------------------- */
 

@@ -126,15 +126,13 @@ static void state_free(struct lk_state *st)
 static enum fb_err lk_init(void **state, char *err, size_t errlen)
 {
 	struct lk_state *st = calloc(1, sizeof(*st));
-	enum fb_err rc;
+	enum fb_err rc = FB_E_NOMEM;
 
-	if (!st)
-		return FB_E_NOMEM;
-	rc = resp_config_from_env(&st->cfg, err, errlen);
-	if (rc == FB_OK)
-		rc = leak_settings_from_env(&st->set, err, errlen);
-	if (rc == FB_OK)
+	if (st && (rc = resp_config_from_env(&st->cfg, err, errlen)) == FB_OK &&
+	    (rc = leak_settings_from_env(&st->set, err, errlen)) == FB_OK)
 		rc = aws_client_new(&st->aws, NULL, err, errlen);
+	if (!st)
+		return rc;
 	if (rc == FB_OK) {
 		/* until the first load: detectors only */
 		rc = leak_watch_init(&st->watch);
@@ -159,14 +157,13 @@ static enum fb_err lk_init(void **state, char *err, size_t errlen)
 static void load_error(struct lk_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void load_error(struct lk_state *st, const char *fmt, ...)
 {
-	char msg[600];
+	const char *msg;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg = leak_vwarn(st->load_errors, fmt, ap);
 	va_end(ap);
-	cJSON_AddItemToArray(st->load_errors, cJSON_CreateString(msg));
-	log_warn("%s", msg);
+	log_warn("%s", msg ? msg : fmt);
 }
 
 static cJSON *tag_filter(const char *key, const char *value)
@@ -1051,16 +1048,24 @@ static void key_step_end(struct leak_key *k, struct kit_step *s, const char *det
 		kit_set_optional(s);
 }
 
+/* A read that did not give what the key's decision needs: the key is
+ * settled (reported only, when it is). */
+static void key_unread(struct lk_run *u, struct leak_key *k, struct kit_step *s, const char *detail,
+		       const char *why)
+{
+	key_step_end(k, s, detail);
+	if (report_only(k))
+		report_only_done(u, k, why);
+	k->done = 1;
+}
+
 static void after_info(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 {
 	const char *acct = resp_get_str(kit_out(s), "Account");
 	char detail[200];
 
 	if (!acct) {
-		key_step_end(k, s, "cannot learn the key's account");
-		if (report_only(k))
-			report_only_done(u, k, "its account could not be read");
-		k->done = 1;
+		key_unread(u, k, s, "cannot learn the key's account", "its account could not be read");
 		return;
 	}
 	buf_copy_str(k->account, sizeof(k->account), acct);
@@ -1275,10 +1280,7 @@ static void after_last_used(struct lk_run *u, struct leak_key *k, struct kit_ste
 	char detail[300];
 
 	if (!user || !*user) {
-		key_step_end(k, s, "cannot find the key's user");
-		if (report_only(k))
-			report_only_done(u, k, "its owner could not be read");
-		k->done = 1;
+		key_unread(u, k, s, "cannot find the key's user", "its owner could not be read");
 		return;
 	}
 	buf_copy_str(k->user, sizeof(k->user), user);

@@ -183,6 +183,22 @@ int leak_watch_has(const struct leak_watch *w, const char *arn)
 	return 0;
 }
 
+/* Room for element n of the array v (capacity *cap, elements of sz bytes,
+ * `first` at the first growth): v itself when there is room, the grown
+ * array (*cap updated), or NULL when out of memory (v untouched). */
+static void *grow(void *v, size_t n, size_t *cap, size_t sz, size_t first)
+{
+	size_t c = *cap ? *cap * 2 : first;
+	void *nv;
+
+	if (n < *cap)
+		return v;
+	nv = realloc(v, c * sz);
+	if (nv)
+		*cap = c;
+	return nv;
+}
+
 enum fb_err leak_watch_add_secret(struct leak_watch *w, const char *arn, const char *name,
 				  const char *cur_version, uint32_t *idx)
 {
@@ -190,15 +206,10 @@ enum fb_err leak_watch_add_secret(struct leak_watch *w, const char *arn, const c
 
 	if (!arn)
 		return FB_E_INVALID;
-	if (w->nsecrets == w->capsecrets) {
-		size_t cap = w->capsecrets ? w->capsecrets * 2 : 8;
-
-		s = realloc(w->secrets, cap * sizeof(*s));
-		if (!s)
-			return FB_E_NOMEM;
-		w->secrets = s;
-		w->capsecrets = cap;
-	}
+	s = grow(w->secrets, w->nsecrets, &w->capsecrets, sizeof(*s), 8);
+	if (!s)
+		return FB_E_NOMEM;
+	w->secrets = s;
 	s = &w->secrets[w->nsecrets];
 	memset(s, 0, sizeof(*s));
 	s->arn = strdup(arn);
@@ -239,15 +250,10 @@ static enum fb_err add_value(void *ud, const char *v, size_t n, const char *fiel
 
 	if (ignored_field(a->ignore, field))
 		return FB_OK;
-	if (w->nvalues == w->capvalues) {
-		size_t cap = w->capvalues ? w->capvalues * 2 : 32;
-
-		nv = realloc(w->values, cap * sizeof(*nv));
-		if (!nv)
-			return FB_E_NOMEM;
-		w->values = nv;
-		w->capvalues = cap;
-	}
+	nv = grow(w->values, w->nvalues, &w->capvalues, sizeof(*nv), 32);
+	if (!nv)
+		return FB_E_NOMEM;
+	w->values = nv;
 	rc = leak_scanner_add_value(&w->sc, v, n, (uint32_t)w->nvalues);
 	if (rc != FB_OK)
 		return rc;
@@ -474,17 +480,27 @@ void leak_alarm_window(const cJSON *ev, int64_t event_time_ms, int64_t now_ms,
 
 /* ---- findings ------------------------------------------------------------------------------------- */
 
-void leak_warn(cJSON *warnings, const char *fmt, ...)
+const char *leak_vwarn(cJSON *warnings, const char *fmt, va_list ap)
 {
 	char msg[600];
+	cJSON *m;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	m = warnings ? cJSON_CreateString(msg) : NULL;
+	if (m && !cJSON_AddItemToArray(warnings, m)) {
+		cJSON_Delete(m);
+		m = NULL;
+	}
+	return m ? m->valuestring : NULL;
+}
+
+void leak_warn(cJSON *warnings, const char *fmt, ...)
+{
 	va_list ap;
 
-	if (!warnings)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	leak_vwarn(warnings, fmt, ap);
 	va_end(ap);
-	cJSON_AddItemToArray(warnings, cJSON_CreateString(msg));
 }
 
 enum fb_err leak_findings_init(struct leak_findings *f, size_t nsecrets, cJSON *warnings)
@@ -1138,43 +1154,44 @@ int leak_account_from_arn(const char *arn, char out[13])
 	return resp_account_id_ok(out);
 }
 
+/* A restore[] entry in the shape every leak-rotate write records. */
+static cJSON *restore_entry(const char *step, const char *api, const char *target,
+			    const char *prior_name, const char *prior, const char *command)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	if (e && (!cJSON_AddStringToObject(e, "step", step) || !cJSON_AddStringToObject(e, "api", api) ||
+		  !cJSON_AddStringToObject(e, "target", target) ||
+		  !cJSON_AddStringToObject(e, prior_name, prior) ||
+		  !cJSON_AddStringToObject(e, "command", command))) {
+		cJSON_Delete(e);
+		e = NULL;
+	}
+	return e;
+}
+
 cJSON *leak_rotation_restore(const char *arn, const char *old_version, const char *token)
 {
-	cJSON *restore = cJSON_CreateObject();
 	char cmd[1200];
 
-	if (!restore)
-		return NULL;
 	/* undo (prior state first): move AWSCURRENT back — only if the new
 	 * value breaks something; the old one is leaked */
-	cJSON_AddStringToObject(restore, "step", "rotate-secret");
-	cJSON_AddStringToObject(restore, "api", "secretsmanager:UpdateSecretVersionStage");
-	cJSON_AddStringToObject(restore, "target", arn);
-	cJSON_AddStringToObject(restore, "prior_current_version", old_version);
 	snprintf(cmd, sizeof(cmd),
 		 "aws secretsmanager update-secret-version-stage --secret-id '%s' "
 		 "--version-stage AWSCURRENT --move-to-version-id %s --remove-from-version-id %s"
 		 "  # restores the LEAKED value: only to recover from a broken rotation",
 		 arn, old_version, token);
-	cJSON_AddStringToObject(restore, "command", cmd);
-	return restore;
+	return restore_entry("rotate-secret", "secretsmanager:UpdateSecretVersionStage", arn,
+			     "prior_current_version", old_version, cmd);
 }
 
 cJSON *leak_key_restore(const struct leak_key *k)
 {
-	cJSON *restore = cJSON_CreateObject();
 	char cmd[400];
 
-	if (!restore)
-		return NULL;
-	cJSON_AddStringToObject(restore, "step", "deactivate-key");
-	cJSON_AddStringToObject(restore, "api", "iam:UpdateAccessKey");
-	cJSON_AddStringToObject(restore, "target", k->id);
-	cJSON_AddStringToObject(restore, "prior_status", k->status);
 	snprintf(cmd, sizeof(cmd), "aws iam update-access-key --user-name '%s' --access-key-id %s --status Active",
 		 k->user, k->id);
-	cJSON_AddStringToObject(restore, "command", cmd);
-	return restore;
+	return restore_entry("deactivate-key", "iam:UpdateAccessKey", k->id, "prior_status", k->status, cmd);
 }
 
 cJSON *leak_keys_json(const struct leak_key *keys, size_t n)
