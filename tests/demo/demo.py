@@ -509,7 +509,12 @@ class LeakScenario(Scenario):
         c(d1 and d0 and d1["id"] != d0["id"],
           "service %s/%s redeployed: new PRIMARY deployment %s" % (CLUSTER, SERVICE, (d1 or {}).get("id")))
         k1, k2 = access_key(after, LEAKED_AKIA), access_key(after, OTHER_AKIA)
-        c(k1 and k1.get("Status") == "Inactive", "leaked key %s Inactive" % LEAKED_AKIA)
+        # issue 16 item 1: the log holds the key id without its secret access
+        # key: not a usable credential, so it is reported (owner, last use),
+        # never deactivated
+        seen = [k for k in report.get("access_keys") or [] if k.get("access_key_id") == LEAKED_AKIA]
+        c(k1 and k1.get("Status") == "Active" and seen and seen[0].get("action", "").startswith("reported only"),
+          "key id %s alone: reported (owner %s), not deactivated" % (LEAKED_AKIA, (seen or [{}])[0].get("user")))
         c(k2 and k2.get("Status") == "Active", "other key of the user untouched (%s Active)" % OTHER_AKIA)
         c(report.get("verdict") == "contained", "report verdict contained")
 
