@@ -358,6 +358,7 @@ struct leak_key {
 	char last_used[40];           /* iam:GetAccessKeyLastUsed: date, "" never/unknown */
 	char last_service[64], last_region[32];
 	int done;                     /* decided (skipped, failed, already, acted) */
+	char role[300];               /* ASIA, verified: the role whose sessions are revoked */
 };
 
 struct leak_token {
@@ -554,6 +555,16 @@ cJSON *leak_key_restore(const struct leak_key *k);
 /* A usable credential: its id next to a secret access key that STS did not
  * refuse (near_secret and not refused). The only keys ever deactivated. */
 int leak_key_usable(const struct leak_key *k);
+/* A temporary (ASIA) key's session token in the first log event that
+ * names `key_id`: the longest run of base64 characters [A-Za-z0-9+/] (and
+ * up to two '=' of padding) of
+ * LEAK_TOKEN_MIN..LEAK_TOKEN_MAX bytes there (STS session tokens are a few
+ * hundred to a few thousand such characters; a 40-character secret is
+ * far shorter). Borrowed from the message, *len its length; NULL when
+ * there is none. */
+#define LEAK_TOKEN_MIN 100
+#define LEAK_TOKEN_MAX 4096
+const char *leak_session_token(const struct leak_msgs *m, const char *key_id, size_t *len);
 size_t leak_usable_keys(const struct leak_key *keys, size_t n);
 /* The report's access_keys[] and tokens[] (caller owns). */
 cJSON *leak_keys_json(const struct leak_key *keys, size_t n);

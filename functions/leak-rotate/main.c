@@ -1180,14 +1180,15 @@ static void member_clients(struct lk_run *u)
 	}
 }
 
-/* One sts:GetCallerIdentity signed with (id, candidate). */
+/* One sts:GetCallerIdentity signed with (id, candidate[, session token]). */
 static enum fb_err verify_one(struct lk_run *u, const struct leak_key *k, const char *cand,
-			      struct aws_error *e, char *arn, size_t arnlen)
+			      const char *token, size_t token_len, struct aws_error *e, char *arn,
+			      size_t arnlen)
 {
 	struct aws_client_options o;
 	struct aws_client *cl = NULL;
 	cJSON *out = NULL;
-	char sk[41], err[200];
+	char sk[41], err[200], tok[LEAK_TOKEN_MAX + 1];
 	enum fb_err rc;
 
 	memcpy(sk, cand, 40);
@@ -1195,8 +1196,14 @@ static enum fb_err verify_one(struct lk_run *u, const struct leak_key *k, const 
 	memset(&o, 0, sizeof(o));
 	o.access_key = k->id;
 	o.secret_key = sk;
+	if (token) {
+		memcpy(tok, token, token_len);
+		tok[token_len] = '\0';
+		o.session_token = tok;
+	}
 	rc = aws_client_new_opts(&cl, &o, err, sizeof(err));
 	explicit_bzero(sk, sizeof(sk));
+	explicit_bzero(tok, token ? token_len : 0);
 	if (rc != FB_OK) {
 		snprintf(e->message, sizeof(e->message), "%s", err);
 		return rc;
@@ -1238,17 +1245,31 @@ static void verify_keys(struct lk_run *u)
 		enum fb_err rc = FB_OK;
 		int idx;
 
-		if (k->done || !k->near_secret || strncmp(k->id, "AKIA", 4) || !k->ncand)
+		size_t tlen = 0;
+		const char *token = NULL;
+
+		if (!strncmp(k->id, "ASIA", 4) && !k->done && k->near_secret)
+			token = leak_session_token(&u->msgs, k->id, &tlen);
+		if (k->done || !k->near_secret || (strncmp(k->id, "AKIA", 4) && !token) || !k->ncand)
 			continue;
 		idx = resp_step_begin(&u->r, "verify-key", "sts:GetCallerIdentity", k->id, RESP_READ);
 		for (c = 0; c < k->ncand; c++) {
 			memset(&e, 0, sizeof(e));
-			rc = verify_one(u, k, k->cand[c], &e, arn, sizeof(arn));
+			rc = verify_one(u, k, k->cand[c], token, tlen, &e, arn, sizeof(arn));
 			if (rc == FB_OK || strcmp(e.code, "SignatureDoesNotMatch"))
 				break;
 			refused++;
 		}
-		if (rc == FB_OK) {
+		if (rc == FB_OK && token) {
+			/* an assumed-role session: its role (prov_principal) */
+			k->verified = 1;
+			if (!prov_principal(arn, k->role, sizeof(k->role)) || !strstr(k->role, ":role/"))
+				k->role[0] = '\0';
+			snprintf(detail, sizeof(detail), "usable: STS accepted a call signed with the secret "
+				 "access key and session token seen next to it (caller %s; the call shows in "
+				 "CloudTrail under this key)", arn[0] ? arn : "?");
+			resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
+		} else if (rc == FB_OK) {
 			k->verified = 1;
 			snprintf(detail, sizeof(detail), "usable: STS accepted a call signed with the secret "
 				 "access key seen next to it (caller %s; the call shows in CloudTrail under this key)",
@@ -1262,8 +1283,10 @@ static void verify_keys(struct lk_run *u)
 			resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
 			resp_step_optional(&u->r, idx);
 		} else {
-			snprintf(detail, sizeof(detail), "not verified (%s %.200s): treated as a usable credential",
-				 e.code[0] ? e.code : fb_strerror(rc), e.message);
+			snprintf(detail, sizeof(detail), "not verified (%s %.200s): %s",
+				 e.code[0] ? e.code : fb_strerror(rc), e.message,
+				 token ? "the role's sessions are not revoked on an unverified credential"
+				       : "treated as a usable credential");
 			resp_step_end(&u->r, idx, RESP_FAILED, detail, NULL);
 			resp_step_optional(&u->r, idx);
 		}
@@ -1359,16 +1382,46 @@ static void after_list(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 
 static const struct key_op lk_key_status = { "key-status", "ListAccessKeys", RESP_READ, after_list };
 
+/*
+ * A temporary (ASIA) key: nothing to deactivate; its role's older
+ * sessions are revoked (kit_revoke_sessions: AWSRevokeOlderSessions), but
+ * only when STS accepted a call signed with the id, secret and session
+ * token seen together (verify_keys): a revocation cuts every session of
+ * the role, every task and function that uses it until it refreshes its
+ * credentials, so a line anyone can write (an id and 40 characters) must
+ * not trigger it. Without a token in the event, or unverified: the old
+ * "by hand" line (README "Access keys").
+ */
+static void revoke_role(struct lk_run *u, struct leak_key *k)
+{
+	struct aws_client *cl;
+	char acct[13];
+
+	k->done = 1;
+	if (!k->role[0] || !leak_account_from_arn(k->role, acct)) {
+		note(u, "revoke-sessions", "iam:PutRolePolicy", k->id, RESP_WRITE, RESP_SKIPPED,
+		     k->refused ? "not revoked: STS refused the secret access key seen next to it"
+				: "not revoked: the credential could not be verified; revoke the role's active "
+				  "sessions (iam:PutRolePolicy with aws:TokenIssueTime) by hand if it is live", 0);
+		return;
+	}
+	buf_copy_str(k->account, sizeof(k->account), acct);
+	cl = kit_client(&u->kit, acct, NULL, "assume-role", NULL);
+	if (cl)
+		kit_revoke_sessions(&u->kit, &(struct kit_revoke){ .role_arn = k->role,
+			.not_before_ms = u->r.received_ms, .client = cl });
+}
+
 static void act_keys(struct lk_run *u)
 {
-	size_t i;
+	size_t i, tlen;
 
 	for (i = 0; i < u->f.nkeys; i++) {
 		struct leak_key *k = &u->f.keys[i];
 
 		if (!strncmp(k->id, "ASIA", 4) && report_only(k)) {
 			report_only_done(u, k, "temporary (STS) key id");
-		} else if (!strncmp(k->id, "ASIA", 4)) {
+		} else if (!strncmp(k->id, "ASIA", 4) && !leak_session_token(&u->msgs, k->id, &tlen)) {
 			note(u, "deactivate-key", "iam:UpdateAccessKey", k->id, RESP_WRITE, RESP_SKIPPED,
 			     "temporary (STS) credentials cannot be deactivated: revoke the role's active "
 			     "sessions (iam:PutRolePolicy with aws:TokenIssueTime) by hand", 0);
@@ -1376,6 +1429,9 @@ static void act_keys(struct lk_run *u)
 		}
 	}
 	verify_keys(u);
+	for (i = 0; i < u->f.nkeys; i++)
+		if (!strncmp(u->f.keys[i].id, "ASIA", 4) && !u->f.keys[i].done)
+			revoke_role(u, &u->f.keys[i]);
 	key_round(u, &lk_key_account);
 	member_clients(u);
 	key_round(u, &lk_key_owner);

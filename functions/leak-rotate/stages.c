@@ -1216,7 +1216,12 @@ cJSON *leak_keys_json(const struct leak_key *keys, size_t n)
 			cJSON_AddBoolToObject(o, "secret_key_verified", 0);
 		else
 			cJSON_AddNullToObject(o, "secret_key_verified");
-		cJSON_AddStringToObject(o, "action", leak_key_usable(&keys[i])
+		if (keys[i].role[0])
+			cJSON_AddStringToObject(o, "role", keys[i].role);
+		cJSON_AddStringToObject(o, "action", keys[i].role[0]
+					? "temporary credential (key id, secret access key and session token in one "
+					  "event, verified): revoke the role's older sessions"
+					: leak_key_usable(&keys[i])
 					? "usable credential (key id and secret access key in one event): deactivate"
 					: keys[i].refused
 					? "reported only: the 40-character string next to it is not its secret (STS refused it)"
@@ -1224,6 +1229,33 @@ cJSON *leak_keys_json(const struct leak_key *keys, size_t n)
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;
+}
+
+const char *leak_session_token(const struct leak_msgs *m, const char *key_id, size_t *len)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, at, n, pad, best_n = 0;
+	const char *best = NULL;
+
+	for (i = 0; i < m->n && !best; i++) {
+		const struct leak_msg *g = &m->v[i];
+
+		if (!g->text || !memmem(g->text, g->len, key_id, strlen(key_id)))
+			continue;
+		for (at = 0; at < g->len; at += n ? n : 1) {
+			for (n = 0; at + n < g->len && g->text[at + n] && strchr(b64, g->text[at + n]); n++)
+				;
+			/* '=' only as padding at the end ("TOKEN=Fwo..." is a name, then the token) */
+			for (pad = 0; n && pad < 2 && at + n < g->len && g->text[at + n] == '='; pad++)
+				n++;
+			if (n >= LEAK_TOKEN_MIN && n <= LEAK_TOKEN_MAX && n > best_n) {
+				best = g->text + at;
+				best_n = n;
+			}
+		}
+	}
+	*len = best_n;
+	return best;
 }
 
 int leak_key_usable(const struct leak_key *k)

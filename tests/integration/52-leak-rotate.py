@@ -713,6 +713,64 @@ class LeakRotate(unittest.TestCase):
         self.assertIn("ignored", red[0]["detail"])
         self.assertEqual(r.report["secrets"][0]["tags"][0]["verdict"], "ignored")
 
+    # ---- issue 18 item 4: a leaked temporary credential revokes its role's older sessions ----
+
+    ASIA = "ASIAQ3EGRZ7DTEMP2AB4"
+    ASIA_SECRET = "tEmPoRaRy/SeCrEt+KeY0123456789abcdefGHIJ"
+    ASIA_TOKEN = "FwoGZXIvYXdzE" + "Zm9yIHRoZSB0ZXN0IG9ubHk" * 9 + "AbC/dEf+=="
+    TASK_ROLE = "arn:aws:iam::111111111111:role/orders-task"
+
+    def asia_seed(self):
+        seed = copy.deepcopy(SEED)
+        seed["roles"] = [{"arn": self.TASK_ROLE}]
+        seed["credentials"] = [{"access_key_id": self.ASIA, "secret_access_key": self.ASIA_SECRET,
+                                "session_token": self.ASIA_TOKEN,
+                                "arn": "arn:aws:sts::111111111111:assumed-role/orders-task/ecs-task-7"}]
+        return seed
+
+    def asia_event(self, secret, token=True):
+        line = "env AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s" % (self.ASIA, secret)
+        if token:
+            line += " AWS_SESSION_TOKEN=%s" % self.ASIA_TOKEN
+        return {"logGroup": "/ecs/orders-api", "logStream": "manual", "messages": [line]}
+
+    def test_temporary_credential_revokes_its_roles_older_sessions(self):
+        with fbtest.Fake(self.asia_seed()) as f:
+            r = run(f, self.asia_event(self.ASIA_SECRET))
+            doc = cli(f, "iam", "get-role-policy", "--role-name", "orders-task",
+                      "--policy-name", "AWSRevokeOlderSessions")["PolicyDocument"]
+            collect_sns(f)
+        self.assertTrue(r.ok, r)
+        self.assertEqual(step(r.report, "verify-key", self.ASIA)[0]["status"], "done")
+        rev = step(r.report, "revoke-sessions")
+        self.assertEqual([a["status"] for a in rev], ["done"], r.report["actions"])
+        st = doc["Statement"][0]
+        self.assertEqual((st["Effect"], st["Action"], st["Resource"]), ("Deny", "*", "*"))
+        self.assertIn("aws:TokenIssueTime", st["Condition"]["DateLessThan"])
+        self.assertTrue(any(e.get("api") == "iam:DeleteRolePolicy" or "DeleteRolePolicy" in json.dumps(e)
+                            for e in r.report["restore"]), r.report["restore"])
+        key = [k for k in r.report["access_keys"] if k["access_key_id"] == self.ASIA][0]
+        self.assertEqual(key["role"], self.TASK_ROLE)
+        self.assertEqual(r.report["verdict"], "contained")
+        self.assertNotIn(self.ASIA_TOKEN[20:60], r.raw + r.logs)
+
+    def test_temporary_credential_not_verified_revokes_nothing(self):
+        # anyone can write an ASIA id, 40 characters and a token-looking string into a log:
+        # STS refuses the pair, nothing is written
+        with fbtest.Fake(self.asia_seed()) as f:
+            r = run(f, self.asia_event("AbCdEfGhIjKlMnOpQrStUvWxYz0123456789+/Ab"))
+            calls = f.calls()
+            collect_sns(f)
+        self.assertEqual(fbtest.writes(calls), [])
+        self.assertEqual([a["status"] for a in step(r.report, "revoke-sessions")], ["skipped"])
+        # without a token in the event: the former line, by hand
+        with fbtest.Fake(self.asia_seed()) as f:
+            r = run(f, self.asia_event(self.ASIA_SECRET, token=False))
+            calls = f.calls()
+            collect_sns(f)
+        self.assertEqual(fbtest.writes(calls), [])
+        self.assertIn("by hand", step(r.report, "deactivate-key", self.ASIA)[0]["detail"])
+
     def test_tokens_are_reported_only(self):
         with fbtest.Fake(SEED) as f:
             r = run(f, event("awslogs-tokens"))

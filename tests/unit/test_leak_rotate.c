@@ -1156,6 +1156,36 @@ static void test_leak_rotate__tags_need_provenance(void **s)
 	}
 }
 
+/* Issue 18 item 4: the session token beside a temporary key id. */
+static void test_leak_rotate__session_token_in_the_keys_event(void **s)
+{
+	char tok[300], line[600];
+	struct leak_msgs m;
+	const char *t;
+	size_t n, i;
+
+	(void)s;
+	for (i = 0; i < 200; i++)
+		tok[i] = "AbCd0123+/xyz"[i % 13];
+	tok[200] = '\0';
+	memset(&m, 0, sizeof(m));
+	snprintf(line, sizeof(line), "AWS_ACCESS_KEY_ID=ASIAQ3EGRZ7DTEMP2AB4 AWS_SESSION_TOKEN=%s== next", tok);
+	assert_int_equal(leak_msgs_add(&m, "g", "s", "1", 0, "no key here AbCd0123+/xyzAbCd0123+/xyz"), FB_OK);
+	assert_int_equal(leak_msgs_add(&m, "g", "s", "2", 0, line), FB_OK);
+	t = leak_session_token(&m, "ASIAQ3EGRZ7DTEMP2AB4", &n);
+	/* the name before '=' is not part of it; two '=' of padding are */
+	assert_non_null(t);
+	assert_int_equal(n, 202);
+	assert_memory_equal(t, tok, 200);
+	/* too short, or another key's event: none */
+	assert_null(leak_session_token(&m, "ASIAQ3EGRZ7DOTHER2AB", &n));
+	leak_msgs_cleanup(&m);
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(leak_msgs_add(&m, "g", "s", "1", 0, "ASIAQ3EGRZ7DTEMP2AB4 AbCd0123+/xyzAbCd0123+/xyz0123456789"), FB_OK);
+	assert_null(leak_session_token(&m, "ASIAQ3EGRZ7DTEMP2AB4", &n));
+	leak_msgs_cleanup(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1180,6 +1210,7 @@ int main(void)
 		cmocka_unit_test(test_leak_rotate__names_in_hits_are_redacted),
 		cmocka_unit_test(test_leak_rotate__key_route_by_account),
 		cmocka_unit_test(test_leak_rotate__tags_need_provenance),
+		cmocka_unit_test(test_leak_rotate__session_token_in_the_keys_event),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
