@@ -104,6 +104,9 @@ build-LeakRotateFunction:
 	$(call sam_build,leak-rotate,LeakRotateFunction)
 build-TaskQuarantineFunction:
 	$(call sam_build,task-quarantine,TaskQuarantineFunction)
+.PHONY: build-PublicLockFunction
+build-PublicLockFunction:
+	$(call sam_build,public-lock,PublicLockFunction)
 # ---- end of sam build ------------------------------------------------------------
 
 # ---- dependencies ------------------------------------------------------------

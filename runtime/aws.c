@@ -89,7 +89,52 @@ static const struct svc_proto protos[] = {
 	{ "sns", P_QUERY, "2010-03-31" },
 	{ "autoscaling", P_QUERY, "2011-01-01" },
 	{ "s3", P_RESTXML, "2006-03-01" },
+	{ "s3control", P_RESTXML, "2018-08-20" },
 };
+
+/* rest-xml operations besides PutObject/HeadObject (issue 19), from
+ * botocore's s3 / s3control service-2.json: http method, requestUri (s3:
+ * "/{Bucket}?<query>"; s3control: a fixed path, the account in the
+ * x-amz-account-id header and the host), the payload member sent as the
+ * XML body (its locationName is the root element, with the shape's
+ * xmlNamespace), and Content-MD5 where botocore 1.29 adds it (S3's
+ * PutPublicAccessBlock: httpChecksumRequired). */
+struct rx_op {
+	const char *service, *op, *method;
+	const char *path;     /* s3control: the path; s3: NULL ("/{Bucket}") */
+	const char *query;    /* s3 subresource: "policyStatus"; NULL none */
+	const char *payload;  /* the input member sent as the body; NULL none */
+	const char *xmlns;
+	int md5;
+};
+
+#define S3_XMLNS "http://s3.amazonaws.com/doc/2006-03-01/"
+#define S3C_XMLNS "http://awss3control.amazonaws.com/doc/2018-08-20/"
+#define S3C_PAB "/v20180820/configuration/publicAccessBlock"
+
+static const struct rx_op rx_ops[] = {
+	{ "s3", "GetBucketPolicyStatus", "GET", NULL, "policyStatus", NULL, NULL, 0 },
+	{ "s3", "GetBucketAcl", "GET", NULL, "acl", NULL, NULL, 0 },
+	{ "s3", "GetBucketTagging", "GET", NULL, "tagging", NULL, NULL, 0 },
+	{ "s3", "GetPublicAccessBlock", "GET", NULL, "publicAccessBlock", NULL, NULL, 0 },
+	{ "s3", "PutPublicAccessBlock", "PUT", NULL, "publicAccessBlock",
+	  "PublicAccessBlockConfiguration", S3_XMLNS, 1 },
+	{ "s3", "DeletePublicAccessBlock", "DELETE", NULL, "publicAccessBlock", NULL, NULL, 0 },
+	{ "s3control", "GetPublicAccessBlock", "GET", S3C_PAB, NULL, NULL, NULL, 0 },
+	{ "s3control", "PutPublicAccessBlock", "PUT", S3C_PAB, NULL,
+	  "PublicAccessBlockConfiguration", S3C_XMLNS, 0 },
+	{ "s3control", "DeletePublicAccessBlock", "DELETE", S3C_PAB, NULL, NULL, NULL, 0 },
+};
+
+static const struct rx_op *rx_find(const char *service, const char *op)
+{
+	size_t i;
+
+	for (i = 0; service && op && i < sizeof(rx_ops) / sizeof(rx_ops[0]); i++)
+		if (strcmp(rx_ops[i].service, service) == 0 && strcmp(rx_ops[i].op, op) == 0)
+			return &rx_ops[i];
+	return NULL;
+}
 
 static const struct svc_proto *proto_find(const char *service)
 {
@@ -556,6 +601,10 @@ struct cstate_s {
 	char *path;           /* encoded path, as sent and signed */
 	const char *method;   /* "POST"; s3: "PUT" (PutObject) or "HEAD" (HeadObject) */
 	int s3_head;          /* s3 HeadObject: no body either way */
+	const struct rx_op *rx; /* a generic rest-xml operation (rx_ops), else NULL */
+	char *query;          /* rest-xml: the raw query ("policyStatus"), NULL none */
+	char account[16];     /* s3control: x-amz-account-id */
+	char md5_b64[32];     /* rx->md5: Content-MD5 of the body */
 	struct buf body;      /* json/query body; s3 sends call->body */
 	const void *payload;
 	size_t payload_len;
@@ -575,6 +624,7 @@ static void cs_cleanup(struct cstate_s *s)
 {
 	free(s->url);
 	free(s->path);
+	free(s->query);
 	buf_cleanup(&s->body);
 	buf_cleanup(&s->auth);
 }
@@ -763,6 +813,143 @@ static enum fb_err build_query_body(struct cstate_s *s, char *err, size_t errlen
 	return rc;
 }
 
+/* ---- rest-xml bodies (issue 19) ----------------------------------------------- */
+
+/* Text as ElementTree.tostring writes it: & < > escaped (and " in
+ * attributes, which we only write as constants). */
+static enum fb_err xml_text(struct buf *b, const char *t)
+{
+	enum fb_err rc = FB_OK;
+
+	for (; !rc && *t; t++) {
+		if (*t == '&')
+			rc = buf_puts(b, "&amp;");
+		else if (*t == '<')
+			rc = buf_puts(b, "&lt;");
+		else if (*t == '>')
+			rc = buf_puts(b, "&gt;");
+		else
+			rc = buf_putc(b, *t);
+	}
+	return rc;
+}
+
+/* An element name is an XML name made of what model member names use. */
+static int xml_name_ok(const char *n)
+{
+	if (!n || !*n || !(isalpha((unsigned char)*n) || *n == '_'))
+		return 0;
+	for (; *n; n++)
+		if (!(isalnum((unsigned char)*n) || *n == '_' || *n == '-' || *n == '.'))
+			return 0;
+	return 1;
+}
+
+/* One member as botocore's RestXMLSerializer writes it (no declaration,
+ * no white space): an object is <name>members in order</name>, an array
+ * repeats <name> (a flattened list: a wrapped list is an object holding
+ * the array under its member name), booleans true/false, numbers as the
+ * query protocol writes them, null is left out. */
+static enum fb_err xml_member(struct buf *b, const char *name, const cJSON *v, const char *xmlns,
+			      int depth, char *err, size_t errlen)
+{
+	const cJSON *it;
+	enum fb_err rc;
+
+	if (depth > QUERY_DEPTH_MAX || !xml_name_ok(name)) {
+		snprintf(err, errlen, "xml member '%.64s' is not a name or nests too deep", name ? name : "");
+		return FB_E_INVALID;
+	}
+	if (cJSON_IsNull(v))
+		return FB_OK;
+	if (cJSON_IsArray(v)) {
+		cJSON_ArrayForEach(it, v) {
+			rc = xml_member(b, name, it, NULL, depth + 1, err, errlen);
+			if (rc)
+				return rc;
+		}
+		return FB_OK;
+	}
+	rc = xmlns ? buf_printf(b, "<%s xmlns=\"%s\">", name, xmlns) : buf_printf(b, "<%s>", name);
+	if (rc)
+		return rc;
+	if (cJSON_IsObject(v)) {
+		cJSON_ArrayForEach(it, v) {
+			rc = xml_member(b, it->string, it, NULL, depth + 1, err, errlen);
+			if (rc)
+				return rc;
+		}
+	} else {
+		char num[64];
+		const char *val;
+
+		if (query_leaf(v, num, &val) != FB_OK || !val) {
+			snprintf(err, errlen, "xml member '%.64s' must be a scalar or an object", name);
+			return FB_E_INVALID;
+		}
+		rc = xml_text(b, val);
+		if (rc)
+			return rc;
+	}
+	return buf_printf(b, "</%s>", name);
+}
+
+/* The s3control account: the input's AccountId, 12 digits. */
+static int rx_account(const struct aws_call *call, char out[16])
+{
+	const cJSON *a = call->in ? cJSON_GetObjectItemCaseSensitive(call->in, "AccountId") : NULL;
+	size_t i;
+
+	if (!cJSON_IsString(a) || strlen(a->valuestring) != 12)
+		return 0;
+	for (i = 0; i < 12; i++)
+		if (!isdigit((unsigned char)a->valuestring[i]))
+			return 0;
+	memcpy(out, a->valuestring, 13);
+	return 1;
+}
+
+/* Path, query and body of a generic rest-xml operation. */
+static enum fb_err rx_prepare(struct cstate_s *s, struct buf *p, char *err, size_t errlen)
+{
+	const struct aws_call *call = s->call;
+	const struct rx_op *rx = s->rx;
+	enum fb_err rc = FB_OK;
+
+	if (rx->path) {
+		rc = buf_puts(p, rx->path);
+	} else {
+		if (s->ep.s3_path_style) {
+			rc = buf_putc(p, '/');
+			if (!rc)
+				rc = sigv4_uri_encode(p, call->bucket, strlen(call->bucket), 0);
+		}
+		if (!rc && (!p->len || p->data[p->len - 1] != '/') && !s->ep.s3_path_style)
+			rc = buf_putc(p, '/');
+	}
+	if (!rc && rx->query && !(s->query = strdup(rx->query)))
+		rc = FB_E_NOMEM;
+	if (!rc && rx->payload) {
+		const cJSON *v = call->in ? cJSON_GetObjectItemCaseSensitive(call->in, rx->payload) : NULL;
+
+		if (!cJSON_IsObject(v)) {
+			snprintf(err, errlen, "%.32s %.40s needs %.40s (an object)", call->service, call->op,
+				 rx->payload);
+			return FB_E_INVALID;
+		}
+		rc = xml_member(&s->body, rx->payload, v, rx->xmlns, 0, err, errlen);
+	}
+	if (!rc && rx->md5) {
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned int mdlen = 0;
+
+		if (!EVP_Digest(s->body.data ? s->body.data : "", s->body.len, md, &mdlen, EVP_md5(), NULL))
+			return FB_E_NOMEM;
+		EVP_EncodeBlock((unsigned char *)s->md5_b64, md, (int)mdlen);
+	}
+	return rc;
+}
+
 /* No CR/LF/control bytes (header injection); names are tokens. */
 static int header_safe(const char *s, int name)
 {
@@ -807,8 +994,23 @@ static enum fb_err cs_prepare(struct cstate_s *s, char *err, size_t errlen)
 		rc = FB_E_INVALID;
 		goto out;
 	}
+	if (s->proto->proto == P_RESTXML) {
+		s->rx = rx_find(call->service, call->op);
+		if (strcmp(call->service, "s3control") == 0 && (!s->rx || !rx_account(call, s->account))) {
+			snprintf(err, errlen, s->rx ? "s3control %.40s needs AccountId (12 digits)"
+						    : "unsupported s3control operation '%.40s'", call->op);
+			rc = FB_E_INVALID;
+			goto out;
+		}
+		if (s->rx && !s->rx->path && (!call->bucket || !*call->bucket)) {
+			snprintf(err, errlen, "s3 %.40s needs a bucket", call->op);
+			rc = FB_E_INVALID;
+			goto out;
+		}
+	}
 	rc = endpoint_resolve(call->service, s->c->region,
-			      s->proto->proto == P_RESTXML ? call->bucket : NULL,
+			      s->proto->proto != P_RESTXML ? NULL
+			      : strcmp(call->service, "s3control") == 0 ? s->account : call->bucket,
 			      s->c->sh->getenv_fn, &s->ep, err, errlen);
 	if (rc)
 		goto out;
@@ -838,6 +1040,11 @@ static enum fb_err cs_prepare(struct cstate_s *s, char *err, size_t errlen)
 			rc = build_query_body(s, err, errlen);
 		break;
 	case P_RESTXML:
+		if (s->rx) {
+			if (!rc)
+				rc = rx_prepare(s, &p, err, errlen);
+			break;
+		}
 		s->s3_head = strcmp(call->op, "HeadObject") == 0;
 		if (strcmp(call->op, "PutObject") != 0 && !s->s3_head) {
 			snprintf(err, errlen, "unsupported s3 operation '%.32s'", call->op);
@@ -863,7 +1070,11 @@ static enum fb_err cs_prepare(struct cstate_s *s, char *err, size_t errlen)
 	if (rc)
 		goto out;
 	s->method = "POST";
-	if (s->proto->proto == P_RESTXML && s->s3_head) {
+	if (s->rx) {
+		s->method = s->rx->method;
+		s->payload = s->body.data ? s->body.data : "";
+		s->payload_len = s->body.len;
+	} else if (s->proto->proto == P_RESTXML && s->s3_head) {
 		/* HEAD sends no body, whatever the caller left in the call. */
 		s->method = "HEAD";
 		s->payload = "";
@@ -877,7 +1088,8 @@ static enum fb_err cs_prepare(struct cstate_s *s, char *err, size_t errlen)
 		s->payload_len = s->body.len;
 	}
 	sigv4_sha256_hex(s->payload ? s->payload : "", s->payload_len, s->payload_hash);
-	rc = buf_printf(&u, "%s://%s%s", s->ep.scheme, s->ep.host, p.data ? p.data : "/");
+	rc = buf_printf(&u, "%s://%s%s%s%s", s->ep.scheme, s->ep.host, p.data ? p.data : "/",
+			s->query ? "?" : "", s->query ? s->query : "");
 	if (rc)
 		goto out;
 	s->url = buf_detach(&u, NULL);
@@ -940,6 +1152,10 @@ static enum fb_err cs_sign(struct cstate_s *s, int64_t now_ms, char *err, size_t
 
 		s->sent_sum = NULL;
 		add_hdr(s, "X-Amz-Content-SHA256", s->payload_hash);
+		if (s->rx && s->rx->md5)
+			add_hdr(s, "Content-MD5", s->md5_b64);
+		if (s->rx && s->rx->path)
+			add_hdr(s, "x-amz-account-id", s->account);
 		if (call->nheaders > MAX_HDRS - 8) {
 			snprintf(err, errlen, "too many s3 headers");
 			return FB_E_INVALID;
@@ -988,7 +1204,7 @@ static enum fb_err cs_sign(struct cstate_s *s, int64_t now_ms, char *err, size_t
 	memset(&req, 0, sizeof(req));
 	req.method = s->method;
 	req.path = s->path;
-	req.query = "";
+	req.query = s->query ? s->query : "";
 	req.headers = sh;
 	req.nheaders = s->nhdrs;
 	req.payload = s->payload;
@@ -1201,6 +1417,26 @@ static enum fb_err parse_success(struct cstate_s *s)
 		char v[512];
 		size_t i;
 
+		if (s->rx) {
+			/* The answer is the XML payload, as the query protocol's
+			 * (xml.h); no body (Put/Delete) is {}. */
+			if (!r->body.len) {
+				call->out = cJSON_CreateObject();
+				rc = call->out ? FB_OK : FB_E_NOMEM;
+			} else {
+				rc = xml_to_json(r->body.data, r->body.len, &call->out, NULL, 0, err, sizeof(err));
+				if (rc)
+					snprintf(call->err.message, sizeof(call->err.message),
+						 "cannot parse xml answer: %s", err);
+				else if (!cJSON_IsObject(call->out)) {
+					/* <PolicyStatus/>: an element with nothing in it */
+					cJSON_Delete(call->out);
+					call->out = cJSON_CreateObject();
+					rc = call->out ? FB_OK : FB_E_NOMEM;
+				}
+			}
+			break;
+		}
 		rc = s3_check_answer(s, r);
 		if (rc) {
 			http_response_header(r, "x-amz-request-id", call->err.request_id,

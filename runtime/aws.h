@@ -22,7 +22,19 @@
  *    Query maps (<entry><key>K</key><value>V</value></entry>, IAM
  *    SummaryMap) become objects K -> V; all leaf values are strings
  *    (runtime/xml.h has the full rules).
- *  - rest-xml (s3 PutObject and HeadObject only): bucket/key/body/headers
+ *  - rest-xml, generic (issue 19): S3 bucket subresources
+ *    (GetBucketPolicyStatus, GetBucketAcl, GetBucketTagging,
+ *    Get/Put/DeletePublicAccessBlock: call->bucket, `in` holds the payload
+ *    member, e.g. {"PublicAccessBlockConfiguration": {...}}, sent as XML as
+ *    botocore's RestXMLSerializer writes it, Content-MD5 where botocore adds
+ *    it) and S3 Control (service "s3control": Get/Put/DeletePublicAccessBlock,
+ *    in["AccountId"] (12 digits) -> x-amz-account-id and the host
+ *    {AccountId}.s3-control.{region}, signed as "s3"). `out` is the XML
+ *    answer through runtime/xml (root dropped: {"IsPublic": "true"}), {} for
+ *    an empty body. The wire format is checked against botocore by
+ *    tests/integration/24-restxml-botocore.py. Other operations are refused
+ *    (FB_E_INVALID) before any request.
+ *  - rest-xml (s3 PutObject and HeadObject): bucket/key/body/headers
  *    in; `out` holds the interesting response headers: {"ETag","VersionId",
  *    "ChecksumSHA256","ServerSideEncryption","SSEKMSKeyId"}, plus the
  *    object's "ContentLength" (number) for HeadObject. HeadObject sends no

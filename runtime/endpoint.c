@@ -26,6 +26,7 @@ static const struct svc svcs[] = {
 	{ "iam", "IAM", 0 },
 	{ "sts", "STS", 0 },
 	{ "autoscaling", "AUTO_SCALING", 0 },  /* issue 20: DetachInstances */
+	{ "s3control", "S3_CONTROL", 1 },      /* issue 19: account public access block */
 };
 
 static const struct svc *svc_find(const char *name)
@@ -88,6 +89,19 @@ static int bucket_virtual_ok(const char *b)
 		return 0;
 	for (i = 0; i < n; i++)
 		if (!(islower((unsigned char)b[i]) || isdigit((unsigned char)b[i]) || b[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* 12 ASCII digits: an account id, the only thing s3control puts in a host. */
+static int account_ok(const char *a)
+{
+	size_t i;
+
+	if (!a || strlen(a) != 12)
+		return 0;
+	for (i = 0; i < 12; i++)
+		if (!isdigit((unsigned char)a[i]))
 			return 0;
 	return 1;
 }
@@ -200,7 +214,9 @@ enum fb_err endpoint_resolve(const char *service, const char *region,
 	}
 	part = endpoint_partition(region);
 	dns = endpoint_dns_suffix(part);
-	snprintf(out->signing_name, sizeof(out->signing_name), "%s", s->name);
+	/* S3 Control signs as "s3" (botocore: signingName). */
+	snprintf(out->signing_name, sizeof(out->signing_name), "%s",
+		 strcmp(s->name, "s3control") == 0 ? "s3" : s->name);
 	snprintf(out->signing_region, sizeof(out->signing_region), "%s",
 		 strcmp(s->name, "iam") == 0 ? global_iam_region(part) : region);
 
@@ -243,6 +259,16 @@ enum fb_err endpoint_resolve(const char *service, const char *region,
 			n = snprintf(out->host, sizeof(out->host), "%s.%s.%s", s3, region, dns);
 			out->s3_path_style = 1;
 		}
+	} else if (strcmp(s->name, "s3control") == 0) {
+		/* {AccountId}.s3-control.{region}: the model's hostPrefix. The
+		 * account id must be 12 digits (nothing else reaches a host). */
+		const char *sc = fips ? "s3-control-fips" : "s3-control";
+
+		if (!account_ok(bucket)) {
+			snprintf(err, errlen, "s3control needs a 12-digit account id");
+			return FB_E_INVALID;
+		}
+		n = snprintf(out->host, sizeof(out->host), "%s.%s.%s.%s", bucket, sc, region, dns);
 	} else {
 		int dash = fips && (strcmp(part, "aws") == 0 || s->fips_gov_dash);
 

@@ -17,6 +17,11 @@
  *     endpoints.json lists it ({service}-fips.{region}... in aws; in
  *     aws-us-gov some services are FIPS on their plain host); aws-cn has
  *     none, which is an FB_E_CONFIG error rather than a silent downgrade.
+ * S3 Control (s3control, issue 19) is {AccountId}.s3-control.{region}.{dns}
+ * signed as "s3"; its endpoint_resolve takes the account id where S3 takes
+ * the bucket (12 digits, else FB_E_INVALID). With an override URL the
+ * account is not put in the host (botocore does, which a local emulator's
+ * 127.0.0.1 cannot resolve): the x-amz-account-id header still names it.
  * S3 is virtual-hosted (bucket.s3.{region}.amazonaws.com) except when the
  * endpoint is overridden (local emulators) or the bucket name has a dot
  * (the wildcard certificate would not match): then path-style.
@@ -48,7 +53,8 @@ const char *endpoint_dns_suffix(const char *partition);
 const char *endpoint_service_env_id(const char *service);
 
 /* Resolves `service` ("kms", "s3", ...) in `region`. For s3, `bucket` (may
- * be NULL) decides virtual-hosted vs path-style and joins the host.
+ * be NULL) decides virtual-hosted vs path-style and joins the host; for
+ * s3control it is the account id (required).
  * `getenv_fn` NULL means getenv. err gets a message on failure. */
 enum fb_err endpoint_resolve(const char *service, const char *region,
 			     const char *bucket, endpoint_getenv_fn getenv_fn,

@@ -50,7 +50,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "emulator"))
 import demo  # noqa: E402
 import emulator  # noqa: E402
 
-RESPONDERS = ["root-verify", "kms-guard", "leak-rotate", "task-quarantine"]
+RESPONDERS = ["root-verify", "kms-guard", "leak-rotate", "task-quarantine", "public-lock"]
 SCENARIO_OF = {v: k for k, v in demo.FUNCTION.items()}
 
 
@@ -260,6 +260,9 @@ def prepare(fake, scenario):
             "KeyId": demo.KEY_ID, "KeyState": "PendingDeletion", "DeletionDate": int(time.time()) + 7 * 86400,
             "PendingDeletionWindowInDays": 7, "Description": "trading ledger and order book data key",
             "Aliases": ["alias/trading-ledger"]}]}})
+    if scenario == "bucket":
+        fake.seed_merge({"s3": {"buckets": [{"name": demo.PUBLIC_BUCKET, "tags": {"team": "finance"},
+                                             "policy": demo.BucketScenario.POLICY}]}})
 
 
 def reset(fake, latency_ms):

@@ -52,13 +52,14 @@ ENI = "eni-0f3c5a7e9b1d2c4e6"
 ATTACKER_KEY = ("AKIAQ3EGRZ7DEMOJDOEX", "demo-contractor-secret-key-0000000000001")
 LEAKED_AKIA, OTHER_AKIA = "AKIAQ3EGRZ7DEMOCI2AB", "AKIAQ3EGRZ7DEMOCI3CD"
 
-ORDER = ["root", "kms", "leak", "task"]
+ORDER = ["root", "kms", "leak", "task", "bucket"]
 FUNCTION = {"root": "root-verify", "kms": "kms-guard", "leak": "leak-rotate",
-            "task": "task-quarantine"}
+            "task": "task-quarantine", "bucket": "public-lock"}
 TITLE = {"root": "root console sign-in without MFA",
          "kms": "customer managed key scheduled for deletion by an untrusted user",
          "leak": "exchange API keys and an AWS access key id in an application log",
-         "task": "GuardDuty runtime finding: reverse shell in a trading ECS task"}
+         "task": "GuardDuty runtime finding: reverse shell in a trading ECS task",
+         "bucket": "a reports bucket made public by a bucket policy"}
 
 COMMON_ENV = {"AWS_ACCESS_KEY_ID": "AKIDFAKE", "AWS_SECRET_ACCESS_KEY": "fakesecret",
               "AWS_REGION": REGION, "AWS_MAX_ATTEMPTS": "3",
@@ -71,7 +72,9 @@ FUNCTION_ENV = {
     "leak-rotate": {"FIREBREAK_WATCHED_SECRETS": SECRET},
     "task-quarantine": {"FIREBREAK_EVIDENCE_BUCKET": BUCKET,
                         "FIREBREAK_EVIDENCE_KMS_KEY": EVIDENCE_KEY},
+    "public-lock": {},
 }
+PUBLIC_BUCKET = "acme-prod-quarterly-reports"
 
 READ_PREFIXES = ("Describe", "List", "Get", "Lookup", "Head", "Filter", "Search")
 READ_OPS = {"AssumeRole", "GetCallerIdentity"}
@@ -284,10 +287,20 @@ def awslogs_event(template, state):
         v, _ = secret_current_value(state, m.group(1))
         return json.loads(v["SecretString"])[m.group(2)]
 
+    def fill_key(m):
+        # The secret access key of a seeded IAM key: a usable credential is
+        # what leak-rotate deactivates (a key id alone is only reported).
+        for u in load("world.json")["iam"]["users"]:
+            for k in u.get("access_keys", []):
+                if k["AccessKeyId"] == m.group(1):
+                    return k["SecretAccessKey"]
+        raise KeyError(m.group(1))
+
     events = []
     for i, msg in enumerate(template["messages"]):
         # Secret values are JSON-escaped here: they become part of a JSON log line.
         text = re.sub(r"@secret:([^:\"]+):([A-Za-z0-9_]+)", fill, msg)
+        text = re.sub(r"@accesskey:(AKIA[A-Z0-9]{16})", fill_key, text)
         ts = now_ms - 2000 + i * 100
         events.append({"id": "%056d" % (random.getrandbits(160) % 10 ** 56), "timestamp": ts,
                        "message": text})
@@ -494,7 +507,7 @@ class LeakScenario(Scenario):
     name = "leak"
 
     def prepare(self):
-        self.ctx.progress("gateway logs its exchange client config and a CI access key id; "
+        self.ctx.progress("gateway logs its exchange client config and a CI access key with its secret; "
                           "the log group's subscription filter delivers the batch")
 
     def event(self):
@@ -509,12 +522,7 @@ class LeakScenario(Scenario):
         c(d1 and d0 and d1["id"] != d0["id"],
           "service %s/%s redeployed: new PRIMARY deployment %s" % (CLUSTER, SERVICE, (d1 or {}).get("id")))
         k1, k2 = access_key(after, LEAKED_AKIA), access_key(after, OTHER_AKIA)
-        # issue 16 item 1: the log holds the key id without its secret access
-        # key: not a usable credential, so it is reported (owner, last use),
-        # never deactivated
-        seen = [k for k in report.get("access_keys") or [] if k.get("access_key_id") == LEAKED_AKIA]
-        c(k1 and k1.get("Status") == "Active" and seen and seen[0].get("action", "").startswith("reported only"),
-          "key id %s alone: reported (owner %s), not deactivated" % (LEAKED_AKIA, (seen or [{}])[0].get("user")))
+        c(k1 and k1.get("Status") == "Inactive", "leaked key %s Inactive" % LEAKED_AKIA)
         c(k2 and k2.get("Status") == "Active", "other key of the user untouched (%s Active)" % OTHER_AKIA)
         c(report.get("verdict") == "contained", "report verdict contained")
 
@@ -577,7 +585,44 @@ class TaskScenario(Scenario):
         c(t and t.get("lastStatus") == "RUNNING", "task still RUNNING")
 
 
-SCENARIOS = {s.name: s for s in (RootScenario, KmsScenario, LeakScenario, TaskScenario)}
+class BucketScenario(Scenario):
+    """issue 19: a bucket made public -> blocked, its policy kept as evidence."""
+    name = "bucket"
+    POLICY = {"Version": "2012-10-17", "Statement": [{"Sid": "share", "Effect": "Allow", "Principal": "*",
+                                                      "Action": "s3:GetObject",
+                                                      "Resource": "arn:aws:s3:::%s/*" % PUBLIC_BUCKET}]}
+
+    def prepare(self):
+        self.ctx.progress("attacker (contractor-jdoe): aws s3api put-bucket-policy --bucket %s "
+                          "(Principal \"*\", s3:GetObject)" % PUBLIC_BUCKET)
+        aws_cli(self.ctx.fake.url, ATTACKER_KEY, "s3api", "put-bucket-policy", "--bucket", PUBLIC_BUCKET,
+                "--policy", json.dumps(self.POLICY))
+
+    def event(self):
+        ev = resolve(load("events/bucket.json"), time.time(), {})
+        ev["detail"]["requestParameters"]["policy"] = json.dumps(self.POLICY)
+        self.ctx.fake.seed_merge({"cloudtrail": {"records": [ev["detail"]]}})
+        return ev
+
+    def bucket(self, state):
+        return find(state["s3"]["buckets"], name=PUBLIC_BUCKET) or {}
+
+    def check(self, c, before, after, report, writes):
+        b = self.bucket(after)
+        pab = b.get("pab") or {}
+        c(pab and all(pab.values()), "Block Public Access: all four settings on (%s)" % pab)
+        c(b.get("policy") and json.loads(b["policy"]) == self.POLICY, "bucket policy kept as evidence")
+        c(report.get("restore") == [{"api": "s3:DeletePublicAccessBlock", "args": {"Bucket": PUBLIC_BUCKET}}],
+          "restore[] says how to undo it")
+        c(report.get("verdict") == "contained", "report verdict contained")
+        c(published_reports(after, self.fn), "report published to SNS")
+
+    def check_dry(self, c, before, after, report, writes):
+        Scenario.check_dry(self, c, before, after, report, writes)
+        c(not self.bucket(after).get("pab"), "bucket block untouched")
+
+
+SCENARIOS = {s.name: s for s in (RootScenario, KmsScenario, LeakScenario, TaskScenario, BucketScenario)}
 
 
 # ---- output ---------------------------------------------------------------------------
@@ -726,8 +771,9 @@ def run_scenario(ctx, name):
 
 
 def secrets_check(world, results, sns_messages):
-    """No watched secret value in any report, the function logs or SNS."""
-    vals = watched_values(world)
+    """No watched secret value nor secret access key in any report, the function logs or SNS."""
+    vals = watched_values(world) + [k["SecretAccessKey"] for u in world["iam"]["users"]
+                                    for k in u.get("access_keys", []) if k.get("SecretAccessKey")]
     hits = []
     for m in sns_messages:
         for v in vals:
@@ -821,7 +867,7 @@ def main(argv=None):
                     r["result"] = "FAIL"
         else:
             T.out()
-            T.out(T.dim("no watched secret value in any report or function log"))
+            T.out(T.dim("no watched secret value or secret access key in any report or function log"))
     T.out()
     T.out(T.bold("summary") + (T.dim("  (dry run)") if args.dry_run else ""))
     for r in results:

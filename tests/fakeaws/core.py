@@ -335,7 +335,8 @@ def error_body(proto, service, err, rid):
 
 
 S3_ROOT = {"ListObjectsV2": "ListBucketResult", "ListObjects": "ListBucketResult",
-           "ListBuckets": "ListAllMyBucketsResult"}
+           "ListBuckets": "ListAllMyBucketsResult", "GetBucketAcl": "AccessControlPolicy",
+           "GetBucketTagging": "Tagging"}
 
 
 def success_body(proto, service, opm, out, rid):
@@ -386,7 +387,17 @@ def success_body(proto, service, opm, out, rid):
                     headers[m.serialization.get("name", "") + k] = str(x)
             elif loc == "statusCode":
                 status = int(v)
-        if payload:
+        if payload and shape.members[payload].type_name == "structure":
+            # a structure payload is the document itself (PolicyStatus,
+            # PublicAccessBlockConfiguration), rooted at its own name
+            m = shape.members[payload]
+            v = out.get(payload)
+            if v is not None:
+                parts = ['<?xml version="1.0" encoding="UTF-8"?>\n']
+                xml_element(m, v, m.serialization.get("name", payload), parts)
+                body = "".join(parts).encode()
+                headers["Content-Type"] = "application/xml"
+        elif payload:
             v = out.get(payload)
             if v is not None:
                 body = v if isinstance(v, bytes) else str(v).encode()
@@ -451,6 +462,69 @@ def validation_error(proto, report):
 
 # ---- S3 routing -----------------------------------------------------------------------
 
+# issue 19: bucket subresources (public-lock), by method: (query name, operation)
+S3_SUBRESOURCES = {
+    "GET": (("policyStatus", "GetBucketPolicyStatus"), ("policy", "GetBucketPolicy"), ("acl", "GetBucketAcl"),
+            ("tagging", "GetBucketTagging"), ("publicAccessBlock", "GetPublicAccessBlock")),
+    "PUT": (("policy", "PutBucketPolicy"), ("acl", "PutBucketAcl"), ("tagging", "PutBucketTagging"),
+            ("publicAccessBlock", "PutPublicAccessBlock")),
+    "DELETE": (("policy", "DeleteBucketPolicy"), ("tagging", "DeleteBucketTagging"),
+               ("publicAccessBlock", "DeletePublicAccessBlock")),
+}
+# S3 Control (signed as "s3"): its paths start with the API version
+S3CONTROL_PREFIX = "/v20180820/"
+S3CONTROL_ROUTES = {("GET", "/v20180820/configuration/publicAccessBlock"): "GetPublicAccessBlock",
+                    ("PUT", "/v20180820/configuration/publicAccessBlock"): "PutPublicAccessBlock",
+                    ("DELETE", "/v20180820/configuration/publicAccessBlock"): "DeletePublicAccessBlock"}
+
+
+def xml_payload(shape, body):
+    """A rest-xml structure payload (PublicAccessBlockConfiguration,
+    Tagging, AccessControlPolicy) -> params, by the shape. Attributes
+    (Grantee xsi:type) are read as their member."""
+    import xml.etree.ElementTree as ET
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError as e:
+        raise AwsError("MalformedXML", "The XML you provided was not well-formed or did not validate "
+                       "against our published schema (%s)" % e)
+
+    def local(tag):
+        return tag.rsplit("}", 1)[-1]
+
+    def conv(sh, el):
+        t = sh.type_name
+        if t == "structure":
+            out = {}
+            for name, m in sh.members.items():
+                ln = m.serialization.get("name", name)
+                if m.serialization.get("xmlAttribute"):
+                    for k, v in el.attrib.items():
+                        if local(k) == ln.split(":")[-1]:
+                            out[name] = v
+                    continue
+                kids = [c for c in el if local(c.tag) == ln]
+                if m.type_name == "list" and m.serialization.get("flattened"):
+                    if kids:
+                        out[name] = [conv(m.member, c) for c in kids]
+                elif kids:
+                    out[name] = conv(m, kids[0])
+            return out
+        if t == "list":
+            iname = sh.member.serialization.get("name", "member")
+            return [conv(sh.member, c) for c in el if local(c.tag) == iname]
+        txt = el.text or ""
+        if t == "boolean":
+            if txt not in ("true", "false"):
+                raise AwsError("MalformedXML", "The XML you provided was not well-formed or did not validate "
+                               "against our published schema")
+            return txt == "true"
+        if t in ("integer", "long"):
+            return int(txt)
+        return txt
+    return conv(shape, root)
+
+
 def s3_route(method, path, query):
     """-> (op, bucket, key)."""
     parts = path.lstrip("/").split("/", 1)
@@ -467,7 +541,13 @@ def s3_route(method, path, query):
                 return "GetBucketLocation", bucket, None
             if "object-lock" in q:
                 return "GetObjectLockConfiguration", bucket, None
+            for sub, op in S3_SUBRESOURCES["GET"]:
+                if sub in q:
+                    return op, bucket, None
             return ("ListObjectsV2" if q.get("list-type") == "2" else "ListObjects"), bucket, None
+        for sub, op in S3_SUBRESOURCES.get(method, ()):
+            if sub in q:
+                return op, bucket, None
         return {"PUT": "CreateBucket", "HEAD": "HeadBucket", "DELETE": "DeleteBucket"}.get(method), bucket, None
     return {"PUT": "PutObject", "GET": "GetObject", "HEAD": "HeadObject",
             "DELETE": "DeleteObject"}.get(method), bucket, key
@@ -498,7 +578,11 @@ def s3_params(opm, bucket, key, query, headers, body):
                 p[name] = md
             continue
         elif name == payload:
-            if body:
+            if body and m.type_name == "structure":
+                p[name] = xml_payload(m, body)
+            elif body and m.type_name == "string":  # PutBucketPolicy's Policy
+                p[name] = body.decode("utf-8", "replace")
+            elif body:
                 p[name] = body
             continue
         if raw is not None:
@@ -729,7 +813,14 @@ class Handler(BaseHTTPRequestHandler):
                 path_for_route = raw_path
                 if host.endswith(".localhost") and host != "localhost":  # virtual-hosted style
                     path_for_route = "/" + host[:-len(".localhost")] + raw_path
-                op, bucket, key = s3_route(self.command, path_for_route, query)
+                if raw_path.startswith(S3CONTROL_PREFIX):
+                    # S3 Control signs as s3; the path names it (issue 19)
+                    service = "s3control"
+                    svcm = model(service)
+                    entry["service"] = service
+                    op = S3CONTROL_ROUTES.get((self.command, raw_path))
+                else:
+                    op, bucket, key = s3_route(self.command, path_for_route, query)
                 if op is None:
                     raise AwsError("NotImplemented", "fakeaws: no S3 operation for %s %s" % (self.command, raw_path), 501)
             entry["operation"] = op
@@ -784,7 +875,7 @@ class Handler(BaseHTTPRequestHandler):
             if "host" not in signed_names:
                 raise AwsError("InvalidSignatureException" if proto == "json" else "SignatureDoesNotMatch",
                                "'Host' must be a 'SignedHeader' in the AWS Authorization.", 400 if proto == "json" else 403)
-            if service == "s3":
+            if service in ("s3", "s3control"):
                 csha = self.headers.get("x-amz-content-sha256")
                 if not csha:
                     raise AwsError("InvalidRequest", "Missing required header for this request: x-amz-content-sha256")
@@ -793,7 +884,7 @@ class Handler(BaseHTTPRequestHandler):
                 if csha != "UNSIGNED-PAYLOAD" and csha != hashlib.sha256(body).hexdigest():
                     raise AwsError("XAmzContentSHA256Mismatch",
                                    "The provided 'x-amz-content-sha256' header does not match what was computed.")
-            want = expected_signature(secret, ak, token, service, region, self.command, raw_path, raw_query,
+            want = expected_signature(secret, ak, token, "s3" if service == "s3control" else service, region, self.command, raw_path, raw_query,
                                       self.headers, signed_names, body, amz_date)
             if sdate != amz_date[:8] or want != m.group(3):
                 if proto == "json":

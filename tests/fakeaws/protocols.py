@@ -210,8 +210,8 @@ def xml_members(shape, v, parts):
     for name, m in shape.members.items():
         if name not in v or v[name] is None:
             continue
-        if m.serialization.get("location"):
-            continue  # headers / uri / status: not in the body
+        if m.serialization.get("location") or m.serialization.get("xmlAttribute"):
+            continue  # headers / uri / status: not in the body; attributes: on the element
         el = m.serialization.get("name", name)
         val = v[name]
         if m.type_name == "list" and m.serialization.get("flattened"):
@@ -225,7 +225,11 @@ def xml_members(shape, v, parts):
 def xml_element(shape, v, name, parts):
     t = shape.type_name
     if t == "structure":
-        parts.append(f"<{name}>")
+        attrs = "".join(' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" %s="%s"'
+                        % (m.serialization["name"], xml_escape(str(v[n])))
+                        for n, m in shape.members.items()
+                        if m.serialization.get("xmlAttribute") and v.get(n) is not None)
+        parts.append(f"<{name}{attrs}>")
         xml_members(shape, v, parts)
         parts.append(f"</{name}>")
     elif t == "list":

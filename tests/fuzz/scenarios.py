@@ -25,9 +25,10 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 import fbtest  # noqa: E402
 
-RESPONDERS = ("root-verify", "kms-guard", "leak-rotate", "task-quarantine")
+RESPONDERS = ("root-verify", "kms-guard", "leak-rotate", "task-quarantine", "public-lock")
 TEST_FILES = {"kms-guard": "50-kms-guard.py", "root-verify": "51-root-verify.py",
-              "leak-rotate": "52-leak-rotate.py", "task-quarantine": "53-task-quarantine.py"}
+              "leak-rotate": "52-leak-rotate.py", "task-quarantine": "53-task-quarantine.py",
+              "public-lock": "56-public-lock.py"}
 _mods = {}
 
 
@@ -89,6 +90,9 @@ def get(name):
             env = {"FIREBREAK_EVIDENCE_BUCKET": m.BUCKET, "FIREBREAK_EVIDENCE_KMS_KEY": "alias/firebreak-evidence",
                    "FIREBREAK_TOPIC_ARN": m.TOPIC}
             return Scenario(name, m.world(), env, os.path.join(ev, "manual.json"), fbtest.ACCOUNT)
+        if name == "public-lock":
+            return Scenario(name, m.world(), {"FIREBREAK_TOPIC_ARN": m.TOPIC},
+                            os.path.join(ev, "put-bucket-policy.json"), fbtest.ACCOUNT)
     except (AttributeError, OSError) as e:
         print("scenarios: %s: %s" % (name, e), file=sys.stderr)
     return None

@@ -51,6 +51,23 @@ def lookup_page(records):
 
 
 def main():
+
+    # ---- public-lock (issue 19): events, S3 answers, tag histories
+    for f in sorted(glob.glob(os.path.join(ROOT, "events/public-lock/*.json"))) + refs("securityhub-asff-afsbp-s3*"):
+        put("public_lock", b"\x00" + read(f))
+    for doc in ({"BlockPublicAcls": "true", "IgnorePublicAcls": "false", "BlockPublicPolicy": "true",
+                 "RestrictPublicBuckets": "false"},
+                {"Owner": {"ID": "o"}, "AccessControlList": {"Grant": [
+                    {"Grantee": {"ID": "o"}, "Permission": "FULL_CONTROL"},
+                    {"Grantee": {"URI": "http://acs.amazonaws.com/groups/global/AllUsers"}, "Permission": "READ"}]}}):
+        put("public_lock", b"\x01" + json.dumps(doc).encode())
+    put("public_lock", b"\x02" + json.dumps(json.loads(lookup_page([
+        {"eventName": "PutBucketTagging", "eventTime": "2024-03-01T10:00:00Z", "eventID": "t-1",
+         "userIdentity": {"arn": "arn:aws:iam::111111111111:user/mallory"},
+         "requestParameters": {"bucketName": "b-1", "Tagging": {"TagSet": {"Tag": {
+             "Key": "firebreak:public-ok", "Value": "true"}}}}},
+        {"eventName": "DeleteBucketTagging", "eventTime": "2024-03-01T11:00:00Z", "eventID": "t-2",
+         "requestParameters": {"bucketName": "b-1"}}]))["Events"]).encode())
     # ---- responders' events
     for f in sorted(glob.glob(os.path.join(ROOT, "events/root-verify/*.json"))) + refs("root-*") + refs("cloudwatch-alarm-*"):
         put("root_verify", b"\x00" + read(f))

@@ -23,10 +23,17 @@ import os
 import re
 
 # Signing name -> IAM prefix where they differ.
-_PREFIX = {"monitoring": "cloudwatch", "email": "ses"}
+_PREFIX = {"monitoring": "cloudwatch", "email": "ses", "s3control": "s3"}
 # Operations authorised under another action name.
 _ACTION = {("s3", "HeadObject"): "s3:GetObject", ("s3", "ListObjectsV2"): "s3:ListBucket",
-           ("s3", "HeadBucket"): "s3:ListBucket"}
+           ("s3", "HeadBucket"): "s3:ListBucket",
+           # issue 19: S3 and S3 Control public access block (Service Authorization Reference)
+           ("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
+           ("s3", "PutPublicAccessBlock"): "s3:PutBucketPublicAccessBlock",
+           ("s3", "DeletePublicAccessBlock"): "s3:PutBucketPublicAccessBlock",
+           ("s3control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
+           ("s3control", "PutPublicAccessBlock"): "s3:PutAccountPublicAccessBlock",
+           ("s3control", "DeletePublicAccessBlock"): "s3:PutAccountPublicAccessBlock"}
 # Operations that need no permission (IAM User Guide: GetCallerIdentity).
 _FREE = {("sts", "GetCallerIdentity")}
 

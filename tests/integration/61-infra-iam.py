@@ -40,7 +40,9 @@ STACK = cfnmodel.PSEUDO_VALUES["AWS::StackName"]
 # permissions, the only ones allowed Resource "*".
 NO_RESOURCE_LEVEL = {"cloudtrail:lookupevents", "iam:getaccountsummary", "secretsmanager:listsecrets",
                      "ec2:describenetworkinterfaces", "ec2:describesecuritygroups",
-                     "ecs:describetaskdefinition", "sts:getaccesskeyinfo"}
+                     "ecs:describetaskdefinition", "sts:getaccesskeyinfo",
+                     # issue 19: the account-level block has no resource type
+                     "s3:getaccountpublicaccessblock", "s3:putaccountpublicaccessblock"}
 
 _session = botocore.session.get_session()
 SERVICES = set(_session.get_available_services()) | {"monitoring"}

@@ -187,12 +187,48 @@ def leak_cases():
     return c
 
 
+def pl_cases():
+    good = load("public-lock", "put-bucket-policy.json")
+
+    def with_bucket(b):
+        e = copy.deepcopy(good)
+        e["detail"]["requestParameters"]["bucketName"] = b
+        return j(e)
+    sh = load("public-lock", "securityhub-s3.8-failed.json")
+
+    def with_resource(rid):
+        e = copy.deepcopy(sh)
+        e["detail"]["findings"][0]["Resources"][0]["Id"] = rid
+        return j(e)
+    c = common("public-lock", good)
+    c += [
+        ("bucket-url", with_bucket("https://evil.example/x"), "emu", "invalid"),
+        ("bucket-subresource", with_bucket("web-assets?policy"), "emu", "invalid"),
+        ("bucket-dotdot", with_bucket("../other-bucket"), "emu", "invalid"),
+        ("bucket-host-port", with_bucket("s3.evil.example:443"), "emu", "invalid"),
+        ("bucket-number", with_bucket(7), "emu", "invalid"),
+        ("bucket-huge", with_bucket("b" * 200000), "emu", "invalid"),
+        ("bucket-crlf", with_bucket("web-assets\r\nHost: evil"), "emu", "invalid"),
+        ("bucket-escaped-nul", with_bucket("web-assets\u0000/../x"), "emu", "invalid"),
+        ("bucket-ip-shaped", with_bucket("169.254.169.254"), "emu", "invalid"),
+        ("sh-resource-not-arn", with_resource("example"), "emu", "invalid"),
+        ("sh-resource-crafted", with_resource("arn:aws:s3:::Example/../x"), "emu", "invalid"),
+        ("sh-account-host", j(dict(sh, detail={"findings": [dict(sh["detail"]["findings"][0],
+                                                                AwsAccountId="111111111111.evil")]})), "emu", "invalid"),
+        ("manual-account-crafted", j({"account": "111111111111:role/Admin"}), "emu", "invalid"),
+        ("manual-dryrun-string", j({"bucket": "web-assets", "dryRun": "false"}), "emu", "invalid"),
+        ("other-account-no-role", j({"bucket": "web-assets", "account": OTHER}), "emu", "error-notify",
+         {"FIREBREAK_MEMBER_ROLE": None}),
+    ]
+    return c
+
+
 KNOWN = {
     # (responder, case): why. Empty: every known gap is fixed (task-quarantine
     # now parses with resp_parse_event and checks ECS reference forms).
 }
 
-CASES = {"kms-guard": kms_cases, "root-verify": root_cases, "task-quarantine": tq_cases,
+CASES = {"public-lock": pl_cases, "kms-guard": kms_cases, "root-verify": root_cases, "task-quarantine": tq_cases,
          "leak-rotate": leak_cases}
 
 

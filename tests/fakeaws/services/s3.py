@@ -4,6 +4,7 @@ import base64
 import binascii
 import copy
 import hashlib
+import json
 
 from protocols import AwsError, to_epoch
 from . import Base, rand_id
@@ -20,6 +21,7 @@ class Service(Base):
             lock = bool(b.get("object_lock", False))
             self.buckets[b["name"]] = {"account": acct, "region": region, "object_lock": lock,
                                        "versioning": bool(b.get("versioning", lock)), "objects": {}}
+            self._seed_access(self.buckets[b["name"]], b)
             for key, o in (b.get("objects") or {}).items():
                 body = o.encode() if isinstance(o, str) else base64.b64decode(o.get("body_b64", ""))
                 self.buckets[b["name"]]["objects"][key] = self._obj(body, {}, 1700000000)
@@ -68,6 +70,7 @@ class Service(Base):
         lock = bool(p.get("ObjectLockEnabledForBucket"))
         self.buckets[p["Bucket"]] = {"account": ctx.account, "region": ctx.region, "object_lock": lock,
                                      "versioning": lock, "objects": {}}
+        self._seed_access(self.buckets[p["Bucket"]], {})
         return {"Location": "/" + p["Bucket"]}
 
     def op_HeadBucket(self, ctx, p):
@@ -244,3 +247,146 @@ class Service(Base):
 
     def op_ListObjects(self, ctx, p):
         return self._list(ctx, p, False)
+
+    # ---- issue 19: public access (policy, ACL, tags, block public access) ----
+    #
+    # Seed keys per bucket: "policy" (a document, dict or JSON text),
+    # "acl" ("private" | "public-read" | "public-read-write" |
+    # "authenticated-read" or a Grants list), "tags" ({key: value}),
+    # "public_access_block" ({setting: bool}). Assumption, as the responder
+    # documents it: GetBucketPolicyStatus judges the policy text alone (an
+    # Allow to "*" without a Condition is public); the block settings are
+    # applied by the caller.
+
+    OWNER_ID = "fakeaws-owner-canonical-id"
+    ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+    AUTH_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+    SETTINGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+
+    def _canned(self, name):
+        own = {"Grantee": {"Type": "CanonicalUser", "ID": self.OWNER_ID}, "Permission": "FULL_CONTROL"}
+        group = {"public-read": [(self.ALL_USERS, "READ")],
+                 "public-read-write": [(self.ALL_USERS, "READ"), (self.ALL_USERS, "WRITE")],
+                 "authenticated-read": [(self.AUTH_USERS, "READ")], "private": []}.get(name)
+        if group is None:
+            raise AwsError("InvalidArgument", "Invalid canned ACL %s" % name)
+        return [own] + [{"Grantee": {"Type": "Group", "URI": u}, "Permission": perm} for u, perm in group]
+
+    def _seed_access(self, b, rec):
+        pol = rec.get("policy")
+        b["policy"] = json.dumps(pol) if isinstance(pol, dict) else pol
+        acl = rec.get("acl", "private")
+        b["acl"] = self._canned(acl) if isinstance(acl, str) else copy.deepcopy(acl)
+        b["tags"] = dict(rec["tags"]) if rec.get("tags") is not None else None
+        pab = rec.get("public_access_block")
+        b["pab"] = {k: bool(pab.get(k, False)) for k in self.SETTINGS} if pab is not None else None
+
+    def _account_pab(self, account):
+        return self.world.services["s3control"].blocks.get(account) or {}
+
+    def _effective(self, b, setting):
+        return bool((b.get("pab") or {}).get(setting)) or bool(self._account_pab(b["account"]).get(setting))
+
+    @staticmethod
+    def policy_is_public(text):
+        try:
+            doc = json.loads(text)
+        except (TypeError, ValueError):
+            return False
+        st = doc.get("Statement", []) if isinstance(doc, dict) else []
+        for x in st if isinstance(st, list) else [st]:
+            if not isinstance(x, dict) or x.get("Effect") != "Allow" or x.get("Condition"):
+                continue
+            pr = x.get("Principal")
+            aws = pr.get("AWS") if isinstance(pr, dict) else None
+            if pr == "*" or aws == "*" or (isinstance(aws, list) and "*" in aws):
+                return True
+        return False
+
+    def _acl_is_public(self, grants):
+        return any((g.get("Grantee") or {}).get("URI") in (self.ALL_USERS, self.AUTH_USERS) for g in grants)
+
+    def op_GetBucketPolicy(self, ctx, p):
+        b = self.bucket(ctx, p["Bucket"])
+        if not b.get("policy"):
+            raise AwsError("NoSuchBucketPolicy", "The bucket policy does not exist", 404)
+        return {"Policy": b["policy"]}
+
+    def op_PutBucketPolicy(self, ctx, p):
+        b = self.bucket(ctx, p["Bucket"])
+        text = p["Policy"].decode() if isinstance(p["Policy"], bytes) else p["Policy"]
+        try:
+            json.loads(text)
+        except ValueError:
+            raise AwsError("MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'")
+        if self.policy_is_public(text) and self._effective(b, "BlockPublicPolicy"):
+            raise AwsError("AccessDenied", "Access Denied", 403)
+        b["policy"] = text
+        return {}
+
+    def op_DeleteBucketPolicy(self, ctx, p):
+        self.bucket(ctx, p["Bucket"])["policy"] = None
+        return {}
+
+    def op_GetBucketPolicyStatus(self, ctx, p):
+        b = self.bucket(ctx, p["Bucket"])
+        if not b.get("policy"):
+            raise AwsError("NoSuchBucketPolicy", "The bucket policy does not exist", 404)
+        return {"PolicyStatus": {"IsPublic": self.policy_is_public(b["policy"])}}
+
+    def op_GetBucketAcl(self, ctx, p):
+        b = self.bucket(ctx, p["Bucket"])
+        return {"Owner": {"ID": self.OWNER_ID}, "Grants": copy.deepcopy(b["acl"])}
+
+    def op_PutBucketAcl(self, ctx, p):
+        b = self.bucket(ctx, p["Bucket"])
+        if p.get("ACL"):
+            grants = self._canned(p["ACL"])
+        elif p.get("AccessControlPolicy"):
+            grants = p["AccessControlPolicy"].get("Grants") or []
+        else:
+            raise AwsError("MissingSecurityHeader", "Your request was missing a required header")
+        if self._acl_is_public(grants) and self._effective(b, "BlockPublicAcls"):
+            raise AwsError("AccessDenied", "Access Denied", 403)
+        b["acl"] = grants
+        return {}
+
+    def op_GetBucketTagging(self, ctx, p):
+        b = self.bucket(ctx, p["Bucket"])
+        if b.get("tags") is None:
+            raise AwsError("NoSuchTagSet", "The TagSet does not exist", 404)
+        return {"TagSet": [{"Key": k, "Value": v} for k, v in b["tags"].items()]}
+
+    def op_PutBucketTagging(self, ctx, p):
+        b = self.bucket(ctx, p["Bucket"])
+        b["tags"] = {t["Key"]: t["Value"] for t in (p.get("Tagging") or {}).get("TagSet", [])}
+        return {}
+
+    def op_DeleteBucketTagging(self, ctx, p):
+        self.bucket(ctx, p["Bucket"])["tags"] = None
+        return {}
+
+    def op_GetPublicAccessBlock(self, ctx, p):
+        b = self.bucket(ctx, p["Bucket"])
+        if b.get("pab") is None:
+            raise AwsError("NoSuchPublicAccessBlockConfiguration",
+                           "The public access block configuration was not found", 404)
+        return {"PublicAccessBlockConfiguration": dict(b["pab"])}
+
+    def op_PutPublicAccessBlock(self, ctx, p):
+        b = self.bucket(ctx, p["Bucket"])
+        # S3 requires Content-MD5 (or a flexible checksum) here and replaces the
+        # whole configuration: a setting left out is false.
+        if not ctx.headers.get("Content-MD5") and not any(
+                k.lower().startswith("x-amz-checksum-") for k in ctx.headers.keys()):
+            raise AwsError("InvalidRequest", "Missing required header for this request: Content-MD5")
+        if ctx.headers.get("Content-MD5") and \
+                base64.b64encode(hashlib.md5(ctx.body).digest()).decode() != ctx.headers.get("Content-MD5"):
+            raise AwsError("BadDigest", "The Content-MD5 you specified did not match what we received.")
+        cfg = p.get("PublicAccessBlockConfiguration") or {}
+        b["pab"] = {k: bool(cfg.get(k, False)) for k in self.SETTINGS}
+        return {}
+
+    def op_DeletePublicAccessBlock(self, ctx, p):
+        self.bucket(ctx, p["Bucket"])["pab"] = None
+        return {}
