@@ -433,6 +433,9 @@ struct leak_job {
 	char exempt_why[PROV_REASON_LEN];   /* provenance of firebreak:exempt ("" absent) */
 	char services_why[PROV_REASON_LEN]; /* provenance of firebreak:ecs-services */
 	cJSON *report;                /* borrowed: the job's entry in the report's secrets[] */
+	cJSON *tags;                  /* owned: DescribeSecret's Tags */
+	int64_t created_ms;           /* DescribeSecret's CreatedDate, 0 unknown */
+	int tags_read;                /* leak_tags_decide ran on the secret's history */
 	char wait_version[80];
 	char old_version[80];         /* AWSCURRENT when we decided */
 	char leaked_version[80];      /* the version whose value leaked (AWSCURRENT's if both) */

@@ -548,16 +548,19 @@ out:
 
 /* The secret's firebreak:exempt and firebreak:ecs-services count only with
  * provenance (leak_tags_decide): its CloudTrail history, read only when
- * one of them is there. The read is optional: without it the tags are
+ * one of them is there, and only when it decides something: before the
+ * rotation for firebreak:exempt=true, after it (while nothing else waits
+ * on it) for firebreak:ecs-services alone, so that a tag which only
+ * chooses the redeploys never delays the rotation. The read is optional:
+ * without it the tags are
  * ignored (the secret is rotated, nothing redeployed), which is not a
  * failure of the containment. A leak has no CloudTrail actor (whoever
  * wrote the log line is not in CloudTrail), so the actor is a name no
  * setter can match: the minimum age, a known setter (or a trusted one)
  * and a complete read carry the decision (README "Safety"). */
-static void secret_tags(struct lk_run *u, struct leak_job *j, const cJSON *describe)
+static void secret_tags(struct lk_run *u, struct leak_job *j)
 {
-	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(describe, "Tags");
-	const cJSON *cd = cJSON_GetObjectItemCaseSensitive(describe, "CreatedDate");
+	const cJSON *tags = j->tags;
 	const char *arn = secret_arn(u, j);
 	struct prov_history h;
 	struct prov_query q;
@@ -567,17 +570,12 @@ static void secret_tags(struct lk_run *u, struct leak_job *j, const cJSON *descr
 
 	memset(&h, 0, sizeof(h));
 	memset(&q, 0, sizeof(q));
-	if (!leak_tags_need_history(tags)) {
-		leak_tags_decide(tags, NULL, &q, j, NULL);
-		return;
-	}
+	j->tags_read = 1;
 	q.trigger_ms = u->r.event_time_ms ? u->r.event_time_ms : u->r.received_ms;
 	q.trigger_actor = "(unknown: whoever wrote the log line)";
 	q.min_age_ms = u->st->cfg.tag_min_age_ms;
 	q.trust = &u->st->cfg;
-	/* range-checked: an out-of-range double -> int64 conversion is UB */
-	if (cJSON_IsNumber(cd) && cd->valuedouble > 0 && cd->valuedouble < 9.2e12)
-		q.created_ms = (int64_t)(cd->valuedouble * 1000.0);
+	q.created_ms = j->created_ms;
 	idx = resp_step_begin(&u->r, "tag-provenance", "cloudtrail:LookupEvents", arn, RESP_READ);
 	resp_step_optional(&u->r, idx);
 	rc = prov_history_read(u->st->aws, arn, 0,
@@ -617,7 +615,16 @@ static void secrets_decide(struct lk_run *u)
 		buf_copy_str(j->leaked_version, sizeof(j->leaked_version),
 			     j->cur_hits ? s->cur_version : s->prev_version);
 		leak_rotation_token(u->r.incident_id, s->arn, j->leaked_version, j->token);
-		secret_tags(u, j, kit_out(d[i]));
+		{
+			const cJSON *cd = resp_get(kit_out(d[i]), "CreatedDate");
+
+			j->tags = cJSON_Duplicate(resp_get(kit_out(d[i]), "Tags"), 1);
+			/* range-checked: an out-of-range double -> int64 conversion is UB */
+			if (cJSON_IsNumber(cd) && cd->valuedouble > 0 && cd->valuedouble < 9.2e12)
+				j->created_ms = (int64_t)(cd->valuedouble * 1000.0);
+		}
+		if (prov_tag_true(j->tags, LEAK_TAG_EXEMPT))
+			secret_tags(u, j);
 		switch (leak_decide_secret(kit_out(d[i]), s->cur_version, j, detail, sizeof(detail))) {
 		case LEAK_DECIDE_EXEMPT:
 			note(u, "rotate-secret", "secretsmanager:RotateSecret", s->arn, RESP_WRITE,
@@ -837,6 +844,8 @@ static void secrets_redeploy(struct lk_run *u)
 	for (i = 0; i < u->njobs; i++) {
 		struct leak_job *j = &u->jobs[i];
 
+		if (j->state == LEAK_JOB_CURRENT && !j->tags_read && leak_tags_need_history(j->tags))
+			secret_tags(u, j);
 		if (j->state == LEAK_JOB_CURRENT && j->services_ignored) {
 			char detail[PROV_REASON_LEN + 700];
 
@@ -1460,6 +1469,7 @@ static void run_cleanup(struct lk_run *u)
 	for (i = 0; u->jobs && i < u->njobs; i++) {
 		free(u->jobs[i].services);
 		free(u->jobs[i].services_ignored);
+		cJSON_Delete(u->jobs[i].tags);
 	}
 	free(u->jobs);
 	leak_msgs_cleanup(&u->msgs);

@@ -706,6 +706,10 @@ class LeakRotate(unittest.TestCase):
         self.assertTrue(r.ok, r)
         self.assertNotEqual(current_version(secret(st, "prod/search/token"))["VersionId"], old)
         self.assertNotIn("ecs:UpdateService", fbtest.ops(calls))
+        # a tag that only chooses the redeploys is checked after the rotation started:
+        # it never delays the containment
+        ops = fbtest.ops(calls)
+        self.assertGreater(ops.index("cloudtrail:LookupEvents"), ops.index("secretsmanager:RotateSecret"))
         for n in ("unrelated", "search-api"):
             self.assertEqual(len(service(st, n)["deployments"]), 1, n)
         red = step(r.report, "redeploy")
