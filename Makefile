@@ -107,6 +107,9 @@ build-TaskQuarantineFunction:
 .PHONY: build-PublicLockFunction
 build-PublicLockFunction:
 	$(call sam_build,public-lock,PublicLockFunction)
+.PHONY: build-IamContainFunction
+build-IamContainFunction:
+	$(call sam_build,iam-contain,IamContainFunction)
 # ---- end of sam build ------------------------------------------------------------
 
 # ---- dependencies ------------------------------------------------------------

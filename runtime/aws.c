@@ -120,6 +120,8 @@ static const struct rx_op rx_ops[] = {
 	{ "s3", "PutPublicAccessBlock", "PUT", NULL, "publicAccessBlock",
 	  "PublicAccessBlockConfiguration", S3_XMLNS, 1 },
 	{ "s3", "DeletePublicAccessBlock", "DELETE", NULL, "publicAccessBlock", NULL, NULL, 0 },
+	/* runtime/evidence.c: does the bucket have Object Lock, with which default */
+	{ "s3", "GetObjectLockConfiguration", "GET", NULL, "object-lock", NULL, NULL, 0 },
 	{ "s3control", "GetPublicAccessBlock", "GET", S3C_PAB, NULL, NULL, NULL, 0 },
 	{ "s3control", "PutPublicAccessBlock", "PUT", S3C_PAB, NULL,
 	  "PublicAccessBlockConfiguration", S3C_XMLNS, 0 },

@@ -40,6 +40,10 @@
  *    object's "ContentLength" (number) for HeadObject. HeadObject sends no
  *    body (call->body is ignored); its 404 has no body to name it, so it
  *    ends FB_E_NOTFOUND with err.http_status 404 and code "NotFound".
+ *    GetObjectLockConfiguration (bucket only, GET ?object-lock) answers
+ *    the XML document as JSON without its root element:
+ *    {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": ...}};
+ *    a bucket without Object Lock is ObjectLockConfigurationNotFoundError.
  *
  * Signing: SigV4 (sigv4.h). Endpoints: AWS_ENDPOINT_URL_<SERVICE>, then
  * AWS_ENDPOINT_URL, then {service}.{region}.{partition dns suffix} (IAM

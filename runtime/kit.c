@@ -36,7 +36,27 @@ struct kit_step {
 	int pages, complete, found;
 	int64_t first_started_ms;
 	struct aws_error err;
+	/* CloudTrail steps (kit.h) */
+	const struct kit_ct_ops *ct;  /* NULL: not one */
+	struct ct_query q;          /* attr_key, attr_value, account: the copies below */
+	char *q_key, *q_value, *q_account;
+	int ct_defer, ct_no_error;
+	int ct_state;               /* 0 not sent, 1 page 1 read (continuation pending), 2 finished */
+	cJSON *ct_in;               /* owned: page 1's input */
+	struct aws_call ct_call;    /* page 1, its answer owned */
+	struct ct_result ct_res;
+	enum fb_err ct_rc;
 };
+
+/* The CloudTrail step kind's two halves, reached through the step rather
+ * than called by name from kit_run: tests/infra/iamderive.py follows
+ * calls by name, and a responder's cloudtrail:LookupEvents must come from
+ * its own step's .service/.op literals, not from every kit_run caller. */
+struct kit_ct_ops {
+	int (*start)(struct kit_step *s);
+	enum fb_err (*finish)(struct kit_step *s);
+};
+static const struct kit_ct_ops ct_ops;
 
 struct kit_round {
 	struct kit *k;
@@ -69,6 +89,15 @@ static int code_in(const char *list, const char *code)
 		p += w;
 	}
 	return 0;
+}
+
+enum fb_err kit_setup(struct resp_config *cfg, struct aws_client **aws, char *err, size_t errlen)
+{
+	enum fb_err rc = resp_config_from_env(cfg, err, errlen);
+
+	if (rc == FB_OK && (rc = aws_client_new(aws, NULL, err, errlen)) != FB_OK)
+		resp_config_cleanup(cfg);
+	return rc;
 }
 
 void kit_init(struct kit *k, struct resp *r, struct aws_client *aws)
@@ -152,6 +181,12 @@ static void step_free(struct kit_step *s)
 	cJSON_Delete(s->restore);
 	cJSON_Delete(s->out);
 	cJSON_Delete(s->items);
+	free(s->q_key);
+	free(s->q_value);
+	free(s->q_account);
+	cJSON_Delete(s->ct_in);
+	aws_call_cleanup(&s->ct_call);
+	ct_result_cleanup(&s->ct_res);
 	free(s);
 }
 
@@ -204,6 +239,29 @@ struct kit_step *kit_add(struct kit_round *rd, const struct kit_spec *spec)
 			s->paging.max_pages = KIT_DEFAULT_PAGES;
 		if (!s->paging.token)
 			s->paging.token = s->paging.next;
+	}
+	if (spec->cloudtrail) {
+		const struct ct_query *q = spec->cloudtrail;
+
+		s->ct = &ct_ops;
+		s->ct_defer = spec->ct_defer;
+		s->ct_no_error = spec->ct_no_error;
+		s->q = *q;
+		s->q_key = dup_or_null(q->attr_key);
+		s->q_value = dup_or_null(q->attr_value);
+		s->q_account = dup_or_null(q->account);
+		s->q.attr_key = s->q_key;
+		s->q.attr_value = s->q_value;
+		s->q.account = s->q_account;
+		if ((q->attr_key && !s->q_key) || (q->attr_value && !s->q_value) ||
+		    (q->account && !s->q_account))
+			goto fail_owned;
+		if (strcmp(spec->service, "cloudtrail") || strcmp(spec->op, "LookupEvents")) {
+			step_free(s);
+			resp_step_end(rd->k->r, idx, RESP_FAILED, "a cloudtrail step is cloudtrail:LookupEvents",
+				      NULL);
+			return NULL;
+		}
 	}
 	s->items = cJSON_CreateArray();
 	if (!s->svc || !s->opname || !s->api || !s->items ||
@@ -279,6 +337,20 @@ void kit_already(struct kit_step *s, const char *fmt, ...)
 	va_end(ap);
 }
 
+void kit_decide(struct kit *k, const struct kit_spec *spec, enum resp_status st, const char *fmt, ...)
+{
+	struct kit_round *rd = kit_round_new(k);
+	struct kit_step *s = kit_add(rd, spec);
+	va_list ap;
+
+	if (s && !(spec->kind == RESP_WRITE && k->r->dry_run)) {
+		va_start(ap, fmt);
+		settle(s, st, fmt, ap);
+		va_end(ap);
+	}
+	kit_round_free(rd);
+}
+
 /* The part of an answer the responder reads: query answers keep their
  * <Op>Result wrapper (aws.h); the kit looks inside it. */
 static const cJSON *answer_of(const struct kit_step *s)
@@ -315,7 +387,8 @@ static enum fb_err set_token(struct kit_step *s, const char *token)
  * XML as "" (no member elements): nothing to add. */
 static int take_page(struct kit_step *s)
 {
-	cJSON *list = (cJSON *)resp_get(answer_of(s), s->paging.items);
+	/* no .items: the reader (.on_page) takes each page itself */
+	cJSON *list = s->paging.items ? (cJSON *)resp_get(answer_of(s), s->paging.items) : NULL;
 	const char *next = resp_get_str(answer_of(s), s->paging.next);
 	const char *prev = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s->in, s->paging.token));
 	const char *more;
@@ -427,22 +500,53 @@ enum fb_err kit_run(struct kit_round *rd)
 			}
 		goto out;
 	}
-	for (n = 0, i = 0; i < rd->n; i++)
-		if (!rd->steps[i]->ran)
-			live[n++] = rd->steps[i];
+	for (n = 0, i = 0; i < rd->n; i++) {
+		struct kit_step *s = rd->steps[i];
+
+		if (s->ran)
+			continue;
+		/* CloudTrail page 1: the pager's limiter slot first */
+		if (s->ct && !s->ct->start(s)) {
+			s->ran = 1;
+			resp_step_end(rd->k->r, s->idx, RESP_FAILED, "not run: out of memory", NULL);
+			if (first == FB_OK && (s->idx < 0 || rd->k->r->steps[s->idx].required))
+				first = FB_E_NOMEM;
+			continue;
+		}
+		live[n++] = s;
+	}
 	/* Page after page: every step with another page goes into the next
 	 * batch, so paged reads advance concurrently with one another. */
 	while (n) {
 		size_t m = 0;
 
-		for (i = 0; i < n; i++)
-			call_fill(&calls[i], live[i]->svc, live[i]->opname, live[i]);
+		for (i = 0; i < n; i++) {
+			if (live[i]->ct) {
+				calls[i] = live[i]->ct_call; /* ct_lookup_input filled it */
+				calls[i].client = live[i]->client;
+			} else {
+				call_fill(&calls[i], live[i]->svc, live[i]->opname, live[i]);
+			}
+		}
 		aws_call_run_all(rd->k->aws, calls, n);
 		for (i = 0; i < n; i++) {
 			struct kit_step *s = live[i];
 			struct aws_call *c = &calls[i];
 			int more = 0;
 
+			if (s->ct) {
+				/* page 1 read: the pager takes over (now, or deferred) */
+				s->ct_call = *c;
+				c->out = NULL;
+				s->ran = 1;
+				s->ct_state = 1;
+				if (!s->ct_defer)
+					s->ct->finish(s);
+				if (s->ct_state == 2 && s->status == RESP_FAILED && first == FB_OK &&
+				    (s->idx < 0 || rd->k->r->steps[s->idx].required))
+					first = s->ct_rc ? s->ct_rc : FB_E_AWS;
+				continue;
+			}
 			if (!s->first_started_ms)
 				s->first_started_ms = c->started_ms;
 			cJSON_Delete(s->out);
@@ -452,7 +556,10 @@ enum fb_err kit_run(struct kit_round *rd)
 			if (c->rc == FB_OK) {
 				if (s->paged) {
 					more = take_page(s);
-					if (more && s->pages >= s->paging.max_pages)
+					if (s->paging.on_page &&
+					    !s->paging.on_page(s->paging.arg, answer_of(s), more))
+						more = 0; /* the reader stopped: complete stays 0 */
+					else if (more && s->pages >= s->paging.max_pages)
 						more = 0; /* the cap: complete stays 0 */
 					else if (!more)
 						s->complete = 1;
@@ -498,9 +605,13 @@ void kit_round_free(struct kit_round *rd)
 	if (!rd)
 		return;
 	for (i = 0; i < rd->n; i++) {
-		if (!rd->steps[i]->ran)
-			resp_step_end(rd->k->r, rd->steps[i]->idx, RESP_FAILED, "not run", NULL);
-		step_free(rd->steps[i]);
+		struct kit_step *s = rd->steps[i];
+
+		if (!s->ran)
+			resp_step_end(rd->k->r, s->idx, RESP_FAILED, "not run", NULL);
+		else if (s->ct_state == 1) /* deferred, never continued */
+			resp_step_from_call(rd->k->r, s->idx, &s->ct_call, "first page (not needed)");
+		step_free(s);
 	}
 	free(rd->steps);
 	free(rd);
@@ -523,6 +634,8 @@ const cJSON *kit_out(const struct kit_step *s)
 
 const cJSON *kit_items(const struct kit_step *s)
 {
+	if (s && s->ct_state == 2 && s->ct_res.events)
+		return s->ct_res.events;
 	return s ? s->items : NULL;
 }
 
@@ -594,11 +707,85 @@ void kit_set_optional(struct kit_step *s)
 		resp_step_optional(s->rd->k->r, s->idx);
 }
 
+/* ---- CloudTrail steps ------------------------------------------------------------ */
+
+static int ct_step_start(struct kit_step *s)
+{
+	struct aws_client *c = s->client ? s->client : s->rd->k->aws;
+
+	memset(&s->ct_call, 0, sizeof(s->ct_call));
+	s->ct_in = ct_lookup_input(c, &s->q, &s->ct_call);
+	return s->ct_in != NULL;
+}
+
+/* Retries page 1 when needed, reads on, ends the line (kit.h). */
+static enum fb_err ct_step_finish(struct kit_step *s)
+{
+	struct aws_client *c = s->client ? s->client : s->rd->k->aws;
+	const struct ct_result *res = &s->ct_res;
+	char d[700];
+
+	s->ct_rc = ct_lookup_continue(c, &s->q, s->ct_in, &s->ct_call, &s->ct_res);
+	s->ct_state = 2;
+	aws_call_cleanup(&s->ct_call);
+	s->status = s->ct_rc == FB_OK ? RESP_DONE : RESP_FAILED;
+	s->complete = res->complete;
+	s->err = res->err;
+	snprintf(d, sizeof(d), "%s%s%zu events%s%s", s->detail ? s->detail : "", s->detail ? ": " : "",
+		 res->nevents, res->complete ? "" : "; incomplete: ", res->complete ? "" : res->why);
+	resp_step_end(s->rd->k->r, s->idx, s->status, d,
+		      s->ct_rc == FB_OK || !res->err.code[0] || s->ct_no_error ? NULL : &res->err);
+	return s->ct_rc;
+}
+
+static const struct kit_ct_ops ct_ops = { ct_step_start, ct_step_finish };
+
+enum fb_err kit_ct_continue(struct kit_step *s)
+{
+	if (!s || !s->ct || !s->ct_state)
+		return FB_E_INVALID;
+	if (s->ct_state == 1)
+		return s->ct->finish(s);
+	return s->ct_rc;
+}
+
+const struct ct_result *kit_ct_result(const struct kit_step *s)
+{
+	return s && s->ct && s->ct_state == 2 ? &s->ct_res : NULL;
+}
+
+enum fb_err kit_prov_history(struct kit *k, const struct kit_prov_read *pr, struct prov_history *h)
+{
+	static const struct ct_result none;
+	struct kit_round *rd = kit_round_new(k);
+	struct kit_step *s;
+	struct ct_query q;
+	enum fb_err rc;
+
+	prov_history_query(&q, pr->arn, 0, pr->deadline_ms, pr->account);
+	s = kit_add(rd, &(struct kit_spec){ .step = pr->step, .service = "cloudtrail", .op = "LookupEvents",
+		.target = pr->arn, .kind = RESP_READ, .optional = 1, .cloudtrail = &q, .ct_no_error = 1,
+		.client = pr->client });
+	kit_run(rd);
+	rc = kit_ct_continue(s);
+	rc = prov_history_from_ct(h, 0, rc, kit_ct_result(s) ? kit_ct_result(s) : &none);
+	kit_detail(s, "%d events%s%s", cJSON_GetArraySize(h->events),
+		   h->complete ? (pr->complete_note ? pr->complete_note : "") : "; incomplete: ",
+		   h->complete ? "" : h->why);
+	kit_round_free(rd);
+	return rc;
+}
+
 /* ---- own account, partition, clients ------------------------------------------- */
 
 const char *kit_own_account(struct kit *k)
 {
 	return resp_own_account(k->r, k->aws);
+}
+
+const char *kit_caller_arn(struct kit *k)
+{
+	return resp_caller_arn(k->r, k->aws);
 }
 
 const char *kit_partition(const struct kit *k)
@@ -896,4 +1083,258 @@ out:
 	free(prior);
 	free(doc);
 	return st;
+}
+
+/* ---- settings, network ranges, the not-a-trigger result ---------------------
+ * (includes kept with the section they serve: the rest of the file does
+ * not need them) */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+
+#include "log.h"
+
+enum fb_err kit_env_int(const char *name, int def, int lo, int hi, int *out,
+			char *err, size_t errlen)
+{
+	const char *s = getenv(name);
+	char *end = NULL;
+	long v;
+
+	*out = def;
+	if (!s || !*s)
+		return FB_OK;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end != '\0' || v < lo || v > hi) {
+		snprintf(err, errlen, "setting '%s' must be an integer in %d..%d", name, lo, hi);
+		return FB_E_CONFIG;
+	}
+	*out = (int)v;
+	return FB_OK;
+}
+
+int kit_list_next(const char **p, char *item, size_t cap)
+{
+	while (**p) {
+		const char *s = *p, *e = s + strcspn(s, ",");
+		size_t n;
+
+		*p = *e ? e + 1 : e;
+		while (s < e && isspace((unsigned char)*s))
+			s++;
+		while (e > s && isspace((unsigned char)e[-1]))
+			e--;
+		if (e == s)
+			continue;
+		n = (size_t)(e - s);
+		if (n >= cap) {
+			snprintf(item, cap, "%.*s", (int)(cap - 1), s);
+			return -1;
+		}
+		memcpy(item, s, n);
+		item[n] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+int kit_cidr_parse(const char *s, struct kit_cidr *out)
+{
+	char host[64];
+	const char *slash = strchr(s, '/');
+	size_t hl = slash ? (size_t)(slash - s) : strlen(s);
+
+	if (hl == 0 || hl >= sizeof(host))
+		return -1;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, host, out->addr) == 1)
+		out->family = AF_INET;
+	else if (inet_pton(AF_INET6, host, out->addr) == 1)
+		out->family = AF_INET6;
+	else
+		return -1;
+	out->prefix = out->family == AF_INET ? 32 : 128;
+	if (slash) {
+		const char *p = slash + 1;
+		int n = 0;
+
+		if (*p == '\0')
+			return -1;
+		for (; *p; p++) {
+			if (!isdigit((unsigned char)*p) || n > 128)
+				return -1;
+			n = n * 10 + (*p - '0');
+		}
+		if (n > out->prefix)
+			return -1;
+		out->prefix = n;
+	}
+	return 0;
+}
+
+enum fb_err kit_cidrs_parse(const char *list, const char *setting, struct kit_cidr *out,
+			    size_t cap, size_t *n, char *err, size_t errlen)
+{
+	char item[80];
+	int got;
+
+	*n = 0;
+	while (list && (got = kit_list_next(&list, item, sizeof(item))) != 0) {
+		if (got < 0) {
+			snprintf(err, errlen, "cannot parse '%s': item too long", setting);
+			return FB_E_CONFIG;
+		}
+		if (*n == cap) {
+			snprintf(err, errlen, "'%s' has more than %zu items", setting, cap);
+			return FB_E_CONFIG;
+		}
+		if (kit_cidr_parse(item, &out[*n]) != 0) {
+			snprintf(err, errlen, "cannot parse '%s' item '%s'", setting, item);
+			return FB_E_CONFIG;
+		}
+		(*n)++;
+	}
+	return FB_OK;
+}
+
+static int prefix_match(const unsigned char *a, const unsigned char *net, int prefix)
+{
+	int full = prefix / 8, rest = prefix % 8;
+	unsigned char mask;
+
+	if (memcmp(a, net, (size_t)full) != 0)
+		return 0;
+	if (rest == 0)
+		return 1;
+	mask = (unsigned char)(0xFFu << (8 - rest));
+	return (a[full] & mask) == (net[full] & mask);
+}
+
+enum kit_ip kit_ip_in(const struct kit_cidr *ranges, size_t n, const char *ip)
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	unsigned char a[16];
+	int fam;
+
+	if (!ip || !*ip)
+		return KIT_IP_NOT_AN_IP;
+	if (inet_pton(AF_INET, ip, a) == 1)
+		fam = AF_INET;
+	else if (inet_pton(AF_INET6, ip, a) == 1)
+		fam = AF_INET6;
+	else
+		return KIT_IP_NOT_AN_IP;
+	for (size_t i = 0; i < n; i++) {
+		const struct kit_cidr *c = &ranges[i];
+
+		if (c->family == fam && prefix_match(a, c->addr, c->prefix))
+			return KIT_IP_IN;
+		if (fam == AF_INET6 && c->family == AF_INET && !memcmp(a, mapped, 12) &&
+		    prefix_match(a + 12, c->addr, c->prefix))
+			return KIT_IP_IN;
+	}
+	return KIT_IP_OUT;
+}
+
+int kit_json_long(const cJSON *v, long *out)
+{
+	/* range-checked: an out-of-range double -> long conversion is UB */
+	if (cJSON_IsNumber(v)) {
+		if (!(v->valuedouble > -9.2e18 && v->valuedouble < 9.2e18))
+			return -1;
+		*out = (long)v->valuedouble;
+		return 0;
+	}
+	if (cJSON_IsString(v) && v->valuestring[0]) {
+		char *end = NULL;
+		long n;
+
+		errno = 0;
+		n = strtol(v->valuestring, &end, 10);
+		if (errno || *end != '\0')
+			return -1;
+		*out = n;
+		return 0;
+	}
+	return -1;
+}
+
+enum fb_err kit_skip_result(struct resp_config *cfg, const char *function, const cJSON *ev,
+			    const struct lr_context *ctx, const char *why, struct lr_result *out)
+{
+	struct resp r;
+	cJSON *rep;
+	char *txt;
+	enum fb_err rc = resp_begin(&r, cfg, function, ctx);
+
+	if (rc != FB_OK)
+		return rc;
+	resp_trigger_from_event(&r, ev);
+	resp_set_severity(&r, "P3");
+	resp_skip(&r, "%s", why);
+	rep = resp_report_json(&r);
+	txt = rep ? cJSON_PrintUnformatted(rep) : NULL;
+	if (txt) {
+		log_json(LOG_INFO, txt);
+		rc = lr_result_ok(out, txt, strlen(txt));
+	} else {
+		rc = FB_E_NOMEM;
+	}
+	free(txt);
+	cJSON_Delete(rep);
+	resp_cleanup(&r);
+	return rc;
+}
+
+void kit_end(struct kit_step *s, enum resp_status st, const struct aws_error *err, const char *fmt, ...)
+{
+	char d[700];
+	va_list ap;
+
+	if (!s)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(d, sizeof(d), fmt, ap);
+	va_end(ap);
+	if (!s->ran && st != RESP_FAILED) {
+		cJSON_Delete(s->restore); /* not made: nothing to undo */
+		s->restore = NULL;
+	}
+	s->ran = 1;
+	s->status = st;
+	resp_step_end(s->rd->k->r, s->idx, st, d, err);
+}
+
+static void map_walk(const cJSON *node, void (*fn)(void *, const char *, const cJSON *), void *ctx,
+		     int depth)
+{
+	const cJSON *c;
+
+	if (!node || depth > 4)
+		return;
+	if (cJSON_IsObject(node)) {
+		const cJSON *k = cJSON_GetObjectItemCaseSensitive(node, "key");
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(node, "value");
+
+		if (k && v) {
+			if (cJSON_IsString(k))
+				fn(ctx, k->valuestring, v);
+			return;
+		}
+	}
+	for (c = node->child; c; c = c->next) {
+		if (cJSON_IsObject(c) || cJSON_IsArray(c))
+			map_walk(c, fn, ctx, depth + 1);
+		else if (c->string)
+			fn(ctx, c->string, c);
+	}
+}
+
+void kit_map_each(const cJSON *map, void (*fn)(void *ctx, const char *key, const cJSON *value),
+		  void *ctx)
+{
+	map_walk(map, fn, ctx, 0);
 }

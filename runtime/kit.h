@@ -84,7 +84,9 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "aws.h"
+#include "cloudtrail.h"
 #include "fb_err.h"
+#include "prov.h"
 #include "resp.h"
 
 struct kit_client_entry;
@@ -95,6 +97,12 @@ struct kit {
 	int64_t (*now_ms)(void);      /* epoch ms; http_now_ms unless a test sets it */
 	struct kit_client_entry *clients; /* owned: kit_client's cache */
 };
+
+/* A responder's init (lr_main's init callback), the part every responder
+ * shares: resp_config_from_env, then the default client (aws_client_new,
+ * the environment's Region). On failure nothing is left to free and err
+ * says why; else release with resp_config_cleanup / aws_client_free. */
+enum fb_err kit_setup(struct resp_config *cfg, struct aws_client **aws, char *err, size_t errlen);
 
 void kit_init(struct kit *k, struct resp *r, struct aws_client *aws);
 /* Frees the clients kit_client made. Rounds are freed by their owner. */
@@ -111,6 +119,13 @@ struct kit_paging {
 	const char *token;      /* the input member that carries it back; NULL: same as next */
 	const char *truncated;  /* a "more pages" flag ("IsTruncated": "true"); NULL: the token alone says */
 	int max_pages;          /* cap; 0: KIT_DEFAULT_PAGES */
+	/* Optional reader of every page as it arrives (the answer, borrowed
+	 * for the call; `more` says whether another page would follow), for
+	 * a stream too large to keep as JSON (task-quarantine's logs): return
+	 * 0 to stop paging (kit_complete stays 0), else 1. With a reader,
+	 * .items may be NULL (nothing kept). Added for issue 17. */
+	int (*on_page)(void *arg, const cJSON *page, int more);
+	void *arg;
 };
 
 /* One step. Strings are copied by kit_add (service and op must still be
@@ -138,6 +153,14 @@ struct kit_spec {
 	size_t body_len;
 	const struct aws_header *headers;
 	size_t nheaders;
+	/* A CloudTrail LookupEvents step (kit_ct_*, below): .service
+	 * "cloudtrail" and .op "LookupEvents" still at the call site (IAM
+	 * derivation); .in and .paging unused. Copied (attr_key, attr_value,
+	 * account too); on_page, page_ctx and clock borrowed until the round
+	 * is freed. */
+	const struct ct_query *cloudtrail;
+	int ct_defer;               /* cloudtrail: kit_run sends page 1 only; kit_ct_continue reads on */
+	int ct_no_error;            /* cloudtrail: a failure is said in the detail only, no "error" */
 	/* No report line of its own (reads only): the responder reports the
 	 * outcome in a line of its choosing (leak-rotate: one load line over
 	 * ListSecrets pages and every GetSecretValue; one wait line over many
@@ -163,6 +186,13 @@ void kit_skip(struct kit_step *s, const char *fmt, ...) __attribute__((format(pr
 /* Before the round runs: the state read says the write is not needed;
  * "already" with `why`, nothing sent, no restore entry. */
 void kit_already(struct kit_step *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A line settled by a decision, with no call: a one-step round of its own,
+ * ended `st` (RESP_SKIPPED, RESP_ALREADY or RESP_FAILED) with `why`; a
+ * write under dry run stays "planned" (spec->restore is not recorded for
+ * such a line: nothing was planned to be undone). Added for task-quarantine
+ * and runtime/evidence (issue 17). */
+void kit_decide(struct kit *k, const struct kit_spec *spec, enum resp_status st, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* Runs every step not yet run or skipped, concurrently, pages included.
  * Restore entries of the round's writes are recorded first, in declaration
  * order. Returns FB_OK when no required step failed, else the first
@@ -205,6 +235,52 @@ void kit_fail(struct kit_step *s, const char *fmt, ...) __attribute__((format(pr
 /* A decision made after the run: this step's failure does not matter. */
 void kit_set_optional(struct kit_step *s);
 
+/* ---- CloudTrail steps ------------------------------------------------------ *
+ *
+ * A step with .cloudtrail set runs through the ct_ pager (cloudtrail.h),
+ * not the kit's: its limiter slot, throttle budget, pacing and deadline are
+ * the pager's. Page 1 goes out with the round's other steps (one curl
+ * multi; ct_lookup_input takes the limiter slot first, which may wait);
+ * then ct_lookup_continue retries page 1 when it was throttled or failed
+ * transiently and reads on, in kit_run, after the round's batch. With
+ * .ct_defer the continuation waits for kit_ct_continue (the decision may
+ * not need the history: page 1 then cost nothing extra in time); a
+ * deferred step never continued ends, at kit_round_free, from page 1's
+ * outcome with the detail "first page (not needed)".
+ *
+ * The report line: done when the read ended without a failure (complete
+ * or stopped at a cap: kit_ct_result()->complete says which), else failed
+ * with the pager's error; detail "[<.detail>: ]<n> events[; incomplete:
+ * <why>]" (kit_detail rewords it). kit_items is the events read when the
+ * query kept them (keep_events), newest first.
+ */
+/* Finishes a deferred CloudTrail step (blocking: retries and pages) and
+ * ends its line. Returns the lookup's rc (ct_lookup's), also when called
+ * again; FB_E_INVALID for a step that is not a CloudTrail step or whose
+ * page 1 was not sent (skipped, failed before its round ran). */
+enum fb_err kit_ct_continue(struct kit_step *s);
+/* What the lookup read (borrowed until kit_round_free); NULL until it
+ * finished (a deferred step before kit_ct_continue, or not a CloudTrail
+ * step). */
+const struct ct_result *kit_ct_result(const struct kit_step *s);
+
+/* A resource's whole CloudTrail history (all of the 90 days: an older
+ * tag's setter is then known too) for prov_decide, read as an optional
+ * step (a CloudTrail step, above): without it the tags are unverifiable and
+ * ignored (fail towards containment), which is not a failure of the
+ * response. The line: "<n> events<complete_note>" or "<n> events;
+ * incomplete: <why>", no "error". h is filled in every case (the caller
+ * prov_history_cleanup()s it); returns the lookup's rc. */
+struct kit_prov_read {
+	const char *step;           /* "tag-provenance" */
+	const char *arn;            /* the resource */
+	const char *account;        /* limiter key (ct_query.account); NULL: none */
+	struct aws_client *client;  /* NULL: the kit's */
+	int64_t deadline_ms;        /* ct_query.deadline_ms */
+	const char *complete_note;  /* NULL: "" */
+};
+enum fb_err kit_prov_history(struct kit *k, const struct kit_prov_read *pr, struct prov_history *h);
+
 /* A restore[] entry {"api": api, "args": args} (takes args); with step,
  * {"step", "api", "args"}. NULL on allocation failure. */
 cJSON *kit_undo(const char *api, cJSON *args);
@@ -215,6 +291,10 @@ cJSON *kit_undo_step(const char *step, const char *api, cJSON *args);
 /* The function's own account (resp_own_account: the function ARN, else
  * sts:GetCallerIdentity, once per container); NULL when unknown. */
 const char *kit_own_account(struct kit *k);
+/* The principal ARN the function runs as (resp_caller_arn: asked once per
+ * container, sts:GetCallerIdentity needs no permission); "" when unknown.
+ * For loop safety: a responder's own writes come back as events. */
+const char *kit_caller_arn(struct kit *k);
 /* "aws", "aws-cn", "aws-us-gov": the default client's partition. */
 const char *kit_partition(const struct kit *k);
 
@@ -270,5 +350,67 @@ char *kit_revocation_policy(int64_t cut_ms);
 /* The role name of a role ARN into out; 1 when it parses. *service_linked
  * is set when the path is aws-service-role/. */
 int kit_role_name(const char *role_arn, char *out, size_t outlen, int *service_linked);
+
+/* ---- settings, network ranges, the not-a-trigger result ---------------------
+ * Pieces every responder's policy needs and root-verify wrote for itself
+ * (issue 17: moved here so the next responder does not write them again). */
+
+/* A bounded decimal setting from the environment; unset or "" gives def.
+ * FB_E_CONFIG, err "setting '<name>' must be an integer in <lo>..<hi>". */
+enum fb_err kit_env_int(const char *name, int def, int lo, int hi, int *out,
+			char *err, size_t errlen);
+
+/* Comma lists in settings: the next item of *p (moved past it) into
+ * item[cap], spaces around it trimmed, empty items passed over. 1: an
+ * item; 0: no more; -1: an item of cap bytes or more (item holds its head,
+ * for the message). */
+int kit_list_next(const char **p, char *item, size_t cap);
+
+/* Network ranges: "a.b.c.d/n", "x::y/n", a bare address (a host route). */
+struct kit_cidr {
+	int family;                 /* AF_INET or AF_INET6 */
+	unsigned char addr[16];
+	int prefix;
+};
+/* One range; 0 when it parses, -1 otherwise. */
+int kit_cidr_parse(const char *s, struct kit_cidr *out);
+/* A comma list of ranges (kit_list_next) from the setting named `setting`
+ * (for messages) into out[cap]; *n counts them. NULL list: none. */
+enum fb_err kit_cidrs_parse(const char *list, const char *setting, struct kit_cidr *out,
+			    size_t cap, size_t *n, char *err, size_t errlen);
+enum kit_ip { KIT_IP_NOT_AN_IP, KIT_IP_IN, KIT_IP_OUT };
+/* `ip` (may be NULL) against ranges[n]. CloudTrail's sourceIPAddress is an
+ * IP or a service name ("AWS Internal"): the latter is KIT_IP_NOT_AN_IP.
+ * An IPv4-mapped IPv6 address is checked against the IPv4 ranges too. */
+enum kit_ip kit_ip_in(const struct kit_cidr *ranges, size_t n, const char *ip);
+
+/* A JSON number or a decimal string (AWS answers carry both) -> *out;
+ * 0 on success, -1 when it is neither or out of range. */
+int kit_json_long(const cJSON *v, long *out);
+
+/* An event that is not a trigger: a clear result carrying a P3 report
+ * whose verdict is "skipped: <why>", logged, NOT published (nothing
+ * happened), zero AWS calls. ev (borrowed) fills the report's trigger. */
+enum fb_err kit_skip_result(struct resp_config *cfg, const char *function, const cJSON *ev,
+			    const struct lr_context *ctx, const char *why, struct lr_result *out);
+
+/* The decision ends a step's line itself (resp_step_end: status, the error
+ * shown or NULL, the detail). Before the run the step is not made (as
+ * kit_skip, with any status: a read a bound made unnecessary is "done");
+ * after it, the line says what the decision read in the outcome (a
+ * CloudTrail read stopped at a bound is done, one cut short by the
+ * deadline failed with the pager's error even when it has no code). */
+void kit_end(struct kit_step *s, enum resp_status st, const struct aws_error *err,
+	     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* A query-protocol map in an answer (IAM SummaryMap, SNS Attributes), in
+ * any shape the XML layer gives it: an array of {key, value}; an object
+ * whose children are {key, value} entries (repeated "entry") or arrays of
+ * them; an already flattened {"Name": "1"} object. fn gets each entry in
+ * document order (key borrowed, value borrowed) as long as the nesting
+ * stays within 4 levels; an entry whose key is not a string is passed
+ * over. map may be NULL. */
+void kit_map_each(const cJSON *map, void (*fn)(void *ctx, const char *key, const cJSON *value),
+		  void *ctx);
 
 #endif

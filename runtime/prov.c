@@ -505,37 +505,79 @@ static void prov_history_coverage(struct prov_history *h)
 
 /* Through the shared pager (runtime/cloudtrail.h): throttle-aware, paced
  * per account and Region, retried within the deadline. */
+const char *prov_honoured(const cJSON *events, struct prov_query *q, const cJSON *tags,
+			  const char *const *keys, size_t nkeys, cJSON *list, char *reason, size_t rn)
+{
+	struct prov_decision d;
+	const char *honoured = NULL;
+	size_t i;
+
+	for (i = 0; i < nkeys; i++) {
+		const char *v = prov_tag_value(tags, keys[i]);
+
+		if (!prov_value_true(v))
+			continue;
+		q->tag_key = keys[i];
+		q->tag_value = v;
+		prov_decide(events, q, &d);
+		if (list)
+			cJSON_AddItemToArray(list, prov_report_json(keys[i], v, &d));
+		if (d.verdict == PROV_HONOURED && !honoured) {
+			honoured = keys[i];
+			buf_copy_str(reason, rn, d.reason);
+		}
+	}
+	return honoured;
+}
+
+void prov_history_query(struct ct_query *q, const char *resource_arn, int64_t since_ms,
+			int64_t deadline_ms, const char *account)
+{
+	*q = (struct ct_query){ .attr_key = "ResourceName", .attr_value = resource_arn,
+		.start_ms = since_ms, .max_pages = PROV_MAX_PAGES, .deadline_ms = deadline_ms,
+		.account = account, .keep_events = 1 };
+}
+
+/* h from the lookup; `events` is taken (NULL: none read). */
+static enum fb_err prov_history_take(struct prov_history *h, int64_t since_ms, enum fb_err rc,
+				     const struct ct_result *res, cJSON *events)
+{
+	memset(h, 0, sizeof(*h));
+	h->since_ms = since_ms;
+	h->events = events;
+	h->complete = res->complete;
+	h->requests = res->requests;
+	buf_copy_str(h->why, sizeof(h->why), res->why);
+	if (!h->events)
+		h->events = cJSON_CreateArray();
+	/* Stopped at the page cap, not by a failure: complete for the span read. */
+	if (rc == FB_OK && !res->complete && (res->stop == CT_STOP_PAGES || res->stop == CT_STOP_EVENTS))
+		prov_history_coverage(h);
+	if (rc != FB_OK && !h->why[0])
+		snprintf(h->why, sizeof(h->why), "%s", fb_strerror(rc));
+	return rc;
+}
+
+enum fb_err prov_history_from_ct(struct prov_history *h, int64_t since_ms, enum fb_err rc,
+				 const struct ct_result *res)
+{
+	return prov_history_take(h, since_ms, rc, res, res->events ? cJSON_Duplicate(res->events, 1) : NULL);
+}
+
 enum fb_err prov_history_read(struct aws_client *c, const char *resource_arn, int64_t since_ms,
 			      int64_t deadline_ms, const char *account, struct prov_history *h)
 {
 	struct ct_query q;
 	struct ct_result res;
 	enum fb_err rc;
+	cJSON *events;
 
-	memset(h, 0, sizeof(*h));
-	memset(&q, 0, sizeof(q));
 	memset(&res, 0, sizeof(res));   /* ct_lookup releases what res held first */
-	h->since_ms = since_ms;
-	q.attr_key = "ResourceName";
-	q.attr_value = resource_arn;
-	q.start_ms = since_ms;
-	q.max_pages = PROV_MAX_PAGES;
-	q.deadline_ms = deadline_ms;
-	q.account = account;
-	q.keep_events = 1;
+	prov_history_query(&q, resource_arn, since_ms, deadline_ms, account);
 	rc = ct_lookup(c, &q, &res);
-	h->events = res.events;      /* taken over */
+	events = res.events;         /* taken over */
 	res.events = NULL;
-	h->complete = res.complete;
-	h->requests = res.requests;
-	buf_copy_str(h->why, sizeof(h->why), res.why);
-	if (!h->events)
-		h->events = cJSON_CreateArray();
-	/* Stopped at the page cap, not by a failure: complete for the span read. */
-	if (rc == FB_OK && !res.complete && (res.stop == CT_STOP_PAGES || res.stop == CT_STOP_EVENTS))
-		prov_history_coverage(h);
-	if (rc != FB_OK && !h->why[0])
-		snprintf(h->why, sizeof(h->why), "%s", fb_strerror(rc));
+	rc = prov_history_take(h, since_ms, rc, &res, events);
 	ct_result_cleanup(&res);
 	return rc;
 }

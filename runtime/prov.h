@@ -89,6 +89,7 @@
 #include <cjson/cJSON.h>
 
 #include "aws.h"
+#include "cloudtrail.h"
 #include "fb_err.h"
 #include "resp.h"
 
@@ -183,6 +184,16 @@ struct prov_decision {
 enum prov_verdict prov_decide(const cJSON *events, const struct prov_query *q,
 			      struct prov_decision *d);
 
+/* Several "true" flags on one resource (firebreak:exempt,
+ * firebreak:allow-deletion, ...): each of `keys` whose value in `tags` is
+ * true (prov_value_true) is judged with q (its trigger and history fields
+ * set by the caller; tag_key and tag_value are set here) and its report
+ * entry (prov_report_json) appended to `list` (may be NULL). Returns the
+ * first honoured key, in the order of `keys` (borrowed from it), with its
+ * reason copied to reason (rn bytes); NULL when none is honoured. */
+const char *prov_honoured(const cJSON *events, struct prov_query *q, const cJSON *tags,
+			  const char *const *keys, size_t nkeys, cJSON *list, char *reason, size_t rn);
+
 /* "honoured", "ignored", "absent" (static). */
 const char *prov_verdict_name(enum prov_verdict v);
 
@@ -246,6 +257,14 @@ struct prov_history {
 enum fb_err prov_history_read(struct aws_client *c, const char *resource_arn, int64_t since_ms,
 			      int64_t deadline_ms, const char *account, struct prov_history *h);
 void prov_history_cleanup(struct prov_history *h);
+/* prov_history_read in two halves, for a read that runs as a kit step
+ * (kit.h .cloudtrail) or joins a round: the query it makes (q zeroed and
+ * filled; q borrows resource_arn and account), and h from what the lookup
+ * returned (rc, res: borrowed; the events are copied). */
+void prov_history_query(struct ct_query *q, const char *resource_arn, int64_t since_ms,
+			int64_t deadline_ms, const char *account);
+enum fb_err prov_history_from_ct(struct prov_history *h, int64_t since_ms, enum fb_err rc,
+				 const struct ct_result *res);
 
 /* The window start prov_history_read should use for a trigger at
  * trigger_ms: trigger - min age - PROV_SLACK_MS (never before 1970). */

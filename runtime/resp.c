@@ -286,6 +286,7 @@ void resp_config_cleanup(struct resp_config *cfg)
 	free(cfg->topic_arn);
 	free(cfg->member_role);
 	free(cfg->own_account);
+	free(cfg->caller_arn);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -1070,12 +1071,36 @@ static int account_from_function_arn(const char *arn, char out[16])
 	return 1;
 }
 
-static void own_account(struct resp *r, struct aws_client *base)
+/* One member of sts:GetCallerIdentity's answer ("Account", "Arn"), copied
+ * into *out; the call's failure is logged ("cannot learn own <what> ...")
+ * and leaves *out alone. The answer can be absent, then *out is "" when
+ * `empty_if_absent` (the call worked: nothing more to learn). */
+static void caller_identity(struct aws_client *base, const char *member, const char *what,
+			    int empty_if_absent, char **out)
 {
-	char acct[16];
+	char path[96];
 	cJSON *res = NULL;
 	struct aws_error err;
 	const char *a;
+
+	memset(&err, 0, sizeof(err));
+	if (aws_do(base, "sts", "GetCallerIdentity", NULL, &res, &err) == FB_OK) {
+		snprintf(path, sizeof(path), "GetCallerIdentityResponse.GetCallerIdentityResult.%s", member);
+		a = resp_get_str(res, path);
+		if (!a)
+			a = resp_get_str(res, path + strlen("GetCallerIdentityResponse."));
+		if (a || empty_if_absent)
+			*out = resp_strdup(a ? a : "");
+	} else {
+		log_warn("cannot learn own %s from sts:GetCallerIdentity: %s", what,
+			 err.code[0] ? err.code : "no answer");
+	}
+	cJSON_Delete(res);
+}
+
+static void own_account(struct resp *r, struct aws_client *base)
+{
+	char acct[16];
 
 	if (!r->cfg || r->cfg->own_account)
 		return;
@@ -1083,18 +1108,16 @@ static void own_account(struct resp *r, struct aws_client *base)
 		r->cfg->own_account = resp_strdup(acct);
 		return;
 	}
-	memset(&err, 0, sizeof(err));
-	if (aws_do(base, "sts", "GetCallerIdentity", NULL, &res, &err) == FB_OK) {
-		a = resp_get_str(res, "GetCallerIdentityResponse.GetCallerIdentityResult.Account");
-		if (!a)
-			a = resp_get_str(res, "GetCallerIdentityResult.Account");
-		if (a)
-			r->cfg->own_account = resp_strdup(a);
-	} else {
-		log_warn("cannot learn own account from sts:GetCallerIdentity: %s",
-			 err.code[0] ? err.code : "no answer");
-	}
-	cJSON_Delete(res);
+	caller_identity(base, "Account", "account", 0, &r->cfg->own_account);
+}
+
+const char *resp_caller_arn(struct resp *r, struct aws_client *base)
+{
+	if (!r->cfg)
+		return "";
+	if (!r->cfg->caller_arn)
+		caller_identity(base, "Arn", "identity", 1, &r->cfg->caller_arn);
+	return r->cfg->caller_arn ? r->cfg->caller_arn : "";
 }
 
 const char *resp_own_account(struct resp *r, struct aws_client *base)

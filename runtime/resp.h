@@ -39,6 +39,7 @@ struct resp_config {
 	int64_t tag_min_age_ms;      /* FIREBREAK_TAG_MIN_AGE_HOURS (default 24, 0..2160): how
 				      * long a firebreak:* tag must predate the triggering
 				      * event to be honoured (runtime/prov.h) */
+	char *caller_arn;            /* sts:GetCallerIdentity Arn; NULL until known (resp_caller_arn) */
 };
 
 enum fb_err resp_config_from_env(struct resp_config *cfg, char *err, size_t errlen);
@@ -180,6 +181,10 @@ enum fb_err resp_client_for(struct resp *r, struct aws_client *base, const char 
  * context, else sts:GetCallerIdentity with `base`. NULL when neither
  * answers (borrowed from cfg; valid until resp_config_cleanup). */
 const char *resp_own_account(struct resp *r, struct aws_client *base);
+/* The principal ARN this function runs as (sts:GetCallerIdentity with
+ * `base`), asked until it answers once, then kept in cfg->caller_arn.
+ * "" when unknown (logged). Borrowed from cfg. */
+const char *resp_caller_arn(struct resp *r, struct aws_client *base);
 
 /* Event helpers: typed, bounds-checked access by dotted path
  * ("detail.requestParameters.keyId"). Return NULL when absent or not of

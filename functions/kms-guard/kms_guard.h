@@ -176,7 +176,11 @@ cJSON *kg_section_new(const struct kg_item *it);
 void kg_section_outcome(cJSON *sec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Sets sec[k] to v (copied), or null when v is NULL. */
 void kg_set(cJSON *sec, const char *k, const char *v);
-/* Adds {api, args} to r's restore list; takes ownership of args. */
-void kg_restore(struct resp *r, const char *api, cJSON *args);
+/* {KeyId, Tags: [{TagKey: tag, TagValue: value}]}, or with value NULL
+ * {KeyId, TagKeys: [tag]}: TagResource / UntagResource input. */
+cJSON *kg_tag_json(const char *key_arn, const char *tag, const char *value);
+/* The deletion window to schedule again on undo: the event's, else the
+ * key's (DescribeKey KeyMetadata, borrowed), else KG_DEFAULT_PENDING_DAYS. */
+int kg_pending_days(const struct kg_item *it, const cJSON *meta);
 
 #endif

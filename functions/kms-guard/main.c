@@ -2,30 +2,28 @@
  * kms-guard: cancel an unauthorised KMS key deletion (or undo a DisableKey)
  * within seconds and restore the key's prior state. README.md next to this
  * file documents triggers, actions, IAM and settings; kms_guard.h declares
- * the pure stages (stages.c) this file sequences around AWS calls:
+ * the pure stages (stages.c). This file is the runbook; the kit
+ * (runtime/kit.h) makes the calls, the report lines and the undo entries:
  *
  *   kg_parse()                event -> items (one per key change)
  *   kg_handle_item()          round 1, concurrently: DescribeKey,
  *                             ListResourceTags and, when the prior state
- *                             must be learnt, CloudTrail LookupEvents;
- *                             decide (kg_prior_from_history()); then write:
- *                             CancelKeyDeletion, then EnableKey and
+ *                             will likely be needed, page 1 of the key's
+ *                             CloudTrail history; decide (exemptions with
+ *                             provenance, kg_prior_from_history()); then
+ *                             write: CancelKeyDeletion, then EnableKey and
  *                             TagResource concurrently
+ *   kg_handle_tag_item()      a firebreak:* tag change: put the tag back
  *   kg_alarm_items()          the alarm: LookupEvents -> kg_items_from_events()
- *
- * resp_* keeps the contract (../shared/RESPONDERS.md).
  */
 #include "kms_guard.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "aws.h"
-#include "buf.h"
-#include "cloudtrail.h"
-#include "fb_err.h"
-#include "log.h"
+#include "kit.h"
 #include "lr.h"
 #include "prov.h"
 #include "resp.h"
@@ -38,65 +36,34 @@ struct kg_state {
 	struct resp_config cfg;
 	struct kg_settings set;
 	struct aws_client *aws;
-	char self_arn[512];     /* sts:GetCallerIdentity, learnt at the first tag change */
-	int self_known;
 };
 
 /* One invocation. */
 struct kg_run {
 	struct kg_state *st;
 	struct resp *r;
+	struct kit k;
 	cJSON *sections;        /* borrowed: r->extra["keys"] */
 	int nskipped, ncontained, nfailed;
 	int nchanged;           /* keys where a containment write (cancel, enable) was made or planned */
 	int nalready;           /* keys found already in their safe state */
 };
 
-/* ---- AWS reads ---------------------------------------------------------------------- */
-
-/* A LookupEvents query through the shared pager (runtime/cloudtrail.h):
- * throttle-aware, paced per account and Region, retried within the
- * invocation's deadline, at most KG_MAX_PAGES pages (a busy key has many
- * events, and the newest ones decide). */
-static void kg_ct_query(const struct kg_run *run, struct ct_query *q, const char *attr,
-			const char *value, int64_t start_s, int64_t end_s, const char *account);
-
-/* "N events" / "N events; incomplete: why" / the failure, for a step. */
-static void kg_ct_step(struct resp *r, int idx, enum fb_err rc, const struct ct_result *res,
-		       const char *what)
+/* A key's outcome in its section, counted in *n; returns rc (the key
+ * handler's: 0, or -1 when a required step failed). */
+static int kg_outcome(int *n, int rc, cJSON *sec, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int kg_outcome(int *n, int rc, cJSON *sec, const char *fmt, ...)
 {
-	char detail[600];
+	char buf[600];
+	va_list ap;
 
-	snprintf(detail, sizeof(detail), "%s%s%zu events%s%s", what ? what : "", what ? ": " : "",
-		 res->nevents, res->complete ? "" : "; incomplete: ", res->complete ? "" : res->why);
-	resp_step_end(r, idx, rc == FB_OK ? RESP_DONE : RESP_FAILED, detail,
-		      rc == FB_OK || !res->err.code[0] ? NULL : &res->err);
-}
-
-/* Who this function is, for recognising its own tag writes when they come
- * back as CloudTrail events (loop safety). Asked once per container; no
- * IAM permission is needed for sts:GetCallerIdentity. */
-static const char *kg_self(struct kg_state *st)
-{
-	struct aws_error err;
-	cJSON *res = NULL;
-	const char *a;
-
-	if (st->self_known)
-		return st->self_arn;
-	memset(&err, 0, sizeof(err));
-	if (aws_do(st->aws, "sts", "GetCallerIdentity", NULL, &res, &err) == FB_OK) {
-		a = resp_get_str(res, "GetCallerIdentityResponse.GetCallerIdentityResult.Arn");
-		if (!a)
-			a = resp_get_str(res, "GetCallerIdentityResult.Arn");
-		buf_copy_str(st->self_arn, sizeof(st->self_arn), a);
-		st->self_known = 1;
-	} else {
-		log_warn("cannot learn own identity from sts:GetCallerIdentity: %s",
-			 err.code[0] ? err.code : "call failed");
-	}
-	cJSON_Delete(res);
-	return st->self_arn;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	kg_section_outcome(sec, "%s", buf);
+	(*n)++;
+	return rc;
 }
 
 /* The deadline for a CloudTrail read: the invocation's, less a margin for
@@ -108,6 +75,9 @@ static int64_t kg_read_deadline(const struct kg_run *run)
 	return d > 0 ? d - 3 * KG_DEADLINE_MARGIN_MS : 0;
 }
 
+/* A LookupEvents query for the shared pager (runtime/cloudtrail.h, run as
+ * a kit step): at most KG_MAX_PAGES pages (a busy key has many events, and
+ * the newest ones decide). */
 static void kg_ct_query(const struct kg_run *run, struct ct_query *q, const char *attr,
 			const char *value, int64_t start_s, int64_t end_s, const char *account)
 {
@@ -123,23 +93,38 @@ static void kg_ct_query(const struct kg_run *run, struct ct_query *q, const char
 	q->keep_events = 1;
 }
 
-/* {KeyId, Tags: [{TagKey, TagValue}]} / {KeyId, TagKeys: [key]}. */
-static cJSON *kg_tag_in(const char *arn, const char *key, const char *value)
+/* The client for the key's account and Region (the kit's, made once per
+ * invocation); NULL after reporting the failure. */
+static struct aws_client *kg_client(struct kg_run *run, const struct kg_item *it, cJSON *sec)
 {
-	cJSON *in = kg_key_json(arn);
+	struct aws_client *c = kit_client(&run->k, it->account, it->region, "client", NULL);
 
-	if (!in)
-		return NULL;
-	if (value) {
-		cJSON *ts = cJSON_AddArrayToObject(in, "Tags"), *t = cJSON_CreateObject();
+	if (!c)
+		kg_outcome(&run->nfailed, -1, sec, "failed: no client for account '%s'", it->account);
+	return c;
+}
 
-		cJSON_AddStringToObject(t, "TagKey", key);
-		cJSON_AddStringToObject(t, "TagValue", value);
-		cJSON_AddItemToArray(ts, t);
-	} else {
-		cJSON_AddItemToArray(cJSON_AddArrayToObject(in, "TagKeys"), cJSON_CreateString(key));
-	}
-	return in;
+/* DescribeKey and ListResourceTags of `ref`, a step each (NULL: not asked). */
+static void kg_read_key(struct kit_round *rd, struct aws_client *c, const char *ref,
+			struct kit_step **desc, struct kit_step **tags)
+{
+	if (desc)
+		*desc = kit_add(rd, &(struct kit_spec){ .step = "describe-key", .service = "kms",
+			.op = "DescribeKey", .target = ref, .kind = RESP_READ, .in = kg_key_json(ref),
+			.client = c });
+	if (tags)
+		*tags = kit_add(rd, &(struct kit_spec){ .step = "list-tags", .service = "kms",
+			.op = "ListResourceTags", .target = ref, .kind = RESP_READ, .in = kg_key_json(ref),
+			.client = c });
+}
+
+/* The key's whole CloudTrail history as an optional step (kit.h). */
+static void kg_history(struct kg_run *run, struct aws_client *c, const char *step, const char *arn,
+		       const struct kg_item *it, const char *complete_note, struct prov_history *h)
+{
+	kit_prov_history(&run->k, &(struct kit_prov_read){ .step = step, .arn = arn, .client = c,
+		.account = it->account[0] ? it->account : NULL, .deadline_ms = kg_read_deadline(run),
+		.complete_note = complete_note }, h);
 }
 
 /* Exemption tags (firebreak:exempt, firebreak:allow-deletion) count only
@@ -152,22 +137,15 @@ static const char *kg_exemption(struct kg_run *run, struct aws_client *c, const 
 				char *reason, size_t rn)
 {
 	static const char *const keys[] = { KG_TAG_EXEMPT, KG_TAG_ALLOW };
-	struct resp *r = run->r;
 	struct prov_history h;
 	struct prov_query q;
-	struct prov_decision d;
-	const char *honoured = NULL;
+	const char *honoured;
 	const cJSON *cd = resp_get(meta, "CreationDate");
-	cJSON *list;
-	char detail[400];
-	enum fb_err hrc;
-	size_t i;
-	int idx;
 
 	if (!prov_tag_true(tags, KG_TAG_EXEMPT) && !prov_tag_true(tags, KG_TAG_ALLOW))
 		return NULL;
 	memset(&q, 0, sizeof(q));
-	q.trigger_ms = it->event_ms ? it->event_ms : r->received_ms;
+	q.trigger_ms = it->event_ms ? it->event_ms : run->r->received_ms;
 	q.trigger_event_id = strcmp(it->event_name, "manual") && it->event_id[0] ? it->event_id : NULL;
 	q.trigger_actor = it->actor;
 	q.min_age_ms = run->st->cfg.tag_min_age_ms;
@@ -175,127 +153,92 @@ static const char *kg_exemption(struct kg_run *run, struct aws_client *c, const 
 	/* range-checked: an out-of-range double -> int64 conversion is UB */
 	if (cJSON_IsNumber(cd) && cd->valuedouble > 0 && cd->valuedouble < 9.2e12)
 		q.created_ms = (int64_t)(cd->valuedouble * 1000.0);
-	idx = resp_step_begin(r, "tag-provenance", "cloudtrail:LookupEvents", arn, RESP_READ);
-	/* Without the history the tags are ignored (fail towards containment):
-	 * not a failure of the containment itself. */
-	resp_step_optional(r, idx);
-	/* All of the history (not just the minimum age): an older tag's setter
-	 * is then known and compared with the actor too. */
-	hrc = prov_history_read(c, arn, 0, kg_read_deadline(run), it->account[0] ? it->account : NULL, &h);
+	kg_history(run, c, "tag-provenance", arn, it, " (complete)", &h);
 	prov_query_from_history(&q, &h);
-	snprintf(detail, sizeof(detail), "%d events%s%s",
-		 h.events ? cJSON_GetArraySize(h.events) : 0, h.complete ? " (complete)" : "; incomplete: ",
-		 h.complete ? "" : h.why);
-	resp_step_end(r, idx, hrc == FB_OK ? RESP_DONE : RESP_FAILED, detail, NULL);
-	list = cJSON_AddArrayToObject(sec, "exemption_tags");
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		const char *v = prov_tag_value(tags, keys[i]);
-
-		if (!prov_value_true(v))
-			continue;
-		q.tag_key = keys[i];
-		q.tag_value = v;
-		prov_decide(h.events, &q, &d);
-		cJSON_AddItemToArray(list, prov_report_json(keys[i], v, &d));
-		if (d.verdict == PROV_HONOURED && !honoured) {
-			honoured = keys[i];
-			buf_copy_str(reason, rn, d.reason);
-		}
-	}
+	honoured = prov_honoured(h.events, &q, tags, keys, 2, cJSON_AddArrayToObject(sec, "exemption_tags"),
+				 reason, rn);
 	prov_history_cleanup(&h);
 	return honoured;
 }
 
-/* A TagResource/UntagResource of a firebreak:* key by someone untrusted:
- * put the tag back as it was before (kg_tag_revert_plan). Returns 0, or -1
- * when a required step failed. */
+/* Reverts one firebreak:* tag change as planned (its own round: one write,
+ * its undo first: what the key holds now). Returns the step's status. */
+static enum resp_status kg_revert_tag(struct kg_run *run, struct aws_client *c, const char *arn,
+				      const struct kg_tag_change *tc, const struct kg_tag_revert *plan)
+{
+	int set = plan->action == KG_TAG_SET;
+	struct kit_round *rd = kit_round_new(&run->k);
+	struct kit_spec ws = { .step = "revert-tag", .target = arn, .kind = RESP_WRITE, .client = c,
+		.optional = plan->action == KG_TAG_SUPERSEDED || plan->action == KG_TAG_UNKNOWN,
+		.in = kg_tag_json(arn, tc->key, set ? plan->value : NULL), .detail = plan->why };
+	struct kit_step *w;
+	enum resp_status st;
+
+	if (set) {
+		ws.service = "kms";
+		ws.op = "TagResource";
+	} else {
+		ws.service = "kms";
+		ws.op = "UntagResource";
+	}
+	ws.restore = kit_undo(plan->present_now ? "kms:TagResource" : "kms:UntagResource",
+			      kg_tag_json(arn, tc->key, plan->present_now ? plan->now : NULL));
+	w = kit_add(rd, &ws);
+	if (plan->action == KG_TAG_ALREADY)
+		kit_already(w, "%s", plan->why);
+	else if (ws.optional)
+		kit_skip(w, "%s", plan->why);
+	else if (kit_run(rd) != FB_OK)
+		kit_detail(w, "%s", plan->why);
+	st = w ? kit_status(w) : RESP_FAILED;
+	kit_round_free(rd);
+	return st;
+}
+
+/* A TagResource/UntagResource of a firebreak:* key by someone untrusted
+ * (kg_handle_item checked that): put the tag back as it was before
+ * (kg_tag_revert_plan). Returns 0, or -1 when a required step failed. */
 static int kg_handle_tag_item(struct kg_run *run, const struct kg_item *it, cJSON *sec)
 {
 	struct resp *r = run->r;
-	struct aws_client *c = NULL;
-	struct aws_call calls[2];
-	struct aws_error aerr;
+	struct kit_round *rd;
+	struct kit_step *d, *t;
+	struct aws_client *c;
 	struct prov_history h;
-	cJSON *din = NULL, *tin = NULL, *list;
 	const cJSON *meta, *tags;
 	const char *arn, *manager;
-	char detail[700];
-	enum fb_err hrc;
-	int owned = 0, rc = 0, i, idx_d, idx_t, idx_h, k, nwritten = 0, nalready = 0, nleft = 0;
+	cJSON *list;
+	int rc = 0, k, nwritten = 0, nalready = 0, nleft = 0;
 
-	memset(calls, 0, sizeof(calls));
-	memset(&h, 0, sizeof(h));
-	if (it->error_code[0]) {
-		kg_section_outcome(sec, "skipped: the call failed (errorCode %s); nothing changed in AWS",
-				   it->error_code);
-		run->nskipped++;
-		return 0;
-	}
-	if (resp_is_trusted(&run->st->cfg, it->actor)) {
-		kg_section_outcome(sec, "skipped: trusted actor '%s' (FIREBREAK_TRUSTED_PRINCIPALS) changed "
-				   "a firebreak:* tag; reported, not reverted", it->actor);
-		run->nskipped++;
-		return 0;
-	}
-	if (kg_is_self(it->actor, kg_self(run->st), run->st->cfg.member_role)) {
-		kg_section_outcome(sec, "skipped: kms-guard's own tag change (loop safety)");
-		run->nskipped++;
-		return 0;
-	}
-	memset(&aerr, 0, sizeof(aerr));
-	if (resp_client_for(r, run->st->aws, it->account[0] ? it->account : NULL,
-			    it->region[0] ? it->region : NULL, &c, &owned, &aerr) != FB_OK) {
-		i = resp_step_begin(r, "client", "sts:AssumeRole", it->account, RESP_READ);
-		resp_step_end(r, i, RESP_FAILED, aerr.message[0] ? aerr.message :
-			      "cannot get a client for the key's account", &aerr);
-		kg_section_outcome(sec, "failed: no client for account '%s'", it->account);
-		run->nfailed++;
+	if (kg_is_self(it->actor, kit_caller_arn(&run->k), run->st->cfg.member_role))
+		return kg_outcome(&run->nskipped, 0, sec, "skipped: kms-guard's own tag change (loop safety)");
+	if (!(c = kg_client(run, it, sec)))
 		return -1;
-	}
-	din = kg_key_json(it->key_ref);
-	tin = kg_key_json(it->key_ref);
-	calls[0].service = "kms";
-	calls[0].op = "DescribeKey";
-	calls[0].in = din;
-	calls[1].service = "kms";
-	calls[1].op = "ListResourceTags";
-	calls[1].in = tin;
-	idx_d = resp_step_begin(r, "describe-key", "kms:DescribeKey", it->key_ref, RESP_READ);
-	idx_t = resp_step_begin(r, "list-tags", "kms:ListResourceTags", it->key_ref, RESP_READ);
-	aws_call_run_all(c, calls, 2);
-	resp_step_from_call(r, idx_d, &calls[0], NULL);
-	resp_step_from_call(r, idx_t, &calls[1], NULL);
-	meta = resp_get(calls[0].out, "KeyMetadata");
+	rd = kit_round_new(&run->k);
+	kg_read_key(rd, c, it->key_ref, &d, &t);
+	kit_run(rd);
+	meta = resp_get(kit_out(d), "KeyMetadata");
 	arn = resp_get_str(meta, "Arn");
 	manager = resp_get_str(meta, "KeyManager");
-	if (calls[0].rc != FB_OK || calls[1].rc != FB_OK || !arn) {
-		kg_section_outcome(sec, "failed: cannot read key '%s' or its tags", it->key_ref);
-		run->nfailed++;
-		rc = -1;
+	if (!kit_ok(d) || !kit_ok(t) || !arn) {
+		rc = kg_outcome(&run->nfailed, -1, sec, "failed: cannot read key '%s' or its tags", it->key_ref);
 		goto out;
 	}
 	kg_set(sec, "key_arn", arn);
 	if (manager && !strcmp(manager, "AWS")) {
-		kg_section_outcome(sec, "skipped: '%s' is an AWS managed key", arn);
-		run->nskipped++;
+		kg_outcome(&run->nskipped, 0, sec, "skipped: '%s' is an AWS managed key", arn);
 		goto out;
 	}
-	tags = resp_get(calls[1].out, "Tags");
-	/* The whole history (no start): the value before the change may be
-	 * old, and a change after it means the change was superseded. */
-	idx_h = resp_step_begin(r, "key-history", "cloudtrail:LookupEvents", arn, RESP_READ);
-	resp_step_optional(r, idx_h);
-	hrc = prov_history_read(c, arn, 0, kg_read_deadline(run), it->account[0] ? it->account : NULL, &h);
-	snprintf(detail, sizeof(detail), "%d events%s%s", h.events ? cJSON_GetArraySize(h.events) : 0,
-		 h.complete ? "" : "; incomplete: ", h.complete ? "" : h.why);
-	resp_step_end(r, idx_h, hrc == FB_OK ? RESP_DONE : RESP_FAILED, detail, NULL);
-
+	tags = resp_get(kit_out(t), "Tags");
+	/* The whole history: the value before the change may be old, and a
+	 * change after it means the change was superseded. */
+	kg_history(run, c, "key-history", arn, it, "", &h);
 	list = cJSON_AddArrayToObject(sec, "tag_changes");
 	for (k = 0; k < it->ntags; k++) {
 		const struct kg_tag_change *tc = &it->tags[k];
 		struct kg_tag_revert plan;
-		cJSON *o = cJSON_CreateObject(), *undo;
-		int set;
+		cJSON *o = cJSON_CreateObject();
+		enum resp_status st;
 
 		kg_tag_revert_plan(h.events, h.complete, it, k, tags, &plan);
 		cJSON_AddStringToObject(o, "tag", tc->key);
@@ -304,54 +247,22 @@ static int kg_handle_tag_item(struct kg_run *run, const struct kg_item *it, cJSO
 			cJSON_AddStringToObject(o, "value_set", tc->value);
 		cJSON_AddStringToObject(o, "reason", plan.why);
 		cJSON_AddItemToArray(list, o);
-		set = plan.action == KG_TAG_SET;
-		i = resp_step_begin(r, "revert-tag", set ? "kms:TagResource" : "kms:UntagResource", arn,
-				    RESP_WRITE);
-		if (plan.action == KG_TAG_ALREADY) {
-			resp_step_end(r, i, RESP_ALREADY, plan.why, NULL);
-			cJSON_AddStringToObject(o, "action", "already");
+		cJSON_AddStringToObject(o, "action", plan.action == KG_TAG_ALREADY ? "already" :
+					plan.action == KG_TAG_SET ? "put-back" :
+					plan.action == KG_TAG_REMOVE ? "removed" : "skipped");
+		st = kg_revert_tag(run, c, arn, tc, &plan);
+		if (st == RESP_ALREADY)
 			nalready++;
-			continue;
-		}
-		if (plan.action == KG_TAG_SUPERSEDED || plan.action == KG_TAG_UNKNOWN) {
-			resp_step_optional(r, i);
-			resp_step_end(r, i, RESP_SKIPPED, plan.why, NULL);
-			cJSON_AddStringToObject(o, "action", "skipped");
+		else if (st == RESP_SKIPPED)
 			nleft++;
-			continue;
-		}
-		cJSON_AddStringToObject(o, "action", set ? "put-back" : "removed");
-		/* The undo first: what the key holds now. */
-		undo = plan.present_now ? kg_tag_in(arn, tc->key, plan.now) : kg_tag_in(arn, tc->key, NULL);
-		kg_restore(r, plan.present_now ? "kms:TagResource" : "kms:UntagResource", undo);
-		if (!resp_step_dry(r, i)) {
-			struct aws_call wc;
-			cJSON *win = kg_tag_in(arn, tc->key, set ? plan.value : NULL);
-
-			memset(&wc, 0, sizeof(wc));
-			if (set) {
-				wc.service = "kms";
-				wc.op = "TagResource";
-			} else {
-				wc.service = "kms";
-				wc.op = "UntagResource";
-			}
-			wc.in = win;
-			aws_call_run(c, &wc);
-			resp_step_from_call(r, i, &wc, plan.why);
-			wc.in = NULL;
-			aws_call_cleanup(&wc);
-			cJSON_Delete(win);
-			if (r->steps[i].status == RESP_FAILED) {
-				rc = -1;
-				continue;
-			}
-		}
-		nwritten++;
+		else if (st == RESP_FAILED)
+			rc = -1;
+		else
+			nwritten++;
 	}
+	prov_history_cleanup(&h);
 	if (rc) {
-		kg_section_outcome(sec, "failed: a firebreak:* tag change on '%s' was not reverted", arn);
-		run->nfailed++;
+		kg_outcome(&run->nfailed, -1, sec, "failed: a firebreak:* tag change on '%s' was not reverted", arn);
 	} else if (r->dry_run && nwritten) {
 		kg_section_outcome(sec, "planned (dry run): see actions for '%s'", arn);
 		run->nchanged++;
@@ -366,348 +277,221 @@ static int kg_handle_tag_item(struct kg_run *run, const struct kg_item *it, cJSO
 		run->nalready++;
 		run->ncontained++;
 	} else {
-		kg_section_outcome(sec, "skipped: %s", resp_get_str(list, "0.reason") ?
-				   resp_get_str(list, "0.reason") : "nothing to revert");
-		run->nskipped++;
+		kg_outcome(&run->nskipped, 0, sec, "skipped: %s", resp_get_str(list, "0.reason") ?
+			resp_get_str(list, "0.reason") : "nothing to revert");
 	}
 out:
-	for (k = 0; k < 2; k++) {
-		calls[k].in = NULL;
-		aws_call_cleanup(&calls[k]);
-	}
-	cJSON_Delete(din);
-	cJSON_Delete(tin);
-	prov_history_cleanup(&h);
-	if (owned)
-		aws_client_free(c);
+	kit_round_free(rd);
 	return rc;
 }
 
 /* ---- one key change ---------------------------------------------------------------- */
 
+/* The prior state (before the change): a DisableKey event says it (the key
+ * was Enabled); so does a key Enabled now; else the key's CloudTrail
+ * history (h: page 1 read in round 1, or NULL: read it now). */
+static enum kg_prior kg_prior(struct kg_run *run, struct aws_client *c, const struct kg_item *it,
+			      const char *arn, int cur_enabled, struct kit_step *h,
+			      struct ct_query *hq, char *src, size_t n)
+{
+	struct kit_round *rd = NULL;
+	const struct ct_result *res;
+	enum kg_prior prior = KG_PRIOR_UNKNOWN;
+	int have = 0;
+
+	if (!strcmp(it->event_name, "DisableKey")) {
+		snprintf(src, n, "event:DisableKey");
+		return KG_PRIOR_ENABLED;
+	}
+	if (cur_enabled) {
+		snprintf(src, n, "current:Enabled (no deletion pending)");
+		return KG_PRIOR_ENABLED;
+	}
+	if (!h) {
+		/* History is evidence, not a requirement: without it the safe
+		 * default applies. */
+		rd = kit_round_new(&run->k);
+		hq->attr_value = arn;
+		h = kit_add(rd, &(struct kit_spec){ .step = "key-history", .service = "cloudtrail",
+			.op = "LookupEvents", .target = arn, .kind = RESP_READ, .optional = 1,
+			.cloudtrail = hq, .client = c });
+		kit_run(rd);
+	}
+	have = kit_ct_continue(h) == FB_OK;
+	res = kit_ct_result(h);
+	if (have && res)
+		prior = kg_prior_from_history(res->events, it, src, n);
+	else
+		kit_detail(h, "history unavailable: %zu events; incomplete: %s", res ? res->nevents : 0,
+			   res ? res->why : "");
+	kit_round_free(rd);
+	if (prior == KG_PRIOR_UNKNOWN) {
+		/* See README "Prior state": an Enabled key in use leaves
+		 * Encrypt/Decrypt events; none in 90 days of history most likely
+		 * means a key disabled long ago. Enabling a key its owner
+		 * disabled could make things worse; leaving it Disabled loses
+		 * nothing (deletion is cancelled). */
+		prior = KG_PRIOR_DISABLED;
+		snprintf(src, n, "default:Disabled (%s; not re-enabling a key that may have been disabled "
+			 "on purpose)", have ? "no state change or key use in CloudTrail history before the event"
+			 : "CloudTrail history unavailable");
+	}
+	return prior;
+}
+
 /* Handles one key change. Returns 0 normally, -1 when a required step failed. */
 static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 {
 	struct resp *r = run->r;
-	struct aws_client *c = NULL;
-	struct aws_call calls[3], wcalls[2];
-	struct aws_error aerr;
-	cJSON *sec = kg_section_new(it), *din = NULL, *tin = NULL, *hin = NULL;
+	struct kit_round *rd = NULL, *tr = NULL, *wr = NULL, *wr2 = NULL;
+	struct kit_step *d, *t = NULL, *h = NULL, *cx, *en, *tg;
+	struct aws_client *c;
 	struct ct_query hq;
-	struct ct_result hres;
-	cJSON *win[2] = { NULL, NULL };
+	cJSON *sec = kg_section_new(it), *undo;
 	const cJSON *meta, *tags;
-	const char *state, *arn, *manager, *mrtype, *incident_tag;
+	const char *state, *arn, *manager, *mrtype, *incident_tag, *exempt_by;
 	char prior_src[600] = "", detail[700], prov_reason[PROV_REASON_LEN];
-	const char *exempt_by;
-	enum kg_prior prior = KG_PRIOR_UNKNOWN;
-	int owned = 0, rc = 0, i, idx_d, idx_t, idx_h = -1, pending, have_hist = 0;
-	int cur_enabled, nw = 0, widx[2], hist_early;
-	int64_t hist_end = it->event_ms ? it->event_ms / 1000 + 1 : 0;
-	size_t k;
+	enum kg_prior prior;
+	int rc = 0, pending, cur_enabled, tags_now, tag_now;
 
-	memset(calls, 0, sizeof(calls));
-	memset(wcalls, 0, sizeof(wcalls));
-	memset(&hres, 0, sizeof(hres));
-	kg_ct_query(run, &hq, "ResourceName", it->key_ref, 0, hist_end, it->account);
 	if (!sec)
 		return -1;
 	cJSON_AddItemToArray(run->sections, sec);
+	/* Decisions that need no AWS call. */
+	if (it->error_code[0])
+		return kg_outcome(&run->nskipped, 0, sec, "skipped: the call failed (errorCode %s); nothing "
+				  "changed in AWS", it->error_code);
+	if (resp_is_trusted(&run->st->cfg, it->actor))
+		return kg_outcome(&run->nskipped, 0, sec, "skipped: trusted actor '%s' "
+				  "(FIREBREAK_TRUSTED_PRINCIPALS)%s; reported, not reverted", it->actor,
+				  kg_is_tag_item(it) ? " changed a firebreak:* tag" : "");
 	if (kg_is_tag_item(it))
 		return kg_handle_tag_item(run, it, sec);
-
-	/* Decisions that need no AWS call. */
-	if (it->error_code[0]) {
-		kg_section_outcome(sec, "skipped: the call failed (errorCode %s); nothing changed in AWS",
-				   it->error_code);
-		run->nskipped++;
-		return 0;
-	}
-	if (resp_is_trusted(&run->st->cfg, it->actor)) {
-		kg_section_outcome(sec, "skipped: trusted actor '%s' (FIREBREAK_TRUSTED_PRINCIPALS); "
-				   "reported, not reverted", it->actor);
-		run->nskipped++;
-		return 0;
-	}
-
-	memset(&aerr, 0, sizeof(aerr));
-	if (resp_client_for(r, run->st->aws, it->account[0] ? it->account : NULL,
-			    it->region[0] ? it->region : NULL, &c, &owned, &aerr) != FB_OK) {
-		i = resp_step_begin(r, "client", "sts:AssumeRole", it->account, RESP_READ);
-		resp_step_end(r, i, RESP_FAILED, aerr.message[0] ? aerr.message :
-			      "cannot get a client for the key's account", &aerr);
-		kg_section_outcome(sec, "failed: no client for account '%s'", it->account);
-		run->nfailed++;
+	if (!(c = kg_client(run, it, sec)))
 		return -1;
-	}
 
-	/* Round 1, concurrently: DescribeKey, ListResourceTags and, for a
-	 * deletion whose prior state matters, the key's CloudTrail history. */
-	din = kg_key_json(it->key_ref);
-	calls[0].service = "kms";
-	calls[0].op = "DescribeKey";
-	calls[0].in = din;
-	idx_d = resp_step_begin(r, "describe-key", "kms:DescribeKey", it->key_ref, RESP_READ);
-	/* ListResourceTags takes a key id or key ARN, not an alias. */
-	int tags_now = strncmp(it->key_ref, "alias/", 6) && !strstr(it->key_ref, ":alias/");
-	tin = kg_key_json(it->key_ref);
-	calls[1].service = "kms";
-	calls[1].op = "ListResourceTags";
-	calls[1].in = tin;
-	/* A deletion by key ARN: the history will most likely be needed, so
-	 * its first page joins this round (one dependent round trip less). */
-	hist_early = tags_now && strcmp(it->event_name, "DisableKey") &&
-		     kg_kms_arn(it->key_ref, NULL, 0, NULL, 0) && strstr(it->key_ref, ":key/");
-	if (tags_now) {
-		idx_t = resp_step_begin(r, "list-tags", "kms:ListResourceTags", it->key_ref, RESP_READ);
-		if (hist_early) {
-			/* Page 1 joins the round; the pager retries it and reads on
-			 * (ct_lookup_continue) when the history is needed. */
-			hin = ct_lookup_input(c, &hq, &calls[2]);
-			if (hin) {
-				idx_h = resp_step_begin(r, "key-history", "cloudtrail:LookupEvents",
-							it->key_ref, RESP_READ);
-				resp_step_optional(r, idx_h);
-			} else {
-				hist_early = 0;
-			}
-		}
-		aws_call_run_all(c, calls, hist_early ? 3 : 2);
-	} else {
-		aws_call_run(c, &calls[0]);
-		idx_t = -1;
-	}
-	resp_step_from_call(r, idx_d, &calls[0], NULL);
-	if (calls[0].rc != FB_OK) {
-		kg_section_outcome(sec, "failed: cannot describe key '%s'", it->key_ref);
-		run->nfailed++;
-		rc = -1;
-		goto out;
-	}
-	meta = resp_get(calls[0].out, "KeyMetadata");
+	/* Round 1, concurrently: DescribeKey, ListResourceTags (it takes a key
+	 * id or key ARN, not an alias) and, for a deletion by key ARN, page 1
+	 * of the key's history: it will most likely be needed (one dependent
+	 * round trip less); the pager reads on only if it is. */
+	tags_now = strncmp(it->key_ref, "alias/", 6) && !strstr(it->key_ref, ":alias/");
+	kg_ct_query(run, &hq, "ResourceName", it->key_ref, 0, it->event_ms ? it->event_ms / 1000 + 1 : 0,
+		    it->account);
+	rd = kit_round_new(&run->k);
+	kg_read_key(rd, c, it->key_ref, &d, tags_now ? &t : NULL);
+	if (tags_now && strcmp(it->event_name, "DisableKey") && kg_kms_arn(it->key_ref, NULL, 0, NULL, 0) &&
+	    strstr(it->key_ref, ":key/"))
+		h = kit_add(rd, &(struct kit_spec){ .step = "key-history", .service = "cloudtrail",
+			.op = "LookupEvents", .target = it->key_ref, .kind = RESP_READ, .optional = 1,
+			.cloudtrail = &hq, .ct_defer = 1, .client = c });
+	kit_run(rd);
+	meta = resp_get(kit_out(d), "KeyMetadata");
 	state = resp_get_str(meta, "KeyState");
 	arn = resp_get_str(meta, "Arn");
 	manager = resp_get_str(meta, "KeyManager");
 	mrtype = resp_get_str(meta, "MultiRegionConfiguration.MultiRegionKeyType");
-	if (!state || !arn) {
-		resp_step_end(r, idx_d, RESP_FAILED, "DescribeKey answer lacks KeyState or Arn", NULL);
-		kg_section_outcome(sec, "failed: cannot describe key '%s'", it->key_ref);
-		run->nfailed++;
-		rc = -1;
+	if (!kit_ok(d) || !state || !arn) {
+		if (kit_ok(d))
+			kit_fail(d, "DescribeKey answer lacks KeyState or Arn");
+		rc = kg_outcome(&run->nfailed, -1, sec, "failed: cannot describe key '%s'", it->key_ref);
 		goto out;
 	}
-	snprintf(detail, sizeof(detail), "KeyState %s, KeyManager %s%s%s", state,
-		 manager ? manager : "?", mrtype ? ", multi-Region " : "", mrtype ? mrtype : "");
-	resp_step_end(r, idx_d, RESP_DONE, detail, NULL);
+	kit_detail(d, "KeyState %s, KeyManager %s%s%s", state, manager ? manager : "?",
+		   mrtype ? ", multi-Region " : "", mrtype ? mrtype : "");
 	kg_set(sec, "key_arn", arn);
 	kg_set(sec, "key_state", state);
 	kg_set(sec, "key_manager", manager);
 	if (mrtype)
 		kg_set(sec, "multi_region_key_type", mrtype);
-	if (idx_t < 0) {
-		cJSON_Delete(tin);
-		tin = kg_key_json(arn);
-		calls[1].in = tin;
-		idx_t = resp_step_begin(r, "list-tags", "kms:ListResourceTags", arn, RESP_READ);
-		aws_call_run(c, &calls[1]);
+	if (!tags_now) {
+		tr = kit_round_new(&run->k);
+		kg_read_key(tr, c, arn, NULL, &t);
+		kit_run(tr);
 	}
-	resp_step_from_call(r, idx_t, &calls[1], NULL);
-
 	if (manager && !strcmp(manager, "AWS")) {
-		resp_step_optional(r, idx_t); /* its tags do not matter */
-		kg_section_outcome(sec, "skipped: '%s' is an AWS managed key (KeyManager AWS); "
-				   "AWS manages its lifecycle", arn);
-		run->nskipped++;
+		kit_set_optional(t); /* its tags do not matter */
+		kg_outcome(&run->nskipped, 0, sec, "skipped: '%s' is an AWS managed key (KeyManager AWS); AWS manages its "
+			"lifecycle", arn);
 		goto out;
 	}
-	if (calls[1].rc != FB_OK) {
-		kg_section_outcome(sec, "failed: cannot read the tags of '%s' (exemptions unknown)", arn);
-		run->nfailed++;
-		rc = -1;
+	if (!kit_ok(t)) {
+		rc = kg_outcome(&run->nfailed, -1, sec, "failed: cannot read the tags of '%s' (exemptions unknown)", arn);
 		goto out;
 	}
-	tags = resp_get(calls[1].out, "Tags");
+	tags = resp_get(kit_out(t), "Tags");
 	/* An exemption counts only when CloudTrail shows it predates the change
 	 * and was not set by its actor (runtime/prov.h); otherwise it is
 	 * ignored, said in exemption_tags[], and the key is contained. */
 	exempt_by = kg_exemption(run, c, it, arn, meta, tags, sec, prov_reason, sizeof(prov_reason));
 	if (exempt_by && !strcmp(exempt_by, KG_TAG_EXEMPT)) {
-		kg_section_outcome(sec, "skipped: key tagged %s=true (%s)", KG_TAG_EXEMPT, prov_reason);
-		run->nskipped++;
+		kg_outcome(&run->nskipped, 0, sec, "skipped: key tagged %s=true (%s)", KG_TAG_EXEMPT, prov_reason);
 		goto out;
 	}
 	if (exempt_by) {
-		kg_section_outcome(sec, "skipped: key tagged %s=true (deletion allowed; notified; %s)",
-				   KG_TAG_ALLOW, prov_reason);
-		run->nskipped++;
+		kg_outcome(&run->nskipped, 0, sec, "skipped: key tagged %s=true (deletion allowed; notified; %s)", KG_TAG_ALLOW,
+			prov_reason);
 		goto out;
 	}
 	pending = !strcmp(state, "PendingDeletion") || !strcmp(state, "PendingReplicaDeletion");
 	if (!pending && strcmp(state, "Enabled") && strcmp(state, "Disabled")) {
-		kg_section_outcome(sec, "skipped: key state %s is not one kms-guard acts on", state);
-		run->nskipped++;
+		kg_outcome(&run->nskipped, 0, sec, "skipped: key state %s is not one kms-guard acts on", state);
 		goto out;
 	}
-
-	/* Prior state: a DisableKey event says it (the key was Enabled); else
-	 * the key's CloudTrail history, when the key is not already Enabled. */
 	cur_enabled = !strcmp(state, "Enabled");
-	if (!strcmp(it->event_name, "DisableKey")) {
-		prior = KG_PRIOR_ENABLED;
-		snprintf(prior_src, sizeof(prior_src), "event:DisableKey");
-	} else if (cur_enabled) {
-		prior = KG_PRIOR_ENABLED;
-		snprintf(prior_src, sizeof(prior_src), "current:Enabled (no deletion pending)");
-	} else {
-		enum fb_err hrc;
-
-		if (idx_h < 0) {
-			idx_h = resp_step_begin(r, "key-history", "cloudtrail:LookupEvents", arn,
-						RESP_READ);
-			/* History is evidence, not a requirement: without it the
-			 * safe default applies. */
-			resp_step_optional(r, idx_h);
-		}
-		if (hist_early) {
-			hrc = ct_lookup_continue(c, &hq, hin, &calls[2], &hres);
-		} else {
-			hq.attr_value = arn;
-			hrc = ct_lookup(c, &hq, &hres);
-		}
-		kg_ct_step(r, idx_h, hrc, &hres, hrc == FB_OK ? NULL : "history unavailable");
-		if (hrc == FB_OK) {
-			have_hist = 1;
-			prior = kg_prior_from_history(hres.events, it, prior_src, sizeof(prior_src));
-		}
-		if (prior == KG_PRIOR_UNKNOWN) {
-			/* See README "Prior state": an Enabled key in use leaves
-			 * Encrypt/Decrypt events; none in 90 days of history most
-			 * likely means a key disabled long ago. Enabling a key its
-			 * owner disabled could make things worse; leaving it
-			 * Disabled loses nothing (deletion is cancelled). */
-			prior = KG_PRIOR_DISABLED;
-			snprintf(prior_src, sizeof(prior_src), "default:Disabled (%s; not re-enabling a "
-				 "key that may have been disabled on purpose)",
-				 have_hist ? "no state change or key use in CloudTrail history before the event"
-					   : "CloudTrail history unavailable");
-		}
-	}
+	prior = kg_prior(run, c, it, arn, cur_enabled, h, &hq, prior_src, sizeof(prior_src));
 	kg_set(sec, "prior_state", kg_prior_name(prior));
 	kg_set(sec, "prior_state_source", prior_src);
 
-	/* Write 1: cancel the deletion. */
-	i = resp_step_begin(r, "cancel-deletion", "kms:CancelKeyDeletion", arn, RESP_WRITE);
+	/* Write 1: cancel the deletion; the undo schedules it again. */
+	undo = kg_key_json(arn);
+	cJSON_AddNumberToObject(undo, "PendingWindowInDays", kg_pending_days(it, meta));
+	snprintf(detail, sizeof(detail), "deletion cancelled (was %s); KMS leaves the key Disabled", state);
+	wr = kit_round_new(&run->k);
+	cx = kit_add(wr, &(struct kit_spec){ .step = "cancel-deletion", .service = "kms",
+		.op = "CancelKeyDeletion", .target = arn, .kind = RESP_WRITE, .in = kg_key_json(arn),
+		.restore = kit_undo("kms:ScheduleKeyDeletion", undo), .detail = detail, .client = c });
 	if (!pending) {
-		snprintf(detail, sizeof(detail), "no deletion pending (KeyState %s)", state);
-		resp_step_end(r, i, RESP_ALREADY, detail, NULL);
+		kit_already(cx, "no deletion pending (KeyState %s)", state);
 	} else {
-		const cJSON *pd = resp_get(meta, "PendingDeletionWindowInDays");
-		cJSON *args = kg_key_json(arn);
-		int days = it->pending_days ? it->pending_days :
-			   /* fuzz: range-checked, an out-of-range double -> int conversion is UB */
-			   (cJSON_IsNumber(pd) && pd->valuedouble >= 7 && pd->valuedouble <= 30)
-			   ? (int)pd->valuedouble : KG_DEFAULT_PENDING_DAYS;
-
-		cJSON_AddNumberToObject(args, "PendingWindowInDays", days);
-		kg_restore(r, "kms:ScheduleKeyDeletion", args);
-		if (!resp_step_dry(r, i)) {
-			struct aws_call cc;
-			cJSON *cin = kg_key_json(arn);
-
-			memset(&cc, 0, sizeof(cc));
-			cc.service = "kms";
-			cc.op = "CancelKeyDeletion";
-			cc.in = cin;
-			aws_call_run(c, &cc);
-			snprintf(detail, sizeof(detail), "deletion cancelled (was %s); KMS leaves the key "
-				 "Disabled", state);
-			resp_step_from_call(r, i, &cc, cc.rc == FB_OK ? detail : "deletion still pending");
-			aws_call_cleanup(&cc);
-			cJSON_Delete(cin);
-			if (r->steps[i].status == RESP_FAILED) {
-				kg_section_outcome(sec, "failed: deletion of '%s' still pending", arn);
-				run->nfailed++;
-				rc = -1;
-				goto out;
-			}
+		if (kit_run(wr) != FB_OK) {
+			kit_detail(cx, "deletion still pending");
+			rc = kg_outcome(&run->nfailed, -1, sec, "failed: deletion of '%s' still pending", arn);
+			goto out;
 		}
 		cur_enabled = 0; /* a cancelled key is Disabled */
 	}
 
 	/* Writes 2 and 3, concurrently: enable (when it was Enabled) and tag. */
-	i = resp_step_begin(r, "enable-key", "kms:EnableKey", arn, RESP_WRITE);
-	if (prior != KG_PRIOR_ENABLED || cur_enabled) {
-		resp_step_end(r, i, RESP_ALREADY, cur_enabled ? "key is Enabled" :
-			      "key stays Disabled (prior state Disabled)", NULL);
-	} else {
-		kg_restore(r, "kms:DisableKey", kg_key_json(arn));
-		if (!resp_step_dry(r, i)) {
-			win[0] = kg_key_json(arn);
-			wcalls[nw].service = "kms";
-			wcalls[nw].op = "EnableKey";
-			wcalls[nw].in = win[0];
-			widx[nw++] = i;
-		}
-	}
 	incident_tag = kg_tag(tags, KG_TAG_INCIDENT);
-	i = resp_step_begin(r, "tag-incident", "kms:TagResource", arn, RESP_WRITE);
-	resp_step_optional(r, i); /* the key is safe without the tag */
-	if (incident_tag && !strcmp(incident_tag, r->incident_id)) {
-		resp_step_end(r, i, RESP_ALREADY, "tag " KG_TAG_INCIDENT " present", NULL);
-	} else {
-		cJSON *undo = kg_key_json(arn);
-
-		if (incident_tag) {
-			cJSON *ts = cJSON_AddArrayToObject(undo, "Tags"), *t = cJSON_CreateObject();
-
-			cJSON_AddStringToObject(t, "TagKey", KG_TAG_INCIDENT);
-			cJSON_AddStringToObject(t, "TagValue", incident_tag);
-			cJSON_AddItemToArray(ts, t);
-			kg_restore(r, "kms:TagResource", undo);
-		} else {
-			cJSON *keys = cJSON_AddArrayToObject(undo, "TagKeys");
-
-			cJSON_AddItemToArray(keys, cJSON_CreateString(KG_TAG_INCIDENT));
-			kg_restore(r, "kms:UntagResource", undo);
-		}
-		if (!resp_step_dry(r, i)) {
-			cJSON *ts, *t;
-
-			win[1] = kg_key_json(arn);
-			ts = cJSON_AddArrayToObject(win[1], "Tags");
-			t = cJSON_CreateObject();
-			cJSON_AddStringToObject(t, "TagKey", KG_TAG_INCIDENT);
-			cJSON_AddStringToObject(t, "TagValue", r->incident_id);
-			cJSON_AddItemToArray(ts, t);
-			wcalls[nw].service = "kms";
-			wcalls[nw].op = "TagResource";
-			wcalls[nw].in = win[1];
-			widx[nw++] = i;
-		}
-	}
-	if (nw)
-		aws_call_run_all(c, wcalls, (size_t)nw);
-	for (k = 0; k < (size_t)nw; k++) {
-		int en = !strcmp(wcalls[k].op, "EnableKey");
-
-		resp_step_from_call(r, widx[k], &wcalls[k],
-				    wcalls[k].rc != FB_OK ? NULL :
-				    en ? "key Enabled again (prior state Enabled)" :
-				    "tagged " KG_TAG_INCIDENT);
-		if (en && wcalls[k].rc != FB_OK) {
-			kg_section_outcome(sec, "failed: '%s' is still Disabled", arn);
-			run->nfailed++;
-			rc = -1;
-			goto out;
-		}
+	tag_now = !incident_tag || strcmp(incident_tag, r->incident_id);
+	wr2 = kit_round_new(&run->k);
+	en = kit_add(wr2, &(struct kit_spec){ .step = "enable-key", .service = "kms", .op = "EnableKey",
+		.target = arn, .kind = RESP_WRITE, .in = kg_key_json(arn), .client = c,
+		.restore = kit_undo("kms:DisableKey", kg_key_json(arn)),
+		.detail = "key Enabled again (prior state Enabled)" });
+	if (prior != KG_PRIOR_ENABLED || cur_enabled)
+		kit_already(en, "%s", cur_enabled ? "key is Enabled" : "key stays Disabled (prior state Disabled)");
+	/* optional: the key is safe without the tag */
+	tg = kit_add(wr2, &(struct kit_spec){ .step = "tag-incident", .service = "kms", .op = "TagResource",
+		.target = arn, .kind = RESP_WRITE, .optional = 1, .client = c,
+		.in = kg_tag_json(arn, KG_TAG_INCIDENT, r->incident_id),
+		.restore = kit_undo(incident_tag ? "kms:TagResource" : "kms:UntagResource",
+				    kg_tag_json(arn, KG_TAG_INCIDENT, incident_tag)),
+		.detail = "tagged " KG_TAG_INCIDENT });
+	if (!tag_now)
+		kit_already(tg, "tag " KG_TAG_INCIDENT " present");
+	kit_run(wr2);
+	if (kit_status(en) == RESP_FAILED) {
+		rc = kg_outcome(&run->nfailed, -1, sec, "failed: '%s' is still Disabled", arn);
+		goto out;
 	}
 	if (r->dry_run) {
 		kg_section_outcome(sec, "planned (dry run): see actions for '%s'", arn);
 		run->nchanged += pending || (prior == KG_PRIOR_ENABLED && !cur_enabled);
 	} else if (!pending && (prior != KG_PRIOR_ENABLED || cur_enabled)) {
 		/* Nothing to contain: a tag written now is bookkeeping, not containment. */
-		kg_section_outcome(sec, "already: '%s' needs no change%s", arn, nw ?
-				   " (tagged " KG_TAG_INCIDENT " now)" : "");
+		kg_section_outcome(sec, "already: '%s' needs no change%s", arn,
+				   tag_now ? " (tagged " KG_TAG_INCIDENT " now)" : "");
 		run->nalready++;
 	} else {
 		resp_contained(r);
@@ -716,24 +500,10 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	}
 	run->ncontained++;
 out:
-	for (k = 0; k < 2; k++) {
-		wcalls[k].in = NULL;
-		aws_call_cleanup(&wcalls[k]);
-		cJSON_Delete(win[k]);
-	}
-	/* Page 1 read in the round but the history was not needed. */
-	if (idx_h >= 0 && !r->steps[idx_h].ended)
-		resp_step_from_call(r, idx_h, &calls[2], "first page (not needed)");
-	for (k = 0; k < 3; k++) {
-		calls[k].in = NULL;
-		aws_call_cleanup(&calls[k]);
-	}
-	cJSON_Delete(din);
-	cJSON_Delete(tin);
-	cJSON_Delete(hin);
-	ct_result_cleanup(&hres);
-	if (owned)
-		aws_client_free(c);
+	kit_round_free(wr2);
+	kit_round_free(wr);
+	kit_round_free(tr);
+	kit_round_free(rd); /* page 1 of a history not needed: "first page (not needed)" */
 	return rc;
 }
 
@@ -744,33 +514,32 @@ static int kg_alarm_items(struct kg_run *run, const struct kg_event *ev, struct 
 			  size_t *nitems)
 {
 	static const char *const names[] = { "ScheduleKeyDeletion", "DisableKey" };
-	struct resp *r = run->r;
 	cJSON *found = cJSON_CreateArray();
-	struct ct_query q;
-	struct ct_result res;
-	enum fb_err rc;
-	char what[64];
+	const cJSON *e;
 	size_t n;
-	int idx, out = 0;
+	int out = 0;
 
 	*nitems = 0;
 	if (!found)
 		return -1;
 	for (n = 0; n < 2; n++) {
-		const cJSON *e;
+		struct kit_round *rd = kit_round_new(&run->k);
+		struct kit_step *s;
+		struct ct_query q;
+		char what[64];
 
-		memset(&res, 0, sizeof(res));
 		kg_ct_query(run, &q, "EventName", names[n], ev->window_start_s, ev->window_end_s,
 			    run->st->cfg.own_account);
-		idx = resp_step_begin(r, "lookup-events", "cloudtrail:LookupEvents", names[n], RESP_READ);
-		rc = ct_lookup(run->st->aws, &q, &res);
 		snprintf(what, sizeof(what), "EventName=%s", names[n]);
-		kg_ct_step(r, idx, rc, &res, what);
-		if (rc != FB_OK)
+		s = kit_add(rd, &(struct kit_spec){ .step = "lookup-events", .service = "cloudtrail",
+			.op = "LookupEvents", .target = names[n], .kind = RESP_READ, .cloudtrail = &q,
+			.detail = what });
+		if (kit_run(rd) != FB_OK)
 			out = -1;
-		for (e = res.events ? res.events->child : NULL; e; e = e->next)
+		cJSON_ArrayForEach(e, kit_items(s)) {
 			cJSON_AddItemToArray(found, cJSON_Duplicate(e, 1));
-		ct_result_cleanup(&res);
+		}
+		kit_round_free(rd);
 	}
 	kg_items_from_events(found, &run->st->cfg, resp_get_str(ev->root, "region"), items,
 			     KG_MAX_ITEMS, nitems);
@@ -783,25 +552,16 @@ static int kg_alarm_items(struct kg_run *run, const struct kg_event *ev, struct 
 static enum fb_err kg_init(void **state, char *err, size_t errlen)
 {
 	struct kg_state *st = calloc(1, sizeof(*st));
-	enum fb_err rc;
+	enum fb_err rc = st ? kg_settings_from_env(&st->set, err, errlen) : FB_E_NOMEM;
 
-	if (!st)
-		return FB_E_NOMEM;
-	rc = resp_config_from_env(&st->cfg, err, errlen);
-	if (rc != FB_OK)
-		goto fail;
-	rc = kg_settings_from_env(&st->set, err, errlen);
-	if (rc != FB_OK)
-		goto fail;
-	rc = aws_client_new(&st->aws, NULL, err, errlen);
-	if (rc != FB_OK)
-		goto fail;
+	if (rc == FB_OK)
+		rc = kit_setup(&st->cfg, &st->aws, err, errlen);
+	if (rc != FB_OK) {
+		free(st);
+		return rc;
+	}
 	*state = st;
 	return FB_OK;
-fail:
-	resp_config_cleanup(&st->cfg);
-	free(st);
-	return rc;
 }
 
 static enum fb_err kg_handle(void *state, const char *event, size_t len,
@@ -836,6 +596,7 @@ static enum fb_err kg_handle(void *state, const char *event, size_t len,
 	memset(&run, 0, sizeof(run));
 	run.st = st;
 	run.r = &r;
+	kit_init(&run.k, &r, st->aws);
 	run.sections = cJSON_AddArrayToObject(r.extra, "keys");
 
 	if (ev.kind == KG_ALARM) {
@@ -897,6 +658,7 @@ static enum fb_err kg_handle(void *state, const char *event, size_t len,
 		resp_set_verdict(&r, "%s", kg_verdict(r.dry_run, run.nchanged, run.nalready));
 	rc = resp_finish(&r, st->aws, out);
 done:
+	kit_cleanup(&run.k);
 	free(items);
 	resp_cleanup(&r);
 	kg_event_cleanup(&ev);

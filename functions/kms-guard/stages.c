@@ -114,21 +114,30 @@ static int kg_region_syntax(const char *s, size_t n, const char *partition)
 	return strncmp(region, "cn-", 3) && strncmp(region, "us-gov-", 7);
 }
 
-static int kg_arn_ok(const char *s)
+/* The six ':'-separated fields of an ARN: f[0] "arn", ..., f[5] the
+ * resource (the rest, ':' included). 0 when there are fewer. */
+static int kg_arn_fields(const char *s, const char *f[6])
 {
-	static const char *const partitions[] = { "aws", "aws-cn", "aws-us-gov" };
-	const char *f[6], *p = s;
-	char partition[16];
-	size_t i, n;
+	const char *p = s;
+	int i;
 
 	f[0] = s;
 	for (i = 1; i < 6; i++) {
-		p = strchr(p, ':');
-		if (!p)
+		if (!(p = strchr(p, ':')))
 			return 0;
 		f[i] = ++p;
 	}
-	if (strchr(f[5], ':') || strncmp(s, "arn:", 4))
+	return 1;
+}
+
+static int kg_arn_ok(const char *s)
+{
+	static const char *const partitions[] = { "aws", "aws-cn", "aws-us-gov" };
+	const char *f[6], *p;
+	char partition[16];
+	size_t i, n;
+
+	if (!kg_arn_fields(s, f) || strchr(f[5], ':') || strncmp(s, "arn:", 4))
 		return 0;
 	n = (size_t)(f[2] - f[1] - 1);
 	if (n >= sizeof(partition))
@@ -183,18 +192,9 @@ static int kg_region_ok(const char *s)
 int kg_kms_arn(const char *arn, char *region, size_t rn, char *account, size_t an)
 {
 	const char *f[6];
-	const char *p = arn;
-	int i;
 
-	if (!arn || strncmp(arn, "arn:", 4))
+	if (!arn || strncmp(arn, "arn:", 4) || !kg_arn_fields(arn, f))
 		return 0;
-	f[0] = arn;
-	for (i = 1; i < 6; i++) {
-		p = strchr(p, ':');
-		if (!p)
-			return 0;
-		f[i] = ++p;
-	}
 	if (strncmp(f[2], "kms:", 4) || f[4] - f[3] < 2 || f[5] - f[4] < 2)
 		return 0;
 	if (strncmp(f[5], "key/", 4) && strncmp(f[5], "alias/", 6))
@@ -783,17 +783,33 @@ cJSON *kg_key_json(const char *key)
 	return o;
 }
 
-void kg_restore(struct resp *r, const char *api, cJSON *args)
+cJSON *kg_tag_json(const char *key_arn, const char *tag, const char *value)
 {
-	cJSON *e = cJSON_CreateObject();
+	cJSON *in = kg_key_json(key_arn), *t;
 
-	if (!e) {
-		cJSON_Delete(args);
-		return;
+	if (!in)
+		return NULL;
+	if (!value) {
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(in, "TagKeys"), cJSON_CreateString(tag));
+		return in;
 	}
-	cJSON_AddStringToObject(e, "api", api);
-	cJSON_AddItemToObject(e, "args", args);
-	resp_restore_add(r, e);
+	t = cJSON_CreateObject();
+	cJSON_AddStringToObject(t, "TagKey", tag);
+	cJSON_AddStringToObject(t, "TagValue", value);
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(in, "Tags"), t);
+	return in;
+}
+
+int kg_pending_days(const struct kg_item *it, const cJSON *meta)
+{
+	const cJSON *pd = resp_get(meta, "PendingDeletionWindowInDays");
+
+	if (it->pending_days)
+		return it->pending_days;
+	/* fuzz: range-checked, an out-of-range double -> int conversion is UB */
+	if (cJSON_IsNumber(pd) && pd->valuedouble >= 7 && pd->valuedouble <= 30)
+		return (int)pd->valuedouble;
+	return KG_DEFAULT_PENDING_DAYS;
 }
 
 void kg_section_outcome(cJSON *sec, const char *fmt, ...)

@@ -4,16 +4,17 @@
  * README.md beside this file documents triggers, IAM and settings.
  *
  * Root cannot be contained through an API, so the job is a fast, correct
- * verdict and a clear page. This file sequences the pure stages of
- * stages.c (root_verify.h) around the AWS calls:
+ * verdict and a clear page. This file is the runbook over the pure stages
+ * of stages.c (root_verify.h); the responder kit (runtime/kit.h) makes
+ * and reports the AWS calls:
  *
  *   1. rv_classify() the event (invalid / skip: zero AWS calls)
  *   2. rv_regions_plan(): the Regions whose root history is read
- *   3. one round, concurrently: LookupEvents page 1 in the first Region
- *      (Username=root over the window) and iam:GetAccountSummary; then the
- *      rest of that Region and every other Region through the shared pager
- *      (runtime/cloudtrail.h: paced, throttle-aware, bounded by
- *      FIREBREAK_ROOT_MAX_PAGES / _MAX_EVENTS and the deadline)
+ *   3. one round: iam:GetAccountSummary and the first Region's
+ *      LookupEvents (Username=root over the window; a kit CloudTrail step:
+ *      page 1 with the round, then the shared pager, runtime/cloudtrail.h:
+ *      paced, throttle-aware, bounded by FIREBREAK_ROOT_MAX_PAGES /
+ *      _MAX_EVENTS and the deadline); then each other Region in turn
  *   4. rv_decide() -> the report; resp_finish() publishes it
  *
  * The only write is the SNS notification that resp_finish() sends.
@@ -29,7 +30,7 @@
 #include "aws.h"
 #include "cloudtrail.h"
 #include "fb_err.h"
-#include "log.h"
+#include "kit.h"
 #include "lr.h"
 #include "resp.h"
 
@@ -49,45 +50,17 @@ struct rv_state {
 static enum fb_err rv_init(void **state, char *err, size_t errlen)
 {
 	struct rv_state *s = calloc(1, sizeof(*s));
-	enum fb_err rc;
-	if (!s)
-		return FB_E_NOMEM;
-	if ((rc = resp_config_from_env(&s->resp, err, errlen)) != FB_OK)
-		goto fail;
-	if ((rc = rv_config_from_env(&s->cfg, &s->resp, err, errlen)) != FB_OK)
-		goto fail;
-	if ((rc = aws_client_new(&s->aws, NULL, err, errlen)) != FB_OK)
-		goto fail;
-	*state = s;
-	return FB_OK;
-fail:
-	resp_config_cleanup(&s->resp);
-	free(s);
-	return rc;
-}
+	enum fb_err rc = s ? resp_config_from_env(&s->resp, err, errlen) : FB_E_NOMEM;
 
-/* A non-trigger: a clear result, nothing published, zero AWS calls. */
-static enum fb_err rv_skip_result(struct rv_state *s, const cJSON *ev, const char *why,
-				  const struct lr_context *ctx, struct lr_result *out)
-{
-	struct resp r;
-	enum fb_err rc = resp_begin(&r, &s->resp, RV_FUNCTION, ctx);
-	if (rc != FB_OK)
-		return rc;
-	resp_trigger_from_event(&r, ev);
-	resp_set_severity(&r, "P3");
-	resp_skip(&r, "%s", why);
-	cJSON *rep = resp_report_json(&r);
-	char *txt = rep ? cJSON_PrintUnformatted(rep) : NULL;
-	if (txt) {
-		log_json(LOG_INFO, txt);
-		rc = lr_result_ok(out, txt, strlen(txt));
-	} else {
-		rc = FB_E_NOMEM;
+	if (rc == FB_OK && (rc = rv_config_from_env(&s->cfg, &s->resp, err, errlen)) == FB_OK)
+		rc = aws_client_new(&s->aws, NULL, err, errlen);
+	if (rc == FB_OK) {
+		*state = s;
+		return FB_OK;
 	}
-	free(txt);
-	cJSON_Delete(rep);
-	resp_cleanup(&r);
+	if (s)
+		resp_config_cleanup(&s->resp);
+	free(s);
 	return rc;
 }
 
@@ -111,13 +84,29 @@ static int rv_on_page(void *ctx, const cJSON *page)
 	return 0;
 }
 
-/* Ends one Region's lookup: its step and its line in the history. */
-static void rv_region_done(struct resp *r, int idx, struct rv_history *h, const char *region,
-			   const struct rv_config *cfg, const struct ct_result *res,
-			   const struct rv_pages *pg, const char *start_iso, const char *end_iso)
+/* One Region's root history: Username=root over the window, through the
+ * CloudTrail pager (paced, throttle-aware, bounded by
+ * FIREBREAK_ROOT_MAX_PAGES, FIREBREAK_ROOT_MAX_EVENTS through rv_on_page,
+ * and q's deadline). */
+static struct kit_step *rv_lookup(struct kit_round *rd, const char *region, struct aws_client *c,
+				  const struct ct_query *q)
 {
-	char why[200], d[480];
+	return kit_add(rd, &(struct kit_spec){ .step = "lookup-root-events", .service = "cloudtrail",
+		.op = "LookupEvents", .target = region, .kind = RESP_READ, .client = c, .cloudtrail = q });
+}
 
+/* Ends one Region's read: its line and its place in the history. */
+static void rv_region_done(struct kit_step *st, struct rv_history *h, const char *region,
+			   const struct rv_config *cfg, const struct rv_pages *pg,
+			   const char *start_iso, const char *end_iso)
+{
+	const struct ct_result *res = kit_ct_result(st);
+	char why[200];
+
+	if (!res) { /* not sent (out of memory): its line says so */
+		rv_history_region(h, region, 0, 0, 0, 0, "not read");
+		return;
+	}
 	if (res->complete)
 		why[0] = '\0';
 	else if (pg->capped)
@@ -129,31 +118,106 @@ static void rv_region_done(struct resp *r, int idx, struct rv_history *h, const 
 	else
 		buf_copy_str(why, sizeof(why), res->why);
 	rv_history_region(h, region, res->complete, res->pages, res->nevents, res->throttled, why);
-	snprintf(d, sizeof(d), "%zu root events over %zu pages in %s from %s to %s%s%s%s", res->nevents,
-		 res->pages, region, start_iso, end_iso, res->throttled ? " (throttled, retried)" : "",
-		 res->complete ? "" : "; incomplete: ", why);
 	/* A bound is a choice, not a failure; a read that did not finish is. */
 	int failed = !res->complete && (res->stop == CT_STOP_DEADLINE || res->stop == CT_STOP_ERROR ||
 					res->stop == CT_STOP_NOMEM);
-	resp_step_end(r, idx, failed ? RESP_FAILED : RESP_DONE, d, failed ? &res->err : NULL);
+	kit_end(st, failed ? RESP_FAILED : RESP_DONE, failed ? &res->err : NULL,
+		"%zu root events over %zu pages in %s from %s to %s%s%s%s", res->nevents, res->pages, region,
+		start_iso, end_iso, res->throttled ? " (throttled, retried)" : "",
+		res->complete ? "" : "; incomplete: ", why);
+}
+
+/* The Regions' histories and the account's posture, into f: the first
+ * Region's page 1 and iam:GetAccountSummary in one round, then the rest of
+ * that Region and each other Region in turn. */
+static enum fb_err rv_read(struct kit *k, struct rv_facts *f, const struct rv_config *cfg,
+			   const char *account, const char *region, const char *root_arn, int64_t start_ms,
+			   int64_t query_end_ms, int64_t final_ms, const char *start_iso, const char *end_iso)
+{
+	struct aws_error aerr;
+	char regions[RV_MAX_REGIONS][32];
+	struct rv_pages pg = { &f->hist, cfg, 0 };
+	struct ct_query q;
+
+	/* Act in the account the event came from (FIREBREAK_MEMBER_ROLE). */
+	struct aws_client *cl = kit_client(k, *account ? account : NULL, region, NULL, &aerr);
+	if (!cl) {
+		int i = resp_step_begin(k->r, "client-for-account", "sts:AssumeRole", account, RESP_READ);
+		resp_step_end(k->r, i, RESP_FAILED, "cannot act in the event's account", &aerr);
+		return FB_OK;
+	}
+	size_t nreg = rv_regions_plan(cfg, aws_client_partition(cl), region, aws_client_region(k->aws),
+				      regions, RV_MAX_REGIONS);
+	memset(&q, 0, sizeof(q));
+	q.attr_key = "Username";
+	q.attr_value = "root";
+	q.start_ms = start_ms;
+	q.end_ms = query_end_ms;
+	q.max_results = RV_PAGE_SIZE;
+	q.max_pages = cfg->max_pages;
+	q.account = account;
+	q.on_page = rv_on_page;
+	q.page_ctx = &pg;
+	/* Each Region gets an equal share of the time left, so one throttled
+	 * Region cannot starve the others (unused time carries over). */
+	q.deadline_ms = final_ms && nreg ? lr_now_ms() + (final_ms - lr_now_ms()) / (int64_t)nreg : final_ms;
+
+	struct kit_round *rd = kit_round_new(k);
+	if (!rd)
+		return FB_E_NOMEM;
+	struct kit_step *look = rv_lookup(rd, regions[0], cl, &q);
+	struct kit_step *sum = kit_add(rd, &(struct kit_spec){ .step = "account-summary", .service = "iam",
+		.op = "GetAccountSummary", .target = root_arn, .kind = RESP_READ, .client = cl });
+	kit_run(rd);
+	if (kit_ok(sum) && rv_account_parse(kit_out(sum), &f->acct) == FB_OK)
+		kit_detail(sum, "AccountMFAEnabled=%d AccountAccessKeysPresent=%d", f->acct.mfa_enabled,
+			   f->acct.access_keys_present);
+	else if (kit_ok(sum))
+		kit_fail(sum, "SummaryMap lacks AccountMFAEnabled/AccountAccessKeysPresent");
+	else
+		kit_detail(sum, "cannot read the account summary");
+	f->hist.queried = 1;
+	rv_region_done(look, &f->hist, regions[0], cfg, &pg, start_iso, end_iso);
+
+	for (size_t i = 1; i < nreg; i++) {
+		int bound = f->hist.events >= (size_t)cfg->max_events;
+		struct aws_client *rcl = bound ? NULL : kit_client(k, *account ? account : NULL, regions[i],
+								    NULL, NULL);
+
+		pg.capped = 0;
+		q.deadline_ms = final_ms ? lr_now_ms() + (final_ms - lr_now_ms()) / (int64_t)(nreg - i) : 0;
+		look = rv_lookup(rd, regions[i], rcl, &q);
+		if (bound) {
+			char why[120];
+			snprintf(why, sizeof(why), "event bound FIREBREAK_ROOT_MAX_EVENTS=%d reached before this region",
+				 cfg->max_events);
+			rv_history_region(&f->hist, regions[i], 0, 0, 0, 0, why);
+			kit_end(look, RESP_DONE, NULL, "%s", why);
+		} else if (!rcl) {
+			rv_history_region(&f->hist, regions[i], 0, 0, 0, 0, "no client for the region");
+			kit_end(look, RESP_FAILED, NULL, "no client for the region");
+		} else {
+			kit_run(rd);
+			rv_region_done(look, &f->hist, regions[i], cfg, &pg, start_iso, end_iso);
+		}
+	}
+	kit_round_free(rd);
+	return FB_OK;
 }
 
 static enum fb_err rv_handle(void *state, const char *event, size_t len,
 			     const struct lr_context *ctx, struct lr_result *out)
 {
+	cJSON *ev = NULL;
 	struct rv_state *s = state;
 	struct rv_trigger t;
 	struct resp r;
-	struct aws_client *cl = NULL;
-	int owned = 0;
-	cJSON *ev = NULL, *lookup_in = NULL;
-	struct aws_call calls[2];
+	struct kit k;
 	struct rv_facts *f = NULL;
 	struct rv_verdict *v = NULL;
 	int began = 0;
 	enum fb_err rc;
 
-	memset(calls, 0, sizeof(calls));
 	{
 		/* Size, UTF-8, control bytes, "\u0000", depth, trailing data,
 		 * object: the shared check, before any field is read. */
@@ -169,7 +233,8 @@ static enum fb_err rv_handle(void *state, const char *event, size_t len,
 		goto out;
 	}
 	if (cls == RV_CLASS_SKIP) {
-		rc = rv_skip_result(s, ev, t.why, ctx, out);
+		/* not a trigger: a clear result, nothing published, zero AWS calls */
+		rc = kit_skip_result(&s->resp, RV_FUNCTION, ev, ctx, t.why, out);
 		goto out;
 	}
 
@@ -184,6 +249,7 @@ static enum fb_err rv_handle(void *state, const char *event, size_t len,
 		goto out;
 	began = 1;
 	resp_trigger_from_event(&r, ev);
+	kit_init(&k, &r, s->aws);
 
 	/* The window: the hour (or alarm period, or manual minutes) before. */
 	int64_t end_ms = t.end_ms ? t.end_ms : lr_now_ms();
@@ -199,7 +265,7 @@ static enum fb_err rv_handle(void *state, const char *event, size_t len,
 	buf_copy_str(account, sizeof(account), r.account && *r.account ? r.account
 		: s->resp.own_account ? s->resp.own_account : "");
 	buf_copy_str(region, sizeof(region), r.region && *r.region ? r.region : aws_client_region(s->aws));
-	snprintf(root_arn, sizeof(root_arn), "arn:%s:iam::%s:root", aws_client_partition(s->aws),
+	snprintf(root_arn, sizeof(root_arn), "arn:%s:iam::%s:root", kit_partition(&k),
 		 *account ? account : "unknown");
 	resp_set_resource(&r, root_arn, *account ? account : NULL, region);
 
@@ -210,98 +276,13 @@ static enum fb_err rv_handle(void *state, const char *event, size_t len,
 	f->policy = &s->cfg.policy;
 	rv_history_init(&f->hist, f->has_event ? t.ev.event_id : "");
 
-	/* Act in the account the event came from (FIREBREAK_MEMBER_ROLE). */
-	struct aws_error aerr;
-	memset(&aerr, 0, sizeof(aerr));
-	rc = resp_client_for(&r, s->aws, *account ? account : NULL, region, &cl, &owned, &aerr);
-	if (rc != FB_OK) {
-		int i = resp_step_begin(&r, "client-for-account", "sts:AssumeRole", account, RESP_READ);
-		resp_step_end(&r, i, RESP_FAILED, "cannot act in the event's account", &aerr);
-		cl = NULL;
-	}
-
-	if (cl) {
-		char regions[RV_MAX_REGIONS][32];
-		size_t nreg = rv_regions_plan(&s->cfg, aws_client_partition(cl), region,
-					      aws_client_region(s->aws), regions, RV_MAX_REGIONS);
-		/* The pager's deadline: the report and the SNS publish still
-		 * need time after the last page. */
-		int64_t final_ms = ctx->deadline_ms ? ctx->deadline_ms - RV_RESERVE_MS : 0;
-		struct ct_query q;
-		struct ct_result res;
-		struct rv_pages pg = { &f->hist, &s->cfg, 0 };
-
-		memset(&q, 0, sizeof(q));
-		memset(&res, 0, sizeof(res));
-		q.attr_key = "Username";
-		q.attr_value = "root";
-		q.start_ms = start_ms;
-		q.end_ms = query_end_ms;
-		q.max_results = RV_PAGE_SIZE;
-		q.max_pages = s->cfg.max_pages;
-		q.account = account;
-		q.on_page = rv_on_page;
-		q.page_ctx = &pg;
-		/* Each Region gets an equal share of the time left, so one
-		 * throttled Region cannot starve the others (unused time
-		 * carries over to the next). */
-		q.deadline_ms = final_ms && nreg ? lr_now_ms() + (final_ms - lr_now_ms()) / (int64_t)nreg : final_ms;
-
-		/* Round 1: the first Region's first page and the account
-		 * summary are independent. */
-		int il = resp_step_begin(&r, "lookup-root-events", "cloudtrail:LookupEvents", regions[0], RESP_READ);
-		int ia = resp_step_begin(&r, "account-summary", "iam:GetAccountSummary", root_arn, RESP_READ);
-		lookup_in = ct_lookup_input(cl, &q, &calls[0]);
-		if (!lookup_in) {
-			rc = FB_E_NOMEM;
-			goto out;
-		}
-		calls[1].service = "iam";
-		calls[1].op = "GetAccountSummary";
-		aws_call_run_all(cl, calls, 2);
-
-		if (calls[1].rc == FB_OK && rv_account_parse(calls[1].out, &f->acct) == FB_OK) {
-			char d[96];
-			snprintf(d, sizeof(d), "AccountMFAEnabled=%d AccountAccessKeysPresent=%d",
-				 f->acct.mfa_enabled, f->acct.access_keys_present);
-			resp_step_from_call(&r, ia, &calls[1], d);
-		} else if (calls[1].rc == FB_OK) {
-			resp_step_end(&r, ia, RESP_FAILED, "SummaryMap lacks AccountMFAEnabled/AccountAccessKeysPresent", NULL);
-		} else {
-			resp_step_from_call(&r, ia, &calls[1], "cannot read the account summary");
-		}
-
-		f->hist.queried = 1;
-		ct_lookup_continue(cl, &q, lookup_in, &calls[0], &res);
-		rv_region_done(&r, il, &f->hist, regions[0], &s->cfg, &res, &pg, start_iso, end_iso);
-		ct_result_cleanup(&res);
-
-		for (size_t i = 1; i < nreg; i++) {
-			struct aws_client *rcl = NULL;
-			int ir = resp_step_begin(&r, "lookup-root-events", "cloudtrail:LookupEvents", regions[i],
-						 RESP_READ);
-
-			pg.capped = 0;
-			if (f->hist.events >= (size_t)s->cfg.max_events) {
-				char why[120];
-				snprintf(why, sizeof(why), "event bound FIREBREAK_ROOT_MAX_EVENTS=%d reached before this region",
-					 s->cfg.max_events);
-				rv_history_region(&f->hist, regions[i], 0, 0, 0, 0, why);
-				resp_step_end(&r, ir, RESP_DONE, why, NULL);
-				continue;
-			}
-			if (aws_client_for_region(cl, regions[i], &rcl) != FB_OK) {
-				rv_history_region(&f->hist, regions[i], 0, 0, 0, 0, "no client for the region");
-				resp_step_end(&r, ir, RESP_FAILED, "no client for the region", NULL);
-				continue;
-			}
-			q.deadline_ms = final_ms ? lr_now_ms() + (final_ms - lr_now_ms()) / (int64_t)(nreg - i) : 0;
-			ct_lookup(rcl, &q, &res);
-			rv_region_done(&r, ir, &f->hist, regions[i], &s->cfg, &res, &pg, start_iso, end_iso);
-			ct_result_cleanup(&res);
-			aws_client_free(rcl);
-		}
-	}
+	/* The pager's deadline: the report and the SNS publish still need
+	 * time after the last page. */
+	rc = rv_read(&k, f, &s->cfg, account, region, root_arn, start_ms, query_end_ms,
+		     ctx->deadline_ms ? ctx->deadline_ms - RV_RESERVE_MS : 0, start_iso, end_iso);
+	kit_cleanup(&k);
+	if (rc != FB_OK)
+		goto out;
 
 	rv_decide(f, v);
 	resp_set_severity(&r, v->severity);
@@ -310,11 +291,6 @@ static enum fb_err rv_handle(void *state, const char *event, size_t len,
 	rc = resp_finish(&r, s->aws, out);
 
 out:
-	for (size_t i = 0; i < 2; i++)
-		aws_call_cleanup(&calls[i]);
-	if (owned)
-		aws_client_free(cl);
-	cJSON_Delete(lookup_in);
 	if (began)
 		resp_cleanup(&r);
 	free(f);

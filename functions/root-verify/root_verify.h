@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "fb_err.h"
+#include "kit.h"
 #include "resp.h"
 
 #define RV_DEFAULT_ALARM "root-account-usage"
@@ -28,15 +29,9 @@
 
 /* ---- settings ------------------------------------------------------------ */
 
-struct rv_cidr {
-	int family;                 /* AF_INET or AF_INET6 */
-	unsigned char addr[16];
-	int prefix;
-};
-
 /* What rv_decide needs besides the facts: all pure data. */
 struct rv_policy {
-	struct rv_cidr cidrs[RV_MAX_CIDRS];
+	struct kit_cidr cidrs[RV_MAX_CIDRS];
 	size_t ncidrs;
 	int cidrs_configured;       /* FIREBREAK_ROOT_ALLOWED_CIDRS set and non-empty */
 	int failed_threshold;       /* FIREBREAK_ROOT_FAILED_SIGNIN_THRESHOLD */
@@ -60,8 +55,8 @@ struct rv_config {
  * err when a value cannot be used. */
 enum fb_err rv_config_from_env(struct rv_config *c, const struct resp_config *rc,
 			       char *err, size_t errlen);
-/* Comma list of CIDRs ("a.b.c.d/n", "x::y/n", a bare address; spaces around
- * items ignored) into p->cidrs. NULL list = none configured. */
+/* FIREBREAK_ROOT_ALLOWED_CIDRS (kit_cidrs_parse) into p->cidrs. NULL list =
+ * none configured. */
 enum fb_err rv_cidrs_parse(const char *list, struct rv_policy *p, char *err, size_t errlen);
 
 /* Comma list of Region names (spaces around items ignored, duplicates
@@ -79,8 +74,9 @@ const char *rv_signin_region(const char *partition);
 size_t rv_regions_plan(const struct rv_config *c, const char *partition, const char *event_region,
 		       const char *own_region, char out[][32], size_t cap);
 
-enum rv_ip_check { RV_IP_NOT_AN_IP, RV_IP_ALLOWED, RV_IP_OUTSIDE };
-/* `ip` (borrowed, may be NULL) against p's ranges. */
+enum rv_ip_check { RV_IP_NOT_AN_IP = KIT_IP_NOT_AN_IP, RV_IP_ALLOWED = KIT_IP_IN,
+		   RV_IP_OUTSIDE = KIT_IP_OUT };
+/* `ip` (borrowed, may be NULL) against p's ranges (kit_ip_in). */
 enum rv_ip_check rv_ip_check(const struct rv_policy *p, const char *ip);
 
 /* ---- one CloudTrail record ------------------------------------------------------ */
@@ -114,9 +110,6 @@ struct rv_record {
  * LookupEvents CloudTrailEvent; borrowed). FB_E_INVALID when it has no
  * userIdentity.type or eventName. */
 enum fb_err rv_record_parse(const cJSON *rec, struct rv_record *r);
-/* "2022-11-10T16:24:34Z", "...+0000", "...+00:00", optional fraction ->
- * epoch ms. 0 on success, -1 when it cannot be parsed. */
-int rv_parse_time(const char *s, int64_t *ms);
 
 /* ---- the window's history ---------------------------------------------------------- */
 

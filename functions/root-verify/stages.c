@@ -15,10 +15,9 @@
  */
 #include "root_verify.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
-#include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,144 +27,18 @@
 
 /* ---- settings ------------------------------------------------------------ */
 
-
-/* Parses "a.b.c.d/n" or "x::y/n" (a bare address is a host route).
- * Returns 0 on success. */
-static int rv_cidr_parse(const char *s, struct rv_cidr *out)
-{
-	char host[64];
-	const char *slash = strchr(s, '/');
-	size_t hl = slash ? (size_t)(slash - s) : strlen(s);
-	if (hl == 0 || hl >= sizeof(host))
-		return -1;
-	memcpy(host, s, hl);
-	host[hl] = '\0';
-	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, host, out->addr) == 1) {
-		out->family = AF_INET;
-		out->prefix = 32;
-	} else if (inet_pton(AF_INET6, host, out->addr) == 1) {
-		out->family = AF_INET6;
-		out->prefix = 128;
-	} else {
-		return -1;
-	}
-	if (slash) {
-		const char *p = slash + 1;
-		int n = 0;
-		if (*p == '\0')
-			return -1;
-		for (; *p; p++) {
-			if (!isdigit((unsigned char)*p) || n > 128)
-				return -1;
-			n = n * 10 + (*p - '0');
-		}
-		if (n > out->prefix)
-			return -1;
-		out->prefix = n;
-	}
-	return 0;
-}
-
-/* Comma list of CIDRs; spaces around items are ignored. */
 enum fb_err rv_cidrs_parse(const char *list, struct rv_policy *p, char *err, size_t errlen)
 {
-	p->ncidrs = 0;
-	p->cidrs_configured = 0;
-	if (!list)
-		return FB_OK;
-	const char *s = list;
-	while (*s) {
-		char item[80];
-		const char *e = strchr(s, ',');
-		size_t n = e ? (size_t)(e - s) : strlen(s);
-		while (n && isspace((unsigned char)*s)) {
-			s++;
-			n--;
-		}
-		while (n && isspace((unsigned char)s[n - 1]))
-			n--;
-		if (n) {
-			if (n >= sizeof(item)) {
-				snprintf(err, errlen, "cannot parse 'FIREBREAK_ROOT_ALLOWED_CIDRS': item too long");
-				return FB_E_CONFIG;
-			}
-			memcpy(item, s, n);
-			item[n] = '\0';
-			if (p->ncidrs == RV_MAX_CIDRS) {
-				snprintf(err, errlen, "'FIREBREAK_ROOT_ALLOWED_CIDRS' has more than %d items", RV_MAX_CIDRS);
-				return FB_E_CONFIG;
-			}
-			if (rv_cidr_parse(item, &p->cidrs[p->ncidrs]) != 0) {
-				snprintf(err, errlen, "cannot parse 'FIREBREAK_ROOT_ALLOWED_CIDRS' item '%s'", item);
-				return FB_E_CONFIG;
-			}
-			p->ncidrs++;
-		}
-		if (!e)
-			break;
-		s = e + 1;
-	}
-	p->cidrs_configured = p->ncidrs > 0;
-	return FB_OK;
+	enum fb_err rc = kit_cidrs_parse(list, "FIREBREAK_ROOT_ALLOWED_CIDRS", p->cidrs, RV_MAX_CIDRS,
+					 &p->ncidrs, err, errlen);
+
+	p->cidrs_configured = rc == FB_OK && p->ncidrs > 0;
+	return rc;
 }
 
-static int rv_prefix_match(const unsigned char *a, const unsigned char *net, int prefix)
-{
-	int full = prefix / 8, rest = prefix % 8;
-	if (memcmp(a, net, (size_t)full) != 0)
-		return 0;
-	if (rest == 0)
-		return 1;
-	unsigned char mask = (unsigned char)(0xFFu << (8 - rest));
-	return (a[full] & mask) == (net[full] & mask);
-}
-
-/* CloudTrail's sourceIPAddress is an IP, or a service name ("AWS Internal",
- * "s3.amazonaws.com") when a service acted: those cannot be checked. An
- * IPv4-mapped IPv6 address is checked against the IPv4 ranges too. */
 enum rv_ip_check rv_ip_check(const struct rv_policy *p, const char *ip)
 {
-	unsigned char a[16];
-	int fam;
-	if (!ip || !*ip)
-		return RV_IP_NOT_AN_IP;
-	if (inet_pton(AF_INET, ip, a) == 1)
-		fam = AF_INET;
-	else if (inet_pton(AF_INET6, ip, a) == 1)
-		fam = AF_INET6;
-	else
-		return RV_IP_NOT_AN_IP;
-	for (size_t i = 0; i < p->ncidrs; i++) {
-		const struct rv_cidr *c = &p->cidrs[i];
-		if (c->family == fam && rv_prefix_match(a, c->addr, c->prefix))
-			return RV_IP_ALLOWED;
-		if (fam == AF_INET6 && c->family == AF_INET) {
-			static const unsigned char mapped[12] = {0,0,0,0,0,0,0,0,0,0,0xff,0xff};
-			if (memcmp(a, mapped, 12) == 0 && rv_prefix_match(a + 12, c->addr, c->prefix))
-				return RV_IP_ALLOWED;
-		}
-	}
-	return RV_IP_OUTSIDE;
-}
-
-/* Bounded decimal setting; unset gives `def`. */
-static enum fb_err rv_env_int(const char *name, int def, int lo, int hi, int *out,
-			      char *err, size_t errlen)
-{
-	const char *s = getenv(name);
-	*out = def;
-	if (!s || !*s)
-		return FB_OK;
-	char *end = NULL;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end != '\0' || v < lo || v > hi) {
-		snprintf(err, errlen, "setting '%s' must be an integer in %d..%d", name, lo, hi);
-		return FB_E_CONFIG;
-	}
-	*out = (int)v;
-	return FB_OK;
+	return (enum rv_ip_check)kit_ip_in(p->cidrs, p->ncidrs, ip);
 }
 
 enum fb_err rv_config_from_env(struct rv_config *c, const struct resp_config *rc,
@@ -175,17 +48,13 @@ enum fb_err rv_config_from_env(struct rv_config *c, const struct resp_config *rc
 	memset(c, 0, sizeof(*c));
 	const char *alarm = getenv("FIREBREAK_ROOT_ALARM_NAME");
 	snprintf(c->alarm_name, sizeof(c->alarm_name), "%s", alarm && *alarm ? alarm : RV_DEFAULT_ALARM);
-	if ((rc2 = rv_env_int("FIREBREAK_ROOT_FAILED_SIGNIN_THRESHOLD", 3, 1, 10000,
-			      &c->policy.failed_threshold, err, errlen)) != FB_OK)
-		return rc2;
-	if ((rc2 = rv_env_int("FIREBREAK_ROOT_LOOKBACK_MINUTES", 60, 1, 1440,
-			      &c->lookback_minutes, err, errlen)) != FB_OK)
-		return rc2;
-	if ((rc2 = rv_env_int("FIREBREAK_ROOT_MAX_PAGES", 20, 1, 200, &c->max_pages, err, errlen)) != FB_OK)
-		return rc2;
-	if ((rc2 = rv_env_int("FIREBREAK_ROOT_MAX_EVENTS", 1000, 1, 10000, &c->max_events, err, errlen)) != FB_OK)
-		return rc2;
-	if ((rc2 = rv_regions_parse(getenv("FIREBREAK_ROOT_REGIONS"), c, err, errlen)) != FB_OK)
+	if ((rc2 = kit_env_int("FIREBREAK_ROOT_FAILED_SIGNIN_THRESHOLD", 3, 1, 10000,
+			       &c->policy.failed_threshold, err, errlen)) != FB_OK ||
+	    (rc2 = kit_env_int("FIREBREAK_ROOT_LOOKBACK_MINUTES", 60, 1, 1440,
+			       &c->lookback_minutes, err, errlen)) != FB_OK ||
+	    (rc2 = kit_env_int("FIREBREAK_ROOT_MAX_PAGES", 20, 1, 200, &c->max_pages, err, errlen)) != FB_OK ||
+	    (rc2 = kit_env_int("FIREBREAK_ROOT_MAX_EVENTS", 1000, 1, 10000, &c->max_events, err, errlen)) != FB_OK ||
+	    (rc2 = rv_regions_parse(getenv("FIREBREAK_ROOT_REGIONS"), c, err, errlen)) != FB_OK)
 		return rc2;
 	c->policy.resp = rc;
 	return rv_cidrs_parse(getenv("FIREBREAK_ROOT_ALLOWED_CIDRS"), &c->policy, err, errlen);
@@ -207,40 +76,27 @@ static void rv_region_add(char out[][32], size_t *n, size_t cap, const char *r)
 
 enum fb_err rv_regions_parse(const char *list, struct rv_config *c, char *err, size_t errlen)
 {
+	char item[64];
+	int got;
+
 	c->nregions = 0;
-	if (!list)
-		return FB_OK;
-	const char *p = list;
-	while (*p) {
-		char item[64];
-		size_t len = strcspn(p, ",");
-		const char *s = p, *e = p + len;
-		while (s < e && isspace((unsigned char)*s))
-			s++;
-		while (e > s && isspace((unsigned char)e[-1]))
-			e--;
-		if (e > s) {
-			if ((size_t)(e - s) >= sizeof(item)) {
-				snprintf(err, errlen, "setting 'FIREBREAK_ROOT_REGIONS': item too long");
-				return FB_E_CONFIG;
-			}
-			memcpy(item, s, (size_t)(e - s));
-			item[e - s] = '\0';
-			if (!resp_region_name_ok(item)) {
-				snprintf(err, errlen, "setting 'FIREBREAK_ROOT_REGIONS': '%s' is not a region name", item);
-				return FB_E_CONFIG;
-			}
-			size_t before = c->nregions;
-			rv_region_add(c->regions, &c->nregions, RV_MAX_REGIONS, item);
-			if (c->nregions == before && before == RV_MAX_REGIONS) {
-				snprintf(err, errlen, "setting 'FIREBREAK_ROOT_REGIONS': more than %d regions",
-					 RV_MAX_REGIONS);
-				return FB_E_CONFIG;
-			}
+	while (list && (got = kit_list_next(&list, item, sizeof(item))) != 0) {
+		size_t before = c->nregions;
+
+		if (got < 0) {
+			snprintf(err, errlen, "setting 'FIREBREAK_ROOT_REGIONS': item too long");
+			return FB_E_CONFIG;
 		}
-		p += len;
-		if (*p == ',')
-			p++;
+		if (!resp_region_name_ok(item)) {
+			snprintf(err, errlen, "setting 'FIREBREAK_ROOT_REGIONS': '%s' is not a region name", item);
+			return FB_E_CONFIG;
+		}
+		rv_region_add(c->regions, &c->nregions, RV_MAX_REGIONS, item);
+		if (c->nregions == before && before == RV_MAX_REGIONS) {
+			snprintf(err, errlen, "setting 'FIREBREAK_ROOT_REGIONS': more than %d regions",
+				 RV_MAX_REGIONS);
+			return FB_E_CONFIG;
+		}
 	}
 	return FB_OK;
 }
@@ -372,59 +228,6 @@ static const char *rv_mfa_name(enum rv_mfa m)
 	return m == RV_MFA_YES ? "yes" : m == RV_MFA_NO ? "no" : "unknown";
 }
 
-/* "2022-11-10T16:24:34Z", "2019-10-02T17:04:40.989+0000", "...+00:00".
- * Returns 0 and epoch ms, or -1. */
-int rv_parse_time(const char *s, int64_t *ms)
-{
-	struct tm tm;
-	int frac_ms = 0;
-	if (!s)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (!p)
-		return -1;
-	if (*p == '.') {
-		int digits = 0;
-		p++;
-		while (isdigit((unsigned char)*p)) {
-			if (digits < 3)
-				frac_ms = frac_ms * 10 + (*p - '0');
-			digits++;
-			p++;
-		}
-		if (digits == 0)
-			return -1;
-		for (; digits < 3; digits++)
-			frac_ms *= 10;
-	}
-	int off_min = 0;
-	if (*p == 'Z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		int sign = *p == '-' ? -1 : 1, hh, mm;
-		p++;
-		if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]))
-			return -1;
-		hh = (p[0] - '0') * 10 + (p[1] - '0');
-		p += 2;
-		if (*p == ':')
-			p++;
-		if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]))
-			return -1;
-		mm = (p[0] - '0') * 10 + (p[1] - '0');
-		p += 2;
-		off_min = sign * (hh * 60 + mm);
-	}
-	if (*p != '\0')
-		return -1;
-	time_t t = timegm(&tm);
-	if (t == (time_t)-1)
-		return -1;
-	*ms = ((int64_t)t - (int64_t)off_min * 60) * 1000 + frac_ms;
-	return 0;
-}
-
 static int rv_truthy(const cJSON *v)
 {
 	if (cJSON_IsTrue(v))
@@ -498,6 +301,22 @@ static void rv_centralized_from(const cJSON *rec, struct rv_record *r)
 		buf_copy_str(r->issuer_arn, sizeof(r->issuer_arn), issuer);
 }
 
+/* The record's text fields, copied as they are (truncated to fit). */
+#define RV_FIELD(path, m) { path, offsetof(struct rv_record, m), sizeof(((struct rv_record *)0)->m) }
+static const struct rv_field {
+	const char *path;
+	size_t off, len;
+} rv_fields[] = {
+	RV_FIELD("userIdentity.type", identity_type),
+	RV_FIELD("eventName", event_name),
+	RV_FIELD("eventSource", event_source),
+	RV_FIELD("eventID", event_id),
+	RV_FIELD("eventTime", event_time),
+	RV_FIELD("sourceIPAddress", source_ip),
+	RV_FIELD("userAgent", user_agent),
+	RV_FIELD("userIdentity.arn", actor_arn),
+};
+
 /* Facts of one CloudTrail record (an EventBridge `detail`, or a parsed
  * LookupEvents CloudTrailEvent). FB_E_INVALID when it has no
  * userIdentity.type or eventName. */
@@ -508,14 +327,9 @@ enum fb_err rv_record_parse(const cJSON *rec, struct rv_record *r)
 	const char *name = resp_get_str(rec, "eventName");
 	if (!type || !name)
 		return FB_E_INVALID;
-	buf_copy_str(r->identity_type, sizeof(r->identity_type), type);
-	buf_copy_str(r->event_name, sizeof(r->event_name), name);
-	buf_copy_str(r->event_source, sizeof(r->event_source), resp_get_str(rec, "eventSource"));
-	buf_copy_str(r->event_id, sizeof(r->event_id), resp_get_str(rec, "eventID"));
-	buf_copy_str(r->event_time, sizeof(r->event_time), resp_get_str(rec, "eventTime"));
-	buf_copy_str(r->source_ip, sizeof(r->source_ip), resp_get_str(rec, "sourceIPAddress"));
-	buf_copy_str(r->user_agent, sizeof(r->user_agent), resp_get_str(rec, "userAgent"));
-	buf_copy_str(r->actor_arn, sizeof(r->actor_arn), resp_get_str(rec, "userIdentity.arn"));
+	for (size_t i = 0; i < sizeof(rv_fields) / sizeof(rv_fields[0]); i++)
+		buf_copy_str((char *)r + rv_fields[i].off, rv_fields[i].len,
+			     resp_get_str(rec, rv_fields[i].path));
 	r->is_root = strcmp(type, "Root") == 0;
 	r->assume_root = !r->is_root && strcmp(name, "AssumeRoot") == 0 &&
 			 (!r->event_source[0] || strcmp(r->event_source, "sts.amazonaws.com") == 0);
@@ -535,8 +349,7 @@ enum fb_err rv_record_parse(const cJSON *rec, struct rv_record *r)
 	r->mfa = rv_mfa_from(rec);
 	if (r->is_root || r->assume_root)
 		rv_centralized_from(rec, r);
-	if (rv_parse_time(r->event_time, &r->time_ms) != 0)
-		r->time_ms = 0;
+	r->time_ms = resp_parse_time_ms(r->event_time);
 	return FB_OK;
 }
 
@@ -687,83 +500,35 @@ size_t rv_history_add_page(struct rv_history *h, const struct rv_policy *p,
 
 /* ---- IAM account summary ---------------------------------------------------------- */
 
-static int rv_num(const cJSON *v, long *out)
+/* One SummaryMap entry (kit_map_each); kv[0] MFA, kv[1] access keys. */
+static void rv_account_entry(void *ctx, const char *key, const cJSON *val)
 {
-	/* fuzz: range-checked, an out-of-range double -> long conversion is UB */
-	if (cJSON_IsNumber(v)) {
-		if (!(v->valuedouble > -9.2e18 && v->valuedouble < 9.2e18))
-			return -1;
-		*out = (long)v->valuedouble;
-		return 0;
-	}
-	if (cJSON_IsString(v) && v->valuestring[0]) {
-		char *end = NULL;
-		errno = 0;
-		long n = strtol(v->valuestring, &end, 10);
-		if (errno || *end != '\0')
-			return -1;
-		*out = n;
-		return 0;
-	}
-	return -1;
-}
-
-static void rv_account_entry(const cJSON *key, const cJSON *val, int *mfa, int *keys)
-{
+	int *kv = ctx;
 	long n;
-	if (!cJSON_IsString(key) || rv_num(val, &n) != 0)
-		return;
-	if (strcmp(key->valuestring, "AccountMFAEnabled") == 0)
-		*mfa = n != 0;
-	else if (strcmp(key->valuestring, "AccountAccessKeysPresent") == 0)
-		*keys = n != 0;
-}
 
-/* Walks any shape the XML->cJSON layer may give the SummaryMap: an array of
- * {key,value}; an object whose children are {key,value} entries (repeated
- * "entry" keys) or arrays of them; or an already flattened
- * {"AccountMFAEnabled": "1"} object. */
-static void rv_account_walk(const cJSON *node, int *mfa, int *keys, int depth)
-{
-	const cJSON *c;
-	if (!node || depth > 4)
+	if (kit_json_long(val, &n) != 0)
 		return;
-	if (cJSON_IsObject(node)) {
-		const cJSON *k = cJSON_GetObjectItemCaseSensitive(node, "key");
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(node, "value");
-		if (k && v) {
-			rv_account_entry(k, v, mfa, keys);
-			return;
-		}
-	}
-	cJSON_ArrayForEach(c, node) {
-		if (cJSON_IsObject(c) || cJSON_IsArray(c)) {
-			rv_account_walk(c, mfa, keys, depth + 1);
-		} else if (c->string) {
-			cJSON tmp;
-			memset(&tmp, 0, sizeof(tmp));
-			tmp.type = cJSON_String;
-			tmp.valuestring = c->string;
-			rv_account_entry(&tmp, c, mfa, keys);
-		}
-	}
+	if (strcmp(key, "AccountMFAEnabled") == 0)
+		kv[0] = n != 0;
+	else if (strcmp(key, "AccountAccessKeysPresent") == 0)
+		kv[1] = n != 0;
 }
 
 enum fb_err rv_account_parse(const cJSON *out, struct rv_account *a)
 {
-	int mfa = -1, keys = -1;
+	int kv[2] = { -1, -1 };
 	memset(a, 0, sizeof(*a));
 	const cJSON *map = resp_get(out, "GetAccountSummaryResult.SummaryMap");
 	if (!map)
 		map = resp_get(out, "GetAccountSummaryResponse.GetAccountSummaryResult.SummaryMap");
 	if (!map)
 		map = resp_get(out, "SummaryMap");
-	rv_account_walk(map, &mfa, &keys, 0);
-	if (mfa < 0 || keys < 0)
+	kit_map_each(map, rv_account_entry, kv);
+	if (kv[0] < 0 || kv[1] < 0)
 		return FB_E_PARSE;
 	a->known = 1;
-	a->mfa_enabled = mfa;
-	a->access_keys_present = keys;
+	a->mfa_enabled = kv[0];
+	a->access_keys_present = kv[1];
 	return FB_OK;
 }
 
@@ -1098,13 +863,13 @@ static int rv_alarm_window_minutes(const cJSON *detail)
 	if (rd && strlen(rd) < 65536) {
 		cJSON *j = cJSON_Parse(rd);
 		long v;
-		if (j && rv_num(cJSON_GetObjectItemCaseSensitive(j, "period"), &v) == 0 && v > 0)
+		if (j && kit_json_long(cJSON_GetObjectItemCaseSensitive(j, "period"), &v) == 0 && v > 0)
 			period = v;
 		cJSON_Delete(j);
 	}
 	cJSON_ArrayForEach(m, resp_get(detail, "configuration.metrics")) {
 		long v;
-		if (rv_num(resp_get(m, "metricStat.period"), &v) == 0 && v > period)
+		if (kit_json_long(resp_get(m, "metricStat.period"), &v) == 0 && v > period)
 			period = v;
 	}
 	if (period <= 0)
@@ -1204,9 +969,9 @@ enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct r
 		int w = rv_alarm_window_minutes(detail);
 		if (w > 0)
 			t->window_minutes = w;
-		if (rv_parse_time(resp_get_str(detail, "state.timestamp"), &t->end_ms) != 0 &&
-		    rv_parse_time(time_s, &t->end_ms) != 0)
-			t->end_ms = 0;
+		t->end_ms = resp_parse_time_ms(resp_get_str(detail, "state.timestamp"));
+		if (!t->end_ms)
+			t->end_ms = resp_parse_time_ms(time_s);
 		return RV_CLASS_RUN;
 	}
 	if (strcmp(dt->valuestring, "AWS Console Sign In via CloudTrail") == 0 ||
@@ -1223,9 +988,7 @@ enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct r
 			snprintf(t->why, sizeof(t->why), "identity type is %.30s, not Root", t->ev.identity_type);
 			return RV_CLASS_SKIP;
 		}
-		t->end_ms = t->ev.time_ms;
-		if (!t->end_ms && rv_parse_time(time_s, &t->end_ms) != 0)
-			t->end_ms = 0;
+		t->end_ms = t->ev.time_ms ? t->ev.time_ms : resp_parse_time_ms(time_s);
 		return RV_CLASS_RUN;
 	}
 	snprintf(t->why, sizeof(t->why), "unsupported detail-type '%.80s'", dt->valuestring);

@@ -3,7 +3,7 @@
  * did as evidence (runbook P1). Contract: ../shared/RESPONDERS.md, resp.h;
  * trigger, IAM actions and settings: README.md beside this file.
  *
- * This file sequences AWS calls around the pure stages of stages.c:
+ * This file is the runbook: kit steps (runtime/kit.h) around the pure stages of stages.c:
  *
  *   1. DescribeTasks                                   (what is the task?)
  *   2. one round, concurrently: DescribeTaskDefinition, DescribeNetworkInterfaces,
@@ -29,7 +29,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "aws.h"
+#include "evidence.h"
+#include "kit.h"
 #include "log.h"
+#include "prov.h"
 #include "resp.h"
 
 #define TQ_FN "task-quarantine"
@@ -44,10 +47,15 @@
 /* Safety bound on pages per stream, far above what 50 MB needs. */
 #define TQ_MAX_LOG_PAGES 20000
 #define TQ_MAX_BATCH 16
+/* The tag-provenance reads stop this long before the work's deadline: an
+ * exemption that cannot be verified in time is ignored, and containment
+ * still needs its time. */
+#define TQ_CONTAIN_RESERVE_MS 4000
 
 struct tq_state {
 	struct resp_config cfg;
 	struct tq_settings set;
+	struct evidence_config evcfg;
 	struct aws_client *aws;
 };
 
@@ -60,7 +68,6 @@ struct tq_run {
 	 * below. The evidence bucket and the SNS topic are the function's own
 	 * (the security account's): S3 and SNS always go through st->aws. */
 	struct aws_client *aws;
-	struct aws_client *own1, *own2; /* owned: assumed-role client, region client */
 	struct tq_target tgt;
 	struct tq_task task;
 	struct tq_eni eni;
@@ -70,17 +77,12 @@ struct tq_run {
 	cJSON *network_json;            /* owned: ENI and security group answers */
 	char region[32], account[16];
 	char cluster[512];              /* the cluster as ECS names it */
-	char prefix[160];               /* incidents/<incident_id>/ */
-	int manifest_state;             /* 1 exists, 0 missing, -1 unknown */
+	struct kit kit;                 /* the task's client (aws) by default */
+	struct evidence ev;             /* our own bucket, through st->aws */
 	int isolated_now, stopped_now, was_stopped;
 	const char *isolated_by;        /* static: the path that isolated the task, NULL if none */
-	char aprefix[200];              /* this attempt's evidence prefix (tq_attempt_prefix) */
-	unsigned attempt;               /* this attempt's number, 0 until claimed */
 	cJSON *iso;                     /* borrowed: extra.isolation */
 	cJSON *warnings;                /* borrowed: extra.warnings */
-	cJSON *objects;                 /* borrowed: extra.evidence.objects */
-	struct tq_obj obj[TQ_MAX_CONTAINERS + 6];
-	size_t nobj;
 };
 
 /* ---- init ------------------------------------------------------------------------ */
@@ -92,12 +94,12 @@ enum fb_err tq_init(void **state, char *err, size_t errlen)
 
 	if (!st)
 		return FB_E_NOMEM;
-	rc = resp_config_from_env(&st->cfg, err, errlen);
-	if (rc == FB_OK)
-		rc = tq_settings_from_env(&st->set, err, errlen);
-	if (rc == FB_OK)
-		rc = aws_client_new(&st->aws, NULL, err, errlen);
-	if (rc != FB_OK) {
+	/* the first setting that does not parse stops init */
+	if ((rc = resp_config_from_env(&st->cfg, err, errlen)) != FB_OK ||
+	    (rc = tq_settings_from_env(&st->set, err, errlen)) != FB_OK ||
+	    (rc = evidence_config_from_env(&st->evcfg, err, errlen)) != FB_OK ||
+	    (rc = aws_client_new(&st->aws, NULL, err, errlen)) != FB_OK) {
+		evidence_config_cleanup(&st->evcfg);
 		tq_settings_cleanup(&st->set);
 		resp_config_cleanup(&st->cfg);
 		free(st);
@@ -119,29 +121,6 @@ static int time_left(const struct tq_run *u, int64_t need_ms)
 	return !u->ctx->deadline_ms || lr_remaining_ms(u->ctx) >= need_ms;
 }
 
-/* A required step that was not started for lack of time. */
-static void out_of_time(struct tq_run *u, const char *step, const char *api, const char *target)
-{
-	int i = resp_step_begin(&u->r, step, api, target, RESP_WRITE);
-
-	if (resp_step_dry(&u->r, i))
-		return;
-	resp_step_end(&u->r, i, RESP_FAILED, "not started: invocation deadline nearly spent", NULL);
-}
-
-static void call_init(struct aws_call *c, const char *svc, const char *op, const cJSON *in)
-{
-	memset(c, 0, sizeof(*c));
-	c->service = svc;
-	c->op = op;
-	c->in = in;
-}
-
-static int is_code(const struct aws_call *c, const char *code)
-{
-	return c->rc != FB_OK && !strcmp(c->err.code, code);
-}
-
 static cJSON *obj_with(const char *k1, const char *v1)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -149,20 +128,6 @@ static cJSON *obj_with(const char *k1, const char *v1)
 	if (o && k1)
 		cJSON_AddStringToObject(o, k1, v1);
 	return o;
-}
-
-static void restore_add(struct tq_run *u, const char *step, const char *api, cJSON *args)
-{
-	cJSON *e = cJSON_CreateObject();
-
-	if (!e) {
-		cJSON_Delete(args);
-		return;
-	}
-	cJSON_AddStringToObject(e, "step", step);
-	cJSON_AddStringToObject(e, "api", api);
-	cJSON_AddItemToObject(e, "args", args);
-	resp_restore_add(&u->r, e);
 }
 
 /* Drops the newest restore entry: its write was refused, nothing to undo. */
@@ -174,50 +139,72 @@ static void restore_drop_last(struct tq_run *u)
 		cJSON_DeleteItemFromArray(u->r.restore, n - 1);
 }
 
+/* {"<lk>": [v1], "<k2>": v2}: a one-element list and a string. */
+static cJSON *obj_list(const char *lk, const char *v1, const char *k2, const char *v2)
+{
+	cJSON *o = k2 ? obj_with(k2, v2) : cJSON_CreateObject(), *l = cJSON_AddArrayToObject(o, lk);
+
+	cJSON_AddItemToArray(l, cJSON_CreateString(v1));
+	return o;
+}
+
+/* The task definition (log settings, the task role). Optional: without it
+ * the logs are not found and the actor is unknown. */
+static struct kit_step *taskdef_add(struct tq_run *u, struct kit_round *rd)
+{
+	if (!u->task.taskdef_arn[0] || u->taskdef_json)
+		return NULL;
+	return kit_add(rd, &(struct kit_spec){ .step = "describe-task-definition", .service = "ecs",
+		.op = "DescribeTaskDefinition", .target = u->task.taskdef_arn, .kind = RESP_READ, .optional = 1,
+		.in = obj_with("taskDefinition", u->task.taskdef_arn) });
+}
+
+static void taskdef_take(struct tq_run *u, const struct kit_step *td)
+{
+	const cJSON *d = resp_get(kit_out(td), "taskDefinition");
+
+	if (td && kit_ok(td) && d) {
+		u->taskdef_json = cJSON_Duplicate(d, 1);
+		tq_task_apply_taskdef(&u->task, u->taskdef_json, u->region);
+	}
+}
+
 /* ---- 1. the task ---------------------------------------------------------------------- */
 
 /* Returns 1 when the task was found and described. */
 static int describe_task(struct tq_run *u)
 {
-	cJSON *in = cJSON_CreateObject(), *tasks, *inc;
-	struct aws_call c;
-	const cJSON *t, *fail;
-	int i, found = 0;
+	struct kit_round *rd = kit_round_new(&u->kit);
+	cJSON *in = obj_list("tasks", u->tgt.task, "cluster", u->cluster);
+	struct kit_step *s;
+	const cJSON *t;
+	const char *reason;
+	int found = 0;
 
-	cJSON_AddStringToObject(in, "cluster", u->cluster);
-	tasks = cJSON_AddArrayToObject(in, "tasks");
-	cJSON_AddItemToArray(tasks, cJSON_CreateString(u->tgt.task));
-	inc = cJSON_AddArrayToObject(in, "include");
-	cJSON_AddItemToArray(inc, cJSON_CreateString("TAGS"));
-	i = resp_step_begin(&u->r, "describe-task", "ecs:DescribeTasks", u->tgt.task, RESP_READ);
-	call_init(&c, "ecs", "DescribeTasks", in);
-	if (aws_call_run(u->aws, &c) != FB_OK) {
-		resp_step_from_call(&u->r, i, &c, "cannot describe the task");
+	cJSON_AddItemToObject(in, "include", cJSON_CreateStringArray((const char *const[]){ "TAGS" }, 1));
+	s = kit_add(rd, &(struct kit_spec){ .step = "describe-task", .service = "ecs", .op = "DescribeTasks",
+		.target = u->tgt.task, .kind = RESP_READ, .in = in });
+	if (kit_run(rd) != FB_OK) {
+		kit_detail(s, "cannot describe the task");
 		goto out;
 	}
-	t = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c.out, "tasks"), 0);
+	t = cJSON_GetArrayItem(resp_get(kit_out(s), "tasks"), 0);
 	if (!t) {
-		char why[256];
-		const char *reason;
-
-		fail = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c.out, "failures"), 0);
-		reason = fail ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fail, "reason")) : NULL;
-		snprintf(why, sizeof(why), "task not found (%s)", reason ? reason : "no such task");
-		resp_step_from_call(&u->r, i, &c, why);
+		reason = resp_get_str(cJSON_GetArrayItem(resp_get(kit_out(s), "failures"), 0), "reason");
+		kit_detail(s, "task not found (%s)", reason ? reason : "no such task");
 		resp_skip(&u->r, "task not found in cluster '%.200s' (%.40s)", u->cluster,
 			  reason ? reason : "MISSING");
 		goto out;
 	}
 	if (tq_task_from_json(t, &u->task) != FB_OK) {
-		resp_step_end(&u->r, i, RESP_FAILED, "cannot parse the DescribeTasks answer", NULL);
+		kit_fail(s, "cannot parse the DescribeTasks answer");
 		goto out;
 	}
 	u->task_json = cJSON_Duplicate(t, 1);
-	resp_step_from_call(&u->r, i, &c, u->task.last_status);
+	kit_detail(s, "%s", u->task.last_status);
 	u->have_task = found = 1;
 out:
-	aws_call_cleanup(&c);
-	cJSON_Delete(in);
+	kit_round_free(rd);
 	return found;
 }
 
@@ -274,6 +261,76 @@ static void report_task(struct tq_run *u)
 	}
 }
 
+/* ---- 1b. an exemption counts only with provenance ------------------------------------------ */
+
+/* firebreak:exempt is honoured only when the CloudTrail history of every
+ * resource the tag may have come from (tq_tag_sources) says it predates
+ * the finding by the minimum age and was not set by the task's own role
+ * (whoever holds the task's credentials is the attacker here). Returns 1
+ * when honoured; the report's extra.exemption_tags says why either way. */
+static int exemption_honoured(struct tq_run *u, char *why, size_t whylen)
+{
+	struct tq_tag_source src[TQ_MAX_TAG_SOURCES];
+	size_t n, i;
+	int honoured = 1;
+	int64_t deadline = u->ctx->deadline_ms ? u->ctx->deadline_ms - TQ_FINISH_RESERVE_MS - TQ_CONTAIN_RESERVE_MS : 0;
+	cJSON *list = cJSON_AddArrayToObject(u->r.extra, "exemption_tags");
+
+	if (!u->task.task_role[0]) {
+		struct kit_round *rd = kit_round_new(&u->kit);
+		struct kit_step *td = taskdef_add(u, rd);
+
+		kit_run(rd);
+		taskdef_take(u, td);
+		kit_round_free(rd);
+	}
+	n = tq_tag_sources(&u->task, src);
+	why[0] = 0;
+	for (i = 0; i < n && honoured; i++) {
+		struct prov_history h;
+		struct prov_query q;
+		struct prov_decision d;
+		char detail[400];
+		cJSON *e;
+		enum fb_err hrc;
+		int idx = resp_step_begin(&u->r, "tag-provenance", "cloudtrail:LookupEvents", src[i].arn, RESP_READ);
+
+		/* Without the history the tag is ignored (fail towards
+		 * containment): not a failure of the containment itself. */
+		resp_step_optional(&u->r, idx);
+		memset(&q, 0, sizeof(q));
+		q.tag_key = TQ_TAG_EXEMPT;
+		q.tag_value = u->task.exempt_value;
+		q.trigger_ms = u->r.event_time_ms ? u->r.event_time_ms : u->r.received_ms;
+		q.trigger_actor = u->task.task_role[0] ? u->task.task_role : NULL;
+		q.min_age_ms = u->st->cfg.tag_min_age_ms;
+		q.trust = &u->st->cfg;
+		/* created_ms stays 0: a task is often younger than the minimum
+		 * age while the tag it inherited (service, task definition) is
+		 * not; each source's own history dates the tag. */
+		hrc = prov_history_read(u->aws, src[i].arn, 0, deadline, u->account[0] ? u->account : NULL, &h);
+		prov_query_from_history(&q, &h);
+		snprintf(detail, sizeof(detail), "%d events%s%s", h.events ? cJSON_GetArraySize(h.events) : 0,
+			 h.complete ? " (complete)" : "; incomplete: ", h.complete ? "" : h.why);
+		resp_step_end(&u->r, idx, hrc == FB_OK ? RESP_DONE : RESP_FAILED, detail, NULL);
+		prov_decide(h.events, &q, &d);
+		e = prov_report_json(TQ_TAG_EXEMPT, u->task.exempt_value, &d);
+		cJSON_AddStringToObject(e, "source", src[i].what);
+		cJSON_AddStringToObject(e, "resource", src[i].arn);
+		cJSON_AddItemToArray(list, e);
+		if (d.verdict != PROV_HONOURED) {
+			honoured = 0;
+			snprintf(why, whylen, "%s (%s)", d.reason, src[i].what);
+		} else if (!why[0]) {
+			snprintf(why, whylen, "%s", d.reason);
+		}
+		prov_history_cleanup(&h);
+	}
+	if (!n)
+		honoured = 0;
+	return honoured;
+}
+
 /* ---- 2. the independent reads ------------------------------------------------------ */
 
 static void network_evidence_add(struct tq_run *u, const char *name, const cJSON *out)
@@ -284,123 +341,68 @@ static void network_evidence_add(struct tq_run *u, const char *name, const cJSON
 		cJSON_AddItemToObject(u->network_json, name, cJSON_Duplicate(out, 1));
 }
 
+/* Who owns the task, and whether it will come back from the same image. */
+static void service_report(struct tq_run *u, struct kit_step *svc)
+{
+	const cJSON *s = cJSON_GetArrayItem(resp_get(kit_out(svc), "services"), 0);
+	cJSON *o = cJSON_AddObjectToObject(u->r.extra, "service");
+	int again = s ? tq_will_replace(s, u->task.taskdef_arn) : 0;
+
+	cJSON_AddStringToObject(o, "name", u->task.service);
+	cJSON_AddStringToObject(o, "started_by", u->task.started_by);
+	if (s) {
+		const cJSON *dc = cJSON_GetObjectItemCaseSensitive(s, "desiredCount");
+		const char *std = resp_get_str(s, "taskDefinition");
+
+		cJSON_AddNumberToObject(o, "desired_count", cJSON_IsNumber(dc) ? dc->valuedouble : 0);
+		cJSON_AddStringToObject(o, "task_definition", std ? std : "");
+		cJSON_AddBoolToObject(o, "will_replace_from_same_image", again);
+		if (again)
+			warn(u, "the service will start a replacement task from the same task definition and image: it may be compromised the same way; scale the service to 0 or deploy a fixed image");
+	} else {
+		cJSON_AddNullToObject(o, "will_replace_from_same_image");
+	}
+	kit_detail(svc, "%s", s ? (again ? "replacement from the same image expected" : "no replacement from the same image")
+			    : "service not described");
+}
+
 static void read_round(struct tq_run *u)
 {
-	struct aws_call c[5];
-	int idx[5], k_td = -1, k_eni = -1, k_svc = -1, k_ci = -1, k_head = -1;
-	cJSON *in[5] = { 0 };
-	char key[256];
-	size_t n = 0, i;
 	const struct tq_task *t = &u->task;
+	struct kit_round *rd = kit_round_new(&u->kit);
+	struct kit_step *td = taskdef_add(u, rd), *eni = NULL, *svc = NULL, *ci = NULL, *head;
 
-	if (t->taskdef_arn[0]) {
-		in[n] = obj_with("taskDefinition", t->taskdef_arn);
-		call_init(&c[n], "ecs", "DescribeTaskDefinition", in[n]);
-		idx[n] = resp_step_begin(&u->r, "describe-task-definition",
-					 "ecs:DescribeTaskDefinition", t->taskdef_arn, RESP_READ);
-		resp_step_optional(&u->r, idx[n]);
-		k_td = (int)n++;
-	}
 	/* A stopped task's ENI is gone (or going): nothing to isolate. */
-	if (t->eni[0] && strcmp(t->last_status, "STOPPED")) {
-		in[n] = obj_with("NetworkInterfaceId.1", t->eni);
-		call_init(&c[n], "ec2", "DescribeNetworkInterfaces", in[n]);
-		idx[n] = resp_step_begin(&u->r, "describe-eni", "ec2:DescribeNetworkInterfaces",
-					 t->eni, RESP_READ);
-		k_eni = (int)n++;
-	}
-	if (t->service[0]) {
-		cJSON *s;
+	if (t->eni[0] && strcmp(t->last_status, "STOPPED"))
+		eni = kit_add(rd, &(struct kit_spec){ .step = "describe-eni", .service = "ec2",
+			.op = "DescribeNetworkInterfaces", .target = t->eni, .kind = RESP_READ,
+			.in = obj_list("NetworkInterfaceId", t->eni, NULL, NULL) });
+	if (t->service[0])
+		svc = kit_add(rd, &(struct kit_spec){ .step = "describe-service", .service = "ecs",
+			.op = "DescribeServices", .target = t->service, .kind = RESP_READ, .optional = 1,
+			.in = obj_list("services", t->service, "cluster", u->cluster) });
+	if (t->container_instance_arn[0])
+		ci = kit_add(rd, &(struct kit_spec){ .step = "describe-host", .service = "ecs",
+			.op = "DescribeContainerInstances", .target = t->container_instance_arn, .kind = RESP_READ,
+			.optional = 1, .in = obj_list("containerInstances", t->container_instance_arn, "cluster", u->cluster) });
+	/* The manifest lives in our own bucket (our own client): same round. */
+	head = evidence_check(&u->ev, rd);
+	kit_run(rd);
 
-		in[n] = obj_with("cluster", u->cluster);
-		s = cJSON_AddArrayToObject(in[n], "services");
-		cJSON_AddItemToArray(s, cJSON_CreateString(t->service));
-		call_init(&c[n], "ecs", "DescribeServices", in[n]);
-		idx[n] = resp_step_begin(&u->r, "describe-service", "ecs:DescribeServices",
-					 t->service, RESP_READ);
-		resp_step_optional(&u->r, idx[n]);
-		k_svc = (int)n++;
-	}
-	if (t->container_instance_arn[0]) {
-		cJSON *s;
-
-		in[n] = obj_with("cluster", u->cluster);
-		s = cJSON_AddArrayToObject(in[n], "containerInstances");
-		cJSON_AddItemToArray(s, cJSON_CreateString(t->container_instance_arn));
-		call_init(&c[n], "ecs", "DescribeContainerInstances", in[n]);
-		idx[n] = resp_step_begin(&u->r, "describe-host", "ecs:DescribeContainerInstances",
-					 t->container_instance_arn, RESP_READ);
-		resp_step_optional(&u->r, idx[n]);
-		k_ci = (int)n++;
-	}
-	if (u->st->set.bucket) {
-		snprintf(key, sizeof(key), "%smanifest.json", u->prefix);
-		call_init(&c[n], "s3", "HeadObject", NULL);
-		c[n].bucket = u->st->set.bucket;
-		c[n].key = key;
-		idx[n] = resp_step_begin(&u->r, "evidence-check", "s3:HeadObject", key, RESP_READ);
-		resp_step_optional(&u->r, idx[n]);
-		k_head = (int)n++;
-	}
-	/* The manifest lives in our own bucket: HeadObject (always the last
-	 * call) goes through our own client; one round when that is also the
-	 * task's client. */
-	if (k_head >= 0 && u->aws != u->st->aws) {
-		if (k_head > 0)
-			aws_call_run_all(u->aws, c, (size_t)k_head);
-		aws_call_run(u->st->aws, &c[k_head]);
-	} else if (n) {
-		aws_call_run_all(u->aws, c, n);
-	}
-
-	if (k_td >= 0) {
-		const cJSON *td = cJSON_GetObjectItemCaseSensitive(c[k_td].out, "taskDefinition");
-
-		if (c[k_td].rc == FB_OK && td) {
-			u->taskdef_json = cJSON_Duplicate(td, 1);
-			tq_task_apply_taskdef(&u->task, td, u->region);
-		}
-		resp_step_from_call(&u->r, idx[k_td], &c[k_td], NULL);
-	}
-	if (k_eni >= 0) {
-		enum fb_err rc = c[k_eni].rc;
-
-		if (rc == FB_OK)
-			rc = tq_eni_from_json(c[k_eni].out, &u->eni);
-		u->have_eni = rc == FB_OK;
-		network_evidence_add(u, "DescribeNetworkInterfaces", c[k_eni].out);
-		if (c[k_eni].rc == FB_OK && rc != FB_OK)
-			resp_step_end(&u->r, idx[k_eni], RESP_FAILED, "the task's network interface is not listed", NULL);
+	taskdef_take(u, td);
+	if (eni) {
+		u->have_eni = kit_ok(eni) && tq_eni_from_json(kit_out(eni), &u->eni) == FB_OK;
+		network_evidence_add(u, "DescribeNetworkInterfaces", kit_out(eni));
+		if (kit_ok(eni) && !u->have_eni)
+			kit_fail(eni, "the task's network interface is not listed");
 		else
-			resp_step_from_call(&u->r, idx[k_eni], &c[k_eni], u->eni.vpc);
+			kit_detail(eni, "%s", u->eni.vpc);
 	}
-	if (k_svc >= 0) {
-		const cJSON *s = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c[k_svc].out, "services"), 0);
-		cJSON *o = cJSON_AddObjectToObject(u->r.extra, "service");
-		int again = s ? tq_will_replace(s, t->taskdef_arn) : 0;
-
-		cJSON_AddStringToObject(o, "name", t->service);
-		cJSON_AddStringToObject(o, "started_by", t->started_by);
-		if (s) {
-			const cJSON *dc = cJSON_GetObjectItemCaseSensitive(s, "desiredCount");
-			const char *std = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "taskDefinition"));
-
-			cJSON_AddNumberToObject(o, "desired_count", cJSON_IsNumber(dc) ? dc->valuedouble : 0);
-
-			cJSON_AddStringToObject(o, "task_definition", std ? std : "");
-			cJSON_AddBoolToObject(o, "will_replace_from_same_image", again);
-			if (again)
-				warn(u, "the service will start a replacement task from the same task definition and image: it may be compromised the same way; scale the service to 0 or deploy a fixed image");
-		} else {
-			cJSON_AddNullToObject(o, "will_replace_from_same_image");
-		}
-		resp_step_from_call(&u->r, idx[k_svc], &c[k_svc],
-				    s ? (again ? "replacement from the same image expected" : "no replacement from the same image")
-				      : "service not described");
-	}
-	if (k_ci >= 0) {
-		const cJSON *ci = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(c[k_ci].out, "containerInstances"), 0);
-		const char *iid = ci ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ci, "ec2InstanceId")) : NULL;
+	if (svc)
+		service_report(u, svc);
+	if (ci) {
+		const char *iid = resp_get_str(cJSON_GetArrayItem(resp_get(kit_out(ci), "containerInstances"), 0),
+					       "ec2InstanceId");
 		cJSON *o = cJSON_AddObjectToObject(u->r.extra, "suspect_host");
 
 		cJSON_AddStringToObject(o, "container_instance_arn", t->container_instance_arn);
@@ -409,82 +411,45 @@ static void read_round(struct tq_run *u)
 		else
 			cJSON_AddNullToObject(o, "ec2_instance_id");
 		cJSON_AddStringToObject(o, "note", "EC2 launch type: the host ran the compromised container and is suspect; investigate or replace it");
-		resp_step_from_call(&u->r, idx[k_ci], &c[k_ci], iid ? iid : "instance id not found");
+		kit_detail(ci, "%s", iid ? iid : "instance id not found");
 	}
-	if (k_head >= 0) {
-		const struct aws_call *h = &c[k_head];
-
-		switch (tq_manifest_state(h->rc, h->err.http_status)) {
-		case TQ_MANIFEST_PRESENT:
-			u->manifest_state = 1;
-			resp_step_from_call(&u->r, idx[k_head], h, "manifest.json present");
-			break;
-		case TQ_MANIFEST_MISSING:
-			u->manifest_state = 0;
-			resp_step_end(&u->r, idx[k_head], RESP_DONE, "manifest.json missing", NULL);
-			break;
-		case TQ_MANIFEST_UNREADABLE:
-			/* the usual answer for a missing key without s3:ListBucket */
-			u->manifest_state = 0;
-			resp_step_end(&u->r, idx[k_head], RESP_DONE,
-				      "manifest.json missing or not readable (403: S3 says so for a missing "
-				      "key without s3:ListBucket): capturing evidence", NULL);
-			break;
-		case TQ_MANIFEST_UNKNOWN:
-			u->manifest_state = -1;
-			resp_step_from_call(&u->r, idx[k_head], h, "cannot tell: capturing evidence again");
-			break;
-		}
-	}
-	for (i = 0; i < n; i++) {
-		aws_call_cleanup(&c[i]);
-		cJSON_Delete(in[i]);
-	}
+	evidence_checked(&u->ev, head);
+	kit_round_free(rd);
 }
 
 /* ---- 3. isolation ----------------------------------------------------------------------- */
 
-/* DescribeSecurityGroups by id(s) or by name; the answer in *out. */
-static void sg_describe_in(cJSON *in, const char *const *ids, size_t nids)
+/* The revoke of every egress rule of one group as described (`sg`, EC2
+ * JSON): RESP_DONE with its input (*in) and, when `undo_step` is set, the
+ * undo (*undo, AuthorizeSecurityGroupEgress of the same rules); else
+ * RESP_ALREADY (no egress rules) or RESP_FAILED (cannot build it). */
+static enum resp_status egress_revoke_plan(const cJSON *sg, const char *undo_step, cJSON **in, cJSON **undo)
 {
-	char name[32];
-	size_t i;
-
-	for (i = 0; i < nids; i++) {
-		snprintf(name, sizeof(name), "GroupId.%zu", i + 1);
-		cJSON_AddStringToObject(in, name, ids[i]);
-	}
-}
-
-/* Revokes every egress rule of one group as described (`sg`, EC2 JSON),
- * recording the undo first. Returns the step's status. */
-static enum resp_status revoke_all_egress(struct tq_run *u, struct aws_call *c, cJSON **in,
-					  const cJSON *sg, const char *step, int record)
-{
-	const char *gid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sg, "groupId"));
+	const char *gid = resp_get_str(sg, "groupId");
 	const cJSON *eg = tq_list(sg, "ipPermissionsEgress");
-	cJSON *perms;
+	cJSON *perms, *wire;
 
-	*in = NULL;
+	*in = *undo = NULL;
 	if (!gid)
 		return RESP_FAILED;
 	if (!eg || !cJSON_GetArraySize(eg))
 		return RESP_ALREADY;
 	perms = tq_perms_from_ec2(eg);
-	*in = obj_with("GroupId", gid);
-	if (!perms || !*in || tq_perms_to_query(perms, *in) != FB_OK) {
+	wire = perms ? tq_perms_wire(perms) : NULL;
+	if (!wire) {
 		cJSON_Delete(perms);
 		return RESP_FAILED;
 	}
-	if (record) {
+	*in = obj_with("GroupId", gid);
+	cJSON_AddItemToObject(*in, "IpPermissions", wire);
+	if (undo_step) {
 		cJSON *args = obj_with("GroupId", gid);
 
 		cJSON_AddItemToObject(args, "IpPermissions", perms);
-		restore_add(u, step, "ec2:AuthorizeSecurityGroupEgress", args);
+		*undo = kit_undo_step(undo_step, "ec2:AuthorizeSecurityGroupEgress", args);
 	} else {
 		cJSON_Delete(perms);
 	}
-	call_init(c, "ec2", "RevokeSecurityGroupEgress", *in);
 	return RESP_DONE;
 }
 
@@ -495,7 +460,7 @@ static enum resp_status revoke_all_egress(struct tq_run *u, struct aws_call *c, 
  * failed required step says why, and the task is stopped without it. */
 static int share_decision(struct tq_run *u, int known, const cJSON *shared, int more)
 {
-	int n = cJSON_GetArraySize(shared), k;
+	int n = cJSON_GetArraySize(shared);
 	enum tq_share d = tq_share_decide(known, (size_t)n, u->st->set.allow_shared_revoke);
 	char msg[400];
 	cJSON *br;
@@ -528,236 +493,268 @@ static int share_decision(struct tq_run *u, int known, const cJSON *shared, int 
 		break;
 	}
 	/* Read kind: the write is refused, not planned, even under dry run. */
-	k = resp_step_begin(&u->r, "isolate", "ec2:RevokeSecurityGroupEgress", u->eni.groups[0], RESP_READ);
-	resp_step_end(&u->r, k, RESP_FAILED, msg, NULL);
+	kit_decide(&u->kit, &(struct kit_spec){ .step = "isolate", .service = "ec2",
+		.op = "RevokeSecurityGroupEgress", .target = u->eni.groups[0], .kind = RESP_READ },
+		RESP_FAILED, "%s", msg);
 	cJSON_AddStringToObject(u->iso, "refused", msg);
 	warn(u, "the task was NOT network-isolated: its security groups are (or may be) shared with other workloads; it is being stopped, and this report is an error so that someone is paged");
 	return 0;
 }
 
+/* {"Key": k, "Value": v} */
+static cJSON *tag_kv(const char *k, const char *v)
+{
+	cJSON *o = obj_with("Key", k);
+
+	cJSON_AddStringToObject(o, "Value", v);
+	return o;
+}
+
+/* The swap onto `qsg` (NULL: planned only), its undo the groups now
+ * (`groups`, taken). */
+static struct kit_step *swap_add(struct tq_run *u, struct kit_round *rd, cJSON *groups, const char *qsg)
+{
+	cJSON *args = obj_with("NetworkInterfaceId", u->eni.id);
+
+	cJSON_AddItemToObject(args, "Groups", groups);
+	return kit_add(rd, &(struct kit_spec){ .step = "swap-groups", .service = "ec2",
+		.op = "ModifyNetworkInterfaceAttribute", .target = u->eni.id, .kind = RESP_WRITE,
+		.in = qsg ? obj_list("SecurityGroupId", qsg, "NetworkInterfaceId", u->eni.id) : NULL,
+		.restore = kit_undo_step("swap-groups", "ec2:ModifyNetworkInterfaceAttribute", args),
+		.detail = "only the quarantine group is attached" });
+}
+
+/* Another network interface carrying any of the task's groups, in the
+ * words an on-call engineer knows (ECS tags its tasks' ENIs with the
+ * cluster and service). NULL for the task's own ENI. */
+static cJSON *sharer(const struct tq_run *u, const cJSON *ni)
+{
+	const char *id = resp_get_str(ni, "networkInterfaceId"), *d = resp_get_str(ni, "description");
+	const char *it = resp_get_str(ni, "interfaceType"), *rq = resp_get_str(ni, "requesterId");
+	const char *inst = resp_get_str(ni, "attachment.instanceId");
+	const cJSON *g, *tag;
+	cJSON *x, *gs;
+	size_t i;
+
+	if (!id || !strcmp(id, u->eni.id))
+		return NULL;
+	x = obj_with("network_interface_id", id);
+	cJSON_AddStringToObject(x, "description", d ? d : "");
+	cJSON_AddStringToObject(x, "interface_type", it ? it : "");
+	if (rq)
+		cJSON_AddStringToObject(x, "requester_id", rq);
+	if (inst)
+		cJSON_AddStringToObject(x, "instance_id", inst);
+	cJSON_ArrayForEach(tag, tq_list(ni, "tagSet")) {
+		const char *k = resp_get_str(tag, "key"), *v = resp_get_str(tag, "value");
+
+		if (k && v && !strcmp(k, "aws:ecs:serviceName"))
+			cJSON_AddStringToObject(x, "ecs_service", v);
+		else if (k && v && !strcmp(k, "aws:ecs:clusterName"))
+			cJSON_AddStringToObject(x, "ecs_cluster", v);
+	}
+	gs = cJSON_AddArrayToObject(x, "shared_groups");
+	cJSON_ArrayForEach(g, tq_list(ni, "groupSet")) {
+		const char *gid = resp_get_str(g, "groupId");
+
+		for (i = 0; gid && i < u->eni.ngroups; i++)
+			if (!strcmp(gid, u->eni.groups[i]))
+				cJSON_AddItemToArray(gs, cJSON_CreateString(gid));
+	}
+	return x;
+}
+
 /* The runbook's way: every egress rule of the task's own groups goes. */
 static void isolate_revoke_egress(struct tq_run *u, const char *why)
 {
-	struct aws_call c[2 + TQ_MAX_GROUPS];
-	cJSON *in[2 + TQ_MAX_GROUPS] = { 0 }, *shared, *sgs;
-	const char *ids[TQ_MAX_GROUPS];
-	int i1, i2;
-	size_t i;
-	char name[48];
-	const cJSON *sg, *ni;
+	struct kit_round *rd;
+	struct kit_step *sgs_step, *share, *rv[TQ_MAX_GROUPS];
+	cJSON *ids = cJSON_CreateArray(), *filter, *fl, *byid, *shared;
+	const cJSON *sgs, *sg, *ni;
+	size_t i, nr = 0, nsent = 0, nfail = 0;
 
 	cJSON_AddStringToObject(u->iso, "strategy", "revoke-egress");
 	if (why)
 		cJSON_AddStringToObject(u->iso, "fallback_reason", why);
-	for (i = 0; i < u->eni.ngroups; i++)
-		ids[i] = u->eni.groups[i];
 	if (!u->eni.ngroups) {
-		int k = resp_step_begin(&u->r, "revoke-egress", "ec2:RevokeSecurityGroupEgress", u->eni.id, RESP_WRITE);
-
-		if (!resp_step_dry(&u->r, k))
-			resp_step_end(&u->r, k, RESP_FAILED, "the network interface has no security groups to revoke", NULL);
+		cJSON_Delete(ids);
+		kit_decide(&u->kit, &(struct kit_spec){ .step = "revoke-egress", .service = "ec2",
+			.op = "RevokeSecurityGroupEgress", .target = u->eni.id, .kind = RESP_WRITE },
+			RESP_FAILED, "the network interface has no security groups to revoke");
 		return;
 	}
+	for (i = 0; i < u->eni.ngroups; i++)
+		cJSON_AddItemToArray(ids, cJSON_CreateString(u->eni.groups[i]));
+	/* {"Filter": [{"Name": "group-id", "Value": [ids]}]} */
+	filter = cJSON_CreateObject();
+	fl = obj_with("Name", "group-id");
+	cJSON_AddItemToObject(fl, "Value", cJSON_Duplicate(ids, 1));
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(filter, "Filter"), fl);
+	byid = cJSON_CreateObject();
+	cJSON_AddItemToObject(byid, "GroupId", ids);
 	/* Both reads depend only on the ENI: one round. */
-	in[0] = cJSON_CreateObject();
-	sg_describe_in(in[0], ids, u->eni.ngroups);
-	call_init(&c[0], "ec2", "DescribeSecurityGroups", in[0]);
-	in[1] = obj_with("Filter.1.Name", "group-id");
-	for (i = 0; i < u->eni.ngroups; i++) {
-		snprintf(name, sizeof(name), "Filter.1.Value.%zu", i + 1);
-		cJSON_AddStringToObject(in[1], name, ids[i]);
-	}
-	call_init(&c[1], "ec2", "DescribeNetworkInterfaces", in[1]);
-	i1 = resp_step_begin(&u->r, "describe-task-groups", "ec2:DescribeSecurityGroups", u->eni.groups[0], RESP_READ);
-	i2 = resp_step_begin(&u->r, "describe-group-sharing", "ec2:DescribeNetworkInterfaces", u->eni.groups[0], RESP_READ);
-	resp_step_optional(&u->r, i2);
-	aws_call_run_all(u->aws, c, 2);
-	resp_step_from_call(&u->r, i1, &c[0], NULL);
-	resp_step_from_call(&u->r, i2, &c[1], NULL);
-	network_evidence_add(u, "DescribeSecurityGroups", c[0].out);
-
+	rd = kit_round_new(&u->kit);
+	sgs_step = kit_add(rd, &(struct kit_spec){ .step = "describe-task-groups", .service = "ec2",
+		.op = "DescribeSecurityGroups", .target = u->eni.groups[0], .kind = RESP_READ, .in = byid });
+	share = kit_add(rd, &(struct kit_spec){ .step = "describe-group-sharing", .service = "ec2",
+		.op = "DescribeNetworkInterfaces", .target = u->eni.groups[0], .kind = RESP_READ,
+		.optional = 1, .in = filter });
+	kit_run(rd);
+	network_evidence_add(u, "DescribeSecurityGroups", kit_out(sgs_step));
 	shared = cJSON_AddArrayToObject(u->iso, "shared_with");
-	cJSON_ArrayForEach(ni, tq_list(c[1].out, "networkInterfaceSet")) {
-		const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ni, "networkInterfaceId"));
-		const char *d = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ni, "description"));
-		const char *it = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ni, "interfaceType"));
-		const char *rq = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(ni, "requesterId"));
-		const char *inst = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-			cJSON_GetObjectItemCaseSensitive(ni, "attachment"), "instanceId"));
-		cJSON *x, *gs;
-		const cJSON *g, *tag;
+	cJSON_ArrayForEach(ni, tq_list(kit_out(share), "networkInterfaceSet")) {
+		cJSON *x = sharer(u, ni);
 
-		if (!id || !strcmp(id, u->eni.id))
-			continue;
-		x = obj_with("network_interface_id", id);
-		cJSON_AddStringToObject(x, "description", d ? d : "");
-		cJSON_AddStringToObject(x, "interface_type", it ? it : "");
-		if (rq)
-			cJSON_AddStringToObject(x, "requester_id", rq);
-		if (inst)
-			cJSON_AddStringToObject(x, "instance_id", inst);
-		/* ECS tags the ENIs of its tasks with the cluster and service:
-		 * the blast radius in the words an on-call engineer knows. */
-		cJSON_ArrayForEach(tag, tq_list(ni, "tagSet")) {
-			const char *k = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tag, "key"));
-			const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(tag, "value"));
-
-			if (k && v && !strcmp(k, "aws:ecs:serviceName"))
-				cJSON_AddStringToObject(x, "ecs_service", v);
-			else if (k && v && !strcmp(k, "aws:ecs:clusterName"))
-				cJSON_AddStringToObject(x, "ecs_cluster", v);
-		}
-		gs = cJSON_AddArrayToObject(x, "shared_groups");
-		cJSON_ArrayForEach(g, tq_list(ni, "groupSet")) {
-			const char *gid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g, "groupId"));
-
-			for (i = 0; gid && i < u->eni.ngroups; i++)
-				if (!strcmp(gid, ids[i]))
-					cJSON_AddItemToArray(gs, cJSON_CreateString(gid));
-		}
-		cJSON_AddItemToArray(shared, x);
+		if (x)
+			cJSON_AddItemToArray(shared, x);
 	}
-	if (!share_decision(u, c[1].rc == FB_OK, shared,
-			    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c[1].out, "nextToken")) != NULL))
-		goto out;
-	if (c[0].rc != FB_OK)
-		goto out;
-	for (i = 0; i < 2; i++) {
-		aws_call_cleanup(&c[i]);
-		cJSON_Delete(in[i]);
-		in[i] = NULL;
+	if (!share_decision(u, kit_ok(share), shared, resp_get_str(kit_out(share), "nextToken") != NULL) ||
+	    !kit_ok(sgs_step)) {
+		kit_round_free(rd);
+		return;
 	}
+	kit_round_free(rd);
+
 	/* The answer was copied into the network evidence: read it there. */
-	sgs = cJSON_GetObjectItemCaseSensitive(u->network_json, "DescribeSecurityGroups");
-	sgs = (cJSON *)tq_list(sgs, "securityGroupInfo");
-	{
-		struct aws_call r[TQ_MAX_GROUPS];
-		cJSON *rin[TQ_MAX_GROUPS] = { 0 };
-		int ridx[TQ_MAX_GROUPS];
-		size_t nr = 0, nfail = 0;
+	sgs = tq_list(resp_get(u->network_json, "DescribeSecurityGroups"), "securityGroupInfo");
+	rd = kit_round_new(&u->kit);
+	cJSON_ArrayForEach(sg, sgs) {
+		cJSON *in, *undo;
+		enum resp_status st;
 
-		cJSON_ArrayForEach(sg, sgs) {
-			const char *gid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sg, "groupId"));
-			int k;
-			enum resp_status s;
-
-			if (nr == TQ_MAX_GROUPS)
-				break;
-			k = resp_step_begin(&u->r, "revoke-egress", "ec2:RevokeSecurityGroupEgress", gid, RESP_WRITE);
-			if (resp_step_dry(&u->r, k))
-				continue;
-			s = revoke_all_egress(u, &r[nr], &rin[nr], sg, "revoke-egress", 1);
-			if (s != RESP_DONE) {
-				resp_step_end(&u->r, k, s, s == RESP_ALREADY ? "no egress rules" : "cannot build the request", NULL);
-				cJSON_Delete(rin[nr]);
-				rin[nr] = NULL;
-				continue;
-			}
-			ridx[nr++] = k;
+		if (nr == TQ_MAX_GROUPS)
+			break;
+		st = egress_revoke_plan(sg, "revoke-egress", &in, &undo);
+		rv[nr] = kit_add(rd, &(struct kit_spec){ .step = "revoke-egress", .service = "ec2",
+			.op = "RevokeSecurityGroupEgress", .target = resp_get_str(sg, "groupId"), .kind = RESP_WRITE,
+			.in = in, .restore = undo, .detail = "every egress rule revoked" });
+		if (u->r.dry_run) {
+			nr++;
+			continue;
 		}
-		if (!cJSON_GetArraySize(sgs)) {
-			int k = resp_step_begin(&u->r, "revoke-egress", "ec2:RevokeSecurityGroupEgress", u->eni.groups[0], RESP_WRITE);
-
-			if (!resp_step_dry(&u->r, k))
-				resp_step_end(&u->r, k, RESP_FAILED, "the task's security groups were not described: nothing revoked", NULL);
-		}
-		if (nr)
-			aws_call_run_all(u->aws, r, nr);
-		for (i = 0; i < nr; i++) {
-			if (r[i].rc == FB_OK)
-				u->isolated_now = 1;
-			else
-				nfail++;
-			resp_step_from_call(&u->r, ridx[i], &r[i], "every egress rule revoked");
-			aws_call_cleanup(&r[i]);
-			cJSON_Delete(rin[i]);
-		}
-		if (!nfail && cJSON_GetArraySize(sgs))
-			u->isolated_by = "revoke-egress";
+		if (st == RESP_ALREADY)
+			kit_already(rv[nr], "no egress rules");
+		else if (st != RESP_DONE)
+			kit_fail(rv[nr], "cannot build the request");
+		else
+			nsent++;
+		nr++;
 	}
-	return;
-out:
-	for (i = 0; i < 2; i++) {
-		aws_call_cleanup(&c[i]);
-		cJSON_Delete(in[i]);
+	if (!cJSON_GetArraySize(sgs))
+		kit_decide(&u->kit, &(struct kit_spec){ .step = "revoke-egress", .service = "ec2",
+			.op = "RevokeSecurityGroupEgress", .target = u->eni.groups[0], .kind = RESP_WRITE },
+			RESP_FAILED, "the task's security groups were not described: nothing revoked");
+	kit_run(rd);
+	for (i = 0; i < nr && nsent; i++) {
+		if (kit_status(rv[i]) == RESP_DONE)
+			u->isolated_now = 1;
+		else if (kit_status(rv[i]) == RESP_FAILED && kit_err(rv[i])->code[0])
+			nfail++;
+		if (kit_status(rv[i]) == RESP_FAILED && kit_err(rv[i])->code[0])
+			kit_detail(rv[i], "every egress rule revoked");
 	}
+	if (!nfail && cJSON_GetArraySize(sgs))
+		u->isolated_by = "revoke-egress";
+	kit_round_free(rd);
 }
 
-/* Runs one call as one step; returns the call's rc. The caller cleans up. */
-static enum fb_err step_call(struct tq_run *u, struct aws_call *c, int idx, const char *detail)
+/* The quarantine group's id: created now (its undo, a delete, is known
+ * only now), or made by an earlier delivery of this incident (found by
+ * name in the task's VPC, with its default rules read in the same call).
+ * Returns the DescribeSecurityGroups step for the group's rules. */
+static struct kit_step *quarantine_group(struct tq_run *u, struct kit_round *rd, const char *sgname,
+					 char *qsg, size_t qn)
 {
-	enum fb_err rc = aws_call_run(u->aws, c);
+	struct kit_round *cr = kit_round_new(&u->kit);
+	struct kit_step *create, *d;
+	cJSON *in = obj_with("GroupName", sgname), *ts, *tags;
+	char desc[256];
 
-	resp_step_from_call(&u->r, idx, c, detail);
-	return rc;
+	/* Created with its tags (TagSpecification), so it is never untagged. */
+	snprintf(desc, sizeof(desc), "firebreak quarantine for %.60s: no ingress, no egress", u->task.id);
+	cJSON_AddStringToObject(in, "GroupDescription", desc);
+	cJSON_AddStringToObject(in, "VpcId", u->eni.vpc);
+	ts = obj_with("ResourceType", "security-group");
+	tags = cJSON_AddArrayToObject(ts, "Tag");
+	cJSON_AddItemToArray(tags, tag_kv("Name", sgname));
+	cJSON_AddItemToArray(tags, tag_kv("firebreak:incident", u->r.incident_id));
+	cJSON_AddItemToArray(tags, tag_kv("firebreak:task", u->task.arn));
+	cJSON_AddItemToObject(in, "TagSpecification", cJSON_CreateArray());
+	cJSON_AddItemToArray(cJSON_GetObjectItem(in, "TagSpecification"), ts);
+	create = kit_add(cr, &(struct kit_spec){ .step = "create-quarantine-group", .service = "ec2",
+		.op = "CreateSecurityGroup", .target = sgname, .kind = RESP_WRITE, .in = in,
+		.already = "InvalidGroup.Duplicate" });
+	kit_run(cr);
+	qsg[0] = '\0';
+	if (kit_status(create) == RESP_DONE) {
+		tq_copy(qsg, qn, resp_get_str(kit_out(create), "groupId"));
+		if (qsg[0])
+			resp_restore_add(&u->r, kit_undo_step("create-quarantine-group", "ec2:DeleteSecurityGroup",
+							      obj_with("GroupId", qsg)));
+		kit_detail(create, "%s", qsg);
+		d = kit_add(rd, &(struct kit_spec){ .step = "describe-quarantine-group", .service = "ec2",
+			.op = "DescribeSecurityGroups", .target = qsg, .kind = RESP_READ,
+			.in = obj_list("GroupId", qsg, NULL, NULL), .detail = "its default egress rules read" });
+	} else if (kit_status(create) == RESP_ALREADY) {
+		/* An earlier delivery of this incident made it: find it. */
+		cJSON *f = cJSON_CreateObject(), *fl = cJSON_AddArrayToObject(f, "Filter");
+
+		cJSON_AddItemToArray(fl, obj_list("Value", sgname, "Name", "group-name"));
+		cJSON_AddItemToArray(fl, obj_list("Value", u->eni.vpc, "Name", "vpc-id"));
+		d = kit_add(rd, &(struct kit_spec){ .step = "describe-quarantine-group", .service = "ec2",
+			.op = "DescribeSecurityGroups", .target = sgname, .kind = RESP_READ, .in = f,
+			.detail = "its default egress rules read" });
+		kit_run(rd);
+		tq_copy(qsg, qn, resp_get_str(cJSON_GetArrayItem(tq_list(kit_out(d), "securityGroupInfo"), 0), "groupId"));
+		if (qsg[0])
+			kit_detail(create, "%s", qsg);
+		else
+			kit_fail(create, "the quarantine group exists but cannot be found");
+	} else {
+		kit_detail(create, "cannot create the quarantine group");
+		d = NULL;
+	}
+	/* Not required: the fallback's own steps are, so the report is an
+	 * error only when the task ends up not isolated. */
+	if (!qsg[0])
+		kit_set_optional(create);
+	kit_round_free(cr);
+	return d;
 }
 
 /* Default: a per-incident group with no rules, swapped onto the ENI. */
 static void isolate_quarantine_sg(struct tq_run *u)
 {
-	char sgname[128], desc[256], qsg[64] = "";
-	struct aws_call c;
-	cJSON *in = NULL, *args, *groups;
-	int i;
+	char sgname[128], qsg[64];
+	struct kit_round *rd;
+	struct kit_step *d, *rv, *swap;
+	cJSON *in, *undo, *groups;
+	enum resp_status st;
 	size_t g;
-	const char *s;
 
 	snprintf(sgname, sizeof(sgname), TQ_SG_PREFIX "%s", u->r.incident_id);
 	cJSON_AddStringToObject(u->iso, "strategy", "quarantine-sg");
 	cJSON_AddStringToObject(u->iso, "quarantine_group_name", sgname);
-	memset(&c, 0, sizeof(c));
-
-	/* Create (tagged in the same call, so it is never untagged). */
-	i = resp_step_begin(&u->r, "create-quarantine-group", "ec2:CreateSecurityGroup", sgname, RESP_WRITE);
-	if (resp_step_dry(&u->r, i)) {
-		i = resp_step_begin(&u->r, "revoke-quarantine-egress", "ec2:RevokeSecurityGroupEgress", sgname, RESP_WRITE);
-		i = resp_step_begin(&u->r, "swap-groups", "ec2:ModifyNetworkInterfaceAttribute", u->eni.id, RESP_WRITE);
+	groups = cJSON_CreateArray();
+	for (g = 0; g < u->eni.ngroups; g++)
+		cJSON_AddItemToArray(groups, cJSON_CreateString(u->eni.groups[g]));
+	rd = kit_round_new(&u->kit);
+	if (u->r.dry_run) {
+		/* The plan: three writes; the swap's undo (the groups now) is
+		 * known before it, as kit-planned writes record it. */
+		kit_add(rd, &(struct kit_spec){ .step = "create-quarantine-group", .service = "ec2",
+			.op = "CreateSecurityGroup", .target = sgname, .kind = RESP_WRITE });
+		kit_add(rd, &(struct kit_spec){ .step = "revoke-quarantine-egress", .service = "ec2",
+			.op = "RevokeSecurityGroupEgress", .target = sgname, .kind = RESP_WRITE });
+		swap_add(u, rd, groups, NULL);
+		kit_run(rd);
+		kit_round_free(rd);
 		return;
 	}
-	snprintf(desc, sizeof(desc), "firebreak quarantine for %.60s: no ingress, no egress", u->task.id);
-	in = obj_with("GroupName", sgname);
-	cJSON_AddStringToObject(in, "GroupDescription", desc);
-	cJSON_AddStringToObject(in, "VpcId", u->eni.vpc);
-	cJSON_AddStringToObject(in, "TagSpecification.1.ResourceType", "security-group");
-	cJSON_AddStringToObject(in, "TagSpecification.1.Tag.1.Key", "Name");
-	cJSON_AddStringToObject(in, "TagSpecification.1.Tag.1.Value", sgname);
-	cJSON_AddStringToObject(in, "TagSpecification.1.Tag.2.Key", "firebreak:incident");
-	cJSON_AddStringToObject(in, "TagSpecification.1.Tag.2.Value", u->r.incident_id);
-	cJSON_AddStringToObject(in, "TagSpecification.1.Tag.3.Key", "firebreak:task");
-	cJSON_AddStringToObject(in, "TagSpecification.1.Tag.3.Value", u->task.arn);
-	call_init(&c, "ec2", "CreateSecurityGroup", in);
-	if (aws_call_run(u->aws, &c) == FB_OK) {
-		s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c.out, "groupId"));
-		tq_copy(qsg, sizeof(qsg), s);
-		if (qsg[0])
-			restore_add(u, "create-quarantine-group", "ec2:DeleteSecurityGroup", obj_with("GroupId", qsg));
-		resp_step_from_call(&u->r, i, &c, qsg);
-	} else if (is_code(&c, "InvalidGroup.Duplicate")) {
-		/* An earlier delivery of this incident made it: find it. */
-		aws_call_cleanup(&c);
-		cJSON_Delete(in);
-		in = obj_with("Filter.1.Name", "group-name");
-		cJSON_AddStringToObject(in, "Filter.1.Value.1", sgname);
-		cJSON_AddStringToObject(in, "Filter.2.Name", "vpc-id");
-		cJSON_AddStringToObject(in, "Filter.2.Value.1", u->eni.vpc);
-		call_init(&c, "ec2", "DescribeSecurityGroups", in);
-		if (aws_call_run(u->aws, &c) == FB_OK) {
-			const cJSON *sg = cJSON_GetArrayItem(tq_list(c.out, "securityGroupInfo"), 0);
-
-			tq_copy(qsg, sizeof(qsg), cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(sg, "groupId")));
-		}
-		resp_step_end(&u->r, i, qsg[0] ? RESP_ALREADY : RESP_FAILED,
-			      qsg[0] ? qsg : "the quarantine group exists but cannot be found", c.rc != FB_OK ? &c.err : NULL);
-	} else {
-		resp_step_from_call(&u->r, i, &c, "cannot create the quarantine group");
-	}
-	aws_call_cleanup(&c);
-	cJSON_Delete(in);
-	in = NULL;
+	d = quarantine_group(u, rd, sgname, qsg, sizeof(qsg));
 	if (!qsg[0]) {
-		/* Not required: the fallback's own steps are, so the report is
-		 * an error only when the task ends up not isolated. */
-		resp_step_optional(&u->r, i);
+		kit_round_free(rd);
+		cJSON_Delete(groups);
 		isolate_revoke_egress(u, "the quarantine group could not be created");
 		return;
 	}
@@ -766,67 +763,54 @@ static void isolate_quarantine_sg(struct tq_run *u)
 	/* Its default rules: read (a step of its own, so a failed read is
 	 * reported as the read), then revoke exactly those (a VPC with IPv6
 	 * also gets ::/0 by default). */
-	{
-		const char *ids[1] = { qsg };
-		struct aws_call d;
-		cJSON *din = cJSON_CreateObject(), *rin = NULL;
-		enum resp_status st;
-
-		sg_describe_in(din, ids, 1);
-		call_init(&d, "ec2", "DescribeSecurityGroups", din);
-		i = resp_step_begin(&u->r, "describe-quarantine-group", "ec2:DescribeSecurityGroups", qsg, RESP_READ);
-		if (step_call(u, &d, i, "its default egress rules read") == FB_OK) {
-			i = resp_step_begin(&u->r, "revoke-quarantine-egress", "ec2:RevokeSecurityGroupEgress",
-					    qsg, RESP_WRITE);
-			memset(&c, 0, sizeof(c));
-			st = revoke_all_egress(u, &c, &rin,
-					       cJSON_GetArrayItem(tq_list(d.out, "securityGroupInfo"), 0),
-					       "revoke-quarantine-egress", 0);
-			if (st == RESP_DONE) {
-				if (aws_call_run(u->aws, &c) == FB_OK || is_code(&c, "InvalidPermission.NotFound"))
-					resp_step_end(&u->r, i, c.rc == FB_OK ? RESP_DONE : RESP_ALREADY,
-						      "no ingress and no egress rules left", NULL);
-				else
-					resp_step_from_call(&u->r, i, &c, "the quarantine group still allows egress");
-				aws_call_cleanup(&c);
-			} else {
-				resp_step_end(&u->r, i, st, st == RESP_ALREADY ? "no egress rules" : "cannot read the group", NULL);
-			}
-		}
-		aws_call_cleanup(&d);
-		cJSON_Delete(din);
-		cJSON_Delete(rin);
+	kit_run(rd);
+	if (!kit_ok(d)) {
+		kit_detail(d, "its default egress rules read");
+		goto out;
 	}
+	st = egress_revoke_plan(cJSON_GetArrayItem(tq_list(kit_out(d), "securityGroupInfo"), 0), NULL, &in, &undo);
+	rv = kit_add(rd, &(struct kit_spec){ .step = "revoke-quarantine-egress", .service = "ec2",
+		.op = "RevokeSecurityGroupEgress", .target = qsg, .kind = RESP_WRITE, .in = in,
+		.already = "InvalidPermission.NotFound", .detail = "no ingress and no egress rules left",
+		.already_detail = "no ingress and no egress rules left" });
+	if (st != RESP_DONE) {
+		if (st == RESP_ALREADY)
+			kit_already(rv, "no egress rules");
+		else
+			kit_fail(rv, "cannot read the group");
+	}
+	kit_run(rd);
+	if (kit_status(rv) == RESP_FAILED && kit_err(rv)->code[0])
+		kit_detail(rv, "the quarantine group still allows egress");
 	/* A group that still allows egress must not be swapped on. */
 	if (resp_failed(&u->r))
-		return;
+		goto out;
 
-	/* The swap; the prior groups recorded first. */
-	args = obj_with("NetworkInterfaceId", u->eni.id);
-	groups = cJSON_AddArrayToObject(args, "Groups");
-	for (g = 0; g < u->eni.ngroups; g++)
-		cJSON_AddItemToArray(groups, cJSON_CreateString(u->eni.groups[g]));
+	/* The swap; the prior groups recorded first (by the kit). */
 	cJSON_AddItemToObject(u->iso, "original_groups", cJSON_Duplicate(groups, 1));
-	restore_add(u, "swap-groups", "ec2:ModifyNetworkInterfaceAttribute", args);
-	i = resp_step_begin(&u->r, "swap-groups", "ec2:ModifyNetworkInterfaceAttribute", u->eni.id, RESP_WRITE);
-	in = obj_with("NetworkInterfaceId", u->eni.id);
-	cJSON_AddStringToObject(in, "SecurityGroupId.1", qsg);
-	call_init(&c, "ec2", "ModifyNetworkInterfaceAttribute", in);
-	if (step_call(u, &c, i, "only the quarantine group is attached") == FB_OK) {
+	swap = swap_add(u, rd, groups, qsg);
+	groups = NULL;
+	kit_run(rd);
+	if (kit_ok(swap)) {
 		u->isolated_now = 1;
 		u->isolated_by = "quarantine-sg";
 	} else {
 		char why[300];
 
-		/* Refused (requester-managed ENI, permissions): the runbook's way. */
+		/* Refused (requester-managed ENI, permissions): the runbook's way.
+		 * A refused swap changed nothing: its undo goes. */
+		kit_detail(swap, "only the quarantine group is attached");
 		snprintf(why, sizeof(why), "ModifyNetworkInterfaceAttribute refused: %.100s %.150s",
-			 c.err.code, c.err.message);
-		resp_step_optional(&u->r, i);
+			 kit_err(swap)->code, kit_err(swap)->message);
+		kit_set_optional(swap);
 		restore_drop_last(u);
+		kit_round_free(rd);
 		isolate_revoke_egress(u, why);
+		return;
 	}
-	aws_call_cleanup(&c);
-	cJSON_Delete(in);
+out:
+	cJSON_Delete(groups);
+	kit_round_free(rd);
 }
 
 /* What the isolation came to, in one place of the report: which path
@@ -849,45 +833,43 @@ static void iso_outcome(struct tq_run *u, size_t from)
 	}
 }
 
+/* A line of the isolation settled by what was read, no call. */
+#define ISO_DECIDE(u, kind_, target_, st, ...) \
+	kit_decide(&(u)->kit, &(struct kit_spec){ .step = "isolate", .service = "ec2", \
+		.op = "ModifyNetworkInterfaceAttribute", .target = (target_), .kind = (kind_), \
+		.optional = (st) == RESP_SKIPPED }, (st), __VA_ARGS__)
+
 static void isolate(struct tq_run *u)
 {
 	size_t from;
 
 	u->iso = cJSON_AddObjectToObject(u->r.extra, "isolation");
 	if (!strcmp(u->task.last_status, "STOPPED")) {
-		int i = resp_step_begin(&u->r, "isolate", "ec2:ModifyNetworkInterfaceAttribute", u->task.eni, RESP_READ);
-
 		cJSON_AddStringToObject(u->iso, "strategy", "none: task already stopped");
-		resp_step_end(&u->r, i, RESP_SKIPPED, "task already stopped: no network to isolate", NULL);
-		resp_step_optional(&u->r, i);
+		ISO_DECIDE(u, RESP_READ, u->task.eni, RESP_SKIPPED, "task already stopped: no network to isolate");
 		return;
 	}
 	if (!u->task.eni[0]) {
-		int i = resp_step_begin(&u->r, "isolate", "ec2:ModifyNetworkInterfaceAttribute", u->task.arn, RESP_READ);
-
 		cJSON_AddStringToObject(u->iso, "strategy", "none: not an awsvpc task");
-		resp_step_end(&u->r, i, RESP_SKIPPED,
-			      "no task network interface (bridge/host network mode): the host's groups are shared, stopping only", NULL);
-		resp_step_optional(&u->r, i);
+		ISO_DECIDE(u, RESP_READ, u->task.arn, RESP_SKIPPED,
+			   "no task network interface (bridge/host network mode): the host's groups are shared, stopping only");
 		warn(u, "the task has no network interface of its own: it was stopped but not isolated first");
 		return;
 	}
 	if (!u->have_eni)
 		return; /* describe-eni already failed (required) */
 	if (u->eni.all_quarantine) {
-		int i = resp_step_begin(&u->r, "isolate", "ec2:ModifyNetworkInterfaceAttribute", u->eni.id, RESP_WRITE);
-
 		cJSON_AddStringToObject(u->iso, "strategy", "quarantine-sg");
 		cJSON_AddStringToObject(u->iso, "quarantine_group", u->eni.groups[0]);
-		if (!resp_step_dry(&u->r, i)) {
-			resp_step_end(&u->r, i, RESP_ALREADY, "only a firebreak quarantine group is attached", NULL);
+		ISO_DECIDE(u, RESP_WRITE, u->eni.id, RESP_ALREADY, "only a firebreak quarantine group is attached");
+		if (!u->r.dry_run) {
 			cJSON_AddStringToObject(u->iso, "result", "already");
 			cJSON_AddStringToObject(u->iso, "isolated_by", "quarantine-sg");
 		}
 		return;
 	}
 	if (!time_left(u, TQ_MIN_STEP_MS)) {
-		out_of_time(u, "isolate", "ec2:ModifyNetworkInterfaceAttribute", u->eni.id);
+		ISO_DECIDE(u, RESP_WRITE, u->eni.id, RESP_FAILED, "not started: invocation deadline nearly spent");
 		return;
 	}
 	from = u->r.nsteps;
@@ -902,63 +884,91 @@ static void isolate(struct tq_run *u)
 
 static void stop_task(struct tq_run *u)
 {
+	struct kit_round *rd = kit_round_new(&u->kit);
+	struct kit_step *s;
 	char reason[256];
-	struct aws_call c;
-	cJSON *in;
-	int i;
+	cJSON *in = obj_with("cluster", u->cluster);
 
-	i = resp_step_begin(&u->r, "stop-task", "ecs:StopTask", u->task.arn, RESP_WRITE);
-	if (resp_step_dry(&u->r, i))
-		return;
-	if (!strcmp(u->task.desired_status, "STOPPED") || !strcmp(u->task.last_status, "STOPPED")) {
-		u->was_stopped = 1;
-		resp_step_end(&u->r, i, RESP_ALREADY, u->task.last_status, NULL);
-		return;
-	}
-	if (!time_left(u, TQ_MIN_STEP_MS)) {
-		resp_step_end(&u->r, i, RESP_FAILED, "not started: invocation deadline nearly spent", NULL);
-		return;
-	}
 	/* StopTask's reason is shown in the console and kept on the task. */
 	snprintf(reason, sizeof(reason), "firebreak %.40s: %.200s", u->r.incident_id, u->tgt.reason);
-	in = obj_with("cluster", u->cluster);
 	cJSON_AddStringToObject(in, "task", u->task.arn);
 	cJSON_AddStringToObject(in, "reason", reason);
-	call_init(&c, "ecs", "StopTask", in);
-	if (step_call(u, &c, i, "stop requested; the task drains to STOPPED") == FB_OK) {
+	s = kit_add(rd, &(struct kit_spec){ .step = "stop-task", .service = "ecs", .op = "StopTask",
+		.target = u->task.arn, .kind = RESP_WRITE, .in = in,
+		.detail = "stop requested; the task drains to STOPPED" });
+	if (u->r.dry_run) {
+		/* planned */
+	} else if (!strcmp(u->task.desired_status, "STOPPED") || !strcmp(u->task.last_status, "STOPPED")) {
+		u->was_stopped = 1;
+		kit_already(s, "%s", u->task.last_status);
+	} else if (!time_left(u, TQ_MIN_STEP_MS)) {
+		kit_fail(s, "not started: invocation deadline nearly spent");
+	} else if (kit_run(rd) == FB_OK) {
 		u->stopped_now = 1;
 		if (!resp_failed(&u->r))
 			resp_contained(&u->r);
+	} else {
+		kit_detail(s, "stop requested; the task drains to STOPPED");
 	}
-	aws_call_cleanup(&c);
-	cJSON_Delete(in);
+	kit_round_free(rd);
 }
+
 
 /* ---- 5. logs ---------------------------------------------------------------------------------- */
 
 struct tq_stream {
+	struct tq_run *u;
 	struct tq_container *c;
-	int step;
+	int step;               /* its report line */
 	struct buf log;
-	char token[1024];       /* the token sent for the next page ("" = first) */
 	size_t events, pages;
-	int done;
 	const char *stop_note;  /* why paging ended early, NULL if it did not */
 };
 
+/* One page of a stream (kit_paging.on_page): appended within the byte
+ * budget; another page only while time and the page limit allow (the
+ * uploads need the time left). */
+static int log_page(void *arg, const cJSON *page, int more)
+{
+	struct tq_stream *x = arg;
+	enum fb_err rc;
+
+	x->pages++;
+	rc = tq_log_append_page(page, &x->log, &x->events);
+	if (rc != FB_OK)
+		x->stop_note = rc == FB_E_TOO_LARGE ? "truncated at FIREBREAK_LOG_MAX_BYTES" : "out of memory";
+	else if (more && !time_left(x->u, TQ_UPLOAD_RESERVE_MS))
+		x->stop_note = "stopped early: invocation deadline";
+	else if (more && x->pages >= TQ_MAX_LOG_PAGES)
+		x->stop_note = "stopped early: page limit";
+	return !x->stop_note;
+}
+
+/* Every awslogs stream pages forward from its head, all streams together. */
 static void fetch_logs(struct tq_run *u, struct tq_stream *s, size_t *ns)
 {
-	size_t n = 0, i, live, budget;
+	struct kit_round *rd = kit_round_new(&u->kit);
+	struct kit_step *ks[TQ_MAX_CONTAINERS];
+	size_t n = 0, i;
 
 	for (i = 0; i < u->task.nc; i++) {
 		struct tq_container *c = &u->task.c[i];
-		const char *d = NULL;
+		const char *d;
+		cJSON *in;
 
 		if (c->log_state == TQ_LOG_AWSLOGS) {
 			memset(&s[n], 0, sizeof(s[n]));
+			s[n].u = u;
 			s[n].c = c;
-			s[n].step = resp_step_begin(&u->r, "fetch-logs", "logs:GetLogEvents", c->log_stream, RESP_READ);
-			resp_step_optional(&u->r, s[n].step);
+			in = obj_with("logGroupName", c->log_group);
+			cJSON_AddStringToObject(in, "logStreamName", c->log_stream);
+			cJSON_AddBoolToObject(in, "startFromHead", 1);
+			ks[n] = kit_add(rd, &(struct kit_spec){ .step = "fetch-logs", .service = "logs",
+				.op = "GetLogEvents", .target = c->log_stream, .kind = RESP_READ, .optional = 1,
+				.in = in, .absent = "ResourceNotFoundException",
+				.paging = &(struct kit_paging){ .next = "nextForwardToken", .token = "nextToken",
+					.max_pages = TQ_MAX_LOG_PAGES + 1, .on_page = log_page, .arg = &s[n] } });
+			s[n].step = kit_index(ks[n]);
 			n++;
 			continue;
 		}
@@ -968,378 +978,54 @@ static void fetch_logs(struct tq_run *u, struct tq_stream *s, size_t *ns)
 			d = "log driver is not awslogs: fetch from that destination by hand";
 		else
 			d = "awslogs stream name unknown (no awslogs-group or prefix)";
-		{
-			int k = resp_step_begin(&u->r, "fetch-logs", "logs:GetLogEvents", c->name, RESP_READ);
-
-			resp_step_end(&u->r, k, RESP_SKIPPED, d, NULL);
-			resp_step_optional(&u->r, k);
-		}
+		kit_decide(&u->kit, &(struct kit_spec){ .step = "fetch-logs", .service = "logs", .op = "GetLogEvents",
+			.target = c->name, .kind = RESP_READ, .optional = 1 }, RESP_SKIPPED, "%s", d);
 	}
 	*ns = n;
-	if (!n)
-		return;
-	budget = u->st->set.log_max_bytes / n;
 	for (i = 0; i < n; i++)
-		buf_init(&s[i].log, budget);
-
-	/* Every stream pages forward from its head; one round fetches the
-	 * next page of every stream still going. */
-	for (live = n; live;) {
-		struct aws_call c[TQ_MAX_CONTAINERS];
-		cJSON *in[TQ_MAX_CONTAINERS];
-		size_t map[TQ_MAX_CONTAINERS], m = 0;
-
-		for (i = 0; i < n; i++) {
-			if (s[i].done)
-				continue;
-			if (!time_left(u, TQ_UPLOAD_RESERVE_MS)) {
-				s[i].done = 1;
-				s[i].stop_note = "stopped early: invocation deadline";
-				continue;
-			}
-			if (s[i].pages >= TQ_MAX_LOG_PAGES) {
-				s[i].done = 1;
-				s[i].stop_note = "stopped early: page limit";
-				continue;
-			}
-			in[m] = obj_with("logGroupName", s[i].c->log_group);
-			cJSON_AddStringToObject(in[m], "logStreamName", s[i].c->log_stream);
-			cJSON_AddBoolToObject(in[m], "startFromHead", 1);
-			if (s[i].token[0])
-				cJSON_AddStringToObject(in[m], "nextToken", s[i].token);
-			call_init(&c[m], "logs", "GetLogEvents", in[m]);
-			map[m++] = i;
-		}
-		if (m)
-			aws_call_run_all(u->aws, c, m);
-		for (i = 0; i < m; i++) {
-			struct tq_stream *x = &s[map[i]];
-			const char *next = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c[i].out, "nextForwardToken"));
-			enum fb_err rc;
-
-			if (c[i].rc != FB_OK) {
-				x->done = 1;
-				if (is_code(&c[i], "ResourceNotFoundException"))
-					resp_step_end(&u->r, x->step, RESP_SKIPPED,
-						      "log stream missing (never written, or expired)", NULL);
-				else
-					resp_step_from_call(&u->r, x->step, &c[i], "cannot fetch the log");
-				goto next;
-			}
-			x->pages++;
-			rc = tq_log_append_page(c[i].out, &x->log, &x->events);
-			if (rc == FB_E_TOO_LARGE) {
-				x->done = 1;
-				x->stop_note = "truncated at FIREBREAK_LOG_MAX_BYTES";
-			} else if (rc != FB_OK) {
-				x->done = 1;
-				x->stop_note = "out of memory";
-			} else if (!next || !strcmp(next, x->token) || strlen(next) >= sizeof(x->token)) {
-				/* The same token back means the end of the stream. */
-				x->done = 1;
-			} else {
-				tq_copy(x->token, sizeof(x->token), next);
-			}
-next:
-			aws_call_cleanup(&c[i]);
-			cJSON_Delete(in[i]);
-		}
-		for (live = 0, i = 0; i < n; i++)
-			live += !s[i].done;
+		buf_init(&s[i].log, u->st->set.log_max_bytes / n);
+	if (n && !time_left(u, TQ_UPLOAD_RESERVE_MS))
+		for (i = 0; i < n; i++)
+			kit_skip(ks[i], "stopped early: invocation deadline");
+	kit_run(rd);
+	for (i = 0; i < n; i++) {
+		if (kit_ok(ks[i]) && !kit_found(ks[i]))
+			kit_skip(ks[i], "log stream missing (never written, or expired)");
+		else if (!kit_ok(ks[i]) && kit_err(ks[i])->code[0])
+			kit_detail(ks[i], "cannot fetch the log");
 	}
+	kit_round_free(rd);
 }
 
 /* ---- 6. evidence ---------------------------------------------------------------------------- */
 
-static int obj_add(struct tq_run *u, const char *name, char *data, size_t len, const char *note)
-{
-	char key[1024];
-	struct tq_obj *o;
-
-	if (!data || u->nobj == sizeof(u->obj) / sizeof(u->obj[0])) {
-		free(data);
-		return 0;
-	}
-	snprintf(key, sizeof(key), "%s%s", u->aprefix, name);
-	o = &u->obj[u->nobj++];
-	tq_obj_set(o, key, data, len);
-	if (note)
-		tq_copy(o->note, sizeof(o->note), note);
-	return 1;
-}
-
-static void obj_add_json(struct tq_run *u, const char *name, const cJSON *j)
-{
-	char *txt = j ? cJSON_Print(j) : NULL;
-
-	if (txt)
-		obj_add(u, name, txt, strlen(txt), NULL);
-}
-
-/* PutObject with SSE-KMS, a SHA-256 checksum S3 verifies on receipt, and
- * If-None-Match: * (S3 conditional write): evidence is write-once, an
- * object that exists is never replaced (S3 answers 412 and writes
- * nothing; the runtime does not retry a 412). */
-#define TQ_PUT_HEADERS 5
-static void put_init(struct tq_run *u, struct aws_call *c, struct aws_header *h, const struct tq_obj *o)
-{
-	size_t nh = 0;
-
-	call_init(c, "s3", "PutObject", NULL);
-	c->bucket = u->st->set.bucket;
-	c->key = o->key;
-	c->body = o->data;
-	c->body_len = o->len;
-	h[nh++] = (struct aws_header){ "x-amz-server-side-encryption", "aws:kms" };
-	if (u->st->set.kms_key)
-		h[nh++] = (struct aws_header){ "x-amz-server-side-encryption-aws-kms-key-id", u->st->set.kms_key };
-	h[nh++] = (struct aws_header){ "x-amz-checksum-sha256", o->sha_b64 };
-	h[nh++] = (struct aws_header){ "x-amz-sdk-checksum-algorithm", "SHA256" };
-	h[nh++] = (struct aws_header){ "If-None-Match", "*" };
-	c->headers = h;
-	c->nheaders = nh;
-}
-
-/* 412: the key exists. 409 ConditionalRequestConflict: another writer is
- * writing the same key right now. Either way the key is not ours. */
-static int put_taken(const struct aws_call *c)
-{
-	return c->rc != FB_OK && (c->err.http_status == 412 || c->err.http_status == 409 ||
-				  !strcmp(c->err.code, "PreconditionFailed") ||
-				  !strcmp(c->err.code, "ConditionalRequestConflict"));
-}
-
-static void put_end(struct tq_run *u, int idx, struct aws_call *c, const struct tq_obj *o)
-{
-	const char *got = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c->out, "ChecksumSHA256"));
-	char detail[160];
-
-	/* S3 checked the checksum; it answers with the one it stored. */
-	if (c->rc == FB_OK && got && strcmp(got, o->sha_b64)) {
-		resp_step_end(&u->r, idx, RESP_FAILED, "S3 answered a different SHA-256", NULL);
-	} else if (put_taken(c)) {
-		resp_step_end(&u->r, idx, RESP_FAILED,
-			      "the key exists (or is being written): not replaced, evidence is write-once", &c->err);
-	} else {
-		snprintf(detail, sizeof(detail), "%zu bytes, sha256 %.16s…", o->len, o->sha_hex);
-		resp_step_from_call(&u->r, idx, c, detail);
-	}
-}
-
-static void put_objects(struct tq_run *u, size_t from, size_t to)
-{
-	struct aws_call c[TQ_MAX_CONTAINERS + 6];
-	struct aws_header h[TQ_MAX_CONTAINERS + 6][TQ_PUT_HEADERS];
-	int idx[TQ_MAX_CONTAINERS + 6];
-	size_t i, m = 0, map[TQ_MAX_CONTAINERS + 6];
-
-	for (i = from; i < to; i++) {
-		int k = resp_step_begin(&u->r, "evidence-put", "s3:PutObject", u->obj[i].key, RESP_WRITE);
-
-		if (resp_step_dry(&u->r, k))
-			continue;
-		if (!time_left(u, TQ_MIN_STEP_MS)) {
-			resp_step_end(&u->r, k, RESP_FAILED, "not started: invocation deadline nearly spent", NULL);
-			continue;
-		}
-		put_init(u, &c[m], h[m], &u->obj[i]);
-		idx[m] = k;
-		map[m++] = i;
-	}
-	/* Our own bucket: our own client, whatever account the task is in. */
-	if (m)
-		aws_call_run_all(u->st->aws, c, m);
-	for (i = 0; i < m; i++) {
-		put_end(u, idx[i], &c[i], &u->obj[map[i]]);
-		aws_call_cleanup(&c[i]);
-	}
-}
-
-/* Claims this attempt's number: attempt N owns its prefix when it is the
- * first to write that prefix's restore.json (If-None-Match: *). A 412 (an
- * earlier attempt's) or a 409 (one being written right now) moves on to
- * N + 1, so the undo record of every attempt is kept. `restore` becomes
- * u->obj[0]. Returns 1 when claimed (or planned, under dry run). */
-static int claim_attempt(struct tq_run *u, char *restore, size_t len)
-{
-	struct aws_header h[TQ_PUT_HEADERS];
-	struct aws_call c;
-	struct tq_obj *o;
-	const char *why = NULL;
-	unsigned a;
-	int k, ok = 0;
-
-	tq_attempt_prefix(u->prefix, 1, u->aprefix, sizeof(u->aprefix));
-	if (!obj_add(u, "restore.json", restore, len, NULL))
-		return 0;
-	o = &u->obj[0];
-	if (u->r.dry_run) {
-		resp_step_begin(&u->r, "evidence-put", "s3:PutObject", o->key, RESP_WRITE);
-		u->attempt = 1;
-		return 1;
-	}
-	memset(&c, 0, sizeof(c));
-	for (a = 1;; a++) {
-		if (a > TQ_MAX_ATTEMPTS || !tq_attempt_prefix(u->prefix, a, u->aprefix, sizeof(u->aprefix))) {
-			why = "every attempt slot is taken: nothing replaced; this attempt's undo record is in the report only";
-			break;
-		}
-		snprintf(o->key, sizeof(o->key), "%srestore.json", u->aprefix);
-		if (!time_left(u, TQ_MIN_STEP_MS)) {
-			why = "not started: invocation deadline nearly spent";
-			break;
-		}
-		aws_call_cleanup(&c);
-		put_init(u, &c, h, o);
-		aws_call_run(u->st->aws, &c);
-		if (!put_taken(&c))
-			break;
-	}
-	/* One step for the claim, named by the key finally tried. */
-	k = resp_step_begin(&u->r, "evidence-put", "s3:PutObject", o->key, RESP_WRITE);
-	if (why) {
-		resp_step_end(&u->r, k, RESP_FAILED, why, NULL);
-	} else {
-		put_end(u, k, &c, o);
-		ok = c.rc == FB_OK;
-	}
-	aws_call_cleanup(&c);
-	if (ok)
-		u->attempt = a;
-	return ok;
-}
-
-/* The earlier attempts' objects, read back from S3 (HeadObject with
- * x-amz-checksum-mode: ENABLED returns the SHA-256 S3 verified when the
- * object was written): what this attempt's manifest lists besides its
- * own. Keys an attempt did not write (404, or 403 without s3:ListBucket)
- * are left out; *complete is 0 when some could not be read. Caller frees
- * the array. */
-#define TQ_MAX_EARLIER 64
-static cJSON *earlier_objects(struct tq_run *u, int *complete)
+/* Write-once evidence (runtime/evidence.h): restore.json claims the
+ * attempt, then the task, its definition, the network answers and the
+ * logs, then the manifest. */
+static void evidence(struct tq_run *u)
 {
 	static const char *const fixed[] = { "task.json", "task-definition.json", "network.json",
 					     "restore.json", "manifest.json" };
-	static const struct aws_header mode = { "x-amz-checksum-mode", "ENABLED" };
-	struct aws_call *c = NULL;
-	char (*keys)[1024] = NULL;
-	unsigned *att = NULL, a;
-	const size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
-	size_t n = 0, i, j, found = 0, unsure = 0, left = 0;
-	cJSON *arr = cJSON_CreateArray();
-	char pre[200], detail[200];
-	int k;
-
-	*complete = u->attempt < 2;
-	if (!arr || u->attempt < 2)
-		return arr;
-	c = calloc(TQ_MAX_EARLIER, sizeof(*c));
-	keys = calloc(TQ_MAX_EARLIER, sizeof(*keys));
-	att = calloc(TQ_MAX_EARLIER, sizeof(*att));
-	k = resp_step_begin(&u->r, "evidence-earlier", "s3:HeadObject", u->prefix, RESP_READ);
-	resp_step_optional(&u->r, k);
-	if (!c || !keys || !att) {
-		resp_step_end(&u->r, k, RESP_FAILED, "out of memory", NULL);
-		goto out;
-	}
-	for (a = 1; a < u->attempt; a++) {
-		tq_attempt_prefix(u->prefix, a, pre, sizeof(pre));
-		for (j = 0; j < nfixed + u->task.nc; j++) {
-			if (j >= nfixed && u->task.c[j - nfixed].log_state != TQ_LOG_AWSLOGS)
-				continue;
-			if (n == TQ_MAX_EARLIER) {
-				left++;
-				continue;
-			}
-			if (j < nfixed)
-				snprintf(keys[n], sizeof(keys[n]), "%s%s", pre, fixed[j]);
-			else if (!tq_log_key(pre, u->task.c[j - nfixed].name, keys[n], sizeof(keys[n])))
-				continue;
-			call_init(&c[n], "s3", "HeadObject", NULL);
-			c[n].bucket = u->st->set.bucket;
-			c[n].key = keys[n];
-			c[n].headers = &mode;
-			c[n].nheaders = 1;
-			att[n++] = a;
-		}
-	}
-	if (n)
-		aws_call_run_all(u->st->aws, c, n);
-	for (i = 0; i < n; i++) {
-		const char *b64 = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c[i].out, "ChecksumSHA256"));
-		const cJSON *len = cJSON_GetObjectItemCaseSensitive(c[i].out, "ContentLength");
-		char hex[65];
-		cJSON *o;
-
-		if (c[i].rc == FB_OK) {
-			o = obj_with("key", keys[i]);
-			cJSON_AddNumberToObject(o, "size", cJSON_IsNumber(len) ? len->valuedouble : -1);
-			if (tq_sha256_b64_to_hex(b64, hex))
-				cJSON_AddStringToObject(o, "sha256", hex);
-			else
-				cJSON_AddNullToObject(o, "sha256");
-			cJSON_AddNumberToObject(o, "attempt", att[i]);
-			cJSON_AddItemToArray(arr, o);
-			found++;
-		} else if (tq_manifest_state(c[i].rc, c[i].err.http_status) != TQ_MANIFEST_MISSING &&
-			   tq_manifest_state(c[i].rc, c[i].err.http_status) != TQ_MANIFEST_UNREADABLE) {
-			unsure++;
-		}
-		aws_call_cleanup(&c[i]);
-	}
-	snprintf(detail, sizeof(detail), "%zu object(s) of attempt(s) 1..%u read back with their SHA-256%s%s",
-		 found, u->attempt - 1, unsure ? "; some could not be read" : "",
-		 left ? "; more keys than listed" : "");
-	resp_step_end(&u->r, k, unsure || left ? RESP_FAILED : RESP_DONE, detail, NULL);
-	*complete = !unsure && !left;
-out:
-	free(c);
-	free(keys);
-	free(att);
-	return arr;
-}
-
-static void evidence(struct tq_run *u)
-{
 	struct tq_stream streams[TQ_MAX_CONTAINERS];
-	struct tq_manifest_info mi;
-	cJSON *ev = cJSON_AddObjectToObject(u->r.extra, "evidence"), *man, *earlier = NULL;
-	size_t ns = 0, i, nbody;
+	const char *names[sizeof(fixed) / sizeof(fixed[0]) + TQ_MAX_CONTAINERS + 1];
+	char lognames[TQ_MAX_CONTAINERS][300];
+	cJSON *ev = cJSON_AddObjectToObject(u->r.extra, "evidence");
+	size_t ns = 0, i, n = 0;
 	char *txt;
-	int k, complete = 1;
 
-	if (!u->st->set.bucket) {
-		k = resp_step_begin(&u->r, "evidence", "s3:PutObject", NULL, RESP_WRITE);
-		if (!resp_step_dry(&u->r, k))
-			resp_step_end(&u->r, k, RESP_SKIPPED, "FIREBREAK_EVIDENCE_BUCKET not set", NULL);
-		resp_step_optional(&u->r, k);
-		warn(u, "no evidence bucket configured: task description and logs were not kept");
+	/* Under dry run restore[] holds the plan's undo, not a write. */
+	if (!evidence_begin(&u->ev, !u->r.dry_run && cJSON_GetArraySize(u->r.restore) > 0, ev)) {
+		if (!u->st->evcfg.bucket)
+			warn(u, "no evidence bucket configured: task description and logs were not kept");
 		return;
 	}
-	cJSON_AddStringToObject(ev, "bucket", u->st->set.bucket);
-	cJSON_AddStringToObject(ev, "prefix", u->prefix);
-	/* A complete first set and nothing new to record: done. An attempt
-	 * that wrote something adds its own set (its undo record) instead. */
-	if (u->manifest_state == 1 && !cJSON_GetArraySize(u->r.restore)) {
-		k = resp_step_begin(&u->r, "evidence", "s3:PutObject", u->prefix, RESP_WRITE);
-		if (!resp_step_dry(&u->r, k))
-			resp_step_end(&u->r, k, RESP_ALREADY, "manifest.json present: evidence already kept", NULL);
-		cJSON_AddStringToObject(ev, "state", "already");
-		return;
-	}
-
-	/* The restore manifest as it stands (every write of this attempt),
-	 * written first: it claims the attempt's prefix. */
+	/* The restore manifest as it stands (every write of this attempt). */
 	txt = cJSON_Print(u->r.restore);
-	if (!claim_attempt(u, txt, txt ? strlen(txt) : 0)) {
-		cJSON_AddStringToObject(ev, "state", "incomplete");
+	if (!evidence_claim(&u->ev, txt, txt ? strlen(txt) : 0, ev))
 		return;
-	}
-	cJSON_AddNumberToObject(ev, "attempt", u->attempt);
-	cJSON_AddStringToObject(ev, "attempt_prefix", u->aprefix);
-	obj_add_json(u, "task.json", u->task_json);
-	obj_add_json(u, "task-definition.json", u->taskdef_json);
-	obj_add_json(u, "network.json", u->network_json);
+	evidence_add_json(&u->ev, "task.json", u->task_json);
+	evidence_add_json(&u->ev, "task-definition.json", u->taskdef_json);
+	evidence_add_json(&u->ev, "network.json", u->network_json);
 	fetch_logs(u, streams, &ns);
 	for (i = 0; i < ns; i++) {
 		struct tq_stream *s = &streams[i];
@@ -1354,7 +1040,7 @@ static void evidence(struct tq_run *u)
 			size_t len;
 			char *data = buf_detach(&gz, &len);
 
-			obj_add(u, name, data, len, s->stop_note);
+			evidence_add(&u->ev, name, data, len, s->stop_note);
 			snprintf(detail, sizeof(detail), "%zu events, %zu pages, %zu bytes%s%s", s->events,
 				 s->pages, s->log.len, s->stop_note ? "; " : "", s->stop_note ? s->stop_note : "");
 			resp_step_end(&u->r, s->step, RESP_DONE, detail, NULL);
@@ -1362,45 +1048,16 @@ static void evidence(struct tq_run *u)
 		buf_cleanup(&gz);
 		buf_cleanup(&s->log);
 	}
-	nbody = u->nobj;
-	put_objects(u, 1, nbody);
-	if (!u->r.dry_run)
-		earlier = earlier_objects(u, &complete);
-
-	/* manifest.json last: its presence means this attempt's set is complete. */
-	mi.incident_id = u->r.incident_id;
-	mi.task_arn = u->task.arn;
-	mi.bucket = u->st->set.bucket;
-	mi.prefix = u->prefix;
-	mi.written_by = u->ctx->function_arn[0] ? u->ctx->function_arn : TQ_FN;
-	mi.written_ms = lr_now_ms();
-	mi.attempt = u->attempt;
-	mi.earlier = earlier;
-	mi.earlier_complete = complete;
-	man = tq_manifest_json(&mi, u->obj, nbody);
-	txt = man ? cJSON_Print(man) : NULL;
-	cJSON_Delete(man);
-	if (earlier)
-		cJSON_AddNumberToObject(ev, "earlier_objects", cJSON_GetArraySize(earlier));
-	cJSON_Delete(earlier);
-	u->objects = cJSON_AddArrayToObject(ev, "objects");
-	for (i = 0; i < nbody; i++) {
-		cJSON *o = obj_with("key", u->obj[i].key);
-
-		cJSON_AddNumberToObject(o, "size", (double)u->obj[i].len);
-		cJSON_AddStringToObject(o, "sha256", u->obj[i].sha_hex);
-		cJSON_AddItemToArray(u->objects, o);
-	}
-	if (resp_failed(&u->r) && !u->r.dry_run) {
-		/* An incomplete set gets no manifest: a retry adds a set of its own. */
-		free(txt);
-		cJSON_AddStringToObject(ev, "state", "incomplete");
-		return;
-	}
-	if (txt && obj_add(u, "manifest.json", txt, strlen(txt), NULL))
-		put_objects(u, u->nobj - 1, u->nobj);
-	cJSON_AddStringToObject(ev, "manifest", u->nobj ? u->obj[u->nobj - 1].key : "");
-	cJSON_AddStringToObject(ev, "state", u->r.dry_run ? "planned" : (resp_failed(&u->r) ? "incomplete" : "kept"));
+	evidence_put(&u->ev);
+	/* What an earlier attempt may have written, for the manifest. */
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		names[n++] = fixed[i];
+	for (i = 0; i < u->task.nc; i++)
+		if (u->task.c[i].log_state == TQ_LOG_AWSLOGS &&
+		    tq_log_key("", u->task.c[i].name, lognames[i], sizeof(lognames[i])))
+			names[n++] = lognames[i];
+	names[n] = NULL;
+	evidence_finish(&u->ev, names, ev);
 }
 
 /* ---- the handler ------------------------------------------------------------------------------- */
@@ -1425,48 +1082,33 @@ static void locate(struct tq_run *u, const cJSON *ev)
 	}
 }
 
+/* The task's account and region: the member role for another account
+ * (kit_client, freed by kit_cleanup). */
 static enum fb_err client_for(struct tq_run *u)
 {
 	struct aws_error err;
-	struct aws_client *c = NULL;
-	int owned = 0;
-	enum fb_err rc;
 
-	memset(&err, 0, sizeof(err));
-	rc = resp_client_for(&u->r, u->st->aws, u->account[0] ? u->account : NULL, u->region, &c, &owned, &err);
-	if (rc != FB_OK) {
+	u->aws = kit_client(&u->kit, u->account[0] ? u->account : NULL, u->region, NULL, &err);
+	if (!u->aws) {
 		int i = resp_step_begin(&u->r, "assume-role", "sts:AssumeRole", u->account, RESP_READ);
 
-		resp_step_end(&u->r, i, RESP_FAILED, rc == FB_E_CONFIG ?
+		/* resp_client_for's FB_E_CONFIG says so in its message */
+		resp_step_end(&u->r, i, RESP_FAILED, strstr(err.message, "FIREBREAK_MEMBER_ROLE is not set") ?
 			      "task in another account and FIREBREAK_MEMBER_ROLE not set" :
 			      "cannot act in the task's account", &err);
-		return rc;
+		return FB_E_AWS;
 	}
-	if (owned)
-		u->own1 = c;
-	u->aws = c;
-	if (u->region[0] && strcmp(aws_client_region(c), u->region)) {
-		rc = aws_client_for_region(c, u->region, &u->own2);
-		if (rc != FB_OK)
-			return rc;
-		u->aws = u->own2;
-	}
+	u->kit.aws = u->aws;   /* the task's account and region by default */
 	return FB_OK;
 }
 
 static void run_cleanup(struct tq_run *u)
 {
-	size_t i;
-
-	for (i = 0; i < u->nobj; i++)
-		tq_obj_cleanup(&u->obj[i]);
+	evidence_cleanup(&u->ev);
+	kit_cleanup(&u->kit);
 	cJSON_Delete(u->task_json);
 	cJSON_Delete(u->taskdef_json);
 	cJSON_Delete(u->network_json);
-	if (u->own2)
-		aws_client_free(u->own2);
-	if (u->own1)
-		aws_client_free(u->own1);
 	resp_cleanup(&u->r);
 	free(u);
 }
@@ -1528,7 +1170,8 @@ enum fb_err tq_handle(void *state, const char *event, size_t len,
 		snprintf(key, sizeof(key), "guardduty:%s:%s", u->tgt.finding_id, u->tgt.task);
 		resp_set_incident(&u->r, key);
 	}
-	snprintf(u->prefix, sizeof(u->prefix), "incidents/%s/", u->r.incident_id);
+	kit_init(&u->kit, &u->r, st->aws);
+	evidence_init(&u->ev, &u->kit, st->aws, &st->evcfg, ctx, "task_arn", u->task.arn);
 	resp_set_severity(&u->r, "P1");
 	u->warnings = cJSON_AddArrayToObject(u->r.extra, "warnings");
 	if (u->tgt.is_finding) {
@@ -1568,8 +1211,13 @@ enum fb_err tq_handle(void *state, const char *event, size_t len,
 		tq_copy(u->cluster, sizeof(u->cluster), u->task.cluster_arn);
 	resp_set_resource(&u->r, u->task.arn, u->account[0] ? u->account : NULL, u->region);
 	if (u->task.exempt) {
-		resp_skip(&u->r, "task tagged firebreak:exempt=true: not isolated or stopped");
-		goto finish;
+		char pwhy[PROV_REASON_LEN + 40];
+
+		if (exemption_honoured(u, pwhy, sizeof(pwhy))) {
+			resp_skip(&u->r, "task tagged firebreak:exempt=true: not isolated or stopped (%.400s)", pwhy);
+			goto finish;
+		}
+		warn(u, "firebreak:exempt=true on the task ignored: its provenance does not allow it (see exemption_tags)");
 	}
 	if (!strcmp(u->task.last_status, "STOPPED"))
 		u->was_stopped = 1;

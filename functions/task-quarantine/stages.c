@@ -17,7 +17,7 @@
  *   DescribeServices | DescribeContainerInstances | s3:HeadObject} ->
  *   CreateSecurityGroup -> RevokeSecurityGroupEgress ->
  *   ModifyNetworkInterfaceAttribute -> StopTask
- * Reads that do not depend on each other share one round (aws_call_run_all).
+ * Reads that do not depend on each other share one kit round (kit_run).
  * Logs stay in CloudWatch after the task stops, so they are fetched after
  * containment; the task description, which ECS forgets about an hour after
  * the stop, is taken first.
@@ -26,13 +26,12 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 #include <zlib.h>
+#include "prov.h"
 
 /* ---- small helpers ------------------------------------------------------------ */
 
@@ -206,11 +205,18 @@ int tq_cluster_ref_ok(const char *s)
 
 /* ---- settings ------------------------------------------------------------------- */
 
-static char *env_dup(const char *name)
+/* A two-valued setting: 0 for `off` (also when unset), 1 for `on`, -1 with
+ * err filled for anything else. */
+static int choice(const char *name, const char *off, const char *on, char *err, size_t errlen)
 {
 	const char *v = getenv(name);
 
-	return v && *v ? strdup(v) : NULL;
+	if (!v || !*v || !strcmp(v, off))
+		return 0;
+	if (!strcmp(v, on))
+		return 1;
+	snprintf(err, errlen, "setting '%s' must be %s or %s", name, off, on);
+	return -1;
 }
 
 enum fb_err tq_settings_from_env(struct tq_settings *s, char *err, size_t errlen)
@@ -231,15 +237,9 @@ enum fb_err tq_settings_from_env(struct tq_settings *s, char *err, size_t errlen
 		}
 		s->min_severity = d;
 	}
-	v = getenv("FIREBREAK_ISOLATION");
-	if (v && *v) {
-		if (!strcmp(v, "revoke-egress"))
-			s->revoke_egress = 1;
-		else if (strcmp(v, "quarantine-sg")) {
-			snprintf(err, errlen, "setting 'FIREBREAK_ISOLATION' must be quarantine-sg or revoke-egress");
-			return FB_E_CONFIG;
-		}
-	}
+	s->revoke_egress = choice("FIREBREAK_ISOLATION", "quarantine-sg", "revoke-egress", err, errlen);
+	if (s->revoke_egress < 0)
+		return FB_E_CONFIG;
 	v = getenv("FIREBREAK_LOG_MAX_BYTES");
 	if (v && *v) {
 		unsigned long long n = strtoull(v, &end, 10);
@@ -252,24 +252,12 @@ enum fb_err tq_settings_from_env(struct tq_settings *s, char *err, size_t errlen
 	}
 	/* Off unless exactly "true": a typo must not cut a fleet. Anything
 	 * but true/false is a configuration error, so the typo is seen. */
-	v = getenv("FIREBREAK_ALLOW_SHARED_SG_REVOKE");
-	if (v && *v) {
-		if (!strcmp(v, "true"))
-			s->allow_shared_revoke = 1;
-		else if (strcmp(v, "false")) {
-			snprintf(err, errlen, "setting 'FIREBREAK_ALLOW_SHARED_SG_REVOKE' must be true or false");
-			return FB_E_CONFIG;
-		}
-	}
-	s->bucket = env_dup("FIREBREAK_EVIDENCE_BUCKET");
-	s->kms_key = env_dup("FIREBREAK_EVIDENCE_KMS_KEY");
-	return FB_OK;
+	s->allow_shared_revoke = choice("FIREBREAK_ALLOW_SHARED_SG_REVOKE", "false", "true", err, errlen);
+	return s->allow_shared_revoke < 0 ? FB_E_CONFIG : FB_OK;
 }
 
 void tq_settings_cleanup(struct tq_settings *s)
 {
-	free(s->bucket);
-	free(s->kms_key);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -399,10 +387,19 @@ static const char *attachment_detail(const cJSON *att, const char *name)
 	return NULL;
 }
 
+#define TQ_FIELD(m, n) { offsetof(struct tq_task, m), sizeof(((struct tq_task *)0)->m), n }
 enum fb_err tq_task_from_json(const cJSON *task, struct tq_task *t)
 {
+	/* DescribeTasks members kept as they are */
+	static const struct { size_t off, size; const char *name; } fields[] = {
+		TQ_FIELD(cluster_arn, "clusterArn"), TQ_FIELD(last_status, "lastStatus"),
+		TQ_FIELD(desired_status, "desiredStatus"), TQ_FIELD(launch_type, "launchType"),
+		TQ_FIELD(group, "group"), TQ_FIELD(started_by, "startedBy"),
+		TQ_FIELD(taskdef_arn, "taskDefinitionArn"), TQ_FIELD(container_instance_arn, "containerInstanceArn"),
+	};
 	const cJSON *it, *arr;
 	const char *s;
+	size_t i;
 
 	memset(t, 0, sizeof(*t));
 	if (!cJSON_IsObject(task) || !jstr(task, "taskArn"))
@@ -410,15 +407,8 @@ enum fb_err tq_task_from_json(const cJSON *task, struct tq_task *t)
 	if (!tq_copy(t->arn, sizeof(t->arn), jstr(task, "taskArn")))
 		return FB_E_TOO_LARGE;
 	tq_copy(t->id, sizeof(t->id), tq_arn_tail(t->arn));
-	tq_copy(t->cluster_arn, sizeof(t->cluster_arn), jstr(task, "clusterArn"));
-	tq_copy(t->last_status, sizeof(t->last_status), jstr(task, "lastStatus"));
-	tq_copy(t->desired_status, sizeof(t->desired_status), jstr(task, "desiredStatus"));
-	tq_copy(t->launch_type, sizeof(t->launch_type), jstr(task, "launchType"));
-	tq_copy(t->group, sizeof(t->group), jstr(task, "group"));
-	tq_copy(t->started_by, sizeof(t->started_by), jstr(task, "startedBy"));
-	tq_copy(t->taskdef_arn, sizeof(t->taskdef_arn), jstr(task, "taskDefinitionArn"));
-	tq_copy(t->container_instance_arn, sizeof(t->container_instance_arn),
-		jstr(task, "containerInstanceArn"));
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		tq_copy((char *)t + fields[i].off, fields[i].size, jstr(task, fields[i].name));
 	if (!strncmp(t->group, "service:", 8))
 		tq_copy(t->service, sizeof(t->service), t->group + 8);
 
@@ -449,9 +439,14 @@ enum fb_err tq_task_from_json(const cJSON *task, struct tq_task *t)
 	cJSON_ArrayForEach(it, arr) {
 		const char *k = jstr(it, "key"), *v = jstr(it, "value");
 
-		if (k && v && !strcmp(k, "firebreak:exempt") && !strcasecmp(v, "true"))
+		/* keys exactly, values as every function compares them (prov.h) */
+		if (k && v && !strcmp(k, TQ_TAG_EXEMPT) && prov_value_true(v)) {
 			t->exempt = 1;
+			tq_copy(t->exempt_value, sizeof(t->exempt_value), v);
+		}
 	}
+	tq_copy(t->task_role, sizeof(t->task_role),
+		jstr(cJSON_GetObjectItemCaseSensitive(task, "overrides"), "taskRoleArn"));
 	return FB_OK;
 }
 
@@ -479,6 +474,9 @@ void tq_task_apply_taskdef(struct tq_task *t, const cJSON *taskdef, const char *
 	size_t i;
 
 	tq_copy(t->network_mode, sizeof(t->network_mode), jstr(taskdef, "networkMode"));
+	/* RunTask's override wins over the task definition's role */
+	if (!t->task_role[0])
+		tq_copy(t->task_role, sizeof(t->task_role), jstr(taskdef, "taskRoleArn"));
 	for (i = 0; i < t->nc; i++) {
 		struct tq_container *c = &t->c[i];
 
@@ -626,15 +624,24 @@ cJSON *tq_perms_from_ec2(const cJSON *ip_permissions)
 	return out;
 }
 
-static int qset(cJSON *q, const char *name, const char *val)
+/* {key: v}, NULL when v is NULL. */
+static cJSON *obj_key(const char *key, const char *v)
 {
-	return cJSON_AddStringToObject(q, name, val) != NULL;
+	cJSON *o = v ? cJSON_CreateObject() : NULL;
+
+	if (o && !cJSON_AddStringToObject(o, key, v)) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	return o;
 }
 
-/* IpPermissions (botocore shape) -> EC2 query parameters
- * (IpPermissions.N.IpRanges.M.CidrIp, ...; UserIdGroupPairs serialise as
- * "Groups"), added to the flat object q. */
-enum fb_err tq_perms_to_query(const cJSON *perms, cJSON *q)
+/* IpPermissions (botocore shape) -> the same list in EC2's wire names for
+ * the AWS layer to encode (aws.h): IpProtocol, FromPort, ToPort and each
+ * list's key (UserIdGroupPairs serialise as "Groups"; a pair keeps its
+ * UserId: revoking by group needs no owner, re-authorising across accounts
+ * does). NULL when a permission lacks its protocol or a list item its key. */
+cJSON *tq_perms_wire(const cJSON *perms)
 {
 	static const struct { const char *list, *wire, *key; } L[] = {
 		{ "IpRanges", "IpRanges", "CidrIp" },
@@ -642,57 +649,43 @@ enum fb_err tq_perms_to_query(const cJSON *perms, cJSON *q)
 		{ "PrefixListIds", "PrefixListIds", "PrefixListId" },
 		{ "UserIdGroupPairs", "Groups", "GroupId" },
 	};
-	char name[160], num[32];
+	cJSON *out = cJSON_CreateArray();
 	const cJSON *p;
-	int n = 0;
 	size_t l;
 
 	cJSON_ArrayForEach(p, perms) {
 		const cJSON *from = cJSON_GetObjectItemCaseSensitive(p, "FromPort");
 		const cJSON *to = cJSON_GetObjectItemCaseSensitive(p, "ToPort");
+		cJSON *w = cJSON_CreateObject();
 
-		n++;
-		snprintf(name, sizeof(name), "IpPermissions.%d.IpProtocol", n);
-		if (!jstr(p, "IpProtocol") || !qset(q, name, jstr(p, "IpProtocol")))
-			return FB_E_INVALID;
-		if (cJSON_IsNumber(from)) {
-			snprintf(name, sizeof(name), "IpPermissions.%d.FromPort", n);
-			snprintf(num, sizeof(num), "%d", from->valueint);
-			if (!qset(q, name, num))
-				return FB_E_NOMEM;
-		}
-		if (cJSON_IsNumber(to)) {
-			snprintf(name, sizeof(name), "IpPermissions.%d.ToPort", n);
-			snprintf(num, sizeof(num), "%d", to->valueint);
-			if (!qset(q, name, num))
-				return FB_E_NOMEM;
-		}
+		if (!w || !cJSON_AddItemToArray(out, w) || !jstr(p, "IpProtocol"))
+			goto bad;
+		cJSON_AddStringToObject(w, "IpProtocol", jstr(p, "IpProtocol"));
+		if (cJSON_IsNumber(from))
+			cJSON_AddNumberToObject(w, "FromPort", from->valueint);
+		if (cJSON_IsNumber(to))
+			cJSON_AddNumberToObject(w, "ToPort", to->valueint);
 		for (l = 0; l < sizeof(L) / sizeof(L[0]); l++) {
-			const cJSON *it;
-			int m = 0;
+			const cJSON *it, *src = cJSON_GetObjectItemCaseSensitive(p, L[l].list);
+			cJSON *dst;
 
-			cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(p, L[l].list)) {
-				const char *v = jstr(it, L[l].key);
+			if (!cJSON_GetArraySize(src))
+				continue;
+			dst = cJSON_AddArrayToObject(w, L[l].wire);
+			cJSON_ArrayForEach(it, src) {
+				cJSON *x = obj_key(L[l].key, jstr(it, L[l].key));
 
-				m++;
-				if (!v)
-					return FB_E_INVALID;
-				snprintf(name, sizeof(name), "IpPermissions.%d.%s.%d.%s", n,
-					 L[l].wire, m, L[l].key);
-				if (!qset(q, name, v))
-					return FB_E_NOMEM;
-				/* Revoking by group needs no owner, but
-				 * re-authorising across accounts does. */
-				if (jstr(it, "UserId")) {
-					snprintf(name, sizeof(name), "IpPermissions.%d.%s.%d.UserId",
-						 n, L[l].wire, m);
-					if (!qset(q, name, jstr(it, "UserId")))
-						return FB_E_NOMEM;
-				}
+				if (!x || !cJSON_AddItemToArray(dst, x))
+					goto bad;
+				if (jstr(it, "UserId"))
+					cJSON_AddStringToObject(x, "UserId", jstr(it, "UserId"));
 			}
 		}
 	}
-	return FB_OK;
+	return out;
+bad:
+	cJSON_Delete(out);
+	return NULL;
 }
 
 /* ---- stage 4: the owning service --------------------------------------------------- */
@@ -713,21 +706,6 @@ int tq_will_replace(const cJSON *service, const char *taskdef_arn)
 }
 
 /* ---- stage 5: evidence ---------------------------------------------------------------- */
-
-void tq_sha256(const void *p, size_t n, char hex[65], char b64[45])
-{
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	SHA256(p, n, md);
-	for (i = 0; i < sizeof(md); i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 15];
-	}
-	hex[64] = '\0';
-	EVP_EncodeBlock((unsigned char *)b64, md, (int)sizeof(md));
-}
 
 /* gzip (RFC 1952) of (p, n) into out, capped by out->max. */
 enum fb_err tq_gzip(const void *p, size_t n, struct buf *out)
@@ -812,17 +790,6 @@ enum fb_err tq_log_append_page(const cJSON *page, struct buf *log, size_t *neven
 	return FB_OK;
 }
 
-void tq_iso8601(int64_t ms, char out[32])
-{
-	time_t s = (time_t)(ms / 1000);
-	struct tm tm;
-	size_t n;
-
-	gmtime_r(&s, &tm);
-	n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, 32 - n, ".%03uZ", (unsigned)(ms % 1000) % 1000u);
-}
-
 enum tq_share tq_share_decide(int sharing_known, size_t others, int allow_shared)
 {
 	if (sharing_known && !others)
@@ -864,96 +831,6 @@ int tq_cluster_resolve(const char *event_cluster, const char *task, char *out, s
 	return 1;
 }
 
-int tq_attempt_prefix(const char *incident_prefix, unsigned attempt, char *out, size_t outlen)
-{
-	char tail[32] = "";
-	size_t a, b;
-
-	if (attempt < 1)
-		return 0;
-	if (attempt > 1)
-		snprintf(tail, sizeof(tail), "attempt-%u/", attempt);
-	a = strlen(incident_prefix);
-	b = strlen(tail);
-	if (a + b >= outlen)
-		return 0;
-	memcpy(out, incident_prefix, a);
-	memcpy(out + a, tail, b + 1);
-	return 1;
-}
-
-int tq_sha256_b64_to_hex(const char *b64, char hex[65])
-{
-	static const char digits[] = "0123456789abcdef";
-	unsigned char md[48];
-	size_t i;
-
-	hex[0] = '\0';
-	/* 32 bytes are 44 base64 characters ending in one '=' pad. */
-	if (!b64 || strlen(b64) != 44 || b64[43] != '=' || b64[42] == '=')
-		return 0;
-	if (EVP_DecodeBlock(md, (const unsigned char *)b64, 44) != 33)
-		return 0;
-	for (i = 0; i < 32; i++) {
-		hex[2 * i] = digits[md[i] >> 4];
-		hex[2 * i + 1] = digits[md[i] & 15];
-	}
-	hex[64] = '\0';
-	return 1;
-}
-
-/* manifest.json: every object's key, size and SHA-256, who wrote it and
- * when; the earlier attempts' objects first. Caller frees with cJSON_Delete. */
-cJSON *tq_manifest_json(const struct tq_manifest_info *mi, const struct tq_obj *objs, size_t n)
-{
-	cJSON *m = cJSON_CreateObject(), *arr;
-	const cJSON *e;
-	char when[32];
-	size_t i;
-	int nearlier = 0;
-
-	if (!m)
-		return NULL;
-	tq_iso8601(mi->written_ms, when);
-	cJSON_AddStringToObject(m, "incident_id", mi->incident_id);
-	cJSON_AddStringToObject(m, "task_arn", mi->task_arn);
-	cJSON_AddStringToObject(m, "bucket", mi->bucket);
-	cJSON_AddStringToObject(m, "prefix", mi->prefix);
-	cJSON_AddStringToObject(m, "written_by", mi->written_by);
-	cJSON_AddStringToObject(m, "written_at", when);
-	cJSON_AddStringToObject(m, "hash", "SHA-256");
-	cJSON_AddNumberToObject(m, "attempt", mi->attempt ? mi->attempt : 1);
-	/* Whether every earlier attempt's object could be read back and listed. */
-	cJSON_AddBoolToObject(m, "earlier_complete", mi->attempt < 2 || mi->earlier_complete);
-	arr = cJSON_AddArrayToObject(m, "objects");
-	cJSON_ArrayForEach(e, mi->earlier) {
-		cJSON *o = cJSON_Duplicate(e, 1);
-
-		if (!o || !arr || !cJSON_AddItemToArray(arr, o)) {
-			cJSON_Delete(o);
-			break;
-		}
-		nearlier++;
-	}
-	for (i = 0; arr && i < n; i++) {
-		cJSON *o = cJSON_CreateObject();
-
-		if (!o || !cJSON_AddItemToArray(arr, o))
-			break;
-		cJSON_AddStringToObject(o, "key", objs[i].key);
-		cJSON_AddNumberToObject(o, "size", (double)objs[i].len);
-		cJSON_AddStringToObject(o, "sha256", objs[i].sha_hex);
-		cJSON_AddNumberToObject(o, "attempt", mi->attempt ? mi->attempt : 1);
-		if (objs[i].note[0])
-			cJSON_AddStringToObject(o, "note", objs[i].note);
-	}
-	if (!arr || cJSON_GetArraySize(arr) != nearlier + (int)n) {
-		cJSON_Delete(m);
-		return NULL;
-	}
-	return m;
-}
-
 /* Object key of a container's log: incidents/<id>/logs/<name>.log.gz, the
  * container name reduced to [A-Za-z0-9._-] so it is one path segment. */
 int tq_log_key(const char *prefix, const char *container, char *out, size_t outlen)
@@ -974,29 +851,25 @@ int tq_log_key(const char *prefix, const char *container, char *out, size_t outl
 	return n > 0 && (size_t)n < outlen;
 }
 
-void tq_obj_cleanup(struct tq_obj *o)
+size_t tq_tag_sources(const struct tq_task *t, struct tq_tag_source out[TQ_MAX_TAG_SOURCES])
 {
-	free(o->data);
-	memset(o, 0, sizeof(*o));
-}
+	char cluster[256];
+	const char *c;
+	size_t n = 0;
 
-/* Takes ownership of data (malloc'd) and computes its digests. */
-void tq_obj_set(struct tq_obj *o, const char *key, char *data, size_t len)
-{
-	free(o->data);
-	tq_copy(o->key, sizeof(o->key), key);
-	o->data = data;
-	o->len = len;
-	tq_sha256(data ? data : "", len, o->sha_hex, o->sha_b64);
-}
+	if (t->arn[0] && tq_copy(out[n].arn, sizeof(out[n].arn), t->arn))
+		out[n++].what = "task";
+	/* The service ARN of the new format, from the task's own ARN
+	 * (arn:P:ecs:R:A:task/<cluster>/<id> -> arn:P:ecs:R:A:service/<cluster>/<name>). */
+	c = strstr(t->arn, ":task/");
+	if (t->service[0] && c && t->cluster_arn[0] && tq_copy(cluster, sizeof(cluster), tq_arn_tail(t->cluster_arn))) {
+		int len = snprintf(out[n].arn, sizeof(out[n].arn), "%.*s:service/%s/%s", (int)(c - t->arn), t->arn,
+				   cluster, t->service);
 
-enum tq_manifest tq_manifest_state(enum fb_err rc, long http_status)
-{
-	if (rc == FB_OK)
-		return TQ_MANIFEST_PRESENT;
-	if (rc == FB_E_NOTFOUND || http_status == 404)
-		return TQ_MANIFEST_MISSING;
-	if (http_status == 403)
-		return TQ_MANIFEST_UNREADABLE;
-	return TQ_MANIFEST_UNKNOWN;
+		if (len > 0 && (size_t)len < sizeof(out[n].arn))
+			out[n++].what = "service";
+	}
+	if (t->taskdef_arn[0] && tq_copy(out[n].arn, sizeof(out[n].arn), t->taskdef_arn))
+		out[n++].what = "task definition";
+	return n;
 }

@@ -22,12 +22,11 @@
 #define TQ_MAX_CONTAINERS 10
 #define TQ_MAX_GROUPS 16
 #define TQ_SG_PREFIX "firebreak-quarantine-"
+#define TQ_TAG_EXEMPT "firebreak:exempt"
 
 struct tq_settings {
 	double min_severity;     /* FIREBREAK_MIN_SEVERITY, default 7.0 */
 	int revoke_egress;       /* FIREBREAK_ISOLATION=revoke-egress */
-	char *bucket;            /* FIREBREAK_EVIDENCE_BUCKET, owned, NULL if unset */
-	char *kms_key;           /* FIREBREAK_EVIDENCE_KMS_KEY, owned, NULL if unset */
 	size_t log_max_bytes;    /* FIREBREAK_LOG_MAX_BYTES, across all containers */
 	int allow_shared_revoke; /* FIREBREAK_ALLOW_SHARED_SG_REVOKE=true (default false) */
 };
@@ -71,7 +70,9 @@ struct tq_task {
 	char group[512], service[256], started_by[256];
 	char taskdef_arn[512], container_instance_arn[512], network_mode[16];
 	char eni[64], subnet[64], private_ip[64];
-	int exempt;              /* tag firebreak:exempt=true */
+	int exempt;              /* tag firebreak:exempt is true (prov_value_true) */
+	char exempt_value[260];  /* its value as read */
+	char task_role[512];     /* overrides.taskRoleArn, else the task definition's */
 	struct tq_container c[TQ_MAX_CONTAINERS];
 	size_t nc;
 };
@@ -95,8 +96,22 @@ enum fb_err tq_eni_from_json(const cJSON *out, struct tq_eni *e);
 
 /* EC2 ipPermissionsEgress (XML as JSON) -> botocore IpPermissions. Caller frees. */
 cJSON *tq_perms_from_ec2(const cJSON *ip_permissions);
-/* botocore IpPermissions -> flat EC2 query parameters added to q. */
-enum fb_err tq_perms_to_query(const cJSON *perms, cJSON *q);
+/* botocore IpPermissions -> the same list in EC2 wire names (structured
+ * query input, aws.h); NULL when a permission is incomplete. Caller frees. */
+cJSON *tq_perms_wire(const cJSON *perms);
+
+/* Where a task's tags may have come from, each a resource whose CloudTrail
+ * history says who set a tag and when: the task itself (TagResource on the
+ * task, RunTask's tags), its service (propagateTags SERVICE; CreateService /
+ * TagResource on the service) and its task definition (propagateTags
+ * TASK_DEFINITION; RegisterTaskDefinition's tags). An exemption counts only
+ * when every source's history allows it (README.md, Safety). */
+#define TQ_MAX_TAG_SOURCES 3
+struct tq_tag_source {
+	char arn[600];
+	const char *what;        /* static: "task", "service", "task definition" */
+};
+size_t tq_tag_sources(const struct tq_task *t, struct tq_tag_source out[TQ_MAX_TAG_SOURCES]);
 
 int tq_will_replace(const cJSON *service, const char *taskdef_arn);
 
@@ -120,60 +135,9 @@ enum tq_share tq_share_decide(int sharing_known, size_t others, int allow_shared
  * ARN built from the task ARN. Returns 1 on a mismatch, else 0. */
 int tq_cluster_resolve(const char *event_cluster, const char *task, char *out, size_t outlen);
 
-/* What s3:HeadObject on manifest.json says about earlier evidence. S3
- * answers 404 for a missing key only to a caller with s3:ListBucket on the
- * bucket; without it (README.md's policy grants none) a missing key is
- * 403 Forbidden. So 403 is "missing, or not ours to read": capture the
- * evidence (PutObject fails loudly if writing is refused too). Only a
- * successful HeadObject means the evidence is already kept. */
-enum tq_manifest {
-	TQ_MANIFEST_PRESENT,      /* 2xx: evidence already kept */
-	TQ_MANIFEST_MISSING,      /* 404 / FB_E_NOTFOUND */
-	TQ_MANIFEST_UNREADABLE,   /* 403: missing without s3:ListBucket, or no s3:GetObject */
-	TQ_MANIFEST_UNKNOWN       /* anything else (throttled past retries, 5xx, timeout) */
-};
-enum tq_manifest tq_manifest_state(enum fb_err rc, long http_status);
-
-/* Evidence objects. */
-struct tq_obj {
-	char key[1024];
-	char *data;              /* owned */
-	size_t len;
-	char sha_hex[65];
-	char sha_b64[45];
-	char note[128];          /* e.g. "truncated at the size cap" */
-};
-void tq_obj_set(struct tq_obj *o, const char *key, char *data, size_t len);
-void tq_obj_cleanup(struct tq_obj *o);
-
-/* Evidence is write-once per incident (every PUT carries If-None-Match: *):
- * attempt 1 writes incidents/<id>/<name>, attempt N >= 2 writes
- * incidents/<id>/attempt-N/<name>; an attempt claims its number by being
- * the first to write its restore.json. Each attempt's manifest lists the
- * objects of every attempt known to it. Largest attempt number tried. */
-#define TQ_MAX_ATTEMPTS 32
-/* The prefix of attempt `attempt` (1-based) under `incident_prefix`. 0 when
- * it does not fit. */
-int tq_attempt_prefix(const char *incident_prefix, unsigned attempt, char *out, size_t outlen);
-
-struct tq_manifest_info {
-	const char *incident_id, *task_arn, *bucket, *prefix, *written_by; /* borrowed */
-	int64_t written_ms;
-	unsigned attempt;        /* this attempt's number, 1-based */
-	const cJSON *earlier;    /* borrowed, may be NULL: earlier attempts' objects,
-				  * [{key, size, sha256, attempt}] as read back from S3 */
-	int earlier_complete;    /* 0: some earlier objects could not be read back */
-};
-/* This attempt's manifest: the earlier objects, then objs[0..n). */
-cJSON *tq_manifest_json(const struct tq_manifest_info *mi, const struct tq_obj *objs, size_t n);
-/* S3's base64 x-amz-checksum-sha256 -> 64 lowercase hex digits. 0 when it
- * is not a base64 SHA-256. */
-int tq_sha256_b64_to_hex(const char *b64, char hex[65]);
 int tq_log_key(const char *prefix, const char *container, char *out, size_t outlen);
 enum fb_err tq_log_append_page(const cJSON *page, struct buf *log, size_t *nevents);
 enum fb_err tq_gzip(const void *p, size_t n, struct buf *out);
-void tq_sha256(const void *p, size_t n, char hex[65], char b64[45]);
-void tq_iso8601(int64_t ms, char out[32]);
 
 /* Helpers. */
 int tq_copy(char *dst, size_t n, const char *s);

@@ -50,7 +50,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "emulator"))
 import demo  # noqa: E402
 import emulator  # noqa: E402
 
-RESPONDERS = ["root-verify", "kms-guard", "leak-rotate", "task-quarantine", "public-lock"]
+RESPONDERS = ["root-verify", "kms-guard", "leak-rotate", "task-quarantine", "public-lock", "iam-contain"]
 SCENARIO_OF = {v: k for k, v in demo.FUNCTION.items()}
 
 
@@ -263,6 +263,10 @@ def prepare(fake, scenario):
     if scenario == "bucket":
         fake.seed_merge({"s3": {"buckets": [{"name": demo.PUBLIC_BUCKET, "tags": {"team": "finance"},
                                              "policy": demo.BucketScenario.POLICY}]}})
+    if scenario == "iam":
+        # the leaked key already attached AdministratorAccess to its own user
+        fake.seed_merge({"iam": {"users": [{"UserName": "build-bot", "attached": [demo.ADMIN], "access_keys": [
+            {"AccessKeyId": demo.BOT_KEY[0], "SecretAccessKey": demo.BOT_KEY[1]}, {"AccessKeyId": demo.BOT_OTHER}]}]}})
 
 
 def reset(fake, latency_ms):

@@ -51,15 +51,20 @@ TASK_ID = "5d1e8c3a9b7f4e21a6c0d2b4f8e9a137"
 ENI = "eni-0f3c5a7e9b1d2c4e6"
 ATTACKER_KEY = ("AKIAQ3EGRZ7DEMOJDOEX", "demo-contractor-secret-key-0000000000001")
 LEAKED_AKIA, OTHER_AKIA = "AKIAQ3EGRZ7DEMOCI2AB", "AKIAQ3EGRZ7DEMOCI3CD"
+BOT_KEY = ("AKIAQ3EGRZ7DEMOBOT1X", "demo-build-bot-secret-key-00000000000001")
+BOT_OTHER = "AKIAQ3EGRZ7DEMOBOT2Y"
+ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 
-ORDER = ["root", "kms", "leak", "task", "bucket"]
+ORDER = ["root", "kms", "leak", "task", "bucket", "iam"]
 FUNCTION = {"root": "root-verify", "kms": "kms-guard", "leak": "leak-rotate",
-            "task": "task-quarantine", "bucket": "public-lock"}
+            "task": "task-quarantine", "bucket": "public-lock",
+            "iam": "iam-contain"}
 TITLE = {"root": "root console sign-in without MFA",
          "kms": "customer managed key scheduled for deletion by an untrusted user",
          "leak": "exchange API keys and an AWS access key id in an application log",
          "task": "GuardDuty runtime finding: reverse shell in a trading ECS task",
-         "bucket": "a reports bucket made public by a bucket policy"}
+         "bucket": "a reports bucket made public by a bucket policy",
+         "iam": "self-escalation by a leaked key: AdministratorAccess attached to its own user"}
 
 COMMON_ENV = {"AWS_ACCESS_KEY_ID": "AKIDFAKE", "AWS_SECRET_ACCESS_KEY": "fakesecret",
               "AWS_REGION": REGION, "AWS_MAX_ATTEMPTS": "3",
@@ -73,6 +78,7 @@ FUNCTION_ENV = {
     "task-quarantine": {"FIREBREAK_EVIDENCE_BUCKET": BUCKET,
                         "FIREBREAK_EVIDENCE_KMS_KEY": EVIDENCE_KEY},
     "public-lock": {},
+    "iam-contain": {},
 }
 PUBLIC_BUCKET = "acme-prod-quarterly-reports"
 
@@ -622,7 +628,50 @@ class BucketScenario(Scenario):
         c(not self.bucket(after).get("pab"), "bucket block untouched")
 
 
-SCENARIOS = {s.name: s for s in (RootScenario, KmsScenario, LeakScenario, TaskScenario, BucketScenario)}
+def iam_user(state, name):
+    return find(state["iam"]["users"], UserName=name)
+
+
+class IamScenario(Scenario):
+    name = "iam"
+
+    def prepare(self):
+        self.ctx.progress("attacker (leaked build-bot key): aws iam attach-user-policy --user-name build-bot "
+                          "--policy-arn %s" % ADMIN)
+        aws_cli(self.ctx.fake.url, BOT_KEY, "iam", "attach-user-policy", "--user-name", "build-bot",
+                "--policy-arn", ADMIN)
+        u = iam_user(self.ctx.fake.state(), "build-bot")
+        self.ctx.progress("build-bot now has %s" % ", ".join(a.rsplit("/", 1)[-1] for a in (u or {}).get("attached") or []))
+
+    def event(self):
+        ev = resolve(load("events/iam.json"), time.time(), {})
+        self.ctx.fake.seed_merge({"cloudtrail": {"records": [ev["detail"]]}})
+        return ev
+
+    def check(self, c, before, after, report, writes):
+        u = iam_user(after, "build-bot") or {}
+        c(ADMIN not in (u.get("attached") or []), "AdministratorAccess detached from build-bot")
+        keys = {k["AccessKeyId"]: k["Status"] for k in u.get("access_keys") or []}
+        c(keys and all(v == "Inactive" for v in keys.values()),
+          "build-bot's keys Inactive, not deleted (%s)" % ", ".join("%s %s" % kv for kv in sorted(keys.items())))
+        pol = (u.get("inline_policies") or {}).get("firebreak-quarantine")
+        c(pol and '"Deny"' in pol,
+          "deny-all inline policy firebreak-quarantine (ends the user's session credentials too)")
+        apis = [r.get("api") for r in report.get("restore") or []]
+        c("iam:AttachUserPolicy" in apis and "iam:UpdateAccessKey" in apis, "every write has its restore[] entry")
+        c(report.get("verdict") == "contained", "report verdict contained")
+        c(published_reports(after, self.fn), "report published to SNS")
+
+    def check_dry(self, c, before, after, report, writes):
+        Scenario.check_dry(self, c, before, after, report, writes)
+        planned = [a["api"] for a in report.get("actions") or [] if a.get("status") == "planned"]
+        c(planned, "writes listed as planned (%s)" % ", ".join(sorted(set(planned))))
+        u = iam_user(after, "build-bot") or {}
+        c(ADMIN in (u.get("attached") or []), "AdministratorAccess still attached")
+
+
+SCENARIOS = {s.name: s for s in (RootScenario, KmsScenario, LeakScenario, TaskScenario, BucketScenario,
+                                  IamScenario)}
 
 
 # ---- output ---------------------------------------------------------------------------
@@ -796,7 +845,7 @@ def secrets_check(world, results, sns_messages):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="firebreak local P1 drill")
-    ap.add_argument("--scenario", choices=ORDER, help="run one scenario (default: all four)")
+    ap.add_argument("--scenario", choices=ORDER, help="run one scenario (default: all)")
     ap.add_argument("--dry-run", action="store_true",
                     help="FIREBREAK_DRY_RUN=true: every read, no write; writes listed as planned")
     ap.add_argument("--quiet", action="store_true", help="no progress lines")

@@ -399,7 +399,17 @@ def success_body(proto, service, opm, out, rid):
                 headers["Content-Type"] = "application/xml"
         elif payload:
             v = out.get(payload)
-            if v is not None:
+            pm = shape.members[payload]
+            if v is not None and pm.type_name == "structure":
+                # a structure payload (GetObjectLockConfiguration) is the
+                # document itself, its root named by the member
+                root = pm.serialization.get("name", payload)
+                parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<%s xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' % root]
+                xml_members(pm, v, parts)
+                parts.append("</%s>" % root)
+                body = "".join(parts).encode()
+                headers["Content-Type"] = "application/xml"
+            elif v is not None:
                 body = v if isinstance(v, bytes) else str(v).encode()
         # An XML body only for members that live in the body: HeadObject's and
         # PutObject's answers are all headers and S3 sends no body (one here

@@ -75,6 +75,25 @@ def main():
         put("kms_guard", b"\x00" + read(f))
     for f in sorted(glob.glob(os.path.join(ROOT, "events/task-quarantine/*.json"))) + refs("guardduty-*.json"):
         put("task_quarantine", b"\x00" + read(f))
+    # iam-contain: events (stage 0), a history of each kind (stage 1), trust
+    # policies and IAM's URL-encoded documents (stage 2)
+    for f in sorted(glob.glob(os.path.join(ROOT, "events/iam-contain/*.json"))) + refs("guardduty-finding-iam-*"):
+        put("iam_contain", b"\x00" + read(f))
+    ui = {"type": "IAMUser", "arn": "arn:aws:iam::111111111111:user/alice"}
+    hist = [{"EventName": "PutUserPolicy", "CloudTrailEvent": json.dumps({
+                "eventName": "PutUserPolicy", "eventTime": "2026-12-01T00:00:00Z", "userIdentity": ui,
+                "requestParameters": {"userName": "bob", "policyName": "p", "policyDocument": "{\"Statement\":[]}"}})},
+            {"EventName": "SetDefaultPolicyVersion", "CloudTrailEvent": json.dumps({
+                "eventName": "SetDefaultPolicyVersion", "eventTime": "2026-12-01T00:00:00Z", "userIdentity": ui,
+                "requestParameters": {"policyArn": "arn:aws:iam::111111111111:policy/ops", "versionId": "v1"}})},
+            {"EventName": "CreateRole", "CloudTrailEvent": json.dumps({
+                "eventName": "CreateRole", "eventTime": "2026-11-01T00:00:00Z", "userIdentity": ui,
+                "requestParameters": {"roleName": "app", "assumeRolePolicyDocument": "{\"Statement\":[]}",
+                                      "permissionsBoundary": "arn:aws:iam::111111111111:policy/b"}})}]
+    for sel in range(8):
+        put("iam_contain", bytes([1 + 3 * sel]) + json.dumps(hist).encode())
+    put("iam_contain", b"\x02" + json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"Service": ["ec2.amazonaws.com"]}}]}).encode())
+    put("iam_contain", b"\x02%7B%22Statement%22%3A%5B%5D%7D")
     root_records = [jload(read(f)) for f in refs("root-*cloudtrail-record.json")]
     kms_records = [jload(read(f)) for f in refs("kms-*cloudtrail-record.json")]
     for f in sorted(glob.glob(os.path.join(ROOT, "events/kms-guard/*.json"))):

@@ -33,7 +33,8 @@ _ACTION = {("s3", "HeadObject"): "s3:GetObject", ("s3", "ListObjectsV2"): "s3:Li
            ("s3", "DeletePublicAccessBlock"): "s3:PutBucketPublicAccessBlock",
            ("s3control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
            ("s3control", "PutPublicAccessBlock"): "s3:PutAccountPublicAccessBlock",
-           ("s3control", "DeletePublicAccessBlock"): "s3:PutAccountPublicAccessBlock"}
+           ("s3control", "DeletePublicAccessBlock"): "s3:PutAccountPublicAccessBlock",
+           ("s3", "GetObjectLockConfiguration"): "s3:GetBucketObjectLockConfiguration"}
 # Operations that need no permission (IAM User Guide: GetCallerIdentity).
 _FREE = {("sts", "GetCallerIdentity")}
 
@@ -266,6 +267,9 @@ def implied_by_request(ops, text):
       ec2:CreateSecurityGroup with TagSpecification(s) (query form TagSpecification.N) -> ec2:CreateTags;
       s3:PutObject with SSE-KMS (x-amz-server-side-encryption: aws:kms)
         -> kms:GenerateDataKey on the bucket's key;
+      s3:PutObject by a writer that reads the bucket's Object Lock
+        configuration (runtime/evidence.c: it does so to send
+        x-amz-object-lock-retain-until-date) -> s3:PutObjectRetention;
       secretsmanager:GetSecretValue -> kms:Decrypt (a secret under a
         customer managed key; via secretsmanager)."""
     out = set()
@@ -273,6 +277,8 @@ def implied_by_request(ops, text):
         out.add("ec2:CreateTags")
     if ("s3", "PutObject") in ops and '"aws:kms"' in text:
         out.add("kms:GenerateDataKey")
+    if ("s3", "PutObject") in ops and ("s3", "GetObjectLockConfiguration") in ops:
+        out.add("s3:PutObjectRetention")
     if ("secretsmanager", "GetSecretValue") in ops:
         out.add("kms:Decrypt")
     return out

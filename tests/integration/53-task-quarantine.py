@@ -62,6 +62,10 @@ def world(**kw):
                      "Description": "another api task",
                      "TagSet": [{"Key": "aws:ecs:serviceName", "Value": "api"},
                                 {"Key": "aws:ecs:clusterName", "Value": "prod"}]})
+    if kw.get("task_tags"):
+        task["tags"] = kw["task_tags"]
+    if kw.get("task_role"):
+        td["taskRoleArn"] = kw["task_role"]
     streams = [] if kw.get("no_stream") else [{"name": "ecs/api/" + TASK_ID, "events": events}]
     return {
         "kms": {"keys": [{"KeyId": KMS_KEY, "KeyState": "Enabled", "Aliases": ["alias/firebreak-evidence"]}]},
@@ -75,9 +79,34 @@ def world(**kw):
                                      "IpPermissionsEgress": copy.deepcopy(EGRESS)}],
                 "network_interfaces": enis},
         "logs": {"groups": [{"name": "/ecs/api", "streams": streams}]},
-        "s3": {"buckets": [{"name": BUCKET}]},
+        "s3": {"buckets": [{"name": BUCKET, "object_lock": bool(kw.get("object_lock"))}]},
         "sns": {"topics": [TOPIC]},
+        "cloudtrail": {"records": kw.get("trail", [])},
     }
+
+
+TASK_ARN = "arn:aws:ecs:us-east-1:111111111111:task/prod/" + TASK_ID
+SERVICE_ARN = "arn:aws:ecs:us-east-1:111111111111:service/prod/api"
+TASK_ROLE = "arn:aws:iam::111111111111:role/api-task"
+
+
+def finding_now():
+    """The GuardDuty sample, delivered now (its tag history is relative to now)."""
+    ev = load("guardduty-ecs-runtime-finding.json")
+    ev["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))
+    return ev
+
+
+def tag_record(arn, who, ago_s, rtype="AWS::ECS::Task"):
+    """An ecs:TagResource CloudTrail record setting firebreak:exempt=true."""
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - ago_s))
+    ui = ({"type": "AssumedRole", "arn": who, "accountId": "111111111111"} if ":assumed-role/" in who
+          else {"type": "IAMUser", "arn": who, "userName": who.rsplit("/", 1)[-1], "accountId": "111111111111"})
+    return {"eventVersion": "1.08", "eventID": "tag-%s-%d" % (rtype[-4:], ago_s), "eventTime": when,
+            "eventSource": "ecs.amazonaws.com", "eventName": "TagResource", "awsRegion": "us-east-1",
+            "recipientAccountId": "111111111111", "userIdentity": ui,
+            "requestParameters": {"resourceArn": arn, "tags": [{"key": "firebreak:exempt", "value": "true"}]},
+            "resources": [{"ARN": arn, "type": rtype}]}
 
 
 class Fake:
@@ -570,6 +599,79 @@ class TaskQuarantine(unittest.TestCase):
         self.assertEqual([c["params"]["containerInstances"] for c in dci], [[t["containerInstanceArn"]]])
 
     # ---- clear outcomes
+    # ---- issue 16 item 8: firebreak:exempt counts only with provenance
+    def test_exempt_tag_fresh_from_the_task_role_is_ignored_and_the_task_contained(self):
+        # the compromised task's own role tagged it 10 minutes ago
+        fake = self.start(task_tags=[{"key": "firebreak:exempt", "value": "true"}], task_role=TASK_ROLE,
+                          trail=[tag_record(TASK_ARN, "arn:aws:sts::111111111111:assumed-role/api-task/" + TASK_ID, 600)])
+        err, out, rep = invoke(fake, finding_now())
+        self.assertFalse(err, out)
+        self.assertEqual(rep["verdict"], "contained")
+        t = fake.client("ecs").describe_tasks(cluster="prod", tasks=[TASK_ID])["tasks"][0]
+        self.assertEqual(t["desiredStatus"], "STOPPED")
+        self.assertEqual(self.eni_groups(), [rep["isolation"]["quarantine_group"]])
+        ex = rep["exemption_tags"]
+        self.assertEqual(ex[0]["verdict"], "ignored")
+        self.assertEqual(ex[0]["resource"], TASK_ARN)
+        self.assertTrue(any("exempt" in w and "ignored" in w for w in rep["warnings"]), rep["warnings"])
+        self.assertEqual([a["status"] for a in step(rep, "tag-provenance")][:1], ["done"])
+        # an exemption never read without its history: one LookupEvents per source read, by resource name
+        lk = [c for c in fake.calls() if c["operation"] == "LookupEvents"]
+        self.assertEqual(lk[0]["params"]["LookupAttributes"][0]["AttributeValue"], TASK_ARN)
+
+    def test_exempt_tag_set_long_ago_by_someone_else_is_honoured(self):
+        # the platform team tagged the service 30 days ago; the task inherited it
+        # (" TRUE ": values compare as everywhere, prov_value_true)
+        fake = self.start(task_tags=[{"key": "firebreak:exempt", "value": " TRUE "}], task_role=TASK_ROLE,
+                          trail=[tag_record(SERVICE_ARN, "arn:aws:iam::111111111111:user/platform-admin",
+                                            30 * 86400, "AWS::ECS::Service")])
+        err, out, rep = invoke(fake, finding_now())
+        self.assertFalse(err, out)
+        self.assertTrue(rep["verdict"].startswith("skipped: task tagged firebreak:exempt"), rep["verdict"])
+        self.assertEqual([e["verdict"] for e in rep["exemption_tags"]], ["honoured"] * 3)
+        svc = [e for e in rep["exemption_tags"] if e["source"] == "service"][0]
+        self.assertEqual(svc["resource"], SERVICE_ARN)
+        self.assertIn("platform-admin", json.dumps(svc))
+        self.assertFalse([w for w in fake.writes() if w[0] in ("ec2", "ecs")])
+        t = fake.client("ecs").describe_tasks(cluster="prod", tasks=[TASK_ID])["tasks"][0]
+        self.assertEqual(t["desiredStatus"], "RUNNING")
+
+    def test_exempt_tag_on_the_service_set_by_the_task_role_is_ignored(self):
+        # old, but set by the task's own role (any session): not an exemption
+        fake = self.start(task_tags=[{"key": "firebreak:exempt", "value": "true"}], task_role=TASK_ROLE,
+                          trail=[tag_record(SERVICE_ARN, "arn:aws:sts::111111111111:assumed-role/api-task/other",
+                                            30 * 86400, "AWS::ECS::Service")])
+        err, out, rep = invoke(fake, finding_now())
+        self.assertFalse(err, out)
+        self.assertEqual(rep["verdict"], "contained")
+        self.assertEqual([e["verdict"] for e in rep["exemption_tags"]], ["honoured", "ignored"])
+
+    # ---- issue 17: the evidence writer (runtime/evidence.h), Object Lock retention
+    def test_evidence_retention_when_asked_and_the_bucket_has_object_lock(self):
+        fake = self.start(object_lock=True)
+        err, out, rep = invoke(fake, load("manual.json"), FIREBREAK_EVIDENCE_LOCK_DAYS="30",
+                               FIREBREAK_EVIDENCE_LOCK_MODE="COMPLIANCE")
+        self.assertFalse(err, out)
+        self.assertEqual(step(rep, "evidence-lock-config")[0]["status"], "done")
+        s3 = fake.client("s3")
+        man = self.check_evidence(rep)
+        for o in man["objects"] + [{"key": rep["evidence"]["manifest"]}]:
+            h = s3.head_object(Bucket=BUCKET, Key=o["key"])
+            self.assertEqual(h.get("ObjectLockMode"), "COMPLIANCE", o["key"])
+            days = (h["ObjectLockRetainUntilDate"].timestamp() - time.time()) / 86400
+            self.assertTrue(29 < days <= 30, days)
+        self.assertEqual(rep["evidence"]["object_lock"]["mode"], "COMPLIANCE")
+
+    def test_evidence_without_object_lock_is_still_written_and_says_so(self):
+        fake = self.start()
+        err, out, rep = invoke(fake, load("manual.json"), FIREBREAK_EVIDENCE_LOCK_DAYS="30")
+        self.assertFalse(err, out)
+        self.assertEqual(step(rep, "evidence-lock-config")[0]["status"], "done")
+        self.check_evidence(rep)
+        self.assertIn("no Object Lock", rep["evidence"]["object_lock"]["retain_until"])
+        h = fake.client("s3").head_object(Bucket=BUCKET, Key=rep["evidence"]["manifest"])
+        self.assertNotIn("ObjectLockMode", h)
+
     def test_task_not_found(self):
         fake = self.start()
         err, out, rep = invoke(fake, load("manual-not-found.json"))
@@ -617,6 +719,8 @@ class TaskQuarantine(unittest.TestCase):
         self.assertTrue(rep["dry_run"])
         self.assertEqual(fake.writes(), [])
         self.assertTrue([a for a in rep["actions"] if a["status"] == "planned" and a["api"] == "ecs:StopTask"])
+        # issue 17: a planned write records its undo, as on every kit responder
+        self.assertEqual([(r["step"], r["args"]["Groups"]) for r in rep["restore"]], [("swap-groups", [SG])])
 
     def test_below_severity_is_skipped(self):
         fake = self.start()

@@ -52,12 +52,16 @@ EXCEPTIONS = {
     "root-verify/not-root-iam-user.json": set(),      # not root
     "leak-rotate/alarm-ok-ignored.json": set(),
     "task-quarantine/guardduty-ecs-low-severity.json": set(),  # below MinSeverity (7)
+    "iam-contain/not-a-trigger-failed-call.json": set(),          # errorCode: nothing changed
+    "iam-contain/guardduty-accesskey-low-severity.json": set(),  # below IamMinSeverity (4)
 }
 # Reference files (fnmatch on the name) -> meant for; the rest: nothing.
 REFERENCE = [
     ("root-*", {"root-verify"}),
     ("kms-schedulekeydeletion-*", {"kms-guard"}),
     ("kms-disablekey.*", {"kms-guard"}),
+    ("guardduty-finding-detail-iam-accesskey.*", {"iam-contain"}),
+    ("guardduty-finding-iam-accesskey-*", {"iam-contain"}),
 ]
 
 
@@ -360,7 +364,7 @@ class Member(unittest.TestCase):
 class LeakSubscriptions(unittest.TestCase):
     tpl = cfnyaml.load(TEMPLATE)
     own = [f"/aws/lambda/{STACK}-{f}" for f in ("root-verify", "kms-guard", "leak-rotate", "task-quarantine",
-                                                 "public-lock")]
+                                                 "public-lock", "iam-contain")]
 
     def subscribed(self, groups, account_wide="false", **params):
         params.update({"LeakLogGroups": groups, "LeakAccountWideSubscription": account_wide})

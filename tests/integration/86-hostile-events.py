@@ -223,13 +223,76 @@ def pl_cases():
     return c
 
 
+def ic_cases():
+    good = load("iam-contain", "attach-user-policy-self-escalation.json")
+
+    def with_detail(**kw):
+        e = copy.deepcopy(good)
+        e["detail"].update(kw)
+        return j(e)
+
+    def with_params(**kw):
+        e = copy.deepcopy(good)
+        e["detail"]["requestParameters"].update(kw)
+        return j(e)
+
+    def with_identity(**kw):
+        e = copy.deepcopy(good)
+        e["detail"]["userIdentity"].update(kw)
+        return j(e)
+    put = copy.deepcopy(good)
+    put["detail"]["eventName"] = "PutUserPolicy"
+    put["detail"]["requestParameters"] = {"userName": "bob", "policyName": "p", "policyDocument": "{\"Statement\": []}"}
+
+    def with_put(**kw):
+        e = copy.deepcopy(put)
+        e["detail"]["requestParameters"].update(kw)
+        return j(e)
+    c = common("iam-contain", good)
+    c += [
+        ("user-dotdot", with_params(userName="../alice"), "emu", "invalid"),
+        ("user-crlf", with_params(userName="bob\r\nX-Amz-Target: x"), "emu", "invalid"),
+        ("user-number", with_params(userName=7), "emu", "invalid"),
+        ("policy-arn-url", with_params(policyArn="https://evil.example/policy"), "emu", "invalid"),
+        ("policy-arn-other-service", with_params(policyArn="arn:aws:s3:::bucket/policy/x"), "emu", "invalid"),
+        ("policy-arn-huge", with_params(policyArn="arn:aws:iam::aws:policy/" + "a" * 5000), "emu", "invalid"),
+        ("actor-arn-url", with_identity(arn="https://evil.example/user/x"), "emu", "invalid"),
+        ("actor-account-path", with_identity(arn="arn:aws:iam::111111111111:role/x:user/y"), "emu", "invalid"),
+        ("actor-issuer-mismatch", with_identity(type="AssumedRole", arn="arn:aws:sts::111111111111:assumed-role/a/s",
+                                                sessionContext={"sessionIssuer": {"arn": "arn:aws:iam::111111111111:role/b"}}),
+         "emu", "invalid"),
+        ("account-role-path", with_detail(recipientAccountId="111111111111:role/Admin"), "emu", "invalid"),
+        ("event-source-kms", with_detail(eventSource="kms.amazonaws.com"), "emu", "invalid"),
+        ("doc-not-json", with_put(policyDocument="{not json"), "emu", "invalid"),
+        ("doc-array", with_put(policyDocument="[1,2]"), "emu", "invalid"),
+        ("doc-200kb", with_put(policyDocument=json.dumps({"Statement": [], "x": "a" * 200000})), "emu", "invalid"),
+        ("version-dotdot", j(dict(good, detail=dict(good["detail"], eventName="SetDefaultPolicyVersion",
+                                                    requestParameters={"policyArn": "arn:aws:iam::111111111111:policy/p",
+                                                                       "versionId": "../v1"}))), "emu", "invalid"),
+        ("new-key-lowercase", j(dict(good, detail=dict(good["detail"], eventName="CreateAccessKey",
+                                                       requestParameters={"userName": "bob"},
+                                                       responseElements={"accessKey": {"accessKeyId": "akia-x"}}))),
+         "emu", "invalid"),
+        ("manual-principal-url", j({"principal": "http://169.254.169.254/", "reason": "x"}), "emu", "invalid"),
+        ("manual-principal-group", j({"principal": "arn:aws:iam::111111111111:group/admin", "reason": "x"}), "emu", "invalid"),
+        ("gd-severity-string", j({"source": "aws.guardduty", "detail-type": "GuardDuty Finding", "account": "111111111111",
+                                  "detail": {"type": "x", "severity": "9", "resource": {"resourceType": "AccessKey"}}}),
+         "emu", "invalid"),
+        ("gd-username-path", j({"source": "aws.guardduty", "detail-type": "GuardDuty Finding", "account": "111111111111",
+                                "detail": {"type": "x", "severity": 9, "accountId": "111111111111",
+                                           "resource": {"resourceType": "AccessKey", "accessKeyDetails": {
+                                               "userType": "IAMUser", "userName": "../../root"}}}}), "emu", "invalid"),
+    ]
+    return c
+
+
 KNOWN = {
     # (responder, case): why. Empty: every known gap is fixed (task-quarantine
     # now parses with resp_parse_event and checks ECS reference forms).
 }
 
 CASES = {"public-lock": pl_cases, "kms-guard": kms_cases, "root-verify": root_cases, "task-quarantine": tq_cases,
-         "leak-rotate": leak_cases}
+         "leak-rotate": leak_cases, "iam-contain": ic_cases}
 
 
 def run(sc, fake, label, payload, transport, expect, env_over=None):

@@ -651,6 +651,68 @@ static void test_kit__pager_same_token_again_ends(void **st)
 	world_down(&w);
 }
 
+/* kit_paging.on_page (issue 17, task-quarantine's logs): every page is
+ * read as it arrives, nothing kept; the reader can stop the paging. */
+static int count_pages(void *arg, const cJSON *page, int more)
+{
+	int *n = arg;
+
+	(*n)++;
+	assert_non_null(resp_get(page, "events"));
+	(void)more;
+	return *n < 2;   /* stop after the second page */
+}
+
+static void test_kit__page_reader_sees_every_page_and_can_stop(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *s;
+	int n = 0;
+
+	(void)st;
+	world_up(&w, 0);
+	route("GetLogEvents", "\"nextToken\":\"f/2\"", 200, "{\"events\":[{\"message\":\"b\"}],\"nextForwardToken\":\"f/3\"}", 10, 0);
+	route("GetLogEvents", "\"nextToken\":\"f/3\"", 200, "{\"events\":[],\"nextForwardToken\":\"f/3\"}", 10, 0);
+	route("GetLogEvents", NULL, 200, "{\"events\":[{\"message\":\"a\"}],\"nextForwardToken\":\"f/2\"}", 10, 0);
+	rd = kit_round_new(&w.k);
+	s = kit_add(rd, &(struct kit_spec){ .step = "log-events", .service = "logs", .op = "GetLogEvents",
+		.kind = RESP_READ, .in = cJSON_Parse("{\"logGroupName\":\"g\",\"logStreamName\":\"s\"}"),
+		.paging = &(struct kit_paging){ .next = "nextForwardToken", .token = "nextToken",
+			.on_page = count_pages, .arg = &n } });
+	assert_int_equal(kit_run(rd), FB_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(sent("GetLogEvents"), 2);     /* the third page was never asked for */
+	assert_false(kit_complete(s));
+	assert_int_equal(cJSON_GetArraySize(kit_items(s)), 0);  /* no .items: nothing kept */
+	kit_round_free(rd);
+	world_down(&w);
+}
+
+/* kit_decide: a line settled by a decision, no call; a write under dry run stays planned. */
+static void test_kit__decide_makes_a_line_and_no_call(void **st)
+{
+	struct world w;
+
+	(void)st;
+	world_up(&w, 0);
+	kit_decide(&w.k, &(struct kit_spec){ .step = "isolate", .service = "ec2", .op = "RevokeSecurityGroupEgress",
+		.target = "sg-1", .kind = RESP_READ }, RESP_FAILED, "refused: %s", "shared");
+	kit_decide(&w.k, &(struct kit_spec){ .step = "evidence", .service = "s3", .op = "PutObject",
+		.kind = RESP_WRITE, .optional = 1 }, RESP_SKIPPED, "no bucket");
+	assert_int_equal(sent("RevokeSecurityGroupEgress") + sent("PutObject"), 0);
+	assert_int_equal(line(&w, "isolate")->status, RESP_FAILED);
+	assert_string_equal(line(&w, "isolate")->detail, "refused: shared");
+	assert_int_equal(line(&w, "evidence")->status, RESP_SKIPPED);
+	assert_true(resp_failed(&w.r));
+	world_down(&w);
+	world_up(&w, 1);   /* dry run */
+	kit_decide(&w.k, &(struct kit_spec){ .step = "evidence", .service = "s3", .op = "PutObject",
+		.kind = RESP_WRITE }, RESP_ALREADY, "kept");
+	assert_int_equal(line(&w, "evidence")->status, RESP_PLANNED);
+	world_down(&w);
+}
+
 /* ---- clients, own account ----------------------------------------------------------- */
 
 static void test_kit__own_account_partition_and_region_clients(void **st)
@@ -1061,6 +1123,289 @@ static void test_kit__demo_kms_guard_on_the_kit(void **st)
 	world_down(&w);
 }
 
+/* ---- CloudTrail steps ---------------------------------------------------------- */
+
+static int64_t ct_now(void *c) { return ((struct fake *)c)->now; }
+static void ct_sleep(void *c, int64_t ms) { ((struct fake *)c)->now += ms; }
+static const struct ct_clock CT_CLOCK = { ct_now, ct_sleep, &F };
+
+#define EV(id) "{\"EventId\":\"" id "\",\"EventName\":\"Decrypt\"}"
+#define CT_THROTTLED "{\"__type\":\"ThrottlingException\",\"message\":\"Rate exceeded\"}"
+
+static struct ct_query ct_q(const char *value)
+{
+	struct ct_query q;
+
+	memset(&q, 0, sizeof(q));
+	q.attr_key = "ResourceName";
+	q.attr_value = value;
+	q.max_results = 50;
+	q.max_pages = 5;
+	q.keep_events = 1;
+	q.clock = &CT_CLOCK;
+	q.jitter_seed = 3;
+	return q;
+}
+
+static void ct_world_up(struct world *w)
+{
+	world_up(w, 0);
+	ct_limiter_reset();
+}
+
+/* Page 1 goes out with the round's other reads; the pager then reads on. */
+static void test_kit__cloudtrail_step_page1_in_the_round_then_pages(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *d, *h;
+	struct ct_query q;
+	char value[] = KEY;
+
+	(void)st;
+	ct_world_up(&w);
+	route("LookupEvents", "\"NextToken\":\"p2\"", 200, "{\"Events\":[" EV("e3") "]}", 10, 0);
+	route("LookupEvents", NULL, 200, "{\"Events\":[" EV("e1") "," EV("e2") "],\"NextToken\":\"p2\"}",
+	      10, 0);
+	route("DescribeKey", NULL, 200, "{\"KeyMetadata\":{}}", 25, 0);
+	q = ct_q(value);
+	rd = kit_round_new(&w.k);
+	d = kit_add(rd, &(struct kit_spec){ .step = "describe-key", .service = "kms", .op = "DescribeKey",
+		.target = KEY, .kind = RESP_READ, .in = key_in(KEY) });
+	h = kit_add(rd, &(struct kit_spec){ .step = "key-history", .service = "cloudtrail",
+		.op = "LookupEvents", .target = KEY, .kind = RESP_READ, .cloudtrail = &q });
+	/* the query was copied: the caller's buffers may go */
+	memset(value, 'x', sizeof(value) - 1);
+	assert_null(kit_ct_result(h));
+	assert_int_equal(kit_run(rd), FB_OK);
+	assert_true(kit_ok(d));
+	assert_int_equal(kit_status(h), RESP_DONE);
+	assert_int_equal(sent("LookupEvents"), 2);
+	/* page 1 and DescribeKey together */
+	assert_int_equal(F.log[0].at_ms, F.log[1].at_ms);
+	assert_int_equal(F.max_parallel, 2);
+	assert_non_null(strstr(last_of("LookupEvents")->body, "\"NextToken\":\"p2\""));
+	assert_non_null(strstr(last_of("LookupEvents")->body, KEY));
+	/* page 2 waited for the limiter: 2 requests a second */
+	assert_true(last_of("LookupEvents")->at_ms - F.log[0].at_ms >= CT_RATE_INTERVAL_MS);
+	assert_non_null(kit_ct_result(h));
+	assert_true(kit_ct_result(h)->complete);
+	assert_int_equal(kit_ct_result(h)->pages, 2);
+	assert_int_equal(kit_ct_result(h)->requests, 2);
+	assert_true(kit_complete(h));
+	assert_int_equal(cJSON_GetArraySize(kit_items(h)), 3);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(kit_items(h), 2), "EventId")->valuestring,
+			    "e3");
+	assert_string_equal(line(&w, "key-history")->api, "cloudtrail:LookupEvents");
+	assert_string_equal(line(&w, "key-history")->detail, "3 events");
+	assert_int_equal(kit_ct_continue(h), FB_OK); /* again: the same answer, no call */
+	assert_int_equal(sent("LookupEvents"), 2);
+	kit_round_free(rd);
+	world_down(&w);
+}
+
+/* A throttled page 1 is the pager's to retry: backoff, limiter, budget. */
+static void test_kit__cloudtrail_step_throttled_page1_is_retried_by_the_pager(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *h;
+	struct ct_query q;
+
+	(void)st;
+	ct_world_up(&w);
+	route("LookupEvents", NULL, 400, CT_THROTTLED, 5, 2);
+	route("LookupEvents", NULL, 200, "{\"Events\":[" EV("e1") "]}", 5, 0);
+	q = ct_q(KEY);
+	rd = kit_round_new(&w.k);
+	h = kit_add(rd, &(struct kit_spec){ .step = "lookup-events", .service = "cloudtrail",
+		.op = "LookupEvents", .target = "ScheduleKeyDeletion", .kind = RESP_READ, .cloudtrail = &q,
+		.detail = "EventName=ScheduleKeyDeletion" });
+	assert_int_equal(kit_run(rd), FB_OK);
+	assert_int_equal(sent("LookupEvents"), 3);
+	assert_int_equal(kit_ct_result(h)->throttled, 2);
+	assert_int_equal(kit_ct_result(h)->requests, 3);
+	/* each retry after a backoff of at least CT_BACKOFF_MIN_MS */
+	assert_true(F.log[1].at_ms - F.log[0].at_ms >= CT_BACKOFF_MIN_MS);
+	assert_true(F.log[2].at_ms - F.log[1].at_ms >= CT_BACKOFF_MIN_MS);
+	assert_string_equal(line(&w, "lookup-events")->detail, "EventName=ScheduleKeyDeletion: 1 events");
+	assert_int_equal(line(&w, "lookup-events")->status, RESP_DONE);
+	kit_round_free(rd);
+	world_down(&w);
+}
+
+/* Without a deadline the throttle budget is CT_NO_DEADLINE_THROTTLE_ATTEMPTS
+ * a page; a failed lookup is a failed line with the pager's error, and
+ * fails the round unless optional. */
+static void test_kit__cloudtrail_step_failure(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *h, *o;
+	struct ct_query q;
+
+	(void)st;
+	ct_world_up(&w);
+	route("LookupEvents", "Disable", 400, CT_THROTTLED, 5, 0);
+	route("LookupEvents", NULL, 400, "{\"__type\":\"AccessDeniedException\",\"message\":\"no\"}", 5, 0);
+	q = ct_q("DisableKey");
+	rd = kit_round_new(&w.k);
+	h = kit_add(rd, &(struct kit_spec){ .step = "throttled", .service = "cloudtrail",
+		.op = "LookupEvents", .kind = RESP_READ, .cloudtrail = &q, .optional = 1 });
+	q = ct_q("other");
+	o = kit_add(rd, &(struct kit_spec){ .step = "denied", .service = "cloudtrail",
+		.op = "LookupEvents", .kind = RESP_READ, .cloudtrail = &q });
+	q = ct_q("quiet");
+	kit_add(rd, &(struct kit_spec){ .step = "quiet", .service = "cloudtrail",
+		.op = "LookupEvents", .kind = RESP_READ, .cloudtrail = &q, .ct_no_error = 1, .optional = 1 });
+	assert_int_not_equal(kit_run(rd), FB_OK);
+	assert_int_equal(kit_status(h), RESP_FAILED);
+	assert_int_equal(kit_ct_result(h)->throttled, CT_NO_DEADLINE_THROTTLE_ATTEMPTS);
+	assert_int_equal(kit_ct_result(h)->stop, CT_STOP_ERROR);
+	assert_non_null(strstr(line(&w, "throttled")->detail, "0 events; incomplete: page 1: ThrottlingException"));
+	assert_non_null(strstr(line(&w, "throttled")->error, "ThrottlingException"));
+	assert_int_equal(kit_status(o), RESP_FAILED);
+	assert_int_equal(kit_ct_result(o)->requests, 1);
+	assert_non_null(strstr(line(&w, "denied")->error, "AccessDeniedException"));
+	/* .ct_no_error: the failure is in the detail only */
+	assert_int_equal(line(&w, "quiet")->status, RESP_FAILED);
+	assert_null(line(&w, "quiet")->error);
+	assert_non_null(strstr(line(&w, "quiet")->detail, "incomplete: page 1: AccessDeniedException"));
+	assert_true(resp_failed(&w.r));
+	kit_round_free(rd);
+	world_down(&w);
+}
+
+/* Deferred: page 1 in the round; the rest only when the decision asks. */
+static void test_kit__cloudtrail_step_deferred(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *h;
+	struct ct_query q;
+
+	(void)st;
+	ct_world_up(&w);
+	route("LookupEvents", "\"NextToken\":\"p2\"", 200, "{\"Events\":[" EV("e3") "]}", 10, 0);
+	route("LookupEvents", NULL, 200, "{\"Events\":[" EV("e1") "],\"NextToken\":\"p2\"}", 10, 0);
+	q = ct_q(KEY);
+	/* never continued: one request, the line from page 1 */
+	rd = kit_round_new(&w.k);
+	h = kit_add(rd, &(struct kit_spec){ .step = "key-history", .service = "cloudtrail",
+		.op = "LookupEvents", .kind = RESP_READ, .cloudtrail = &q, .ct_defer = 1, .optional = 1 });
+	assert_int_equal(kit_run(rd), FB_OK);
+	assert_int_equal(sent("LookupEvents"), 1);
+	assert_null(kit_ct_result(h));
+	assert_false(line(&w, "key-history")->ended);
+	kit_round_free(rd);
+	assert_int_equal(sent("LookupEvents"), 1);
+	assert_int_equal(w.r.steps[0].status, RESP_DONE);
+	assert_string_equal(w.r.steps[0].detail, "first page (not needed)");
+	world_down(&w);
+
+	/* continued: page 1 is not asked again, page 2 is read */
+	ct_world_up(&w);
+	route("LookupEvents", "\"NextToken\":\"p2\"", 200, "{\"Events\":[" EV("e3") "]}", 10, 0);
+	route("LookupEvents", NULL, 200, "{\"Events\":[" EV("e1") "],\"NextToken\":\"p2\"}", 10, 0);
+	rd = kit_round_new(&w.k);
+	h = kit_add(rd, &(struct kit_spec){ .step = "key-history", .service = "cloudtrail",
+		.op = "LookupEvents", .kind = RESP_READ, .cloudtrail = &q, .ct_defer = 1 });
+	assert_int_equal(kit_run(rd), FB_OK);
+	assert_int_equal(kit_ct_continue(h), FB_OK);
+	assert_int_equal(sent("LookupEvents"), 2);
+	assert_int_equal(cJSON_GetArraySize(kit_items(h)), 2);
+	assert_string_equal(line(&w, "key-history")->detail, "2 events");
+	kit_round_free(rd);
+	assert_string_equal(w.r.steps[0].detail, "2 events");
+	world_down(&w);
+}
+
+/* Not a CloudTrail step, or one that never ran: nothing to continue. */
+static void test_kit__cloudtrail_step_misuse(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *a, *b;
+	struct ct_query q = ct_q(KEY);
+
+	(void)st;
+	ct_world_up(&w);
+	rd = kit_round_new(&w.k);
+	a = kit_add(rd, &(struct kit_spec){ .step = "wrong-op", .service = "kms", .op = "DescribeKey",
+		.kind = RESP_READ, .cloudtrail = &q });
+	assert_null(a);
+	assert_int_equal(line(&w, "wrong-op")->status, RESP_FAILED);
+	b = kit_add(rd, &(struct kit_spec){ .step = "skipped", .service = "cloudtrail",
+		.op = "LookupEvents", .kind = RESP_READ, .cloudtrail = &q });
+	kit_skip(b, "not needed");
+	assert_int_equal(kit_ct_continue(b), FB_E_INVALID);
+	assert_null(kit_ct_result(b));
+	kit_run(rd);
+	assert_int_equal(F.nlog, 0);
+	kit_round_free(rd);
+	world_down(&w);
+}
+
+/* Tag provenance as a step: the whole history, optional, no "error". */
+static void test_kit__prov_history_step(void **st)
+{
+	struct world w;
+	struct prov_history h;
+
+	(void)st;
+	ct_world_up(&w);
+	route("LookupEvents", NULL, 200, "{\"Events\":[" EV("e1") "," EV("e2") "]}", 10, 0);
+	assert_int_equal(kit_prov_history(&w.k, &(struct kit_prov_read){ .step = "tag-provenance",
+		.arn = KEY, .account = "111111111111", .complete_note = " (complete)" }, &h), FB_OK);
+	assert_int_equal(cJSON_GetArraySize(h.events), 2);
+	assert_true(h.complete);
+	assert_int_equal(h.since_ms, 0);
+	/* all of the history: no StartTime; ResourceName = the ARN */
+	assert_null(strstr(F.log[0].body, "StartTime"));
+	assert_non_null(strstr(F.log[0].body, "\"AttributeValue\":\"" KEY "\""));
+	assert_string_equal(line(&w, "tag-provenance")->detail, "2 events (complete)");
+	assert_string_equal(line(&w, "tag-provenance")->api, "cloudtrail:LookupEvents");
+	assert_int_equal(line(&w, "tag-provenance")->required, 0);
+	prov_history_cleanup(&h);
+	world_down(&w);
+
+	ct_world_up(&w);
+	route("LookupEvents", NULL, 400, "{\"__type\":\"AccessDeniedException\",\"message\":\"no\"}", 5, 0);
+	assert_int_not_equal(kit_prov_history(&w.k, &(struct kit_prov_read){ .step = "key-history",
+		.arn = KEY }, &h), FB_OK);
+	assert_int_equal(cJSON_GetArraySize(h.events), 0);
+	assert_false(h.complete);
+	assert_int_equal(line(&w, "key-history")->status, RESP_FAILED);
+	assert_null(line(&w, "key-history")->error);
+	assert_non_null(strstr(line(&w, "key-history")->detail, "0 events; incomplete: page 1: AccessDeniedException"));
+	assert_false(resp_failed(&w.r));
+	prov_history_cleanup(&h);
+	world_down(&w);
+}
+
+#define GCI "<GetCallerIdentityResponse><GetCallerIdentityResult>" \
+	"<Arn>arn:aws:sts::111111111111:assumed-role/kms-guard-role/kms-guard</Arn>" \
+	"<Account>111111111111</Account></GetCallerIdentityResult></GetCallerIdentityResponse>"
+
+/* Who the function is: asked until it answers, then kept in the config. */
+static void test_kit__caller_arn_asked_once(void **st)
+{
+	struct world w;
+
+	(void)st;
+	world_up(&w, 0);
+	route("GetCallerIdentity", NULL, 500, "<ErrorResponse><Error><Code>InternalError</Code>"
+	      "</Error></ErrorResponse>", 5, 1);
+	route("GetCallerIdentity", NULL, 200, GCI, 5, 0);
+	assert_string_equal(kit_caller_arn(&w.k), "");
+	assert_string_equal(kit_caller_arn(&w.k), "arn:aws:sts::111111111111:assumed-role/kms-guard-role/kms-guard");
+	assert_string_equal(kit_caller_arn(&w.k), "arn:aws:sts::111111111111:assumed-role/kms-guard-role/kms-guard");
+	assert_int_equal(sent("GetCallerIdentity"), 2);
+	assert_string_equal(w.cfg.caller_arn, "arn:aws:sts::111111111111:assumed-role/kms-guard-role/kms-guard");
+	assert_int_equal(w.r.nsteps, 0); /* no report line */
+	world_down(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1076,6 +1421,8 @@ int main(void)
 		cmocka_unit_test(test_kit__pager_marker_is_truncated),
 		cmocka_unit_test(test_kit__pager_cap_reached_is_incomplete),
 		cmocka_unit_test(test_kit__pager_same_token_again_ends),
+		cmocka_unit_test(test_kit__page_reader_sees_every_page_and_can_stop),
+		cmocka_unit_test(test_kit__decide_makes_a_line_and_no_call),
 		cmocka_unit_test(test_kit__own_account_partition_and_region_clients),
 		cmocka_unit_test(test_kit__member_account_client),
 		cmocka_unit_test(test_kit__revoke_sessions_first_time),
@@ -1085,6 +1432,13 @@ int main(void)
 		cmocka_unit_test(test_kit__revocation_cut_only_for_the_exact_shape),
 		cmocka_unit_test(test_kit__role_names),
 		cmocka_unit_test(test_kit__demo_kms_guard_on_the_kit),
+		cmocka_unit_test(test_kit__cloudtrail_step_page1_in_the_round_then_pages),
+		cmocka_unit_test(test_kit__cloudtrail_step_throttled_page1_is_retried_by_the_pager),
+		cmocka_unit_test(test_kit__cloudtrail_step_failure),
+		cmocka_unit_test(test_kit__cloudtrail_step_deferred),
+		cmocka_unit_test(test_kit__cloudtrail_step_misuse),
+		cmocka_unit_test(test_kit__prov_history_step),
+		cmocka_unit_test(test_kit__caller_arn_asked_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -416,6 +416,37 @@ static void test_prov__record_firebreak_keys(void **st)
 	cJSON_Delete(keys);
 }
 
+/* Several flags on one resource: each true one judged and listed, the
+ * first honoured (in the order asked) wins; a value not "true" is not. */
+static void test_prov__honoured_among_several_flags(void **st)
+{
+	static const char *const keys[] = { "firebreak:exempt", "firebreak:allow-deletion", "firebreak:watch" };
+	struct prov_query q = query(NULL);
+	cJSON *events = list(trigger_ev(),
+			     tag_ev("t1", T0 - 7 * DAY, MALLORY, "firebreak:exempt", "true"),
+			     tag_ev("t2", T0 - 3 * DAY, OPS, "firebreak:allow-deletion", "true"), NULL);
+	cJSON *tags = cJSON_Parse("[{\"TagKey\":\"firebreak:exempt\",\"TagValue\":\"true\"},"
+				  "{\"TagKey\":\"firebreak:allow-deletion\",\"TagValue\":\"True\"},"
+				  "{\"TagKey\":\"firebreak:watch\",\"TagValue\":\"yes\"}]");
+	cJSON *out = cJSON_CreateArray();
+	char reason[PROV_REASON_LEN] = "";
+	const char *h;
+
+	(void)st;
+	h = prov_honoured(events, &q, tags, keys, 3, out, reason, sizeof(reason));
+	assert_non_null(h);
+	assert_string_equal(h, "firebreak:allow-deletion");
+	assert_non_null(strstr(reason, "3 d 0 h before the event"));
+	assert_int_equal(cJSON_GetArraySize(out), 2); /* watch=yes is not a true flag */
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(out, 0), "verdict")->valuestring, "ignored");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(out, 1), "verdict")->valuestring, "honoured");
+	/* none true: nothing judged */
+	assert_null(prov_honoured(events, &q, NULL, keys, 3, NULL, reason, sizeof(reason)));
+	cJSON_Delete(events);
+	cJSON_Delete(tags);
+	cJSON_Delete(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +459,7 @@ int main(void)
 		cmocka_unit_test(test_prov__incomplete_read_is_ignored),
 		cmocka_unit_test(test_prov__trigger_not_yet_in_history_cannot_verify),
 		cmocka_unit_test(test_prov__set_by_the_actor_is_ignored),
+		cmocka_unit_test(test_prov__honoured_among_several_flags),
 		cmocka_unit_test(test_prov__set_by_someone_else_long_ago_is_honoured),
 		cmocka_unit_test(test_prov__too_young_is_ignored_unless_trusted),
 		cmocka_unit_test(test_prov__removed_and_readded),

@@ -663,17 +663,38 @@ static void test_root_verify__classify(void **st)
 
 static void test_root_verify__time_parse(void **st)
 {
+	/* issue 17: root-verify's own strptime/timegm parser (rv_parse_time)
+	 * gave way to the runtime's strict one; the same inputs, the same
+	 * values (0 is the runtime's "cannot parse") */
 	(void)st;
-	int64_t ms;
-	assert_int_equal(rv_parse_time("2022-11-10T16:24:34Z", &ms), 0);
-	assert_true(ms == 1668097474000LL);
-	assert_int_equal(rv_parse_time("2019-10-02T17:04:40.989+0000", &ms), 0);
-	assert_true(ms == 1570035880989LL);
-	assert_int_equal(rv_parse_time("2019-10-02T19:04:40.9+02:00", &ms), 0);
-	assert_true(ms == 1570035880900LL);
-	assert_int_equal(rv_parse_time("2019-10-02", &ms), -1);
-	assert_int_equal(rv_parse_time("2019-10-02T17:04:40Zjunk", &ms), -1);
-	assert_int_equal(rv_parse_time(NULL, &ms), -1);
+	assert_true(resp_parse_time_ms("2022-11-10T16:24:34Z") == 1668097474000LL);
+	assert_true(resp_parse_time_ms("2019-10-02T17:04:40.989+0000") == 1570035880989LL);
+	assert_true(resp_parse_time_ms("2019-10-02T19:04:40.9+02:00") == 1570035880900LL);
+	assert_true(resp_parse_time_ms("2019-10-02") == 0);
+	assert_true(resp_parse_time_ms("2019-10-02T17:04:40Zjunk") == 0);
+	assert_true(resp_parse_time_ms(NULL) == 0);
+}
+
+/* An impossible time is not a time: the window is not moved to the date
+ * timegm() would normalise it to (2024-02-30 -> Mar 1), it falls back to the
+ * next time the event carries, as resp_trigger_from_event's warning
+ * says ("history windows count from the moment the event was received"). */
+static void test_root_verify__impossible_time_is_not_normalised(void **st)
+{
+	struct rv_config c;
+	struct rv_trigger t;
+	(void)st;
+	cfg_init(&c, "root-account-usage");
+	assert_int_equal(classify_text(&c, "{\"source\":\"aws.cloudwatch\",\"detail-type\":\"CloudWatch Alarm State Change\","
+				       "\"time\":\"2024-05-01T10:05:00Z\",\"detail\":{\"alarmName\":\"root-account-usage\","
+				       "\"state\":{\"value\":\"ALARM\",\"timestamp\":\"2024-02-30T10:00:00.000+0000\"}}}", &t),
+			 RV_CLASS_RUN);
+	assert_true(t.end_ms == 1714557900000LL);
+	assert_int_equal(classify_text(&c, "{\"source\":\"aws.signin\",\"detail-type\":\"AWS Console Sign In via CloudTrail\","
+				       "\"detail\":{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\","
+				       "\"eventTime\":\"2024-02-30T25:61:00Z\"}}", &t), RV_CLASS_RUN);
+	assert_true(t.end_ms == 0);
+	assert_true(t.ev.time_ms == 0);
 }
 
 /* ---- published samples (when ../shared exists) -------------------------------------- */
@@ -871,6 +892,7 @@ int main(void)
 		cmocka_unit_test(test_root_verify__account_summary_shapes),
 		cmocka_unit_test(test_root_verify__classify),
 		cmocka_unit_test(test_root_verify__time_parse),
+		cmocka_unit_test(test_root_verify__impossible_time_is_not_normalised),
 		cmocka_unit_test(test_root_verify__published_samples),
 		cmocka_unit_test(test_root_verify__history_pages),
 		cmocka_unit_test(test_root_verify__classify_refuses_crafted_account_region),

@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include "../../functions/task-quarantine/stages.c"
+#include "evidence.h"
 
 static cJSON *J(const char *s)
 {
@@ -131,7 +132,7 @@ static void test_task_quarantine__egress_rules_round_trip(void **st)
 	cJSON *ec2 = J("[{\"ipProtocol\":\"tcp\",\"fromPort\":\"5432\",\"toPort\":\"5432\","
 		       "\"ipRanges\":[{\"cidrIp\":\"10.0.2.0/24\",\"description\":\"db\"}],"
 		       "\"groups\":[{\"groupId\":\"sg-2\",\"userId\":\"111\"}],\"ipv6Ranges\":\"\"}]");
-	cJSON *perms = tq_perms_from_ec2(ec2), *q = cJSON_CreateObject(), *p0;
+	cJSON *perms = tq_perms_from_ec2(ec2), *q, *p0;
 
 	(void)st;
 	assert_non_null(perms);
@@ -139,10 +140,17 @@ static void test_task_quarantine__egress_rules_round_trip(void **st)
 	assert_int_equal(cJSON_GetObjectItem(p0, "FromPort")->valueint, 5432);
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(p0, "IpRanges"), 0), "Description")->valuestring, "db");
 	assert_null(cJSON_GetObjectItem(p0, "Ipv6Ranges"));
-	assert_int_equal(tq_perms_to_query(perms, q), FB_OK);
-	assert_string_equal(cJSON_GetObjectItem(q, "IpPermissions.1.IpRanges.1.CidrIp")->valuestring, "10.0.2.0/24");
-	assert_string_equal(cJSON_GetObjectItem(q, "IpPermissions.1.Groups.1.GroupId")->valuestring, "sg-2");
-	assert_string_equal(cJSON_GetObjectItem(q, "IpPermissions.1.ToPort")->valuestring, "5432");
+	/* The wire names the AWS layer encodes as IpPermissions.1.IpRanges.1.CidrIp,
+	 * IpPermissions.1.Groups.1.GroupId, IpPermissions.1.ToPort (aws.h;
+	 * 22-query-structured-botocore.py checks that encoding against botocore). */
+	q = tq_perms_wire(perms);
+	assert_non_null(q);
+	p0 = cJSON_GetArrayItem(q, 0);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(p0, "IpRanges"), 0), "CidrIp")->valuestring, "10.0.2.0/24");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(p0, "Groups"), 0), "GroupId")->valuestring, "sg-2");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(p0, "Groups"), 0), "UserId")->valuestring, "111");
+	assert_int_equal(cJSON_GetObjectItem(p0, "ToPort")->valueint, 5432);
+	assert_null(cJSON_GetObjectItem(p0, "Ipv6Ranges"));
 	cJSON_Delete(ec2);
 	cJSON_Delete(perms);
 	cJSON_Delete(q);
@@ -195,7 +203,7 @@ static void test_task_quarantine__log_stream_and_gzip(void **st)
 	assert_memory_equal(back, "hello evidence", 14);
 	inflateEnd(&zs);
 	buf_cleanup(&gz);
-	tq_sha256("abc", 3, hex, b64);
+	evidence_sha256("abc", 3, hex, b64);
 	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	assert_string_equal(b64, "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
 }
@@ -203,13 +211,13 @@ static void test_task_quarantine__log_stream_and_gzip(void **st)
 static void test_task_quarantine__manifest_state_403_is_missing(void **st)
 {
 	(void)st;
-	assert_int_equal(tq_manifest_state(FB_OK, 200), TQ_MANIFEST_PRESENT);
-	assert_int_equal(tq_manifest_state(FB_E_NOTFOUND, 404), TQ_MANIFEST_MISSING);
-	assert_int_equal(tq_manifest_state(FB_E_AWS, 404), TQ_MANIFEST_MISSING);
+	assert_int_equal(evidence_manifest_state(FB_OK, 200), EVIDENCE_MANIFEST_PRESENT);
+	assert_int_equal(evidence_manifest_state(FB_E_NOTFOUND, 404), EVIDENCE_MANIFEST_MISSING);
+	assert_int_equal(evidence_manifest_state(FB_E_AWS, 404), EVIDENCE_MANIFEST_MISSING);
 	/* S3 without s3:ListBucket: a missing key is 403 */
-	assert_int_equal(tq_manifest_state(FB_E_AWS, 403), TQ_MANIFEST_UNREADABLE);
-	assert_int_equal(tq_manifest_state(FB_E_AWS, 503), TQ_MANIFEST_UNKNOWN);
-	assert_int_equal(tq_manifest_state(FB_E_AWS, 0), TQ_MANIFEST_UNKNOWN);
+	assert_int_equal(evidence_manifest_state(FB_E_AWS, 403), EVIDENCE_MANIFEST_UNREADABLE);
+	assert_int_equal(evidence_manifest_state(FB_E_AWS, 503), EVIDENCE_MANIFEST_UNKNOWN);
+	assert_int_equal(evidence_manifest_state(FB_E_AWS, 0), EVIDENCE_MANIFEST_UNKNOWN);
 }
 
 /* issue 16 item 5: shared (or unknown) groups are revoked only with the opt-in. */
@@ -281,38 +289,39 @@ static void test_task_quarantine__cluster_from_the_task_arn(void **st)
 /* issue 16 item 6: per-attempt prefixes, manifests listing every attempt. */
 static void test_task_quarantine__evidence_attempts(void **st)
 {
-	struct tq_manifest_info mi;
-	struct tq_obj o;
+	struct evidence_manifest_info mi;
+	struct evidence_obj o;
 	char out[200], hex[65], b64[45];
 	cJSON *earlier, *m, *objs;
 
 	(void)st;
-	assert_int_equal(tq_attempt_prefix("incidents/fb-1/", 1, out, sizeof(out)), 1);
+	assert_int_equal(evidence_attempt_prefix("incidents/fb-1/", 1, out, sizeof(out)), 1);
 	assert_string_equal(out, "incidents/fb-1/");
-	assert_int_equal(tq_attempt_prefix("incidents/fb-1/", 2, out, sizeof(out)), 1);
+	assert_int_equal(evidence_attempt_prefix("incidents/fb-1/", 2, out, sizeof(out)), 1);
 	assert_string_equal(out, "incidents/fb-1/attempt-2/");
-	assert_int_equal(tq_attempt_prefix("incidents/fb-1/", 0, out, sizeof(out)), 0);
-	assert_int_equal(tq_attempt_prefix("incidents/fb-1/", 12, out, 20), 0);
+	assert_int_equal(evidence_attempt_prefix("incidents/fb-1/", 0, out, sizeof(out)), 0);
+	assert_int_equal(evidence_attempt_prefix("incidents/fb-1/", 12, out, 20), 0);
 
-	tq_sha256("abc", 3, hex, b64);
-	assert_int_equal(tq_sha256_b64_to_hex(b64, out), 1);
+	evidence_sha256("abc", 3, hex, b64);
+	assert_int_equal(evidence_sha256_b64_to_hex(b64, out), 1);
 	assert_string_equal(out, hex);
-	assert_int_equal(tq_sha256_b64_to_hex(NULL, out), 0);
-	assert_int_equal(tq_sha256_b64_to_hex("AAAA", out), 0);
-	assert_int_equal(tq_sha256_b64_to_hex("ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa!=", out), 0);
+	assert_int_equal(evidence_sha256_b64_to_hex(NULL, out), 0);
+	assert_int_equal(evidence_sha256_b64_to_hex("AAAA", out), 0);
+	assert_int_equal(evidence_sha256_b64_to_hex("ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa!=", out), 0);
 
 	memset(&o, 0, sizeof(o));
-	tq_obj_set(&o, "incidents/fb-1/attempt-2/restore.json", strdup("[]"), 2);
+	evidence_obj_set(&o, "incidents/fb-1/attempt-2/restore.json", strdup("[]"), 2);
 	earlier = J("[{\"key\":\"incidents/fb-1/restore.json\",\"size\":9,\"sha256\":\"ab\",\"attempt\":1}]");
 	memset(&mi, 0, sizeof(mi));
 	mi.incident_id = "fb-1";
-	mi.task_arn = "t";
+	mi.subject_name = "task_arn";
+	mi.subject = "t";
 	mi.bucket = "b";
 	mi.prefix = "incidents/fb-1/";
 	mi.written_by = "fn";
 	mi.attempt = 2;
 	mi.earlier = earlier;
-	m = tq_manifest_json(&mi, &o, 1);
+	m = evidence_manifest_json(&mi, &o, 1);
 	assert_non_null(m);
 	assert_int_equal(cJSON_GetObjectItem(m, "attempt")->valueint, 2);
 	assert_true(cJSON_IsFalse(cJSON_GetObjectItem(m, "earlier_complete")));
@@ -326,7 +335,53 @@ static void test_task_quarantine__evidence_attempts(void **st)
 	assert_int_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(objs, 1), "attempt")->valueint, 2);
 	cJSON_Delete(m);
 	cJSON_Delete(earlier);
-	tq_obj_cleanup(&o);
+	evidence_obj_cleanup(&o);
+}
+
+/* Issue 16 item 8: the exempt tag compares as prov_value_true; the task
+ * role (override first) is the actor; the tag's sources are the task, its
+ * service (new-format ARN from the task's) and its task definition. */
+static void test_task_quarantine__exempt_tag_and_its_sources(void **st)
+{
+	cJSON *t = J("{\"taskArn\":\"arn:aws:ecs:eu-west-1:123456789012:task/prod/0123456789abcdef0123456789abcdef\","
+		     "\"clusterArn\":\"arn:aws:ecs:eu-west-1:123456789012:cluster/prod\",\"group\":\"service:api\","
+		     "\"taskDefinitionArn\":\"arn:aws:ecs:eu-west-1:123456789012:task-definition/api:3\","
+		     "\"tags\":[{\"key\":\"firebreak:exempt\",\"value\":\" TRUE\\t\"}]}");
+	cJSON *td = J("{\"taskRoleArn\":\"arn:aws:iam::123456789012:role/td-role\"}");
+	struct tq_task task;
+	struct tq_tag_source src[TQ_MAX_TAG_SOURCES];
+	static const char *const values[][2] = { { "yes", "0" }, { "1", "0" }, { "truex", "0" }, { "True", "1" } };
+	size_t i;
+
+	(void)st;
+	assert_int_equal(tq_task_from_json(t, &task), FB_OK);
+	assert_true(task.exempt);
+	assert_string_equal(task.task_role, "");
+	tq_task_apply_taskdef(&task, td, "eu-west-1");
+	assert_string_equal(task.task_role, "arn:aws:iam::123456789012:role/td-role");
+	assert_int_equal(tq_tag_sources(&task, src), 3);
+	assert_string_equal(src[0].arn, task.arn);
+	assert_string_equal(src[1].arn, "arn:aws:ecs:eu-west-1:123456789012:service/prod/api");
+	assert_string_equal(src[1].what, "service");
+	assert_string_equal(src[2].arn, "arn:aws:ecs:eu-west-1:123456789012:task-definition/api:3");
+	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		cJSON *v = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(t, "tags"), 0), "value");
+
+		cJSON_SetValuestring(v, values[i][0]);
+		assert_int_equal(tq_task_from_json(t, &task), FB_OK);
+		assert_int_equal(task.exempt, values[i][1][0] == '1');
+	}
+	/* a RunTask override wins over the task definition's role; a
+	 * standalone task (no service) has two sources */
+	cJSON_DeleteItemFromObject(t, "group");
+	cJSON_AddItemToObject(t, "overrides", J("{\"taskRoleArn\":\"arn:aws:iam::123456789012:role/override\"}"));
+	assert_int_equal(tq_task_from_json(t, &task), FB_OK);
+	tq_task_apply_taskdef(&task, td, "eu-west-1");
+	assert_string_equal(task.task_role, "arn:aws:iam::123456789012:role/override");
+	assert_int_equal(tq_tag_sources(&task, src), 2);
+	assert_string_equal(src[1].what, "task definition");
+	cJSON_Delete(t);
+	cJSON_Delete(td);
 }
 
 int main(void)
@@ -343,6 +398,7 @@ int main(void)
 		cmocka_unit_test(test_task_quarantine__allow_shared_setting),
 		cmocka_unit_test(test_task_quarantine__cluster_from_the_task_arn),
 		cmocka_unit_test(test_task_quarantine__evidence_attempts),
+		cmocka_unit_test(test_task_quarantine__exempt_tag_and_its_sources),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,7 +20,8 @@ class Service(Base):
             acct, region = self.owner(b)
             lock = bool(b.get("object_lock", False))
             self.buckets[b["name"]] = {"account": acct, "region": region, "object_lock": lock,
-                                       "versioning": bool(b.get("versioning", lock)), "objects": {}}
+                                       "versioning": bool(b.get("versioning", lock)), "objects": {},
+                                       "rule": b.get("object_lock_rule")}
             self._seed_access(self.buckets[b["name"]], b)
             for key, o in (b.get("objects") or {}).items():
                 body = o.encode() if isinstance(o, str) else base64.b64decode(o.get("body_b64", ""))
@@ -79,6 +80,19 @@ class Service(Base):
 
     def op_GetBucketLocation(self, ctx, p):
         return {}
+
+    def op_GetObjectLockConfiguration(self, ctx, p):
+        """S3: 404 ObjectLockConfigurationNotFoundError when the bucket has
+        no Object Lock; seed "object_lock_rule" {"Mode", "Days"|"Years"} adds
+        a default retention rule."""
+        b = self.bucket(ctx, p["Bucket"])
+        if not b["object_lock"]:
+            raise AwsError("ObjectLockConfigurationNotFoundError",
+                           "Object Lock configuration does not exist for this bucket", 404)
+        cfg = {"ObjectLockEnabled": "Enabled"}
+        if b.get("rule"):
+            cfg["Rule"] = {"DefaultRetention": dict(b["rule"])}
+        return {"ObjectLockConfiguration": cfg}
 
     def op_GetBucketVersioning(self, ctx, p):
         b = self.bucket(ctx, p["Bucket"])

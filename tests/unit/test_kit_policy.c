@@ -1,0 +1,250 @@
+/*
+ * test_kit_policy: the kit's settings and policy pieces (kit.h, "settings,
+ * network ranges, the not-a-trigger result") and kit_end, none of which
+ * makes an AWS call: bounded integer settings, comma lists, CIDR ranges,
+ * numbers in AWS answers, the unpublished skip result, a line the decision
+ * ends. root-verify's own tests (test_root_verify.c) drive them through
+ * its settings and verdicts; these pin the kit's contract for the next
+ * responder.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kit.h"
+#include "resp.h"
+
+static void test_kit_policy__env_int(void **st)
+{
+	char err[160] = "";
+	int v = -1;
+
+	(void)st;
+	unsetenv("KIT_TEST_INT");
+	assert_int_equal(kit_env_int("KIT_TEST_INT", 7, 1, 10, &v, err, sizeof(err)), FB_OK);
+	assert_int_equal(v, 7);
+	setenv("KIT_TEST_INT", "", 1);
+	assert_int_equal(kit_env_int("KIT_TEST_INT", 7, 1, 10, &v, err, sizeof(err)), FB_OK);
+	assert_int_equal(v, 7);
+	setenv("KIT_TEST_INT", "10", 1);
+	assert_int_equal(kit_env_int("KIT_TEST_INT", 7, 1, 10, &v, err, sizeof(err)), FB_OK);
+	assert_int_equal(v, 10);
+	static const char *bad[] = { "11", "0", "3x", "3 ", "x", "99999999999999999999" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		setenv("KIT_TEST_INT", bad[i], 1);
+		assert_int_equal(kit_env_int("KIT_TEST_INT", 7, 1, 10, &v, err, sizeof(err)), FB_E_CONFIG);
+		assert_string_equal(err, "setting 'KIT_TEST_INT' must be an integer in 1..10");
+	}
+	unsetenv("KIT_TEST_INT");
+}
+
+static void test_kit_policy__list_next(void **st)
+{
+	const char *p = " a ,, b\t,  ,ccc,";
+	char item[4];
+
+	(void)st;
+	assert_int_equal(kit_list_next(&p, item, sizeof(item)), 1);
+	assert_string_equal(item, "a");
+	assert_int_equal(kit_list_next(&p, item, sizeof(item)), 1);
+	assert_string_equal(item, "b");
+	assert_int_equal(kit_list_next(&p, item, sizeof(item)), 1);
+	assert_string_equal(item, "ccc");
+	assert_int_equal(kit_list_next(&p, item, sizeof(item)), 0);
+	assert_int_equal(kit_list_next(&p, item, sizeof(item)), 0);
+	p = "abcd,e";
+	assert_int_equal(kit_list_next(&p, item, sizeof(item)), -1);
+	assert_string_equal(item, "abc");
+	p = "";
+	assert_int_equal(kit_list_next(&p, item, sizeof(item)), 0);
+}
+
+static void test_kit_policy__cidrs(void **st)
+{
+	struct kit_cidr c[3];
+	size_t n = 99;
+	char err[200];
+
+	(void)st;
+	assert_int_equal(kit_cidrs_parse(NULL, "S", c, 3, &n, err, sizeof(err)), FB_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(kit_cidrs_parse(" 10.0.0.0/8 , 192.0.2.7,2001:db8::/32", "S", c, 3, &n, err, sizeof(err)),
+			 FB_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(kit_ip_in(c, n, "10.200.0.1"), KIT_IP_IN);
+	assert_int_equal(kit_ip_in(c, n, "192.0.2.7"), KIT_IP_IN);
+	assert_int_equal(kit_ip_in(c, n, "192.0.2.8"), KIT_IP_OUT);
+	assert_int_equal(kit_ip_in(c, n, "::ffff:10.1.2.3"), KIT_IP_IN);  /* IPv4-mapped */
+	assert_int_equal(kit_ip_in(c, n, "2001:db8:1::1"), KIT_IP_IN);
+	assert_int_equal(kit_ip_in(c, n, "2001:db9::1"), KIT_IP_OUT);
+	assert_int_equal(kit_ip_in(c, n, "AWS Internal"), KIT_IP_NOT_AN_IP);
+	assert_int_equal(kit_ip_in(c, n, ""), KIT_IP_NOT_AN_IP);
+	assert_int_equal(kit_ip_in(c, n, NULL), KIT_IP_NOT_AN_IP);
+	assert_int_equal(kit_cidrs_parse("10.0.0.0/33", "S", c, 3, &n, err, sizeof(err)), FB_E_CONFIG);
+	assert_string_equal(err, "cannot parse 'S' item '10.0.0.0/33'");
+	assert_int_equal(kit_cidrs_parse("1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4", "S", c, 3, &n, err, sizeof(err)),
+			 FB_E_CONFIG);
+	assert_string_equal(err, "'S' has more than 3 items");
+	assert_int_equal(kit_cidrs_parse("1111111111111111111111111111111111111111111111111111111111111111111111111111111.0/8",
+					 "S", c, 3, &n, err, sizeof(err)), FB_E_CONFIG);
+	assert_string_equal(err, "cannot parse 'S': item too long");
+	assert_int_equal(kit_cidr_parse("10.0.0.0/", &c[0]), -1);
+	assert_int_equal(kit_cidr_parse("fe80::/128", &c[0]), 0);
+	assert_int_equal(kit_cidr_parse("fe80::/129", &c[0]), -1);
+}
+
+static void test_kit_policy__json_long(void **st)
+{
+	cJSON *j = cJSON_Parse("[1, \"42\", \"-3\", 1e300, \"4x\", \"\", true, 2.9]");
+	long v = 0;
+
+	(void)st;
+	assert_int_equal(kit_json_long(cJSON_GetArrayItem(j, 0), &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(kit_json_long(cJSON_GetArrayItem(j, 1), &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(kit_json_long(cJSON_GetArrayItem(j, 2), &v), 0);
+	assert_int_equal(v, -3);
+	assert_int_equal(kit_json_long(cJSON_GetArrayItem(j, 3), &v), -1);
+	assert_int_equal(kit_json_long(cJSON_GetArrayItem(j, 4), &v), -1);
+	assert_int_equal(kit_json_long(cJSON_GetArrayItem(j, 5), &v), -1);
+	assert_int_equal(kit_json_long(cJSON_GetArrayItem(j, 6), &v), -1);
+	assert_int_equal(kit_json_long(cJSON_GetArrayItem(j, 7), &v), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(kit_json_long(NULL, &v), -1);
+	cJSON_Delete(j);
+}
+
+static void collect(void *ctx, const char *key, const cJSON *v)
+{
+	char *out = ctx;
+	size_t l = strlen(out);
+
+	snprintf(out + l, 256 - l, "%s=%s;", key, cJSON_IsString(v) ? v->valuestring : "#");
+}
+
+/* Every shape the XML layer gives a query map, entries in document order. */
+static void test_kit_policy__map_each(void **st)
+{
+	static const char *shapes[][2] = {
+		{ "{\"entry\":[{\"key\":\"A\",\"value\":\"1\"},{\"key\":\"B\",\"value\":\"0\"}]}", "A=1;B=0;" },
+		{ "[{\"key\":\"A\",\"value\":\"1\"},{\"key\":\"B\",\"value\":\"0\"}]", "A=1;B=0;" },
+		{ "{\"entry\":{\"key\":\"A\",\"value\":\"1\"}}", "A=1;" },
+		{ "{\"A\":\"1\",\"B\":2}", "A=1;B=#;" },
+		{ "{\"entry\":[{\"key\":5,\"value\":\"1\"}]}", "" },
+		{ "{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"key\":\"deep\",\"value\":\"1\"}}}}}}", "" },
+		{ "\"SummaryMap\"", "" },
+	};
+	(void)st;
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		char got[256] = "";
+		cJSON *j = cJSON_Parse(shapes[i][0]);
+
+		assert_non_null(j);
+		kit_map_each(j, collect, got);
+		assert_string_equal(got, shapes[i][1]);
+		cJSON_Delete(j);
+	}
+	kit_map_each(NULL, collect, NULL);
+}
+
+static const cJSON *action(const cJSON *rep, int i)
+{
+	return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(rep, "actions"), i);
+}
+
+/* Before the run: the line ends as the decision says and nothing is sent
+ * (the kit has no client: a call would crash); a write so ended leaves no
+ * undo. After a settle, the same step's line can be ended again. */
+static void test_kit_policy__end_before_the_run(void **st)
+{
+	struct resp_config cfg;
+	struct lr_context ctx;
+	struct resp r;
+	struct kit k;
+	struct aws_error e;
+
+	(void)st;
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&ctx, 0, sizeof(ctx));
+	memset(&e, 0, sizeof(e));
+	snprintf(e.message, sizeof(e.message), "connection reset");
+	assert_int_equal(resp_begin(&r, &cfg, "test", &ctx), FB_OK);
+	kit_init(&k, &r, NULL);
+	struct kit_round *rd = kit_round_new(&k);
+	struct kit_step *rs = kit_add(rd, &(struct kit_spec){ .step = "read", .service = "cloudtrail",
+		.op = "LookupEvents", .target = "us-west-2", .kind = RESP_READ });
+	struct kit_step *ws = kit_add(rd, &(struct kit_spec){ .step = "write", .service = "kms",
+		.op = "EnableKey", .target = "k", .kind = RESP_WRITE,
+		.restore = kit_undo("kms:DisableKey", NULL) });
+	struct kit_step *fs = kit_add(rd, &(struct kit_spec){ .step = "fail", .service = "kms",
+		.op = "DescribeKey", .target = "k", .kind = RESP_READ });
+	kit_end(rs, RESP_DONE, NULL, "bound reached before this %s", "region");
+	kit_end(ws, RESP_DONE, NULL, "not needed");
+	kit_end(fs, RESP_FAILED, &e, "no client");
+	assert_int_equal(kit_run(rd), FB_OK);
+	kit_round_free(rd);
+	kit_cleanup(&k);
+
+	cJSON *rep = resp_report_json(&r);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(action(rep, 0), "status")), "done");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(action(rep, 0), "detail")),
+			    "bound reached before this region");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(action(rep, 1), "status")), "done");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(action(rep, 2), "status")), "failed");
+	/* an error without a code still shows (the message, with the cause) */
+	assert_non_null(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(action(rep, 2), "error")),
+			       "connection reset"));
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "restore")), 0);
+	assert_int_equal(resp_failed(&r), 1);
+	cJSON_Delete(rep);
+	resp_cleanup(&r);
+}
+
+static void test_kit_policy__skip_result_is_a_p3_report_not_published(void **st)
+{
+	struct resp_config cfg;
+	struct lr_context ctx;
+	struct lr_result out;
+	cJSON *ev = cJSON_Parse("{\"id\":\"e-1\",\"source\":\"aws.cloudwatch\",\"detail-type\":\"x\","
+				"\"account\":\"111122223333\",\"region\":\"us-east-1\",\"detail\":{}}");
+
+	(void)st;
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&ctx, 0, sizeof(ctx));
+	lr_result_init(&out);
+	/* a topic is configured: the skip result still publishes nothing (no
+	 * client is passed, there is nothing to publish with) */
+	cfg.topic_arn = (char *)"arn:aws:sns:us-east-1:111122223333:t";
+	assert_int_equal(kit_skip_result(&cfg, "fn", ev, &ctx, "not ours", &out), FB_OK);
+	assert_int_equal(out.is_error, 0);
+	cJSON *rep = cJSON_ParseWithLength((const char *)out.body.data, out.body.len);
+	assert_non_null(rep);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(rep, "verdict")), "skipped: not ours");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(rep, "severity")), "P3");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(rep, "function")), "fn");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "actions")), 0);
+	cJSON_Delete(rep);
+	cJSON_Delete(ev);
+	lr_result_cleanup(&out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kit_policy__env_int),
+		cmocka_unit_test(test_kit_policy__list_next),
+		cmocka_unit_test(test_kit_policy__cidrs),
+		cmocka_unit_test(test_kit_policy__json_long),
+		cmocka_unit_test(test_kit_policy__map_each),
+		cmocka_unit_test(test_kit_policy__end_before_the_run),
+		cmocka_unit_test(test_kit_policy__skip_result_is_a_p3_report_not_published),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
