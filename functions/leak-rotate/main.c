@@ -934,8 +934,10 @@ static void act_secrets(struct lk_run *u)
 
 /* What a key round asks of each undecided key: the step's name, the call
  * and what to do with its answer. */
+enum lk_key_call { LK_KEY_INFO, LK_KEY_LAST_USED, LK_KEY_LIST, LK_KEY_DEACTIVATE };
 struct key_op {
 	const char *step, *op;
+	enum lk_key_call call;
 	enum resp_kind kind;
 	void (*then)(struct lk_run *, struct leak_key *, struct kit_step *);
 };
@@ -963,18 +965,12 @@ static struct kit_step *key_step(struct kit_round *rd, const struct key_op *o, s
 	struct kit_spec sp = { .step = o->step, .target = k->id, .kind = o->kind, .client = cl,
 			       .in = key_in(k, o->op), .restore = restore };
 
-	if (!strcmp(o->op, "GetAccessKeyInfo")) {
-		sp.service = "sts";
-		sp.op = "GetAccessKeyInfo";
-	} else if (!strcmp(o->op, "GetAccessKeyLastUsed")) {
-		sp.service = "iam";
-		sp.op = "GetAccessKeyLastUsed";
-	} else if (!strcmp(o->op, "ListAccessKeys")) {
-		sp.service = "iam";
-		sp.op = "ListAccessKeys";
-	} else {
-		sp.service = "iam";
-		sp.op = "UpdateAccessKey";
+	/* one literal pair per operation: the IAM derivation reads them */
+	switch (o->call) {
+	case LK_KEY_INFO: sp.service = "sts", sp.op = "GetAccessKeyInfo"; break;
+	case LK_KEY_LAST_USED: sp.service = "iam", sp.op = "GetAccessKeyLastUsed"; break;
+	case LK_KEY_LIST: sp.service = "iam", sp.op = "ListAccessKeys"; break;
+	case LK_KEY_DEACTIVATE: sp.service = "iam", sp.op = "UpdateAccessKey"; break;
 	}
 	return kit_add(rd, &sp);
 }
@@ -1352,9 +1348,9 @@ static void after_update(struct lk_run *u, struct leak_key *k, struct kit_step *
 	k->done = 1;
 }
 
-static const struct key_op lk_key_account = { "key-account", "GetAccessKeyInfo", RESP_READ, after_info };
-static const struct key_op lk_key_owner = { "key-owner", "GetAccessKeyLastUsed", RESP_READ, after_last_used };
-static const struct key_op lk_deactivate = { "deactivate-key", "UpdateAccessKey", RESP_WRITE, after_update };
+static const struct key_op lk_key_account = { "key-account", "GetAccessKeyInfo", LK_KEY_INFO, RESP_READ, after_info };
+static const struct key_op lk_key_owner = { "key-owner", "GetAccessKeyLastUsed", LK_KEY_LAST_USED, RESP_READ, after_last_used };
+static const struct key_op lk_deactivate = { "deactivate-key", "UpdateAccessKey", LK_KEY_DEACTIVATE, RESP_WRITE, after_update };
 
 static void after_list(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 {
@@ -1389,7 +1385,7 @@ static void after_list(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 	}
 }
 
-static const struct key_op lk_key_status = { "key-status", "ListAccessKeys", RESP_READ, after_list };
+static const struct key_op lk_key_status = { "key-status", "ListAccessKeys", LK_KEY_LIST, RESP_READ, after_list };
 
 /*
  * A temporary (ASIA) key: nothing to deactivate; its role's older
