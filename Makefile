@@ -110,6 +110,8 @@ build-PublicLockFunction:
 .PHONY: build-IamContainFunction
 build-IamContainFunction:
 	$(call sam_build,iam-contain,IamContainFunction)
+build-InstanceQuarantineFunction:
+	$(call sam_build,instance-quarantine,InstanceQuarantineFunction)
 # ---- end of sam build ------------------------------------------------------------
 
 # ---- dependencies ------------------------------------------------------------

@@ -121,7 +121,7 @@ int prov_same_principal(const char *a, const char *b)
 
 enum prov_op prov_record_op(const cJSON *rec, const char *key, char *val, size_t n)
 {
-	const cJSON *rp = resp_get(rec, "requestParameters"), *el;
+	const cJSON *rp = resp_get(rec, "requestParameters"), *el, *sp;
 	enum prov_op op = PROV_OP_NONE;
 
 	if (val && n)
@@ -140,6 +140,39 @@ enum prov_op prov_record_op(const cJSON *rec, const char *key, char *val, size_t
 	cJSON_ArrayForEach(el, (cJSON_IsArray(resp_get(rp, "tagKeys")) ? resp_get(rp, "tagKeys") : NULL)) {
 		if (cJSON_IsString(el) && !strcmp(el->valuestring, key))
 			op = PROV_OP_UNSET;
+	}
+	/* EC2 (issue 20) writes its query lists as {"items": [...]}:
+	 * CreateTags / DeleteTags carry tagSet.items [{key, value}], the
+	 * launch calls tagSpecificationSet.items[].tags [{key, value}].
+	 * Without these an instance's CreateTags leaves "no record" and an
+	 * attacker's fresh firebreak:exempt would read as older than 90 days.
+	 * DeleteTags removes the key (whatever value it names: a value that
+	 * did not match removed nothing, and "removed" then only makes the
+	 * tag unverifiable, never honoured). */
+	cJSON_ArrayForEach(el, (cJSON_IsArray(resp_get(rp, "tagSet.items")) ? resp_get(rp, "tagSet.items") : NULL)) {
+		const char *v, *k = prov_pair(el, &v), *name = resp_get_str(rec, "eventName");
+
+		if (!k || strcmp(k, key))
+			continue;
+		if (name && !strcmp(name, "DeleteTags")) {
+			op = PROV_OP_UNSET;
+		} else {
+			if (val && n)
+				buf_copy_str(val, n, v);
+			op = PROV_OP_SET;
+		}
+	}
+	cJSON_ArrayForEach(sp, (cJSON_IsArray(resp_get(rp, "tagSpecificationSet.items")) ?
+				resp_get(rp, "tagSpecificationSet.items") : NULL)) {
+		cJSON_ArrayForEach(el, (cJSON_IsArray(resp_get(sp, "tags")) ? resp_get(sp, "tags") : NULL)) {
+			const char *v, *k = prov_pair(el, &v);
+
+			if (k && !strcmp(k, key)) {
+				if (val && n)
+					buf_copy_str(val, n, v);
+				op = PROV_OP_SET;
+			}
+		}
 	}
 	return op;
 }

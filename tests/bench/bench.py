@@ -50,7 +50,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "emulator"))
 import demo  # noqa: E402
 import emulator  # noqa: E402
 
-RESPONDERS = ["root-verify", "kms-guard", "leak-rotate", "task-quarantine", "public-lock", "iam-contain"]
+RESPONDERS = ["root-verify", "kms-guard", "leak-rotate", "task-quarantine", "public-lock", "iam-contain",
+              "instance-quarantine"]
 SCENARIO_OF = {v: k for k, v in demo.FUNCTION.items()}
 
 

@@ -55,16 +55,18 @@ BOT_KEY = ("AKIAQ3EGRZ7DEMOBOT1X", "demo-build-bot-secret-key-00000000000001")
 BOT_OTHER = "AKIAQ3EGRZ7DEMOBOT2Y"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 
-ORDER = ["root", "kms", "leak", "task", "bucket", "iam"]
+ORDER = ["root", "kms", "leak", "task", "bucket", "iam", "instance"]
 FUNCTION = {"root": "root-verify", "kms": "kms-guard", "leak": "leak-rotate",
             "task": "task-quarantine", "bucket": "public-lock",
-            "iam": "iam-contain"}
+            "iam": "iam-contain", "instance": "instance-quarantine"}
+INSTANCE, INSTANCE_ENI = "i-0d4c3b2a1f0e9d8c7", "eni-0a9b8c7d6e5f40312"
 TITLE = {"root": "root console sign-in without MFA",
          "kms": "customer managed key scheduled for deletion by an untrusted user",
          "leak": "exchange API keys and an AWS access key id in an application log",
          "task": "GuardDuty runtime finding: reverse shell in a trading ECS task",
          "bucket": "a reports bucket made public by a bucket policy",
-         "iam": "self-escalation by a leaked key: AdministratorAccess attached to its own user"}
+         "iam": "self-escalation by a leaked key: AdministratorAccess attached to its own user",
+         "instance": "GuardDuty finding: crypto-mining on a risk batch EC2 instance"}
 
 COMMON_ENV = {"AWS_ACCESS_KEY_ID": "AKIDFAKE", "AWS_SECRET_ACCESS_KEY": "fakesecret",
               "AWS_REGION": REGION, "AWS_MAX_ATTEMPTS": "3",
@@ -79,6 +81,8 @@ FUNCTION_ENV = {
                         "FIREBREAK_EVIDENCE_KMS_KEY": EVIDENCE_KEY},
     "public-lock": {},
     "iam-contain": {},
+    "instance-quarantine": {"FIREBREAK_EVIDENCE_BUCKET": BUCKET,
+                            "FIREBREAK_EVIDENCE_KMS_KEY": EVIDENCE_KEY},
 }
 PUBLIC_BUCKET = "acme-prod-quarterly-reports"
 
@@ -670,8 +674,53 @@ class IamScenario(Scenario):
         c(ADMIN in (u.get("attached") or []), "AdministratorAccess still attached")
 
 
+class InstanceScenario(TaskScenario):
+    """issue 20: isolated (tracked connections cut first), protected,
+    snapshotted, detached from its Auto Scaling group, still running."""
+    name = "instance"
+
+    def prepare(self):
+        self.ctx.progress("GuardDuty: instance %s (risk-batch) queries a Bitcoin mining pool" % INSTANCE)
+
+    def event(self):
+        return resolve(load("events/instance.json"), time.time(), {})
+
+    def check(self, c, before, after, report, writes):
+        inst = find(after["ec2"]["instances"], InstanceId=INSTANCE) or {}
+        c((inst.get("State") or {}).get("Name") == "running", "instance still running (memory kept)")
+        c(inst.get("DisableApiTermination") is True, "termination protection on")
+        dots = [(b.get("Ebs") or {}).get("DeleteOnTermination") for b in inst.get("BlockDeviceMappings") or []]
+        c(dots and not any(dots), "DeleteOnTermination off on %d volumes" % len(dots))
+        eni = find(after["ec2"]["network_interfaces"], NetworkInterfaceId=INSTANCE_ENI) or {}
+        gids = [g["GroupId"] if isinstance(g, dict) else g for g in eni.get("Groups") or []]
+        groups = {g["GroupId"]: g for g in after["ec2"]["security_groups"]}
+        rules = [r for gid in gids for d in ("ingress", "egress") for r in (groups.get(gid) or {}).get("rules", {}).get(d, [])]
+        c(len(gids) == 1 and not rules, "isolated: the ENI carries only %s, a group with no rules" % ",".join(gids))
+        seq = [a["step"] for a in report.get("actions") or [] if a.get("step") in ("untrack-connections", "isolate")]
+        c(seq == ["untrack-connections", "isolate"], "tracked connections cut: all-traffic group first, then the empty one")
+        snaps = [s for s in after["ec2"].get("snapshots") or []
+                 if {"Key": "firebreak:incident", "Value": report.get("incident_id")} in s.get("Tags", [])]
+        c(len(snaps) == 2, "%d forensic snapshots tagged with the incident" % len(snaps))
+        asg = find(after["autoscaling"]["groups"], AutoScalingGroupName="risk-batch") or {}
+        c(INSTANCE not in [i["InstanceId"] for i in asg.get("Instances") or []] and asg.get("DesiredCapacity") == 2,
+          "detached from Auto Scaling group risk-batch, desired capacity kept (2)")
+        other = find(after["ec2"]["network_interfaces"], NetworkInterfaceId="eni-0a9b8c7d6e5f40399") or {}
+        c([g["GroupId"] for g in other.get("Groups") or []] == ["sg-0c1d2e3f4a5b6c7d8"],
+          "the other risk-batch instance untouched")
+        c(self.evidence(c, after, report), "evidence stored")
+        c(published_reports(after, self.fn), "report published to SNS")
+        c(report.get("verdict") == "contained", "report verdict contained")
+
+    def check_dry(self, c, before, after, report, writes):
+        Scenario.check_dry(self, c, before, after, report, writes)
+        planned = [a["api"] for a in report.get("actions") or [] if a.get("status") == "planned"]
+        c(planned, "writes listed as planned (%s)" % ", ".join(sorted(set(planned))))
+        eni = find(after["ec2"]["network_interfaces"], NetworkInterfaceId=INSTANCE_ENI) or {}
+        c([g["GroupId"] for g in eni.get("Groups") or []] == ["sg-0c1d2e3f4a5b6c7d8"], "ENI groups unchanged")
+
+
 SCENARIOS = {s.name: s for s in (RootScenario, KmsScenario, LeakScenario, TaskScenario, BucketScenario,
-                                  IamScenario)}
+                                  IamScenario, InstanceScenario)}
 
 
 # ---- output ---------------------------------------------------------------------------

@@ -39,7 +39,7 @@ DEFAULT_SK = "fakesecret"
 SKEW_SECONDS = 300
 
 SERVICES = ["kms", "secretsmanager", "ecs", "cloudtrail", "logs", "ec2",
-            "iam", "sts", "sns", "s3"]
+            "iam", "sts", "sns", "s3", "autoscaling"]
 
 _session = botocore.session.get_session()
 _models = {}

@@ -25,10 +25,12 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 import fbtest  # noqa: E402
 
-RESPONDERS = ("root-verify", "kms-guard", "leak-rotate", "task-quarantine", "public-lock", "iam-contain")
+RESPONDERS = ("root-verify", "kms-guard", "leak-rotate", "task-quarantine", "public-lock", "iam-contain",
+              "instance-quarantine")
 TEST_FILES = {"kms-guard": "50-kms-guard.py", "root-verify": "51-root-verify.py",
               "leak-rotate": "52-leak-rotate.py", "task-quarantine": "53-task-quarantine.py",
-              "public-lock": "56-public-lock.py", "iam-contain": "58-iam-contain.py"}
+              "public-lock": "56-public-lock.py", "iam-contain": "58-iam-contain.py",
+              "instance-quarantine": "55-instance-quarantine.py"}
 _mods = {}
 
 
@@ -96,6 +98,9 @@ def get(name):
         if name == "iam-contain":
             return Scenario(name, m.world(attached=True), {"FIREBREAK_TOPIC_ARN": m.TOPIC},
                             os.path.join(ev, "attach-user-policy-self-escalation.json"), fbtest.ACCOUNT)
+        if name == "instance-quarantine":
+            return Scenario(name, m.SEED, {"FIREBREAK_TOPIC_ARN": m.TOPIC},
+                            os.path.join(ev, "guardduty-ec2-crypto.json"), fbtest.ACCOUNT)
     except (AttributeError, OSError) as e:
         print("scenarios: %s: %s" % (name, e), file=sys.stderr)
     return None

@@ -230,6 +230,30 @@ def main():
     put("sigv4", b"\x01POST\n/\n\ncontent-type:application/x-amz-json-1.1\nx-amz-target:TrentService.DescribeKey\x00{\"KeyId\":\"alias/x\"}")
     put("sigv4", b"\x03PUT\n/bucket/a b/../c%2Fd\nversionId=1&x=\nx-amz-content-sha256:UNSIGNED-PAYLOAD\x00data")
     put("sigv4", b"\x05GET\n/./a//b/\nAction=ListUsers&Version=2010-05-08&Marker=a%20b\nX-Amz-Security-Token:token\n  My-Header :  a   b  \nmy-header:c\x00")
+    instance_quarantine()
+
+
+def instance_quarantine():
+    """issue 20: the events (stage 0), a DescribeInstances answer (1), firebreak groups (2)."""
+    for f in sorted(glob.glob(os.path.join(ROOT, "events/instance-quarantine/*.json"))) + refs("guardduty-*.json") \
+            + refs("securityhub-*.json"):
+        put("instance_quarantine", b"\x00" + read(f))
+    inst = {"reservationSet": [{"instancesSet": [{
+        "instanceId": "i-0123456789abcdef0", "instanceState": {"name": "running"}, "vpcId": "vpc-1",
+        "iamInstanceProfile": {"arn": "arn:aws:iam::111111111111:instance-profile/web"},
+        "tagSet": [{"key": "firebreak:exempt", "value": "true"}],
+        "networkInterfaceSet": [{"networkInterfaceId": "eni-1", "vpcId": "vpc-1",
+                                 "groupSet": [{"groupId": "sg-1", "groupName": "web"}]}],
+        "blockDeviceMapping": [{"deviceName": "/dev/xvda", "ebs": {"volumeId": "vol-1", "deleteOnTermination": "true"}}]}]}],
+        "snapshotSet": [{"snapshotId": "snap-1", "volumeId": "vol-1", "state": "pending"}]}
+    put("instance_quarantine", b"\x01" + json.dumps(inst).encode())
+    put("instance_quarantine", b'\x01{"reservationSet":""}')
+    openp = [{"ipProtocol": "-1", "ipRanges": [{"cidrIp": "0.0.0.0/0"}], "ipv6Ranges": [{"cidrIpv6": "::/0"}]}]
+    put("instance_quarantine", b"\x02" + json.dumps([
+        {"groupId": "sg-q", "groupName": "firebreak-quarantine", "vpcId": "vpc-1", "ipPermissions": "",
+         "ipPermissionsEgress": ""},
+        {"groupId": "sg-u", "groupName": "firebreak-untrack", "vpcId": "vpc-1", "ipPermissions": openp,
+         "ipPermissionsEgress": openp}]).encode())
 
 
 if __name__ == "__main__":

@@ -51,7 +51,8 @@ REQUIRED = {
 # and runtime of a zip function.
 SAM_FUNCTION_REQUIRED = ["CodeUri", "Runtime", "Handler"]
 # Timeouts chosen per function (the template's comments say why).
-TIMEOUTS = {"root-verify": 30, "kms-guard": 30, "leak-rotate": 120, "task-quarantine": 120, "public-lock": 60, "iam-contain": 30}
+TIMEOUTS = {"root-verify": 30, "kms-guard": 30, "leak-rotate": 120, "task-quarantine": 120, "public-lock": 60, "iam-contain": 30,
+            "instance-quarantine": 60}
 
 
 def read(path):

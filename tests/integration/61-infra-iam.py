@@ -42,7 +42,9 @@ NO_RESOURCE_LEVEL = {"cloudtrail:lookupevents", "iam:getaccountsummary", "secret
                      "ec2:describenetworkinterfaces", "ec2:describesecuritygroups",
                      "ecs:describetaskdefinition", "sts:getaccesskeyinfo",
                      # issue 19: the account-level block has no resource type
-                     "s3:getaccountpublicaccessblock", "s3:putaccountpublicaccessblock"}
+                     "s3:getaccountpublicaccessblock", "s3:putaccountpublicaccessblock",
+                     # issue 20
+                     "ec2:describeinstances", "ec2:describesnapshots", "autoscaling:describeautoscalinginstances"}
 
 _session = botocore.session.get_session()
 SERVICES = set(_session.get_available_services()) | {"monitoring"}

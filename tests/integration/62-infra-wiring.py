@@ -54,6 +54,8 @@ EXCEPTIONS = {
     "task-quarantine/guardduty-ecs-low-severity.json": set(),  # below MinSeverity (7)
     "iam-contain/not-a-trigger-failed-call.json": set(),          # errorCode: nothing changed
     "iam-contain/guardduty-accesskey-low-severity.json": set(),  # below IamMinSeverity (4)
+    "instance-quarantine/guardduty-ec2-sample.json": set(),    # AWS sample, severity 5 < MinSeverity
+    "instance-quarantine/guardduty-ec2-c7n-sample.json": set(),  # AWS sample, severity 5 < MinSeverity
 }
 # Reference files (fnmatch on the name) -> meant for; the rest: nothing.
 REFERENCE = [
@@ -364,7 +366,7 @@ class Member(unittest.TestCase):
 class LeakSubscriptions(unittest.TestCase):
     tpl = cfnyaml.load(TEMPLATE)
     own = [f"/aws/lambda/{STACK}-{f}" for f in ("root-verify", "kms-guard", "leak-rotate", "task-quarantine",
-                                                 "public-lock", "iam-contain")]
+                                                 "public-lock", "iam-contain", "instance-quarantine")]
 
     def subscribed(self, groups, account_wide="false", **params):
         params.update({"LeakLogGroups": groups, "LeakAccountWideSubscription": account_wide})

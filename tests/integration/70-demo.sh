@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The end-to-end check: `make demo` non-interactively (tests/demo/demo.py), all
-# four P1 scenarios against tests/fakeaws through the Lambda emulator, then the
+# five P1 scenarios against tests/fakeaws through the Lambda emulator, then the
 # same in dry run. Every scenario must PASS (the demo's own checks of the world:
 # key enabled, secret rotated and service redeployed, task stopped with egress
 # denied and evidence stored, root verdict published; in dry run zero writes).
@@ -15,7 +15,7 @@ check() { # mode, summary.json
 import json, sys
 mode, path = sys.argv[1], sys.argv[2]
 doc = json.load(open(path))
-want = ["root", "kms", "leak", "task", "bucket"]
+want = ["root", "kms", "leak", "task", "bucket", "iam", "instance"]
 got = {s["scenario"]: s["result"] for s in doc["scenarios"]}
 bad = [n for n in want if got.get(n) != "PASS"]
 for n in want:

@@ -159,6 +159,47 @@ def tq_cases():
     return c
 
 
+def iq_cases():
+    good = load("instance-quarantine", "manual.json")
+    gd = load("instance-quarantine", "guardduty-ec2-crypto.json")
+    sh = load("instance-quarantine", "securityhub-guardduty-ec2-crypto.json")
+    c = common("instance-quarantine", good)
+
+    def gd_with(**kw):
+        e = copy.deepcopy(gd)
+        e["detail"].update(kw)
+        return j(e)
+
+    def gd_instance(v):
+        e = copy.deepcopy(gd)
+        e["detail"]["resource"]["instanceDetails"]["instanceId"] = v
+        return j(e)
+
+    def sh_resource(v):
+        e = copy.deepcopy(sh)
+        e["detail"]["findings"][0]["Resources"][0]["Id"] = v
+        return j(e)
+    c += [
+        ("instance-url", j(dict(good, instanceId="https://evil.example/i-0123456789abcdef0")), "emu", "invalid"),
+        ("instance-dotdot", j(dict(good, instanceId="i-../../../etc/passwd")), "emu", "invalid"),
+        ("instance-uppercase", j(dict(good, instanceId="i-0123456789ABCDEF0")), "emu", "invalid"),
+        ("instance-number", j(dict(good, instanceId=7)), "emu", "invalid"),
+        ("instance-huge", j(dict(good, instanceId="i-" + "a" * 300000)), "emu", "invalid"),
+        ("instance-escaped-nul", j(dict(good, instanceId="i-0123456789abcdef0\u0000x")), "emu", "invalid"),
+        ("region-host", j(dict(good, region="us-east-1.evil.example:443")), "emu", "invalid"),
+        ("finding-instance-crlf", gd_instance("i-0123456789abcdef0\r\nHost: evil"), "emu", "invalid"),
+        ("finding-account-crafted", gd_with(accountId="111111111111:role/Admin"), "emu", "invalid"),
+        ("finding-region-host", gd_with(region="evil.example:443"), "emu", "invalid"),
+        ("finding-severity-string", gd_with(severity="9"), "emu", "invalid"),
+        ("finding-resource-array", gd_with(resource=[1, 2]), "emu", "invalid"),
+        ("finding-other-account", gd_with(accountId=OTHER), "emu", "error-notify", {"FIREBREAK_MEMBER_ROLE": None}),
+        ("securityhub-arn-account-mismatch",
+         sh_resource("arn:aws:ec2:us-east-1:%s:instance/i-0123456789abcdef0" % OTHER), "emu", "invalid"),
+        ("securityhub-resource-not-arn", sh_resource("i-0123456789abcdef0"), "emu", "invalid"),
+    ]
+    return c
+
+
 def leak_cases():
     good = load("leak-rotate", "awslogs-watched-secret.json")
 
@@ -292,7 +333,7 @@ KNOWN = {
 }
 
 CASES = {"public-lock": pl_cases, "kms-guard": kms_cases, "root-verify": root_cases, "task-quarantine": tq_cases,
-         "leak-rotate": leak_cases, "iam-contain": ic_cases}
+         "leak-rotate": leak_cases, "iam-contain": ic_cases, "instance-quarantine": iq_cases}
 
 
 def run(sc, fake, label, payload, transport, expect, env_over=None):

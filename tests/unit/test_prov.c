@@ -398,6 +398,36 @@ static void test_prov__value_before_for_reverts(void **st)
 	cJSON_Delete(h);
 }
 
+/* issue 20: EC2 writes tags as tagSet.items (CreateTags / DeleteTags) and
+ * tagSpecificationSet.items[].tags (RunInstances). Before, those records
+ * read as "no tag change", so an attacker's CreateTags an hour before the
+ * finding looked older than CloudTrail's 90 days and was honoured. */
+static void test_prov__ec2_tag_records(void **st)
+{
+	struct prov_query q = query("true");
+	struct prov_decision d;
+	char val[64];
+	cJSON *rec;
+
+	(void)st;
+	q.trigger_event_id = NULL; /* a GuardDuty finding: no CloudTrail record */
+	assert_int_equal(decide(list(ev("c1", "CreateTags", T0 - HOUR, MALLORY,
+					"\"resourcesSet\":{\"items\":[{\"resourceId\":\"i-0123456789abcdef0\"}]},"
+					"\"tagSet\":{\"items\":[{\"key\":\"firebreak:exempt\",\"value\":\"true\"}]}",
+					NULL), NULL), &q, &d), PROV_IGNORED);
+	assert_string_equal(d.setter, MALLORY);
+	assert_int_equal(decide(list(ev("c2", "RunInstances", T0 - 2 * DAY, OPS,
+					"\"tagSpecificationSet\":{\"items\":[{\"resourceType\":\"instance\","
+					"\"tags\":[{\"key\":\"firebreak:exempt\",\"value\":\"true\"}]}]}",
+					NULL), NULL), &q, &d), PROV_HONOURED);
+	assert_string_equal(d.setter, OPS);
+	rec = cJSON_Parse("{\"eventName\":\"DeleteTags\",\"requestParameters\":{\"tagSet\":{\"items\":"
+			  "[{\"key\":\"firebreak:exempt\"}]}}}");
+	assert_int_equal(prov_record_op(rec, "firebreak:exempt", val, sizeof(val)), PROV_OP_UNSET);
+	assert_int_equal(prov_record_op(rec, "firebreak:other", val, sizeof(val)), PROV_OP_NONE);
+	cJSON_Delete(rec);
+}
+
 static void test_prov__record_firebreak_keys(void **st)
 {
 	cJSON *rec = cJSON_Parse("{\"requestParameters\":{\"keyId\":\"k\",\"tags\":["
@@ -451,6 +481,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prov__value_true_is_one_comparison),
+		cmocka_unit_test(test_prov__ec2_tag_records),
 		cmocka_unit_test(test_prov__tag_value_every_shape),
 		cmocka_unit_test(test_prov__same_principal),
 		cmocka_unit_test(test_prov__absent_tag),

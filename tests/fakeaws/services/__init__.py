@@ -8,10 +8,10 @@ import uuid
 
 def make_services(world):
     from . import (kms, secretsmanager, ecs, ec2, cloudtrail, logs, s3, sns,
-                   iam, sts, s3control)
+                   iam, sts, s3control, autoscaling)
     mods = {"kms": kms, "secretsmanager": secretsmanager, "ecs": ecs,
             "ec2": ec2, "cloudtrail": cloudtrail, "logs": logs, "s3": s3,
-            "sns": sns, "iam": iam, "sts": sts, "s3control": s3control}
+            "sns": sns, "iam": iam, "sts": sts, "s3control": s3control, "autoscaling": autoscaling}
     return {name: m.Service(world) for name, m in mods.items()}
 
 

@@ -64,6 +64,7 @@ class Service(Base):
         self.groups = {}     # group id -> {"meta":…, "ingress":[atoms], "egress":[atoms]}
         self.enis = {}       # eni id -> description
         self.instances = {}  # instance id -> description
+        self.snapshots = {}  # snapshot id -> description (+ _account, _region)
 
     def seed(self, section, merge):
         for g in section.get("security_groups", section.get("SecurityGroups", [])):
@@ -98,7 +99,10 @@ class Service(Base):
             i.setdefault("State", {"Code": 16, "Name": "running"})
             i.setdefault("InstanceType", "t3.micro")
             i.setdefault("Tags", [])
+            i.setdefault("BlockDeviceMappings", [])
             i["_account"], i["_region"] = acct, region
+            i["_dat"] = bool(i.pop("DisableApiTermination", False))
+            i["_console"] = i.pop("ConsoleOutput", "")
             self.instances[i["InstanceId"]] = i
 
     def _gref(self, x):
@@ -113,7 +117,8 @@ class Service(Base):
                             rules={"ingress": g["ingress"], "egress": g["egress"]}))
         strip = lambda d: {k: v for k, v in d.items() if not k.startswith("_")}  # noqa: E731
         return {"security_groups": out, "network_interfaces": [strip(e) for e in self.enis.values()],
-                "instances": [strip(i) for i in self.instances.values()]}
+                "instances": [dict(strip(i), DisableApiTermination=i["_dat"]) for i in self.instances.values()],
+                "snapshots": [strip(x) for x in self.snapshots.values()]}
 
     def _desc(self, g):
         m = g["meta"]
@@ -310,6 +315,36 @@ class Service(Base):
             tags[:] = [x for x in tags if keys and x["Key"] not in keys]
         return None
 
+    def _instance(self, ctx, iid):
+        i = self.instances.get(iid)
+        if i is None or (i["_account"], i["_region"]) != (ctx.account, ctx.region):
+            raise AwsError("InvalidInstanceID.NotFound", "The instance ID '%s' does not exist" % iid)
+        return i
+
+    def _instance_out(self, i):
+        """An instance as DescribeInstances shows it: its interfaces (and the
+        primary one's groups) are the ENIs attached to it now."""
+        out = {k: v for k, v in i.items() if not k.startswith("_")}
+        nis = []
+        for e in self.enis.values():
+            att = e.get("Attachment") or {}
+            if att.get("InstanceId") != i["InstanceId"]:
+                continue
+            nis.append({"NetworkInterfaceId": e["NetworkInterfaceId"], "VpcId": e["VpcId"],
+                        "SubnetId": e["SubnetId"], "PrivateIpAddress": e["PrivateIpAddress"],
+                        "Status": e["Status"], "OwnerId": e["OwnerId"], "Groups": e["Groups"],
+                        "InterfaceType": e["InterfaceType"],
+                        "Attachment": {"AttachmentId": att.get("AttachmentId", "eni-attach-0"),
+                                       "DeviceIndex": att.get("DeviceIndex", 0), "Status": "attached",
+                                       "DeleteOnTermination": att.get("DeleteOnTermination", True)}})
+        if nis:
+            nis.sort(key=lambda n: n["Attachment"]["DeviceIndex"])
+            out["NetworkInterfaces"] = nis
+            out["SecurityGroups"] = nis[0]["Groups"]
+            out.setdefault("VpcId", nis[0]["VpcId"])
+            out.setdefault("SubnetId", nis[0]["SubnetId"])
+        return out
+
     def op_DescribeInstances(self, ctx, p):
         ins = [i for i in self.instances.values() if (i["_account"], i["_region"]) == (ctx.account, ctx.region)]
         if p.get("InstanceIds"):
@@ -319,7 +354,104 @@ class Service(Base):
             ins = [i for i in ins if i["InstanceId"] in p["InstanceIds"]]
         ins = self._filters(ins, p.get("Filters"), {
             "tags": lambda i: i["Tags"], "instance-id": lambda i: [i["InstanceId"]],
-            "instance-state-name": lambda i: [i["State"]["Name"]]})
+            "instance-state-name": lambda i: [i["State"]["Name"]],
+            "iam-instance-profile.arn": lambda i: [(i.get("IamInstanceProfile") or {}).get("Arn")]})
         return {"Reservations": [{"ReservationId": "r-" + i["InstanceId"][2:], "OwnerId": i["_account"],
-                                  "Instances": [{k: v for k, v in i.items() if not k.startswith("_")}]}
+                                  "Instances": [self._instance_out(i)]}
                                  for i in ins]}
+
+    # ---- instance attributes, state (issue 20)
+    def op_DescribeInstanceAttribute(self, ctx, p):
+        i = self._instance(ctx, p["InstanceId"])
+        a = p["Attribute"]
+        out = {"InstanceId": i["InstanceId"]}
+        if a == "disableApiTermination":
+            out["DisableApiTermination"] = {"Value": i["_dat"]}
+        elif a == "blockDeviceMapping":
+            out["BlockDeviceMappings"] = i["BlockDeviceMappings"]
+        elif a == "groupSet":
+            out["Groups"] = self._instance_out(i).get("SecurityGroups", [])
+        else:
+            raise AwsError("InvalidParameterValue", "fakeaws: attribute %s is not emulated" % a)
+        return out
+
+    def op_ModifyInstanceAttribute(self, ctx, p):
+        i = self._instance(ctx, p["InstanceId"])
+        if p.get("DisableApiTermination") is not None:
+            i["_dat"] = bool(p["DisableApiTermination"]["Value"])
+        for m in p.get("BlockDeviceMappings") or []:
+            cur = [b for b in i["BlockDeviceMappings"] if b["DeviceName"] == m.get("DeviceName")]
+            if not cur or "Ebs" not in cur[0]:
+                raise AwsError("InvalidInstanceAttributeValue", "No device is currently mapped at %s"
+                               % m.get("DeviceName"))
+            if (m.get("Ebs") or {}).get("DeleteOnTermination") is not None:
+                cur[0]["Ebs"]["DeleteOnTermination"] = bool(m["Ebs"]["DeleteOnTermination"])
+        return None
+
+    def _state(self, i, name, code):
+        prev = dict(i["State"])
+        i["State"] = {"Code": code, "Name": name}
+        return {"InstanceId": i["InstanceId"], "CurrentState": i["State"], "PreviousState": prev}
+
+    def op_StopInstances(self, ctx, p):
+        ins = [self._instance(ctx, iid) for iid in p["InstanceIds"]]
+        return {"StoppingInstances": [self._state(i, "stopped", 80) for i in ins]}
+
+    def op_StartInstances(self, ctx, p):
+        ins = [self._instance(ctx, iid) for iid in p["InstanceIds"]]
+        return {"StartingInstances": [self._state(i, "running", 16) for i in ins]}
+
+    def op_TerminateInstances(self, ctx, p):
+        ins = [self._instance(ctx, iid) for iid in p["InstanceIds"]]
+        for i in ins:
+            if i["_dat"]:
+                raise AwsError("OperationNotPermitted", "The instance '%s' may not be terminated. Modify its "
+                               "'disableApiTermination' instance attribute and try again." % i["InstanceId"])
+        out = [self._state(i, "terminated", 48) for i in ins]
+        for i in ins:  # volumes with DeleteOnTermination go with it
+            i["BlockDeviceMappings"] = [b for b in i["BlockDeviceMappings"]
+                                        if not (b.get("Ebs") or {}).get("DeleteOnTermination")]
+        return {"TerminatingInstances": out}
+
+    def op_GetConsoleOutput(self, ctx, p):
+        import base64
+        i = self._instance(ctx, p["InstanceId"])
+        return {"InstanceId": i["InstanceId"], "Timestamp": 1600000000,
+                "Output": base64.b64encode(i["_console"].encode()).decode() if i["_console"] else None}
+
+    # ---- snapshots (issue 20)
+    def op_CreateSnapshots(self, ctx, p):
+        spec = p["InstanceSpecification"]
+        i = self._instance(ctx, spec["InstanceId"])
+        tags = []
+        for ts in p.get("TagSpecifications", []):
+            if ts.get("ResourceType") not in (None, "snapshot"):
+                raise AwsError("InvalidParameterValue", "TagSpecification resource type must be snapshot")
+            tags += ts.get("Tags", [])
+        out = []
+        for n, b in enumerate(i["BlockDeviceMappings"]):
+            ebs = b.get("Ebs")
+            if not ebs or (n == 0 and spec.get("ExcludeBootVolume")):
+                continue
+            sid = "snap-" + rand_id(17, HEX)
+            snap = {"SnapshotId": sid, "VolumeId": ebs["VolumeId"], "State": "pending", "Progress": "0%",
+                    "StartTime": 1600000000, "Description": p.get("Description", ""), "OwnerId": ctx.account,
+                    "VolumeSize": ebs.get("VolumeSize", 8), "Encrypted": False, "Tags": list(tags),
+                    "_account": ctx.account, "_region": ctx.region}
+            self.snapshots[sid] = snap
+            out.append({k: v for k, v in snap.items() if not k.startswith("_") and k != "VolumeSize"
+                        and k != "OwnerId"} | {"OwnerId": ctx.account, "VolumeSize": snap["VolumeSize"]})
+        return {"Snapshots": out}
+
+    def op_DescribeSnapshots(self, ctx, p):
+        ss = [x for x in self.snapshots.values() if (x["_account"], x["_region"]) == (ctx.account, ctx.region)]
+        if p.get("SnapshotIds"):
+            ss = [x for x in ss if x["SnapshotId"] in p["SnapshotIds"]]
+        ss = self._filters(ss, p.get("Filters"), {
+            "tags": lambda x: x["Tags"], "volume-id": lambda x: [x["VolumeId"]],
+            "snapshot-id": lambda x: [x["SnapshotId"]], "status": lambda x: [x["State"]],
+            "owner-id": lambda x: [x["OwnerId"]]})
+        for x in ss:  # snapshots complete once looked at again (the fake's clock)
+            if x["State"] == "pending":
+                x["State"], x["Progress"] = "completed", "100%"
+        return {"Snapshots": [{k: v for k, v in x.items() if not k.startswith("_")} for x in ss]}

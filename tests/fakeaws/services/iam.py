@@ -134,6 +134,22 @@ class Service(Base):
                 return arn, r
         raise AwsError("NoSuchEntity", "The role with name %s cannot be found." % name, 404)
 
+    def op_GetInstanceProfile(self, ctx, p):
+        # World roles may carry "instance_profiles": [name, ...] (issue 20).
+        name = p["InstanceProfileName"]
+        for arn, r in self.world.roles.items():
+            parts = arn.split(":", 5)
+            if len(parts) == 6 and parts[4] == ctx.account and name in r.get("instance_profiles", []):
+                res = parts[5][len("role/"):]
+                path = "/" + res.rsplit("/", 1)[0] + "/" if "/" in res else "/"
+                role = {"Path": path, "RoleName": res.rsplit("/", 1)[-1], "RoleId": r.get("RoleId", "AROA" + "X" * 17),
+                        "Arn": arn, "CreateDate": r.get("CreateDate", 1600000000)}
+                return {"InstanceProfile": {"Path": "/", "InstanceProfileName": name,
+                                            "InstanceProfileId": "AIPA" + "X" * 17,
+                                            "Arn": "arn:aws:iam::%s:instance-profile/%s" % (ctx.account, name),
+                                            "CreateDate": 1600000000, "Roles": [role]}}
+        raise AwsError("NoSuchEntity", "Instance Profile %s cannot be found." % name, 404)
+
     def op_GetRole(self, ctx, p):
         arn, r = self._role(ctx, p["RoleName"])
         res = arn.split(":", 5)[5][len("role/"):]

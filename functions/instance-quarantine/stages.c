@@ -1,0 +1,496 @@
+/*
+ * instance-quarantine: the decisions, without I/O (instance_quarantine.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "instance_quarantine.h"
+#include "resp.h"
+
+static const char *jstr(const cJSON *o, const char *name)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+/* An EC2 list: an array, or "" for an empty wrapper (<groupSet/>). */
+static const cJSON *jlist(const cJSON *o, const char *name)
+{
+	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsArray(it) ? it : NULL;
+}
+
+/* Copy that refuses to truncate: 0 when src does not fit (or is NULL). */
+static int copy(char *dst, size_t n, const char *src)
+{
+	size_t l;
+
+	if (!src) {
+		dst[0] = '\0';
+		return 0;
+	}
+	l = strlen(src);
+	if (l >= n) {
+		dst[0] = '\0';
+		return 0;
+	}
+	memcpy(dst, src, l + 1);
+	return 1;
+}
+
+/* ---- settings ------------------------------------------------------------------- */
+
+static enum fb_err env_bool(const char *name, int *out, char *err, size_t errlen)
+{
+	const char *v = getenv(name);
+
+	if (!v || !*v)
+		return FB_OK;
+	if (!strcmp(v, "true"))
+		*out = 1;
+	else if (!strcmp(v, "false"))
+		*out = 0;
+	else {
+		/* A typo must be seen at init, not silently read as either. */
+		snprintf(err, errlen, "setting '%s' must be true or false", name);
+		return FB_E_CONFIG;
+	}
+	return FB_OK;
+}
+
+enum fb_err iq_settings_from_env(struct iq_settings *s, char *err, size_t errlen)
+{
+	const char *v = getenv("FIREBREAK_MIN_SEVERITY");
+	enum fb_err rc;
+
+	memset(s, 0, sizeof(*s));
+	s->min_severity = IQ_DEFAULT_MIN_SEVERITY;
+	s->revoke_role = 1;
+	if (v && *v) {
+		char *end;
+		double d = strtod(v, &end);
+
+		if (*end || d < 0 || d > 10) {
+			snprintf(err, errlen, "setting 'FIREBREAK_MIN_SEVERITY' must be a number from 0 to 10");
+			return FB_E_CONFIG;
+		}
+		s->min_severity = d;
+	}
+	rc = env_bool("FIREBREAK_STOP_AFTER_SNAPSHOT", &s->stop_after_snapshot, err, errlen);
+	if (rc == FB_OK)
+		rc = env_bool("FIREBREAK_REVOKE_INSTANCE_ROLE", &s->revoke_role, err, errlen);
+	return rc;
+}
+
+/* ---- the event -------------------------------------------------------------------- */
+
+static int hexrun(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+int iq_instance_id_ok(const char *s)
+{
+	size_t n;
+
+	if (!s || strncmp(s, "i-", 2))
+		return 0;
+	n = strlen(s + 2);
+	return (n == 8 || n == 17) && hexrun(s + 2, n);
+}
+
+int iq_credential_finding(const char *type)
+{
+	if (!type)
+		return 0;
+	return strstr(type, "InstanceCredentialExfiltration") != NULL ||
+	       strstr(type, "MetadataDNSRebind") != NULL ||
+	       !strncmp(type, "CredentialAccess:", 17);
+}
+
+static enum iq_parse bad(char *why, size_t whylen, const char *msg)
+{
+	snprintf(why, whylen, "%s", msg);
+	return IQ_PARSE_INVALID;
+}
+
+static enum iq_parse ignore(char *why, size_t whylen, const char *msg)
+{
+	snprintf(why, whylen, "%s", msg);
+	return IQ_PARSE_IGNORE;
+}
+
+static enum iq_parse parse_manual(const cJSON *ev, struct iq_target *t, char *why, size_t whylen)
+{
+	const cJSON *i = cJSON_GetObjectItemCaseSensitive(ev, "instanceId");
+	const cJSON *g = cJSON_GetObjectItemCaseSensitive(ev, "region");
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(ev, "reason");
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(ev, "dryRun");
+
+	if (!cJSON_IsString(i))
+		return bad(why, whylen, "missing string field 'instanceId'");
+	if (g && !cJSON_IsString(g))
+		return bad(why, whylen, "field 'region' must be a string");
+	if (r && !cJSON_IsString(r) && !cJSON_IsNull(r))
+		return bad(why, whylen, "field 'reason' must be a string");
+	if (d && !cJSON_IsBool(d))
+		return bad(why, whylen, "field 'dryRun' must be a boolean");
+	if (!copy(t->instance, sizeof(t->instance), i->valuestring) || !iq_instance_id_ok(t->instance))
+		return bad(why, whylen, "field 'instanceId' is not an EC2 instance id (i- and 8 or 17 hex digits)");
+	if (g && (!copy(t->region, sizeof(t->region), g->valuestring) || !resp_region_name_ok(t->region)))
+		return bad(why, whylen, "field 'region' is not a region name");
+	/* A long reason is cut, not refused: it is prose for the report. */
+	snprintf(t->reason, sizeof(t->reason), "%s",
+		 cJSON_IsString(r) && *r->valuestring ? r->valuestring : "manual quarantine");
+	return IQ_PARSE_OK;
+}
+
+/* Fields both finding forms share, after they are found. */
+static enum iq_parse finding_common(struct iq_target *t, const char *instance, const char *account,
+				    const char *region, double min_sev, char *why, size_t whylen)
+{
+	if (!copy(t->instance, sizeof(t->instance), instance) || !iq_instance_id_ok(t->instance))
+		return bad(why, whylen, "the finding's instance id is not an EC2 instance id (i- and 8 or 17 hex digits)");
+	if (account && (!copy(t->account, sizeof(t->account), account) || !resp_account_id_ok(t->account)))
+		return bad(why, whylen, "the finding's account is not a 12-digit account id");
+	if (region && (!copy(t->region, sizeof(t->region), region) || !resp_region_name_ok(t->region)))
+		return bad(why, whylen, "the finding's region is not a region name");
+	snprintf(t->reason, sizeof(t->reason), "GuardDuty %s severity %.1f",
+		 t->finding_type[0] ? t->finding_type : "finding", t->severity);
+	if (t->severity < min_sev) {
+		snprintf(why, whylen, "severity %.1f below FIREBREAK_MIN_SEVERITY %.1f", t->severity, min_sev);
+		return IQ_PARSE_IGNORE;
+	}
+	return IQ_PARSE_OK;
+}
+
+static enum iq_parse parse_guardduty(const cJSON *ev, double min_sev, struct iq_target *t,
+				     char *why, size_t whylen)
+{
+	const cJSON *detail = cJSON_GetObjectItemCaseSensitive(ev, "detail"), *res, *det, *sev, *it;
+	const char *rtype, *inst;
+
+	if (!cJSON_IsObject(detail))
+		return bad(why, whylen, "missing object 'detail'");
+	sev = cJSON_GetObjectItemCaseSensitive(detail, "severity");
+	if (!cJSON_IsNumber(sev))
+		return bad(why, whylen, "field 'detail.severity' must be a number");
+	t->severity = sev->valuedouble;
+	t->is_finding = 1;
+	t->finding = detail;
+	it = cJSON_GetObjectItemCaseSensitive(detail, "id");
+	if (it && !cJSON_IsString(it))
+		return bad(why, whylen, "field 'detail.id' must be a string");
+	snprintf(t->finding_id, sizeof(t->finding_id), "%s", it ? it->valuestring : "");
+	it = cJSON_GetObjectItemCaseSensitive(detail, "type");
+	if (it && !cJSON_IsString(it))
+		return bad(why, whylen, "field 'detail.type' must be a string");
+	snprintf(t->finding_type, sizeof(t->finding_type), "%s", it ? it->valuestring : "");
+	res = cJSON_GetObjectItemCaseSensitive(detail, "resource");
+	if (!cJSON_IsObject(res))
+		return bad(why, whylen, "missing object 'detail.resource'");
+	rtype = jstr(res, "resourceType");
+	if (!rtype || strcmp(rtype, "Instance")) {
+		snprintf(why, whylen, "finding is not about an EC2 instance (resourceType '%.40s')", rtype ? rtype : "");
+		return IQ_PARSE_IGNORE;
+	}
+	det = cJSON_GetObjectItemCaseSensitive(res, "instanceDetails");
+	if (!cJSON_IsObject(det))
+		return bad(why, whylen, "missing object 'detail.resource.instanceDetails'");
+	inst = jstr(det, "instanceId");
+	if (!inst)
+		return bad(why, whylen, "missing string 'detail.resource.instanceDetails.instanceId'");
+	/* The finding's account and region are the instance's: in a delegated
+	 * administrator setup the envelope's are the administrator's. */
+	return finding_common(t, inst, jstr(detail, "accountId") ? jstr(detail, "accountId") : jstr(ev, "account"),
+			      jstr(detail, "region") ? jstr(detail, "region") : jstr(ev, "region"),
+			      min_sev, why, whylen);
+}
+
+/* "arn:<partition>:ec2:<region>:<account>:instance/<id>" -> pointers into
+ * the parts (copied to the outs). 0 when it is not one. */
+static int instance_arn(const char *arn, char *region, size_t rn, char *account, size_t an,
+			char *id, size_t idn)
+{
+	const char *p[6], *s = arn;
+	size_t i;
+
+	if (!arn || strncmp(arn, "arn:", 4))
+		return 0;
+	p[0] = s;
+	for (i = 1; i < 6; i++) {
+		s = strchr(s, ':');
+		if (!s)
+			return 0;
+		p[i] = ++s;
+	}
+	if (strncmp(p[2], "ec2:", 4) || strncmp(p[5], "instance/", 9))
+		return 0;
+	if ((size_t)(p[4] - p[3]) > rn || (size_t)(p[5] - p[4]) > an)
+		return 0;
+	memcpy(region, p[3], (size_t)(p[4] - p[3] - 1));
+	region[p[4] - p[3] - 1] = '\0';
+	memcpy(account, p[4], (size_t)(p[5] - p[4] - 1));
+	account[p[5] - p[4] - 1] = '\0';
+	return copy(id, idn, p[5] + 9);
+}
+
+static enum iq_parse parse_securityhub(const cJSON *ev, double min_sev, struct iq_target *t,
+				       char *why, size_t whylen)
+{
+	const cJSON *fs = resp_get(ev, "detail.findings"), *f, *res, *r, *sev;
+	const char *prod, *type;
+	char region[40], account[20], id[40];
+
+	if (!cJSON_IsArray(fs) || !cJSON_GetArraySize(fs))
+		return bad(why, whylen, "missing array 'detail.findings'");
+	/* One finding per event is what Security Hub sends for a GuardDuty
+	 * import; the first GuardDuty finding about an instance is the one. */
+	cJSON_ArrayForEach(f, fs) {
+		if (!cJSON_IsObject(f))
+			return bad(why, whylen, "'detail.findings' holds a non-object");
+		prod = jstr(f, "ProductArn");
+		if (!prod || strlen(prod) < 22 || strcmp(prod + strlen(prod) - 22, ":product/aws/guardduty"))
+			continue;
+		res = cJSON_GetObjectItemCaseSensitive(f, "Resources");
+		cJSON_ArrayForEach(r, res) {
+			type = jstr(r, "Type");
+			if (!type || strcmp(type, "AwsEc2Instance"))
+				continue;
+			if (!instance_arn(jstr(r, "Id"), region, sizeof(region), account, sizeof(account),
+					  id, sizeof(id)))
+				return bad(why, whylen, "the finding's AwsEc2Instance Id is not an EC2 instance ARN");
+			t->is_finding = 1;
+			t->from_securityhub = 1;
+			t->finding = f;
+			/* GuardDuty's ASFF Id is ".../finding/<GuardDuty finding id>":
+			 * the id alone, so that the native and the Security Hub
+			 * delivery of one finding are one incident. */
+			{
+				const char *fid = jstr(f, "Id") ? jstr(f, "Id") : "";
+				const char *tail = strstr(fid, "/finding/");
+
+				snprintf(t->finding_id, sizeof(t->finding_id), "%s", tail ? tail + 9 : fid);
+			}
+			/* ASFF keeps GuardDuty's type after the last '/' of
+			 * Types[0], its own '/' written '-'
+			 * ("TTPs/.../UnauthorizedAccess:EC2-SSHBruteForce"). */
+			{
+				const cJSON *types = cJSON_GetObjectItemCaseSensitive(f, "Types");
+				const cJSON *t0 = cJSON_GetArrayItem(types, 0);
+				const char *s = cJSON_IsString(t0) ? strrchr(t0->valuestring, '/') : NULL;
+
+				snprintf(t->finding_type, sizeof(t->finding_type), "%s", s ? s + 1 : "");
+			}
+			/* Severity.Product is GuardDuty's own 0-10 scale (the
+			 * setting's); Normalized is 0-100. */
+			sev = resp_get(f, "Severity.Product");
+			if (cJSON_IsNumber(sev))
+				t->severity = sev->valuedouble;
+			else if (cJSON_IsNumber((sev = resp_get(f, "Severity.Normalized"))))
+				t->severity = sev->valuedouble / 10.0;
+			else
+				return bad(why, whylen, "the finding has no numeric Severity.Product or Severity.Normalized");
+			if (jstr(f, "AwsAccountId") && strcmp(jstr(f, "AwsAccountId"), account))
+				return bad(why, whylen, "the finding's AwsAccountId and its instance ARN's account differ");
+			return finding_common(t, id, account, region, min_sev, why, whylen);
+		}
+	}
+	return ignore(why, whylen, "no GuardDuty finding about an EC2 instance (AwsEc2Instance) in the event");
+}
+
+enum iq_parse iq_parse_event(const cJSON *ev, double min_sev, struct iq_target *t,
+			     char *why, size_t whylen)
+{
+	const cJSON *src, *dt;
+
+	memset(t, 0, sizeof(*t));
+	if (!cJSON_IsObject(ev))
+		return bad(why, whylen, "event is not a JSON object");
+	src = cJSON_GetObjectItemCaseSensitive(ev, "source");
+	dt = cJSON_GetObjectItemCaseSensitive(ev, "detail-type");
+	if (!src && !dt)
+		return parse_manual(ev, t, why, whylen);
+	if (!cJSON_IsString(src) || !cJSON_IsString(dt))
+		return bad(why, whylen, "fields 'source' and 'detail-type' must be strings");
+	if (!strcmp(src->valuestring, "aws.guardduty") && !strcmp(dt->valuestring, "GuardDuty Finding"))
+		return parse_guardduty(ev, min_sev, t, why, whylen);
+	if (!strcmp(src->valuestring, "aws.securityhub") &&
+	    !strcmp(dt->valuestring, "Security Hub Findings - Imported"))
+		return parse_securityhub(ev, min_sev, t, why, whylen);
+	return bad(why, whylen, "not a GuardDuty Finding or Security Hub Findings - Imported event");
+}
+
+/* ---- the instance ------------------------------------------------------------------ */
+
+enum fb_err iq_instance_from_json(const cJSON *out, struct iq_instance *in)
+{
+	const cJSON *res = cJSON_GetArrayItem(jlist(out, "reservationSet"), 0);
+	const cJSON *i = cJSON_GetArrayItem(jlist(res, "instancesSet"), 0), *e, *g, *b;
+	const char *s;
+
+	memset(in, 0, sizeof(*in));
+	if (!cJSON_IsObject(i))
+		return FB_E_NOTFOUND;
+	in->json = i;
+	if (!copy(in->id, sizeof(in->id), jstr(i, "instanceId")))
+		return FB_E_PARSE;
+	copy(in->state, sizeof(in->state), resp_get_str(i, "instanceState.name"));
+	copy(in->vpc, sizeof(in->vpc), jstr(i, "vpcId"));
+	copy(in->profile_arn, sizeof(in->profile_arn), resp_get_str(i, "iamInstanceProfile.arn"));
+	copy(in->launch_time, sizeof(in->launch_time), jstr(i, "launchTime"));
+	in->tags = jlist(i, "tagSet");
+	cJSON_ArrayForEach(e, jlist(i, "networkInterfaceSet")) {
+		struct iq_eni *n;
+
+		if (in->neni == IQ_MAX_ENIS)
+			return FB_E_TOO_LARGE;
+		n = &in->eni[in->neni++];
+		if (!copy(n->id, sizeof(n->id), jstr(e, "networkInterfaceId")) ||
+		    !copy(n->vpc, sizeof(n->vpc), jstr(e, "vpcId")))
+			return FB_E_PARSE;
+		cJSON_ArrayForEach(g, jlist(e, "groupSet")) {
+			if (n->ngroups == IQ_MAX_GROUPS)
+				return FB_E_TOO_LARGE;
+			if (!copy(n->groups[n->ngroups], sizeof(n->groups[0]), jstr(g, "groupId")))
+				return FB_E_PARSE;
+			copy(n->group_names[n->ngroups], sizeof(n->group_names[0]), jstr(g, "groupName"));
+			n->ngroups++;
+		}
+	}
+	cJSON_ArrayForEach(b, jlist(i, "blockDeviceMapping")) {
+		struct iq_volume *v;
+
+		if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(b, "ebs")))
+			continue; /* instance store: nothing to snapshot or keep */
+		if (in->nvol == IQ_MAX_VOLUMES)
+			return FB_E_TOO_LARGE;
+		v = &in->vol[in->nvol++];
+		if (!copy(v->device, sizeof(v->device), jstr(b, "deviceName")) ||
+		    !copy(v->volume, sizeof(v->volume), resp_get_str(b, "ebs.volumeId")))
+			return FB_E_PARSE;
+		s = resp_get_str(b, "ebs.deleteOnTermination");
+		v->delete_on_termination = s && !strcmp(s, "true");
+	}
+	return FB_OK;
+}
+
+/* ---- security groups ----------------------------------------------------------------- */
+
+static int perms_empty(const cJSON *perms)
+{
+	return !cJSON_IsArray(perms) || !cJSON_GetArraySize(perms);
+}
+
+/* One direction allows all protocols to 0.0.0.0/0 and to ::/0. */
+static int perms_open(const cJSON *perms)
+{
+	const cJSON *p, *r;
+	int v4 = 0, v6 = 0;
+
+	cJSON_ArrayForEach(p, (cJSON_IsArray(perms) ? perms : NULL)) {
+		const char *proto = jstr(p, "ipProtocol");
+
+		if (!proto || strcmp(proto, "-1"))
+			continue;
+		cJSON_ArrayForEach(r, jlist(p, "ipRanges"))
+			if (jstr(r, "cidrIp") && !strcmp(jstr(r, "cidrIp"), "0.0.0.0/0"))
+				v4 = 1;
+		cJSON_ArrayForEach(r, jlist(p, "ipv6Ranges"))
+			if (jstr(r, "cidrIpv6") && !strcmp(jstr(r, "cidrIpv6"), "::/0"))
+				v6 = 1;
+	}
+	return v4 && v6;
+}
+
+int iq_group_is_empty(const cJSON *sg)
+{
+	return cJSON_IsObject(sg) &&
+	       perms_empty(cJSON_GetObjectItemCaseSensitive(sg, "ipPermissions")) &&
+	       perms_empty(cJSON_GetObjectItemCaseSensitive(sg, "ipPermissionsEgress"));
+}
+
+int iq_group_is_open(const cJSON *sg)
+{
+	return cJSON_IsObject(sg) &&
+	       perms_open(cJSON_GetObjectItemCaseSensitive(sg, "ipPermissions")) &&
+	       perms_open(cJSON_GetObjectItemCaseSensitive(sg, "ipPermissionsEgress"));
+}
+
+void iq_vpc_groups_pick(const cJSON *items, struct iq_vpc_groups *g)
+{
+	const cJSON *sg;
+
+	g->quarantine = g->untrack = IQ_GRP_ABSENT;
+	g->quarantine_id[0] = g->untrack_id[0] = '\0';
+	cJSON_ArrayForEach(sg, (cJSON_IsArray(items) ? items : NULL)) {
+		const char *name = jstr(sg, "groupName"), *vpc = jstr(sg, "vpcId"), *id = jstr(sg, "groupId");
+
+		if (!name || !vpc || !id || strcmp(vpc, g->vpc))
+			continue;
+		/* A name is all anyone needs to make a group look like ours,
+		 * so the rules decide: a quarantine group with any rule is not
+		 * one (and is never "fixed": it may be shared by others). */
+		if (!strcmp(name, IQ_SG_QUARANTINE)) {
+			g->quarantine = iq_group_is_empty(sg) ? IQ_GRP_OK : IQ_GRP_UNFIT;
+			copy(g->quarantine_id, sizeof(g->quarantine_id), id);
+		} else if (!strcmp(name, IQ_SG_UNTRACK)) {
+			g->untrack = iq_group_is_open(sg) ? IQ_GRP_OK : IQ_GRP_UNFIT;
+			copy(g->untrack_id, sizeof(g->untrack_id), id);
+		}
+	}
+}
+
+int iq_eni_isolated(const struct iq_eni *e, const char *qid)
+{
+	return qid && *qid && e->ngroups == 1 && !strcmp(e->groups[0], qid);
+}
+
+cJSON *iq_dot_mappings(const struct iq_instance *in, int value)
+{
+	cJSON *arr = NULL;
+	size_t i;
+
+	for (i = 0; i < in->nvol; i++) {
+		cJSON *m, *ebs;
+
+		if (!in->vol[i].delete_on_termination)
+			continue;
+		if (!arr && !(arr = cJSON_CreateArray()))
+			return NULL;
+		m = cJSON_CreateObject();
+		cJSON_AddItemToArray(arr, m);
+		cJSON_AddStringToObject(m, "DeviceName", in->vol[i].device);
+		ebs = cJSON_AddObjectToObject(m, "Ebs");
+		cJSON_AddBoolToObject(ebs, "DeleteOnTermination", value);
+	}
+	return arr;
+}
+
+size_t iq_snapshots_covered(const struct iq_instance *in, const cJSON *snapshots)
+{
+	size_t i, n = 0;
+	const cJSON *s;
+
+	for (i = 0; i < in->nvol; i++) {
+		cJSON_ArrayForEach(s, (cJSON_IsArray(snapshots) ? snapshots : NULL)) {
+			const char *v = jstr(s, "volumeId"), *st = jstr(s, "state");
+
+			/* An error snapshot is not evidence: take another. */
+			if (v && !strcmp(v, in->vol[i].volume) && (!st || strcmp(st, "error"))) {
+				n++;
+				break;
+			}
+		}
+	}
+	return n;
+}
