@@ -857,9 +857,7 @@ int kit_role_name(const char *arn, char *out, size_t outlen, int *service_linked
 	return 1;
 }
 
-/* IAM answers policy documents URL-encoded (RFC 3986); decoded in place.
- * '+' stays '+' (botocore's unquote, not unquote_plus). */
-static void url_decode(char *s)
+void kit_url_decode(char *s)
 {
 	char *w = s;
 
@@ -1016,7 +1014,7 @@ enum resp_status kit_revoke_sessions(struct kit *k, const struct kit_revoke *rv)
 
 		prior = d ? strdup(d) : NULL;
 		if (prior) {
-			url_decode(prior);
+			kit_url_decode(prior);
 			have = kit_revocation_cut_ms(prior);
 		}
 		if (have) {

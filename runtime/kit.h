@@ -375,6 +375,11 @@ enum kit_ip kit_ip_in(const struct kit_cidr *ranges, size_t n, const char *ip);
  * 0 on success, -1 when it is neither or out of range. */
 int kit_json_long(const cJSON *v, long *out);
 
+/* IAM answers policy documents URL-encoded (RFC 3986); decoded in place
+ * (the result is never longer). '+' stays '+' (botocore's unquote, not
+ * unquote_plus); a malformed escape stays literal. */
+void kit_url_decode(char *s);
+
 /* An event that is not a trigger: a clear result carrying a P3 report
  * whose verdict is "skipped: <why>", logged, NOT published (nothing
  * happened), zero AWS calls. ev (borrowed) fills the report's trigger. */

@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "cloudtrail.h"
+#include "kit.h"
 #include "prov.h"
 
 /* ---- settings -------------------------------------------------------------------- */
@@ -312,37 +313,17 @@ char *ic_doc_compact(const cJSON *member)
 	return out;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 char *ic_doc_from_iam(const char *enc)
 {
-	size_t n, i, j = 0;
 	char *dec, *out;
 	cJSON *s;
 
-	if (!enc || (n = strlen(enc)) > 3 * IC_MAX_DOC)
+	if (!enc || strlen(enc) > 3 * IC_MAX_DOC)
 		return NULL;
-	dec = malloc(n + 1);
+	dec = strdup(enc);
 	if (!dec)
 		return NULL;
-	for (i = 0; i < n; i++) {
-		if (enc[i] == '%' && i + 2 < n && hexval(enc[i + 1]) >= 0 && hexval(enc[i + 2]) >= 0) {
-			dec[j++] = (char)(hexval(enc[i + 1]) * 16 + hexval(enc[i + 2]));
-			i += 2;
-		} else {
-			dec[j++] = enc[i];
-		}
-	}
-	dec[j] = '\0';
+	kit_url_decode(dec);
 	s = cJSON_CreateStringReference(dec);
 	out = s ? ic_doc_compact(s) : NULL;
 	cJSON_Delete(s);
