@@ -1070,6 +1070,7 @@ out:
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 
 #include "log.h"
 
@@ -1090,6 +1091,25 @@ enum fb_err kit_env_int(const char *name, int def, int lo, int hi, int *out,
 		return FB_E_CONFIG;
 	}
 	*out = (int)v;
+	return FB_OK;
+}
+
+enum fb_err kit_env_severity(const char *name, double def, double *out,
+			     char *err, size_t errlen)
+{
+	const char *s = getenv(name);
+	char *end = NULL;
+	double d;
+
+	*out = def;
+	if (!s || !*s)
+		return FB_OK;
+	d = strtod(s, &end);
+	if (end == s || *end != '\0' || !isfinite(d) || d < 0 || d > 10) {
+		snprintf(err, errlen, "setting '%s' must be a number from 0 to 10", name);
+		return FB_E_CONFIG;
+	}
+	*out = d;
 	return FB_OK;
 }
 

@@ -347,6 +347,13 @@ int kit_role_name(const char *role_arn, char *out, size_t outlen, int *service_l
 enum fb_err kit_env_int(const char *name, int def, int lo, int hi, int *out,
 			char *err, size_t errlen);
 
+/* A finding-severity threshold from the environment (GuardDuty's 0-10
+ * scale); unset or "" gives def. FB_E_CONFIG, err "setting '<name>' must
+ * be a number from 0 to 10" (NaN and infinities too: a NaN threshold
+ * would let every finding through). */
+enum fb_err kit_env_severity(const char *name, double def, double *out,
+			     char *err, size_t errlen);
+
 /* Comma lists in settings: the next item of *p (moved past it) into
  * item[cap], spaces around it trimmed, empty items passed over. 1: an
  * item; 0: no more; -1: an item of cap bytes or more (item holds its head,

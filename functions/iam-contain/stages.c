@@ -20,21 +20,12 @@
 enum fb_err ic_settings_from_env(struct ic_settings *s, char *err, size_t errlen)
 {
 	const char *v;
-	char *end;
 
 	memset(s, 0, sizeof(*s));
-	s->min_severity = IC_DEFAULT_MIN_SEVERITY;
 	s->revoke_compute_roles = 1;
-	v = getenv("FIREBREAK_MIN_SEVERITY");
-	if (v && *v) {
-		double d = strtod(v, &end);
-
-		if (*end || !isfinite(d) || d < 0 || d > 10) {
-			snprintf(err, errlen, "cannot parse setting 'FIREBREAK_MIN_SEVERITY'");
-			return FB_E_CONFIG;
-		}
-		s->min_severity = d;
-	}
+	if (kit_env_severity("FIREBREAK_MIN_SEVERITY", IC_DEFAULT_MIN_SEVERITY, &s->min_severity,
+			     err, errlen) != FB_OK)
+		return FB_E_CONFIG;
 	v = getenv("FIREBREAK_IAM_REVOKE_COMPUTE_ROLES");
 	if (v && *v) {
 		if (!strcmp(v, "true"))

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "instance_quarantine.h"
+#include "kit.h"
 #include "resp.h"
 
 static const char *jstr(const cJSON *o, const char *name)
@@ -64,23 +65,14 @@ static enum fb_err env_bool(const char *name, int *out, char *err, size_t errlen
 
 enum fb_err iq_settings_from_env(struct iq_settings *s, char *err, size_t errlen)
 {
-	const char *v = getenv("FIREBREAK_MIN_SEVERITY");
 	enum fb_err rc;
 
 	memset(s, 0, sizeof(*s));
-	s->min_severity = IQ_DEFAULT_MIN_SEVERITY;
 	s->revoke_role = 1;
-	if (v && *v) {
-		char *end;
-		double d = strtod(v, &end);
-
-		if (*end || d < 0 || d > 10) {
-			snprintf(err, errlen, "setting 'FIREBREAK_MIN_SEVERITY' must be a number from 0 to 10");
-			return FB_E_CONFIG;
-		}
-		s->min_severity = d;
-	}
-	rc = env_bool("FIREBREAK_STOP_AFTER_SNAPSHOT", &s->stop_after_snapshot, err, errlen);
+	rc = kit_env_severity("FIREBREAK_MIN_SEVERITY", IQ_DEFAULT_MIN_SEVERITY, &s->min_severity,
+			      err, errlen);
+	if (rc == FB_OK)
+		rc = env_bool("FIREBREAK_STOP_AFTER_SNAPSHOT", &s->stop_after_snapshot, err, errlen);
 	if (rc == FB_OK)
 		rc = env_bool("FIREBREAK_REVOKE_INSTANCE_ROLE", &s->revoke_role, err, errlen);
 	return rc;

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include "kit.h"
 #include "prov.h"
 
 /* ---- small helpers ------------------------------------------------------------ */
@@ -225,18 +226,10 @@ enum fb_err tq_settings_from_env(struct tq_settings *s, char *err, size_t errlen
 	char *end;
 
 	memset(s, 0, sizeof(*s));
-	s->min_severity = TQ_DEFAULT_MIN_SEVERITY;
 	s->log_max_bytes = TQ_DEFAULT_LOG_MAX_BYTES;
-	v = getenv("FIREBREAK_MIN_SEVERITY");
-	if (v && *v) {
-		double d = strtod(v, &end);
-
-		if (*end || !isfinite(d) || d < 0 || d > 10) {
-			snprintf(err, errlen, "cannot parse setting 'FIREBREAK_MIN_SEVERITY'");
-			return FB_E_CONFIG;
-		}
-		s->min_severity = d;
-	}
+	if (kit_env_severity("FIREBREAK_MIN_SEVERITY", TQ_DEFAULT_MIN_SEVERITY, &s->min_severity,
+			     err, errlen) != FB_OK)
+		return FB_E_CONFIG;
 	s->revoke_egress = choice("FIREBREAK_ISOLATION", "quarantine-sg", "revoke-egress", err, errlen);
 	if (s->revoke_egress < 0)
 		return FB_E_CONFIG;

@@ -44,6 +44,35 @@ static void test_kit_policy__env_int(void **st)
 	unsetenv("KIT_TEST_INT");
 }
 
+/* The severity threshold three responders read (was written three times;
+ * instance-quarantine's copy let "nan" through: every finding acted on). */
+static void test_kit_policy__env_severity(void **st)
+{
+	char err[160] = "";
+	double v = -1;
+
+	(void)st;
+	unsetenv("KIT_TEST_SEV");
+	assert_int_equal(kit_env_severity("KIT_TEST_SEV", 7.0, &v, err, sizeof(err)), FB_OK);
+	assert_true(v == 7.0);
+	setenv("KIT_TEST_SEV", "", 1);
+	assert_int_equal(kit_env_severity("KIT_TEST_SEV", 7.0, &v, err, sizeof(err)), FB_OK);
+	assert_true(v == 7.0);
+	setenv("KIT_TEST_SEV", "5.5", 1);
+	assert_int_equal(kit_env_severity("KIT_TEST_SEV", 7.0, &v, err, sizeof(err)), FB_OK);
+	assert_true(v == 5.5);
+	setenv("KIT_TEST_SEV", "0", 1);
+	assert_int_equal(kit_env_severity("KIT_TEST_SEV", 7.0, &v, err, sizeof(err)), FB_OK);
+	assert_true(v == 0.0);
+	static const char *bad[] = { "10.5", "-1", "3x", "x", "nan", "inf", "1e400" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		setenv("KIT_TEST_SEV", bad[i], 1);
+		assert_int_equal(kit_env_severity("KIT_TEST_SEV", 7.0, &v, err, sizeof(err)), FB_E_CONFIG);
+		assert_string_equal(err, "setting 'KIT_TEST_SEV' must be a number from 0 to 10");
+	}
+	unsetenv("KIT_TEST_SEV");
+}
+
 static void test_kit_policy__list_next(void **st)
 {
 	const char *p = " a ,, b\t,  ,ccc,";
@@ -239,6 +268,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kit_policy__env_int),
+		cmocka_unit_test(test_kit_policy__env_severity),
 		cmocka_unit_test(test_kit_policy__list_next),
 		cmocka_unit_test(test_kit_policy__cidrs),
 		cmocka_unit_test(test_kit_policy__json_long),
