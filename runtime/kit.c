@@ -1261,6 +1261,29 @@ int kit_json_long(const cJSON *v, long *out)
 	return -1;
 }
 
+enum kit_event kit_event_envelope(const cJSON *ev, const char **src, const char **dt,
+				  char *why, size_t whylen)
+{
+	const cJSON *s, *d;
+
+	*src = *dt = NULL;
+	if (!cJSON_IsObject(ev)) {
+		snprintf(why, whylen, "event is not a JSON object");
+		return KIT_EVENT_INVALID;
+	}
+	s = cJSON_GetObjectItemCaseSensitive(ev, "source");
+	d = cJSON_GetObjectItemCaseSensitive(ev, "detail-type");
+	if (!s && !d)
+		return KIT_EVENT_MANUAL;
+	if (!cJSON_IsString(s) || !cJSON_IsString(d)) {
+		snprintf(why, whylen, "fields 'source' and 'detail-type' must be strings");
+		return KIT_EVENT_INVALID;
+	}
+	*src = s->valuestring;
+	*dt = d->valuestring;
+	return KIT_EVENT_BRIDGE;
+}
+
 enum fb_err kit_skip_result(struct resp_config *cfg, const char *function, const cJSON *ev,
 			    const struct lr_context *ctx, const char *why, struct lr_result *out)
 {

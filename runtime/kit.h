@@ -387,6 +387,15 @@ int kit_json_long(const cJSON *v, long *out);
  * unquote_plus); a malformed escape stays literal. */
 void kit_url_decode(char *s);
 
+/* The envelope of a responder's event (ev borrowed): KIT_EVENT_MANUAL when
+ * it has neither 'source' nor 'detail-type' (a hand-written invocation),
+ * KIT_EVENT_BRIDGE with *src and *dt set (borrowed from ev) when both are
+ * strings, KIT_EVENT_INVALID with why set otherwise ("event is not a JSON
+ * object", "fields 'source' and 'detail-type' must be strings"). */
+enum kit_event { KIT_EVENT_INVALID, KIT_EVENT_MANUAL, KIT_EVENT_BRIDGE };
+enum kit_event kit_event_envelope(const cJSON *ev, const char **src, const char **dt,
+				  char *why, size_t whylen);
+
 /* An event that is not a trigger: a clear result carrying a P3 report
  * whose verdict is "skipped: <why>", logged, NOT published (nothing
  * happened), zero AWS calls. ev (borrowed) fills the report's trigger. */

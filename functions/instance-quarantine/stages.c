@@ -303,21 +303,20 @@ static enum iq_parse parse_securityhub(const cJSON *ev, double min_sev, struct i
 enum iq_parse iq_parse_event(const cJSON *ev, double min_sev, struct iq_target *t,
 			     char *why, size_t whylen)
 {
-	const cJSON *src, *dt;
+	const char *src, *dt;
 
 	memset(t, 0, sizeof(*t));
-	if (!cJSON_IsObject(ev))
-		return bad(why, whylen, "event is not a JSON object");
-	src = cJSON_GetObjectItemCaseSensitive(ev, "source");
-	dt = cJSON_GetObjectItemCaseSensitive(ev, "detail-type");
-	if (!src && !dt)
+	switch (kit_event_envelope(ev, &src, &dt, why, whylen)) {
+	case KIT_EVENT_INVALID:
+		return IQ_PARSE_INVALID;
+	case KIT_EVENT_MANUAL:
 		return parse_manual(ev, t, why, whylen);
-	if (!cJSON_IsString(src) || !cJSON_IsString(dt))
-		return bad(why, whylen, "fields 'source' and 'detail-type' must be strings");
-	if (!strcmp(src->valuestring, "aws.guardduty") && !strcmp(dt->valuestring, "GuardDuty Finding"))
+	case KIT_EVENT_BRIDGE:
+		break;
+	}
+	if (!strcmp(src, "aws.guardduty") && !strcmp(dt, "GuardDuty Finding"))
 		return parse_guardduty(ev, min_sev, t, why, whylen);
-	if (!strcmp(src->valuestring, "aws.securityhub") &&
-	    !strcmp(dt->valuestring, "Security Hub Findings - Imported"))
+	if (!strcmp(src, "aws.securityhub") && !strcmp(dt, "Security Hub Findings - Imported"))
 		return parse_securityhub(ev, min_sev, t, why, whylen);
 	return bad(why, whylen, "not a GuardDuty Finding or Security Hub Findings - Imported event");
 }

@@ -73,6 +73,40 @@ static void test_kit_policy__env_severity(void **st)
 	unsetenv("KIT_TEST_SEV");
 }
 
+static enum kit_event envelope(const char *json, const char **src, const char **dt, char *why)
+{
+	cJSON *ev = cJSON_Parse(json);
+	enum kit_event k = kit_event_envelope(ev, src, dt, why, 160);
+
+	/* src/dt borrow from ev: compared before it goes */
+	if (k == KIT_EVENT_BRIDGE) {
+		assert_string_equal(*src, "aws.guardduty");
+		assert_string_equal(*dt, "GuardDuty Finding");
+	}
+	cJSON_Delete(ev);
+	return k;
+}
+
+static void test_kit_policy__event_envelope(void **st)
+{
+	const char *src = "x", *dt = "x";
+	char why[160] = "";
+
+	(void)st;
+	assert_int_equal(envelope("{\"task\":\"t\"}", &src, &dt, why), KIT_EVENT_MANUAL);
+	assert_null(src);
+	assert_null(dt);
+	assert_int_equal(envelope("{\"source\":\"aws.guardduty\",\"detail-type\":\"GuardDuty Finding\"}",
+				  &src, &dt, why), KIT_EVENT_BRIDGE);
+	assert_int_equal(envelope("[1]", &src, &dt, why), KIT_EVENT_INVALID);
+	assert_string_equal(why, "event is not a JSON object");
+	assert_int_equal(envelope("{\"source\":\"aws.guardduty\"}", &src, &dt, why), KIT_EVENT_INVALID);
+	assert_string_equal(why, "fields 'source' and 'detail-type' must be strings");
+	assert_int_equal(envelope("{\"source\":1,\"detail-type\":\"GuardDuty Finding\"}", &src, &dt, why),
+			 KIT_EVENT_INVALID);
+	assert_int_equal(envelope("{\"source\":null}", &src, &dt, why), KIT_EVENT_INVALID);
+}
+
 static void test_kit_policy__list_next(void **st)
 {
 	const char *p = " a ,, b\t,  ,ccc,";
@@ -269,6 +303,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kit_policy__env_int),
 		cmocka_unit_test(test_kit_policy__env_severity),
+		cmocka_unit_test(test_kit_policy__event_envelope),
 		cmocka_unit_test(test_kit_policy__list_next),
 		cmocka_unit_test(test_kit_policy__cidrs),
 		cmocka_unit_test(test_kit_policy__json_long),
