@@ -10,12 +10,8 @@
 #include "kit.h"
 #include "resp.h"
 
-static const char *jstr(const cJSON *o, const char *name)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(it) ? it->valuestring : NULL;
-}
+/* String members are read with resp_get_str: every name here is a plain
+ * key (no '.', which resp_get would take as a path step). */
 
 /* An EC2 list: an array, or "" for an empty wrapper (<groupSet/>). */
 static const cJSON *jlist(const cJSON *o, const char *name)
@@ -190,7 +186,7 @@ static enum iq_parse parse_guardduty(const cJSON *ev, double min_sev, struct iq_
 	res = cJSON_GetObjectItemCaseSensitive(detail, "resource");
 	if (!cJSON_IsObject(res))
 		return bad(why, whylen, "missing object 'detail.resource'");
-	rtype = jstr(res, "resourceType");
+	rtype = resp_get_str(res, "resourceType");
 	if (!rtype || strcmp(rtype, "Instance")) {
 		snprintf(why, whylen, "finding is not about an EC2 instance (resourceType '%.40s')", rtype ? rtype : "");
 		return IQ_PARSE_IGNORE;
@@ -198,13 +194,13 @@ static enum iq_parse parse_guardduty(const cJSON *ev, double min_sev, struct iq_
 	det = cJSON_GetObjectItemCaseSensitive(res, "instanceDetails");
 	if (!cJSON_IsObject(det))
 		return bad(why, whylen, "missing object 'detail.resource.instanceDetails'");
-	inst = jstr(det, "instanceId");
+	inst = resp_get_str(det, "instanceId");
 	if (!inst)
 		return bad(why, whylen, "missing string 'detail.resource.instanceDetails.instanceId'");
 	/* The finding's account and region are the instance's: in a delegated
 	 * administrator setup the envelope's are the administrator's. */
-	return finding_common(t, inst, jstr(detail, "accountId") ? jstr(detail, "accountId") : jstr(ev, "account"),
-			      jstr(detail, "region") ? jstr(detail, "region") : jstr(ev, "region"),
+	return finding_common(t, inst, resp_get_str(detail, "accountId") ? resp_get_str(detail, "accountId") : resp_get_str(ev, "account"),
+			      resp_get_str(detail, "region") ? resp_get_str(detail, "region") : resp_get_str(ev, "region"),
 			      min_sev, why, whylen);
 }
 
@@ -250,15 +246,15 @@ static enum iq_parse parse_securityhub(const cJSON *ev, double min_sev, struct i
 	cJSON_ArrayForEach(f, fs) {
 		if (!cJSON_IsObject(f))
 			return bad(why, whylen, "'detail.findings' holds a non-object");
-		prod = jstr(f, "ProductArn");
+		prod = resp_get_str(f, "ProductArn");
 		if (!prod || strlen(prod) < 22 || strcmp(prod + strlen(prod) - 22, ":product/aws/guardduty"))
 			continue;
 		res = cJSON_GetObjectItemCaseSensitive(f, "Resources");
 		cJSON_ArrayForEach(r, res) {
-			type = jstr(r, "Type");
+			type = resp_get_str(r, "Type");
 			if (!type || strcmp(type, "AwsEc2Instance"))
 				continue;
-			if (!instance_arn(jstr(r, "Id"), region, sizeof(region), account, sizeof(account),
+			if (!instance_arn(resp_get_str(r, "Id"), region, sizeof(region), account, sizeof(account),
 					  id, sizeof(id)))
 				return bad(why, whylen, "the finding's AwsEc2Instance Id is not an EC2 instance ARN");
 			t->is_finding = 1;
@@ -268,7 +264,7 @@ static enum iq_parse parse_securityhub(const cJSON *ev, double min_sev, struct i
 			 * the id alone, so that the native and the Security Hub
 			 * delivery of one finding are one incident. */
 			{
-				const char *fid = jstr(f, "Id") ? jstr(f, "Id") : "";
+				const char *fid = resp_get_str(f, "Id") ? resp_get_str(f, "Id") : "";
 				const char *tail = strstr(fid, "/finding/");
 
 				snprintf(t->finding_id, sizeof(t->finding_id), "%s", tail ? tail + 9 : fid);
@@ -292,7 +288,7 @@ static enum iq_parse parse_securityhub(const cJSON *ev, double min_sev, struct i
 				t->severity = sev->valuedouble / 10.0;
 			else
 				return bad(why, whylen, "the finding has no numeric Severity.Product or Severity.Normalized");
-			if (jstr(f, "AwsAccountId") && strcmp(jstr(f, "AwsAccountId"), account))
+			if (resp_get_str(f, "AwsAccountId") && strcmp(resp_get_str(f, "AwsAccountId"), account))
 				return bad(why, whylen, "the finding's AwsAccountId and its instance ARN's account differ");
 			return finding_common(t, id, account, region, min_sev, why, whylen);
 		}
@@ -333,12 +329,12 @@ enum fb_err iq_instance_from_json(const cJSON *out, struct iq_instance *in)
 	if (!cJSON_IsObject(i))
 		return FB_E_NOTFOUND;
 	in->json = i;
-	if (!copy(in->id, sizeof(in->id), jstr(i, "instanceId")))
+	if (!copy(in->id, sizeof(in->id), resp_get_str(i, "instanceId")))
 		return FB_E_PARSE;
 	copy(in->state, sizeof(in->state), resp_get_str(i, "instanceState.name"));
-	copy(in->vpc, sizeof(in->vpc), jstr(i, "vpcId"));
+	copy(in->vpc, sizeof(in->vpc), resp_get_str(i, "vpcId"));
 	copy(in->profile_arn, sizeof(in->profile_arn), resp_get_str(i, "iamInstanceProfile.arn"));
-	copy(in->launch_time, sizeof(in->launch_time), jstr(i, "launchTime"));
+	copy(in->launch_time, sizeof(in->launch_time), resp_get_str(i, "launchTime"));
 	in->tags = jlist(i, "tagSet");
 	cJSON_ArrayForEach(e, jlist(i, "networkInterfaceSet")) {
 		struct iq_eni *n;
@@ -346,15 +342,15 @@ enum fb_err iq_instance_from_json(const cJSON *out, struct iq_instance *in)
 		if (in->neni == IQ_MAX_ENIS)
 			return FB_E_TOO_LARGE;
 		n = &in->eni[in->neni++];
-		if (!copy(n->id, sizeof(n->id), jstr(e, "networkInterfaceId")) ||
-		    !copy(n->vpc, sizeof(n->vpc), jstr(e, "vpcId")))
+		if (!copy(n->id, sizeof(n->id), resp_get_str(e, "networkInterfaceId")) ||
+		    !copy(n->vpc, sizeof(n->vpc), resp_get_str(e, "vpcId")))
 			return FB_E_PARSE;
 		cJSON_ArrayForEach(g, jlist(e, "groupSet")) {
 			if (n->ngroups == IQ_MAX_GROUPS)
 				return FB_E_TOO_LARGE;
-			if (!copy(n->groups[n->ngroups], sizeof(n->groups[0]), jstr(g, "groupId")))
+			if (!copy(n->groups[n->ngroups], sizeof(n->groups[0]), resp_get_str(g, "groupId")))
 				return FB_E_PARSE;
-			copy(n->group_names[n->ngroups], sizeof(n->group_names[0]), jstr(g, "groupName"));
+			copy(n->group_names[n->ngroups], sizeof(n->group_names[0]), resp_get_str(g, "groupName"));
 			n->ngroups++;
 		}
 	}
@@ -366,7 +362,7 @@ enum fb_err iq_instance_from_json(const cJSON *out, struct iq_instance *in)
 		if (in->nvol == IQ_MAX_VOLUMES)
 			return FB_E_TOO_LARGE;
 		v = &in->vol[in->nvol++];
-		if (!copy(v->device, sizeof(v->device), jstr(b, "deviceName")) ||
+		if (!copy(v->device, sizeof(v->device), resp_get_str(b, "deviceName")) ||
 		    !copy(v->volume, sizeof(v->volume), resp_get_str(b, "ebs.volumeId")))
 			return FB_E_PARSE;
 		s = resp_get_str(b, "ebs.deleteOnTermination");
@@ -389,15 +385,15 @@ static int perms_open(const cJSON *perms)
 	int v4 = 0, v6 = 0;
 
 	cJSON_ArrayForEach(p, (cJSON_IsArray(perms) ? perms : NULL)) {
-		const char *proto = jstr(p, "ipProtocol");
+		const char *proto = resp_get_str(p, "ipProtocol");
 
 		if (!proto || strcmp(proto, "-1"))
 			continue;
 		cJSON_ArrayForEach(r, jlist(p, "ipRanges"))
-			if (jstr(r, "cidrIp") && !strcmp(jstr(r, "cidrIp"), "0.0.0.0/0"))
+			if (resp_get_str(r, "cidrIp") && !strcmp(resp_get_str(r, "cidrIp"), "0.0.0.0/0"))
 				v4 = 1;
 		cJSON_ArrayForEach(r, jlist(p, "ipv6Ranges"))
-			if (jstr(r, "cidrIpv6") && !strcmp(jstr(r, "cidrIpv6"), "::/0"))
+			if (resp_get_str(r, "cidrIpv6") && !strcmp(resp_get_str(r, "cidrIpv6"), "::/0"))
 				v6 = 1;
 	}
 	return v4 && v6;
@@ -424,7 +420,7 @@ void iq_vpc_groups_pick(const cJSON *items, struct iq_vpc_groups *g)
 	g->quarantine = g->untrack = IQ_GRP_ABSENT;
 	g->quarantine_id[0] = g->untrack_id[0] = '\0';
 	cJSON_ArrayForEach(sg, (cJSON_IsArray(items) ? items : NULL)) {
-		const char *name = jstr(sg, "groupName"), *vpc = jstr(sg, "vpcId"), *id = jstr(sg, "groupId");
+		const char *name = resp_get_str(sg, "groupName"), *vpc = resp_get_str(sg, "vpcId"), *id = resp_get_str(sg, "groupId");
 
 		if (!name || !vpc || !id || strcmp(vpc, g->vpc))
 			continue;
@@ -474,7 +470,7 @@ size_t iq_snapshots_covered(const struct iq_instance *in, const cJSON *snapshots
 
 	for (i = 0; i < in->nvol; i++) {
 		cJSON_ArrayForEach(s, (cJSON_IsArray(snapshots) ? snapshots : NULL)) {
-			const char *v = jstr(s, "volumeId"), *st = jstr(s, "state");
+			const char *v = resp_get_str(s, "volumeId"), *st = resp_get_str(s, "state");
 
 			/* An error snapshot is not evidence: take another. */
 			if (v && !strcmp(v, in->vol[i].volume) && (!st || strcmp(st, "error"))) {
