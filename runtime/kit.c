@@ -1284,6 +1284,24 @@ enum kit_event kit_event_envelope(const cJSON *ev, const char **src, const char 
 	return KIT_EVENT_BRIDGE;
 }
 
+cJSON *kit_finding(struct resp *r, const char *id, const char *type, double severity,
+		 const char *resource)
+{
+	cJSON *f;
+
+	if (id[0]) {
+		char key[800];
+
+		snprintf(key, sizeof(key), "guardduty:%s:%s", id, resource);
+		resp_set_incident(r, key);
+	}
+	f = cJSON_AddObjectToObject(r->extra, "finding");
+	cJSON_AddStringToObject(f, "id", id);
+	cJSON_AddStringToObject(f, "type", type);
+	cJSON_AddNumberToObject(f, "severity", severity);
+	return f;
+}
+
 enum fb_err kit_skip_result(struct resp_config *cfg, const char *function, const cJSON *ev,
 			    const struct lr_context *ctx, const char *why, struct lr_result *out)
 {

@@ -396,6 +396,16 @@ enum kit_event { KIT_EVENT_INVALID, KIT_EVENT_MANUAL, KIT_EVENT_BRIDGE };
 enum kit_event kit_event_envelope(const cJSON *ev, const char **src, const char **dt,
 				  char *why, size_t whylen);
 
+/* A run started by a GuardDuty or Security Hub finding about resource (both
+ * borrowed): GuardDuty re-publishes an updated finding under new event ids,
+ * so the finding id (when there is one) keys the incident,
+ * "guardduty:<id>:<resource>", and every delivery of it is one incident; the
+ * report's extra.finding says id, type and severity. Call it before
+ * evidence_init (the evidence prefix is the incident's). Returns that
+ * object (owned by r->extra) for the caller's own members, or NULL. */
+cJSON *kit_finding(struct resp *r, const char *id, const char *type, double severity,
+		 const char *resource);
+
 /* An event that is not a trigger: a clear result carrying a P3 report
  * whose verdict is "skipped: <why>", logged, NOT published (nothing
  * happened), zero AWS calls. ev (borrowed) fills the report's trigger. */
