@@ -270,6 +270,41 @@ static void test_kit_policy__end_before_the_run(void **st)
 	resp_cleanup(&r);
 }
 
+static void test_kit_policy__finding(void **st)
+{
+	struct resp_config cfg;
+	struct lr_context ctx;
+	struct resp r, r2;
+
+	(void)st;
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&ctx, 0, sizeof(ctx));
+	assert_int_equal(resp_begin(&r, &cfg, "test", &ctx), FB_OK);
+	assert_int_equal(resp_begin(&r2, &cfg, "test", &ctx), FB_OK);
+	cJSON *f = kit_finding(&r, "f-1", "Backdoor:EC2/C&CActivity.B", 8.0, "i-0123");
+	assert_non_null(f);
+	assert_ptr_equal(f, cJSON_GetObjectItem(r.extra, "finding"));
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(f, "id")), "f-1");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(f, "type")), "Backdoor:EC2/C&CActivity.B");
+	assert_true(cJSON_GetNumberValue(cJSON_GetObjectItem(f, "severity")) == 8.0);
+	/* the same finding id and resource: the same incident, whatever the run */
+	kit_finding(&r2, "f-1", "x", 5.0, "i-0123");
+	assert_string_equal(r.incident_id, r2.incident_id);
+	resp_cleanup(&r2);
+	/* no id: the incident stays the run's own */
+	assert_int_equal(resp_begin(&r2, &cfg, "test", &ctx), FB_OK);
+	char before[sizeof(r2.incident_id)];
+	snprintf(before, sizeof(before), "%s", r2.incident_id);
+	kit_finding(&r2, "", "x", 5.0, "i-0123");
+	assert_string_equal(r2.incident_id, before);
+	/* another finding: another incident */
+	kit_finding(&r2, "f-2", "x", 5.0, "i-0123");
+	assert_string_not_equal(r2.incident_id, before);
+	assert_string_not_equal(r2.incident_id, r.incident_id);
+	resp_cleanup(&r2);
+	resp_cleanup(&r);
+}
+
 static void test_kit_policy__skip_result_is_a_p3_report_not_published(void **st)
 {
 	struct resp_config cfg;
@@ -309,6 +344,7 @@ int main(void)
 		cmocka_unit_test(test_kit_policy__json_long),
 		cmocka_unit_test(test_kit_policy__map_each),
 		cmocka_unit_test(test_kit_policy__end_before_the_run),
+		cmocka_unit_test(test_kit_policy__finding),
 		cmocka_unit_test(test_kit_policy__skip_result_is_a_p3_report_not_published),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
