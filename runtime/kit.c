@@ -1284,6 +1284,38 @@ enum kit_event kit_event_envelope(const cJSON *ev, const char **src, const char 
 	return KIT_EVENT_BRIDGE;
 }
 
+static int gd_bad(char *why, size_t whylen, const char *msg)
+{
+	snprintf(why, whylen, "%s", msg);
+	return -1;
+}
+
+int kit_guardduty_finding(const cJSON *ev, struct kit_gd_finding *f, char *why, size_t whylen)
+{
+	const cJSON *it;
+
+	memset(f, 0, sizeof(*f));
+	f->detail = cJSON_GetObjectItemCaseSensitive(ev, "detail");
+	if (!cJSON_IsObject(f->detail))
+		return gd_bad(why, whylen, "missing object 'detail'");
+	it = cJSON_GetObjectItemCaseSensitive(f->detail, "severity");
+	if (!cJSON_IsNumber(it))
+		return gd_bad(why, whylen, "field 'detail.severity' must be a number");
+	f->severity = it->valuedouble;
+	it = cJSON_GetObjectItemCaseSensitive(f->detail, "id");
+	if (it && !cJSON_IsString(it))
+		return gd_bad(why, whylen, "field 'detail.id' must be a string");
+	f->id = it ? it->valuestring : "";
+	it = cJSON_GetObjectItemCaseSensitive(f->detail, "type");
+	if (it && !cJSON_IsString(it))
+		return gd_bad(why, whylen, "field 'detail.type' must be a string");
+	f->type = it ? it->valuestring : "";
+	f->resource = cJSON_GetObjectItemCaseSensitive(f->detail, "resource");
+	if (!cJSON_IsObject(f->resource))
+		return gd_bad(why, whylen, "missing object 'detail.resource'");
+	return 0;
+}
+
 cJSON *kit_finding(struct resp *r, const char *id, const char *type, double severity,
 		 const char *resource)
 {

@@ -396,6 +396,19 @@ enum kit_event { KIT_EVENT_INVALID, KIT_EVENT_MANUAL, KIT_EVENT_BRIDGE };
 enum kit_event kit_event_envelope(const cJSON *ev, const char **src, const char **dt,
 				  char *why, size_t whylen);
 
+/* The head of a "GuardDuty Finding" event (ev borrowed; every pointer set
+ * borrows from it): detail an object, detail.severity a number, detail.id
+ * and detail.type strings when present (then "" when absent),
+ * detail.resource an object. 0, or -1 with why set ("missing object
+ * 'detail'", "field 'detail.severity' must be a number", ...). What the
+ * resource is about stays the responder's. */
+struct kit_gd_finding {
+	const cJSON *detail, *resource;
+	double severity;
+	const char *id, *type;
+};
+int kit_guardduty_finding(const cJSON *ev, struct kit_gd_finding *f, char *why, size_t whylen);
+
 /* A run started by a GuardDuty or Security Hub finding about resource (both
  * borrowed): GuardDuty re-publishes an updated finding under new event ids,
  * so the finding id (when there is one) keys the incident,

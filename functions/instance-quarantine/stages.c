@@ -164,28 +164,18 @@ static enum iq_parse finding_common(struct iq_target *t, const char *instance, c
 static enum iq_parse parse_guardduty(const cJSON *ev, double min_sev, struct iq_target *t,
 				     char *why, size_t whylen)
 {
-	const cJSON *detail = cJSON_GetObjectItemCaseSensitive(ev, "detail"), *res, *det, *sev, *it;
+	struct kit_gd_finding gd;
+	const cJSON *res, *det;
 	const char *rtype, *inst;
 
-	if (!cJSON_IsObject(detail))
-		return bad(why, whylen, "missing object 'detail'");
-	sev = cJSON_GetObjectItemCaseSensitive(detail, "severity");
-	if (!cJSON_IsNumber(sev))
-		return bad(why, whylen, "field 'detail.severity' must be a number");
-	t->severity = sev->valuedouble;
+	if (kit_guardduty_finding(ev, &gd, why, whylen))
+		return IQ_PARSE_INVALID;
+	t->severity = gd.severity;
 	t->is_finding = 1;
-	t->finding = detail;
-	it = cJSON_GetObjectItemCaseSensitive(detail, "id");
-	if (it && !cJSON_IsString(it))
-		return bad(why, whylen, "field 'detail.id' must be a string");
-	snprintf(t->finding_id, sizeof(t->finding_id), "%s", it ? it->valuestring : "");
-	it = cJSON_GetObjectItemCaseSensitive(detail, "type");
-	if (it && !cJSON_IsString(it))
-		return bad(why, whylen, "field 'detail.type' must be a string");
-	snprintf(t->finding_type, sizeof(t->finding_type), "%s", it ? it->valuestring : "");
-	res = cJSON_GetObjectItemCaseSensitive(detail, "resource");
-	if (!cJSON_IsObject(res))
-		return bad(why, whylen, "missing object 'detail.resource'");
+	t->finding = gd.detail;
+	snprintf(t->finding_id, sizeof(t->finding_id), "%s", gd.id);
+	snprintf(t->finding_type, sizeof(t->finding_type), "%s", gd.type);
+	res = gd.resource;
 	rtype = resp_get_str(res, "resourceType");
 	if (!rtype || strcmp(rtype, "Instance")) {
 		snprintf(why, whylen, "finding is not about an EC2 instance (resourceType '%.40s')", rtype ? rtype : "");
@@ -199,8 +189,8 @@ static enum iq_parse parse_guardduty(const cJSON *ev, double min_sev, struct iq_
 		return bad(why, whylen, "missing string 'detail.resource.instanceDetails.instanceId'");
 	/* The finding's account and region are the instance's: in a delegated
 	 * administrator setup the envelope's are the administrator's. */
-	return finding_common(t, inst, resp_get_str(detail, "accountId") ? resp_get_str(detail, "accountId") : resp_get_str(ev, "account"),
-			      resp_get_str(detail, "region") ? resp_get_str(detail, "region") : resp_get_str(ev, "region"),
+	return finding_common(t, inst, resp_get_str(gd.detail, "accountId") ? resp_get_str(gd.detail, "accountId") : resp_get_str(ev, "account"),
+			      resp_get_str(gd.detail, "region") ? resp_get_str(gd.detail, "region") : resp_get_str(ev, "region"),
 			      min_sev, why, whylen);
 }
 

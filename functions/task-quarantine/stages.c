@@ -288,28 +288,17 @@ static enum tq_parse parse_manual(const cJSON *ev, struct tq_target *t, char *wh
 static enum tq_parse parse_finding(const cJSON *ev, double min_sev, struct tq_target *t,
 				   char *why, size_t whylen)
 {
-	const cJSON *detail = cJSON_GetObjectItemCaseSensitive(ev, "detail");
-	const cJSON *res, *ecs, *task, *sev, *it;
+	struct kit_gd_finding gd;
+	const cJSON *res, *ecs, *task;
 	const char *rtype, *task_arn, *cluster;
 
-	if (!cJSON_IsObject(detail))
-		return bad(why, whylen, "missing object 'detail'");
-	sev = cJSON_GetObjectItemCaseSensitive(detail, "severity");
-	if (!cJSON_IsNumber(sev))
-		return bad(why, whylen, "field 'detail.severity' must be a number");
-	t->severity = sev->valuedouble;
+	if (kit_guardduty_finding(ev, &gd, why, whylen))
+		return TQ_PARSE_INVALID;
+	t->severity = gd.severity;
 	t->is_finding = 1;
-	it = cJSON_GetObjectItemCaseSensitive(detail, "id");
-	if (it && !cJSON_IsString(it))
-		return bad(why, whylen, "field 'detail.id' must be a string");
-	tq_copy(t->finding_id, sizeof(t->finding_id), it ? it->valuestring : "");
-	it = cJSON_GetObjectItemCaseSensitive(detail, "type");
-	if (it && !cJSON_IsString(it))
-		return bad(why, whylen, "field 'detail.type' must be a string");
-	snprintf(t->finding_type, sizeof(t->finding_type), "%s", it ? it->valuestring : "");
-	res = cJSON_GetObjectItemCaseSensitive(detail, "resource");
-	if (!cJSON_IsObject(res))
-		return bad(why, whylen, "missing object 'detail.resource'");
+	tq_copy(t->finding_id, sizeof(t->finding_id), gd.id);
+	snprintf(t->finding_type, sizeof(t->finding_type), "%s", gd.type);
+	res = gd.resource;
 	rtype = resp_get_str(res, "resourceType");
 	ecs = cJSON_GetObjectItemCaseSensitive(res, "ecsClusterDetails");
 	if (ecs && !cJSON_IsObject(ecs))

@@ -107,6 +107,36 @@ static void test_kit_policy__event_envelope(void **st)
 	assert_int_equal(envelope("{\"source\":null}", &src, &dt, why), KIT_EVENT_INVALID);
 }
 
+static void test_kit_policy__guardduty_finding(void **st)
+{
+	static const struct { const char *ev, *why; } bad[] = {
+		{ "{}", "missing object 'detail'" },
+		{ "{\"detail\":{\"severity\":\"8\"}}", "field 'detail.severity' must be a number" },
+		{ "{\"detail\":{\"severity\":8,\"id\":1}}", "field 'detail.id' must be a string" },
+		{ "{\"detail\":{\"severity\":8,\"type\":[]}}", "field 'detail.type' must be a string" },
+		{ "{\"detail\":{\"severity\":8,\"resource\":\"x\"}}", "missing object 'detail.resource'" },
+	};
+	struct kit_gd_finding f;
+	char why[160];
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cJSON *ev = cJSON_Parse(bad[i].ev);
+
+		why[0] = '\0';
+		assert_int_equal(kit_guardduty_finding(ev, &f, why, sizeof(why)), -1);
+		assert_string_equal(why, bad[i].why);
+		cJSON_Delete(ev);
+	}
+	cJSON *ev = cJSON_Parse("{\"detail\":{\"severity\":8.5,\"resource\":{\"resourceType\":\"Instance\"}}}");
+	assert_int_equal(kit_guardduty_finding(ev, &f, why, sizeof(why)), 0);
+	assert_true(f.severity == 8.5);
+	assert_string_equal(f.id, "");
+	assert_string_equal(f.type, "");
+	assert_ptr_equal(f.resource, cJSON_GetObjectItem(f.detail, "resource"));
+	cJSON_Delete(ev);
+}
+
 static void test_kit_policy__list_next(void **st)
 {
 	const char *p = " a ,, b\t,  ,ccc,";
@@ -339,6 +369,7 @@ int main(void)
 		cmocka_unit_test(test_kit_policy__env_int),
 		cmocka_unit_test(test_kit_policy__env_severity),
 		cmocka_unit_test(test_kit_policy__event_envelope),
+		cmocka_unit_test(test_kit_policy__guardduty_finding),
 		cmocka_unit_test(test_kit_policy__list_next),
 		cmocka_unit_test(test_kit_policy__cidrs),
 		cmocka_unit_test(test_kit_policy__json_long),
