@@ -1316,6 +1316,14 @@ int kit_guardduty_finding(const cJSON *ev, struct kit_gd_finding *f, char *why, 
 	return 0;
 }
 
+int kit_severity_below(double severity, double min, char *why, size_t whylen)
+{
+	if (!(severity < min))
+		return 0;
+	snprintf(why, whylen, "severity %.1f below FIREBREAK_MIN_SEVERITY %.1f", severity, min);
+	return 1;
+}
+
 cJSON *kit_finding(struct resp *r, const char *id, const char *type, double severity,
 		 const char *resource)
 {

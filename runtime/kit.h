@@ -409,6 +409,11 @@ struct kit_gd_finding {
 };
 int kit_guardduty_finding(const cJSON *ev, struct kit_gd_finding *f, char *why, size_t whylen);
 
+/* The FIREBREAK_MIN_SEVERITY gate: 1 (why set, "severity <s> below
+ * FIREBREAK_MIN_SEVERITY <min>": a finding to report, not to act on) when
+ * severity < min, else 0. */
+int kit_severity_below(double severity, double min, char *why, size_t whylen);
+
 /* A run started by a GuardDuty or Security Hub finding about resource (both
  * borrowed): GuardDuty re-publishes an updated finding under new event ids,
  * so the finding id (when there is one) keys the incident,

@@ -613,10 +613,8 @@ static enum ic_parsed parse_guardduty(const cJSON *ev, const struct ic_settings 
 		return IC_INVALID;
 	}
 	e->severity = sev->valuedouble;
-	if (e->severity < set->min_severity) {
-		snprintf(why, wn, "severity %.1f below FIREBREAK_MIN_SEVERITY %.1f", e->severity, set->min_severity);
+	if (kit_severity_below(e->severity, set->min_severity, why, wn))
 		return IC_SKIP;
-	}
 	if (!acct)
 		acct = resp_get_str(ev, "account");
 	if (!acct || !account_ok(acct)) {

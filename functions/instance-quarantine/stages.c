@@ -154,11 +154,7 @@ static enum iq_parse finding_common(struct iq_target *t, const char *instance, c
 		return bad(why, whylen, "the finding's region is not a region name");
 	snprintf(t->reason, sizeof(t->reason), "GuardDuty %s severity %.1f",
 		 t->finding_type[0] ? t->finding_type : "finding", t->severity);
-	if (t->severity < min_sev) {
-		snprintf(why, whylen, "severity %.1f below FIREBREAK_MIN_SEVERITY %.1f", t->severity, min_sev);
-		return IQ_PARSE_IGNORE;
-	}
-	return IQ_PARSE_OK;
+	return kit_severity_below(t->severity, min_sev, why, whylen) ? IQ_PARSE_IGNORE : IQ_PARSE_OK;
 }
 
 static enum iq_parse parse_guardduty(const cJSON *ev, double min_sev, struct iq_target *t,

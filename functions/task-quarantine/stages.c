@@ -323,12 +323,7 @@ static enum tq_parse parse_finding(const cJSON *ev, double min_sev, struct tq_ta
 		return bad(why, whylen, "field 'taskDetails.arn' is not an ECS task ARN");
 	snprintf(t->reason, sizeof(t->reason), "GuardDuty %s severity %.1f",
 		 t->finding_type[0] ? t->finding_type : "finding", t->severity);
-	if (t->severity < min_sev) {
-		snprintf(why, whylen, "severity %.1f below FIREBREAK_MIN_SEVERITY %.1f",
-			 t->severity, min_sev);
-		return TQ_PARSE_IGNORE;
-	}
-	return TQ_PARSE_OK;
+	return kit_severity_below(t->severity, min_sev, why, whylen) ? TQ_PARSE_IGNORE : TQ_PARSE_OK;
 }
 
 enum tq_parse tq_parse_event(const cJSON *ev, double min_sev, struct tq_target *t,

@@ -71,6 +71,13 @@ static void test_kit_policy__env_severity(void **st)
 		assert_string_equal(err, "setting 'KIT_TEST_SEV' must be a number from 0 to 10");
 	}
 	unsetenv("KIT_TEST_SEV");
+	/* the gate the threshold feeds */
+	char why2[160] = "";
+	assert_int_equal(kit_severity_below(6.9, 7.0, why2, sizeof(why2)), 1);
+	assert_string_equal(why2, "severity 6.9 below FIREBREAK_MIN_SEVERITY 7.0");
+	why2[0] = '\0';
+	assert_int_equal(kit_severity_below(7.0, 7.0, why2, sizeof(why2)), 0);
+	assert_string_equal(why2, "");
 }
 
 static enum kit_event envelope(const char *json, const char **src, const char **dt, char *why)
