@@ -202,7 +202,10 @@ struct kit_step *kit_add(struct kit_round *rd, const struct kit_spec *spec)
 		snprintf(api, sizeof(api), "%s", spec->api);
 	if (!rd)
 		goto fail;
-	idx = resp_step_begin(rd->k->r, spec->step, api, spec->target, spec->kind);
+	/* a quiet step has no line; a quiet write would have no record */
+	if (spec->quiet && spec->kind == RESP_WRITE)
+		goto fail;
+	idx = spec->quiet ? -1 : resp_step_begin(rd->k->r, spec->step, api, spec->target, spec->kind);
 	if (spec->optional)
 		resp_step_optional(rd->k->r, idx);
 	s = calloc(1, sizeof(*s));
@@ -639,6 +642,22 @@ const cJSON *kit_items(const struct kit_step *s)
 int kit_complete(const struct kit_step *s)
 {
 	return s && s->complete;
+}
+
+int kit_pages(const struct kit_step *s)
+{
+	return s ? s->pages : 0;
+}
+
+cJSON *kit_take_items(struct kit_step *s)
+{
+	cJSON *items, *empty;
+
+	if (!s || !(empty = cJSON_CreateArray()))
+		return NULL;
+	items = s->items;
+	s->items = empty;
+	return items;
 }
 
 int kit_found(const struct kit_step *s)

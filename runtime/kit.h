@@ -161,6 +161,12 @@ struct kit_spec {
 	const struct ct_query *cloudtrail;
 	int ct_defer;               /* cloudtrail: kit_run sends page 1 only; kit_ct_continue reads on */
 	int ct_no_error;            /* cloudtrail: a failure is said in the detail only, no "error" */
+	/* No report line of its own (reads only): the responder reports the
+	 * outcome in a line of its choosing (leak-rotate: one load line over
+	 * ListSecrets pages and every GetSecretValue; one wait line over many
+	 * DescribeSecret polls). kit_index() is -1; kit_detail/kit_fail only
+	 * change the status. */
+	int quiet;
 };
 
 struct kit_round;
@@ -208,6 +214,13 @@ const cJSON *kit_items(const struct kit_step *s);
 /* Paged: 1 when the last page said there was no more (0 at the cap or
  * after a failed page); 1 for a one-call step that succeeded. */
 int kit_complete(const struct kit_step *s);
+/* Paged: the pages read (0 before the run). */
+int kit_pages(const struct kit_step *s);
+/* Paged: takes the list members out of the step (kit_items is empty
+ * after); the caller owns the array (cJSON_Delete), which outlives the
+ * round: answers a responder keeps pointers into (leak-rotate's log
+ * events). NULL when s is NULL or out of memory. */
+cJSON *kit_take_items(struct kit_step *s);
 /* 0 when the answer was one of .absent's codes, else 1. */
 int kit_found(const struct kit_step *s);
 /* The call's error (code "" on success); never NULL. */

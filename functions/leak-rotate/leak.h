@@ -20,11 +20,13 @@
 #ifndef LEAK_H
 #define LEAK_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "buf.h"
 #include "fb_err.h"
+#include "prov.h"
 #include "resp.h"
 
 /* ---- awslogs decoding ---------------------------------------------------------- */
@@ -218,6 +220,9 @@ struct leak_list {
 /* "a, b,,c" -> {"a","b","c"}; NULL or "" -> empty. On error the list holds
  * what was parsed: free it with leak_list_free() either way. */
 enum fb_err leak_list_parse(const char *s, struct leak_list *l);
+/* Appends a copy of s (its first n bytes). */
+enum fb_err leak_list_add(struct leak_list *l, const char *s);
+enum fb_err leak_list_add_n(struct leak_list *l, const char *s, size_t n);
 void leak_list_free(struct leak_list *l);
 
 /* RDS-style secrets carry connection facts next to the password; a host
@@ -353,6 +358,7 @@ struct leak_key {
 	char last_used[40];           /* iam:GetAccessKeyLastUsed: date, "" never/unknown */
 	char last_service[64], last_region[32];
 	int done;                     /* decided (skipped, failed, already, acted) */
+	char role[300];               /* ASIA, verified: the role whose sessions are revoked */
 };
 
 struct leak_token {
@@ -407,6 +413,9 @@ int leak_cloudtrail_record(const char *msg, size_t n, char (*ids)[21], size_t ma
 int leak_redact(const struct leak_watch *w, const char *s, char *out, size_t outlen);
 /* Appends a formatted line to a warnings array (NULL: dropped). */
 void leak_warn(cJSON *warnings, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same from a va_list; returns the line added (borrowed from
+ * warnings), NULL when dropped. */
+const char *leak_vwarn(cJSON *warnings, const char *fmt, va_list ap);
 
 /* ---- decisions --------------------------------------------------------------------------------- */
 
@@ -418,8 +427,15 @@ struct leak_job {
 	uint32_t secret;
 	size_t cur_hits, prev_hits;
 	enum leak_job_state state;
-	int exempt;
-	char *services;               /* owned: the firebreak:ecs-services tag */
+	int exempt;                   /* firebreak:exempt=true, honoured (leak_tags_decide) */
+	char *services;               /* owned: the firebreak:ecs-services tag, when honoured */
+	char *services_ignored;       /* owned: its value when present but not honoured */
+	char exempt_why[PROV_REASON_LEN];   /* provenance of firebreak:exempt ("" absent) */
+	char services_why[PROV_REASON_LEN]; /* provenance of firebreak:ecs-services */
+	cJSON *report;                /* borrowed: the job's entry in the report's secrets[] */
+	cJSON *tags;                  /* owned: DescribeSecret's Tags */
+	int64_t created_ms;           /* DescribeSecret's CreatedDate, 0 unknown */
+	int tags_read;                /* leak_tags_decide ran on the secret's history */
 	char wait_version[80];
 	char old_version[80];         /* AWSCURRENT when we decided */
 	char leaked_version[80];      /* the version whose value leaked (AWSCURRENT's if both) */
@@ -438,9 +454,10 @@ enum leak_decision {
 };
 /* Decides one secret from its DescribeSecret answer. The caller sets
  * j->leaked_version (the version whose value leaked; `loaded_version` when
- * empty) and j->token (leak_rotation_token of it). Fills j->services
- * (owned), exempt, rotated_at, old_version and, in progress, wait_version;
- * `detail` gets the report text. In this order: exemption first (an exempt
+ * empty), j->token (leak_rotation_token of it) and the tag decisions
+ * (leak_tags_decide: j->exempt, j->exempt_why). Fills rotated_at,
+ * old_version and, in progress, wait_version; `detail` gets the report
+ * text. In this order: an honoured exemption first (an exempt
  * secret is never touched); a rotation under way (wait for it, never a
  * second RotateSecret); a version named j->token (this incident rotated it
  * already: a retry rotates nothing); the leaked version holding none of
@@ -505,8 +522,31 @@ enum leak_key_route leak_key_route(const char *key_account, const char *own_acco
 /* ---- report parts --------------------------------------------------------------------------------- */
 
 /* Tags as DescribeSecret/ListSecrets give them ([{Key, Value}]). */
-int leak_tag_is(const cJSON *tags, const char *key, const char *val);
-const char *leak_tag_value(const cJSON *tags, const char *key);   /* borrowed */
+#define LEAK_TAG_WATCH "firebreak:watch"
+#define LEAK_TAG_EXEMPT "firebreak:exempt"
+#define LEAK_TAG_SERVICES "firebreak:ecs-services"
+/*
+ * Which firebreak:* tags of a secret count (issue 16 item 8; README
+ * "Safety"). Whoever may read a secret and leak it may often also tag it,
+ * so both tags that change what leak-rotate does are believed only with
+ * provenance (prov_decide: older than the minimum age before the leak, a
+ * known setter, or a trusted one):
+ *  - firebreak:exempt=true (value compared with prov_value_true): honoured
+ *    -> not rotated; ignored -> rotated as if absent, and the report says why.
+ *  - firebreak:ecs-services: honoured -> those services are redeployed after
+ *    the rotation; ignored -> the rotation still happens, nothing is
+ *    redeployed (an attacker's list must not make us restart, and re-pull
+ *    the images of, services of its choosing) and the report names the
+ *    listed services for a human.
+ * leak_tags_need_history: 1 when tags hold either (a history read is due).
+ * leak_tags_decide: `events` the secret's LookupEvents Events (borrowed),
+ * `base` the query without tag_key/tag_value; fills j->exempt, services,
+ * services_ignored, exempt_why, services_why; appends one prov_report_json
+ * entry per tag to `list` (may be NULL).
+ */
+int leak_tags_need_history(const cJSON *tags);
+void leak_tags_decide(const cJSON *tags, const cJSON *events, const struct prov_query *base,
+		      struct leak_job *j, cJSON *list);
 /* A query answer field: out["<Op>Result"][field] (or under <Op>Response); borrowed. */
 const char *leak_query_str(const cJSON *out, const char *op, const char *field);
 /* The 12-digit account of arn:aws:lambda:region:ACCOUNT:function:name; 1 when found. */
@@ -518,6 +558,16 @@ cJSON *leak_key_restore(const struct leak_key *k);
 /* A usable credential: its id next to a secret access key that STS did not
  * refuse (near_secret and not refused). The only keys ever deactivated. */
 int leak_key_usable(const struct leak_key *k);
+/* A temporary (ASIA) key's session token in the first log event that
+ * names `key_id`: the longest run of base64 characters [A-Za-z0-9+/] (and
+ * up to two '=' of padding) of
+ * LEAK_TOKEN_MIN..LEAK_TOKEN_MAX bytes there (STS session tokens are a few
+ * hundred to a few thousand such characters; a 40-character secret is
+ * far shorter). Borrowed from the message, *len its length; NULL when
+ * there is none. */
+#define LEAK_TOKEN_MIN 100
+#define LEAK_TOKEN_MAX 4096
+const char *leak_session_token(const struct leak_msgs *m, const char *key_id, size_t *len);
 size_t leak_usable_keys(const struct leak_key *keys, size_t n);
 /* The report's access_keys[] and tokens[] (caller owns). */
 cJSON *leak_keys_json(const struct leak_key *keys, size_t n);

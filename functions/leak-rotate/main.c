@@ -20,16 +20,16 @@
 #include <time.h>
 
 #include "aws.h"
+#include "kit.h"
 #include "leak.h"
 #include "log.h"
 #include "lr.h"
+#include "prov.h"
 #include "resp.h"
 
 #define LK_FN "leak-rotate"
 /* Kept back from the deadline for the report, SNS publish and response. */
 #define LK_FINISH_RESERVE_MS 1500
-/* Independent calls per aws_call_run_all round. */
-#define LK_BATCH 32
 /* Bounds on what one invocation reads and lists. */
 #define LK_MAX_ALARM_PAGES 50
 #define LK_MAX_ALARM_BYTES LEAK_MAX_INFLATED
@@ -51,9 +51,10 @@ struct lk_run {
 	struct lk_state *st;        /* borrowed */
 	const struct lr_context *ctx; /* borrowed */
 	struct resp r;
+	struct kit kit;             /* every AWS call of the invocation */
 	cJSON *ev;                  /* owned */
 	struct leak_batch batch;    /* owned (awslogs form) */
-	cJSON *pages;               /* owned: FilterLogEvents answers (alarm form) */
+	cJSON *pages;               /* owned: FilterLogEvents events (alarm form) */
 	struct leak_msgs msgs;      /* owned array; texts borrowed from ev/batch/pages */
 	const char *group, *stream; /* for the report; watched values redacted */
 	char group_buf[LEAK_NAME_MAX * 2 + 64], stream_buf[LEAK_NAME_MAX * 2 + 64];
@@ -62,38 +63,15 @@ struct lk_run {
 	struct leak_job *jobs;      /* owned */
 	size_t njobs;
 	/* Access keys of other accounts (RESPONDERS.md, cross-account): the
-	 * client each key is acted on with (NULL: our own, st->aws; else one of
-	 * member[], borrowed) and the member-role clients, one per account. */
+	 * client each key is acted on with (NULL: our own; else kit_client's,
+	 * borrowed), the member clients in the order they were made. */
 	struct aws_client *key_client[LEAK_MAX_KEYS];
 	int key_member[LEAK_MAX_KEYS];     /* 1: LEAK_KEY_MEMBER, client not yet made */
-	struct aws_client *member[LEAK_MAX_KEYS]; /* owned when member_owned[i] */
-	int member_owned[LEAK_MAX_KEYS];
+	struct aws_client *member[LEAK_MAX_KEYS]; /* borrowed from the kit */
 	size_t nmember;
 };
 
 /* ---- small helpers ---------------------------------------------------------------------- */
-
-static void call_init(struct aws_call *c, const char *svc, const char *op, const cJSON *in)
-{
-	memset(c, 0, sizeof(*c));
-	c->service = svc;
-	c->op = op;
-	c->in = in;
-}
-
-/* Runs calls in rounds of LK_BATCH concurrent ones. */
-static void run_all(struct lk_state *st, struct aws_call *c, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i += LK_BATCH)
-		aws_call_run_all(st->aws, c + i, n - i < LK_BATCH ? n - i : LK_BATCH);
-}
-
-static int call_code(const struct aws_call *c, const char *code)
-{
-	return c->rc != FB_OK && !strcmp(c->err.code, code);
-}
 
 static void sleep_ms(int64_t ms)
 {
@@ -108,7 +86,8 @@ static int64_t remaining_ms(const struct lk_run *u)
 	return u->ctx->deadline_ms ? lr_remaining_ms(u->ctx) : INT64_MAX;
 }
 
-/* A step whose outcome is known without a call (already, skipped, failed). */
+/* A line whose outcome a decision knows without a call (already, skipped,
+ * failed). */
 static int note(struct lk_run *u, const char *step, const char *api, const char *target,
 		enum resp_kind kind, enum resp_status status, const char *detail, int required)
 {
@@ -147,15 +126,13 @@ static void state_free(struct lk_state *st)
 static enum fb_err lk_init(void **state, char *err, size_t errlen)
 {
 	struct lk_state *st = calloc(1, sizeof(*st));
-	enum fb_err rc;
+	enum fb_err rc = FB_E_NOMEM;
 
-	if (!st)
-		return FB_E_NOMEM;
-	rc = resp_config_from_env(&st->cfg, err, errlen);
-	if (rc == FB_OK)
-		rc = leak_settings_from_env(&st->set, err, errlen);
-	if (rc == FB_OK)
+	if (st && (rc = resp_config_from_env(&st->cfg, err, errlen)) == FB_OK &&
+	    (rc = leak_settings_from_env(&st->set, err, errlen)) == FB_OK)
 		rc = aws_client_new(&st->aws, NULL, err, errlen);
+	if (!st)
+		return rc;
 	if (rc == FB_OK) {
 		/* until the first load: detectors only */
 		rc = leak_watch_init(&st->watch);
@@ -180,142 +157,131 @@ static enum fb_err lk_init(void **state, char *err, size_t errlen)
 static void load_error(struct lk_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void load_error(struct lk_state *st, const char *fmt, ...)
 {
-	char msg[600];
+	const char *msg;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg = leak_vwarn(st->load_errors, fmt, ap);
 	va_end(ap);
-	cJSON_AddItemToArray(st->load_errors, cJSON_CreateString(msg));
-	log_warn("%s", msg);
+	log_warn("%s", msg ? msg : fmt);
 }
 
-static cJSON *list_tagged_input(const char *token)
+static cJSON *tag_filter(const char *key, const char *value)
 {
-	cJSON *in = cJSON_CreateObject(), *f, *fi;
+	cJSON *f = cJSON_CreateObject();
 
-	if (!in)
-		return NULL;
-	f = cJSON_AddArrayToObject(in, "Filters");
-	fi = cJSON_CreateObject();
-	cJSON_AddStringToObject(fi, "Key", "tag-key");
-	cJSON_AddItemToObject(fi, "Values", cJSON_CreateStringArray((const char *[]){ "firebreak:watch" }, 1));
-	cJSON_AddItemToArray(f, fi);
-	fi = cJSON_CreateObject();
-	cJSON_AddStringToObject(fi, "Key", "tag-value");
-	cJSON_AddItemToObject(fi, "Values", cJSON_CreateStringArray((const char *[]){ "true" }, 1));
-	cJSON_AddItemToArray(f, fi);
-	cJSON_AddNumberToObject(in, "MaxResults", 100);
-	if (token[0])
-		cJSON_AddStringToObject(in, "NextToken", token);
-	return in;
+	cJSON_AddStringToObject(f, "Key", key);
+	cJSON_AddItemToObject(f, "Values", cJSON_CreateStringArray(&value, 1));
+	return f;
 }
+
+static const struct kit_paging lk_list_paging = {
+	.items = "SecretList", .next = "NextToken", .max_pages = LK_MAX_LIST_PAGES
+};
 
 /* ListSecrets by tag firebreak:watch=true (both filters; the answer's tags
  * are checked again because the two filters match independently). */
-static enum fb_err list_tagged(struct lk_state *st, struct leak_list *ids)
+static enum fb_err list_tagged(struct lk_run *u, struct leak_list *ids)
 {
-	char token[2048] = "";
-	int page;
+	struct lk_state *st = u->st;
+	struct kit_round *rd = kit_round_new(&u->kit);
+	cJSON *in = cJSON_CreateObject(), *f = cJSON_AddArrayToObject(in, "Filters");
+	const cJSON *sec;
+	struct kit_step *list;
+	enum fb_err rc = FB_OK;
 
-	for (page = 0; page < LK_MAX_LIST_PAGES; page++) {
-		cJSON *in = list_tagged_input(token), *out = NULL;
-		const cJSON *s;
-		struct aws_error err;
-		const char *next;
-		enum fb_err rc;
-
-		if (!in)
-			return FB_E_NOMEM;
-		memset(&err, 0, sizeof(err));
-		rc = aws_do(st->aws, "secretsmanager", "ListSecrets", in, &out, &err);
-		cJSON_Delete(in);
-		if (rc != FB_OK) {
-			load_error(st, "secretsmanager:ListSecrets by tag firebreak:watch failed: %s %s",
-				   err.code, err.message);
-			cJSON_Delete(out);
-			return rc;
-		}
-		cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(out, "SecretList")) {
-			const char *arn = resp_get_str(s, "ARN");
-			char **nv;
-
-			if (!arn || !leak_tag_is(cJSON_GetObjectItemCaseSensitive(s, "Tags"), "firebreak:watch", "true"))
-				continue;
-			nv = realloc(ids->v, (ids->n + 1) * sizeof(*nv));
-			if (!nv) {
-				cJSON_Delete(out);
-				return FB_E_NOMEM;
-			}
-			ids->v = nv;
-			ids->v[ids->n++] = strdup(arn);
-		}
-		next = resp_get_str(out, "NextToken");
-		snprintf(token, sizeof(token), "%s", next ? next : "");
-		cJSON_Delete(out);
-		if (!next || !*next)
-			return FB_OK;
+	cJSON_AddItemToArray(f, tag_filter("tag-key", LEAK_TAG_WATCH));
+	cJSON_AddItemToArray(f, tag_filter("tag-value", "true"));
+	cJSON_AddNumberToObject(in, "MaxResults", 100);
+	list = kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "secretsmanager", .op = "ListSecrets",
+					       .kind = RESP_READ, .in = in, .paging = &lk_list_paging });
+	kit_run(rd);
+	for (sec = kit_items(list) ? kit_items(list)->child : NULL; sec && rc == FB_OK; sec = sec->next)
+		if (resp_get_str(sec, "ARN") &&
+		    prov_tag_true(cJSON_GetObjectItemCaseSensitive(sec, "Tags"), LEAK_TAG_WATCH))
+			rc = leak_list_add(ids, resp_get_str(sec, "ARN"));
+	if (rc == FB_OK && !kit_ok(list)) {
+		load_error(st, "secretsmanager:ListSecrets by tag firebreak:watch failed: %s %s",
+			   kit_err(list)->code, kit_err(list)->message);
+		rc = FB_E_AWS;
+	} else if (rc == FB_OK && !kit_complete(list)) {
+		load_error(st, "secretsmanager:ListSecrets: more than %d pages; the rest is not watched",
+			   LK_MAX_LIST_PAGES);
 	}
-	load_error(st, "secretsmanager:ListSecrets: more than %d pages; the rest is not watched",
-		   LK_MAX_LIST_PAGES);
-	return FB_OK;
+	kit_round_free(rd);
+	return rc;
 }
 
 /* Adds one secret's AWSCURRENT (and, when readable, AWSPREVIOUS) values
- * from its two GetSecretValue answers. FB_OK also when the secret is
- * skipped with a load error; other codes stop the load. */
+ * from its two GetSecretValue answers, then wipes the answers. FB_OK also
+ * when the secret is skipped with a load error; other codes stop the load. */
 static enum fb_err load_one(struct lk_state *st, struct leak_watch *w, const char *id,
-			    const struct aws_call *cur, const struct aws_call *prev, int *errors)
+			    struct kit_step *cur_s, struct kit_step *prev_s, int *errors)
 {
-	const char *arn = resp_get_str(cur->out, "ARN");
-	const char *v = resp_get_str(cur->out, "SecretString");
+	const cJSON *cur = kit_out(cur_s), *prev = kit_out(prev_s);
+	const char *arn = resp_get_str(cur, "ARN");
+	const char *v = resp_get_str(cur, "SecretString");
 	size_t count = 0;
 	uint32_t idx;
-	enum fb_err rc;
+	enum fb_err rc = FB_OK;
 
-	if (cur->rc != FB_OK || !arn) {
+	if (!arn) {
 		load_error(st, "cannot read watched secret '%s': %s %s", id,
-			   cur->err.code[0] ? cur->err.code : fb_strerror(cur->rc), cur->err.message);
+			   kit_err(cur_s)->code[0] ? kit_err(cur_s)->code : fb_strerror(FB_E_AWS),
+			   kit_err(cur_s)->message);
 		(*errors)++;
-		return FB_OK;
+		goto out;
 	}
 	if (leak_watch_has(w, arn))
-		return FB_OK;
-	rc = leak_watch_add_secret(w, arn, resp_get_str(cur->out, "Name"),
-				   resp_get_str(cur->out, "VersionId"), &idx);
+		goto out;
+	rc = leak_watch_add_secret(w, arn, resp_get_str(cur, "Name"), resp_get_str(cur, "VersionId"), &idx);
 	if (rc != FB_OK)
-		return rc;
+		goto out;
 	if (!v) {
 		load_error(st, "watched secret '%s' is binary: not scanned for", arn);
 	} else {
 		rc = leak_watch_add_string(w, idx, 0, v, &st->set.ignore, &count);
 		if (rc != FB_OK)
-			return rc;
+			goto out;
 		if (!count)
 			load_error(st, "watched secret '%s' has no value of %u+ characters to watch",
 				   arn, LEAK_MIN_SECRET);
 	}
-	v = resp_get_str(prev->out, "SecretString");
-	if (prev->rc == FB_OK && v) {
-		snprintf(w->secrets[idx].prev_version, sizeof(w->secrets[idx].prev_version), "%s",
-			 resp_get_str(prev->out, "VersionId") ? resp_get_str(prev->out, "VersionId") : "");
+	v = resp_get_str(prev, "SecretString");
+	if (v) {
+		buf_copy_str(w->secrets[idx].prev_version, sizeof(w->secrets[idx].prev_version),
+			     resp_get_str(prev, "VersionId"));
 		rc = leak_watch_add_string(w, idx, 1, v, &st->set.ignore, &count);
-	} else if (prev->rc != FB_OK && !call_code(prev, "ResourceNotFoundException")) {
-		load_error(st, "cannot read AWSPREVIOUS of '%s': %s", arn, prev->err.code);
+	} else if (!prev && strcmp(kit_err(prev_s)->code, "ResourceNotFoundException")) {
+		load_error(st, "cannot read AWSPREVIOUS of '%s': %s", arn, kit_err(prev_s)->code);
 	}
+out:
+	leak_cjson_wipe((cJSON *)cur); /* SecretString */
+	leak_cjson_wipe((cJSON *)prev);
 	return rc;
 }
 
-/* Loads every watched secret's AWSCURRENT and AWSPREVIOUS values (all
- * GetSecretValue calls concurrently) into a fresh automaton. On any error
- * what could be loaded is used, and the next invoke loads again. */
-static enum fb_err load_secrets(struct lk_state *st, int64_t now_ms)
+static cJSON *secret_in(const char *arn, const char *stage)
 {
+	cJSON *in = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(in, "SecretId", arn);
+	if (stage)
+		cJSON_AddStringToObject(in, "VersionStage", stage);
+	return in;
+}
+
+/* Loads every watched secret's AWSCURRENT and AWSPREVIOUS values (all
+ * GetSecretValue calls in one round) into a fresh automaton. On any error
+ * what could be loaded is used, and the next invoke loads again. */
+static enum fb_err load_secrets(struct lk_run *u, int64_t now_ms)
+{
+	struct lk_state *st = u->st;
 	struct leak_list ids = { 0 };
-	struct aws_call *calls = NULL;
-	cJSON **ins = NULL;
+	struct kit_round *rd = NULL;
+	struct kit_step **get = NULL;
 	struct leak_watch w;
-	size_t i, n = 0;
+	size_t i;
 	int errors = 0;
 	enum fb_err rc;
 
@@ -323,43 +289,27 @@ static enum fb_err load_secrets(struct lk_state *st, int64_t now_ms)
 	st->load_errors = cJSON_CreateArray();
 	st->load_attempt_ms = now_ms;
 	rc = leak_watch_init(&w);
+	for (i = 0; rc == FB_OK && i < st->set.watched.n; i++)
+		rc = leak_list_add(&ids, st->set.watched.v[i]);
 	if (rc != FB_OK)
 		goto out;
-	for (i = 0; i < st->set.watched.n; i++) {
-		char **nv = realloc(ids.v, (ids.n + 1) * sizeof(*nv));
-
-		if (!nv) {
-			rc = FB_E_NOMEM;
-			goto out;
-		}
-		ids.v = nv;
-		ids.v[ids.n++] = strdup(st->set.watched.v[i]);
-	}
-	if (st->set.watch_tagged && list_tagged(st, &ids) != FB_OK)
+	if (st->set.watch_tagged && list_tagged(u, &ids) != FB_OK)
 		errors++;
-	n = ids.n * 2;
-	calls = calloc(n ? n : 1, sizeof(*calls));
-	ins = calloc(n ? n : 1, sizeof(*ins));
-	if (!calls || !ins) {
+	rd = kit_round_new(&u->kit);
+	get = calloc(ids.n * 2 + 1, sizeof(*get));
+	if (!rd || !get) {
 		rc = FB_E_NOMEM;
 		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		ins[i] = cJSON_CreateObject();
-		if (!ins[i] || !ids.v[i / 2]) {
-			rc = FB_E_NOMEM;
-			goto out;
-		}
-		cJSON_AddStringToObject(ins[i], "SecretId", ids.v[i / 2]);
-		cJSON_AddStringToObject(ins[i], "VersionStage", i % 2 ? "AWSPREVIOUS" : "AWSCURRENT");
-		call_init(&calls[i], "secretsmanager", "GetSecretValue", ins[i]);
-	}
-	run_all(st, calls, n);
-	for (i = 0; i < ids.n; i++) {
-		rc = load_one(st, &w, ids.v[i], &calls[2 * i], &calls[2 * i + 1], &errors);
-		if (rc != FB_OK)
-			goto out;
-	}
+	for (i = 0; i < ids.n * 2; i++)
+		get[i] = kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "secretsmanager",
+			.op = "GetSecretValue", .kind = RESP_READ,
+			.in = secret_in(ids.v[i / 2], i % 2 ? "AWSPREVIOUS" : "AWSCURRENT") });
+	kit_run(rd);
+	for (i = 0; rc == FB_OK && i < ids.n; i++)
+		rc = load_one(st, &w, ids.v[i], get[2 * i], get[2 * i + 1], &errors);
+	if (rc != FB_OK)
+		goto out;
 	rc = leak_watch_build(&w);
 	if (rc != FB_OK) {
 		load_error(st, "cannot build the scanner: %s", fb_strerror(rc));
@@ -372,13 +322,8 @@ static enum fb_err load_secrets(struct lk_state *st, int64_t now_ms)
 	st->loaded_ms = errors ? 0 : now_ms;
 	rc = errors ? FB_E_AWS : FB_OK;
 out:
-	for (i = 0; calls && ins && i < n; i++) {
-		leak_cjson_wipe(calls[i].out); /* SecretString */
-		aws_call_cleanup(&calls[i]);
-		cJSON_Delete(ins[i]);
-	}
-	free(calls);
-	free(ins);
+	kit_round_free(rd);
+	free(get);
 	leak_watch_cleanup(&w);
 	leak_list_free(&ids);
 	return rc;
@@ -403,7 +348,7 @@ static void ensure_loaded(struct lk_run *u)
 
 		i = resp_step_begin(&u->r, "load-watched-secrets", "secretsmanager:GetSecretValue", NULL,
 				    RESP_READ);
-		rc = load_secrets(st, now);
+		rc = load_secrets(u, now);
 		snprintf(detail, sizeof(detail), "%zu secrets, %zu values (current and previous)",
 			 st->watch.nsecrets, st->watch.nvalues);
 		if (rc == FB_OK) {
@@ -515,82 +460,43 @@ static enum fb_err setup_manual(struct lk_run *u)
 	return FB_OK;
 }
 
-/* One round of FilterLogEvents: one page of each group still active. */
-static void alarm_round(struct lk_run *u, int64_t start, int64_t end, char **tokens, int *done,
-			size_t *active, int idx, size_t *pages, size_t *events)
+static const struct kit_paging lk_alarm_paging = {
+	.items = "events", .next = "nextToken", .max_pages = LK_MAX_ALARM_PAGES
+};
+
+/* The events of one log group's pages (kit_take_items: u->pages keeps
+ * them, the messages point into them). */
+static void alarm_events(struct lk_run *u, const char *g, cJSON *events, size_t *n)
 {
-	struct lk_state *st = u->st;
-	struct aws_call calls[LK_BATCH];
-	cJSON *ins[LK_BATCH];
-	size_t map[LK_BATCH], n = 0, k, i;
+	const cJSON *e;
 
-	for (i = 0; i < st->set.log_groups.n && n < LK_BATCH; i++) {
-		if (done[i])
+	cJSON_AddItemToArray(u->pages, events);
+	for (e = events ? events->child : NULL; e; e = e->next) {
+		const char *msg = resp_get_str(e, "message");
+		const cJSON *ts = cJSON_GetObjectItemCaseSensitive(e, "timestamp");
+
+		if (!msg || u->msgs.bytes + strlen(msg) > LK_MAX_ALARM_BYTES)
 			continue;
-		ins[n] = cJSON_CreateObject();
-		cJSON_AddStringToObject(ins[n], "logGroupName", st->set.log_groups.v[i]);
-		cJSON_AddNumberToObject(ins[n], "startTime", (double)start);
-		cJSON_AddNumberToObject(ins[n], "endTime", (double)end);
-		if (tokens[i])
-			cJSON_AddStringToObject(ins[n], "nextToken", tokens[i]);
-		call_init(&calls[n], "logs", "FilterLogEvents", ins[n]);
-		map[n++] = i;
-	}
-	aws_call_run_all(st->aws, calls, n);
-	for (k = 0; k < n; k++) {
-		const char *g = st->set.log_groups.v[map[k]], *next;
-		const cJSON *e;
-
-		cJSON_Delete(ins[k]);
-		if (calls[k].rc != FB_OK) {
-			leak_warn(u->warnings, "logs:FilterLogEvents on '%s' failed: %s %s", g,
-				  calls[k].err.code, calls[k].err.message);
-			resp_step_end(&u->r, idx, RESP_FAILED, "cannot read a watched log group", &calls[k].err);
-			done[map[k]] = 1;
-			(*active)--;
-			aws_call_cleanup(&calls[k]);
-			continue;
-		}
-		(*pages)++;
-		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(calls[k].out, "events")) {
-			const char *msg = resp_get_str(e, "message");
-			const cJSON *ts = cJSON_GetObjectItemCaseSensitive(e, "timestamp");
-
-			if (!msg || u->msgs.bytes + strlen(msg) > LK_MAX_ALARM_BYTES)
-				continue;
-			if (leak_msgs_add(&u->msgs, g, resp_get_str(e, "logStreamName"), resp_get_str(e, "eventId"),
-					  /* fuzz: range-checked, (int64_t) of an out-of-range double is UB */
-					  (cJSON_IsNumber(ts) && ts->valuedouble > -9.2e18 &&
-					   ts->valuedouble < 9.2e18) ? (int64_t)ts->valuedouble : 0,
-					  msg) != FB_OK)
-				break;
-			(*events)++;
-		}
-		next = resp_get_str(calls[k].out, "nextToken");
-		free(tokens[map[k]]);
-		tokens[map[k]] = next && *next ? strdup(next) : NULL;
-		if (!tokens[map[k]]) {
-			done[map[k]] = 1;
-			(*active)--;
-		}
-		/* the messages point into this answer: keep it */
-		cJSON_AddItemToArray(u->pages, calls[k].out);
-		calls[k].out = NULL;
-		aws_call_cleanup(&calls[k]);
+		if (leak_msgs_add(&u->msgs, g, resp_get_str(e, "logStreamName"), resp_get_str(e, "eventId"),
+				  /* fuzz: range-checked, (int64_t) of an out-of-range double is UB */
+				  (cJSON_IsNumber(ts) && ts->valuedouble > -9.2e18 &&
+				   ts->valuedouble < 9.2e18) ? (int64_t)ts->valuedouble : 0,
+				  msg) != FB_OK)
+			break;
+		(*n)++;
 	}
 }
 
 /* FilterLogEvents over every configured group, all pages (bounded); the
- * groups are read concurrently, one page each per round. */
+ * groups are read concurrently (one paged step each). */
 static void setup_alarm(struct lk_run *u)
 {
 	struct lk_state *st = u->st;
-	size_t ng = st->set.log_groups.n, i, active = ng;
-	char **tokens = calloc(ng, sizeof(char *));
-	int *done = calloc(ng, sizeof(int));
+	size_t ng = st->set.log_groups.n, i, events = 0;
+	struct kit_step **rd = calloc(ng, sizeof(*rd));
+	struct kit_round *round = kit_round_new(&u->kit);
 	int64_t start, end;
-	int page, idx;
-	size_t pages = 0, events = 0;
+	int idx, pages = 0, capped = 0;
 	char detail[200];
 
 	u->pages = cJSON_CreateArray();
@@ -601,53 +507,106 @@ static void setup_alarm(struct lk_run *u)
 	leak_alarm_window(u->ev, u->r.event_time_ms, lr_now_ms(), st->set.lookback_ms, &start, &end);
 	idx = resp_step_begin(&u->r, "read-alarm-window", "logs:FilterLogEvents", st->set.log_groups.v[0],
 			      RESP_READ);
-	if (!tokens || !done || !u->pages) {
+	if (!rd || !round || !u->pages) {
 		resp_step_end(&u->r, idx, RESP_FAILED, "out of memory", NULL);
 		goto out;
 	}
-	for (page = 0; page < LK_MAX_ALARM_PAGES && active; page++)
-		alarm_round(u, start, end, tokens, done, &active, idx, &pages, &events);
-	if (active)
+	for (i = 0; i < ng; i++) {
+		cJSON *in = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(in, "logGroupName", st->set.log_groups.v[i]);
+		cJSON_AddNumberToObject(in, "startTime", (double)start);
+		cJSON_AddNumberToObject(in, "endTime", (double)end);
+		rd[i] = kit_add(round, &(struct kit_spec){ .quiet = 1, .service = "logs", .op = "FilterLogEvents",
+			.kind = RESP_READ, .in = in, .paging = &lk_alarm_paging });
+	}
+	kit_run(round);
+	for (i = 0; i < ng; i++) {
+		if (!kit_ok(rd[i])) {
+			leak_warn(u->warnings, "logs:FilterLogEvents on '%s' failed: %s %s", st->set.log_groups.v[i],
+				  kit_err(rd[i])->code, kit_err(rd[i])->message);
+			resp_step_end(&u->r, idx, RESP_FAILED, "cannot read a watched log group", kit_err(rd[i]));
+		}
+		pages += kit_pages(rd[i]);
+		capped |= kit_ok(rd[i]) && !kit_complete(rd[i]);
+		alarm_events(u, st->set.log_groups.v[i], kit_take_items(rd[i]), &events);
+	}
+	if (capped)
 		leak_warn(u->warnings, "more than %d pages of log events in the alarm window: the rest was "
 			  "not scanned", LK_MAX_ALARM_PAGES);
 	if (!u->r.steps[idx].ended) {
-		snprintf(detail, sizeof(detail), "%zu events in %zu pages from %zu log groups", events,
+		snprintf(detail, sizeof(detail), "%zu events in %d pages from %zu log groups", events,
 			 pages, ng);
 		resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
 	}
 out:
-	for (i = 0; tokens && i < ng; i++)
-		free(tokens[i]);
-	free(tokens);
-	free(done);
+	kit_round_free(round);
+	free(rd);
 }
 
 /* ---- secrets: decide, rotate, wait, redeploy ----------------------------------------------------------- */
 
+/* The secret's firebreak:exempt and firebreak:ecs-services count only with
+ * provenance (leak_tags_decide): its CloudTrail history, read only when
+ * one of them is there, and only when it decides something: before the
+ * rotation for firebreak:exempt=true, after it (while nothing else waits
+ * on it) for firebreak:ecs-services alone, so that a tag which only
+ * chooses the redeploys never delays the rotation. The read is optional:
+ * without it the tags are
+ * ignored (the secret is rotated, nothing redeployed), which is not a
+ * failure of the containment. A leak has no CloudTrail actor (whoever
+ * wrote the log line is not in CloudTrail), so the actor is a name no
+ * setter can match: the minimum age, a known setter (or a trusted one)
+ * and a complete read carry the decision (README "Safety"). */
+static void secret_tags(struct lk_run *u, struct leak_job *j)
+{
+	const cJSON *tags = j->tags;
+	const char *arn = secret_arn(u, j);
+	struct prov_history h;
+	struct prov_query q;
+	char acct[13], detail[400];
+	enum fb_err rc;
+	int idx;
+
+	memset(&h, 0, sizeof(h));
+	memset(&q, 0, sizeof(q));
+	j->tags_read = 1;
+	q.trigger_ms = u->r.event_time_ms ? u->r.event_time_ms : u->r.received_ms;
+	q.trigger_actor = "(unknown: whoever wrote the log line)";
+	q.min_age_ms = u->st->cfg.tag_min_age_ms;
+	q.trust = &u->st->cfg;
+	q.created_ms = j->created_ms;
+	idx = resp_step_begin(&u->r, "tag-provenance", "cloudtrail:LookupEvents", arn, RESP_READ);
+	resp_step_optional(&u->r, idx);
+	rc = prov_history_read(u->st->aws, arn, 0,
+			       u->ctx->deadline_ms ? u->ctx->deadline_ms - LK_FINISH_RESERVE_MS : 0,
+			       leak_account_from_arn(arn, acct) ? acct : NULL, &h);
+	prov_query_from_history(&q, &h);
+	snprintf(detail, sizeof(detail), "%d events%s%s", h.events ? cJSON_GetArraySize(h.events) : 0,
+		 h.complete ? " (complete)" : "; incomplete: ", h.complete ? "" : h.why);
+	resp_step_end(&u->r, idx, rc == FB_OK ? RESP_DONE : RESP_FAILED, detail, NULL);
+	leak_tags_decide(tags, h.events, &q, j, cJSON_AddArrayToObject(j->report, "tags"));
+	prov_history_cleanup(&h);
+}
+
 /* Round 1: DescribeSecret for every job, then decide each. */
 static void secrets_decide(struct lk_run *u)
 {
-	struct aws_call *c = calloc(u->njobs, sizeof(*c));
-	cJSON **ins = calloc(u->njobs, sizeof(*ins));
+	struct kit_round *rd = kit_round_new(&u->kit);
+	struct kit_step **d = calloc(u->njobs + 1, sizeof(*d));
 	size_t i;
 
-	if (!c || !ins)
-		goto out;
-	for (i = 0; i < u->njobs; i++) {
-		ins[i] = cJSON_CreateObject();
-		cJSON_AddStringToObject(ins[i], "SecretId", secret_arn(u, &u->jobs[i]));
-		call_init(&c[i], "secretsmanager", "DescribeSecret", ins[i]);
-	}
-	run_all(u->st, c, u->njobs);
+	for (i = 0; d && i < u->njobs; i++)
+		d[i] = kit_add(rd, &(struct kit_spec){ .step = "describe-secret", .service = "secretsmanager",
+			.op = "DescribeSecret", .target = secret_arn(u, &u->jobs[i]), .kind = RESP_READ,
+			.in = secret_in(secret_arn(u, &u->jobs[i]), NULL) });
+	kit_run(rd);
 	for (i = 0; i < u->njobs; i++) {
 		struct leak_job *j = &u->jobs[i];
 		const struct leak_secret *s = &u->st->watch.secrets[j->secret];
-		int idx = resp_step_begin(&u->r, "describe-secret", "secretsmanager:DescribeSecret", s->arn,
-					  RESP_READ);
-		char detail[300];
+		char detail[300 + PROV_REASON_LEN];
 
-		resp_step_from_call(&u->r, idx, &c[i], NULL);
-		if (c[i].rc != FB_OK) {
+		if (!d || !kit_ok(d[i])) {
 			j->state = LEAK_JOB_FAILED;
 			continue;
 		}
@@ -656,15 +615,25 @@ static void secrets_decide(struct lk_run *u)
 		buf_copy_str(j->leaked_version, sizeof(j->leaked_version),
 			     j->cur_hits ? s->cur_version : s->prev_version);
 		leak_rotation_token(u->r.incident_id, s->arn, j->leaked_version, j->token);
-		switch (leak_decide_secret(c[i].out, s->cur_version, j, detail, sizeof(detail))) {
+		{
+			const cJSON *cd = resp_get(kit_out(d[i]), "CreatedDate");
+
+			j->tags = cJSON_Duplicate(resp_get(kit_out(d[i]), "Tags"), 1);
+			/* range-checked: an out-of-range double -> int64 conversion is UB */
+			if (cJSON_IsNumber(cd) && cd->valuedouble > 0 && cd->valuedouble < 9.2e12)
+				j->created_ms = (int64_t)(cd->valuedouble * 1000.0);
+		}
+		if (prov_tag_true(j->tags, LEAK_TAG_EXEMPT))
+			secret_tags(u, j);
+		switch (leak_decide_secret(kit_out(d[i]), s->cur_version, j, detail, sizeof(detail))) {
 		case LEAK_DECIDE_EXEMPT:
 			note(u, "rotate-secret", "secretsmanager:RotateSecret", s->arn, RESP_WRITE,
 			     RESP_SKIPPED, detail, 0);
 			j->state = LEAK_JOB_STOP;
 			break;
 		case LEAK_DECIDE_IN_PROGRESS:
-			j->rotate_idx = note(u, "rotate-secret", "secretsmanager:RotateSecret", s->arn,
-					     RESP_WRITE, RESP_ALREADY, detail, 1);
+			note(u, "rotate-secret", "secretsmanager:RotateSecret", s->arn, RESP_WRITE, RESP_ALREADY,
+			     detail, 1);
 			j->state = u->r.dry_run ? LEAK_JOB_STOP : LEAK_JOB_WAIT;
 			break;
 		case LEAK_DECIDE_ALREADY:
@@ -683,91 +652,73 @@ static void secrets_decide(struct lk_run *u)
 			break;
 		}
 	}
-out:
-	for (i = 0; c && ins && i < u->njobs; i++) {
-		aws_call_cleanup(&c[i]);
-		cJSON_Delete(ins[i]);
-	}
-	free(c);
-	free(ins);
+	kit_round_free(rd);
+	free(d);
 }
 
-/* The RotateSecret answer of one job. */
-static void rotate_outcome(struct lk_run *u, struct leak_job *j, const struct aws_call *c)
+/* The RotateSecret answer of one job. The two "already" answers keep the
+ * error on the line (what Secrets Manager said). */
+static void rotate_outcome(struct lk_run *u, struct leak_job *j, struct kit_step *s)
 {
-	const char *vid = resp_get_str(c->out, "VersionId");
-	char detail[700];
+	const struct aws_error *e = kit_err(s);
+	const char *vid = resp_get_str(kit_out(s), "VersionId");
 
-	if (c->rc == FB_OK) {
+	if (kit_ok(s)) {
 		if (vid)
-			snprintf(j->wait_version, sizeof(j->wait_version), "%s", vid);
-		snprintf(detail, sizeof(detail), "rotation started: new version %s%s%s", j->wait_version,
-			 j->why[0] ? "; " : "", j->why);
-		resp_step_from_call(&u->r, j->rotate_idx, c, detail);
+			buf_copy_str(j->wait_version, sizeof(j->wait_version), vid);
+		kit_detail(s, "rotation started: new version %s%s%s", j->wait_version, j->why[0] ? "; " : "",
+			   j->why);
 		j->state = LEAK_JOB_WAIT;
-	} else if (call_code(c, "ResourceExistsException")) {
+	} else if (!strcmp(e->code, "ResourceExistsException")) {
 		/* our token's version exists: an earlier try of this incident
 		 * started the rotation */
-		resp_step_from_call(&u->r, j->rotate_idx, c, NULL);
-		snprintf(detail, sizeof(detail),
-			 "rotation already started by an earlier delivery (version %s)", j->wait_version);
-		resp_step_end(&u->r, j->rotate_idx, RESP_ALREADY, detail, NULL);
+		char detail[200];
+
+		snprintf(detail, sizeof(detail), "rotation already started by an earlier delivery (version %s)",
+			 j->wait_version);
+		resp_step_end(&u->r, kit_index(s), RESP_ALREADY, detail, e);
 		j->state = LEAK_JOB_WAIT;
-	} else if (call_code(c, "InvalidRequestException") &&
-		   strstr(c->err.message, "previous rotation isn't complete")) {
+	} else if (!strcmp(e->code, "InvalidRequestException") &&
+		   strstr(e->message, "previous rotation isn't complete")) {
 		/* started by someone else between our describe and rotate */
-		resp_step_from_call(&u->r, j->rotate_idx, c, NULL);
-		resp_step_end(&u->r, j->rotate_idx, RESP_ALREADY, "rotation already in progress: waiting for it",
-			      NULL);
+		resp_step_end(&u->r, kit_index(s), RESP_ALREADY, "rotation already in progress: waiting for it", e);
 		j->wait_version[0] = '\0'; /* learn it from DescribeSecret */
 		j->state = LEAK_JOB_WAIT;
 	} else {
-		resp_step_from_call(&u->r, j->rotate_idx, c, "rotation not started");
+		kit_detail(s, "rotation not started");
 		j->state = LEAK_JOB_FAILED;
 	}
 }
 
-/* Round 2: RotateSecret for every job that needs it, concurrently. */
+/* Round 2: RotateSecret for every job that needs it, concurrently; the
+ * undo of each is recorded first (also planned, under dry run). */
 static void secrets_rotate(struct lk_run *u)
 {
-	struct aws_call *c = calloc(u->njobs, sizeof(*c));
-	cJSON **ins = calloc(u->njobs, sizeof(*ins));
-	size_t *map = calloc(u->njobs, sizeof(size_t));
-	size_t i, n = 0;
+	struct kit_round *rd = kit_round_new(&u->kit);
+	struct kit_step **rot = calloc(u->njobs + 1, sizeof(*rot));
+	size_t i;
 
-	if (!c || !ins || !map)
-		goto out;
-	for (i = 0; i < u->njobs; i++) {
+	for (i = 0; rot && i < u->njobs; i++) {
 		struct leak_job *j = &u->jobs[i];
 		const char *arn = secret_arn(u, j);
+		cJSON *in;
 
 		if (j->state != LEAK_JOB_ROTATE)
 			continue;
-		j->rotate_idx = resp_step_begin(&u->r, "rotate-secret", "secretsmanager:RotateSecret", arn,
-						RESP_WRITE);
-		if (resp_step_dry(&u->r, j->rotate_idx)) {
-			j->state = LEAK_JOB_STOP;
-			continue;
-		}
-		resp_restore_add(&u->r, leak_rotation_restore(arn, j->old_version, j->token));
-		ins[n] = cJSON_CreateObject();
-		cJSON_AddStringToObject(ins[n], "SecretId", arn);
-		cJSON_AddStringToObject(ins[n], "ClientRequestToken", j->token);
-		call_init(&c[n], "secretsmanager", "RotateSecret", ins[n]);
-		snprintf(j->wait_version, sizeof(j->wait_version), "%s", j->token);
-		map[n++] = i;
+		in = secret_in(arn, NULL);
+		cJSON_AddStringToObject(in, "ClientRequestToken", j->token);
+		rot[i] = kit_add(rd, &(struct kit_spec){ .step = "rotate-secret", .service = "secretsmanager",
+			.op = "RotateSecret", .target = arn, .kind = RESP_WRITE, .in = in,
+			.restore = leak_rotation_restore(arn, j->old_version, j->token) });
+		buf_copy_str(j->wait_version, sizeof(j->wait_version), j->token);
+		j->state = u->r.dry_run ? LEAK_JOB_STOP : LEAK_JOB_ROTATE;
 	}
-	run_all(u->st, c, n);
-	for (i = 0; i < n; i++)
-		rotate_outcome(u, &u->jobs[map[i]], &c[i]);
-out:
-	for (i = 0; c && ins && i < n; i++) {
-		aws_call_cleanup(&c[i]);
-		cJSON_Delete(ins[i]);
-	}
-	free(c);
-	free(ins);
-	free(map);
+	kit_run(rd);
+	for (i = 0; rot && i < u->njobs; i++)
+		if (rot[i] && u->jobs[i].state == LEAK_JOB_ROTATE)
+			rotate_outcome(u, &u->jobs[i], rot[i]);
+	kit_round_free(rd);
+	free(rot);
 }
 
 /* Every job still waiting fails: the deadline is near. */
@@ -787,19 +738,37 @@ static void wait_give_up(struct lk_run *u)
 	}
 }
 
+/* One poll of a waiting job: 1 when it is settled. */
+static int wait_poll(struct lk_run *u, struct leak_job *j, struct kit_step *s)
+{
+	char detail[300];
+	enum leak_wait w;
+
+	j->polls++;
+	if (!kit_ok(s)) {
+		if (aws_is_throttle_code(kit_err(s)->code))
+			return 0;
+		resp_step_end(&u->r, j->wait_idx, RESP_FAILED, "cannot follow the rotation", kit_err(s));
+		j->state = LEAK_JOB_FAILED;
+		return 1;
+	}
+	w = leak_wait_check(kit_out(s), j, detail, sizeof(detail));
+	if (w == LEAK_WAIT_MORE)
+		return 0;
+	resp_step_end(&u->r, j->wait_idx, w == LEAK_WAIT_CURRENT ? RESP_DONE : RESP_FAILED, detail, NULL);
+	j->state = w == LEAK_WAIT_CURRENT ? LEAK_JOB_CURRENT : LEAK_JOB_FAILED;
+	return 1;
+}
+
 /* Round 3: poll DescribeSecret (all waiting secrets at once) until each new
- * version is AWSCURRENT, bounded by the deadline. */
+ * version is AWSCURRENT, bounded by the deadline. One line per secret
+ * over all its polls (quiet steps). */
 static void secrets_wait(struct lk_run *u)
 {
+	struct kit_step **poll = calloc(u->njobs + 1, sizeof(*poll));
 	size_t i, waiting = 0;
-	struct aws_call *c = calloc(u->njobs, sizeof(*c));
-	cJSON **ins = calloc(u->njobs, sizeof(*ins));
-	size_t *map = calloc(u->njobs, sizeof(size_t));
-	char detail[300];
 
-	if (!c || !ins || !map)
-		goto out;
-	for (i = 0; i < u->njobs; i++) {
+	for (i = 0; poll && i < u->njobs; i++) {
 		if (u->jobs[i].state != LEAK_JOB_WAIT)
 			continue;
 		u->jobs[i].wait_idx = resp_step_begin(&u->r, "wait-current", "secretsmanager:DescribeSecret",
@@ -807,143 +776,120 @@ static void secrets_wait(struct lk_run *u)
 		waiting++;
 	}
 	while (waiting) {
-		size_t n = 0;
+		struct kit_round *rd;
 
 		if (remaining_ms(u) < LK_FINISH_RESERVE_MS + u->st->set.poll_ms + 200) {
 			wait_give_up(u);
 			break;
 		}
-		for (i = 0; i < u->njobs; i++) {
-			if (u->jobs[i].state != LEAK_JOB_WAIT)
-				continue;
-			ins[n] = cJSON_CreateObject();
-			cJSON_AddStringToObject(ins[n], "SecretId", secret_arn(u, &u->jobs[i]));
-			call_init(&c[n], "secretsmanager", "DescribeSecret", ins[n]);
-			map[n++] = i;
-		}
-		run_all(u->st, c, n);
-		for (i = 0; i < n; i++) {
-			struct leak_job *j = &u->jobs[map[i]];
-			enum leak_wait w;
-
-			j->polls++;
-			if (c[i].rc != FB_OK) {
-				if (aws_is_throttle_code(c[i].err.code))
-					continue;
-				resp_step_from_call(&u->r, j->wait_idx, &c[i], "cannot follow the rotation");
-				j->state = LEAK_JOB_FAILED;
-				waiting--;
-				continue;
-			}
-			w = leak_wait_check(c[i].out, j, detail, sizeof(detail));
-			if (w == LEAK_WAIT_MORE)
-				continue;
-			resp_step_end(&u->r, j->wait_idx, w == LEAK_WAIT_CURRENT ? RESP_DONE : RESP_FAILED,
-				      detail, NULL);
-			j->state = w == LEAK_WAIT_CURRENT ? LEAK_JOB_CURRENT : LEAK_JOB_FAILED;
-			waiting--;
-		}
-		for (i = 0; i < n; i++) {
-			aws_call_cleanup(&c[i]);
-			cJSON_Delete(ins[i]);
-		}
+		rd = kit_round_new(&u->kit);
+		for (i = 0; i < u->njobs; i++)
+			poll[i] = u->jobs[i].state != LEAK_JOB_WAIT ? NULL :
+				kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "secretsmanager",
+					.op = "DescribeSecret", .kind = RESP_READ,
+					.in = secret_in(secret_arn(u, &u->jobs[i]), NULL) });
+		kit_run(rd);
+		for (i = 0; i < u->njobs; i++)
+			if (poll[i])
+				waiting -= (size_t)wait_poll(u, &u->jobs[i], poll[i]);
+		kit_round_free(rd);
 		if (waiting)
 			sleep_ms(u->st->set.poll_ms);
 	}
-out:
-	free(c);
-	free(ins);
-	free(map);
+	free(poll);
 }
 
 /* Round 4a: which services already got a deployment after the rotation
  * (an earlier delivery of this incident redeployed them). */
-static void redeploy_check(struct lk_run *u, struct leak_svc *sv, size_t nsv, struct aws_call *c,
-			   cJSON **ins)
+static void redeploy_check(struct lk_run *u, struct leak_svc *sv, size_t nsv)
 {
+	struct kit_round *rd = kit_round_new(&u->kit);
+	struct kit_step **d = calloc(nsv, sizeof(*d));
 	size_t i;
 
-	for (i = 0; i < nsv; i++) {
-		ins[i] = cJSON_CreateObject();
-		cJSON_AddStringToObject(ins[i], "cluster", sv[i].cluster);
-		cJSON_AddItemToObject(ins[i], "services", cJSON_CreateStringArray((const char *[]){ sv[i].service }, 1));
-		call_init(&c[i], "ecs", "DescribeServices", ins[i]);
+	for (i = 0; d && i < nsv; i++) {
+		cJSON *in = cJSON_CreateObject();
+		const char *name = sv[i].service;
+
+		cJSON_AddStringToObject(in, "cluster", sv[i].cluster);
+		cJSON_AddItemToObject(in, "services", cJSON_CreateStringArray(&name, 1));
+		d[i] = kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "ecs", .op = "DescribeServices",
+			.kind = RESP_READ, .in = in });
 	}
-	run_all(u->st, c, nsv);
-	for (i = 0; i < nsv; i++) {
+	kit_run(rd);
+	for (i = 0; d && i < nsv; i++) {
 		char dep[128], detail[200];
 
-		if (leak_deployed_since(c[i].out, u->jobs[sv[i].job].rotated_at, dep, sizeof(dep))) {
+		if (leak_deployed_since(kit_out(d[i]), u->jobs[sv[i].job].rotated_at, dep, sizeof(dep))) {
 			snprintf(detail, sizeof(detail),
 				 "deployment %s started after the rotation: already redeployed", dep);
 			note(u, "redeploy", "ecs:UpdateService", sv[i].target, RESP_WRITE, RESP_ALREADY,
 			     detail, 1);
 			sv[i].need = 0;
 		}
-		aws_call_cleanup(&c[i]);
-		cJSON_Delete(ins[i]);
-		ins[i] = NULL;
 	}
+	kit_round_free(rd);
+	free(d);
 }
 
-/* Round 4: every service named in the tag of a rotated secret gets a new
- * deployment, unless it already has one since the rotation. */
+/* Round 4: every service named in the (honoured) tag of a rotated secret
+ * gets a new deployment, unless it already has one since the rotation. */
 static void secrets_redeploy(struct lk_run *u)
 {
 	struct leak_svc *sv = NULL;
-	struct aws_call *c = NULL;
-	cJSON **ins = NULL;
-	size_t nsv = 0, cap = 0, i, n;
+	struct kit_round *rd = NULL;
+	struct kit_step **up = NULL;
+	size_t nsv = 0, cap = 0, i;
 
+	for (i = 0; i < u->njobs; i++) {
+		struct leak_job *j = &u->jobs[i];
+
+		if (j->state == LEAK_JOB_CURRENT && !j->tags_read && leak_tags_need_history(j->tags))
+			secret_tags(u, j);
+		if (j->state == LEAK_JOB_CURRENT && j->services_ignored) {
+			char detail[PROV_REASON_LEN + 700];
+
+			snprintf(detail, sizeof(detail), "nothing redeployed: firebreak:ecs-services '%.500s' "
+				 "ignored (%s); redeploy the services that use this secret by hand",
+				 j->services_ignored, j->services_why);
+			note(u, "redeploy", "ecs:UpdateService", secret_arn(u, j), RESP_WRITE, RESP_SKIPPED,
+			     detail, 0);
+		}
+	}
 	for (i = 0; i < u->njobs; i++)
-		if (u->jobs[i].state == LEAK_JOB_CURRENT &&
+		if (u->jobs[i].state == LEAK_JOB_CURRENT && !u->jobs[i].services_ignored &&
 		    leak_services_parse(u->jobs[i].services, i, secret_arn(u, &u->jobs[i]), &sv, &nsv, &cap,
 					u->warnings) != FB_OK)
 			break;
 	if (!nsv)
 		goto out;
-	c = calloc(nsv, sizeof(*c));
-	ins = calloc(nsv, sizeof(*ins));
-	if (!c || !ins)
-		goto out;
-	redeploy_check(u, sv, nsv, c, ins);
-	/* the redeploys, concurrently */
-	for (i = 0, n = 0; i < nsv; i++) {
-		int k;
+	redeploy_check(u, sv, nsv);
+	rd = kit_round_new(&u->kit);
+	up = calloc(nsv, sizeof(*up));
+	for (i = 0; up && i < nsv; i++) {
+		cJSON *in;
 
 		if (!sv[i].need)
 			continue;
-		k = resp_step_begin(&u->r, "redeploy", "ecs:UpdateService", sv[i].target, RESP_WRITE);
-		if (resp_step_dry(&u->r, k)) {
-			sv[i].need = 0;
-			continue;
-		}
-		sv[i].need = k + 1;
-		ins[n] = cJSON_CreateObject();
-		cJSON_AddStringToObject(ins[n], "cluster", sv[i].cluster);
-		cJSON_AddStringToObject(ins[n], "service", sv[i].service);
-		cJSON_AddBoolToObject(ins[n], "forceNewDeployment", 1);
-		call_init(&c[n], "ecs", "UpdateService", ins[n]);
-		n++;
+		in = cJSON_CreateObject();
+		cJSON_AddStringToObject(in, "cluster", sv[i].cluster);
+		cJSON_AddStringToObject(in, "service", sv[i].service);
+		cJSON_AddBoolToObject(in, "forceNewDeployment", 1);
+		up[i] = kit_add(rd, &(struct kit_spec){ .step = "redeploy", .service = "ecs", .op = "UpdateService",
+			.target = sv[i].target, .kind = RESP_WRITE, .in = in });
 	}
-	run_all(u->st, c, n);
-	for (i = 0, n = 0; i < nsv; i++) {
-		char detail[300];
-		const char *dep;
+	kit_run(rd);
+	for (i = 0; up && i < nsv; i++) {
+		const char *dep = leak_primary_deployment(kit_out(up[i]));
 
-		if (!sv[i].need)
-			continue;
-		dep = leak_primary_deployment(c[n].out);
-		snprintf(detail, sizeof(detail), "new deployment %s", dep ? dep : "?");
-		resp_step_from_call(&u->r, sv[i].need - 1, &c[n], c[n].rc == FB_OK ? detail : "not redeployed");
-		aws_call_cleanup(&c[n]);
-		cJSON_Delete(ins[n]);
-		ins[n] = NULL;
-		n++;
+		if (kit_status(up[i]) == RESP_DONE)
+			kit_detail(up[i], "new deployment %s", dep ? dep : "?");
+		else if (up[i] && kit_status(up[i]) == RESP_FAILED)
+			kit_detail(up[i], "not redeployed");
 	}
 out:
-	free(c);
-	free(ins);
+	kit_round_free(rd);
+	free(up);
 	free(sv);
 }
 
@@ -971,6 +917,7 @@ static void act_secrets(struct lk_run *u)
 		u->jobs[u->njobs].prev_hits = f->prev_hits[i];
 		u->njobs++;
 		o = cJSON_CreateObject();
+		u->jobs[u->njobs - 1].report = o;
 		cJSON_AddStringToObject(o, "arn", w->secrets[i].arn);
 		cJSON_AddStringToObject(o, "name", w->secrets[i].name ? w->secrets[i].name : "");
 		cJSON_AddNumberToObject(o, "hits_current", (double)f->cur_hits[i]);
@@ -985,74 +932,78 @@ static void act_secrets(struct lk_run *u)
 
 /* ---- access keys: deactivate ----------------------------------------------------------------------------- */
 
-static const char *own_account(struct lk_run *u)
-{
-	struct resp_config *cfg = &u->st->cfg;
-	cJSON *out = NULL;
-	struct aws_error err;
-	char acct[13];
+/* What a key round asks of each undecided key: the step's name, the call
+ * and what to do with its answer. */
+enum lk_key_call { LK_KEY_INFO, LK_KEY_LAST_USED, LK_KEY_LIST, LK_KEY_DEACTIVATE };
+struct key_op {
+	const char *step, *op;
+	enum lk_key_call call;
+	enum resp_kind kind;
+	void (*then)(struct lk_run *, struct leak_key *, struct kit_step *);
+};
 
-	if (cfg->own_account)
-		return cfg->own_account;
-	if (leak_account_from_arn(u->ctx->function_arn, acct)) {
-		cfg->own_account = strdup(acct);
-		return cfg->own_account;
-	}
-	memset(&err, 0, sizeof(err));
-	if (aws_do(u->st->aws, "sts", "GetCallerIdentity", NULL, &out, &err) == FB_OK &&
-	    leak_query_str(out, "GetCallerIdentity", "Account"))
-		cfg->own_account = strdup(leak_query_str(out, "GetCallerIdentity", "Account"));
-	cJSON_Delete(out);
-	return cfg->own_account;
+static cJSON *key_restore(struct lk_run *u, const struct leak_key *k);
+
+static cJSON *key_in(const struct leak_key *k, const char *op)
+{
+	cJSON *in = cJSON_CreateObject();
+
+	if (strcmp(op, "ListAccessKeys"))
+		cJSON_AddStringToObject(in, "AccessKeyId", k->id);
+	if (!strcmp(op, "ListAccessKeys") || !strcmp(op, "UpdateAccessKey"))
+		cJSON_AddStringToObject(in, "UserName", k->user);
+	if (!strcmp(op, "UpdateAccessKey"))
+		cJSON_AddStringToObject(in, "Status", "Inactive");
+	return in;
 }
 
-/* One round of a query call per undecided key whose client is `cl` (NULL:
- * our own), concurrently. */
-static void key_round_on(struct lk_run *u, struct aws_client *cl, const char *svc, const char *op,
-			 const char *step,
-			 void (*then)(struct lk_run *, struct leak_key *, struct aws_call *, int))
+/* The step of one key (.service and .op literals per operation: the IAM
+ * derivation reads them). */
+static struct kit_step *key_step(struct kit_round *rd, const struct key_op *o, struct leak_key *k,
+				 struct aws_client *cl, cJSON *restore)
 {
-	struct aws_call c[LEAK_MAX_KEYS];
-	cJSON *ins[LEAK_MAX_KEYS];
-	size_t map[LEAK_MAX_KEYS], n = 0, i;
-	int idx[LEAK_MAX_KEYS], write = !strcmp(op, "UpdateAccessKey");
-	char api[64];
+	struct kit_spec sp = { .step = o->step, .target = k->id, .kind = o->kind, .client = cl,
+			       .in = key_in(k, o->op), .restore = restore };
 
-	snprintf(api, sizeof(api), "%s:%s", svc, op);
+	/* one literal pair per operation: the IAM derivation reads them */
+	switch (o->call) {
+	case LK_KEY_INFO: sp.service = "sts", sp.op = "GetAccessKeyInfo"; break;
+	case LK_KEY_LAST_USED: sp.service = "iam", sp.op = "GetAccessKeyLastUsed"; break;
+	case LK_KEY_LIST: sp.service = "iam", sp.op = "ListAccessKeys"; break;
+	case LK_KEY_DEACTIVATE: sp.service = "iam", sp.op = "UpdateAccessKey"; break;
+	}
+	return kit_add(rd, &sp);
+}
+
+/* One round of a call per undecided key whose client is `cl` (NULL: our
+ * own), concurrently; then each answer in key order. */
+static void key_round_on(struct lk_run *u, struct aws_client *cl, const struct key_op *o)
+{
+	struct kit_round *rd = kit_round_new(&u->kit);
+	struct kit_step *s[LEAK_MAX_KEYS] = { 0 };
+	size_t i;
+
 	for (i = 0; i < u->f.nkeys; i++) {
 		struct leak_key *k = &u->f.keys[i];
 
-		if (k->done || u->key_client[i] != cl || u->key_member[i])
-			continue;
-		ins[n] = cJSON_CreateObject();
-		if (strcmp(op, "ListAccessKeys"))
-			cJSON_AddStringToObject(ins[n], "AccessKeyId", k->id);
-		if (!strcmp(op, "ListAccessKeys") || write)
-			cJSON_AddStringToObject(ins[n], "UserName", k->user);
-		if (write)
-			cJSON_AddStringToObject(ins[n], "Status", "Inactive");
-		idx[n] = resp_step_begin(&u->r, step, api, k->id, write ? RESP_WRITE : RESP_READ);
-		call_init(&c[n], svc, op, ins[n]);
-		map[n++] = i;
+		if (!k->done && u->key_client[i] == cl && !u->key_member[i])
+			s[i] = key_step(rd, o, k, cl, o->kind == RESP_WRITE ? key_restore(u, k) : NULL);
 	}
-	if (n)
-		aws_call_run_all(cl ? cl : u->st->aws, c, n);
-	for (i = 0; i < n; i++) {
-		then(u, &u->f.keys[map[i]], &c[i], idx[i]);
-		aws_call_cleanup(&c[i]);
-		cJSON_Delete(ins[i]);
-	}
+	kit_run(rd);
+	for (i = 0; i < u->f.nkeys; i++)
+		if (s[i])
+			o->then(u, &u->f.keys[i], s[i]);
+	kit_round_free(rd);
 }
 
 /* The round on every client: ours, then each member account's. */
-static void key_round(struct lk_run *u, const char *svc, const char *op, const char *step,
-		      void (*then)(struct lk_run *, struct leak_key *, struct aws_call *, int))
+static void key_round(struct lk_run *u, const struct key_op *o)
 {
 	size_t m;
 
-	key_round_on(u, NULL, svc, op, step, then);
+	key_round_on(u, NULL, o);
 	for (m = 0; m < u->nmember; m++)
-		key_round_on(u, u->member[m], svc, op, step, then);
+		key_round_on(u, u->member[m], o);
 }
 
 /*
@@ -1092,32 +1043,40 @@ static int no_role_noted(const struct lk_run *u, const struct leak_key *k)
 	return 0;
 }
 
-/* A read step of a key: optional when the key is only reported. */
-static void key_step_end(struct lk_run *u, struct leak_key *k, int idx, const struct aws_call *c,
-			 const char *detail)
+/* A read step of a key: optional when the key is only reported; `detail`
+ * (may be NULL) rewords its line. */
+static void key_step_end(struct leak_key *k, struct kit_step *s, const char *detail)
 {
-	resp_step_from_call(&u->r, idx, c, detail);
+	if (detail)
+		kit_detail(s, "%s", detail);
 	if (report_only(k))
-		resp_step_optional(&u->r, idx);
+		kit_set_optional(s);
 }
 
-static void after_info(struct lk_run *u, struct leak_key *k, struct aws_call *c, int idx)
+/* A read that did not give what the key's decision needs: the key is
+ * settled (reported only, when it is). */
+static void key_unread(struct lk_run *u, struct leak_key *k, struct kit_step *s, const char *detail,
+		       const char *why)
 {
-	const char *acct = leak_query_str(c->out, "GetAccessKeyInfo", "Account");
-	const char *own = own_account(u);
+	key_step_end(k, s, detail);
+	if (report_only(k))
+		report_only_done(u, k, why);
+	k->done = 1;
+}
+
+static void after_info(struct lk_run *u, struct leak_key *k, struct kit_step *s)
+{
+	const char *acct = resp_get_str(kit_out(s), "Account");
 	char detail[200];
 
-	if (c->rc != FB_OK || !acct) {
-		key_step_end(u, k, idx, c, "cannot learn the key's account");
-		if (report_only(k))
-			report_only_done(u, k, "its account could not be read");
-		k->done = 1;
+	if (!acct) {
+		key_unread(u, k, s, "cannot learn the key's account", "its account could not be read");
 		return;
 	}
-	snprintf(k->account, sizeof(k->account), "%s", acct);
+	buf_copy_str(k->account, sizeof(k->account), acct);
 	snprintf(detail, sizeof(detail), "account %s", acct);
-	key_step_end(u, k, idx, c, detail);
-	switch (leak_key_route(acct, own, u->st->cfg.member_role)) {
+	key_step_end(k, s, detail);
+	switch (leak_key_route(acct, kit_own_account(&u->kit), u->st->cfg.member_role)) {
 	case LEAK_KEY_OWN:
 		break;
 	case LEAK_KEY_MEMBER:
@@ -1149,83 +1108,92 @@ static void after_info(struct lk_run *u, struct leak_key *k, struct aws_call *c,
 	}
 }
 
-/* One member-role client per other account whose keys leaked (the
- * credentials are cached in st->aws by role ARN across invokes). A failed
- * AssumeRole is a failed required step: those keys get no other call. */
+static void member_role_arn(const struct lk_run *u, const char *account, char *out, size_t n)
+{
+	snprintf(out, n, "arn:%s:iam::%s:role/%s", kit_partition(&u->kit), account, u->st->cfg.member_role);
+}
+
+/* Every other key of k's account gets that account's client, or, without
+ * one, its outcome. */
+static void member_assign(struct lk_run *u, size_t from, const char *account, struct aws_client *cl)
+{
+	char detail[400];
+	size_t j;
+
+	for (j = from; j < u->f.nkeys; j++) {
+		struct leak_key *o = &u->f.keys[j];
+
+		if (!u->key_member[j] || o->done || strcmp(o->account, account))
+			continue;
+		u->key_member[j] = 0;
+		u->key_client[j] = cl == u->kit.aws ? NULL : cl;
+		if (cl)
+			continue;
+		if (report_only(o)) {
+			snprintf(detail, sizeof(detail), "no session in account %s: its owner and last use "
+				 "are not read", o->account);
+			report_only_done(u, o, detail);
+		} else {
+			snprintf(detail, sizeof(detail),
+				 "not deactivated: no session in account %s; the key stays active", o->account);
+			note(u, "deactivate-key", "iam:UpdateAccessKey", o->id, RESP_WRITE, RESP_SKIPPED, detail, 0);
+			o->done = 1;
+		}
+	}
+}
+
+/* One member-role client per other account whose keys leaked (kit_client:
+ * the credentials are cached by role ARN across invokes). A failed
+ * AssumeRole is a failed step, required when a usable credential of that
+ * account leaked: those keys get no other call. */
 static void member_clients(struct lk_run *u)
 {
 	size_t i, j;
 
 	for (i = 0; i < u->f.nkeys; i++) {
 		struct leak_key *k = &u->f.keys[i];
-		struct aws_client *cl = NULL;
+		struct aws_client *cl;
 		struct aws_error err;
 		char role[300], detail[400];
-		int owned = 0, idx, needed = 0;
-		enum fb_err rc;
+		int idx, needed = 0;
 
 		if (!u->key_member[i] || k->done)
 			continue;
-		/* required only when a usable credential of that account leaked */
 		for (j = i; j < u->f.nkeys; j++)
 			needed |= u->key_member[j] && !u->f.keys[j].done && !report_only(&u->f.keys[j]) &&
 				  !strcmp(u->f.keys[j].account, k->account);
-		snprintf(role, sizeof(role), "arn:%s:iam::%s:role/%s", aws_client_partition(u->st->aws),
-			 k->account, u->st->cfg.member_role);
+		member_role_arn(u, k->account, role, sizeof(role));
 		idx = resp_step_begin(&u->r, "assume-role", "sts:AssumeRole", role, RESP_READ);
-		memset(&err, 0, sizeof(err));
-		rc = resp_client_for(&u->r, u->st->aws, k->account, NULL, &cl, &owned, &err);
-		if (rc == FB_OK && cl == u->st->aws) {
+		cl = kit_client(&u->kit, k->account, NULL, NULL, &err);
+		if (cl == u->kit.aws) {
 			/* resp_client_for learned only now that it is our account */
 			resp_step_end(&u->r, idx, RESP_SKIPPED, "our own account: no role needed", NULL);
 			resp_step_optional(&u->r, idx);
-			cl = NULL;
-		} else if (rc == FB_OK && u->nmember < LEAK_MAX_KEYS) {
+		} else if (cl) {
 			snprintf(detail, sizeof(detail), "acting in account %s", k->account);
 			resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
-			u->member[u->nmember] = cl;
-			u->member_owned[u->nmember++] = owned;
+			u->member[u->nmember++] = cl;
 		} else {
-			if (rc == FB_OK && owned)
-				aws_client_free(cl);
 			snprintf(detail, sizeof(detail), "cannot act in account %s: %s", k->account,
-				 rc == FB_E_CONFIG ? "FIREBREAK_MEMBER_ROLE not set" : "no session");
+				 u->st->cfg.member_role && *u->st->cfg.member_role ? "no session"
+										   : "FIREBREAK_MEMBER_ROLE not set");
 			resp_step_end(&u->r, idx, RESP_FAILED, detail, &err);
 			if (!needed)
 				resp_step_optional(&u->r, idx);
-			cl = NULL;
 		}
-		/* every key of this account: this client, or nothing */
-		for (j = i; j < u->f.nkeys; j++) {
-			struct leak_key *o = &u->f.keys[j];
-
-			if (!u->key_member[j] || o->done || strcmp(o->account, k->account))
-				continue;
-			u->key_member[j] = 0;
-			u->key_client[j] = cl;
-			if (!cl && rc != FB_OK && report_only(o)) {
-				snprintf(detail, sizeof(detail), "no session in account %s: its owner and last use "
-					 "are not read", o->account);
-				report_only_done(u, o, detail);
-			} else if (!cl && rc != FB_OK) {
-				snprintf(detail, sizeof(detail),
-					 "not deactivated: no session in account %s; the key stays active", o->account);
-				note(u, "deactivate-key", "iam:UpdateAccessKey", o->id, RESP_WRITE, RESP_SKIPPED,
-				     detail, 0);
-				o->done = 1;
-			}
-		}
+		member_assign(u, i, k->account, cl);
 	}
 }
 
-/* One sts:GetCallerIdentity signed with (id, candidate). */
+/* One sts:GetCallerIdentity signed with (id, candidate[, session token]). */
 static enum fb_err verify_one(struct lk_run *u, const struct leak_key *k, const char *cand,
-			      struct aws_error *e, char *arn, size_t arnlen)
+			      const char *token, size_t token_len, struct aws_error *e, char *arn,
+			      size_t arnlen)
 {
 	struct aws_client_options o;
 	struct aws_client *cl = NULL;
 	cJSON *out = NULL;
-	char sk[41], err[200];
+	char sk[41], err[200], tok[LEAK_TOKEN_MAX + 1];
 	enum fb_err rc;
 
 	memcpy(sk, cand, 40);
@@ -1233,8 +1201,14 @@ static enum fb_err verify_one(struct lk_run *u, const struct leak_key *k, const 
 	memset(&o, 0, sizeof(o));
 	o.access_key = k->id;
 	o.secret_key = sk;
+	if (token) {
+		memcpy(tok, token, token_len);
+		tok[token_len] = '\0';
+		o.session_token = tok;
+	}
 	rc = aws_client_new_opts(&cl, &o, err, sizeof(err));
 	explicit_bzero(sk, sizeof(sk));
+	explicit_bzero(tok, token ? token_len : 0);
 	if (rc != FB_OK) {
 		snprintf(e->message, sizeof(e->message), "%s", err);
 		return rc;
@@ -1276,17 +1250,31 @@ static void verify_keys(struct lk_run *u)
 		enum fb_err rc = FB_OK;
 		int idx;
 
-		if (k->done || !k->near_secret || strncmp(k->id, "AKIA", 4) || !k->ncand)
+		size_t tlen = 0;
+		const char *token = NULL;
+
+		if (!strncmp(k->id, "ASIA", 4) && !k->done && k->near_secret)
+			token = leak_session_token(&u->msgs, k->id, &tlen);
+		if (k->done || !k->near_secret || (strncmp(k->id, "AKIA", 4) && !token) || !k->ncand)
 			continue;
 		idx = resp_step_begin(&u->r, "verify-key", "sts:GetCallerIdentity", k->id, RESP_READ);
 		for (c = 0; c < k->ncand; c++) {
 			memset(&e, 0, sizeof(e));
-			rc = verify_one(u, k, k->cand[c], &e, arn, sizeof(arn));
+			rc = verify_one(u, k, k->cand[c], token, tlen, &e, arn, sizeof(arn));
 			if (rc == FB_OK || strcmp(e.code, "SignatureDoesNotMatch"))
 				break;
 			refused++;
 		}
-		if (rc == FB_OK) {
+		if (rc == FB_OK && token) {
+			/* an assumed-role session: its role (prov_principal) */
+			k->verified = 1;
+			if (!prov_principal(arn, k->role, sizeof(k->role)) || !strstr(k->role, ":role/"))
+				k->role[0] = '\0';
+			snprintf(detail, sizeof(detail), "usable: STS accepted a call signed with the secret "
+				 "access key and session token seen next to it (caller %s; the call shows in "
+				 "CloudTrail under this key)", arn[0] ? arn : "?");
+			resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
+		} else if (rc == FB_OK) {
 			k->verified = 1;
 			snprintf(detail, sizeof(detail), "usable: STS accepted a call signed with the secret "
 				 "access key seen next to it (caller %s; the call shows in CloudTrail under this key)",
@@ -1300,27 +1288,27 @@ static void verify_keys(struct lk_run *u)
 			resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
 			resp_step_optional(&u->r, idx);
 		} else {
-			snprintf(detail, sizeof(detail), "not verified (%s %.200s): treated as a usable credential",
-				 e.code[0] ? e.code : fb_strerror(rc), e.message);
+			snprintf(detail, sizeof(detail), "not verified (%s %.200s): %s",
+				 e.code[0] ? e.code : fb_strerror(rc), e.message,
+				 token ? "the role's sessions are not revoked on an unverified credential"
+				       : "treated as a usable credential");
 			resp_step_end(&u->r, idx, RESP_FAILED, detail, NULL);
 			resp_step_optional(&u->r, idx);
 		}
 	}
 }
 
-static void after_last_used(struct lk_run *u, struct leak_key *k, struct aws_call *c, int idx)
+static void after_last_used(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 {
-	const char *user = leak_query_str(c->out, "GetAccessKeyLastUsed", "UserName");
-	const char *when = leak_query_str(c->out, "GetAccessKeyLastUsed", "AccessKeyLastUsed.LastUsedDate");
-	const char *svc = leak_query_str(c->out, "GetAccessKeyLastUsed", "AccessKeyLastUsed.ServiceName");
-	const char *reg = leak_query_str(c->out, "GetAccessKeyLastUsed", "AccessKeyLastUsed.Region");
+	const cJSON *o = kit_out(s);
+	const char *user = resp_get_str(o, "UserName");
+	const char *when = resp_get_str(o, "AccessKeyLastUsed.LastUsedDate");
+	const char *svc = resp_get_str(o, "AccessKeyLastUsed.ServiceName");
+	const char *reg = resp_get_str(o, "AccessKeyLastUsed.Region");
 	char detail[300];
 
-	if (c->rc != FB_OK || !user || !*user) {
-		key_step_end(u, k, idx, c, "cannot find the key's user");
-		if (report_only(k))
-			report_only_done(u, k, "its owner could not be read");
-		k->done = 1;
+	if (!user || !*user) {
+		key_unread(u, k, s, "cannot find the key's user", "its owner could not be read");
 		return;
 	}
 	buf_copy_str(k->user, sizeof(k->user), user);
@@ -1330,79 +1318,115 @@ static void after_last_used(struct lk_run *u, struct leak_key *k, struct aws_cal
 	snprintf(detail, sizeof(detail), "owned by IAM user %s; last used %s%s%s%s%s", user,
 		 when && *when ? when : "never (or not recorded)", svc && *svc ? " by " : "",
 		 svc && *svc ? svc : "", reg && *reg ? " in " : "", reg && *reg ? reg : "");
-	key_step_end(u, k, idx, c, detail);
+	key_step_end(k, s, detail);
 	if (report_only(k)) {
 		snprintf(detail, sizeof(detail), "owned by IAM user %s", user);
 		report_only_done(u, k, detail);
 	}
 }
 
-static void after_list(struct lk_run *u, struct leak_key *k, struct aws_call *c, int idx)
+/* The undo of deactivating k: set it Active again; a member account's key
+ * there, through the member role. */
+static cJSON *key_restore(struct lk_run *u, const struct leak_key *k)
+{
+	cJSON *restore = leak_key_restore(k);
+	char role[300];
+
+	if (restore && u->key_client[k - u->f.keys]) {
+		member_role_arn(u, k->account, role, sizeof(role));
+		cJSON_AddStringToObject(restore, "account", k->account);
+		cJSON_AddStringToObject(restore, "role", role);
+	}
+	return restore;
+}
+
+static void after_update(struct lk_run *u, struct leak_key *k, struct kit_step *s)
+{
+	(void)u;
+	if (kit_ok(s))
+		kit_detail(s, "key set Inactive (not deleted)");
+	k->done = 1;
+}
+
+static const struct key_op lk_key_account = { "key-account", "GetAccessKeyInfo", LK_KEY_INFO, RESP_READ, after_info };
+static const struct key_op lk_key_owner = { "key-owner", "GetAccessKeyLastUsed", LK_KEY_LAST_USED, RESP_READ, after_last_used };
+static const struct key_op lk_deactivate = { "deactivate-key", "UpdateAccessKey", LK_KEY_DEACTIVATE, RESP_WRITE, after_update };
+
+static void after_list(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 {
 	const cJSON *m;
 
-	resp_step_from_call(&u->r, idx, c, NULL);
-	if (c->rc != FB_OK) {
+	if (!kit_ok(s)) {
 		k->done = 1;
 		return;
 	}
-	cJSON_ArrayForEach(m, resp_get(c->out, "ListAccessKeysResult.AccessKeyMetadata")) {
-		const char *id = resp_get_str(m, "AccessKeyId");
-
-		if (id && !strcmp(id, k->id))
-			snprintf(k->status, sizeof(k->status), "%s",
-				 resp_get_str(m, "Status") ? resp_get_str(m, "Status") : "");
-	}
+	for (m = resp_get(kit_out(s), "AccessKeyMetadata") ? resp_get(kit_out(s), "AccessKeyMetadata")->child : NULL;
+	     m; m = m->next)
+		if (resp_get_str(m, "AccessKeyId") && !strcmp(resp_get_str(m, "AccessKeyId"), k->id))
+			buf_copy_str(k->status, sizeof(k->status), resp_get_str(m, "Status"));
 	if (!k->status[0]) {
-		resp_step_end(&u->r, idx, RESP_FAILED, "key not listed for its user", NULL);
+		kit_fail(s, "key not listed for its user");
 		k->done = 1;
 		return;
 	}
-	resp_step_end(&u->r, idx, RESP_DONE, k->status, NULL);
+	kit_detail(s, "%s", k->status);
 	if (!strcmp(k->status, "Inactive")) {
 		note(u, "deactivate-key", "iam:UpdateAccessKey", k->id, RESP_WRITE, RESP_ALREADY,
 		     "key is already Inactive", 1);
 		k->done = 1;
-		return;
-	}
-	if (u->r.dry_run) {
-		resp_step_begin(&u->r, "deactivate-key", "iam:UpdateAccessKey", k->id, RESP_WRITE);
+	} else if (u->r.dry_run) {
+		/* planned here, with its undo, where a real run decides it */
+		struct kit_round *rd = kit_round_new(&u->kit);
+
+		key_step(rd, &lk_deactivate, k, u->key_client[k - u->f.keys], key_restore(u, k));
+		kit_run(rd);
+		kit_round_free(rd);
 		k->done = 1;
-		return;
-	}
-	{
-		cJSON *restore = leak_key_restore(k);
-		size_t i = (size_t)(k - u->f.keys);
-
-		/* a member account's key is restored there, through the member role */
-		if (restore && u->key_client[i]) {
-			char role[300];
-
-			snprintf(role, sizeof(role), "arn:%s:iam::%s:role/%s",
-				 aws_client_partition(u->st->aws), k->account, u->st->cfg.member_role);
-			cJSON_AddStringToObject(restore, "account", k->account);
-			cJSON_AddStringToObject(restore, "role", role);
-		}
-		resp_restore_add(&u->r, restore);
 	}
 }
 
-static void after_update(struct lk_run *u, struct leak_key *k, struct aws_call *c, int idx)
+static const struct key_op lk_key_status = { "key-status", "ListAccessKeys", LK_KEY_LIST, RESP_READ, after_list };
+
+/*
+ * A temporary (ASIA) key: nothing to deactivate; its role's older
+ * sessions are revoked (kit_revoke_sessions: AWSRevokeOlderSessions), but
+ * only when STS accepted a call signed with the id, secret and session
+ * token seen together (verify_keys): a revocation cuts every session of
+ * the role, every task and function that uses it until it refreshes its
+ * credentials, so a line anyone can write (an id and 40 characters) must
+ * not trigger it. Without a token in the event, or unverified: the old
+ * "by hand" line (README "Access keys").
+ */
+static void revoke_role(struct lk_run *u, struct leak_key *k)
 {
-	resp_step_from_call(&u->r, idx, c, c->rc == FB_OK ? "key set Inactive (not deleted)" : NULL);
+	struct aws_client *cl;
+	char acct[13];
+
 	k->done = 1;
+	if (!k->role[0] || !leak_account_from_arn(k->role, acct)) {
+		note(u, "revoke-sessions", "iam:PutRolePolicy", k->id, RESP_WRITE, RESP_SKIPPED,
+		     k->refused ? "not revoked: STS refused the secret access key seen next to it"
+				: "not revoked: the credential could not be verified; revoke the role's active "
+				  "sessions (iam:PutRolePolicy with aws:TokenIssueTime) by hand if it is live", 0);
+		return;
+	}
+	buf_copy_str(k->account, sizeof(k->account), acct);
+	cl = kit_client(&u->kit, acct, NULL, "assume-role", NULL);
+	if (cl)
+		kit_revoke_sessions(&u->kit, &(struct kit_revoke){ .role_arn = k->role,
+			.not_before_ms = u->r.received_ms, .client = cl });
 }
 
 static void act_keys(struct lk_run *u)
 {
-	size_t i;
+	size_t i, tlen;
 
 	for (i = 0; i < u->f.nkeys; i++) {
 		struct leak_key *k = &u->f.keys[i];
 
 		if (!strncmp(k->id, "ASIA", 4) && report_only(k)) {
 			report_only_done(u, k, "temporary (STS) key id");
-		} else if (!strncmp(k->id, "ASIA", 4)) {
+		} else if (!strncmp(k->id, "ASIA", 4) && !leak_session_token(&u->msgs, k->id, &tlen)) {
 			note(u, "deactivate-key", "iam:UpdateAccessKey", k->id, RESP_WRITE, RESP_SKIPPED,
 			     "temporary (STS) credentials cannot be deactivated: revoke the role's active "
 			     "sessions (iam:PutRolePolicy with aws:TokenIssueTime) by hand", 0);
@@ -1410,11 +1434,14 @@ static void act_keys(struct lk_run *u)
 		}
 	}
 	verify_keys(u);
-	key_round(u, "sts", "GetAccessKeyInfo", "key-account", after_info);
+	for (i = 0; i < u->f.nkeys; i++)
+		if (!strncmp(u->f.keys[i].id, "ASIA", 4) && !u->f.keys[i].done)
+			revoke_role(u, &u->f.keys[i]);
+	key_round(u, &lk_key_account);
 	member_clients(u);
-	key_round(u, "iam", "GetAccessKeyLastUsed", "key-owner", after_last_used);
-	key_round(u, "iam", "ListAccessKeys", "key-status", after_list);
-	key_round(u, "iam", "UpdateAccessKey", "deactivate-key", after_update);
+	key_round(u, &lk_key_owner);
+	key_round(u, &lk_key_status);
+	key_round(u, &lk_deactivate);
 	cJSON_AddItemToObject(u->r.extra, "access_keys", leak_keys_json(u->f.keys, u->f.nkeys));
 }
 
@@ -1434,12 +1461,13 @@ static void run_cleanup(struct lk_run *u)
 		leak_cjson_wipe(u->ev);
 		cJSON_Delete(u->ev);
 	}
-	for (i = 0; u->jobs && i < u->njobs; i++)
+	kit_cleanup(&u->kit);
+	for (i = 0; u->jobs && i < u->njobs; i++) {
 		free(u->jobs[i].services);
+		free(u->jobs[i].services_ignored);
+		cJSON_Delete(u->jobs[i].tags);
+	}
 	free(u->jobs);
-	for (i = 0; i < u->nmember; i++)
-		if (u->member_owned[i])
-			aws_client_free(u->member[i]);
 	leak_msgs_cleanup(&u->msgs);
 	leak_findings_cleanup(&u->f);
 	explicit_bzero(u, sizeof(*u));
@@ -1555,6 +1583,7 @@ static enum fb_err lk_handle(void *state, const char *event, size_t len,
 		return rc;
 	}
 	rc = resp_begin(&u->r, &st->cfg, LK_FN, ctx);
+	kit_init(&u->kit, &u->r, st->aws);
 	if (rc == FB_OK && form != LEAK_FORM_AWSLOGS && resp_trigger_from_event(&u->r, u->ev) != FB_OK) {
 		run_cleanup(u);
 		return resp_invalid(out, "malformed envelope fields (or 'dryRun' not a boolean)");

@@ -28,6 +28,25 @@ void leak_list_free(struct leak_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+enum fb_err leak_list_add_n(struct leak_list *l, const char *s, size_t n)
+{
+	char **nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
+
+	if (!nv)
+		return FB_E_NOMEM;
+	l->v = nv;
+	l->v[l->n] = strndup(s, n);
+	if (!l->v[l->n])
+		return FB_E_NOMEM;
+	l->n++;
+	return FB_OK;
+}
+
+enum fb_err leak_list_add(struct leak_list *l, const char *s)
+{
+	return leak_list_add_n(l, s, strlen(s));
+}
+
 enum fb_err leak_list_parse(const char *s, struct leak_list *l)
 {
 	const char *p = s;
@@ -37,7 +56,6 @@ enum fb_err leak_list_parse(const char *s, struct leak_list *l)
 		const char *e = strchr(p, ',');
 		size_t n = e ? (size_t)(e - p) : strlen(p);
 		const char *a = p;
-		char **nv;
 
 		while (n && (*a == ' ' || *a == '\t')) {
 			a++;
@@ -45,16 +63,8 @@ enum fb_err leak_list_parse(const char *s, struct leak_list *l)
 		}
 		while (n && (a[n - 1] == ' ' || a[n - 1] == '\t'))
 			n--;
-		if (n) {
-			nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
-			if (!nv)
-				return FB_E_NOMEM;
-			l->v = nv;
-			l->v[l->n] = strndup(a, n);
-			if (!l->v[l->n])
-				return FB_E_NOMEM;
-			l->n++;
-		}
+		if (n && leak_list_add_n(l, a, n) != FB_OK)
+			return FB_E_NOMEM;
 		p = e ? e + 1 : NULL;
 	}
 	return FB_OK;
@@ -173,6 +183,22 @@ int leak_watch_has(const struct leak_watch *w, const char *arn)
 	return 0;
 }
 
+/* Room for element n of the array v (capacity *cap, elements of sz bytes,
+ * `first` at the first growth): v itself when there is room, the grown
+ * array (*cap updated), or NULL when out of memory (v untouched). */
+static void *grow(void *v, size_t n, size_t *cap, size_t sz, size_t first)
+{
+	size_t c = *cap ? *cap * 2 : first;
+	void *nv;
+
+	if (n < *cap)
+		return v;
+	nv = realloc(v, c * sz);
+	if (nv)
+		*cap = c;
+	return nv;
+}
+
 enum fb_err leak_watch_add_secret(struct leak_watch *w, const char *arn, const char *name,
 				  const char *cur_version, uint32_t *idx)
 {
@@ -180,15 +206,10 @@ enum fb_err leak_watch_add_secret(struct leak_watch *w, const char *arn, const c
 
 	if (!arn)
 		return FB_E_INVALID;
-	if (w->nsecrets == w->capsecrets) {
-		size_t cap = w->capsecrets ? w->capsecrets * 2 : 8;
-
-		s = realloc(w->secrets, cap * sizeof(*s));
-		if (!s)
-			return FB_E_NOMEM;
-		w->secrets = s;
-		w->capsecrets = cap;
-	}
+	s = grow(w->secrets, w->nsecrets, &w->capsecrets, sizeof(*s), 8);
+	if (!s)
+		return FB_E_NOMEM;
+	w->secrets = s;
 	s = &w->secrets[w->nsecrets];
 	memset(s, 0, sizeof(*s));
 	s->arn = strdup(arn);
@@ -229,15 +250,10 @@ static enum fb_err add_value(void *ud, const char *v, size_t n, const char *fiel
 
 	if (ignored_field(a->ignore, field))
 		return FB_OK;
-	if (w->nvalues == w->capvalues) {
-		size_t cap = w->capvalues ? w->capvalues * 2 : 32;
-
-		nv = realloc(w->values, cap * sizeof(*nv));
-		if (!nv)
-			return FB_E_NOMEM;
-		w->values = nv;
-		w->capvalues = cap;
-	}
+	nv = grow(w->values, w->nvalues, &w->capvalues, sizeof(*nv), 32);
+	if (!nv)
+		return FB_E_NOMEM;
+	w->values = nv;
 	rc = leak_scanner_add_value(&w->sc, v, n, (uint32_t)w->nvalues);
 	if (rc != FB_OK)
 		return rc;
@@ -464,17 +480,27 @@ void leak_alarm_window(const cJSON *ev, int64_t event_time_ms, int64_t now_ms,
 
 /* ---- findings ------------------------------------------------------------------------------------- */
 
-void leak_warn(cJSON *warnings, const char *fmt, ...)
+const char *leak_vwarn(cJSON *warnings, const char *fmt, va_list ap)
 {
 	char msg[600];
+	cJSON *m;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	m = warnings ? cJSON_CreateString(msg) : NULL;
+	if (m && !cJSON_AddItemToArray(warnings, m)) {
+		cJSON_Delete(m);
+		m = NULL;
+	}
+	return m ? m->valuestring : NULL;
+}
+
+void leak_warn(cJSON *warnings, const char *fmt, ...)
+{
 	va_list ap;
 
-	if (!warnings)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	leak_vwarn(warnings, fmt, ap);
 	va_end(ap);
-	cJSON_AddItemToArray(warnings, cJSON_CreateString(msg));
 }
 
 enum fb_err leak_findings_init(struct leak_findings *f, size_t nsecrets, cJSON *warnings)
@@ -850,21 +876,17 @@ enum leak_decision leak_decide_secret(const cJSON *describe, const char *loaded_
 				      struct leak_job *j, char *detail, size_t dlen)
 {
 	const cJSON *v2s = cJSON_GetObjectItemCaseSensitive(describe, "VersionIdsToStages");
-	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(describe, "Tags");
 	const cJSON *rd = cJSON_GetObjectItemCaseSensitive(describe, "LastRotatedDate");
 	const char *cur = leak_version_with(v2s, "AWSCURRENT", NULL);
 	const char *pending = leak_version_with(v2s, "AWSPENDING", "AWSCURRENT");
-	const char *svc = leak_tag_value(tags, "firebreak:ecs-services");
 	const char *leaked = j->leaked_version[0] ? j->leaked_version : loaded_version;
 	const char *stage;
 
-	free(j->services);
-	j->services = svc ? strdup(svc) : NULL;
-	j->exempt = leak_tag_is(tags, "firebreak:exempt", "true");
 	j->rotated_at = cJSON_IsNumber(rd) ? rd->valuedouble : 0;
 	buf_copy_str(j->old_version, sizeof(j->old_version), cur);
 	if (j->exempt) {
-		snprintf(detail, dlen, "exempt: secret tagged firebreak:exempt=true (leak reported, not rotated)");
+		snprintf(detail, dlen, "exempt: secret tagged firebreak:exempt=true (leak reported, not "
+			 "rotated; tag honoured: %s)", j->exempt_why);
 		return LEAK_DECIDE_EXEMPT;
 	}
 	if (pending) {
@@ -905,6 +927,12 @@ enum leak_decision leak_decide_secret(const cJSON *describe, const char *loaded_
 			 "drops it", leaked && *leaked ? leaked : "?", stage);
 	else
 		detail[0] = '\0';
+	if (j->exempt_why[0]) {
+		size_t n = strlen(detail);
+
+		snprintf(detail + n, dlen - n, "%sfirebreak:exempt=true ignored: %s", n ? "; " : "",
+			 j->exempt_why);
+	}
 	return LEAK_DECIDE_ROTATE;
 }
 
@@ -1040,30 +1068,48 @@ const char *leak_primary_deployment(const cJSON *update_service)
 
 /* ---- report parts ----------------------------------------------------------------------------------- */
 
-int leak_tag_is(const cJSON *tags, const char *key, const char *val)
+int leak_tags_need_history(const cJSON *tags)
 {
-	const cJSON *t;
-
-	cJSON_ArrayForEach(t, tags) {
-		const char *k = resp_get_str(t, "Key"), *v = resp_get_str(t, "Value");
-
-		if (k && v && !strcmp(k, key) && !strcasecmp(v, val))
-			return 1;
-	}
-	return 0;
+	return prov_tag_true(tags, LEAK_TAG_EXEMPT) || prov_tag_value(tags, LEAK_TAG_SERVICES) != NULL;
 }
 
-const char *leak_tag_value(const cJSON *tags, const char *key)
+/* One tag through prov_decide; the report entry goes to `list`. */
+static enum prov_verdict tag_decide(const char *key, const char *value, const cJSON *events,
+				    const struct prov_query *base, char *why, size_t wn, cJSON *list)
 {
-	const cJSON *t;
+	struct prov_query q = *base;
+	struct prov_decision d;
 
-	cJSON_ArrayForEach(t, tags) {
-		const char *k = resp_get_str(t, "Key");
+	q.tag_key = key;
+	q.tag_value = value;
+	prov_decide(events, &q, &d);
+	if (list)
+		cJSON_AddItemToArray(list, prov_report_json(key, value, &d));
+	buf_copy_str(why, wn, d.reason);
+	return d.verdict;
+}
 
-		if (k && !strcmp(k, key))
-			return resp_get_str(t, "Value");
-	}
-	return NULL;
+void leak_tags_decide(const cJSON *tags, const cJSON *events, const struct prov_query *base,
+		      struct leak_job *j, cJSON *list)
+{
+	const char *ex = prov_tag_value(tags, LEAK_TAG_EXEMPT);
+	const char *svc = prov_tag_value(tags, LEAK_TAG_SERVICES);
+
+	j->exempt = 0;
+	j->exempt_why[0] = j->services_why[0] = '\0';
+	free(j->services);
+	free(j->services_ignored);
+	j->services = j->services_ignored = NULL;
+	if (prov_value_true(ex))
+		j->exempt = tag_decide(LEAK_TAG_EXEMPT, ex, events, base, j->exempt_why,
+				       sizeof(j->exempt_why), list) == PROV_HONOURED;
+	if (!svc)
+		return;
+	if (tag_decide(LEAK_TAG_SERVICES, svc, events, base, j->services_why, sizeof(j->services_why),
+		       list) == PROV_HONOURED)
+		j->services = strdup(svc);
+	else
+		j->services_ignored = strdup(svc);
 }
 
 const char *leak_query_str(const cJSON *out, const char *op, const char *field)
@@ -1108,43 +1154,44 @@ int leak_account_from_arn(const char *arn, char out[13])
 	return resp_account_id_ok(out);
 }
 
+/* A restore[] entry in the shape every leak-rotate write records. */
+static cJSON *restore_entry(const char *step, const char *api, const char *target,
+			    const char *prior_name, const char *prior, const char *command)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	if (e && (!cJSON_AddStringToObject(e, "step", step) || !cJSON_AddStringToObject(e, "api", api) ||
+		  !cJSON_AddStringToObject(e, "target", target) ||
+		  !cJSON_AddStringToObject(e, prior_name, prior) ||
+		  !cJSON_AddStringToObject(e, "command", command))) {
+		cJSON_Delete(e);
+		e = NULL;
+	}
+	return e;
+}
+
 cJSON *leak_rotation_restore(const char *arn, const char *old_version, const char *token)
 {
-	cJSON *restore = cJSON_CreateObject();
 	char cmd[1200];
 
-	if (!restore)
-		return NULL;
 	/* undo (prior state first): move AWSCURRENT back — only if the new
 	 * value breaks something; the old one is leaked */
-	cJSON_AddStringToObject(restore, "step", "rotate-secret");
-	cJSON_AddStringToObject(restore, "api", "secretsmanager:UpdateSecretVersionStage");
-	cJSON_AddStringToObject(restore, "target", arn);
-	cJSON_AddStringToObject(restore, "prior_current_version", old_version);
 	snprintf(cmd, sizeof(cmd),
 		 "aws secretsmanager update-secret-version-stage --secret-id '%s' "
 		 "--version-stage AWSCURRENT --move-to-version-id %s --remove-from-version-id %s"
 		 "  # restores the LEAKED value: only to recover from a broken rotation",
 		 arn, old_version, token);
-	cJSON_AddStringToObject(restore, "command", cmd);
-	return restore;
+	return restore_entry("rotate-secret", "secretsmanager:UpdateSecretVersionStage", arn,
+			     "prior_current_version", old_version, cmd);
 }
 
 cJSON *leak_key_restore(const struct leak_key *k)
 {
-	cJSON *restore = cJSON_CreateObject();
 	char cmd[400];
 
-	if (!restore)
-		return NULL;
-	cJSON_AddStringToObject(restore, "step", "deactivate-key");
-	cJSON_AddStringToObject(restore, "api", "iam:UpdateAccessKey");
-	cJSON_AddStringToObject(restore, "target", k->id);
-	cJSON_AddStringToObject(restore, "prior_status", k->status);
 	snprintf(cmd, sizeof(cmd), "aws iam update-access-key --user-name '%s' --access-key-id %s --status Active",
 		 k->user, k->id);
-	cJSON_AddStringToObject(restore, "command", cmd);
-	return restore;
+	return restore_entry("deactivate-key", "iam:UpdateAccessKey", k->id, "prior_status", k->status, cmd);
 }
 
 cJSON *leak_keys_json(const struct leak_key *keys, size_t n)
@@ -1169,7 +1216,12 @@ cJSON *leak_keys_json(const struct leak_key *keys, size_t n)
 			cJSON_AddBoolToObject(o, "secret_key_verified", 0);
 		else
 			cJSON_AddNullToObject(o, "secret_key_verified");
-		cJSON_AddStringToObject(o, "action", leak_key_usable(&keys[i])
+		if (keys[i].role[0])
+			cJSON_AddStringToObject(o, "role", keys[i].role);
+		cJSON_AddStringToObject(o, "action", keys[i].role[0]
+					? "temporary credential (key id, secret access key and session token in one "
+					  "event, verified): revoke the role's older sessions"
+					: leak_key_usable(&keys[i])
 					? "usable credential (key id and secret access key in one event): deactivate"
 					: keys[i].refused
 					? "reported only: the 40-character string next to it is not its secret (STS refused it)"
@@ -1177,6 +1229,33 @@ cJSON *leak_keys_json(const struct leak_key *keys, size_t n)
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;
+}
+
+const char *leak_session_token(const struct leak_msgs *m, const char *key_id, size_t *len)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, at, n, pad, best_n = 0;
+	const char *best = NULL;
+
+	for (i = 0; i < m->n && !best; i++) {
+		const struct leak_msg *g = &m->v[i];
+
+		if (!g->text || !memmem(g->text, g->len, key_id, strlen(key_id)))
+			continue;
+		for (at = 0; at < g->len; at += n ? n : 1) {
+			for (n = 0; at + n < g->len && g->text[at + n] && strchr(b64, g->text[at + n]); n++)
+				;
+			/* '=' only as padding at the end ("TOKEN=Fwo..." is a name, then the token) */
+			for (pad = 0; n && pad < 2 && at + n < g->len && g->text[at + n] == '='; pad++)
+				n++;
+			if (n >= LEAK_TOKEN_MIN && n <= LEAK_TOKEN_MAX && n > best_n) {
+				best = g->text + at;
+				best_n = n;
+			}
+		}
+	}
+	*len = best_n;
+	return best;
 }
 
 int leak_key_usable(const struct leak_key *k)

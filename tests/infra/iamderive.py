@@ -245,7 +245,9 @@ def iam_action(svc, op):
 # in its own account only. A responder not listed acts in the member account
 # with all of its member-side actions.
 MEMBER_OPS = {
-    "leak-rotate": {("iam", "GetAccessKeyLastUsed"), ("iam", "ListAccessKeys"), ("iam", "UpdateAccessKey")},
+    "leak-rotate": {("iam", "GetAccessKeyLastUsed"), ("iam", "ListAccessKeys"), ("iam", "UpdateAccessKey"),
+                    # a verified leaked temporary credential of a member account: its role's sessions
+                    ("iam", "GetRolePolicy"), ("iam", "PutRolePolicy")},
 }
 
 

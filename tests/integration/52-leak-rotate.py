@@ -633,6 +633,148 @@ class LeakRotate(unittest.TestCase):
         # the stripe key is both a watched value and a token format: mapped to the secret
         self.assertEqual(r.report["tokens"][0]["watched_secret"], r.report["secrets"][0]["arn"])
 
+    # ---- issue 16 item 8: firebreak:* tags count only with provenance ----------------------
+
+    def tag_seed(self, name, tags, when, actor):
+        """SEED with `name`'s ARN fixed, its tags replaced, and a CloudTrail
+        TagResource record of them at `when` (ISO) by `actor`."""
+        seed = copy.deepcopy(SEED)
+        arn = "arn:aws:secretsmanager:us-east-1:111111111111:secret:%s-AbCdEf" % name
+        s = secret(seed, name)
+        s["ARN"] = arn
+        s["Tags"] = tags
+        seed["cloudtrail"] = {"records": [{
+            "eventVersion": "1.08", "eventID": "tag-%s" % when, "eventTime": when,
+            "eventSource": "secretsmanager.amazonaws.com", "eventName": "TagResource",
+            "awsRegion": "us-east-1", "recipientAccountId": "111111111111",
+            "userIdentity": {"type": "IAMUser", "arn": actor, "accountId": "111111111111"},
+            "requestParameters": {"secretId": arn, "tags": [
+                {"key": t["Key"], "value": t["Value"]} for t in tags if t["Key"] != "firebreak:watch"]},
+            "resources": [{"type": "AWS::SecretsManager::Secret", "ARN": arn}]}]}
+        return seed, arn
+
+    def test_fresh_exempt_tag_is_ignored_and_the_secret_rotated(self):
+        # the leak is at 2026-01-01T00:00:00Z; the tag was set 10 minutes before
+        seed, arn = self.tag_seed("prod/payments/stripe", [
+            {"Key": "firebreak:watch", "Value": "true"}, {"Key": "firebreak:exempt", "Value": "true"}],
+            "2025-12-31T23:50:00Z", "arn:aws:iam::111111111111:user/mallory")
+        with fbtest.Fake(seed) as f:
+            old = current_version(secret(f.state(), "prod/payments/stripe"))["VersionId"]
+            r = run(f, event("awslogs-exempt"))
+            st = f.state()
+            calls = f.calls()
+            collect_sns(f)
+        self.assertTrue(r.ok, r)
+        self.assertNotEqual(current_version(secret(st, "prod/payments/stripe"))["VersionId"], old)
+        rot = step(r.report, "rotate-secret")[0]
+        self.assertEqual(rot["status"], "done")
+        self.assertIn("firebreak:exempt=true ignored", rot["detail"])
+        tags = r.report["secrets"][0]["tags"]
+        self.assertEqual([(t["tag"], t["verdict"]) for t in tags], [("firebreak:exempt", "ignored")])
+        self.assertEqual(tags[0]["set_by"], "arn:aws:iam::111111111111:user/mallory")
+        self.assertEqual(step(r.report, "tag-provenance", arn)[0]["status"], "done")
+        self.assertIn("cloudtrail:LookupEvents", fbtest.ops(calls))
+        self.assertEqual(r.report["verdict"], "contained")
+
+    def test_old_exempt_tag_set_by_someone_else_is_honoured(self):
+        seed, arn = self.tag_seed("prod/payments/stripe", [
+            {"Key": "firebreak:watch", "Value": "true"}, {"Key": "firebreak:exempt", "Value": "true"}],
+            "2025-12-01T09:00:00Z", "arn:aws:iam::111111111111:role/platform-admin")
+        with fbtest.Fake(seed) as f:
+            r = run(f, event("awslogs-exempt"))
+            calls = f.calls()
+            collect_sns(f)
+        self.assertTrue(r.ok, r)
+        self.assertEqual(fbtest.writes(calls), [])
+        rot = step(r.report, "rotate-secret")[0]
+        self.assertEqual(rot["status"], "skipped")
+        self.assertIn("platform-admin", rot["detail"])
+        self.assertEqual(r.report["secrets"][0]["tags"][0]["verdict"], "honoured")
+
+    def test_fresh_ecs_services_tag_is_not_used_but_the_secret_rotated(self):
+        # an attacker lists a service of its choosing beside the real one, just before the leak
+        seed, arn = self.tag_seed("prod/search/token", [
+            {"Key": "firebreak:watch", "Value": "true"},
+            {"Key": "firebreak:ecs-services", "Value": "prod/search-api,prod/unrelated"}],
+            "2025-12-31T23:55:00Z", "arn:aws:iam::111111111111:user/mallory")
+        with fbtest.Fake(seed) as f:
+            old = current_version(secret(f.state(), "prod/search/token"))["VersionId"]
+            r = run(f, event("awslogs-in-progress"))
+            st = f.state()
+            calls = f.calls()
+            collect_sns(f)
+        self.assertTrue(r.ok, r)
+        self.assertNotEqual(current_version(secret(st, "prod/search/token"))["VersionId"], old)
+        self.assertNotIn("ecs:UpdateService", fbtest.ops(calls))
+        # a tag that only chooses the redeploys is checked after the rotation started:
+        # it never delays the containment
+        ops = fbtest.ops(calls)
+        self.assertGreater(ops.index("cloudtrail:LookupEvents"), ops.index("secretsmanager:RotateSecret"))
+        for n in ("unrelated", "search-api"):
+            self.assertEqual(len(service(st, n)["deployments"]), 1, n)
+        red = step(r.report, "redeploy")
+        self.assertEqual([(a["status"], a["target"]) for a in red], [("skipped", arn)])
+        self.assertIn("ignored", red[0]["detail"])
+        self.assertEqual(r.report["secrets"][0]["tags"][0]["verdict"], "ignored")
+
+    # ---- issue 18 item 4: a leaked temporary credential revokes its role's older sessions ----
+
+    ASIA = "ASIAQ3EGRZ7DTEMP2AB4"
+    ASIA_SECRET = "tEmPoRaRy/SeCrEt+KeY0123456789abcdefGHIJ"
+    ASIA_TOKEN = "FwoGZXIvYXdzE" + "Zm9yIHRoZSB0ZXN0IG9ubHk" * 9 + "AbC/dEf+=="
+    TASK_ROLE = "arn:aws:iam::111111111111:role/orders-task"
+
+    def asia_seed(self):
+        seed = copy.deepcopy(SEED)
+        seed["roles"] = [{"arn": self.TASK_ROLE}]
+        seed["credentials"] = [{"access_key_id": self.ASIA, "secret_access_key": self.ASIA_SECRET,
+                                "session_token": self.ASIA_TOKEN,
+                                "arn": "arn:aws:sts::111111111111:assumed-role/orders-task/ecs-task-7"}]
+        return seed
+
+    def asia_event(self, secret, token=True):
+        line = "env AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s" % (self.ASIA, secret)
+        if token:
+            line += " AWS_SESSION_TOKEN=%s" % self.ASIA_TOKEN
+        return {"logGroup": "/ecs/orders-api", "logStream": "manual", "messages": [line]}
+
+    def test_temporary_credential_revokes_its_roles_older_sessions(self):
+        with fbtest.Fake(self.asia_seed()) as f:
+            r = run(f, self.asia_event(self.ASIA_SECRET))
+            doc = cli(f, "iam", "get-role-policy", "--role-name", "orders-task",
+                      "--policy-name", "AWSRevokeOlderSessions")["PolicyDocument"]
+            collect_sns(f)
+        self.assertTrue(r.ok, r)
+        self.assertEqual(step(r.report, "verify-key", self.ASIA)[0]["status"], "done")
+        rev = step(r.report, "revoke-sessions")
+        self.assertEqual([a["status"] for a in rev], ["done"], r.report["actions"])
+        st = doc["Statement"][0]
+        self.assertEqual((st["Effect"], st["Action"], st["Resource"]), ("Deny", "*", "*"))
+        self.assertIn("aws:TokenIssueTime", st["Condition"]["DateLessThan"])
+        self.assertTrue(any(e.get("api") == "iam:DeleteRolePolicy" or "DeleteRolePolicy" in json.dumps(e)
+                            for e in r.report["restore"]), r.report["restore"])
+        key = [k for k in r.report["access_keys"] if k["access_key_id"] == self.ASIA][0]
+        self.assertEqual(key["role"], self.TASK_ROLE)
+        self.assertEqual(r.report["verdict"], "contained")
+        self.assertNotIn(self.ASIA_TOKEN[20:60], r.raw + r.logs)
+
+    def test_temporary_credential_not_verified_revokes_nothing(self):
+        # anyone can write an ASIA id, 40 characters and a token-looking string into a log:
+        # STS refuses the pair, nothing is written
+        with fbtest.Fake(self.asia_seed()) as f:
+            r = run(f, self.asia_event("AbCdEfGhIjKlMnOpQrStUvWxYz0123456789+/Ab"))
+            calls = f.calls()
+            collect_sns(f)
+        self.assertEqual(fbtest.writes(calls), [])
+        self.assertEqual([a["status"] for a in step(r.report, "revoke-sessions")], ["skipped"])
+        # without a token in the event: the former line, by hand
+        with fbtest.Fake(self.asia_seed()) as f:
+            r = run(f, self.asia_event(self.ASIA_SECRET, token=False))
+            calls = f.calls()
+            collect_sns(f)
+        self.assertEqual(fbtest.writes(calls), [])
+        self.assertIn("by hand", step(r.report, "deactivate-key", self.ASIA)[0]["detail"])
+
     def test_tokens_are_reported_only(self):
         with fbtest.Fake(SEED) as f:
             r = run(f, event("awslogs-tokens"))

@@ -888,16 +888,24 @@ static void test_leak_rotate__cloudtrail_records_are_not_leaks(void **s)
 static void test_leak_rotate__decide_secret(void **s)
 {
 	struct leak_job j;
+	struct prov_query old_tags;
 	char detail[300];
 	cJSON *d;
 
 	(void)s;
 	memset(&j, 0, sizeof(j));
+	memset(&old_tags, 0, sizeof(old_tags));
+	old_tags.complete = 1;
+	old_tags.trigger_ms = 1767225600000LL;
+	old_tags.min_age_ms = 24LL * 3600 * 1000;
 	j.cur_hits = 1;
 	/* rotation configured, current value leaked: rotate */
 	d = cJSON_Parse("{\"RotationEnabled\":true,\"RotationLambdaARN\":\"arn:aws:lambda:us-east-1:1:function:r\","
 			"\"VersionIdsToStages\":{\"v1\":[\"AWSCURRENT\"]},\"Tags\":[{\"Key\":\"firebreak:ecs-services\","
 			"\"Value\":\"prod/a,prod/b\"}]}");
+	/* the tags count only through leak_tags_decide: here no CloudTrail
+	 * record in a complete read, so they predate the history */
+	leak_tags_decide(cJSON_GetObjectItemCaseSensitive(d, "Tags"), NULL, &old_tags, &j, NULL);
 	assert_int_equal(leak_decide_secret(d, "v1", &j, detail, sizeof(detail)), LEAK_DECIDE_ROTATE);
 	assert_string_equal(j.old_version, "v1");
 	assert_string_equal(j.services, "prod/a,prod/b");
@@ -959,6 +967,7 @@ static void test_leak_rotate__decide_secret(void **s)
 	d = cJSON_Parse("{\"RotationEnabled\":true,\"RotationLambdaARN\":\"x\",\"VersionIdsToStages\":"
 			"{\"v1\":[\"AWSCURRENT\"],\"v2\":[\"AWSPENDING\"]},\"Tags\":[{\"Key\":\"firebreak:exempt\","
 			"\"Value\":\"TRUE\"}]}");
+	leak_tags_decide(cJSON_GetObjectItemCaseSensitive(d, "Tags"), NULL, &old_tags, &j, NULL);
 	assert_int_equal(leak_decide_secret(d, "v1", &j, detail, sizeof(detail)), LEAK_DECIDE_EXEMPT);
 	assert_null(j.services);
 	cJSON_Delete(d);
@@ -1088,6 +1097,95 @@ static void test_leak_rotate__names_in_hits_are_redacted(void **s)
 	leak_watch_cleanup(&w);
 }
 
+/* Issue 16 item 8: firebreak:exempt and firebreak:ecs-services count only
+ * with provenance (a leak has no CloudTrail actor). */
+static void test_leak_rotate__tags_need_provenance(void **s)
+{
+	static const char *const rec =
+		"{\"eventName\":\"TagResource\",\"eventTime\":\"%s\",\"userIdentity\":{\"arn\":"
+		"\"arn:aws:iam::111111111111:user/%s\"},\"requestParameters\":{\"secretId\":\"s\","
+		"\"tags\":[{\"key\":\"%s\",\"value\":\"%s\"}]}}";
+	static const struct {
+		const char *when, *tag, *value, *now;
+		int exempt, services, ignored;
+	} cases[] = {
+		/* set 10 min before the leak: ignored either way */
+		{ "2025-12-31T23:50:00Z", "firebreak:exempt", "true", "true", 0, 0, 0 },
+		{ "2025-12-31T23:50:00Z", "firebreak:ecs-services", "prod/x", "prod/x", 0, 0, 1 },
+		/* 30 days before, by someone known: honoured */
+		{ "2025-12-01T00:00:00Z", "firebreak:exempt", "true", " TRUE ", 1, 0, 0 },
+		{ "2025-12-01T00:00:00Z", "firebreak:ecs-services", "prod/x", "prod/x", 0, 1, 0 },
+		/* an old record of another value: CloudTrail has not caught up */
+		{ "2025-12-01T00:00:00Z", "firebreak:ecs-services", "prod/y", "prod/x", 0, 0, 1 },
+	};
+	struct prov_query q;
+	size_t i;
+
+	(void)s;
+	memset(&q, 0, sizeof(q));
+	q.complete = 1;
+	q.trigger_ms = 1767225600000LL; /* 2026-01-01T00:00:00Z */
+	q.min_age_ms = 24LL * 3600 * 1000;
+	q.trigger_actor = "(unknown)";
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct leak_job j;
+		char txt[800];
+		cJSON *ev = cJSON_CreateArray(), *e = cJSON_CreateObject(), *tags, *list = cJSON_CreateArray();
+
+		snprintf(txt, sizeof(txt), rec, cases[i].when, "alice", cases[i].tag, cases[i].value);
+		cJSON_AddStringToObject(e, "EventName", "TagResource");
+		cJSON_AddNumberToObject(e, "EventTime", (double)resp_parse_time_ms(cases[i].when) / 1000.0);
+		cJSON_AddStringToObject(e, "CloudTrailEvent", txt);
+		cJSON_AddItemToArray(ev, e);
+		snprintf(txt, sizeof(txt), "[{\"Key\":\"%s\",\"Value\":\"%s\"}]", cases[i].tag, cases[i].now);
+		tags = cJSON_Parse(txt);
+		memset(&j, 0, sizeof(j));
+		assert_true(leak_tags_need_history(tags));
+		leak_tags_decide(tags, ev, &q, &j, list);
+		assert_int_equal(j.exempt, cases[i].exempt);
+		assert_int_equal(j.services != NULL, cases[i].services);
+		assert_int_equal(j.services_ignored != NULL, cases[i].ignored);
+		assert_int_equal(cJSON_GetArraySize(list), 1);
+		assert_string_equal(resp_get_str(list->child, "verdict"),
+				    cases[i].exempt || cases[i].services ? "honoured" : "ignored");
+		free(j.services);
+		free(j.services_ignored);
+		cJSON_Delete(ev);
+		cJSON_Delete(tags);
+		cJSON_Delete(list);
+	}
+}
+
+/* Issue 18 item 4: the session token beside a temporary key id. */
+static void test_leak_rotate__session_token_in_the_keys_event(void **s)
+{
+	char tok[300], line[600];
+	struct leak_msgs m;
+	const char *t;
+	size_t n, i;
+
+	(void)s;
+	for (i = 0; i < 200; i++)
+		tok[i] = "AbCd0123+/xyz"[i % 13];
+	tok[200] = '\0';
+	memset(&m, 0, sizeof(m));
+	snprintf(line, sizeof(line), "AWS_ACCESS_KEY_ID=ASIAQ3EGRZ7DTEMP2AB4 AWS_SESSION_TOKEN=%s== next", tok);
+	assert_int_equal(leak_msgs_add(&m, "g", "s", "1", 0, "no key here AbCd0123+/xyzAbCd0123+/xyz"), FB_OK);
+	assert_int_equal(leak_msgs_add(&m, "g", "s", "2", 0, line), FB_OK);
+	t = leak_session_token(&m, "ASIAQ3EGRZ7DTEMP2AB4", &n);
+	/* the name before '=' is not part of it; two '=' of padding are */
+	assert_non_null(t);
+	assert_int_equal(n, 202);
+	assert_memory_equal(t, tok, 200);
+	/* too short, or another key's event: none */
+	assert_null(leak_session_token(&m, "ASIAQ3EGRZ7DOTHER2AB", &n));
+	leak_msgs_cleanup(&m);
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(leak_msgs_add(&m, "g", "s", "1", 0, "ASIAQ3EGRZ7DTEMP2AB4 AbCd0123+/xyzAbCd0123+/xyz0123456789"), FB_OK);
+	assert_null(leak_session_token(&m, "ASIAQ3EGRZ7DTEMP2AB4", &n));
+	leak_msgs_cleanup(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1111,6 +1209,8 @@ int main(void)
 		cmocka_unit_test(test_leak_rotate__token_services_and_deployments),
 		cmocka_unit_test(test_leak_rotate__names_in_hits_are_redacted),
 		cmocka_unit_test(test_leak_rotate__key_route_by_account),
+		cmocka_unit_test(test_leak_rotate__tags_need_provenance),
+		cmocka_unit_test(test_leak_rotate__session_token_in_the_keys_event),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
