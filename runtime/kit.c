@@ -876,9 +876,7 @@ int kit_role_name(const char *arn, char *out, size_t outlen, int *service_linked
 	return 1;
 }
 
-/* IAM answers policy documents URL-encoded (RFC 3986); decoded in place.
- * '+' stays '+' (botocore's unquote, not unquote_plus). */
-static void url_decode(char *s)
+void kit_url_decode(char *s)
 {
 	char *w = s;
 
@@ -1035,7 +1033,7 @@ enum resp_status kit_revoke_sessions(struct kit *k, const struct kit_revoke *rv)
 
 		prior = d ? strdup(d) : NULL;
 		if (prior) {
-			url_decode(prior);
+			kit_url_decode(prior);
 			have = kit_revocation_cut_ms(prior);
 		}
 		if (have) {
@@ -1091,6 +1089,7 @@ out:
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 
 #include "log.h"
 
@@ -1111,6 +1110,25 @@ enum fb_err kit_env_int(const char *name, int def, int lo, int hi, int *out,
 		return FB_E_CONFIG;
 	}
 	*out = (int)v;
+	return FB_OK;
+}
+
+enum fb_err kit_env_severity(const char *name, double def, double *out,
+			     char *err, size_t errlen)
+{
+	const char *s = getenv(name);
+	char *end = NULL;
+	double d;
+
+	*out = def;
+	if (!s || !*s)
+		return FB_OK;
+	d = strtod(s, &end);
+	if (end == s || *end != '\0' || !isfinite(d) || d < 0 || d > 10) {
+		snprintf(err, errlen, "setting '%s' must be a number from 0 to 10", name);
+		return FB_E_CONFIG;
+	}
+	*out = d;
 	return FB_OK;
 }
 
@@ -1260,6 +1278,87 @@ int kit_json_long(const cJSON *v, long *out)
 		return 0;
 	}
 	return -1;
+}
+
+enum kit_event kit_event_envelope(const cJSON *ev, const char **src, const char **dt,
+				  char *why, size_t whylen)
+{
+	const cJSON *s, *d;
+
+	*src = *dt = NULL;
+	if (!cJSON_IsObject(ev)) {
+		snprintf(why, whylen, "event is not a JSON object");
+		return KIT_EVENT_INVALID;
+	}
+	s = cJSON_GetObjectItemCaseSensitive(ev, "source");
+	d = cJSON_GetObjectItemCaseSensitive(ev, "detail-type");
+	if (!s && !d)
+		return KIT_EVENT_MANUAL;
+	if (!cJSON_IsString(s) || !cJSON_IsString(d)) {
+		snprintf(why, whylen, "fields 'source' and 'detail-type' must be strings");
+		return KIT_EVENT_INVALID;
+	}
+	*src = s->valuestring;
+	*dt = d->valuestring;
+	return KIT_EVENT_BRIDGE;
+}
+
+static int gd_bad(char *why, size_t whylen, const char *msg)
+{
+	snprintf(why, whylen, "%s", msg);
+	return -1;
+}
+
+int kit_guardduty_finding(const cJSON *ev, struct kit_gd_finding *f, char *why, size_t whylen)
+{
+	const cJSON *it;
+
+	memset(f, 0, sizeof(*f));
+	f->detail = cJSON_GetObjectItemCaseSensitive(ev, "detail");
+	if (!cJSON_IsObject(f->detail))
+		return gd_bad(why, whylen, "missing object 'detail'");
+	it = cJSON_GetObjectItemCaseSensitive(f->detail, "severity");
+	if (!cJSON_IsNumber(it))
+		return gd_bad(why, whylen, "field 'detail.severity' must be a number");
+	f->severity = it->valuedouble;
+	it = cJSON_GetObjectItemCaseSensitive(f->detail, "id");
+	if (it && !cJSON_IsString(it))
+		return gd_bad(why, whylen, "field 'detail.id' must be a string");
+	f->id = it ? it->valuestring : "";
+	it = cJSON_GetObjectItemCaseSensitive(f->detail, "type");
+	if (it && !cJSON_IsString(it))
+		return gd_bad(why, whylen, "field 'detail.type' must be a string");
+	f->type = it ? it->valuestring : "";
+	f->resource = cJSON_GetObjectItemCaseSensitive(f->detail, "resource");
+	if (!cJSON_IsObject(f->resource))
+		return gd_bad(why, whylen, "missing object 'detail.resource'");
+	return 0;
+}
+
+int kit_severity_below(double severity, double min, char *why, size_t whylen)
+{
+	if (!(severity < min))
+		return 0;
+	snprintf(why, whylen, "severity %.1f below FIREBREAK_MIN_SEVERITY %.1f", severity, min);
+	return 1;
+}
+
+cJSON *kit_finding(struct resp *r, const char *id, const char *type, double severity,
+		 const char *resource)
+{
+	cJSON *f;
+
+	if (id[0]) {
+		char key[800];
+
+		snprintf(key, sizeof(key), "guardduty:%s:%s", id, resource);
+		resp_set_incident(r, key);
+	}
+	f = cJSON_AddObjectToObject(r->extra, "finding");
+	cJSON_AddStringToObject(f, "id", id);
+	cJSON_AddStringToObject(f, "type", type);
+	cJSON_AddNumberToObject(f, "severity", severity);
+	return f;
 }
 
 enum fb_err kit_skip_result(struct resp_config *cfg, const char *function, const cJSON *ev,

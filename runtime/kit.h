@@ -360,6 +360,13 @@ int kit_role_name(const char *role_arn, char *out, size_t outlen, int *service_l
 enum fb_err kit_env_int(const char *name, int def, int lo, int hi, int *out,
 			char *err, size_t errlen);
 
+/* A finding-severity threshold from the environment (GuardDuty's 0-10
+ * scale); unset or "" gives def. FB_E_CONFIG, err "setting '<name>' must
+ * be a number from 0 to 10" (NaN and infinities too: a NaN threshold
+ * would let every finding through). */
+enum fb_err kit_env_severity(const char *name, double def, double *out,
+			     char *err, size_t errlen);
+
 /* Comma lists in settings: the next item of *p (moved past it) into
  * item[cap], spaces around it trimmed, empty items passed over. 1: an
  * item; 0: no more; -1: an item of cap bytes or more (item holds its head,
@@ -387,6 +394,48 @@ enum kit_ip kit_ip_in(const struct kit_cidr *ranges, size_t n, const char *ip);
 /* A JSON number or a decimal string (AWS answers carry both) -> *out;
  * 0 on success, -1 when it is neither or out of range. */
 int kit_json_long(const cJSON *v, long *out);
+
+/* IAM answers policy documents URL-encoded (RFC 3986); decoded in place
+ * (the result is never longer). '+' stays '+' (botocore's unquote, not
+ * unquote_plus); a malformed escape stays literal. */
+void kit_url_decode(char *s);
+
+/* The envelope of a responder's event (ev borrowed): KIT_EVENT_MANUAL when
+ * it has neither 'source' nor 'detail-type' (a hand-written invocation),
+ * KIT_EVENT_BRIDGE with *src and *dt set (borrowed from ev) when both are
+ * strings, KIT_EVENT_INVALID with why set otherwise ("event is not a JSON
+ * object", "fields 'source' and 'detail-type' must be strings"). */
+enum kit_event { KIT_EVENT_INVALID, KIT_EVENT_MANUAL, KIT_EVENT_BRIDGE };
+enum kit_event kit_event_envelope(const cJSON *ev, const char **src, const char **dt,
+				  char *why, size_t whylen);
+
+/* The head of a "GuardDuty Finding" event (ev borrowed; every pointer set
+ * borrows from it): detail an object, detail.severity a number, detail.id
+ * and detail.type strings when present (then "" when absent),
+ * detail.resource an object. 0, or -1 with why set ("missing object
+ * 'detail'", "field 'detail.severity' must be a number", ...). What the
+ * resource is about stays the responder's. */
+struct kit_gd_finding {
+	const cJSON *detail, *resource;
+	double severity;
+	const char *id, *type;
+};
+int kit_guardduty_finding(const cJSON *ev, struct kit_gd_finding *f, char *why, size_t whylen);
+
+/* The FIREBREAK_MIN_SEVERITY gate: 1 (why set, "severity <s> below
+ * FIREBREAK_MIN_SEVERITY <min>": a finding to report, not to act on) when
+ * severity < min, else 0. */
+int kit_severity_below(double severity, double min, char *why, size_t whylen);
+
+/* A run started by a GuardDuty or Security Hub finding about resource (both
+ * borrowed): GuardDuty re-publishes an updated finding under new event ids,
+ * so the finding id (when there is one) keys the incident,
+ * "guardduty:<id>:<resource>", and every delivery of it is one incident; the
+ * report's extra.finding says id, type and severity. Call it before
+ * evidence_init (the evidence prefix is the incident's). Returns that
+ * object (owned by r->extra) for the caller's own members, or NULL. */
+cJSON *kit_finding(struct resp *r, const char *id, const char *type, double severity,
+		 const char *resource);
 
 /* An event that is not a trigger: a clear result carrying a P3 report
  * whose verdict is "skipped: <why>", logged, NOT published (nothing

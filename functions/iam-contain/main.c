@@ -99,35 +99,6 @@ static const char *ic_self(struct ic_state *st, struct aws_error *err)
 	return st->self_known ? st->self_arn : NULL;
 }
 
-/* A non-trigger or a report-only decision before any AWS call: the report
- * says why; nothing is written. */
-static enum fb_err ic_skip_result(struct ic_state *s, const cJSON *ev, const char *why,
-				  const struct lr_context *ctx, struct lr_result *out)
-{
-	struct resp r;
-	enum fb_err rc = resp_begin(&r, &s->cfg, IC_FUNCTION, ctx);
-	cJSON *rep;
-	char *txt;
-
-	if (rc != FB_OK)
-		return rc;
-	resp_trigger_from_event(&r, ev);
-	resp_set_severity(&r, "P3");
-	resp_skip(&r, "%s", why);
-	rep = resp_report_json(&r);
-	txt = rep ? cJSON_PrintUnformatted(rep) : NULL;
-	if (txt) {
-		log_json(LOG_INFO, txt);
-		rc = lr_result_ok(out, txt, strlen(txt));
-	} else {
-		rc = FB_E_NOMEM;
-	}
-	free(txt);
-	cJSON_Delete(rep);
-	resp_cleanup(&r);
-	return rc;
-}
-
 /* ---- small builders ------------------------------------------------------------------- */
 
 static cJSON *in1(const char *k, const char *v)
@@ -776,7 +747,7 @@ static enum fb_err ic_handle(void *state, const char *event, size_t len, const s
 		goto done;
 	}
 	if (p == IC_SKIP) {
-		rc = ic_skip_result(st, ev, why, ctx, out);
+		rc = kit_skip_result(&st->cfg, IC_FUNCTION, ev, ctx, why, out);
 		goto done;
 	}
 	aws_client_set_deadline(st->aws, ctx->deadline_ms ? ctx->deadline_ms - IC_DEADLINE_MARGIN_MS : 0);
@@ -788,7 +759,7 @@ static enum fb_err ic_handle(void *state, const char *event, size_t len, const s
 		ic_actor_decide(&e, &st->cfg, self, &ad);
 	if (self && (ad.action == IC_ACTOR_SELF || ad.action == IC_ACTOR_TRUSTED)) {
 		snprintf(why, sizeof(why), "%.250s: the change is reported, not reverted", ad.why);
-		rc = ic_skip_result(st, ev, why, ctx, out);
+		rc = kit_skip_result(&st->cfg, IC_FUNCTION, ev, ctx, why, out);
 		goto done;
 	}
 	if ((rc = resp_begin(&r, &st->cfg, IC_FUNCTION, ctx)) != FB_OK)

@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "cloudtrail.h"
+#include "kit.h"
 #include "prov.h"
 
 /* ---- settings -------------------------------------------------------------------- */
@@ -19,21 +20,12 @@
 enum fb_err ic_settings_from_env(struct ic_settings *s, char *err, size_t errlen)
 {
 	const char *v;
-	char *end;
 
 	memset(s, 0, sizeof(*s));
-	s->min_severity = IC_DEFAULT_MIN_SEVERITY;
 	s->revoke_compute_roles = 1;
-	v = getenv("FIREBREAK_MIN_SEVERITY");
-	if (v && *v) {
-		double d = strtod(v, &end);
-
-		if (*end || !isfinite(d) || d < 0 || d > 10) {
-			snprintf(err, errlen, "cannot parse setting 'FIREBREAK_MIN_SEVERITY'");
-			return FB_E_CONFIG;
-		}
-		s->min_severity = d;
-	}
+	if (kit_env_severity("FIREBREAK_MIN_SEVERITY", IC_DEFAULT_MIN_SEVERITY, &s->min_severity,
+			     err, errlen) != FB_OK)
+		return FB_E_CONFIG;
 	v = getenv("FIREBREAK_IAM_REVOKE_COMPUTE_ROLES");
 	if (v && *v) {
 		if (!strcmp(v, "true"))
@@ -312,37 +304,17 @@ char *ic_doc_compact(const cJSON *member)
 	return out;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 char *ic_doc_from_iam(const char *enc)
 {
-	size_t n, i, j = 0;
 	char *dec, *out;
 	cJSON *s;
 
-	if (!enc || (n = strlen(enc)) > 3 * IC_MAX_DOC)
+	if (!enc || strlen(enc) > 3 * IC_MAX_DOC)
 		return NULL;
-	dec = malloc(n + 1);
+	dec = strdup(enc);
 	if (!dec)
 		return NULL;
-	for (i = 0; i < n; i++) {
-		if (enc[i] == '%' && i + 2 < n && hexval(enc[i + 1]) >= 0 && hexval(enc[i + 2]) >= 0) {
-			dec[j++] = (char)(hexval(enc[i + 1]) * 16 + hexval(enc[i + 2]));
-			i += 2;
-		} else {
-			dec[j++] = enc[i];
-		}
-	}
-	dec[j] = '\0';
+	kit_url_decode(dec);
 	s = cJSON_CreateStringReference(dec);
 	out = s ? ic_doc_compact(s) : NULL;
 	cJSON_Delete(s);
@@ -641,10 +613,8 @@ static enum ic_parsed parse_guardduty(const cJSON *ev, const struct ic_settings 
 		return IC_INVALID;
 	}
 	e->severity = sev->valuedouble;
-	if (e->severity < set->min_severity) {
-		snprintf(why, wn, "severity %.1f below FIREBREAK_MIN_SEVERITY %.1f", e->severity, set->min_severity);
+	if (kit_severity_below(e->severity, set->min_severity, why, wn))
 		return IC_SKIP;
-	}
 	if (!acct)
 		acct = resp_get_str(ev, "account");
 	if (!acct || !account_ok(acct)) {

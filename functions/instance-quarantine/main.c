@@ -1118,21 +1118,11 @@ static enum fb_err iq_handle(void *state, const char *event, size_t len,
 		resp_cleanup(&u->r);
 		goto free_only;
 	}
-	/* Every re-publication of one finding is one incident. */
-	if (u->t.finding_id[0]) {
-		char key[400];
-
-		snprintf(key, sizeof(key), "guardduty:%s:%s", u->t.finding_id, u->t.instance);
-		resp_set_incident(&u->r, key);
-	}
 	resp_set_severity(&u->r, "P1");
 	resp_set_resource(&u->r, u->t.instance, u->t.account[0] ? u->t.account : NULL,
 			  u->t.region[0] ? u->t.region : NULL);
 	if (u->t.is_finding) {
-		f = cJSON_AddObjectToObject(u->r.extra, "finding");
-		cJSON_AddStringToObject(f, "id", u->t.finding_id);
-		cJSON_AddStringToObject(f, "type", u->t.finding_type);
-		cJSON_AddNumberToObject(f, "severity", u->t.severity);
+		f = kit_finding(&u->r, u->t.finding_id, u->t.finding_type, u->t.severity, u->t.instance);
 		cJSON_AddStringToObject(f, "via", u->t.from_securityhub ? "securityhub" : "guardduty");
 	}
 	cJSON_AddStringToObject(u->r.extra, "reason", u->t.reason);

@@ -7,14 +7,11 @@
 
 #include "buf.h"
 #include "instance_quarantine.h"
+#include "kit.h"
 #include "resp.h"
 
-static const char *jstr(const cJSON *o, const char *name)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(it) ? it->valuestring : NULL;
-}
+/* String members are read with resp_get_str: every name here is a plain
+ * key (no '.', which resp_get would take as a path step). */
 
 /* An EC2 list: an array, or "" for an empty wrapper (<groupSet/>). */
 static const cJSON *jlist(const cJSON *o, const char *name)
@@ -64,23 +61,14 @@ static enum fb_err env_bool(const char *name, int *out, char *err, size_t errlen
 
 enum fb_err iq_settings_from_env(struct iq_settings *s, char *err, size_t errlen)
 {
-	const char *v = getenv("FIREBREAK_MIN_SEVERITY");
 	enum fb_err rc;
 
 	memset(s, 0, sizeof(*s));
-	s->min_severity = IQ_DEFAULT_MIN_SEVERITY;
 	s->revoke_role = 1;
-	if (v && *v) {
-		char *end;
-		double d = strtod(v, &end);
-
-		if (*end || d < 0 || d > 10) {
-			snprintf(err, errlen, "setting 'FIREBREAK_MIN_SEVERITY' must be a number from 0 to 10");
-			return FB_E_CONFIG;
-		}
-		s->min_severity = d;
-	}
-	rc = env_bool("FIREBREAK_STOP_AFTER_SNAPSHOT", &s->stop_after_snapshot, err, errlen);
+	rc = kit_env_severity("FIREBREAK_MIN_SEVERITY", IQ_DEFAULT_MIN_SEVERITY, &s->min_severity,
+			      err, errlen);
+	if (rc == FB_OK)
+		rc = env_bool("FIREBREAK_STOP_AFTER_SNAPSHOT", &s->stop_after_snapshot, err, errlen);
 	if (rc == FB_OK)
 		rc = env_bool("FIREBREAK_REVOKE_INSTANCE_ROLE", &s->revoke_role, err, errlen);
 	return rc;
@@ -166,39 +154,25 @@ static enum iq_parse finding_common(struct iq_target *t, const char *instance, c
 		return bad(why, whylen, "the finding's region is not a region name");
 	snprintf(t->reason, sizeof(t->reason), "GuardDuty %s severity %.1f",
 		 t->finding_type[0] ? t->finding_type : "finding", t->severity);
-	if (t->severity < min_sev) {
-		snprintf(why, whylen, "severity %.1f below FIREBREAK_MIN_SEVERITY %.1f", t->severity, min_sev);
-		return IQ_PARSE_IGNORE;
-	}
-	return IQ_PARSE_OK;
+	return kit_severity_below(t->severity, min_sev, why, whylen) ? IQ_PARSE_IGNORE : IQ_PARSE_OK;
 }
 
 static enum iq_parse parse_guardduty(const cJSON *ev, double min_sev, struct iq_target *t,
 				     char *why, size_t whylen)
 {
-	const cJSON *detail = cJSON_GetObjectItemCaseSensitive(ev, "detail"), *res, *det, *sev, *it;
+	struct kit_gd_finding gd;
+	const cJSON *res, *det;
 	const char *rtype, *inst;
 
-	if (!cJSON_IsObject(detail))
-		return bad(why, whylen, "missing object 'detail'");
-	sev = cJSON_GetObjectItemCaseSensitive(detail, "severity");
-	if (!cJSON_IsNumber(sev))
-		return bad(why, whylen, "field 'detail.severity' must be a number");
-	t->severity = sev->valuedouble;
+	if (kit_guardduty_finding(ev, &gd, why, whylen))
+		return IQ_PARSE_INVALID;
+	t->severity = gd.severity;
 	t->is_finding = 1;
-	t->finding = detail;
-	it = cJSON_GetObjectItemCaseSensitive(detail, "id");
-	if (it && !cJSON_IsString(it))
-		return bad(why, whylen, "field 'detail.id' must be a string");
-	snprintf(t->finding_id, sizeof(t->finding_id), "%s", it ? it->valuestring : "");
-	it = cJSON_GetObjectItemCaseSensitive(detail, "type");
-	if (it && !cJSON_IsString(it))
-		return bad(why, whylen, "field 'detail.type' must be a string");
-	snprintf(t->finding_type, sizeof(t->finding_type), "%s", it ? it->valuestring : "");
-	res = cJSON_GetObjectItemCaseSensitive(detail, "resource");
-	if (!cJSON_IsObject(res))
-		return bad(why, whylen, "missing object 'detail.resource'");
-	rtype = jstr(res, "resourceType");
+	t->finding = gd.detail;
+	snprintf(t->finding_id, sizeof(t->finding_id), "%s", gd.id);
+	snprintf(t->finding_type, sizeof(t->finding_type), "%s", gd.type);
+	res = gd.resource;
+	rtype = resp_get_str(res, "resourceType");
 	if (!rtype || strcmp(rtype, "Instance")) {
 		snprintf(why, whylen, "finding is not about an EC2 instance (resourceType '%.40s')", rtype ? rtype : "");
 		return IQ_PARSE_IGNORE;
@@ -206,13 +180,13 @@ static enum iq_parse parse_guardduty(const cJSON *ev, double min_sev, struct iq_
 	det = cJSON_GetObjectItemCaseSensitive(res, "instanceDetails");
 	if (!cJSON_IsObject(det))
 		return bad(why, whylen, "missing object 'detail.resource.instanceDetails'");
-	inst = jstr(det, "instanceId");
+	inst = resp_get_str(det, "instanceId");
 	if (!inst)
 		return bad(why, whylen, "missing string 'detail.resource.instanceDetails.instanceId'");
 	/* The finding's account and region are the instance's: in a delegated
 	 * administrator setup the envelope's are the administrator's. */
-	return finding_common(t, inst, jstr(detail, "accountId") ? jstr(detail, "accountId") : jstr(ev, "account"),
-			      jstr(detail, "region") ? jstr(detail, "region") : jstr(ev, "region"),
+	return finding_common(t, inst, resp_get_str(gd.detail, "accountId") ? resp_get_str(gd.detail, "accountId") : resp_get_str(ev, "account"),
+			      resp_get_str(gd.detail, "region") ? resp_get_str(gd.detail, "region") : resp_get_str(ev, "region"),
 			      min_sev, why, whylen);
 }
 
@@ -258,15 +232,15 @@ static enum iq_parse parse_securityhub(const cJSON *ev, double min_sev, struct i
 	cJSON_ArrayForEach(f, fs) {
 		if (!cJSON_IsObject(f))
 			return bad(why, whylen, "'detail.findings' holds a non-object");
-		prod = jstr(f, "ProductArn");
+		prod = resp_get_str(f, "ProductArn");
 		if (!prod || strlen(prod) < 22 || strcmp(prod + strlen(prod) - 22, ":product/aws/guardduty"))
 			continue;
 		res = cJSON_GetObjectItemCaseSensitive(f, "Resources");
 		cJSON_ArrayForEach(r, res) {
-			type = jstr(r, "Type");
+			type = resp_get_str(r, "Type");
 			if (!type || strcmp(type, "AwsEc2Instance"))
 				continue;
-			if (!instance_arn(jstr(r, "Id"), region, sizeof(region), account, sizeof(account),
+			if (!instance_arn(resp_get_str(r, "Id"), region, sizeof(region), account, sizeof(account),
 					  id, sizeof(id)))
 				return bad(why, whylen, "the finding's AwsEc2Instance Id is not an EC2 instance ARN");
 			t->is_finding = 1;
@@ -276,7 +250,7 @@ static enum iq_parse parse_securityhub(const cJSON *ev, double min_sev, struct i
 			 * the id alone, so that the native and the Security Hub
 			 * delivery of one finding are one incident. */
 			{
-				const char *fid = jstr(f, "Id") ? jstr(f, "Id") : "";
+				const char *fid = resp_get_str(f, "Id") ? resp_get_str(f, "Id") : "";
 				const char *tail = strstr(fid, "/finding/");
 
 				snprintf(t->finding_id, sizeof(t->finding_id), "%s", tail ? tail + 9 : fid);
@@ -300,7 +274,7 @@ static enum iq_parse parse_securityhub(const cJSON *ev, double min_sev, struct i
 				t->severity = sev->valuedouble / 10.0;
 			else
 				return bad(why, whylen, "the finding has no numeric Severity.Product or Severity.Normalized");
-			if (jstr(f, "AwsAccountId") && strcmp(jstr(f, "AwsAccountId"), account))
+			if (resp_get_str(f, "AwsAccountId") && strcmp(resp_get_str(f, "AwsAccountId"), account))
 				return bad(why, whylen, "the finding's AwsAccountId and its instance ARN's account differ");
 			return finding_common(t, id, account, region, min_sev, why, whylen);
 		}
@@ -311,21 +285,20 @@ static enum iq_parse parse_securityhub(const cJSON *ev, double min_sev, struct i
 enum iq_parse iq_parse_event(const cJSON *ev, double min_sev, struct iq_target *t,
 			     char *why, size_t whylen)
 {
-	const cJSON *src, *dt;
+	const char *src, *dt;
 
 	memset(t, 0, sizeof(*t));
-	if (!cJSON_IsObject(ev))
-		return bad(why, whylen, "event is not a JSON object");
-	src = cJSON_GetObjectItemCaseSensitive(ev, "source");
-	dt = cJSON_GetObjectItemCaseSensitive(ev, "detail-type");
-	if (!src && !dt)
+	switch (kit_event_envelope(ev, &src, &dt, why, whylen)) {
+	case KIT_EVENT_INVALID:
+		return IQ_PARSE_INVALID;
+	case KIT_EVENT_MANUAL:
 		return parse_manual(ev, t, why, whylen);
-	if (!cJSON_IsString(src) || !cJSON_IsString(dt))
-		return bad(why, whylen, "fields 'source' and 'detail-type' must be strings");
-	if (!strcmp(src->valuestring, "aws.guardduty") && !strcmp(dt->valuestring, "GuardDuty Finding"))
+	case KIT_EVENT_BRIDGE:
+		break;
+	}
+	if (!strcmp(src, "aws.guardduty") && !strcmp(dt, "GuardDuty Finding"))
 		return parse_guardduty(ev, min_sev, t, why, whylen);
-	if (!strcmp(src->valuestring, "aws.securityhub") &&
-	    !strcmp(dt->valuestring, "Security Hub Findings - Imported"))
+	if (!strcmp(src, "aws.securityhub") && !strcmp(dt, "Security Hub Findings - Imported"))
 		return parse_securityhub(ev, min_sev, t, why, whylen);
 	return bad(why, whylen, "not a GuardDuty Finding or Security Hub Findings - Imported event");
 }
@@ -342,12 +315,12 @@ enum fb_err iq_instance_from_json(const cJSON *out, struct iq_instance *in)
 	if (!cJSON_IsObject(i))
 		return FB_E_NOTFOUND;
 	in->json = i;
-	if (!copy(in->id, sizeof(in->id), jstr(i, "instanceId")))
+	if (!copy(in->id, sizeof(in->id), resp_get_str(i, "instanceId")))
 		return FB_E_PARSE;
 	copy(in->state, sizeof(in->state), resp_get_str(i, "instanceState.name"));
-	copy(in->vpc, sizeof(in->vpc), jstr(i, "vpcId"));
+	copy(in->vpc, sizeof(in->vpc), resp_get_str(i, "vpcId"));
 	copy(in->profile_arn, sizeof(in->profile_arn), resp_get_str(i, "iamInstanceProfile.arn"));
-	copy(in->launch_time, sizeof(in->launch_time), jstr(i, "launchTime"));
+	copy(in->launch_time, sizeof(in->launch_time), resp_get_str(i, "launchTime"));
 	in->tags = jlist(i, "tagSet");
 	cJSON_ArrayForEach(e, jlist(i, "networkInterfaceSet")) {
 		struct iq_eni *n;
@@ -355,15 +328,15 @@ enum fb_err iq_instance_from_json(const cJSON *out, struct iq_instance *in)
 		if (in->neni == IQ_MAX_ENIS)
 			return FB_E_TOO_LARGE;
 		n = &in->eni[in->neni++];
-		if (!copy(n->id, sizeof(n->id), jstr(e, "networkInterfaceId")) ||
-		    !copy(n->vpc, sizeof(n->vpc), jstr(e, "vpcId")))
+		if (!copy(n->id, sizeof(n->id), resp_get_str(e, "networkInterfaceId")) ||
+		    !copy(n->vpc, sizeof(n->vpc), resp_get_str(e, "vpcId")))
 			return FB_E_PARSE;
 		cJSON_ArrayForEach(g, jlist(e, "groupSet")) {
 			if (n->ngroups == IQ_MAX_GROUPS)
 				return FB_E_TOO_LARGE;
-			if (!copy(n->groups[n->ngroups], sizeof(n->groups[0]), jstr(g, "groupId")))
+			if (!copy(n->groups[n->ngroups], sizeof(n->groups[0]), resp_get_str(g, "groupId")))
 				return FB_E_PARSE;
-			copy(n->group_names[n->ngroups], sizeof(n->group_names[0]), jstr(g, "groupName"));
+			copy(n->group_names[n->ngroups], sizeof(n->group_names[0]), resp_get_str(g, "groupName"));
 			n->ngroups++;
 		}
 	}
@@ -375,7 +348,7 @@ enum fb_err iq_instance_from_json(const cJSON *out, struct iq_instance *in)
 		if (in->nvol == IQ_MAX_VOLUMES)
 			return FB_E_TOO_LARGE;
 		v = &in->vol[in->nvol++];
-		if (!copy(v->device, sizeof(v->device), jstr(b, "deviceName")) ||
+		if (!copy(v->device, sizeof(v->device), resp_get_str(b, "deviceName")) ||
 		    !copy(v->volume, sizeof(v->volume), resp_get_str(b, "ebs.volumeId")))
 			return FB_E_PARSE;
 		s = resp_get_str(b, "ebs.deleteOnTermination");
@@ -398,15 +371,15 @@ static int perms_open(const cJSON *perms)
 	int v4 = 0, v6 = 0;
 
 	cJSON_ArrayForEach(p, (cJSON_IsArray(perms) ? perms : NULL)) {
-		const char *proto = jstr(p, "ipProtocol");
+		const char *proto = resp_get_str(p, "ipProtocol");
 
 		if (!proto || strcmp(proto, "-1"))
 			continue;
 		cJSON_ArrayForEach(r, jlist(p, "ipRanges"))
-			if (jstr(r, "cidrIp") && !strcmp(jstr(r, "cidrIp"), "0.0.0.0/0"))
+			if (resp_get_str(r, "cidrIp") && !strcmp(resp_get_str(r, "cidrIp"), "0.0.0.0/0"))
 				v4 = 1;
 		cJSON_ArrayForEach(r, jlist(p, "ipv6Ranges"))
-			if (jstr(r, "cidrIpv6") && !strcmp(jstr(r, "cidrIpv6"), "::/0"))
+			if (resp_get_str(r, "cidrIpv6") && !strcmp(resp_get_str(r, "cidrIpv6"), "::/0"))
 				v6 = 1;
 	}
 	return v4 && v6;
@@ -433,7 +406,7 @@ void iq_vpc_groups_pick(const cJSON *items, struct iq_vpc_groups *g)
 	g->quarantine = g->untrack = IQ_GRP_ABSENT;
 	g->quarantine_id[0] = g->untrack_id[0] = '\0';
 	cJSON_ArrayForEach(sg, (cJSON_IsArray(items) ? items : NULL)) {
-		const char *name = jstr(sg, "groupName"), *vpc = jstr(sg, "vpcId"), *id = jstr(sg, "groupId");
+		const char *name = resp_get_str(sg, "groupName"), *vpc = resp_get_str(sg, "vpcId"), *id = resp_get_str(sg, "groupId");
 
 		if (!name || !vpc || !id || strcmp(vpc, g->vpc))
 			continue;
@@ -483,7 +456,7 @@ size_t iq_snapshots_covered(const struct iq_instance *in, const cJSON *snapshots
 
 	for (i = 0; i < in->nvol; i++) {
 		cJSON_ArrayForEach(s, (cJSON_IsArray(snapshots) ? snapshots : NULL)) {
-			const char *v = jstr(s, "volumeId"), *st = jstr(s, "state");
+			const char *v = resp_get_str(s, "volumeId"), *st = resp_get_str(s, "state");
 
 			/* An error snapshot is not evidence: take another. */
 			if (v && !strcmp(v, in->vol[i].volume) && (!st || strcmp(st, "error"))) {

@@ -1128,7 +1128,7 @@ enum fb_err tq_handle(void *state, const char *event, size_t len,
 {
 	struct tq_state *st = state;
 	struct tq_run *u = NULL;
-	cJSON *ev = NULL, *f;
+	cJSON *ev = NULL;
 	char why[300];
 	enum tq_parse p;
 	enum fb_err rc;
@@ -1162,24 +1162,14 @@ enum fb_err tq_handle(void *state, const char *event, size_t len,
 		rc = resp_invalid(out, "malformed envelope fields");
 		goto out;
 	}
-	/* GuardDuty re-publishes an updated finding under new event ids: the
-	 * finding id keeps every delivery of it one incident. */
-	if (u->tgt.finding_id[0]) {
-		char key[700];
-
-		snprintf(key, sizeof(key), "guardduty:%s:%s", u->tgt.finding_id, u->tgt.task);
-		resp_set_incident(&u->r, key);
-	}
+	/* The incident (from the finding id) before evidence_init: the
+	 * evidence prefix is the incident's. */
+	if (u->tgt.is_finding)
+		kit_finding(&u->r, u->tgt.finding_id, u->tgt.finding_type, u->tgt.severity, u->tgt.task);
 	kit_init(&u->kit, &u->r, st->aws);
 	evidence_init(&u->ev, &u->kit, st->aws, &st->evcfg, ctx, "task_arn", u->task.arn);
 	resp_set_severity(&u->r, "P1");
 	u->warnings = cJSON_AddArrayToObject(u->r.extra, "warnings");
-	if (u->tgt.is_finding) {
-		f = cJSON_AddObjectToObject(u->r.extra, "finding");
-		cJSON_AddStringToObject(f, "id", u->tgt.finding_id);
-		cJSON_AddStringToObject(f, "type", u->tgt.finding_type);
-		cJSON_AddNumberToObject(f, "severity", u->tgt.severity);
-	}
 	cJSON_AddStringToObject(u->r.extra, "reason", u->tgt.reason);
 	locate(u, ev);
 	resp_set_resource(&u->r, u->tgt.task, u->account[0] ? u->account : NULL, u->region);

@@ -31,9 +31,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include "kit.h"
 #include "prov.h"
+#include "resp.h"
 
 /* ---- small helpers ------------------------------------------------------------ */
+
+/* String members are read with resp_get_str: every name here is a plain
+ * key (no '.', which resp_get would take as a path step). */
 
 /* Copies s into dst[n]; 0 when it did not fit (the caller treats a
  * truncated identifier as invalid rather than acting on the wrong thing). */
@@ -51,13 +56,6 @@ int tq_copy(char *dst, size_t n, const char *s)
 	}
 	memcpy(dst, s, len + 1);
 	return 1;
-}
-
-static const char *jstr(const cJSON *o, const char *name)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(it) ? it->valuestring : NULL;
 }
 
 /* The XML-to-JSON layer turns an empty list (<groupSet/>) into "" and a
@@ -225,18 +223,10 @@ enum fb_err tq_settings_from_env(struct tq_settings *s, char *err, size_t errlen
 	char *end;
 
 	memset(s, 0, sizeof(*s));
-	s->min_severity = TQ_DEFAULT_MIN_SEVERITY;
 	s->log_max_bytes = TQ_DEFAULT_LOG_MAX_BYTES;
-	v = getenv("FIREBREAK_MIN_SEVERITY");
-	if (v && *v) {
-		double d = strtod(v, &end);
-
-		if (*end || !isfinite(d) || d < 0 || d > 10) {
-			snprintf(err, errlen, "cannot parse setting 'FIREBREAK_MIN_SEVERITY'");
-			return FB_E_CONFIG;
-		}
-		s->min_severity = d;
-	}
+	if (kit_env_severity("FIREBREAK_MIN_SEVERITY", TQ_DEFAULT_MIN_SEVERITY, &s->min_severity,
+			     err, errlen) != FB_OK)
+		return FB_E_CONFIG;
 	s->revoke_egress = choice("FIREBREAK_ISOLATION", "quarantine-sg", "revoke-egress", err, errlen);
 	if (s->revoke_egress < 0)
 		return FB_E_CONFIG;
@@ -298,29 +288,18 @@ static enum tq_parse parse_manual(const cJSON *ev, struct tq_target *t, char *wh
 static enum tq_parse parse_finding(const cJSON *ev, double min_sev, struct tq_target *t,
 				   char *why, size_t whylen)
 {
-	const cJSON *detail = cJSON_GetObjectItemCaseSensitive(ev, "detail");
-	const cJSON *res, *ecs, *task, *sev, *it;
+	struct kit_gd_finding gd;
+	const cJSON *res, *ecs, *task;
 	const char *rtype, *task_arn, *cluster;
 
-	if (!cJSON_IsObject(detail))
-		return bad(why, whylen, "missing object 'detail'");
-	sev = cJSON_GetObjectItemCaseSensitive(detail, "severity");
-	if (!cJSON_IsNumber(sev))
-		return bad(why, whylen, "field 'detail.severity' must be a number");
-	t->severity = sev->valuedouble;
+	if (kit_guardduty_finding(ev, &gd, why, whylen))
+		return TQ_PARSE_INVALID;
+	t->severity = gd.severity;
 	t->is_finding = 1;
-	it = cJSON_GetObjectItemCaseSensitive(detail, "id");
-	if (it && !cJSON_IsString(it))
-		return bad(why, whylen, "field 'detail.id' must be a string");
-	tq_copy(t->finding_id, sizeof(t->finding_id), it ? it->valuestring : "");
-	it = cJSON_GetObjectItemCaseSensitive(detail, "type");
-	if (it && !cJSON_IsString(it))
-		return bad(why, whylen, "field 'detail.type' must be a string");
-	snprintf(t->finding_type, sizeof(t->finding_type), "%s", it ? it->valuestring : "");
-	res = cJSON_GetObjectItemCaseSensitive(detail, "resource");
-	if (!cJSON_IsObject(res))
-		return bad(why, whylen, "missing object 'detail.resource'");
-	rtype = jstr(res, "resourceType");
+	tq_copy(t->finding_id, sizeof(t->finding_id), gd.id);
+	snprintf(t->finding_type, sizeof(t->finding_type), "%s", gd.type);
+	res = gd.resource;
+	rtype = resp_get_str(res, "resourceType");
 	ecs = cJSON_GetObjectItemCaseSensitive(res, "ecsClusterDetails");
 	if (ecs && !cJSON_IsObject(ecs))
 		return bad(why, whylen, "field 'detail.resource.ecsClusterDetails' must be an object");
@@ -332,10 +311,10 @@ static enum tq_parse parse_finding(const cJSON *ev, double min_sev, struct tq_ta
 			 rtype ? rtype : "");
 		return TQ_PARSE_IGNORE;
 	}
-	task_arn = jstr(task, "arn");
-	cluster = jstr(ecs, "arn");
+	task_arn = resp_get_str(task, "arn");
+	cluster = resp_get_str(ecs, "arn");
 	if (!cluster)
-		cluster = jstr(ecs, "name");
+		cluster = resp_get_str(ecs, "name");
 	if (!task_arn || !cluster)
 		return bad(why, whylen, "missing field 'ecsClusterDetails.arn' or 'taskDetails.arn'");
 	if (!tq_copy(t->cluster, sizeof(t->cluster), cluster) || !tq_cluster_ref_ok(t->cluster))
@@ -344,30 +323,24 @@ static enum tq_parse parse_finding(const cJSON *ev, double min_sev, struct tq_ta
 		return bad(why, whylen, "field 'taskDetails.arn' is not an ECS task ARN");
 	snprintf(t->reason, sizeof(t->reason), "GuardDuty %s severity %.1f",
 		 t->finding_type[0] ? t->finding_type : "finding", t->severity);
-	if (t->severity < min_sev) {
-		snprintf(why, whylen, "severity %.1f below FIREBREAK_MIN_SEVERITY %.1f",
-			 t->severity, min_sev);
-		return TQ_PARSE_IGNORE;
-	}
-	return TQ_PARSE_OK;
+	return kit_severity_below(t->severity, min_sev, why, whylen) ? TQ_PARSE_IGNORE : TQ_PARSE_OK;
 }
 
 enum tq_parse tq_parse_event(const cJSON *ev, double min_sev, struct tq_target *t,
 			     char *why, size_t whylen)
 {
-	const cJSON *src, *dt;
+	const char *src, *dt;
 
 	memset(t, 0, sizeof(*t));
-	if (!cJSON_IsObject(ev))
-		return bad(why, whylen, "event is not a JSON object");
-	src = cJSON_GetObjectItemCaseSensitive(ev, "source");
-	dt = cJSON_GetObjectItemCaseSensitive(ev, "detail-type");
-	if (!src && !dt)
+	switch (kit_event_envelope(ev, &src, &dt, why, whylen)) {
+	case KIT_EVENT_INVALID:
+		return TQ_PARSE_INVALID;
+	case KIT_EVENT_MANUAL:
 		return parse_manual(ev, t, why, whylen);
-	if (!cJSON_IsString(src) || !cJSON_IsString(dt))
-		return bad(why, whylen, "fields 'source' and 'detail-type' must be strings");
-	if (strcmp(src->valuestring, "aws.guardduty") ||
-	    strcmp(dt->valuestring, "GuardDuty Finding"))
+	case KIT_EVENT_BRIDGE:
+		break;
+	}
+	if (strcmp(src, "aws.guardduty") || strcmp(dt, "GuardDuty Finding"))
 		return bad(why, whylen, "not a GuardDuty Finding event (source/detail-type)");
 	return parse_finding(ev, min_sev, t, why, whylen);
 }
@@ -379,10 +352,10 @@ static const char *attachment_detail(const cJSON *att, const char *name)
 	const cJSON *d, *details = cJSON_GetObjectItemCaseSensitive(att, "details");
 
 	cJSON_ArrayForEach(d, details) {
-		const char *n = jstr(d, "name");
+		const char *n = resp_get_str(d, "name");
 
 		if (n && !strcmp(n, name))
-			return jstr(d, "value");
+			return resp_get_str(d, "value");
 	}
 	return NULL;
 }
@@ -402,19 +375,19 @@ enum fb_err tq_task_from_json(const cJSON *task, struct tq_task *t)
 	size_t i;
 
 	memset(t, 0, sizeof(*t));
-	if (!cJSON_IsObject(task) || !jstr(task, "taskArn"))
+	if (!cJSON_IsObject(task) || !resp_get_str(task, "taskArn"))
 		return FB_E_PARSE;
-	if (!tq_copy(t->arn, sizeof(t->arn), jstr(task, "taskArn")))
+	if (!tq_copy(t->arn, sizeof(t->arn), resp_get_str(task, "taskArn")))
 		return FB_E_TOO_LARGE;
 	tq_copy(t->id, sizeof(t->id), tq_arn_tail(t->arn));
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		tq_copy((char *)t + fields[i].off, fields[i].size, jstr(task, fields[i].name));
+		tq_copy((char *)t + fields[i].off, fields[i].size, resp_get_str(task, fields[i].name));
 	if (!strncmp(t->group, "service:", 8))
 		tq_copy(t->service, sizeof(t->service), t->group + 8);
 
 	arr = cJSON_GetObjectItemCaseSensitive(task, "attachments");
 	cJSON_ArrayForEach(it, arr) {
-		s = jstr(it, "type");
+		s = resp_get_str(it, "type");
 		if (!s || strcmp(s, "ElasticNetworkInterface"))
 			continue;
 		tq_copy(t->eni, sizeof(t->eni), attachment_detail(it, "networkInterfaceId"));
@@ -430,14 +403,14 @@ enum fb_err tq_task_from_json(const cJSON *task, struct tq_task *t)
 		if (t->nc == TQ_MAX_CONTAINERS)
 			break;
 		c = &t->c[t->nc++];
-		tq_copy(c->name, sizeof(c->name), jstr(it, "name"));
-		tq_copy(c->image, sizeof(c->image), jstr(it, "image"));
-		tq_copy(c->digest, sizeof(c->digest), jstr(it, "imageDigest"));
-		tq_copy(c->runtime_id, sizeof(c->runtime_id), jstr(it, "runtimeId"));
+		tq_copy(c->name, sizeof(c->name), resp_get_str(it, "name"));
+		tq_copy(c->image, sizeof(c->image), resp_get_str(it, "image"));
+		tq_copy(c->digest, sizeof(c->digest), resp_get_str(it, "imageDigest"));
+		tq_copy(c->runtime_id, sizeof(c->runtime_id), resp_get_str(it, "runtimeId"));
 	}
 	arr = cJSON_GetObjectItemCaseSensitive(task, "tags");
 	cJSON_ArrayForEach(it, arr) {
-		const char *k = jstr(it, "key"), *v = jstr(it, "value");
+		const char *k = resp_get_str(it, "key"), *v = resp_get_str(it, "value");
 
 		/* keys exactly, values as every function compares them (prov.h) */
 		if (k && v && !strcmp(k, TQ_TAG_EXEMPT) && prov_value_true(v)) {
@@ -446,7 +419,7 @@ enum fb_err tq_task_from_json(const cJSON *task, struct tq_task *t)
 		}
 	}
 	tq_copy(t->task_role, sizeof(t->task_role),
-		jstr(cJSON_GetObjectItemCaseSensitive(task, "overrides"), "taskRoleArn"));
+		resp_get_str(cJSON_GetObjectItemCaseSensitive(task, "overrides"), "taskRoleArn"));
 	return FB_OK;
 }
 
@@ -473,22 +446,22 @@ void tq_task_apply_taskdef(struct tq_task *t, const cJSON *taskdef, const char *
 	const cJSON *defs = cJSON_GetObjectItemCaseSensitive(taskdef, "containerDefinitions"), *d;
 	size_t i;
 
-	tq_copy(t->network_mode, sizeof(t->network_mode), jstr(taskdef, "networkMode"));
+	tq_copy(t->network_mode, sizeof(t->network_mode), resp_get_str(taskdef, "networkMode"));
 	/* RunTask's override wins over the task definition's role */
 	if (!t->task_role[0])
-		tq_copy(t->task_role, sizeof(t->task_role), jstr(taskdef, "taskRoleArn"));
+		tq_copy(t->task_role, sizeof(t->task_role), resp_get_str(taskdef, "taskRoleArn"));
 	for (i = 0; i < t->nc; i++) {
 		struct tq_container *c = &t->c[i];
 
 		c->log_state = TQ_LOG_NONE;
 		cJSON_ArrayForEach(d, defs) {
 			const cJSON *lc, *opt;
-			const char *name = jstr(d, "name"), *drv, *grp, *reg;
+			const char *name = resp_get_str(d, "name"), *drv, *grp, *reg;
 
 			if (!name || strcmp(name, c->name))
 				continue;
 			lc = cJSON_GetObjectItemCaseSensitive(d, "logConfiguration");
-			drv = lc ? jstr(lc, "logDriver") : NULL;
+			drv = lc ? resp_get_str(lc, "logDriver") : NULL;
 			if (!drv) {
 				c->log_state = TQ_LOG_NONE;
 				break;
@@ -500,10 +473,10 @@ void tq_task_apply_taskdef(struct tq_task *t, const cJSON *taskdef, const char *
 			}
 			tq_copy(c->log_driver, sizeof(c->log_driver), drv);
 			opt = cJSON_GetObjectItemCaseSensitive(lc, "options");
-			grp = jstr(opt, "awslogs-group");
-			reg = jstr(opt, "awslogs-region");
+			grp = resp_get_str(opt, "awslogs-group");
+			reg = resp_get_str(opt, "awslogs-region");
 			if (!grp || !tq_copy(c->log_group, sizeof(c->log_group), grp) ||
-			    !tq_log_stream(jstr(opt, "awslogs-stream-prefix"), c->name, t->id,
+			    !tq_log_stream(resp_get_str(opt, "awslogs-stream-prefix"), c->name, t->id,
 					   c->runtime_id, c->log_stream, sizeof(c->log_stream))) {
 				c->log_state = TQ_LOG_UNKNOWN_STREAM;
 				break;
@@ -527,14 +500,14 @@ enum fb_err tq_eni_from_json(const cJSON *out, struct tq_eni *e)
 	eni = cJSON_GetArrayItem(set, 0);
 	if (!cJSON_IsObject(eni))
 		return FB_E_NOTFOUND;
-	tq_copy(e->id, sizeof(e->id), jstr(eni, "networkInterfaceId"));
-	tq_copy(e->vpc, sizeof(e->vpc), jstr(eni, "vpcId"));
-	tq_copy(e->subnet, sizeof(e->subnet), jstr(eni, "subnetId"));
-	rm = jstr(eni, "requesterManaged");
+	tq_copy(e->id, sizeof(e->id), resp_get_str(eni, "networkInterfaceId"));
+	tq_copy(e->vpc, sizeof(e->vpc), resp_get_str(eni, "vpcId"));
+	tq_copy(e->subnet, sizeof(e->subnet), resp_get_str(eni, "subnetId"));
+	rm = resp_get_str(eni, "requesterManaged");
 	e->requester_managed = rm && !strcmp(rm, "true");
 	e->all_quarantine = 1;
 	cJSON_ArrayForEach(g, tq_list(eni, "groupSet")) {
-		const char *id = jstr(g, "groupId"), *name = jstr(g, "groupName");
+		const char *id = resp_get_str(g, "groupId"), *name = resp_get_str(g, "groupName");
 
 		if (!id || e->ngroups == TQ_MAX_GROUPS)
 			continue;
@@ -579,14 +552,14 @@ static int perm_list(const cJSON *src, const char *from, cJSON *dst, const char 
 		return 0;
 	cJSON_ArrayForEach(it, arr) {
 		cJSON *o = cJSON_CreateObject();
-		const char *v = jstr(it, key_from), *d = jstr(it, "description");
+		const char *v = resp_get_str(it, key_from), *d = resp_get_str(it, "description");
 
 		if (!o || !cJSON_AddItemToArray(out, o))
 			return 0;
 		if (v && !cJSON_AddStringToObject(o, key_to, v))
 			return 0;
-		if (!strcmp(key_to, "GroupId") && jstr(it, "userId") &&
-		    !cJSON_AddStringToObject(o, "UserId", jstr(it, "userId")))
+		if (!strcmp(key_to, "GroupId") && resp_get_str(it, "userId") &&
+		    !cJSON_AddStringToObject(o, "UserId", resp_get_str(it, "userId")))
 			return 0;
 		if (d && !cJSON_AddStringToObject(o, "Description", d))
 			return 0;
@@ -607,12 +580,12 @@ cJSON *tq_perms_from_ec2(const cJSON *ip_permissions)
 		return NULL;
 	cJSON_ArrayForEach(p, ip_permissions) {
 		cJSON *o = cJSON_CreateObject();
-		const char *proto = jstr(p, "ipProtocol");
+		const char *proto = resp_get_str(p, "ipProtocol");
 
 		if (!o || !cJSON_AddItemToArray(out, o) || !proto ||
 		    !cJSON_AddStringToObject(o, "IpProtocol", proto) ||
-		    !add_int_from_str(o, "FromPort", jstr(p, "fromPort")) ||
-		    !add_int_from_str(o, "ToPort", jstr(p, "toPort")) ||
+		    !add_int_from_str(o, "FromPort", resp_get_str(p, "fromPort")) ||
+		    !add_int_from_str(o, "ToPort", resp_get_str(p, "toPort")) ||
 		    !perm_list(p, "ipRanges", o, "IpRanges", "cidrIp", "CidrIp") ||
 		    !perm_list(p, "ipv6Ranges", o, "Ipv6Ranges", "cidrIpv6", "CidrIpv6") ||
 		    !perm_list(p, "prefixListIds", o, "PrefixListIds", "prefixListId", "PrefixListId") ||
@@ -658,9 +631,9 @@ cJSON *tq_perms_wire(const cJSON *perms)
 		const cJSON *to = cJSON_GetObjectItemCaseSensitive(p, "ToPort");
 		cJSON *w = cJSON_CreateObject();
 
-		if (!w || !cJSON_AddItemToArray(out, w) || !jstr(p, "IpProtocol"))
+		if (!w || !cJSON_AddItemToArray(out, w) || !resp_get_str(p, "IpProtocol"))
 			goto bad;
-		cJSON_AddStringToObject(w, "IpProtocol", jstr(p, "IpProtocol"));
+		cJSON_AddStringToObject(w, "IpProtocol", resp_get_str(p, "IpProtocol"));
 		if (cJSON_IsNumber(from))
 			cJSON_AddNumberToObject(w, "FromPort", from->valueint);
 		if (cJSON_IsNumber(to))
@@ -673,12 +646,12 @@ cJSON *tq_perms_wire(const cJSON *perms)
 				continue;
 			dst = cJSON_AddArrayToObject(w, L[l].wire);
 			cJSON_ArrayForEach(it, src) {
-				cJSON *x = obj_key(L[l].key, jstr(it, L[l].key));
+				cJSON *x = obj_key(L[l].key, resp_get_str(it, L[l].key));
 
 				if (!x || !cJSON_AddItemToArray(dst, x))
 					goto bad;
-				if (jstr(it, "UserId"))
-					cJSON_AddStringToObject(x, "UserId", jstr(it, "UserId"));
+				if (resp_get_str(it, "UserId"))
+					cJSON_AddStringToObject(x, "UserId", resp_get_str(it, "UserId"));
 			}
 		}
 	}
@@ -696,7 +669,7 @@ bad:
 int tq_will_replace(const cJSON *service, const char *taskdef_arn)
 {
 	const cJSON *dc = cJSON_GetObjectItemCaseSensitive(service, "desiredCount");
-	const char *st = jstr(service, "status"), *td = jstr(service, "taskDefinition");
+	const char *st = resp_get_str(service, "status"), *td = resp_get_str(service, "taskDefinition");
 
 	if (!cJSON_IsNumber(dc) || dc->valuedouble <= 0)
 		return 0;
@@ -758,7 +731,7 @@ enum fb_err tq_log_append_page(const cJSON *page, struct buf *log, size_t *neven
 		cJSON *line = cJSON_CreateObject();
 		const cJSON *ts = cJSON_GetObjectItemCaseSensitive(ev, "timestamp");
 		const cJSON *ing = cJSON_GetObjectItemCaseSensitive(ev, "ingestionTime");
-		const char *msg = jstr(ev, "message");
+		const char *msg = resp_get_str(ev, "message");
 		char *txt;
 		size_t before = log->len;
 		enum fb_err rc;

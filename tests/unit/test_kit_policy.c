@@ -44,6 +44,106 @@ static void test_kit_policy__env_int(void **st)
 	unsetenv("KIT_TEST_INT");
 }
 
+/* The severity threshold three responders read (was written three times;
+ * instance-quarantine's copy let "nan" through: every finding acted on). */
+static void test_kit_policy__env_severity(void **st)
+{
+	char err[160] = "";
+	double v = -1;
+
+	(void)st;
+	unsetenv("KIT_TEST_SEV");
+	assert_int_equal(kit_env_severity("KIT_TEST_SEV", 7.0, &v, err, sizeof(err)), FB_OK);
+	assert_true(v == 7.0);
+	setenv("KIT_TEST_SEV", "", 1);
+	assert_int_equal(kit_env_severity("KIT_TEST_SEV", 7.0, &v, err, sizeof(err)), FB_OK);
+	assert_true(v == 7.0);
+	setenv("KIT_TEST_SEV", "5.5", 1);
+	assert_int_equal(kit_env_severity("KIT_TEST_SEV", 7.0, &v, err, sizeof(err)), FB_OK);
+	assert_true(v == 5.5);
+	setenv("KIT_TEST_SEV", "0", 1);
+	assert_int_equal(kit_env_severity("KIT_TEST_SEV", 7.0, &v, err, sizeof(err)), FB_OK);
+	assert_true(v == 0.0);
+	static const char *bad[] = { "10.5", "-1", "3x", "x", "nan", "inf", "1e400" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		setenv("KIT_TEST_SEV", bad[i], 1);
+		assert_int_equal(kit_env_severity("KIT_TEST_SEV", 7.0, &v, err, sizeof(err)), FB_E_CONFIG);
+		assert_string_equal(err, "setting 'KIT_TEST_SEV' must be a number from 0 to 10");
+	}
+	unsetenv("KIT_TEST_SEV");
+	/* the gate the threshold feeds */
+	char why2[160] = "";
+	assert_int_equal(kit_severity_below(6.9, 7.0, why2, sizeof(why2)), 1);
+	assert_string_equal(why2, "severity 6.9 below FIREBREAK_MIN_SEVERITY 7.0");
+	why2[0] = '\0';
+	assert_int_equal(kit_severity_below(7.0, 7.0, why2, sizeof(why2)), 0);
+	assert_string_equal(why2, "");
+}
+
+static enum kit_event envelope(const char *json, const char **src, const char **dt, char *why)
+{
+	cJSON *ev = cJSON_Parse(json);
+	enum kit_event k = kit_event_envelope(ev, src, dt, why, 160);
+
+	/* src/dt borrow from ev: compared before it goes */
+	if (k == KIT_EVENT_BRIDGE) {
+		assert_string_equal(*src, "aws.guardduty");
+		assert_string_equal(*dt, "GuardDuty Finding");
+	}
+	cJSON_Delete(ev);
+	return k;
+}
+
+static void test_kit_policy__event_envelope(void **st)
+{
+	const char *src = "x", *dt = "x";
+	char why[160] = "";
+
+	(void)st;
+	assert_int_equal(envelope("{\"task\":\"t\"}", &src, &dt, why), KIT_EVENT_MANUAL);
+	assert_null(src);
+	assert_null(dt);
+	assert_int_equal(envelope("{\"source\":\"aws.guardduty\",\"detail-type\":\"GuardDuty Finding\"}",
+				  &src, &dt, why), KIT_EVENT_BRIDGE);
+	assert_int_equal(envelope("[1]", &src, &dt, why), KIT_EVENT_INVALID);
+	assert_string_equal(why, "event is not a JSON object");
+	assert_int_equal(envelope("{\"source\":\"aws.guardduty\"}", &src, &dt, why), KIT_EVENT_INVALID);
+	assert_string_equal(why, "fields 'source' and 'detail-type' must be strings");
+	assert_int_equal(envelope("{\"source\":1,\"detail-type\":\"GuardDuty Finding\"}", &src, &dt, why),
+			 KIT_EVENT_INVALID);
+	assert_int_equal(envelope("{\"source\":null}", &src, &dt, why), KIT_EVENT_INVALID);
+}
+
+static void test_kit_policy__guardduty_finding(void **st)
+{
+	static const struct { const char *ev, *why; } bad[] = {
+		{ "{}", "missing object 'detail'" },
+		{ "{\"detail\":{\"severity\":\"8\"}}", "field 'detail.severity' must be a number" },
+		{ "{\"detail\":{\"severity\":8,\"id\":1}}", "field 'detail.id' must be a string" },
+		{ "{\"detail\":{\"severity\":8,\"type\":[]}}", "field 'detail.type' must be a string" },
+		{ "{\"detail\":{\"severity\":8,\"resource\":\"x\"}}", "missing object 'detail.resource'" },
+	};
+	struct kit_gd_finding f;
+	char why[160];
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		cJSON *ev = cJSON_Parse(bad[i].ev);
+
+		why[0] = '\0';
+		assert_int_equal(kit_guardduty_finding(ev, &f, why, sizeof(why)), -1);
+		assert_string_equal(why, bad[i].why);
+		cJSON_Delete(ev);
+	}
+	cJSON *ev = cJSON_Parse("{\"detail\":{\"severity\":8.5,\"resource\":{\"resourceType\":\"Instance\"}}}");
+	assert_int_equal(kit_guardduty_finding(ev, &f, why, sizeof(why)), 0);
+	assert_true(f.severity == 8.5);
+	assert_string_equal(f.id, "");
+	assert_string_equal(f.type, "");
+	assert_ptr_equal(f.resource, cJSON_GetObjectItem(f.detail, "resource"));
+	cJSON_Delete(ev);
+}
+
 static void test_kit_policy__list_next(void **st)
 {
 	const char *p = " a ,, b\t,  ,ccc,";
@@ -207,6 +307,41 @@ static void test_kit_policy__end_before_the_run(void **st)
 	resp_cleanup(&r);
 }
 
+static void test_kit_policy__finding(void **st)
+{
+	struct resp_config cfg;
+	struct lr_context ctx;
+	struct resp r, r2;
+
+	(void)st;
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&ctx, 0, sizeof(ctx));
+	assert_int_equal(resp_begin(&r, &cfg, "test", &ctx), FB_OK);
+	assert_int_equal(resp_begin(&r2, &cfg, "test", &ctx), FB_OK);
+	cJSON *f = kit_finding(&r, "f-1", "Backdoor:EC2/C&CActivity.B", 8.0, "i-0123");
+	assert_non_null(f);
+	assert_ptr_equal(f, cJSON_GetObjectItem(r.extra, "finding"));
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(f, "id")), "f-1");
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(f, "type")), "Backdoor:EC2/C&CActivity.B");
+	assert_true(cJSON_GetNumberValue(cJSON_GetObjectItem(f, "severity")) == 8.0);
+	/* the same finding id and resource: the same incident, whatever the run */
+	kit_finding(&r2, "f-1", "x", 5.0, "i-0123");
+	assert_string_equal(r.incident_id, r2.incident_id);
+	resp_cleanup(&r2);
+	/* no id: the incident stays the run's own */
+	assert_int_equal(resp_begin(&r2, &cfg, "test", &ctx), FB_OK);
+	char before[sizeof(r2.incident_id)];
+	snprintf(before, sizeof(before), "%s", r2.incident_id);
+	kit_finding(&r2, "", "x", 5.0, "i-0123");
+	assert_string_equal(r2.incident_id, before);
+	/* another finding: another incident */
+	kit_finding(&r2, "f-2", "x", 5.0, "i-0123");
+	assert_string_not_equal(r2.incident_id, before);
+	assert_string_not_equal(r2.incident_id, r.incident_id);
+	resp_cleanup(&r2);
+	resp_cleanup(&r);
+}
+
 static void test_kit_policy__skip_result_is_a_p3_report_not_published(void **st)
 {
 	struct resp_config cfg;
@@ -239,11 +374,15 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kit_policy__env_int),
+		cmocka_unit_test(test_kit_policy__env_severity),
+		cmocka_unit_test(test_kit_policy__event_envelope),
+		cmocka_unit_test(test_kit_policy__guardduty_finding),
 		cmocka_unit_test(test_kit_policy__list_next),
 		cmocka_unit_test(test_kit_policy__cidrs),
 		cmocka_unit_test(test_kit_policy__json_long),
 		cmocka_unit_test(test_kit_policy__map_each),
 		cmocka_unit_test(test_kit_policy__end_before_the_run),
+		cmocka_unit_test(test_kit_policy__finding),
 		cmocka_unit_test(test_kit_policy__skip_result_is_a_p3_report_not_published),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
