@@ -184,7 +184,7 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 {
 	struct aws_client *c;
 	struct aws_error aerr;
-	struct kit_round *rd;
+	struct kit_round *rd, *rd1;
 	struct kit_step *s_dt, *s_cb, *s_lb, *s_tags, *s_met, *s_ct, *s_pitr, *s_bk, *s_str;
 	struct ct_query q;
 	struct db_spike spike;
@@ -327,8 +327,8 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	cJSON_AddStringToObject(r->extra, "data_plane_reads",
 				"not measured from CloudTrail: GetItem/Query/Scan are data events, not in "
 				"LookupEvents; the read capacity metric stands in for them");
-	kit_round_free(rd);
-	rd = NULL;
+	/* Round 1's answers (tags, backups) are read below: it stays until the end. */
+	rd1 = rd;
 
 	/* Round 2: preserve, each write's undo recorded first. */
 	rd = kit_round_new(k);
@@ -430,6 +430,7 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	cJSON_Delete(meas);
 	cJSON_Delete(gdpr_sorted);
 	kit_round_free(rd);
+	kit_round_free(rd1);
 	if (resp_failed(r) || nfail)
 		resp_set_verdict(r, "failed: %d preserve step%s failed (see steps)", nfail, nfail == 1 ? "" : "s");
 	else if (r->dry_run)

@@ -41,6 +41,9 @@ SKEW_SECONDS = 300
 SERVICES = ["kms", "secretsmanager", "ecs", "cloudtrail", "logs", "ec2",
             "iam", "sts", "sns", "s3", "autoscaling"]
 SERVICES += ["wafv2"]  # issue 19 (net-block)
+SERVICES += ["dynamodb", "monitoring"]  # issue 22 (data-breach)
+# credential-scope name -> botocore model name (CloudWatch signs as "monitoring")
+MODEL_NAMES = {"monitoring": "cloudwatch"}
 
 _session = botocore.session.get_session()
 _models = {}
@@ -50,7 +53,7 @@ _validator = ParamValidator()
 def model(service):
     m = _models.get(service)
     if m is None:
-        m = _session.get_service_model(service)
+        m = _session.get_service_model(MODEL_NAMES.get(service, service))
         _models[service] = m
     return m
 
