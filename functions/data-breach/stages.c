@@ -196,12 +196,10 @@ enum fb_err db_parse(const char *event, size_t len, const char *alarm_prefix,
 		set_why(why, whylen, "empty event");
 		return FB_E_INVALID;
 	}
-	ev->root = cJSON_ParseWithLength(event, len);
-	root = ev->root;
-	if (!cJSON_IsObject(root)) {
-		set_why(why, whylen, "event is not a JSON object");
+	/* the one parser every responder uses: size, UTF-8, NULs, depth, trailing data */
+	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &ev->root, why, whylen) != FB_OK)
 		return FB_E_INVALID;
-	}
+	root = ev->root;
 	s = resp_get_str(root, "source");
 	if (s && strcmp(s, "aws.cloudwatch") == 0) {
 		const cJSON *detail = cJSON_GetObjectItemCaseSensitive(root, "detail");

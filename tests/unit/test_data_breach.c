@@ -121,6 +121,8 @@ static void test_db__parse_rows(void **state)
 		{ "[1]", FB_E_INVALID, "", NULL },
 		{ "{}", FB_E_INVALID, "", NULL },
 		{ "not json", FB_E_INVALID, "", NULL },
+		{ "{\"table\":\"orders\"} {}", FB_E_INVALID, "", NULL },
+		{ "{\"table\":\"orders\\u0000x\"}", FB_E_INVALID, "", NULL },
 	};
 	size_t i;
 
