@@ -402,6 +402,8 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	nfail = !kit_ok(s_pitr) + !kit_ok(s_bk) + (stream != 2 && !kit_ok(s_str));
 	if (r->dry_run)
 		nfail = 0;
+	else if (!nfail)
+		resp_contained(r); /* preserved: the moment the evidence is safe (timings) */
 
 	/* The GDPR record (a draft for a human). */
 	memset(&source, 0, sizeof(source));
