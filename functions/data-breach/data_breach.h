@@ -21,7 +21,7 @@
 #define DB_DEFAULT_ALARM_PREFIX "firebreak-data-breach"
 #define DB_DEFAULT_SPIKE_FACTOR 5.0    /* peak hour / baseline hour that names a bulk read */
 
-enum db_source { DB_SRC_ALARM, DB_SRC_MANUAL };
+enum db_source { DB_SRC_ALARM, DB_SRC_MANUAL, DB_SRC_RESTORE };
 
 struct db_event {
 	cJSON *root;               /* owned: the parsed event */
@@ -33,6 +33,8 @@ struct db_event {
 	char reason[256];          /* manual "reason" (printable ASCII kept, rest '?') */
 	char principal[512];       /* manual "principal" ARN; "" none */
 	int64_t detected_ms;       /* the alarm's state time / event time / 0 (main: now) */
+	char target[256];          /* restore form: the new table (never the source) */
+	int64_t restore_ms;        /* restore form: the point in time */
 	/* Nothing to do, decided from the event alone (zero calls): why. */
 	char skip[240];
 };
@@ -40,7 +42,9 @@ struct db_event {
 /* Parses the trigger: an EventBridge "CloudWatch Alarm State Change"
  * (source aws.cloudwatch) whose alarm name starts with `alarm_prefix` and
  * whose metric is in AWS/DynamoDB with a TableName dimension, or the manual
- * form {"table": "<name or ARN>", "reason": "...", "principal": "<ARN>"}.
+ * form {"table": "<name or ARN>", "reason": "...", "principal": "<ARN>"},
+ * or the recovery form {"restore": {"table": "<name>", "to": "<ISO time>",
+ * "target": "<new table>"}} (target must differ from table).
  * FB_E_INVALID with `why` for anything else (zero calls follow). An alarm
  * that is not ours (prefix), or a state other than ALARM, is FB_OK with
  * ev->skip set. Caller cleans up with db_event_cleanup. */

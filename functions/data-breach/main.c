@@ -443,6 +443,81 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 				 resp_get_str(r->extra, "gdpr_deadline"));
 }
 
+/* The recovery form: RestoreTableToPointInTime into a NEW table (never over
+ * the old one: a target that exists is left alone), then what a restore
+ * does not carry over, as next steps. */
+static void db_restore(struct resp *r, struct kit *k, const struct db_event *ev)
+{
+	static const char *const not_carried[] = {
+		"auto scaling policies", "IAM and resource-based policies", "CloudWatch metrics and alarms",
+		"Streams settings", "time to live (TTL)", "point-in-time recovery (turn it on again)", "tags",
+	};
+	struct aws_client *c = kit_client(k, NULL, NULL, "assume-member-role", NULL);
+	struct kit_round *rd, *rd2 = NULL;
+	struct kit_step *s_cb, *s_tg, *s_rs;
+	cJSON *in, *steps;
+	char when[RESP_TIME_LEN];
+	size_t i;
+	int pitr;
+
+	if (!c)
+		return;
+	resp_format_time_ms(ev->restore_ms, when);
+	rd = kit_round_new(k);
+	s_cb = kit_add(rd, &(struct kit_spec){ .step = "read-pitr", .service = "dynamodb",
+		.op = "DescribeContinuousBackups", .target = ev->table, .kind = RESP_READ, .in = table_in(ev->table),
+		.client = c });
+	s_tg = kit_add(rd, &(struct kit_spec){ .step = "target-absent", .service = "dynamodb",
+		.op = "DescribeTable", .target = ev->target, .kind = RESP_READ, .in = table_in(ev->target),
+		.client = c, .absent = "ResourceNotFoundException" });
+	kit_run(rd);
+	if (!kit_ok(s_cb) || !kit_ok(s_tg)) {
+		resp_set_verdict(r, "failed: the source or target state could not be read: nothing restored");
+		goto out;
+	}
+	pitr = db_pitr_on(kit_out(s_cb));
+	if (pitr != 1) {
+		kit_fail(s_cb, "point-in-time recovery is not on for %s: no restore point", ev->table);
+		resp_set_verdict(r, "failed: no point-in-time recovery on the source: nothing restored");
+		goto out;
+	}
+	rd2 = kit_round_new(k);
+	in = cJSON_CreateObject();
+	if (in) {
+		cJSON_AddStringToObject(in, "SourceTableName", ev->table);
+		cJSON_AddStringToObject(in, "TargetTableName", ev->target);
+		cJSON_AddNumberToObject(in, "RestoreDateTime", (double)(ev->restore_ms / 1000));
+	}
+	s_rs = kit_add(rd2, &(struct kit_spec){ .step = "restore-to-new-table", .service = "dynamodb",
+		.op = "RestoreTableToPointInTime", .target = ev->target, .kind = RESP_WRITE, .in = in,
+		.restore = kit_undo("dynamodb:DeleteTable", table_in(ev->target)), .client = c,
+		.detail = "a new table from the source's state at the time asked" });
+	if (kit_found(s_tg))
+		kit_already(s_rs, "table %s exists: never restored over (a replay, or pick another target)", ev->target);
+	kit_run(rd2);
+	steps = cJSON_AddArrayToObject(r->extra, "next_steps");
+	for (i = 0; steps && i < sizeof(not_carried) / sizeof(not_carried[0]); i++) {
+		char line[400];
+
+		snprintf(line, sizeof(line), "not carried over by a restore, set on %s: %s", ev->target,
+			 not_carried[i]);
+		cJSON_AddItemToArray(steps, cJSON_CreateString(line));
+	}
+	cJSON_AddStringToObject(r->extra, "restore_point", when);
+	if (r->dry_run)
+		resp_set_verdict(r, "dry run: restore of %s at %s into %s planned", ev->table, when, ev->target);
+	else if (kit_status(s_rs) == RESP_ALREADY)
+		resp_skip(r, "target table %s exists: nothing restored", ev->target);
+	else if (kit_ok(s_rs))
+		resp_set_verdict(r, "restored %s at %s into the new table %s (see next_steps)", ev->table, when,
+				 ev->target);
+	else
+		resp_set_verdict(r, "failed: the restore was not accepted");
+out:
+	kit_round_free(rd2);
+	kit_round_free(rd);
+}
+
 static enum fb_err db_handle(void *state, const char *event, size_t len, const struct lr_context *ctx,
 			     struct lr_result *out)
 {
@@ -486,6 +561,8 @@ static enum fb_err db_handle(void *state, const char *event, size_t len, const s
 		cJSON_AddStringToObject(r.extra, "suspected_principal", ev.principal);
 	if (ev.skip[0])
 		resp_skip(&r, "%s", ev.skip);
+	else if (ev.source == DB_SRC_RESTORE)
+		db_restore(&r, &k, &ev);
 	else
 		db_respond(st, &r, &k, &ev);
 	rc = resp_finish(&r, st->aws, out);

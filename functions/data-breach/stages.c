@@ -257,6 +257,33 @@ enum fb_err db_parse(const char *event, size_t len, const char *alarm_prefix,
 		set_why(why, whylen, "unsupported event source (expected aws.cloudwatch or the manual form)");
 		return FB_E_INVALID;
 	}
+	v = cJSON_GetObjectItemCaseSensitive(root, "restore");
+	if (v) {
+		const char *t = resp_get_str(v, "table"), *to = resp_get_str(v, "to"), *tg = resp_get_str(v, "target");
+
+		ev->source = DB_SRC_RESTORE;
+		if (!cJSON_IsObject(v) || !t || !to || !tg) {
+			set_why(why, whylen, "\"restore\" needs string \"table\", \"to\" (ISO time) and \"target\"");
+			return FB_E_INVALID;
+		}
+		if (!db_table_name_ok(t) || !db_table_name_ok(tg)) {
+			set_why(why, whylen, "restore: table names must be 3-255 characters of A-Z a-z 0-9 _ . -");
+			return FB_E_INVALID;
+		}
+		if (strcmp(t, tg) == 0) {
+			set_why(why, whylen, "restore: the target must be a new table, never the source");
+			return FB_E_INVALID;
+		}
+		ev->restore_ms = resp_parse_time_ms(to);
+		if (ev->restore_ms <= 0) {
+			set_why(why, whylen, "restore: \"to\" is not an ISO-8601 UTC time");
+			return FB_E_INVALID;
+		}
+		snprintf(ev->table, sizeof(ev->table), "%s", t);
+		snprintf(ev->target, sizeof(ev->target), "%s", tg);
+		snprintf(ev->reason, sizeof(ev->reason), "restore");
+		return FB_OK;
+	}
 	v = cJSON_GetObjectItemCaseSensitive(root, "table");
 	if (!v) {
 		set_why(why, whylen, "expected a CloudWatch alarm event or {\"table\": \"<name or ARN>\"}");

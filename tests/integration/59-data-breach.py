@@ -182,6 +182,39 @@ class DataBreach(unittest.TestCase):
         self.assertIn("failed", res.report["verdict"])
         self.assertEqual(self.writes(), [])
 
+    def test_restore_into_a_new_table_never_over(self):
+        import time as _t
+        self.setup_world(pitr=True)
+        # the fake's PITR window starts at seeding: ask for a point just inside it
+        st = self.fake.state()["dynamodb"]["tables"][0]
+        to = _t.strftime("%Y-%m-%dT%H:%M:%SZ", _t.gmtime(int(st.get("pitr_since") or _t.time()) + 1))
+        _t.sleep(1.2)
+        req = {"restore": {"table": "orders", "to": to, "target": "orders-restored"}}
+        res = self.run_fn(req)
+        self.assertTrue(res.ok, res.raw)
+        self.assertIn("restored", res.report["verdict"])
+        self.assertEqual(self.writes(), [("dynamodb", "RestoreTableToPointInTime")])
+        tb = self.cli("dynamodb", "describe-table", "--table-name", "orders-restored")["Table"]  # oracle: the CLI
+        self.assertEqual(tb["ItemCount"], 48210)
+        self.assertEqual(res.report["restore"], [{"api": "dynamodb:DeleteTable",
+                                                  "args": {"TableName": "orders-restored"}}])
+        self.assertTrue(any("time to live" in n for n in res.report["next_steps"]))
+        # a replay: the target exists, nothing restored over it
+        self.fake.reset_calls()
+        again = self.run_fn(req)
+        self.assertTrue(again.ok, again.raw)
+        self.assertEqual(self.writes(), [])
+        self.assertIn("exists", again.report["verdict"])
+        # the target can never be the source
+        bad = self.run_fn({"restore": {"table": "orders", "to": to, "target": "orders"}})
+        self.assertFalse(bad.ok, bad.raw)
+
+    def test_restore_without_pitr_fails_without_writes(self):
+        self.setup_world(pitr=False)
+        res = self.run_fn({"restore": {"table": "orders", "to": "2026-12-06T01:00:00Z", "target": "orders-r"}})
+        self.assertIn("failed", res.report["verdict"])
+        self.assertEqual(self.writes(), [])
+
 
 if __name__ == "__main__":
     fbtest.main([DataBreach])

@@ -142,3 +142,27 @@ class Service(Base):
         if arn != _arn(t):
             raise AwsError("ResourceNotFoundException", "Requested resource not found: ResourceArn: %s not found" % arn)
         return {"Tags": copy.deepcopy(t["Tags"])}
+
+    # issue 22: the recovery form. As DynamoDB: the target must not exist
+    # (TableAlreadyExistsException), the source must have PITR on
+    # (PointInTimeRecoveryUnavailableException), the time within its window
+    # (InvalidRestoreTimeException). The new table copies the item count and
+    # size, nothing else (no PITR, no stream, no tags), as a real restore.
+    def op_RestoreTableToPointInTime(self, ctx, p):
+        src = self._table(ctx, p["SourceTableName"], "SourceTableNotFoundException")
+        if (ctx.account, ctx.region, p["TargetTableName"]) in self.tables:
+            raise AwsError("TableAlreadyExistsException", "Table already exists: %s" % p["TargetTableName"])
+        if not src["pitr"]:
+            raise AwsError("PointInTimeRecoveryUnavailableException",
+                           "Point in time recovery is not enabled for table '%s'" % src["TableName"])
+        when = p.get("RestoreDateTime")
+        if when is not None:
+            when = when.timestamp() if hasattr(when, "timestamp") else float(when)
+            if when < src.get("pitr_since", 0) or when > time.time():
+                raise AwsError("InvalidRestoreTimeException", "Restore time is not within the restorable window")
+        t = {"TableName": p["TargetTableName"], "ItemCount": src["ItemCount"],
+             "TableSizeBytes": src["TableSizeBytes"], "pitr": False, "Tags": [], "created": time.time(),
+             "account": ctx.account, "region": ctx.region, "restored_from": src["TableName"],
+             "restored_to": when}
+        self.tables[(ctx.account, ctx.region, t["TableName"])] = t
+        return {"TableDescription": self.op_DescribeTable(ctx, {"TableName": t["TableName"]})["Table"]}
