@@ -390,6 +390,13 @@ def db_cases():  # issue 22
         ("manual-principal-root", j({"table": "orders", "principal": "arn:aws:iam::123456789012:root"}),
          "emu", "invalid"),
         ("manual-dryrun-string", j({"table": "orders", "dryRun": "false"}), "emu", "invalid"),
+        ("restore-over-source", j({"restore": {"table": "orders", "to": "2026-12-06T01:00:00Z",
+                                               "target": "orders"}}), "emu", "invalid"),
+        ("restore-target-arn", j({"restore": {"table": "orders", "to": "2026-12-06T01:00:00Z",
+                                              "target": "arn:aws:dynamodb:us-east-1:111111111111:table/x"}}),
+         "emu", "invalid"),
+        ("restore-time-words", j({"restore": {"table": "orders", "to": "now", "target": "orders-r"}}),
+         "emu", "invalid"),
     ]
     return c
 
