@@ -123,6 +123,14 @@ enum fb_err at_parse(const char *event, size_t len, const struct at_settings *se
 			return at_bad(why, whylen, "the alarm event has no valid 'detail.state.timestamp' or 'time'");
 		minutes = set->window_minutes;
 	} else {
+		const cJSON *k;
+
+		/* the manual form is exactly this: anything else is a mistake
+		 * (or another responder's event) and is said, not ignored */
+		cJSON_ArrayForEach(k, ev->root) {
+			if (strcmp(k->string, "window_minutes") != 0 && strcmp(k->string, "dryRun") != 0)
+				return at_bad(why, whylen, "the manual form is {\"window_minutes\": N} (and \"dryRun\")");
+		}
 		wm = cJSON_GetObjectItemCaseSensitive(ev->root, "window_minutes");
 		if (!wm) {
 			minutes = set->window_minutes;

@@ -73,6 +73,14 @@ def alarm(name="unauthorized-api-calls", state="ALARM", when=FIRED):
     return ev
 
 
+def scenario_world():
+    """The fault matrix's and hostile catalogue's world: a P1 in the window of
+    events/access-triage/alarm-unauthorized-api-calls.json (fired 2019-10-02T17:04:40Z)."""
+    fired = datetime.datetime(2019, 10, 2, 17, 4, 40)
+    return world(burst(fired) + [rec(fired - datetime.timedelta(minutes=1), MALLORY, ATTACKER_IP, "iam",
+                                     "CreateAccessKey", None, False, 60)])
+
+
 class AccessTriage(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -163,6 +171,16 @@ class AccessTriage(unittest.TestCase):
         self.assertEqual(rep["window"]["pages"], 1)
         self.assertIn("read incomplete", rep["verdict"])
         self.assertTrue(any("incomplete" in w for w in rep.get("warnings", [])), rep)
+
+    def test_published_sample_scenario_is_p1(self):
+        fired = datetime.datetime(2019, 10, 2, 17, 4, 40)
+        with open(os.path.join(fbtest.ROOT, "events", FN, "alarm-unauthorized-api-calls.json")) as f:
+            ev = json.load(f)
+        res = self.run_fn(ev,
+                          scenario_world()["cloudtrail"]["records"])
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.report["severity"], "P1", res.report)
+        self.assertEqual(res.report["window"]["end"], fired.strftime("%Y-%m-%dT%H:%M:%S.989Z"))
 
     def test_bad_manual_input_is_an_error_and_no_call(self):
         for ev in ({"window_minutes": 0}, {"window_minutes": "15"}, {"source": "aws.cloudwatch"}):

@@ -65,6 +65,8 @@ static void test_access_triage__parse_manual(void **st)
 		{ "{\"window_minutes\": \"15\"}", FB_E_INVALID, 0 },
 		{ "{\"window_minutes\": 1.5}", FB_E_INVALID, 0 },
 		{ "[1]", FB_E_INVALID, 0 },
+		{ "{\"window_minutes\": 15, \"principal\": \"arn:aws:iam::1:user/x\"}", FB_E_INVALID, 0 },
+		{ "{\"keyId\": \"x\"}", FB_E_INVALID, 0 },
 	};
 	struct at_settings s;
 
