@@ -118,6 +118,9 @@ build-NetBlockFunction:
 .PHONY: build-DataBreachFunction
 build-DataBreachFunction:
 	$(call sam_build,data-breach,DataBreachFunction)
+.PHONY: build-AccessTriageFunction
+build-AccessTriageFunction:
+	$(call sam_build,access-triage,AccessTriageFunction)
 # ---- end of sam build ------------------------------------------------------------
 
 # ---- dependencies ------------------------------------------------------------

@@ -35,6 +35,8 @@ RESPONDERS += ("net-block",)                 # issue 19
 TEST_FILES["net-block"] = "57-net-block.py"
 RESPONDERS += ("data-breach",)               # issue 22
 TEST_FILES["data-breach"] = "59-data-breach.py"
+RESPONDERS += ("access-triage",)             # issue 21
+TEST_FILES["access-triage"] = "59-access-triage.py"
 _mods = {}
 
 
@@ -113,6 +115,9 @@ def get(name):
             with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
                 json.dump(m.event("alarm-read-spike.json"), f)
             return Scenario(name, m.world(), {"FIREBREAK_TOPIC_ARN": m.TOPIC}, f.name, fbtest.ACCOUNT)
+        if name == "access-triage":
+            return Scenario(name, m.scenario_world(), m.ENV, os.path.join(ev, "alarm-unauthorized-api-calls.json"),
+                            fbtest.ACCOUNT)
     except (AttributeError, OSError) as e:
         print("scenarios: %s: %s" % (name, e), file=sys.stderr)
     return None
