@@ -874,8 +874,6 @@ FUNCTION["breach"] = "data-breach"
 TITLE["breach"] = "bulk-read spike on a customer table (suspected breach, GDPR clock)"
 FUNCTION_ENV["data-breach"] = {}
 
-SCENARIOS = {s.name: s for s in (RootScenario, KmsScenario, LeakScenario, TaskScenario, BucketScenario,
-                                  IamScenario, InstanceScenario, NetScenario, BreachScenario)}
 # ---- issue 21: access-triage -----------------------------------------------------------
 
 class TriageScenario(Scenario):
@@ -935,6 +933,7 @@ FUNCTION_ENV["access-triage"] = {}
 
 SCENARIOS = {s.name: s for s in (RootScenario, KmsScenario, LeakScenario, TaskScenario, BucketScenario,
                                   IamScenario, InstanceScenario, NetScenario, TriageScenario)}
+SCENARIOS[BreachScenario.name] = BreachScenario   # issue 22
 
 
 # ---- output ---------------------------------------------------------------------------

@@ -397,6 +397,10 @@ def db_cases():  # issue 22
          "emu", "invalid"),
         ("restore-time-words", j({"restore": {"table": "orders", "to": "now", "target": "orders-r"}}),
          "emu", "invalid"),
+    ]
+    return c
+
+
 def at_cases():
     good = load("access-triage", "alarm-unauthorized-api-calls.json")
 
