@@ -140,7 +140,8 @@ class Service(Base):
         return {"security_groups": out, "network_interfaces": [strip(e) for e in self.enis.values()],
                 "network_acls": [strip(a) for a in self.acls.values()],
                 "instances": [dict(strip(i), DisableApiTermination=i["_dat"]) for i in self.instances.values()],
-                "snapshots": [strip(x) for x in self.snapshots.values()]}
+                "snapshots": [dict(strip(x), **({"Lock": x["_lock"]} if x.get("_lock") else {}))
+                              for x in self.snapshots.values()]}
 
     def _desc(self, g):
         m = g["meta"]
