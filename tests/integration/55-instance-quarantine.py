@@ -338,6 +338,12 @@ class InstanceQuarantine(unittest.TestCase):
         self.assertEqual(r.report["verdict"], "contained")
         self.assertEqual(len(r.report["snapshots"]["lock"]["not_locked"]), 2)
         self.assertTrue(any("evidence not locked" in w for w in r.report.get("warnings", [])), r.report)
+        # dry run plans the lock too, sends nothing
+        self.setUp()
+        r = self.run_fn(event("guardduty-ec2-crypto"), FIREBREAK_SNAPSHOT_LOCK_DAYS="30", FIREBREAK_DRY_RUN="true")
+        self.assertTrue(r.ok, r)
+        self.assertEqual([x["status"] for x in r.report["actions"] if x["step"] == "lock-snapshot"], ["planned"])
+        self.assertEqual(fbtest.writes(self.fake.calls()), [])
         # a bad setting is an init error, not a silent "no lock"
         self.setUp()
         r = self.run_fn(event("guardduty-ec2-crypto"), FIREBREAK_SNAPSHOT_LOCK_DAYS="30d")
