@@ -115,6 +115,9 @@ build-InstanceQuarantineFunction:
 .PHONY: build-NetBlockFunction
 build-NetBlockFunction:
 	$(call sam_build,net-block,NetBlockFunction)
+.PHONY: build-AccessTriageFunction
+build-AccessTriageFunction:
+	$(call sam_build,access-triage,AccessTriageFunction)
 # ---- end of sam build ------------------------------------------------------------
 
 # ---- dependencies ------------------------------------------------------------

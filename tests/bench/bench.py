@@ -53,6 +53,7 @@ import emulator  # noqa: E402
 RESPONDERS = ["root-verify", "kms-guard", "leak-rotate", "task-quarantine", "public-lock", "iam-contain",
               "instance-quarantine"]
 RESPONDERS.append("net-block")   # issue 19
+RESPONDERS.append("access-triage")   # issue 21
 SCENARIO_OF = {v: k for k, v in demo.FUNCTION.items()}
 
 

@@ -802,8 +802,66 @@ FUNCTION["net"] = "net-block"
 TITLE["net"] = "port 22 opened to the world by an untrusted user"
 FUNCTION_ENV["net-block"] = {}
 
+
+# ---- issue 21: access-triage -----------------------------------------------------------
+
+class TriageScenario(Scenario):
+    """The unauthorized-API-calls alarm -> who, from where, what succeeded: P1."""
+    name = "triage"
+    IP = "185.220.101.34"
+    ENUM = [("iam", "ListUsers"), ("iam", "ListRoles"), ("s3", "ListBuckets"), ("ec2", "DescribeInstances"),
+            ("secretsmanager", "ListSecrets"), ("kms", "ListKeys")]
+
+    def record(self, t, svc, name, code=None, ro=True):
+        r = {"eventVersion": "1.08", "userIdentity": {"type": "IAMUser", "userName": "contractor-jdoe",
+                                                      "arn": "arn:aws:iam::%s:user/contractor-jdoe" % ACCOUNT,
+                                                      "accountId": ACCOUNT, "accessKeyId": ATTACKER_KEY[0]},
+             "eventTime": iso(t), "eventSource": "%s.amazonaws.com" % svc, "eventName": name, "awsRegion": REGION,
+             "sourceIPAddress": self.IP, "userAgent": "aws-cli/2.15.0", "readOnly": ro,
+             "eventID": str(uuid.uuid4()), "eventType": "AwsApiCall", "recipientAccountId": ACCOUNT}
+        if code:
+            r["errorCode"] = code
+        return r
+
+    def prepare(self):
+        self.ctx.progress("attacker (contractor-jdoe, %s): enumerates IAM, S3, EC2, Secrets Manager, KMS "
+                          "(denied), then iam:CreateAccessKey succeeds" % self.IP)
+
+    def event(self):
+        now = time.time()
+        recs = [self.record(now - 600 + 30 * i, s, n, "Client.UnauthorizedOperation" if s == "ec2" else "AccessDenied")
+                for i, (s, n) in enumerate(self.ENUM)]
+        recs.append(self.record(now - 120, "iam", "CreateAccessKey", None, False))
+        self.ctx.fake.seed_merge({"cloudtrail": {"records": recs}})
+        return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "CloudWatch Alarm State Change",
+                "source": "aws.cloudwatch", "account": ACCOUNT, "time": iso(now), "region": REGION,
+                "resources": ["arn:aws:cloudwatch:%s:%s:alarm:unauthorized-api-calls" % (REGION, ACCOUNT)],
+                "detail": {"alarmName": "unauthorized-api-calls",
+                           "state": {"value": "ALARM", "reason": "Threshold Crossed", "timestamp": iso(now)},
+                           "previousState": {"value": "OK", "reason": "", "timestamp": iso(now - 3600)}}}
+
+    def check(self, c, before, after, report, writes):
+        c(report.get("severity") == "P1", "verdict severity P1 (%s)" % report.get("verdict"))
+        top = (report.get("principals") or [{}])[0]
+        c(top.get("principal", "").endswith("user/contractor-jdoe") and top.get("source_ip") == self.IP,
+          "contractor-jdoe from %s first" % self.IP)
+        c(top.get("write_apis") == ["iam:CreateAccessKey"], "the successful write named: iam:CreateAccessKey")
+        c(sorted(m.get("function") for m in report.get("containment_manual") or []) == ["iam-contain", "net-block"],
+          "manual containment invokes given (containment is off)")
+        c(not writes, "no write other than the notification")
+
+    def check_dry(self, c, before, after, report, writes):
+        Scenario.check_dry(self, c, before, after, report, writes)
+        c(report.get("severity") == "P1", "verdict severity P1 (%s)" % report.get("verdict"))
+
+
+ORDER.append("triage")
+FUNCTION["triage"] = "access-triage"
+TITLE["triage"] = "unauthorized-API-calls alarm: enumeration, then a successful write"
+FUNCTION_ENV["access-triage"] = {}
+
 SCENARIOS = {s.name: s for s in (RootScenario, KmsScenario, LeakScenario, TaskScenario, BucketScenario,
-                                  IamScenario, InstanceScenario, NetScenario)}
+                                  IamScenario, InstanceScenario, NetScenario, TriageScenario)}
 
 
 # ---- output ---------------------------------------------------------------------------

@@ -33,6 +33,8 @@ TEST_FILES = {"kms-guard": "50-kms-guard.py", "root-verify": "51-root-verify.py"
               "instance-quarantine": "55-instance-quarantine.py"}
 RESPONDERS += ("net-block",)                 # issue 19
 TEST_FILES["net-block"] = "57-net-block.py"
+RESPONDERS += ("access-triage",)             # issue 21
+TEST_FILES["access-triage"] = "59-access-triage.py"
 _mods = {}
 
 
@@ -105,6 +107,9 @@ def get(name):
                             os.path.join(ev, "guardduty-ec2-crypto.json"), fbtest.ACCOUNT)
         if name == "net-block":
             return Scenario(name, m.scenario_world(), m.ENV, os.path.join(ev, "authorize-ssh-world.json"),
+                            fbtest.ACCOUNT)
+        if name == "access-triage":
+            return Scenario(name, m.scenario_world(), m.ENV, os.path.join(ev, "alarm-unauthorized-api-calls.json"),
                             fbtest.ACCOUNT)
     except (AttributeError, OSError) as e:
         print("scenarios: %s: %s" % (name, e), file=sys.stderr)

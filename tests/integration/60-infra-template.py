@@ -53,7 +53,8 @@ SAM_FUNCTION_REQUIRED = ["CodeUri", "Runtime", "Handler"]
 # Timeouts chosen per function (the template's comments say why).
 TIMEOUTS = {"root-verify": 30, "kms-guard": 30, "leak-rotate": 120, "task-quarantine": 120, "public-lock": 60, "iam-contain": 30,
             "instance-quarantine": 60,
-            "net-block": 30}  # issue 19
+            "net-block": 30,  # issue 19
+            "access-triage": 60}  # issue 21
 
 
 def read(path):

@@ -363,6 +363,38 @@ def nb_cases():
     return c
 
 
+def at_cases():
+    good = load("access-triage", "alarm-unauthorized-api-calls.json")
+
+    def with_detail(**kw):
+        e = copy.deepcopy(good)
+        e["detail"].update(kw)
+        return j(e)
+
+    def with_state(**kw):
+        e = copy.deepcopy(good)
+        e["detail"]["state"].update(kw)
+        return j(e)
+    notime = copy.deepcopy(good)
+    notime.pop("time")
+    notime["detail"]["state"]["timestamp"] = "yesterday"
+    c = common("access-triage", good)
+    c += [
+        ("alarm-name-number", with_detail(alarmName=7), "emu", "invalid"),
+        ("alarm-name-huge", with_detail(alarmName="a" * 5000), "emu", "invalid"),
+        ("state-not-object", with_detail(state="ALARM"), "emu", "invalid"),
+        ("state-value-number", with_state(value=1), "emu", "invalid"),
+        ("no-valid-time", j(notime), "emu", "invalid"),
+        ("detail-not-object", j(dict(good, detail="x")), "emu", "invalid"),
+        ("manual-window-huge", j({"window_minutes": 10 ** 12}), "emu", "invalid"),
+        ("manual-window-negative", j({"window_minutes": -15}), "emu", "invalid"),
+        ("manual-window-string", j({"window_minutes": "15; DROP"}), "emu", "invalid"),
+        ("manual-unknown-key", j({"window_minutes": 15, "contain": True}), "emu", "invalid"),
+        ("manual-dryrun-string", j({"window_minutes": 15, "dryRun": "false"}), "emu", "invalid"),
+    ]
+    return c
+
+
 KNOWN = {
     # (responder, case): why. Empty: every known gap is fixed (task-quarantine
     # now parses with resp_parse_event and checks ECS reference forms).
@@ -371,6 +403,7 @@ KNOWN = {
 CASES = {"public-lock": pl_cases, "kms-guard": kms_cases, "root-verify": root_cases, "task-quarantine": tq_cases,
          "leak-rotate": leak_cases, "iam-contain": ic_cases, "instance-quarantine": iq_cases}
 CASES["net-block"] = nb_cases   # issue 19
+CASES["access-triage"] = at_cases   # issue 21
 
 
 def run(sc, fake, label, payload, transport, expect, env_over=None):

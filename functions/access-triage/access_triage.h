@@ -1,0 +1,110 @@
+/*
+ * access-triage: the pure stages (stages.c) of the unauthorized-API-calls
+ * responder (issue 21). main.c runs them on the kit; tests/unit/
+ * test_access_triage.c feeds them events and LookupEvents pages.
+ *
+ * The flow: at_parse() turns the trigger (a CloudWatch alarm state change
+ * to ALARM for the configured alarm, or the manual {"window_minutes": N})
+ * into a time window; the window's CloudTrail events are read by main.c
+ * (LookupEvents cannot filter on errorCode or source IP, so every event of
+ * the window is read, page-capped) and fed page by page to at_add_page();
+ * at_decide() gives each (principal, source IP) group its verdict.
+ */
+#ifndef FB_ACCESS_TRIAGE_H
+#define FB_ACCESS_TRIAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#include "fb_err.h"
+
+#define AT_NAME_LEN 256
+#define AT_ARN_LEN 512
+#define AT_IP_LEN 64
+#define AT_MAX_GROUPS 256    /* groups kept; more are counted, not kept */
+#define AT_MAX_APIS 32       /* distinct APIs kept per group */
+#define AT_MAX_AGENTS 4      /* distinct user agents kept per group */
+#define AT_AGENT_LEN 128
+
+struct at_settings {
+	char alarm_name[AT_NAME_LEN]; /* FIREBREAK_AT_ALARM_NAME (unauthorized-api-calls) */
+	int window_minutes;           /* FIREBREAK_AT_WINDOW_MINUTES: alarm window (15) */
+	int lookback_minutes;         /* FIREBREAK_AT_LOOKBACK_MINUTES: read before it (15) */
+	int max_pages;                /* FIREBREAK_AT_MAX_PAGES: LookupEvents page cap (20) */
+	int max_principals;           /* FIREBREAK_AT_MAX_PRINCIPALS: listed in the report (20) */
+	int burst_apis;               /* FIREBREAK_AT_BURST_APIS: distinct denied read APIs (5) */
+	int burst_services;           /* FIREBREAK_AT_BURST_SERVICES: across services (2) */
+	char noisy[1024];             /* FIREBREAK_AT_NOISY_PRINCIPALS: comma list of globs */
+};
+
+/* Settings from the environment (defaults above); FB_E_CONFIG + err. */
+enum fb_err at_settings_from_env(struct at_settings *s, char *err, size_t errlen);
+void at_settings_default(struct at_settings *s);
+
+enum at_kind { AT_ALARM, AT_MANUAL, AT_SKIP };
+
+struct at_event {
+	enum at_kind kind;
+	cJSON *root;                  /* owned: the parsed event */
+	char alarm[AT_NAME_LEN];
+	char event_id[128];
+	int64_t start_ms, end_ms;     /* the window read (lookback included) */
+	char why[256];                /* AT_SKIP: why nothing is done */
+};
+
+/* Parses the trigger. now_ms is the manual window's end. An alarm for
+ * another alarm name, or a state other than ALARM, is AT_SKIP (not an
+ * error: the rule may be wider than the setting). FB_E_INVALID + why for
+ * anything malformed. ev->root is set on FB_OK; at_event_cleanup() always. */
+enum fb_err at_parse(const char *event, size_t len, const struct at_settings *set, int64_t now_ms,
+		     struct at_event *ev, char *why, size_t whylen);
+void at_event_cleanup(struct at_event *ev);
+
+/* One (principal, source IP) and what it did in the window. */
+struct at_group {
+	char principal[AT_ARN_LEN];   /* userIdentity.arn, or type:accountId for root/others */
+	char ip[AT_IP_LEN];
+	int root;                     /* userIdentity.type Root */
+	int denied;
+	int denied_reads;             /* denied List*, Describe*, Get*, Head* */
+	char apis[AT_MAX_APIS][96];   /* distinct denied "service:Name" */
+	int napis;
+	int apis_more;                /* distinct denied APIs not kept */
+	char services[AT_MAX_APIS][64];
+	int nservices;
+	int64_t first_ms, last_ms;    /* denials */
+	char agents[AT_MAX_AGENTS][AT_AGENT_LEN];
+	int nagents;
+	int ok_writes, ok_reads;      /* successful calls, same principal and IP */
+	char writes[8][96];           /* first successful write APIs */
+	int nwrites;
+	char sev[4];                  /* at_decide: "P1" "P2" "P3" */
+	char reason[256];
+};
+
+struct at_triage {
+	struct at_group *g;           /* owned */
+	size_t n, cap;
+	size_t groups_dropped;        /* denials of groups beyond AT_MAX_GROUPS */
+	size_t events, denied, unreadable;
+	int64_t start_ms, end_ms;     /* events outside are not counted */
+};
+
+void at_triage_init(struct at_triage *t, int64_t start_ms, int64_t end_ms);
+void at_triage_cleanup(struct at_triage *t);
+/* A LookupEvents answer ({"Events": [...]}) or one event. Denials first:
+ * call it for every page, then at_match() once. FB_E_NOMEM only. */
+enum fb_err at_add_events(struct at_triage *t, const cJSON *events);
+/* Is this errorCode a denial (the CIS metric filter:
+ * "*UnauthorizedOperation" or "AccessDenied*")? */
+int at_is_denied(const char *code);
+/* Is the call a read (readOnly, else by its name's prefix)? */
+int at_is_read(const char *name, const cJSON *read_only);
+/* Verdicts per group, then sorts P1 first (then by denials); returns the
+ * worst ("P1".."P3"; "" when no group). */
+const char *at_decide(struct at_triage *t, const struct at_settings *set);
+/* The report's "principals" (at most max; the rest summarised in *more). */
+cJSON *at_report(const struct at_triage *t, int max, cJSON **more);
+
+#endif

@@ -1,0 +1,491 @@
+/*
+ * access-triage stages: pure decisions over the trigger and CloudTrail
+ * events (no AWS). See access_triage.h.
+ */
+#include "access_triage.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cloudtrail.h"
+#include "kit.h"
+#include "resp.h"
+
+void at_settings_default(struct at_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	snprintf(s->alarm_name, sizeof(s->alarm_name), "%s", "unauthorized-api-calls");
+	s->window_minutes = 15;
+	s->lookback_minutes = 15;
+	s->max_pages = 20;
+	s->max_principals = 20;
+	s->burst_apis = 5;
+	s->burst_services = 2;
+}
+
+enum fb_err at_settings_from_env(struct at_settings *s, char *err, size_t errlen)
+{
+	const char *v;
+	enum fb_err rc;
+
+	at_settings_default(s);
+	v = getenv("FIREBREAK_AT_ALARM_NAME");
+	if (v && *v) {
+		if (strlen(v) >= sizeof(s->alarm_name)) {
+			snprintf(err, errlen, "setting 'FIREBREAK_AT_ALARM_NAME' is too long");
+			return FB_E_CONFIG;
+		}
+		snprintf(s->alarm_name, sizeof(s->alarm_name), "%s", v);
+	}
+	v = getenv("FIREBREAK_AT_NOISY_PRINCIPALS");
+	if (v && *v) {
+		if (strlen(v) >= sizeof(s->noisy)) {
+			snprintf(err, errlen, "setting 'FIREBREAK_AT_NOISY_PRINCIPALS' is too long");
+			return FB_E_CONFIG;
+		}
+		snprintf(s->noisy, sizeof(s->noisy), "%s", v);
+	}
+	if ((rc = kit_env_int("FIREBREAK_AT_WINDOW_MINUTES", 15, 1, 1440, &s->window_minutes, err, errlen)) ||
+	    (rc = kit_env_int("FIREBREAK_AT_LOOKBACK_MINUTES", 15, 0, 1440, &s->lookback_minutes, err, errlen)) ||
+	    (rc = kit_env_int("FIREBREAK_AT_MAX_PAGES", 20, 1, 200, &s->max_pages, err, errlen)) ||
+	    (rc = kit_env_int("FIREBREAK_AT_MAX_PRINCIPALS", 20, 1, 200, &s->max_principals, err, errlen)) ||
+	    (rc = kit_env_int("FIREBREAK_AT_BURST_APIS", 5, 1, 1000, &s->burst_apis, err, errlen)) ||
+	    (rc = kit_env_int("FIREBREAK_AT_BURST_SERVICES", 2, 1, 100, &s->burst_services, err, errlen)))
+		return rc;
+	return FB_OK;
+}
+
+void at_event_cleanup(struct at_event *ev)
+{
+	cJSON_Delete(ev->root);
+	ev->root = NULL;
+}
+
+static enum fb_err at_bad(char *why, size_t whylen, const char *msg)
+{
+	snprintf(why, whylen, "%s", msg);
+	return FB_E_INVALID;
+}
+
+enum fb_err at_parse(const char *event, size_t len, const struct at_settings *set, int64_t now_ms,
+		     struct at_event *ev, char *why, size_t whylen)
+{
+	const cJSON *src, *dt, *wm, *id;
+	const char *name, *state, *ts;
+	int64_t end;
+	long minutes;
+
+	memset(ev, 0, sizeof(*ev));
+	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &ev->root, why, whylen) != FB_OK)
+		return FB_E_INVALID;
+	src = cJSON_GetObjectItemCaseSensitive(ev->root, "source");
+	dt = cJSON_GetObjectItemCaseSensitive(ev->root, "detail-type");
+	id = cJSON_GetObjectItemCaseSensitive(ev->root, "id");
+	if (cJSON_IsString(id) && strlen(id->valuestring) < sizeof(ev->event_id))
+		snprintf(ev->event_id, sizeof(ev->event_id), "%s", id->valuestring);
+	if (src || dt) {
+		if (!cJSON_IsString(src) || !cJSON_IsString(dt))
+			return at_bad(why, whylen, "'source' and 'detail-type' must be strings");
+		if (strcmp(src->valuestring, "aws.cloudwatch") != 0 ||
+		    strcmp(dt->valuestring, "CloudWatch Alarm State Change") != 0)
+			return at_bad(why, whylen, "not a CloudWatch Alarm State Change event");
+		if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(ev->root, "detail")))
+			return at_bad(why, whylen, "'detail' must be an object");
+		name = resp_get_str(ev->root, "detail.alarmName");
+		state = resp_get_str(ev->root, "detail.state.value");
+		if (!name || !*name || strlen(name) >= sizeof(ev->alarm))
+			return at_bad(why, whylen, "'detail.alarmName' must be a non-empty string");
+		if (!state)
+			return at_bad(why, whylen, "'detail.state.value' must be a string");
+		ev->kind = AT_ALARM;
+		snprintf(ev->alarm, sizeof(ev->alarm), "%s", name);
+		if (strcmp(name, set->alarm_name) != 0) {
+			ev->kind = AT_SKIP;
+			snprintf(ev->why, sizeof(ev->why), "alarm is not FIREBREAK_AT_ALARM_NAME ('%.200s')",
+				 set->alarm_name);
+			return FB_OK;
+		}
+		if (strcmp(state, "ALARM") != 0) {
+			ev->kind = AT_SKIP;
+			snprintf(ev->why, sizeof(ev->why), "alarm state is not ALARM");
+			return FB_OK;
+		}
+		/* the window ends when the alarm fired: state.timestamp, else
+		 * the envelope's time; never a time the event cannot give */
+		ts = resp_get_str(ev->root, "detail.state.timestamp");
+		end = ts ? resp_parse_time_ms(ts) : 0;
+		if (end <= 0) {
+			ts = resp_get_str(ev->root, "time");
+			end = ts ? resp_parse_time_ms(ts) : 0;
+		}
+		if (end <= 0)
+			return at_bad(why, whylen, "the alarm event has no valid 'detail.state.timestamp' or 'time'");
+		minutes = set->window_minutes;
+	} else {
+		const cJSON *k;
+
+		/* the manual form is exactly this: anything else is a mistake
+		 * (or another responder's event) and is said, not ignored */
+		cJSON_ArrayForEach(k, ev->root) {
+			if (strcmp(k->string, "window_minutes") != 0 && strcmp(k->string, "dryRun") != 0)
+				return at_bad(why, whylen, "the manual form is {\"window_minutes\": N} (and \"dryRun\")");
+		}
+		wm = cJSON_GetObjectItemCaseSensitive(ev->root, "window_minutes");
+		if (!wm) {
+			minutes = set->window_minutes;
+		} else if (!cJSON_IsNumber(wm) || kit_json_long(wm, &minutes) != 0 || (double)minutes != wm->valuedouble ||
+			   minutes < 1 || minutes > 1440) {
+			return at_bad(why, whylen, "'window_minutes' must be an integer in 1..1440");
+		}
+		ev->kind = AT_MANUAL;
+		end = now_ms;
+	}
+	ev->end_ms = end;
+	ev->start_ms = end - ((int64_t)minutes + set->lookback_minutes) * 60000;
+	return FB_OK;
+}
+
+/* ---- grouping ----------------------------------------------------------------- */
+
+int at_is_denied(const char *code)
+{
+	size_t n, k = strlen("UnauthorizedOperation");
+
+	if (!code || !*code)
+		return 0;
+	if (strncmp(code, "AccessDenied", strlen("AccessDenied")) == 0)
+		return 1;
+	n = strlen(code);
+	return n >= k && strcmp(code + n - k, "UnauthorizedOperation") == 0;
+}
+
+static int at_read_name(const char *name)
+{
+	static const char *const pre[] = { "List", "Describe", "Get", "Head", "Lookup", "Search", "BatchGet" };
+
+	for (size_t i = 0; name && i < sizeof(pre) / sizeof(pre[0]); i++)
+		if (strncmp(name, pre[i], strlen(pre[i])) == 0)
+			return 1;
+	return 0;
+}
+
+int at_is_read(const char *name, const cJSON *read_only)
+{
+	/* CloudTrail's readOnly when given (a bool, or "true"/"false");
+	 * unknown is a write: a write counted as a read could hide a P1 */
+	if (cJSON_IsBool(read_only))
+		return cJSON_IsTrue(read_only);
+	if (cJSON_IsString(read_only))
+		return strcmp(read_only->valuestring, "true") == 0;
+	return at_read_name(name);
+}
+
+void at_triage_init(struct at_triage *t, int64_t start_ms, int64_t end_ms)
+{
+	memset(t, 0, sizeof(*t));
+	t->start_ms = start_ms;
+	t->end_ms = end_ms;
+}
+
+void at_triage_cleanup(struct at_triage *t)
+{
+	free(t->g);
+	t->g = NULL;
+	t->n = t->cap = 0;
+}
+
+/* The fields of one event a decision reads. */
+struct at_ev {
+	char principal[AT_ARN_LEN];
+	const char *ip, *code, *name, *source, *agent;
+	int root;
+	int64_t ms;
+	const cJSON *read_only;
+};
+
+static int at_ev_read(const cJSON *detail, struct at_ev *e)
+{
+	const char *arn = resp_get_str(detail, "userIdentity.arn");
+	const char *type = resp_get_str(detail, "userIdentity.type");
+	const char *acct = resp_get_str(detail, "userIdentity.accountId");
+	const char *tm = resp_get_str(detail, "eventTime");
+
+	memset(e, 0, sizeof(*e));
+	e->ip = resp_get_str(detail, "sourceIPAddress");
+	e->code = resp_get_str(detail, "errorCode");
+	e->name = resp_get_str(detail, "eventName");
+	e->source = resp_get_str(detail, "eventSource");
+	e->agent = resp_get_str(detail, "userAgent");
+	e->read_only = cJSON_GetObjectItemCaseSensitive(detail, "readOnly");
+	e->root = type && strcmp(type, "Root") == 0;
+	e->ms = tm ? resp_parse_time_ms(tm) : 0;
+	if (!e->name || !e->source || !e->ip || e->ms <= 0)
+		return 0;
+	if (arn && *arn && strlen(arn) < sizeof(e->principal))
+		snprintf(e->principal, sizeof(e->principal), "%s", arn);
+	else if (type && strlen(type) < 64)
+		snprintf(e->principal, sizeof(e->principal), "%s:%.20s", type, acct ? acct : "");
+	else
+		return 0;
+	if (strlen(e->ip) >= AT_IP_LEN)
+		return 0;
+	return 1;
+}
+
+static struct at_group *at_find(struct at_triage *t, const char *principal, const char *ip)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->g[i].principal, principal) == 0 && strcmp(t->g[i].ip, ip) == 0)
+			return &t->g[i];
+	return NULL;
+}
+
+static void at_api(const struct at_ev *e, char *out, size_t cap)
+{
+	char svc[64];
+	const char *dot = strchr(e->source, '.');
+	size_t n = dot ? (size_t)(dot - e->source) : strlen(e->source);
+
+	snprintf(svc, sizeof(svc), "%.*s", (int)(n < sizeof(svc) ? n : sizeof(svc) - 1), e->source);
+	snprintf(out, cap, "%.32s:%.60s", svc, e->name);
+}
+
+static void at_add_denial(struct at_group *g, const struct at_ev *e)
+{
+	char api[96], svc[64];
+	char *colon;
+	int i;
+
+	g->denied++;
+	if (at_read_name(e->name))
+		g->denied_reads++;
+	if (!g->first_ms || e->ms < g->first_ms)
+		g->first_ms = e->ms;
+	if (e->ms > g->last_ms)
+		g->last_ms = e->ms;
+	at_api(e, api, sizeof(api));
+	for (i = 0; i < g->napis && strcmp(g->apis[i], api) != 0; i++)
+		;
+	if (i == g->napis) {
+		if (g->napis < AT_MAX_APIS)
+			snprintf(g->apis[g->napis++], sizeof(g->apis[0]), "%s", api);
+		else
+			g->apis_more++;
+	}
+	colon = strchr(api, ':');
+	snprintf(svc, sizeof(svc), "%.*s", colon && colon - api < 63 ? (int)(colon - api) : 0, api);
+	for (i = 0; i < g->nservices && strcmp(g->services[i], svc) != 0; i++)
+		;
+	if (i == g->nservices && g->nservices < AT_MAX_APIS)
+		snprintf(g->services[g->nservices++], sizeof(g->services[0]), "%s", svc);
+	if (e->agent && g->nagents < AT_MAX_AGENTS) {
+		for (i = 0; i < g->nagents && strncmp(g->agents[i], e->agent, AT_AGENT_LEN - 1) != 0; i++)
+			;
+		if (i == g->nagents)
+			snprintf(g->agents[g->nagents++], AT_AGENT_LEN, "%s", e->agent);
+	}
+}
+
+/* One pass: denials (pass 0) make groups; successes (pass 1) join the
+ * group of the same principal and source IP. */
+static enum fb_err at_pass(struct at_triage *t, const cJSON *events, int pass)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, events) {
+		cJSON *d = ct_event_detail(it);
+		struct at_ev e;
+		struct at_group *g;
+
+		if (!d || !at_ev_read(d, &e)) {
+			if (pass == 0)
+				t->unreadable++;
+			cJSON_Delete(d);
+			continue;
+		}
+		if ((t->start_ms && e.ms < t->start_ms) || (t->end_ms && e.ms > t->end_ms)) {
+			cJSON_Delete(d);
+			continue;
+		}
+		if (pass == 0)
+			t->events++;
+		if (pass == 0 && at_is_denied(e.code)) {
+			t->denied++;
+			g = at_find(t, e.principal, e.ip);
+			if (!g && t->n >= AT_MAX_GROUPS) {
+				t->groups_dropped++;
+			} else {
+				if (!g) {
+					if (t->n == t->cap) {
+						size_t nc = t->cap ? t->cap * 2 : 8;
+						struct at_group *ng = realloc(t->g, nc * sizeof(*ng));
+						if (!ng) {
+							cJSON_Delete(d);
+							return FB_E_NOMEM;
+						}
+						t->g = ng;
+						t->cap = nc;
+					}
+					g = &t->g[t->n++];
+					memset(g, 0, sizeof(*g));
+					snprintf(g->principal, sizeof(g->principal), "%s", e.principal);
+					snprintf(g->ip, sizeof(g->ip), "%s", e.ip);
+					g->root = e.root;
+				}
+				at_add_denial(g, &e);
+			}
+		} else if (pass == 1 && (!e.code || !*e.code)) {
+			g = at_find(t, e.principal, e.ip);
+			if (g && at_is_read(e.name, e.read_only)) {
+				g->ok_reads++;
+			} else if (g) {
+				g->ok_writes++;
+				if (g->nwrites < 8)
+					at_api(&e, g->writes[g->nwrites++], sizeof(g->writes[0]));
+			}
+		}
+		cJSON_Delete(d);
+	}
+	return FB_OK;
+}
+
+enum fb_err at_add_events(struct at_triage *t, const cJSON *events)
+{
+	enum fb_err rc;
+
+	if (cJSON_IsObject(events))
+		events = cJSON_GetObjectItemCaseSensitive(events, "Events");
+	if (!cJSON_IsArray(events))
+		return FB_OK;
+	rc = at_pass(t, events, 0);
+	return rc ? rc : at_pass(t, events, 1);
+}
+
+/* ---- verdict ------------------------------------------------------------------- */
+
+static int at_noisy(const struct at_settings *set, const char *principal)
+{
+	const char *p = set->noisy;
+	char pat[AT_ARN_LEN];
+	int r;
+
+	while ((r = kit_list_next(&p, pat, sizeof(pat))) != 0)
+		if (r > 0 && resp_glob_match(pat, principal))
+			return 1;
+	return 0;
+}
+
+static int at_rank(const char *sev)
+{
+	return sev[0] ? sev[1] - '0' : 9;
+}
+
+static int at_cmp(const void *a, const void *b)
+{
+	const struct at_group *x = a, *y = b;
+	int d = at_rank(x->sev) - at_rank(y->sev);
+
+	if (d)
+		return d;
+	if (x->denied != y->denied)
+		return y->denied - x->denied;
+	d = strcmp(x->principal, y->principal);
+	return d ? d : strcmp(x->ip, y->ip);
+}
+
+const char *at_decide(struct at_triage *t, const struct at_settings *set)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		struct at_group *g = &t->g[i];
+		int burst = g->denied_reads >= set->burst_apis && g->napis >= set->burst_apis &&
+			    g->nservices >= set->burst_services;
+
+		/* P1 first: a noisy-pattern match never downgrades a principal
+		 * that succeeded at writing from the source it was denied
+		 * from (the pattern is a name, and a name can be chosen) */
+		if (g->ok_writes > 0) {
+			snprintf(g->sev, sizeof(g->sev), "P1");
+			snprintf(g->reason, sizeof(g->reason),
+				 "%d denied and %d successful write(s) from the same source (first: %s)", g->denied,
+				 g->ok_writes, g->writes[0]);
+		} else if (g->root) {
+			snprintf(g->sev, sizeof(g->sev), "P1");
+			snprintf(g->reason, sizeof(g->reason), "root credentials denied %d time(s)", g->denied);
+		} else if (at_noisy(set, g->principal)) {
+			snprintf(g->sev, sizeof(g->sev), "P3");
+			snprintf(g->reason, sizeof(g->reason),
+				 "known noisy principal (FIREBREAK_AT_NOISY_PRINCIPALS), no successful write");
+		} else if (burst) {
+			snprintf(g->sev, sizeof(g->sev), "P2");
+			snprintf(g->reason, sizeof(g->reason),
+				 "enumeration burst: %d distinct denied APIs across %d services, no successful write",
+				 g->napis + g->apis_more, g->nservices);
+		} else {
+			snprintf(g->sev, sizeof(g->sev), "P3");
+			snprintf(g->reason, sizeof(g->reason), "%d denial(s) over %d API(s), no successful write",
+				 g->denied, g->napis + g->apis_more);
+		}
+	}
+	if (t->n > 1)
+		qsort(t->g, t->n, sizeof(t->g[0]), at_cmp);
+	return t->n ? t->g[0].sev : "";
+}
+
+cJSON *at_report(const struct at_triage *t, int max, cJSON **more)
+{
+	cJSON *arr = cJSON_CreateArray();
+	char tm[RESP_TIME_LEN];
+
+	*more = NULL;
+	if (!arr)
+		return NULL;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct at_group *g = &t->g[i];
+		cJSON *o, *a;
+
+		if ((int)i >= max) {
+			/* beyond max: counts per severity, so the report stays
+			 * within SNS's limit however many principals there are */
+			if (!*more)
+				*more = cJSON_CreateObject();
+			if (*more) {
+				cJSON *c = cJSON_GetObjectItemCaseSensitive(*more, g->sev);
+				if (c)
+					cJSON_SetNumberValue(c, c->valuedouble + 1);
+				else
+					cJSON_AddNumberToObject(*more, g->sev, 1);
+			}
+			continue;
+		}
+		o = cJSON_CreateObject();
+		if (!o)
+			break;
+		cJSON_AddItemToArray(arr, o);
+		cJSON_AddStringToObject(o, "principal", g->principal);
+		cJSON_AddStringToObject(o, "source_ip", g->ip);
+		cJSON_AddStringToObject(o, "severity", g->sev);
+		cJSON_AddStringToObject(o, "reason", g->reason);
+		cJSON_AddNumberToObject(o, "denied", g->denied);
+		a = cJSON_AddArrayToObject(o, "denied_apis");
+		for (int k = 0; k < g->napis && k < 10; k++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(g->apis[k]));
+		cJSON_AddNumberToObject(o, "distinct_apis", g->napis + g->apis_more);
+		a = cJSON_AddArrayToObject(o, "services");
+		for (int k = 0; k < g->nservices && k < 10; k++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(g->services[k]));
+		resp_format_time_ms(g->first_ms, tm);
+		cJSON_AddStringToObject(o, "first_seen", tm);
+		resp_format_time_ms(g->last_ms, tm);
+		cJSON_AddStringToObject(o, "last_seen", tm);
+		a = cJSON_AddArrayToObject(o, "user_agents");
+		for (int k = 0; k < g->nagents; k++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(g->agents[k]));
+		cJSON_AddNumberToObject(o, "successful_writes", g->ok_writes);
+		cJSON_AddNumberToObject(o, "successful_reads", g->ok_reads);
+		a = cJSON_AddArrayToObject(o, "write_apis");
+		for (int k = 0; k < g->nwrites; k++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(g->writes[k]));
+	}
+	return arr;
+}

@@ -1,0 +1,82 @@
+/*
+ * fuzz_access_triage: access-triage's pure stages (functions/access-triage/
+ * stages.c, declared in access_triage.h). The first byte picks the stage:
+ *   0 the event text -> at_parse (alarm state change, manual form); an
+ *     accepted alarm/manual event has a window that ends after it starts
+ *     and no longer than window + lookback;
+ *   1 a LookupEvents answer or event array (JSON) -> at_add_events,
+ *     at_decide, at_report: every group has a severity P1..P3 and a
+ *     reason; the report lists at most the cap.
+ * FUZZ_SOURCES: functions/access-triage/stages.c
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "fuzz_common.h"
+#include "../../functions/access-triage/access_triage.h"
+
+static struct at_settings S;
+static int ready;
+
+static void stage_event(const char *s, size_t n)
+{
+	struct at_event ev;
+	char why[256] = "";
+
+	if (at_parse(s, n, &S, 1700000000000, &ev, why, sizeof(why)) == FB_OK) {
+		if (ev.kind != AT_SKIP && (ev.end_ms <= ev.start_ms ||
+					   ev.end_ms - ev.start_ms > (int64_t)(1440 + S.lookback_minutes) * 60000))
+			abort();
+		if (ev.kind == AT_SKIP && !ev.why[0])
+			abort();
+	} else if (!why[0]) {
+		abort();
+	}
+	at_event_cleanup(&ev);
+}
+
+static void stage_events(const char *s)
+{
+	cJSON *j = cJSON_Parse(s), *arr, *more = NULL;
+	struct at_triage t;
+	const char *worst;
+
+	if (!j)
+		return;
+	at_triage_init(&t, 0, 0);
+	if (at_add_events(&t, j) != FB_OK)
+		abort();
+	worst = at_decide(&t, &S);
+	if (t.n && (strlen(worst) != 2 || worst[0] != 'P'))
+		abort();
+	for (size_t i = 0; i < t.n; i++)
+		if (t.g[i].sev[0] != 'P' || !t.g[i].reason[0] || t.g[i].denied < 1)
+			abort();
+	arr = at_report(&t, 3, &more);
+	if (!arr || cJSON_GetArraySize(arr) > 3)
+		abort();
+	cJSON_Delete(arr);
+	cJSON_Delete(more);
+	at_triage_cleanup(&t);
+	cJSON_Delete(j);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *s;
+
+	if (!ready) {
+		at_settings_default(&S);
+		snprintf(S.noisy, sizeof(S.noisy), "%s", "arn:aws:iam::*:user/scanner-*");
+		ready = 1;
+	}
+	if (size < 1)
+		return 0;
+	s = fuzz_strndup(data + 1, size - 1);
+	if (data[0] % 2 == 0)
+		stage_event(s, size - 1);
+	else
+		stage_events(s);
+	free(s);
+	return 0;
+}

@@ -1,0 +1,202 @@
+#!/usr/bin/python3
+"""access-triage against tests/fakeaws, run through the local Lambda emulator.
+
+The fake's CloudTrail serves seeded records (AccessDenied ones among them);
+the responder reads the window with LookupEvents and reports a verdict. The
+window the responder read is read back with the real AWS CLI
+(cloudtrail lookup-events) as an oracle for the counts. One fake for the
+whole file, re-seeded per case. Prints "N passed, N failed".
+"""
+import copy
+import datetime
+import json
+import os
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import fbtest  # noqa: E402
+
+FN = "access-triage"
+ACCT = fbtest.ACCOUNT
+TOPIC = "arn:aws:sns:us-east-1:%s:firebreak" % ACCT
+ENV = {"FIREBREAK_TOPIC_ARN": TOPIC}
+MALLORY = "arn:aws:iam::%s:user/mallory" % ACCT
+SCANNER = "arn:aws:iam::%s:user/scanner-nightly" % ACCT
+ATTACKER_IP = "203.0.113.66"
+FIRED = datetime.datetime(2024, 3, 1, 10, 0, 0)
+ENUM = [("iam", "ListUsers"), ("iam", "ListRoles"), ("s3", "ListBuckets"), ("ec2", "DescribeInstances"),
+        ("secretsmanager", "ListSecrets"), ("kms", "ListKeys"), ("lambda", "ListFunctions")]
+
+
+def iso(dt):
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rec(when, arn, ip, svc, name, code=None, read_only=None, n=0):
+    r = {"eventVersion": "1.08",
+         "userIdentity": {"type": "IAMUser", "arn": arn, "accountId": ACCT, "userName": arn.rsplit("/", 1)[-1],
+                          "accessKeyId": "AKIAEXAMPLEKEY%06d" % n},
+         "eventTime": iso(when), "eventSource": "%s.amazonaws.com" % svc, "eventName": name,
+         "awsRegion": "us-east-1", "sourceIPAddress": ip, "userAgent": "aws-cli/2.15.0",
+         "eventID": "seed-%s-%d-%s" % (name, n, iso(when)), "eventType": "AwsApiCall",
+         "recipientAccountId": ACCT}
+    if code:
+        r["errorCode"] = code
+        r["errorMessage"] = "User: %s is not authorized to perform: %s" % (arn, name)
+    if read_only is not None:
+        r["readOnly"] = read_only
+    return r
+
+
+def burst(end, arn=MALLORY, ip=ATTACKER_IP):
+    return [rec(end - datetime.timedelta(minutes=10 - i), arn, ip, s, n,
+                "Client.UnauthorizedOperation" if s == "ec2" else "AccessDenied", True, i)
+            for i, (s, n) in enumerate(ENUM)]
+
+
+def world(records):
+    return {"sns": {"topics": [TOPIC]}, "cloudtrail": {"records": records}}
+
+
+def alarm(name="unauthorized-api-calls", state="ALARM", when=FIRED):
+    ev = copy.deepcopy(fbtest.reference("cloudwatch-alarm-state-change-single-metric.eventbridge.json") or {
+        "version": "0", "id": "c4c1c1c9-6542-e61b-6ef0-8c4d36933a92", "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch", "account": ACCT, "time": iso(when), "region": "us-east-1", "resources": [],
+        "detail": {"state": {}, "previousState": {"value": "OK"}}})
+    ev["account"] = ACCT
+    ev["time"] = iso(when)
+    ev["detail"]["alarmName"] = name
+    ev["detail"]["state"]["value"] = state
+    ev["detail"]["state"]["timestamp"] = when.strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    return ev
+
+
+def scenario_world():
+    """The fault matrix's and hostile catalogue's world: a P1 in the window of
+    events/access-triage/alarm-unauthorized-api-calls.json (fired 2019-10-02T17:04:40Z)."""
+    fired = datetime.datetime(2019, 10, 2, 17, 4, 40)
+    return world(burst(fired) + [rec(fired - datetime.timedelta(minutes=1), MALLORY, ATTACKER_IP, "iam",
+                                     "CreateAccessKey", None, False, 60)])
+
+
+class AccessTriage(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = fbtest.Fake(world([])).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fake.stop()
+
+    def run_fn(self, event, records, **env):
+        self.fake.seed(world(records))
+        self.fake.faults({"clear": True, "faults": []})
+        self.fake.reset_calls()
+        e = dict(ENV)
+        e.update(env)
+        return fbtest.invoke(FN, event, self.fake, env=e)
+
+    def assert_no_writes(self):
+        self.assertEqual(fbtest.writes(self.fake.calls()), [])
+
+    def cli_lookup(self, start, end):
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDFAKE", AWS_SECRET_ACCESS_KEY="fakesecret",
+                   AWS_DEFAULT_REGION="us-east-1")
+        out = subprocess.run(["/usr/bin/aws", "--endpoint-url", self.fake.url, "cloudtrail", "lookup-events",
+                              "--start-time", start, "--end-time", end, "--output", "json"],
+                             capture_output=True, env=env, timeout=60, check=True)
+        return json.loads(out.stdout)["Events"]
+
+    def test_p1_denied_then_wrote_from_the_same_ip(self):
+        recs = burst(FIRED) + [
+            rec(FIRED - datetime.timedelta(minutes=2), MALLORY, ATTACKER_IP, "iam", "CreateAccessKey", None, False, 50),
+            # the same principal writing from its usual address is not the attacker's success
+            rec(FIRED - datetime.timedelta(minutes=3), MALLORY, "198.51.100.10", "iam", "PutUserPolicy", None, False, 51),
+            # outside the window (window 15 + lookback 15 minutes)
+            rec(FIRED - datetime.timedelta(minutes=45), MALLORY, ATTACKER_IP, "iam", "ListUsers", "AccessDenied", True, 52)]
+        res = self.run_fn(alarm(), recs)
+        self.assertTrue(res.ok, res)
+        rep = res.report
+        self.assertEqual(rep["severity"], "P1", rep)
+        p = rep["principals"][0]
+        self.assertEqual((p["principal"], p["source_ip"], p["severity"]), (MALLORY, ATTACKER_IP, "P1"))
+        self.assertEqual(p["denied"], len(ENUM))
+        self.assertEqual(p["successful_writes"], 1)
+        self.assertEqual(p["write_apis"], ["iam:CreateAccessKey"])
+        self.assertTrue(rep["complete"])
+        self.assertEqual(rep["denied_calls"], len(ENUM))
+        fns = sorted(m["function"] for m in rep["containment_manual"])
+        self.assertEqual(fns, ["iam-contain", "net-block"])
+        self.assertNotIn("AKIAEXAMPLEKEY", json.dumps(rep["principals"]))
+        self.assert_no_writes()
+        # oracle: the CLI reads the same window and sees the same events
+        evs = self.cli_lookup(rep["window"]["start"], rep["window"]["end"])
+        self.assertEqual(len(evs), rep["window"]["events"])
+        denied = [e for e in evs if json.loads(e["CloudTrailEvent"]).get("errorCode")]
+        self.assertEqual(len(denied), rep["denied_calls"])
+
+    def test_p2_enumeration_without_success(self):
+        res = self.run_fn(alarm(), burst(FIRED))
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.report["severity"], "P2", res.report)
+        self.assertIn("enumeration burst", res.report["verdict"])
+        self.assertNotIn("containment_manual", res.report)
+        self.assert_no_writes()
+
+    def test_other_alarm_or_state_is_skipped_without_reading(self):
+        for ev in (alarm(name="ServerCpuTooHigh"), alarm(state="OK")):
+            res = self.run_fn(ev, burst(FIRED))
+            self.assertTrue(res.ok, res)
+            self.assertTrue(res.report["verdict"].startswith("skipped"), res.report)
+            self.assertNotIn("LookupEvents", fbtest.ops(self.fake.calls()))
+
+    def test_manual_window_noisy_principal_is_p3(self):
+        now = datetime.datetime.utcnow()
+        res = self.run_fn({"window_minutes": 15}, burst(now, arn=SCANNER, ip="10.0.0.5"),
+                          FIREBREAK_AT_NOISY_PRINCIPALS="arn:aws:iam::*:user/scanner-*")
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.report["severity"], "P3", res.report)
+        self.assertIn("noisy", res.report["principals"][0]["reason"])
+
+    def test_page_cap_marks_the_report_incomplete(self):
+        recs = burst(FIRED) + [rec(FIRED - datetime.timedelta(seconds=i * 5), "arn:aws:iam::%s:role/app" % ACCT,
+                                   "10.1.2.3", "s3", "GetObject", None, True, 100 + i) for i in range(120)]
+        res = self.run_fn(alarm(), recs, FIREBREAK_AT_MAX_PAGES="1")
+        self.assertTrue(res.ok, res)
+        rep = res.report
+        self.assertFalse(rep["complete"], rep)
+        self.assertIn("incomplete", rep["window"])
+        self.assertEqual(rep["window"]["pages"], 1)
+        self.assertIn("read incomplete", rep["verdict"])
+        self.assertTrue(any("incomplete" in w for w in rep.get("warnings", [])), rep)
+
+    def test_published_sample_scenario_is_p1(self):
+        fired = datetime.datetime(2019, 10, 2, 17, 4, 40)
+        with open(os.path.join(fbtest.ROOT, "events", FN, "alarm-unauthorized-api-calls.json")) as f:
+            ev = json.load(f)
+        res = self.run_fn(ev,
+                          scenario_world()["cloudtrail"]["records"])
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.report["severity"], "P1", res.report)
+        self.assertEqual(res.report["window"]["end"], fired.strftime("%Y-%m-%dT%H:%M:%S.989Z"))
+
+    def test_bad_manual_input_is_an_error_and_no_call(self):
+        for ev in ({"window_minutes": 0}, {"window_minutes": "15"}, {"source": "aws.cloudwatch"}):
+            res = self.run_fn(ev, burst(FIRED))
+            self.assertFalse(res.ok, res)
+            self.assertEqual(self.fake.calls(), [])
+
+    def test_lookup_failure_is_an_error_result(self):
+        self.fake.seed(world(burst(FIRED)))
+        self.fake.faults({"kind": "error", "service": "cloudtrail", "operation": "LookupEvents"})
+        self.fake.reset_calls()
+        e = dict(ENV)
+        res = fbtest.invoke(FN, alarm(), self.fake, env=e)
+        self.assertFalse(res.ok, res)
+        self.assertTrue(res.report["verdict"].startswith("failed"), res.report)
+
+
+if __name__ == "__main__":
+    fbtest.main([AccessTriage])

@@ -1,0 +1,294 @@
+/*
+ * Unit tests for access-triage's pure stages (functions/access-triage/
+ * stages.c): the trigger (alarm, manual, other alarms), denial and read
+ * classification, grouping by principal and source IP, the verdict, and
+ * the bounded report. The "must not be usable as a weapon" cases are named
+ * weapon_*.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "../../functions/access-triage/stages.c"
+
+#define ALARM(name, state, ts) "{\"version\":\"0\",\"id\":\"al-1\",\"detail-type\":\"CloudWatch Alarm State Change\"," \
+	"\"source\":\"aws.cloudwatch\",\"account\":\"123456789012\",\"time\":\"2024-03-01T10:00:30Z\"," \
+	"\"region\":\"us-east-1\",\"resources\":[],\"detail\":{\"alarmName\":\"" name "\"," \
+	"\"state\":{\"value\":\"" state "\",\"timestamp\":\"" ts "\"}}}"
+
+static enum fb_err parse(const char *text, const struct at_settings *s, struct at_event *ev, char *why)
+{
+	return at_parse(text, strlen(text), s, 1700000000000, ev, why, 256);
+}
+
+static void test_access_triage__parse_alarm(void **st)
+{
+	struct at_settings s;
+	struct at_event ev;
+	char why[256] = "";
+
+	(void)st;
+	at_settings_default(&s);
+	assert_int_equal(parse(ALARM("unauthorized-api-calls", "ALARM", "2024-03-01T10:00:00.000+0000"), &s, &ev, why),
+			 FB_OK);
+	assert_int_equal(ev.kind, AT_ALARM);
+	assert_true(ev.end_ms == resp_parse_time_ms("2024-03-01T10:00:00Z"));
+	assert_true(ev.end_ms - ev.start_ms == 30 * 60000); /* 15 window + 15 lookback */
+	at_event_cleanup(&ev);
+	/* another alarm, or OK: skipped, not an error */
+	assert_int_equal(parse(ALARM("ServerCpuTooHigh", "ALARM", "2024-03-01T10:00:00Z"), &s, &ev, why), FB_OK);
+	assert_int_equal(ev.kind, AT_SKIP);
+	at_event_cleanup(&ev);
+	assert_int_equal(parse(ALARM("unauthorized-api-calls", "OK", "2024-03-01T10:00:00Z"), &s, &ev, why), FB_OK);
+	assert_int_equal(ev.kind, AT_SKIP);
+	at_event_cleanup(&ev);
+	/* no usable time: refused (the window cannot be guessed) */
+	assert_int_equal(parse("{\"detail-type\":\"CloudWatch Alarm State Change\",\"source\":\"aws.cloudwatch\","
+			       "\"detail\":{\"alarmName\":\"unauthorized-api-calls\",\"state\":{\"value\":\"ALARM\"}}}",
+			       &s, &ev, why), FB_E_INVALID);
+	at_event_cleanup(&ev);
+	assert_int_equal(parse("{\"detail-type\":\"AWS API Call via CloudTrail\",\"source\":\"aws.iam\",\"detail\":{}}",
+			       &s, &ev, why), FB_E_INVALID);
+	at_event_cleanup(&ev);
+}
+
+static void test_access_triage__parse_manual(void **st)
+{
+	static const struct { const char *ev; enum fb_err rc; int64_t span; } T[] = {
+		{ "{\"window_minutes\": 15}", FB_OK, 30 * 60000 },
+		{ "{\"window_minutes\": 60, \"dryRun\": true}", FB_OK, 75 * 60000 },
+		{ "{}", FB_OK, 30 * 60000 },
+		{ "{\"window_minutes\": 0}", FB_E_INVALID, 0 },
+		{ "{\"window_minutes\": 1441}", FB_E_INVALID, 0 },
+		{ "{\"window_minutes\": \"15\"}", FB_E_INVALID, 0 },
+		{ "{\"window_minutes\": 1.5}", FB_E_INVALID, 0 },
+		{ "[1]", FB_E_INVALID, 0 },
+		{ "{\"window_minutes\": 15, \"principal\": \"arn:aws:iam::1:user/x\"}", FB_E_INVALID, 0 },
+		{ "{\"keyId\": \"x\"}", FB_E_INVALID, 0 },
+	};
+	struct at_settings s;
+
+	(void)st;
+	at_settings_default(&s);
+	for (size_t i = 0; i < sizeof(T) / sizeof(T[0]); i++) {
+		struct at_event ev;
+		char why[256] = "";
+
+		assert_int_equal(parse(T[i].ev, &s, &ev, why), T[i].rc);
+		if (T[i].rc == FB_OK) {
+			assert_int_equal(ev.kind, AT_MANUAL);
+			assert_true(ev.end_ms == 1700000000000);
+			assert_true(ev.end_ms - ev.start_ms == T[i].span);
+		} else {
+			assert_true(why[0] != '\0');
+		}
+		at_event_cleanup(&ev);
+	}
+}
+
+static void test_access_triage__denied_codes(void **st)
+{
+	(void)st;
+	assert_true(at_is_denied("AccessDenied"));
+	assert_true(at_is_denied("AccessDeniedException"));
+	assert_true(at_is_denied("Client.UnauthorizedOperation"));
+	assert_true(at_is_denied("UnauthorizedOperation"));
+	assert_false(at_is_denied("NoSuchEntity"));
+	assert_false(at_is_denied("ThrottlingException"));
+	assert_false(at_is_denied(""));
+	assert_false(at_is_denied(NULL));
+	assert_true(at_is_read("ListBuckets", NULL));
+	assert_false(at_is_read("PutBucketPolicy", NULL));
+}
+
+/* One LookupEvents event around a CloudTrail record. */
+static void add(cJSON *events, const char *arn, const char *ip, const char *src, const char *name,
+		const char *code, int minute, const char *ro)
+{
+	char rec[1024], tm[32];
+	cJSON *e = cJSON_CreateObject();
+
+	snprintf(tm, sizeof(tm), "2024-03-01T09:%02d:00Z", minute);
+	snprintf(rec, sizeof(rec),
+		 "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"%s\",\"arn\":\"%s\",\"accountId\":\"123456789012\"},"
+		 "\"eventTime\":\"%s\",\"eventSource\":\"%s\",\"eventName\":\"%s\",\"sourceIPAddress\":\"%s\","
+		 "\"userAgent\":\"aws-cli/2\"%s%s%s%s%s}",
+		 strstr(arn, ":root") ? "Root" : "IAMUser", arn, tm, src, name, ip,
+		 code ? ",\"errorCode\":\"" : "", code ? code : "", code ? "\"" : "",
+		 ro ? ",\"readOnly\":" : "", ro ? ro : "");
+	cJSON_AddStringToObject(e, "EventName", name);
+	cJSON_AddStringToObject(e, "CloudTrailEvent", rec);
+	cJSON_AddItemToArray(events, e);
+}
+
+#define ALICE "arn:aws:iam::123456789012:user/alice"
+#define SCAN "arn:aws:iam::123456789012:user/scanner-job"
+#define ROOT "arn:aws:iam::123456789012:root"
+
+static const char *triage(cJSON *events, const struct at_settings *s, struct at_triage *t)
+{
+	at_triage_init(t, resp_parse_time_ms("2024-03-01T09:00:00Z"), resp_parse_time_ms("2024-03-01T09:59:00Z"));
+	assert_int_equal(at_add_events(t, events), FB_OK);
+	return at_decide(t, s);
+}
+
+static void test_access_triage__verdicts(void **st)
+{
+	struct at_settings s;
+	struct at_triage t;
+	cJSON *ev = cJSON_CreateArray();
+	static const char *const enumr[][2] = { { "iam.amazonaws.com", "ListUsers" }, { "iam.amazonaws.com", "ListRoles" },
+		{ "s3.amazonaws.com", "ListBuckets" }, { "ec2.amazonaws.com", "DescribeInstances" },
+		{ "secretsmanager.amazonaws.com", "ListSecrets" }, { "kms.amazonaws.com", "ListKeys" } };
+
+	(void)st;
+	at_settings_default(&s);
+	/* P2: an enumeration burst across services, nothing succeeded */
+	for (size_t i = 0; i < 6; i++)
+		add(ev, ALICE, "203.0.113.9", enumr[i][0], enumr[i][1], i % 2 ? "AccessDenied" : "Client.UnauthorizedOperation",
+		    (int)i + 1, "true");
+	assert_string_equal(triage(ev, &s, &t), "P2");
+	assert_int_equal(t.n, 1);
+	assert_int_equal(t.g[0].denied, 6);
+	assert_int_equal(t.g[0].nservices, 5);
+	at_triage_cleanup(&t);
+	/* the same plus one successful write from the same IP: P1 */
+	add(ev, ALICE, "203.0.113.9", "iam.amazonaws.com", "CreateAccessKey", NULL, 20, "false");
+	add(ev, ALICE, "203.0.113.9", "s3.amazonaws.com", "GetObject", NULL, 21, "true");
+	assert_string_equal(triage(ev, &s, &t), "P1");
+	assert_int_equal(t.g[0].ok_writes, 1);
+	assert_int_equal(t.g[0].ok_reads, 1);
+	assert_string_equal(t.g[0].writes[0], "iam:CreateAccessKey");
+	at_triage_cleanup(&t);
+	/* the write from another IP does not join the group */
+	cJSON_Delete(ev);
+	ev = cJSON_CreateArray();
+	add(ev, ALICE, "203.0.113.9", "iam.amazonaws.com", "ListUsers", "AccessDenied", 1, NULL);
+	add(ev, ALICE, "198.51.100.7", "iam.amazonaws.com", "CreateUser", NULL, 2, NULL);
+	assert_string_equal(triage(ev, &s, &t), "P3");
+	assert_int_equal(t.g[0].ok_writes, 0);
+	at_triage_cleanup(&t);
+	/* root denied: P1 */
+	add(ev, ROOT, "192.0.2.1", "iam.amazonaws.com", "ListUsers", "AccessDenied", 3, NULL);
+	assert_string_equal(triage(ev, &s, &t), "P1");
+	assert_string_equal(t.g[0].principal, ROOT);
+	assert_true(t.g[0].root);
+	at_triage_cleanup(&t);
+	/* outside the window: not counted */
+	cJSON_Delete(ev);
+	ev = cJSON_CreateArray();
+	add(ev, ALICE, "203.0.113.9", "iam.amazonaws.com", "ListUsers", "AccessDenied", 1, NULL);
+	at_triage_init(&t, resp_parse_time_ms("2024-03-01T09:30:00Z"), resp_parse_time_ms("2024-03-01T09:59:00Z"));
+	assert_int_equal(at_add_events(&t, ev), FB_OK);
+	assert_int_equal(t.n, 0);
+	assert_string_equal(at_decide(&t, &s), "");
+	at_triage_cleanup(&t);
+	cJSON_Delete(ev);
+}
+
+/* A noisy-pattern principal is P3 while only denied... */
+static void test_access_triage__noisy(void **st)
+{
+	struct at_settings s;
+	struct at_triage t;
+	cJSON *ev = cJSON_CreateArray();
+
+	(void)st;
+	at_settings_default(&s);
+	snprintf(s.noisy, sizeof(s.noisy), "%s", "arn:aws:iam::*:user/other, arn:aws:iam::*:user/scanner-*");
+	for (int i = 0; i < 6; i++)
+		add(ev, SCAN, "10.0.0.5", i % 2 ? "s3.amazonaws.com" : "ec2.amazonaws.com", i % 2 ? "ListBuckets" : "DescribeVpcs",
+		    "AccessDenied", i, NULL);
+	assert_string_equal(triage(ev, &s, &t), "P3");
+	assert_non_null(strstr(t.g[0].reason, "noisy"));
+	at_triage_cleanup(&t);
+	cJSON_Delete(ev);
+}
+
+/* ...but a noisy name never hides a successful write from the same source:
+ * the name is the attacker's to choose (a user they create). */
+static void test_access_triage__weapon_noisy_name_does_not_hide_p1(void **st)
+{
+	struct at_settings s;
+	struct at_triage t;
+	cJSON *ev = cJSON_CreateArray();
+
+	(void)st;
+	at_settings_default(&s);
+	snprintf(s.noisy, sizeof(s.noisy), "%s", "arn:aws:iam::*:user/scanner-*");
+	add(ev, SCAN, "10.0.0.5", "iam.amazonaws.com", "ListUsers", "AccessDenied", 1, NULL);
+	add(ev, SCAN, "10.0.0.5", "iam.amazonaws.com", "AttachUserPolicy", NULL, 2, NULL);
+	assert_string_equal(triage(ev, &s, &t), "P1");
+	at_triage_cleanup(&t);
+	cJSON_Delete(ev);
+}
+
+/* A forged readOnly cannot be had where it is absent, and an unknown name
+ * without readOnly counts as a write (never hides a P1); records without the
+ * fields a decision needs are counted unreadable, not guessed. */
+static void test_access_triage__weapon_unknown_is_write_and_garbage(void **st)
+{
+	struct at_settings s;
+	struct at_triage t;
+	cJSON *ev = cJSON_CreateArray(), *bad = cJSON_CreateObject();
+
+	(void)st;
+	at_settings_default(&s);
+	add(ev, ALICE, "203.0.113.9", "iam.amazonaws.com", "ListUsers", "AccessDenied", 1, NULL);
+	add(ev, ALICE, "203.0.113.9", "sts.amazonaws.com", "AssumeRole", NULL, 2, NULL);
+	cJSON_AddStringToObject(bad, "CloudTrailEvent", "{not json");
+	cJSON_AddItemToArray(ev, bad);
+	bad = cJSON_CreateObject();
+	cJSON_AddStringToObject(bad, "CloudTrailEvent", "{\"eventName\":\"ListUsers\",\"errorCode\":\"AccessDenied\"}");
+	cJSON_AddItemToArray(ev, bad);
+	assert_string_equal(triage(ev, &s, &t), "P1");
+	assert_int_equal(t.unreadable, 2);
+	assert_int_equal(t.denied, 1);
+	at_triage_cleanup(&t);
+	cJSON_Delete(ev);
+}
+
+/* The report lists at most max principals and counts the rest by severity. */
+static void test_access_triage__report_bounded(void **st)
+{
+	struct at_settings s;
+	struct at_triage t;
+	cJSON *ev = cJSON_CreateArray(), *arr, *more = NULL;
+	char arn[128];
+
+	(void)st;
+	at_settings_default(&s);
+	for (int i = 0; i < 300; i++) {
+		snprintf(arn, sizeof(arn), "arn:aws:iam::123456789012:user/u%d", i);
+		add(ev, arn, "203.0.113.9", "iam.amazonaws.com", "ListUsers", "AccessDenied", i % 50, NULL);
+	}
+	add(ev, "arn:aws:iam::123456789012:user/u299", "203.0.113.9", "iam.amazonaws.com", "PutUserPolicy", NULL, 55, NULL);
+	triage(ev, &s, &t);
+	assert_int_equal(t.n, AT_MAX_GROUPS);
+	assert_int_equal(t.groups_dropped, 300 - AT_MAX_GROUPS);
+	arr = at_report(&t, 20, &more);
+	assert_int_equal(cJSON_GetArraySize(arr), 20);
+	assert_non_null(more);
+	assert_int_equal(cJSON_GetObjectItem(more, "P3")->valueint, AT_MAX_GROUPS - 20);
+	cJSON_Delete(arr);
+	cJSON_Delete(more);
+	at_triage_cleanup(&t);
+	cJSON_Delete(ev);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_access_triage__parse_alarm),
+		cmocka_unit_test(test_access_triage__parse_manual),
+		cmocka_unit_test(test_access_triage__denied_codes),
+		cmocka_unit_test(test_access_triage__verdicts),
+		cmocka_unit_test(test_access_triage__noisy),
+		cmocka_unit_test(test_access_triage__weapon_noisy_name_does_not_hide_p1),
+		cmocka_unit_test(test_access_triage__weapon_unknown_is_write_and_garbage),
+		cmocka_unit_test(test_access_triage__report_bounded),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
