@@ -115,6 +115,9 @@ build-InstanceQuarantineFunction:
 .PHONY: build-NetBlockFunction
 build-NetBlockFunction:
 	$(call sam_build,net-block,NetBlockFunction)
+.PHONY: build-DataBreachFunction
+build-DataBreachFunction:
+	$(call sam_build,data-breach,DataBreachFunction)
 .PHONY: build-AccessTriageFunction
 build-AccessTriageFunction:
 	$(call sam_build,access-triage,AccessTriageFunction)

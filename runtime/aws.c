@@ -91,6 +91,9 @@ static const struct svc_proto protos[] = {
 	{ "s3", P_RESTXML, "2006-03-01" },
 	{ "s3control", P_RESTXML, "2018-08-20" },
 	{ "wafv2", P_JSON, "AWSWAF_20190729" },     /* issue 19: IP sets (awsJson 1.1) */
+	/* issue 22: DynamoDB is awsJson 1.0 (metadata jsonVersion "1.0") */
+	{ "dynamodb", P_JSON, "DynamoDB_20120810" },
+	{ "monitoring", P_QUERY, "2010-08-01" }, /* issue 22: CloudWatch GetMetricStatistics */
 };
 
 /* rest-xml operations besides PutObject/HeadObject (issue 19), from
@@ -1143,7 +1146,9 @@ static enum fb_err cs_sign(struct cstate_s *s, int64_t now_ms, char *err, size_t
 	add_hdr(s, "X-Amz-Date", s->amz_date);
 	switch (s->proto->proto) {
 	case P_JSON:
-		add_hdr(s, "Content-Type", "application/x-amz-json-1.1");
+		/* botocore metadata jsonVersion: "1.0" for dynamodb only (issue 22) */
+		add_hdr(s, "Content-Type", strcmp(s->proto->service, "dynamodb") == 0
+					   ? "application/x-amz-json-1.0" : "application/x-amz-json-1.1");
 		add_hdr(s, "X-Amz-Target", s->target);
 		break;
 	case P_QUERY:

@@ -28,6 +28,8 @@ static const struct svc svcs[] = {
 	{ "autoscaling", "AUTO_SCALING", 0 },  /* issue 20: DetachInstances */
 	{ "s3control", "S3_CONTROL", 1 },      /* issue 19: account public access block */
 	{ "wafv2", "WAFV2", 1 },              /* issue 19: wafv2-fips.{region} in aws and aws-us-gov */
+	{ "dynamodb", "DYNAMODB", 1 },        /* issue 22 */
+	{ "monitoring", "CLOUDWATCH", 1 },    /* issue 22: CloudWatch metrics */
 };
 
 static const struct svc *svc_find(const char *name)

@@ -54,6 +54,7 @@ RESPONDERS = ["root-verify", "kms-guard", "leak-rotate", "task-quarantine", "pub
               "instance-quarantine"]
 RESPONDERS.append("net-block")   # issue 19
 RESPONDERS.append("access-triage")   # issue 21
+RESPONDERS.append("data-breach")   # issue 22
 SCENARIO_OF = {v: k for k, v in demo.FUNCTION.items()}
 
 
@@ -272,6 +273,8 @@ def prepare(fake, scenario):
             {"AccessKeyId": demo.BOT_KEY[0], "SecretAccessKey": demo.BOT_KEY[1]}, {"AccessKeyId": demo.BOT_OTHER}]}]}})
     if scenario == "net":
         fake.seed_merge(demo.NetScenario.world(opened=True))
+    if scenario == "breach":  # issue 22
+        fake.seed_merge(demo.BreachScenario.world())
 
 
 def reset(fake, latency_ms):

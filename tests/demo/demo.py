@@ -803,6 +803,77 @@ TITLE["net"] = "port 22 opened to the world by an untrusted user"
 FUNCTION_ENV["net-block"] = {}
 
 
+# ---- issue 22: data-breach ------------------------------------------------------------
+BREACH_TABLE = "trading-customers"
+
+
+class BreachScenario(Scenario):
+    """A bulk-read spike on a customer table -> PITR on, a backup, the stream,
+    and the GDPR record with its 72 h deadline."""
+    name = "breach"
+
+    @staticmethod
+    def world():
+        pts = [{"hours_ago": h, "Sum": 120.0 + (h % 4) * 5} for h in range(1, 24)]
+        pts[0]["Sum"] = 48000.0  # the last hour: a scan of the whole table
+        return {"dynamodb": {"tables": [{"TableName": BREACH_TABLE, "ItemCount": 182340,
+                                         "TableSizeBytes": 61200000, "Tags": [
+                                             {"Key": "firebreak:data-categories",
+                                              "Value": "name, email, postal address, account balance"},
+                                             {"Key": "firebreak:data-subjects", "Value": "about 180000 customers"}]}]},
+                "monitoring": {"metrics": [{"Namespace": "AWS/DynamoDB", "MetricName": "ConsumedReadCapacityUnits",
+                                            "Dimensions": [{"Name": "TableName", "Value": BREACH_TABLE}],
+                                            "points": pts}]}}
+
+    def prepare(self):
+        self.ctx.fake.seed_merge(self.world())
+        self.ctx.progress("attacker: 48,000 read units on %s in an hour (baseline ~130)" % BREACH_TABLE)
+
+    def event(self):
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self.now = now
+        return {"version": "0", "id": "7f3e2d1c-0b9a-4c8d-9e7f-6a5b4c3d2e1f",
+                "detail-type": "CloudWatch Alarm State Change", "source": "aws.cloudwatch", "account": ACCOUNT,
+                "time": now, "region": REGION,
+                "resources": ["arn:aws:cloudwatch:%s:%s:alarm:firebreak-data-breach-%s" % (REGION, ACCOUNT,
+                                                                                          BREACH_TABLE)],
+                "detail": {"alarmName": "firebreak-data-breach-" + BREACH_TABLE,
+                           "state": {"value": "ALARM", "reason": "Threshold Crossed"},
+                           "previousState": {"value": "OK"},
+                           "configuration": {"metrics": [{"id": "m1", "metricStat": {"metric": {
+                               "namespace": "AWS/DynamoDB", "name": "ConsumedReadCapacityUnits",
+                               "dimensions": {"TableName": BREACH_TABLE}}, "period": 300, "stat": "Sum"},
+                               "returnData": True}]}}}
+
+    def check(self, c, before, after, report, writes):
+        t = find(after["dynamodb"]["tables"], TableName=BREACH_TABLE) or {}
+        c(t.get("pitr") is True, "point-in-time recovery on")
+        c((t.get("StreamSpecification") or {}).get("StreamViewType") == "NEW_AND_OLD_IMAGES",
+          "Streams NEW_AND_OLD_IMAGES on")
+        bk = [b for b in after["dynamodb"].get("backups") or [] if b["TableName"] == BREACH_TABLE]
+        c(len(bk) == 1 and bk[0]["BackupName"] == "firebreak-" + str(report.get("incident_id")),
+          "one backup named after the incident")
+        c((report.get("read_spike") or {}).get("spike") is True,
+          "bulk read named (%sx)" % round((report.get("read_spike") or {}).get("factor") or 0, 1))
+        g = report.get("gdpr") or {}
+        c("DRAFT" in (g.get("status") or "") and report.get("gdpr_deadline"),
+          "GDPR Art. 33 draft, deadline %s" % report.get("gdpr_deadline"))
+        c(sorted(writes) == ["dynamodb:CreateBackup", "dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTable"],
+          "three writes: %s" % ", ".join(writes))
+        c(len(report.get("restore") or []) == 3, "restore[] has the three undos")
+
+    def check_dry(self, c, before, after, report, writes):
+        Scenario.check_dry(self, c, before, after, report, writes)
+        planned = sorted(a["api"] for a in report.get("actions") or [] if a.get("status") == "planned")
+        c(planned == ["dynamodb:CreateBackup", "dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTable"],
+          "three writes planned (%s)" % ", ".join(planned))
+
+
+ORDER.append("breach")
+FUNCTION["breach"] = "data-breach"
+TITLE["breach"] = "bulk-read spike on a customer table (suspected breach, GDPR clock)"
+FUNCTION_ENV["data-breach"] = {}
+
 # ---- issue 21: access-triage -----------------------------------------------------------
 
 class TriageScenario(Scenario):
@@ -862,6 +933,7 @@ FUNCTION_ENV["access-triage"] = {}
 
 SCENARIOS = {s.name: s for s in (RootScenario, KmsScenario, LeakScenario, TaskScenario, BucketScenario,
                                   IamScenario, InstanceScenario, NetScenario, TriageScenario)}
+SCENARIOS[BreachScenario.name] = BreachScenario   # issue 22
 
 
 # ---- output ---------------------------------------------------------------------------

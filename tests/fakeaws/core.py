@@ -41,6 +41,9 @@ SKEW_SECONDS = 300
 SERVICES = ["kms", "secretsmanager", "ecs", "cloudtrail", "logs", "ec2",
             "iam", "sts", "sns", "s3", "autoscaling"]
 SERVICES += ["wafv2"]  # issue 19 (net-block)
+SERVICES += ["dynamodb", "monitoring"]  # issue 22 (data-breach)
+# credential-scope name -> botocore model name (CloudWatch signs as "monitoring")
+MODEL_NAMES = {"monitoring": "cloudwatch"}
 
 _session = botocore.session.get_session()
 _models = {}
@@ -100,14 +103,15 @@ def model(service):
         if extra:
             import copy
             from botocore.model import ServiceModel
-            d = copy.deepcopy(_session.get_component("data_loader").load_service_model(service, "service-2"))
+            d = copy.deepcopy(_session.get_component("data_loader").load_service_model(
+                MODEL_NAMES.get(service, service), "service-2"))
             for k, v in extra["operations"].items():
                 d["operations"].setdefault(k, v)   # a newer botocore's own model wins
             for k, v in extra["shapes"].items():
                 d["shapes"].setdefault(k, v)
-            m = ServiceModel(d, service_name=service)
+            m = ServiceModel(d, service_name=MODEL_NAMES.get(service, service))
         else:
-            m = _session.get_service_model(service)
+            m = _session.get_service_model(MODEL_NAMES.get(service, service))
         _models[service] = m
     return m
 

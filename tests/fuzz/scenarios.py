@@ -33,6 +33,8 @@ TEST_FILES = {"kms-guard": "50-kms-guard.py", "root-verify": "51-root-verify.py"
               "instance-quarantine": "55-instance-quarantine.py"}
 RESPONDERS += ("net-block",)                 # issue 19
 TEST_FILES["net-block"] = "57-net-block.py"
+RESPONDERS += ("data-breach",)               # issue 22
+TEST_FILES["data-breach"] = "59-data-breach.py"
 RESPONDERS += ("access-triage",)             # issue 21
 TEST_FILES["access-triage"] = "59-access-triage.py"
 _mods = {}
@@ -108,6 +110,11 @@ def get(name):
         if name == "net-block":
             return Scenario(name, m.scenario_world(), m.ENV, os.path.join(ev, "authorize-ssh-world.json"),
                             fbtest.ACCOUNT)
+        if name == "data-breach":  # issue 22: the alarm sample, in the fake's account
+            import tempfile
+            with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+                json.dump(m.event("alarm-read-spike.json"), f)
+            return Scenario(name, m.world(), {"FIREBREAK_TOPIC_ARN": m.TOPIC}, f.name, fbtest.ACCOUNT)
         if name == "access-triage":
             return Scenario(name, m.scenario_world(), m.ENV, os.path.join(ev, "alarm-unauthorized-api-calls.json"),
                             fbtest.ACCOUNT)

@@ -255,6 +255,26 @@ def instance_quarantine():
         {"groupId": "sg-u", "groupName": "firebreak-untrack", "vpcId": "vpc-1", "ipPermissions": openp,
          "ipPermissionsEgress": openp}]).encode())
 
+    seed_data_breach()
+
+
+def seed_data_breach():
+    # ---- data-breach (issue 22): events, Datapoints, table state answers
+    for f in sorted(glob.glob(os.path.join(ROOT, "events/data-breach/*.json"))) + \
+            refs("cloudwatch-alarm-state-change-*"):
+        put("data_breach", b"\x00" + read(f))
+    put("data_breach", b"\x00" + json.dumps({"table": "arn:aws:dynamodb:eu-west-1:123456789012:table/t.1",
+                                             "principal": "arn:aws:sts::123456789012:assumed-role/r/s"}).encode())
+    put("data_breach", b"\x00" + json.dumps({"restore": {"table": "orders", "to": "2026-12-06T01:00:00Z",
+                                                         "target": "orders-r"}}).encode())
+    put("data_breach", b"\x01" + json.dumps([{"Timestamp": "2026-12-06T%02d:00:00Z" % h, "Sum": 5000 if h == 3 else 100,
+                                              "Unit": "Count"} for h in range(24)]).encode())
+    put("data_breach", b"\x02" + json.dumps({"Table": {"TableName": "orders", "ItemCount": 5, "StreamSpecification": {
+        "StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}}}).encode())
+    put("data_breach", b"\x02" + json.dumps({"ContinuousBackupsDescription": {
+        "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "ENABLED"}},
+        "BackupSummaries": [{"BackupName": "firebreak-x", "BackupStatus": "AVAILABLE"}]}).encode())
+
 
 if __name__ == "__main__":
     main()

@@ -251,8 +251,24 @@ def c_delete_nacl_entry(rng):
 MAKERS += [c_describe_sg_rules, c_describe_nacls, c_delete_nacl_entry]
 
 
+# issue 22 (data-breach): CloudWatch GetMetricStatistics (signing name
+# "monitoring", botocore model "cloudwatch"): a list of structures and a
+# list of strings, both X.member.N; timestamps as the responder sends them.
+def c_metric_statistics(rng):
+    dims = [{"Name": word(rng), "Value": word(rng)} for _ in n_of(rng, 1, 3)]
+    stats = rng.sample(["Sum", "Maximum", "Average", "SampleCount", "Minimum"], rng.randint(1, 3))
+    b = {"Namespace": "AWS/DynamoDB", "MetricName": word(rng), "Dimensions": dims,
+         "StartTime": "2026-12-06T03:00:00Z", "EndTime": "2026-12-07T03:00:00Z",
+         "Period": 60 * rng.randint(1, 60), "Statistics": stats}
+    return "monitoring", "GetMetricStatistics", b, json.loads(json.dumps(b))
+
+
+MAKERS += [c_metric_statistics]
+MODEL_NAMES = {"monitoring": "cloudwatch"}
+
+
 def botocore_body(session, service, op, params):
-    model = session.get_service_model(service)
+    model = session.get_service_model(MODEL_NAMES.get(service, service))
     opm = model.operation_model(op)
     ser = create_serializer(model.metadata["protocol"], include_validation=True)
     req = ser.serialize_to_request(params, opm)

@@ -54,7 +54,8 @@ SAM_FUNCTION_REQUIRED = ["CodeUri", "Runtime", "Handler"]
 TIMEOUTS = {"root-verify": 30, "kms-guard": 30, "leak-rotate": 120, "task-quarantine": 120, "public-lock": 60, "iam-contain": 30,
             "instance-quarantine": 60,
             "net-block": 30,  # issue 19
-            "access-triage": 60}  # issue 21
+            "access-triage": 60,  # issue 21
+            "data-breach": 60}  # issue 22
 
 
 def read(path):

@@ -45,7 +45,9 @@ NO_RESOURCE_LEVEL = {"cloudtrail:lookupevents", "iam:getaccountsummary", "secret
                      "s3:getaccountpublicaccessblock", "s3:putaccountpublicaccessblock",
                      # issue 20
                      "ec2:describeinstances", "ec2:describesnapshots", "autoscaling:describeautoscalinginstances",
-                     "ec2:describesecuritygrouprules", "ec2:describenetworkacls"}  # issue 19
+                     "ec2:describesecuritygrouprules", "ec2:describenetworkacls",  # issue 19
+                     # issue 22 (SAR: no resource types for either)
+                     "dynamodb:listbackups", "cloudwatch:getmetricstatistics"}
 
 _session = botocore.session.get_session()
 SERVICES = set(_session.get_available_services()) | {"monitoring"}

@@ -363,6 +363,44 @@ def nb_cases():
     return c
 
 
+def db_cases():  # issue 22
+    good = load("data-breach", "alarm-read-spike.json")
+
+    def with_metric(**kw):
+        e = copy.deepcopy(good)
+        e["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"].update(kw)
+        return j(e)
+    c = common("data-breach", good)
+    c += [
+        ("table-dotdot", with_metric(dimensions={"TableName": "../../x"}), "emu", "invalid"),
+        ("table-crlf", with_metric(dimensions={"TableName": "orders\r\nX-Amz-Target: DynamoDB_20120810.DeleteTable"}),
+         "emu", "invalid"),
+        ("table-number", with_metric(dimensions={"TableName": 7}), "emu", "invalid"),
+        ("table-huge", with_metric(dimensions={"TableName": "t" * 300}), "emu", "invalid"),
+        ("namespace-ec2", with_metric(namespace="AWS/EC2"), "emu", "invalid"),
+        ("two-tables", j(dict(good, detail=dict(good["detail"], configuration={"metrics": [
+            good["detail"]["configuration"]["metrics"][0],
+            {"id": "m2", "metricStat": {"metric": {"namespace": "AWS/DynamoDB", "name": "x",
+                                                   "dimensions": {"TableName": "other"}}}}]}))), "emu", "invalid"),
+        ("account-path", j(dict(good, account="123456789012:role/x")), "emu", "invalid"),
+        ("region-host", j(dict(good, region="us-east-1.evil.example:443")), "emu", "invalid"),
+        ("manual-table-url", j({"table": "http://169.254.169.254/"}), "emu", "invalid"),
+        ("manual-arn-other-service", j({"table": "arn:aws:s3:::orders"}), "emu", "invalid"),
+        ("manual-principal-wildcard", j({"table": "orders", "principal": "*"}), "emu", "invalid"),
+        ("manual-principal-root", j({"table": "orders", "principal": "arn:aws:iam::123456789012:root"}),
+         "emu", "invalid"),
+        ("manual-dryrun-string", j({"table": "orders", "dryRun": "false"}), "emu", "invalid"),
+        ("restore-over-source", j({"restore": {"table": "orders", "to": "2026-12-06T01:00:00Z",
+                                               "target": "orders"}}), "emu", "invalid"),
+        ("restore-target-arn", j({"restore": {"table": "orders", "to": "2026-12-06T01:00:00Z",
+                                              "target": "arn:aws:dynamodb:us-east-1:111111111111:table/x"}}),
+         "emu", "invalid"),
+        ("restore-time-words", j({"restore": {"table": "orders", "to": "now", "target": "orders-r"}}),
+         "emu", "invalid"),
+    ]
+    return c
+
+
 def at_cases():
     good = load("access-triage", "alarm-unauthorized-api-calls.json")
 
@@ -404,6 +442,7 @@ CASES = {"public-lock": pl_cases, "kms-guard": kms_cases, "root-verify": root_ca
          "leak-rotate": leak_cases, "iam-contain": ic_cases, "instance-quarantine": iq_cases}
 CASES["net-block"] = nb_cases   # issue 19
 CASES["access-triage"] = at_cases   # issue 21
+CASES["data-breach"] = db_cases   # issue 22
 
 
 def run(sc, fake, label, payload, transport, expect, env_over=None):

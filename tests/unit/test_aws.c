@@ -332,6 +332,49 @@ static void test_aws__json_targets_per_service(void **state)
 	}
 }
 
+/* issue 22: DynamoDB is awsJson 1.0 (botocore dynamodb metadata:
+ * jsonVersion "1.0", targetPrefix DynamoDB_20120810); the other JSON
+ * services keep 1.1. CloudWatch (monitoring) is query, apiVersion
+ * 2010-08-01, lists as X.member.N. */
+static void test_aws__dynamodb_json10_and_monitoring_query(void **state)
+{
+	struct aws_client *c = client("eu-west-1", NULL);
+	struct fake_answer q[] = { { 0, FB_OK, 0, 200, "",
+		"<GetMetricStatisticsResponse><GetMetricStatisticsResult><Datapoints><member><Sum>5.0</Sum>"
+		"</member></Datapoints><Label>ConsumedReadCapacityUnits</Label></GetMetricStatisticsResult>"
+		"</GetMetricStatisticsResponse>" } };
+	cJSON *in = cJSON_Parse("{\"TableName\":\"orders\"}"), *out = NULL;
+	struct aws_error err;
+
+	(void)state;
+	assert_int_equal(aws_do(c, "dynamodb", "DescribeTable", in, &out, &err), FB_OK);
+	assert_string_equal(hdr(&F.log[0], "X-Amz-Target"), "DynamoDB_20120810.DescribeTable");
+	assert_string_equal(hdr(&F.log[0], "Content-Type"), "application/x-amz-json-1.0");
+	assert_string_equal(hdr(&F.log[0], "Host"), "dynamodb.eu-west-1.amazonaws.com");
+	assert_string_equal(F.log[0].body, "{\"TableName\":\"orders\"}");
+	assert_string_equal(aws_protocol("dynamodb"), "json");
+	cJSON_Delete(in);
+	cJSON_Delete(out);
+	out = NULL;
+	aws_client_free(c);
+
+	c = client("eu-west-1", NULL);
+	script(q, 1);
+	in = cJSON_Parse("{\"Namespace\":\"AWS/DynamoDB\",\"MetricName\":\"ConsumedReadCapacityUnits\","
+			 "\"Dimensions\":[{\"Name\":\"TableName\",\"Value\":\"orders\"}],"
+			 "\"Statistics\":[\"Sum\"],\"Period\":3600}");
+	assert_int_equal(aws_do(c, "monitoring", "GetMetricStatistics", in, &out, &err), FB_OK);
+	assert_string_equal(hdr(&F.log[0], "Host"), "monitoring.eu-west-1.amazonaws.com");
+	assert_string_equal(F.log[0].body,
+			    "Action=GetMetricStatistics&Version=2010-08-01&Namespace=AWS%2FDynamoDB"
+			    "&MetricName=ConsumedReadCapacityUnits&Dimensions.member.1.Name=TableName"
+			    "&Dimensions.member.1.Value=orders&Statistics.member.1=Sum&Period=3600");
+	assert_string_equal(aws_protocol("monitoring"), "query");
+	cJSON_Delete(in);
+	cJSON_Delete(out);
+	aws_client_free(c);
+}
+
 static void test_aws__session_token_is_sent_and_signed(void **state)
 {
 	struct aws_client *c = client("us-east-1", "FQoGZXIvYXdzEXAMPLETOKEN");
@@ -1218,7 +1261,7 @@ static void test_aws__bad_calls(void **state)
 	cJSON *out = NULL, *arr = cJSON_CreateArray();
 
 	(void)state;
-	assert_int_equal(aws_do(c, "dynamodb", "GetItem", NULL, &out, &err), FB_E_INVALID);
+	assert_int_equal(aws_do(c, "glacier", "ListVaults", NULL, &out, &err), FB_E_INVALID);
 	assert_int_equal(aws_do(c, "kms", "", NULL, &out, &err), FB_E_INVALID);
 	assert_int_equal(aws_do(c, "kms", "ListKeys", arr, &out, &err), FB_E_INVALID);
 	assert_int_equal(F.nlog, 0);
@@ -1595,6 +1638,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_aws__json_request_shape),
 		cmocka_unit_test(test_aws__json_targets_per_service),
+		cmocka_unit_test(test_aws__dynamodb_json10_and_monitoring_query),
 		cmocka_unit_test(test_aws__session_token_is_sent_and_signed),
 		cmocka_unit_test(test_aws__query_request_shape_and_answer),
 		cmocka_unit_test(test_aws__query_params_encoded),

@@ -81,7 +81,7 @@ static const struct row rows[] = {
 	{ "kms", "us-east-1", NULL, { "AWS_ENDPOINT_URL=http://h/p?q=1", NULL }, FB_E_CONFIG, NULL, NULL, NULL, NULL, 0 },
 	{ "kms", "US-EAST-1", NULL, { NULL }, FB_E_CONFIG, NULL, NULL, NULL, NULL, 0 },
 	{ "kms", "us-east-1.evil.com/", NULL, { NULL }, FB_E_CONFIG, NULL, NULL, NULL, NULL, 0 },
-	{ "dynamodb", "us-east-1", NULL, { NULL }, FB_E_INVALID, NULL, NULL, NULL, NULL, 0 },
+	{ "glacier", "us-east-1", NULL, { NULL }, FB_E_INVALID, NULL, NULL, NULL, NULL, 0 },
 };
 
 static void test_endpoint__table(void **state)

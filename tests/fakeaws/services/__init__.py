@@ -14,6 +14,9 @@ def make_services(world):
             "sns": sns, "iam": iam, "sts": sts, "s3control": s3control, "autoscaling": autoscaling}
     from . import wafv2  # issue 19 (net-block)
     mods["wafv2"] = wafv2
+    from . import dynamodb, monitoring  # issue 22 (data-breach)
+    mods["dynamodb"] = dynamodb
+    mods["monitoring"] = monitoring
     return {name: m.Service(world) for name, m in mods.items()}
 
 

@@ -1,0 +1,108 @@
+/*
+ * data-breach: a suspected DynamoDB breach is preserved, measured and put
+ * on the GDPR clock (issue 22). The pure stages (stages.c, unit-tested in
+ * tests/unit/test_data_breach.c without AWS); main.c runs them around the
+ * kit's rounds. README.md has the decisions.
+ *
+ * Prefix db_. The event only says which table to look at (and, manual, who
+ * is suspected); every decision about what to write reads the table's real
+ * state (DescribeTable, DescribeContinuousBackups, ListBackups).
+ */
+#ifndef FB_DATA_BREACH_H
+#define FB_DATA_BREACH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#include "fb_err.h"
+
+#define DB_GDPR_HOURS 72               /* GDPR Art. 33(1): "not later than 72 hours" */
+#define DB_DEFAULT_ALARM_PREFIX "firebreak-data-breach"
+#define DB_DEFAULT_SPIKE_FACTOR 5.0    /* peak hour / baseline hour that names a bulk read */
+
+enum db_source { DB_SRC_ALARM, DB_SRC_MANUAL, DB_SRC_RESTORE };
+
+struct db_event {
+	cJSON *root;               /* owned: the parsed event */
+	enum db_source source;
+	char table[256];           /* the table's name (DynamoDB: 3-255 of [A-Za-z0-9_.-]) */
+	char account[16];          /* envelope / ARN account; "" = the function's own */
+	char region[32];           /* envelope / ARN region; "" = the function's own */
+	char alarm[256];           /* alarm name (alarm trigger) */
+	char reason[256];          /* manual "reason" (printable ASCII kept, rest '?') */
+	char principal[512];       /* manual "principal" ARN; "" none */
+	int64_t detected_ms;       /* the alarm's state time / event time / 0 (main: now) */
+	char target[256];          /* restore form: the new table (never the source) */
+	int64_t restore_ms;        /* restore form: the point in time */
+	/* Nothing to do, decided from the event alone (zero calls): why. */
+	char skip[240];
+};
+
+/* Parses the trigger: an EventBridge "CloudWatch Alarm State Change"
+ * (source aws.cloudwatch) whose alarm name starts with `alarm_prefix` and
+ * whose metric is in AWS/DynamoDB with a TableName dimension, or the manual
+ * form {"table": "<name or ARN>", "reason": "...", "principal": "<ARN>"},
+ * or the recovery form {"restore": {"table": "<name>", "to": "<ISO time>",
+ * "target": "<new table>"}} (target must differ from table).
+ * FB_E_INVALID with `why` for anything else (zero calls follow). An alarm
+ * that is not ours (prefix), or a state other than ALARM, is FB_OK with
+ * ev->skip set. Caller cleans up with db_event_cleanup. */
+enum fb_err db_parse(const char *event, size_t len, const char *alarm_prefix,
+		     struct db_event *ev, char *why, size_t whylen);
+void db_event_cleanup(struct db_event *ev);
+
+/* 1 when `name` is a table name DynamoDB accepts. */
+int db_table_name_ok(const char *name);
+/* 1 when `arn` is an IAM principal ARN (arn:<partition>:iam::<12 digits>:
+ * (user|role)/...) or an assumed-role session ARN (sts). */
+int db_principal_ok(const char *arn);
+
+/* The read spike: datapoints (GetMetricStatistics' Datapoints, each with
+ * "Timestamp" and "Sum") ordered by time; the peak hour against the median
+ * of the other hours (the table's own baseline). Returns 1 when there are
+ * at least 3 datapoints (else 0: no baseline, nothing named). A baseline of
+ * 0 with a peak above 0 gives an infinite factor (reported as such). */
+struct db_spike {
+	double peak, baseline, factor;
+	char peak_at[32];          /* the peak datapoint's Timestamp */
+	int n;                     /* datapoints read */
+};
+int db_spike_measure(const cJSON *datapoints, struct db_spike *out);
+
+/* Preserve decisions from DescribeTable's / DescribeContinuousBackups'
+ * answers. 1: already in the wanted state; 0: the write is needed;
+ * -1: the answer lacks the member (the step fails, no write). */
+int db_pitr_on(const cJSON *describe_continuous_backups);
+/* Streams: 1 already NEW_AND_OLD_IMAGES; 0 off (enable); 2 on with another
+ * view type (changing it needs disabling the stream first, which loses its
+ * records: never done; reported skipped); -1 answer lacks Table. */
+int db_stream_state(const cJSON *describe_table);
+/* The backup name for an incident id: "firebreak-<id>" with every byte
+ * outside [A-Za-z0-9_.-] made '-', cut to 255 (CreateBackup's pattern). */
+void db_backup_name(const char *incident, char *out, size_t outlen);
+/* 1 when ListBackups' BackupSummaries holds a backup named `name` that is
+ * not DELETED (the incident's backup was already made). */
+int db_backup_exists(const cJSON *summaries, const char *name);
+
+/* The GDPR record draft (Art. 33(3)), a new object the caller owns. The
+ * fields are filled from what was read; what was not is "unknown". The
+ * object says it is a draft for a human to complete and send. */
+struct db_record_in {
+	const char *table_arn;
+	const char *incident;
+	const char *source;        /* "cloudwatch-alarm: <name>" / "manual: <reason>" */
+	int64_t aware_ms;          /* awareness (detection) time */
+	long item_count;           /* DescribeTable ItemCount, -1 unknown */
+	long size_bytes;           /* DescribeTable TableSizeBytes, -1 unknown */
+	const char *categories;    /* tag firebreak:data-categories, NULL unknown */
+	const char *subjects;      /* tag firebreak:data-subjects, NULL unknown */
+	const struct db_spike *spike; /* NULL: not measured */
+	double spike_threshold;
+	const cJSON *measures;     /* the steps done (report lines), borrowed */
+};
+cJSON *db_gdpr_record(const struct db_record_in *in);
+/* The Art. 33 deadline: awareness + 72 h (epoch ms). */
+int64_t db_gdpr_deadline_ms(int64_t aware_ms);
+
+#endif

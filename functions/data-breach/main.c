@@ -1,0 +1,575 @@
+/*
+ * data-breach: a suspected DynamoDB breach is preserved, measured and put
+ * on the GDPR clock (issue 22), on the responder kit. README.md next to
+ * this file has triggers, actions, decisions, Safety and IAM;
+ * data_breach.h declares the pure stages (stages.c).
+ *
+ * The runbook:
+ *   round 1 (reads, concurrent): DescribeTable, DescribeContinuousBackups,
+ *            ListBackups (the incident's backup already made?),
+ *            ListTagsOfResource (declared data categories / subjects),
+ *            GetMetricStatistics (24 h of ConsumedReadCapacityUnits, hourly
+ *            sums), CloudTrail LookupEvents ResourceName=<table> (control
+ *            plane; data-plane reads are not in LookupEvents)
+ *   decide:  what is already preserved (db_pitr_on, db_stream_state,
+ *            db_backup_exists), the spike (db_spike_measure)
+ *   round 2 (writes, concurrent, each restore[] first): PITR on,
+ *            CreateBackup named after the incident, Streams
+ *            NEW_AND_OLD_IMAGES when off
+ *   record:  the GDPR Art. 33 draft in the report (extra.gdpr), deadline
+ *            72 h from detection.
+ */
+#include "data_breach.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws.h"
+#include "cloudtrail.h"
+#include "fb_err.h"
+#include "http.h"
+#include "kit.h"
+#include "lr.h"
+#include "resp.h"
+
+#define DB_FUNCTION "data-breach"
+#define DB_DEADLINE_MARGIN_MS 500
+#define DB_TAG_CATEGORIES "firebreak:data-categories"
+#define DB_TAG_SUBJECTS "firebreak:data-subjects"
+
+struct db_fn {
+	struct resp_config cfg;
+	struct aws_client *aws;
+	char alarm_prefix[128];
+	int spike_factor;
+};
+
+static const char *tag_value(const cJSON *tags, const char *key)
+{
+	const cJSON *t;
+
+	cJSON_ArrayForEach(t, tags) {
+		const char *k = resp_get_str(t, "Key");
+
+		if (k && strcmp(k, key) == 0)
+			return resp_get_str(t, "Value");
+	}
+	return NULL;
+}
+
+static long json_long_or(const cJSON *v, long def)
+{
+	long x;
+
+	return kit_json_long(v, &x) == 0 ? x : def;
+}
+
+/* The ISO-8601 UTC time (seconds) GetMetricStatistics takes. */
+static void iso_s(int64_t ms, char out[RESP_TIME_LEN])
+{
+	resp_format_time_ms(ms - ms % 1000, out);
+}
+
+static cJSON *metric_input(const char *table, int64_t now_ms)
+{
+	char start[RESP_TIME_LEN], end[RESP_TIME_LEN];
+	cJSON *in = cJSON_CreateObject(), *dims, *d, *stats;
+
+	if (!in)
+		return NULL;
+	iso_s(now_ms - 24 * 3600 * 1000LL, start);
+	iso_s(now_ms, end);
+	cJSON_AddStringToObject(in, "Namespace", "AWS/DynamoDB");
+	cJSON_AddStringToObject(in, "MetricName", "ConsumedReadCapacityUnits");
+	dims = cJSON_AddArrayToObject(in, "Dimensions");
+	d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "Name", "TableName");
+	cJSON_AddStringToObject(d, "Value", table);
+	cJSON_AddItemToArray(dims, d);
+	cJSON_AddStringToObject(in, "StartTime", start);
+	cJSON_AddStringToObject(in, "EndTime", end);
+	cJSON_AddNumberToObject(in, "Period", 3600);
+	stats = cJSON_AddArrayToObject(in, "Statistics");
+	cJSON_AddItemToArray(stats, cJSON_CreateString("Sum"));
+	return in;
+}
+
+static cJSON *table_in(const char *table)
+{
+	cJSON *in = cJSON_CreateObject();
+
+	if (in)
+		cJSON_AddStringToObject(in, "TableName", table);
+	return in;
+}
+
+/* CloudWatch answers Datapoints unordered: sort by Timestamp (ISO strings
+ * of one format sort as text) so the report reads in time order. */
+static int cmp_ts(const void *a, const void *b)
+{
+	const char *x = resp_get_str(*(cJSON *const *)a, "Timestamp");
+	const char *y = resp_get_str(*(cJSON *const *)b, "Timestamp");
+
+	return strcmp(x ? x : "", y ? y : "");
+}
+
+static cJSON *sorted_points(const cJSON *dps)
+{
+	cJSON *arr = cJSON_CreateArray(), *items[64], *d;
+	int n = 0, i;
+
+	if (!arr)
+		return NULL;
+	cJSON_ArrayForEach(d, dps) {
+		if (n == 64)
+			break;
+		items[n++] = d;
+	}
+	qsort(items, (size_t)n, sizeof(items[0]), cmp_ts);
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(arr, cJSON_Duplicate(items[i], 1));
+	return arr;
+}
+
+/* The steps that did or planned something: the Art. 33(3)(d) measures. */
+static cJSON *measures(const struct resp *r)
+{
+	cJSON *a = cJSON_CreateArray();
+	size_t i;
+
+	for (i = 0; a && i < r->nsteps; i++) {
+		const struct resp_step *s = &r->steps[i];
+		cJSON *m;
+
+		if (s->kind != RESP_WRITE)
+			continue;
+		m = cJSON_CreateObject();
+		cJSON_AddStringToObject(m, "step", s->step);
+		cJSON_AddStringToObject(m, "status", resp_status_name(s->status));
+		if (s->detail)
+			cJSON_AddStringToObject(m, "detail", s->detail);
+		cJSON_AddItemToArray(a, m);
+	}
+	return a;
+}
+
+static enum fb_err db_init(void **state, char *err, size_t errlen)
+{
+	struct db_fn *st = calloc(1, sizeof(*st));
+	const char *p = getenv("FIREBREAK_DB_ALARM_PREFIX");
+	enum fb_err rc;
+
+	if (!st)
+		return FB_E_NOMEM;
+	snprintf(st->alarm_prefix, sizeof(st->alarm_prefix), "%s", p && *p ? p : DB_DEFAULT_ALARM_PREFIX);
+	rc = kit_env_int("FIREBREAK_DB_SPIKE_FACTOR", (int)DB_DEFAULT_SPIKE_FACTOR, 2, 10000, &st->spike_factor,
+			 err, errlen);
+	if (rc == FB_OK && p && strlen(p) >= sizeof(st->alarm_prefix)) {
+		snprintf(err, errlen, "setting 'FIREBREAK_DB_ALARM_PREFIX' is too long");
+		rc = FB_E_CONFIG;
+	}
+	if (rc == FB_OK)
+		rc = kit_setup(&st->cfg, &st->aws, err, errlen);
+	if (rc != FB_OK) {
+		free(st);
+		return rc;
+	}
+	*state = st;
+	return FB_OK;
+}
+
+static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const struct db_event *ev)
+{
+	struct aws_client *c;
+	struct aws_error aerr;
+	struct kit_round *rd, *rd1;
+	struct kit_step *s_dt, *s_cb, *s_lb, *s_tags, *s_met, *s_ct, *s_pitr, *s_bk, *s_str;
+	struct ct_query q;
+	struct db_spike spike;
+	struct db_record_in rin;
+	char arn[400], backup[300], source[400];
+	const char *account, *region;
+	int64_t now = k->now_ms(), aware;
+	int pitr, stream, have_spike = 0, nfail = 0;
+	cJSON *in, *rec, *meas, *gdpr_sorted = NULL;
+	static const struct kit_paging backups_paging = { .items = "BackupSummaries",
+		.next = "LastEvaluatedBackupArn", .token = "ExclusiveStartBackupArn" };
+
+	memset(&aerr, 0, sizeof(aerr));
+	c = kit_client(k, ev->account[0] ? ev->account : NULL, ev->region[0] ? ev->region : NULL,
+		       "assume-member-role", &aerr);
+	if (!c)
+		return;
+	account = ev->account[0] ? ev->account : kit_own_account(k);
+	region = ev->region[0] ? ev->region : aws_client_region(c);
+	snprintf(arn, sizeof(arn), "arn:%s:dynamodb:%s:%s:table/%s", kit_partition(k), region ? region : "",
+		 account ? account : "", ev->table);
+	resp_set_resource(r, arn, account, region);
+	aware = ev->detected_ms > 0 ? ev->detected_ms : r->received_ms;
+
+	/* Round 1: the table's real state and the measures, concurrently. */
+	memset(&q, 0, sizeof(q));
+	q.attr_key = "ResourceName";
+	q.attr_value = ev->table;
+	q.start_ms = now - 24 * 3600 * 1000LL;
+	q.end_ms = now;
+	q.max_pages = 3;
+	q.account = account;
+	q.deadline_ms = r->ctx && r->ctx->deadline_ms > 0 ? r->ctx->deadline_ms - 3 * DB_DEADLINE_MARGIN_MS : 0;
+	q.keep_events = 1;
+	rd = kit_round_new(k);
+	s_dt = kit_add(rd, &(struct kit_spec){ .step = "describe-table", .service = "dynamodb",
+		.op = "DescribeTable", .target = arn, .kind = RESP_READ, .in = table_in(ev->table), .client = c });
+	s_cb = kit_add(rd, &(struct kit_spec){ .step = "read-pitr", .service = "dynamodb",
+		.op = "DescribeContinuousBackups", .target = arn, .kind = RESP_READ, .in = table_in(ev->table),
+		.client = c });
+	s_lb = kit_add(rd, &(struct kit_spec){ .step = "list-backups", .service = "dynamodb",
+		.op = "ListBackups", .target = arn, .kind = RESP_READ, .in = table_in(ev->table), .client = c,
+		.paging = &backups_paging });
+	in = cJSON_CreateObject();
+	if (in)
+		cJSON_AddStringToObject(in, "ResourceArn", arn);
+	/* Optional: without tags the record says "unknown". */
+	s_tags = kit_add(rd, &(struct kit_spec){ .step = "read-tags", .service = "dynamodb",
+		.op = "ListTagsOfResource", .target = arn, .kind = RESP_READ, .optional = 1, .in = in,
+		.client = c });
+	/* Optional: measuring never stops preserving. */
+	s_met = kit_add(rd, &(struct kit_spec){ .step = "read-capacity", .service = "monitoring",
+		.op = "GetMetricStatistics", .target = arn, .kind = RESP_READ, .optional = 1,
+		.in = metric_input(ev->table, now), .client = c });
+	s_ct = kit_add(rd, &(struct kit_spec){ .step = "control-plane-events", .service = "cloudtrail",
+		.op = "LookupEvents", .target = arn, .kind = RESP_READ, .optional = 1, .cloudtrail = &q,
+		.ct_no_error = 1, .client = c, .detail = "control plane only (data-plane reads need data events)" });
+	kit_run(rd);
+
+	if (!kit_ok(s_dt) || !kit_ok(s_cb) || !kit_ok(s_lb)) {
+		resp_set_verdict(r, "failed: the table's state could not be read: nothing changed");
+		kit_round_free(rd);
+		return;
+	}
+	pitr = db_pitr_on(kit_out(s_cb));
+	stream = db_stream_state(kit_out(s_dt));
+	if (pitr < 0)
+		kit_fail(s_cb, "the answer has no PointInTimeRecoveryStatus");
+	if (stream < 0)
+		kit_fail(s_dt, "the answer has no Table");
+	if (pitr < 0 || stream < 0) {
+		resp_set_verdict(r, "failed: unreadable table state: nothing changed");
+		kit_round_free(rd);
+		return;
+	}
+	kit_detail(s_cb, "point-in-time recovery %s", pitr ? "on" : "off");
+	{
+		const cJSON *t = resp_get(kit_out(s_dt), "Table");
+		const char *status = resp_get_str(t, "TableStatus");
+
+		rin.item_count = json_long_or(resp_get(t, "ItemCount"), -1);
+		rin.size_bytes = json_long_or(resp_get(t, "TableSizeBytes"), -1);
+		kit_detail(s_dt, "%s, %ld items, stream %s", status ? status : "?", rin.item_count,
+			   stream == 0 ? "off" : stream == 1 ? "NEW_AND_OLD_IMAGES" : "on (other view type)");
+	}
+	db_backup_name(r->incident_id, backup, sizeof(backup));
+
+	/* The measures. */
+	memset(&spike, 0, sizeof(spike));
+	if (kit_ok(s_met)) {
+		const cJSON *dps = resp_get(kit_out(s_met), "Datapoints");
+
+		gdpr_sorted = sorted_points(dps);
+		have_spike = db_spike_measure(gdpr_sorted, &spike);
+		if (!have_spike)
+			kit_detail(s_met, "%d hourly datapoints: too few for a baseline", spike.n);
+		else if (isinf(spike.factor))
+			kit_detail(s_met, "spike: %.0f read units in the hour of %s against a baseline of 0",
+				   spike.peak, spike.peak_at);
+		else
+			kit_detail(s_met, "%s: peak %.0f read units (hour of %s), %.1fx the 24 h median of %.1f",
+				   spike.factor >= st->spike_factor ? "bulk-read spike" : "no spike", spike.peak,
+				   spike.peak_at, spike.factor, spike.baseline);
+		if (have_spike) {
+			cJSON *m = cJSON_AddObjectToObject(r->extra, "read_spike");
+
+			cJSON_AddNumberToObject(m, "peak", spike.peak);
+			cJSON_AddNumberToObject(m, "baseline", spike.baseline);
+			if (isfinite(spike.factor))
+				cJSON_AddNumberToObject(m, "factor", spike.factor);
+			else
+				cJSON_AddStringToObject(m, "factor", "infinite (baseline 0)");
+			cJSON_AddStringToObject(m, "peak_at", spike.peak_at);
+			cJSON_AddBoolToObject(m, "spike", spike.factor >= st->spike_factor);
+			cJSON_AddNumberToObject(m, "threshold", st->spike_factor);
+		}
+	}
+	if (kit_ct_result(s_ct)) {
+		const cJSON *e;
+		cJSON *evs = cJSON_AddArrayToObject(r->extra, "control_plane_events");
+
+		cJSON_ArrayForEach(e, kit_items(s_ct)) {
+			cJSON *o = cJSON_CreateObject();
+			const char *v;
+
+			if ((v = resp_get_str(e, "EventName")))
+				cJSON_AddStringToObject(o, "event", v);
+			if ((v = resp_get_str(e, "Username")))
+				cJSON_AddStringToObject(o, "user", v);
+			if (cJSON_IsNumber(resp_get(e, "EventTime"))) {
+				char t[RESP_TIME_LEN];
+				resp_format_time_ms((int64_t)(resp_get(e, "EventTime")->valuedouble * 1000), t);
+				cJSON_AddStringToObject(o, "time", t);
+			} else if ((v = resp_get_str(e, "EventTime"))) {
+				cJSON_AddStringToObject(o, "time", v);
+			}
+			cJSON_AddItemToArray(evs, o);
+		}
+	}
+	cJSON_AddStringToObject(r->extra, "data_plane_reads",
+				"not measured from CloudTrail: GetItem/Query/Scan are data events, not in "
+				"LookupEvents; the read capacity metric stands in for them");
+	/* Round 1's answers (tags, backups) are read below: it stays until the end. */
+	rd1 = rd;
+
+	/* Round 2: preserve, each write's undo recorded first. */
+	rd = kit_round_new(k);
+	in = cJSON_CreateObject();
+	if (in) {
+		cJSON *spec = cJSON_AddObjectToObject(in, "PointInTimeRecoverySpecification");
+
+		cJSON_AddStringToObject(in, "TableName", ev->table);
+		cJSON_AddBoolToObject(spec, "PointInTimeRecoveryEnabled", 1);
+	}
+	{
+		cJSON *undo = cJSON_CreateObject();
+		cJSON *spec = cJSON_AddObjectToObject(undo, "PointInTimeRecoverySpecification");
+
+		cJSON_AddStringToObject(undo, "TableName", ev->table);
+		cJSON_AddBoolToObject(spec, "PointInTimeRecoveryEnabled", 0);
+		s_pitr = kit_add(rd, &(struct kit_spec){ .step = "enable-pitr", .service = "dynamodb",
+			.op = "UpdateContinuousBackups", .target = arn, .kind = RESP_WRITE, .in = in,
+			.restore = kit_undo("dynamodb:UpdateContinuousBackups", undo), .client = c,
+			.detail = "point-in-time recovery on (35 days of restore points from now)" });
+	}
+	if (pitr)
+		kit_already(s_pitr, "point-in-time recovery already on");
+	in = table_in(ev->table);
+	if (in)
+		cJSON_AddStringToObject(in, "BackupName", backup);
+	{
+		/* DeleteBackup takes the BackupArn, known only from the answer:
+		 * the undo names the backup; extra.backup_arn has the ARN. */
+		cJSON *undo = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(undo, "BackupName", backup);
+		cJSON_AddStringToObject(undo, "TableName", ev->table);
+		cJSON_AddStringToObject(undo, "note", "DeleteBackup takes the BackupArn: see backup_arn in "
+					"this report, or ListBackups by this name");
+		s_bk = kit_add(rd, &(struct kit_spec){ .step = "create-backup", .service = "dynamodb",
+			.op = "CreateBackup", .target = arn, .kind = RESP_WRITE, .in = in,
+			.restore = kit_undo("dynamodb:DeleteBackup", undo), .client = c, .detail = backup });
+	}
+	if (db_backup_exists(kit_items(s_lb), backup))
+		kit_already(s_bk, "backup %s already made for this incident", backup);
+	in = table_in(ev->table);
+	if (in) {
+		cJSON *spec = cJSON_AddObjectToObject(in, "StreamSpecification");
+
+		cJSON_AddBoolToObject(spec, "StreamEnabled", 1);
+		cJSON_AddStringToObject(spec, "StreamViewType", "NEW_AND_OLD_IMAGES");
+	}
+	{
+		cJSON *undo = table_in(ev->table);
+		cJSON *spec = cJSON_AddObjectToObject(undo, "StreamSpecification");
+
+		cJSON_AddBoolToObject(spec, "StreamEnabled", 0);
+		s_str = kit_add(rd, &(struct kit_spec){ .step = "enable-stream", .service = "dynamodb",
+			.op = "UpdateTable", .target = arn, .kind = RESP_WRITE, .in = in,
+			.restore = kit_undo("dynamodb:UpdateTable", undo), .client = c,
+			.detail = "Streams NEW_AND_OLD_IMAGES on: records writes from now (not reads)" });
+	}
+	if (stream == 1)
+		kit_already(s_str, "Streams already on with NEW_AND_OLD_IMAGES (it records writes, not reads)");
+	else if (stream == 2)
+		kit_skip(s_str, "Streams is on with another view type: changing it means disabling the stream "
+			 "and losing its records, never done here");
+	kit_run(rd);
+	{
+		const char *ba = resp_get_str(kit_out(s_bk), "BackupDetails.BackupArn");
+
+		if (ba)
+			cJSON_AddStringToObject(r->extra, "backup_arn", ba);
+	}
+	nfail = !kit_ok(s_pitr) + !kit_ok(s_bk) + (stream != 2 && !kit_ok(s_str));
+	if (r->dry_run)
+		nfail = 0;
+	else if (!nfail)
+		resp_contained(r); /* preserved: the moment the evidence is safe (timings) */
+
+	/* The GDPR record (a draft for a human). */
+	memset(&source, 0, sizeof(source));
+	if (ev->source == DB_SRC_ALARM)
+		snprintf(source, sizeof(source), "cloudwatch-alarm: %s", ev->alarm);
+	else
+		snprintf(source, sizeof(source), "manual: %s", ev->reason);
+	meas = measures(r);
+	rin.table_arn = arn;
+	rin.incident = r->incident_id;
+	rin.source = source;
+	rin.aware_ms = aware;
+	rin.categories = kit_ok(s_tags) ? tag_value(resp_get(kit_out(s_tags), "Tags"), DB_TAG_CATEGORIES) : NULL;
+	rin.subjects = kit_ok(s_tags) ? tag_value(resp_get(kit_out(s_tags), "Tags"), DB_TAG_SUBJECTS) : NULL;
+	rin.spike = have_spike ? &spike : NULL;
+	rin.spike_threshold = st->spike_factor;
+	rin.measures = meas;
+	rec = db_gdpr_record(&rin);
+	if (rec) {
+		char due[RESP_TIME_LEN];
+
+		resp_format_time_ms(db_gdpr_deadline_ms(aware), due);
+		cJSON_AddItemToObject(r->extra, "gdpr", rec);
+		cJSON_AddStringToObject(r->extra, "gdpr_deadline", due);
+	}
+	cJSON_Delete(meas);
+	cJSON_Delete(gdpr_sorted);
+	kit_round_free(rd);
+	kit_round_free(rd1);
+	if (resp_failed(r) || nfail)
+		resp_set_verdict(r, "failed: %d preserve step%s failed (see steps)", nfail, nfail == 1 ? "" : "s");
+	else if (r->dry_run)
+		resp_set_verdict(r, "dry run: preserve planned; GDPR deadline %s",
+				 resp_get_str(r->extra, "gdpr_deadline"));
+	else
+		resp_set_verdict(r, "preserved; GDPR Art. 33 deadline %s (draft record in gdpr)",
+				 resp_get_str(r->extra, "gdpr_deadline"));
+}
+
+/* The recovery form: RestoreTableToPointInTime into a NEW table (never over
+ * the old one: a target that exists is left alone), then what a restore
+ * does not carry over, as next steps. */
+static void db_restore(struct resp *r, struct kit *k, const struct db_event *ev)
+{
+	static const char *const not_carried[] = {
+		"auto scaling policies", "IAM and resource-based policies", "CloudWatch metrics and alarms",
+		"Streams settings", "time to live (TTL)", "point-in-time recovery (turn it on again)", "tags",
+	};
+	struct aws_client *c = kit_client(k, NULL, NULL, "assume-member-role", NULL);
+	struct kit_round *rd, *rd2 = NULL;
+	struct kit_step *s_cb, *s_tg, *s_rs;
+	cJSON *in, *steps;
+	char when[RESP_TIME_LEN];
+	size_t i;
+	int pitr;
+
+	if (!c)
+		return;
+	resp_format_time_ms(ev->restore_ms, when);
+	rd = kit_round_new(k);
+	s_cb = kit_add(rd, &(struct kit_spec){ .step = "read-pitr", .service = "dynamodb",
+		.op = "DescribeContinuousBackups", .target = ev->table, .kind = RESP_READ, .in = table_in(ev->table),
+		.client = c });
+	s_tg = kit_add(rd, &(struct kit_spec){ .step = "target-absent", .service = "dynamodb",
+		.op = "DescribeTable", .target = ev->target, .kind = RESP_READ, .in = table_in(ev->target),
+		.client = c, .absent = "ResourceNotFoundException" });
+	kit_run(rd);
+	if (!kit_ok(s_cb) || !kit_ok(s_tg)) {
+		resp_set_verdict(r, "failed: the source or target state could not be read: nothing restored");
+		goto out;
+	}
+	pitr = db_pitr_on(kit_out(s_cb));
+	if (pitr != 1) {
+		kit_fail(s_cb, "point-in-time recovery is not on for %s: no restore point", ev->table);
+		resp_set_verdict(r, "failed: no point-in-time recovery on the source: nothing restored");
+		goto out;
+	}
+	rd2 = kit_round_new(k);
+	in = cJSON_CreateObject();
+	if (in) {
+		cJSON_AddStringToObject(in, "SourceTableName", ev->table);
+		cJSON_AddStringToObject(in, "TargetTableName", ev->target);
+		cJSON_AddNumberToObject(in, "RestoreDateTime", (double)(ev->restore_ms / 1000));
+	}
+	s_rs = kit_add(rd2, &(struct kit_spec){ .step = "restore-to-new-table", .service = "dynamodb",
+		.op = "RestoreTableToPointInTime", .target = ev->target, .kind = RESP_WRITE, .in = in,
+		.restore = kit_undo("dynamodb:DeleteTable", table_in(ev->target)), .client = c,
+		.detail = "a new table from the source's state at the time asked" });
+	if (kit_found(s_tg))
+		kit_already(s_rs, "table %s exists: never restored over (a replay, or pick another target)", ev->target);
+	kit_run(rd2);
+	steps = cJSON_AddArrayToObject(r->extra, "next_steps");
+	for (i = 0; steps && i < sizeof(not_carried) / sizeof(not_carried[0]); i++) {
+		char line[400];
+
+		snprintf(line, sizeof(line), "not carried over by a restore, set on %s: %s", ev->target,
+			 not_carried[i]);
+		cJSON_AddItemToArray(steps, cJSON_CreateString(line));
+	}
+	cJSON_AddStringToObject(r->extra, "restore_point", when);
+	if (r->dry_run)
+		resp_set_verdict(r, "dry run: restore of %s at %s into %s planned", ev->table, when, ev->target);
+	else if (kit_status(s_rs) == RESP_ALREADY)
+		resp_skip(r, "target table %s exists: nothing restored", ev->target);
+	else if (kit_ok(s_rs))
+		resp_set_verdict(r, "restored %s at %s into the new table %s (see next_steps)", ev->table, when,
+				 ev->target);
+	else
+		resp_set_verdict(r, "failed: the restore was not accepted");
+out:
+	kit_round_free(rd2);
+	kit_round_free(rd);
+}
+
+static enum fb_err db_handle(void *state, const char *event, size_t len, const struct lr_context *ctx,
+			     struct lr_result *out)
+{
+	struct db_fn *st = state;
+	struct db_event ev;
+	struct resp r;
+	struct kit k;
+	char why[512];
+	enum fb_err rc;
+
+	if (ctx->deadline_ms > 0)
+		aws_client_set_deadline(st->aws, ctx->deadline_ms - DB_DEADLINE_MARGIN_MS);
+	if (db_parse(event, len, st->alarm_prefix, &ev, why, sizeof(why)) != FB_OK) {
+		db_event_cleanup(&ev);
+		return resp_invalid(out, "%s", why);
+	}
+	rc = resp_begin(&r, &st->cfg, DB_FUNCTION, ctx);
+	if (rc != FB_OK) {
+		db_event_cleanup(&ev);
+		return rc;
+	}
+	if (resp_trigger_from_event(&r, ev.root) != FB_OK) {
+		resp_cleanup(&r);
+		db_event_cleanup(&ev);
+		return resp_invalid(out, "envelope fields have the wrong types (or 'dryRun' is not a boolean)");
+	}
+	/* The manual form has no event id: the same request is the same
+	 * incident (one backup, one record, on a replay). */
+	if (ev.source == DB_SRC_MANUAL && !resp_get_str(ev.root, "id")) {
+		char key[600];
+
+		snprintf(key, sizeof(key), "manual:%s:%s:%s", ev.account, ev.table, ev.reason);
+		resp_set_incident(&r, key);
+	}
+	kit_init(&k, &r, st->aws);
+	resp_set_severity(&r, "P1");
+	cJSON_AddStringToObject(r.extra, "table", ev.table);
+	if (ev.alarm[0])
+		cJSON_AddStringToObject(r.extra, "alarm", ev.alarm);
+	if (ev.principal[0])
+		cJSON_AddStringToObject(r.extra, "suspected_principal", ev.principal);
+	if (ev.skip[0])
+		resp_skip(&r, "%s", ev.skip);
+	else if (ev.source == DB_SRC_RESTORE)
+		db_restore(&r, &k, &ev);
+	else
+		db_respond(st, &r, &k, &ev);
+	rc = resp_finish(&r, st->aws, out);
+	kit_cleanup(&k);
+	resp_cleanup(&r);
+	db_event_cleanup(&ev);
+	return rc;
+}
+
+int main(void) { return lr_main(db_init, db_handle); }

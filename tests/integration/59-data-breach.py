@@ -1,0 +1,220 @@
+#!/usr/bin/python3
+"""data-breach against tests/fakeaws, run through the local Lambda emulator.
+
+Oracles: the real AWS CLI (/usr/bin/aws --endpoint-url) reads PITR, the
+backups and the stream back; restore[] entries are applied with botocore.
+Triggers: AWS's published alarm sample adapted to a DynamoDB metric
+(events/data-breach/README.md) and the manual form. One fake for every
+case, reseeded between cases. Prints "N passed, N failed".
+"""
+import copy
+import json
+import os
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import fbtest  # noqa: E402
+
+ROOT = fbtest.ROOT
+EV = os.path.join(ROOT, "events/data-breach")
+FN = "data-breach"
+ACCT = fbtest.ACCOUNT
+TOPIC = "arn:aws:sns:us-east-1:111111111111:firebreak"
+ARN = "arn:aws:dynamodb:us-east-1:111111111111:table/orders"
+
+
+def event(name):
+    with open(os.path.join(EV, name)) as f:
+        e = json.load(f)
+    if "account" in e:  # the sample's account -> the fake's
+        e["account"] = ACCT
+    return e
+
+
+def world(pitr=False, stream=None, spike=True, tags=None):
+    t = {"TableName": "orders", "ItemCount": 48210, "TableSizeBytes": 9100000, "pitr": pitr,
+         "Tags": tags if tags is not None else [{"Key": "firebreak:data-categories", "Value": "name, email, address"},
+                                                  {"Key": "firebreak:data-subjects", "Value": "about 40000 customers"}]}
+    if stream:
+        t["StreamSpecification"] = stream
+    pts = [{"hours_ago": h, "Sum": 100.0 + (h % 3)} for h in range(1, 24)]
+    if spike:
+        pts[1]["Sum"] = 5000.0  # 2 hours ago
+    return {"dynamodb": {"tables": [t]}, "sns": {"topics": [TOPIC]},
+            "monitoring": {"metrics": [{"Namespace": "AWS/DynamoDB", "MetricName": "ConsumedReadCapacityUnits",
+                                        "Dimensions": [{"Name": "TableName", "Value": "orders"}], "points": pts}]},
+            "cloudtrail": {"events": []}}
+
+
+class DataBreach(unittest.TestCase):
+    fake = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = fbtest.Fake(world()).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fake.stop()
+
+    def setup_world(self, **kw):
+        self.fake.reset()
+        self.fake.seed(world(**kw))
+        self.fake.reset_calls()
+
+    def run_fn(self, ev, env=None):
+        e = {"FIREBREAK_TOPIC_ARN": TOPIC}
+        e.update(env or {})
+        return fbtest.invoke(FN, ev, self.fake, env=e)
+
+    def cli(self, *args):
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDFAKE", AWS_SECRET_ACCESS_KEY="fakesecret",
+                   AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="")
+        p = subprocess.run(["/usr/bin/aws", "--endpoint-url", self.fake.url, "--output", "json"] + list(args),
+                           capture_output=True, env=env, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        return json.loads(p.stdout)
+
+    def writes(self):
+        return sorted((c["service"], c["operation"]) for c in fbtest.writes(self.fake.calls()))
+
+    def botocore(self, svc):
+        import botocore.session
+        s = botocore.session.get_session()
+        return s.create_client(svc, region_name="us-east-1", endpoint_url=self.fake.url,
+                               aws_access_key_id="AKIDFAKE", aws_secret_access_key="fakesecret")
+
+    def test_alarm_preserves_measures_and_starts_the_clock(self):
+        self.setup_world()
+        res = self.run_fn(event("alarm-read-spike.json"))
+        self.assertTrue(res.ok, res.raw)
+        rep = res.report
+        self.assertEqual(self.writes(), [("dynamodb", "CreateBackup"), ("dynamodb", "UpdateContinuousBackups"),
+                                         ("dynamodb", "UpdateTable")])
+        steps = {s["step"]: s for s in rep["actions"]}
+        for s in ("enable-pitr", "create-backup", "enable-stream"):
+            self.assertEqual(steps[s]["status"], "done", steps[s])
+        self.assertIn("writes from now (not reads)", steps["enable-stream"]["detail"])
+        # oracle: the AWS CLI
+        cb = self.cli("dynamodb", "describe-continuous-backups", "--table-name", "orders")
+        self.assertEqual(cb["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+                         ["PointInTimeRecoveryStatus"], "ENABLED")
+        bk = self.cli("dynamodb", "list-backups", "--table-name", "orders")["BackupSummaries"]
+        self.assertEqual(len(bk), 1)
+        self.assertEqual(bk[0]["BackupName"], "firebreak-" + rep["incident_id"])
+        self.assertEqual(rep["backup_arn"], bk[0]["BackupArn"])
+        tb = self.cli("dynamodb", "describe-table", "--table-name", "orders")["Table"]
+        self.assertEqual(tb["StreamSpecification"], {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+        # the spike: 5000 against a median ~101
+        self.assertTrue(rep["read_spike"]["spike"])
+        self.assertGreater(rep["read_spike"]["factor"], 40)
+        # the GDPR clock: 72 h from the alarm's state time (2019-10-02T17:04:40.989Z)
+        self.assertEqual(rep["gdpr_deadline"], "2019-10-05T17:04:40.989Z")
+        g = rep["gdpr"]
+        self.assertIn("DRAFT", g["status"])
+        self.assertEqual(g["awareTime"], "2019-10-02T17:04:40.989Z")
+        self.assertEqual(g["article33"]["dataCategories"], "name, email, address")
+        self.assertEqual(g["article33"]["approxDataSubjects"], "about 40000 customers")
+        self.assertIn("48210 items", g["article33"]["approxRecords"])
+        self.assertIn("bulk read", g["article33"]["nature"])
+        self.assertEqual(sorted(m["step"] for m in g["article33"]["measuresTaken"]),
+                         ["create-backup", "enable-pitr", "enable-stream"])
+        self.assertIn("72", rep["verdict"] + json.dumps(g["deadlines"]))
+        apis = sorted(r["api"] for r in rep["restore"])
+        self.assertEqual(apis, ["dynamodb:DeleteBackup", "dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTable"])
+        # a second delivery: the backup is not made twice, nothing written
+        self.fake.reset_calls()
+        again = self.run_fn(event("alarm-read-spike.json"))
+        self.assertTrue(again.ok, again.raw)
+        self.assertEqual(self.writes(), [])
+        st2 = {s["step"]: s["status"] for s in again.report["actions"]}
+        self.assertEqual([st2[s] for s in ("enable-pitr", "create-backup", "enable-stream")], ["already"] * 3)
+        # restore[] brings PITR and the stream back off
+        ddb = self.botocore("dynamodb")
+        for r in rep["restore"]:
+            if r["api"] == "dynamodb:DeleteBackup":
+                ddb.delete_backup(BackupArn=rep["backup_arn"])
+            elif r["api"] == "dynamodb:UpdateContinuousBackups":
+                ddb.update_continuous_backups(**r["args"])
+            else:
+                ddb.update_table(**r["args"])
+        tb = self.cli("dynamodb", "describe-table", "--table-name", "orders")["Table"]
+        self.assertFalse(tb["StreamSpecification"]["StreamEnabled"])
+        cb = self.cli("dynamodb", "describe-continuous-backups", "--table-name", "orders")
+        self.assertEqual(cb["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+                         ["PointInTimeRecoveryStatus"], "DISABLED")
+
+    def test_manual_dry_run_plans_and_writes_nothing(self):
+        self.setup_world(pitr=True, stream={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}, spike=False,
+                         tags=[])
+        ev = dict(event("manual-table.json"), dryRun=True)
+        res = self.run_fn(ev)
+        self.assertTrue(res.ok, res.raw)
+        self.assertEqual(self.writes(), [])
+        st = {s["step"]: s["status"] for s in res.report["actions"]}
+        self.assertEqual(st["enable-pitr"], "already")
+        self.assertEqual(st["create-backup"], "planned")
+        self.assertEqual(st["enable-stream"], "skipped")  # another view type: never disabled to change it
+        g = res.report["gdpr"]
+        self.assertEqual(g["article33"]["dataCategories"], "unknown")
+        self.assertIn("no read spike", g["article33"]["nature"])
+        self.assertEqual(res.report["suspected_principal"], "arn:aws:iam::123456789012:user/analytics-bot")
+
+    def test_alarm_not_ours_and_bad_input_make_no_call(self):
+        self.setup_world()
+        ev = event("alarm-read-spike.json")
+        ev["detail"]["alarmName"] = "someone-elses-alarm"
+        res = self.run_fn(ev)
+        self.assertTrue(res.ok, res.raw)
+        self.assertIn("prefix", res.report["verdict"])
+        for bad in ({"table": "a/b"}, {"table": "arn:aws:s3:::orders"}, {"table": "orders", "principal": "*"}):
+            r = self.run_fn(bad)
+            self.assertFalse(r.ok, r.raw)
+        calls = [c for c in self.fake.calls() if c["service"] not in ("sns", "sts")]
+        self.assertEqual(calls, [])
+
+    def test_missing_table_fails_without_writes(self):
+        self.setup_world()
+        res = self.run_fn({"table": "no-such-table"})
+        self.assertFalse(res.ok and res.report.get("verdict", "").startswith("preserved"), res.raw)
+        self.assertIn("failed", res.report["verdict"])
+        self.assertEqual(self.writes(), [])
+
+    def test_restore_into_a_new_table_never_over(self):
+        import time as _t
+        self.setup_world(pitr=True)
+        # the fake's PITR window starts at seeding: ask for a point just inside it
+        st = self.fake.state()["dynamodb"]["tables"][0]
+        to = _t.strftime("%Y-%m-%dT%H:%M:%SZ", _t.gmtime(int(st.get("pitr_since") or _t.time()) + 1))
+        _t.sleep(1.2)
+        req = {"restore": {"table": "orders", "to": to, "target": "orders-restored"}}
+        res = self.run_fn(req)
+        self.assertTrue(res.ok, res.raw)
+        self.assertIn("restored", res.report["verdict"])
+        self.assertEqual(self.writes(), [("dynamodb", "RestoreTableToPointInTime")])
+        tb = self.cli("dynamodb", "describe-table", "--table-name", "orders-restored")["Table"]  # oracle: the CLI
+        self.assertEqual(tb["ItemCount"], 48210)
+        self.assertEqual(res.report["restore"], [{"api": "dynamodb:DeleteTable",
+                                                  "args": {"TableName": "orders-restored"}}])
+        self.assertTrue(any("time to live" in n for n in res.report["next_steps"]))
+        # a replay: the target exists, nothing restored over it
+        self.fake.reset_calls()
+        again = self.run_fn(req)
+        self.assertTrue(again.ok, again.raw)
+        self.assertEqual(self.writes(), [])
+        self.assertIn("exists", again.report["verdict"])
+        # the target can never be the source
+        bad = self.run_fn({"restore": {"table": "orders", "to": to, "target": "orders"}})
+        self.assertFalse(bad.ok, bad.raw)
+
+    def test_restore_without_pitr_fails_without_writes(self):
+        self.setup_world(pitr=False)
+        res = self.run_fn({"restore": {"table": "orders", "to": "2026-12-06T01:00:00Z", "target": "orders-r"}})
+        self.assertIn("failed", res.report["verdict"])
+        self.assertEqual(self.writes(), [])
+
+
+if __name__ == "__main__":
+    fbtest.main([DataBreach])

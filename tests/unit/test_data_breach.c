@@ -1,0 +1,328 @@
+/*
+ * data-breach stages (functions/data-breach/stages.c): table-driven, no AWS.
+ * The "must not be usable as a weapon" cases: an event names a table and
+ * nothing else (no crafted name or ARN gets through to a call), an alarm
+ * that is not ours (prefix) or not in ALARM acts on nothing, an alarm on
+ * another namespace or over two tables is refused, a principal must be a
+ * well-formed IAM ARN, and the preserve decisions read the table's state,
+ * never the event's claims (a Streams view type other than ours is never
+ * disabled to change it).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <cmocka.h>
+#include "../../functions/data-breach/stages.c"
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = calloc(1, (size_t)n + 1);
+	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+static enum fb_err parse(const char *text, struct db_event *ev, char *why)
+{
+	return db_parse(text, strlen(text), DB_DEFAULT_ALARM_PREFIX, ev, why, 300);
+}
+
+static void test_db__alarm_sample(void **state)
+{
+	char *text = slurp("events/data-breach/alarm-read-spike.json"), why[300] = "";
+	struct db_event ev;
+
+	(void)state;
+	assert_non_null(text);
+	assert_int_equal(parse(text, &ev, why), FB_OK);
+	assert_int_equal(ev.source, DB_SRC_ALARM);
+	assert_string_equal(ev.table, "orders");
+	assert_string_equal(ev.account, "123456789012");
+	assert_string_equal(ev.region, "us-east-1");
+	assert_string_equal(ev.skip, "");
+	/* state.timestamp ("...40.989+0000"), not the envelope time */
+	assert_true(ev.detected_ms == resp_parse_time_ms("2019-10-02T17:04:40.989Z"));
+	db_event_cleanup(&ev);
+	free(text);
+}
+
+/* The published sample as AWS wrote it: an EC2 alarm, and not our prefix. */
+static void test_db__alarm_not_ours(void **state)
+{
+	char *text = slurp("../shared/reference-events/cloudwatch-alarm-state-change-single-metric.eventbridge.json");
+	char why[300] = "";
+	struct db_event ev;
+
+	(void)state;
+	if (!text)
+		text = slurp("/work/shared/reference-events/cloudwatch-alarm-state-change-single-metric.eventbridge.json");
+	if (!text)
+		skip();
+	assert_int_equal(parse(text, &ev, why), FB_OK);
+	assert_non_null(strstr(ev.skip, "prefix"));
+	assert_string_equal(ev.table, "");
+	db_event_cleanup(&ev);
+	/* with the prefix matching, the EC2 metric is refused */
+	assert_int_equal(db_parse(text, strlen(text), "Server", &ev, why, sizeof(why)), FB_E_INVALID);
+	assert_non_null(strstr(why, "AWS/DynamoDB"));
+	db_event_cleanup(&ev);
+	free(text);
+}
+
+#define ALARM(name, state, metrics) \
+	"{\"source\":\"aws.cloudwatch\",\"detail-type\":\"CloudWatch Alarm State Change\"," \
+	"\"account\":\"123456789012\",\"region\":\"eu-west-1\",\"time\":\"2026-12-07T01:00:00Z\"," \
+	"\"detail\":{\"alarmName\":\"" name "\",\"state\":{\"value\":\"" state "\"}," \
+	"\"configuration\":{\"metrics\":" metrics "}}}"
+#define DDB(t) "{\"metricStat\":{\"metric\":{\"namespace\":\"AWS/DynamoDB\",\"name\":\"ConsumedReadCapacityUnits\"," \
+	"\"dimensions\":{\"TableName\":\"" t "\"}}}}"
+
+static void test_db__parse_rows(void **state)
+{
+	static const struct { const char *ev; enum fb_err rc; const char *table; const char *skip; } rows[] = {
+		{ ALARM("firebreak-data-breach-x", "ALARM", "[" DDB("users") "]"), FB_OK, "users", "" },
+		{ ALARM("firebreak-data-breach-x", "OK", "[" DDB("users") "]"), FB_OK, "users", "not ALARM" },
+		{ ALARM("other-x", "ALARM", "[" DDB("users") "]"), FB_OK, "", "prefix" },
+		{ ALARM("firebreak-data-breach-x", "ALARM", "[" DDB("users") "," DDB("orders") "]"), FB_E_INVALID, "", NULL },
+		{ ALARM("firebreak-data-breach-x", "ALARM", "[" DDB("users") ",{\"id\":\"e1\",\"expression\":\"m1*2\"}]"), FB_OK, "users", "" },
+		{ ALARM("firebreak-data-breach-x", "ALARM", "[{\"id\":\"e1\",\"expression\":\"1\"}]"), FB_E_INVALID, "", NULL },
+		{ ALARM("firebreak-data-breach-x", "ALARM", "[" DDB("u/../../x") "]"), FB_E_INVALID, "", NULL },
+		{ ALARM("firebreak-data-breach-x", "ALARM", "[]"), FB_E_INVALID, "", NULL },
+		{ "{\"table\":\"orders\"}", FB_OK, "orders", "" },
+		{ "{\"table\":\"arn:aws:dynamodb:eu-west-1:123456789012:table/orders\"}", FB_OK, "orders", "" },
+		{ "{\"table\":\"arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/x\"}", FB_E_INVALID, "", NULL },
+		{ "{\"table\":\"arn:aws:s3:::orders\"}", FB_E_INVALID, "", NULL },
+		{ "{\"table\":\"arn:aws:dynamodb:eu-west-1:12345:table/orders\"}", FB_E_INVALID, "", NULL },
+		{ "{\"table\":\"ab\"}", FB_E_INVALID, "", NULL },
+		{ "{\"table\":\"a b c\"}", FB_E_INVALID, "", NULL },
+		{ "{\"table\":7}", FB_E_INVALID, "", NULL },
+		{ "{\"table\":\"orders\",\"principal\":\"arn:aws:iam::123456789012:user/bob\"}", FB_OK, "orders", "" },
+		{ "{\"table\":\"orders\",\"principal\":\"arn:aws:sts::123456789012:assumed-role/r/s\"}", FB_OK, "orders", "" },
+		{ "{\"table\":\"orders\",\"principal\":\"*\"}", FB_E_INVALID, "", NULL },
+		{ "{\"table\":\"orders\",\"principal\":\"arn:aws:iam::123456789012:root\"}", FB_E_INVALID, "", NULL },
+		{ "{\"table\":\"orders\",\"principal\":\"arn:aws:iam::*:user/x\"}", FB_E_INVALID, "", NULL },
+		{ "{\"table\":\"orders\",\"reason\":5}", FB_E_INVALID, "", NULL },
+		{ "{\"source\":\"aws.guardduty\",\"detail\":{}}", FB_E_INVALID, "", NULL },
+		{ "{\"source\":\"aws.cloudwatch\",\"alarmData\":{}}", FB_E_INVALID, "", NULL },
+		{ "[1]", FB_E_INVALID, "", NULL },
+		{ "{}", FB_E_INVALID, "", NULL },
+		{ "{\"restore\":{\"table\":\"orders\",\"to\":\"2026-12-06T01:00:00Z\",\"target\":\"orders-r\"}}", FB_OK, "orders", "" },
+		{ "{\"restore\":{\"table\":\"orders\",\"to\":\"2026-12-06T01:00:00Z\",\"target\":\"orders\"}}", FB_E_INVALID, "", NULL },
+		{ "{\"restore\":{\"table\":\"orders\",\"to\":\"yesterday\",\"target\":\"orders-r\"}}", FB_E_INVALID, "", NULL },
+		{ "{\"restore\":{\"table\":\"orders\",\"to\":\"2026-12-06T01:00:00Z\",\"target\":\"a/b\"}}", FB_E_INVALID, "", NULL },
+		{ "{\"restore\":{\"table\":\"orders\",\"target\":\"orders-r\"}}", FB_E_INVALID, "", NULL },
+		{ "not json", FB_E_INVALID, "", NULL },
+		{ "{\"table\":\"orders\"} {}", FB_E_INVALID, "", NULL },
+		{ "{\"table\":\"orders\\u0000x\"}", FB_E_INVALID, "", NULL },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct db_event ev;
+		char why[300] = "";
+		enum fb_err rc = parse(rows[i].ev, &ev, why);
+
+		if (rc != rows[i].rc)
+			fail_msg("row %zu: rc %d want %d (%s)", i, rc, rows[i].rc, why);
+		if (rc == FB_OK) {
+			if (strcmp(ev.table, rows[i].table))
+				fail_msg("row %zu: table '%s' want '%s'", i, ev.table, rows[i].table);
+			if (*rows[i].skip ? !strstr(ev.skip, rows[i].skip) : *ev.skip != 0)
+				fail_msg("row %zu: skip '%s' want '%s'", i, ev.skip, rows[i].skip);
+		} else if (!*why) {
+			fail_msg("row %zu: no reason given", i);
+		}
+		db_event_cleanup(&ev);
+	}
+	assert_int_equal(db_parse("", 0, NULL, &(struct db_event){0}, NULL, 0), FB_E_INVALID);
+}
+
+static void test_db__manual_arn_sets_account(void **state)
+{
+	struct db_event ev;
+	char why[300];
+
+	(void)state;
+	assert_int_equal(parse("{\"table\":\"arn:aws:dynamodb:eu-west-1:210987654321:table/t.1\","
+			       "\"reason\":\"x\\u0007y\"}", &ev, why), FB_OK);
+	assert_string_equal(ev.account, "210987654321");
+	assert_string_equal(ev.region, "eu-west-1");
+	assert_string_equal(ev.table, "t.1");
+	assert_string_equal(ev.reason, "x?y");
+	db_event_cleanup(&ev);
+}
+
+static cJSON *points(const double *v, size_t n)
+{
+	cJSON *a = cJSON_CreateArray();
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		cJSON *d = cJSON_CreateObject();
+		char ts[32];
+		snprintf(ts, sizeof(ts), "2026-12-06T%02zu:00:00Z", i);
+		cJSON_AddStringToObject(d, "Timestamp", ts);
+		cJSON_AddNumberToObject(d, "Sum", v[i]);
+		cJSON_AddStringToObject(d, "Unit", "Count");
+		cJSON_AddItemToArray(a, d);
+	}
+	return a;
+}
+
+static void test_db__spike(void **state)
+{
+	static const double flat[] = { 10, 12, 11, 9, 10 };
+	static const double spike[] = { 10, 12, 500, 9, 10, 11 };
+	static const double zero[] = { 0, 0, 40, 0 };
+	struct db_spike s;
+	cJSON *a;
+
+	(void)state;
+	a = points(flat, 5);
+	assert_int_equal(db_spike_measure(a, &s), 1);
+	assert_true(s.factor < 1.5);
+	cJSON_Delete(a);
+	a = points(spike, 6);
+	assert_int_equal(db_spike_measure(a, &s), 1);
+	assert_true(s.peak == 500 && s.baseline == 10);
+	assert_true(s.factor == 50);
+	assert_string_equal(s.peak_at, "2026-12-06T02:00:00Z");
+	cJSON_Delete(a);
+	a = points(zero, 4);
+	assert_int_equal(db_spike_measure(a, &s), 1);
+	assert_true(isinf(s.factor));
+	cJSON_Delete(a);
+	a = points(spike, 2);
+	assert_int_equal(db_spike_measure(a, &s), 0);
+	cJSON_Delete(a);
+	assert_int_equal(db_spike_measure(NULL, &s), 0);
+}
+
+static void test_db__preserve_decisions(void **state)
+{
+	static const struct { const char *j; int want; } pitr[] = {
+		{ "{\"ContinuousBackupsDescription\":{\"ContinuousBackupsStatus\":\"ENABLED\","
+		  "\"PointInTimeRecoveryDescription\":{\"PointInTimeRecoveryStatus\":\"ENABLED\"}}}", 1 },
+		{ "{\"ContinuousBackupsDescription\":{\"ContinuousBackupsStatus\":\"ENABLED\","
+		  "\"PointInTimeRecoveryDescription\":{\"PointInTimeRecoveryStatus\":\"DISABLED\"}}}", 0 },
+		{ "{}", -1 },
+	};
+	static const struct { const char *j; int want; } streams[] = {
+		{ "{\"Table\":{\"TableName\":\"t\"}}", 0 },
+		{ "{\"Table\":{\"StreamSpecification\":{\"StreamEnabled\":false}}}", 0 },
+		{ "{\"Table\":{\"StreamSpecification\":{\"StreamEnabled\":true,\"StreamViewType\":\"NEW_AND_OLD_IMAGES\"}}}", 1 },
+		{ "{\"Table\":{\"StreamSpecification\":{\"StreamEnabled\":true,\"StreamViewType\":\"KEYS_ONLY\"}}}", 2 },
+		{ "{}", -1 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(pitr) / sizeof(pitr[0]); i++) {
+		cJSON *j = cJSON_Parse(pitr[i].j);
+		if (db_pitr_on(j) != pitr[i].want)
+			fail_msg("pitr row %zu", i);
+		cJSON_Delete(j);
+	}
+	for (i = 0; i < sizeof(streams) / sizeof(streams[0]); i++) {
+		cJSON *j = cJSON_Parse(streams[i].j);
+		if (db_stream_state(j) != streams[i].want)
+			fail_msg("streams row %zu", i);
+		cJSON_Delete(j);
+	}
+}
+
+static void test_db__backup_name(void **state)
+{
+	char name[300], longid[400];
+	cJSON *s;
+
+	(void)state;
+	db_backup_name("c4c1c1c9-6542:e61b/x y", name, sizeof(name));
+	assert_string_equal(name, "firebreak-c4c1c1c9-6542-e61b-x-y");
+	memset(longid, 'a', sizeof(longid) - 1);
+	longid[sizeof(longid) - 1] = 0;
+	db_backup_name(longid, name, sizeof(name));
+	assert_int_equal(strlen(name), 255);
+	assert_true(db_table_name_ok(name));
+	s = cJSON_Parse("[{\"BackupName\":\"firebreak-a\",\"BackupStatus\":\"AVAILABLE\"},"
+			"{\"BackupName\":\"firebreak-b\",\"BackupStatus\":\"DELETED\"}]");
+	assert_true(db_backup_exists(s, "firebreak-a"));
+	assert_false(db_backup_exists(s, "firebreak-b"));
+	assert_false(db_backup_exists(s, "firebreak-c"));
+	cJSON_Delete(s);
+}
+
+static void test_db__gdpr_record(void **state)
+{
+	static const double spike[] = { 10, 12, 500, 9, 10, 11 };
+	cJSON *pts = points(spike, 6), *measures = cJSON_Parse("[{\"step\":\"pitr\",\"status\":\"done\"}]"), *rec;
+	struct db_spike s;
+	struct db_record_in in = { 0 };
+	char t[RESP_TIME_LEN];
+
+	(void)state;
+	assert_int_equal(db_spike_measure(pts, &s), 1);
+	in.table_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders";
+	in.incident = "inc-1";
+	in.source = "cloudwatch-alarm: firebreak-data-breach-orders";
+	in.aware_ms = resp_parse_time_ms("2026-12-07T01:00:00Z");
+	in.item_count = 1200;
+	in.size_bytes = 99000;
+	in.categories = "contact details";
+	in.subjects = NULL;
+	in.spike = &s;
+	in.spike_threshold = 5;
+	in.measures = measures;
+	assert_true(db_gdpr_deadline_ms(in.aware_ms) == resp_parse_time_ms("2026-12-10T01:00:00Z"));
+	rec = db_gdpr_record(&in);
+	assert_non_null(rec);
+	assert_non_null(strstr(resp_get_str(rec, "status"), "DRAFT"));
+	resp_format_time_ms(db_gdpr_deadline_ms(in.aware_ms), t);
+	assert_string_equal(resp_get_str(cJSON_GetArrayItem(resp_get(rec, "deadlines"), 0), "due"), t);
+	assert_non_null(strstr(resp_get_str(rec, "article33.nature"), "50.0x"));
+	assert_string_equal(resp_get_str(rec, "article33.dataCategories"), "contact details");
+	assert_string_equal(resp_get_str(rec, "article33.approxDataSubjects"), "unknown");
+	assert_non_null(strstr(resp_get_str(rec, "article33.approxRecords"), "1200 items"));
+	assert_string_equal(resp_get_str(rec, "article33.likelyConsequences"), "unknown");
+	assert_true(cJSON_IsArray(resp_get(rec, "article33.measuresTaken")));
+	cJSON_Delete(rec);
+	/* below the threshold: no spike claimed */
+	in.spike_threshold = 100;
+	in.item_count = -1;
+	rec = db_gdpr_record(&in);
+	assert_non_null(strstr(resp_get_str(rec, "article33.nature"), "no read spike"));
+	assert_string_equal(resp_get_str(rec, "article33.approxRecords"), "unknown");
+	cJSON_Delete(rec);
+	cJSON_Delete(pts);
+	cJSON_Delete(measures);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_db__alarm_sample),
+		cmocka_unit_test(test_db__alarm_not_ours),
+		cmocka_unit_test(test_db__parse_rows),
+		cmocka_unit_test(test_db__manual_arn_sets_account),
+		cmocka_unit_test(test_db__spike),
+		cmocka_unit_test(test_db__preserve_decisions),
+		cmocka_unit_test(test_db__backup_name),
+		cmocka_unit_test(test_db__gdpr_record),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
