@@ -208,6 +208,23 @@ int prov_record_firebreak_keys(const cJSON *rec, cJSON *keys, int cap)
 		cJSON_AddItemToArray(keys, o);
 		found++;
 	}
+	/* EC2's CreateTags / DeleteTags: tagSet.items [{key, value}], as
+	 * prov_record_op reads them (a DeleteTags item removes the key). */
+	cJSON_ArrayForEach(el, (cJSON_IsArray(resp_get(rp, "tagSet.items")) ? resp_get(rp, "tagSet.items") : NULL)) {
+		const char *v, *k = prov_pair(el, &v), *name = resp_get_str(rec, "eventName");
+		int del = name && !strcmp(name, "DeleteTags");
+		cJSON *o;
+
+		if (!k || strncmp(k, "firebreak:", 10) || found >= cap)
+			continue;
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "key", k);
+		cJSON_AddStringToObject(o, "op", del ? "unset" : "set");
+		if (!del)
+			cJSON_AddStringToObject(o, "value", v ? v : "");
+		cJSON_AddItemToArray(keys, o);
+		found++;
+	}
 	return found;
 }
 

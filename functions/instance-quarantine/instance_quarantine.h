@@ -31,6 +31,8 @@ struct iq_settings {
 	double min_severity;     /* FIREBREAK_MIN_SEVERITY, default 7.0 */
 	int stop_after_snapshot; /* FIREBREAK_STOP_AFTER_SNAPSHOT=true (default false) */
 	int revoke_role;         /* FIREBREAK_REVOKE_INSTANCE_ROLE (default true) */
+	int lock_days;           /* FIREBREAK_SNAPSHOT_LOCK_DAYS, 1..36500; 0 (default): no lock */
+	char lock_mode[16];      /* FIREBREAK_SNAPSHOT_LOCK_MODE: "governance" (default) or "compliance" */
 };
 /* "true"/"false" only: any other value is FB_E_CONFIG with err filled. */
 enum fb_err iq_settings_from_env(struct iq_settings *s, char *err, size_t errlen);

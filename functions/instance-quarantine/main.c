@@ -892,6 +892,81 @@ static void report_snapshots(struct iq_run *u, struct kit_step *s, const cJSON *
 				"as CreateSnapshots answered");
 }
 
+/* Snapshot lock (FIREBREAK_SNAPSHOT_LOCK_DAYS): one LockSnapshot per
+ * snapshot listed in the report, concurrently. Optional steps: the lock
+ * protects evidence already taken, and its failure must not turn a
+ * contained instance into an error; the report says which snapshots are
+ * not locked instead (snapshots.lock, and a warning). */
+static void lock_snapshots(struct iq_run *u, struct kit_step *snap)
+{
+	const struct iq_settings *set = &u->st->set;
+	cJSON *o = cJSON_GetObjectItemCaseSensitive(u->r.extra, "snapshots"), *lk, *locked, *not_locked;
+	const cJSON *items = cJSON_GetObjectItemCaseSensitive(o, "items"), *it;
+	struct kit_step *s[IQ_MAX_VOLUMES + 1] = { 0 };
+	struct kit_round *rd;
+	int n = 0, compliance = !strcmp(set->lock_mode, "compliance"), i = 0;
+
+	if (!set->lock_days || !o)
+		return;
+	lk = cJSON_AddObjectToObject(o, "lock");
+	cJSON_AddStringToObject(lk, "mode", set->lock_mode);
+	cJSON_AddNumberToObject(lk, "days", set->lock_days);
+	locked = cJSON_AddArrayToObject(lk, "locked");
+	not_locked = cJSON_AddArrayToObject(lk, "not_locked");
+	rd = kit_round_new(&u->k);
+	cJSON_ArrayForEach(it, items) {
+		const char *sid = resp_get_str(it, "snapshot");
+		cJSON *in, *a, *undo;
+
+		if (!sid || !*sid || n >= IQ_MAX_VOLUMES)
+			continue;
+		in = cJSON_CreateObject();
+		cJSON_AddStringToObject(in, "SnapshotId", sid);
+		cJSON_AddStringToObject(in, "LockMode", set->lock_mode);
+		cJSON_AddNumberToObject(in, "LockDuration", set->lock_days);
+		a = cJSON_CreateObject();
+		cJSON_AddStringToObject(a, "SnapshotId", sid);
+		undo = kit_undo("ec2:UnlockSnapshot", a);
+		if (undo && compliance)
+			cJSON_AddStringToObject(undo, "note", "compliance mode: no one can unlock it before it "
+						"expires (LockSnapshot without a cool-off period)");
+		s[n++] = kit_add(rd, &(struct kit_spec){ .step = "lock-snapshot", .service = "ec2",
+			.op = "LockSnapshot", .target = sid, .kind = RESP_WRITE, .in = in, .optional = 1,
+			.restore = undo, .client = u->c });
+	}
+	if (!n && u->r.dry_run && kit_status(snap) == RESP_PLANNED) {
+		cJSON *in = cJSON_CreateObject();
+
+		/* the ids are known once CreateSnapshots answers: plan one line */
+		cJSON_AddStringToObject(in, "SnapshotId", "<each snapshot created>");
+		cJSON_AddStringToObject(in, "LockMode", set->lock_mode);
+		cJSON_AddNumberToObject(in, "LockDuration", set->lock_days);
+		s[n++] = kit_add(rd, &(struct kit_spec){ .step = "lock-snapshot", .service = "ec2",
+			.op = "LockSnapshot", .target = "<each snapshot created>", .kind = RESP_WRITE, .in = in,
+			.optional = 1, .client = u->c });
+	}
+	kit_run(rd);
+	cJSON_ArrayForEach(it, items) {
+		const char *sid = resp_get_str(it, "snapshot");
+
+		if (!sid || !*sid || i >= n)
+			continue;
+		if (kit_status(s[i]) == RESP_DONE || kit_status(s[i]) == RESP_ALREADY) {
+			cJSON_AddItemToArray(locked, cJSON_CreateString(sid));
+			kit_detail(s[i], "locked (%s, %d days)", set->lock_mode, set->lock_days);
+		} else if (kit_status(s[i]) != RESP_PLANNED) {
+			cJSON_AddItemToArray(not_locked, cJSON_CreateString(sid));
+		}
+		i++;
+	}
+	if (cJSON_GetArraySize(not_locked))
+		resp_warn(&u->r, "evidence not locked: %d snapshot(s) have no snapshot lock (see snapshots.lock)",
+			  cJSON_GetArraySize(not_locked));
+	else if (!cJSON_GetArraySize(items) && !u->r.dry_run && kit_status(snap) != RESP_SKIPPED)
+		resp_warn(&u->r, "evidence not locked: no snapshot to lock");
+	kit_round_free(rd);
+}
+
 static void stop_instance(struct iq_run *u, struct kit_step *snap)
 {
 	struct kit_round *rd;
@@ -1039,6 +1114,7 @@ static void run(struct iq_run *u)
 		cJSON_AddItemToObject(u->r.extra, "security_groups_before",
 				      cJSON_Duplicate(resp_get(kit_out(rs.before), "securityGroupInfo"), 1));
 	report_snapshots(u, snap, existing);
+	lock_snapshots(u, snap);
 	stop_instance(u, snap);
 	if (revoke) {
 		if (!u->in.profile_arn[0])

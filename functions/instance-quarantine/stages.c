@@ -59,6 +59,39 @@ static enum fb_err env_bool(const char *name, int *out, char *err, size_t errlen
 	return FB_OK;
 }
 
+/* Snapshot lock: days 1..36500 (LockSnapshot's LockDuration range), and
+ * the mode. Governance is the default: a compliance lock cannot be lifted
+ * by anyone (root included) until it expires, so it is opted into. */
+static enum fb_err env_lock(struct iq_settings *s, char *err, size_t errlen)
+{
+	const char *d = getenv("FIREBREAK_SNAPSHOT_LOCK_DAYS"), *m = getenv("FIREBREAK_SNAPSHOT_LOCK_MODE");
+	long n = 0;
+	size_t i;
+
+	snprintf(s->lock_mode, sizeof(s->lock_mode), "governance");
+	if (d && *d) {
+		for (i = 0; d[i]; i++)
+			if (d[i] < '0' || d[i] > '9' || i >= 6)
+				goto bad_days;
+		n = strtol(d, NULL, 10);
+		if (n > 36500)
+			goto bad_days;
+		s->lock_days = (int)n;
+	}
+	if (m && *m) {
+		if (strcmp(m, "governance") && strcmp(m, "compliance")) {
+			snprintf(err, errlen, "setting 'FIREBREAK_SNAPSHOT_LOCK_MODE' must be governance or compliance");
+			return FB_E_CONFIG;
+		}
+		snprintf(s->lock_mode, sizeof(s->lock_mode), "%s", m);
+	}
+	return FB_OK;
+bad_days:
+	snprintf(err, errlen, "setting 'FIREBREAK_SNAPSHOT_LOCK_DAYS' must be a whole number of days, "
+		 "0 (no lock) to 36500");
+	return FB_E_CONFIG;
+}
+
 enum fb_err iq_settings_from_env(struct iq_settings *s, char *err, size_t errlen)
 {
 	enum fb_err rc;
@@ -71,6 +104,8 @@ enum fb_err iq_settings_from_env(struct iq_settings *s, char *err, size_t errlen
 		rc = env_bool("FIREBREAK_STOP_AFTER_SNAPSHOT", &s->stop_after_snapshot, err, errlen);
 	if (rc == FB_OK)
 		rc = env_bool("FIREBREAK_REVOKE_INSTANCE_ROLE", &s->revoke_role, err, errlen);
+	if (rc == FB_OK)
+		rc = env_lock(s, err, errlen);
 	return rc;
 }
 

@@ -92,32 +92,40 @@ static const cJSON *nb_find_rule(const cJSON *items, const char *rid)
 	return NULL;
 }
 
-/* A firebreak:exempt tag on the group. prov (runtime/prov.h) reads tag
- * history from requestParameters "tags"/"tagKeys"; EC2's CreateTags record
- * is "tagSet.items"/"resourcesSet", which it does not read, so the setter
- * and age of the tag cannot be verified: the tag is reported and ignored
- * (fail towards containment). Exemption in practice: the trusted
- * principals and the allowed ports. */
-static void nb_group_tags(struct resp *r, const cJSON *group)
+/* A firebreak:exempt tag on the group counts only under the provenance
+ * rule (runtime/prov.h): the group's whole CloudTrail history (EC2 names
+ * it by id; CreateTags records are read as tagSet.items) must show it was
+ * set before the event and not by the event's actor, or by a trusted
+ * principal. Decided and reported ("exemption_tags") either way; returns
+ * 1 when honoured, reason copied to `reason`. The history read is an
+ * optional step: unread, the tag is ignored (fail towards containment). */
+static int nb_group_exempt(struct kit *k, struct nb_state *st, struct resp *r, const struct nb_event *ev,
+			   struct aws_client *c, const cJSON *group, char *reason, size_t rn)
 {
-	const cJSON *t;
+	static const char *const keys[] = { NB_TAG_EXEMPT };
+	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(group, "tagSet");
+	struct prov_history h;
+	struct prov_query q;
+	int64_t d = r->ctx ? r->ctx->deadline_ms : 0;
+	const char *honoured;
 
-	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(group, "tagSet")) {
-		const char *k = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t, "key"));
-		const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t, "value"));
-
-		if (k && !strcmp(k, NB_TAG_EXEMPT) && prov_value_true(v)) {
-			cJSON *list = cJSON_AddArrayToObject(r->extra, "exemption_tags"), *e = cJSON_CreateObject();
-
-			cJSON_AddStringToObject(e, "key", k);
-			cJSON_AddStringToObject(e, "value", v);
-			cJSON_AddStringToObject(e, "verdict", "ignored");
-			cJSON_AddStringToObject(e, "reason", "cannot verify who set it and when: EC2 CreateTags "
-						"records are not read by the provenance check; exempt a group by "
-						"FIREBREAK_TRUSTED_PRINCIPALS or FIREBREAK_NB_ALLOWED_PORTS instead");
-			cJSON_AddItemToArray(list, e);
-		}
-	}
+	if (!prov_tag_true(tags, NB_TAG_EXEMPT))
+		return 0;
+	memset(&q, 0, sizeof(q));
+	q.trigger_ms = ev->event_ms ? ev->event_ms : r->received_ms;
+	/* manual: no CloudTrail record and no actor (a clean history counts) */
+	q.trigger_event_id = !ev->manual && ev->event_id[0] ? ev->event_id : NULL;
+	q.trigger_actor = ev->actor[0] ? ev->actor : NULL;
+	q.min_age_ms = st->cfg.tag_min_age_ms;
+	q.trust = &st->cfg;
+	kit_prov_history(k, &(struct kit_prov_read){ .step = "tag-provenance", .arn = ev->group_id,
+		.client = c, .account = ev->account[0] ? ev->account : NULL,
+		.deadline_ms = d > 0 ? d - 3 * NB_DEADLINE_MARGIN_MS : 0, .complete_note = " (complete)" }, &h);
+	prov_query_from_history(&q, &h);
+	honoured = prov_honoured(h.events, &q, tags, keys, 1, cJSON_AddArrayToObject(r->extra, "exemption_tags"),
+				 reason, rn);
+	prov_history_cleanup(&h);
+	return honoured != NULL;
 }
 
 static void nb_security_group(struct kit *k, struct nb_state *st, struct resp *r, const struct nb_event *ev,
@@ -129,6 +137,7 @@ static void nb_security_group(struct kit *k, struct nb_state *st, struct resp *r
 	const cJSON *items;
 	const char *gids[1] = { ev->group_id };
 	int nrevoke = 0, nkeep = 0, ngone = 0, others = 0;
+	char reason[PROV_REASON_LEN];
 	size_t i;
 
 	cJSON_AddStringToObject(r->extra, "group_id", ev->group_id);
@@ -146,9 +155,12 @@ static void nb_security_group(struct kit *k, struct nb_state *st, struct resp *r
 		.op = "DescribeSecurityGroups", .target = ev->group_id, .kind = RESP_READ, .in = in,
 		.optional = 1, .client = c, .absent = "InvalidGroup.NotFound InvalidGroupId.NotFound" });
 	kit_run(rd);
-	if (kit_ok(grp) && kit_found(grp))
-		nb_group_tags(r, cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(kit_out(grp),
-								    "securityGroupInfo"), 0));
+	if (kit_ok(grp) && kit_found(grp) &&
+	    nb_group_exempt(k, st, r, ev, c, cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(kit_out(grp),
+					"securityGroupInfo"), 0), reason, sizeof(reason))) {
+		resp_skip(r, "security group %s is exempt: firebreak:exempt %s", ev->group_id, reason);
+		goto out;
+	}
 	if (!kit_ok(rules))
 		goto out;
 	if (!kit_complete(rules)) {

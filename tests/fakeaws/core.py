@@ -50,10 +50,68 @@ _models = {}
 _validator = ParamValidator()
 
 
+# Operations newer than Debian's botocore (1.29), written in botocore's
+# model format from AWS's published model (the npm package aws-sdk v2 ships
+# it: apis/<service>-<version>.min.json). tests/integration/25-fakeaws.py
+# checks each against that model when the package is installed, so a
+# request the fake accepts is one AWS's model accepts.
+SUPPLEMENT = {
+    "ec2": {
+        "operations": {
+            # issue 20 (instance-quarantine): snapshot lock
+            "LockSnapshot": {"name": "LockSnapshot", "http": {"method": "POST", "requestUri": "/"},
+                             "input": {"shape": "LockSnapshotRequest"}, "output": {"shape": "LockSnapshotResult"}},
+            "UnlockSnapshot": {"name": "UnlockSnapshot", "http": {"method": "POST", "requestUri": "/"},
+                               "input": {"shape": "UnlockSnapshotRequest"},
+                               "output": {"shape": "UnlockSnapshotResult"}},
+        },
+        "shapes": {
+            "LockSnapshotRequest": {"type": "structure", "required": ["SnapshotId", "LockMode"], "members": {
+                "SnapshotId": {"shape": "SnapshotId"}, "DryRun": {"shape": "Boolean"},
+                "LockMode": {"shape": "LockMode"}, "CoolOffPeriod": {"shape": "CoolOffPeriodRequestHours"},
+                "LockDuration": {"shape": "RetentionPeriodRequestDays"},
+                "ExpirationDate": {"shape": "MillisecondDateTime"}}},
+            "LockSnapshotResult": {"type": "structure", "members": {
+                "SnapshotId": {"shape": "String", "locationName": "snapshotId"},
+                "LockState": {"shape": "LockState", "locationName": "lockState"},
+                "LockDuration": {"shape": "RetentionPeriodResponseDays", "locationName": "lockDuration"},
+                "CoolOffPeriod": {"shape": "CoolOffPeriodResponseHours", "locationName": "coolOffPeriod"},
+                "CoolOffPeriodExpiresOn": {"shape": "MillisecondDateTime", "locationName": "coolOffPeriodExpiresOn"},
+                "LockCreatedOn": {"shape": "MillisecondDateTime", "locationName": "lockCreatedOn"},
+                "LockExpiresOn": {"shape": "MillisecondDateTime", "locationName": "lockExpiresOn"},
+                "LockDurationStartTime": {"shape": "MillisecondDateTime", "locationName": "lockDurationStartTime"}}},
+            "UnlockSnapshotRequest": {"type": "structure", "required": ["SnapshotId"], "members": {
+                "SnapshotId": {"shape": "SnapshotId"}, "DryRun": {"shape": "Boolean"}}},
+            "UnlockSnapshotResult": {"type": "structure", "members": {
+                "SnapshotId": {"shape": "String", "locationName": "snapshotId"}}},
+            "LockMode": {"type": "string", "enum": ["compliance", "governance"]},
+            "LockState": {"type": "string", "enum": ["compliance", "governance", "compliance-cooloff", "expired"]},
+            "CoolOffPeriodRequestHours": {"type": "integer", "max": 72, "min": 1},
+            "CoolOffPeriodResponseHours": {"type": "integer"},
+            "RetentionPeriodRequestDays": {"type": "integer", "max": 36500, "min": 1},
+            "RetentionPeriodResponseDays": {"type": "integer"},
+            "MillisecondDateTime": {"type": "timestamp"},
+        },
+    },
+}
+
+
 def model(service):
     m = _models.get(service)
     if m is None:
-        m = _session.get_service_model(MODEL_NAMES.get(service, service))
+        extra = SUPPLEMENT.get(service)
+        if extra:
+            import copy
+            from botocore.model import ServiceModel
+            d = copy.deepcopy(_session.get_component("data_loader").load_service_model(
+                MODEL_NAMES.get(service, service), "service-2"))
+            for k, v in extra["operations"].items():
+                d["operations"].setdefault(k, v)   # a newer botocore's own model wins
+            for k, v in extra["shapes"].items():
+                d["shapes"].setdefault(k, v)
+            m = ServiceModel(d, service_name=MODEL_NAMES.get(service, service))
+        else:
+            m = _session.get_service_model(MODEL_NAMES.get(service, service))
         _models[service] = m
     return m
 

@@ -641,6 +641,51 @@ class Admin(unittest.TestCase):
         self.assertEqual(pub[-1]["TopicArn"], "arn:aws:sns:us-east-1:111111111111:extra")
 
 
+class SupplementModels(unittest.TestCase):
+    """The operations the fake adds to Debian's botocore (core.SUPPLEMENT)
+    against AWS's published model in the npm package aws-sdk v2
+    (apis/<service>-<version>.min.json). Skips when the package is absent:
+    FBTEST_NODE_MODULES=<dir holding node_modules/aws-sdk or aws-sdk>."""
+
+    def sdk_model(self, service, version):
+        nm = os.environ.get("FBTEST_NODE_MODULES", "")
+        for d in (nm, os.path.join(nm, "node_modules")) if nm else ():
+            f = os.path.join(d, "aws-sdk", "apis", "%s-%s.min.json" % (service, version))
+            if os.path.isfile(f):
+                with open(f) as fh:
+                    return json.load(fh)
+        self.skipTest("aws-sdk (v2) not installed: set FBTEST_NODE_MODULES")
+
+    @staticmethod
+    def sdk_shape(m, ref):
+        seen = 0
+        while "shape" in ref and seen < 10:
+            extra = {k: v for k, v in ref.items() if k != "shape"}
+            ref = dict(m["shapes"][ref["shape"]], **extra)
+            seen += 1
+        return ref
+
+    def test_supplement_matches_aws_sdk_model(self):
+        sys.path.insert(0, os.path.join(ROOT, "tests", "fakeaws"))
+        import core
+        for service, extra in core.SUPPLEMENT.items():
+            bm = core.model(service)
+            sdk = self.sdk_model(service, bm.api_version)
+            for op in extra["operations"]:
+                self.assertIn(op, sdk["operations"], op)
+                for side in ("input", "output"):
+                    want = self.sdk_shape(sdk, sdk["operations"][op][side])
+                    got = getattr(bm.operation_model(op), side + "_shape")
+                    self.assertEqual(sorted(got.members), sorted(want["members"]), (op, side))
+                    self.assertEqual(sorted(got.required_members), sorted(want.get("required", [])), (op, side))
+                    for name, ref in want["members"].items():
+                        w = self.sdk_shape(sdk, ref)
+                        g = got.members[name]
+                        self.assertEqual(g.type_name, w.get("type", "string"), (op, side, name))
+                        self.assertEqual(g.serialization.get("name", name), w.get("locationName", name),
+                                         (op, side, name))
+
+
 if __name__ == "__main__":
     prog = unittest.main(exit=False, verbosity=2)
     r = prog.result

@@ -307,6 +307,49 @@ class InstanceQuarantine(unittest.TestCase):
         self.assertTrue(q["name"].startswith("firebreak-quarantine-fb-"))
         self.assertEqual(self.groups_of(ENI0), [q["id"]])
 
+    def test_snapshot_lock_where_the_setting_asks_for_it(self):
+        # off by default: no LockSnapshot
+        r = self.run_fn(event("guardduty-ec2-crypto"))
+        self.assertTrue(r.ok, r)
+        self.assertNotIn("ec2:LockSnapshot", fbtest.ops(self.fake.calls()))
+        self.assertNotIn("lock", r.report["snapshots"])
+        # 30 days, governance: every snapshot this incident created is locked, undo recorded
+        self.setUp()
+        r = self.run_fn(event("guardduty-ec2-crypto"), FIREBREAK_SNAPSHOT_LOCK_DAYS="30")
+        self.assertTrue(r.ok, r)
+        self.assertEqual(r.report["verdict"], "contained")
+        sids = sorted(x["snapshot"] for x in r.report["snapshots"]["items"])
+        self.assertEqual(len(sids), 2)
+        locks = {s["SnapshotId"]: s.get("Lock") for s in self.fake.state()["ec2"]["snapshots"]}
+        for sid in sids:
+            self.assertEqual((locks[sid] or {}).get("LockState"), "governance", locks)
+            self.assertEqual(locks[sid]["LockDuration"], 30)
+        lk = r.report["snapshots"]["lock"]
+        self.assertEqual((lk["mode"], lk["days"], sorted(lk["locked"]), lk["not_locked"]),
+                         ("governance", 30, sids, []))
+        self.assertEqual(sorted(e["args"]["SnapshotId"] for e in r.report["restore"]
+                                if e["api"] == "ec2:UnlockSnapshot"), sids)
+        # a lock that fails does not undo containment, and the report says the evidence is not locked
+        self.setUp()
+        self.fake.faults({"service": "ec2", "operation": "LockSnapshot", "kind": "access_denied", "count": 10})
+        r = self.run_fn(event("guardduty-ec2-crypto"), FIREBREAK_SNAPSHOT_LOCK_DAYS="30")
+        self.fake.faults({"clear": True})
+        self.assertTrue(r.ok, r)
+        self.assertEqual(r.report["verdict"], "contained")
+        self.assertEqual(len(r.report["snapshots"]["lock"]["not_locked"]), 2)
+        self.assertTrue(any("evidence not locked" in w for w in r.report.get("warnings", [])), r.report)
+        # dry run plans the lock too, sends nothing
+        self.setUp()
+        r = self.run_fn(event("guardduty-ec2-crypto"), FIREBREAK_SNAPSHOT_LOCK_DAYS="30", FIREBREAK_DRY_RUN="true")
+        self.assertTrue(r.ok, r)
+        self.assertEqual([x["status"] for x in r.report["actions"] if x["step"] == "lock-snapshot"], ["planned"])
+        self.assertEqual(fbtest.writes(self.fake.calls()), [])
+        # a bad setting is an init error, not a silent "no lock"
+        self.setUp()
+        r = self.run_fn(event("guardduty-ec2-crypto"), FIREBREAK_SNAPSHOT_LOCK_DAYS="30d")
+        self.assertFalse(r.ok, r)
+        self.assertEqual(fbtest.writes(self.fake.calls()), [])
+
     def test_exempt_tag_set_by_anyone_recently_is_ignored(self):
         seed = copy.deepcopy(SEED)
         seed["ec2"]["instances"][0]["Tags"].append({"Key": "firebreak:exempt", "Value": "true"})

@@ -230,20 +230,54 @@ class NetBlock(unittest.TestCase):
         self.assertEqual(len(rules(self.fake)), 2)
         self.assertEqual(len(rules(self.fake, OTHER_SG)), 1)
 
-    def test_trusted_actor_reported_not_reverted_and_exempt_tag_ignored(self):
+    def test_trusted_actor_reported_not_reverted(self):
         out = self.open_22()
         res = self.run_fn(authorize_event(self.fake, out, actor="arn:aws:iam::111111111111:role/iac"),
                           FIREBREAK_TRUSTED_PRINCIPALS="arn:aws:iam::111111111111:role/iac")
         self.assertTrue(res.ok, res)
         self.assertIn("trusted actor", res.report["verdict"])
         self.assertEqual(fbtest.writes(self.fake.calls()), [])
-        # an exempt tag on the group cannot be verified (EC2 tag records): ignored, revoked
-        self.fake.seed(world(exempt_tag=True))
+
+    def exempt_world(self, setter, when):
+        """The group tagged firebreak:exempt=true by `setter` at `when` (its
+        CreateTags record in CloudTrail, EC2's tagSet.items shape)."""
+        w = world(exempt_tag=True)
+        w["cloudtrail"] = {"events": [{
+            "EventName": "CreateTags", "EventTime": when, "EventSource": "ec2.amazonaws.com",
+            "Username": setter.rsplit("/", 1)[-1],
+            "Resources": [{"ResourceType": "AWS::EC2::SecurityGroup", "ResourceName": SG}],
+            "CloudTrailEvent": {"eventName": "CreateTags", "eventTime": when, "eventSource": "ec2.amazonaws.com",
+                                "userIdentity": {"type": "IAMUser", "arn": setter},
+                                "requestParameters": {"resourcesSet": {"items": [{"resourceId": SG}]},
+                                                      "tagSet": {"items": [{"key": "firebreak:exempt",
+                                                                            "value": "true"}]}}}}]}
+        self.fake.reset()
+        self.fake.seed(w)
+
+    def test_exempt_tag_set_long_ago_by_someone_else_is_honoured(self):
+        self.exempt_world("arn:aws:iam::111111111111:user/ops", "2026-11-20T09:00:00Z")
+        out = self.open_22()
+        res = self.run_fn(authorize_event(self.fake, out))
+        self.assertTrue(res.ok, res)
+        self.assertTrue(res.report["verdict"].startswith("skipped"), res.report["verdict"])
+        self.assertIn("exempt", res.report["verdict"])
+        ex = res.report["exemption_tags"][0]
+        self.assertEqual(ex["verdict"], "honoured", ex)
+        self.assertEqual(fbtest.writes(self.fake.calls()), [])
+        self.assertEqual(len([r for r in rules(self.fake) if r.get("CidrIpv4") == "0.0.0.0/0"
+                              and r["FromPort"] == 22]), 1)
+
+    def test_exempt_tag_set_just_before_by_the_actor_is_ignored(self):
+        self.exempt_world(ACTOR, "2026-12-07T00:50:00Z")
         out = self.open_22()
         res = self.run_fn(authorize_event(self.fake, out))
         self.assertTrue(res.ok, res)
         self.assertEqual(res.report["verdict"], "contained")
-        self.assertEqual(res.report["exemption_tags"][0]["verdict"], "ignored")
+        ex = res.report["exemption_tags"][0]
+        self.assertEqual(ex["verdict"], "ignored", ex)
+        self.assertEqual(ex.get("set_by"), ACTOR, ex)   # the CreateTags record was read
+        self.assertEqual([r for r in rules(self.fake) if r["FromPort"] == 22 and
+                          (r.get("CidrIpv4") == "0.0.0.0/0" or r.get("CidrIpv6") == "::/0")], [])
 
     def test_modify_rule_to_the_world(self):
         bastion = [r for r in rules(self.fake) if r["FromPort"] == 22][0]

@@ -55,10 +55,17 @@ _models = {}
 
 
 def botocore_has(svc, op):
+    """In botocore's model, or in the fake's supplement for operations newer
+    than Debian's botocore (tests/fakeaws/core.py SUPPLEMENT, checked
+    against AWS's published model by 25-fakeaws.py)."""
     name = {"monitoring": "cloudwatch"}.get(svc, svc)
     if name not in _models:
         _models[name] = _session.get_service_model(name)
-    return op in _models[name].operation_names
+    if op in _models[name].operation_names:
+        return True
+    sys.path.insert(0, os.path.join(ROOT, "tests", "fakeaws"))
+    import core  # noqa: E402
+    return op in core.SUPPLEMENT.get(name, {}).get("operations", {})
 
 
 def repo_functions():

@@ -308,10 +308,40 @@ static void test_instance_quarantine__settings(void **st)
 	unsetenv("FIREBREAK_STOP_AFTER_SNAPSHOT");
 }
 
+/* issue 20: snapshot lock, off by default; a typo is an init error */
+static void test_instance_quarantine__lock_settings(void **st)
+{
+	static const char *const bad_days[] = { "-1", "30d", "36501", " 30", "1e3", "9999999" };
+	struct iq_settings s;
+	char err[200];
+	size_t i;
+
+	(void)st;
+	unsetenv("FIREBREAK_SNAPSHOT_LOCK_DAYS");
+	unsetenv("FIREBREAK_SNAPSHOT_LOCK_MODE");
+	assert_int_equal(iq_settings_from_env(&s, err, sizeof(err)), FB_OK);
+	assert_int_equal(s.lock_days, 0);
+	assert_string_equal(s.lock_mode, "governance");
+	setenv("FIREBREAK_SNAPSHOT_LOCK_DAYS", "36500", 1);
+	setenv("FIREBREAK_SNAPSHOT_LOCK_MODE", "compliance", 1);
+	assert_int_equal(iq_settings_from_env(&s, err, sizeof(err)), FB_OK);
+	assert_int_equal(s.lock_days, 36500);
+	assert_string_equal(s.lock_mode, "compliance");
+	setenv("FIREBREAK_SNAPSHOT_LOCK_MODE", "Compliance", 1);
+	assert_int_equal(iq_settings_from_env(&s, err, sizeof(err)), FB_E_CONFIG);
+	unsetenv("FIREBREAK_SNAPSHOT_LOCK_MODE");
+	for (i = 0; i < sizeof(bad_days) / sizeof(bad_days[0]); i++) {
+		setenv("FIREBREAK_SNAPSHOT_LOCK_DAYS", bad_days[i], 1);
+		assert_int_equal(iq_settings_from_env(&s, err, sizeof(err)), FB_E_CONFIG);
+	}
+	unsetenv("FIREBREAK_SNAPSHOT_LOCK_DAYS");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_instance_quarantine__instance_ids),
+		cmocka_unit_test(test_instance_quarantine__lock_settings),
 		cmocka_unit_test(test_instance_quarantine__parses_every_form),
 		cmocka_unit_test(test_instance_quarantine__not_ec2_or_malformed),
 		cmocka_unit_test(test_instance_quarantine__credential_findings),

@@ -428,6 +428,32 @@ static void test_prov__ec2_tag_records(void **st)
 	cJSON_Delete(rec);
 }
 
+/* EC2's CreateTags / DeleteTags name their keys in tagSet.items: a
+ * tag-change trigger from EC2 listed no firebreak:* key before. */
+static void test_prov__record_firebreak_keys_ec2(void **st)
+{
+	cJSON *rec = cJSON_Parse("{\"eventName\":\"CreateTags\",\"requestParameters\":{"
+				 "\"resourcesSet\":{\"items\":[{\"resourceId\":\"sg-0123456789abcdef0\"}]},"
+				 "\"tagSet\":{\"items\":[{\"key\":\"Owner\",\"value\":\"x\"},"
+				 "{\"key\":\"firebreak:exempt\",\"value\":\"true\"}]}}}");
+	cJSON *keys = cJSON_CreateArray();
+
+	(void)st;
+	assert_int_equal(prov_record_firebreak_keys(rec, keys, 8), 1);
+	assert_string_equal(cJSON_GetStringValue(resp_get(cJSON_GetArrayItem(keys, 0), "key")), "firebreak:exempt");
+	assert_string_equal(cJSON_GetStringValue(resp_get(cJSON_GetArrayItem(keys, 0), "op")), "set");
+	assert_string_equal(cJSON_GetStringValue(resp_get(cJSON_GetArrayItem(keys, 0), "value")), "true");
+	cJSON_Delete(rec);
+	cJSON_Delete(keys);
+	rec = cJSON_Parse("{\"eventName\":\"DeleteTags\",\"requestParameters\":{\"tagSet\":{\"items\":"
+			  "[{\"key\":\"firebreak:exempt\"}]}}}");
+	keys = cJSON_CreateArray();
+	assert_int_equal(prov_record_firebreak_keys(rec, keys, 8), 1);
+	assert_string_equal(cJSON_GetStringValue(resp_get(cJSON_GetArrayItem(keys, 0), "op")), "unset");
+	cJSON_Delete(rec);
+	cJSON_Delete(keys);
+}
+
 static void test_prov__record_firebreak_keys(void **st)
 {
 	cJSON *rec = cJSON_Parse("{\"requestParameters\":{\"keyId\":\"k\",\"tags\":["
@@ -499,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_prov__unreadable_tag_record_cannot_verify),
 		cmocka_unit_test(test_prov__value_before_for_reverts),
 		cmocka_unit_test(test_prov__record_firebreak_keys),
+		cmocka_unit_test(test_prov__record_firebreak_keys_ec2),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

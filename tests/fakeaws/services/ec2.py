@@ -140,7 +140,8 @@ class Service(Base):
         return {"security_groups": out, "network_interfaces": [strip(e) for e in self.enis.values()],
                 "network_acls": [strip(a) for a in self.acls.values()],
                 "instances": [dict(strip(i), DisableApiTermination=i["_dat"]) for i in self.instances.values()],
-                "snapshots": [strip(x) for x in self.snapshots.values()]}
+                "snapshots": [dict(strip(x), **({"Lock": x["_lock"]} if x.get("_lock") else {}))
+                              for x in self.snapshots.values()]}
 
     def _desc(self, g):
         m = g["meta"]
@@ -564,6 +565,48 @@ class Service(Base):
             out.append({k: v for k, v in snap.items() if not k.startswith("_") and k != "VolumeSize"
                         and k != "OwnerId"} | {"OwnerId": ctx.account, "VolumeSize": snap["VolumeSize"]})
         return {"Snapshots": out}
+
+    def _snapshot(self, ctx, sid):
+        x = self.snapshots.get(sid)
+        if not x or (x["_account"], x["_region"]) != (ctx.account, ctx.region):
+            raise AwsError("InvalidSnapshot.NotFound", "The snapshot '%s' does not exist." % sid)
+        return x
+
+    def op_LockSnapshot(self, ctx, p):
+        """Lock by duration (days) or to a date; compliance or governance.
+        A compliance lock past its cool-off cannot be changed (AWS's rule)."""
+        x = self._snapshot(ctx, p["SnapshotId"])
+        if ("LockDuration" in p) == ("ExpirationDate" in p):
+            raise AwsError("InvalidParameterCombination", "Specify either LockDuration or ExpirationDate.")
+        if p.get("CoolOffPeriod") and p["LockMode"] != "compliance":
+            raise AwsError("InvalidParameterCombination", "CoolOffPeriod applies to compliance mode only.")
+        old = x.get("_lock")
+        if old and old["LockState"] == "compliance":
+            raise AwsError("IncorrectState", "The snapshot is locked in compliance mode.")
+        now = int(ctx.now)
+        exp = p["ExpirationDate"] if "ExpirationDate" in p else now + 86400 * int(p["LockDuration"])
+        if hasattr(exp, "timestamp"):
+            exp = int(exp.timestamp())
+        lock = {"SnapshotId": x["SnapshotId"], "LockState": p["LockMode"], "LockCreatedOn": now,
+                "LockExpiresOn": exp, "LockDurationStartTime": now}
+        if "LockDuration" in p:
+            lock["LockDuration"] = int(p["LockDuration"])
+        if p.get("CoolOffPeriod"):
+            lock["LockState"] = "compliance-cooloff"
+            lock["CoolOffPeriod"] = int(p["CoolOffPeriod"])
+            lock["CoolOffPeriodExpiresOn"] = now + 3600 * int(p["CoolOffPeriod"])
+        x["_lock"] = lock
+        return dict(lock)
+
+    def op_UnlockSnapshot(self, ctx, p):
+        x = self._snapshot(ctx, p["SnapshotId"])
+        lock = x.get("_lock")
+        if not lock:
+            raise AwsError("IncorrectState", "The snapshot is not locked.")
+        if lock["LockState"] == "compliance":
+            raise AwsError("IncorrectState", "The snapshot is locked in compliance mode.")
+        del x["_lock"]
+        return {"SnapshotId": x["SnapshotId"]}
 
     def op_DescribeSnapshots(self, ctx, p):
         ss = [x for x in self.snapshots.values() if (x["_account"], x["_region"]) == (ctx.account, ctx.region)]
