@@ -429,6 +429,8 @@ def at_cases():
         ("manual-window-string", j({"window_minutes": "15; DROP"}), "emu", "invalid"),
         ("manual-unknown-key", j({"window_minutes": 15, "contain": True}), "emu", "invalid"),
         ("manual-dryrun-string", j({"window_minutes": 15, "dryRun": "false"}), "emu", "invalid"),
+        # issue 17 (kit_begin): an envelope field of the wrong type is refused, as elsewhere
+        ("envelope-id-number", j(dict(ev, id=5)), "emu", "invalid"),
     ]
     return c
 
