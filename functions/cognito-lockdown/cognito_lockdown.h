@@ -102,10 +102,10 @@ enum fb_err cl_plan_build(const cJSON *users, char *const *names, size_t n,
 			  const unsigned char done[CL_BUCKETS], struct cl_plan *p);
 void cl_plan_cleanup(struct cl_plan *p);
 
-/* Rounds within the request-rate quota: the users [*next, *next + n) of
- * the plan go out together; at most `rps` per round, a round every 1000 ms
- * (main waits out the rest of the second). Returns the count for this
- * round (0: done). */
+/* Rounds within the request-rate quota: the users [next, next + n) of the
+ * plan go out together, at most `rps` per round; main sends the next round
+ * a second after this one ended, so no one-second window holds two rounds.
+ * Returns the count for this round (0: done). */
 size_t cl_round_size(const struct cl_plan *p, size_t next, int rps);
 /* 1 when another round may start at now_ms: the deadline (0: none) leaves
  * at least reserve_ms after a round of round_ms. */
