@@ -82,6 +82,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>     /* AF_INET, AF_INET6: struct kit_cidr */
 #include <cjson/cJSON.h>
 #include "aws.h"
 #include "cloudtrail.h"
@@ -380,14 +381,27 @@ enum fb_err kit_env_severity(const char *name, double def, double *out,
  * for the message). */
 int kit_list_next(const char **p, char *item, size_t cap);
 
-/* Network ranges: "a.b.c.d/n", "x::y/n", a bare address (a host route). */
+/* Network ranges: "a.b.c.d/n", "x::y/n", a bare address (a host route:
+ * /32, /128). The one parser every responder uses (root-verify's settings,
+ * net-block's addresses and never-block list). Strict, the same on every
+ * libc: NULL is refused; the prefix is 1..3 decimal digits without a
+ * leading zero ("/08" and "/0032" are refused, "/0" is the world) and at
+ * most 32 / 128; an IPv4 octet with a leading zero ("010.0.0.1": octal to
+ * some parsers) is refused; no spaces, no zone ("%eth0"). An IPv4-mapped
+ * IPv6 address ("::ffff:192.0.2.1") is parsed as written, AF_INET6: it is
+ * kit_cidr_contains that reads it as its IPv4 address. */
 struct kit_cidr {
-	int family;                 /* AF_INET or AF_INET6 */
-	unsigned char addr[16];
+	int family;                 /* AF_INET or AF_INET6 (never 4 / 6) */
+	unsigned char addr[16];     /* network byte order; the host bits are kept as written */
 	int prefix;
 };
-/* One range; 0 when it parses, -1 otherwise. */
+/* One range; 0 when it parses, -1 otherwise (out zeroed). */
 int kit_cidr_parse(const char *s, struct kit_cidr *out);
+/* 1 when every address of `a` is inside `range` (a host: that address). An
+ * IPv4-mapped IPv6 `a` is inside the IPv4 ranges its IPv4 address is in
+ * (what kit_ip_in has always done); an IPv4 `a` is never inside an IPv6
+ * range, mapped or not. NULL: 0. */
+int kit_cidr_contains(const struct kit_cidr *range, const struct kit_cidr *a);
 /* A comma list of ranges (kit_list_next) from the setting named `setting`
  * (for messages) into out[cap]; *n counts them. NULL list: none. */
 enum fb_err kit_cidrs_parse(const char *list, const char *setting, struct kit_cidr *out,

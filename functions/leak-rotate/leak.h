@@ -27,6 +27,7 @@
 #include "buf.h"
 #include "fb_err.h"
 #include "prov.h"
+#include "redeploy.h"
 #include "resp.h"
 
 /* ---- awslogs decoding ---------------------------------------------------------- */
@@ -419,14 +420,11 @@ const char *leak_vwarn(cJSON *warnings, const char *fmt, va_list ap);
 
 /* ---- decisions --------------------------------------------------------------------------------- */
 
-enum leak_job_state { LEAK_JOB_NEW, LEAK_JOB_FAILED, LEAK_JOB_STOP, LEAK_JOB_ROTATE, LEAK_JOB_WAIT,
-		      LEAK_JOB_CURRENT };
-
 /* A watched secret seen in this batch, and what happened to it. */
 struct leak_job {
 	uint32_t secret;
 	size_t cur_hits, prev_hits;
-	enum leak_job_state state;
+	struct rdp_secret rs;         /* its rotation and redeploy (runtime/redeploy) */
 	int exempt;                   /* firebreak:exempt=true, honoured (leak_tags_decide) */
 	char *services;               /* owned: the firebreak:ecs-services tag, when honoured */
 	char *services_ignored;       /* owned: its value when present but not honoured */
@@ -436,73 +434,31 @@ struct leak_job {
 	cJSON *tags;                  /* owned: DescribeSecret's Tags */
 	int64_t created_ms;           /* DescribeSecret's CreatedDate, 0 unknown */
 	int tags_read;                /* leak_tags_decide ran on the secret's history */
-	char wait_version[80];
-	char old_version[80];         /* AWSCURRENT when we decided */
 	char leaked_version[80];      /* the version whose value leaked (AWSCURRENT's if both) */
-	char token[37];               /* ClientRequestToken: incident + secret + leaked version */
-	char why[300];                /* why it is rotated when the leaked value is not AWSCURRENT */
-	double rotated_at;            /* LastRotatedDate once current, epoch s */
-	int rotate_idx, wait_idx, polls;
 };
 
 enum leak_decision {
 	LEAK_DECIDE_ROTATE,           /* RotateSecret now */
 	LEAK_DECIDE_EXEMPT,           /* tagged firebreak:exempt=true: report only */
-	LEAK_DECIDE_IN_PROGRESS,      /* an AWSPENDING version exists: wait for it (j->wait_version) */
+	LEAK_DECIDE_IN_PROGRESS,      /* an AWSPENDING version exists: wait for it (j->rs.version) */
 	LEAK_DECIDE_ALREADY,          /* the leaked version is dead, or this incident rotated it */
 	LEAK_DECIDE_NO_ROTATION       /* rotation not configured: cannot rotate here */
 };
 /* Decides one secret from its DescribeSecret answer. The caller sets
  * j->leaked_version (the version whose value leaked; `loaded_version` when
- * empty), j->token (leak_rotation_token of it) and the tag decisions
- * (leak_tags_decide: j->exempt, j->exempt_why). Fills rotated_at,
- * old_version and, in progress, wait_version; `detail` gets the report
- * text. In this order: an honoured exemption first (an exempt
+ * empty), j->rs.token (rdp_token of it: a retried invoke sends the same
+ * token, so Secrets Manager does not create a second version) and the tag
+ * decisions (leak_tags_decide: j->exempt, j->exempt_why). Fills
+ * rs.changed_at, rs.old_version and, in progress, rs.version; `detail`
+ * gets the report text. In this order: an honoured exemption first (an exempt
  * secret is never touched); a rotation under way (wait for it, never a
- * second RotateSecret); a version named j->token (this incident rotated it
+ * second RotateSecret); a version named j->rs.token (this incident rotated it
  * already: a retry rotates nothing); the leaked version holding none of
  * AWSCURRENT, AWSPREVIOUS, AWSPENDING (dead: already); rotation not
  * configured; else rotate. A leaked AWSPREVIOUS is rotated again: it stays
  * valid until the next rotation. */
 enum leak_decision leak_decide_secret(const cJSON *describe, const char *loaded_version,
 				      struct leak_job *j, char *detail, size_t dlen);
-
-enum leak_wait { LEAK_WAIT_MORE, LEAK_WAIT_CURRENT, LEAK_WAIT_FAILED };
-/* One DescribeSecret poll while waiting for j->wait_version (learned from
- * AWSPENDING when empty) to become AWSCURRENT. */
-enum leak_wait leak_wait_check(const cJSON *describe, struct leak_job *j, char *detail,
-			       size_t dlen);
-
-/* VersionIdsToStages: the version holding `stage` but not `unless` (NULL:
- * no exclusion); borrowed from v2s. */
-const char *leak_version_with(const cJSON *v2s, const char *stage, const char *unless);
-int leak_version_has(const cJSON *v2s, const char *vid, const char *stage);
-
-/* A ClientRequestToken (UUID form) from the incident, the secret and the
- * version that leaked: a retried invoke sends the same token, so Secrets
- * Manager does not create a second version, and a retry after the rotation
- * finished finds the token among the versions (leak_decide_secret). */
-void leak_rotation_token(const char *incident, const char *arn, const char *old_version,
-			 char out[37]);
-
-#define LEAK_MAX_SERVICES 20
-struct leak_svc {
-	size_t job;
-	char cluster[256], service[256];
-	char target[520];
-	int need;                     /* 0: nothing to do; else the redeploy step index + 1 */
-};
-/* The firebreak:ecs-services tag "cluster/service,..." of job `job` (at
- * most LEAK_MAX_SERVICES) appended to *sv (owned, realloc'd; caller frees);
- * malformed entries go to `warnings`. */
-enum fb_err leak_services_parse(const char *tag, size_t job, const char *secret_arn,
-				struct leak_svc **sv, size_t *nsv, size_t *cap, cJSON *warnings);
-/* 1 when DescribeServices shows a PRIMARY deployment created at or after
- * rotated_at (epoch s, > 0): an earlier delivery already redeployed it.
- * `dep` gets its id. */
-int leak_deployed_since(const cJSON *describe_services, double rotated_at, char *dep, size_t deplen);
-/* The PRIMARY deployment id in an UpdateService answer, borrowed, or NULL. */
-const char *leak_primary_deployment(const cJSON *update_service);
 
 /* Where an access key is acted on, from the account sts:GetAccessKeyInfo
  * gave (`key_account`), the function's own account (NULL when unknown) and
@@ -553,7 +509,6 @@ const char *leak_query_str(const cJSON *out, const char *op, const char *field);
 int leak_account_from_arn(const char *arn, char out[13]);
 
 /* restore[] entries (caller owns the result). */
-cJSON *leak_rotation_restore(const char *arn, const char *old_version, const char *token);
 cJSON *leak_key_restore(const struct leak_key *k);
 /* A usable credential: its id next to a secret access key that STS did not
  * refuse (near_secret and not refused). The only keys ever deactivated. */

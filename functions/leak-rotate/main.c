@@ -12,12 +12,10 @@
  * this file is init, the handler and every AWS call, in rounds of
  * concurrent calls: load the watched values, scan, act, report.
  */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "aws.h"
 #include "kit.h"
@@ -25,6 +23,7 @@
 #include "log.h"
 #include "lr.h"
 #include "prov.h"
+#include "redeploy.h"
 #include "resp.h"
 
 #define LK_FN "leak-rotate"
@@ -72,19 +71,6 @@ struct lk_run {
 };
 
 /* ---- small helpers ---------------------------------------------------------------------- */
-
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
-static int64_t remaining_ms(const struct lk_run *u)
-{
-	return u->ctx->deadline_ms ? lr_remaining_ms(u->ctx) : INT64_MAX;
-}
 
 /* A line whose outcome a decision knows without a call (already, skipped,
  * failed). */
@@ -607,14 +593,14 @@ static void secrets_decide(struct lk_run *u)
 		char detail[300 + PROV_REASON_LEN];
 
 		if (!d || !kit_ok(d[i])) {
-			j->state = LEAK_JOB_FAILED;
+			j->rs.state = RDP_FAILED;
 			continue;
 		}
 		/* the token names the version that leaked, not the current one: a
 		 * retry after our rotation sees the same token and rotates nothing */
 		buf_copy_str(j->leaked_version, sizeof(j->leaked_version),
 			     j->cur_hits ? s->cur_version : s->prev_version);
-		leak_rotation_token(u->r.incident_id, s->arn, j->leaked_version, j->token);
+		rdp_token(u->r.incident_id, s->arn, j->leaked_version, j->rs.token);
 		{
 			const cJSON *cd = resp_get(kit_out(d[i]), "CreatedDate");
 
@@ -629,26 +615,26 @@ static void secrets_decide(struct lk_run *u)
 		case LEAK_DECIDE_EXEMPT:
 			note(u, "rotate-secret", "secretsmanager:RotateSecret", s->arn, RESP_WRITE,
 			     RESP_SKIPPED, detail, 0);
-			j->state = LEAK_JOB_STOP;
+			j->rs.state = RDP_STOP;
 			break;
 		case LEAK_DECIDE_IN_PROGRESS:
 			note(u, "rotate-secret", "secretsmanager:RotateSecret", s->arn, RESP_WRITE, RESP_ALREADY,
 			     detail, 1);
-			j->state = u->r.dry_run ? LEAK_JOB_STOP : LEAK_JOB_WAIT;
+			j->rs.state = u->r.dry_run ? RDP_STOP : RDP_WAIT;
 			break;
 		case LEAK_DECIDE_ALREADY:
 			note(u, "rotate-secret", "secretsmanager:RotateSecret", s->arn, RESP_WRITE, RESP_ALREADY,
 			     detail, 1);
-			j->state = LEAK_JOB_CURRENT;
+			j->rs.state = RDP_CURRENT;
 			break;
 		case LEAK_DECIDE_NO_ROTATION:
 			note(u, "rotate-secret", "secretsmanager:RotateSecret", s->arn, RESP_WRITE, RESP_FAILED,
 			     detail, 1);
-			j->state = LEAK_JOB_FAILED;
+			j->rs.state = RDP_FAILED;
 			break;
 		case LEAK_DECIDE_ROTATE:
-			buf_copy_str(j->why, sizeof(j->why), detail);
-			j->state = LEAK_JOB_ROTATE;
+			buf_copy_str(j->rs.why, sizeof(j->rs.why), detail);
+			j->rs.state = RDP_WRITE;
 			break;
 		}
 	}
@@ -656,197 +642,36 @@ static void secrets_decide(struct lk_run *u)
 	free(d);
 }
 
-/* The RotateSecret answer of one job. The two "already" answers keep the
- * error on the line (what Secrets Manager said). */
-static void rotate_outcome(struct lk_run *u, struct leak_job *j, struct kit_step *s)
+/* Rounds 2-4 (runtime/redeploy): RotateSecret for every job that needs it
+ * (its undo recorded first), the wait until each new version is
+ * AWSCURRENT (bounded by the deadline), then every service named in the
+ * (honoured) tag of a rotated secret gets a new deployment, unless it
+ * already has one since the rotation. */
+static void secrets_rotate_redeploy(struct lk_run *u)
 {
-	const struct aws_error *e = kit_err(s);
-	const char *vid = resp_get_str(kit_out(s), "VersionId");
-
-	if (kit_ok(s)) {
-		if (vid)
-			buf_copy_str(j->wait_version, sizeof(j->wait_version), vid);
-		kit_detail(s, "rotation started: new version %s%s%s", j->wait_version, j->why[0] ? "; " : "",
-			   j->why);
-		j->state = LEAK_JOB_WAIT;
-	} else if (!strcmp(e->code, "ResourceExistsException")) {
-		/* our token's version exists: an earlier try of this incident
-		 * started the rotation */
-		char detail[200];
-
-		snprintf(detail, sizeof(detail), "rotation already started by an earlier delivery (version %s)",
-			 j->wait_version);
-		resp_step_end(&u->r, kit_index(s), RESP_ALREADY, detail, e);
-		j->state = LEAK_JOB_WAIT;
-	} else if (!strcmp(e->code, "InvalidRequestException") &&
-		   strstr(e->message, "previous rotation isn't complete")) {
-		/* started by someone else between our describe and rotate */
-		resp_step_end(&u->r, kit_index(s), RESP_ALREADY, "rotation already in progress: waiting for it", e);
-		j->wait_version[0] = '\0'; /* learn it from DescribeSecret */
-		j->state = LEAK_JOB_WAIT;
-	} else {
-		kit_detail(s, "rotation not started");
-		j->state = LEAK_JOB_FAILED;
-	}
-}
-
-/* Round 2: RotateSecret for every job that needs it, concurrently; the
- * undo of each is recorded first (also planned, under dry run). */
-static void secrets_rotate(struct lk_run *u)
-{
-	struct kit_round *rd = kit_round_new(&u->kit);
-	struct kit_step **rot = calloc(u->njobs + 1, sizeof(*rot));
+	struct rdp_secret **v = calloc(u->njobs + 1, sizeof(*v));
+	struct rdp d;
 	size_t i;
 
-	for (i = 0; rot && i < u->njobs; i++) {
-		struct leak_job *j = &u->jobs[i];
-		const char *arn = secret_arn(u, j);
-		cJSON *in;
-
-		if (j->state != LEAK_JOB_ROTATE)
-			continue;
-		in = secret_in(arn, NULL);
-		cJSON_AddStringToObject(in, "ClientRequestToken", j->token);
-		rot[i] = kit_add(rd, &(struct kit_spec){ .step = "rotate-secret", .service = "secretsmanager",
-			.op = "RotateSecret", .target = arn, .kind = RESP_WRITE, .in = in,
-			.restore = leak_rotation_restore(arn, j->old_version, j->token) });
-		buf_copy_str(j->wait_version, sizeof(j->wait_version), j->token);
-		j->state = u->r.dry_run ? LEAK_JOB_STOP : LEAK_JOB_ROTATE;
-	}
-	kit_run(rd);
-	for (i = 0; rot && i < u->njobs; i++)
-		if (rot[i] && u->jobs[i].state == LEAK_JOB_ROTATE)
-			rotate_outcome(u, &u->jobs[i], rot[i]);
-	kit_round_free(rd);
-	free(rot);
-}
-
-/* Every job still waiting fails: the deadline is near. */
-static void wait_give_up(struct lk_run *u)
-{
-	char detail[300];
-	size_t i;
-
-	for (i = 0; i < u->njobs; i++) {
-		if (u->jobs[i].state != LEAK_JOB_WAIT)
-			continue;
-		snprintf(detail, sizeof(detail),
-			 "version %s not AWSCURRENT before the invocation deadline (%d polls); "
-			 "services not redeployed", u->jobs[i].wait_version, u->jobs[i].polls);
-		resp_step_end(&u->r, u->jobs[i].wait_idx, RESP_FAILED, detail, NULL);
-		u->jobs[i].state = LEAK_JOB_FAILED;
-	}
-}
-
-/* One poll of a waiting job: 1 when it is settled. */
-static int wait_poll(struct lk_run *u, struct leak_job *j, struct kit_step *s)
-{
-	char detail[300];
-	enum leak_wait w;
-
-	j->polls++;
-	if (!kit_ok(s)) {
-		if (aws_is_throttle_code(kit_err(s)->code))
-			return 0;
-		resp_step_end(&u->r, j->wait_idx, RESP_FAILED, "cannot follow the rotation", kit_err(s));
-		j->state = LEAK_JOB_FAILED;
-		return 1;
-	}
-	w = leak_wait_check(kit_out(s), j, detail, sizeof(detail));
-	if (w == LEAK_WAIT_MORE)
-		return 0;
-	resp_step_end(&u->r, j->wait_idx, w == LEAK_WAIT_CURRENT ? RESP_DONE : RESP_FAILED, detail, NULL);
-	j->state = w == LEAK_WAIT_CURRENT ? LEAK_JOB_CURRENT : LEAK_JOB_FAILED;
-	return 1;
-}
-
-/* Round 3: poll DescribeSecret (all waiting secrets at once) until each new
- * version is AWSCURRENT, bounded by the deadline. One line per secret
- * over all its polls (quiet steps). */
-static void secrets_wait(struct lk_run *u)
-{
-	struct kit_step **poll = calloc(u->njobs + 1, sizeof(*poll));
-	size_t i, waiting = 0;
-
-	for (i = 0; poll && i < u->njobs; i++) {
-		if (u->jobs[i].state != LEAK_JOB_WAIT)
-			continue;
-		u->jobs[i].wait_idx = resp_step_begin(&u->r, "wait-current", "secretsmanager:DescribeSecret",
-						      secret_arn(u, &u->jobs[i]), RESP_READ);
-		waiting++;
-	}
-	while (waiting) {
-		struct kit_round *rd;
-
-		if (remaining_ms(u) < LK_FINISH_RESERVE_MS + u->st->set.poll_ms + 200) {
-			wait_give_up(u);
-			break;
-		}
-		rd = kit_round_new(&u->kit);
-		for (i = 0; i < u->njobs; i++)
-			poll[i] = u->jobs[i].state != LEAK_JOB_WAIT ? NULL :
-				kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "secretsmanager",
-					.op = "DescribeSecret", .kind = RESP_READ,
-					.in = secret_in(secret_arn(u, &u->jobs[i]), NULL) });
-		kit_run(rd);
-		for (i = 0; i < u->njobs; i++)
-			if (poll[i])
-				waiting -= (size_t)wait_poll(u, &u->jobs[i], poll[i]);
-		kit_round_free(rd);
-		if (waiting)
-			sleep_ms(u->st->set.poll_ms);
-	}
-	free(poll);
-}
-
-/* Round 4a: which services already got a deployment after the rotation
- * (an earlier delivery of this incident redeployed them). */
-static void redeploy_check(struct lk_run *u, struct leak_svc *sv, size_t nsv)
-{
-	struct kit_round *rd = kit_round_new(&u->kit);
-	struct kit_step **d = calloc(nsv, sizeof(*d));
-	size_t i;
-
-	for (i = 0; d && i < nsv; i++) {
-		cJSON *in = cJSON_CreateObject();
-		const char *name = sv[i].service;
-
-		cJSON_AddStringToObject(in, "cluster", sv[i].cluster);
-		cJSON_AddItemToObject(in, "services", cJSON_CreateStringArray(&name, 1));
-		d[i] = kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "ecs", .op = "DescribeServices",
-			.kind = RESP_READ, .in = in });
-	}
-	kit_run(rd);
-	for (i = 0; d && i < nsv; i++) {
-		char dep[128], detail[200];
-
-		if (leak_deployed_since(kit_out(d[i]), u->jobs[sv[i].job].rotated_at, dep, sizeof(dep))) {
-			snprintf(detail, sizeof(detail),
-				 "deployment %s started after the rotation: already redeployed", dep);
-			note(u, "redeploy", "ecs:UpdateService", sv[i].target, RESP_WRITE, RESP_ALREADY,
-			     detail, 1);
-			sv[i].need = 0;
-		}
-	}
-	kit_round_free(rd);
-	free(d);
-}
-
-/* Round 4: every service named in the (honoured) tag of a rotated secret
- * gets a new deployment, unless it already has one since the rotation. */
-static void secrets_redeploy(struct lk_run *u)
-{
-	struct leak_svc *sv = NULL;
-	struct kit_round *rd = NULL;
-	struct kit_step **up = NULL;
-	size_t nsv = 0, cap = 0, i;
-
+	if (!v)
+		return;
+	for (i = 0; i < u->njobs; i++)
+		v[i] = &u->jobs[i].rs;
+	rdp_init(&d, &u->kit, u->st->set.poll_ms,
+		 u->ctx->deadline_ms ? u->ctx->deadline_ms - LK_FINISH_RESERVE_MS : 0, u->warnings);
+	d.list_name = LEAK_TAG_SERVICES;
+	/* move AWSCURRENT back only if the new value breaks something */
+	d.undo_note = "restores the LEAKED value: only to recover from a broken rotation";
+	rdp_rotate(&d, v, u->njobs);
+	rdp_wait(&d, v, u->njobs);
 	for (i = 0; i < u->njobs; i++) {
 		struct leak_job *j = &u->jobs[i];
 
-		if (j->state == LEAK_JOB_CURRENT && !j->tags_read && leak_tags_need_history(j->tags))
+		if (j->rs.state != RDP_CURRENT)
+			continue;
+		if (!j->tags_read && leak_tags_need_history(j->tags))
 			secret_tags(u, j);
-		if (j->state == LEAK_JOB_CURRENT && j->services_ignored) {
+		if (j->services_ignored) {
 			char detail[PROV_REASON_LEN + 700];
 
 			snprintf(detail, sizeof(detail), "nothing redeployed: firebreak:ecs-services '%.500s' "
@@ -854,43 +679,15 @@ static void secrets_redeploy(struct lk_run *u)
 				 j->services_ignored, j->services_why);
 			note(u, "redeploy", "ecs:UpdateService", secret_arn(u, j), RESP_WRITE, RESP_SKIPPED,
 			     detail, 0);
+		} else if (!j->services || !*j->services) {
+			leak_warn(u->warnings, "secret '%s' has no firebreak:ecs-services tag: nothing to redeploy",
+				  secret_arn(u, j));
 		}
+		j->rs.services = j->services_ignored ? NULL : j->services;
 	}
-	for (i = 0; i < u->njobs; i++)
-		if (u->jobs[i].state == LEAK_JOB_CURRENT && !u->jobs[i].services_ignored &&
-		    leak_services_parse(u->jobs[i].services, i, secret_arn(u, &u->jobs[i]), &sv, &nsv, &cap,
-					u->warnings) != FB_OK)
-			break;
-	if (!nsv)
-		goto out;
-	redeploy_check(u, sv, nsv);
-	rd = kit_round_new(&u->kit);
-	up = calloc(nsv, sizeof(*up));
-	for (i = 0; up && i < nsv; i++) {
-		cJSON *in;
-
-		if (!sv[i].need)
-			continue;
-		in = cJSON_CreateObject();
-		cJSON_AddStringToObject(in, "cluster", sv[i].cluster);
-		cJSON_AddStringToObject(in, "service", sv[i].service);
-		cJSON_AddBoolToObject(in, "forceNewDeployment", 1);
-		up[i] = kit_add(rd, &(struct kit_spec){ .step = "redeploy", .service = "ecs", .op = "UpdateService",
-			.target = sv[i].target, .kind = RESP_WRITE, .in = in });
-	}
-	kit_run(rd);
-	for (i = 0; up && i < nsv; i++) {
-		const char *dep = leak_primary_deployment(kit_out(up[i]));
-
-		if (kit_status(up[i]) == RESP_DONE)
-			kit_detail(up[i], "new deployment %s", dep ? dep : "?");
-		else if (up[i] && kit_status(up[i]) == RESP_FAILED)
-			kit_detail(up[i], "not redeployed");
-	}
-out:
-	kit_round_free(rd);
-	free(up);
-	free(sv);
+	rdp_redeploy(&d, v, u->njobs);
+	rdp_cleanup(&d);
+	free(v);
 }
 
 static void act_secrets(struct lk_run *u)
@@ -913,6 +710,7 @@ static void act_secrets(struct lk_run *u)
 		if (!f->cur_hits[i] && !f->prev_hits[i])
 			continue;
 		u->jobs[u->njobs].secret = (uint32_t)i;
+		u->jobs[u->njobs].rs.arn = w->secrets[i].arn;
 		u->jobs[u->njobs].cur_hits = f->cur_hits[i];
 		u->jobs[u->njobs].prev_hits = f->prev_hits[i];
 		u->njobs++;
@@ -925,9 +723,7 @@ static void act_secrets(struct lk_run *u)
 		cJSON_AddItemToArray(arr, o);
 	}
 	secrets_decide(u);
-	secrets_rotate(u);
-	secrets_wait(u);
-	secrets_redeploy(u);
+	secrets_rotate_redeploy(u);
 }
 
 /* ---- access keys: deactivate ----------------------------------------------------------------------------- */

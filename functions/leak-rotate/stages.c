@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <openssl/sha.h>
 
 #include "leak.h"
 #include "resp.h"
@@ -828,35 +827,6 @@ void leak_scan_messages(const struct leak_watch *w, const struct leak_msg *msgs,
 
 /* ---- decisions ------------------------------------------------------------------------------------- */
 
-const char *leak_version_with(const cJSON *v2s, const char *stage, const char *unless)
-{
-	const cJSON *v, *s;
-
-	cJSON_ArrayForEach(v, v2s) {
-		int has = 0, hasnot = 0;
-
-		cJSON_ArrayForEach(s, v) {
-			if (cJSON_IsString(s) && !strcmp(s->valuestring, stage))
-				has = 1;
-			if (unless && cJSON_IsString(s) && !strcmp(s->valuestring, unless))
-				hasnot = 1;
-		}
-		if (has && !hasnot)
-			return v->string;
-	}
-	return NULL;
-}
-
-int leak_version_has(const cJSON *v2s, const char *vid, const char *stage)
-{
-	const cJSON *s;
-
-	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(v2s, vid))
-		if (cJSON_IsString(s) && !strcmp(s->valuestring, stage))
-			return 1;
-	return 0;
-}
-
 /* The stages that keep a version's value valid: AWSCURRENT is served,
  * AWSPREVIOUS is what rotations keep working until the next one
  * (alternating users, API-key rotators with two live keys), AWSPENDING is
@@ -867,7 +837,7 @@ static const char *live_stage(const cJSON *v2s, const char *vid)
 	size_t i;
 
 	for (i = 0; vid && *vid && i < sizeof(live) / sizeof(live[0]); i++)
-		if (leak_version_has(v2s, vid, live[i]))
+		if (rdp_version_has(v2s, vid, live[i]))
 			return live[i];
 	return NULL;
 }
@@ -877,13 +847,13 @@ enum leak_decision leak_decide_secret(const cJSON *describe, const char *loaded_
 {
 	const cJSON *v2s = cJSON_GetObjectItemCaseSensitive(describe, "VersionIdsToStages");
 	const cJSON *rd = cJSON_GetObjectItemCaseSensitive(describe, "LastRotatedDate");
-	const char *cur = leak_version_with(v2s, "AWSCURRENT", NULL);
-	const char *pending = leak_version_with(v2s, "AWSPENDING", "AWSCURRENT");
+	const char *cur = rdp_version_with(v2s, "AWSCURRENT", NULL);
+	const char *pending = rdp_version_with(v2s, "AWSPENDING", "AWSCURRENT");
 	const char *leaked = j->leaked_version[0] ? j->leaked_version : loaded_version;
 	const char *stage;
 
-	j->rotated_at = cJSON_IsNumber(rd) ? rd->valuedouble : 0;
-	buf_copy_str(j->old_version, sizeof(j->old_version), cur);
+	j->rs.changed_at = cJSON_IsNumber(rd) ? rd->valuedouble : 0;
+	buf_copy_str(j->rs.old_version, sizeof(j->rs.old_version), cur);
 	if (j->exempt) {
 		snprintf(detail, dlen, "exempt: secret tagged firebreak:exempt=true (leak reported, not "
 			 "rotated; tag honoured: %s)", j->exempt_why);
@@ -893,17 +863,17 @@ enum leak_decision leak_decide_secret(const cJSON *describe, const char *loaded_
 		/* a rotation is under way: wait for it, never start a second */
 		snprintf(detail, dlen,
 			 "rotation already in progress (version %s is AWSPENDING): waiting for it", pending);
-		buf_copy_str(j->wait_version, sizeof(j->wait_version), pending);
+		buf_copy_str(j->rs.version, sizeof(j->rs.version), pending);
 		return LEAK_DECIDE_IN_PROGRESS;
 	}
-	if (j->token[0] && (leak_version_has(v2s, j->token, "AWSCURRENT") ||
-			    leak_version_has(v2s, j->token, "AWSPREVIOUS"))) {
+	if (j->rs.token[0] && (rdp_version_has(v2s, j->rs.token, "AWSCURRENT") ||
+			    rdp_version_has(v2s, j->rs.token, "AWSPREVIOUS"))) {
 		/* our ClientRequestToken is a version that completed: an earlier
 		 * delivery of this incident already rotated the leaked version
 		 * away (a token version left without a stage is a failed
 		 * rotation: decided below, and the wait reports it) */
 		snprintf(detail, dlen, "rotated by an earlier delivery of this incident (version %s is %s)",
-			 j->token, leak_version_has(v2s, j->token, "AWSCURRENT") ? "AWSCURRENT" : "AWSPREVIOUS");
+			 j->rs.token, rdp_version_has(v2s, j->rs.token, "AWSCURRENT") ? "AWSCURRENT" : "AWSPREVIOUS");
 		return LEAK_DECIDE_ALREADY;
 	}
 	/* a leaked version we cannot name is taken as live: an extra rotation
@@ -934,136 +904,6 @@ enum leak_decision leak_decide_secret(const cJSON *describe, const char *loaded_
 			 j->exempt_why);
 	}
 	return LEAK_DECIDE_ROTATE;
-}
-
-enum leak_wait leak_wait_check(const cJSON *describe, struct leak_job *j, char *detail, size_t dlen)
-{
-	const cJSON *v2s = cJSON_GetObjectItemCaseSensitive(describe, "VersionIdsToStages");
-	const cJSON *rd = cJSON_GetObjectItemCaseSensitive(describe, "LastRotatedDate");
-	const char *cur = leak_version_with(v2s, "AWSCURRENT", NULL);
-
-	detail[0] = '\0';
-	if (!j->wait_version[0]) {
-		const char *p = leak_version_with(v2s, "AWSPENDING", "AWSCURRENT");
-
-		if (p)
-			buf_copy_str(j->wait_version, sizeof(j->wait_version), p);
-	}
-	if (j->wait_version[0] && leak_version_has(v2s, j->wait_version, "AWSCURRENT")) {
-		j->rotated_at = cJSON_IsNumber(rd) ? rd->valuedouble : 0;
-		snprintf(detail, dlen, "version %s is AWSCURRENT (%d polls)", j->wait_version, j->polls);
-		return LEAK_WAIT_CURRENT;
-	}
-	if (j->wait_version[0] && !leak_version_has(v2s, j->wait_version, "AWSPENDING")) {
-		snprintf(detail, dlen, "rotation failed: version %s is neither AWSPENDING nor AWSCURRENT "
-			 "(see the rotation function's logs)", j->wait_version);
-		return LEAK_WAIT_FAILED;
-	}
-	if (!j->wait_version[0] && cur && strcmp(cur, j->old_version)) {
-		/* the other rotation finished before we saw its version */
-		j->rotated_at = cJSON_IsNumber(rd) ? rd->valuedouble : 0;
-		snprintf(detail, dlen, "a new version is AWSCURRENT");
-		return LEAK_WAIT_CURRENT;
-	}
-	return LEAK_WAIT_MORE;
-}
-
-void leak_rotation_token(const char *incident, const char *arn, const char *old_version, char out[37])
-{
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	static const char hex[] = "0123456789abcdef";
-	char seed[3000];
-	size_t i, k = 0;
-	int n = snprintf(seed, sizeof(seed), "%s|%s|%s", incident, arn, old_version);
-
-	SHA256((const unsigned char *)seed, n < 0 ? 0 : (size_t)n < sizeof(seed) ? (size_t)n : sizeof(seed) - 1, md);
-	md[6] = (unsigned char)((md[6] & 0x0f) | 0x50); /* name-based UUID shape (v5-like) */
-	md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
-	for (i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[k++] = '-';
-		out[k++] = hex[md[i] >> 4];
-		out[k++] = hex[md[i] & 15];
-	}
-	out[k] = '\0';
-}
-
-enum fb_err leak_services_parse(const char *tag, size_t job, const char *secret_arn,
-				struct leak_svc **sv, size_t *nsv, size_t *cap, cJSON *warnings)
-{
-	struct leak_list l;
-	enum fb_err rc;
-	size_t k;
-
-	if (!tag || !*tag) {
-		leak_warn(warnings, "secret '%s' has no firebreak:ecs-services tag: nothing to redeploy",
-			  secret_arn);
-		return FB_OK;
-	}
-	rc = leak_list_parse(tag, &l);
-	for (k = 0; rc == FB_OK && k < l.n && k < LEAK_MAX_SERVICES; k++) {
-		const char *slash = strrchr(l.v[k], '/');
-		struct leak_svc *ns;
-
-		if (!slash || slash == l.v[k] || !slash[1]) {
-			leak_warn(warnings, "secret '%s': firebreak:ecs-services entry '%.100s' is not cluster/service",
-				  secret_arn, l.v[k]);
-			continue;
-		}
-		if (*nsv == *cap) {
-			size_t ncap = *cap ? *cap * 2 : 8;
-
-			ns = realloc(*sv, ncap * sizeof(*ns));
-			if (!ns) {
-				rc = FB_E_NOMEM;
-				break;
-			}
-			*sv = ns;
-			*cap = ncap;
-		}
-		ns = &(*sv)[(*nsv)++];
-		memset(ns, 0, sizeof(*ns));
-		ns->job = job;
-		snprintf(ns->cluster, sizeof(ns->cluster), "%.*s", (int)(slash - l.v[k]), l.v[k]);
-		buf_copy_str(ns->service, sizeof(ns->service), slash + 1);
-		snprintf(ns->target, sizeof(ns->target), "%s/%s", ns->cluster, ns->service);
-		ns->need = 1;
-	}
-	if (l.n > LEAK_MAX_SERVICES)
-		leak_warn(warnings, "secret '%s': more than %d services tagged; the rest not redeployed",
-			  secret_arn, LEAK_MAX_SERVICES);
-	leak_list_free(&l);
-	return rc;
-}
-
-int leak_deployed_since(const cJSON *describe_services, double rotated_at, char *dep, size_t deplen)
-{
-	const cJSON *d;
-
-	cJSON_ArrayForEach(d, resp_get(describe_services, "services.0.deployments")) {
-		const cJSON *ca = cJSON_GetObjectItemCaseSensitive(d, "createdAt");
-		const char *status = resp_get_str(d, "status");
-
-		if (status && !strcmp(status, "PRIMARY") && rotated_at > 0 && cJSON_IsNumber(ca) &&
-		    ca->valuedouble >= rotated_at) {
-			buf_copy_str(dep, deplen, resp_get_str(d, "id") ? resp_get_str(d, "id") : "?");
-			return 1;
-		}
-	}
-	return 0;
-}
-
-const char *leak_primary_deployment(const cJSON *update_service)
-{
-	const cJSON *d;
-
-	cJSON_ArrayForEach(d, resp_get(update_service, "service.deployments")) {
-		const char *status = resp_get_str(d, "status");
-
-		if (status && !strcmp(status, "PRIMARY"))
-			return resp_get_str(d, "id");
-	}
-	return NULL;
 }
 
 /* ---- report parts ----------------------------------------------------------------------------------- */
@@ -1154,44 +994,21 @@ int leak_account_from_arn(const char *arn, char out[13])
 	return resp_account_id_ok(out);
 }
 
-/* A restore[] entry in the shape every leak-rotate write records. */
-static cJSON *restore_entry(const char *step, const char *api, const char *target,
-			    const char *prior_name, const char *prior, const char *command)
+cJSON *leak_key_restore(const struct leak_key *k)
 {
+	char cmd[400];
 	cJSON *e = cJSON_CreateObject();
 
-	if (e && (!cJSON_AddStringToObject(e, "step", step) || !cJSON_AddStringToObject(e, "api", api) ||
-		  !cJSON_AddStringToObject(e, "target", target) ||
-		  !cJSON_AddStringToObject(e, prior_name, prior) ||
-		  !cJSON_AddStringToObject(e, "command", command))) {
+	snprintf(cmd, sizeof(cmd), "aws iam update-access-key --user-name '%s' --access-key-id %s --status Active",
+		 k->user, k->id);
+	if (e && (!cJSON_AddStringToObject(e, "step", "deactivate-key") ||
+		  !cJSON_AddStringToObject(e, "api", "iam:UpdateAccessKey") ||
+		  !cJSON_AddStringToObject(e, "target", k->id) || !cJSON_AddStringToObject(e, "prior_status", k->status) ||
+		  !cJSON_AddStringToObject(e, "command", cmd))) {
 		cJSON_Delete(e);
 		e = NULL;
 	}
 	return e;
-}
-
-cJSON *leak_rotation_restore(const char *arn, const char *old_version, const char *token)
-{
-	char cmd[1200];
-
-	/* undo (prior state first): move AWSCURRENT back — only if the new
-	 * value breaks something; the old one is leaked */
-	snprintf(cmd, sizeof(cmd),
-		 "aws secretsmanager update-secret-version-stage --secret-id '%s' "
-		 "--version-stage AWSCURRENT --move-to-version-id %s --remove-from-version-id %s"
-		 "  # restores the LEAKED value: only to recover from a broken rotation",
-		 arn, old_version, token);
-	return restore_entry("rotate-secret", "secretsmanager:UpdateSecretVersionStage", arn,
-			     "prior_current_version", old_version, cmd);
-}
-
-cJSON *leak_key_restore(const struct leak_key *k)
-{
-	char cmd[400];
-
-	snprintf(cmd, sizeof(cmd), "aws iam update-access-key --user-name '%s' --access-key-id %s --status Active",
-		 k->user, k->id);
-	return restore_entry("deactivate-key", "iam:UpdateAccessKey", k->id, "prior_status", k->status, cmd);
 }
 
 cJSON *leak_keys_json(const struct leak_key *keys, size_t n)

@@ -1,0 +1,613 @@
+/*
+ * test_redeploy: runtime/redeploy (rdp_) — the pure stages (token, services
+ * list, version stages, rollout state; moved here with their code from
+ * test_leak_rotate.c) and the phases over the real kit and AWS layer with
+ * a fake HTTP transport on a virtual clock (the scaffold of test_kit.c):
+ * a put whose value never reaches the report, its undo recorded before the
+ * write, the wait, the redeploy and the rollout followed to the end or the
+ * deadline.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "aws.h"
+#include "http.h"
+#include "kit.h"
+#include "redeploy.h"
+#include "resp.h"
+
+/* ---- the fake transport ------------------------------------------------------ */
+
+#define T0_MS 1796601600000LL /* 2026-12-07T00:00:00Z */
+#define MAXLOG 64
+#define MAXROUTES 32
+
+struct route {
+	const char *op;
+	const char *match;   /* substring of the request body; NULL = any */
+	long status;
+	const char *body;
+	int64_t delay_ms;
+	int times;           /* 0 = every time */
+	int used;
+};
+
+struct logged {
+	char op[64];
+	char url[512];
+	char body[4096];
+	char auth[512];      /* the Authorization header */
+	int64_t at_ms;
+	int nrestore;        /* restore[] entries when the request was sent */
+};
+
+struct flight {
+	struct http_exchange *x;
+	int64_t done_at;
+	const struct route *rt;
+};
+
+static struct fake {
+	int64_t now;
+	struct route routes[MAXROUTES];
+	size_t nroutes;
+	struct logged log[MAXLOG];
+	size_t nlog;
+	struct flight fl[MAXLOG];
+	size_t nfl;
+	int max_parallel;
+	struct resp *r;      /* whose restore[] to sample */
+} F;
+
+static const struct route not_routed = { "", NULL, 500, "{\"__type\":\"NotRouted\"}", 0, 0, 0 };
+
+static void op_of(const struct http_exchange *x, char *op, size_t len)
+{
+	const char *b = x->req.body ? (const char *)x->req.body : "";
+	size_t i;
+
+	op[0] = '\0';
+	for (i = 0; i < x->req.nheaders; i++)
+		if (!strcasecmp(x->req.headers[i].name, "X-Amz-Target")) {
+			const char *dot = strrchr(x->req.headers[i].value, '.');
+
+			snprintf(op, len, "%s", dot ? dot + 1 : "");
+			return;
+		}
+	if (!strncmp(b, "Action=", 7))
+		snprintf(op, len, "%.*s", (int)strcspn(b + 7, "&"), b + 7);
+}
+
+static enum fb_err fake_start(void *ctx, struct http_exchange *x)
+{
+	struct fake *f = ctx;
+	struct logged *l = &f->log[f->nlog < MAXLOG ? f->nlog : MAXLOG - 1];
+	const struct route *rt = &not_routed;
+	size_t i;
+
+	if (f->nlog < MAXLOG)
+		f->nlog++;
+	op_of(x, l->op, sizeof(l->op));
+	snprintf(l->url, sizeof(l->url), "%s", x->req.url);
+	snprintf(l->body, sizeof(l->body), "%.*s", (int)x->req.body_len,
+		 x->req.body ? (const char *)x->req.body : "");
+	l->auth[0] = '\0';
+	for (i = 0; i < x->req.nheaders; i++)
+		if (!strcasecmp(x->req.headers[i].name, "Authorization"))
+			snprintf(l->auth, sizeof(l->auth), "%s", x->req.headers[i].value);
+	l->at_ms = f->now;
+	l->nrestore = f->r ? cJSON_GetArraySize(f->r->restore) : -1;
+	for (i = 0; i < f->nroutes; i++) {
+		struct route *c = &f->routes[i];
+
+		if (!strcmp(c->op, l->op) && (!c->match || strstr(l->body, c->match)) &&
+		    (!c->times || c->used < c->times)) {
+			c->used++;
+			rt = c;
+			break;
+		}
+	}
+	http_response_init(&x->resp, x->req.max_response);
+	f->fl[f->nfl].x = x;
+	f->fl[f->nfl].rt = rt;
+	f->fl[f->nfl].done_at = f->now + rt->delay_ms;
+	f->nfl++;
+	if ((int)f->nfl > f->max_parallel)
+		f->max_parallel = (int)f->nfl;
+	return FB_OK;
+}
+
+static enum fb_err fake_wait(void *ctx, int64_t timeout_ms, struct http_exchange **done)
+{
+	struct fake *f = ctx;
+	size_t i, best = 0;
+	struct flight fl;
+
+	*done = NULL;
+	for (i = 1; i < f->nfl; i++)
+		if (f->fl[i].done_at < f->fl[best].done_at)
+			best = i;
+	if (f->nfl == 0 || f->fl[best].done_at > f->now + timeout_ms) {
+		f->now += timeout_ms;
+		return FB_OK;
+	}
+	fl = f->fl[best];
+	memmove(&f->fl[best], &f->fl[best + 1], (f->nfl - best - 1) * sizeof(fl));
+	f->nfl--;
+	if (fl.done_at > f->now)
+		f->now = fl.done_at;
+	fl.x->resp.rc = FB_OK;
+	fl.x->resp.status = fl.rt->status;
+	buf_puts(&fl.x->resp.headers, "x-amzn-RequestId: r-1\r\n");
+	buf_puts(&fl.x->resp.body, fl.rt->body);
+	*done = fl.x;
+	return FB_OK;
+}
+
+static void fake_cancel(void *ctx, struct http_exchange *x)
+{
+	struct fake *f = ctx;
+	size_t i;
+
+	for (i = 0; i < f->nfl; i++)
+		if (f->fl[i].x == x) {
+			memmove(&f->fl[i], &f->fl[i + 1], (f->nfl - i - 1) * sizeof(f->fl[0]));
+			f->nfl--;
+			return;
+		}
+}
+
+static int64_t fake_now(void *ctx) { return ((struct fake *)ctx)->now; }
+static void fake_destroy(void *ctx) { (void)ctx; }
+static int64_t kit_fake_now(void) { return F.now; }
+
+static const char *fake_getenv(const char *name)
+{
+	return !strcmp(name, "AWS_MAX_ATTEMPTS") ? "1" : NULL;
+}
+
+static void route(const char *op, const char *match, long status, const char *body, int64_t delay_ms,
+		  int times)
+{
+	struct route *r = &F.routes[F.nroutes++];
+
+	assert_true(F.nroutes <= MAXROUTES);
+	r->op = op;
+	r->match = match;
+	r->status = status;
+	r->body = body;
+	r->delay_ms = delay_ms;
+	r->times = times;
+	r->used = 0;
+}
+
+/* Requests of one operation so far. */
+static int sent(const char *op)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < F.nlog; i++)
+		n += !strcmp(F.log[i].op, op);
+	return n;
+}
+
+static const struct logged *last_of(const char *op)
+{
+	size_t i;
+
+	for (i = F.nlog; i-- > 0;)
+		if (!strcmp(F.log[i].op, op))
+			return &F.log[i];
+	return NULL;
+}
+
+/* ---- fixture: a client, a report, a kit --------------------------------------- */
+
+struct world {
+	struct aws_client *aws;
+	struct resp_config cfg;
+	struct resp r;
+	struct kit k;
+};
+
+static const struct lr_context ctx = {
+	.request_id = "req-1",
+	.deadline_ms = 0,
+	.function_arn = "arn:aws:lambda:us-east-1:111111111111:function:kms-guard",
+	.trace_id = "", .client_context = "", .cognito_identity = "", .tenant_id = "",
+};
+
+static void world_up(struct world *w, int dry_run)
+{
+	struct http_transport *t = calloc(1, sizeof(*t));
+	struct aws_client_options o;
+	char err[200] = "";
+
+	memset(&F, 0, sizeof(F));
+	memset(w, 0, sizeof(*w));
+	F.now = T0_MS;
+	t->ctx = &F;
+	t->start = fake_start;
+	t->wait = fake_wait;
+	t->cancel = fake_cancel;
+	t->now_ms = fake_now;
+	t->destroy = fake_destroy;
+	memset(&o, 0, sizeof(o));
+	o.region = "us-east-1";
+	o.access_key = "AKIDEXAMPLE";
+	o.secret_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+	o.transport = t;
+	o.getenv_fn = fake_getenv;
+	o.jitter_seed = 7;
+	if (aws_client_new_opts(&w->aws, &o, err, sizeof(err)) != FB_OK)
+		fail_msg("aws_client_new_opts: %s", err);
+	unsetenv("FIREBREAK_DRY_RUN");
+	unsetenv("FIREBREAK_TRUSTED_PRINCIPALS");
+	unsetenv("FIREBREAK_TOPIC_ARN");
+	unsetenv("FIREBREAK_MEMBER_ROLE");
+	assert_int_equal(resp_config_from_env(&w->cfg, err, sizeof(err)), FB_OK);
+	w->cfg.dry_run = dry_run;
+	assert_int_equal(resp_begin(&w->r, &w->cfg, "rdp-test", &ctx), FB_OK);
+	w->r.dry_run = dry_run;
+	resp_set_incident(&w->r, "ev-1");
+	kit_init(&w->k, &w->r, w->aws);
+	w->k.now_ms = kit_fake_now;
+	F.r = &w->r;
+}
+
+static void world_down(struct world *w)
+{
+	kit_cleanup(&w->k);
+	resp_cleanup(&w->r);
+	resp_config_cleanup(&w->cfg);
+	aws_client_free(w->aws);
+	F.r = NULL;
+}
+
+static const struct resp_step *line(const struct world *w, const char *step)
+{
+	size_t i;
+
+	for (i = 0; i < w->r.nsteps; i++)
+		if (!strcmp(w->r.steps[i].step, step))
+			return &w->r.steps[i];
+	fail_msg("no report line '%s'", step);
+	return NULL;
+}
+
+#define SECRET "arn:aws:secretsmanager:us-east-1:111111111111:secret:app-client-AbCdEf"
+#define VALUE "s3cr3t-client-value-0123456789abcdef"
+
+static void fake_sleep(int64_t ms)
+{
+	F.now += ms;
+}
+
+static void rdp_up(struct rdp *d, struct world *w, int64_t deadline_ms)
+{
+	rdp_init(d, &w->k, 250, deadline_ms, NULL);
+	d->sleep_ms = fake_sleep;
+	d->list_name = "consumer services";
+}
+
+/* ---- pure stages -------------------------------------------------------------- */
+
+static void test_redeploy__token_services_and_deployments(void **s)
+{
+	char a[37], b[37], dep[64];
+	struct rdp_svc *sv = NULL;
+	size_t nsv = 0, cap = 0;
+	cJSON *warnings = cJSON_CreateArray(), *d;
+
+	(void)s;
+	rdp_token("fb-1", "arn:s", "v1", a);
+	rdp_token("fb-1", "arn:s", "v1", b);
+	assert_string_equal(a, b);               /* a retry sends the same token */
+	assert_int_equal(strlen(a), 36);
+	assert_int_equal(a[14], '5');
+	rdp_token("fb-2", "arn:s", "v1", b);
+	assert_string_not_equal(a, b);
+	assert_int_equal(rdp_services_parse("prod/a, bad, /x, prod/b", 3, "arn:s", "firebreak:ecs-services", &sv,
+					    &nsv, &cap, warnings), FB_OK);
+	assert_int_equal(nsv, 2);
+	assert_string_equal(sv[1].cluster, "prod");
+	assert_string_equal(sv[1].service, "b");
+	assert_string_equal(sv[1].target, "prod/b");
+	assert_int_equal(sv[1].secret, 3);
+	assert_int_equal(cJSON_GetArraySize(warnings), 2);
+	assert_non_null(strstr(cJSON_GetArrayItem(warnings, 0)->valuestring,
+			       "firebreak:ecs-services entry 'bad' is not cluster/service"));
+	free(sv);
+	d = cJSON_Parse("{\"services\":[{\"deployments\":[{\"id\":\"ecs-svc/1\",\"status\":\"PRIMARY\","
+			"\"createdAt\":1700000100}]}]}");
+	assert_true(rdp_deployed_since(d, 1700000000.0, dep, sizeof(dep)));
+	assert_string_equal(dep, "ecs-svc/1");
+	assert_false(rdp_deployed_since(d, 1700000200.0, dep, sizeof(dep)));
+	assert_false(rdp_deployed_since(d, 0, dep, sizeof(dep)));
+	cJSON_Delete(d);
+	cJSON_Delete(warnings);
+}
+
+/* More than RDP_MAX_SERVICES entries: the first ones, and a warning. */
+static void test_redeploy__services_capped(void **s)
+{
+	char list[2000] = "";
+	struct rdp_svc *sv = NULL;
+	size_t nsv = 0, cap = 0, i;
+	cJSON *warnings = cJSON_CreateArray();
+
+	(void)s;
+	for (i = 0; i < RDP_MAX_SERVICES + 5; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "c/s%zu,", i);
+	assert_int_equal(rdp_services_parse(list, 0, "arn:s", "x", &sv, &nsv, &cap, warnings), FB_OK);
+	assert_int_equal(nsv, RDP_MAX_SERVICES);
+	assert_int_equal(cJSON_GetArraySize(warnings), 1);
+	free(sv);
+	cJSON_Delete(warnings);
+}
+
+/* waiting: pending -> current; gone -> failed (moved from test_leak_rotate) */
+static void test_redeploy__wait_check(void **s)
+{
+	struct rdp_secret j;
+	char detail[300];
+	cJSON *d;
+
+	(void)s;
+	memset(&j, 0, sizeof(j));
+	snprintf(j.old_version, sizeof(j.old_version), "v1");
+	snprintf(j.version, sizeof(j.version), "v2");
+	d = cJSON_Parse("{\"VersionIdsToStages\":{\"v1\":[\"AWSCURRENT\"],\"v2\":[\"AWSPENDING\"]}}");
+	assert_int_equal(rdp_wait_check(d, &j, detail, sizeof(detail)), RDP_MORE);
+	cJSON_Delete(d);
+	d = cJSON_Parse("{\"LastRotatedDate\":1700000000.5,\"VersionIdsToStages\":{\"v1\":[\"AWSPREVIOUS\"],"
+			"\"v2\":[\"AWSCURRENT\"]}}");
+	assert_int_equal(rdp_wait_check(d, &j, detail, sizeof(detail)), RDP_DONE);
+	assert_true(j.changed_at > 1700000000.0);
+	cJSON_Delete(d);
+	d = cJSON_Parse("{\"VersionIdsToStages\":{\"v1\":[\"AWSCURRENT\"]}}");
+	assert_int_equal(rdp_wait_check(d, &j, detail, sizeof(detail)), RDP_FAIL);
+	cJSON_Delete(d);
+	/* a put is dated by LastChangedDate (PutSecretValue sets no LastRotatedDate) */
+	j.put = 1;
+	j.changed_at = 0;
+	d = cJSON_Parse("{\"LastRotatedDate\":1600000000,\"LastChangedDate\":1700000300,"
+			"\"VersionIdsToStages\":{\"v2\":[\"AWSCURRENT\"]}}");
+	assert_int_equal(rdp_wait_check(d, &j, detail, sizeof(detail)), RDP_DONE);
+	assert_true(j.changed_at == 1700000300.0);
+	cJSON_Delete(d);
+}
+
+static void test_redeploy__rollout_check(void **s)
+{
+	static const struct {
+		const char *json;
+		enum rdp_poll want;
+	} cases[] = {
+		/* ours in progress, the old one still running: the old value is in use */
+		{ "{\"services\":[{\"deployments\":[{\"id\":\"d2\",\"status\":\"PRIMARY\",\"rolloutState\":"
+		  "\"IN_PROGRESS\",\"runningCount\":1,\"desiredCount\":2},{\"id\":\"d1\",\"status\":\"ACTIVE\","
+		  "\"runningCount\":2}]}]}", RDP_MORE },
+		/* COMPLETED but an older deployment still drains */
+		{ "{\"services\":[{\"deployments\":[{\"id\":\"d2\",\"status\":\"PRIMARY\",\"rolloutState\":"
+		  "\"COMPLETED\",\"runningCount\":2,\"desiredCount\":2},{\"id\":\"d1\",\"status\":\"ACTIVE\"}]}]}",
+		  RDP_MORE },
+		{ "{\"services\":[{\"deployments\":[{\"id\":\"d2\",\"status\":\"PRIMARY\",\"rolloutState\":"
+		  "\"COMPLETED\",\"runningCount\":2,\"desiredCount\":2}]}]}", RDP_DONE },
+		/* no circuit breaker: no rolloutState, the counts say it */
+		{ "{\"services\":[{\"deployments\":[{\"id\":\"d2\",\"status\":\"PRIMARY\",\"runningCount\":2,"
+		  "\"desiredCount\":2}]}]}", RDP_DONE },
+		{ "{\"services\":[{\"deployments\":[{\"id\":\"d2\",\"status\":\"PRIMARY\",\"runningCount\":1,"
+		  "\"desiredCount\":2}]}]}", RDP_MORE },
+		{ "{\"services\":[{\"deployments\":[{\"id\":\"d2\",\"status\":\"PRIMARY\",\"rolloutState\":"
+		  "\"FAILED\",\"rolloutStateReason\":\"tasks failed to start\"},{\"id\":\"d1\",\"status\":"
+		  "\"ACTIVE\"}]}]}", RDP_FAIL },
+		/* someone deployed again: ours is no longer the one that runs */
+		{ "{\"services\":[{\"deployments\":[{\"id\":\"d3\",\"status\":\"PRIMARY\"},{\"id\":\"d2\","
+		  "\"status\":\"ACTIVE\"}]}]}", RDP_FAIL },
+		{ "{\"services\":[],\"failures\":[{\"reason\":\"MISSING\"}]}", RDP_FAIL },
+	};
+	char detail[300];
+	size_t i;
+
+	(void)s;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cJSON *d = cJSON_Parse(cases[i].json);
+
+		assert_non_null(d);
+		assert_int_equal(rdp_rollout_check(d, "d2", detail, sizeof(detail)), cases[i].want);
+		cJSON_Delete(d);
+	}
+}
+
+static void test_redeploy__restore_entry(void **s)
+{
+	cJSON *e = rdp_restore("rotate-secret", "arn:s", "v1", "tok", "restores the LEAKED value");
+
+	(void)s;
+	assert_string_equal(cJSON_GetObjectItem(e, "api")->valuestring, "secretsmanager:UpdateSecretVersionStage");
+	assert_string_equal(cJSON_GetObjectItem(e, "prior_current_version")->valuestring, "v1");
+	assert_string_equal(cJSON_GetObjectItem(e, "command")->valuestring,
+			    "aws secretsmanager update-secret-version-stage --secret-id 'arn:s' --version-stage "
+			    "AWSCURRENT --move-to-version-id v1 --remove-from-version-id tok  # restores the LEAKED value");
+	cJSON_Delete(e);
+}
+
+/* ---- the phases ------------------------------------------------------------------ */
+
+/* cognito-lockdown's use: put a value it has, wait, redeploy the consumers,
+ * follow the rollout until no task runs the old value. */
+static void test_redeploy__put_wait_redeploy_rollout(void **st)
+{
+	struct world w;
+	struct rdp d;
+	struct rdp_secret s, *v[1] = { &s };
+	cJSON *rep;
+	char *txt, fp[RESP_FP_LEN];
+
+	(void)st;
+	world_up(&w, 0);
+	memset(&s, 0, sizeof(s));
+	s.arn = SECRET;
+	s.value = VALUE;
+	s.services = "prod/api, prod/worker";
+	s.state = RDP_WRITE;
+	snprintf(s.old_version, sizeof(s.old_version), "v1");
+	rdp_token("ev-1", SECRET, "v1", s.token);
+	route("PutSecretValue", NULL, 200, "{\"ARN\":\"" SECRET "\",\"VersionId\":\"vnew\"}", 5, 0);
+	route("DescribeSecret", NULL, 200, "{\"LastChangedDate\":1796601600.5,\"VersionIdsToStages\":"
+	      "{\"vnew\":[\"AWSCURRENT\"],\"v1\":[\"AWSPREVIOUS\"]}}", 5, 0);
+	/* before the redeploy: only the old deployment */
+	route("DescribeServices", NULL, 200, "{\"services\":[{\"deployments\":[{\"id\":\"old\",\"status\":"
+	      "\"PRIMARY\",\"createdAt\":1700000000}]}]}", 5, 2);
+	route("UpdateService", "\"api\"", 200, "{\"service\":{\"deployments\":[{\"id\":\"dep-api\",\"status\":"
+	      "\"PRIMARY\"},{\"id\":\"old\",\"status\":\"ACTIVE\"}]}}", 5, 0);
+	route("UpdateService", "\"worker\"", 200, "{\"service\":{\"deployments\":[{\"id\":\"dep-wk\",\"status\":"
+	      "\"PRIMARY\"},{\"id\":\"old\",\"status\":\"ACTIVE\"}]}}", 5, 0);
+	/* first rollout poll: both in progress; then complete */
+	route("DescribeServices", "\"api\"", 200, "{\"services\":[{\"deployments\":[{\"id\":\"dep-api\",\"status\":"
+	      "\"PRIMARY\",\"rolloutState\":\"IN_PROGRESS\"},{\"id\":\"old\",\"status\":\"ACTIVE\"}]}]}", 5, 1);
+	route("DescribeServices", "\"worker\"", 200, "{\"services\":[{\"deployments\":[{\"id\":\"dep-wk\",\"status\":"
+	      "\"PRIMARY\",\"rolloutState\":\"IN_PROGRESS\"},{\"id\":\"old\",\"status\":\"ACTIVE\"}]}]}", 5, 1);
+	route("DescribeServices", "\"api\"", 200, "{\"services\":[{\"deployments\":[{\"id\":\"dep-api\",\"status\":"
+	      "\"PRIMARY\",\"rolloutState\":\"COMPLETED\",\"runningCount\":2,\"desiredCount\":2}]}]}", 5, 0);
+	route("DescribeServices", "\"worker\"", 200, "{\"services\":[{\"deployments\":[{\"id\":\"dep-wk\",\"status\":"
+	      "\"PRIMARY\",\"rolloutState\":\"COMPLETED\",\"runningCount\":1,\"desiredCount\":1}]}]}", 5, 0);
+	rdp_up(&d, &w, T0_MS + 60000);
+	rdp_put(&d, v, 1);
+	assert_int_equal(s.state, RDP_WAIT);
+	assert_string_equal(s.version, "vnew");
+	/* the value went to Secrets Manager with our token, after its undo */
+	assert_non_null(strstr(last_of("PutSecretValue")->body, VALUE));
+	assert_non_null(strstr(last_of("PutSecretValue")->body, s.token));
+	assert_int_equal(last_of("PutSecretValue")->nrestore, 1);
+	rdp_wait(&d, v, 1);
+	assert_int_equal(s.state, RDP_CURRENT);
+	assert_true(s.changed_at == 1796601600.5);
+	rdp_redeploy(&d, v, 1);
+	assert_int_equal(sent("UpdateService"), 2);
+	assert_non_null(strstr(last_of("UpdateService")->body, "\"forceNewDeployment\":true"));
+	rdp_rollout(&d, v, 1);
+	assert_int_equal(s.state, RDP_RUNNING);
+	assert_int_equal(sent("DescribeServices"), 6);
+	assert_int_equal(line(&w, "wait-rollout")->status, RESP_DONE);
+	assert_int_equal(line(&w, "put-secret-value")->status, RESP_DONE);
+	/* the report names the value by its fingerprint only */
+	rep = resp_report_json(&w.r);
+	txt = cJSON_PrintUnformatted(rep);
+	assert_null(strstr(txt, VALUE));
+	resp_fingerprint(VALUE, strlen(VALUE), fp);
+	assert_non_null(strstr(txt, fp));
+	assert_false(resp_failed(&w.r));
+	free(txt);
+	cJSON_Delete(rep);
+	rdp_cleanup(&d);
+	world_down(&w);
+}
+
+/* A rollout that does not finish before the deadline: failed, the secret
+ * is not RUNNING (the caller keeps the old credential). */
+static void test_redeploy__rollout_deadline(void **st)
+{
+	struct world w;
+	struct rdp d;
+	struct rdp_secret s, *v[1] = { &s };
+
+	(void)st;
+	world_up(&w, 0);
+	memset(&s, 0, sizeof(s));
+	s.arn = SECRET;
+	s.services = "prod/api";
+	s.state = RDP_CURRENT;
+	s.changed_at = 1796601600.0;
+	route("DescribeServices", NULL, 200, "{\"services\":[{\"deployments\":[{\"id\":\"old\",\"status\":"
+	      "\"PRIMARY\",\"createdAt\":1700000000}]}]}", 5, 1);
+	route("UpdateService", NULL, 200, "{\"service\":{\"deployments\":[{\"id\":\"dep-api\",\"status\":"
+	      "\"PRIMARY\"}]}}", 5, 0);
+	route("DescribeServices", NULL, 200, "{\"services\":[{\"deployments\":[{\"id\":\"dep-api\",\"status\":"
+	      "\"PRIMARY\",\"rolloutState\":\"IN_PROGRESS\"},{\"id\":\"old\",\"status\":\"ACTIVE\"}]}]}", 5, 0);
+	rdp_up(&d, &w, T0_MS + 5000);
+	rdp_redeploy(&d, v, 1);
+	rdp_rollout(&d, v, 1);
+	assert_int_equal(s.state, RDP_FAILED);
+	assert_int_equal(line(&w, "wait-rollout")->status, RESP_FAILED);
+	assert_true(F.now <= T0_MS + 5000);
+	assert_true(resp_failed(&w.r));
+	rdp_cleanup(&d);
+	world_down(&w);
+}
+
+/* Dry run: the put is planned with its undo, nothing is written. */
+static void test_redeploy__dry_run_plans_the_put(void **st)
+{
+	struct world w;
+	struct rdp d;
+	struct rdp_secret s, *v[1] = { &s };
+
+	(void)st;
+	world_up(&w, 1);
+	memset(&s, 0, sizeof(s));
+	s.arn = SECRET;
+	s.value = VALUE;
+	s.state = RDP_WRITE;
+	rdp_up(&d, &w, 0);
+	rdp_put(&d, v, 1);
+	assert_int_equal(sent("PutSecretValue"), 0);
+	assert_int_equal(s.state, RDP_STOP);
+	assert_int_equal(line(&w, "put-secret-value")->status, RESP_PLANNED);
+	assert_int_equal(cJSON_GetArraySize(w.r.restore), 1);
+	rdp_cleanup(&d);
+	world_down(&w);
+}
+
+/* A redeploy an earlier delivery made already is not repeated. */
+static void test_redeploy__already_redeployed(void **st)
+{
+	struct world w;
+	struct rdp d;
+	struct rdp_secret s, *v[1] = { &s };
+
+	(void)st;
+	world_up(&w, 0);
+	memset(&s, 0, sizeof(s));
+	s.arn = SECRET;
+	s.services = "prod/api";
+	s.state = RDP_CURRENT;
+	s.changed_at = 1796601600.0;
+	route("DescribeServices", NULL, 200, "{\"services\":[{\"deployments\":[{\"id\":\"dep-1\",\"status\":"
+	      "\"PRIMARY\",\"createdAt\":1796601601,\"rolloutState\":\"COMPLETED\"}]}]}", 5, 0);
+	rdp_up(&d, &w, 0);
+	rdp_redeploy(&d, v, 1);
+	assert_int_equal(sent("UpdateService"), 0);
+	assert_int_equal(line(&w, "redeploy")->status, RESP_ALREADY);
+	rdp_rollout(&d, v, 1);
+	assert_int_equal(s.state, RDP_RUNNING);
+	rdp_cleanup(&d);
+	world_down(&w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_redeploy__token_services_and_deployments),
+		cmocka_unit_test(test_redeploy__services_capped),
+		cmocka_unit_test(test_redeploy__wait_check),
+		cmocka_unit_test(test_redeploy__rollout_check),
+		cmocka_unit_test(test_redeploy__restore_entry),
+		cmocka_unit_test(test_redeploy__put_wait_redeploy_rollout),
+		cmocka_unit_test(test_redeploy__rollout_deadline),
+		cmocka_unit_test(test_redeploy__dry_run_plans_the_put),
+		cmocka_unit_test(test_redeploy__already_redeployed),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
