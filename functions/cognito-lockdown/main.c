@@ -36,6 +36,7 @@
 #include "http.h"
 #include "kit.h"
 #include "lr.h"
+#include "redeploy.h"
 #include "resp.h"
 
 #define CL_FUNCTION "cognito-lockdown"
@@ -53,7 +54,10 @@ struct cl_fn {
 	struct aws_client *aws;
 	struct evidence_config evcfg;
 	char *alarm, *pool, *client;
-	int rps, max_pages;
+	char *secret_arn;                /* FIREBREAK_COGNITO_SECRET_ARN: the secret the consumers read */
+	char *secret_key;                /* FIREBREAK_COGNITO_SECRET_KEY: its JSON member ("" whole string) */
+	char *services;                  /* FIREBREAK_COGNITO_SERVICES: "cluster/service,..." reading it */
+	int rps, max_pages, poll_ms;
 };
 
 /* One invocation. */
@@ -69,6 +73,11 @@ struct cl_run {
 	struct cl_rot_plan rot;
 	char new_fp[RESP_FP_LEN];
 	int added_now;                   /* a secret was added by this invocation */
+	int stored_earlier;              /* the new secret's "stored" marker exists */
+	struct rdp d;                    /* the consumers' secret and services */
+	struct rdp_secret cs;            /* the consumers' secret */
+	const cJSON *describe_secret;    /* DescribeSecret of it (borrowed from round 1) */
+	const cJSON *secret_string;      /* GetSecretValue's SecretString (key mode; borrowed, wiped) */
 };
 
 static char *env_dup(const char *name, const char *def)
@@ -85,6 +94,9 @@ static void fn_free(struct cl_fn *st)
 	free(st->alarm);
 	free(st->pool);
 	free(st->client);
+	free(st->secret_arn);
+	free(st->secret_key);
+	free(st->services);
 	evidence_config_cleanup(&st->evcfg);
 	free(st);
 }
@@ -99,7 +111,10 @@ static enum fb_err cl_init(void **state, char *err, size_t errlen)
 	st->alarm = env_dup("FIREBREAK_COGNITO_ALARM", CL_DEFAULT_ALARM);
 	st->pool = env_dup("FIREBREAK_COGNITO_USER_POOL_ID", NULL);
 	st->client = env_dup("FIREBREAK_COGNITO_CLIENT_ID", NULL);
-	if (!st->alarm || !st->pool || !st->client) {
+	st->secret_arn = env_dup("FIREBREAK_COGNITO_SECRET_ARN", NULL);
+	st->secret_key = env_dup("FIREBREAK_COGNITO_SECRET_KEY", NULL);
+	st->services = env_dup("FIREBREAK_COGNITO_SERVICES", NULL);
+	if (!st->alarm || !st->pool || !st->client || !st->secret_arn || !st->secret_key || !st->services) {
 		fn_free(st);
 		return FB_E_NOMEM;
 	}
@@ -107,6 +122,12 @@ static enum fb_err cl_init(void **state, char *err, size_t errlen)
 	if (rc == FB_OK)
 		rc = kit_env_int("FIREBREAK_COGNITO_MAX_PAGES", CL_DEFAULT_MAX_PAGES, 1, 20000, &st->max_pages, err,
 				 errlen);
+	if (rc == FB_OK)
+		rc = kit_env_int("FIREBREAK_COGNITO_POLL_MS", 2000, 10, 60000, &st->poll_ms, err, errlen);
+	if (rc == FB_OK && *st->secret_arn && strncmp(st->secret_arn, "arn:", 4)) {
+		snprintf(err, errlen, "setting 'FIREBREAK_COGNITO_SECRET_ARN' must be a Secrets Manager secret ARN");
+		rc = FB_E_CONFIG;
+	}
 	if (rc == FB_OK && *st->pool && !cl_pool_id_ok(st->pool)) {
 		snprintf(err, errlen, "setting 'FIREBREAK_COGNITO_USER_POOL_ID' is not a user pool id");
 		rc = FB_E_CONFIG;
@@ -226,28 +247,131 @@ static void rotation_report(struct cl_run *u, const char *state)
 	cJSON_AddStringToObject(o, "state", state);
 }
 
-/* The consumers of the client (the Secrets Manager secret they read and
- * their ECS services) get the new secret: runtime/redeploy (rdp_), merged
- * from the leak-rotate extraction. Returns 1 when they run with it (the
- * old secret may go), 0 otherwise. `value` is wiped by the caller. */
-static int consumers_update(struct cl_run *u, const char *secret_id, const char *value)
+/* Every string in a tree overwritten before it is freed (a secret's JSON). */
+static void wipe_tree(cJSON *t)
 {
-	(void)secret_id;
-	(void)value;
-	kit_decide(u->k, &(struct kit_spec){ .step = "store-secret", .service = "secretsmanager",
-		.op = "PutSecretValue", .target = u->pool_arn, .kind = RESP_WRITE }, RESP_SKIPPED,
-		"the consumers' secret store and redeploy (runtime/redeploy) are not in this build: the new "
-		"secret is not stored, the old one is kept");
-	return 0;
+	cJSON *c;
+
+	if (!t)
+		return;
+	if (cJSON_IsString(t) && t->valuestring) {
+		volatile char *p = t->valuestring;
+
+		while (*p)
+			*p++ = 0;
+	}
+	for (c = t->child; c; c = c->next)
+		wipe_tree(c);
 }
 
-/* Did an earlier invocation store the new secret and see the consumers on
- * it? (the "stored" marker). */
-static int consumers_ready(struct cl_run *u, const char *secret_id)
+static void wipe_str(char *s)
 {
-	(void)u;
-	(void)secret_id;
-	return 0;
+	volatile char *p = s;
+
+	while (p && *p)
+		*p++ = 0;
+}
+
+/* The value the consumers' secret gets: the new client secret, or (key
+ * mode) the secret's JSON with that one member replaced and the rest kept.
+ * Caller wipes and frees; NULL with why set. */
+static char *consumer_value(struct cl_run *u, const char *client_secret, char *why, size_t whylen)
+{
+	cJSON *doc;
+	char *out;
+
+	if (!*u->st->secret_key)
+		return strdup(client_secret);
+	if (!cJSON_IsString(u->secret_string)) {
+		snprintf(why, whylen, "the secret's current value could not be read (SecretString)");
+		return NULL;
+	}
+	doc = cJSON_Parse(u->secret_string->valuestring);
+	if (!cJSON_IsObject(doc)) {
+		wipe_tree(doc);
+		cJSON_Delete(doc);
+		snprintf(why, whylen, "the secret's value is not a JSON object: member '%.60s' cannot be set",
+			 u->st->secret_key);
+		return NULL;
+	}
+	wipe_tree(cJSON_GetObjectItemCaseSensitive(doc, u->st->secret_key));
+	cJSON_DeleteItemFromObjectCaseSensitive(doc, u->st->secret_key);
+	cJSON_AddStringToObject(doc, u->st->secret_key, client_secret);
+	out = cJSON_PrintUnformatted(doc);
+	wipe_tree(doc);
+	cJSON_Delete(doc);
+	if (!out)
+		snprintf(why, whylen, "out of memory");
+	return out;
+}
+
+static void marker_write(struct cl_run *u, const char *stage, const char *secret_id)
+{
+	char key[700];
+	struct kit_round *m;
+	struct kit_step *mk;
+
+	if (!u->st->evcfg.bucket || cl_secret_marker_key(u->r->incident_id, u->ev, stage, secret_id, key,
+							 sizeof(key)))
+		return;
+	m = kit_round_new(u->k);
+	mk = marker_put(m, u, key);
+	if (mk) {
+		kit_run(m);
+		if (!kit_ok(mk))
+			resp_warn(u->r, "the '%s' progress marker of client secret %s could not be written (%s): a "
+				  "later invocation will not know it", stage, secret_id, kit_err(mk)->code);
+	}
+	kit_round_free(m);
+}
+
+/* The consumers get the new secret: PutSecretValue into their secret,
+ * AWSCURRENT awaited, their ECS services redeployed (runtime/redeploy).
+ * The rollout is followed after the sign-out (rotate_finish). */
+static void consumers_update(struct cl_run *u, const char *secret_id, const char *client_secret)
+{
+	struct rdp_secret *v[1] = { &u->cs };
+	struct kit_round *rd = NULL;
+	struct kit_step *g;
+	char why[300] = "", *value;
+
+	if (*u->st->secret_key) {
+		/* key mode: the other members of the consumers' secret are kept */
+		cJSON *in = cJSON_CreateObject();
+
+		if (in)
+			cJSON_AddStringToObject(in, "SecretId", u->st->secret_arn);
+		rd = kit_round_new(u->k);
+		g = kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "secretsmanager", .op = "GetSecretValue",
+			.kind = RESP_READ, .in = in });
+		kit_run(rd);
+		u->secret_string = resp_get(kit_out(g), "SecretString");
+	}
+	value = consumer_value(u, client_secret, why, sizeof(why));
+	if (rd) {
+		wipe_tree((cJSON *)kit_out(g));
+		u->secret_string = NULL;
+		kit_round_free(rd);
+	}
+	if (!value) {
+		kit_decide(u->k, &(struct kit_spec){ .step = "put-secret-value", .service = "secretsmanager",
+			.op = "PutSecretValue", .target = u->st->secret_arn, .kind = RESP_WRITE }, RESP_FAILED,
+			"not stored: %s; the new client secret %s is not delivered (the next invocation deletes it "
+			"and adds another)", why, secret_id);
+		u->cs.state = RDP_FAILED;
+		return;
+	}
+	u->cs.value = value;
+	u->cs.state = RDP_WRITE;
+	rdp_put(&u->d, v, 1);
+	rdp_wait(&u->d, v, 1);
+	u->cs.value = NULL;
+	wipe_str(value);
+	free(value);
+	if (u->cs.state != RDP_CURRENT)
+		return;
+	marker_write(u, "stored", secret_id);
+	rdp_redeploy(&u->d, v, 1);
 }
 
 static void rotate_add(struct cl_run *u)
@@ -257,8 +381,6 @@ static void rotate_add(struct cl_run *u)
 	cJSON *undo = pool_in(u->ev, 1);
 	const cJSON *d;
 	const char *id, *val;
-	char key[700];
-	int ready = 0;
 
 	if (undo)
 		cJSON_AddStringToObject(undo, "ClientSecretId", "<the new ClientSecretId: rotation.new_secret_id "
@@ -269,6 +391,16 @@ static void rotate_add(struct cl_run *u)
 	kit_run(rd);
 	if (u->r->dry_run) {
 		rotation_report(u, "planned");
+		char plan[900];
+
+		snprintf(plan, sizeof(plan), "dry run: the new client secret%s%s%s, then a redeploy of %s",
+			 *u->st->secret_key ? " as member '" : "", u->st->secret_key, *u->st->secret_key ? "'" : "",
+			 *u->st->services ? u->st->services : "no service (FIREBREAK_COGNITO_SERVICES is empty)");
+		kit_decide(u->k, &(struct kit_spec){ .step = "put-secret-value", .service = "secretsmanager",
+			.op = "PutSecretValue", .target = u->st->secret_arn, .kind = RESP_WRITE }, RESP_PLANNED, "%s",
+			plan);
+		/* kit_decide keeps "dry run: not written" on a planned line: say what */
+		resp_step_detail(u->r, (int)u->r->nsteps - 1, plan);
 		kit_round_free(rd);
 		return;
 	}
@@ -290,25 +422,60 @@ static void rotate_add(struct cl_run *u)
 		cJSON_AddStringToObject(o, "new_secret_id", id);
 		cJSON_AddStringToObject(o, "new_secret_fingerprint", u->new_fp);
 		/* the marker that makes this secret ours for the next invocation */
-		if (cl_secret_marker_key(u->r->incident_id, u->ev, "added", id, key, sizeof(key)) == 0) {
-			struct kit_round *m = kit_round_new(u->k);
-			struct kit_step *mk = marker_put(m, u, key);
-
-			if (mk) {
-				kit_run(m);
-				if (!kit_ok(mk))
-					resp_warn(u->r, "the progress marker of the new client secret could not be "
-						  "written (%s): a later invocation will not know it is firebreak's",
-						  kit_err(mk)->code);
-			}
-			kit_round_free(m);
-		}
-		ready = consumers_update(u, id, val);
+		marker_write(u, "added", id);
+		consumers_update(u, id, val);
+		if (u->cs.state == RDP_CURRENT)
+			rotation_report(u, "stored");
 	}
 	wipe_json_string(d, "ClientSecretValue");
 	kit_round_free(rd);
-	if (ready)
-		rotation_report(u, "consumers-updated");
+}
+
+/* An earlier invocation added and stored the new secret: the consumers'
+ * secret changed then (LastChangedDate); redeploy what has no deployment
+ * since (rdp_redeploy says "already" for the rest). */
+static void resume_stored(struct cl_run *u)
+{
+	struct rdp_secret *v[1] = { &u->cs };
+	const cJSON *t = resp_get(u->describe_secret, "LastChangedDate");
+
+	u->cs.state = RDP_CURRENT;
+	u->cs.put = 1;
+	u->cs.changed_at = cJSON_IsNumber(t) ? t->valuedouble : 0;
+	if (u->cs.changed_at <= 0) {
+		kit_decide(u->k, &(struct kit_spec){ .step = "redeploy", .service = "ecs", .op = "UpdateService",
+			.target = u->st->secret_arn, .kind = RESP_WRITE }, RESP_FAILED,
+			"the consumers' secret has no LastChangedDate: cannot tell which deployments have the new value");
+		u->cs.state = RDP_FAILED;
+		return;
+	}
+	rdp_redeploy(&u->d, v, 1);
+}
+
+/* An earlier invocation added a secret (ours: its marker) but never stored
+ * it: its value, shown once, is lost and nobody uses it. It goes, and a new
+ * one is added and stored now. */
+static void rotate_redo(struct cl_run *u)
+{
+	struct kit_round *rd = kit_round_new(u->k);
+	struct kit_step *s;
+	cJSON *in = pool_in(u->ev, 1);
+
+	if (in)
+		cJSON_AddStringToObject(in, "ClientSecretId", u->rot.new_id);
+	s = kit_add(rd, &(struct kit_spec){ .step = "delete-undelivered-secret", .service = "cognito-idp",
+		.op = "DeleteUserPoolClientSecret", .target = u->pool_arn, .kind = RESP_WRITE, .in = in,
+		.client = u->c, .absent = "ResourceNotFoundException",
+		.detail = "added by an earlier invocation and never stored: no one has its value" });
+	kit_run(rd);
+	if (kit_ok(s) && !u->r->dry_run) {
+		u->rot.new_id[0] = 0;
+		u->rot.what = CL_ROT_ADD;
+		kit_round_free(rd);
+		rotate_add(u);
+		return;
+	}
+	kit_round_free(rd);
 }
 
 /* The old secret goes once the consumers run with the new one. Its undo:
@@ -321,11 +488,14 @@ static void rotate_delete_old(struct cl_run *u, int ready)
 	cJSON *in, *undo;
 
 	if (!ready) {
+		/* The runbook is not finished while the old secret lives: an error
+		 * result, so Lambda's retry of this incident comes back for it. */
 		kit_decide(u->k, &(struct kit_spec){ .step = "delete-old-client-secret", .service = "cognito-idp",
-			.op = "DeleteUserPoolClientSecret", .target = u->pool_arn, .kind = RESP_WRITE,
-			.optional = 1 }, RESP_SKIPPED,
-			"old secret %s kept: the consumers do not run with the new one yet (a later invocation of "
-			"this incident deletes it)", u->rot.old_id);
+			.op = "DeleteUserPoolClientSecret", .target = u->pool_arn, .kind = RESP_WRITE }, RESP_FAILED,
+			"old secret %s kept: the consumers do not run with the new one yet (%s); a retry of this "
+			"incident deletes it once they do", u->rot.old_id,
+			u->cs.state == RDP_FAILED ? "storing or rolling out the new one failed: see the lines above" :
+			"their rollout is not finished");
 		return;
 	}
 	rd = kit_round_new(u->k);
@@ -489,6 +659,7 @@ static void respond(struct cl_run *u)
 	struct aws_error aerr;
 	struct kit_round *rd, *rd2 = NULL;
 	struct kit_step *s_mfa, *s_cli, *s_sec, *s_users = NULL, *heads[CL_BUCKETS], *sheads[2] = { NULL, NULL };
+	struct kit_step *stored[2] = { NULL, NULL }, *s_cs = NULL;
 	struct cl_plan plan;
 	struct cl_lifetimes lt;
 	enum cl_mfa mfa;
@@ -496,7 +667,7 @@ static void respond(struct cl_run *u)
 	char why[400], key[700], note[900];
 	unsigned char added[2] = { 0, 0 };
 	int64_t last_ms;
-	int b, unread = 0, list_complete = 1, ready = 0;
+	int b, unread = 0, list_complete = 1;
 	cJSON *o;
 	static const struct kit_paging users_paging = { .items = "Users", .next = "PaginationToken" };
 	struct kit_paging up = users_paging;
@@ -543,9 +714,31 @@ static void respond(struct cl_run *u)
 			.op = "ListUsers", .target = u->pool_arn, .kind = RESP_READ, .in = in, .client = u->c,
 			.paging = &up });
 	}
+	if (*u->st->secret_arn) {
+		cJSON *in = cJSON_CreateObject();
+
+		if (in)
+			cJSON_AddStringToObject(in, "SecretId", u->st->secret_arn);
+		s_cs = kit_add(rd, &(struct kit_spec){ .step = "read-consumer-secret", .service = "secretsmanager",
+			.op = "DescribeSecret", .target = u->st->secret_arn, .kind = RESP_READ, .in = in });
+	}
 	for (b = 0; b < CL_BUCKETS; b++)
 		heads[b] = cl_marker_key(r->incident_id, ev, b, key, sizeof(key)) == 0 ? marker_head(rd, u, key) : NULL;
 	kit_run(rd);
+	rdp_init(&u->d, u->k, u->st->poll_ms, deadline_of(u) > 0 ? deadline_of(u) - CL_RESERVE_MS / 2 : 0,
+		 r->warnings);
+	u->d.list_name = "FIREBREAK_COGNITO_SERVICES";
+	u->cs.arn = u->st->secret_arn;
+	u->cs.services = u->st->services;
+	u->cs.state = RDP_NEW;
+	if (kit_ok(s_cs)) {
+		const char *cur = rdp_version_with(resp_get(kit_out(s_cs), "VersionIdsToStages"), "AWSCURRENT", NULL);
+
+		u->describe_secret = kit_out(s_cs);
+		snprintf(u->cs.old_version, sizeof(u->cs.old_version), "%s", cur ? cur : "");
+		rdp_token(r->incident_id, u->st->secret_arn, u->cs.old_version, u->cs.token);
+		kit_detail(s_cs, "AWSCURRENT %s", cur ? cur : "(none)");
+	}
 
 	if (!kit_ok(s_cli) || !kit_found(s_cli)) {
 		if (kit_ok(s_cli))
@@ -607,6 +800,8 @@ static void respond(struct cl_run *u)
 
 			if (i < 2 && id && cl_secret_marker_key(r->incident_id, ev, "added", id, key, sizeof(key)) == 0)
 				sheads[i] = marker_head(rd2, u, key);
+			if (i < 2 && id && cl_secret_marker_key(r->incident_id, ev, "stored", id, key, sizeof(key)) == 0)
+				stored[i] = marker_head(rd2, u, key);
 			i++;
 		}
 		kit_run(rd2);
@@ -622,6 +817,16 @@ static void respond(struct cl_run *u)
 			"not rotated: the client's secrets could not be listed");
 	} else {
 		cl_rotation_plan(resp_get(kit_out(s_sec), "ClientSecrets"), added, &u->rot);
+		if (u->rot.what == CL_ROT_RESUME)
+			u->stored_earlier = marker_present(stored[added[0] ? 0 : 1]) == 1;
+		/* Never add a secret nobody receives: its value is shown once. */
+		if ((u->rot.what == CL_ROT_ADD || u->rot.what == CL_ROT_RESUME) && (!*u->st->secret_arn || !kit_ok(s_cs))) {
+			u->rot.what = CL_ROT_REFUSE;
+			snprintf(u->rot.why, sizeof(u->rot.why), "%s", !*u->st->secret_arn ?
+				 "not rotated: no consumer secret is named (FIREBREAK_COGNITO_SECRET_ARN): a new client "
+				 "secret nobody receives would be lost, and the old one cannot go while the app uses it" :
+				 "not rotated: the consumers' secret could not be read");
+		}
 		kit_detail(s_sec, "%d secret%s", cJSON_GetArraySize(resp_get(kit_out(s_sec), "ClientSecrets")),
 			   cJSON_GetArraySize(resp_get(kit_out(s_sec), "ClientSecrets")) == 1 ? "" : "s");
 		o = cJSON_AddObjectToObject(r->extra, "rotation");
@@ -634,11 +839,16 @@ static void respond(struct cl_run *u)
 			rotate_add(u);
 			break;
 		case CL_ROT_RESUME:
+			if (!u->stored_earlier) {
+				rotate_redo(u);
+				break;
+			}
 			kit_decide(u->k, &(struct kit_spec){ .step = "add-client-secret", .service = "cognito-idp",
 				.op = "AddUserPoolClientSecret", .target = u->pool_arn, .kind = RESP_WRITE },
-				RESP_ALREADY, "secret %s was added by an earlier invocation of this incident",
+				RESP_ALREADY, "secret %s was added and stored by an earlier invocation of this incident",
 				u->rot.new_id);
-			rotation_report(u, "added");
+			rotation_report(u, "stored");
+			resume_stored(u);
 			break;
 		case CL_ROT_DONE:
 			kit_decide(u->k, &(struct kit_spec){ .step = "add-client-secret", .service = "cognito-idp",
@@ -683,8 +893,11 @@ static void respond(struct cl_run *u)
 
 	/* The old secret, once the consumers run with the new one. */
 	if (!r->dry_run && (u->rot.what == CL_ROT_RESUME || (u->rot.what == CL_ROT_ADD && u->added_now))) {
-		ready = consumers_ready(u, u->rot.new_id);
-		rotate_delete_old(u, ready);
+		struct rdp_secret *v[1] = { &u->cs };
+
+		if (u->cs.state == RDP_CURRENT)
+			rdp_rollout(&u->d, v, 1);
+		rotate_delete_old(u, u->cs.state == RDP_RUNNING);
 	} else if (r->dry_run && u->rot.what == CL_ROT_ADD) {
 		kit_decide(u->k, &(struct kit_spec){ .step = "delete-old-client-secret", .service = "cognito-idp",
 			.op = "DeleteUserPoolClientSecret", .target = u->pool_arn, .kind = RESP_WRITE }, RESP_PLANNED,
@@ -706,6 +919,7 @@ static void respond(struct cl_run *u)
 	if (!r->dry_run && !resp_failed(r))
 		resp_contained(r);
 out:
+	rdp_cleanup(&u->d);
 	cl_plan_cleanup(&plan);
 	kit_round_free(rd2);
 	kit_round_free(rd);

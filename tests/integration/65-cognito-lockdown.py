@@ -30,6 +30,8 @@ BUCKET = "firebreak-evidence"
 POOL = "us-east-1_Tr4d1ngP1"
 CLIENT = "3n4cl1ent1d7rad1ng00000000"
 OLD_SECRET = "oldsecretvalue0123456789abcdefghijklmnopqrstuvwxyzab"
+SECRET_ARN = "arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/trading/cognito-AbCdEf"
+SERVICES = "prod/trading-web,prod/trading-api"
 
 
 def event(name):
@@ -55,7 +57,7 @@ def bucket_of(name):
     return h % 64
 
 
-def world(users=12, mfa="OFF", totp=None, secrets=(OLD_SECRET,), quota=25, fail=()):
+def world(users=12, mfa="OFF", totp=None, secrets=(OLD_SECRET,), quota=25, fail=(), settle=0):
     pool = {"Id": POOL, "Name": "trading", "MfaConfiguration": mfa, "user_count": users,
             "users": [{"Username": "alice", "email": "alice@example.com"}, "bob@example.com"],
             "clients": [{"ClientId": CLIENT, "ClientName": "trading-web", "AccessTokenValidity": 30,
@@ -63,7 +65,13 @@ def world(users=12, mfa="OFF", totp=None, secrets=(OLD_SECRET,), quota=25, fail=
                          "secrets": list(secrets)}]}
     if totp is not None:
         pool["SoftwareTokenMfaConfiguration"] = {"Enabled": totp}
+    svc = [{"cluster": "prod", "serviceName": n} for n in ("trading-web", "trading-api", "unrelated")]
+    for x in svc:
+        x["settle_after_s"] = settle
     return {"cognito-idp": {"pools": [pool], "signout_rps_quota": quota, "fail_signout": list(fail)},
+            "secretsmanager": {"secrets": [{"Name": "prod/trading/cognito", "ARN": SECRET_ARN, "SecretString":
+                                            json.dumps({"client_id": CLIENT, "client_secret": OLD_SECRET})}]},
+            "ecs": {"clusters": ["prod"], "services": svc},
             "s3": {"buckets": [{"name": BUCKET}]}, "sns": {"topics": [TOPIC]}}
 
 
@@ -86,7 +94,9 @@ class CognitoLockdown(unittest.TestCase):
     def run_fn(self, ev, env=None, timeout=30):
         e = {"FIREBREAK_TOPIC_ARN": TOPIC, "FIREBREAK_EVIDENCE_BUCKET": BUCKET,
              "FIREBREAK_COGNITO_USER_POOL_ID": POOL, "FIREBREAK_COGNITO_CLIENT_ID": CLIENT,
-             "FIREBREAK_COGNITO_SIGNOUT_RPS": "20"}
+             "FIREBREAK_COGNITO_SIGNOUT_RPS": "20", "FIREBREAK_COGNITO_SECRET_ARN": SECRET_ARN,
+             "FIREBREAK_COGNITO_SECRET_KEY": "client_secret", "FIREBREAK_COGNITO_SERVICES": SERVICES,
+             "FIREBREAK_COGNITO_POLL_MS": "50"}
         e.update(env or {})
         return fbtest.invoke(FN, ev, self.fake, env=e, timeout=timeout)
 
@@ -106,6 +116,13 @@ class CognitoLockdown(unittest.TestCase):
 
     def steps(self, rep):
         return {s["step"]: s for s in rep["actions"]}
+
+    def consumer_secret(self):
+        sec = [x for x in self.fake.state()["secretsmanager"]["secrets"] if x["ARN"] == SECRET_ARN][0]
+        return {tuple(v["VersionStages"]): json.loads(v["SecretString"]) for v in sec["versions"]}
+
+    def services(self):
+        return {x["serviceName"]: x for x in self.fake.state()["ecs"]["services"]}
 
     def no_secret_anywhere(self, res):
         values = [s["ClientSecretValue"] for s in self.pool()["clients"][CLIENT]["secrets"]] + [OLD_SECRET]
@@ -129,33 +146,48 @@ class CognitoLockdown(unittest.TestCase):
         self.assertEqual(rep["signout"]["signed_out_now"], 14)
         self.assertEqual(rep["signout"]["left"], 0)
         self.assertEqual(self.fake.state()["cognito-idp"]["throttled"], 0)
-        # MFA off (the CLI reads it back): P1
-        self.assertEqual(self.cli("cognito-idp", "get-user-pool-mfa-config", "--user-pool-id", POOL)
-                         ["MfaConfiguration"], "OFF")
+        # MFA off: P1
         self.assertEqual(rep["severity"], "P1")
         self.assertEqual(rep["mfa"]["enforced"], "no")
-        # what global sign-out does not do, with the client's lifetimes (CLI: 30 minutes, 1 hour)
-        c = self.cli("cognito-idp", "describe-user-pool-client", "--user-pool-id", POOL, "--client-id",
-                     CLIENT)["UserPoolClient"]
-        self.assertEqual((c["AccessTokenValidity"], c["IdTokenValidity"]), (30, 1))
+        # what global sign-out does not do, with the client's lifetimes (30 minutes, 1 hour)
         self.assertEqual(rep["tokens"]["access_token_validity_s"], 1800)
         self.assertEqual(rep["tokens"]["id_token_validity_s"], 3600)
         self.assertIn("access and ID tokens already issued stay valid until they expire",
                       rep["tokens"]["not_revoked"])
         self.assertIn(rep["tokens"]["last_valid_until"][:13], rep["tokens"]["not_revoked"])
-        # the new secret was added; the old one stays until the consumers run with the new one
+        # rotated: the new secret is the only one, stored in the consumers' secret (its other
+        # members kept), their services redeployed and rolled out, then the old one deleted
+        self.assertTrue(res.ok, res.raw[:3000])
         sec = self.pool()["clients"][CLIENT]["secrets"]
-        self.assertEqual(len(sec), 2)
-        self.assertEqual(st["add-client-secret"]["status"], "done")
-        self.assertEqual(rep["rotation"]["new_secret_id"], sec[1]["ClientSecretId"])
-        self.assertEqual(st["delete-old-client-secret"]["status"], "skipped")
-        self.assertNotIn(("cognito-idp", "DeleteUserPoolClientSecret"), self.writes())
-        # its undo was recorded, naming the new secret without its value
-        undo = [r for r in rep["restore"] if r["api"] == "cognito-idp:DeleteUserPoolClientSecret"]
-        self.assertEqual(len(undo), 1)
+        self.assertEqual(len(sec), 1)
+        self.assertEqual(rep["rotation"]["new_secret_id"], sec[0]["ClientSecretId"])
+        self.assertEqual(rep["rotation"]["state"], "rotated")
+        for name in ("add-client-secret", "put-secret-value", "delete-old-client-secret"):
+            self.assertEqual(st[name]["status"], "done", st[name])
+        cs = self.consumer_secret()
+        self.assertEqual(cs[("AWSCURRENT",)], {"client_id": CLIENT, "client_secret": sec[0]["ClientSecretValue"]})
+        # the CLI reads the consumers' secret back as the app would
+        self.assertEqual(json.loads(self.cli("secretsmanager", "get-secret-value", "--secret-id", SECRET_ARN)
+                                    ["SecretString"]), cs[("AWSCURRENT",)])
+        self.assertEqual(cs[("AWSPREVIOUS",)]["client_secret"], OLD_SECRET)
+        svcs = self.services()
+        for n in ("trading-web", "trading-api"):
+            self.assertEqual(len(svcs[n]["deployments"]), 1, n)
+            self.assertGreater(svcs[n]["deployments"][0]["createdAt"], 1700000000, n)
+        self.assertEqual(svcs["unrelated"]["deployments"][0]["createdAt"], 1700000000)
+        w = self.writes()
+        self.assertLess(w.index(("cognito-idp", "AddUserPoolClientSecret")),
+                        w.index(("secretsmanager", "PutSecretValue")))
+        self.assertLess(w.index(("ecs", "UpdateService")), w.index(("cognito-idp", "DeleteUserPoolClientSecret")))
+        # undo entries first: the new secret's deletion (named, no value), the old value back from AWSPREVIOUS
+        apis = [r["api"] for r in rep["restore"]]
+        self.assertIn("cognito-idp:DeleteUserPoolClientSecret", apis)
+        self.assertIn("cognito-idp:AddUserPoolClientSecret", apis)
+        self.assertIn("secretsmanager:UpdateSecretVersionStage", apis)
         # its marker is in the evidence bucket
         keys = [b for b in self.fake.state()["s3"]["buckets"] if b["name"] == BUCKET][0]["objects"]
-        self.assertTrue(any(k.endswith("/secret-added-" + sec[1]["ClientSecretId"]) for k in keys), keys)
+        self.assertTrue(any(k.endswith("/secret-added-" + sec[0]["ClientSecretId"]) for k in keys), keys)
+        self.assertTrue(any(k.endswith("/secret-stored-" + sec[0]["ClientSecretId"]) for k in keys), keys)
         # one marker per bucket of users (FNV-1a of the name, 64 buckets: cl_bucket_of)
         marked = {int(m.group(1)) for k in keys for m in [re.search(r"/signout-(\d+)\.done$", k)] if m}
         self.assertEqual(marked, {bucket_of(n) for n in names})
@@ -164,15 +196,15 @@ class CognitoLockdown(unittest.TestCase):
         self.assertIn(rep["rotation"]["new_secret_fingerprint"], st["add-client-secret"]["detail"])
 
     def test_rounds_stay_under_the_rate_setting(self):
-        self.setup_world(users=13, quota=5)
+        self.setup_world(users=8, quota=5)
         res = self.run_fn(manual(), env={"FIREBREAK_COGNITO_SIGNOUT_RPS": "5"})
         self.assertTrue(res.ok, res.raw[:3000])
         times = sorted(t for u in self.pool()["users"].values() for t in u["signout_times"])
-        self.assertEqual(len(times), 15)
+        self.assertEqual(len(times), 10)
         for i in range(len(times) - 5):
             self.assertGreaterEqual(times[i + 5] - times[i], 0.95, "more than 5 sign-outs within a second")
         self.assertEqual(self.fake.state()["cognito-idp"]["throttled"], 0)
-        self.assertEqual(res.report["signout"]["rounds"], 3)
+        self.assertEqual(res.report["signout"]["rounds"], 2)
 
     def test_deadline_stops_and_the_next_invocation_continues(self):
         self.setup_world(users=38, quota=25)
@@ -197,9 +229,10 @@ class CognitoLockdown(unittest.TestCase):
         again = {n for n in done1 if users[n]["signouts"] > 1}
         self.assertLess(len(again), len(done1) / 2, again)
         self.assertEqual(r2["signout"]["earlier"] + r2["signout"]["signed_out_now"], 40)
-        # the secret the first one added is recognised as ours, not added again
-        self.assertEqual(len(self.pool()["clients"][CLIENT]["secrets"]), 2)
+        # the secret the first one added (and rotated in) is recognised as ours, not added again
+        self.assertEqual(len(self.pool()["clients"][CLIENT]["secrets"]), 1)
         self.assertEqual(self.steps(r2)["add-client-secret"]["status"], "already")
+        self.assertEqual(fbtest.ops(self.fake.calls()).count("cognito-idp:AddUserPoolClientSecret"), 1)
 
     def test_dry_run_plans_and_writes_nothing(self):
         self.setup_world()
@@ -211,6 +244,8 @@ class CognitoLockdown(unittest.TestCase):
         self.assertIn("14 users", st["sign-out"]["detail"])
         self.assertEqual(st["add-client-secret"]["status"], "planned")
         self.assertEqual(st["delete-old-client-secret"]["status"], "planned")
+        self.assertEqual(st["put-secret-value"]["status"], "planned")
+        self.assertIn("prod/trading-web", st["put-secret-value"]["detail"])
         self.assertTrue(all(u["signouts"] == 0 for u in self.pool()["users"].values()))
 
     def test_users_scope_only_those_and_missing_counted(self):
@@ -236,6 +271,51 @@ class CognitoLockdown(unittest.TestCase):
         self.assertNotIn(("cognito-idp", "AddUserPoolClientSecret"), w)
         self.assertNotIn(("cognito-idp", "DeleteUserPoolClientSecret"), w)
         self.assertEqual(st["sign-out"]["status"], "done")
+        self.no_secret_anywhere(res)
+
+    def test_rollout_not_finished_keeps_the_old_secret_and_fails(self):
+        self.setup_world(users=0, settle=None)
+        res = self.run_fn(manual(scope={"users": ["alice"]}), timeout=4)
+        self.assertFalse(res.ok)
+        st = self.steps(res.report)
+        self.assertEqual(st["put-secret-value"]["status"], "done")
+        self.assertEqual(st["delete-old-client-secret"]["status"], "failed")
+        self.assertIn("old secret", st["delete-old-client-secret"]["detail"])
+        self.assertEqual(len(self.pool()["clients"][CLIENT]["secrets"]), 2)
+        self.assertNotIn(("cognito-idp", "DeleteUserPoolClientSecret"), self.writes())
+        self.no_secret_anywhere(res)
+
+    def test_no_consumer_secret_named_means_no_secret_added(self):
+        self.setup_world(users=0)
+        res = self.run_fn(manual(scope={"users": ["alice"]}), env={"FIREBREAK_COGNITO_SECRET_ARN": ""})
+        self.assertFalse(res.ok)
+        st = self.steps(res.report)
+        self.assertEqual(st["add-client-secret"]["status"], "failed")
+        self.assertIn("FIREBREAK_COGNITO_SECRET_ARN", st["add-client-secret"]["detail"])
+        self.assertEqual(len(self.pool()["clients"][CLIENT]["secrets"]), 1)
+        self.assertEqual(st["sign-out"]["status"], "done")
+
+    def test_an_added_but_never_stored_secret_is_replaced(self):
+        # an earlier invocation added a secret and died before storing it: its marker says it is ours
+        self.setup_world(users=0, secrets=(OLD_SECRET, "lostvalue000000000000000000000000000000000000000000"))
+        lost = self.pool()["clients"][CLIENT]["secrets"][1]["ClientSecretId"]
+        # two secrets, neither ours: refused (the sign-out marker written shows the incident's prefix)
+        first = self.run_fn(manual(scope={"users": ["alice"]}))
+        self.assertFalse(first.ok)
+        self.assertEqual(self.steps(first.report)["add-client-secret"]["status"], "failed")
+        keys = [b for b in self.fake.state()["s3"]["buckets"] if b["name"] == BUCKET][0]["objects"]
+        prefix = [k for k in keys if "/signout-" in k][0].rsplit("/", 1)[0]
+        objs = dict({k: "" for k in keys}, **{prefix + "/secret-added-" + lost: ""})
+        self.fake.seed({"s3": {"buckets": [{"name": BUCKET, "objects": objs}]}}, merge=True)
+        res = self.run_fn(manual(scope={"users": ["alice"]}))
+        self.assertTrue(res.ok, res.raw[:3000])
+        st = self.steps(res.report)
+        self.assertEqual(st["delete-undelivered-secret"]["status"], "done")
+        self.assertEqual(st["sign-out"]["status"], "already")
+        sec = self.pool()["clients"][CLIENT]["secrets"]
+        self.assertEqual(len(sec), 1)
+        self.assertNotEqual(sec[0]["ClientSecretId"], lost)
+        self.assertEqual(self.consumer_secret()[("AWSCURRENT",)]["client_secret"], sec[0]["ClientSecretValue"])
         self.no_secret_anywhere(res)
 
     def test_failed_signouts_are_an_error_and_named(self):
