@@ -121,6 +121,9 @@ build-DataBreachFunction:
 .PHONY: build-AccessTriageFunction
 build-AccessTriageFunction:
 	$(call sam_build,access-triage,AccessTriageFunction)
+.PHONY: build-CognitoLockdownFunction
+build-CognitoLockdownFunction:
+	$(call sam_build,cognito-lockdown,CognitoLockdownFunction)
 # ---- end of sam build ------------------------------------------------------------
 
 # ---- dependencies ------------------------------------------------------------

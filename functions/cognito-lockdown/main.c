@@ -66,7 +66,8 @@ struct cl_run {
 	struct resp *r;
 	struct kit *k;
 	const struct cl_event *ev;
-	struct aws_client *c;            /* the pool's account and Region */
+	struct aws_client *c;            /* the pool's Region (borrowed: the default client or region_c) */
+	struct aws_client *region_c;     /* owned: a client for the pool's Region when not the default's */
 	char pool_arn[256];
 	unsigned char done[CL_BUCKETS];  /* buckets marked done by an earlier invocation */
 	int markers_read;                /* the markers could be read (bucket set, HEADs answered) */
@@ -656,7 +657,6 @@ static void respond(struct cl_run *u)
 {
 	const struct cl_event *ev = u->ev;
 	struct resp *r = u->r;
-	struct aws_error aerr;
 	struct kit_round *rd, *rd2 = NULL;
 	struct kit_step *s_mfa, *s_cli, *s_sec, *s_users = NULL, *heads[CL_BUCKETS], *sheads[2] = { NULL, NULL };
 	struct kit_step *stored[2] = { NULL, NULL }, *s_cs = NULL;
@@ -672,14 +672,27 @@ static void respond(struct cl_run *u)
 	static const struct kit_paging users_paging = { .items = "Users", .next = "PaginationToken" };
 	struct kit_paging up = users_paging;
 
-	memset(&aerr, 0, sizeof(aerr));
 	memset(&plan, 0, sizeof(plan));
-	u->c = kit_client(u->k, ev->account[0] ? ev->account : NULL, ev->region, "assume-member-role", &aerr);
-	if (!u->c) {
-		resp_set_verdict(r, "failed: no client for the pool's account: nothing done");
+	/* One account: the pool's, where its consumers' secret and services
+	 * are too (README: deploy it in the application's account). */
+	account = kit_own_account(u->k);
+	if (ev->account[0] && account && strcmp(ev->account, account)) {
+		resp_skip(r, "the alarm is in account %s: cognito-lockdown acts in its own account %s only (deploy "
+			  "it in the account of the pool)", ev->account, account);
 		return;
 	}
-	account = ev->account[0] ? ev->account : kit_own_account(u->k);
+	if (!account && ev->account[0])
+		account = ev->account;
+	if (strcmp(aws_client_region(u->st->aws), ev->region) == 0) {
+		u->c = u->st->aws;
+	} else if (aws_client_for_region(u->st->aws, ev->region, &u->region_c) == FB_OK) {
+		u->c = u->region_c;
+	} else {
+		kit_decide(u->k, &(struct kit_spec){ .step = "region-client", .service = "cognito-idp",
+			.op = "DescribeUserPoolClient", .target = ev->pool, .kind = RESP_READ }, RESP_FAILED,
+			"no client for the pool's Region %s", ev->region);
+		return;
+	}
 	snprintf(u->pool_arn, sizeof(u->pool_arn), "arn:%.16s:cognito-idp:%.31s:%.12s:userpool/%.55s", kit_partition(u->k),
 		 ev->region, account ? account : "", ev->pool);
 	resp_set_resource(r, u->pool_arn, account, ev->region);
@@ -970,6 +983,7 @@ static enum fb_err cl_handle(void *state, const char *event, size_t len, const s
 	u.k = &k;
 	u.ev = &ev;
 	respond(&u);
+	aws_client_free(u.region_c);
 	rc = resp_finish(&r, st->aws, out);
 	kit_cleanup(&k);
 	resp_cleanup(&r);
