@@ -256,6 +256,7 @@ def instance_quarantine():
          "ipPermissionsEgress": openp}]).encode())
 
     seed_data_breach()
+    seed_cognito_lockdown()
 
 
 def seed_data_breach():
@@ -274,6 +275,25 @@ def seed_data_breach():
     put("data_breach", b"\x02" + json.dumps({"ContinuousBackupsDescription": {
         "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "ENABLED"}},
         "BackupSummaries": [{"BackupName": "firebreak-x", "BackupStatus": "AVAILABLE"}]}).encode())
+
+
+def seed_cognito_lockdown():
+    # ---- cognito-lockdown (issue 23): events, ListUsers pages, pool / client / secrets answers
+    for f in sorted(glob.glob(os.path.join(ROOT, "events/cognito-lockdown/*.json"))):
+        put("cognito_lockdown", b"\x00" + read(f))
+    put("cognito_lockdown", b"\x00" + json.dumps({"userPoolId": "eu-west-1_AbC", "clientId": "x+y_1",
+                                                   "scope": {"users": ["b", "a", "b", "j\u00f6rg"]}}).encode())
+    put("cognito_lockdown", b"\x01" + json.dumps([{"Username": "user%03d" % i, "UserStatus": "CONFIRMED"}
+                                                   for i in range(40)] + [{"Username": "a b"}, {}]).encode())
+    put("cognito_lockdown", b"\x02" + json.dumps({
+        "MfaConfiguration": "ON", "SoftwareTokenMfaConfiguration": {"Enabled": True},
+        "UserPoolClient": {"AccessTokenValidity": 30, "IdTokenValidity": 2,
+                           "TokenValidityUnits": {"AccessToken": "minutes", "IdToken": "hours"}},
+        "ClientSecrets": [{"ClientSecretId": "s1", "ClientSecretCreateDate": 1.7e9},
+                          {"ClientSecretId": "s2"}]}).encode())
+    put("cognito_lockdown", b"\x02" + json.dumps({"MfaConfiguration": "OPTIONAL",
+                                                   "UserPoolClient": {"AccessTokenValidity": "24"},
+                                                   "ClientSecrets": []}).encode())
 
 
 if __name__ == "__main__":

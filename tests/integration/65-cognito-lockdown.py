@@ -50,6 +50,13 @@ def manual(scope="all", dry=False, **kw):
     return e
 
 
+ENV = {"FIREBREAK_TOPIC_ARN": TOPIC, "FIREBREAK_EVIDENCE_BUCKET": BUCKET,
+       "FIREBREAK_COGNITO_USER_POOL_ID": POOL, "FIREBREAK_COGNITO_CLIENT_ID": CLIENT,
+       "FIREBREAK_COGNITO_SIGNOUT_RPS": "20", "FIREBREAK_COGNITO_SECRET_ARN": SECRET_ARN,
+       "FIREBREAK_COGNITO_SECRET_KEY": "client_secret", "FIREBREAK_COGNITO_SERVICES": SERVICES,
+       "FIREBREAK_COGNITO_POLL_MS": "50"}
+
+
 def bucket_of(name):
     h = 2166136261
     for b in name.encode():
@@ -92,11 +99,7 @@ class CognitoLockdown(unittest.TestCase):
         self.fake.reset_calls()
 
     def run_fn(self, ev, env=None, timeout=30):
-        e = {"FIREBREAK_TOPIC_ARN": TOPIC, "FIREBREAK_EVIDENCE_BUCKET": BUCKET,
-             "FIREBREAK_COGNITO_USER_POOL_ID": POOL, "FIREBREAK_COGNITO_CLIENT_ID": CLIENT,
-             "FIREBREAK_COGNITO_SIGNOUT_RPS": "20", "FIREBREAK_COGNITO_SECRET_ARN": SECRET_ARN,
-             "FIREBREAK_COGNITO_SECRET_KEY": "client_secret", "FIREBREAK_COGNITO_SERVICES": SERVICES,
-             "FIREBREAK_COGNITO_POLL_MS": "50"}
+        e = dict(ENV)
         e.update(env or {})
         return fbtest.invoke(FN, ev, self.fake, env=e, timeout=timeout)
 
