@@ -343,8 +343,9 @@ static void consumers_update(struct cl_run *u, const char *secret_id, const char
 		if (in)
 			cJSON_AddStringToObject(in, "SecretId", u->st->secret_arn);
 		rd = kit_round_new(u->k);
-		g = kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "secretsmanager", .op = "GetSecretValue",
-			.kind = RESP_READ, .in = in });
+		g = kit_add(rd, &(struct kit_spec){ .step = "read-consumer-value", .service = "secretsmanager",
+			.op = "GetSecretValue", .target = u->st->secret_arn, .kind = RESP_READ, .in = in,
+			.detail = "the other members are kept (the value is not shown)" });
 		kit_run(rd);
 		u->secret_string = resp_get(kit_out(g), "SecretString");
 	}
@@ -924,10 +925,11 @@ static void respond(struct cl_run *u)
 		resp_set_verdict(r, "failed: the lockdown is incomplete (see steps; a retry of this incident "
 				 "continues)");
 	else
-		resp_set_verdict(r, "locked down: users signed out%s; access and ID tokens live until %s%s",
+		/* no time in the verdict: the same lockdown reads the same
+		 * (tokens.last_valid_until has when the last token dies) */
+		resp_set_verdict(r, "locked down: users signed out%s; access and ID tokens live until they "
+				 "expire (tokens.last_valid_until)%s",
 				 u->rot.what == CL_ROT_NO_SECRET ? "" : ", client secret rotated",
-				 resp_get_str(r->extra, "tokens.last_valid_until") ?
-				 resp_get_str(r->extra, "tokens.last_valid_until") : "they expire",
 				 mfa == CL_MFA_ENFORCED ? "" : "; MFA NOT enforced (P1)");
 	if (!r->dry_run && !resp_failed(r))
 		resp_contained(r);
