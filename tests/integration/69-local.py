@@ -150,6 +150,42 @@ class Local(unittest.TestCase):
         self.assertEqual([p for p in pids if pid_alive(p)], [])
 
 
+def readme_examples():
+    """The README's fenced blocks marked as run by this test: [(lines)]."""
+    with open(os.path.join(ROOT, "README.md")) as f:
+        text = f.read()
+    blocks = re.findall(r"<!-- readme-example: run by tests/integration/69-local.py -->\n```sh\n(.*?)```",
+                        text, re.S)
+    return [[l.split("#")[0].strip() for l in b.splitlines() if l.split("#")[0].strip()] for b in blocks]
+
+
+class Readme(unittest.TestCase):
+    def test_examples_are_the_commands_this_test_runs(self):
+        blocks = readme_examples()
+        self.assertEqual(len(blocks), 2, "README lost its marked make local / make invoke examples")
+        self.assertEqual(blocks[0], ["make local"])
+        for line in blocks[1]:
+            with self.subTest(line=line):
+                words = shlex.split(line)
+                self.assertEqual(words[:2], ["make", "invoke"])
+                p = subprocess.run(["make", "-s"] + words[1:], cwd=ROOT, capture_output=True,
+                                   text=True, timeout=180)
+                self.assertEqual(p.returncode, 0, p.stderr[-2000:])
+                report = json.loads(p.stdout)
+                self.assertEqual(report["function"], dict(w.split("=", 1) for w in words[2:])["FN"])
+                self.assertEqual(report["dry_run"], "DRY_RUN=1" in words)
+
+    def test_the_printed_line_shown_in_readme_is_what_make_local_prints(self):
+        with open(os.path.join(ROOT, "README.md")) as f:
+            shown = [l for l in f.read().splitlines() if " lambda invoke " in l and "9001" in l]
+        self.assertEqual(len(shown), 1)
+        if not getattr(Local, "lines", None):   # runs after Local (unittest sorts classes)
+            self.skipTest("Local did not run first")
+        lines = [l.strip() for l in Local.lines if "--function-name kms-guard " in l]
+        self.assertEqual(len(lines), 1, Local.out[-2000:])
+        self.assertEqual(shown[0].replace("9001", str(Local.port)), lines[0])
+
+
 class Invoke(unittest.TestCase):
     def make_invoke(self, *args, env=None):
         e = dict(os.environ)
