@@ -134,6 +134,33 @@ class Local(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertNotEqual(json.loads(p.stdout)["KeyMetadata"]["KeyState"], "PendingDeletion")
 
+    def test_1b_readme_invokes_against_aws_work_here(self):
+        # README's "Against AWS" lines, pointed at make local: the stack
+        # prefix dropped and --endpoint-url added, nothing else changed.
+        with open(os.path.join(ROOT, "README.md")) as f:
+            text = f.read()
+        (block,) = re.findall(r"<!-- readme-example: run by tests/integration/69-local.py against make local -->"
+                              r"\n```sh\n(.*?)```", text, re.S)
+        cmds = [c.split("&&")[0].strip() for c in block.replace("\\\n", " ").splitlines() if c.strip()]
+        self.assertEqual(len(cmds), 2, cmds)
+        for c in cmds:
+            with self.subTest(cmd=c):
+                words = shlex.split(c)
+                i = words.index("--function-name")
+                fn = words[i + 1].replace("firebreak-", "", 1)
+                words[i + 1] = fn
+                words[3:3] = ["--endpoint-url", "http://127.0.0.1:%d" % self.port, "--region", "us-east-1"]
+                out = os.path.join(self.home, "out.json")
+                words[-1] = out
+                env = new_user_env(self.home)
+                env.update({"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"})
+                p = subprocess.run([AWS] + words[1:], env=env, capture_output=True, text=True, timeout=120)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertNotIn("FunctionError", json.loads(p.stdout))
+                with open(out) as f:
+                    report = json.load(f)
+                self.assertEqual((report["function"], report["dry_run"]), (fn, True), report)
+
     def test_2_ctrl_c_stops_everything(self):
         stats = json.loads(subprocess.run(
             ["curl", "-s", "http://127.0.0.1:%d/_emulator/stats" % self.port],
