@@ -979,6 +979,12 @@ static enum fb_err cl_handle(void *state, const char *event, size_t len, const s
 	resp_set_severity(&r, "P1");
 	if (ev.alarm[0])
 		cJSON_AddStringToObject(r.extra, "alarm", ev.alarm);
+	if (resp_get_str(ev.root, "reason")) {
+		char reason[201];
+
+		snprintf(reason, sizeof(reason), "%s", resp_get_str(ev.root, "reason"));
+		cJSON_AddStringToObject(r.extra, "reason", reason);
+	}
 	memset(&u, 0, sizeof(u));
 	u.st = st;
 	u.r = &r;
