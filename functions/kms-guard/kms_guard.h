@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
+#include "alarm.h"
 #include "fb_err.h"
 #include "prov.h"
 #include "resp.h"
@@ -87,11 +88,6 @@ void kg_event_cleanup(struct kg_event *ev);
 enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 				const char *env_region, struct kg_item *it,
 				char *why, size_t wn);
-
-/* The CloudTrail window (epoch seconds) to search for an alarm state
- * change `detail` (borrowed). */
-void kg_alarm_window(const cJSON *detail, int64_t event_ms, int64_t lookback_s,
-		     int64_t *start_s, int64_t *end_s);
 
 /* The alarm's items from the LookupEvents records it found (`found`: Events
  * elements, newest first; borrowed): oldest first, one item per key for the

@@ -377,47 +377,6 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 	return FB_OK;
 }
 
-/* ---- parsing: alarm window ----------------------------------------------------- */
-
-/* The CloudTrail window to search for an alarm: from the first datapoint
- * the alarm evaluated (state.reasonData.startDate) minus the lookback (the
- * CloudTrail -> CloudWatch Logs delivery delay), to the state change plus
- * a minute. Without reasonData (composite alarms): lookback plus the
- * largest metric period before the state change. */
-void kg_alarm_window(const cJSON *detail, int64_t event_ms, int64_t lookback_s,
-		     int64_t *start_s, int64_t *end_s)
-{
-	const char *rd = resp_get_str(detail, "state.reasonData");
-	int64_t end_ms = resp_parse_time_ms(resp_get_str(detail, "state.timestamp"));
-	int64_t start_ms = 0, period_s = 0;
-	const cJSON *metrics = resp_get(detail, "configuration.metrics"), *m;
-	cJSON *reason = NULL;
-
-	if (!end_ms)
-		end_ms = event_ms;
-	if (rd) {
-		reason = cJSON_ParseWithLength(rd, strlen(rd));
-		start_ms = resp_parse_time_ms(resp_get_str(reason, "startDate"));
-		/* fuzz: range-checked, an out-of-range double -> int64 conversion is UB */
-		if (cJSON_IsNumber(resp_get(reason, "period")) &&
-		    resp_get(reason, "period")->valuedouble > 0 &&
-		    resp_get(reason, "period")->valuedouble < 86400)
-			period_s = (int64_t)resp_get(reason, "period")->valuedouble;
-		cJSON_Delete(reason);
-	}
-	cJSON_ArrayForEach(m, (cJSON_IsArray(metrics) ? metrics : NULL)) {
-		const cJSON *p = resp_get(m, "metricStat.period");
-
-		if (cJSON_IsNumber(p) && p->valuedouble > (double)period_s && p->valuedouble < 86400)
-			period_s = (int64_t)p->valuedouble;
-	}
-	*end_s = end_ms / 1000 + 60;
-	if (start_ms && start_ms <= end_ms)
-		*start_s = start_ms / 1000 - lookback_s;
-	else
-		*start_s = end_ms / 1000 - lookback_s - period_s;
-}
-
 /* ---- parsing: the event ------------------------------------------------------ */
 
 void kg_event_cleanup(struct kg_event *ev)
@@ -501,28 +460,27 @@ enum fb_err kg_parse(const char *text, size_t len, const struct kg_settings *set
 		return FB_OK;
 	}
 	if (!strcmp(source, "aws.cloudwatch") && !strcmp(dtype, "CloudWatch Alarm State Change")) {
-		const char *name, *state;
+		struct alarm_change a;
 
-		if (!cJSON_IsObject(detail) || !kg_opt_str(detail, "alarmName", &name) ||
-		    !kg_opt_str(detail, "state.value", &state) || !name || !state) {
+		if (alarm_parse(detail, &a) != FB_OK) {
 			snprintf(why, wn, "alarm event needs string 'detail.alarmName' and "
 				 "'detail.state.value'");
 			goto invalid;
 		}
-		if (strcmp(name, set->alarm_name)) {
+		if (strcmp(a.name, set->alarm_name)) {
 			snprintf(why, wn, "not a kms-guard trigger: alarm '%.128s' is not '%.128s' "
-				 "(FIREBREAK_KMS_ALARM_NAME)", name, set->alarm_name);
+				 "(FIREBREAK_KMS_ALARM_NAME)", a.name, set->alarm_name);
 			goto invalid;
 		}
-		if (strcmp(state, "ALARM")) {
+		if (strcmp(a.state, "ALARM")) {
 			snprintf(why, wn, "not a kms-guard trigger: alarm state '%.32s' (only ALARM is)",
-				 state);
+				 a.state);
 			goto invalid;
 		}
 		ev->kind = KG_ALARM;
 		buf_copy_str(ev->alarm_arn, sizeof(ev->alarm_arn), resp_get_str(ev->root, "resources.0"));
-		kg_alarm_window(detail, resp_parse_time_ms(resp_get_str(ev->root, "time")),
-				set->lookback_s, &ev->window_start_s, &ev->window_end_s);
+		alarm_lookup_window(&a, resp_parse_time_ms(resp_get_str(ev->root, "time")),
+				    set->lookback_s, &ev->window_start_s, &ev->window_end_s);
 		if (ev->window_end_s <= 60) {
 			snprintf(why, wn, "alarm event has no usable 'time' or 'detail.state.timestamp'");
 			goto invalid;

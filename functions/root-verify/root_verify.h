@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
+#include "alarm.h"
 #include "fb_err.h"
 #include "kit.h"
 #include "resp.h"

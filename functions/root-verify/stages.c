@@ -851,45 +851,6 @@ cJSON *rv_next_steps(const struct rv_verdict *v, const char *account, const char
 
 /* ---- trigger classification --------------------------------------------------------------- */
 
-/* Alarm window: the evaluation period is in the alarm's configuration
- * (metrics[].metricStat.period) or in state.reasonData ("period"), and the
- * state reason says how many datapoints ("... out of the last N
- * datapoints"). Window = period * N, at least one minute. 0 if unknown. */
-static int rv_alarm_window_minutes(const cJSON *detail)
-{
-	long period = 0, n = 1;
-	const cJSON *m;
-	const char *rd = resp_get_str(detail, "state.reasonData");
-	if (rd && strlen(rd) < 65536) {
-		cJSON *j = cJSON_Parse(rd);
-		long v;
-		if (j && kit_json_long(cJSON_GetObjectItemCaseSensitive(j, "period"), &v) == 0 && v > 0)
-			period = v;
-		cJSON_Delete(j);
-	}
-	cJSON_ArrayForEach(m, resp_get(detail, "configuration.metrics")) {
-		long v;
-		if (kit_json_long(resp_get(m, "metricStat.period"), &v) == 0 && v > period)
-			period = v;
-	}
-	if (period <= 0)
-		return 0;
-	const char *reason = resp_get_str(detail, "state.reason");
-	const char *k = reason ? strstr(reason, "out of the last ") : NULL;
-	if (k) {
-		char *end = NULL;
-		long v = strtol(k + strlen("out of the last "), &end, 10);
-		if (end && v > 0 && v < 10000)
-			n = v;
-	}
-	long minutes = (period * n + 59) / 60;
-	if (minutes < 1)
-		minutes = 1;
-	if (minutes > 1440)
-		minutes = 1440;
-	return (int)minutes;
-}
-
 /* Decides what an event is. Pure: reads only the event and config. */
 enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct rv_trigger *t)
 {
@@ -948,28 +909,28 @@ enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct r
 	const char *time_s = resp_get_str(ev, "time");
 
 	if (strcmp(dt->valuestring, "CloudWatch Alarm State Change") == 0) {
-		const char *name = resp_get_str(detail, "alarmName");
-		const char *state = resp_get_str(detail, "state.value");
-		if (!name || !state) {
+		struct alarm_change a;
+		if (alarm_parse(detail, &a) != FB_OK) {
 			snprintf(t->why, sizeof(t->why),
 				 "cannot parse event field 'detail.alarmName' or 'detail.state.value'");
 			return RV_CLASS_INVALID;
 		}
 		t->kind = RV_ALARM;
-		buf_copy_str(t->alarm_name, sizeof(t->alarm_name), name);
-		if (strcmp(name, cfg->alarm_name) != 0) {
+		buf_copy_str(t->alarm_name, sizeof(t->alarm_name), a.name);
+		if (strcmp(a.name, cfg->alarm_name) != 0) {
 			snprintf(t->why, sizeof(t->why), "alarm '%.100s' is not the root-usage alarm '%.100s'",
-				 name, cfg->alarm_name);
+				 a.name, cfg->alarm_name);
 			return RV_CLASS_SKIP;
 		}
-		if (strcmp(state, "ALARM") != 0) {
-			snprintf(t->why, sizeof(t->why), "alarm state is %.40s, not ALARM", state);
+		if (strcmp(a.state, "ALARM") != 0) {
+			snprintf(t->why, sizeof(t->why), "alarm state is %.40s, not ALARM", a.state);
 			return RV_CLASS_SKIP;
 		}
-		int w = rv_alarm_window_minutes(detail);
+		/* the window: what the alarm evaluated (period x datapoints) */
+		int w = alarm_span_minutes(&a, 1440);
 		if (w > 0)
 			t->window_minutes = w;
-		t->end_ms = resp_parse_time_ms(resp_get_str(detail, "state.timestamp"));
+		t->end_ms = a.changed_ms;
 		if (!t->end_ms)
 			t->end_ms = resp_parse_time_ms(time_s);
 		return RV_CLASS_RUN;

@@ -193,18 +193,21 @@ static void test_kms_guard__alarm_window(void **st)
 		"{\"alarmName\":\"a\",\"state\":{\"value\":\"ALARM\",\"reasonData\":\"{\\\"triggeringAlarms\\\":[]}\","
 		"\"timestamp\":\"2022-07-22T15:57:45.394+0000\"},\"configuration\":{\"metrics\":["
 		"{\"metricStat\":{\"period\":60}},{\"metricStat\":{\"period\":300}}]}}";
+	struct alarm_change a;
 	cJSON *d;
 	int64_t s, e;
 
 	(void)st;
 	d = cJSON_Parse(metric);
-	kg_alarm_window(d, 0, 900, &s, &e);
+	assert_int_equal(alarm_parse(d, &a), FB_OK);
+	alarm_lookup_window(&a, 0, 900, &s, &e);
 	/* date -u -d 2019-10-02T17:10:00Z +%s = 1570036200; 17:20:48 = 1570036848 */
 	assert_true(s == 1570036200 - 900);
 	assert_true(e == 1570036848 + 60);
 	cJSON_Delete(d);
 	d = cJSON_Parse(composite);
-	kg_alarm_window(d, 0, 900, &s, &e);
+	assert_int_equal(alarm_parse(d, &a), FB_OK);
+	alarm_lookup_window(&a, 0, 900, &s, &e);
 	/* 2022-07-22T15:57:45Z = 1658505465 */
 	assert_true(e == 1658505465 + 60);
 	assert_true(s == 1658505465 - 900 - 300);
