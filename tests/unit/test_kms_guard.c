@@ -319,21 +319,20 @@ static void test_kms_guard__prior_from_history(void **st)
 
 static void test_kms_guard__arn_and_tags(void **st)
 {
-	char region[32], acct[16];
+	struct arn a;
 	cJSON *tags = cJSON_Parse("[{\"TagKey\":\"firebreak:exempt\",\"TagValue\":\"true\"},"
 				  "{\"TagKey\":\"x\",\"TagValue\":\"y\"}]");
 
 	(void)st;
-	assert_true(kg_kms_arn("arn:aws:kms:us-west-2:111122223333:key/k", region, sizeof(region),
-			       acct, sizeof(acct)));
-	assert_string_equal(region, "us-west-2");
-	assert_string_equal(acct, "111122223333");
-	assert_true(kg_kms_arn("arn:aws-cn:kms:cn-north-1:1:alias/a", region, sizeof(region), NULL, 0));
-	assert_string_equal(region, "cn-north-1");
-	assert_false(kg_kms_arn("arn:aws:s3:::bucket/key", NULL, 0, NULL, 0));
-	assert_false(kg_kms_arn("arn:aws:kms:us-east-1:1:grant/x", NULL, 0, NULL, 0));
-	assert_false(kg_kms_arn("1234abcd", NULL, 0, NULL, 0));
-	assert_false(kg_kms_arn("arn:aws:kms::1:key/k", NULL, 0, NULL, 0));
+	assert_true(arn_kms("arn:aws:kms:us-west-2:111122223333:key/k", &a));
+	assert_string_equal(a.region, "us-west-2");
+	assert_string_equal(a.account, "111122223333");
+	assert_true(arn_kms("arn:aws-cn:kms:cn-north-1:1:alias/a", &a));
+	assert_string_equal(a.region, "cn-north-1");
+	assert_false(arn_kms("arn:aws:s3:::bucket/key", &a));
+	assert_false(arn_kms("arn:aws:kms:us-east-1:1:grant/x", &a));
+	assert_false(arn_kms("1234abcd", &a));
+	assert_false(arn_kms("arn:aws:kms::1:key/k", &a));
 	assert_string_equal(kg_tag(tags, "firebreak:exempt"), "true");
 	assert_null(kg_tag(tags, "firebreak:allow-deletion"));
 	assert_null(kg_tag(NULL, "x"));
@@ -393,16 +392,16 @@ static void test_kms_guard__key_reference_forms(void **st)
 
 	(void)st;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		if (kg_ref_ok(cases[i].ref) != cases[i].ok)
+		if (arn_kms_ref_ok(cases[i].ref) != cases[i].ok)
 			fail_msg("case %zu '%s': want %d", i, cases[i].ref, cases[i].ok);
 	/* AliasName is at most 256 characters, "alias/" included. */
 	memcpy(alias, "alias/", 6);
 	memset(alias + 6, 'a', 250);
 	alias[256] = '\0';
-	assert_true(kg_ref_ok(alias));
+	assert_true(arn_kms_ref_ok(alias));
 	alias[256] = 'a';
 	alias[257] = '\0';
-	assert_false(kg_ref_ok(alias));
+	assert_false(arn_kms_ref_ok(alias));
 }
 
 /* Crafted key references in events are invalid, whichever form carries them. */
