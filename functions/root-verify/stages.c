@@ -15,7 +15,6 @@
  */
 #include "root_verify.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 /* ---- settings ------------------------------------------------------------ */
 
@@ -34,11 +32,6 @@ enum fb_err rv_cidrs_parse(const char *list, struct rv_policy *p, char *err, siz
 
 	p->cidrs_configured = rc == FB_OK && p->ncidrs > 0;
 	return rc;
-}
-
-enum rv_ip_check rv_ip_check(const struct rv_policy *p, const char *ip)
-{
-	return (enum rv_ip_check)kit_ip_in(p->cidrs, p->ncidrs, ip);
 }
 
 enum fb_err rv_config_from_env(struct rv_config *c, const struct resp_config *rc,
@@ -457,7 +450,7 @@ void rv_history_add(struct rv_history *h, const struct rv_policy *p, const struc
 		h->sensitive++;
 		rv_set_add(h->sensitive_names, &h->nsensitive_names, RV_MAX_LISTED, r->event_name);
 	}
-	if (p->cidrs_configured && rv_ip_check(p, r->source_ip) == RV_IP_OUTSIDE) {
+	if (p->cidrs_configured && kit_ip_in(p->cidrs, p->ncidrs, r->source_ip) == KIT_IP_OUT) {
 		h->ips_outside++;
 		rv_set_add(h->outside_ips, &h->noutside, RV_MAX_LISTED, r->source_ip);
 	}
@@ -649,7 +642,7 @@ static void rv_decide_event(const struct rv_facts *f, struct rv_verdict *v, int 
 	if (cat)
 		rv_reason_add(v, "sensitive-call", RV_P1, "root %s %s (%s)",
 			      e->failed ? "attempted" : "called", e->event_name, cat);
-	if (p->cidrs_configured && rv_ip_check(p, e->source_ip) == RV_IP_OUTSIDE)
+	if (p->cidrs_configured && kit_ip_in(p->cidrs, p->ncidrs, e->source_ip) == KIT_IP_OUT)
 		rv_reason_add(v, "source-ip-not-allowed", RV_P1,
 			      "source IP %s is outside FIREBREAK_ROOT_ALLOWED_CIDRS", e->source_ip);
 	if (e->failed) {
@@ -662,7 +655,7 @@ static void rv_decide_event(const struct rv_facts *f, struct rv_verdict *v, int 
 				      e->error[0] ? ": " : "", e->error);
 	} else if (e->mfa == RV_MFA_YES) {
 		rv_reason_add(v, "root-used-with-mfa", RV_P2, "root %s with MFA%s", e->event_name,
-			      p->cidrs_configured && rv_ip_check(p, e->source_ip) == RV_IP_ALLOWED
+			      p->cidrs_configured && kit_ip_in(p->cidrs, p->ncidrs, e->source_ip) == KIT_IP_IN
 				      ? " from an allowed network" : "");
 	} else {
 		rv_reason_add(v, "root-activity", RV_P2, "root %s", e->event_name);
@@ -958,14 +951,6 @@ enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct r
 
 /* ---- report pieces ----------------------------------------------------------------------------------- */
 
-void rv_iso(int64_t ms, char *out, size_t n)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 cJSON *rv_history_json(const struct rv_history *h, size_t max_pages, size_t max_events)
 {
 	cJSON *o = cJSON_CreateObject();
@@ -1031,15 +1016,15 @@ static const char *rv_network_name(const struct rv_policy *p, const char *ip)
 {
 	if (!p->cidrs_configured)
 		return "not-checked";
-	switch (rv_ip_check(p, ip)) {
-	case RV_IP_ALLOWED: return "allowed";
-	case RV_IP_OUTSIDE: return "outside";
-	case RV_IP_NOT_AN_IP: break;
+	switch (kit_ip_in(p->cidrs, p->ncidrs, ip)) {
+	case KIT_IP_IN: return "allowed";
+	case KIT_IP_OUT: return "outside";
+	case KIT_IP_NOT_AN_IP: break;
 	}
 	return "not-an-ip";
 }
 
-cJSON *rv_event_json(const struct rv_record *e, const struct rv_policy *p)
+static cJSON *rv_event_json(const struct rv_record *e, const struct rv_policy *p)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "event_name", e->event_name);
@@ -1064,7 +1049,7 @@ cJSON *rv_event_json(const struct rv_record *e, const struct rv_policy *p)
 	return o;
 }
 
-cJSON *rv_reasons_json(const struct rv_verdict *v)
+static cJSON *rv_reasons_json(const struct rv_verdict *v)
 {
 	cJSON *a = cJSON_CreateArray();
 	for (size_t i = 0; i < v->nreasons; i++) {
