@@ -81,7 +81,8 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 				const char *env_region, struct kg_item *it,
 				char *why, size_t wn)
 {
-	const char *name, *err, *id, *etime, *actor, *key, *aws_region, *acct, *acct2, *res_arn = NULL;
+	const char *name, *err, *key, *aws_region, *acct, *res_arn = NULL;
+	struct ct_record c;
 	const cJSON *res, *el, *days, *rp;
 	struct arn ka = { .resource = NULL };   /* region "" unless a key ARN says */
 
@@ -90,15 +91,12 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 		snprintf(why, wn, "field 'detail' must be an object");
 		return FB_E_INVALID;
 	}
-	if (!resp_opt_str(rec, "eventName", &name) || !resp_opt_str(rec, "errorCode", &err) ||
-	    !resp_opt_str(rec, "eventID", &id) || !resp_opt_str(rec, "eventTime", &etime) ||
-	    !resp_opt_str(rec, "userIdentity.arn", &actor) ||
-	    !resp_opt_str(rec, "awsRegion", &aws_region) ||
-	    !resp_opt_str(rec, "recipientAccountId", &acct) ||
-	    !resp_opt_str(rec, "userIdentity.accountId", &acct2)) {
+	if (ct_record_parse(rec, &c) != FB_OK) {
 		snprintf(why, wn, "a CloudTrail field has the wrong type (want strings)");
 		return FB_E_INVALID;
 	}
+	name = c.event_name;
+	err = c.error_code;
 	rp = cJSON_GetObjectItemCaseSensitive(rec, "requestParameters");
 	if (rp && !cJSON_IsNull(rp) && !cJSON_IsObject(rp)) {
 		snprintf(why, wn, "field 'detail.requestParameters' must be an object");
@@ -128,9 +126,9 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 		}
 	}
 	buf_copy_str(it->error_code, sizeof(it->error_code), err);
-	buf_copy_str(it->event_id, sizeof(it->event_id), id);
-	buf_copy_str(it->actor, sizeof(it->actor), actor);
-	it->event_ms = resp_parse_time_ms(etime);
+	buf_copy_str(it->event_id, sizeof(it->event_id), c.event_id);
+	buf_copy_str(it->actor, sizeof(it->actor), c.actor_arn);
+	it->event_ms = c.time_ms;
 	days = resp_get(rec, "requestParameters.pendingWindowInDays");
 	if (cJSON_IsNumber(days) && days->valuedouble >= 7 && days->valuedouble <= 30)
 		it->pending_days = (int)days->valuedouble;
@@ -166,10 +164,8 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 	} else {
 		buf_copy_str(it->key_ref, sizeof(it->key_ref), key);
 	}
-	if (!aws_region)
-		aws_region = env_region;
-	if (!acct)
-		acct = env_account ? env_account : acct2;
+	aws_region = c.aws_region ? c.aws_region : env_region;
+	acct = c.recipient_account ? c.recipient_account : env_account ? env_account : c.actor_account;
 	if (ka.region[0]) {
 		buf_copy_str(it->region, sizeof(it->region), ka.region);
 		buf_copy_str(it->account, sizeof(it->account), ka.account);

@@ -207,9 +207,9 @@ static const char *rv_sensitive_category(const char *name)
 
 /* ---- one CloudTrail record ------------------------------------------------------ */
 
-static const char *rv_mfa_name(enum rv_mfa m)
+static const char *rv_mfa_name(enum ct_mfa m)
 {
-	return m == RV_MFA_YES ? "yes" : m == RV_MFA_NO ? "no" : "unknown";
+	return m == CT_MFA_YES ? "yes" : m == CT_MFA_NO ? "no" : "unknown";
 }
 
 static int rv_truthy(const cJSON *v)
@@ -217,27 +217,6 @@ static int rv_truthy(const cJSON *v)
 	if (cJSON_IsTrue(v))
 		return 1;
 	return cJSON_IsString(v) && strcasecmp(v->valuestring, "true") == 0;
-}
-
-/* MFA from additionalEventData.MFAUsed ("YES", "Yes", "No": any casing) for
- * sign-in events, else sessionContext.attributes.mfaAuthenticated. */
-static enum rv_mfa rv_mfa_from(const cJSON *rec)
-{
-	const char *s = resp_get_str(rec, "additionalEventData.MFAUsed");
-	if (s) {
-		if (strcasecmp(s, "yes") == 0)
-			return RV_MFA_YES;
-		if (strcasecmp(s, "no") == 0)
-			return RV_MFA_NO;
-	}
-	s = resp_get_str(rec, "userIdentity.sessionContext.attributes.mfaAuthenticated");
-	if (s) {
-		if (strcasecmp(s, "true") == 0)
-			return RV_MFA_YES;
-		if (strcasecmp(s, "false") == 0)
-			return RV_MFA_NO;
-	}
-	return RV_MFA_UNKNOWN;
 }
 
 /* Centralized root access (sts:AssumeRoot). What AWS documents, in the IAM
@@ -285,55 +264,43 @@ static void rv_centralized_from(const cJSON *rec, struct rv_record *r)
 		buf_copy_str(r->issuer_arn, sizeof(r->issuer_arn), issuer);
 }
 
-/* The record's text fields, copied as they are (truncated to fit). */
-#define RV_FIELD(path, m) { path, offsetof(struct rv_record, m), sizeof(((struct rv_record *)0)->m) }
-static const struct rv_field {
-	const char *path;
-	size_t off, len;
-} rv_fields[] = {
-	RV_FIELD("userIdentity.type", identity_type),
-	RV_FIELD("eventName", event_name),
-	RV_FIELD("eventSource", event_source),
-	RV_FIELD("eventID", event_id),
-	RV_FIELD("eventTime", event_time),
-	RV_FIELD("sourceIPAddress", source_ip),
-	RV_FIELD("userAgent", user_agent),
-	RV_FIELD("userIdentity.arn", actor_arn),
-};
-
 /* Facts of one CloudTrail record (an EventBridge `detail`, or a parsed
  * LookupEvents CloudTrailEvent). FB_E_INVALID when it has no
  * userIdentity.type or eventName. */
 enum fb_err rv_record_parse(const cJSON *rec, struct rv_record *r)
 {
+	struct ct_record c;
+
 	memset(r, 0, sizeof(*r));
-	const char *type = resp_get_str(rec, "userIdentity.type");
-	const char *name = resp_get_str(rec, "eventName");
-	if (!type || !name)
+	ct_record_parse(rec, &c);   /* a field of another type reads as absent */
+	if (!c.identity_type || !c.event_name)
 		return FB_E_INVALID;
-	for (size_t i = 0; i < sizeof(rv_fields) / sizeof(rv_fields[0]); i++)
-		buf_copy_str((char *)r + rv_fields[i].off, rv_fields[i].len,
-			     resp_get_str(rec, rv_fields[i].path));
-	r->is_root = strcmp(type, "Root") == 0;
-	r->assume_root = !r->is_root && strcmp(name, "AssumeRoot") == 0 &&
+	buf_copy_str(r->identity_type, sizeof(r->identity_type), c.identity_type);
+	buf_copy_str(r->event_name, sizeof(r->event_name), c.event_name);
+	buf_copy_str(r->event_source, sizeof(r->event_source), c.event_source);
+	buf_copy_str(r->event_id, sizeof(r->event_id), c.event_id);
+	buf_copy_str(r->event_time, sizeof(r->event_time), c.event_time);
+	buf_copy_str(r->source_ip, sizeof(r->source_ip), c.source_ip);
+	buf_copy_str(r->user_agent, sizeof(r->user_agent), c.user_agent);
+	buf_copy_str(r->actor_arn, sizeof(r->actor_arn), c.actor_arn);
+	r->is_root = strcmp(c.identity_type, "Root") == 0;
+	r->assume_root = !r->is_root && strcmp(c.event_name, "AssumeRoot") == 0 &&
 			 (!r->event_source[0] || strcmp(r->event_source, "sts.amazonaws.com") == 0);
 	r->is_signin_source = strcmp(r->event_source, "signin.amazonaws.com") == 0;
-	r->is_console_login = strcmp(name, "ConsoleLogin") == 0;
+	r->is_console_login = strcmp(c.event_name, "ConsoleLogin") == 0;
 
 	const char *login = resp_get_str(rec, "responseElements.ConsoleLogin");
-	const char *code = resp_get_str(rec, "errorCode");
-	const char *msg = resp_get_str(rec, "errorMessage");
 	if (login && strcasecmp(login, "Failure") == 0)
 		r->failed = 1;
-	if ((code && *code) || (msg && *msg)) {
+	if (c.error_code || c.error_message) {
 		r->failed = 1;
-		snprintf(r->error, sizeof(r->error), "%s%s%s", code ? code : "",
-			 code && msg ? ": " : "", msg ? msg : "");
+		snprintf(r->error, sizeof(r->error), "%s%s%s", c.error_code ? c.error_code : "",
+			 c.error_code && c.error_message ? ": " : "", c.error_message ? c.error_message : "");
 	}
-	r->mfa = rv_mfa_from(rec);
+	r->mfa = c.mfa;
 	if (r->is_root || r->assume_root)
 		rv_centralized_from(rec, r);
-	r->time_ms = resp_parse_time_ms(r->event_time);
+	r->time_ms = c.time_ms;
 	return FB_OK;
 }
 
@@ -405,9 +372,9 @@ void rv_history_add(struct rv_history *h, const struct rv_policy *p, const struc
 		h->name_counts[idx]++;
 	if (r->source_ip[0] && rv_set_add(h->ips, &h->nips, RV_MAX_DISTINCT, r->source_ip) < 0)
 		h->ips_overflow = 1;
-	if (r->mfa == RV_MFA_YES)
+	if (r->mfa == CT_MFA_YES)
 		h->mfa_yes++;
-	else if (r->mfa == RV_MFA_NO)
+	else if (r->mfa == CT_MFA_NO)
 		h->mfa_no++;
 	else
 		h->mfa_unknown++;
@@ -426,9 +393,9 @@ void rv_history_add(struct rv_history *h, const struct rv_policy *p, const struc
 	} else if (!r->failed) {
 		if (r->is_console_login) {
 			h->signins_ok++;
-			if (r->mfa == RV_MFA_NO)
+			if (r->mfa == CT_MFA_NO)
 				h->signins_no_mfa++;
-		} else if (!r->is_signin_source && r->mfa == RV_MFA_NO) {
+		} else if (!r->is_signin_source && r->mfa == CT_MFA_NO) {
 			h->api_no_mfa++;
 		}
 	}
@@ -456,11 +423,7 @@ size_t rv_history_add_page(struct rv_history *h, const struct rv_policy *p,
 		n++;
 		if (h->events >= max_events)
 			continue;
-		const char *raw = resp_get_str(e, "CloudTrailEvent");
-		cJSON *rec = NULL;
-		/* the length counts the NUL: cJSON's end check reads it */
-		if (raw && strlen(raw) <= RV_MAX_RECORD_BYTES)
-			rec = cJSON_ParseWithLengthOpts(raw, strlen(raw) + 1, NULL, 1);
+		cJSON *rec = ct_event_detail(e);   /* bounded as an incoming event */
 		if (rec && rv_record_parse(rec, &r) == FB_OK) {
 			rv_history_add(h, p, &r);
 		} else {
@@ -610,7 +573,7 @@ static void rv_decide_event(const struct rv_facts *f, struct rv_verdict *v, int 
 				      "root session from sts:AssumeRoot whose issuer this account's record does not name "
 				      "(find the AssumeRoot call in the management account's CloudTrail)");
 	}
-	if (!e->centralized && !e->failed && e->mfa == RV_MFA_NO) {
+	if (!e->centralized && !e->failed && e->mfa == CT_MFA_NO) {
 		if (e->is_console_login)
 			rv_reason_add(v, "signin-without-mfa", RV_P1,
 				      "root console sign-in without MFA from %s",
@@ -634,7 +597,7 @@ static void rv_decide_event(const struct rv_facts *f, struct rv_verdict *v, int 
 		else
 			rv_reason_add(v, "call-failed", RV_P3, "root call %s failed%s%s", e->event_name,
 				      e->error[0] ? ": " : "", e->error);
-	} else if (e->mfa == RV_MFA_YES) {
+	} else if (e->mfa == CT_MFA_YES) {
 		rv_reason_add(v, "root-used-with-mfa", RV_P2, "root %s with MFA%s", e->event_name,
 			      p->cidrs_configured && kit_ip_in(p->cidrs, p->ncidrs, e->source_ip) == KIT_IP_IN
 				      ? " from an allowed network" : "");
