@@ -1560,3 +1560,18 @@ int kit_begin(struct resp *r, const struct kit_handler *h, const struct lr_conte
 	*rc = resp_invalid(out, "envelope fields have the wrong types (or 'dryRun' is not a boolean)");
 	return 0;
 }
+
+int kit_envelope_check(const cJSON *ev, char *why, size_t whylen)
+{
+	const cJSON *dry = cJSON_GetObjectItemCaseSensitive(ev, "dryRun");
+	const cJSON *acct = cJSON_GetObjectItemCaseSensitive(ev, "account");
+	const cJSON *reg = cJSON_GetObjectItemCaseSensitive(ev, "region");
+
+	if (dry && !cJSON_IsBool(dry))
+		return gd_bad(why, whylen, "field 'dryRun' must be a boolean");
+	if (acct && !cJSON_IsNull(acct) && !(cJSON_IsString(acct) && resp_account_id_ok(acct->valuestring)))
+		return gd_bad(why, whylen, "field 'account' must be a 12-digit account id");
+	if (reg && !cJSON_IsNull(reg) && !(cJSON_IsString(reg) && resp_region_name_ok(reg->valuestring)))
+		return gd_bad(why, whylen, "field 'region' must be a region name");
+	return 0;
+}

@@ -543,4 +543,13 @@ struct kit_handler {
 int kit_begin(struct resp *r, const struct kit_handler *h, const struct lr_context *ctx,
 	      const cJSON *ev, struct lr_result *out, enum fb_err *rc);
 
+/* The envelope fields that steer a responder, checked before it reads
+ * anything else (ev borrowed): 'dryRun' when present is a boolean; 'account'
+ * and 'region' when present and not null are an account id and a region
+ * name (resp_account_id_ok, resp_region_name_ok): they pick the member
+ * role's ARN and the endpoint. 0, or -1 with why set ("field 'dryRun' must
+ * be a boolean", "field 'account' must be a 12-digit account id", "field
+ * 'region' must be a region name"). */
+int kit_envelope_check(const cJSON *ev, char *why, size_t whylen);
+
 #endif

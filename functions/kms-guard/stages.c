@@ -239,11 +239,8 @@ enum fb_err kg_parse(const char *text, size_t len, const struct kg_settings *set
 	 * the shared check every responder makes before reading a field. */
 	if (resp_parse_event(text, len, RESP_MAX_EVENT_BYTES, &ev->root, why, wn) != FB_OK)
 		return FB_E_INVALID;
-	if (cJSON_GetObjectItemCaseSensitive(ev->root, "dryRun") &&
-	    !cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(ev->root, "dryRun"))) {
-		snprintf(why, wn, "field 'dryRun' must be true or false");
+	if (kit_envelope_check(ev->root, why, wn) != 0)
 		goto invalid;
-	}
 	if (!resp_opt_str(ev->root, "source", &source) || !resp_opt_str(ev->root, "detail-type", &dtype) ||
 	    !resp_opt_str(ev->root, "account", &acct) || !resp_opt_str(ev->root, "region", &region)) {
 		snprintf(why, wn, "fields 'source', 'detail-type', 'account', 'region' must be strings");

@@ -782,32 +782,17 @@ enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct r
 {
 	memset(t, 0, sizeof(*t));
 	t->window_minutes = cfg->lookback_minutes;
-	if (!cJSON_IsObject(ev)) {
-		snprintf(t->why, sizeof(t->why), "event is not a JSON object");
-		return RV_CLASS_INVALID;
-	}
-	const cJSON *dt = cJSON_GetObjectItemCaseSensitive(ev, "detail-type");
-	const cJSON *src = cJSON_GetObjectItemCaseSensitive(ev, "source");
 	const cJSON *detail = cJSON_GetObjectItemCaseSensitive(ev, "detail");
-	const cJSON *dry = cJSON_GetObjectItemCaseSensitive(ev, "dryRun");
+	const char *src, *dt;
 
-	if (dry && !cJSON_IsBool(dry)) {
-		snprintf(t->why, sizeof(t->why), "field 'dryRun' must be a boolean");
+	/* dryRun, and the account and region that pick the role ARN and the
+	 * endpoint (resp_client_for), then source and detail-type */
+	if (kit_envelope_check(ev, t->why, sizeof(t->why)) != 0)
 		return RV_CLASS_INVALID;
-	}
-	/* The envelope's account and region pick the role ARN and the endpoint
-	 * (resp_client_for): only an account id and a region name get there. */
-	const cJSON *acct = cJSON_GetObjectItemCaseSensitive(ev, "account");
-	const cJSON *reg = cJSON_GetObjectItemCaseSensitive(ev, "region");
-	if (acct && !cJSON_IsNull(acct) && !(cJSON_IsString(acct) && resp_account_id_ok(acct->valuestring))) {
-		snprintf(t->why, sizeof(t->why), "field 'account' must be a 12-digit account id");
+	enum kit_event kind = kit_event_envelope(ev, &src, &dt, t->why, sizeof(t->why));
+	if (kind == KIT_EVENT_INVALID)
 		return RV_CLASS_INVALID;
-	}
-	if (reg && !cJSON_IsNull(reg) && !(cJSON_IsString(reg) && resp_region_name_ok(reg->valuestring))) {
-		snprintf(t->why, sizeof(t->why), "field 'region' must be a region name");
-		return RV_CLASS_INVALID;
-	}
-	if (!dt && !src) {
+	if (kind == KIT_EVENT_MANUAL) {
 		const cJSON *w = cJSON_GetObjectItemCaseSensitive(ev, "window_minutes");
 		if (!w) {
 			snprintf(t->why, sizeof(t->why),
@@ -824,17 +809,13 @@ enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct r
 		t->window_minutes = (int)w->valuedouble;
 		return RV_CLASS_RUN;
 	}
-	if (!cJSON_IsString(dt) || !cJSON_IsString(src)) {
-		snprintf(t->why, sizeof(t->why), "fields 'source' and 'detail-type' must be strings");
-		return RV_CLASS_INVALID;
-	}
 	if (!cJSON_IsObject(detail)) {
 		snprintf(t->why, sizeof(t->why), "field 'detail' must be an object");
 		return RV_CLASS_INVALID;
 	}
 	const char *time_s = resp_get_str(ev, "time");
 
-	if (strcmp(dt->valuestring, "CloudWatch Alarm State Change") == 0) {
+	if (strcmp(dt, "CloudWatch Alarm State Change") == 0) {
 		struct alarm_change a;
 		if (alarm_parse(detail, &a) != FB_OK) {
 			snprintf(t->why, sizeof(t->why),
@@ -861,14 +842,14 @@ enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct r
 			t->end_ms = resp_parse_time_ms(time_s);
 		return RV_CLASS_RUN;
 	}
-	if (strcmp(dt->valuestring, "AWS Console Sign In via CloudTrail") == 0 ||
-	    strcmp(dt->valuestring, "AWS API Call via CloudTrail") == 0) {
+	if (strcmp(dt, "AWS Console Sign In via CloudTrail") == 0 ||
+	    strcmp(dt, "AWS API Call via CloudTrail") == 0) {
 		if (rv_record_parse(detail, &t->ev) != FB_OK) {
 			snprintf(t->why, sizeof(t->why),
 				 "cannot parse event field 'detail.userIdentity.type' or 'detail.eventName'");
 			return RV_CLASS_INVALID;
 		}
-		t->kind = dt->valuestring[4] == 'C' ? RV_SIGNIN : RV_API_CALL;
+		t->kind = dt[4] == 'C' ? RV_SIGNIN : RV_API_CALL;
 		/* sts:AssumeRoot is not root use yet, but it is how root is handed
 		 * out under centralized root access: who asked decides. */
 		if (!t->ev.is_root && !t->ev.assume_root) {
@@ -878,7 +859,7 @@ enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct r
 		t->end_ms = t->ev.time_ms ? t->ev.time_ms : resp_parse_time_ms(time_s);
 		return RV_CLASS_RUN;
 	}
-	snprintf(t->why, sizeof(t->why), "unsupported detail-type '%.80s'", dt->valuestring);
+	snprintf(t->why, sizeof(t->why), "unsupported detail-type '%.80s'", dt);
 	return RV_CLASS_INVALID;
 }
 

@@ -428,6 +428,39 @@ static void test_kit_policy__cidr_parse_the_one_strict_parser(void **st)
 	assert_int_equal(kit_ip_in(set, 1, "192.0.2.9"), KIT_IP_IN);
 }
 
+/* The steering envelope fields (root-verify, kms-guard): refused before
+ * anything else is read. */
+static void test_kit_policy__envelope_check(void **st)
+{
+	static const struct { const char *ev, *why; } rows[] = {
+		{ "{}", NULL },
+		{ "{\"dryRun\":true,\"account\":\"111111111111\",\"region\":\"us-gov-west-1\"}", NULL },
+		{ "{\"account\":null,\"region\":null}", NULL },
+		{ "{\"dryRun\":\"false\"}", "field 'dryRun' must be a boolean" },
+		{ "{\"dryRun\":0}", "field 'dryRun' must be a boolean" },
+		{ "{\"account\":\"111111111111:role/Admin\"}", "field 'account' must be a 12-digit account id" },
+		{ "{\"account\":111111111111}", "field 'account' must be a 12-digit account id" },
+		{ "{\"region\":\"us-east-1.evil.example:443\"}", "field 'region' must be a region name" },
+		{ "{\"region\":[\"us-east-1\"]}", "field 'region' must be a region name" },
+	};
+	size_t i;
+
+	(void)st;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		cJSON *ev = cJSON_Parse(rows[i].ev);
+		char why[120] = "";
+		int rc = kit_envelope_check(ev, why, sizeof(why));
+
+		if (rows[i].why) {
+			assert_int_equal(rc, -1);
+			assert_string_equal(why, rows[i].why);
+		} else if (rc != 0) {
+			fail_msg("row %zu refused: %s", i, why);
+		}
+		cJSON_Delete(ev);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +471,7 @@ int main(void)
 		cmocka_unit_test(test_kit_policy__list_next),
 		cmocka_unit_test(test_kit_policy__cidrs),
 		cmocka_unit_test(test_kit_policy__cidr_parse_the_one_strict_parser),
+		cmocka_unit_test(test_kit_policy__envelope_check),
 		cmocka_unit_test(test_kit_policy__json_long),
 		cmocka_unit_test(test_kit_policy__map_each),
 		cmocka_unit_test(test_kit_policy__end_before_the_run),
