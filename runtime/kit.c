@@ -1575,3 +1575,24 @@ int kit_envelope_check(const cJSON *ev, char *why, size_t whylen)
 		return gd_bad(why, whylen, "field 'region' must be a region name");
 	return 0;
 }
+
+struct map_find {
+	const char *key;
+	const cJSON *found;
+};
+
+static void map_find_entry(void *ctx, const char *key, const cJSON *value)
+{
+	struct map_find *m = ctx;
+
+	if (!strcmp(key, m->key))
+		m->found = value;
+}
+
+const cJSON *kit_map_get(const cJSON *map, const char *key)
+{
+	struct map_find m = { key, NULL };
+
+	kit_map_each(map, map_find_entry, &m);
+	return m.found;
+}

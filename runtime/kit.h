@@ -552,4 +552,8 @@ int kit_begin(struct resp *r, const struct kit_handler *h, const struct lr_conte
  * 'region' must be a region name"). */
 int kit_envelope_check(const cJSON *ev, char *why, size_t whylen);
 
+/* One entry of a query-protocol map (kit_map_each's shapes; map and the
+ * result borrowed): the value of the last entry named `key`, NULL when none. */
+const cJSON *kit_map_get(const cJSON *map, const char *key);
+
 #endif

@@ -442,35 +442,21 @@ size_t rv_history_add_page(struct rv_history *h, const struct rv_policy *p,
 
 /* ---- IAM account summary ---------------------------------------------------------- */
 
-/* One SummaryMap entry (kit_map_each); kv[0] MFA, kv[1] access keys. */
-static void rv_account_entry(void *ctx, const char *key, const cJSON *val)
-{
-	int *kv = ctx;
-	long n;
-
-	if (kit_json_long(val, &n) != 0)
-		return;
-	if (strcmp(key, "AccountMFAEnabled") == 0)
-		kv[0] = n != 0;
-	else if (strcmp(key, "AccountAccessKeysPresent") == 0)
-		kv[1] = n != 0;
-}
-
 enum fb_err rv_account_parse(const cJSON *out, struct rv_account *a)
 {
-	int kv[2] = { -1, -1 };
+	long mfa, keys;
 	memset(a, 0, sizeof(*a));
 	const cJSON *map = resp_get(out, "GetAccountSummaryResult.SummaryMap");
 	if (!map)
 		map = resp_get(out, "GetAccountSummaryResponse.GetAccountSummaryResult.SummaryMap");
 	if (!map)
 		map = resp_get(out, "SummaryMap");
-	kit_map_each(map, rv_account_entry, kv);
-	if (kv[0] < 0 || kv[1] < 0)
+	if (kit_json_long(kit_map_get(map, "AccountMFAEnabled"), &mfa) != 0 ||
+	    kit_json_long(kit_map_get(map, "AccountAccessKeysPresent"), &keys) != 0)
 		return FB_E_PARSE;
 	a->known = 1;
-	a->mfa_enabled = kv[0];
-	a->access_keys_present = kv[1];
+	a->mfa_enabled = mfa != 0;
+	a->access_keys_present = keys != 0;
 	return FB_OK;
 }
 

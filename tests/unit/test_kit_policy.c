@@ -254,6 +254,23 @@ static void test_kit_policy__map_each(void **st)
 	kit_map_each(NULL, collect, NULL);
 }
 
+/* One entry by name, in any of those shapes; the last of a repeated name. */
+static void test_kit_policy__map_get(void **st)
+{
+	cJSON *j = cJSON_Parse("{\"entry\":[{\"key\":\"A\",\"value\":\"1\"},{\"key\":\"B\",\"value\":\"0\"},"
+			       "{\"key\":\"A\",\"value\":\"3\"}]}");
+	cJSON *f = cJSON_Parse("{\"AccountMFAEnabled\":1}");
+
+	(void)st;
+	assert_string_equal(kit_map_get(j, "A")->valuestring, "3");
+	assert_string_equal(kit_map_get(j, "B")->valuestring, "0");
+	assert_null(kit_map_get(j, "C"));
+	assert_null(kit_map_get(NULL, "A"));
+	assert_int_equal(kit_map_get(f, "AccountMFAEnabled")->valueint, 1);
+	cJSON_Delete(j);
+	cJSON_Delete(f);
+}
+
 static const cJSON *action(const cJSON *rep, int i)
 {
 	return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(rep, "actions"), i);
@@ -474,6 +491,7 @@ int main(void)
 		cmocka_unit_test(test_kit_policy__envelope_check),
 		cmocka_unit_test(test_kit_policy__json_long),
 		cmocka_unit_test(test_kit_policy__map_each),
+		cmocka_unit_test(test_kit_policy__map_get),
 		cmocka_unit_test(test_kit_policy__end_before_the_run),
 		cmocka_unit_test(test_kit_policy__finding),
 		cmocka_unit_test(test_kit_policy__skip_result_is_a_p3_report_not_published),
