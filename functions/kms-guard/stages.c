@@ -431,11 +431,6 @@ enum kg_prior kg_prior_from_history(const cJSON *events, const struct kg_item *i
 	return KG_PRIOR_UNKNOWN;
 }
 
-const char *kg_prior_name(enum kg_prior p)
-{
-	return p == KG_PRIOR_ENABLED ? "Enabled" : p == KG_PRIOR_DISABLED ? "Disabled" : "unknown";
-}
-
 int kg_is_self(const char *actor, const char *self_arn, const char *member_role)
 {
 	char role[600], want[300];
@@ -529,84 +524,6 @@ void kg_tag_revert_plan(const cJSON *history, int complete, const struct kg_item
 		 "not read): not restored; put it back by hand if it was meant");
 }
 
-/* ---- request and report pieces ---------------------------------------------------- */
-
-cJSON *kg_key_json(const char *key)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(o, "KeyId", key);
-	return o;
-}
-
-cJSON *kg_tag_json(const char *key_arn, const char *tag, const char *value)
-{
-	cJSON *in = kg_key_json(key_arn), *t;
-
-	if (!in)
-		return NULL;
-	if (!value) {
-		cJSON_AddItemToArray(cJSON_AddArrayToObject(in, "TagKeys"), cJSON_CreateString(tag));
-		return in;
-	}
-	t = cJSON_CreateObject();
-	cJSON_AddStringToObject(t, "TagKey", tag);
-	cJSON_AddStringToObject(t, "TagValue", value);
-	cJSON_AddItemToArray(cJSON_AddArrayToObject(in, "Tags"), t);
-	return in;
-}
-
-int kg_pending_days(const struct kg_item *it, const cJSON *meta)
-{
-	const cJSON *pd = resp_get(meta, "PendingDeletionWindowInDays");
-
-	if (it->pending_days)
-		return it->pending_days;
-	/* fuzz: range-checked, an out-of-range double -> int conversion is UB */
-	if (cJSON_IsNumber(pd) && pd->valuedouble >= 7 && pd->valuedouble <= 30)
-		return (int)pd->valuedouble;
-	return KG_DEFAULT_PENDING_DAYS;
-}
-
-void kg_section_outcome(cJSON *sec, const char *fmt, ...)
-{
-	char buf[600];
-
-	RESP_FORMAT(buf, fmt);
-	cJSON_DeleteItemFromObjectCaseSensitive(sec, "outcome");
-	cJSON_AddStringToObject(sec, "outcome", buf);
-}
-
-cJSON *kg_section_new(const struct kg_item *it)
-{
-	cJSON *sec = cJSON_CreateObject();
-	char iso[RESP_TIME_LEN];
-
-	if (!sec)
-		return NULL;
-	cJSON_AddStringToObject(sec, "key", it->key_ref);
-	cJSON_AddItemToObject(sec, "key_arn", cJSON_CreateNull());
-	cJSON_AddStringToObject(sec, "account", it->account);
-	cJSON_AddStringToObject(sec, "region", it->region);
-	cJSON_AddStringToObject(sec, "event_name", it->event_name);
-	cJSON_AddItemToObject(sec, "event_id", it->event_id[0] ? cJSON_CreateString(it->event_id)
-							       : cJSON_CreateNull());
-	if (it->event_ms) {
-		resp_format_time_ms(it->event_ms, iso);
-		cJSON_AddStringToObject(sec, "event_time", iso);
-	}
-	cJSON_AddItemToObject(sec, "actor", it->actor[0] ? cJSON_CreateString(it->actor)
-							 : cJSON_CreateNull());
-	if (it->note[0])
-		cJSON_AddStringToObject(sec, "note", it->note);
-	return sec;
-}
-
-void kg_set(cJSON *sec, const char *k, const char *v)
-{
-	cJSON_DeleteItemFromObjectCaseSensitive(sec, k);
-	cJSON_AddItemToObject(sec, k, v ? cJSON_CreateString(v) : cJSON_CreateNull());
-}
 /* ---- the alarm's items ------------------------------------------------------------ */
 
 size_t kg_items_from_events(const cJSON *found, const struct resp_config *trust,
