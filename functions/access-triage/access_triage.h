@@ -36,7 +36,40 @@ struct at_settings {
 	int burst_apis;               /* FIREBREAK_AT_BURST_APIS: distinct denied read APIs (5) */
 	int burst_services;           /* FIREBREAK_AT_BURST_SERVICES: across services (2) */
 	char noisy[1024];             /* FIREBREAK_AT_NOISY_PRINCIPALS: comma list of globs */
+	char log_group[AT_NAME_LEN * 2]; /* FIREBREAK_AT_LOG_GROUP: the trail's CloudWatch Logs
+				      * group ("" : LookupEvents) */
+	int query_wait_s;             /* FIREBREAK_AT_QUERY_WAIT_SECONDS: Insights polling budget (60) */
+	int query_limit;              /* FIREBREAK_AT_QUERY_LIMIT: Insights rows per query (10000) */
+	int poll_ms;                  /* FIREBREAK_AT_POLL_MS: first GetQueryResults interval (250) */
 };
+
+/* ---- CloudWatch Logs Insights (the read when the trail delivers to CloudWatch Logs) ----
+ * CloudTrail writes each record as one JSON log event; Insights discovers
+ * its fields (userIdentity.arn, errorCode, ...). The queries select the
+ * whole record (@message): the same stages then read LookupEvents and
+ * Insights alike. */
+#define AT_QUERY_MAX_IPS 50           /* source IPs in the successes query */
+/* The denied calls of the window (the CIS filter's two patterns), newest
+ * first. Caller frees. */
+char *at_query_denied(int limit);
+/* The successful calls (no errorCode) from the source IPs with denials,
+ * by any principal. Only real IP addresses go into the query (a
+ * sourceIPAddress like "AWS Internal" or "ec2.amazonaws.com" is not a
+ * source and could not be quoted safely anyway); at most AT_QUERY_MAX_IPS,
+ * *nips says how many went in, *left how many did not. NULL when none (or
+ * out of memory); caller frees. */
+struct at_triage;
+char *at_query_successes(const struct at_triage *t, int limit, size_t *nips, size_t *left);
+/* GetQueryResults' status: AT_Q_RUNNING (Scheduled, Running, Unknown),
+ * AT_Q_COMPLETE, AT_Q_ENDED (Failed, Timeout, Cancelled: what was returned
+ * is partial), AT_Q_BAD (absent or anything else). */
+enum at_qstatus { AT_Q_RUNNING, AT_Q_COMPLETE, AT_Q_ENDED, AT_Q_BAD };
+enum at_qstatus at_query_status(const char *status);
+/* GetQueryResults' "results" (rows of {field, value}) -> an array of
+ * {"CloudTrailEvent": <@message>} that at_add_events/at_add_denials/
+ * at_add_successes read like LookupEvents' Events. Rows without @message
+ * are passed over. NULL when out of memory; caller deletes. */
+cJSON *at_insights_events(const cJSON *results);
 
 /* Settings from the environment (defaults above); FB_E_CONFIG + err. */
 enum fb_err at_settings_from_env(struct at_settings *s, char *err, size_t errlen);
@@ -93,9 +126,13 @@ struct at_triage {
 
 void at_triage_init(struct at_triage *t, int64_t start_ms, int64_t end_ms);
 void at_triage_cleanup(struct at_triage *t);
-/* A LookupEvents answer ({"Events": [...]}) or one event. Denials first:
- * call it for every page, then at_match() once. FB_E_NOMEM only. */
+/* A LookupEvents answer ({"Events": [...]}) or an array of events: the
+ * denials, then the successes joined to them. FB_E_NOMEM only. */
 enum fb_err at_add_events(struct at_triage *t, const cJSON *events);
+/* The two halves, for reads that return them separately (Insights):
+ * denials first (they make the groups), then the successes. */
+enum fb_err at_add_denials(struct at_triage *t, const cJSON *events);
+void at_add_successes(struct at_triage *t, const cJSON *events);
 /* Is this errorCode a denial (the CIS metric filter:
  * "*UnauthorizedOperation" or "AccessDenied*")? */
 int at_is_denied(const char *code);

@@ -22,9 +22,12 @@
  */
 #include "access_triage.h"
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "aws.h"
 #include "cloudtrail.h"
@@ -85,78 +88,316 @@ static void at_manual_invokes(struct resp *r, const struct at_triage *t, int max
 	}
 }
 
-static void at_triage_run(struct kit *k, struct at_state *st, struct resp *r, const struct at_event *ev)
+static void sleep_ms(int64_t ms)
 {
-	struct kit_round *rd = kit_round_new(k);
+	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* One invocation's reads and their outcome. */
+struct at_run {
+	struct kit *k;
+	struct at_state *st;
+	struct resp *r;
+	const struct at_event *ev;
+	const struct lr_context *ctx;
+	struct at_triage t;
+	int complete;                 /* every read covered the window */
+	char why[256];                /* the first reason it did not */
+	cJSON *win;                   /* r->extra.window */
+};
+
+static void at_incomplete(struct at_run *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void at_incomplete(struct at_run *u, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!u->complete)
+		return;
+	u->complete = 0;
+	va_start(ap, fmt);
+	vsnprintf(u->why, sizeof(u->why), fmt, ap);
+	va_end(ap);
+}
+
+/* The LookupEvents read: every event of the window, page-capped. 0, or -1
+ * when it failed outright (the verdict is then "failed"). */
+static int at_read_lookup(struct at_run *u)
+{
+	struct kit_round *rd = kit_round_new(u->k);
 	struct kit_step *s;
 	const struct ct_result *cr;
 	struct ct_query q;
-	struct at_triage t;
-	cJSON *groups, *more = NULL, *win;
-	const char *worst;
-	char a[RESP_TIME_LEN], b[RESP_TIME_LEN];
+	int rc = 0;
 
 	if (!rd)
-		return;
+		return -1;
 	memset(&q, 0, sizeof(q));
-	q.start_ms = ev->start_ms;
-	q.end_ms = ev->end_ms;
-	q.max_pages = st->set.max_pages;
+	q.start_ms = u->ev->start_ms;
+	q.end_ms = u->ev->end_ms;
+	q.max_pages = u->st->set.max_pages;
 	q.keep_events = 1;
-	q.account = st->cfg.own_account;
+	q.account = u->st->cfg.own_account;
 	s = kit_add(rd, &(struct kit_spec){ .step = "lookup-events", .service = "cloudtrail",
 		.op = "LookupEvents", .target = "window", .kind = RESP_READ, .cloudtrail = &q,
 		.detail = "every event of the window" });
 	kit_run(rd);
+	cr = kit_ct_result(s);
+	cJSON_AddStringToObject(u->win, "source", "cloudtrail:LookupEvents");
+	if (!kit_ok(s) || !cr) {
+		kit_round_free(rd);
+		return -1;
+	}
+	cJSON_AddNumberToObject(u->win, "pages", (double)cr->pages);
+	cJSON_AddNumberToObject(u->win, "events", (double)cr->nevents);
+	if (!cr->complete)
+		at_incomplete(u, "%s", cr->why[0] ? cr->why : ct_stop_name(cr->stop));
+	if (at_add_events(&u->t, kit_items(s)) != FB_OK)
+		rc = -1;
+	kit_round_free(rd);
+	return rc;
+}
+
+/* Time left for polling a query: the setting's budget from its start,
+ * and never into the last seconds the report needs. */
+#define AT_FINISH_RESERVE_MS 2500
+
+static int64_t at_poll_until(const struct at_run *u, int64_t started)
+{
+	int64_t until = started + (int64_t)u->st->set.query_wait_s * 1000;
+
+	if (u->ctx->deadline_ms > 0 && u->ctx->deadline_ms - AT_FINISH_RESERVE_MS < until)
+		until = u->ctx->deadline_ms - AT_FINISH_RESERVE_MS;
+	return until;
+}
+
+/* One Insights query over the window: StartQuery, GetQueryResults polled
+ * (250 ms doubling to 2 s) until Complete, an end status, or the time
+ * budget (then StopQuery: a query left running keeps costing and counts
+ * against the account's 30 concurrent queries). *events: the records read
+ * (also partial ones). Returns 1 complete, 0 incomplete (said through
+ * at_incomplete), -1 when StartQuery failed (nothing read). */
+static int at_insights(struct at_run *u, const char *what, const char *query, cJSON **events)
+{
+	struct at_settings *set = &u->st->set;
+	struct kit_round *rd = kit_round_new(u->k);
+	struct kit_step *s, *g;
+	cJSON *in = cJSON_CreateObject(), *rows = NULL;
+	char step[64], *qid = NULL, detail[200], stbuf[32];
+	int64_t started = http_now_ms(), interval = set->poll_ms, until;
+	int idx, ret = 0, polls = 0, failed = 0;
+	enum at_qstatus qs = AT_Q_BAD;
+	const char *status = NULL;
+
+	*events = NULL;
+	if (!rd || !in) {
+		kit_round_free(rd);
+		cJSON_Delete(in);
+		return -1;
+	}
+	cJSON_AddStringToObject(in, "logGroupName", set->log_group);
+	/* Insights takes seconds: floor the start, ceil the end (the stages
+	 * drop records outside the window to the millisecond) */
+	cJSON_AddNumberToObject(in, "startTime", (double)(u->ev->start_ms / 1000));
+	cJSON_AddNumberToObject(in, "endTime", (double)((u->ev->end_ms + 999) / 1000));
+	cJSON_AddStringToObject(in, "queryString", query);
+	cJSON_AddNumberToObject(in, "limit", set->query_limit);
+	snprintf(step, sizeof(step), "start-query-%s", what);
+	s = kit_add(rd, &(struct kit_spec){ .step = step, .service = "logs", .op = "StartQuery",
+		.target = set->log_group, .kind = RESP_READ, .in = in, .optional = 1,
+		.detail = query });
+	kit_run(rd);
+	if (!kit_ok(s) || !resp_get_str(kit_out(s), "queryId")) {
+		kit_round_free(rd);
+		return -1;
+	}
+	qid = strdup(resp_get_str(kit_out(s), "queryId"));
+	kit_round_free(rd);
+	if (!qid)
+		return -1;
+	snprintf(step, sizeof(step), "query-results-%s", what);
+	idx = resp_step_begin(u->r, step, "logs:GetQueryResults", set->log_group, RESP_READ);
+	until = at_poll_until(u, started);
+	for (;;) {
+		rd = kit_round_new(u->k);
+		in = cJSON_CreateObject();
+		if (in)
+			cJSON_AddStringToObject(in, "queryId", qid);
+		g = kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "logs", .op = "GetQueryResults",
+			.kind = RESP_READ, .in = in });
+		kit_run(rd);
+		polls++;
+		if (!kit_ok(g)) {
+			resp_step_end(u->r, idx, RESP_FAILED, "the query's results could not be read", kit_err(g));
+			resp_step_optional(u->r, idx);
+			at_incomplete(u, "the %s query's results could not be read", what);
+			kit_round_free(rd);
+			failed = 1;
+			break;
+		}
+		status = resp_get_str(kit_out(g), "status");
+		qs = at_query_status(status);
+		/* kept past the round (the answer is freed with it) */
+		snprintf(stbuf, sizeof(stbuf), "%.30s", status ? status : "");
+		status = status ? stbuf : NULL;
+		cJSON_Delete(rows);
+		rows = cJSON_Duplicate(resp_get(kit_out(g), "results"), 1);
+		kit_round_free(rd);
+		if (qs == AT_Q_RUNNING && http_now_ms() + interval < until) {
+			sleep_ms(interval);
+			interval = interval * 2 > 2000 ? 2000 : interval * 2;
+			continue;
+		}
+		break;
+	}
+	*events = at_insights_events(rows);
+	if (failed) {
+		/* said above */
+	} else if (qs == AT_Q_COMPLETE) {
+		int n = cJSON_GetArraySize(rows);
+
+		ret = 1;
+		snprintf(detail, sizeof(detail), "Complete: %d record(s), %d poll(s)", n, polls);
+		if (n >= set->query_limit) {
+			/* the newest query_limit rows: older ones were not read */
+			at_incomplete(u, "the %s query returned FIREBREAK_AT_QUERY_LIMIT (%d) rows: older ones not read",
+				      what, set->query_limit);
+			ret = 0;
+		}
+		resp_step_end(u->r, idx, RESP_DONE, detail, NULL);
+	}
+	if (!failed && qs == AT_Q_RUNNING) {
+		/* the budget ran out: stop it, keep what it returned */
+		rd = kit_round_new(u->k);
+		in = cJSON_CreateObject();
+		if (in)
+			cJSON_AddStringToObject(in, "queryId", qid);
+		snprintf(step, sizeof(step), "stop-query-%s", what);
+		s = kit_add(rd, &(struct kit_spec){ .step = step, .service = "logs", .op = "StopQuery",
+			.target = qid, .kind = RESP_READ, .in = in, .optional = 1,
+			.absent = "InvalidParameterException",
+			.detail = "stopped: the deadline cut it" });
+		kit_run(rd);
+		kit_round_free(rd);
+		snprintf(detail, sizeof(detail), "still %s after %d poll(s): %d partial record(s)", status, polls,
+			 *events ? cJSON_GetArraySize(*events) : 0);
+		resp_step_end(u->r, idx, RESP_DONE, detail, NULL);
+		at_incomplete(u, "the %s query did not finish within the time left (stopped; partial results)", what);
+	} else if (!failed && qs != AT_Q_COMPLETE) {
+		snprintf(detail, sizeof(detail), "query ended %s: %d partial record(s)", status ? status : "(no status)",
+			 *events ? cJSON_GetArraySize(*events) : 0);
+		resp_step_end(u->r, idx, qs == AT_Q_ENDED ? RESP_DONE : RESP_FAILED, detail, NULL);
+		resp_step_optional(u->r, idx);
+		at_incomplete(u, "the %s query ended %s (partial results)", what, status ? status : "without a status");
+	}
+	cJSON_Delete(rows);
+	free(qid);
+	return ret;
+}
+
+/* The Insights read: the denied calls, then the successes from their
+ * source IPs. 0, or -1 when the first StartQuery failed (the caller falls
+ * back to LookupEvents). */
+static int at_read_insights(struct at_run *u)
+{
+	cJSON *den = NULL, *ok = NULL;
+	char *q = at_query_denied(u->st->set.query_limit);
+	size_t nips = 0, left = 0;
+	int r;
+
+	if (!q)
+		return -1;
+	r = at_insights(u, "denied", q, &den);
+	free(q);
+	if (r < 0) {
+		cJSON_Delete(den);
+		return -1;
+	}
+	cJSON_AddStringToObject(u->win, "source", "logs:StartQuery");
+	cJSON_AddStringToObject(u->win, "log_group", u->st->set.log_group);
+	cJSON_AddNumberToObject(u->win, "denied_records", den ? cJSON_GetArraySize(den) : 0);
+	if (!den || at_add_denials(&u->t, den) != FB_OK) {
+		cJSON_Delete(den);
+		return -2;
+	}
+	cJSON_Delete(den);
+	q = at_query_successes(&u->t, u->st->set.query_limit, &nips, &left);
+	if (left)
+		at_incomplete(u, "successes read for %zu source IPs, %zu more not queried", nips, left);
+	if (q) {
+		r = at_insights(u, "successes", q, &ok);
+		free(q);
+		if (r < 0)
+			at_incomplete(u, "the successes query could not be started");
+		cJSON_AddNumberToObject(u->win, "success_records", ok ? cJSON_GetArraySize(ok) : 0);
+		at_add_successes(&u->t, ok);
+		cJSON_Delete(ok);
+	}
+	return 0;
+}
+
+static void at_triage_run(struct kit *k, struct at_state *st, struct resp *r, const struct at_event *ev,
+			  const struct lr_context *ctx)
+{
+	struct at_run u = { .k = k, .st = st, .r = r, .ev = ev, .ctx = ctx, .complete = 1 };
+	cJSON *groups, *more = NULL;
+	const char *worst;
+	char a[RESP_TIME_LEN], b[RESP_TIME_LEN];
+	int rc = -1;
+
 	resp_format_time_ms(ev->start_ms, a);
 	resp_format_time_ms(ev->end_ms, b);
-	win = cJSON_AddObjectToObject(r->extra, "window");
-	cJSON_AddStringToObject(win, "start", a);
-	cJSON_AddStringToObject(win, "end", b);
-	cr = kit_ct_result(s);
-	if (!kit_ok(s) || !cr) {
+	u.win = cJSON_AddObjectToObject(r->extra, "window");
+	cJSON_AddStringToObject(u.win, "start", a);
+	cJSON_AddStringToObject(u.win, "end", b);
+	at_triage_init(&u.t, ev->start_ms, ev->end_ms);
+	if (st->set.log_group[0]) {
+		rc = at_read_insights(&u);
+		if (rc == -1) {
+			/* the log group could not be queried (missing, no
+			 * permission, quota): LookupEvents still reads the window */
+			resp_warn(r, "CloudWatch Logs Insights on %s could not be started: read with LookupEvents instead",
+				  st->set.log_group);
+			at_triage_cleanup(&u.t);
+			at_triage_init(&u.t, ev->start_ms, ev->end_ms);
+		}
+	}
+	if (rc == -1)
+		rc = at_read_lookup(&u);
+	if (rc != 0) {
 		resp_set_verdict(r, "failed: the window's CloudTrail events could not be read");
-		kit_round_free(rd);
+		at_triage_cleanup(&u.t);
 		return;
 	}
-	cJSON_AddNumberToObject(win, "pages", (double)cr->pages);
-	cJSON_AddNumberToObject(win, "events", (double)cr->nevents);
-	cJSON_AddBoolToObject(r->extra, "complete", cr->complete);
-	if (!cr->complete) {
-		/* a capped read is still a verdict, on what was read: said */
-		cJSON_AddStringToObject(win, "incomplete", cr->why[0] ? cr->why : ct_stop_name(cr->stop));
-		resp_warn(r, "incomplete: the window was not read in full (%s); the verdict covers %zu events",
-			  cr->why[0] ? cr->why : ct_stop_name(cr->stop), cr->nevents);
+	cJSON_AddBoolToObject(r->extra, "complete", u.complete);
+	if (!u.complete) {
+		/* a cut read is still a verdict, on what was read: said */
+		cJSON_AddStringToObject(u.win, "incomplete", u.why);
+		resp_warn(r, "incomplete: the window was not read in full (%s)", u.why);
 	}
-	at_triage_init(&t, ev->start_ms, ev->end_ms);
-	if (at_add_events(&t, kit_items(s)) != FB_OK) {
-		resp_set_verdict(r, "failed: out of memory");
-		at_triage_cleanup(&t);
-		kit_round_free(rd);
-		return;
-	}
-	worst = at_decide(&t, &st->set);
-	cJSON_AddNumberToObject(r->extra, "denied_calls", (double)t.denied);
-	if (t.unreadable)
-		cJSON_AddNumberToObject(r->extra, "unreadable_events", (double)t.unreadable);
-	if (t.groups_dropped)
-		cJSON_AddNumberToObject(r->extra, "denials_not_grouped", (double)t.groups_dropped);
-	groups = at_report(&t, st->set.max_principals, &more);
+	worst = at_decide(&u.t, &st->set);
+	cJSON_AddNumberToObject(r->extra, "denied_calls", (double)u.t.denied);
+	if (u.t.unreadable)
+		cJSON_AddNumberToObject(r->extra, "unreadable_events", (double)u.t.unreadable);
+	if (u.t.groups_dropped)
+		cJSON_AddNumberToObject(r->extra, "denials_not_grouped", (double)u.t.groups_dropped);
+	groups = at_report(&u.t, st->set.max_principals, &more);
 	if (groups)
 		cJSON_AddItemToObject(r->extra, "principals", groups);
 	if (more)
 		cJSON_AddItemToObject(r->extra, "principals_more", more);
-	at_manual_invokes(r, &t, st->set.max_principals);
-	if (!t.n) {
+	at_manual_invokes(r, &u.t, st->set.max_principals);
+	if (!u.t.n) {
 		resp_set_severity(r, "P3");
-		resp_set_verdict(r, "no denied call in the window%s", cr->complete ? "" : " (read incomplete)");
+		resp_set_verdict(r, "no denied call in the window%s", u.complete ? "" : " (read incomplete)");
 	} else {
 		resp_set_severity(r, worst);
-		resp_set_verdict(r, "%s: %s (%s, %s)%s", worst, t.g[0].reason, t.g[0].principal, t.g[0].ip,
-				 cr->complete ? "" : " (read incomplete)");
+		resp_set_verdict(r, "%s: %s (%s, %s)%s", worst, u.t.g[0].reason, u.t.g[0].principal, u.t.g[0].ip,
+				 u.complete ? "" : " (read incomplete)");
 	}
-	at_triage_cleanup(&t);
-	kit_round_free(rd);
+	at_triage_cleanup(&u.t);
 }
 
 /* ---- the handler --------------------------------------------------------------- */
@@ -210,7 +451,7 @@ static enum fb_err at_handle(void *state, const char *event, size_t len, const s
 	if (ev.kind == AT_SKIP)
 		resp_skip(&r, "%s", ev.why);
 	else
-		at_triage_run(&k, st, &r, &ev);
+		at_triage_run(&k, st, &r, &ev, ctx);
 	rc = resp_finish(&r, st->aws, out);
 	kit_cleanup(&k);
 	resp_cleanup(&r);

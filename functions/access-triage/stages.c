@@ -22,6 +22,9 @@ void at_settings_default(struct at_settings *s)
 	s->max_principals = 20;
 	s->burst_apis = 5;
 	s->burst_services = 2;
+	s->query_wait_s = 60;
+	s->query_limit = 10000;
+	s->poll_ms = 250;
 }
 
 enum fb_err at_settings_from_env(struct at_settings *s, char *err, size_t errlen)
@@ -46,6 +49,20 @@ enum fb_err at_settings_from_env(struct at_settings *s, char *err, size_t errlen
 		}
 		snprintf(s->noisy, sizeof(s->noisy), "%s", v);
 	}
+	v = getenv("FIREBREAK_AT_LOG_GROUP");
+	if (v && *v) {
+		/* a log group name: [.-_/#A-Za-z0-9]{1,512} (CloudWatch Logs) */
+		if (strlen(v) >= sizeof(s->log_group) || strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+								   "0123456789._-/#") != strlen(v)) {
+			snprintf(err, errlen, "setting 'FIREBREAK_AT_LOG_GROUP' is not a log group name");
+			return FB_E_CONFIG;
+		}
+		snprintf(s->log_group, sizeof(s->log_group), "%s", v);
+	}
+	if ((rc = kit_env_int("FIREBREAK_AT_QUERY_WAIT_SECONDS", 60, 1, 840, &s->query_wait_s, err, errlen)) ||
+	    (rc = kit_env_int("FIREBREAK_AT_QUERY_LIMIT", 10000, 1, 10000, &s->query_limit, err, errlen)) ||
+	    (rc = kit_env_int("FIREBREAK_AT_POLL_MS", 250, 10, 5000, &s->poll_ms, err, errlen)))
+		return rc;
 	if ((rc = kit_env_int("FIREBREAK_AT_WINDOW_MINUTES", 15, 1, 1440, &s->window_minutes, err, errlen)) ||
 	    (rc = kit_env_int("FIREBREAK_AT_LOOKBACK_MINUTES", 15, 0, 1440, &s->lookback_minutes, err, errlen)) ||
 	    (rc = kit_env_int("FIREBREAK_AT_MAX_PAGES", 20, 1, 200, &s->max_pages, err, errlen)) ||
@@ -350,16 +367,134 @@ static enum fb_err at_pass(struct at_triage *t, const cJSON *events, int pass)
 	return FB_OK;
 }
 
-enum fb_err at_add_events(struct at_triage *t, const cJSON *events)
+static const cJSON *at_events_of(const cJSON *events)
 {
-	enum fb_err rc;
-
 	if (cJSON_IsObject(events))
 		events = cJSON_GetObjectItemCaseSensitive(events, "Events");
-	if (!cJSON_IsArray(events))
-		return FB_OK;
-	rc = at_pass(t, events, 0);
-	return rc ? rc : at_pass(t, events, 1);
+	return cJSON_IsArray(events) ? events : NULL;
+}
+
+enum fb_err at_add_denials(struct at_triage *t, const cJSON *events)
+{
+	events = at_events_of(events);
+	return events ? at_pass(t, events, 0) : FB_OK;
+}
+
+void at_add_successes(struct at_triage *t, const cJSON *events)
+{
+	events = at_events_of(events);
+	if (events)
+		(void)at_pass(t, events, 1);
+}
+
+enum fb_err at_add_events(struct at_triage *t, const cJSON *events)
+{
+	enum fb_err rc = at_add_denials(t, events);
+
+	if (rc == FB_OK)
+		at_add_successes(t, events);
+	return rc;
+}
+
+/* ---- CloudWatch Logs Insights ------------------------------------------------- */
+
+/* The fields the stages read, then the record itself: the explicit fields
+ * make the query's intent readable in the console's query history. */
+#define AT_QUERY_FIELDS "fields @timestamp, @message"
+
+char *at_query_denied(int limit)
+{
+	char *q = malloc(512);
+
+	if (q)
+		snprintf(q, 512,
+			 AT_QUERY_FIELDS " | filter errorCode like /UnauthorizedOperation$/ or errorCode like /^AccessDenied/"
+			 " | sort @timestamp desc | limit %d", limit);
+	return q;
+}
+
+/* A sourceIPAddress that is an IP address (not "AWS Internal", not a
+ * service name), in the form it has in the record. */
+static int at_real_ip(const char *ip)
+{
+	struct kit_cidr c;
+
+	return ip && *ip && !strchr(ip, '/') && kit_cidr_parse(ip, &c) == 0;
+}
+
+char *at_query_successes(const struct at_triage *t, int limit, size_t *nips, size_t *left)
+{
+	size_t cap = 256 + AT_QUERY_MAX_IPS * (AT_IP_LEN + 4), len;
+	char *q = malloc(cap);
+
+	*nips = *left = 0;
+	if (!q)
+		return NULL;
+	len = (size_t)snprintf(q, cap, AT_QUERY_FIELDS " | filter not ispresent(errorCode) and sourceIPAddress in [");
+	for (size_t i = 0; i < t->n; i++) {
+		const char *ip = t->g[i].ip;
+		int seen = 0;
+
+		if (!at_real_ip(ip))
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(t->g[j].ip, ip) == 0;
+		if (seen)
+			continue;
+		if (*nips >= AT_QUERY_MAX_IPS) {
+			(*left)++;
+			continue;
+		}
+		/* an IP address is digits, hex, '.', ':' only: safe in quotes */
+		len += (size_t)snprintf(q + len, cap - len, "%s\"%s\"", *nips ? ", " : "", ip);
+		(*nips)++;
+	}
+	if (!*nips) {
+		free(q);
+		return NULL;
+	}
+	snprintf(q + len, cap - len, "] | sort @timestamp desc | limit %d", limit);
+	return q;
+}
+
+enum at_qstatus at_query_status(const char *status)
+{
+	if (!status)
+		return AT_Q_BAD;
+	if (!strcmp(status, "Scheduled") || !strcmp(status, "Running") || !strcmp(status, "Unknown"))
+		return AT_Q_RUNNING;
+	if (!strcmp(status, "Complete"))
+		return AT_Q_COMPLETE;
+	if (!strcmp(status, "Failed") || !strcmp(status, "Timeout") || !strcmp(status, "Cancelled"))
+		return AT_Q_ENDED;
+	return AT_Q_BAD;
+}
+
+cJSON *at_insights_events(const cJSON *results)
+{
+	cJSON *arr = cJSON_CreateArray();
+	const cJSON *row, *cell;
+
+	if (!arr)
+		return NULL;
+	cJSON_ArrayForEach(row, results) {
+		cJSON_ArrayForEach(cell, row) {
+			const char *f = resp_get_str(cell, "field"), *v = resp_get_str(cell, "value");
+			cJSON *o;
+
+			if (!f || !v || strcmp(f, "@message") != 0)
+				continue;
+			o = cJSON_CreateObject();
+			if (!o || !cJSON_AddStringToObject(o, "CloudTrailEvent", v)) {
+				cJSON_Delete(o);
+				cJSON_Delete(arr);
+				return NULL;
+			}
+			cJSON_AddItemToArray(arr, o);
+			break;
+		}
+	}
+	return arr;
 }
 
 /* ---- verdict ------------------------------------------------------------------- */

@@ -25,6 +25,7 @@ ENV = {"FIREBREAK_TOPIC_ARN": TOPIC}
 MALLORY = "arn:aws:iam::%s:user/mallory" % ACCT
 SCANNER = "arn:aws:iam::%s:user/scanner-nightly" % ACCT
 ATTACKER_IP = "203.0.113.66"
+TRAIL_GROUP = "aws-cloudtrail-logs-firebreak"
 FIRED = datetime.datetime(2024, 3, 1, 10, 0, 0)
 ENUM = [("iam", "ListUsers"), ("iam", "ListRoles"), ("s3", "ListBuckets"), ("ec2", "DescribeInstances"),
         ("secretsmanager", "ListSecrets"), ("kms", "ListKeys"), ("lambda", "ListFunctions")]
@@ -56,8 +57,16 @@ def burst(end, arn=MALLORY, ip=ATTACKER_IP):
             for i, (s, n) in enumerate(ENUM)]
 
 
-def world(records):
-    return {"sns": {"topics": [TOPIC]}, "cloudtrail": {"records": records}}
+def world(records, log_records=None, insights=None):
+    w = {"sns": {"topics": [TOPIC]}, "cloudtrail": {"records": records}}
+    if log_records is not None:
+        # the trail's delivery to CloudWatch Logs: one JSON record a log event
+        w["logs"] = {"insights": insights or {"running_polls": 0, "final": "Complete"},
+                     "groups": [{"name": TRAIL_GROUP, "streams": [{"name": "%s_CloudTrail_us-east-1" % ACCT, "events": [
+                         {"timestamp": int(datetime.datetime.strptime(r["eventTime"], "%Y-%m-%dT%H:%M:%SZ").replace(
+                             tzinfo=datetime.timezone.utc).timestamp() * 1000), "message": json.dumps(r)}
+                         for r in log_records]}]}]}
+    return w
 
 
 def alarm(name="unauthorized-api-calls", state="ALARM", when=FIRED):
@@ -90,13 +99,13 @@ class AccessTriage(unittest.TestCase):
     def tearDownClass(cls):
         cls.fake.stop()
 
-    def run_fn(self, event, records, **env):
-        self.fake.seed(world(records))
+    def run_fn(self, event, records, log_records=None, insights=None, timeout=30, **env):
+        self.fake.seed(world(records, log_records, insights))
         self.fake.faults({"clear": True, "faults": []})
         self.fake.reset_calls()
         e = dict(ENV)
         e.update(env)
-        return fbtest.invoke(FN, event, self.fake, env=e)
+        return fbtest.invoke(FN, event, self.fake, env=e, timeout=timeout)
 
     def assert_no_writes(self):
         self.assertEqual(fbtest.writes(self.fake.calls()), [])
@@ -187,6 +196,73 @@ class AccessTriage(unittest.TestCase):
             res = self.run_fn(ev, burst(FIRED))
             self.assertFalse(res.ok, res)
             self.assertEqual(self.fake.calls(), [])
+
+    # ---- CloudWatch Logs Insights (FIREBREAK_AT_LOG_GROUP) ----
+
+    def p1_records(self):
+        return burst(FIRED) + [
+            rec(FIRED - datetime.timedelta(minutes=2), MALLORY, ATTACKER_IP, "iam", "CreateAccessKey", None, False, 50),
+            rec(FIRED - datetime.timedelta(minutes=3), "arn:aws:iam::%s:role/app" % ACCT, "10.1.2.3", "s3",
+                "GetObject", None, True, 51),
+            rec(FIRED - datetime.timedelta(minutes=45), MALLORY, ATTACKER_IP, "iam", "ListUsers", "AccessDenied", True, 52)]
+
+    def test_insights_reads_the_trail_log_group(self):
+        recs = self.p1_records()
+        # CloudTrail's LookupEvents holds nothing: the verdict can only come from the log group
+        res = self.run_fn(alarm(), [], log_records=recs, FIREBREAK_AT_LOG_GROUP=TRAIL_GROUP)
+        self.assertTrue(res.ok, res)
+        rep = res.report
+        self.assertEqual(rep["severity"], "P1", rep)
+        ops = fbtest.ops(self.fake.calls())
+        self.assertNotIn("cloudtrail:LookupEvents", ops)
+        self.assertEqual(ops.count("logs:StartQuery"), 2, ops)   # denials, then successes from their IPs
+        self.assertEqual(rep["window"]["source"], "logs:StartQuery")
+        # oracle: the seeded records themselves (denials in the window, outside-window one excluded)
+        self.assertEqual(rep["denied_calls"], len(ENUM))
+        p = rep["principals"][0]
+        self.assertEqual((p["principal"], p["source_ip"], p["write_apis"]), (MALLORY, ATTACKER_IP, ["iam:CreateAccessKey"]))
+        self.assertTrue(rep["complete"], rep)
+        qs = [c["params"]["queryString"] for c in self.fake.calls() if c.get("operation") == "StartQuery"]
+        self.assertIn('sourceIPAddress in ["%s"]' % ATTACKER_IP, qs[1])
+        self.assert_no_writes()
+
+    def test_insights_running_then_complete(self):
+        res = self.run_fn(alarm(), [], log_records=self.p1_records(), insights={"running_polls": 2},
+                          FIREBREAK_AT_LOG_GROUP=TRAIL_GROUP, FIREBREAK_AT_POLL_MS="20")
+        self.assertTrue(res.ok, res)
+        self.assertTrue(res.report["complete"], res.report)
+        self.assertEqual(fbtest.ops(self.fake.calls()).count("logs:GetQueryResults"), 6)
+        self.assertNotIn("logs:StopQuery", fbtest.ops(self.fake.calls()))
+        self.assertEqual(res.report["severity"], "P1")
+
+    def test_insights_cut_by_the_budget_is_stopped_and_incomplete(self):
+        res = self.run_fn(alarm(), [], log_records=self.p1_records(), insights={"running_polls": -1},
+                          FIREBREAK_AT_LOG_GROUP=TRAIL_GROUP, FIREBREAK_AT_QUERY_WAIT_SECONDS="1")
+        self.assertTrue(res.ok, res)
+        rep = res.report
+        self.assertFalse(rep["complete"], rep)
+        self.assertIn("did not finish", rep["window"]["incomplete"])
+        self.assertIn("read incomplete", rep["verdict"])
+        self.assertIn("logs:StopQuery", fbtest.ops(self.fake.calls()))
+        stop = [s for s in rep["actions"] if s["step"].startswith("stop-query")]
+        self.assertEqual(stop[0]["status"], "done", stop)
+
+    def test_insights_failed_or_timeout_is_incomplete(self):
+        for final in ("Failed", "Timeout", "Cancelled"):
+            res = self.run_fn(alarm(), [], log_records=self.p1_records(), insights={"final": final},
+                              FIREBREAK_AT_LOG_GROUP=TRAIL_GROUP)
+            self.assertTrue(res.ok, res)
+            self.assertFalse(res.report["complete"], res.report)
+            self.assertIn("ended " + final, res.report["window"]["incomplete"])
+            self.assertNotIn("logs:StopQuery", fbtest.ops(self.fake.calls()))
+
+    def test_insights_unqueryable_group_falls_back_to_lookup_events(self):
+        res = self.run_fn(alarm(), self.p1_records(), FIREBREAK_AT_LOG_GROUP="no-such-group")
+        self.assertTrue(res.ok, res)
+        rep = res.report
+        self.assertEqual(rep["severity"], "P1", rep)
+        self.assertIn("cloudtrail:LookupEvents", fbtest.ops(self.fake.calls()))
+        self.assertTrue(any("LookupEvents instead" in w for w in rep["warnings"]), rep)
 
     def test_lookup_failure_is_an_error_result(self):
         self.fake.seed(world(burst(FIRED)))

@@ -278,6 +278,66 @@ static void test_access_triage__report_bounded(void **st)
 	cJSON_Delete(ev);
 }
 
+/* Insights: the queries sent, the status mapping, rows back to records.
+ * weapon: a sourceIPAddress that is not an IP address (a service name, or
+ * text crafted to close the list and add a query command) never reaches
+ * the successes query. */
+static void test_access_triage__insights_queries(void **st)
+{
+	struct at_settings s;
+	struct at_triage t;
+	cJSON *ev = cJSON_CreateArray(), *res, *recs;
+	char *q;
+	size_t n, left;
+
+	(void)st;
+	at_settings_default(&s);
+	q = at_query_denied(500);
+	assert_string_equal(q, "fields @timestamp, @message | filter errorCode like /UnauthorizedOperation$/ or "
+			       "errorCode like /^AccessDenied/ | sort @timestamp desc | limit 500");
+	free(q);
+	add(ev, ALICE, "203.0.113.9", "iam.amazonaws.com", "ListUsers", "AccessDenied", 1, NULL);
+	add(ev, SCAN, "203.0.113.9", "iam.amazonaws.com", "ListRoles", "AccessDenied", 2, NULL);
+	add(ev, SCAN, "2001:db8::7", "iam.amazonaws.com", "ListRoles", "AccessDenied", 2, NULL);
+	add(ev, ALICE, "AWS Internal", "iam.amazonaws.com", "ListRoles", "AccessDenied", 3, NULL);
+	add(ev, ALICE, "1.2.3.4] | filter x = 1 | limit 1", "iam.amazonaws.com", "ListRoles", "AccessDenied", 4, NULL);
+	triage(ev, &s, &t);
+	assert_int_equal(t.n, 5);
+	q = at_query_successes(&t, 10000, &n, &left);
+	assert_non_null(q);
+	assert_int_equal(n, 2);
+	assert_int_equal(left, 0);
+	assert_non_null(strstr(q, "filter not ispresent(errorCode) and sourceIPAddress in [\"203.0.113.9\", \"2001:db8::7\"]"
+				  " | sort @timestamp desc | limit 10000"));
+	assert_null(strstr(q, "AWS Internal"));
+	assert_null(strstr(q, "x = 1"));
+	free(q);
+	at_triage_cleanup(&t);
+	/* no real IP: no query */
+	at_triage_init(&t, 0, 0);
+	q = at_query_successes(&t, 10, &n, &left);
+	assert_null(q);
+	at_triage_cleanup(&t);
+	assert_int_equal(at_query_status("Running"), AT_Q_RUNNING);
+	assert_int_equal(at_query_status("Scheduled"), AT_Q_RUNNING);
+	assert_int_equal(at_query_status("Complete"), AT_Q_COMPLETE);
+	assert_int_equal(at_query_status("Timeout"), AT_Q_ENDED);
+	assert_int_equal(at_query_status("Failed"), AT_Q_ENDED);
+	assert_int_equal(at_query_status("Cancelled"), AT_Q_ENDED);
+	assert_int_equal(at_query_status("complete"), AT_Q_BAD);
+	assert_int_equal(at_query_status(NULL), AT_Q_BAD);
+	res = cJSON_Parse("[[{\"field\":\"@timestamp\",\"value\":\"2024-03-01 09:01:00.000\"},"
+			  "{\"field\":\"@message\",\"value\":\"{\\\"eventName\\\":\\\"ListUsers\\\"}\"},"
+			  "{\"field\":\"@ptr\",\"value\":\"p\"}],[{\"field\":\"@ptr\",\"value\":\"q\"}], 7]");
+	assert_non_null(res);
+	recs = at_insights_events(res);
+	assert_int_equal(cJSON_GetArraySize(recs), 1);
+	assert_string_equal(resp_get_str(cJSON_GetArrayItem(recs, 0), "CloudTrailEvent"), "{\"eventName\":\"ListUsers\"}");
+	cJSON_Delete(recs);
+	cJSON_Delete(res);
+	cJSON_Delete(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_access_triage__weapon_noisy_name_does_not_hide_p1),
 		cmocka_unit_test(test_access_triage__weapon_unknown_is_write_and_garbage),
 		cmocka_unit_test(test_access_triage__report_bounded),
+		cmocka_unit_test(test_access_triage__insights_queries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
