@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "fb_err.h"
+#include "kit.h"
 
 #define AT_NAME_LEN 256
 #define AT_ARN_LEN 512
@@ -26,6 +27,10 @@
 #define AT_MAX_APIS 32       /* distinct APIs kept per group */
 #define AT_MAX_AGENTS 4      /* distinct user agents kept per group */
 #define AT_AGENT_LEN 128
+#define AT_MAX_CIDRS 32
+#define AT_SRC_WRITES 8      /* successful write calls kept per source IP */
+#define AT_SRC_READS 4       /* successful read calls kept per source IP */
+#define AT_SRC_OTHERS 4      /* other principals named per source IP */
 
 struct at_settings {
 	char alarm_name[AT_NAME_LEN]; /* FIREBREAK_AT_ALARM_NAME (unauthorized-api-calls) */
@@ -41,6 +46,10 @@ struct at_settings {
 	int query_wait_s;             /* FIREBREAK_AT_QUERY_WAIT_SECONDS: Insights polling budget (60) */
 	int query_limit;              /* FIREBREAK_AT_QUERY_LIMIT: Insights rows per query (10000) */
 	int poll_ms;                  /* FIREBREAK_AT_POLL_MS: first GetQueryResults interval (250) */
+	struct kit_cidr trusted[AT_MAX_CIDRS]; /* FIREBREAK_AT_TRUSTED_CIDRS: the organisation's own
+				      * egress (NAT gateways, offices, VPN): shared by many
+				      * principals, never blocked */
+	size_t ntrusted;
 };
 
 /* ---- CloudWatch Logs Insights (the read when the trail delivers to CloudWatch Logs) ----
@@ -113,10 +122,33 @@ struct at_group {
 	char writes[8][96];           /* first successful write APIs */
 	int nwrites;
 	char sev[4];                  /* at_decide: "P1" "P2" "P3" */
-	char reason[256];
+	char reason[400];
+};
+
+/* A source IP with denials and every successful call from it in the
+ * window, by any principal (issue 21: a second principal succeeding from
+ * the attacker's IP is a P1 reason). Only IP addresses are sources
+ * ("AWS Internal" and service names are not). */
+struct at_call {
+	char principal[AT_ARN_LEN];
+	char api[96];
+};
+struct at_src {
+	char ip[AT_IP_LEN];
+	int ok_writes, ok_reads;      /* by any principal */
+	int other_ok;                 /* by principals never denied from this IP */
+	struct at_call writes[AT_SRC_WRITES]; /* the first ones; reported before reads */
+	int nwrites;
+	struct at_call reads[AT_SRC_READS];
+	int nreads;
+	char others[AT_SRC_OTHERS][AT_ARN_LEN]; /* principals never denied from this IP */
+	int nothers, others_more;
+	int trusted;                  /* at_decide: in FIREBREAK_AT_TRUSTED_CIDRS */
 };
 
 struct at_triage {
+	struct at_src *src;           /* owned */
+	size_t nsrc, srccap;
 	struct at_group *g;           /* owned */
 	size_t n, cap;
 	size_t groups_dropped;        /* denials of groups beyond AT_MAX_GROUPS */
@@ -143,5 +175,10 @@ int at_is_read(const char *name, const cJSON *read_only);
 const char *at_decide(struct at_triage *t, const struct at_settings *set);
 /* The report's "principals" (at most max; the rest summarised in *more). */
 cJSON *at_report(const struct at_triage *t, int max, cJSON **more);
+/* The source IP entry of ip, NULL when none. */
+const struct at_src *at_source(const struct at_triage *t, const char *ip);
+/* The report's "sources": per source IP with denials, the successful
+ * calls from it by any principal, writes first (at most max sources). */
+cJSON *at_report_sources(const struct at_triage *t, int max);
 
 #endif

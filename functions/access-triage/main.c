@@ -62,8 +62,22 @@ static void at_manual_add(cJSON *arr, const char *function, cJSON *payload)
 	cJSON_AddItemToArray(arr, o);
 }
 
+static int at_manual_has(const cJSON *arr, const char *principal)
+{
+	const cJSON *m;
+
+	cJSON_ArrayForEach(m, arr) {
+		const char *p = resp_get_str(m, "payload.principal");
+
+		if (p && !strcmp(p, principal))
+			return 1;
+	}
+	return 0;
+}
+
 static void at_manual_invokes(struct resp *r, const struct at_triage *t, int max)
 {
+	const struct at_src *src;
 	cJSON *arr = NULL, *p;
 	int n = 0;
 
@@ -76,7 +90,7 @@ static void at_manual_invokes(struct resp *r, const struct at_triage *t, int max
 			return;
 		n++;
 		/* root is not iam-contain's to contain (root-verify's runbook) */
-		if (strncmp(g->principal, "arn:", 4) == 0 && !g->root) {
+		if (strncmp(g->principal, "arn:", 4) == 0 && !g->root && !at_manual_has(arr, g->principal)) {
 			p = cJSON_CreateObject();
 			cJSON_AddStringToObject(p, "principal", g->principal);
 			cJSON_AddStringToObject(p, "reason", "access-triage P1");
@@ -85,6 +99,19 @@ static void at_manual_invokes(struct resp *r, const struct at_triage *t, int max
 		p = cJSON_CreateObject();
 		cJSON_AddStringToObject(p, "ip", g->ip);
 		at_manual_add(arr, "net-block", p);
+		/* the other principals that succeeded from that source: their
+		 * credentials work from the attacker's address. Manual only
+		 * (never contained automatically: a shared address is not
+		 * proof, README "Decisions") */
+		src = at_source(t, g->ip);
+		for (int k = 0; src && !src->trusted && k < src->nothers; k++) {
+			if (strncmp(src->others[k], "arn:", 4) != 0 || at_manual_has(arr, src->others[k]))
+				continue;
+			p = cJSON_CreateObject();
+			cJSON_AddStringToObject(p, "principal", src->others[k]);
+			cJSON_AddStringToObject(p, "reason", "access-triage P1: succeeded from a source with denials");
+			at_manual_add(arr, "iam-contain", p);
+		}
 	}
 }
 
@@ -388,6 +415,8 @@ static void at_triage_run(struct kit *k, struct at_state *st, struct resp *r, co
 		cJSON_AddItemToObject(r->extra, "principals", groups);
 	if (more)
 		cJSON_AddItemToObject(r->extra, "principals_more", more);
+	if (u.t.nsrc)
+		cJSON_AddItemToObject(r->extra, "sources", at_report_sources(&u.t, st->set.max_principals));
 	at_manual_invokes(r, &u.t, st->set.max_principals);
 	if (!u.t.n) {
 		resp_set_severity(r, "P3");

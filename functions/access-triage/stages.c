@@ -49,6 +49,10 @@ enum fb_err at_settings_from_env(struct at_settings *s, char *err, size_t errlen
 		}
 		snprintf(s->noisy, sizeof(s->noisy), "%s", v);
 	}
+	v = getenv("FIREBREAK_AT_TRUSTED_CIDRS");
+	if (v && *v && (rc = kit_cidrs_parse(v, "FIREBREAK_AT_TRUSTED_CIDRS", s->trusted, AT_MAX_CIDRS, &s->ntrusted, err,
+					    errlen)) != FB_OK)
+		return rc;
 	v = getenv("FIREBREAK_AT_LOG_GROUP");
 	if (v && *v) {
 		/* a log group name: [.-_/#A-Za-z0-9]{1,512} (CloudWatch Logs) */
@@ -210,6 +214,46 @@ void at_triage_cleanup(struct at_triage *t)
 	free(t->g);
 	t->g = NULL;
 	t->n = t->cap = 0;
+	free(t->src);
+	t->src = NULL;
+	t->nsrc = t->srccap = 0;
+}
+
+static int at_real_ip(const char *ip);
+
+const struct at_src *at_source(const struct at_triage *t, const char *ip)
+{
+	for (size_t i = 0; i < t->nsrc; i++)
+		if (strcmp(t->src[i].ip, ip) == 0)
+			return &t->src[i];
+	return NULL;
+}
+
+/* The source entry of a success's IP: made when a denial came from it. */
+static struct at_src *at_src_for(struct at_triage *t, const char *ip)
+{
+	struct at_src *s = (struct at_src *)at_source(t, ip);
+	int denied = 0;
+
+	if (s || !at_real_ip(ip))
+		return s;
+	for (size_t i = 0; i < t->n && !denied; i++)
+		denied = strcmp(t->g[i].ip, ip) == 0;
+	if (!denied)
+		return NULL;
+	if (t->nsrc == t->srccap) {
+		size_t nc = t->srccap ? t->srccap * 2 : 4;
+		struct at_src *ns = realloc(t->src, nc * sizeof(*ns));
+
+		if (!ns)
+			return NULL;
+		t->src = ns;
+		t->srccap = nc;
+	}
+	s = &t->src[t->nsrc++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->ip, sizeof(s->ip), "%s", ip);
+	return s;
 }
 
 /* The fields of one event a decision reads. */
@@ -304,6 +348,39 @@ static void at_add_denial(struct at_group *g, const struct at_ev *e)
 	}
 }
 
+/* A success from a source IP with denials; `other`: by a principal never
+ * denied from it. */
+static void at_src_add(struct at_src *s, const struct at_ev *e, int rd, int other)
+{
+	struct at_call *c = NULL;
+	int i;
+
+	if (rd) {
+		s->ok_reads++;
+		if (s->nreads < AT_SRC_READS)
+			c = &s->reads[s->nreads++];
+	} else {
+		s->ok_writes++;
+		if (s->nwrites < AT_SRC_WRITES)
+			c = &s->writes[s->nwrites++];
+	}
+	if (c) {
+		snprintf(c->principal, sizeof(c->principal), "%s", e->principal);
+		at_api(e, c->api, sizeof(c->api));
+	}
+	if (!other)
+		return;
+	s->other_ok++;
+	for (i = 0; i < s->nothers && strcmp(s->others[i], e->principal) != 0; i++)
+		;
+	if (i < s->nothers)
+		return;
+	if (s->nothers < AT_SRC_OTHERS)
+		snprintf(s->others[s->nothers++], sizeof(s->others[0]), "%s", e->principal);
+	else
+		s->others_more++;
+}
+
 /* One pass: denials (pass 0) make groups; successes (pass 1) join the
  * group of the same principal and source IP. */
 static enum fb_err at_pass(struct at_triage *t, const cJSON *events, int pass)
@@ -353,14 +430,19 @@ static enum fb_err at_pass(struct at_triage *t, const cJSON *events, int pass)
 				at_add_denial(g, &e);
 			}
 		} else if (pass == 1 && (!e.code || !*e.code)) {
+			int rd = at_is_read(e.name, e.read_only);
+			struct at_src *src = at_src_for(t, e.ip);
+
 			g = at_find(t, e.principal, e.ip);
-			if (g && at_is_read(e.name, e.read_only)) {
+			if (g && rd) {
 				g->ok_reads++;
 			} else if (g) {
 				g->ok_writes++;
 				if (g->nwrites < 8)
 					at_api(&e, g->writes[g->nwrites++], sizeof(g->writes[0]));
 			}
+			if (src)
+				at_src_add(src, &e, rd, g == NULL);
 		}
 		cJSON_Delete(d);
 	}
@@ -531,8 +613,11 @@ static int at_cmp(const void *a, const void *b)
 
 const char *at_decide(struct at_triage *t, const struct at_settings *set)
 {
+	for (size_t i = 0; i < t->nsrc; i++)
+		t->src[i].trusted = kit_ip_in(set->trusted, set->ntrusted, t->src[i].ip) == KIT_IP_IN;
 	for (size_t i = 0; i < t->n; i++) {
 		struct at_group *g = &t->g[i];
+		const struct at_src *src = at_source(t, g->ip);
 		int burst = g->denied_reads >= set->burst_apis && g->napis >= set->burst_apis &&
 			    g->nservices >= set->burst_services;
 
@@ -547,6 +632,14 @@ const char *at_decide(struct at_triage *t, const struct at_settings *set)
 		} else if (g->root) {
 			snprintf(g->sev, sizeof(g->sev), "P1");
 			snprintf(g->reason, sizeof(g->reason), "root credentials denied %d time(s)", g->denied);
+		} else if (src && src->other_ok > 0 && !src->trusted) {
+			/* someone else's credentials work from where this
+			 * principal was denied: the attacker holds more than
+			 * the denied key */
+			snprintf(g->sev, sizeof(g->sev), "P1");
+			snprintf(g->reason, sizeof(g->reason),
+				 "%d denied; another principal succeeded from the same source (%.200s: %d call(s))",
+				 g->denied, src->others[0], src->other_ok);
 		} else if (at_noisy(set, g->principal)) {
 			snprintf(g->sev, sizeof(g->sev), "P3");
 			snprintf(g->reason, sizeof(g->reason),
@@ -621,6 +714,49 @@ cJSON *at_report(const struct at_triage *t, int max, cJSON **more)
 		a = cJSON_AddArrayToObject(o, "write_apis");
 		for (int k = 0; k < g->nwrites; k++)
 			cJSON_AddItemToArray(a, cJSON_CreateString(g->writes[k]));
+	}
+	return arr;
+}
+
+static void at_calls_add(cJSON *arr, const struct at_call *c, int n, int write)
+{
+	for (int k = 0; k < n; k++) {
+		cJSON *o = cJSON_CreateObject();
+
+		if (!o)
+			return;
+		cJSON_AddStringToObject(o, "principal", c[k].principal);
+		cJSON_AddStringToObject(o, "api", c[k].api);
+		cJSON_AddBoolToObject(o, "write", write);
+		cJSON_AddItemToArray(arr, o);
+	}
+}
+
+cJSON *at_report_sources(const struct at_triage *t, int max)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; arr && i < t->nsrc && (int)i < max; i++) {
+		const struct at_src *s = &t->src[i];
+		cJSON *o = cJSON_CreateObject(), *a;
+
+		if (!o)
+			break;
+		cJSON_AddItemToArray(arr, o);
+		cJSON_AddStringToObject(o, "ip", s->ip);
+		if (s->trusted)
+			cJSON_AddBoolToObject(o, "trusted", 1);
+		cJSON_AddNumberToObject(o, "successful_writes", s->ok_writes);
+		cJSON_AddNumberToObject(o, "successful_reads", s->ok_reads);
+		/* writes first: what the attacker may have changed */
+		a = cJSON_AddArrayToObject(o, "calls");
+		at_calls_add(a, s->writes, s->nwrites, 1);
+		at_calls_add(a, s->reads, s->nreads, 0);
+		a = cJSON_AddArrayToObject(o, "other_principals");
+		for (int k = 0; k < s->nothers; k++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(s->others[k]));
+		if (s->others_more)
+			cJSON_AddNumberToObject(o, "other_principals_more", s->others_more);
 	}
 	return arr;
 }

@@ -146,6 +146,29 @@ class AccessTriage(unittest.TestCase):
         denied = [e for e in evs if json.loads(e["CloudTrailEvent"]).get("errorCode")]
         self.assertEqual(len(denied), rep["denied_calls"])
 
+    def test_second_principal_succeeding_from_the_attacker_ip_is_p1(self):
+        app = "arn:aws:iam::%s:user/ci-deploy" % ACCT
+        recs = burst(FIRED) + [
+            rec(FIRED - datetime.timedelta(minutes=4), app, ATTACKER_IP, "s3", "ListBuckets", None, True, 70),
+            rec(FIRED - datetime.timedelta(minutes=3), app, ATTACKER_IP, "iam", "AttachUserPolicy", None, False, 71)]
+        for records, logs, env in ((recs, None, {}), ([], recs, {"FIREBREAK_AT_LOG_GROUP": TRAIL_GROUP})):
+            res = self.run_fn(alarm(), records, log_records=logs, **env)
+            self.assertTrue(res.ok, res)
+            rep = res.report
+            self.assertEqual(rep["severity"], "P1", rep)
+            self.assertIn("another principal succeeded", rep["principals"][0]["reason"])
+            src = rep["sources"][0]
+            self.assertEqual(src["ip"], ATTACKER_IP)
+            self.assertEqual(src["other_principals"], [app])
+            self.assertEqual([c["api"] for c in src["calls"]], ["iam:AttachUserPolicy", "s3:ListBuckets"])
+            manual = [m["payload"].get("principal") for m in rep["containment_manual"] if m["function"] == "iam-contain"]
+            self.assertEqual(manual, [MALLORY, app])
+            self.assert_no_writes()
+        # from the organisation's own egress: reported, not P1
+        res = self.run_fn(alarm(), recs, FIREBREAK_AT_TRUSTED_CIDRS="203.0.113.0/24")
+        self.assertEqual(res.report["severity"], "P2", res.report)
+        self.assertTrue(res.report["sources"][0]["trusted"])
+
     def test_p2_enumeration_without_success(self):
         res = self.run_fn(alarm(), burst(FIRED))
         self.assertTrue(res.ok, res)

@@ -271,7 +271,11 @@ static void test_access_triage__report_bounded(void **st)
 	arr = at_report(&t, 20, &more);
 	assert_int_equal(cJSON_GetArraySize(arr), 20);
 	assert_non_null(more);
-	assert_int_equal(cJSON_GetObjectItem(more, "P3")->valueint, AT_MAX_GROUPS - 20);
+	/* u299's successful write came from the address every other user was
+	 * denied from: a second principal succeeding from that source makes
+	 * each of them P1 (issue 21 gap 2; this pinned P3 before) */
+	assert_int_equal(cJSON_GetObjectItem(more, "P1")->valueint, AT_MAX_GROUPS - 20);
+	assert_null(cJSON_GetObjectItem(more, "P3"));
 	cJSON_Delete(arr);
 	cJSON_Delete(more);
 	at_triage_cleanup(&t);
@@ -338,6 +342,57 @@ static void test_access_triage__insights_queries(void **st)
 	cJSON_Delete(ev);
 }
 
+/* Successes from a source IP with denials, by any principal: a second
+ * principal succeeding from it is P1 (writes listed first); not from a
+ * trusted CIDR (shared egress), not for a non-IP source. */
+static void test_access_triage__second_principal_same_source(void **st)
+{
+	struct at_settings s;
+	struct at_triage t;
+	cJSON *ev = cJSON_CreateArray(), *src;
+	const struct at_src *sr;
+	char err[128];
+
+	(void)st;
+	at_settings_default(&s);
+	add(ev, ALICE, "203.0.113.9", "iam.amazonaws.com", "ListUsers", "AccessDenied", 1, NULL);
+	add(ev, SCAN, "203.0.113.9", "s3.amazonaws.com", "ListBuckets", NULL, 2, "true");
+	add(ev, SCAN, "203.0.113.9", "iam.amazonaws.com", "AttachUserPolicy", NULL, 3, "false");
+	add(ev, SCAN, "198.51.100.1", "iam.amazonaws.com", "CreateUser", NULL, 4, "false");  /* other IP */
+	assert_string_equal(triage(ev, &s, &t), "P1");
+	assert_non_null(strstr(t.g[0].reason, "another principal succeeded from the same source (" SCAN ": 2 call(s))"));
+	sr = at_source(&t, "203.0.113.9");
+	assert_non_null(sr);
+	assert_int_equal(sr->ok_writes, 1);
+	assert_int_equal(sr->ok_reads, 1);
+	assert_int_equal(sr->nothers, 1);
+	assert_null(at_source(&t, "198.51.100.1"));
+	src = at_report_sources(&t, 10);
+	/* writes first */
+	assert_string_equal(resp_get_str(cJSON_GetArrayItem(resp_get(cJSON_GetArrayItem(src, 0), "calls"), 0), "api"),
+			    "iam:AttachUserPolicy");
+	assert_string_equal(resp_get_str(cJSON_GetArrayItem(resp_get(cJSON_GetArrayItem(src, 0), "calls"), 1), "api"),
+			    "s3:ListBuckets");
+	cJSON_Delete(src);
+	at_triage_cleanup(&t);
+	/* the same from the organisation's own egress: reported, not P1 */
+	assert_int_equal(kit_cidrs_parse("203.0.113.0/24", "T", s.trusted, AT_MAX_CIDRS, &s.ntrusted, err, sizeof(err)),
+			 FB_OK);
+	assert_string_equal(triage(ev, &s, &t), "P3");
+	assert_true(at_source(&t, "203.0.113.9")->trusted);
+	at_triage_cleanup(&t);
+	/* "AWS Internal" is no source: nothing is joined through it */
+	at_settings_default(&s);
+	cJSON_Delete(ev);
+	ev = cJSON_CreateArray();
+	add(ev, ALICE, "AWS Internal", "iam.amazonaws.com", "ListUsers", "AccessDenied", 1, NULL);
+	add(ev, SCAN, "AWS Internal", "iam.amazonaws.com", "CreateUser", NULL, 2, "false");
+	assert_string_equal(triage(ev, &s, &t), "P3");
+	assert_int_equal(t.nsrc, 0);
+	at_triage_cleanup(&t);
+	cJSON_Delete(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +405,7 @@ int main(void)
 		cmocka_unit_test(test_access_triage__weapon_unknown_is_write_and_garbage),
 		cmocka_unit_test(test_access_triage__report_bounded),
 		cmocka_unit_test(test_access_triage__insights_queries),
+		cmocka_unit_test(test_access_triage__second_principal_same_source),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
