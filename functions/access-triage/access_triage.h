@@ -108,6 +108,13 @@ struct at_group {
 	char principal[AT_ARN_LEN];   /* userIdentity.arn, or type:accountId for root/others */
 	char ip[AT_IP_LEN];
 	int root;                     /* userIdentity.type Root */
+	char type[24];                /* userIdentity.type: IAMUser, AssumedRole, ... */
+	char account[16];             /* userIdentity.accountId */
+	char user[128];               /* IAMUser: userName */
+	char key_id[32];              /* IAMUser: the first long-term key (AKIA...) denied */
+	char role_arn[AT_ARN_LEN];    /* AssumedRole: sessionContext.sessionIssuer.arn */
+	int leaked;                   /* the key is already reported leaked (AWS's state) */
+	char leaked_why[160];
 	int denied;
 	int denied_reads;             /* denied List*, Describe*, Get*, Head* */
 	char apis[AT_MAX_APIS][96];   /* distinct denied "service:Name" */
@@ -175,6 +182,20 @@ int at_is_read(const char *name, const cJSON *read_only);
 const char *at_decide(struct at_triage *t, const struct at_settings *set);
 /* The report's "principals" (at most max; the rest summarised in *more). */
 cJSON *at_report(const struct at_triage *t, int max, cJSON **more);
+/* "Already reported leaked", from AWS's state for the user of a long-term
+ * access key (not from the event: a record names the key, only IAM says
+ * what became of it). attached: the user's AttachedPolicies; keys: its
+ * AccessKeyMetadata (either may be NULL). 1 with why when
+ *  - an AWS-managed AWSCompromisedKeyQuarantine* policy is attached (AWS
+ *    attaches it when it finds one of the user's keys exposed in public);
+ *  - key_id is Inactive now (someone already deactivated it: iam-contain,
+ *    a leak response, an administrator acting on AWS's notice).
+ * An attached policy of that name in a customer account is not AWS's:
+ * only arn:<partition>:iam::aws:policy/ counts. */
+int at_key_leaked(const cJSON *attached, const cJSON *keys, const char *key_id, char *why, size_t whylen);
+/* A long-term access key id (AKIA + 16 upper-case letters/digits). */
+int at_is_long_term_key(const char *id);
+
 /* The source IP entry of ip, NULL when none. */
 const struct at_src *at_source(const struct at_triage *t, const char *ip);
 /* The report's "sources": per source IP with denials, the successful

@@ -123,6 +123,14 @@ static void sleep_ms(int64_t ms)
 		;
 }
 
+/* An IAM user whose long-term key was denied: what IAM says of it. */
+#define AT_MAX_USERS 10
+struct at_user {
+	char name[128];
+	char arn[AT_ARN_LEN];
+	struct kit_step *att, *keys;  /* borrowed from at_run.users_rd */
+};
+
 /* One invocation's reads and their outcome. */
 struct at_run {
 	struct kit *k;
@@ -134,6 +142,9 @@ struct at_run {
 	int complete;                 /* every read covered the window */
 	char why[256];                /* the first reason it did not */
 	cJSON *win;                   /* r->extra.window */
+	struct at_user users[AT_MAX_USERS];
+	size_t nusers;
+	struct kit_round *users_rd;   /* owned: the users' reads, kept for containment */
 };
 
 static void at_incomplete(struct at_run *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -365,6 +376,74 @@ static int at_read_insights(struct at_run *u)
 	return 0;
 }
 
+static const struct kit_paging pg_keys = { .items = "AccessKeyMetadata", .next = "Marker",
+					   .truncated = "IsTruncated" };
+static const struct kit_paging pg_attached = { .items = "AttachedPolicies", .next = "Marker",
+					       .truncated = "IsTruncated" };
+
+/* "Already reported leaked": for each IAM user of the own account whose
+ * long-term key (AKIA...) was denied, IAM's state: the managed policies
+ * attached to it and its keys' status (at_key_leaked). Optional reads: a
+ * user that cannot be read is only not proven leaked (said). */
+static void at_leak_check(struct at_run *u)
+{
+	const char *own = kit_own_account(u->k);
+	size_t i, j, skipped = 0;
+
+	u->users_rd = kit_round_new(u->k);
+	if (!u->users_rd || !own)
+		return;
+	for (i = 0; i < u->t.n; i++) {
+		struct at_group *g = &u->t.g[i];
+		struct at_user *us;
+		cJSON *in;
+
+		if (strcmp(g->type, "IAMUser") != 0 || !g->key_id[0] || !g->user[0] || strcmp(g->account, own) != 0)
+			continue;
+		for (j = 0; j < u->nusers && strcmp(u->users[j].name, g->user) != 0; j++)
+			;
+		if (j < u->nusers)
+			continue;
+		if (u->nusers == AT_MAX_USERS) {
+			skipped++;
+			continue;
+		}
+		us = &u->users[u->nusers++];
+		snprintf(us->name, sizeof(us->name), "%s", g->user);
+		snprintf(us->arn, sizeof(us->arn), "%s", g->principal);
+		in = cJSON_CreateObject();
+		cJSON_AddStringToObject(in, "UserName", us->name);
+		us->att = kit_add(u->users_rd, &(struct kit_spec){ .step = "read-attached-policies", .service = "iam",
+			.op = "ListAttachedUserPolicies", .target = us->arn, .kind = RESP_READ, .in = in,
+			.optional = 1, .paging = &pg_attached });
+		in = cJSON_CreateObject();
+		cJSON_AddStringToObject(in, "UserName", us->name);
+		us->keys = kit_add(u->users_rd, &(struct kit_spec){ .step = "read-access-keys", .service = "iam",
+			.op = "ListAccessKeys", .target = us->arn, .kind = RESP_READ, .in = in,
+			.optional = 1, .paging = &pg_keys });
+	}
+	if (skipped)
+		resp_warn(u->r, "leaked-key state read for %d IAM users, %zu more not read", AT_MAX_USERS, skipped);
+	if (!u->nusers)
+		return;
+	kit_run(u->users_rd);
+	for (i = 0; i < u->t.n; i++) {
+		struct at_group *g = &u->t.g[i];
+
+		for (j = 0; j < u->nusers; j++) {
+			if (strcmp(u->users[j].name, g->user) != 0 || strcmp(g->type, "IAMUser") != 0 ||
+			    strcmp(g->account, own) != 0)
+				continue;
+			g->leaked = at_key_leaked(kit_ok(u->users[j].att) ? kit_items(u->users[j].att) : NULL,
+						  kit_ok(u->users[j].keys) ? kit_items(u->users[j].keys) : NULL, g->key_id,
+						  g->leaked_why, sizeof(g->leaked_why));
+			if (!kit_ok(u->users[j].att) || !kit_ok(u->users[j].keys))
+				resp_warn(u->r, "%s: whether its key is already reported leaked could not be read all",
+					  u->users[j].arn);
+		}
+	}
+}
+
 static void at_triage_run(struct kit *k, struct at_state *st, struct resp *r, const struct at_event *ev,
 			  const struct lr_context *ctx)
 {
@@ -396,6 +475,7 @@ static void at_triage_run(struct kit *k, struct at_state *st, struct resp *r, co
 	if (rc != 0) {
 		resp_set_verdict(r, "failed: the window's CloudTrail events could not be read");
 		at_triage_cleanup(&u.t);
+		kit_round_free(u.users_rd);
 		return;
 	}
 	cJSON_AddBoolToObject(r->extra, "complete", u.complete);
@@ -404,6 +484,7 @@ static void at_triage_run(struct kit *k, struct at_state *st, struct resp *r, co
 		cJSON_AddStringToObject(u.win, "incomplete", u.why);
 		resp_warn(r, "incomplete: the window was not read in full (%s)", u.why);
 	}
+	at_leak_check(&u);
 	worst = at_decide(&u.t, &st->set);
 	cJSON_AddNumberToObject(r->extra, "denied_calls", (double)u.t.denied);
 	if (u.t.unreadable)
@@ -427,6 +508,7 @@ static void at_triage_run(struct kit *k, struct at_state *st, struct resp *r, co
 				 u.complete ? "" : " (read incomplete)");
 	}
 	at_triage_cleanup(&u.t);
+	kit_round_free(u.users_rd);
 }
 
 /* ---- the handler --------------------------------------------------------------- */

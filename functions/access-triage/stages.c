@@ -260,6 +260,7 @@ static struct at_src *at_src_for(struct at_triage *t, const char *ip)
 struct at_ev {
 	char principal[AT_ARN_LEN];
 	const char *ip, *code, *name, *source, *agent;
+	const char *type, *account, *user, *key_id, *issuer;
 	int root;
 	int64_t ms;
 	const cJSON *read_only;
@@ -280,6 +281,11 @@ static int at_ev_read(const cJSON *detail, struct at_ev *e)
 	e->agent = resp_get_str(detail, "userAgent");
 	e->read_only = cJSON_GetObjectItemCaseSensitive(detail, "readOnly");
 	e->root = type && strcmp(type, "Root") == 0;
+	e->type = type;
+	e->account = acct;
+	e->user = resp_get_str(detail, "userIdentity.userName");
+	e->key_id = resp_get_str(detail, "userIdentity.accessKeyId");
+	e->issuer = resp_get_str(detail, "userIdentity.sessionContext.sessionIssuer.arn");
 	e->ms = tm ? resp_parse_time_ms(tm) : 0;
 	if (!e->name || !e->source || !e->ip || e->ms <= 0)
 		return 0;
@@ -318,6 +324,17 @@ static void at_add_denial(struct at_group *g, const struct at_ev *e)
 	char *colon;
 	int i;
 
+	if (!g->denied) {
+		snprintf(g->type, sizeof(g->type), "%s", e->type && strlen(e->type) < sizeof(g->type) ? e->type : "");
+		snprintf(g->account, sizeof(g->account), "%s",
+			 e->account && strlen(e->account) < sizeof(g->account) ? e->account : "");
+		if (e->user && strlen(e->user) < sizeof(g->user))
+			snprintf(g->user, sizeof(g->user), "%s", e->user);
+		if (e->issuer && strlen(e->issuer) < sizeof(g->role_arn) && strstr(e->issuer, ":role/"))
+			snprintf(g->role_arn, sizeof(g->role_arn), "%s", e->issuer);
+	}
+	if (!g->key_id[0] && at_is_long_term_key(e->key_id))
+		snprintf(g->key_id, sizeof(g->key_id), "%s", e->key_id);
 	g->denied++;
 	if (at_read_name(e->name))
 		g->denied_reads++;
@@ -632,6 +649,10 @@ const char *at_decide(struct at_triage *t, const struct at_settings *set)
 		} else if (g->root) {
 			snprintf(g->sev, sizeof(g->sev), "P1");
 			snprintf(g->reason, sizeof(g->reason), "root credentials denied %d time(s)", g->denied);
+		} else if (g->leaked) {
+			snprintf(g->sev, sizeof(g->sev), "P1");
+			snprintf(g->reason, sizeof(g->reason), "%d denied; access key already reported leaked (%s)",
+				 g->denied, g->leaked_why);
 		} else if (src && src->other_ok > 0 && !src->trusted) {
 			/* someone else's credentials work from where this
 			 * principal was denied: the attacker holds more than
@@ -709,6 +730,15 @@ cJSON *at_report(const struct at_triage *t, int max, cJSON **more)
 		a = cJSON_AddArrayToObject(o, "user_agents");
 		for (int k = 0; k < g->nagents; k++)
 			cJSON_AddItemToArray(a, cJSON_CreateString(g->agents[k]));
+		if (g->key_id[0]) {
+			/* the console's form: enough to tell keys apart */
+			char masked[32];
+
+			snprintf(masked, sizeof(masked), "AKIA...%s", g->key_id + 16);
+			cJSON_AddStringToObject(o, "access_key", masked);
+		}
+		if (g->leaked)
+			cJSON_AddStringToObject(o, "leaked_key", g->leaked_why);
 		cJSON_AddNumberToObject(o, "successful_writes", g->ok_writes);
 		cJSON_AddNumberToObject(o, "successful_reads", g->ok_reads);
 		a = cJSON_AddArrayToObject(o, "write_apis");
@@ -759,4 +789,39 @@ cJSON *at_report_sources(const struct at_triage *t, int max)
 			cJSON_AddNumberToObject(o, "other_principals_more", s->others_more);
 	}
 	return arr;
+}
+
+int at_is_long_term_key(const char *id)
+{
+	if (!id || strlen(id) != 20 || strncmp(id, "AKIA", 4) != 0)
+		return 0;
+	return strspn(id + 4, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") == 16;
+}
+
+int at_key_leaked(const cJSON *attached, const cJSON *keys, const char *key_id, char *why, size_t whylen)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, attached) {
+		const char *arn = resp_get_str(it, "PolicyArn");
+		const char *pol = arn ? strstr(arn, ":iam::aws:policy/") : NULL;
+
+		/* arn:<partition>:iam::aws:policy/[path/]AWSCompromisedKeyQuarantine[V2|V3] */
+		if (!pol || strncmp(arn, "arn:", 4) != 0 || strchr(arn + 4, ':') != pol)
+			continue;
+		pol = strrchr(pol, '/') + 1;
+		if (strncmp(pol, "AWSCompromisedKeyQuarantine", strlen("AWSCompromisedKeyQuarantine")) == 0) {
+			snprintf(why, whylen, "AWS reported it exposed: %.60s attached to the user", pol);
+			return 1;
+		}
+	}
+	cJSON_ArrayForEach(it, keys) {
+		const char *id = resp_get_str(it, "AccessKeyId"), *st = resp_get_str(it, "Status");
+
+		if (key_id && id && st && !strcmp(id, key_id) && !strcmp(st, "Inactive")) {
+			snprintf(why, whylen, "the key has been deactivated since (Inactive)");
+			return 1;
+		}
+	}
+	return 0;
 }

@@ -57,8 +57,10 @@ def burst(end, arn=MALLORY, ip=ATTACKER_IP):
             for i, (s, n) in enumerate(ENUM)]
 
 
-def world(records, log_records=None, insights=None):
+def world(records, log_records=None, insights=None, iam=None):
     w = {"sns": {"topics": [TOPIC]}, "cloudtrail": {"records": records}}
+    if iam is not None:
+        w["iam"] = iam
     if log_records is not None:
         # the trail's delivery to CloudWatch Logs: one JSON record a log event
         w["logs"] = {"insights": insights or {"running_polls": 0, "final": "Complete"},
@@ -99,8 +101,8 @@ class AccessTriage(unittest.TestCase):
     def tearDownClass(cls):
         cls.fake.stop()
 
-    def run_fn(self, event, records, log_records=None, insights=None, timeout=30, **env):
-        self.fake.seed(world(records, log_records, insights))
+    def run_fn(self, event, records, log_records=None, insights=None, timeout=30, iam=None, **env):
+        self.fake.seed(world(records, log_records, insights, iam))
         self.fake.faults({"clear": True, "faults": []})
         self.fake.reset_calls()
         e = dict(ENV)
@@ -168,6 +170,36 @@ class AccessTriage(unittest.TestCase):
         res = self.run_fn(alarm(), recs, FIREBREAK_AT_TRUSTED_CIDRS="203.0.113.0/24")
         self.assertEqual(res.report["severity"], "P2", res.report)
         self.assertTrue(res.report["sources"][0]["trusted"])
+
+    def test_key_already_reported_leaked_is_p1_from_iam_state(self):
+        key = "AKIAEXAMPLEKEY%06d" % (len(ENUM) - 1)   # the newest denial: read first
+        cases = [
+            # AWS attached its quarantine policy when it found the key in public
+            ({"users": [{"UserName": "mallory", "attached": ["arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV2"],
+                         "access_keys": [{"AccessKeyId": key}]}]}, "P1", "AWSCompromisedKeyQuarantineV2"),
+            # the key was deactivated since (a leak response acted on it)
+            ({"users": [{"UserName": "mallory", "access_keys": [{"AccessKeyId": key, "Status": "Inactive"}]}]},
+             "P1", "deactivated since"),
+            # a customer policy that only borrows the name is not AWS's notice
+            ({"users": [{"UserName": "mallory", "attached": ["arn:aws:iam::%s:policy/AWSCompromisedKeyQuarantineV2" % ACCT],
+                         "access_keys": [{"AccessKeyId": key}]}],
+              "policies": [{"Arn": "arn:aws:iam::%s:policy/AWSCompromisedKeyQuarantineV2" % ACCT,
+                            "versions": {"v1": "{}"}}]}, "P2", None)]
+        for iam, sev, why in cases:
+            res = self.run_fn(alarm(), burst(FIRED), iam=iam)
+            self.assertTrue(res.ok, res)
+            rep = res.report
+            self.assertEqual(rep["severity"], sev, rep)
+            p = rep["principals"][0]
+            if why:
+                self.assertIn(why, p["leaked_key"])
+                self.assertIn("already reported leaked", rep["verdict"])
+            else:
+                self.assertNotIn("leaked_key", p)
+            self.assertEqual(p["access_key"], "AKIA..." + key[-4:])
+            self.assertNotIn(key, json.dumps(rep))
+            self.assertIn("iam:ListAttachedUserPolicies", fbtest.ops(self.fake.calls()))
+            self.assert_no_writes()
 
     def test_p2_enumeration_without_success(self):
         res = self.run_fn(alarm(), burst(FIRED))

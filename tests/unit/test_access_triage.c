@@ -393,6 +393,38 @@ static void test_access_triage__second_principal_same_source(void **st)
 	cJSON_Delete(ev);
 }
 
+/* "Already reported leaked" is IAM's state, never a name a customer (or an
+ * attacker) can give a policy of their own. */
+static void test_access_triage__key_leaked_from_iam_state(void **st)
+{
+	cJSON *att = cJSON_Parse("[{\"PolicyName\":\"ReadOnly\",\"PolicyArn\":\"arn:aws:iam::aws:policy/ReadOnlyAccess\"},"
+				 "{\"PolicyName\":\"AWSCompromisedKeyQuarantineV2\","
+				 "\"PolicyArn\":\"arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV2\"}]");
+	cJSON *fake = cJSON_Parse("[{\"PolicyName\":\"AWSCompromisedKeyQuarantineV2\","
+				  "\"PolicyArn\":\"arn:aws:iam::123456789012:policy/AWSCompromisedKeyQuarantineV2\"},"
+				  "{\"PolicyName\":\"x\",\"PolicyArn\":\"arn:aws:iam::123456789012:policy/iam::aws:policy/"
+				  "AWSCompromisedKeyQuarantine\"}]");
+	cJSON *keys = cJSON_Parse("[{\"AccessKeyId\":\"AKIAIOSFODNN7EXAMPLE\",\"Status\":\"Inactive\"},"
+				  "{\"AccessKeyId\":\"AKIAI44QH8DHBEXAMPLE\",\"Status\":\"Active\"}]");
+	char why[160] = "";
+
+	(void)st;
+	assert_true(at_key_leaked(att, NULL, "AKIAI44QH8DHBEXAMPLE", why, sizeof(why)));
+	assert_string_equal(why, "AWS reported it exposed: AWSCompromisedKeyQuarantineV2 attached to the user");
+	assert_false(at_key_leaked(fake, NULL, "AKIAI44QH8DHBEXAMPLE", why, sizeof(why)));
+	assert_true(at_key_leaked(NULL, keys, "AKIAIOSFODNN7EXAMPLE", why, sizeof(why)));
+	assert_string_equal(why, "the key has been deactivated since (Inactive)");
+	assert_false(at_key_leaked(fake, keys, "AKIAI44QH8DHBEXAMPLE", why, sizeof(why)));
+	assert_false(at_key_leaked(NULL, NULL, NULL, why, sizeof(why)));
+	assert_true(at_is_long_term_key("AKIAIOSFODNN7EXAMPLE"));
+	assert_false(at_is_long_term_key("ASIAIOSFODNN7EXAMPLE"));
+	assert_false(at_is_long_term_key("AKIAIOSFODNN7EXAMPL"));
+	assert_false(at_is_long_term_key("AKIAIOSFODNN7EXAMPL\""));
+	cJSON_Delete(att);
+	cJSON_Delete(fake);
+	cJSON_Delete(keys);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -406,6 +438,7 @@ int main(void)
 		cmocka_unit_test(test_access_triage__report_bounded),
 		cmocka_unit_test(test_access_triage__insights_queries),
 		cmocka_unit_test(test_access_triage__second_principal_same_source),
+		cmocka_unit_test(test_access_triage__key_leaked_from_iam_state),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
