@@ -50,6 +50,9 @@ struct at_settings {
 				      * egress (NAT gateways, offices, VPN): shared by many
 				      * principals, never blocked */
 	size_t ntrusted;
+	int contain;                  /* FIREBREAK_TRIAGE_CONTAIN=true: contain P1 principals (off) */
+	char ipset_arn[AT_NAME_LEN * 2]; /* FIREBREAK_AT_IPSET_ARN: net-block's WAFv2 IP set ("": none) */
+	char ipset_name[129], ipset_id[64], ipset_scope[16], ipset_region[32], ipset_account[16];
 };
 
 /* ---- CloudWatch Logs Insights (the read when the trail delivers to CloudWatch Logs) ----
@@ -195,6 +198,22 @@ cJSON *at_report(const struct at_triage *t, int max, cJSON **more);
 int at_key_leaked(const cJSON *attached, const cJSON *keys, const char *key_id, char *why, size_t whylen);
 /* A long-term access key id (AKIA + 16 upper-case letters/digits). */
 int at_is_long_term_key(const char *id);
+
+/* An attacker address the containment may put in the WAF IP set: an IP
+ * address (not a service name), globally routable (not unspecified,
+ * loopback, private, shared, link-local, multicast: a private source came
+ * through a VPC endpoint from inside, which a WAF does not see and
+ * instance-quarantine is for), outside the trusted CIDRs. Its host route
+ * ("a.b.c.d/32", "x::y/128", the form WAF stores) into out. 1, or 0 with
+ * why. Never a range: nothing a record says can widen it to 0.0.0.0/0. */
+int at_block_ip(const struct at_settings *set, const char *ip, char *out, size_t outlen, char *why, size_t whylen);
+/* The set read (Addresses) plus the host routes of family `v6`, *out the
+ * complete new list (caller deletes). 1 when it changed, 0 when all were
+ * there, -1 when the set would exceed WAF's 10,000 addresses. */
+int at_ipset_merge(const cJSON *addresses, const char *const *routes, size_t n, cJSON **out);
+/* The role name of the function's own session ARN (arn:...:sts::<acct>:
+ * assumed-role/<name>/<session>) into out; 1 when it parses. */
+int at_caller_role(const char *caller_arn, char *out, size_t outlen);
 
 /* The source IP entry of ip, NULL when none. */
 const struct at_src *at_source(const struct at_triage *t, const char *ip);

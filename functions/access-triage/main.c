@@ -75,7 +75,7 @@ static int at_manual_has(const cJSON *arr, const char *principal)
 	return 0;
 }
 
-static void at_manual_invokes(struct resp *r, const struct at_triage *t, int max)
+static void at_manual_invokes(struct resp *r, const struct at_triage *t, int max, int contain, int block)
 {
 	const struct at_src *src;
 	cJSON *arr = NULL, *p;
@@ -89,16 +89,20 @@ static void at_manual_invokes(struct resp *r, const struct at_triage *t, int max
 		if (!arr && !(arr = cJSON_AddArrayToObject(r->extra, "containment_manual")))
 			return;
 		n++;
-		/* root is not iam-contain's to contain (root-verify's runbook) */
-		if (strncmp(g->principal, "arn:", 4) == 0 && !g->root && !at_manual_has(arr, g->principal)) {
+		/* root is not iam-contain's to contain (root-verify's runbook);
+		 * with containment on, this function contains the P1 principal
+		 * and blocks its address itself */
+		if (!contain && strncmp(g->principal, "arn:", 4) == 0 && !g->root && !at_manual_has(arr, g->principal)) {
 			p = cJSON_CreateObject();
 			cJSON_AddStringToObject(p, "principal", g->principal);
 			cJSON_AddStringToObject(p, "reason", "access-triage P1");
 			at_manual_add(arr, "iam-contain", p);
 		}
-		p = cJSON_CreateObject();
-		cJSON_AddStringToObject(p, "ip", g->ip);
-		at_manual_add(arr, "net-block", p);
+		if (!block) {
+			p = cJSON_CreateObject();
+			cJSON_AddStringToObject(p, "ip", g->ip);
+			at_manual_add(arr, "net-block", p);
+		}
 		/* the other principals that succeeded from that source: their
 		 * credentials work from the attacker's address. Manual only
 		 * (never contained automatically: a shared address is not
@@ -444,6 +448,184 @@ static void at_leak_check(struct at_run *u)
 	}
 }
 
+/* ---- containment (FIREBREAK_TRIAGE_CONTAIN=true; P1 principals only) ---- */
+
+/* A line for a principal or address the containment leaves alone, and why. */
+static void at_contain_skip(struct at_run *u, const char *step, const char *target, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void at_contain_skip(struct at_run *u, const char *step, const char *target, const char *fmt, ...)
+{
+	char why[400];
+	va_list ap;
+	int i;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	i = resp_step_begin(u->r, step, "none", target, RESP_READ);
+	resp_step_end(u->r, i, RESP_SKIPPED, why, NULL);
+}
+
+/* An IAM user: every Active key Inactive (kept, not deleted), as
+ * iam-contain does; the keys from at_leak_check's read. */
+static void at_contain_user(struct at_run *u, struct kit_round *rd, const struct at_group *g)
+{
+	const struct at_user *us = NULL;
+	const cJSON *key;
+
+	for (size_t j = 0; j < u->nusers; j++)
+		if (!strcmp(u->users[j].name, g->user))
+			us = &u->users[j];
+	if (!us || !kit_ok(us->keys)) {
+		at_contain_skip(u, "deactivate-key", g->principal, "its access keys could not be read: nothing written");
+		return;
+	}
+	if (!kit_complete(us->keys))
+		resp_warn(u->r, "%s: more keys than the page cap: some may stay Active", g->principal);
+	cJSON_ArrayForEach(key, kit_items(us->keys)) {
+		const char *id = resp_get_str(key, "AccessKeyId"), *stt = resp_get_str(key, "Status");
+		cJSON *in, *undo;
+		struct kit_step *s;
+
+		if (!id)
+			continue;
+		in = cJSON_CreateObject();
+		cJSON_AddStringToObject(in, "UserName", g->user);
+		cJSON_AddStringToObject(in, "AccessKeyId", id);
+		cJSON_AddStringToObject(in, "Status", "Inactive");
+		undo = cJSON_Duplicate(in, 1);
+		if (undo)
+			cJSON_ReplaceItemInObjectCaseSensitive(undo, "Status", cJSON_CreateString("Active"));
+		s = kit_add(rd, &(struct kit_spec){ .step = "deactivate-key", .service = "iam", .op = "UpdateAccessKey",
+			.target = id, .kind = RESP_WRITE, .in = in,
+			.restore = kit_undo_step("deactivate-key", "iam:UpdateAccessKey", undo),
+			.detail = "Inactive (kept, not deleted)" });
+		if (stt && !strcmp(stt, "Inactive"))
+			kit_already(s, "already Inactive");
+	}
+}
+
+/* kit_ipset_update's decision: the attacker routes of the set's family. */
+struct at_block {
+	const char *routes[AT_MAX_GROUPS];
+	char buf[AT_MAX_GROUPS][AT_IP_LEN + 8];
+	size_t n;
+};
+
+static int at_ipset_change(const cJSON *set, void *arg, cJSON **out, char *why, size_t whylen)
+{
+	struct at_block *b = arg;
+	const char *ver = resp_get_str(set, "IPAddressVersion");
+	int v6 = ver && !strcmp(ver, "IPV6");
+	const char *mine[AT_MAX_GROUPS];
+	size_t n = 0;
+	int c;
+
+	for (size_t i = 0; i < b->n; i++)
+		if ((strchr(b->routes[i], ':') != NULL) == v6)
+			mine[n++] = b->routes[i];
+	if (!n) {
+		snprintf(why, whylen, "no attacker address of the set's IP version (%s)", v6 ? "IPV6" : "IPV4");
+		return 0;
+	}
+	c = at_ipset_merge(resp_get(set, "Addresses"), mine, n, out);
+	if (c < 0)
+		snprintf(why, whylen, "the IP set would exceed WAF's 10,000 addresses");
+	else if (!c)
+		snprintf(why, whylen, "already in the IP set");
+	return c;
+}
+
+static void at_contain(struct at_run *u)
+{
+	struct at_settings *set = &u->st->set;
+	const char *own = kit_own_account(u->k), *caller = kit_caller_arn(u->k);
+	struct kit_round *rd = kit_round_new(u->k);
+	struct at_block *b = calloc(1, sizeof(*b));
+	char own_role[128] = "", name[128], why[200];
+	int64_t now = u->k->now_ms ? u->k->now_ms() : http_now_ms();
+	size_t i, j;
+
+	if (!rd || !b) {
+		resp_set_verdict(u->r, "failed: out of memory");
+		kit_round_free(rd);
+		free(b);
+		return;
+	}
+	(void)at_caller_role(caller, own_role, sizeof(own_role));
+	for (i = 0; i < u->t.n; i++) {
+		const struct at_group *g = &u->t.g[i];
+		int dup = 0, sl;
+
+		if (strcmp(g->sev, "P1") != 0)
+			continue;
+		for (j = 0; j < i && !dup; j++)
+			dup = !strcmp(u->t.g[j].principal, g->principal);
+		if (dup)
+			continue;
+		if (g->root)
+			at_contain_skip(u, "contain", g->principal, "root: root-verify's runbook, not contained here");
+		else if (!own || strcmp(g->account, own) != 0)
+			at_contain_skip(u, "contain", g->principal, "another account (%s): contained only in the "
+					"function's own account", g->account);
+		else if (resp_is_trusted(&u->st->cfg, g->principal) ||
+			 (g->role_arn[0] && resp_is_trusted(&u->st->cfg, g->role_arn)))
+			at_contain_skip(u, "contain", g->principal, "trusted (FIREBREAK_TRUSTED_PRINCIPALS): never contained");
+		else if ((caller && caller[0] && !strcmp(caller, g->principal)) ||
+			 (own_role[0] && g->role_arn[0] && kit_role_name(g->role_arn, name, sizeof(name), &sl) &&
+			  !strcmp(name, own_role)))
+			at_contain_skip(u, "contain", g->principal, "the function's own role: never contained");
+		else if (!strcmp(g->type, "AssumedRole") && g->role_arn[0])
+			/* sessions issued before now end: the attacker's included */
+			kit_revoke_sessions(u->k, &(struct kit_revoke){ .role_arn = g->role_arn, .not_before_ms = now });
+		else if (!strcmp(g->type, "IAMUser") && g->user[0])
+			at_contain_user(u, rd, g);
+		else
+			at_contain_skip(u, "contain", g->principal, "identity type '%s': not contained here",
+					g->type[0] ? g->type : "unknown");
+	}
+	kit_run(rd);
+	kit_round_free(rd);
+	/* the attacker addresses, to net-block's WAF IP set */
+	for (i = 0; i < u->t.n; i++) {
+		const struct at_group *g = &u->t.g[i];
+		int dup = 0;
+
+		if (strcmp(g->sev, "P1") != 0)
+			continue;
+		for (j = 0; j < i && !dup; j++)
+			dup = !strcmp(u->t.g[j].sev, "P1") && !strcmp(u->t.g[j].ip, g->ip);
+		if (dup)
+			continue;
+		if (!at_block_ip(set, g->ip, b->buf[b->n], sizeof(b->buf[0]), why, sizeof(why))) {
+			at_contain_skip(u, "block-ip", g->ip, "%s", why);
+			continue;
+		}
+		b->routes[b->n] = b->buf[b->n];
+		b->n++;
+	}
+	if (b->n && !set->ipset_arn[0]) {
+		at_contain_skip(u, "block-ip", "FIREBREAK_AT_IPSET_ARN",
+				"no IP set configured: net-block's invoke is in containment_manual");
+	} else if (b->n) {
+		struct aws_error err;
+		struct aws_client *wc = kit_client(u->k, set->ipset_account, set->ipset_region, "assume-ipset-account", &err);
+		cJSON *undo = cJSON_CreateObject(), *list = cJSON_CreateArray();
+
+		for (i = 0; list && i < b->n; i++)
+			cJSON_AddItemToArray(list, cJSON_CreateString(b->routes[i]));
+		cJSON_AddItemToObject(undo, "unblock", list);
+		if (wc)
+			kit_ipset_update(u->k, &(struct kit_ipset){ .name = set->ipset_name, .id = set->ipset_id,
+				.scope = set->ipset_scope, .target = set->ipset_arn, .change = at_ipset_change, .arg = b,
+				.client = wc, .restore = kit_undo("lambda:Invoke net-block", undo),
+				.step = "ipset-add", .detail = "attacker addresses added to the IP set" });
+		else
+			cJSON_Delete(undo);
+	}
+	free(b);
+}
+
 static void at_triage_run(struct kit *k, struct at_state *st, struct resp *r, const struct at_event *ev,
 			  const struct lr_context *ctx)
 {
@@ -498,7 +680,9 @@ static void at_triage_run(struct kit *k, struct at_state *st, struct resp *r, co
 		cJSON_AddItemToObject(r->extra, "principals_more", more);
 	if (u.t.nsrc)
 		cJSON_AddItemToObject(r->extra, "sources", at_report_sources(&u.t, st->set.max_principals));
-	at_manual_invokes(r, &u.t, st->set.max_principals);
+	at_manual_invokes(r, &u.t, st->set.max_principals, st->set.contain,
+			  st->set.contain && st->set.ipset_arn[0]);
+	cJSON_AddBoolToObject(r->extra, "containment", st->set.contain);
 	if (!u.t.n) {
 		resp_set_severity(r, "P3");
 		resp_set_verdict(r, "no denied call in the window%s", u.complete ? "" : " (read incomplete)");
@@ -506,6 +690,13 @@ static void at_triage_run(struct kit *k, struct at_state *st, struct resp *r, co
 		resp_set_severity(r, worst);
 		resp_set_verdict(r, "%s: %s (%s, %s)%s", worst, u.t.g[0].reason, u.t.g[0].principal, u.t.g[0].ip,
 				 u.complete ? "" : " (read incomplete)");
+		if (st->set.contain && !strcmp(worst, "P1")) {
+			at_contain(&u);
+			resp_set_verdict(r, "%s: %s (%s, %s)%s; %s", worst, u.t.g[0].reason, u.t.g[0].principal,
+					 u.t.g[0].ip, u.complete ? "" : " (read incomplete)",
+					 resp_failed(r) ? "containment failed in part" :
+					 r->dry_run ? "containment planned (dry run)" : "contained");
+		}
 	}
 	at_triage_cleanup(&u.t);
 	kit_round_free(u.users_rd);

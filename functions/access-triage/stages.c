@@ -4,9 +4,12 @@
  */
 #include "access_triage.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 
 #include "cloudtrail.h"
 #include "kit.h"
@@ -25,6 +28,48 @@ void at_settings_default(struct at_settings *s)
 	s->query_wait_s = 60;
 	s->query_limit = 10000;
 	s->poll_ms = 250;
+}
+
+/* arn:<partition>:wafv2:<region>:<account>:(regional|global)/ipset/<name>/<id> */
+static int at_ipset_parse(struct at_settings *s, const char *arn)
+{
+	char f[5][64], rest[AT_NAME_LEN * 2];
+	const char *p = arn, *c, *slash;
+	size_t n;
+
+	if (strlen(arn) >= sizeof(s->ipset_arn))
+		return -1;
+	for (int i = 0; i < 5; i++) {
+		c = strchr(p, ':');
+		if (!c || (size_t)(c - p) >= sizeof(f[0]))
+			return -1;
+		snprintf(f[i], sizeof(f[i]), "%.*s", (int)(c - p), p);
+		p = c + 1;
+	}
+	snprintf(rest, sizeof(rest), "%s", p);
+	if (strcmp(f[0], "arn") || strcmp(f[2], "wafv2") || !resp_region_name_ok(f[3]) || !resp_account_id_ok(f[4]))
+		return -1;
+	if (!strncmp(rest, "regional/ipset/", 15)) {
+		snprintf(s->ipset_scope, sizeof(s->ipset_scope), "REGIONAL");
+		p = rest + 15;
+	} else if (!strncmp(rest, "global/ipset/", 13) && !strcmp(f[3], "us-east-1")) {
+		snprintf(s->ipset_scope, sizeof(s->ipset_scope), "CLOUDFRONT");
+		p = rest + 13;
+	} else {
+		return -1;
+	}
+	slash = strchr(p, '/');
+	n = slash ? (size_t)(slash - p) : 0;
+	if (!n || n > 128 || strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != n ||
+	    !slash[1] || strlen(slash + 1) >= sizeof(s->ipset_id) ||
+	    strspn(slash + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != strlen(slash + 1))
+		return -1;
+	snprintf(s->ipset_name, sizeof(s->ipset_name), "%.*s", (int)n, p);
+	snprintf(s->ipset_id, sizeof(s->ipset_id), "%s", slash + 1);
+	snprintf(s->ipset_region, sizeof(s->ipset_region), "%.31s", f[3]);
+	snprintf(s->ipset_account, sizeof(s->ipset_account), "%.15s", f[4]);
+	snprintf(s->ipset_arn, sizeof(s->ipset_arn), "%s", arn);
+	return 0;
 }
 
 enum fb_err at_settings_from_env(struct at_settings *s, char *err, size_t errlen)
@@ -53,6 +98,20 @@ enum fb_err at_settings_from_env(struct at_settings *s, char *err, size_t errlen
 	if (v && *v && (rc = kit_cidrs_parse(v, "FIREBREAK_AT_TRUSTED_CIDRS", s->trusted, AT_MAX_CIDRS, &s->ntrusted, err,
 					    errlen)) != FB_OK)
 		return rc;
+	v = getenv("FIREBREAK_TRIAGE_CONTAIN");
+	if (v && *v) {
+		if (strcmp(v, "true") && strcmp(v, "false")) {
+			snprintf(err, errlen, "setting 'FIREBREAK_TRIAGE_CONTAIN' must be 'true' or 'false'");
+			return FB_E_CONFIG;
+		}
+		s->contain = !strcmp(v, "true");
+	}
+	v = getenv("FIREBREAK_AT_IPSET_ARN");
+	if (v && *v && at_ipset_parse(s, v) != 0) {
+		snprintf(err, errlen, "setting 'FIREBREAK_AT_IPSET_ARN' is not a WAFv2 IP set ARN "
+			 "(arn:aws:wafv2:<region>:<account>:regional|global/ipset/<name>/<id>)");
+		return FB_E_CONFIG;
+	}
 	v = getenv("FIREBREAK_AT_LOG_GROUP");
 	if (v && *v) {
 		/* a log group name: [.-_/#A-Za-z0-9]{1,512} (CloudWatch Logs) */
@@ -824,4 +883,90 @@ int at_key_leaked(const cJSON *attached, const cJSON *keys, const char *key_id, 
 		}
 	}
 	return 0;
+}
+
+/* Ranges never put in a WAF IP set from a record (at_block_ip). */
+static const char *const at_not_global[] = {
+	"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+	"192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/3",
+	"::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8",
+};
+
+int at_block_ip(const struct at_settings *set, const char *ip, char *out, size_t outlen, char *why, size_t whylen)
+{
+	struct kit_cidr c, r[sizeof(at_not_global) / sizeof(at_not_global[0])];
+	size_t n = 0;
+
+	if (!at_real_ip(ip) || kit_cidr_parse(ip, &c) != 0) {
+		snprintf(why, whylen, "'%.64s' is not an IP address", ip ? ip : "");
+		return 0;
+	}
+	if (kit_ip_in(set->trusted, set->ntrusted, ip) == KIT_IP_IN) {
+		snprintf(why, whylen, "%.64s is in FIREBREAK_AT_TRUSTED_CIDRS: never blocked", ip);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(at_not_global) / sizeof(at_not_global[0]); i++)
+		if (kit_cidr_parse(at_not_global[i], &r[n]) == 0)
+			n++;
+	if (kit_ip_in(r, n, ip) == KIT_IP_IN) {
+		snprintf(why, whylen, "%.64s is not a public address (a WAF IP set would not see it)", ip);
+		return 0;
+	}
+	/* a host route, written from the parsed address: the canonical text */
+	if (c.family == AF_INET) {
+		snprintf(out, outlen, "%u.%u.%u.%u/32", c.addr[0], c.addr[1], c.addr[2], c.addr[3]);
+	} else {
+		char txt[INET6_ADDRSTRLEN];
+
+		if (!inet_ntop(AF_INET6, c.addr, txt, sizeof(txt))) {
+			snprintf(why, whylen, "'%.64s' is not an IP address", ip);
+			return 0;
+		}
+		snprintf(out, outlen, "%s/128", txt);
+	}
+	return 1;
+}
+
+#define AT_IPSET_MAX 10000
+
+int at_ipset_merge(const cJSON *addresses, const char *const *routes, size_t n, cJSON **out)
+{
+	const cJSON *a;
+	int changed = 0, count;
+
+	*out = cJSON_IsArray(addresses) ? cJSON_Duplicate(addresses, 1) : cJSON_CreateArray();
+	if (!*out)
+		return -1;
+	count = cJSON_GetArraySize(*out);
+	for (size_t i = 0; i < n; i++) {
+		int have = 0;
+
+		cJSON_ArrayForEach(a, *out)
+			have |= cJSON_IsString(a) && !strcasecmp(a->valuestring, routes[i]);
+		if (have)
+			continue;
+		if (count >= AT_IPSET_MAX) {
+			cJSON_Delete(*out);
+			*out = NULL;
+			return -1;
+		}
+		cJSON_AddItemToArray(*out, cJSON_CreateString(routes[i]));
+		count++;
+		changed = 1;
+	}
+	return changed;
+}
+
+int at_caller_role(const char *caller_arn, char *out, size_t outlen)
+{
+	const char *p = caller_arn ? strstr(caller_arn, ":assumed-role/") : NULL, *e;
+
+	if (!p || strncmp(caller_arn, "arn:", 4) != 0)
+		return 0;
+	p += strlen(":assumed-role/");
+	e = strchr(p, '/');
+	if (!e || e == p || (size_t)(e - p) >= outlen)
+		return 0;
+	snprintf(out, outlen, "%.*s", (int)(e - p), p);
+	return 1;
 }

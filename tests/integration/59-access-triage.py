@@ -24,6 +24,7 @@ TOPIC = "arn:aws:sns:us-east-1:%s:firebreak" % ACCT
 ENV = {"FIREBREAK_TOPIC_ARN": TOPIC}
 MALLORY = "arn:aws:iam::%s:user/mallory" % ACCT
 SCANNER = "arn:aws:iam::%s:user/scanner-nightly" % ACCT
+BREAKGLASS = "arn:aws:iam::%s:user/breakglass" % ACCT
 ATTACKER_IP = "203.0.113.66"
 TRAIL_GROUP = "aws-cloudtrail-logs-firebreak"
 FIRED = datetime.datetime(2024, 3, 1, 10, 0, 0)
@@ -57,10 +58,39 @@ def burst(end, arn=MALLORY, ip=ATTACKER_IP):
             for i, (s, n) in enumerate(ENUM)]
 
 
-def world(records, log_records=None, insights=None, iam=None):
+def role_rec(when, role, ip, svc, name, code=None, read_only=None, n=0):
+    """A record of an assumed-role session of `role` (its issuer named as CloudTrail does)."""
+    r = rec(when, "arn:aws:sts::%s:assumed-role/%s/i-0abc" % (ACCT, role), ip, svc, name, code, read_only, n)
+    r["userIdentity"] = {"type": "AssumedRole", "arn": r["userIdentity"]["arn"], "accountId": ACCT,
+                         "accessKeyId": "ASIAEXAMPLESESS%05d" % n, "principalId": "AROAEXAMPLE:i-0abc",
+                         "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::%s:role/%s" % (ACCT, role),
+                                                              "accountId": ACCT, "userName": role}}}
+    return r
+
+
+IPSET_ID = "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
+IPSET_ARN = "arn:aws:wafv2:us-east-1:%s:regional/ipset/firebreak-blocked/%s" % (ACCT, IPSET_ID)
+
+
+def cli(fake, *args):
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDFAKE", AWS_SECRET_ACCESS_KEY="fakesecret",
+               AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="")
+    p = subprocess.run(["/usr/bin/aws", "--endpoint-url", fake.url, "--output", "json"] + list(args),
+                       capture_output=True, text=True, env=env, timeout=60)
+    if p.returncode != 0:
+        raise AssertionError("aws %s: %s" % (" ".join(args[:2]), p.stderr))
+    return json.loads(p.stdout) if p.stdout.strip() else None
+
+
+def world(records, log_records=None, insights=None, iam=None, roles=None, ipset=False):
     w = {"sns": {"topics": [TOPIC]}, "cloudtrail": {"records": records}}
     if iam is not None:
         w["iam"] = iam
+    if roles is not None:
+        w["roles"] = roles
+    if ipset:
+        w["wafv2"] = {"ip_sets": [{"Name": "firebreak-blocked", "Id": IPSET_ID, "Addresses": ["192.0.2.1/32"],
+                                   "Description": "firebreak blocks"}]}
     if log_records is not None:
         # the trail's delivery to CloudWatch Logs: one JSON record a log event
         w["logs"] = {"insights": insights or {"running_polls": 0, "final": "Complete"},
@@ -101,8 +131,9 @@ class AccessTriage(unittest.TestCase):
     def tearDownClass(cls):
         cls.fake.stop()
 
-    def run_fn(self, event, records, log_records=None, insights=None, timeout=30, iam=None, **env):
-        self.fake.seed(world(records, log_records, insights, iam))
+    def run_fn(self, event, records, log_records=None, insights=None, timeout=30, iam=None, roles=None,
+               ipset=False, **env):
+        self.fake.seed(world(records, log_records, insights, iam, roles, ipset))
         self.fake.faults({"clear": True, "faults": []})
         self.fake.reset_calls()
         e = dict(ENV)
@@ -200,6 +231,81 @@ class AccessTriage(unittest.TestCase):
             self.assertNotIn(key, json.dumps(rep))
             self.assertIn("iam:ListAttachedUserPolicies", fbtest.ops(self.fake.calls()))
             self.assert_no_writes()
+
+    # ---- containment (FIREBREAK_TRIAGE_CONTAIN=true) ----
+
+    def contain_world(self):
+        key = "AKIAEXAMPLEKEY%06d" % 50
+        recs = burst(FIRED) + [
+            rec(FIRED - datetime.timedelta(minutes=2), MALLORY, ATTACKER_IP, "iam", "CreateAccessKey", None, False, 50),
+            # a role session denied then writing from another attacker address
+            role_rec(FIRED - datetime.timedelta(minutes=6), "app-role", "198.51.100.77", "s3", "ListBuckets",
+                     "AccessDenied", True, 80),
+            role_rec(FIRED - datetime.timedelta(minutes=5), "app-role", "198.51.100.77", "s3", "PutBucketPolicy",
+                     None, False, 81),
+            # a trusted principal, P1 by the same rule, from a private address
+            rec(FIRED - datetime.timedelta(minutes=7), BREAKGLASS, "10.9.8.7", "iam", "ListRoles", "AccessDenied", True, 90),
+            rec(FIRED - datetime.timedelta(minutes=6), BREAKGLASS, "10.9.8.7", "iam", "CreateRole", None, False, 91)]
+        iam = {"users": [{"UserName": "mallory", "access_keys": [{"AccessKeyId": key},
+                                                                {"AccessKeyId": "AKIAEXAMPLEOTHER0001"}]},
+                         {"UserName": "breakglass", "access_keys": [{"AccessKeyId": "AKIAEXAMPLEBREAK0001"}]}]}
+        roles = [{"arn": "arn:aws:iam::%s:role/app-role" % ACCT, "inline_policies": {}}]
+        return recs, iam, roles
+
+    def test_containment_on_contains_p1_principals_and_blocks_their_ips(self):
+        recs, iam, roles = self.contain_world()
+        res = self.run_fn(alarm(), recs, iam=iam, roles=roles, ipset=True, FIREBREAK_TRIAGE_CONTAIN="true",
+                          FIREBREAK_AT_IPSET_ARN=IPSET_ARN, FIREBREAK_TRUSTED_PRINCIPALS=BREAKGLASS)
+        self.assertTrue(res.ok, res)
+        rep = res.report
+        self.assertEqual(rep["severity"], "P1", rep)
+        self.assertTrue(rep["verdict"].endswith("; contained"), rep["verdict"])
+        # oracles: the CLI reads IAM and WAF back
+        keys = cli(self.fake, "iam", "list-access-keys", "--user-name", "mallory")["AccessKeyMetadata"]
+        self.assertEqual(sorted(k["Status"] for k in keys), ["Inactive", "Inactive"])
+        self.assertEqual([k["Status"] for k in cli(self.fake, "iam", "list-access-keys", "--user-name",
+                                                     "breakglass")["AccessKeyMetadata"]], ["Active"])
+        pol = cli(self.fake, "iam", "get-role-policy", "--role-name", "app-role", "--policy-name", "AWSRevokeOlderSessions")
+        self.assertEqual(pol["PolicyDocument"]["Statement"][0]["Effect"], "Deny")
+        addrs = cli(self.fake, "wafv2", "get-ip-set", "--name", "firebreak-blocked", "--scope", "REGIONAL",
+                    "--id", IPSET_ID)["IPSet"]["Addresses"]
+        self.assertEqual(sorted(addrs), ["192.0.2.1/32", "198.51.100.77/32", "203.0.113.66/32"])
+        # every write recorded its undo
+        apis = [r["api"] for r in rep["restore"]]
+        self.assertEqual(apis.count("iam:UpdateAccessKey"), 2)
+        self.assertIn("lambda:Invoke net-block", apis)
+        self.assertTrue(any(a.startswith("iam:") and "RolePolicy" in a for a in apis), apis)
+        skipped = {a["target"]: a["detail"] for a in rep["actions"] if a["status"] == "skipped"}
+        self.assertIn("trusted", skipped[BREAKGLASS])
+        self.assertIn("not a public address", skipped["10.9.8.7"])
+        # nothing touched the trusted principal
+        self.assertFalse([c for c in fbtest.writes(self.fake.calls())
+                          if "breakglass" in json.dumps(c.get("params"))])
+        # no manual invokes for what it contained itself
+        self.assertNotIn("net-block", [m["function"] for m in rep.get("containment_manual", [])])
+
+    def test_containment_dry_run_plans_and_writes_nothing(self):
+        recs, iam, roles = self.contain_world()
+        # the manual form (window ending now): the same records, moved to now
+        now = datetime.datetime.utcnow()
+        recs = [dict(r, eventTime=iso(now - (FIRED - datetime.datetime.strptime(r["eventTime"], "%Y-%m-%dT%H:%M:%SZ"))))
+                for r in recs]
+        res = self.run_fn({"window_minutes": 15, "dryRun": True}, recs, iam=iam, roles=roles, ipset=True,
+                          FIREBREAK_TRIAGE_CONTAIN="true", FIREBREAK_AT_IPSET_ARN=IPSET_ARN)
+        self.assertTrue(res.ok, res)
+        self.assertIn("planned", res.report["verdict"])
+        self.assertTrue([a for a in res.report["actions"] if a["status"] == "planned"], res.report)
+        self.assert_no_writes()
+
+    def test_containment_off_gives_manual_invokes_and_writes_nothing(self):
+        recs, iam, roles = self.contain_world()
+        res = self.run_fn(alarm(), recs, iam=iam, roles=roles, ipset=True, FIREBREAK_AT_IPSET_ARN=IPSET_ARN)
+        self.assertTrue(res.ok, res)
+        self.assertFalse(res.report["containment"])
+        fns = [(m["function"], m["payload"]) for m in res.report["containment_manual"]]
+        self.assertIn(("net-block", {"ip": ATTACKER_IP}), fns)
+        self.assertIn(("iam-contain", {"principal": MALLORY, "reason": "access-triage P1"}), fns)
+        self.assert_no_writes()
 
     def test_p2_enumeration_without_success(self):
         res = self.run_fn(alarm(), burst(FIRED))

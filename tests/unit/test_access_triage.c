@@ -425,6 +425,81 @@ static void test_access_triage__key_leaked_from_iam_state(void **st)
 	cJSON_Delete(keys);
 }
 
+/* weapon: nothing a record says can make the containment block a range,
+ * the organisation's own egress, a private or unspecified address. */
+static void test_access_triage__weapon_block_ip(void **st)
+{
+	struct at_settings s;
+	char out[80], why[200], err[128];
+	const char *routes[] = { "203.0.113.66/32", "2001:db8::1/128" };
+	cJSON *have = cJSON_Parse("[\"203.0.113.66/32\"]"), *next = NULL;
+
+	(void)st;
+	at_settings_default(&s);
+	assert_int_equal(kit_cidrs_parse("198.51.100.0/24", "T", s.trusted, AT_MAX_CIDRS, &s.ntrusted, err, sizeof(err)),
+			 FB_OK);
+	assert_true(at_block_ip(&s, "203.0.113.66", out, sizeof(out), why, sizeof(why)));
+	assert_string_equal(out, "203.0.113.66/32");
+	assert_true(at_block_ip(&s, "2001:DB8:0:0::1", out, sizeof(out), why, sizeof(why)));
+	assert_string_equal(out, "2001:db8::1/128");
+	assert_false(at_block_ip(&s, "0.0.0.0/0", out, sizeof(out), why, sizeof(why)));
+	assert_false(at_block_ip(&s, "0.0.0.0", out, sizeof(out), why, sizeof(why)));
+	assert_false(at_block_ip(&s, "::", out, sizeof(out), why, sizeof(why)));
+	assert_false(at_block_ip(&s, "10.1.2.3", out, sizeof(out), why, sizeof(why)));
+	assert_non_null(strstr(why, "not a public address"));
+	assert_false(at_block_ip(&s, "127.0.0.1", out, sizeof(out), why, sizeof(why)));
+	assert_false(at_block_ip(&s, "198.51.100.7", out, sizeof(out), why, sizeof(why)));
+	assert_non_null(strstr(why, "FIREBREAK_AT_TRUSTED_CIDRS"));
+	assert_false(at_block_ip(&s, "::ffff:198.51.100.7", out, sizeof(out), why, sizeof(why)));
+	assert_false(at_block_ip(&s, "AWS Internal", out, sizeof(out), why, sizeof(why)));
+	assert_false(at_block_ip(&s, "ec2.amazonaws.com", out, sizeof(out), why, sizeof(why)));
+	/* merge: kept addresses, new ones appended, nothing new is "already" */
+	assert_int_equal(at_ipset_merge(have, routes, 2, &next), 1);
+	assert_int_equal(cJSON_GetArraySize(next), 2);
+	cJSON_Delete(next);
+	assert_int_equal(at_ipset_merge(have, routes, 1, &next), 0);
+	cJSON_Delete(next);
+	cJSON_Delete(have);
+	assert_true(at_caller_role("arn:aws:sts::123456789012:assumed-role/fb-access-triage/fb-access-triage", out,
+				   sizeof(out)));
+	assert_string_equal(out, "fb-access-triage");
+	assert_false(at_caller_role("arn:aws:iam::123456789012:user/x", out, sizeof(out)));
+	assert_false(at_caller_role(NULL, out, sizeof(out)));
+}
+
+/* Containment and IP-set settings: refused when malformed. */
+static void test_access_triage__contain_settings(void **st)
+{
+	struct at_settings s;
+	char err[256];
+
+	(void)st;
+	setenv("FIREBREAK_TRIAGE_CONTAIN", "yes", 1);
+	assert_int_equal(at_settings_from_env(&s, err, sizeof(err)), FB_E_CONFIG);
+	setenv("FIREBREAK_TRIAGE_CONTAIN", "true", 1);
+	setenv("FIREBREAK_AT_IPSET_ARN", "arn:aws:wafv2:us-east-1:123456789012:regional/ipset/blocked/a1b2-c3", 1);
+	assert_int_equal(at_settings_from_env(&s, err, sizeof(err)), FB_OK);
+	assert_true(s.contain);
+	assert_string_equal(s.ipset_name, "blocked");
+	assert_string_equal(s.ipset_id, "a1b2-c3");
+	assert_string_equal(s.ipset_scope, "REGIONAL");
+	assert_string_equal(s.ipset_account, "123456789012");
+	setenv("FIREBREAK_AT_IPSET_ARN", "arn:aws:wafv2:eu-west-1:123456789012:global/ipset/blocked/a1", 1);
+	assert_int_equal(at_settings_from_env(&s, err, sizeof(err)), FB_E_CONFIG);
+	setenv("FIREBREAK_AT_IPSET_ARN", "arn:aws:wafv2:us-east-1:123456789012:regional/ipset/bl ocked/a1", 1);
+	assert_int_equal(at_settings_from_env(&s, err, sizeof(err)), FB_E_CONFIG);
+	unsetenv("FIREBREAK_AT_IPSET_ARN");
+	setenv("FIREBREAK_AT_TRUSTED_CIDRS", "10.0.0.0/8, nonsense", 1);
+	assert_int_equal(at_settings_from_env(&s, err, sizeof(err)), FB_E_CONFIG);
+	unsetenv("FIREBREAK_AT_TRUSTED_CIDRS");
+	setenv("FIREBREAK_AT_LOG_GROUP", "bad group\"name", 1);
+	assert_int_equal(at_settings_from_env(&s, err, sizeof(err)), FB_E_CONFIG);
+	unsetenv("FIREBREAK_AT_LOG_GROUP");
+	unsetenv("FIREBREAK_TRIAGE_CONTAIN");
+	assert_int_equal(at_settings_from_env(&s, err, sizeof(err)), FB_OK);
+	assert_false(s.contain);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -439,6 +514,8 @@ int main(void)
 		cmocka_unit_test(test_access_triage__insights_queries),
 		cmocka_unit_test(test_access_triage__second_principal_same_source),
 		cmocka_unit_test(test_access_triage__key_leaked_from_iam_state),
+		cmocka_unit_test(test_access_triage__weapon_block_ip),
+		cmocka_unit_test(test_access_triage__contain_settings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
