@@ -607,10 +607,22 @@ static void at_contain(struct at_run *u)
 	if (b->n && !set->ipset_arn[0]) {
 		at_contain_skip(u, "block-ip", "FIREBREAK_AT_IPSET_ARN",
 				"no IP set configured: net-block's invoke is in containment_manual");
+	} else if (b->n && (!own || strcmp(set->ipset_account, own) != 0)) {
+		/* another account's IP set is net-block's (its member role):
+		 * this function holds no cross-account role */
+		at_contain_skip(u, "block-ip", set->ipset_arn, "the IP set is in another account: net-block's invoke is "
+				"in containment_manual");
 	} else if (b->n) {
-		struct aws_error err;
-		struct aws_client *wc = kit_client(u->k, set->ipset_account, set->ipset_region, "assume-ipset-account", &err);
+		struct aws_client *wc = NULL, *rc = NULL;
 		cJSON *undo = cJSON_CreateObject(), *list = cJSON_CreateArray();
+
+		/* the IP set's Region (CLOUDFRONT sets live in us-east-1) */
+		if (!strcmp(set->ipset_region, aws_client_region(u->st->aws)))
+			wc = u->st->aws;
+		else if (aws_client_for_region(u->st->aws, set->ipset_region, &rc) == FB_OK)
+			wc = rc;
+		else
+			at_contain_skip(u, "block-ip", set->ipset_arn, "no client for %s", set->ipset_region);
 
 		for (i = 0; list && i < b->n; i++)
 			cJSON_AddItemToArray(list, cJSON_CreateString(b->routes[i]));
@@ -622,6 +634,7 @@ static void at_contain(struct at_run *u)
 				.step = "ipset-add", .detail = "attacker addresses added to the IP set" });
 		else
 			cJSON_Delete(undo);
+		aws_client_free(rc);
 	}
 	free(b);
 }
@@ -681,7 +694,8 @@ static void at_triage_run(struct kit *k, struct at_state *st, struct resp *r, co
 	if (u.t.nsrc)
 		cJSON_AddItemToObject(r->extra, "sources", at_report_sources(&u.t, st->set.max_principals));
 	at_manual_invokes(r, &u.t, st->set.max_principals, st->set.contain,
-			  st->set.contain && st->set.ipset_arn[0]);
+			  st->set.contain && st->set.ipset_arn[0] && st->set.ipset_account[0] &&
+			  kit_own_account(k) && !strcmp(st->set.ipset_account, kit_own_account(k)));
 	cJSON_AddBoolToObject(r->extra, "containment", st->set.contain);
 	if (!u.t.n) {
 		resp_set_severity(r, "P3");
