@@ -220,7 +220,8 @@ static int64_t at_poll_until(const struct at_run *u, int64_t started)
  * budget (then StopQuery: a query left running keeps costing and counts
  * against the account's 30 concurrent queries). *events: the records read
  * (also partial ones). Returns 1 complete, 0 incomplete (said through
- * at_incomplete), -1 when StartQuery failed (nothing read). */
+ * at_incomplete), -1 when StartQuery failed (nothing read), -2 when its
+ * results could not be read (nothing read; said). */
 static int at_insights(struct at_run *u, const char *what, const char *query, cJSON **events)
 {
 	struct at_settings *set = &u->st->set;
@@ -336,7 +337,7 @@ static int at_insights(struct at_run *u, const char *what, const char *query, cJ
 	}
 	cJSON_Delete(rows);
 	free(qid);
-	return ret;
+	return failed ? -2 : ret;
 }
 
 /* The Insights read: the denied calls, then the successes from their
@@ -354,6 +355,7 @@ static int at_read_insights(struct at_run *u)
 	r = at_insights(u, "denied", q, &den);
 	free(q);
 	if (r < 0) {
+		/* nothing read: LookupEvents still can */
 		cJSON_Delete(den);
 		return -1;
 	}
@@ -371,7 +373,7 @@ static int at_read_insights(struct at_run *u)
 	if (q) {
 		r = at_insights(u, "successes", q, &ok);
 		free(q);
-		if (r < 0)
+		if (r == -1)
 			at_incomplete(u, "the successes query could not be started");
 		cJSON_AddNumberToObject(u->win, "success_records", ok ? cJSON_GetArraySize(ok) : 0);
 		at_add_successes(&u->t, ok);
@@ -450,10 +452,13 @@ static void at_leak_check(struct at_run *u)
 
 /* ---- containment (FIREBREAK_TRIAGE_CONTAIN=true; P1 principals only) ---- */
 
-/* A line for a principal or address the containment leaves alone, and why. */
-static void at_contain_skip(struct at_run *u, const char *step, const char *target, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void at_contain_skip(struct at_run *u, const char *step, const char *target, const char *fmt, ...)
+/* A line for a principal or address the containment leaves alone, and
+ * why: skipped (a rule says never), or failed (it should have been
+ * contained and could not be: the invocation is then an error). */
+static void at_contain_line(struct at_run *u, enum resp_status st, const char *step, const char *target,
+			    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void at_contain_line(struct at_run *u, enum resp_status st, const char *step, const char *target,
+			    const char *fmt, ...)
 {
 	char why[400];
 	va_list ap;
@@ -463,8 +468,9 @@ static void at_contain_skip(struct at_run *u, const char *step, const char *targ
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	i = resp_step_begin(u->r, step, "none", target, RESP_READ);
-	resp_step_end(u->r, i, RESP_SKIPPED, why, NULL);
+	resp_step_end(u->r, i, st, why, NULL);
 }
+#define at_contain_skip(u, ...) at_contain_line((u), RESP_SKIPPED, __VA_ARGS__)
 
 /* An IAM user: every Active key Inactive (kept, not deleted), as
  * iam-contain does; the keys from at_leak_check's read. */
@@ -477,7 +483,8 @@ static void at_contain_user(struct at_run *u, struct kit_round *rd, const struct
 		if (!strcmp(u->users[j].name, g->user))
 			us = &u->users[j];
 	if (!us || !kit_ok(us->keys)) {
-		at_contain_skip(u, "deactivate-key", g->principal, "its access keys could not be read: nothing written");
+		at_contain_line(u, RESP_FAILED, "deactivate-key", g->principal,
+				"its access keys could not be read: nothing written");
 		return;
 	}
 	if (!kit_complete(us->keys))
@@ -565,6 +572,11 @@ static void at_contain(struct at_run *u)
 			continue;
 		if (g->root)
 			at_contain_skip(u, "contain", g->principal, "root: root-verify's runbook, not contained here");
+		else if (!caller || !caller[0])
+			/* it could be this function's own identity: never
+			 * contained blind (an error result, so it is seen) */
+			at_contain_line(u, RESP_FAILED, "contain", g->principal,
+					"the function's own identity is unknown (sts:GetCallerIdentity): not contained");
 		else if (!own || strcmp(g->account, own) != 0)
 			at_contain_skip(u, "contain", g->principal, "another account (%s): contained only in the "
 					"function's own account", g->account);
@@ -659,10 +671,12 @@ static void at_triage_run(struct kit *k, struct at_state *st, struct resp *r, co
 		if (rc == -1) {
 			/* the log group could not be queried (missing, no
 			 * permission, quota): LookupEvents still reads the window */
-			resp_warn(r, "CloudWatch Logs Insights on %s could not be started: read with LookupEvents instead",
+			resp_warn(r, "CloudWatch Logs Insights on %s could not be read: read with LookupEvents instead",
 				  st->set.log_group);
 			at_triage_cleanup(&u.t);
 			at_triage_init(&u.t, ev->start_ms, ev->end_ms);
+			u.complete = 1;
+			u.why[0] = '\0';
 		}
 	}
 	if (rc == -1)

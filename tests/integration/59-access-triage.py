@@ -72,6 +72,11 @@ IPSET_ID = "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
 IPSET_ARN = "arn:aws:wafv2:us-east-1:%s:regional/ipset/firebreak-blocked/%s" % (ACCT, IPSET_ID)
 
 
+# the scenario's settings: every path (Insights, leaked-key reads, containment)
+SCENARIO_ENV = dict(ENV, FIREBREAK_AT_LOG_GROUP=TRAIL_GROUP, FIREBREAK_TRIAGE_CONTAIN="true",
+                    FIREBREAK_AT_IPSET_ARN=IPSET_ARN, FIREBREAK_AT_POLL_MS="50")
+
+
 def cli(fake, *args):
     env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDFAKE", AWS_SECRET_ACCESS_KEY="fakesecret",
                AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="")
@@ -116,10 +121,14 @@ def alarm(name="unauthorized-api-calls", state="ALARM", when=FIRED):
 
 def scenario_world():
     """The fault matrix's and hostile catalogue's world: a P1 in the window of
-    events/access-triage/alarm-unauthorized-api-calls.json (fired 2019-10-02T17:04:40Z)."""
+    events/access-triage/alarm-unauthorized-api-calls.json (fired 2019-10-02T17:04:40Z),
+    in CloudTrail and in the trail's log group (SCENARIO_ENV reads it with
+    Insights and contains: mallory's key, the WAF IP set)."""
     fired = datetime.datetime(2019, 10, 2, 17, 4, 40)
-    return world(burst(fired) + [rec(fired - datetime.timedelta(minutes=1), MALLORY, ATTACKER_IP, "iam",
-                                     "CreateAccessKey", None, False, 60)])
+    recs = burst(fired) + [rec(fired - datetime.timedelta(minutes=1), MALLORY, ATTACKER_IP, "iam",
+                               "CreateAccessKey", None, False, 60)]
+    return world(recs, recs, iam={"users": [{"UserName": "mallory", "access_keys": [
+        {"AccessKeyId": "AKIAEXAMPLEKEY%06d" % (len(ENUM) - 1)}]}]}, ipset=True)
 
 
 class AccessTriage(unittest.TestCase):
@@ -263,8 +272,6 @@ class AccessTriage(unittest.TestCase):
         # oracles: the CLI reads IAM and WAF back
         keys = cli(self.fake, "iam", "list-access-keys", "--user-name", "mallory")["AccessKeyMetadata"]
         self.assertEqual(sorted(k["Status"] for k in keys), ["Inactive", "Inactive"])
-        self.assertEqual([k["Status"] for k in cli(self.fake, "iam", "list-access-keys", "--user-name",
-                                                     "breakglass")["AccessKeyMetadata"]], ["Active"])
         pol = cli(self.fake, "iam", "get-role-policy", "--role-name", "app-role", "--policy-name", "AWSRevokeOlderSessions")
         self.assertEqual(pol["PolicyDocument"]["Statement"][0]["Effect"], "Deny")
         addrs = cli(self.fake, "wafv2", "get-ip-set", "--name", "firebreak-blocked", "--scope", "REGIONAL",
@@ -283,6 +290,30 @@ class AccessTriage(unittest.TestCase):
                           if "breakglass" in json.dumps(c.get("params"))])
         # no manual invokes for what it contained itself
         self.assertNotIn("net-block", [m["function"] for m in rep.get("containment_manual", [])])
+
+    def test_weapon_records_cannot_aim_the_containment(self):
+        """Record fields an attacker shapes (the principal it acts as, the
+        address) never make it contain the function itself, a principal of
+        another account, or block an unspecified/private address."""
+        me = "arn:aws:iam::%s:user/fake-admin" % ACCT       # the function's own identity in the fake
+        other = "arn:aws:iam::999999999999:user/elsewhere"
+        recs = []
+        for n, (arn, ip) in enumerate(((me, "0.0.0.0"), (other, "192.168.1.9"))):
+            recs += [rec(FIRED - datetime.timedelta(minutes=5), arn, ip, "iam", "ListUsers", "AccessDenied", True, 200 + n),
+                     rec(FIRED - datetime.timedelta(minutes=4), arn, ip, "iam", "CreateUser", None, False, 210 + n)]
+        recs[2]["userIdentity"]["accountId"] = "999999999999"
+        recs[3]["userIdentity"]["accountId"] = "999999999999"
+        res = self.run_fn(alarm(), recs, ipset=True, iam={"users": [{"UserName": "fake-admin", "access_keys": [
+            {"AccessKeyId": "AKIAEXAMPLEADMIN0001"}]}]}, FIREBREAK_TRIAGE_CONTAIN="true", FIREBREAK_AT_IPSET_ARN=IPSET_ARN)
+        self.assertTrue(res.ok, res)
+        rep = res.report
+        self.assertEqual(rep["severity"], "P1", rep)
+        skipped = {a["target"]: a["detail"] for a in rep["actions"] if a["status"] == "skipped"}
+        self.assertIn("own role", skipped[me])
+        self.assertIn("another account", skipped[other])
+        self.assertIn("not a public address", skipped["0.0.0.0"])
+        self.assertIn("not a public address", skipped["192.168.1.9"])
+        self.assert_no_writes()
 
     def test_containment_dry_run_plans_and_writes_nothing(self):
         recs, iam, roles = self.contain_world()
@@ -350,6 +381,13 @@ class AccessTriage(unittest.TestCase):
                           scenario_world()["cloudtrail"]["records"])
         self.assertTrue(res.ok, res)
         self.assertEqual(res.report["severity"], "P1", res.report)
+        # the fault matrix's run: Insights, containment on
+        self.fake.seed(scenario_world())
+        self.fake.reset_calls()
+        res = fbtest.invoke(FN, ev, self.fake, env=SCENARIO_ENV)
+        self.assertTrue(res.ok, res)
+        self.assertTrue(res.report["verdict"].endswith("; contained"), res.report)
+        self.assertEqual(res.report["window"]["source"], "logs:StartQuery")
         self.assertEqual(res.report["window"]["end"], fired.strftime("%Y-%m-%dT%H:%M:%S.989Z"))
 
     def test_bad_manual_input_is_an_error_and_no_call(self):
@@ -424,6 +462,7 @@ class AccessTriage(unittest.TestCase):
         self.assertEqual(rep["severity"], "P1", rep)
         self.assertIn("cloudtrail:LookupEvents", fbtest.ops(self.fake.calls()))
         self.assertTrue(any("LookupEvents instead" in w for w in rep["warnings"]), rep)
+        self.assertTrue(rep["complete"], rep)
 
     def test_lookup_failure_is_an_error_result(self):
         self.fake.seed(world(burst(FIRED)))
