@@ -7,18 +7,20 @@
  *
  *   trigger   at_parse(): the alarm's state change to ALARM (or the manual
  *             {"window_minutes": N}) -> the window, lookback included
- *   read      every CloudTrail event of the window: LookupEvents through
- *             the kit's CloudTrail step (the ct_ pager: rate limit,
- *             throttle retries, page cap). LookupEvents cannot filter on
- *             errorCode or source IP, so the filtering is the stages'; a
- *             capped read is said in the report (incomplete)
- *   decide    at_add_events() groups denials by principal and source IP and
- *             joins the successful calls from the same pair; at_decide()
- *             gives each group P1/P2/P3 with its reason
- *   report    the groups (bounded), the manual containment invokes for P1
- *
- * Containment is not built (issue 21's containment is off by default): this
- * responder makes no write at all.
+ *   read      CloudWatch Logs Insights on the trail's log group when
+ *             FIREBREAK_AT_LOG_GROUP is set (the denied calls, then the
+ *             successes from their source IPs; polled within the deadline,
+ *             stopped when cut), else every CloudTrail event of the window
+ *             through the kit's LookupEvents step (rate limit, throttle
+ *             retries, page cap); a cut read is said (incomplete)
+ *   group     at_add_denials()/at_add_successes(): by principal and source
+ *             IP, and per source IP every success by any principal
+ *   state     IAM: is a denied user's key already reported leaked
+ *   decide    at_decide(): P1/P2/P3 per group with its reason
+ *   contain   only with FIREBREAK_TRIAGE_CONTAIN=true: P1 roles' sessions
+ *             revoked, P1 users' keys Inactive, the addresses to the WAF IP
+ *             set; off, the report gives the manual invokes
+ *   report    the groups and sources (bounded)
  */
 #include "access_triage.h"
 
