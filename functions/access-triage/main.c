@@ -759,31 +759,28 @@ static enum fb_err at_handle(void *state, const char *event, size_t len, const s
 	char why[512];
 	enum fb_err rc;
 
-	if (ctx->deadline_ms > 0)
-		aws_client_set_deadline(st->aws, ctx->deadline_ms - AT_DEADLINE_MARGIN_MS);
 	if (at_parse(event, len, &st->set, http_now_ms(), &ev, why, sizeof(why)) != FB_OK) {
 		at_event_cleanup(&ev);
 		return resp_invalid(out, "%s", why);
 	}
-	rc = resp_begin(&r, &st->cfg, AT_FUNCTION, ctx);
-	if (rc != FB_OK) {
+	if (ev.kind == AT_SKIP) {
+		/* another alarm, or a state other than ALARM: nothing happened,
+		 * nothing is read or published */
+		rc = kit_skip_result(&st->cfg, AT_FUNCTION, ev.root, ctx, ev.why, out);
 		at_event_cleanup(&ev);
 		return rc;
 	}
-	if (resp_trigger_from_event(&r, ev.root) != FB_OK) {
-		resp_cleanup(&r);
+	if (!kit_begin(&r, &(struct kit_handler){ AT_FUNCTION, &st->cfg, st->aws, AT_DEADLINE_MARGIN_MS }, ctx,
+		       ev.root, out, &rc)) {
 		at_event_cleanup(&ev);
-		return resp_invalid(out, "envelope fields have the wrong types (or 'dryRun' is not a boolean)");
+		return rc;
 	}
 	if (ev.event_id[0])
 		resp_set_incident(&r, ev.event_id);
 	kit_init(&k, &r, st->aws);
 	if (ev.alarm[0])
 		cJSON_AddStringToObject(r.extra, "alarm", ev.alarm);
-	if (ev.kind == AT_SKIP)
-		resp_skip(&r, "%s", ev.why);
-	else
-		at_triage_run(&k, st, &r, &ev, ctx);
+	at_triage_run(&k, st, &r, &ev, ctx);
 	rc = resp_finish(&r, st->aws, out);
 	kit_cleanup(&k);
 	resp_cleanup(&r);
