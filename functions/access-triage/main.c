@@ -577,8 +577,9 @@ static void at_contain(struct at_run *u)
 		else if (!caller || !caller[0])
 			/* it could be this function's own identity: never
 			 * contained blind (an error result, so it is seen) */
-			at_contain_line(u, RESP_FAILED, "contain", g->principal,
-					"the function's own identity is unknown (sts:GetCallerIdentity): not contained");
+			resp_step_end(u->r, resp_step_begin(u->r, "contain", "sts:GetCallerIdentity", g->principal,
+							    RESP_READ), RESP_FAILED,
+				      "the function's own identity is unknown: not contained", NULL);
 		else if (!own || strcmp(g->account, own) != 0)
 			at_contain_skip(u, "contain", g->principal, "another account (%s): contained only in the "
 					"function's own account", g->account);
