@@ -389,9 +389,10 @@ static const struct kit_paging pg_keys = { .items = "AccessKeyMetadata", .next =
 static const struct kit_paging pg_attached = { .items = "AttachedPolicies", .next = "Marker",
 					       .truncated = "IsTruncated" };
 
-/* "Already reported leaked": for each IAM user of the own account whose
- * long-term key (AKIA...) was denied, IAM's state: the managed policies
- * attached to it and its keys' status (at_key_leaked). Optional reads: a
+/* "Already reported leaked": for each IAM user of the own account with
+ * denials, IAM's state: the managed policies attached to it and its keys'
+ * status (at_key_leaked: the quarantine policy, or the denied long-term
+ * key Inactive since). Optional reads: a
  * user that cannot be read is only not proven leaked (said). */
 static void at_leak_check(struct at_run *u)
 {
@@ -406,7 +407,10 @@ static void at_leak_check(struct at_run *u)
 		struct at_user *us;
 		cJSON *in;
 
-		if (strcmp(g->type, "IAMUser") != 0 || !g->key_id[0] || !g->user[0] || strcmp(g->account, own) != 0)
+		/* every IAM user of this account with denials: its keys are
+		 * also what containment deactivates (a console session's
+		 * user has no AKIA key in the record, and still has keys) */
+		if (strcmp(g->type, "IAMUser") != 0 || !g->user[0] || strcmp(g->account, own) != 0)
 			continue;
 		for (j = 0; j < u->nusers && strcmp(u->users[j].name, g->user) != 0; j++)
 			;
