@@ -1560,3 +1560,51 @@ int kit_begin(struct resp *r, const struct kit_handler *h, const struct lr_conte
 	*rc = resp_invalid(out, "envelope fields have the wrong types (or 'dryRun' is not a boolean)");
 	return 0;
 }
+
+/* ---- issue 17: ARNs and borrowed credentials -------------------------------------------- */
+
+int kit_arn_account(const char *arn, char out[13])
+{
+	const char *p = arn;
+	int f;
+
+	if (!arn || strncmp(arn, "arn:", 4))
+		return 0;
+	for (f = 0; f < 4 && p; f++) {
+		p = strchr(p, ':');
+		p = p ? p + 1 : NULL;
+	}
+	if (!p || strcspn(p, ":") != 12 || p[12] != ':')
+		return 0;
+	memcpy(out, p, 12);
+	out[12] = '\0';
+	return resp_account_id_ok(out);
+}
+
+enum fb_err kit_caller_with(const struct aws_client_options *creds, int64_t deadline_ms, char *arn,
+			    size_t arnlen, struct aws_error *e)
+{
+	struct aws_client *cl = NULL;
+	cJSON *out = NULL;
+	char err[200];
+	const char *a;
+	enum fb_err rc = aws_client_new_opts(&cl, creds, err, sizeof(err));
+
+	arn[0] = '\0';
+	if (rc != FB_OK) {
+		snprintf(e->message, sizeof(e->message), "%s", err);
+		return rc;
+	}
+	if (deadline_ms)
+		aws_client_set_deadline(cl, deadline_ms);
+	rc = aws_do(cl, "sts", "GetCallerIdentity", NULL, &out, e);
+	/* a query answer: <Op>Result, or the whole <Op>Response */
+	a = resp_get_str(out, "GetCallerIdentityResult.Arn");
+	if (!a)
+		a = resp_get_str(out, "GetCallerIdentityResponse.GetCallerIdentityResult.Arn");
+	if (rc == FB_OK)
+		buf_copy_str(arn, arnlen, a);
+	cJSON_Delete(out);
+	aws_client_free(cl); /* wipes its copy of the secret */
+	return rc;
+}

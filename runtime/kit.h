@@ -543,4 +543,21 @@ struct kit_handler {
 int kit_begin(struct resp *r, const struct kit_handler *h, const struct lr_context *ctx,
 	      const cJSON *ev, struct lr_result *out, enum fb_err *rc);
 
+/* ---- issue 17: ARNs and borrowed credentials (leak-rotate's port) ------------------ */
+
+/* The 12-digit account of an ARN (arn:partition:service:region:ACCOUNT:...);
+ * 1 when it has one. */
+int kit_arn_account(const char *arn, char out[13]);
+
+/* Does STS take these credentials? sts:GetCallerIdentity (no permission
+ * needed: any valid key may call it) signed with creds (access_key,
+ * secret_key and session_token, borrowed; the rest as aws_client_new_opts
+ * reads it) by a client of their own, freed (its copy of the secret wiped)
+ * before return; deadline_ms 0: none. FB_OK with the caller's ARN in arn
+ * ("" when the answer lacks it); else *e says why (SignatureDoesNotMatch:
+ * the secret is not the key's; InvalidClientTokenId: the key is unknown
+ * or inactive). No report line: the caller words it. */
+enum fb_err kit_caller_with(const struct aws_client_options *creds, int64_t deadline_ms, char *arn,
+			    size_t arnlen, struct aws_error *e);
+
 #endif

@@ -396,10 +396,8 @@ void leak_scan_messages(const struct leak_watch *w, const struct leak_msg *msgs,
  * (requestParameters.accessKeyId: a human re-activating a key) and the
  * session keys it handed out (responseElements.credentials.accessKeyId).
  * None of those is a leak. 1 when the whole message is one JSON object
- * shaped like a CloudTrail record (eventVersion "1.x", userIdentity object,
- * eventSource "*.amazonaws.com", eventName, eventTime, eventID, awsRegion)
- * holding no secretAccessKey value (CloudTrail never records one); ids[]
- * then gets the key ids of its members named accessKeyId (at most max).
+ * that ct_record_key_ids (runtime/cloudtrail.h) takes for a record; ids[]
+ * then gets its accessKeyId members' key ids (at most max).
  * Only those ids are exempt: the rest of the record is scanned as any log
  * line, so a line forged to look like a record hides no secret value,
  * token or key pair (README "Audit logs"). */
@@ -503,10 +501,6 @@ enum leak_key_route leak_key_route(const char *key_account, const char *own_acco
 int leak_tags_need_history(const cJSON *tags);
 void leak_tags_decide(const cJSON *tags, const cJSON *events, const struct prov_query *base,
 		      struct leak_job *j, cJSON *list);
-/* A query answer field: out["<Op>Result"][field] (or under <Op>Response); borrowed. */
-const char *leak_query_str(const cJSON *out, const char *op, const char *field);
-/* The 12-digit account of arn:aws:lambda:region:ACCOUNT:function:name; 1 when found. */
-int leak_account_from_arn(const char *arn, char out[13]);
 
 /* restore[] entries (caller owns the result). */
 cJSON *leak_key_restore(const struct leak_key *k);

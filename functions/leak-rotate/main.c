@@ -43,6 +43,7 @@ struct lk_state {
 	int64_t load_attempt_ms;
 	struct leak_watch watch;    /* watched values + detectors */
 	cJSON *load_errors;         /* array of strings from the last load */
+	cJSON *no_envelope;         /* {}: kit_begin's event for a subscription delivery */
 };
 
 /* One invocation. */
@@ -99,6 +100,7 @@ static void state_free(struct lk_state *st)
 	resp_config_cleanup(&st->cfg);
 	aws_client_free(st->aws);
 	cJSON_Delete(st->load_errors);
+	cJSON_Delete(st->no_envelope);
 	free(st);
 }
 
@@ -128,7 +130,8 @@ static enum fb_err lk_init(void **state, char *err, size_t errlen)
 			snprintf(err, errlen, "cannot build the scanner: %s", fb_strerror(rc));
 	}
 	st->load_errors = cJSON_CreateArray();
-	if (rc == FB_OK && !st->load_errors)
+	st->no_envelope = cJSON_CreateObject();
+	if (rc == FB_OK && (!st->load_errors || !st->no_envelope))
 		rc = FB_E_NOMEM;
 	if (rc != FB_OK) {
 		state_free(st);
@@ -566,7 +569,7 @@ static void secret_tags(struct lk_run *u, struct leak_job *j)
 	resp_step_optional(&u->r, idx);
 	rc = prov_history_read(u->st->aws, arn, 0,
 			       u->ctx->deadline_ms ? u->ctx->deadline_ms - LK_FINISH_RESERVE_MS : 0,
-			       leak_account_from_arn(arn, acct) ? acct : NULL, &h);
+			       kit_arn_account(arn, acct) ? acct : NULL, &h);
 	prov_query_from_history(&q, &h);
 	snprintf(detail, sizeof(detail), "%d events%s%s", h.events ? cJSON_GetArraySize(h.events) : 0,
 		 h.complete ? " (complete)" : "; incomplete: ", h.complete ? "" : h.why);
@@ -981,15 +984,15 @@ static void member_clients(struct lk_run *u)
 	}
 }
 
-/* One sts:GetCallerIdentity signed with (id, candidate[, session token]). */
+/* One sts:GetCallerIdentity signed with (id, candidate[, session token]):
+ * the candidate and the token are copied out of the log text (they end
+ * there without a NUL) and wiped after. */
 static enum fb_err verify_one(struct lk_run *u, const struct leak_key *k, const char *cand,
 			      const char *token, size_t token_len, struct aws_error *e, char *arn,
 			      size_t arnlen)
 {
 	struct aws_client_options o;
-	struct aws_client *cl = NULL;
-	cJSON *out = NULL;
-	char sk[41], err[200], tok[LEAK_TOKEN_MAX + 1];
+	char sk[41], tok[LEAK_TOKEN_MAX + 1];
 	enum fb_err rc;
 
 	memcpy(sk, cand, 40);
@@ -1002,20 +1005,10 @@ static enum fb_err verify_one(struct lk_run *u, const struct leak_key *k, const 
 		tok[token_len] = '\0';
 		o.session_token = tok;
 	}
-	rc = aws_client_new_opts(&cl, &o, err, sizeof(err));
+	rc = kit_caller_with(&o, u->ctx->deadline_ms ? u->ctx->deadline_ms - LK_FINISH_RESERVE_MS : 0, arn, arnlen,
+			     e);
 	explicit_bzero(sk, sizeof(sk));
 	explicit_bzero(tok, token ? token_len : 0);
-	if (rc != FB_OK) {
-		snprintf(e->message, sizeof(e->message), "%s", err);
-		return rc;
-	}
-	if (u->ctx->deadline_ms)
-		aws_client_set_deadline(cl, u->ctx->deadline_ms - LK_FINISH_RESERVE_MS);
-	rc = aws_do(cl, "sts", "GetCallerIdentity", NULL, &out, e);
-	if (rc == FB_OK)
-		buf_copy_str(arn, arnlen, leak_query_str(out, "GetCallerIdentity", "Arn"));
-	cJSON_Delete(out);
-	aws_client_free(cl); /* wipes its copy of the secret */
 	return rc;
 }
 
@@ -1199,7 +1192,7 @@ static void revoke_role(struct lk_run *u, struct leak_key *k)
 	char acct[13];
 
 	k->done = 1;
-	if (!k->role[0] || !leak_account_from_arn(k->role, acct)) {
+	if (!k->role[0] || !kit_arn_account(k->role, acct)) {
 		note(u, "revoke-sessions", "iam:PutRolePolicy", k->id, RESP_WRITE, RESP_SKIPPED,
 		     k->refused ? "not revoked: STS refused the secret access key seen next to it"
 				: "not revoked: the credential could not be verified; revoke the role's active "
@@ -1294,8 +1287,6 @@ static enum fb_err lk_respond(struct lk_run *u, enum leak_form form, struct lr_r
 	const struct lr_context *ctx = u->ctx;
 	enum fb_err rc = FB_OK;
 
-	if (ctx->deadline_ms)
-		aws_client_set_deadline(st->aws, ctx->deadline_ms - LK_FINISH_RESERVE_MS);
 	u->warnings = cJSON_AddArrayToObject(u->r.extra, "warnings");
 	resp_set_severity(&u->r, "P1");
 	/* first the watched values: the names shown in the report are
@@ -1378,14 +1369,13 @@ static enum fb_err lk_handle(void *state, const char *event, size_t len,
 		run_cleanup(u);
 		return rc;
 	}
-	rc = resp_begin(&u->r, &st->cfg, LK_FN, ctx);
-	kit_init(&u->kit, &u->r, st->aws);
-	if (rc == FB_OK && form != LEAK_FORM_AWSLOGS && resp_trigger_from_event(&u->r, u->ev) != FB_OK) {
-		run_cleanup(u);
-		return resp_invalid(out, "malformed envelope fields (or 'dryRun' not a boolean)");
-	}
-	if (rc == FB_OK)
+	/* a subscription delivery has no envelope: its trigger is set from
+	 * the batch (setup_awslogs), so the opening reads an empty one */
+	if (kit_begin(&u->r, &(struct kit_handler){ LK_FN, &st->cfg, st->aws, LK_FINISH_RESERVE_MS }, ctx,
+		      form == LEAK_FORM_AWSLOGS ? st->no_envelope : u->ev, out, &rc)) {
+		kit_init(&u->kit, &u->r, st->aws);
 		rc = lk_respond(u, form, out);
+	}
 	run_cleanup(u);
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cloudtrail.h"
 #include "leak.h"
 #include "resp.h"
 
@@ -721,50 +722,10 @@ static void count_hit(struct leak_findings *f, const struct leak_watch *w, const
 
 /* ---- CloudTrail records ------------------------------------------------------------------------- */
 
-static int str_member(const cJSON *o, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(v) && v->valuestring;
-}
-
-/* Collects the key ids of every member named "accessKeyId"; 0 when a member
- * named secretAccessKey (any case) holds a value: CloudTrail never records
- * one, so such a document is not an audit record. */
-static int ct_walk(const cJSON *j, char (*ids)[21], size_t max, size_t *nids, int depth)
-{
-	const cJSON *c;
-
-	if (depth > 64)
-		return 0;
-	cJSON_ArrayForEach(c, j) {
-		if (c->string && cJSON_IsString(c) && c->valuestring) {
-			size_t len = strlen(c->valuestring);
-
-			if (!strcasecmp(c->string, "secretAccessKey") && len >= 40)
-				return 0;
-			if (!strcmp(c->string, "accessKeyId") && len == 20 &&
-			    leak_is_key_id(c->valuestring, len, 0) && *nids < max) {
-				size_t k;
-				int dup = 0;
-
-				for (k = 0; k < *nids; k++)
-					dup |= !strcmp(ids[k], c->valuestring);
-				if (!dup)
-					memcpy(ids[(*nids)++], c->valuestring, 21);
-			}
-		}
-		if ((cJSON_IsObject(c) || cJSON_IsArray(c)) && !ct_walk(c, ids, max, nids, depth + 1))
-			return 0;
-	}
-	return 1;
-}
-
 int leak_cloudtrail_record(const char *msg, size_t n, char (*ids)[21], size_t max, size_t *nids)
 {
 	const char *end = NULL;
-	const char *ev;
-	size_t i = 0, evn;
+	size_t i = 0;
 	cJSON *j;
 	int ok;
 
@@ -780,16 +741,8 @@ int leak_cloudtrail_record(const char *msg, size_t n, char (*ids)[21], size_t ma
 		return 0;
 	while (end && end < msg + n && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
 		end++;
-	ev = resp_get_str(j, "eventSource");
-	evn = ev ? strlen(ev) : 0;
-	ok = end == msg + n && cJSON_IsObject(j) &&
-	     str_member(j, "eventVersion") && !strncmp(resp_get_str(j, "eventVersion"), "1.", 2) &&
-	     cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "userIdentity")) &&
-	     evn > 14 && !strcmp(ev + evn - 14, ".amazonaws.com") &&
-	     str_member(j, "eventName") && str_member(j, "eventTime") && str_member(j, "eventID") &&
-	     str_member(j, "awsRegion");
-	if (ok)
-		ok = ct_walk(j, ids, max, nids, 0);
+	/* the whole message is the record (runtime/cloudtrail: its shape) */
+	ok = end == msg + n && ct_record_key_ids(j, ids, max, nids);
 	if (!ok)
 		*nids = 0;
 	/* the record may hold anything a caller sent: wipe it like log text */
@@ -952,20 +905,6 @@ void leak_tags_decide(const cJSON *tags, const cJSON *events, const struct prov_
 		j->services_ignored = strdup(svc);
 }
 
-const char *leak_query_str(const cJSON *out, const char *op, const char *field)
-{
-	char path[160];
-	const char *v;
-
-	snprintf(path, sizeof(path), "%sResult.%s", op, field);
-	v = resp_get_str(out, path);
-	if (!v) {
-		snprintf(path, sizeof(path), "%sResponse.%sResult.%s", op, op, field);
-		v = resp_get_str(out, path);
-	}
-	return v;
-}
-
 enum leak_key_route leak_key_route(const char *key_account, const char *own_account,
 				   const char *member_role)
 {
@@ -974,24 +913,6 @@ enum leak_key_route leak_key_route(const char *key_account, const char *own_acco
 	if (own_account && key_account && !strcmp(key_account, own_account))
 		return LEAK_KEY_OWN;
 	return role ? LEAK_KEY_MEMBER : LEAK_KEY_NO_ROLE;
-}
-
-int leak_account_from_arn(const char *arn, char out[13])
-{
-	const char *p = arn;
-	int f;
-
-	if (!arn || strncmp(arn, "arn:", 4))
-		return 0;
-	for (f = 0; f < 4 && p; f++) {
-		p = strchr(p, ':');
-		p = p ? p + 1 : NULL;
-	}
-	if (!p || strcspn(p, ":") != 12 || p[12] != ':')
-		return 0;
-	memcpy(out, p, 12);
-	out[12] = '\0';
-	return resp_account_id_ok(out);
 }
 
 cJSON *leak_key_restore(const struct leak_key *k)
