@@ -218,12 +218,8 @@ struct leak_list {
 	char **v;
 	size_t n;
 };
-/* "a, b,,c" -> {"a","b","c"}; NULL or "" -> empty. On error the list holds
- * what was parsed: free it with leak_list_free() either way. */
-enum fb_err leak_list_parse(const char *s, struct leak_list *l);
-/* Appends a copy of s (its first n bytes). */
+/* Appends a copy of s. */
 enum fb_err leak_list_add(struct leak_list *l, const char *s);
-enum fb_err leak_list_add_n(struct leak_list *l, const char *s, size_t n);
 void leak_list_free(struct leak_list *l);
 
 /* RDS-style secrets carry connection facts next to the password; a host
@@ -325,7 +321,6 @@ enum leak_form {
  * scanning it would answer every report with another) is IGNORE. */
 enum leak_form leak_classify(const cJSON *ev, const struct leak_settings *set,
 			     struct leak_batch *batch, char *why, size_t whylen);
-const char *leak_form_name(enum leak_form f);  /* "awslogs", "alarm", "manual", ... */
 
 /* The alarm's FilterLogEvents window: the lookback before the alarm (its
  * event time, else detail.state.timestamp, else now_ms) to a minute after,

@@ -64,11 +64,9 @@ struct lk_run {
 	size_t njobs;
 	/* Access keys of other accounts (RESPONDERS.md, cross-account): the
 	 * client each key is acted on with (NULL: our own; else kit_client's,
-	 * borrowed), the member clients in the order they were made. */
+	 * borrowed). */
 	struct aws_client *key_client[LEAK_MAX_KEYS];
 	int key_member[LEAK_MAX_KEYS];     /* 1: LEAK_KEY_MEMBER, client not yet made */
-	struct aws_client *member[LEAK_MAX_KEYS]; /* borrowed from the kit */
-	size_t nmember;
 };
 
 /* ---- small helpers ---------------------------------------------------------------------- */
@@ -774,9 +772,10 @@ static struct kit_step *key_step(struct kit_round *rd, const struct key_op *o, s
 	return kit_add(rd, &sp);
 }
 
-/* One round of a call per undecided key whose client is `cl` (NULL: our
- * own), concurrently; then each answer in key order. */
-static void key_round_on(struct lk_run *u, struct aws_client *cl, const struct key_op *o)
+/* One round of a call per undecided key, each on its account's client,
+ * concurrently; then each answer in key order. A key whose member client
+ * is not made yet (member_clients) waits. */
+static void key_round(struct lk_run *u, const struct key_op *o)
 {
 	struct kit_round *rd = kit_round_new(&u->kit);
 	struct kit_step *s[LEAK_MAX_KEYS] = { 0 };
@@ -785,24 +784,14 @@ static void key_round_on(struct lk_run *u, struct aws_client *cl, const struct k
 	for (i = 0; i < u->f.nkeys; i++) {
 		struct leak_key *k = &u->f.keys[i];
 
-		if (!k->done && u->key_client[i] == cl && !u->key_member[i])
-			s[i] = key_step(rd, o, k, cl, o->kind == RESP_WRITE ? key_restore(u, k) : NULL);
+		if (!k->done && !u->key_member[i])
+			s[i] = key_step(rd, o, k, u->key_client[i], o->kind == RESP_WRITE ? key_restore(u, k) : NULL);
 	}
 	kit_run(rd);
 	for (i = 0; i < u->f.nkeys; i++)
 		if (s[i])
 			o->then(u, &u->f.keys[i], s[i]);
 	kit_round_free(rd);
-}
-
-/* The round on every client: ours, then each member account's. */
-static void key_round(struct lk_run *u, const struct key_op *o)
-{
-	size_t m;
-
-	key_round_on(u, NULL, o);
-	for (m = 0; m < u->nmember; m++)
-		key_round_on(u, u->member[m], o);
 }
 
 /*
@@ -971,7 +960,6 @@ static void member_clients(struct lk_run *u)
 		} else if (cl) {
 			snprintf(detail, sizeof(detail), "acting in account %s", k->account);
 			resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
-			u->member[u->nmember++] = cl;
 		} else {
 			snprintf(detail, sizeof(detail), "cannot act in account %s: %s", k->account,
 				 u->st->cfg.member_role && *u->st->cfg.member_role ? "no session"

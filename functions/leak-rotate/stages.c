@@ -5,7 +5,6 @@
  * answers (and the time) in, so the unit tests and fuzz targets reach all
  * of it without AWS.
  */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <strings.h>
 
 #include "cloudtrail.h"
+#include "kit.h"
 #include "leak.h"
 #include "resp.h"
 
@@ -28,45 +28,31 @@ void leak_list_free(struct leak_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-enum fb_err leak_list_add_n(struct leak_list *l, const char *s, size_t n)
+enum fb_err leak_list_add(struct leak_list *l, const char *s)
 {
 	char **nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
 
 	if (!nv)
 		return FB_E_NOMEM;
 	l->v = nv;
-	l->v[l->n] = strndup(s, n);
+	l->v[l->n] = strdup(s);
 	if (!l->v[l->n])
 		return FB_E_NOMEM;
 	l->n++;
 	return FB_OK;
 }
 
-enum fb_err leak_list_add(struct leak_list *l, const char *s)
+/* "a, b,,c" -> {"a","b","c"}; NULL or "" -> empty. On error the list holds
+ * what was parsed: free it with leak_list_free() either way. */
+static enum fb_err leak_list_parse(const char *s, struct leak_list *l)
 {
-	return leak_list_add_n(l, s, strlen(s));
-}
-
-enum fb_err leak_list_parse(const char *s, struct leak_list *l)
-{
-	const char *p = s;
+	/* Lambda's environment holds 4 KB in all: no item reaches the cap */
+	char item[4097];
 
 	memset(l, 0, sizeof(*l));
-	while (p && *p) {
-		const char *e = strchr(p, ',');
-		size_t n = e ? (size_t)(e - p) : strlen(p);
-		const char *a = p;
-
-		while (n && (*a == ' ' || *a == '\t')) {
-			a++;
-			n--;
-		}
-		while (n && (a[n - 1] == ' ' || a[n - 1] == '\t'))
-			n--;
-		if (n && leak_list_add_n(l, a, n) != FB_OK)
+	while (s && kit_list_next(&s, item, sizeof(item)) > 0)
+		if (leak_list_add(l, item) != FB_OK)
 			return FB_E_NOMEM;
-		p = e ? e + 1 : NULL;
-	}
 	return FB_OK;
 }
 
@@ -77,27 +63,6 @@ static int env_bool(const char *name, int dflt)
 	if (!v || !*v)
 		return dflt;
 	return !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes");
-}
-
-static enum fb_err env_int(const char *name, int64_t dflt, int64_t lo, int64_t hi, int64_t *out,
-			   char *err, size_t errlen)
-{
-	const char *v = getenv(name);
-	char *end;
-	long long x;
-
-	*out = dflt;
-	if (!v || !*v)
-		return FB_OK;
-	errno = 0;
-	x = strtoll(v, &end, 10);
-	if (errno || *end || x < lo || x > hi) {
-		snprintf(err, errlen, "setting '%s' must be an integer in %lld..%lld", name,
-			 (long long)lo, (long long)hi);
-		return FB_E_CONFIG;
-	}
-	*out = x;
-	return FB_OK;
 }
 
 void leak_settings_cleanup(struct leak_settings *s)
@@ -116,7 +81,7 @@ enum fb_err leak_settings_from_env(struct leak_settings *s, char *err, size_t er
 	const char *alarm = getenv("FIREBREAK_LEAK_ALARM_NAME");
 	const char *fn = getenv("AWS_LAMBDA_FUNCTION_NAME");
 	enum fb_err rc;
-	int64_t ttl_s = 300, lb_s = 900;
+	int ttl_s = 300, lb_s = 900, poll = LEAK_POLL_MS_DEFAULT;
 
 	memset(s, 0, sizeof(*s));
 	rc = leak_list_parse(getenv("FIREBREAK_WATCHED_SECRETS"), &s->watched);
@@ -140,14 +105,14 @@ enum fb_err leak_settings_from_env(struct leak_settings *s, char *err, size_t er
 		return rc;
 	}
 	s->watch_tagged = env_bool("FIREBREAK_WATCH_TAGGED", 1);
-	rc = env_int("FIREBREAK_SECRETS_TTL_SECONDS", 300, 0, 86400, &ttl_s, err, errlen);
+	rc = kit_env_int("FIREBREAK_SECRETS_TTL_SECONDS", 300, 0, 86400, &ttl_s, err, errlen);
 	if (rc == FB_OK)
-		rc = env_int("FIREBREAK_LEAK_LOOKBACK_SECONDS", 900, 60, 86400, &lb_s, err, errlen);
+		rc = kit_env_int("FIREBREAK_LEAK_LOOKBACK_SECONDS", 900, 60, 86400, &lb_s, err, errlen);
 	if (rc == FB_OK)
-		rc = env_int("FIREBREAK_ROTATION_POLL_MS", LEAK_POLL_MS_DEFAULT, 10, 5000, &s->poll_ms,
-			     err, errlen);
-	s->ttl_ms = ttl_s * 1000;
-	s->lookback_ms = lb_s * 1000;
+		rc = kit_env_int("FIREBREAK_ROTATION_POLL_MS", LEAK_POLL_MS_DEFAULT, 10, 5000, &poll, err, errlen);
+	s->ttl_ms = (int64_t)ttl_s * 1000;
+	s->lookback_ms = (int64_t)lb_s * 1000;
+	s->poll_ms = poll;
 	return rc;
 }
 
@@ -320,7 +285,8 @@ void leak_msgs_cleanup(struct leak_msgs *m)
 	memset(m, 0, sizeof(*m));
 }
 
-const char *leak_form_name(enum leak_form f)
+/* "awslogs", "alarm", "manual", ... */
+static const char *leak_form_name(enum leak_form f)
 {
 	switch (f) {
 	case LEAK_FORM_AWSLOGS:
