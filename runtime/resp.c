@@ -1436,3 +1436,10 @@ int resp_region_name_ok(const char *s)
 	}
 	return i == n && words > 0 && digits > 0 && digits <= 2;
 }
+
+/* ---- issue 17: an optional string field ------------------------------------- */
+
+int resp_opt_str(const cJSON *root, const char *path, const char **out)
+{
+	return opt_str(root, path, out);
+}

@@ -379,7 +379,7 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 		    it->account);
 	rd = kit_round_new(&run->k);
 	kg_read_key(rd, c, it->key_ref, &d, tags_now ? &t : NULL);
-	if (tags_now && strcmp(it->event_name, "DisableKey") && kg_kms_arn(it->key_ref, NULL, 0, NULL, 0) &&
+	if (tags_now && strcmp(it->event_name, "DisableKey") && arn_kms(it->key_ref, &(struct arn){ 0 }) &&
 	    strstr(it->key_ref, ":key/"))
 		h = kit_add(rd, &(struct kit_spec){ .step = "key-history", .service = "cloudtrail",
 			.op = "LookupEvents", .target = it->key_ref, .kind = RESP_READ, .optional = 1,

@@ -15,7 +15,6 @@
  */
 #include "root_verify.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 /* ---- settings ------------------------------------------------------------ */
 
@@ -34,11 +32,6 @@ enum fb_err rv_cidrs_parse(const char *list, struct rv_policy *p, char *err, siz
 
 	p->cidrs_configured = rc == FB_OK && p->ncidrs > 0;
 	return rc;
-}
-
-enum rv_ip_check rv_ip_check(const struct rv_policy *p, const char *ip)
-{
-	return (enum rv_ip_check)kit_ip_in(p->cidrs, p->ncidrs, ip);
 }
 
 enum fb_err rv_config_from_env(struct rv_config *c, const struct resp_config *rc,
@@ -457,7 +450,7 @@ void rv_history_add(struct rv_history *h, const struct rv_policy *p, const struc
 		h->sensitive++;
 		rv_set_add(h->sensitive_names, &h->nsensitive_names, RV_MAX_LISTED, r->event_name);
 	}
-	if (p->cidrs_configured && rv_ip_check(p, r->source_ip) == RV_IP_OUTSIDE) {
+	if (p->cidrs_configured && kit_ip_in(p->cidrs, p->ncidrs, r->source_ip) == KIT_IP_OUT) {
 		h->ips_outside++;
 		rv_set_add(h->outside_ips, &h->noutside, RV_MAX_LISTED, r->source_ip);
 	}
@@ -649,7 +642,7 @@ static void rv_decide_event(const struct rv_facts *f, struct rv_verdict *v, int 
 	if (cat)
 		rv_reason_add(v, "sensitive-call", RV_P1, "root %s %s (%s)",
 			      e->failed ? "attempted" : "called", e->event_name, cat);
-	if (p->cidrs_configured && rv_ip_check(p, e->source_ip) == RV_IP_OUTSIDE)
+	if (p->cidrs_configured && kit_ip_in(p->cidrs, p->ncidrs, e->source_ip) == KIT_IP_OUT)
 		rv_reason_add(v, "source-ip-not-allowed", RV_P1,
 			      "source IP %s is outside FIREBREAK_ROOT_ALLOWED_CIDRS", e->source_ip);
 	if (e->failed) {
@@ -662,7 +655,7 @@ static void rv_decide_event(const struct rv_facts *f, struct rv_verdict *v, int 
 				      e->error[0] ? ": " : "", e->error);
 	} else if (e->mfa == RV_MFA_YES) {
 		rv_reason_add(v, "root-used-with-mfa", RV_P2, "root %s with MFA%s", e->event_name,
-			      p->cidrs_configured && rv_ip_check(p, e->source_ip) == RV_IP_ALLOWED
+			      p->cidrs_configured && kit_ip_in(p->cidrs, p->ncidrs, e->source_ip) == KIT_IP_IN
 				      ? " from an allowed network" : "");
 	} else {
 		rv_reason_add(v, "root-activity", RV_P2, "root %s", e->event_name);
@@ -851,45 +844,6 @@ cJSON *rv_next_steps(const struct rv_verdict *v, const char *account, const char
 
 /* ---- trigger classification --------------------------------------------------------------- */
 
-/* Alarm window: the evaluation period is in the alarm's configuration
- * (metrics[].metricStat.period) or in state.reasonData ("period"), and the
- * state reason says how many datapoints ("... out of the last N
- * datapoints"). Window = period * N, at least one minute. 0 if unknown. */
-static int rv_alarm_window_minutes(const cJSON *detail)
-{
-	long period = 0, n = 1;
-	const cJSON *m;
-	const char *rd = resp_get_str(detail, "state.reasonData");
-	if (rd && strlen(rd) < 65536) {
-		cJSON *j = cJSON_Parse(rd);
-		long v;
-		if (j && kit_json_long(cJSON_GetObjectItemCaseSensitive(j, "period"), &v) == 0 && v > 0)
-			period = v;
-		cJSON_Delete(j);
-	}
-	cJSON_ArrayForEach(m, resp_get(detail, "configuration.metrics")) {
-		long v;
-		if (kit_json_long(resp_get(m, "metricStat.period"), &v) == 0 && v > period)
-			period = v;
-	}
-	if (period <= 0)
-		return 0;
-	const char *reason = resp_get_str(detail, "state.reason");
-	const char *k = reason ? strstr(reason, "out of the last ") : NULL;
-	if (k) {
-		char *end = NULL;
-		long v = strtol(k + strlen("out of the last "), &end, 10);
-		if (end && v > 0 && v < 10000)
-			n = v;
-	}
-	long minutes = (period * n + 59) / 60;
-	if (minutes < 1)
-		minutes = 1;
-	if (minutes > 1440)
-		minutes = 1440;
-	return (int)minutes;
-}
-
 /* Decides what an event is. Pure: reads only the event and config. */
 enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct rv_trigger *t)
 {
@@ -948,28 +902,28 @@ enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct r
 	const char *time_s = resp_get_str(ev, "time");
 
 	if (strcmp(dt->valuestring, "CloudWatch Alarm State Change") == 0) {
-		const char *name = resp_get_str(detail, "alarmName");
-		const char *state = resp_get_str(detail, "state.value");
-		if (!name || !state) {
+		struct alarm_change a;
+		if (alarm_parse(detail, &a) != FB_OK) {
 			snprintf(t->why, sizeof(t->why),
 				 "cannot parse event field 'detail.alarmName' or 'detail.state.value'");
 			return RV_CLASS_INVALID;
 		}
 		t->kind = RV_ALARM;
-		buf_copy_str(t->alarm_name, sizeof(t->alarm_name), name);
-		if (strcmp(name, cfg->alarm_name) != 0) {
+		buf_copy_str(t->alarm_name, sizeof(t->alarm_name), a.name);
+		if (strcmp(a.name, cfg->alarm_name) != 0) {
 			snprintf(t->why, sizeof(t->why), "alarm '%.100s' is not the root-usage alarm '%.100s'",
-				 name, cfg->alarm_name);
+				 a.name, cfg->alarm_name);
 			return RV_CLASS_SKIP;
 		}
-		if (strcmp(state, "ALARM") != 0) {
-			snprintf(t->why, sizeof(t->why), "alarm state is %.40s, not ALARM", state);
+		if (strcmp(a.state, "ALARM") != 0) {
+			snprintf(t->why, sizeof(t->why), "alarm state is %.40s, not ALARM", a.state);
 			return RV_CLASS_SKIP;
 		}
-		int w = rv_alarm_window_minutes(detail);
+		/* the window: what the alarm evaluated (period x datapoints) */
+		int w = alarm_span_minutes(&a, 1440);
 		if (w > 0)
 			t->window_minutes = w;
-		t->end_ms = resp_parse_time_ms(resp_get_str(detail, "state.timestamp"));
+		t->end_ms = a.changed_ms;
 		if (!t->end_ms)
 			t->end_ms = resp_parse_time_ms(time_s);
 		return RV_CLASS_RUN;
@@ -996,14 +950,6 @@ enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct r
 }
 
 /* ---- report pieces ----------------------------------------------------------------------------------- */
-
-void rv_iso(int64_t ms, char *out, size_t n)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 cJSON *rv_history_json(const struct rv_history *h, size_t max_pages, size_t max_events)
 {
@@ -1070,15 +1016,15 @@ static const char *rv_network_name(const struct rv_policy *p, const char *ip)
 {
 	if (!p->cidrs_configured)
 		return "not-checked";
-	switch (rv_ip_check(p, ip)) {
-	case RV_IP_ALLOWED: return "allowed";
-	case RV_IP_OUTSIDE: return "outside";
-	case RV_IP_NOT_AN_IP: break;
+	switch (kit_ip_in(p->cidrs, p->ncidrs, ip)) {
+	case KIT_IP_IN: return "allowed";
+	case KIT_IP_OUT: return "outside";
+	case KIT_IP_NOT_AN_IP: break;
 	}
 	return "not-an-ip";
 }
 
-cJSON *rv_event_json(const struct rv_record *e, const struct rv_policy *p)
+static cJSON *rv_event_json(const struct rv_record *e, const struct rv_policy *p)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "event_name", e->event_name);
@@ -1103,7 +1049,7 @@ cJSON *rv_event_json(const struct rv_record *e, const struct rv_policy *p)
 	return o;
 }
 
-cJSON *rv_reasons_json(const struct rv_verdict *v)
+static cJSON *rv_reasons_json(const struct rv_verdict *v)
 {
 	cJSON *a = cJSON_CreateArray();
 	for (size_t i = 0; i < v->nreasons; i++) {
