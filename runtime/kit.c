@@ -1561,25 +1561,7 @@ int kit_begin(struct resp *r, const struct kit_handler *h, const struct lr_conte
 	return 0;
 }
 
-/* ---- issue 17: ARNs and borrowed credentials -------------------------------------------- */
-
-int kit_arn_account(const char *arn, char out[13])
-{
-	const char *p = arn;
-	int f;
-
-	if (!arn || strncmp(arn, "arn:", 4))
-		return 0;
-	for (f = 0; f < 4 && p; f++) {
-		p = strchr(p, ':');
-		p = p ? p + 1 : NULL;
-	}
-	if (!p || strcspn(p, ":") != 12 || p[12] != ':')
-		return 0;
-	memcpy(out, p, 12);
-	out[12] = '\0';
-	return resp_account_id_ok(out);
-}
+/* ---- issue 17: borrowed credentials -------------------------------------------- */
 
 enum fb_err kit_caller_with(const struct aws_client_options *creds, int64_t deadline_ms, char *arn,
 			    size_t arnlen, struct aws_error *e)

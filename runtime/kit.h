@@ -543,11 +543,7 @@ struct kit_handler {
 int kit_begin(struct resp *r, const struct kit_handler *h, const struct lr_context *ctx,
 	      const cJSON *ev, struct lr_result *out, enum fb_err *rc);
 
-/* ---- issue 17: ARNs and borrowed credentials (leak-rotate's port) ------------------ */
-
-/* The 12-digit account of an ARN (arn:partition:service:region:ACCOUNT:...);
- * 1 when it has one. */
-int kit_arn_account(const char *arn, char out[13]);
+/* ---- issue 17: borrowed credentials (leak-rotate's port) --------------------------- */
 
 /* Does STS take these credentials? sts:GetCallerIdentity (no permission
  * needed: any valid key may call it) signed with creds (access_key,

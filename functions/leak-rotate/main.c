@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arn.h"
 #include "aws.h"
 #include "kit.h"
 #include "leak.h"
@@ -547,13 +548,10 @@ out:
  * and a complete read carry the decision (README "Safety"). */
 static void secret_tags(struct lk_run *u, struct leak_job *j)
 {
-	const cJSON *tags = j->tags;
 	const char *arn = secret_arn(u, j);
 	struct prov_history h;
 	struct prov_query q;
-	char acct[13], detail[400];
-	enum fb_err rc;
-	int idx;
+	struct arn a;
 
 	memset(&h, 0, sizeof(h));
 	memset(&q, 0, sizeof(q));
@@ -563,16 +561,12 @@ static void secret_tags(struct lk_run *u, struct leak_job *j)
 	q.min_age_ms = u->st->cfg.tag_min_age_ms;
 	q.trust = &u->st->cfg;
 	q.created_ms = j->created_ms;
-	idx = resp_step_begin(&u->r, "tag-provenance", "cloudtrail:LookupEvents", arn, RESP_READ);
-	resp_step_optional(&u->r, idx);
-	rc = prov_history_read(u->st->aws, arn, 0,
-			       u->ctx->deadline_ms ? u->ctx->deadline_ms - LK_FINISH_RESERVE_MS : 0,
-			       kit_arn_account(arn, acct) ? acct : NULL, &h);
+	kit_prov_history(&u->kit, &(struct kit_prov_read){ .step = "tag-provenance", .arn = arn,
+		.account = arn_parse(arn, &a) && resp_account_id_ok(a.account) ? a.account : NULL,
+		.deadline_ms = u->ctx->deadline_ms ? u->ctx->deadline_ms - LK_FINISH_RESERVE_MS : 0,
+		.complete_note = " (complete)" }, &h);
 	prov_query_from_history(&q, &h);
-	snprintf(detail, sizeof(detail), "%d events%s%s", h.events ? cJSON_GetArraySize(h.events) : 0,
-		 h.complete ? " (complete)" : "; incomplete: ", h.complete ? "" : h.why);
-	resp_step_end(&u->r, idx, rc == FB_OK ? RESP_DONE : RESP_FAILED, detail, NULL);
-	leak_tags_decide(tags, h.events, &q, j, cJSON_AddArrayToObject(j->report, "tags"));
+	leak_tags_decide(j->tags, h.events, &q, j, cJSON_AddArrayToObject(j->report, "tags"));
 	prov_history_cleanup(&h);
 }
 
@@ -1177,18 +1171,18 @@ static const struct key_op lk_key_status = { "key-status", "ListAccessKeys", LK_
 static void revoke_role(struct lk_run *u, struct leak_key *k)
 {
 	struct aws_client *cl;
-	char acct[13];
+	struct arn a;
 
 	k->done = 1;
-	if (!k->role[0] || !kit_arn_account(k->role, acct)) {
+	if (!k->role[0] || !arn_parse(k->role, &a) || !resp_account_id_ok(a.account)) {
 		note(u, "revoke-sessions", "iam:PutRolePolicy", k->id, RESP_WRITE, RESP_SKIPPED,
 		     k->refused ? "not revoked: STS refused the secret access key seen next to it"
 				: "not revoked: the credential could not be verified; revoke the role's active "
 				  "sessions (iam:PutRolePolicy with aws:TokenIssueTime) by hand if it is live", 0);
 		return;
 	}
-	buf_copy_str(k->account, sizeof(k->account), acct);
-	cl = kit_client(&u->kit, acct, NULL, "assume-role", NULL);
+	buf_copy_str(k->account, sizeof(k->account), a.account);
+	cl = kit_client(&u->kit, a.account, NULL, "assume-role", NULL);
 	if (cl)
 		kit_revoke_sessions(&u->kit, &(struct kit_revoke){ .role_arn = k->role,
 			.not_before_ms = u->r.received_ms, .client = cl });

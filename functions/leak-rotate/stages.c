@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "alarm.h"
 #include "cloudtrail.h"
 #include "kit.h"
 #include "leak.h"
@@ -342,24 +343,23 @@ static enum leak_form classify_alarm(const cJSON *ev, const struct leak_settings
 				     size_t whylen)
 {
 	const char *dtype = resp_get_str(ev, "detail-type"), *src = resp_get_str(ev, "source");
-	const char *name = resp_get_str(ev, "detail.alarmName");
-	const char *state = resp_get_str(ev, "detail.state.value");
+	struct alarm_change al;
 
 	if (!dtype || !src || strcmp(dtype, "CloudWatch Alarm State Change") ||
 	    strcmp(src, "aws.cloudwatch")) {
 		snprintf(why, whylen, "unsupported event: expected a CloudWatch Alarm State Change");
 		return LEAK_FORM_INVALID;
 	}
-	if (!name || !state) {
+	if (alarm_parse(cJSON_GetObjectItemCaseSensitive(ev, "detail"), &al) != FB_OK) {
 		snprintf(why, whylen, "alarm event lacks 'detail.alarmName' or 'detail.state.value'");
 		return LEAK_FORM_INVALID;
 	}
-	if (!set->alarm_name || strcmp(name, set->alarm_name)) {
-		snprintf(why, whylen, "alarm '%.200s' is not FIREBREAK_LEAK_ALARM_NAME", name);
+	if (!set->alarm_name || strcmp(al.name, set->alarm_name)) {
+		snprintf(why, whylen, "alarm '%.200s' is not FIREBREAK_LEAK_ALARM_NAME", al.name);
 		return LEAK_FORM_IGNORE;
 	}
-	if (strcmp(state, "ALARM")) {
-		snprintf(why, whylen, "alarm state is %.20s, not ALARM", state);
+	if (strcmp(al.state, "ALARM")) {
+		snprintf(why, whylen, "alarm state is %.20s, not ALARM", al.state);
 		return LEAK_FORM_IGNORE;
 	}
 	if (!set->log_groups.n) {
@@ -423,25 +423,18 @@ enum leak_form leak_classify(const cJSON *ev, const struct leak_settings *set,
 void leak_alarm_window(const cJSON *ev, int64_t event_time_ms, int64_t now_ms,
 		       int64_t lookback_ms, int64_t *start_ms, int64_t *end_ms)
 {
-	const char *rd = resp_get_str(ev, "detail.state.reasonData");
-	const char *ts = resp_get_str(ev, "detail.state.timestamp");
+	struct alarm_change al;
 	int64_t t = event_time_ms;
 
-	if (!t && ts)
-		t = resp_parse_time_ms(ts);
+	alarm_parse(cJSON_GetObjectItemCaseSensitive(ev, "detail"), &al); /* fields 0 when absent */
+	if (!t)
+		t = al.changed_ms;
 	if (!t)
 		t = now_ms;
 	*end_ms = t + 60000;
 	*start_ms = t - lookback_ms;
-	if (rd) {
-		cJSON *j = cJSON_Parse(rd);
-		const char *sd = resp_get_str(j, "startDate");
-		int64_t s = sd ? resp_parse_time_ms(sd) : 0;
-
-		if (s && s - 60000 < *start_ms)
-			*start_ms = s - 60000;
-		cJSON_Delete(j);
-	}
+	if (al.first_ms && al.first_ms - 60000 < *start_ms)
+		*start_ms = al.first_ms - 60000;
 }
 
 /* ---- findings ------------------------------------------------------------------------------------- */

@@ -428,21 +428,6 @@ static void test_kit_policy__cidr_parse_the_one_strict_parser(void **st)
 	assert_int_equal(kit_ip_in(set, 1, "192.0.2.9"), KIT_IP_IN);
 }
 
-/* kit_arn_account (moved with its code from test_leak_rotate.c). */
-static void test_kit_policy__arn_account(void **s)
-{
-	char acct[13];
-
-	(void)s;
-	assert_true(kit_arn_account("arn:aws:lambda:us-east-1:123456789012:function:f", acct));
-	assert_string_equal(acct, "123456789012");
-	assert_true(kit_arn_account("arn:aws:iam::123456789012:role/x", acct));
-	assert_string_equal(acct, "123456789012");
-	assert_false(kit_arn_account("arn:aws:lambda:us-east-1:12345678901x:function:f", acct));
-	assert_false(kit_arn_account("arn:aws:s3:::bucket", acct));
-	assert_false(kit_arn_account(NULL, acct));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -458,7 +443,6 @@ int main(void)
 		cmocka_unit_test(test_kit_policy__end_before_the_run),
 		cmocka_unit_test(test_kit_policy__finding),
 		cmocka_unit_test(test_kit_policy__skip_result_is_a_p3_report_not_published),
-		cmocka_unit_test(test_kit_policy__arn_account),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
