@@ -12,6 +12,7 @@
 #include <openssl/sha.h>
 
 #include "buf.h"
+#include "prov.h"
 #include "redeploy.h"
 #include "resp.h"
 
@@ -437,6 +438,48 @@ void rdp_rollout(struct rdp *d, struct rdp_secret *const *v, size_t n)
 	}
 	free(idx);
 	free(st);
+}
+
+/* ---- finding the secret --------------------------------------------------------------------- */
+
+static cJSON *tag_filter(const char *key, const char *value)
+{
+	cJSON *f = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(f, "Key", key);
+	cJSON_AddItemToObject(f, "Values", cJSON_CreateStringArray(&value, 1));
+	return f;
+}
+
+enum fb_err rdp_tagged(struct kit *k, const char *key, const char *value, int max_pages, cJSON *arns,
+		       int *complete, struct aws_error *err)
+{
+	const struct kit_paging paging = { .items = "SecretList", .next = "NextToken", .max_pages = max_pages };
+	struct kit_round *rd = kit_round_new(k);
+	cJSON *in = cJSON_CreateObject(), *f = cJSON_AddArrayToObject(in, "Filters");
+	const cJSON *sec;
+	struct kit_step *list;
+	enum fb_err rc = FB_OK;
+
+	cJSON_AddItemToArray(f, tag_filter("tag-key", key));
+	cJSON_AddItemToArray(f, tag_filter("tag-value", value));
+	cJSON_AddNumberToObject(in, "MaxResults", 100);
+	list = kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "secretsmanager", .op = "ListSecrets",
+					       .kind = RESP_READ, .in = in, .paging = &paging });
+	kit_run(rd);
+	for (sec = kit_items(list) ? kit_items(list)->child : NULL; sec; sec = sec->next) {
+		const char *v = prov_tag_value(cJSON_GetObjectItemCaseSensitive(sec, "Tags"), key);
+
+		if (resp_get_str(sec, "ARN") && v && prov_value_eq(v, value))
+			cJSON_AddItemToArray(arns, cJSON_CreateString(resp_get_str(sec, "ARN")));
+	}
+	*complete = kit_complete(list);
+	if (!kit_ok(list)) {
+		*err = *kit_err(list);
+		rc = FB_E_AWS;
+	}
+	kit_round_free(rd);
+	return rc;
 }
 
 /* ---- pure stages ------------------------------------------------------------------------------- */

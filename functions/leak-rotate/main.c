@@ -154,49 +154,26 @@ static void load_error(struct lk_state *st, const char *fmt, ...)
 	log_warn("%s", msg ? msg : fmt);
 }
 
-static cJSON *tag_filter(const char *key, const char *value)
-{
-	cJSON *f = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(f, "Key", key);
-	cJSON_AddItemToObject(f, "Values", cJSON_CreateStringArray(&value, 1));
-	return f;
-}
-
-static const struct kit_paging lk_list_paging = {
-	.items = "SecretList", .next = "NextToken", .max_pages = LK_MAX_LIST_PAGES
-};
-
-/* ListSecrets by tag firebreak:watch=true (both filters; the answer's tags
- * are checked again because the two filters match independently). */
+/* The secrets tagged firebreak:watch=true (runtime/redeploy: ListSecrets
+ * by tag, the answer's tags checked again). */
 static enum fb_err list_tagged(struct lk_run *u, struct leak_list *ids)
 {
-	struct lk_state *st = u->st;
-	struct kit_round *rd = kit_round_new(&u->kit);
-	cJSON *in = cJSON_CreateObject(), *f = cJSON_AddArrayToObject(in, "Filters");
-	const cJSON *sec;
-	struct kit_step *list;
-	enum fb_err rc = FB_OK;
+	cJSON *arns = cJSON_CreateArray();
+	const cJSON *a;
+	struct aws_error e;
+	int complete = 0;
+	enum fb_err rc = arns ? rdp_tagged(&u->kit, LEAK_TAG_WATCH, "true", LK_MAX_LIST_PAGES, arns, &complete, &e)
+			      : FB_E_NOMEM;
 
-	cJSON_AddItemToArray(f, tag_filter("tag-key", LEAK_TAG_WATCH));
-	cJSON_AddItemToArray(f, tag_filter("tag-value", "true"));
-	cJSON_AddNumberToObject(in, "MaxResults", 100);
-	list = kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "secretsmanager", .op = "ListSecrets",
-					       .kind = RESP_READ, .in = in, .paging = &lk_list_paging });
-	kit_run(rd);
-	for (sec = kit_items(list) ? kit_items(list)->child : NULL; sec && rc == FB_OK; sec = sec->next)
-		if (resp_get_str(sec, "ARN") &&
-		    prov_tag_true(cJSON_GetObjectItemCaseSensitive(sec, "Tags"), LEAK_TAG_WATCH))
-			rc = leak_list_add(ids, resp_get_str(sec, "ARN"));
-	if (rc == FB_OK && !kit_ok(list)) {
-		load_error(st, "secretsmanager:ListSecrets by tag firebreak:watch failed: %s %s",
-			   kit_err(list)->code, kit_err(list)->message);
-		rc = FB_E_AWS;
-	} else if (rc == FB_OK && !kit_complete(list)) {
-		load_error(st, "secretsmanager:ListSecrets: more than %d pages; the rest is not watched",
+	cJSON_ArrayForEach(a, arns)
+		if (leak_list_add(ids, a->valuestring) != FB_OK)
+			rc = FB_E_NOMEM;
+	if (rc == FB_E_AWS)
+		load_error(u->st, "secretsmanager:ListSecrets by tag firebreak:watch failed: %s %s", e.code, e.message);
+	else if (rc == FB_OK && !complete)
+		load_error(u->st, "secretsmanager:ListSecrets: more than %d pages; the rest is not watched",
 			   LK_MAX_LIST_PAGES);
-	}
-	kit_round_free(rd);
+	cJSON_Delete(arns);
 	return rc;
 }
 

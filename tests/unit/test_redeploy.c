@@ -595,6 +595,34 @@ static void test_redeploy__already_redeployed(void **st)
 	world_down(&w);
 }
 
+/* ListSecrets by tag: every page, and only secrets whose own tag holds
+ * the value (the two filters match independently). */
+static void test_redeploy__tagged(void **st)
+{
+	struct world w;
+	struct aws_error e;
+	cJSON *arns = cJSON_CreateArray();
+	int complete = 0;
+
+	(void)st;
+	world_up(&w, 0);
+	route("ListSecrets", "\"NextToken\"", 200, "{\"SecretList\":[{\"ARN\":\"arn:b\",\"Tags\":[{\"Key\":"
+	      "\"app-client\",\"Value\":\"pool-1\"}]}]}", 5, 0);
+	route("ListSecrets", NULL, 200, "{\"SecretList\":[{\"ARN\":\"arn:a\",\"Tags\":[{\"Key\":\"app-client\","
+	      "\"Value\":\"pool-1\"}]},{\"ARN\":\"arn:x\",\"Tags\":[{\"Key\":\"app-client\",\"Value\":\"other\"},"
+	      "{\"Key\":\"other\",\"Value\":\"pool-1\"}]}],\"NextToken\":\"t2\"}", 5, 0);
+	assert_int_equal(rdp_tagged(&w.k, "app-client", "pool-1", 5, arns, &complete, &e), FB_OK);
+	assert_true(complete);
+	assert_int_equal(sent("ListSecrets"), 2);
+	assert_int_equal(cJSON_GetArraySize(arns), 2);
+	assert_string_equal(cJSON_GetArrayItem(arns, 0)->valuestring, "arn:a");
+	assert_string_equal(cJSON_GetArrayItem(arns, 1)->valuestring, "arn:b");
+	/* no report line: the caller words the outcome */
+	assert_int_equal(w.r.nsteps, 0);
+	cJSON_Delete(arns);
+	world_down(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -607,6 +635,7 @@ int main(void)
 		cmocka_unit_test(test_redeploy__rollout_deadline),
 		cmocka_unit_test(test_redeploy__dry_run_plans_the_put),
 		cmocka_unit_test(test_redeploy__already_redeployed),
+		cmocka_unit_test(test_redeploy__tagged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
