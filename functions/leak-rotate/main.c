@@ -547,6 +547,17 @@ static void secret_tags(struct lk_run *u, struct leak_job *j)
 	prov_history_cleanup(&h);
 }
 
+/* A decision's rotate-secret line and what comes next (rotate: the write). */
+static const struct {
+	enum resp_status status;
+	enum rdp_state next;
+} lk_decided[] = {
+	[LEAK_DECIDE_EXEMPT] = { RESP_SKIPPED, RDP_STOP },
+	[LEAK_DECIDE_IN_PROGRESS] = { RESP_ALREADY, RDP_WAIT },     /* wait for it */
+	[LEAK_DECIDE_ALREADY] = { RESP_ALREADY, RDP_CURRENT },      /* the redeploy check still runs */
+	[LEAK_DECIDE_NO_ROTATION] = { RESP_FAILED, RDP_FAILED },
+};
+
 /* Round 1: DescribeSecret for every job, then decide each. */
 static void secrets_decide(struct lk_run *u)
 {
@@ -563,6 +574,7 @@ static void secrets_decide(struct lk_run *u)
 		struct leak_job *j = &u->jobs[i];
 		const struct leak_secret *s = &u->st->watch.secrets[j->secret];
 		char detail[300 + PROV_REASON_LEN];
+		enum leak_decision dec;
 
 		if (!d || !kit_ok(d[i])) {
 			j->rs.state = RDP_FAILED;
@@ -583,32 +595,16 @@ static void secrets_decide(struct lk_run *u)
 		}
 		if (prov_tag_true(j->tags, LEAK_TAG_EXEMPT))
 			secret_tags(u, j);
-		switch (leak_decide_secret(kit_out(d[i]), s->cur_version, j, detail, sizeof(detail))) {
-		case LEAK_DECIDE_EXEMPT:
-			note(u, "rotate-secret", "secretsmanager:RotateSecret", s->arn, RESP_WRITE,
-			     RESP_SKIPPED, detail, 0);
-			j->rs.state = RDP_STOP;
-			break;
-		case LEAK_DECIDE_IN_PROGRESS:
-			note(u, "rotate-secret", "secretsmanager:RotateSecret", s->arn, RESP_WRITE, RESP_ALREADY,
-			     detail, 1);
-			j->rs.state = u->r.dry_run ? RDP_STOP : RDP_WAIT;
-			break;
-		case LEAK_DECIDE_ALREADY:
-			note(u, "rotate-secret", "secretsmanager:RotateSecret", s->arn, RESP_WRITE, RESP_ALREADY,
-			     detail, 1);
-			j->rs.state = RDP_CURRENT;
-			break;
-		case LEAK_DECIDE_NO_ROTATION:
-			note(u, "rotate-secret", "secretsmanager:RotateSecret", s->arn, RESP_WRITE, RESP_FAILED,
-			     detail, 1);
-			j->rs.state = RDP_FAILED;
-			break;
-		case LEAK_DECIDE_ROTATE:
+		dec = leak_decide_secret(kit_out(d[i]), s->cur_version, j, detail, sizeof(detail));
+		if (dec == LEAK_DECIDE_ROTATE) {
 			buf_copy_str(j->rs.why, sizeof(j->rs.why), detail);
 			j->rs.state = RDP_WRITE;
-			break;
+			continue;
 		}
+		/* decided without a call: the line says why (an exemption's is optional) */
+		note(u, "rotate-secret", "secretsmanager:RotateSecret", s->arn, RESP_WRITE, lk_decided[dec].status,
+		     detail, dec != LEAK_DECIDE_EXEMPT);
+		j->rs.state = dec == LEAK_DECIDE_IN_PROGRESS && u->r.dry_run ? RDP_STOP : lk_decided[dec].next;
 	}
 	kit_round_free(rd);
 	free(d);
@@ -704,7 +700,7 @@ static void act_secrets(struct lk_run *u)
  * and what to do with its answer. */
 enum lk_key_call { LK_KEY_INFO, LK_KEY_LAST_USED, LK_KEY_LIST, LK_KEY_DEACTIVATE };
 struct key_op {
-	const char *step, *op;
+	const char *step;
 	enum lk_key_call call;
 	enum resp_kind kind;
 	void (*then)(struct lk_run *, struct leak_key *, struct kit_step *);
@@ -712,34 +708,27 @@ struct key_op {
 
 static cJSON *key_restore(struct lk_run *u, const struct leak_key *k);
 
-static cJSON *key_in(const struct leak_key *k, const char *op)
-{
-	cJSON *in = cJSON_CreateObject();
-
-	if (strcmp(op, "ListAccessKeys"))
-		cJSON_AddStringToObject(in, "AccessKeyId", k->id);
-	if (!strcmp(op, "ListAccessKeys") || !strcmp(op, "UpdateAccessKey"))
-		cJSON_AddStringToObject(in, "UserName", k->user);
-	if (!strcmp(op, "UpdateAccessKey"))
-		cJSON_AddStringToObject(in, "Status", "Inactive");
-	return in;
-}
-
 /* The step of one key (.service and .op literals per operation: the IAM
  * derivation reads them). */
 static struct kit_step *key_step(struct kit_round *rd, const struct key_op *o, struct leak_key *k,
 				 struct aws_client *cl, cJSON *restore)
 {
-	struct kit_spec sp = { .step = o->step, .target = k->id, .kind = o->kind, .client = cl,
-			       .in = key_in(k, o->op), .restore = restore };
+	cJSON *in = cJSON_CreateObject();
+	struct kit_spec sp = { .step = o->step, .target = k->id, .kind = o->kind, .client = cl, .in = in,
+			       .restore = restore };
 
-	/* one literal pair per operation: the IAM derivation reads them */
 	switch (o->call) {
 	case LK_KEY_INFO: sp.service = "sts", sp.op = "GetAccessKeyInfo"; break;
 	case LK_KEY_LAST_USED: sp.service = "iam", sp.op = "GetAccessKeyLastUsed"; break;
 	case LK_KEY_LIST: sp.service = "iam", sp.op = "ListAccessKeys"; break;
 	case LK_KEY_DEACTIVATE: sp.service = "iam", sp.op = "UpdateAccessKey"; break;
 	}
+	if (o->call != LK_KEY_LIST)
+		cJSON_AddStringToObject(in, "AccessKeyId", k->id);
+	if (o->call == LK_KEY_LIST || o->call == LK_KEY_DEACTIVATE)
+		cJSON_AddStringToObject(in, "UserName", k->user);
+	if (o->call == LK_KEY_DEACTIVATE)
+		cJSON_AddStringToObject(in, "Status", "Inactive");
 	return kit_add(rd, &sp);
 }
 
@@ -1096,9 +1085,9 @@ static void after_update(struct lk_run *u, struct leak_key *k, struct kit_step *
 	k->done = 1;
 }
 
-static const struct key_op lk_key_account = { "key-account", "GetAccessKeyInfo", LK_KEY_INFO, RESP_READ, after_info };
-static const struct key_op lk_key_owner = { "key-owner", "GetAccessKeyLastUsed", LK_KEY_LAST_USED, RESP_READ, after_last_used };
-static const struct key_op lk_deactivate = { "deactivate-key", "UpdateAccessKey", LK_KEY_DEACTIVATE, RESP_WRITE, after_update };
+static const struct key_op lk_key_account = { "key-account", LK_KEY_INFO, RESP_READ, after_info };
+static const struct key_op lk_key_owner = { "key-owner", LK_KEY_LAST_USED, RESP_READ, after_last_used };
+static const struct key_op lk_deactivate = { "deactivate-key", LK_KEY_DEACTIVATE, RESP_WRITE, after_update };
 
 static void after_list(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 {
@@ -1133,7 +1122,7 @@ static void after_list(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 	}
 }
 
-static const struct key_op lk_key_status = { "key-status", "ListAccessKeys", LK_KEY_LIST, RESP_READ, after_list };
+static const struct key_op lk_key_status = { "key-status", LK_KEY_LIST, RESP_READ, after_list };
 
 /*
  * A temporary (ASIA) key: nothing to deactivate; its role's older
