@@ -65,12 +65,8 @@ struct leak_secret {
 	char prev_version[80];
 };
 
-/* What a watched value is; its bytes live only in the automaton. */
-struct leak_value {
-	uint32_t secret;              /* index into leak_watch.secrets */
-	int previous;                 /* from AWSPREVIOUS */
-	char field[64];               /* JSON field, "" for a plain string */
-};
+/* What a watched value is (stages.c); its bytes live only in the automaton. */
+struct leak_value;
 
 /* The watched set built by one load: owns the scanner (watched values +
  * detectors), the secrets and the value descriptions. */

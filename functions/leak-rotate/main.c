@@ -986,7 +986,6 @@ static void verify_keys(struct lk_run *u)
 		size_t refused = 0;
 		enum fb_err rc = FB_OK;
 		int idx;
-
 		size_t tlen = 0;
 		const char *token = NULL;
 
@@ -1002,20 +1001,14 @@ static void verify_keys(struct lk_run *u)
 				break;
 			refused++;
 		}
-		if (rc == FB_OK && token) {
-			/* an assumed-role session: its role (prov_principal) */
+		if (rc == FB_OK) {
 			k->verified = 1;
-			if (!prov_principal(arn, k->role, sizeof(k->role)) || !strstr(k->role, ":role/"))
+			/* an assumed-role session: its role (prov_principal) */
+			if (token && (!prov_principal(arn, k->role, sizeof(k->role)) || !strstr(k->role, ":role/")))
 				k->role[0] = '\0';
 			snprintf(detail, sizeof(detail), "usable: STS accepted a call signed with the secret "
-				 "access key and session token seen next to it (caller %s; the call shows in "
-				 "CloudTrail under this key)", arn[0] ? arn : "?");
-			resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
-		} else if (rc == FB_OK) {
-			k->verified = 1;
-			snprintf(detail, sizeof(detail), "usable: STS accepted a call signed with the secret "
-				 "access key seen next to it (caller %s; the call shows in CloudTrail under this key)",
-				 arn[0] ? arn : "?");
+				 "access key%s seen next to it (caller %s; the call shows in CloudTrail under this key)",
+				 token ? " and session token" : "", arn[0] ? arn : "?");
 			resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
 		} else if (refused == k->ncand) {
 			k->refused = 1;

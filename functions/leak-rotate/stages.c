@@ -117,6 +117,13 @@ enum fb_err leak_settings_from_env(struct leak_settings *s, char *err, size_t er
 	return rc;
 }
 
+/* What a watched value is; its bytes live only in the automaton. */
+struct leak_value {
+	uint32_t secret;              /* index into leak_watch.secrets */
+	int previous;                 /* from AWSPREVIOUS */
+	char field[64];               /* JSON field, "" for a plain string */
+};
+
 /* ---- the watched set ----------------------------------------------------------------------- */
 
 enum fb_err leak_watch_init(struct leak_watch *w)
