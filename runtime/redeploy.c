@@ -232,7 +232,8 @@ static int wait_poll(struct rdp *d, struct rdp_secret *s, struct kit_step *st)
 	if (!kit_ok(st)) {
 		if (aws_is_throttle_code(kit_err(st)->code))
 			return 0;
-		resp_step_end(d->kit->r, s->wait_idx, RESP_FAILED, "cannot follow the rotation", kit_err(st));
+		resp_step_end(d->kit->r, s->wait_idx, RESP_FAILED, s->put ? "cannot follow the new version" :
+			      "cannot follow the rotation", kit_err(st));
 		s->state = RDP_FAILED;
 		return 1;
 	}
@@ -559,8 +560,12 @@ enum rdp_poll rdp_wait_check(const cJSON *describe, struct rdp_secret *s, char *
 		return RDP_DONE;
 	}
 	if (s->version[0] && !rdp_version_has(v2s, s->version, "AWSPENDING")) {
-		snprintf(detail, dlen, "rotation failed: version %s is neither AWSPENDING nor AWSCURRENT "
-			 "(see the rotation function's logs)", s->version);
+		if (s->put)
+			snprintf(detail, dlen, "version %s is not AWSCURRENT: another value was stored since "
+				 "(current version %s)", s->version, cur ? cur : "?");
+		else
+			snprintf(detail, dlen, "rotation failed: version %s is neither AWSPENDING nor AWSCURRENT "
+				 "(see the rotation function's logs)", s->version);
 		return RDP_FAIL;
 	}
 	if (!s->version[0] && cur && strcmp(cur, s->old_version)) {

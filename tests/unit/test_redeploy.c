@@ -127,6 +127,11 @@ static void test_redeploy__wait_check(void **s)
 	assert_int_equal(rdp_wait_check(d, &j, detail, sizeof(detail)), RDP_DONE);
 	assert_true(j.changed_at == 1700000300.0);
 	cJSON_Delete(d);
+	/* someone stored another value after ours: not ours that is current */
+	d = cJSON_Parse("{\"VersionIdsToStages\":{\"v2\":[\"AWSPREVIOUS\"],\"v3\":[\"AWSCURRENT\"]}}");
+	assert_int_equal(rdp_wait_check(d, &j, detail, sizeof(detail)), RDP_FAIL);
+	assert_non_null(strstr(detail, "another value was stored since (current version v3)"));
+	cJSON_Delete(d);
 }
 
 static void test_redeploy__rollout_check(void **s)
