@@ -109,10 +109,6 @@ enum kg_prior kg_prior_from_history(const cJSON *events, const struct kg_item *i
 				    char *src, size_t n);
 const char *kg_prior_name(enum kg_prior p);   /* static string */
 
-/* The value of tag `key` in a ListResourceTags "Tags" array; borrowed from
- * `tags`, NULL when absent. (prov_tag_value, kept for the callers here.) */
-const char *kg_tag(const cJSON *tags, const char *key);
-
 /* 1 for TagResource / UntagResource items (a change of a firebreak:* tag). */
 int kg_is_tag_item(const struct kg_item *it);
 

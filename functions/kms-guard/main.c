@@ -56,11 +56,8 @@ static int kg_outcome(int *n, int rc, cJSON *sec, const char *fmt, ...)
 static int kg_outcome(int *n, int rc, cJSON *sec, const char *fmt, ...)
 {
 	char buf[600];
-	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
+	RESP_FORMAT(buf, fmt);
 	kg_section_outcome(sec, "%s", buf);
 	(*n)++;
 	return rc;
@@ -462,7 +459,7 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	}
 
 	/* Writes 2 and 3, concurrently: enable (when it was Enabled) and tag. */
-	incident_tag = kg_tag(tags, KG_TAG_INCIDENT);
+	incident_tag = prov_tag_value(tags, KG_TAG_INCIDENT);
 	tag_now = !incident_tag || strcmp(incident_tag, r->incident_id);
 	wr2 = kit_round_new(&run->k);
 	en = kit_add(wr2, &(struct kit_spec){ .step = "enable-key", .service = "kms", .op = "EnableKey",

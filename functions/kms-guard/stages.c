@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kit.h"
 #include "log.h"
 
 /* ---- settings ------------------------------------------------------------------ */
@@ -20,22 +21,12 @@
 enum fb_err kg_settings_from_env(struct kg_settings *set, char *err, size_t errlen)
 {
 	const char *name = getenv("FIREBREAK_KMS_ALARM_NAME");
-	const char *lb = getenv("FIREBREAK_KMS_ALARM_LOOKBACK_SECONDS");
+	int lb;
+	enum fb_err rc = kit_env_int("FIREBREAK_KMS_ALARM_LOOKBACK_SECONDS", 900, 0, 86400, &lb, err, errlen);
 
 	buf_copy_str(set->alarm_name, sizeof(set->alarm_name), name && *name ? name : "kms-key-changes");
-	set->lookback_s = 900;
-	if (lb && *lb) {
-		char *end;
-		long v = strtol(lb, &end, 10);
-
-		if (*end || v < 0 || v > 86400) {
-			snprintf(err, errlen, "cannot parse 'FIREBREAK_KMS_ALARM_LOOKBACK_SECONDS' "
-				 "(want 0..86400)");
-			return FB_E_CONFIG;
-		}
-		set->lookback_s = v;
-	}
-	return FB_OK;
+	set->lookback_s = lb;
+	return rc;
 }
 
 /* ---- small pure helpers ----------------------------------------------------- */
@@ -452,11 +443,6 @@ const char *kg_prior_name(enum kg_prior p)
 	return p == KG_PRIOR_ENABLED ? "Enabled" : p == KG_PRIOR_DISABLED ? "Disabled" : "unknown";
 }
 
-const char *kg_tag(const cJSON *tags, const char *key)
-{
-	return prov_tag_value(tags, key);
-}
-
 int kg_is_self(const char *actor, const char *self_arn, const char *member_role)
 {
 	char role[600], want[300];
@@ -592,11 +578,8 @@ int kg_pending_days(const struct kg_item *it, const cJSON *meta)
 void kg_section_outcome(cJSON *sec, const char *fmt, ...)
 {
 	char buf[600];
-	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
+	RESP_FORMAT(buf, fmt);
 	cJSON_DeleteItemFromObjectCaseSensitive(sec, "outcome");
 	cJSON_AddStringToObject(sec, "outcome", buf);
 }

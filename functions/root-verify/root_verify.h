@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "alarm.h"
+#include "endpoint.h"
 #include "fb_err.h"
 #include "kit.h"
 #include "resp.h"
@@ -64,9 +65,6 @@ enum fb_err rv_cidrs_parse(const char *list, struct rv_policy *p, char *err, siz
  * dropped) into c->regions. NULL or "" = unset. FB_E_CONFIG with a message
  * when an item is not a Region name or there are too many. */
 enum fb_err rv_regions_parse(const char *list, struct rv_config *c, char *err, size_t errlen);
-/* The Region where the partition records console sign-ins (and other
- * global service events): us-east-1, cn-north-1 or us-gov-west-1. */
-const char *rv_signin_region(const char *partition);
 /* The Regions whose root history is read, in reading order: the trigger's
  * Region (event_region, may be NULL/""), then FIREBREAK_ROOT_REGIONS when
  * set, else the partition's sign-in Region and own_region (the function's).

@@ -94,15 +94,6 @@ enum fb_err rv_regions_parse(const char *list, struct rv_config *c, char *err, s
 	return FB_OK;
 }
 
-const char *rv_signin_region(const char *partition)
-{
-	if (partition && !strcmp(partition, "aws-cn"))
-		return "cn-north-1";
-	if (partition && !strcmp(partition, "aws-us-gov"))
-		return "us-gov-west-1";
-	return "us-east-1";
-}
-
 size_t rv_regions_plan(const struct rv_config *c, const char *partition, const char *event_region,
 		       const char *own_region, char out[][32], size_t cap)
 {
@@ -115,7 +106,7 @@ size_t rv_regions_plan(const struct rv_config *c, const char *partition, const c
 		for (size_t i = 0; i < c->nregions; i++)
 			rv_region_add(out, &n, cap, c->regions[i]);
 	} else {
-		rv_region_add(out, &n, cap, rv_signin_region(partition));
+		rv_region_add(out, &n, cap, endpoint_global_region(partition));
 		rv_region_add(out, &n, cap, own_region);
 	}
 	return n;
@@ -376,18 +367,13 @@ void rv_history_region(struct rv_history *h, const char *region, int complete, s
 	}
 	h->complete = h->nregions > 0;
 	h->incomplete_why[0] = '\0';
-	size_t l = 0;
 	for (size_t i = 0; i < h->nregions; i++) {
 		const struct rv_region_read *r = &h->regions[i];
 		if (r->complete)
 			continue;
 		h->complete = 0;
-		if (l < sizeof(h->incomplete_why)) {
-			int w = snprintf(h->incomplete_why + l, sizeof(h->incomplete_why) - l, "%s%s (%s)",
-					 l ? "; " : "regions not fully read: ", r->region, r->why);
-			if (w > 0)
-				l += (size_t)w;
-		}
+		buf_catf(h->incomplete_why, sizeof(h->incomplete_why), "%s%s (%s)",
+			 h->incomplete_why[0] ? "; " : "regions not fully read: ", r->region, r->why);
 	}
 }
 
@@ -578,14 +564,9 @@ int rv_has_reason(const struct rv_verdict *v, const char *code)
 
 static void rv_join_list(char *out, size_t n, const char list[][64], size_t count)
 {
-	size_t l = 0;
 	out[0] = '\0';
-	for (size_t i = 0; i < count && l < n; i++) {
-		int w = snprintf(out + l, n - l, "%s%s", i ? ", " : "", list[i]);
-		if (w < 0)
-			break;
-		l += (size_t)w;
-	}
+	for (size_t i = 0; i < count; i++)
+		buf_catf(out, n, "%s%s", i ? ", " : "", list[i]);
 }
 
 /* Reasons from the trigger event itself. */
@@ -771,36 +752,25 @@ void rv_decide(const struct rv_facts *f, struct rv_verdict *v)
 		return;
 	}
 	const char *lead = sev == RV_P1 ? "escalate" : sev == RV_P2 ? "review" : "no action";
-	size_t l = (size_t)snprintf(v->verdict, sizeof(v->verdict), "%s:", lead);
+	snprintf(v->verdict, sizeof(v->verdict), "%s:", lead);
 	int first = 1;
-	for (size_t i = 0; i < v->nreasons && l < sizeof(v->verdict); i++) {
+	for (size_t i = 0; i < v->nreasons; i++) {
 		if (v->reasons[i].level != sev || !strcmp(v->reasons[i].code, "history-incomplete"))
 			continue;
-		int w = snprintf(v->verdict + l, sizeof(v->verdict) - l, "%s%s", first ? " " : ", ",
-				 v->reasons[i].code);
-		if (w < 0)
-			break;
-		l += (size_t)w;
+		buf_catf(v->verdict, sizeof(v->verdict), "%s%s", first ? " " : ", ", v->reasons[i].code);
 		first = 0;
 	}
-	if (!f->hist.complete && l < sizeof(v->verdict)) {
+	if (!f->hist.complete) {
 		/* Never the wording of a complete read: name what was not read. */
-		int w = snprintf(v->verdict + l, sizeof(v->verdict) - l, "%shistory incomplete",
-				 first ? " " : "; ");
+		buf_catf(v->verdict, sizeof(v->verdict), "%shistory incomplete", first ? " " : "; ");
 		first = 0;
-		if (w > 0)
-			l += (size_t)w;
-		for (size_t i = 0, k = 0; i < f->hist.nregions && l < sizeof(v->verdict); i++) {
-			if (f->hist.regions[i].complete)
-				continue;
-			w = snprintf(v->verdict + l, sizeof(v->verdict) - l, "%s%s", k++ ? ", " : ": regions ",
-				     f->hist.regions[i].region);
-			if (w > 0)
-				l += (size_t)w;
-		}
+		for (size_t i = 0, k = 0; i < f->hist.nregions; i++)
+			if (!f->hist.regions[i].complete)
+				buf_catf(v->verdict, sizeof(v->verdict), "%s%s", k++ ? ", " : ": regions ",
+					 f->hist.regions[i].region);
 	}
 	if (first)
-		snprintf(v->verdict + l, sizeof(v->verdict) - l, " root use verified");
+		buf_catf(v->verdict, sizeof(v->verdict), " root use verified");
 }
 
 /* The runbook's manual next steps for the verdict: root cannot be

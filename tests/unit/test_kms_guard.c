@@ -333,9 +333,9 @@ static void test_kms_guard__arn_and_tags(void **st)
 	assert_false(arn_kms("arn:aws:kms:us-east-1:1:grant/x", &a));
 	assert_false(arn_kms("1234abcd", &a));
 	assert_false(arn_kms("arn:aws:kms::1:key/k", &a));
-	assert_string_equal(kg_tag(tags, "firebreak:exempt"), "true");
-	assert_null(kg_tag(tags, "firebreak:allow-deletion"));
-	assert_null(kg_tag(NULL, "x"));
+	assert_string_equal(prov_tag_value(tags, "firebreak:exempt"), "true");
+	assert_null(prov_tag_value(tags, "firebreak:allow-deletion"));
+	assert_null(prov_tag_value(NULL, "x"));
 	cJSON_Delete(tags);
 }
 

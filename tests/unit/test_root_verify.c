@@ -260,7 +260,7 @@ static void test_root_verify__regions(void **st)
 	n = rv_regions_plan(&c, "aws-cn", NULL, "cn-northwest-1", out, RV_MAX_REGIONS);
 	assert_int_equal(n, 2);
 	assert_string_equal(out[0], "cn-north-1");
-	assert_string_equal(rv_signin_region("aws-us-gov"), "us-gov-west-1");
+	assert_string_equal(endpoint_global_region("aws-us-gov"), "us-gov-west-1");
 	/* the setting replaces the default; the trigger's Region is always read */
 	assert_int_equal(rv_regions_parse(" us-west-2 ,eu-central-1,,us-west-2", &c, err, sizeof(err)), FB_OK);
 	assert_int_equal(c.nregions, 2);
