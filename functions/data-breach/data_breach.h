@@ -21,7 +21,23 @@
 #define DB_DEFAULT_ALARM_PREFIX "firebreak-data-breach"
 #define DB_DEFAULT_SPIKE_FACTOR 5.0    /* peak hour / baseline hour that names a bulk read */
 
-enum db_source { DB_SRC_ALARM, DB_SRC_MANUAL, DB_SRC_RESTORE };
+#define DB_DEFAULT_MIN_SEVERITY 5.0    /* GuardDuty Medium and up: preserving is harmless */
+
+enum db_source { DB_SRC_ALARM, DB_SRC_MANUAL, DB_SRC_RESTORE, DB_SRC_GUARDDUTY };
+
+/* What a GuardDuty finding says (DB_SRC_GUARDDUTY): claims, never a
+ * decision. The table is confirmed by DescribeTable, the principal by
+ * CloudTrail (db_ct_access) before anything is contained. */
+struct db_finding {
+	char id[128], type[128];
+	double severity;
+	char access_key[129];      /* resource.accessKeyDetails.accessKeyId */
+	char principal_id[129];    /* .principalId ("" when absent) */
+	char user_type[32];        /* .userType: IAMUser, AssumedRole, Root, ... */
+	char user_name[129];       /* .userName (report only) */
+	char apis[256];            /* the DynamoDB data-access APIs it names, comma list */
+	int64_t first_seen_ms;     /* service.eventFirstSeen; 0 unknown */
+};
 
 struct db_event {
 	cJSON *root;               /* owned: the parsed event */
@@ -34,12 +50,21 @@ struct db_event {
 	char principal[512];       /* manual "principal" ARN; "" none */
 	int64_t detected_ms;       /* the alarm's state time / event time / 0 (main: now) */
 	char target[256];          /* restore form: the new table (never the source) */
+	struct db_finding gd;      /* GuardDuty trigger; ev->table "" when the finding names none */
 	int64_t restore_ms;        /* restore form: the point in time */
 	/* Nothing to do, decided from the event alone (zero calls): why. */
 	char skip[240];
 };
 
-/* Parses the trigger: an EventBridge "CloudWatch Alarm State Change"
+/* Parses the trigger: a "GuardDuty Finding" about an access key
+ * (resource.accessKeyDetails) whose API activity is DynamoDB data access
+ * (service.action.awsApiCallAction on dynamodb.amazonaws.com, or
+ * additionalInfo.anomalies.anomalousAPIs naming dynamodb.amazonaws.com,
+ * with one of the APIs db_data_api() names), at or above min_severity
+ * (below it, or about other APIs: FB_OK with ev->skip set); the table is
+ * the one affectedResources names (AWS::DynamoDB::Table), else "" (main
+ * reads it from CloudTrail); account = detail.accountId. Or an EventBridge
+ * "CloudWatch Alarm State Change"
  * (source aws.cloudwatch) whose alarm name starts with `alarm_prefix` and
  * whose metric is in AWS/DynamoDB with a TableName dimension, or the manual
  * form {"table": "<name or ARN>", "reason": "...", "principal": "<ARN>"},
@@ -48,8 +73,32 @@ struct db_event {
  * FB_E_INVALID with `why` for anything else (zero calls follow). An alarm
  * that is not ours (prefix), or a state other than ALARM, is FB_OK with
  * ev->skip set. Caller cleans up with db_event_cleanup. */
-enum fb_err db_parse(const char *event, size_t len, const char *alarm_prefix,
+enum fb_err db_parse(const char *event, size_t len, const char *alarm_prefix, double min_severity,
 		     struct db_event *ev, char *why, size_t whylen);
+
+/* 1 when `api` (an operation name) reads items or copies a table's data
+ * out: Scan, Query, GetItem, BatchGetItem, TransactGetItems, the PartiQL
+ * ones, ExportTableToPointInTime, RestoreTableToPointInTime,
+ * RestoreTableFromBackup. */
+int db_data_api(const char *api);
+
+/* One CloudTrail record (LookupEvents' CloudTrailEvent, parsed) checked
+ * against the finding: 1 when it is a DynamoDB call (eventSource
+ * dynamodb.amazonaws.com) made with the finding's access key (and its
+ * principalId when the finding has one) in `account`, naming a table
+ * (requestParameters.tableName / tableArn, or resources[] of type
+ * AWS::DynamoDB::Table); then out has the table, the event name and the
+ * principal to contain: the user's ARN (IAMUser), the role's ARN
+ * (AssumedRole: sessionContext.sessionIssuer.arn, path included), "" for
+ * anything else (root, federated: reported, not contained). 0 otherwise. */
+struct db_access {
+	char table[256];
+	char event[64];
+	char principal[512];
+	int is_role;
+};
+int db_ct_access(const cJSON *record, const struct db_finding *f, const char *account,
+		 struct db_access *out);
 void db_event_cleanup(struct db_event *ev);
 
 /* 1 when `name` is a table name DynamoDB accepts. */

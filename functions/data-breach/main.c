@@ -44,6 +44,16 @@ struct db_fn {
 	struct aws_client *aws;
 	char alarm_prefix[128];
 	int spike_factor;
+	double min_severity;
+};
+
+/* Who is suspected, and on what ground: the manual form's principal (an
+ * operator said so) or the finding's, confirmed by CloudTrail (the
+ * finding's access key seen calling DynamoDB on this table). */
+struct db_who {
+	char principal[512];
+	int is_role;
+	char ground[300];
 };
 
 static const char *tag_value(const cJSON *tags, const char *key)
@@ -166,6 +176,9 @@ static enum fb_err db_init(void **state, char *err, size_t errlen)
 	snprintf(st->alarm_prefix, sizeof(st->alarm_prefix), "%s", p && *p ? p : DB_DEFAULT_ALARM_PREFIX);
 	rc = kit_env_int("FIREBREAK_DB_SPIKE_FACTOR", (int)DB_DEFAULT_SPIKE_FACTOR, 2, 10000, &st->spike_factor,
 			 err, errlen);
+	if (rc == FB_OK)
+		rc = kit_env_severity("FIREBREAK_MIN_SEVERITY", DB_DEFAULT_MIN_SEVERITY, &st->min_severity, err,
+				      errlen);
 	if (rc == FB_OK && p && strlen(p) >= sizeof(st->alarm_prefix)) {
 		snprintf(err, errlen, "setting 'FIREBREAK_DB_ALARM_PREFIX' is too long");
 		rc = FB_E_CONFIG;
@@ -180,7 +193,114 @@ static enum fb_err db_init(void **state, char *err, size_t errlen)
 	return FB_OK;
 }
 
-static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const struct db_event *ev)
+
+/* A GuardDuty finding: the finding is a claim. CloudTrail (LookupEvents by
+ * the finding's access key) says which tables that key really called
+ * DynamoDB on, and as whom. The table: the finding's own (DescribeTable
+ * confirms it next), else the one CloudTrail shows (the latest, when
+ * several: the others are listed). The principal is contained only when
+ * CloudTrail shows its key on that table. 0: go on; -1: stop (verdict set). */
+static int db_resolve_finding(struct resp *r, struct kit *k, struct db_event *ev, struct db_who *who)
+{
+	struct aws_client *c = kit_client(k, ev->account, ev->region[0] ? ev->region : NULL,
+					  "assume-member-role", NULL);
+	struct kit_round *rd;
+	struct kit_step *s;
+	struct ct_query q;
+	struct db_access acc, hit;
+	const cJSON *e, *evs;
+	cJSON *tables, *f;
+	int64_t now = k->now_ms();
+	int n = 0, seen_on_table = 0;
+
+	if (!c)
+		return -1;
+	f = cJSON_GetObjectItemCaseSensitive(r->extra, "finding");
+	if (f) {
+		cJSON_AddStringToObject(f, "access_key", ev->gd.access_key);
+		cJSON_AddStringToObject(f, "user_type", ev->gd.user_type);
+		cJSON_AddStringToObject(f, "user_name", ev->gd.user_name);
+		cJSON_AddStringToObject(f, "dynamodb_apis", ev->gd.apis);
+		if (ev->table[0])
+			cJSON_AddStringToObject(f, "table", ev->table);
+	}
+	memset(&q, 0, sizeof(q));
+	q.attr_key = "AccessKeyId";
+	q.attr_value = ev->gd.access_key;
+	/* from an hour before GuardDuty first saw it (CloudTrail's own delay),
+	 * at most 7 days back */
+	q.start_ms = ev->gd.first_seen_ms > 0 ? ev->gd.first_seen_ms - 3600 * 1000LL : now - 24 * 3600 * 1000LL;
+	if (q.start_ms < now - 7 * 24 * 3600 * 1000LL)
+		q.start_ms = now - 7 * 24 * 3600 * 1000LL;
+	q.end_ms = now;
+	q.max_pages = 5;
+	q.account = ev->account;
+	q.deadline_ms = r->ctx && r->ctx->deadline_ms > 0 ? r->ctx->deadline_ms - 3 * DB_DEADLINE_MARGIN_MS : 0;
+	q.keep_events = 1;
+	rd = kit_round_new(k);
+	s = kit_add(rd, &(struct kit_spec){ .step = "key-activity", .service = "cloudtrail",
+		.op = "LookupEvents", .target = ev->gd.access_key, .kind = RESP_READ, .cloudtrail = &q,
+		.optional = ev->table[0] != 0, .client = c,
+		.detail = "the finding's access key in CloudTrail" });
+	kit_run(rd);
+	memset(&hit, 0, sizeof(hit));
+	tables = cJSON_AddArrayToObject(r->extra, "key_tables");
+	/* newest first: the first match is the latest */
+	evs = kit_ct_result(s) ? kit_items(s) : NULL;
+	cJSON_ArrayForEach(e, evs) {
+		cJSON *rec = ct_event_detail(e);
+		const cJSON *x;
+		int dup = 0;
+
+		if (rec && db_ct_access(rec, &ev->gd, ev->account, &acc)) {
+			cJSON_ArrayForEach(x, tables)
+				if (strcmp(x->valuestring, acc.table) == 0)
+					dup = 1;
+			if (!dup)
+				cJSON_AddItemToArray(tables, cJSON_CreateString(acc.table));
+			if (ev->table[0] ? strcmp(acc.table, ev->table) == 0 : n == 0) {
+				if (!seen_on_table || (!hit.principal[0] && acc.principal[0]))
+					hit = acc;
+				seen_on_table = 1;
+			}
+			n++;
+		}
+		cJSON_Delete(rec);
+	}
+	if (!ev->table[0]) {
+		if (!seen_on_table) {
+			kit_fail(s, "CloudTrail shows no DynamoDB call on a table by this key%s",
+				 kit_ok(s) ? "" : " (not read)");
+			resp_set_verdict(r, "failed: the finding names no table and CloudTrail does not show one "
+					 "(its delivery lags up to 15 minutes: a retry may): nothing changed");
+			kit_round_free(rd);
+			return -1;
+		}
+		snprintf(ev->table, sizeof(ev->table), "%s", hit.table);
+		if (cJSON_GetArraySize(tables) > 1)
+			resp_warn(r, "the key called DynamoDB on %d tables (key_tables): this run acts on the latest, %s; "
+				  "run the manual form for the others", cJSON_GetArraySize(tables), hit.table);
+	}
+	kit_detail(s, "%d DynamoDB calls by the key on %d table(s)%s", n, cJSON_GetArraySize(tables),
+		   seen_on_table ? "" : "; none on the finding's table");
+	if (seen_on_table && hit.principal[0]) {
+		snprintf(who->principal, sizeof(who->principal), "%s", hit.principal);
+		who->is_role = hit.is_role;
+		snprintf(who->ground, sizeof(who->ground), "CloudTrail: the finding's key called %.40s on %.120s",
+			 hit.event, hit.table);
+	} else if (seen_on_table) {
+		resp_warn(r, "CloudTrail shows the key on the table, but as a %s identity: not contained by a "
+			  "table policy (reported)", ev->gd.user_type[0] ? ev->gd.user_type : "non-IAM");
+	} else {
+		resp_warn(r, "CloudTrail does not show the finding's key on %s: preserved, the principal not contained",
+			  ev->table);
+	}
+	kit_round_free(rd);
+	return 0;
+}
+
+static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const struct db_event *ev,
+		       const struct db_who *who)
 {
 	struct aws_client *c;
 	struct aws_error aerr;
@@ -409,6 +529,9 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	memset(&source, 0, sizeof(source));
 	if (ev->source == DB_SRC_ALARM)
 		snprintf(source, sizeof(source), "cloudwatch-alarm: %s", ev->alarm);
+	else if (ev->source == DB_SRC_GUARDDUTY)
+		snprintf(source, sizeof(source), "guardduty: %.120s (finding %.100s, severity %.1f, DynamoDB %.100s)",
+			 ev->gd.type, ev->gd.id, ev->gd.severity, ev->gd.apis);
 	else
 		snprintf(source, sizeof(source), "manual: %s", ev->reason);
 	meas = measures(r);
@@ -523,6 +646,7 @@ static enum fb_err db_handle(void *state, const char *event, size_t len, const s
 {
 	struct db_fn *st = state;
 	struct db_event ev;
+	struct db_who who;
 	struct resp r;
 	struct kit k;
 	char why[512];
@@ -530,7 +654,7 @@ static enum fb_err db_handle(void *state, const char *event, size_t len, const s
 
 	if (ctx->deadline_ms > 0)
 		aws_client_set_deadline(st->aws, ctx->deadline_ms - DB_DEADLINE_MARGIN_MS);
-	if (db_parse(event, len, st->alarm_prefix, &ev, why, sizeof(why)) != FB_OK) {
+	if (db_parse(event, len, st->alarm_prefix, st->min_severity, &ev, why, sizeof(why)) != FB_OK) {
 		db_event_cleanup(&ev);
 		return resp_invalid(out, "%s", why);
 	}
@@ -552,8 +676,16 @@ static enum fb_err db_handle(void *state, const char *event, size_t len, const s
 		snprintf(key, sizeof(key), "manual:%s:%s:%s", ev.account, ev.table, ev.reason);
 		resp_set_incident(&r, key);
 	}
+	if (ev.source == DB_SRC_GUARDDUTY)
+		kit_finding(&r, ev.gd.id, ev.gd.type, ev.gd.severity, ev.gd.access_key);
 	kit_init(&k, &r, st->aws);
 	resp_set_severity(&r, "P1");
+	memset(&who, 0, sizeof(who));
+	if (ev.principal[0]) {
+		snprintf(who.principal, sizeof(who.principal), "%s", ev.principal);
+		who.is_role = strstr(ev.principal, ":role/") != NULL;
+		snprintf(who.ground, sizeof(who.ground), "named by the operator (manual form)");
+	}
 	cJSON_AddStringToObject(r.extra, "table", ev.table);
 	if (ev.alarm[0])
 		cJSON_AddStringToObject(r.extra, "alarm", ev.alarm);
@@ -563,8 +695,13 @@ static enum fb_err db_handle(void *state, const char *event, size_t len, const s
 		resp_skip(&r, "%s", ev.skip);
 	else if (ev.source == DB_SRC_RESTORE)
 		db_restore(&r, &k, &ev);
-	else
-		db_respond(st, &r, &k, &ev);
+	else if (ev.source != DB_SRC_GUARDDUTY || db_resolve_finding(&r, &k, &ev, &who) == 0) {
+		if (ev.source == DB_SRC_GUARDDUTY)
+			cJSON_ReplaceItemInObject(r.extra, "table", cJSON_CreateString(ev.table));
+		if (who.principal[0] && ev.source == DB_SRC_GUARDDUTY)
+			cJSON_AddStringToObject(r.extra, "suspected_principal", who.principal);
+		db_respond(st, &r, &k, &ev, &who);
+	}
 	rc = resp_finish(&r, st->aws, out);
 	kit_cleanup(&k);
 	resp_cleanup(&r);

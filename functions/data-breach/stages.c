@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "data_breach.h"
+#include "kit.h"
 #include "resp.h"
 
 static void set_why(char *why, size_t whylen, const char *msg)
@@ -185,7 +186,285 @@ static int alarm_table(const cJSON *detail, struct db_event *ev, char *why, size
 	return 0;
 }
 
-enum fb_err db_parse(const char *event, size_t len, const char *alarm_prefix,
+
+int db_data_api(const char *api)
+{
+	static const char *const apis[] = {
+		"Scan", "Query", "GetItem", "BatchGetItem", "TransactGetItems", "ExecuteStatement",
+		"BatchExecuteStatement", "ExecuteTransaction", "ExportTableToPointInTime",
+		"RestoreTableToPointInTime", "RestoreTableFromBackup",
+	};
+	size_t i;
+
+	for (i = 0; api && i < sizeof(apis) / sizeof(apis[0]); i++)
+		if (strcmp(api, apis[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void add_api(struct db_finding *f, const char *api, size_t n)
+{
+	char name[64];
+	size_t have = strlen(f->apis);
+
+	if (n == 0 || n >= sizeof(name))
+		return;
+	memcpy(name, api, n);
+	name[n] = 0;
+	if (!db_data_api(name))
+		return;
+	/* each once */
+	{
+		const char *p = f->apis;
+
+		while ((p = strstr(p, name))) {
+			if ((p == f->apis || p[-1] == ',') && (p[n] == 0 || p[n] == ','))
+				return;
+			p += n;
+		}
+	}
+	if (have + n + 2 > sizeof(f->apis))
+		return;
+	snprintf(f->apis + have, sizeof(f->apis) - have, "%s%s", have ? "," : "", name);
+}
+
+#define DB_GD_SERVICE "dynamodb.amazonaws.com"
+
+/* anomalousAPIs as GuardDuty writes it, a string: "dynamodb.amazonaws.com:
+ * [Scan:success , Query:success] , iam.amazonaws.com:[...]"; or (other
+ * renderings) an object {"dynamodb.amazonaws.com": ["Scan", ...]}. */
+static void anomalous_apis(const cJSON *a, struct db_finding *f)
+{
+	if (cJSON_IsString(a)) {
+		const char *p = strstr(a->valuestring, DB_GD_SERVICE ":[");
+		const char *end;
+
+		if (!p)
+			return;
+		p += strlen(DB_GD_SERVICE ":[");
+		end = strchr(p, ']');
+		if (!end)
+			return;
+		while (p < end) {
+			const char *q = p;
+
+			while (q < end && *q != ',')
+				q++;
+			{
+				const char *b = p, *e = q, *c;
+
+				while (b < e && *b == ' ')
+					b++;
+				for (c = b; c < e; c++)
+					if (*c == ':') {
+						e = c;
+						break;
+					}
+				while (e > b && e[-1] == ' ')
+					e--;
+				add_api(f, b, (size_t)(e - b));
+			}
+			p = q + 1;
+		}
+	} else if (cJSON_IsObject(a)) {
+		const cJSON *l = cJSON_GetObjectItemCaseSensitive(a, DB_GD_SERVICE), *x;
+
+		cJSON_ArrayForEach(x, l)
+			if (cJSON_IsString(x))
+				add_api(f, x->valuestring, strlen(x->valuestring));
+	}
+}
+
+static int key_chars_ok(const char *s, size_t min, size_t max)
+{
+	size_t n = strlen(s), i;
+
+	if (n < min || n > max)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+/* principalId: "AIDA..." (user) or "AROA...:<session>" (role). */
+static int principal_id_ok(const char *s)
+{
+	char head[129];
+	const char *colon = strchr(s, ':');
+	size_t n = colon ? (size_t)(colon - s) : strlen(s);
+
+	if (strlen(s) >= sizeof(head) || !printable_path(s) || n >= sizeof(head))
+		return 0;
+	memcpy(head, s, n);
+	head[n] = 0;
+	return key_chars_ok(head, 16, 128) && (!colon || colon[1]);
+}
+
+static enum fb_err parse_finding(const cJSON *root, double min_sev, struct db_event *ev,
+				 char *why, size_t whylen)
+{
+	struct kit_gd_finding gd;
+	struct db_finding *f = &ev->gd;
+	const cJSON *akd, *call, *aff, *t;
+	const char *s, *svc, *api;
+
+	ev->source = DB_SRC_GUARDDUTY;
+	if (kit_guardduty_finding(root, &gd, why, whylen))
+		return FB_E_INVALID;
+	f->severity = gd.severity;
+	if (copy_str(f->id, sizeof(f->id), gd.id) || copy_str(f->type, sizeof(f->type), gd.type)) {
+		set_why(why, whylen, "finding id or type too long");
+		return FB_E_INVALID;
+	}
+	s = resp_get_str(gd.detail, "accountId");
+	if (!s || !resp_account_id_ok(s)) {
+		set_why(why, whylen, "finding without a 12-digit detail.accountId");
+		return FB_E_INVALID;
+	}
+	snprintf(ev->account, sizeof(ev->account), "%s", s);
+	s = resp_get_str(gd.detail, "region");
+	if (!s)
+		s = resp_get_str(root, "region");
+	if (!s || !resp_region_name_ok(s)) {
+		set_why(why, whylen, "finding without a valid region");
+		return FB_E_INVALID;
+	}
+	snprintf(ev->region, sizeof(ev->region), "%s", s);
+	/* awareness: when GuardDuty made the finding (a re-published update
+	 * keeps its createdAt: the clock does not restart) */
+	s = resp_get_str(gd.detail, "createdAt");
+	ev->detected_ms = s ? resp_parse_time_ms(s) : 0;
+	if (ev->detected_ms <= 0) {
+		s = resp_get_str(root, "time");
+		ev->detected_ms = s ? resp_parse_time_ms(s) : 0;
+	}
+	if (ev->detected_ms < 0)
+		ev->detected_ms = 0;
+	s = resp_get_str(gd.detail, "service.eventFirstSeen");
+	f->first_seen_ms = s ? resp_parse_time_ms(s) : 0;
+	if (f->first_seen_ms < 0)
+		f->first_seen_ms = 0;
+	snprintf(ev->reason, sizeof(ev->reason), "GuardDuty %.120s severity %.1f",
+		 f->type[0] ? f->type : "finding", f->severity);
+
+	/* What it is about: DynamoDB data access by an access key. */
+	call = resp_get(gd.detail, "service.action.awsApiCallAction");
+	svc = resp_get_str(call, "serviceName");
+	api = resp_get_str(call, "api");
+	if (svc && strcmp(svc, DB_GD_SERVICE) == 0 && api)
+		add_api(f, api, strlen(api));
+	anomalous_apis(resp_get(gd.detail, "service.additionalInfo.anomalies.anomalousAPIs"), f);
+	akd = cJSON_GetObjectItemCaseSensitive(gd.resource, "accessKeyDetails");
+	if (!f->apis[0] || !cJSON_IsObject(akd)) {
+		snprintf(ev->skip, sizeof(ev->skip), "finding %.80s is not DynamoDB data access by an access key",
+			 f->type[0] ? f->type : "(no type)");
+		return FB_OK;
+	}
+	s = resp_get_str(akd, "accessKeyId");
+	if (!s || !key_chars_ok(s, 16, 128)) {
+		set_why(why, whylen, "finding without a well-formed accessKeyDetails.accessKeyId");
+		return FB_E_INVALID;
+	}
+	snprintf(f->access_key, sizeof(f->access_key), "%s", s);
+	s = resp_get_str(akd, "principalId");
+	if (s && *s) {
+		if (!principal_id_ok(s)) {
+			set_why(why, whylen, "finding's accessKeyDetails.principalId is not well-formed");
+			return FB_E_INVALID;
+		}
+		snprintf(f->principal_id, sizeof(f->principal_id), "%s", s);
+	}
+	copy_printable(f->user_type, sizeof(f->user_type), resp_get_str(akd, "userType"));
+	copy_printable(f->user_name, sizeof(f->user_name), resp_get_str(akd, "userName"));
+	/* The table, when the finding names one (checked like a manual one). */
+	aff = resp_get(call, "affectedResources");
+	t = cJSON_GetObjectItemCaseSensitive(aff, "AWS::DynamoDB::Table");
+	if (t) {
+		char acct[16];
+
+		if (!cJSON_IsString(t)) {
+			set_why(why, whylen, "affectedResources AWS::DynamoDB::Table must be a string");
+			return FB_E_INVALID;
+		}
+		snprintf(acct, sizeof(acct), "%s", ev->account);
+		if (table_ref(t->valuestring, ev, why, whylen))
+			return FB_E_INVALID;
+		if (strcmp(acct, ev->account)) {
+			set_why(why, whylen, "the finding's table ARN is in another account than the finding");
+			return FB_E_INVALID;
+		}
+	}
+	/* below the gate: reported, nothing done */
+	kit_severity_below(f->severity, min_sev, ev->skip, sizeof(ev->skip));
+	return FB_OK;
+}
+
+static const char *rec_table(const cJSON *rec)
+{
+	const char *s = resp_get_str(rec, "requestParameters.tableName");
+	const cJSON *r;
+
+	if (!s)
+		s = resp_get_str(rec, "requestParameters.tableArn");
+	if (!s)
+		s = resp_get_str(rec, "requestParameters.sourceTableName");
+	if (!s)
+		cJSON_ArrayForEach(r, resp_get(rec, "resources")) {
+			const char *ty = resp_get_str(r, "type");
+
+			if (ty && strcmp(ty, "AWS::DynamoDB::Table") == 0 && (s = resp_get_str(r, "ARN")))
+				break;
+		}
+	return s;
+}
+
+int db_ct_access(const cJSON *rec, const struct db_finding *f, const char *account, struct db_access *out)
+{
+	const char *s, *type, *arn;
+	struct db_event tmp;
+	char why[80];
+
+	memset(out, 0, sizeof(*out));
+	s = resp_get_str(rec, "eventSource");
+	if (!s || strcmp(s, DB_GD_SERVICE))
+		return 0;
+	s = resp_get_str(rec, "userIdentity.accessKeyId");
+	if (!s || !f->access_key[0] || strcmp(s, f->access_key))
+		return 0;
+	if (f->principal_id[0]) {
+		s = resp_get_str(rec, "userIdentity.principalId");
+		if (!s || strcmp(s, f->principal_id))
+			return 0;
+	}
+	s = resp_get_str(rec, "recipientAccountId");
+	if (!s || !account || strcmp(s, account))
+		return 0;
+	s = rec_table(rec);
+	memset(&tmp, 0, sizeof(tmp));
+	if (!s || table_ref(s, &tmp, why, sizeof(why)))
+		return 0;
+	if (tmp.account[0] && strcmp(tmp.account, account))
+		return 0;
+	snprintf(out->table, sizeof(out->table), "%s", tmp.table);
+	copy_printable(out->event, sizeof(out->event), resp_get_str(rec, "eventName"));
+	type = resp_get_str(rec, "userIdentity.type");
+	if (type && strcmp(type, "IAMUser") == 0) {
+		arn = resp_get_str(rec, "userIdentity.arn");
+		if (arn && db_principal_ok(arn) && strstr(arn, ":iam::") && strstr(arn, ":user/"))
+			snprintf(out->principal, sizeof(out->principal), "%s", arn);
+	} else if (type && strcmp(type, "AssumedRole") == 0) {
+		arn = resp_get_str(rec, "userIdentity.sessionContext.sessionIssuer.arn");
+		s = resp_get_str(rec, "userIdentity.sessionContext.sessionIssuer.type");
+		if (arn && s && strcmp(s, "Role") == 0 && db_principal_ok(arn) && strstr(arn, ":role/")) {
+			snprintf(out->principal, sizeof(out->principal), "%s", arn);
+			out->is_role = 1;
+		}
+	}
+	return 1;
+}
+
+enum fb_err db_parse(const char *event, size_t len, const char *alarm_prefix, double min_severity,
 		     struct db_event *ev, char *why, size_t whylen)
 {
 	const cJSON *root, *v;
@@ -201,6 +480,15 @@ enum fb_err db_parse(const char *event, size_t len, const char *alarm_prefix,
 		return FB_E_INVALID;
 	root = ev->root;
 	s = resp_get_str(root, "source");
+	if (s && strcmp(s, "aws.guardduty") == 0) {
+		const char *dt = resp_get_str(root, "detail-type");
+
+		if (!dt || strcmp(dt, "GuardDuty Finding")) {
+			set_why(why, whylen, "aws.guardduty event is not a GuardDuty Finding");
+			return FB_E_INVALID;
+		}
+		return parse_finding(root, min_severity, ev, why, whylen);
+	}
 	if (s && strcmp(s, "aws.cloudwatch") == 0) {
 		const cJSON *detail = cJSON_GetObjectItemCaseSensitive(root, "detail");
 		const char *dt = resp_get_str(root, "detail-type"), *name, *state, *t;
@@ -254,7 +542,7 @@ enum fb_err db_parse(const char *event, size_t len, const char *alarm_prefix,
 		return FB_OK;
 	}
 	if (s || cJSON_GetObjectItemCaseSensitive(root, "detail-type")) {
-		set_why(why, whylen, "unsupported event source (expected aws.cloudwatch or the manual form)");
+		set_why(why, whylen, "unsupported event source (expected aws.cloudwatch, aws.guardduty or the manual form)");
 		return FB_E_INVALID;
 	}
 	v = cJSON_GetObjectItemCaseSensitive(root, "restore");

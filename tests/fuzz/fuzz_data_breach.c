@@ -28,7 +28,7 @@ static void fuzz_event(const char *s, size_t n)
 	enum fb_err rc;
 
 	why[0] = '\0';
-	rc = db_parse(s, n, DB_DEFAULT_ALARM_PREFIX, &ev, why, sizeof(why));
+	rc = db_parse(s, n, DB_DEFAULT_ALARM_PREFIX, DB_DEFAULT_MIN_SEVERITY, &ev, why, sizeof(why));
 	if (rc != FB_OK) {
 		if (!why[0])
 			abort();

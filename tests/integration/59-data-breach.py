@@ -48,6 +48,41 @@ def world(pitr=False, stream=None, spike=True, tags=None):
             "cloudtrail": {"events": []}}
 
 
+KEY = "ASIARZOOKWPXR24HLMYM"
+ROLE = "arn:aws:iam::%s:role/etl/analytics-etl" % ACCT
+
+
+def iso(t):
+    import time as _t
+    return _t.strftime("%Y-%m-%dT%H:%M:%SZ", _t.gmtime(t))
+
+
+def gd_event(table=None, severity=8):
+    """The sample finding in the fake's account, seen 30 minutes ago."""
+    import time as _t
+    e = event("guardduty-anomalous-dynamodb.json")
+    e["detail"]["accountId"] = ACCT
+    e["detail"]["severity"] = severity
+    e["detail"]["service"]["eventFirstSeen"] = iso(_t.time() - 1800)
+    if table:
+        e["detail"]["service"]["action"]["awsApiCallAction"]["affectedResources"]["AWS::DynamoDB::Table"] = table
+    return e
+
+
+def key_record(table="orders", event_name="ExportTableToPointInTime", key=KEY, ago=1200):
+    """A CloudTrail record of the finding's key calling DynamoDB."""
+    import time as _t
+    arn = "arn:aws:dynamodb:us-east-1:%s:table/%s" % (ACCT, table)
+    return {"eventVersion": "1.08", "eventTime": iso(_t.time() - ago), "eventSource": "dynamodb.amazonaws.com",
+            "eventName": event_name, "awsRegion": "us-east-1", "recipientAccountId": ACCT,
+            "userIdentity": {"type": "AssumedRole", "principalId": "AROAIHWLDLKQ2YARYAIIW:815945", "accessKeyId": key,
+                             "arn": "arn:aws:sts::%s:assumed-role/analytics-etl/815945" % ACCT, "accountId": ACCT,
+                             "sessionContext": {"sessionIssuer": {"type": "Role", "arn": ROLE, "accountId": ACCT,
+                                                                  "userName": "analytics-etl"}}},
+            "requestParameters": {"tableArn": arn, "s3Bucket": "exfil-bucket"},
+            "resources": [{"type": "AWS::DynamoDB::Table", "ARN": arn}]}
+
+
 class DataBreach(unittest.TestCase):
     fake = None
 
@@ -59,9 +94,12 @@ class DataBreach(unittest.TestCase):
     def tearDownClass(cls):
         cls.fake.stop()
 
-    def setup_world(self, **kw):
+    def setup_world(self, records=None, **kw):
         self.fake.reset()
-        self.fake.seed(world(**kw))
+        w = world(**kw)
+        if records:
+            w["cloudtrail"]["records"] = records
+        self.fake.seed(w)
         self.fake.reset_calls()
 
     def run_fn(self, ev, env=None):
@@ -214,6 +252,44 @@ class DataBreach(unittest.TestCase):
         res = self.run_fn({"restore": {"table": "orders", "to": "2026-12-06T01:00:00Z", "target": "orders-r"}})
         self.assertIn("failed", res.report["verdict"])
         self.assertEqual(self.writes(), [])
+
+    def test_guardduty_finding_table_and_principal_from_cloudtrail(self):
+        # the finding names no table (affectedResources {}): CloudTrail shows the key exporting "orders"
+        self.setup_world(records=[key_record()])
+        res = self.run_fn(gd_event())
+        self.assertTrue(res.ok, res.raw)
+        rep = res.report
+        self.assertEqual(rep["table"], "orders")
+        self.assertEqual(rep["suspected_principal"], ROLE)  # the issuer's ARN, path included
+        self.assertEqual(rep["finding"]["type"], "Exfiltration:IAMUser/AnomalousBehavior")
+        self.assertEqual(rep["key_tables"], ["orders"])
+        self.assertIn(("dynamodb", "CreateBackup"), self.writes())
+        self.assertIn("guardduty: Exfiltration:IAMUser/AnomalousBehavior", rep["gdpr"]["detectionSource"])
+        # awareness = the finding's createdAt
+        self.assertEqual(rep["gdpr"]["awareTime"], "2026-12-07T02:54:50.712Z")
+
+    def test_guardduty_claims_alone_contain_nobody(self):
+        # the finding names "orders" but CloudTrail shows the key only on another table
+        self.setup_world(records=[key_record(table="invoices")])
+        res = self.run_fn(gd_event(table="orders"))
+        self.assertTrue(res.ok, res.raw)
+        self.assertNotIn("suspected_principal", res.report)
+        self.assertTrue(any("does not show" in w for w in res.report.get("warnings", [])), res.report)
+        self.assertEqual(res.report["key_tables"], ["invoices"])
+        # no table named and none in CloudTrail: nothing written, an error
+        self.setup_world(records=[key_record(key="ASIAOTHERKEY00000000")])
+        res = self.run_fn(gd_event())
+        self.assertFalse(res.ok, res.raw)
+        ka = [a for a in res.report["actions"] if a["step"] == "key-activity"][0]
+        self.assertEqual(ka["status"], "failed")
+        self.assertIn("no DynamoDB call", json.dumps(ka))
+        self.assertEqual(self.writes(), [])
+        # below the minimum severity: no call at all
+        self.setup_world(records=[key_record()])
+        res = self.run_fn(gd_event(severity=3))
+        self.assertTrue(res.ok, res.raw)
+        self.assertIn("below", res.report["verdict"])
+        self.assertEqual([c for c in self.fake.calls() if c["service"] not in ("sns", "sts")], [])
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ static char *slurp(const char *path)
 
 static enum fb_err parse(const char *text, struct db_event *ev, char *why)
 {
-	return db_parse(text, strlen(text), DB_DEFAULT_ALARM_PREFIX, ev, why, 300);
+	return db_parse(text, strlen(text), DB_DEFAULT_ALARM_PREFIX, DB_DEFAULT_MIN_SEVERITY, ev, why, 300);
 }
 
 static void test_db__alarm_sample(void **state)
@@ -77,7 +77,7 @@ static void test_db__alarm_not_ours(void **state)
 	assert_string_equal(ev.table, "");
 	db_event_cleanup(&ev);
 	/* with the prefix matching, the EC2 metric is refused */
-	assert_int_equal(db_parse(text, strlen(text), "Server", &ev, why, sizeof(why)), FB_E_INVALID);
+	assert_int_equal(db_parse(text, strlen(text), "Server", DB_DEFAULT_MIN_SEVERITY, &ev, why, sizeof(why)), FB_E_INVALID);
 	assert_non_null(strstr(why, "AWS/DynamoDB"));
 	db_event_cleanup(&ev);
 	free(text);
@@ -149,7 +149,7 @@ static void test_db__parse_rows(void **state)
 		}
 		db_event_cleanup(&ev);
 	}
-	assert_int_equal(db_parse("", 0, NULL, &(struct db_event){0}, NULL, 0), FB_E_INVALID);
+	assert_int_equal(db_parse("", 0, NULL, 0, &(struct db_event){0}, NULL, 0), FB_E_INVALID);
 }
 
 static void test_db__manual_arn_sets_account(void **state)
@@ -312,6 +312,150 @@ static void test_db__gdpr_record(void **state)
 	cJSON_Delete(measures);
 }
 
+/* A GuardDuty finding: DynamoDB data access by an access key at or above the
+ * severity; anything else names nothing to act on. The finding's text never
+ * becomes a table or a principal without the checks a manual one gets. */
+/* resp_get for the tests' own mutable documents */
+static cJSON *mget(cJSON *j, const char *path)
+{
+	return (cJSON *)(uintptr_t)resp_get(j, path);
+}
+
+static cJSON *gd_sample(void)
+{
+	char *text = slurp("events/data-breach/guardduty-anomalous-dynamodb.json");
+	cJSON *j = text ? cJSON_Parse(text) : NULL;
+
+	free(text);
+	return j;
+}
+
+static enum fb_err parse_json(const cJSON *j, double min, struct db_event *ev, char *why)
+{
+	char *t = cJSON_PrintUnformatted(j);
+	enum fb_err rc = db_parse(t, strlen(t), DB_DEFAULT_ALARM_PREFIX, min, ev, why, 300);
+
+	free(t);
+	return rc;
+}
+
+static void test_db__guardduty_finding(void **state)
+{
+	cJSON *j = gd_sample(), *d;
+	struct db_event ev;
+	char why[300] = "";
+
+	(void)state;
+	assert_non_null(j);
+	assert_int_equal(parse_json(j, DB_DEFAULT_MIN_SEVERITY, &ev, why), FB_OK);
+	assert_int_equal(ev.source, DB_SRC_GUARDDUTY);
+	assert_string_equal(ev.skip, "");
+	assert_string_equal(ev.table, ""); /* affectedResources {}: CloudTrail says */
+	assert_string_equal(ev.account, "123456789012");
+	assert_string_equal(ev.gd.access_key, "ASIARZOOKWPXR24HLMYM");
+	assert_string_equal(ev.gd.principal_id, "AROAIHWLDLKQ2YARYAIIW:815945");
+	assert_string_equal(ev.gd.user_type, "AssumedRole");
+	/* DescribeTable and ListTables are not data access */
+	assert_string_equal(ev.gd.apis, "ExportTableToPointInTime");
+	assert_true(ev.detected_ms == resp_parse_time_ms("2026-12-07T02:54:50.712Z"));
+	assert_true(ev.gd.first_seen_ms == resp_parse_time_ms("2026-12-07T02:41:25Z"));
+	db_event_cleanup(&ev);
+
+	/* below the minimum severity: skipped, nothing named */
+	assert_int_equal(parse_json(j, 9, &ev, why), FB_OK);
+	assert_non_null(strstr(ev.skip, "below"));
+	db_event_cleanup(&ev);
+
+	/* the table the finding names is taken like a manual one */
+	d = mget(j, "detail.service.action.awsApiCallAction.affectedResources");
+	cJSON_AddStringToObject(d, "AWS::DynamoDB::Table", "orders");
+	assert_int_equal(parse_json(j, 5, &ev, why), FB_OK);
+	assert_string_equal(ev.table, "orders");
+	db_event_cleanup(&ev);
+	cJSON_ReplaceItemInObject(d, "AWS::DynamoDB::Table", cJSON_CreateString("orders;DROP"));
+	assert_int_equal(parse_json(j, 5, &ev, why), FB_E_INVALID);
+	db_event_cleanup(&ev);
+	cJSON_ReplaceItemInObject(d, "AWS::DynamoDB::Table",
+				  cJSON_CreateString("arn:aws:dynamodb:us-east-1:999999999999:table/orders"));
+	assert_int_equal(parse_json(j, 5, &ev, why), FB_E_INVALID);
+	assert_non_null(strstr(why, "another account"));
+	db_event_cleanup(&ev);
+	cJSON_DeleteItemFromObject(d, "AWS::DynamoDB::Table");
+
+	/* other services' APIs only: not ours */
+	cJSON_ReplaceItemInObject(mget(j, "detail.service.action.awsApiCallAction"), "serviceName",
+				  cJSON_CreateString("s3.amazonaws.com"));
+	cJSON_ReplaceItemInObject(mget(j, "detail.service.additionalInfo.anomalies"), "anomalousAPIs",
+				  cJSON_CreateString("dynamodb.amazonaws.com:[DescribeTable:success , ListTables:success] , "
+						     "s3.amazonaws.com:[GetObject:success]"));
+	assert_int_equal(parse_json(j, 5, &ev, why), FB_OK);
+	assert_non_null(strstr(ev.skip, "not DynamoDB data access"));
+	db_event_cleanup(&ev);
+	/* the object rendering of anomalousAPIs counts too */
+	cJSON_ReplaceItemInObject(mget(j, "detail.service.additionalInfo.anomalies"), "anomalousAPIs",
+				  cJSON_Parse("{\"dynamodb.amazonaws.com\": [\"Scan\", \"Scan\", \"Query\"]}"));
+	assert_int_equal(parse_json(j, 5, &ev, why), FB_OK);
+	assert_string_equal(ev.skip, "");
+	assert_string_equal(ev.gd.apis, "Scan,Query");
+	db_event_cleanup(&ev);
+	/* a malformed key id is refused */
+	cJSON_ReplaceItemInObject(mget(j, "detail.resource.accessKeyDetails"), "accessKeyId",
+				  cJSON_CreateString("ASIA*"));
+	assert_int_equal(parse_json(j, 5, &ev, why), FB_E_INVALID);
+	db_event_cleanup(&ev);
+	/* no accessKeyDetails: nothing to act on */
+	cJSON_DeleteItemFromObject(mget(j, "detail.resource"), "accessKeyDetails");
+	assert_int_equal(parse_json(j, 5, &ev, why), FB_OK);
+	assert_non_null(strstr(ev.skip, "not DynamoDB data access"));
+	db_event_cleanup(&ev);
+	cJSON_Delete(j);
+}
+
+/* CloudTrail confirms: the key, its principalId, the account, DynamoDB, a
+ * table; the role is its issuer's ARN (path included), never the finding's
+ * userName. */
+static void test_db__ct_access(void **state)
+{
+	struct db_finding f;
+	struct db_access a;
+	cJSON *rec = cJSON_Parse(
+		"{\"eventSource\": \"dynamodb.amazonaws.com\", \"eventName\": \"ExportTableToPointInTime\","
+		" \"recipientAccountId\": \"123456789012\","
+		" \"userIdentity\": {\"type\": \"AssumedRole\", \"principalId\": \"AROAIHWLDLKQ2YARYAIIW:815945\","
+		"  \"accessKeyId\": \"ASIARZOOKWPXR24HLMYM\", \"arn\": \"arn:aws:sts::123456789012:assumed-role/analytics-etl/815945\","
+		"  \"sessionContext\": {\"sessionIssuer\": {\"type\": \"Role\", \"arn\": \"arn:aws:iam::123456789012:role/etl/analytics-etl\"}}},"
+		" \"requestParameters\": {\"tableArn\": \"arn:aws:dynamodb:us-east-1:123456789012:table/orders\", \"s3Bucket\": \"x\"}}");
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	snprintf(f.access_key, sizeof(f.access_key), "ASIARZOOKWPXR24HLMYM");
+	snprintf(f.principal_id, sizeof(f.principal_id), "AROAIHWLDLKQ2YARYAIIW:815945");
+	assert_int_equal(db_ct_access(rec, &f, "123456789012", &a), 1);
+	assert_string_equal(a.table, "orders");
+	assert_string_equal(a.principal, "arn:aws:iam::123456789012:role/etl/analytics-etl");
+	assert_int_equal(a.is_role, 1);
+	assert_int_equal(db_ct_access(rec, &f, "210987654321", &a), 0);   /* other account */
+	snprintf(f.principal_id, sizeof(f.principal_id), "AROAOTHEROTHEROTHER1:1");
+	assert_int_equal(db_ct_access(rec, &f, "123456789012", &a), 0);   /* other session */
+	f.principal_id[0] = 0;
+	snprintf(f.access_key, sizeof(f.access_key), "ASIAOTHERKEY00000000");
+	assert_int_equal(db_ct_access(rec, &f, "123456789012", &a), 0);   /* other key */
+	snprintf(f.access_key, sizeof(f.access_key), "ASIARZOOKWPXR24HLMYM");
+	cJSON_ReplaceItemInObject(rec, "eventSource", cJSON_CreateString("s3.amazonaws.com"));
+	assert_int_equal(db_ct_access(rec, &f, "123456789012", &a), 0);   /* not DynamoDB */
+	cJSON_ReplaceItemInObject(rec, "eventSource", cJSON_CreateString("dynamodb.amazonaws.com"));
+	cJSON_ReplaceItemInObject(mget(rec, "requestParameters"), "tableArn",
+				  cJSON_CreateString("arn:aws:dynamodb:us-east-1:999999999999:table/orders"));
+	assert_int_equal(db_ct_access(rec, &f, "123456789012", &a), 0);   /* a table elsewhere */
+	cJSON_DeleteItemFromObject(mget(rec, "requestParameters"), "tableArn");
+	assert_int_equal(db_ct_access(rec, &f, "123456789012", &a), 0);   /* no table (ListTables) */
+	cJSON_AddStringToObject(mget(rec, "requestParameters"), "tableName", "orders");
+	cJSON_ReplaceItemInObject(mget(rec, "userIdentity"), "type", cJSON_CreateString("Root"));
+	assert_int_equal(db_ct_access(rec, &f, "123456789012", &a), 1);   /* seen, not containable */
+	assert_string_equal(a.principal, "");
+	cJSON_Delete(rec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +467,8 @@ int main(void)
 		cmocka_unit_test(test_db__preserve_decisions),
 		cmocka_unit_test(test_db__backup_name),
 		cmocka_unit_test(test_db__gdpr_record),
+		cmocka_unit_test(test_db__guardduty_finding),
+		cmocka_unit_test(test_db__ct_access),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
