@@ -134,6 +134,18 @@ void db_backup_name(const char *incident, char *out, size_t outlen);
  * not DELETED (the incident's backup was already made). */
 int db_backup_exists(const cJSON *summaries, const char *name);
 
+/* Further regimes' clocks (FIREBREAK_DB_DEADLINES): a comma list of
+ * "<regime>=<hours>", e.g. "NIS2 Art. 23 early warning=24,NIS2 Art. 23
+ * incident notification=72"; regime 1-80 printable characters (no ',' or
+ * '='), hours 1..8760. FB_E_CONFIG with err on anything else. */
+#define DB_MAX_DEADLINES 8
+struct db_deadline {
+	char regime[81];
+	int hours;
+};
+enum fb_err db_deadlines_parse(const char *setting, struct db_deadline *out, size_t cap, size_t *n,
+			       char *err, size_t errlen);
+
 /* The GDPR record draft (Art. 33(3)), a new object the caller owns. The
  * fields are filled from what was read; what was not is "unknown". The
  * object says it is a draft for a human to complete and send. */
@@ -149,8 +161,16 @@ struct db_record_in {
 	const struct db_spike *spike; /* NULL: not measured */
 	double spike_threshold;
 	const cJSON *measures;     /* the steps done (report lines), borrowed */
+	const struct db_deadline *deadlines; /* further regimes, n_deadlines of them */
+	size_t n_deadlines;
+	const char *dpo;           /* FIREBREAK_DB_DPO_CONTACT; NULL unknown */
+	const char *principal;     /* contained / suspected principal; NULL none known */
 };
 cJSON *db_gdpr_record(const struct db_record_in *in);
+/* The plain-text rendering for the DPO (caller frees): every Art. 33(3)
+ * field on its line, "unknown" where the record has nothing, then the
+ * deadlines and the measures. NULL on allocation failure. */
+char *db_gdpr_text(const cJSON *record);
 /* The Art. 33 deadline: awareness + 72 h (epoch ms). */
 int64_t db_gdpr_deadline_ms(int64_t aware_ms);
 

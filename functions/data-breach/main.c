@@ -28,6 +28,7 @@
 
 #include "aws.h"
 #include "cloudtrail.h"
+#include "evidence.h"
 #include "fb_err.h"
 #include "http.h"
 #include "kit.h"
@@ -45,6 +46,10 @@ struct db_fn {
 	char alarm_prefix[128];
 	int spike_factor;
 	double min_severity;
+	struct evidence_config evcfg;
+	struct db_deadline deadlines[DB_MAX_DEADLINES]; /* FIREBREAK_DB_DEADLINES */
+	size_t ndeadlines;
+	char dpo[256];                  /* FIREBREAK_DB_DPO_CONTACT, "" unknown */
 };
 
 /* Who is suspected, and on what ground: the manual form's principal (an
@@ -184,7 +189,25 @@ static enum fb_err db_init(void **state, char *err, size_t errlen)
 		rc = FB_E_CONFIG;
 	}
 	if (rc == FB_OK)
+		rc = db_deadlines_parse(getenv("FIREBREAK_DB_DEADLINES"), st->deadlines, DB_MAX_DEADLINES,
+					&st->ndeadlines, err, errlen);
+	if (rc == FB_OK) {
+		const char *d = getenv("FIREBREAK_DB_DPO_CONTACT");
+
+		if (d && strlen(d) >= sizeof(st->dpo)) {
+			snprintf(err, errlen, "setting 'FIREBREAK_DB_DPO_CONTACT' is too long");
+			rc = FB_E_CONFIG;
+		} else {
+			snprintf(st->dpo, sizeof(st->dpo), "%s", d ? d : "");
+		}
+	}
+	if (rc == FB_OK)
+		rc = evidence_config_from_env(&st->evcfg, err, errlen);
+	if (rc == FB_OK) {
 		rc = kit_setup(&st->cfg, &st->aws, err, errlen);
+		if (rc != FB_OK)
+			evidence_config_cleanup(&st->evcfg);
+	}
 	if (rc != FB_OK) {
 		free(st);
 		return rc;
@@ -193,6 +216,33 @@ static enum fb_err db_init(void **state, char *err, size_t errlen)
 	return FB_OK;
 }
 
+
+/* The GDPR record in the evidence bucket (runtime/evidence: write-once,
+ * SHA-256 manifest): the JSON, the DPO's text, the undo record. Once per
+ * incident: a delivery that wrote nothing new finds the first set complete
+ * (manifest.json) and writes nothing ("already"). */
+static void keep_record(struct db_fn *st, struct resp *r, struct evidence *evd, const cJSON *rec)
+{
+	static const char *const names[] = { "restore.json", "gdpr-record.json", "gdpr-record.txt",
+					      "manifest.json", NULL };
+	cJSON *out = cJSON_AddObjectToObject(r->extra, "evidence");
+	char *txt;
+
+	if (!evidence_begin(evd, !r->dry_run && cJSON_GetArraySize(r->restore) > 0, out)) {
+		if (!st->evcfg.bucket)
+			resp_warn(r, "no evidence bucket configured: the GDPR record is only in this report");
+		return;
+	}
+	txt = cJSON_Print(r->restore);
+	if (!evidence_claim(evd, txt, txt ? strlen(txt) : 0, out))
+		return;
+	evidence_add_json(evd, "gdpr-record.json", rec);
+	txt = db_gdpr_text(rec);
+	if (txt)
+		evidence_add(evd, "gdpr-record.txt", txt, strlen(txt), NULL);
+	evidence_put(evd);
+	evidence_finish(evd, names, out);
+}
 
 /* A GuardDuty finding: the finding is a claim. CloudTrail (LookupEvents by
  * the finding's access key) says which tables that key really called
@@ -300,16 +350,16 @@ static int db_resolve_finding(struct resp *r, struct kit *k, struct db_event *ev
 }
 
 static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const struct db_event *ev,
-		       const struct db_who *who)
+		       const struct db_who *who, struct evidence *evd)
 {
 	struct aws_client *c;
 	struct aws_error aerr;
 	struct kit_round *rd, *rd1;
-	struct kit_step *s_dt, *s_cb, *s_lb, *s_tags, *s_met, *s_ct, *s_pitr, *s_bk, *s_str;
+	struct kit_step *s_dt, *s_cb, *s_lb, *s_tags, *s_met, *s_ct, *s_pitr, *s_bk, *s_str, *s_chk;
 	struct ct_query q;
 	struct db_spike spike;
 	struct db_record_in rin;
-	char arn[400], backup[300], source[400];
+	char arn[400], backup[300], source[400], next_dl[160];
 	const char *account, *region;
 	int64_t now = k->now_ms(), aware;
 	int pitr, stream, have_spike = 0, nfail = 0;
@@ -362,7 +412,10 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	s_ct = kit_add(rd, &(struct kit_spec){ .step = "control-plane-events", .service = "cloudtrail",
 		.op = "LookupEvents", .target = arn, .kind = RESP_READ, .optional = 1, .cloudtrail = &q,
 		.ct_no_error = 1, .client = c, .detail = "control plane only (data-plane reads need data events)" });
+	evidence_init(evd, k, st->aws, &st->evcfg, r->ctx, "table_arn", arn);
+	s_chk = evidence_check(evd, rd);
 	kit_run(rd);
+	evidence_checked(evd, s_chk);
 
 	if (!kit_ok(s_dt) || !kit_ok(s_cb) || !kit_ok(s_lb)) {
 		resp_set_verdict(r, "failed: the table's state could not be read: nothing changed");
@@ -544,26 +597,49 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	rin.spike = have_spike ? &spike : NULL;
 	rin.spike_threshold = st->spike_factor;
 	rin.measures = meas;
+	rin.deadlines = st->deadlines;
+	rin.n_deadlines = st->ndeadlines;
+	rin.dpo = st->dpo[0] ? st->dpo : NULL;
+	rin.principal = who && who->principal[0] ? who->principal : NULL;
 	rec = db_gdpr_record(&rin);
 	if (rec) {
 		char due[RESP_TIME_LEN];
 
 		resp_format_time_ms(db_gdpr_deadline_ms(aware), due);
-		cJSON_AddItemToObject(r->extra, "gdpr", rec);
 		cJSON_AddStringToObject(r->extra, "gdpr_deadline", due);
+		cJSON_AddItemToObject(r->extra, "deadlines", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(rec, "deadlines"), 1));
+		keep_record(st, r, evd, rec);
+		cJSON_AddItemToObject(r->extra, "gdpr", rec);
+	} else {
+		resp_warn(r, "out of memory: no GDPR record");
 	}
 	cJSON_Delete(meas);
 	cJSON_Delete(gdpr_sorted);
+	/* the soonest further regime, for the verdict (and so the SNS message) */
+	next_dl[0] = 0;
+	{
+		size_t i, best = 0;
+
+		for (i = 1; i < st->ndeadlines; i++)
+			if (st->deadlines[i].hours < st->deadlines[best].hours)
+				best = i;
+		if (st->ndeadlines && st->deadlines[best].hours < DB_GDPR_HOURS) {
+			char due[RESP_TIME_LEN];
+
+			resp_format_time_ms(aware + (int64_t)st->deadlines[best].hours * 3600 * 1000, due);
+			snprintf(next_dl, sizeof(next_dl), "%s %s", st->deadlines[best].regime, due);
+		}
+	}
 	kit_round_free(rd);
 	kit_round_free(rd1);
 	if (resp_failed(r) || nfail)
 		resp_set_verdict(r, "failed: %d preserve step%s failed (see steps)", nfail, nfail == 1 ? "" : "s");
 	else if (r->dry_run)
-		resp_set_verdict(r, "dry run: preserve planned; GDPR deadline %s",
-				 resp_get_str(r->extra, "gdpr_deadline"));
+		resp_set_verdict(r, "dry run: preserve planned; GDPR deadline %s%s%s",
+				 resp_get_str(r->extra, "gdpr_deadline"), next_dl[0] ? "; " : "", next_dl);
 	else
-		resp_set_verdict(r, "preserved; GDPR Art. 33 deadline %s (draft record in gdpr)",
-				 resp_get_str(r->extra, "gdpr_deadline"));
+		resp_set_verdict(r, "preserved; GDPR Art. 33 deadline %s%s%s (draft record in gdpr and the evidence "
+				 "bucket)", resp_get_str(r->extra, "gdpr_deadline"), next_dl[0] ? "; " : "", next_dl);
 }
 
 /* The recovery form: RestoreTableToPointInTime into a NEW table (never over
@@ -647,6 +723,7 @@ static enum fb_err db_handle(void *state, const char *event, size_t len, const s
 	struct db_fn *st = state;
 	struct db_event ev;
 	struct db_who who;
+	struct evidence evd;
 	struct resp r;
 	struct kit k;
 	char why[512];
@@ -700,7 +777,9 @@ static enum fb_err db_handle(void *state, const char *event, size_t len, const s
 			cJSON_ReplaceItemInObject(r.extra, "table", cJSON_CreateString(ev.table));
 		if (who.principal[0] && ev.source == DB_SRC_GUARDDUTY)
 			cJSON_AddStringToObject(r.extra, "suspected_principal", who.principal);
-		db_respond(st, &r, &k, &ev, &who);
+		memset(&evd, 0, sizeof(evd));
+		db_respond(st, &r, &k, &ev, &who, &evd);
+		evidence_cleanup(&evd);
 	}
 	rc = resp_finish(&r, st->aws, out);
 	kit_cleanup(&k);

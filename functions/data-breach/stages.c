@@ -719,6 +719,53 @@ int db_backup_exists(const cJSON *summaries, const char *name)
 	return 0;
 }
 
+enum fb_err db_deadlines_parse(const char *setting, struct db_deadline *out, size_t cap, size_t *n,
+			       char *err, size_t errlen)
+{
+	const char *p = setting;
+	char item[128];
+	int rc;
+
+	*n = 0;
+	while (p && (rc = kit_list_next(&p, item, sizeof(item))) != 0) {
+		char *eq, *end;
+		long h;
+		size_t i, rl;
+
+		if (rc < 0 || *n >= cap) {
+			snprintf(err, errlen, "setting 'FIREBREAK_DB_DEADLINES': %s",
+				 rc < 0 ? "an item is too long" : "too many regimes");
+			return FB_E_CONFIG;
+		}
+		eq = strrchr(item, '=');
+		if (!eq) {
+			snprintf(err, errlen, "setting 'FIREBREAK_DB_DEADLINES': '%.60s' is not <regime>=<hours>", item);
+			return FB_E_CONFIG;
+		}
+		*eq = 0;
+		rl = strlen(item);
+		while (rl && item[rl - 1] == ' ')
+			item[--rl] = 0;
+		h = strtol(eq + 1, &end, 10);
+		while (*end == ' ')
+			end++;
+		if (rl == 0 || rl > 80 || *end || end == eq + 1 || h < 1 || h > 8760) {
+			snprintf(err, errlen, "setting 'FIREBREAK_DB_DEADLINES': '%.60s' needs a regime (1-80 characters) "
+				 "and hours 1..8760", item);
+			return FB_E_CONFIG;
+		}
+		for (i = 0; i < rl; i++)
+			if ((unsigned char)item[i] < 0x20 || (unsigned char)item[i] > 0x7e || item[i] == '=') {
+				snprintf(err, errlen, "setting 'FIREBREAK_DB_DEADLINES': regime names are printable ASCII");
+				return FB_E_CONFIG;
+			}
+		snprintf(out[*n].regime, sizeof(out[*n].regime), "%s", item);
+		out[*n].hours = (int)h;
+		(*n)++;
+	}
+	return FB_OK;
+}
+
 int64_t db_gdpr_deadline_ms(int64_t aware_ms)
 {
 	return aware_ms + (int64_t)DB_GDPR_HOURS * 3600 * 1000;
@@ -753,6 +800,16 @@ cJSON *db_gdpr_record(const struct db_record_in *in)
 		cJSON_AddStringToObject(d, "due", t);
 		cJSON_AddItemToArray(dl, d);
 	}
+	for (size_t i = 0; dl && i < in->n_deadlines; i++) {
+		cJSON *d = cJSON_CreateObject();
+
+		resp_format_time_ms(in->aware_ms + (int64_t)in->deadlines[i].hours * 3600 * 1000, t);
+		cJSON_AddStringToObject(d, "regime", in->deadlines[i].regime);
+		cJSON_AddNumberToObject(d, "hours", in->deadlines[i].hours);
+		cJSON_AddStringToObject(d, "due", t);
+		cJSON_AddItemToArray(dl, d);
+	}
+	add_field(o, "suspectedPrincipal", in->principal);
 	a33 = cJSON_AddObjectToObject(o, "article33");
 	if (!a33)
 		goto fail;
@@ -780,14 +837,112 @@ cJSON *db_gdpr_record(const struct db_record_in *in)
 	} else {
 		cJSON_AddStringToObject(a33, "approxRecords", "unknown");
 	}
-	cJSON_AddStringToObject(a33, "dpoContact", "unknown");
+	add_field(a33, "dpoContact", in->dpo);
 	cJSON_AddStringToObject(a33, "likelyConsequences", "unknown");
-	if (in->measures)
+	if (in->measures && cJSON_GetArraySize(in->measures) > 0)
 		cJSON_AddItemToObject(a33, "measuresTaken", cJSON_Duplicate(in->measures, 1));
 	else
 		cJSON_AddStringToObject(a33, "measuresTaken", "unknown");
+	/* (d) also asks for the measures proposed: a human's to write */
+	cJSON_AddStringToObject(a33, "measuresProposed", "unknown");
+	cJSON_AddStringToObject(o, "phasing", "Art. 33(4): what is unknown now may be provided in phases, "
+				"without undue further delay");
 	return o;
 fail:
 	cJSON_Delete(o);
 	return NULL;
+}
+
+/* The DPO's text, grown as needed. */
+struct fb_text {
+	char *buf;
+	size_t len, cap;
+	int oom;
+};
+
+static void text_add(struct fb_text *t, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (t->oom)
+		return;
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = (t->cap ? t->cap * 2 : 1024) + n;
+		char *b = realloc(t->buf, cap);
+
+		if (!b) {
+			t->oom = 1;
+			return;
+		}
+		t->buf = b;
+		t->cap = cap;
+	}
+	memcpy(t->buf + t->len, s, n + 1);
+	t->len += n;
+}
+
+/* One line "label: value" per field; value "unknown" when absent. */
+static void text_line(struct fb_text *t, const char *label, const char *value)
+{
+	text_add(t, label);
+	text_add(t, ": ");
+	text_add(t, value && *value ? value : "unknown");
+	text_add(t, "\n");
+}
+
+char *db_gdpr_text(const cJSON *rec)
+{
+	static const struct { const char *key, *label; } a33[] = {
+		{ "nature", "(a) Nature of the breach" },
+		{ "dataCategories", "(a) Categories of personal data" },
+		{ "approxDataSubjects", "(a) Approximate number of data subjects" },
+		{ "approxRecords", "(a) Approximate number of records" },
+		{ "dpoContact", "(b) DPO / contact point" },
+		{ "likelyConsequences", "(c) Likely consequences" },
+		{ "measuresProposed", "(d) Measures proposed" },
+	};
+	struct fb_text t = { 0 };
+	const cJSON *x, *m;
+	size_t i;
+	char line[600];
+
+	text_add(&t, "PERSONAL DATA BREACH RECORD (GDPR Art. 33) - ");
+	text_line(&t, "status", resp_get_str(rec, "status"));
+	text_line(&t, "Incident", resp_get_str(rec, "incident"));
+	text_line(&t, "Aware since (UTC)", resp_get_str(rec, "awareTime"));
+	text_line(&t, "Detection source", resp_get_str(rec, "detectionSource"));
+	text_line(&t, "Table", resp_get_str(rec, "table"));
+	text_line(&t, "Suspected principal", resp_get_str(rec, "suspectedPrincipal"));
+	text_add(&t, "\nDEADLINES\n");
+	cJSON_ArrayForEach(x, resp_get(rec, "deadlines")) {
+		const cJSON *h = resp_get(x, "hours");
+
+		snprintf(line, sizeof(line), "- %s (%d h): due %s\n", resp_get_str(x, "regime") ?
+			 resp_get_str(x, "regime") : "unknown", cJSON_IsNumber(h) ? h->valueint : 0,
+			 resp_get_str(x, "due") ? resp_get_str(x, "due") : "unknown");
+		text_add(&t, line);
+	}
+	text_add(&t, "\nARTICLE 33(3)\n");
+	for (i = 0; i < sizeof(a33) / sizeof(a33[0]); i++)
+		text_line(&t, a33[i].label, resp_get_str(resp_get(rec, "article33"), a33[i].key));
+	m = resp_get(rec, "article33.measuresTaken");
+	if (cJSON_IsArray(m) && cJSON_GetArraySize(m) > 0) {
+		text_add(&t, "(d) Measures taken:\n");
+		cJSON_ArrayForEach(x, m) {
+			snprintf(line, sizeof(line), "- %s: %s%s%s\n", resp_get_str(x, "step") ? resp_get_str(x, "step") : "?",
+				 resp_get_str(x, "status") ? resp_get_str(x, "status") : "?",
+				 resp_get_str(x, "detail") ? " - " : "",
+				 resp_get_str(x, "detail") ? resp_get_str(x, "detail") : "");
+			text_add(&t, line);
+		}
+	} else {
+		text_line(&t, "(d) Measures taken", NULL);
+	}
+	text_add(&t, "\n");
+	text_line(&t, "Note", resp_get_str(rec, "phasing"));
+	if (t.oom) {
+		free(t.buf);
+		return NULL;
+	}
+	return t.buf;
 }

@@ -23,6 +23,9 @@ FN = "data-breach"
 ACCT = fbtest.ACCOUNT
 TOPIC = "arn:aws:sns:us-east-1:111111111111:firebreak"
 ARN = "arn:aws:dynamodb:us-east-1:111111111111:table/orders"
+BUCKET = "evidence-bucket"
+EVKEY = "1234abcd-12ab-34cd-56ef-1234567890ab"
+EVIDENCE_ENV = {"FIREBREAK_EVIDENCE_BUCKET": BUCKET, "FIREBREAK_EVIDENCE_KMS_KEY": "alias/firebreak-evidence"}
 
 
 def event(name):
@@ -43,6 +46,8 @@ def world(pitr=False, stream=None, spike=True, tags=None):
     if spike:
         pts[1]["Sum"] = 5000.0  # 2 hours ago
     return {"dynamodb": {"tables": [t]}, "sns": {"topics": [TOPIC]},
+            "s3": {"buckets": [{"name": BUCKET}]},
+            "kms": {"keys": [{"KeyId": EVKEY, "KeyState": "Enabled", "Aliases": ["alias/firebreak-evidence"]}]},
             "monitoring": {"metrics": [{"Namespace": "AWS/DynamoDB", "MetricName": "ConsumedReadCapacityUnits",
                                         "Dimensions": [{"Name": "TableName", "Value": "orders"}], "points": pts}]},
             "cloudtrail": {"events": []}}
@@ -289,6 +294,66 @@ class DataBreach(unittest.TestCase):
         res = self.run_fn(gd_event(severity=3))
         self.assertTrue(res.ok, res.raw)
         self.assertIn("below", res.report["verdict"])
+        self.assertEqual([c for c in self.fake.calls() if c["service"] not in ("sns", "sts")], [])
+
+    def s3(self):
+        import botocore.config
+        import botocore.session
+        return botocore.session.get_session().create_client(
+            "s3", region_name="us-east-1", endpoint_url=self.fake.url, aws_access_key_id="AKIDFAKE",
+            aws_secret_access_key="fakesecret", config=botocore.config.Config(s3={"addressing_style": "path"}))
+
+    def test_gdpr_record_kept_once_in_the_evidence_bucket(self):
+        self.setup_world()
+        env = dict(EVIDENCE_ENV, FIREBREAK_DB_DEADLINES="NIS2 Art. 23 early warning=24, NIS2 notification=72",
+                   FIREBREAK_DB_DPO_CONTACT="dpo@example.com")
+        ev = event("alarm-read-spike.json")
+        res = self.run_fn(ev, env)
+        self.assertTrue(res.ok, res.raw)
+        rep = res.report
+        evd = rep["evidence"]
+        self.assertEqual(evd["state"], "kept", evd)
+        s3 = self.s3()
+        prefix = evd["prefix"]
+        obj = s3.get_object(Bucket=BUCKET, Key=prefix + "gdpr-record.json")
+        self.assertEqual(obj.get("ServerSideEncryption"), "aws:kms")
+        rec = json.loads(obj["Body"].read())
+        self.assertEqual(rec, rep["gdpr"])
+        # the deadlines: GDPR 72 h and the setting's, from awareness (the alarm's state time)
+        self.assertEqual([(d["hours"], d["due"]) for d in rec["deadlines"]],
+                         [(72, "2019-10-05T17:04:40.989Z"), (24, "2019-10-03T17:04:40.989Z"),
+                          (72, "2019-10-05T17:04:40.989Z")])
+        self.assertEqual(rep["deadlines"], rec["deadlines"])
+        # the SNS report carries the soonest deadline
+        self.assertIn("2019-10-05T17:04:40.989Z", rep["verdict"])
+        self.assertIn("NIS2 Art. 23 early warning 2019-10-03T17:04:40.989Z", rep["verdict"])
+        a33 = rec["article33"]
+        for k in ("nature", "dataCategories", "approxDataSubjects", "approxRecords", "dpoContact",
+                  "likelyConsequences", "measuresTaken", "measuresProposed"):
+            self.assertIn(k, a33)
+        self.assertEqual(a33["dpoContact"], "dpo@example.com")
+        self.assertEqual(a33["likelyConsequences"], "unknown")
+        self.assertEqual({m["step"] for m in a33["measuresTaken"]}, {"enable-pitr", "create-backup", "enable-stream"})
+        txt = s3.get_object(Bucket=BUCKET, Key=prefix + "gdpr-record.txt")["Body"].read().decode()
+        self.assertIn("(c) Likely consequences: unknown", txt)
+        self.assertIn("(b) DPO / contact point: dpo@example.com", txt)
+        self.assertIn("- create-backup: done", txt)
+        self.assertIn("NIS2 Art. 23 early warning (24 h): due 2019-10-03T17:04:40.989Z", txt)
+        man = json.loads(s3.get_object(Bucket=BUCKET, Key=prefix + "manifest.json")["Body"].read())
+        import hashlib
+        sums = {o["key"].rsplit("/", 1)[-1]: o["sha256"] for o in man["objects"]}
+        self.assertEqual(sums["gdpr-record.txt"], hashlib.sha256(txt.encode()).hexdigest())
+        self.assertTrue({"restore.json", "gdpr-record.json", "gdpr-record.txt"} <= set(sums), sums)
+        # a second delivery: everything already there, nothing written, the record not made again
+        self.fake.reset_calls()
+        again = self.run_fn(ev, env)
+        self.assertTrue(again.ok, again.raw)
+        self.assertEqual(self.writes(), [])
+        self.assertEqual(again.report["evidence"]["state"], "already", again.report["evidence"])
+        # a bad setting is a clear error, no call
+        self.fake.reset_calls()
+        bad = self.run_fn(ev, dict(env, FIREBREAK_DB_DEADLINES="NIS2=0"))
+        self.assertFalse(bad.ok, bad.raw)
         self.assertEqual([c for c in self.fake.calls() if c["service"] not in ("sns", "sts")], [])
 
 

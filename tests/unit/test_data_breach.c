@@ -456,6 +456,72 @@ static void test_db__ct_access(void **state)
 	cJSON_Delete(rec);
 }
 
+/* Further regimes' clocks: a bad setting is refused whole (no half a list). */
+static void test_db__deadlines(void **state)
+{
+	struct db_deadline d[DB_MAX_DEADLINES];
+	size_t n = 9;
+	char err[200];
+	static const char *const bad[] = { "NIS2", "NIS2=0", "NIS2=8761", "=24", "NIS2=24h", "NIS2=",
+					   "a=1,b=1,c=1,d=1,e=1,f=1,g=1,h=1,i=1" };
+	size_t i;
+
+	(void)state;
+	assert_int_equal(db_deadlines_parse(NULL, d, DB_MAX_DEADLINES, &n, err, sizeof(err)), FB_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(db_deadlines_parse(" NIS2 Art. 23 early warning = 24 , DORA=4", d, DB_MAX_DEADLINES, &n, err,
+					    sizeof(err)), FB_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(d[0].regime, "NIS2 Art. 23 early warning");
+	assert_int_equal(d[0].hours, 24);
+	assert_string_equal(d[1].regime, "DORA");
+	assert_int_equal(d[1].hours, 4);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(db_deadlines_parse(bad[i], d, DB_MAX_DEADLINES, &n, err, sizeof(err)), FB_E_CONFIG);
+}
+
+/* The DPO's text: every Art. 33(3) field on its line, "unknown" when the
+ * record has nothing, the deadlines with their due times. */
+static void test_db__gdpr_text(void **state)
+{
+	struct db_deadline dl[1] = { { "NIS2 early warning", 24 } };
+	struct db_record_in in;
+	cJSON *rec;
+	char *txt;
+
+	(void)state;
+	memset(&in, 0, sizeof(in));
+	in.table_arn = "arn:aws:dynamodb:us-east-1:123456789012:table/orders";
+	in.incident = "i-1";
+	in.source = "manual: test";
+	in.aware_ms = resp_parse_time_ms("2026-12-07T00:00:00Z");
+	in.item_count = -1;
+	in.size_bytes = -1;
+	in.spike_threshold = 5;
+	in.deadlines = dl;
+	in.n_deadlines = 1;
+	rec = db_gdpr_record(&in);
+	assert_non_null(rec);
+	assert_string_equal(resp_get_str(rec, "article33.dpoContact"), "unknown");
+	assert_string_equal(resp_get_str(rec, "article33.measuresTaken"), "unknown");
+	assert_string_equal(resp_get_str(rec, "suspectedPrincipal"), "unknown");
+	assert_int_equal(cJSON_GetArraySize(resp_get(rec, "deadlines")), 2);
+	txt = db_gdpr_text(rec);
+	assert_non_null(txt);
+	assert_non_null(strstr(txt, "(a) Categories of personal data: unknown\n"));
+	assert_non_null(strstr(txt, "(a) Approximate number of data subjects: unknown\n"));
+	assert_non_null(strstr(txt, "(a) Approximate number of records: unknown\n"));
+	assert_non_null(strstr(txt, "(b) DPO / contact point: unknown\n"));
+	assert_non_null(strstr(txt, "(c) Likely consequences: unknown\n"));
+	assert_non_null(strstr(txt, "(d) Measures taken: unknown\n"));
+	assert_non_null(strstr(txt, "(d) Measures proposed: unknown\n"));
+	assert_non_null(strstr(txt, "GDPR Art. 33(1): notify the supervisory authority (72 h): due 2026-12-10T00:00:00.000Z"));
+	assert_non_null(strstr(txt, "NIS2 early warning (24 h): due 2026-12-08T00:00:00.000Z"));
+	assert_non_null(strstr(txt, "Aware since (UTC): 2026-12-07T00:00:00.000Z"));
+	free(txt);
+	cJSON_Delete(rec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -469,6 +535,8 @@ int main(void)
 		cmocka_unit_test(test_db__gdpr_record),
 		cmocka_unit_test(test_db__guardduty_finding),
 		cmocka_unit_test(test_db__ct_access),
+		cmocka_unit_test(test_db__deadlines),
+		cmocka_unit_test(test_db__gdpr_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
