@@ -134,6 +134,39 @@ void db_backup_name(const char *incident, char *out, size_t outlen);
  * not DELETED (the incident's backup was already made). */
 int db_backup_exists(const cJSON *summaries, const char *name);
 
+/* ---- containment of a known principal ---------------------------------- */
+
+#define DB_DENY_SID "FirebreakDataBreachDeny"
+#define DB_POLICY_MAX 20480            /* DynamoDB: a resource policy is at most 20 KB */
+
+/* The aws:PrincipalArn patterns that name `principal` (an IAM user or role
+ * ARN, or an assumed-role session ARN) into out (a new array the caller
+ * owns): a user's ARN as is; a role as "arn:..:role/<name>" and
+ * "arn:..:role/ * /<name>" (role names are unique in an account whatever
+ * the path; a session ARN does not carry the path). NULL for a principal
+ * with '*' or '?' (a pattern would match others). */
+cJSON *db_principal_patterns(const char *principal);
+
+/* The table's resource policy with a Deny for `principal` merged in.
+ * prior: the policy now (GetResourcePolicy's Policy), NULL when the table
+ * has none. Every other statement is kept as it is. Firebreak's statement
+ * (Sid DB_DENY_SID, Effect Deny, Principal {"AWS": "*"}, Action
+ * dynamodb:*, Resource the table and its indexes, Condition ArnLike
+ * aws:PrincipalArn [patterns]) gets the principal's patterns added; only a
+ * statement of exactly that shape counts as ours (a look-alike with our
+ * Sid is left alone and ours gets another Sid). Returns 1 with *out (the
+ * new document, caller frees), 0 when every pattern is already denied, -1
+ * (why) when prior is not a policy document, or the result would pass
+ * DB_POLICY_MAX: no write. */
+int db_policy_merge(const char *prior, const char *table_arn, const char *principal, char **out,
+		    char *why, size_t whylen);
+
+/* 1 (why) when `principal` must never be denied: the function's own role
+ * (caller_arn, the assumed-role ARN it runs as) or the member role
+ * firebreak acts through in any account (member_role, a role name). */
+int db_principal_protected(const char *principal, const char *caller_arn, const char *member_role,
+			   char *why, size_t whylen);
+
 /* Further regimes' clocks (FIREBREAK_DB_DEADLINES): a comma list of
  * "<regime>=<hours>", e.g. "NIS2 Art. 23 early warning=24,NIS2 Art. 23
  * incident notification=72"; regime 1-80 printable characters (no ',' or

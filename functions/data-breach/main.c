@@ -244,6 +244,138 @@ static void keep_record(struct db_fn *st, struct resp *r, struct evidence *evd, 
 	evidence_finish(evd, names, out);
 }
 
+/* The Deny for the principal in the table's resource policy: the write
+ * of one attempt, its undo the prior policy (or deleting the policy when
+ * there was none), ExpectedRevisionId so that a policy changed since the
+ * read is never overwritten (DynamoDB answers PolicyNotFoundException and
+ * writes nothing). rd: the round to join; read: GetResourcePolicy's step
+ * (its answer or "absent"). Returns the step, NULL when no write is needed
+ * or possible (the line already says why). */
+static struct kit_step *add_deny(struct kit_round *rd, struct aws_client *c, const char *arn,
+				 const char *principal, struct kit_step *read, const char *step)
+{
+	const char *prior = kit_found(read) ? resp_get_str(kit_out(read), "Policy") : NULL;
+	const char *rev = kit_found(read) ? resp_get_str(kit_out(read), "RevisionId") : NULL;
+	char *doc = NULL, why[200] = "";
+	cJSON *in, *undo;
+	struct kit_step *s;
+	int m;
+
+	m = kit_ok(read) ? db_policy_merge(prior, arn, principal, &doc, why, sizeof(why)) : -1;
+	if (kit_ok(read) && kit_found(read) && (!prior || !rev)) {
+		m = -1;
+		snprintf(why, sizeof(why), "GetResourcePolicy answered without Policy or RevisionId");
+	}
+	in = cJSON_CreateObject();
+	cJSON_AddStringToObject(in, "ResourceArn", arn);
+	cJSON_AddStringToObject(in, "Policy", doc ? doc : "{}");
+	cJSON_AddStringToObject(in, "ExpectedRevisionId", kit_found(read) && rev ? rev : "NO_POLICY");
+	undo = cJSON_CreateObject();
+	cJSON_AddStringToObject(undo, "ResourceArn", arn);
+	if (prior)
+		cJSON_AddStringToObject(undo, "Policy", prior);
+	s = kit_add(rd, &(struct kit_spec){ .step = step, .service = "dynamodb", .op = "PutResourcePolicy",
+		.target = arn, .kind = RESP_WRITE, .in = in, .client = c,
+		.restore = prior ? kit_undo("dynamodb:PutResourcePolicy", undo)
+				 : kit_undo("dynamodb:DeleteResourcePolicy", undo),
+		.detail = "Deny dynamodb:* on the table and its indexes for the principal (aws:PrincipalArn), "
+			  "other statements kept" });
+	free(doc);
+	if (!kit_ok(read))
+		kit_skip(s, "the table's policy could not be read: no write (its undo could not be recorded)");
+	else if (m < 0)
+		kit_skip(s, "%s: no write", why);
+	else if (m == 0)
+		kit_already(s, "the table's policy already denies %s", principal);
+	else
+		return s;
+	return NULL;
+}
+
+static struct kit_step *add_policy_read(struct kit_round *rd, struct aws_client *c, const char *arn,
+					const char *step)
+{
+	cJSON *in = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(in, "ResourceArn", arn);
+	return kit_add(rd, &(struct kit_spec){ .step = step, .service = "dynamodb", .op = "GetResourcePolicy",
+		.target = arn, .kind = RESP_READ, .in = in, .client = c, .optional = 1,
+		.absent = "PolicyNotFoundException", .detail = "the table's resource policy" });
+}
+
+#define DB_DENY_RETRIES 3
+
+static int deny_conflict(const struct kit_step *s)
+{
+	return s && kit_status(s) == RESP_FAILED && strcmp(kit_err(s)->code, "PolicyNotFoundException") == 0;
+}
+
+/* After round 2: a deny refused for a changed revision (someone wrote the
+ * policy between our read and our write: DynamoDB answers
+ * PolicyNotFoundException and writes nothing) is re-read and merged again,
+ * up to DB_DENY_RETRIES times while the deadline allows. A superseded
+ * attempt's line stays failed but optional; its restore[] entry stands as
+ * a failed write's does. The last attempt decides. */
+static void deny_retry(struct resp *r, struct kit *k, struct aws_client *c, const char *arn,
+		       const char *principal, struct kit_step *prev)
+{
+	struct kit_round *rd_prev = NULL;
+	int attempt;
+
+	for (attempt = 1; attempt <= DB_DENY_RETRIES && deny_conflict(prev); attempt++) {
+		struct kit_round *rd;
+		struct kit_step *read;
+		char n1[48], n2[48];
+
+		if (r->ctx && r->ctx->deadline_ms > 0 && lr_remaining_ms(r->ctx) < 4 * DB_DEADLINE_MARGIN_MS) {
+			resp_warn(r, "the table's policy kept changing and the deadline is near: not denied");
+			break;
+		}
+		kit_set_optional(prev);
+		kit_detail(prev, "refused: the policy changed since it was read; re-read and merged again");
+		snprintf(n1, sizeof(n1), "re-read-table-policy-%d", attempt);
+		snprintf(n2, sizeof(n2), "deny-principal-retry-%d", attempt);
+		rd = kit_round_new(k);
+		read = add_policy_read(rd, c, arn, n1);
+		kit_run(rd);
+		prev = add_deny(rd, c, arn, principal, read, n2);
+		kit_run(rd);
+		kit_round_free(rd_prev);
+		rd_prev = rd;
+	}
+	kit_round_free(rd_prev);
+}
+
+/* The kit's principal containment: a role's sessions issued before the
+ * incident end (kit_revoke_sessions) when the role is in the table's
+ * account (another account's role is that account's to revoke: the table
+ * Deny stands either way). An IAM user's keys are iam-contain's (the same
+ * GuardDuty finding reaches it): said, not done twice. */
+static void contain_principal(struct resp *r, struct kit *k, struct aws_client *c, const char *account,
+			      const struct db_who *who, int64_t aware)
+{
+	cJSON *pats = db_principal_patterns(who->principal);
+	const cJSON *first = cJSON_GetArrayItem(pats, 0);
+	char acct[16] = "";
+	const char *a = strstr(who->principal, "::");
+
+	if (a)
+		snprintf(acct, sizeof(acct), "%.12s", a + 2);
+	if (!who->is_role) {
+		resp_warn(r, "%s is an IAM user: the table denies it; its access keys are iam-contain's to "
+			  "deactivate", who->principal);
+	} else if (!first || !account || strcmp(acct, account)) {
+		kit_decide(k, &(struct kit_spec){ .step = "revoke-sessions", .service = "iam", .op = "PutRolePolicy",
+			.target = who->principal, .kind = RESP_WRITE }, RESP_SKIPPED,
+			"the role is in another account than the table: its sessions are that account's to revoke "
+			"(the table denies it)");
+	} else {
+		kit_revoke_sessions(k, &(struct kit_revoke){ .role_arn = first->valuestring, .not_before_ms = aware,
+			.client = c });
+	}
+	cJSON_Delete(pats);
+}
+
 /* A GuardDuty finding: the finding is a claim. CloudTrail (LookupEvents by
  * the finding's access key) says which tables that key really called
  * DynamoDB on, and as whom. The table: the finding's own (DescribeTable
@@ -356,6 +488,9 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	struct aws_error aerr;
 	struct kit_round *rd, *rd1;
 	struct kit_step *s_dt, *s_cb, *s_lb, *s_tags, *s_met, *s_ct, *s_pitr, *s_bk, *s_str, *s_chk;
+	struct kit_step *s_pol = NULL, *s_deny = NULL;
+	char guard[200] = "";
+	int contain = 0;
 	struct ct_query q;
 	struct db_spike spike;
 	struct db_record_in rin;
@@ -412,6 +547,18 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	s_ct = kit_add(rd, &(struct kit_spec){ .step = "control-plane-events", .service = "cloudtrail",
 		.op = "LookupEvents", .target = arn, .kind = RESP_READ, .optional = 1, .cloudtrail = &q,
 		.ct_no_error = 1, .client = c, .detail = "control plane only (data-plane reads need data events)" });
+	/* Containment, when a principal is known and may be contained. */
+	if (who && who->principal[0]) {
+		if (resp_is_trusted(r->cfg, who->principal))
+			snprintf(guard, sizeof(guard), "a trusted principal (FIREBREAK_TRUSTED_PRINCIPALS): reported only");
+		else if (db_principal_protected(who->principal, kit_caller_arn(k), r->cfg->member_role, guard,
+						sizeof(guard)))
+			;
+		else
+			contain = 1;
+		if (contain)
+			s_pol = add_policy_read(rd, c, arn, "read-table-policy");
+	}
 	evidence_init(evd, k, st->aws, &st->evcfg, r->ctx, "table_arn", arn);
 	s_chk = evidence_check(evd, rd);
 	kit_run(rd);
@@ -565,7 +712,18 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	else if (stream == 2)
 		kit_skip(s_str, "Streams is on with another view type: changing it means disabling the stream "
 			 "and losing its records, never done here");
+	/* The Deny joins the preserve writes: one round. */
+	if (contain)
+		s_deny = add_deny(rd, c, arn, who->principal, s_pol, "deny-principal");
+	else if (who && who->principal[0])
+		kit_decide(k, &(struct kit_spec){ .step = "deny-principal", .service = "dynamodb",
+			.op = "PutResourcePolicy", .target = arn, .kind = RESP_WRITE }, RESP_SKIPPED,
+			"%s: %s", who->principal, guard);
 	kit_run(rd);
+	if (contain) {
+		deny_retry(r, k, c, arn, who->principal, s_deny);
+		contain_principal(r, k, c, account, who, aware);
+	}
 	{
 		const char *ba = resp_get_str(kit_out(s_bk), "BackupDetails.BackupArn");
 
@@ -760,7 +918,7 @@ static enum fb_err db_handle(void *state, const char *event, size_t len, const s
 	memset(&who, 0, sizeof(who));
 	if (ev.principal[0]) {
 		snprintf(who.principal, sizeof(who.principal), "%s", ev.principal);
-		who.is_role = strstr(ev.principal, ":role/") != NULL;
+		who.is_role = strstr(ev.principal, ":role/") != NULL || strstr(ev.principal, ":assumed-role/") != NULL;
 		snprintf(who.ground, sizeof(who.ground), "named by the operator (manual form)");
 	}
 	cJSON_AddStringToObject(r.extra, "table", ev.table);

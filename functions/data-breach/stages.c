@@ -946,3 +946,216 @@ char *db_gdpr_text(const cJSON *rec)
 	}
 	return t.buf;
 }
+
+/* ---- containment -------------------------------------------------------- */
+
+/* account and role name of a role / assumed-role ARN; 1 when it is one */
+static int role_of(const char *arn, char *part, size_t plen, char *acct, char *name, size_t nlen)
+{
+	const char *p, *a, *r;
+	size_t i;
+
+	if (!db_principal_ok(arn))
+		return 0;
+	p = strchr(arn + 4, ':');           /* after the partition */
+	snprintf(part, plen, "%.*s", (int)(p - arn - 4), arn + 4);
+	a = strstr(p, "::");
+	if (!a)
+		return 0;
+	a += 2;
+	for (i = 0; i < 12; i++)
+		acct[i] = a[i];
+	acct[12] = 0;
+	r = a + 13;
+	if (strncmp(r, "role/", 5) == 0) {
+		const char *last = strrchr(r, '/');
+
+		snprintf(name, nlen, "%s", last + 1);
+		return name[0] != 0;
+	}
+	if (strncmp(r, "assumed-role/", 13) == 0) {
+		const char *e = strchr(r + 13, '/');
+
+		if (!e)
+			return 0;
+		snprintf(name, nlen, "%.*s", (int)(e - r - 13), r + 13);
+		return name[0] != 0;
+	}
+	return 0;
+}
+
+cJSON *db_principal_patterns(const char *principal)
+{
+	char part[16], acct[13], name[200], buf[600];
+	cJSON *a;
+
+	if (!db_principal_ok(principal) || strpbrk(principal, "*?"))
+		return NULL;
+	a = cJSON_CreateArray();
+	if (!a)
+		return NULL;
+	if (role_of(principal, part, sizeof(part), acct, name, sizeof(name))) {
+		snprintf(buf, sizeof(buf), "arn:%s:iam::%s:role/%s", part, acct, name);
+		cJSON_AddItemToArray(a, cJSON_CreateString(buf));
+		snprintf(buf, sizeof(buf), "arn:%s:iam::%s:role/*/%s", part, acct, name);
+		cJSON_AddItemToArray(a, cJSON_CreateString(buf));
+	} else {
+		cJSON_AddItemToArray(a, cJSON_CreateString(principal));
+	}
+	return a;
+}
+
+int db_principal_protected(const char *principal, const char *caller_arn, const char *member_role,
+			   char *why, size_t whylen)
+{
+	char p1[16], a1[13], n1[200], p2[16], a2[13], n2[200];
+
+	if (!role_of(principal, p1, sizeof(p1), a1, n1, sizeof(n1)))
+		return 0;
+	if (caller_arn && role_of(caller_arn, p2, sizeof(p2), a2, n2, sizeof(n2)) && strcmp(a1, a2) == 0 &&
+	    strcmp(n1, n2) == 0) {
+		set_why(why, whylen, "the function's own role: never denied");
+		return 1;
+	}
+	if (member_role && *member_role && strcmp(n1, member_role) == 0) {
+		set_why(why, whylen, "the member role firebreak acts through: never denied");
+		return 1;
+	}
+	return 0;
+}
+
+static int str_in(const cJSON *arr, const char *s)
+{
+	const cJSON *x;
+
+	if (cJSON_IsString(arr))
+		return strcmp(arr->valuestring, s) == 0;
+	cJSON_ArrayForEach(x, arr)
+		if (cJSON_IsString(x) && strcmp(x->valuestring, s) == 0)
+			return 1;
+	return 0;
+}
+
+/* exactly firebreak's shape (any Sid): the patterns list returned, else NULL */
+static cJSON *our_patterns(cJSON *st, const char *table_arn)
+{
+	cJSON *c, *pa;
+	const cJSON *pr;
+	char idx[600];
+	int nkeys = 0;
+
+	cJSON_ArrayForEach(c, st)
+		nkeys++;
+	snprintf(idx, sizeof(idx), "%s/index/*", table_arn);
+	pr = resp_get(st, "Principal.AWS");
+	if (nkeys != 6 || !cJSON_IsString(resp_get(st, "Sid")) || !resp_get_str(st, "Effect") ||
+	    strcmp(resp_get_str(st, "Effect"), "Deny") || !cJSON_IsObject(resp_get(st, "Principal")) ||
+	    cJSON_GetArraySize(resp_get(st, "Principal")) != 1 || !cJSON_IsString(pr) ||
+	    strcmp(pr->valuestring, "*") || !resp_get_str(st, "Action") ||
+	    strcmp(resp_get_str(st, "Action"), "dynamodb:*") || !cJSON_IsArray(resp_get(st, "Resource")) ||
+	    cJSON_GetArraySize(resp_get(st, "Resource")) != 2 || !str_in(resp_get(st, "Resource"), table_arn) ||
+	    !str_in(resp_get(st, "Resource"), idx))
+		return NULL;
+	c = cJSON_GetObjectItemCaseSensitive(st, "Condition");
+	if (!cJSON_IsObject(c) || cJSON_GetArraySize(c) != 1)
+		return NULL;
+	c = cJSON_GetObjectItemCaseSensitive(c, "ArnLike");
+	if (!cJSON_IsObject(c) || cJSON_GetArraySize(c) != 1)
+		return NULL;
+	pa = cJSON_GetObjectItemCaseSensitive(c, "aws:PrincipalArn");
+	return cJSON_IsArray(pa) ? pa : NULL;
+}
+
+int db_policy_merge(const char *prior, const char *table_arn, const char *principal, char **out,
+		    char *why, size_t whylen)
+{
+	cJSON *doc, *stmts, *st, *ours = NULL, *pats, *x;
+	char idx[600], sid[64];
+	int added = 0, n = 0;
+
+	*out = NULL;
+	pats = db_principal_patterns(principal);
+	if (!pats) {
+		set_why(why, whylen, "the principal cannot be named in a policy");
+		return -1;
+	}
+	if (prior) {
+		doc = cJSON_Parse(prior);
+		if (!cJSON_IsObject(doc)) {
+			cJSON_Delete(doc);
+			cJSON_Delete(pats);
+			set_why(why, whylen, "the table's resource policy is not a JSON object");
+			return -1;
+		}
+		stmts = cJSON_GetObjectItemCaseSensitive(doc, "Statement");
+		if (cJSON_IsObject(stmts)) {
+			/* one statement as an object: the same policy as a list of one */
+			cJSON *one = cJSON_DetachItemViaPointer(doc, stmts);
+
+			stmts = cJSON_AddArrayToObject(doc, "Statement");
+			cJSON_AddItemToArray(stmts, one);
+		}
+		if (!cJSON_IsArray(stmts)) {
+			cJSON_Delete(doc);
+			cJSON_Delete(pats);
+			set_why(why, whylen, "the table's resource policy has no Statement list");
+			return -1;
+		}
+	} else {
+		doc = cJSON_CreateObject();
+		cJSON_AddStringToObject(doc, "Version", "2012-10-17");
+		stmts = cJSON_AddArrayToObject(doc, "Statement");
+	}
+	cJSON_ArrayForEach(st, stmts)
+		if (!ours && (ours = our_patterns(st, table_arn)) != NULL)
+			break;
+	if (!ours) {
+		/* a Sid of our own that no statement has */
+		snprintf(sid, sizeof(sid), "%s", DB_DENY_SID);
+		for (;;) {
+			int taken = 0;
+
+			cJSON_ArrayForEach(st, stmts)
+				if (resp_get_str(st, "Sid") && strcmp(resp_get_str(st, "Sid"), sid) == 0)
+					taken = 1;
+			if (!taken)
+				break;
+			snprintf(sid, sizeof(sid), "%s%d", DB_DENY_SID, ++n);
+		}
+		snprintf(idx, sizeof(idx), "%s/index/*", table_arn);
+		st = cJSON_CreateObject();
+		cJSON_AddStringToObject(st, "Sid", sid);
+		cJSON_AddStringToObject(st, "Effect", "Deny");
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(st, "Principal"), "AWS", "*");
+		cJSON_AddStringToObject(st, "Action", "dynamodb:*");
+		x = cJSON_AddArrayToObject(st, "Resource");
+		cJSON_AddItemToArray(x, cJSON_CreateString(table_arn));
+		cJSON_AddItemToArray(x, cJSON_CreateString(idx));
+		ours = cJSON_AddArrayToObject(cJSON_AddObjectToObject(cJSON_AddObjectToObject(st, "Condition"),
+									 "ArnLike"), "aws:PrincipalArn");
+		cJSON_AddItemToArray(stmts, st);
+	}
+	cJSON_ArrayForEach(x, pats)
+		if (!str_in(ours, x->valuestring)) {
+			cJSON_AddItemToArray(ours, cJSON_CreateString(x->valuestring));
+			added++;
+		}
+	cJSON_Delete(pats);
+	if (!added) {
+		cJSON_Delete(doc);
+		return 0;
+	}
+	*out = cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	if (!*out) {
+		set_why(why, whylen, "out of memory");
+		return -1;
+	}
+	if (strlen(*out) > DB_POLICY_MAX) {
+		free(*out);
+		*out = NULL;
+		set_why(why, whylen, "the merged policy would pass DynamoDB's 20 KB limit");
+		return -1;
+	}
+	return 1;
+}

@@ -36,16 +36,20 @@ def event(name):
     return e
 
 
-def world(pitr=False, stream=None, spike=True, tags=None):
+def world(pitr=False, stream=None, spike=True, tags=None, policy=None, policy_race=0):
     t = {"TableName": "orders", "ItemCount": 48210, "TableSizeBytes": 9100000, "pitr": pitr,
          "Tags": tags if tags is not None else [{"Key": "firebreak:data-categories", "Value": "name, email, address"},
                                                   {"Key": "firebreak:data-subjects", "Value": "about 40000 customers"}]}
     if stream:
         t["StreamSpecification"] = stream
+    if policy:
+        t["policy"] = policy
     pts = [{"hours_ago": h, "Sum": 100.0 + (h % 3)} for h in range(1, 24)]
     if spike:
         pts[1]["Sum"] = 5000.0  # 2 hours ago
-    return {"dynamodb": {"tables": [t]}, "sns": {"topics": [TOPIC]},
+    return {"dynamodb": {"tables": [t], "policy_race": policy_race}, "sns": {"topics": [TOPIC]},
+            "roles": [{"arn": "arn:aws:iam::%s:role/etl/analytics-etl" % ACCT},
+                      {"arn": "arn:aws:iam::%s:role/firebreak-member" % ACCT}],
             "s3": {"buckets": [{"name": BUCKET}]},
             "kms": {"keys": [{"KeyId": EVKEY, "KeyState": "Enabled", "Aliases": ["alias/firebreak-evidence"]}]},
             "monitoring": {"metrics": [{"Namespace": "AWS/DynamoDB", "MetricName": "ConsumedReadCapacityUnits",
@@ -355,6 +359,96 @@ class DataBreach(unittest.TestCase):
         bad = self.run_fn(ev, dict(env, FIREBREAK_DB_DEADLINES="NIS2=0"))
         self.assertFalse(bad.ok, bad.raw)
         self.assertEqual([c for c in self.fake.calls() if c["service"] not in ("sns", "sts")], [])
+
+    OTHER = {"Sid": "AppReads", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:role/app" % ACCT},
+             "Action": "dynamodb:GetItem", "Resource": ARN}
+
+    def table_policy(self):
+        t = [t for t in self.fake.state()["dynamodb"]["tables"] if t["TableName"] == "orders"][0]
+        return json.loads(t["policy"]) if t.get("policy") else None
+
+    def test_principal_denied_in_the_table_policy_and_sessions_revoked(self):
+        prior = {"Version": "2012-10-17", "Statement": [self.OTHER]}
+        self.setup_world(policy=prior)
+        res = self.run_fn({"table": "orders", "reason": "exfiltration", "principal": ROLE})
+        self.assertTrue(res.ok, res.raw)
+        st = {a["step"]: a for a in res.report["actions"]}
+        self.assertEqual(st["deny-principal"]["status"], "done", st["deny-principal"])
+        self.assertEqual(st["revoke-sessions"]["status"], "done", st["revoke-sessions"])
+        pol = self.table_policy()
+        self.assertEqual(pol["Statement"][0], self.OTHER)  # merged, never dropped
+        deny = pol["Statement"][1]
+        self.assertEqual((deny["Effect"], deny["Principal"], deny["Action"]), ("Deny", {"AWS": "*"}, "dynamodb:*"))
+        self.assertEqual(deny["Resource"], [ARN, ARN + "/index/*"])
+        self.assertEqual(deny["Condition"]["ArnLike"]["aws:PrincipalArn"],
+                         ["arn:aws:iam::%s:role/analytics-etl" % ACCT, "arn:aws:iam::%s:role/*/analytics-etl" % ACCT])
+        # the undo: the prior policy back, recorded before the write
+        undo = [u for u in res.report["restore"] if u["api"] == "dynamodb:PutResourcePolicy"]
+        self.assertEqual(json.loads(undo[0]["args"]["Policy"]), prior)
+        put = [c for c in self.fake.calls() if c["operation"] == "PutResourcePolicy"]
+        self.assertEqual(len(put), 1)
+        self.assertTrue(put[0]["params"]["ExpectedRevisionId"])
+        self.assertNotEqual(put[0]["params"]["ExpectedRevisionId"], "NO_POLICY")
+        # oracle: the AWS CLI reads the revocation policy
+        rp = self.cli("iam", "get-role-policy", "--role-name", "analytics-etl", "--policy-name", "AWSRevokeOlderSessions")
+        self.assertEqual(rp["PolicyDocument"]["Statement"][0]["Effect"], "Deny")
+        self.assertIn("GDPR", res.report["verdict"])
+        self.assertIn("deny-principal", {m["step"] for m in res.report["gdpr"]["article33"]["measuresTaken"]})
+        # a manual replay: the policy already denies it; the revocation is cut again at the new
+        # request's time (an operator re-running it means "again")
+        self.fake.reset_calls()
+        again = self.run_fn({"table": "orders", "reason": "exfiltration", "principal": ROLE})
+        self.assertTrue(again.ok, again.raw)
+        self.assertEqual({a["step"]: a["status"] for a in again.report["actions"]}["deny-principal"], "already")
+        self.assertEqual(self.writes(), [("iam", "PutRolePolicy")])
+
+    def test_policy_changed_between_read_and_write_is_reread_and_merged(self):
+        self.setup_world(policy={"Version": "2012-10-17", "Statement": [self.OTHER]}, policy_race=1)
+        res = self.run_fn({"table": "orders", "reason": "x", "principal": ROLE})
+        self.assertTrue(res.ok, res.raw)
+        st = {a["step"]: a for a in res.report["actions"]}
+        self.assertEqual(st["deny-principal"]["status"], "failed")
+        self.assertEqual(st["deny-principal-retry-1"]["status"], "done", st)
+        sids = [x.get("Sid") for x in self.table_policy()["Statement"]]
+        self.assertEqual(sids, ["AppReads", "OtherWriter1", "FirebreakDataBreachDeny"])  # the other writer's kept
+        # a table with no policy: NO_POLICY, undo deletes it
+        self.setup_world()
+        res = self.run_fn({"table": "orders", "reason": "y", "principal": "arn:aws:iam::%s:user/mallory" % ACCT})
+        self.assertTrue(res.ok, res.raw)
+        put = [c for c in self.fake.calls() if c["operation"] == "PutResourcePolicy"]
+        self.assertEqual(put[0]["params"]["ExpectedRevisionId"], "NO_POLICY")
+        self.assertIn({"api": "dynamodb:DeleteResourcePolicy", "args": {"ResourceArn": ARN}}, res.report["restore"])
+        self.assertNotIn("revoke-sessions", {a["step"] for a in res.report["actions"]})  # a user: iam-contain's
+
+    def test_trusted_and_own_principals_never_denied(self):
+        self.setup_world()
+        res = self.run_fn({"table": "orders", "reason": "x", "principal": ROLE},
+                          {"FIREBREAK_TRUSTED_PRINCIPALS": "arn:aws:iam::%s:role/etl/*" % ACCT})
+        self.assertTrue(res.ok, res.raw)
+        st = {a["step"]: a for a in res.report["actions"]}
+        self.assertEqual(st["deny-principal"]["status"], "skipped")
+        self.assertIn("trusted", json.dumps(st["deny-principal"]))
+        res = self.run_fn({"table": "orders", "reason": "x", "principal": "arn:aws:iam::%s:role/firebreak-member" % ACCT},
+                          {"FIREBREAK_MEMBER_ROLE": "firebreak-member"})
+        self.assertTrue(res.ok, res.raw)
+        self.assertIn("never denied", json.dumps({a["step"]: a for a in res.report["actions"]}["deny-principal"]))
+        ops = {c["operation"] for c in self.fake.calls()}
+        self.assertNotIn("PutResourcePolicy", ops)
+        self.assertNotIn("PutRolePolicy", ops)
+
+    def test_guardduty_principal_contained(self):
+        self.setup_world(records=[key_record()])
+        res = self.run_fn(gd_event())
+        self.assertTrue(res.ok, res.raw)
+        deny = self.table_policy()["Statement"][0]
+        self.assertEqual(deny["Condition"]["ArnLike"]["aws:PrincipalArn"][0], "arn:aws:iam::%s:role/analytics-etl" % ACCT)
+        # GuardDuty re-publishes the finding: one incident, nothing written twice
+        self.fake.reset_calls()
+        again = self.run_fn(gd_event())
+        self.assertTrue(again.ok, again.raw)
+        self.assertEqual(self.writes(), [])
+        st = {a["step"]: a["status"] for a in again.report["actions"]}
+        self.assertEqual((st["deny-principal"], st["revoke-sessions"], st["create-backup"]), ("already",) * 3)
 
 
 if __name__ == "__main__":

@@ -522,6 +522,99 @@ static void test_db__gdpr_text(void **state)
 	cJSON_Delete(rec);
 }
 
+#define T_ARN "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
+
+/* The Deny merged into the table's policy: other statements kept as they
+ * are, ours recognised only by its exact shape, idempotent, bounded. */
+static void test_db__policy_merge(void **state)
+{
+	const char *role = "arn:aws:iam::123456789012:role/etl/analytics-etl";
+	const char *other = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"AppReads\",\"Effect\":\"Allow\","
+			    "\"Principal\":{\"AWS\":\"arn:aws:iam::123456789012:role/app\"},\"Action\":\"dynamodb:GetItem\","
+			    "\"Resource\":\"" T_ARN "\"}]}";
+	char *doc = NULL, *doc2 = NULL, why[200];
+	cJSON *j, *pats;
+	char big[DB_POLICY_MAX + 200];
+
+	(void)state;
+	/* none yet: a new document */
+	assert_int_equal(db_policy_merge(NULL, T_ARN, role, &doc, why, sizeof(why)), 1);
+	j = cJSON_Parse(doc);
+	assert_int_equal(cJSON_GetArraySize(resp_get(j, "Statement")), 1);
+	cJSON_Delete(j);
+	/* the same principal again: already */
+	assert_int_equal(db_policy_merge(doc, T_ARN, role, &doc2, why, sizeof(why)), 0);
+	assert_null(doc2);
+	/* a session ARN of the same role: the same patterns, already */
+	assert_int_equal(db_policy_merge(doc, T_ARN, "arn:aws:sts::123456789012:assumed-role/analytics-etl/s1", &doc2,
+					 why, sizeof(why)), 0);
+	/* another principal: added to our statement, still one statement */
+	assert_int_equal(db_policy_merge(doc, T_ARN, "arn:aws:iam::123456789012:user/mallory", &doc2, why,
+					 sizeof(why)), 1);
+	j = cJSON_Parse(doc2);
+	assert_int_equal(cJSON_GetArraySize(resp_get(j, "Statement")), 1);
+	assert_int_equal(cJSON_GetArraySize(resp_get(cJSON_GetArrayItem(resp_get(j, "Statement"), 0),
+						      "Condition.ArnLike.aws:PrincipalArn")), 3);
+	cJSON_Delete(j);
+	free(doc);
+	free(doc2);
+	/* other statements are kept, first, as they were */
+	assert_int_equal(db_policy_merge(other, T_ARN, role, &doc, why, sizeof(why)), 1);
+	j = cJSON_Parse(doc);
+	assert_int_equal(cJSON_GetArraySize(resp_get(j, "Statement")), 2);
+	assert_string_equal(resp_get_str(cJSON_GetArrayItem(resp_get(j, "Statement"), 0), "Sid"), "AppReads");
+	cJSON_Delete(j);
+	free(doc);
+	/* a look-alike with our Sid that is not our shape (Allow): left alone, ours gets another Sid */
+	assert_int_equal(db_policy_merge("{\"Statement\":{\"Sid\":\"" DB_DENY_SID "\",\"Effect\":\"Allow\","
+					 "\"Principal\":{\"AWS\":\"*\"},\"Action\":\"dynamodb:*\",\"Resource\":\"" T_ARN "\"}}",
+					 T_ARN, role, &doc, why, sizeof(why)), 1);
+	j = cJSON_Parse(doc);
+	assert_int_equal(cJSON_GetArraySize(resp_get(j, "Statement")), 2);
+	assert_string_equal(resp_get_str(cJSON_GetArrayItem(resp_get(j, "Statement"), 0), "Effect"), "Allow");
+	assert_string_equal(resp_get_str(cJSON_GetArrayItem(resp_get(j, "Statement"), 1), "Sid"), DB_DENY_SID "1");
+	cJSON_Delete(j);
+	free(doc);
+	/* not a policy: no write */
+	assert_int_equal(db_policy_merge("[1]", T_ARN, role, &doc, why, sizeof(why)), -1);
+	assert_int_equal(db_policy_merge("{\"Statement\":7}", T_ARN, role, &doc, why, sizeof(why)), -1);
+	assert_int_equal(db_policy_merge(NULL, T_ARN, "arn:aws:iam::123456789012:user/*", &doc, why, sizeof(why)), -1);
+	/* over 20 KB: no write */
+	memset(big, 0, sizeof(big));
+	snprintf(big, sizeof(big), "{\"Statement\":[{\"Sid\":\"");
+	memset(big + strlen(big), 'A', DB_POLICY_MAX);
+	strcat(big, "\"}]}");
+	assert_int_equal(db_policy_merge(big, T_ARN, role, &doc, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "20 KB"));
+	/* the patterns: a role by name (any path), a user as is */
+	pats = db_principal_patterns("arn:aws:sts::123456789012:assumed-role/analytics-etl/s1");
+	assert_string_equal(cJSON_GetArrayItem(pats, 0)->valuestring, "arn:aws:iam::123456789012:role/analytics-etl");
+	assert_string_equal(cJSON_GetArrayItem(pats, 1)->valuestring, "arn:aws:iam::123456789012:role/*/analytics-etl");
+	cJSON_Delete(pats);
+}
+
+/* The function's own role and the member role are never denied. */
+static void test_db__protected(void **state)
+{
+	char why[120];
+
+	(void)state;
+	assert_int_equal(db_principal_protected("arn:aws:iam::123456789012:role/fb-data-breach",
+						"arn:aws:sts::123456789012:assumed-role/fb-data-breach/fn", NULL, why,
+						sizeof(why)), 1);
+	assert_int_equal(db_principal_protected("arn:aws:sts::123456789012:assumed-role/fb-data-breach/x",
+						"arn:aws:sts::123456789012:assumed-role/fb-data-breach/fn", NULL, why,
+						sizeof(why)), 1);
+	/* the same name in another account is someone else */
+	assert_int_equal(db_principal_protected("arn:aws:iam::210987654321:role/fb-data-breach",
+						"arn:aws:sts::123456789012:assumed-role/fb-data-breach/fn", NULL, why,
+						sizeof(why)), 0);
+	assert_int_equal(db_principal_protected("arn:aws:iam::210987654321:role/path/firebreak-member", NULL,
+						"firebreak-member", why, sizeof(why)), 1);
+	assert_int_equal(db_principal_protected("arn:aws:iam::123456789012:user/firebreak-member", NULL,
+						"firebreak-member", why, sizeof(why)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -537,6 +630,8 @@ int main(void)
 		cmocka_unit_test(test_db__ct_access),
 		cmocka_unit_test(test_db__deadlines),
 		cmocka_unit_test(test_db__gdpr_text),
+		cmocka_unit_test(test_db__policy_merge),
+		cmocka_unit_test(test_db__protected),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
