@@ -134,6 +134,16 @@ void db_backup_name(const char *incident, char *out, size_t outlen);
  * not DELETED (the incident's backup was already made). */
 int db_backup_exists(const cJSON *summaries, const char *name);
 
+/* Bulk copies out of the table in the window, from what AWS answers:
+ * ListExports' ExportSummaries (an export ARN ".../export/<epoch ms>-<id>"
+ * carries its start time) since `since_ms`, and the CloudTrail events read
+ * for the table (LookupEvents Events, CloudTrailEvent inside) named
+ * ExportTableToPointInTime or Scan (Scan only shows when a trail's data
+ * events reach LookupEvents: they normally do not). Appends to `out` (an
+ * array) one object per export / call: {"kind": "export" | "scan",
+ * "arn"?, "status"?, "time"?, "by"?, "s3Bucket"?}. Returns how many. */
+int db_bulk_reads(const cJSON *export_summaries, const cJSON *ct_events, int64_t since_ms, cJSON *out);
+
 /* ---- containment of a known principal ---------------------------------- */
 
 #define DB_DENY_SID "FirebreakDataBreachDeny"

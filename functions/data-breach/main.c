@@ -488,7 +488,7 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	struct aws_error aerr;
 	struct kit_round *rd, *rd1;
 	struct kit_step *s_dt, *s_cb, *s_lb, *s_tags, *s_met, *s_ct, *s_pitr, *s_bk, *s_str, *s_chk;
-	struct kit_step *s_pol = NULL, *s_deny = NULL;
+	struct kit_step *s_pol = NULL, *s_deny = NULL, *s_exp;
 	char guard[200] = "";
 	int contain = 0;
 	struct ct_query q;
@@ -501,6 +501,8 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	cJSON *in, *rec, *meas, *gdpr_sorted = NULL;
 	static const struct kit_paging backups_paging = { .items = "BackupSummaries",
 		.next = "LastEvaluatedBackupArn", .token = "ExclusiveStartBackupArn" };
+	static const struct kit_paging exports_paging = { .items = "ExportSummaries", .next = "NextToken",
+		.max_pages = 3 };
 
 	memset(&aerr, 0, sizeof(aerr));
 	c = kit_client(k, ev->account[0] ? ev->account : NULL, ev->region[0] ? ev->region : NULL,
@@ -516,8 +518,11 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 
 	/* Round 1: the table's real state and the measures, concurrently. */
 	memset(&q, 0, sizeof(q));
+	/* CloudTrail records a DynamoDB call's table in resources[] by its ARN
+	 * (AWS::DynamoDB::Table); LookupEvents matches ResourceName on that, as
+	 * runtime/prov does for every resource */
 	q.attr_key = "ResourceName";
-	q.attr_value = ev->table;
+	q.attr_value = arn;
 	q.start_ms = now - 24 * 3600 * 1000LL;
 	q.end_ms = now;
 	q.max_pages = 3;
@@ -544,6 +549,13 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	s_met = kit_add(rd, &(struct kit_spec){ .step = "read-capacity", .service = "monitoring",
 		.op = "GetMetricStatistics", .target = arn, .kind = RESP_READ, .optional = 1,
 		.in = metric_input(ev->table, now), .client = c });
+	in = cJSON_CreateObject();
+	if (in)
+		cJSON_AddStringToObject(in, "TableArn", arn);
+	/* Optional: exports to S3 are a bulk copy AWS lists itself. */
+	s_exp = kit_add(rd, &(struct kit_spec){ .step = "list-exports", .service = "dynamodb",
+		.op = "ListExports", .target = arn, .kind = RESP_READ, .optional = 1, .in = in, .client = c,
+		.paging = &exports_paging });
 	s_ct = kit_add(rd, &(struct kit_spec){ .step = "control-plane-events", .service = "cloudtrail",
 		.op = "LookupEvents", .target = arn, .kind = RESP_READ, .optional = 1, .cloudtrail = &q,
 		.ct_no_error = 1, .client = c, .detail = "control plane only (data-plane reads need data events)" });
@@ -643,6 +655,15 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 			}
 			cJSON_AddItemToArray(evs, o);
 		}
+	}
+	{
+		cJSON *bulk = cJSON_AddArrayToObject(r->extra, "bulk_reads");
+		int nb = db_bulk_reads(kit_items(s_exp), kit_ct_result(s_ct) ? kit_items(s_ct) : NULL,
+				       now - 24 * 3600 * 1000LL, bulk);
+
+		if (kit_ok(s_exp))
+			kit_detail(s_exp, "%d export(s) or scan(s) in the last 24 h (ListExports, CloudTrail); scans are "
+				   "data events: seen only where a trail's data events reach LookupEvents", nb);
 	}
 	cJSON_AddStringToObject(r->extra, "data_plane_reads",
 				"not measured from CloudTrail: GetItem/Query/Scan are data events, not in "

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "data_breach.h"
+#include "cloudtrail.h"
 #include "kit.h"
 #include "resp.h"
 
@@ -945,6 +946,81 @@ char *db_gdpr_text(const cJSON *rec)
 		return NULL;
 	}
 	return t.buf;
+}
+
+/* ---- bulk reads in the window --------------------------------------------- */
+
+static int64_t export_ms(const char *arn)
+{
+	const char *p = arn ? strstr(arn, "/export/") : NULL;
+	char *end;
+	long long v;
+
+	if (!p)
+		return -1;
+	v = strtoll(p + 8, &end, 10);
+	if (end == p + 8 || (*end && *end != '-') || v <= 0)
+		return -1;
+	return (int64_t)v;
+}
+
+int db_bulk_reads(const cJSON *summaries, const cJSON *events, int64_t since_ms, cJSON *out)
+{
+	const cJSON *x;
+	int n = 0;
+	char t[RESP_TIME_LEN];
+
+	cJSON_ArrayForEach(x, summaries) {
+		const char *arn = resp_get_str(x, "ExportArn");
+		int64_t ms = export_ms(arn);
+		cJSON *o;
+
+		/* an ARN without its time: kept (cannot tell it is older) */
+		if (!arn || (ms > 0 && ms < since_ms))
+			continue;
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "kind", "export");
+		cJSON_AddStringToObject(o, "arn", arn);
+		if (resp_get_str(x, "ExportStatus"))
+			cJSON_AddStringToObject(o, "status", resp_get_str(x, "ExportStatus"));
+		if (ms > 0) {
+			resp_format_time_ms(ms, t);
+			cJSON_AddStringToObject(o, "time", t);
+		}
+		cJSON_AddStringToObject(o, "source", "dynamodb:ListExports");
+		cJSON_AddItemToArray(out, o);
+		n++;
+	}
+	cJSON_ArrayForEach(x, events) {
+		const char *name = resp_get_str(x, "EventName");
+		cJSON *rec, *o;
+		const char *v;
+
+		if (!name || (strcmp(name, "ExportTableToPointInTime") && strcmp(name, "Scan")))
+			continue;
+		rec = ct_event_detail(x);
+		if (rec && resp_get_str(rec, "errorCode")) {
+			cJSON_Delete(rec);
+			continue; /* refused: nothing was copied */
+		}
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "kind", strcmp(name, "Scan") ? "export" : "scan");
+		cJSON_AddStringToObject(o, "source", "cloudtrail");
+		if ((v = resp_get_str(rec, "eventTime")))
+			cJSON_AddStringToObject(o, "time", v);
+		if ((v = resp_get_str(rec, "userIdentity.arn")))
+			cJSON_AddStringToObject(o, "by", v);
+		if ((v = resp_get_str(rec, "requestParameters.s3Bucket")))
+			cJSON_AddStringToObject(o, "s3Bucket", v);
+		if ((v = resp_get_str(rec, "requestParameters.s3BucketOwner")))
+			cJSON_AddStringToObject(o, "s3BucketOwner", v);
+		if ((v = resp_get_str(rec, "responseElements.exportDescription.exportArn")))
+			cJSON_AddStringToObject(o, "arn", v);
+		cJSON_Delete(rec);
+		cJSON_AddItemToArray(out, o);
+		n++;
+	}
+	return n;
 }
 
 /* ---- containment -------------------------------------------------------- */

@@ -36,7 +36,7 @@ def event(name):
     return e
 
 
-def world(pitr=False, stream=None, spike=True, tags=None, policy=None, policy_race=0):
+def world(pitr=False, stream=None, spike=True, tags=None, policy=None, policy_race=0, exports=None):
     t = {"TableName": "orders", "ItemCount": 48210, "TableSizeBytes": 9100000, "pitr": pitr,
          "Tags": tags if tags is not None else [{"Key": "firebreak:data-categories", "Value": "name, email, address"},
                                                   {"Key": "firebreak:data-subjects", "Value": "about 40000 customers"}]}
@@ -47,7 +47,8 @@ def world(pitr=False, stream=None, spike=True, tags=None, policy=None, policy_ra
     pts = [{"hours_ago": h, "Sum": 100.0 + (h % 3)} for h in range(1, 24)]
     if spike:
         pts[1]["Sum"] = 5000.0  # 2 hours ago
-    return {"dynamodb": {"tables": [t], "policy_race": policy_race}, "sns": {"topics": [TOPIC]},
+    return {"dynamodb": {"tables": [t], "policy_race": policy_race, "exports": exports or []},
+            "sns": {"topics": [TOPIC]},
             "roles": [{"arn": "arn:aws:iam::%s:role/etl/analytics-etl" % ACCT},
                       {"arn": "arn:aws:iam::%s:role/firebreak-member" % ACCT}],
             "s3": {"buckets": [{"name": BUCKET}]},
@@ -449,6 +450,23 @@ class DataBreach(unittest.TestCase):
         self.assertEqual(self.writes(), [])
         st = {a["step"]: a["status"] for a in again.report["actions"]}
         self.assertEqual((st["deny-principal"], st["revoke-sessions"], st["create-backup"]), ("already",) * 3)
+
+    def test_exports_and_scans_in_the_window_are_named(self):
+        # one export two days ago (outside the 24 h window), one now through the real AWS CLI,
+        # and CloudTrail's record of who made it and to which bucket
+        self.setup_world(pitr=True, exports=[{"TableName": "orders", "ago_s": 2 * 86400}],
+                         records=[key_record(), dict(key_record(event_name="Scan"), errorCode="AccessDenied")])
+        out = self.cli("dynamodb", "export-table-to-point-in-time", "--table-arn", ARN, "--s3-bucket", "exfil-bucket")
+        res = self.run_fn({"table": "orders", "reason": "x"})
+        self.assertTrue(res.ok, res.raw)
+        bulk = res.report["bulk_reads"]
+        listed = [b for b in bulk if b["source"] == "dynamodb:ListExports"]
+        self.assertEqual([b["arn"] for b in listed], [out["ExportDescription"]["ExportArn"]])
+        ct = [b for b in bulk if b["source"] == "cloudtrail"]
+        self.assertEqual([(b["kind"], b["s3Bucket"], b["by"]) for b in ct],
+                         [("export", "exfil-bucket", "arn:aws:sts::%s:assumed-role/analytics-etl/815945" % ACCT)])
+        line = [a for a in res.report["actions"] if a["step"] == "list-exports"][0]
+        self.assertIn("2 export(s) or scan(s)", line["detail"])
 
 
 if __name__ == "__main__":

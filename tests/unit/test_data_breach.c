@@ -615,6 +615,34 @@ static void test_db__protected(void **state)
 						"firebreak-member", why, sizeof(why)), 0);
 }
 
+/* Exports and scans in the window: ListExports' ARNs carry their time; a
+ * refused CloudTrail call copied nothing. */
+static void test_db__bulk_reads(void **state)
+{
+	cJSON *sums = cJSON_Parse("[{\"ExportArn\": \"" T_ARN "/export/1796600000000-aaaaaaaa\", \"ExportStatus\": \"COMPLETED\"},"
+				  " {\"ExportArn\": \"" T_ARN "/export/1700000000000-bbbbbbbb\", \"ExportStatus\": \"COMPLETED\"},"
+				  " {\"ExportArn\": \"" T_ARN "/export/odd\"}]");
+	cJSON *evs = cJSON_Parse("[{\"EventName\": \"ExportTableToPointInTime\", \"CloudTrailEvent\": "
+				 "\"{\\\"eventTime\\\": \\\"2026-12-07T01:00:00Z\\\", \\\"userIdentity\\\": {\\\"arn\\\": \\\"arn:aws:iam::123456789012:user/m\\\"},"
+				 " \\\"requestParameters\\\": {\\\"s3Bucket\\\": \\\"exfil\\\"}}\"},"
+				 " {\"EventName\": \"Scan\", \"CloudTrailEvent\": \"{\\\"errorCode\\\": \\\"AccessDenied\\\"}\"},"
+				 " {\"EventName\": \"DescribeTable\", \"CloudTrailEvent\": \"{}\"}]");
+	cJSON *out = cJSON_CreateArray();
+
+	(void)state;
+	assert_non_null(sums);
+	assert_non_null(evs);
+	/* the 2023 export is older than the window; the one without a time is kept */
+	assert_int_equal(db_bulk_reads(sums, evs, 1796500000000LL, out), 3);
+	assert_string_equal(resp_get_str(cJSON_GetArrayItem(out, 0), "time"), "2026-12-06T23:33:20.000Z");
+	assert_null(resp_get_str(cJSON_GetArrayItem(out, 1), "time"));
+	assert_string_equal(resp_get_str(cJSON_GetArrayItem(out, 2), "s3Bucket"), "exfil");
+	assert_string_equal(resp_get_str(cJSON_GetArrayItem(out, 2), "by"), "arn:aws:iam::123456789012:user/m");
+	cJSON_Delete(out);
+	cJSON_Delete(sums);
+	cJSON_Delete(evs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -632,6 +660,7 @@ int main(void)
 		cmocka_unit_test(test_db__gdpr_text),
 		cmocka_unit_test(test_db__policy_merge),
 		cmocka_unit_test(test_db__protected),
+		cmocka_unit_test(test_db__bulk_reads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,6 +41,7 @@ class Service(Base):
         self.tables = {}   # (account, region, name) -> table
         self.backups = []
         self.policy_race = 0
+        self.exports = []
 
     def seed(self, section, merge):
         self.policy_race = int(section.get("policy_race", getattr(self, "policy_race", 0)) or 0)
@@ -58,6 +59,11 @@ class Service(Base):
             if t.get("policy") is not None:
                 t.setdefault("policy_rev", str(uuid.uuid4().int % 10 ** 13))
             self.tables[(acct, region, t["TableName"])] = t
+        for e in section.get("exports", []):
+            e = dict(e)
+            acct, region = self.owner(e)
+            t = self.tables[(acct, region, e["TableName"])]
+            self._export(t, time.time() - float(e.get("ago_s", 0)), e.get("ExportStatus", "COMPLETED"))
 
     def dump(self):
         return {"tables": [dict(t, TableArn=_arn(t)) for t in self.tables.values()],
@@ -238,3 +244,37 @@ class Service(Base):
         self._check_rev(t, p)
         t["policy"], t["policy_rev"] = None, None
         return {"RevisionId": str(uuid.uuid4().int % 10 ** 13)}
+
+    # issue 22 item 4: exports in the window. As DynamoDB: PITR must be on
+    # (PointInTimeRecoveryUnavailableException); the export ARN carries its
+    # start time ("<table arn>/export/<epoch ms>-<8 hex>"); ListExports by
+    # TableArn, newest last, MaxResults/NextToken. An export is COMPLETED at
+    # once. Seed {"dynamodb": {"exports": [{"TableName", "ago_s"?,
+    # "ExportStatus"?}]}} for exports made before the test.
+    def _export(self, t, when, status="COMPLETED", bucket="bucket"):
+        arn = "%s/export/%013d-%s" % (_arn(t), int(when * 1000), uuid.uuid4().hex[:8])
+        e = {"ExportArn": arn, "ExportStatus": status, "ExportType": "FULL_EXPORT", "TableArn": _arn(t),
+             "S3Bucket": bucket, "ExportTime": when, "account": t["account"], "region": t["region"]}
+        self.exports.append(e)
+        return e
+
+    def op_ExportTableToPointInTime(self, ctx, p):
+        t = self._policy_table(ctx, p["TableArn"])
+        if not t["pitr"]:
+            raise AwsError("PointInTimeRecoveryUnavailableException",
+                           "Point in time recovery is not enabled for table '%s'" % t["TableName"])
+        e = self._export(t, time.time(), bucket=p["S3Bucket"])
+        return {"ExportDescription": {"ExportArn": e["ExportArn"], "ExportStatus": e["ExportStatus"],
+                                      "TableArn": e["TableArn"], "S3Bucket": e["S3Bucket"],
+                                      "ExportType": e["ExportType"]}}
+
+    def op_ListExports(self, ctx, p):
+        out = [e for e in self.exports if (e["account"], e["region"]) == (ctx.account, ctx.region)
+               and ("TableArn" not in p or e["TableArn"] == p["TableArn"])]
+        start = int(p.get("NextToken") or 0)
+        limit = p.get("MaxResults", 25)
+        page = out[start:start + limit]
+        res = {"ExportSummaries": [{k: e[k] for k in ("ExportArn", "ExportStatus", "ExportType")} for e in page]}
+        if start + limit < len(out):
+            res["NextToken"] = str(start + limit)
+        return res
