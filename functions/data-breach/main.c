@@ -486,7 +486,7 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 {
 	struct aws_client *c;
 	struct aws_error aerr;
-	struct kit_round *rd, *rd1;
+	struct kit_round *rd, *rd1, *rd2, *rdm;
 	struct kit_step *s_dt, *s_cb, *s_lb, *s_tags, *s_met, *s_ct, *s_pitr, *s_bk, *s_str, *s_chk;
 	struct kit_step *s_pol = NULL, *s_deny = NULL, *s_exp;
 	char guard[200] = "";
@@ -516,7 +516,7 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	resp_set_resource(r, arn, account, region);
 	aware = ev->detected_ms > 0 ? ev->detected_ms : r->received_ms;
 
-	/* Round 1: the table's real state and the measures, concurrently. */
+	/* Round 1: the table's real state, what the writes are decided from. */
 	memset(&q, 0, sizeof(q));
 	/* CloudTrail records a DynamoDB call's table in resources[] by its ARN
 	 * (AWS::DynamoDB::Table); LookupEvents matches ResourceName on that, as
@@ -538,27 +538,6 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	s_lb = kit_add(rd, &(struct kit_spec){ .step = "list-backups", .service = "dynamodb",
 		.op = "ListBackups", .target = arn, .kind = RESP_READ, .in = table_in(ev->table), .client = c,
 		.paging = &backups_paging });
-	in = cJSON_CreateObject();
-	if (in)
-		cJSON_AddStringToObject(in, "ResourceArn", arn);
-	/* Optional: without tags the record says "unknown". */
-	s_tags = kit_add(rd, &(struct kit_spec){ .step = "read-tags", .service = "dynamodb",
-		.op = "ListTagsOfResource", .target = arn, .kind = RESP_READ, .optional = 1, .in = in,
-		.client = c });
-	/* Optional: measuring never stops preserving. */
-	s_met = kit_add(rd, &(struct kit_spec){ .step = "read-capacity", .service = "monitoring",
-		.op = "GetMetricStatistics", .target = arn, .kind = RESP_READ, .optional = 1,
-		.in = metric_input(ev->table, now), .client = c });
-	in = cJSON_CreateObject();
-	if (in)
-		cJSON_AddStringToObject(in, "TableArn", arn);
-	/* Optional: exports to S3 are a bulk copy AWS lists itself. */
-	s_exp = kit_add(rd, &(struct kit_spec){ .step = "list-exports", .service = "dynamodb",
-		.op = "ListExports", .target = arn, .kind = RESP_READ, .optional = 1, .in = in, .client = c,
-		.paging = &exports_paging });
-	s_ct = kit_add(rd, &(struct kit_spec){ .step = "control-plane-events", .service = "cloudtrail",
-		.op = "LookupEvents", .target = arn, .kind = RESP_READ, .optional = 1, .cloudtrail = &q,
-		.ct_no_error = 1, .client = c, .detail = "control plane only (data-plane reads need data events)" });
 	/* Containment, when a principal is known and may be contained. */
 	if (who && who->principal[0]) {
 		if (resp_is_trusted(r->cfg, who->principal))
@@ -604,71 +583,7 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	}
 	db_backup_name(r->incident_id, backup, sizeof(backup));
 
-	/* The measures. */
-	memset(&spike, 0, sizeof(spike));
-	if (kit_ok(s_met)) {
-		const cJSON *dps = resp_get(kit_out(s_met), "Datapoints");
-
-		gdpr_sorted = sorted_points(dps);
-		have_spike = db_spike_measure(gdpr_sorted, &spike);
-		if (!have_spike)
-			kit_detail(s_met, "%d hourly datapoints: too few for a baseline", spike.n);
-		else if (isinf(spike.factor))
-			kit_detail(s_met, "spike: %.0f read units in the hour of %s against a baseline of 0",
-				   spike.peak, spike.peak_at);
-		else
-			kit_detail(s_met, "%s: peak %.0f read units (hour of %s), %.1fx the 24 h median of %.1f",
-				   spike.factor >= st->spike_factor ? "bulk-read spike" : "no spike", spike.peak,
-				   spike.peak_at, spike.factor, spike.baseline);
-		if (have_spike) {
-			cJSON *m = cJSON_AddObjectToObject(r->extra, "read_spike");
-
-			cJSON_AddNumberToObject(m, "peak", spike.peak);
-			cJSON_AddNumberToObject(m, "baseline", spike.baseline);
-			if (isfinite(spike.factor))
-				cJSON_AddNumberToObject(m, "factor", spike.factor);
-			else
-				cJSON_AddStringToObject(m, "factor", "infinite (baseline 0)");
-			cJSON_AddStringToObject(m, "peak_at", spike.peak_at);
-			cJSON_AddBoolToObject(m, "spike", spike.factor >= st->spike_factor);
-			cJSON_AddNumberToObject(m, "threshold", st->spike_factor);
-		}
-	}
-	if (kit_ct_result(s_ct)) {
-		const cJSON *e;
-		cJSON *evs = cJSON_AddArrayToObject(r->extra, "control_plane_events");
-
-		cJSON_ArrayForEach(e, kit_items(s_ct)) {
-			cJSON *o = cJSON_CreateObject();
-			const char *v;
-
-			if ((v = resp_get_str(e, "EventName")))
-				cJSON_AddStringToObject(o, "event", v);
-			if ((v = resp_get_str(e, "Username")))
-				cJSON_AddStringToObject(o, "user", v);
-			if (cJSON_IsNumber(resp_get(e, "EventTime"))) {
-				char t[RESP_TIME_LEN];
-				resp_format_time_ms((int64_t)(resp_get(e, "EventTime")->valuedouble * 1000), t);
-				cJSON_AddStringToObject(o, "time", t);
-			} else if ((v = resp_get_str(e, "EventTime"))) {
-				cJSON_AddStringToObject(o, "time", v);
-			}
-			cJSON_AddItemToArray(evs, o);
-		}
-	}
-	{
-		cJSON *bulk = cJSON_AddArrayToObject(r->extra, "bulk_reads");
-		int nb = db_bulk_reads(kit_items(s_exp), kit_ct_result(s_ct) ? kit_items(s_ct) : NULL,
-				       now - 24 * 3600 * 1000LL, bulk);
-
-		if (kit_ok(s_exp))
-			kit_detail(s_exp, "%d export(s) or scan(s) in the last 24 h (ListExports, CloudTrail); scans are "
-				   "data events: seen only where a trail's data events reach LookupEvents", nb);
-	}
-	cJSON_AddStringToObject(r->extra, "data_plane_reads",
-				"not measured from CloudTrail: GetItem/Query/Scan are data events, not in "
-				"LookupEvents; the read capacity metric stands in for them");
-	/* Round 1's answers (tags, backups) are read below: it stays until the end. */
+	/* Round 1's answers (the table) are read below: it stays until the end. */
 	rd1 = rd;
 
 	/* Round 2: preserve, each write's undo recorded first. */
@@ -741,10 +656,7 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 			.op = "PutResourcePolicy", .target = arn, .kind = RESP_WRITE }, RESP_SKIPPED,
 			"%s: %s", who->principal, guard);
 	kit_run(rd);
-	if (contain) {
-		deny_retry(r, k, c, arn, who->principal, s_deny);
-		contain_principal(r, k, c, account, who, aware);
-	}
+	rd2 = rd;
 	{
 		const char *ba = resp_get_str(kit_out(s_bk), "BackupDetails.BackupArn");
 
@@ -756,6 +668,102 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 		nfail = 0;
 	else if (!nfail)
 		resp_contained(r); /* preserved: the moment the evidence is safe (timings) */
+	if (contain) {
+		deny_retry(r, k, c, arn, who->principal, s_deny);
+		contain_principal(r, k, c, account, who, aware);
+	}
+
+	/* Round 3: the measures, after the table is safe. They decide no
+	 * write (the record's nature, categories and the report's counts
+	 * only), and a slow one (CloudTrail's LookupEvents is paced to 2/s per
+	 * account and answers in hundreds of ms) must not delay preserving. */
+	rdm = kit_round_new(k);
+	in = cJSON_CreateObject();
+	if (in)
+		cJSON_AddStringToObject(in, "ResourceArn", arn);
+	/* Optional: without tags the record says "unknown". */
+	s_tags = kit_add(rdm, &(struct kit_spec){ .step = "read-tags", .service = "dynamodb",
+		.op = "ListTagsOfResource", .target = arn, .kind = RESP_READ, .optional = 1, .in = in,
+		.client = c });
+	/* Optional: measuring never stops preserving. */
+	s_met = kit_add(rdm, &(struct kit_spec){ .step = "read-capacity", .service = "monitoring",
+		.op = "GetMetricStatistics", .target = arn, .kind = RESP_READ, .optional = 1,
+		.in = metric_input(ev->table, now), .client = c });
+	in = cJSON_CreateObject();
+	if (in)
+		cJSON_AddStringToObject(in, "TableArn", arn);
+	/* Optional: exports to S3 are a bulk copy AWS lists itself. */
+	s_exp = kit_add(rdm, &(struct kit_spec){ .step = "list-exports", .service = "dynamodb",
+		.op = "ListExports", .target = arn, .kind = RESP_READ, .optional = 1, .in = in, .client = c,
+		.paging = &exports_paging });
+	s_ct = kit_add(rdm, &(struct kit_spec){ .step = "control-plane-events", .service = "cloudtrail",
+		.op = "LookupEvents", .target = arn, .kind = RESP_READ, .optional = 1, .cloudtrail = &q,
+		.ct_no_error = 1, .client = c, .detail = "control plane only (data-plane reads need data events)" });
+	kit_run(rdm);
+	/* The measures. */
+	memset(&spike, 0, sizeof(spike));
+	if (kit_ok(s_met)) {
+		const cJSON *dps = resp_get(kit_out(s_met), "Datapoints");
+
+		gdpr_sorted = sorted_points(dps);
+		have_spike = db_spike_measure(gdpr_sorted, &spike);
+		if (!have_spike)
+			kit_detail(s_met, "%d hourly datapoints: too few for a baseline", spike.n);
+		else if (isinf(spike.factor))
+			kit_detail(s_met, "spike: %.0f read units in the hour of %s against a baseline of 0",
+				   spike.peak, spike.peak_at);
+		else
+			kit_detail(s_met, "%s: peak %.0f read units (hour of %s), %.1fx the 24 h median of %.1f",
+				   spike.factor >= st->spike_factor ? "bulk-read spike" : "no spike", spike.peak,
+				   spike.peak_at, spike.factor, spike.baseline);
+		if (have_spike) {
+			cJSON *m = cJSON_AddObjectToObject(r->extra, "read_spike");
+
+			cJSON_AddNumberToObject(m, "peak", spike.peak);
+			cJSON_AddNumberToObject(m, "baseline", spike.baseline);
+			if (isfinite(spike.factor))
+				cJSON_AddNumberToObject(m, "factor", spike.factor);
+			else
+				cJSON_AddStringToObject(m, "factor", "infinite (baseline 0)");
+			cJSON_AddStringToObject(m, "peak_at", spike.peak_at);
+			cJSON_AddBoolToObject(m, "spike", spike.factor >= st->spike_factor);
+			cJSON_AddNumberToObject(m, "threshold", st->spike_factor);
+		}
+	}
+	if (kit_ct_result(s_ct)) {
+		const cJSON *e;
+		cJSON *evs = cJSON_AddArrayToObject(r->extra, "control_plane_events");
+
+		cJSON_ArrayForEach(e, kit_items(s_ct)) {
+			cJSON *o = cJSON_CreateObject();
+			const char *v;
+
+			if ((v = resp_get_str(e, "EventName")))
+				cJSON_AddStringToObject(o, "event", v);
+			if ((v = resp_get_str(e, "Username")))
+				cJSON_AddStringToObject(o, "user", v);
+			if (cJSON_IsNumber(resp_get(e, "EventTime"))) {
+				char t[RESP_TIME_LEN];
+				resp_format_time_ms((int64_t)(resp_get(e, "EventTime")->valuedouble * 1000), t);
+				cJSON_AddStringToObject(o, "time", t);
+			} else if ((v = resp_get_str(e, "EventTime"))) {
+				cJSON_AddStringToObject(o, "time", v);
+			}
+			cJSON_AddItemToArray(evs, o);
+		}
+	}
+	{
+		cJSON *bulk = cJSON_AddArrayToObject(r->extra, "bulk_reads");
+		int nb = db_bulk_reads(kit_items(s_exp), kit_ct_result(s_ct) ? kit_items(s_ct) : NULL,
+				       now - 24 * 3600 * 1000LL, bulk);
+
+		if (kit_ok(s_exp))
+			kit_detail(s_exp, "%d export(s) or scan(s) in the last 24 h (ListExports, CloudTrail); scans are "
+				   "data events: seen only where a trail's data events reach LookupEvents", nb);
+	}
+	cJSON_AddStringToObject(r->extra, "data_plane_reads",
+				"not measured from CloudTrail: GetItem/Query/Scan are data events, not in "
+				"LookupEvents; the read capacity metric stands in for them");
 
 	/* The GDPR record (a draft for a human). */
 	memset(&source, 0, sizeof(source));
@@ -809,7 +817,8 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 			snprintf(next_dl, sizeof(next_dl), "%s %s", st->deadlines[best].regime, due);
 		}
 	}
-	kit_round_free(rd);
+	kit_round_free(rd2);
+	kit_round_free(rdm);
 	kit_round_free(rd1);
 	if (resp_failed(r) || nfail)
 		resp_set_verdict(r, "failed: %d preserve step%s failed (see steps)", nfail, nfail == 1 ? "" : "s");
