@@ -33,12 +33,14 @@
 #include "http.h"
 #include "kit.h"
 #include "lr.h"
+#include "prov.h"
 #include "resp.h"
 
 #define DB_FUNCTION "data-breach"
 #define DB_DEADLINE_MARGIN_MS 500
 #define DB_TAG_CATEGORIES "firebreak:data-categories"
 #define DB_TAG_SUBJECTS "firebreak:data-subjects"
+#define DB_TAG_EXEMPT "firebreak:exempt"
 
 struct db_fn {
 	struct resp_config cfg;
@@ -376,6 +378,39 @@ static void contain_principal(struct resp *r, struct kit *k, struct aws_client *
 	cJSON_Delete(pats);
 }
 
+/* firebreak:exempt on the table, under the provenance rule (runtime/prov):
+ * honoured only when CloudTrail shows it predates the incident by the
+ * minimum age and was not set by the suspected principal; unread or
+ * unverifiable history: ignored (fail towards preserving). 1 when
+ * honoured, the reason in `reason`. */
+static int db_table_exempt(struct resp *r, struct kit *k, struct aws_client *c, const char *arn,
+			   const char *account, const cJSON *tags, int64_t aware, const struct db_who *who,
+			   char *reason, size_t rn)
+{
+	static const char *const keys[] = { DB_TAG_EXEMPT };
+	struct prov_history h;
+	struct prov_query q;
+	int64_t d = r->ctx ? r->ctx->deadline_ms : 0;
+	const char *honoured;
+
+	if (!prov_tag_true(tags, DB_TAG_EXEMPT))
+		return 0;
+	memset(&q, 0, sizeof(q));
+	q.trigger_ms = aware;
+	q.trigger_event_id = NULL; /* an alarm, a finding or a request: no CloudTrail record of its own */
+	q.trigger_actor = who && who->principal[0] ? who->principal : NULL;
+	q.min_age_ms = r->cfg->tag_min_age_ms;
+	q.trust = r->cfg;
+	kit_prov_history(k, &(struct kit_prov_read){ .step = "tag-provenance", .arn = arn, .client = c,
+		.account = account, .deadline_ms = d > 0 ? d - 3 * DB_DEADLINE_MARGIN_MS : 0,
+		.complete_note = " (complete)" }, &h);
+	prov_query_from_history(&q, &h);
+	honoured = prov_honoured(h.events, &q, tags, keys, 1, cJSON_AddArrayToObject(r->extra, "exemption_tags"),
+				 reason, rn);
+	prov_history_cleanup(&h);
+	return honoured != NULL;
+}
+
 /* A GuardDuty finding: the finding is a claim. CloudTrail (LookupEvents by
  * the finding's access key) says which tables that key really called
  * DynamoDB on, and as whom. The table: the finding's own (DescribeTable
@@ -489,8 +524,8 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	struct kit_round *rd, *rd1, *rd2, *rdm;
 	struct kit_step *s_dt, *s_cb, *s_lb, *s_tags, *s_met, *s_ct, *s_pitr, *s_bk, *s_str, *s_chk;
 	struct kit_step *s_pol = NULL, *s_deny = NULL, *s_exp;
-	char guard[200] = "";
-	int contain = 0;
+	char guard[200] = "", exempt_why[PROV_REASON_LEN] = "";
+	int contain = 0, exempt = 0;
 	struct ct_query q;
 	struct db_spike spike;
 	struct db_record_in rin;
@@ -538,6 +573,13 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	s_lb = kit_add(rd, &(struct kit_spec){ .step = "list-backups", .service = "dynamodb",
 		.op = "ListBackups", .target = arn, .kind = RESP_READ, .in = table_in(ev->table), .client = c,
 		.paging = &backups_paging });
+	in = cJSON_CreateObject();
+	if (in)
+		cJSON_AddStringToObject(in, "ResourceArn", arn);
+	/* Optional: without tags the record says "unknown" and no exemption is read. */
+	s_tags = kit_add(rd, &(struct kit_spec){ .step = "read-tags", .service = "dynamodb",
+		.op = "ListTagsOfResource", .target = arn, .kind = RESP_READ, .optional = 1, .in = in,
+		.client = c });
 	/* Containment, when a principal is known and may be contained. */
 	if (who && who->principal[0]) {
 		if (resp_is_trusted(r->cfg, who->principal))
@@ -582,6 +624,8 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 			   stream == 0 ? "off" : stream == 1 ? "NEW_AND_OLD_IMAGES" : "on (other view type)");
 	}
 	db_backup_name(r->incident_id, backup, sizeof(backup));
+	exempt = kit_ok(s_tags) && db_table_exempt(r, k, c, arn, account, resp_get(kit_out(s_tags), "Tags"), aware, who,
+						   exempt_why, sizeof(exempt_why));
 
 	/* Round 1's answers (the table) are read below: it stays until the end. */
 	rd1 = rd;
@@ -606,7 +650,9 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 			.restore = kit_undo("dynamodb:UpdateContinuousBackups", undo), .client = c,
 			.detail = "point-in-time recovery on (35 days of restore points from now)" });
 	}
-	if (pitr)
+	if (exempt)
+		kit_skip(s_pitr, "exempt table (%s): reported only", exempt_why);
+	else if (pitr)
 		kit_already(s_pitr, "point-in-time recovery already on");
 	in = table_in(ev->table);
 	if (in)
@@ -624,7 +670,9 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 			.op = "CreateBackup", .target = arn, .kind = RESP_WRITE, .in = in,
 			.restore = kit_undo("dynamodb:DeleteBackup", undo), .client = c, .detail = backup });
 	}
-	if (db_backup_exists(kit_items(s_lb), backup))
+	if (exempt)
+		kit_skip(s_bk, "exempt table (%s): reported only", exempt_why);
+	else if (db_backup_exists(kit_items(s_lb), backup))
 		kit_already(s_bk, "backup %s already made for this incident", backup);
 	in = table_in(ev->table);
 	if (in) {
@@ -643,12 +691,18 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 			.restore = kit_undo("dynamodb:UpdateTable", undo), .client = c,
 			.detail = "Streams NEW_AND_OLD_IMAGES on: records writes from now (not reads)" });
 	}
-	if (stream == 1)
+	if (exempt)
+		kit_skip(s_str, "exempt table (%s): reported only", exempt_why);
+	else if (stream == 1)
 		kit_already(s_str, "Streams already on with NEW_AND_OLD_IMAGES (it records writes, not reads)");
 	else if (stream == 2)
 		kit_skip(s_str, "Streams is on with another view type: changing it means disabling the stream "
 			 "and losing its records, never done here");
 	/* The Deny joins the preserve writes: one round. */
+	if (exempt && who && who->principal[0]) {
+		contain = 0;
+		snprintf(guard, sizeof(guard), "exempt table: reported only");
+	}
 	if (contain)
 		s_deny = add_deny(rd, c, arn, who->principal, s_pol, "deny-principal");
 	else if (who && who->principal[0])
@@ -664,9 +718,9 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 			cJSON_AddStringToObject(r->extra, "backup_arn", ba);
 	}
 	nfail = !kit_ok(s_pitr) + !kit_ok(s_bk) + (stream != 2 && !kit_ok(s_str));
-	if (r->dry_run)
+	if (r->dry_run || exempt)
 		nfail = 0;
-	else if (!nfail)
+	else if (!nfail && !exempt)
 		resp_contained(r); /* preserved: the moment the evidence is safe (timings) */
 	if (contain) {
 		deny_retry(r, k, c, arn, who->principal, s_deny);
@@ -678,13 +732,6 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	 * only), and a slow one (CloudTrail's LookupEvents is paced to 2/s per
 	 * account and answers in hundreds of ms) must not delay preserving. */
 	rdm = kit_round_new(k);
-	in = cJSON_CreateObject();
-	if (in)
-		cJSON_AddStringToObject(in, "ResourceArn", arn);
-	/* Optional: without tags the record says "unknown". */
-	s_tags = kit_add(rdm, &(struct kit_spec){ .step = "read-tags", .service = "dynamodb",
-		.op = "ListTagsOfResource", .target = arn, .kind = RESP_READ, .optional = 1, .in = in,
-		.client = c });
 	/* Optional: measuring never stops preserving. */
 	s_met = kit_add(rdm, &(struct kit_spec){ .step = "read-capacity", .service = "monitoring",
 		.op = "GetMetricStatistics", .target = arn, .kind = RESP_READ, .optional = 1,
@@ -822,6 +869,9 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	kit_round_free(rd1);
 	if (resp_failed(r) || nfail)
 		resp_set_verdict(r, "failed: %d preserve step%s failed (see steps)", nfail, nfail == 1 ? "" : "s");
+	else if (exempt)
+		resp_set_verdict(r, "exempt table (%s): reported only; GDPR Art. 33 deadline %s%s%s", exempt_why,
+				 resp_get_str(r->extra, "gdpr_deadline"), next_dl[0] ? "; " : "", next_dl);
 	else if (r->dry_run)
 		resp_set_verdict(r, "dry run: preserve planned; GDPR deadline %s%s%s",
 				 resp_get_str(r->extra, "gdpr_deadline"), next_dl[0] ? "; " : "", next_dl);
