@@ -410,14 +410,15 @@ static const char *rec_table(const cJSON *rec)
 		s = resp_get_str(rec, "requestParameters.tableArn");
 	if (!s)
 		s = resp_get_str(rec, "requestParameters.sourceTableName");
-	if (!s)
-		cJSON_ArrayForEach(r, resp_get(rec, "resources")) {
-			const char *ty = resp_get_str(r, "type");
+	if (s)
+		return s;
+	cJSON_ArrayForEach(r, resp_get(rec, "resources")) {
+		const char *ty = resp_get_str(r, "type"), *a = resp_get_str(r, "ARN");
 
-			if (ty && strcmp(ty, "AWS::DynamoDB::Table") == 0 && (s = resp_get_str(r, "ARN")))
-				break;
-		}
-	return s;
+		if (ty && a && strcmp(ty, "AWS::DynamoDB::Table") == 0)
+			return a;
+	}
+	return NULL;
 }
 
 int db_ct_access(const cJSON *rec, const struct db_finding *f, const char *account, struct db_access *out)
