@@ -967,21 +967,15 @@ static enum fb_err db_handle(void *state, const char *event, size_t len, const s
 	char why[512];
 	enum fb_err rc;
 
-	if (ctx->deadline_ms > 0)
-		aws_client_set_deadline(st->aws, ctx->deadline_ms - DB_DEADLINE_MARGIN_MS);
 	if (db_parse(event, len, st->alarm_prefix, st->min_severity, &ev, why, sizeof(why)) != FB_OK) {
 		db_event_cleanup(&ev);
 		return resp_invalid(out, "%s", why);
 	}
-	rc = resp_begin(&r, &st->cfg, DB_FUNCTION, ctx);
-	if (rc != FB_OK) {
+	/* the client's deadline, the report, its trigger (kit_begin) */
+	if (!kit_begin(&r, &(struct kit_handler){ DB_FUNCTION, &st->cfg, st->aws, DB_DEADLINE_MARGIN_MS }, ctx,
+		       ev.root, out, &rc)) {
 		db_event_cleanup(&ev);
 		return rc;
-	}
-	if (resp_trigger_from_event(&r, ev.root) != FB_OK) {
-		resp_cleanup(&r);
-		db_event_cleanup(&ev);
-		return resp_invalid(out, "envelope fields have the wrong types (or 'dryRun' is not a boolean)");
 	}
 	/* The manual form has no event id: the same request is the same
 	 * incident (one backup, one record, on a replay). */
