@@ -12,6 +12,7 @@
 #include <openssl/sha.h>
 
 #include "buf.h"
+#include "prov.h"
 #include "redeploy.h"
 #include "resp.h"
 
@@ -231,7 +232,8 @@ static int wait_poll(struct rdp *d, struct rdp_secret *s, struct kit_step *st)
 	if (!kit_ok(st)) {
 		if (aws_is_throttle_code(kit_err(st)->code))
 			return 0;
-		resp_step_end(d->kit->r, s->wait_idx, RESP_FAILED, "cannot follow the rotation", kit_err(st));
+		resp_step_end(d->kit->r, s->wait_idx, RESP_FAILED, s->put ? "cannot follow the new version" :
+			      "cannot follow the rotation", kit_err(st));
 		s->state = RDP_FAILED;
 		return 1;
 	}
@@ -439,6 +441,48 @@ void rdp_rollout(struct rdp *d, struct rdp_secret *const *v, size_t n)
 	free(st);
 }
 
+/* ---- finding the secret --------------------------------------------------------------------- */
+
+static cJSON *tag_filter(const char *key, const char *value)
+{
+	cJSON *f = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(f, "Key", key);
+	cJSON_AddItemToObject(f, "Values", cJSON_CreateStringArray(&value, 1));
+	return f;
+}
+
+enum fb_err rdp_tagged(struct kit *k, const char *key, const char *value, int max_pages, cJSON *arns,
+		       int *complete, struct aws_error *err)
+{
+	const struct kit_paging paging = { .items = "SecretList", .next = "NextToken", .max_pages = max_pages };
+	struct kit_round *rd = kit_round_new(k);
+	cJSON *in = cJSON_CreateObject(), *f = cJSON_AddArrayToObject(in, "Filters");
+	const cJSON *sec;
+	struct kit_step *list;
+	enum fb_err rc = FB_OK;
+
+	cJSON_AddItemToArray(f, tag_filter("tag-key", key));
+	cJSON_AddItemToArray(f, tag_filter("tag-value", value));
+	cJSON_AddNumberToObject(in, "MaxResults", 100);
+	list = kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "secretsmanager", .op = "ListSecrets",
+					       .kind = RESP_READ, .in = in, .paging = &paging });
+	kit_run(rd);
+	for (sec = kit_items(list) ? kit_items(list)->child : NULL; sec; sec = sec->next) {
+		const char *v = prov_tag_value(cJSON_GetObjectItemCaseSensitive(sec, "Tags"), key);
+
+		if (resp_get_str(sec, "ARN") && v && prov_value_eq(v, value))
+			cJSON_AddItemToArray(arns, cJSON_CreateString(resp_get_str(sec, "ARN")));
+	}
+	*complete = kit_complete(list);
+	if (!kit_ok(list)) {
+		*err = *kit_err(list);
+		rc = FB_E_AWS;
+	}
+	kit_round_free(rd);
+	return rc;
+}
+
 /* ---- pure stages ------------------------------------------------------------------------------- */
 
 void rdp_token(const char *incident, const char *arn, const char *old_version, char out[37])
@@ -516,8 +560,12 @@ enum rdp_poll rdp_wait_check(const cJSON *describe, struct rdp_secret *s, char *
 		return RDP_DONE;
 	}
 	if (s->version[0] && !rdp_version_has(v2s, s->version, "AWSPENDING")) {
-		snprintf(detail, dlen, "rotation failed: version %s is neither AWSPENDING nor AWSCURRENT "
-			 "(see the rotation function's logs)", s->version);
+		if (s->put)
+			snprintf(detail, dlen, "version %s is not AWSCURRENT: another value was stored since "
+				 "(current version %s)", s->version, cur ? cur : "?");
+		else
+			snprintf(detail, dlen, "rotation failed: version %s is neither AWSPENDING nor AWSCURRENT "
+				 "(see the rotation function's logs)", s->version);
 		return RDP_FAIL;
 	}
 	if (!s->version[0] && cur && strcmp(cur, s->old_version)) {

@@ -103,6 +103,17 @@ void rdp_wait(struct rdp *d, struct rdp_secret *const *v, size_t n);
 void rdp_redeploy(struct rdp *d, struct rdp_secret *const *v, size_t n);
 void rdp_rollout(struct rdp *d, struct rdp_secret *const *v, size_t n);
 
+/* The secrets tagged key=value: ListSecrets with the tag-key and tag-value
+ * filters (one quiet paged read, up to max_pages), each answer's own tags
+ * checked again (the two filters match independently: a secret with the
+ * key on one tag and the value on another would pass them). The ARNs are
+ * appended to `arns` (caller's array). Returns FB_OK with *complete 0 when
+ * the page cap cut the list; else FB_E_AWS with *err. cognito-lockdown
+ * finds the secret its app client's consumers read this way; leak-rotate
+ * the secrets it watches. */
+enum fb_err rdp_tagged(struct kit *k, const char *key, const char *value, int max_pages, cJSON *arns,
+		       int *complete, struct aws_error *err);
+
 /* ---- pure stages (tests/unit/test_redeploy.c) ---- */
 
 /* A ClientRequestToken (UUID form) from the incident, the secret and the

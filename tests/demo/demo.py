@@ -88,6 +88,7 @@ PUBLIC_BUCKET = "acme-prod-quarterly-reports"
 
 READ_PREFIXES = ("Describe", "List", "Get", "Lookup", "Head", "Filter", "Search")
 READ_OPS = {"AssumeRole", "GetCallerIdentity"}
+READ_OPS |= {"StartQuery", "StopQuery"}   # issue 21: Insights queries read logs
 
 
 # ---- terminal -------------------------------------------------------------------
@@ -858,21 +859,33 @@ class BreachScenario(Scenario):
         g = report.get("gdpr") or {}
         c("DRAFT" in (g.get("status") or "") and report.get("gdpr_deadline"),
           "GDPR Art. 33 draft, deadline %s" % report.get("gdpr_deadline"))
-        c(sorted(writes) == ["dynamodb:CreateBackup", "dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTable"],
-          "three writes: %s" % ", ".join(writes))
+        table_writes = sorted(w for w in writes if w.startswith("dynamodb:"))
+        c(table_writes == ["dynamodb:CreateBackup", "dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTable"],
+          "three table writes: %s" % ", ".join(table_writes))
         c(len(report.get("restore") or []) == 3, "restore[] has the three undos")
+        # the record in the evidence bucket (write-once, SHA-256 manifest), JSON and the DPO's text
+        c(TaskScenario.evidence(self, c, after, report), "GDPR record stored")
+        objs = (find(after["s3"]["buckets"], name=BUCKET) or {}).get("objects") or {}
+        prefix = (report.get("evidence") or {}).get("prefix") or ""
+        txt = objs.get(prefix + "gdpr-record.txt")
+        body = base64.b64decode(txt["body_b64"]).decode() if txt else ""
+        c("(c) Likely consequences: unknown" in body and str(report.get("gdpr_deadline")) in body,
+          "the DPO's text names every Art. 33(3) field and the 72 h deadline")
+        c("NIS2" in str(report.get("verdict")), "the verdict (the SNS message) carries the NIS2 24 h deadline too")
 
     def check_dry(self, c, before, after, report, writes):
         Scenario.check_dry(self, c, before, after, report, writes)
-        planned = sorted(a["api"] for a in report.get("actions") or [] if a.get("status") == "planned")
-        c(planned == ["dynamodb:CreateBackup", "dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTable"],
-          "three writes planned (%s)" % ", ".join(planned))
+        planned = sorted(set(a["api"] for a in report.get("actions") or [] if a.get("status") == "planned"))
+        c(planned == ["dynamodb:CreateBackup", "dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTable",
+                      "s3:PutObject"],
+          "the three table writes and the record planned (%s)" % ", ".join(planned))
 
 
 ORDER.append("breach")
 FUNCTION["breach"] = "data-breach"
 TITLE["breach"] = "bulk-read spike on a customer table (suspected breach, GDPR clock)"
-FUNCTION_ENV["data-breach"] = {}
+FUNCTION_ENV["data-breach"] = {"FIREBREAK_EVIDENCE_BUCKET": BUCKET, "FIREBREAK_EVIDENCE_KMS_KEY": EVIDENCE_KEY,
+                                "FIREBREAK_DB_DEADLINES": "NIS2 Art. 23 early warning=24"}
 
 # ---- issue 21: access-triage -----------------------------------------------------------
 
@@ -880,6 +893,7 @@ class TriageScenario(Scenario):
     """The unauthorized-API-calls alarm -> who, from where, what succeeded: P1."""
     name = "triage"
     IP = "185.220.101.34"
+    CI = "arn:aws:iam::%s:user/ci-deploy" % ACCOUNT
     ENUM = [("iam", "ListUsers"), ("iam", "ListRoles"), ("s3", "ListBuckets"), ("ec2", "DescribeInstances"),
             ("secretsmanager", "ListSecrets"), ("kms", "ListKeys")]
 
@@ -903,7 +917,14 @@ class TriageScenario(Scenario):
         recs = [self.record(now - 600 + 30 * i, s, n, "Client.UnauthorizedOperation" if s == "ec2" else "AccessDenied")
                 for i, (s, n) in enumerate(self.ENUM)]
         recs.append(self.record(now - 120, "iam", "CreateAccessKey", None, False))
-        self.ctx.fake.seed_merge({"cloudtrail": {"records": recs}})
+        # a second principal's key works from the same address
+        ci = self.record(now - 90, "s3", "PutBucketPolicy", None, False)
+        ci["userIdentity"] = dict(ci["userIdentity"], userName="ci-deploy", arn=self.CI, accessKeyId="AKIAQ3EGRZ7DEMOCI001")
+        recs.append(ci)
+        # the trail delivers to CloudWatch Logs too: access-triage reads it with Insights
+        self.ctx.fake.seed_merge({"cloudtrail": {"records": recs}, "logs": {"groups": [
+            {"name": TRIAGE_TRAIL_GROUP, "streams": [{"name": "%s_CloudTrail_%s" % (ACCOUNT, REGION), "events": [
+                {"timestamp": int(resp_ms(r["eventTime"])), "message": json.dumps(r)} for r in recs]}]}]}})
         return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "CloudWatch Alarm State Change",
                 "source": "aws.cloudwatch", "account": ACCOUNT, "time": iso(now), "region": REGION,
                 "resources": ["arn:aws:cloudwatch:%s:%s:alarm:unauthorized-api-calls" % (REGION, ACCOUNT)],
@@ -917,8 +938,17 @@ class TriageScenario(Scenario):
         c(top.get("principal", "").endswith("user/contractor-jdoe") and top.get("source_ip") == self.IP,
           "contractor-jdoe from %s first" % self.IP)
         c(top.get("write_apis") == ["iam:CreateAccessKey"], "the successful write named: iam:CreateAccessKey")
-        c(sorted(m.get("function") for m in report.get("containment_manual") or []) == ["iam-contain", "net-block"],
-          "manual containment invokes given (containment is off)")
+        c(report.get("window", {}).get("source") == "logs:StartQuery",
+          "read with CloudWatch Logs Insights on %s" % TRIAGE_TRAIL_GROUP)
+        src = (report.get("sources") or [{}])[0]
+        calls = src.get("calls") or []
+        c(src.get("other_principals") == [self.CI] and
+          sorted(x.get("api") for x in calls if x.get("write")) == ["iam:CreateAccessKey", "s3:PutBucketPolicy"] and
+          all(x.get("write") for x in calls[:2]),
+          "successes from %s by any principal, writes first (ci-deploy's key works from there too)" % self.IP)
+        c(sorted(m.get("function") for m in report.get("containment_manual") or []) ==
+          ["iam-contain", "iam-contain", "net-block"],
+          "manual containment invokes given (containment is off): contractor-jdoe, ci-deploy, the address")
         c(not writes, "no write other than the notification")
 
     def check_dry(self, c, before, after, report, writes):
@@ -929,7 +959,12 @@ class TriageScenario(Scenario):
 ORDER.append("triage")
 FUNCTION["triage"] = "access-triage"
 TITLE["triage"] = "unauthorized-API-calls alarm: enumeration, then a successful write"
-FUNCTION_ENV["access-triage"] = {}
+TRIAGE_TRAIL_GROUP = "aws-cloudtrail-logs-acme"
+FUNCTION_ENV["access-triage"] = {"FIREBREAK_AT_LOG_GROUP": TRIAGE_TRAIL_GROUP}
+
+
+def resp_ms(t):
+    return datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp() * 1000
 
 SCENARIOS = {s.name: s for s in (RootScenario, KmsScenario, LeakScenario, TaskScenario, BucketScenario,
                                   IamScenario, InstanceScenario, NetScenario, TriageScenario)}

@@ -39,6 +39,9 @@ STACK = cfnmodel.PSEUDO_VALUES["AWS::StackName"]
 # Service Authorization Reference: actions with no resource-level
 # permissions, the only ones allowed Resource "*".
 NO_RESOURCE_LEVEL = {"cloudtrail:lookupevents", "iam:getaccountsummary", "secretsmanager:listsecrets",
+                     # issue 21: Insights results and stop take a query id (Service
+                     # Authorization Reference: no resource type)
+                     "logs:getqueryresults", "logs:stopquery",
                      "ec2:describenetworkinterfaces", "ec2:describesecuritygroups",
                      "ecs:describetaskdefinition", "sts:getaccesskeyinfo",
                      # issue 19: the account-level block has no resource type
@@ -47,7 +50,8 @@ NO_RESOURCE_LEVEL = {"cloudtrail:lookupevents", "iam:getaccountsummary", "secret
                      "ec2:describeinstances", "ec2:describesnapshots", "autoscaling:describeautoscalinginstances",
                      "ec2:describesecuritygrouprules", "ec2:describenetworkacls",  # issue 19
                      # issue 22 (SAR: no resource types for either)
-                     "dynamodb:listbackups", "cloudwatch:getmetricstatistics"}
+                     "dynamodb:listbackups", "cloudwatch:getmetricstatistics",
+                     "dynamodb:listexports"}  # issue 22 item 4 (SAR: no resource types, as ListBackups)
 
 _session = botocore.session.get_session()
 SERVICES = set(_session.get_available_services()) | {"monitoring"}

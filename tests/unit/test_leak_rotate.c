@@ -974,17 +974,6 @@ static void test_leak_rotate__decide_secret(void **s)
 	free(j.services);
 }
 
-static void test_leak_rotate__account_from_arn(void **s)
-{
-	char acct[13];
-
-	(void)s;
-	assert_true(leak_account_from_arn("arn:aws:lambda:us-east-1:123456789012:function:f", acct));
-	assert_string_equal(acct, "123456789012");
-	assert_false(leak_account_from_arn("arn:aws:lambda:us-east-1:12345678901x:function:f", acct));
-	assert_false(leak_account_from_arn(NULL, acct));
-}
-
 /* Names and ids come from the log's writer: a watched value in one of them
  * is redacted in the report entry too (fuzz_awslogs found the event id). */
 /* RESPONDERS.md, cross-account: another account's key goes through the
@@ -1161,7 +1150,6 @@ int main(void)
 		cmocka_unit_test(test_leak_rotate__scan_messages_counts_and_redacts),
 		cmocka_unit_test(test_leak_rotate__cloudtrail_records_are_not_leaks),
 		cmocka_unit_test(test_leak_rotate__decide_secret),
-		cmocka_unit_test(test_leak_rotate__account_from_arn),
 		cmocka_unit_test(test_leak_rotate__names_in_hits_are_redacted),
 		cmocka_unit_test(test_leak_rotate__key_route_by_account),
 		cmocka_unit_test(test_leak_rotate__tags_need_provenance),
