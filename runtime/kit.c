@@ -301,11 +301,8 @@ fail:
 
 /* A step settled by a decision, not by a call: no call is made and a
  * skipped or already step has nothing to undo. */
-static void settle(struct kit_step *s, enum resp_status st, const char *fmt, va_list ap)
+static void settle(struct kit_step *s, enum resp_status st, const char *why)
 {
-	char why[600];
-
-	vsnprintf(why, sizeof(why), fmt, ap);
 	s->ran = 1;
 	s->status = st;
 	if (st != RESP_FAILED) {
@@ -317,36 +314,33 @@ static void settle(struct kit_step *s, enum resp_status st, const char *fmt, va_
 
 void kit_skip(struct kit_step *s, const char *fmt, ...)
 {
-	va_list ap;
+	char why[600];
 
 	if (!s)
 		return;
-	va_start(ap, fmt);
-	settle(s, RESP_SKIPPED, fmt, ap);
-	va_end(ap);
+	RESP_FORMAT(why, fmt);
+	settle(s, RESP_SKIPPED, why);
 }
 
 void kit_already(struct kit_step *s, const char *fmt, ...)
 {
-	va_list ap;
+	char why[600];
 
 	if (!s)
 		return;
-	va_start(ap, fmt);
-	settle(s, RESP_ALREADY, fmt, ap);
-	va_end(ap);
+	RESP_FORMAT(why, fmt);
+	settle(s, RESP_ALREADY, why);
 }
 
 void kit_decide(struct kit *k, const struct kit_spec *spec, enum resp_status st, const char *fmt, ...)
 {
 	struct kit_round *rd = kit_round_new(k);
 	struct kit_step *s = kit_add(rd, spec);
-	va_list ap;
+	char why[600];
 
 	if (s && !(spec->kind == RESP_WRITE && k->r->dry_run)) {
-		va_start(ap, fmt);
-		settle(s, st, fmt, ap);
-		va_end(ap);
+		RESP_FORMAT(why, fmt);
+		settle(s, st, why);
 	}
 	kit_round_free(rd);
 }
@@ -680,25 +674,21 @@ int kit_index(const struct kit_step *s)
 void kit_detail(struct kit_step *s, const char *fmt, ...)
 {
 	char d[700];
-	va_list ap;
 
 	if (!s)
 		return;
-	va_start(ap, fmt);
-	vsnprintf(d, sizeof(d), fmt, ap);
-	va_end(ap);
+	RESP_FORMAT(d, fmt);
 	resp_step_detail(s->rd->k->r, s->idx, d);
 }
 
 void kit_fail(struct kit_step *s, const char *fmt, ...)
 {
-	va_list ap;
+	char why[600];
 
 	if (!s)
 		return;
-	va_start(ap, fmt);
-	settle(s, RESP_FAILED, fmt, ap);
-	va_end(ap);
+	RESP_FORMAT(why, fmt);
+	settle(s, RESP_FAILED, why);
 }
 
 void kit_set_optional(struct kit_step *s)
@@ -1391,13 +1381,10 @@ enum fb_err kit_skip_result(struct resp_config *cfg, const char *function, const
 void kit_end(struct kit_step *s, enum resp_status st, const struct aws_error *err, const char *fmt, ...)
 {
 	char d[700];
-	va_list ap;
 
 	if (!s)
 		return;
-	va_start(ap, fmt);
-	vsnprintf(d, sizeof(d), fmt, ap);
-	va_end(ap);
+	RESP_FORMAT(d, fmt);
 	if (!s->ran && st != RESP_FAILED) {
 		cJSON_Delete(s->restore); /* not made: nothing to undo */
 		s->restore = NULL;
@@ -1533,4 +1520,22 @@ enum resp_status kit_ipset_update(struct kit *k, const struct kit_ipset *u)
 	}
 	cJSON_Delete(restore);
 	return st;
+}
+
+/* ---- issue 17: the handler's opening --------------------------------------------- */
+
+int kit_begin(struct resp *r, const struct kit_handler *h, const struct lr_context *ctx,
+	      const cJSON *ev, struct lr_result *out, enum fb_err *rc)
+{
+	int64_t deadline_ms = ctx ? ctx->deadline_ms : 0;
+
+	aws_client_set_deadline(h->aws, deadline_ms > 0 ? deadline_ms - h->margin_ms : 0);
+	*rc = resp_begin(r, h->cfg, h->function, ctx);
+	if (*rc != FB_OK)
+		return 0;
+	if (resp_trigger_from_event(r, ev) == FB_OK)
+		return 1;
+	resp_cleanup(r);
+	*rc = resp_invalid(out, "envelope fields have the wrong types (or 'dryRun' is not a boolean)");
+	return 0;
 }

@@ -503,4 +503,30 @@ struct kit_ipset {
 #define KIT_IPSET_ATTEMPTS 4
 enum resp_status kit_ipset_update(struct kit *k, const struct kit_ipset *u);
 
+/* ---- issue 17: the handler's opening --------------------------------------------- */
+
+/* What a responder's handler opens every invocation with; plain data,
+ * every pointer borrowed for the call (a compound literal at the call
+ * site, or kept in the responder's state). */
+struct kit_handler {
+	const char *function;           /* the report's "function" (FN name) */
+	struct resp_config *cfg;        /* resp_config_from_env / kit_setup */
+	struct aws_client *aws;         /* the default client: its deadline is set */
+	int64_t margin_ms;              /* kept back from ctx->deadline_ms */
+};
+
+/* The opening once the responder has parsed and classified its event:
+ *  - the client's deadline: ctx->deadline_ms - margin_ms, or none (0) when
+ *    the invocation has no deadline (never one left from the previous
+ *    invocation: the client outlives it);
+ *  - the report skeleton (resp_begin) and its trigger from the envelope
+ *    (resp_trigger_from_event, ev borrowed);
+ *  - an envelope whose fields have the wrong types (or 'dryRun' not a
+ *    boolean) is refused: *out holds the invalid-event result.
+ * Returns 1 when the report is begun (the caller resp_cleanup()s r), else
+ * 0 with r not begun and *rc what the handler returns (out already filled
+ * for an invalid envelope; FB_E_NOMEM otherwise). */
+int kit_begin(struct resp *r, const struct kit_handler *h, const struct lr_context *ctx,
+	      const cJSON *ev, struct lr_result *out, enum fb_err *rc);
+
 #endif
