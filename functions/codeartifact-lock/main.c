@@ -65,12 +65,22 @@ struct ca_run {
 	const struct ca_event *ev;
 	struct ca_principal p;
 	struct aws_client *c;      /* the domain owner's client */
-	const char *owner;         /* the domain's account */
+	const char *owner;         /* the domain's account (as asked, then as read) */
+	char owner_read[16];       /* DescribeDomain's domain.owner */
 	char domain_arn[256];
 	struct ca_target *t;       /* t[0] the domain, then granting repositories */
 	size_t nt;
 	cJSON *repos;              /* borrowed: r->extra["repositories"] */
 };
+
+/* A write line a decision settles without a call: skipped (not ours to
+ * do) or failed (must not be done); under dry run too, where kit_decide
+ * would leave a write "planned" that no run would make. */
+static void settle(struct resp *r, const char *step, const char *api, const char *target,
+		   enum resp_status st, const char *why)
+{
+	resp_step_end(r, resp_step_begin(r, step, api, target, RESP_WRITE), st, why, NULL);
+}
 
 static cJSON *id_in(const struct ca_run *run, const char *repo)
 {
@@ -161,14 +171,12 @@ static void lock_all(struct ca_run *run)
 			if (m == CA_MERGE_BAD) {
 				/* A policy we cannot merge without losing part of
 				 * it is not rewritten. Failed under dry run too. */
-				int idx = resp_step_begin(run->r, t->repo ? "lock-repository" : "lock-domain",
-							  t->repo ? "codeartifact:PutRepositoryPermissionsPolicy"
-								  : "codeartifact:PutDomainPermissionsPolicy",
-							  target, RESP_WRITE);
 				char d[460];
 
 				snprintf(d, sizeof(d), "not written: %s", why);
-				resp_step_end(run->r, idx, RESP_FAILED, d, NULL);
+				settle(run->r, t->repo ? "lock-repository" : "lock-domain",
+				       t->repo ? "codeartifact:PutRepositoryPermissionsPolicy"
+					       : "codeartifact:PutDomainPermissionsPolicy", target, RESP_FAILED, d);
 				t->st = RESP_FAILED;
 				continue;
 			}
@@ -424,6 +432,8 @@ static void ca_lock(struct ca_run *run)
 	kit_detail(s_dom, "owner %s, status %s", owner,
 		   resp_get_str(kit_out(s_dom), "domain.status") ? resp_get_str(kit_out(s_dom), "domain.status") : "?");
 	snprintf(run->domain_arn, sizeof(run->domain_arn), "%s", arn);
+	snprintf(run->owner_read, sizeof(run->owner_read), "%s", owner);
+	owner = run->owner_read;   /* the answer goes with the round */
 	resp_set_resource(r, run->domain_arn, owner, NULL);
 	cJSON_AddStringToObject(r->extra, "domain_owner", owner);
 
@@ -448,9 +458,7 @@ static void ca_lock(struct ca_run *run)
 		     &run->st->cfg, why, sizeof(why));
 	cJSON_AddStringToObject(r->extra, "judgement", why);
 	if (j != CA_LOCK) {
-		kit_decide(run->k, &(struct kit_spec){ .step = "lock-domain", .service = "codeartifact",
-			.op = "PutDomainPermissionsPolicy", .target = run->domain_arn, .kind = RESP_WRITE },
-			RESP_SKIPPED, "%s", why);
+		settle(r, "lock-domain", "codeartifact:PutDomainPermissionsPolicy", run->domain_arn, RESP_SKIPPED, why);
 		resp_warn(r, "%s", why);
 		resp_set_severity(r, "P2");
 		resp_skip(r, "%s", why);
@@ -476,10 +484,9 @@ static void ca_lock(struct ca_run *run)
 			.not_before_ms = run->ev->event_ms > 0 ? run->ev->event_ms : r->received_ms,
 			.client = run->c });
 	else
-		kit_decide(run->k, &(struct kit_spec){ .step = "revoke-sessions", .service = "iam",
-			.op = "PutRolePolicy", .target = run->p.deny_arn, .kind = RESP_WRITE },
-			RESP_SKIPPED, "an IAM user has no sessions to revoke; its access keys are iam-contain's "
-			"(deactivating them cuts every other use of the user): the Deny stops its CodeArtifact use");
+		settle(r, "revoke-sessions", "iam:PutRolePolicy", run->p.deny_arn, RESP_SKIPPED,
+		       "an IAM user has no sessions to revoke; its access keys are iam-contain's (deactivating "
+		       "them cuts every other use of the user): the Deny stops its CodeArtifact use");
 
 	ca_token_note(run->k->now_ms(), r->dry_run, note, sizeof(note));
 	{
@@ -574,8 +581,8 @@ static enum fb_err ca_handle(void *state, const char *event, size_t len, const s
 	if (!run.owner) {
 		resp_set_verdict(&r, "failed: the domain's account is not known (domainOwner, "
 			 "FIREBREAK_CA_DOMAIN_OWNER or the function's own)");
-		resp_step_end(&r, resp_step_begin(&r, "lock-domain", "codeartifact:PutDomainPermissionsPolicy",
-						  ev.domain, RESP_WRITE), RESP_FAILED, "the domain's account is not known", NULL);
+		settle(&r, "lock-domain", "codeartifact:PutDomainPermissionsPolicy", ev.domain, RESP_FAILED,
+		       "the domain's account is not known");
 		goto finish;
 	}
 	snprintf(run.domain_arn, sizeof(run.domain_arn), "arn:%s:codeartifact:%s:%s:domain/%s", kit_partition(&k),
