@@ -65,6 +65,8 @@ struct ca_event {
  *    principal from resource.accessKeyDetails (IAMUser -> user ARN,
  *    AssumedRole -> role ARN) in detail.accountId; the domain from
  *    affectedResources["AWS::CodeArtifact::Domain"], else the setting;
+ *    the domain's owner from FIREBREAK_CA_DOMAIN_OWNER, else the
+ *    principal's account (detail.accountId);
  *  - manual {"domain", "principal": "<ARN>", "domainOwner"?, "dryRun"?}.
  * FB_E_INVALID with `why` (zero calls) for anything malformed; FB_OK with
  * ev->skip for an event understood but not ours (another alarm, OK state,

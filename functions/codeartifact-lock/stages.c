@@ -627,7 +627,9 @@ static enum fb_err parse_finding(const cJSON *root, const struct ca_settings *se
 		return FB_E_INVALID;
 	}
 	snprintf(ev->domain, sizeof(ev->domain), "%s", dom);
-	snprintf(ev->domain_owner, sizeof(ev->domain_owner), "%s", set->domain_owner);
+	/* The domain's account: the setting, else the principal's own (a
+	 * principal outside the domain's account is reported only anyway). */
+	snprintf(ev->domain_owner, sizeof(ev->domain_owner), "%s", set->domain_owner[0] ? set->domain_owner : acct);
 	return FB_OK;
 }
 

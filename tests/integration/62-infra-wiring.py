@@ -58,6 +58,8 @@ EXCEPTIONS = {
     "instance-quarantine/guardduty-ec2-c7n-sample.json": set(),  # AWS sample, severity 5 < MinSeverity
     "net-block/not-a-trigger-failed-call.json": set(),  # errorCode: the call changed nothing
     "access-triage/alarm-back-to-ok.json": set(),  # only ALARM is a trigger
+    # issue 23: the access key of an IAM user: iam-contain contains the user, codeartifact-lock the domain
+    "codeartifact-lock/guardduty-codeartifact-user.json": {"codeartifact-lock", "iam-contain"},
 }
 # Reference files (fnmatch on the name) -> meant for; the rest: nothing.
 REFERENCE = [
@@ -372,7 +374,8 @@ class LeakSubscriptions(unittest.TestCase):
     tpl = cfnyaml.load(TEMPLATE)
     own = [f"/aws/lambda/{STACK}-{f}" for f in ("root-verify", "kms-guard", "leak-rotate", "task-quarantine",
                                                  "public-lock", "iam-contain", "instance-quarantine",
-                                                 "net-block", "access-triage", "data-breach")]
+                                                 "net-block", "access-triage", "data-breach",
+                                                 "codeartifact-lock")]
 
     def subscribed(self, groups, account_wide="false", **params):
         params.update({"LeakLogGroups": groups, "LeakAccountWideSubscription": account_wide})

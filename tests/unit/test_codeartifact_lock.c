@@ -170,6 +170,7 @@ static void test_ca__parse_guardduty(void **state)
 	assert_string_equal(ev.principal, MALLORY);
 	assert_string_equal(ev.domain, "acme");  /* the setting: the finding names none */
 	assert_string_equal(ev.finding_id, "f-1");
+	assert_string_equal(ev.domain_owner, ACCT);   /* the principal's account */
 	ca_event_cleanup(&ev);
 
 	assert_int_equal(parse(GD("8", "codeartifact.amazonaws.com", "AssumedRole", "ci-build",
