@@ -107,7 +107,8 @@ enum ca_judgement {
 };
 /* `named` is the ARN as the event gave it; `domain_account` the domain's
  * owner as read; `self_arn` the function's caller ARN ("" unknown);
- * `member_role` FIREBREAK_MEMBER_ROLE (NULL none). why says it. */
+ * `member_role` FIREBREAK_MEMBER_ROLE (NULL none). A role when self_arn is
+ * unknown is CA_KEEP_SELF (it could be ours). why says it. */
 enum ca_judgement ca_judge(const struct ca_principal *p, const char *named, const char *domain_account,
 			   const char *self_arn, const char *member_role,
 			   const struct resp_config *cfg, char *why, size_t whylen);

@@ -188,6 +188,13 @@ enum ca_judgement ca_judge(const struct ca_principal *p, const char *named, cons
 		return CA_KEEP_TRUSTED;
 	}
 	caller_role(self_arn, role, acct);
+	/* Without our own identity a role could be ours: denying it would
+	 * lock this function out of the domain and revoke its own sessions. */
+	if (p->kind == CA_P_ROLE && !role[0] && (!self_arn || !*self_arn)) {
+		snprintf(why, whylen, "%s is a role and this function's own role is unknown (sts:GetCallerIdentity "
+			 "failed): it could be ours; reported, not denied", p->deny_arn);
+		return CA_KEEP_SELF;
+	}
 	if (p->kind == CA_P_ROLE && role[0] && !strcmp(role, p->name) && !strcmp(acct, p->account)) {
 		snprintf(why, whylen, "%s is this function's own role: reported, not denied", p->deny_arn);
 		return CA_KEEP_SELF;

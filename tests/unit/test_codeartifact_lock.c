@@ -254,19 +254,22 @@ static void test_ca__judge(void **state)
 	struct resp_config cfg;
 	static const struct { const char *arn; const char *self; enum ca_judgement want; } rows[] = {
 		{ MALLORY, "arn:aws:sts::" ACCT ":assumed-role/fb-ca-role/fn", CA_LOCK },
-		{ CI_ROLE, "", CA_LOCK },
-		{ "arn:aws:sts::" ACCT ":assumed-role/ci-build/s", "", CA_LOCK },
+		{ CI_ROLE, "arn:aws:sts::" ACCT ":assumed-role/fb-ca-role/fn", CA_LOCK },
+		{ "arn:aws:sts::" ACCT ":assumed-role/ci-build/s", "arn:aws:sts::" ACCT ":assumed-role/fb-ca-role/fn", CA_LOCK },
+		/* our own identity unknown: a role could be ours; a user cannot */
+		{ CI_ROLE, "", CA_KEEP_SELF },
+		{ MALLORY, "", CA_LOCK },
 		/* the domain owner's root, and any other account's root */
 		{ "arn:aws:iam::" ACCT ":root", "", CA_KEEP_OWNER_ROOT },
 		{ "arn:aws:iam::" OTHER ":root", "", CA_KEEP_OWNER_ROOT },
-		{ "arn:aws:iam::" ACCT ":role/break-glass-admin", "", CA_KEEP_TRUSTED },
+		{ "arn:aws:iam::" ACCT ":role/break-glass-admin", "arn:aws:sts::" ACCT ":assumed-role/fb-ca-role/fn", CA_KEEP_TRUSTED },
 		/* the function's own role, named as role or as session */
 		{ "arn:aws:iam::" ACCT ":role/fb-ca-role", "arn:aws:sts::" ACCT ":assumed-role/fb-ca-role/fn",
 		  CA_KEEP_SELF },
 		{ "arn:aws:sts::" ACCT ":assumed-role/fb-ca-role/other", "arn:aws:sts::" ACCT ":assumed-role/fb-ca-role/fn",
 		  CA_KEEP_SELF },
 		/* the member role firebreak acts through */
-		{ "arn:aws:iam::" ACCT ":role/firebreak-member", "", CA_KEEP_SELF },
+		{ "arn:aws:iam::" ACCT ":role/firebreak-member", "arn:aws:sts::" ACCT ":assumed-role/fb-ca-role/fn", CA_KEEP_SELF },
 		/* outside the domain's account */
 		{ "arn:aws:iam::" OTHER ":user/partner-ci", "", CA_KEEP_FOREIGN },
 		{ "arn:aws:iam::" OTHER ":role/fb-ca-role", "arn:aws:sts::" ACCT ":assumed-role/fb-ca-role/fn",
