@@ -409,7 +409,7 @@ static void ca_lock(struct ca_run *run)
 	char why[600], acct[16], note[600];
 	enum ca_judgement j;
 	size_t i;
-	int nrepo = 0, nfail = 0;
+	int nrepo = 0, nfail = 0, ndone = 0, denied;
 
 	rd = kit_round_new(run->k);
 	s_dom = kit_add(rd, &(struct kit_spec){ .step = "read-domain", .service = "codeartifact",
@@ -474,8 +474,9 @@ static void ca_lock(struct ca_run *run)
 	for (i = 0; i < run->nt; i++) {
 		nrepo += run->t[i].repo != NULL;
 		nfail += run->t[i].st == RESP_FAILED;
+		ndone += run->t[i].st == RESP_DONE;
 	}
-	if (run->t[0].st == RESP_DONE)
+	if (ndone)
 		resp_contained(r);
 
 	/* Role sessions: every one issued before the incident ends. */
@@ -488,7 +489,14 @@ static void ca_lock(struct ca_run *run)
 		       "an IAM user has no sessions to revoke; its access keys are iam-contain's (deactivating "
 		       "them cuts every other use of the user): the Deny stops its CodeArtifact use");
 
-	ca_token_note(run->k->now_ms(), r->dry_run, note, sizeof(note));
+	/* The tokens: "by" is an upper bound (a replay counts from now). */
+	denied = run->t[0].st == RESP_DONE || run->t[0].st == RESP_ALREADY || run->t[0].st == RESP_PLANNED;
+	if (denied)
+		ca_token_note(run->k->now_ms(), r->dry_run, note, sizeof(note));
+	else
+		snprintf(note, sizeof(note), "NOT contained on the domain: CodeArtifact authorization tokens cannot "
+			 "be revoked one by one and stay valid up to 12 hours after issue; without the Deny they keep "
+			 "working");
 	{
 		cJSON *tok = cJSON_AddObjectToObject(r->extra, "tokens");
 		char exp[RESP_TIME_LEN];
@@ -496,7 +504,8 @@ static void ca_lock(struct ca_run *run)
 		resp_format_time_ms(ca_token_expiry_ms(run->k->now_ms()), exp);
 		if (tok) {
 			cJSON_AddStringToObject(tok, "note", note);
-			cJSON_AddStringToObject(tok, "last_expiry_by", exp);
+			if (denied)
+				cJSON_AddStringToObject(tok, "last_expiry_by", exp);
 		}
 	}
 	resp_warn(r, "%s", note);

@@ -293,6 +293,24 @@ class CodeArtifactLock(unittest.TestCase):
             self.assertEqual(res.error_type, "Firebreak.InvalidEvent", (ev, res))
             self.assertEqual(self.fake.calls(), [], ev)
 
+    def test_domain_write_refused_is_an_error_that_says_not_contained(self):
+        self.fake.faults({"service": "codeartifact", "operation": "PutDomainPermissionsPolicy",
+                          "kind": "access_denied"})
+        try:
+            res = self.run_fn(manual())
+        finally:
+            self.fake.faults({"clear": True})
+        self.assertFalse(res.ok, res)
+        rep = res.report
+        self.assertEqual(rep["verdict"], "failed")
+        self.assertTrue(rep["tokens"]["note"].startswith("NOT contained"), rep["tokens"])
+        self.assertNotIn("last_expiry_by", rep["tokens"])
+        line = [a for a in rep["actions"] if a["step"] == "lock-domain"][0]
+        self.assertEqual(line["status"], "failed")
+        # the repositories were still locked, and their undo recorded
+        self.assertEqual(len(denies(repo_doc(self.fake, "npm-store"), MALLORY)), 1)
+        self.assertEqual(len(rep["restore"]), 3)
+
     def test_missing_domain_fails_without_writes(self):
         res = self.run_fn(manual(domain="nope"))
         self.assertFalse(res.ok, res)
