@@ -1147,17 +1147,40 @@ int kit_list_next(const char **p, char *item, size_t cap)
 	return 0;
 }
 
+/* IPv4 octets are decimal without leading zeros: "010" is 8 to some
+ * parsers (inet_aton, octal) and 10 to others, so it is refused rather than
+ * guessed (glibc's inet_pton refuses it too; this does not rely on that).
+ * `host` is an address; only its dotted part (after the last ':') counts. */
+static int octets_ok(const char *host)
+{
+	const char *p = strrchr(host, ':');
+
+	p = p ? p + 1 : host;
+	if (!strchr(p, '.'))
+		return 1;
+	for (; *p; p++)
+		if (*p == '0' && isdigit((unsigned char)p[1]) && (p == host || p[-1] == '.' || p[-1] == ':'))
+			return 0;
+	return 1;
+}
+
 int kit_cidr_parse(const char *s, struct kit_cidr *out)
 {
 	char host[64];
-	const char *slash = strchr(s, '/');
-	size_t hl = slash ? (size_t)(slash - s) : strlen(s);
+	const char *slash;
+	size_t hl;
 
+	if (!s || !out)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	slash = strchr(s, '/');
+	hl = slash ? (size_t)(slash - s) : strlen(s);
 	if (hl == 0 || hl >= sizeof(host))
 		return -1;
 	memcpy(host, s, hl);
 	host[hl] = '\0';
-	memset(out, 0, sizeof(*out));
+	if (!octets_ok(host))
+		return -1;
 	if (inet_pton(AF_INET, host, out->addr) == 1)
 		out->family = AF_INET;
 	else if (inet_pton(AF_INET6, host, out->addr) == 1)
@@ -1167,15 +1190,14 @@ int kit_cidr_parse(const char *s, struct kit_cidr *out)
 	out->prefix = out->family == AF_INET ? 32 : 128;
 	if (slash) {
 		const char *p = slash + 1;
+		size_t nd = strspn(p, "0123456789");
 		int n = 0;
 
-		if (*p == '\0')
+		/* 1..3 digits, no leading zero ("/08" is not "/8" everywhere) */
+		if (nd == 0 || nd > 3 || p[nd] != '\0' || (p[0] == '0' && nd > 1))
 			return -1;
-		for (; *p; p++) {
-			if (!isdigit((unsigned char)*p) || n > 128)
-				return -1;
+		for (; *p; p++)
 			n = n * 10 + (*p - '0');
-		}
 		if (n > out->prefix)
 			return -1;
 		out->prefix = n;
@@ -1221,29 +1243,28 @@ static int prefix_match(const unsigned char *a, const unsigned char *net, int pr
 	return (a[full] & mask) == (net[full] & mask);
 }
 
-enum kit_ip kit_ip_in(const struct kit_cidr *ranges, size_t n, const char *ip)
+int kit_cidr_contains(const struct kit_cidr *range, const struct kit_cidr *a)
 {
 	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	unsigned char a[16];
-	int fam;
 
-	if (!ip || !*ip)
-		return KIT_IP_NOT_AN_IP;
-	if (inet_pton(AF_INET, ip, a) == 1)
-		fam = AF_INET;
-	else if (inet_pton(AF_INET6, ip, a) == 1)
-		fam = AF_INET6;
-	else
-		return KIT_IP_NOT_AN_IP;
-	for (size_t i = 0; i < n; i++) {
-		const struct kit_cidr *c = &ranges[i];
+	if (!range || !a)
+		return 0;
+	if (range->family == a->family)
+		return a->prefix >= range->prefix && prefix_match(a->addr, range->addr, range->prefix);
+	/* an IPv4-mapped IPv6 address (::ffff:a.b.c.d) is its IPv4 address */
+	return range->family == AF_INET && a->family == AF_INET6 && !memcmp(a->addr, mapped, 12) &&
+	       a->prefix - 96 >= range->prefix && prefix_match(a->addr + 12, range->addr, range->prefix);
+}
 
-		if (c->family == fam && prefix_match(a, c->addr, c->prefix))
+enum kit_ip kit_ip_in(const struct kit_cidr *ranges, size_t n, const char *ip)
+{
+	struct kit_cidr a;
+
+	if (!ip || strchr(ip, '/') || kit_cidr_parse(ip, &a) != 0)
+		return KIT_IP_NOT_AN_IP;
+	for (size_t i = 0; i < n; i++)
+		if (kit_cidr_contains(&ranges[i], &a))
 			return KIT_IP_IN;
-		if (fam == AF_INET6 && c->family == AF_INET && !memcmp(a, mapped, 12) &&
-		    prefix_match(a + 12, c->addr, c->prefix))
-			return KIT_IP_IN;
-	}
 	return KIT_IP_OUT;
 }
 
@@ -1538,4 +1559,70 @@ int kit_begin(struct resp *r, const struct kit_handler *h, const struct lr_conte
 	resp_cleanup(r);
 	*rc = resp_invalid(out, "envelope fields have the wrong types (or 'dryRun' is not a boolean)");
 	return 0;
+}
+
+int kit_envelope_check(const cJSON *ev, char *why, size_t whylen)
+{
+	const cJSON *dry = cJSON_GetObjectItemCaseSensitive(ev, "dryRun");
+	const cJSON *acct = cJSON_GetObjectItemCaseSensitive(ev, "account");
+	const cJSON *reg = cJSON_GetObjectItemCaseSensitive(ev, "region");
+
+	if (dry && !cJSON_IsBool(dry))
+		return gd_bad(why, whylen, "field 'dryRun' must be a boolean");
+	if (acct && !cJSON_IsNull(acct) && !(cJSON_IsString(acct) && resp_account_id_ok(acct->valuestring)))
+		return gd_bad(why, whylen, "field 'account' must be a 12-digit account id");
+	if (reg && !cJSON_IsNull(reg) && !(cJSON_IsString(reg) && resp_region_name_ok(reg->valuestring)))
+		return gd_bad(why, whylen, "field 'region' must be a region name");
+	return 0;
+}
+
+struct map_find {
+	const char *key;
+	const cJSON *found;
+};
+
+static void map_find_entry(void *ctx, const char *key, const cJSON *value)
+{
+	struct map_find *m = ctx;
+
+	if (!strcmp(key, m->key))
+		m->found = value;
+}
+
+const cJSON *kit_map_get(const cJSON *map, const char *key)
+{
+	struct map_find m = { key, NULL };
+
+	kit_map_each(map, map_find_entry, &m);
+	return m.found;
+}
+
+/* ---- issue 17: borrowed credentials -------------------------------------------- */
+
+enum fb_err kit_caller_with(const struct aws_client_options *creds, int64_t deadline_ms, char *arn,
+			    size_t arnlen, struct aws_error *e)
+{
+	struct aws_client *cl = NULL;
+	cJSON *out = NULL;
+	char err[200];
+	const char *a;
+	enum fb_err rc = aws_client_new_opts(&cl, creds, err, sizeof(err));
+
+	arn[0] = '\0';
+	if (rc != FB_OK) {
+		snprintf(e->message, sizeof(e->message), "%s", err);
+		return rc;
+	}
+	if (deadline_ms)
+		aws_client_set_deadline(cl, deadline_ms);
+	rc = aws_do(cl, "sts", "GetCallerIdentity", NULL, &out, e);
+	/* a query answer: <Op>Result, or the whole <Op>Response */
+	a = resp_get_str(out, "GetCallerIdentityResult.Arn");
+	if (!a)
+		a = resp_get_str(out, "GetCallerIdentityResponse.GetCallerIdentityResult.Arn");
+	if (rc == FB_OK)
+		buf_copy_str(arn, arnlen, a);
+	cJSON_Delete(out);
+	aws_client_free(cl); /* wipes its copy of the secret */
+	return rc;
 }

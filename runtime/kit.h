@@ -82,6 +82,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>     /* AF_INET, AF_INET6: struct kit_cidr */
 #include <cjson/cJSON.h>
 #include "aws.h"
 #include "cloudtrail.h"
@@ -373,14 +374,27 @@ enum fb_err kit_env_severity(const char *name, double def, double *out,
  * for the message). */
 int kit_list_next(const char **p, char *item, size_t cap);
 
-/* Network ranges: "a.b.c.d/n", "x::y/n", a bare address (a host route). */
+/* Network ranges: "a.b.c.d/n", "x::y/n", a bare address (a host route:
+ * /32, /128). The one parser every responder uses (root-verify's settings,
+ * net-block's addresses and never-block list). Strict, the same on every
+ * libc: NULL is refused; the prefix is 1..3 decimal digits without a
+ * leading zero ("/08" and "/0032" are refused, "/0" is the world) and at
+ * most 32 / 128; an IPv4 octet with a leading zero ("010.0.0.1": octal to
+ * some parsers) is refused; no spaces, no zone ("%eth0"). An IPv4-mapped
+ * IPv6 address ("::ffff:192.0.2.1") is parsed as written, AF_INET6: it is
+ * kit_cidr_contains that reads it as its IPv4 address. */
 struct kit_cidr {
-	int family;                 /* AF_INET or AF_INET6 */
-	unsigned char addr[16];
+	int family;                 /* AF_INET or AF_INET6 (never 4 / 6) */
+	unsigned char addr[16];     /* network byte order; the host bits are kept as written */
 	int prefix;
 };
-/* One range; 0 when it parses, -1 otherwise. */
+/* One range; 0 when it parses, -1 otherwise (out zeroed). */
 int kit_cidr_parse(const char *s, struct kit_cidr *out);
+/* 1 when every address of `a` is inside `range` (a host: that address). An
+ * IPv4-mapped IPv6 `a` is inside the IPv4 ranges its IPv4 address is in
+ * (what kit_ip_in has always done); an IPv4 `a` is never inside an IPv6
+ * range, mapped or not. NULL: 0. */
+int kit_cidr_contains(const struct kit_cidr *range, const struct kit_cidr *a);
 /* A comma list of ranges (kit_list_next) from the setting named `setting`
  * (for messages) into out[cap]; *n counts them. NULL list: none. */
 enum fb_err kit_cidrs_parse(const char *list, const char *setting, struct kit_cidr *out,
@@ -528,5 +542,31 @@ struct kit_handler {
  * for an invalid envelope; FB_E_NOMEM otherwise). */
 int kit_begin(struct resp *r, const struct kit_handler *h, const struct lr_context *ctx,
 	      const cJSON *ev, struct lr_result *out, enum fb_err *rc);
+
+/* The envelope fields that steer a responder, checked before it reads
+ * anything else (ev borrowed): 'dryRun' when present is a boolean; 'account'
+ * and 'region' when present and not null are an account id and a region
+ * name (resp_account_id_ok, resp_region_name_ok): they pick the member
+ * role's ARN and the endpoint. 0, or -1 with why set ("field 'dryRun' must
+ * be a boolean", "field 'account' must be a 12-digit account id", "field
+ * 'region' must be a region name"). */
+int kit_envelope_check(const cJSON *ev, char *why, size_t whylen);
+
+/* One entry of a query-protocol map (kit_map_each's shapes; map and the
+ * result borrowed): the value of the last entry named `key`, NULL when none. */
+const cJSON *kit_map_get(const cJSON *map, const char *key);
+
+/* ---- issue 17: borrowed credentials (leak-rotate's port) --------------------------- */
+
+/* Does STS take these credentials? sts:GetCallerIdentity (no permission
+ * needed: any valid key may call it) signed with creds (access_key,
+ * secret_key and session_token, borrowed; the rest as aws_client_new_opts
+ * reads it) by a client of their own, freed (its copy of the secret wiped)
+ * before return; deadline_ms 0: none. FB_OK with the caller's ARN in arn
+ * ("" when the answer lacks it); else *e says why (SignatureDoesNotMatch:
+ * the secret is not the key's; InvalidClientTokenId: the key is unknown
+ * or inactive). No report line: the caller words it. */
+enum fb_err kit_caller_with(const struct aws_client_options *creds, int64_t deadline_ms, char *arn,
+			    size_t arnlen, struct aws_error *e);
 
 #endif
