@@ -4,7 +4,8 @@
  * tests/unit/test_codeartifact_lock.c without AWS); main.c runs them around
  * the kit's rounds. README.md has the decisions and why.
  *
- * Prefix ca_. The event says which domain and which principal; everything
+ * Prefix ca_. Alarms are read with runtime/alarm, ARNs split with
+ * runtime/arn. The event says which domain and which principal; everything
  * else is decided from the state read: the domain's and repositories'
  * permissions policies as AWS answers them (already locked, which
  * repositories grant the principal, whose account the domain is).

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <openssl/sha.h>
 
+#include "alarm.h"
+#include "arn.h"
 #include "kit.h"
 
 static void set_why(char *why, size_t whylen, const char *s)
@@ -95,34 +97,22 @@ static int account_ok(const char *s, size_t n)
 
 int ca_principal_parse(const char *arn, struct ca_principal *p)
 {
-	const char *f[6], *c;
-	size_t flen[6], n = 0, plen, rest;
+	struct arn a;
+	size_t rest;
 	const char *res;
 
 	if (!arn || !p || strlen(arn) >= CA_ARN_MAX)
 		return -1;
 	memset(p, 0, sizeof(*p));
-	/* arn:partition:service::account:resource (resource may hold ':' no) */
-	for (c = arn; n < 5; n++) {
-		const char *e = strchr(c, ':');
-
-		if (!e)
-			return -1;
-		f[n] = c;
-		flen[n] = (size_t)(e - c);
-		c = e + 1;
-	}
-	res = c;
-	if (flen[0] != 3 || strncmp(f[0], "arn", 3) || flen[3] != 0 || !account_ok(f[4], flen[4]))
+	/* runtime/arn: the six fields; IAM and STS ARNs name no region */
+	if (!arn_parse(arn, &a) || !arn_partition_ok(a.partition) || a.region[0] ||
+	    !account_ok(a.account, strlen(a.account)))
 		return -1;
-	plen = flen[1];
-	if (!((plen == 3 && !strncmp(f[1], "aws", 3)) || (plen == 6 && !strncmp(f[1], "aws-cn", 6)) ||
-	      (plen == 10 && !strncmp(f[1], "aws-us-gov", 10))))
-		return -1;
-	memcpy(p->partition, f[1], plen);
-	memcpy(p->account, f[4], 12);
+	res = a.resource;
+	snprintf(p->partition, sizeof(p->partition), "%s", a.partition);
+	memcpy(p->account, a.account, 13);
 	rest = strlen(res);
-	if (flen[2] == 3 && !strncmp(f[2], "iam", 3)) {
+	if (!strcmp(a.service, "iam")) {
 		const char *name;
 
 		if (!strcmp(res, "root")) {
@@ -140,7 +130,7 @@ int ca_principal_parse(const char *arn, struct ca_principal *p)
 		snprintf(p->deny_arn, sizeof(p->deny_arn), "%s", arn);
 		return 0;
 	}
-	if (flen[2] == 3 && !strncmp(f[2], "sts", 3) && !strncmp(res, "assumed-role/", 13)) {
+	if (!strcmp(a.service, "sts") && !strncmp(res, "assumed-role/", 13)) {
 		const char *role = res + 13, *slash = strchr(role, '/');
 
 		if (!slash || slash == role || (size_t)(slash - role) > 64 || !iam_name_ok(role, (size_t)(slash - role), 0) ||
@@ -526,6 +516,7 @@ static enum fb_err parse_alarm(const cJSON *root, const struct ca_settings *set,
 			       char *why, size_t whylen)
 {
 	const cJSON *detail = cJSON_GetObjectItemCaseSensitive(root, "detail");
+	struct alarm_change a;
 	const char *name, *state, *t;
 
 	ev->source = CA_SRC_ALARM;
@@ -533,18 +524,18 @@ static enum fb_err parse_alarm(const cJSON *root, const struct ca_settings *set,
 		set_why(why, whylen, "alarm event without an object 'detail'");
 		return FB_E_INVALID;
 	}
-	name = resp_get_str(detail, "alarmName");
-	if (!name || copy_str(ev->alarm, sizeof(ev->alarm), name)) {
+	/* runtime/alarm: the fields every alarm-triggered responder reads */
+	if (alarm_parse(detail, &a) != FB_OK) {
+		set_why(why, whylen, "alarm event without a string alarmName and state.value");
+		return FB_E_INVALID;
+	}
+	name = a.name;
+	state = a.state;
+	if (copy_str(ev->alarm, sizeof(ev->alarm), name)) {
 		set_why(why, whylen, "alarm event without a usable alarmName");
 		return FB_E_INVALID;
 	}
-	state = resp_get_str(detail, "state.value");
-	if (!state) {
-		set_why(why, whylen, "alarm event without state.value");
-		return FB_E_INVALID;
-	}
-	t = resp_get_str(detail, "state.timestamp");
-	ev->event_ms = t ? resp_parse_time_ms(t) : 0;
+	ev->event_ms = a.changed_ms;
 	if (ev->event_ms <= 0) {
 		t = resp_get_str(root, "time");
 		ev->event_ms = t ? resp_parse_time_ms(t) : 0;
