@@ -1172,7 +1172,7 @@ static enum fb_err cs_prepare(struct cstate_s *s, char *err, size_t errlen)
 		}
 		if (!rc)
 			rc = buf_puts(&s->body, json);
-		free(json);
+		buf_wipe_free(json); /* a PutSecretValue's SecretString */
 		if (!rc && snprintf(s->target, sizeof(s->target), "%s.%s",
 				    s->proto->target_or_version, call->op) >= (int)sizeof(s->target))
 			rc = FB_E_INVALID;
