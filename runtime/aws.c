@@ -1082,7 +1082,7 @@ static enum fb_err rj_prepare(struct cstate_s *s, struct buf *p, char *err, size
 		char *json = cJSON_PrintUnformatted(body);
 
 		rc = json ? buf_puts(&s->body, json) : FB_E_NOMEM;
-		free(json);
+		buf_wipe_free(json); /* as the awsJson body: whatever a caller sends */
 	} else if (!rc && rj->body) {
 		rc = buf_puts(&s->body, "{}");
 	}
