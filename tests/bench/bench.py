@@ -56,6 +56,7 @@ RESPONDERS.append("net-block")   # issue 19
 RESPONDERS.append("access-triage")   # issue 21
 RESPONDERS.append("data-breach")   # issue 22
 RESPONDERS.append("cognito-lockdown")   # issue 23: paced by the sign-out rate (rounds a second apart)
+RESPONDERS.append("codeartifact-lock")   # issue 23
 SCENARIO_OF = {v: k for k, v in demo.FUNCTION.items()}
 CT_PACE_S = 0.6   # > CT_RATE_INTERVAL_MS (runtime/cloudtrail.h)
 
@@ -277,6 +278,8 @@ def prepare(fake, scenario):
         fake.seed_merge(demo.NetScenario.world(opened=True))
     if scenario == "breach":  # issue 22
         fake.seed_merge(demo.BreachScenario.world())
+    if scenario == "codeartifact":  # issue 23
+        fake.seed_merge(demo.CodeArtifactScenario.world())
 
 
 def reset(fake, latency_ms):

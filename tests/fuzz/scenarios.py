@@ -39,6 +39,8 @@ RESPONDERS += ("access-triage",)             # issue 21
 TEST_FILES["access-triage"] = "59-access-triage.py"
 RESPONDERS += ("cognito-lockdown",)          # issue 23
 TEST_FILES["cognito-lockdown"] = "65-cognito-lockdown.py"
+RESPONDERS += ("codeartifact-lock",)         # issue 23
+TEST_FILES["codeartifact-lock"] = "66-codeartifact-lock.py"
 _mods = {}
 
 
@@ -125,6 +127,8 @@ def get(name):
             with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
                 json.dump(m.manual(), f)
             return Scenario(name, m.world(users=2), m.ENV, f.name, fbtest.ACCOUNT)
+        if name == "codeartifact-lock":  # issue 23: a role session: domain, repositories, sessions
+            return Scenario(name, m.world(), m.ENV, os.path.join(ev, "manual-role-session.json"), fbtest.ACCOUNT)
     except (AttributeError, OSError) as e:
         print("scenarios: %s: %s" % (name, e), file=sys.stderr)
     return None

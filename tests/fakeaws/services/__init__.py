@@ -19,6 +19,8 @@ def make_services(world):
     mods["monitoring"] = monitoring
     from . import cognito_idp  # issue 23 (cognito-lockdown)
     mods["cognito-idp"] = cognito_idp
+    from . import codeartifact  # issue 23 (codeartifact-lock)
+    mods["codeartifact"] = codeartifact
     return {name: m.Service(world) for name, m in mods.items()}
 
 
