@@ -311,6 +311,7 @@ def seed_codeartifact_lock():
                 "arn:aws:iam::111111111111:root", "arn:aws-us-gov:iam::111111111111:role/a/b/c"):
         put("codeartifact_lock", b"\x02" + arn.encode())
 
+
 if __name__ == "__main__":
     main()
     for d in sorted(glob.glob(os.path.join(HERE, "corpus", "*"))):
