@@ -291,6 +291,9 @@ class World:
         self.call_seq = 0
         self.faults = []
         self.global_latency_ms = 0
+        # Bumped by every reset and full seed: a request delayed by a latency
+        # fault across one belongs to the world before it and is dropped.
+        self.generation = 0
         self.initial_seed = {}
         # TLS listener counters (GET /_fake/tls): connections accepted, handshakes
         # completed, handshakes failed and the last failure's reason
@@ -914,6 +917,7 @@ class Handler(BaseHTTPRequestHandler):
                 world.load_seed(data, merge=bool(merge))
                 if not merge:
                     world.initial_seed = copy.deepcopy(data)
+                    world.generation += 1
             elif path == "/_fake/state" and m == "GET":
                 out = world.dump()
             elif path == "/_fake/calls" and m == "GET":
@@ -938,6 +942,7 @@ class Handler(BaseHTTPRequestHandler):
                     world.faults = []
                     world.global_latency_ms = 0
                     world.load_seed(world.initial_seed, merge=False)
+                    world.generation += 1
             elif path == "/_fake/health":
                 out = {"ok": True}
             elif path == "/_fake/tls" and m == "GET":
@@ -1160,7 +1165,12 @@ class Handler(BaseHTTPRequestHandler):
             # faults
             latency, fault = world.take_faults(service, op, region)
             if latency:
+                gen = world.generation
                 time.sleep(latency / 1000.0)
+                if world.generation != gen:
+                    # the world was reset meanwhile (its caller gave up and the
+                    # next test began): act on nothing of the new one
+                    return self._reset()
             if fault is not None:
                 entry["fault"] = fault["kind"]
                 k = fault["kind"]
