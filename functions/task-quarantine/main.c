@@ -34,6 +34,7 @@
 #include "log.h"
 #include "prov.h"
 #include "resp.h"
+#include "sg.h"
 
 #define TQ_FN "task-quarantine"
 /* Time kept back from the Lambda deadline for the SNS publish and the
@@ -419,40 +420,6 @@ static void read_round(struct tq_run *u)
 
 /* ---- 3. isolation ----------------------------------------------------------------------- */
 
-/* The revoke of every egress rule of one group as described (`sg`, EC2
- * JSON): RESP_DONE with its input (*in) and, when `undo_step` is set, the
- * undo (*undo, AuthorizeSecurityGroupEgress of the same rules); else
- * RESP_ALREADY (no egress rules) or RESP_FAILED (cannot build it). */
-static enum resp_status egress_revoke_plan(const cJSON *sg, const char *undo_step, cJSON **in, cJSON **undo)
-{
-	const char *gid = resp_get_str(sg, "groupId");
-	const cJSON *eg = tq_list(sg, "ipPermissionsEgress");
-	cJSON *perms, *wire;
-
-	*in = *undo = NULL;
-	if (!gid)
-		return RESP_FAILED;
-	if (!eg || !cJSON_GetArraySize(eg))
-		return RESP_ALREADY;
-	perms = tq_perms_from_ec2(eg);
-	wire = perms ? tq_perms_wire(perms) : NULL;
-	if (!wire) {
-		cJSON_Delete(perms);
-		return RESP_FAILED;
-	}
-	*in = obj_with("GroupId", gid);
-	cJSON_AddItemToObject(*in, "IpPermissions", wire);
-	if (undo_step) {
-		cJSON *args = obj_with("GroupId", gid);
-
-		cJSON_AddItemToObject(args, "IpPermissions", perms);
-		*undo = kit_undo_step(undo_step, "ec2:AuthorizeSecurityGroupEgress", args);
-	} else {
-		cJSON_Delete(perms);
-	}
-	return RESP_DONE;
-}
-
 /* Never cut a fleet to contain one task: a group that other network
  * interfaces also carry is revoked only with FIREBREAK_ALLOW_SHARED_SG_REVOKE,
  * and then the report names the blast radius. An unreadable sharing answer
@@ -501,26 +468,13 @@ static int share_decision(struct tq_run *u, int known, const cJSON *shared, int 
 	return 0;
 }
 
-/* {"Key": k, "Value": v} */
-static cJSON *tag_kv(const char *k, const char *v)
-{
-	cJSON *o = obj_with("Key", k);
-
-	cJSON_AddStringToObject(o, "Value", v);
-	return o;
-}
-
 /* The swap onto `qsg` (NULL: planned only), its undo the groups now
  * (`groups`, taken). */
 static struct kit_step *swap_add(struct tq_run *u, struct kit_round *rd, cJSON *groups, const char *qsg)
 {
-	cJSON *args = obj_with("NetworkInterfaceId", u->eni.id);
-
-	cJSON_AddItemToObject(args, "Groups", groups);
 	return kit_add(rd, &(struct kit_spec){ .step = "swap-groups", .service = "ec2",
 		.op = "ModifyNetworkInterfaceAttribute", .target = u->eni.id, .kind = RESP_WRITE,
-		.in = qsg ? obj_list("SecurityGroupId", qsg, "NetworkInterfaceId", u->eni.id) : NULL,
-		.restore = kit_undo_step("swap-groups", "ec2:ModifyNetworkInterfaceAttribute", args),
+		.in = qsg ? sg_swap_in(u->eni.id, qsg) : NULL, .restore = sg_swap_undo("swap-groups", u->eni.id, groups),
 		.detail = "only the quarantine group is attached" });
 }
 
@@ -545,7 +499,7 @@ static cJSON *sharer(const struct tq_run *u, const cJSON *ni)
 		cJSON_AddStringToObject(x, "requester_id", rq);
 	if (inst)
 		cJSON_AddStringToObject(x, "instance_id", inst);
-	cJSON_ArrayForEach(tag, tq_list(ni, "tagSet")) {
+	cJSON_ArrayForEach(tag, sg_list(ni, "tagSet")) {
 		const char *k = resp_get_str(tag, "key"), *v = resp_get_str(tag, "value");
 
 		if (k && v && !strcmp(k, "aws:ecs:serviceName"))
@@ -554,7 +508,7 @@ static cJSON *sharer(const struct tq_run *u, const cJSON *ni)
 			cJSON_AddStringToObject(x, "ecs_cluster", v);
 	}
 	gs = cJSON_AddArrayToObject(x, "shared_groups");
-	cJSON_ArrayForEach(g, tq_list(ni, "groupSet")) {
+	cJSON_ArrayForEach(g, sg_list(ni, "groupSet")) {
 		const char *gid = resp_get_str(g, "groupId");
 
 		for (i = 0; gid && i < u->eni.ngroups; i++)
@@ -569,7 +523,7 @@ static void isolate_revoke_egress(struct tq_run *u, const char *why)
 {
 	struct kit_round *rd;
 	struct kit_step *sgs_step, *share, *rv[TQ_MAX_GROUPS];
-	cJSON *ids = cJSON_CreateArray(), *filter, *fl, *byid, *shared;
+	cJSON *ids = cJSON_CreateArray(), *filter = cJSON_CreateObject(), *fv, *byid, *shared;
 	const cJSON *sgs, *sg, *ni;
 	size_t i, nr = 0, nsent = 0, nfail = 0;
 
@@ -578,18 +532,18 @@ static void isolate_revoke_egress(struct tq_run *u, const char *why)
 		cJSON_AddStringToObject(u->iso, "fallback_reason", why);
 	if (!u->eni.ngroups) {
 		cJSON_Delete(ids);
+		cJSON_Delete(filter);
 		kit_decide(&u->kit, &(struct kit_spec){ .step = "revoke-egress", .service = "ec2",
 			.op = "RevokeSecurityGroupEgress", .target = u->eni.id, .kind = RESP_WRITE },
 			RESP_FAILED, "the network interface has no security groups to revoke");
 		return;
 	}
-	for (i = 0; i < u->eni.ngroups; i++)
-		cJSON_AddItemToArray(ids, cJSON_CreateString(u->eni.groups[i]));
 	/* {"Filter": [{"Name": "group-id", "Value": [ids]}]} */
-	filter = cJSON_CreateObject();
-	fl = obj_with("Name", "group-id");
-	cJSON_AddItemToObject(fl, "Value", cJSON_Duplicate(ids, 1));
-	cJSON_AddItemToArray(cJSON_AddArrayToObject(filter, "Filter"), fl);
+	fv = sg_filter(filter, "group-id", NULL);
+	for (i = 0; i < u->eni.ngroups; i++) {
+		cJSON_AddItemToArray(ids, cJSON_CreateString(u->eni.groups[i]));
+		cJSON_AddItemToArray(fv, cJSON_CreateString(u->eni.groups[i]));
+	}
 	byid = cJSON_CreateObject();
 	cJSON_AddItemToObject(byid, "GroupId", ids);
 	/* Both reads depend only on the ENI: one round. */
@@ -602,7 +556,7 @@ static void isolate_revoke_egress(struct tq_run *u, const char *why)
 	kit_run(rd);
 	network_evidence_add(u, "DescribeSecurityGroups", kit_out(sgs_step));
 	shared = cJSON_AddArrayToObject(u->iso, "shared_with");
-	cJSON_ArrayForEach(ni, tq_list(kit_out(share), "networkInterfaceSet")) {
+	cJSON_ArrayForEach(ni, sg_list(kit_out(share), "networkInterfaceSet")) {
 		cJSON *x = sharer(u, ni);
 
 		if (x)
@@ -616,7 +570,7 @@ static void isolate_revoke_egress(struct tq_run *u, const char *why)
 	kit_round_free(rd);
 
 	/* The answer was copied into the network evidence: read it there. */
-	sgs = tq_list(resp_get(u->network_json, "DescribeSecurityGroups"), "securityGroupInfo");
+	sgs = sg_list(resp_get(u->network_json, "DescribeSecurityGroups"), "securityGroupInfo");
 	rd = kit_round_new(&u->kit);
 	cJSON_ArrayForEach(sg, sgs) {
 		cJSON *in, *undo;
@@ -624,7 +578,7 @@ static void isolate_revoke_egress(struct tq_run *u, const char *why)
 
 		if (nr == TQ_MAX_GROUPS)
 			break;
-		st = egress_revoke_plan(sg, "revoke-egress", &in, &undo);
+		st = sg_egress_revoke(sg, "revoke-egress", &in, &undo);
 		rv[nr] = kit_add(rd, &(struct kit_spec){ .step = "revoke-egress", .service = "ec2",
 			.op = "RevokeSecurityGroupEgress", .target = resp_get_str(sg, "groupId"), .kind = RESP_WRITE,
 			.in = in, .restore = undo, .detail = "every egress rule revoked" });
@@ -658,81 +612,21 @@ static void isolate_revoke_egress(struct tq_run *u, const char *why)
 	kit_round_free(rd);
 }
 
-/* The quarantine group's id: created now (its undo, a delete, is known
- * only now), or made by an earlier delivery of this incident (found by
- * name in the task's VPC, with its default rules read in the same call).
- * Returns the DescribeSecurityGroups step for the group's rules. */
-static struct kit_step *quarantine_group(struct tq_run *u, struct kit_round *rd, const char *sgname,
-					 char *qsg, size_t qn)
-{
-	struct kit_round *cr = kit_round_new(&u->kit);
-	struct kit_step *create, *d;
-	cJSON *in = obj_with("GroupName", sgname), *ts, *tags;
-	char desc[256];
-
-	/* Created with its tags (TagSpecification), so it is never untagged. */
-	snprintf(desc, sizeof(desc), "firebreak quarantine for %.60s: no ingress, no egress", u->task.id);
-	cJSON_AddStringToObject(in, "GroupDescription", desc);
-	cJSON_AddStringToObject(in, "VpcId", u->eni.vpc);
-	ts = obj_with("ResourceType", "security-group");
-	tags = cJSON_AddArrayToObject(ts, "Tag");
-	cJSON_AddItemToArray(tags, tag_kv("Name", sgname));
-	cJSON_AddItemToArray(tags, tag_kv("firebreak:incident", u->r.incident_id));
-	cJSON_AddItemToArray(tags, tag_kv("firebreak:task", u->task.arn));
-	cJSON_AddItemToObject(in, "TagSpecification", cJSON_CreateArray());
-	cJSON_AddItemToArray(cJSON_GetObjectItem(in, "TagSpecification"), ts);
-	create = kit_add(cr, &(struct kit_spec){ .step = "create-quarantine-group", .service = "ec2",
-		.op = "CreateSecurityGroup", .target = sgname, .kind = RESP_WRITE, .in = in,
-		.already = "InvalidGroup.Duplicate" });
-	kit_run(cr);
-	qsg[0] = '\0';
-	if (kit_status(create) == RESP_DONE) {
-		tq_copy(qsg, qn, resp_get_str(kit_out(create), "groupId"));
-		if (qsg[0])
-			resp_restore_add(&u->r, kit_undo_step("create-quarantine-group", "ec2:DeleteSecurityGroup",
-							      obj_with("GroupId", qsg)));
-		kit_detail(create, "%s", qsg);
-		d = kit_add(rd, &(struct kit_spec){ .step = "describe-quarantine-group", .service = "ec2",
-			.op = "DescribeSecurityGroups", .target = qsg, .kind = RESP_READ,
-			.in = obj_list("GroupId", qsg, NULL, NULL), .detail = "its default egress rules read" });
-	} else if (kit_status(create) == RESP_ALREADY) {
-		/* An earlier delivery of this incident made it: find it. */
-		cJSON *f = cJSON_CreateObject(), *fl = cJSON_AddArrayToObject(f, "Filter");
-
-		cJSON_AddItemToArray(fl, obj_list("Value", sgname, "Name", "group-name"));
-		cJSON_AddItemToArray(fl, obj_list("Value", u->eni.vpc, "Name", "vpc-id"));
-		d = kit_add(rd, &(struct kit_spec){ .step = "describe-quarantine-group", .service = "ec2",
-			.op = "DescribeSecurityGroups", .target = sgname, .kind = RESP_READ, .in = f,
-			.detail = "its default egress rules read" });
-		kit_run(rd);
-		tq_copy(qsg, qn, resp_get_str(cJSON_GetArrayItem(tq_list(kit_out(d), "securityGroupInfo"), 0), "groupId"));
-		if (qsg[0])
-			kit_detail(create, "%s", qsg);
-		else
-			kit_fail(create, "the quarantine group exists but cannot be found");
-	} else {
-		kit_detail(create, "cannot create the quarantine group");
-		d = NULL;
-	}
-	/* Not required: the fallback's own steps are, so the report is an
-	 * error only when the task ends up not isolated. */
-	if (!qsg[0])
-		kit_set_optional(create);
-	kit_round_free(cr);
-	return d;
-}
-
-/* Default: a per-incident group with no rules, swapped onto the ENI. */
+/* Default: a per-incident group with no rules (runtime/sg: created with
+ * its tags, its default egress revoked), swapped onto the ENI. */
 static void isolate_quarantine_sg(struct tq_run *u)
 {
-	char sgname[128], qsg[64];
+	char sgname[128], desc[256];
+	const char *tags[] = { "Name", sgname, "firebreak:incident", u->r.incident_id,
+			       "firebreak:task", u->task.arn, NULL };
+	struct sg_empty q = { .name = sgname, .desc = desc, .vpc = u->eni.vpc, .tags = tags };
 	struct kit_round *rd;
-	struct kit_step *d, *rv, *swap;
-	cJSON *in, *undo, *groups;
-	enum resp_status st;
+	struct kit_step *swap;
+	cJSON *groups;
 	size_t g;
 
 	snprintf(sgname, sizeof(sgname), TQ_SG_PREFIX "%s", u->r.incident_id);
+	snprintf(desc, sizeof(desc), "firebreak quarantine for %.60s: no ingress, no egress", u->task.id);
 	cJSON_AddStringToObject(u->iso, "strategy", "quarantine-sg");
 	cJSON_AddStringToObject(u->iso, "quarantine_group_name", sgname);
 	groups = cJSON_CreateArray();
@@ -751,44 +645,21 @@ static void isolate_quarantine_sg(struct tq_run *u)
 		kit_round_free(rd);
 		return;
 	}
-	d = quarantine_group(u, rd, sgname, qsg, sizeof(qsg));
-	if (!qsg[0]) {
+	sg_empty_group(&u->kit, &q);
+	if (!q.id[0]) {
 		kit_round_free(rd);
 		cJSON_Delete(groups);
 		isolate_revoke_egress(u, "the quarantine group could not be created");
 		return;
 	}
-	cJSON_AddStringToObject(u->iso, "quarantine_group", qsg);
-
-	/* Its default rules: read (a step of its own, so a failed read is
-	 * reported as the read), then revoke exactly those (a VPC with IPv6
-	 * also gets ::/0 by default). */
-	kit_run(rd);
-	if (!kit_ok(d)) {
-		kit_detail(d, "its default egress rules read");
-		goto out;
-	}
-	st = egress_revoke_plan(cJSON_GetArrayItem(tq_list(kit_out(d), "securityGroupInfo"), 0), NULL, &in, &undo);
-	rv = kit_add(rd, &(struct kit_spec){ .step = "revoke-quarantine-egress", .service = "ec2",
-		.op = "RevokeSecurityGroupEgress", .target = qsg, .kind = RESP_WRITE, .in = in,
-		.already = "InvalidPermission.NotFound", .detail = "no ingress and no egress rules left",
-		.already_detail = "no ingress and no egress rules left" });
-	if (st != RESP_DONE) {
-		if (st == RESP_ALREADY)
-			kit_already(rv, "no egress rules");
-		else
-			kit_fail(rv, "cannot read the group");
-	}
-	kit_run(rd);
-	if (kit_status(rv) == RESP_FAILED && kit_err(rv)->code[0])
-		kit_detail(rv, "the quarantine group still allows egress");
+	cJSON_AddStringToObject(u->iso, "quarantine_group", q.id);
 	/* A group that still allows egress must not be swapped on. */
 	if (resp_failed(&u->r))
 		goto out;
 
 	/* The swap; the prior groups recorded first (by the kit). */
 	cJSON_AddItemToObject(u->iso, "original_groups", cJSON_Duplicate(groups, 1));
-	swap = swap_add(u, rd, groups, qsg);
+	swap = swap_add(u, rd, groups, q.id);
 	groups = NULL;
 	kit_run(rd);
 	if (kit_ok(swap)) {

@@ -34,6 +34,7 @@
 #include "kit.h"
 #include "prov.h"
 #include "resp.h"
+#include "sg.h"
 
 /* ---- small helpers ------------------------------------------------------------ */
 
@@ -56,15 +57,6 @@ int tq_copy(char *dst, size_t n, const char *s)
 	}
 	memcpy(dst, s, len + 1);
 	return 1;
-}
-
-/* The XML-to-JSON layer turns an empty list (<groupSet/>) into "" and a
- * list into an array: anything but an array is an empty list here. */
-const cJSON *tq_list(const cJSON *o, const char *name)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsArray(it) ? it : NULL;
 }
 
 /* The last '/'-separated part of an ARN (task id from a task ARN, either
@@ -493,7 +485,7 @@ void tq_task_apply_taskdef(struct tq_task *t, const cJSON *taskdef, const char *
 /* DescribeNetworkInterfaces answer (XML turned to JSON) -> the ENI. */
 enum fb_err tq_eni_from_json(const cJSON *out, struct tq_eni *e)
 {
-	const cJSON *set = tq_list(out, "networkInterfaceSet"), *eni, *g;
+	const cJSON *set = sg_list(out, "networkInterfaceSet"), *eni, *g;
 	const char *rm;
 
 	memset(e, 0, sizeof(*e));
@@ -506,7 +498,7 @@ enum fb_err tq_eni_from_json(const cJSON *out, struct tq_eni *e)
 	rm = resp_get_str(eni, "requesterManaged");
 	e->requester_managed = rm && !strcmp(rm, "true");
 	e->all_quarantine = 1;
-	cJSON_ArrayForEach(g, tq_list(eni, "groupSet")) {
+	cJSON_ArrayForEach(g, sg_list(eni, "groupSet")) {
 		const char *id = resp_get_str(g, "groupId"), *name = resp_get_str(g, "groupName");
 
 		if (!id || e->ngroups == TQ_MAX_GROUPS)
@@ -522,143 +514,6 @@ enum fb_err tq_eni_from_json(const cJSON *out, struct tq_eni *e)
 	if (!e->id[0] || !e->vpc[0])
 		return FB_E_PARSE;
 	return FB_OK;
-}
-
-static int add_int_from_str(cJSON *o, const char *name, const char *s)
-{
-	char *end;
-	long v;
-
-	if (!s)
-		return 1;
-	v = strtol(s, &end, 10);
-	if (*end || end == s)
-		return 0;
-	return cJSON_AddNumberToObject(o, name, (double)v) != NULL;
-}
-
-/* One list of an EC2 permission ({ipRanges:[{cidrIp, description}]}) into
- * the botocore shape ({IpRanges:[{CidrIp, Description}]}). */
-static int perm_list(const cJSON *src, const char *from, cJSON *dst, const char *to,
-		     const char *key_from, const char *key_to)
-{
-	const cJSON *arr = tq_list(src, from), *it;
-	cJSON *out;
-
-	if (!arr || !cJSON_GetArraySize(arr))
-		return 1;
-	out = cJSON_AddArrayToObject(dst, to);
-	if (!out)
-		return 0;
-	cJSON_ArrayForEach(it, arr) {
-		cJSON *o = cJSON_CreateObject();
-		const char *v = resp_get_str(it, key_from), *d = resp_get_str(it, "description");
-
-		if (!o || !cJSON_AddItemToArray(out, o))
-			return 0;
-		if (v && !cJSON_AddStringToObject(o, key_to, v))
-			return 0;
-		if (!strcmp(key_to, "GroupId") && resp_get_str(it, "userId") &&
-		    !cJSON_AddStringToObject(o, "UserId", resp_get_str(it, "userId")))
-			return 0;
-		if (d && !cJSON_AddStringToObject(o, "Description", d))
-			return 0;
-	}
-	return 1;
-}
-
-/* A security group's egress rules as EC2 describes them (XML turned to
- * JSON, camelCase) -> IpPermissions in the botocore/CLI input shape, the
- * form a human pastes into `aws ec2 authorize-security-group-egress
- * --cli-input-json`. Caller frees the returned array. */
-cJSON *tq_perms_from_ec2(const cJSON *ip_permissions)
-{
-	cJSON *out = cJSON_CreateArray();
-	const cJSON *p;
-
-	if (!out)
-		return NULL;
-	cJSON_ArrayForEach(p, ip_permissions) {
-		cJSON *o = cJSON_CreateObject();
-		const char *proto = resp_get_str(p, "ipProtocol");
-
-		if (!o || !cJSON_AddItemToArray(out, o) || !proto ||
-		    !cJSON_AddStringToObject(o, "IpProtocol", proto) ||
-		    !add_int_from_str(o, "FromPort", resp_get_str(p, "fromPort")) ||
-		    !add_int_from_str(o, "ToPort", resp_get_str(p, "toPort")) ||
-		    !perm_list(p, "ipRanges", o, "IpRanges", "cidrIp", "CidrIp") ||
-		    !perm_list(p, "ipv6Ranges", o, "Ipv6Ranges", "cidrIpv6", "CidrIpv6") ||
-		    !perm_list(p, "prefixListIds", o, "PrefixListIds", "prefixListId", "PrefixListId") ||
-		    !perm_list(p, "groups", o, "UserIdGroupPairs", "groupId", "GroupId")) {
-			cJSON_Delete(out);
-			return NULL;
-		}
-	}
-	return out;
-}
-
-/* {key: v}, NULL when v is NULL. */
-static cJSON *obj_key(const char *key, const char *v)
-{
-	cJSON *o = v ? cJSON_CreateObject() : NULL;
-
-	if (o && !cJSON_AddStringToObject(o, key, v)) {
-		cJSON_Delete(o);
-		o = NULL;
-	}
-	return o;
-}
-
-/* IpPermissions (botocore shape) -> the same list in EC2's wire names for
- * the AWS layer to encode (aws.h): IpProtocol, FromPort, ToPort and each
- * list's key (UserIdGroupPairs serialise as "Groups"; a pair keeps its
- * UserId: revoking by group needs no owner, re-authorising across accounts
- * does). NULL when a permission lacks its protocol or a list item its key. */
-cJSON *tq_perms_wire(const cJSON *perms)
-{
-	static const struct { const char *list, *wire, *key; } L[] = {
-		{ "IpRanges", "IpRanges", "CidrIp" },
-		{ "Ipv6Ranges", "Ipv6Ranges", "CidrIpv6" },
-		{ "PrefixListIds", "PrefixListIds", "PrefixListId" },
-		{ "UserIdGroupPairs", "Groups", "GroupId" },
-	};
-	cJSON *out = cJSON_CreateArray();
-	const cJSON *p;
-	size_t l;
-
-	cJSON_ArrayForEach(p, perms) {
-		const cJSON *from = cJSON_GetObjectItemCaseSensitive(p, "FromPort");
-		const cJSON *to = cJSON_GetObjectItemCaseSensitive(p, "ToPort");
-		cJSON *w = cJSON_CreateObject();
-
-		if (!w || !cJSON_AddItemToArray(out, w) || !resp_get_str(p, "IpProtocol"))
-			goto bad;
-		cJSON_AddStringToObject(w, "IpProtocol", resp_get_str(p, "IpProtocol"));
-		if (cJSON_IsNumber(from))
-			cJSON_AddNumberToObject(w, "FromPort", from->valueint);
-		if (cJSON_IsNumber(to))
-			cJSON_AddNumberToObject(w, "ToPort", to->valueint);
-		for (l = 0; l < sizeof(L) / sizeof(L[0]); l++) {
-			const cJSON *it, *src = cJSON_GetObjectItemCaseSensitive(p, L[l].list);
-			cJSON *dst;
-
-			if (!cJSON_GetArraySize(src))
-				continue;
-			dst = cJSON_AddArrayToObject(w, L[l].wire);
-			cJSON_ArrayForEach(it, src) {
-				cJSON *x = obj_key(L[l].key, resp_get_str(it, L[l].key));
-
-				if (!x || !cJSON_AddItemToArray(dst, x))
-					goto bad;
-				if (resp_get_str(it, "UserId"))
-					cJSON_AddStringToObject(x, "UserId", resp_get_str(it, "UserId"));
-			}
-		}
-	}
-	return out;
-bad:
-	cJSON_Delete(out);
-	return NULL;
 }
 
 /* ---- stage 4: the owning service --------------------------------------------------- */

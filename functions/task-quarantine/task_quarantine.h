@@ -94,12 +94,6 @@ struct tq_eni {
 /* A DescribeNetworkInterfaces answer; FB_E_NOTFOUND when it lists none. */
 enum fb_err tq_eni_from_json(const cJSON *out, struct tq_eni *e);
 
-/* EC2 ipPermissionsEgress (XML as JSON) -> botocore IpPermissions. Caller frees. */
-cJSON *tq_perms_from_ec2(const cJSON *ip_permissions);
-/* botocore IpPermissions -> the same list in EC2 wire names (structured
- * query input, aws.h); NULL when a permission is incomplete. Caller frees. */
-cJSON *tq_perms_wire(const cJSON *perms);
-
 /* Where a task's tags may have come from, each a resource whose CloudTrail
  * history says who set a tag and when: the task itself (TagResource on the
  * task, RunTask's tags), its service (propagateTags SERVICE; CreateService /
@@ -141,7 +135,6 @@ enum fb_err tq_gzip(const void *p, size_t n, struct buf *out);
 
 /* Helpers. */
 int tq_copy(char *dst, size_t n, const char *s);
-const cJSON *tq_list(const cJSON *o, const char *name);
 const char *tq_arn_tail(const char *arn);
 int tq_arn_region(const char *arn, char *out, size_t outlen);
 int tq_arn_account(const char *arn, char *out, size_t outlen);

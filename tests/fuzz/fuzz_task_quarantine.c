@@ -13,7 +13,7 @@
  *     definition from the same document -> tq_task_apply_taskdef and the
  *     log stream names;
  *   2 a DescribeNetworkInterfaces answer (XML as JSON) -> tq_eni_from_json;
- *   3 an ipPermissionsEgress list -> tq_perms_from_ec2 -> tq_perms_wire;
+ *   3 an ipPermissionsEgress list -> sg_perms_from_ec2 -> sg_perms_wire;
  *   4 a GetLogEvents page -> tq_log_append_page.
  * FUZZ_SOURCES: functions/task-quarantine/stages.c
  */
@@ -110,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	}
 	case 3: {
-		cJSON *perms = tq_perms_from_ec2(j), *q = perms ? tq_perms_wire(perms) : NULL;
+		cJSON *perms = sg_perms_from_ec2(j), *q = perms ? sg_perms_wire(perms) : NULL;
 
 		cJSON_Delete(perms);
 		cJSON_Delete(q);

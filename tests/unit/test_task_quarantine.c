@@ -127,35 +127,6 @@ static void test_task_quarantine__task_and_cluster_references(void **st)
 	assert_false(tq_cluster_ref_ok(NULL));
 }
 
-static void test_task_quarantine__egress_rules_round_trip(void **st)
-{
-	cJSON *ec2 = J("[{\"ipProtocol\":\"tcp\",\"fromPort\":\"5432\",\"toPort\":\"5432\","
-		       "\"ipRanges\":[{\"cidrIp\":\"10.0.2.0/24\",\"description\":\"db\"}],"
-		       "\"groups\":[{\"groupId\":\"sg-2\",\"userId\":\"111\"}],\"ipv6Ranges\":\"\"}]");
-	cJSON *perms = tq_perms_from_ec2(ec2), *q, *p0;
-
-	(void)st;
-	assert_non_null(perms);
-	p0 = cJSON_GetArrayItem(perms, 0);
-	assert_int_equal(cJSON_GetObjectItem(p0, "FromPort")->valueint, 5432);
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(p0, "IpRanges"), 0), "Description")->valuestring, "db");
-	assert_null(cJSON_GetObjectItem(p0, "Ipv6Ranges"));
-	/* The wire names the AWS layer encodes as IpPermissions.1.IpRanges.1.CidrIp,
-	 * IpPermissions.1.Groups.1.GroupId, IpPermissions.1.ToPort (aws.h;
-	 * 22-query-structured-botocore.py checks that encoding against botocore). */
-	q = tq_perms_wire(perms);
-	assert_non_null(q);
-	p0 = cJSON_GetArrayItem(q, 0);
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(p0, "IpRanges"), 0), "CidrIp")->valuestring, "10.0.2.0/24");
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(p0, "Groups"), 0), "GroupId")->valuestring, "sg-2");
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(p0, "Groups"), 0), "UserId")->valuestring, "111");
-	assert_int_equal(cJSON_GetObjectItem(p0, "ToPort")->valueint, 5432);
-	assert_null(cJSON_GetObjectItem(p0, "Ipv6Ranges"));
-	cJSON_Delete(ec2);
-	cJSON_Delete(perms);
-	cJSON_Delete(q);
-}
-
 static void test_task_quarantine__eni_and_replacement(void **st)
 {
 	cJSON *out = J("{\"networkInterfaceSet\":[{\"networkInterfaceId\":\"eni-1\",\"vpcId\":\"vpc-1\","
@@ -390,7 +361,6 @@ int main(void)
 		cmocka_unit_test(test_task_quarantine__parses_manual_and_finding),
 		cmocka_unit_test(test_task_quarantine__rejects_malformed),
 		cmocka_unit_test(test_task_quarantine__task_and_cluster_references),
-		cmocka_unit_test(test_task_quarantine__egress_rules_round_trip),
 		cmocka_unit_test(test_task_quarantine__eni_and_replacement),
 		cmocka_unit_test(test_task_quarantine__log_stream_and_gzip),
 		cmocka_unit_test(test_task_quarantine__manifest_state_403_is_missing),
