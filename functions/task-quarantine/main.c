@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "aws.h"
+#include "cwl.h"
 #include "evidence.h"
 #include "kit.h"
 #include "log.h"
@@ -43,11 +44,6 @@
 /* Below this much time left, a required step is not started: it is
  * reported failed so the partial report still goes out in time. */
 #define TQ_MIN_STEP_MS 300
-/* Log paging stops when less than this is left: the uploads need it. */
-#define TQ_UPLOAD_RESERVE_MS 1500
-/* Safety bound on pages per stream, far above what 50 MB needs. */
-#define TQ_MAX_LOG_PAGES 20000
-#define TQ_MAX_BATCH 16
 /* The tag-provenance reads stop this long before the work's deadline: an
  * exemption that cannot be verified in time is ignored, and containment
  * still needs its time. */
@@ -785,90 +781,7 @@ static void stop_task(struct tq_run *u)
 }
 
 
-/* ---- 5. logs ---------------------------------------------------------------------------------- */
-
-struct tq_stream {
-	struct tq_run *u;
-	struct tq_container *c;
-	int step;               /* its report line */
-	struct buf log;
-	size_t events, pages;
-	const char *stop_note;  /* why paging ended early, NULL if it did not */
-};
-
-/* One page of a stream (kit_paging.on_page): appended within the byte
- * budget; another page only while time and the page limit allow (the
- * uploads need the time left). */
-static int log_page(void *arg, const cJSON *page, int more)
-{
-	struct tq_stream *x = arg;
-	enum fb_err rc;
-
-	x->pages++;
-	rc = tq_log_append_page(page, &x->log, &x->events);
-	if (rc != FB_OK)
-		x->stop_note = rc == FB_E_TOO_LARGE ? "truncated at FIREBREAK_LOG_MAX_BYTES" : "out of memory";
-	else if (more && !time_left(x->u, TQ_UPLOAD_RESERVE_MS))
-		x->stop_note = "stopped early: invocation deadline";
-	else if (more && x->pages >= TQ_MAX_LOG_PAGES)
-		x->stop_note = "stopped early: page limit";
-	return !x->stop_note;
-}
-
-/* Every awslogs stream pages forward from its head, all streams together. */
-static void fetch_logs(struct tq_run *u, struct tq_stream *s, size_t *ns)
-{
-	struct kit_round *rd = kit_round_new(&u->kit);
-	struct kit_step *ks[TQ_MAX_CONTAINERS];
-	size_t n = 0, i;
-
-	for (i = 0; i < u->task.nc; i++) {
-		struct tq_container *c = &u->task.c[i];
-		const char *d;
-		cJSON *in;
-
-		if (c->log_state == TQ_LOG_AWSLOGS) {
-			memset(&s[n], 0, sizeof(s[n]));
-			s[n].u = u;
-			s[n].c = c;
-			in = obj_with("logGroupName", c->log_group);
-			cJSON_AddStringToObject(in, "logStreamName", c->log_stream);
-			cJSON_AddBoolToObject(in, "startFromHead", 1);
-			ks[n] = kit_add(rd, &(struct kit_spec){ .step = "fetch-logs", .service = "logs",
-				.op = "GetLogEvents", .target = c->log_stream, .kind = RESP_READ, .optional = 1,
-				.in = in, .absent = "ResourceNotFoundException",
-				.paging = &(struct kit_paging){ .next = "nextForwardToken", .token = "nextToken",
-					.max_pages = TQ_MAX_LOG_PAGES + 1, .on_page = log_page, .arg = &s[n] } });
-			s[n].step = kit_index(ks[n]);
-			n++;
-			continue;
-		}
-		if (c->log_state == TQ_LOG_NONE)
-			d = "no log configuration: nothing to fetch";
-		else if (c->log_state == TQ_LOG_OTHER_DRIVER)
-			d = "log driver is not awslogs: fetch from that destination by hand";
-		else
-			d = "awslogs stream name unknown (no awslogs-group or prefix)";
-		kit_decide(&u->kit, &(struct kit_spec){ .step = "fetch-logs", .service = "logs", .op = "GetLogEvents",
-			.target = c->name, .kind = RESP_READ, .optional = 1 }, RESP_SKIPPED, "%s", d);
-	}
-	*ns = n;
-	for (i = 0; i < n; i++)
-		buf_init(&s[i].log, u->st->set.log_max_bytes / n);
-	if (n && !time_left(u, TQ_UPLOAD_RESERVE_MS))
-		for (i = 0; i < n; i++)
-			kit_skip(ks[i], "stopped early: invocation deadline");
-	kit_run(rd);
-	for (i = 0; i < n; i++) {
-		if (kit_ok(ks[i]) && !kit_found(ks[i]))
-			kit_skip(ks[i], "log stream missing (never written, or expired)");
-		else if (!kit_ok(ks[i]) && kit_err(ks[i])->code[0])
-			kit_detail(ks[i], "cannot fetch the log");
-	}
-	kit_round_free(rd);
-}
-
-/* ---- 6. evidence ---------------------------------------------------------------------------- */
+/* ---- 5 and 6. logs and evidence ------------------------------------------------------------- */
 
 /* Write-once evidence (runtime/evidence.h): restore.json claims the
  * attempt, then the task, its definition, the network answers and the
@@ -877,11 +790,11 @@ static void evidence(struct tq_run *u)
 {
 	static const char *const fixed[] = { "task.json", "task-definition.json", "network.json",
 					     "restore.json", "manifest.json" };
-	struct tq_stream streams[TQ_MAX_CONTAINERS];
 	const char *names[sizeof(fixed) / sizeof(fixed[0]) + TQ_MAX_CONTAINERS + 1];
 	char lognames[TQ_MAX_CONTAINERS][300];
 	cJSON *ev = cJSON_AddObjectToObject(u->r.extra, "evidence");
-	size_t ns = 0, i, n = 0;
+	struct cwl logs;
+	size_t i, n = 0;
 	char *txt;
 
 	/* Under dry run restore[] holds the plan's undo, not a write. */
@@ -897,35 +810,34 @@ static void evidence(struct tq_run *u)
 	evidence_add_json(&u->ev, "task.json", u->task_json);
 	evidence_add_json(&u->ev, "task-definition.json", u->taskdef_json);
 	evidence_add_json(&u->ev, "network.json", u->network_json);
-	fetch_logs(u, streams, &ns);
-	for (i = 0; i < ns; i++) {
-		struct tq_stream *s = &streams[i];
-		struct buf gz;
-		char name[512], detail[200];
+	/* Every awslogs stream from its head, all together (runtime/cwl). */
+	cwl_init(&logs, &u->kit, u->ctx, u->st->set.log_max_bytes);
+	for (i = 0; i < u->task.nc; i++) {
+		const struct tq_container *c = &u->task.c[i];
+		const char *d;
 
-		if (!s->c) /* ended as skipped/failed inside fetch_logs */
+		if (c->log_state == TQ_LOG_AWSLOGS) {
+			cwl_add(&logs, c->name, c->log_group, c->log_stream);
 			continue;
-		buf_init(&gz, s->log.max + 1024 * 1024);
-		if (s->pages && tq_gzip(s->log.data ? s->log.data : "", s->log.len, &gz) == FB_OK &&
-		    tq_log_key("", s->c->name, name, sizeof(name))) {
-			size_t len;
-			char *data = buf_detach(&gz, &len);
-
-			evidence_add(&u->ev, name, data, len, s->stop_note);
-			snprintf(detail, sizeof(detail), "%zu events, %zu pages, %zu bytes%s%s", s->events,
-				 s->pages, s->log.len, s->stop_note ? "; " : "", s->stop_note ? s->stop_note : "");
-			resp_step_end(&u->r, s->step, RESP_DONE, detail, NULL);
 		}
-		buf_cleanup(&gz);
-		buf_cleanup(&s->log);
+		if (c->log_state == TQ_LOG_NONE)
+			d = "no log configuration: nothing to fetch";
+		else if (c->log_state == TQ_LOG_OTHER_DRIVER)
+			d = "log driver is not awslogs: fetch from that destination by hand";
+		else
+			d = "awslogs stream name unknown (no awslogs-group or prefix)";
+		kit_decide(&u->kit, &(struct kit_spec){ .step = "fetch-logs", .service = "logs", .op = "GetLogEvents",
+			.target = c->name, .kind = RESP_READ, .optional = 1 }, RESP_SKIPPED, "%s", d);
 	}
+	cwl_fetch(&logs, &u->ev);
+	cwl_cleanup(&logs);
 	evidence_put(&u->ev);
 	/* What an earlier attempt may have written, for the manifest. */
 	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		names[n++] = fixed[i];
 	for (i = 0; i < u->task.nc; i++)
 		if (u->task.c[i].log_state == TQ_LOG_AWSLOGS &&
-		    tq_log_key("", u->task.c[i].name, lognames[i], sizeof(lognames[i])))
+		    cwl_log_key("", u->task.c[i].name, lognames[i], sizeof(lognames[i])))
 			names[n++] = lognames[i];
 	names[n] = NULL;
 	evidence_finish(&u->ev, names, ev);

@@ -30,7 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 #include "kit.h"
 #include "prov.h"
 #include "resp.h"
@@ -533,90 +532,7 @@ int tq_will_replace(const cJSON *service, const char *taskdef_arn)
 	return td && taskdef_arn && !strcmp(td, taskdef_arn);
 }
 
-/* ---- stage 5: evidence ---------------------------------------------------------------- */
-
-/* gzip (RFC 1952) of (p, n) into out, capped by out->max. */
-enum fb_err tq_gzip(const void *p, size_t n, struct buf *out)
-{
-	z_stream zs;
-	unsigned char chunk[16384];
-	enum fb_err rc = FB_OK;
-	int zr;
-
-	memset(&zs, 0, sizeof(zs));
-	/* windowBits 15 + 16: zlib writes a gzip header and trailer. */
-	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
-			 Z_DEFAULT_STRATEGY) != Z_OK)
-		return FB_E_NOMEM;
-	zs.next_in = (unsigned char *)(uintptr_t)p;
-	zs.avail_in = (uInt)n;
-	if ((size_t)zs.avail_in != n) {
-		rc = FB_E_TOO_LARGE;
-		goto out;
-	}
-	do {
-		zs.next_out = chunk;
-		zs.avail_out = sizeof(chunk);
-		zr = deflate(&zs, Z_FINISH);
-		if (zr == Z_STREAM_ERROR) {
-			rc = FB_E_IO;
-			goto out;
-		}
-		rc = buf_append(out, chunk, sizeof(chunk) - zs.avail_out);
-		if (rc != FB_OK)
-			goto out;
-	} while (zr != Z_STREAM_END);
-	/* An empty log still gives a valid gzip member; buf_append of 0
-	 * bytes may leave data NULL. */
-	if (!out->data)
-		rc = buf_append(out, "", 0);
-out:
-	deflateEnd(&zs);
-	return rc;
-}
-
-/* One GetLogEvents page's events appended as JSON lines
- * {"timestamp","ingestionTime","message"} (the message kept exactly).
- * FB_E_TOO_LARGE when the cap was reached: what fit is kept. */
-enum fb_err tq_log_append_page(const cJSON *page, struct buf *log, size_t *nevents)
-{
-	const cJSON *ev;
-
-	cJSON_ArrayForEach(ev, cJSON_GetObjectItemCaseSensitive(page, "events")) {
-		cJSON *line = cJSON_CreateObject();
-		const cJSON *ts = cJSON_GetObjectItemCaseSensitive(ev, "timestamp");
-		const cJSON *ing = cJSON_GetObjectItemCaseSensitive(ev, "ingestionTime");
-		const char *msg = resp_get_str(ev, "message");
-		char *txt;
-		size_t before = log->len;
-		enum fb_err rc;
-
-		if (!line)
-			return FB_E_NOMEM;
-		if (cJSON_IsNumber(ts))
-			cJSON_AddNumberToObject(line, "timestamp", ts->valuedouble);
-		if (cJSON_IsNumber(ing))
-			cJSON_AddNumberToObject(line, "ingestionTime", ing->valuedouble);
-		cJSON_AddStringToObject(line, "message", msg ? msg : "");
-		txt = cJSON_PrintUnformatted(line);
-		cJSON_Delete(line);
-		if (!txt)
-			return FB_E_NOMEM;
-		rc = buf_puts(log, txt);
-		if (rc == FB_OK)
-			rc = buf_putc(log, '\n');
-		cJSON_free(txt);
-		if (rc != FB_OK) {
-			/* Keep whole lines only. */
-			log->len = before;
-			if (log->data)
-				log->data[before] = '\0';
-			return rc;
-		}
-		(*nevents)++;
-	}
-	return FB_OK;
-}
+/* ---- stage 5: shared groups, the cluster, where tags come from --------------------------- */
 
 enum tq_share tq_share_decide(int sharing_known, size_t others, int allow_shared)
 {
@@ -657,26 +573,6 @@ int tq_cluster_resolve(const char *event_cluster, const char *task, char *out, s
 	if (n < 0 || (size_t)n >= outlen)
 		tq_copy(out, outlen, event_cluster);
 	return 1;
-}
-
-/* Object key of a container's log: incidents/<id>/logs/<name>.log.gz, the
- * container name reduced to [A-Za-z0-9._-] so it is one path segment. */
-int tq_log_key(const char *prefix, const char *container, char *out, size_t outlen)
-{
-	char safe[256];
-	size_t i;
-	int n;
-
-	for (i = 0; i < sizeof(safe) - 1 && container[i]; i++) {
-		unsigned char ch = (unsigned char)container[i];
-
-		safe[i] = (isalnum(ch) || ch == '.' || ch == '_' || ch == '-') ? (char)ch : '_';
-	}
-	safe[i] = '\0';
-	if (!i || !strcmp(safe, ".") || !strcmp(safe, ".."))
-		return 0;
-	n = snprintf(out, outlen, "%slogs/%s.log.gz", prefix, safe);
-	return n > 0 && (size_t)n < outlen;
 }
 
 size_t tq_tag_sources(const struct tq_task *t, struct tq_tag_source out[TQ_MAX_TAG_SOURCES])

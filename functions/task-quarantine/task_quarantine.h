@@ -129,9 +129,6 @@ enum tq_share tq_share_decide(int sharing_known, size_t others, int allow_shared
  * ARN built from the task ARN. Returns 1 on a mismatch, else 0. */
 int tq_cluster_resolve(const char *event_cluster, const char *task, char *out, size_t outlen);
 
-int tq_log_key(const char *prefix, const char *container, char *out, size_t outlen);
-enum fb_err tq_log_append_page(const cJSON *page, struct buf *log, size_t *nevents);
-enum fb_err tq_gzip(const void *p, size_t n, struct buf *out);
 
 /* Helpers. */
 int tq_copy(char *dst, size_t n, const char *s);

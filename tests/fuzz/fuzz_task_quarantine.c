@@ -14,13 +14,15 @@
  *     log stream names;
  *   2 a DescribeNetworkInterfaces answer (XML as JSON) -> tq_eni_from_json;
  *   3 an ipPermissionsEgress list -> sg_perms_from_ec2 -> sg_perms_wire;
- *   4 a GetLogEvents page -> tq_log_append_page.
+ *   4 a GetLogEvents page -> cwl_append_page.
  * FUZZ_SOURCES: functions/task-quarantine/stages.c
  */
 #include <stdio.h>
 #include <cjson/cJSON.h>
 #include "fuzz_common.h"
+#include "cwl.h"
 #include "resp.h"
+#include "sg.h"
 #include "../../functions/task-quarantine/task_quarantine.h"
 
 /* Stage 0: the event as tq_handle sees it. */
@@ -121,8 +123,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t events = 0;
 
 		buf_init(&log, 1u << 20);
-		(void)tq_log_append_page(j, &log, &events);
-		(void)tq_log_append_page(j, &log, &events);
+		(void)cwl_append_page(j, &log, &events);
+		(void)cwl_append_page(j, &log, &events);
 		buf_cleanup(&log);
 		break;
 	}
