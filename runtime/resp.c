@@ -558,11 +558,8 @@ void resp_set_verdict(struct resp *r, const char *fmt, ...)
 void resp_skip(struct resp *r, const char *fmt, ...)
 {
 	char why[900];
-	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
+	RESP_FORMAT(why, fmt);
 	r->skipped = 1;
 	resp_set_verdict(r, "skipped: %s", why);
 }
@@ -570,11 +567,8 @@ void resp_skip(struct resp *r, const char *fmt, ...)
 void resp_warn(struct resp *r, const char *fmt, ...)
 {
 	char msg[900];
-	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
+	RESP_FORMAT(msg, fmt);
 	if (r->warnings)
 		cJSON_AddItemToArray(r->warnings, cJSON_CreateString(msg));
 }

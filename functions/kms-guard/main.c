@@ -576,19 +576,12 @@ static enum fb_err kg_handle(void *state, const char *event, size_t len,
 	char why[512];
 	enum fb_err rc;
 
-	if (ctx->deadline_ms > 0)
-		aws_client_set_deadline(st->aws, ctx->deadline_ms - KG_DEADLINE_MARGIN_MS);
 	if (kg_parse(event, len, &st->set, &ev, why, sizeof(why)) != FB_OK)
 		return resp_invalid(out, "%s", why);
-	rc = resp_begin(&r, &st->cfg, KG_FUNCTION, ctx);
-	if (rc != FB_OK) {
+	if (!kit_begin(&r, &(struct kit_handler){ KG_FUNCTION, &st->cfg, st->aws, KG_DEADLINE_MARGIN_MS },
+		       ctx, ev.root, out, &rc)) {
 		kg_event_cleanup(&ev);
 		return rc;
-	}
-	if (resp_trigger_from_event(&r, ev.root) != FB_OK) {
-		resp_cleanup(&r);
-		kg_event_cleanup(&ev);
-		return resp_invalid(out, "envelope fields have the wrong types (or 'dryRun' is not a boolean)");
 	}
 	/* An untrusted change of a firebreak:* tag is an attempt to switch a
 	 * control off, not yet a loss: P2. Key deletion and disabling: P1. */

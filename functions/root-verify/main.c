@@ -238,17 +238,16 @@ static enum fb_err rv_handle(void *state, const char *event, size_t len,
 		goto out;
 	}
 
-	aws_client_set_deadline(s->aws, ctx->deadline_ms ? ctx->deadline_ms - RV_DEADLINE_MARGIN_MS : 0);
 	f = calloc(1, sizeof(*f));
 	v = calloc(1, sizeof(*v));
 	if (!f || !v) {
 		rc = FB_E_NOMEM;
 		goto out;
 	}
-	if ((rc = resp_begin(&r, &s->resp, RV_FUNCTION, ctx)) != FB_OK)
+	if (!kit_begin(&r, &(struct kit_handler){ RV_FUNCTION, &s->resp, s->aws, RV_DEADLINE_MARGIN_MS },
+		       ctx, ev, out, &rc))
 		goto out;
 	began = 1;
-	resp_trigger_from_event(&r, ev);
 	kit_init(&k, &r, s->aws);
 
 	/* The window: the hour (or alarm period, or manual minutes) before. */

@@ -138,6 +138,8 @@ def root_cases():
         ("account-role-path", j(dict(ev, account="111111111111:role/Admin")), "emu", "invalid"),
         ("region-host", j(dict(ev, region="us-east-1.evil.example:443")), "emu", "invalid"),
         ("manual-account-escaped-nul", j({"window_minutes": 5, "account": "111111111111\u0000x"}), "emu", "invalid"),
+        # issue 17 (kit_begin): an envelope field of the wrong type is refused, as elsewhere
+        ("envelope-id-number", j(dict(ev, id=5)), "emu", "invalid"),
     ]
     return c
 
