@@ -1143,14 +1143,9 @@ static enum fb_err iq_handle(void *state, const char *event, size_t len,
 		rc = resp_invalid(out, "%s", why);
 		goto free_only;
 	}
-	rc = resp_begin(&u->r, &st->cfg, IQ_FN, ctx);
-	if (rc != FB_OK)
+	if (!kit_begin(&u->r, &(struct kit_handler){ IQ_FN, &st->cfg, st->aws, IQ_FINISH_RESERVE_MS },
+		       ctx, ev, out, &rc))
 		goto free_only;
-	if (resp_trigger_from_event(&u->r, ev) != FB_OK) {
-		rc = resp_invalid(out, "malformed envelope fields");
-		resp_cleanup(&u->r);
-		goto free_only;
-	}
 	resp_set_severity(&u->r, "P1");
 	resp_set_resource(&u->r, u->t.instance, u->t.account[0] ? u->t.account : NULL,
 			  u->t.region[0] ? u->t.region : NULL);
@@ -1159,8 +1154,6 @@ static enum fb_err iq_handle(void *state, const char *event, size_t len,
 		cJSON_AddStringToObject(f, "via", u->t.from_securityhub ? "securityhub" : "guardduty");
 	}
 	cJSON_AddStringToObject(u->r.extra, "reason", u->t.reason);
-	if (ctx->deadline_ms)
-		aws_client_set_deadline(st->aws, ctx->deadline_ms - IQ_FINISH_RESERVE_MS);
 	kit_init(&u->k, &u->r, st->aws);
 	if (p == IQ_PARSE_IGNORE) {
 		resp_skip(&u->r, "%s", why);

@@ -287,14 +287,8 @@ static int exemption_honoured(struct tq_run *u, char *why, size_t whylen)
 		struct prov_history h;
 		struct prov_query q;
 		struct prov_decision d;
-		char detail[400];
 		cJSON *e;
-		enum fb_err hrc;
-		int idx = resp_step_begin(&u->r, "tag-provenance", "cloudtrail:LookupEvents", src[i].arn, RESP_READ);
 
-		/* Without the history the tag is ignored (fail towards
-		 * containment): not a failure of the containment itself. */
-		resp_step_optional(&u->r, idx);
 		memset(&q, 0, sizeof(q));
 		q.tag_key = TQ_TAG_EXEMPT;
 		q.tag_value = u->task.exempt_value;
@@ -305,11 +299,12 @@ static int exemption_honoured(struct tq_run *u, char *why, size_t whylen)
 		/* created_ms stays 0: a task is often younger than the minimum
 		 * age while the tag it inherited (service, task definition) is
 		 * not; each source's own history dates the tag. */
-		hrc = prov_history_read(u->aws, src[i].arn, 0, deadline, u->account[0] ? u->account : NULL, &h);
+		/* An optional read (kit.h): without the history the tag is
+		 * ignored (fail towards containment), not a failed containment. */
+		kit_prov_history(&u->kit, &(struct kit_prov_read){ .step = "tag-provenance", .arn = src[i].arn,
+			.account = u->account[0] ? u->account : NULL, .deadline_ms = deadline,
+			.complete_note = " (complete)" }, &h);
 		prov_query_from_history(&q, &h);
-		snprintf(detail, sizeof(detail), "%d events%s%s", h.events ? cJSON_GetArraySize(h.events) : 0,
-			 h.complete ? " (complete)" : "; incomplete: ", h.complete ? "" : h.why);
-		resp_step_end(&u->r, idx, hrc == FB_OK ? RESP_DONE : RESP_FAILED, detail, NULL);
 		prov_decide(h.events, &q, &d);
 		e = prov_report_json(TQ_TAG_EXEMPT, u->task.exempt_value, &d);
 		cJSON_AddStringToObject(e, "source", src[i].what);
@@ -935,15 +930,13 @@ enum fb_err tq_handle(void *state, const char *event, size_t len,
 		free(u);
 		return rc;
 	}
-	rc = resp_begin(&u->r, &st->cfg, TQ_FN, ctx);
-	if (rc != FB_OK) {
+	/* The opening: the client's deadline (the publish and response get
+	 * the time kept back), the report, a wrongly typed envelope refused. */
+	if (!kit_begin(&u->r, &(struct kit_handler){ TQ_FN, &st->cfg, st->aws, TQ_FINISH_RESERVE_MS },
+		       ctx, ev, out, &rc)) {
 		cJSON_Delete(ev);
 		free(u);
 		return rc;
-	}
-	if (resp_trigger_from_event(&u->r, ev) != FB_OK) {
-		rc = resp_invalid(out, "malformed envelope fields");
-		goto out;
 	}
 	/* The incident (from the finding id) before evidence_init: the
 	 * evidence prefix is the incident's. */
@@ -967,9 +960,6 @@ enum fb_err tq_handle(void *state, const char *event, size_t len,
 		cJSON_AddStringToObject(m, "used", "task_arn_cluster");
 		warn(u, "the event's cluster and the cluster in the task ARN differ: the task ARN's cluster was used (see cluster_mismatch)");
 	}
-	if (ctx->deadline_ms)
-		aws_client_set_deadline(st->aws, ctx->deadline_ms - TQ_FINISH_RESERVE_MS);
-
 	if (p == TQ_PARSE_IGNORE) {
 		resp_skip(&u->r, "%s", why);
 		goto finish;
@@ -1008,10 +998,6 @@ finish:
 	if (ctx->deadline_ms)
 		aws_client_set_deadline(st->aws, ctx->deadline_ms - 100);
 	rc = resp_finish(&u->r, st->aws, out);
-	cJSON_Delete(ev);
-	run_cleanup(u);
-	return rc;
-out:
 	cJSON_Delete(ev);
 	run_cleanup(u);
 	return rc;
