@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "arn.h"
 #include "aws.h"
 #include "cwl.h"
 #include "evidence.h"
@@ -846,13 +847,13 @@ static void locate(struct tq_run *u, const cJSON *ev)
 {
 	const char *s;
 
-	if (!tq_arn_region(u->tgt.task, u->region, sizeof(u->region))) {
+	if (!arn_field(u->tgt.task, 3, u->region, sizeof(u->region))) {
 		s = resp_get_str(ev, "detail.region");
 		if (!s)
 			s = resp_get_str(ev, "region");
 		tq_copy(u->region, sizeof(u->region), s ? s : aws_client_region(u->st->aws));
 	}
-	if (!tq_arn_account(u->tgt.task, u->account, sizeof(u->account))) {
+	if (!arn_field(u->tgt.task, 4, u->account, sizeof(u->account))) {
 		s = resp_get_str(ev, "detail.accountId");
 		if (!s)
 			s = resp_get_str(ev, "account");

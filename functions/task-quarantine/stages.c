@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "arn.h"
 #include "kit.h"
 #include "prov.h"
 #include "resp.h"
@@ -56,49 +57,6 @@ int tq_copy(char *dst, size_t n, const char *s)
 	}
 	memcpy(dst, s, len + 1);
 	return 1;
-}
-
-/* The last '/'-separated part of an ARN (task id from a task ARN, either
- * format: task/<cluster>/<id> or the old task/<id>). */
-const char *tq_arn_tail(const char *arn)
-{
-	const char *s = strrchr(arn, '/');
-
-	return s ? s + 1 : arn;
-}
-
-/* Field `idx` (0-based) of an ARN split on ':' into out. */
-static int arn_field(const char *arn, int idx, char *out, size_t outlen)
-{
-	const char *p = arn, *e;
-	int i;
-
-	if (strncmp(arn, "arn:", 4))
-		return 0;
-	for (i = 0; i < idx; i++) {
-		p = strchr(p, ':');
-		if (!p)
-			return 0;
-		p++;
-	}
-	e = strchr(p, ':');
-	if (!e)
-		e = p + strlen(p);
-	if ((size_t)(e - p) >= outlen || e == p)
-		return 0;
-	memcpy(out, p, (size_t)(e - p));
-	out[e - p] = '\0';
-	return 1;
-}
-
-int tq_arn_region(const char *arn, char *out, size_t outlen)
-{
-	return arn_field(arn, 3, out, outlen);
-}
-
-int tq_arn_account(const char *arn, char *out, size_t outlen)
-{
-	return arn_field(arn, 4, out, outlen);
 }
 
 /* ECS references. They go into request bodies and pick the account and
@@ -138,30 +96,6 @@ static int task_id_ok(const char *s, size_t n)
 	return 1;
 }
 
-/* Runs of [a-z0-9-] of length 1..max ending at ':'; returns past the ':'. */
-static const char *arn_part(const char *p, const char *set, size_t max)
-{
-	size_t n = strspn(p, set);
-
-	return n >= 1 && n <= max && p[n] == ':' ? p + n + 1 : NULL;
-}
-
-/* "arn:<partition>:ecs:<region>:<12 digits>:" -> what follows, else NULL. */
-static const char *ecs_arn_rest(const char *s)
-{
-	const char *p;
-
-	if (strncmp(s, "arn:", 4))
-		return NULL;
-	p = arn_part(s + 4, "abcdefghijklmnopqrstuvwxyz-", 16);
-	if (!p || strncmp(p, "ecs:", 4))
-		return NULL;
-	p = arn_part(p + 4, "abcdefghijklmnopqrstuvwxyz0123456789-", 32);
-	if (!p || strspn(p, "0123456789") != 12 || p[12] != ':')
-		return NULL;
-	return p + 13;
-}
-
 int tq_task_ref_ok(const char *s)
 {
 	const char *rest, *slash;
@@ -170,7 +104,7 @@ int tq_task_ref_ok(const char *s)
 		return 0;
 	if (strncmp(s, "arn:", 4))
 		return task_id_ok(s, strlen(s));
-	rest = ecs_arn_rest(s);
+	rest = arn_rest(s, "ecs");
 	if (!rest || strncmp(rest, "task/", 5))
 		return 0;
 	rest += 5;
@@ -188,7 +122,7 @@ int tq_cluster_ref_ok(const char *s)
 		return 0;
 	if (strncmp(s, "arn:", 4))
 		return cluster_name_ok(s, strlen(s));
-	rest = ecs_arn_rest(s);
+	rest = arn_rest(s, "ecs");
 	return rest && !strncmp(rest, "cluster/", 8) && cluster_name_ok(rest + 8, strlen(rest + 8));
 }
 
@@ -370,7 +304,7 @@ enum fb_err tq_task_from_json(const cJSON *task, struct tq_task *t)
 		return FB_E_PARSE;
 	if (!tq_copy(t->arn, sizeof(t->arn), resp_get_str(task, "taskArn")))
 		return FB_E_TOO_LARGE;
-	tq_copy(t->id, sizeof(t->id), tq_arn_tail(t->arn));
+	tq_copy(t->id, sizeof(t->id), arn_tail(t->arn));
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		tq_copy((char *)t + fields[i].off, fields[i].size, resp_get_str(task, fields[i].name));
 	if (!strncmp(t->group, "service:", 8))
@@ -545,7 +479,7 @@ enum tq_share tq_share_decide(int sharing_known, size_t others, int allow_shared
 
 int tq_cluster_resolve(const char *event_cluster, const char *task, char *out, size_t outlen)
 {
-	const char *rest = ecs_arn_rest(task), *tp, *slash, *ename;
+	const char *rest = arn_rest(task, "ecs"), *tp, *slash, *ename;
 	size_t plen, nlen;
 	int n;
 
@@ -586,7 +520,7 @@ size_t tq_tag_sources(const struct tq_task *t, struct tq_tag_source out[TQ_MAX_T
 	/* The service ARN of the new format, from the task's own ARN
 	 * (arn:P:ecs:R:A:task/<cluster>/<id> -> arn:P:ecs:R:A:service/<cluster>/<name>). */
 	c = strstr(t->arn, ":task/");
-	if (t->service[0] && c && t->cluster_arn[0] && tq_copy(cluster, sizeof(cluster), tq_arn_tail(t->cluster_arn))) {
+	if (t->service[0] && c && t->cluster_arn[0] && tq_copy(cluster, sizeof(cluster), arn_tail(t->cluster_arn))) {
 		int len = snprintf(out[n].arn, sizeof(out[n].arn), "%.*s:service/%s/%s", (int)(c - t->arn), t->arn,
 				   cluster, t->service);
 

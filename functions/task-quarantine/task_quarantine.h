@@ -132,9 +132,6 @@ int tq_cluster_resolve(const char *event_cluster, const char *task, char *out, s
 
 /* Helpers. */
 int tq_copy(char *dst, size_t n, const char *s);
-const char *tq_arn_tail(const char *arn);
-int tq_arn_region(const char *arn, char *out, size_t outlen);
-int tq_arn_account(const char *arn, char *out, size_t outlen);
 
 /* The handler (main.c). */
 enum fb_err tq_init(void **state, char *err, size_t errlen);
