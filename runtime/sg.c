@@ -334,3 +334,77 @@ int sg_empty_group(struct kit *k, struct sg_empty *sg)
 	kit_round_free(rd);
 	return !sg->failed;
 }
+
+/* ---- every egress rule of a set of groups -------------------------------------------- */
+
+void sg_revoke_egress(struct kit *k, struct sg_revoke *rv)
+{
+	struct kit_round *rd = kit_round_new(k), *wr;
+	struct kit_step *sgs_step, *share, *steps[SG_MAX_REVOKE];
+	cJSON *byid = cJSON_CreateObject(), *filter = cJSON_CreateObject(), *ids, *fv;
+	const cJSON *sgs, *sg;
+	size_t i, nr = 0, nsent = 0, nfail = 0;
+	int go;
+
+	rv->revoked = rv->complete = 0;
+	/* {"Filter": [{"Name": "group-id", "Value": [ids]}]} */
+	ids = cJSON_AddArrayToObject(byid, "GroupId");
+	fv = sg_filter(filter, "group-id", NULL);
+	for (i = 0; i < rv->ngroups; i++) {
+		cJSON_AddItemToArray(ids, cJSON_CreateString(rv->groups[i]));
+		cJSON_AddItemToArray(fv, cJSON_CreateString(rv->groups[i]));
+	}
+	/* Both reads depend only on the interface: one round. */
+	sgs_step = kit_add(rd, &(struct kit_spec){ .step = rv->read_step, .service = "ec2",
+		.op = "DescribeSecurityGroups", .target = rv->groups[0], .kind = RESP_READ, .in = byid });
+	share = kit_add(rd, &(struct kit_spec){ .step = rv->share_step, .service = "ec2",
+		.op = "DescribeNetworkInterfaces", .target = rv->groups[0], .kind = RESP_READ,
+		.optional = 1, .in = filter });
+	kit_run(rd);
+	go = rv->decide(rv->arg, kit_out(sgs_step), kit_ok(share), sg_list(kit_out(share), "networkInterfaceSet"),
+			resp_get_str(kit_out(share), "nextToken") != NULL);
+	if (!go || !kit_ok(sgs_step)) {
+		kit_round_free(rd);
+		return;
+	}
+	sgs = sg_list(kit_out(sgs_step), "securityGroupInfo");
+	wr = kit_round_new(k);
+	cJSON_ArrayForEach(sg, sgs) {
+		cJSON *in, *undo;
+		enum resp_status st;
+
+		if (nr == SG_MAX_REVOKE)
+			break;
+		st = sg_egress_revoke(sg, "revoke-egress", &in, &undo);
+		steps[nr] = kit_add(wr, &(struct kit_spec){ .step = "revoke-egress", .service = "ec2",
+			.op = "RevokeSecurityGroupEgress", .target = resp_get_str(sg, "groupId"), .kind = RESP_WRITE,
+			.in = in, .restore = undo, .detail = "every egress rule revoked" });
+		if (k->r->dry_run) {
+			nr++;
+			continue;
+		}
+		if (st == RESP_ALREADY)
+			kit_already(steps[nr], "no egress rules");
+		else if (st != RESP_DONE)
+			kit_fail(steps[nr], "cannot build the request");
+		else
+			nsent++;
+		nr++;
+	}
+	if (!cJSON_GetArraySize(sgs))
+		kit_decide(k, &(struct kit_spec){ .step = "revoke-egress", .service = "ec2",
+			.op = "RevokeSecurityGroupEgress", .target = rv->groups[0], .kind = RESP_WRITE },
+			RESP_FAILED, "%s were not described: nothing revoked", rv->what);
+	kit_run(wr);
+	for (i = 0; i < nr && nsent; i++) {
+		if (kit_status(steps[i]) == RESP_DONE)
+			rv->revoked = 1;
+		else if (kit_status(steps[i]) == RESP_FAILED && kit_err(steps[i])->code[0])
+			nfail++;
+		if (kit_status(steps[i]) == RESP_FAILED && kit_err(steps[i])->code[0])
+			kit_detail(steps[i], "every egress rule revoked");
+	}
+	rv->complete = !nfail && cJSON_GetArraySize(sgs);
+	kit_round_free(wr);
+	kit_round_free(rd);
+}

@@ -94,4 +94,31 @@ struct sg_empty {
  * there is no group at all). */
 int sg_empty_group(struct kit *k, struct sg_empty *sg);
 
+/* ---- every egress rule of a set of groups: the kit sequence ------------------------ *
+ *
+ * The runbook's way when a group cannot be swapped: one round of two reads,
+ * `read_step` (DescribeSecurityGroups of the groups, required) and
+ * `share_step` (DescribeNetworkInterfaces, Filter group-id: who else
+ * carries them, optional); then `decide` (the responder's: never cut a
+ * fleet to contain one resource) gets the groups' answer (NULL when it
+ * failed; borrowed for the call), whether the sharing was read, its
+ * networkInterfaceSet and whether more pages follow, and returns 1 to go
+ * ahead. Nothing is revoked when it says no or the groups were not read.
+ * Then one "revoke-egress" (RevokeSecurityGroupEgress of every egress rule
+ * as described, its undo AuthorizeSecurityGroupEgress of the same rules
+ * recorded first) per group, concurrently: a group without egress rules is
+ * "already", under dry run every one is planned; none described is a
+ * failed line "<what> were not described: nothing revoked". */
+struct sg_revoke {
+	const char *const *groups;      /* group ids */
+	size_t ngroups;                 /* 1..SG_MAX_REVOKE */
+	const char *read_step, *share_step, *what;
+	int (*decide)(void *arg, const cJSON *groups, int known, const cJSON *interfaces, int more);
+	void *arg;
+	int revoked;                    /* out: a group's egress was revoked now */
+	int complete;                   /* out: groups were described and no revoke failed */
+};
+#define SG_MAX_REVOKE 16
+void sg_revoke_egress(struct kit *k, struct sg_revoke *rv);
+
 #endif

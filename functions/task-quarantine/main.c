@@ -510,98 +510,49 @@ static cJSON *sharer(const struct tq_run *u, const cJSON *ni)
 	return x;
 }
 
-/* The runbook's way: every egress rule of the task's own groups goes. */
-static void isolate_revoke_egress(struct tq_run *u, const char *why)
+/* Between the reads and the revokes (sg_revoke_egress): the groups'
+ * answer kept as evidence, who else carries them, the sharing decision. */
+static int revoke_decide(void *arg, const cJSON *groups, int known, const cJSON *interfaces, int more)
 {
-	struct kit_round *rd;
-	struct kit_step *sgs_step, *share, *rv[TQ_MAX_GROUPS];
-	cJSON *ids = cJSON_CreateArray(), *filter = cJSON_CreateObject(), *fv, *byid, *shared;
-	const cJSON *sgs, *sg, *ni;
-	size_t i, nr = 0, nsent = 0, nfail = 0;
+	struct tq_run *u = arg;
+	cJSON *shared;
+	const cJSON *ni;
 
-	cJSON_AddStringToObject(u->iso, "strategy", "revoke-egress");
-	if (why)
-		cJSON_AddStringToObject(u->iso, "fallback_reason", why);
-	if (!u->eni.ngroups) {
-		cJSON_Delete(ids);
-		cJSON_Delete(filter);
-		kit_decide(&u->kit, &(struct kit_spec){ .step = "revoke-egress", .service = "ec2",
-			.op = "RevokeSecurityGroupEgress", .target = u->eni.id, .kind = RESP_WRITE },
-			RESP_FAILED, "the network interface has no security groups to revoke");
-		return;
-	}
-	/* {"Filter": [{"Name": "group-id", "Value": [ids]}]} */
-	fv = sg_filter(filter, "group-id", NULL);
-	for (i = 0; i < u->eni.ngroups; i++) {
-		cJSON_AddItemToArray(ids, cJSON_CreateString(u->eni.groups[i]));
-		cJSON_AddItemToArray(fv, cJSON_CreateString(u->eni.groups[i]));
-	}
-	byid = cJSON_CreateObject();
-	cJSON_AddItemToObject(byid, "GroupId", ids);
-	/* Both reads depend only on the ENI: one round. */
-	rd = kit_round_new(&u->kit);
-	sgs_step = kit_add(rd, &(struct kit_spec){ .step = "describe-task-groups", .service = "ec2",
-		.op = "DescribeSecurityGroups", .target = u->eni.groups[0], .kind = RESP_READ, .in = byid });
-	share = kit_add(rd, &(struct kit_spec){ .step = "describe-group-sharing", .service = "ec2",
-		.op = "DescribeNetworkInterfaces", .target = u->eni.groups[0], .kind = RESP_READ,
-		.optional = 1, .in = filter });
-	kit_run(rd);
-	network_evidence_add(u, "DescribeSecurityGroups", kit_out(sgs_step));
+	network_evidence_add(u, "DescribeSecurityGroups", groups);
 	shared = cJSON_AddArrayToObject(u->iso, "shared_with");
-	cJSON_ArrayForEach(ni, sg_list(kit_out(share), "networkInterfaceSet")) {
+	cJSON_ArrayForEach(ni, interfaces) {
 		cJSON *x = sharer(u, ni);
 
 		if (x)
 			cJSON_AddItemToArray(shared, x);
 	}
-	if (!share_decision(u, kit_ok(share), shared, resp_get_str(kit_out(share), "nextToken") != NULL) ||
-	    !kit_ok(sgs_step)) {
-		kit_round_free(rd);
+	return share_decision(u, known, shared, more);
+}
+
+/* The runbook's way: every egress rule of the task's own groups goes. */
+static void isolate_revoke_egress(struct tq_run *u, const char *why)
+{
+	const char *ids[TQ_MAX_GROUPS];
+	struct sg_revoke rv = { .groups = ids, .ngroups = u->eni.ngroups, .read_step = "describe-task-groups",
+				.share_step = "describe-group-sharing", .what = "the task's security groups",
+				.decide = revoke_decide, .arg = u };
+	size_t i;
+
+	cJSON_AddStringToObject(u->iso, "strategy", "revoke-egress");
+	if (why)
+		cJSON_AddStringToObject(u->iso, "fallback_reason", why);
+	if (!u->eni.ngroups) {
+		kit_decide(&u->kit, &(struct kit_spec){ .step = "revoke-egress", .service = "ec2",
+			.op = "RevokeSecurityGroupEgress", .target = u->eni.id, .kind = RESP_WRITE },
+			RESP_FAILED, "the network interface has no security groups to revoke");
 		return;
 	}
-	kit_round_free(rd);
-
-	/* The answer was copied into the network evidence: read it there. */
-	sgs = sg_list(resp_get(u->network_json, "DescribeSecurityGroups"), "securityGroupInfo");
-	rd = kit_round_new(&u->kit);
-	cJSON_ArrayForEach(sg, sgs) {
-		cJSON *in, *undo;
-		enum resp_status st;
-
-		if (nr == TQ_MAX_GROUPS)
-			break;
-		st = sg_egress_revoke(sg, "revoke-egress", &in, &undo);
-		rv[nr] = kit_add(rd, &(struct kit_spec){ .step = "revoke-egress", .service = "ec2",
-			.op = "RevokeSecurityGroupEgress", .target = resp_get_str(sg, "groupId"), .kind = RESP_WRITE,
-			.in = in, .restore = undo, .detail = "every egress rule revoked" });
-		if (u->r.dry_run) {
-			nr++;
-			continue;
-		}
-		if (st == RESP_ALREADY)
-			kit_already(rv[nr], "no egress rules");
-		else if (st != RESP_DONE)
-			kit_fail(rv[nr], "cannot build the request");
-		else
-			nsent++;
-		nr++;
-	}
-	if (!cJSON_GetArraySize(sgs))
-		kit_decide(&u->kit, &(struct kit_spec){ .step = "revoke-egress", .service = "ec2",
-			.op = "RevokeSecurityGroupEgress", .target = u->eni.groups[0], .kind = RESP_WRITE },
-			RESP_FAILED, "the task's security groups were not described: nothing revoked");
-	kit_run(rd);
-	for (i = 0; i < nr && nsent; i++) {
-		if (kit_status(rv[i]) == RESP_DONE)
-			u->isolated_now = 1;
-		else if (kit_status(rv[i]) == RESP_FAILED && kit_err(rv[i])->code[0])
-			nfail++;
-		if (kit_status(rv[i]) == RESP_FAILED && kit_err(rv[i])->code[0])
-			kit_detail(rv[i], "every egress rule revoked");
-	}
-	if (!nfail && cJSON_GetArraySize(sgs))
+	for (i = 0; i < u->eni.ngroups; i++)
+		ids[i] = u->eni.groups[i];
+	sg_revoke_egress(&u->kit, &rv);
+	u->isolated_now |= rv.revoked;
+	if (rv.complete)
 		u->isolated_by = "revoke-egress";
-	kit_round_free(rd);
 }
 
 /* Default: a per-incident group with no rules (runtime/sg: created with
