@@ -1560,3 +1560,38 @@ int kit_begin(struct resp *r, const struct kit_handler *h, const struct lr_conte
 	*rc = resp_invalid(out, "envelope fields have the wrong types (or 'dryRun' is not a boolean)");
 	return 0;
 }
+
+/* ---- issue 17: a tag inherited from several resources ------------------------------ */
+
+int kit_prov_sources(struct kit *k, const struct prov_query *q, const struct kit_tag_source *src,
+		     size_t n, const struct kit_prov_read *read, cJSON *list, char *why, size_t whylen)
+{
+	int honoured = n > 0;
+	size_t i;
+
+	why[0] = '\0';
+	for (i = 0; i < n && honoured; i++) {
+		struct kit_prov_read pr = *read;
+		struct prov_query sq = *q;
+		struct prov_history h;
+		struct prov_decision d;
+		cJSON *e;
+
+		pr.arn = src[i].arn;
+		kit_prov_history(k, &pr, &h);
+		prov_query_from_history(&sq, &h);
+		prov_decide(h.events, &sq, &d);
+		e = prov_report_json(q->tag_key, q->tag_value, &d);
+		cJSON_AddStringToObject(e, "source", src[i].what);
+		cJSON_AddStringToObject(e, "resource", src[i].arn);
+		cJSON_AddItemToArray(list, e);
+		if (d.verdict != PROV_HONOURED) {
+			honoured = 0;
+			snprintf(why, whylen, "%s (%s)", d.reason, src[i].what);
+		} else if (!why[0]) {
+			snprintf(why, whylen, "%s", d.reason);
+		}
+		prov_history_cleanup(&h);
+	}
+	return honoured;
+}

@@ -543,4 +543,27 @@ struct kit_handler {
 int kit_begin(struct resp *r, const struct kit_handler *h, const struct lr_context *ctx,
 	      const cJSON *ev, struct lr_result *out, enum fb_err *rc);
 
+/* ---- issue 17: a tag inherited from several resources ------------------------------ */
+
+/* A resource a tag may have come from, whose CloudTrail history says who
+ * set it and when (an ECS task's tags: the task itself, its service with
+ * propagateTags SERVICE, its task definition with TASK_DEFINITION). */
+#define KIT_MAX_TAG_SOURCES 3
+struct kit_tag_source {
+	char arn[600];
+	const char *what;           /* static: "task", "service", "task definition" */
+};
+
+/* The tag q->tag_key = q->tag_value counts only when the history of every
+ * source allows it: for each source in order, its history read as
+ * kit_prov_history (`read` gives step, account, deadline and note; its arn
+ * is the source's), q completed from it (prov_query_from_history), the
+ * decision (prov_decide) added to `list` (prov_report_json with "source"
+ * and "resource"), until one refuses. why (whylen bytes): the refusal as
+ * "<reason> (<what>)", else the first source's reason. Returns 1 when
+ * honoured; 0 when any source refuses or there is none. q is borrowed (a
+ * copy is completed per source). */
+int kit_prov_sources(struct kit *k, const struct prov_query *q, const struct kit_tag_source *src,
+		     size_t n, const struct kit_prov_read *read, cJSON *list, char *why, size_t whylen);
+
 #endif

@@ -268,9 +268,9 @@ static void report_task(struct tq_run *u)
  * when honoured; the report's extra.exemption_tags says why either way. */
 static int exemption_honoured(struct tq_run *u, char *why, size_t whylen)
 {
-	struct tq_tag_source src[TQ_MAX_TAG_SOURCES];
-	size_t n, i;
-	int honoured = 1;
+	struct kit_tag_source src[KIT_MAX_TAG_SOURCES];
+	struct prov_query q;
+	size_t n;
 	int64_t deadline = u->ctx->deadline_ms ? u->ctx->deadline_ms - TQ_FINISH_RESERVE_MS - TQ_CONTAIN_RESERVE_MS : 0;
 	cJSON *list = cJSON_AddArrayToObject(u->r.extra, "exemption_tags");
 
@@ -283,45 +283,18 @@ static int exemption_honoured(struct tq_run *u, char *why, size_t whylen)
 		kit_round_free(rd);
 	}
 	n = tq_tag_sources(&u->task, src);
-	why[0] = 0;
-	for (i = 0; i < n && honoured; i++) {
-		struct prov_history h;
-		struct prov_query q;
-		struct prov_decision d;
-		cJSON *e;
-
-		memset(&q, 0, sizeof(q));
-		q.tag_key = TQ_TAG_EXEMPT;
-		q.tag_value = u->task.exempt_value;
-		q.trigger_ms = u->r.event_time_ms ? u->r.event_time_ms : u->r.received_ms;
-		q.trigger_actor = u->task.task_role[0] ? u->task.task_role : NULL;
-		q.min_age_ms = u->st->cfg.tag_min_age_ms;
-		q.trust = &u->st->cfg;
-		/* created_ms stays 0: a task is often younger than the minimum
-		 * age while the tag it inherited (service, task definition) is
-		 * not; each source's own history dates the tag. */
-		/* An optional read (kit.h): without the history the tag is
-		 * ignored (fail towards containment), not a failed containment. */
-		kit_prov_history(&u->kit, &(struct kit_prov_read){ .step = "tag-provenance", .arn = src[i].arn,
-			.account = u->account[0] ? u->account : NULL, .deadline_ms = deadline,
-			.complete_note = " (complete)" }, &h);
-		prov_query_from_history(&q, &h);
-		prov_decide(h.events, &q, &d);
-		e = prov_report_json(TQ_TAG_EXEMPT, u->task.exempt_value, &d);
-		cJSON_AddStringToObject(e, "source", src[i].what);
-		cJSON_AddStringToObject(e, "resource", src[i].arn);
-		cJSON_AddItemToArray(list, e);
-		if (d.verdict != PROV_HONOURED) {
-			honoured = 0;
-			snprintf(why, whylen, "%s (%s)", d.reason, src[i].what);
-		} else if (!why[0]) {
-			snprintf(why, whylen, "%s", d.reason);
-		}
-		prov_history_cleanup(&h);
-	}
-	if (!n)
-		honoured = 0;
-	return honoured;
+	q = (struct prov_query){ .tag_key = TQ_TAG_EXEMPT, .tag_value = u->task.exempt_value,
+		.trigger_ms = u->r.event_time_ms ? u->r.event_time_ms : u->r.received_ms,
+		.trigger_actor = u->task.task_role[0] ? u->task.task_role : NULL,
+		.min_age_ms = u->st->cfg.tag_min_age_ms, .trust = &u->st->cfg };
+	/* created_ms stays 0: a task is often younger than the minimum
+	 * age while the tag it inherited (service, task definition) is
+	 * not; each source's own history dates the tag. Each read is
+	 * optional (kit.h): without the history the tag is ignored (fail
+	 * towards containment), not a failed containment. */
+	return kit_prov_sources(&u->kit, &q, src, n, &(struct kit_prov_read){ .step = "tag-provenance",
+		.account = u->account[0] ? u->account : NULL, .deadline_ms = deadline,
+		.complete_note = " (complete)" }, list, why, whylen);
 }
 
 /* ---- 2. the independent reads ------------------------------------------------------ */

@@ -509,7 +509,7 @@ int tq_cluster_resolve(const char *event_cluster, const char *task, char *out, s
 	return 1;
 }
 
-size_t tq_tag_sources(const struct tq_task *t, struct tq_tag_source out[TQ_MAX_TAG_SOURCES])
+size_t tq_tag_sources(const struct tq_task *t, struct kit_tag_source out[KIT_MAX_TAG_SOURCES])
 {
 	char cluster[256];
 	const char *c;

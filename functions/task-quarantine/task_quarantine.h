@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "buf.h"
+#include "kit.h"
 #include "fb_err.h"
 #include "lr.h"
 
@@ -94,18 +95,13 @@ struct tq_eni {
 /* A DescribeNetworkInterfaces answer; FB_E_NOTFOUND when it lists none. */
 enum fb_err tq_eni_from_json(const cJSON *out, struct tq_eni *e);
 
-/* Where a task's tags may have come from, each a resource whose CloudTrail
- * history says who set a tag and when: the task itself (TagResource on the
- * task, RunTask's tags), its service (propagateTags SERVICE; CreateService /
- * TagResource on the service) and its task definition (propagateTags
- * TASK_DEFINITION; RegisterTaskDefinition's tags). An exemption counts only
- * when every source's history allows it (README.md, Safety). */
-#define TQ_MAX_TAG_SOURCES 3
-struct tq_tag_source {
-	char arn[600];
-	const char *what;        /* static: "task", "service", "task definition" */
-};
-size_t tq_tag_sources(const struct tq_task *t, struct tq_tag_source out[TQ_MAX_TAG_SOURCES]);
+/* Where a task's tags may have come from (kit_prov_sources): the task
+ * itself (TagResource on the task, RunTask's tags), its service
+ * (propagateTags SERVICE; CreateService / TagResource on the service) and
+ * its task definition (propagateTags TASK_DEFINITION;
+ * RegisterTaskDefinition's tags). An exemption counts only when every
+ * source's history allows it (README.md, Safety). */
+size_t tq_tag_sources(const struct tq_task *t, struct kit_tag_source out[KIT_MAX_TAG_SOURCES]);
 
 int tq_will_replace(const cJSON *service, const char *taskdef_arn);
 

@@ -302,7 +302,7 @@ static void test_task_quarantine__exempt_tag_and_its_sources(void **st)
 		     "\"tags\":[{\"key\":\"firebreak:exempt\",\"value\":\" TRUE\\t\"}]}");
 	cJSON *td = J("{\"taskRoleArn\":\"arn:aws:iam::123456789012:role/td-role\"}");
 	struct tq_task task;
-	struct tq_tag_source src[TQ_MAX_TAG_SOURCES];
+	struct kit_tag_source src[KIT_MAX_TAG_SOURCES];
 	static const char *const values[][2] = { { "yes", "0" }, { "1", "0" }, { "truex", "0" }, { "True", "1" } };
 	size_t i;
 
