@@ -23,4 +23,18 @@ const char *arn_rest(const char *s, const char *service);
  * the whole string when it has no '/'. */
 const char *arn_tail(const char *s);
 
+/* ECS references. They go into request bodies and pick the account and
+ * region to act in, so only ECS's own forms pass: anything else (a URL, a
+ * host:port, "../", a look-alike ARN) is refused before any AWS call.
+ * A task: its id (32 hex digits, or the UUID of an old-format task), or
+ * arn:<partition>:ecs:<region>:<12 digits>:task/<cluster>/<id> or the old
+ * task/<id>. A cluster: its name [A-Za-z0-9_-]{1,255} or ...:cluster/<name>.
+ * 1 when `s` (may be NULL) is one. */
+int arn_ecs_task_ok(const char *s);
+int arn_ecs_cluster_ok(const char *s);
+/* The cluster ARN a new-format task ARN names (...:task/<cluster>/<id> ->
+ * ...:cluster/<cluster>) into out; 0 for a task id, an old-format ARN
+ * (task/<id> names no cluster) or when it does not fit. */
+int arn_ecs_task_cluster(const char *task, char *out, size_t outlen);
+
 #endif

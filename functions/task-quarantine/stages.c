@@ -59,73 +59,6 @@ int tq_copy(char *dst, size_t n, const char *s)
 	return 1;
 }
 
-/* ECS references. They go into request bodies and pick the account and
- * region to act in, so only ECS's own forms pass: anything else (a URL, a
- * host:port, "../", a look-alike ARN) is refused before any AWS call. */
-
-/* [A-Za-z0-9_-]{1,255}: an ECS cluster name. */
-static int cluster_name_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n < 1 || n > 255)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
-			return 0;
-	return 1;
-}
-
-/* A task id: 32 hex digits; tasks of the old ARN format have UUIDs. */
-static int task_id_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 32)
-		return strspn(s, "0123456789abcdefABCDEF") == 32;
-	if (n != 36)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return 0;
-		} else if (!isxdigit((unsigned char)s[i])) {
-			return 0;
-		}
-	}
-	return 1;
-}
-
-int tq_task_ref_ok(const char *s)
-{
-	const char *rest, *slash;
-
-	if (!s)
-		return 0;
-	if (strncmp(s, "arn:", 4))
-		return task_id_ok(s, strlen(s));
-	rest = arn_rest(s, "ecs");
-	if (!rest || strncmp(rest, "task/", 5))
-		return 0;
-	rest += 5;
-	slash = strchr(rest, '/');
-	if (!slash) /* the old format: task/<id> */
-		return task_id_ok(rest, strlen(rest));
-	return cluster_name_ok(rest, (size_t)(slash - rest)) && task_id_ok(slash + 1, strlen(slash + 1));
-}
-
-int tq_cluster_ref_ok(const char *s)
-{
-	const char *rest;
-
-	if (!s)
-		return 0;
-	if (strncmp(s, "arn:", 4))
-		return cluster_name_ok(s, strlen(s));
-	rest = arn_rest(s, "ecs");
-	return rest && !strncmp(rest, "cluster/", 8) && cluster_name_ok(rest + 8, strlen(rest + 8));
-}
-
 /* ---- settings ------------------------------------------------------------------- */
 
 /* A two-valued setting: 0 for `off` (also when unset), 1 for `on`, -1 with
@@ -199,9 +132,9 @@ static enum tq_parse parse_manual(const cJSON *ev, struct tq_target *t, char *wh
 		return bad(why, whylen, "field 'reason' must be a string");
 	if (d && !cJSON_IsBool(d))
 		return bad(why, whylen, "field 'dryRun' must be a boolean");
-	if (!tq_copy(t->cluster, sizeof(t->cluster), c->valuestring) || !tq_cluster_ref_ok(t->cluster))
+	if (!tq_copy(t->cluster, sizeof(t->cluster), c->valuestring) || !arn_ecs_cluster_ok(t->cluster))
 		return bad(why, whylen, "field 'cluster' is not an ECS cluster name ([A-Za-z0-9_-]{1,255}) or cluster ARN");
-	if (!tq_copy(t->task, sizeof(t->task), k->valuestring) || !tq_task_ref_ok(t->task))
+	if (!tq_copy(t->task, sizeof(t->task), k->valuestring) || !arn_ecs_task_ok(t->task))
 		return bad(why, whylen, "field 'task' is not an ECS task id (32 hex digits) or task ARN");
 	/* A long reason is cut, not refused: it is prose for the report. */
 	snprintf(t->reason, sizeof(t->reason), "%s",
@@ -242,9 +175,9 @@ static enum tq_parse parse_finding(const cJSON *ev, double min_sev, struct tq_ta
 		cluster = resp_get_str(ecs, "name");
 	if (!task_arn || !cluster)
 		return bad(why, whylen, "missing field 'ecsClusterDetails.arn' or 'taskDetails.arn'");
-	if (!tq_copy(t->cluster, sizeof(t->cluster), cluster) || !tq_cluster_ref_ok(t->cluster))
+	if (!tq_copy(t->cluster, sizeof(t->cluster), cluster) || !arn_ecs_cluster_ok(t->cluster))
 		return bad(why, whylen, "field 'ecsClusterDetails.arn' is not an ECS cluster ARN");
-	if (!tq_copy(t->task, sizeof(t->task), task_arn) || !tq_task_ref_ok(t->task))
+	if (!tq_copy(t->task, sizeof(t->task), task_arn) || !arn_ecs_task_ok(t->task))
 		return bad(why, whylen, "field 'taskDetails.arn' is not an ECS task ARN");
 	snprintf(t->reason, sizeof(t->reason), "GuardDuty %s severity %.1f",
 		 t->finding_type[0] ? t->finding_type : "finding", t->severity);
@@ -479,32 +412,16 @@ enum tq_share tq_share_decide(int sharing_known, size_t others, int allow_shared
 
 int tq_cluster_resolve(const char *event_cluster, const char *task, char *out, size_t outlen)
 {
-	const char *rest = arn_rest(task, "ecs"), *tp, *slash, *ename;
-	size_t plen, nlen;
-	int n;
+	char carn[600];
 
 	tq_copy(out, outlen, event_cluster);
-	if (!rest || strncmp(rest, "task/", 5))
+	/* a task id or an old-format task ARN names no cluster */
+	if (!arn_ecs_task_cluster(task, carn, sizeof(carn)))
 		return 0;
-	tp = rest + 5;
-	slash = strchr(tp, '/');
-	if (!slash) /* old format task/<id>: the ARN names no cluster */
+	/* An ARN: the same partition, region, account and name. */
+	if (!strcmp(event_cluster, strncmp(event_cluster, "arn:", 4) ? arn_tail(carn) : carn))
 		return 0;
-	nlen = (size_t)(slash - tp);
-	plen = (size_t)(rest - task); /* "arn:<partition>:ecs:<region>:<account>:" */
-	if (!strncmp(event_cluster, "arn:", 4)) {
-		/* An ARN: the same partition, region, account and name. */
-		if (strlen(event_cluster) == plen + 8 + nlen && !strncmp(event_cluster, task, plen) &&
-		    !strncmp(event_cluster + plen, "cluster/", 8) &&
-		    !strncmp(event_cluster + plen + 8, tp, nlen))
-			return 0;
-	} else {
-		ename = event_cluster;
-		if (strlen(ename) == nlen && !strncmp(ename, tp, nlen))
-			return 0;
-	}
-	n = snprintf(out, outlen, "%.*scluster/%.*s", (int)plen, task, (int)nlen, tp);
-	if (n < 0 || (size_t)n >= outlen)
+	if (!tq_copy(out, outlen, carn))
 		tq_copy(out, outlen, event_cluster);
 	return 1;
 }

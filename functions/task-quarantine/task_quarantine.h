@@ -49,13 +49,6 @@ enum tq_parse { TQ_PARSE_OK, TQ_PARSE_INVALID, TQ_PARSE_IGNORE };
  * (not an ECS task finding, or below min_sev). */
 enum tq_parse tq_parse_event(const cJSON *ev, double min_sev, struct tq_target *t,
 			     char *why, size_t whylen);
-/* The only task/cluster references acted on: a task id (32 hex digits, or
- * the UUID of an old-format task), an ECS task ARN
- * arn:<partition>:ecs:<region>:<12 digits>:task/<cluster>/<id> or the old
- * task/<id>; a cluster name [A-Za-z0-9_-]{1,255} or a cluster ARN
- * (...:cluster/<name>). 1 when `s` is one. */
-int tq_task_ref_ok(const char *s);
-int tq_cluster_ref_ok(const char *s);
 
 enum tq_log_state { TQ_LOG_NONE, TQ_LOG_AWSLOGS, TQ_LOG_OTHER_DRIVER, TQ_LOG_UNKNOWN_STREAM };
 

@@ -7,7 +7,7 @@
  *     tq_parse_event (GuardDuty finding or the manual form) -> for an
  *     accepted or ignored event, the report's trigger
  *     (resp_begin + resp_trigger_from_event); an accepted one must name
- *     a task and cluster that pass tq_task_ref_ok / tq_cluster_ref_ok;
+ *     a task and cluster that pass arn_ecs_task_ok / arn_ecs_cluster_ok;
  *   1-4 AWS answers, parsed as the AWS layer parses JSON answers (cJSON);
  *   1 one DescribeTasks "tasks" element -> tq_task_from_json, then a task
  *     definition from the same document -> tq_task_apply_taskdef and the
@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <cjson/cJSON.h>
 #include "fuzz_common.h"
+#include "arn.h"
 #include "cwl.h"
 #include "resp.h"
 #include "sg.h"
@@ -50,7 +51,7 @@ static void fuzz_event(const char *s, size_t n)
 		abort(); /* an invalid event says why */
 	if (p == TQ_PARSE_OK) {
 		if (!memchr(t.cluster, '\0', sizeof(t.cluster)) || !memchr(t.task, '\0', sizeof(t.task)) ||
-		    !t.task[0] || !tq_task_ref_ok(t.task) || (t.cluster[0] && !tq_cluster_ref_ok(t.cluster)))
+		    !t.task[0] || !arn_ecs_task_ok(t.task) || (t.cluster[0] && !arn_ecs_cluster_ok(t.cluster)))
 			abort(); /* only well-formed references reach AWS */
 	}
 	if (p != TQ_PARSE_INVALID) {

@@ -69,63 +69,6 @@ static void test_task_quarantine__rejects_malformed(void **st)
 	}
 }
 
-static void test_task_quarantine__task_and_cluster_references(void **st)
-{
-	static const char *const good_task[] = {
-		"0123456789abcdef0123456789abcdef",
-		"arn:aws:ecs:us-east-1:111111111111:task/prod/0123456789abcdef0123456789abcdef",
-		"arn:aws-us-gov:ecs:us-gov-west-1:111111111111:task/my_cluster-2/0123456789abcdef0123456789abcdef",
-		"arn:aws:ecs:us-east-1:111111111111:task/0123456789abcdef0123456789abcdef",
-		"arn:aws:ecs:us-east-1:111111111111:task/c5cba4eb-5dad-405e-96db-71ef8eefe6a8",
-	};
-	static const char *const bad_task[] = {
-		"", "abc", "0123456789abcdef0123456789abcde", "0123456789abcdef0123456789abcdef0",
-		"0123456789abcdef0123456789abcdeg", "https://evil.example/task", "../../../etc/passwd",
-		"0123456789abcdef/../0123456789abcdef", "ecs.evil.example:443",
-		"arn:aws:ecs:us-east-1:111111111111:task/prod/../0123456789abcdef0123456789abcdef",
-		"arn:aws:ecs:us-east-1:111111111111:task/prod/0123456789abcdef0123456789abcdef/x",
-		"arn:aws:ecs:us-east-1:11111111111:task/prod/0123456789abcdef0123456789abcdef",
-		"arn:aws:ec2:us-east-1:111111111111:task/prod/0123456789abcdef0123456789abcdef",
-		"arn:aws:ecs:us-east-1:111111111111:cluster/prod",
-		"arn:aws:ecs:evil.example:111111111111:task/prod/0123456789abcdef0123456789abcdef",
-		"arn:aws:ecs:us-east-1:111111111111:task/pr od/0123456789abcdef0123456789abcdef",
-		"arn:aws:ecs:us-east-1:111111111111:task/prod/\r\nHost: evil",
-		"c5cba4eb-5dad-405e-96db+71ef8eefe6a8",
-	};
-	static const char *const good_cluster[] = {
-		"prod", "my_cluster-2", "arn:aws:ecs:us-east-1:111111111111:cluster/prod",
-	};
-	static const char *const bad_cluster[] = {
-		"", "ecs.evil.example:443", "prod/..", "../prod", "https://evil.example", "pr od",
-		"arn:aws:ecs:us-east-1:111111111111:cluster/", "arn:aws:ecs:us-east-1:111111111111:cluster/a/b",
-		"arn:aws:ecs:us-east-1:111111111111:task/prod/0123456789abcdef0123456789abcdef",
-	};
-	char big[300];
-	size_t i;
-
-	(void)st;
-	for (i = 0; i < sizeof(good_task) / sizeof(good_task[0]); i++)
-		if (!tq_task_ref_ok(good_task[i]))
-			fail_msg("task refused: %s", good_task[i]);
-	for (i = 0; i < sizeof(bad_task) / sizeof(bad_task[0]); i++)
-		if (tq_task_ref_ok(bad_task[i]))
-			fail_msg("task accepted: %s", bad_task[i]);
-	for (i = 0; i < sizeof(good_cluster) / sizeof(good_cluster[0]); i++)
-		if (!tq_cluster_ref_ok(good_cluster[i]))
-			fail_msg("cluster refused: %s", good_cluster[i]);
-	for (i = 0; i < sizeof(bad_cluster) / sizeof(bad_cluster[0]); i++)
-		if (tq_cluster_ref_ok(bad_cluster[i]))
-			fail_msg("cluster accepted: %s", bad_cluster[i]);
-	memset(big, 'a', 255);
-	big[255] = '\0';
-	assert_true(tq_cluster_ref_ok(big));
-	big[255] = 'a';
-	big[256] = '\0';
-	assert_false(tq_cluster_ref_ok(big));
-	assert_false(tq_task_ref_ok(NULL));
-	assert_false(tq_cluster_ref_ok(NULL));
-}
-
 static void test_task_quarantine__eni_and_replacement(void **st)
 {
 	cJSON *out = J("{\"networkInterfaceSet\":[{\"networkInterfaceId\":\"eni-1\",\"vpcId\":\"vpc-1\","
@@ -342,7 +285,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_task_quarantine__parses_manual_and_finding),
 		cmocka_unit_test(test_task_quarantine__rejects_malformed),
-		cmocka_unit_test(test_task_quarantine__task_and_cluster_references),
 		cmocka_unit_test(test_task_quarantine__eni_and_replacement),
 		cmocka_unit_test(test_task_quarantine__log_stream_and_gzip),
 		cmocka_unit_test(test_task_quarantine__manifest_state_403_is_missing),
