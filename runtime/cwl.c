@@ -221,3 +221,48 @@ int cwl_log_key(const char *prefix, const char *name, char *out, size_t outlen)
 	return n > 0 && (size_t)n < outlen;
 }
 
+
+/* ---- the awslogs log driver ------------------------------------------------------------ */
+
+int cwl_awslogs_stream(const char *prefix, const char *container, const char *task_id,
+		       const char *runtime_id, char *out, size_t outlen)
+{
+	int n;
+
+	if (prefix && *prefix)
+		n = snprintf(out, outlen, "%s/%s/%s", prefix, container, task_id);
+	else if (runtime_id && *runtime_id)
+		n = snprintf(out, outlen, "%s", runtime_id);
+	else
+		return 0;
+	return n > 0 && (size_t)n < outlen;
+}
+
+void cwl_awslogs(const cJSON *lc, const char *container, const char *task_id,
+		 const char *runtime_id, const char *default_region, struct cwl_awslogs *out)
+{
+	const char *drv = lc ? resp_get_str(lc, "logDriver") : NULL, *grp, *reg;
+	const cJSON *opt;
+
+	out->state = CWL_LOG_NONE;
+	if (!drv)
+		return;
+	buf_copy_str(out->driver, sizeof(out->driver), drv);
+	if (strcmp(drv, "awslogs")) {
+		out->state = CWL_LOG_OTHER_DRIVER;
+		return;
+	}
+	opt = cJSON_GetObjectItemCaseSensitive(lc, "options");
+	grp = resp_get_str(opt, "awslogs-group");
+	reg = resp_get_str(opt, "awslogs-region");
+	/* never a cut name: the wrong log would be kept */
+	if (!grp || strlen(grp) >= sizeof(out->group) ||
+	    !cwl_awslogs_stream(resp_get_str(opt, "awslogs-stream-prefix"), container, task_id, runtime_id,
+				out->stream, sizeof(out->stream))) {
+		out->state = CWL_LOG_UNKNOWN_STREAM;
+		return;
+	}
+	buf_copy_str(out->group, sizeof(out->group), grp);
+	buf_copy_str(out->region, sizeof(out->region), reg ? reg : default_region);
+	out->state = CWL_LOG_AWSLOGS;
+}

@@ -69,6 +69,28 @@ int cwl_add(struct cwl *c, const char *name, const char *group, const char *stre
 void cwl_fetch(struct cwl *c, struct evidence *e);
 void cwl_cleanup(struct cwl *c);
 
+/* ---- the awslogs log driver (an ECS container's log configuration) ---------------- */
+
+enum cwl_log { CWL_LOG_NONE, CWL_LOG_AWSLOGS, CWL_LOG_OTHER_DRIVER, CWL_LOG_UNKNOWN_STREAM };
+struct cwl_awslogs {
+	enum cwl_log state;
+	char driver[64], group[512], stream[1024], region[32];
+};
+/* Where a container's log goes, from its container definition's
+ * logConfiguration (borrowed, may be NULL): no driver (CWL_LOG_NONE),
+ * another driver than awslogs (its name in driver), awslogs with its group,
+ * stream (cwl_awslogs_stream) and region (awslogs-region, else
+ * default_region), or awslogs without a group or a stream name that can be
+ * known or fit (CWL_LOG_UNKNOWN_STREAM). */
+void cwl_awslogs(const cJSON *log_configuration, const char *container, const char *task_id,
+		 const char *runtime_id, const char *default_region, struct cwl_awslogs *out);
+/* The stream the awslogs driver writes a container to:
+ * <prefix>/<container name>/<task id>; with no prefix (EC2 launch type
+ * only) the driver names it after the container's runtime id. 0 when
+ * neither is known or it does not fit. */
+int cwl_awslogs_stream(const char *prefix, const char *container, const char *task_id,
+		       const char *runtime_id, char *out, size_t outlen);
+
 /* Pure stages, for tests and other callers. */
 /* The evidence object name of a stream: logs/<name>.log.gz under `prefix`,
  * the name reduced to [A-Za-z0-9._-] so it is one path segment; 0 when it

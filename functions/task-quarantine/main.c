@@ -234,10 +234,10 @@ static void report_task(struct tq_run *u)
 		cJSON_AddStringToObject(x, "image_digest", c->digest);
 		cJSON_AddStringToObject(x, "runtime_id", c->runtime_id);
 		l = cJSON_AddObjectToObject(x, "log");
-		cJSON_AddStringToObject(l, "driver", c->log_driver[0] ? c->log_driver : "none");
-		if (c->log_state == TQ_LOG_AWSLOGS) {
-			cJSON_AddStringToObject(l, "group", c->log_group);
-			cJSON_AddStringToObject(l, "stream", c->log_stream);
+		cJSON_AddStringToObject(l, "driver", c->log.driver[0] ? c->log.driver : "none");
+		if (c->log.state == CWL_LOG_AWSLOGS) {
+			cJSON_AddStringToObject(l, "group", c->log.group);
+			cJSON_AddStringToObject(l, "stream", c->log.stream);
 		}
 	}
 	n = cJSON_AddObjectToObject(o, "network");
@@ -736,13 +736,13 @@ static void evidence(struct tq_run *u)
 		const struct tq_container *c = &u->task.c[i];
 		const char *d;
 
-		if (c->log_state == TQ_LOG_AWSLOGS) {
-			cwl_add(&logs, c->name, c->log_group, c->log_stream);
+		if (c->log.state == CWL_LOG_AWSLOGS) {
+			cwl_add(&logs, c->name, c->log.group, c->log.stream);
 			continue;
 		}
-		if (c->log_state == TQ_LOG_NONE)
+		if (c->log.state == CWL_LOG_NONE)
 			d = "no log configuration: nothing to fetch";
-		else if (c->log_state == TQ_LOG_OTHER_DRIVER)
+		else if (c->log.state == CWL_LOG_OTHER_DRIVER)
 			d = "log driver is not awslogs: fetch from that destination by hand";
 		else
 			d = "awslogs stream name unknown (no awslogs-group or prefix)";
@@ -756,7 +756,7 @@ static void evidence(struct tq_run *u)
 	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		names[n++] = fixed[i];
 	for (i = 0; i < u->task.nc; i++)
-		if (u->task.c[i].log_state == TQ_LOG_AWSLOGS &&
+		if (u->task.c[i].log.state == CWL_LOG_AWSLOGS &&
 		    cwl_log_key("", u->task.c[i].name, lognames[i], sizeof(lognames[i])))
 			names[n++] = lognames[i];
 	names[n] = NULL;

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "arn.h"
+#include "cwl.h"
 #include "kit.h"
 #include "prov.h"
 #include "resp.h"
@@ -281,23 +282,6 @@ enum fb_err tq_task_from_json(const cJSON *task, struct tq_task *t)
 	return FB_OK;
 }
 
-/* Log stream of an awslogs container: prefix/container-name/task-id; with
- * no prefix (EC2 launch type only) the driver names it after the
- * container's runtime id. */
-int tq_log_stream(const char *prefix, const char *container, const char *task_id,
-		  const char *runtime_id, char *out, size_t outlen)
-{
-	int n;
-
-	if (prefix && *prefix)
-		n = snprintf(out, outlen, "%s/%s/%s", prefix, container, task_id);
-	else if (runtime_id && *runtime_id)
-		n = snprintf(out, outlen, "%s", runtime_id);
-	else
-		return 0;
-	return n > 0 && (size_t)n < outlen;
-}
-
 /* Fills each container's log settings from the task definition. */
 void tq_task_apply_taskdef(struct tq_task *t, const cJSON *taskdef, const char *default_region)
 {
@@ -311,36 +295,14 @@ void tq_task_apply_taskdef(struct tq_task *t, const cJSON *taskdef, const char *
 	for (i = 0; i < t->nc; i++) {
 		struct tq_container *c = &t->c[i];
 
-		c->log_state = TQ_LOG_NONE;
+		c->log.state = CWL_LOG_NONE;
 		cJSON_ArrayForEach(d, defs) {
-			const cJSON *lc, *opt;
-			const char *name = resp_get_str(d, "name"), *drv, *grp, *reg;
+			const char *name = resp_get_str(d, "name");
 
 			if (!name || strcmp(name, c->name))
 				continue;
-			lc = cJSON_GetObjectItemCaseSensitive(d, "logConfiguration");
-			drv = lc ? resp_get_str(lc, "logDriver") : NULL;
-			if (!drv) {
-				c->log_state = TQ_LOG_NONE;
-				break;
-			}
-			if (strcmp(drv, "awslogs")) {
-				c->log_state = TQ_LOG_OTHER_DRIVER;
-				tq_copy(c->log_driver, sizeof(c->log_driver), drv);
-				break;
-			}
-			tq_copy(c->log_driver, sizeof(c->log_driver), drv);
-			opt = cJSON_GetObjectItemCaseSensitive(lc, "options");
-			grp = resp_get_str(opt, "awslogs-group");
-			reg = resp_get_str(opt, "awslogs-region");
-			if (!grp || !tq_copy(c->log_group, sizeof(c->log_group), grp) ||
-			    !tq_log_stream(resp_get_str(opt, "awslogs-stream-prefix"), c->name, t->id,
-					   c->runtime_id, c->log_stream, sizeof(c->log_stream))) {
-				c->log_state = TQ_LOG_UNKNOWN_STREAM;
-				break;
-			}
-			tq_copy(c->log_region, sizeof(c->log_region), reg ? reg : default_region);
-			c->log_state = TQ_LOG_AWSLOGS;
+			cwl_awslogs(cJSON_GetObjectItemCaseSensitive(d, "logConfiguration"), c->name, t->id,
+				    c->runtime_id, default_region, &c->log);
 			break;
 		}
 	}

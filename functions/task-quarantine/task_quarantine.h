@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "buf.h"
+#include "cwl.h"
 #include "kit.h"
 #include "fb_err.h"
 #include "lr.h"
@@ -50,12 +51,9 @@ enum tq_parse { TQ_PARSE_OK, TQ_PARSE_INVALID, TQ_PARSE_IGNORE };
 enum tq_parse tq_parse_event(const cJSON *ev, double min_sev, struct tq_target *t,
 			     char *why, size_t whylen);
 
-enum tq_log_state { TQ_LOG_NONE, TQ_LOG_AWSLOGS, TQ_LOG_OTHER_DRIVER, TQ_LOG_UNKNOWN_STREAM };
-
 struct tq_container {
 	char name[256], image[512], digest[160], runtime_id[160];
-	enum tq_log_state log_state;
-	char log_driver[64], log_group[512], log_stream[1024], log_region[32];
+	struct cwl_awslogs log;  /* from the task definition (runtime/cwl) */
 };
 
 struct tq_task {
@@ -74,8 +72,6 @@ struct tq_task {
 enum fb_err tq_task_from_json(const cJSON *task, struct tq_task *t);
 /* Log settings from DescribeTaskDefinition's "taskDefinition". */
 void tq_task_apply_taskdef(struct tq_task *t, const cJSON *taskdef, const char *default_region);
-int tq_log_stream(const char *prefix, const char *container, const char *task_id,
-		  const char *runtime_id, char *out, size_t outlen);
 
 struct tq_eni {
 	char id[64], vpc[64], subnet[64];

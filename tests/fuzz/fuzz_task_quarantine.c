@@ -96,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (t->nc > TQ_MAX_CONTAINERS)
 				abort();
 			for (i = 0; i < t->nc; i++)
-				(void)tq_log_stream("ecs", t->c[i].name, t->id, t->c[i].runtime_id,
+				(void)cwl_awslogs_stream("ecs", t->c[i].name, t->id, t->c[i].runtime_id,
 						    stream, sizeof(stream));
 		}
 		free(t);

@@ -69,11 +69,46 @@ static void test_cwl__page_lines_and_cap(void **st)
 	cJSON_Delete(page);
 }
 
+/* Where the awslogs driver writes a container (moved with the code from
+ * test_task_quarantine.c), from a container definition's logConfiguration. */
+static void test_cwl__awslogs(void **st)
+{
+	char s[128];
+	struct cwl_awslogs l;
+	cJSON *lc = cJSON_Parse("{\"logDriver\":\"awslogs\",\"options\":{\"awslogs-group\":\"/ecs/api\","
+				"\"awslogs-stream-prefix\":\"ecs\"}}");
+
+	(void)st;
+	assert_true(cwl_awslogs_stream("ecs", "api", "t1", "rid", s, sizeof(s)));
+	assert_string_equal(s, "ecs/api/t1");
+	assert_true(cwl_awslogs_stream("", "api", "t1", "rid", s, sizeof(s)));
+	assert_string_equal(s, "rid");
+	assert_false(cwl_awslogs_stream(NULL, "api", "t1", "", s, sizeof(s)));
+	cwl_awslogs(lc, "api", "t1", "rid", "us-east-1", &l);
+	assert_int_equal(l.state, CWL_LOG_AWSLOGS);
+	assert_string_equal(l.group, "/ecs/api");
+	assert_string_equal(l.stream, "ecs/api/t1");
+	assert_string_equal(l.region, "us-east-1");
+	cJSON_Delete(lc);
+	lc = cJSON_Parse("{\"logDriver\":\"awslogs\",\"options\":{\"awslogs-stream-prefix\":\"ecs\"}}");
+	cwl_awslogs(lc, "api", "t1", "rid", "us-east-1", &l);
+	assert_int_equal(l.state, CWL_LOG_UNKNOWN_STREAM);
+	cJSON_Delete(lc);
+	lc = cJSON_Parse("{\"logDriver\":\"splunk\"}");
+	cwl_awslogs(lc, "api", "t1", "rid", "us-east-1", &l);
+	assert_int_equal(l.state, CWL_LOG_OTHER_DRIVER);
+	assert_string_equal(l.driver, "splunk");
+	cJSON_Delete(lc);
+	cwl_awslogs(NULL, "api", "t1", "rid", "us-east-1", &l);
+	assert_int_equal(l.state, CWL_LOG_NONE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cwl__log_key_and_gzip),
 		cmocka_unit_test(test_cwl__page_lines_and_cap),
+		cmocka_unit_test(test_cwl__awslogs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
