@@ -1595,3 +1595,50 @@ int kit_prov_sources(struct kit *k, const struct prov_query *q, const struct kit
 	}
 	return honoured;
 }
+
+/* ---- issue 17: what a GuardDuty finding is about ----------------------------------- */
+
+int kit_gd_ecs_task(const struct kit_gd_finding *f, const char **cluster, const char **task,
+		    char *why, size_t whylen)
+{
+	const char *rtype = resp_get_str(f->resource, "resourceType");
+	const cJSON *ecs = cJSON_GetObjectItemCaseSensitive(f->resource, "ecsClusterDetails"), *td;
+
+	if (ecs && !cJSON_IsObject(ecs))
+		return gd_bad(why, whylen, "field 'detail.resource.ecsClusterDetails' must be an object");
+	td = ecs ? cJSON_GetObjectItemCaseSensitive(ecs, "taskDetails") : NULL;
+	if (td && !cJSON_IsObject(td))
+		return gd_bad(why, whylen, "field 'detail.resource.ecsClusterDetails.taskDetails' must be an object");
+	if (!td || (rtype && strcmp(rtype, "ECSCluster"))) {
+		snprintf(why, whylen, "finding is not about an ECS task (resourceType '%.40s')", rtype ? rtype : "");
+		return 1;
+	}
+	*task = resp_get_str(td, "arn");
+	*cluster = resp_get_str(ecs, "arn") ? resp_get_str(ecs, "arn") : resp_get_str(ecs, "name");
+	if (!*task || !*cluster)
+		return gd_bad(why, whylen, "missing field 'ecsClusterDetails.arn' or 'taskDetails.arn'");
+	return 0;
+}
+
+int kit_gd_instance(const struct kit_gd_finding *f, const char **instance, char *why, size_t whylen)
+{
+	const char *rtype = resp_get_str(f->resource, "resourceType");
+	const cJSON *det;
+
+	if (!rtype || strcmp(rtype, "Instance")) {
+		snprintf(why, whylen, "finding is not about an EC2 instance (resourceType '%.40s')", rtype ? rtype : "");
+		return 1;
+	}
+	det = cJSON_GetObjectItemCaseSensitive(f->resource, "instanceDetails");
+	if (!cJSON_IsObject(det))
+		return gd_bad(why, whylen, "missing object 'detail.resource.instanceDetails'");
+	*instance = resp_get_str(det, "instanceId");
+	if (!*instance)
+		return gd_bad(why, whylen, "missing string 'detail.resource.instanceDetails.instanceId'");
+	return 0;
+}
+
+void kit_gd_reason(char *out, size_t outlen, const char *type, double severity)
+{
+	snprintf(out, outlen, "GuardDuty %s severity %.1f", type[0] ? type : "finding", severity);
+}

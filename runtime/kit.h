@@ -566,4 +566,22 @@ struct kit_tag_source {
 int kit_prov_sources(struct kit *k, const struct prov_query *q, const struct kit_tag_source *src,
 		     size_t n, const struct kit_prov_read *read, cJSON *list, char *why, size_t whylen);
 
+/* ---- issue 17: what a GuardDuty finding is about ----------------------------------- */
+
+/* GuardDuty's resource shapes (detail.resource of kit_guardduty_finding;
+ * every pointer borrowed from the event). 0 when the finding is about one,
+ * with its identifiers set; 1 when it is about something else (why: "finding
+ * is not about an ECS task (resourceType '<type>')": a finding to skip);
+ * -1 when the shape is malformed (why says which field).
+ * An ECS task: resourceType "ECSCluster" (or none) with
+ * ecsClusterDetails.taskDetails; *cluster its arn, else its name, *task the
+ * task's arn. */
+int kit_gd_ecs_task(const struct kit_gd_finding *f, const char **cluster, const char **task,
+		    char *why, size_t whylen);
+/* An EC2 instance: resourceType "Instance", instanceDetails.instanceId. */
+int kit_gd_instance(const struct kit_gd_finding *f, const char **instance, char *why, size_t whylen);
+/* "GuardDuty <type, or finding when empty> severity <s>": the reason a
+ * finding gives (type as the responder keeps it). */
+void kit_gd_reason(char *out, size_t outlen, const char *type, double severity);
+
 #endif

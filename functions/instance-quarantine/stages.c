@@ -180,8 +180,7 @@ static enum iq_parse finding_common(struct iq_target *t, const char *instance, c
 		return bad(why, whylen, "the finding's account is not a 12-digit account id");
 	if (region && (!copy(t->region, sizeof(t->region), region) || !resp_region_name_ok(t->region)))
 		return bad(why, whylen, "the finding's region is not a region name");
-	snprintf(t->reason, sizeof(t->reason), "GuardDuty %s severity %.1f",
-		 t->finding_type[0] ? t->finding_type : "finding", t->severity);
+	kit_gd_reason(t->reason, sizeof(t->reason), t->finding_type, t->severity);
 	return kit_severity_below(t->severity, min_sev, why, whylen) ? IQ_PARSE_IGNORE : IQ_PARSE_OK;
 }
 
@@ -189,8 +188,8 @@ static enum iq_parse parse_guardduty(const cJSON *ev, double min_sev, struct iq_
 				     char *why, size_t whylen)
 {
 	struct kit_gd_finding gd;
-	const cJSON *res, *det;
-	const char *rtype, *inst;
+	const char *inst;
+	int about;
 
 	if (kit_guardduty_finding(ev, &gd, why, whylen))
 		return IQ_PARSE_INVALID;
@@ -199,18 +198,9 @@ static enum iq_parse parse_guardduty(const cJSON *ev, double min_sev, struct iq_
 	t->finding = gd.detail;
 	snprintf(t->finding_id, sizeof(t->finding_id), "%s", gd.id);
 	snprintf(t->finding_type, sizeof(t->finding_type), "%s", gd.type);
-	res = gd.resource;
-	rtype = resp_get_str(res, "resourceType");
-	if (!rtype || strcmp(rtype, "Instance")) {
-		snprintf(why, whylen, "finding is not about an EC2 instance (resourceType '%.40s')", rtype ? rtype : "");
-		return IQ_PARSE_IGNORE;
-	}
-	det = cJSON_GetObjectItemCaseSensitive(res, "instanceDetails");
-	if (!cJSON_IsObject(det))
-		return bad(why, whylen, "missing object 'detail.resource.instanceDetails'");
-	inst = resp_get_str(det, "instanceId");
-	if (!inst)
-		return bad(why, whylen, "missing string 'detail.resource.instanceDetails.instanceId'");
+	about = kit_gd_instance(&gd, &inst, why, whylen);
+	if (about)
+		return about > 0 ? IQ_PARSE_IGNORE : IQ_PARSE_INVALID;
 	/* The finding's account and region are the instance's: in a delegated
 	 * administrator setup the envelope's are the administrator's. */
 	return finding_common(t, inst, resp_get_str(gd.detail, "accountId") ? resp_get_str(gd.detail, "accountId") : resp_get_str(ev, "account"),

@@ -148,8 +148,8 @@ static enum tq_parse parse_finding(const cJSON *ev, double min_sev, struct tq_ta
 				   char *why, size_t whylen)
 {
 	struct kit_gd_finding gd;
-	const cJSON *res, *ecs, *task;
-	const char *rtype, *task_arn, *cluster;
+	const char *task_arn, *cluster;
+	int about;
 
 	if (kit_guardduty_finding(ev, &gd, why, whylen))
 		return TQ_PARSE_INVALID;
@@ -157,31 +157,14 @@ static enum tq_parse parse_finding(const cJSON *ev, double min_sev, struct tq_ta
 	t->is_finding = 1;
 	tq_copy(t->finding_id, sizeof(t->finding_id), gd.id);
 	snprintf(t->finding_type, sizeof(t->finding_type), "%s", gd.type);
-	res = gd.resource;
-	rtype = resp_get_str(res, "resourceType");
-	ecs = cJSON_GetObjectItemCaseSensitive(res, "ecsClusterDetails");
-	if (ecs && !cJSON_IsObject(ecs))
-		return bad(why, whylen, "field 'detail.resource.ecsClusterDetails' must be an object");
-	task = ecs ? cJSON_GetObjectItemCaseSensitive(ecs, "taskDetails") : NULL;
-	if (task && !cJSON_IsObject(task))
-		return bad(why, whylen, "field 'detail.resource.ecsClusterDetails.taskDetails' must be an object");
-	if (!task || (rtype && strcmp(rtype, "ECSCluster"))) {
-		snprintf(why, whylen, "finding is not about an ECS task (resourceType '%.40s')",
-			 rtype ? rtype : "");
-		return TQ_PARSE_IGNORE;
-	}
-	task_arn = resp_get_str(task, "arn");
-	cluster = resp_get_str(ecs, "arn");
-	if (!cluster)
-		cluster = resp_get_str(ecs, "name");
-	if (!task_arn || !cluster)
-		return bad(why, whylen, "missing field 'ecsClusterDetails.arn' or 'taskDetails.arn'");
+	about = kit_gd_ecs_task(&gd, &cluster, &task_arn, why, whylen);
+	if (about)
+		return about > 0 ? TQ_PARSE_IGNORE : TQ_PARSE_INVALID;
 	if (!tq_copy(t->cluster, sizeof(t->cluster), cluster) || !arn_ecs_cluster_ok(t->cluster))
 		return bad(why, whylen, "field 'ecsClusterDetails.arn' is not an ECS cluster ARN");
 	if (!tq_copy(t->task, sizeof(t->task), task_arn) || !arn_ecs_task_ok(t->task))
 		return bad(why, whylen, "field 'taskDetails.arn' is not an ECS task ARN");
-	snprintf(t->reason, sizeof(t->reason), "GuardDuty %s severity %.1f",
-		 t->finding_type[0] ? t->finding_type : "finding", t->severity);
+	kit_gd_reason(t->reason, sizeof(t->reason), t->finding_type, t->severity);
 	return kit_severity_below(t->severity, min_sev, why, whylen) ? TQ_PARSE_IGNORE : TQ_PARSE_OK;
 }
 

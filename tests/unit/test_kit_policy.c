@@ -428,9 +428,58 @@ static void test_kit_policy__cidr_parse_the_one_strict_parser(void **st)
 	assert_int_equal(kit_ip_in(set, 1, "192.0.2.9"), KIT_IP_IN);
 }
 
+/* issue 17: GuardDuty's resource shapes, shared by task-quarantine and
+ * instance-quarantine: about it, about something else (skip), malformed. */
+static void test_kit_policy__guardduty_resources(void **state)
+{
+	static const char *const ecs =
+		"{\"detail\":{\"severity\":8,\"type\":\"T\",\"resource\":{\"resourceType\":\"ECSCluster\","
+		"\"ecsClusterDetails\":{\"name\":\"prod\",\"taskDetails\":{\"arn\":\"arn:aws:ecs:us-east-1:111111111111:task/prod/x\"}}}}}";
+	struct kit_gd_finding f;
+	const char *cluster, *task, *inst;
+	char why[200], reason[64];
+	cJSON *ev = cJSON_Parse(ecs);
+
+	(void)state;
+	assert_int_equal(kit_guardduty_finding(ev, &f, why, sizeof(why)), 0);
+	assert_int_equal(kit_gd_ecs_task(&f, &cluster, &task, why, sizeof(why)), 0);
+	assert_string_equal(cluster, "prod");
+	assert_string_equal(task, "arn:aws:ecs:us-east-1:111111111111:task/prod/x");
+	assert_int_equal(kit_gd_instance(&f, &inst, why, sizeof(why)), 1);
+	assert_string_equal(why, "finding is not about an EC2 instance (resourceType 'ECSCluster')");
+	kit_gd_reason(reason, sizeof(reason), f.type, f.severity);
+	assert_string_equal(reason, "GuardDuty T severity 8.0");
+	kit_gd_reason(reason, sizeof(reason), "", 7.25);
+	assert_string_equal(reason, "GuardDuty finding severity 7.2");
+	cJSON_Delete(ev);
+	ev = cJSON_Parse("{\"detail\":{\"severity\":8,\"resource\":{\"resourceType\":\"Instance\","
+			 "\"instanceDetails\":{\"instanceId\":\"i-0123456789abcdef0\"}}}}");
+	assert_int_equal(kit_guardduty_finding(ev, &f, why, sizeof(why)), 0);
+	assert_int_equal(kit_gd_instance(&f, &inst, why, sizeof(why)), 0);
+	assert_string_equal(inst, "i-0123456789abcdef0");
+	assert_int_equal(kit_gd_ecs_task(&f, &cluster, &task, why, sizeof(why)), 1);
+	assert_string_equal(why, "finding is not about an ECS task (resourceType 'Instance')");
+	cJSON_Delete(ev);
+	ev = cJSON_Parse("{\"detail\":{\"severity\":8,\"resource\":{\"resourceType\":\"ECSCluster\","
+			 "\"ecsClusterDetails\":{\"taskDetails\":\"x\"}}}}");
+	assert_int_equal(kit_guardduty_finding(ev, &f, why, sizeof(why)), 0);
+	assert_int_equal(kit_gd_ecs_task(&f, &cluster, &task, why, sizeof(why)), -1);
+	cJSON_Delete(ev);
+	ev = cJSON_Parse("{\"detail\":{\"severity\":8,\"resource\":{\"resourceType\":\"ECSCluster\","
+			 "\"ecsClusterDetails\":{\"taskDetails\":{}}}}}");
+	assert_int_equal(kit_guardduty_finding(ev, &f, why, sizeof(why)), 0);
+	assert_int_equal(kit_gd_ecs_task(&f, &cluster, &task, why, sizeof(why)), -1);
+	cJSON_Delete(ev);
+	ev = cJSON_Parse("{\"detail\":{\"severity\":8,\"resource\":{\"resourceType\":\"Instance\"}}}");
+	assert_int_equal(kit_guardduty_finding(ev, &f, why, sizeof(why)), 0);
+	assert_int_equal(kit_gd_instance(&f, &inst, why, sizeof(why)), -1);
+	cJSON_Delete(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kit_policy__guardduty_resources),
 		cmocka_unit_test(test_kit_policy__env_int),
 		cmocka_unit_test(test_kit_policy__env_severity),
 		cmocka_unit_test(test_kit_policy__event_envelope),
