@@ -1642,3 +1642,18 @@ void kit_gd_reason(char *out, size_t outlen, const char *type, double severity)
 {
 	snprintf(out, outlen, "GuardDuty %s severity %.1f", type[0] ? type : "finding", severity);
 }
+
+/* ---- issue 17: a two-valued setting ------------------------------------------------ */
+
+enum fb_err kit_env_choice(const char *name, const char *off, const char *on, int *out,
+			   char *err, size_t errlen)
+{
+	const char *v = getenv(name);
+
+	*out = v && *v && strcmp(v, off);
+	if (*out && strcmp(v, on)) {
+		snprintf(err, errlen, "setting '%s' must be %s or %s", name, off, on);
+		return FB_E_CONFIG;
+	}
+	return FB_OK;
+}

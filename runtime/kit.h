@@ -584,4 +584,12 @@ int kit_gd_instance(const struct kit_gd_finding *f, const char **instance, char 
  * finding gives (type as the responder keeps it). */
 void kit_gd_reason(char *out, size_t outlen, const char *type, double severity);
 
+/* ---- issue 17: a two-valued setting ------------------------------------------------ */
+
+/* A setting that is `off` (also when unset or "") or `on`: *out 0 or 1.
+ * Anything else is FB_E_CONFIG, err "setting '<name>' must be <off> or
+ * <on>": a typo is seen at init, never read as either. */
+enum fb_err kit_env_choice(const char *name, const char *off, const char *on, int *out,
+			   char *err, size_t errlen);
+
 #endif

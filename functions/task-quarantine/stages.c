@@ -62,20 +62,6 @@ int tq_copy(char *dst, size_t n, const char *s)
 
 /* ---- settings ------------------------------------------------------------------- */
 
-/* A two-valued setting: 0 for `off` (also when unset), 1 for `on`, -1 with
- * err filled for anything else. */
-static int choice(const char *name, const char *off, const char *on, char *err, size_t errlen)
-{
-	const char *v = getenv(name);
-
-	if (!v || !*v || !strcmp(v, off))
-		return 0;
-	if (!strcmp(v, on))
-		return 1;
-	snprintf(err, errlen, "setting '%s' must be %s or %s", name, off, on);
-	return -1;
-}
-
 enum fb_err tq_settings_from_env(struct tq_settings *s, char *err, size_t errlen)
 {
 	const char *v;
@@ -86,8 +72,8 @@ enum fb_err tq_settings_from_env(struct tq_settings *s, char *err, size_t errlen
 	if (kit_env_severity("FIREBREAK_MIN_SEVERITY", TQ_DEFAULT_MIN_SEVERITY, &s->min_severity,
 			     err, errlen) != FB_OK)
 		return FB_E_CONFIG;
-	s->revoke_egress = choice("FIREBREAK_ISOLATION", "quarantine-sg", "revoke-egress", err, errlen);
-	if (s->revoke_egress < 0)
+	if (kit_env_choice("FIREBREAK_ISOLATION", "quarantine-sg", "revoke-egress", &s->revoke_egress,
+			   err, errlen) != FB_OK)
 		return FB_E_CONFIG;
 	v = getenv("FIREBREAK_LOG_MAX_BYTES");
 	if (v && *v) {
@@ -101,8 +87,8 @@ enum fb_err tq_settings_from_env(struct tq_settings *s, char *err, size_t errlen
 	}
 	/* Off unless exactly "true": a typo must not cut a fleet. Anything
 	 * but true/false is a configuration error, so the typo is seen. */
-	s->allow_shared_revoke = choice("FIREBREAK_ALLOW_SHARED_SG_REVOKE", "false", "true", err, errlen);
-	return s->allow_shared_revoke < 0 ? FB_E_CONFIG : FB_OK;
+	return kit_env_choice("FIREBREAK_ALLOW_SHARED_SG_REVOKE", "false", "true", &s->allow_shared_revoke,
+			      err, errlen);
 }
 
 void tq_settings_cleanup(struct tq_settings *s)

@@ -476,9 +476,35 @@ static void test_kit_policy__guardduty_resources(void **state)
 	cJSON_Delete(ev);
 }
 
+/* issue 17: a two-valued setting: off when unset, a typo refused. */
+static void test_kit_policy__env_choice(void **state)
+{
+	char err[200];
+	int v = 7;
+
+	(void)state;
+	unsetenv("FB_TEST_CHOICE");
+	assert_int_equal(kit_env_choice("FB_TEST_CHOICE", "false", "true", &v, err, sizeof(err)), FB_OK);
+	assert_int_equal(v, 0);
+	setenv("FB_TEST_CHOICE", "true", 1);
+	assert_int_equal(kit_env_choice("FB_TEST_CHOICE", "false", "true", &v, err, sizeof(err)), FB_OK);
+	assert_int_equal(v, 1);
+	setenv("FB_TEST_CHOICE", "false", 1);
+	assert_int_equal(kit_env_choice("FB_TEST_CHOICE", "false", "true", &v, err, sizeof(err)), FB_OK);
+	assert_int_equal(v, 0);
+	setenv("FB_TEST_CHOICE", "", 1);
+	assert_int_equal(kit_env_choice("FB_TEST_CHOICE", "false", "true", &v, err, sizeof(err)), FB_OK);
+	assert_int_equal(v, 0);
+	setenv("FB_TEST_CHOICE", "True", 1);
+	assert_int_equal(kit_env_choice("FB_TEST_CHOICE", "false", "true", &v, err, sizeof(err)), FB_E_CONFIG);
+	assert_string_equal(err, "setting 'FB_TEST_CHOICE' must be false or true");
+	unsetenv("FB_TEST_CHOICE");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kit_policy__env_choice),
 		cmocka_unit_test(test_kit_policy__guardduty_resources),
 		cmocka_unit_test(test_kit_policy__env_int),
 		cmocka_unit_test(test_kit_policy__env_severity),
