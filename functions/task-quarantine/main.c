@@ -33,7 +33,6 @@
 #include "cwl.h"
 #include "evidence.h"
 #include "kit.h"
-#include "log.h"
 #include "prov.h"
 #include "resp.h"
 #include "sg.h"

@@ -1,31 +1,16 @@
 /*
  * task-quarantine, pure stages: event -> target, ECS/EC2 answers -> facts,
- * security group rules <-> restore/query shapes, evidence objects. No I/O,
- * no clock (time is a parameter): unit-tested in tests/unit/test_task_quarantine.c.
- * The handler that sequences them around AWS calls is main.c.
- *
- * task-quarantine: isolate a compromised ECS task, stop it and keep what it
- * did as evidence (runbook P1). Contract: ../shared/RESPONDERS.md, resp.h.
+ * the sharing, cluster and tag-source decisions. No I/O, no clock:
+ * unit-tested in tests/unit/test_task_quarantine.c. The runbook that
+ * sequences them around AWS calls, and why in that order, is main.c.
  *
  * Triggers: a GuardDuty Finding (EventBridge, camelCase keys) whose
  * resource is an ECS task (resourceType "ECSCluster" with
  * ecsClusterDetails.taskDetails), at or above FIREBREAK_MIN_SEVERITY; or
  * the manual form {"cluster", "task", "reason", "dryRun"}.
- *
- * The containment chain is the longest run of dependent calls:
- *   DescribeTasks -> {DescribeNetworkInterfaces | DescribeTaskDefinition |
- *   DescribeServices | DescribeContainerInstances | s3:HeadObject} ->
- *   CreateSecurityGroup -> RevokeSecurityGroupEgress ->
- *   ModifyNetworkInterfaceAttribute -> StopTask
- * Reads that do not depend on each other share one kit round (kit_run).
- * Logs stay in CloudWatch after the task stops, so they are fetched after
- * containment; the task description, which ECS forgets about an hour after
- * the stop, is taken first.
  */
 #include "task_quarantine.h"
 
-#include <ctype.h>
-#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,7 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
-#include "buf.h"
 #include "cwl.h"
 #include "kit.h"
 #include "fb_err.h"
@@ -113,7 +112,6 @@ enum tq_share tq_share_decide(int sharing_known, size_t others, int allow_shared
  * event's cluster when they agree or the ARN names none, else the cluster
  * ARN built from the task ARN. Returns 1 on a mismatch, else 0. */
 int tq_cluster_resolve(const char *event_cluster, const char *task, char *out, size_t outlen);
-
 
 /* Helpers. */
 int tq_copy(char *dst, size_t n, const char *s);
