@@ -993,27 +993,41 @@ class Context:
             T.progress(text)
 
 
-def start_world(ctx, functions):
-    os.makedirs(OUT, exist_ok=True)
-    run = ctx.run_dir = tempfile.mkdtemp(prefix="run-", dir=OUT)
-    world = resolve(load("world.json"), time.time(), {})
-    seed_path = os.path.join(run, "world.json")
-    with open(seed_path, "w") as f:
-        json.dump(world, f)
-    fport = os.path.join(run, "fakeaws.port")
-    ctx.progress("starting tests/fakeaws (seed tests/demo/world.json)")
-    p = ctx.procs.start([PYTHON, os.path.join(ROOT, "tests/fakeaws/server.py"), "--port", "0",
-                         "--port-file", fport, "--seed", seed_path],
-                        os.path.join(OUT, "fakeaws.log"))
-    ctx.fake = Fake(wait_port_file(fport, p, "fakeaws"))
-    ctx.progress("fakeaws on %s: account %s, key alias/trading-ledger, secret %s, "
-                 "service %s/%s, task %s, bucket %s, topic %s"
-                 % (ctx.fake.url, ACCOUNT, SECRET, CLUSTER, SERVICE, TASK_ID[:8], BUCKET,
-                    TOPIC.split(":")[-1]))
+def start_world(ctx, functions, fake_port=0, emu_port=0, endpoint=None, out=None):
+    """Start the fake (seeded with world.json) and the emulator serving
+    `functions`. With `endpoint` (make local against LocalStack or moto) no fake
+    starts: the functions talk to that endpoint, with the caller's credentials
+    (or LocalStack's "test"), and the world is not seeded (returns None)."""
+    out = out or OUT
+    os.makedirs(out, exist_ok=True)
+    run = ctx.run_dir = tempfile.mkdtemp(prefix="run-", dir=out)
+    world = None
+    creds = ("AKIDFAKE", "fakesecret")
+    if endpoint:
+        url = endpoint
+        creds = (os.environ.get("AWS_ACCESS_KEY_ID") or "test",
+                 os.environ.get("AWS_SECRET_ACCESS_KEY") or "test")
+    else:
+        world = resolve(load("world.json"), time.time(), {})
+        seed_path = os.path.join(run, "world.json")
+        with open(seed_path, "w") as f:
+            json.dump(world, f)
+        fport = os.path.join(run, "fakeaws.port")
+        ctx.progress("starting tests/fakeaws (seed tests/demo/world.json)")
+        p = ctx.procs.start([PYTHON, os.path.join(ROOT, "tests/fakeaws/server.py"), "--port", str(fake_port),
+                             "--port-file", fport, "--seed", seed_path],
+                            os.path.join(out, "fakeaws.log"))
+        ctx.fake = Fake(wait_port_file(fport, p, "fakeaws"))
+        url = ctx.fake.url
+        ctx.progress("fakeaws on %s: account %s, key alias/trading-ledger, secret %s, "
+                     "service %s/%s, task %s, bucket %s, topic %s"
+                     % (ctx.fake.url, ACCOUNT, SECRET, CLUSTER, SERVICE, TASK_ID[:8], BUCKET,
+                        TOPIC.split(":")[-1]))
     cfg = {"region": REGION, "functions": {}}
     for fn in functions:
         env = dict(COMMON_ENV)
-        env["AWS_ENDPOINT_URL"] = ctx.fake.url
+        env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = creds
+        env["AWS_ENDPOINT_URL"] = url
         env.update(FUNCTION_ENV.get(fn, {}))
         if ctx.args.dry_run:
             env["FIREBREAK_DRY_RUN"] = "true"
@@ -1027,12 +1041,13 @@ def start_world(ctx, functions):
     # The emulator passes AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY through from
     # its own environment; give it the fake's, never the caller's.
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({"AWS_ACCESS_KEY_ID": "AKIDFAKE", "AWS_SECRET_ACCESS_KEY": "fakesecret"})
+    env.update({"AWS_ACCESS_KEY_ID": creds[0], "AWS_SECRET_ACCESS_KEY": creds[1]})
     p = ctx.procs.start([PYTHON, os.path.join(ROOT, "tests/emulator/emulator.py"), "serve",
-                         "--config", cfg_path, "--account", ACCOUNT, "--port", "0",
-                         "--port-file", eport], os.path.join(OUT, "emulator.log"), env=env)
+                         "--config", cfg_path, "--account", ACCOUNT, "--port", str(emu_port),
+                         "--port-file", eport], os.path.join(out, "emulator.log"), env=env)
     ctx.emu_url = "http://127.0.0.1:%d" % wait_port_file(eport, p, "emulator")
-    ctx.progress("emulator on %s (function logs: build/demo/emulator.log)" % ctx.emu_url)
+    ctx.progress("emulator on %s (function logs: %s/emulator.log)"
+                 % (ctx.emu_url, os.path.relpath(out, ROOT)))
     return world
 
 
