@@ -27,6 +27,20 @@
  * layer turns an empty <groupSet/> into ""). Borrowed from o. */
 const cJSON *sg_list(const cJSON *o, const char *name);
 
+/* A network interface as EC2 describes it (a networkInterfaceSet element). */
+#define SG_MAX_GROUPS 16
+struct sg_eni {
+	char id[64], vpc[64], subnet[64];
+	char groups[SG_MAX_GROUPS][64];
+	char group_names[SG_MAX_GROUPS][256];
+	size_t ngroups;          /* a group without an id, or past SG_MAX_GROUPS, is left out */
+	int requester_managed;
+};
+/* The first interface of a DescribeNetworkInterfaces answer: FB_E_NOTFOUND
+ * when it lists none, FB_E_PARSE when it lacks its id or VPC (an id that
+ * does not fit is never cut: it reads as missing). */
+enum fb_err sg_eni_from_json(const cJSON *out, struct sg_eni *e);
+
 /* {"<member>": [id]}: DescribeNetworkInterfaces' NetworkInterfaceId,
  * DescribeSecurityGroups' GroupId, ... */
 cJSON *sg_ids(const char *member, const char *id);

@@ -67,7 +67,7 @@ struct tq_run {
 	struct aws_client *aws;
 	struct tq_target tgt;
 	struct tq_task task;
-	struct tq_eni eni;
+	struct sg_eni eni;
 	int have_task, have_eni;
 	cJSON *task_json;               /* owned: the DescribeTasks element */
 	cJSON *taskdef_json;            /* owned: DescribeTaskDefinition's taskDefinition */
@@ -356,7 +356,7 @@ static void read_round(struct tq_run *u)
 
 	taskdef_take(u, td);
 	if (eni) {
-		u->have_eni = kit_ok(eni) && tq_eni_from_json(kit_out(eni), &u->eni) == FB_OK;
+		u->have_eni = kit_ok(eni) && sg_eni_from_json(kit_out(eni), &u->eni) == FB_OK;
 		network_evidence_add(u, "DescribeNetworkInterfaces", kit_out(eni));
 		if (kit_ok(eni) && !u->have_eni)
 			kit_fail(eni, "the task's network interface is not listed");
@@ -644,7 +644,7 @@ static void isolate(struct tq_run *u)
 	}
 	if (!u->have_eni)
 		return; /* describe-eni already failed (required) */
-	if (u->eni.all_quarantine) {
+	if (tq_all_quarantine(&u->eni)) {
 		cJSON_AddStringToObject(u->iso, "strategy", "quarantine-sg");
 		cJSON_AddStringToObject(u->iso, "quarantine_group", u->eni.groups[0]);
 		ISO_DECIDE(u, RESP_WRITE, u->eni.id, RESP_ALREADY, "only a firebreak quarantine group is attached");

@@ -264,38 +264,14 @@ void tq_task_apply_taskdef(struct tq_task *t, const cJSON *taskdef, const char *
 
 /* ---- stage 3: the network ----------------------------------------------------- */
 
-/* DescribeNetworkInterfaces answer (XML turned to JSON) -> the ENI. */
-enum fb_err tq_eni_from_json(const cJSON *out, struct tq_eni *e)
+int tq_all_quarantine(const struct sg_eni *e)
 {
-	const cJSON *set = sg_list(out, "networkInterfaceSet"), *eni, *g;
-	const char *rm;
+	size_t i;
 
-	memset(e, 0, sizeof(*e));
-	eni = cJSON_GetArrayItem(set, 0);
-	if (!cJSON_IsObject(eni))
-		return FB_E_NOTFOUND;
-	tq_copy(e->id, sizeof(e->id), resp_get_str(eni, "networkInterfaceId"));
-	tq_copy(e->vpc, sizeof(e->vpc), resp_get_str(eni, "vpcId"));
-	tq_copy(e->subnet, sizeof(e->subnet), resp_get_str(eni, "subnetId"));
-	rm = resp_get_str(eni, "requesterManaged");
-	e->requester_managed = rm && !strcmp(rm, "true");
-	e->all_quarantine = 1;
-	cJSON_ArrayForEach(g, sg_list(eni, "groupSet")) {
-		const char *id = resp_get_str(g, "groupId"), *name = resp_get_str(g, "groupName");
-
-		if (!id || e->ngroups == TQ_MAX_GROUPS)
-			continue;
-		tq_copy(e->groups[e->ngroups], sizeof(e->groups[0]), id);
-		tq_copy(e->group_names[e->ngroups], sizeof(e->group_names[0]), name ? name : "");
-		if (!name || strncmp(name, TQ_SG_PREFIX, strlen(TQ_SG_PREFIX)))
-			e->all_quarantine = 0;
-		e->ngroups++;
-	}
-	if (!e->ngroups)
-		e->all_quarantine = 0;
-	if (!e->id[0] || !e->vpc[0])
-		return FB_E_PARSE;
-	return FB_OK;
+	for (i = 0; i < e->ngroups; i++)
+		if (strncmp(e->group_names[i], TQ_SG_PREFIX, strlen(TQ_SG_PREFIX)))
+			return 0;
+	return e->ngroups > 0;
 }
 
 /* ---- stage 4: the owning service --------------------------------------------------- */

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 #include "cwl.h"
 #include "kit.h"
+#include "sg.h"
 #include "fb_err.h"
 #include "lr.h"
 
@@ -21,7 +22,7 @@
 #define TQ_LOG_MAX_BYTES_CAP (256u * 1024u * 1024u)
 /* ECS allows 10 containers per task definition; an ENI up to 16 groups. */
 #define TQ_MAX_CONTAINERS 10
-#define TQ_MAX_GROUPS 16
+#define TQ_MAX_GROUPS SG_MAX_GROUPS
 #define TQ_SG_PREFIX "firebreak-quarantine-"
 #define TQ_TAG_EXEMPT "firebreak:exempt"
 
@@ -72,16 +73,9 @@ enum fb_err tq_task_from_json(const cJSON *task, struct tq_task *t);
 /* Log settings from DescribeTaskDefinition's "taskDefinition". */
 void tq_task_apply_taskdef(struct tq_task *t, const cJSON *taskdef, const char *default_region);
 
-struct tq_eni {
-	char id[64], vpc[64], subnet[64];
-	char groups[TQ_MAX_GROUPS][64];
-	char group_names[TQ_MAX_GROUPS][256];
-	size_t ngroups;
-	int requester_managed;
-	int all_quarantine;      /* every group is a firebreak-quarantine-* group */
-};
-/* A DescribeNetworkInterfaces answer; FB_E_NOTFOUND when it lists none. */
-enum fb_err tq_eni_from_json(const cJSON *out, struct tq_eni *e);
+/* The task's network interface (runtime/sg: sg_eni_from_json) carries only
+ * firebreak-quarantine-* groups: isolated already. */
+int tq_all_quarantine(const struct sg_eni *e);
 
 /* Where a task's tags may have come from (kit_prov_sources): the task
  * itself (TagResource on the task, RunTask's tags), its service

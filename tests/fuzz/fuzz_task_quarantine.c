@@ -12,7 +12,7 @@
  *   1 one DescribeTasks "tasks" element -> tq_task_from_json, then a task
  *     definition from the same document -> tq_task_apply_taskdef and the
  *     log stream names;
- *   2 a DescribeNetworkInterfaces answer (XML as JSON) -> tq_eni_from_json;
+ *   2 a DescribeNetworkInterfaces answer (XML as JSON) -> sg_eni_from_json;
  *   3 an ipPermissionsEgress list -> sg_perms_from_ec2 -> sg_perms_wire;
  *   4 a GetLogEvents page -> cwl_append_page.
  * FUZZ_SOURCES: functions/task-quarantine/stages.c
@@ -103,11 +103,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	}
 	case 2: {
-		struct tq_eni *e = calloc(1, sizeof(*e));
+		struct sg_eni *e = calloc(1, sizeof(*e));
 
 		if (!e)
 			abort();
-		if (tq_eni_from_json(j, e) == FB_OK && e->ngroups > TQ_MAX_GROUPS)
+		if (sg_eni_from_json(j, e) == FB_OK && e->ngroups > TQ_MAX_GROUPS)
 			abort();
 		free(e);
 		break;

@@ -126,12 +126,36 @@ static void test_sg__inputs(void **st)
 	cJSON_Delete(in);
 }
 
+/* DescribeNetworkInterfaces -> the interface; without id or VPC it is
+ * not one to act on; a group without id is left out. */
+static void test_sg__eni_from_json(void **st)
+{
+	struct sg_eni e;
+	cJSON *out = J("{\"networkInterfaceSet\":[{\"networkInterfaceId\":\"eni-1\",\"vpcId\":\"vpc-1\","
+		       "\"subnetId\":\"subnet-1\",\"groupSet\":[{\"groupId\":\"sg-1\",\"groupName\":\"web\"},"
+		       "{\"groupName\":\"no id\"},{\"groupId\":\"sg-2\"}]}]}");
+
+	(void)st;
+	assert_int_equal(sg_eni_from_json(out, &e), FB_OK);
+	assert_string_equal(e.subnet, "subnet-1");
+	assert_false(e.requester_managed);
+	assert_int_equal(e.ngroups, 2);
+	assert_string_equal(e.groups[1], "sg-2");
+	assert_string_equal(e.group_names[0], "web");
+	assert_string_equal(e.group_names[1], "");
+	cJSON_Delete(out);
+	out = J("{\"networkInterfaceSet\":[{\"networkInterfaceId\":\"eni-1\"}]}");
+	assert_int_equal(sg_eni_from_json(out, &e), FB_E_PARSE);
+	cJSON_Delete(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sg__egress_rules_round_trip),
 		cmocka_unit_test(test_sg__egress_revoke),
 		cmocka_unit_test(test_sg__inputs),
+		cmocka_unit_test(test_sg__eni_from_json),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,17 +74,17 @@ static void test_task_quarantine__eni_and_replacement(void **st)
 	cJSON *out = J("{\"networkInterfaceSet\":[{\"networkInterfaceId\":\"eni-1\",\"vpcId\":\"vpc-1\","
 		       "\"requesterManaged\":\"true\",\"groupSet\":[{\"groupId\":\"sg-q\",\"groupName\":\"firebreak-quarantine-fb-1\"}]}]}");
 	cJSON *svc = J("{\"status\":\"ACTIVE\",\"desiredCount\":2,\"taskDefinition\":\"td:3\"}");
-	struct tq_eni e;
+	struct sg_eni e;
 
 	(void)st;
-	assert_int_equal(tq_eni_from_json(out, &e), FB_OK);
+	assert_int_equal(sg_eni_from_json(out, &e), FB_OK);
 	assert_true(e.requester_managed);
-	assert_true(e.all_quarantine);
+	assert_true(tq_all_quarantine(&e));
 	assert_true(tq_will_replace(svc, "td:3"));
 	assert_false(tq_will_replace(svc, "td:4"));
 	cJSON_Delete(out);
 	out = J("{\"networkInterfaceSet\":\"\"}");
-	assert_int_equal(tq_eni_from_json(out, &e), FB_E_NOTFOUND);
+	assert_int_equal(sg_eni_from_json(out, &e), FB_E_NOTFOUND);
 	cJSON_Delete(out);
 	cJSON_Delete(svc);
 }
