@@ -1657,3 +1657,31 @@ enum fb_err kit_env_choice(const char *name, const char *off, const char *on, in
 	}
 	return FB_OK;
 }
+
+/* ---- issue 17: small inputs, a refused write's undo ------------------------------- */
+
+cJSON *kit_obj(const char *k1, ...)
+{
+	cJSON *o = cJSON_CreateObject();
+	const char *k, *v;
+	va_list ap;
+
+	va_start(ap, k1);
+	for (k = k1; o && k; k = va_arg(ap, const char *)) {
+		v = va_arg(ap, const char *);
+		if (v && !cJSON_AddStringToObject(o, k, v)) {
+			cJSON_Delete(o);
+			o = NULL;
+		}
+	}
+	va_end(ap);
+	return o;
+}
+
+void kit_undo_drop(struct kit *k)
+{
+	int n = cJSON_GetArraySize(k->r->restore);
+
+	if (n > 0)
+		cJSON_DeleteItemFromArray(k->r->restore, n - 1);
+}

@@ -592,4 +592,15 @@ void kit_gd_reason(char *out, size_t outlen, const char *type, double severity);
 enum fb_err kit_env_choice(const char *name, const char *off, const char *on, int *out,
 			   char *err, size_t errlen);
 
+/* ---- issue 17: small inputs, a refused write's undo ------------------------------- */
+
+/* {"<k1>": "<v1>", "<k2>": "<v2>", ...}: string members, the list ended by
+ * a NULL key (a NULL value is left out). Caller owns it (or kit_spec.in
+ * takes it); NULL when out of memory. */
+cJSON *kit_obj(const char *k1, ...);
+/* A write the service refused changed nothing: its undo, the newest
+ * restore[] entry of the report, is dropped (restore[] says only what was
+ * done; the kit records an undo before the write is sent). */
+void kit_undo_drop(struct kit *k);
+
 #endif

@@ -118,30 +118,12 @@ static int time_left(const struct tq_run *u, int64_t need_ms)
 	return !u->ctx->deadline_ms || lr_remaining_ms(u->ctx) >= need_ms;
 }
 
-static cJSON *obj_with(const char *k1, const char *v1)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	if (o && k1)
-		cJSON_AddStringToObject(o, k1, v1);
-	return o;
-}
-
-/* Drops the newest restore entry: its write was refused, nothing to undo. */
-static void restore_drop_last(struct tq_run *u)
-{
-	int n = cJSON_GetArraySize(u->r.restore);
-
-	if (n > 0)
-		cJSON_DeleteItemFromArray(u->r.restore, n - 1);
-}
-
 /* {"<lk>": [v1], "<k2>": v2}: a one-element list and a string. */
 static cJSON *obj_list(const char *lk, const char *v1, const char *k2, const char *v2)
 {
-	cJSON *o = k2 ? obj_with(k2, v2) : cJSON_CreateObject(), *l = cJSON_AddArrayToObject(o, lk);
+	cJSON *o = kit_obj(k2, v2, NULL);
 
-	cJSON_AddItemToArray(l, cJSON_CreateString(v1));
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(o, lk), cJSON_CreateString(v1));
 	return o;
 }
 
@@ -153,7 +135,7 @@ static struct kit_step *taskdef_add(struct tq_run *u, struct kit_round *rd)
 		return NULL;
 	return kit_add(rd, &(struct kit_spec){ .step = "describe-task-definition", .service = "ecs",
 		.op = "DescribeTaskDefinition", .target = u->task.taskdef_arn, .kind = RESP_READ, .optional = 1,
-		.in = obj_with("taskDefinition", u->task.taskdef_arn) });
+		.in = kit_obj("taskDefinition", u->task.taskdef_arn, NULL) });
 }
 
 static void taskdef_take(struct tq_run *u, const struct kit_step *td)
@@ -249,12 +231,9 @@ static void report_task(struct tq_run *u)
 		cJSON_AddStringToObject(n, "vpc_id", u->eni.vpc);
 		cJSON_AddBoolToObject(n, "requester_managed", u->eni.requester_managed);
 		g = cJSON_AddArrayToObject(n, "security_groups");
-		for (i = 0; g && i < u->eni.ngroups; i++) {
-			cJSON *x = obj_with("group_id", u->eni.groups[i]);
-
-			cJSON_AddStringToObject(x, "group_name", u->eni.group_names[i]);
-			cJSON_AddItemToArray(g, x);
-		}
+		for (i = 0; g && i < u->eni.ngroups; i++)
+			cJSON_AddItemToArray(g, kit_obj("group_id", u->eni.groups[i], "group_name",
+							u->eni.group_names[i], NULL));
 	}
 }
 
@@ -341,7 +320,7 @@ static void read_round(struct tq_run *u)
 	if (t->eni[0] && strcmp(t->last_status, "STOPPED"))
 		eni = kit_add(rd, &(struct kit_spec){ .step = "describe-eni", .service = "ec2",
 			.op = "DescribeNetworkInterfaces", .target = t->eni, .kind = RESP_READ,
-			.in = obj_list("NetworkInterfaceId", t->eni, NULL, NULL) });
+			.in = sg_ids("NetworkInterfaceId", t->eni) });
 	if (t->service[0])
 		svc = kit_add(rd, &(struct kit_spec){ .step = "describe-service", .service = "ecs",
 			.op = "DescribeServices", .target = t->service, .kind = RESP_READ, .optional = 1,
@@ -456,7 +435,7 @@ static cJSON *sharer(const struct tq_run *u, const cJSON *ni)
 
 	if (!id || !strcmp(id, u->eni.id))
 		return NULL;
-	x = obj_with("network_interface_id", id);
+	x = kit_obj("network_interface_id", id, NULL);
 	cJSON_AddStringToObject(x, "description", d ? d : "");
 	cJSON_AddStringToObject(x, "interface_type", it ? it : "");
 	if (rq)
@@ -589,7 +568,7 @@ static void isolate_quarantine_sg(struct tq_run *u)
 		snprintf(why, sizeof(why), "ModifyNetworkInterfaceAttribute refused: %.100s %.150s",
 			 kit_err(swap)->code, kit_err(swap)->message);
 		kit_set_optional(swap);
-		restore_drop_last(u);
+		kit_undo_drop(&u->kit);
 		kit_round_free(rd);
 		isolate_revoke_egress(u, why);
 		return;
@@ -673,12 +652,11 @@ static void stop_task(struct tq_run *u)
 	struct kit_round *rd = kit_round_new(&u->kit);
 	struct kit_step *s;
 	char reason[256];
-	cJSON *in = obj_with("cluster", u->cluster);
+	cJSON *in;
 
 	/* StopTask's reason is shown in the console and kept on the task. */
 	snprintf(reason, sizeof(reason), "firebreak %.40s: %.200s", u->r.incident_id, u->tgt.reason);
-	cJSON_AddStringToObject(in, "task", u->task.arn);
-	cJSON_AddStringToObject(in, "reason", reason);
+	in = kit_obj("cluster", u->cluster, "task", u->task.arn, "reason", reason, NULL);
 	s = kit_add(rd, &(struct kit_spec){ .step = "stop-task", .service = "ecs", .op = "StopTask",
 		.target = u->task.arn, .kind = RESP_WRITE, .in = in,
 		.detail = "stop requested; the task drains to STOPPED" });

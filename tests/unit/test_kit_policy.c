@@ -501,9 +501,25 @@ static void test_kit_policy__env_choice(void **state)
 	unsetenv("FB_TEST_CHOICE");
 }
 
+/* issue 17: kit_obj's string members (a NULL value left out). */
+static void test_kit_policy__obj(void **state)
+{
+	cJSON *o = kit_obj("cluster", "prod", "skip", NULL, "task", "t-1", NULL);
+	char *txt = cJSON_PrintUnformatted(o);
+
+	(void)state;
+	assert_string_equal(txt, "{\"cluster\":\"prod\",\"task\":\"t-1\"}");
+	cJSON_free(txt);
+	cJSON_Delete(o);
+	o = kit_obj(NULL);
+	assert_int_equal(cJSON_GetArraySize(o), 0);
+	cJSON_Delete(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kit_policy__obj),
 		cmocka_unit_test(test_kit_policy__env_choice),
 		cmocka_unit_test(test_kit_policy__guardduty_resources),
 		cmocka_unit_test(test_kit_policy__env_int),
