@@ -40,5 +40,9 @@ void buf_cleanup(struct buf *b);
  * src (NULL = "") into dst[n], truncating, always NUL-terminated when n > 0.
  * Where a cut identifier must not be acted on, check strlen first. */
 void buf_copy_str(char *dst, size_t n, const char *src);
+/* The same for identifiers that must never be cut (the caller treats a cut
+ * one as invalid rather than act on the wrong thing): src (NULL = "")
+ * whole into dst[n], or "" and 0 when it does not fit; 1 when copied. */
+int buf_copy_id(char *dst, size_t n, const char *src);
 
 #endif

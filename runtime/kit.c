@@ -1685,3 +1685,19 @@ void kit_undo_drop(struct kit *k)
 	if (n > 0)
 		cJSON_DeleteItemFromArray(k->r->restore, n - 1);
 }
+
+/* ---- issue 17: where an event happened --------------------------------------------- */
+
+const char *kit_event_account(const cJSON *ev)
+{
+	const char *s = resp_get_str(ev, "detail.accountId");
+
+	return s ? s : resp_get_str(ev, "account");
+}
+
+const char *kit_event_region(const cJSON *ev)
+{
+	const char *s = resp_get_str(ev, "detail.region");
+
+	return s ? s : resp_get_str(ev, "region");
+}

@@ -603,4 +603,13 @@ cJSON *kit_obj(const char *k1, ...);
  * done; the kit records an undo before the write is sent). */
 void kit_undo_drop(struct kit *k);
 
+/* ---- issue 17: where an event happened --------------------------------------------- */
+
+/* A finding's own account and region (detail.accountId, detail.region: in
+ * a delegated administrator setup the envelope's are the administrator's),
+ * else the envelope's (account, region); NULL when neither. Borrowed from
+ * ev. */
+const char *kit_event_account(const cJSON *ev);
+const char *kit_event_region(const cJSON *ev);
+
 #endif

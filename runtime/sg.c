@@ -16,14 +16,6 @@ const cJSON *sg_list(const cJSON *o, const char *name)
 	return cJSON_IsArray(it) ? it : NULL;
 }
 
-/* dst[n] = s whole, or "" when it does not fit (an id is never cut). */
-static void copy_whole(char *dst, size_t n, const char *s)
-{
-	if (!s || strlen(s) >= n)
-		s = "";
-	memcpy(dst, s, strlen(s) + 1);
-}
-
 enum fb_err sg_eni_from_json(const cJSON *out, struct sg_eni *e)
 {
 	const cJSON *eni = cJSON_GetArrayItem(sg_list(out, "networkInterfaceSet"), 0), *g;
@@ -32,9 +24,9 @@ enum fb_err sg_eni_from_json(const cJSON *out, struct sg_eni *e)
 	memset(e, 0, sizeof(*e));
 	if (!cJSON_IsObject(eni))
 		return FB_E_NOTFOUND;
-	copy_whole(e->id, sizeof(e->id), resp_get_str(eni, "networkInterfaceId"));
-	copy_whole(e->vpc, sizeof(e->vpc), resp_get_str(eni, "vpcId"));
-	copy_whole(e->subnet, sizeof(e->subnet), resp_get_str(eni, "subnetId"));
+	buf_copy_id(e->id, sizeof(e->id), resp_get_str(eni, "networkInterfaceId"));
+	buf_copy_id(e->vpc, sizeof(e->vpc), resp_get_str(eni, "vpcId"));
+	buf_copy_id(e->subnet, sizeof(e->subnet), resp_get_str(eni, "subnetId"));
 	rm = resp_get_str(eni, "requesterManaged");
 	e->requester_managed = rm && !strcmp(rm, "true");
 	cJSON_ArrayForEach(g, sg_list(eni, "groupSet")) {
@@ -42,8 +34,8 @@ enum fb_err sg_eni_from_json(const cJSON *out, struct sg_eni *e)
 
 		if (!id || e->ngroups == SG_MAX_GROUPS)
 			continue;
-		copy_whole(e->groups[e->ngroups], sizeof(e->groups[0]), id);
-		copy_whole(e->group_names[e->ngroups], sizeof(e->group_names[0]), resp_get_str(g, "groupName"));
+		buf_copy_id(e->groups[e->ngroups], sizeof(e->groups[0]), id);
+		buf_copy_id(e->group_names[e->ngroups], sizeof(e->group_names[0]), resp_get_str(g, "groupName"));
 		e->ngroups++;
 	}
 	return e->id[0] && e->vpc[0] ? FB_OK : FB_E_PARSE;

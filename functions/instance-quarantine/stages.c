@@ -203,9 +203,7 @@ static enum iq_parse parse_guardduty(const cJSON *ev, double min_sev, struct iq_
 		return about > 0 ? IQ_PARSE_IGNORE : IQ_PARSE_INVALID;
 	/* The finding's account and region are the instance's: in a delegated
 	 * administrator setup the envelope's are the administrator's. */
-	return finding_common(t, inst, resp_get_str(gd.detail, "accountId") ? resp_get_str(gd.detail, "accountId") : resp_get_str(ev, "account"),
-			      resp_get_str(gd.detail, "region") ? resp_get_str(gd.detail, "region") : resp_get_str(ev, "region"),
-			      min_sev, why, whylen);
+	return finding_common(t, inst, kit_event_account(ev), kit_event_region(ev), min_sev, why, whylen);
 }
 
 /* "arn:<partition>:ec2:<region>:<account>:instance/<id>" -> pointers into

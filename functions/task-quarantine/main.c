@@ -483,7 +483,7 @@ static int revoke_decide(void *arg, const cJSON *groups, int known, const cJSON 
 /* The runbook's way: every egress rule of the task's own groups goes. */
 static void isolate_revoke_egress(struct tq_run *u, const char *why)
 {
-	const char *ids[TQ_MAX_GROUPS];
+	const char *ids[SG_MAX_GROUPS];
 	struct sg_revoke rv = { .groups = ids, .ngroups = u->eni.ngroups, .read_step = "describe-task-groups",
 				.share_step = "describe-group-sharing", .what = "the task's security groups",
 				.decide = revoke_decide, .arg = u };
@@ -746,20 +746,12 @@ static void evidence(struct tq_run *u)
  * else from the finding / envelope, else the function's own. */
 static void locate(struct tq_run *u, const cJSON *ev)
 {
-	const char *s;
+	const char *region = kit_event_region(ev), *account = kit_event_account(ev);
 
-	if (!arn_field(u->tgt.task, 3, u->region, sizeof(u->region))) {
-		s = resp_get_str(ev, "detail.region");
-		if (!s)
-			s = resp_get_str(ev, "region");
-		tq_copy(u->region, sizeof(u->region), s ? s : aws_client_region(u->st->aws));
-	}
-	if (!arn_field(u->tgt.task, 4, u->account, sizeof(u->account))) {
-		s = resp_get_str(ev, "detail.accountId");
-		if (!s)
-			s = resp_get_str(ev, "account");
-		tq_copy(u->account, sizeof(u->account), s ? s : "");
-	}
+	if (!arn_field(u->tgt.task, 3, u->region, sizeof(u->region)))
+		buf_copy_id(u->region, sizeof(u->region), region ? region : aws_client_region(u->st->aws));
+	if (!arn_field(u->tgt.task, 4, u->account, sizeof(u->account)))
+		buf_copy_id(u->account, sizeof(u->account), account);
 }
 
 /* The task's account and region: the member role for another account
@@ -873,7 +865,7 @@ enum fb_err tq_handle(void *state, const char *event, size_t len,
 	if (!describe_task(u))
 		goto finish;
 	if (u->task.cluster_arn[0])
-		tq_copy(u->cluster, sizeof(u->cluster), u->task.cluster_arn);
+		buf_copy_id(u->cluster, sizeof(u->cluster), u->task.cluster_arn);
 	resp_set_resource(&u->r, u->task.arn, u->account[0] ? u->account : NULL, u->region);
 	if (u->task.exempt) {
 		char pwhy[PROV_REASON_LEN + 40];

@@ -22,28 +22,10 @@
 #include "resp.h"
 #include "sg.h"
 
-/* ---- small helpers ------------------------------------------------------------ */
-
 /* String members are read with resp_get_str: every name here is a plain
- * key (no '.', which resp_get would take as a path step). */
-
-/* Copies s into dst[n]; 0 when it did not fit (the caller treats a
- * truncated identifier as invalid rather than acting on the wrong thing). */
-int tq_copy(char *dst, size_t n, const char *s)
-{
-	size_t len;
-
-	if (!s)
-		s = "";
-	len = strlen(s);
-	if (len >= n) {
-		if (n)
-			dst[0] = '\0';
-		return 0;
-	}
-	memcpy(dst, s, len + 1);
-	return 1;
-}
+ * key (no '.', which resp_get would take as a path step). Identifiers are
+ * copied with buf_copy_id: a cut one is treated as invalid rather than
+ * acted on. */
 
 /* ---- settings ------------------------------------------------------------------- */
 
@@ -104,9 +86,9 @@ static enum tq_parse parse_manual(const cJSON *ev, struct tq_target *t, char *wh
 		return bad(why, whylen, "field 'reason' must be a string");
 	if (d && !cJSON_IsBool(d))
 		return bad(why, whylen, "field 'dryRun' must be a boolean");
-	if (!tq_copy(t->cluster, sizeof(t->cluster), c->valuestring) || !arn_ecs_cluster_ok(t->cluster))
+	if (!buf_copy_id(t->cluster, sizeof(t->cluster), c->valuestring) || !arn_ecs_cluster_ok(t->cluster))
 		return bad(why, whylen, "field 'cluster' is not an ECS cluster name ([A-Za-z0-9_-]{1,255}) or cluster ARN");
-	if (!tq_copy(t->task, sizeof(t->task), k->valuestring) || !arn_ecs_task_ok(t->task))
+	if (!buf_copy_id(t->task, sizeof(t->task), k->valuestring) || !arn_ecs_task_ok(t->task))
 		return bad(why, whylen, "field 'task' is not an ECS task id (32 hex digits) or task ARN");
 	/* A long reason is cut, not refused: it is prose for the report. */
 	snprintf(t->reason, sizeof(t->reason), "%s",
@@ -126,14 +108,14 @@ static enum tq_parse parse_finding(const cJSON *ev, double min_sev, struct tq_ta
 		return TQ_PARSE_INVALID;
 	t->severity = gd.severity;
 	t->is_finding = 1;
-	tq_copy(t->finding_id, sizeof(t->finding_id), gd.id);
+	buf_copy_id(t->finding_id, sizeof(t->finding_id), gd.id);
 	snprintf(t->finding_type, sizeof(t->finding_type), "%s", gd.type);
 	about = kit_gd_ecs_task(&gd, &cluster, &task_arn, why, whylen);
 	if (about)
 		return about > 0 ? TQ_PARSE_IGNORE : TQ_PARSE_INVALID;
-	if (!tq_copy(t->cluster, sizeof(t->cluster), cluster) || !arn_ecs_cluster_ok(t->cluster))
+	if (!buf_copy_id(t->cluster, sizeof(t->cluster), cluster) || !arn_ecs_cluster_ok(t->cluster))
 		return bad(why, whylen, "field 'ecsClusterDetails.arn' is not an ECS cluster ARN");
-	if (!tq_copy(t->task, sizeof(t->task), task_arn) || !arn_ecs_task_ok(t->task))
+	if (!buf_copy_id(t->task, sizeof(t->task), task_arn) || !arn_ecs_task_ok(t->task))
 		return bad(why, whylen, "field 'taskDetails.arn' is not an ECS task ARN");
 	kit_gd_reason(t->reason, sizeof(t->reason), t->finding_type, t->severity);
 	return kit_severity_below(t->severity, min_sev, why, whylen) ? TQ_PARSE_IGNORE : TQ_PARSE_OK;
@@ -190,22 +172,22 @@ enum fb_err tq_task_from_json(const cJSON *task, struct tq_task *t)
 	memset(t, 0, sizeof(*t));
 	if (!cJSON_IsObject(task) || !resp_get_str(task, "taskArn"))
 		return FB_E_PARSE;
-	if (!tq_copy(t->arn, sizeof(t->arn), resp_get_str(task, "taskArn")))
+	if (!buf_copy_id(t->arn, sizeof(t->arn), resp_get_str(task, "taskArn")))
 		return FB_E_TOO_LARGE;
-	tq_copy(t->id, sizeof(t->id), arn_tail(t->arn));
+	buf_copy_id(t->id, sizeof(t->id), arn_tail(t->arn));
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		tq_copy((char *)t + fields[i].off, fields[i].size, resp_get_str(task, fields[i].name));
+		buf_copy_id((char *)t + fields[i].off, fields[i].size, resp_get_str(task, fields[i].name));
 	if (!strncmp(t->group, "service:", 8))
-		tq_copy(t->service, sizeof(t->service), t->group + 8);
+		buf_copy_id(t->service, sizeof(t->service), t->group + 8);
 
 	arr = cJSON_GetObjectItemCaseSensitive(task, "attachments");
 	cJSON_ArrayForEach(it, arr) {
 		s = resp_get_str(it, "type");
 		if (!s || strcmp(s, "ElasticNetworkInterface"))
 			continue;
-		tq_copy(t->eni, sizeof(t->eni), attachment_detail(it, "networkInterfaceId"));
-		tq_copy(t->subnet, sizeof(t->subnet), attachment_detail(it, "subnetId"));
-		tq_copy(t->private_ip, sizeof(t->private_ip),
+		buf_copy_id(t->eni, sizeof(t->eni), attachment_detail(it, "networkInterfaceId"));
+		buf_copy_id(t->subnet, sizeof(t->subnet), attachment_detail(it, "subnetId"));
+		buf_copy_id(t->private_ip, sizeof(t->private_ip),
 			attachment_detail(it, "privateIPv4Address"));
 		break;
 	}
@@ -216,10 +198,10 @@ enum fb_err tq_task_from_json(const cJSON *task, struct tq_task *t)
 		if (t->nc == TQ_MAX_CONTAINERS)
 			break;
 		c = &t->c[t->nc++];
-		tq_copy(c->name, sizeof(c->name), resp_get_str(it, "name"));
-		tq_copy(c->image, sizeof(c->image), resp_get_str(it, "image"));
-		tq_copy(c->digest, sizeof(c->digest), resp_get_str(it, "imageDigest"));
-		tq_copy(c->runtime_id, sizeof(c->runtime_id), resp_get_str(it, "runtimeId"));
+		buf_copy_id(c->name, sizeof(c->name), resp_get_str(it, "name"));
+		buf_copy_id(c->image, sizeof(c->image), resp_get_str(it, "image"));
+		buf_copy_id(c->digest, sizeof(c->digest), resp_get_str(it, "imageDigest"));
+		buf_copy_id(c->runtime_id, sizeof(c->runtime_id), resp_get_str(it, "runtimeId"));
 	}
 	arr = cJSON_GetObjectItemCaseSensitive(task, "tags");
 	cJSON_ArrayForEach(it, arr) {
@@ -228,10 +210,10 @@ enum fb_err tq_task_from_json(const cJSON *task, struct tq_task *t)
 		/* keys exactly, values as every function compares them (prov.h) */
 		if (k && v && !strcmp(k, TQ_TAG_EXEMPT) && prov_value_true(v)) {
 			t->exempt = 1;
-			tq_copy(t->exempt_value, sizeof(t->exempt_value), v);
+			buf_copy_id(t->exempt_value, sizeof(t->exempt_value), v);
 		}
 	}
-	tq_copy(t->task_role, sizeof(t->task_role),
+	buf_copy_id(t->task_role, sizeof(t->task_role),
 		resp_get_str(cJSON_GetObjectItemCaseSensitive(task, "overrides"), "taskRoleArn"));
 	return FB_OK;
 }
@@ -242,10 +224,10 @@ void tq_task_apply_taskdef(struct tq_task *t, const cJSON *taskdef, const char *
 	const cJSON *defs = cJSON_GetObjectItemCaseSensitive(taskdef, "containerDefinitions"), *d;
 	size_t i;
 
-	tq_copy(t->network_mode, sizeof(t->network_mode), resp_get_str(taskdef, "networkMode"));
+	buf_copy_id(t->network_mode, sizeof(t->network_mode), resp_get_str(taskdef, "networkMode"));
 	/* RunTask's override wins over the task definition's role */
 	if (!t->task_role[0])
-		tq_copy(t->task_role, sizeof(t->task_role), resp_get_str(taskdef, "taskRoleArn"));
+		buf_copy_id(t->task_role, sizeof(t->task_role), resp_get_str(taskdef, "taskRoleArn"));
 	for (i = 0; i < t->nc; i++) {
 		struct tq_container *c = &t->c[i];
 
@@ -306,15 +288,15 @@ int tq_cluster_resolve(const char *event_cluster, const char *task, char *out, s
 {
 	char carn[600];
 
-	tq_copy(out, outlen, event_cluster);
+	buf_copy_id(out, outlen, event_cluster);
 	/* a task id or an old-format task ARN names no cluster */
 	if (!arn_ecs_task_cluster(task, carn, sizeof(carn)))
 		return 0;
 	/* An ARN: the same partition, region, account and name. */
 	if (!strcmp(event_cluster, strncmp(event_cluster, "arn:", 4) ? arn_tail(carn) : carn))
 		return 0;
-	if (!tq_copy(out, outlen, carn))
-		tq_copy(out, outlen, event_cluster);
+	if (!buf_copy_id(out, outlen, carn))
+		buf_copy_id(out, outlen, event_cluster);
 	return 1;
 }
 
@@ -324,19 +306,19 @@ size_t tq_tag_sources(const struct tq_task *t, struct kit_tag_source out[KIT_MAX
 	const char *c;
 	size_t n = 0;
 
-	if (t->arn[0] && tq_copy(out[n].arn, sizeof(out[n].arn), t->arn))
+	if (t->arn[0] && buf_copy_id(out[n].arn, sizeof(out[n].arn), t->arn))
 		out[n++].what = "task";
 	/* The service ARN of the new format, from the task's own ARN
 	 * (arn:P:ecs:R:A:task/<cluster>/<id> -> arn:P:ecs:R:A:service/<cluster>/<name>). */
 	c = strstr(t->arn, ":task/");
-	if (t->service[0] && c && t->cluster_arn[0] && tq_copy(cluster, sizeof(cluster), arn_tail(t->cluster_arn))) {
+	if (t->service[0] && c && t->cluster_arn[0] && buf_copy_id(cluster, sizeof(cluster), arn_tail(t->cluster_arn))) {
 		int len = snprintf(out[n].arn, sizeof(out[n].arn), "%.*s:service/%s/%s", (int)(c - t->arn), t->arn,
 				   cluster, t->service);
 
 		if (len > 0 && (size_t)len < sizeof(out[n].arn))
 			out[n++].what = "service";
 	}
-	if (t->taskdef_arn[0] && tq_copy(out[n].arn, sizeof(out[n].arn), t->taskdef_arn))
+	if (t->taskdef_arn[0] && buf_copy_id(out[n].arn, sizeof(out[n].arn), t->taskdef_arn))
 		out[n++].what = "task definition";
 	return n;
 }

@@ -20,9 +20,8 @@
  * to 256 MB (the function's memory bounds it in practice). */
 #define TQ_DEFAULT_LOG_MAX_BYTES (50u * 1024u * 1024u)
 #define TQ_LOG_MAX_BYTES_CAP (256u * 1024u * 1024u)
-/* ECS allows 10 containers per task definition; an ENI up to 16 groups. */
+/* ECS allows 10 containers per task definition. */
 #define TQ_MAX_CONTAINERS 10
-#define TQ_MAX_GROUPS SG_MAX_GROUPS
 #define TQ_SG_PREFIX "firebreak-quarantine-"
 #define TQ_TAG_EXEMPT "firebreak:exempt"
 
@@ -106,9 +105,6 @@ enum tq_share tq_share_decide(int sharing_known, size_t others, int allow_shared
  * event's cluster when they agree or the ARN names none, else the cluster
  * ARN built from the task ARN. Returns 1 on a mismatch, else 0. */
 int tq_cluster_resolve(const char *event_cluster, const char *task, char *out, size_t outlen);
-
-/* Helpers. */
-int tq_copy(char *dst, size_t n, const char *s);
 
 /* The handler (main.c). */
 enum fb_err tq_init(void **state, char *err, size_t errlen);

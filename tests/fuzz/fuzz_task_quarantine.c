@@ -107,7 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (!e)
 			abort();
-		if (sg_eni_from_json(j, e) == FB_OK && e->ngroups > TQ_MAX_GROUPS)
+		if (sg_eni_from_json(j, e) == FB_OK && e->ngroups > SG_MAX_GROUPS)
 			abort();
 		free(e);
 		break;

@@ -516,9 +516,30 @@ static void test_kit_policy__obj(void **state)
 	cJSON_Delete(o);
 }
 
+/* issue 17: a finding's own account and region win over the envelope's. */
+static void test_kit_policy__event_where(void **state)
+{
+	cJSON *ev = cJSON_Parse("{\"account\":\"999999999999\",\"region\":\"us-east-1\","
+				"\"detail\":{\"accountId\":\"111111111111\",\"region\":\"eu-west-1\"}}");
+
+	(void)state;
+	assert_string_equal(kit_event_account(ev), "111111111111");
+	assert_string_equal(kit_event_region(ev), "eu-west-1");
+	cJSON_Delete(ev);
+	ev = cJSON_Parse("{\"account\":\"999999999999\",\"region\":\"us-east-1\",\"detail\":{}}");
+	assert_string_equal(kit_event_account(ev), "999999999999");
+	assert_string_equal(kit_event_region(ev), "us-east-1");
+	cJSON_Delete(ev);
+	ev = cJSON_Parse("{}");
+	assert_null(kit_event_account(ev));
+	assert_null(kit_event_region(ev));
+	cJSON_Delete(ev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kit_policy__event_where),
 		cmocka_unit_test(test_kit_policy__obj),
 		cmocka_unit_test(test_kit_policy__env_choice),
 		cmocka_unit_test(test_kit_policy__guardduty_resources),
