@@ -45,4 +45,9 @@ void buf_copy_str(char *dst, size_t n, const char *src);
  * whole into dst[n], or "" and 0 when it does not fit; 1 when copied. */
 int buf_copy_id(char *dst, size_t n, const char *src);
 
+/* Appends printf-style text to the NUL-terminated string in dst[n], cut to
+ * fit (a list in a fixed report field: "a, b, c"). Returns the new length
+ * (n - 1 once full). dst[0] must be a string (at least ""). */
+size_t buf_catf(char *dst, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

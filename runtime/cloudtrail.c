@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "buf.h"
@@ -480,4 +481,51 @@ enum fb_err ct_lookup_continue(struct aws_client *c, const struct ct_query *q, c
 			       const struct aws_call *call, struct ct_result *res)
 {
 	return ct_run(c, q, in, call, res);
+}
+
+/* ---- issue 17: one CloudTrail record ------------------------------------------ */
+
+static enum ct_mfa record_mfa(const cJSON *rec)
+{
+	const char *s = resp_get_str(rec, "additionalEventData.MFAUsed");
+
+	if (s && !strcasecmp(s, "yes"))
+		return CT_MFA_YES;
+	if (s && !strcasecmp(s, "no"))
+		return CT_MFA_NO;
+	s = resp_get_str(rec, "userIdentity.sessionContext.attributes.mfaAuthenticated");
+	if (s && !strcasecmp(s, "true"))
+		return CT_MFA_YES;
+	if (s && !strcasecmp(s, "false"))
+		return CT_MFA_NO;
+	return CT_MFA_UNKNOWN;
+}
+
+enum fb_err ct_record_parse(const cJSON *rec, struct ct_record *r)
+{
+	const struct { const char *path; const char **out; } f[] = {
+		{ "eventName", &r->event_name }, { "eventSource", &r->event_source },
+		{ "eventID", &r->event_id }, { "eventTime", &r->event_time },
+		{ "awsRegion", &r->aws_region }, { "recipientAccountId", &r->recipient_account },
+		{ "userIdentity.type", &r->identity_type }, { "userIdentity.arn", &r->actor_arn },
+		{ "userIdentity.accountId", &r->actor_account }, { "sourceIPAddress", &r->source_ip },
+		{ "userAgent", &r->user_agent }, { "errorCode", &r->error_code },
+		{ "errorMessage", &r->error_message },
+	};
+	enum fb_err rc = cJSON_IsObject(rec) ? FB_OK : FB_E_INVALID;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (!resp_opt_str(rec, f[i].path, f[i].out)) {
+			*f[i].out = NULL;
+			rc = FB_E_INVALID;
+		}
+	if (r->error_code && !*r->error_code)
+		r->error_code = NULL;
+	if (r->error_message && !*r->error_message)
+		r->error_message = NULL;
+	r->time_ms = resp_parse_time_ms(r->event_time);
+	r->mfa = record_mfa(rec);
+	return rc;
 }

@@ -1701,3 +1701,39 @@ const char *kit_event_region(const cJSON *ev)
 
 	return s ? s : resp_get_str(ev, "region");
 }
+
+int kit_envelope_check(const cJSON *ev, char *why, size_t whylen)
+{
+	const cJSON *dry = cJSON_GetObjectItemCaseSensitive(ev, "dryRun");
+	const cJSON *acct = cJSON_GetObjectItemCaseSensitive(ev, "account");
+	const cJSON *reg = cJSON_GetObjectItemCaseSensitive(ev, "region");
+
+	if (dry && !cJSON_IsBool(dry))
+		return gd_bad(why, whylen, "field 'dryRun' must be a boolean");
+	if (acct && !cJSON_IsNull(acct) && !(cJSON_IsString(acct) && resp_account_id_ok(acct->valuestring)))
+		return gd_bad(why, whylen, "field 'account' must be a 12-digit account id");
+	if (reg && !cJSON_IsNull(reg) && !(cJSON_IsString(reg) && resp_region_name_ok(reg->valuestring)))
+		return gd_bad(why, whylen, "field 'region' must be a region name");
+	return 0;
+}
+
+struct map_find {
+	const char *key;
+	const cJSON *found;
+};
+
+static void map_find_entry(void *ctx, const char *key, const cJSON *value)
+{
+	struct map_find *m = ctx;
+
+	if (!strcmp(key, m->key))
+		m->found = value;
+}
+
+const cJSON *kit_map_get(const cJSON *map, const char *key)
+{
+	struct map_find m = { key, NULL };
+
+	kit_map_each(map, map_find_entry, &m);
+	return m.found;
+}

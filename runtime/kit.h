@@ -612,4 +612,17 @@ void kit_undo_drop(struct kit *k);
 const char *kit_event_account(const cJSON *ev);
 const char *kit_event_region(const cJSON *ev);
 
+/* The envelope fields that steer a responder, checked before it reads
+ * anything else (ev borrowed): 'dryRun' when present is a boolean; 'account'
+ * and 'region' when present and not null are an account id and a region
+ * name (resp_account_id_ok, resp_region_name_ok): they pick the member
+ * role's ARN and the endpoint. 0, or -1 with why set ("field 'dryRun' must
+ * be a boolean", "field 'account' must be a 12-digit account id", "field
+ * 'region' must be a region name"). */
+int kit_envelope_check(const cJSON *ev, char *why, size_t whylen);
+
+/* One entry of a query-protocol map (kit_map_each's shapes; map and the
+ * result borrowed): the value of the last entry named `key`, NULL when none. */
+const cJSON *kit_map_get(const cJSON *map, const char *key);
+
 #endif

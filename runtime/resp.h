@@ -221,6 +221,19 @@ int resp_region_name_ok(const char *s);
 /* Largest event a responder accepts before parsing (bytes). */
 #define RESP_MAX_EVENT_BYTES (1024u * 1024u)
 
+/* ---- issue 17: a report field set again ------------------------------------ */
+
+/* obj[key] = val (copied), or null when val is NULL, replacing what obj
+ * held under key (a section's outcome, a value read later). */
+void resp_json_set(cJSON *obj, const char *key, const char *val);
+
+/* ---- issue 17: an optional string field ------------------------------------- */
+
+/* The field at `path` (resp_get) when present must be a string: 1 with
+ * *out the string (borrowed from root) or NULL when absent or null; 0 when
+ * it has another type. */
+int resp_opt_str(const cJSON *root, const char *path, const char **out);
+
 /* ---- issue 17: one formatting pattern for the printf-style wrappers ------- */
 
 /* Inside a function declared `(..., const char *fmt, ...)`: formats its own

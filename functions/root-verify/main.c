@@ -255,9 +255,9 @@ static enum fb_err rv_handle(void *state, const char *event, size_t len,
 	int64_t start_ms = end_ms - (int64_t)t.window_minutes * 60000;
 	/* A minute after the trigger so the trigger itself is inside. */
 	int64_t query_end_ms = t.end_ms ? end_ms + 60000 : end_ms;
-	char start_iso[32], end_iso[32], root_arn[128];
-	rv_iso(start_ms, start_iso, sizeof(start_iso));
-	rv_iso(query_end_ms, end_iso, sizeof(end_iso));
+	char start_iso[UTC_ISO_LEN], end_iso[UTC_ISO_LEN], root_arn[128];
+	utc_format_s(start_ms, start_iso);
+	utc_format_s(query_end_ms, end_iso);
 
 	/* copies: resp_set_resource() below replaces r.account / r.region */
 	char account[32], region[32];

@@ -11,6 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
+#include "alarm.h"
+#include "cloudtrail.h"
+#include "endpoint.h"
 #include "fb_err.h"
 #include "kit.h"
 #include "resp.h"
@@ -24,8 +27,6 @@
 #define RV_PAGE_SIZE 50
 /* Regions read at most (FIREBREAK_ROOT_REGIONS, plus the trigger's). */
 #define RV_MAX_REGIONS 32
-/* A CloudTrailEvent string larger than this is counted but not parsed. */
-#define RV_MAX_RECORD_BYTES (256u * 1024u)
 
 /* ---- settings ------------------------------------------------------------ */
 
@@ -63,9 +64,6 @@ enum fb_err rv_cidrs_parse(const char *list, struct rv_policy *p, char *err, siz
  * dropped) into c->regions. NULL or "" = unset. FB_E_CONFIG with a message
  * when an item is not a Region name or there are too many. */
 enum fb_err rv_regions_parse(const char *list, struct rv_config *c, char *err, size_t errlen);
-/* The Region where the partition records console sign-ins (and other
- * global service events): us-east-1, cn-north-1 or us-gov-west-1. */
-const char *rv_signin_region(const char *partition);
 /* The Regions whose root history is read, in reading order: the trigger's
  * Region (event_region, may be NULL/""), then FIREBREAK_ROOT_REGIONS when
  * set, else the partition's sign-in Region and own_region (the function's).
@@ -74,14 +72,7 @@ const char *rv_signin_region(const char *partition);
 size_t rv_regions_plan(const struct rv_config *c, const char *partition, const char *event_region,
 		       const char *own_region, char out[][32], size_t cap);
 
-enum rv_ip_check { RV_IP_NOT_AN_IP = KIT_IP_NOT_AN_IP, RV_IP_ALLOWED = KIT_IP_IN,
-		   RV_IP_OUTSIDE = KIT_IP_OUT };
-/* `ip` (borrowed, may be NULL) against p's ranges (kit_ip_in). */
-enum rv_ip_check rv_ip_check(const struct rv_policy *p, const char *ip);
-
 /* ---- one CloudTrail record ------------------------------------------------------ */
-
-enum rv_mfa { RV_MFA_UNKNOWN, RV_MFA_YES, RV_MFA_NO };
 
 struct rv_record {
 	char identity_type[32];
@@ -97,7 +88,7 @@ struct rv_record {
 	int is_signin_source;       /* eventSource signin.amazonaws.com */
 	int is_console_login;       /* eventName ConsoleLogin */
 	int failed;                 /* ConsoleLogin Failure, or errorCode/errorMessage */
-	enum rv_mfa mfa;
+	enum ct_mfa mfa;
 	int centralized;            /* a root session from sts:AssumeRoot, or the AssumeRoot call */
 	int assume_root;            /* the record is the sts:AssumeRoot call itself */
 	char issuer_arn[512];       /* who called AssumeRoot, "" if not recorded */
@@ -230,11 +221,7 @@ enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct r
 
 /* ---- request and report pieces (caller cJSON_Delete()s what is returned) ---- */
 
-/* epoch ms -> "YYYY-MM-DDTHH:MM:SSZ" in out[n]. */
-void rv_iso(int64_t ms, char *out, size_t n);
 cJSON *rv_history_json(const struct rv_history *h, size_t max_pages, size_t max_events);
-cJSON *rv_event_json(const struct rv_record *e, const struct rv_policy *p);
-cJSON *rv_reasons_json(const struct rv_verdict *v);
 /* The runbook's manual next steps for the verdict (strings borrowed). */
 cJSON *rv_next_steps(const struct rv_verdict *v, const char *account, const char *start_iso,
 		     const char *end_iso);

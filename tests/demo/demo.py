@@ -88,6 +88,7 @@ PUBLIC_BUCKET = "acme-prod-quarterly-reports"
 
 READ_PREFIXES = ("Describe", "List", "Get", "Lookup", "Head", "Filter", "Search")
 READ_OPS = {"AssumeRole", "GetCallerIdentity"}
+READ_OPS |= {"StartQuery", "StopQuery"}   # issue 21: Insights queries read logs
 
 
 # ---- terminal -------------------------------------------------------------------
@@ -880,6 +881,7 @@ class TriageScenario(Scenario):
     """The unauthorized-API-calls alarm -> who, from where, what succeeded: P1."""
     name = "triage"
     IP = "185.220.101.34"
+    CI = "arn:aws:iam::%s:user/ci-deploy" % ACCOUNT
     ENUM = [("iam", "ListUsers"), ("iam", "ListRoles"), ("s3", "ListBuckets"), ("ec2", "DescribeInstances"),
             ("secretsmanager", "ListSecrets"), ("kms", "ListKeys")]
 
@@ -903,7 +905,14 @@ class TriageScenario(Scenario):
         recs = [self.record(now - 600 + 30 * i, s, n, "Client.UnauthorizedOperation" if s == "ec2" else "AccessDenied")
                 for i, (s, n) in enumerate(self.ENUM)]
         recs.append(self.record(now - 120, "iam", "CreateAccessKey", None, False))
-        self.ctx.fake.seed_merge({"cloudtrail": {"records": recs}})
+        # a second principal's key works from the same address
+        ci = self.record(now - 90, "s3", "PutBucketPolicy", None, False)
+        ci["userIdentity"] = dict(ci["userIdentity"], userName="ci-deploy", arn=self.CI, accessKeyId="AKIAQ3EGRZ7DEMOCI001")
+        recs.append(ci)
+        # the trail delivers to CloudWatch Logs too: access-triage reads it with Insights
+        self.ctx.fake.seed_merge({"cloudtrail": {"records": recs}, "logs": {"groups": [
+            {"name": TRIAGE_TRAIL_GROUP, "streams": [{"name": "%s_CloudTrail_%s" % (ACCOUNT, REGION), "events": [
+                {"timestamp": int(resp_ms(r["eventTime"])), "message": json.dumps(r)} for r in recs]}]}]}})
         return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "CloudWatch Alarm State Change",
                 "source": "aws.cloudwatch", "account": ACCOUNT, "time": iso(now), "region": REGION,
                 "resources": ["arn:aws:cloudwatch:%s:%s:alarm:unauthorized-api-calls" % (REGION, ACCOUNT)],
@@ -917,8 +926,17 @@ class TriageScenario(Scenario):
         c(top.get("principal", "").endswith("user/contractor-jdoe") and top.get("source_ip") == self.IP,
           "contractor-jdoe from %s first" % self.IP)
         c(top.get("write_apis") == ["iam:CreateAccessKey"], "the successful write named: iam:CreateAccessKey")
-        c(sorted(m.get("function") for m in report.get("containment_manual") or []) == ["iam-contain", "net-block"],
-          "manual containment invokes given (containment is off)")
+        c(report.get("window", {}).get("source") == "logs:StartQuery",
+          "read with CloudWatch Logs Insights on %s" % TRIAGE_TRAIL_GROUP)
+        src = (report.get("sources") or [{}])[0]
+        calls = src.get("calls") or []
+        c(src.get("other_principals") == [self.CI] and
+          sorted(x.get("api") for x in calls if x.get("write")) == ["iam:CreateAccessKey", "s3:PutBucketPolicy"] and
+          all(x.get("write") for x in calls[:2]),
+          "successes from %s by any principal, writes first (ci-deploy's key works from there too)" % self.IP)
+        c(sorted(m.get("function") for m in report.get("containment_manual") or []) ==
+          ["iam-contain", "iam-contain", "net-block"],
+          "manual containment invokes given (containment is off): contractor-jdoe, ci-deploy, the address")
         c(not writes, "no write other than the notification")
 
     def check_dry(self, c, before, after, report, writes):
@@ -929,7 +947,12 @@ class TriageScenario(Scenario):
 ORDER.append("triage")
 FUNCTION["triage"] = "access-triage"
 TITLE["triage"] = "unauthorized-API-calls alarm: enumeration, then a successful write"
-FUNCTION_ENV["access-triage"] = {}
+TRIAGE_TRAIL_GROUP = "aws-cloudtrail-logs-acme"
+FUNCTION_ENV["access-triage"] = {"FIREBREAK_AT_LOG_GROUP": TRIAGE_TRAIL_GROUP}
+
+
+def resp_ms(t):
+    return datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp() * 1000
 
 SCENARIOS = {s.name: s for s in (RootScenario, KmsScenario, LeakScenario, TaskScenario, BucketScenario,
                                   IamScenario, InstanceScenario, NetScenario, TriageScenario)}

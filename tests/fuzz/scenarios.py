@@ -116,8 +116,8 @@ def get(name):
                 json.dump(m.event("alarm-read-spike.json"), f)
             return Scenario(name, m.world(), {"FIREBREAK_TOPIC_ARN": m.TOPIC}, f.name, fbtest.ACCOUNT)
         if name == "access-triage":
-            return Scenario(name, m.scenario_world(), m.ENV, os.path.join(ev, "alarm-unauthorized-api-calls.json"),
-                            fbtest.ACCOUNT)
+            return Scenario(name, m.scenario_world(), getattr(m, "SCENARIO_ENV", m.ENV),
+                            os.path.join(ev, "alarm-unauthorized-api-calls.json"), fbtest.ACCOUNT)
     except (AttributeError, OSError) as e:
         print("scenarios: %s: %s" % (name, e), file=sys.stderr)
     return None

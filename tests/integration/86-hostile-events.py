@@ -431,6 +431,12 @@ def at_cases():
         ("manual-window-string", j({"window_minutes": "15; DROP"}), "emu", "invalid"),
         ("manual-unknown-key", j({"window_minutes": 15, "contain": True}), "emu", "invalid"),
         ("manual-dryrun-string", j({"window_minutes": 15, "dryRun": "false"}), "emu", "invalid"),
+        # containment on (the scenario's settings): the manual form is still
+        # only a window, never a principal or an address to act on
+        ("manual-principal", j({"principal": "arn:aws:iam::111111111111:user/admin"}), "emu", "invalid"),
+        ("manual-ip-world", j({"window_minutes": 15, "ip": "0.0.0.0/0"}), "emu", "invalid"),
+        ("manual-contain-off", j({"window_minutes": 15, "FIREBREAK_TRIAGE_CONTAIN": "false"}), "emu", "invalid"),
+        ("alarm-state-list", with_state(value=["ALARM"]), "emu", "invalid"),
     ]
     return c
 

@@ -585,6 +585,53 @@ static void test_cloudtrail__sdk_budget_gives_up_where_the_pager_reads(void **st
 	aws_client_free(c);
 }
 
+/* One record's fields (root-verify, kms-guard): borrowed strings, a field
+ * of another type refused but the rest still read, "" errors are none. */
+static void test_cloudtrail__record_fields(void **st)
+{
+	struct ct_record r;
+	cJSON *rec = cJSON_Parse("{\"eventName\":\"DisableKey\",\"eventSource\":\"kms.amazonaws.com\","
+		"\"eventID\":\"e-1\",\"eventTime\":\"2024-03-01T10:00:30Z\",\"awsRegion\":\"eu-west-1\","
+		"\"recipientAccountId\":\"111111111111\",\"userIdentity\":{\"type\":\"AssumedRole\","
+		"\"arn\":\"arn:aws:sts::111111111111:assumed-role/Dev/alice\",\"accountId\":\"222222222222\","
+		"\"sessionContext\":{\"attributes\":{\"mfaAuthenticated\":\"TRUE\"}}},"
+		"\"sourceIPAddress\":\"203.0.113.5\",\"userAgent\":\"aws-cli\",\"errorCode\":\"\"}");
+
+	(void)st;
+	assert_int_equal(ct_record_parse(rec, &r), FB_OK);
+	assert_string_equal(r.event_name, "DisableKey");
+	assert_string_equal(r.event_source, "kms.amazonaws.com");
+	assert_string_equal(r.event_id, "e-1");
+	assert_true(r.time_ms == 1709287230000LL);
+	assert_string_equal(r.aws_region, "eu-west-1");
+	assert_string_equal(r.recipient_account, "111111111111");
+	assert_string_equal(r.identity_type, "AssumedRole");
+	assert_string_equal(r.actor_arn, "arn:aws:sts::111111111111:assumed-role/Dev/alice");
+	assert_string_equal(r.actor_account, "222222222222");
+	assert_string_equal(r.source_ip, "203.0.113.5");
+	assert_string_equal(r.user_agent, "aws-cli");
+	assert_null(r.error_code);          /* "": the call succeeded */
+	assert_null(r.error_message);
+	assert_int_equal(r.mfa, CT_MFA_YES);
+	cJSON_Delete(rec);
+	/* a sign-in's MFAUsed decides first; a wrongly typed field is refused */
+	rec = cJSON_Parse("{\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"No\"},"
+			  "\"userIdentity\":{\"type\":\"Root\",\"arn\":7},\"errorMessage\":\"Failed\"}");
+	assert_int_equal(ct_record_parse(rec, &r), FB_E_INVALID);
+	assert_null(r.actor_arn);
+	assert_string_equal(r.event_name, "ConsoleLogin");
+	assert_string_equal(r.identity_type, "Root");
+	assert_string_equal(r.error_message, "Failed");
+	assert_int_equal(r.mfa, CT_MFA_NO);
+	assert_true(r.time_ms == 0);
+	cJSON_Delete(rec);
+	rec = cJSON_Parse("[1]");
+	assert_int_equal(ct_record_parse(rec, &r), FB_E_INVALID);
+	assert_int_equal(ct_record_parse(NULL, &r), FB_E_INVALID);
+	assert_int_equal(r.mfa, CT_MFA_UNKNOWN);
+	cJSON_Delete(rec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -599,6 +646,7 @@ int main(void)
 		cmocka_unit_test(test_cloudtrail__lookups_share_the_limiter),
 		cmocka_unit_test(test_cloudtrail__on_page_and_detail),
 		cmocka_unit_test(test_cloudtrail__sdk_budget_gives_up_where_the_pager_reads),
+		cmocka_unit_test(test_cloudtrail__record_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
