@@ -595,8 +595,10 @@ enum fb_err kit_env_choice(const char *name, const char *off, const char *on, in
 /* ---- issue 17: small inputs, a refused write's undo ------------------------------- */
 
 /* {"<k1>": "<v1>", "<k2>": "<v2>", ...}: string members, the list ended by
- * a NULL key (a NULL value is left out). Caller owns it (or kit_spec.in
- * takes it); NULL when out of memory. */
+ * KIT_END (a typed null: a bare NULL may be an int 0 in varargs); a null
+ * value is left out. Caller owns it (or kit_spec.in takes it); NULL when
+ * out of memory. */
+#define KIT_END ((const char *)0)
 cJSON *kit_obj(const char *k1, ...);
 /* A write the service refused changed nothing: its undo, the newest
  * restore[] entry of the report, is dropped (restore[] says only what was

@@ -121,7 +121,7 @@ static int time_left(const struct tq_run *u, int64_t need_ms)
 /* {"<lk>": [v1], "<k2>": v2}: a one-element list and a string. */
 static cJSON *obj_list(const char *lk, const char *v1, const char *k2, const char *v2)
 {
-	cJSON *o = kit_obj(k2, v2, NULL);
+	cJSON *o = kit_obj(k2, v2, KIT_END);
 
 	cJSON_AddItemToArray(cJSON_AddArrayToObject(o, lk), cJSON_CreateString(v1));
 	return o;
@@ -135,7 +135,7 @@ static struct kit_step *taskdef_add(struct tq_run *u, struct kit_round *rd)
 		return NULL;
 	return kit_add(rd, &(struct kit_spec){ .step = "describe-task-definition", .service = "ecs",
 		.op = "DescribeTaskDefinition", .target = u->task.taskdef_arn, .kind = RESP_READ, .optional = 1,
-		.in = kit_obj("taskDefinition", u->task.taskdef_arn, NULL) });
+		.in = kit_obj("taskDefinition", u->task.taskdef_arn, KIT_END) });
 }
 
 static void taskdef_take(struct tq_run *u, const struct kit_step *td)
@@ -233,7 +233,7 @@ static void report_task(struct tq_run *u)
 		g = cJSON_AddArrayToObject(n, "security_groups");
 		for (i = 0; g && i < u->eni.ngroups; i++)
 			cJSON_AddItemToArray(g, kit_obj("group_id", u->eni.groups[i], "group_name",
-							u->eni.group_names[i], NULL));
+							u->eni.group_names[i], KIT_END));
 	}
 }
 
@@ -435,7 +435,7 @@ static cJSON *sharer(const struct tq_run *u, const cJSON *ni)
 
 	if (!id || !strcmp(id, u->eni.id))
 		return NULL;
-	x = kit_obj("network_interface_id", id, NULL);
+	x = kit_obj("network_interface_id", id, KIT_END);
 	cJSON_AddStringToObject(x, "description", d ? d : "");
 	cJSON_AddStringToObject(x, "interface_type", it ? it : "");
 	if (rq)
@@ -656,7 +656,7 @@ static void stop_task(struct tq_run *u)
 
 	/* StopTask's reason is shown in the console and kept on the task. */
 	snprintf(reason, sizeof(reason), "firebreak %.40s: %.200s", u->r.incident_id, u->tgt.reason);
-	in = kit_obj("cluster", u->cluster, "task", u->task.arn, "reason", reason, NULL);
+	in = kit_obj("cluster", u->cluster, "task", u->task.arn, "reason", reason, KIT_END);
 	s = kit_add(rd, &(struct kit_spec){ .step = "stop-task", .service = "ecs", .op = "StopTask",
 		.target = u->task.arn, .kind = RESP_WRITE, .in = in,
 		.detail = "stop requested; the task drains to STOPPED" });

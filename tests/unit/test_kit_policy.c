@@ -521,14 +521,14 @@ static void test_kit_policy__env_choice(void **state)
 /* issue 17: kit_obj's string members (a NULL value left out). */
 static void test_kit_policy__obj(void **state)
 {
-	cJSON *o = kit_obj("cluster", "prod", "skip", NULL, "task", "t-1", NULL);
+	cJSON *o = kit_obj("cluster", "prod", "skip", KIT_END, "task", "t-1", KIT_END);
 	char *txt = cJSON_PrintUnformatted(o);
 
 	(void)state;
 	assert_string_equal(txt, "{\"cluster\":\"prod\",\"task\":\"t-1\"}");
 	cJSON_free(txt);
 	cJSON_Delete(o);
-	o = kit_obj(NULL);
+	o = kit_obj(KIT_END);
 	assert_int_equal(cJSON_GetArraySize(o), 0);
 	cJSON_Delete(o);
 }
