@@ -189,4 +189,15 @@ struct ct_record {
  * filled either way, so a reader that tolerates such a record can. */
 enum fb_err ct_record_parse(const cJSON *rec, struct ct_record *r);
 
+/* A record CloudTrail wrote (delivered to a log group by a trail, say):
+ * 1 when `rec` is an object shaped like one (eventVersion "1.x", a
+ * userIdentity object, eventSource "*.amazonaws.com", eventName, eventTime,
+ * eventID and awsRegion strings) and no member named secretAccessKey (any
+ * case) holds a value of 40+ characters (CloudTrail never records one, so
+ * such a document is not an audit record); ids[] then gets the distinct
+ * access key ids (AKIA/ASIA + 16 of [A-Z2-7]) of its members named
+ * accessKeyId, at most max. Else 0 and *nids 0. Issue 17: leak-rotate's,
+ * where those ids are the audit trail of a call, not leaks. */
+int ct_record_key_ids(const cJSON *rec, char (*ids)[21], size_t max, size_t *nids);
+
 #endif

@@ -1737,3 +1737,33 @@ const cJSON *kit_map_get(const cJSON *map, const char *key)
 	kit_map_each(map, map_find_entry, &m);
 	return m.found;
 }
+
+/* ---- issue 17: borrowed credentials -------------------------------------------- */
+
+enum fb_err kit_caller_with(const struct aws_client_options *creds, int64_t deadline_ms, char *arn,
+			    size_t arnlen, struct aws_error *e)
+{
+	struct aws_client *cl = NULL;
+	cJSON *out = NULL;
+	char err[200];
+	const char *a;
+	enum fb_err rc = aws_client_new_opts(&cl, creds, err, sizeof(err));
+
+	arn[0] = '\0';
+	if (rc != FB_OK) {
+		snprintf(e->message, sizeof(e->message), "%s", err);
+		return rc;
+	}
+	if (deadline_ms)
+		aws_client_set_deadline(cl, deadline_ms);
+	rc = aws_do(cl, "sts", "GetCallerIdentity", NULL, &out, e);
+	/* a query answer: <Op>Result, or the whole <Op>Response */
+	a = resp_get_str(out, "GetCallerIdentityResult.Arn");
+	if (!a)
+		a = resp_get_str(out, "GetCallerIdentityResponse.GetCallerIdentityResult.Arn");
+	if (rc == FB_OK)
+		buf_copy_str(arn, arnlen, a);
+	cJSON_Delete(out);
+	aws_client_free(cl); /* wipes its copy of the secret */
+	return rc;
+}

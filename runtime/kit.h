@@ -627,4 +627,17 @@ int kit_envelope_check(const cJSON *ev, char *why, size_t whylen);
  * result borrowed): the value of the last entry named `key`, NULL when none. */
 const cJSON *kit_map_get(const cJSON *map, const char *key);
 
+/* ---- issue 17: borrowed credentials (leak-rotate's port) --------------------------- */
+
+/* Does STS take these credentials? sts:GetCallerIdentity (no permission
+ * needed: any valid key may call it) signed with creds (access_key,
+ * secret_key and session_token, borrowed; the rest as aws_client_new_opts
+ * reads it) by a client of their own, freed (its copy of the secret wiped)
+ * before return; deadline_ms 0: none. FB_OK with the caller's ARN in arn
+ * ("" when the answer lacks it); else *e says why (SignatureDoesNotMatch:
+ * the secret is not the key's; InvalidClientTokenId: the key is unknown
+ * or inactive). No report line: the caller words it. */
+enum fb_err kit_caller_with(const struct aws_client_options *creds, int64_t deadline_ms, char *arn,
+			    size_t arnlen, struct aws_error *e);
+
 #endif

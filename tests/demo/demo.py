@@ -859,21 +859,33 @@ class BreachScenario(Scenario):
         g = report.get("gdpr") or {}
         c("DRAFT" in (g.get("status") or "") and report.get("gdpr_deadline"),
           "GDPR Art. 33 draft, deadline %s" % report.get("gdpr_deadline"))
-        c(sorted(writes) == ["dynamodb:CreateBackup", "dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTable"],
-          "three writes: %s" % ", ".join(writes))
+        table_writes = sorted(w for w in writes if w.startswith("dynamodb:"))
+        c(table_writes == ["dynamodb:CreateBackup", "dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTable"],
+          "three table writes: %s" % ", ".join(table_writes))
         c(len(report.get("restore") or []) == 3, "restore[] has the three undos")
+        # the record in the evidence bucket (write-once, SHA-256 manifest), JSON and the DPO's text
+        c(TaskScenario.evidence(self, c, after, report), "GDPR record stored")
+        objs = (find(after["s3"]["buckets"], name=BUCKET) or {}).get("objects") or {}
+        prefix = (report.get("evidence") or {}).get("prefix") or ""
+        txt = objs.get(prefix + "gdpr-record.txt")
+        body = base64.b64decode(txt["body_b64"]).decode() if txt else ""
+        c("(c) Likely consequences: unknown" in body and str(report.get("gdpr_deadline")) in body,
+          "the DPO's text names every Art. 33(3) field and the 72 h deadline")
+        c("NIS2" in str(report.get("verdict")), "the verdict (the SNS message) carries the NIS2 24 h deadline too")
 
     def check_dry(self, c, before, after, report, writes):
         Scenario.check_dry(self, c, before, after, report, writes)
-        planned = sorted(a["api"] for a in report.get("actions") or [] if a.get("status") == "planned")
-        c(planned == ["dynamodb:CreateBackup", "dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTable"],
-          "three writes planned (%s)" % ", ".join(planned))
+        planned = sorted(set(a["api"] for a in report.get("actions") or [] if a.get("status") == "planned"))
+        c(planned == ["dynamodb:CreateBackup", "dynamodb:UpdateContinuousBackups", "dynamodb:UpdateTable",
+                      "s3:PutObject"],
+          "the three table writes and the record planned (%s)" % ", ".join(planned))
 
 
 ORDER.append("breach")
 FUNCTION["breach"] = "data-breach"
 TITLE["breach"] = "bulk-read spike on a customer table (suspected breach, GDPR clock)"
-FUNCTION_ENV["data-breach"] = {}
+FUNCTION_ENV["data-breach"] = {"FIREBREAK_EVIDENCE_BUCKET": BUCKET, "FIREBREAK_EVIDENCE_KMS_KEY": EVIDENCE_KEY,
+                                "FIREBREAK_DB_DEADLINES": "NIS2 Art. 23 early warning=24"}
 
 # ---- issue 21: access-triage -----------------------------------------------------------
 

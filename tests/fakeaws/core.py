@@ -56,6 +56,49 @@ _validator = ParamValidator()
 # checks each against that model when the package is installed, so a
 # request the fake accepts is one AWS's model accepts.
 SUPPLEMENT = {
+    # issue 22 (data-breach): table resource policies (DynamoDB, March
+    # 2024; Debian's botocore 1.29 predates them). Vendored from the npm
+    # package aws-sdk 2.1693.0 apis/dynamodb-2012-08-10.min.json (its inline
+    # shapes named here); 25-fakeaws.py SupplementModels checks them against
+    # that model when FBTEST_NODE_MODULES points at it.
+    "dynamodb": {
+        "operations": {
+            "GetResourcePolicy": {"name": "GetResourcePolicy", "http": {"method": "POST", "requestUri": "/"},
+                                  "input": {"shape": "GetResourcePolicyInput"},
+                                  "output": {"shape": "GetResourcePolicyOutput"},
+                                  "errors": [{"shape": "PolicyNotFoundException"}]},
+            "PutResourcePolicy": {"name": "PutResourcePolicy", "http": {"method": "POST", "requestUri": "/"},
+                                  "input": {"shape": "PutResourcePolicyInput"},
+                                  "output": {"shape": "PutResourcePolicyOutput"},
+                                  "errors": [{"shape": "PolicyNotFoundException"}]},
+            "DeleteResourcePolicy": {"name": "DeleteResourcePolicy", "http": {"method": "POST", "requestUri": "/"},
+                                     "input": {"shape": "DeleteResourcePolicyInput"},
+                                     "output": {"shape": "DeleteResourcePolicyOutput"},
+                                     "errors": [{"shape": "PolicyNotFoundException"}]},
+        },
+        "shapes": {
+            "ResourcePolicyArn": {"type": "string", "max": 1283, "min": 1},
+            "ResourcePolicy": {"type": "string"},
+            "PolicyRevisionId": {"type": "string", "max": 255, "min": 1},
+            "ConfirmRemoveSelfResourceAccess": {"type": "boolean"},
+            "GetResourcePolicyInput": {"type": "structure", "required": ["ResourceArn"], "members": {
+                "ResourceArn": {"shape": "ResourcePolicyArn"}}},
+            "GetResourcePolicyOutput": {"type": "structure", "members": {
+                "Policy": {"shape": "ResourcePolicy"}, "RevisionId": {"shape": "PolicyRevisionId"}}},
+            "PutResourcePolicyInput": {"type": "structure", "required": ["ResourceArn", "Policy"], "members": {
+                "ResourceArn": {"shape": "ResourcePolicyArn"}, "Policy": {"shape": "ResourcePolicy"},
+                "ExpectedRevisionId": {"shape": "PolicyRevisionId"},
+                "ConfirmRemoveSelfResourceAccess": {"shape": "ConfirmRemoveSelfResourceAccess"}}},
+            "PutResourcePolicyOutput": {"type": "structure", "members": {
+                "RevisionId": {"shape": "PolicyRevisionId"}}},
+            "DeleteResourcePolicyInput": {"type": "structure", "required": ["ResourceArn"], "members": {
+                "ResourceArn": {"shape": "ResourcePolicyArn"}, "ExpectedRevisionId": {"shape": "PolicyRevisionId"}}},
+            "DeleteResourcePolicyOutput": {"type": "structure", "members": {
+                "RevisionId": {"shape": "PolicyRevisionId"}}},
+            "PolicyNotFoundException": {"type": "structure", "members": {"message": {"shape": "ErrorMessage"}},
+                                        "exception": True},
+        },
+    },
     "ec2": {
         "operations": {
             # issue 20 (instance-quarantine): snapshot lock

@@ -400,6 +400,31 @@ def db_cases():  # issue 22
         ("restore-time-words", j({"restore": {"table": "orders", "to": "now", "target": "orders-r"}}),
          "emu", "invalid"),
     ]
+    # GuardDuty (issue 22 item 1): the finding names an access key and maybe a table; neither gets
+    # through unchecked, and nothing is called on a malformed one
+    gd = load("data-breach", "guardduty-anomalous-dynamodb.json")
+
+    def gd_with(path, value):
+        e = copy.deepcopy(gd)
+        o = e
+        for k in path[:-1]:
+            o = o[k]
+        o[path[-1]] = value
+        return j(e)
+    akd = ("detail", "resource", "accessKeyDetails")
+    aff = ("detail", "service", "action", "awsApiCallAction", "affectedResources")
+    c += [
+        ("gd-key-crlf", gd_with(akd + ("accessKeyId",), "ASIARZOOKWPXR24HLMYM\r\nX-Amz-Target: x"), "emu", "invalid"),
+        ("gd-key-number", gd_with(akd + ("accessKeyId",), 12345), "emu", "invalid"),
+        ("gd-principalid-path", gd_with(akd + ("principalId",), "../../AROAIHWLDLKQ2YARYAIIW"), "emu", "invalid"),
+        ("gd-table-dotdot", gd_with(aff, {"AWS::DynamoDB::Table": "../../orders"}), "emu", "invalid"),
+        ("gd-table-other-acct", gd_with(aff, {"AWS::DynamoDB::Table":
+                                              "arn:aws:dynamodb:us-east-1:999999999999:table/orders"}), "emu", "invalid"),
+        ("gd-table-number", gd_with(aff, {"AWS::DynamoDB::Table": 7}), "emu", "invalid"),
+        ("gd-account-path", gd_with(("detail", "accountId"), "123456789012/../x"), "emu", "invalid"),
+        ("gd-severity-string", gd_with(("detail", "severity"), "8"), "emu", "invalid"),
+        ("gd-detail-type", gd_with(("detail-type",), "GuardDuty Findings"), "emu", "invalid"),
+    ]
     return c
 
 

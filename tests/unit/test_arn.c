@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "arn.h"
+#include "resp.h"
 
 static void test_arn__parse_fields(void **st)
 {
@@ -200,6 +201,21 @@ static void test_arn__ecs_task_cluster(void **st)
 	assert_false(arn_ecs_task_cluster(TASK, out, 20));
 }
 
+/* The account leak-rotate reads out of a function's or a role's ARN
+ * (leak_account_from_arn's assertions, moved here with the code). */
+static void test_arn__account_of_an_arn(void **st)
+{
+	struct arn a;
+
+	(void)st;
+	assert_true(arn_parse("arn:aws:lambda:us-east-1:123456789012:function:f", &a) &&
+		    resp_account_id_ok(a.account));
+	assert_string_equal(a.account, "123456789012");
+	assert_false(arn_parse("arn:aws:lambda:us-east-1:12345678901x:function:f", &a) &&
+		     resp_account_id_ok(a.account));
+	assert_false(arn_parse(NULL, &a));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_arn__strict_head_and_tail),
 		cmocka_unit_test(test_arn__ecs_task_and_cluster_references),
 		cmocka_unit_test(test_arn__ecs_task_cluster),
+		cmocka_unit_test(test_arn__account_of_an_arn),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -632,6 +632,45 @@ static void test_cloudtrail__record_fields(void **st)
 	cJSON_Delete(rec);
 }
 
+/* ct_record_key_ids: a record's shape, its accessKeyId members (distinct,
+ * AKIA/ASIA only), and a secretAccessKey value that makes it no record. */
+static void test_cloudtrail__record_key_ids(void **state)
+{
+	static const char rec[] = "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\","
+		"\"accessKeyId\":\"AKIAIOSFODNN7EXAMPLE\"},\"eventSource\":\"iam.amazonaws.com\","
+		"\"eventName\":\"UpdateAccessKey\",\"eventTime\":\"2026-12-07T00:00:00Z\",\"eventID\":\"e-1\","
+		"\"awsRegion\":\"us-east-1\",\"requestParameters\":{\"accessKeyId\":\"AKIAI44QH2DHBEXAMPLE\"},"
+		"\"responseElements\":{\"credentials\":{\"accessKeyId\":\"AKIAIOSFODNN7EXAMPLE\"}},"
+		"\"x\":{\"accessKeyId\":\"not-a-key-id-at-all!\"}}";
+	char ids[4][21];
+	size_t n = 9;
+	cJSON *j = cJSON_Parse(rec), *k;
+
+	(void)state;
+	assert_int_equal(ct_record_key_ids(j, ids, 4, &n), 1);
+	assert_int_equal(n, 2);
+	assert_string_equal(ids[0], "AKIAIOSFODNN7EXAMPLE");
+	assert_string_equal(ids[1], "AKIAI44QH2DHBEXAMPLE");
+	assert_int_equal(ct_record_key_ids(j, ids, 1, &n), 1);
+	assert_int_equal(n, 1);
+	/* CloudTrail never records a secret access key */
+	k = cJSON_GetObjectItem(j, "requestParameters");
+	cJSON_AddStringToObject(k, "SecretAccessKey", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+	assert_int_equal(ct_record_key_ids(j, ids, 4, &n), 0);
+	assert_int_equal(n, 0);
+	cJSON_Delete(j);
+	/* not the shape: eventSource not an AWS service, eventVersion 2 */
+	j = cJSON_Parse("{\"eventVersion\":\"1.08\",\"userIdentity\":{},\"eventSource\":\"evil.example.com\","
+			"\"eventName\":\"a\",\"eventTime\":\"t\",\"eventID\":\"i\",\"awsRegion\":\"r\"}");
+	assert_int_equal(ct_record_key_ids(j, ids, 4, &n), 0);
+	cJSON_Delete(j);
+	j = cJSON_Parse("{\"eventVersion\":\"2.0\",\"userIdentity\":{},\"eventSource\":\"s3.amazonaws.com\","
+			"\"eventName\":\"a\",\"eventTime\":\"t\",\"eventID\":\"i\",\"awsRegion\":\"r\"}");
+	assert_int_equal(ct_record_key_ids(j, ids, 4, &n), 0);
+	cJSON_Delete(j);
+	assert_int_equal(ct_record_key_ids(NULL, ids, 4, &n), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -647,6 +686,7 @@ int main(void)
 		cmocka_unit_test(test_cloudtrail__on_page_and_detail),
 		cmocka_unit_test(test_cloudtrail__sdk_budget_gives_up_where_the_pager_reads),
 		cmocka_unit_test(test_cloudtrail__record_fields),
+		cmocka_unit_test(test_cloudtrail__record_key_ids),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
