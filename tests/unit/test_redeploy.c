@@ -25,6 +25,7 @@
 #include "resp.h"
 
 #include "kit_fake.h"
+#include "wipecheck.h"
 
 #define SECRET "arn:aws:secretsmanager:us-east-1:111111111111:secret:app-client-AbCdEf"
 #define VALUE "s3cr3t-client-value-0123456789abcdef"
@@ -261,6 +262,36 @@ static void test_redeploy__put_wait_redeploy_rollout(void **st)
 	world_down(&w);
 }
 
+/* The new value passes through cJSON (the request object, its printed
+ * body) and the AWS layer: every block that held it is wiped before it is
+ * freed (lr_main installs buf_wipe_cjson for every function). */
+static void test_redeploy__put_value_wiped_before_free(void **st)
+{
+	struct world w;
+	struct rdp d;
+	struct rdp_secret s, *v[1] = { &s };
+
+	(void)st;
+	wipecheck_self_test();
+	buf_wipe_cjson();
+	world_up(&w, 0);
+	memset(&s, 0, sizeof(s));
+	s.arn = SECRET;
+	s.value = WIPECHECK_CANARY;
+	s.state = RDP_WRITE;
+	snprintf(s.old_version, sizeof(s.old_version), "v1");
+	rdp_token("ev-1", SECRET, "v1", s.token);
+	route("PutSecretValue", NULL, 200, "{\"ARN\":\"" SECRET "\",\"VersionId\":\"vnew\"}", 5, 0);
+	rdp_up(&d, &w, T0_MS + 60000);
+	wipecheck_arm();
+	rdp_put(&d, v, 1);
+	rdp_cleanup(&d);
+	world_down(&w);
+	wipecheck_assert_clean();
+	assert_non_null(strstr(last_of("PutSecretValue")->body, WIPECHECK_CANARY));
+	assert_int_equal(s.state, RDP_WAIT);
+}
+
 /* A rollout that does not finish before the deadline: failed, the secret
  * is not RUNNING (the caller keeps the old credential). */
 static void test_redeploy__rollout_deadline(void **st)
@@ -383,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_redeploy__dry_run_plans_the_put),
 		cmocka_unit_test(test_redeploy__already_redeployed),
 		cmocka_unit_test(test_redeploy__tagged),
+		cmocka_unit_test(test_redeploy__put_value_wiped_before_free),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
