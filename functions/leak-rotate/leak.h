@@ -308,8 +308,6 @@ int leak_tags_need_history(const cJSON *tags);
 void leak_tags_decide(const cJSON *tags, const cJSON *events, const struct prov_query *base,
 		      struct leak_job *j, cJSON *list);
 
-/* restore[] entries (caller owns the result). */
-cJSON *leak_key_restore(const struct leak_key *k);
 /* A usable credential: its id next to a secret access key that STS did not
  * refuse (near_secret and not refused). The only keys ever deactivated. */
 int leak_key_usable(const struct leak_key *k);
@@ -323,15 +321,8 @@ int leak_key_usable(const struct leak_key *k);
 #define LEAK_TOKEN_MIN 100
 #define LEAK_TOKEN_MAX 4096
 const char *leak_session_token(const struct leak_msgs *m, const char *key_id, size_t *len);
-size_t leak_usable_keys(const struct leak_key *keys, size_t n);
 /* The report's access_keys[] and tokens[] (caller owns). */
 cJSON *leak_keys_json(const struct leak_key *keys, size_t n);
 cJSON *leak_tokens_json(const struct leak_token *t, size_t n, const struct leak_watch *w);
-/* The report's source{} (caller owns). */
-cJSON *leak_source_json(enum leak_form form, const char *group, const char *stream,
-			const struct leak_msgs *m);
-/* A result that is not an incident (control message, other alarm, no
- * leak): {function, result, detail}. Caller owns. */
-cJSON *leak_quiet_json(const char *function, const char *result, const char *detail);
 
 #endif

@@ -85,11 +85,6 @@ static int note(struct lk_run *u, const char *step, const char *api, const char 
 	return i;
 }
 
-static const char *secret_arn(const struct lk_run *u, const struct leak_job *j)
-{
-	return u->st->watch.secrets[j->secret].arn;
-}
-
 /* ---- init ----------------------------------------------------------------------------------- */
 
 static void state_free(struct lk_state *st)
@@ -316,15 +311,11 @@ static void ensure_loaded(struct lk_run *u)
 		rc = load_secrets(u, now);
 		snprintf(detail, sizeof(detail), "%zu secrets, %zu values (current and previous)",
 			 st->watch.nsecrets, st->watch.nvalues);
-		if (rc == FB_OK) {
-			resp_step_end(&u->r, i, RESP_DONE, detail, NULL);
-		} else {
-			resp_step_end(&u->r, i, RESP_FAILED, detail, NULL);
-			/* partial loads still scan; nothing loaded at all while
-			 * secrets are configured means we cannot tell: an error */
-			if (st->watch.nsecrets)
-				resp_step_optional(&u->r, i);
-		}
+		resp_step_end(&u->r, i, rc == FB_OK ? RESP_DONE : RESP_FAILED, detail, NULL);
+		/* partial loads still scan; nothing loaded at all while
+		 * secrets are configured means we cannot tell: an error */
+		if (rc != FB_OK && st->watch.nsecrets)
+			resp_step_optional(&u->r, i);
 	}
 	w = cJSON_AddObjectToObject(u->r.extra, "watch");
 	if (w) {
@@ -340,12 +331,6 @@ static void ensure_loaded(struct lk_run *u)
 }
 
 /* ---- event forms ------------------------------------------------------------------------------- */
-
-static void trigger_put(struct lk_run *u, const char *key, const char *val)
-{
-	cJSON_DeleteItemFromObjectCaseSensitive(u->r.trigger, key);
-	cJSON_AddItemToObject(u->r.trigger, key, val ? cJSON_CreateString(val) : cJSON_CreateNull());
-}
 
 static enum fb_err setup_awslogs(struct lk_run *u)
 {
@@ -367,14 +352,14 @@ static enum fb_err setup_awslogs(struct lk_run *u)
 	leak_redact(&u->st->watch, b->nevents ? b->events[b->nevents - 1].id : "", id2, sizeof(id2));
 	snprintf(shown, sizeof(shown), "%s:%.300s:%.300s:%.100s:%.100s:%zu", b->owner, u->group_buf,
 		 u->stream_buf, id1, id2, b->nevents);
-	trigger_put(u, "event_id", shown);
-	trigger_put(u, "source", "aws.logs");
-	trigger_put(u, "detail_type", "CloudWatch Logs subscription");
+	resp_json_set(u->r.trigger, "event_id", shown);
+	resp_json_set(u->r.trigger, "source", "aws.logs");
+	resp_json_set(u->r.trigger, "detail_type", "CloudWatch Logs subscription");
 	if (b->nevents) {
 		char iso[RESP_TIME_LEN];
 
 		resp_format_time_ms(b->events[0].timestamp_ms, iso);
-		trigger_put(u, "event_time", iso);
+		resp_json_set(u->r.trigger, "event_time", iso);
 		u->r.event_time_ms = b->events[0].timestamp_ms;
 	}
 	snprintf(arn, sizeof(arn), "arn:%s:logs:%s:%s:log-group:%s", aws_client_partition(u->st->aws),
@@ -525,7 +510,7 @@ out:
  * and a complete read carry the decision (README "Safety"). */
 static void secret_tags(struct lk_run *u, struct leak_job *j)
 {
-	const char *arn = secret_arn(u, j);
+	const char *arn = j->rs.arn;
 	struct prov_history h;
 	struct prov_query q;
 	struct arn a;
@@ -567,8 +552,8 @@ static void secrets_decide(struct lk_run *u)
 
 	for (i = 0; d && i < u->njobs; i++)
 		d[i] = kit_add(rd, &(struct kit_spec){ .step = "describe-secret", .service = "secretsmanager",
-			.op = "DescribeSecret", .target = secret_arn(u, &u->jobs[i]), .kind = RESP_READ,
-			.in = secret_in(secret_arn(u, &u->jobs[i]), NULL) });
+			.op = "DescribeSecret", .target = u->jobs[i].rs.arn, .kind = RESP_READ,
+			.in = secret_in(u->jobs[i].rs.arn, NULL) });
 	kit_run(rd);
 	for (i = 0; i < u->njobs; i++) {
 		struct leak_job *j = &u->jobs[i];
@@ -645,11 +630,11 @@ static void secrets_rotate_redeploy(struct lk_run *u)
 			snprintf(detail, sizeof(detail), "nothing redeployed: firebreak:ecs-services '%.500s' "
 				 "ignored (%s); redeploy the services that use this secret by hand",
 				 j->services_ignored, j->services_why);
-			note(u, "redeploy", "ecs:UpdateService", secret_arn(u, j), RESP_WRITE, RESP_SKIPPED,
+			note(u, "redeploy", "ecs:UpdateService", j->rs.arn, RESP_WRITE, RESP_SKIPPED,
 			     detail, 0);
 		} else if (!j->services || !*j->services) {
 			leak_warn(u->warnings, "secret '%s' has no firebreak:ecs-services tag: nothing to redeploy",
-				  secret_arn(u, j));
+				  j->rs.arn);
 		}
 		j->rs.services = j->services_ignored ? NULL : j->services;
 	}
@@ -662,34 +647,30 @@ static void act_secrets(struct lk_run *u)
 {
 	const struct leak_watch *w = &u->st->watch;
 	const struct leak_findings *f = &u->f;
-	size_t i, n = 0;
+	size_t i;
 	cJSON *arr = cJSON_AddArrayToObject(u->r.extra, "secrets");
 
-	for (i = 0; i < w->nsecrets; i++)
-		n += (f->cur_hits[i] || f->prev_hits[i]);
-	if (!n)
-		return;
-	u->jobs = calloc(n, sizeof(*u->jobs));
-	if (!u->jobs)
-		return;
-	for (i = 0; i < w->nsecrets; i++) {
+	u->jobs = w->nsecrets ? calloc(w->nsecrets, sizeof(*u->jobs)) : NULL;
+	for (i = 0; u->jobs && i < w->nsecrets; i++) {
+		struct leak_job *j = &u->jobs[u->njobs];
 		cJSON *o;
 
 		if (!f->cur_hits[i] && !f->prev_hits[i])
 			continue;
-		u->jobs[u->njobs].secret = (uint32_t)i;
-		u->jobs[u->njobs].rs.arn = w->secrets[i].arn;
-		u->jobs[u->njobs].cur_hits = f->cur_hits[i];
-		u->jobs[u->njobs].prev_hits = f->prev_hits[i];
 		u->njobs++;
-		o = cJSON_CreateObject();
-		u->jobs[u->njobs - 1].report = o;
+		j->secret = (uint32_t)i;
+		j->rs.arn = w->secrets[i].arn;
+		j->cur_hits = f->cur_hits[i];
+		j->prev_hits = f->prev_hits[i];
+		j->report = o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "arn", w->secrets[i].arn);
 		cJSON_AddStringToObject(o, "name", w->secrets[i].name ? w->secrets[i].name : "");
 		cJSON_AddNumberToObject(o, "hits_current", (double)f->cur_hits[i]);
 		cJSON_AddNumberToObject(o, "hits_previous", (double)f->prev_hits[i]);
 		cJSON_AddItemToArray(arr, o);
 	}
+	if (!u->njobs)
+		return;
 	secrets_decide(u);
 	secrets_rotate_redeploy(u);
 }
@@ -706,7 +687,34 @@ struct key_op {
 	void (*then)(struct lk_run *, struct leak_key *, struct kit_step *);
 };
 
-static cJSON *key_restore(struct lk_run *u, const struct leak_key *k);
+static void member_role_arn(const struct lk_run *u, const char *account, char *out, size_t n)
+{
+	snprintf(out, n, "arn:%s:iam::%s:role/%s", kit_partition(&u->kit), account, u->st->cfg.member_role);
+}
+
+/* The undo of deactivating k: set it Active again; a member account's key
+ * there, through the member role. */
+static cJSON *key_restore(struct lk_run *u, const struct leak_key *k)
+{
+	cJSON *e = cJSON_CreateObject();
+	char cmd[400], role[300];
+
+	snprintf(cmd, sizeof(cmd), "aws iam update-access-key --user-name '%s' --access-key-id %s --status Active",
+		 k->user, k->id);
+	if (e && (!cJSON_AddStringToObject(e, "step", "deactivate-key") ||
+		  !cJSON_AddStringToObject(e, "api", "iam:UpdateAccessKey") ||
+		  !cJSON_AddStringToObject(e, "target", k->id) || !cJSON_AddStringToObject(e, "prior_status", k->status) ||
+		  !cJSON_AddStringToObject(e, "command", cmd))) {
+		cJSON_Delete(e);
+		e = NULL;
+	}
+	if (e && u->key_client[k - u->f.keys]) {
+		member_role_arn(u, k->account, role, sizeof(role));
+		cJSON_AddStringToObject(e, "account", k->account);
+		cJSON_AddStringToObject(e, "role", role);
+	}
+	return e;
+}
 
 /* The step of one key (.service and .op literals per operation: the IAM
  * derivation reads them). */
@@ -854,11 +862,6 @@ static void after_info(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 		k->done = 1;
 		break;
 	}
-}
-
-static void member_role_arn(const struct lk_run *u, const char *account, char *out, size_t n)
-{
-	snprintf(out, n, "arn:%s:iam::%s:role/%s", kit_partition(&u->kit), account, u->st->cfg.member_role);
 }
 
 /* Every other key of k's account gets that account's client, or, without
@@ -1055,21 +1058,6 @@ static void after_last_used(struct lk_run *u, struct leak_key *k, struct kit_ste
 	}
 }
 
-/* The undo of deactivating k: set it Active again; a member account's key
- * there, through the member role. */
-static cJSON *key_restore(struct lk_run *u, const struct leak_key *k)
-{
-	cJSON *restore = leak_key_restore(k);
-	char role[300];
-
-	if (restore && u->key_client[k - u->f.keys]) {
-		member_role_arn(u, k->account, role, sizeof(role));
-		cJSON_AddStringToObject(restore, "account", k->account);
-		cJSON_AddStringToObject(restore, "role", role);
-	}
-	return restore;
-}
-
 static void after_update(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 {
 	(void)u;
@@ -1204,13 +1192,18 @@ static void run_cleanup(struct lk_run *u)
 	free(u);
 }
 
-/* A result that is not an incident: control messages, other alarms, no leak. */
+/* A result that is not an incident (control message, other alarm, no
+ * leak): {function, result, detail}. */
 static enum fb_err quiet_result(struct lr_result *out, const char *result, const char *why)
 {
-	cJSON *o = leak_quiet_json(LK_FN, result, why);
-	char *txt = o ? cJSON_PrintUnformatted(o) : NULL;
+	cJSON *o = cJSON_CreateObject();
+	char *txt;
 	enum fb_err rc;
 
+	cJSON_AddStringToObject(o, "function", LK_FN);
+	cJSON_AddStringToObject(o, "result", result);
+	cJSON_AddStringToObject(o, "detail", why);
+	txt = o ? cJSON_PrintUnformatted(o) : NULL;
 	cJSON_Delete(o);
 	if (!txt)
 		return FB_E_NOMEM;
@@ -1220,12 +1213,19 @@ static enum fb_err quiet_result(struct lr_result *out, const char *result, const
 	return rc;
 }
 
+static const char *const lk_form_name[] = {
+	[LEAK_FORM_INVALID] = "invalid", [LEAK_FORM_AWSLOGS] = "awslogs", [LEAK_FORM_ALARM] = "alarm",
+	[LEAK_FORM_MANUAL] = "manual", [LEAK_FORM_IGNORE] = "ignored",
+};
+
 /* The invocation once the event is known to be ours: report, messages,
  * scan, act, finish. */
 static enum fb_err lk_respond(struct lk_run *u, enum leak_form form, struct lr_result *out)
 {
 	struct lk_state *st = u->st;
 	const struct lr_context *ctx = u->ctx;
+	size_t i, usable = 0;
+	cJSON *src;
 	enum fb_err rc = FB_OK;
 
 	u->warnings = cJSON_AddArrayToObject(u->r.extra, "warnings");
@@ -1245,7 +1245,12 @@ static enum fb_err lk_respond(struct lk_run *u, enum leak_form form, struct lr_r
 	if (rc != FB_OK)
 		return rc;
 	leak_scan_messages(&st->watch, u->msgs.v, u->msgs.n, &u->f);
-	cJSON_AddItemToObject(u->r.extra, "source", leak_source_json(form, u->group, u->stream, &u->msgs));
+	src = cJSON_AddObjectToObject(u->r.extra, "source");
+	cJSON_AddStringToObject(src, "form", lk_form_name[form]);
+	cJSON_AddStringToObject(src, "log_group", u->group ? u->group : "");
+	cJSON_AddStringToObject(src, "log_stream", u->stream ? u->stream : "");
+	cJSON_AddNumberToObject(src, "events", (double)u->msgs.n);
+	cJSON_AddNumberToObject(src, "bytes", (double)u->msgs.bytes);
 	if (u->f.cloudtrail_ids)
 		leak_warn(u->warnings, "%zu CloudTrail records: the %zu access key ids in their accessKeyId "
 			  "fields are the audit trail, not leaks (not acted on)", u->f.cloudtrail_records,
@@ -1265,7 +1270,9 @@ static enum fb_err lk_respond(struct lk_run *u, enum leak_form form, struct lr_r
 	act_secrets(u);
 	act_keys(u);
 	cJSON_AddItemToObject(u->r.extra, "tokens", leak_tokens_json(u->f.tokens, u->f.ntokens, &st->watch));
-	if (!u->njobs && !leak_usable_keys(u->f.keys, u->f.nkeys)) {
+	for (i = 0; i < u->f.nkeys; i++)
+		usable += leak_key_usable(&u->f.keys[i]) != 0;
+	if (!u->njobs && !usable) {
 		/* nothing usable leaked: key ids alone and tokens are reported */
 		resp_set_severity(&u->r, u->f.ntokens || u->f.nkeys ? "P2" : "P3");
 		if (u->f.nkeys)

@@ -293,24 +293,6 @@ void leak_msgs_cleanup(struct leak_msgs *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* "awslogs", "alarm", "manual", ... */
-static const char *leak_form_name(enum leak_form f)
-{
-	switch (f) {
-	case LEAK_FORM_AWSLOGS:
-		return "awslogs";
-	case LEAK_FORM_ALARM:
-		return "alarm";
-	case LEAK_FORM_MANUAL:
-		return "manual";
-	case LEAK_FORM_IGNORE:
-		return "ignored";
-	case LEAK_FORM_INVALID:
-		break;
-	}
-	return "invalid";
-}
-
 static enum leak_form classify_awslogs(const cJSON *aw, const struct leak_settings *set,
 				       struct leak_batch *batch, char *why, size_t whylen)
 {
@@ -881,23 +863,6 @@ enum leak_key_route leak_key_route(const char *key_account, const char *own_acco
 	return role ? LEAK_KEY_MEMBER : LEAK_KEY_NO_ROLE;
 }
 
-cJSON *leak_key_restore(const struct leak_key *k)
-{
-	char cmd[400];
-	cJSON *e = cJSON_CreateObject();
-
-	snprintf(cmd, sizeof(cmd), "aws iam update-access-key --user-name '%s' --access-key-id %s --status Active",
-		 k->user, k->id);
-	if (e && (!cJSON_AddStringToObject(e, "step", "deactivate-key") ||
-		  !cJSON_AddStringToObject(e, "api", "iam:UpdateAccessKey") ||
-		  !cJSON_AddStringToObject(e, "target", k->id) || !cJSON_AddStringToObject(e, "prior_status", k->status) ||
-		  !cJSON_AddStringToObject(e, "command", cmd))) {
-		cJSON_Delete(e);
-		e = NULL;
-	}
-	return e;
-}
-
 cJSON *leak_keys_json(const struct leak_key *keys, size_t n)
 {
 	cJSON *arr = cJSON_CreateArray();
@@ -967,15 +932,6 @@ int leak_key_usable(const struct leak_key *k)
 	return k->near_secret && !k->refused;
 }
 
-size_t leak_usable_keys(const struct leak_key *keys, size_t n)
-{
-	size_t i, k = 0;
-
-	for (i = 0; i < n; i++)
-		k += leak_key_usable(&keys[i]) != 0;
-	return k;
-}
-
 cJSON *leak_tokens_json(const struct leak_token *t, size_t n, const struct leak_watch *w)
 {
 	cJSON *arr = cJSON_CreateArray();
@@ -998,31 +954,4 @@ cJSON *leak_tokens_json(const struct leak_token *t, size_t n, const struct leak_
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;
-}
-
-cJSON *leak_source_json(enum leak_form form, const char *group, const char *stream,
-			const struct leak_msgs *m)
-{
-	cJSON *src = cJSON_CreateObject();
-
-	if (!src)
-		return NULL;
-	cJSON_AddStringToObject(src, "form", leak_form_name(form));
-	cJSON_AddStringToObject(src, "log_group", group ? group : "");
-	cJSON_AddStringToObject(src, "log_stream", stream ? stream : "");
-	cJSON_AddNumberToObject(src, "events", (double)m->n);
-	cJSON_AddNumberToObject(src, "bytes", (double)m->bytes);
-	return src;
-}
-
-cJSON *leak_quiet_json(const char *function, const char *result, const char *detail)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	if (!o)
-		return NULL;
-	cJSON_AddStringToObject(o, "function", function);
-	cJSON_AddStringToObject(o, "result", result);
-	cJSON_AddStringToObject(o, "detail", detail);
-	return o;
 }
