@@ -1078,8 +1078,7 @@ static void after_list(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 		k->done = 1;
 		return;
 	}
-	for (m = resp_get(kit_out(s), "AccessKeyMetadata") ? resp_get(kit_out(s), "AccessKeyMetadata")->child : NULL;
-	     m; m = m->next)
+	cJSON_ArrayForEach(m, resp_get(kit_out(s), "AccessKeyMetadata"))
 		if (resp_get_str(m, "AccessKeyId") && !strcmp(resp_get_str(m, "AccessKeyId"), k->id))
 			buf_copy_str(k->status, sizeof(k->status), resp_get_str(m, "Status"));
 	if (!k->status[0]) {
@@ -1301,26 +1300,16 @@ static enum fb_err lk_handle(void *state, const char *event, size_t len,
 	/* Size, UTF-8, control bytes, "\u0000", depth, trailing data, object:
 	 * the shared check. (The awslogs payload inside gets the same, with
 	 * "\u0000" in log text read as U+FFFD: see leak_batch_parse.) */
-	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &u->ev, why, sizeof(why)) != FB_OK) {
-		run_cleanup(u);
-		return resp_invalid(out, "%s", why);
-	}
-	form = leak_classify(u->ev, &st->set, &u->batch, why, sizeof(why));
-	if (form == LEAK_FORM_INVALID) {
-		run_cleanup(u);
-		return resp_invalid(out, "%s", why);
-	}
-	if (form == LEAK_FORM_IGNORE) {
-		int control = u->batch.message_type && !strcmp(u->batch.message_type, "CONTROL_MESSAGE");
-
-		rc = quiet_result(out, control ? "control message" : "ignored", why);
-		run_cleanup(u);
-		return rc;
-	}
+	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &u->ev, why, sizeof(why)) != FB_OK ||
+	    (form = leak_classify(u->ev, &st->set, &u->batch, why, sizeof(why))) == LEAK_FORM_INVALID)
+		rc = resp_invalid(out, "%s", why);
+	else if (form == LEAK_FORM_IGNORE)
+		rc = quiet_result(out, u->batch.message_type && !strcmp(u->batch.message_type, "CONTROL_MESSAGE")
+				  ? "control message" : "ignored", why);
 	/* a subscription delivery has no envelope: its trigger is set from
 	 * the batch (setup_awslogs), so the opening reads an empty one */
-	if (kit_begin(&u->r, &(struct kit_handler){ LK_FN, &st->cfg, st->aws, LK_FINISH_RESERVE_MS }, ctx,
-		      form == LEAK_FORM_AWSLOGS ? st->no_envelope : u->ev, out, &rc)) {
+	else if (kit_begin(&u->r, &(struct kit_handler){ LK_FN, &st->cfg, st->aws, LK_FINISH_RESERVE_MS },
+			   ctx, form == LEAK_FORM_AWSLOGS ? st->no_envelope : u->ev, out, &rc)) {
 		kit_init(&u->kit, &u->r, st->aws);
 		rc = lk_respond(u, form, out);
 	}

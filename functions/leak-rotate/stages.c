@@ -1,10 +1,5 @@
-/*
- * leak-rotate's pure stages (leak.h): settings, the watched set, the event
- * form, findings, decisions on each secret and the report parts. No
- * network and no clock here: main.c makes the calls and passes their
- * answers (and the time) in, so the unit tests and fuzz targets reach all
- * of it without AWS.
- */
+/* leak-rotate's pure stages (leak.h lists them): main.c makes the calls
+ * and passes their answers (and the time) in. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,7 +112,6 @@ enum fb_err leak_settings_from_env(struct leak_settings *s, char *err, size_t er
 	return rc;
 }
 
-/* What a watched value is; its bytes live only in the automaton. */
 struct leak_value {
 	uint32_t secret;              /* index into leak_watch.secrets */
 	int previous;                 /* from AWSPREVIOUS */
@@ -263,19 +257,12 @@ enum fb_err leak_msgs_add(struct leak_msgs *ms, const char *group, const char *s
 {
 	struct leak_msg *m;
 
-	if (ms->n == ms->cap) {
-		size_t cap = ms->cap ? ms->cap * 2 : 64;
-
-		if (cap > LEAK_MAX_MESSAGES)
-			cap = LEAK_MAX_MESSAGES;
-		if (ms->n >= cap)
-			return FB_E_TOO_LARGE;
-		m = realloc(ms->v, cap * sizeof(*m));
-		if (!m)
-			return FB_E_NOMEM;
-		ms->v = m;
-		ms->cap = cap;
-	}
+	if (ms->n >= LEAK_MAX_MESSAGES)
+		return FB_E_TOO_LARGE;
+	m = grow(ms->v, ms->n, &ms->cap, sizeof(*m), 64);
+	if (!m)
+		return FB_E_NOMEM;
+	ms->v = m;
 	m = &ms->v[ms->n++];
 	m->group = group ? group : "";
 	m->stream = stream ? stream : "";
