@@ -180,7 +180,6 @@ struct leak_findings {
 	cJSON *warnings;              /* borrowed array (may be NULL): what was not looked at */
 	size_t hits_total;
 	size_t *cur_hits, *prev_hits; /* owned: per watched secret, AWSCURRENT / AWSPREVIOUS values */
-	size_t nsecrets;
 	struct leak_key keys[LEAK_MAX_KEYS];
 	size_t nkeys;
 	struct leak_token tokens[LEAK_MAX_TOKENS];
@@ -218,9 +217,6 @@ int leak_cloudtrail_record(const char *msg, size_t n, char (*ids)[21], size_t ma
 int leak_redact(const struct leak_watch *w, const char *s, char *out, size_t outlen);
 /* Appends a formatted line to a warnings array (NULL: dropped). */
 void leak_warn(cJSON *warnings, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The same from a va_list; returns the line added (borrowed from
- * warnings), NULL when dropped. */
-const char *leak_vwarn(cJSON *warnings, const char *fmt, va_list ap);
 
 /* ---- decisions --------------------------------------------------------------------------------- */
 

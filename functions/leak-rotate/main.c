@@ -140,13 +140,11 @@ static enum fb_err lk_init(void **state, char *err, size_t errlen)
 static void load_error(struct lk_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void load_error(struct lk_state *st, const char *fmt, ...)
 {
-	const char *msg;
-	va_list ap;
+	char msg[600];
 
-	va_start(ap, fmt);
-	msg = leak_vwarn(st->load_errors, fmt, ap);
-	va_end(ap);
-	log_warn("%s", msg ? msg : fmt);
+	RESP_FORMAT(msg, fmt);
+	leak_warn(st->load_errors, "%s", msg);
+	log_warn("%s", msg);
 }
 
 /* The secrets tagged firebreak:watch=true (runtime/redeploy: ListSecrets

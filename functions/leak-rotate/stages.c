@@ -415,34 +415,19 @@ void leak_alarm_window(const cJSON *ev, int64_t event_time_ms, int64_t now_ms,
 
 /* ---- findings ------------------------------------------------------------------------------------- */
 
-const char *leak_vwarn(cJSON *warnings, const char *fmt, va_list ap)
-{
-	char msg[600];
-	cJSON *m;
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	m = warnings ? cJSON_CreateString(msg) : NULL;
-	if (m && !cJSON_AddItemToArray(warnings, m)) {
-		cJSON_Delete(m);
-		m = NULL;
-	}
-	return m ? m->valuestring : NULL;
-}
-
 void leak_warn(cJSON *warnings, const char *fmt, ...)
 {
-	va_list ap;
+	char msg[600];
 
-	va_start(ap, fmt);
-	leak_vwarn(warnings, fmt, ap);
-	va_end(ap);
+	RESP_FORMAT(msg, fmt);
+	if (warnings)
+		cJSON_AddItemToArray(warnings, cJSON_CreateString(msg));
 }
 
 enum fb_err leak_findings_init(struct leak_findings *f, size_t nsecrets, cJSON *warnings)
 {
 	memset(f, 0, sizeof(*f));
 	f->warnings = warnings;
-	f->nsecrets = nsecrets;
 	f->hits = cJSON_CreateArray();
 	f->cur_hits = calloc(nsecrets ? nsecrets : 1, sizeof(size_t));
 	f->prev_hits = calloc(nsecrets ? nsecrets : 1, sizeof(size_t));
