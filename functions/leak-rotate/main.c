@@ -287,11 +287,6 @@ out:
 	return rc;
 }
 
-static int want_secrets(const struct lk_state *st)
-{
-	return st->set.watched.n || st->set.watch_tagged;
-}
-
 /* Loads when never loaded, after the TTL, or after a failed load. */
 static void ensure_loaded(struct lk_run *u)
 {
@@ -301,7 +296,7 @@ static void ensure_loaded(struct lk_run *u)
 	cJSON *w;
 	int i;
 
-	if (want_secrets(st) && (!st->loaded_ms || now - st->loaded_ms >= st->set.ttl_ms)) {
+	if ((st->set.watched.n || st->set.watch_tagged) && (!st->loaded_ms || now - st->loaded_ms >= st->set.ttl_ms)) {
 		enum fb_err rc;
 
 		i = resp_step_begin(&u->r, "load-watched-secrets", "secretsmanager:GetSecretValue", NULL,
@@ -1010,22 +1005,21 @@ static void verify_keys(struct lk_run *u)
 			snprintf(detail, sizeof(detail), "usable: STS accepted a call signed with the secret "
 				 "access key%s seen next to it (caller %s; the call shows in CloudTrail under this key)",
 				 token ? " and session token" : "", arn[0] ? arn : "?");
-			resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
 		} else if (refused == k->ncand) {
 			k->refused = 1;
 			snprintf(detail, sizeof(detail), "not its secret: STS refused the signature of each of "
 				 "the %zu 40-character strings seen next to it%s", k->ncand,
 				 k->cand_overflow ? " (more were seen: not tried)" : "");
-			resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
-			resp_step_optional(&u->r, idx);
 		} else {
 			snprintf(detail, sizeof(detail), "not verified (%s %.200s): %s",
 				 e.code[0] ? e.code : fb_strerror(rc), e.message,
 				 token ? "the role's sessions are not revoked on an unverified credential"
 				       : "treated as a usable credential");
-			resp_step_end(&u->r, idx, RESP_FAILED, detail, NULL);
-			resp_step_optional(&u->r, idx);
 		}
+		/* a refused or unverified key is reported, not a failure of the containment */
+		resp_step_end(&u->r, idx, rc == FB_OK || k->refused ? RESP_DONE : RESP_FAILED, detail, NULL);
+		if (rc != FB_OK)
+			resp_step_optional(&u->r, idx);
 	}
 }
 

@@ -851,12 +851,8 @@ cJSON *leak_keys_json(const struct leak_key *keys, size_t n)
 		cJSON_AddStringToObject(o, "last_used", keys[i].last_used);
 		cJSON_AddStringToObject(o, "last_used_service", keys[i].last_service);
 		cJSON_AddStringToObject(o, "last_used_region", keys[i].last_region);
-		if (keys[i].verified)
-			cJSON_AddBoolToObject(o, "secret_key_verified", 1);
-		else if (keys[i].refused)
-			cJSON_AddBoolToObject(o, "secret_key_verified", 0);
-		else
-			cJSON_AddNullToObject(o, "secret_key_verified");
+		cJSON_AddItemToObject(o, "secret_key_verified", keys[i].verified ? cJSON_CreateTrue()
+				      : keys[i].refused ? cJSON_CreateFalse() : cJSON_CreateNull());
 		if (keys[i].role[0])
 			cJSON_AddStringToObject(o, "role", keys[i].role);
 		cJSON_AddStringToObject(o, "action", keys[i].role[0]
@@ -911,18 +907,15 @@ cJSON *leak_tokens_json(const struct leak_token *t, size_t n, const struct leak_
 
 	for (i = 0; arr && i < n; i++) {
 		cJSON *o = cJSON_CreateObject();
+		int watched = t[i].secret >= 0 && (size_t)t[i].secret < w->nsecrets;
 
 		cJSON_AddStringToObject(o, "kind", leak_kind_name(t[i].kind));
 		cJSON_AddStringToObject(o, "fingerprint", t[i].fp);
 		cJSON_AddNumberToObject(o, "hits", (double)t[i].hits);
-		if (t[i].secret >= 0 && (size_t)t[i].secret < w->nsecrets) {
-			cJSON_AddStringToObject(o, "watched_secret", w->secrets[t[i].secret].arn);
-			cJSON_AddStringToObject(o, "action", "rotated with its watched secret");
-		} else {
-			cJSON_AddNullToObject(o, "watched_secret");
-			cJSON_AddStringToObject(o, "action",
-						"reported only: not a watched secret; revoke it at its issuer");
-		}
+		cJSON_AddItemToObject(o, "watched_secret", watched ? cJSON_CreateString(w->secrets[t[i].secret].arn)
+				      : cJSON_CreateNull());
+		cJSON_AddStringToObject(o, "action", watched ? "rotated with its watched secret"
+					: "reported only: not a watched secret; revoke it at its issuer");
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;
