@@ -409,7 +409,7 @@ static const struct kit_paging lk_alarm_paging = {
 
 /* The events of one log group's pages (kit_take_items: u->pages keeps
  * them, the messages point into them). */
-static void alarm_events(struct lk_run *u, const char *g, cJSON *events, size_t *n)
+static void alarm_events(struct lk_run *u, const char *g, cJSON *events)
 {
 	const cJSON *e;
 
@@ -426,7 +426,6 @@ static void alarm_events(struct lk_run *u, const char *g, cJSON *events, size_t 
 				   ts->valuedouble < 9.2e18) ? (int64_t)ts->valuedouble : 0,
 				  msg) != FB_OK)
 			break;
-		(*n)++;
 	}
 }
 
@@ -435,7 +434,7 @@ static void alarm_events(struct lk_run *u, const char *g, cJSON *events, size_t 
 static void setup_alarm(struct lk_run *u)
 {
 	struct lk_state *st = u->st;
-	size_t ng = st->set.log_groups.n, i, events = 0;
+	size_t ng = st->set.log_groups.n, i;
 	struct kit_step **rd = calloc(ng, sizeof(*rd));
 	struct kit_round *round = kit_round_new(&u->kit);
 	int64_t start, end;
@@ -472,13 +471,14 @@ static void setup_alarm(struct lk_run *u)
 		}
 		pages += kit_pages(rd[i]);
 		capped |= kit_ok(rd[i]) && !kit_complete(rd[i]);
-		alarm_events(u, st->set.log_groups.v[i], kit_take_items(rd[i]), &events);
+		alarm_events(u, st->set.log_groups.v[i], kit_take_items(rd[i]));
 	}
 	if (capped)
 		leak_warn(u->warnings, "more than %d pages of log events in the alarm window: the rest was "
 			  "not scanned", LK_MAX_ALARM_PAGES);
 	if (!u->r.steps[idx].ended) {
-		snprintf(detail, sizeof(detail), "%zu events in %d pages from %zu log groups", events,
+		/* the alarm's events are the run's only messages */
+		snprintf(detail, sizeof(detail), "%zu events in %d pages from %zu log groups", u->msgs.n,
 			 pages, ng);
 		resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
 	}
