@@ -108,13 +108,12 @@ static void state_free(struct lk_state *st)
 static enum fb_err lk_init(void **state, char *err, size_t errlen)
 {
 	struct lk_state *st = calloc(1, sizeof(*st));
-	enum fb_err rc = FB_E_NOMEM;
+	enum fb_err rc = st ? kit_setup(&st->cfg, &st->aws, err, errlen) : FB_E_NOMEM;
 
-	if (st && (rc = resp_config_from_env(&st->cfg, err, errlen)) == FB_OK &&
-	    (rc = leak_settings_from_env(&st->set, err, errlen)) == FB_OK)
-		rc = aws_client_new(&st->aws, NULL, err, errlen);
 	if (!st)
 		return rc;
+	if (rc == FB_OK)
+		rc = leak_settings_from_env(&st->set, err, errlen);
 	if (rc == FB_OK) {
 		/* until the first load: detectors only */
 		rc = leak_watch_init(&st->watch);
@@ -504,12 +503,10 @@ out:
 static void secret_tags(struct lk_run *u, struct leak_job *j)
 {
 	const char *arn = j->rs.arn;
-	struct prov_history h;
-	struct prov_query q;
+	struct prov_history h = { 0 };
+	struct prov_query q = { 0 };
 	struct arn a;
 
-	memset(&h, 0, sizeof(h));
-	memset(&q, 0, sizeof(q));
 	j->tags_read = 1;
 	q.trigger_ms = u->r.event_time_ms ? u->r.event_time_ms : u->r.received_ms;
 	q.trigger_actor = "(unknown: whoever wrote the log line)";
