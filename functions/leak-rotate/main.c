@@ -74,15 +74,14 @@ struct lk_run {
 
 /* A line whose outcome a decision knows without a call (already, skipped,
  * failed). */
-static int note(struct lk_run *u, const char *step, const char *api, const char *target,
-		enum resp_kind kind, enum resp_status status, const char *detail, int required)
+static void note(struct lk_run *u, const char *step, const char *api, const char *target,
+		 enum resp_kind kind, enum resp_status status, const char *detail, int required)
 {
 	int i = resp_step_begin(&u->r, step, api, target, kind);
 
 	resp_step_end(&u->r, i, status, detail, NULL);
 	if (!required)
 		resp_step_optional(&u->r, i);
-	return i;
 }
 
 /* ---- init ----------------------------------------------------------------------------------- */
@@ -1289,8 +1288,9 @@ static enum fb_err lk_handle(void *state, const char *event, size_t len,
 	/* Size, UTF-8, control bytes, "\u0000", depth, trailing data, object:
 	 * the shared check. (The awslogs payload inside gets the same, with
 	 * "\u0000" in log text read as U+FFFD: see leak_batch_parse.) */
-	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &u->ev, why, sizeof(why)) != FB_OK ||
-	    (form = leak_classify(u->ev, &st->set, &u->batch, why, sizeof(why))) == LEAK_FORM_INVALID)
+	form = resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &u->ev, why, sizeof(why)) == FB_OK
+		? leak_classify(u->ev, &st->set, &u->batch, why, sizeof(why)) : LEAK_FORM_INVALID;
+	if (form == LEAK_FORM_INVALID)
 		rc = resp_invalid(out, "%s", why);
 	else if (form == LEAK_FORM_IGNORE)
 		rc = quiet_result(out, u->batch.message_type && !strcmp(u->batch.message_type, "CONTROL_MESSAGE")
