@@ -817,8 +817,9 @@ cJSON *resp_report_json(const struct resp *r)
 		const cJSON *own = cJSON_GetObjectItemCaseSensitive(r->extra, "warnings");
 
 		own = cJSON_IsArray(own) ? own : NULL;
-		cJSON_ArrayForEach(it, own)
+		cJSON_ArrayForEach(it, own) {
 			cJSON_AddItemToArray(w, cJSON_Duplicate(it, 1));
+		}
 		cJSON_AddItemToObject(o, "warnings", w);
 	}
 	/* Function-specific fields join the top level; the contract's own
