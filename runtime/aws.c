@@ -68,7 +68,7 @@ struct aws_client {
 
 /* ---- protocols ----------------------------------------------------------- */
 
-enum proto { P_JSON, P_QUERY, P_EC2, P_RESTXML };
+enum proto { P_JSON, P_QUERY, P_EC2, P_RESTXML, P_RESTJSON };
 
 struct svc_proto {
 	const char *service;
@@ -94,7 +94,33 @@ static const struct svc_proto protos[] = {
 	/* issue 22: DynamoDB is awsJson 1.0 (metadata jsonVersion "1.0") */
 	{ "dynamodb", P_JSON, "DynamoDB_20120810" },
 	{ "monitoring", P_QUERY, "2010-08-01" }, /* issue 22: CloudWatch GetMetricStatistics */
+	/* issue 24: reports onto EventBridge (awsJson 1.1) and into Security Hub (rest-json) */
+	{ "events", P_JSON, "AWSEvents" },
+	{ "securityhub", P_RESTJSON, "2018-10-26" },
 };
+
+/* rest-json operations (issue 24), from botocore's securityhub service-2.json
+ * (http method and requestUri): the whole input is the JSON body (neither has
+ * a URI, query or header member). Other operations are refused before any
+ * request. */
+struct rj_op {
+	const char *service, *op, *method, *path;
+};
+
+static const struct rj_op rj_ops[] = {
+	{ "securityhub", "BatchUpdateFindings", "PATCH", "/findings/batchupdate" },
+	{ "securityhub", "BatchImportFindings", "POST", "/findings/import" },
+};
+
+static const struct rj_op *rj_find(const char *service, const char *op)
+{
+	size_t i;
+
+	for (i = 0; service && op && i < sizeof(rj_ops) / sizeof(rj_ops[0]); i++)
+		if (strcmp(rj_ops[i].service, service) == 0 && strcmp(rj_ops[i].op, op) == 0)
+			return &rj_ops[i];
+	return NULL;
+}
 
 /* rest-xml operations besides PutObject/HeadObject (issue 19), from
  * botocore's s3 / s3control service-2.json: http method, requestUri (s3:
@@ -163,6 +189,7 @@ const char *aws_protocol(const char *service)
 	case P_QUERY: return "query";
 	case P_EC2: return "ec2";
 	case P_RESTXML: return "rest-xml";
+	case P_RESTJSON: return "rest-json";
 	}
 	return NULL;
 }
@@ -608,6 +635,7 @@ struct cstate_s {
 	const char *method;   /* "POST"; s3: "PUT" (PutObject) or "HEAD" (HeadObject) */
 	int s3_head;          /* s3 HeadObject: no body either way */
 	const struct rx_op *rx; /* a generic rest-xml operation (rx_ops), else NULL */
+	const struct rj_op *rj; /* a rest-json operation (rj_ops), else NULL */
 	char *query;          /* rest-xml: the raw query ("policyStatus"), NULL none */
 	char account[16];     /* s3control: x-amz-account-id */
 	char md5_b64[32];     /* rx->md5: Content-MD5 of the body */
@@ -1045,6 +1073,24 @@ static enum fb_err cs_prepare(struct cstate_s *s, char *err, size_t errlen)
 		if (!rc)
 			rc = build_query_body(s, err, errlen);
 		break;
+	case P_RESTJSON:
+		s->rj = rj_find(call->service, call->op);
+		if (!s->rj) {
+			snprintf(err, errlen, "unsupported %.20s operation '%.40s'", call->service, call->op);
+			rc = FB_E_INVALID;
+			goto out;
+		}
+		if (!rc)
+			rc = buf_puts(&p, s->rj->path);
+		json = call->in ? cJSON_PrintUnformatted(call->in) : strdup("{}");
+		if (!json) {
+			rc = FB_E_NOMEM;
+			goto out;
+		}
+		if (!rc)
+			rc = buf_puts(&s->body, json);
+		free(json);
+		break;
 	case P_RESTXML:
 		if (s->rx) {
 			if (!rc)
@@ -1076,7 +1122,11 @@ static enum fb_err cs_prepare(struct cstate_s *s, char *err, size_t errlen)
 	if (rc)
 		goto out;
 	s->method = "POST";
-	if (s->rx) {
+	if (s->rj) {
+		s->method = s->rj->method;
+		s->payload = s->body.data ? s->body.data : "";
+		s->payload_len = s->body.len;
+	} else if (s->rx) {
 		s->method = s->rx->method;
 		s->payload = s->body.data ? s->body.data : "";
 		s->payload_len = s->body.len;
@@ -1154,6 +1204,9 @@ static enum fb_err cs_sign(struct cstate_s *s, int64_t now_ms, char *err, size_t
 	case P_QUERY:
 	case P_EC2:
 		add_hdr(s, "Content-Type", "application/x-www-form-urlencoded; charset=utf-8");
+		break;
+	case P_RESTJSON:
+		add_hdr(s, "Content-Type", "application/json");
 		break;
 	case P_RESTXML: {
 		int want_sum = 0, have_sum = 0;
@@ -1396,6 +1449,7 @@ static enum fb_err parse_success(struct cstate_s *s)
 
 	switch (s->proto->proto) {
 	case P_JSON:
+	case P_RESTJSON:
 		if (r->body.len == 0) {
 			call->out = cJSON_CreateObject();
 		} else {

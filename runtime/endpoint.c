@@ -30,6 +30,8 @@ static const struct svc svcs[] = {
 	{ "wafv2", "WAFV2", 1 },              /* issue 19: wafv2-fips.{region} in aws and aws-us-gov */
 	{ "dynamodb", "DYNAMODB", 1 },        /* issue 22 */
 	{ "monitoring", "CLOUDWATCH", 1 },    /* issue 22: CloudWatch metrics */
+	{ "events", "EVENTBRIDGE", 1 },       /* issue 24: reports onto EventBridge */
+	{ "securityhub", "SECURITYHUB", 1 },  /* issue 24: findings */
 };
 
 static const struct svc *svc_find(const char *name)

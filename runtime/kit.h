@@ -167,6 +167,11 @@ struct kit_spec {
 	 * DescribeSecret polls). kit_index() is -1; kit_detail/kit_fail only
 	 * change the status. */
 	int quiet;
+	/* issue 24: a reporting write (EventBridge, Security Hub: runtime/
+	 * outlet.h), not containment: optional, sent under dry run too (as
+	 * SNS is: a notification is not a change to the resource), left out
+	 * of the verdict and of the metrics' actions (resp_step.notify). */
+	int notify;
 };
 
 struct kit_round;

@@ -42,6 +42,7 @@ SERVICES = ["kms", "secretsmanager", "ecs", "cloudtrail", "logs", "ec2",
             "iam", "sts", "sns", "s3", "autoscaling"]
 SERVICES += ["wafv2"]  # issue 19 (net-block)
 SERVICES += ["dynamodb", "monitoring"]  # issue 22 (data-breach)
+SERVICES += ["events", "securityhub"]  # issue 24 (reports: EventBridge, Security Hub; rest-json)
 # credential-scope name -> botocore model name (CloudWatch signs as "monitoring")
 MODEL_NAMES = {"monitoring": "cloudwatch"}
 
@@ -117,7 +118,23 @@ def model(service):
 
 
 def protocol_of(service):
-    return model(service).protocol  # json, query, ec2, rest-xml
+    return model(service).protocol  # json, query, ec2, rest-xml, rest-json (securityhub)
+
+
+def rest_json_route(svcm, method, path):
+    """issue 24: a rest-json operation by method and requestUri (botocore's
+    model; "{Name}" path labels match one segment) -> (op, {label: value})."""
+    from urllib.parse import unquote
+    for op in svcm.operation_names:
+        http = svcm.operation_model(op).http
+        if http.get("method") != method:
+            continue
+        uri = http.get("requestUri", "/").split("?")[0]
+        pat = "^" + re.sub(r"\\\{(\w+)\\\+?\\\}", r"(?P<\1>[^/]+)", re.escape(uri)) + "$"
+        m = re.match(pat, path)
+        if m:
+            return op, {k: unquote(v) for k, v in m.groupdict().items()}
+    return None, {}
 
 
 def new_request_id():
@@ -367,9 +384,11 @@ def json_default(o):
 # ---- error / response serialisation -------------------------------------------------
 
 THROTTLE = {"json": ("ThrottlingException", 400), "query": ("Throttling", 400),
-            "ec2": ("RequestLimitExceeded", 503), "rest-xml": ("SlowDown", 503)}
+            "ec2": ("RequestLimitExceeded", 503), "rest-xml": ("SlowDown", 503),
+            "rest-json": ("TooManyRequestsException", 429)}
 DENIED = {"json": ("AccessDeniedException", 400), "query": ("AccessDenied", 403),
-          "ec2": ("UnauthorizedOperation", 403), "rest-xml": ("AccessDenied", 403)}
+          "ec2": ("UnauthorizedOperation", 403), "rest-xml": ("AccessDenied", 403),
+          "rest-json": ("AccessDeniedException", 403)}
 
 
 def error_body(proto, service, err, rid):
@@ -377,6 +396,11 @@ def error_body(proto, service, err, rid):
     if proto == "json":
         body = json.dumps({"__type": err.code, "message": err.message}).encode()
         return err.status, {"Content-Type": "application/x-amz-json-1.1",
+                            "x-amzn-RequestId": rid}, body
+    if proto == "rest-json":
+        # the code in x-amzn-ErrorType, as API Gateway-fronted services answer
+        body = json.dumps({"Code": err.code, "Message": err.message}).encode()
+        return err.status, {"Content-Type": "application/json", "x-amzn-ErrorType": err.code,
                             "x-amzn-RequestId": rid}, body
     if proto == "ec2":
         body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>%s</Code>'
@@ -407,6 +431,9 @@ def success_body(proto, service, opm, out, rid):
     if proto == "json":
         body = json.dumps(json_value(shape, out) if shape else {}).encode()
         return 200, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": rid}, body
+    if proto == "rest-json":
+        body = json.dumps(json_value(shape, out) if shape else {}).encode()
+        return 200, {"Content-Type": "application/json", "x-amzn-RequestId": rid}, body
     ns = model(service).metadata.get("xmlNamespace", "")
     if proto == "ec2":
         parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<%sResponse xmlns="%s"><requestId>%s</requestId>'
@@ -487,7 +514,7 @@ def success_body(proto, service, opm, out, rid):
 
 
 def malformed_body(proto):
-    if proto == "json":
+    if proto in ("json", "rest-json"):
         return {"Content-Type": "application/x-amz-json-1.1"}, b'{"__malformed": [1, 2, {"x": '
     return {"Content-Type": "text/xml"}, b"<Response><Unclosed><x>garbage</Response"
 
@@ -527,7 +554,8 @@ def validation_error(proto, report):
         else:
             msgs.append("%s at '%s'" % (reason, _lower_path(name)))
     code = {"json": "ValidationException", "query": "ValidationError",
-            "ec2": "InvalidParameterValue", "rest-xml": "InvalidArgument"}[proto]
+            "ec2": "InvalidParameterValue", "rest-xml": "InvalidArgument",
+            "rest-json": "InvalidInputException"}[proto]
     n = len(msgs)
     raise AwsError(code, "%d validation error%s detected: %s" % (n, "" if n == 1 else "s", "; ".join(msgs)))
 
@@ -688,7 +716,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         self._handle()
 
-    do_POST = do_PUT = do_HEAD = do_DELETE = do_GET
+    do_POST = do_PUT = do_HEAD = do_DELETE = do_PATCH = do_GET  # PATCH: securityhub (issue 24)
 
     # ---- plumbing
     def _read_body(self):
@@ -865,6 +893,19 @@ class Handler(BaseHTTPRequestHandler):
                         raise ValueError("not an object")
                 except ValueError as e:
                     raise AwsError("SerializationException", "Start of structure or map found where not expected (%s)" % e)
+            elif proto == "rest-json":
+                # issue 24 (securityhub): method + requestUri, JSON body
+                op, labels = rest_json_route(svcm, self.command, raw_path)
+                if op is None:
+                    raise AwsError("NotFoundException", "fakeaws: no %s operation for %s %s"
+                                   % (service, self.command, raw_path), 404)
+                try:
+                    params = json.loads(body) if body.strip() else {}
+                    if not isinstance(params, dict):
+                        raise ValueError("not an object")
+                except ValueError as e:
+                    raise AwsError("SerializationException", "malformed JSON body (%s)" % e)
+                params.update(labels)
             elif proto in ("query", "ec2"):
                 if self.command == "POST" and "x-www-form-urlencoded" in (self.headers.get("Content-Type") or ""):
                     form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
@@ -914,7 +955,8 @@ class Handler(BaseHTTPRequestHandler):
                     raise AwsError("ExpiredTokenException" if proto == "json" else "ExpiredToken",
                                    "The security token included in the request is expired", 400 if proto == "json" else 403)
                 code = {"json": "UnrecognizedClientException", "query": "InvalidClientTokenId",
-                        "ec2": "AuthFailure", "rest-xml": "InvalidAccessKeyId"}[proto]
+                        "ec2": "AuthFailure", "rest-xml": "InvalidAccessKeyId",
+                        "rest-json": "UnrecognizedClientException"}[proto]
                 msg = ("The AWS Access Key Id you provided does not exist in our records." if proto == "rest-xml"
                        else "AWS was not able to validate the provided access credentials" if proto == "ec2"
                        else "The security token included in the request is invalid.")
@@ -923,7 +965,8 @@ class Handler(BaseHTTPRequestHandler):
             sent_token = self.headers.get("X-Amz-Security-Token")
             if token != sent_token and (token or sent_token):
                 code = {"json": "UnrecognizedClientException", "query": "InvalidClientTokenId",
-                        "ec2": "AuthFailure", "rest-xml": "InvalidToken"}[proto]
+                        "ec2": "AuthFailure", "rest-xml": "InvalidToken",
+                        "rest-json": "UnrecognizedClientException"}[proto]
                 raise AwsError(code, "The security token included in the request is invalid.",
                                400 if proto in ("json", "rest-xml") else 403)
             skew = (datetime.datetime.now(datetime.timezone.utc) - when).total_seconds()

@@ -46,6 +46,7 @@ REQUIRED = {
     "AWS::IAM::Role": ["AssumeRolePolicyDocument"],
     "AWS::Lambda::Permission": ["FunctionName", "Action", "Principal"],
     "AWS::CloudWatch::Alarm": [],
+    "AWS::CloudWatch::Dashboard": ["DashboardBody"],  # issue 24
 }
 # AWS::Serverless::Function (SAM spec): code, and with Globals the handler
 # and runtime of a zip function.

@@ -17,6 +17,9 @@ def make_services(world):
     from . import dynamodb, monitoring  # issue 22 (data-breach)
     mods["dynamodb"] = dynamodb
     mods["monitoring"] = monitoring
+    from . import events, securityhub  # issue 24 (reports where people look)
+    mods["events"] = events
+    mods["securityhub"] = securityhub
     return {name: m.Service(world) for name, m in mods.items()}
 
 
