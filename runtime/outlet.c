@@ -32,7 +32,7 @@ char *outlet_event_detail(const struct resp *r, const char *report, size_t len,
 	size_t i, nfailed = 0;
 
 	if (fixed + len <= OUTLET_ENTRY_MAX)
-		return strdup(report);
+		return strndup(report, len);
 	o = cJSON_CreateObject();
 	if (!o)
 		return NULL;
