@@ -121,6 +121,9 @@ build-DataBreachFunction:
 .PHONY: build-AccessTriageFunction
 build-AccessTriageFunction:
 	$(call sam_build,access-triage,AccessTriageFunction)
+.PHONY: build-FirebreakRestoreFunction
+build-FirebreakRestoreFunction:
+	$(call sam_build,firebreak-restore,FirebreakRestoreFunction)
 # ---- end of sam build ------------------------------------------------------------
 
 # ---- dependencies ------------------------------------------------------------

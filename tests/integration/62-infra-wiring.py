@@ -372,7 +372,8 @@ class LeakSubscriptions(unittest.TestCase):
     tpl = cfnyaml.load(TEMPLATE)
     own = [f"/aws/lambda/{STACK}-{f}" for f in ("root-verify", "kms-guard", "leak-rotate", "task-quarantine",
                                                  "public-lock", "iam-contain", "instance-quarantine",
-                                                 "net-block", "access-triage", "data-breach")]
+                                                 "net-block", "access-triage", "data-breach",
+                                                 "firebreak-restore")]  # issue 24
 
     def subscribed(self, groups, account_wide="false", **params):
         params.update({"LeakLogGroups": groups, "LeakAccountWideSubscription": account_wide})

@@ -154,8 +154,6 @@ class IamWhereUsed(unittest.TestCase):
         finding = {"task-quarantine", "instance-quarantine"}
         for fn in fns:
             ops = d.function(fn)["ops"]
-            if fn == "firebreak-restore":
-                continue   # no outlet: it writes its own report only (functions/firebreak-restore)
             self.assertIn(("events", "PutEvents"), ops, fn)
             self.assertIn(("securityhub", "BatchImportFindings"), ops, fn)
             self.assertEqual(("securityhub", "BatchUpdateFindings") in ops, fn in finding, fn)
