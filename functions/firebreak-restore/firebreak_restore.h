@@ -60,8 +60,11 @@ enum fr_kind {
 	FR_DELETE_USER_POLICY,    /* iam:DeleteUserPolicy {UserName, PolicyName} */
 	FR_ACCESS_KEY,            /* iam:UpdateAccessKey {UserName, AccessKeyId, Status} */
 	FR_DETACH_USER_POLICY,    /* iam:DetachUserPolicy {UserName, PolicyArn} */
+	FR_VOLUMES,               /* ec2:ModifyInstanceAttribute {InstanceId, BlockDeviceMappings} */
+	FR_ATTACH_USER_POLICY,    /* iam:AttachUserPolicy {UserName, PolicyArn} (iam-contain's revert) */
 };
-enum fr_kind fr_kind_of(const char *api);
+/* By api; ec2:ModifyInstanceAttribute by the attribute its args name. */
+enum fr_kind fr_kind_of(const char *api, const cJSON *args);
 
 /* The entry's args as the kit's input (wire names, aws.h): EC2's
  * ModifyNetworkInterfaceAttribute Groups -> SecurityGroupId, an

@@ -147,16 +147,8 @@ static void collect(struct fr_run *u)
 			struct fr_entry *x;
 			const char *api = resp_get_str(e, "api");
 
-			if (!cJSON_IsObject(e) || !fr_selected(&u->req, e))
-				continue;
-			x = &u->ent[u->n++];
-			x->e = e;
-			x->attempt = (unsigned)a + 1;
-			x->index = i;
-			x->kind = fr_kind_of(api);
-			snprintf(x->step, sizeof(x->step), "%s", resp_get_str(e, "step") ? resp_get_str(e, "step")
-							: api ? api : "entry");
-			if (x->kind == FR_DELETE_SG && u->ncreated + 1 < FR_MAX_ENTRIES * 2) {
+			/* the groups the incident created, whichever entries are asked */
+			if (api && !strcmp(api, "ec2:DeleteSecurityGroup") && u->ncreated + 1 < FR_MAX_ENTRIES * 2) {
 				const char *v = resp_get_str(e, "args.GroupId");
 
 				if (!v)
@@ -164,6 +156,15 @@ static void collect(struct fr_run *u)
 				if (v)
 					u->created[u->ncreated++] = v;
 			}
+			if (!cJSON_IsObject(e) || !fr_selected(&u->req, e))
+				continue;
+			x = &u->ent[u->n++];
+			x->e = e;
+			x->attempt = (unsigned)a + 1;
+			x->index = i;
+			x->kind = fr_kind_of(api, cJSON_GetObjectItemCaseSensitive(e, "args"));
+			snprintf(x->step, sizeof(x->step), "%s", resp_get_str(e, "step") ? resp_get_str(e, "step")
+							: api ? api : "entry");
 		}
 	}
 }
@@ -214,9 +215,11 @@ static struct kit_step *check_add(struct fr_run *u, struct kit_round *rd, struct
 			.op = "DescribeSecurityGroups", .target = v, .kind = RESP_READ, .client = u->c, .in = in,
 			.absent = "InvalidGroup.NotFound InvalidGroupId.Malformed" });
 	case FR_TERMINATION:
+	case FR_VOLUMES:
 		v = resp_get_str(a, "InstanceId");
 		in = obj1("InstanceId", v);
-		cJSON_AddStringToObject(in, "Attribute", "disableApiTermination");
+		cJSON_AddStringToObject(in, "Attribute", x->kind == FR_VOLUMES ? "blockDeviceMapping"
+									 : "disableApiTermination");
 		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2",
 			.op = "DescribeInstanceAttribute", .target = v, .kind = RESP_READ, .client = u->c,
 			.in = in, .absent = "InvalidInstanceID.NotFound InvalidInstanceID.Malformed" });
@@ -253,6 +256,7 @@ static struct kit_step *check_add(struct fr_run *u, struct kit_round *rd, struct
 			.target = v, .kind = RESP_READ, .client = u->c, .in = obj1("UserName", v),
 			.paging = &pg_keys, .absent = "NoSuchEntity" });
 	case FR_DETACH_USER_POLICY:
+	case FR_ATTACH_USER_POLICY:
 		v = resp_get_str(a, "UserName");
 		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "iam",
 			.op = "ListAttachedUserPolicies", .target = v, .kind = RESP_READ, .client = u->c,
@@ -270,7 +274,7 @@ static void check_state(struct fr_run *u, struct fr_entry *x, struct fr_state *s
 	memset(st, 0, sizeof(*st));
 	st->found = kit_found(x->check);
 	st->answer = kit_out(x->check);
-	if (x->kind == FR_ACCESS_KEY || x->kind == FR_DETACH_USER_POLICY)
+	if (x->kind == FR_ACCESS_KEY || x->kind == FR_DETACH_USER_POLICY || x->kind == FR_ATTACH_USER_POLICY)
 		st->answer = kit_items(x->check);
 	st->created = u->created;
 	st->ncreated = u->ncreated;
@@ -310,6 +314,8 @@ static cJSON *redo_of(const struct fr_entry *x, const cJSON *args)
 		return kit_undo_step(step, "ec2:AuthorizeSecurityGroupEgress", a);
 	case FR_DETACH_USER_POLICY:
 		return kit_undo_step(step, "iam:AttachUserPolicy", a);
+	case FR_ATTACH_USER_POLICY:
+		return kit_undo_step(step, "iam:DetachUserPolicy", a);
 	default:
 		break;
 	}
@@ -393,6 +399,15 @@ static struct kit_step *write_add(struct fr_run *u, struct kit_round *rd, struct
 			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
 			.target = resp_get_str(in, "PolicyArn"), .absent = "NoSuchEntity",
 			.detail = "detached" });
+	case FR_VOLUMES:
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2",
+			.op = "ModifyInstanceAttribute", .kind = RESP_WRITE, .in = in, .restore = undo,
+			.client = u->c, .target = resp_get_str(in, "InstanceId"),
+			.detail = "volumes deleted on termination as they were" });
+	case FR_ATTACH_USER_POLICY:
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "iam", .op = "AttachUserPolicy",
+			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
+			.target = resp_get_str(in, "PolicyArn"), .detail = "attached again" });
 	case FR_UNSUPPORTED:
 	case FR_KEPT:
 		break;
@@ -463,7 +478,7 @@ static void fr_run_entries(struct fr_run *u)
 	struct kit_round *rd = kit_round_new(&u->k);
 	cJSON *list = cJSON_AddArrayToObject(cJSON_GetObjectItemCaseSensitive(u->r.extra, "restored"),
 					     "entries");
-	size_t i, napply = 0, nalready = 0, nchanged = 0, nskip = 0, ndone = 0;
+	size_t i, napply = 0, nalready = 0, nchanged = 0, nskip = 0, ndone = 0, nkept = 0;
 
 	/* args that are not the inverse call's input never reach a call */
 	for (i = 0; i < u->n; i++) {
@@ -516,7 +531,8 @@ static void fr_run_entries(struct fr_run *u)
 		napply += x->d == FR_APPLY;
 		nalready += x->d == FR_ALREADY;
 		nchanged += x->d == FR_CHANGED;
-		nskip += x->d == FR_SKIP;
+		nkept += x->d == FR_SKIP && x->kind == FR_KEPT;
+		nskip += x->d == FR_SKIP && x->kind != FR_KEPT;
 		if (x->d != FR_APPLY) {
 			entry_report(list, x);
 			continue;
@@ -540,13 +556,15 @@ static void fr_run_entries(struct fr_run *u)
 		kit_round_free(w);
 	}
 	kit_round_free(rd);
+	/* evidence kept by policy does not make a restoration partial */
 	if (u->r.dry_run)
 		resp_set_verdict(&u->r, "planned (apply is false): %zu to restore, %zu already restored, %zu changed "
-				 "since (not touched), %zu skipped", napply, nalready, nchanged, nskip);
+				 "since (not touched), %zu skipped, %zu evidence kept", napply, nalready, nchanged, nskip,
+				 nkept);
 	else
 		resp_set_verdict(&u->r, "%s: %zu restored, %zu already restored, %zu changed since (not touched), "
-				 "%zu skipped", nchanged || nskip ? "partly restored" : "restored", ndone, nalready,
-				 nchanged, nskip);
+				 "%zu skipped, %zu evidence kept", nchanged || nskip ? "partly restored" : "restored",
+				 ndone, nalready, nchanged, nskip, nkept);
 	if (nchanged || nskip)
 		resp_warn(&u->r, "%zu entries were not restored (changed since, kept or unsupported): "
 			  "restored.entries says which and why", nchanged + nskip);

@@ -119,7 +119,7 @@ int fr_selected(const struct fr_req *req, const cJSON *entry)
 	return 0;
 }
 
-enum fr_kind fr_kind_of(const char *api)
+enum fr_kind fr_kind_of(const char *api, const cJSON *args)
 {
 	static const struct {
 		const char *api;
@@ -139,6 +139,7 @@ enum fr_kind fr_kind_of(const char *api)
 		{ "iam:DeleteUserPolicy", FR_DELETE_USER_POLICY },
 		{ "iam:UpdateAccessKey", FR_ACCESS_KEY },
 		{ "iam:DetachUserPolicy", FR_DETACH_USER_POLICY },
+		{ "iam:AttachUserPolicy", FR_ATTACH_USER_POLICY },
 		/* forensic evidence and its retention are never undone here */
 		{ "ec2:DeleteSnapshot", FR_KEPT },
 		{ "ec2:UnlockSnapshot", FR_KEPT },
@@ -147,7 +148,8 @@ enum fr_kind fr_kind_of(const char *api)
 
 	for (i = 0; api && i < sizeof(t) / sizeof(t[0]); i++)
 		if (!strcmp(api, t[i].api))
-			return t[i].k;
+			return t[i].k == FR_TERMINATION && cJSON_HasObjectItem(args, "BlockDeviceMappings")
+				       ? FR_VOLUMES : t[i].k;
 	return FR_UNSUPPORTED;
 }
 
@@ -312,8 +314,28 @@ cJSON *fr_wire(enum fr_kind k, const cJSON *args, const char *sg_id, char *why, 
 		cJSON_AddStringToObject(in, "Status", id);
 		break;
 	case FR_DETACH_USER_POLICY:
+	case FR_ATTACH_USER_POLICY:
 		if (!copy_str(in, args, "UserName", "UserName") || !copy_str(in, args, "PolicyArn", "PolicyArn"))
 			goto bad;
+		break;
+	case FR_VOLUMES:
+		g = cJSON_GetObjectItemCaseSensitive(args, "BlockDeviceMappings");
+		if (!copy_str(in, args, "InstanceId", "InstanceId") || !cJSON_IsArray(g) || !cJSON_GetArraySize(g) ||
+		    cJSON_GetArraySize(g) > 32 || cJSON_GetArraySize(args) != 2)
+			goto bad;
+		/* wire: blockDeviceMapping's capitalised locationName; members as botocore's */
+		l = cJSON_AddArrayToObject(in, "BlockDeviceMapping");
+		cJSON_ArrayForEach(v, g) {
+			const cJSON *dot = resp_get(v, "Ebs.DeleteOnTermination");
+			cJSON *m;
+
+			if (!arg_str(v, "DeviceName") || !cJSON_IsBool(dot))
+				goto bad;
+			m = cJSON_CreateObject();
+			cJSON_AddStringToObject(m, "DeviceName", arg_str(v, "DeviceName"));
+			cJSON_AddBoolToObject(cJSON_AddObjectToObject(m, "Ebs"), "DeleteOnTermination", cJSON_IsTrue(dot));
+			cJSON_AddItemToArray(l, m);
+		}
 		break;
 	case FR_UNSUPPORTED:
 	case FR_KEPT:
@@ -517,12 +539,48 @@ enum fr_decision fr_decide(enum fr_kind k, const cJSON *args, const struct fr_st
 		}
 		DECIDE(FR_CHANGED, "the key is gone");
 	case FR_DETACH_USER_POLICY:
+	case FR_ATTACH_USER_POLICY:
 		want = resp_get_str(args, "PolicyArn");
+		if (!s->found)
+			DECIDE(FR_CHANGED, "the user is gone");
 		cJSON_ArrayForEach(it, a) {
-			if (want && resp_get_str(it, "PolicyArn") && !strcmp(resp_get_str(it, "PolicyArn"), want))
+			if (want && resp_get_str(it, "PolicyArn") && !strcmp(resp_get_str(it, "PolicyArn"), want)) {
+				if (k == FR_ATTACH_USER_POLICY)
+					DECIDE(FR_ALREADY, "the policy is attached");
 				DECIDE(FR_APPLY, "the policy is still attached");
+			}
 		}
+		if (k == FR_ATTACH_USER_POLICY)
+			DECIDE(FR_APPLY, "the policy is still detached");
 		DECIDE(FR_ALREADY, "the policy is not attached");
+	case FR_VOLUMES: {
+		/* each device named: as the undo wants (already), still kept
+		 * (DeleteOnTermination false, as the containment left it), or other */
+		const cJSON *want_m = cJSON_GetObjectItemCaseSensitive(args, "BlockDeviceMappings");
+		size_t nwant = 0, nsame = 0, nkept = 0;
+
+		if (!s->found)
+			DECIDE(FR_CHANGED, "the instance is gone");
+		cJSON_ArrayForEach(it, want_m) {
+			const char *dev = resp_get_str(it, "DeviceName");
+			int wantv = cJSON_IsTrue(resp_get(it, "Ebs.DeleteOnTermination"));
+
+			nwant++;
+			cJSON_ArrayForEach(g, resp_get(a, "blockDeviceMapping")) {
+				const char *d = resp_get_str(g, "deviceName"), *dv = resp_get_str(g, "ebs.deleteOnTermination");
+
+				if (dev && d && dv && !strcmp(dev, d)) {
+					nsame += !strcmp(dv, wantv ? "true" : "false");
+					nkept += !strcmp(dv, "false");
+				}
+			}
+		}
+		if (nwant && nsame == nwant)
+			DECIDE(FR_ALREADY, "the volumes' DeleteOnTermination is already as it was");
+		if (nwant && nkept == nwant)
+			DECIDE(FR_APPLY, "the volumes are still kept on termination");
+		DECIDE(FR_CHANGED, "the volumes' settings were changed since");
+	}
 	}
 	DECIDE(FR_SKIP, "unknown");
 }
