@@ -294,6 +294,26 @@ class Hostile(unittest.TestCase):
                 self.assertEqual(res.error_type, "Firebreak.ContainmentFailed")
                 self.assertEqual(restore_writes(self.fake, 0), [])
 
+    def test_sample_events(self):
+        """events/firebreak-restore/: the invalid ones are refused before any call; the
+        manual ones run against a record kept under their incident id."""
+        d = os.path.join(ROOT, "events", FN)
+        self.INC = "fb-0123456789abcdef"
+        self.record([{"step": "protect-termination", "api": "ec2:ModifyInstanceAttribute",
+                      "args": {"InstanceId": IQ.INST, "DisableApiTermination": {"Value": False}}}])
+        for name in sorted(os.listdir(d)):
+            if not name.endswith(".json") or "member-account" in name:
+                continue
+            with self.subTest(name=name):
+                ev = json.load(open(os.path.join(d, name)))
+                res = fbtest.invoke(FN, ev, self.fake, env={"FIREBREAK_EVIDENCE_BUCKET": BUCKET})
+                if name.startswith("invalid-"):
+                    self.assertEqual(res.error_type, "Firebreak.InvalidEvent", res)
+                else:
+                    self.assertTrue(res.ok, res)
+                    self.assertEqual(res.report["incident_id"], self.INC)
+        self.assertEqual(restore_writes(self.fake, 0), [])   # termination protection is off already
+
     def test_no_record(self):
         self.record()
         res = restore(self.fake, self.INC, True)
