@@ -633,9 +633,7 @@ static enum fb_err fr_handle(void *state, const char *event, size_t len, const s
 		goto finish;
 	}
 	cJSON_AddStringToObject(x, "bucket", st->ev.bucket);
-	if (read_attempts(u, st->ev.bucket) != 0)
-		goto finish;
-	cJSON_AddNumberToObject(x, "attempts", cJSON_GetArraySize(u->docs));
+	/* where the entries act, first: an account it cannot reach reads nothing */
 	u->c = st->aws;
 	if (u->req.account || u->req.region) {
 		u->c = kit_client(&u->k, u->req.account, u->req.region, "client-for-account", NULL);
@@ -643,6 +641,9 @@ static enum fb_err fr_handle(void *state, const char *event, size_t len, const s
 			goto finish;
 		resp_set_resource(&u->r, NULL, u->req.account, u->req.region);
 	}
+	if (read_attempts(u, st->ev.bucket) != 0)
+		goto finish;
+	cJSON_AddNumberToObject(x, "attempts", cJSON_GetArraySize(u->docs));
 	collect(u);
 	if (!u->n) {
 		resp_set_verdict(&u->r, "nothing to restore (%s)", u->req.nsteps ? "no entry of the steps asked"

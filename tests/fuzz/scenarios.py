@@ -37,6 +37,8 @@ RESPONDERS += ("data-breach",)               # issue 22
 TEST_FILES["data-breach"] = "59-data-breach.py"
 RESPONDERS += ("access-triage",)             # issue 21
 TEST_FILES["access-triage"] = "59-access-triage.py"
+RESPONDERS += ("firebreak-restore",)         # issue 24
+TEST_FILES["firebreak-restore"] = "67-firebreak-restore.py"
 _mods = {}
 
 
@@ -117,6 +119,9 @@ def get(name):
             return Scenario(name, m.world(), {"FIREBREAK_TOPIC_ARN": m.TOPIC}, f.name, fbtest.ACCOUNT)
         if name == "access-triage":
             return Scenario(name, m.scenario_world(), m.ENV, os.path.join(ev, "alarm-unauthorized-api-calls.json"),
+                            fbtest.ACCOUNT)
+        if name == "firebreak-restore":  # issue 24: undo a kept record (two reads, two inverse calls)
+            return Scenario(name, m.scenario_world(), m.ENV, os.path.join(ev, "manual-apply.json"),
                             fbtest.ACCOUNT)
     except (AttributeError, OSError) as e:
         print("scenarios: %s: %s" % (name, e), file=sys.stderr)

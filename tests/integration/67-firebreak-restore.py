@@ -38,6 +38,29 @@ BUCKET = "evidence-bucket"
 EV_ENV = {"FIREBREAK_EVIDENCE_BUCKET": BUCKET, "FIREBREAK_EVIDENCE_KMS_KEY": "alias/firebreak-evidence"}
 
 
+SCENARIO_INCIDENT = "fb-0123456789abcdef"   # events/firebreak-restore/manual-*.json
+SG_Q = "sg-0eeeeeeeeeeeeeeee"
+
+
+def scenario_world():
+    """tests/fuzz/scenarios.py's main scenario (fault matrix, hostile events): instance-quarantine's
+    world as its containment left one interface, on a quarantine group the incident created, with
+    the record that undoes it: two reads, two inverse calls."""
+    w = copy.deepcopy(IQ.SEED)
+    w["ec2"]["security_groups"].append({"GroupId": SG_Q, "GroupName": "firebreak-quarantine", "VpcId": IQ.VPC,
+                                        "IpPermissionsEgress": []})
+    w["ec2"]["network_interfaces"][0]["Groups"] = [SG_Q]
+    rec = [{"step": "create-quarantine-group", "api": "ec2:DeleteSecurityGroup", "args": {"GroupId": SG_Q}},
+           {"step": "swap-groups", "api": "ec2:ModifyNetworkInterfaceAttribute",
+            "args": {"NetworkInterfaceId": IQ.ENI0, "Groups": [IQ.SG_WEB, IQ.SG_SSH]}}]
+    w["s3"] = {"buckets": [{"name": BUCKET, "objects": {
+        "incidents/%s/restore.json" % SCENARIO_INCIDENT: json.dumps(rec)}}]}
+    return w
+
+
+ENV = {"FIREBREAK_EVIDENCE_BUCKET": BUCKET}
+
+
 def restore(fake, incident, apply, **extra):
     ev = {"incident_id": incident, "apply": apply}
     ev.update(extra)
@@ -242,6 +265,16 @@ class IamContain(unittest.TestCase):
         res = self.run_case(IC.world(attached=True),
                             IC.trigger("AttachUserPolicy", {"userName": "mallory", "policyArn": IC.ADMIN}))
         self.assertIn(("revert", "apply"), decisions(res))
+
+
+class Scenario(unittest.TestCase):
+    def test_main_scenario_restores(self):
+        with fbtest.Fake(scenario_world()) as fake:
+            res = restore(fake, SCENARIO_INCIDENT, True)
+            self.assertTrue(res.ok, res)
+            self.assertEqual(restore_writes(fake, 0), [("ec2", "ModifyNetworkInterfaceAttribute"),
+                                                      ("ec2", "DeleteSecurityGroup")])
+            self.assertEqual(network_state(fake)[0][IQ.ENI0], sorted([IQ.SG_WEB, IQ.SG_SSH]))
 
 
 class Hostile(unittest.TestCase):
