@@ -44,6 +44,15 @@
  *    the XML document as JSON without its root element:
  *    {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": ...}};
  *    a bucket without Object Lock is ObjectLockConfigurationNotFoundError.
+ *    GetObject (issue 24, firebreak-restore: restore.json): GET, no body sent;
+ *    `out` as HeadObject's plus "Body", the object's bytes as a string (an
+ *    object with a NUL byte is refused: FB_E_PARSE, "not text").
+ *  - rest-json (issue 24: securityhub BatchUpdateFindings, BatchImportFindings):
+ *    method and path from botocore's model (aws.c rj_ops), `in` the JSON body
+ *    (Content-Type application/json), `out` the JSON answer; errors by
+ *    x-amzn-ErrorType. Other operations are refused before any request.
+ *    events (PutEvents) is awsJson 1.1 (target AWSEvents). Checked against
+ *    botocore's serializers by tests/integration/68-report-publish.py.
  *
  * Signing: SigV4 (sigv4.h). Endpoints: AWS_ENDPOINT_URL_<SERVICE>, then
  * AWS_ENDPOINT_URL, then {service}.{region}.{partition dns suffix} (IAM

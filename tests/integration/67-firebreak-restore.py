@@ -107,6 +107,22 @@ def network_state(fake, use_cli=False):
                             json.dumps(g.get("IpPermissionsEgress"), sort_keys=True)) for g in sgs})
 
 
+_FAKE = None
+
+
+def shared_fake():
+    """One fakeaws for every class (each case seeds what it needs): starting one costs a second."""
+    global _FAKE
+    if _FAKE is None:
+        _FAKE = fbtest.Fake({}).start()
+    return _FAKE
+
+
+def tearDownModule():
+    if _FAKE is not None:
+        _FAKE.stop()
+
+
 def decisions(res):
     return [(e["step"], e["decision"]) for e in res.report["restored"]["entries"]]
 
@@ -114,11 +130,7 @@ def decisions(res):
 class TaskQuarantine(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.fake = fbtest.Fake(TQ.world()).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.fake.stop()
+        cls.fake = shared_fake()
 
     def setUp(self):
         self.fake.reset()
@@ -186,11 +198,12 @@ class TaskQuarantine(unittest.TestCase):
 class InstanceQuarantine(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.fake = fbtest.Fake(copy.deepcopy(IQ.SEED)).start()
+        cls.fake = shared_fake()
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.fake.stop()
+    def setUp(self):
+        self.fake.reset()
+        self.fake.seed(copy.deepcopy(IQ.SEED))
+        self.fake.reset_calls()
 
     def state(self):
         ec2 = boto(self.fake, "ec2")
@@ -223,11 +236,7 @@ class InstanceQuarantine(unittest.TestCase):
 class IamContain(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.fake = fbtest.Fake(IC.world()).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.fake.stop()
+        cls.fake = shared_fake()
 
     def state(self):
         iam = boto(self.fake, "iam")
@@ -269,7 +278,11 @@ class IamContain(unittest.TestCase):
 
 class Scenario(unittest.TestCase):
     def test_main_scenario_restores(self):
-        with fbtest.Fake(scenario_world()) as fake:
+        fake = shared_fake()
+        fake.reset()
+        fake.seed(scenario_world())
+        fake.reset_calls()
+        if True:
             res = restore(fake, SCENARIO_INCIDENT, True)
             self.assertTrue(res.ok, res)
             self.assertEqual(restore_writes(fake, 0), [("ec2", "ModifyNetworkInterfaceAttribute"),
@@ -282,11 +295,7 @@ class Hostile(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.fake = fbtest.Fake({}).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.fake.stop()
+        cls.fake = shared_fake()
 
     def record(self, *docs):
         objs = {}
