@@ -38,11 +38,13 @@ TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 TESTFN := $(B)/testfn/bootstrap
 
-.PHONY: all help deps test unit integration package demo bench fuzz lint clean
+.PHONY: all help deps test unit integration package demo local invoke bench fuzz lint clean
 all: $(LIB) $(BOOTSTRAPS) $(TESTFN) $(TOOL_BIN)
 
 help:
 	@echo "make demo     run the local P1 drill (installs what it needs)"
+	@echo "make local    every function on 127.0.0.1:\$$LOCAL_PORT (9001) over a seeded fake AWS"
+	@echo "make invoke FN=<name> [EVENT=<file>]   one local invocation, the response on stdout"
 	@echo "make test     unit + integration tests (installs what it needs)"
 	@echo "make all      native build into $(B)/<name>/bootstrap"
 	@echo "make package  build/arm64/<name>.zip for provided.al2023 arm64"
@@ -168,6 +170,21 @@ bench: static-native
 demo: deps-test
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(PYTHON) tests/demo/demo.py $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(DRY_RUN),--dry-run)
+
+# make local: the fake AWS (127.0.0.1:LOCAL_AWS_PORT) seeded with the demo
+# world and the Lambda emulator serving every function on 127.0.0.1:LOCAL_PORT;
+# prints an `aws lambda invoke` line per function; Ctrl-C stops it all. With
+# AWS_ENDPOINT_URL set (LocalStack, moto) the functions talk to that instead.
+LOCAL_PORT ?= 9001
+LOCAL_AWS_PORT ?= 9002
+local: deps-test
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(PYTHON) tests/demo/local.py --port $(LOCAL_PORT) --fake-port $(LOCAL_AWS_PORT) $(if $(DRY_RUN),--dry-run)
+
+invoke: deps-test
+	$(Q)test -n "$(FN)" || { echo "usage: make invoke FN=<function> [EVENT=<file>] [DRY_RUN=1]" >&2; exit 2; }
+	$(Q)$(MAKE) --no-print-directory all >&2
+	$(Q)$(PYTHON) tests/demo/local.py --invoke $(FN) --fake-port 0 $(if $(EVENT),--event $(EVENT)) $(if $(DRY_RUN),--dry-run)
 
 bench: deps-test
 	$(Q)$(MAKE) --no-print-directory all package

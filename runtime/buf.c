@@ -147,3 +147,16 @@ void buf_copy_str(char *dst, size_t n, const char *src)
 {
 	snprintf(dst, n, "%s", src ? src : "");
 }
+
+size_t buf_catf(char *dst, size_t n, const char *fmt, ...)
+{
+	size_t l = n ? strnlen(dst, n - 1) : 0;
+	va_list ap;
+
+	if (l + 1 >= n)
+		return l;
+	va_start(ap, fmt);
+	vsnprintf(dst + l, n - l, fmt, ap);
+	va_end(ap);
+	return strlen(dst);
+}

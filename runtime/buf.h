@@ -40,5 +40,9 @@ void buf_cleanup(struct buf *b);
  * src (NULL = "") into dst[n], truncating, always NUL-terminated when n > 0.
  * Where a cut identifier must not be acted on, check strlen first. */
 void buf_copy_str(char *dst, size_t n, const char *src);
+/* Appends printf-style text to the NUL-terminated string in dst[n], cut to
+ * fit (a list in a fixed report field: "a, b, c"). Returns the new length
+ * (n - 1 once full). dst[0] must be a string (at least ""). */
+size_t buf_catf(char *dst, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -182,11 +182,11 @@ static enum fb_err parse_override(const char *url, struct endpoint *ep, char *er
 	return FB_OK;
 }
 
-static const char *global_iam_region(const char *partition)
+const char *endpoint_global_region(const char *partition)
 {
-	if (strcmp(partition, "aws-cn") == 0)
+	if (partition && strcmp(partition, "aws-cn") == 0)
 		return "cn-north-1";
-	if (strcmp(partition, "aws-us-gov") == 0)
+	if (partition && strcmp(partition, "aws-us-gov") == 0)
 		return "us-gov-west-1";
 	return "us-east-1";
 }
@@ -223,7 +223,7 @@ enum fb_err endpoint_resolve(const char *service, const char *region,
 	snprintf(out->signing_name, sizeof(out->signing_name), "%s",
 		 strcmp(s->name, "s3control") == 0 ? "s3" : s->name);
 	snprintf(out->signing_region, sizeof(out->signing_region), "%s",
-		 strcmp(s->name, "iam") == 0 ? global_iam_region(part) : region);
+		 strcmp(s->name, "iam") == 0 ? endpoint_global_region(part) : region);
 
 	if (!env_true(getenv_fn, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")) {
 		snprintf(name, sizeof(name), "AWS_ENDPOINT_URL_%s", s->env_id);

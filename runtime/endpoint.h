@@ -51,6 +51,10 @@ const char *endpoint_partition(const char *region);
 const char *endpoint_dns_suffix(const char *partition);
 /* "SECRETS_MANAGER" for "secretsmanager"; NULL for an unknown service. */
 const char *endpoint_service_env_id(const char *service);
+/* The partition's global-service Region (partition NULL: "aws"): IAM is
+ * signed for it, and CloudTrail records console sign-ins and other global
+ * service events there: us-east-1, cn-north-1 or us-gov-west-1. */
+const char *endpoint_global_region(const char *partition);
 
 /* Resolves `service` ("kms", "s3", ...) in `region`. For s3, `bucket` (may
  * be NULL) decides virtual-hosted vs path-style and joins the host; for

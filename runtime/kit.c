@@ -308,11 +308,8 @@ fail:
 
 /* A step settled by a decision, not by a call: no call is made and a
  * skipped or already step has nothing to undo. */
-static void settle(struct kit_step *s, enum resp_status st, const char *fmt, va_list ap)
+static void settle(struct kit_step *s, enum resp_status st, const char *why)
 {
-	char why[600];
-
-	vsnprintf(why, sizeof(why), fmt, ap);
 	s->ran = 1;
 	s->status = st;
 	if (st != RESP_FAILED) {
@@ -324,36 +321,33 @@ static void settle(struct kit_step *s, enum resp_status st, const char *fmt, va_
 
 void kit_skip(struct kit_step *s, const char *fmt, ...)
 {
-	va_list ap;
+	char why[600];
 
 	if (!s)
 		return;
-	va_start(ap, fmt);
-	settle(s, RESP_SKIPPED, fmt, ap);
-	va_end(ap);
+	RESP_FORMAT(why, fmt);
+	settle(s, RESP_SKIPPED, why);
 }
 
 void kit_already(struct kit_step *s, const char *fmt, ...)
 {
-	va_list ap;
+	char why[600];
 
 	if (!s)
 		return;
-	va_start(ap, fmt);
-	settle(s, RESP_ALREADY, fmt, ap);
-	va_end(ap);
+	RESP_FORMAT(why, fmt);
+	settle(s, RESP_ALREADY, why);
 }
 
 void kit_decide(struct kit *k, const struct kit_spec *spec, enum resp_status st, const char *fmt, ...)
 {
 	struct kit_round *rd = kit_round_new(k);
 	struct kit_step *s = kit_add(rd, spec);
-	va_list ap;
+	char why[600];
 
 	if (s && !(spec->kind == RESP_WRITE && k->r->dry_run)) {
-		va_start(ap, fmt);
-		settle(s, st, fmt, ap);
-		va_end(ap);
+		RESP_FORMAT(why, fmt);
+		settle(s, st, why);
 	}
 	kit_round_free(rd);
 }
@@ -687,25 +681,21 @@ int kit_index(const struct kit_step *s)
 void kit_detail(struct kit_step *s, const char *fmt, ...)
 {
 	char d[700];
-	va_list ap;
 
 	if (!s)
 		return;
-	va_start(ap, fmt);
-	vsnprintf(d, sizeof(d), fmt, ap);
-	va_end(ap);
+	RESP_FORMAT(d, fmt);
 	resp_step_detail(s->rd->k->r, s->idx, d);
 }
 
 void kit_fail(struct kit_step *s, const char *fmt, ...)
 {
-	va_list ap;
+	char why[600];
 
 	if (!s)
 		return;
-	va_start(ap, fmt);
-	settle(s, RESP_FAILED, fmt, ap);
-	va_end(ap);
+	RESP_FORMAT(why, fmt);
+	settle(s, RESP_FAILED, why);
 }
 
 void kit_set_optional(struct kit_step *s)
@@ -1164,17 +1154,40 @@ int kit_list_next(const char **p, char *item, size_t cap)
 	return 0;
 }
 
+/* IPv4 octets are decimal without leading zeros: "010" is 8 to some
+ * parsers (inet_aton, octal) and 10 to others, so it is refused rather than
+ * guessed (glibc's inet_pton refuses it too; this does not rely on that).
+ * `host` is an address; only its dotted part (after the last ':') counts. */
+static int octets_ok(const char *host)
+{
+	const char *p = strrchr(host, ':');
+
+	p = p ? p + 1 : host;
+	if (!strchr(p, '.'))
+		return 1;
+	for (; *p; p++)
+		if (*p == '0' && isdigit((unsigned char)p[1]) && (p == host || p[-1] == '.' || p[-1] == ':'))
+			return 0;
+	return 1;
+}
+
 int kit_cidr_parse(const char *s, struct kit_cidr *out)
 {
 	char host[64];
-	const char *slash = strchr(s, '/');
-	size_t hl = slash ? (size_t)(slash - s) : strlen(s);
+	const char *slash;
+	size_t hl;
 
+	if (!s || !out)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	slash = strchr(s, '/');
+	hl = slash ? (size_t)(slash - s) : strlen(s);
 	if (hl == 0 || hl >= sizeof(host))
 		return -1;
 	memcpy(host, s, hl);
 	host[hl] = '\0';
-	memset(out, 0, sizeof(*out));
+	if (!octets_ok(host))
+		return -1;
 	if (inet_pton(AF_INET, host, out->addr) == 1)
 		out->family = AF_INET;
 	else if (inet_pton(AF_INET6, host, out->addr) == 1)
@@ -1184,15 +1197,14 @@ int kit_cidr_parse(const char *s, struct kit_cidr *out)
 	out->prefix = out->family == AF_INET ? 32 : 128;
 	if (slash) {
 		const char *p = slash + 1;
+		size_t nd = strspn(p, "0123456789");
 		int n = 0;
 
-		if (*p == '\0')
+		/* 1..3 digits, no leading zero ("/08" is not "/8" everywhere) */
+		if (nd == 0 || nd > 3 || p[nd] != '\0' || (p[0] == '0' && nd > 1))
 			return -1;
-		for (; *p; p++) {
-			if (!isdigit((unsigned char)*p) || n > 128)
-				return -1;
+		for (; *p; p++)
 			n = n * 10 + (*p - '0');
-		}
 		if (n > out->prefix)
 			return -1;
 		out->prefix = n;
@@ -1238,29 +1250,28 @@ static int prefix_match(const unsigned char *a, const unsigned char *net, int pr
 	return (a[full] & mask) == (net[full] & mask);
 }
 
-enum kit_ip kit_ip_in(const struct kit_cidr *ranges, size_t n, const char *ip)
+int kit_cidr_contains(const struct kit_cidr *range, const struct kit_cidr *a)
 {
 	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	unsigned char a[16];
-	int fam;
 
-	if (!ip || !*ip)
-		return KIT_IP_NOT_AN_IP;
-	if (inet_pton(AF_INET, ip, a) == 1)
-		fam = AF_INET;
-	else if (inet_pton(AF_INET6, ip, a) == 1)
-		fam = AF_INET6;
-	else
-		return KIT_IP_NOT_AN_IP;
-	for (size_t i = 0; i < n; i++) {
-		const struct kit_cidr *c = &ranges[i];
+	if (!range || !a)
+		return 0;
+	if (range->family == a->family)
+		return a->prefix >= range->prefix && prefix_match(a->addr, range->addr, range->prefix);
+	/* an IPv4-mapped IPv6 address (::ffff:a.b.c.d) is its IPv4 address */
+	return range->family == AF_INET && a->family == AF_INET6 && !memcmp(a->addr, mapped, 12) &&
+	       a->prefix - 96 >= range->prefix && prefix_match(a->addr + 12, range->addr, range->prefix);
+}
 
-		if (c->family == fam && prefix_match(a, c->addr, c->prefix))
+enum kit_ip kit_ip_in(const struct kit_cidr *ranges, size_t n, const char *ip)
+{
+	struct kit_cidr a;
+
+	if (!ip || strchr(ip, '/') || kit_cidr_parse(ip, &a) != 0)
+		return KIT_IP_NOT_AN_IP;
+	for (size_t i = 0; i < n; i++)
+		if (kit_cidr_contains(&ranges[i], &a))
 			return KIT_IP_IN;
-		if (fam == AF_INET6 && c->family == AF_INET && !memcmp(a, mapped, 12) &&
-		    prefix_match(a + 12, c->addr, c->prefix))
-			return KIT_IP_IN;
-	}
 	return KIT_IP_OUT;
 }
 
@@ -1400,13 +1411,10 @@ enum fb_err kit_skip_result(struct resp_config *cfg, const char *function, const
 void kit_end(struct kit_step *s, enum resp_status st, const struct aws_error *err, const char *fmt, ...)
 {
 	char d[700];
-	va_list ap;
 
 	if (!s)
 		return;
-	va_start(ap, fmt);
-	vsnprintf(d, sizeof(d), fmt, ap);
-	va_end(ap);
+	RESP_FORMAT(d, fmt);
 	if (!s->ran && st != RESP_FAILED) {
 		cJSON_Delete(s->restore); /* not made: nothing to undo */
 		s->restore = NULL;
@@ -1542,4 +1550,22 @@ enum resp_status kit_ipset_update(struct kit *k, const struct kit_ipset *u)
 	}
 	cJSON_Delete(restore);
 	return st;
+}
+
+/* ---- issue 17: the handler's opening --------------------------------------------- */
+
+int kit_begin(struct resp *r, const struct kit_handler *h, const struct lr_context *ctx,
+	      const cJSON *ev, struct lr_result *out, enum fb_err *rc)
+{
+	int64_t deadline_ms = ctx ? ctx->deadline_ms : 0;
+
+	aws_client_set_deadline(h->aws, deadline_ms > 0 ? deadline_ms - h->margin_ms : 0);
+	*rc = resp_begin(r, h->cfg, h->function, ctx);
+	if (*rc != FB_OK)
+		return 0;
+	if (resp_trigger_from_event(r, ev) == FB_OK)
+		return 1;
+	resp_cleanup(r);
+	*rc = resp_invalid(out, "envelope fields have the wrong types (or 'dryRun' is not a boolean)");
+	return 0;
 }

@@ -82,6 +82,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>     /* AF_INET, AF_INET6: struct kit_cidr */
 #include <cjson/cJSON.h>
 #include "aws.h"
 #include "cloudtrail.h"
@@ -378,14 +379,27 @@ enum fb_err kit_env_severity(const char *name, double def, double *out,
  * for the message). */
 int kit_list_next(const char **p, char *item, size_t cap);
 
-/* Network ranges: "a.b.c.d/n", "x::y/n", a bare address (a host route). */
+/* Network ranges: "a.b.c.d/n", "x::y/n", a bare address (a host route:
+ * /32, /128). The one parser every responder uses (root-verify's settings,
+ * net-block's addresses and never-block list). Strict, the same on every
+ * libc: NULL is refused; the prefix is 1..3 decimal digits without a
+ * leading zero ("/08" and "/0032" are refused, "/0" is the world) and at
+ * most 32 / 128; an IPv4 octet with a leading zero ("010.0.0.1": octal to
+ * some parsers) is refused; no spaces, no zone ("%eth0"). An IPv4-mapped
+ * IPv6 address ("::ffff:192.0.2.1") is parsed as written, AF_INET6: it is
+ * kit_cidr_contains that reads it as its IPv4 address. */
 struct kit_cidr {
-	int family;                 /* AF_INET or AF_INET6 */
-	unsigned char addr[16];
+	int family;                 /* AF_INET or AF_INET6 (never 4 / 6) */
+	unsigned char addr[16];     /* network byte order; the host bits are kept as written */
 	int prefix;
 };
-/* One range; 0 when it parses, -1 otherwise. */
+/* One range; 0 when it parses, -1 otherwise (out zeroed). */
 int kit_cidr_parse(const char *s, struct kit_cidr *out);
+/* 1 when every address of `a` is inside `range` (a host: that address). An
+ * IPv4-mapped IPv6 `a` is inside the IPv4 ranges its IPv4 address is in
+ * (what kit_ip_in has always done); an IPv4 `a` is never inside an IPv6
+ * range, mapped or not. NULL: 0. */
+int kit_cidr_contains(const struct kit_cidr *range, const struct kit_cidr *a);
 /* A comma list of ranges (kit_list_next) from the setting named `setting`
  * (for messages) into out[cap]; *n counts them. NULL list: none. */
 enum fb_err kit_cidrs_parse(const char *list, const char *setting, struct kit_cidr *out,
@@ -507,5 +521,31 @@ struct kit_ipset {
 };
 #define KIT_IPSET_ATTEMPTS 4
 enum resp_status kit_ipset_update(struct kit *k, const struct kit_ipset *u);
+
+/* ---- issue 17: the handler's opening --------------------------------------------- */
+
+/* What a responder's handler opens every invocation with; plain data,
+ * every pointer borrowed for the call (a compound literal at the call
+ * site, or kept in the responder's state). */
+struct kit_handler {
+	const char *function;           /* the report's "function" (FN name) */
+	struct resp_config *cfg;        /* resp_config_from_env / kit_setup */
+	struct aws_client *aws;         /* the default client: its deadline is set */
+	int64_t margin_ms;              /* kept back from ctx->deadline_ms */
+};
+
+/* The opening once the responder has parsed and classified its event:
+ *  - the client's deadline: ctx->deadline_ms - margin_ms, or none (0) when
+ *    the invocation has no deadline (never one left from the previous
+ *    invocation: the client outlives it);
+ *  - the report skeleton (resp_begin) and its trigger from the envelope
+ *    (resp_trigger_from_event, ev borrowed);
+ *  - an envelope whose fields have the wrong types (or 'dryRun' not a
+ *    boolean) is refused: *out holds the invalid-event result.
+ * Returns 1 when the report is begun (the caller resp_cleanup()s r), else
+ * 0 with r not begun and *rc what the handler returns (out already filled
+ * for an invalid envelope; FB_E_NOMEM otherwise). */
+int kit_begin(struct resp *r, const struct kit_handler *h, const struct lr_context *ctx,
+	      const cJSON *ev, struct lr_result *out, enum fb_err *rc);
 
 #endif

@@ -595,11 +595,8 @@ void resp_set_verdict(struct resp *r, const char *fmt, ...)
 void resp_skip(struct resp *r, const char *fmt, ...)
 {
 	char why[900];
-	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
+	RESP_FORMAT(why, fmt);
 	r->skipped = 1;
 	resp_set_verdict(r, "skipped: %s", why);
 }
@@ -607,11 +604,8 @@ void resp_skip(struct resp *r, const char *fmt, ...)
 void resp_warn(struct resp *r, const char *fmt, ...)
 {
 	char msg[900];
-	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
+	RESP_FORMAT(msg, fmt);
 	if (r->warnings)
 		cJSON_AddItemToArray(r->warnings, cJSON_CreateString(msg));
 }
@@ -1627,4 +1621,11 @@ int resp_region_name_ok(const char *s)
 		digits++;
 	}
 	return i == n && words > 0 && digits > 0 && digits <= 2;
+}
+
+/* ---- issue 17: an optional string field ------------------------------------- */
+
+int resp_opt_str(const cJSON *root, const char *path, const char **out)
+{
+	return opt_str(root, path, out);
 }

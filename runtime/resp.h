@@ -265,4 +265,24 @@ int resp_region_name_ok(const char *s);
 /* Largest event a responder accepts before parsing (bytes). */
 #define RESP_MAX_EVENT_BYTES (1024u * 1024u)
 
+/* ---- issue 17: an optional string field ------------------------------------- */
+
+/* The field at `path` (resp_get) when present must be a string: 1 with
+ * *out the string (borrowed from root) or NULL when absent or null; 0 when
+ * it has another type. */
+int resp_opt_str(const cJSON *root, const char *path, const char **out);
+
+/* ---- issue 17: one formatting pattern for the printf-style wrappers ------- */
+
+/* Inside a function declared `(..., const char *fmt, ...)`: formats its own
+ * arguments after fmt into the char array buf (sizeof(buf), cut to fit;
+ * never longer). The wrappers (resp_skip, resp_warn, kit_skip, kit_already,
+ * kit_fail) then hand one string on. Needs <stdarg.h> and <stdio.h>. */
+#define RESP_FORMAT(buf, fmt) do { \
+		va_list resp_ap_; \
+		va_start(resp_ap_, fmt); \
+		vsnprintf((buf), sizeof(buf), (fmt), resp_ap_); \
+		va_end(resp_ap_); \
+	} while (0)
+
 #endif

@@ -72,3 +72,12 @@ void utc_format_ms(int64_t ms, char out[UTC_ISO_LEN])
 	/* strftime has no milliseconds; append them. */
 	snprintf(out + n, UTC_ISO_LEN - n, ".%03uZ", (unsigned)((ms % 1000 + 1000) % 1000));
 }
+
+void utc_format_s(int64_t ms, char out[UTC_ISO_LEN])
+{
+	struct tm tm;
+
+	utc_tm(ms / 1000, &tm);
+	if (strftime(out, UTC_ISO_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		out[0] = '\0';
+}

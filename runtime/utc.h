@@ -33,5 +33,8 @@ int64_t utc_days_from_civil(int64_t y, int m, int d);
  * formatted. */
 #define UTC_ISO_LEN 32
 void utc_format_ms(int64_t ms, char out[UTC_ISO_LEN]);
+/* "YYYY-MM-DDTHH:MM:SSZ", whole seconds (ms / 1000, as gmtime_r of that
+ * time_t): the shape CloudTrail and the AWS CLI's --start-time take. */
+void utc_format_s(int64_t ms, char out[UTC_ISO_LEN]);
 
 #endif

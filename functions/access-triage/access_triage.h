@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 
 #include "fb_err.h"
+#include "kit.h"
 
 #define AT_NAME_LEN 256
 #define AT_ARN_LEN 512
@@ -26,6 +27,10 @@
 #define AT_MAX_APIS 32       /* distinct APIs kept per group */
 #define AT_MAX_AGENTS 4      /* distinct user agents kept per group */
 #define AT_AGENT_LEN 128
+#define AT_MAX_CIDRS 32
+#define AT_SRC_WRITES 8      /* successful write calls kept per source IP */
+#define AT_SRC_READS 4       /* successful read calls kept per source IP */
+#define AT_SRC_OTHERS 4      /* other principals named per source IP */
 
 struct at_settings {
 	char alarm_name[AT_NAME_LEN]; /* FIREBREAK_AT_ALARM_NAME (unauthorized-api-calls) */
@@ -36,7 +41,47 @@ struct at_settings {
 	int burst_apis;               /* FIREBREAK_AT_BURST_APIS: distinct denied read APIs (5) */
 	int burst_services;           /* FIREBREAK_AT_BURST_SERVICES: across services (2) */
 	char noisy[1024];             /* FIREBREAK_AT_NOISY_PRINCIPALS: comma list of globs */
+	char log_group[AT_NAME_LEN * 2]; /* FIREBREAK_AT_LOG_GROUP: the trail's CloudWatch Logs
+				      * group ("" : LookupEvents) */
+	int query_wait_s;             /* FIREBREAK_AT_QUERY_WAIT_SECONDS: Insights polling budget (60) */
+	int query_limit;              /* FIREBREAK_AT_QUERY_LIMIT: Insights rows per query (10000) */
+	int poll_ms;                  /* FIREBREAK_AT_POLL_MS: first GetQueryResults interval (250) */
+	struct kit_cidr trusted[AT_MAX_CIDRS]; /* FIREBREAK_AT_TRUSTED_CIDRS: the organisation's own
+				      * egress (NAT gateways, offices, VPN): shared by many
+				      * principals, never blocked */
+	size_t ntrusted;
+	int contain;                  /* FIREBREAK_TRIAGE_CONTAIN=true: contain P1 principals (off) */
+	char ipset_arn[AT_NAME_LEN * 2]; /* FIREBREAK_AT_IPSET_ARN: net-block's WAFv2 IP set ("": none) */
+	char ipset_name[129], ipset_id[64], ipset_scope[16], ipset_region[32], ipset_account[16];
 };
+
+/* ---- CloudWatch Logs Insights (the read when the trail delivers to CloudWatch Logs) ----
+ * CloudTrail writes each record as one JSON log event; Insights discovers
+ * its fields (userIdentity.arn, errorCode, ...). The queries select the
+ * whole record (@message): the same stages then read LookupEvents and
+ * Insights alike. */
+#define AT_QUERY_MAX_IPS 50           /* source IPs in the successes query */
+/* The denied calls of the window (the CIS filter's two patterns), newest
+ * first. Caller frees. */
+char *at_query_denied(int limit);
+/* The successful calls (no errorCode) from the source IPs with denials,
+ * by any principal. Only real IP addresses go into the query (a
+ * sourceIPAddress like "AWS Internal" or "ec2.amazonaws.com" is not a
+ * source and could not be quoted safely anyway); at most AT_QUERY_MAX_IPS,
+ * *nips says how many went in, *left how many did not. NULL when none (or
+ * out of memory); caller frees. */
+struct at_triage;
+char *at_query_successes(const struct at_triage *t, int limit, size_t *nips, size_t *left);
+/* GetQueryResults' status: AT_Q_RUNNING (Scheduled, Running, Unknown),
+ * AT_Q_COMPLETE, AT_Q_ENDED (Failed, Timeout, Cancelled: what was returned
+ * is partial), AT_Q_BAD (absent or anything else). */
+enum at_qstatus { AT_Q_RUNNING, AT_Q_COMPLETE, AT_Q_ENDED, AT_Q_BAD };
+enum at_qstatus at_query_status(const char *status);
+/* GetQueryResults' "results" (rows of {field, value}) -> an array of
+ * {"CloudTrailEvent": <@message>} that at_add_events/at_add_denials/
+ * at_add_successes read like LookupEvents' Events. Rows without @message
+ * are passed over. NULL when out of memory; caller deletes. */
+cJSON *at_insights_events(const cJSON *results);
 
 /* Settings from the environment (defaults above); FB_E_CONFIG + err. */
 enum fb_err at_settings_from_env(struct at_settings *s, char *err, size_t errlen);
@@ -66,6 +111,13 @@ struct at_group {
 	char principal[AT_ARN_LEN];   /* userIdentity.arn, or type:accountId for root/others */
 	char ip[AT_IP_LEN];
 	int root;                     /* userIdentity.type Root */
+	char type[24];                /* userIdentity.type: IAMUser, AssumedRole, ... */
+	char account[16];             /* userIdentity.accountId */
+	char user[128];               /* IAMUser: userName */
+	char key_id[32];              /* IAMUser: the first long-term key (AKIA...) denied */
+	char role_arn[AT_ARN_LEN];    /* AssumedRole: sessionContext.sessionIssuer.arn */
+	int leaked;                   /* the key is already reported leaked (AWS's state) */
+	char leaked_why[160];
 	int denied;
 	int denied_reads;             /* denied List*, Describe*, Get*, Head* */
 	char apis[AT_MAX_APIS][96];   /* distinct denied "service:Name" */
@@ -80,10 +132,33 @@ struct at_group {
 	char writes[8][96];           /* first successful write APIs */
 	int nwrites;
 	char sev[4];                  /* at_decide: "P1" "P2" "P3" */
-	char reason[256];
+	char reason[400];
+};
+
+/* A source IP with denials and every successful call from it in the
+ * window, by any principal (issue 21: a second principal succeeding from
+ * the attacker's IP is a P1 reason). Only IP addresses are sources
+ * ("AWS Internal" and service names are not). */
+struct at_call {
+	char principal[AT_ARN_LEN];
+	char api[96];
+};
+struct at_src {
+	char ip[AT_IP_LEN];
+	int ok_writes, ok_reads;      /* by any principal */
+	int other_ok;                 /* by principals never denied from this IP */
+	struct at_call writes[AT_SRC_WRITES]; /* the first ones; reported before reads */
+	int nwrites;
+	struct at_call reads[AT_SRC_READS];
+	int nreads;
+	char others[AT_SRC_OTHERS][AT_ARN_LEN]; /* principals never denied from this IP */
+	int nothers, others_more;
+	int trusted;                  /* at_decide: in FIREBREAK_AT_TRUSTED_CIDRS */
 };
 
 struct at_triage {
+	struct at_src *src;           /* owned */
+	size_t nsrc, srccap;
 	struct at_group *g;           /* owned */
 	size_t n, cap;
 	size_t groups_dropped;        /* denials of groups beyond AT_MAX_GROUPS */
@@ -93,9 +168,13 @@ struct at_triage {
 
 void at_triage_init(struct at_triage *t, int64_t start_ms, int64_t end_ms);
 void at_triage_cleanup(struct at_triage *t);
-/* A LookupEvents answer ({"Events": [...]}) or one event. Denials first:
- * call it for every page, then at_match() once. FB_E_NOMEM only. */
+/* A LookupEvents answer ({"Events": [...]}) or an array of events: the
+ * denials, then the successes joined to them. FB_E_NOMEM only. */
 enum fb_err at_add_events(struct at_triage *t, const cJSON *events);
+/* The two halves, for reads that return them separately (Insights):
+ * denials first (they make the groups), then the successes. */
+enum fb_err at_add_denials(struct at_triage *t, const cJSON *events);
+void at_add_successes(struct at_triage *t, const cJSON *events);
 /* Is this errorCode a denial (the CIS metric filter:
  * "*UnauthorizedOperation" or "AccessDenied*")? */
 int at_is_denied(const char *code);
@@ -106,5 +185,40 @@ int at_is_read(const char *name, const cJSON *read_only);
 const char *at_decide(struct at_triage *t, const struct at_settings *set);
 /* The report's "principals" (at most max; the rest summarised in *more). */
 cJSON *at_report(const struct at_triage *t, int max, cJSON **more);
+/* "Already reported leaked", from AWS's state for the user of a long-term
+ * access key (not from the event: a record names the key, only IAM says
+ * what became of it). attached: the user's AttachedPolicies; keys: its
+ * AccessKeyMetadata (either may be NULL). 1 with why when
+ *  - an AWS-managed AWSCompromisedKeyQuarantine* policy is attached (AWS
+ *    attaches it when it finds one of the user's keys exposed in public);
+ *  - key_id is Inactive now (someone already deactivated it: iam-contain,
+ *    a leak response, an administrator acting on AWS's notice).
+ * An attached policy of that name in a customer account is not AWS's:
+ * only arn:<partition>:iam::aws:policy/ counts. */
+int at_key_leaked(const cJSON *attached, const cJSON *keys, const char *key_id, char *why, size_t whylen);
+/* A long-term access key id (AKIA + 16 upper-case letters/digits). */
+int at_is_long_term_key(const char *id);
+
+/* An attacker address the containment may put in the WAF IP set: an IP
+ * address (not a service name), globally routable (not unspecified,
+ * loopback, private, shared, link-local, multicast: a private source came
+ * through a VPC endpoint from inside, which a WAF does not see and
+ * instance-quarantine is for), outside the trusted CIDRs. Its host route
+ * ("a.b.c.d/32", "x::y/128", the form WAF stores) into out. 1, or 0 with
+ * why. Never a range: nothing a record says can widen it to 0.0.0.0/0. */
+int at_block_ip(const struct at_settings *set, const char *ip, char *out, size_t outlen, char *why, size_t whylen);
+/* The set read (Addresses) plus the host routes of family `v6`, *out the
+ * complete new list (caller deletes). 1 when it changed, 0 when all were
+ * there, -1 when the set would exceed WAF's 10,000 addresses. */
+int at_ipset_merge(const cJSON *addresses, const char *const *routes, size_t n, cJSON **out);
+/* The role name of the function's own session ARN (arn:...:sts::<acct>:
+ * assumed-role/<name>/<session>) into out; 1 when it parses. */
+int at_caller_role(const char *caller_arn, char *out, size_t outlen);
+
+/* The source IP entry of ip, NULL when none. */
+const struct at_src *at_source(const struct at_triage *t, const char *ip);
+/* The report's "sources": per source IP with denials, the successful
+ * calls from it by any principal, writes first (at most max sources). */
+cJSON *at_report_sources(const struct at_triage *t, int max);
 
 #endif

@@ -10,11 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
+#include "alarm.h"
+#include "arn.h"
 #include "fb_err.h"
 #include "prov.h"
 #include "resp.h"
 
-#define KG_REF_MAX 2048          /* KeyId: 1..2048 characters (KMS API) */
+#define KG_REF_MAX ARN_KMS_REF_MAX
 #define KG_MAX_ITEMS 25          /* key changes handled per alarm */
 #define KG_PAGE_SIZE 50          /* LookupEvents MaxResults limit */
 #define KG_DEFAULT_PENDING_DAYS 30
@@ -88,11 +90,6 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 				const char *env_region, struct kg_item *it,
 				char *why, size_t wn);
 
-/* The CloudTrail window (epoch seconds) to search for an alarm state
- * change `detail` (borrowed). */
-void kg_alarm_window(const cJSON *detail, int64_t event_ms, int64_t lookback_s,
-		     int64_t *start_s, int64_t *end_s);
-
 /* The alarm's items from the LookupEvents records it found (`found`: Events
  * elements, newest first; borrowed): oldest first, one item per key for the
  * untrusted successful changes (the earliest decides), and each failed or
@@ -105,23 +102,12 @@ size_t kg_items_from_events(const cJSON *found, const struct resp_config *trust,
 
 /* ---- decisions ---------------------------------------------------------------- */
 
-/* Key references that may reach a KMS request: key id, mrk- id, alias/NAME,
- * key ARN, alias ARN. 1 when `s` is one. */
-int kg_ref_ok(const char *s);
-/* arn:partition:kms:region:account:key/id or :alias/name -> region and
- * account (either may be NULL). 1 for a KMS ARN. */
-int kg_kms_arn(const char *arn, char *region, size_t rn, char *account, size_t an);
-
 /* The key's state before the change, from its LookupEvents history
  * (`events`, newest first; borrowed). src (n bytes) says how it was
  * decided. KG_PRIOR_UNKNOWN when nothing decides. */
 enum kg_prior kg_prior_from_history(const cJSON *events, const struct kg_item *it,
 				    char *src, size_t n);
 const char *kg_prior_name(enum kg_prior p);   /* static string */
-
-/* The value of tag `key` in a ListResourceTags "Tags" array; borrowed from
- * `tags`, NULL when absent. (prov_tag_value, kept for the callers here.) */
-const char *kg_tag(const cJSON *tags, const char *key);
 
 /* 1 for TagResource / UntagResource items (a change of a firebreak:* tag). */
 int kg_is_tag_item(const struct kg_item *it);

@@ -56,11 +56,8 @@ static int kg_outcome(int *n, int rc, cJSON *sec, const char *fmt, ...)
 static int kg_outcome(int *n, int rc, cJSON *sec, const char *fmt, ...)
 {
 	char buf[600];
-	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
+	RESP_FORMAT(buf, fmt);
 	kg_section_outcome(sec, "%s", buf);
 	(*n)++;
 	return rc;
@@ -379,7 +376,7 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 		    it->account);
 	rd = kit_round_new(&run->k);
 	kg_read_key(rd, c, it->key_ref, &d, tags_now ? &t : NULL);
-	if (tags_now && strcmp(it->event_name, "DisableKey") && kg_kms_arn(it->key_ref, NULL, 0, NULL, 0) &&
+	if (tags_now && strcmp(it->event_name, "DisableKey") && arn_kms(it->key_ref, &(struct arn){ 0 }) &&
 	    strstr(it->key_ref, ":key/"))
 		h = kit_add(rd, &(struct kit_spec){ .step = "key-history", .service = "cloudtrail",
 			.op = "LookupEvents", .target = it->key_ref, .kind = RESP_READ, .optional = 1,
@@ -462,7 +459,7 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	}
 
 	/* Writes 2 and 3, concurrently: enable (when it was Enabled) and tag. */
-	incident_tag = kg_tag(tags, KG_TAG_INCIDENT);
+	incident_tag = prov_tag_value(tags, KG_TAG_INCIDENT);
 	tag_now = !incident_tag || strcmp(incident_tag, r->incident_id);
 	wr2 = kit_round_new(&run->k);
 	en = kit_add(wr2, &(struct kit_spec){ .step = "enable-key", .service = "kms", .op = "EnableKey",
@@ -576,19 +573,12 @@ static enum fb_err kg_handle(void *state, const char *event, size_t len,
 	char why[512];
 	enum fb_err rc;
 
-	if (ctx->deadline_ms > 0)
-		aws_client_set_deadline(st->aws, ctx->deadline_ms - KG_DEADLINE_MARGIN_MS);
 	if (kg_parse(event, len, &st->set, &ev, why, sizeof(why)) != FB_OK)
 		return resp_invalid(out, "%s", why);
-	rc = resp_begin(&r, &st->cfg, KG_FUNCTION, ctx);
-	if (rc != FB_OK) {
+	if (!kit_begin(&r, &(struct kit_handler){ KG_FUNCTION, &st->cfg, st->aws, KG_DEADLINE_MARGIN_MS },
+		       ctx, ev.root, out, &rc)) {
 		kg_event_cleanup(&ev);
 		return rc;
-	}
-	if (resp_trigger_from_event(&r, ev.root) != FB_OK) {
-		resp_cleanup(&r);
-		kg_event_cleanup(&ev);
-		return resp_invalid(out, "envelope fields have the wrong types (or 'dryRun' is not a boolean)");
 	}
 	/* An untrusted change of a firebreak:* tag is an attempt to switch a
 	 * control off, not yet a loss: P2. Key deletion and disabling: P1. */

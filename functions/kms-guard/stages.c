@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kit.h"
 #include "log.h"
 
 /* ---- settings ------------------------------------------------------------------ */
@@ -20,191 +21,15 @@
 enum fb_err kg_settings_from_env(struct kg_settings *set, char *err, size_t errlen)
 {
 	const char *name = getenv("FIREBREAK_KMS_ALARM_NAME");
-	const char *lb = getenv("FIREBREAK_KMS_ALARM_LOOKBACK_SECONDS");
+	int lb;
+	enum fb_err rc = kit_env_int("FIREBREAK_KMS_ALARM_LOOKBACK_SECONDS", 900, 0, 86400, &lb, err, errlen);
 
 	buf_copy_str(set->alarm_name, sizeof(set->alarm_name), name && *name ? name : "kms-key-changes");
-	set->lookback_s = 900;
-	if (lb && *lb) {
-		char *end;
-		long v = strtol(lb, &end, 10);
-
-		if (*end || v < 0 || v > 86400) {
-			snprintf(err, errlen, "cannot parse 'FIREBREAK_KMS_ALARM_LOOKBACK_SECONDS' "
-				 "(want 0..86400)");
-			return FB_E_CONFIG;
-		}
-		set->lookback_s = v;
-	}
-	return FB_OK;
+	set->lookback_s = lb;
+	return rc;
 }
 
 /* ---- small pure helpers ----------------------------------------------------- */
-
-/* Key references are attacker data that ends up in KMS requests: accept
- * only the forms KMS documents for KeyId (DescribeKey, API reference):
- *   key id       1234abcd-12ab-34cd-56ef-1234567890ab (8-4-4-4-12 hex)
- *   mrk id       mrk- + 32 hex (multi-Region key)
- *   alias name   alias/ + [A-Za-z0-9/_-] (AliasName: 1..256 characters)
- *   key ARN      arn:<partition>:kms:<region>:<12 digits>:key/<key id>
- *   alias ARN    arn:<partition>:kms:<region>:<12 digits>:alias/<name>
- * Anything else (URLs, host:port, "../", spaces, control characters, a
- * name cut short by "\u0000") is refused before any AWS call. */
-#define KG_ALIAS_MAX 256
-
-static int kg_hex_run(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!isxdigit((unsigned char)s[i]))
-			return 0;
-	return 1;
-}
-
-static int kg_key_id_ok(const char *s, size_t n)
-{
-	static const size_t groups[] = { 8, 4, 4, 4, 12 };
-	size_t g, at = 0;
-
-	if (n != 36)
-		return 0;
-	if (!strncmp(s, "mrk-", 4))
-		return kg_hex_run(s + 4, 32);
-	for (g = 0; g < 5; g++) {
-		if (!kg_hex_run(s + at, groups[g]))
-			return 0;
-		at += groups[g];
-		if (g < 4 && s[at++] != '-')
-			return 0;
-	}
-	return 1;
-}
-
-/* "alias/" + name; "alias/" alone or a name past 256 characters is not one. */
-static int kg_alias_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n <= 6 || n > KG_ALIAS_MAX || strncmp(s, "alias/", 6))
-		return 0;
-	for (i = 6; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '/' && s[i] != '_' && s[i] != '-')
-			return 0;
-	return 1;
-}
-
-/* A region in an ARN: resp_region_name_ok's syntax (us-east-1,
- * us-gov-west-1, cn-north-1, ap-southeast-4) on the n bytes at s, and the
- * partition must match: aws-cn regions start "cn-", aws-us-gov regions
- * "us-gov-". */
-static int kg_region_syntax(const char *s, size_t n, const char *partition)
-{
-	char region[32];
-
-	if (n >= sizeof(region))
-		return 0;
-	memcpy(region, s, n);
-	region[n] = '\0';
-	if (!resp_region_name_ok(region))
-		return 0;
-	if (!strcmp(partition, "aws-cn"))
-		return !strncmp(region, "cn-", 3);
-	if (!strcmp(partition, "aws-us-gov"))
-		return !strncmp(region, "us-gov-", 7);
-	return strncmp(region, "cn-", 3) && strncmp(region, "us-gov-", 7);
-}
-
-/* The six ':'-separated fields of an ARN: f[0] "arn", ..., f[5] the
- * resource (the rest, ':' included). 0 when there are fewer. */
-static int kg_arn_fields(const char *s, const char *f[6])
-{
-	const char *p = s;
-	int i;
-
-	f[0] = s;
-	for (i = 1; i < 6; i++) {
-		if (!(p = strchr(p, ':')))
-			return 0;
-		f[i] = ++p;
-	}
-	return 1;
-}
-
-static int kg_arn_ok(const char *s)
-{
-	static const char *const partitions[] = { "aws", "aws-cn", "aws-us-gov" };
-	const char *f[6], *p;
-	char partition[16];
-	size_t i, n;
-
-	if (!kg_arn_fields(s, f) || strchr(f[5], ':') || strncmp(s, "arn:", 4))
-		return 0;
-	n = (size_t)(f[2] - f[1] - 1);
-	if (n >= sizeof(partition))
-		return 0;
-	memcpy(partition, f[1], n);
-	partition[n] = '\0';
-	for (i = 0; i < 3; i++)
-		if (!strcmp(partition, partitions[i]))
-			break;
-	if (i == 3 || strncmp(f[2], "kms:", 4) || f[3] != f[2] + 4)
-		return 0;
-	if (!kg_region_syntax(f[3], (size_t)(f[4] - f[3] - 1), partition))
-		return 0;
-	if (f[5] - f[4] - 1 != 12)
-		return 0;
-	for (p = f[4]; p < f[5] - 1; p++)
-		if (!isdigit((unsigned char)*p))
-			return 0;
-	if (!strncmp(f[5], "key/", 4))
-		return kg_key_id_ok(f[5] + 4, strlen(f[5] + 4));
-	return kg_alias_ok(f[5], strlen(f[5]));
-}
-
-/* 1 when `s` is a key reference of one of the forms above. */
-int kg_ref_ok(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	if (n == 0 || n > KG_REF_MAX)
-		return 0;
-	if (!strncmp(s, "arn:", 4))
-		return kg_arn_ok(s);
-	if (!strncmp(s, "alias/", 6))
-		return kg_alias_ok(s, n);
-	return kg_key_id_ok(s, n);
-}
-
-static int kg_region_ok(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > 31)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) && s[i] != '-')
-			return 0;
-	return 1;
-}
-
-/* arn:partition:kms:region:account:key/id or :alias/name. Fills region and
- * account (either may be NULL); returns 1 for a KMS ARN. */
-int kg_kms_arn(const char *arn, char *region, size_t rn, char *account, size_t an)
-{
-	const char *f[6];
-
-	if (!arn || strncmp(arn, "arn:", 4) || !kg_arn_fields(arn, f))
-		return 0;
-	if (strncmp(f[2], "kms:", 4) || f[4] - f[3] < 2 || f[5] - f[4] < 2)
-		return 0;
-	if (strncmp(f[5], "key/", 4) && strncmp(f[5], "alias/", 6))
-		return 0;
-	if (region)
-		snprintf(region, rn, "%.*s", (int)(f[4] - f[3] - 1), f[3]);
-	if (account)
-		snprintf(account, an, "%.*s", (int)(f[5] - f[4] - 1), f[4]);
-	return 1;
-}
 
 static int kg_is_trigger_name(const char *name)
 {
@@ -248,20 +73,6 @@ static void kg_item_tags(const cJSON *rec, struct kg_item *it)
 	cJSON_Delete(keys);
 }
 
-/* A present field must have the right type; absent or null is fine. */
-static int kg_opt_str(const cJSON *root, const char *path, const char **out)
-{
-	const cJSON *it = resp_get(root, path);
-
-	*out = NULL;
-	if (!it || cJSON_IsNull(it))
-		return 1;
-	if (!cJSON_IsString(it))
-		return 0;
-	*out = it->valuestring;
-	return 1;
-}
-
 /* ---- parsing: CloudTrail record -> item ----------------------------------------- */
 
 /* `rec` is a CloudTrail record (EventBridge detail, or a LookupEvents
@@ -272,19 +83,19 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 {
 	const char *name, *err, *id, *etime, *actor, *key, *aws_region, *acct, *acct2, *res_arn = NULL;
 	const cJSON *res, *el, *days, *rp;
-	char arn_region[32] = "", arn_account[16] = "";
+	struct arn ka = { .resource = NULL };   /* region "" unless a key ARN says */
 
 	memset(it, 0, sizeof(*it));
 	if (!cJSON_IsObject(rec)) {
 		snprintf(why, wn, "field 'detail' must be an object");
 		return FB_E_INVALID;
 	}
-	if (!kg_opt_str(rec, "eventName", &name) || !kg_opt_str(rec, "errorCode", &err) ||
-	    !kg_opt_str(rec, "eventID", &id) || !kg_opt_str(rec, "eventTime", &etime) ||
-	    !kg_opt_str(rec, "userIdentity.arn", &actor) ||
-	    !kg_opt_str(rec, "awsRegion", &aws_region) ||
-	    !kg_opt_str(rec, "recipientAccountId", &acct) ||
-	    !kg_opt_str(rec, "userIdentity.accountId", &acct2)) {
+	if (!resp_opt_str(rec, "eventName", &name) || !resp_opt_str(rec, "errorCode", &err) ||
+	    !resp_opt_str(rec, "eventID", &id) || !resp_opt_str(rec, "eventTime", &etime) ||
+	    !resp_opt_str(rec, "userIdentity.arn", &actor) ||
+	    !resp_opt_str(rec, "awsRegion", &aws_region) ||
+	    !resp_opt_str(rec, "recipientAccountId", &acct) ||
+	    !resp_opt_str(rec, "userIdentity.accountId", &acct2)) {
 		snprintf(why, wn, "a CloudTrail field has the wrong type (want strings)");
 		return FB_E_INVALID;
 	}
@@ -293,7 +104,7 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 		snprintf(why, wn, "field 'detail.requestParameters' must be an object");
 		return FB_E_INVALID;
 	}
-	if (!kg_opt_str(rec, "requestParameters.keyId", &key)) {
+	if (!resp_opt_str(rec, "requestParameters.keyId", &key)) {
 		snprintf(why, wn, "field 'detail.requestParameters.keyId' must be a string");
 		return FB_E_INVALID;
 	}
@@ -328,12 +139,12 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 	cJSON_ArrayForEach(el, (cJSON_IsArray(res) ? res : NULL)) {
 		const char *a = resp_get_str(el, "ARN");
 
-		if (a && kg_ref_ok(a) && strstr(a, ":key/")) {
+		if (a && arn_kms_ref_ok(a) && strstr(a, ":key/")) {
 			res_arn = a;
 			break;
 		}
 	}
-	if (key && !kg_ref_ok(key)) {
+	if (key && !arn_kms_ref_ok(key)) {
 		snprintf(why, wn, "field 'detail.requestParameters.keyId' is not a key id, alias or ARN");
 		return FB_E_INVALID;
 	}
@@ -345,13 +156,13 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 	}
 	/* A full ARN says where the key lives; prefer it over a bare id.
 	 * resources[].ARN is used when it names the same key. */
-	if (key && kg_kms_arn(key, arn_region, sizeof(arn_region), arn_account, sizeof(arn_account))) {
+	if (key && arn_kms(key, &ka)) {
 		buf_copy_str(it->key_ref, sizeof(it->key_ref), key);
 	} else if (res_arn && (!key || (strlen(res_arn) > strlen(key) &&
 					!strcmp(res_arn + strlen(res_arn) - strlen(key), key) &&
 					res_arn[strlen(res_arn) - strlen(key) - 1] == '/'))) {
 		buf_copy_str(it->key_ref, sizeof(it->key_ref), res_arn);
-		kg_kms_arn(res_arn, arn_region, sizeof(arn_region), arn_account, sizeof(arn_account));
+		arn_kms(res_arn, &ka);
 	} else {
 		buf_copy_str(it->key_ref, sizeof(it->key_ref), key);
 	}
@@ -359,63 +170,22 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 		aws_region = env_region;
 	if (!acct)
 		acct = env_account ? env_account : acct2;
-	if (arn_region[0]) {
-		buf_copy_str(it->region, sizeof(it->region), arn_region);
-		buf_copy_str(it->account, sizeof(it->account), arn_account);
-		if (aws_region && strcmp(aws_region, arn_region))
+	if (ka.region[0]) {
+		buf_copy_str(it->region, sizeof(it->region), ka.region);
+		buf_copy_str(it->account, sizeof(it->account), ka.account);
+		if (aws_region && strcmp(aws_region, ka.region))
 			snprintf(it->note, sizeof(it->note),
 				 "region mismatch: the event says '%.31s', the key ARN says '%.31s'; "
-				 "acting in the key ARN's region", aws_region, arn_region);
+				 "acting in the key ARN's region", aws_region, ka.region);
 	} else {
 		buf_copy_str(it->region, sizeof(it->region), aws_region);
 		buf_copy_str(it->account, sizeof(it->account), acct);
 	}
-	if ((it->region[0] && !kg_region_ok(it->region))) {
+	if ((it->region[0] && !arn_region_ok(it->region, NULL))) {
 		snprintf(why, wn, "region '%.40s' is not a region name", it->region);
 		return FB_E_INVALID;
 	}
 	return FB_OK;
-}
-
-/* ---- parsing: alarm window ----------------------------------------------------- */
-
-/* The CloudTrail window to search for an alarm: from the first datapoint
- * the alarm evaluated (state.reasonData.startDate) minus the lookback (the
- * CloudTrail -> CloudWatch Logs delivery delay), to the state change plus
- * a minute. Without reasonData (composite alarms): lookback plus the
- * largest metric period before the state change. */
-void kg_alarm_window(const cJSON *detail, int64_t event_ms, int64_t lookback_s,
-		     int64_t *start_s, int64_t *end_s)
-{
-	const char *rd = resp_get_str(detail, "state.reasonData");
-	int64_t end_ms = resp_parse_time_ms(resp_get_str(detail, "state.timestamp"));
-	int64_t start_ms = 0, period_s = 0;
-	const cJSON *metrics = resp_get(detail, "configuration.metrics"), *m;
-	cJSON *reason = NULL;
-
-	if (!end_ms)
-		end_ms = event_ms;
-	if (rd) {
-		reason = cJSON_ParseWithLength(rd, strlen(rd));
-		start_ms = resp_parse_time_ms(resp_get_str(reason, "startDate"));
-		/* fuzz: range-checked, an out-of-range double -> int64 conversion is UB */
-		if (cJSON_IsNumber(resp_get(reason, "period")) &&
-		    resp_get(reason, "period")->valuedouble > 0 &&
-		    resp_get(reason, "period")->valuedouble < 86400)
-			period_s = (int64_t)resp_get(reason, "period")->valuedouble;
-		cJSON_Delete(reason);
-	}
-	cJSON_ArrayForEach(m, (cJSON_IsArray(metrics) ? metrics : NULL)) {
-		const cJSON *p = resp_get(m, "metricStat.period");
-
-		if (cJSON_IsNumber(p) && p->valuedouble > (double)period_s && p->valuedouble < 86400)
-			period_s = (int64_t)p->valuedouble;
-	}
-	*end_s = end_ms / 1000 + 60;
-	if (start_ms && start_ms <= end_ms)
-		*start_s = start_ms / 1000 - lookback_s;
-	else
-		*start_s = end_ms / 1000 - lookback_s - period_s;
 }
 
 /* ---- parsing: the event ------------------------------------------------------ */
@@ -431,18 +201,18 @@ static enum fb_err kg_parse_manual(struct kg_event *ev, char *why, size_t wn)
 	const cJSON *key = cJSON_GetObjectItemCaseSensitive(ev->root, "keyId");
 	const cJSON *region = cJSON_GetObjectItemCaseSensitive(ev->root, "region");
 	struct kg_item *it = &ev->item;
-	char arn_region[32] = "", arn_account[16] = "";
+	struct arn ka;
 
 	if (!key) {
 		snprintf(why, wn, "missing 'keyId' (manual form: {\"keyId\": \"<id, alias or ARN>\", "
 			 "\"region\": \"<region>\"})");
 		return FB_E_INVALID;
 	}
-	if (!cJSON_IsString(key) || !kg_ref_ok(key->valuestring)) {
+	if (!cJSON_IsString(key) || !arn_kms_ref_ok(key->valuestring)) {
 		snprintf(why, wn, "field 'keyId' must be a key id, alias or ARN string");
 		return FB_E_INVALID;
 	}
-	if (region && (!cJSON_IsString(region) || !kg_region_ok(region->valuestring))) {
+	if (region && (!cJSON_IsString(region) || !arn_region_ok(region->valuestring, NULL))) {
 		snprintf(why, wn, "field 'region' must be a region name string");
 		return FB_E_INVALID;
 	}
@@ -451,14 +221,13 @@ static enum fb_err kg_parse_manual(struct kg_event *ev, char *why, size_t wn)
 	buf_copy_str(it->event_name, sizeof(it->event_name), "manual");
 	if (region)
 		buf_copy_str(it->region, sizeof(it->region), region->valuestring);
-	if (kg_kms_arn(key->valuestring, arn_region, sizeof(arn_region), arn_account,
-		       sizeof(arn_account))) {
-		if (region && strcmp(region->valuestring, arn_region))
+	if (arn_kms(key->valuestring, &ka)) {
+		if (region && strcmp(region->valuestring, ka.region))
 			snprintf(it->note, sizeof(it->note),
 				 "region mismatch: the event says '%.31s', the key ARN says '%.31s'; "
-				 "acting in the key ARN's region", region->valuestring, arn_region);
-		buf_copy_str(it->region, sizeof(it->region), arn_region);
-		buf_copy_str(it->account, sizeof(it->account), arn_account);
+				 "acting in the key ARN's region", region->valuestring, ka.region);
+		buf_copy_str(it->region, sizeof(it->region), ka.region);
+		buf_copy_str(it->account, sizeof(it->account), ka.account);
 	}
 	return FB_OK;
 }
@@ -479,8 +248,8 @@ enum fb_err kg_parse(const char *text, size_t len, const struct kg_settings *set
 		snprintf(why, wn, "field 'dryRun' must be true or false");
 		goto invalid;
 	}
-	if (!kg_opt_str(ev->root, "source", &source) || !kg_opt_str(ev->root, "detail-type", &dtype) ||
-	    !kg_opt_str(ev->root, "account", &acct) || !kg_opt_str(ev->root, "region", &region)) {
+	if (!resp_opt_str(ev->root, "source", &source) || !resp_opt_str(ev->root, "detail-type", &dtype) ||
+	    !resp_opt_str(ev->root, "account", &acct) || !resp_opt_str(ev->root, "region", &region)) {
 		snprintf(why, wn, "fields 'source', 'detail-type', 'account', 'region' must be strings");
 		goto invalid;
 	}
@@ -501,28 +270,27 @@ enum fb_err kg_parse(const char *text, size_t len, const struct kg_settings *set
 		return FB_OK;
 	}
 	if (!strcmp(source, "aws.cloudwatch") && !strcmp(dtype, "CloudWatch Alarm State Change")) {
-		const char *name, *state;
+		struct alarm_change a;
 
-		if (!cJSON_IsObject(detail) || !kg_opt_str(detail, "alarmName", &name) ||
-		    !kg_opt_str(detail, "state.value", &state) || !name || !state) {
+		if (alarm_parse(detail, &a) != FB_OK) {
 			snprintf(why, wn, "alarm event needs string 'detail.alarmName' and "
 				 "'detail.state.value'");
 			goto invalid;
 		}
-		if (strcmp(name, set->alarm_name)) {
+		if (strcmp(a.name, set->alarm_name)) {
 			snprintf(why, wn, "not a kms-guard trigger: alarm '%.128s' is not '%.128s' "
-				 "(FIREBREAK_KMS_ALARM_NAME)", name, set->alarm_name);
+				 "(FIREBREAK_KMS_ALARM_NAME)", a.name, set->alarm_name);
 			goto invalid;
 		}
-		if (strcmp(state, "ALARM")) {
+		if (strcmp(a.state, "ALARM")) {
 			snprintf(why, wn, "not a kms-guard trigger: alarm state '%.32s' (only ALARM is)",
-				 state);
+				 a.state);
 			goto invalid;
 		}
 		ev->kind = KG_ALARM;
 		buf_copy_str(ev->alarm_arn, sizeof(ev->alarm_arn), resp_get_str(ev->root, "resources.0"));
-		kg_alarm_window(detail, resp_parse_time_ms(resp_get_str(ev->root, "time")),
-				set->lookback_s, &ev->window_start_s, &ev->window_end_s);
+		alarm_lookup_window(&a, resp_parse_time_ms(resp_get_str(ev->root, "time")),
+				    set->lookback_s, &ev->window_start_s, &ev->window_end_s);
 		if (ev->window_end_s <= 60) {
 			snprintf(why, wn, "alarm event has no usable 'time' or 'detail.state.timestamp'");
 			goto invalid;
@@ -675,11 +443,6 @@ const char *kg_prior_name(enum kg_prior p)
 	return p == KG_PRIOR_ENABLED ? "Enabled" : p == KG_PRIOR_DISABLED ? "Disabled" : "unknown";
 }
 
-const char *kg_tag(const cJSON *tags, const char *key)
-{
-	return prov_tag_value(tags, key);
-}
-
 int kg_is_self(const char *actor, const char *self_arn, const char *member_role)
 {
 	char role[600], want[300];
@@ -815,11 +578,8 @@ int kg_pending_days(const struct kg_item *it, const cJSON *meta)
 void kg_section_outcome(cJSON *sec, const char *fmt, ...)
 {
 	char buf[600];
-	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
+	RESP_FORMAT(buf, fmt);
 	cJSON_DeleteItemFromObjectCaseSensitive(sec, "outcome");
 	cJSON_AddStringToObject(sec, "outcome", buf);
 }

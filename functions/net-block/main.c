@@ -337,15 +337,15 @@ static int nb_own_addresses(struct kit *k, struct nb_ips *ips, struct aws_client
 		cJSON_ArrayForEach(eni, kit_items(rs)) {
 			const char *pub = resp_get_str(eni, "association.publicIp");
 			const char *id = resp_get_str(eni, "networkInterfaceId");
-			struct nb_cidr x, y;
+			struct kit_cidr x, y;
 			const cJSON *v6;
-			int mine = pub && nb_cidr_parse(pub, &x) && nb_cidr_parse(a->canon, &y) &&
+			int mine = pub && kit_cidr_parse(pub, &x) == 0 && kit_cidr_parse(a->canon, &y) == 0 &&
 				   x.family == y.family && !memcmp(x.addr, y.addr, 16);
 
 			cJSON_ArrayForEach(v6, cJSON_GetObjectItemCaseSensitive(eni, "ipv6AddressesSet")) {
 				const char *s6 = resp_get_str(v6, "ipv6Address");
 
-				mine |= s6 && nb_cidr_parse(s6, &x) && nb_cidr_parse(a->canon, &y) &&
+				mine |= s6 && kit_cidr_parse(s6, &x) == 0 && kit_cidr_parse(a->canon, &y) == 0 &&
 					x.family == y.family && !memcmp(x.addr, y.addr, 16);
 			}
 			if (mine) {
@@ -526,7 +526,7 @@ static void nb_addresses(struct kit *k, struct nb_state *st, struct resp *r, con
 	ips.remove = ev->kind == NB_UNBLOCK;
 	for (i = 0; i < ev->nips; i++) {
 		struct nb_addr *a = &ips.a[ips.n++];
-		struct nb_cidr cc;
+		struct kit_cidr cc;
 		char why[300];
 
 		buf_copy_str(a->given, sizeof(a->given), ev->ips[i]);
@@ -538,8 +538,8 @@ static void nb_addresses(struct kit *k, struct nb_state *st, struct resp *r, con
 			nb_addr_decide(a, why, "refused");
 			continue;
 		}
-		nb_cidr_parse(a->canon, &cc);
-		a->family = cc.family;
+		kit_cidr_parse(a->canon, &cc);
+		a->family = cc.family == AF_INET6 ? 6 : 4;   /* the IP set's IPAddressVersion */
 		cJSON_AddStringToObject(a->sec, "cidr", a->canon);
 	}
 	/* blocking needs the own-address check; an unblock only lifts a block */

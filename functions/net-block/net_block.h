@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "fb_err.h"
+#include "kit.h"
 
 #define NB_MAX_RULES 16       /* rule ids per event (AWS: 60 rules per group) */
 #define NB_MAX_IPS 8          /* attacker addresses per finding (port probes list several) */
@@ -37,12 +38,6 @@
 #define NB_IP_LEN 64          /* "x/128" in canonical text */
 #define NB_IPSET_MAX 10000    /* WAFv2: addresses per IP set */
 
-struct nb_cidr {
-	int family;               /* 4 or 6 */
-	unsigned char addr[16];
-	int prefix;
-};
-
 struct nb_settings {
 	struct { int from, to; } allowed[NB_MAX_PORTS]; /* FIREBREAK_NB_ALLOWED_PORTS, default 80,443 */
 	size_t nallowed;
@@ -51,7 +46,7 @@ struct nb_settings {
 	char ipset_name[129], ipset_id[NB_ID_LEN], ipset_scope[16], ipset_region[32], ipset_account[16];
 	int nacl;                 /* FIREBREAK_NB_NACL=true: also a deny entry in the subnet's ACL */
 	int nacl_min, nacl_max;   /* FIREBREAK_NB_NACL_RULES, default 1-99 */
-	struct nb_cidr never[NB_MAX_NEVER]; /* FIREBREAK_NB_NEVER_BLOCK: own egress, partners */
+	struct kit_cidr never[NB_MAX_NEVER]; /* FIREBREAK_NB_NEVER_BLOCK: own egress, partners */
 	size_t nnever;
 };
 
@@ -100,8 +95,6 @@ void nb_event_cleanup(struct nb_event *ev);
 /* Syntax: sg-<8 or 17 hex>, sgr-<8 or 17 hex>, subnet-..., acl-... */
 int nb_id_ok(const char *id, const char *prefix);
 
-/* CIDR text -> struct (canonical network bits are not required); 1 ok. */
-int nb_cidr_parse(const char *s, struct nb_cidr *out);
 /* 0.0.0.0/0 or ::/0 in any spelling. */
 int nb_cidr_is_world(const char *s);
 

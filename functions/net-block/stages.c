@@ -89,75 +89,18 @@ int nb_id_ok(const char *id, const char *prefix)
 
 /* ---- addresses ------------------------------------------------------------------ */
 
-int nb_cidr_parse(const char *s, struct nb_cidr *out)
-{
-	char txt[NB_IP_LEN];
-	const char *slash;
-	size_t n;
-	long pfx;
-	char *end;
-
-	if (!s || !out)
-		return 0;
-	memset(out, 0, sizeof(*out));
-	slash = strchr(s, '/');
-	n = slash ? (size_t)(slash - s) : strlen(s);
-	if (n == 0 || n >= sizeof(txt))
-		return 0;
-	memcpy(txt, s, n);
-	txt[n] = '\0';
-	if (inet_pton(AF_INET, txt, out->addr) == 1)
-		out->family = 4;
-	else if (inet_pton(AF_INET6, txt, out->addr) == 1)
-		out->family = 6;
-	else
-		return 0;
-	out->prefix = out->family == 4 ? 32 : 128;
-	if (slash) {
-		if (!isdigit((unsigned char)slash[1]) || strlen(slash + 1) > 3)
-			return 0;
-		errno = 0;
-		pfx = strtol(slash + 1, &end, 10);
-		if (errno || *end || pfx < 0 || pfx > out->prefix)
-			return 0;
-		out->prefix = (int)pfx;
-	}
-	return 1;
-}
-
 int nb_cidr_is_world(const char *s)
 {
-	struct nb_cidr c;
+	struct kit_cidr c;
 
-	return nb_cidr_parse(s, &c) && c.prefix == 0;
+	return kit_cidr_parse(s, &c) == 0 && c.prefix == 0;
 }
 
-/* Is a inside c (c's prefix)? */
-static int nb_cidr_contains(const struct nb_cidr *c, const struct nb_cidr *a)
+static int nb_in(const char *cidr, const struct kit_cidr *a)
 {
-	int bits = c->prefix, i;
+	struct kit_cidr c;
 
-	if (c->family != a->family)
-		return 0;
-	for (i = 0; bits >= 8; i++, bits -= 8)
-		if (c->addr[i] != a->addr[i])
-			return 0;
-	if (bits > 0) {
-		unsigned char m = (unsigned char)(0xff << (8 - bits));
-
-		if ((c->addr[i] & m) != (a->addr[i] & m))
-			return 0;
-	}
-	return 1;
-}
-
-static int nb_in(const char *cidr, const struct nb_cidr *a)
-{
-	struct nb_cidr c;
-
-	if (!nb_cidr_parse(cidr, &c))
-		return 0;
-	return nb_cidr_contains(&c, a);
+	return kit_cidr_parse(cidr, &c) == 0 && kit_cidr_contains(&c, a);
 }
 
 int nb_ip_parse(const char *ip, const struct nb_settings *s, char *canon, size_t canonlen,
@@ -186,17 +129,17 @@ int nb_ip_parse(const char *ip, const struct nb_settings *s, char *canon, size_t
 		{ "fe80::/10", "link-local" },
 		{ "ff00::/8", "multicast" },
 	};
-	struct nb_cidr a;
+	struct kit_cidr a;
 	char txt[INET6_ADDRSTRLEN];
 	size_t i;
 
 	if (canon && canonlen)
 		canon[0] = '\0';
-	if (!nb_cidr_parse(ip, &a)) {
+	if (kit_cidr_parse(ip, &a) != 0) {
 		nb_why(why, whylen, "'%.64s' is not an IP address", ip ? ip : "");
 		return 0;
 	}
-	if (a.prefix != (a.family == 4 ? 32 : 128)) {
+	if (a.prefix != (a.family == AF_INET ? 32 : 128)) {
 		nb_why(why, whylen, "'%.64s' is a range, not one address: net-block blocks /32 and /128 only", ip);
 		return 0;
 	}
@@ -206,11 +149,11 @@ int nb_ip_parse(const char *ip, const struct nb_settings *s, char *canon, size_t
 			return 0;
 		}
 	for (i = 0; s && i < s->nnever; i++)
-		if (nb_cidr_contains(&s->never[i], &a)) {
+		if (kit_cidr_contains(&s->never[i], &a)) {
 			nb_why(why, whylen, "'%.64s' is in FIREBREAK_NB_NEVER_BLOCK: never blocked", ip);
 			return 0;
 		}
-	if (!inet_ntop(a.family == 4 ? AF_INET : AF_INET6, a.addr, txt, sizeof(txt))) {
+	if (!inet_ntop(a.family, a.addr, txt, sizeof(txt))) {
 		nb_why(why, whylen, "'%.64s' cannot be written back", ip);
 		return 0;
 	}
@@ -223,10 +166,10 @@ int nb_ip_parse(const char *ip, const struct nb_settings *s, char *canon, size_t
 
 static int nb_same_host(const char *entry, const char *canon)
 {
-	struct nb_cidr a, b;
+	struct kit_cidr a, b;
 
-	return nb_cidr_parse(entry, &a) && nb_cidr_parse(canon, &b) && a.family == b.family &&
-	       a.prefix == b.prefix && !memcmp(a.addr, b.addr, a.family == 4 ? 4 : 16);
+	return kit_cidr_parse(entry, &a) == 0 && kit_cidr_parse(canon, &b) == 0 && a.family == b.family &&
+	       a.prefix == b.prefix && !memcmp(a.addr, b.addr, 16);
 }
 
 int nb_ipset_merge(const cJSON *addresses, const char *canon, int remove, cJSON **out)
@@ -439,7 +382,7 @@ enum fb_err nb_settings_parse(struct nb_settings *s, const char *ports, const ch
 		}
 		buf_copy_str(tmp, sizeof(tmp), never);
 		for (tok = strtok_r(tmp, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-			if (s->nnever >= NB_MAX_NEVER || !nb_cidr_parse(tok, &s->never[s->nnever])) {
+			if (s->nnever >= NB_MAX_NEVER || kit_cidr_parse(tok, &s->never[s->nnever]) != 0) {
 				nb_why(err, errlen, "FIREBREAK_NB_NEVER_BLOCK: cannot parse '%.60s' (CIDRs, "
 				       "comma-separated, at most %d)", tok, NB_MAX_NEVER);
 				return FB_E_CONFIG;
@@ -648,10 +591,10 @@ static enum fb_err nb_add_rule(struct nb_event *ev, const char *rid, const char 
 
 static enum fb_err nb_add_ip(struct nb_event *ev, const char *ip, char *why, size_t wn)
 {
-	struct nb_cidr c;
+	struct kit_cidr c;
 	size_t i;
 
-	if (!ip || strlen(ip) >= NB_IP_LEN || !nb_cidr_parse(ip, &c)) {
+	if (!ip || strlen(ip) >= NB_IP_LEN || kit_cidr_parse(ip, &c) != 0) {
 		nb_why(why, wn, "'%.64s' is not an IP address", ip ? ip : "(missing)");
 		return FB_E_INVALID;
 	}

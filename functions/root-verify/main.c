@@ -238,17 +238,16 @@ static enum fb_err rv_handle(void *state, const char *event, size_t len,
 		goto out;
 	}
 
-	aws_client_set_deadline(s->aws, ctx->deadline_ms ? ctx->deadline_ms - RV_DEADLINE_MARGIN_MS : 0);
 	f = calloc(1, sizeof(*f));
 	v = calloc(1, sizeof(*v));
 	if (!f || !v) {
 		rc = FB_E_NOMEM;
 		goto out;
 	}
-	if ((rc = resp_begin(&r, &s->resp, RV_FUNCTION, ctx)) != FB_OK)
+	if (!kit_begin(&r, &(struct kit_handler){ RV_FUNCTION, &s->resp, s->aws, RV_DEADLINE_MARGIN_MS },
+		       ctx, ev, out, &rc))
 		goto out;
 	began = 1;
-	resp_trigger_from_event(&r, ev);
 	kit_init(&k, &r, s->aws);
 
 	/* The window: the hour (or alarm period, or manual minutes) before. */
@@ -256,9 +255,9 @@ static enum fb_err rv_handle(void *state, const char *event, size_t len,
 	int64_t start_ms = end_ms - (int64_t)t.window_minutes * 60000;
 	/* A minute after the trigger so the trigger itself is inside. */
 	int64_t query_end_ms = t.end_ms ? end_ms + 60000 : end_ms;
-	char start_iso[32], end_iso[32], root_arn[128];
-	rv_iso(start_ms, start_iso, sizeof(start_iso));
-	rv_iso(query_end_ms, end_iso, sizeof(end_iso));
+	char start_iso[UTC_ISO_LEN], end_iso[UTC_ISO_LEN], root_arn[128];
+	utc_format_s(start_ms, start_iso);
+	utc_format_s(query_end_ms, end_iso);
 
 	/* copies: resp_set_resource() below replaces r.account / r.region */
 	char account[32], region[32];

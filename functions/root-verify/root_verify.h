@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
+#include "alarm.h"
+#include "endpoint.h"
 #include "fb_err.h"
 #include "kit.h"
 #include "resp.h"
@@ -63,9 +65,6 @@ enum fb_err rv_cidrs_parse(const char *list, struct rv_policy *p, char *err, siz
  * dropped) into c->regions. NULL or "" = unset. FB_E_CONFIG with a message
  * when an item is not a Region name or there are too many. */
 enum fb_err rv_regions_parse(const char *list, struct rv_config *c, char *err, size_t errlen);
-/* The Region where the partition records console sign-ins (and other
- * global service events): us-east-1, cn-north-1 or us-gov-west-1. */
-const char *rv_signin_region(const char *partition);
 /* The Regions whose root history is read, in reading order: the trigger's
  * Region (event_region, may be NULL/""), then FIREBREAK_ROOT_REGIONS when
  * set, else the partition's sign-in Region and own_region (the function's).
@@ -73,11 +72,6 @@ const char *rv_signin_region(const char *partition);
  * many were written to out (at most cap). All inputs borrowed. */
 size_t rv_regions_plan(const struct rv_config *c, const char *partition, const char *event_region,
 		       const char *own_region, char out[][32], size_t cap);
-
-enum rv_ip_check { RV_IP_NOT_AN_IP = KIT_IP_NOT_AN_IP, RV_IP_ALLOWED = KIT_IP_IN,
-		   RV_IP_OUTSIDE = KIT_IP_OUT };
-/* `ip` (borrowed, may be NULL) against p's ranges (kit_ip_in). */
-enum rv_ip_check rv_ip_check(const struct rv_policy *p, const char *ip);
 
 /* ---- one CloudTrail record ------------------------------------------------------ */
 
@@ -230,11 +224,7 @@ enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct r
 
 /* ---- request and report pieces (caller cJSON_Delete()s what is returned) ---- */
 
-/* epoch ms -> "YYYY-MM-DDTHH:MM:SSZ" in out[n]. */
-void rv_iso(int64_t ms, char *out, size_t n);
 cJSON *rv_history_json(const struct rv_history *h, size_t max_pages, size_t max_events);
-cJSON *rv_event_json(const struct rv_record *e, const struct rv_policy *p);
-cJSON *rv_reasons_json(const struct rv_verdict *v);
 /* The runbook's manual next steps for the verdict (strings borrowed). */
 cJSON *rv_next_steps(const struct rv_verdict *v, const char *account, const char *start_iso,
 		     const char *end_iso);

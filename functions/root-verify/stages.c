@@ -15,7 +15,6 @@
  */
 #include "root_verify.h"
 
-#include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 /* ---- settings ------------------------------------------------------------ */
 
@@ -34,11 +32,6 @@ enum fb_err rv_cidrs_parse(const char *list, struct rv_policy *p, char *err, siz
 
 	p->cidrs_configured = rc == FB_OK && p->ncidrs > 0;
 	return rc;
-}
-
-enum rv_ip_check rv_ip_check(const struct rv_policy *p, const char *ip)
-{
-	return (enum rv_ip_check)kit_ip_in(p->cidrs, p->ncidrs, ip);
 }
 
 enum fb_err rv_config_from_env(struct rv_config *c, const struct resp_config *rc,
@@ -101,15 +94,6 @@ enum fb_err rv_regions_parse(const char *list, struct rv_config *c, char *err, s
 	return FB_OK;
 }
 
-const char *rv_signin_region(const char *partition)
-{
-	if (partition && !strcmp(partition, "aws-cn"))
-		return "cn-north-1";
-	if (partition && !strcmp(partition, "aws-us-gov"))
-		return "us-gov-west-1";
-	return "us-east-1";
-}
-
 size_t rv_regions_plan(const struct rv_config *c, const char *partition, const char *event_region,
 		       const char *own_region, char out[][32], size_t cap)
 {
@@ -122,7 +106,7 @@ size_t rv_regions_plan(const struct rv_config *c, const char *partition, const c
 		for (size_t i = 0; i < c->nregions; i++)
 			rv_region_add(out, &n, cap, c->regions[i]);
 	} else {
-		rv_region_add(out, &n, cap, rv_signin_region(partition));
+		rv_region_add(out, &n, cap, endpoint_global_region(partition));
 		rv_region_add(out, &n, cap, own_region);
 	}
 	return n;
@@ -383,18 +367,13 @@ void rv_history_region(struct rv_history *h, const char *region, int complete, s
 	}
 	h->complete = h->nregions > 0;
 	h->incomplete_why[0] = '\0';
-	size_t l = 0;
 	for (size_t i = 0; i < h->nregions; i++) {
 		const struct rv_region_read *r = &h->regions[i];
 		if (r->complete)
 			continue;
 		h->complete = 0;
-		if (l < sizeof(h->incomplete_why)) {
-			int w = snprintf(h->incomplete_why + l, sizeof(h->incomplete_why) - l, "%s%s (%s)",
-					 l ? "; " : "regions not fully read: ", r->region, r->why);
-			if (w > 0)
-				l += (size_t)w;
-		}
+		buf_catf(h->incomplete_why, sizeof(h->incomplete_why), "%s%s (%s)",
+			 h->incomplete_why[0] ? "; " : "regions not fully read: ", r->region, r->why);
 	}
 }
 
@@ -457,7 +436,7 @@ void rv_history_add(struct rv_history *h, const struct rv_policy *p, const struc
 		h->sensitive++;
 		rv_set_add(h->sensitive_names, &h->nsensitive_names, RV_MAX_LISTED, r->event_name);
 	}
-	if (p->cidrs_configured && rv_ip_check(p, r->source_ip) == RV_IP_OUTSIDE) {
+	if (p->cidrs_configured && kit_ip_in(p->cidrs, p->ncidrs, r->source_ip) == KIT_IP_OUT) {
 		h->ips_outside++;
 		rv_set_add(h->outside_ips, &h->noutside, RV_MAX_LISTED, r->source_ip);
 	}
@@ -585,14 +564,9 @@ int rv_has_reason(const struct rv_verdict *v, const char *code)
 
 static void rv_join_list(char *out, size_t n, const char list[][64], size_t count)
 {
-	size_t l = 0;
 	out[0] = '\0';
-	for (size_t i = 0; i < count && l < n; i++) {
-		int w = snprintf(out + l, n - l, "%s%s", i ? ", " : "", list[i]);
-		if (w < 0)
-			break;
-		l += (size_t)w;
-	}
+	for (size_t i = 0; i < count; i++)
+		buf_catf(out, n, "%s%s", i ? ", " : "", list[i]);
 }
 
 /* Reasons from the trigger event itself. */
@@ -649,7 +623,7 @@ static void rv_decide_event(const struct rv_facts *f, struct rv_verdict *v, int 
 	if (cat)
 		rv_reason_add(v, "sensitive-call", RV_P1, "root %s %s (%s)",
 			      e->failed ? "attempted" : "called", e->event_name, cat);
-	if (p->cidrs_configured && rv_ip_check(p, e->source_ip) == RV_IP_OUTSIDE)
+	if (p->cidrs_configured && kit_ip_in(p->cidrs, p->ncidrs, e->source_ip) == KIT_IP_OUT)
 		rv_reason_add(v, "source-ip-not-allowed", RV_P1,
 			      "source IP %s is outside FIREBREAK_ROOT_ALLOWED_CIDRS", e->source_ip);
 	if (e->failed) {
@@ -662,7 +636,7 @@ static void rv_decide_event(const struct rv_facts *f, struct rv_verdict *v, int 
 				      e->error[0] ? ": " : "", e->error);
 	} else if (e->mfa == RV_MFA_YES) {
 		rv_reason_add(v, "root-used-with-mfa", RV_P2, "root %s with MFA%s", e->event_name,
-			      p->cidrs_configured && rv_ip_check(p, e->source_ip) == RV_IP_ALLOWED
+			      p->cidrs_configured && kit_ip_in(p->cidrs, p->ncidrs, e->source_ip) == KIT_IP_IN
 				      ? " from an allowed network" : "");
 	} else {
 		rv_reason_add(v, "root-activity", RV_P2, "root %s", e->event_name);
@@ -778,36 +752,25 @@ void rv_decide(const struct rv_facts *f, struct rv_verdict *v)
 		return;
 	}
 	const char *lead = sev == RV_P1 ? "escalate" : sev == RV_P2 ? "review" : "no action";
-	size_t l = (size_t)snprintf(v->verdict, sizeof(v->verdict), "%s:", lead);
+	snprintf(v->verdict, sizeof(v->verdict), "%s:", lead);
 	int first = 1;
-	for (size_t i = 0; i < v->nreasons && l < sizeof(v->verdict); i++) {
+	for (size_t i = 0; i < v->nreasons; i++) {
 		if (v->reasons[i].level != sev || !strcmp(v->reasons[i].code, "history-incomplete"))
 			continue;
-		int w = snprintf(v->verdict + l, sizeof(v->verdict) - l, "%s%s", first ? " " : ", ",
-				 v->reasons[i].code);
-		if (w < 0)
-			break;
-		l += (size_t)w;
+		buf_catf(v->verdict, sizeof(v->verdict), "%s%s", first ? " " : ", ", v->reasons[i].code);
 		first = 0;
 	}
-	if (!f->hist.complete && l < sizeof(v->verdict)) {
+	if (!f->hist.complete) {
 		/* Never the wording of a complete read: name what was not read. */
-		int w = snprintf(v->verdict + l, sizeof(v->verdict) - l, "%shistory incomplete",
-				 first ? " " : "; ");
+		buf_catf(v->verdict, sizeof(v->verdict), "%shistory incomplete", first ? " " : "; ");
 		first = 0;
-		if (w > 0)
-			l += (size_t)w;
-		for (size_t i = 0, k = 0; i < f->hist.nregions && l < sizeof(v->verdict); i++) {
-			if (f->hist.regions[i].complete)
-				continue;
-			w = snprintf(v->verdict + l, sizeof(v->verdict) - l, "%s%s", k++ ? ", " : ": regions ",
-				     f->hist.regions[i].region);
-			if (w > 0)
-				l += (size_t)w;
-		}
+		for (size_t i = 0, k = 0; i < f->hist.nregions; i++)
+			if (!f->hist.regions[i].complete)
+				buf_catf(v->verdict, sizeof(v->verdict), "%s%s", k++ ? ", " : ": regions ",
+					 f->hist.regions[i].region);
 	}
 	if (first)
-		snprintf(v->verdict + l, sizeof(v->verdict) - l, " root use verified");
+		buf_catf(v->verdict, sizeof(v->verdict), " root use verified");
 }
 
 /* The runbook's manual next steps for the verdict: root cannot be
@@ -850,45 +813,6 @@ cJSON *rv_next_steps(const struct rv_verdict *v, const char *account, const char
 }
 
 /* ---- trigger classification --------------------------------------------------------------- */
-
-/* Alarm window: the evaluation period is in the alarm's configuration
- * (metrics[].metricStat.period) or in state.reasonData ("period"), and the
- * state reason says how many datapoints ("... out of the last N
- * datapoints"). Window = period * N, at least one minute. 0 if unknown. */
-static int rv_alarm_window_minutes(const cJSON *detail)
-{
-	long period = 0, n = 1;
-	const cJSON *m;
-	const char *rd = resp_get_str(detail, "state.reasonData");
-	if (rd && strlen(rd) < 65536) {
-		cJSON *j = cJSON_Parse(rd);
-		long v;
-		if (j && kit_json_long(cJSON_GetObjectItemCaseSensitive(j, "period"), &v) == 0 && v > 0)
-			period = v;
-		cJSON_Delete(j);
-	}
-	cJSON_ArrayForEach(m, resp_get(detail, "configuration.metrics")) {
-		long v;
-		if (kit_json_long(resp_get(m, "metricStat.period"), &v) == 0 && v > period)
-			period = v;
-	}
-	if (period <= 0)
-		return 0;
-	const char *reason = resp_get_str(detail, "state.reason");
-	const char *k = reason ? strstr(reason, "out of the last ") : NULL;
-	if (k) {
-		char *end = NULL;
-		long v = strtol(k + strlen("out of the last "), &end, 10);
-		if (end && v > 0 && v < 10000)
-			n = v;
-	}
-	long minutes = (period * n + 59) / 60;
-	if (minutes < 1)
-		minutes = 1;
-	if (minutes > 1440)
-		minutes = 1440;
-	return (int)minutes;
-}
 
 /* Decides what an event is. Pure: reads only the event and config. */
 enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct rv_trigger *t)
@@ -948,28 +872,28 @@ enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct r
 	const char *time_s = resp_get_str(ev, "time");
 
 	if (strcmp(dt->valuestring, "CloudWatch Alarm State Change") == 0) {
-		const char *name = resp_get_str(detail, "alarmName");
-		const char *state = resp_get_str(detail, "state.value");
-		if (!name || !state) {
+		struct alarm_change a;
+		if (alarm_parse(detail, &a) != FB_OK) {
 			snprintf(t->why, sizeof(t->why),
 				 "cannot parse event field 'detail.alarmName' or 'detail.state.value'");
 			return RV_CLASS_INVALID;
 		}
 		t->kind = RV_ALARM;
-		buf_copy_str(t->alarm_name, sizeof(t->alarm_name), name);
-		if (strcmp(name, cfg->alarm_name) != 0) {
+		buf_copy_str(t->alarm_name, sizeof(t->alarm_name), a.name);
+		if (strcmp(a.name, cfg->alarm_name) != 0) {
 			snprintf(t->why, sizeof(t->why), "alarm '%.100s' is not the root-usage alarm '%.100s'",
-				 name, cfg->alarm_name);
+				 a.name, cfg->alarm_name);
 			return RV_CLASS_SKIP;
 		}
-		if (strcmp(state, "ALARM") != 0) {
-			snprintf(t->why, sizeof(t->why), "alarm state is %.40s, not ALARM", state);
+		if (strcmp(a.state, "ALARM") != 0) {
+			snprintf(t->why, sizeof(t->why), "alarm state is %.40s, not ALARM", a.state);
 			return RV_CLASS_SKIP;
 		}
-		int w = rv_alarm_window_minutes(detail);
+		/* the window: what the alarm evaluated (period x datapoints) */
+		int w = alarm_span_minutes(&a, 1440);
 		if (w > 0)
 			t->window_minutes = w;
-		t->end_ms = resp_parse_time_ms(resp_get_str(detail, "state.timestamp"));
+		t->end_ms = a.changed_ms;
 		if (!t->end_ms)
 			t->end_ms = resp_parse_time_ms(time_s);
 		return RV_CLASS_RUN;
@@ -996,14 +920,6 @@ enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct r
 }
 
 /* ---- report pieces ----------------------------------------------------------------------------------- */
-
-void rv_iso(int64_t ms, char *out, size_t n)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 cJSON *rv_history_json(const struct rv_history *h, size_t max_pages, size_t max_events)
 {
@@ -1070,15 +986,15 @@ static const char *rv_network_name(const struct rv_policy *p, const char *ip)
 {
 	if (!p->cidrs_configured)
 		return "not-checked";
-	switch (rv_ip_check(p, ip)) {
-	case RV_IP_ALLOWED: return "allowed";
-	case RV_IP_OUTSIDE: return "outside";
-	case RV_IP_NOT_AN_IP: break;
+	switch (kit_ip_in(p->cidrs, p->ncidrs, ip)) {
+	case KIT_IP_IN: return "allowed";
+	case KIT_IP_OUT: return "outside";
+	case KIT_IP_NOT_AN_IP: break;
 	}
 	return "not-an-ip";
 }
 
-cJSON *rv_event_json(const struct rv_record *e, const struct rv_policy *p)
+static cJSON *rv_event_json(const struct rv_record *e, const struct rv_policy *p)
 {
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "event_name", e->event_name);
@@ -1103,7 +1019,7 @@ cJSON *rv_event_json(const struct rv_record *e, const struct rv_policy *p)
 	return o;
 }
 
-cJSON *rv_reasons_json(const struct rv_verdict *v)
+static cJSON *rv_reasons_json(const struct rv_verdict *v)
 {
 	cJSON *a = cJSON_CreateArray();
 	for (size_t i = 0; i < v->nreasons; i++) {

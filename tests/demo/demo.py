@@ -88,6 +88,7 @@ PUBLIC_BUCKET = "acme-prod-quarterly-reports"
 
 READ_PREFIXES = ("Describe", "List", "Get", "Lookup", "Head", "Filter", "Search")
 READ_OPS = {"AssumeRole", "GetCallerIdentity"}
+READ_OPS |= {"StartQuery", "StopQuery"}   # issue 21: Insights queries read logs
 
 
 # ---- terminal -------------------------------------------------------------------
@@ -880,6 +881,7 @@ class TriageScenario(Scenario):
     """The unauthorized-API-calls alarm -> who, from where, what succeeded: P1."""
     name = "triage"
     IP = "185.220.101.34"
+    CI = "arn:aws:iam::%s:user/ci-deploy" % ACCOUNT
     ENUM = [("iam", "ListUsers"), ("iam", "ListRoles"), ("s3", "ListBuckets"), ("ec2", "DescribeInstances"),
             ("secretsmanager", "ListSecrets"), ("kms", "ListKeys")]
 
@@ -903,7 +905,14 @@ class TriageScenario(Scenario):
         recs = [self.record(now - 600 + 30 * i, s, n, "Client.UnauthorizedOperation" if s == "ec2" else "AccessDenied")
                 for i, (s, n) in enumerate(self.ENUM)]
         recs.append(self.record(now - 120, "iam", "CreateAccessKey", None, False))
-        self.ctx.fake.seed_merge({"cloudtrail": {"records": recs}})
+        # a second principal's key works from the same address
+        ci = self.record(now - 90, "s3", "PutBucketPolicy", None, False)
+        ci["userIdentity"] = dict(ci["userIdentity"], userName="ci-deploy", arn=self.CI, accessKeyId="AKIAQ3EGRZ7DEMOCI001")
+        recs.append(ci)
+        # the trail delivers to CloudWatch Logs too: access-triage reads it with Insights
+        self.ctx.fake.seed_merge({"cloudtrail": {"records": recs}, "logs": {"groups": [
+            {"name": TRIAGE_TRAIL_GROUP, "streams": [{"name": "%s_CloudTrail_%s" % (ACCOUNT, REGION), "events": [
+                {"timestamp": int(resp_ms(r["eventTime"])), "message": json.dumps(r)} for r in recs]}]}]}})
         return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "CloudWatch Alarm State Change",
                 "source": "aws.cloudwatch", "account": ACCOUNT, "time": iso(now), "region": REGION,
                 "resources": ["arn:aws:cloudwatch:%s:%s:alarm:unauthorized-api-calls" % (REGION, ACCOUNT)],
@@ -917,8 +926,17 @@ class TriageScenario(Scenario):
         c(top.get("principal", "").endswith("user/contractor-jdoe") and top.get("source_ip") == self.IP,
           "contractor-jdoe from %s first" % self.IP)
         c(top.get("write_apis") == ["iam:CreateAccessKey"], "the successful write named: iam:CreateAccessKey")
-        c(sorted(m.get("function") for m in report.get("containment_manual") or []) == ["iam-contain", "net-block"],
-          "manual containment invokes given (containment is off)")
+        c(report.get("window", {}).get("source") == "logs:StartQuery",
+          "read with CloudWatch Logs Insights on %s" % TRIAGE_TRAIL_GROUP)
+        src = (report.get("sources") or [{}])[0]
+        calls = src.get("calls") or []
+        c(src.get("other_principals") == [self.CI] and
+          sorted(x.get("api") for x in calls if x.get("write")) == ["iam:CreateAccessKey", "s3:PutBucketPolicy"] and
+          all(x.get("write") for x in calls[:2]),
+          "successes from %s by any principal, writes first (ci-deploy's key works from there too)" % self.IP)
+        c(sorted(m.get("function") for m in report.get("containment_manual") or []) ==
+          ["iam-contain", "iam-contain", "net-block"],
+          "manual containment invokes given (containment is off): contractor-jdoe, ci-deploy, the address")
         c(not writes, "no write other than the notification")
 
     def check_dry(self, c, before, after, report, writes):
@@ -929,7 +947,12 @@ class TriageScenario(Scenario):
 ORDER.append("triage")
 FUNCTION["triage"] = "access-triage"
 TITLE["triage"] = "unauthorized-API-calls alarm: enumeration, then a successful write"
-FUNCTION_ENV["access-triage"] = {}
+TRIAGE_TRAIL_GROUP = "aws-cloudtrail-logs-acme"
+FUNCTION_ENV["access-triage"] = {"FIREBREAK_AT_LOG_GROUP": TRIAGE_TRAIL_GROUP}
+
+
+def resp_ms(t):
+    return datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp() * 1000
 
 SCENARIOS = {s.name: s for s in (RootScenario, KmsScenario, LeakScenario, TaskScenario, BucketScenario,
                                   IamScenario, InstanceScenario, NetScenario, TriageScenario)}
@@ -993,27 +1016,41 @@ class Context:
             T.progress(text)
 
 
-def start_world(ctx, functions):
-    os.makedirs(OUT, exist_ok=True)
-    run = ctx.run_dir = tempfile.mkdtemp(prefix="run-", dir=OUT)
-    world = resolve(load("world.json"), time.time(), {})
-    seed_path = os.path.join(run, "world.json")
-    with open(seed_path, "w") as f:
-        json.dump(world, f)
-    fport = os.path.join(run, "fakeaws.port")
-    ctx.progress("starting tests/fakeaws (seed tests/demo/world.json)")
-    p = ctx.procs.start([PYTHON, os.path.join(ROOT, "tests/fakeaws/server.py"), "--port", "0",
-                         "--port-file", fport, "--seed", seed_path],
-                        os.path.join(OUT, "fakeaws.log"))
-    ctx.fake = Fake(wait_port_file(fport, p, "fakeaws"))
-    ctx.progress("fakeaws on %s: account %s, key alias/trading-ledger, secret %s, "
-                 "service %s/%s, task %s, bucket %s, topic %s"
-                 % (ctx.fake.url, ACCOUNT, SECRET, CLUSTER, SERVICE, TASK_ID[:8], BUCKET,
-                    TOPIC.split(":")[-1]))
+def start_world(ctx, functions, fake_port=0, emu_port=0, endpoint=None, out=None):
+    """Start the fake (seeded with world.json) and the emulator serving
+    `functions`. With `endpoint` (make local against LocalStack or moto) no fake
+    starts: the functions talk to that endpoint, with the caller's credentials
+    (or LocalStack's "test"), and the world is not seeded (returns None)."""
+    out = out or OUT
+    os.makedirs(out, exist_ok=True)
+    run = ctx.run_dir = tempfile.mkdtemp(prefix="run-", dir=out)
+    world = None
+    creds = ("AKIDFAKE", "fakesecret")
+    if endpoint:
+        url = endpoint
+        creds = (os.environ.get("AWS_ACCESS_KEY_ID") or "test",
+                 os.environ.get("AWS_SECRET_ACCESS_KEY") or "test")
+    else:
+        world = resolve(load("world.json"), time.time(), {})
+        seed_path = os.path.join(run, "world.json")
+        with open(seed_path, "w") as f:
+            json.dump(world, f)
+        fport = os.path.join(run, "fakeaws.port")
+        ctx.progress("starting tests/fakeaws (seed tests/demo/world.json)")
+        p = ctx.procs.start([PYTHON, os.path.join(ROOT, "tests/fakeaws/server.py"), "--port", str(fake_port),
+                             "--port-file", fport, "--seed", seed_path],
+                            os.path.join(out, "fakeaws.log"))
+        ctx.fake = Fake(wait_port_file(fport, p, "fakeaws"))
+        url = ctx.fake.url
+        ctx.progress("fakeaws on %s: account %s, key alias/trading-ledger, secret %s, "
+                     "service %s/%s, task %s, bucket %s, topic %s"
+                     % (ctx.fake.url, ACCOUNT, SECRET, CLUSTER, SERVICE, TASK_ID[:8], BUCKET,
+                        TOPIC.split(":")[-1]))
     cfg = {"region": REGION, "functions": {}}
     for fn in functions:
         env = dict(COMMON_ENV)
-        env["AWS_ENDPOINT_URL"] = ctx.fake.url
+        env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"] = creds
+        env["AWS_ENDPOINT_URL"] = url
         env.update(FUNCTION_ENV.get(fn, {}))
         if ctx.args.dry_run:
             env["FIREBREAK_DRY_RUN"] = "true"
@@ -1027,12 +1064,13 @@ def start_world(ctx, functions):
     # The emulator passes AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY through from
     # its own environment; give it the fake's, never the caller's.
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({"AWS_ACCESS_KEY_ID": "AKIDFAKE", "AWS_SECRET_ACCESS_KEY": "fakesecret"})
+    env.update({"AWS_ACCESS_KEY_ID": creds[0], "AWS_SECRET_ACCESS_KEY": creds[1]})
     p = ctx.procs.start([PYTHON, os.path.join(ROOT, "tests/emulator/emulator.py"), "serve",
-                         "--config", cfg_path, "--account", ACCOUNT, "--port", "0",
-                         "--port-file", eport], os.path.join(OUT, "emulator.log"), env=env)
+                         "--config", cfg_path, "--account", ACCOUNT, "--port", str(emu_port),
+                         "--port-file", eport], os.path.join(out, "emulator.log"), env=env)
     ctx.emu_url = "http://127.0.0.1:%d" % wait_port_file(eport, p, "emulator")
-    ctx.progress("emulator on %s (function logs: build/demo/emulator.log)" % ctx.emu_url)
+    ctx.progress("emulator on %s (function logs: %s/emulator.log)"
+                 % (ctx.emu_url, os.path.relpath(out, ROOT)))
     return world
 
 

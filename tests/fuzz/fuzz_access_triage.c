@@ -6,7 +6,11 @@
  *     and no longer than window + lookback;
  *   1 a LookupEvents answer or event array (JSON) -> at_add_events,
  *     at_decide, at_report: every group has a severity P1..P3 and a
- *     reason; the report lists at most the cap.
+ *     reason; the report lists at most the cap. The same JSON read as
+ *     Insights GetQueryResults rows (at_insights_events, at_add_denials,
+ *     at_add_successes): the successes query built from its groups has
+ *     exactly the three '|' of its fixed text (no record adds a command),
+ *     and the sources report stays within the cap.
  * FUZZ_SOURCES: functions/access-triage/stages.c
  */
 #include <stdio.h>
@@ -35,6 +39,34 @@ static void stage_event(const char *s, size_t n)
 	at_event_cleanup(&ev);
 }
 
+static void stage_insights(const cJSON *results)
+{
+	cJSON *recs = at_insights_events(results), *src;
+	struct at_triage t;
+	size_t n = 0, left = 0, pipes = 0;
+	char *q;
+
+	if (!recs)
+		return;
+	at_triage_init(&t, 0, 0);
+	if (at_add_denials(&t, recs) != FB_OK)
+		abort();
+	q = at_query_successes(&t, 100, &n, &left);
+	for (const char *p = q; p && *p; p++)
+		pipes += *p == '|';
+	if (q && (pipes != 3 || !n))
+		abort();
+	free(q);
+	at_add_successes(&t, recs);
+	(void)at_decide(&t, &S);
+	src = at_report_sources(&t, 3);
+	if (src && cJSON_GetArraySize(src) > 3)
+		abort();
+	cJSON_Delete(src);
+	at_triage_cleanup(&t);
+	cJSON_Delete(recs);
+}
+
 static void stage_events(const char *s)
 {
 	cJSON *j = cJSON_Parse(s), *arr, *more = NULL;
@@ -58,6 +90,7 @@ static void stage_events(const char *s)
 	cJSON_Delete(arr);
 	cJSON_Delete(more);
 	at_triage_cleanup(&t);
+	stage_insights(j);
 	cJSON_Delete(j);
 }
 

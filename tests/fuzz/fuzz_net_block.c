@@ -39,9 +39,9 @@ static void stage_event(const char *s, size_t n)
 					abort();
 		}
 		for (i = 0; i < ev.nips; i++) {
-			struct nb_cidr c;
+			struct kit_cidr c;
 
-			if (!nb_cidr_parse(ev.ips[i], &c))
+			if (kit_cidr_parse(ev.ips[i], &c) != 0)
 				abort();
 		}
 		if (ev.subnet_id[0] && !nb_id_ok(ev.subnet_id, "subnet"))
@@ -82,12 +82,12 @@ static void stage_rule(const char *s)
 static void stage_ip(const char *s)
 {
 	char canon[NB_IP_LEN], why[256];
-	struct nb_cidr c;
+	struct kit_cidr c;
 
 	if (nb_ip_parse(s, &S, canon, sizeof(canon), why, sizeof(why))) {
-		if (!nb_cidr_parse(canon, &c) || c.prefix != (c.family == 4 ? 32 : 128))
+		if (kit_cidr_parse(canon, &c) != 0 || c.prefix != (c.family == AF_INET ? 32 : 128))
 			abort();
-		if (c.family == 4 && (c.addr[0] == 10 || c.addr[0] == 127 || (c.addr[0] == 169 && c.addr[1] == 254) ||
+		if (c.family == AF_INET && (c.addr[0] == 10 || c.addr[0] == 127 || (c.addr[0] == 169 && c.addr[1] == 254) ||
 				      (c.addr[0] == 192 && c.addr[1] == 168) || c.addr[0] >= 224))
 			abort();
 	} else if (!why[0]) {

@@ -118,9 +118,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&p, 0, sizeof(p));
 		p.resp = &rcfg;
 		if (rv_cidrs_parse(s, &p, err, sizeof(err)) == FB_OK) {
-			(void)rv_ip_check(&p, "203.0.113.7");
-			(void)rv_ip_check(&p, "2001:db8::1");
-			(void)rv_ip_check(&p, s);
+			(void)kit_ip_in(p.cidrs, p.ncidrs, "203.0.113.7");
+			(void)kit_ip_in(p.cidrs, p.ncidrs, "2001:db8::1");
+			(void)kit_ip_in(p.cidrs, p.ncidrs, s);
 		}
 		break;
 	}

@@ -118,8 +118,8 @@ def get(name):
                 json.dump(m.event("alarm-read-spike.json"), f)
             return Scenario(name, m.world(), {"FIREBREAK_TOPIC_ARN": m.TOPIC}, f.name, fbtest.ACCOUNT)
         if name == "access-triage":
-            return Scenario(name, m.scenario_world(), m.ENV, os.path.join(ev, "alarm-unauthorized-api-calls.json"),
-                            fbtest.ACCOUNT)
+            return Scenario(name, m.scenario_world(), getattr(m, "SCENARIO_ENV", m.ENV),
+                            os.path.join(ev, "alarm-unauthorized-api-calls.json"), fbtest.ACCOUNT)
         if name == "firebreak-restore":  # issue 24: undo a kept record (two reads, two inverse calls)
             return Scenario(name, m.scenario_world(), m.ENV, os.path.join(ev, "manual-apply.json"),
                             fbtest.ACCOUNT)

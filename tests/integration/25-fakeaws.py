@@ -566,6 +566,51 @@ class Paging(unittest.TestCase):
         self.assertEqual(code_of(logs.filter_log_events, logGroupName="/t/none"), "ResourceNotFoundException")
 
 
+    def test_logs_insights_queries(self):
+        """issue 21: StartQuery / GetQueryResults / StopQuery over seeded events,
+        the grammar access-triage sends (and its stats/in/ispresent pieces)."""
+        recs = [{"eventName": "ListUsers", "errorCode": "AccessDenied", "sourceIPAddress": "203.0.113.1",
+                 "userIdentity": {"arn": "arn:aws:iam::1:user/a"}, "readOnly": True},
+                {"eventName": "RunInstances", "errorCode": "Client.UnauthorizedOperation", "sourceIPAddress": "203.0.113.2",
+                 "userIdentity": {"arn": "arn:aws:iam::1:user/b"}},
+                {"eventName": "CreateUser", "sourceIPAddress": "203.0.113.1", "userIdentity": {"arn": "arn:aws:iam::1:user/c"}},
+                {"eventName": "GetObject", "sourceIPAddress": "198.51.100.1", "userIdentity": {"arn": "arn:aws:iam::1:user/c"}}]
+        evs = [{"timestamp": 1700000000000 + i * 1000, "message": json.dumps(r)} for i, r in enumerate(recs)]
+        admin("POST", "/_fake/seed?mode=merge", {"logs": {"insights": {"running_polls": 1}, "groups": [
+            {"name": "/t/trail", "streams": [{"name": "s", "events": evs}]}]}})
+        logs = client("logs")
+
+        def run(q, **kw):
+            qid = logs.start_query(logGroupName="/t/trail", startTime=1700000000, endTime=1700000010, queryString=q,
+                                   **kw)["queryId"]
+            first = logs.get_query_results(queryId=qid)
+            self.assertEqual(first["status"], "Running")
+            r = logs.get_query_results(queryId=qid)
+            self.assertEqual(r["status"], "Complete")
+            return [{c["field"]: c["value"] for c in row} for row in r["results"]]
+
+        rows = run("fields @timestamp, @message | filter errorCode like /UnauthorizedOperation$/ or "
+                   "errorCode like /^AccessDenied/ | sort @timestamp desc | limit 100")
+        self.assertEqual([json.loads(r["@message"])["eventName"] for r in rows], ["RunInstances", "ListUsers"])
+        self.assertEqual(rows[0]["@timestamp"], "2023-11-14 22:13:21.000")
+        rows = run('fields @message | filter not ispresent(errorCode) and sourceIPAddress in ["203.0.113.1", "203.0.113.2"]')
+        self.assertEqual([json.loads(r["@message"])["eventName"] for r in rows], ["CreateUser"])
+        rows = run('filter userIdentity.arn = "arn:aws:iam::1:user/c" | stats count(*) as n by sourceIPAddress '
+                   '| sort sourceIPAddress asc', limit=10)
+        self.assertEqual(rows, [{"sourceIPAddress": "198.51.100.1", "n": "1"}, {"sourceIPAddress": "203.0.113.1", "n": "1"}])
+        self.assertEqual(code_of(logs.start_query, logGroupName="/t/trail", startTime=1, endTime=2,
+                                 queryString="fields @message | dedup x"), "MalformedQueryException")
+        self.assertEqual(code_of(logs.start_query, logGroupName="/t/none", startTime=1, endTime=2,
+                                 queryString="fields @message"), "ResourceNotFoundException")
+        admin("POST", "/_fake/seed?mode=merge", {"logs": {"insights": {"running_polls": -1}}})
+        qid = logs.start_query(logGroupName="/t/trail", startTime=1, endTime=2, queryString="fields @message")["queryId"]
+        self.assertEqual(logs.get_query_results(queryId=qid)["status"], "Running")
+        self.assertTrue(logs.stop_query(queryId=qid)["success"])
+        self.assertEqual(logs.get_query_results(queryId=qid)["status"], "Cancelled")
+        self.assertEqual(code_of(logs.stop_query, queryId=qid), "InvalidParameterException")
+        admin("POST", "/_fake/seed?mode=merge", {"logs": {"insights": {"running_polls": 0}}})
+
+
 class Faults(unittest.TestCase):
     def tearDown(self):
         admin("POST", "/_fake/faults", {"clear": True, "global_latency_ms": 0})

@@ -25,7 +25,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "infra"))
 import cfnyaml  # noqa: E402
 import cfnmodel  # noqa: E402
 
-TEMPLATES = [os.path.join(ROOT, "infra", "template.yaml"), os.path.join(ROOT, "infra", "member-account.yaml")]
+TEMPLATES = [os.path.join(ROOT, "infra", "template.yaml"), os.path.join(ROOT, "infra", "member-account.yaml"),
+             os.path.join(ROOT, "infra", "organization.yaml")]
 STACK = cfnmodel.PSEUDO_VALUES["AWS::StackName"]
 
 # Registry schema "required" lists of the types the templates use.
@@ -47,6 +48,7 @@ REQUIRED = {
     "AWS::Lambda::Permission": ["FunctionName", "Action", "Principal"],
     "AWS::CloudWatch::Alarm": [],
     "AWS::CloudWatch::Dashboard": ["DashboardBody"],  # issue 24
+    "AWS::CloudFormation::StackSet": ["PermissionModel", "StackSetName"],
 }
 # AWS::Serverless::Function (SAM spec): code, and with Globals the handler
 # and runtime of a zip function.
@@ -227,6 +229,50 @@ class Functions(unittest.TestCase):
         self.assertEqual(len(q), 1)
         for a in alarms:
             self.assertEqual(a["AlarmActions"], [{"Ref": "ReportsTopic"}])
+
+
+class Organization(unittest.TestCase):
+    """infra/organization.yaml deploys member-account.yaml to an organization."""
+
+    def setUp(self):
+        self.org = cfnyaml.load(os.path.join(ROOT, "infra", "organization.yaml"))
+        self.member = cfnyaml.load(os.path.join(ROOT, "infra", "member-account.yaml"))
+        self.ss = self.org["Resources"]["MemberStackSet"]["Properties"]
+
+    def test_every_member_parameter_is_passed_through(self):
+        passed = {p["ParameterKey"]: p["ParameterValue"] for p in self.ss["Parameters"]}
+        mparams = self.member["Parameters"]
+        self.assertEqual(set(passed) - set(mparams), set(), "unknown member parameters")
+        # every member parameter is set by the organization's own parameter of
+        # the same name and the same default: one place to change a setting
+        for k, spec in mparams.items():
+            with self.subTest(parameter=k):
+                self.assertEqual(passed.get(k), {"Ref": k})
+                self.assertEqual(self.org["Parameters"][k].get("Default"), spec.get("Default"))
+
+    def test_service_managed_auto_deployed_security_account_left_out(self):
+        self.assertEqual(self.ss["PermissionModel"], "SERVICE_MANAGED")
+        self.assertEqual(self.ss["AutoDeployment"], {"Enabled": True, "RetainStacksOnAccountRemoval": False})
+        self.assertIn("CAPABILITY_NAMED_IAM", self.ss["Capabilities"])
+        (grp,) = self.ss["StackInstancesGroup"]
+        self.assertEqual(grp["Regions"], {"Ref": "Regions"})
+        tgt = grp["DeploymentTargets"]
+        self.assertEqual(tgt["OrganizationalUnitIds"], {"Ref": "OrganizationalUnitIds"})
+        self.assertEqual((tgt["AccountFilterType"], tgt["Accounts"]), ("DIFFERENCE", [{"Ref": "SecurityAccountId"}]))
+
+    def test_member_stack_in_several_regions_creates_named_iam_once(self):
+        # The StackSet puts member-account.yaml in every Region: a named IAM
+        # resource there must be created in RoleRegion only (IAM is global).
+        conds = self.member.get("Conditions") or {}
+        self.assertEqual(conds.get("IsRoleRegion"), {"Fn::Equals": [{"Ref": "AWS::Region"}, {"Ref": "RoleRegion"}]})
+        for lid, r in self.member["Resources"].items():
+            if r["Type"].startswith("AWS::IAM::") and any(
+                    k.endswith("Name") for k in (r.get("Properties") or {})):
+                with self.subTest(resource=lid):
+                    self.assertEqual(r.get("Condition"), "IsRoleRegion")
+        for name, out in (self.member.get("Outputs") or {}).items():
+            if "MemberRole" in json.dumps(out.get("Value")):
+                self.assertEqual(out.get("Condition"), "IsRoleRegion", name)
 
 
 class CfnLint(unittest.TestCase):

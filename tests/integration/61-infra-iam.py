@@ -39,6 +39,9 @@ STACK = cfnmodel.PSEUDO_VALUES["AWS::StackName"]
 # Service Authorization Reference: actions with no resource-level
 # permissions, the only ones allowed Resource "*".
 NO_RESOURCE_LEVEL = {"cloudtrail:lookupevents", "iam:getaccountsummary", "secretsmanager:listsecrets",
+                     # issue 21: Insights results and stop take a query id (Service
+                     # Authorization Reference: no resource type)
+                     "logs:getqueryresults", "logs:stopquery",
                      "ec2:describenetworkinterfaces", "ec2:describesecuritygroups",
                      "ecs:describetaskdefinition", "sts:getaccesskeyinfo",
                      # issue 19: the account-level block has no resource type

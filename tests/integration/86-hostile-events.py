@@ -138,6 +138,8 @@ def root_cases():
         ("account-role-path", j(dict(ev, account="111111111111:role/Admin")), "emu", "invalid"),
         ("region-host", j(dict(ev, region="us-east-1.evil.example:443")), "emu", "invalid"),
         ("manual-account-escaped-nul", j({"window_minutes": 5, "account": "111111111111\u0000x"}), "emu", "invalid"),
+        # issue 17 (kit_begin): an envelope field of the wrong type is refused, as elsewhere
+        ("envelope-id-number", j(dict(ev, id=5)), "emu", "invalid"),
     ]
     return c
 
@@ -429,6 +431,12 @@ def at_cases():
         ("manual-window-string", j({"window_minutes": "15; DROP"}), "emu", "invalid"),
         ("manual-unknown-key", j({"window_minutes": 15, "contain": True}), "emu", "invalid"),
         ("manual-dryrun-string", j({"window_minutes": 15, "dryRun": "false"}), "emu", "invalid"),
+        # containment on (the scenario's settings): the manual form is still
+        # only a window, never a principal or an address to act on
+        ("manual-principal", j({"principal": "arn:aws:iam::111111111111:user/admin"}), "emu", "invalid"),
+        ("manual-ip-world", j({"window_minutes": 15, "ip": "0.0.0.0/0"}), "emu", "invalid"),
+        ("manual-contain-off", j({"window_minutes": 15, "FIREBREAK_TRIAGE_CONTAIN": "false"}), "emu", "invalid"),
+        ("alarm-state-list", with_state(value=["ALARM"]), "emu", "invalid"),
     ]
     return c
 

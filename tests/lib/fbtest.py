@@ -35,6 +35,8 @@ REFERENCE_EVENTS = os.path.join(SHARED, "reference-events")
 # Operations that only read. Everything else changes AWS state ("write").
 READ_PREFIXES = ("Describe", "List", "Get", "Lookup", "Head", "Filter", "Search")
 READ_OPS = {"AssumeRole", "GetCallerIdentity", "TestEventPattern"}
+# CloudWatch Logs Insights queries read log data; they change no resource (issue 21)
+READ_OPS |= {"StartQuery", "StopQuery"}
 # Notifications are writes to SNS but never to the resource a responder guards;
 # the contract publishes them under dry run and on skips. writes() leaves them
 # out unless include_notify=True.

@@ -271,11 +271,233 @@ static void test_access_triage__report_bounded(void **st)
 	arr = at_report(&t, 20, &more);
 	assert_int_equal(cJSON_GetArraySize(arr), 20);
 	assert_non_null(more);
-	assert_int_equal(cJSON_GetObjectItem(more, "P3")->valueint, AT_MAX_GROUPS - 20);
+	/* u299's successful write came from the address every other user was
+	 * denied from: a second principal succeeding from that source makes
+	 * each of them P1 (issue 21 gap 2; this pinned P3 before) */
+	assert_int_equal(cJSON_GetObjectItem(more, "P1")->valueint, AT_MAX_GROUPS - 20);
+	assert_null(cJSON_GetObjectItem(more, "P3"));
 	cJSON_Delete(arr);
 	cJSON_Delete(more);
 	at_triage_cleanup(&t);
 	cJSON_Delete(ev);
+}
+
+/* Insights: the queries sent, the status mapping, rows back to records.
+ * weapon: a sourceIPAddress that is not an IP address (a service name, or
+ * text crafted to close the list and add a query command) never reaches
+ * the successes query. */
+static void test_access_triage__insights_queries(void **st)
+{
+	struct at_settings s;
+	struct at_triage t;
+	cJSON *ev = cJSON_CreateArray(), *res, *recs;
+	char *q;
+	size_t n, left;
+
+	(void)st;
+	at_settings_default(&s);
+	q = at_query_denied(500);
+	assert_string_equal(q, "fields @timestamp, @message | filter errorCode like /UnauthorizedOperation$/ or "
+			       "errorCode like /^AccessDenied/ | sort @timestamp desc | limit 500");
+	free(q);
+	add(ev, ALICE, "203.0.113.9", "iam.amazonaws.com", "ListUsers", "AccessDenied", 1, NULL);
+	add(ev, SCAN, "203.0.113.9", "iam.amazonaws.com", "ListRoles", "AccessDenied", 2, NULL);
+	add(ev, SCAN, "2001:db8::7", "iam.amazonaws.com", "ListRoles", "AccessDenied", 2, NULL);
+	add(ev, ALICE, "AWS Internal", "iam.amazonaws.com", "ListRoles", "AccessDenied", 3, NULL);
+	add(ev, ALICE, "1.2.3.4] | filter x = 1 | limit 1", "iam.amazonaws.com", "ListRoles", "AccessDenied", 4, NULL);
+	triage(ev, &s, &t);
+	assert_int_equal(t.n, 5);
+	q = at_query_successes(&t, 10000, &n, &left);
+	assert_non_null(q);
+	assert_int_equal(n, 2);
+	assert_int_equal(left, 0);
+	assert_non_null(strstr(q, "filter not ispresent(errorCode) and sourceIPAddress in [\"203.0.113.9\", \"2001:db8::7\"]"
+				  " | sort @timestamp desc | limit 10000"));
+	assert_null(strstr(q, "AWS Internal"));
+	assert_null(strstr(q, "x = 1"));
+	free(q);
+	at_triage_cleanup(&t);
+	/* no real IP: no query */
+	at_triage_init(&t, 0, 0);
+	q = at_query_successes(&t, 10, &n, &left);
+	assert_null(q);
+	at_triage_cleanup(&t);
+	assert_int_equal(at_query_status("Running"), AT_Q_RUNNING);
+	assert_int_equal(at_query_status("Scheduled"), AT_Q_RUNNING);
+	assert_int_equal(at_query_status("Complete"), AT_Q_COMPLETE);
+	assert_int_equal(at_query_status("Timeout"), AT_Q_ENDED);
+	assert_int_equal(at_query_status("Failed"), AT_Q_ENDED);
+	assert_int_equal(at_query_status("Cancelled"), AT_Q_ENDED);
+	assert_int_equal(at_query_status("complete"), AT_Q_BAD);
+	assert_int_equal(at_query_status(NULL), AT_Q_BAD);
+	res = cJSON_Parse("[[{\"field\":\"@timestamp\",\"value\":\"2024-03-01 09:01:00.000\"},"
+			  "{\"field\":\"@message\",\"value\":\"{\\\"eventName\\\":\\\"ListUsers\\\"}\"},"
+			  "{\"field\":\"@ptr\",\"value\":\"p\"}],[{\"field\":\"@ptr\",\"value\":\"q\"}], 7]");
+	assert_non_null(res);
+	recs = at_insights_events(res);
+	assert_int_equal(cJSON_GetArraySize(recs), 1);
+	assert_string_equal(resp_get_str(cJSON_GetArrayItem(recs, 0), "CloudTrailEvent"), "{\"eventName\":\"ListUsers\"}");
+	cJSON_Delete(recs);
+	cJSON_Delete(res);
+	cJSON_Delete(ev);
+}
+
+/* Successes from a source IP with denials, by any principal: a second
+ * principal succeeding from it is P1 (writes listed first); not from a
+ * trusted CIDR (shared egress), not for a non-IP source. */
+static void test_access_triage__second_principal_same_source(void **st)
+{
+	struct at_settings s;
+	struct at_triage t;
+	cJSON *ev = cJSON_CreateArray(), *src;
+	const struct at_src *sr;
+	char err[128];
+
+	(void)st;
+	at_settings_default(&s);
+	add(ev, ALICE, "203.0.113.9", "iam.amazonaws.com", "ListUsers", "AccessDenied", 1, NULL);
+	add(ev, SCAN, "203.0.113.9", "s3.amazonaws.com", "ListBuckets", NULL, 2, "true");
+	add(ev, SCAN, "203.0.113.9", "iam.amazonaws.com", "AttachUserPolicy", NULL, 3, "false");
+	add(ev, SCAN, "198.51.100.1", "iam.amazonaws.com", "CreateUser", NULL, 4, "false");  /* other IP */
+	assert_string_equal(triage(ev, &s, &t), "P1");
+	assert_non_null(strstr(t.g[0].reason, "another principal succeeded from the same source (" SCAN ": 2 call(s))"));
+	sr = at_source(&t, "203.0.113.9");
+	assert_non_null(sr);
+	assert_int_equal(sr->ok_writes, 1);
+	assert_int_equal(sr->ok_reads, 1);
+	assert_int_equal(sr->nothers, 1);
+	assert_null(at_source(&t, "198.51.100.1"));
+	src = at_report_sources(&t, 10);
+	/* writes first */
+	assert_string_equal(resp_get_str(cJSON_GetArrayItem(resp_get(cJSON_GetArrayItem(src, 0), "calls"), 0), "api"),
+			    "iam:AttachUserPolicy");
+	assert_string_equal(resp_get_str(cJSON_GetArrayItem(resp_get(cJSON_GetArrayItem(src, 0), "calls"), 1), "api"),
+			    "s3:ListBuckets");
+	cJSON_Delete(src);
+	at_triage_cleanup(&t);
+	/* the same from the organisation's own egress: reported, not P1 */
+	assert_int_equal(kit_cidrs_parse("203.0.113.0/24", "T", s.trusted, AT_MAX_CIDRS, &s.ntrusted, err, sizeof(err)),
+			 FB_OK);
+	assert_string_equal(triage(ev, &s, &t), "P3");
+	assert_true(at_source(&t, "203.0.113.9")->trusted);
+	at_triage_cleanup(&t);
+	/* "AWS Internal" is no source: nothing is joined through it */
+	at_settings_default(&s);
+	cJSON_Delete(ev);
+	ev = cJSON_CreateArray();
+	add(ev, ALICE, "AWS Internal", "iam.amazonaws.com", "ListUsers", "AccessDenied", 1, NULL);
+	add(ev, SCAN, "AWS Internal", "iam.amazonaws.com", "CreateUser", NULL, 2, "false");
+	assert_string_equal(triage(ev, &s, &t), "P3");
+	assert_int_equal(t.nsrc, 0);
+	at_triage_cleanup(&t);
+	cJSON_Delete(ev);
+}
+
+/* "Already reported leaked" is IAM's state, never a name a customer (or an
+ * attacker) can give a policy of their own. */
+static void test_access_triage__key_leaked_from_iam_state(void **st)
+{
+	cJSON *att = cJSON_Parse("[{\"PolicyName\":\"ReadOnly\",\"PolicyArn\":\"arn:aws:iam::aws:policy/ReadOnlyAccess\"},"
+				 "{\"PolicyName\":\"AWSCompromisedKeyQuarantineV2\","
+				 "\"PolicyArn\":\"arn:aws:iam::aws:policy/AWSCompromisedKeyQuarantineV2\"}]");
+	cJSON *fake = cJSON_Parse("[{\"PolicyName\":\"AWSCompromisedKeyQuarantineV2\","
+				  "\"PolicyArn\":\"arn:aws:iam::123456789012:policy/AWSCompromisedKeyQuarantineV2\"},"
+				  "{\"PolicyName\":\"x\",\"PolicyArn\":\"arn:aws:iam::123456789012:policy/iam::aws:policy/"
+				  "AWSCompromisedKeyQuarantine\"}]");
+	cJSON *keys = cJSON_Parse("[{\"AccessKeyId\":\"AKIAIOSFODNN7EXAMPLE\",\"Status\":\"Inactive\"},"
+				  "{\"AccessKeyId\":\"AKIAI44QH8DHBEXAMPLE\",\"Status\":\"Active\"}]");
+	char why[160] = "";
+
+	(void)st;
+	assert_true(at_key_leaked(att, NULL, "AKIAI44QH8DHBEXAMPLE", why, sizeof(why)));
+	assert_string_equal(why, "AWS reported it exposed: AWSCompromisedKeyQuarantineV2 attached to the user");
+	assert_false(at_key_leaked(fake, NULL, "AKIAI44QH8DHBEXAMPLE", why, sizeof(why)));
+	assert_true(at_key_leaked(NULL, keys, "AKIAIOSFODNN7EXAMPLE", why, sizeof(why)));
+	assert_string_equal(why, "the key has been deactivated since (Inactive)");
+	assert_false(at_key_leaked(fake, keys, "AKIAI44QH8DHBEXAMPLE", why, sizeof(why)));
+	assert_false(at_key_leaked(NULL, NULL, NULL, why, sizeof(why)));
+	assert_true(at_is_long_term_key("AKIAIOSFODNN7EXAMPLE"));
+	assert_false(at_is_long_term_key("ASIAIOSFODNN7EXAMPLE"));
+	assert_false(at_is_long_term_key("AKIAIOSFODNN7EXAMPL"));
+	assert_false(at_is_long_term_key("AKIAIOSFODNN7EXAMPL\""));
+	cJSON_Delete(att);
+	cJSON_Delete(fake);
+	cJSON_Delete(keys);
+}
+
+/* weapon: nothing a record says can make the containment block a range,
+ * the organisation's own egress, a private or unspecified address. */
+static void test_access_triage__weapon_block_ip(void **st)
+{
+	struct at_settings s;
+	char out[80], why[200], err[128];
+	const char *routes[] = { "203.0.113.66/32", "2001:db8::1/128" };
+	cJSON *have = cJSON_Parse("[\"203.0.113.66/32\"]"), *next = NULL;
+
+	(void)st;
+	at_settings_default(&s);
+	assert_int_equal(kit_cidrs_parse("198.51.100.0/24", "T", s.trusted, AT_MAX_CIDRS, &s.ntrusted, err, sizeof(err)),
+			 FB_OK);
+	assert_true(at_block_ip(&s, "203.0.113.66", out, sizeof(out), why, sizeof(why)));
+	assert_string_equal(out, "203.0.113.66/32");
+	assert_true(at_block_ip(&s, "2001:DB8:0:0::1", out, sizeof(out), why, sizeof(why)));
+	assert_string_equal(out, "2001:db8::1/128");
+	assert_false(at_block_ip(&s, "0.0.0.0/0", out, sizeof(out), why, sizeof(why)));
+	assert_false(at_block_ip(&s, "0.0.0.0", out, sizeof(out), why, sizeof(why)));
+	assert_false(at_block_ip(&s, "::", out, sizeof(out), why, sizeof(why)));
+	assert_false(at_block_ip(&s, "10.1.2.3", out, sizeof(out), why, sizeof(why)));
+	assert_non_null(strstr(why, "not a public address"));
+	assert_false(at_block_ip(&s, "127.0.0.1", out, sizeof(out), why, sizeof(why)));
+	assert_false(at_block_ip(&s, "198.51.100.7", out, sizeof(out), why, sizeof(why)));
+	assert_non_null(strstr(why, "FIREBREAK_AT_TRUSTED_CIDRS"));
+	assert_false(at_block_ip(&s, "::ffff:198.51.100.7", out, sizeof(out), why, sizeof(why)));
+	assert_false(at_block_ip(&s, "AWS Internal", out, sizeof(out), why, sizeof(why)));
+	assert_false(at_block_ip(&s, "ec2.amazonaws.com", out, sizeof(out), why, sizeof(why)));
+	/* merge: kept addresses, new ones appended, nothing new is "already" */
+	assert_int_equal(at_ipset_merge(have, routes, 2, &next), 1);
+	assert_int_equal(cJSON_GetArraySize(next), 2);
+	cJSON_Delete(next);
+	assert_int_equal(at_ipset_merge(have, routes, 1, &next), 0);
+	cJSON_Delete(next);
+	cJSON_Delete(have);
+	assert_true(at_caller_role("arn:aws:sts::123456789012:assumed-role/fb-access-triage/fb-access-triage", out,
+				   sizeof(out)));
+	assert_string_equal(out, "fb-access-triage");
+	assert_false(at_caller_role("arn:aws:iam::123456789012:user/x", out, sizeof(out)));
+	assert_false(at_caller_role(NULL, out, sizeof(out)));
+}
+
+/* Containment and IP-set settings: refused when malformed. */
+static void test_access_triage__contain_settings(void **st)
+{
+	struct at_settings s;
+	char err[256];
+
+	(void)st;
+	setenv("FIREBREAK_TRIAGE_CONTAIN", "yes", 1);
+	assert_int_equal(at_settings_from_env(&s, err, sizeof(err)), FB_E_CONFIG);
+	setenv("FIREBREAK_TRIAGE_CONTAIN", "true", 1);
+	setenv("FIREBREAK_AT_IPSET_ARN", "arn:aws:wafv2:us-east-1:123456789012:regional/ipset/blocked/a1b2-c3", 1);
+	assert_int_equal(at_settings_from_env(&s, err, sizeof(err)), FB_OK);
+	assert_true(s.contain);
+	assert_string_equal(s.ipset_name, "blocked");
+	assert_string_equal(s.ipset_id, "a1b2-c3");
+	assert_string_equal(s.ipset_scope, "REGIONAL");
+	assert_string_equal(s.ipset_account, "123456789012");
+	setenv("FIREBREAK_AT_IPSET_ARN", "arn:aws:wafv2:eu-west-1:123456789012:global/ipset/blocked/a1", 1);
+	assert_int_equal(at_settings_from_env(&s, err, sizeof(err)), FB_E_CONFIG);
+	setenv("FIREBREAK_AT_IPSET_ARN", "arn:aws:wafv2:us-east-1:123456789012:regional/ipset/bl ocked/a1", 1);
+	assert_int_equal(at_settings_from_env(&s, err, sizeof(err)), FB_E_CONFIG);
+	unsetenv("FIREBREAK_AT_IPSET_ARN");
+	setenv("FIREBREAK_AT_TRUSTED_CIDRS", "10.0.0.0/8, nonsense", 1);
+	assert_int_equal(at_settings_from_env(&s, err, sizeof(err)), FB_E_CONFIG);
+	unsetenv("FIREBREAK_AT_TRUSTED_CIDRS");
+	setenv("FIREBREAK_AT_LOG_GROUP", "bad group\"name", 1);
+	assert_int_equal(at_settings_from_env(&s, err, sizeof(err)), FB_E_CONFIG);
+	unsetenv("FIREBREAK_AT_LOG_GROUP");
+	unsetenv("FIREBREAK_TRIAGE_CONTAIN");
+	assert_int_equal(at_settings_from_env(&s, err, sizeof(err)), FB_OK);
+	assert_false(s.contain);
 }
 
 int main(void)
@@ -289,6 +511,11 @@ int main(void)
 		cmocka_unit_test(test_access_triage__weapon_noisy_name_does_not_hide_p1),
 		cmocka_unit_test(test_access_triage__weapon_unknown_is_write_and_garbage),
 		cmocka_unit_test(test_access_triage__report_bounded),
+		cmocka_unit_test(test_access_triage__insights_queries),
+		cmocka_unit_test(test_access_triage__second_principal_same_source),
+		cmocka_unit_test(test_access_triage__key_leaked_from_iam_state),
+		cmocka_unit_test(test_access_triage__weapon_block_ip),
+		cmocka_unit_test(test_access_triage__contain_settings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

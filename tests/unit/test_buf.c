@@ -251,6 +251,22 @@ static void test_buf__http_response_is_wiped(void **st)
 	wipecheck_assert_clean();
 }
 
+/* buf_catf: a list in a fixed field, cut to fit, never past it. */
+static void test_buf__catf_appends_and_cuts(void **st)
+{
+	char s[12] = "";
+
+	(void)st;
+	assert_int_equal(buf_catf(s, sizeof(s), "%s", "ab"), 2);
+	assert_int_equal(buf_catf(s, sizeof(s), ", %d", 7), 5);
+	assert_string_equal(s, "ab, 7");
+	assert_int_equal(buf_catf(s, sizeof(s), ", %s", "cdefghij"), 11);
+	assert_string_equal(s, "ab, 7, cdef");
+	assert_int_equal(buf_catf(s, sizeof(s), "more"), 11);   /* full: unchanged */
+	assert_string_equal(s, "ab, 7, cdef");
+	assert_int_equal(buf_catf(s, 0, "x"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -267,6 +283,7 @@ int main(void)
 		cmocka_unit_test(test_buf__grown_and_freed_buffers_are_wiped),
 		cmocka_unit_test(test_buf__reset_wipes_what_it_held),
 		cmocka_unit_test(test_buf__http_response_is_wiped),
+		cmocka_unit_test(test_buf__catf_appends_and_cuts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

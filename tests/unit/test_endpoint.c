@@ -125,11 +125,23 @@ static void test_endpoint__partitions_and_ids(void **state)
 	assert_null(endpoint_service_env_id("nope"));
 }
 
+/* The global-service Region of each partition (IAM's signing Region, and
+ * where CloudTrail records console sign-ins: root-verify reads it). */
+static void test_endpoint__global_region(void **st)
+{
+	(void)st;
+	assert_string_equal(endpoint_global_region("aws"), "us-east-1");
+	assert_string_equal(endpoint_global_region("aws-cn"), "cn-north-1");
+	assert_string_equal(endpoint_global_region("aws-us-gov"), "us-gov-west-1");
+	assert_string_equal(endpoint_global_region(NULL), "us-east-1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_endpoint__table),
 		cmocka_unit_test(test_endpoint__partitions_and_ids),
+		cmocka_unit_test(test_endpoint__global_region),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

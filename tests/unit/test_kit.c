@@ -1525,10 +1525,122 @@ static void test_kit__ipset_update_already_unreadable_and_dry_run(void **st)
 	world_down(&w);
 }
 
+/* ---- issue 17: the handler's opening (kit_begin) ------------------------------- */
+
+static void begin_probe(struct world *w)
+{
+	struct kit_round *rd = kit_round_new(&w->k);
+
+	kit_add(rd, &(struct kit_spec){ .step = "describe-key", .service = "kms",
+		.op = "DescribeKey", .target = KEY, .kind = RESP_READ, .in = key_in(KEY) });
+
+	kit_run(rd);
+	kit_round_free(rd);
+}
+
+static void test_kit__begin_sets_deadline_report_and_trigger(void **st)
+{
+	struct world w;
+	struct resp r;
+	struct lr_result out;
+	struct lr_context c = ctx;
+	enum fb_err rc = FB_E_IO;
+	cJSON *ev = cJSON_Parse("{\"id\":\"e-1\",\"source\":\"aws.kms\",\"detail-type\":\"AWS API Call "
+				"via CloudTrail\",\"time\":\"2026-12-07T00:00:00Z\",\"dryRun\":true}");
+
+	(void)st;
+	world_up(&w, 0);
+	lr_result_init(&out);
+	route("DescribeKey", NULL, 200, "{\"KeyMetadata\":{}}", 0, 0);
+	/* a deadline already past once the margin is kept back: no call goes out */
+	c.deadline_ms = T0_MS + 100;
+	assert_int_equal(kit_begin(&r, &(struct kit_handler){ "kg", &w.cfg, w.aws, 300 }, &c, ev, &out, &rc), 1);
+	assert_int_equal(rc, FB_OK);
+	assert_string_equal(r.function, "kg");
+	assert_string_equal(resp_get_str(r.trigger, "event_id"), "e-1");
+	assert_int_equal(r.dry_run, 1);       /* the envelope's dryRun */
+	assert_false(out.is_error);
+	resp_cleanup(&r);
+	begin_probe(&w);
+	assert_int_equal(sent("DescribeKey"), 0);
+	/* the next invocation without a deadline: none left over */
+	c.deadline_ms = 0;
+	assert_int_equal(kit_begin(&r, &(struct kit_handler){ "kg", &w.cfg, w.aws, 300 }, &c, ev, &out, &rc), 1);
+	resp_cleanup(&r);
+	begin_probe(&w);
+	assert_int_equal(sent("DescribeKey"), 1);
+	lr_result_cleanup(&out);
+	cJSON_Delete(ev);
+	world_down(&w);
+}
+
+static void test_kit__begin_refuses_wrongly_typed_envelope(void **st)
+{
+	static const char *bad[] = {
+		"{\"id\":5,\"source\":\"aws.kms\",\"detail-type\":\"x\"}",
+		"{\"source\":[\"aws.kms\"],\"detail-type\":\"x\"}",
+		"{\"dryRun\":\"false\"}",
+		"{\"region\":{},\"source\":\"aws.kms\",\"detail-type\":\"x\"}",
+	};
+	struct world w;
+	size_t i;
+
+	(void)st;
+	world_up(&w, 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct resp r;
+		struct lr_result out;
+		enum fb_err rc = FB_E_IO;
+		cJSON *ev = cJSON_Parse(bad[i]);
+
+		lr_result_init(&out);
+		assert_int_equal(kit_begin(&r, &(struct kit_handler){ "kg", &w.cfg, w.aws, 300 }, &ctx, ev, &out,
+					   &rc), 0);
+		assert_int_equal(rc, FB_OK);
+		assert_true(out.is_error);
+		assert_string_equal(out.error_type, "Firebreak.InvalidEvent");
+		assert_non_null(strstr(out.error_message, "envelope fields have the wrong types"));
+		assert_null(r.trigger);          /* not begun: nothing to clean up */
+		lr_result_cleanup(&out);
+		cJSON_Delete(ev);
+	}
+	world_down(&w);
+}
+
+/* The shared formatting of the printf-style wrappers: cut to the buffer,
+ * never past it. */
+static void test_kit__wrappers_format_and_cut(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *a;
+	char longs[2000];
+
+	(void)st;
+	memset(longs, 'x', sizeof(longs) - 1);
+	longs[sizeof(longs) - 1] = '\0';
+	world_up(&w, 0);
+	rd = kit_round_new(&w.k);
+	a = kit_add(rd, &(struct kit_spec){ .step = "s", .service = "kms", .op = "EnableKey", .target = KEY,
+		.kind = RESP_WRITE, .in = key_in(KEY) });
+	kit_fail(a, "%s/%d", longs, 7);
+	assert_int_equal(kit_status(a), RESP_FAILED);
+	assert_int_equal(strlen(line(&w, "s")->detail), 599);
+	resp_warn(&w.r, "w %d %s", 1, "two");
+	assert_string_equal(cJSON_GetArrayItem(w.r.warnings, 0)->valuestring, "w 1 two");
+	resp_skip(&w.r, "%s", longs);
+	assert_true(w.r.skipped);
+	kit_round_free(rd);
+	world_down(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kit__dry_run_plans_writes_and_makes_no_write),
+		cmocka_unit_test(test_kit__begin_sets_deadline_report_and_trigger),
+		cmocka_unit_test(test_kit__begin_refuses_wrongly_typed_envelope),
+		cmocka_unit_test(test_kit__wrappers_format_and_cut),
 		cmocka_unit_test(test_kit__restore_recorded_before_the_write_even_when_it_fails),
 		cmocka_unit_test(test_kit__already_codes_and_absent_codes),
 		cmocka_unit_test(test_kit__optional_failure_does_not_fail_the_invocation),

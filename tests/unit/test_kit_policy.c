@@ -370,6 +370,64 @@ static void test_kit_policy__skip_result_is_a_p3_report_not_published(void **st)
 	lr_result_cleanup(&out);
 }
 
+/* kit_cidr_parse is the one CIDR parser (root-verify, net-block): where
+ * the two parsers differed, the stricter answer, one row each. */
+static void test_kit_policy__cidr_parse_the_one_strict_parser(void **st)
+{
+	struct kit_cidr c, a;
+	char ranges[] = "203.0.113.0/24";
+	struct kit_cidr set[1];
+	size_t n;
+	char err[200];
+
+	(void)st;
+	/* 1. NULL: refused (net-block's parser did; the kit's read through it) */
+	assert_int_equal(kit_cidr_parse(NULL, &c), -1);
+	assert_int_equal(kit_cidr_parse("10.0.0.0/8", NULL), -1);
+	/* 2. leading zeros: a prefix is "0" or starts 1-9 ("/0008" passed the
+	 * kit's, "/08" and "/032" passed both); an IPv4 octet never does */
+	assert_int_equal(kit_cidr_parse("10.0.0.0/0008", &c), -1);
+	assert_int_equal(kit_cidr_parse("10.0.0.0/08", &c), -1);
+	assert_int_equal(kit_cidr_parse("192.0.2.7/032", &c), -1);
+	assert_int_equal(kit_cidr_parse("2001:db8::/032", &c), -1);
+	assert_int_equal(kit_cidr_parse("010.0.0.1", &c), -1);
+	assert_int_equal(kit_cidr_parse("::ffff:010.0.0.1", &c), -1);
+	assert_int_equal(kit_cidr_parse("0.0.0.0/0", &c), 0);
+	assert_int_equal(c.prefix, 0);
+	assert_int_equal(kit_cidr_parse("2001:0db8::1", &c), 0);   /* IPv6 groups may */
+	assert_int_equal(kit_cidrs_parse("10.0.0.0/08", "S", set, 1, &n, err, sizeof(err)), FB_E_CONFIG);
+	/* 3. IPv4-mapped IPv6: parsed as written; inside the IPv4 ranges its
+	 * IPv4 address is in (net-block's containment said no, kit_ip_in yes) */
+	assert_int_equal(kit_cidr_parse("::ffff:203.0.113.5", &a), 0);
+	assert_int_equal(a.family, AF_INET6);
+	assert_int_equal(a.prefix, 128);
+	assert_int_equal(kit_cidr_parse(ranges, &c), 0);
+	assert_int_equal(kit_cidr_contains(&c, &a), 1);
+	assert_int_equal(kit_cidr_parse("::ffff:198.51.100.5", &a), 0);
+	assert_int_equal(kit_cidr_contains(&c, &a), 0);
+	assert_int_equal(kit_cidr_parse("::ffff:0:0/96", &c), 0);  /* a mapped range is IPv6 */
+	assert_int_equal(kit_cidr_parse("203.0.113.5", &a), 0);
+	assert_int_equal(kit_cidr_contains(&c, &a), 0);
+	/* 4. a bare address is a host route */
+	assert_int_equal(kit_cidr_parse("203.0.113.5", &c), 0);
+	assert_int_equal(c.prefix, 32);
+	assert_int_equal(kit_cidr_parse("2001:db8::5", &c), 0);
+	assert_int_equal(c.prefix, 128);
+	assert_int_equal(kit_cidr_parse("203.0.113.0/24", &c), 0);
+	assert_int_equal(kit_cidr_contains(&c, &a), 1);
+	assert_int_equal(kit_cidr_contains(&a, &c), 0);            /* a /24 is not inside a host */
+	assert_int_equal(kit_cidr_parse("203.0.113.5/", &c), -1);
+	/* 5. the family is AF_INET / AF_INET6 (net-block's said 4 / 6) */
+	assert_int_equal(kit_cidr_parse("192.0.2.1", &c), 0);
+	assert_int_equal(c.family, AF_INET);
+	assert_int_equal(kit_cidr_parse("::1", &c), 0);
+	assert_int_equal(c.family, AF_INET6);
+	/* kit_ip_in is the same rules: an address, not a range */
+	assert_int_equal(kit_cidr_parse("192.0.2.0/24", &set[0]), 0);
+	assert_int_equal(kit_ip_in(set, 1, "192.0.2.0/24"), KIT_IP_NOT_AN_IP);
+	assert_int_equal(kit_ip_in(set, 1, "192.0.2.9"), KIT_IP_IN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_kit_policy__guardduty_finding),
 		cmocka_unit_test(test_kit_policy__list_next),
 		cmocka_unit_test(test_kit_policy__cidrs),
+		cmocka_unit_test(test_kit_policy__cidr_parse_the_one_strict_parser),
 		cmocka_unit_test(test_kit_policy__json_long),
 		cmocka_unit_test(test_kit_policy__map_each),
 		cmocka_unit_test(test_kit_policy__end_before_the_run),

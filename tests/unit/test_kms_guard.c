@@ -193,18 +193,21 @@ static void test_kms_guard__alarm_window(void **st)
 		"{\"alarmName\":\"a\",\"state\":{\"value\":\"ALARM\",\"reasonData\":\"{\\\"triggeringAlarms\\\":[]}\","
 		"\"timestamp\":\"2022-07-22T15:57:45.394+0000\"},\"configuration\":{\"metrics\":["
 		"{\"metricStat\":{\"period\":60}},{\"metricStat\":{\"period\":300}}]}}";
+	struct alarm_change a;
 	cJSON *d;
 	int64_t s, e;
 
 	(void)st;
 	d = cJSON_Parse(metric);
-	kg_alarm_window(d, 0, 900, &s, &e);
+	assert_int_equal(alarm_parse(d, &a), FB_OK);
+	alarm_lookup_window(&a, 0, 900, &s, &e);
 	/* date -u -d 2019-10-02T17:10:00Z +%s = 1570036200; 17:20:48 = 1570036848 */
 	assert_true(s == 1570036200 - 900);
 	assert_true(e == 1570036848 + 60);
 	cJSON_Delete(d);
 	d = cJSON_Parse(composite);
-	kg_alarm_window(d, 0, 900, &s, &e);
+	assert_int_equal(alarm_parse(d, &a), FB_OK);
+	alarm_lookup_window(&a, 0, 900, &s, &e);
 	/* 2022-07-22T15:57:45Z = 1658505465 */
 	assert_true(e == 1658505465 + 60);
 	assert_true(s == 1658505465 - 900 - 300);
@@ -316,24 +319,23 @@ static void test_kms_guard__prior_from_history(void **st)
 
 static void test_kms_guard__arn_and_tags(void **st)
 {
-	char region[32], acct[16];
+	struct arn a;
 	cJSON *tags = cJSON_Parse("[{\"TagKey\":\"firebreak:exempt\",\"TagValue\":\"true\"},"
 				  "{\"TagKey\":\"x\",\"TagValue\":\"y\"}]");
 
 	(void)st;
-	assert_true(kg_kms_arn("arn:aws:kms:us-west-2:111122223333:key/k", region, sizeof(region),
-			       acct, sizeof(acct)));
-	assert_string_equal(region, "us-west-2");
-	assert_string_equal(acct, "111122223333");
-	assert_true(kg_kms_arn("arn:aws-cn:kms:cn-north-1:1:alias/a", region, sizeof(region), NULL, 0));
-	assert_string_equal(region, "cn-north-1");
-	assert_false(kg_kms_arn("arn:aws:s3:::bucket/key", NULL, 0, NULL, 0));
-	assert_false(kg_kms_arn("arn:aws:kms:us-east-1:1:grant/x", NULL, 0, NULL, 0));
-	assert_false(kg_kms_arn("1234abcd", NULL, 0, NULL, 0));
-	assert_false(kg_kms_arn("arn:aws:kms::1:key/k", NULL, 0, NULL, 0));
-	assert_string_equal(kg_tag(tags, "firebreak:exempt"), "true");
-	assert_null(kg_tag(tags, "firebreak:allow-deletion"));
-	assert_null(kg_tag(NULL, "x"));
+	assert_true(arn_kms("arn:aws:kms:us-west-2:111122223333:key/k", &a));
+	assert_string_equal(a.region, "us-west-2");
+	assert_string_equal(a.account, "111122223333");
+	assert_true(arn_kms("arn:aws-cn:kms:cn-north-1:1:alias/a", &a));
+	assert_string_equal(a.region, "cn-north-1");
+	assert_false(arn_kms("arn:aws:s3:::bucket/key", &a));
+	assert_false(arn_kms("arn:aws:kms:us-east-1:1:grant/x", &a));
+	assert_false(arn_kms("1234abcd", &a));
+	assert_false(arn_kms("arn:aws:kms::1:key/k", &a));
+	assert_string_equal(prov_tag_value(tags, "firebreak:exempt"), "true");
+	assert_null(prov_tag_value(tags, "firebreak:allow-deletion"));
+	assert_null(prov_tag_value(NULL, "x"));
 	cJSON_Delete(tags);
 }
 
@@ -390,16 +392,16 @@ static void test_kms_guard__key_reference_forms(void **st)
 
 	(void)st;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		if (kg_ref_ok(cases[i].ref) != cases[i].ok)
+		if (arn_kms_ref_ok(cases[i].ref) != cases[i].ok)
 			fail_msg("case %zu '%s': want %d", i, cases[i].ref, cases[i].ok);
 	/* AliasName is at most 256 characters, "alias/" included. */
 	memcpy(alias, "alias/", 6);
 	memset(alias + 6, 'a', 250);
 	alias[256] = '\0';
-	assert_true(kg_ref_ok(alias));
+	assert_true(arn_kms_ref_ok(alias));
 	alias[256] = 'a';
 	alias[257] = '\0';
-	assert_false(kg_ref_ok(alias));
+	assert_false(arn_kms_ref_ok(alias));
 }
 
 /* Crafted key references in events are invalid, whichever form carries them. */

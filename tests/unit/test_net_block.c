@@ -442,6 +442,42 @@ static void test_net_block__restore_args(void **st)
 	cJSON_Delete(r);
 }
 
+/* net-block parses with kit_cidr_parse (the stricter rules; each row was
+ * accepted, or differently encoded, by its own parser before). */
+static void test_net_block__addresses_use_the_kit_parser(void **st)
+{
+	static const char *refused[] = {
+		"203.0.113.5/032",          /* leading zero in the prefix */
+		"2001:db8::5/0128",
+		"203.0.113.5/08",
+		NULL,                       /* no address */
+	};
+	struct nb_settings s2;
+	struct nb_event ev;
+	char why[256], err[256], canon[NB_IP_LEN];
+	size_t i;
+
+	(void)st;
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		why[0] = '\0';
+		if (nb_ip_parse(refused[i], &S, canon, sizeof(canon), why, sizeof(why)))
+			fail_msg("row %zu (%s): accepted as %s", i, refused[i] ? refused[i] : "NULL", canon);
+		assert_true(why[0] != '\0');
+	}
+	/* the event's address list: the same parser */
+	assert_int_equal(parse("{\"ip\":\"203.0.113.5/032\"}", &ev, why), FB_E_INVALID);
+	nb_event_cleanup(&ev);
+	/* the never-block list keeps the kit's family encoding, and an
+	 * IPv4-mapped form of a protected address is protected too */
+	assert_int_equal(nb_settings_parse(&s2, NULL, NULL, NULL, NULL, "198.51.100.0/24, 2001:db8:9::/48", err,
+					   sizeof(err)), FB_OK);
+	assert_int_equal(s2.never[0].family, AF_INET);
+	assert_int_equal(s2.never[1].family, AF_INET6);
+	assert_int_equal(nb_ip_parse("::ffff:198.51.100.7", &s2, canon, sizeof(canon), why, sizeof(why)), 0);
+	assert_int_equal(nb_settings_parse(&s2, NULL, NULL, NULL, NULL, "198.51.100.0/024", err, sizeof(err)),
+			 FB_E_CONFIG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -456,6 +492,7 @@ int main(void)
 		cmocka_unit_test(test_net_block__allowed_ports_setting),
 		cmocka_unit_test(test_net_block__ipset_arn_setting),
 		cmocka_unit_test(test_net_block__weapon_ip_refusals),
+		cmocka_unit_test(test_net_block__addresses_use_the_kit_parser),
 		cmocka_unit_test(test_net_block__ipset_merge),
 		cmocka_unit_test(test_net_block__nacl_pick),
 		cmocka_unit_test(test_net_block__restore_args),

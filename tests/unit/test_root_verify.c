@@ -260,7 +260,7 @@ static void test_root_verify__regions(void **st)
 	n = rv_regions_plan(&c, "aws-cn", NULL, "cn-northwest-1", out, RV_MAX_REGIONS);
 	assert_int_equal(n, 2);
 	assert_string_equal(out[0], "cn-north-1");
-	assert_string_equal(rv_signin_region("aws-us-gov"), "us-gov-west-1");
+	assert_string_equal(endpoint_global_region("aws-us-gov"), "us-gov-west-1");
 	/* the setting replaces the default; the trigger's Region is always read */
 	assert_int_equal(rv_regions_parse(" us-west-2 ,eu-central-1,,us-west-2", &c, err, sizeof(err)), FB_OK);
 	assert_int_equal(c.nregions, 2);
@@ -538,18 +538,18 @@ static void test_root_verify__cidrs(void **st)
 	assert_int_equal(rv_cidrs_parse(" 10.0.0.0/8 , 192.0.2.7, 2001:db8:abcd::/48,172.16.0.0/12", &p, err, sizeof(err)), FB_OK);
 	assert_int_equal(p.ncidrs, 4);
 	assert_true(p.cidrs_configured);
-	assert_int_equal(rv_ip_check(&p, "10.200.1.1"), RV_IP_ALLOWED);
-	assert_int_equal(rv_ip_check(&p, "11.0.0.1"), RV_IP_OUTSIDE);
-	assert_int_equal(rv_ip_check(&p, "192.0.2.7"), RV_IP_ALLOWED);
-	assert_int_equal(rv_ip_check(&p, "192.0.2.8"), RV_IP_OUTSIDE);
-	assert_int_equal(rv_ip_check(&p, "172.31.255.255"), RV_IP_ALLOWED);
-	assert_int_equal(rv_ip_check(&p, "172.32.0.0"), RV_IP_OUTSIDE);
-	assert_int_equal(rv_ip_check(&p, "2001:db8:abcd:12::1"), RV_IP_ALLOWED);
-	assert_int_equal(rv_ip_check(&p, "2001:db8:abce::1"), RV_IP_OUTSIDE);
-	assert_int_equal(rv_ip_check(&p, "::ffff:10.1.2.3"), RV_IP_ALLOWED);
-	assert_int_equal(rv_ip_check(&p, "AWS Internal"), RV_IP_NOT_AN_IP);
-	assert_int_equal(rv_ip_check(&p, "s3.amazonaws.com"), RV_IP_NOT_AN_IP);
-	assert_int_equal(rv_ip_check(&p, ""), RV_IP_NOT_AN_IP);
+	assert_int_equal(kit_ip_in(p.cidrs, p.ncidrs, "10.200.1.1"), KIT_IP_IN);
+	assert_int_equal(kit_ip_in(p.cidrs, p.ncidrs, "11.0.0.1"), KIT_IP_OUT);
+	assert_int_equal(kit_ip_in(p.cidrs, p.ncidrs, "192.0.2.7"), KIT_IP_IN);
+	assert_int_equal(kit_ip_in(p.cidrs, p.ncidrs, "192.0.2.8"), KIT_IP_OUT);
+	assert_int_equal(kit_ip_in(p.cidrs, p.ncidrs, "172.31.255.255"), KIT_IP_IN);
+	assert_int_equal(kit_ip_in(p.cidrs, p.ncidrs, "172.32.0.0"), KIT_IP_OUT);
+	assert_int_equal(kit_ip_in(p.cidrs, p.ncidrs, "2001:db8:abcd:12::1"), KIT_IP_IN);
+	assert_int_equal(kit_ip_in(p.cidrs, p.ncidrs, "2001:db8:abce::1"), KIT_IP_OUT);
+	assert_int_equal(kit_ip_in(p.cidrs, p.ncidrs, "::ffff:10.1.2.3"), KIT_IP_IN);
+	assert_int_equal(kit_ip_in(p.cidrs, p.ncidrs, "AWS Internal"), KIT_IP_NOT_AN_IP);
+	assert_int_equal(kit_ip_in(p.cidrs, p.ncidrs, "s3.amazonaws.com"), KIT_IP_NOT_AN_IP);
+	assert_int_equal(kit_ip_in(p.cidrs, p.ncidrs, ""), KIT_IP_NOT_AN_IP);
 
 	assert_int_equal(rv_cidrs_parse("", &p, err, sizeof(err)), FB_OK);
 	assert_false(p.cidrs_configured);

@@ -149,6 +149,28 @@ static void test_utc__format_ms(void **st)
 	assert_string_equal(got, "2019-10-02T17:20:48.551Z");
 }
 
+/* Whole seconds (root-verify's window and its CLI line): gmtime_r's fields. */
+static void test_utc__format_s(void **st)
+{
+	static const int64_t cases[] = { 0, 999, 1570036848551LL, 1796601599999LL, 951782400000LL,
+					 4102444800000LL };
+	char got[UTC_ISO_LEN], want[UTC_ISO_LEN];
+	size_t i;
+
+	(void)st;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		time_t t = (time_t)(cases[i] / 1000);
+		struct tm tm;
+
+		assert_non_null(gmtime_r(&t, &tm));
+		strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		utc_format_s(cases[i], got);
+		assert_string_equal(got, want);
+	}
+	utc_format_s(1570036848551LL, got);
+	assert_string_equal(got, "2019-10-02T17:20:48Z");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -158,6 +180,7 @@ int main(void)
 		cmocka_unit_test(test_utc__random_sweep),
 		cmocka_unit_test(test_utc__days_from_civil),
 		cmocka_unit_test(test_utc__format_ms),
+		cmocka_unit_test(test_utc__format_s),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
