@@ -598,8 +598,6 @@ static enum fb_err fr_handle(void *state, const char *event, size_t len, const s
 	char why[300];
 	enum fb_err rc;
 
-	if (ctx->deadline_ms > 0)
-		aws_client_set_deadline(st->aws, ctx->deadline_ms - FR_DEADLINE_MARGIN_MS);
 	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &ev, why, sizeof(why)) != FB_OK)
 		return resp_invalid(out, "%s", why);
 	u = calloc(1, sizeof(*u));
@@ -612,13 +610,13 @@ static enum fb_err fr_handle(void *state, const char *event, size_t len, const s
 		free(u);
 		return resp_invalid(out, "%s", why);
 	}
-	rc = resp_begin(&u->r, &st->cfg, FR_FUNCTION, ctx);
-	if (rc != FB_OK) {
+	/* deadline, report skeleton, trigger (kit.h kit_begin) */
+	if (!kit_begin(&u->r, &(struct kit_handler){ FR_FUNCTION, &st->cfg, st->aws, FR_DEADLINE_MARGIN_MS },
+		       ctx, ev, out, &rc)) {
 		cJSON_Delete(ev);
 		free(u);
 		return rc;
 	}
-	resp_trigger_from_event(&u->r, ev);
 	/* the report is the restored incident's: one id for both */
 	snprintf(u->r.incident_id, sizeof(u->r.incident_id), "%s", u->req.incident_id);
 	resp_set_severity(&u->r, "P3");
