@@ -76,7 +76,7 @@ $(TESTFN): $(B)/obj/tests/testfn/main.o $(LIB)
 
 # tests/unit/wipecheck.h: these tests see every free()/realloc() of runtime/
 # code, to catch secret bytes handed back to the allocator unwiped.
-$(B)/tests/test_buf $(B)/tests/test_http: LDFLAGS += -Wl,--wrap=free -Wl,--wrap=realloc
+$(B)/tests/test_buf $(B)/tests/test_http $(B)/tests/test_redeploy: LDFLAGS += -Wl,--wrap=free -Wl,--wrap=realloc
 
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -123,6 +123,9 @@ build-DataBreachFunction:
 .PHONY: build-AccessTriageFunction
 build-AccessTriageFunction:
 	$(call sam_build,access-triage,AccessTriageFunction)
+.PHONY: build-CodeArtifactLockFunction
+build-CodeArtifactLockFunction:
+	$(call sam_build,codeartifact-lock,CodeArtifactLockFunction)
 .PHONY: build-FirebreakRestoreFunction
 build-FirebreakRestoreFunction:
 	$(call sam_build,firebreak-restore,FirebreakRestoreFunction)

@@ -94,22 +94,54 @@ static const struct svc_proto protos[] = {
 	/* issue 22: DynamoDB is awsJson 1.0 (metadata jsonVersion "1.0") */
 	{ "dynamodb", P_JSON, "DynamoDB_20120810" },
 	{ "monitoring", P_QUERY, "2010-08-01" }, /* issue 22: CloudWatch GetMetricStatistics */
+	{ "codeartifact", P_RESTJSON, "2018-09-22" }, /* issue 23: domain and repository policies */
 	/* issue 24: reports onto EventBridge (awsJson 1.1) and into Security Hub (rest-json) */
 	{ "events", P_JSON, "AWSEvents" },
 	{ "securityhub", P_RESTJSON, "2018-10-26" },
 };
 
-/* rest-json operations (issue 24), from botocore's securityhub service-2.json
- * (http method and requestUri): the whole input is the JSON body (neither has
- * a URI, query or header member). Other operations are refused before any
- * request. */
+/* rest-json operations (issue 23), from botocore's codeartifact
+ * service-2.json: http method, requestUri (none of these has a path
+ * label), the input members sent in the query string as {member,
+ * locationName} pairs in the model's order; every other input member goes
+ * into the JSON body. `body`: the input shape has body members, so botocore
+ * sends "{}" when none is given (RestJSONSerializer._requires_empty_body);
+ * without any, the body is empty and there is no Content-Type. */
 struct rj_op {
 	const char *service, *op, *method, *path;
+	const char *const *query;  /* NULL-terminated member, locationName pairs */
+	int body;
 };
 
+static const char *const rj_q_domain[] = { "domain", "domain", "domainOwner", "domain-owner", NULL };
+static const char *const rj_q_repo[] = { "domain", "domain", "domainOwner", "domain-owner",
+					 "repository", "repository", NULL };
+static const char *const rj_q_list[] = { "domain", "domain", "domainOwner", "domain-owner",
+					 "administratorAccount", "administrator-account",
+					 "repositoryPrefix", "repository-prefix", "maxResults", "max-results",
+					 "nextToken", "next-token", NULL };
+static const char *const rj_q_delpol[] = { "domain", "domain", "domainOwner", "domain-owner",
+					   "policyRevision", "policy-revision", NULL };
+static const char *const rj_q_delrepopol[] = { "domain", "domain", "domainOwner", "domain-owner",
+					       "repository", "repository", "policyRevision",
+					       "policy-revision", NULL };
+
 static const struct rj_op rj_ops[] = {
-	{ "securityhub", "BatchUpdateFindings", "PATCH", "/findings/batchupdate" },
-	{ "securityhub", "BatchImportFindings", "POST", "/findings/import" },
+	{ "codeartifact", "DescribeDomain", "GET", "/v1/domain", rj_q_domain, 0 },
+	{ "codeartifact", "GetDomainPermissionsPolicy", "GET", "/v1/domain/permissions/policy", rj_q_domain, 0 },
+	{ "codeartifact", "PutDomainPermissionsPolicy", "PUT", "/v1/domain/permissions/policy", NULL, 1 },
+	{ "codeartifact", "DeleteDomainPermissionsPolicy", "DELETE", "/v1/domain/permissions/policy",
+	  rj_q_delpol, 0 },
+	{ "codeartifact", "ListRepositoriesInDomain", "POST", "/v1/domain/repositories", rj_q_list, 0 },
+	{ "codeartifact", "GetRepositoryPermissionsPolicy", "GET", "/v1/repository/permissions/policy",
+	  rj_q_repo, 0 },
+	{ "codeartifact", "PutRepositoryPermissionsPolicy", "PUT", "/v1/repository/permissions/policy",
+	  rj_q_repo, 1 },
+	{ "codeartifact", "DeleteRepositoryPermissionsPolicy", "DELETE", "/v1/repository/permissions/policies",
+	  rj_q_delrepopol, 0 },
+	/* issue 24 (runtime/outlet.c): botocore's securityhub service-2.json; the whole input is the body */
+	{ "securityhub", "BatchUpdateFindings", "PATCH", "/findings/batchupdate", NULL, 1 },
+	{ "securityhub", "BatchImportFindings", "POST", "/findings/import", NULL, 1 },
 };
 
 static const struct rj_op *rj_find(const char *service, const char *op)
@@ -985,6 +1017,86 @@ static enum fb_err rx_prepare(struct cstate_s *s, struct buf *p, char *err, size
 	return rc;
 }
 
+/* rest-json (issue 23): the query string from the query members (values
+ * percent-encoded as botocore's percent_encode, "-_.~" unreserved; numbers
+ * and booleans as their text), the JSON body from the others. A query
+ * member that is not a string, number or boolean is refused. */
+static enum fb_err rj_prepare(struct cstate_s *s, struct buf *p, char *err, size_t errlen)
+{
+	const struct aws_call *call = s->call;
+	const struct rj_op *rj = s->rj;
+	cJSON *body = NULL;
+	const cJSON *it;
+	struct buf q;
+	enum fb_err rc;
+	size_t i;
+
+	rc = buf_puts(p, rj->path);
+	buf_init(&q, 4096);
+	for (i = 0; !rc && rj->query && rj->query[i]; i += 2) {
+		const cJSON *v = call->in ? cJSON_GetObjectItemCaseSensitive(call->in, rj->query[i]) : NULL;
+		char num[64];
+		const char *t;
+
+		if (!v || cJSON_IsNull(v))
+			continue;
+		if (cJSON_IsString(v))
+			t = v->valuestring;
+		else if (cJSON_IsBool(v))
+			t = cJSON_IsTrue(v) ? "true" : "false";
+		else if (cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble) {
+			snprintf(num, sizeof(num), "%lld", (long long)v->valuedouble);
+			t = num;
+		} else {
+			snprintf(err, errlen, "%.32s %.40s: '%.40s' must be a string or an integer", call->service,
+				 call->op, rj->query[i]);
+			rc = FB_E_INVALID;
+			break;
+		}
+		if (q.len)
+			rc = buf_putc(&q, '&');
+		if (!rc)
+			rc = buf_printf(&q, "%s=", rj->query[i + 1]);
+		if (!rc)
+			rc = sigv4_uri_encode(&q, t, strlen(t), 0);
+	}
+	if (!rc && q.len && !(s->query = buf_detach(&q, NULL)))
+		rc = FB_E_NOMEM;
+	buf_cleanup(&q);
+	/* The body: every input member not in the query. */
+	for (it = rc || !call->in ? NULL : call->in->child; it; it = it->next) {
+		int in_query = 0;
+
+		for (i = 0; rj->query && rj->query[i]; i += 2)
+			if (it->string && strcmp(it->string, rj->query[i]) == 0)
+				in_query = 1;
+		if (in_query || cJSON_IsNull(it))
+			continue;
+		if (!rj->body) {
+			snprintf(err, errlen, "%.32s %.40s has no member '%.40s'", call->service, call->op,
+				 it->string ? it->string : "");
+			rc = FB_E_INVALID;
+			break;
+		}
+		if (!body && !(body = cJSON_CreateObject()))
+			rc = FB_E_NOMEM;
+		if (!rc && !cJSON_AddItemReferenceToObject(body, it->string, (cJSON *)it))
+			rc = FB_E_NOMEM;
+		if (rc)
+			break;
+	}
+	if (!rc && body) {
+		char *json = cJSON_PrintUnformatted(body);
+
+		rc = json ? buf_puts(&s->body, json) : FB_E_NOMEM;
+		buf_wipe_free(json); /* as the awsJson body: whatever a caller sends */
+	} else if (!rc && rj->body) {
+		rc = buf_puts(&s->body, "{}");
+	}
+	cJSON_Delete(body);
+	return rc;
+}
+
 /* No CR/LF/control bytes (header injection); names are tokens. */
 static int header_safe(const char *s, int name)
 {
@@ -1043,6 +1155,11 @@ static enum fb_err cs_prepare(struct cstate_s *s, char *err, size_t errlen)
 			goto out;
 		}
 	}
+	if (s->proto->proto == P_RESTJSON && !(s->rj = rj_find(call->service, call->op))) {
+		snprintf(err, errlen, "unsupported %.32s operation '%.40s'", call->service, call->op);
+		rc = FB_E_INVALID;
+		goto out;
+	}
 	rc = endpoint_resolve(call->service, s->c->region,
 			      s->proto->proto != P_RESTXML ? NULL
 			      : strcmp(call->service, "s3control") == 0 ? s->account : call->bucket,
@@ -1062,7 +1179,7 @@ static enum fb_err cs_prepare(struct cstate_s *s, char *err, size_t errlen)
 		}
 		if (!rc)
 			rc = buf_puts(&s->body, json);
-		free(json);
+		buf_wipe_free(json); /* a PutSecretValue's SecretString */
 		if (!rc && snprintf(s->target, sizeof(s->target), "%s.%s",
 				    s->proto->target_or_version, call->op) >= (int)sizeof(s->target))
 			rc = FB_E_INVALID;
@@ -1075,22 +1192,8 @@ static enum fb_err cs_prepare(struct cstate_s *s, char *err, size_t errlen)
 			rc = build_query_body(s, err, errlen);
 		break;
 	case P_RESTJSON:
-		s->rj = rj_find(call->service, call->op);
-		if (!s->rj) {
-			snprintf(err, errlen, "unsupported %.20s operation '%.40s'", call->service, call->op);
-			rc = FB_E_INVALID;
-			goto out;
-		}
 		if (!rc)
-			rc = buf_puts(&p, s->rj->path);
-		json = call->in ? cJSON_PrintUnformatted(call->in) : strdup("{}");
-		if (!json) {
-			rc = FB_E_NOMEM;
-			goto out;
-		}
-		if (!rc)
-			rc = buf_puts(&s->body, json);
-		free(json);
+			rc = rj_prepare(s, &p, err, errlen);
 		break;
 	case P_RESTXML:
 		if (s->rx) {
@@ -1208,7 +1311,9 @@ static enum fb_err cs_sign(struct cstate_s *s, int64_t now_ms, char *err, size_t
 		add_hdr(s, "Content-Type", "application/x-www-form-urlencoded; charset=utf-8");
 		break;
 	case P_RESTJSON:
-		add_hdr(s, "Content-Type", "application/json");
+		/* botocore: application/json when there is a body at all */
+		if (s->payload_len)
+			add_hdr(s, "Content-Type", "application/json");
 		break;
 	case P_RESTXML: {
 		int want_sum = 0, have_sum = 0;

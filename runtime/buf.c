@@ -1,9 +1,14 @@
 #include "buf.h"
 
+#include <malloc.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
+#include <openssl/crypto.h>
 
 void buf_init(struct buf *b, size_t max)
 {
@@ -159,4 +164,39 @@ size_t buf_catf(char *dst, size_t n, const char *fmt, ...)
 	vsnprintf(dst + l, n - l, fmt, ap);
 	va_end(ap);
 	return strlen(dst);
+}
+
+/* ---- the wiping allocator ---------------------------------------------------------- */
+
+void buf_wipe_free(void *p)
+{
+	if (!p)
+		return;
+	OPENSSL_cleanse(p, malloc_usable_size(p));
+	free(p);
+}
+
+void *buf_wipe_realloc(void *p, size_t n)
+{
+	size_t old;
+	void *q;
+
+	if (!p)
+		return malloc(n);
+	q = malloc(n ? n : 1);
+	if (!q)
+		return NULL;
+	old = malloc_usable_size(p);
+	memcpy(q, p, old < n ? old : n);
+	buf_wipe_free(p);
+	return q;
+}
+
+void buf_wipe_cjson(void)
+{
+	/* With its own hooks cJSON never reallocs: it mallocs, copies and frees
+	 * through free_fn (cJSON_InitHooks drops realloc unless both are libc's). */
+	cJSON_Hooks h = { malloc, buf_wipe_free };
+
+	cJSON_InitHooks(&h);
 }

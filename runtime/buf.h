@@ -45,4 +45,18 @@ void buf_copy_str(char *dst, size_t n, const char *src);
  * (n - 1 once full). dst[0] must be a string (at least ""). */
 size_t buf_catf(char *dst, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/*
+ * The wiping allocator, for memory a library allocates and may fill with a
+ * secret (a SecretString in a request, a SecretAccessKey in an answer):
+ * buf_wipe_free wipes the whole block (malloc_usable_size: the caller need
+ * not know its size) before freeing it; buf_wipe_realloc grows by malloc +
+ * copy + wipe, never by realloc (a moved block would be freed unwiped).
+ * buf_wipe_cjson() makes cJSON allocate through them, for the process
+ * (lr_main calls it first; tests may too): every cJSON_Delete and cJSON_free
+ * then wipes. p may be NULL.
+ */
+void buf_wipe_free(void *p);
+void *buf_wipe_realloc(void *p, size_t n);
+void buf_wipe_cjson(void);
+
 #endif

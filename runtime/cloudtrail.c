@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "buf.h"
@@ -480,4 +481,121 @@ enum fb_err ct_lookup_continue(struct aws_client *c, const struct ct_query *q, c
 			       const struct aws_call *call, struct ct_result *res)
 {
 	return ct_run(c, q, in, call, res);
+}
+
+/* ---- issue 17: one CloudTrail record ------------------------------------------ */
+
+static enum ct_mfa record_mfa(const cJSON *rec)
+{
+	const char *s = resp_get_str(rec, "additionalEventData.MFAUsed");
+
+	if (s && !strcasecmp(s, "yes"))
+		return CT_MFA_YES;
+	if (s && !strcasecmp(s, "no"))
+		return CT_MFA_NO;
+	s = resp_get_str(rec, "userIdentity.sessionContext.attributes.mfaAuthenticated");
+	if (s && !strcasecmp(s, "true"))
+		return CT_MFA_YES;
+	if (s && !strcasecmp(s, "false"))
+		return CT_MFA_NO;
+	return CT_MFA_UNKNOWN;
+}
+
+enum fb_err ct_record_parse(const cJSON *rec, struct ct_record *r)
+{
+	const struct { const char *path; const char **out; } f[] = {
+		{ "eventName", &r->event_name }, { "eventSource", &r->event_source },
+		{ "eventID", &r->event_id }, { "eventTime", &r->event_time },
+		{ "awsRegion", &r->aws_region }, { "recipientAccountId", &r->recipient_account },
+		{ "userIdentity.type", &r->identity_type }, { "userIdentity.arn", &r->actor_arn },
+		{ "userIdentity.accountId", &r->actor_account }, { "sourceIPAddress", &r->source_ip },
+		{ "userAgent", &r->user_agent }, { "errorCode", &r->error_code },
+		{ "errorMessage", &r->error_message },
+	};
+	enum fb_err rc = cJSON_IsObject(rec) ? FB_OK : FB_E_INVALID;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (!resp_opt_str(rec, f[i].path, f[i].out)) {
+			*f[i].out = NULL;
+			rc = FB_E_INVALID;
+		}
+	if (r->error_code && !*r->error_code)
+		r->error_code = NULL;
+	if (r->error_message && !*r->error_message)
+		r->error_message = NULL;
+	r->time_ms = resp_parse_time_ms(r->event_time);
+	r->mfa = record_mfa(rec);
+	return rc;
+}
+
+/* ---- CloudTrail records ---------------------------------------------------------------- */
+
+static int str_member(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsString(v) && v->valuestring;
+}
+
+/* AKIA or ASIA and 16 of base32's [A-Z2-7]: 20 characters. */
+static int record_key_id(const char *s, size_t len)
+{
+	size_t i;
+
+	if (len != 20 || (strncmp(s, "AKIA", 4) && strncmp(s, "ASIA", 4)))
+		return 0;
+	for (i = 4; i < 20; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '2' && s[i] <= '7')))
+			return 0;
+	return 1;
+}
+
+/* Collects the key ids of every member named "accessKeyId"; 0 when a member
+ * named secretAccessKey (any case) holds a value. */
+static int ct_walk(const cJSON *j, char (*ids)[21], size_t max, size_t *nids, int depth)
+{
+	const cJSON *c;
+
+	if (depth > 64)
+		return 0;
+	cJSON_ArrayForEach(c, j) {
+		if (c->string && cJSON_IsString(c) && c->valuestring) {
+			size_t len = strlen(c->valuestring);
+
+			if (!strcasecmp(c->string, "secretAccessKey") && len >= 40)
+				return 0;
+			if (!strcmp(c->string, "accessKeyId") && record_key_id(c->valuestring, len) && *nids < max) {
+				size_t k;
+				int dup = 0;
+
+				for (k = 0; k < *nids; k++)
+					dup |= !strcmp(ids[k], c->valuestring);
+				if (!dup)
+					memcpy(ids[(*nids)++], c->valuestring, 21);
+			}
+		}
+		if ((cJSON_IsObject(c) || cJSON_IsArray(c)) && !ct_walk(c, ids, max, nids, depth + 1))
+			return 0;
+	}
+	return 1;
+}
+
+int ct_record_key_ids(const cJSON *rec, char (*ids)[21], size_t max, size_t *nids)
+{
+	const char *ev = resp_get_str(rec, "eventSource");
+	size_t evn = ev ? strlen(ev) : 0;
+	int ok;
+
+	*nids = 0;
+	ok = cJSON_IsObject(rec) &&
+	     str_member(rec, "eventVersion") && !strncmp(resp_get_str(rec, "eventVersion"), "1.", 2) &&
+	     cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(rec, "userIdentity")) &&
+	     evn > 14 && !strcmp(ev + evn - 14, ".amazonaws.com") &&
+	     str_member(rec, "eventName") && str_member(rec, "eventTime") && str_member(rec, "eventID") &&
+	     str_member(rec, "awsRegion") && ct_walk(rec, ids, max, nids, 0);
+	if (!ok)
+		*nids = 0;
+	return ok;
 }

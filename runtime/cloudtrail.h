@@ -164,4 +164,40 @@ const char *ct_stop_name(enum ct_stop s);
 /* Forgets the limiter's state (tests; a new process starts empty). */
 void ct_limiter_reset(void);
 
+/* ---- issue 17: one CloudTrail record ------------------------------------------ */
+
+/* The fields every responder reads from a CloudTrail record (an
+ * EventBridge "AWS API Call via CloudTrail" detail, or a parsed
+ * CloudTrailEvent; CloudTrail User Guide, "CloudTrail record contents"). */
+enum ct_mfa { CT_MFA_UNKNOWN, CT_MFA_YES, CT_MFA_NO };
+struct ct_record {
+	/* borrowed from the record; NULL when absent, null or not a string */
+	const char *event_name, *event_source, *event_id, *event_time;
+	const char *aws_region, *recipient_account;
+	const char *identity_type, *actor_arn, *actor_account;  /* userIdentity.type/.arn/.accountId */
+	const char *source_ip, *user_agent;                     /* sourceIPAddress, userAgent */
+	const char *error_code, *error_message;                 /* NULL also when "" (the call succeeded) */
+	int64_t time_ms;        /* eventTime; 0 when absent or not a time */
+	/* additionalEventData.MFAUsed ("Yes"/"No", any casing: sign-ins), else
+	 * userIdentity.sessionContext.attributes.mfaAuthenticated ("true"/"false") */
+	enum ct_mfa mfa;
+};
+
+/* rec (borrowed) -> r. FB_E_INVALID when rec is not an object, or one of
+ * the fields above is present with another type than string (or null): a
+ * record CloudTrail did not write as is. The fields that are strings are
+ * filled either way, so a reader that tolerates such a record can. */
+enum fb_err ct_record_parse(const cJSON *rec, struct ct_record *r);
+
+/* A record CloudTrail wrote (delivered to a log group by a trail, say):
+ * 1 when `rec` is an object shaped like one (eventVersion "1.x", a
+ * userIdentity object, eventSource "*.amazonaws.com", eventName, eventTime,
+ * eventID and awsRegion strings) and no member named secretAccessKey (any
+ * case) holds a value of 40+ characters (CloudTrail never records one, so
+ * such a document is not an audit record); ids[] then gets the distinct
+ * access key ids (AKIA/ASIA + 16 of [A-Z2-7]) of its members named
+ * accessKeyId, at most max. Else 0 and *nids 0. Issue 17: leak-rotate's,
+ * where those ids are the audit trail of a call, not leaks. */
+int ct_record_key_ids(const cJSON *rec, char (*ids)[21], size_t max, size_t *nids);
+
 #endif

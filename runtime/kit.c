@@ -1569,3 +1569,69 @@ int kit_begin(struct resp *r, const struct kit_handler *h, const struct lr_conte
 	*rc = resp_invalid(out, "envelope fields have the wrong types (or 'dryRun' is not a boolean)");
 	return 0;
 }
+
+int kit_envelope_check(const cJSON *ev, char *why, size_t whylen)
+{
+	const cJSON *dry = cJSON_GetObjectItemCaseSensitive(ev, "dryRun");
+	const cJSON *acct = cJSON_GetObjectItemCaseSensitive(ev, "account");
+	const cJSON *reg = cJSON_GetObjectItemCaseSensitive(ev, "region");
+
+	if (dry && !cJSON_IsBool(dry))
+		return gd_bad(why, whylen, "field 'dryRun' must be a boolean");
+	if (acct && !cJSON_IsNull(acct) && !(cJSON_IsString(acct) && resp_account_id_ok(acct->valuestring)))
+		return gd_bad(why, whylen, "field 'account' must be a 12-digit account id");
+	if (reg && !cJSON_IsNull(reg) && !(cJSON_IsString(reg) && resp_region_name_ok(reg->valuestring)))
+		return gd_bad(why, whylen, "field 'region' must be a region name");
+	return 0;
+}
+
+struct map_find {
+	const char *key;
+	const cJSON *found;
+};
+
+static void map_find_entry(void *ctx, const char *key, const cJSON *value)
+{
+	struct map_find *m = ctx;
+
+	if (!strcmp(key, m->key))
+		m->found = value;
+}
+
+const cJSON *kit_map_get(const cJSON *map, const char *key)
+{
+	struct map_find m = { key, NULL };
+
+	kit_map_each(map, map_find_entry, &m);
+	return m.found;
+}
+
+/* ---- issue 17: borrowed credentials -------------------------------------------- */
+
+enum fb_err kit_caller_with(const struct aws_client_options *creds, int64_t deadline_ms, char *arn,
+			    size_t arnlen, struct aws_error *e)
+{
+	struct aws_client *cl = NULL;
+	cJSON *out = NULL;
+	char err[200];
+	const char *a;
+	enum fb_err rc = aws_client_new_opts(&cl, creds, err, sizeof(err));
+
+	arn[0] = '\0';
+	if (rc != FB_OK) {
+		snprintf(e->message, sizeof(e->message), "%s", err);
+		return rc;
+	}
+	if (deadline_ms)
+		aws_client_set_deadline(cl, deadline_ms);
+	rc = aws_do(cl, "sts", "GetCallerIdentity", NULL, &out, e);
+	/* a query answer: <Op>Result, or the whole <Op>Response */
+	a = resp_get_str(out, "GetCallerIdentityResult.Arn");
+	if (!a)
+		a = resp_get_str(out, "GetCallerIdentityResponse.GetCallerIdentityResult.Arn");
+	if (rc == FB_OK)
+		buf_copy_str(arn, arnlen, a);
+	cJSON_Delete(out);
+	aws_client_free(cl); /* wipes its copy of the secret */
+	return rc;
+}

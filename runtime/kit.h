@@ -548,4 +548,30 @@ struct kit_handler {
 int kit_begin(struct resp *r, const struct kit_handler *h, const struct lr_context *ctx,
 	      const cJSON *ev, struct lr_result *out, enum fb_err *rc);
 
+/* The envelope fields that steer a responder, checked before it reads
+ * anything else (ev borrowed): 'dryRun' when present is a boolean; 'account'
+ * and 'region' when present and not null are an account id and a region
+ * name (resp_account_id_ok, resp_region_name_ok): they pick the member
+ * role's ARN and the endpoint. 0, or -1 with why set ("field 'dryRun' must
+ * be a boolean", "field 'account' must be a 12-digit account id", "field
+ * 'region' must be a region name"). */
+int kit_envelope_check(const cJSON *ev, char *why, size_t whylen);
+
+/* One entry of a query-protocol map (kit_map_each's shapes; map and the
+ * result borrowed): the value of the last entry named `key`, NULL when none. */
+const cJSON *kit_map_get(const cJSON *map, const char *key);
+
+/* ---- issue 17: borrowed credentials (leak-rotate's port) --------------------------- */
+
+/* Does STS take these credentials? sts:GetCallerIdentity (no permission
+ * needed: any valid key may call it) signed with creds (access_key,
+ * secret_key and session_token, borrowed; the rest as aws_client_new_opts
+ * reads it) by a client of their own, freed (its copy of the secret wiped)
+ * before return; deadline_ms 0: none. FB_OK with the caller's ARN in arn
+ * ("" when the answer lacks it); else *e says why (SignatureDoesNotMatch:
+ * the secret is not the key's; InvalidClientTokenId: the key is unknown
+ * or inactive). No report line: the caller words it. */
+enum fb_err kit_caller_with(const struct aws_client_options *creds, int64_t deadline_ms, char *arn,
+			    size_t arnlen, struct aws_error *e);
+
 #endif

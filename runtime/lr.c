@@ -642,6 +642,9 @@ int lr_main(lr_init_fn init, lr_handler_fn handler)
 	mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
 	log_init_from_env();
+	/* cJSON holds request and answer values (a SecretString, a session's
+	 * SecretAccessKey): its blocks are wiped when freed. */
+	buf_wipe_cjson();
 	/* OpenSSL first, without reading openssl.cnf: the packaged libcurl is
 	 * built not to load it (runtime/mk/package.sh), and this makes every
 	 * build behave the same (Debian's libcurl would read and parse

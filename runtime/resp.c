@@ -476,11 +476,7 @@ void resp_set_incident(struct resp *r, const char *event_id)
 
 static void trigger_set(struct resp *r, const char *key, const char *val)
 {
-	cJSON_DeleteItemFromObjectCaseSensitive(r->trigger, key);
-	if (val)
-		cJSON_AddStringToObject(r->trigger, key, val);
-	else
-		cJSON_AddNullToObject(r->trigger, key);
+	resp_json_set(r->trigger, key, val);
 }
 
 /* A field that, when present, must be a string. */
@@ -1628,4 +1624,15 @@ int resp_region_name_ok(const char *s)
 int resp_opt_str(const cJSON *root, const char *path, const char **out)
 {
 	return opt_str(root, path, out);
+}
+
+/* ---- issue 17: a report field set again ------------------------------------ */
+
+void resp_json_set(cJSON *obj, const char *key, const char *val)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+	if (val)
+		cJSON_AddStringToObject(obj, key, val);
+	else
+		cJSON_AddNullToObject(obj, key);
 }

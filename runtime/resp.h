@@ -265,6 +265,12 @@ int resp_region_name_ok(const char *s);
 /* Largest event a responder accepts before parsing (bytes). */
 #define RESP_MAX_EVENT_BYTES (1024u * 1024u)
 
+/* ---- issue 17: a report field set again ------------------------------------ */
+
+/* obj[key] = val (copied), or null when val is NULL, replacing what obj
+ * held under key (a section's outcome, a value read later). */
+void resp_json_set(cJSON *obj, const char *key, const char *val);
+
 /* ---- issue 17: an optional string field ------------------------------------- */
 
 /* The field at `path` (resp_get) when present must be a string: 1 with

@@ -1,11 +1,9 @@
 #include "xml.h"
 
 #include <expat.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/crypto.h>
 
 #include "buf.h"
 
@@ -33,34 +31,10 @@ struct xparse {
  * bytes) and its name/attribute pools, and an STS AssumeRole answer holds a
  * session's SecretAccessKey and SessionToken. Its allocations go through
  * these: wiped before they are freed, and grown by malloc + copy + wipe
- * instead of realloc (a moved block is freed unwiped). malloc_usable_size
- * (glibc, musl) gives the size expat does not pass to free.
+ * instead of realloc (a moved block is freed unwiped): buf's wiping
+ * allocator.
  */
-static void xml_wipe_free(void *p)
-{
-	if (!p)
-		return;
-	OPENSSL_cleanse(p, malloc_usable_size(p));
-	free(p);
-}
-
-static void *xml_wipe_realloc(void *p, size_t n)
-{
-	size_t old;
-	void *q;
-
-	if (!p)
-		return malloc(n);
-	q = malloc(n ? n : 1);
-	if (!q)
-		return NULL;
-	old = malloc_usable_size(p);
-	memcpy(q, p, old < n ? old : n);
-	xml_wipe_free(p);
-	return q;
-}
-
-static const XML_Memory_Handling_Suite xml_mem = { malloc, xml_wipe_realloc, xml_wipe_free };
+static const XML_Memory_Handling_Suite xml_mem = { malloc, buf_wipe_realloc, buf_wipe_free };
 
 static void xnode_free(struct xnode *n)
 {

@@ -28,22 +28,39 @@
 
 #include "aws.h"
 #include "cloudtrail.h"
+#include "evidence.h"
 #include "fb_err.h"
 #include "http.h"
 #include "kit.h"
 #include "lr.h"
+#include "prov.h"
 #include "resp.h"
 
 #define DB_FUNCTION "data-breach"
 #define DB_DEADLINE_MARGIN_MS 500
 #define DB_TAG_CATEGORIES "firebreak:data-categories"
 #define DB_TAG_SUBJECTS "firebreak:data-subjects"
+#define DB_TAG_EXEMPT "firebreak:exempt"
 
 struct db_fn {
 	struct resp_config cfg;
 	struct aws_client *aws;
 	char alarm_prefix[128];
 	int spike_factor;
+	double min_severity;
+	struct evidence_config evcfg;
+	struct db_deadline deadlines[DB_MAX_DEADLINES]; /* FIREBREAK_DB_DEADLINES */
+	size_t ndeadlines;
+	char dpo[256];                  /* FIREBREAK_DB_DPO_CONTACT, "" unknown */
+};
+
+/* Who is suspected, and on what ground: the manual form's principal (an
+ * operator said so) or the finding's, confirmed by CloudTrail (the
+ * finding's access key seen calling DynamoDB on this table). */
+struct db_who {
+	char principal[512];
+	int is_role;
+	char ground[300];
 };
 
 static const char *tag_value(const cJSON *tags, const char *key)
@@ -166,12 +183,33 @@ static enum fb_err db_init(void **state, char *err, size_t errlen)
 	snprintf(st->alarm_prefix, sizeof(st->alarm_prefix), "%s", p && *p ? p : DB_DEFAULT_ALARM_PREFIX);
 	rc = kit_env_int("FIREBREAK_DB_SPIKE_FACTOR", (int)DB_DEFAULT_SPIKE_FACTOR, 2, 10000, &st->spike_factor,
 			 err, errlen);
+	if (rc == FB_OK)
+		rc = kit_env_severity("FIREBREAK_MIN_SEVERITY", DB_DEFAULT_MIN_SEVERITY, &st->min_severity, err,
+				      errlen);
 	if (rc == FB_OK && p && strlen(p) >= sizeof(st->alarm_prefix)) {
 		snprintf(err, errlen, "setting 'FIREBREAK_DB_ALARM_PREFIX' is too long");
 		rc = FB_E_CONFIG;
 	}
 	if (rc == FB_OK)
+		rc = db_deadlines_parse(getenv("FIREBREAK_DB_DEADLINES"), st->deadlines, DB_MAX_DEADLINES,
+					&st->ndeadlines, err, errlen);
+	if (rc == FB_OK) {
+		const char *d = getenv("FIREBREAK_DB_DPO_CONTACT");
+
+		if (d && strlen(d) >= sizeof(st->dpo)) {
+			snprintf(err, errlen, "setting 'FIREBREAK_DB_DPO_CONTACT' is too long");
+			rc = FB_E_CONFIG;
+		} else {
+			snprintf(st->dpo, sizeof(st->dpo), "%s", d ? d : "");
+		}
+	}
+	if (rc == FB_OK)
+		rc = evidence_config_from_env(&st->evcfg, err, errlen);
+	if (rc == FB_OK) {
 		rc = kit_setup(&st->cfg, &st->aws, err, errlen);
+		if (rc != FB_OK)
+			evidence_config_cleanup(&st->evcfg);
+	}
 	if (rc != FB_OK) {
 		free(st);
 		return rc;
@@ -180,22 +218,326 @@ static enum fb_err db_init(void **state, char *err, size_t errlen)
 	return FB_OK;
 }
 
-static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const struct db_event *ev)
+
+/* The GDPR record in the evidence bucket (runtime/evidence: write-once,
+ * SHA-256 manifest): the JSON, the DPO's text, the undo record. Once per
+ * incident: a delivery that wrote nothing new finds the first set complete
+ * (manifest.json) and writes nothing ("already"). */
+static void keep_record(struct db_fn *st, struct resp *r, struct evidence *evd, const cJSON *rec)
+{
+	static const char *const names[] = { "restore.json", "gdpr-record.json", "gdpr-record.txt",
+					      "manifest.json", NULL };
+	cJSON *out = cJSON_AddObjectToObject(r->extra, "evidence");
+	char *txt;
+
+	if (!evidence_begin(evd, !r->dry_run && cJSON_GetArraySize(r->restore) > 0, out)) {
+		if (!st->evcfg.bucket)
+			resp_warn(r, "no evidence bucket configured: the GDPR record is only in this report");
+		return;
+	}
+	txt = cJSON_Print(r->restore);
+	if (!evidence_claim(evd, txt, txt ? strlen(txt) : 0, out))
+		return;
+	evidence_add_json(evd, "gdpr-record.json", rec);
+	txt = db_gdpr_text(rec);
+	if (txt)
+		evidence_add(evd, "gdpr-record.txt", txt, strlen(txt), NULL);
+	evidence_put(evd);
+	evidence_finish(evd, names, out);
+}
+
+/* The Deny for the principal in the table's resource policy: the write
+ * of one attempt, its undo the prior policy (or deleting the policy when
+ * there was none), ExpectedRevisionId so that a policy changed since the
+ * read is never overwritten (DynamoDB answers PolicyNotFoundException and
+ * writes nothing). rd: the round to join; read: GetResourcePolicy's step
+ * (its answer or "absent"). Returns the step, NULL when no write is needed
+ * or possible (the line already says why). */
+static struct kit_step *add_deny(struct kit_round *rd, struct aws_client *c, const char *arn,
+				 const char *principal, struct kit_step *read, const char *step)
+{
+	const char *prior = kit_found(read) ? resp_get_str(kit_out(read), "Policy") : NULL;
+	const char *rev = kit_found(read) ? resp_get_str(kit_out(read), "RevisionId") : NULL;
+	char *doc = NULL, why[200] = "";
+	cJSON *in, *undo;
+	struct kit_step *s;
+	int m;
+
+	m = kit_ok(read) ? db_policy_merge(prior, arn, principal, &doc, why, sizeof(why)) : -1;
+	if (kit_ok(read) && kit_found(read) && (!prior || !rev)) {
+		m = -1;
+		snprintf(why, sizeof(why), "GetResourcePolicy answered without Policy or RevisionId");
+	}
+	in = cJSON_CreateObject();
+	cJSON_AddStringToObject(in, "ResourceArn", arn);
+	cJSON_AddStringToObject(in, "Policy", doc ? doc : "{}");
+	cJSON_AddStringToObject(in, "ExpectedRevisionId", kit_found(read) && rev ? rev : "NO_POLICY");
+	undo = cJSON_CreateObject();
+	cJSON_AddStringToObject(undo, "ResourceArn", arn);
+	if (prior)
+		cJSON_AddStringToObject(undo, "Policy", prior);
+	s = kit_add(rd, &(struct kit_spec){ .step = step, .service = "dynamodb", .op = "PutResourcePolicy",
+		.target = arn, .kind = RESP_WRITE, .in = in, .client = c,
+		.restore = prior ? kit_undo("dynamodb:PutResourcePolicy", undo)
+				 : kit_undo("dynamodb:DeleteResourcePolicy", undo),
+		.detail = "Deny dynamodb:* on the table and its indexes for the principal (aws:PrincipalArn), "
+			  "other statements kept" });
+	free(doc);
+	if (!kit_ok(read))
+		kit_skip(s, "the table's policy could not be read: no write (its undo could not be recorded)");
+	else if (m < 0)
+		kit_skip(s, "%s: no write", why);
+	else if (m == 0)
+		kit_already(s, "the table's policy already denies %s", principal);
+	else
+		return s;
+	return NULL;
+}
+
+static struct kit_step *add_policy_read(struct kit_round *rd, struct aws_client *c, const char *arn,
+					const char *step)
+{
+	cJSON *in = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(in, "ResourceArn", arn);
+	return kit_add(rd, &(struct kit_spec){ .step = step, .service = "dynamodb", .op = "GetResourcePolicy",
+		.target = arn, .kind = RESP_READ, .in = in, .client = c, .optional = 1,
+		.absent = "PolicyNotFoundException", .detail = "the table's resource policy" });
+}
+
+#define DB_DENY_RETRIES 3
+
+static int deny_conflict(const struct kit_step *s)
+{
+	return s && kit_status(s) == RESP_FAILED && strcmp(kit_err(s)->code, "PolicyNotFoundException") == 0;
+}
+
+/* After round 2: a deny refused for a changed revision (someone wrote the
+ * policy between our read and our write: DynamoDB answers
+ * PolicyNotFoundException and writes nothing) is re-read and merged again,
+ * up to DB_DENY_RETRIES times while the deadline allows. A superseded
+ * attempt's line stays failed but optional; its restore[] entry stands as
+ * a failed write's does. The last attempt decides. */
+static void deny_retry(struct resp *r, struct kit *k, struct aws_client *c, const char *arn,
+		       const char *principal, struct kit_step *prev)
+{
+	struct kit_round *rd_prev = NULL;
+	int attempt;
+
+	for (attempt = 1; attempt <= DB_DENY_RETRIES && deny_conflict(prev); attempt++) {
+		struct kit_round *rd;
+		struct kit_step *read;
+		char n1[48], n2[48];
+
+		if (r->ctx && r->ctx->deadline_ms > 0 && lr_remaining_ms(r->ctx) < 4 * DB_DEADLINE_MARGIN_MS) {
+			resp_warn(r, "the table's policy kept changing and the deadline is near: not denied");
+			break;
+		}
+		kit_set_optional(prev);
+		kit_detail(prev, "refused: the policy changed since it was read; re-read and merged again");
+		snprintf(n1, sizeof(n1), "re-read-table-policy-%d", attempt);
+		snprintf(n2, sizeof(n2), "deny-principal-retry-%d", attempt);
+		rd = kit_round_new(k);
+		read = add_policy_read(rd, c, arn, n1);
+		kit_run(rd);
+		prev = add_deny(rd, c, arn, principal, read, n2);
+		kit_run(rd);
+		kit_round_free(rd_prev);
+		rd_prev = rd;
+	}
+	kit_round_free(rd_prev);
+}
+
+/* The kit's principal containment: a role's sessions issued before the
+ * incident end (kit_revoke_sessions) when the role is in the table's
+ * account (another account's role is that account's to revoke: the table
+ * Deny stands either way). An IAM user's keys are iam-contain's (the same
+ * GuardDuty finding reaches it): said, not done twice. */
+static void contain_principal(struct resp *r, struct kit *k, struct aws_client *c, const char *account,
+			      const struct db_who *who, int64_t aware)
+{
+	cJSON *pats = db_principal_patterns(who->principal);
+	const cJSON *first = cJSON_GetArrayItem(pats, 0);
+	char acct[16] = "";
+	const char *a = strstr(who->principal, "::");
+
+	if (a)
+		snprintf(acct, sizeof(acct), "%.12s", a + 2);
+	if (!who->is_role) {
+		resp_warn(r, "%s is an IAM user: the table denies it; its access keys are iam-contain's to "
+			  "deactivate", who->principal);
+	} else if (!first || !account || strcmp(acct, account)) {
+		kit_decide(k, &(struct kit_spec){ .step = "revoke-sessions", .service = "iam", .op = "PutRolePolicy",
+			.target = who->principal, .kind = RESP_WRITE }, RESP_SKIPPED,
+			"the role is in another account than the table: its sessions are that account's to revoke "
+			"(the table denies it)");
+	} else {
+		kit_revoke_sessions(k, &(struct kit_revoke){ .role_arn = first->valuestring, .not_before_ms = aware,
+			.client = c });
+	}
+	cJSON_Delete(pats);
+}
+
+/* firebreak:exempt on the table, under the provenance rule (runtime/prov):
+ * honoured only when CloudTrail shows it predates the incident by the
+ * minimum age and was not set by the suspected principal; unread or
+ * unverifiable history: ignored (fail towards preserving). 1 when
+ * honoured, the reason in `reason`. */
+static int db_table_exempt(struct resp *r, struct kit *k, struct aws_client *c, const char *arn,
+			   const char *account, const cJSON *tags, int64_t aware, const struct db_who *who,
+			   char *reason, size_t rn)
+{
+	static const char *const keys[] = { DB_TAG_EXEMPT };
+	struct prov_history h;
+	struct prov_query q;
+	int64_t d = r->ctx ? r->ctx->deadline_ms : 0;
+	const char *honoured;
+
+	if (!prov_tag_true(tags, DB_TAG_EXEMPT))
+		return 0;
+	memset(&q, 0, sizeof(q));
+	q.trigger_ms = aware;
+	q.trigger_event_id = NULL; /* an alarm, a finding or a request: no CloudTrail record of its own */
+	q.trigger_actor = who && who->principal[0] ? who->principal : NULL;
+	q.min_age_ms = r->cfg->tag_min_age_ms;
+	q.trust = r->cfg;
+	kit_prov_history(k, &(struct kit_prov_read){ .step = "tag-provenance", .arn = arn, .client = c,
+		.account = account, .deadline_ms = d > 0 ? d - 3 * DB_DEADLINE_MARGIN_MS : 0,
+		.complete_note = " (complete)" }, &h);
+	prov_query_from_history(&q, &h);
+	honoured = prov_honoured(h.events, &q, tags, keys, 1, cJSON_AddArrayToObject(r->extra, "exemption_tags"),
+				 reason, rn);
+	prov_history_cleanup(&h);
+	return honoured != NULL;
+}
+
+/* A GuardDuty finding: the finding is a claim. CloudTrail (LookupEvents by
+ * the finding's access key) says which tables that key really called
+ * DynamoDB on, and as whom. The table: the finding's own (DescribeTable
+ * confirms it next), else the one CloudTrail shows (the latest, when
+ * several: the others are listed). The principal is contained only when
+ * CloudTrail shows its key on that table. 0: go on; -1: stop (verdict set). */
+static int db_resolve_finding(struct resp *r, struct kit *k, struct db_event *ev, struct db_who *who)
+{
+	struct aws_client *c = kit_client(k, ev->account, ev->region[0] ? ev->region : NULL,
+					  "assume-member-role", NULL);
+	struct kit_round *rd;
+	struct kit_step *s;
+	struct ct_query q;
+	struct db_access acc, hit;
+	const cJSON *e, *evs;
+	cJSON *tables, *f;
+	int64_t now = k->now_ms();
+	int n = 0, seen_on_table = 0;
+
+	if (!c)
+		return -1;
+	f = cJSON_GetObjectItemCaseSensitive(r->extra, "finding");
+	if (f) {
+		cJSON_AddStringToObject(f, "access_key", ev->gd.access_key);
+		cJSON_AddStringToObject(f, "user_type", ev->gd.user_type);
+		cJSON_AddStringToObject(f, "user_name", ev->gd.user_name);
+		cJSON_AddStringToObject(f, "dynamodb_apis", ev->gd.apis);
+		if (ev->table[0])
+			cJSON_AddStringToObject(f, "table", ev->table);
+	}
+	memset(&q, 0, sizeof(q));
+	q.attr_key = "AccessKeyId";
+	q.attr_value = ev->gd.access_key;
+	/* from an hour before GuardDuty first saw it (CloudTrail's own delay),
+	 * at most 7 days back */
+	q.start_ms = ev->gd.first_seen_ms > 0 ? ev->gd.first_seen_ms - 3600 * 1000LL : now - 24 * 3600 * 1000LL;
+	if (q.start_ms < now - 7 * 24 * 3600 * 1000LL)
+		q.start_ms = now - 7 * 24 * 3600 * 1000LL;
+	q.end_ms = now;
+	q.max_pages = 5;
+	q.account = ev->account;
+	q.deadline_ms = r->ctx && r->ctx->deadline_ms > 0 ? r->ctx->deadline_ms - 3 * DB_DEADLINE_MARGIN_MS : 0;
+	q.keep_events = 1;
+	rd = kit_round_new(k);
+	s = kit_add(rd, &(struct kit_spec){ .step = "key-activity", .service = "cloudtrail",
+		.op = "LookupEvents", .target = ev->gd.access_key, .kind = RESP_READ, .cloudtrail = &q,
+		.optional = ev->table[0] != 0, .client = c,
+		.detail = "the finding's access key in CloudTrail" });
+	kit_run(rd);
+	memset(&hit, 0, sizeof(hit));
+	tables = cJSON_AddArrayToObject(r->extra, "key_tables");
+	/* newest first: the first match is the latest */
+	evs = kit_ct_result(s) ? kit_items(s) : NULL;
+	cJSON_ArrayForEach(e, evs) {
+		cJSON *rec = ct_event_detail(e);
+		const cJSON *x;
+		int dup = 0;
+
+		if (rec && db_ct_access(rec, &ev->gd, ev->account, &acc)) {
+			cJSON_ArrayForEach(x, tables)
+				if (strcmp(x->valuestring, acc.table) == 0)
+					dup = 1;
+			if (!dup)
+				cJSON_AddItemToArray(tables, cJSON_CreateString(acc.table));
+			if (ev->table[0] ? strcmp(acc.table, ev->table) == 0 : n == 0) {
+				if (!seen_on_table || (!hit.principal[0] && acc.principal[0]))
+					hit = acc;
+				seen_on_table = 1;
+			}
+			n++;
+		}
+		cJSON_Delete(rec);
+	}
+	if (!ev->table[0]) {
+		if (!seen_on_table) {
+			kit_fail(s, "CloudTrail shows no DynamoDB call on a table by this key%s",
+				 kit_ok(s) ? "" : " (not read)");
+			resp_set_verdict(r, "failed: the finding names no table and CloudTrail does not show one "
+					 "(its delivery lags up to 15 minutes: a retry may): nothing changed");
+			kit_round_free(rd);
+			return -1;
+		}
+		snprintf(ev->table, sizeof(ev->table), "%s", hit.table);
+		if (cJSON_GetArraySize(tables) > 1)
+			resp_warn(r, "the key called DynamoDB on %d tables (key_tables): this run acts on the latest, %s; "
+				  "run the manual form for the others", cJSON_GetArraySize(tables), hit.table);
+	}
+	kit_detail(s, "%d DynamoDB calls by the key on %d table(s)%s", n, cJSON_GetArraySize(tables),
+		   seen_on_table ? "" : "; none on the finding's table");
+	if (seen_on_table && hit.principal[0]) {
+		snprintf(who->principal, sizeof(who->principal), "%s", hit.principal);
+		who->is_role = hit.is_role;
+		snprintf(who->ground, sizeof(who->ground), "CloudTrail: the finding's key called %.40s on %.120s",
+			 hit.event, hit.table);
+	} else if (seen_on_table) {
+		resp_warn(r, "CloudTrail shows the key on the table, but as a %s identity: not contained by a "
+			  "table policy (reported)", ev->gd.user_type[0] ? ev->gd.user_type : "non-IAM");
+	} else {
+		resp_warn(r, "CloudTrail does not show the finding's key on %s: preserved, the principal not contained",
+			  ev->table);
+	}
+	kit_round_free(rd);
+	return 0;
+}
+
+static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const struct db_event *ev,
+		       const struct db_who *who, struct evidence *evd)
 {
 	struct aws_client *c;
 	struct aws_error aerr;
-	struct kit_round *rd, *rd1;
-	struct kit_step *s_dt, *s_cb, *s_lb, *s_tags, *s_met, *s_ct, *s_pitr, *s_bk, *s_str;
+	struct kit_round *rd, *rd1, *rd2, *rdm;
+	struct kit_step *s_dt, *s_cb, *s_lb, *s_tags, *s_met, *s_ct, *s_pitr, *s_bk, *s_str, *s_chk;
+	struct kit_step *s_pol = NULL, *s_deny = NULL, *s_exp;
+	char guard[200] = "", exempt_why[PROV_REASON_LEN] = "";
+	int contain = 0, exempt = 0;
 	struct ct_query q;
 	struct db_spike spike;
 	struct db_record_in rin;
-	char arn[400], backup[300], source[400];
+	char arn[400], backup[300], source[400], next_dl[160];
 	const char *account, *region;
 	int64_t now = k->now_ms(), aware;
 	int pitr, stream, have_spike = 0, nfail = 0;
 	cJSON *in, *rec, *meas, *gdpr_sorted = NULL;
 	static const struct kit_paging backups_paging = { .items = "BackupSummaries",
 		.next = "LastEvaluatedBackupArn", .token = "ExclusiveStartBackupArn" };
+	static const struct kit_paging exports_paging = { .items = "ExportSummaries", .next = "NextToken",
+		.max_pages = 3 };
 
 	memset(&aerr, 0, sizeof(aerr));
 	c = kit_client(k, ev->account[0] ? ev->account : NULL, ev->region[0] ? ev->region : NULL,
@@ -209,10 +551,13 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	resp_set_resource(r, arn, account, region);
 	aware = ev->detected_ms > 0 ? ev->detected_ms : r->received_ms;
 
-	/* Round 1: the table's real state and the measures, concurrently. */
+	/* Round 1: the table's real state, what the writes are decided from. */
 	memset(&q, 0, sizeof(q));
+	/* CloudTrail records a DynamoDB call's table in resources[] by its ARN
+	 * (AWS::DynamoDB::Table); LookupEvents matches ResourceName on that, as
+	 * runtime/prov does for every resource */
 	q.attr_key = "ResourceName";
-	q.attr_value = ev->table;
+	q.attr_value = arn;
 	q.start_ms = now - 24 * 3600 * 1000LL;
 	q.end_ms = now;
 	q.max_pages = 3;
@@ -231,18 +576,26 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	in = cJSON_CreateObject();
 	if (in)
 		cJSON_AddStringToObject(in, "ResourceArn", arn);
-	/* Optional: without tags the record says "unknown". */
+	/* Optional: without tags the record says "unknown" and no exemption is read. */
 	s_tags = kit_add(rd, &(struct kit_spec){ .step = "read-tags", .service = "dynamodb",
 		.op = "ListTagsOfResource", .target = arn, .kind = RESP_READ, .optional = 1, .in = in,
 		.client = c });
-	/* Optional: measuring never stops preserving. */
-	s_met = kit_add(rd, &(struct kit_spec){ .step = "read-capacity", .service = "monitoring",
-		.op = "GetMetricStatistics", .target = arn, .kind = RESP_READ, .optional = 1,
-		.in = metric_input(ev->table, now), .client = c });
-	s_ct = kit_add(rd, &(struct kit_spec){ .step = "control-plane-events", .service = "cloudtrail",
-		.op = "LookupEvents", .target = arn, .kind = RESP_READ, .optional = 1, .cloudtrail = &q,
-		.ct_no_error = 1, .client = c, .detail = "control plane only (data-plane reads need data events)" });
+	/* Containment, when a principal is known and may be contained. */
+	if (who && who->principal[0]) {
+		if (resp_is_trusted(r->cfg, who->principal))
+			snprintf(guard, sizeof(guard), "a trusted principal (FIREBREAK_TRUSTED_PRINCIPALS): reported only");
+		else if (db_principal_protected(who->principal, kit_caller_arn(k), r->cfg->member_role, guard,
+						sizeof(guard)))
+			;
+		else
+			contain = 1;
+		if (contain)
+			s_pol = add_policy_read(rd, c, arn, "read-table-policy");
+	}
+	evidence_init(evd, k, st->aws, &st->evcfg, r->ctx, "table_arn", arn);
+	s_chk = evidence_check(evd, rd);
 	kit_run(rd);
+	evidence_checked(evd, s_chk);
 
 	if (!kit_ok(s_dt) || !kit_ok(s_cb) || !kit_ok(s_lb)) {
 		resp_set_verdict(r, "failed: the table's state could not be read: nothing changed");
@@ -271,7 +624,129 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 			   stream == 0 ? "off" : stream == 1 ? "NEW_AND_OLD_IMAGES" : "on (other view type)");
 	}
 	db_backup_name(r->incident_id, backup, sizeof(backup));
+	exempt = kit_ok(s_tags) && db_table_exempt(r, k, c, arn, account, resp_get(kit_out(s_tags), "Tags"), aware, who,
+						   exempt_why, sizeof(exempt_why));
 
+	/* Round 1's answers (the table) are read below: it stays until the end. */
+	rd1 = rd;
+
+	/* Round 2: preserve, each write's undo recorded first. */
+	rd = kit_round_new(k);
+	in = cJSON_CreateObject();
+	if (in) {
+		cJSON *spec = cJSON_AddObjectToObject(in, "PointInTimeRecoverySpecification");
+
+		cJSON_AddStringToObject(in, "TableName", ev->table);
+		cJSON_AddBoolToObject(spec, "PointInTimeRecoveryEnabled", 1);
+	}
+	{
+		cJSON *undo = cJSON_CreateObject();
+		cJSON *spec = cJSON_AddObjectToObject(undo, "PointInTimeRecoverySpecification");
+
+		cJSON_AddStringToObject(undo, "TableName", ev->table);
+		cJSON_AddBoolToObject(spec, "PointInTimeRecoveryEnabled", 0);
+		s_pitr = kit_add(rd, &(struct kit_spec){ .step = "enable-pitr", .service = "dynamodb",
+			.op = "UpdateContinuousBackups", .target = arn, .kind = RESP_WRITE, .in = in,
+			.restore = kit_undo("dynamodb:UpdateContinuousBackups", undo), .client = c,
+			.detail = "point-in-time recovery on (35 days of restore points from now)" });
+	}
+	if (exempt)
+		kit_skip(s_pitr, "exempt table (%s): reported only", exempt_why);
+	else if (pitr)
+		kit_already(s_pitr, "point-in-time recovery already on");
+	in = table_in(ev->table);
+	if (in)
+		cJSON_AddStringToObject(in, "BackupName", backup);
+	{
+		/* DeleteBackup takes the BackupArn, known only from the answer:
+		 * the undo names the backup; extra.backup_arn has the ARN. */
+		cJSON *undo = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(undo, "BackupName", backup);
+		cJSON_AddStringToObject(undo, "TableName", ev->table);
+		cJSON_AddStringToObject(undo, "note", "DeleteBackup takes the BackupArn: see backup_arn in "
+					"this report, or ListBackups by this name");
+		s_bk = kit_add(rd, &(struct kit_spec){ .step = "create-backup", .service = "dynamodb",
+			.op = "CreateBackup", .target = arn, .kind = RESP_WRITE, .in = in,
+			.restore = kit_undo("dynamodb:DeleteBackup", undo), .client = c, .detail = backup });
+	}
+	if (exempt)
+		kit_skip(s_bk, "exempt table (%s): reported only", exempt_why);
+	else if (db_backup_exists(kit_items(s_lb), backup))
+		kit_already(s_bk, "backup %s already made for this incident", backup);
+	in = table_in(ev->table);
+	if (in) {
+		cJSON *spec = cJSON_AddObjectToObject(in, "StreamSpecification");
+
+		cJSON_AddBoolToObject(spec, "StreamEnabled", 1);
+		cJSON_AddStringToObject(spec, "StreamViewType", "NEW_AND_OLD_IMAGES");
+	}
+	{
+		cJSON *undo = table_in(ev->table);
+		cJSON *spec = cJSON_AddObjectToObject(undo, "StreamSpecification");
+
+		cJSON_AddBoolToObject(spec, "StreamEnabled", 0);
+		s_str = kit_add(rd, &(struct kit_spec){ .step = "enable-stream", .service = "dynamodb",
+			.op = "UpdateTable", .target = arn, .kind = RESP_WRITE, .in = in,
+			.restore = kit_undo("dynamodb:UpdateTable", undo), .client = c,
+			.detail = "Streams NEW_AND_OLD_IMAGES on: records writes from now (not reads)" });
+	}
+	if (exempt)
+		kit_skip(s_str, "exempt table (%s): reported only", exempt_why);
+	else if (stream == 1)
+		kit_already(s_str, "Streams already on with NEW_AND_OLD_IMAGES (it records writes, not reads)");
+	else if (stream == 2)
+		kit_skip(s_str, "Streams is on with another view type: changing it means disabling the stream "
+			 "and losing its records, never done here");
+	/* The Deny joins the preserve writes: one round. */
+	if (exempt && who && who->principal[0]) {
+		contain = 0;
+		snprintf(guard, sizeof(guard), "exempt table: reported only");
+	}
+	if (contain)
+		s_deny = add_deny(rd, c, arn, who->principal, s_pol, "deny-principal");
+	else if (who && who->principal[0])
+		kit_decide(k, &(struct kit_spec){ .step = "deny-principal", .service = "dynamodb",
+			.op = "PutResourcePolicy", .target = arn, .kind = RESP_WRITE }, RESP_SKIPPED,
+			"%s: %s", who->principal, guard);
+	kit_run(rd);
+	rd2 = rd;
+	{
+		const char *ba = resp_get_str(kit_out(s_bk), "BackupDetails.BackupArn");
+
+		if (ba)
+			cJSON_AddStringToObject(r->extra, "backup_arn", ba);
+	}
+	nfail = !kit_ok(s_pitr) + !kit_ok(s_bk) + (stream != 2 && !kit_ok(s_str));
+	if (r->dry_run || exempt)
+		nfail = 0;
+	else if (!nfail && !exempt)
+		resp_contained(r); /* preserved: the moment the evidence is safe (timings) */
+	if (contain) {
+		deny_retry(r, k, c, arn, who->principal, s_deny);
+		contain_principal(r, k, c, account, who, aware);
+	}
+
+	/* Round 3: the measures, after the table is safe. They decide no
+	 * write (the record's nature, categories and the report's counts
+	 * only), and a slow one (CloudTrail's LookupEvents is paced to 2/s per
+	 * account and answers in hundreds of ms) must not delay preserving. */
+	rdm = kit_round_new(k);
+	/* Optional: measuring never stops preserving. */
+	s_met = kit_add(rdm, &(struct kit_spec){ .step = "read-capacity", .service = "monitoring",
+		.op = "GetMetricStatistics", .target = arn, .kind = RESP_READ, .optional = 1,
+		.in = metric_input(ev->table, now), .client = c });
+	in = cJSON_CreateObject();
+	if (in)
+		cJSON_AddStringToObject(in, "TableArn", arn);
+	/* Optional: exports to S3 are a bulk copy AWS lists itself. */
+	s_exp = kit_add(rdm, &(struct kit_spec){ .step = "list-exports", .service = "dynamodb",
+		.op = "ListExports", .target = arn, .kind = RESP_READ, .optional = 1, .in = in, .client = c,
+		.paging = &exports_paging });
+	s_ct = kit_add(rdm, &(struct kit_spec){ .step = "control-plane-events", .service = "cloudtrail",
+		.op = "LookupEvents", .target = arn, .kind = RESP_READ, .optional = 1, .cloudtrail = &q,
+		.ct_no_error = 1, .client = c, .detail = "control plane only (data-plane reads need data events)" });
+	kit_run(rdm);
 	/* The measures. */
 	memset(&spike, 0, sizeof(spike));
 	if (kit_ok(s_met)) {
@@ -324,91 +799,26 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 			cJSON_AddItemToArray(evs, o);
 		}
 	}
+	{
+		cJSON *bulk = cJSON_AddArrayToObject(r->extra, "bulk_reads");
+		int nb = db_bulk_reads(kit_items(s_exp), kit_ct_result(s_ct) ? kit_items(s_ct) : NULL,
+				       now - 24 * 3600 * 1000LL, bulk);
+
+		if (kit_ok(s_exp))
+			kit_detail(s_exp, "%d export(s) or scan(s) in the last 24 h (ListExports, CloudTrail); scans are "
+				   "data events: seen only where a trail's data events reach LookupEvents", nb);
+	}
 	cJSON_AddStringToObject(r->extra, "data_plane_reads",
 				"not measured from CloudTrail: GetItem/Query/Scan are data events, not in "
 				"LookupEvents; the read capacity metric stands in for them");
-	/* Round 1's answers (tags, backups) are read below: it stays until the end. */
-	rd1 = rd;
-
-	/* Round 2: preserve, each write's undo recorded first. */
-	rd = kit_round_new(k);
-	in = cJSON_CreateObject();
-	if (in) {
-		cJSON *spec = cJSON_AddObjectToObject(in, "PointInTimeRecoverySpecification");
-
-		cJSON_AddStringToObject(in, "TableName", ev->table);
-		cJSON_AddBoolToObject(spec, "PointInTimeRecoveryEnabled", 1);
-	}
-	{
-		cJSON *undo = cJSON_CreateObject();
-		cJSON *spec = cJSON_AddObjectToObject(undo, "PointInTimeRecoverySpecification");
-
-		cJSON_AddStringToObject(undo, "TableName", ev->table);
-		cJSON_AddBoolToObject(spec, "PointInTimeRecoveryEnabled", 0);
-		s_pitr = kit_add(rd, &(struct kit_spec){ .step = "enable-pitr", .service = "dynamodb",
-			.op = "UpdateContinuousBackups", .target = arn, .kind = RESP_WRITE, .in = in,
-			.restore = kit_undo("dynamodb:UpdateContinuousBackups", undo), .client = c,
-			.detail = "point-in-time recovery on (35 days of restore points from now)" });
-	}
-	if (pitr)
-		kit_already(s_pitr, "point-in-time recovery already on");
-	in = table_in(ev->table);
-	if (in)
-		cJSON_AddStringToObject(in, "BackupName", backup);
-	{
-		/* DeleteBackup takes the BackupArn, known only from the answer:
-		 * the undo names the backup; extra.backup_arn has the ARN. */
-		cJSON *undo = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(undo, "BackupName", backup);
-		cJSON_AddStringToObject(undo, "TableName", ev->table);
-		cJSON_AddStringToObject(undo, "note", "DeleteBackup takes the BackupArn: see backup_arn in "
-					"this report, or ListBackups by this name");
-		s_bk = kit_add(rd, &(struct kit_spec){ .step = "create-backup", .service = "dynamodb",
-			.op = "CreateBackup", .target = arn, .kind = RESP_WRITE, .in = in,
-			.restore = kit_undo("dynamodb:DeleteBackup", undo), .client = c, .detail = backup });
-	}
-	if (db_backup_exists(kit_items(s_lb), backup))
-		kit_already(s_bk, "backup %s already made for this incident", backup);
-	in = table_in(ev->table);
-	if (in) {
-		cJSON *spec = cJSON_AddObjectToObject(in, "StreamSpecification");
-
-		cJSON_AddBoolToObject(spec, "StreamEnabled", 1);
-		cJSON_AddStringToObject(spec, "StreamViewType", "NEW_AND_OLD_IMAGES");
-	}
-	{
-		cJSON *undo = table_in(ev->table);
-		cJSON *spec = cJSON_AddObjectToObject(undo, "StreamSpecification");
-
-		cJSON_AddBoolToObject(spec, "StreamEnabled", 0);
-		s_str = kit_add(rd, &(struct kit_spec){ .step = "enable-stream", .service = "dynamodb",
-			.op = "UpdateTable", .target = arn, .kind = RESP_WRITE, .in = in,
-			.restore = kit_undo("dynamodb:UpdateTable", undo), .client = c,
-			.detail = "Streams NEW_AND_OLD_IMAGES on: records writes from now (not reads)" });
-	}
-	if (stream == 1)
-		kit_already(s_str, "Streams already on with NEW_AND_OLD_IMAGES (it records writes, not reads)");
-	else if (stream == 2)
-		kit_skip(s_str, "Streams is on with another view type: changing it means disabling the stream "
-			 "and losing its records, never done here");
-	kit_run(rd);
-	{
-		const char *ba = resp_get_str(kit_out(s_bk), "BackupDetails.BackupArn");
-
-		if (ba)
-			cJSON_AddStringToObject(r->extra, "backup_arn", ba);
-	}
-	nfail = !kit_ok(s_pitr) + !kit_ok(s_bk) + (stream != 2 && !kit_ok(s_str));
-	if (r->dry_run)
-		nfail = 0;
-	else if (!nfail)
-		resp_contained(r); /* preserved: the moment the evidence is safe (timings) */
 
 	/* The GDPR record (a draft for a human). */
 	memset(&source, 0, sizeof(source));
 	if (ev->source == DB_SRC_ALARM)
 		snprintf(source, sizeof(source), "cloudwatch-alarm: %s", ev->alarm);
+	else if (ev->source == DB_SRC_GUARDDUTY)
+		snprintf(source, sizeof(source), "guardduty: %.120s (finding %.100s, severity %.1f, DynamoDB %.100s)",
+			 ev->gd.type, ev->gd.id, ev->gd.severity, ev->gd.apis);
 	else
 		snprintf(source, sizeof(source), "manual: %s", ev->reason);
 	meas = measures(r);
@@ -421,26 +831,53 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	rin.spike = have_spike ? &spike : NULL;
 	rin.spike_threshold = st->spike_factor;
 	rin.measures = meas;
+	rin.deadlines = st->deadlines;
+	rin.n_deadlines = st->ndeadlines;
+	rin.dpo = st->dpo[0] ? st->dpo : NULL;
+	rin.principal = who && who->principal[0] ? who->principal : NULL;
 	rec = db_gdpr_record(&rin);
 	if (rec) {
 		char due[RESP_TIME_LEN];
 
 		resp_format_time_ms(db_gdpr_deadline_ms(aware), due);
-		cJSON_AddItemToObject(r->extra, "gdpr", rec);
 		cJSON_AddStringToObject(r->extra, "gdpr_deadline", due);
+		cJSON_AddItemToObject(r->extra, "deadlines", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(rec, "deadlines"), 1));
+		keep_record(st, r, evd, rec);
+		cJSON_AddItemToObject(r->extra, "gdpr", rec);
+	} else {
+		resp_warn(r, "out of memory: no GDPR record");
 	}
 	cJSON_Delete(meas);
 	cJSON_Delete(gdpr_sorted);
-	kit_round_free(rd);
+	/* the soonest further regime, for the verdict (and so the SNS message) */
+	next_dl[0] = 0;
+	{
+		size_t i, best = 0;
+
+		for (i = 1; i < st->ndeadlines; i++)
+			if (st->deadlines[i].hours < st->deadlines[best].hours)
+				best = i;
+		if (st->ndeadlines && st->deadlines[best].hours < DB_GDPR_HOURS) {
+			char due[RESP_TIME_LEN];
+
+			resp_format_time_ms(aware + (int64_t)st->deadlines[best].hours * 3600 * 1000, due);
+			snprintf(next_dl, sizeof(next_dl), "%s %s", st->deadlines[best].regime, due);
+		}
+	}
+	kit_round_free(rd2);
+	kit_round_free(rdm);
 	kit_round_free(rd1);
 	if (resp_failed(r) || nfail)
 		resp_set_verdict(r, "failed: %d preserve step%s failed (see steps)", nfail, nfail == 1 ? "" : "s");
+	else if (exempt)
+		resp_set_verdict(r, "exempt table (%s): reported only; GDPR Art. 33 deadline %s%s%s", exempt_why,
+				 resp_get_str(r->extra, "gdpr_deadline"), next_dl[0] ? "; " : "", next_dl);
 	else if (r->dry_run)
-		resp_set_verdict(r, "dry run: preserve planned; GDPR deadline %s",
-				 resp_get_str(r->extra, "gdpr_deadline"));
+		resp_set_verdict(r, "dry run: preserve planned; GDPR deadline %s%s%s",
+				 resp_get_str(r->extra, "gdpr_deadline"), next_dl[0] ? "; " : "", next_dl);
 	else
-		resp_set_verdict(r, "preserved; GDPR Art. 33 deadline %s (draft record in gdpr)",
-				 resp_get_str(r->extra, "gdpr_deadline"));
+		resp_set_verdict(r, "preserved; GDPR Art. 33 deadline %s%s%s (draft record in gdpr and the evidence "
+				 "bucket)", resp_get_str(r->extra, "gdpr_deadline"), next_dl[0] ? "; " : "", next_dl);
 }
 
 /* The recovery form: RestoreTableToPointInTime into a NEW table (never over
@@ -523,26 +960,22 @@ static enum fb_err db_handle(void *state, const char *event, size_t len, const s
 {
 	struct db_fn *st = state;
 	struct db_event ev;
+	struct db_who who;
+	struct evidence evd;
 	struct resp r;
 	struct kit k;
 	char why[512];
 	enum fb_err rc;
 
-	if (ctx->deadline_ms > 0)
-		aws_client_set_deadline(st->aws, ctx->deadline_ms - DB_DEADLINE_MARGIN_MS);
-	if (db_parse(event, len, st->alarm_prefix, &ev, why, sizeof(why)) != FB_OK) {
+	if (db_parse(event, len, st->alarm_prefix, st->min_severity, &ev, why, sizeof(why)) != FB_OK) {
 		db_event_cleanup(&ev);
 		return resp_invalid(out, "%s", why);
 	}
-	rc = resp_begin(&r, &st->cfg, DB_FUNCTION, ctx);
-	if (rc != FB_OK) {
+	/* the client's deadline, the report, its trigger (kit_begin) */
+	if (!kit_begin(&r, &(struct kit_handler){ DB_FUNCTION, &st->cfg, st->aws, DB_DEADLINE_MARGIN_MS }, ctx,
+		       ev.root, out, &rc)) {
 		db_event_cleanup(&ev);
 		return rc;
-	}
-	if (resp_trigger_from_event(&r, ev.root) != FB_OK) {
-		resp_cleanup(&r);
-		db_event_cleanup(&ev);
-		return resp_invalid(out, "envelope fields have the wrong types (or 'dryRun' is not a boolean)");
 	}
 	/* The manual form has no event id: the same request is the same
 	 * incident (one backup, one record, on a replay). */
@@ -552,8 +985,16 @@ static enum fb_err db_handle(void *state, const char *event, size_t len, const s
 		snprintf(key, sizeof(key), "manual:%s:%s:%s", ev.account, ev.table, ev.reason);
 		resp_set_incident(&r, key);
 	}
+	if (ev.source == DB_SRC_GUARDDUTY)
+		kit_finding(&r, ev.gd.id, ev.gd.type, ev.gd.severity, ev.gd.access_key);
 	kit_init(&k, &r, st->aws);
 	resp_set_severity(&r, "P1");
+	memset(&who, 0, sizeof(who));
+	if (ev.principal[0]) {
+		snprintf(who.principal, sizeof(who.principal), "%s", ev.principal);
+		who.is_role = strstr(ev.principal, ":role/") != NULL || strstr(ev.principal, ":assumed-role/") != NULL;
+		snprintf(who.ground, sizeof(who.ground), "named by the operator (manual form)");
+	}
 	cJSON_AddStringToObject(r.extra, "table", ev.table);
 	if (ev.alarm[0])
 		cJSON_AddStringToObject(r.extra, "alarm", ev.alarm);
@@ -563,8 +1004,15 @@ static enum fb_err db_handle(void *state, const char *event, size_t len, const s
 		resp_skip(&r, "%s", ev.skip);
 	else if (ev.source == DB_SRC_RESTORE)
 		db_restore(&r, &k, &ev);
-	else
-		db_respond(st, &r, &k, &ev);
+	else if (ev.source != DB_SRC_GUARDDUTY || db_resolve_finding(&r, &k, &ev, &who) == 0) {
+		if (ev.source == DB_SRC_GUARDDUTY)
+			cJSON_ReplaceItemInObject(r.extra, "table", cJSON_CreateString(ev.table));
+		if (who.principal[0] && ev.source == DB_SRC_GUARDDUTY)
+			cJSON_AddStringToObject(r.extra, "suspected_principal", who.principal);
+		memset(&evd, 0, sizeof(evd));
+		db_respond(st, &r, &k, &ev, &who, &evd);
+		evidence_cleanup(&evd);
+	}
 	rc = resp_finish(&r, st->aws, out);
 	kit_cleanup(&k);
 	resp_cleanup(&r);

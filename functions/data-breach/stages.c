@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "data_breach.h"
+#include "cloudtrail.h"
+#include "kit.h"
 #include "resp.h"
 
 static void set_why(char *why, size_t whylen, const char *msg)
@@ -185,7 +187,286 @@ static int alarm_table(const cJSON *detail, struct db_event *ev, char *why, size
 	return 0;
 }
 
-enum fb_err db_parse(const char *event, size_t len, const char *alarm_prefix,
+
+int db_data_api(const char *api)
+{
+	static const char *const apis[] = {
+		"Scan", "Query", "GetItem", "BatchGetItem", "TransactGetItems", "ExecuteStatement",
+		"BatchExecuteStatement", "ExecuteTransaction", "ExportTableToPointInTime",
+		"RestoreTableToPointInTime", "RestoreTableFromBackup",
+	};
+	size_t i;
+
+	for (i = 0; api && i < sizeof(apis) / sizeof(apis[0]); i++)
+		if (strcmp(api, apis[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void add_api(struct db_finding *f, const char *api, size_t n)
+{
+	char name[64];
+	size_t have = strlen(f->apis);
+
+	if (n == 0 || n >= sizeof(name))
+		return;
+	memcpy(name, api, n);
+	name[n] = 0;
+	if (!db_data_api(name))
+		return;
+	/* each once */
+	{
+		const char *p = f->apis;
+
+		while ((p = strstr(p, name))) {
+			if ((p == f->apis || p[-1] == ',') && (p[n] == 0 || p[n] == ','))
+				return;
+			p += n;
+		}
+	}
+	if (have + n + 2 > sizeof(f->apis))
+		return;
+	snprintf(f->apis + have, sizeof(f->apis) - have, "%s%s", have ? "," : "", name);
+}
+
+#define DB_GD_SERVICE "dynamodb.amazonaws.com"
+
+/* anomalousAPIs as GuardDuty writes it, a string: "dynamodb.amazonaws.com:
+ * [Scan:success , Query:success] , iam.amazonaws.com:[...]"; or (other
+ * renderings) an object {"dynamodb.amazonaws.com": ["Scan", ...]}. */
+static void anomalous_apis(const cJSON *a, struct db_finding *f)
+{
+	if (cJSON_IsString(a)) {
+		const char *p = strstr(a->valuestring, DB_GD_SERVICE ":[");
+		const char *end;
+
+		if (!p)
+			return;
+		p += strlen(DB_GD_SERVICE ":[");
+		end = strchr(p, ']');
+		if (!end)
+			return;
+		while (p < end) {
+			const char *q = p;
+
+			while (q < end && *q != ',')
+				q++;
+			{
+				const char *b = p, *e = q, *c;
+
+				while (b < e && *b == ' ')
+					b++;
+				for (c = b; c < e; c++)
+					if (*c == ':') {
+						e = c;
+						break;
+					}
+				while (e > b && e[-1] == ' ')
+					e--;
+				add_api(f, b, (size_t)(e - b));
+			}
+			p = q + 1;
+		}
+	} else if (cJSON_IsObject(a)) {
+		const cJSON *l = cJSON_GetObjectItemCaseSensitive(a, DB_GD_SERVICE), *x;
+
+		cJSON_ArrayForEach(x, l)
+			if (cJSON_IsString(x))
+				add_api(f, x->valuestring, strlen(x->valuestring));
+	}
+}
+
+static int key_chars_ok(const char *s, size_t min, size_t max)
+{
+	size_t n = strlen(s), i;
+
+	if (n < min || n > max)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+			return 0;
+	return 1;
+}
+
+/* principalId: "AIDA..." (user) or "AROA...:<session>" (role). */
+static int principal_id_ok(const char *s)
+{
+	char head[129];
+	const char *colon = strchr(s, ':');
+	size_t n = colon ? (size_t)(colon - s) : strlen(s);
+
+	if (strlen(s) >= sizeof(head) || !printable_path(s) || n >= sizeof(head))
+		return 0;
+	memcpy(head, s, n);
+	head[n] = 0;
+	return key_chars_ok(head, 16, 128) && (!colon || colon[1]);
+}
+
+static enum fb_err parse_finding(const cJSON *root, double min_sev, struct db_event *ev,
+				 char *why, size_t whylen)
+{
+	struct kit_gd_finding gd;
+	struct db_finding *f = &ev->gd;
+	const cJSON *akd, *call, *aff, *t;
+	const char *s, *svc, *api;
+
+	ev->source = DB_SRC_GUARDDUTY;
+	if (kit_guardduty_finding(root, &gd, why, whylen))
+		return FB_E_INVALID;
+	f->severity = gd.severity;
+	if (copy_str(f->id, sizeof(f->id), gd.id) || copy_str(f->type, sizeof(f->type), gd.type)) {
+		set_why(why, whylen, "finding id or type too long");
+		return FB_E_INVALID;
+	}
+	s = resp_get_str(gd.detail, "accountId");
+	if (!s || !resp_account_id_ok(s)) {
+		set_why(why, whylen, "finding without a 12-digit detail.accountId");
+		return FB_E_INVALID;
+	}
+	snprintf(ev->account, sizeof(ev->account), "%s", s);
+	s = resp_get_str(gd.detail, "region");
+	if (!s)
+		s = resp_get_str(root, "region");
+	if (!s || !resp_region_name_ok(s)) {
+		set_why(why, whylen, "finding without a valid region");
+		return FB_E_INVALID;
+	}
+	snprintf(ev->region, sizeof(ev->region), "%s", s);
+	/* awareness: when GuardDuty made the finding (a re-published update
+	 * keeps its createdAt: the clock does not restart) */
+	s = resp_get_str(gd.detail, "createdAt");
+	ev->detected_ms = s ? resp_parse_time_ms(s) : 0;
+	if (ev->detected_ms <= 0) {
+		s = resp_get_str(root, "time");
+		ev->detected_ms = s ? resp_parse_time_ms(s) : 0;
+	}
+	if (ev->detected_ms < 0)
+		ev->detected_ms = 0;
+	s = resp_get_str(gd.detail, "service.eventFirstSeen");
+	f->first_seen_ms = s ? resp_parse_time_ms(s) : 0;
+	if (f->first_seen_ms < 0)
+		f->first_seen_ms = 0;
+	snprintf(ev->reason, sizeof(ev->reason), "GuardDuty %.120s severity %.1f",
+		 f->type[0] ? f->type : "finding", f->severity);
+
+	/* What it is about: DynamoDB data access by an access key. */
+	call = resp_get(gd.detail, "service.action.awsApiCallAction");
+	svc = resp_get_str(call, "serviceName");
+	api = resp_get_str(call, "api");
+	if (svc && strcmp(svc, DB_GD_SERVICE) == 0 && api)
+		add_api(f, api, strlen(api));
+	anomalous_apis(resp_get(gd.detail, "service.additionalInfo.anomalies.anomalousAPIs"), f);
+	akd = cJSON_GetObjectItemCaseSensitive(gd.resource, "accessKeyDetails");
+	if (!f->apis[0] || !cJSON_IsObject(akd)) {
+		snprintf(ev->skip, sizeof(ev->skip), "finding %.80s is not DynamoDB data access by an access key",
+			 f->type[0] ? f->type : "(no type)");
+		return FB_OK;
+	}
+	s = resp_get_str(akd, "accessKeyId");
+	if (!s || !key_chars_ok(s, 16, 128)) {
+		set_why(why, whylen, "finding without a well-formed accessKeyDetails.accessKeyId");
+		return FB_E_INVALID;
+	}
+	snprintf(f->access_key, sizeof(f->access_key), "%s", s);
+	s = resp_get_str(akd, "principalId");
+	if (s && *s) {
+		if (!principal_id_ok(s)) {
+			set_why(why, whylen, "finding's accessKeyDetails.principalId is not well-formed");
+			return FB_E_INVALID;
+		}
+		snprintf(f->principal_id, sizeof(f->principal_id), "%s", s);
+	}
+	copy_printable(f->user_type, sizeof(f->user_type), resp_get_str(akd, "userType"));
+	copy_printable(f->user_name, sizeof(f->user_name), resp_get_str(akd, "userName"));
+	/* The table, when the finding names one (checked like a manual one). */
+	aff = resp_get(call, "affectedResources");
+	t = cJSON_GetObjectItemCaseSensitive(aff, "AWS::DynamoDB::Table");
+	if (t) {
+		char acct[16];
+
+		if (!cJSON_IsString(t)) {
+			set_why(why, whylen, "affectedResources AWS::DynamoDB::Table must be a string");
+			return FB_E_INVALID;
+		}
+		snprintf(acct, sizeof(acct), "%s", ev->account);
+		if (table_ref(t->valuestring, ev, why, whylen))
+			return FB_E_INVALID;
+		if (strcmp(acct, ev->account)) {
+			set_why(why, whylen, "the finding's table ARN is in another account than the finding");
+			return FB_E_INVALID;
+		}
+	}
+	/* below the gate: reported, nothing done */
+	kit_severity_below(f->severity, min_sev, ev->skip, sizeof(ev->skip));
+	return FB_OK;
+}
+
+static const char *rec_table(const cJSON *rec)
+{
+	const char *s = resp_get_str(rec, "requestParameters.tableName");
+	const cJSON *r;
+
+	if (!s)
+		s = resp_get_str(rec, "requestParameters.tableArn");
+	if (!s)
+		s = resp_get_str(rec, "requestParameters.sourceTableName");
+	if (s)
+		return s;
+	cJSON_ArrayForEach(r, resp_get(rec, "resources")) {
+		const char *ty = resp_get_str(r, "type"), *a = resp_get_str(r, "ARN");
+
+		if (ty && a && strcmp(ty, "AWS::DynamoDB::Table") == 0)
+			return a;
+	}
+	return NULL;
+}
+
+int db_ct_access(const cJSON *rec, const struct db_finding *f, const char *account, struct db_access *out)
+{
+	const char *s, *type, *arn;
+	struct db_event tmp;
+	char why[80];
+
+	memset(out, 0, sizeof(*out));
+	s = resp_get_str(rec, "eventSource");
+	if (!s || strcmp(s, DB_GD_SERVICE))
+		return 0;
+	s = resp_get_str(rec, "userIdentity.accessKeyId");
+	if (!s || !f->access_key[0] || strcmp(s, f->access_key))
+		return 0;
+	if (f->principal_id[0]) {
+		s = resp_get_str(rec, "userIdentity.principalId");
+		if (!s || strcmp(s, f->principal_id))
+			return 0;
+	}
+	s = resp_get_str(rec, "recipientAccountId");
+	if (!s || !account || strcmp(s, account))
+		return 0;
+	s = rec_table(rec);
+	memset(&tmp, 0, sizeof(tmp));
+	if (!s || table_ref(s, &tmp, why, sizeof(why)))
+		return 0;
+	if (tmp.account[0] && strcmp(tmp.account, account))
+		return 0;
+	snprintf(out->table, sizeof(out->table), "%s", tmp.table);
+	copy_printable(out->event, sizeof(out->event), resp_get_str(rec, "eventName"));
+	type = resp_get_str(rec, "userIdentity.type");
+	if (type && strcmp(type, "IAMUser") == 0) {
+		arn = resp_get_str(rec, "userIdentity.arn");
+		if (arn && db_principal_ok(arn) && strstr(arn, ":iam::") && strstr(arn, ":user/"))
+			snprintf(out->principal, sizeof(out->principal), "%s", arn);
+	} else if (type && strcmp(type, "AssumedRole") == 0) {
+		arn = resp_get_str(rec, "userIdentity.sessionContext.sessionIssuer.arn");
+		s = resp_get_str(rec, "userIdentity.sessionContext.sessionIssuer.type");
+		if (arn && s && strcmp(s, "Role") == 0 && db_principal_ok(arn) && strstr(arn, ":role/")) {
+			snprintf(out->principal, sizeof(out->principal), "%s", arn);
+			out->is_role = 1;
+		}
+	}
+	return 1;
+}
+
+enum fb_err db_parse(const char *event, size_t len, const char *alarm_prefix, double min_severity,
 		     struct db_event *ev, char *why, size_t whylen)
 {
 	const cJSON *root, *v;
@@ -201,6 +482,15 @@ enum fb_err db_parse(const char *event, size_t len, const char *alarm_prefix,
 		return FB_E_INVALID;
 	root = ev->root;
 	s = resp_get_str(root, "source");
+	if (s && strcmp(s, "aws.guardduty") == 0) {
+		const char *dt = resp_get_str(root, "detail-type");
+
+		if (!dt || strcmp(dt, "GuardDuty Finding")) {
+			set_why(why, whylen, "aws.guardduty event is not a GuardDuty Finding");
+			return FB_E_INVALID;
+		}
+		return parse_finding(root, min_severity, ev, why, whylen);
+	}
 	if (s && strcmp(s, "aws.cloudwatch") == 0) {
 		const cJSON *detail = cJSON_GetObjectItemCaseSensitive(root, "detail");
 		const char *dt = resp_get_str(root, "detail-type"), *name, *state, *t;
@@ -254,7 +544,7 @@ enum fb_err db_parse(const char *event, size_t len, const char *alarm_prefix,
 		return FB_OK;
 	}
 	if (s || cJSON_GetObjectItemCaseSensitive(root, "detail-type")) {
-		set_why(why, whylen, "unsupported event source (expected aws.cloudwatch or the manual form)");
+		set_why(why, whylen, "unsupported event source (expected aws.cloudwatch, aws.guardduty or the manual form)");
 		return FB_E_INVALID;
 	}
 	v = cJSON_GetObjectItemCaseSensitive(root, "restore");
@@ -431,6 +721,53 @@ int db_backup_exists(const cJSON *summaries, const char *name)
 	return 0;
 }
 
+enum fb_err db_deadlines_parse(const char *setting, struct db_deadline *out, size_t cap, size_t *n,
+			       char *err, size_t errlen)
+{
+	const char *p = setting;
+	char item[128];
+	int rc;
+
+	*n = 0;
+	while (p && (rc = kit_list_next(&p, item, sizeof(item))) != 0) {
+		char *eq, *end;
+		long h;
+		size_t i, rl;
+
+		if (rc < 0 || *n >= cap) {
+			snprintf(err, errlen, "setting 'FIREBREAK_DB_DEADLINES': %s",
+				 rc < 0 ? "an item is too long" : "too many regimes");
+			return FB_E_CONFIG;
+		}
+		eq = strrchr(item, '=');
+		if (!eq) {
+			snprintf(err, errlen, "setting 'FIREBREAK_DB_DEADLINES': '%.60s' is not <regime>=<hours>", item);
+			return FB_E_CONFIG;
+		}
+		*eq = 0;
+		rl = strlen(item);
+		while (rl && item[rl - 1] == ' ')
+			item[--rl] = 0;
+		h = strtol(eq + 1, &end, 10);
+		while (*end == ' ')
+			end++;
+		if (rl == 0 || rl > 80 || *end || end == eq + 1 || h < 1 || h > 8760) {
+			snprintf(err, errlen, "setting 'FIREBREAK_DB_DEADLINES': '%.60s' needs a regime (1-80 characters) "
+				 "and hours 1..8760", item);
+			return FB_E_CONFIG;
+		}
+		for (i = 0; i < rl; i++)
+			if ((unsigned char)item[i] < 0x20 || (unsigned char)item[i] > 0x7e || item[i] == '=') {
+				snprintf(err, errlen, "setting 'FIREBREAK_DB_DEADLINES': regime names are printable ASCII");
+				return FB_E_CONFIG;
+			}
+		snprintf(out[*n].regime, sizeof(out[*n].regime), "%s", item);
+		out[*n].hours = (int)h;
+		(*n)++;
+	}
+	return FB_OK;
+}
+
 int64_t db_gdpr_deadline_ms(int64_t aware_ms)
 {
 	return aware_ms + (int64_t)DB_GDPR_HOURS * 3600 * 1000;
@@ -465,6 +802,16 @@ cJSON *db_gdpr_record(const struct db_record_in *in)
 		cJSON_AddStringToObject(d, "due", t);
 		cJSON_AddItemToArray(dl, d);
 	}
+	for (size_t i = 0; dl && i < in->n_deadlines; i++) {
+		cJSON *d = cJSON_CreateObject();
+
+		resp_format_time_ms(in->aware_ms + (int64_t)in->deadlines[i].hours * 3600 * 1000, t);
+		cJSON_AddStringToObject(d, "regime", in->deadlines[i].regime);
+		cJSON_AddNumberToObject(d, "hours", in->deadlines[i].hours);
+		cJSON_AddStringToObject(d, "due", t);
+		cJSON_AddItemToArray(dl, d);
+	}
+	add_field(o, "suspectedPrincipal", in->principal);
 	a33 = cJSON_AddObjectToObject(o, "article33");
 	if (!a33)
 		goto fail;
@@ -492,14 +839,400 @@ cJSON *db_gdpr_record(const struct db_record_in *in)
 	} else {
 		cJSON_AddStringToObject(a33, "approxRecords", "unknown");
 	}
-	cJSON_AddStringToObject(a33, "dpoContact", "unknown");
+	add_field(a33, "dpoContact", in->dpo);
 	cJSON_AddStringToObject(a33, "likelyConsequences", "unknown");
-	if (in->measures)
+	if (in->measures && cJSON_GetArraySize(in->measures) > 0)
 		cJSON_AddItemToObject(a33, "measuresTaken", cJSON_Duplicate(in->measures, 1));
 	else
 		cJSON_AddStringToObject(a33, "measuresTaken", "unknown");
+	/* (d) also asks for the measures proposed: a human's to write */
+	cJSON_AddStringToObject(a33, "measuresProposed", "unknown");
+	cJSON_AddStringToObject(o, "phasing", "Art. 33(4): what is unknown now may be provided in phases, "
+				"without undue further delay");
 	return o;
 fail:
 	cJSON_Delete(o);
 	return NULL;
+}
+
+/* The DPO's text, grown as needed. */
+struct fb_text {
+	char *buf;
+	size_t len, cap;
+	int oom;
+};
+
+static void text_add(struct fb_text *t, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (t->oom)
+		return;
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = (t->cap ? t->cap * 2 : 1024) + n;
+		char *b = realloc(t->buf, cap);
+
+		if (!b) {
+			t->oom = 1;
+			return;
+		}
+		t->buf = b;
+		t->cap = cap;
+	}
+	memcpy(t->buf + t->len, s, n + 1);
+	t->len += n;
+}
+
+/* One line "label: value" per field; value "unknown" when absent. */
+static void text_line(struct fb_text *t, const char *label, const char *value)
+{
+	text_add(t, label);
+	text_add(t, ": ");
+	text_add(t, value && *value ? value : "unknown");
+	text_add(t, "\n");
+}
+
+char *db_gdpr_text(const cJSON *rec)
+{
+	static const struct { const char *key, *label; } a33[] = {
+		{ "nature", "(a) Nature of the breach" },
+		{ "dataCategories", "(a) Categories of personal data" },
+		{ "approxDataSubjects", "(a) Approximate number of data subjects" },
+		{ "approxRecords", "(a) Approximate number of records" },
+		{ "dpoContact", "(b) DPO / contact point" },
+		{ "likelyConsequences", "(c) Likely consequences" },
+		{ "measuresProposed", "(d) Measures proposed" },
+	};
+	struct fb_text t = { 0 };
+	const cJSON *x, *m;
+	size_t i;
+	char line[600];
+
+	text_add(&t, "PERSONAL DATA BREACH RECORD (GDPR Art. 33) - ");
+	text_line(&t, "status", resp_get_str(rec, "status"));
+	text_line(&t, "Incident", resp_get_str(rec, "incident"));
+	text_line(&t, "Aware since (UTC)", resp_get_str(rec, "awareTime"));
+	text_line(&t, "Detection source", resp_get_str(rec, "detectionSource"));
+	text_line(&t, "Table", resp_get_str(rec, "table"));
+	text_line(&t, "Suspected principal", resp_get_str(rec, "suspectedPrincipal"));
+	text_add(&t, "\nDEADLINES\n");
+	cJSON_ArrayForEach(x, resp_get(rec, "deadlines")) {
+		const cJSON *h = resp_get(x, "hours");
+
+		snprintf(line, sizeof(line), "- %s (%d h): due %s\n", resp_get_str(x, "regime") ?
+			 resp_get_str(x, "regime") : "unknown", cJSON_IsNumber(h) ? h->valueint : 0,
+			 resp_get_str(x, "due") ? resp_get_str(x, "due") : "unknown");
+		text_add(&t, line);
+	}
+	text_add(&t, "\nARTICLE 33(3)\n");
+	for (i = 0; i < sizeof(a33) / sizeof(a33[0]); i++)
+		text_line(&t, a33[i].label, resp_get_str(resp_get(rec, "article33"), a33[i].key));
+	m = resp_get(rec, "article33.measuresTaken");
+	if (cJSON_IsArray(m) && cJSON_GetArraySize(m) > 0) {
+		text_add(&t, "(d) Measures taken:\n");
+		cJSON_ArrayForEach(x, m) {
+			snprintf(line, sizeof(line), "- %s: %s%s%s\n", resp_get_str(x, "step") ? resp_get_str(x, "step") : "?",
+				 resp_get_str(x, "status") ? resp_get_str(x, "status") : "?",
+				 resp_get_str(x, "detail") ? " - " : "",
+				 resp_get_str(x, "detail") ? resp_get_str(x, "detail") : "");
+			text_add(&t, line);
+		}
+	} else {
+		text_line(&t, "(d) Measures taken", NULL);
+	}
+	text_add(&t, "\n");
+	text_line(&t, "Note", resp_get_str(rec, "phasing"));
+	if (t.oom) {
+		free(t.buf);
+		return NULL;
+	}
+	return t.buf;
+}
+
+/* ---- bulk reads in the window --------------------------------------------- */
+
+static int64_t export_ms(const char *arn)
+{
+	const char *p = arn ? strstr(arn, "/export/") : NULL;
+	char *end;
+	long long v;
+
+	if (!p)
+		return -1;
+	v = strtoll(p + 8, &end, 10);
+	if (end == p + 8 || (*end && *end != '-') || v <= 0)
+		return -1;
+	return (int64_t)v;
+}
+
+int db_bulk_reads(const cJSON *summaries, const cJSON *events, int64_t since_ms, cJSON *out)
+{
+	const cJSON *x;
+	int n = 0;
+	char t[RESP_TIME_LEN];
+
+	cJSON_ArrayForEach(x, summaries) {
+		const char *arn = resp_get_str(x, "ExportArn");
+		int64_t ms = export_ms(arn);
+		cJSON *o;
+
+		/* an ARN without its time: kept (cannot tell it is older) */
+		if (!arn || (ms > 0 && ms < since_ms))
+			continue;
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "kind", "export");
+		cJSON_AddStringToObject(o, "arn", arn);
+		if (resp_get_str(x, "ExportStatus"))
+			cJSON_AddStringToObject(o, "status", resp_get_str(x, "ExportStatus"));
+		if (ms > 0) {
+			resp_format_time_ms(ms, t);
+			cJSON_AddStringToObject(o, "time", t);
+		}
+		cJSON_AddStringToObject(o, "source", "dynamodb:ListExports");
+		cJSON_AddItemToArray(out, o);
+		n++;
+	}
+	cJSON_ArrayForEach(x, events) {
+		const char *name = resp_get_str(x, "EventName");
+		cJSON *rec, *o;
+		const char *v;
+
+		if (!name || (strcmp(name, "ExportTableToPointInTime") && strcmp(name, "Scan")))
+			continue;
+		rec = ct_event_detail(x);
+		if (rec && resp_get_str(rec, "errorCode")) {
+			cJSON_Delete(rec);
+			continue; /* refused: nothing was copied */
+		}
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "kind", strcmp(name, "Scan") ? "export" : "scan");
+		cJSON_AddStringToObject(o, "source", "cloudtrail");
+		if ((v = resp_get_str(rec, "eventTime")))
+			cJSON_AddStringToObject(o, "time", v);
+		if ((v = resp_get_str(rec, "userIdentity.arn")))
+			cJSON_AddStringToObject(o, "by", v);
+		if ((v = resp_get_str(rec, "requestParameters.s3Bucket")))
+			cJSON_AddStringToObject(o, "s3Bucket", v);
+		if ((v = resp_get_str(rec, "requestParameters.s3BucketOwner")))
+			cJSON_AddStringToObject(o, "s3BucketOwner", v);
+		if ((v = resp_get_str(rec, "responseElements.exportDescription.exportArn")))
+			cJSON_AddStringToObject(o, "arn", v);
+		cJSON_Delete(rec);
+		cJSON_AddItemToArray(out, o);
+		n++;
+	}
+	return n;
+}
+
+/* ---- containment -------------------------------------------------------- */
+
+/* account and role name of a role / assumed-role ARN; 1 when it is one */
+static int role_of(const char *arn, char *part, size_t plen, char *acct, char *name, size_t nlen)
+{
+	const char *p, *a, *r;
+	size_t i;
+
+	if (!db_principal_ok(arn))
+		return 0;
+	p = strchr(arn + 4, ':');           /* after the partition */
+	snprintf(part, plen, "%.*s", (int)(p - arn - 4), arn + 4);
+	a = strstr(p, "::");
+	if (!a)
+		return 0;
+	a += 2;
+	for (i = 0; i < 12; i++)
+		acct[i] = a[i];
+	acct[12] = 0;
+	r = a + 13;
+	if (strncmp(r, "role/", 5) == 0) {
+		const char *last = strrchr(r, '/');
+
+		snprintf(name, nlen, "%s", last + 1);
+		return name[0] != 0;
+	}
+	if (strncmp(r, "assumed-role/", 13) == 0) {
+		const char *e = strchr(r + 13, '/');
+
+		if (!e)
+			return 0;
+		snprintf(name, nlen, "%.*s", (int)(e - r - 13), r + 13);
+		return name[0] != 0;
+	}
+	return 0;
+}
+
+cJSON *db_principal_patterns(const char *principal)
+{
+	char part[16], acct[13], name[200], buf[600];
+	cJSON *a;
+
+	if (!db_principal_ok(principal) || strpbrk(principal, "*?"))
+		return NULL;
+	a = cJSON_CreateArray();
+	if (!a)
+		return NULL;
+	if (role_of(principal, part, sizeof(part), acct, name, sizeof(name))) {
+		snprintf(buf, sizeof(buf), "arn:%s:iam::%s:role/%s", part, acct, name);
+		cJSON_AddItemToArray(a, cJSON_CreateString(buf));
+		snprintf(buf, sizeof(buf), "arn:%s:iam::%s:role/*/%s", part, acct, name);
+		cJSON_AddItemToArray(a, cJSON_CreateString(buf));
+	} else {
+		cJSON_AddItemToArray(a, cJSON_CreateString(principal));
+	}
+	return a;
+}
+
+int db_principal_protected(const char *principal, const char *caller_arn, const char *member_role,
+			   char *why, size_t whylen)
+{
+	char p1[16], a1[13], n1[200], p2[16], a2[13], n2[200];
+
+	if (!role_of(principal, p1, sizeof(p1), a1, n1, sizeof(n1)))
+		return 0;
+	if (caller_arn && role_of(caller_arn, p2, sizeof(p2), a2, n2, sizeof(n2)) && strcmp(a1, a2) == 0 &&
+	    strcmp(n1, n2) == 0) {
+		set_why(why, whylen, "the function's own role: never denied");
+		return 1;
+	}
+	if (member_role && *member_role && strcmp(n1, member_role) == 0) {
+		set_why(why, whylen, "the member role firebreak acts through: never denied");
+		return 1;
+	}
+	return 0;
+}
+
+static int str_in(const cJSON *arr, const char *s)
+{
+	const cJSON *x;
+
+	if (cJSON_IsString(arr))
+		return strcmp(arr->valuestring, s) == 0;
+	cJSON_ArrayForEach(x, arr)
+		if (cJSON_IsString(x) && strcmp(x->valuestring, s) == 0)
+			return 1;
+	return 0;
+}
+
+/* exactly firebreak's shape (any Sid): the patterns list returned, else NULL */
+static cJSON *our_patterns(cJSON *st, const char *table_arn)
+{
+	cJSON *c, *pa;
+	const cJSON *pr;
+	char idx[600];
+	int nkeys = 0;
+
+	cJSON_ArrayForEach(c, st)
+		nkeys++;
+	snprintf(idx, sizeof(idx), "%s/index/*", table_arn);
+	pr = resp_get(st, "Principal.AWS");
+	if (nkeys != 6 || !cJSON_IsString(resp_get(st, "Sid")) || !resp_get_str(st, "Effect") ||
+	    strcmp(resp_get_str(st, "Effect"), "Deny") || !cJSON_IsObject(resp_get(st, "Principal")) ||
+	    cJSON_GetArraySize(resp_get(st, "Principal")) != 1 || !cJSON_IsString(pr) ||
+	    strcmp(pr->valuestring, "*") || !resp_get_str(st, "Action") ||
+	    strcmp(resp_get_str(st, "Action"), "dynamodb:*") || !cJSON_IsArray(resp_get(st, "Resource")) ||
+	    cJSON_GetArraySize(resp_get(st, "Resource")) != 2 || !str_in(resp_get(st, "Resource"), table_arn) ||
+	    !str_in(resp_get(st, "Resource"), idx))
+		return NULL;
+	c = cJSON_GetObjectItemCaseSensitive(st, "Condition");
+	if (!cJSON_IsObject(c) || cJSON_GetArraySize(c) != 1)
+		return NULL;
+	c = cJSON_GetObjectItemCaseSensitive(c, "ArnLike");
+	if (!cJSON_IsObject(c) || cJSON_GetArraySize(c) != 1)
+		return NULL;
+	pa = cJSON_GetObjectItemCaseSensitive(c, "aws:PrincipalArn");
+	return cJSON_IsArray(pa) ? pa : NULL;
+}
+
+int db_policy_merge(const char *prior, const char *table_arn, const char *principal, char **out,
+		    char *why, size_t whylen)
+{
+	cJSON *doc, *stmts, *st, *ours = NULL, *pats, *x;
+	char idx[600], sid[64];
+	int added = 0, n = 0;
+
+	*out = NULL;
+	pats = db_principal_patterns(principal);
+	if (!pats) {
+		set_why(why, whylen, "the principal cannot be named in a policy");
+		return -1;
+	}
+	if (prior) {
+		doc = cJSON_Parse(prior);
+		if (!cJSON_IsObject(doc)) {
+			cJSON_Delete(doc);
+			cJSON_Delete(pats);
+			set_why(why, whylen, "the table's resource policy is not a JSON object");
+			return -1;
+		}
+		stmts = cJSON_GetObjectItemCaseSensitive(doc, "Statement");
+		if (cJSON_IsObject(stmts)) {
+			/* one statement as an object: the same policy as a list of one */
+			cJSON *one = cJSON_DetachItemViaPointer(doc, stmts);
+
+			stmts = cJSON_AddArrayToObject(doc, "Statement");
+			cJSON_AddItemToArray(stmts, one);
+		}
+		if (!cJSON_IsArray(stmts)) {
+			cJSON_Delete(doc);
+			cJSON_Delete(pats);
+			set_why(why, whylen, "the table's resource policy has no Statement list");
+			return -1;
+		}
+	} else {
+		doc = cJSON_CreateObject();
+		cJSON_AddStringToObject(doc, "Version", "2012-10-17");
+		stmts = cJSON_AddArrayToObject(doc, "Statement");
+	}
+	cJSON_ArrayForEach(st, stmts)
+		if (!ours && (ours = our_patterns(st, table_arn)) != NULL)
+			break;
+	if (!ours) {
+		/* a Sid of our own that no statement has */
+		snprintf(sid, sizeof(sid), "%s", DB_DENY_SID);
+		for (;;) {
+			int taken = 0;
+
+			cJSON_ArrayForEach(st, stmts)
+				if (resp_get_str(st, "Sid") && strcmp(resp_get_str(st, "Sid"), sid) == 0)
+					taken = 1;
+			if (!taken)
+				break;
+			snprintf(sid, sizeof(sid), "%s%d", DB_DENY_SID, ++n);
+		}
+		snprintf(idx, sizeof(idx), "%s/index/*", table_arn);
+		st = cJSON_CreateObject();
+		cJSON_AddStringToObject(st, "Sid", sid);
+		cJSON_AddStringToObject(st, "Effect", "Deny");
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(st, "Principal"), "AWS", "*");
+		cJSON_AddStringToObject(st, "Action", "dynamodb:*");
+		x = cJSON_AddArrayToObject(st, "Resource");
+		cJSON_AddItemToArray(x, cJSON_CreateString(table_arn));
+		cJSON_AddItemToArray(x, cJSON_CreateString(idx));
+		ours = cJSON_AddArrayToObject(cJSON_AddObjectToObject(cJSON_AddObjectToObject(st, "Condition"),
+									 "ArnLike"), "aws:PrincipalArn");
+		cJSON_AddItemToArray(stmts, st);
+	}
+	cJSON_ArrayForEach(x, pats)
+		if (!str_in(ours, x->valuestring)) {
+			cJSON_AddItemToArray(ours, cJSON_CreateString(x->valuestring));
+			added++;
+		}
+	cJSON_Delete(pats);
+	if (!added) {
+		cJSON_Delete(doc);
+		return 0;
+	}
+	*out = cJSON_PrintUnformatted(doc);
+	cJSON_Delete(doc);
+	if (!*out) {
+		set_why(why, whylen, "out of memory");
+		return -1;
+	}
+	if (strlen(*out) > DB_POLICY_MAX) {
+		free(*out);
+		*out = NULL;
+		set_why(why, whylen, "the merged policy would pass DynamoDB's 20 KB limit");
+		return -1;
+	}
+	return 1;
 }

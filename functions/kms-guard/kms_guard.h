@@ -107,7 +107,6 @@ size_t kg_items_from_events(const cJSON *found, const struct resp_config *trust,
  * decided. KG_PRIOR_UNKNOWN when nothing decides. */
 enum kg_prior kg_prior_from_history(const cJSON *events, const struct kg_item *it,
 				    char *src, size_t n);
-const char *kg_prior_name(enum kg_prior p);   /* static string */
 
 /* 1 for TagResource / UntagResource items (a change of a firebreak:* tag). */
 int kg_is_tag_item(const struct kg_item *it);
@@ -153,20 +152,5 @@ void kg_tag_revert_plan(const cJSON *history, int complete, const struct kg_item
  * was found already in its safe state; an incident tag alone does not make
  * an invocation "contained". Static string. */
 const char *kg_verdict(int dry_run, int nchanged, int nalready);
-
-/* ---- request and report pieces (caller cJSON_Delete()s what is returned) ---- */
-
-cJSON *kg_key_json(const char *key);
-/* The report's section for one key (the item's facts; outcome set later). */
-cJSON *kg_section_new(const struct kg_item *it);
-void kg_section_outcome(cJSON *sec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Sets sec[k] to v (copied), or null when v is NULL. */
-void kg_set(cJSON *sec, const char *k, const char *v);
-/* {KeyId, Tags: [{TagKey: tag, TagValue: value}]}, or with value NULL
- * {KeyId, TagKeys: [tag]}: TagResource / UntagResource input. */
-cJSON *kg_tag_json(const char *key_arn, const char *tag, const char *value);
-/* The deletion window to schedule again on undo: the event's, else the
- * key's (DescribeKey KeyMetadata, borrowed), else KG_DEFAULT_PENDING_DAYS. */
-int kg_pending_days(const struct kg_item *it, const cJSON *meta);
 
 #endif

@@ -49,6 +49,89 @@ struct kg_run {
 	int nalready;           /* keys found already in their safe state */
 };
 
+/* ---- request and report pieces ---------------------------------------------------- */
+
+static cJSON *kg_key_json(const char *key)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "KeyId", key);
+	return o;
+}
+
+/* {KeyId, Tags: [{TagKey: tag, TagValue: value}]}, or with value NULL
+ * {KeyId, TagKeys: [tag]}: TagResource / UntagResource input. */
+static cJSON *kg_tag_json(const char *key_arn, const char *tag, const char *value)
+{
+	cJSON *in = kg_key_json(key_arn), *t;
+
+	if (!in)
+		return NULL;
+	if (!value) {
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(in, "TagKeys"), cJSON_CreateString(tag));
+		return in;
+	}
+	t = cJSON_CreateObject();
+	cJSON_AddStringToObject(t, "TagKey", tag);
+	cJSON_AddStringToObject(t, "TagValue", value);
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(in, "Tags"), t);
+	return in;
+}
+
+/* The deletion window to schedule again on undo: the event's, else the
+ * key's (DescribeKey KeyMetadata, borrowed), else KG_DEFAULT_PENDING_DAYS. */
+static int kg_pending_days(const struct kg_item *it, const cJSON *meta)
+{
+	const cJSON *pd = resp_get(meta, "PendingDeletionWindowInDays");
+
+	if (it->pending_days)
+		return it->pending_days;
+	/* fuzz: range-checked, an out-of-range double -> int conversion is UB */
+	if (cJSON_IsNumber(pd) && pd->valuedouble >= 7 && pd->valuedouble <= 30)
+		return (int)pd->valuedouble;
+	return KG_DEFAULT_PENDING_DAYS;
+}
+
+static void kg_section_outcome(cJSON *sec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void kg_section_outcome(cJSON *sec, const char *fmt, ...)
+{
+	char buf[600];
+
+	RESP_FORMAT(buf, fmt);
+	resp_json_set(sec, "outcome", buf);
+}
+
+/* The report's section for one key (the item's facts; outcome set later). */
+static cJSON *kg_section_new(const struct kg_item *it)
+{
+	cJSON *sec = cJSON_CreateObject();
+	char iso[RESP_TIME_LEN];
+
+	if (!sec)
+		return NULL;
+	cJSON_AddStringToObject(sec, "key", it->key_ref);
+	cJSON_AddItemToObject(sec, "key_arn", cJSON_CreateNull());
+	cJSON_AddStringToObject(sec, "account", it->account);
+	cJSON_AddStringToObject(sec, "region", it->region);
+	cJSON_AddStringToObject(sec, "event_name", it->event_name);
+	cJSON_AddItemToObject(sec, "event_id", it->event_id[0] ? cJSON_CreateString(it->event_id)
+							       : cJSON_CreateNull());
+	if (it->event_ms) {
+		resp_format_time_ms(it->event_ms, iso);
+		cJSON_AddStringToObject(sec, "event_time", iso);
+	}
+	cJSON_AddItemToObject(sec, "actor", it->actor[0] ? cJSON_CreateString(it->actor)
+							 : cJSON_CreateNull());
+	if (it->note[0])
+		cJSON_AddStringToObject(sec, "note", it->note);
+	return sec;
+}
+
+static const char *kg_prior_name(enum kg_prior p)
+{
+	return p == KG_PRIOR_ENABLED ? "Enabled" : p == KG_PRIOR_DISABLED ? "Disabled" : "unknown";
+}
+
 /* A key's outcome in its section, counted in *n; returns rc (the key
  * handler's: 0, or -1 when a required step failed). */
 static int kg_outcome(int *n, int rc, cJSON *sec, const char *fmt, ...)
@@ -58,7 +141,7 @@ static int kg_outcome(int *n, int rc, cJSON *sec, const char *fmt, ...)
 	char buf[600];
 
 	RESP_FORMAT(buf, fmt);
-	kg_section_outcome(sec, "%s", buf);
+	resp_json_set(sec, "outcome", buf);
 	(*n)++;
 	return rc;
 }
@@ -221,7 +304,7 @@ static int kg_handle_tag_item(struct kg_run *run, const struct kg_item *it, cJSO
 		rc = kg_outcome(&run->nfailed, -1, sec, "failed: cannot read key '%s' or its tags", it->key_ref);
 		goto out;
 	}
-	kg_set(sec, "key_arn", arn);
+	resp_json_set(sec, "key_arn", arn);
 	if (manager && !strcmp(manager, "AWS")) {
 		kg_outcome(&run->nskipped, 0, sec, "skipped: '%s' is an AWS managed key", arn);
 		goto out;
@@ -395,11 +478,11 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	}
 	kit_detail(d, "KeyState %s, KeyManager %s%s%s", state, manager ? manager : "?",
 		   mrtype ? ", multi-Region " : "", mrtype ? mrtype : "");
-	kg_set(sec, "key_arn", arn);
-	kg_set(sec, "key_state", state);
-	kg_set(sec, "key_manager", manager);
+	resp_json_set(sec, "key_arn", arn);
+	resp_json_set(sec, "key_state", state);
+	resp_json_set(sec, "key_manager", manager);
 	if (mrtype)
-		kg_set(sec, "multi_region_key_type", mrtype);
+		resp_json_set(sec, "multi_region_key_type", mrtype);
 	if (!tags_now) {
 		tr = kit_round_new(&run->k);
 		kg_read_key(tr, c, arn, NULL, &t);
@@ -436,8 +519,8 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	}
 	cur_enabled = !strcmp(state, "Enabled");
 	prior = kg_prior(run, c, it, arn, cur_enabled, h, &hq, prior_src, sizeof(prior_src));
-	kg_set(sec, "prior_state", kg_prior_name(prior));
-	kg_set(sec, "prior_state_source", prior_src);
+	resp_json_set(sec, "prior_state", kg_prior_name(prior));
+	resp_json_set(sec, "prior_state_source", prior_src);
 
 	/* Write 1: cancel the deletion; the undo schedules it again. */
 	undo = kg_key_json(arn);

@@ -81,7 +81,8 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 				const char *env_region, struct kg_item *it,
 				char *why, size_t wn)
 {
-	const char *name, *err, *id, *etime, *actor, *key, *aws_region, *acct, *acct2, *res_arn = NULL;
+	const char *name, *err, *key, *aws_region, *acct, *res_arn = NULL;
+	struct ct_record c;
 	const cJSON *res, *el, *days, *rp;
 	struct arn ka = { .resource = NULL };   /* region "" unless a key ARN says */
 
@@ -90,15 +91,12 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 		snprintf(why, wn, "field 'detail' must be an object");
 		return FB_E_INVALID;
 	}
-	if (!resp_opt_str(rec, "eventName", &name) || !resp_opt_str(rec, "errorCode", &err) ||
-	    !resp_opt_str(rec, "eventID", &id) || !resp_opt_str(rec, "eventTime", &etime) ||
-	    !resp_opt_str(rec, "userIdentity.arn", &actor) ||
-	    !resp_opt_str(rec, "awsRegion", &aws_region) ||
-	    !resp_opt_str(rec, "recipientAccountId", &acct) ||
-	    !resp_opt_str(rec, "userIdentity.accountId", &acct2)) {
+	if (ct_record_parse(rec, &c) != FB_OK) {
 		snprintf(why, wn, "a CloudTrail field has the wrong type (want strings)");
 		return FB_E_INVALID;
 	}
+	name = c.event_name;
+	err = c.error_code;
 	rp = cJSON_GetObjectItemCaseSensitive(rec, "requestParameters");
 	if (rp && !cJSON_IsNull(rp) && !cJSON_IsObject(rp)) {
 		snprintf(why, wn, "field 'detail.requestParameters' must be an object");
@@ -128,9 +126,9 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 		}
 	}
 	buf_copy_str(it->error_code, sizeof(it->error_code), err);
-	buf_copy_str(it->event_id, sizeof(it->event_id), id);
-	buf_copy_str(it->actor, sizeof(it->actor), actor);
-	it->event_ms = resp_parse_time_ms(etime);
+	buf_copy_str(it->event_id, sizeof(it->event_id), c.event_id);
+	buf_copy_str(it->actor, sizeof(it->actor), c.actor_arn);
+	it->event_ms = c.time_ms;
 	days = resp_get(rec, "requestParameters.pendingWindowInDays");
 	if (cJSON_IsNumber(days) && days->valuedouble >= 7 && days->valuedouble <= 30)
 		it->pending_days = (int)days->valuedouble;
@@ -166,10 +164,8 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 	} else {
 		buf_copy_str(it->key_ref, sizeof(it->key_ref), key);
 	}
-	if (!aws_region)
-		aws_region = env_region;
-	if (!acct)
-		acct = env_account ? env_account : acct2;
+	aws_region = c.aws_region ? c.aws_region : env_region;
+	acct = c.recipient_account ? c.recipient_account : env_account ? env_account : c.actor_account;
 	if (ka.region[0]) {
 		buf_copy_str(it->region, sizeof(it->region), ka.region);
 		buf_copy_str(it->account, sizeof(it->account), ka.account);
@@ -243,11 +239,8 @@ enum fb_err kg_parse(const char *text, size_t len, const struct kg_settings *set
 	 * the shared check every responder makes before reading a field. */
 	if (resp_parse_event(text, len, RESP_MAX_EVENT_BYTES, &ev->root, why, wn) != FB_OK)
 		return FB_E_INVALID;
-	if (cJSON_GetObjectItemCaseSensitive(ev->root, "dryRun") &&
-	    !cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(ev->root, "dryRun"))) {
-		snprintf(why, wn, "field 'dryRun' must be true or false");
+	if (kit_envelope_check(ev->root, why, wn) != 0)
 		goto invalid;
-	}
 	if (!resp_opt_str(ev->root, "source", &source) || !resp_opt_str(ev->root, "detail-type", &dtype) ||
 	    !resp_opt_str(ev->root, "account", &acct) || !resp_opt_str(ev->root, "region", &region)) {
 		snprintf(why, wn, "fields 'source', 'detail-type', 'account', 'region' must be strings");
@@ -438,11 +431,6 @@ enum kg_prior kg_prior_from_history(const cJSON *events, const struct kg_item *i
 	return KG_PRIOR_UNKNOWN;
 }
 
-const char *kg_prior_name(enum kg_prior p)
-{
-	return p == KG_PRIOR_ENABLED ? "Enabled" : p == KG_PRIOR_DISABLED ? "Disabled" : "unknown";
-}
-
 int kg_is_self(const char *actor, const char *self_arn, const char *member_role)
 {
 	char role[600], want[300];
@@ -536,84 +524,6 @@ void kg_tag_revert_plan(const cJSON *history, int complete, const struct kg_item
 		 "not read): not restored; put it back by hand if it was meant");
 }
 
-/* ---- request and report pieces ---------------------------------------------------- */
-
-cJSON *kg_key_json(const char *key)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(o, "KeyId", key);
-	return o;
-}
-
-cJSON *kg_tag_json(const char *key_arn, const char *tag, const char *value)
-{
-	cJSON *in = kg_key_json(key_arn), *t;
-
-	if (!in)
-		return NULL;
-	if (!value) {
-		cJSON_AddItemToArray(cJSON_AddArrayToObject(in, "TagKeys"), cJSON_CreateString(tag));
-		return in;
-	}
-	t = cJSON_CreateObject();
-	cJSON_AddStringToObject(t, "TagKey", tag);
-	cJSON_AddStringToObject(t, "TagValue", value);
-	cJSON_AddItemToArray(cJSON_AddArrayToObject(in, "Tags"), t);
-	return in;
-}
-
-int kg_pending_days(const struct kg_item *it, const cJSON *meta)
-{
-	const cJSON *pd = resp_get(meta, "PendingDeletionWindowInDays");
-
-	if (it->pending_days)
-		return it->pending_days;
-	/* fuzz: range-checked, an out-of-range double -> int conversion is UB */
-	if (cJSON_IsNumber(pd) && pd->valuedouble >= 7 && pd->valuedouble <= 30)
-		return (int)pd->valuedouble;
-	return KG_DEFAULT_PENDING_DAYS;
-}
-
-void kg_section_outcome(cJSON *sec, const char *fmt, ...)
-{
-	char buf[600];
-
-	RESP_FORMAT(buf, fmt);
-	cJSON_DeleteItemFromObjectCaseSensitive(sec, "outcome");
-	cJSON_AddStringToObject(sec, "outcome", buf);
-}
-
-cJSON *kg_section_new(const struct kg_item *it)
-{
-	cJSON *sec = cJSON_CreateObject();
-	char iso[RESP_TIME_LEN];
-
-	if (!sec)
-		return NULL;
-	cJSON_AddStringToObject(sec, "key", it->key_ref);
-	cJSON_AddItemToObject(sec, "key_arn", cJSON_CreateNull());
-	cJSON_AddStringToObject(sec, "account", it->account);
-	cJSON_AddStringToObject(sec, "region", it->region);
-	cJSON_AddStringToObject(sec, "event_name", it->event_name);
-	cJSON_AddItemToObject(sec, "event_id", it->event_id[0] ? cJSON_CreateString(it->event_id)
-							       : cJSON_CreateNull());
-	if (it->event_ms) {
-		resp_format_time_ms(it->event_ms, iso);
-		cJSON_AddStringToObject(sec, "event_time", iso);
-	}
-	cJSON_AddItemToObject(sec, "actor", it->actor[0] ? cJSON_CreateString(it->actor)
-							 : cJSON_CreateNull());
-	if (it->note[0])
-		cJSON_AddStringToObject(sec, "note", it->note);
-	return sec;
-}
-
-void kg_set(cJSON *sec, const char *k, const char *v)
-{
-	cJSON_DeleteItemFromObjectCaseSensitive(sec, k);
-	cJSON_AddItemToObject(sec, k, v ? cJSON_CreateString(v) : cJSON_CreateNull());
-}
 /* ---- the alarm's items ------------------------------------------------------------ */
 
 size_t kg_items_from_events(const cJSON *found, const struct resp_config *trust,

@@ -1,12 +1,7 @@
 /*
  * leak: the pure stages of leak-rotate (no network, no clock).
  *
- *  awslogs.c  base64 -> streaming inflate under caps -> the CloudWatch Logs
- *             subscription payload as a struct leak_batch
- *  scan.c     one Aho-Corasick pass over a message finds every watched
- *             secret value and every detector prefix (AKIA, ghp_, eyJ, ...);
- *             detectors then validate at the prefix; excerpts are redacted
- *
+ *  scan.h     the scanner (scan.c) and the awslogs decoder (awslogs.c)
  *  stages.c   the handler's pure stages: settings, the watched set, the
  *             event form, matching every message against the watched set
  *             (findings), the decisions on each secret, the report parts
@@ -27,188 +22,9 @@
 #include "buf.h"
 #include "fb_err.h"
 #include "prov.h"
+#include "redeploy.h"
 #include "resp.h"
-
-/* ---- awslogs decoding ---------------------------------------------------------- */
-
-/* CloudWatch Logs caps a PutLogEvents batch at 1,048,576 bytes (messages +
- * 26 bytes each) and one event at 1 MB; a subscription delivery carries at
- * most about that much message text. JSON escaping can grow a message
- * (control bytes become \u00XX, six times their size), so the inflated
- * payload is capped at 8 MiB: far above a real delivery, small enough that
- * a hostile one cannot exhaust a 128 MB function. */
-#define LEAK_MAX_INFLATED (8u * 1024u * 1024u)
-/* Log text deflates about 5-20:1, repetitive lines up to a few hundred.
- * Past LEAK_RATIO_FLOOR inflated bytes, more than LEAK_MAX_RATIO:1 is
- * treated as a decompression bomb (deflate's own ceiling is ~1032:1). */
-#define LEAK_MAX_RATIO 250u
-#define LEAK_RATIO_FLOOR (1024u * 1024u)
-/* Events in one batch we look at (CloudWatch allows 10,000 per put). */
-#define LEAK_MAX_EVENTS 20000u
-
-/* Strict RFC 4648 base64 (standard alphabet, '=' padding optional at the
- * very end, no whitespace inside). Appends to `out` (capped by its max). */
-enum fb_err leak_b64_decode(const char *s, size_t n, struct buf *out);
-
-/* gzip or zlib (inflateInit2 15+32) into `out`, in a streaming loop: stops
- * with FB_E_TOO_LARGE past max_out or past max_ratio:1 (once the output
- * exceeds ratio_floor), FB_E_PARSE for corrupt, truncated or trailing data.
- * `err` gets a human message. */
-enum fb_err leak_inflate(const void *in, size_t n, size_t max_out, unsigned max_ratio,
-			 size_t ratio_floor, struct buf *out, char *err, size_t errlen);
-
-struct leak_event {
-	const char *id;         /* borrowed from batch->doc; "" when absent */
-	int64_t timestamp_ms;
-	const char *message;    /* borrowed; never NULL */
-	size_t message_len;
-	const char *stream;     /* borrowed; the batch's stream, or the event's own */
-};
-
-struct leak_batch {
-	cJSON *doc;             /* owned */
-	const char *message_type; /* borrowed: "DATA_MESSAGE", "CONTROL_MESSAGE" */
-	const char *owner;
-	const char *log_group;
-	const char *log_stream;
-	struct leak_event *events; /* owned array */
-	size_t nevents;
-};
-
-/* Parses the decoded payload JSON; takes nothing, copies nothing: the batch
- * owns a cJSON tree. Required: messageType, logGroup, logStream (strings),
- * logEvents (array of {id?, timestamp, message}).
- * The payload is attacker-influenced: it gets resp_parse_event's checks
- * (UTF-8, control bytes, depth, trailing data, an object), and for a
- * DATA_MESSAGE owner must be an account id, logGroup and logStream valid
- * CloudWatch Logs names. A "\u0000" escape is NOT a reason to refuse: an
- * attacker who can log one must not be able to get a whole batch dropped
- * unscanned. cJSON would decode it to a NUL that cuts the C string (and
- * message_len, which is strlen) short, hiding what follows; so each
- * "\u0000" escape is read as "\ufffd" (U+FFFD, the replacement
- * character) and the whole message, after it included, is scanned. */
-enum fb_err leak_batch_parse(const char *json, size_t len, struct leak_batch *b,
-			     char *err, size_t errlen);
-void leak_batch_cleanup(struct leak_batch *b);
-
-/* CloudWatch Logs names (CreateLogGroup/CreateLogStream API reference):
- * a log group is 1..512 of [.-_/#A-Za-z0-9]; a log stream 1..512 bytes
- * without ':' or '*' (nor control characters). */
-#define LEAK_NAME_MAX 512
-int leak_log_group_ok(const char *s);
-int leak_log_stream_ok(const char *s);
-
-/* The whole of it: awslogs.data (base64) -> payload JSON in `json` (caller
- * frees with buf_cleanup; initialised here). */
-enum fb_err leak_awslogs_decode(const char *b64, size_t n, struct buf *json,
-				char *err, size_t errlen);
-
-/* ---- scanning ----------------------------------------------------------------------- */
-
-enum leak_kind {
-	LEAK_SECRET = 0,   /* a watched secret value */
-	LEAK_AWS_KEY_ID,   /* AKIA/ASIA + 16 base32 */
-	LEAK_AWS_SECRET,   /* 40 chars base64-ish near a key id */
-	LEAK_GITHUB,
-	LEAK_SLACK,
-	LEAK_STRIPE,
-	LEAK_PEM,
-	LEAK_JWT,
-	LEAK_NKINDS
-};
-const char *leak_kind_name(enum leak_kind k);
-
-/* Multi-pattern automaton over bytes: a DFA (goto + failure folded into a
- * full transition table over byte classes), so scanning is one table load
- * per byte whatever the number of patterns. */
-struct leak_ac;
-
-/* Caps: total pattern bytes (states) and patterns. 100 watched secrets of
- * a few fields each are a few KB; these leave ample room. */
-#define LEAK_AC_MAX_STATES 200000u
-#define LEAK_AC_MAX_PATTERNS 20000u
-/* Shortest watched value (shorter ones would match everywhere). */
-#define LEAK_MIN_SECRET 8u
-
-struct leak_ac *leak_ac_new(void);
-/* Adds a pattern (copied into the trie only). `tag` comes back on a match. */
-enum fb_err leak_ac_add(struct leak_ac *ac, const void *p, size_t n, uint32_t tag);
-/* Builds the DFA; no adds after. */
-enum fb_err leak_ac_build(struct leak_ac *ac);
-/* Calls cb(ud, tag, end, len) for every occurrence (end = offset one past
- * the match). cb returns non-zero to stop. */
-typedef int (*leak_ac_cb)(void *ud, uint32_t tag, size_t end, size_t len);
-void leak_ac_scan(const struct leak_ac *ac, const char *s, size_t n, leak_ac_cb cb, void *ud);
-size_t leak_ac_states(const struct leak_ac *ac);
-/* Wipes the tables (they spell the secrets) and frees. NULL is fine. */
-void leak_ac_free(struct leak_ac *ac);
-
-/* A scanner: watched values + detector prefixes in one automaton. */
-struct leak_scanner {
-	struct leak_ac *ac;     /* owned */
-	size_t nvalues;         /* watched values added */
-};
-
-/* tags: detector prefixes use LEAK_TAG_DETECTOR | kind; watched values
- * use the caller's value index (< LEAK_TAG_DETECTOR). */
-#define LEAK_TAG_DETECTOR 0x80000000u
-
-enum fb_err leak_scanner_init(struct leak_scanner *sc);
-/* Adds one watched value; values shorter than LEAK_MIN_SECRET are ignored
- * (returns FB_OK). `value_index` comes back as hit->value. */
-enum fb_err leak_scanner_add_value(struct leak_scanner *sc, const char *v, size_t n,
-				   uint32_t value_index);
-enum fb_err leak_scanner_build(struct leak_scanner *sc);
-void leak_scanner_cleanup(struct leak_scanner *sc);
-
-struct leak_hit {
-	enum leak_kind kind;
-	size_t off, len;        /* within the message */
-	uint32_t value;         /* LEAK_SECRET: the value index */
-	int near_secret;        /* LEAK_AWS_KEY_ID: a LEAK_AWS_SECRET hit is near (one
-				 * for every candidate within LEAK_KEY_SECRET_WINDOW) */
-};
-
-#define LEAK_MAX_HITS_PER_MESSAGE 256u
-/* Bytes around a key id searched for a 40-char secret access key. */
-#define LEAK_KEY_SECRET_WINDOW 200u
-
-/* Scans one message; fills hits (sorted by offset), returns how many
- * (at most max). */
-size_t leak_scan(const struct leak_scanner *sc, const char *msg, size_t n,
-		 struct leak_hit *hits, size_t max);
-/* The same, with the access key ids in skip[0..nskip) (20 characters each)
- * not reported and not paired with a secret access key: the ids a
- * CloudTrail record names in its own accessKeyId fields. */
-size_t leak_scan_skip(const struct leak_scanner *sc, const char *msg, size_t n,
-		      struct leak_hit *hits, size_t max, const char (*skip)[21], size_t nskip);
-
-/* The redacted excerpt of hit `h` of msg: up to LEAK_EXCERPT_CONTEXT bytes
- * each side, every hit inside the window replaced by its fingerprint,
- * control and non-ASCII bytes shown as '?'. Appends to out. */
-#define LEAK_EXCERPT_CONTEXT 32u
-enum fb_err leak_excerpt(const char *msg, size_t n, const struct leak_hit *hits, size_t nhits,
-			 size_t which, struct buf *out);
-
-/* AKIA/ASIA + 16 of [A-Z2-7] at `at`, not inside a longer word. */
-int leak_is_key_id(const char *s, size_t n, size_t at);
-/* 1 when the 40 bytes at `at` look like an AWS secret access key: a whole
- * run of [A-Za-z0-9/+] that is not a slice of a longer token, with upper,
- * lower, a digit or symbol, and 20+ distinct characters (scan.c says why). */
-int leak_is_secret_key(const char *s, size_t n, size_t at);
-
-/* ---- secret values ------------------------------------------------------------------- */
-
-/* Calls cb for each value to watch in a secret string: each top-level string
- * field of a JSON object, else the whole string; values < LEAK_MIN_SECRET
- * skipped. The pointers passed to cb may point into a temporary parse that
- * is wiped afterwards: copy what you keep. Returns the number passed. */
-typedef enum fb_err (*leak_value_cb)(void *ud, const char *v, size_t n, const char *field);
-enum fb_err leak_secret_values(const char *secret, size_t n, leak_value_cb cb, void *ud,
-			       size_t *count);
-
-/* Wipes every string in a cJSON tree (explicit_bzero) before it is freed. */
-void leak_cjson_wipe(cJSON *j);
+#include "scan.h"
 
 /* ---- the handler's pure stages (stages.c) ------------------------------------------------- */
 
@@ -217,12 +33,8 @@ struct leak_list {
 	char **v;
 	size_t n;
 };
-/* "a, b,,c" -> {"a","b","c"}; NULL or "" -> empty. On error the list holds
- * what was parsed: free it with leak_list_free() either way. */
-enum fb_err leak_list_parse(const char *s, struct leak_list *l);
-/* Appends a copy of s (its first n bytes). */
+/* Appends a copy of s. */
 enum fb_err leak_list_add(struct leak_list *l, const char *s);
-enum fb_err leak_list_add_n(struct leak_list *l, const char *s, size_t n);
 void leak_list_free(struct leak_list *l);
 
 /* RDS-style secrets carry connection facts next to the password; a host
@@ -253,12 +65,8 @@ struct leak_secret {
 	char prev_version[80];
 };
 
-/* What a watched value is; its bytes live only in the automaton. */
-struct leak_value {
-	uint32_t secret;              /* index into leak_watch.secrets */
-	int previous;                 /* from AWSPREVIOUS */
-	char field[64];               /* JSON field, "" for a plain string */
-};
+/* What a watched value is (stages.c); its bytes live only in the automaton. */
+struct leak_value;
 
 /* The watched set built by one load: owns the scanner (watched values +
  * detectors), the secrets and the value descriptions. */
@@ -324,7 +132,6 @@ enum leak_form {
  * scanning it would answer every report with another) is IGNORE. */
 enum leak_form leak_classify(const cJSON *ev, const struct leak_settings *set,
 			     struct leak_batch *batch, char *why, size_t whylen);
-const char *leak_form_name(enum leak_form f);  /* "awslogs", "alarm", "manual", ... */
 
 /* The alarm's FilterLogEvents window: the lookback before the alarm (its
  * event time, else detail.state.timestamp, else now_ms) to a minute after,
@@ -395,10 +202,8 @@ void leak_scan_messages(const struct leak_watch *w, const struct leak_msg *msgs,
  * (requestParameters.accessKeyId: a human re-activating a key) and the
  * session keys it handed out (responseElements.credentials.accessKeyId).
  * None of those is a leak. 1 when the whole message is one JSON object
- * shaped like a CloudTrail record (eventVersion "1.x", userIdentity object,
- * eventSource "*.amazonaws.com", eventName, eventTime, eventID, awsRegion)
- * holding no secretAccessKey value (CloudTrail never records one); ids[]
- * then gets the key ids of its members named accessKeyId (at most max).
+ * that ct_record_key_ids (runtime/cloudtrail.h) takes for a record; ids[]
+ * then gets its accessKeyId members' key ids (at most max).
  * Only those ids are exempt: the rest of the record is scanned as any log
  * line, so a line forged to look like a record hides no secret value,
  * token or key pair (README "Audit logs"). */
@@ -419,14 +224,11 @@ const char *leak_vwarn(cJSON *warnings, const char *fmt, va_list ap);
 
 /* ---- decisions --------------------------------------------------------------------------------- */
 
-enum leak_job_state { LEAK_JOB_NEW, LEAK_JOB_FAILED, LEAK_JOB_STOP, LEAK_JOB_ROTATE, LEAK_JOB_WAIT,
-		      LEAK_JOB_CURRENT };
-
 /* A watched secret seen in this batch, and what happened to it. */
 struct leak_job {
 	uint32_t secret;
 	size_t cur_hits, prev_hits;
-	enum leak_job_state state;
+	struct rdp_secret rs;         /* its rotation and redeploy (runtime/redeploy) */
 	int exempt;                   /* firebreak:exempt=true, honoured (leak_tags_decide) */
 	char *services;               /* owned: the firebreak:ecs-services tag, when honoured */
 	char *services_ignored;       /* owned: its value when present but not honoured */
@@ -436,73 +238,31 @@ struct leak_job {
 	cJSON *tags;                  /* owned: DescribeSecret's Tags */
 	int64_t created_ms;           /* DescribeSecret's CreatedDate, 0 unknown */
 	int tags_read;                /* leak_tags_decide ran on the secret's history */
-	char wait_version[80];
-	char old_version[80];         /* AWSCURRENT when we decided */
 	char leaked_version[80];      /* the version whose value leaked (AWSCURRENT's if both) */
-	char token[37];               /* ClientRequestToken: incident + secret + leaked version */
-	char why[300];                /* why it is rotated when the leaked value is not AWSCURRENT */
-	double rotated_at;            /* LastRotatedDate once current, epoch s */
-	int rotate_idx, wait_idx, polls;
 };
 
 enum leak_decision {
 	LEAK_DECIDE_ROTATE,           /* RotateSecret now */
 	LEAK_DECIDE_EXEMPT,           /* tagged firebreak:exempt=true: report only */
-	LEAK_DECIDE_IN_PROGRESS,      /* an AWSPENDING version exists: wait for it (j->wait_version) */
+	LEAK_DECIDE_IN_PROGRESS,      /* an AWSPENDING version exists: wait for it (j->rs.version) */
 	LEAK_DECIDE_ALREADY,          /* the leaked version is dead, or this incident rotated it */
 	LEAK_DECIDE_NO_ROTATION       /* rotation not configured: cannot rotate here */
 };
 /* Decides one secret from its DescribeSecret answer. The caller sets
  * j->leaked_version (the version whose value leaked; `loaded_version` when
- * empty), j->token (leak_rotation_token of it) and the tag decisions
- * (leak_tags_decide: j->exempt, j->exempt_why). Fills rotated_at,
- * old_version and, in progress, wait_version; `detail` gets the report
- * text. In this order: an honoured exemption first (an exempt
+ * empty), j->rs.token (rdp_token of it: a retried invoke sends the same
+ * token, so Secrets Manager does not create a second version) and the tag
+ * decisions (leak_tags_decide: j->exempt, j->exempt_why). Fills
+ * rs.changed_at, rs.old_version and, in progress, rs.version; `detail`
+ * gets the report text. In this order: an honoured exemption first (an exempt
  * secret is never touched); a rotation under way (wait for it, never a
- * second RotateSecret); a version named j->token (this incident rotated it
+ * second RotateSecret); a version named j->rs.token (this incident rotated it
  * already: a retry rotates nothing); the leaked version holding none of
  * AWSCURRENT, AWSPREVIOUS, AWSPENDING (dead: already); rotation not
  * configured; else rotate. A leaked AWSPREVIOUS is rotated again: it stays
  * valid until the next rotation. */
 enum leak_decision leak_decide_secret(const cJSON *describe, const char *loaded_version,
 				      struct leak_job *j, char *detail, size_t dlen);
-
-enum leak_wait { LEAK_WAIT_MORE, LEAK_WAIT_CURRENT, LEAK_WAIT_FAILED };
-/* One DescribeSecret poll while waiting for j->wait_version (learned from
- * AWSPENDING when empty) to become AWSCURRENT. */
-enum leak_wait leak_wait_check(const cJSON *describe, struct leak_job *j, char *detail,
-			       size_t dlen);
-
-/* VersionIdsToStages: the version holding `stage` but not `unless` (NULL:
- * no exclusion); borrowed from v2s. */
-const char *leak_version_with(const cJSON *v2s, const char *stage, const char *unless);
-int leak_version_has(const cJSON *v2s, const char *vid, const char *stage);
-
-/* A ClientRequestToken (UUID form) from the incident, the secret and the
- * version that leaked: a retried invoke sends the same token, so Secrets
- * Manager does not create a second version, and a retry after the rotation
- * finished finds the token among the versions (leak_decide_secret). */
-void leak_rotation_token(const char *incident, const char *arn, const char *old_version,
-			 char out[37]);
-
-#define LEAK_MAX_SERVICES 20
-struct leak_svc {
-	size_t job;
-	char cluster[256], service[256];
-	char target[520];
-	int need;                     /* 0: nothing to do; else the redeploy step index + 1 */
-};
-/* The firebreak:ecs-services tag "cluster/service,..." of job `job` (at
- * most LEAK_MAX_SERVICES) appended to *sv (owned, realloc'd; caller frees);
- * malformed entries go to `warnings`. */
-enum fb_err leak_services_parse(const char *tag, size_t job, const char *secret_arn,
-				struct leak_svc **sv, size_t *nsv, size_t *cap, cJSON *warnings);
-/* 1 when DescribeServices shows a PRIMARY deployment created at or after
- * rotated_at (epoch s, > 0): an earlier delivery already redeployed it.
- * `dep` gets its id. */
-int leak_deployed_since(const cJSON *describe_services, double rotated_at, char *dep, size_t deplen);
-/* The PRIMARY deployment id in an UpdateService answer, borrowed, or NULL. */
-const char *leak_primary_deployment(const cJSON *update_service);
 
 /* Where an access key is acted on, from the account sts:GetAccessKeyInfo
  * gave (`key_account`), the function's own account (NULL when unknown) and
@@ -547,13 +307,8 @@ enum leak_key_route leak_key_route(const char *key_account, const char *own_acco
 int leak_tags_need_history(const cJSON *tags);
 void leak_tags_decide(const cJSON *tags, const cJSON *events, const struct prov_query *base,
 		      struct leak_job *j, cJSON *list);
-/* A query answer field: out["<Op>Result"][field] (or under <Op>Response); borrowed. */
-const char *leak_query_str(const cJSON *out, const char *op, const char *field);
-/* The 12-digit account of arn:aws:lambda:region:ACCOUNT:function:name; 1 when found. */
-int leak_account_from_arn(const char *arn, char out[13]);
 
 /* restore[] entries (caller owns the result). */
-cJSON *leak_rotation_restore(const char *arn, const char *old_version, const char *token);
 cJSON *leak_key_restore(const struct leak_key *k);
 /* A usable credential: its id next to a secret access key that STS did not
  * refuse (near_secret and not refused). The only keys ever deactivated. */

@@ -12,19 +12,19 @@
  * this file is init, the handler and every AWS call, in rounds of
  * concurrent calls: load the watched values, scan, act, report.
  */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "arn.h"
 #include "aws.h"
 #include "kit.h"
 #include "leak.h"
 #include "log.h"
 #include "lr.h"
 #include "prov.h"
+#include "redeploy.h"
 #include "resp.h"
 
 #define LK_FN "leak-rotate"
@@ -44,6 +44,7 @@ struct lk_state {
 	int64_t load_attempt_ms;
 	struct leak_watch watch;    /* watched values + detectors */
 	cJSON *load_errors;         /* array of strings from the last load */
+	cJSON *no_envelope;         /* {}: kit_begin's event for a subscription delivery */
 };
 
 /* One invocation. */
@@ -64,27 +65,12 @@ struct lk_run {
 	size_t njobs;
 	/* Access keys of other accounts (RESPONDERS.md, cross-account): the
 	 * client each key is acted on with (NULL: our own; else kit_client's,
-	 * borrowed), the member clients in the order they were made. */
+	 * borrowed). */
 	struct aws_client *key_client[LEAK_MAX_KEYS];
 	int key_member[LEAK_MAX_KEYS];     /* 1: LEAK_KEY_MEMBER, client not yet made */
-	struct aws_client *member[LEAK_MAX_KEYS]; /* borrowed from the kit */
-	size_t nmember;
 };
 
 /* ---- small helpers ---------------------------------------------------------------------- */
-
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
-static int64_t remaining_ms(const struct lk_run *u)
-{
-	return u->ctx->deadline_ms ? lr_remaining_ms(u->ctx) : INT64_MAX;
-}
 
 /* A line whose outcome a decision knows without a call (already, skipped,
  * failed). */
@@ -113,6 +99,7 @@ static void state_free(struct lk_state *st)
 	resp_config_cleanup(&st->cfg);
 	aws_client_free(st->aws);
 	cJSON_Delete(st->load_errors);
+	cJSON_Delete(st->no_envelope);
 	free(st);
 }
 
@@ -142,7 +129,8 @@ static enum fb_err lk_init(void **state, char *err, size_t errlen)
 			snprintf(err, errlen, "cannot build the scanner: %s", fb_strerror(rc));
 	}
 	st->load_errors = cJSON_CreateArray();
-	if (rc == FB_OK && !st->load_errors)
+	st->no_envelope = cJSON_CreateObject();
+	if (rc == FB_OK && (!st->load_errors || !st->no_envelope))
 		rc = FB_E_NOMEM;
 	if (rc != FB_OK) {
 		state_free(st);
@@ -166,49 +154,26 @@ static void load_error(struct lk_state *st, const char *fmt, ...)
 	log_warn("%s", msg ? msg : fmt);
 }
 
-static cJSON *tag_filter(const char *key, const char *value)
-{
-	cJSON *f = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(f, "Key", key);
-	cJSON_AddItemToObject(f, "Values", cJSON_CreateStringArray(&value, 1));
-	return f;
-}
-
-static const struct kit_paging lk_list_paging = {
-	.items = "SecretList", .next = "NextToken", .max_pages = LK_MAX_LIST_PAGES
-};
-
-/* ListSecrets by tag firebreak:watch=true (both filters; the answer's tags
- * are checked again because the two filters match independently). */
+/* The secrets tagged firebreak:watch=true (runtime/redeploy: ListSecrets
+ * by tag, the answer's tags checked again). */
 static enum fb_err list_tagged(struct lk_run *u, struct leak_list *ids)
 {
-	struct lk_state *st = u->st;
-	struct kit_round *rd = kit_round_new(&u->kit);
-	cJSON *in = cJSON_CreateObject(), *f = cJSON_AddArrayToObject(in, "Filters");
-	const cJSON *sec;
-	struct kit_step *list;
-	enum fb_err rc = FB_OK;
+	cJSON *arns = cJSON_CreateArray();
+	const cJSON *a;
+	struct aws_error e;
+	int complete = 0;
+	enum fb_err rc = arns ? rdp_tagged(&u->kit, LEAK_TAG_WATCH, "true", LK_MAX_LIST_PAGES, arns, &complete, &e)
+			      : FB_E_NOMEM;
 
-	cJSON_AddItemToArray(f, tag_filter("tag-key", LEAK_TAG_WATCH));
-	cJSON_AddItemToArray(f, tag_filter("tag-value", "true"));
-	cJSON_AddNumberToObject(in, "MaxResults", 100);
-	list = kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "secretsmanager", .op = "ListSecrets",
-					       .kind = RESP_READ, .in = in, .paging = &lk_list_paging });
-	kit_run(rd);
-	for (sec = kit_items(list) ? kit_items(list)->child : NULL; sec && rc == FB_OK; sec = sec->next)
-		if (resp_get_str(sec, "ARN") &&
-		    prov_tag_true(cJSON_GetObjectItemCaseSensitive(sec, "Tags"), LEAK_TAG_WATCH))
-			rc = leak_list_add(ids, resp_get_str(sec, "ARN"));
-	if (rc == FB_OK && !kit_ok(list)) {
-		load_error(st, "secretsmanager:ListSecrets by tag firebreak:watch failed: %s %s",
-			   kit_err(list)->code, kit_err(list)->message);
-		rc = FB_E_AWS;
-	} else if (rc == FB_OK && !kit_complete(list)) {
-		load_error(st, "secretsmanager:ListSecrets: more than %d pages; the rest is not watched",
+	cJSON_ArrayForEach(a, arns)
+		if (leak_list_add(ids, a->valuestring) != FB_OK)
+			rc = FB_E_NOMEM;
+	if (rc == FB_E_AWS)
+		load_error(u->st, "secretsmanager:ListSecrets by tag firebreak:watch failed: %s %s", e.code, e.message);
+	else if (rc == FB_OK && !complete)
+		load_error(u->st, "secretsmanager:ListSecrets: more than %d pages; the rest is not watched",
 			   LK_MAX_LIST_PAGES);
-	}
-	kit_round_free(rd);
+	cJSON_Delete(arns);
 	return rc;
 }
 
@@ -560,13 +525,10 @@ out:
  * and a complete read carry the decision (README "Safety"). */
 static void secret_tags(struct lk_run *u, struct leak_job *j)
 {
-	const cJSON *tags = j->tags;
 	const char *arn = secret_arn(u, j);
 	struct prov_history h;
 	struct prov_query q;
-	char acct[13], detail[400];
-	enum fb_err rc;
-	int idx;
+	struct arn a;
 
 	memset(&h, 0, sizeof(h));
 	memset(&q, 0, sizeof(q));
@@ -576,18 +538,25 @@ static void secret_tags(struct lk_run *u, struct leak_job *j)
 	q.min_age_ms = u->st->cfg.tag_min_age_ms;
 	q.trust = &u->st->cfg;
 	q.created_ms = j->created_ms;
-	idx = resp_step_begin(&u->r, "tag-provenance", "cloudtrail:LookupEvents", arn, RESP_READ);
-	resp_step_optional(&u->r, idx);
-	rc = prov_history_read(u->st->aws, arn, 0,
-			       u->ctx->deadline_ms ? u->ctx->deadline_ms - LK_FINISH_RESERVE_MS : 0,
-			       leak_account_from_arn(arn, acct) ? acct : NULL, &h);
+	kit_prov_history(&u->kit, &(struct kit_prov_read){ .step = "tag-provenance", .arn = arn,
+		.account = arn_parse(arn, &a) && resp_account_id_ok(a.account) ? a.account : NULL,
+		.deadline_ms = u->ctx->deadline_ms ? u->ctx->deadline_ms - LK_FINISH_RESERVE_MS : 0,
+		.complete_note = " (complete)" }, &h);
 	prov_query_from_history(&q, &h);
-	snprintf(detail, sizeof(detail), "%d events%s%s", h.events ? cJSON_GetArraySize(h.events) : 0,
-		 h.complete ? " (complete)" : "; incomplete: ", h.complete ? "" : h.why);
-	resp_step_end(&u->r, idx, rc == FB_OK ? RESP_DONE : RESP_FAILED, detail, NULL);
-	leak_tags_decide(tags, h.events, &q, j, cJSON_AddArrayToObject(j->report, "tags"));
+	leak_tags_decide(j->tags, h.events, &q, j, cJSON_AddArrayToObject(j->report, "tags"));
 	prov_history_cleanup(&h);
 }
+
+/* A decision's rotate-secret line and what comes next (rotate: the write). */
+static const struct {
+	enum resp_status status;
+	enum rdp_state next;
+} lk_decided[] = {
+	[LEAK_DECIDE_EXEMPT] = { RESP_SKIPPED, RDP_STOP },
+	[LEAK_DECIDE_IN_PROGRESS] = { RESP_ALREADY, RDP_WAIT },     /* wait for it */
+	[LEAK_DECIDE_ALREADY] = { RESP_ALREADY, RDP_CURRENT },      /* the redeploy check still runs */
+	[LEAK_DECIDE_NO_ROTATION] = { RESP_FAILED, RDP_FAILED },
+};
 
 /* Round 1: DescribeSecret for every job, then decide each. */
 static void secrets_decide(struct lk_run *u)
@@ -605,16 +574,17 @@ static void secrets_decide(struct lk_run *u)
 		struct leak_job *j = &u->jobs[i];
 		const struct leak_secret *s = &u->st->watch.secrets[j->secret];
 		char detail[300 + PROV_REASON_LEN];
+		enum leak_decision dec;
 
 		if (!d || !kit_ok(d[i])) {
-			j->state = LEAK_JOB_FAILED;
+			j->rs.state = RDP_FAILED;
 			continue;
 		}
 		/* the token names the version that leaked, not the current one: a
 		 * retry after our rotation sees the same token and rotates nothing */
 		buf_copy_str(j->leaked_version, sizeof(j->leaked_version),
 			     j->cur_hits ? s->cur_version : s->prev_version);
-		leak_rotation_token(u->r.incident_id, s->arn, j->leaked_version, j->token);
+		rdp_token(u->r.incident_id, s->arn, j->leaked_version, j->rs.token);
 		{
 			const cJSON *cd = resp_get(kit_out(d[i]), "CreatedDate");
 
@@ -625,228 +595,51 @@ static void secrets_decide(struct lk_run *u)
 		}
 		if (prov_tag_true(j->tags, LEAK_TAG_EXEMPT))
 			secret_tags(u, j);
-		switch (leak_decide_secret(kit_out(d[i]), s->cur_version, j, detail, sizeof(detail))) {
-		case LEAK_DECIDE_EXEMPT:
-			note(u, "rotate-secret", "secretsmanager:RotateSecret", s->arn, RESP_WRITE,
-			     RESP_SKIPPED, detail, 0);
-			j->state = LEAK_JOB_STOP;
-			break;
-		case LEAK_DECIDE_IN_PROGRESS:
-			note(u, "rotate-secret", "secretsmanager:RotateSecret", s->arn, RESP_WRITE, RESP_ALREADY,
-			     detail, 1);
-			j->state = u->r.dry_run ? LEAK_JOB_STOP : LEAK_JOB_WAIT;
-			break;
-		case LEAK_DECIDE_ALREADY:
-			note(u, "rotate-secret", "secretsmanager:RotateSecret", s->arn, RESP_WRITE, RESP_ALREADY,
-			     detail, 1);
-			j->state = LEAK_JOB_CURRENT;
-			break;
-		case LEAK_DECIDE_NO_ROTATION:
-			note(u, "rotate-secret", "secretsmanager:RotateSecret", s->arn, RESP_WRITE, RESP_FAILED,
-			     detail, 1);
-			j->state = LEAK_JOB_FAILED;
-			break;
-		case LEAK_DECIDE_ROTATE:
-			buf_copy_str(j->why, sizeof(j->why), detail);
-			j->state = LEAK_JOB_ROTATE;
-			break;
+		dec = leak_decide_secret(kit_out(d[i]), s->cur_version, j, detail, sizeof(detail));
+		if (dec == LEAK_DECIDE_ROTATE) {
+			buf_copy_str(j->rs.why, sizeof(j->rs.why), detail);
+			j->rs.state = RDP_WRITE;
+			continue;
 		}
+		/* decided without a call: the line says why (an exemption's is optional) */
+		note(u, "rotate-secret", "secretsmanager:RotateSecret", s->arn, RESP_WRITE, lk_decided[dec].status,
+		     detail, dec != LEAK_DECIDE_EXEMPT);
+		j->rs.state = dec == LEAK_DECIDE_IN_PROGRESS && u->r.dry_run ? RDP_STOP : lk_decided[dec].next;
 	}
 	kit_round_free(rd);
 	free(d);
 }
 
-/* The RotateSecret answer of one job. The two "already" answers keep the
- * error on the line (what Secrets Manager said). */
-static void rotate_outcome(struct lk_run *u, struct leak_job *j, struct kit_step *s)
+/* Rounds 2-4 (runtime/redeploy): RotateSecret for every job that needs it
+ * (its undo recorded first), the wait until each new version is
+ * AWSCURRENT (bounded by the deadline), then every service named in the
+ * (honoured) tag of a rotated secret gets a new deployment, unless it
+ * already has one since the rotation. */
+static void secrets_rotate_redeploy(struct lk_run *u)
 {
-	const struct aws_error *e = kit_err(s);
-	const char *vid = resp_get_str(kit_out(s), "VersionId");
-
-	if (kit_ok(s)) {
-		if (vid)
-			buf_copy_str(j->wait_version, sizeof(j->wait_version), vid);
-		kit_detail(s, "rotation started: new version %s%s%s", j->wait_version, j->why[0] ? "; " : "",
-			   j->why);
-		j->state = LEAK_JOB_WAIT;
-	} else if (!strcmp(e->code, "ResourceExistsException")) {
-		/* our token's version exists: an earlier try of this incident
-		 * started the rotation */
-		char detail[200];
-
-		snprintf(detail, sizeof(detail), "rotation already started by an earlier delivery (version %s)",
-			 j->wait_version);
-		resp_step_end(&u->r, kit_index(s), RESP_ALREADY, detail, e);
-		j->state = LEAK_JOB_WAIT;
-	} else if (!strcmp(e->code, "InvalidRequestException") &&
-		   strstr(e->message, "previous rotation isn't complete")) {
-		/* started by someone else between our describe and rotate */
-		resp_step_end(&u->r, kit_index(s), RESP_ALREADY, "rotation already in progress: waiting for it", e);
-		j->wait_version[0] = '\0'; /* learn it from DescribeSecret */
-		j->state = LEAK_JOB_WAIT;
-	} else {
-		kit_detail(s, "rotation not started");
-		j->state = LEAK_JOB_FAILED;
-	}
-}
-
-/* Round 2: RotateSecret for every job that needs it, concurrently; the
- * undo of each is recorded first (also planned, under dry run). */
-static void secrets_rotate(struct lk_run *u)
-{
-	struct kit_round *rd = kit_round_new(&u->kit);
-	struct kit_step **rot = calloc(u->njobs + 1, sizeof(*rot));
+	struct rdp_secret **v = calloc(u->njobs + 1, sizeof(*v));
+	struct rdp d;
 	size_t i;
 
-	for (i = 0; rot && i < u->njobs; i++) {
-		struct leak_job *j = &u->jobs[i];
-		const char *arn = secret_arn(u, j);
-		cJSON *in;
-
-		if (j->state != LEAK_JOB_ROTATE)
-			continue;
-		in = secret_in(arn, NULL);
-		cJSON_AddStringToObject(in, "ClientRequestToken", j->token);
-		rot[i] = kit_add(rd, &(struct kit_spec){ .step = "rotate-secret", .service = "secretsmanager",
-			.op = "RotateSecret", .target = arn, .kind = RESP_WRITE, .in = in,
-			.restore = leak_rotation_restore(arn, j->old_version, j->token) });
-		buf_copy_str(j->wait_version, sizeof(j->wait_version), j->token);
-		j->state = u->r.dry_run ? LEAK_JOB_STOP : LEAK_JOB_ROTATE;
-	}
-	kit_run(rd);
-	for (i = 0; rot && i < u->njobs; i++)
-		if (rot[i] && u->jobs[i].state == LEAK_JOB_ROTATE)
-			rotate_outcome(u, &u->jobs[i], rot[i]);
-	kit_round_free(rd);
-	free(rot);
-}
-
-/* Every job still waiting fails: the deadline is near. */
-static void wait_give_up(struct lk_run *u)
-{
-	char detail[300];
-	size_t i;
-
-	for (i = 0; i < u->njobs; i++) {
-		if (u->jobs[i].state != LEAK_JOB_WAIT)
-			continue;
-		snprintf(detail, sizeof(detail),
-			 "version %s not AWSCURRENT before the invocation deadline (%d polls); "
-			 "services not redeployed", u->jobs[i].wait_version, u->jobs[i].polls);
-		resp_step_end(&u->r, u->jobs[i].wait_idx, RESP_FAILED, detail, NULL);
-		u->jobs[i].state = LEAK_JOB_FAILED;
-	}
-}
-
-/* One poll of a waiting job: 1 when it is settled. */
-static int wait_poll(struct lk_run *u, struct leak_job *j, struct kit_step *s)
-{
-	char detail[300];
-	enum leak_wait w;
-
-	j->polls++;
-	if (!kit_ok(s)) {
-		if (aws_is_throttle_code(kit_err(s)->code))
-			return 0;
-		resp_step_end(&u->r, j->wait_idx, RESP_FAILED, "cannot follow the rotation", kit_err(s));
-		j->state = LEAK_JOB_FAILED;
-		return 1;
-	}
-	w = leak_wait_check(kit_out(s), j, detail, sizeof(detail));
-	if (w == LEAK_WAIT_MORE)
-		return 0;
-	resp_step_end(&u->r, j->wait_idx, w == LEAK_WAIT_CURRENT ? RESP_DONE : RESP_FAILED, detail, NULL);
-	j->state = w == LEAK_WAIT_CURRENT ? LEAK_JOB_CURRENT : LEAK_JOB_FAILED;
-	return 1;
-}
-
-/* Round 3: poll DescribeSecret (all waiting secrets at once) until each new
- * version is AWSCURRENT, bounded by the deadline. One line per secret
- * over all its polls (quiet steps). */
-static void secrets_wait(struct lk_run *u)
-{
-	struct kit_step **poll = calloc(u->njobs + 1, sizeof(*poll));
-	size_t i, waiting = 0;
-
-	for (i = 0; poll && i < u->njobs; i++) {
-		if (u->jobs[i].state != LEAK_JOB_WAIT)
-			continue;
-		u->jobs[i].wait_idx = resp_step_begin(&u->r, "wait-current", "secretsmanager:DescribeSecret",
-						      secret_arn(u, &u->jobs[i]), RESP_READ);
-		waiting++;
-	}
-	while (waiting) {
-		struct kit_round *rd;
-
-		if (remaining_ms(u) < LK_FINISH_RESERVE_MS + u->st->set.poll_ms + 200) {
-			wait_give_up(u);
-			break;
-		}
-		rd = kit_round_new(&u->kit);
-		for (i = 0; i < u->njobs; i++)
-			poll[i] = u->jobs[i].state != LEAK_JOB_WAIT ? NULL :
-				kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "secretsmanager",
-					.op = "DescribeSecret", .kind = RESP_READ,
-					.in = secret_in(secret_arn(u, &u->jobs[i]), NULL) });
-		kit_run(rd);
-		for (i = 0; i < u->njobs; i++)
-			if (poll[i])
-				waiting -= (size_t)wait_poll(u, &u->jobs[i], poll[i]);
-		kit_round_free(rd);
-		if (waiting)
-			sleep_ms(u->st->set.poll_ms);
-	}
-	free(poll);
-}
-
-/* Round 4a: which services already got a deployment after the rotation
- * (an earlier delivery of this incident redeployed them). */
-static void redeploy_check(struct lk_run *u, struct leak_svc *sv, size_t nsv)
-{
-	struct kit_round *rd = kit_round_new(&u->kit);
-	struct kit_step **d = calloc(nsv, sizeof(*d));
-	size_t i;
-
-	for (i = 0; d && i < nsv; i++) {
-		cJSON *in = cJSON_CreateObject();
-		const char *name = sv[i].service;
-
-		cJSON_AddStringToObject(in, "cluster", sv[i].cluster);
-		cJSON_AddItemToObject(in, "services", cJSON_CreateStringArray(&name, 1));
-		d[i] = kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "ecs", .op = "DescribeServices",
-			.kind = RESP_READ, .in = in });
-	}
-	kit_run(rd);
-	for (i = 0; d && i < nsv; i++) {
-		char dep[128], detail[200];
-
-		if (leak_deployed_since(kit_out(d[i]), u->jobs[sv[i].job].rotated_at, dep, sizeof(dep))) {
-			snprintf(detail, sizeof(detail),
-				 "deployment %s started after the rotation: already redeployed", dep);
-			note(u, "redeploy", "ecs:UpdateService", sv[i].target, RESP_WRITE, RESP_ALREADY,
-			     detail, 1);
-			sv[i].need = 0;
-		}
-	}
-	kit_round_free(rd);
-	free(d);
-}
-
-/* Round 4: every service named in the (honoured) tag of a rotated secret
- * gets a new deployment, unless it already has one since the rotation. */
-static void secrets_redeploy(struct lk_run *u)
-{
-	struct leak_svc *sv = NULL;
-	struct kit_round *rd = NULL;
-	struct kit_step **up = NULL;
-	size_t nsv = 0, cap = 0, i;
-
+	if (!v)
+		return;
+	for (i = 0; i < u->njobs; i++)
+		v[i] = &u->jobs[i].rs;
+	rdp_init(&d, &u->kit, u->st->set.poll_ms,
+		 u->ctx->deadline_ms ? u->ctx->deadline_ms - LK_FINISH_RESERVE_MS : 0, u->warnings);
+	d.list_name = LEAK_TAG_SERVICES;
+	/* move AWSCURRENT back only if the new value breaks something */
+	d.undo_note = "restores the LEAKED value: only to recover from a broken rotation";
+	rdp_rotate(&d, v, u->njobs);
+	rdp_wait(&d, v, u->njobs);
 	for (i = 0; i < u->njobs; i++) {
 		struct leak_job *j = &u->jobs[i];
 
-		if (j->state == LEAK_JOB_CURRENT && !j->tags_read && leak_tags_need_history(j->tags))
+		if (j->rs.state != RDP_CURRENT)
+			continue;
+		if (!j->tags_read && leak_tags_need_history(j->tags))
 			secret_tags(u, j);
-		if (j->state == LEAK_JOB_CURRENT && j->services_ignored) {
+		if (j->services_ignored) {
 			char detail[PROV_REASON_LEN + 700];
 
 			snprintf(detail, sizeof(detail), "nothing redeployed: firebreak:ecs-services '%.500s' "
@@ -854,43 +647,15 @@ static void secrets_redeploy(struct lk_run *u)
 				 j->services_ignored, j->services_why);
 			note(u, "redeploy", "ecs:UpdateService", secret_arn(u, j), RESP_WRITE, RESP_SKIPPED,
 			     detail, 0);
+		} else if (!j->services || !*j->services) {
+			leak_warn(u->warnings, "secret '%s' has no firebreak:ecs-services tag: nothing to redeploy",
+				  secret_arn(u, j));
 		}
+		j->rs.services = j->services_ignored ? NULL : j->services;
 	}
-	for (i = 0; i < u->njobs; i++)
-		if (u->jobs[i].state == LEAK_JOB_CURRENT && !u->jobs[i].services_ignored &&
-		    leak_services_parse(u->jobs[i].services, i, secret_arn(u, &u->jobs[i]), &sv, &nsv, &cap,
-					u->warnings) != FB_OK)
-			break;
-	if (!nsv)
-		goto out;
-	redeploy_check(u, sv, nsv);
-	rd = kit_round_new(&u->kit);
-	up = calloc(nsv, sizeof(*up));
-	for (i = 0; up && i < nsv; i++) {
-		cJSON *in;
-
-		if (!sv[i].need)
-			continue;
-		in = cJSON_CreateObject();
-		cJSON_AddStringToObject(in, "cluster", sv[i].cluster);
-		cJSON_AddStringToObject(in, "service", sv[i].service);
-		cJSON_AddBoolToObject(in, "forceNewDeployment", 1);
-		up[i] = kit_add(rd, &(struct kit_spec){ .step = "redeploy", .service = "ecs", .op = "UpdateService",
-			.target = sv[i].target, .kind = RESP_WRITE, .in = in });
-	}
-	kit_run(rd);
-	for (i = 0; up && i < nsv; i++) {
-		const char *dep = leak_primary_deployment(kit_out(up[i]));
-
-		if (kit_status(up[i]) == RESP_DONE)
-			kit_detail(up[i], "new deployment %s", dep ? dep : "?");
-		else if (up[i] && kit_status(up[i]) == RESP_FAILED)
-			kit_detail(up[i], "not redeployed");
-	}
-out:
-	kit_round_free(rd);
-	free(up);
-	free(sv);
+	rdp_redeploy(&d, v, u->njobs);
+	rdp_cleanup(&d);
+	free(v);
 }
 
 static void act_secrets(struct lk_run *u)
@@ -913,6 +678,7 @@ static void act_secrets(struct lk_run *u)
 		if (!f->cur_hits[i] && !f->prev_hits[i])
 			continue;
 		u->jobs[u->njobs].secret = (uint32_t)i;
+		u->jobs[u->njobs].rs.arn = w->secrets[i].arn;
 		u->jobs[u->njobs].cur_hits = f->cur_hits[i];
 		u->jobs[u->njobs].prev_hits = f->prev_hits[i];
 		u->njobs++;
@@ -925,9 +691,7 @@ static void act_secrets(struct lk_run *u)
 		cJSON_AddItemToArray(arr, o);
 	}
 	secrets_decide(u);
-	secrets_rotate(u);
-	secrets_wait(u);
-	secrets_redeploy(u);
+	secrets_rotate_redeploy(u);
 }
 
 /* ---- access keys: deactivate ----------------------------------------------------------------------------- */
@@ -936,7 +700,7 @@ static void act_secrets(struct lk_run *u)
  * and what to do with its answer. */
 enum lk_key_call { LK_KEY_INFO, LK_KEY_LAST_USED, LK_KEY_LIST, LK_KEY_DEACTIVATE };
 struct key_op {
-	const char *step, *op;
+	const char *step;
 	enum lk_key_call call;
 	enum resp_kind kind;
 	void (*then)(struct lk_run *, struct leak_key *, struct kit_step *);
@@ -944,40 +708,34 @@ struct key_op {
 
 static cJSON *key_restore(struct lk_run *u, const struct leak_key *k);
 
-static cJSON *key_in(const struct leak_key *k, const char *op)
-{
-	cJSON *in = cJSON_CreateObject();
-
-	if (strcmp(op, "ListAccessKeys"))
-		cJSON_AddStringToObject(in, "AccessKeyId", k->id);
-	if (!strcmp(op, "ListAccessKeys") || !strcmp(op, "UpdateAccessKey"))
-		cJSON_AddStringToObject(in, "UserName", k->user);
-	if (!strcmp(op, "UpdateAccessKey"))
-		cJSON_AddStringToObject(in, "Status", "Inactive");
-	return in;
-}
-
 /* The step of one key (.service and .op literals per operation: the IAM
  * derivation reads them). */
 static struct kit_step *key_step(struct kit_round *rd, const struct key_op *o, struct leak_key *k,
 				 struct aws_client *cl, cJSON *restore)
 {
-	struct kit_spec sp = { .step = o->step, .target = k->id, .kind = o->kind, .client = cl,
-			       .in = key_in(k, o->op), .restore = restore };
+	cJSON *in = cJSON_CreateObject();
+	struct kit_spec sp = { .step = o->step, .target = k->id, .kind = o->kind, .client = cl, .in = in,
+			       .restore = restore };
 
-	/* one literal pair per operation: the IAM derivation reads them */
 	switch (o->call) {
 	case LK_KEY_INFO: sp.service = "sts", sp.op = "GetAccessKeyInfo"; break;
 	case LK_KEY_LAST_USED: sp.service = "iam", sp.op = "GetAccessKeyLastUsed"; break;
 	case LK_KEY_LIST: sp.service = "iam", sp.op = "ListAccessKeys"; break;
 	case LK_KEY_DEACTIVATE: sp.service = "iam", sp.op = "UpdateAccessKey"; break;
 	}
+	if (o->call != LK_KEY_LIST)
+		cJSON_AddStringToObject(in, "AccessKeyId", k->id);
+	if (o->call == LK_KEY_LIST || o->call == LK_KEY_DEACTIVATE)
+		cJSON_AddStringToObject(in, "UserName", k->user);
+	if (o->call == LK_KEY_DEACTIVATE)
+		cJSON_AddStringToObject(in, "Status", "Inactive");
 	return kit_add(rd, &sp);
 }
 
-/* One round of a call per undecided key whose client is `cl` (NULL: our
- * own), concurrently; then each answer in key order. */
-static void key_round_on(struct lk_run *u, struct aws_client *cl, const struct key_op *o)
+/* One round of a call per undecided key, each on its account's client,
+ * concurrently; then each answer in key order. A key whose member client
+ * is not made yet (member_clients) waits. */
+static void key_round(struct lk_run *u, const struct key_op *o)
 {
 	struct kit_round *rd = kit_round_new(&u->kit);
 	struct kit_step *s[LEAK_MAX_KEYS] = { 0 };
@@ -986,24 +744,14 @@ static void key_round_on(struct lk_run *u, struct aws_client *cl, const struct k
 	for (i = 0; i < u->f.nkeys; i++) {
 		struct leak_key *k = &u->f.keys[i];
 
-		if (!k->done && u->key_client[i] == cl && !u->key_member[i])
-			s[i] = key_step(rd, o, k, cl, o->kind == RESP_WRITE ? key_restore(u, k) : NULL);
+		if (!k->done && !u->key_member[i])
+			s[i] = key_step(rd, o, k, u->key_client[i], o->kind == RESP_WRITE ? key_restore(u, k) : NULL);
 	}
 	kit_run(rd);
 	for (i = 0; i < u->f.nkeys; i++)
 		if (s[i])
 			o->then(u, &u->f.keys[i], s[i]);
 	kit_round_free(rd);
-}
-
-/* The round on every client: ours, then each member account's. */
-static void key_round(struct lk_run *u, const struct key_op *o)
-{
-	size_t m;
-
-	key_round_on(u, NULL, o);
-	for (m = 0; m < u->nmember; m++)
-		key_round_on(u, u->member[m], o);
 }
 
 /*
@@ -1172,7 +920,6 @@ static void member_clients(struct lk_run *u)
 		} else if (cl) {
 			snprintf(detail, sizeof(detail), "acting in account %s", k->account);
 			resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
-			u->member[u->nmember++] = cl;
 		} else {
 			snprintf(detail, sizeof(detail), "cannot act in account %s: %s", k->account,
 				 u->st->cfg.member_role && *u->st->cfg.member_role ? "no session"
@@ -1185,15 +932,15 @@ static void member_clients(struct lk_run *u)
 	}
 }
 
-/* One sts:GetCallerIdentity signed with (id, candidate[, session token]). */
+/* One sts:GetCallerIdentity signed with (id, candidate[, session token]):
+ * the candidate and the token are copied out of the log text (they end
+ * there without a NUL) and wiped after. */
 static enum fb_err verify_one(struct lk_run *u, const struct leak_key *k, const char *cand,
 			      const char *token, size_t token_len, struct aws_error *e, char *arn,
 			      size_t arnlen)
 {
 	struct aws_client_options o;
-	struct aws_client *cl = NULL;
-	cJSON *out = NULL;
-	char sk[41], err[200], tok[LEAK_TOKEN_MAX + 1];
+	char sk[41], tok[LEAK_TOKEN_MAX + 1];
 	enum fb_err rc;
 
 	memcpy(sk, cand, 40);
@@ -1206,20 +953,10 @@ static enum fb_err verify_one(struct lk_run *u, const struct leak_key *k, const 
 		tok[token_len] = '\0';
 		o.session_token = tok;
 	}
-	rc = aws_client_new_opts(&cl, &o, err, sizeof(err));
+	rc = kit_caller_with(&o, u->ctx->deadline_ms ? u->ctx->deadline_ms - LK_FINISH_RESERVE_MS : 0, arn, arnlen,
+			     e);
 	explicit_bzero(sk, sizeof(sk));
 	explicit_bzero(tok, token ? token_len : 0);
-	if (rc != FB_OK) {
-		snprintf(e->message, sizeof(e->message), "%s", err);
-		return rc;
-	}
-	if (u->ctx->deadline_ms)
-		aws_client_set_deadline(cl, u->ctx->deadline_ms - LK_FINISH_RESERVE_MS);
-	rc = aws_do(cl, "sts", "GetCallerIdentity", NULL, &out, e);
-	if (rc == FB_OK)
-		buf_copy_str(arn, arnlen, leak_query_str(out, "GetCallerIdentity", "Arn"));
-	cJSON_Delete(out);
-	aws_client_free(cl); /* wipes its copy of the secret */
 	return rc;
 }
 
@@ -1249,7 +986,6 @@ static void verify_keys(struct lk_run *u)
 		size_t refused = 0;
 		enum fb_err rc = FB_OK;
 		int idx;
-
 		size_t tlen = 0;
 		const char *token = NULL;
 
@@ -1265,20 +1001,14 @@ static void verify_keys(struct lk_run *u)
 				break;
 			refused++;
 		}
-		if (rc == FB_OK && token) {
-			/* an assumed-role session: its role (prov_principal) */
+		if (rc == FB_OK) {
 			k->verified = 1;
-			if (!prov_principal(arn, k->role, sizeof(k->role)) || !strstr(k->role, ":role/"))
+			/* an assumed-role session: its role (prov_principal) */
+			if (token && (!prov_principal(arn, k->role, sizeof(k->role)) || !strstr(k->role, ":role/")))
 				k->role[0] = '\0';
 			snprintf(detail, sizeof(detail), "usable: STS accepted a call signed with the secret "
-				 "access key and session token seen next to it (caller %s; the call shows in "
-				 "CloudTrail under this key)", arn[0] ? arn : "?");
-			resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
-		} else if (rc == FB_OK) {
-			k->verified = 1;
-			snprintf(detail, sizeof(detail), "usable: STS accepted a call signed with the secret "
-				 "access key seen next to it (caller %s; the call shows in CloudTrail under this key)",
-				 arn[0] ? arn : "?");
+				 "access key%s seen next to it (caller %s; the call shows in CloudTrail under this key)",
+				 token ? " and session token" : "", arn[0] ? arn : "?");
 			resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
 		} else if (refused == k->ncand) {
 			k->refused = 1;
@@ -1348,9 +1078,9 @@ static void after_update(struct lk_run *u, struct leak_key *k, struct kit_step *
 	k->done = 1;
 }
 
-static const struct key_op lk_key_account = { "key-account", "GetAccessKeyInfo", LK_KEY_INFO, RESP_READ, after_info };
-static const struct key_op lk_key_owner = { "key-owner", "GetAccessKeyLastUsed", LK_KEY_LAST_USED, RESP_READ, after_last_used };
-static const struct key_op lk_deactivate = { "deactivate-key", "UpdateAccessKey", LK_KEY_DEACTIVATE, RESP_WRITE, after_update };
+static const struct key_op lk_key_account = { "key-account", LK_KEY_INFO, RESP_READ, after_info };
+static const struct key_op lk_key_owner = { "key-owner", LK_KEY_LAST_USED, RESP_READ, after_last_used };
+static const struct key_op lk_deactivate = { "deactivate-key", LK_KEY_DEACTIVATE, RESP_WRITE, after_update };
 
 static void after_list(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 {
@@ -1385,7 +1115,7 @@ static void after_list(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 	}
 }
 
-static const struct key_op lk_key_status = { "key-status", "ListAccessKeys", LK_KEY_LIST, RESP_READ, after_list };
+static const struct key_op lk_key_status = { "key-status", LK_KEY_LIST, RESP_READ, after_list };
 
 /*
  * A temporary (ASIA) key: nothing to deactivate; its role's older
@@ -1400,18 +1130,18 @@ static const struct key_op lk_key_status = { "key-status", "ListAccessKeys", LK_
 static void revoke_role(struct lk_run *u, struct leak_key *k)
 {
 	struct aws_client *cl;
-	char acct[13];
+	struct arn a;
 
 	k->done = 1;
-	if (!k->role[0] || !leak_account_from_arn(k->role, acct)) {
+	if (!k->role[0] || !arn_parse(k->role, &a) || !resp_account_id_ok(a.account)) {
 		note(u, "revoke-sessions", "iam:PutRolePolicy", k->id, RESP_WRITE, RESP_SKIPPED,
 		     k->refused ? "not revoked: STS refused the secret access key seen next to it"
 				: "not revoked: the credential could not be verified; revoke the role's active "
 				  "sessions (iam:PutRolePolicy with aws:TokenIssueTime) by hand if it is live", 0);
 		return;
 	}
-	buf_copy_str(k->account, sizeof(k->account), acct);
-	cl = kit_client(&u->kit, acct, NULL, "assume-role", NULL);
+	buf_copy_str(k->account, sizeof(k->account), a.account);
+	cl = kit_client(&u->kit, a.account, NULL, "assume-role", NULL);
 	if (cl)
 		kit_revoke_sessions(&u->kit, &(struct kit_revoke){ .role_arn = k->role,
 			.not_before_ms = u->r.received_ms, .client = cl });
@@ -1498,8 +1228,6 @@ static enum fb_err lk_respond(struct lk_run *u, enum leak_form form, struct lr_r
 	const struct lr_context *ctx = u->ctx;
 	enum fb_err rc = FB_OK;
 
-	if (ctx->deadline_ms)
-		aws_client_set_deadline(st->aws, ctx->deadline_ms - LK_FINISH_RESERVE_MS);
 	u->warnings = cJSON_AddArrayToObject(u->r.extra, "warnings");
 	resp_set_severity(&u->r, "P1");
 	/* first the watched values: the names shown in the report are
@@ -1582,14 +1310,13 @@ static enum fb_err lk_handle(void *state, const char *event, size_t len,
 		run_cleanup(u);
 		return rc;
 	}
-	rc = resp_begin(&u->r, &st->cfg, LK_FN, ctx);
-	kit_init(&u->kit, &u->r, st->aws);
-	if (rc == FB_OK && form != LEAK_FORM_AWSLOGS && resp_trigger_from_event(&u->r, u->ev) != FB_OK) {
-		run_cleanup(u);
-		return resp_invalid(out, "malformed envelope fields (or 'dryRun' not a boolean)");
-	}
-	if (rc == FB_OK)
+	/* a subscription delivery has no envelope: its trigger is set from
+	 * the batch (setup_awslogs), so the opening reads an empty one */
+	if (kit_begin(&u->r, &(struct kit_handler){ LK_FN, &st->cfg, st->aws, LK_FINISH_RESERVE_MS }, ctx,
+		      form == LEAK_FORM_AWSLOGS ? st->no_envelope : u->ev, out, &rc)) {
+		kit_init(&u->kit, &u->r, st->aws);
 		rc = lk_respond(u, form, out);
+	}
 	run_cleanup(u);
 	return rc;
 }

@@ -5,14 +5,15 @@
  * answers (and the time) in, so the unit tests and fuzz targets reach all
  * of it without AWS.
  */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <openssl/sha.h>
 
+#include "alarm.h"
+#include "cloudtrail.h"
+#include "kit.h"
 #include "leak.h"
 #include "resp.h"
 
@@ -28,45 +29,31 @@ void leak_list_free(struct leak_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-enum fb_err leak_list_add_n(struct leak_list *l, const char *s, size_t n)
+enum fb_err leak_list_add(struct leak_list *l, const char *s)
 {
 	char **nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
 
 	if (!nv)
 		return FB_E_NOMEM;
 	l->v = nv;
-	l->v[l->n] = strndup(s, n);
+	l->v[l->n] = strdup(s);
 	if (!l->v[l->n])
 		return FB_E_NOMEM;
 	l->n++;
 	return FB_OK;
 }
 
-enum fb_err leak_list_add(struct leak_list *l, const char *s)
+/* "a, b,,c" -> {"a","b","c"}; NULL or "" -> empty. On error the list holds
+ * what was parsed: free it with leak_list_free() either way. */
+static enum fb_err leak_list_parse(const char *s, struct leak_list *l)
 {
-	return leak_list_add_n(l, s, strlen(s));
-}
-
-enum fb_err leak_list_parse(const char *s, struct leak_list *l)
-{
-	const char *p = s;
+	/* Lambda's environment holds 4 KB in all: no item reaches the cap */
+	char item[4097];
 
 	memset(l, 0, sizeof(*l));
-	while (p && *p) {
-		const char *e = strchr(p, ',');
-		size_t n = e ? (size_t)(e - p) : strlen(p);
-		const char *a = p;
-
-		while (n && (*a == ' ' || *a == '\t')) {
-			a++;
-			n--;
-		}
-		while (n && (a[n - 1] == ' ' || a[n - 1] == '\t'))
-			n--;
-		if (n && leak_list_add_n(l, a, n) != FB_OK)
+	while (s && kit_list_next(&s, item, sizeof(item)) > 0)
+		if (leak_list_add(l, item) != FB_OK)
 			return FB_E_NOMEM;
-		p = e ? e + 1 : NULL;
-	}
 	return FB_OK;
 }
 
@@ -77,27 +64,6 @@ static int env_bool(const char *name, int dflt)
 	if (!v || !*v)
 		return dflt;
 	return !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes");
-}
-
-static enum fb_err env_int(const char *name, int64_t dflt, int64_t lo, int64_t hi, int64_t *out,
-			   char *err, size_t errlen)
-{
-	const char *v = getenv(name);
-	char *end;
-	long long x;
-
-	*out = dflt;
-	if (!v || !*v)
-		return FB_OK;
-	errno = 0;
-	x = strtoll(v, &end, 10);
-	if (errno || *end || x < lo || x > hi) {
-		snprintf(err, errlen, "setting '%s' must be an integer in %lld..%lld", name,
-			 (long long)lo, (long long)hi);
-		return FB_E_CONFIG;
-	}
-	*out = x;
-	return FB_OK;
 }
 
 void leak_settings_cleanup(struct leak_settings *s)
@@ -116,7 +82,7 @@ enum fb_err leak_settings_from_env(struct leak_settings *s, char *err, size_t er
 	const char *alarm = getenv("FIREBREAK_LEAK_ALARM_NAME");
 	const char *fn = getenv("AWS_LAMBDA_FUNCTION_NAME");
 	enum fb_err rc;
-	int64_t ttl_s = 300, lb_s = 900;
+	int ttl_s = 300, lb_s = 900, poll = LEAK_POLL_MS_DEFAULT;
 
 	memset(s, 0, sizeof(*s));
 	rc = leak_list_parse(getenv("FIREBREAK_WATCHED_SECRETS"), &s->watched);
@@ -140,16 +106,23 @@ enum fb_err leak_settings_from_env(struct leak_settings *s, char *err, size_t er
 		return rc;
 	}
 	s->watch_tagged = env_bool("FIREBREAK_WATCH_TAGGED", 1);
-	rc = env_int("FIREBREAK_SECRETS_TTL_SECONDS", 300, 0, 86400, &ttl_s, err, errlen);
+	rc = kit_env_int("FIREBREAK_SECRETS_TTL_SECONDS", 300, 0, 86400, &ttl_s, err, errlen);
 	if (rc == FB_OK)
-		rc = env_int("FIREBREAK_LEAK_LOOKBACK_SECONDS", 900, 60, 86400, &lb_s, err, errlen);
+		rc = kit_env_int("FIREBREAK_LEAK_LOOKBACK_SECONDS", 900, 60, 86400, &lb_s, err, errlen);
 	if (rc == FB_OK)
-		rc = env_int("FIREBREAK_ROTATION_POLL_MS", LEAK_POLL_MS_DEFAULT, 10, 5000, &s->poll_ms,
-			     err, errlen);
-	s->ttl_ms = ttl_s * 1000;
-	s->lookback_ms = lb_s * 1000;
+		rc = kit_env_int("FIREBREAK_ROTATION_POLL_MS", LEAK_POLL_MS_DEFAULT, 10, 5000, &poll, err, errlen);
+	s->ttl_ms = (int64_t)ttl_s * 1000;
+	s->lookback_ms = (int64_t)lb_s * 1000;
+	s->poll_ms = poll;
 	return rc;
 }
+
+/* What a watched value is; its bytes live only in the automaton. */
+struct leak_value {
+	uint32_t secret;              /* index into leak_watch.secrets */
+	int previous;                 /* from AWSPREVIOUS */
+	char field[64];               /* JSON field, "" for a plain string */
+};
 
 /* ---- the watched set ----------------------------------------------------------------------- */
 
@@ -320,7 +293,8 @@ void leak_msgs_cleanup(struct leak_msgs *m)
 	memset(m, 0, sizeof(*m));
 }
 
-const char *leak_form_name(enum leak_form f)
+/* "awslogs", "alarm", "manual", ... */
+static const char *leak_form_name(enum leak_form f)
 {
 	switch (f) {
 	case LEAK_FORM_AWSLOGS:
@@ -376,24 +350,23 @@ static enum leak_form classify_alarm(const cJSON *ev, const struct leak_settings
 				     size_t whylen)
 {
 	const char *dtype = resp_get_str(ev, "detail-type"), *src = resp_get_str(ev, "source");
-	const char *name = resp_get_str(ev, "detail.alarmName");
-	const char *state = resp_get_str(ev, "detail.state.value");
+	struct alarm_change al;
 
 	if (!dtype || !src || strcmp(dtype, "CloudWatch Alarm State Change") ||
 	    strcmp(src, "aws.cloudwatch")) {
 		snprintf(why, whylen, "unsupported event: expected a CloudWatch Alarm State Change");
 		return LEAK_FORM_INVALID;
 	}
-	if (!name || !state) {
+	if (alarm_parse(cJSON_GetObjectItemCaseSensitive(ev, "detail"), &al) != FB_OK) {
 		snprintf(why, whylen, "alarm event lacks 'detail.alarmName' or 'detail.state.value'");
 		return LEAK_FORM_INVALID;
 	}
-	if (!set->alarm_name || strcmp(name, set->alarm_name)) {
-		snprintf(why, whylen, "alarm '%.200s' is not FIREBREAK_LEAK_ALARM_NAME", name);
+	if (!set->alarm_name || strcmp(al.name, set->alarm_name)) {
+		snprintf(why, whylen, "alarm '%.200s' is not FIREBREAK_LEAK_ALARM_NAME", al.name);
 		return LEAK_FORM_IGNORE;
 	}
-	if (strcmp(state, "ALARM")) {
-		snprintf(why, whylen, "alarm state is %.20s, not ALARM", state);
+	if (strcmp(al.state, "ALARM")) {
+		snprintf(why, whylen, "alarm state is %.20s, not ALARM", al.state);
 		return LEAK_FORM_IGNORE;
 	}
 	if (!set->log_groups.n) {
@@ -457,25 +430,18 @@ enum leak_form leak_classify(const cJSON *ev, const struct leak_settings *set,
 void leak_alarm_window(const cJSON *ev, int64_t event_time_ms, int64_t now_ms,
 		       int64_t lookback_ms, int64_t *start_ms, int64_t *end_ms)
 {
-	const char *rd = resp_get_str(ev, "detail.state.reasonData");
-	const char *ts = resp_get_str(ev, "detail.state.timestamp");
+	struct alarm_change al;
 	int64_t t = event_time_ms;
 
-	if (!t && ts)
-		t = resp_parse_time_ms(ts);
+	alarm_parse(cJSON_GetObjectItemCaseSensitive(ev, "detail"), &al); /* fields 0 when absent */
+	if (!t)
+		t = al.changed_ms;
 	if (!t)
 		t = now_ms;
 	*end_ms = t + 60000;
 	*start_ms = t - lookback_ms;
-	if (rd) {
-		cJSON *j = cJSON_Parse(rd);
-		const char *sd = resp_get_str(j, "startDate");
-		int64_t s = sd ? resp_parse_time_ms(sd) : 0;
-
-		if (s && s - 60000 < *start_ms)
-			*start_ms = s - 60000;
-		cJSON_Delete(j);
-	}
+	if (al.first_ms && al.first_ms - 60000 < *start_ms)
+		*start_ms = al.first_ms - 60000;
 }
 
 /* ---- findings ------------------------------------------------------------------------------------- */
@@ -722,50 +688,10 @@ static void count_hit(struct leak_findings *f, const struct leak_watch *w, const
 
 /* ---- CloudTrail records ------------------------------------------------------------------------- */
 
-static int str_member(const cJSON *o, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(v) && v->valuestring;
-}
-
-/* Collects the key ids of every member named "accessKeyId"; 0 when a member
- * named secretAccessKey (any case) holds a value: CloudTrail never records
- * one, so such a document is not an audit record. */
-static int ct_walk(const cJSON *j, char (*ids)[21], size_t max, size_t *nids, int depth)
-{
-	const cJSON *c;
-
-	if (depth > 64)
-		return 0;
-	cJSON_ArrayForEach(c, j) {
-		if (c->string && cJSON_IsString(c) && c->valuestring) {
-			size_t len = strlen(c->valuestring);
-
-			if (!strcasecmp(c->string, "secretAccessKey") && len >= 40)
-				return 0;
-			if (!strcmp(c->string, "accessKeyId") && len == 20 &&
-			    leak_is_key_id(c->valuestring, len, 0) && *nids < max) {
-				size_t k;
-				int dup = 0;
-
-				for (k = 0; k < *nids; k++)
-					dup |= !strcmp(ids[k], c->valuestring);
-				if (!dup)
-					memcpy(ids[(*nids)++], c->valuestring, 21);
-			}
-		}
-		if ((cJSON_IsObject(c) || cJSON_IsArray(c)) && !ct_walk(c, ids, max, nids, depth + 1))
-			return 0;
-	}
-	return 1;
-}
-
 int leak_cloudtrail_record(const char *msg, size_t n, char (*ids)[21], size_t max, size_t *nids)
 {
 	const char *end = NULL;
-	const char *ev;
-	size_t i = 0, evn;
+	size_t i = 0;
 	cJSON *j;
 	int ok;
 
@@ -781,16 +707,8 @@ int leak_cloudtrail_record(const char *msg, size_t n, char (*ids)[21], size_t ma
 		return 0;
 	while (end && end < msg + n && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
 		end++;
-	ev = resp_get_str(j, "eventSource");
-	evn = ev ? strlen(ev) : 0;
-	ok = end == msg + n && cJSON_IsObject(j) &&
-	     str_member(j, "eventVersion") && !strncmp(resp_get_str(j, "eventVersion"), "1.", 2) &&
-	     cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "userIdentity")) &&
-	     evn > 14 && !strcmp(ev + evn - 14, ".amazonaws.com") &&
-	     str_member(j, "eventName") && str_member(j, "eventTime") && str_member(j, "eventID") &&
-	     str_member(j, "awsRegion");
-	if (ok)
-		ok = ct_walk(j, ids, max, nids, 0);
+	/* the whole message is the record (runtime/cloudtrail: its shape) */
+	ok = end == msg + n && ct_record_key_ids(j, ids, max, nids);
 	if (!ok)
 		*nids = 0;
 	/* the record may hold anything a caller sent: wipe it like log text */
@@ -828,35 +746,6 @@ void leak_scan_messages(const struct leak_watch *w, const struct leak_msg *msgs,
 
 /* ---- decisions ------------------------------------------------------------------------------------- */
 
-const char *leak_version_with(const cJSON *v2s, const char *stage, const char *unless)
-{
-	const cJSON *v, *s;
-
-	cJSON_ArrayForEach(v, v2s) {
-		int has = 0, hasnot = 0;
-
-		cJSON_ArrayForEach(s, v) {
-			if (cJSON_IsString(s) && !strcmp(s->valuestring, stage))
-				has = 1;
-			if (unless && cJSON_IsString(s) && !strcmp(s->valuestring, unless))
-				hasnot = 1;
-		}
-		if (has && !hasnot)
-			return v->string;
-	}
-	return NULL;
-}
-
-int leak_version_has(const cJSON *v2s, const char *vid, const char *stage)
-{
-	const cJSON *s;
-
-	cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(v2s, vid))
-		if (cJSON_IsString(s) && !strcmp(s->valuestring, stage))
-			return 1;
-	return 0;
-}
-
 /* The stages that keep a version's value valid: AWSCURRENT is served,
  * AWSPREVIOUS is what rotations keep working until the next one
  * (alternating users, API-key rotators with two live keys), AWSPENDING is
@@ -867,7 +756,7 @@ static const char *live_stage(const cJSON *v2s, const char *vid)
 	size_t i;
 
 	for (i = 0; vid && *vid && i < sizeof(live) / sizeof(live[0]); i++)
-		if (leak_version_has(v2s, vid, live[i]))
+		if (rdp_version_has(v2s, vid, live[i]))
 			return live[i];
 	return NULL;
 }
@@ -877,13 +766,13 @@ enum leak_decision leak_decide_secret(const cJSON *describe, const char *loaded_
 {
 	const cJSON *v2s = cJSON_GetObjectItemCaseSensitive(describe, "VersionIdsToStages");
 	const cJSON *rd = cJSON_GetObjectItemCaseSensitive(describe, "LastRotatedDate");
-	const char *cur = leak_version_with(v2s, "AWSCURRENT", NULL);
-	const char *pending = leak_version_with(v2s, "AWSPENDING", "AWSCURRENT");
+	const char *cur = rdp_version_with(v2s, "AWSCURRENT", NULL);
+	const char *pending = rdp_version_with(v2s, "AWSPENDING", "AWSCURRENT");
 	const char *leaked = j->leaked_version[0] ? j->leaked_version : loaded_version;
 	const char *stage;
 
-	j->rotated_at = cJSON_IsNumber(rd) ? rd->valuedouble : 0;
-	buf_copy_str(j->old_version, sizeof(j->old_version), cur);
+	j->rs.changed_at = cJSON_IsNumber(rd) ? rd->valuedouble : 0;
+	buf_copy_str(j->rs.old_version, sizeof(j->rs.old_version), cur);
 	if (j->exempt) {
 		snprintf(detail, dlen, "exempt: secret tagged firebreak:exempt=true (leak reported, not "
 			 "rotated; tag honoured: %s)", j->exempt_why);
@@ -893,17 +782,17 @@ enum leak_decision leak_decide_secret(const cJSON *describe, const char *loaded_
 		/* a rotation is under way: wait for it, never start a second */
 		snprintf(detail, dlen,
 			 "rotation already in progress (version %s is AWSPENDING): waiting for it", pending);
-		buf_copy_str(j->wait_version, sizeof(j->wait_version), pending);
+		buf_copy_str(j->rs.version, sizeof(j->rs.version), pending);
 		return LEAK_DECIDE_IN_PROGRESS;
 	}
-	if (j->token[0] && (leak_version_has(v2s, j->token, "AWSCURRENT") ||
-			    leak_version_has(v2s, j->token, "AWSPREVIOUS"))) {
+	if (j->rs.token[0] && (rdp_version_has(v2s, j->rs.token, "AWSCURRENT") ||
+			    rdp_version_has(v2s, j->rs.token, "AWSPREVIOUS"))) {
 		/* our ClientRequestToken is a version that completed: an earlier
 		 * delivery of this incident already rotated the leaked version
 		 * away (a token version left without a stage is a failed
 		 * rotation: decided below, and the wait reports it) */
 		snprintf(detail, dlen, "rotated by an earlier delivery of this incident (version %s is %s)",
-			 j->token, leak_version_has(v2s, j->token, "AWSCURRENT") ? "AWSCURRENT" : "AWSPREVIOUS");
+			 j->rs.token, rdp_version_has(v2s, j->rs.token, "AWSCURRENT") ? "AWSCURRENT" : "AWSPREVIOUS");
 		return LEAK_DECIDE_ALREADY;
 	}
 	/* a leaked version we cannot name is taken as live: an extra rotation
@@ -934,136 +823,6 @@ enum leak_decision leak_decide_secret(const cJSON *describe, const char *loaded_
 			 j->exempt_why);
 	}
 	return LEAK_DECIDE_ROTATE;
-}
-
-enum leak_wait leak_wait_check(const cJSON *describe, struct leak_job *j, char *detail, size_t dlen)
-{
-	const cJSON *v2s = cJSON_GetObjectItemCaseSensitive(describe, "VersionIdsToStages");
-	const cJSON *rd = cJSON_GetObjectItemCaseSensitive(describe, "LastRotatedDate");
-	const char *cur = leak_version_with(v2s, "AWSCURRENT", NULL);
-
-	detail[0] = '\0';
-	if (!j->wait_version[0]) {
-		const char *p = leak_version_with(v2s, "AWSPENDING", "AWSCURRENT");
-
-		if (p)
-			buf_copy_str(j->wait_version, sizeof(j->wait_version), p);
-	}
-	if (j->wait_version[0] && leak_version_has(v2s, j->wait_version, "AWSCURRENT")) {
-		j->rotated_at = cJSON_IsNumber(rd) ? rd->valuedouble : 0;
-		snprintf(detail, dlen, "version %s is AWSCURRENT (%d polls)", j->wait_version, j->polls);
-		return LEAK_WAIT_CURRENT;
-	}
-	if (j->wait_version[0] && !leak_version_has(v2s, j->wait_version, "AWSPENDING")) {
-		snprintf(detail, dlen, "rotation failed: version %s is neither AWSPENDING nor AWSCURRENT "
-			 "(see the rotation function's logs)", j->wait_version);
-		return LEAK_WAIT_FAILED;
-	}
-	if (!j->wait_version[0] && cur && strcmp(cur, j->old_version)) {
-		/* the other rotation finished before we saw its version */
-		j->rotated_at = cJSON_IsNumber(rd) ? rd->valuedouble : 0;
-		snprintf(detail, dlen, "a new version is AWSCURRENT");
-		return LEAK_WAIT_CURRENT;
-	}
-	return LEAK_WAIT_MORE;
-}
-
-void leak_rotation_token(const char *incident, const char *arn, const char *old_version, char out[37])
-{
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	static const char hex[] = "0123456789abcdef";
-	char seed[3000];
-	size_t i, k = 0;
-	int n = snprintf(seed, sizeof(seed), "%s|%s|%s", incident, arn, old_version);
-
-	SHA256((const unsigned char *)seed, n < 0 ? 0 : (size_t)n < sizeof(seed) ? (size_t)n : sizeof(seed) - 1, md);
-	md[6] = (unsigned char)((md[6] & 0x0f) | 0x50); /* name-based UUID shape (v5-like) */
-	md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
-	for (i = 0; i < 16; i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[k++] = '-';
-		out[k++] = hex[md[i] >> 4];
-		out[k++] = hex[md[i] & 15];
-	}
-	out[k] = '\0';
-}
-
-enum fb_err leak_services_parse(const char *tag, size_t job, const char *secret_arn,
-				struct leak_svc **sv, size_t *nsv, size_t *cap, cJSON *warnings)
-{
-	struct leak_list l;
-	enum fb_err rc;
-	size_t k;
-
-	if (!tag || !*tag) {
-		leak_warn(warnings, "secret '%s' has no firebreak:ecs-services tag: nothing to redeploy",
-			  secret_arn);
-		return FB_OK;
-	}
-	rc = leak_list_parse(tag, &l);
-	for (k = 0; rc == FB_OK && k < l.n && k < LEAK_MAX_SERVICES; k++) {
-		const char *slash = strrchr(l.v[k], '/');
-		struct leak_svc *ns;
-
-		if (!slash || slash == l.v[k] || !slash[1]) {
-			leak_warn(warnings, "secret '%s': firebreak:ecs-services entry '%.100s' is not cluster/service",
-				  secret_arn, l.v[k]);
-			continue;
-		}
-		if (*nsv == *cap) {
-			size_t ncap = *cap ? *cap * 2 : 8;
-
-			ns = realloc(*sv, ncap * sizeof(*ns));
-			if (!ns) {
-				rc = FB_E_NOMEM;
-				break;
-			}
-			*sv = ns;
-			*cap = ncap;
-		}
-		ns = &(*sv)[(*nsv)++];
-		memset(ns, 0, sizeof(*ns));
-		ns->job = job;
-		snprintf(ns->cluster, sizeof(ns->cluster), "%.*s", (int)(slash - l.v[k]), l.v[k]);
-		buf_copy_str(ns->service, sizeof(ns->service), slash + 1);
-		snprintf(ns->target, sizeof(ns->target), "%s/%s", ns->cluster, ns->service);
-		ns->need = 1;
-	}
-	if (l.n > LEAK_MAX_SERVICES)
-		leak_warn(warnings, "secret '%s': more than %d services tagged; the rest not redeployed",
-			  secret_arn, LEAK_MAX_SERVICES);
-	leak_list_free(&l);
-	return rc;
-}
-
-int leak_deployed_since(const cJSON *describe_services, double rotated_at, char *dep, size_t deplen)
-{
-	const cJSON *d;
-
-	cJSON_ArrayForEach(d, resp_get(describe_services, "services.0.deployments")) {
-		const cJSON *ca = cJSON_GetObjectItemCaseSensitive(d, "createdAt");
-		const char *status = resp_get_str(d, "status");
-
-		if (status && !strcmp(status, "PRIMARY") && rotated_at > 0 && cJSON_IsNumber(ca) &&
-		    ca->valuedouble >= rotated_at) {
-			buf_copy_str(dep, deplen, resp_get_str(d, "id") ? resp_get_str(d, "id") : "?");
-			return 1;
-		}
-	}
-	return 0;
-}
-
-const char *leak_primary_deployment(const cJSON *update_service)
-{
-	const cJSON *d;
-
-	cJSON_ArrayForEach(d, resp_get(update_service, "service.deployments")) {
-		const char *status = resp_get_str(d, "status");
-
-		if (status && !strcmp(status, "PRIMARY"))
-			return resp_get_str(d, "id");
-	}
-	return NULL;
 }
 
 /* ---- report parts ----------------------------------------------------------------------------------- */
@@ -1112,20 +871,6 @@ void leak_tags_decide(const cJSON *tags, const cJSON *events, const struct prov_
 		j->services_ignored = strdup(svc);
 }
 
-const char *leak_query_str(const cJSON *out, const char *op, const char *field)
-{
-	char path[160];
-	const char *v;
-
-	snprintf(path, sizeof(path), "%sResult.%s", op, field);
-	v = resp_get_str(out, path);
-	if (!v) {
-		snprintf(path, sizeof(path), "%sResponse.%sResult.%s", op, op, field);
-		v = resp_get_str(out, path);
-	}
-	return v;
-}
-
 enum leak_key_route leak_key_route(const char *key_account, const char *own_account,
 				   const char *member_role)
 {
@@ -1136,62 +881,21 @@ enum leak_key_route leak_key_route(const char *key_account, const char *own_acco
 	return role ? LEAK_KEY_MEMBER : LEAK_KEY_NO_ROLE;
 }
 
-int leak_account_from_arn(const char *arn, char out[13])
+cJSON *leak_key_restore(const struct leak_key *k)
 {
-	const char *p = arn;
-	int f;
-
-	if (!arn || strncmp(arn, "arn:", 4))
-		return 0;
-	for (f = 0; f < 4 && p; f++) {
-		p = strchr(p, ':');
-		p = p ? p + 1 : NULL;
-	}
-	if (!p || strcspn(p, ":") != 12 || p[12] != ':')
-		return 0;
-	memcpy(out, p, 12);
-	out[12] = '\0';
-	return resp_account_id_ok(out);
-}
-
-/* A restore[] entry in the shape every leak-rotate write records. */
-static cJSON *restore_entry(const char *step, const char *api, const char *target,
-			    const char *prior_name, const char *prior, const char *command)
-{
+	char cmd[400];
 	cJSON *e = cJSON_CreateObject();
 
-	if (e && (!cJSON_AddStringToObject(e, "step", step) || !cJSON_AddStringToObject(e, "api", api) ||
-		  !cJSON_AddStringToObject(e, "target", target) ||
-		  !cJSON_AddStringToObject(e, prior_name, prior) ||
-		  !cJSON_AddStringToObject(e, "command", command))) {
+	snprintf(cmd, sizeof(cmd), "aws iam update-access-key --user-name '%s' --access-key-id %s --status Active",
+		 k->user, k->id);
+	if (e && (!cJSON_AddStringToObject(e, "step", "deactivate-key") ||
+		  !cJSON_AddStringToObject(e, "api", "iam:UpdateAccessKey") ||
+		  !cJSON_AddStringToObject(e, "target", k->id) || !cJSON_AddStringToObject(e, "prior_status", k->status) ||
+		  !cJSON_AddStringToObject(e, "command", cmd))) {
 		cJSON_Delete(e);
 		e = NULL;
 	}
 	return e;
-}
-
-cJSON *leak_rotation_restore(const char *arn, const char *old_version, const char *token)
-{
-	char cmd[1200];
-
-	/* undo (prior state first): move AWSCURRENT back — only if the new
-	 * value breaks something; the old one is leaked */
-	snprintf(cmd, sizeof(cmd),
-		 "aws secretsmanager update-secret-version-stage --secret-id '%s' "
-		 "--version-stage AWSCURRENT --move-to-version-id %s --remove-from-version-id %s"
-		 "  # restores the LEAKED value: only to recover from a broken rotation",
-		 arn, old_version, token);
-	return restore_entry("rotate-secret", "secretsmanager:UpdateSecretVersionStage", arn,
-			     "prior_current_version", old_version, cmd);
-}
-
-cJSON *leak_key_restore(const struct leak_key *k)
-{
-	char cmd[400];
-
-	snprintf(cmd, sizeof(cmd), "aws iam update-access-key --user-name '%s' --access-key-id %s --status Active",
-		 k->user, k->id);
-	return restore_entry("deactivate-key", "iam:UpdateAccessKey", k->id, "prior_status", k->status, cmd);
 }
 
 cJSON *leak_keys_json(const struct leak_key *keys, size_t n)

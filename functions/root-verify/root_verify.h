@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "alarm.h"
+#include "cloudtrail.h"
 #include "endpoint.h"
 #include "fb_err.h"
 #include "kit.h"
@@ -26,8 +27,6 @@
 #define RV_PAGE_SIZE 50
 /* Regions read at most (FIREBREAK_ROOT_REGIONS, plus the trigger's). */
 #define RV_MAX_REGIONS 32
-/* A CloudTrailEvent string larger than this is counted but not parsed. */
-#define RV_MAX_RECORD_BYTES (256u * 1024u)
 
 /* ---- settings ------------------------------------------------------------ */
 
@@ -75,8 +74,6 @@ size_t rv_regions_plan(const struct rv_config *c, const char *partition, const c
 
 /* ---- one CloudTrail record ------------------------------------------------------ */
 
-enum rv_mfa { RV_MFA_UNKNOWN, RV_MFA_YES, RV_MFA_NO };
-
 struct rv_record {
 	char identity_type[32];
 	char event_name[128];
@@ -91,7 +88,7 @@ struct rv_record {
 	int is_signin_source;       /* eventSource signin.amazonaws.com */
 	int is_console_login;       /* eventName ConsoleLogin */
 	int failed;                 /* ConsoleLogin Failure, or errorCode/errorMessage */
-	enum rv_mfa mfa;
+	enum ct_mfa mfa;
 	int centralized;            /* a root session from sts:AssumeRoot, or the AssumeRoot call */
 	int assume_root;            /* the record is the sts:AssumeRoot call itself */
 	char issuer_arn[512];       /* who called AssumeRoot, "" if not recorded */

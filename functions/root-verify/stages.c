@@ -207,9 +207,9 @@ static const char *rv_sensitive_category(const char *name)
 
 /* ---- one CloudTrail record ------------------------------------------------------ */
 
-static const char *rv_mfa_name(enum rv_mfa m)
+static const char *rv_mfa_name(enum ct_mfa m)
 {
-	return m == RV_MFA_YES ? "yes" : m == RV_MFA_NO ? "no" : "unknown";
+	return m == CT_MFA_YES ? "yes" : m == CT_MFA_NO ? "no" : "unknown";
 }
 
 static int rv_truthy(const cJSON *v)
@@ -217,27 +217,6 @@ static int rv_truthy(const cJSON *v)
 	if (cJSON_IsTrue(v))
 		return 1;
 	return cJSON_IsString(v) && strcasecmp(v->valuestring, "true") == 0;
-}
-
-/* MFA from additionalEventData.MFAUsed ("YES", "Yes", "No": any casing) for
- * sign-in events, else sessionContext.attributes.mfaAuthenticated. */
-static enum rv_mfa rv_mfa_from(const cJSON *rec)
-{
-	const char *s = resp_get_str(rec, "additionalEventData.MFAUsed");
-	if (s) {
-		if (strcasecmp(s, "yes") == 0)
-			return RV_MFA_YES;
-		if (strcasecmp(s, "no") == 0)
-			return RV_MFA_NO;
-	}
-	s = resp_get_str(rec, "userIdentity.sessionContext.attributes.mfaAuthenticated");
-	if (s) {
-		if (strcasecmp(s, "true") == 0)
-			return RV_MFA_YES;
-		if (strcasecmp(s, "false") == 0)
-			return RV_MFA_NO;
-	}
-	return RV_MFA_UNKNOWN;
 }
 
 /* Centralized root access (sts:AssumeRoot). What AWS documents, in the IAM
@@ -285,55 +264,43 @@ static void rv_centralized_from(const cJSON *rec, struct rv_record *r)
 		buf_copy_str(r->issuer_arn, sizeof(r->issuer_arn), issuer);
 }
 
-/* The record's text fields, copied as they are (truncated to fit). */
-#define RV_FIELD(path, m) { path, offsetof(struct rv_record, m), sizeof(((struct rv_record *)0)->m) }
-static const struct rv_field {
-	const char *path;
-	size_t off, len;
-} rv_fields[] = {
-	RV_FIELD("userIdentity.type", identity_type),
-	RV_FIELD("eventName", event_name),
-	RV_FIELD("eventSource", event_source),
-	RV_FIELD("eventID", event_id),
-	RV_FIELD("eventTime", event_time),
-	RV_FIELD("sourceIPAddress", source_ip),
-	RV_FIELD("userAgent", user_agent),
-	RV_FIELD("userIdentity.arn", actor_arn),
-};
-
 /* Facts of one CloudTrail record (an EventBridge `detail`, or a parsed
  * LookupEvents CloudTrailEvent). FB_E_INVALID when it has no
  * userIdentity.type or eventName. */
 enum fb_err rv_record_parse(const cJSON *rec, struct rv_record *r)
 {
+	struct ct_record c;
+
 	memset(r, 0, sizeof(*r));
-	const char *type = resp_get_str(rec, "userIdentity.type");
-	const char *name = resp_get_str(rec, "eventName");
-	if (!type || !name)
+	ct_record_parse(rec, &c);   /* a field of another type reads as absent */
+	if (!c.identity_type || !c.event_name)
 		return FB_E_INVALID;
-	for (size_t i = 0; i < sizeof(rv_fields) / sizeof(rv_fields[0]); i++)
-		buf_copy_str((char *)r + rv_fields[i].off, rv_fields[i].len,
-			     resp_get_str(rec, rv_fields[i].path));
-	r->is_root = strcmp(type, "Root") == 0;
-	r->assume_root = !r->is_root && strcmp(name, "AssumeRoot") == 0 &&
+	buf_copy_str(r->identity_type, sizeof(r->identity_type), c.identity_type);
+	buf_copy_str(r->event_name, sizeof(r->event_name), c.event_name);
+	buf_copy_str(r->event_source, sizeof(r->event_source), c.event_source);
+	buf_copy_str(r->event_id, sizeof(r->event_id), c.event_id);
+	buf_copy_str(r->event_time, sizeof(r->event_time), c.event_time);
+	buf_copy_str(r->source_ip, sizeof(r->source_ip), c.source_ip);
+	buf_copy_str(r->user_agent, sizeof(r->user_agent), c.user_agent);
+	buf_copy_str(r->actor_arn, sizeof(r->actor_arn), c.actor_arn);
+	r->is_root = strcmp(c.identity_type, "Root") == 0;
+	r->assume_root = !r->is_root && strcmp(c.event_name, "AssumeRoot") == 0 &&
 			 (!r->event_source[0] || strcmp(r->event_source, "sts.amazonaws.com") == 0);
 	r->is_signin_source = strcmp(r->event_source, "signin.amazonaws.com") == 0;
-	r->is_console_login = strcmp(name, "ConsoleLogin") == 0;
+	r->is_console_login = strcmp(c.event_name, "ConsoleLogin") == 0;
 
 	const char *login = resp_get_str(rec, "responseElements.ConsoleLogin");
-	const char *code = resp_get_str(rec, "errorCode");
-	const char *msg = resp_get_str(rec, "errorMessage");
 	if (login && strcasecmp(login, "Failure") == 0)
 		r->failed = 1;
-	if ((code && *code) || (msg && *msg)) {
+	if (c.error_code || c.error_message) {
 		r->failed = 1;
-		snprintf(r->error, sizeof(r->error), "%s%s%s", code ? code : "",
-			 code && msg ? ": " : "", msg ? msg : "");
+		snprintf(r->error, sizeof(r->error), "%s%s%s", c.error_code ? c.error_code : "",
+			 c.error_code && c.error_message ? ": " : "", c.error_message ? c.error_message : "");
 	}
-	r->mfa = rv_mfa_from(rec);
+	r->mfa = c.mfa;
 	if (r->is_root || r->assume_root)
 		rv_centralized_from(rec, r);
-	r->time_ms = resp_parse_time_ms(r->event_time);
+	r->time_ms = c.time_ms;
 	return FB_OK;
 }
 
@@ -405,9 +372,9 @@ void rv_history_add(struct rv_history *h, const struct rv_policy *p, const struc
 		h->name_counts[idx]++;
 	if (r->source_ip[0] && rv_set_add(h->ips, &h->nips, RV_MAX_DISTINCT, r->source_ip) < 0)
 		h->ips_overflow = 1;
-	if (r->mfa == RV_MFA_YES)
+	if (r->mfa == CT_MFA_YES)
 		h->mfa_yes++;
-	else if (r->mfa == RV_MFA_NO)
+	else if (r->mfa == CT_MFA_NO)
 		h->mfa_no++;
 	else
 		h->mfa_unknown++;
@@ -426,9 +393,9 @@ void rv_history_add(struct rv_history *h, const struct rv_policy *p, const struc
 	} else if (!r->failed) {
 		if (r->is_console_login) {
 			h->signins_ok++;
-			if (r->mfa == RV_MFA_NO)
+			if (r->mfa == CT_MFA_NO)
 				h->signins_no_mfa++;
-		} else if (!r->is_signin_source && r->mfa == RV_MFA_NO) {
+		} else if (!r->is_signin_source && r->mfa == CT_MFA_NO) {
 			h->api_no_mfa++;
 		}
 	}
@@ -456,11 +423,7 @@ size_t rv_history_add_page(struct rv_history *h, const struct rv_policy *p,
 		n++;
 		if (h->events >= max_events)
 			continue;
-		const char *raw = resp_get_str(e, "CloudTrailEvent");
-		cJSON *rec = NULL;
-		/* the length counts the NUL: cJSON's end check reads it */
-		if (raw && strlen(raw) <= RV_MAX_RECORD_BYTES)
-			rec = cJSON_ParseWithLengthOpts(raw, strlen(raw) + 1, NULL, 1);
+		cJSON *rec = ct_event_detail(e);   /* bounded as an incoming event */
 		if (rec && rv_record_parse(rec, &r) == FB_OK) {
 			rv_history_add(h, p, &r);
 		} else {
@@ -479,35 +442,21 @@ size_t rv_history_add_page(struct rv_history *h, const struct rv_policy *p,
 
 /* ---- IAM account summary ---------------------------------------------------------- */
 
-/* One SummaryMap entry (kit_map_each); kv[0] MFA, kv[1] access keys. */
-static void rv_account_entry(void *ctx, const char *key, const cJSON *val)
-{
-	int *kv = ctx;
-	long n;
-
-	if (kit_json_long(val, &n) != 0)
-		return;
-	if (strcmp(key, "AccountMFAEnabled") == 0)
-		kv[0] = n != 0;
-	else if (strcmp(key, "AccountAccessKeysPresent") == 0)
-		kv[1] = n != 0;
-}
-
 enum fb_err rv_account_parse(const cJSON *out, struct rv_account *a)
 {
-	int kv[2] = { -1, -1 };
+	long mfa, keys;
 	memset(a, 0, sizeof(*a));
 	const cJSON *map = resp_get(out, "GetAccountSummaryResult.SummaryMap");
 	if (!map)
 		map = resp_get(out, "GetAccountSummaryResponse.GetAccountSummaryResult.SummaryMap");
 	if (!map)
 		map = resp_get(out, "SummaryMap");
-	kit_map_each(map, rv_account_entry, kv);
-	if (kv[0] < 0 || kv[1] < 0)
+	if (kit_json_long(kit_map_get(map, "AccountMFAEnabled"), &mfa) != 0 ||
+	    kit_json_long(kit_map_get(map, "AccountAccessKeysPresent"), &keys) != 0)
 		return FB_E_PARSE;
 	a->known = 1;
-	a->mfa_enabled = kv[0];
-	a->access_keys_present = kv[1];
+	a->mfa_enabled = mfa != 0;
+	a->access_keys_present = keys != 0;
 	return FB_OK;
 }
 
@@ -610,7 +559,7 @@ static void rv_decide_event(const struct rv_facts *f, struct rv_verdict *v, int 
 				      "root session from sts:AssumeRoot whose issuer this account's record does not name "
 				      "(find the AssumeRoot call in the management account's CloudTrail)");
 	}
-	if (!e->centralized && !e->failed && e->mfa == RV_MFA_NO) {
+	if (!e->centralized && !e->failed && e->mfa == CT_MFA_NO) {
 		if (e->is_console_login)
 			rv_reason_add(v, "signin-without-mfa", RV_P1,
 				      "root console sign-in without MFA from %s",
@@ -634,7 +583,7 @@ static void rv_decide_event(const struct rv_facts *f, struct rv_verdict *v, int 
 		else
 			rv_reason_add(v, "call-failed", RV_P3, "root call %s failed%s%s", e->event_name,
 				      e->error[0] ? ": " : "", e->error);
-	} else if (e->mfa == RV_MFA_YES) {
+	} else if (e->mfa == CT_MFA_YES) {
 		rv_reason_add(v, "root-used-with-mfa", RV_P2, "root %s with MFA%s", e->event_name,
 			      p->cidrs_configured && kit_ip_in(p->cidrs, p->ncidrs, e->source_ip) == KIT_IP_IN
 				      ? " from an allowed network" : "");
@@ -819,32 +768,17 @@ enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct r
 {
 	memset(t, 0, sizeof(*t));
 	t->window_minutes = cfg->lookback_minutes;
-	if (!cJSON_IsObject(ev)) {
-		snprintf(t->why, sizeof(t->why), "event is not a JSON object");
-		return RV_CLASS_INVALID;
-	}
-	const cJSON *dt = cJSON_GetObjectItemCaseSensitive(ev, "detail-type");
-	const cJSON *src = cJSON_GetObjectItemCaseSensitive(ev, "source");
 	const cJSON *detail = cJSON_GetObjectItemCaseSensitive(ev, "detail");
-	const cJSON *dry = cJSON_GetObjectItemCaseSensitive(ev, "dryRun");
+	const char *src, *dt;
 
-	if (dry && !cJSON_IsBool(dry)) {
-		snprintf(t->why, sizeof(t->why), "field 'dryRun' must be a boolean");
+	/* dryRun, and the account and region that pick the role ARN and the
+	 * endpoint (resp_client_for), then source and detail-type */
+	if (kit_envelope_check(ev, t->why, sizeof(t->why)) != 0)
 		return RV_CLASS_INVALID;
-	}
-	/* The envelope's account and region pick the role ARN and the endpoint
-	 * (resp_client_for): only an account id and a region name get there. */
-	const cJSON *acct = cJSON_GetObjectItemCaseSensitive(ev, "account");
-	const cJSON *reg = cJSON_GetObjectItemCaseSensitive(ev, "region");
-	if (acct && !cJSON_IsNull(acct) && !(cJSON_IsString(acct) && resp_account_id_ok(acct->valuestring))) {
-		snprintf(t->why, sizeof(t->why), "field 'account' must be a 12-digit account id");
+	enum kit_event kind = kit_event_envelope(ev, &src, &dt, t->why, sizeof(t->why));
+	if (kind == KIT_EVENT_INVALID)
 		return RV_CLASS_INVALID;
-	}
-	if (reg && !cJSON_IsNull(reg) && !(cJSON_IsString(reg) && resp_region_name_ok(reg->valuestring))) {
-		snprintf(t->why, sizeof(t->why), "field 'region' must be a region name");
-		return RV_CLASS_INVALID;
-	}
-	if (!dt && !src) {
+	if (kind == KIT_EVENT_MANUAL) {
 		const cJSON *w = cJSON_GetObjectItemCaseSensitive(ev, "window_minutes");
 		if (!w) {
 			snprintf(t->why, sizeof(t->why),
@@ -861,17 +795,13 @@ enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct r
 		t->window_minutes = (int)w->valuedouble;
 		return RV_CLASS_RUN;
 	}
-	if (!cJSON_IsString(dt) || !cJSON_IsString(src)) {
-		snprintf(t->why, sizeof(t->why), "fields 'source' and 'detail-type' must be strings");
-		return RV_CLASS_INVALID;
-	}
 	if (!cJSON_IsObject(detail)) {
 		snprintf(t->why, sizeof(t->why), "field 'detail' must be an object");
 		return RV_CLASS_INVALID;
 	}
 	const char *time_s = resp_get_str(ev, "time");
 
-	if (strcmp(dt->valuestring, "CloudWatch Alarm State Change") == 0) {
+	if (strcmp(dt, "CloudWatch Alarm State Change") == 0) {
 		struct alarm_change a;
 		if (alarm_parse(detail, &a) != FB_OK) {
 			snprintf(t->why, sizeof(t->why),
@@ -898,14 +828,14 @@ enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct r
 			t->end_ms = resp_parse_time_ms(time_s);
 		return RV_CLASS_RUN;
 	}
-	if (strcmp(dt->valuestring, "AWS Console Sign In via CloudTrail") == 0 ||
-	    strcmp(dt->valuestring, "AWS API Call via CloudTrail") == 0) {
+	if (strcmp(dt, "AWS Console Sign In via CloudTrail") == 0 ||
+	    strcmp(dt, "AWS API Call via CloudTrail") == 0) {
 		if (rv_record_parse(detail, &t->ev) != FB_OK) {
 			snprintf(t->why, sizeof(t->why),
 				 "cannot parse event field 'detail.userIdentity.type' or 'detail.eventName'");
 			return RV_CLASS_INVALID;
 		}
-		t->kind = dt->valuestring[4] == 'C' ? RV_SIGNIN : RV_API_CALL;
+		t->kind = dt[4] == 'C' ? RV_SIGNIN : RV_API_CALL;
 		/* sts:AssumeRoot is not root use yet, but it is how root is handed
 		 * out under centralized root access: who asked decides. */
 		if (!t->ev.is_root && !t->ev.assume_root) {
@@ -915,7 +845,7 @@ enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct r
 		t->end_ms = t->ev.time_ms ? t->ev.time_ms : resp_parse_time_ms(time_s);
 		return RV_CLASS_RUN;
 	}
-	snprintf(t->why, sizeof(t->why), "unsupported detail-type '%.80s'", dt->valuestring);
+	snprintf(t->why, sizeof(t->why), "unsupported detail-type '%.80s'", dt);
 	return RV_CLASS_INVALID;
 }
 

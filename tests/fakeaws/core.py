@@ -42,6 +42,7 @@ SERVICES = ["kms", "secretsmanager", "ecs", "cloudtrail", "logs", "ec2",
             "iam", "sts", "sns", "s3", "autoscaling"]
 SERVICES += ["wafv2"]  # issue 19 (net-block)
 SERVICES += ["dynamodb", "monitoring"]  # issue 22 (data-breach)
+SERVICES += ["codeartifact"]  # issue 23 (codeartifact-lock): rest-json
 SERVICES += ["events", "securityhub"]  # issue 24 (reports: EventBridge, Security Hub; rest-json)
 # credential-scope name -> botocore model name (CloudWatch signs as "monitoring")
 MODEL_NAMES = {"monitoring": "cloudwatch"}
@@ -57,6 +58,49 @@ _validator = ParamValidator()
 # checks each against that model when the package is installed, so a
 # request the fake accepts is one AWS's model accepts.
 SUPPLEMENT = {
+    # issue 22 (data-breach): table resource policies (DynamoDB, March
+    # 2024; Debian's botocore 1.29 predates them). Vendored from the npm
+    # package aws-sdk 2.1693.0 apis/dynamodb-2012-08-10.min.json (its inline
+    # shapes named here); 25-fakeaws.py SupplementModels checks them against
+    # that model when FBTEST_NODE_MODULES points at it.
+    "dynamodb": {
+        "operations": {
+            "GetResourcePolicy": {"name": "GetResourcePolicy", "http": {"method": "POST", "requestUri": "/"},
+                                  "input": {"shape": "GetResourcePolicyInput"},
+                                  "output": {"shape": "GetResourcePolicyOutput"},
+                                  "errors": [{"shape": "PolicyNotFoundException"}]},
+            "PutResourcePolicy": {"name": "PutResourcePolicy", "http": {"method": "POST", "requestUri": "/"},
+                                  "input": {"shape": "PutResourcePolicyInput"},
+                                  "output": {"shape": "PutResourcePolicyOutput"},
+                                  "errors": [{"shape": "PolicyNotFoundException"}]},
+            "DeleteResourcePolicy": {"name": "DeleteResourcePolicy", "http": {"method": "POST", "requestUri": "/"},
+                                     "input": {"shape": "DeleteResourcePolicyInput"},
+                                     "output": {"shape": "DeleteResourcePolicyOutput"},
+                                     "errors": [{"shape": "PolicyNotFoundException"}]},
+        },
+        "shapes": {
+            "ResourcePolicyArn": {"type": "string", "max": 1283, "min": 1},
+            "ResourcePolicy": {"type": "string"},
+            "PolicyRevisionId": {"type": "string", "max": 255, "min": 1},
+            "ConfirmRemoveSelfResourceAccess": {"type": "boolean"},
+            "GetResourcePolicyInput": {"type": "structure", "required": ["ResourceArn"], "members": {
+                "ResourceArn": {"shape": "ResourcePolicyArn"}}},
+            "GetResourcePolicyOutput": {"type": "structure", "members": {
+                "Policy": {"shape": "ResourcePolicy"}, "RevisionId": {"shape": "PolicyRevisionId"}}},
+            "PutResourcePolicyInput": {"type": "structure", "required": ["ResourceArn", "Policy"], "members": {
+                "ResourceArn": {"shape": "ResourcePolicyArn"}, "Policy": {"shape": "ResourcePolicy"},
+                "ExpectedRevisionId": {"shape": "PolicyRevisionId"},
+                "ConfirmRemoveSelfResourceAccess": {"shape": "ConfirmRemoveSelfResourceAccess"}}},
+            "PutResourcePolicyOutput": {"type": "structure", "members": {
+                "RevisionId": {"shape": "PolicyRevisionId"}}},
+            "DeleteResourcePolicyInput": {"type": "structure", "required": ["ResourceArn"], "members": {
+                "ResourceArn": {"shape": "ResourcePolicyArn"}, "ExpectedRevisionId": {"shape": "PolicyRevisionId"}}},
+            "DeleteResourcePolicyOutput": {"type": "structure", "members": {
+                "RevisionId": {"shape": "PolicyRevisionId"}}},
+            "PolicyNotFoundException": {"type": "structure", "members": {"message": {"shape": "ErrorMessage"}},
+                                        "exception": True},
+        },
+    },
     "ec2": {
         "operations": {
             # issue 20 (instance-quarantine): snapshot lock
@@ -118,23 +162,7 @@ def model(service):
 
 
 def protocol_of(service):
-    return model(service).protocol  # json, query, ec2, rest-xml, rest-json (securityhub)
-
-
-def rest_json_route(svcm, method, path):
-    """issue 24: a rest-json operation by method and requestUri (botocore's
-    model; "{Name}" path labels match one segment) -> (op, {label: value})."""
-    from urllib.parse import unquote
-    for op in svcm.operation_names:
-        http = svcm.operation_model(op).http
-        if http.get("method") != method:
-            continue
-        uri = http.get("requestUri", "/").split("?")[0]
-        pat = "^" + re.sub(r"\\\{(\w+)\\\+?\\\}", r"(?P<\1>[^/]+)", re.escape(uri)) + "$"
-        m = re.match(pat, path)
-        if m:
-            return op, {k: unquote(v) for k, v in m.groupdict().items()}
-    return None, {}
+    return model(service).protocol  # json, query, ec2, rest-xml, rest-json
 
 
 def new_request_id():
@@ -384,23 +412,26 @@ def json_default(o):
 # ---- error / response serialisation -------------------------------------------------
 
 THROTTLE = {"json": ("ThrottlingException", 400), "query": ("Throttling", 400),
-            "ec2": ("RequestLimitExceeded", 503), "rest-xml": ("SlowDown", 503),
-            "rest-json": ("TooManyRequestsException", 429)}
+            "ec2": ("RequestLimitExceeded", 503), "rest-xml": ("SlowDown", 503)}
 DENIED = {"json": ("AccessDeniedException", 400), "query": ("AccessDenied", 403),
-          "ec2": ("UnauthorizedOperation", 403), "rest-xml": ("AccessDenied", 403),
-          "rest-json": ("AccessDeniedException", 403)}
+          "ec2": ("UnauthorizedOperation", 403), "rest-xml": ("AccessDenied", 403)}
+# issue 23: rest-json (CodeArtifact's model: ThrottlingException 429,
+# AccessDeniedException 403)
+THROTTLE["rest-json"] = ("ThrottlingException", 429)
+DENIED["rest-json"] = ("AccessDeniedException", 403)
 
 
 def error_body(proto, service, err, rid):
     """-> (status, headers, body) for an AwsError in the protocol's shape."""
+    if proto == "rest-json":
+        # the code in x-amzn-ErrorType (what botocore's rest-json parser and
+        # ours read first), the message in the body
+        body = json.dumps({"message": err.message}).encode()
+        return err.status, {"Content-Type": "application/json", "x-amzn-RequestId": rid,
+                            "x-amzn-ErrorType": err.code}, body
     if proto == "json":
         body = json.dumps({"__type": err.code, "message": err.message}).encode()
         return err.status, {"Content-Type": "application/x-amz-json-1.1",
-                            "x-amzn-RequestId": rid}, body
-    if proto == "rest-json":
-        # the code in x-amzn-ErrorType, as API Gateway-fronted services answer
-        body = json.dumps({"Code": err.code, "Message": err.message}).encode()
-        return err.status, {"Content-Type": "application/json", "x-amzn-ErrorType": err.code,
                             "x-amzn-RequestId": rid}, body
     if proto == "ec2":
         body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>%s</Code>'
@@ -428,12 +459,13 @@ S3_ROOT = {"ListObjectsV2": "ListBucketResult", "ListObjects": "ListBucketResult
 def success_body(proto, service, opm, out, rid):
     out = out or {}
     shape = opm.output_shape
+    if proto == "rest-json":
+        # issue 23: the output shapes served have body members only
+        body = json.dumps(json_value(shape, out) if shape else {}).encode()
+        return 200, {"Content-Type": "application/json", "x-amzn-RequestId": rid}, body
     if proto == "json":
         body = json.dumps(json_value(shape, out) if shape else {}).encode()
         return 200, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": rid}, body
-    if proto == "rest-json":
-        body = json.dumps(json_value(shape, out) if shape else {}).encode()
-        return 200, {"Content-Type": "application/json", "x-amzn-RequestId": rid}, body
     ns = model(service).metadata.get("xmlNamespace", "")
     if proto == "ec2":
         parts = ['<?xml version="1.0" encoding="UTF-8"?>\n<%sResponse xmlns="%s"><requestId>%s</requestId>'
@@ -526,7 +558,12 @@ def _lower_path(name):
     return ".".join(p[0].lower() + p[1:] for p in parts)
 
 
-def validation_error(proto, report):
+# A service whose validation error has its own name (issue 24: Security Hub's
+# InvalidInputException, where CodeArtifact's rest-json says ValidationException).
+VALIDATION_CODE = {"securityhub": "InvalidInputException"}
+
+
+def validation_error(proto, report, service=None):
     errs = report._errors
     msgs = []
     for reason, name, kw in errs:
@@ -555,9 +592,61 @@ def validation_error(proto, report):
             msgs.append("%s at '%s'" % (reason, _lower_path(name)))
     code = {"json": "ValidationException", "query": "ValidationError",
             "ec2": "InvalidParameterValue", "rest-xml": "InvalidArgument",
-            "rest-json": "InvalidInputException"}[proto]
+            "rest-json": "ValidationException"}[proto]
+    code = VALIDATION_CODE.get(service, code)
     n = len(msgs)
     raise AwsError(code, "%d validation error%s detected: %s" % (n, "" if n == 1 else "s", "; ".join(msgs)))
+
+
+# ---- rest-json (issue 23) ----------------------------------------------------------------
+
+def rest_json_route(svcm, method, raw_path):
+    """The operation whose http method and requestUri path are these (no path
+    labels: CodeArtifact's domain and repository operations), else None."""
+    for name in svcm.operation_names:
+        h = svcm.operation_model(name).http
+        if h.get("method") == method and h.get("requestUri", "").split("?")[0] == raw_path:
+            return name
+    return None
+
+
+def rest_json_params(opm, query, body):
+    """Input from the query string (members with location querystring, by
+    locationName; integers and booleans converted by the shape) and the JSON
+    body (the other members). A query name the shape does not have is an
+    unknown member, as a misspelt body member is."""
+    shape = opm.input_shape
+    params = {}
+    if shape is None:
+        return params
+    by_loc = {m.serialization.get("name", n): (n, m) for n, m in shape.members.items()
+              if m.serialization.get("location") == "querystring"}
+    for k, v in query:
+        if k not in by_loc:
+            raise AwsError("ValidationException", "1 validation error detected: Unknown query parameter '%s'" % k)
+        n, m = by_loc[k]
+        if m.type_name in ("integer", "long"):
+            try:
+                v = int(v)
+            except ValueError:
+                raise AwsError("ValidationException", "Value '%s' at '%s' is not an integer" % (v, n))
+        elif m.type_name == "boolean":
+            v = v == "true"
+        params[n] = v
+    if body.strip():
+        try:
+            b = json.loads(body)
+            if not isinstance(b, dict):
+                raise ValueError("not an object")
+        except ValueError as e:
+            raise AwsError("SerializationException", "Start of structure or map found where not expected (%s)" % e)
+        for n, v in b.items():
+            m = shape.members.get(n)
+            if m is not None and m.serialization.get("location"):
+                raise AwsError("ValidationException", "'%s' belongs in the %s, not the body"
+                               % (n, m.serialization.get("location")))
+            params[n] = v
+    return params
 
 
 # ---- S3 routing -----------------------------------------------------------------------
@@ -893,19 +982,6 @@ class Handler(BaseHTTPRequestHandler):
                         raise ValueError("not an object")
                 except ValueError as e:
                     raise AwsError("SerializationException", "Start of structure or map found where not expected (%s)" % e)
-            elif proto == "rest-json":
-                # issue 24 (securityhub): method + requestUri, JSON body
-                op, labels = rest_json_route(svcm, self.command, raw_path)
-                if op is None:
-                    raise AwsError("NotFoundException", "fakeaws: no %s operation for %s %s"
-                                   % (service, self.command, raw_path), 404)
-                try:
-                    params = json.loads(body) if body.strip() else {}
-                    if not isinstance(params, dict):
-                        raise ValueError("not an object")
-                except ValueError as e:
-                    raise AwsError("SerializationException", "malformed JSON body (%s)" % e)
-                params.update(labels)
             elif proto in ("query", "ec2"):
                 if self.command == "POST" and "x-www-form-urlencoded" in (self.headers.get("Content-Type") or ""):
                     form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
@@ -920,6 +996,13 @@ class Handler(BaseHTTPRequestHandler):
                     entry["operation"] = op
                     raise AwsError("InvalidAction" if proto == "query" else "InvalidParameterValue",
                                    "Could not find operation %s for version %s" % (op, version), 400)
+                params = None  # after auth
+            elif proto == "rest-json":
+                # issue 23: method + requestUri (CodeArtifact's have no labels)
+                op = rest_json_route(svcm, self.command, raw_path)
+                if op is None:
+                    raise AwsError("UnknownOperationException",
+                                   "fakeaws: no %s operation for %s %s" % (service, self.command, raw_path), 404)
                 params = None  # after auth
             else:
                 host = (self.headers.get("Host") or "").split(":")[0]
@@ -1025,6 +1108,8 @@ class Handler(BaseHTTPRequestHandler):
                         raise AwsError("UnknownParameter", "The parameter %s is not recognized" % extra[0].split(".")[0])
             elif proto == "rest-xml":
                 params = s3_params(opm, bucket, key, query, self.headers, body)
+            elif proto == "rest-json":
+                params = rest_json_params(opm, query, body)
             entry["params"] = redact(params)
 
             # faults
@@ -1064,7 +1149,7 @@ class Handler(BaseHTTPRequestHandler):
             if opm.input_shape is not None:
                 report = _validator.validate(params, opm.input_shape)
                 if report.has_errors():
-                    validation_error(proto, report)
+                    validation_error(proto, report, service)
 
             ctx = Ctx(world=world, service=service, op=op, account=account, region=region,
                       access_key=ak, caller_arn=arn, request_id=rid, headers=self.headers,

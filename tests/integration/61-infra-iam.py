@@ -50,7 +50,8 @@ NO_RESOURCE_LEVEL = {"cloudtrail:lookupevents", "iam:getaccountsummary", "secret
                      "ec2:describeinstances", "ec2:describesnapshots", "autoscaling:describeautoscalinginstances",
                      "ec2:describesecuritygrouprules", "ec2:describenetworkacls",  # issue 19
                      # issue 22 (SAR: no resource types for either)
-                     "dynamodb:listbackups", "cloudwatch:getmetricstatistics"}
+                     "dynamodb:listbackups", "cloudwatch:getmetricstatistics",
+                     "dynamodb:listexports"}  # issue 22 item 4 (SAR: no resource types, as ListBackups)
 
 _session = botocore.session.get_session()
 SERVICES = set(_session.get_available_services()) | {"monitoring"}

@@ -15,7 +15,7 @@ check() { # mode, summary.json
 import json, sys
 mode, path = sys.argv[1], sys.argv[2]
 doc = json.load(open(path))
-want = ["root", "kms", "leak", "task", "bucket", "iam", "instance", "net", "triage"]
+want = ["root", "kms", "leak", "task", "bucket", "iam", "instance", "net", "triage", "breach"]
 got = {s["scenario"]: s["result"] for s in doc["scenarios"]}
 bad = [n for n in want if got.get(n) != "PASS"]
 for n in want:

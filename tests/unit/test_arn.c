@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "arn.h"
+#include "resp.h"
 
 static void test_arn__parse_fields(void **st)
 {
@@ -92,12 +93,28 @@ static void test_arn__kms_arn(void **st)
 	assert_false(arn_kms_ref_ok(NULL));
 }
 
+/* The account leak-rotate reads out of a function's or a role's ARN
+ * (leak_account_from_arn's assertions, moved here with the code). */
+static void test_arn__account_of_an_arn(void **st)
+{
+	struct arn a;
+
+	(void)st;
+	assert_true(arn_parse("arn:aws:lambda:us-east-1:123456789012:function:f", &a) &&
+		    resp_account_id_ok(a.account));
+	assert_string_equal(a.account, "123456789012");
+	assert_false(arn_parse("arn:aws:lambda:us-east-1:12345678901x:function:f", &a) &&
+		     resp_account_id_ok(a.account));
+	assert_false(arn_parse(NULL, &a));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_arn__parse_fields),
 		cmocka_unit_test(test_arn__partitions_and_regions),
 		cmocka_unit_test(test_arn__kms_arn),
+		cmocka_unit_test(test_arn__account_of_an_arn),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -585,6 +585,92 @@ static void test_cloudtrail__sdk_budget_gives_up_where_the_pager_reads(void **st
 	aws_client_free(c);
 }
 
+/* One record's fields (root-verify, kms-guard): borrowed strings, a field
+ * of another type refused but the rest still read, "" errors are none. */
+static void test_cloudtrail__record_fields(void **st)
+{
+	struct ct_record r;
+	cJSON *rec = cJSON_Parse("{\"eventName\":\"DisableKey\",\"eventSource\":\"kms.amazonaws.com\","
+		"\"eventID\":\"e-1\",\"eventTime\":\"2024-03-01T10:00:30Z\",\"awsRegion\":\"eu-west-1\","
+		"\"recipientAccountId\":\"111111111111\",\"userIdentity\":{\"type\":\"AssumedRole\","
+		"\"arn\":\"arn:aws:sts::111111111111:assumed-role/Dev/alice\",\"accountId\":\"222222222222\","
+		"\"sessionContext\":{\"attributes\":{\"mfaAuthenticated\":\"TRUE\"}}},"
+		"\"sourceIPAddress\":\"203.0.113.5\",\"userAgent\":\"aws-cli\",\"errorCode\":\"\"}");
+
+	(void)st;
+	assert_int_equal(ct_record_parse(rec, &r), FB_OK);
+	assert_string_equal(r.event_name, "DisableKey");
+	assert_string_equal(r.event_source, "kms.amazonaws.com");
+	assert_string_equal(r.event_id, "e-1");
+	assert_true(r.time_ms == 1709287230000LL);
+	assert_string_equal(r.aws_region, "eu-west-1");
+	assert_string_equal(r.recipient_account, "111111111111");
+	assert_string_equal(r.identity_type, "AssumedRole");
+	assert_string_equal(r.actor_arn, "arn:aws:sts::111111111111:assumed-role/Dev/alice");
+	assert_string_equal(r.actor_account, "222222222222");
+	assert_string_equal(r.source_ip, "203.0.113.5");
+	assert_string_equal(r.user_agent, "aws-cli");
+	assert_null(r.error_code);          /* "": the call succeeded */
+	assert_null(r.error_message);
+	assert_int_equal(r.mfa, CT_MFA_YES);
+	cJSON_Delete(rec);
+	/* a sign-in's MFAUsed decides first; a wrongly typed field is refused */
+	rec = cJSON_Parse("{\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"No\"},"
+			  "\"userIdentity\":{\"type\":\"Root\",\"arn\":7},\"errorMessage\":\"Failed\"}");
+	assert_int_equal(ct_record_parse(rec, &r), FB_E_INVALID);
+	assert_null(r.actor_arn);
+	assert_string_equal(r.event_name, "ConsoleLogin");
+	assert_string_equal(r.identity_type, "Root");
+	assert_string_equal(r.error_message, "Failed");
+	assert_int_equal(r.mfa, CT_MFA_NO);
+	assert_true(r.time_ms == 0);
+	cJSON_Delete(rec);
+	rec = cJSON_Parse("[1]");
+	assert_int_equal(ct_record_parse(rec, &r), FB_E_INVALID);
+	assert_int_equal(ct_record_parse(NULL, &r), FB_E_INVALID);
+	assert_int_equal(r.mfa, CT_MFA_UNKNOWN);
+	cJSON_Delete(rec);
+}
+
+/* ct_record_key_ids: a record's shape, its accessKeyId members (distinct,
+ * AKIA/ASIA only), and a secretAccessKey value that makes it no record. */
+static void test_cloudtrail__record_key_ids(void **state)
+{
+	static const char rec[] = "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\","
+		"\"accessKeyId\":\"AKIAIOSFODNN7EXAMPLE\"},\"eventSource\":\"iam.amazonaws.com\","
+		"\"eventName\":\"UpdateAccessKey\",\"eventTime\":\"2026-12-07T00:00:00Z\",\"eventID\":\"e-1\","
+		"\"awsRegion\":\"us-east-1\",\"requestParameters\":{\"accessKeyId\":\"AKIAI44QH2DHBEXAMPLE\"},"
+		"\"responseElements\":{\"credentials\":{\"accessKeyId\":\"AKIAIOSFODNN7EXAMPLE\"}},"
+		"\"x\":{\"accessKeyId\":\"not-a-key-id-at-all!\"}}";
+	char ids[4][21];
+	size_t n = 9;
+	cJSON *j = cJSON_Parse(rec), *k;
+
+	(void)state;
+	assert_int_equal(ct_record_key_ids(j, ids, 4, &n), 1);
+	assert_int_equal(n, 2);
+	assert_string_equal(ids[0], "AKIAIOSFODNN7EXAMPLE");
+	assert_string_equal(ids[1], "AKIAI44QH2DHBEXAMPLE");
+	assert_int_equal(ct_record_key_ids(j, ids, 1, &n), 1);
+	assert_int_equal(n, 1);
+	/* CloudTrail never records a secret access key */
+	k = cJSON_GetObjectItem(j, "requestParameters");
+	cJSON_AddStringToObject(k, "SecretAccessKey", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+	assert_int_equal(ct_record_key_ids(j, ids, 4, &n), 0);
+	assert_int_equal(n, 0);
+	cJSON_Delete(j);
+	/* not the shape: eventSource not an AWS service, eventVersion 2 */
+	j = cJSON_Parse("{\"eventVersion\":\"1.08\",\"userIdentity\":{},\"eventSource\":\"evil.example.com\","
+			"\"eventName\":\"a\",\"eventTime\":\"t\",\"eventID\":\"i\",\"awsRegion\":\"r\"}");
+	assert_int_equal(ct_record_key_ids(j, ids, 4, &n), 0);
+	cJSON_Delete(j);
+	j = cJSON_Parse("{\"eventVersion\":\"2.0\",\"userIdentity\":{},\"eventSource\":\"s3.amazonaws.com\","
+			"\"eventName\":\"a\",\"eventTime\":\"t\",\"eventID\":\"i\",\"awsRegion\":\"r\"}");
+	assert_int_equal(ct_record_key_ids(j, ids, 4, &n), 0);
+	cJSON_Delete(j);
+	assert_int_equal(ct_record_key_ids(NULL, ids, 4, &n), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -599,6 +685,8 @@ int main(void)
 		cmocka_unit_test(test_cloudtrail__lookups_share_the_limiter),
 		cmocka_unit_test(test_cloudtrail__on_page_and_detail),
 		cmocka_unit_test(test_cloudtrail__sdk_budget_gives_up_where_the_pager_reads),
+		cmocka_unit_test(test_cloudtrail__record_fields),
+		cmocka_unit_test(test_cloudtrail__record_key_ids),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

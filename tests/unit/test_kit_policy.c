@@ -254,6 +254,23 @@ static void test_kit_policy__map_each(void **st)
 	kit_map_each(NULL, collect, NULL);
 }
 
+/* One entry by name, in any of those shapes; the last of a repeated name. */
+static void test_kit_policy__map_get(void **st)
+{
+	cJSON *j = cJSON_Parse("{\"entry\":[{\"key\":\"A\",\"value\":\"1\"},{\"key\":\"B\",\"value\":\"0\"},"
+			       "{\"key\":\"A\",\"value\":\"3\"}]}");
+	cJSON *f = cJSON_Parse("{\"AccountMFAEnabled\":1}");
+
+	(void)st;
+	assert_string_equal(kit_map_get(j, "A")->valuestring, "3");
+	assert_string_equal(kit_map_get(j, "B")->valuestring, "0");
+	assert_null(kit_map_get(j, "C"));
+	assert_null(kit_map_get(NULL, "A"));
+	assert_int_equal(kit_map_get(f, "AccountMFAEnabled")->valueint, 1);
+	cJSON_Delete(j);
+	cJSON_Delete(f);
+}
+
 static const cJSON *action(const cJSON *rep, int i)
 {
 	return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(rep, "actions"), i);
@@ -428,6 +445,39 @@ static void test_kit_policy__cidr_parse_the_one_strict_parser(void **st)
 	assert_int_equal(kit_ip_in(set, 1, "192.0.2.9"), KIT_IP_IN);
 }
 
+/* The steering envelope fields (root-verify, kms-guard): refused before
+ * anything else is read. */
+static void test_kit_policy__envelope_check(void **st)
+{
+	static const struct { const char *ev, *why; } rows[] = {
+		{ "{}", NULL },
+		{ "{\"dryRun\":true,\"account\":\"111111111111\",\"region\":\"us-gov-west-1\"}", NULL },
+		{ "{\"account\":null,\"region\":null}", NULL },
+		{ "{\"dryRun\":\"false\"}", "field 'dryRun' must be a boolean" },
+		{ "{\"dryRun\":0}", "field 'dryRun' must be a boolean" },
+		{ "{\"account\":\"111111111111:role/Admin\"}", "field 'account' must be a 12-digit account id" },
+		{ "{\"account\":111111111111}", "field 'account' must be a 12-digit account id" },
+		{ "{\"region\":\"us-east-1.evil.example:443\"}", "field 'region' must be a region name" },
+		{ "{\"region\":[\"us-east-1\"]}", "field 'region' must be a region name" },
+	};
+	size_t i;
+
+	(void)st;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		cJSON *ev = cJSON_Parse(rows[i].ev);
+		char why[120] = "";
+		int rc = kit_envelope_check(ev, why, sizeof(why));
+
+		if (rows[i].why) {
+			assert_int_equal(rc, -1);
+			assert_string_equal(why, rows[i].why);
+		} else if (rc != 0) {
+			fail_msg("row %zu refused: %s", i, why);
+		}
+		cJSON_Delete(ev);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,8 +488,10 @@ int main(void)
 		cmocka_unit_test(test_kit_policy__list_next),
 		cmocka_unit_test(test_kit_policy__cidrs),
 		cmocka_unit_test(test_kit_policy__cidr_parse_the_one_strict_parser),
+		cmocka_unit_test(test_kit_policy__envelope_check),
 		cmocka_unit_test(test_kit_policy__json_long),
 		cmocka_unit_test(test_kit_policy__map_each),
+		cmocka_unit_test(test_kit_policy__map_get),
 		cmocka_unit_test(test_kit_policy__end_before_the_run),
 		cmocka_unit_test(test_kit_policy__finding),
 		cmocka_unit_test(test_kit_policy__skip_result_is_a_p3_report_not_published),

@@ -907,7 +907,7 @@ static void test_leak_rotate__decide_secret(void **s)
 	 * record in a complete read, so they predate the history */
 	leak_tags_decide(cJSON_GetObjectItemCaseSensitive(d, "Tags"), NULL, &old_tags, &j, NULL);
 	assert_int_equal(leak_decide_secret(d, "v1", &j, detail, sizeof(detail)), LEAK_DECIDE_ROTATE);
-	assert_string_equal(j.old_version, "v1");
+	assert_string_equal(j.rs.old_version, "v1");
 	assert_string_equal(j.services, "prod/a,prod/b");
 	/* rotated since we loaded and the leaked version is gone: already */
 	assert_int_equal(leak_decide_secret(d, "v0", &j, detail, sizeof(detail)), LEAK_DECIDE_ALREADY);
@@ -925,20 +925,20 @@ static void test_leak_rotate__decide_secret(void **s)
 	assert_int_equal(leak_decide_secret(d, "v1", &j, detail, sizeof(detail)), LEAK_DECIDE_ALREADY);
 	/* our own token is a version: this incident rotated it already */
 	snprintf(j.leaked_version, sizeof(j.leaked_version), "v0");
-	snprintf(j.token, sizeof(j.token), "v1");
+	snprintf(j.rs.token, sizeof(j.rs.token), "v1");
 	assert_int_equal(leak_decide_secret(d, "v1", &j, detail, sizeof(detail)), LEAK_DECIDE_ALREADY);
 	assert_non_null(strstr(detail, "earlier delivery"));
 	/* ... but a token version left without a stage (a failed rotation)
 	 * proves nothing: the leaked AWSPREVIOUS is still live */
-	snprintf(j.token, sizeof(j.token), "vold");
+	snprintf(j.rs.token, sizeof(j.rs.token), "vold");
 	assert_int_equal(leak_decide_secret(d, "v1", &j, detail, sizeof(detail)), LEAK_DECIDE_ROTATE);
 	/* an unnamed leaked version is taken as live */
-	j.token[0] = '\0';
+	j.rs.token[0] = '\0';
 	j.leaked_version[0] = '\0';
 	j.cur_hits = 0;
 	assert_int_equal(leak_decide_secret(d, "", &j, detail, sizeof(detail)), LEAK_DECIDE_ROTATE);
 	j.cur_hits = 1;
-	j.token[0] = '\0';
+	j.rs.token[0] = '\0';
 	j.leaked_version[0] = '\0';
 	cJSON_Delete(d);
 	/* a custom label does not keep a value alive */
@@ -958,7 +958,7 @@ static void test_leak_rotate__decide_secret(void **s)
 	d = cJSON_Parse("{\"RotationEnabled\":true,\"RotationLambdaARN\":\"x\",\"VersionIdsToStages\":"
 			"{\"v1\":[\"AWSCURRENT\"],\"v0\":[\"AWSPREVIOUS\"],\"v2\":[\"AWSPENDING\"]}}");
 	assert_int_equal(leak_decide_secret(d, "v1", &j, detail, sizeof(detail)), LEAK_DECIDE_IN_PROGRESS);
-	assert_string_equal(j.wait_version, "v2");
+	assert_string_equal(j.rs.version, "v2");
 	snprintf(j.leaked_version, sizeof(j.leaked_version), "v0");
 	assert_int_equal(leak_decide_secret(d, "v1", &j, detail, sizeof(detail)), LEAK_DECIDE_IN_PROGRESS);
 	j.leaked_version[0] = '\0';
@@ -971,63 +971,7 @@ static void test_leak_rotate__decide_secret(void **s)
 	assert_int_equal(leak_decide_secret(d, "v1", &j, detail, sizeof(detail)), LEAK_DECIDE_EXEMPT);
 	assert_null(j.services);
 	cJSON_Delete(d);
-	/* waiting: pending -> current; gone -> failed */
-	memset(&j, 0, sizeof(j));
-	snprintf(j.old_version, sizeof(j.old_version), "v1");
-	snprintf(j.wait_version, sizeof(j.wait_version), "v2");
-	d = cJSON_Parse("{\"VersionIdsToStages\":{\"v1\":[\"AWSCURRENT\"],\"v2\":[\"AWSPENDING\"]}}");
-	assert_int_equal(leak_wait_check(d, &j, detail, sizeof(detail)), LEAK_WAIT_MORE);
-	cJSON_Delete(d);
-	d = cJSON_Parse("{\"LastRotatedDate\":1700000000.5,\"VersionIdsToStages\":{\"v1\":[\"AWSPREVIOUS\"],"
-			"\"v2\":[\"AWSCURRENT\"]}}");
-	assert_int_equal(leak_wait_check(d, &j, detail, sizeof(detail)), LEAK_WAIT_CURRENT);
-	assert_true(j.rotated_at > 1700000000.0);
-	cJSON_Delete(d);
-	d = cJSON_Parse("{\"VersionIdsToStages\":{\"v1\":[\"AWSCURRENT\"]}}");
-	assert_int_equal(leak_wait_check(d, &j, detail, sizeof(detail)), LEAK_WAIT_FAILED);
-	cJSON_Delete(d);
 	free(j.services);
-}
-
-static void test_leak_rotate__token_services_and_deployments(void **s)
-{
-	char a[37], b[37], dep[64];
-	struct leak_svc *sv = NULL;
-	size_t nsv = 0, cap = 0;
-	cJSON *warnings = cJSON_CreateArray(), *d;
-
-	(void)s;
-	leak_rotation_token("fb-1", "arn:s", "v1", a);
-	leak_rotation_token("fb-1", "arn:s", "v1", b);
-	assert_string_equal(a, b);               /* a retry sends the same token */
-	assert_int_equal(strlen(a), 36);
-	assert_int_equal(a[14], '5');
-	leak_rotation_token("fb-2", "arn:s", "v1", b);
-	assert_string_not_equal(a, b);
-	assert_int_equal(leak_services_parse("prod/a, bad, /x, prod/b", 3, "arn:s", &sv, &nsv, &cap, warnings),
-			 FB_OK);
-	assert_int_equal(nsv, 2);
-	assert_string_equal(sv[1].cluster, "prod");
-	assert_string_equal(sv[1].service, "b");
-	assert_int_equal(sv[1].job, 3);
-	assert_int_equal(cJSON_GetArraySize(warnings), 2);
-	free(sv);
-	d = cJSON_Parse("{\"services\":[{\"deployments\":[{\"id\":\"ecs-svc/1\",\"status\":\"PRIMARY\","
-			"\"createdAt\":1700000100}]}]}");
-	assert_true(leak_deployed_since(d, 1700000000.0, dep, sizeof(dep)));
-	assert_string_equal(dep, "ecs-svc/1");
-	assert_false(leak_deployed_since(d, 1700000200.0, dep, sizeof(dep)));
-	assert_false(leak_deployed_since(d, 0, dep, sizeof(dep)));
-	cJSON_Delete(d);
-	cJSON_Delete(warnings);
-	{
-		char acct[13];
-
-		assert_true(leak_account_from_arn("arn:aws:lambda:us-east-1:123456789012:function:f", acct));
-		assert_string_equal(acct, "123456789012");
-		assert_false(leak_account_from_arn("arn:aws:lambda:us-east-1:12345678901x:function:f", acct));
-		assert_false(leak_account_from_arn(NULL, acct));
-	}
 }
 
 /* Names and ids come from the log's writer: a watched value in one of them
@@ -1206,7 +1150,6 @@ int main(void)
 		cmocka_unit_test(test_leak_rotate__scan_messages_counts_and_redacts),
 		cmocka_unit_test(test_leak_rotate__cloudtrail_records_are_not_leaks),
 		cmocka_unit_test(test_leak_rotate__decide_secret),
-		cmocka_unit_test(test_leak_rotate__token_services_and_deployments),
 		cmocka_unit_test(test_leak_rotate__names_in_hits_are_redacted),
 		cmocka_unit_test(test_leak_rotate__key_route_by_account),
 		cmocka_unit_test(test_leak_rotate__tags_need_provenance),

@@ -400,16 +400,16 @@ static void test_root_verify__next_steps(void **st)
 static void test_root_verify__mfa_casings(void **st)
 {
 	(void)st;
-	static const struct { const char *json; enum rv_mfa want; } cases[] = {
-		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"YES\"}}", RV_MFA_YES},
-		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"Yes\"}}", RV_MFA_YES},
-		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"yes\"}}", RV_MFA_YES},
-		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"No\"}}", RV_MFA_NO},
-		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"NO\"}}", RV_MFA_NO},
-		{"{\"userIdentity\":{\"type\":\"Root\",\"sessionContext\":{\"attributes\":{\"mfaAuthenticated\":\"true\"}}},\"eventName\":\"X\"}", RV_MFA_YES},
-		{"{\"userIdentity\":{\"type\":\"Root\",\"sessionContext\":{\"attributes\":{\"mfaAuthenticated\":\"false\"}}},\"eventName\":\"X\"}", RV_MFA_NO},
-		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"PasswordUpdated\"}", RV_MFA_UNKNOWN},
-		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":7}}", RV_MFA_UNKNOWN},
+	static const struct { const char *json; enum ct_mfa want; } cases[] = {
+		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"YES\"}}", CT_MFA_YES},
+		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"Yes\"}}", CT_MFA_YES},
+		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"yes\"}}", CT_MFA_YES},
+		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"No\"}}", CT_MFA_NO},
+		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"NO\"}}", CT_MFA_NO},
+		{"{\"userIdentity\":{\"type\":\"Root\",\"sessionContext\":{\"attributes\":{\"mfaAuthenticated\":\"true\"}}},\"eventName\":\"X\"}", CT_MFA_YES},
+		{"{\"userIdentity\":{\"type\":\"Root\",\"sessionContext\":{\"attributes\":{\"mfaAuthenticated\":\"false\"}}},\"eventName\":\"X\"}", CT_MFA_NO},
+		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"PasswordUpdated\"}", CT_MFA_UNKNOWN},
+		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":7}}", CT_MFA_UNKNOWN},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct rv_record r;

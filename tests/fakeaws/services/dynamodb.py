@@ -1,7 +1,8 @@
 """DynamoDB control plane (issue 22, data-breach): DescribeTable,
 DescribeContinuousBackups, UpdateContinuousBackups, CreateBackup,
 ListBackups, DeleteBackup, UpdateTable (StreamSpecification only),
-ListTagsOfResource.
+ListTagsOfResource; GetResourcePolicy / PutResourcePolicy /
+DeleteResourcePolicy (model: core.SUPPLEMENT, from the npm aws-sdk v2).
 
 As DynamoDB: ResourceNotFoundException for a missing table; TableNotFound-
 Exception for CreateBackup / DescribeContinuousBackups on one; enabling a
@@ -9,9 +10,21 @@ stream that is already on is ValidationException "Table already has an
 enabled stream"; a backup is AVAILABLE at once (real ones go CREATING
 first). Seed: {"dynamodb": {"tables": [{"TableName", "ItemCount"?,
 "TableSizeBytes"?, "pitr"?: bool, "StreamSpecification"?, "Tags"?:
-[{"Key","Value"}], "account"?, "region"?}]}}.
+[{"Key","Value"}], "policy"?: <document object or text>, "account"?,
+"region"?}]}}.
+
+Resource policies as DynamoDB documents them: GetResourcePolicy on a table
+without one is PolicyNotFoundException; PutResourcePolicy /
+DeleteResourcePolicy with an ExpectedRevisionId that is not the current
+one ("NO_POLICY" when there is none) is PolicyNotFoundException and
+changes nothing; each change makes a new RevisionId. Seed
+{"dynamodb": {"policy_race": N}} makes the next N PutResourcePolicy calls
+that carry an ExpectedRevisionId find the policy changed just before them
+(another writer adds a statement): the conflict a responder must re-read
+and merge after.
 """
 import copy
+import json
 import time
 import uuid
 
@@ -27,8 +40,11 @@ class Service(Base):
     def reset(self):
         self.tables = {}   # (account, region, name) -> table
         self.backups = []
+        self.policy_race = 0
+        self.exports = []
 
     def seed(self, section, merge):
+        self.policy_race = int(section.get("policy_race", getattr(self, "policy_race", 0)) or 0)
         for t in section.get("tables", []):
             t = copy.deepcopy(t)
             acct, region = self.owner(t)
@@ -38,7 +54,16 @@ class Service(Base):
             t.setdefault("pitr", False)
             t.setdefault("Tags", [])
             t.setdefault("created", time.time() - 86400 * 30)
+            if t.get("policy") is not None and not isinstance(t["policy"], str):
+                t["policy"] = json.dumps(t["policy"])
+            if t.get("policy") is not None:
+                t.setdefault("policy_rev", str(uuid.uuid4().int % 10 ** 13))
             self.tables[(acct, region, t["TableName"])] = t
+        for e in section.get("exports", []):
+            e = dict(e)
+            acct, region = self.owner(e)
+            t = self.tables[(acct, region, e["TableName"])]
+            self._export(t, time.time() - float(e.get("ago_s", 0)), e.get("ExportStatus", "COMPLETED"))
 
     def dump(self):
         return {"tables": [dict(t, TableArn=_arn(t)) for t in self.tables.values()],
@@ -166,3 +191,90 @@ class Service(Base):
              "restored_to": when}
         self.tables[(ctx.account, ctx.region, t["TableName"])] = t
         return {"TableDescription": self.op_DescribeTable(ctx, {"TableName": t["TableName"]})["Table"]}
+
+    # issue 22: table resource policies (containment of a principal).
+    def _policy_table(self, ctx, arn):
+        t = self._table(ctx, arn)
+        if arn != _arn(t):
+            raise AwsError("ResourceNotFoundException", "Requested resource not found: ResourceArn: %s not found" % arn)
+        return t
+
+    def _check_rev(self, t, p):
+        exp = p.get("ExpectedRevisionId")
+        if exp is None:
+            return
+        cur = t.get("policy_rev") if t.get("policy") is not None else "NO_POLICY"
+        if exp != cur:
+            raise AwsError("PolicyNotFoundException",
+                           "Resource-based policy not found for the provided ResourceArn: Requested update for policy "
+                           "with revision id %s, but the policy associated to target table %s has revision id %s."
+                           % (exp, t["TableName"], cur))
+
+    def op_GetResourcePolicy(self, ctx, p):
+        t = self._policy_table(ctx, p["ResourceArn"])
+        if t.get("policy") is None:
+            raise AwsError("PolicyNotFoundException",
+                           "Resource-based policy not found for the provided ResourceArn: %s" % p["ResourceArn"])
+        return {"Policy": t["policy"], "RevisionId": t["policy_rev"]}
+
+    def op_PutResourcePolicy(self, ctx, p):
+        t = self._policy_table(ctx, p["ResourceArn"])
+        if self.policy_race and p.get("ExpectedRevisionId") is not None:
+            self.policy_race -= 1
+            doc = json.loads(t["policy"]) if t.get("policy") else {"Version": "2012-10-17", "Statement": []}
+            doc["Statement"].append({"Sid": "OtherWriter%d" % len(doc["Statement"]), "Effect": "Allow",
+                                     "Principal": {"AWS": "arn:aws:iam::%s:role/reader" % t["account"]},
+                                     "Action": "dynamodb:GetItem", "Resource": _arn(t)})
+            t["policy"], t["policy_rev"] = json.dumps(doc), str(uuid.uuid4().int % 10 ** 13)
+        self._check_rev(t, p)
+        try:
+            doc = json.loads(p["Policy"])
+        except ValueError:
+            raise AwsError("ValidationException", "Invalid policy document")
+        if not isinstance(doc, dict) or not isinstance(doc.get("Statement"), list):
+            raise AwsError("ValidationException", "Invalid policy document: Statement must be a list")
+        t["policy"], t["policy_rev"] = p["Policy"], str(uuid.uuid4().int % 10 ** 13)
+        return {"RevisionId": t["policy_rev"]}
+
+    def op_DeleteResourcePolicy(self, ctx, p):
+        t = self._policy_table(ctx, p["ResourceArn"])
+        if t.get("policy") is None:
+            raise AwsError("PolicyNotFoundException",
+                           "Resource-based policy not found for the provided ResourceArn: %s" % p["ResourceArn"])
+        self._check_rev(t, p)
+        t["policy"], t["policy_rev"] = None, None
+        return {"RevisionId": str(uuid.uuid4().int % 10 ** 13)}
+
+    # issue 22 item 4: exports in the window. As DynamoDB: PITR must be on
+    # (PointInTimeRecoveryUnavailableException); the export ARN carries its
+    # start time ("<table arn>/export/<epoch ms>-<8 hex>"); ListExports by
+    # TableArn, newest last, MaxResults/NextToken. An export is COMPLETED at
+    # once. Seed {"dynamodb": {"exports": [{"TableName", "ago_s"?,
+    # "ExportStatus"?}]}} for exports made before the test.
+    def _export(self, t, when, status="COMPLETED", bucket="bucket"):
+        arn = "%s/export/%013d-%s" % (_arn(t), int(when * 1000), uuid.uuid4().hex[:8])
+        e = {"ExportArn": arn, "ExportStatus": status, "ExportType": "FULL_EXPORT", "TableArn": _arn(t),
+             "S3Bucket": bucket, "ExportTime": when, "account": t["account"], "region": t["region"]}
+        self.exports.append(e)
+        return e
+
+    def op_ExportTableToPointInTime(self, ctx, p):
+        t = self._policy_table(ctx, p["TableArn"])
+        if not t["pitr"]:
+            raise AwsError("PointInTimeRecoveryUnavailableException",
+                           "Point in time recovery is not enabled for table '%s'" % t["TableName"])
+        e = self._export(t, time.time(), bucket=p["S3Bucket"])
+        return {"ExportDescription": {"ExportArn": e["ExportArn"], "ExportStatus": e["ExportStatus"],
+                                      "TableArn": e["TableArn"], "S3Bucket": e["S3Bucket"],
+                                      "ExportType": e["ExportType"]}}
+
+    def op_ListExports(self, ctx, p):
+        out = [e for e in self.exports if (e["account"], e["region"]) == (ctx.account, ctx.region)
+               and ("TableArn" not in p or e["TableArn"] == p["TableArn"])]
+        start = int(p.get("NextToken") or 0)
+        limit = p.get("MaxResults", 25)
+        page = out[start:start + limit]
+        res = {"ExportSummaries": [{k: e[k] for k in ("ExportArn", "ExportStatus", "ExportType")} for e in page]}
+        if start + limit < len(out):
+            res["NextToken"] = str(start + limit)
+        return res
