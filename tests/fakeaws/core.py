@@ -42,6 +42,7 @@ SERVICES = ["kms", "secretsmanager", "ecs", "cloudtrail", "logs", "ec2",
             "iam", "sts", "sns", "s3", "autoscaling"]
 SERVICES += ["wafv2"]  # issue 19 (net-block)
 SERVICES += ["dynamodb", "monitoring"]  # issue 22 (data-breach)
+SERVICES += ["cognito-idp"]  # issue 23 (cognito-lockdown)
 SERVICES += ["codeartifact"]  # issue 23 (codeartifact-lock): rest-json
 SERVICES += ["events", "securityhub"]  # issue 24 (reports: EventBridge, Security Hub; rest-json)
 # credential-scope name -> botocore model name (CloudWatch signs as "monitoring")
@@ -136,6 +137,57 @@ SUPPLEMENT = {
             "RetentionPeriodRequestDays": {"type": "integer", "max": 36500, "min": 1},
             "RetentionPeriodResponseDays": {"type": "integer"},
             "MillisecondDateTime": {"type": "timestamp"},
+        },
+    },
+    # issue 23 (cognito-lockdown): app client secrets, newer than botocore
+    # 1.29 and than the last aws-sdk v2 (2.1693.0) too. Written from the
+    # npm package @aws-sdk/client-cognito-identity-provider 3.1178.0
+    # (dist-es/schemas/schemas_0.js: AddUserPoolClientSecretRequest$,
+    # ListUserPoolClientSecretsRequest$, DeleteUserPoolClientSecretRequest$,
+    # ClientSecretDescriptorType$, their responses); "sdk": "v3" tells
+    # 25-fakeaws's v2 check to leave it to tests/integration/65-cognito-
+    # lockdown.py, which checks it against that package when installed.
+    "cognito-idp": {
+        "sdk": "v3",
+        "operations": {
+            "AddUserPoolClientSecret": {
+                "name": "AddUserPoolClientSecret", "http": {"method": "POST", "requestUri": "/"},
+                "input": {"shape": "AddUserPoolClientSecretRequest"},
+                "output": {"shape": "AddUserPoolClientSecretResponse"}},
+            "ListUserPoolClientSecrets": {
+                "name": "ListUserPoolClientSecrets", "http": {"method": "POST", "requestUri": "/"},
+                "input": {"shape": "ListUserPoolClientSecretsRequest"},
+                "output": {"shape": "ListUserPoolClientSecretsResponse"}},
+            "DeleteUserPoolClientSecret": {
+                "name": "DeleteUserPoolClientSecret", "http": {"method": "POST", "requestUri": "/"},
+                "input": {"shape": "DeleteUserPoolClientSecretRequest"},
+                "output": {"shape": "DeleteUserPoolClientSecretResponse"}},
+        },
+        "shapes": {
+            "AddUserPoolClientSecretRequest": {"type": "structure", "required": ["UserPoolId", "ClientId"],
+                                               "members": {"UserPoolId": {"shape": "UserPoolIdType"},
+                                                           "ClientId": {"shape": "ClientIdType"},
+                                                           "ClientSecret": {"shape": "ClientSecretType"}}},
+            "AddUserPoolClientSecretResponse": {"type": "structure", "members": {
+                "ClientSecretDescriptor": {"shape": "ClientSecretDescriptorType"}}},
+            "ClientSecretDescriptorType": {"type": "structure", "members": {
+                "ClientSecretId": {"shape": "StringType"},
+                "ClientSecretValue": {"shape": "ClientSecretType"},
+                "ClientSecretCreateDate": {"shape": "DateType"}}},
+            "ClientSecretDescriptorListType": {"type": "list", "member": {"shape": "ClientSecretDescriptorType"}},
+            "ListUserPoolClientSecretsRequest": {"type": "structure", "required": ["UserPoolId", "ClientId"],
+                                                 "members": {"UserPoolId": {"shape": "UserPoolIdType"},
+                                                             "ClientId": {"shape": "ClientIdType"},
+                                                             "NextToken": {"shape": "StringType"}}},
+            "ListUserPoolClientSecretsResponse": {"type": "structure", "members": {
+                "ClientSecrets": {"shape": "ClientSecretDescriptorListType"},
+                "NextToken": {"shape": "StringType"}}},
+            "DeleteUserPoolClientSecretRequest": {"type": "structure",
+                                                  "required": ["UserPoolId", "ClientId", "ClientSecretId"],
+                                                  "members": {"UserPoolId": {"shape": "UserPoolIdType"},
+                                                              "ClientId": {"shape": "ClientIdType"},
+                                                              "ClientSecretId": {"shape": "StringType"}}},
+            "DeleteUserPoolClientSecretResponse": {"type": "structure", "members": {}},
         },
     },
 }
@@ -240,6 +292,9 @@ class World:
         self.call_seq = 0
         self.faults = []
         self.global_latency_ms = 0
+        # Bumped by every reset and full seed: a request delayed by a latency
+        # fault across one belongs to the world before it and is dropped.
+        self.generation = 0
         self.initial_seed = {}
         # TLS listener counters (GET /_fake/tls): connections accepted, handshakes
         # completed, handshakes failed and the last failure's reason
@@ -869,6 +924,7 @@ class Handler(BaseHTTPRequestHandler):
                 world.load_seed(data, merge=bool(merge))
                 if not merge:
                     world.initial_seed = copy.deepcopy(data)
+                    world.generation += 1
             elif path == "/_fake/state" and m == "GET":
                 out = world.dump()
             elif path == "/_fake/calls" and m == "GET":
@@ -893,6 +949,7 @@ class Handler(BaseHTTPRequestHandler):
                     world.faults = []
                     world.global_latency_ms = 0
                     world.load_seed(world.initial_seed, merge=False)
+                    world.generation += 1
             elif path == "/_fake/health":
                 out = {"ok": True}
             elif path == "/_fake/tls" and m == "GET":
@@ -1115,7 +1172,12 @@ class Handler(BaseHTTPRequestHandler):
             # faults
             latency, fault = world.take_faults(service, op, region)
             if latency:
+                gen = world.generation
                 time.sleep(latency / 1000.0)
+                if world.generation != gen:
+                    # the world was reset meanwhile (its caller gave up and the
+                    # next test began): act on nothing of the new one
+                    return self._reset()
             if fault is not None:
                 entry["fault"] = fault["kind"]
                 k = fault["kind"]
