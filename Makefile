@@ -129,6 +129,9 @@ build-CognitoLockdownFunction:
 .PHONY: build-CodeArtifactLockFunction
 build-CodeArtifactLockFunction:
 	$(call sam_build,codeartifact-lock,CodeArtifactLockFunction)
+.PHONY: build-FirebreakRestoreFunction
+build-FirebreakRestoreFunction:
+	$(call sam_build,firebreak-restore,FirebreakRestoreFunction)
 # ---- end of sam build ------------------------------------------------------------
 
 # ---- dependencies ------------------------------------------------------------

@@ -97,6 +97,9 @@ static const struct svc_proto protos[] = {
 	/* issue 23: Cognito user pools (botocore cognito-idp metadata: json 1.1) */
 	{ "cognito-idp", P_JSON, "AWSCognitoIdentityProviderService" },
 	{ "codeartifact", P_RESTJSON, "2018-09-22" }, /* issue 23: domain and repository policies */
+	/* issue 24: reports onto EventBridge (awsJson 1.1) and into Security Hub (rest-json) */
+	{ "events", P_JSON, "AWSEvents" },
+	{ "securityhub", P_RESTJSON, "2018-10-26" },
 };
 
 /* rest-json operations (issue 23), from botocore's codeartifact
@@ -138,6 +141,9 @@ static const struct rj_op rj_ops[] = {
 	  rj_q_repo, 1 },
 	{ "codeartifact", "DeleteRepositoryPermissionsPolicy", "DELETE", "/v1/repository/permissions/policies",
 	  rj_q_delrepopol, 0 },
+	/* issue 24 (runtime/outlet.c): botocore's securityhub service-2.json; the whole input is the body */
+	{ "securityhub", "BatchUpdateFindings", "PATCH", "/findings/batchupdate", NULL, 1 },
+	{ "securityhub", "BatchImportFindings", "POST", "/findings/import", NULL, 1 },
 };
 
 static const struct rj_op *rj_find(const char *service, const char *op)
@@ -662,6 +668,7 @@ struct cstate_s {
 	char *path;           /* encoded path, as sent and signed */
 	const char *method;   /* "POST"; s3: "PUT" (PutObject) or "HEAD" (HeadObject) */
 	int s3_head;          /* s3 HeadObject: no body either way */
+	int s3_get;           /* s3 GetObject (issue 24, firebreak-restore): no body sent, out.Body */
 	const struct rx_op *rx; /* a generic rest-xml operation (rx_ops), else NULL */
 	const struct rj_op *rj; /* a rest-json operation (rj_ops), else NULL */
 	char *query;          /* rest-xml: the raw query ("policyStatus"), NULL none */
@@ -1197,7 +1204,8 @@ static enum fb_err cs_prepare(struct cstate_s *s, char *err, size_t errlen)
 			break;
 		}
 		s->s3_head = strcmp(call->op, "HeadObject") == 0;
-		if (strcmp(call->op, "PutObject") != 0 && !s->s3_head) {
+		s->s3_get = strcmp(call->op, "GetObject") == 0;
+		if (strcmp(call->op, "PutObject") != 0 && !s->s3_head && !s->s3_get) {
 			snprintf(err, errlen, "unsupported s3 operation '%.32s'", call->op);
 			rc = FB_E_INVALID;
 			goto out;
@@ -1229,9 +1237,9 @@ static enum fb_err cs_prepare(struct cstate_s *s, char *err, size_t errlen)
 		s->method = s->rx->method;
 		s->payload = s->body.data ? s->body.data : "";
 		s->payload_len = s->body.len;
-	} else if (s->proto->proto == P_RESTXML && s->s3_head) {
-		/* HEAD sends no body, whatever the caller left in the call. */
-		s->method = "HEAD";
+	} else if (s->proto->proto == P_RESTXML && (s->s3_head || s->s3_get)) {
+		/* HEAD and GET send no body, whatever the caller left in the call. */
+		s->method = s->s3_head ? "HEAD" : "GET";
 		s->payload = "";
 		s->payload_len = 0;
 	} else if (s->proto->proto == P_RESTXML) {
@@ -1336,11 +1344,11 @@ static enum fb_err cs_sign(struct cstate_s *s, int64_t now_ms, char *err, size_t
 			}
 			if (strcasecmp(h->name, "x-amz-checksum-sha256") == 0) {
 				have_sum = 1;
-				if (!s->s3_head)
+				if (!s->s3_head && !s->s3_get)
 					s->sent_sum = h->value;
 			}
 			if (strcasecmp(h->name, "x-amz-sdk-checksum-algorithm") == 0 && h->value &&
-			    strcasecmp(h->value, "SHA256") == 0 && !s->s3_head)
+			    strcasecmp(h->value, "SHA256") == 0 && !s->s3_head && !s->s3_get)
 				want_sum = 1;
 			if (strcasecmp(h->name, "host") == 0 || strcasecmp(h->name, "authorization") == 0 ||
 			    strcasecmp(h->name, "x-amz-date") == 0 ||
@@ -1349,7 +1357,7 @@ static enum fb_err cs_sign(struct cstate_s *s, int64_t now_ms, char *err, size_t
 				continue;
 			add_hdr(s, h->name, h->value ? h->value : "");
 		}
-		if (want_sum && !have_sum && !s->s3_head) {
+		if (want_sum && !have_sum && !s->s3_head && !s->s3_get) {
 			sha256_b64(s->payload, s->payload_len, s->checksum_b64);
 			add_hdr(s, "x-amz-checksum-sha256", s->checksum_b64);
 			s->sent_sum = s->checksum_b64;
@@ -1614,6 +1622,19 @@ static enum fb_err parse_success(struct cstate_s *s)
 				cJSON_AddStringToObject(call->out, map[i][1], v);
 		/* HeadObject: the object's size (a HEAD answer has no body, its
 		 * Content-Length is the object's). */
+		/* GetObject: the object's bytes as a string (text objects: restore.json) */
+		if (s->s3_get) {
+			char *b = strndup(r->body.data ? r->body.data : "", r->body.len);
+
+			if (!b || memchr(r->body.data ? r->body.data : "", '\0', r->body.len)) {
+				free(b);
+				copy_str(call->err.message, sizeof(call->err.message),
+					 "GetObject: the object is not text");
+				return b ? FB_E_PARSE : FB_E_NOMEM;
+			}
+			cJSON_AddStringToObject(call->out, "Body", b);
+			free(b);
+		}
 		if (s->s3_head && http_response_header(r, "Content-Length", v, sizeof(v))) {
 			char *end = NULL;
 			unsigned long long n = strtoull(v, &end, 10);

@@ -44,6 +44,9 @@
  *    the XML document as JSON without its root element:
  *    {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": ...}};
  *    a bucket without Object Lock is ObjectLockConfigurationNotFoundError.
+ *    GetObject (issue 24, firebreak-restore: restore.json): GET, no body sent;
+ *    `out` as HeadObject's plus "Body", the object's bytes as a string (an
+ *    object with a NUL byte is refused: FB_E_PARSE, "not text").
  *  - rest-json (issue 23): CodeArtifact's domain and repository
  *    operations (DescribeDomain, Get/Put/DeleteDomainPermissionsPolicy,
  *    ListRepositoriesInDomain, Get/Put/DeleteRepositoryPermissionsPolicy).
@@ -56,6 +59,10 @@
  *    refused (FB_E_INVALID) before any request. `out` is the JSON answer
  *    ({} for an empty one); errors come from x-amzn-ErrorType. Checked
  *    against botocore by tests/integration/26-restjson-botocore.py.
+ *  - rest-json, issue 24: securityhub BatchUpdateFindings and
+ *    BatchImportFindings (the whole input is the body); events (PutEvents)
+ *    is awsJson 1.1 (target AWSEvents). Checked against botocore's
+ *    serializers by tests/integration/68-report-publish.py.
  *
  * Signing: SigV4 (sigv4.h). Endpoints: AWS_ENDPOINT_URL_<SERVICE>, then
  * AWS_ENDPOINT_URL, then {service}.{region}.{partition dns suffix} (IAM

@@ -32,6 +32,8 @@ static const struct svc svcs[] = {
 	{ "monitoring", "CLOUDWATCH", 1 },    /* issue 22: CloudWatch metrics */
 	{ "cognito-idp", "COGNITO_IDENTITY_PROVIDER", 1 }, /* issue 23: cognito-idp-fips.{region} in both */
 	{ "codeartifact", "CODEARTIFACT", 0 }, /* issue 23: no FIPS endpoint (endpoints.json) */
+	{ "events", "EVENTBRIDGE", 1 },       /* issue 24: reports onto EventBridge */
+	{ "securityhub", "SECURITYHUB", 1 },  /* issue 24: findings */
 };
 
 static const struct svc *svc_find(const char *name)

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "http.h"
+#include "outlet.h"
 #include "utc.h"
 
 struct kit_step {
@@ -106,6 +107,10 @@ void kit_init(struct kit *k, struct resp *r, struct aws_client *aws)
 	k->r = r;
 	k->aws = aws;
 	k->now_ms = http_now_ms;
+	/* issue 24: every report of a responder on the kit also goes where
+	 * people look (EventBridge, Security Hub; runtime/outlet.h) */
+	if (r && !r->outlet)
+		r->outlet = outlet_publish;
 }
 
 struct kit_client_entry {
@@ -206,7 +211,9 @@ struct kit_step *kit_add(struct kit_round *rd, const struct kit_spec *spec)
 	 * the caller keeps a summary line over a batch of them (.batched) */
 	if (spec->quiet && spec->kind == RESP_WRITE && !spec->batched)
 		goto fail;
-	idx = spec->quiet ? -1 : resp_step_begin(rd->k->r, spec->step, api, spec->target, spec->kind);
+	idx = spec->quiet ? -1
+	      : spec->notify ? resp_step_begin_notify(rd->k->r, spec->step, api, spec->target)
+	      : resp_step_begin(rd->k->r, spec->step, api, spec->target, spec->kind);
 	if (spec->optional)
 		resp_step_optional(rd->k->r, idx);
 	s = calloc(1, sizeof(*s));
@@ -280,7 +287,7 @@ struct kit_step *kit_add(struct kit_round *rd, const struct kit_spec *spec)
 		rd->cap = cap;
 	}
 	rd->steps[rd->n++] = s;
-	if (s->kind == RESP_WRITE && rd->k->r->dry_run) {
+	if (s->kind == RESP_WRITE && rd->k->r->dry_run && !spec->notify) {
 		s->status = RESP_PLANNED;  /* resp_step_begin ended the line */
 		s->ran = 1;
 	}
@@ -1366,6 +1373,8 @@ cJSON *kit_finding(struct resp *r, const char *id, const char *type, double seve
 		snprintf(key, sizeof(key), "guardduty:%s:%s", id, resource);
 		resp_set_incident(r, key);
 	}
+	/* issue 24: the finding is updated with the outcome (outlet.h) */
+	r->finding_hook = outlet_finding_update;
 	f = cJSON_AddObjectToObject(r->extra, "finding");
 	cJSON_AddStringToObject(f, "id", id);
 	cJSON_AddStringToObject(f, "type", type);

@@ -175,6 +175,11 @@ struct kit_spec {
 	 * recorded before it is sent; under dry run it is planned, not sent
 	 * (the caller's line says so). Added for issue 23. */
 	int batched;
+	/* issue 24: a reporting write (EventBridge, Security Hub: runtime/
+	 * outlet.h), not containment: optional, sent under dry run too (as
+	 * SNS is: a notification is not a change to the resource), left out
+	 * of the verdict and of the metrics' actions (resp_step.notify). */
+	int notify;
 };
 
 struct kit_round;

@@ -238,3 +238,17 @@ void log_json(enum log_level lvl, const char *json_object)
 	free(text);
 	cJSON_Delete(obj);
 }
+
+void log_always(const char *json_object)
+{
+	size_t len;
+
+	if (!json_object)
+		return;
+	len = strlen(json_object);
+	if (memchr(json_object, '\n', len))
+		return; /* one line or none: a split line would be two broken events */
+	pthread_mutex_lock(&g_log.mu);
+	emit_line(json_object, len);
+	pthread_mutex_unlock(&g_log.mu);
+}

@@ -26,6 +26,11 @@ void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(pri
 /* Emits `json_object` (a complete JSON object text) as one line, adding
  * nothing in text mode and merging level/requestId in JSON mode. */
 void log_json(enum log_level lvl, const char *json_object);
+/* issue 24: `json_object` (one line of JSON, borrowed) exactly as given,
+ * whatever the level and format: CloudWatch Embedded Metric Format lines,
+ * which CloudWatch reads as metrics only when they are the whole log event.
+ * A text with a newline is not written. */
+void log_always(const char *json_object);
 
 #define log_debug(...) log_msg(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

@@ -262,6 +262,39 @@ enum fb_err resp_config_from_env(struct resp_config *cfg, char *err, size_t errl
 			cfg->ntrusted++;
 		}
 	}
+	/* issue 24: report outlets (runtime/outlet.h) */
+	{
+		static const char *const flags[] = { "FIREBREAK_SECURITYHUB_UPDATE",
+						     "FIREBREAK_SECURITYHUB_IMPORT", "FIREBREAK_METRICS" };
+		int *dst[] = { &cfg->sh_update, &cfg->sh_import, &cfg->metrics };
+		const char *ns = getenv("FIREBREAK_METRICS_NAMESPACE");
+		size_t i;
+
+		cfg->metrics = 1;
+		for (i = 0; i < 3; i++) {
+			const char *v = getenv(flags[i]);
+
+			if (!v || !*v)
+				continue;
+			if (!env_true(v) && strcasecmp(v, "false") && strcmp(v, "0") && strcasecmp(v, "no")) {
+				snprintf(err, errlen, "cannot parse '%s' (want true or false)", flags[i]);
+				return FB_E_CONFIG;
+			}
+			*dst[i] = env_true(v);
+		}
+		snprintf(cfg->metrics_ns, sizeof(cfg->metrics_ns), "Firebreak");
+		if (ns && *ns) {
+			if (strlen(ns) >= sizeof(cfg->metrics_ns)) {
+				snprintf(err, errlen, "'FIREBREAK_METRICS_NAMESPACE' is longer than %zu characters",
+					 sizeof(cfg->metrics_ns) - 1);
+				return FB_E_CONFIG;
+			}
+			snprintf(cfg->metrics_ns, sizeof(cfg->metrics_ns), "%s", ns);
+		}
+	}
+	cfg->event_bus = env_dup("FIREBREAK_EVENT_BUS");
+	if (getenv("FIREBREAK_EVENT_BUS") && *getenv("FIREBREAK_EVENT_BUS") && !cfg->event_bus)
+		goto fail;
 	cfg->topic_arn = env_dup("FIREBREAK_TOPIC_ARN");
 	cfg->member_role = env_dup("FIREBREAK_MEMBER_ROLE");
 	if ((getenv("FIREBREAK_TOPIC_ARN") && *getenv("FIREBREAK_TOPIC_ARN") && !cfg->topic_arn) ||
@@ -287,6 +320,7 @@ void resp_config_cleanup(struct resp_config *cfg)
 	free(cfg->member_role);
 	free(cfg->own_account);
 	free(cfg->caller_arn);
+	free(cfg->event_bus);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -426,6 +460,7 @@ void resp_cleanup(struct resp *r)
 	free(r->account);
 	free(r->region);
 	free(r->verdict);
+	cJSON_Delete(r->finding_ref);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -509,6 +544,8 @@ enum fb_err resp_trigger_from_event(struct resp *r, const cJSON *ev)
 	}
 	if (account || region)
 		resp_set_resource(r, NULL, account, region);
+	cJSON_Delete(r->finding_ref);
+	r->finding_ref = resp_finding_ref(ev);
 
 	if (id && *id) {
 		resp_set_incident(r, id);
@@ -606,6 +643,17 @@ int resp_step_begin(struct resp *r, const char *step, const char *api, const cha
 		r->steps[i].status = RESP_PLANNED;
 		r->steps[i].ended = 1;
 		resp_replace(&r->steps[i].detail, "dry run: not written");
+	}
+	return i;
+}
+
+int resp_step_begin_notify(struct resp *r, const char *step, const char *api, const char *target)
+{
+	int i = step_add(r, step, api, target, RESP_WRITE);
+
+	if (i >= 0) {
+		r->steps[i].notify = 1;
+		r->steps[i].required = 0;
 	}
 	return i;
 }
@@ -725,7 +773,8 @@ static const char *derive_verdict(const struct resp *r)
 	if (r->verdict)
 		return r->verdict;
 	for (i = 0; i < r->nsteps; i++) {
-		if (r->steps[i].kind != RESP_WRITE || !strcmp(r->steps[i].api, "sns:Publish"))
+		if (r->steps[i].kind != RESP_WRITE || !strcmp(r->steps[i].api, "sns:Publish") ||
+		    r->steps[i].notify)
 			continue;
 		writes++;
 		done += r->steps[i].status == RESP_DONE;
@@ -892,7 +941,7 @@ static int any_write_reached(const struct resp *r)
 	size_t i;
 
 	for (i = 0; i < r->nsteps; i++)
-		if (r->steps[i].kind == RESP_WRITE &&
+		if (r->steps[i].kind == RESP_WRITE && !r->steps[i].notify &&
 		    (r->steps[i].status == RESP_DONE || r->steps[i].status == RESP_ALREADY))
 			return 1;
 	return 0;
@@ -968,6 +1017,130 @@ out:
 		free(msg);
 }
 
+const char *resp_verdict(const struct resp *r)
+{
+	return derive_verdict(r);
+}
+
+cJSON *resp_metrics_emf(const struct resp *r, int64_t now_ms)
+{
+	static const char *const names[] = { "ActionsDone", "ActionsAlready", "ActionsSkipped",
+					     "ActionsPlanned", "ActionsFailed" };
+	int counts[5] = { 0 }, notify_failed = 0;
+	cJSON *o = cJSON_CreateObject(), *aws, *cwm, *d, *dims, *ms, *m;
+	int64_t from = r->event_time_ms ? r->event_time_ms : r->received_ms;
+	size_t i;
+
+	if (!o)
+		return NULL;
+	for (i = 0; i < r->nsteps; i++) {
+		const struct resp_step *s = &r->steps[i];
+		enum resp_status st = s->ended ? s->status : RESP_FAILED;
+
+		if (s->notify) {
+			notify_failed += st == RESP_FAILED;
+			continue;
+		}
+		if ((int)st >= 0 && (int)st < 5)
+			counts[st]++;
+	}
+	aws = cJSON_AddObjectToObject(o, "_aws");
+	cJSON_AddNumberToObject(aws, "Timestamp", (double)now_ms);
+	cwm = cJSON_AddArrayToObject(aws, "CloudWatchMetrics");
+	d = cJSON_CreateObject();
+	cJSON_AddItemToArray(cwm, d);
+	cJSON_AddStringToObject(d, "Namespace", r->cfg && r->cfg->metrics_ns[0] ? r->cfg->metrics_ns
+										  : "Firebreak");
+	dims = cJSON_AddArrayToObject(d, "Dimensions");
+	{
+		const char *fn[] = { "Function" };
+
+		cJSON_AddItemToArray(dims, cJSON_CreateStringArray(fn, 1));
+		cJSON_AddItemToArray(dims, cJSON_CreateArray());
+	}
+	ms = cJSON_AddArrayToObject(d, "Metrics");
+#define EMF_METRIC(name, unit)                                          \
+	do {                                                            \
+		m = cJSON_CreateObject();                               \
+		cJSON_AddStringToObject(m, "Name", name);               \
+		cJSON_AddStringToObject(m, "Unit", unit);               \
+		cJSON_AddItemToArray(ms, m);                            \
+	} while (0)
+	EMF_METRIC("Incidents", "Count");
+	EMF_METRIC("ContainmentFailed", "Count");
+	EMF_METRIC("NotificationsFailed", "Count");
+	for (i = 0; i < 5; i++)
+		EMF_METRIC(names[i], "Count");
+	if (r->contained_ms && !r->dry_run)
+		EMF_METRIC("TimeToContain", "Milliseconds");
+#undef EMF_METRIC
+	cJSON_AddStringToObject(o, "Function", r->function);
+	cJSON_AddNumberToObject(o, "Incidents", 1);
+	cJSON_AddNumberToObject(o, "ContainmentFailed", resp_failed(r) ? 1 : 0);
+	cJSON_AddNumberToObject(o, "NotificationsFailed", notify_failed);
+	for (i = 0; i < 5; i++)
+		cJSON_AddNumberToObject(o, names[i], counts[i]);
+	if (r->contained_ms && !r->dry_run)
+		cJSON_AddNumberToObject(o, "TimeToContain",
+					(double)(r->contained_ms > from ? r->contained_ms - from : 0));
+	cJSON_AddStringToObject(o, "incident_id", r->incident_id);
+	cJSON_AddStringToObject(o, "verdict", derive_verdict(r));
+	cJSON_AddBoolToObject(o, "dry_run", r->dry_run);
+	return o;
+}
+
+/* Security Hub's ARN shapes, loosely: arn:<partition>:<service>:... */
+static int arn_of(const char *s, const char *service)
+{
+	const char *p;
+	size_t n = strlen(service);
+
+	if (!s || strncmp(s, "arn:", 4) != 0 || strlen(s) > 512)
+		return 0;
+	p = strchr(s + 4, ':');
+	return p && strncmp(p + 1, service, n) == 0 && p[1 + n] == ':';
+}
+
+cJSON *resp_finding_ref(const cJSON *ev)
+{
+	const char *src = resp_get_str(ev, "source"), *dt = resp_get_str(ev, "detail-type");
+	const char *id = NULL, *product = NULL;
+	char prod[256];
+	cJSON *o;
+
+	if (!src || !dt)
+		return NULL;
+	if (!strcmp(src, "aws.guardduty") && !strcmp(dt, "GuardDuty Finding")) {
+		/* arn:<partition>:guardduty:<region>:<account>:detector/<d>/finding/<f> */
+		const char *arn = resp_get_str(ev, "detail.arn");
+		char part[16], region[32];
+
+		if (!arn_of(arn, "guardduty") || !strstr(arn, "/finding/") ||
+		    sscanf(arn, "arn:%15[^:]:guardduty:%31[^:]:", part, region) != 2)
+			return NULL;
+		snprintf(prod, sizeof(prod), "arn:%s:securityhub:%s::product/aws/guardduty", part, region);
+		id = arn;
+		product = prod;
+	} else if (!strcmp(src, "aws.securityhub") && !strcmp(dt, "Security Hub Findings - Imported")) {
+		const cJSON *f = cJSON_GetArrayItem(resp_get(ev, "detail.findings"), 0);
+
+		id = resp_get_str(f, "Id");
+		product = resp_get_str(f, "ProductArn");
+		if (!id || !*id || strlen(id) > 512 || !arn_of(product, "securityhub") ||
+		    !strstr(product, ":product/"))
+			return NULL;
+	} else {
+		return NULL;
+	}
+	o = cJSON_CreateObject();
+	if (o && (!cJSON_AddStringToObject(o, "Id", id) ||
+		  !cJSON_AddStringToObject(o, "ProductArn", product))) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	return o;
+}
+
 enum fb_err resp_finish(struct resp *r, struct aws_client *aws, struct lr_result *out)
 {
 	char *text = NULL;
@@ -976,6 +1149,9 @@ enum fb_err resp_finish(struct resp *r, struct aws_client *aws, struct lr_result
 
 	if (resp_failed(r) == 0 && !r->contained_ms && any_write_reached(r) && !r->skipped)
 		resp_contained(r);
+	/* issue 24: EventBridge, Security Hub (optional reporting steps, kit) */
+	if (r->outlet && aws)
+		r->outlet(r, aws);
 	publish(r, aws);
 	rc = report_text(r, &text, &len);
 	if (rc != FB_OK) {
@@ -983,6 +1159,16 @@ enum fb_err resp_finish(struct resp *r, struct aws_client *aws, struct lr_result
 		return rc;
 	}
 	log_json(resp_failed(r) ? LOG_ERROR : LOG_INFO, text);
+	if (r->cfg && r->cfg->metrics) {
+		cJSON *emf = resp_metrics_emf(r, resp_now_ms());
+		char *etxt = emf ? cJSON_PrintUnformatted(emf) : NULL;
+
+		/* EMF: CloudWatch turns this log line into metrics (no API call) */
+		if (etxt)
+			log_always(etxt);
+		cJSON_free(etxt);
+		cJSON_Delete(emf);
+	}
 	if (resp_failed(r))
 		rc = lr_result_error(out, "Firebreak.ContainmentFailed", text);
 	else

@@ -40,6 +40,13 @@ struct resp_config {
 				      * long a firebreak:* tag must predate the triggering
 				      * event to be honoured (runtime/prov.h) */
 	char *caller_arn;            /* sts:GetCallerIdentity Arn; NULL until known (resp_caller_arn) */
+	/* issue 24: where the report goes besides SNS (runtime/outlet.h). Each
+	 * is off until its setting is given (infra/template.yaml gives them). */
+	char *event_bus;             /* FIREBREAK_EVENT_BUS: bus name or ARN; NULL: no PutEvents */
+	int sh_update;               /* FIREBREAK_SECURITYHUB_UPDATE=true: update the triggering finding */
+	int sh_import;               /* FIREBREAK_SECURITYHUB_IMPORT=true: import each incident (ASFF) */
+	int metrics;                 /* FIREBREAK_METRICS (default true): EMF lines on stdout */
+	char metrics_ns[64];         /* FIREBREAK_METRICS_NAMESPACE (default "Firebreak") */
 };
 
 enum fb_err resp_config_from_env(struct resp_config *cfg, char *err, size_t errlen);
@@ -57,7 +64,12 @@ struct resp_step {
 	int ended;
 	int64_t started_ms;  /* relative to the report's received time */
 	int64_t elapsed_ms;
+	int notify;          /* issue 24: a reporting step (EventBridge, Security Hub), never
+			      * containment: left out of the verdict and the metrics' actions */
 };
+
+struct kit_round;
+struct kit_step;
 
 struct resp {
 	struct resp_config *cfg;     /* borrowed */
@@ -78,6 +90,14 @@ struct resp {
 	int64_t received_ms;
 	int64_t contained_ms;        /* 0 until resp_contained() */
 	int skipped;                 /* resp_skip() was called */
+	/* issue 24 (runtime/outlet.h). outlet: run by resp_finish before SNS
+	 * (kit_init sets it); finding_hook: run by the outlet when the incident
+	 * came from a finding (kit_finding sets it); finding_ref: {"Id",
+	 * "ProductArn"} of the triggering finding in Security Hub, read from the
+	 * event by resp_trigger_from_event (owned), NULL when none. */
+	void (*outlet)(struct resp *r, struct aws_client *aws);
+	struct kit_step *(*finding_hook)(struct kit_round *rd, struct resp *r);
+	cJSON *finding_ref;
 };
 
 /* Starts a report; cfg and ctx are borrowed for the report's life. */
@@ -133,6 +153,30 @@ void resp_step_detail(struct resp *r, int idx, const char *detail);
 void resp_step_from_call(struct resp *r, int idx, const struct aws_call *call,
 			 const char *detail);
 int resp_failed(const struct resp *r);   /* any required step failed */
+/* issue 24: a reporting line (step.notify = 1): a write that is not
+ * containment, begun "failed" until ended, NOT planned under dry run (a
+ * notification is sent under dry run as SNS is). Optional. */
+int resp_step_begin_notify(struct resp *r, const char *step, const char *api, const char *target);
+/* The verdict the report carries now (borrowed until the next change). */
+const char *resp_verdict(const struct resp *r);
+/* issue 24: the CloudWatch Embedded Metric Format document of the report
+ * (caller deletes): namespace cfg->metrics_ns ("Firebreak"), dimension sets
+ * [["Function"], []] (per function and all together), metrics Incidents
+ * (1), ContainmentFailed (1 when a required step failed), Actions<Status>
+ * (the report's actions by status, reporting lines left out),
+ * NotificationsFailed, and TimeToContain (ms, event time -- or receipt when
+ * the event time is unknown -- to containment; only when contained). Also
+ * incident_id, verdict, dry_run as properties (searchable in Logs Insights,
+ * not metrics). now_ms: the _aws.Timestamp. */
+cJSON *resp_metrics_emf(const struct resp *r, int64_t now_ms);
+/* The Security Hub identity of the finding behind an event (ev borrowed):
+ * a "GuardDuty Finding" (detail.arn, product
+ * arn:<partition>:securityhub:<region>::product/aws/guardduty) or a "Security
+ * Hub Findings - Imported" event (its first finding's Id and ProductArn);
+ * {"Id", "ProductArn"} (caller deletes) or NULL when the event is neither or
+ * the values do not look like one (an Id over 512 characters, an ARN that is
+ * not of the service). */
+cJSON *resp_finding_ref(const cJSON *ev);
 
 /* Adds a restore entry (takes ownership of `entry`), recorded before the
  * write it undoes. */

@@ -44,6 +44,7 @@ SERVICES += ["wafv2"]  # issue 19 (net-block)
 SERVICES += ["dynamodb", "monitoring"]  # issue 22 (data-breach)
 SERVICES += ["cognito-idp"]  # issue 23 (cognito-lockdown)
 SERVICES += ["codeartifact"]  # issue 23 (codeartifact-lock): rest-json
+SERVICES += ["events", "securityhub"]  # issue 24 (reports: EventBridge, Security Hub; rest-json)
 # credential-scope name -> botocore model name (CloudWatch signs as "monitoring")
 MODEL_NAMES = {"monitoring": "cloudwatch"}
 
@@ -600,7 +601,7 @@ def success_body(proto, service, opm, out, rid):
 
 
 def malformed_body(proto):
-    if proto == "json":
+    if proto in ("json", "rest-json"):
         return {"Content-Type": "application/x-amz-json-1.1"}, b'{"__malformed": [1, 2, {"x": '
     return {"Content-Type": "text/xml"}, b"<Response><Unclosed><x>garbage</Response"
 
@@ -612,7 +613,12 @@ def _lower_path(name):
     return ".".join(p[0].lower() + p[1:] for p in parts)
 
 
-def validation_error(proto, report):
+# A service whose validation error has its own name (issue 24: Security Hub's
+# InvalidInputException, where CodeArtifact's rest-json says ValidationException).
+VALIDATION_CODE = {"securityhub": "InvalidInputException"}
+
+
+def validation_error(proto, report, service=None):
     errs = report._errors
     msgs = []
     for reason, name, kw in errs:
@@ -642,6 +648,7 @@ def validation_error(proto, report):
     code = {"json": "ValidationException", "query": "ValidationError",
             "ec2": "InvalidParameterValue", "rest-xml": "InvalidArgument",
             "rest-json": "ValidationException"}[proto]
+    code = VALIDATION_CODE.get(service, code)
     n = len(msgs)
     raise AwsError(code, "%d validation error%s detected: %s" % (n, "" if n == 1 else "s", "; ".join(msgs)))
 
@@ -853,7 +860,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         self._handle()
 
-    do_POST = do_PUT = do_HEAD = do_DELETE = do_GET
+    do_POST = do_PUT = do_HEAD = do_DELETE = do_PATCH = do_GET  # PATCH: securityhub (issue 24)
 
     # ---- plumbing
     def _read_body(self):
@@ -1204,7 +1211,7 @@ class Handler(BaseHTTPRequestHandler):
             if opm.input_shape is not None:
                 report = _validator.validate(params, opm.input_shape)
                 if report.has_errors():
-                    validation_error(proto, report)
+                    validation_error(proto, report, service)
 
             ctx = Ctx(world=world, service=service, op=op, account=account, region=region,
                       access_key=ak, caller_arn=arn, request_id=rid, headers=self.headers,

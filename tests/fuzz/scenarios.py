@@ -41,6 +41,8 @@ RESPONDERS += ("cognito-lockdown",)          # issue 23
 TEST_FILES["cognito-lockdown"] = "65-cognito-lockdown.py"
 RESPONDERS += ("codeartifact-lock",)         # issue 23
 TEST_FILES["codeartifact-lock"] = "66-codeartifact-lock.py"
+RESPONDERS += ("firebreak-restore",)         # issue 24
+TEST_FILES["firebreak-restore"] = "67-firebreak-restore.py"
 _mods = {}
 
 
@@ -129,6 +131,9 @@ def get(name):
             return Scenario(name, m.world(users=2), m.ENV, f.name, fbtest.ACCOUNT)
         if name == "codeartifact-lock":  # issue 23: a role session: domain, repositories, sessions
             return Scenario(name, m.world(), m.ENV, os.path.join(ev, "manual-role-session.json"), fbtest.ACCOUNT)
+        if name == "firebreak-restore":  # issue 24: undo a kept record (two reads, two inverse calls)
+            return Scenario(name, m.scenario_world(), m.ENV, os.path.join(ev, "manual-apply.json"),
+                            fbtest.ACCOUNT)
     except (AttributeError, OSError) as e:
         print("scenarios: %s: %s" % (name, e), file=sys.stderr)
     return None

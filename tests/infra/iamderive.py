@@ -186,7 +186,12 @@ def sites_in_body(body, params, services):
 
 
 def _calls(body):
-    return {m.group(1) for m in re.finditer(r"\b([A-Za-z_]\w*)\s*\(", body)} - _C_KEYWORDS
+    """Functions a body calls, and (issue 24) functions whose address it
+    takes as a value (`r->outlet = outlet_publish;`, `.fn = reader,`): a
+    hook installed here runs on this function's behalf later."""
+    called = {m.group(1) for m in re.finditer(r"\b([A-Za-z_]\w*)\s*\(", body)}
+    taken = {m.group(1) for m in re.finditer(r"[=,(]\s*&?([A-Za-z_]\w*)\s*(?=[;,)])", body)}
+    return (called | taken) - _C_KEYWORDS
 
 
 class Derivation:
@@ -266,9 +271,17 @@ MEMBER_OPS = {
 }
 
 
+# issue 24: the report's outlets (runtime/outlet.c) always use the
+# function's own client: never member-side.
+OWN_ACCOUNT_ACTIONS = {"events:putevents", "securityhub:batchimportfindings",
+                       "securityhub:batchupdatefindings"}
+
+
 def member_actions(name, actions):
     """The subset of `actions` (IAM action names, any case) that `name`
-    performs in member accounts: all of them unless MEMBER_OPS narrows it."""
+    performs in member accounts: all of them unless MEMBER_OPS narrows it
+    (the report outlets, OWN_ACCOUNT_ACTIONS, never)."""
+    actions = {a for a in actions if a.lower() not in OWN_ACCOUNT_ACTIONS}
     ops = MEMBER_OPS.get(name)
     if ops is None:
         return set(actions)

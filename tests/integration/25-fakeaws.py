@@ -768,6 +768,50 @@ class SupplementModels(unittest.TestCase):
                                          (op, side, name))
 
 
+
+class ReportOutlets(unittest.TestCase):
+    """issue 24: EventBridge PutEvents and Security Hub (rest-json) through
+    botocore's own clients: routed by method and path, validated against
+    the model, answered in the model's shapes."""
+
+    def test_put_events_limits_and_entry_errors(self):
+        ev = client("events")
+        out = ev.put_events(Entries=[{"Source": "firebreak", "DetailType": "Firebreak Incident Report",
+                                      "Detail": json.dumps({"incident_id": "fb-1"})},
+                                     {"Source": "firebreak", "DetailType": "x", "Detail": "[1]"}])
+        self.assertEqual(out["FailedEntryCount"], 1)
+        self.assertEqual(out["Entries"][1]["ErrorCode"], "MalformedDetail")
+        big = {"Source": "firebreak", "DetailType": "x", "Detail": json.dumps({"a": "x" * 262144})}
+        self.assertEqual(code_of(ev.put_events, Entries=[big]), "ValidationException")
+        self.assertEqual(code_of(ev.put_events, Entries=[{"Source": "s", "DetailType": "d", "Detail": "{}",
+                                                          "EventBusName": "nope"}]), "ResourceNotFoundException")
+
+    def test_securityhub_rest_json_routed_and_validated(self):
+        sh = client("securityhub")
+        fid = {"Id": "arn:aws:guardduty:us-east-1:111111111111:detector/d/finding/f25",
+               "ProductArn": "arn:aws:securityhub:us-east-1::product/aws/guardduty"}
+        admin("POST", "/_fake/seed?mode=merge", {"securityhub": {"findings": [dict(fid)]}})
+        out = sh.batch_update_findings(FindingIdentifiers=[fid], Workflow={"Status": "NOTIFIED"},
+                                       Note={"Text": "t", "UpdatedBy": "u"})
+        self.assertEqual(out["ProcessedFindings"], [fid])
+        self.assertEqual(code_of(sh.batch_update_findings, FindingIdentifiers=[fid], Workflow={"Status": "BOGUS"}),
+                         "InvalidInputException")
+        # a finding without the ASFF members the model requires never reaches the service
+        bad = raw("securityhub", "POST", "/findings/import", {"Content-Type": "application/json"},
+                  json.dumps({"Findings": [{"Id": "x"}]}).encode())
+        self.assertEqual(bad[0], 400)
+        self.assertIn(b"productArn", bad[1])
+        # the code, as botocore reads it (x-amzn-ErrorType), with its own validation off
+        import botocore.session as bs
+        loose = bs.get_session().create_client(
+            "securityhub", region_name="us-east-1", endpoint_url="http://127.0.0.1:%d" % PORT,
+            aws_access_key_id=AK, aws_secret_access_key=SK,
+            config=Config(parameter_validation=False, retries={"max_attempts": 1}))
+        self.assertEqual(code_of(loose.batch_import_findings, Findings=[{"Id": "x"}]), "InvalidInputException")
+        got = sh.get_findings(Filters={"Id": [{"Value": fid["Id"], "Comparison": "EQUALS"}]})["Findings"]
+        self.assertEqual(got[0]["Workflow"]["Status"], "NOTIFIED")
+
+
 if __name__ == "__main__":
     prog = unittest.main(exit=False, verbosity=2)
     r = prog.result

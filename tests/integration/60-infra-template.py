@@ -47,6 +47,7 @@ REQUIRED = {
     "AWS::IAM::Role": ["AssumeRolePolicyDocument"],
     "AWS::Lambda::Permission": ["FunctionName", "Action", "Principal"],
     "AWS::CloudWatch::Alarm": [],
+    "AWS::CloudWatch::Dashboard": ["DashboardBody"],  # issue 24
     "AWS::CloudFormation::StackSet": ["PermissionModel", "StackSetName"],
 }
 # AWS::Serverless::Function (SAM spec): code, and with Globals the handler
@@ -59,7 +60,8 @@ TIMEOUTS = {"root-verify": 30, "kms-guard": 30, "leak-rotate": 120, "task-quaran
             "access-triage": 60,  # issue 21
             "data-breach": 60,  # issue 22
             "cognito-lockdown": 900,  # issue 23: resumable sign-out of a whole pool
-            "codeartifact-lock": 60}  # issue 23
+            "codeartifact-lock": 60,  # issue 23
+            "firebreak-restore": 60}  # issue 24
 
 
 def read(path):

@@ -381,7 +381,8 @@ class LeakSubscriptions(unittest.TestCase):
                                                  "public-lock", "iam-contain", "instance-quarantine",
                                                  "net-block", "access-triage", "data-breach",
                                                  "cognito-lockdown",  # issue 23
-                                                 "codeartifact-lock")]
+                                                 "codeartifact-lock",
+                                                 "firebreak-restore")]  # issue 24
 
     def subscribed(self, groups, account_wide="false", **params):
         params.update({"LeakLogGroups": groups, "LeakAccountWideSubscription": account_wide})

@@ -557,6 +557,38 @@ CASES["cognito-lockdown"] = cl_cases   # issue 23
 CASES["codeartifact-lock"] = ca_cases   # issue 23
 
 
+def fr_cases():
+    """issue 24: firebreak-restore is manual only; nothing in its event reaches an S3 key or a
+    call unchecked."""
+    good = load("firebreak-restore", "manual-apply.json")
+
+    def w(**kw):
+        e = dict(good)
+        e.update(kw)
+        return j(e)
+    c = common("firebreak-restore", good)
+    c += [
+        ("incident-traversal", w(incident_id="fb-../../other/x"), "emu", "invalid"),
+        ("incident-key-chars", w(incident_id="fb-0123456789abcdef/../../x"), "emu", "invalid"),
+        ("incident-upper", w(incident_id="fb-0123456789ABCDEF"), "emu", "invalid"),
+        ("apply-string", w(apply="true"), "emu", "invalid"),
+        ("steps-string", w(steps="swap-groups"), "emu", "invalid"),
+        ("steps-control-char", w(steps=["swap\r\ngroups"]), "emu", "invalid"),
+        ("steps-too-many", w(steps=["s%d" % i for i in range(65)]), "emu", "invalid"),
+        ("bucket-override", w(bucket="attacker-bucket"), "emu", "invalid"),
+        ("account-not-digits", w(account="2222-2222-2222"), "emu", "invalid"),
+        ("region-endpoint", w(region="evil.example.com"), "emu", "invalid"),
+        ("envelope-with-incident", j({"version": "0", "id": "x", "source": "aws.guardduty",
+                                      "detail-type": "GuardDuty Finding", "account": "111111111111",
+                                      "region": "us-east-1", "detail": good, **good}), "emu", "invalid"),
+        ("other-account-no-role", w(account=OTHER), "emu", "error-notify", {"FIREBREAK_MEMBER_ROLE": None}),
+    ]
+    return c
+
+
+CASES["firebreak-restore"] = fr_cases   # issue 24
+
+
 def run(sc, fake, label, payload, transport, expect, env_over=None):
     fake.seed(sc.seed)
     fake.reset()

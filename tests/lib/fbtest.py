@@ -40,7 +40,10 @@ READ_OPS |= {"StartQuery", "StopQuery"}
 # Notifications are writes to SNS but never to the resource a responder guards;
 # the contract publishes them under dry run and on skips. writes() leaves them
 # out unless include_notify=True.
-NOTIFY_OPS = {("sns", "Publish")}
+NOTIFY_OPS = {("sns", "Publish"),
+              # issue 24: the report onto EventBridge and into Security Hub (runtime/outlet.h)
+              ("events", "PutEvents"), ("securityhub", "BatchUpdateFindings"),
+              ("securityhub", "BatchImportFindings")}
 
 
 class Fake:

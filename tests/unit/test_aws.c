@@ -740,7 +740,7 @@ static void test_aws__s3_path_style_with_override(void **state)
 
 	call.headers = NULL;
 	call.nheaders = 0;
-	call.op = "GetObject";
+	call.op = "DeleteObject";   /* issue 24 made GetObject one of the supported operations */
 	assert_int_equal(aws_call_run(c, &call), FB_E_INVALID);
 	aws_call_cleanup(&call);
 	aws_client_free(c);
@@ -1342,6 +1342,82 @@ static void test_aws__bad_calls(void **state)
 	aws_client_free(c);
 }
 
+/* issue 24: securityhub is rest-json (method and path from the model, JSON
+ * body, application/json), events awsJson 1.1; an operation not in the
+ * table is refused before any request. */
+static void test_aws__rest_json_securityhub_and_events(void **state)
+{
+	struct aws_client *c = client("eu-west-1", NULL);
+	struct fake_answer a[] = {
+		{ 0, FB_OK, 0, 200, "x-amzn-RequestId: shreq\r\n", "{\"ProcessedFindings\":[],\"UnprocessedFindings\":[]}" },
+		{ 0, FB_OK, 0, 403, "x-amzn-ErrorType: AccessDeniedException:http://internal.amazon.com/\r\n",
+		  "{\"Message\":\"no\"}" },
+		{ 0, FB_OK, 0, 200, "", "{\"FailedEntryCount\":0,\"Entries\":[{\"EventId\":\"e1\"}]}" },
+	};
+	cJSON *in = cJSON_Parse("{\"FindingIdentifiers\":[{\"Id\":\"f\",\"ProductArn\":\"p\"}]}"), *out = NULL;
+	struct aws_error err;
+
+	(void)state;
+	script(a, 3);
+	assert_string_equal(aws_protocol("securityhub"), "rest-json");
+	assert_string_equal(aws_protocol("events"), "json");
+	assert_int_equal(aws_do(c, "securityhub", "BatchUpdateFindings", in, &out, &err), FB_OK);
+	assert_string_equal(F.log[0].method, "PATCH");
+	assert_string_equal(F.log[0].url, "https://securityhub.eu-west-1.amazonaws.com/findings/batchupdate");
+	assert_string_equal(hdr(&F.log[0], "Content-Type"), "application/json");
+	assert_true(strstr(F.log[0].headers, "X-Amz-Target") == NULL);
+	assert_string_equal(F.log[0].body, "{\"FindingIdentifiers\":[{\"Id\":\"f\",\"ProductArn\":\"p\"}]}");
+	assert_string_equal(scope(&F.log[0]), "AKIDEXAMPLE/20240101/eu-west-1/securityhub/aws4_request");
+	assert_non_null(cJSON_GetObjectItem(out, "ProcessedFindings"));
+	cJSON_Delete(out);
+	out = NULL;
+	assert_int_equal(aws_do(c, "securityhub", "BatchImportFindings", in, &out, &err), FB_E_AWS);
+	assert_string_equal(F.log[1].method, "POST");
+	assert_string_equal(F.log[1].url, "https://securityhub.eu-west-1.amazonaws.com/findings/import");
+	assert_string_equal(err.code, "AccessDeniedException");
+	assert_int_equal(aws_do(c, "events", "PutEvents", in, &out, &err), FB_OK);
+	assert_string_equal(hdr(&F.log[2], "X-Amz-Target"), "AWSEvents.PutEvents");
+	assert_string_equal(hdr(&F.log[2], "Host"), "events.eu-west-1.amazonaws.com");
+	cJSON_Delete(out);
+	out = NULL;
+	/* not in the table: refused, nothing sent */
+	assert_int_equal(aws_do(c, "securityhub", "DisableSecurityHub", NULL, &out, &err), FB_E_INVALID);
+	assert_int_equal(F.nlog, 3);
+	cJSON_Delete(in);
+	aws_client_free(c);
+}
+
+/* issue 24: s3 GetObject (firebreak-restore reads restore.json): GET, no
+ * body, the object's text in out.Body; a binary object is refused. */
+static void test_aws__s3_get_object(void **state)
+{
+	struct aws_client *c = client("us-east-1", NULL);
+	struct fake_answer a[] = {
+		{ 0, FB_OK, 0, 200, "ETag: \"e\"\r\n", "[{\"api\":\"ec2:DeleteSecurityGroup\"}]" },
+		{ 0, FB_OK, 0, 404, "", "<Error><Code>NoSuchKey</Code><Message>x</Message></Error>" },
+	};
+	struct aws_call call;
+
+	(void)state;
+	script(a, 2);
+	memset(&call, 0, sizeof(call));
+	call.service = "s3";
+	call.op = "GetObject";
+	call.bucket = "evidence-bucket";
+	call.key = "incidents/fb-1/restore.json";
+	call.body = "ignored";
+	call.body_len = 7;
+	assert_int_equal(aws_call_run(c, &call), FB_OK);
+	assert_string_equal(F.log[0].method, "GET");
+	assert_string_equal(F.log[0].body, "");
+	assert_string_equal(cJSON_GetObjectItem(call.out, "Body")->valuestring, "[{\"api\":\"ec2:DeleteSecurityGroup\"}]");
+	aws_call_cleanup(&call);
+	assert_int_equal(aws_call_run(c, &call), FB_E_AWS);
+	assert_string_equal(call.err.code, "NoSuchKey");
+	aws_call_cleanup(&call);
+	aws_client_free(c);
+}
+
 /* ---- loose ends (issue 3 audit) --------------------------------------------------- */
 
 /* cJSON strings end at a NUL: a "\u0000" in an answer would cut the rest of
@@ -1747,6 +1823,8 @@ int main(void)
 		cmocka_unit_test(test_aws__s3_subresource_get),
 		cmocka_unit_test(test_aws__s3_put_public_access_block),
 		cmocka_unit_test(test_aws__s3control_public_access_block),
+		cmocka_unit_test(test_aws__rest_json_securityhub_and_events),
+		cmocka_unit_test(test_aws__s3_get_object),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,6 +21,9 @@ def make_services(world):
     mods["cognito-idp"] = cognito_idp
     from . import codeartifact  # issue 23 (codeartifact-lock)
     mods["codeartifact"] = codeartifact
+    from . import events, securityhub  # issue 24 (reports where people look)
+    mods["events"] = events
+    mods["securityhub"] = securityhub
     return {name: m.Service(world) for name, m in mods.items()}
 
 

@@ -1,0 +1,108 @@
+/*
+ * firebreak-restore: undo an incident's writes in one command (issue 24 s2).
+ * The decisions, pure (stages.c, tests/unit/test_firebreak_restore.c);
+ * main.c reads and writes through the kit.
+ *
+ * An entry of an incident's restore.json is the responders' restore[] item:
+ * {"step": "<the write's report step>" (optional), "api": "<service>:<Op>",
+ *  "args": {botocore's input for Op: what `aws <service> <op>
+ *  --cli-input-json` takes}, ...notes}. The inverse call is `api` with
+ * `args`; its precondition is this function's, by api (fr_kind_of): a read
+ * of the entry's target now and fr_decide's classification. An api without
+ * a precondition here is never called (FR_UNSUPPORTED: said in the report,
+ * to be applied by hand).
+ */
+#ifndef FB_FIREBREAK_RESTORE_H
+#define FB_FIREBREAK_RESTORE_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+#include "fb_err.h"
+
+#define FR_FUNCTION "firebreak-restore"
+#define FR_MAX_STEPS 64
+#define FR_MAX_ENTRIES 256
+#define FR_MAX_ATTEMPTS 32          /* evidence.h EVIDENCE_MAX_ATTEMPTS */
+#define FR_REVOKE_POLICY "AWSRevokeOlderSessions"   /* kit.h KIT_REVOKE_POLICY_NAME */
+#define FR_QUARANTINE_POLICY "firebreak-quarantine" /* iam-contain's IC_QUARANTINE_POLICY */
+
+/* The manual event: {"incident_id": "fb-<16 hex>", "steps": [names],
+ * "apply": bool, "account": "<12 digits>", "region": "<name>"}; only
+ * incident_id is required. Strings borrowed from the event. */
+struct fr_req {
+	const char *incident_id;
+	const char *steps[FR_MAX_STEPS];
+	size_t nsteps;
+	int apply;
+	const char *account, *region;   /* NULL: the function's own */
+};
+/* 0, or -1 with why (bad or unknown member, wrong types, a malformed id). */
+int fr_parse(const cJSON *ev, struct fr_req *req, char *why, size_t whylen);
+
+/* Whether an entry is selected: no steps asked = all; else its "step" or
+ * its "api" is one of them. */
+int fr_selected(const struct fr_req *req, const cJSON *entry);
+
+enum fr_kind {
+	FR_UNSUPPORTED,
+	FR_KEPT,                  /* evidence (snapshots, their locks): never undone here */
+	FR_ENI_GROUPS,            /* ec2:ModifyNetworkInterfaceAttribute {NetworkInterfaceId, Groups} */
+	FR_DELETE_SG,             /* ec2:DeleteSecurityGroup {GroupId} | {GroupName} + vpc_id */
+	FR_AUTH_EGRESS,           /* ec2:AuthorizeSecurityGroupEgress {GroupId, IpPermissions} */
+	FR_REVOKE_INGRESS,        /* ec2:RevokeSecurityGroupIngress {GroupId, IpPermissions} */
+	FR_REVOKE_EGRESS,         /* ec2:RevokeSecurityGroupEgress {GroupId, IpPermissions} */
+	FR_TERMINATION,           /* ec2:ModifyInstanceAttribute {InstanceId, DisableApiTermination} */
+	FR_START,                 /* ec2:StartInstances {InstanceIds: [one]} */
+	FR_ASG_ATTACH,            /* autoscaling:AttachInstances {InstanceIds: [one], AutoScalingGroupName} */
+	FR_PUT_ROLE_POLICY,       /* iam:PutRolePolicy {RoleName, PolicyName, PolicyDocument} */
+	FR_DELETE_ROLE_POLICY,    /* iam:DeleteRolePolicy {RoleName, PolicyName} */
+	FR_PUT_USER_POLICY,       /* iam:PutUserPolicy {UserName, PolicyName, PolicyDocument} */
+	FR_DELETE_USER_POLICY,    /* iam:DeleteUserPolicy {UserName, PolicyName} */
+	FR_ACCESS_KEY,            /* iam:UpdateAccessKey {UserName, AccessKeyId, Status} */
+	FR_DETACH_USER_POLICY,    /* iam:DetachUserPolicy {UserName, PolicyArn} */
+	FR_VOLUMES,               /* ec2:ModifyInstanceAttribute {InstanceId, BlockDeviceMappings} */
+	FR_ATTACH_USER_POLICY,    /* iam:AttachUserPolicy {UserName, PolicyArn} (iam-contain's revert) */
+};
+/* By api; ec2:ModifyInstanceAttribute by the attribute its args name. */
+enum fr_kind fr_kind_of(const char *api, const cJSON *args);
+
+/* The entry's args as the kit's input (wire names, aws.h): EC2's
+ * ModifyNetworkInterfaceAttribute Groups -> SecurityGroupId, an
+ * IpPermission's UserIdGroupPairs -> Groups; a DeleteSecurityGroup by name
+ * takes the id resolved (`sg_id`). Only the members the kind uses are
+ * copied, each checked for type (an id is a string of at most 255
+ * characters without control characters). NULL with why when the args are
+ * not the kind's. */
+cJSON *fr_wire(enum fr_kind k, const cJSON *args, const char *sg_id, char *why, size_t whylen);
+
+enum fr_decision {
+	FR_APPLY,         /* the state is still as the containment left it */
+	FR_ALREADY,       /* the state is already as the undo would leave it */
+	FR_CHANGED,       /* changed since by someone else (or gone): not touched */
+	FR_SKIP,          /* kept by policy (evidence) or unsupported: not touched */
+};
+const char *fr_decision_name(enum fr_decision d);
+
+/* What the precondition read found: `found` 0 when the read answered "not
+ * there" (the kind's absent codes), `answer` the kit's answer (borrowed),
+ * `created` the groups this incident created (ids and names, from its
+ * DeleteSecurityGroup entries: an interface on nothing but those is as the
+ * containment left it). */
+struct fr_state {
+	int found;
+	const cJSON *answer;
+	const char *const *created;
+	size_t ncreated;
+};
+enum fr_decision fr_decide(enum fr_kind k, const cJSON *args, const struct fr_state *s,
+			   char *why, size_t whylen);
+
+/* IAM answers a policy document URL-encoded: 1 when a (decoded) and b are
+ * the same JSON. */
+int fr_same_doc(const char *a, const char *b);
+/* 1 when a policy is one firebreak writes: the revocation
+ * (AWSRevokeOlderSessions, a Deny-all-before-a-time statement) or the
+ * deny-all quarantine policy (firebreak-quarantine). */
+int fr_firebreak_policy(const char *name, const char *doc);
+
+#endif

@@ -1,0 +1,665 @@
+/*
+ * firebreak-restore: undo an incident's writes in one command (issue 24).
+ *
+ * Manual only: {"incident_id": "fb-...", "steps": [...], "apply": false}.
+ *   1. read-restore: s3:GetObject incidents/<id>/restore.json and each
+ *      attempt-N/restore.json after it (runtime/evidence.h: the write-once
+ *      undo record every attempt of the incident wrote first), in the
+ *      function's own account; the first missing attempt ends the list.
+ *   2. the entries, newest attempt first and each attempt's in reverse
+ *      order (undo runs backwards), selected by "steps";
+ *   3. check-N: one read per entry of the target as it is now, through the
+ *      member role when "account" names another account (kit_client);
+ *      fr_decide: apply / already / changed since (not touched) / skipped;
+ *   4. restore-N: the inverse call, only with "apply": true (otherwise
+ *      "planned"), one at a time in that order (an interface goes back to
+ *      its groups before the quarantine group is deleted); its own undo in
+ *      restore[] first.
+ * The role allows exactly these reads and inverse calls (61-infra-iam
+ * derives it from the literals below).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evidence.h"
+#include "firebreak_restore.h"
+#include "http.h"
+#include "kit.h"
+#include "log.h"
+#include "lr.h"
+#include "resp.h"
+
+#define FR_DEADLINE_MARGIN_MS 500
+
+struct fr_state_g {
+	struct resp_config cfg;
+	struct evidence_config ev;
+	struct aws_client *aws;
+};
+
+struct fr_entry {
+	const cJSON *e;           /* borrowed from the attempts' documents */
+	unsigned attempt;
+	int index;
+	enum fr_kind kind;
+	struct kit_step *check;
+	enum fr_decision d;
+	char why[256];
+	char step[160];
+	const char *sg_id;        /* FR_DELETE_SG: the id the check found */
+};
+
+struct fr_run {
+	struct kit k;
+	struct resp r;
+	struct fr_req req;
+	struct aws_client *c;     /* where the entries act */
+	cJSON *docs;              /* the attempts' restore.json documents */
+	struct fr_entry ent[FR_MAX_ENTRIES];
+	size_t n;
+	const char *created[FR_MAX_ENTRIES * 2];
+	size_t ncreated;
+};
+
+static cJSON *obj1(const char *k, const char *v)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, k, v ? v : "");
+	return o;
+}
+
+static cJSON *list1(cJSON *o, const char *k, const char *v)
+{
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(o, k), cJSON_CreateString(v ? v : ""));
+	return o;
+}
+
+/* ---- 1: the undo record ------------------------------------------------------ */
+
+static int read_attempts(struct fr_run *u, const char *bucket)
+{
+	unsigned a;
+
+	u->docs = cJSON_CreateArray();
+	for (a = 1; a <= FR_MAX_ATTEMPTS && u->docs; a++) {
+		char key[256], prefix[160];
+		struct kit_round *rd = kit_round_new(&u->k);
+		struct kit_step *s;
+		const char *body;
+		cJSON *doc;
+
+		snprintf(prefix, sizeof(prefix), "incidents/%s/", u->req.incident_id);
+		if (a == 1)
+			snprintf(key, sizeof(key), "%srestore.json", prefix);
+		else
+			snprintf(key, sizeof(key), "%sattempt-%u/restore.json", prefix, a);
+		/* S3 answers a missing key 403 to a caller without s3:ListBucket
+		 * (firebreak's roles have none): both end the list of attempts */
+		s = kit_add(rd, &(struct kit_spec){ .step = "read-restore", .service = "s3", .op = "GetObject",
+			.target = key, .kind = RESP_READ, .bucket = bucket, .key = key, .optional = a > 1,
+			.absent = "NoSuchKey AccessDenied NotFound", .detail = "read" });
+		kit_run(rd);
+		if (kit_status(s) != RESP_DONE) {
+			kit_round_free(rd);
+			return a > 1 ? 0 : -1;
+		}
+		if (!kit_found(s)) {
+			if (a == 1)
+				kit_fail(s, "no restore.json for %s in %s (no write recorded, or not this "
+					 "bucket's incident)", u->req.incident_id, bucket);
+			else
+				kit_detail(s, "no attempt %u: the record ends at attempt %u", a, a - 1);
+			kit_round_free(rd);
+			return a > 1 ? 0 : -1;
+		}
+		body = resp_get_str(kit_out(s), "Body");
+		doc = body ? cJSON_Parse(body) : NULL;
+		if (!cJSON_IsArray(doc)) {
+			cJSON_Delete(doc);
+			/* a record that cannot be read is never half-applied */
+			kit_fail(s, "%s is not a JSON array: nothing is restored", key);
+			kit_round_free(rd);
+			if (a > 1)   /* the line above is optional: the invocation fails all the same */
+				kit_decide(&u->k, &(struct kit_spec){ .step = "restore-record", .service = "s3",
+					.op = "GetObject", .target = key, .kind = RESP_READ }, RESP_FAILED,
+					"attempt %u's restore.json cannot be read: nothing is restored", a);
+			return -1;
+		}
+		kit_detail(s, "attempt %u: %d entries", a, cJSON_GetArraySize(doc));
+		cJSON_AddItemToArray(u->docs, doc);
+		kit_round_free(rd);
+	}
+	return 0;
+}
+
+/* Every entry, newest attempt first, each attempt's last write first. */
+static void collect(struct fr_run *u)
+{
+	int a, i;
+
+	for (a = cJSON_GetArraySize(u->docs) - 1; a >= 0; a--) {
+		const cJSON *doc = cJSON_GetArrayItem(u->docs, a);
+
+		for (i = cJSON_GetArraySize(doc) - 1; i >= 0 && u->n < FR_MAX_ENTRIES; i--) {
+			const cJSON *e = cJSON_GetArrayItem(doc, i);
+			struct fr_entry *x;
+			const char *api = resp_get_str(e, "api");
+
+			/* the groups the incident created, whichever entries are asked */
+			if (api && !strcmp(api, "ec2:DeleteSecurityGroup") && u->ncreated + 1 < FR_MAX_ENTRIES * 2) {
+				const char *v = resp_get_str(e, "args.GroupId");
+
+				if (!v)
+					v = resp_get_str(e, "args.GroupName");
+				if (v)
+					u->created[u->ncreated++] = v;
+			}
+			/* not an entry at all: said (when every entry is asked for), never called */
+			if (!cJSON_IsObject(e) && u->req.nsteps)
+				continue;
+			if (cJSON_IsObject(e) && !fr_selected(&u->req, e))
+				continue;
+			x = &u->ent[u->n++];
+			x->e = e;
+			x->attempt = (unsigned)a + 1;
+			x->index = i;
+			x->kind = fr_kind_of(api, cJSON_GetObjectItemCaseSensitive(e, "args"));
+			snprintf(x->step, sizeof(x->step), "%s", resp_get_str(e, "step") ? resp_get_str(e, "step")
+							: api ? api : "entry");
+		}
+	}
+}
+
+/* ---- 3: the checks ---------------------------------------------------------------- */
+
+static const struct kit_paging pg_keys = { .items = "AccessKeyMetadata", .next = "Marker",
+					   .truncated = "IsTruncated" };
+static const struct kit_paging pg_attached = { .items = "AttachedPolicies", .next = "Marker",
+					       .truncated = "IsTruncated" };
+
+static struct kit_step *check_add(struct fr_run *u, struct kit_round *rd, struct fr_entry *x)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(x->e, "args");
+	char name[200];
+	cJSON *in;
+	const char *v;
+
+	snprintf(name, sizeof(name), "check:%s", x->step);
+	switch (x->kind) {
+	case FR_ENI_GROUPS:
+		v = resp_get_str(a, "NetworkInterfaceId");
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2",
+			.op = "DescribeNetworkInterfaces", .target = v, .kind = RESP_READ, .client = u->c,
+			.in = list1(cJSON_CreateObject(), "NetworkInterfaceId", v),
+			.absent = "InvalidNetworkInterfaceID.NotFound InvalidNetworkInterfaceID.Malformed" });
+	case FR_DELETE_SG:
+	case FR_AUTH_EGRESS:
+	case FR_REVOKE_INGRESS:
+	case FR_REVOKE_EGRESS:
+		v = resp_get_str(a, "GroupId");
+		if (v) {
+			in = list1(cJSON_CreateObject(), "GroupId", v);
+		} else {
+			/* instance-quarantine names a group it created by name and VPC */
+			cJSON *f = cJSON_CreateArray(), *o;
+
+			v = resp_get_str(a, "GroupName");
+			in = cJSON_CreateObject();
+			o = list1(obj1("Name", "group-name"), "Value", v);
+			cJSON_AddItemToArray(f, o);
+			if (resp_get_str(x->e, "vpc_id"))
+				cJSON_AddItemToArray(f, list1(obj1("Name", "vpc-id"), "Value",
+							      resp_get_str(x->e, "vpc_id")));
+			cJSON_AddItemToObject(in, "Filter", f);
+		}
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2",
+			.op = "DescribeSecurityGroups", .target = v, .kind = RESP_READ, .client = u->c, .in = in,
+			.absent = "InvalidGroup.NotFound InvalidGroupId.Malformed" });
+	case FR_TERMINATION:
+	case FR_VOLUMES:
+		v = resp_get_str(a, "InstanceId");
+		in = obj1("InstanceId", v);
+		cJSON_AddStringToObject(in, "Attribute", x->kind == FR_VOLUMES ? "blockDeviceMapping"
+									 : "disableApiTermination");
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2",
+			.op = "DescribeInstanceAttribute", .target = v, .kind = RESP_READ, .client = u->c,
+			.in = in, .absent = "InvalidInstanceID.NotFound InvalidInstanceID.Malformed" });
+	case FR_START:
+		v = cJSON_IsString(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(a, "InstanceIds"), 0))
+			? cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(a, "InstanceIds"), 0)->valuestring : "";
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2", .op = "DescribeInstances",
+			.target = v, .kind = RESP_READ, .client = u->c,
+			.in = list1(cJSON_CreateObject(), "InstanceId", v),
+			.absent = "InvalidInstanceID.NotFound InvalidInstanceID.Malformed" });
+	case FR_ASG_ATTACH:
+		v = cJSON_IsString(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(a, "InstanceIds"), 0))
+			? cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(a, "InstanceIds"), 0)->valuestring : "";
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "autoscaling",
+			.op = "DescribeAutoScalingInstances", .target = v, .kind = RESP_READ, .client = u->c,
+			.in = list1(cJSON_CreateObject(), "InstanceIds", v) });
+	case FR_PUT_ROLE_POLICY:
+	case FR_DELETE_ROLE_POLICY:
+		v = resp_get_str(a, "RoleName");
+		in = obj1("RoleName", v);
+		cJSON_AddStringToObject(in, "PolicyName", resp_get_str(a, "PolicyName") ? resp_get_str(a, "PolicyName") : "");
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "iam", .op = "GetRolePolicy",
+			.target = v, .kind = RESP_READ, .client = u->c, .in = in, .absent = "NoSuchEntity" });
+	case FR_PUT_USER_POLICY:
+	case FR_DELETE_USER_POLICY:
+		v = resp_get_str(a, "UserName");
+		in = obj1("UserName", v);
+		cJSON_AddStringToObject(in, "PolicyName", resp_get_str(a, "PolicyName") ? resp_get_str(a, "PolicyName") : "");
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "iam", .op = "GetUserPolicy",
+			.target = v, .kind = RESP_READ, .client = u->c, .in = in, .absent = "NoSuchEntity" });
+	case FR_ACCESS_KEY:
+		v = resp_get_str(a, "UserName");
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "iam", .op = "ListAccessKeys",
+			.target = v, .kind = RESP_READ, .client = u->c, .in = obj1("UserName", v),
+			.paging = &pg_keys, .absent = "NoSuchEntity" });
+	case FR_DETACH_USER_POLICY:
+	case FR_ATTACH_USER_POLICY:
+		v = resp_get_str(a, "UserName");
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "iam",
+			.op = "ListAttachedUserPolicies", .target = v, .kind = RESP_READ, .client = u->c,
+			.in = obj1("UserName", v), .paging = &pg_attached, .absent = "NoSuchEntity" });
+	case FR_UNSUPPORTED:
+	case FR_KEPT:
+		break;
+	}
+	return NULL;
+}
+
+/* The entry's state read, for fr_decide. */
+static void check_state(struct fr_run *u, struct fr_entry *x, struct fr_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->found = kit_found(x->check);
+	st->answer = kit_out(x->check);
+	if (x->kind == FR_ACCESS_KEY || x->kind == FR_DETACH_USER_POLICY || x->kind == FR_ATTACH_USER_POLICY)
+		st->answer = kit_items(x->check);
+	st->created = u->created;
+	st->ncreated = u->ncreated;
+	if (x->kind == FR_DELETE_SG)
+		x->sg_id = resp_get_str(cJSON_GetArrayItem(resp_get(kit_out(x->check), "securityGroupInfo"), 0),
+					"groupId");
+}
+
+/* ---- 4: the inverse calls ---------------------------------------------------------- */
+
+/* The undo of an undo (restore[] of this run): the containment as it was
+ * when checked, where the entry says enough to write it; else a note. */
+static cJSON *redo_of(const struct fr_entry *x, const cJSON *args)
+{
+	cJSON *a = cJSON_Duplicate(args, 1);
+	char step[200];
+
+	snprintf(step, sizeof(step), "restore:%s", x->step);
+	switch (x->kind) {
+	case FR_ACCESS_KEY:
+		cJSON_ReplaceItemInObjectCaseSensitive(a, "Status", cJSON_CreateString("Inactive"));
+		return kit_undo_step(step, "iam:UpdateAccessKey", a);
+	case FR_TERMINATION:
+		cJSON_ReplaceItemInObjectCaseSensitive(a, "DisableApiTermination", cJSON_CreateObject());
+		cJSON_AddBoolToObject(cJSON_GetObjectItemCaseSensitive(a, "DisableApiTermination"), "Value", 1);
+		return kit_undo_step(step, "ec2:ModifyInstanceAttribute", a);
+	case FR_START:
+		return kit_undo_step(step, "ec2:StopInstances", a);
+	case FR_ASG_ATTACH:
+		cJSON_AddBoolToObject(a, "ShouldDecrementDesiredCapacity", 0);
+		return kit_undo_step(step, "autoscaling:DetachInstances", a);
+	case FR_AUTH_EGRESS:
+		return kit_undo_step(step, "ec2:RevokeSecurityGroupEgress", a);
+	case FR_REVOKE_INGRESS:
+		return kit_undo_step(step, "ec2:AuthorizeSecurityGroupIngress", a);
+	case FR_REVOKE_EGRESS:
+		return kit_undo_step(step, "ec2:AuthorizeSecurityGroupEgress", a);
+	case FR_DETACH_USER_POLICY:
+		return kit_undo_step(step, "iam:AttachUserPolicy", a);
+	case FR_ATTACH_USER_POLICY:
+		return kit_undo_step(step, "iam:DetachUserPolicy", a);
+	default:
+		break;
+	}
+	cJSON_Delete(a);
+	a = cJSON_CreateObject();
+	cJSON_AddStringToObject(a, "note", "the containment this undid: re-run the incident's responder "
+				"(the incident's report has its event)");
+	return kit_undo_step(step, "lambda:Invoke", a);
+}
+
+static struct kit_step *write_add(struct fr_run *u, struct kit_round *rd, struct fr_entry *x, cJSON *in,
+				  cJSON *undo)
+{
+	char name[200];
+
+	snprintf(name, sizeof(name), "restore:%s", x->step);
+	switch (x->kind) {
+	case FR_ENI_GROUPS:
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2",
+			.op = "ModifyNetworkInterfaceAttribute", .kind = RESP_WRITE, .in = in, .restore = undo,
+			.client = u->c, .target = resp_get_str(in, "NetworkInterfaceId"),
+			.detail = "the interface's own groups are back" });
+	case FR_DELETE_SG:
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2", .op = "DeleteSecurityGroup",
+			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c, .target = x->sg_id,
+			.absent = "InvalidGroup.NotFound", .detail = "the quarantine group is deleted" });
+	case FR_AUTH_EGRESS:
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2",
+			.op = "AuthorizeSecurityGroupEgress", .kind = RESP_WRITE, .in = in, .restore = undo,
+			.client = u->c, .target = resp_get_str(in, "GroupId"),
+			.already = "InvalidPermission.Duplicate", .detail = "egress rules are back" });
+	case FR_REVOKE_INGRESS:
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2",
+			.op = "RevokeSecurityGroupIngress", .kind = RESP_WRITE, .in = in, .restore = undo,
+			.client = u->c, .target = resp_get_str(in, "GroupId"),
+			.already = "InvalidPermission.NotFound", .detail = "ingress rules revoked" });
+	case FR_REVOKE_EGRESS:
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2",
+			.op = "RevokeSecurityGroupEgress", .kind = RESP_WRITE, .in = in, .restore = undo,
+			.client = u->c, .target = resp_get_str(in, "GroupId"),
+			.already = "InvalidPermission.NotFound", .detail = "egress rules revoked" });
+	case FR_TERMINATION:
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2",
+			.op = "ModifyInstanceAttribute", .kind = RESP_WRITE, .in = in, .restore = undo,
+			.client = u->c, .target = resp_get_str(in, "InstanceId"),
+			.detail = "termination protection as it was" });
+	case FR_START:
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2", .op = "StartInstances",
+			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
+			.target = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(in, "InstanceId"), 0)->valuestring,
+			.detail = "started" });
+	case FR_ASG_ATTACH:
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "autoscaling",
+			.op = "AttachInstances", .kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
+			.target = resp_get_str(in, "AutoScalingGroupName"),
+			.detail = "back in its group (AttachInstances raises the desired capacity by one)" });
+	case FR_PUT_ROLE_POLICY:
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "iam", .op = "PutRolePolicy",
+			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
+			.target = resp_get_str(in, "RoleName"), .detail = "the prior policy is back" });
+	case FR_DELETE_ROLE_POLICY:
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "iam", .op = "DeleteRolePolicy",
+			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
+			.target = resp_get_str(in, "RoleName"), .absent = "NoSuchEntity",
+			.detail = "firebreak's policy is deleted" });
+	case FR_PUT_USER_POLICY:
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "iam", .op = "PutUserPolicy",
+			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
+			.target = resp_get_str(in, "UserName"), .detail = "the prior policy is back" });
+	case FR_DELETE_USER_POLICY:
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "iam", .op = "DeleteUserPolicy",
+			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
+			.target = resp_get_str(in, "UserName"), .absent = "NoSuchEntity",
+			.detail = "firebreak's policy is deleted" });
+	case FR_ACCESS_KEY:
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "iam", .op = "UpdateAccessKey",
+			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
+			.target = resp_get_str(in, "AccessKeyId"), .detail = "Active again" });
+	case FR_DETACH_USER_POLICY:
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "iam", .op = "DetachUserPolicy",
+			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
+			.target = resp_get_str(in, "PolicyArn"), .absent = "NoSuchEntity",
+			.detail = "detached" });
+	case FR_VOLUMES:
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2",
+			.op = "ModifyInstanceAttribute", .kind = RESP_WRITE, .in = in, .restore = undo,
+			.client = u->c, .target = resp_get_str(in, "InstanceId"),
+			.detail = "volumes deleted on termination as they were" });
+	case FR_ATTACH_USER_POLICY:
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "iam", .op = "AttachUserPolicy",
+			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
+			.target = resp_get_str(in, "PolicyArn"), .detail = "attached again" });
+	case FR_UNSUPPORTED:
+	case FR_KEPT:
+		break;
+	}
+	cJSON_Delete(in);
+	cJSON_Delete(undo);
+	return NULL;
+}
+
+/* The containment as the check read it, where the entry's kind says it
+ * better than redo_of: the interface's groups now, the policy now. */
+static cJSON *redo_from_state(const struct fr_entry *x, const cJSON *args)
+{
+	const cJSON *ans = kit_out(x->check), *g;
+	char step[200];
+	cJSON *a;
+
+	snprintf(step, sizeof(step), "restore:%s", x->step);
+	if (x->kind == FR_ENI_GROUPS) {
+		const cJSON *eni = cJSON_GetArrayItem(resp_get(ans, "networkInterfaceSet"), 0);
+		cJSON *l;
+
+		a = obj1("NetworkInterfaceId", resp_get_str(args, "NetworkInterfaceId"));
+		l = cJSON_AddArrayToObject(a, "Groups");
+		cJSON_ArrayForEach(g, resp_get(eni, "groupSet"))
+			if (resp_get_str(g, "groupId"))
+				cJSON_AddItemToArray(l, cJSON_CreateString(resp_get_str(g, "groupId")));
+		return kit_undo_step(step, "ec2:ModifyNetworkInterfaceAttribute", a);
+	}
+	if (x->kind == FR_PUT_ROLE_POLICY || x->kind == FR_DELETE_ROLE_POLICY ||
+	    x->kind == FR_PUT_USER_POLICY || x->kind == FR_DELETE_USER_POLICY) {
+		int role = x->kind == FR_PUT_ROLE_POLICY || x->kind == FR_DELETE_ROLE_POLICY;
+		const char *who = role ? "RoleName" : "UserName";
+		const char *doc = kit_found(x->check) ? resp_get_str(ans, "PolicyDocument") : NULL;
+
+		a = obj1(who, resp_get_str(args, who));
+		cJSON_AddStringToObject(a, "PolicyName", resp_get_str(args, "PolicyName"));
+		if (doc) {
+			char *d = strdup(doc);
+
+			if (d) {
+				kit_url_decode(d);
+				cJSON_AddStringToObject(a, "PolicyDocument", d);
+				free(d);
+			}
+			return kit_undo_step(step, role ? "iam:PutRolePolicy" : "iam:PutUserPolicy", a);
+		}
+		return kit_undo_step(step, role ? "iam:DeleteRolePolicy" : "iam:DeleteUserPolicy", a);
+	}
+	return redo_of(x, args);
+}
+
+static void entry_report(cJSON *list, const struct fr_entry *x)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "attempt", x->attempt);
+	cJSON_AddNumberToObject(o, "index", x->index);
+	cJSON_AddStringToObject(o, "step", x->step);
+	cJSON_AddStringToObject(o, "api", resp_get_str(x->e, "api") ? resp_get_str(x->e, "api") : "");
+	cJSON_AddStringToObject(o, "decision", fr_decision_name(x->d));
+	cJSON_AddStringToObject(o, "why", x->why);
+	cJSON_AddItemToArray(list, o);
+}
+
+static void fr_run_entries(struct fr_run *u)
+{
+	struct kit_round *rd = kit_round_new(&u->k);
+	cJSON *list = cJSON_AddArrayToObject(cJSON_GetObjectItemCaseSensitive(u->r.extra, "restored"),
+					     "entries");
+	size_t i, napply = 0, nalready = 0, nchanged = 0, nskip = 0, ndone = 0, nkept = 0;
+
+	/* args that are not the inverse call's input never reach a call */
+	for (i = 0; i < u->n; i++) {
+		struct fr_entry *x = &u->ent[i];
+		const cJSON *a = cJSON_GetObjectItemCaseSensitive(x->e, "args");
+		char why[200];
+		cJSON *probe;
+
+		x->d = FR_APPLY;
+		if (x->kind == FR_UNSUPPORTED || x->kind == FR_KEPT) {
+			x->d = fr_decide(x->kind, a, &(struct fr_state){ 0 }, x->why, sizeof(x->why));
+			continue;
+		}
+		probe = fr_wire(x->kind, a, "sg-00000000", why, sizeof(why));
+		if (!probe || (x->kind == FR_DELETE_SG && !resp_get_str(a, "GroupId") && !resp_get_str(a, "GroupName"))) {
+			x->d = FR_SKIP;
+			snprintf(x->why, sizeof(x->why), "%s", why);
+		}
+		cJSON_Delete(probe);
+		if (x->d == FR_APPLY)
+			x->check = check_add(u, rd, x);
+	}
+	kit_run(rd);
+	for (i = 0; i < u->n; i++) {
+		struct fr_entry *x = &u->ent[i];
+		struct fr_state st;
+
+		if (!x->check)
+			continue;
+		if (!kit_ok(x->check)) {
+			x->d = FR_SKIP;
+			snprintf(x->why, sizeof(x->why), "the state could not be read (%.80s): not touched",
+				 kit_err(x->check)->code);
+			continue;
+		}
+		check_state(u, x, &st);
+		x->d = fr_decide(x->kind, cJSON_GetObjectItemCaseSensitive(x->e, "args"), &st, x->why,
+				 sizeof(x->why));
+		kit_detail(x->check, "%s: %s", fr_decision_name(x->d), x->why);
+	}
+	/* the inverse calls, one at a time, in undo order */
+	for (i = 0; i < u->n; i++) {
+		struct fr_entry *x = &u->ent[i];
+		const cJSON *a = cJSON_GetObjectItemCaseSensitive(x->e, "args");
+		struct kit_round *w;
+		struct kit_step *s;
+		cJSON *in;
+		char why[200];
+
+		napply += x->d == FR_APPLY;
+		nalready += x->d == FR_ALREADY;
+		nchanged += x->d == FR_CHANGED;
+		nkept += x->d == FR_SKIP && x->kind == FR_KEPT;
+		nskip += x->d == FR_SKIP && x->kind != FR_KEPT;
+		if (x->d != FR_APPLY) {
+			entry_report(list, x);
+			continue;
+		}
+		in = fr_wire(x->kind, a, x->sg_id, why, sizeof(why));
+		w = kit_round_new(&u->k);
+		s = write_add(u, w, x, in, redo_from_state(x, a));
+		kit_run(w);
+		if (kit_status(s) == RESP_DONE || kit_status(s) == RESP_ALREADY || kit_status(s) == RESP_PLANNED)
+			ndone += kit_status(s) != RESP_PLANNED;
+		if (x->kind == FR_DELETE_SG && kit_status(s) == RESP_FAILED &&
+		    !strcmp(kit_err(s)->code, "DependencyViolation")) {
+			/* another quarantined interface still uses it: kept, said */
+			kit_set_optional(s);
+			x->d = FR_CHANGED;
+			snprintf(x->why, sizeof(x->why), "the group is still in use (DependencyViolation): kept");
+			nchanged++;
+			napply--;
+		}
+		entry_report(list, x);
+		kit_round_free(w);
+	}
+	kit_round_free(rd);
+	/* evidence kept by policy does not make a restoration partial */
+	if (u->r.dry_run)
+		resp_set_verdict(&u->r, "planned (apply is false): %zu to restore, %zu already restored, %zu changed "
+				 "since (not touched), %zu skipped, %zu evidence kept", napply, nalready, nchanged, nskip,
+				 nkept);
+	else
+		resp_set_verdict(&u->r, "%s: %zu restored, %zu already restored, %zu changed since (not touched), "
+				 "%zu skipped, %zu evidence kept", nchanged || nskip ? "partly restored" : "restored",
+				 ndone, nalready, nchanged, nskip, nkept);
+	if (nchanged || nskip)
+		resp_warn(&u->r, "%zu entries were not restored (changed since, kept or unsupported): "
+			  "restored.entries says which and why", nchanged + nskip);
+}
+
+/* ---- the handler ------------------------------------------------------------------------- */
+
+static enum fb_err fr_init(void **state, char *err, size_t errlen)
+{
+	struct fr_state_g *st = calloc(1, sizeof(*st));
+	enum fb_err rc = st ? evidence_config_from_env(&st->ev, err, errlen) : FB_E_NOMEM;
+
+	if (rc == FB_OK)
+		rc = kit_setup(&st->cfg, &st->aws, err, errlen);
+	if (rc != FB_OK) {
+		if (st)
+			evidence_config_cleanup(&st->ev);
+		free(st);
+		return rc;
+	}
+	*state = st;
+	return FB_OK;
+}
+
+static enum fb_err fr_handle(void *state, const char *event, size_t len, const struct lr_context *ctx,
+			     struct lr_result *out)
+{
+	struct fr_state_g *st = state;
+	struct fr_run *u;
+	cJSON *ev = NULL, *x;
+	char why[300];
+	enum fb_err rc;
+
+	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &ev, why, sizeof(why)) != FB_OK)
+		return resp_invalid(out, "%s", why);
+	u = calloc(1, sizeof(*u));
+	if (!u) {
+		cJSON_Delete(ev);
+		return FB_E_NOMEM;
+	}
+	if (fr_parse(ev, &u->req, why, sizeof(why))) {
+		cJSON_Delete(ev);
+		free(u);
+		return resp_invalid(out, "%s", why);
+	}
+	/* deadline, report skeleton, trigger (kit.h kit_begin) */
+	if (!kit_begin(&u->r, &(struct kit_handler){ FR_FUNCTION, &st->cfg, st->aws, FR_DEADLINE_MARGIN_MS },
+		       ctx, ev, out, &rc)) {
+		cJSON_Delete(ev);
+		free(u);
+		return rc;
+	}
+	/* the report is the restored incident's: one id for both */
+	snprintf(u->r.incident_id, sizeof(u->r.incident_id), "%s", u->req.incident_id);
+	resp_set_severity(&u->r, "P3");
+	if (!u->req.apply)
+		u->r.dry_run = 1;   /* apply: false is a dry run: reads, checks, every call planned */
+	x = cJSON_AddObjectToObject(u->r.extra, "restored");
+	cJSON_AddBoolToObject(x, "apply", u->req.apply);
+	kit_init(&u->k, &u->r, st->aws);
+	if (!st->ev.bucket) {
+		kit_decide(&u->k, &(struct kit_spec){ .step = "read-restore", .service = "s3", .op = "GetObject",
+			.kind = RESP_READ }, RESP_FAILED, "FIREBREAK_EVIDENCE_BUCKET not set: no restore.json to read");
+		goto finish;
+	}
+	cJSON_AddStringToObject(x, "bucket", st->ev.bucket);
+	/* where the entries act, first: an account it cannot reach reads nothing */
+	u->c = st->aws;
+	if (u->req.account || u->req.region) {
+		u->c = kit_client(&u->k, u->req.account, u->req.region, "client-for-account", NULL);
+		if (!u->c)
+			goto finish;
+		resp_set_resource(&u->r, NULL, u->req.account, u->req.region);
+	}
+	if (read_attempts(u, st->ev.bucket) != 0)
+		goto finish;
+	cJSON_AddNumberToObject(x, "attempts", cJSON_GetArraySize(u->docs));
+	collect(u);
+	if (!u->n) {
+		resp_set_verdict(&u->r, "nothing to restore (%s)", u->req.nsteps ? "no entry of the steps asked"
+										 : "restore.json is empty");
+		goto finish;
+	}
+	fr_run_entries(u);
+finish:
+	rc = resp_finish(&u->r, st->aws, out);
+	kit_cleanup(&u->k);
+	resp_cleanup(&u->r);
+	cJSON_Delete(u->docs);
+	cJSON_Delete(ev);
+	free(u);
+	return rc;
+}
+
+int main(void) { return lr_main(fr_init, fr_handle); }

@@ -1,0 +1,586 @@
+/*
+ * firebreak-restore: pure decisions (firebreak_restore.h).
+ */
+#include "firebreak_restore.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kit.h"
+#include "resp.h"
+
+static void say(char *why, size_t n, const char *msg)
+{
+	if (why && n)
+		snprintf(why, n, "%s", msg);
+}
+
+static int id_ok(const char *s)
+{
+	size_t i, n = s ? strlen(s) : 0;
+
+	if (!n || n > 255)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+int fr_parse(const cJSON *ev, struct fr_req *req, char *why, size_t whylen)
+{
+	const cJSON *it, *st;
+	size_t i;
+
+	memset(req, 0, sizeof(*req));
+	if (!cJSON_IsObject(ev)) {
+		say(why, whylen, "event is not a JSON object");
+		return -1;
+	}
+	/* Manual only: an EventBridge envelope is not a request to undo. */
+	if (cJSON_HasObjectItem(ev, "source") || cJSON_HasObjectItem(ev, "detail-type")) {
+		say(why, whylen, "firebreak-restore is manual only (an EventBridge event is not a request to undo)");
+		return -1;
+	}
+	cJSON_ArrayForEach(it, ev) {
+		if (strcmp(it->string, "incident_id") && strcmp(it->string, "steps") &&
+		    strcmp(it->string, "apply") && strcmp(it->string, "account") &&
+		    strcmp(it->string, "region")) {
+			snprintf(why, whylen, "unknown field '%.40s' (incident_id, steps, apply, account, region)",
+				 it->string);
+			return -1;
+		}
+	}
+	req->incident_id = resp_get_str(ev, "incident_id");
+	/* "fb-" + 16 lowercase hex digits (resp_set_incident): nothing else
+	 * reaches an S3 key */
+	if (!req->incident_id || strlen(req->incident_id) != 19 || strncmp(req->incident_id, "fb-", 3)) {
+		say(why, whylen, "field 'incident_id' must be \"fb-\" and 16 hex digits");
+		return -1;
+	}
+	for (i = 3; i < 19; i++)
+		if (!isxdigit((unsigned char)req->incident_id[i]) || isupper((unsigned char)req->incident_id[i])) {
+			say(why, whylen, "field 'incident_id' must be \"fb-\" and 16 hex digits");
+			return -1;
+		}
+	it = cJSON_GetObjectItemCaseSensitive(ev, "apply");
+	if (it && !cJSON_IsBool(it)) {
+		say(why, whylen, "field 'apply' must be true or false");
+		return -1;
+	}
+	req->apply = cJSON_IsTrue(it);
+	st = cJSON_GetObjectItemCaseSensitive(ev, "steps");
+	if (st && !cJSON_IsArray(st)) {
+		say(why, whylen, "field 'steps' must be an array of step names");
+		return -1;
+	}
+	cJSON_ArrayForEach(it, st) {
+		if (!cJSON_IsString(it) || !id_ok(it->valuestring) || strlen(it->valuestring) > 128) {
+			say(why, whylen, "field 'steps' must hold step names (strings of 1 to 128 characters)");
+			return -1;
+		}
+		if (req->nsteps == FR_MAX_STEPS) {
+			say(why, whylen, "field 'steps' names more than 64 steps");
+			return -1;
+		}
+		req->steps[req->nsteps++] = it->valuestring;
+	}
+	if (st && !req->nsteps) {
+		say(why, whylen, "field 'steps' is empty (leave it out to restore every step)");
+		return -1;
+	}
+	it = cJSON_GetObjectItemCaseSensitive(ev, "account");
+	if (it && (!cJSON_IsString(it) || !resp_account_id_ok(it->valuestring))) {
+		say(why, whylen, "field 'account' must be a 12-digit account id");
+		return -1;
+	}
+	req->account = it ? it->valuestring : NULL;
+	it = cJSON_GetObjectItemCaseSensitive(ev, "region");
+	if (it && (!cJSON_IsString(it) || !resp_region_name_ok(it->valuestring))) {
+		say(why, whylen, "field 'region' must be a Region name");
+		return -1;
+	}
+	req->region = it ? it->valuestring : NULL;
+	return 0;
+}
+
+int fr_selected(const struct fr_req *req, const cJSON *entry)
+{
+	const char *step = resp_get_str(entry, "step"), *api = resp_get_str(entry, "api");
+	size_t i;
+
+	if (!req->nsteps)
+		return 1;
+	for (i = 0; i < req->nsteps; i++)
+		if ((step && !strcmp(step, req->steps[i])) || (api && !strcmp(api, req->steps[i])))
+			return 1;
+	return 0;
+}
+
+enum fr_kind fr_kind_of(const char *api, const cJSON *args)
+{
+	static const struct {
+		const char *api;
+		enum fr_kind k;
+	} t[] = {
+		{ "ec2:ModifyNetworkInterfaceAttribute", FR_ENI_GROUPS },
+		{ "ec2:DeleteSecurityGroup", FR_DELETE_SG },
+		{ "ec2:AuthorizeSecurityGroupEgress", FR_AUTH_EGRESS },
+		{ "ec2:RevokeSecurityGroupIngress", FR_REVOKE_INGRESS },
+		{ "ec2:RevokeSecurityGroupEgress", FR_REVOKE_EGRESS },
+		{ "ec2:ModifyInstanceAttribute", FR_TERMINATION },
+		{ "ec2:StartInstances", FR_START },
+		{ "autoscaling:AttachInstances", FR_ASG_ATTACH },
+		{ "iam:PutRolePolicy", FR_PUT_ROLE_POLICY },
+		{ "iam:DeleteRolePolicy", FR_DELETE_ROLE_POLICY },
+		{ "iam:PutUserPolicy", FR_PUT_USER_POLICY },
+		{ "iam:DeleteUserPolicy", FR_DELETE_USER_POLICY },
+		{ "iam:UpdateAccessKey", FR_ACCESS_KEY },
+		{ "iam:DetachUserPolicy", FR_DETACH_USER_POLICY },
+		{ "iam:AttachUserPolicy", FR_ATTACH_USER_POLICY },
+		/* forensic evidence and its retention are never undone here */
+		{ "ec2:DeleteSnapshot", FR_KEPT },
+		{ "ec2:UnlockSnapshot", FR_KEPT },
+	};
+	size_t i;
+
+	for (i = 0; api && i < sizeof(t) / sizeof(t[0]); i++)
+		if (!strcmp(api, t[i].api))
+			return t[i].k == FR_TERMINATION && cJSON_HasObjectItem(args, "BlockDeviceMappings")
+				       ? FR_VOLUMES : t[i].k;
+	return FR_UNSUPPORTED;
+}
+
+const char *fr_decision_name(enum fr_decision d)
+{
+	switch (d) {
+	case FR_APPLY: return "apply";
+	case FR_ALREADY: return "already";
+	case FR_CHANGED: return "changed";
+	case FR_SKIP: return "skipped";
+	}
+	return "?";
+}
+
+static const char *arg_str(const cJSON *args, const char *name)
+{
+	const char *v = resp_get_str(args, name);
+
+	return id_ok(v) ? v : NULL;
+}
+
+static int copy_str(cJSON *dst, const cJSON *args, const char *from, const char *to)
+{
+	const char *v = arg_str(args, from);
+
+	return v && cJSON_AddStringToObject(dst, to, v) != NULL;
+}
+
+/* IpPermissions, botocore -> wire: UserIdGroupPairs is "Groups" on the
+ * wire (runtime/README.md); the other members keep their names. */
+static cJSON *perms_wire(const cJSON *perms)
+{
+	const cJSON *p, *m;
+	cJSON *out = cJSON_CreateArray();
+
+	if (!cJSON_IsArray(perms) || !cJSON_GetArraySize(perms) || cJSON_GetArraySize(perms) > 100) {
+		cJSON_Delete(out);
+		return NULL;
+	}
+	cJSON_ArrayForEach(p, perms) {
+		cJSON *w = cJSON_CreateObject();
+
+		if (!cJSON_IsObject(p)) {
+			cJSON_Delete(w);
+			cJSON_Delete(out);
+			return NULL;
+		}
+		cJSON_ArrayForEach(m, p) {
+			const char *name = !strcmp(m->string, "UserIdGroupPairs") ? "Groups" : m->string;
+
+			if (strcmp(m->string, "IpProtocol") && strcmp(m->string, "FromPort") &&
+			    strcmp(m->string, "ToPort") && strcmp(m->string, "IpRanges") &&
+			    strcmp(m->string, "Ipv6Ranges") && strcmp(m->string, "PrefixListIds") &&
+			    strcmp(m->string, "UserIdGroupPairs"))
+				continue;   /* botocore's IpPermission has no other member */
+			cJSON_AddItemToObject(w, name, cJSON_Duplicate(m, 1));
+		}
+		cJSON_AddItemToArray(out, w);
+	}
+	return out;
+}
+
+static cJSON *one_id_list(const cJSON *args, const char *name, const char **id)
+{
+	const cJSON *l = cJSON_GetObjectItemCaseSensitive(args, name);
+	cJSON *out;
+
+	/* one instance per entry: what the responders write */
+	if (!cJSON_IsArray(l) || cJSON_GetArraySize(l) != 1 || !cJSON_IsString(l->child) ||
+	    !id_ok(l->child->valuestring))
+		return NULL;
+	*id = l->child->valuestring;
+	out = cJSON_CreateArray();
+	cJSON_AddItemToArray(out, cJSON_CreateString(*id));
+	return out;
+}
+
+cJSON *fr_wire(enum fr_kind k, const cJSON *args, const char *sg_id, char *why, size_t whylen)
+{
+	cJSON *in = cJSON_CreateObject(), *l;
+	const cJSON *g, *v;
+	const char *id;
+	int ok = 1;
+
+	if (!in)
+		return NULL;
+	if (!cJSON_IsObject(args))
+		goto bad;
+	switch (k) {
+	case FR_ENI_GROUPS:
+		ok = copy_str(in, args, "NetworkInterfaceId", "NetworkInterfaceId");
+		g = cJSON_GetObjectItemCaseSensitive(args, "Groups");
+		if (!ok || !cJSON_IsArray(g) || !cJSON_GetArraySize(g) || cJSON_GetArraySize(g) > 16)
+			goto bad;
+		l = cJSON_AddArrayToObject(in, "SecurityGroupId");
+		cJSON_ArrayForEach(v, g) {
+			if (!cJSON_IsString(v) || !id_ok(v->valuestring))
+				goto bad;
+			cJSON_AddItemToArray(l, cJSON_CreateString(v->valuestring));
+		}
+		break;
+	case FR_DELETE_SG:
+		if (!id_ok(sg_id))
+			goto bad;
+		cJSON_AddStringToObject(in, "GroupId", sg_id);
+		break;
+	case FR_AUTH_EGRESS:
+	case FR_REVOKE_INGRESS:
+	case FR_REVOKE_EGRESS:
+		l = perms_wire(cJSON_GetObjectItemCaseSensitive(args, "IpPermissions"));
+		if (!copy_str(in, args, "GroupId", "GroupId") || !l) {
+			cJSON_Delete(l);
+			goto bad;
+		}
+		cJSON_AddItemToObject(in, "IpPermissions", l);
+		break;
+	case FR_TERMINATION:
+		v = resp_get(args, "DisableApiTermination.Value");
+		if (!copy_str(in, args, "InstanceId", "InstanceId") || !cJSON_IsBool(v) ||
+		    cJSON_GetArraySize(args) != 2)
+			goto bad;   /* only the termination flag: other attributes are not this kind's */
+		cJSON_AddBoolToObject(cJSON_AddObjectToObject(in, "DisableApiTermination"), "Value",
+				      cJSON_IsTrue(v));
+		break;
+	case FR_START:
+		l = one_id_list(args, "InstanceIds", &id);
+		if (!l)
+			goto bad;
+		cJSON_AddItemToObject(in, "InstanceId", l);   /* EC2 query: InstanceId.N */
+		break;
+	case FR_ASG_ATTACH:
+		l = one_id_list(args, "InstanceIds", &id);
+		if (!l || !copy_str(in, args, "AutoScalingGroupName", "AutoScalingGroupName")) {
+			cJSON_Delete(l);
+			goto bad;
+		}
+		cJSON_AddItemToObject(in, "InstanceIds", l);
+		break;
+	case FR_PUT_ROLE_POLICY:
+	case FR_PUT_USER_POLICY:
+		v = cJSON_GetObjectItemCaseSensitive(args, "PolicyDocument");
+		if (!copy_str(in, args, k == FR_PUT_ROLE_POLICY ? "RoleName" : "UserName",
+			      k == FR_PUT_ROLE_POLICY ? "RoleName" : "UserName") ||
+		    !copy_str(in, args, "PolicyName", "PolicyName") || !cJSON_IsString(v) ||
+		    strlen(v->valuestring) > 20480)
+			goto bad;
+		cJSON_AddStringToObject(in, "PolicyDocument", v->valuestring);
+		break;
+	case FR_DELETE_ROLE_POLICY:
+	case FR_DELETE_USER_POLICY:
+		if (!copy_str(in, args, k == FR_DELETE_ROLE_POLICY ? "RoleName" : "UserName",
+			      k == FR_DELETE_ROLE_POLICY ? "RoleName" : "UserName") ||
+		    !copy_str(in, args, "PolicyName", "PolicyName"))
+			goto bad;
+		break;
+	case FR_ACCESS_KEY:
+		id = arg_str(args, "Status");
+		if (!copy_str(in, args, "UserName", "UserName") ||
+		    !copy_str(in, args, "AccessKeyId", "AccessKeyId") || !id ||
+		    (strcmp(id, "Active") && strcmp(id, "Inactive")))
+			goto bad;
+		cJSON_AddStringToObject(in, "Status", id);
+		break;
+	case FR_DETACH_USER_POLICY:
+	case FR_ATTACH_USER_POLICY:
+		if (!copy_str(in, args, "UserName", "UserName") || !copy_str(in, args, "PolicyArn", "PolicyArn"))
+			goto bad;
+		break;
+	case FR_VOLUMES:
+		g = cJSON_GetObjectItemCaseSensitive(args, "BlockDeviceMappings");
+		if (!copy_str(in, args, "InstanceId", "InstanceId") || !cJSON_IsArray(g) || !cJSON_GetArraySize(g) ||
+		    cJSON_GetArraySize(g) > 32 || cJSON_GetArraySize(args) != 2)
+			goto bad;
+		/* wire: blockDeviceMapping's capitalised locationName; members as botocore's */
+		l = cJSON_AddArrayToObject(in, "BlockDeviceMapping");
+		cJSON_ArrayForEach(v, g) {
+			const cJSON *dot = resp_get(v, "Ebs.DeleteOnTermination");
+			cJSON *m;
+
+			if (!arg_str(v, "DeviceName") || !cJSON_IsBool(dot))
+				goto bad;
+			m = cJSON_CreateObject();
+			cJSON_AddStringToObject(m, "DeviceName", arg_str(v, "DeviceName"));
+			cJSON_AddBoolToObject(cJSON_AddObjectToObject(m, "Ebs"), "DeleteOnTermination", cJSON_IsTrue(dot));
+			cJSON_AddItemToArray(l, m);
+		}
+		break;
+	case FR_UNSUPPORTED:
+	case FR_KEPT:
+		goto bad;
+	}
+	return in;
+bad:
+	cJSON_Delete(in);
+	say(why, whylen, "the entry's args are not the inverse call's input (botocore names, one target)");
+	return NULL;
+}
+
+int fr_same_doc(const char *a, const char *b)
+{
+	char *da, *db;
+	cJSON *ja, *jb;
+	int same;
+
+	if (!a || !b)
+		return 0;
+	da = strdup(a);
+	db = strdup(b);
+	if (!da || !db) {
+		free(da);
+		free(db);
+		return 0;
+	}
+	kit_url_decode(da);
+	kit_url_decode(db);
+	ja = cJSON_Parse(da);
+	jb = cJSON_Parse(db);
+	same = ja && jb && cJSON_Compare(ja, jb, 1);
+	cJSON_Delete(ja);
+	cJSON_Delete(jb);
+	free(da);
+	free(db);
+	return same;
+}
+
+int fr_firebreak_policy(const char *name, const char *doc)
+{
+	char *d;
+	int yes = 0;
+
+	if (!name || !doc)
+		return 0;
+	d = strdup(doc);
+	if (!d)
+		return 0;
+	kit_url_decode(d);
+	if (!strcmp(name, FR_REVOKE_POLICY))
+		yes = kit_revocation_cut_ms(d) > 0;
+	else if (!strcmp(name, FR_QUARANTINE_POLICY)) {
+		/* iam-contain's deny-all: one Deny * on * statement */
+		cJSON *j = cJSON_Parse(d), *st;
+
+		st = j ? cJSON_GetObjectItemCaseSensitive(j, "Statement") : NULL;
+		if (cJSON_IsArray(st) && cJSON_GetArraySize(st) == 1)
+			st = st->child;
+		yes = cJSON_IsObject(st) && !strcmp(resp_get_str(st, "Effect") ? resp_get_str(st, "Effect") : "", "Deny") &&
+		      resp_get_str(st, "Action") && !strcmp(resp_get_str(st, "Action"), "*") &&
+		      resp_get_str(st, "Resource") && !strcmp(resp_get_str(st, "Resource"), "*");
+		cJSON_Delete(j);
+	}
+	free(d);
+	return yes;
+}
+
+static int created(const struct fr_state *s, const char *id, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->ncreated; i++)
+		if ((id && !strcmp(s->created[i], id)) || (name && !strcmp(s->created[i], name)))
+			return 1;
+	return 0;
+}
+
+/* An EC2 list answer's first item: kit_out(...)[name][0]. */
+static const cJSON *first(const cJSON *answer, const char *name)
+{
+	return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(answer, name), 0);
+}
+
+#define DECIDE(d, ...)                                 \
+	do {                                           \
+		snprintf(why, whylen, __VA_ARGS__);    \
+		return (d);                            \
+	} while (0)
+
+enum fr_decision fr_decide(enum fr_kind k, const cJSON *args, const struct fr_state *s,
+			   char *why, size_t whylen)
+{
+	const cJSON *a = s->answer, *it, *g;
+	const char *v, *want;
+	size_t n = 0, mine = 0, same = 0;
+
+	switch (k) {
+	case FR_UNSUPPORTED:
+		DECIDE(FR_SKIP, "no precondition check for this call here: apply it by hand if it is still right");
+	case FR_KEPT:
+		DECIDE(FR_SKIP, "evidence is kept: firebreak-restore never deletes or unlocks it (by hand, "
+		       "after the investigation)");
+	case FR_ENI_GROUPS: {
+		const cJSON *want_g = cJSON_GetObjectItemCaseSensitive(args, "Groups");
+		const cJSON *eni = first(a, "networkInterfaceSet");
+
+		if (!s->found || !eni)
+			DECIDE(FR_CHANGED, "the interface is gone");
+		cJSON_ArrayForEach(g, resp_get(eni, "groupSet")) {
+			v = resp_get_str(g, "groupId");
+			n++;
+			mine += created(s, v, resp_get_str(g, "groupName"));
+			cJSON_ArrayForEach(it, want_g)
+				same += cJSON_IsString(it) && v && !strcmp(it->valuestring, v);
+		}
+		if (n && same == n && n == (size_t)cJSON_GetArraySize(want_g))
+			DECIDE(FR_ALREADY, "the interface has its own groups again");
+		if (n && mine == n)
+			DECIDE(FR_APPLY, "the interface is still on the quarantine group only");
+		DECIDE(FR_CHANGED, "the interface's groups were changed since (not only this incident's "
+		       "quarantine group): not touched");
+	}
+	case FR_DELETE_SG:
+		if (!s->found || !first(a, "securityGroupInfo"))
+			DECIDE(FR_ALREADY, "the group is gone");
+		DECIDE(FR_APPLY, "the group this incident created is still there");
+	case FR_AUTH_EGRESS:
+		if (!s->found || !first(a, "securityGroupInfo"))
+			DECIDE(FR_CHANGED, "the group is gone");
+		DECIDE(FR_APPLY, "the group is there (rules already present answer as already)");
+	case FR_REVOKE_INGRESS:
+	case FR_REVOKE_EGRESS:
+		if (!s->found || !first(a, "securityGroupInfo"))
+			DECIDE(FR_ALREADY, "the group is gone");
+		DECIDE(FR_APPLY, "the group is there (rules already gone answer as already)");
+	case FR_TERMINATION: {
+		const cJSON *want_v = resp_get(args, "DisableApiTermination.Value");
+
+		v = resp_get_str(a, "disableApiTermination.value");
+		if (!s->found || !v)
+			DECIDE(FR_CHANGED, "the instance is gone");
+		if (!strcmp(v, cJSON_IsTrue(want_v) ? "true" : "false"))
+			DECIDE(FR_ALREADY, "termination protection is already %s", v);
+		if (!strcmp(v, "true") && cJSON_IsFalse(want_v))
+			DECIDE(FR_APPLY, "termination protection is still on");
+		DECIDE(FR_CHANGED, "termination protection was changed since");
+	}
+	case FR_START: {
+		const cJSON *inst = first(first(a, "reservationSet"), "instancesSet");
+
+		v = resp_get_str(inst, "instanceState.name");
+		if (!s->found || !v)
+			DECIDE(FR_CHANGED, "the instance is gone");
+		if (!strcmp(v, "running") || !strcmp(v, "pending"))
+			DECIDE(FR_ALREADY, "the instance is %s", v);
+		if (!strcmp(v, "stopped"))
+			DECIDE(FR_APPLY, "the instance is still stopped");
+		DECIDE(FR_CHANGED, "the instance is %s", v);
+	}
+	case FR_ASG_ATTACH:
+		want = resp_get_str(args, "AutoScalingGroupName");
+		v = resp_get_str(first(a, "AutoScalingInstances"), "AutoScalingGroupName");
+		if (!v)
+			DECIDE(FR_APPLY, "the instance is in no Auto Scaling group");
+		if (want && !strcmp(v, want))
+			DECIDE(FR_ALREADY, "the instance is in %s", v);
+		DECIDE(FR_CHANGED, "the instance is in another group (%s) now", v);
+	case FR_PUT_ROLE_POLICY:
+	case FR_PUT_USER_POLICY: {
+		const char *name = resp_get_str(args, "PolicyName");
+
+		v = resp_get_str(a, "PolicyDocument");
+		if (!s->found || !v)
+			DECIDE(FR_APPLY, "the policy is not there");
+		if (fr_same_doc(v, resp_get_str(args, "PolicyDocument")))
+			DECIDE(FR_ALREADY, "the policy is already the one to put back");
+		if (fr_firebreak_policy(name, v))
+			DECIDE(FR_APPLY, "the policy is still firebreak's");
+		DECIDE(FR_CHANGED, "the policy was changed since by someone else: not touched");
+	}
+	case FR_DELETE_ROLE_POLICY:
+	case FR_DELETE_USER_POLICY:
+		v = resp_get_str(a, "PolicyDocument");
+		if (!s->found || !v)
+			DECIDE(FR_ALREADY, "the policy is gone");
+		if (fr_firebreak_policy(resp_get_str(args, "PolicyName"), v))
+			DECIDE(FR_APPLY, "the policy is still firebreak's");
+		DECIDE(FR_CHANGED, "the policy is not firebreak's any more (changed since): not touched");
+	case FR_ACCESS_KEY:
+		want = resp_get_str(args, "AccessKeyId");
+		cJSON_ArrayForEach(it, a) {
+			if (want && resp_get_str(it, "AccessKeyId") && !strcmp(resp_get_str(it, "AccessKeyId"), want)) {
+				v = resp_get_str(it, "Status");
+				if (v && resp_get_str(args, "Status") && !strcmp(v, resp_get_str(args, "Status")))
+					DECIDE(FR_ALREADY, "the key is already %s", v);
+				if (v && !strcmp(v, "Inactive"))
+					DECIDE(FR_APPLY, "the key is still Inactive");
+				DECIDE(FR_CHANGED, "the key's status was changed since");
+			}
+		}
+		DECIDE(FR_CHANGED, "the key is gone");
+	case FR_DETACH_USER_POLICY:
+	case FR_ATTACH_USER_POLICY:
+		want = resp_get_str(args, "PolicyArn");
+		if (!s->found)
+			DECIDE(FR_CHANGED, "the user is gone");
+		cJSON_ArrayForEach(it, a) {
+			if (want && resp_get_str(it, "PolicyArn") && !strcmp(resp_get_str(it, "PolicyArn"), want)) {
+				if (k == FR_ATTACH_USER_POLICY)
+					DECIDE(FR_ALREADY, "the policy is attached");
+				DECIDE(FR_APPLY, "the policy is still attached");
+			}
+		}
+		if (k == FR_ATTACH_USER_POLICY)
+			DECIDE(FR_APPLY, "the policy is still detached");
+		DECIDE(FR_ALREADY, "the policy is not attached");
+	case FR_VOLUMES: {
+		/* each device named: as the undo wants (already), still kept
+		 * (DeleteOnTermination false, as the containment left it), or other */
+		const cJSON *want_m = cJSON_GetObjectItemCaseSensitive(args, "BlockDeviceMappings");
+		size_t nwant = 0, nsame = 0, nkept = 0;
+
+		if (!s->found)
+			DECIDE(FR_CHANGED, "the instance is gone");
+		cJSON_ArrayForEach(it, want_m) {
+			const char *dev = resp_get_str(it, "DeviceName");
+			int wantv = cJSON_IsTrue(resp_get(it, "Ebs.DeleteOnTermination"));
+
+			nwant++;
+			cJSON_ArrayForEach(g, resp_get(a, "blockDeviceMapping")) {
+				const char *d = resp_get_str(g, "deviceName"), *dv = resp_get_str(g, "ebs.deleteOnTermination");
+
+				if (dev && d && dv && !strcmp(dev, d)) {
+					nsame += !strcmp(dv, wantv ? "true" : "false");
+					nkept += !strcmp(dv, "false");
+				}
+			}
+		}
+		if (nwant && nsame == nwant)
+			DECIDE(FR_ALREADY, "the volumes' DeleteOnTermination is already as it was");
+		if (nwant && nkept == nwant)
+			DECIDE(FR_APPLY, "the volumes are still kept on termination");
+		DECIDE(FR_CHANGED, "the volumes' settings were changed since");
+	}
+	}
+	DECIDE(FR_SKIP, "unknown");
+}

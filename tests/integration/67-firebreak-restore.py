@@ -1,0 +1,384 @@
+#!/usr/bin/python3
+"""firebreak-restore (issue 24 section 2) against tests/fakeaws: contain, then
+undo in one command, for every responder that keeps a restore.json
+(task-quarantine, instance-quarantine, iam-contain), asserting the fake's
+state equals the state before (read back with /usr/bin/aws and botocore, not
+with the code under test). Also: apply false plans and writes nothing; a
+second run finds everything already restored; a target changed since by
+someone else is not touched; steps select entries; hostile records and
+events write nothing. Prints "N passed, N failed"."""
+import copy
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+sys.dont_write_bytecode = True
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+import fbtest  # noqa: E402
+
+FN = "firebreak-restore"
+
+
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "tests/integration", path))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+TQ = _load("tq53", "53-task-quarantine.py")
+IQ = _load("iq55", "55-instance-quarantine.py")
+IC = _load("ic58", "58-iam-contain.py")
+BUCKET = "evidence-bucket"
+EV_ENV = {"FIREBREAK_EVIDENCE_BUCKET": BUCKET, "FIREBREAK_EVIDENCE_KMS_KEY": "alias/firebreak-evidence"}
+
+
+SCENARIO_INCIDENT = "fb-0123456789abcdef"   # events/firebreak-restore/manual-*.json
+SG_Q = "sg-0eeeeeeeeeeeeeeee"
+
+
+def scenario_world():
+    """tests/fuzz/scenarios.py's main scenario (fault matrix, hostile events): instance-quarantine's
+    world as its containment left one interface, on a quarantine group the incident created, with
+    the record that undoes it: two reads, two inverse calls."""
+    w = copy.deepcopy(IQ.SEED)
+    w["ec2"]["security_groups"].append({"GroupId": SG_Q, "GroupName": "firebreak-quarantine", "VpcId": IQ.VPC,
+                                        "IpPermissionsEgress": []})
+    w["ec2"]["network_interfaces"][0]["Groups"] = [SG_Q]
+    rec = [{"step": "create-quarantine-group", "api": "ec2:DeleteSecurityGroup", "args": {"GroupId": SG_Q}},
+           {"step": "swap-groups", "api": "ec2:ModifyNetworkInterfaceAttribute",
+            "args": {"NetworkInterfaceId": IQ.ENI0, "Groups": [IQ.SG_WEB, IQ.SG_SSH]}}]
+    w["s3"] = {"buckets": [{"name": BUCKET, "objects": {
+        "incidents/%s/restore.json" % SCENARIO_INCIDENT: json.dumps(rec)}}]}
+    return w
+
+
+ENV = {"FIREBREAK_EVIDENCE_BUCKET": BUCKET}
+
+
+def restore(fake, incident, apply, **extra):
+    ev = {"incident_id": incident, "apply": apply}
+    ev.update(extra)
+    return fbtest.invoke(FN, ev, fake, env={"FIREBREAK_EVIDENCE_BUCKET": BUCKET})
+
+
+def cli(fake, *args):
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDFAKE", AWS_SECRET_ACCESS_KEY="fakesecret",
+               AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="")
+    p = subprocess.run(["/usr/bin/aws", "--endpoint-url", fake.url, "--output", "json"] + list(args),
+                       capture_output=True, text=True, env=env, timeout=60)
+    if p.returncode:
+        raise AssertionError("aws %s: %s" % (" ".join(args), p.stderr))
+    return json.loads(p.stdout or "{}")
+
+
+def boto(fake, service):
+    import botocore.config
+    import botocore.session
+    return botocore.session.get_session().create_client(
+        service, region_name="us-east-1", endpoint_url=fake.url, aws_access_key_id="AKIDFAKE",
+        aws_secret_access_key="fakesecret", config=botocore.config.Config(retries={"max_attempts": 1}))
+
+
+def restore_writes(fake, since):
+    return [(c["service"], c["operation"]) for c in fake.calls()
+            if c["seq"] > since and fbtest.is_write(c) and c["operation"] != "PutObject"]
+
+
+def last_seq(fake):
+    calls = fake.calls()
+    return calls[-1]["seq"] if calls else 0
+
+
+def network_state(fake, use_cli=False):
+    """ENI -> sorted groups; security groups -> (name, ingress, egress)."""
+    ec2 = boto(fake, "ec2")
+    # the AWS CLI once (it takes a second and a half to start), botocore otherwise
+    enis = (cli(fake, "ec2", "describe-network-interfaces") if use_cli
+            else ec2.describe_network_interfaces())["NetworkInterfaces"]
+    sgs = ec2.describe_security_groups()["SecurityGroups"]
+    return ({e["NetworkInterfaceId"]: sorted(g["GroupId"] for g in e["Groups"]) for e in enis},
+            {g["GroupId"]: (g["GroupName"], json.dumps(g.get("IpPermissions"), sort_keys=True),
+                            json.dumps(g.get("IpPermissionsEgress"), sort_keys=True)) for g in sgs})
+
+
+_FAKE = None
+
+
+def shared_fake():
+    """One fakeaws for every class (each case seeds what it needs): starting one costs a second."""
+    global _FAKE
+    if _FAKE is None:
+        _FAKE = fbtest.Fake({}).start()
+    return _FAKE
+
+
+def tearDownModule():
+    if _FAKE is not None:
+        _FAKE.stop()
+
+
+def decisions(res):
+    return [(e["step"], e["decision"]) for e in res.report["restored"]["entries"]]
+
+
+class TaskQuarantine(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = shared_fake()
+
+    def setUp(self):
+        self.fake.reset()
+        self.fake.seed(TQ.world())
+        self.fake.reset_calls()
+
+    def contain(self):
+        res = fbtest.invoke("task-quarantine", TQ.finding_now(), self.fake,
+                            env=dict(EV_ENV, AWS_LAMBDA_FUNCTION_NAME="task-quarantine"))
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.report["verdict"], "contained")
+        return res.report["incident_id"]
+
+    def test_contain_plan_restore_equals_before_then_already(self):
+        before = network_state(self.fake)
+        incident = self.contain()
+        contained = network_state(self.fake)
+        self.assertNotEqual(contained, before)
+        # apply false: every check read, every inverse call planned, nothing written
+        seq = last_seq(self.fake)
+        res = restore(self.fake, incident, False)
+        self.assertTrue(res.ok, res)
+        self.assertTrue(res.report["verdict"].startswith("planned (apply is false): 2 to restore"), res.report["verdict"])
+        self.assertEqual(restore_writes(self.fake, seq), [])
+        self.assertEqual(network_state(self.fake), contained)
+        planned = [a for a in res.report["actions"] if a["step"].startswith("restore:")]
+        self.assertEqual([a["status"] for a in planned], ["planned", "planned"])
+        # apply: the interface back on its groups first, then the group deleted
+        seq = last_seq(self.fake)
+        res = restore(self.fake, incident, True)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(restore_writes(self.fake, seq), [("ec2", "ModifyNetworkInterfaceAttribute"),
+                                                          ("ec2", "DeleteSecurityGroup")])
+        self.assertTrue(res.report["verdict"].startswith("restored: 2 restored"), res.report["verdict"])
+        self.assertEqual(network_state(self.fake, use_cli=True), before)
+        # its own undo: the containment as it stood
+        self.assertEqual(res.report["restore"][0]["api"], "ec2:ModifyNetworkInterfaceAttribute")
+        # again: nothing left to do, nothing written
+        seq = last_seq(self.fake)
+        res = restore(self.fake, incident, True)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(sorted(d for _, d in decisions(res)), ["already", "already"])
+        self.assertEqual(restore_writes(self.fake, seq), [])
+
+    def test_changed_since_is_not_touched(self):
+        incident = self.contain()
+        ec2 = boto(self.fake, "ec2")
+        other = ec2.create_security_group(GroupName="ops-debug", Description="a human's", VpcId="vpc-0fake")["GroupId"]
+        ec2.modify_network_interface_attribute(NetworkInterfaceId=TQ.ENI, Groups=[other])
+        res = restore(self.fake, incident, True)
+        self.assertTrue(res.ok, res)   # not an error: nothing failed, the report says what stayed
+        self.assertEqual(dict(decisions(res))["swap-groups"], "changed")
+        self.assertTrue(res.report["verdict"].startswith("partly restored"))
+        self.assertEqual(network_state(self.fake)[0][TQ.ENI], [other])
+        self.assertTrue(res.report.get("warnings"))
+
+    def test_steps_select_entries(self):
+        incident = self.contain()
+        res = restore(self.fake, incident, True, steps=["swap-groups"])
+        self.assertTrue(res.ok, res)
+        self.assertEqual(decisions(res), [("swap-groups", "apply")])
+        self.assertEqual(network_state(self.fake)[0][TQ.ENI], [TQ.SG])
+
+
+class InstanceQuarantine(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = shared_fake()
+
+    def setUp(self):
+        self.fake.reset()
+        self.fake.seed(copy.deepcopy(IQ.SEED))
+        self.fake.reset_calls()
+
+    def state(self):
+        ec2 = boto(self.fake, "ec2")
+        asg = boto(self.fake, "autoscaling")
+        attr = ec2.describe_instance_attribute(InstanceId=IQ.INST, Attribute="disableApiTermination")
+        bdm = ec2.describe_instance_attribute(InstanceId=IQ.INST, Attribute="blockDeviceMapping")
+        members = asg.describe_auto_scaling_instances(InstanceIds=[IQ.INST])["AutoScalingInstances"]
+        return {"network": network_state(self.fake),
+                "termination": attr["DisableApiTermination"]["Value"],
+                "volumes": sorted((m["DeviceName"], m["Ebs"]["DeleteOnTermination"]) for m in bdm["BlockDeviceMappings"]),
+                "asg": [m["AutoScalingGroupName"] for m in members]}
+
+    def test_contain_then_restore_equals_before_evidence_kept(self):
+        before = self.state()
+        res = fbtest.invoke("instance-quarantine", IQ.event("guardduty-ec2-crypto"), self.fake, env=dict(EV_ENV))
+        self.assertTrue(res.ok, res)
+        incident = res.report["incident_id"]
+        self.assertNotEqual(self.state(), before)
+        res = restore(self.fake, incident, True)
+        self.assertTrue(res.ok, res)
+        self.assertTrue(res.report["verdict"].startswith("restored:"), res.report["verdict"])
+        self.assertEqual(self.state(), before)
+        # the forensic snapshots stay (evidence is never undone here)
+        snaps = boto(self.fake, "ec2").describe_snapshots(
+            Filters=[{"Name": "tag:firebreak:incident", "Values": [incident]}])["Snapshots"]
+        self.assertTrue(snaps)
+        self.assertIn(("create-snapshots", "skipped"), decisions(res))
+
+
+class IamContain(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = shared_fake()
+
+    def state(self):
+        iam = boto(self.fake, "iam")
+        out = {}
+        for u in ("mallory", "bob"):
+            out[u] = {"keys": sorted((k["AccessKeyId"], k["Status"]) for k in
+                                     iam.list_access_keys(UserName=u)["AccessKeyMetadata"]),
+                      "inline": {n: iam.get_user_policy(UserName=u, PolicyName=n)["PolicyDocument"]
+                                 for n in iam.list_user_policies(UserName=u)["PolicyNames"]},
+                      "attached": sorted(p["PolicyArn"] for p in
+                                         iam.list_attached_user_policies(UserName=u)["AttachedPolicies"])}
+        return out
+
+    def run_case(self, seed, ev):
+        self.fake.reset()
+        self.fake.seed(seed)
+        before = self.state()
+        res = fbtest.invoke("iam-contain", ev, self.fake, env=dict(EV_ENV))
+        self.assertTrue(res.ok, res)
+        self.assertTrue(res.report["verdict"].startswith("contained"), res.report["verdict"])
+        self.assertNotEqual(self.state(), before)
+        res = restore(self.fake, res.report["incident_id"], True)
+        self.assertTrue(res.ok, res)
+        self.assertTrue(res.report["verdict"].startswith("restored:"), res.report["verdict"])
+        self.assertEqual(self.state(), before)
+        return res
+
+    def test_policy_put_reverted_then_restored(self):
+        # no history: the revert deleted bob's new policy; the undo puts it back
+        self.run_case(IC.world(bob_inline={"s3": IC.compact(IC.DOC_BAD)}),
+                      IC.trigger("PutUserPolicy", {"userName": "bob", "policyName": "s3",
+                                                   "policyDocument": IC.compact(IC.DOC_BAD)}))
+
+    def test_self_escalation_reverted_then_restored(self):
+        res = self.run_case(IC.world(attached=True),
+                            IC.trigger("AttachUserPolicy", {"userName": "mallory", "policyArn": IC.ADMIN}))
+        self.assertIn(("revert", "apply"), decisions(res))
+
+
+class Scenario(unittest.TestCase):
+    def test_main_scenario_restores(self):
+        fake = shared_fake()
+        fake.reset()
+        fake.seed(scenario_world())
+        fake.reset_calls()
+        if True:
+            res = restore(fake, SCENARIO_INCIDENT, True)
+            self.assertTrue(res.ok, res)
+            self.assertEqual(restore_writes(fake, 0), [("ec2", "ModifyNetworkInterfaceAttribute"),
+                                                      ("ec2", "DeleteSecurityGroup")])
+            self.assertEqual(network_state(fake)[0][IQ.ENI0], sorted([IQ.SG_WEB, IQ.SG_SSH]))
+
+
+class Hostile(unittest.TestCase):
+    INC = "fb-00000000000000aa"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = shared_fake()
+
+    def record(self, *docs):
+        objs = {}
+        for i, d in enumerate(docs):
+            key = "incidents/%s/%srestore.json" % (self.INC, "" if i == 0 else "attempt-%d/" % (i + 1))
+            objs[key] = d if isinstance(d, str) else json.dumps(d)
+        w = copy.deepcopy(IQ.SEED)
+        w["s3"] = {"buckets": [{"name": BUCKET, "objects": objs}]}
+        self.fake.reset()
+        self.fake.seed(w)
+        self.fake.reset_calls()
+
+    def test_unsupported_and_malformed_entries_are_never_called(self):
+        self.record([
+            {"step": "x", "api": "ec2:TerminateInstances", "args": {"InstanceIds": [IQ.INST]}},
+            {"step": "y", "api": "iam:CreateAccessKey", "args": {"UserName": "bob"}},
+            {"step": "z", "api": "ec2:ModifyInstanceAttribute",
+             "args": {"InstanceId": IQ.INST, "DisableApiTermination": {"Value": False}, "UserData": {"Value": "x"}}},
+            {"step": "w", "api": "ec2:ModifyNetworkInterfaceAttribute",
+             "args": {"NetworkInterfaceId": IQ.ENI0, "Groups": "sg-0aaaaaaaaaaaaaaaa"}},
+            {"step": "v", "api": "ec2:StartInstances", "args": {"InstanceIds": [IQ.INST, "i-0fffffffffffffff0"]}},
+            {"step": "u", "api": 42, "args": {}},
+            "not an object",
+        ])
+        res = restore(self.fake, self.INC, True)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(sorted(d for _, d in decisions(res)), ["skipped"] * 7)   # the string too
+        self.assertEqual(restore_writes(self.fake, 0), [])
+
+    def test_unreadable_record_restores_nothing(self):
+        good = [{"step": "swap", "api": "ec2:ModifyNetworkInterfaceAttribute",
+                 "args": {"NetworkInterfaceId": IQ.ENI0, "Groups": [IQ.SG_WEB]}}]
+        for docs in (["{not json"], [{"not": "an array"}], [good, "[truncated"]):
+            with self.subTest(docs=docs):
+                self.record(*docs)
+                res = restore(self.fake, self.INC, True)
+                self.assertFalse(res.ok, res)
+                self.assertEqual(res.error_type, "Firebreak.ContainmentFailed")
+                self.assertEqual(restore_writes(self.fake, 0), [])
+
+    def test_sample_events(self):
+        """events/firebreak-restore/: the invalid ones are refused before any call; the
+        manual ones run against a record kept under their incident id."""
+        d = os.path.join(ROOT, "events", FN)
+        self.INC = "fb-0123456789abcdef"
+        self.record([{"step": "protect-termination", "api": "ec2:ModifyInstanceAttribute",
+                      "args": {"InstanceId": IQ.INST, "DisableApiTermination": {"Value": False}}}])
+        for name in sorted(os.listdir(d)):
+            if not name.endswith(".json") or "member-account" in name:
+                continue
+            with self.subTest(name=name):
+                ev = json.load(open(os.path.join(d, name)))
+                res = fbtest.invoke(FN, ev, self.fake, env={"FIREBREAK_EVIDENCE_BUCKET": BUCKET})
+                if name.startswith("invalid-"):
+                    self.assertEqual(res.error_type, "Firebreak.InvalidEvent", res)
+                else:
+                    self.assertTrue(res.ok, res)
+                    self.assertEqual(res.report["incident_id"], self.INC)
+        self.assertEqual(restore_writes(self.fake, 0), [])   # termination protection is off already
+
+    def test_no_record(self):
+        self.record()
+        res = restore(self.fake, self.INC, True)
+        self.assertFalse(res.ok, res)
+        self.assertIn("no restore.json", json.dumps(res.report))
+
+    def test_bad_events_are_refused_before_any_call(self):
+        self.record([])
+        for ev in ({"incident_id": "fb-../../../etc"}, {"incident_id": "fb-00000000000000AA"},
+                   {"incident_id": self.INC, "apply": "yes"}, {"incident_id": self.INC, "steps": []},
+                   {"incident_id": self.INC, "bucket": "other"}, {"incident_id": self.INC, "region": "../x"},
+                   {"source": "aws.guardduty", "detail-type": "GuardDuty Finding", "detail": {}},
+                   {"incident_id": self.INC, "steps": ["a\u0001b"]}):
+            with self.subTest(ev=ev):
+                res = fbtest.invoke(FN, ev, self.fake, env={"FIREBREAK_EVIDENCE_BUCKET": BUCKET})
+                self.assertEqual(res.error_type, "Firebreak.InvalidEvent", res)
+        self.assertEqual(self.fake.calls(), [])
+
+
+if __name__ == "__main__":
+    t0 = time.time()
+    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+    r = unittest.TextTestRunner(verbosity=2).run(suite)
+    bad = len(r.failures) + len(r.errors)
+    print("%d passed, %d failed (%.1f s)" % (r.testsRun - bad, bad, time.time() - t0))
+    sys.exit(1 if bad else 0)

@@ -1,0 +1,300 @@
+/* Unit tests of functions/firebreak-restore/stages.c: the manual event, the
+ * entry selection, the inverse call's input from an entry's botocore args,
+ * and the precondition decisions, table-driven; including the entries that
+ * must never be called (unsupported apis, evidence, args that are not the
+ * call's) and the states someone else changed since. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include "../../functions/firebreak-restore/stages.c"
+
+static cJSON *J(const char *s)
+{
+	cJSON *j = cJSON_Parse(s);
+
+	if (!j)
+		fail_msg("bad test JSON: %s", s);
+	return j;
+}
+
+static void test_fr__parse(void **st)
+{
+	static const struct {
+		const char *ev;
+		int ok;
+	} cases[] = {
+		{ "{\"incident_id\":\"fb-0123456789abcdef\"}", 1 },
+		{ "{\"incident_id\":\"fb-0123456789abcdef\",\"apply\":true,\"steps\":[\"swap-groups\"],"
+		  "\"account\":\"222222222222\",\"region\":\"eu-west-1\"}", 1 },
+		{ "{\"incident_id\":\"fb-0123456789ABCDEF\"}", 0 },       /* not resp_set_incident's */
+		{ "{\"incident_id\":\"fb-../../../../etc\"}", 0 },        /* never reaches an S3 key */
+		{ "{\"incident_id\":\"fb-0123456789abcde\"}", 0 },
+		{ "{\"incident_id\":42}", 0 },
+		{ "{}", 0 },
+		{ "{\"incident_id\":\"fb-0123456789abcdef\",\"apply\":\"true\"}", 0 },
+		{ "{\"incident_id\":\"fb-0123456789abcdef\",\"steps\":[]}", 0 },
+		{ "{\"incident_id\":\"fb-0123456789abcdef\",\"steps\":[1]}", 0 },
+		{ "{\"incident_id\":\"fb-0123456789abcdef\",\"steps\":[\"a\\u0007\"]}", 0 },
+		{ "{\"incident_id\":\"fb-0123456789abcdef\",\"bucket\":\"attacker\"}", 0 },
+		{ "{\"incident_id\":\"fb-0123456789abcdef\",\"dryRun\":false}", 0 },
+		{ "{\"incident_id\":\"fb-0123456789abcdef\",\"account\":\"1\"}", 0 },
+		{ "{\"incident_id\":\"fb-0123456789abcdef\",\"region\":\"x\"}", 0 },
+		{ "{\"source\":\"aws.guardduty\",\"detail-type\":\"GuardDuty Finding\",\"incident_id\":\"fb-0123456789abcdef\"}", 0 },
+		{ "[]", 0 },
+	};
+	struct fr_req req;
+	char why[200];
+	size_t i;
+
+	(void)st;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cJSON *ev = J(cases[i].ev);
+		int rc = fr_parse(ev, &req, why, sizeof(why));
+
+		if ((rc == 0) != cases[i].ok)
+			fail_msg("case %zu (%s): rc %d, why '%s'", i, cases[i].ev, rc, why);
+		cJSON_Delete(ev);
+	}
+}
+
+static void test_fr__selected(void **st)
+{
+	struct fr_req req;
+	cJSON *ev = J("{\"incident_id\":\"fb-0123456789abcdef\",\"steps\":[\"swap-groups\",\"iam:UpdateAccessKey\"]}");
+	cJSON *a = J("{\"step\":\"swap-groups\",\"api\":\"ec2:ModifyNetworkInterfaceAttribute\"}");
+	cJSON *b = J("{\"api\":\"iam:UpdateAccessKey\"}");
+	cJSON *c = J("{\"step\":\"create-quarantine-group\",\"api\":\"ec2:DeleteSecurityGroup\"}");
+
+	(void)st;
+	assert_int_equal(fr_parse(ev, &req, NULL, 0), 0);
+	assert_true(fr_selected(&req, a));
+	assert_true(fr_selected(&req, b));
+	assert_false(fr_selected(&req, c));
+	req.nsteps = 0;
+	assert_true(fr_selected(&req, c));
+	cJSON_Delete(ev);
+	cJSON_Delete(a);
+	cJSON_Delete(b);
+	cJSON_Delete(c);
+}
+
+static void test_fr__kinds(void **st)
+{
+	cJSON *vol = J("{\"InstanceId\":\"i-1\",\"BlockDeviceMappings\":[]}");
+
+	(void)st;
+	assert_int_equal(fr_kind_of("ec2:ModifyNetworkInterfaceAttribute", NULL), FR_ENI_GROUPS);
+	assert_int_equal(fr_kind_of("ec2:ModifyInstanceAttribute", NULL), FR_TERMINATION);
+	assert_int_equal(fr_kind_of("ec2:ModifyInstanceAttribute", vol), FR_VOLUMES);
+	assert_int_equal(fr_kind_of("ec2:DeleteSnapshot", NULL), FR_KEPT);
+	assert_int_equal(fr_kind_of("ec2:UnlockSnapshot", NULL), FR_KEPT);
+	/* not an inverse firebreak writes: never called */
+	assert_int_equal(fr_kind_of("ec2:TerminateInstances", NULL), FR_UNSUPPORTED);
+	assert_int_equal(fr_kind_of("iam:CreateAccessKey", NULL), FR_UNSUPPORTED);
+	assert_int_equal(fr_kind_of("lambda:Invoke", NULL), FR_UNSUPPORTED);
+	assert_int_equal(fr_kind_of(NULL, NULL), FR_UNSUPPORTED);
+	cJSON_Delete(vol);
+}
+
+static void test_fr__wire(void **st)
+{
+	static const struct {
+		enum fr_kind k;
+		const char *args, *want;   /* want NULL: refused */
+	} cases[] = {
+		{ FR_ENI_GROUPS, "{\"NetworkInterfaceId\":\"eni-1\",\"Groups\":[\"sg-1\",\"sg-2\"]}",
+		  "{\"NetworkInterfaceId\":\"eni-1\",\"SecurityGroupId\":[\"sg-1\",\"sg-2\"]}" },
+		{ FR_ENI_GROUPS, "{\"NetworkInterfaceId\":\"eni-1\",\"Groups\":\"sg-1\"}", NULL },
+		{ FR_ENI_GROUPS, "{\"NetworkInterfaceId\":\"eni-1\",\"Groups\":[]}", NULL },
+		{ FR_ENI_GROUPS, "{\"NetworkInterfaceId\":\"eni\\n1\",\"Groups\":[\"sg-1\"]}", NULL },
+		{ FR_AUTH_EGRESS, "{\"GroupId\":\"sg-1\",\"IpPermissions\":[{\"IpProtocol\":\"tcp\",\"FromPort\":443,"
+		  "\"ToPort\":443,\"UserIdGroupPairs\":[{\"GroupId\":\"sg-9\"}],\"Bogus\":1}]}",
+		  "{\"GroupId\":\"sg-1\",\"IpPermissions\":[{\"IpProtocol\":\"tcp\",\"FromPort\":443,\"ToPort\":443,"
+		  "\"Groups\":[{\"GroupId\":\"sg-9\"}]}]}" },
+		{ FR_REVOKE_INGRESS, "{\"GroupId\":\"sg-1\",\"IpPermissions\":[]}", NULL },
+		{ FR_TERMINATION, "{\"InstanceId\":\"i-1\",\"DisableApiTermination\":{\"Value\":false}}",
+		  "{\"InstanceId\":\"i-1\",\"DisableApiTermination\":{\"Value\":false}}" },
+		/* another attribute smuggled beside it: not this kind's call */
+		{ FR_TERMINATION, "{\"InstanceId\":\"i-1\",\"DisableApiTermination\":{\"Value\":false},"
+		  "\"UserData\":{\"Value\":\"x\"}}", NULL },
+		{ FR_VOLUMES, "{\"InstanceId\":\"i-1\",\"BlockDeviceMappings\":[{\"DeviceName\":\"/dev/xvda\","
+		  "\"Ebs\":{\"DeleteOnTermination\":true}}]}",
+		  "{\"InstanceId\":\"i-1\",\"BlockDeviceMapping\":[{\"DeviceName\":\"/dev/xvda\","
+		  "\"Ebs\":{\"DeleteOnTermination\":true}}]}" },
+		{ FR_START, "{\"InstanceIds\":[\"i-1\"]}", "{\"InstanceId\":[\"i-1\"]}" },
+		{ FR_START, "{\"InstanceIds\":[\"i-1\",\"i-2\"]}", NULL },   /* one target per entry */
+		{ FR_ASG_ATTACH, "{\"InstanceIds\":[\"i-1\"],\"AutoScalingGroupName\":\"web\"}",
+		  "{\"AutoScalingGroupName\":\"web\",\"InstanceIds\":[\"i-1\"]}" },
+		{ FR_ACCESS_KEY, "{\"UserName\":\"u\",\"AccessKeyId\":\"AKIA1\",\"Status\":\"Active\"}",
+		  "{\"UserName\":\"u\",\"AccessKeyId\":\"AKIA1\",\"Status\":\"Active\"}" },
+		{ FR_ACCESS_KEY, "{\"UserName\":\"u\",\"AccessKeyId\":\"AKIA1\",\"Status\":\"Deleted\"}", NULL },
+		{ FR_PUT_USER_POLICY, "{\"UserName\":\"u\",\"PolicyName\":\"p\",\"PolicyDocument\":\"{}\"}",
+		  "{\"UserName\":\"u\",\"PolicyName\":\"p\",\"PolicyDocument\":\"{}\"}" },
+		{ FR_PUT_ROLE_POLICY, "{\"UserName\":\"u\",\"PolicyName\":\"p\",\"PolicyDocument\":\"{}\"}", NULL },
+		{ FR_DELETE_ROLE_POLICY, "{\"RoleName\":\"r\",\"PolicyName\":\"AWSRevokeOlderSessions\"}",
+		  "{\"RoleName\":\"r\",\"PolicyName\":\"AWSRevokeOlderSessions\"}" },
+		{ FR_UNSUPPORTED, "{}", NULL },
+		{ FR_KEPT, "{\"SnapshotId\":\"snap-1\"}", NULL },
+	};
+	size_t i;
+
+	(void)st;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cJSON *a = J(cases[i].args), *got = fr_wire(cases[i].k, a, NULL, NULL, 0), *want;
+
+		if (!cases[i].want) {
+			if (got)
+				fail_msg("case %zu: accepted %s", i, cases[i].args);
+		} else {
+			want = J(cases[i].want);
+			if (!got || !cJSON_Compare(got, want, 1))
+				fail_msg("case %zu: got %s", i, got ? cJSON_PrintUnformatted(got) : "NULL");
+			cJSON_Delete(want);
+		}
+		cJSON_Delete(got);
+		cJSON_Delete(a);
+	}
+}
+
+static enum fr_decision decide(enum fr_kind k, const char *args, int found, const char *answer,
+			       const char *const *created, size_t ncreated)
+{
+	cJSON *a = J(args), *ans = answer ? J(answer) : NULL;
+	struct fr_state s = { found, ans, created, ncreated };
+	char why[256];
+	enum fr_decision d = fr_decide(k, a, &s, why, sizeof(why));
+
+	assert_true(why[0] != '\0');
+	cJSON_Delete(a);
+	cJSON_Delete(ans);
+	return d;
+}
+
+static void test_fr__decide_network(void **st)
+{
+	static const char *const created[] = { "sg-q", "firebreak-untrack" };
+	const char *swap = "{\"NetworkInterfaceId\":\"eni-1\",\"Groups\":[\"sg-a\",\"sg-b\"]}";
+
+	(void)st;
+	/* still on the incident's quarantine group(s): apply */
+	assert_int_equal(decide(FR_ENI_GROUPS, swap, 1, "{\"networkInterfaceSet\":[{\"groupSet\":[{\"groupId\":\"sg-q\"}]}]}",
+				created, 2), FR_APPLY);
+	assert_int_equal(decide(FR_ENI_GROUPS, swap, 1, "{\"networkInterfaceSet\":[{\"groupSet\":[{\"groupId\":\"sg-u\","
+				"\"groupName\":\"firebreak-untrack\"},{\"groupId\":\"sg-q\"}]}]}", created, 2), FR_APPLY);
+	/* its own groups again, in any order: already */
+	assert_int_equal(decide(FR_ENI_GROUPS, swap, 1, "{\"networkInterfaceSet\":[{\"groupSet\":[{\"groupId\":\"sg-b\"},"
+				"{\"groupId\":\"sg-a\"}]}]}", created, 2), FR_ALREADY);
+	/* someone put it on another group, or added one: not touched */
+	assert_int_equal(decide(FR_ENI_GROUPS, swap, 1, "{\"networkInterfaceSet\":[{\"groupSet\":[{\"groupId\":\"sg-x\"}]}]}",
+				created, 2), FR_CHANGED);
+	assert_int_equal(decide(FR_ENI_GROUPS, swap, 1, "{\"networkInterfaceSet\":[{\"groupSet\":[{\"groupId\":\"sg-q\"},"
+				"{\"groupId\":\"sg-x\"}]}]}", created, 2), FR_CHANGED);
+	/* a subset of its groups is not "already" */
+	assert_int_equal(decide(FR_ENI_GROUPS, swap, 1, "{\"networkInterfaceSet\":[{\"groupSet\":[{\"groupId\":\"sg-a\"}]}]}",
+				created, 2), FR_CHANGED);
+	/* no record of created groups (a forged or partial record): nothing is "ours" */
+	assert_int_equal(decide(FR_ENI_GROUPS, swap, 1, "{\"networkInterfaceSet\":[{\"groupSet\":[{\"groupId\":\"sg-q\"}]}]}",
+				NULL, 0), FR_CHANGED);
+	assert_int_equal(decide(FR_ENI_GROUPS, swap, 0, NULL, created, 2), FR_CHANGED);
+	assert_int_equal(decide(FR_DELETE_SG, "{\"GroupId\":\"sg-q\"}", 0, NULL, NULL, 0), FR_ALREADY);
+	assert_int_equal(decide(FR_DELETE_SG, "{\"GroupId\":\"sg-q\"}", 1, "{\"securityGroupInfo\":[{\"groupId\":\"sg-q\"}]}",
+				NULL, 0), FR_APPLY);
+	assert_int_equal(decide(FR_AUTH_EGRESS, "{\"GroupId\":\"sg-q\"}", 0, NULL, NULL, 0), FR_CHANGED);
+	assert_int_equal(decide(FR_REVOKE_EGRESS, "{\"GroupId\":\"sg-q\"}", 0, NULL, NULL, 0), FR_ALREADY);
+}
+
+static void test_fr__decide_instance(void **st)
+{
+	const char *prot = "{\"InstanceId\":\"i-1\",\"DisableApiTermination\":{\"Value\":false}}";
+	const char *vol = "{\"InstanceId\":\"i-1\",\"BlockDeviceMappings\":[{\"DeviceName\":\"/dev/xvda\","
+			  "\"Ebs\":{\"DeleteOnTermination\":true}}]}";
+	const char *att = "{\"InstanceIds\":[\"i-1\"],\"AutoScalingGroupName\":\"web\"}";
+
+	(void)st;
+	assert_int_equal(decide(FR_TERMINATION, prot, 1, "{\"disableApiTermination\":{\"value\":\"true\"}}", NULL, 0), FR_APPLY);
+	assert_int_equal(decide(FR_TERMINATION, prot, 1, "{\"disableApiTermination\":{\"value\":\"false\"}}", NULL, 0), FR_ALREADY);
+	assert_int_equal(decide(FR_TERMINATION, prot, 0, NULL, NULL, 0), FR_CHANGED);
+	assert_int_equal(decide(FR_VOLUMES, vol, 1, "{\"blockDeviceMapping\":[{\"deviceName\":\"/dev/xvda\",\"ebs\":"
+				"{\"deleteOnTermination\":\"false\"}}]}", NULL, 0), FR_APPLY);
+	assert_int_equal(decide(FR_VOLUMES, vol, 1, "{\"blockDeviceMapping\":[{\"deviceName\":\"/dev/xvda\",\"ebs\":"
+				"{\"deleteOnTermination\":\"true\"}}]}", NULL, 0), FR_ALREADY);
+	assert_int_equal(decide(FR_VOLUMES, vol, 1, "{\"blockDeviceMapping\":[]}", NULL, 0), FR_CHANGED);
+	assert_int_equal(decide(FR_START, "{\"InstanceIds\":[\"i-1\"]}", 1, "{\"reservationSet\":[{\"instancesSet\":"
+				"[{\"instanceState\":{\"name\":\"stopped\"}}]}]}", NULL, 0), FR_APPLY);
+	assert_int_equal(decide(FR_START, "{\"InstanceIds\":[\"i-1\"]}", 1, "{\"reservationSet\":[{\"instancesSet\":"
+				"[{\"instanceState\":{\"name\":\"running\"}}]}]}", NULL, 0), FR_ALREADY);
+	assert_int_equal(decide(FR_START, "{\"InstanceIds\":[\"i-1\"]}", 1, "{\"reservationSet\":[{\"instancesSet\":"
+				"[{\"instanceState\":{\"name\":\"terminated\"}}]}]}", NULL, 0), FR_CHANGED);
+	assert_int_equal(decide(FR_ASG_ATTACH, att, 1, "{\"AutoScalingInstances\":[]}", NULL, 0), FR_APPLY);
+	assert_int_equal(decide(FR_ASG_ATTACH, att, 1, "{\"AutoScalingInstances\":[{\"AutoScalingGroupName\":\"web\"}]}",
+				NULL, 0), FR_ALREADY);
+	assert_int_equal(decide(FR_ASG_ATTACH, att, 1, "{\"AutoScalingInstances\":[{\"AutoScalingGroupName\":\"other\"}]}",
+				NULL, 0), FR_CHANGED);
+	assert_int_equal(decide(FR_KEPT, "{\"SnapshotId\":\"snap-1\"}", 1, NULL, NULL, 0), FR_SKIP);
+	assert_int_equal(decide(FR_UNSUPPORTED, "{}", 1, NULL, NULL, 0), FR_SKIP);
+}
+
+static void test_fr__decide_identity(void **st)
+{
+	const char *revoke = "{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":\\\"Deny\\\","
+			     "\\\"Action\\\":\\\"*\\\",\\\"Resource\\\":\\\"*\\\",\\\"Condition\\\":{\\\"DateLessThan\\\":"
+			     "{\\\"aws:TokenIssueTime\\\":\\\"2026-12-07T04:00:00.000Z\\\"}}}]}";
+	char ans[1024], args[1024];
+
+	(void)st;
+	/* firebreak's revocation, then the prior document back or the policy deleted */
+	snprintf(ans, sizeof(ans), "{\"PolicyDocument\":\"%s\"}", revoke);
+	assert_int_equal(decide(FR_DELETE_ROLE_POLICY, "{\"RoleName\":\"r\",\"PolicyName\":\"AWSRevokeOlderSessions\"}",
+				1, ans, NULL, 0), FR_APPLY);
+	assert_int_equal(decide(FR_DELETE_ROLE_POLICY, "{\"RoleName\":\"r\",\"PolicyName\":\"AWSRevokeOlderSessions\"}",
+				0, NULL, NULL, 0), FR_ALREADY);
+	/* the same name with someone else's document: not firebreak's, not deleted */
+	assert_int_equal(decide(FR_DELETE_ROLE_POLICY, "{\"RoleName\":\"r\",\"PolicyName\":\"AWSRevokeOlderSessions\"}",
+				1, "{\"PolicyDocument\":\"{\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\"}]}\"}", NULL, 0),
+			 FR_CHANGED);
+	/* a policy of another name is never firebreak's */
+	assert_int_equal(decide(FR_DELETE_USER_POLICY, "{\"UserName\":\"u\",\"PolicyName\":\"admin\"}", 1, ans, NULL, 0),
+			 FR_CHANGED);
+	assert_int_equal(decide(FR_DELETE_USER_POLICY, "{\"UserName\":\"u\",\"PolicyName\":\"firebreak-quarantine\"}", 1,
+				"{\"PolicyDocument\":\"%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect"
+				"%22%3A%22Deny%22%2C%22Action%22%3A%22*%22%2C%22Resource%22%3A%22*%22%7D%5D%7D\"}", NULL, 0),
+			 FR_APPLY);
+	snprintf(args, sizeof(args), "{\"RoleName\":\"r\",\"PolicyName\":\"AWSRevokeOlderSessions\",\"PolicyDocument\":"
+		 "\"{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":[]}\"}");
+	assert_int_equal(decide(FR_PUT_ROLE_POLICY, args, 1, ans, NULL, 0), FR_APPLY);
+	assert_int_equal(decide(FR_PUT_ROLE_POLICY, args, 1,
+				"{\"PolicyDocument\":\"%7B%22Statement%22%3A%5B%5D%2C%22Version%22%3A%222012-10-17%22%7D\"}",
+				NULL, 0), FR_ALREADY);
+	assert_int_equal(decide(FR_PUT_ROLE_POLICY, args, 0, NULL, NULL, 0), FR_APPLY);
+	assert_int_equal(decide(FR_ACCESS_KEY, "{\"UserName\":\"u\",\"AccessKeyId\":\"AKIA1\",\"Status\":\"Active\"}", 1,
+				"[{\"AccessKeyId\":\"AKIA1\",\"Status\":\"Inactive\"}]", NULL, 0), FR_APPLY);
+	assert_int_equal(decide(FR_ACCESS_KEY, "{\"UserName\":\"u\",\"AccessKeyId\":\"AKIA1\",\"Status\":\"Active\"}", 1,
+				"[{\"AccessKeyId\":\"AKIA1\",\"Status\":\"Active\"}]", NULL, 0), FR_ALREADY);
+	assert_int_equal(decide(FR_ACCESS_KEY, "{\"UserName\":\"u\",\"AccessKeyId\":\"AKIA1\",\"Status\":\"Active\"}", 1,
+				"[{\"AccessKeyId\":\"AKIA2\",\"Status\":\"Inactive\"}]", NULL, 0), FR_CHANGED);
+	assert_int_equal(decide(FR_DETACH_USER_POLICY, "{\"UserName\":\"u\",\"PolicyArn\":\"arn:p\"}", 1,
+				"[{\"PolicyArn\":\"arn:p\"}]", NULL, 0), FR_APPLY);
+	assert_int_equal(decide(FR_DETACH_USER_POLICY, "{\"UserName\":\"u\",\"PolicyArn\":\"arn:p\"}", 1, "[]", NULL, 0),
+			 FR_ALREADY);
+	assert_int_equal(decide(FR_ATTACH_USER_POLICY, "{\"UserName\":\"u\",\"PolicyArn\":\"arn:p\"}", 1, "[]", NULL, 0),
+			 FR_APPLY);
+	assert_int_equal(decide(FR_ATTACH_USER_POLICY, "{\"UserName\":\"u\",\"PolicyArn\":\"arn:p\"}", 0, NULL, NULL, 0),
+			 FR_CHANGED);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fr__parse),
+		cmocka_unit_test(test_fr__selected),
+		cmocka_unit_test(test_fr__kinds),
+		cmocka_unit_test(test_fr__wire),
+		cmocka_unit_test(test_fr__decide_network),
+		cmocka_unit_test(test_fr__decide_instance),
+		cmocka_unit_test(test_fr__decide_identity),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
