@@ -75,8 +75,18 @@ static void kg_item_tags(const cJSON *rec, struct kg_item *it)
 
 /* ---- parsing: CloudTrail record -> item ----------------------------------------- */
 
-/* `rec` is a CloudTrail record (EventBridge detail, or a LookupEvents
- * CloudTrailEvent). `env_account`/`env_region` are the envelope's. */
+/* A key ARN names where the key lives; the event's Region (`said`, may be
+ * NULL) that disagrees is noted, and the ARN's wins. */
+static void kg_key_place(struct kg_item *it, const struct arn *ka, const char *said)
+{
+	if (said && strcmp(said, ka->region))
+		snprintf(it->note, sizeof(it->note),
+			 "region mismatch: the event says '%.31s', the key ARN says '%.31s'; "
+			 "acting in the key ARN's region", said, ka->region);
+	buf_copy_str(it->region, sizeof(it->region), ka->region);
+	buf_copy_str(it->account, sizeof(it->account), ka->account);
+}
+
 enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 				const char *env_region, struct kg_item *it,
 				char *why, size_t wn)
@@ -167,12 +177,7 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 	aws_region = c.aws_region ? c.aws_region : env_region;
 	acct = c.recipient_account ? c.recipient_account : env_account ? env_account : c.actor_account;
 	if (ka.region[0]) {
-		buf_copy_str(it->region, sizeof(it->region), ka.region);
-		buf_copy_str(it->account, sizeof(it->account), ka.account);
-		if (aws_region && strcmp(aws_region, ka.region))
-			snprintf(it->note, sizeof(it->note),
-				 "region mismatch: the event says '%.31s', the key ARN says '%.31s'; "
-				 "acting in the key ARN's region", aws_region, ka.region);
+		kg_key_place(it, &ka, aws_region);
 	} else {
 		buf_copy_str(it->region, sizeof(it->region), aws_region);
 		buf_copy_str(it->account, sizeof(it->account), acct);
@@ -217,14 +222,8 @@ static enum fb_err kg_parse_manual(struct kg_event *ev, char *why, size_t wn)
 	buf_copy_str(it->event_name, sizeof(it->event_name), "manual");
 	if (region)
 		buf_copy_str(it->region, sizeof(it->region), region->valuestring);
-	if (arn_kms(key->valuestring, &ka)) {
-		if (region && strcmp(region->valuestring, ka.region))
-			snprintf(it->note, sizeof(it->note),
-				 "region mismatch: the event says '%.31s', the key ARN says '%.31s'; "
-				 "acting in the key ARN's region", region->valuestring, ka.region);
-		buf_copy_str(it->region, sizeof(it->region), ka.region);
-		buf_copy_str(it->account, sizeof(it->account), ka.account);
-	}
+	if (arn_kms(key->valuestring, &ka))
+		kg_key_place(it, &ka, region ? region->valuestring : NULL);
 	return FB_OK;
 }
 
@@ -331,8 +330,7 @@ static void kg_source(char *src, size_t n, const char *name, int64_t ms, const c
 	snprintf(src, n, "cloudtrail:%s@%s%s", name, iso, why);
 }
 
-/* `events` is a LookupEvents "Events" array for this key, newest first.
- * Walks back from the triggering change (its event id, else its time; for
+/* Walks back from the triggering change (its event id, else its time; for
  * a manual invoke, the newest successful ScheduleKeyDeletion/DisableKey)
  * to the newest event that shows the state before it:
  *  - EnableKey, CreateKey, or a successful use of the key -> Enabled
