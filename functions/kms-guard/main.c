@@ -98,18 +98,16 @@ static cJSON *kg_section_new(const struct kg_item *it)
 	if (!sec)
 		return NULL;
 	cJSON_AddStringToObject(sec, "key", it->key_ref);
-	cJSON_AddItemToObject(sec, "key_arn", cJSON_CreateNull());
+	resp_json_set(sec, "key_arn", NULL);
 	cJSON_AddStringToObject(sec, "account", it->account);
 	cJSON_AddStringToObject(sec, "region", it->region);
 	cJSON_AddStringToObject(sec, "event_name", it->event_name);
-	cJSON_AddItemToObject(sec, "event_id", it->event_id[0] ? cJSON_CreateString(it->event_id)
-							       : cJSON_CreateNull());
+	resp_json_set(sec, "event_id", it->event_id[0] ? it->event_id : NULL);
 	if (it->event_ms) {
 		resp_format_time_ms(it->event_ms, iso);
 		cJSON_AddStringToObject(sec, "event_time", iso);
 	}
-	cJSON_AddItemToObject(sec, "actor", it->actor[0] ? cJSON_CreateString(it->actor)
-							 : cJSON_CreateNull());
+	resp_json_set(sec, "actor", it->actor[0] ? it->actor : NULL);
 	if (it->note[0])
 		cJSON_AddStringToObject(sec, "note", it->note);
 	return sec;

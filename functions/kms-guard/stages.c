@@ -347,6 +347,7 @@ enum kg_prior kg_prior_from_history(const cJSON *events, const struct kg_item *i
 	const char *trig_actor = it->actor;
 	int64_t trig_ms = it->event_ms;
 	int manual = !strcmp(it->event_name, "manual"), seen = 0;
+	enum kg_prior prior = KG_PRIOR_UNKNOWN;
 	char manual_actor[512] = "";
 	const cJSON *e;
 
@@ -387,10 +388,8 @@ enum kg_prior kg_prior_from_history(const cJSON *events, const struct kg_item *i
 			actor = resp_get_str(rec, "userIdentity.arn");
 		}
 		if (failed) {
-			cJSON_Delete(rec);
-			continue;
-		}
-		if (manual && !trig_ms) {
+			/* a failed call changed nothing */
+		} else if (manual && !trig_ms) {
 			/* The newest successful change is the one being reverted. */
 			if (kg_is_trigger_name(name)) {
 				trig_ms = ms ? ms : 1;
@@ -399,32 +398,25 @@ enum kg_prior kg_prior_from_history(const cJSON *events, const struct kg_item *i
 				if (!strcmp(name, "DisableKey")) {
 					kg_source(src, n, name, ms, " (the change being reverted: "
 						  "the key was Enabled before it)");
-					cJSON_Delete(rec);
-					return KG_PRIOR_ENABLED;
+					prior = KG_PRIOR_ENABLED;
 				}
 			}
-			cJSON_Delete(rec);
-			continue;
-		}
-		if (!strcmp(name, "EnableKey") || !strcmp(name, "CreateKey") || kg_is_key_use(name)) {
+		} else if (!strcmp(name, "EnableKey") || !strcmp(name, "CreateKey") || kg_is_key_use(name)) {
 			kg_source(src, n, name, ms, kg_is_key_use(name) ? " (key in use)" : "");
-			cJSON_Delete(rec);
-			return KG_PRIOR_ENABLED;
-		}
-		if (!strcmp(name, "CancelKeyDeletion")) {
+			prior = KG_PRIOR_ENABLED;
+		} else if (!strcmp(name, "CancelKeyDeletion")) {
 			kg_source(src, n, name, ms, " (a cancelled key is Disabled)");
-			cJSON_Delete(rec);
-			return KG_PRIOR_DISABLED;
-		}
-		if (!strcmp(name, "DisableKey")) {
+			prior = KG_PRIOR_DISABLED;
+		} else if (!strcmp(name, "DisableKey")) {
 			int same = actor && trig_actor && trig_actor[0] && !strcmp(actor, trig_actor);
 
 			kg_source(src, n, name, ms, same ? " by the same actor (part of the incident: "
 				  "Enabled before it)" : " (disabled by someone else before the incident)");
-			cJSON_Delete(rec);
-			return same ? KG_PRIOR_ENABLED : KG_PRIOR_DISABLED;
+			prior = same ? KG_PRIOR_ENABLED : KG_PRIOR_DISABLED;
 		}
 		cJSON_Delete(rec);
+		if (prior != KG_PRIOR_UNKNOWN)
+			return prior;
 	}
 	return KG_PRIOR_UNKNOWN;
 }
@@ -472,20 +464,27 @@ void kg_tag_revert_plan(const cJSON *history, int complete, const struct kg_item
 	}
 	op = prov_value_before(history, tc->key, it->event_id, it->event_ms, before, sizeof(before),
 			       setter, sizeof(setter));
+	if (!tc->unset && now && !prov_value_eq(now, tc->value)) {
+		out->action = KG_TAG_SUPERSEDED;
+		snprintf(out->why, sizeof(out->why), "'%s' no longer holds the value the event "
+			 "set: changed since, left to that change", tc->key);
+		return;
+	}
+	if (tc->unset && op == PROV_OP_SET && now && strcmp(now, before)) {
+		out->action = KG_TAG_SUPERSEDED;
+		snprintf(out->why, sizeof(out->why), "'%s' was set again since the event: left to "
+			 "that change", tc->key);
+		return;
+	}
+	/* TagResource or UntagResource: the value before the event goes back */
+	if (op == PROV_OP_SET) {
+		out->action = now && !strcmp(now, before) ? KG_TAG_ALREADY : KG_TAG_SET;
+		buf_copy_str(out->value, sizeof(out->value), before);
+		snprintf(out->why, sizeof(out->why), "'%s' put back to the value set before the "
+			 "event by '%.200s'", tc->key, setter[0] ? setter : "unknown");
+		return;
+	}
 	if (!tc->unset) {
-		if (now && !prov_value_eq(now, tc->value)) {
-			out->action = KG_TAG_SUPERSEDED;
-			snprintf(out->why, sizeof(out->why), "'%s' no longer holds the value the event "
-				 "set: changed since, left to that change", tc->key);
-			return;
-		}
-		if (op == PROV_OP_SET) {
-			out->action = now && !strcmp(now, before) ? KG_TAG_ALREADY : KG_TAG_SET;
-			buf_copy_str(out->value, sizeof(out->value), before);
-			snprintf(out->why, sizeof(out->why), "'%s' put back to the value set before the "
-				 "event by '%.200s'", tc->key, setter[0] ? setter : "unknown");
-			return;
-		}
 		out->action = now ? KG_TAG_REMOVE : KG_TAG_ALREADY;
 		snprintf(out->why, sizeof(out->why), "'%s' removed: %s", tc->key,
 			 op == PROV_OP_UNSET ? "it was absent before the event" :
@@ -497,19 +496,6 @@ void kg_tag_revert_plan(const cJSON *history, int complete, const struct kg_item
 		return;
 	}
 	/* UntagResource */
-	if (op == PROV_OP_SET) {
-		if (now && strcmp(now, before)) {
-			out->action = KG_TAG_SUPERSEDED;
-			snprintf(out->why, sizeof(out->why), "'%s' was set again since the event: left to "
-				 "that change", tc->key);
-			return;
-		}
-		out->action = now ? KG_TAG_ALREADY : KG_TAG_SET;
-		buf_copy_str(out->value, sizeof(out->value), before);
-		snprintf(out->why, sizeof(out->why), "'%s' put back to the value set before the event by "
-			 "'%.200s'", tc->key, setter[0] ? setter : "unknown");
-		return;
-	}
 	if (op == PROV_OP_UNSET) {
 		out->action = now ? KG_TAG_SUPERSEDED : KG_TAG_ALREADY;
 		snprintf(out->why, sizeof(out->why), "'%s' was already absent before the event", tc->key);
