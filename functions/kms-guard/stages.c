@@ -238,11 +238,14 @@ enum fb_err kg_parse(const char *text, size_t len, const struct kg_settings *set
 	 * the shared check every responder makes before reading a field. */
 	if (resp_parse_event(text, len, RESP_MAX_EVENT_BYTES, &ev->root, why, wn) != FB_OK)
 		return FB_E_INVALID;
+	/* 'account' and 'region', when not null, are an account id and a
+	 * region name after kit_envelope_check */
 	if (kit_envelope_check(ev->root, why, wn) != 0)
 		goto invalid;
-	if (!resp_opt_str(ev->root, "source", &source) || !resp_opt_str(ev->root, "detail-type", &dtype) ||
-	    !resp_opt_str(ev->root, "account", &acct) || !resp_opt_str(ev->root, "region", &region)) {
-		snprintf(why, wn, "fields 'source', 'detail-type', 'account', 'region' must be strings");
+	acct = resp_get_str(ev->root, "account");
+	region = resp_get_str(ev->root, "region");
+	if (!resp_opt_str(ev->root, "source", &source) || !resp_opt_str(ev->root, "detail-type", &dtype)) {
+		snprintf(why, wn, "fields 'source' and 'detail-type' must be strings");
 		goto invalid;
 	}
 	if (!source && !dtype) {

@@ -128,7 +128,7 @@ struct rv_history {
 	char ips[RV_MAX_DISTINCT][64];
 	size_t nips;
 	int ips_overflow;
-	size_t mfa_yes, mfa_no, mfa_unknown;
+	size_t mfa[3];              /* by enum ct_mfa */
 	size_t signins_ok, signins_no_mfa, failed_signins;
 	size_t api_no_mfa;
 	size_t sensitive;

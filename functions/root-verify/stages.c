@@ -333,12 +333,7 @@ void rv_history_add(struct rv_history *h, const struct rv_policy *p, const struc
 		h->name_counts[idx]++;
 	if (r->source_ip[0] && rv_set_add(h->ips, &h->nips, RV_MAX_DISTINCT, r->source_ip) < 0)
 		h->ips_overflow = 1;
-	if (r->mfa == CT_MFA_YES)
-		h->mfa_yes++;
-	else if (r->mfa == CT_MFA_NO)
-		h->mfa_no++;
-	else
-		h->mfa_unknown++;
+	h->mfa[r->mfa]++;
 	if (r->is_console_login && r->failed)
 		h->failed_signins++;
 
@@ -614,8 +609,6 @@ static void rv_decide_history(const struct rv_facts *f, struct rv_verdict *v)
 			      "%zu event(s) had no parsable CloudTrailEvent (counted by name only)", h->unparsed);
 }
 
-/* The verdict table. Everything it reads is in `f`; it calls nothing that
- * touches the network or the clock. */
 void rv_decide(const struct rv_facts *f, struct rv_verdict *v)
 {
 	const struct rv_policy *p = f->policy;
@@ -852,9 +845,9 @@ cJSON *rv_history_json(const struct rv_history *h, size_t max_pages, size_t max_
 	if (h->ips_overflow)
 		cJSON_AddBoolToObject(o, "source_ips_truncated", 1);
 	cJSON *mfa = cJSON_AddObjectToObject(o, "mfa");
-	cJSON_AddNumberToObject(mfa, "yes", (double)h->mfa_yes);
-	cJSON_AddNumberToObject(mfa, "no", (double)h->mfa_no);
-	cJSON_AddNumberToObject(mfa, "unknown", (double)h->mfa_unknown);
+	cJSON_AddNumberToObject(mfa, "yes", (double)h->mfa[CT_MFA_YES]);
+	cJSON_AddNumberToObject(mfa, "no", (double)h->mfa[CT_MFA_NO]);
+	cJSON_AddNumberToObject(mfa, "unknown", (double)h->mfa[CT_MFA_UNKNOWN]);
 	cJSON_AddNumberToObject(o, "successful_signins", (double)h->signins_ok);
 	cJSON_AddNumberToObject(o, "signins_without_mfa", (double)h->signins_no_mfa);
 	cJSON_AddNumberToObject(o, "failed_signins", (double)h->failed_signins);
