@@ -31,6 +31,8 @@
 #define KG_FUNCTION "kms-guard"
 #define KG_DEADLINE_MARGIN_MS 500
 #define KG_MAX_PAGES 5           /* LookupEvents pages per query */
+#define KG_PAGE_SIZE 50          /* LookupEvents MaxResults limit */
+#define KG_DEFAULT_PENDING_DAYS 30
 
 struct kg_state {
 	struct resp_config cfg;

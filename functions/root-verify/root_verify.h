@@ -23,8 +23,6 @@
 #define RV_MAX_DISTINCT 32     /* distinct names / IPs kept in the summary */
 #define RV_MAX_LISTED 8        /* sensitive calls / outside IPs listed by name */
 #define RV_MAX_REASONS 24
-/* LookupEvents returns at most 50 events a page (CloudTrail API reference). */
-#define RV_PAGE_SIZE 50
 /* Regions read at most (FIREBREAK_ROOT_REGIONS, plus the trigger's). */
 #define RV_MAX_REGIONS 32
 
