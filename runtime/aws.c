@@ -68,7 +68,7 @@ struct aws_client {
 
 /* ---- protocols ----------------------------------------------------------- */
 
-enum proto { P_JSON, P_QUERY, P_EC2, P_RESTXML };
+enum proto { P_JSON, P_QUERY, P_EC2, P_RESTXML, P_RESTJSON };
 
 struct svc_proto {
 	const char *service;
@@ -94,7 +94,59 @@ static const struct svc_proto protos[] = {
 	/* issue 22: DynamoDB is awsJson 1.0 (metadata jsonVersion "1.0") */
 	{ "dynamodb", P_JSON, "DynamoDB_20120810" },
 	{ "monitoring", P_QUERY, "2010-08-01" }, /* issue 22: CloudWatch GetMetricStatistics */
+	{ "codeartifact", P_RESTJSON, "2018-09-22" }, /* issue 23: domain and repository policies */
 };
+
+/* rest-json operations (issue 23), from botocore's codeartifact
+ * service-2.json: http method, requestUri (none of these has a path
+ * label), the input members sent in the query string as {member,
+ * locationName} pairs in the model's order; every other input member goes
+ * into the JSON body. `body`: the input shape has body members, so botocore
+ * sends "{}" when none is given (RestJSONSerializer._requires_empty_body);
+ * without any, the body is empty and there is no Content-Type. */
+struct rj_op {
+	const char *service, *op, *method, *path;
+	const char *const *query;  /* NULL-terminated member, locationName pairs */
+	int body;
+};
+
+static const char *const rj_q_domain[] = { "domain", "domain", "domainOwner", "domain-owner", NULL };
+static const char *const rj_q_repo[] = { "domain", "domain", "domainOwner", "domain-owner",
+					 "repository", "repository", NULL };
+static const char *const rj_q_list[] = { "domain", "domain", "domainOwner", "domain-owner",
+					 "administratorAccount", "administrator-account",
+					 "repositoryPrefix", "repository-prefix", "maxResults", "max-results",
+					 "nextToken", "next-token", NULL };
+static const char *const rj_q_delpol[] = { "domain", "domain", "domainOwner", "domain-owner",
+					   "policyRevision", "policy-revision", NULL };
+static const char *const rj_q_delrepopol[] = { "domain", "domain", "domainOwner", "domain-owner",
+					       "repository", "repository", "policyRevision",
+					       "policy-revision", NULL };
+
+static const struct rj_op rj_ops[] = {
+	{ "codeartifact", "DescribeDomain", "GET", "/v1/domain", rj_q_domain, 0 },
+	{ "codeartifact", "GetDomainPermissionsPolicy", "GET", "/v1/domain/permissions/policy", rj_q_domain, 0 },
+	{ "codeartifact", "PutDomainPermissionsPolicy", "PUT", "/v1/domain/permissions/policy", NULL, 1 },
+	{ "codeartifact", "DeleteDomainPermissionsPolicy", "DELETE", "/v1/domain/permissions/policy",
+	  rj_q_delpol, 0 },
+	{ "codeartifact", "ListRepositoriesInDomain", "POST", "/v1/domain/repositories", rj_q_list, 0 },
+	{ "codeartifact", "GetRepositoryPermissionsPolicy", "GET", "/v1/repository/permissions/policy",
+	  rj_q_repo, 0 },
+	{ "codeartifact", "PutRepositoryPermissionsPolicy", "PUT", "/v1/repository/permissions/policy",
+	  rj_q_repo, 1 },
+	{ "codeartifact", "DeleteRepositoryPermissionsPolicy", "DELETE", "/v1/repository/permissions/policies",
+	  rj_q_delrepopol, 0 },
+};
+
+static const struct rj_op *rj_find(const char *service, const char *op)
+{
+	size_t i;
+
+	for (i = 0; service && op && i < sizeof(rj_ops) / sizeof(rj_ops[0]); i++)
+		if (strcmp(rj_ops[i].service, service) == 0 && strcmp(rj_ops[i].op, op) == 0)
+			return &rj_ops[i];
+	return NULL;
+}
 
 /* rest-xml operations besides PutObject/HeadObject (issue 19), from
  * botocore's s3 / s3control service-2.json: http method, requestUri (s3:
@@ -163,6 +215,7 @@ const char *aws_protocol(const char *service)
 	case P_QUERY: return "query";
 	case P_EC2: return "ec2";
 	case P_RESTXML: return "rest-xml";
+	case P_RESTJSON: return "rest-json";
 	}
 	return NULL;
 }
@@ -608,6 +661,7 @@ struct cstate_s {
 	const char *method;   /* "POST"; s3: "PUT" (PutObject) or "HEAD" (HeadObject) */
 	int s3_head;          /* s3 HeadObject: no body either way */
 	const struct rx_op *rx; /* a generic rest-xml operation (rx_ops), else NULL */
+	const struct rj_op *rj; /* a rest-json operation (rj_ops), else NULL */
 	char *query;          /* rest-xml: the raw query ("policyStatus"), NULL none */
 	char account[16];     /* s3control: x-amz-account-id */
 	char md5_b64[32];     /* rx->md5: Content-MD5 of the body */
@@ -956,6 +1010,86 @@ static enum fb_err rx_prepare(struct cstate_s *s, struct buf *p, char *err, size
 	return rc;
 }
 
+/* rest-json (issue 23): the query string from the query members (values
+ * percent-encoded as botocore's percent_encode, "-_.~" unreserved; numbers
+ * and booleans as their text), the JSON body from the others. A query
+ * member that is not a string, number or boolean is refused. */
+static enum fb_err rj_prepare(struct cstate_s *s, struct buf *p, char *err, size_t errlen)
+{
+	const struct aws_call *call = s->call;
+	const struct rj_op *rj = s->rj;
+	cJSON *body = NULL;
+	const cJSON *it;
+	struct buf q;
+	enum fb_err rc;
+	size_t i;
+
+	rc = buf_puts(p, rj->path);
+	buf_init(&q, 4096);
+	for (i = 0; !rc && rj->query && rj->query[i]; i += 2) {
+		const cJSON *v = call->in ? cJSON_GetObjectItemCaseSensitive(call->in, rj->query[i]) : NULL;
+		char num[64];
+		const char *t;
+
+		if (!v || cJSON_IsNull(v))
+			continue;
+		if (cJSON_IsString(v))
+			t = v->valuestring;
+		else if (cJSON_IsBool(v))
+			t = cJSON_IsTrue(v) ? "true" : "false";
+		else if (cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble) {
+			snprintf(num, sizeof(num), "%lld", (long long)v->valuedouble);
+			t = num;
+		} else {
+			snprintf(err, errlen, "%.32s %.40s: '%.40s' must be a string or an integer", call->service,
+				 call->op, rj->query[i]);
+			rc = FB_E_INVALID;
+			break;
+		}
+		if (q.len)
+			rc = buf_putc(&q, '&');
+		if (!rc)
+			rc = buf_printf(&q, "%s=", rj->query[i + 1]);
+		if (!rc)
+			rc = sigv4_uri_encode(&q, t, strlen(t), 0);
+	}
+	if (!rc && q.len && !(s->query = buf_detach(&q, NULL)))
+		rc = FB_E_NOMEM;
+	buf_cleanup(&q);
+	/* The body: every input member not in the query. */
+	for (it = rc || !call->in ? NULL : call->in->child; it; it = it->next) {
+		int in_query = 0;
+
+		for (i = 0; rj->query && rj->query[i]; i += 2)
+			if (it->string && strcmp(it->string, rj->query[i]) == 0)
+				in_query = 1;
+		if (in_query || cJSON_IsNull(it))
+			continue;
+		if (!rj->body) {
+			snprintf(err, errlen, "%.32s %.40s has no member '%.40s'", call->service, call->op,
+				 it->string ? it->string : "");
+			rc = FB_E_INVALID;
+			break;
+		}
+		if (!body && !(body = cJSON_CreateObject()))
+			rc = FB_E_NOMEM;
+		if (!rc && !cJSON_AddItemReferenceToObject(body, it->string, (cJSON *)it))
+			rc = FB_E_NOMEM;
+		if (rc)
+			break;
+	}
+	if (!rc && body) {
+		char *json = cJSON_PrintUnformatted(body);
+
+		rc = json ? buf_puts(&s->body, json) : FB_E_NOMEM;
+		buf_wipe_free(json); /* as the awsJson body: whatever a caller sends */
+	} else if (!rc && rj->body) {
+		rc = buf_puts(&s->body, "{}");
+	}
+	cJSON_Delete(body);
+	return rc;
+}
+
 /* No CR/LF/control bytes (header injection); names are tokens. */
 static int header_safe(const char *s, int name)
 {
@@ -1014,6 +1148,11 @@ static enum fb_err cs_prepare(struct cstate_s *s, char *err, size_t errlen)
 			goto out;
 		}
 	}
+	if (s->proto->proto == P_RESTJSON && !(s->rj = rj_find(call->service, call->op))) {
+		snprintf(err, errlen, "unsupported %.32s operation '%.40s'", call->service, call->op);
+		rc = FB_E_INVALID;
+		goto out;
+	}
 	rc = endpoint_resolve(call->service, s->c->region,
 			      s->proto->proto != P_RESTXML ? NULL
 			      : strcmp(call->service, "s3control") == 0 ? s->account : call->bucket,
@@ -1044,6 +1183,10 @@ static enum fb_err cs_prepare(struct cstate_s *s, char *err, size_t errlen)
 			rc = buf_putc(&p, '/');
 		if (!rc)
 			rc = build_query_body(s, err, errlen);
+		break;
+	case P_RESTJSON:
+		if (!rc)
+			rc = rj_prepare(s, &p, err, errlen);
 		break;
 	case P_RESTXML:
 		if (s->rx) {
@@ -1076,7 +1219,11 @@ static enum fb_err cs_prepare(struct cstate_s *s, char *err, size_t errlen)
 	if (rc)
 		goto out;
 	s->method = "POST";
-	if (s->rx) {
+	if (s->rj) {
+		s->method = s->rj->method;
+		s->payload = s->body.data ? s->body.data : "";
+		s->payload_len = s->body.len;
+	} else if (s->rx) {
 		s->method = s->rx->method;
 		s->payload = s->body.data ? s->body.data : "";
 		s->payload_len = s->body.len;
@@ -1154,6 +1301,11 @@ static enum fb_err cs_sign(struct cstate_s *s, int64_t now_ms, char *err, size_t
 	case P_QUERY:
 	case P_EC2:
 		add_hdr(s, "Content-Type", "application/x-www-form-urlencoded; charset=utf-8");
+		break;
+	case P_RESTJSON:
+		/* botocore: application/json when there is a body at all */
+		if (s->payload_len)
+			add_hdr(s, "Content-Type", "application/json");
 		break;
 	case P_RESTXML: {
 		int want_sum = 0, have_sum = 0;
@@ -1396,6 +1548,7 @@ static enum fb_err parse_success(struct cstate_s *s)
 
 	switch (s->proto->proto) {
 	case P_JSON:
+	case P_RESTJSON:
 		if (r->body.len == 0) {
 			call->out = cJSON_CreateObject();
 		} else {

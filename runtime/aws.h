@@ -44,6 +44,18 @@
  *    the XML document as JSON without its root element:
  *    {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": ...}};
  *    a bucket without Object Lock is ObjectLockConfigurationNotFoundError.
+ *  - rest-json (issue 23): CodeArtifact's domain and repository
+ *    operations (DescribeDomain, Get/Put/DeleteDomainPermissionsPolicy,
+ *    ListRepositoriesInDomain, Get/Put/DeleteRepositoryPermissionsPolicy).
+ *    `in` holds the model's member names; those the model puts in the
+ *    query string go there under their locationName ("domainOwner" ->
+ *    domain-owner, percent-encoded as botocore does), the others are the
+ *    JSON body (Content-Type application/json; "{}" when the operation
+ *    has body members and none is given; no body otherwise). A member the
+ *    operation does not have, or an operation not in the table, is
+ *    refused (FB_E_INVALID) before any request. `out` is the JSON answer
+ *    ({} for an empty one); errors come from x-amzn-ErrorType. Checked
+ *    against botocore by tests/integration/26-restjson-botocore.py.
  *
  * Signing: SigV4 (sigv4.h). Endpoints: AWS_ENDPOINT_URL_<SERVICE>, then
  * AWS_ENDPOINT_URL, then {service}.{region}.{partition dns suffix} (IAM
@@ -180,7 +192,7 @@ enum fb_err aws_client_new_opts(struct aws_client **out, const struct aws_client
  * AWS_RETRY_MODE (standard|legacy|adaptive, all behave as standard). */
 int aws_client_max_attempts(const struct aws_client *c);
 
-/* "json", "query", "ec2" (query with EC2's XML), "rest-xml"; NULL when the
+/* "json", "query", "ec2" (query with EC2's XML), "rest-xml", "rest-json"; NULL when the
  * service is not one firebreak knows. */
 const char *aws_protocol(const char *service);
 

@@ -30,6 +30,7 @@ static const struct svc svcs[] = {
 	{ "wafv2", "WAFV2", 1 },              /* issue 19: wafv2-fips.{region} in aws and aws-us-gov */
 	{ "dynamodb", "DYNAMODB", 1 },        /* issue 22 */
 	{ "monitoring", "CLOUDWATCH", 1 },    /* issue 22: CloudWatch metrics */
+	{ "codeartifact", "CODEARTIFACT", 0 }, /* issue 23: no FIPS endpoint (endpoints.json) */
 };
 
 static const struct svc *svc_find(const char *name)
@@ -272,6 +273,11 @@ enum fb_err endpoint_resolve(const char *service, const char *region,
 			return FB_E_INVALID;
 		}
 		n = snprintf(out->host, sizeof(out->host), "%s.%s.%s.%s", bucket, sc, region, dns);
+	} else if (fips && strcmp(s->name, "codeartifact") == 0) {
+		/* botocore's endpoints.json lists no FIPS variant: refuse
+		 * rather than downgrade silently (as aws-cn above) */
+		snprintf(err, errlen, "no fips endpoint for '%s'", s->name);
+		return FB_E_CONFIG;
 	} else {
 		int dash = fips && (strcmp(part, "aws") == 0 || s->fips_gov_dash);
 

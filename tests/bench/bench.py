@@ -55,6 +55,7 @@ RESPONDERS = ["root-verify", "kms-guard", "leak-rotate", "task-quarantine", "pub
 RESPONDERS.append("net-block")   # issue 19
 RESPONDERS.append("access-triage")   # issue 21
 RESPONDERS.append("data-breach")   # issue 22
+RESPONDERS.append("codeartifact-lock")   # issue 23
 SCENARIO_OF = {v: k for k, v in demo.FUNCTION.items()}
 CT_PACE_S = 0.6   # > CT_RATE_INTERVAL_MS (runtime/cloudtrail.h)
 
@@ -276,6 +277,8 @@ def prepare(fake, scenario):
         fake.seed_merge(demo.NetScenario.world(opened=True))
     if scenario == "breach":  # issue 22
         fake.seed_merge(demo.BreachScenario.world())
+    if scenario == "codeartifact":  # issue 23
+        fake.seed_merge(demo.CodeArtifactScenario.world())
 
 
 def reset(fake, latency_ms):

@@ -971,6 +971,95 @@ SCENARIOS = {s.name: s for s in (RootScenario, KmsScenario, LeakScenario, TaskSc
 SCENARIOS[BreachScenario.name] = BreachScenario   # issue 22
 
 
+# ---- issue 23: codeartifact-lock -------------------------------------------------------
+CA_DOMAIN = "acme-packages"
+CA_ROLE = "arn:aws:iam::%s:role/ci-deploy" % ACCOUNT
+CA_POLICY = {"Version": "2012-10-17", "Statement": [
+    {"Sid": "OrgReadAndTokens", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % ACCOUNT},
+     "Action": ["codeartifact:GetAuthorizationToken", "codeartifact:ReadFromRepository",
+                "codeartifact:GetRepositoryEndpoint"], "Resource": "*"}]}
+
+
+class CodeArtifactScenario(Scenario):
+    """The CI role's credentials used from a Tor exit to fetch CodeArtifact
+    tokens (GuardDuty) -> an explicit Deny on the domain and on the
+    repositories that grant it, its sessions revoked, the 12 h token note."""
+    name = "codeartifact"
+
+    @staticmethod
+    def world():
+        def repo(name, principal):
+            return {"name": name, "policy": {"Version": "2012-10-17", "Statement": [
+                {"Sid": "Publish", "Effect": "Allow", "Principal": {"AWS": principal},
+                 "Action": ["codeartifact:PublishPackageVersion", "codeartifact:ReadFromRepository"],
+                 "Resource": "*"}]}}
+        return {"roles": [{"arn": CA_ROLE}], "codeartifact": {"domains": [{
+            "name": CA_DOMAIN, "policy": CA_POLICY, "repositories": [
+                repo("npm-internal", CA_ROLE), repo("pypi-internal", "arn:aws:iam::%s:root" % ACCOUNT),
+                repo("maven-mirror", "arn:aws:iam::%s:role/build-readers" % ACCOUNT), {"name": "scratch"}]}]}}
+
+    def prepare(self):
+        self.ctx.fake.seed_merge(self.world())
+        self.ctx.progress("attacker (stolen ci-deploy session, 185.220.101.34): "
+                          "aws codeartifact get-authorization-token --domain %s" % CA_DOMAIN)
+
+    def event(self):
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        return {"version": "0", "id": "2c7d9e4f-8a1b-4c3d-9e5f-0a1b2c3d4e5f", "detail-type": "GuardDuty Finding",
+                "source": "aws.guardduty", "account": ACCOUNT, "time": now, "region": REGION, "resources": [],
+                "detail": {"schemaVersion": "2.0", "accountId": ACCOUNT, "region": REGION, "partition": "aws",
+                           "id": "a1b2c3d4e5f60718293a4b5c6d7e8f90", "type": "UnauthorizedAccess:IAMUser/TorIPCaller",
+                           "severity": 5, "updatedAt": now, "createdAt": now,
+                           "title": "API GetAuthorizationToken was invoked from a Tor exit node.",
+                           "resource": {"resourceType": "AccessKey", "accessKeyDetails": {
+                               "userName": "ci-deploy", "userType": "AssumedRole",
+                               "principalId": "AROAEXAMPLECIDEPLOY:build-9912",
+                               "accessKeyId": "ASIAQ3EGRZ7DEMOCI9ZZ"}},
+                           "service": {"serviceName": "guardduty", "action": {
+                               "actionType": "AWS_API_CALL", "awsApiCallAction": {
+                                   "serviceName": "codeartifact.amazonaws.com", "api": "GetAuthorizationToken",
+                                   "callerType": "Remote IP",
+                                   "remoteIpDetails": {"ipAddressV4": "185.220.101.34"},
+                                   "affectedResources": {"AWS::CodeArtifact::Domain": CA_DOMAIN}}}}}}
+
+    @staticmethod
+    def doc(after, repo=None):
+        d = find(after["codeartifact"]["domains"], name=CA_DOMAIN) or {}
+        h = d if repo is None else (find(d.get("repositories") or [], name=repo) or {})
+        return json.loads((h.get("policy") or {}).get("document") or "{}")
+
+    @staticmethod
+    def denied(doc):
+        return [s for s in doc.get("Statement") or [] if s.get("Effect") == "Deny"
+                and s.get("Principal") == {"AWS": CA_ROLE}]
+
+    def check(self, c, before, after, report, writes):
+        dom = self.doc(after)
+        c(len(self.denied(dom)) == 1 and dom["Statement"][0] == CA_POLICY["Statement"][0],
+          "domain policy: Deny for ci-deploy added, the existing statement kept")
+        c(self.denied(self.doc(after, "npm-internal")) and self.denied(self.doc(after, "pypi-internal")),
+          "npm-internal and pypi-internal (they grant it) denied too")
+        c(not self.denied(self.doc(after, "maven-mirror")), "maven-mirror (does not grant it) untouched")
+        c(sorted(writes) == ["codeartifact:PutDomainPermissionsPolicy"] + ["codeartifact:PutRepositoryPermissionsPolicy"] * 2
+          + ["iam:PutRolePolicy"], "four writes: %s" % ", ".join(writes))
+        tok = report.get("tokens") or {}
+        c("cannot be revoked" in (tok.get("note") or ""), "tokens: expire by %s (cannot be revoked)" %
+          tok.get("last_expiry_by"))
+        c(len(report.get("restore") or []) == 4, "restore[] has the four undos")
+
+    def check_dry(self, c, before, after, report, writes):
+        Scenario.check_dry(self, c, before, after, report, writes)
+        planned = sorted(a["api"] for a in report.get("actions") or [] if a.get("status") == "planned")
+        c(len(planned) == 4, "four writes planned (%s)" % ", ".join(planned))
+
+
+ORDER.append("codeartifact")
+FUNCTION["codeartifact"] = "codeartifact-lock"
+TITLE["codeartifact"] = "stolen CI session fetching CodeArtifact tokens from a Tor exit (GuardDuty)"
+FUNCTION_ENV["codeartifact-lock"] = {}
+SCENARIOS[CodeArtifactScenario.name] = CodeArtifactScenario   # issue 23
+
+
 # ---- output ---------------------------------------------------------------------------
 
 def fmt_ms(v):

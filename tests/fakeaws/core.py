@@ -42,6 +42,7 @@ SERVICES = ["kms", "secretsmanager", "ecs", "cloudtrail", "logs", "ec2",
             "iam", "sts", "sns", "s3", "autoscaling"]
 SERVICES += ["wafv2"]  # issue 19 (net-block)
 SERVICES += ["dynamodb", "monitoring"]  # issue 22 (data-breach)
+SERVICES += ["codeartifact"]  # issue 23 (codeartifact-lock): rest-json
 # credential-scope name -> botocore model name (CloudWatch signs as "monitoring")
 MODEL_NAMES = {"monitoring": "cloudwatch"}
 
@@ -160,7 +161,7 @@ def model(service):
 
 
 def protocol_of(service):
-    return model(service).protocol  # json, query, ec2, rest-xml
+    return model(service).protocol  # json, query, ec2, rest-xml, rest-json
 
 
 def new_request_id():
@@ -238,6 +239,9 @@ class World:
         self.call_seq = 0
         self.faults = []
         self.global_latency_ms = 0
+        # Bumped by every reset and full seed: a request delayed by a latency
+        # fault across one belongs to the world before it and is dropped.
+        self.generation = 0
         self.initial_seed = {}
         # TLS listener counters (GET /_fake/tls): connections accepted, handshakes
         # completed, handshakes failed and the last failure's reason
@@ -413,10 +417,20 @@ THROTTLE = {"json": ("ThrottlingException", 400), "query": ("Throttling", 400),
             "ec2": ("RequestLimitExceeded", 503), "rest-xml": ("SlowDown", 503)}
 DENIED = {"json": ("AccessDeniedException", 400), "query": ("AccessDenied", 403),
           "ec2": ("UnauthorizedOperation", 403), "rest-xml": ("AccessDenied", 403)}
+# issue 23: rest-json (CodeArtifact's model: ThrottlingException 429,
+# AccessDeniedException 403)
+THROTTLE["rest-json"] = ("ThrottlingException", 429)
+DENIED["rest-json"] = ("AccessDeniedException", 403)
 
 
 def error_body(proto, service, err, rid):
     """-> (status, headers, body) for an AwsError in the protocol's shape."""
+    if proto == "rest-json":
+        # the code in x-amzn-ErrorType (what botocore's rest-json parser and
+        # ours read first), the message in the body
+        body = json.dumps({"message": err.message}).encode()
+        return err.status, {"Content-Type": "application/json", "x-amzn-RequestId": rid,
+                            "x-amzn-ErrorType": err.code}, body
     if proto == "json":
         body = json.dumps({"__type": err.code, "message": err.message}).encode()
         return err.status, {"Content-Type": "application/x-amz-json-1.1",
@@ -447,6 +461,10 @@ S3_ROOT = {"ListObjectsV2": "ListBucketResult", "ListObjects": "ListBucketResult
 def success_body(proto, service, opm, out, rid):
     out = out or {}
     shape = opm.output_shape
+    if proto == "rest-json":
+        # issue 23: the output shapes served have body members only
+        body = json.dumps(json_value(shape, out) if shape else {}).encode()
+        return 200, {"Content-Type": "application/json", "x-amzn-RequestId": rid}, body
     if proto == "json":
         body = json.dumps(json_value(shape, out) if shape else {}).encode()
         return 200, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": rid}, body
@@ -570,9 +588,61 @@ def validation_error(proto, report):
         else:
             msgs.append("%s at '%s'" % (reason, _lower_path(name)))
     code = {"json": "ValidationException", "query": "ValidationError",
-            "ec2": "InvalidParameterValue", "rest-xml": "InvalidArgument"}[proto]
+            "ec2": "InvalidParameterValue", "rest-xml": "InvalidArgument",
+            "rest-json": "ValidationException"}[proto]
     n = len(msgs)
     raise AwsError(code, "%d validation error%s detected: %s" % (n, "" if n == 1 else "s", "; ".join(msgs)))
+
+
+# ---- rest-json (issue 23) ----------------------------------------------------------------
+
+def rest_json_route(svcm, method, raw_path):
+    """The operation whose http method and requestUri path are these (no path
+    labels: CodeArtifact's domain and repository operations), else None."""
+    for name in svcm.operation_names:
+        h = svcm.operation_model(name).http
+        if h.get("method") == method and h.get("requestUri", "").split("?")[0] == raw_path:
+            return name
+    return None
+
+
+def rest_json_params(opm, query, body):
+    """Input from the query string (members with location querystring, by
+    locationName; integers and booleans converted by the shape) and the JSON
+    body (the other members). A query name the shape does not have is an
+    unknown member, as a misspelt body member is."""
+    shape = opm.input_shape
+    params = {}
+    if shape is None:
+        return params
+    by_loc = {m.serialization.get("name", n): (n, m) for n, m in shape.members.items()
+              if m.serialization.get("location") == "querystring"}
+    for k, v in query:
+        if k not in by_loc:
+            raise AwsError("ValidationException", "1 validation error detected: Unknown query parameter '%s'" % k)
+        n, m = by_loc[k]
+        if m.type_name in ("integer", "long"):
+            try:
+                v = int(v)
+            except ValueError:
+                raise AwsError("ValidationException", "Value '%s' at '%s' is not an integer" % (v, n))
+        elif m.type_name == "boolean":
+            v = v == "true"
+        params[n] = v
+    if body.strip():
+        try:
+            b = json.loads(body)
+            if not isinstance(b, dict):
+                raise ValueError("not an object")
+        except ValueError as e:
+            raise AwsError("SerializationException", "Start of structure or map found where not expected (%s)" % e)
+        for n, v in b.items():
+            m = shape.members.get(n)
+            if m is not None and m.serialization.get("location"):
+                raise AwsError("ValidationException", "'%s' belongs in the %s, not the body"
+                               % (n, m.serialization.get("location")))
+            params[n] = v
+    return params
 
 
 # ---- S3 routing -----------------------------------------------------------------------
@@ -795,6 +865,7 @@ class Handler(BaseHTTPRequestHandler):
                 world.load_seed(data, merge=bool(merge))
                 if not merge:
                     world.initial_seed = copy.deepcopy(data)
+                    world.generation += 1
             elif path == "/_fake/state" and m == "GET":
                 out = world.dump()
             elif path == "/_fake/calls" and m == "GET":
@@ -819,6 +890,7 @@ class Handler(BaseHTTPRequestHandler):
                     world.faults = []
                     world.global_latency_ms = 0
                     world.load_seed(world.initial_seed, merge=False)
+                    world.generation += 1
             elif path == "/_fake/health":
                 out = {"ok": True}
             elif path == "/_fake/tls" and m == "GET":
@@ -923,6 +995,13 @@ class Handler(BaseHTTPRequestHandler):
                     raise AwsError("InvalidAction" if proto == "query" else "InvalidParameterValue",
                                    "Could not find operation %s for version %s" % (op, version), 400)
                 params = None  # after auth
+            elif proto == "rest-json":
+                # issue 23: method + requestUri (CodeArtifact's have no labels)
+                op = rest_json_route(svcm, self.command, raw_path)
+                if op is None:
+                    raise AwsError("UnknownOperationException",
+                                   "fakeaws: no %s operation for %s %s" % (service, self.command, raw_path), 404)
+                params = None  # after auth
             else:
                 host = (self.headers.get("Host") or "").split(":")[0]
                 path_for_route = raw_path
@@ -957,7 +1036,8 @@ class Handler(BaseHTTPRequestHandler):
                     raise AwsError("ExpiredTokenException" if proto == "json" else "ExpiredToken",
                                    "The security token included in the request is expired", 400 if proto == "json" else 403)
                 code = {"json": "UnrecognizedClientException", "query": "InvalidClientTokenId",
-                        "ec2": "AuthFailure", "rest-xml": "InvalidAccessKeyId"}[proto]
+                        "ec2": "AuthFailure", "rest-xml": "InvalidAccessKeyId",
+                        "rest-json": "UnrecognizedClientException"}[proto]
                 msg = ("The AWS Access Key Id you provided does not exist in our records." if proto == "rest-xml"
                        else "AWS was not able to validate the provided access credentials" if proto == "ec2"
                        else "The security token included in the request is invalid.")
@@ -966,7 +1046,8 @@ class Handler(BaseHTTPRequestHandler):
             sent_token = self.headers.get("X-Amz-Security-Token")
             if token != sent_token and (token or sent_token):
                 code = {"json": "UnrecognizedClientException", "query": "InvalidClientTokenId",
-                        "ec2": "AuthFailure", "rest-xml": "InvalidToken"}[proto]
+                        "ec2": "AuthFailure", "rest-xml": "InvalidToken",
+                        "rest-json": "UnrecognizedClientException"}[proto]
                 raise AwsError(code, "The security token included in the request is invalid.",
                                400 if proto in ("json", "rest-xml") else 403)
             skew = (datetime.datetime.now(datetime.timezone.utc) - when).total_seconds()
@@ -1025,12 +1106,19 @@ class Handler(BaseHTTPRequestHandler):
                         raise AwsError("UnknownParameter", "The parameter %s is not recognized" % extra[0].split(".")[0])
             elif proto == "rest-xml":
                 params = s3_params(opm, bucket, key, query, self.headers, body)
+            elif proto == "rest-json":
+                params = rest_json_params(opm, query, body)
             entry["params"] = redact(params)
 
             # faults
             latency, fault = world.take_faults(service, op, region)
             if latency:
+                gen = world.generation
                 time.sleep(latency / 1000.0)
+                if world.generation != gen:
+                    # the world was reset meanwhile (its caller gave up and the
+                    # next test began): act on nothing of the new one
+                    return self._reset()
             if fault is not None:
                 entry["fault"] = fault["kind"]
                 k = fault["kind"]

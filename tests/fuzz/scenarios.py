@@ -37,6 +37,8 @@ RESPONDERS += ("data-breach",)               # issue 22
 TEST_FILES["data-breach"] = "59-data-breach.py"
 RESPONDERS += ("access-triage",)             # issue 21
 TEST_FILES["access-triage"] = "59-access-triage.py"
+RESPONDERS += ("codeartifact-lock",)         # issue 23
+TEST_FILES["codeartifact-lock"] = "66-codeartifact-lock.py"
 _mods = {}
 
 
@@ -118,6 +120,8 @@ def get(name):
         if name == "access-triage":
             return Scenario(name, m.scenario_world(), getattr(m, "SCENARIO_ENV", m.ENV),
                             os.path.join(ev, "alarm-unauthorized-api-calls.json"), fbtest.ACCOUNT)
+        if name == "codeartifact-lock":  # issue 23: a role session: domain, repositories, sessions
+            return Scenario(name, m.world(), m.ENV, os.path.join(ev, "manual-role-session.json"), fbtest.ACCOUNT)
     except (AttributeError, OSError) as e:
         print("scenarios: %s: %s" % (name, e), file=sys.stderr)
     return None

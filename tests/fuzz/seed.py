@@ -256,6 +256,7 @@ def instance_quarantine():
          "ipPermissionsEgress": openp}]).encode())
 
     seed_data_breach()
+    seed_codeartifact_lock()
 
 
 def seed_data_breach():
@@ -275,6 +276,21 @@ def seed_data_breach():
         "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "ENABLED"}},
         "BackupSummaries": [{"BackupName": "firebreak-x", "BackupStatus": "AVAILABLE"}]}).encode())
 
+
+
+def seed_codeartifact_lock():
+    # ---- codeartifact-lock (issue 23): events, policy documents, principals
+    for f in sorted(glob.glob(os.path.join(ROOT, "events/codeartifact-lock/*.json"))):
+        put("codeartifact_lock", b"\x00" + read(f))
+    pol = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Read", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+         "Action": "codeartifact:ReadFromRepository", "Resource": "*"},
+        {"Effect": "Allow", "NotPrincipal": {"AWS": ["arn:aws:iam::111111111111:user/bob"]}, "Action": "*"}]}
+    put("codeartifact_lock", b"\x01" + json.dumps(pol).encode())
+    put("codeartifact_lock", b"\x01" + json.dumps(dict(pol, Statement=pol["Statement"][0])).encode())
+    for arn in ("arn:aws:iam::111111111111:user/dev/mallory", "arn:aws:sts::111111111111:assumed-role/ci/s-1",
+                "arn:aws:iam::111111111111:root", "arn:aws-us-gov:iam::111111111111:role/a/b/c"):
+        put("codeartifact_lock", b"\x02" + arn.encode())
 
 if __name__ == "__main__":
     main()

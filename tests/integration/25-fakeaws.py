@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import warnings
@@ -655,6 +656,40 @@ class Faults(unittest.TestCase):
         client("kms").describe_key(KeyId=KEY)
         # latency is a floor, not a timing assertion on the fake's speed
         self.assertGreaterEqual(time.time() - t0, 0.15)
+
+
+class DelayedAcrossReset(unittest.TestCase):
+    def test_a_request_delayed_across_a_reset_acts_on_nothing(self):
+        # The fault matrix gives up on a delayed call and resets for its next
+        # case at once: the delayed call must not then land in the new world.
+        sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+        import fbtest
+        with open(EXAMPLE) as f:
+            seed = json.load(f)
+        with fbtest.Fake(seed) as fake:
+            fake._req("POST", "/_fake/faults", {"service": "kms", "operation": "TagResource",
+                                                 "kind": "latency", "latency_ms": 1500, "count": 1})
+            kms = botocore.session.get_session().create_client(
+                "kms", region_name="us-east-1", endpoint_url="http://127.0.0.1:%d" % fake.port,
+                aws_access_key_id=AK, aws_secret_access_key=SK,
+                config=Config(retries={"total_max_attempts": 1}, read_timeout=10))
+            out = {}
+
+            def tag():
+                try:
+                    kms.tag_resource(KeyId=KEY, Tags=[{"TagKey": "late", "TagValue": "x"}])
+                    out["ok"] = True
+                except Exception as e:  # the connection is dropped
+                    out["error"] = e
+            th = threading.Thread(target=tag)
+            th.start()
+            time.sleep(0.3)
+            fake._req("POST", "/_fake/reset")
+            th.join(10)
+            self.assertIn("error", out)
+            tags = kms.list_resource_tags(KeyId=KEY)["Tags"]
+            self.assertNotIn("late", [t["TagKey"] for t in tags])
+            self.assertNotIn("TagResource", [c["operation"] for c in fake.calls()])
 
 
 class Admin(unittest.TestCase):

@@ -57,7 +57,8 @@ TIMEOUTS = {"root-verify": 30, "kms-guard": 30, "leak-rotate": 120, "task-quaran
             "instance-quarantine": 60,
             "net-block": 30,  # issue 19
             "access-triage": 60,  # issue 21
-            "data-breach": 60}  # issue 22
+            "data-breach": 60,  # issue 22
+            "codeartifact-lock": 60}  # issue 23
 
 
 def read(path):

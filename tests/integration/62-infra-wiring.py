@@ -60,6 +60,8 @@ EXCEPTIONS = {
     "access-triage/alarm-back-to-ok.json": set(),  # only ALARM is a trigger
     # an AccessKey finding naming DynamoDB: iam-contain contains the key, data-breach preserves the table
     "data-breach/guardduty-anomalous-dynamodb.json": {"data-breach", "iam-contain"},
+    # issue 23: the access key of an IAM user: iam-contain contains the user, codeartifact-lock the domain
+    "codeartifact-lock/guardduty-codeartifact-user.json": {"codeartifact-lock", "iam-contain"},
 }
 # Reference files (fnmatch on the name) -> meant for; the rest: nothing.
 REFERENCE = [
@@ -377,7 +379,8 @@ class LeakSubscriptions(unittest.TestCase):
     tpl = cfnyaml.load(TEMPLATE)
     own = [f"/aws/lambda/{STACK}-{f}" for f in ("root-verify", "kms-guard", "leak-rotate", "task-quarantine",
                                                  "public-lock", "iam-contain", "instance-quarantine",
-                                                 "net-block", "access-triage", "data-breach")]
+                                                 "net-block", "access-triage", "data-breach",
+                                                 "codeartifact-lock")]
 
     def subscribed(self, groups, account_wide="false", **params):
         params.update({"LeakLogGroups": groups, "LeakAccountWideSubscription": account_wide})

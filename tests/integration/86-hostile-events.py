@@ -466,6 +466,46 @@ def at_cases():
     return c
 
 
+def ca_cases():  # issue 23
+    good = load("codeartifact-lock", "manual-role-session.json")
+    gd = load("codeartifact-lock", "guardduty-codeartifact-user.json")
+    alarm = load("codeartifact-lock", "alarm-token-spike.json")
+
+    def man(**kw):
+        return j(dict(good, **kw))
+
+    def gd_with(domain=None, user=None):
+        e = copy.deepcopy(gd)
+        call = e["detail"]["service"]["action"]["awsApiCallAction"]
+        if domain is not None:
+            call["affectedResources"] = {"AWS::CodeArtifact::Domain": domain}
+        if user is not None:
+            e["detail"]["resource"]["accessKeyDetails"]["userName"] = user
+        return j(e)
+    c = common("codeartifact-lock", good)
+    c += [
+        ("principal-star", man(principal="*"), "emu", "invalid"),
+        ("principal-wildcard", man(principal="arn:aws:iam::111111111111:user/*"), "emu", "invalid"),
+        ("principal-group", man(principal="arn:aws:iam::111111111111:group/devs"), "emu", "invalid"),
+        ("principal-service", man(principal="codeartifact.amazonaws.com"), "emu", "invalid"),
+        ("principal-crlf", man(principal="arn:aws:iam::111111111111:user/a\r\nX: y"), "emu", "invalid"),
+        ("principal-huge", man(principal="arn:aws:iam::111111111111:user/" + "a" * 100000), "emu", "invalid"),
+        ("principal-number", man(principal=7), "emu", "invalid"),
+        ("domain-query", man(domain="acme&domain-owner=999999999999"), "emu", "invalid"),
+        ("domain-path", man(domain="acme/../x"), "emu", "invalid"),
+        ("domain-upper", man(domain="ACME"), "emu", "invalid"),
+        ("owner-path", man(domainOwner="111111111111/x"), "emu", "invalid"),
+        ("dryrun-string", man(dryRun="false"), "emu", "invalid"),
+        ("gd-domain-crafted", gd_with(domain="acme?domain-owner=999999999999"), "emu", "invalid"),
+        ("gd-user-crlf", gd_with(user="mallory\r\nX-Amz-Target: x"), "emu", "invalid"),
+        ("gd-user-star", gd_with(user="*"), "emu", "invalid"),
+        ("alarm-ours-no-principal", j(alarm), "emu", "invalid",
+         {"FIREBREAK_CA_ALARM": alarm["detail"]["alarmName"], "FIREBREAK_CA_DOMAIN": "acme"}),
+        ("other-account-no-role", man(domainOwner=OTHER), "emu", "error-notify", {"FIREBREAK_MEMBER_ROLE": None}),
+    ]
+    return c
+
+
 KNOWN = {
     # (responder, case): why. Empty: every known gap is fixed (task-quarantine
     # now parses with resp_parse_event and checks ECS reference forms).
@@ -476,6 +516,7 @@ CASES = {"public-lock": pl_cases, "kms-guard": kms_cases, "root-verify": root_ca
 CASES["net-block"] = nb_cases   # issue 19
 CASES["access-triage"] = at_cases   # issue 21
 CASES["data-breach"] = db_cases   # issue 22
+CASES["codeartifact-lock"] = ca_cases   # issue 23
 
 
 def run(sc, fake, label, payload, transport, expect, env_over=None):

@@ -375,6 +375,77 @@ static void test_aws__dynamodb_json10_and_monitoring_query(void **state)
 	aws_client_free(c);
 }
 
+/* issue 23: CodeArtifact is rest-json (botocore codeartifact metadata):
+ * method and path per operation, the query members as ?name=value with
+ * the model's locationNames, the rest as a JSON body; an empty body (no
+ * Content-Type) when the input has no body members, "{}" when it has but
+ * none is given; the answer is the JSON body; a rest-json operation we do
+ * not know is refused before any request. Byte-compared with botocore by
+ * tests/integration/26-restjson-botocore.py. */
+static void test_aws__restjson_codeartifact(void **state)
+{
+	struct aws_client *c = client("eu-west-1", NULL);
+	struct fake_answer a[] = {
+		{ 0, FB_OK, 0, 200, "x-amzn-RequestId: rq-1\r\n",
+		  "{\"policy\":{\"resourceArn\":\"arn:aws:codeartifact:eu-west-1:111111111111:domain/acme\","
+		  "\"revision\":\"r1\",\"document\":\"{}\"}}" },
+		{ 0, FB_OK, 0, 200, "", "{}" },
+		{ 0, FB_OK, 0, 409, "x-amzn-ErrorType: ConflictException:http://internal.amazon.com/\r\n",
+		  "{\"message\":\"revision mismatch\"}" },
+	};
+	cJSON *in, *out = NULL;
+	struct aws_error err;
+
+	(void)state;
+	assert_string_equal(aws_protocol("codeartifact"), "rest-json");
+	script(a, 3);
+	in = cJSON_Parse("{\"domain\":\"acme\",\"domainOwner\":\"111111111111\"}");
+	assert_int_equal(aws_do(c, "codeartifact", "GetDomainPermissionsPolicy", in, &out, &err), FB_OK);
+	assert_string_equal(F.log[0].method, "GET");
+	assert_string_equal(F.log[0].url, "https://codeartifact.eu-west-1.amazonaws.com/v1/domain/permissions/"
+			    "policy?domain=acme&domain-owner=111111111111");
+	assert_string_equal(F.log[0].body, "");
+	assert_string_equal(hdr(&F.log[0], "Content-Type"), "");
+	assert_string_equal(hdr(&F.log[0], "X-Amz-Target"), "");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(out, "policy"), "revision")->valuestring, "r1");
+	assert_string_equal(err.request_id, "rq-1");
+	cJSON_Delete(in);
+	cJSON_Delete(out);
+	out = NULL;
+
+	in = cJSON_Parse("{\"domain\":\"acme\",\"domainOwner\":\"111111111111\",\"repository\":\"npm\","
+			 "\"policyRevision\":\"r/1\",\"policyDocument\":\"{}\"}");
+	assert_int_equal(aws_do(c, "codeartifact", "PutRepositoryPermissionsPolicy", in, &out, &err), FB_OK);
+	assert_string_equal(F.log[1].method, "PUT");
+	assert_string_equal(F.log[1].url, "https://codeartifact.eu-west-1.amazonaws.com/v1/repository/permissions/"
+			    "policy?domain=acme&domain-owner=111111111111&repository=npm");
+	assert_string_equal(F.log[1].body, "{\"policyRevision\":\"r/1\",\"policyDocument\":\"{}\"}");
+	assert_string_equal(hdr(&F.log[1], "Content-Type"), "application/json");
+	cJSON_Delete(out);
+	out = NULL;
+
+	/* a conflict is the service's error code, not retried */
+	assert_int_equal(aws_do(c, "codeartifact", "PutRepositoryPermissionsPolicy", in, &out, &err), FB_E_AWS);
+	assert_string_equal(err.code, "ConflictException");
+	assert_int_equal(err.attempts, 1);
+	assert_int_equal(F.nlog, 3);
+	cJSON_Delete(in);
+
+	/* unknown operation, a member the operation does not have, a query
+	 * member of the wrong type: refused, nothing sent */
+	in = cJSON_Parse("{\"domain\":\"acme\"}");
+	assert_int_equal(aws_do(c, "codeartifact", "DeleteDomain", in, &out, &err), FB_E_INVALID);
+	cJSON_Delete(in);
+	in = cJSON_Parse("{\"domain\":\"acme\",\"extra\":1}");
+	assert_int_equal(aws_do(c, "codeartifact", "GetDomainPermissionsPolicy", in, &out, &err), FB_E_INVALID);
+	cJSON_Delete(in);
+	in = cJSON_Parse("{\"domain\":[\"acme\"]}");
+	assert_int_equal(aws_do(c, "codeartifact", "GetDomainPermissionsPolicy", in, &out, &err), FB_E_INVALID);
+	cJSON_Delete(in);
+	assert_int_equal(F.nlog, 3);
+	aws_client_free(c);
+}
+
 static void test_aws__session_token_is_sent_and_signed(void **state)
 {
 	struct aws_client *c = client("us-east-1", "FQoGZXIvYXdzEXAMPLETOKEN");
@@ -1639,6 +1710,7 @@ int main(void)
 		cmocka_unit_test(test_aws__json_request_shape),
 		cmocka_unit_test(test_aws__json_targets_per_service),
 		cmocka_unit_test(test_aws__dynamodb_json10_and_monitoring_query),
+		cmocka_unit_test(test_aws__restjson_codeartifact),
 		cmocka_unit_test(test_aws__session_token_is_sent_and_signed),
 		cmocka_unit_test(test_aws__query_request_shape_and_answer),
 		cmocka_unit_test(test_aws__query_params_encoded),

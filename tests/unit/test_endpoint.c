@@ -56,6 +56,10 @@ static const struct row rows[] = {
 	{ "logs", "us-gov-east-1", NULL, { "AWS_USE_FIPS_ENDPOINT=true", NULL }, FB_OK, "https", "logs.us-gov-east-1.amazonaws.com", "", "us-gov-east-1", 0 },
 	{ "kms", "us-east-1", NULL, { "AWS_USE_FIPS_ENDPOINT=false", NULL }, FB_OK, "https", "kms.us-east-1.amazonaws.com", "", "us-east-1", 0 },
 	{ "kms", "cn-north-1", NULL, { "AWS_USE_FIPS_ENDPOINT=true", NULL }, FB_E_CONFIG, NULL, NULL, NULL, NULL, 0 },
+	/* issue 23: CodeArtifact (endpointPrefix and signing name codeartifact; no FIPS variant) */
+	{ "codeartifact", "eu-west-1", NULL, { NULL }, FB_OK, "https", "codeartifact.eu-west-1.amazonaws.com", "", "eu-west-1", 0 },
+	{ "codeartifact", "us-east-1", NULL, { "AWS_ENDPOINT_URL_CODEARTIFACT=http://127.0.0.1:9", NULL }, FB_OK, "http", "127.0.0.1:9", "", "us-east-1", 0 },
+	{ "codeartifact", "us-east-1", NULL, { "AWS_USE_FIPS_ENDPOINT=true", NULL }, FB_E_CONFIG, NULL, NULL, NULL, NULL, 0 },
 	/* issue 19: WAFv2 (endpointPrefix and signing name wafv2; CLOUDFRONT scope lives in us-east-1) */
 	{ "wafv2", "eu-west-1", NULL, { NULL }, FB_OK, "https", "wafv2.eu-west-1.amazonaws.com", "", "eu-west-1", 0 },
 	{ "wafv2", "us-east-1", NULL, { "AWS_USE_FIPS_ENDPOINT=true", NULL }, FB_OK, "https", "wafv2-fips.us-east-1.amazonaws.com", "", "us-east-1", 0 },
