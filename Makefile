@@ -123,6 +123,9 @@ build-DataBreachFunction:
 .PHONY: build-AccessTriageFunction
 build-AccessTriageFunction:
 	$(call sam_build,access-triage,AccessTriageFunction)
+.PHONY: build-CognitoLockdownFunction
+build-CognitoLockdownFunction:
+	$(call sam_build,cognito-lockdown,CognitoLockdownFunction)
 .PHONY: build-CodeArtifactLockFunction
 build-CodeArtifactLockFunction:
 	$(call sam_build,codeartifact-lock,CodeArtifactLockFunction)

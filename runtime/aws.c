@@ -94,6 +94,8 @@ static const struct svc_proto protos[] = {
 	/* issue 22: DynamoDB is awsJson 1.0 (metadata jsonVersion "1.0") */
 	{ "dynamodb", P_JSON, "DynamoDB_20120810" },
 	{ "monitoring", P_QUERY, "2010-08-01" }, /* issue 22: CloudWatch GetMetricStatistics */
+	/* issue 23: Cognito user pools (botocore cognito-idp metadata: json 1.1) */
+	{ "cognito-idp", P_JSON, "AWSCognitoIdentityProviderService" },
 	{ "codeartifact", P_RESTJSON, "2018-09-22" }, /* issue 23: domain and repository policies */
 };
 

@@ -30,6 +30,7 @@ static const struct svc svcs[] = {
 	{ "wafv2", "WAFV2", 1 },              /* issue 19: wafv2-fips.{region} in aws and aws-us-gov */
 	{ "dynamodb", "DYNAMODB", 1 },        /* issue 22 */
 	{ "monitoring", "CLOUDWATCH", 1 },    /* issue 22: CloudWatch metrics */
+	{ "cognito-idp", "COGNITO_IDENTITY_PROVIDER", 1 }, /* issue 23: cognito-idp-fips.{region} in both */
 	{ "codeartifact", "CODEARTIFACT", 0 }, /* issue 23: no FIPS endpoint (endpoints.json) */
 };
 

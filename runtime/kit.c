@@ -202,8 +202,9 @@ struct kit_step *kit_add(struct kit_round *rd, const struct kit_spec *spec)
 		snprintf(api, sizeof(api), "%s", spec->api);
 	if (!rd)
 		goto fail;
-	/* a quiet step has no line; a quiet write would have no record */
-	if (spec->quiet && spec->kind == RESP_WRITE)
+	/* a quiet step has no line; a quiet write would have no record, unless
+	 * the caller keeps a summary line over a batch of them (.batched) */
+	if (spec->quiet && spec->kind == RESP_WRITE && !spec->batched)
 		goto fail;
 	idx = spec->quiet ? -1 : resp_step_begin(rd->k->r, spec->step, api, spec->target, spec->kind);
 	if (spec->optional)

@@ -168,6 +168,13 @@ struct kit_spec {
 	 * DescribeSecret polls). kit_index() is -1; kit_detail/kit_fail only
 	 * change the status. */
 	int quiet;
+	/* With .quiet, a write whose line is the caller's own summary line
+	 * (resp_step_begin / resp_step_end over many such writes: cognito-
+	 * lockdown's one "sign-out" line over thousands of
+	 * AdminUserGlobalSignOut calls). Its restore entry, if any, is still
+	 * recorded before it is sent; under dry run it is planned, not sent
+	 * (the caller's line says so). Added for issue 23. */
+	int batched;
 };
 
 struct kit_round;

@@ -55,6 +55,7 @@ RESPONDERS = ["root-verify", "kms-guard", "leak-rotate", "task-quarantine", "pub
 RESPONDERS.append("net-block")   # issue 19
 RESPONDERS.append("access-triage")   # issue 21
 RESPONDERS.append("data-breach")   # issue 22
+RESPONDERS.append("cognito-lockdown")   # issue 23: paced by the sign-out rate (rounds a second apart)
 RESPONDERS.append("codeartifact-lock")   # issue 23
 SCENARIO_OF = {v: k for k, v in demo.FUNCTION.items()}
 CT_PACE_S = 0.6   # > CT_RATE_INTERVAL_MS (runtime/cloudtrail.h)

@@ -1060,6 +1060,85 @@ FUNCTION_ENV["codeartifact-lock"] = {}
 SCENARIOS[CodeArtifactScenario.name] = CodeArtifactScenario   # issue 23
 
 
+# ---- issue 23: cognito-lockdown ----------------------------------------------------------
+COG_POOL, COG_CLIENT = "us-east-1_Tr4d1ngP1", "3n4cl1ent1d7rad1ng00000000"
+COG_SECRET = "arn:aws:secretsmanager:us-east-1:111111111111:secret:prod/trading/cognito-web-Q1w2E3"
+COG_OLD = "demo-old-client-secret-0000000000000000000000000000"
+
+
+class CognitoScenario(Scenario):
+    """The token-abuse alarm on the trading pool -> every user signed out within
+    the rate, the app client secret rotated through its consumers, MFA checked."""
+    name = "cognito"
+
+    def prepare(self):
+        self.ctx.fake.seed_merge({
+            "cognito-idp": {"pools": [{"Id": COG_POOL, "Name": "trading-customers", "MfaConfiguration": "OPTIONAL",
+                                       "SoftwareTokenMfaConfiguration": {"Enabled": True}, "user_count": 24,
+                                       "clients": [{"ClientId": COG_CLIENT, "ClientName": "trading-web",
+                                                    "AccessTokenValidity": 60, "IdTokenValidity": 60,
+                                                    "TokenValidityUnits": {"AccessToken": "minutes",
+                                                                           "IdToken": "minutes"},
+                                                    "secrets": [COG_OLD]}]}]},
+            "secretsmanager": {"secrets": [{"Name": "prod/trading/cognito-web", "ARN": COG_SECRET,
+                                            "SecretString": json.dumps({"client_id": COG_CLIENT,
+                                                                        "client_secret": COG_OLD})}]},
+            "ecs": {"services": [{"cluster": CLUSTER, "serviceName": "trading-web", "settle_after_s": 0}]}})
+        self.ctx.progress("attacker: refresh-token replay against the trading-web client; the token-abuse alarm fires")
+
+    def event(self):
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        return {"version": "0", "id": "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
+                "detail-type": "CloudWatch Alarm State Change", "source": "aws.cloudwatch", "account": ACCOUNT,
+                "time": now, "region": REGION,
+                "resources": ["arn:aws:cloudwatch:%s:%s:alarm:firebreak-cognito-token-abuse" % (REGION, ACCOUNT)],
+                "detail": {"alarmName": "firebreak-cognito-token-abuse",
+                           "state": {"value": "ALARM", "reason": "Threshold Crossed"},
+                           "previousState": {"value": "OK"},
+                           "configuration": {"metrics": [{"id": "m1", "metricStat": {"metric": {
+                               "namespace": "AWS/Cognito", "name": "TokenRefreshSuccesses",
+                               "dimensions": {"UserPool": COG_POOL, "UserPoolClient": COG_CLIENT}},
+                               "period": 300, "stat": "Sum"}, "returnData": True}]}}}
+
+    def check(self, c, before, after, report, writes):
+        pool = find(after["cognito-idp"]["pools"], Id=COG_POOL) or {}
+        users = pool.get("users") or {}
+        c(users and all(u["signouts"] == 1 for u in users.values()),
+          "all %d users signed out once (%s rounds at <= 10/s)" % (len(users), (report.get("signout") or {}).get("rounds")))
+        sec = ((pool.get("clients") or {}).get(COG_CLIENT) or {}).get("secrets") or []
+        c(len(sec) == 1 and sec[0]["ClientSecretValue"] != COG_OLD, "client secret rotated, the old one deleted")
+        cur = [v for x in after["secretsmanager"]["secrets"] if x["ARN"] == COG_SECRET for v in x["versions"]
+               if "AWSCURRENT" in v["VersionStages"]]
+        c(len(cur) == 1 and sec and json.loads(cur[0]["SecretString"]).get("client_secret") ==
+          sec[0]["ClientSecretValue"], "the consumers' secret holds the new one (client_id kept)")
+        c("ecs:UpdateService" in writes, "trading-web redeployed before the old secret went")
+        c(report.get("severity") == "P1" and (report.get("mfa") or {}).get("enforced") == "no",
+          "MFA optional: P1 (%s)" % (report.get("mfa") or {}).get("why"))
+        c("stay valid until they expire" in ((report.get("tokens") or {}).get("not_revoked") or ""),
+          "report: access/ID tokens live until %s" % (report.get("tokens") or {}).get("last_valid_until"))
+        c(COG_OLD not in json.dumps(report) and (not sec or sec[0]["ClientSecretValue"] not in json.dumps(report)),
+          "no secret value in the report (fingerprint %s)" % (report.get("rotation") or {}).get("new_secret_fingerprint"))
+
+    def check_dry(self, c, before, after, report, writes):
+        Scenario.check_dry(self, c, before, after, report, writes)
+        planned = sorted(a["api"] for a in report.get("actions") or [] if a.get("status") == "planned")
+        c("cognito-idp:AdminUserGlobalSignOut" in planned and "cognito-idp:AddUserPoolClientSecret" in planned,
+          "sign-out and rotation planned (%s)" % ", ".join(planned))
+
+
+ORDER.append("cognito")
+FUNCTION["cognito"] = "cognito-lockdown"
+TITLE["cognito"] = "token abuse on the trading app's Cognito client: sign everyone out, rotate the client secret"
+FUNCTION_ENV["cognito-lockdown"] = {"FIREBREAK_EVIDENCE_BUCKET": BUCKET, "FIREBREAK_EVIDENCE_KMS_KEY": EVIDENCE_KEY,
+                                    "FIREBREAK_COGNITO_USER_POOL_ID": COG_POOL,
+                                    "FIREBREAK_COGNITO_CLIENT_ID": COG_CLIENT,
+                                    "FIREBREAK_COGNITO_SECRET_ARN": COG_SECRET,
+                                    "FIREBREAK_COGNITO_SECRET_KEY": "client_secret",
+                                    "FIREBREAK_COGNITO_SERVICES": "%s/trading-web" % CLUSTER,
+                                    "FIREBREAK_COGNITO_POLL_MS": "200"}
+SCENARIOS[CognitoScenario.name] = CognitoScenario   # issue 23
+
+
 # ---- output ---------------------------------------------------------------------------
 
 def fmt_ms(v):

@@ -42,6 +42,7 @@ SERVICES = ["kms", "secretsmanager", "ecs", "cloudtrail", "logs", "ec2",
             "iam", "sts", "sns", "s3", "autoscaling"]
 SERVICES += ["wafv2"]  # issue 19 (net-block)
 SERVICES += ["dynamodb", "monitoring"]  # issue 22 (data-breach)
+SERVICES += ["cognito-idp"]  # issue 23 (cognito-lockdown)
 SERVICES += ["codeartifact"]  # issue 23 (codeartifact-lock): rest-json
 # credential-scope name -> botocore model name (CloudWatch signs as "monitoring")
 MODEL_NAMES = {"monitoring": "cloudwatch"}
@@ -135,6 +136,57 @@ SUPPLEMENT = {
             "RetentionPeriodRequestDays": {"type": "integer", "max": 36500, "min": 1},
             "RetentionPeriodResponseDays": {"type": "integer"},
             "MillisecondDateTime": {"type": "timestamp"},
+        },
+    },
+    # issue 23 (cognito-lockdown): app client secrets, newer than botocore
+    # 1.29 and than the last aws-sdk v2 (2.1693.0) too. Written from the
+    # npm package @aws-sdk/client-cognito-identity-provider 3.1178.0
+    # (dist-es/schemas/schemas_0.js: AddUserPoolClientSecretRequest$,
+    # ListUserPoolClientSecretsRequest$, DeleteUserPoolClientSecretRequest$,
+    # ClientSecretDescriptorType$, their responses); "sdk": "v3" tells
+    # 25-fakeaws's v2 check to leave it to tests/integration/65-cognito-
+    # lockdown.py, which checks it against that package when installed.
+    "cognito-idp": {
+        "sdk": "v3",
+        "operations": {
+            "AddUserPoolClientSecret": {
+                "name": "AddUserPoolClientSecret", "http": {"method": "POST", "requestUri": "/"},
+                "input": {"shape": "AddUserPoolClientSecretRequest"},
+                "output": {"shape": "AddUserPoolClientSecretResponse"}},
+            "ListUserPoolClientSecrets": {
+                "name": "ListUserPoolClientSecrets", "http": {"method": "POST", "requestUri": "/"},
+                "input": {"shape": "ListUserPoolClientSecretsRequest"},
+                "output": {"shape": "ListUserPoolClientSecretsResponse"}},
+            "DeleteUserPoolClientSecret": {
+                "name": "DeleteUserPoolClientSecret", "http": {"method": "POST", "requestUri": "/"},
+                "input": {"shape": "DeleteUserPoolClientSecretRequest"},
+                "output": {"shape": "DeleteUserPoolClientSecretResponse"}},
+        },
+        "shapes": {
+            "AddUserPoolClientSecretRequest": {"type": "structure", "required": ["UserPoolId", "ClientId"],
+                                               "members": {"UserPoolId": {"shape": "UserPoolIdType"},
+                                                           "ClientId": {"shape": "ClientIdType"},
+                                                           "ClientSecret": {"shape": "ClientSecretType"}}},
+            "AddUserPoolClientSecretResponse": {"type": "structure", "members": {
+                "ClientSecretDescriptor": {"shape": "ClientSecretDescriptorType"}}},
+            "ClientSecretDescriptorType": {"type": "structure", "members": {
+                "ClientSecretId": {"shape": "StringType"},
+                "ClientSecretValue": {"shape": "ClientSecretType"},
+                "ClientSecretCreateDate": {"shape": "DateType"}}},
+            "ClientSecretDescriptorListType": {"type": "list", "member": {"shape": "ClientSecretDescriptorType"}},
+            "ListUserPoolClientSecretsRequest": {"type": "structure", "required": ["UserPoolId", "ClientId"],
+                                                 "members": {"UserPoolId": {"shape": "UserPoolIdType"},
+                                                             "ClientId": {"shape": "ClientIdType"},
+                                                             "NextToken": {"shape": "StringType"}}},
+            "ListUserPoolClientSecretsResponse": {"type": "structure", "members": {
+                "ClientSecrets": {"shape": "ClientSecretDescriptorListType"},
+                "NextToken": {"shape": "StringType"}}},
+            "DeleteUserPoolClientSecretRequest": {"type": "structure",
+                                                  "required": ["UserPoolId", "ClientId", "ClientSecretId"],
+                                                  "members": {"UserPoolId": {"shape": "UserPoolIdType"},
+                                                              "ClientId": {"shape": "ClientIdType"},
+                                                              "ClientSecretId": {"shape": "StringType"}}},
+            "DeleteUserPoolClientSecretResponse": {"type": "structure", "members": {}},
         },
     },
 }

@@ -37,6 +37,8 @@ RESPONDERS += ("data-breach",)               # issue 22
 TEST_FILES["data-breach"] = "59-data-breach.py"
 RESPONDERS += ("access-triage",)             # issue 21
 TEST_FILES["access-triage"] = "59-access-triage.py"
+RESPONDERS += ("cognito-lockdown",)          # issue 23
+TEST_FILES["cognito-lockdown"] = "65-cognito-lockdown.py"
 RESPONDERS += ("codeartifact-lock",)         # issue 23
 TEST_FILES["codeartifact-lock"] = "66-codeartifact-lock.py"
 _mods = {}
@@ -120,6 +122,11 @@ def get(name):
         if name == "access-triage":
             return Scenario(name, m.scenario_world(), getattr(m, "SCENARIO_ENV", m.ENV),
                             os.path.join(ev, "alarm-unauthorized-api-calls.json"), fbtest.ACCOUNT)
+        if name == "cognito-lockdown":  # issue 23: every user of a small pool, the client secret rotated
+            import tempfile
+            with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+                json.dump(m.manual(), f)
+            return Scenario(name, m.world(users=2), m.ENV, f.name, fbtest.ACCOUNT)
         if name == "codeartifact-lock":  # issue 23: a role session: domain, repositories, sessions
             return Scenario(name, m.world(), m.ENV, os.path.join(ev, "manual-role-session.json"), fbtest.ACCOUNT)
     except (AttributeError, OSError) as e:

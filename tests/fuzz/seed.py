@@ -256,6 +256,7 @@ def instance_quarantine():
          "ipPermissionsEgress": openp}]).encode())
 
     seed_data_breach()
+    seed_cognito_lockdown()
     seed_codeartifact_lock()
 
 
@@ -277,6 +278,24 @@ def seed_data_breach():
         "BackupSummaries": [{"BackupName": "firebreak-x", "BackupStatus": "AVAILABLE"}]}).encode())
 
 
+def seed_cognito_lockdown():
+    # ---- cognito-lockdown (issue 23): events, ListUsers pages, pool / client / secrets answers
+    for f in sorted(glob.glob(os.path.join(ROOT, "events/cognito-lockdown/*.json"))):
+        put("cognito_lockdown", b"\x00" + read(f))
+    put("cognito_lockdown", b"\x00" + json.dumps({"userPoolId": "eu-west-1_AbC", "clientId": "x+y_1",
+                                                   "scope": {"users": ["b", "a", "b", "j\u00f6rg"]}}).encode())
+    put("cognito_lockdown", b"\x01" + json.dumps([{"Username": "user%03d" % i, "UserStatus": "CONFIRMED"}
+                                                   for i in range(40)] + [{"Username": "a b"}, {}]).encode())
+    put("cognito_lockdown", b"\x02" + json.dumps({
+        "MfaConfiguration": "ON", "SoftwareTokenMfaConfiguration": {"Enabled": True},
+        "UserPoolClient": {"AccessTokenValidity": 30, "IdTokenValidity": 2,
+                           "TokenValidityUnits": {"AccessToken": "minutes", "IdToken": "hours"}},
+        "ClientSecrets": [{"ClientSecretId": "s1", "ClientSecretCreateDate": 1.7e9},
+                          {"ClientSecretId": "s2"}]}).encode())
+    put("cognito_lockdown", b"\x02" + json.dumps({"MfaConfiguration": "OPTIONAL",
+                                                   "UserPoolClient": {"AccessTokenValidity": "24"},
+                                                   "ClientSecrets": []}).encode())
+
 
 def seed_codeartifact_lock():
     # ---- codeartifact-lock (issue 23): events, policy documents, principals
@@ -291,6 +310,7 @@ def seed_codeartifact_lock():
     for arn in ("arn:aws:iam::111111111111:user/dev/mallory", "arn:aws:sts::111111111111:assumed-role/ci/s-1",
                 "arn:aws:iam::111111111111:root", "arn:aws-us-gov:iam::111111111111:role/a/b/c"):
         put("codeartifact_lock", b"\x02" + arn.encode())
+
 
 if __name__ == "__main__":
     main()

@@ -58,6 +58,7 @@ TIMEOUTS = {"root-verify": 30, "kms-guard": 30, "leak-rotate": 120, "task-quaran
             "net-block": 30,  # issue 19
             "access-triage": 60,  # issue 21
             "data-breach": 60,  # issue 22
+            "cognito-lockdown": 900,  # issue 23: resumable sign-out of a whole pool
             "codeartifact-lock": 60}  # issue 23
 
 

@@ -380,6 +380,7 @@ class LeakSubscriptions(unittest.TestCase):
     own = [f"/aws/lambda/{STACK}-{f}" for f in ("root-verify", "kms-guard", "leak-rotate", "task-quarantine",
                                                  "public-lock", "iam-contain", "instance-quarantine",
                                                  "net-block", "access-triage", "data-breach",
+                                                 "cognito-lockdown",  # issue 23
                                                  "codeartifact-lock")]
 
     def subscribed(self, groups, account_wide="false", **params):

@@ -506,6 +506,43 @@ def ca_cases():  # issue 23
     return c
 
 
+def cl_cases():  # issue 23
+    good = load("cognito-lockdown", "alarm-token-abuse.json")
+    good["account"] = "111111111111"
+
+    def with_dims(**kw):
+        e = copy.deepcopy(good)
+        e["detail"]["configuration"]["metrics"][0]["metricStat"]["metric"]["dimensions"].update(kw)
+        return j(e)
+
+    def manual(**kw):
+        m = {"userPoolId": "us-east-1_Tr4d1ngP1", "clientId": "3n4cl1ent1d7rad1ng00000000", "scope": "all"}
+        m.update(kw)
+        return j({k: v for k, v in m.items() if v is not None})
+    c = common("cognito-lockdown", good)
+    c += [
+        ("alarm-other-pool", with_dims(UserPool="us-east-1_Attacker1"), "emu", "invalid"),
+        ("alarm-other-client", with_dims(UserPoolClient="attackerclient"), "emu", "invalid"),
+        ("alarm-name-number", j(dict(good, detail=dict(good["detail"], alarmName=7))), "emu", "invalid"),
+        ("alarm-no-state", j(dict(good, detail={k: v for k, v in good["detail"].items() if k != "state"})),
+         "emu", "invalid"),
+        ("account-path", j(dict(good, account="123456789012:role/x")), "emu", "invalid"),
+        ("region-host", j(dict(good, region="us-east-1.evil.example:443")), "emu", "invalid"),
+        ("manual-no-scope", manual(scope=None), "emu", "invalid"),
+        ("manual-scope-everyone", manual(scope="everyone"), "emu", "invalid"),
+        ("manual-scope-1001", manual(scope={"users": ["u%d" % i for i in range(1001)]}), "emu", "invalid"),
+        ("manual-user-crlf", manual(scope={"users": ["alice\r\nX-Amz-Target: x"]}), "emu", "invalid"),
+        ("manual-user-space", manual(scope={"users": ["alice smith"]}), "emu", "invalid"),
+        ("manual-user-huge", manual(scope={"users": ["a" * 129]}), "emu", "invalid"),
+        ("manual-pool-dotdot", manual(userPoolId="us-east-1_x/../y"), "emu", "invalid"),
+        ("manual-pool-region-host", manual(userPoolId="us-east-1.evil.example_abc"), "emu", "invalid"),
+        ("manual-client-slash", manual(clientId="a/b"), "emu", "invalid"),
+        ("manual-unknown-key", manual(deleteUsers=True), "emu", "invalid"),
+        ("manual-dryrun-string", manual(dryRun="false"), "emu", "invalid"),
+    ]
+    return c
+
+
 KNOWN = {
     # (responder, case): why. Empty: every known gap is fixed (task-quarantine
     # now parses with resp_parse_event and checks ECS reference forms).
@@ -516,6 +553,7 @@ CASES = {"public-lock": pl_cases, "kms-guard": kms_cases, "root-verify": root_ca
 CASES["net-block"] = nb_cases   # issue 19
 CASES["access-triage"] = at_cases   # issue 21
 CASES["data-breach"] = db_cases   # issue 22
+CASES["cognito-lockdown"] = cl_cases   # issue 23
 CASES["codeartifact-lock"] = ca_cases   # issue 23
 
 

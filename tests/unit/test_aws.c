@@ -311,6 +311,8 @@ static void test_aws__json_targets_per_service(void **state)
 		{ "kms", "CancelKeyDeletion", "TrentService.CancelKeyDeletion" },
 		/* issue 19: botocore wafv2 metadata targetPrefix, jsonVersion 1.1 */
 		{ "wafv2", "UpdateIPSet", "AWSWAF_20190729.UpdateIPSet" },
+		/* issue 23: botocore cognito-idp metadata targetPrefix, jsonVersion 1.1 */
+		{ "cognito-idp", "AdminUserGlobalSignOut", "AWSCognitoIdentityProviderService.AdminUserGlobalSignOut" },
 	};
 	size_t i;
 

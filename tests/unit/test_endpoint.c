@@ -65,6 +65,11 @@ static const struct row rows[] = {
 	{ "wafv2", "us-east-1", NULL, { "AWS_USE_FIPS_ENDPOINT=true", NULL }, FB_OK, "https", "wafv2-fips.us-east-1.amazonaws.com", "", "us-east-1", 0 },
 	{ "wafv2", "us-gov-west-1", NULL, { "AWS_USE_FIPS_ENDPOINT=true", NULL }, FB_OK, "https", "wafv2-fips.us-gov-west-1.amazonaws.com", "", "us-gov-west-1", 0 },
 	{ "wafv2", "us-east-1", NULL, { "AWS_ENDPOINT_URL_WAFV2=http://127.0.0.1:7", NULL }, FB_OK, "http", "127.0.0.1:7", "", "us-east-1", 0 },
+	/* issue 23: Cognito user pools (botocore endpoints.json: cognito-idp-fips in aws and aws-us-gov) */
+	{ "cognito-idp", "eu-west-1", NULL, { NULL }, FB_OK, "https", "cognito-idp.eu-west-1.amazonaws.com", "", "eu-west-1", 0 },
+	{ "cognito-idp", "us-east-2", NULL, { "AWS_USE_FIPS_ENDPOINT=true", NULL }, FB_OK, "https", "cognito-idp-fips.us-east-2.amazonaws.com", "", "us-east-2", 0 },
+	{ "cognito-idp", "us-gov-west-1", NULL, { "AWS_USE_FIPS_ENDPOINT=true", NULL }, FB_OK, "https", "cognito-idp-fips.us-gov-west-1.amazonaws.com", "", "us-gov-west-1", 0 },
+	{ "cognito-idp", "us-east-1", NULL, { "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER=http://127.0.0.1:9", NULL }, FB_OK, "http", "127.0.0.1:9", "", "us-east-1", 0 },
 	/* S3: virtual-hosted unless overridden or not a DNS label */
 	{ "s3", "eu-west-1", "my-bucket", { NULL }, FB_OK, "https", "my-bucket.s3.eu-west-1.amazonaws.com", "", "eu-west-1", 0 },
 	{ "s3", "us-east-1", "my.dotted.bucket", { NULL }, FB_OK, "https", "s3.us-east-1.amazonaws.com", "", "us-east-1", 1 },

@@ -68,6 +68,50 @@ static void test_kit__dry_run_plans_writes_and_makes_no_write(void **st)
 	world_down(&w);
 }
 
+/* issue 23: a quiet write is refused unless it is .batched (the caller's own
+ * summary line speaks for it); a batched one is sent without a line of its
+ * own, its undo recorded first, and under dry run it is planned, not sent. */
+static void test_kit__batched_quiet_writes(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *a, *b, *c;
+	size_t lines;
+
+	(void)st;
+	world_up(&w, 0);
+	route("CancelKeyDeletion", NULL, 200, "{}", 5, 0);
+	rd = kit_round_new(&w.k);
+	a = kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "kms", .op = "CancelKeyDeletion",
+		.kind = RESP_WRITE, .in = key_in(KEY) });
+	assert_null(a);
+	lines = w.r.nsteps;
+	b = kit_add(rd, &(struct kit_spec){ .quiet = 1, .batched = 1, .service = "kms", .op = "CancelKeyDeletion",
+		.kind = RESP_WRITE, .in = key_in(KEY), .restore = kit_undo("kms:ScheduleKeyDeletion", key_in(KEY)) });
+	c = kit_add(rd, &(struct kit_spec){ .quiet = 1, .batched = 1, .service = "kms", .op = "CancelKeyDeletion",
+		.kind = RESP_WRITE, .in = key_in(KEY) });
+	assert_non_null(b);
+	assert_non_null(c);
+	assert_int_equal(kit_index(b), -1);
+	assert_int_equal(kit_run(rd), FB_OK);
+	assert_int_equal(sent("CancelKeyDeletion"), 2);
+	assert_int_equal(last_of("CancelKeyDeletion")->nrestore, 1);
+	assert_int_equal(kit_status(b), RESP_DONE);
+	assert_int_equal(w.r.nsteps, lines);
+	kit_round_free(rd);
+	world_down(&w);
+
+	world_up(&w, 1);
+	rd = kit_round_new(&w.k);
+	b = kit_add(rd, &(struct kit_spec){ .quiet = 1, .batched = 1, .service = "kms", .op = "CancelKeyDeletion",
+		.kind = RESP_WRITE, .in = key_in(KEY) });
+	assert_int_equal(kit_run(rd), FB_OK);
+	assert_int_equal(sent("CancelKeyDeletion"), 0);
+	assert_int_equal(kit_status(b), RESP_PLANNED);
+	kit_round_free(rd);
+	world_down(&w);
+}
+
 static void test_kit__restore_recorded_before_the_write_even_when_it_fails(void **st)
 {
 	struct world w;
@@ -1384,6 +1428,7 @@ int main(void)
 		cmocka_unit_test(test_kit__begin_refuses_wrongly_typed_envelope),
 		cmocka_unit_test(test_kit__wrappers_format_and_cut),
 		cmocka_unit_test(test_kit__restore_recorded_before_the_write_even_when_it_fails),
+		cmocka_unit_test(test_kit__batched_quiet_writes),
 		cmocka_unit_test(test_kit__already_codes_and_absent_codes),
 		cmocka_unit_test(test_kit__optional_failure_does_not_fail_the_invocation),
 		cmocka_unit_test(test_kit__a_round_runs_concurrently),

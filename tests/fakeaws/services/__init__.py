@@ -17,6 +17,8 @@ def make_services(world):
     from . import dynamodb, monitoring  # issue 22 (data-breach)
     mods["dynamodb"] = dynamodb
     mods["monitoring"] = monitoring
+    from . import cognito_idp  # issue 23 (cognito-lockdown)
+    mods["cognito-idp"] = cognito_idp
     from . import codeartifact  # issue 23 (codeartifact-lock)
     mods["codeartifact"] = codeartifact
     return {name: m.Service(world) for name, m in mods.items()}

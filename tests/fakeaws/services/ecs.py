@@ -48,6 +48,10 @@ class Service(Base):
             if not s.get("deployments"):
                 s["deployments"] = [self._deployment(s, 1700000000)]
             s["_account"], s["_region"] = acct, region
+            # issue 23: "settle_after_s": N makes a forced deployment finish N
+            # seconds after UpdateService (read lazily by DescribeServices);
+            # absent, deployments stay IN_PROGRESS as before
+            s["_settle"] = s.pop("settle_after_s", None)
             self.services[s["serviceArn"]] = s
         for t in section.get("tasks", []):
             t = copy.deepcopy(t)
@@ -153,8 +157,20 @@ class Service(Base):
             if s is None:
                 fails.append({"arn": arn, "reason": "MISSING"})
             else:
+                self._settle(s, ctx.now)
                 out.append(s)
         return {"services": out, "failures": fails}
+
+    @staticmethod
+    def _settle(s, now):
+        """The opt-in lazy rollout (seed settle_after_s): the PRIMARY
+        deployment completes and the older ones drain."""
+        if s.get("_settle") is None:
+            return
+        prim = [d for d in s["deployments"] if d["status"] == "PRIMARY"]
+        if prim and prim[0]["rolloutState"] == "IN_PROGRESS" and now - prim[0]["createdAt"] >= s["_settle"]:
+            prim[0].update(rolloutState="COMPLETED", runningCount=prim[0]["desiredCount"], updatedAt=now)
+            s["deployments"] = [prim[0]]
 
     def op_ListServices(self, ctx, p):
         cl = self.cluster(ctx, p.get("cluster"))
