@@ -153,6 +153,22 @@ void buf_copy_str(char *dst, size_t n, const char *src)
 	snprintf(dst, n, "%s", src ? src : "");
 }
 
+int buf_copy_id(char *dst, size_t n, const char *src)
+{
+	size_t len;
+
+	if (!src)
+		src = "";
+	len = strlen(src);
+	if (len >= n) {
+		if (n)
+			dst[0] = '\0';
+		return 0;
+	}
+	memcpy(dst, src, len + 1);
+	return 1;
+}
+
 size_t buf_catf(char *dst, size_t n, const char *fmt, ...)
 {
 	size_t l = n ? strnlen(dst, n - 1) : 0;

@@ -40,6 +40,11 @@ void buf_cleanup(struct buf *b);
  * src (NULL = "") into dst[n], truncating, always NUL-terminated when n > 0.
  * Where a cut identifier must not be acted on, check strlen first. */
 void buf_copy_str(char *dst, size_t n, const char *src);
+/* The same for identifiers that must never be cut (the caller treats a cut
+ * one as invalid rather than act on the wrong thing): src (NULL = "")
+ * whole into dst[n], or "" and 0 when it does not fit; 1 when copied. */
+int buf_copy_id(char *dst, size_t n, const char *src);
+
 /* Appends printf-style text to the NUL-terminated string in dst[n], cut to
  * fit (a list in a fixed report field: "a, b, c"). Returns the new length
  * (n - 1 once full). dst[0] must be a string (at least ""). */

@@ -1562,6 +1562,147 @@ int kit_begin(struct resp *r, const struct kit_handler *h, const struct lr_conte
 	return 0;
 }
 
+/* ---- issue 17: a tag inherited from several resources ------------------------------ */
+
+int kit_prov_sources(struct kit *k, const struct prov_query *q, const struct kit_tag_source *src,
+		     size_t n, const struct kit_prov_read *read, cJSON *list, char *why, size_t whylen)
+{
+	int honoured = n > 0;
+	size_t i;
+
+	why[0] = '\0';
+	for (i = 0; i < n && honoured; i++) {
+		struct kit_prov_read pr = *read;
+		struct prov_query sq = *q;
+		struct prov_history h;
+		struct prov_decision d;
+		cJSON *e;
+
+		pr.arn = src[i].arn;
+		kit_prov_history(k, &pr, &h);
+		prov_query_from_history(&sq, &h);
+		prov_decide(h.events, &sq, &d);
+		e = prov_report_json(q->tag_key, q->tag_value, &d);
+		cJSON_AddStringToObject(e, "source", src[i].what);
+		cJSON_AddStringToObject(e, "resource", src[i].arn);
+		cJSON_AddItemToArray(list, e);
+		if (d.verdict != PROV_HONOURED) {
+			honoured = 0;
+			snprintf(why, whylen, "%s (%s)", d.reason, src[i].what);
+		} else if (!why[0]) {
+			snprintf(why, whylen, "%s", d.reason);
+		}
+		prov_history_cleanup(&h);
+	}
+	return honoured;
+}
+
+/* ---- issue 17: what a GuardDuty finding is about ----------------------------------- */
+
+int kit_gd_ecs_task(const struct kit_gd_finding *f, const char **cluster, const char **task,
+		    char *why, size_t whylen)
+{
+	const char *rtype = resp_get_str(f->resource, "resourceType");
+	const cJSON *ecs = cJSON_GetObjectItemCaseSensitive(f->resource, "ecsClusterDetails"), *td;
+
+	if (ecs && !cJSON_IsObject(ecs))
+		return gd_bad(why, whylen, "field 'detail.resource.ecsClusterDetails' must be an object");
+	td = ecs ? cJSON_GetObjectItemCaseSensitive(ecs, "taskDetails") : NULL;
+	if (td && !cJSON_IsObject(td))
+		return gd_bad(why, whylen, "field 'detail.resource.ecsClusterDetails.taskDetails' must be an object");
+	if (!td || (rtype && strcmp(rtype, "ECSCluster"))) {
+		snprintf(why, whylen, "finding is not about an ECS task (resourceType '%.40s')", rtype ? rtype : "");
+		return 1;
+	}
+	*task = resp_get_str(td, "arn");
+	*cluster = resp_get_str(ecs, "arn") ? resp_get_str(ecs, "arn") : resp_get_str(ecs, "name");
+	if (!*task || !*cluster)
+		return gd_bad(why, whylen, "missing field 'ecsClusterDetails.arn' or 'taskDetails.arn'");
+	return 0;
+}
+
+int kit_gd_instance(const struct kit_gd_finding *f, const char **instance, char *why, size_t whylen)
+{
+	const char *rtype = resp_get_str(f->resource, "resourceType");
+	const cJSON *det;
+
+	if (!rtype || strcmp(rtype, "Instance")) {
+		snprintf(why, whylen, "finding is not about an EC2 instance (resourceType '%.40s')", rtype ? rtype : "");
+		return 1;
+	}
+	det = cJSON_GetObjectItemCaseSensitive(f->resource, "instanceDetails");
+	if (!cJSON_IsObject(det))
+		return gd_bad(why, whylen, "missing object 'detail.resource.instanceDetails'");
+	*instance = resp_get_str(det, "instanceId");
+	if (!*instance)
+		return gd_bad(why, whylen, "missing string 'detail.resource.instanceDetails.instanceId'");
+	return 0;
+}
+
+void kit_gd_reason(char *out, size_t outlen, const char *type, double severity)
+{
+	snprintf(out, outlen, "GuardDuty %s severity %.1f", type[0] ? type : "finding", severity);
+}
+
+/* ---- issue 17: a two-valued setting ------------------------------------------------ */
+
+enum fb_err kit_env_choice(const char *name, const char *off, const char *on, int *out,
+			   char *err, size_t errlen)
+{
+	const char *v = getenv(name);
+
+	*out = v && *v && strcmp(v, off);
+	if (*out && strcmp(v, on)) {
+		snprintf(err, errlen, "setting '%s' must be %s or %s", name, off, on);
+		return FB_E_CONFIG;
+	}
+	return FB_OK;
+}
+
+/* ---- issue 17: small inputs, a refused write's undo ------------------------------- */
+
+cJSON *kit_obj(const char *k1, ...)
+{
+	cJSON *o = cJSON_CreateObject();
+	const char *k, *v;
+	va_list ap;
+
+	va_start(ap, k1);
+	for (k = k1; o && k; k = va_arg(ap, const char *)) {
+		v = va_arg(ap, const char *);
+		if (v && !cJSON_AddStringToObject(o, k, v)) {
+			cJSON_Delete(o);
+			o = NULL;
+		}
+	}
+	va_end(ap);
+	return o;
+}
+
+void kit_undo_drop(struct kit *k)
+{
+	int n = cJSON_GetArraySize(k->r->restore);
+
+	if (n > 0)
+		cJSON_DeleteItemFromArray(k->r->restore, n - 1);
+}
+
+/* ---- issue 17: where an event happened --------------------------------------------- */
+
+const char *kit_event_account(const cJSON *ev)
+{
+	const char *s = resp_get_str(ev, "detail.accountId");
+
+	return s ? s : resp_get_str(ev, "account");
+}
+
+const char *kit_event_region(const cJSON *ev)
+{
+	const char *s = resp_get_str(ev, "detail.region");
+
+	return s ? s : resp_get_str(ev, "region");
+}
+
 int kit_envelope_check(const cJSON *ev, char *why, size_t whylen)
 {
 	const cJSON *dry = cJSON_GetObjectItemCaseSensitive(ev, "dryRun");

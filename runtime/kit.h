@@ -550,6 +550,77 @@ struct kit_handler {
 int kit_begin(struct resp *r, const struct kit_handler *h, const struct lr_context *ctx,
 	      const cJSON *ev, struct lr_result *out, enum fb_err *rc);
 
+/* ---- issue 17: a tag inherited from several resources ------------------------------ */
+
+/* A resource a tag may have come from, whose CloudTrail history says who
+ * set it and when (an ECS task's tags: the task itself, its service with
+ * propagateTags SERVICE, its task definition with TASK_DEFINITION). */
+#define KIT_MAX_TAG_SOURCES 3
+struct kit_tag_source {
+	char arn[600];
+	const char *what;           /* static: "task", "service", "task definition" */
+};
+
+/* The tag q->tag_key = q->tag_value counts only when the history of every
+ * source allows it: for each source in order, its history read as
+ * kit_prov_history (`read` gives step, account, deadline and note; its arn
+ * is the source's), q completed from it (prov_query_from_history), the
+ * decision (prov_decide) added to `list` (prov_report_json with "source"
+ * and "resource"), until one refuses. why (whylen bytes): the refusal as
+ * "<reason> (<what>)", else the first source's reason. Returns 1 when
+ * honoured; 0 when any source refuses or there is none. q is borrowed (a
+ * copy is completed per source). */
+int kit_prov_sources(struct kit *k, const struct prov_query *q, const struct kit_tag_source *src,
+		     size_t n, const struct kit_prov_read *read, cJSON *list, char *why, size_t whylen);
+
+/* ---- issue 17: what a GuardDuty finding is about ----------------------------------- */
+
+/* GuardDuty's resource shapes (detail.resource of kit_guardduty_finding;
+ * every pointer borrowed from the event). 0 when the finding is about one,
+ * with its identifiers set; 1 when it is about something else (why: "finding
+ * is not about an ECS task (resourceType '<type>')": a finding to skip);
+ * -1 when the shape is malformed (why says which field).
+ * An ECS task: resourceType "ECSCluster" (or none) with
+ * ecsClusterDetails.taskDetails; *cluster its arn, else its name, *task the
+ * task's arn. */
+int kit_gd_ecs_task(const struct kit_gd_finding *f, const char **cluster, const char **task,
+		    char *why, size_t whylen);
+/* An EC2 instance: resourceType "Instance", instanceDetails.instanceId. */
+int kit_gd_instance(const struct kit_gd_finding *f, const char **instance, char *why, size_t whylen);
+/* "GuardDuty <type, or finding when empty> severity <s>": the reason a
+ * finding gives (type as the responder keeps it). */
+void kit_gd_reason(char *out, size_t outlen, const char *type, double severity);
+
+/* ---- issue 17: a two-valued setting ------------------------------------------------ */
+
+/* A setting that is `off` (also when unset or "") or `on`: *out 0 or 1.
+ * Anything else is FB_E_CONFIG, err "setting '<name>' must be <off> or
+ * <on>": a typo is seen at init, never read as either. */
+enum fb_err kit_env_choice(const char *name, const char *off, const char *on, int *out,
+			   char *err, size_t errlen);
+
+/* ---- issue 17: small inputs, a refused write's undo ------------------------------- */
+
+/* {"<k1>": "<v1>", "<k2>": "<v2>", ...}: string members, the list ended by
+ * KIT_END (a typed null: a bare NULL may be an int 0 in varargs); a null
+ * value is left out. Caller owns it (or kit_spec.in takes it); NULL when
+ * out of memory. */
+#define KIT_END ((const char *)0)
+cJSON *kit_obj(const char *k1, ...);
+/* A write the service refused changed nothing: its undo, the newest
+ * restore[] entry of the report, is dropped (restore[] says only what was
+ * done; the kit records an undo before the write is sent). */
+void kit_undo_drop(struct kit *k);
+
+/* ---- issue 17: where an event happened --------------------------------------------- */
+
+/* A finding's own account and region (detail.accountId, detail.region: in
+ * a delegated administrator setup the envelope's are the administrator's),
+ * else the envelope's (account, region); NULL when neither. Borrowed from
+ * ev. */
+const char *kit_event_account(const cJSON *ev);
+const char *kit_event_region(const cJSON *ev);
+
 /* The envelope fields that steer a responder, checked before it reads
  * anything else (ev borrowed): 'dryRun' when present is a boolean; 'account'
  * and 'region' when present and not null are an account id and a region

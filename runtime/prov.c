@@ -119,15 +119,66 @@ int prov_same_principal(const char *a, const char *b)
 
 /* ---- one record's effect on a tag ---------------------------------------------- */
 
+/* A member by its name or with the first letter lower-cased (S3's records
+ * carry "Tagging" and, for the query string, an empty "tagging"). */
+static const cJSON *prov_member(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+	char alt[16];
+
+	if (!v && strlen(name) < sizeof(alt)) {
+		snprintf(alt, sizeof(alt), "%c%s", tolower((unsigned char)name[0]), name + 1);
+		v = cJSON_GetObjectItemCaseSensitive(o, alt);
+	}
+	return v;
+}
+
+/* S3 bucket tagging: PutBucketTagging replaces the whole tag set (its
+ * requestParameters.Tagging.TagSet.Tag, an object for one tag, an array
+ * for several), so a key in the new set is set and a key left out is
+ * removed; DeleteBucketTagging removes every key. A set that cannot be
+ * read is PROV_OP_UNREADABLE: that record may have changed the key. */
+static enum prov_op prov_s3_op(const cJSON *rp, const char *name, const char *key,
+			       char *val, size_t n)
+{
+	const cJSON *tagging, *set, *tag, *t;
+	enum prov_op op = PROV_OP_UNSET;
+
+	if (!strcmp(name, "DeleteBucketTagging"))
+		return PROV_OP_UNSET;
+	tagging = cJSON_IsObject(rp) ? prov_member(rp, "Tagging") : NULL;
+	set = cJSON_IsObject(tagging) ? prov_member(tagging, "TagSet") : NULL;
+	tag = cJSON_IsObject(set) ? prov_member(set, "Tag") : NULL;
+	if (!cJSON_IsObject(tag) && !cJSON_IsArray(tag))
+		return PROV_OP_UNREADABLE;
+	for (t = cJSON_IsArray(tag) ? tag->child : tag; t; t = cJSON_IsArray(tag) ? t->next : NULL) {
+		const char *k = resp_get_str(t, "Key"), *v = resp_get_str(t, "Value");
+
+		if (!k)
+			return PROV_OP_UNREADABLE;
+		if (!strcmp(k, key)) {
+			if (val && n)
+				buf_copy_str(val, n, v ? v : "");
+			op = PROV_OP_SET;
+		}
+	}
+	return op;
+}
+
 enum prov_op prov_record_op(const cJSON *rec, const char *key, char *val, size_t n)
 {
 	const cJSON *rp = resp_get(rec, "requestParameters"), *el, *sp;
+	const char *name = resp_get_str(rec, "eventName");
 	enum prov_op op = PROV_OP_NONE;
 
 	if (val && n)
 		val[0] = '\0';
-	if (!cJSON_IsObject(rp) || resp_get_str(rec, "errorCode"))
+	if (resp_get_str(rec, "errorCode"))
 		return PROV_OP_NONE; /* a failed call changed nothing */
+	if (name && (!strcmp(name, "PutBucketTagging") || !strcmp(name, "DeleteBucketTagging")))
+		return prov_s3_op(rp, name, key, val, n);
+	if (!cJSON_IsObject(rp))
+		return PROV_OP_NONE;
 	cJSON_ArrayForEach(el, (cJSON_IsArray(resp_get(rp, "tags")) ? resp_get(rp, "tags") : NULL)) {
 		const char *v, *k = prov_pair(el, &v);
 
@@ -150,7 +201,7 @@ enum prov_op prov_record_op(const cJSON *rec, const char *key, char *val, size_t
 	 * did not match removed nothing, and "removed" then only makes the
 	 * tag unverifiable, never honoured). */
 	cJSON_ArrayForEach(el, (cJSON_IsArray(resp_get(rp, "tagSet.items")) ? resp_get(rp, "tagSet.items") : NULL)) {
-		const char *v, *k = prov_pair(el, &v), *name = resp_get_str(rec, "eventName");
+		const char *v, *k = prov_pair(el, &v);
 
 		if (!k || strcmp(k, key))
 			continue;
@@ -288,6 +339,10 @@ static void prov_find(const cJSON *events, const char *key, const char *trigger_
 		}
 		op = prov_record_op(rec, key, val, sizeof(val));
 		ms = prov_event_ms(e, rec);
+		if (op == PROV_OP_UNREADABLE) {
+			c->unreadable = 1;
+			op = PROV_OP_NONE;
+		}
 		if (op != PROV_OP_NONE && (!before_ms || ms < before_ms)) {
 			if (c->op == PROV_OP_NONE || ms > c->ms) {
 				int same_second = c->op != PROV_OP_NONE && ms / 1000 == c->ms / 1000;

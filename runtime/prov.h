@@ -28,8 +28,12 @@
  * {key, value} (Secrets Manager, ECS) or {Key, Value}) sets those keys:
  * TagResource, and the create calls with tags (CreateKey, CreateSecret,
  * RunTask, ...). Any record whose requestParameters holds "tagKeys" removes
- * them (UntagResource). Failed calls (errorCode) changed nothing and are
- * skipped. The newest such event for the key (by EventTime; any time up to
+ * them (UntagResource). EC2's CreateTags / DeleteTags carry tagSet.items.
+ * S3's PutBucketTagging carries the bucket's whole new tag set
+ * (Tagging.TagSet.Tag): it sets the keys in it and removes every other
+ * key; DeleteBucketTagging removes them all; a tag set that cannot be read
+ * makes the history unverifiable. Failed calls (errorCode) changed nothing
+ * and are skipped. The newest such event for the key (by EventTime; any time up to
  * now, after the trigger included) is the one that established the value
  * read now.
  *
@@ -130,11 +134,17 @@ int prov_same_principal(const char *a, const char *b);
 
 /* ---- one record's effect on a tag --------------------------------------------- */
 
-enum prov_op { PROV_OP_NONE, PROV_OP_SET, PROV_OP_UNSET };
+enum prov_op { PROV_OP_NONE, PROV_OP_SET, PROV_OP_UNSET, PROV_OP_UNREADABLE };
 
 /* What the CloudTrail record `rec` (a parsed CloudTrailEvent; borrowed) did
  * to tag `key`: set it (value copied to val, n bytes), removed it, or
- * nothing (also for failed calls). */
+ * nothing (also for failed calls). S3's PutBucketTagging replaces the whole
+ * set (requestParameters.Tagging.TagSet.Tag, object or array): a key in it
+ * is set, a key left out removed; DeleteBucketTagging removes every key;
+ * PROV_OP_UNREADABLE when such a record's tag set cannot be read (it may
+ * have changed the key: the history cannot prove the tag). The history
+ * walkers (prov_decide, prov_last_change, prov_value_before) never return
+ * PROV_OP_UNREADABLE: they count it as an unreadable record. */
 enum prov_op prov_record_op(const cJSON *rec, const char *key, char *val, size_t n);
 
 /* The firebreak:* keys (prefix "firebreak:") a record set or removed, in

@@ -31,6 +31,7 @@
 #include "lr.h"
 #include "prov.h"
 #include "resp.h"
+#include "sg.h"
 
 /* Kept back from the deadline for the report and its publication. */
 #define IQ_FINISH_RESERVE_MS 1500
@@ -105,46 +106,6 @@ static enum fb_err iq_init(void **state, char *err, size_t errlen)
 
 /* ---- inputs (EC2 wire names, runtime/README.md) -------------------------------------------- */
 
-static cJSON *ids_in(const char *member, const char *id)
-{
-	cJSON *in = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(in, member);
-
-	cJSON_AddItemToArray(a, cJSON_CreateString(id));
-	return in;
-}
-
-static cJSON *filter(cJSON *filters, const char *name)
-{
-	cJSON *f = cJSON_CreateObject();
-
-	cJSON_AddItemToArray(filters, f);
-	cJSON_AddStringToObject(f, "Name", name);
-	return cJSON_AddArrayToObject(f, "Value");
-}
-
-static cJSON *swap_in(const char *eni, const char *gid)
-{
-	cJSON *in = cJSON_CreateObject(), *g;
-
-	cJSON_AddStringToObject(in, "NetworkInterfaceId", eni);
-	g = cJSON_AddArrayToObject(in, "SecurityGroupId");
-	cJSON_AddItemToArray(g, cJSON_CreateString(gid));
-	return in;
-}
-
-/* botocore's input for putting the interface's own groups back. */
-static cJSON *swap_undo(const struct iq_eni *e)
-{
-	cJSON *a = cJSON_CreateObject(), *g;
-	size_t i;
-
-	cJSON_AddStringToObject(a, "NetworkInterfaceId", e->id);
-	g = cJSON_AddArrayToObject(a, "Groups");
-	for (i = 0; i < e->ngroups; i++)
-		cJSON_AddItemToArray(g, cJSON_CreateString(e->groups[i]));
-	return kit_undo("ec2:ModifyNetworkInterfaceAttribute", a);
-}
-
 /* All protocols, 0.0.0.0/0 and/or ::/0, as IpPermissions (wire names;
  * botocore's names are the same for these members). */
 static cJSON *open_perms(int v4, int v6)
@@ -188,22 +149,23 @@ static void add_tag(cJSON *tags, const char *k, const char *v)
 
 static cJSON *create_group_in(const struct iq_run *u, const char *vpc, const char *name, const char *role)
 {
-	cJSON *in = cJSON_CreateObject(), *ts, *spec, *tags;
+	const char *tags[] = { "firebreak:role", role, "firebreak:incident", u->r.incident_id, NULL };
 	char desc[256];
 
 	snprintf(desc, sizeof(desc), "firebreak %s group (instance-quarantine; created for %s)", role,
 		 u->r.incident_id);
-	cJSON_AddStringToObject(in, "GroupName", name);
-	cJSON_AddStringToObject(in, "GroupDescription", desc);
-	cJSON_AddStringToObject(in, "VpcId", vpc);
-	ts = cJSON_AddArrayToObject(in, "TagSpecification");
-	spec = cJSON_CreateObject();
-	cJSON_AddItemToArray(ts, spec);
-	cJSON_AddStringToObject(spec, "ResourceType", "security-group");
-	tags = cJSON_AddArrayToObject(spec, "Tag");
-	add_tag(tags, "firebreak:role", role);
-	add_tag(tags, "firebreak:incident", u->r.incident_id);
-	return in;
+	return sg_create_in(name, desc, vpc, tags);
+}
+
+/* botocore's input for putting the interface's own groups back. */
+static cJSON *swap_undo(const struct iq_eni *e)
+{
+	cJSON *g = cJSON_CreateArray();
+	size_t i;
+
+	for (i = 0; i < e->ngroups; i++)
+		cJSON_AddItemToArray(g, cJSON_CreateString(e->groups[i]));
+	return sg_swap_undo(NULL, e->id, g);
 }
 
 /* The undo of a group firebreak created: delete it once nothing uses it
@@ -267,13 +229,13 @@ static void report_instance(struct iq_run *u)
 static int read_instance(struct iq_run *u, struct kit_round *rd, struct reads *rs)
 {
 	struct kit_step *di, *ta, *as;
-	cJSON *in, *fs, *v;
+	cJSON *in, *v;
 	const cJSON *asi;
 	enum fb_err rc;
 
 	di = kit_add(rd, &(struct kit_spec){ .step = "describe-instance", .service = "ec2",
 		.op = "DescribeInstances", .target = u->t.instance, .kind = RESP_READ,
-		.in = ids_in("InstanceId", u->t.instance), .client = u->c,
+		.in = sg_ids("InstanceId", u->t.instance), .client = u->c,
 		.absent = "InvalidInstanceID.NotFound" });
 	in = cJSON_CreateObject();
 	cJSON_AddStringToObject(in, "Attribute", "disableApiTermination");
@@ -283,18 +245,16 @@ static int read_instance(struct iq_run *u, struct kit_round *rd, struct reads *r
 		.in = in, .client = u->c, .absent = "InvalidInstanceID.NotFound" });
 	as = kit_add(rd, &(struct kit_spec){ .step = "read-auto-scaling", .service = "autoscaling",
 		.op = "DescribeAutoScalingInstances", .target = u->t.instance, .kind = RESP_READ,
-		.in = ids_in("InstanceIds", u->t.instance), .client = u->c });
+		.in = sg_ids("InstanceIds", u->t.instance), .client = u->c });
 	in = cJSON_CreateObject();
-	fs = cJSON_AddArrayToObject(in, "Filter");
-	v = filter(fs, "group-name");
+	v = sg_filter(in, "group-name", NULL);
 	cJSON_AddItemToArray(v, cJSON_CreateString(IQ_SG_QUARANTINE));
 	cJSON_AddItemToArray(v, cJSON_CreateString(IQ_SG_UNTRACK));
 	rs->groups = kit_add(rd, &(struct kit_spec){ .step = "describe-firebreak-groups", .service = "ec2",
 		.op = "DescribeSecurityGroups", .target = IQ_SG_QUARANTINE, .kind = RESP_READ, .in = in,
 		.client = u->c });
 	in = cJSON_CreateObject();
-	fs = cJSON_AddArrayToObject(in, "Filter");
-	cJSON_AddItemToArray(filter(fs, "tag:firebreak:incident"), cJSON_CreateString(u->r.incident_id));
+	sg_filter(in, "tag:firebreak:incident", u->r.incident_id);
 	v = cJSON_AddArrayToObject(in, "Owner");
 	cJSON_AddItemToArray(v, cJSON_CreateString("self"));
 	rs->snaps = kit_add(rd, &(struct kit_spec){ .step = "describe-incident-snapshots", .service = "ec2",
@@ -443,7 +403,6 @@ static void read_context(struct iq_run *u, struct kit_round *rd, struct reads *s
 	/* The role and who else holds it, only when it may be revoked. */
 	if (revoke && u->in.profile_arn[0]) {
 		const char *name = strrchr(u->in.profile_arn, '/');
-		cJSON *fs;
 
 		in = cJSON_CreateObject();
 		cJSON_AddStringToObject(in, "InstanceProfileName", name ? name + 1 : u->in.profile_arn);
@@ -451,8 +410,7 @@ static void read_context(struct iq_run *u, struct kit_round *rd, struct reads *s
 			.op = "GetInstanceProfile", .target = u->in.profile_arn, .kind = RESP_READ,
 			.optional = 1, .in = in, .client = u->c });
 		in = cJSON_CreateObject();
-		fs = cJSON_AddArrayToObject(in, "Filter");
-		cJSON_AddItemToArray(filter(fs, "iam-instance-profile.arn"), cJSON_CreateString(u->in.profile_arn));
+		sg_filter(in, "iam-instance-profile.arn", u->in.profile_arn);
 		s->peers = kit_add(rd, &(struct kit_spec){ .step = "read-profile-peers", .service = "ec2",
 			.op = "DescribeInstances", .target = u->in.profile_arn, .kind = RESP_READ,
 			.optional = 1, .in = in, .client = u->c });
@@ -630,7 +588,7 @@ static void reread_groups(struct iq_run *u)
 {
 	struct kit_round *rd;
 	struct kit_step *s;
-	cJSON *in, *fs, *v;
+	cJSON *in, *v;
 	size_t i, dup = 0;
 
 	for (i = 0; i < u->nvpc; i++)
@@ -639,11 +597,10 @@ static void reread_groups(struct iq_run *u)
 		return;
 	rd = kit_round_new(&u->k);
 	in = cJSON_CreateObject();
-	fs = cJSON_AddArrayToObject(in, "Filter");
-	v = filter(fs, "vpc-id");
+	v = sg_filter(in, "vpc-id", NULL);
 	for (i = 0; i < u->nvpc; i++)
 		cJSON_AddItemToArray(v, cJSON_CreateString(u->vpc[i].g.vpc));
-	v = filter(fs, "group-name");
+	v = sg_filter(in, "group-name", NULL);
 	cJSON_AddItemToArray(v, cJSON_CreateString(IQ_SG_QUARANTINE));
 	cJSON_AddItemToArray(v, cJSON_CreateString(IQ_SG_UNTRACK));
 	s = kit_add(rd, &(struct kit_spec){ .step = "describe-firebreak-groups-again", .service = "ec2",
@@ -756,7 +713,7 @@ static void swap_untrack(struct iq_run *u, struct kit_round *rd, struct kit_step
 		}
 		steps[i] = kit_add(rd, &(struct kit_spec){ .step = "untrack-connections", .service = "ec2",
 			.op = "ModifyNetworkInterfaceAttribute", .target = e->id, .kind = RESP_WRITE,
-			.in = swap_in(e->id, v->uid ? v->uid : v->uname), .restore = swap_undo(e),
+			.in = sg_swap_in(e->id, v->uid ? v->uid : v->uname), .restore = swap_undo(e),
 			.client = u->c, .detail = "all-traffic group: EC2 stops tracking its flows" });
 		if (iq_eni_isolated(e, v->qid))
 			kit_already(steps[i], "carries only %s", v->qid);
@@ -784,7 +741,7 @@ static size_t swap_quarantine(struct iq_run *u, struct kit_round *rd, struct kit
 		}
 		steps[i] = kit_add(rd, &(struct kit_spec){ .step = "isolate", .service = "ec2",
 			.op = "ModifyNetworkInterfaceAttribute", .target = e->id, .kind = RESP_WRITE,
-			.in = swap_in(e->id, v->qid ? v->qid : v->qname),
+			.in = sg_swap_in(e->id, v->qid ? v->qid : v->qname),
 			/* The undo is the untrack swap's when it was sent. */
 			.restore = untrack[i] && kit_status(untrack[i]) != RESP_ALREADY ? NULL : swap_undo(e),
 			.client = u->c, .detail = "quarantine group only: no traffic in or out" });
@@ -977,8 +934,8 @@ static void stop_instance(struct iq_run *u, struct kit_step *snap)
 	rd = kit_round_new(&u->k);
 	s = kit_add(rd, &(struct kit_spec){ .step = "stop-instance", .service = "ec2",
 		.op = "StopInstances", .target = u->in.id, .kind = RESP_WRITE,
-		.in = ids_in("InstanceId", u->in.id),
-		.restore = kit_undo("ec2:StartInstances", ids_in("InstanceIds", u->in.id)), .client = u->c,
+		.in = sg_ids("InstanceId", u->in.id),
+		.restore = kit_undo("ec2:StartInstances", sg_ids("InstanceIds", u->in.id)), .client = u->c,
 		.detail = "stopping (after the snapshots were started)" });
 	/* Memory is evidence too: stop only once the disks are captured. */
 	if (kit_status(snap) != RESP_DONE && kit_status(snap) != RESP_ALREADY &&
@@ -1051,7 +1008,7 @@ static void keep_evidence(struct iq_run *u, struct reads *rs)
 	rd = kit_round_new(&u->k);
 	after = kit_add(rd, &(struct kit_spec){ .step = "describe-instance-after", .service = "ec2",
 		.op = "DescribeInstances", .target = u->in.id, .kind = RESP_READ, .optional = 1,
-		.in = ids_in("InstanceId", u->in.id), .client = u->c });
+		.in = sg_ids("InstanceId", u->in.id), .client = u->c });
 	kit_run(rd);
 	if (u->t.finding)
 		evidence_add_json(&u->ev, "finding.json", u->t.finding);
@@ -1186,14 +1143,9 @@ static enum fb_err iq_handle(void *state, const char *event, size_t len,
 		rc = resp_invalid(out, "%s", why);
 		goto free_only;
 	}
-	rc = resp_begin(&u->r, &st->cfg, IQ_FN, ctx);
-	if (rc != FB_OK)
+	if (!kit_begin(&u->r, &(struct kit_handler){ IQ_FN, &st->cfg, st->aws, IQ_FINISH_RESERVE_MS },
+		       ctx, ev, out, &rc))
 		goto free_only;
-	if (resp_trigger_from_event(&u->r, ev) != FB_OK) {
-		rc = resp_invalid(out, "malformed envelope fields");
-		resp_cleanup(&u->r);
-		goto free_only;
-	}
 	resp_set_severity(&u->r, "P1");
 	resp_set_resource(&u->r, u->t.instance, u->t.account[0] ? u->t.account : NULL,
 			  u->t.region[0] ? u->t.region : NULL);
@@ -1202,8 +1154,6 @@ static enum fb_err iq_handle(void *state, const char *event, size_t len,
 		cJSON_AddStringToObject(f, "via", u->t.from_securityhub ? "securityhub" : "guardduty");
 	}
 	cJSON_AddStringToObject(u->r.extra, "reason", u->t.reason);
-	if (ctx->deadline_ms)
-		aws_client_set_deadline(st->aws, ctx->deadline_ms - IQ_FINISH_RESERVE_MS);
 	kit_init(&u->k, &u->r, st->aws);
 	if (p == IQ_PARSE_IGNORE) {
 		resp_skip(&u->r, "%s", why);

@@ -9,17 +9,10 @@
 #include "instance_quarantine.h"
 #include "kit.h"
 #include "resp.h"
+#include "sg.h"
 
 /* String members are read with resp_get_str: every name here is a plain
  * key (no '.', which resp_get would take as a path step). */
-
-/* An EC2 list: an array, or "" for an empty wrapper (<groupSet/>). */
-static const cJSON *jlist(const cJSON *o, const char *name)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsArray(it) ? it : NULL;
-}
 
 /* Copy that refuses to truncate: 0 when src does not fit (or is NULL). */
 static int copy(char *dst, size_t n, const char *src)
@@ -187,8 +180,7 @@ static enum iq_parse finding_common(struct iq_target *t, const char *instance, c
 		return bad(why, whylen, "the finding's account is not a 12-digit account id");
 	if (region && (!copy(t->region, sizeof(t->region), region) || !resp_region_name_ok(t->region)))
 		return bad(why, whylen, "the finding's region is not a region name");
-	snprintf(t->reason, sizeof(t->reason), "GuardDuty %s severity %.1f",
-		 t->finding_type[0] ? t->finding_type : "finding", t->severity);
+	kit_gd_reason(t->reason, sizeof(t->reason), t->finding_type, t->severity);
 	return kit_severity_below(t->severity, min_sev, why, whylen) ? IQ_PARSE_IGNORE : IQ_PARSE_OK;
 }
 
@@ -196,8 +188,8 @@ static enum iq_parse parse_guardduty(const cJSON *ev, double min_sev, struct iq_
 				     char *why, size_t whylen)
 {
 	struct kit_gd_finding gd;
-	const cJSON *res, *det;
-	const char *rtype, *inst;
+	const char *inst;
+	int about;
 
 	if (kit_guardduty_finding(ev, &gd, why, whylen))
 		return IQ_PARSE_INVALID;
@@ -206,23 +198,12 @@ static enum iq_parse parse_guardduty(const cJSON *ev, double min_sev, struct iq_
 	t->finding = gd.detail;
 	snprintf(t->finding_id, sizeof(t->finding_id), "%s", gd.id);
 	snprintf(t->finding_type, sizeof(t->finding_type), "%s", gd.type);
-	res = gd.resource;
-	rtype = resp_get_str(res, "resourceType");
-	if (!rtype || strcmp(rtype, "Instance")) {
-		snprintf(why, whylen, "finding is not about an EC2 instance (resourceType '%.40s')", rtype ? rtype : "");
-		return IQ_PARSE_IGNORE;
-	}
-	det = cJSON_GetObjectItemCaseSensitive(res, "instanceDetails");
-	if (!cJSON_IsObject(det))
-		return bad(why, whylen, "missing object 'detail.resource.instanceDetails'");
-	inst = resp_get_str(det, "instanceId");
-	if (!inst)
-		return bad(why, whylen, "missing string 'detail.resource.instanceDetails.instanceId'");
+	about = kit_gd_instance(&gd, &inst, why, whylen);
+	if (about)
+		return about > 0 ? IQ_PARSE_IGNORE : IQ_PARSE_INVALID;
 	/* The finding's account and region are the instance's: in a delegated
 	 * administrator setup the envelope's are the administrator's. */
-	return finding_common(t, inst, resp_get_str(gd.detail, "accountId") ? resp_get_str(gd.detail, "accountId") : resp_get_str(ev, "account"),
-			      resp_get_str(gd.detail, "region") ? resp_get_str(gd.detail, "region") : resp_get_str(ev, "region"),
-			      min_sev, why, whylen);
+	return finding_common(t, inst, kit_event_account(ev), kit_event_region(ev), min_sev, why, whylen);
 }
 
 /* "arn:<partition>:ec2:<region>:<account>:instance/<id>" -> pointers into
@@ -342,8 +323,8 @@ enum iq_parse iq_parse_event(const cJSON *ev, double min_sev, struct iq_target *
 
 enum fb_err iq_instance_from_json(const cJSON *out, struct iq_instance *in)
 {
-	const cJSON *res = cJSON_GetArrayItem(jlist(out, "reservationSet"), 0);
-	const cJSON *i = cJSON_GetArrayItem(jlist(res, "instancesSet"), 0), *e, *g, *b;
+	const cJSON *res = cJSON_GetArrayItem(sg_list(out, "reservationSet"), 0);
+	const cJSON *i = cJSON_GetArrayItem(sg_list(res, "instancesSet"), 0), *e, *g, *b;
 	const char *s;
 
 	memset(in, 0, sizeof(*in));
@@ -356,8 +337,8 @@ enum fb_err iq_instance_from_json(const cJSON *out, struct iq_instance *in)
 	copy(in->vpc, sizeof(in->vpc), resp_get_str(i, "vpcId"));
 	copy(in->profile_arn, sizeof(in->profile_arn), resp_get_str(i, "iamInstanceProfile.arn"));
 	copy(in->launch_time, sizeof(in->launch_time), resp_get_str(i, "launchTime"));
-	in->tags = jlist(i, "tagSet");
-	cJSON_ArrayForEach(e, jlist(i, "networkInterfaceSet")) {
+	in->tags = sg_list(i, "tagSet");
+	cJSON_ArrayForEach(e, sg_list(i, "networkInterfaceSet")) {
 		struct iq_eni *n;
 
 		if (in->neni == IQ_MAX_ENIS)
@@ -366,7 +347,7 @@ enum fb_err iq_instance_from_json(const cJSON *out, struct iq_instance *in)
 		if (!copy(n->id, sizeof(n->id), resp_get_str(e, "networkInterfaceId")) ||
 		    !copy(n->vpc, sizeof(n->vpc), resp_get_str(e, "vpcId")))
 			return FB_E_PARSE;
-		cJSON_ArrayForEach(g, jlist(e, "groupSet")) {
+		cJSON_ArrayForEach(g, sg_list(e, "groupSet")) {
 			if (n->ngroups == IQ_MAX_GROUPS)
 				return FB_E_TOO_LARGE;
 			if (!copy(n->groups[n->ngroups], sizeof(n->groups[0]), resp_get_str(g, "groupId")))
@@ -375,7 +356,7 @@ enum fb_err iq_instance_from_json(const cJSON *out, struct iq_instance *in)
 			n->ngroups++;
 		}
 	}
-	cJSON_ArrayForEach(b, jlist(i, "blockDeviceMapping")) {
+	cJSON_ArrayForEach(b, sg_list(i, "blockDeviceMapping")) {
 		struct iq_volume *v;
 
 		if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(b, "ebs")))
@@ -410,10 +391,10 @@ static int perms_open(const cJSON *perms)
 
 		if (!proto || strcmp(proto, "-1"))
 			continue;
-		cJSON_ArrayForEach(r, jlist(p, "ipRanges"))
+		cJSON_ArrayForEach(r, sg_list(p, "ipRanges"))
 			if (resp_get_str(r, "cidrIp") && !strcmp(resp_get_str(r, "cidrIp"), "0.0.0.0/0"))
 				v4 = 1;
-		cJSON_ArrayForEach(r, jlist(p, "ipv6Ranges"))
+		cJSON_ArrayForEach(r, sg_list(p, "ipv6Ranges"))
 			if (resp_get_str(r, "cidrIpv6") && !strcmp(resp_get_str(r, "cidrIpv6"), "::/0"))
 				v6 = 1;
 	}

@@ -180,7 +180,6 @@ struct leak_findings {
 	cJSON *warnings;              /* borrowed array (may be NULL): what was not looked at */
 	size_t hits_total;
 	size_t *cur_hits, *prev_hits; /* owned: per watched secret, AWSCURRENT / AWSPREVIOUS values */
-	size_t nsecrets;
 	struct leak_key keys[LEAK_MAX_KEYS];
 	size_t nkeys;
 	struct leak_token tokens[LEAK_MAX_TOKENS];
@@ -218,9 +217,6 @@ int leak_cloudtrail_record(const char *msg, size_t n, char (*ids)[21], size_t ma
 int leak_redact(const struct leak_watch *w, const char *s, char *out, size_t outlen);
 /* Appends a formatted line to a warnings array (NULL: dropped). */
 void leak_warn(cJSON *warnings, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The same from a va_list; returns the line added (borrowed from
- * warnings), NULL when dropped. */
-const char *leak_vwarn(cJSON *warnings, const char *fmt, va_list ap);
 
 /* ---- decisions --------------------------------------------------------------------------------- */
 
@@ -308,8 +304,6 @@ int leak_tags_need_history(const cJSON *tags);
 void leak_tags_decide(const cJSON *tags, const cJSON *events, const struct prov_query *base,
 		      struct leak_job *j, cJSON *list);
 
-/* restore[] entries (caller owns the result). */
-cJSON *leak_key_restore(const struct leak_key *k);
 /* A usable credential: its id next to a secret access key that STS did not
  * refuse (near_secret and not refused). The only keys ever deactivated. */
 int leak_key_usable(const struct leak_key *k);
@@ -323,15 +317,8 @@ int leak_key_usable(const struct leak_key *k);
 #define LEAK_TOKEN_MIN 100
 #define LEAK_TOKEN_MAX 4096
 const char *leak_session_token(const struct leak_msgs *m, const char *key_id, size_t *len);
-size_t leak_usable_keys(const struct leak_key *keys, size_t n);
 /* The report's access_keys[] and tokens[] (caller owns). */
 cJSON *leak_keys_json(const struct leak_key *keys, size_t n);
 cJSON *leak_tokens_json(const struct leak_token *t, size_t n, const struct leak_watch *w);
-/* The report's source{} (caller owns). */
-cJSON *leak_source_json(enum leak_form form, const char *group, const char *stream,
-			const struct leak_msgs *m);
-/* A result that is not an incident (control message, other alarm, no
- * leak): {function, result, detail}. Caller owns. */
-cJSON *leak_quiet_json(const char *function, const char *result, const char *detail);
 
 #endif

@@ -74,20 +74,14 @@ struct lk_run {
 
 /* A line whose outcome a decision knows without a call (already, skipped,
  * failed). */
-static int note(struct lk_run *u, const char *step, const char *api, const char *target,
-		enum resp_kind kind, enum resp_status status, const char *detail, int required)
+static void note(struct lk_run *u, const char *step, const char *api, const char *target,
+		 enum resp_kind kind, enum resp_status status, const char *detail, int required)
 {
 	int i = resp_step_begin(&u->r, step, api, target, kind);
 
 	resp_step_end(&u->r, i, status, detail, NULL);
 	if (!required)
 		resp_step_optional(&u->r, i);
-	return i;
-}
-
-static const char *secret_arn(const struct lk_run *u, const struct leak_job *j)
-{
-	return u->st->watch.secrets[j->secret].arn;
 }
 
 /* ---- init ----------------------------------------------------------------------------------- */
@@ -113,13 +107,12 @@ static void state_free(struct lk_state *st)
 static enum fb_err lk_init(void **state, char *err, size_t errlen)
 {
 	struct lk_state *st = calloc(1, sizeof(*st));
-	enum fb_err rc = FB_E_NOMEM;
+	enum fb_err rc = st ? kit_setup(&st->cfg, &st->aws, err, errlen) : FB_E_NOMEM;
 
-	if (st && (rc = resp_config_from_env(&st->cfg, err, errlen)) == FB_OK &&
-	    (rc = leak_settings_from_env(&st->set, err, errlen)) == FB_OK)
-		rc = aws_client_new(&st->aws, NULL, err, errlen);
 	if (!st)
 		return rc;
+	if (rc == FB_OK)
+		rc = leak_settings_from_env(&st->set, err, errlen);
 	if (rc == FB_OK) {
 		/* until the first load: detectors only */
 		rc = leak_watch_init(&st->watch);
@@ -145,13 +138,11 @@ static enum fb_err lk_init(void **state, char *err, size_t errlen)
 static void load_error(struct lk_state *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void load_error(struct lk_state *st, const char *fmt, ...)
 {
-	const char *msg;
-	va_list ap;
+	char msg[600];
 
-	va_start(ap, fmt);
-	msg = leak_vwarn(st->load_errors, fmt, ap);
-	va_end(ap);
-	log_warn("%s", msg ? msg : fmt);
+	RESP_FORMAT(msg, fmt);
+	leak_warn(st->load_errors, "%s", msg);
+	log_warn("%s", msg);
 }
 
 /* The secrets tagged firebreak:watch=true (runtime/redeploy: ListSecrets
@@ -294,11 +285,6 @@ out:
 	return rc;
 }
 
-static int want_secrets(const struct lk_state *st)
-{
-	return st->set.watched.n || st->set.watch_tagged;
-}
-
 /* Loads when never loaded, after the TTL, or after a failed load. */
 static void ensure_loaded(struct lk_run *u)
 {
@@ -308,7 +294,7 @@ static void ensure_loaded(struct lk_run *u)
 	cJSON *w;
 	int i;
 
-	if (want_secrets(st) && (!st->loaded_ms || now - st->loaded_ms >= st->set.ttl_ms)) {
+	if ((st->set.watched.n || st->set.watch_tagged) && (!st->loaded_ms || now - st->loaded_ms >= st->set.ttl_ms)) {
 		enum fb_err rc;
 
 		i = resp_step_begin(&u->r, "load-watched-secrets", "secretsmanager:GetSecretValue", NULL,
@@ -316,15 +302,11 @@ static void ensure_loaded(struct lk_run *u)
 		rc = load_secrets(u, now);
 		snprintf(detail, sizeof(detail), "%zu secrets, %zu values (current and previous)",
 			 st->watch.nsecrets, st->watch.nvalues);
-		if (rc == FB_OK) {
-			resp_step_end(&u->r, i, RESP_DONE, detail, NULL);
-		} else {
-			resp_step_end(&u->r, i, RESP_FAILED, detail, NULL);
-			/* partial loads still scan; nothing loaded at all while
-			 * secrets are configured means we cannot tell: an error */
-			if (st->watch.nsecrets)
-				resp_step_optional(&u->r, i);
-		}
+		resp_step_end(&u->r, i, rc == FB_OK ? RESP_DONE : RESP_FAILED, detail, NULL);
+		/* partial loads still scan; nothing loaded at all while
+		 * secrets are configured means we cannot tell: an error */
+		if (rc != FB_OK && st->watch.nsecrets)
+			resp_step_optional(&u->r, i);
 	}
 	w = cJSON_AddObjectToObject(u->r.extra, "watch");
 	if (w) {
@@ -340,12 +322,6 @@ static void ensure_loaded(struct lk_run *u)
 }
 
 /* ---- event forms ------------------------------------------------------------------------------- */
-
-static void trigger_put(struct lk_run *u, const char *key, const char *val)
-{
-	cJSON_DeleteItemFromObjectCaseSensitive(u->r.trigger, key);
-	cJSON_AddItemToObject(u->r.trigger, key, val ? cJSON_CreateString(val) : cJSON_CreateNull());
-}
 
 static enum fb_err setup_awslogs(struct lk_run *u)
 {
@@ -367,14 +343,14 @@ static enum fb_err setup_awslogs(struct lk_run *u)
 	leak_redact(&u->st->watch, b->nevents ? b->events[b->nevents - 1].id : "", id2, sizeof(id2));
 	snprintf(shown, sizeof(shown), "%s:%.300s:%.300s:%.100s:%.100s:%zu", b->owner, u->group_buf,
 		 u->stream_buf, id1, id2, b->nevents);
-	trigger_put(u, "event_id", shown);
-	trigger_put(u, "source", "aws.logs");
-	trigger_put(u, "detail_type", "CloudWatch Logs subscription");
+	resp_json_set(u->r.trigger, "event_id", shown);
+	resp_json_set(u->r.trigger, "source", "aws.logs");
+	resp_json_set(u->r.trigger, "detail_type", "CloudWatch Logs subscription");
 	if (b->nevents) {
 		char iso[RESP_TIME_LEN];
 
 		resp_format_time_ms(b->events[0].timestamp_ms, iso);
-		trigger_put(u, "event_time", iso);
+		resp_json_set(u->r.trigger, "event_time", iso);
 		u->r.event_time_ms = b->events[0].timestamp_ms;
 	}
 	snprintf(arn, sizeof(arn), "arn:%s:logs:%s:%s:log-group:%s", aws_client_partition(u->st->aws),
@@ -431,7 +407,7 @@ static const struct kit_paging lk_alarm_paging = {
 
 /* The events of one log group's pages (kit_take_items: u->pages keeps
  * them, the messages point into them). */
-static void alarm_events(struct lk_run *u, const char *g, cJSON *events, size_t *n)
+static void alarm_events(struct lk_run *u, const char *g, cJSON *events)
 {
 	const cJSON *e;
 
@@ -448,7 +424,6 @@ static void alarm_events(struct lk_run *u, const char *g, cJSON *events, size_t 
 				   ts->valuedouble < 9.2e18) ? (int64_t)ts->valuedouble : 0,
 				  msg) != FB_OK)
 			break;
-		(*n)++;
 	}
 }
 
@@ -457,7 +432,7 @@ static void alarm_events(struct lk_run *u, const char *g, cJSON *events, size_t 
 static void setup_alarm(struct lk_run *u)
 {
 	struct lk_state *st = u->st;
-	size_t ng = st->set.log_groups.n, i, events = 0;
+	size_t ng = st->set.log_groups.n, i;
 	struct kit_step **rd = calloc(ng, sizeof(*rd));
 	struct kit_round *round = kit_round_new(&u->kit);
 	int64_t start, end;
@@ -494,13 +469,14 @@ static void setup_alarm(struct lk_run *u)
 		}
 		pages += kit_pages(rd[i]);
 		capped |= kit_ok(rd[i]) && !kit_complete(rd[i]);
-		alarm_events(u, st->set.log_groups.v[i], kit_take_items(rd[i]), &events);
+		alarm_events(u, st->set.log_groups.v[i], kit_take_items(rd[i]));
 	}
 	if (capped)
 		leak_warn(u->warnings, "more than %d pages of log events in the alarm window: the rest was "
 			  "not scanned", LK_MAX_ALARM_PAGES);
 	if (!u->r.steps[idx].ended) {
-		snprintf(detail, sizeof(detail), "%zu events in %d pages from %zu log groups", events,
+		/* the alarm's events are the run's only messages */
+		snprintf(detail, sizeof(detail), "%zu events in %d pages from %zu log groups", u->msgs.n,
 			 pages, ng);
 		resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
 	}
@@ -525,13 +501,11 @@ out:
  * and a complete read carry the decision (README "Safety"). */
 static void secret_tags(struct lk_run *u, struct leak_job *j)
 {
-	const char *arn = secret_arn(u, j);
-	struct prov_history h;
-	struct prov_query q;
+	const char *arn = j->rs.arn;
+	struct prov_history h = { 0 };
+	struct prov_query q = { 0 };
 	struct arn a;
 
-	memset(&h, 0, sizeof(h));
-	memset(&q, 0, sizeof(q));
 	j->tags_read = 1;
 	q.trigger_ms = u->r.event_time_ms ? u->r.event_time_ms : u->r.received_ms;
 	q.trigger_actor = "(unknown: whoever wrote the log line)";
@@ -567,8 +541,8 @@ static void secrets_decide(struct lk_run *u)
 
 	for (i = 0; d && i < u->njobs; i++)
 		d[i] = kit_add(rd, &(struct kit_spec){ .step = "describe-secret", .service = "secretsmanager",
-			.op = "DescribeSecret", .target = secret_arn(u, &u->jobs[i]), .kind = RESP_READ,
-			.in = secret_in(secret_arn(u, &u->jobs[i]), NULL) });
+			.op = "DescribeSecret", .target = u->jobs[i].rs.arn, .kind = RESP_READ,
+			.in = secret_in(u->jobs[i].rs.arn, NULL) });
 	kit_run(rd);
 	for (i = 0; i < u->njobs; i++) {
 		struct leak_job *j = &u->jobs[i];
@@ -645,11 +619,11 @@ static void secrets_rotate_redeploy(struct lk_run *u)
 			snprintf(detail, sizeof(detail), "nothing redeployed: firebreak:ecs-services '%.500s' "
 				 "ignored (%s); redeploy the services that use this secret by hand",
 				 j->services_ignored, j->services_why);
-			note(u, "redeploy", "ecs:UpdateService", secret_arn(u, j), RESP_WRITE, RESP_SKIPPED,
+			note(u, "redeploy", "ecs:UpdateService", j->rs.arn, RESP_WRITE, RESP_SKIPPED,
 			     detail, 0);
 		} else if (!j->services || !*j->services) {
 			leak_warn(u->warnings, "secret '%s' has no firebreak:ecs-services tag: nothing to redeploy",
-				  secret_arn(u, j));
+				  j->rs.arn);
 		}
 		j->rs.services = j->services_ignored ? NULL : j->services;
 	}
@@ -662,34 +636,30 @@ static void act_secrets(struct lk_run *u)
 {
 	const struct leak_watch *w = &u->st->watch;
 	const struct leak_findings *f = &u->f;
-	size_t i, n = 0;
+	size_t i;
 	cJSON *arr = cJSON_AddArrayToObject(u->r.extra, "secrets");
 
-	for (i = 0; i < w->nsecrets; i++)
-		n += (f->cur_hits[i] || f->prev_hits[i]);
-	if (!n)
-		return;
-	u->jobs = calloc(n, sizeof(*u->jobs));
-	if (!u->jobs)
-		return;
-	for (i = 0; i < w->nsecrets; i++) {
+	u->jobs = w->nsecrets ? calloc(w->nsecrets, sizeof(*u->jobs)) : NULL;
+	for (i = 0; u->jobs && i < w->nsecrets; i++) {
+		struct leak_job *j = &u->jobs[u->njobs];
 		cJSON *o;
 
 		if (!f->cur_hits[i] && !f->prev_hits[i])
 			continue;
-		u->jobs[u->njobs].secret = (uint32_t)i;
-		u->jobs[u->njobs].rs.arn = w->secrets[i].arn;
-		u->jobs[u->njobs].cur_hits = f->cur_hits[i];
-		u->jobs[u->njobs].prev_hits = f->prev_hits[i];
 		u->njobs++;
-		o = cJSON_CreateObject();
-		u->jobs[u->njobs - 1].report = o;
+		j->secret = (uint32_t)i;
+		j->rs.arn = w->secrets[i].arn;
+		j->cur_hits = f->cur_hits[i];
+		j->prev_hits = f->prev_hits[i];
+		j->report = o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "arn", w->secrets[i].arn);
 		cJSON_AddStringToObject(o, "name", w->secrets[i].name ? w->secrets[i].name : "");
 		cJSON_AddNumberToObject(o, "hits_current", (double)f->cur_hits[i]);
 		cJSON_AddNumberToObject(o, "hits_previous", (double)f->prev_hits[i]);
 		cJSON_AddItemToArray(arr, o);
 	}
+	if (!u->njobs)
+		return;
 	secrets_decide(u);
 	secrets_rotate_redeploy(u);
 }
@@ -706,7 +676,34 @@ struct key_op {
 	void (*then)(struct lk_run *, struct leak_key *, struct kit_step *);
 };
 
-static cJSON *key_restore(struct lk_run *u, const struct leak_key *k);
+static void member_role_arn(const struct lk_run *u, const char *account, char *out, size_t n)
+{
+	snprintf(out, n, "arn:%s:iam::%s:role/%s", kit_partition(&u->kit), account, u->st->cfg.member_role);
+}
+
+/* The undo of deactivating k: set it Active again; a member account's key
+ * there, through the member role. */
+static cJSON *key_restore(struct lk_run *u, const struct leak_key *k)
+{
+	cJSON *e = cJSON_CreateObject();
+	char cmd[400], role[300];
+
+	snprintf(cmd, sizeof(cmd), "aws iam update-access-key --user-name '%s' --access-key-id %s --status Active",
+		 k->user, k->id);
+	if (e && (!cJSON_AddStringToObject(e, "step", "deactivate-key") ||
+		  !cJSON_AddStringToObject(e, "api", "iam:UpdateAccessKey") ||
+		  !cJSON_AddStringToObject(e, "target", k->id) || !cJSON_AddStringToObject(e, "prior_status", k->status) ||
+		  !cJSON_AddStringToObject(e, "command", cmd))) {
+		cJSON_Delete(e);
+		e = NULL;
+	}
+	if (e && u->key_client[k - u->f.keys]) {
+		member_role_arn(u, k->account, role, sizeof(role));
+		cJSON_AddStringToObject(e, "account", k->account);
+		cJSON_AddStringToObject(e, "role", role);
+	}
+	return e;
+}
 
 /* The step of one key (.service and .op literals per operation: the IAM
  * derivation reads them). */
@@ -854,11 +851,6 @@ static void after_info(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 		k->done = 1;
 		break;
 	}
-}
-
-static void member_role_arn(const struct lk_run *u, const char *account, char *out, size_t n)
-{
-	snprintf(out, n, "arn:%s:iam::%s:role/%s", kit_partition(&u->kit), account, u->st->cfg.member_role);
 }
 
 /* Every other key of k's account gets that account's client, or, without
@@ -1009,22 +1001,21 @@ static void verify_keys(struct lk_run *u)
 			snprintf(detail, sizeof(detail), "usable: STS accepted a call signed with the secret "
 				 "access key%s seen next to it (caller %s; the call shows in CloudTrail under this key)",
 				 token ? " and session token" : "", arn[0] ? arn : "?");
-			resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
 		} else if (refused == k->ncand) {
 			k->refused = 1;
 			snprintf(detail, sizeof(detail), "not its secret: STS refused the signature of each of "
 				 "the %zu 40-character strings seen next to it%s", k->ncand,
 				 k->cand_overflow ? " (more were seen: not tried)" : "");
-			resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
-			resp_step_optional(&u->r, idx);
 		} else {
 			snprintf(detail, sizeof(detail), "not verified (%s %.200s): %s",
 				 e.code[0] ? e.code : fb_strerror(rc), e.message,
 				 token ? "the role's sessions are not revoked on an unverified credential"
 				       : "treated as a usable credential");
-			resp_step_end(&u->r, idx, RESP_FAILED, detail, NULL);
-			resp_step_optional(&u->r, idx);
 		}
+		/* a refused or unverified key is reported, not a failure of the containment */
+		resp_step_end(&u->r, idx, rc == FB_OK || k->refused ? RESP_DONE : RESP_FAILED, detail, NULL);
+		if (rc != FB_OK)
+			resp_step_optional(&u->r, idx);
 	}
 }
 
@@ -1055,21 +1046,6 @@ static void after_last_used(struct lk_run *u, struct leak_key *k, struct kit_ste
 	}
 }
 
-/* The undo of deactivating k: set it Active again; a member account's key
- * there, through the member role. */
-static cJSON *key_restore(struct lk_run *u, const struct leak_key *k)
-{
-	cJSON *restore = leak_key_restore(k);
-	char role[300];
-
-	if (restore && u->key_client[k - u->f.keys]) {
-		member_role_arn(u, k->account, role, sizeof(role));
-		cJSON_AddStringToObject(restore, "account", k->account);
-		cJSON_AddStringToObject(restore, "role", role);
-	}
-	return restore;
-}
-
 static void after_update(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 {
 	(void)u;
@@ -1090,8 +1066,7 @@ static void after_list(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 		k->done = 1;
 		return;
 	}
-	for (m = resp_get(kit_out(s), "AccessKeyMetadata") ? resp_get(kit_out(s), "AccessKeyMetadata")->child : NULL;
-	     m; m = m->next)
+	cJSON_ArrayForEach(m, resp_get(kit_out(s), "AccessKeyMetadata"))
 		if (resp_get_str(m, "AccessKeyId") && !strcmp(resp_get_str(m, "AccessKeyId"), k->id))
 			buf_copy_str(k->status, sizeof(k->status), resp_get_str(m, "Status"));
 	if (!k->status[0]) {
@@ -1204,13 +1179,18 @@ static void run_cleanup(struct lk_run *u)
 	free(u);
 }
 
-/* A result that is not an incident: control messages, other alarms, no leak. */
+/* A result that is not an incident (control message, other alarm, no
+ * leak): {function, result, detail}. */
 static enum fb_err quiet_result(struct lr_result *out, const char *result, const char *why)
 {
-	cJSON *o = leak_quiet_json(LK_FN, result, why);
-	char *txt = o ? cJSON_PrintUnformatted(o) : NULL;
+	cJSON *o = cJSON_CreateObject();
+	char *txt;
 	enum fb_err rc;
 
+	cJSON_AddStringToObject(o, "function", LK_FN);
+	cJSON_AddStringToObject(o, "result", result);
+	cJSON_AddStringToObject(o, "detail", why);
+	txt = o ? cJSON_PrintUnformatted(o) : NULL;
 	cJSON_Delete(o);
 	if (!txt)
 		return FB_E_NOMEM;
@@ -1220,12 +1200,19 @@ static enum fb_err quiet_result(struct lr_result *out, const char *result, const
 	return rc;
 }
 
+static const char *const lk_form_name[] = {
+	[LEAK_FORM_INVALID] = "invalid", [LEAK_FORM_AWSLOGS] = "awslogs", [LEAK_FORM_ALARM] = "alarm",
+	[LEAK_FORM_MANUAL] = "manual", [LEAK_FORM_IGNORE] = "ignored",
+};
+
 /* The invocation once the event is known to be ours: report, messages,
  * scan, act, finish. */
 static enum fb_err lk_respond(struct lk_run *u, enum leak_form form, struct lr_result *out)
 {
 	struct lk_state *st = u->st;
 	const struct lr_context *ctx = u->ctx;
+	size_t i, usable = 0;
+	cJSON *src;
 	enum fb_err rc = FB_OK;
 
 	u->warnings = cJSON_AddArrayToObject(u->r.extra, "warnings");
@@ -1245,7 +1232,12 @@ static enum fb_err lk_respond(struct lk_run *u, enum leak_form form, struct lr_r
 	if (rc != FB_OK)
 		return rc;
 	leak_scan_messages(&st->watch, u->msgs.v, u->msgs.n, &u->f);
-	cJSON_AddItemToObject(u->r.extra, "source", leak_source_json(form, u->group, u->stream, &u->msgs));
+	src = cJSON_AddObjectToObject(u->r.extra, "source");
+	cJSON_AddStringToObject(src, "form", lk_form_name[form]);
+	cJSON_AddStringToObject(src, "log_group", u->group ? u->group : "");
+	cJSON_AddStringToObject(src, "log_stream", u->stream ? u->stream : "");
+	cJSON_AddNumberToObject(src, "events", (double)u->msgs.n);
+	cJSON_AddNumberToObject(src, "bytes", (double)u->msgs.bytes);
 	if (u->f.cloudtrail_ids)
 		leak_warn(u->warnings, "%zu CloudTrail records: the %zu access key ids in their accessKeyId "
 			  "fields are the audit trail, not leaks (not acted on)", u->f.cloudtrail_records,
@@ -1265,7 +1257,9 @@ static enum fb_err lk_respond(struct lk_run *u, enum leak_form form, struct lr_r
 	act_secrets(u);
 	act_keys(u);
 	cJSON_AddItemToObject(u->r.extra, "tokens", leak_tokens_json(u->f.tokens, u->f.ntokens, &st->watch));
-	if (!u->njobs && !leak_usable_keys(u->f.keys, u->f.nkeys)) {
+	for (i = 0; i < u->f.nkeys; i++)
+		usable += leak_key_usable(&u->f.keys[i]) != 0;
+	if (!u->njobs && !usable) {
 		/* nothing usable leaked: key ids alone and tokens are reported */
 		resp_set_severity(&u->r, u->f.ntokens || u->f.nkeys ? "P2" : "P3");
 		if (u->f.nkeys)
@@ -1294,26 +1288,17 @@ static enum fb_err lk_handle(void *state, const char *event, size_t len,
 	/* Size, UTF-8, control bytes, "\u0000", depth, trailing data, object:
 	 * the shared check. (The awslogs payload inside gets the same, with
 	 * "\u0000" in log text read as U+FFFD: see leak_batch_parse.) */
-	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &u->ev, why, sizeof(why)) != FB_OK) {
-		run_cleanup(u);
-		return resp_invalid(out, "%s", why);
-	}
-	form = leak_classify(u->ev, &st->set, &u->batch, why, sizeof(why));
-	if (form == LEAK_FORM_INVALID) {
-		run_cleanup(u);
-		return resp_invalid(out, "%s", why);
-	}
-	if (form == LEAK_FORM_IGNORE) {
-		int control = u->batch.message_type && !strcmp(u->batch.message_type, "CONTROL_MESSAGE");
-
-		rc = quiet_result(out, control ? "control message" : "ignored", why);
-		run_cleanup(u);
-		return rc;
-	}
+	form = resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &u->ev, why, sizeof(why)) == FB_OK
+		? leak_classify(u->ev, &st->set, &u->batch, why, sizeof(why)) : LEAK_FORM_INVALID;
+	if (form == LEAK_FORM_INVALID)
+		rc = resp_invalid(out, "%s", why);
+	else if (form == LEAK_FORM_IGNORE)
+		rc = quiet_result(out, u->batch.message_type && !strcmp(u->batch.message_type, "CONTROL_MESSAGE")
+				  ? "control message" : "ignored", why);
 	/* a subscription delivery has no envelope: its trigger is set from
 	 * the batch (setup_awslogs), so the opening reads an empty one */
-	if (kit_begin(&u->r, &(struct kit_handler){ LK_FN, &st->cfg, st->aws, LK_FINISH_RESERVE_MS }, ctx,
-		      form == LEAK_FORM_AWSLOGS ? st->no_envelope : u->ev, out, &rc)) {
+	else if (kit_begin(&u->r, &(struct kit_handler){ LK_FN, &st->cfg, st->aws, LK_FINISH_RESERVE_MS },
+			   ctx, form == LEAK_FORM_AWSLOGS ? st->no_envelope : u->ev, out, &rc)) {
 		kit_init(&u->kit, &u->r, st->aws);
 		rc = lk_respond(u, form, out);
 	}

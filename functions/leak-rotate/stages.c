@@ -1,10 +1,5 @@
-/*
- * leak-rotate's pure stages (leak.h): settings, the watched set, the event
- * form, findings, decisions on each secret and the report parts. No
- * network and no clock here: main.c makes the calls and passes their
- * answers (and the time) in, so the unit tests and fuzz targets reach all
- * of it without AWS.
- */
+/* leak-rotate's pure stages (leak.h lists them): main.c makes the calls
+ * and passes their answers (and the time) in. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,7 +112,6 @@ enum fb_err leak_settings_from_env(struct leak_settings *s, char *err, size_t er
 	return rc;
 }
 
-/* What a watched value is; its bytes live only in the automaton. */
 struct leak_value {
 	uint32_t secret;              /* index into leak_watch.secrets */
 	int previous;                 /* from AWSPREVIOUS */
@@ -263,19 +257,12 @@ enum fb_err leak_msgs_add(struct leak_msgs *ms, const char *group, const char *s
 {
 	struct leak_msg *m;
 
-	if (ms->n == ms->cap) {
-		size_t cap = ms->cap ? ms->cap * 2 : 64;
-
-		if (cap > LEAK_MAX_MESSAGES)
-			cap = LEAK_MAX_MESSAGES;
-		if (ms->n >= cap)
-			return FB_E_TOO_LARGE;
-		m = realloc(ms->v, cap * sizeof(*m));
-		if (!m)
-			return FB_E_NOMEM;
-		ms->v = m;
-		ms->cap = cap;
-	}
+	if (ms->n >= LEAK_MAX_MESSAGES)
+		return FB_E_TOO_LARGE;
+	m = grow(ms->v, ms->n, &ms->cap, sizeof(*m), 64);
+	if (!m)
+		return FB_E_NOMEM;
+	ms->v = m;
 	m = &ms->v[ms->n++];
 	m->group = group ? group : "";
 	m->stream = stream ? stream : "";
@@ -291,24 +278,6 @@ void leak_msgs_cleanup(struct leak_msgs *m)
 {
 	free(m->v);
 	memset(m, 0, sizeof(*m));
-}
-
-/* "awslogs", "alarm", "manual", ... */
-static const char *leak_form_name(enum leak_form f)
-{
-	switch (f) {
-	case LEAK_FORM_AWSLOGS:
-		return "awslogs";
-	case LEAK_FORM_ALARM:
-		return "alarm";
-	case LEAK_FORM_MANUAL:
-		return "manual";
-	case LEAK_FORM_IGNORE:
-		return "ignored";
-	case LEAK_FORM_INVALID:
-		break;
-	}
-	return "invalid";
 }
 
 static enum leak_form classify_awslogs(const cJSON *aw, const struct leak_settings *set,
@@ -446,34 +415,19 @@ void leak_alarm_window(const cJSON *ev, int64_t event_time_ms, int64_t now_ms,
 
 /* ---- findings ------------------------------------------------------------------------------------- */
 
-const char *leak_vwarn(cJSON *warnings, const char *fmt, va_list ap)
-{
-	char msg[600];
-	cJSON *m;
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	m = warnings ? cJSON_CreateString(msg) : NULL;
-	if (m && !cJSON_AddItemToArray(warnings, m)) {
-		cJSON_Delete(m);
-		m = NULL;
-	}
-	return m ? m->valuestring : NULL;
-}
-
 void leak_warn(cJSON *warnings, const char *fmt, ...)
 {
-	va_list ap;
+	char msg[600];
 
-	va_start(ap, fmt);
-	leak_vwarn(warnings, fmt, ap);
-	va_end(ap);
+	RESP_FORMAT(msg, fmt);
+	if (warnings)
+		cJSON_AddItemToArray(warnings, cJSON_CreateString(msg));
 }
 
 enum fb_err leak_findings_init(struct leak_findings *f, size_t nsecrets, cJSON *warnings)
 {
 	memset(f, 0, sizeof(*f));
 	f->warnings = warnings;
-	f->nsecrets = nsecrets;
 	f->hits = cJSON_CreateArray();
 	f->cur_hits = calloc(nsecrets ? nsecrets : 1, sizeof(size_t));
 	f->prev_hits = calloc(nsecrets ? nsecrets : 1, sizeof(size_t));
@@ -881,23 +835,6 @@ enum leak_key_route leak_key_route(const char *key_account, const char *own_acco
 	return role ? LEAK_KEY_MEMBER : LEAK_KEY_NO_ROLE;
 }
 
-cJSON *leak_key_restore(const struct leak_key *k)
-{
-	char cmd[400];
-	cJSON *e = cJSON_CreateObject();
-
-	snprintf(cmd, sizeof(cmd), "aws iam update-access-key --user-name '%s' --access-key-id %s --status Active",
-		 k->user, k->id);
-	if (e && (!cJSON_AddStringToObject(e, "step", "deactivate-key") ||
-		  !cJSON_AddStringToObject(e, "api", "iam:UpdateAccessKey") ||
-		  !cJSON_AddStringToObject(e, "target", k->id) || !cJSON_AddStringToObject(e, "prior_status", k->status) ||
-		  !cJSON_AddStringToObject(e, "command", cmd))) {
-		cJSON_Delete(e);
-		e = NULL;
-	}
-	return e;
-}
-
 cJSON *leak_keys_json(const struct leak_key *keys, size_t n)
 {
 	cJSON *arr = cJSON_CreateArray();
@@ -914,12 +851,8 @@ cJSON *leak_keys_json(const struct leak_key *keys, size_t n)
 		cJSON_AddStringToObject(o, "last_used", keys[i].last_used);
 		cJSON_AddStringToObject(o, "last_used_service", keys[i].last_service);
 		cJSON_AddStringToObject(o, "last_used_region", keys[i].last_region);
-		if (keys[i].verified)
-			cJSON_AddBoolToObject(o, "secret_key_verified", 1);
-		else if (keys[i].refused)
-			cJSON_AddBoolToObject(o, "secret_key_verified", 0);
-		else
-			cJSON_AddNullToObject(o, "secret_key_verified");
+		cJSON_AddItemToObject(o, "secret_key_verified", keys[i].verified ? cJSON_CreateTrue()
+				      : keys[i].refused ? cJSON_CreateFalse() : cJSON_CreateNull());
 		if (keys[i].role[0])
 			cJSON_AddStringToObject(o, "role", keys[i].role);
 		cJSON_AddStringToObject(o, "action", keys[i].role[0]
@@ -967,15 +900,6 @@ int leak_key_usable(const struct leak_key *k)
 	return k->near_secret && !k->refused;
 }
 
-size_t leak_usable_keys(const struct leak_key *keys, size_t n)
-{
-	size_t i, k = 0;
-
-	for (i = 0; i < n; i++)
-		k += leak_key_usable(&keys[i]) != 0;
-	return k;
-}
-
 cJSON *leak_tokens_json(const struct leak_token *t, size_t n, const struct leak_watch *w)
 {
 	cJSON *arr = cJSON_CreateArray();
@@ -983,46 +907,16 @@ cJSON *leak_tokens_json(const struct leak_token *t, size_t n, const struct leak_
 
 	for (i = 0; arr && i < n; i++) {
 		cJSON *o = cJSON_CreateObject();
+		int watched = t[i].secret >= 0 && (size_t)t[i].secret < w->nsecrets;
 
 		cJSON_AddStringToObject(o, "kind", leak_kind_name(t[i].kind));
 		cJSON_AddStringToObject(o, "fingerprint", t[i].fp);
 		cJSON_AddNumberToObject(o, "hits", (double)t[i].hits);
-		if (t[i].secret >= 0 && (size_t)t[i].secret < w->nsecrets) {
-			cJSON_AddStringToObject(o, "watched_secret", w->secrets[t[i].secret].arn);
-			cJSON_AddStringToObject(o, "action", "rotated with its watched secret");
-		} else {
-			cJSON_AddNullToObject(o, "watched_secret");
-			cJSON_AddStringToObject(o, "action",
-						"reported only: not a watched secret; revoke it at its issuer");
-		}
+		cJSON_AddItemToObject(o, "watched_secret", watched ? cJSON_CreateString(w->secrets[t[i].secret].arn)
+				      : cJSON_CreateNull());
+		cJSON_AddStringToObject(o, "action", watched ? "rotated with its watched secret"
+					: "reported only: not a watched secret; revoke it at its issuer");
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;
-}
-
-cJSON *leak_source_json(enum leak_form form, const char *group, const char *stream,
-			const struct leak_msgs *m)
-{
-	cJSON *src = cJSON_CreateObject();
-
-	if (!src)
-		return NULL;
-	cJSON_AddStringToObject(src, "form", leak_form_name(form));
-	cJSON_AddStringToObject(src, "log_group", group ? group : "");
-	cJSON_AddStringToObject(src, "log_stream", stream ? stream : "");
-	cJSON_AddNumberToObject(src, "events", (double)m->n);
-	cJSON_AddNumberToObject(src, "bytes", (double)m->bytes);
-	return src;
-}
-
-cJSON *leak_quiet_json(const char *function, const char *result, const char *detail)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	if (!o)
-		return NULL;
-	cJSON_AddStringToObject(o, "function", function);
-	cJSON_AddStringToObject(o, "result", result);
-	cJSON_AddStringToObject(o, "detail", detail);
-	return o;
 }

@@ -86,8 +86,6 @@ static int pl_exemption(struct pl_run *run, cJSON *sec, const char *bucket, cons
 	idx = resp_step_begin(r, "tag-provenance", "cloudtrail:LookupEvents", arn, RESP_READ);
 	resp_step_optional(r, idx);
 	hrc = prov_history_read(run->c, arn, 0, pl_read_deadline(run), run->account, &h);
-	/* S3 logs PutBucketTagging with the whole new set: make it readable. */
-	pl_normalise_tag_history(h.events, PL_TAG_PUBLIC_OK);
 	prov_query_from_history(&q, &h);
 	snprintf(detail, sizeof(detail), "%d events%s%s", h.events ? cJSON_GetArraySize(h.events) : 0,
 		 h.complete ? " (complete)" : "; incomplete: ", h.complete ? "" : h.why);

@@ -113,19 +113,6 @@ enum pl_exposure {
  * `why` says which. */
 enum pl_exposure pl_exposure(const struct pl_state *s, char *why, size_t n);
 
-/* The history read for a firebreak:* tag on a bucket, made readable for
- * runtime/prov: S3 records PutBucketTagging with the whole new tag set in
- * requestParameters.Tagging.TagSet.Tag (an object or an array) and
- * DeleteBucketTagging with none, shapes prov does not read. Each such
- * record of `events` (a LookupEvents Events array, changed in place) gets
- * requestParameters.tags ([{Key, Value}], the new set) and, when `key` is
- * not in the new set (PutBucketTagging replaces the set) or the set was
- * deleted, requestParameters.tagKeys [key]. A tagging record whose tag set
- * cannot be read has its CloudTrailEvent replaced by an unparseable text,
- * so prov says "cannot verify" (the tag is ignored: fail towards
- * containment). Returns how many records were rewritten. */
-int pl_normalise_tag_history(cJSON *events, const char *key);
-
 /* Settings (environment). */
 struct pl_settings {
 	int account_lock;          /* FIREBREAK_PL_ACCOUNT_LOCK (default true): put the

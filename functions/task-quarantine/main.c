@@ -28,12 +28,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "arn.h"
 #include "aws.h"
+#include "cwl.h"
 #include "evidence.h"
 #include "kit.h"
-#include "log.h"
 #include "prov.h"
 #include "resp.h"
+#include "sg.h"
 
 #define TQ_FN "task-quarantine"
 /* Time kept back from the Lambda deadline for the SNS publish and the
@@ -42,11 +44,6 @@
 /* Below this much time left, a required step is not started: it is
  * reported failed so the partial report still goes out in time. */
 #define TQ_MIN_STEP_MS 300
-/* Log paging stops when less than this is left: the uploads need it. */
-#define TQ_UPLOAD_RESERVE_MS 1500
-/* Safety bound on pages per stream, far above what 50 MB needs. */
-#define TQ_MAX_LOG_PAGES 20000
-#define TQ_MAX_BATCH 16
 /* The tag-provenance reads stop this long before the work's deadline: an
  * exemption that cannot be verified in time is ignored, and containment
  * still needs its time. */
@@ -70,7 +67,7 @@ struct tq_run {
 	struct aws_client *aws;
 	struct tq_target tgt;
 	struct tq_task task;
-	struct tq_eni eni;
+	struct sg_eni eni;
 	int have_task, have_eni;
 	cJSON *task_json;               /* owned: the DescribeTasks element */
 	cJSON *taskdef_json;            /* owned: DescribeTaskDefinition's taskDefinition */
@@ -121,30 +118,12 @@ static int time_left(const struct tq_run *u, int64_t need_ms)
 	return !u->ctx->deadline_ms || lr_remaining_ms(u->ctx) >= need_ms;
 }
 
-static cJSON *obj_with(const char *k1, const char *v1)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	if (o && k1)
-		cJSON_AddStringToObject(o, k1, v1);
-	return o;
-}
-
-/* Drops the newest restore entry: its write was refused, nothing to undo. */
-static void restore_drop_last(struct tq_run *u)
-{
-	int n = cJSON_GetArraySize(u->r.restore);
-
-	if (n > 0)
-		cJSON_DeleteItemFromArray(u->r.restore, n - 1);
-}
-
 /* {"<lk>": [v1], "<k2>": v2}: a one-element list and a string. */
 static cJSON *obj_list(const char *lk, const char *v1, const char *k2, const char *v2)
 {
-	cJSON *o = k2 ? obj_with(k2, v2) : cJSON_CreateObject(), *l = cJSON_AddArrayToObject(o, lk);
+	cJSON *o = kit_obj(k2, v2, KIT_END);
 
-	cJSON_AddItemToArray(l, cJSON_CreateString(v1));
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(o, lk), cJSON_CreateString(v1));
 	return o;
 }
 
@@ -156,7 +135,7 @@ static struct kit_step *taskdef_add(struct tq_run *u, struct kit_round *rd)
 		return NULL;
 	return kit_add(rd, &(struct kit_spec){ .step = "describe-task-definition", .service = "ecs",
 		.op = "DescribeTaskDefinition", .target = u->task.taskdef_arn, .kind = RESP_READ, .optional = 1,
-		.in = obj_with("taskDefinition", u->task.taskdef_arn) });
+		.in = kit_obj("taskDefinition", u->task.taskdef_arn, KIT_END) });
 }
 
 static void taskdef_take(struct tq_run *u, const struct kit_step *td)
@@ -236,10 +215,10 @@ static void report_task(struct tq_run *u)
 		cJSON_AddStringToObject(x, "image_digest", c->digest);
 		cJSON_AddStringToObject(x, "runtime_id", c->runtime_id);
 		l = cJSON_AddObjectToObject(x, "log");
-		cJSON_AddStringToObject(l, "driver", c->log_driver[0] ? c->log_driver : "none");
-		if (c->log_state == TQ_LOG_AWSLOGS) {
-			cJSON_AddStringToObject(l, "group", c->log_group);
-			cJSON_AddStringToObject(l, "stream", c->log_stream);
+		cJSON_AddStringToObject(l, "driver", c->log.driver[0] ? c->log.driver : "none");
+		if (c->log.state == CWL_LOG_AWSLOGS) {
+			cJSON_AddStringToObject(l, "group", c->log.group);
+			cJSON_AddStringToObject(l, "stream", c->log.stream);
 		}
 	}
 	n = cJSON_AddObjectToObject(o, "network");
@@ -252,12 +231,9 @@ static void report_task(struct tq_run *u)
 		cJSON_AddStringToObject(n, "vpc_id", u->eni.vpc);
 		cJSON_AddBoolToObject(n, "requester_managed", u->eni.requester_managed);
 		g = cJSON_AddArrayToObject(n, "security_groups");
-		for (i = 0; g && i < u->eni.ngroups; i++) {
-			cJSON *x = obj_with("group_id", u->eni.groups[i]);
-
-			cJSON_AddStringToObject(x, "group_name", u->eni.group_names[i]);
-			cJSON_AddItemToArray(g, x);
-		}
+		for (i = 0; g && i < u->eni.ngroups; i++)
+			cJSON_AddItemToArray(g, kit_obj("group_id", u->eni.groups[i], "group_name",
+							u->eni.group_names[i], KIT_END));
 	}
 }
 
@@ -270,9 +246,9 @@ static void report_task(struct tq_run *u)
  * when honoured; the report's extra.exemption_tags says why either way. */
 static int exemption_honoured(struct tq_run *u, char *why, size_t whylen)
 {
-	struct tq_tag_source src[TQ_MAX_TAG_SOURCES];
-	size_t n, i;
-	int honoured = 1;
+	struct kit_tag_source src[KIT_MAX_TAG_SOURCES];
+	struct prov_query q;
+	size_t n;
 	int64_t deadline = u->ctx->deadline_ms ? u->ctx->deadline_ms - TQ_FINISH_RESERVE_MS - TQ_CONTAIN_RESERVE_MS : 0;
 	cJSON *list = cJSON_AddArrayToObject(u->r.extra, "exemption_tags");
 
@@ -285,50 +261,18 @@ static int exemption_honoured(struct tq_run *u, char *why, size_t whylen)
 		kit_round_free(rd);
 	}
 	n = tq_tag_sources(&u->task, src);
-	why[0] = 0;
-	for (i = 0; i < n && honoured; i++) {
-		struct prov_history h;
-		struct prov_query q;
-		struct prov_decision d;
-		char detail[400];
-		cJSON *e;
-		enum fb_err hrc;
-		int idx = resp_step_begin(&u->r, "tag-provenance", "cloudtrail:LookupEvents", src[i].arn, RESP_READ);
-
-		/* Without the history the tag is ignored (fail towards
-		 * containment): not a failure of the containment itself. */
-		resp_step_optional(&u->r, idx);
-		memset(&q, 0, sizeof(q));
-		q.tag_key = TQ_TAG_EXEMPT;
-		q.tag_value = u->task.exempt_value;
-		q.trigger_ms = u->r.event_time_ms ? u->r.event_time_ms : u->r.received_ms;
-		q.trigger_actor = u->task.task_role[0] ? u->task.task_role : NULL;
-		q.min_age_ms = u->st->cfg.tag_min_age_ms;
-		q.trust = &u->st->cfg;
-		/* created_ms stays 0: a task is often younger than the minimum
-		 * age while the tag it inherited (service, task definition) is
-		 * not; each source's own history dates the tag. */
-		hrc = prov_history_read(u->aws, src[i].arn, 0, deadline, u->account[0] ? u->account : NULL, &h);
-		prov_query_from_history(&q, &h);
-		snprintf(detail, sizeof(detail), "%d events%s%s", h.events ? cJSON_GetArraySize(h.events) : 0,
-			 h.complete ? " (complete)" : "; incomplete: ", h.complete ? "" : h.why);
-		resp_step_end(&u->r, idx, hrc == FB_OK ? RESP_DONE : RESP_FAILED, detail, NULL);
-		prov_decide(h.events, &q, &d);
-		e = prov_report_json(TQ_TAG_EXEMPT, u->task.exempt_value, &d);
-		cJSON_AddStringToObject(e, "source", src[i].what);
-		cJSON_AddStringToObject(e, "resource", src[i].arn);
-		cJSON_AddItemToArray(list, e);
-		if (d.verdict != PROV_HONOURED) {
-			honoured = 0;
-			snprintf(why, whylen, "%s (%s)", d.reason, src[i].what);
-		} else if (!why[0]) {
-			snprintf(why, whylen, "%s", d.reason);
-		}
-		prov_history_cleanup(&h);
-	}
-	if (!n)
-		honoured = 0;
-	return honoured;
+	q = (struct prov_query){ .tag_key = TQ_TAG_EXEMPT, .tag_value = u->task.exempt_value,
+		.trigger_ms = u->r.event_time_ms ? u->r.event_time_ms : u->r.received_ms,
+		.trigger_actor = u->task.task_role[0] ? u->task.task_role : NULL,
+		.min_age_ms = u->st->cfg.tag_min_age_ms, .trust = &u->st->cfg };
+	/* created_ms stays 0: a task is often younger than the minimum
+	 * age while the tag it inherited (service, task definition) is
+	 * not; each source's own history dates the tag. Each read is
+	 * optional (kit.h): without the history the tag is ignored (fail
+	 * towards containment), not a failed containment. */
+	return kit_prov_sources(&u->kit, &q, src, n, &(struct kit_prov_read){ .step = "tag-provenance",
+		.account = u->account[0] ? u->account : NULL, .deadline_ms = deadline,
+		.complete_note = " (complete)" }, list, why, whylen);
 }
 
 /* ---- 2. the independent reads ------------------------------------------------------ */
@@ -376,7 +320,7 @@ static void read_round(struct tq_run *u)
 	if (t->eni[0] && strcmp(t->last_status, "STOPPED"))
 		eni = kit_add(rd, &(struct kit_spec){ .step = "describe-eni", .service = "ec2",
 			.op = "DescribeNetworkInterfaces", .target = t->eni, .kind = RESP_READ,
-			.in = obj_list("NetworkInterfaceId", t->eni, NULL, NULL) });
+			.in = sg_ids("NetworkInterfaceId", t->eni) });
 	if (t->service[0])
 		svc = kit_add(rd, &(struct kit_spec){ .step = "describe-service", .service = "ecs",
 			.op = "DescribeServices", .target = t->service, .kind = RESP_READ, .optional = 1,
@@ -391,7 +335,7 @@ static void read_round(struct tq_run *u)
 
 	taskdef_take(u, td);
 	if (eni) {
-		u->have_eni = kit_ok(eni) && tq_eni_from_json(kit_out(eni), &u->eni) == FB_OK;
+		u->have_eni = kit_ok(eni) && sg_eni_from_json(kit_out(eni), &u->eni) == FB_OK;
 		network_evidence_add(u, "DescribeNetworkInterfaces", kit_out(eni));
 		if (kit_ok(eni) && !u->have_eni)
 			kit_fail(eni, "the task's network interface is not listed");
@@ -418,40 +362,6 @@ static void read_round(struct tq_run *u)
 }
 
 /* ---- 3. isolation ----------------------------------------------------------------------- */
-
-/* The revoke of every egress rule of one group as described (`sg`, EC2
- * JSON): RESP_DONE with its input (*in) and, when `undo_step` is set, the
- * undo (*undo, AuthorizeSecurityGroupEgress of the same rules); else
- * RESP_ALREADY (no egress rules) or RESP_FAILED (cannot build it). */
-static enum resp_status egress_revoke_plan(const cJSON *sg, const char *undo_step, cJSON **in, cJSON **undo)
-{
-	const char *gid = resp_get_str(sg, "groupId");
-	const cJSON *eg = tq_list(sg, "ipPermissionsEgress");
-	cJSON *perms, *wire;
-
-	*in = *undo = NULL;
-	if (!gid)
-		return RESP_FAILED;
-	if (!eg || !cJSON_GetArraySize(eg))
-		return RESP_ALREADY;
-	perms = tq_perms_from_ec2(eg);
-	wire = perms ? tq_perms_wire(perms) : NULL;
-	if (!wire) {
-		cJSON_Delete(perms);
-		return RESP_FAILED;
-	}
-	*in = obj_with("GroupId", gid);
-	cJSON_AddItemToObject(*in, "IpPermissions", wire);
-	if (undo_step) {
-		cJSON *args = obj_with("GroupId", gid);
-
-		cJSON_AddItemToObject(args, "IpPermissions", perms);
-		*undo = kit_undo_step(undo_step, "ec2:AuthorizeSecurityGroupEgress", args);
-	} else {
-		cJSON_Delete(perms);
-	}
-	return RESP_DONE;
-}
 
 /* Never cut a fleet to contain one task: a group that other network
  * interfaces also carry is revoked only with FIREBREAK_ALLOW_SHARED_SG_REVOKE,
@@ -501,26 +411,13 @@ static int share_decision(struct tq_run *u, int known, const cJSON *shared, int 
 	return 0;
 }
 
-/* {"Key": k, "Value": v} */
-static cJSON *tag_kv(const char *k, const char *v)
-{
-	cJSON *o = obj_with("Key", k);
-
-	cJSON_AddStringToObject(o, "Value", v);
-	return o;
-}
-
 /* The swap onto `qsg` (NULL: planned only), its undo the groups now
  * (`groups`, taken). */
 static struct kit_step *swap_add(struct tq_run *u, struct kit_round *rd, cJSON *groups, const char *qsg)
 {
-	cJSON *args = obj_with("NetworkInterfaceId", u->eni.id);
-
-	cJSON_AddItemToObject(args, "Groups", groups);
 	return kit_add(rd, &(struct kit_spec){ .step = "swap-groups", .service = "ec2",
 		.op = "ModifyNetworkInterfaceAttribute", .target = u->eni.id, .kind = RESP_WRITE,
-		.in = qsg ? obj_list("SecurityGroupId", qsg, "NetworkInterfaceId", u->eni.id) : NULL,
-		.restore = kit_undo_step("swap-groups", "ec2:ModifyNetworkInterfaceAttribute", args),
+		.in = qsg ? sg_swap_in(u->eni.id, qsg) : NULL, .restore = sg_swap_undo("swap-groups", u->eni.id, groups),
 		.detail = "only the quarantine group is attached" });
 }
 
@@ -538,14 +435,14 @@ static cJSON *sharer(const struct tq_run *u, const cJSON *ni)
 
 	if (!id || !strcmp(id, u->eni.id))
 		return NULL;
-	x = obj_with("network_interface_id", id);
+	x = kit_obj("network_interface_id", id, KIT_END);
 	cJSON_AddStringToObject(x, "description", d ? d : "");
 	cJSON_AddStringToObject(x, "interface_type", it ? it : "");
 	if (rq)
 		cJSON_AddStringToObject(x, "requester_id", rq);
 	if (inst)
 		cJSON_AddStringToObject(x, "instance_id", inst);
-	cJSON_ArrayForEach(tag, tq_list(ni, "tagSet")) {
+	cJSON_ArrayForEach(tag, sg_list(ni, "tagSet")) {
 		const char *k = resp_get_str(tag, "key"), *v = resp_get_str(tag, "value");
 
 		if (k && v && !strcmp(k, "aws:ecs:serviceName"))
@@ -554,7 +451,7 @@ static cJSON *sharer(const struct tq_run *u, const cJSON *ni)
 			cJSON_AddStringToObject(x, "ecs_cluster", v);
 	}
 	gs = cJSON_AddArrayToObject(x, "shared_groups");
-	cJSON_ArrayForEach(g, tq_list(ni, "groupSet")) {
+	cJSON_ArrayForEach(g, sg_list(ni, "groupSet")) {
 		const char *gid = resp_get_str(g, "groupId");
 
 		for (i = 0; gid && i < u->eni.ngroups; i++)
@@ -564,175 +461,66 @@ static cJSON *sharer(const struct tq_run *u, const cJSON *ni)
 	return x;
 }
 
+/* Between the reads and the revokes (sg_revoke_egress): the groups'
+ * answer kept as evidence, who else carries them, the sharing decision. */
+static int revoke_decide(void *arg, const cJSON *groups, int known, const cJSON *interfaces, int more)
+{
+	struct tq_run *u = arg;
+	cJSON *shared;
+	const cJSON *ni;
+
+	network_evidence_add(u, "DescribeSecurityGroups", groups);
+	shared = cJSON_AddArrayToObject(u->iso, "shared_with");
+	cJSON_ArrayForEach(ni, interfaces) {
+		cJSON *x = sharer(u, ni);
+
+		if (x)
+			cJSON_AddItemToArray(shared, x);
+	}
+	return share_decision(u, known, shared, more);
+}
+
 /* The runbook's way: every egress rule of the task's own groups goes. */
 static void isolate_revoke_egress(struct tq_run *u, const char *why)
 {
-	struct kit_round *rd;
-	struct kit_step *sgs_step, *share, *rv[TQ_MAX_GROUPS];
-	cJSON *ids = cJSON_CreateArray(), *filter, *fl, *byid, *shared;
-	const cJSON *sgs, *sg, *ni;
-	size_t i, nr = 0, nsent = 0, nfail = 0;
+	const char *ids[SG_MAX_GROUPS];
+	struct sg_revoke rv = { .groups = ids, .ngroups = u->eni.ngroups, .read_step = "describe-task-groups",
+				.share_step = "describe-group-sharing", .what = "the task's security groups",
+				.decide = revoke_decide, .arg = u };
+	size_t i;
 
 	cJSON_AddStringToObject(u->iso, "strategy", "revoke-egress");
 	if (why)
 		cJSON_AddStringToObject(u->iso, "fallback_reason", why);
 	if (!u->eni.ngroups) {
-		cJSON_Delete(ids);
 		kit_decide(&u->kit, &(struct kit_spec){ .step = "revoke-egress", .service = "ec2",
 			.op = "RevokeSecurityGroupEgress", .target = u->eni.id, .kind = RESP_WRITE },
 			RESP_FAILED, "the network interface has no security groups to revoke");
 		return;
 	}
 	for (i = 0; i < u->eni.ngroups; i++)
-		cJSON_AddItemToArray(ids, cJSON_CreateString(u->eni.groups[i]));
-	/* {"Filter": [{"Name": "group-id", "Value": [ids]}]} */
-	filter = cJSON_CreateObject();
-	fl = obj_with("Name", "group-id");
-	cJSON_AddItemToObject(fl, "Value", cJSON_Duplicate(ids, 1));
-	cJSON_AddItemToArray(cJSON_AddArrayToObject(filter, "Filter"), fl);
-	byid = cJSON_CreateObject();
-	cJSON_AddItemToObject(byid, "GroupId", ids);
-	/* Both reads depend only on the ENI: one round. */
-	rd = kit_round_new(&u->kit);
-	sgs_step = kit_add(rd, &(struct kit_spec){ .step = "describe-task-groups", .service = "ec2",
-		.op = "DescribeSecurityGroups", .target = u->eni.groups[0], .kind = RESP_READ, .in = byid });
-	share = kit_add(rd, &(struct kit_spec){ .step = "describe-group-sharing", .service = "ec2",
-		.op = "DescribeNetworkInterfaces", .target = u->eni.groups[0], .kind = RESP_READ,
-		.optional = 1, .in = filter });
-	kit_run(rd);
-	network_evidence_add(u, "DescribeSecurityGroups", kit_out(sgs_step));
-	shared = cJSON_AddArrayToObject(u->iso, "shared_with");
-	cJSON_ArrayForEach(ni, tq_list(kit_out(share), "networkInterfaceSet")) {
-		cJSON *x = sharer(u, ni);
-
-		if (x)
-			cJSON_AddItemToArray(shared, x);
-	}
-	if (!share_decision(u, kit_ok(share), shared, resp_get_str(kit_out(share), "nextToken") != NULL) ||
-	    !kit_ok(sgs_step)) {
-		kit_round_free(rd);
-		return;
-	}
-	kit_round_free(rd);
-
-	/* The answer was copied into the network evidence: read it there. */
-	sgs = tq_list(resp_get(u->network_json, "DescribeSecurityGroups"), "securityGroupInfo");
-	rd = kit_round_new(&u->kit);
-	cJSON_ArrayForEach(sg, sgs) {
-		cJSON *in, *undo;
-		enum resp_status st;
-
-		if (nr == TQ_MAX_GROUPS)
-			break;
-		st = egress_revoke_plan(sg, "revoke-egress", &in, &undo);
-		rv[nr] = kit_add(rd, &(struct kit_spec){ .step = "revoke-egress", .service = "ec2",
-			.op = "RevokeSecurityGroupEgress", .target = resp_get_str(sg, "groupId"), .kind = RESP_WRITE,
-			.in = in, .restore = undo, .detail = "every egress rule revoked" });
-		if (u->r.dry_run) {
-			nr++;
-			continue;
-		}
-		if (st == RESP_ALREADY)
-			kit_already(rv[nr], "no egress rules");
-		else if (st != RESP_DONE)
-			kit_fail(rv[nr], "cannot build the request");
-		else
-			nsent++;
-		nr++;
-	}
-	if (!cJSON_GetArraySize(sgs))
-		kit_decide(&u->kit, &(struct kit_spec){ .step = "revoke-egress", .service = "ec2",
-			.op = "RevokeSecurityGroupEgress", .target = u->eni.groups[0], .kind = RESP_WRITE },
-			RESP_FAILED, "the task's security groups were not described: nothing revoked");
-	kit_run(rd);
-	for (i = 0; i < nr && nsent; i++) {
-		if (kit_status(rv[i]) == RESP_DONE)
-			u->isolated_now = 1;
-		else if (kit_status(rv[i]) == RESP_FAILED && kit_err(rv[i])->code[0])
-			nfail++;
-		if (kit_status(rv[i]) == RESP_FAILED && kit_err(rv[i])->code[0])
-			kit_detail(rv[i], "every egress rule revoked");
-	}
-	if (!nfail && cJSON_GetArraySize(sgs))
+		ids[i] = u->eni.groups[i];
+	sg_revoke_egress(&u->kit, &rv);
+	u->isolated_now |= rv.revoked;
+	if (rv.complete)
 		u->isolated_by = "revoke-egress";
-	kit_round_free(rd);
 }
 
-/* The quarantine group's id: created now (its undo, a delete, is known
- * only now), or made by an earlier delivery of this incident (found by
- * name in the task's VPC, with its default rules read in the same call).
- * Returns the DescribeSecurityGroups step for the group's rules. */
-static struct kit_step *quarantine_group(struct tq_run *u, struct kit_round *rd, const char *sgname,
-					 char *qsg, size_t qn)
-{
-	struct kit_round *cr = kit_round_new(&u->kit);
-	struct kit_step *create, *d;
-	cJSON *in = obj_with("GroupName", sgname), *ts, *tags;
-	char desc[256];
-
-	/* Created with its tags (TagSpecification), so it is never untagged. */
-	snprintf(desc, sizeof(desc), "firebreak quarantine for %.60s: no ingress, no egress", u->task.id);
-	cJSON_AddStringToObject(in, "GroupDescription", desc);
-	cJSON_AddStringToObject(in, "VpcId", u->eni.vpc);
-	ts = obj_with("ResourceType", "security-group");
-	tags = cJSON_AddArrayToObject(ts, "Tag");
-	cJSON_AddItemToArray(tags, tag_kv("Name", sgname));
-	cJSON_AddItemToArray(tags, tag_kv("firebreak:incident", u->r.incident_id));
-	cJSON_AddItemToArray(tags, tag_kv("firebreak:task", u->task.arn));
-	cJSON_AddItemToObject(in, "TagSpecification", cJSON_CreateArray());
-	cJSON_AddItemToArray(cJSON_GetObjectItem(in, "TagSpecification"), ts);
-	create = kit_add(cr, &(struct kit_spec){ .step = "create-quarantine-group", .service = "ec2",
-		.op = "CreateSecurityGroup", .target = sgname, .kind = RESP_WRITE, .in = in,
-		.already = "InvalidGroup.Duplicate" });
-	kit_run(cr);
-	qsg[0] = '\0';
-	if (kit_status(create) == RESP_DONE) {
-		tq_copy(qsg, qn, resp_get_str(kit_out(create), "groupId"));
-		if (qsg[0])
-			resp_restore_add(&u->r, kit_undo_step("create-quarantine-group", "ec2:DeleteSecurityGroup",
-							      obj_with("GroupId", qsg)));
-		kit_detail(create, "%s", qsg);
-		d = kit_add(rd, &(struct kit_spec){ .step = "describe-quarantine-group", .service = "ec2",
-			.op = "DescribeSecurityGroups", .target = qsg, .kind = RESP_READ,
-			.in = obj_list("GroupId", qsg, NULL, NULL), .detail = "its default egress rules read" });
-	} else if (kit_status(create) == RESP_ALREADY) {
-		/* An earlier delivery of this incident made it: find it. */
-		cJSON *f = cJSON_CreateObject(), *fl = cJSON_AddArrayToObject(f, "Filter");
-
-		cJSON_AddItemToArray(fl, obj_list("Value", sgname, "Name", "group-name"));
-		cJSON_AddItemToArray(fl, obj_list("Value", u->eni.vpc, "Name", "vpc-id"));
-		d = kit_add(rd, &(struct kit_spec){ .step = "describe-quarantine-group", .service = "ec2",
-			.op = "DescribeSecurityGroups", .target = sgname, .kind = RESP_READ, .in = f,
-			.detail = "its default egress rules read" });
-		kit_run(rd);
-		tq_copy(qsg, qn, resp_get_str(cJSON_GetArrayItem(tq_list(kit_out(d), "securityGroupInfo"), 0), "groupId"));
-		if (qsg[0])
-			kit_detail(create, "%s", qsg);
-		else
-			kit_fail(create, "the quarantine group exists but cannot be found");
-	} else {
-		kit_detail(create, "cannot create the quarantine group");
-		d = NULL;
-	}
-	/* Not required: the fallback's own steps are, so the report is an
-	 * error only when the task ends up not isolated. */
-	if (!qsg[0])
-		kit_set_optional(create);
-	kit_round_free(cr);
-	return d;
-}
-
-/* Default: a per-incident group with no rules, swapped onto the ENI. */
+/* Default: a per-incident group with no rules (runtime/sg: created with
+ * its tags, its default egress revoked), swapped onto the ENI. */
 static void isolate_quarantine_sg(struct tq_run *u)
 {
-	char sgname[128], qsg[64];
+	char sgname[128], desc[256];
+	const char *tags[] = { "Name", sgname, "firebreak:incident", u->r.incident_id,
+			       "firebreak:task", u->task.arn, NULL };
+	struct sg_empty q = { .name = sgname, .desc = desc, .vpc = u->eni.vpc, .tags = tags };
 	struct kit_round *rd;
-	struct kit_step *d, *rv, *swap;
-	cJSON *in, *undo, *groups;
-	enum resp_status st;
+	struct kit_step *swap;
+	cJSON *groups;
 	size_t g;
 
 	snprintf(sgname, sizeof(sgname), TQ_SG_PREFIX "%s", u->r.incident_id);
+	snprintf(desc, sizeof(desc), "firebreak quarantine for %.60s: no ingress, no egress", u->task.id);
 	cJSON_AddStringToObject(u->iso, "strategy", "quarantine-sg");
 	cJSON_AddStringToObject(u->iso, "quarantine_group_name", sgname);
 	groups = cJSON_CreateArray();
@@ -751,44 +539,21 @@ static void isolate_quarantine_sg(struct tq_run *u)
 		kit_round_free(rd);
 		return;
 	}
-	d = quarantine_group(u, rd, sgname, qsg, sizeof(qsg));
-	if (!qsg[0]) {
+	sg_empty_group(&u->kit, &q);
+	if (!q.id[0]) {
 		kit_round_free(rd);
 		cJSON_Delete(groups);
 		isolate_revoke_egress(u, "the quarantine group could not be created");
 		return;
 	}
-	cJSON_AddStringToObject(u->iso, "quarantine_group", qsg);
-
-	/* Its default rules: read (a step of its own, so a failed read is
-	 * reported as the read), then revoke exactly those (a VPC with IPv6
-	 * also gets ::/0 by default). */
-	kit_run(rd);
-	if (!kit_ok(d)) {
-		kit_detail(d, "its default egress rules read");
-		goto out;
-	}
-	st = egress_revoke_plan(cJSON_GetArrayItem(tq_list(kit_out(d), "securityGroupInfo"), 0), NULL, &in, &undo);
-	rv = kit_add(rd, &(struct kit_spec){ .step = "revoke-quarantine-egress", .service = "ec2",
-		.op = "RevokeSecurityGroupEgress", .target = qsg, .kind = RESP_WRITE, .in = in,
-		.already = "InvalidPermission.NotFound", .detail = "no ingress and no egress rules left",
-		.already_detail = "no ingress and no egress rules left" });
-	if (st != RESP_DONE) {
-		if (st == RESP_ALREADY)
-			kit_already(rv, "no egress rules");
-		else
-			kit_fail(rv, "cannot read the group");
-	}
-	kit_run(rd);
-	if (kit_status(rv) == RESP_FAILED && kit_err(rv)->code[0])
-		kit_detail(rv, "the quarantine group still allows egress");
+	cJSON_AddStringToObject(u->iso, "quarantine_group", q.id);
 	/* A group that still allows egress must not be swapped on. */
 	if (resp_failed(&u->r))
 		goto out;
 
 	/* The swap; the prior groups recorded first (by the kit). */
 	cJSON_AddItemToObject(u->iso, "original_groups", cJSON_Duplicate(groups, 1));
-	swap = swap_add(u, rd, groups, qsg);
+	swap = swap_add(u, rd, groups, q.id);
 	groups = NULL;
 	kit_run(rd);
 	if (kit_ok(swap)) {
@@ -803,7 +568,7 @@ static void isolate_quarantine_sg(struct tq_run *u)
 		snprintf(why, sizeof(why), "ModifyNetworkInterfaceAttribute refused: %.100s %.150s",
 			 kit_err(swap)->code, kit_err(swap)->message);
 		kit_set_optional(swap);
-		restore_drop_last(u);
+		kit_undo_drop(&u->kit);
 		kit_round_free(rd);
 		isolate_revoke_egress(u, why);
 		return;
@@ -858,7 +623,7 @@ static void isolate(struct tq_run *u)
 	}
 	if (!u->have_eni)
 		return; /* describe-eni already failed (required) */
-	if (u->eni.all_quarantine) {
+	if (tq_all_quarantine(&u->eni)) {
 		cJSON_AddStringToObject(u->iso, "strategy", "quarantine-sg");
 		cJSON_AddStringToObject(u->iso, "quarantine_group", u->eni.groups[0]);
 		ISO_DECIDE(u, RESP_WRITE, u->eni.id, RESP_ALREADY, "only a firebreak quarantine group is attached");
@@ -887,12 +652,11 @@ static void stop_task(struct tq_run *u)
 	struct kit_round *rd = kit_round_new(&u->kit);
 	struct kit_step *s;
 	char reason[256];
-	cJSON *in = obj_with("cluster", u->cluster);
+	cJSON *in;
 
 	/* StopTask's reason is shown in the console and kept on the task. */
 	snprintf(reason, sizeof(reason), "firebreak %.40s: %.200s", u->r.incident_id, u->tgt.reason);
-	cJSON_AddStringToObject(in, "task", u->task.arn);
-	cJSON_AddStringToObject(in, "reason", reason);
+	in = kit_obj("cluster", u->cluster, "task", u->task.arn, "reason", reason, KIT_END);
 	s = kit_add(rd, &(struct kit_spec){ .step = "stop-task", .service = "ecs", .op = "StopTask",
 		.target = u->task.arn, .kind = RESP_WRITE, .in = in,
 		.detail = "stop requested; the task drains to STOPPED" });
@@ -914,90 +678,7 @@ static void stop_task(struct tq_run *u)
 }
 
 
-/* ---- 5. logs ---------------------------------------------------------------------------------- */
-
-struct tq_stream {
-	struct tq_run *u;
-	struct tq_container *c;
-	int step;               /* its report line */
-	struct buf log;
-	size_t events, pages;
-	const char *stop_note;  /* why paging ended early, NULL if it did not */
-};
-
-/* One page of a stream (kit_paging.on_page): appended within the byte
- * budget; another page only while time and the page limit allow (the
- * uploads need the time left). */
-static int log_page(void *arg, const cJSON *page, int more)
-{
-	struct tq_stream *x = arg;
-	enum fb_err rc;
-
-	x->pages++;
-	rc = tq_log_append_page(page, &x->log, &x->events);
-	if (rc != FB_OK)
-		x->stop_note = rc == FB_E_TOO_LARGE ? "truncated at FIREBREAK_LOG_MAX_BYTES" : "out of memory";
-	else if (more && !time_left(x->u, TQ_UPLOAD_RESERVE_MS))
-		x->stop_note = "stopped early: invocation deadline";
-	else if (more && x->pages >= TQ_MAX_LOG_PAGES)
-		x->stop_note = "stopped early: page limit";
-	return !x->stop_note;
-}
-
-/* Every awslogs stream pages forward from its head, all streams together. */
-static void fetch_logs(struct tq_run *u, struct tq_stream *s, size_t *ns)
-{
-	struct kit_round *rd = kit_round_new(&u->kit);
-	struct kit_step *ks[TQ_MAX_CONTAINERS];
-	size_t n = 0, i;
-
-	for (i = 0; i < u->task.nc; i++) {
-		struct tq_container *c = &u->task.c[i];
-		const char *d;
-		cJSON *in;
-
-		if (c->log_state == TQ_LOG_AWSLOGS) {
-			memset(&s[n], 0, sizeof(s[n]));
-			s[n].u = u;
-			s[n].c = c;
-			in = obj_with("logGroupName", c->log_group);
-			cJSON_AddStringToObject(in, "logStreamName", c->log_stream);
-			cJSON_AddBoolToObject(in, "startFromHead", 1);
-			ks[n] = kit_add(rd, &(struct kit_spec){ .step = "fetch-logs", .service = "logs",
-				.op = "GetLogEvents", .target = c->log_stream, .kind = RESP_READ, .optional = 1,
-				.in = in, .absent = "ResourceNotFoundException",
-				.paging = &(struct kit_paging){ .next = "nextForwardToken", .token = "nextToken",
-					.max_pages = TQ_MAX_LOG_PAGES + 1, .on_page = log_page, .arg = &s[n] } });
-			s[n].step = kit_index(ks[n]);
-			n++;
-			continue;
-		}
-		if (c->log_state == TQ_LOG_NONE)
-			d = "no log configuration: nothing to fetch";
-		else if (c->log_state == TQ_LOG_OTHER_DRIVER)
-			d = "log driver is not awslogs: fetch from that destination by hand";
-		else
-			d = "awslogs stream name unknown (no awslogs-group or prefix)";
-		kit_decide(&u->kit, &(struct kit_spec){ .step = "fetch-logs", .service = "logs", .op = "GetLogEvents",
-			.target = c->name, .kind = RESP_READ, .optional = 1 }, RESP_SKIPPED, "%s", d);
-	}
-	*ns = n;
-	for (i = 0; i < n; i++)
-		buf_init(&s[i].log, u->st->set.log_max_bytes / n);
-	if (n && !time_left(u, TQ_UPLOAD_RESERVE_MS))
-		for (i = 0; i < n; i++)
-			kit_skip(ks[i], "stopped early: invocation deadline");
-	kit_run(rd);
-	for (i = 0; i < n; i++) {
-		if (kit_ok(ks[i]) && !kit_found(ks[i]))
-			kit_skip(ks[i], "log stream missing (never written, or expired)");
-		else if (!kit_ok(ks[i]) && kit_err(ks[i])->code[0])
-			kit_detail(ks[i], "cannot fetch the log");
-	}
-	kit_round_free(rd);
-}
-
-/* ---- 6. evidence ---------------------------------------------------------------------------- */
+/* ---- 5 and 6. logs and evidence ------------------------------------------------------------- */
 
 /* Write-once evidence (runtime/evidence.h): restore.json claims the
  * attempt, then the task, its definition, the network answers and the
@@ -1006,11 +687,11 @@ static void evidence(struct tq_run *u)
 {
 	static const char *const fixed[] = { "task.json", "task-definition.json", "network.json",
 					     "restore.json", "manifest.json" };
-	struct tq_stream streams[TQ_MAX_CONTAINERS];
 	const char *names[sizeof(fixed) / sizeof(fixed[0]) + TQ_MAX_CONTAINERS + 1];
 	char lognames[TQ_MAX_CONTAINERS][300];
 	cJSON *ev = cJSON_AddObjectToObject(u->r.extra, "evidence");
-	size_t ns = 0, i, n = 0;
+	struct cwl logs;
+	size_t i, n = 0;
 	char *txt;
 
 	/* Under dry run restore[] holds the plan's undo, not a write. */
@@ -1026,35 +707,34 @@ static void evidence(struct tq_run *u)
 	evidence_add_json(&u->ev, "task.json", u->task_json);
 	evidence_add_json(&u->ev, "task-definition.json", u->taskdef_json);
 	evidence_add_json(&u->ev, "network.json", u->network_json);
-	fetch_logs(u, streams, &ns);
-	for (i = 0; i < ns; i++) {
-		struct tq_stream *s = &streams[i];
-		struct buf gz;
-		char name[512], detail[200];
+	/* Every awslogs stream from its head, all together (runtime/cwl). */
+	cwl_init(&logs, &u->kit, u->ctx, u->st->set.log_max_bytes);
+	for (i = 0; i < u->task.nc; i++) {
+		const struct tq_container *c = &u->task.c[i];
+		const char *d;
 
-		if (!s->c) /* ended as skipped/failed inside fetch_logs */
+		if (c->log.state == CWL_LOG_AWSLOGS) {
+			cwl_add(&logs, c->name, c->log.group, c->log.stream);
 			continue;
-		buf_init(&gz, s->log.max + 1024 * 1024);
-		if (s->pages && tq_gzip(s->log.data ? s->log.data : "", s->log.len, &gz) == FB_OK &&
-		    tq_log_key("", s->c->name, name, sizeof(name))) {
-			size_t len;
-			char *data = buf_detach(&gz, &len);
-
-			evidence_add(&u->ev, name, data, len, s->stop_note);
-			snprintf(detail, sizeof(detail), "%zu events, %zu pages, %zu bytes%s%s", s->events,
-				 s->pages, s->log.len, s->stop_note ? "; " : "", s->stop_note ? s->stop_note : "");
-			resp_step_end(&u->r, s->step, RESP_DONE, detail, NULL);
 		}
-		buf_cleanup(&gz);
-		buf_cleanup(&s->log);
+		if (c->log.state == CWL_LOG_NONE)
+			d = "no log configuration: nothing to fetch";
+		else if (c->log.state == CWL_LOG_OTHER_DRIVER)
+			d = "log driver is not awslogs: fetch from that destination by hand";
+		else
+			d = "awslogs stream name unknown (no awslogs-group or prefix)";
+		kit_decide(&u->kit, &(struct kit_spec){ .step = "fetch-logs", .service = "logs", .op = "GetLogEvents",
+			.target = c->name, .kind = RESP_READ, .optional = 1 }, RESP_SKIPPED, "%s", d);
 	}
+	cwl_fetch(&logs, &u->ev);
+	cwl_cleanup(&logs);
 	evidence_put(&u->ev);
 	/* What an earlier attempt may have written, for the manifest. */
 	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		names[n++] = fixed[i];
 	for (i = 0; i < u->task.nc; i++)
-		if (u->task.c[i].log_state == TQ_LOG_AWSLOGS &&
-		    tq_log_key("", u->task.c[i].name, lognames[i], sizeof(lognames[i])))
+		if (u->task.c[i].log.state == CWL_LOG_AWSLOGS &&
+		    cwl_log_key("", u->task.c[i].name, lognames[i], sizeof(lognames[i])))
 			names[n++] = lognames[i];
 	names[n] = NULL;
 	evidence_finish(&u->ev, names, ev);
@@ -1066,20 +746,12 @@ static void evidence(struct tq_run *u)
  * else from the finding / envelope, else the function's own. */
 static void locate(struct tq_run *u, const cJSON *ev)
 {
-	const char *s;
+	const char *region = kit_event_region(ev), *account = kit_event_account(ev);
 
-	if (!tq_arn_region(u->tgt.task, u->region, sizeof(u->region))) {
-		s = resp_get_str(ev, "detail.region");
-		if (!s)
-			s = resp_get_str(ev, "region");
-		tq_copy(u->region, sizeof(u->region), s ? s : aws_client_region(u->st->aws));
-	}
-	if (!tq_arn_account(u->tgt.task, u->account, sizeof(u->account))) {
-		s = resp_get_str(ev, "detail.accountId");
-		if (!s)
-			s = resp_get_str(ev, "account");
-		tq_copy(u->account, sizeof(u->account), s ? s : "");
-	}
+	if (!arn_field(u->tgt.task, 3, u->region, sizeof(u->region)))
+		buf_copy_id(u->region, sizeof(u->region), region ? region : aws_client_region(u->st->aws));
+	if (!arn_field(u->tgt.task, 4, u->account, sizeof(u->account)))
+		buf_copy_id(u->account, sizeof(u->account), account);
 }
 
 /* The task's account and region: the member role for another account
@@ -1152,15 +824,13 @@ enum fb_err tq_handle(void *state, const char *event, size_t len,
 		free(u);
 		return rc;
 	}
-	rc = resp_begin(&u->r, &st->cfg, TQ_FN, ctx);
-	if (rc != FB_OK) {
+	/* The opening: the client's deadline (the publish and response get
+	 * the time kept back), the report, a wrongly typed envelope refused. */
+	if (!kit_begin(&u->r, &(struct kit_handler){ TQ_FN, &st->cfg, st->aws, TQ_FINISH_RESERVE_MS },
+		       ctx, ev, out, &rc)) {
 		cJSON_Delete(ev);
 		free(u);
 		return rc;
-	}
-	if (resp_trigger_from_event(&u->r, ev) != FB_OK) {
-		rc = resp_invalid(out, "malformed envelope fields");
-		goto out;
 	}
 	/* The incident (from the finding id) before evidence_init: the
 	 * evidence prefix is the incident's. */
@@ -1184,9 +854,6 @@ enum fb_err tq_handle(void *state, const char *event, size_t len,
 		cJSON_AddStringToObject(m, "used", "task_arn_cluster");
 		warn(u, "the event's cluster and the cluster in the task ARN differ: the task ARN's cluster was used (see cluster_mismatch)");
 	}
-	if (ctx->deadline_ms)
-		aws_client_set_deadline(st->aws, ctx->deadline_ms - TQ_FINISH_RESERVE_MS);
-
 	if (p == TQ_PARSE_IGNORE) {
 		resp_skip(&u->r, "%s", why);
 		goto finish;
@@ -1198,7 +865,7 @@ enum fb_err tq_handle(void *state, const char *event, size_t len,
 	if (!describe_task(u))
 		goto finish;
 	if (u->task.cluster_arn[0])
-		tq_copy(u->cluster, sizeof(u->cluster), u->task.cluster_arn);
+		buf_copy_id(u->cluster, sizeof(u->cluster), u->task.cluster_arn);
 	resp_set_resource(&u->r, u->task.arn, u->account[0] ? u->account : NULL, u->region);
 	if (u->task.exempt) {
 		char pwhy[PROV_REASON_LEN + 40];
@@ -1225,10 +892,6 @@ finish:
 	if (ctx->deadline_ms)
 		aws_client_set_deadline(st->aws, ctx->deadline_ms - 100);
 	rc = resp_finish(&u->r, st->aws, out);
-	cJSON_Delete(ev);
-	run_cleanup(u);
-	return rc;
-out:
 	cJSON_Delete(ev);
 	run_cleanup(u);
 	return rc;

@@ -1,221 +1,33 @@
 /*
  * task-quarantine, pure stages: event -> target, ECS/EC2 answers -> facts,
- * security group rules <-> restore/query shapes, evidence objects. No I/O,
- * no clock (time is a parameter): unit-tested in tests/unit/test_task_quarantine.c.
- * The handler that sequences them around AWS calls is main.c.
- *
- * task-quarantine: isolate a compromised ECS task, stop it and keep what it
- * did as evidence (runbook P1). Contract: ../shared/RESPONDERS.md, resp.h.
+ * the sharing, cluster and tag-source decisions. No I/O, no clock:
+ * unit-tested in tests/unit/test_task_quarantine.c. The runbook that
+ * sequences them around AWS calls, and why in that order, is main.c.
  *
  * Triggers: a GuardDuty Finding (EventBridge, camelCase keys) whose
  * resource is an ECS task (resourceType "ECSCluster" with
  * ecsClusterDetails.taskDetails), at or above FIREBREAK_MIN_SEVERITY; or
  * the manual form {"cluster", "task", "reason", "dryRun"}.
- *
- * The containment chain is the longest run of dependent calls:
- *   DescribeTasks -> {DescribeNetworkInterfaces | DescribeTaskDefinition |
- *   DescribeServices | DescribeContainerInstances | s3:HeadObject} ->
- *   CreateSecurityGroup -> RevokeSecurityGroupEgress ->
- *   ModifyNetworkInterfaceAttribute -> StopTask
- * Reads that do not depend on each other share one kit round (kit_run).
- * Logs stay in CloudWatch after the task stops, so they are fetched after
- * containment; the task description, which ECS forgets about an hour after
- * the stop, is taken first.
  */
 #include "task_quarantine.h"
 
-#include <ctype.h>
-#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
+#include "arn.h"
+#include "cwl.h"
 #include "kit.h"
 #include "prov.h"
 #include "resp.h"
-
-/* ---- small helpers ------------------------------------------------------------ */
+#include "sg.h"
 
 /* String members are read with resp_get_str: every name here is a plain
- * key (no '.', which resp_get would take as a path step). */
-
-/* Copies s into dst[n]; 0 when it did not fit (the caller treats a
- * truncated identifier as invalid rather than acting on the wrong thing). */
-int tq_copy(char *dst, size_t n, const char *s)
-{
-	size_t len;
-
-	if (!s)
-		s = "";
-	len = strlen(s);
-	if (len >= n) {
-		if (n)
-			dst[0] = '\0';
-		return 0;
-	}
-	memcpy(dst, s, len + 1);
-	return 1;
-}
-
-/* The XML-to-JSON layer turns an empty list (<groupSet/>) into "" and a
- * list into an array: anything but an array is an empty list here. */
-const cJSON *tq_list(const cJSON *o, const char *name)
-{
-	const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsArray(it) ? it : NULL;
-}
-
-/* The last '/'-separated part of an ARN (task id from a task ARN, either
- * format: task/<cluster>/<id> or the old task/<id>). */
-const char *tq_arn_tail(const char *arn)
-{
-	const char *s = strrchr(arn, '/');
-
-	return s ? s + 1 : arn;
-}
-
-/* Field `idx` (0-based) of an ARN split on ':' into out. */
-static int arn_field(const char *arn, int idx, char *out, size_t outlen)
-{
-	const char *p = arn, *e;
-	int i;
-
-	if (strncmp(arn, "arn:", 4))
-		return 0;
-	for (i = 0; i < idx; i++) {
-		p = strchr(p, ':');
-		if (!p)
-			return 0;
-		p++;
-	}
-	e = strchr(p, ':');
-	if (!e)
-		e = p + strlen(p);
-	if ((size_t)(e - p) >= outlen || e == p)
-		return 0;
-	memcpy(out, p, (size_t)(e - p));
-	out[e - p] = '\0';
-	return 1;
-}
-
-int tq_arn_region(const char *arn, char *out, size_t outlen)
-{
-	return arn_field(arn, 3, out, outlen);
-}
-
-int tq_arn_account(const char *arn, char *out, size_t outlen)
-{
-	return arn_field(arn, 4, out, outlen);
-}
-
-/* ECS references. They go into request bodies and pick the account and
- * region to act in, so only ECS's own forms pass: anything else (a URL, a
- * host:port, "../", a look-alike ARN) is refused before any AWS call. */
-
-/* [A-Za-z0-9_-]{1,255}: an ECS cluster name. */
-static int cluster_name_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n < 1 || n > 255)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
-			return 0;
-	return 1;
-}
-
-/* A task id: 32 hex digits; tasks of the old ARN format have UUIDs. */
-static int task_id_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 32)
-		return strspn(s, "0123456789abcdefABCDEF") == 32;
-	if (n != 36)
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (s[i] != '-')
-				return 0;
-		} else if (!isxdigit((unsigned char)s[i])) {
-			return 0;
-		}
-	}
-	return 1;
-}
-
-/* Runs of [a-z0-9-] of length 1..max ending at ':'; returns past the ':'. */
-static const char *arn_part(const char *p, const char *set, size_t max)
-{
-	size_t n = strspn(p, set);
-
-	return n >= 1 && n <= max && p[n] == ':' ? p + n + 1 : NULL;
-}
-
-/* "arn:<partition>:ecs:<region>:<12 digits>:" -> what follows, else NULL. */
-static const char *ecs_arn_rest(const char *s)
-{
-	const char *p;
-
-	if (strncmp(s, "arn:", 4))
-		return NULL;
-	p = arn_part(s + 4, "abcdefghijklmnopqrstuvwxyz-", 16);
-	if (!p || strncmp(p, "ecs:", 4))
-		return NULL;
-	p = arn_part(p + 4, "abcdefghijklmnopqrstuvwxyz0123456789-", 32);
-	if (!p || strspn(p, "0123456789") != 12 || p[12] != ':')
-		return NULL;
-	return p + 13;
-}
-
-int tq_task_ref_ok(const char *s)
-{
-	const char *rest, *slash;
-
-	if (!s)
-		return 0;
-	if (strncmp(s, "arn:", 4))
-		return task_id_ok(s, strlen(s));
-	rest = ecs_arn_rest(s);
-	if (!rest || strncmp(rest, "task/", 5))
-		return 0;
-	rest += 5;
-	slash = strchr(rest, '/');
-	if (!slash) /* the old format: task/<id> */
-		return task_id_ok(rest, strlen(rest));
-	return cluster_name_ok(rest, (size_t)(slash - rest)) && task_id_ok(slash + 1, strlen(slash + 1));
-}
-
-int tq_cluster_ref_ok(const char *s)
-{
-	const char *rest;
-
-	if (!s)
-		return 0;
-	if (strncmp(s, "arn:", 4))
-		return cluster_name_ok(s, strlen(s));
-	rest = ecs_arn_rest(s);
-	return rest && !strncmp(rest, "cluster/", 8) && cluster_name_ok(rest + 8, strlen(rest + 8));
-}
+ * key (no '.', which resp_get would take as a path step). Identifiers are
+ * copied with buf_copy_id: a cut one is treated as invalid rather than
+ * acted on. */
 
 /* ---- settings ------------------------------------------------------------------- */
-
-/* A two-valued setting: 0 for `off` (also when unset), 1 for `on`, -1 with
- * err filled for anything else. */
-static int choice(const char *name, const char *off, const char *on, char *err, size_t errlen)
-{
-	const char *v = getenv(name);
-
-	if (!v || !*v || !strcmp(v, off))
-		return 0;
-	if (!strcmp(v, on))
-		return 1;
-	snprintf(err, errlen, "setting '%s' must be %s or %s", name, off, on);
-	return -1;
-}
 
 enum fb_err tq_settings_from_env(struct tq_settings *s, char *err, size_t errlen)
 {
@@ -227,8 +39,8 @@ enum fb_err tq_settings_from_env(struct tq_settings *s, char *err, size_t errlen
 	if (kit_env_severity("FIREBREAK_MIN_SEVERITY", TQ_DEFAULT_MIN_SEVERITY, &s->min_severity,
 			     err, errlen) != FB_OK)
 		return FB_E_CONFIG;
-	s->revoke_egress = choice("FIREBREAK_ISOLATION", "quarantine-sg", "revoke-egress", err, errlen);
-	if (s->revoke_egress < 0)
+	if (kit_env_choice("FIREBREAK_ISOLATION", "quarantine-sg", "revoke-egress", &s->revoke_egress,
+			   err, errlen) != FB_OK)
 		return FB_E_CONFIG;
 	v = getenv("FIREBREAK_LOG_MAX_BYTES");
 	if (v && *v) {
@@ -242,8 +54,8 @@ enum fb_err tq_settings_from_env(struct tq_settings *s, char *err, size_t errlen
 	}
 	/* Off unless exactly "true": a typo must not cut a fleet. Anything
 	 * but true/false is a configuration error, so the typo is seen. */
-	s->allow_shared_revoke = choice("FIREBREAK_ALLOW_SHARED_SG_REVOKE", "false", "true", err, errlen);
-	return s->allow_shared_revoke < 0 ? FB_E_CONFIG : FB_OK;
+	return kit_env_choice("FIREBREAK_ALLOW_SHARED_SG_REVOKE", "false", "true", &s->allow_shared_revoke,
+			      err, errlen);
 }
 
 void tq_settings_cleanup(struct tq_settings *s)
@@ -274,9 +86,9 @@ static enum tq_parse parse_manual(const cJSON *ev, struct tq_target *t, char *wh
 		return bad(why, whylen, "field 'reason' must be a string");
 	if (d && !cJSON_IsBool(d))
 		return bad(why, whylen, "field 'dryRun' must be a boolean");
-	if (!tq_copy(t->cluster, sizeof(t->cluster), c->valuestring) || !tq_cluster_ref_ok(t->cluster))
+	if (!buf_copy_id(t->cluster, sizeof(t->cluster), c->valuestring) || !arn_ecs_cluster_ok(t->cluster))
 		return bad(why, whylen, "field 'cluster' is not an ECS cluster name ([A-Za-z0-9_-]{1,255}) or cluster ARN");
-	if (!tq_copy(t->task, sizeof(t->task), k->valuestring) || !tq_task_ref_ok(t->task))
+	if (!buf_copy_id(t->task, sizeof(t->task), k->valuestring) || !arn_ecs_task_ok(t->task))
 		return bad(why, whylen, "field 'task' is not an ECS task id (32 hex digits) or task ARN");
 	/* A long reason is cut, not refused: it is prose for the report. */
 	snprintf(t->reason, sizeof(t->reason), "%s",
@@ -289,40 +101,23 @@ static enum tq_parse parse_finding(const cJSON *ev, double min_sev, struct tq_ta
 				   char *why, size_t whylen)
 {
 	struct kit_gd_finding gd;
-	const cJSON *res, *ecs, *task;
-	const char *rtype, *task_arn, *cluster;
+	const char *task_arn, *cluster;
+	int about;
 
 	if (kit_guardduty_finding(ev, &gd, why, whylen))
 		return TQ_PARSE_INVALID;
 	t->severity = gd.severity;
 	t->is_finding = 1;
-	tq_copy(t->finding_id, sizeof(t->finding_id), gd.id);
+	buf_copy_id(t->finding_id, sizeof(t->finding_id), gd.id);
 	snprintf(t->finding_type, sizeof(t->finding_type), "%s", gd.type);
-	res = gd.resource;
-	rtype = resp_get_str(res, "resourceType");
-	ecs = cJSON_GetObjectItemCaseSensitive(res, "ecsClusterDetails");
-	if (ecs && !cJSON_IsObject(ecs))
-		return bad(why, whylen, "field 'detail.resource.ecsClusterDetails' must be an object");
-	task = ecs ? cJSON_GetObjectItemCaseSensitive(ecs, "taskDetails") : NULL;
-	if (task && !cJSON_IsObject(task))
-		return bad(why, whylen, "field 'detail.resource.ecsClusterDetails.taskDetails' must be an object");
-	if (!task || (rtype && strcmp(rtype, "ECSCluster"))) {
-		snprintf(why, whylen, "finding is not about an ECS task (resourceType '%.40s')",
-			 rtype ? rtype : "");
-		return TQ_PARSE_IGNORE;
-	}
-	task_arn = resp_get_str(task, "arn");
-	cluster = resp_get_str(ecs, "arn");
-	if (!cluster)
-		cluster = resp_get_str(ecs, "name");
-	if (!task_arn || !cluster)
-		return bad(why, whylen, "missing field 'ecsClusterDetails.arn' or 'taskDetails.arn'");
-	if (!tq_copy(t->cluster, sizeof(t->cluster), cluster) || !tq_cluster_ref_ok(t->cluster))
+	about = kit_gd_ecs_task(&gd, &cluster, &task_arn, why, whylen);
+	if (about)
+		return about > 0 ? TQ_PARSE_IGNORE : TQ_PARSE_INVALID;
+	if (!buf_copy_id(t->cluster, sizeof(t->cluster), cluster) || !arn_ecs_cluster_ok(t->cluster))
 		return bad(why, whylen, "field 'ecsClusterDetails.arn' is not an ECS cluster ARN");
-	if (!tq_copy(t->task, sizeof(t->task), task_arn) || !tq_task_ref_ok(t->task))
+	if (!buf_copy_id(t->task, sizeof(t->task), task_arn) || !arn_ecs_task_ok(t->task))
 		return bad(why, whylen, "field 'taskDetails.arn' is not an ECS task ARN");
-	snprintf(t->reason, sizeof(t->reason), "GuardDuty %s severity %.1f",
-		 t->finding_type[0] ? t->finding_type : "finding", t->severity);
+	kit_gd_reason(t->reason, sizeof(t->reason), t->finding_type, t->severity);
 	return kit_severity_below(t->severity, min_sev, why, whylen) ? TQ_PARSE_IGNORE : TQ_PARSE_OK;
 }
 
@@ -377,22 +172,22 @@ enum fb_err tq_task_from_json(const cJSON *task, struct tq_task *t)
 	memset(t, 0, sizeof(*t));
 	if (!cJSON_IsObject(task) || !resp_get_str(task, "taskArn"))
 		return FB_E_PARSE;
-	if (!tq_copy(t->arn, sizeof(t->arn), resp_get_str(task, "taskArn")))
+	if (!buf_copy_id(t->arn, sizeof(t->arn), resp_get_str(task, "taskArn")))
 		return FB_E_TOO_LARGE;
-	tq_copy(t->id, sizeof(t->id), tq_arn_tail(t->arn));
+	buf_copy_id(t->id, sizeof(t->id), arn_tail(t->arn));
 	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		tq_copy((char *)t + fields[i].off, fields[i].size, resp_get_str(task, fields[i].name));
+		buf_copy_id((char *)t + fields[i].off, fields[i].size, resp_get_str(task, fields[i].name));
 	if (!strncmp(t->group, "service:", 8))
-		tq_copy(t->service, sizeof(t->service), t->group + 8);
+		buf_copy_id(t->service, sizeof(t->service), t->group + 8);
 
 	arr = cJSON_GetObjectItemCaseSensitive(task, "attachments");
 	cJSON_ArrayForEach(it, arr) {
 		s = resp_get_str(it, "type");
 		if (!s || strcmp(s, "ElasticNetworkInterface"))
 			continue;
-		tq_copy(t->eni, sizeof(t->eni), attachment_detail(it, "networkInterfaceId"));
-		tq_copy(t->subnet, sizeof(t->subnet), attachment_detail(it, "subnetId"));
-		tq_copy(t->private_ip, sizeof(t->private_ip),
+		buf_copy_id(t->eni, sizeof(t->eni), attachment_detail(it, "networkInterfaceId"));
+		buf_copy_id(t->subnet, sizeof(t->subnet), attachment_detail(it, "subnetId"));
+		buf_copy_id(t->private_ip, sizeof(t->private_ip),
 			attachment_detail(it, "privateIPv4Address"));
 		break;
 	}
@@ -403,10 +198,10 @@ enum fb_err tq_task_from_json(const cJSON *task, struct tq_task *t)
 		if (t->nc == TQ_MAX_CONTAINERS)
 			break;
 		c = &t->c[t->nc++];
-		tq_copy(c->name, sizeof(c->name), resp_get_str(it, "name"));
-		tq_copy(c->image, sizeof(c->image), resp_get_str(it, "image"));
-		tq_copy(c->digest, sizeof(c->digest), resp_get_str(it, "imageDigest"));
-		tq_copy(c->runtime_id, sizeof(c->runtime_id), resp_get_str(it, "runtimeId"));
+		buf_copy_id(c->name, sizeof(c->name), resp_get_str(it, "name"));
+		buf_copy_id(c->image, sizeof(c->image), resp_get_str(it, "image"));
+		buf_copy_id(c->digest, sizeof(c->digest), resp_get_str(it, "imageDigest"));
+		buf_copy_id(c->runtime_id, sizeof(c->runtime_id), resp_get_str(it, "runtimeId"));
 	}
 	arr = cJSON_GetObjectItemCaseSensitive(task, "tags");
 	cJSON_ArrayForEach(it, arr) {
@@ -415,29 +210,12 @@ enum fb_err tq_task_from_json(const cJSON *task, struct tq_task *t)
 		/* keys exactly, values as every function compares them (prov.h) */
 		if (k && v && !strcmp(k, TQ_TAG_EXEMPT) && prov_value_true(v)) {
 			t->exempt = 1;
-			tq_copy(t->exempt_value, sizeof(t->exempt_value), v);
+			buf_copy_id(t->exempt_value, sizeof(t->exempt_value), v);
 		}
 	}
-	tq_copy(t->task_role, sizeof(t->task_role),
+	buf_copy_id(t->task_role, sizeof(t->task_role),
 		resp_get_str(cJSON_GetObjectItemCaseSensitive(task, "overrides"), "taskRoleArn"));
 	return FB_OK;
-}
-
-/* Log stream of an awslogs container: prefix/container-name/task-id; with
- * no prefix (EC2 launch type only) the driver names it after the
- * container's runtime id. */
-int tq_log_stream(const char *prefix, const char *container, const char *task_id,
-		  const char *runtime_id, char *out, size_t outlen)
-{
-	int n;
-
-	if (prefix && *prefix)
-		n = snprintf(out, outlen, "%s/%s/%s", prefix, container, task_id);
-	else if (runtime_id && *runtime_id)
-		n = snprintf(out, outlen, "%s", runtime_id);
-	else
-		return 0;
-	return n > 0 && (size_t)n < outlen;
 }
 
 /* Fills each container's log settings from the task definition. */
@@ -446,43 +224,21 @@ void tq_task_apply_taskdef(struct tq_task *t, const cJSON *taskdef, const char *
 	const cJSON *defs = cJSON_GetObjectItemCaseSensitive(taskdef, "containerDefinitions"), *d;
 	size_t i;
 
-	tq_copy(t->network_mode, sizeof(t->network_mode), resp_get_str(taskdef, "networkMode"));
+	buf_copy_id(t->network_mode, sizeof(t->network_mode), resp_get_str(taskdef, "networkMode"));
 	/* RunTask's override wins over the task definition's role */
 	if (!t->task_role[0])
-		tq_copy(t->task_role, sizeof(t->task_role), resp_get_str(taskdef, "taskRoleArn"));
+		buf_copy_id(t->task_role, sizeof(t->task_role), resp_get_str(taskdef, "taskRoleArn"));
 	for (i = 0; i < t->nc; i++) {
 		struct tq_container *c = &t->c[i];
 
-		c->log_state = TQ_LOG_NONE;
+		c->log.state = CWL_LOG_NONE;
 		cJSON_ArrayForEach(d, defs) {
-			const cJSON *lc, *opt;
-			const char *name = resp_get_str(d, "name"), *drv, *grp, *reg;
+			const char *name = resp_get_str(d, "name");
 
 			if (!name || strcmp(name, c->name))
 				continue;
-			lc = cJSON_GetObjectItemCaseSensitive(d, "logConfiguration");
-			drv = lc ? resp_get_str(lc, "logDriver") : NULL;
-			if (!drv) {
-				c->log_state = TQ_LOG_NONE;
-				break;
-			}
-			if (strcmp(drv, "awslogs")) {
-				c->log_state = TQ_LOG_OTHER_DRIVER;
-				tq_copy(c->log_driver, sizeof(c->log_driver), drv);
-				break;
-			}
-			tq_copy(c->log_driver, sizeof(c->log_driver), drv);
-			opt = cJSON_GetObjectItemCaseSensitive(lc, "options");
-			grp = resp_get_str(opt, "awslogs-group");
-			reg = resp_get_str(opt, "awslogs-region");
-			if (!grp || !tq_copy(c->log_group, sizeof(c->log_group), grp) ||
-			    !tq_log_stream(resp_get_str(opt, "awslogs-stream-prefix"), c->name, t->id,
-					   c->runtime_id, c->log_stream, sizeof(c->log_stream))) {
-				c->log_state = TQ_LOG_UNKNOWN_STREAM;
-				break;
-			}
-			tq_copy(c->log_region, sizeof(c->log_region), reg ? reg : default_region);
-			c->log_state = TQ_LOG_AWSLOGS;
+			cwl_awslogs(cJSON_GetObjectItemCaseSensitive(d, "logConfiguration"), c->name, t->id,
+				    c->runtime_id, default_region, &c->log);
 			break;
 		}
 	}
@@ -490,175 +246,14 @@ void tq_task_apply_taskdef(struct tq_task *t, const cJSON *taskdef, const char *
 
 /* ---- stage 3: the network ----------------------------------------------------- */
 
-/* DescribeNetworkInterfaces answer (XML turned to JSON) -> the ENI. */
-enum fb_err tq_eni_from_json(const cJSON *out, struct tq_eni *e)
+int tq_all_quarantine(const struct sg_eni *e)
 {
-	const cJSON *set = tq_list(out, "networkInterfaceSet"), *eni, *g;
-	const char *rm;
+	size_t i;
 
-	memset(e, 0, sizeof(*e));
-	eni = cJSON_GetArrayItem(set, 0);
-	if (!cJSON_IsObject(eni))
-		return FB_E_NOTFOUND;
-	tq_copy(e->id, sizeof(e->id), resp_get_str(eni, "networkInterfaceId"));
-	tq_copy(e->vpc, sizeof(e->vpc), resp_get_str(eni, "vpcId"));
-	tq_copy(e->subnet, sizeof(e->subnet), resp_get_str(eni, "subnetId"));
-	rm = resp_get_str(eni, "requesterManaged");
-	e->requester_managed = rm && !strcmp(rm, "true");
-	e->all_quarantine = 1;
-	cJSON_ArrayForEach(g, tq_list(eni, "groupSet")) {
-		const char *id = resp_get_str(g, "groupId"), *name = resp_get_str(g, "groupName");
-
-		if (!id || e->ngroups == TQ_MAX_GROUPS)
-			continue;
-		tq_copy(e->groups[e->ngroups], sizeof(e->groups[0]), id);
-		tq_copy(e->group_names[e->ngroups], sizeof(e->group_names[0]), name ? name : "");
-		if (!name || strncmp(name, TQ_SG_PREFIX, strlen(TQ_SG_PREFIX)))
-			e->all_quarantine = 0;
-		e->ngroups++;
-	}
-	if (!e->ngroups)
-		e->all_quarantine = 0;
-	if (!e->id[0] || !e->vpc[0])
-		return FB_E_PARSE;
-	return FB_OK;
-}
-
-static int add_int_from_str(cJSON *o, const char *name, const char *s)
-{
-	char *end;
-	long v;
-
-	if (!s)
-		return 1;
-	v = strtol(s, &end, 10);
-	if (*end || end == s)
-		return 0;
-	return cJSON_AddNumberToObject(o, name, (double)v) != NULL;
-}
-
-/* One list of an EC2 permission ({ipRanges:[{cidrIp, description}]}) into
- * the botocore shape ({IpRanges:[{CidrIp, Description}]}). */
-static int perm_list(const cJSON *src, const char *from, cJSON *dst, const char *to,
-		     const char *key_from, const char *key_to)
-{
-	const cJSON *arr = tq_list(src, from), *it;
-	cJSON *out;
-
-	if (!arr || !cJSON_GetArraySize(arr))
-		return 1;
-	out = cJSON_AddArrayToObject(dst, to);
-	if (!out)
-		return 0;
-	cJSON_ArrayForEach(it, arr) {
-		cJSON *o = cJSON_CreateObject();
-		const char *v = resp_get_str(it, key_from), *d = resp_get_str(it, "description");
-
-		if (!o || !cJSON_AddItemToArray(out, o))
+	for (i = 0; i < e->ngroups; i++)
+		if (strncmp(e->group_names[i], TQ_SG_PREFIX, strlen(TQ_SG_PREFIX)))
 			return 0;
-		if (v && !cJSON_AddStringToObject(o, key_to, v))
-			return 0;
-		if (!strcmp(key_to, "GroupId") && resp_get_str(it, "userId") &&
-		    !cJSON_AddStringToObject(o, "UserId", resp_get_str(it, "userId")))
-			return 0;
-		if (d && !cJSON_AddStringToObject(o, "Description", d))
-			return 0;
-	}
-	return 1;
-}
-
-/* A security group's egress rules as EC2 describes them (XML turned to
- * JSON, camelCase) -> IpPermissions in the botocore/CLI input shape, the
- * form a human pastes into `aws ec2 authorize-security-group-egress
- * --cli-input-json`. Caller frees the returned array. */
-cJSON *tq_perms_from_ec2(const cJSON *ip_permissions)
-{
-	cJSON *out = cJSON_CreateArray();
-	const cJSON *p;
-
-	if (!out)
-		return NULL;
-	cJSON_ArrayForEach(p, ip_permissions) {
-		cJSON *o = cJSON_CreateObject();
-		const char *proto = resp_get_str(p, "ipProtocol");
-
-		if (!o || !cJSON_AddItemToArray(out, o) || !proto ||
-		    !cJSON_AddStringToObject(o, "IpProtocol", proto) ||
-		    !add_int_from_str(o, "FromPort", resp_get_str(p, "fromPort")) ||
-		    !add_int_from_str(o, "ToPort", resp_get_str(p, "toPort")) ||
-		    !perm_list(p, "ipRanges", o, "IpRanges", "cidrIp", "CidrIp") ||
-		    !perm_list(p, "ipv6Ranges", o, "Ipv6Ranges", "cidrIpv6", "CidrIpv6") ||
-		    !perm_list(p, "prefixListIds", o, "PrefixListIds", "prefixListId", "PrefixListId") ||
-		    !perm_list(p, "groups", o, "UserIdGroupPairs", "groupId", "GroupId")) {
-			cJSON_Delete(out);
-			return NULL;
-		}
-	}
-	return out;
-}
-
-/* {key: v}, NULL when v is NULL. */
-static cJSON *obj_key(const char *key, const char *v)
-{
-	cJSON *o = v ? cJSON_CreateObject() : NULL;
-
-	if (o && !cJSON_AddStringToObject(o, key, v)) {
-		cJSON_Delete(o);
-		o = NULL;
-	}
-	return o;
-}
-
-/* IpPermissions (botocore shape) -> the same list in EC2's wire names for
- * the AWS layer to encode (aws.h): IpProtocol, FromPort, ToPort and each
- * list's key (UserIdGroupPairs serialise as "Groups"; a pair keeps its
- * UserId: revoking by group needs no owner, re-authorising across accounts
- * does). NULL when a permission lacks its protocol or a list item its key. */
-cJSON *tq_perms_wire(const cJSON *perms)
-{
-	static const struct { const char *list, *wire, *key; } L[] = {
-		{ "IpRanges", "IpRanges", "CidrIp" },
-		{ "Ipv6Ranges", "Ipv6Ranges", "CidrIpv6" },
-		{ "PrefixListIds", "PrefixListIds", "PrefixListId" },
-		{ "UserIdGroupPairs", "Groups", "GroupId" },
-	};
-	cJSON *out = cJSON_CreateArray();
-	const cJSON *p;
-	size_t l;
-
-	cJSON_ArrayForEach(p, perms) {
-		const cJSON *from = cJSON_GetObjectItemCaseSensitive(p, "FromPort");
-		const cJSON *to = cJSON_GetObjectItemCaseSensitive(p, "ToPort");
-		cJSON *w = cJSON_CreateObject();
-
-		if (!w || !cJSON_AddItemToArray(out, w) || !resp_get_str(p, "IpProtocol"))
-			goto bad;
-		cJSON_AddStringToObject(w, "IpProtocol", resp_get_str(p, "IpProtocol"));
-		if (cJSON_IsNumber(from))
-			cJSON_AddNumberToObject(w, "FromPort", from->valueint);
-		if (cJSON_IsNumber(to))
-			cJSON_AddNumberToObject(w, "ToPort", to->valueint);
-		for (l = 0; l < sizeof(L) / sizeof(L[0]); l++) {
-			const cJSON *it, *src = cJSON_GetObjectItemCaseSensitive(p, L[l].list);
-			cJSON *dst;
-
-			if (!cJSON_GetArraySize(src))
-				continue;
-			dst = cJSON_AddArrayToObject(w, L[l].wire);
-			cJSON_ArrayForEach(it, src) {
-				cJSON *x = obj_key(L[l].key, resp_get_str(it, L[l].key));
-
-				if (!x || !cJSON_AddItemToArray(dst, x))
-					goto bad;
-				if (resp_get_str(it, "UserId"))
-					cJSON_AddStringToObject(x, "UserId", resp_get_str(it, "UserId"));
-			}
-		}
-	}
-	return out;
-bad:
-	cJSON_Delete(out);
-	return NULL;
+	return e->ngroups > 0;
 }
 
 /* ---- stage 4: the owning service --------------------------------------------------- */
@@ -678,90 +273,7 @@ int tq_will_replace(const cJSON *service, const char *taskdef_arn)
 	return td && taskdef_arn && !strcmp(td, taskdef_arn);
 }
 
-/* ---- stage 5: evidence ---------------------------------------------------------------- */
-
-/* gzip (RFC 1952) of (p, n) into out, capped by out->max. */
-enum fb_err tq_gzip(const void *p, size_t n, struct buf *out)
-{
-	z_stream zs;
-	unsigned char chunk[16384];
-	enum fb_err rc = FB_OK;
-	int zr;
-
-	memset(&zs, 0, sizeof(zs));
-	/* windowBits 15 + 16: zlib writes a gzip header and trailer. */
-	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
-			 Z_DEFAULT_STRATEGY) != Z_OK)
-		return FB_E_NOMEM;
-	zs.next_in = (unsigned char *)(uintptr_t)p;
-	zs.avail_in = (uInt)n;
-	if ((size_t)zs.avail_in != n) {
-		rc = FB_E_TOO_LARGE;
-		goto out;
-	}
-	do {
-		zs.next_out = chunk;
-		zs.avail_out = sizeof(chunk);
-		zr = deflate(&zs, Z_FINISH);
-		if (zr == Z_STREAM_ERROR) {
-			rc = FB_E_IO;
-			goto out;
-		}
-		rc = buf_append(out, chunk, sizeof(chunk) - zs.avail_out);
-		if (rc != FB_OK)
-			goto out;
-	} while (zr != Z_STREAM_END);
-	/* An empty log still gives a valid gzip member; buf_append of 0
-	 * bytes may leave data NULL. */
-	if (!out->data)
-		rc = buf_append(out, "", 0);
-out:
-	deflateEnd(&zs);
-	return rc;
-}
-
-/* One GetLogEvents page's events appended as JSON lines
- * {"timestamp","ingestionTime","message"} (the message kept exactly).
- * FB_E_TOO_LARGE when the cap was reached: what fit is kept. */
-enum fb_err tq_log_append_page(const cJSON *page, struct buf *log, size_t *nevents)
-{
-	const cJSON *ev;
-
-	cJSON_ArrayForEach(ev, cJSON_GetObjectItemCaseSensitive(page, "events")) {
-		cJSON *line = cJSON_CreateObject();
-		const cJSON *ts = cJSON_GetObjectItemCaseSensitive(ev, "timestamp");
-		const cJSON *ing = cJSON_GetObjectItemCaseSensitive(ev, "ingestionTime");
-		const char *msg = resp_get_str(ev, "message");
-		char *txt;
-		size_t before = log->len;
-		enum fb_err rc;
-
-		if (!line)
-			return FB_E_NOMEM;
-		if (cJSON_IsNumber(ts))
-			cJSON_AddNumberToObject(line, "timestamp", ts->valuedouble);
-		if (cJSON_IsNumber(ing))
-			cJSON_AddNumberToObject(line, "ingestionTime", ing->valuedouble);
-		cJSON_AddStringToObject(line, "message", msg ? msg : "");
-		txt = cJSON_PrintUnformatted(line);
-		cJSON_Delete(line);
-		if (!txt)
-			return FB_E_NOMEM;
-		rc = buf_puts(log, txt);
-		if (rc == FB_OK)
-			rc = buf_putc(log, '\n');
-		cJSON_free(txt);
-		if (rc != FB_OK) {
-			/* Keep whole lines only. */
-			log->len = before;
-			if (log->data)
-				log->data[before] = '\0';
-			return rc;
-		}
-		(*nevents)++;
-	}
-	return FB_OK;
-}
+/* ---- stage 5: shared groups, the cluster, where tags come from --------------------------- */
 
 enum tq_share tq_share_decide(int sharing_known, size_t others, int allow_shared)
 {
@@ -774,75 +286,39 @@ enum tq_share tq_share_decide(int sharing_known, size_t others, int allow_shared
 
 int tq_cluster_resolve(const char *event_cluster, const char *task, char *out, size_t outlen)
 {
-	const char *rest = ecs_arn_rest(task), *tp, *slash, *ename;
-	size_t plen, nlen;
-	int n;
+	char carn[600];
 
-	tq_copy(out, outlen, event_cluster);
-	if (!rest || strncmp(rest, "task/", 5))
+	buf_copy_id(out, outlen, event_cluster);
+	/* a task id or an old-format task ARN names no cluster */
+	if (!arn_ecs_task_cluster(task, carn, sizeof(carn)))
 		return 0;
-	tp = rest + 5;
-	slash = strchr(tp, '/');
-	if (!slash) /* old format task/<id>: the ARN names no cluster */
+	/* An ARN: the same partition, region, account and name. */
+	if (!strcmp(event_cluster, strncmp(event_cluster, "arn:", 4) ? arn_tail(carn) : carn))
 		return 0;
-	nlen = (size_t)(slash - tp);
-	plen = (size_t)(rest - task); /* "arn:<partition>:ecs:<region>:<account>:" */
-	if (!strncmp(event_cluster, "arn:", 4)) {
-		/* An ARN: the same partition, region, account and name. */
-		if (strlen(event_cluster) == plen + 8 + nlen && !strncmp(event_cluster, task, plen) &&
-		    !strncmp(event_cluster + plen, "cluster/", 8) &&
-		    !strncmp(event_cluster + plen + 8, tp, nlen))
-			return 0;
-	} else {
-		ename = event_cluster;
-		if (strlen(ename) == nlen && !strncmp(ename, tp, nlen))
-			return 0;
-	}
-	n = snprintf(out, outlen, "%.*scluster/%.*s", (int)plen, task, (int)nlen, tp);
-	if (n < 0 || (size_t)n >= outlen)
-		tq_copy(out, outlen, event_cluster);
+	if (!buf_copy_id(out, outlen, carn))
+		buf_copy_id(out, outlen, event_cluster);
 	return 1;
 }
 
-/* Object key of a container's log: incidents/<id>/logs/<name>.log.gz, the
- * container name reduced to [A-Za-z0-9._-] so it is one path segment. */
-int tq_log_key(const char *prefix, const char *container, char *out, size_t outlen)
-{
-	char safe[256];
-	size_t i;
-	int n;
-
-	for (i = 0; i < sizeof(safe) - 1 && container[i]; i++) {
-		unsigned char ch = (unsigned char)container[i];
-
-		safe[i] = (isalnum(ch) || ch == '.' || ch == '_' || ch == '-') ? (char)ch : '_';
-	}
-	safe[i] = '\0';
-	if (!i || !strcmp(safe, ".") || !strcmp(safe, ".."))
-		return 0;
-	n = snprintf(out, outlen, "%slogs/%s.log.gz", prefix, safe);
-	return n > 0 && (size_t)n < outlen;
-}
-
-size_t tq_tag_sources(const struct tq_task *t, struct tq_tag_source out[TQ_MAX_TAG_SOURCES])
+size_t tq_tag_sources(const struct tq_task *t, struct kit_tag_source out[KIT_MAX_TAG_SOURCES])
 {
 	char cluster[256];
 	const char *c;
 	size_t n = 0;
 
-	if (t->arn[0] && tq_copy(out[n].arn, sizeof(out[n].arn), t->arn))
+	if (t->arn[0] && buf_copy_id(out[n].arn, sizeof(out[n].arn), t->arn))
 		out[n++].what = "task";
 	/* The service ARN of the new format, from the task's own ARN
 	 * (arn:P:ecs:R:A:task/<cluster>/<id> -> arn:P:ecs:R:A:service/<cluster>/<name>). */
 	c = strstr(t->arn, ":task/");
-	if (t->service[0] && c && t->cluster_arn[0] && tq_copy(cluster, sizeof(cluster), tq_arn_tail(t->cluster_arn))) {
+	if (t->service[0] && c && t->cluster_arn[0] && buf_copy_id(cluster, sizeof(cluster), arn_tail(t->cluster_arn))) {
 		int len = snprintf(out[n].arn, sizeof(out[n].arn), "%.*s:service/%s/%s", (int)(c - t->arn), t->arn,
 				   cluster, t->service);
 
 		if (len > 0 && (size_t)len < sizeof(out[n].arn))
 			out[n++].what = "service";
 	}
-	if (t->taskdef_arn[0] && tq_copy(out[n].arn, sizeof(out[n].arn), t->taskdef_arn))
+	if (t->taskdef_arn[0] && buf_copy_id(out[n].arn, sizeof(out[n].arn), t->taskdef_arn))
 		out[n++].what = "task definition";
 	return n;
 }

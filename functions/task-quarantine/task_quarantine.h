@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
-#include "buf.h"
+#include "cwl.h"
+#include "kit.h"
+#include "sg.h"
 #include "fb_err.h"
 #include "lr.h"
 
@@ -18,9 +20,8 @@
  * to 256 MB (the function's memory bounds it in practice). */
 #define TQ_DEFAULT_LOG_MAX_BYTES (50u * 1024u * 1024u)
 #define TQ_LOG_MAX_BYTES_CAP (256u * 1024u * 1024u)
-/* ECS allows 10 containers per task definition; an ENI up to 16 groups. */
+/* ECS allows 10 containers per task definition. */
 #define TQ_MAX_CONTAINERS 10
-#define TQ_MAX_GROUPS 16
 #define TQ_SG_PREFIX "firebreak-quarantine-"
 #define TQ_TAG_EXEMPT "firebreak:exempt"
 
@@ -48,20 +49,10 @@ enum tq_parse { TQ_PARSE_OK, TQ_PARSE_INVALID, TQ_PARSE_IGNORE };
  * (not an ECS task finding, or below min_sev). */
 enum tq_parse tq_parse_event(const cJSON *ev, double min_sev, struct tq_target *t,
 			     char *why, size_t whylen);
-/* The only task/cluster references acted on: a task id (32 hex digits, or
- * the UUID of an old-format task), an ECS task ARN
- * arn:<partition>:ecs:<region>:<12 digits>:task/<cluster>/<id> or the old
- * task/<id>; a cluster name [A-Za-z0-9_-]{1,255} or a cluster ARN
- * (...:cluster/<name>). 1 when `s` is one. */
-int tq_task_ref_ok(const char *s);
-int tq_cluster_ref_ok(const char *s);
-
-enum tq_log_state { TQ_LOG_NONE, TQ_LOG_AWSLOGS, TQ_LOG_OTHER_DRIVER, TQ_LOG_UNKNOWN_STREAM };
 
 struct tq_container {
 	char name[256], image[512], digest[160], runtime_id[160];
-	enum tq_log_state log_state;
-	char log_driver[64], log_group[512], log_stream[1024], log_region[32];
+	struct cwl_awslogs log;  /* from the task definition (runtime/cwl) */
 };
 
 struct tq_task {
@@ -80,38 +71,18 @@ struct tq_task {
 enum fb_err tq_task_from_json(const cJSON *task, struct tq_task *t);
 /* Log settings from DescribeTaskDefinition's "taskDefinition". */
 void tq_task_apply_taskdef(struct tq_task *t, const cJSON *taskdef, const char *default_region);
-int tq_log_stream(const char *prefix, const char *container, const char *task_id,
-		  const char *runtime_id, char *out, size_t outlen);
 
-struct tq_eni {
-	char id[64], vpc[64], subnet[64];
-	char groups[TQ_MAX_GROUPS][64];
-	char group_names[TQ_MAX_GROUPS][256];
-	size_t ngroups;
-	int requester_managed;
-	int all_quarantine;      /* every group is a firebreak-quarantine-* group */
-};
-/* A DescribeNetworkInterfaces answer; FB_E_NOTFOUND when it lists none. */
-enum fb_err tq_eni_from_json(const cJSON *out, struct tq_eni *e);
+/* The task's network interface (runtime/sg: sg_eni_from_json) carries only
+ * firebreak-quarantine-* groups: isolated already. */
+int tq_all_quarantine(const struct sg_eni *e);
 
-/* EC2 ipPermissionsEgress (XML as JSON) -> botocore IpPermissions. Caller frees. */
-cJSON *tq_perms_from_ec2(const cJSON *ip_permissions);
-/* botocore IpPermissions -> the same list in EC2 wire names (structured
- * query input, aws.h); NULL when a permission is incomplete. Caller frees. */
-cJSON *tq_perms_wire(const cJSON *perms);
-
-/* Where a task's tags may have come from, each a resource whose CloudTrail
- * history says who set a tag and when: the task itself (TagResource on the
- * task, RunTask's tags), its service (propagateTags SERVICE; CreateService /
- * TagResource on the service) and its task definition (propagateTags
- * TASK_DEFINITION; RegisterTaskDefinition's tags). An exemption counts only
- * when every source's history allows it (README.md, Safety). */
-#define TQ_MAX_TAG_SOURCES 3
-struct tq_tag_source {
-	char arn[600];
-	const char *what;        /* static: "task", "service", "task definition" */
-};
-size_t tq_tag_sources(const struct tq_task *t, struct tq_tag_source out[TQ_MAX_TAG_SOURCES]);
+/* Where a task's tags may have come from (kit_prov_sources): the task
+ * itself (TagResource on the task, RunTask's tags), its service
+ * (propagateTags SERVICE; CreateService / TagResource on the service) and
+ * its task definition (propagateTags TASK_DEFINITION;
+ * RegisterTaskDefinition's tags). An exemption counts only when every
+ * source's history allows it (README.md, Safety). */
+size_t tq_tag_sources(const struct tq_task *t, struct kit_tag_source out[KIT_MAX_TAG_SOURCES]);
 
 int tq_will_replace(const cJSON *service, const char *taskdef_arn);
 
@@ -134,17 +105,6 @@ enum tq_share tq_share_decide(int sharing_known, size_t others, int allow_shared
  * event's cluster when they agree or the ARN names none, else the cluster
  * ARN built from the task ARN. Returns 1 on a mismatch, else 0. */
 int tq_cluster_resolve(const char *event_cluster, const char *task, char *out, size_t outlen);
-
-int tq_log_key(const char *prefix, const char *container, char *out, size_t outlen);
-enum fb_err tq_log_append_page(const cJSON *page, struct buf *log, size_t *nevents);
-enum fb_err tq_gzip(const void *p, size_t n, struct buf *out);
-
-/* Helpers. */
-int tq_copy(char *dst, size_t n, const char *s);
-const cJSON *tq_list(const cJSON *o, const char *name);
-const char *tq_arn_tail(const char *arn);
-int tq_arn_region(const char *arn, char *out, size_t outlen);
-int tq_arn_account(const char *arn, char *out, size_t outlen);
 
 /* The handler (main.c). */
 enum fb_err tq_init(void **state, char *err, size_t errlen);

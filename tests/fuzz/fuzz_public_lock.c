@@ -5,8 +5,8 @@
  *     findings, manual forms);
  *   1 an S3 answer as the AWS layer turns it into cJSON (JSON here) ->
  *     pl_block_from_json, pl_acl_public, pl_exposure over what they read;
- *   2 a LookupEvents Events array -> pl_normalise_tag_history, then
- *     prov_decide for firebreak:public-ok (runtime/prov.c).
+ *   2 a LookupEvents Events array -> prov_decide for firebreak:public-ok
+ *     (runtime/prov.c reads S3's PutBucketTagging / DeleteBucketTagging).
  * Checks: every bucket parsed is a valid bucket name (nothing else reaches a
  * request), the account is 12 digits or empty, an invalid event says why and
  * keeps nothing; an unreadable ACL is -1, never a count; the lock input
@@ -81,7 +81,6 @@ static void fuzz_history(const char *s, size_t n)
 	struct prov_query q;
 	struct prov_decision d;
 
-	pl_normalise_tag_history(h, PL_TAG_PUBLIC_OK);
 	memset(&q, 0, sizeof(q));
 	q.tag_key = PL_TAG_PUBLIC_OK;
 	q.tag_value = "true";

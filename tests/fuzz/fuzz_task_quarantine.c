@@ -7,20 +7,23 @@
  *     tq_parse_event (GuardDuty finding or the manual form) -> for an
  *     accepted or ignored event, the report's trigger
  *     (resp_begin + resp_trigger_from_event); an accepted one must name
- *     a task and cluster that pass tq_task_ref_ok / tq_cluster_ref_ok;
+ *     a task and cluster that pass arn_ecs_task_ok / arn_ecs_cluster_ok;
  *   1-4 AWS answers, parsed as the AWS layer parses JSON answers (cJSON);
  *   1 one DescribeTasks "tasks" element -> tq_task_from_json, then a task
  *     definition from the same document -> tq_task_apply_taskdef and the
  *     log stream names;
- *   2 a DescribeNetworkInterfaces answer (XML as JSON) -> tq_eni_from_json;
- *   3 an ipPermissionsEgress list -> tq_perms_from_ec2 -> tq_perms_wire;
- *   4 a GetLogEvents page -> tq_log_append_page.
+ *   2 a DescribeNetworkInterfaces answer (XML as JSON) -> sg_eni_from_json;
+ *   3 an ipPermissionsEgress list -> sg_perms_from_ec2 -> sg_perms_wire;
+ *   4 a GetLogEvents page -> cwl_append_page.
  * FUZZ_SOURCES: functions/task-quarantine/stages.c
  */
 #include <stdio.h>
 #include <cjson/cJSON.h>
 #include "fuzz_common.h"
+#include "arn.h"
+#include "cwl.h"
 #include "resp.h"
+#include "sg.h"
 #include "../../functions/task-quarantine/task_quarantine.h"
 
 /* Stage 0: the event as tq_handle sees it. */
@@ -48,7 +51,7 @@ static void fuzz_event(const char *s, size_t n)
 		abort(); /* an invalid event says why */
 	if (p == TQ_PARSE_OK) {
 		if (!memchr(t.cluster, '\0', sizeof(t.cluster)) || !memchr(t.task, '\0', sizeof(t.task)) ||
-		    !t.task[0] || !tq_task_ref_ok(t.task) || (t.cluster[0] && !tq_cluster_ref_ok(t.cluster)))
+		    !t.task[0] || !arn_ecs_task_ok(t.task) || (t.cluster[0] && !arn_ecs_cluster_ok(t.cluster)))
 			abort(); /* only well-formed references reach AWS */
 	}
 	if (p != TQ_PARSE_INVALID) {
@@ -93,24 +96,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (t->nc > TQ_MAX_CONTAINERS)
 				abort();
 			for (i = 0; i < t->nc; i++)
-				(void)tq_log_stream("ecs", t->c[i].name, t->id, t->c[i].runtime_id,
+				(void)cwl_awslogs_stream("ecs", t->c[i].name, t->id, t->c[i].runtime_id,
 						    stream, sizeof(stream));
 		}
 		free(t);
 		break;
 	}
 	case 2: {
-		struct tq_eni *e = calloc(1, sizeof(*e));
+		struct sg_eni *e = calloc(1, sizeof(*e));
 
 		if (!e)
 			abort();
-		if (tq_eni_from_json(j, e) == FB_OK && e->ngroups > TQ_MAX_GROUPS)
+		if (sg_eni_from_json(j, e) == FB_OK && e->ngroups > SG_MAX_GROUPS)
 			abort();
 		free(e);
 		break;
 	}
 	case 3: {
-		cJSON *perms = tq_perms_from_ec2(j), *q = perms ? tq_perms_wire(perms) : NULL;
+		cJSON *perms = sg_perms_from_ec2(j), *q = perms ? sg_perms_wire(perms) : NULL;
 
 		cJSON_Delete(perms);
 		cJSON_Delete(q);
@@ -121,8 +124,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t events = 0;
 
 		buf_init(&log, 1u << 20);
-		(void)tq_log_append_page(j, &log, &events);
-		(void)tq_log_append_page(j, &log, &events);
+		(void)cwl_append_page(j, &log, &events);
+		(void)cwl_append_page(j, &log, &events);
 		buf_cleanup(&log);
 		break;
 	}

@@ -194,10 +194,12 @@ class Derivation:
         self.root = root
         self.services = set(services)
         self.rt = {}        # runtime function -> (sites, calls, dynamic, where)
+        self.rt_body = {}   # runtime function -> its body (issue 17: requests the runtime builds)
         for path in sorted(glob.glob(os.path.join(root, "runtime", "*.c"))):
             for name, params, body, line in c_functions(path):
                 sites, dyn = sites_in_body(body, params, self.services)
                 self.rt[name] = (sites, _calls(body), dyn, f"{os.path.relpath(path, root)}:{line}")
+                self.rt_body[name] = body
 
     def _runtime_reach(self, names):
         seen, stack = set(), [n for n in names if n in self.rt]
@@ -224,6 +226,13 @@ class Derivation:
         for n in reach:
             ops |= self.rt[n][0]
             dynamic += [f"{self.rt[n][3]} {n}: {x}" for x in self.rt[n][2]]
+        # A runtime sequence that makes a call whose request implies a
+        # dependent action (runtime/sg.c's CreateSecurityGroup with its
+        # TagSpecification) counts with the request it builds: its body and
+        # the runtime functions it calls.
+        for n in sorted(reach):
+            if any(op in self.rt[n][0] for op in _IMPLYING_RUNTIME_OPS):
+                texts += [self.rt_body[m] for m in sorted(self._runtime_reach(self.rt[n][1] | {n}))]
         return {"ops": ops, "runtime_entry": entry, "runtime_reach": reach,
                 "dynamic": dynamic, "text": "\n".join(texts)}
 
@@ -265,6 +274,11 @@ def member_actions(name, actions):
         return set(actions)
     allowed = {iam_action(s, o).lower() for s, o in ops}
     return {a for a in actions if a.lower() in allowed}
+
+
+# Operations whose request, when a runtime function builds it, is read for
+# implied_by_request (the responder's own files are always read).
+_IMPLYING_RUNTIME_OPS = {("ec2", "CreateSecurityGroup")}
 
 
 def implied_by_request(ops, text):

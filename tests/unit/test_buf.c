@@ -251,6 +251,21 @@ static void test_buf__http_response_is_wiped(void **st)
 	wipecheck_assert_clean();
 }
 
+/* issue 17: an identifier is copied whole or not at all. */
+static void test_buf__copy_id(void **st)
+{
+	char d[6];
+
+	(void)st;
+	assert_int_equal(buf_copy_id(d, sizeof(d), "eni-1"), 1);
+	assert_string_equal(d, "eni-1");
+	assert_int_equal(buf_copy_id(d, sizeof(d), "eni-12"), 0);
+	assert_string_equal(d, "");
+	assert_int_equal(buf_copy_id(d, sizeof(d), NULL), 1);
+	assert_string_equal(d, "");
+	assert_int_equal(buf_copy_id(d, 0, "x"), 0);
+}
+
 /* buf_catf: a list in a fixed field, cut to fit, never past it. */
 static void test_buf__catf_appends_and_cuts(void **st)
 {
@@ -270,6 +285,7 @@ static void test_buf__catf_appends_and_cuts(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_buf__copy_id),
 		cmocka_unit_test(test_buf__append_and_nul),
 		cmocka_unit_test(test_buf__cap),
 		cmocka_unit_test(test_buf__no_overflow),

@@ -445,6 +445,114 @@ static void test_kit_policy__cidr_parse_the_one_strict_parser(void **st)
 	assert_int_equal(kit_ip_in(set, 1, "192.0.2.9"), KIT_IP_IN);
 }
 
+/* issue 17: GuardDuty's resource shapes, shared by task-quarantine and
+ * instance-quarantine: about it, about something else (skip), malformed. */
+static void test_kit_policy__guardduty_resources(void **state)
+{
+	static const char *const ecs =
+		"{\"detail\":{\"severity\":8,\"type\":\"T\",\"resource\":{\"resourceType\":\"ECSCluster\","
+		"\"ecsClusterDetails\":{\"name\":\"prod\",\"taskDetails\":{\"arn\":\"arn:aws:ecs:us-east-1:111111111111:task/prod/x\"}}}}}";
+	struct kit_gd_finding f;
+	const char *cluster, *task, *inst;
+	char why[200], reason[64];
+	cJSON *ev = cJSON_Parse(ecs);
+
+	(void)state;
+	assert_int_equal(kit_guardduty_finding(ev, &f, why, sizeof(why)), 0);
+	assert_int_equal(kit_gd_ecs_task(&f, &cluster, &task, why, sizeof(why)), 0);
+	assert_string_equal(cluster, "prod");
+	assert_string_equal(task, "arn:aws:ecs:us-east-1:111111111111:task/prod/x");
+	assert_int_equal(kit_gd_instance(&f, &inst, why, sizeof(why)), 1);
+	assert_string_equal(why, "finding is not about an EC2 instance (resourceType 'ECSCluster')");
+	kit_gd_reason(reason, sizeof(reason), f.type, f.severity);
+	assert_string_equal(reason, "GuardDuty T severity 8.0");
+	kit_gd_reason(reason, sizeof(reason), "", 7.25);
+	assert_string_equal(reason, "GuardDuty finding severity 7.2");
+	cJSON_Delete(ev);
+	ev = cJSON_Parse("{\"detail\":{\"severity\":8,\"resource\":{\"resourceType\":\"Instance\","
+			 "\"instanceDetails\":{\"instanceId\":\"i-0123456789abcdef0\"}}}}");
+	assert_int_equal(kit_guardduty_finding(ev, &f, why, sizeof(why)), 0);
+	assert_int_equal(kit_gd_instance(&f, &inst, why, sizeof(why)), 0);
+	assert_string_equal(inst, "i-0123456789abcdef0");
+	assert_int_equal(kit_gd_ecs_task(&f, &cluster, &task, why, sizeof(why)), 1);
+	assert_string_equal(why, "finding is not about an ECS task (resourceType 'Instance')");
+	cJSON_Delete(ev);
+	ev = cJSON_Parse("{\"detail\":{\"severity\":8,\"resource\":{\"resourceType\":\"ECSCluster\","
+			 "\"ecsClusterDetails\":{\"taskDetails\":\"x\"}}}}");
+	assert_int_equal(kit_guardduty_finding(ev, &f, why, sizeof(why)), 0);
+	assert_int_equal(kit_gd_ecs_task(&f, &cluster, &task, why, sizeof(why)), -1);
+	cJSON_Delete(ev);
+	ev = cJSON_Parse("{\"detail\":{\"severity\":8,\"resource\":{\"resourceType\":\"ECSCluster\","
+			 "\"ecsClusterDetails\":{\"taskDetails\":{}}}}}");
+	assert_int_equal(kit_guardduty_finding(ev, &f, why, sizeof(why)), 0);
+	assert_int_equal(kit_gd_ecs_task(&f, &cluster, &task, why, sizeof(why)), -1);
+	cJSON_Delete(ev);
+	ev = cJSON_Parse("{\"detail\":{\"severity\":8,\"resource\":{\"resourceType\":\"Instance\"}}}");
+	assert_int_equal(kit_guardduty_finding(ev, &f, why, sizeof(why)), 0);
+	assert_int_equal(kit_gd_instance(&f, &inst, why, sizeof(why)), -1);
+	cJSON_Delete(ev);
+}
+
+/* issue 17: a two-valued setting: off when unset, a typo refused. */
+static void test_kit_policy__env_choice(void **state)
+{
+	char err[200];
+	int v = 7;
+
+	(void)state;
+	unsetenv("FB_TEST_CHOICE");
+	assert_int_equal(kit_env_choice("FB_TEST_CHOICE", "false", "true", &v, err, sizeof(err)), FB_OK);
+	assert_int_equal(v, 0);
+	setenv("FB_TEST_CHOICE", "true", 1);
+	assert_int_equal(kit_env_choice("FB_TEST_CHOICE", "false", "true", &v, err, sizeof(err)), FB_OK);
+	assert_int_equal(v, 1);
+	setenv("FB_TEST_CHOICE", "false", 1);
+	assert_int_equal(kit_env_choice("FB_TEST_CHOICE", "false", "true", &v, err, sizeof(err)), FB_OK);
+	assert_int_equal(v, 0);
+	setenv("FB_TEST_CHOICE", "", 1);
+	assert_int_equal(kit_env_choice("FB_TEST_CHOICE", "false", "true", &v, err, sizeof(err)), FB_OK);
+	assert_int_equal(v, 0);
+	setenv("FB_TEST_CHOICE", "True", 1);
+	assert_int_equal(kit_env_choice("FB_TEST_CHOICE", "false", "true", &v, err, sizeof(err)), FB_E_CONFIG);
+	assert_string_equal(err, "setting 'FB_TEST_CHOICE' must be false or true");
+	unsetenv("FB_TEST_CHOICE");
+}
+
+/* issue 17: kit_obj's string members (a NULL value left out). */
+static void test_kit_policy__obj(void **state)
+{
+	cJSON *o = kit_obj("cluster", "prod", "skip", KIT_END, "task", "t-1", KIT_END);
+	char *txt = cJSON_PrintUnformatted(o);
+
+	(void)state;
+	assert_string_equal(txt, "{\"cluster\":\"prod\",\"task\":\"t-1\"}");
+	cJSON_free(txt);
+	cJSON_Delete(o);
+	o = kit_obj(KIT_END);
+	assert_int_equal(cJSON_GetArraySize(o), 0);
+	cJSON_Delete(o);
+}
+
+/* issue 17: a finding's own account and region win over the envelope's. */
+static void test_kit_policy__event_where(void **state)
+{
+	cJSON *ev = cJSON_Parse("{\"account\":\"999999999999\",\"region\":\"us-east-1\","
+				"\"detail\":{\"accountId\":\"111111111111\",\"region\":\"eu-west-1\"}}");
+
+	(void)state;
+	assert_string_equal(kit_event_account(ev), "111111111111");
+	assert_string_equal(kit_event_region(ev), "eu-west-1");
+	cJSON_Delete(ev);
+	ev = cJSON_Parse("{\"account\":\"999999999999\",\"region\":\"us-east-1\",\"detail\":{}}");
+	assert_string_equal(kit_event_account(ev), "999999999999");
+	assert_string_equal(kit_event_region(ev), "us-east-1");
+	cJSON_Delete(ev);
+	ev = cJSON_Parse("{}");
+	assert_null(kit_event_account(ev));
+	assert_null(kit_event_region(ev));
+	cJSON_Delete(ev);
+}
+
 /* The steering envelope fields (root-verify, kms-guard): refused before
  * anything else is read. */
 static void test_kit_policy__envelope_check(void **st)
@@ -481,6 +589,10 @@ static void test_kit_policy__envelope_check(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kit_policy__event_where),
+		cmocka_unit_test(test_kit_policy__obj),
+		cmocka_unit_test(test_kit_policy__env_choice),
+		cmocka_unit_test(test_kit_policy__guardduty_resources),
 		cmocka_unit_test(test_kit_policy__env_int),
 		cmocka_unit_test(test_kit_policy__env_severity),
 		cmocka_unit_test(test_kit_policy__event_envelope),

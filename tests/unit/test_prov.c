@@ -428,6 +428,95 @@ static void test_prov__ec2_tag_records(void **st)
 	cJSON_Delete(rec);
 }
 
+/* An S3 bucket-tagging record as CloudTrail writes it (the documented
+ * shape: requestParameters.bucketName, the "tagging" query parameter, and
+ * the request body as Tagging.TagSet.Tag, an object for one tag and an
+ * array for several), as LookupEvents lists it. `tagging` is the Tagging
+ * member's JSON, NULL for none (DeleteBucketTagging). */
+static cJSON *s3_ev(const char *id, const char *name, int64_t ms, const char *actor, const char *tagging)
+{
+	char rec[2048];
+	cJSON *e = cJSON_CreateObject();
+
+	snprintf(rec, sizeof(rec),
+		 "{\"eventVersion\":\"1.09\",\"eventID\":\"%s\",\"eventName\":\"%s\",\"eventTime\":\"2024-03-01T10:00:00Z\","
+		 "\"eventSource\":\"s3.amazonaws.com\",\"awsRegion\":\"us-east-1\",\"eventCategory\":\"Management\","
+		 "\"userIdentity\":{\"type\":\"IAMUser\",\"arn\":\"%s\",\"accountId\":\"111111111111\"},"
+		 "\"requestParameters\":{\"bucketName\":\"web-assets\",\"Host\":\"web-assets.s3.amazonaws.com\","
+		 "\"tagging\":\"\"%s%s},\"responseElements\":null,"
+		 "\"resources\":[{\"type\":\"AWS::S3::Bucket\",\"ARN\":\"arn:aws:s3:::web-assets\"}]}",
+		 id, name, actor, tagging ? ",\"Tagging\":" : "", tagging ? tagging : "");
+	cJSON_AddStringToObject(e, "EventId", id);
+	cJSON_AddStringToObject(e, "EventName", name);
+	cJSON_AddNumberToObject(e, "EventTime", (double)(ms / 1000));
+	cJSON_AddStringToObject(e, "CloudTrailEvent", rec);
+	return e;
+}
+
+/* S3 records PutBucketTagging with the bucket's whole new tag set and
+ * DeleteBucketTagging with none: before, prov read neither, so an
+ * attacker's PutBucketTagging an hour before the incident read as "no
+ * change in 90 days" and the tag was honoured (public-lock rewrote the
+ * records itself, at the wrong depth). */
+static void test_prov__s3_bucket_tagging(void **st)
+{
+	struct prov_query q = query("true");
+	struct prov_decision d;
+	char val[64];
+	cJSON *rec;
+
+	(void)st;
+	q.tag_key = "firebreak:public-ok";
+	/* one tag: Tag is an object */
+	assert_int_equal(decide(list(trigger_ev(), s3_ev("s1", "PutBucketTagging", T0 - HOUR, MALLORY,
+		"{\"xmlns\":\"http://s3.amazonaws.com/doc/2006-03-01/\",\"TagSet\":{\"Tag\":"
+		"{\"Key\":\"firebreak:public-ok\",\"Value\":\"true\"}}}"), NULL), &q, &d), PROV_IGNORED);
+	assert_string_equal(d.setter, MALLORY);
+	assert_true(d.set_ms == T0 - HOUR);
+	/* several: Tag is an array; set long ago by someone else: honoured */
+	assert_int_equal(decide(list(trigger_ev(), s3_ev("s1", "PutBucketTagging", T0 - 30 * DAY, OPS,
+		"{\"TagSet\":{\"Tag\":[{\"Key\":\"Owner\",\"Value\":\"web\"},"
+		"{\"Key\":\"firebreak:public-ok\",\"Value\":\"true\"}]}}"), NULL), &q, &d), PROV_HONOURED);
+	assert_string_equal(d.setter, OPS);
+	/* the set replaced wholesale: a later set without the key removed it,
+	 * so the tag read now is newer than what CloudTrail shows */
+	assert_int_equal(decide(list(trigger_ev(),
+		s3_ev("s2", "PutBucketTagging", T0 - 2 * DAY, OPS,
+		      "{\"TagSet\":{\"Tag\":{\"Key\":\"Owner\",\"Value\":\"web\"}}}"),
+		s3_ev("s1", "PutBucketTagging", T0 - 30 * DAY, OPS,
+		      "{\"TagSet\":{\"Tag\":{\"Key\":\"firebreak:public-ok\",\"Value\":\"true\"}}}"), NULL), &q, &d),
+		PROV_IGNORED);
+	assert_non_null(strstr(d.reason, "removed"));
+	/* DeleteBucketTagging removes every key */
+	assert_int_equal(decide(list(trigger_ev(), s3_ev("s2", "DeleteBucketTagging", T0 - 2 * DAY, OPS, NULL),
+		s3_ev("s1", "PutBucketTagging", T0 - 30 * DAY, OPS,
+		      "{\"TagSet\":{\"Tag\":{\"Key\":\"firebreak:public-ok\",\"Value\":\"true\"}}}"), NULL), &q, &d),
+		PROV_IGNORED);
+	assert_non_null(strstr(d.reason, "removed"));
+	/* a tag set that cannot be read: cannot verify */
+	assert_int_equal(decide(list(trigger_ev(), s3_ev("s1", "PutBucketTagging", T0 - 30 * DAY, OPS,
+		"\"garbled\""), NULL), &q, &d), PROV_IGNORED);
+	assert_int_equal(decide(list(trigger_ev(), s3_ev("s1", "PutBucketTagging", T0 - 30 * DAY, OPS,
+		"{\"TagSet\":{\"Tag\":[{\"Value\":\"no key\"}]}}"), NULL), &q, &d), PROV_IGNORED);
+	/* the record by itself */
+	rec = cJSON_Parse("{\"eventName\":\"PutBucketTagging\",\"requestParameters\":{\"Tagging\":{\"TagSet\":"
+			  "{\"Tag\":[{\"Key\":\"a\",\"Value\":\"1\"},{\"Key\":\"b\",\"Value\":\"2\"}]}}}}");
+	assert_int_equal(prov_record_op(rec, "firebreak:public-ok", val, sizeof(val)), PROV_OP_UNSET);
+	assert_int_equal(prov_record_op(rec, "b", val, sizeof(val)), PROV_OP_SET);
+	assert_string_equal(val, "2");
+	cJSON_Delete(rec);
+	rec = cJSON_Parse("{\"eventName\":\"PutBucketTagging\",\"errorCode\":\"AccessDenied\",\"requestParameters\":"
+			  "{\"Tagging\":{\"TagSet\":{\"Tag\":{\"Key\":\"b\",\"Value\":\"2\"}}}}}");
+	assert_int_equal(prov_record_op(rec, "b", val, sizeof(val)), PROV_OP_NONE);
+	cJSON_Delete(rec);
+	rec = cJSON_Parse("{\"eventName\":\"DeleteBucketTagging\",\"requestParameters\":{\"bucketName\":\"b\"}}");
+	assert_int_equal(prov_record_op(rec, "b", val, sizeof(val)), PROV_OP_UNSET);
+	cJSON_Delete(rec);
+	rec = cJSON_Parse("{\"eventName\":\"PutBucketTagging\",\"requestParameters\":{\"bucketName\":\"b\"}}");
+	assert_int_equal(prov_record_op(rec, "b", val, sizeof(val)), PROV_OP_UNREADABLE);
+	cJSON_Delete(rec);
+}
+
 /* EC2's CreateTags / DeleteTags name their keys in tagSet.items: a
  * tag-change trigger from EC2 listed no firebreak:* key before. */
 static void test_prov__record_firebreak_keys_ec2(void **st)
@@ -526,6 +615,7 @@ int main(void)
 		cmocka_unit_test(test_prov__value_before_for_reverts),
 		cmocka_unit_test(test_prov__record_firebreak_keys),
 		cmocka_unit_test(test_prov__record_firebreak_keys_ec2),
+		cmocka_unit_test(test_prov__s3_bucket_tagging),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

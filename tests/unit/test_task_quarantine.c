@@ -6,7 +6,6 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "../../functions/task-quarantine/stages.c"
 #include "evidence.h"
@@ -70,139 +69,33 @@ static void test_task_quarantine__rejects_malformed(void **st)
 	}
 }
 
-static void test_task_quarantine__task_and_cluster_references(void **st)
-{
-	static const char *const good_task[] = {
-		"0123456789abcdef0123456789abcdef",
-		"arn:aws:ecs:us-east-1:111111111111:task/prod/0123456789abcdef0123456789abcdef",
-		"arn:aws-us-gov:ecs:us-gov-west-1:111111111111:task/my_cluster-2/0123456789abcdef0123456789abcdef",
-		"arn:aws:ecs:us-east-1:111111111111:task/0123456789abcdef0123456789abcdef",
-		"arn:aws:ecs:us-east-1:111111111111:task/c5cba4eb-5dad-405e-96db-71ef8eefe6a8",
-	};
-	static const char *const bad_task[] = {
-		"", "abc", "0123456789abcdef0123456789abcde", "0123456789abcdef0123456789abcdef0",
-		"0123456789abcdef0123456789abcdeg", "https://evil.example/task", "../../../etc/passwd",
-		"0123456789abcdef/../0123456789abcdef", "ecs.evil.example:443",
-		"arn:aws:ecs:us-east-1:111111111111:task/prod/../0123456789abcdef0123456789abcdef",
-		"arn:aws:ecs:us-east-1:111111111111:task/prod/0123456789abcdef0123456789abcdef/x",
-		"arn:aws:ecs:us-east-1:11111111111:task/prod/0123456789abcdef0123456789abcdef",
-		"arn:aws:ec2:us-east-1:111111111111:task/prod/0123456789abcdef0123456789abcdef",
-		"arn:aws:ecs:us-east-1:111111111111:cluster/prod",
-		"arn:aws:ecs:evil.example:111111111111:task/prod/0123456789abcdef0123456789abcdef",
-		"arn:aws:ecs:us-east-1:111111111111:task/pr od/0123456789abcdef0123456789abcdef",
-		"arn:aws:ecs:us-east-1:111111111111:task/prod/\r\nHost: evil",
-		"c5cba4eb-5dad-405e-96db+71ef8eefe6a8",
-	};
-	static const char *const good_cluster[] = {
-		"prod", "my_cluster-2", "arn:aws:ecs:us-east-1:111111111111:cluster/prod",
-	};
-	static const char *const bad_cluster[] = {
-		"", "ecs.evil.example:443", "prod/..", "../prod", "https://evil.example", "pr od",
-		"arn:aws:ecs:us-east-1:111111111111:cluster/", "arn:aws:ecs:us-east-1:111111111111:cluster/a/b",
-		"arn:aws:ecs:us-east-1:111111111111:task/prod/0123456789abcdef0123456789abcdef",
-	};
-	char big[300];
-	size_t i;
-
-	(void)st;
-	for (i = 0; i < sizeof(good_task) / sizeof(good_task[0]); i++)
-		if (!tq_task_ref_ok(good_task[i]))
-			fail_msg("task refused: %s", good_task[i]);
-	for (i = 0; i < sizeof(bad_task) / sizeof(bad_task[0]); i++)
-		if (tq_task_ref_ok(bad_task[i]))
-			fail_msg("task accepted: %s", bad_task[i]);
-	for (i = 0; i < sizeof(good_cluster) / sizeof(good_cluster[0]); i++)
-		if (!tq_cluster_ref_ok(good_cluster[i]))
-			fail_msg("cluster refused: %s", good_cluster[i]);
-	for (i = 0; i < sizeof(bad_cluster) / sizeof(bad_cluster[0]); i++)
-		if (tq_cluster_ref_ok(bad_cluster[i]))
-			fail_msg("cluster accepted: %s", bad_cluster[i]);
-	memset(big, 'a', 255);
-	big[255] = '\0';
-	assert_true(tq_cluster_ref_ok(big));
-	big[255] = 'a';
-	big[256] = '\0';
-	assert_false(tq_cluster_ref_ok(big));
-	assert_false(tq_task_ref_ok(NULL));
-	assert_false(tq_cluster_ref_ok(NULL));
-}
-
-static void test_task_quarantine__egress_rules_round_trip(void **st)
-{
-	cJSON *ec2 = J("[{\"ipProtocol\":\"tcp\",\"fromPort\":\"5432\",\"toPort\":\"5432\","
-		       "\"ipRanges\":[{\"cidrIp\":\"10.0.2.0/24\",\"description\":\"db\"}],"
-		       "\"groups\":[{\"groupId\":\"sg-2\",\"userId\":\"111\"}],\"ipv6Ranges\":\"\"}]");
-	cJSON *perms = tq_perms_from_ec2(ec2), *q, *p0;
-
-	(void)st;
-	assert_non_null(perms);
-	p0 = cJSON_GetArrayItem(perms, 0);
-	assert_int_equal(cJSON_GetObjectItem(p0, "FromPort")->valueint, 5432);
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(p0, "IpRanges"), 0), "Description")->valuestring, "db");
-	assert_null(cJSON_GetObjectItem(p0, "Ipv6Ranges"));
-	/* The wire names the AWS layer encodes as IpPermissions.1.IpRanges.1.CidrIp,
-	 * IpPermissions.1.Groups.1.GroupId, IpPermissions.1.ToPort (aws.h;
-	 * 22-query-structured-botocore.py checks that encoding against botocore). */
-	q = tq_perms_wire(perms);
-	assert_non_null(q);
-	p0 = cJSON_GetArrayItem(q, 0);
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(p0, "IpRanges"), 0), "CidrIp")->valuestring, "10.0.2.0/24");
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(p0, "Groups"), 0), "GroupId")->valuestring, "sg-2");
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(p0, "Groups"), 0), "UserId")->valuestring, "111");
-	assert_int_equal(cJSON_GetObjectItem(p0, "ToPort")->valueint, 5432);
-	assert_null(cJSON_GetObjectItem(p0, "Ipv6Ranges"));
-	cJSON_Delete(ec2);
-	cJSON_Delete(perms);
-	cJSON_Delete(q);
-}
-
 static void test_task_quarantine__eni_and_replacement(void **st)
 {
 	cJSON *out = J("{\"networkInterfaceSet\":[{\"networkInterfaceId\":\"eni-1\",\"vpcId\":\"vpc-1\","
 		       "\"requesterManaged\":\"true\",\"groupSet\":[{\"groupId\":\"sg-q\",\"groupName\":\"firebreak-quarantine-fb-1\"}]}]}");
 	cJSON *svc = J("{\"status\":\"ACTIVE\",\"desiredCount\":2,\"taskDefinition\":\"td:3\"}");
-	struct tq_eni e;
+	struct sg_eni e;
 
 	(void)st;
-	assert_int_equal(tq_eni_from_json(out, &e), FB_OK);
+	assert_int_equal(sg_eni_from_json(out, &e), FB_OK);
 	assert_true(e.requester_managed);
-	assert_true(e.all_quarantine);
+	assert_true(tq_all_quarantine(&e));
 	assert_true(tq_will_replace(svc, "td:3"));
 	assert_false(tq_will_replace(svc, "td:4"));
 	cJSON_Delete(out);
 	out = J("{\"networkInterfaceSet\":\"\"}");
-	assert_int_equal(tq_eni_from_json(out, &e), FB_E_NOTFOUND);
+	assert_int_equal(sg_eni_from_json(out, &e), FB_E_NOTFOUND);
 	cJSON_Delete(out);
 	cJSON_Delete(svc);
 }
 
 static void test_task_quarantine__log_stream_and_gzip(void **st)
 {
-	char s[128], hex[65], b64[45];
-	struct buf gz;
-	unsigned char back[64];
-	uLongf n = sizeof(back);
-	z_stream zs;
+	char hex[65], b64[45];
 
 	(void)st;
-	assert_true(tq_log_stream("ecs", "api", "t1", "rid", s, sizeof(s)));
-	assert_string_equal(s, "ecs/api/t1");
-	assert_true(tq_log_stream("", "api", "t1", "rid", s, sizeof(s)));
-	assert_string_equal(s, "rid");
-	assert_false(tq_log_key("incidents/x/", "..", s, sizeof(s)));
-	buf_init(&gz, 4096);
-	assert_int_equal(tq_gzip("hello evidence", 14, &gz), FB_OK);
-	memset(&zs, 0, sizeof(zs));
-	assert_int_equal(inflateInit2(&zs, 15 + 16), Z_OK);
-	zs.next_in = (unsigned char *)gz.data;
-	zs.avail_in = (uInt)gz.len;
-	zs.next_out = back;
-	zs.avail_out = (uInt)n;
-	assert_int_equal(inflate(&zs, Z_FINISH), Z_STREAM_END);
-	assert_int_equal(zs.total_out, 14);
-	assert_memory_equal(back, "hello evidence", 14);
-	inflateEnd(&zs);
-	buf_cleanup(&gz);
+	/* the stream name, the log key and the gzip moved to runtime/cwl
+	 * (tests/unit/test_cwl.c) */
 	evidence_sha256("abc", 3, hex, b64);
 	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	assert_string_equal(b64, "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
@@ -349,7 +242,7 @@ static void test_task_quarantine__exempt_tag_and_its_sources(void **st)
 		     "\"tags\":[{\"key\":\"firebreak:exempt\",\"value\":\" TRUE\\t\"}]}");
 	cJSON *td = J("{\"taskRoleArn\":\"arn:aws:iam::123456789012:role/td-role\"}");
 	struct tq_task task;
-	struct tq_tag_source src[TQ_MAX_TAG_SOURCES];
+	struct kit_tag_source src[KIT_MAX_TAG_SOURCES];
 	static const char *const values[][2] = { { "yes", "0" }, { "1", "0" }, { "truex", "0" }, { "True", "1" } };
 	size_t i;
 
@@ -389,8 +282,6 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_task_quarantine__parses_manual_and_finding),
 		cmocka_unit_test(test_task_quarantine__rejects_malformed),
-		cmocka_unit_test(test_task_quarantine__task_and_cluster_references),
-		cmocka_unit_test(test_task_quarantine__egress_rules_round_trip),
 		cmocka_unit_test(test_task_quarantine__eni_and_replacement),
 		cmocka_unit_test(test_task_quarantine__log_stream_and_gzip),
 		cmocka_unit_test(test_task_quarantine__manifest_state_403_is_missing),
