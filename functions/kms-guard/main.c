@@ -50,30 +50,19 @@ struct kg_run {
 
 /* ---- request and report pieces ---------------------------------------------------- */
 
-static cJSON *kg_key_json(const char *key)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(o, "KeyId", key);
-	return o;
-}
-
 /* {KeyId, Tags: [{TagKey: tag, TagValue: value}]}, or with value NULL
  * {KeyId, TagKeys: [tag]}: TagResource / UntagResource input. */
 static cJSON *kg_tag_json(const char *key_arn, const char *tag, const char *value)
 {
-	cJSON *in = kg_key_json(key_arn), *t;
+	cJSON *in = kit_obj("KeyId", key_arn, KIT_END);
 
 	if (!in)
 		return NULL;
-	if (!value) {
+	if (!value)
 		cJSON_AddItemToArray(cJSON_AddArrayToObject(in, "TagKeys"), cJSON_CreateString(tag));
-		return in;
-	}
-	t = cJSON_CreateObject();
-	cJSON_AddStringToObject(t, "TagKey", tag);
-	cJSON_AddStringToObject(t, "TagValue", value);
-	cJSON_AddItemToArray(cJSON_AddArrayToObject(in, "Tags"), t);
+	else
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(in, "Tags"),
+				     kit_obj("TagKey", tag, "TagValue", value, KIT_END));
 	return in;
 }
 
@@ -191,12 +180,12 @@ static void kg_read_key(struct kit_round *rd, struct aws_client *c, const char *
 {
 	if (desc)
 		*desc = kit_add(rd, &(struct kit_spec){ .step = "describe-key", .service = "kms",
-			.op = "DescribeKey", .target = ref, .kind = RESP_READ, .in = kg_key_json(ref),
-			.client = c });
+			.op = "DescribeKey", .target = ref, .kind = RESP_READ,
+			.in = kit_obj("KeyId", ref, KIT_END), .client = c });
 	if (tags)
 		*tags = kit_add(rd, &(struct kit_spec){ .step = "list-tags", .service = "kms",
-			.op = "ListResourceTags", .target = ref, .kind = RESP_READ, .in = kg_key_json(ref),
-			.client = c });
+			.op = "ListResourceTags", .target = ref, .kind = RESP_READ,
+			.in = kit_obj("KeyId", ref, KIT_END), .client = c });
 }
 
 /* The key's whole CloudTrail history as an optional step (kit.h). */
@@ -319,19 +308,13 @@ static int kg_handle_tag_item(struct kg_run *run, const struct kg_item *it, cJSO
 	for (k = 0; k < it->ntags; k++) {
 		const struct kg_tag_change *tc = &it->tags[k];
 		struct kg_tag_revert plan;
-		cJSON *o = cJSON_CreateObject();
 		enum resp_status st;
 
 		kg_tag_revert_plan(h.events, h.complete, it, k, tags, &plan);
-		cJSON_AddStringToObject(o, "tag", tc->key);
-		cJSON_AddStringToObject(o, "change", tc->unset ? "removed" : "set");
-		if (!tc->unset)
-			cJSON_AddStringToObject(o, "value_set", tc->value);
-		cJSON_AddStringToObject(o, "reason", plan.why);
-		cJSON_AddItemToArray(list, o);
-		cJSON_AddStringToObject(o, "action", plan.action == KG_TAG_ALREADY ? "already" :
-					plan.action == KG_TAG_SET ? "put-back" :
-					plan.action == KG_TAG_REMOVE ? "removed" : "skipped");
+		cJSON_AddItemToArray(list, kit_obj("tag", tc->key, "change", tc->unset ? "removed" : "set",
+			"value_set", tc->unset ? NULL : tc->value, "reason", plan.why,
+			"action", plan.action == KG_TAG_ALREADY ? "already" : plan.action == KG_TAG_SET ? "put-back"
+				  : plan.action == KG_TAG_REMOVE ? "removed" : "skipped", KIT_END));
 		st = kg_revert_tag(run, c, arn, tc, &plan);
 		if (st == RESP_ALREADY)
 			nalready++;
@@ -519,12 +502,13 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	resp_json_set(sec, "prior_state_source", prior_src);
 
 	/* Write 1: cancel the deletion; the undo schedules it again. */
-	undo = kg_key_json(arn);
+	undo = kit_obj("KeyId", arn, KIT_END);
 	cJSON_AddNumberToObject(undo, "PendingWindowInDays", kg_pending_days(it, meta));
 	snprintf(detail, sizeof(detail), "deletion cancelled (was %s); KMS leaves the key Disabled", state);
 	wr = kit_round_new(&run->k);
 	cx = kit_add(wr, &(struct kit_spec){ .step = "cancel-deletion", .service = "kms",
-		.op = "CancelKeyDeletion", .target = arn, .kind = RESP_WRITE, .in = kg_key_json(arn),
+		.op = "CancelKeyDeletion", .target = arn, .kind = RESP_WRITE,
+		.in = kit_obj("KeyId", arn, KIT_END),
 		.restore = kit_undo("kms:ScheduleKeyDeletion", undo), .detail = detail, .client = c });
 	if (!pending) {
 		kit_already(cx, "no deletion pending (KeyState %s)", state);
@@ -542,8 +526,8 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	tag_now = !incident_tag || strcmp(incident_tag, r->incident_id);
 	wr2 = kit_round_new(&run->k);
 	en = kit_add(wr2, &(struct kit_spec){ .step = "enable-key", .service = "kms", .op = "EnableKey",
-		.target = arn, .kind = RESP_WRITE, .in = kg_key_json(arn), .client = c,
-		.restore = kit_undo("kms:DisableKey", kg_key_json(arn)),
+		.target = arn, .kind = RESP_WRITE, .in = kit_obj("KeyId", arn, KIT_END), .client = c,
+		.restore = kit_undo("kms:DisableKey", kit_obj("KeyId", arn, KIT_END)),
 		.detail = "key Enabled again (prior state Enabled)" });
 	if (prior != KG_PRIOR_ENABLED || cur_enabled)
 		kit_already(en, "%s", cur_enabled ? "key is Enabled" : "key stays Disabled (prior state Disabled)");
@@ -667,12 +651,10 @@ static enum fb_err kg_handle(void *state, const char *event, size_t len,
 
 	if (ev.kind == KG_ALARM) {
 		char a[RESP_TIME_LEN], b[RESP_TIME_LEN];
-		cJSON *w = cJSON_AddObjectToObject(r.extra, "alarm_window");
 
 		resp_format_time_ms(ev.window_start_s * 1000, a);
 		resp_format_time_ms(ev.window_end_s * 1000, b);
-		cJSON_AddStringToObject(w, "start", a);
-		cJSON_AddStringToObject(w, "end", b);
+		cJSON_AddItemToObject(r.extra, "alarm_window", kit_obj("start", a, "end", b, KIT_END));
 		if (ev.alarm_arn[0])
 			resp_set_resource(&r, ev.alarm_arn, NULL, NULL);
 		items = calloc(KG_MAX_ITEMS, sizeof(*items));

@@ -877,26 +877,17 @@ static const char *rv_network_name(const struct rv_policy *p, const char *ip)
 
 static cJSON *rv_event_json(const struct rv_record *e, const struct rv_policy *p)
 {
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "event_name", e->event_name);
-	cJSON_AddStringToObject(o, "event_source", e->event_source);
-	cJSON_AddStringToObject(o, "event_time", e->event_time);
-	cJSON_AddStringToObject(o, "source_ip", e->source_ip);
-	cJSON_AddStringToObject(o, "user_agent", e->user_agent);
-	cJSON_AddStringToObject(o, "outcome", e->failed ? "failure" : "success");
-	if (e->error[0])
-		cJSON_AddStringToObject(o, "error", e->error);
-	cJSON_AddStringToObject(o, "mfa", rv_mfa_name(e->mfa));
-	cJSON_AddStringToObject(o, "network", rv_network_name(p, e->source_ip));
+	cJSON *o = kit_obj("event_name", e->event_name, "event_source", e->event_source,
+			   "event_time", e->event_time, "source_ip", e->source_ip, "user_agent", e->user_agent,
+			   "outcome", e->failed ? "failure" : "success", "error", e->error[0] ? e->error : NULL,
+			   "mfa", rv_mfa_name(e->mfa), "network", rv_network_name(p, e->source_ip), KIT_END);
+
 	cJSON_AddBoolToObject(o, "centralized_root", e->centralized);
 	if (e->centralized)
 		cJSON_AddStringToObject(o, "issuer", e->issuer_arn);
-	if (e->assume_root) {
-		cJSON *ar = cJSON_AddObjectToObject(o, "assume_root");
-
-		cJSON_AddStringToObject(ar, "target_principal", e->target_principal);
-		cJSON_AddStringToObject(ar, "task_policy_arn", e->task_policy_arn);
-	}
+	if (e->assume_root)
+		cJSON_AddItemToObject(o, "assume_root", kit_obj("target_principal", e->target_principal,
+								"task_policy_arn", e->task_policy_arn, KIT_END));
 	return o;
 }
 
