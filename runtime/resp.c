@@ -809,8 +809,18 @@ cJSON *resp_report_json(const struct resp *r)
 		cJSON_AddItemToObject(t, "event_to_contained_ms",
 				      delta_or_null(r->event_time_ms, r->contained_ms));
 	}
-	if (cJSON_GetArraySize(r->warnings) > 0)
-		cJSON_AddItemToObject(o, "warnings", cJSON_Duplicate(r->warnings, 1));
+	if (cJSON_GetArraySize(r->warnings) > 0) {
+		/* A responder that keeps its own extra.warnings list (always
+		 * present in its report) loses none of it to the contract's:
+		 * the two are one list, the runtime's first. */
+		cJSON *w = cJSON_Duplicate(r->warnings, 1);
+		const cJSON *own = cJSON_GetObjectItemCaseSensitive(r->extra, "warnings");
+
+		if (cJSON_IsArray(own))
+			cJSON_ArrayForEach(it, own)
+				cJSON_AddItemToArray(w, cJSON_Duplicate(it, 1));
+		cJSON_AddItemToObject(o, "warnings", w);
+	}
 	/* Function-specific fields join the top level; the contract's own
 	 * fields win on a name clash. */
 	cJSON_ArrayForEach(it, r->extra) {

@@ -380,6 +380,28 @@ static void test_resp__steps_and_report(void **st)
 	resp_cleanup(&r);
 }
 
+/* The runtime's warnings (resp_warn: an invalid event time, say) and a
+ * responder's own extra.warnings are one list in the report: neither hides
+ * the other (leak-rotate and task-quarantine keep their own list). */
+static void test_resp__warnings_merge_with_the_responders_own(void **st)
+{
+	struct resp_config cfg = { 0 };
+	struct resp r;
+	cJSON *rep, *own;
+
+	(void)st;
+	resp_begin(&r, &cfg, "leak-rotate", &test_ctx);
+	own = cJSON_AddArrayToObject(r.extra, "warnings");
+	cJSON_AddItemToArray(own, cJSON_CreateString("responder's own"));
+	resp_warn(&r, "runtime's %d", 1);
+	rep = resp_report_json(&r);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(rep, "warnings")), 2);
+	assert_string_equal(resp_get_str(rep, "warnings.0"), "runtime's 1");
+	assert_string_equal(resp_get_str(rep, "warnings.1"), "responder's own");
+	cJSON_Delete(rep);
+	resp_cleanup(&r);
+}
+
 static void test_resp__dry_run_plans_writes(void **st)
 {
 	struct resp_config cfg = { .dry_run = 1 };
@@ -884,6 +906,7 @@ int main(void)
 		cmocka_unit_test(test_resp__manual_event_and_dry_run),
 		cmocka_unit_test(test_resp__steps_and_report),
 		cmocka_unit_test(test_resp__dry_run_plans_writes),
+		cmocka_unit_test(test_resp__warnings_merge_with_the_responders_own),
 		cmocka_unit_test(test_resp__already_and_skip_verdicts),
 		cmocka_unit_test(test_resp__fingerprint_hides_short_secrets),
 		cmocka_unit_test(test_resp__sns_subject_and_message_limits),
