@@ -816,9 +816,11 @@ cJSON *resp_report_json(const struct resp *r)
 		cJSON *w = cJSON_Duplicate(r->warnings, 1);
 		const cJSON *own = cJSON_GetObjectItemCaseSensitive(r->extra, "warnings");
 
-		if (cJSON_IsArray(own))
-			cJSON_ArrayForEach(it, own)
+		if (cJSON_IsArray(own)) {
+			cJSON_ArrayForEach(it, own) {
 				cJSON_AddItemToArray(w, cJSON_Duplicate(it, 1));
+			}
+		}
 		cJSON_AddItemToObject(o, "warnings", w);
 	}
 	/* Function-specific fields join the top level; the contract's own
