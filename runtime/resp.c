@@ -816,10 +816,9 @@ cJSON *resp_report_json(const struct resp *r)
 		cJSON *w = cJSON_Duplicate(r->warnings, 1);
 		const cJSON *own = cJSON_GetObjectItemCaseSensitive(r->extra, "warnings");
 
-		if (cJSON_IsArray(own)) {
-			cJSON_ArrayForEach(it, own) {
-				cJSON_AddItemToArray(w, cJSON_Duplicate(it, 1));
-			}
+		own = cJSON_IsArray(own) ? own : NULL;
+		cJSON_ArrayForEach(it, own) {
+			cJSON_AddItemToArray(w, cJSON_Duplicate(it, 1));
 		}
 		cJSON_AddItemToObject(o, "warnings", w);
 	}
