@@ -16,10 +16,7 @@
 #include "prov.h"
 #include "resp.h"
 
-#define KG_REF_MAX ARN_KMS_REF_MAX
 #define KG_MAX_ITEMS 25          /* key changes handled per alarm */
-#define KG_PAGE_SIZE 50          /* LookupEvents MaxResults limit */
-#define KG_DEFAULT_PENDING_DAYS 30
 #define KG_TAG_INCIDENT "firebreak:incident"
 #define KG_TAG_ALLOW "firebreak:allow-deletion"
 #define KG_TAG_EXEMPT "firebreak:exempt"
@@ -39,7 +36,7 @@ struct kg_tag_change {
 /* One key change to contain: from an EventBridge CloudTrail record, a
  * LookupEvents record, or the manual form. Plain data, no pointers. */
 struct kg_item {
-	char key_ref[KG_REF_MAX + 1];   /* what DescribeKey is called with */
+	char key_ref[ARN_KMS_REF_MAX + 1];   /* what DescribeKey is called with */
 	char account[16];
 	char region[32];
 	char event_name[32];            /* ScheduleKeyDeletion, DisableKey, manual */

@@ -75,8 +75,18 @@ static void kg_item_tags(const cJSON *rec, struct kg_item *it)
 
 /* ---- parsing: CloudTrail record -> item ----------------------------------------- */
 
-/* `rec` is a CloudTrail record (EventBridge detail, or a LookupEvents
- * CloudTrailEvent). `env_account`/`env_region` are the envelope's. */
+/* A key ARN names where the key lives; the event's Region (`said`, may be
+ * NULL) that disagrees is noted, and the ARN's wins. */
+static void kg_key_place(struct kg_item *it, const struct arn *ka, const char *said)
+{
+	if (said && strcmp(said, ka->region))
+		snprintf(it->note, sizeof(it->note),
+			 "region mismatch: the event says '%.31s', the key ARN says '%.31s'; "
+			 "acting in the key ARN's region", said, ka->region);
+	buf_copy_str(it->region, sizeof(it->region), ka->region);
+	buf_copy_str(it->account, sizeof(it->account), ka->account);
+}
+
 enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 				const char *env_region, struct kg_item *it,
 				char *why, size_t wn)
@@ -167,12 +177,7 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 	aws_region = c.aws_region ? c.aws_region : env_region;
 	acct = c.recipient_account ? c.recipient_account : env_account ? env_account : c.actor_account;
 	if (ka.region[0]) {
-		buf_copy_str(it->region, sizeof(it->region), ka.region);
-		buf_copy_str(it->account, sizeof(it->account), ka.account);
-		if (aws_region && strcmp(aws_region, ka.region))
-			snprintf(it->note, sizeof(it->note),
-				 "region mismatch: the event says '%.31s', the key ARN says '%.31s'; "
-				 "acting in the key ARN's region", aws_region, ka.region);
+		kg_key_place(it, &ka, aws_region);
 	} else {
 		buf_copy_str(it->region, sizeof(it->region), aws_region);
 		buf_copy_str(it->account, sizeof(it->account), acct);
@@ -217,14 +222,8 @@ static enum fb_err kg_parse_manual(struct kg_event *ev, char *why, size_t wn)
 	buf_copy_str(it->event_name, sizeof(it->event_name), "manual");
 	if (region)
 		buf_copy_str(it->region, sizeof(it->region), region->valuestring);
-	if (arn_kms(key->valuestring, &ka)) {
-		if (region && strcmp(region->valuestring, ka.region))
-			snprintf(it->note, sizeof(it->note),
-				 "region mismatch: the event says '%.31s', the key ARN says '%.31s'; "
-				 "acting in the key ARN's region", region->valuestring, ka.region);
-		buf_copy_str(it->region, sizeof(it->region), ka.region);
-		buf_copy_str(it->account, sizeof(it->account), ka.account);
-	}
+	if (arn_kms(key->valuestring, &ka))
+		kg_key_place(it, &ka, region ? region->valuestring : NULL);
 	return FB_OK;
 }
 
@@ -239,11 +238,14 @@ enum fb_err kg_parse(const char *text, size_t len, const struct kg_settings *set
 	 * the shared check every responder makes before reading a field. */
 	if (resp_parse_event(text, len, RESP_MAX_EVENT_BYTES, &ev->root, why, wn) != FB_OK)
 		return FB_E_INVALID;
+	/* 'account' and 'region', when not null, are an account id and a
+	 * region name after kit_envelope_check */
 	if (kit_envelope_check(ev->root, why, wn) != 0)
 		goto invalid;
-	if (!resp_opt_str(ev->root, "source", &source) || !resp_opt_str(ev->root, "detail-type", &dtype) ||
-	    !resp_opt_str(ev->root, "account", &acct) || !resp_opt_str(ev->root, "region", &region)) {
-		snprintf(why, wn, "fields 'source', 'detail-type', 'account', 'region' must be strings");
+	acct = resp_get_str(ev->root, "account");
+	region = resp_get_str(ev->root, "region");
+	if (!resp_opt_str(ev->root, "source", &source) || !resp_opt_str(ev->root, "detail-type", &dtype)) {
+		snprintf(why, wn, "fields 'source' and 'detail-type' must be strings");
 		goto invalid;
 	}
 	if (!source && !dtype) {
@@ -331,8 +333,7 @@ static void kg_source(char *src, size_t n, const char *name, int64_t ms, const c
 	snprintf(src, n, "cloudtrail:%s@%s%s", name, iso, why);
 }
 
-/* `events` is a LookupEvents "Events" array for this key, newest first.
- * Walks back from the triggering change (its event id, else its time; for
+/* Walks back from the triggering change (its event id, else its time; for
  * a manual invoke, the newest successful ScheduleKeyDeletion/DisableKey)
  * to the newest event that shows the state before it:
  *  - EnableKey, CreateKey, or a successful use of the key -> Enabled
@@ -349,6 +350,7 @@ enum kg_prior kg_prior_from_history(const cJSON *events, const struct kg_item *i
 	const char *trig_actor = it->actor;
 	int64_t trig_ms = it->event_ms;
 	int manual = !strcmp(it->event_name, "manual"), seen = 0;
+	enum kg_prior prior = KG_PRIOR_UNKNOWN;
 	char manual_actor[512] = "";
 	const cJSON *e;
 
@@ -389,10 +391,8 @@ enum kg_prior kg_prior_from_history(const cJSON *events, const struct kg_item *i
 			actor = resp_get_str(rec, "userIdentity.arn");
 		}
 		if (failed) {
-			cJSON_Delete(rec);
-			continue;
-		}
-		if (manual && !trig_ms) {
+			/* a failed call changed nothing */
+		} else if (manual && !trig_ms) {
 			/* The newest successful change is the one being reverted. */
 			if (kg_is_trigger_name(name)) {
 				trig_ms = ms ? ms : 1;
@@ -401,32 +401,25 @@ enum kg_prior kg_prior_from_history(const cJSON *events, const struct kg_item *i
 				if (!strcmp(name, "DisableKey")) {
 					kg_source(src, n, name, ms, " (the change being reverted: "
 						  "the key was Enabled before it)");
-					cJSON_Delete(rec);
-					return KG_PRIOR_ENABLED;
+					prior = KG_PRIOR_ENABLED;
 				}
 			}
-			cJSON_Delete(rec);
-			continue;
-		}
-		if (!strcmp(name, "EnableKey") || !strcmp(name, "CreateKey") || kg_is_key_use(name)) {
+		} else if (!strcmp(name, "EnableKey") || !strcmp(name, "CreateKey") || kg_is_key_use(name)) {
 			kg_source(src, n, name, ms, kg_is_key_use(name) ? " (key in use)" : "");
-			cJSON_Delete(rec);
-			return KG_PRIOR_ENABLED;
-		}
-		if (!strcmp(name, "CancelKeyDeletion")) {
+			prior = KG_PRIOR_ENABLED;
+		} else if (!strcmp(name, "CancelKeyDeletion")) {
 			kg_source(src, n, name, ms, " (a cancelled key is Disabled)");
-			cJSON_Delete(rec);
-			return KG_PRIOR_DISABLED;
-		}
-		if (!strcmp(name, "DisableKey")) {
+			prior = KG_PRIOR_DISABLED;
+		} else if (!strcmp(name, "DisableKey")) {
 			int same = actor && trig_actor && trig_actor[0] && !strcmp(actor, trig_actor);
 
 			kg_source(src, n, name, ms, same ? " by the same actor (part of the incident: "
 				  "Enabled before it)" : " (disabled by someone else before the incident)");
-			cJSON_Delete(rec);
-			return same ? KG_PRIOR_ENABLED : KG_PRIOR_DISABLED;
+			prior = same ? KG_PRIOR_ENABLED : KG_PRIOR_DISABLED;
 		}
 		cJSON_Delete(rec);
+		if (prior != KG_PRIOR_UNKNOWN)
+			return prior;
 	}
 	return KG_PRIOR_UNKNOWN;
 }
@@ -474,20 +467,27 @@ void kg_tag_revert_plan(const cJSON *history, int complete, const struct kg_item
 	}
 	op = prov_value_before(history, tc->key, it->event_id, it->event_ms, before, sizeof(before),
 			       setter, sizeof(setter));
+	if (!tc->unset && now && !prov_value_eq(now, tc->value)) {
+		out->action = KG_TAG_SUPERSEDED;
+		snprintf(out->why, sizeof(out->why), "'%s' no longer holds the value the event "
+			 "set: changed since, left to that change", tc->key);
+		return;
+	}
+	if (tc->unset && op == PROV_OP_SET && now && strcmp(now, before)) {
+		out->action = KG_TAG_SUPERSEDED;
+		snprintf(out->why, sizeof(out->why), "'%s' was set again since the event: left to "
+			 "that change", tc->key);
+		return;
+	}
+	/* TagResource or UntagResource: the value before the event goes back */
+	if (op == PROV_OP_SET) {
+		out->action = now && !strcmp(now, before) ? KG_TAG_ALREADY : KG_TAG_SET;
+		buf_copy_str(out->value, sizeof(out->value), before);
+		snprintf(out->why, sizeof(out->why), "'%s' put back to the value set before the "
+			 "event by '%.200s'", tc->key, setter[0] ? setter : "unknown");
+		return;
+	}
 	if (!tc->unset) {
-		if (now && !prov_value_eq(now, tc->value)) {
-			out->action = KG_TAG_SUPERSEDED;
-			snprintf(out->why, sizeof(out->why), "'%s' no longer holds the value the event "
-				 "set: changed since, left to that change", tc->key);
-			return;
-		}
-		if (op == PROV_OP_SET) {
-			out->action = now && !strcmp(now, before) ? KG_TAG_ALREADY : KG_TAG_SET;
-			buf_copy_str(out->value, sizeof(out->value), before);
-			snprintf(out->why, sizeof(out->why), "'%s' put back to the value set before the "
-				 "event by '%.200s'", tc->key, setter[0] ? setter : "unknown");
-			return;
-		}
 		out->action = now ? KG_TAG_REMOVE : KG_TAG_ALREADY;
 		snprintf(out->why, sizeof(out->why), "'%s' removed: %s", tc->key,
 			 op == PROV_OP_UNSET ? "it was absent before the event" :
@@ -499,19 +499,6 @@ void kg_tag_revert_plan(const cJSON *history, int complete, const struct kg_item
 		return;
 	}
 	/* UntagResource */
-	if (op == PROV_OP_SET) {
-		if (now && strcmp(now, before)) {
-			out->action = KG_TAG_SUPERSEDED;
-			snprintf(out->why, sizeof(out->why), "'%s' was set again since the event: left to "
-				 "that change", tc->key);
-			return;
-		}
-		out->action = now ? KG_TAG_ALREADY : KG_TAG_SET;
-		buf_copy_str(out->value, sizeof(out->value), before);
-		snprintf(out->why, sizeof(out->why), "'%s' put back to the value set before the event by "
-			 "'%.200s'", tc->key, setter[0] ? setter : "unknown");
-		return;
-	}
 	if (op == PROV_OP_UNSET) {
 		out->action = now ? KG_TAG_SUPERSEDED : KG_TAG_ALREADY;
 		snprintf(out->why, sizeof(out->why), "'%s' was already absent before the event", tc->key);

@@ -35,6 +35,8 @@
 #include "resp.h"
 
 #define RV_FUNCTION "root-verify"
+/* LookupEvents returns at most 50 events a page (CloudTrail API reference). */
+#define RV_PAGE_SIZE 50
 /* No LookupEvents attempt starts, and no backoff ends, when less than
  * this is left of the invocation: the report and the SNS publish still
  * need time. */

@@ -23,8 +23,6 @@
 #define RV_MAX_DISTINCT 32     /* distinct names / IPs kept in the summary */
 #define RV_MAX_LISTED 8        /* sensitive calls / outside IPs listed by name */
 #define RV_MAX_REASONS 24
-/* LookupEvents returns at most 50 events a page (CloudTrail API reference). */
-#define RV_PAGE_SIZE 50
 /* Regions read at most (FIREBREAK_ROOT_REGIONS, plus the trigger's). */
 #define RV_MAX_REGIONS 32
 
@@ -128,7 +126,7 @@ struct rv_history {
 	char ips[RV_MAX_DISTINCT][64];
 	size_t nips;
 	int ips_overflow;
-	size_t mfa_yes, mfa_no, mfa_unknown;
+	size_t mfa[3];              /* by enum ct_mfa */
 	size_t signins_ok, signins_no_mfa, failed_signins;
 	size_t api_no_mfa;
 	size_t sensitive;

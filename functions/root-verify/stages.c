@@ -118,80 +118,44 @@ size_t rv_regions_plan(const struct rv_config *c, const char *partition, const c
  * protected. Any of them (even a failed attempt) makes the use P1. The
  * README lists this table; keep the two in step. */
 static const struct rv_sensitive {
-	const char *name;
 	const char *category;
+	const char *names[20];  /* up to the first NULL: at most 19 a category */
 } rv_sensitive_calls[] = {
 	/* credentials of root or of anyone */
-	{"CreateAccessKey", "credentials"},
-	{"UpdateAccessKey", "credentials"},
-	{"CreateLoginProfile", "credentials"},
-	{"UpdateLoginProfile", "credentials"},
-	{"PasswordUpdated", "credentials"},
-	{"UploadSigningCertificate", "credentials"},
-	{"CreateServiceSpecificCredential", "credentials"},
+	{"credentials", {"CreateAccessKey", "UpdateAccessKey", "CreateLoginProfile",
+		         "UpdateLoginProfile", "PasswordUpdated", "UploadSigningCertificate",
+		         "CreateServiceSpecificCredential"}},
 	/* MFA */
-	{"EnableMFADevice", "mfa"},
-	{"DeactivateMFADevice", "mfa"},
-	{"CreateVirtualMFADevice", "mfa"},
-	{"DeleteVirtualMFADevice", "mfa"},
-	{"ResyncMFADevice", "mfa"},
+	{"mfa", {"EnableMFADevice", "DeactivateMFADevice", "CreateVirtualMFADevice",
+		 "DeleteVirtualMFADevice", "ResyncMFADevice"}},
 	/* IAM: who may do what */
-	{"CreateUser", "iam"},
-	{"CreateRole", "iam"},
-	{"AddUserToGroup", "iam"},
-	{"AttachUserPolicy", "iam"},
-	{"AttachRolePolicy", "iam"},
-	{"AttachGroupPolicy", "iam"},
-	{"PutUserPolicy", "iam"},
-	{"PutRolePolicy", "iam"},
-	{"PutGroupPolicy", "iam"},
-	{"CreatePolicyVersion", "iam"},
-	{"SetDefaultPolicyVersion", "iam"},
-	{"UpdateAssumeRolePolicy", "iam"},
-	{"CreateSAMLProvider", "iam"},
-	{"UpdateSAMLProvider", "iam"},
-	{"CreateOpenIDConnectProvider", "iam"},
-	{"UpdateAccountPasswordPolicy", "iam"},
-	{"DeleteAccountPasswordPolicy", "iam"},
+	{"iam", {"CreateUser", "CreateRole", "AddUserToGroup", "AttachUserPolicy",
+		 "AttachRolePolicy", "AttachGroupPolicy", "PutUserPolicy", "PutRolePolicy",
+		 "PutGroupPolicy", "CreatePolicyVersion", "SetDefaultPolicyVersion",
+		 "UpdateAssumeRolePolicy", "CreateSAMLProvider", "UpdateSAMLProvider",
+		 "CreateOpenIDConnectProvider", "UpdateAccountPasswordPolicy",
+		 "DeleteAccountPasswordPolicy"}},
 	/* audit trail */
-	{"StopLogging", "cloudtrail"},
-	{"DeleteTrail", "cloudtrail"},
-	{"UpdateTrail", "cloudtrail"},
-	{"PutEventSelectors", "cloudtrail"},
-	{"DeleteEventDataStore", "cloudtrail"},
-	{"StopEventDataStoreIngestion", "cloudtrail"},
-	{"StopConfigurationRecorder", "config"},
-	{"DeleteConfigurationRecorder", "config"},
-	{"DeleteDeliveryChannel", "config"},
+	{"cloudtrail", {"StopLogging", "DeleteTrail", "UpdateTrail", "PutEventSelectors",
+		        "DeleteEventDataStore", "StopEventDataStoreIngestion"}},
+	{"config", {"StopConfigurationRecorder", "DeleteConfigurationRecorder",
+		    "DeleteDeliveryChannel"}},
 	/* data protection */
-	{"PutBucketPolicy", "s3"},
-	{"DeleteBucketPolicy", "s3"},
-	{"PutBucketAcl", "s3"},
-	{"PutBucketPublicAccessBlock", "s3"},
-	{"DeleteBucketPublicAccessBlock", "s3"},
-	{"PutAccountPublicAccessBlock", "s3"},
-	{"DeleteAccountPublicAccessBlock", "s3"},
-	{"ScheduleKeyDeletion", "kms"},
-	{"DisableKey", "kms"},
-	{"PutKeyPolicy", "kms"},
-	{"DeleteImportedKeyMaterial", "kms"},
+	{"s3", {"PutBucketPolicy", "DeleteBucketPolicy", "PutBucketAcl",
+		"PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock",
+		"PutAccountPublicAccessBlock", "DeleteAccountPublicAccessBlock"}},
+	{"kms", {"ScheduleKeyDeletion", "DisableKey", "PutKeyPolicy", "DeleteImportedKeyMaterial"}},
 	/* detection */
-	{"DeleteDetector", "guardduty"},
-	{"UpdateDetector", "guardduty"},
-	{"DisassociateFromMasterAccount", "guardduty"},
-	{"DisassociateFromAdministratorAccount", "guardduty"},
-	{"StopMonitoringMembers", "guardduty"},
-	{"DeleteMembers", "guardduty"},
-	{"DisableSecurityHub", "securityhub"},
-	{"DeleteAnalyzer", "access-analyzer"},
-	{"DisableMacie", "macie"},
+	{"guardduty", {"DeleteDetector", "UpdateDetector", "DisassociateFromMasterAccount",
+		       "DisassociateFromAdministratorAccount", "StopMonitoringMembers",
+		       "DeleteMembers"}},
+	{"securityhub", {"DisableSecurityHub"}},
+	{"access-analyzer", {"DeleteAnalyzer"}},
+	{"macie", {"DisableMacie"}},
 	/* the account itself */
-	{"LeaveOrganization", "organizations"},
-	{"DeleteOrganization", "organizations"},
-	{"RemoveAccountFromOrganization", "organizations"},
-	{"CloseAccount", "account"},
-	{"PutAlternateContact", "account"},
-	{"PutContactInformation", "account"},
+	{"organizations", {"LeaveOrganization", "DeleteOrganization",
+		           "RemoveAccountFromOrganization"}},
+	{"account", {"CloseAccount", "PutAlternateContact", "PutContactInformation"}},
 };
 
 /* NULL when `name` is not sensitive, else its category. */
@@ -200,8 +164,9 @@ static const char *rv_sensitive_category(const char *name)
 	if (!name)
 		return NULL;
 	for (size_t i = 0; i < sizeof(rv_sensitive_calls) / sizeof(rv_sensitive_calls[0]); i++)
-		if (strcmp(rv_sensitive_calls[i].name, name) == 0)
-			return rv_sensitive_calls[i].category;
+		for (const char *const *n = rv_sensitive_calls[i].names; *n; n++)
+			if (strcmp(*n, name) == 0)
+				return rv_sensitive_calls[i].category;
 	return NULL;
 }
 
@@ -264,9 +229,6 @@ static void rv_centralized_from(const cJSON *rec, struct rv_record *r)
 		buf_copy_str(r->issuer_arn, sizeof(r->issuer_arn), issuer);
 }
 
-/* Facts of one CloudTrail record (an EventBridge `detail`, or a parsed
- * LookupEvents CloudTrailEvent). FB_E_INVALID when it has no
- * userIdentity.type or eventName. */
 enum fb_err rv_record_parse(const cJSON *rec, struct rv_record *r)
 {
 	struct ct_record c;
@@ -356,8 +318,7 @@ static int rv_set_add(char set[][64], size_t *n, size_t cap, const char *s)
 	return (int)(*n)++;
 }
 
-/* Adds one root record to the summary. Records that are not root (the
- * Username=root lookup should not return any) are ignored. */
+/* Records that are not root: the Username=root lookup should not return any. */
 void rv_history_add(struct rv_history *h, const struct rv_policy *p, const struct rv_record *r)
 {
 	if (!r->is_root)
@@ -372,12 +333,7 @@ void rv_history_add(struct rv_history *h, const struct rv_policy *p, const struc
 		h->name_counts[idx]++;
 	if (r->source_ip[0] && rv_set_add(h->ips, &h->nips, RV_MAX_DISTINCT, r->source_ip) < 0)
 		h->ips_overflow = 1;
-	if (r->mfa == CT_MFA_YES)
-		h->mfa_yes++;
-	else if (r->mfa == CT_MFA_NO)
-		h->mfa_no++;
-	else
-		h->mfa_unknown++;
+	h->mfa[r->mfa]++;
 	if (r->is_console_login && r->failed)
 		h->failed_signins++;
 
@@ -409,8 +365,6 @@ void rv_history_add(struct rv_history *h, const struct rv_policy *p, const struc
 	}
 }
 
-/* Adds one LookupEvents page (`Events` array). Returns how many events the
- * page held. Stops adding once `max_events` are summarized. */
 size_t rv_history_add_page(struct rv_history *h, const struct rv_policy *p,
 			   const cJSON *page, size_t max_events)
 {
@@ -464,13 +418,9 @@ enum fb_err rv_account_parse(const cJSON *out, struct rv_account *a)
 
 static const char *rv_level_name(enum rv_level l)
 {
-	switch (l) {
-	case RV_P1: return "P1";
-	case RV_P2: return "P2";
-	case RV_P3: return "P3";
-	case RV_INFO: return "info";
-	}
-	return "info";
+	static const char *const names[] = { [RV_P1] = "P1", [RV_P2] = "P2", [RV_P3] = "P3" };
+
+	return l >= RV_P1 && l <= RV_P3 ? names[l] : "info";
 }
 
 static void rv_reason_add(struct rv_verdict *v, const char *code, enum rv_level lvl,
@@ -659,8 +609,6 @@ static void rv_decide_history(const struct rv_facts *f, struct rv_verdict *v)
 			      "%zu event(s) had no parsable CloudTrailEvent (counted by name only)", h->unparsed);
 }
 
-/* The verdict table. Everything it reads is in `f`; it calls nothing that
- * touches the network or the clock. */
 void rv_decide(const struct rv_facts *f, struct rv_verdict *v)
 {
 	const struct rv_policy *p = f->policy;
@@ -722,48 +670,51 @@ void rv_decide(const struct rv_facts *f, struct rv_verdict *v)
 		buf_catf(v->verdict, sizeof(v->verdict), " root use verified");
 }
 
-/* The runbook's manual next steps for the verdict: root cannot be
- * contained through an API, so a human does these. Caller frees. */
+/* Root cannot be contained through an API, so a human does these. */
 cJSON *rv_next_steps(const struct rv_verdict *v, const char *account, const char *start_iso,
 		     const char *end_iso)
 {
+	/* In this order, each when the verdict has one of its reasons. */
+	static const struct { const char *codes[3]; const char *step; } steps[] = {
+		{{"signin-without-mfa", "root-mfa-not-enabled", "api-call-without-mfa"},
+		 "Sign in as root and assign an MFA device (IAM console > Security credentials); rotate the root password."},
+		{{"root-access-keys-present"},
+		 "Delete the root user's access keys (signed in as root: Security credentials > Access keys); no other principal can delete them through an API."},
+		{{"source-ip-not-allowed"},
+		 "Treat the listed source IPs as hostile until explained: reset the root password, re-register root MFA, and check the root email mailbox for password-reset mail."},
+		{{"sensitive-call"},
+		 "Review and revert each listed sensitive call (new keys, users, policies, trail/GuardDuty/bucket-policy changes) in CloudTrail."},
+		{{"repeated-failed-signins"},
+		 "Repeated failed root sign-ins: confirm MFA is on, use a long unique root password, and protect the root email account."},
+		{{"centralized-root-untrusted"},
+		 "Find who called sts:AssumeRoot (management or delegated-admin account CloudTrail, eventName AssumeRoot); add the principal to FIREBREAK_TRUSTED_PRINCIPALS only if the task was legitimate."},
+		{{"history-incomplete", "account-summary-unavailable"},
+		 "The verification was incomplete: re-run by hand with aws lambda invoke --function-name root-verify --payload '{\"window_minutes\": 60}'."},
+	};
 	cJSON *a = cJSON_CreateArray();
 	char line[512];
 	if (!a)
 		return NULL;
-#define RV_STEP(s) cJSON_AddItemToArray(a, cJSON_CreateString(s))
-	if (rv_has_reason(v, "centralized-root-trusted") && v->severity[1] == '3') {
-		RV_STEP("Confirm the sts:AssumeRoot task matches a change ticket; no other action needed.");
-	} else {
-		RV_STEP("Confirm with the account owner right now whether this root use was planned (who, why, ticket); if nobody owns it, treat the root user as compromised.");
-	}
-	if (rv_has_reason(v, "signin-without-mfa") || rv_has_reason(v, "root-mfa-not-enabled") ||
-	    rv_has_reason(v, "api-call-without-mfa"))
-		RV_STEP("Sign in as root and assign an MFA device (IAM console > Security credentials); rotate the root password.");
-	if (rv_has_reason(v, "root-access-keys-present"))
-		RV_STEP("Delete the root user's access keys (signed in as root: Security credentials > Access keys); no other principal can delete them through an API.");
-	if (rv_has_reason(v, "source-ip-not-allowed"))
-		RV_STEP("Treat the listed source IPs as hostile until explained: reset the root password, re-register root MFA, and check the root email mailbox for password-reset mail.");
-	if (rv_has_reason(v, "sensitive-call"))
-		RV_STEP("Review and revert each listed sensitive call (new keys, users, policies, trail/GuardDuty/bucket-policy changes) in CloudTrail.");
-	if (rv_has_reason(v, "repeated-failed-signins"))
-		RV_STEP("Repeated failed root sign-ins: confirm MFA is on, use a long unique root password, and protect the root email account.");
-	if (rv_has_reason(v, "centralized-root-untrusted"))
-		RV_STEP("Find who called sts:AssumeRoot (management or delegated-admin account CloudTrail, eventName AssumeRoot); add the principal to FIREBREAK_TRUSTED_PRINCIPALS only if the task was legitimate.");
-	if (rv_has_reason(v, "history-incomplete") || rv_has_reason(v, "account-summary-unavailable"))
-		RV_STEP("The verification was incomplete: re-run by hand with aws lambda invoke --function-name root-verify --payload '{\"window_minutes\": 60}'.");
+	cJSON_AddItemToArray(a, cJSON_CreateString(
+		rv_has_reason(v, "centralized-root-trusted") && v->severity[1] == '3'
+		? "Confirm the sts:AssumeRoot task matches a change ticket; no other action needed."
+		: "Confirm with the account owner right now whether this root use was planned (who, why, ticket); if nobody owns it, treat the root user as compromised."));
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		for (size_t c = 0; c < 3 && steps[i].codes[c]; c++)
+			if (rv_has_reason(v, steps[i].codes[c])) {
+				cJSON_AddItemToArray(a, cJSON_CreateString(steps[i].step));
+				break;
+			}
 	snprintf(line, sizeof(line),
 		 "Review all root activity: aws cloudtrail lookup-events --lookup-attributes AttributeKey=Username,AttributeValue=root --start-time %s --end-time %s%s%s",
 		 start_iso, end_iso, account && *account ? "   # account " : "",
 		 account ? account : "");
-	RV_STEP(line);
-#undef RV_STEP
+	cJSON_AddItemToArray(a, cJSON_CreateString(line));
 	return a;
 }
 
 /* ---- trigger classification --------------------------------------------------------------- */
 
-/* Decides what an event is. Pure: reads only the event and config. */
 enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct rv_trigger *t)
 {
 	memset(t, 0, sizeof(*t));
@@ -894,9 +845,9 @@ cJSON *rv_history_json(const struct rv_history *h, size_t max_pages, size_t max_
 	if (h->ips_overflow)
 		cJSON_AddBoolToObject(o, "source_ips_truncated", 1);
 	cJSON *mfa = cJSON_AddObjectToObject(o, "mfa");
-	cJSON_AddNumberToObject(mfa, "yes", (double)h->mfa_yes);
-	cJSON_AddNumberToObject(mfa, "no", (double)h->mfa_no);
-	cJSON_AddNumberToObject(mfa, "unknown", (double)h->mfa_unknown);
+	cJSON_AddNumberToObject(mfa, "yes", (double)h->mfa[CT_MFA_YES]);
+	cJSON_AddNumberToObject(mfa, "no", (double)h->mfa[CT_MFA_NO]);
+	cJSON_AddNumberToObject(mfa, "unknown", (double)h->mfa[CT_MFA_UNKNOWN]);
 	cJSON_AddNumberToObject(o, "successful_signins", (double)h->signins_ok);
 	cJSON_AddNumberToObject(o, "signins_without_mfa", (double)h->signins_no_mfa);
 	cJSON_AddNumberToObject(o, "failed_signins", (double)h->failed_signins);
@@ -926,26 +877,17 @@ static const char *rv_network_name(const struct rv_policy *p, const char *ip)
 
 static cJSON *rv_event_json(const struct rv_record *e, const struct rv_policy *p)
 {
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "event_name", e->event_name);
-	cJSON_AddStringToObject(o, "event_source", e->event_source);
-	cJSON_AddStringToObject(o, "event_time", e->event_time);
-	cJSON_AddStringToObject(o, "source_ip", e->source_ip);
-	cJSON_AddStringToObject(o, "user_agent", e->user_agent);
-	cJSON_AddStringToObject(o, "outcome", e->failed ? "failure" : "success");
-	if (e->error[0])
-		cJSON_AddStringToObject(o, "error", e->error);
-	cJSON_AddStringToObject(o, "mfa", rv_mfa_name(e->mfa));
-	cJSON_AddStringToObject(o, "network", rv_network_name(p, e->source_ip));
+	cJSON *o = kit_obj("event_name", e->event_name, "event_source", e->event_source,
+			   "event_time", e->event_time, "source_ip", e->source_ip, "user_agent", e->user_agent,
+			   "outcome", e->failed ? "failure" : "success", "error", e->error[0] ? e->error : NULL,
+			   "mfa", rv_mfa_name(e->mfa), "network", rv_network_name(p, e->source_ip), KIT_END);
+
 	cJSON_AddBoolToObject(o, "centralized_root", e->centralized);
 	if (e->centralized)
 		cJSON_AddStringToObject(o, "issuer", e->issuer_arn);
-	if (e->assume_root) {
-		cJSON *ar = cJSON_AddObjectToObject(o, "assume_root");
-
-		cJSON_AddStringToObject(ar, "target_principal", e->target_principal);
-		cJSON_AddStringToObject(ar, "task_policy_arn", e->task_policy_arn);
-	}
+	if (e->assume_root)
+		cJSON_AddItemToObject(o, "assume_root", kit_obj("target_principal", e->target_principal,
+								"task_policy_arn", e->task_policy_arn, KIT_END));
 	return o;
 }
 
@@ -966,13 +908,13 @@ void rv_report_extra(cJSON *extra, const struct rv_trigger *t, const struct rv_f
 		     const struct rv_verdict *v, const struct rv_config *cfg, const char *account,
 		     const char *start_iso, const char *end_iso)
 {
+	static const char *const kinds[] = { [RV_SIGNIN] = "console-sign-in", [RV_API_CALL] = "api-call",
+					     [RV_ALARM] = "alarm", [RV_MANUAL] = "manual" };
 	cJSON *w, *acct;
 
 	if (!extra)
 		return;
-	cJSON_AddStringToObject(extra, "trigger_kind",
-				t->kind == RV_SIGNIN ? "console-sign-in" : t->kind == RV_API_CALL ? "api-call"
-				: t->kind == RV_ALARM ? "alarm" : "manual");
+	cJSON_AddStringToObject(extra, "trigger_kind", kinds[t->kind]);
 	if (t->kind == RV_ALARM)
 		cJSON_AddStringToObject(extra, "alarm_name", t->alarm_name);
 	w = cJSON_AddObjectToObject(extra, "window");
