@@ -62,9 +62,30 @@ enum fr_kind {
 	FR_DETACH_USER_POLICY,    /* iam:DetachUserPolicy {UserName, PolicyArn} */
 	FR_VOLUMES,               /* ec2:ModifyInstanceAttribute {InstanceId, BlockDeviceMappings} */
 	FR_ATTACH_USER_POLICY,    /* iam:AttachUserPolicy {UserName, PolicyArn} (iam-contain's revert) */
+	/* ---- data-breach and leak-rotate (w3-rst2) ---- */
+	FR_DDB_PUT_POLICY,        /* dynamodb:PutResourcePolicy {ResourceArn, Policy}: the prior policy back */
+	FR_DDB_DELETE_POLICY,     /* dynamodb:DeleteResourcePolicy {ResourceArn}: the table had none */
+	FR_DDB_KEPT,              /* PITR off, the incident's backup deleted, Streams off: never here */
+	FR_PUBLIC_KEY,            /* leak-rotate's deactivated key: its secret is public, never re-activated */
+	FR_PUBLIC_VALUE,          /* a rotated secret's undo (secretsmanager): the old value is public */
+	FR_PUBLIC_SESSION,        /* leak-rotate's other writes (a leaked session's revocation) */
 };
 /* By api; ec2:ModifyInstanceAttribute by the attribute its args name. */
 enum fr_kind fr_kind_of(const char *api, const cJSON *args);
+/* An entry's kind: fr_kind_of, except that an entry marked
+ * "secret_public": true (leak-rotate's record: what it contained is a
+ * leaked credential) is one of the FR_PUBLIC_* refusals whatever its api.
+ * A mark can only make this function do less, never more: trusting it
+ * from the record is safe. */
+enum fr_kind fr_kind_of_entry(const cJSON *entry);
+
+/* DynamoDB resource policies (data-breach, w3-rst2): the document without
+ * the statements of data-breach's Deny shape (Sid DB_DENY_SID + optional
+ * digits, Effect Deny, Action dynamodb:*, ArnLike aws:PrincipalArn), as a
+ * canonical {"Version"?, "Statement": [...]} (caller deletes); NULL when
+ * `doc` is not a policy document. */
+#define FR_DDB_DENY_SID "FirebreakDataBreachDeny"   /* data_breach.h DB_DENY_SID */
+cJSON *fr_ddb_without_deny(const char *doc);
 
 /* The entry's args as the kit's input (wire names, aws.h): EC2's
  * ModifyNetworkInterfaceAttribute Groups -> SecurityGroupId, an
@@ -90,7 +111,7 @@ const char *fr_decision_name(enum fr_decision d);
  * containment left it). */
 struct fr_state {
 	int found;
-	const cJSON *answer;
+	const cJSON *answer;        /* FR_DDB_*: GetResourcePolicy's {Policy, RevisionId} */
 	const char *const *created;
 	size_t ncreated;
 };

@@ -165,7 +165,7 @@ static void collect(struct fr_run *u)
 			x->e = e;
 			x->attempt = (unsigned)a + 1;
 			x->index = i;
-			x->kind = fr_kind_of(api, cJSON_GetObjectItemCaseSensitive(e, "args"));
+			x->kind = fr_kind_of_entry(e);
 			snprintf(x->step, sizeof(x->step), "%s", resp_get_str(e, "step") ? resp_get_str(e, "step")
 							: api ? api : "entry");
 		}
@@ -264,8 +264,18 @@ static struct kit_step *check_add(struct fr_run *u, struct kit_round *rd, struct
 		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "iam",
 			.op = "ListAttachedUserPolicies", .target = v, .kind = RESP_READ, .client = u->c,
 			.in = obj1("UserName", v), .paging = &pg_attached, .absent = "NoSuchEntity" });
+	case FR_DDB_PUT_POLICY:
+	case FR_DDB_DELETE_POLICY:
+		v = resp_get_str(a, "ResourceArn");
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "dynamodb", .op = "GetResourcePolicy",
+			.target = v, .kind = RESP_READ, .client = u->c, .in = obj1("ResourceArn", v),
+			.absent = "PolicyNotFoundException ResourceNotFoundException" });
 	case FR_UNSUPPORTED:
 	case FR_KEPT:
+	case FR_DDB_KEPT:
+	case FR_PUBLIC_KEY:
+	case FR_PUBLIC_VALUE:
+	case FR_PUBLIC_SESSION:
 		break;
 	}
 	return NULL;
@@ -411,8 +421,28 @@ static struct kit_step *write_add(struct fr_run *u, struct kit_round *rd, struct
 		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "iam", .op = "AttachUserPolicy",
 			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
 			.target = resp_get_str(in, "PolicyArn"), .detail = "attached again" });
+	case FR_DDB_PUT_POLICY:
+	case FR_DDB_DELETE_POLICY:
+		/* the revision the check read: a policy changed between the
+		 * check and this write is refused by DynamoDB and not written */
+		cJSON_AddStringToObject(in, "ExpectedRevisionId", resp_get_str(kit_out(x->check), "RevisionId")
+					? resp_get_str(kit_out(x->check), "RevisionId") : "");
+		if (x->kind == FR_DDB_PUT_POLICY)
+			return kit_add(rd, &(struct kit_spec){ .step = name, .service = "dynamodb",
+				.op = "PutResourcePolicy", .kind = RESP_WRITE, .in = in, .restore = undo,
+				.client = u->c, .target = resp_get_str(in, "ResourceArn"),
+				.detail = "the table's prior resource policy is back" });
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "dynamodb",
+			.op = "DeleteResourcePolicy", .kind = RESP_WRITE, .in = in, .restore = undo,
+			.client = u->c, .target = resp_get_str(in, "ResourceArn"),
+			.absent = "PolicyNotFoundException",
+			.detail = "the table's resource policy (firebreak's Deny only) is deleted" });
 	case FR_UNSUPPORTED:
 	case FR_KEPT:
+	case FR_DDB_KEPT:
+	case FR_PUBLIC_KEY:
+	case FR_PUBLIC_VALUE:
+	case FR_PUBLIC_SESSION:
 		break;
 	}
 	cJSON_Delete(in);
@@ -460,6 +490,12 @@ static cJSON *redo_from_state(const struct fr_entry *x, const cJSON *args)
 		}
 		return kit_undo_step(step, role ? "iam:DeleteRolePolicy" : "iam:DeleteUserPolicy", a);
 	}
+	if ((x->kind == FR_DDB_PUT_POLICY || x->kind == FR_DDB_DELETE_POLICY) && resp_get_str(ans, "Policy")) {
+		/* the table's policy with firebreak's Deny, as checked */
+		a = obj1("ResourceArn", resp_get_str(args, "ResourceArn"));
+		cJSON_AddStringToObject(a, "Policy", resp_get_str(ans, "Policy"));
+		return kit_undo_step(step, "dynamodb:PutResourcePolicy", a);
+	}
 	return redo_of(x, args);
 }
 
@@ -481,7 +517,7 @@ static void fr_run_entries(struct fr_run *u)
 	struct kit_round *rd = kit_round_new(&u->k);
 	cJSON *list = cJSON_AddArrayToObject(cJSON_GetObjectItemCaseSensitive(u->r.extra, "restored"),
 					     "entries");
-	size_t i, napply = 0, nalready = 0, nchanged = 0, nskip = 0, ndone = 0, nkept = 0;
+	size_t i, napply = 0, nalready = 0, nchanged = 0, nskip = 0, ndone = 0, nkept = 0, nrefused = 0;
 
 	/* args that are not the inverse call's input never reach a call */
 	for (i = 0; i < u->n; i++) {
@@ -491,7 +527,8 @@ static void fr_run_entries(struct fr_run *u)
 		cJSON *probe;
 
 		x->d = FR_APPLY;
-		if (x->kind == FR_UNSUPPORTED || x->kind == FR_KEPT) {
+		if (x->kind == FR_UNSUPPORTED || x->kind == FR_KEPT || x->kind == FR_DDB_KEPT ||
+		    x->kind == FR_PUBLIC_KEY || x->kind == FR_PUBLIC_VALUE || x->kind == FR_PUBLIC_SESSION) {
 			x->d = fr_decide(x->kind, a, &(struct fr_state){ 0 }, x->why, sizeof(x->why));
 			continue;
 		}
@@ -534,8 +571,12 @@ static void fr_run_entries(struct fr_run *u)
 		napply += x->d == FR_APPLY;
 		nalready += x->d == FR_ALREADY;
 		nchanged += x->d == FR_CHANGED;
-		nkept += x->d == FR_SKIP && x->kind == FR_KEPT;
-		nskip += x->d == FR_SKIP && x->kind != FR_KEPT;
+		nkept += x->d == FR_SKIP && (x->kind == FR_KEPT || x->kind == FR_DDB_KEPT);
+		/* refused by design (a leaked credential): counted among the
+		 * skipped (the restoration is partial) and named apart */
+		nrefused += x->d == FR_SKIP && (x->kind == FR_PUBLIC_KEY || x->kind == FR_PUBLIC_VALUE ||
+						x->kind == FR_PUBLIC_SESSION);
+		nskip += x->d == FR_SKIP && x->kind != FR_KEPT && x->kind != FR_DDB_KEPT;
 		if (x->d != FR_APPLY) {
 			entry_report(list, x);
 			continue;
@@ -568,6 +609,12 @@ static void fr_run_entries(struct fr_run *u)
 		resp_set_verdict(&u->r, "%s: %zu restored, %zu already restored, %zu changed since (not touched), "
 				 "%zu skipped, %zu evidence kept", nchanged || nskip ? "partly restored" : "restored",
 				 ndone, nalready, nchanged, nskip, nkept);
+	if (nrefused) {
+		cJSON_AddNumberToObject(cJSON_GetObjectItemCaseSensitive(u->r.extra, "restored"), "refused",
+					(double)nrefused);
+		resp_warn(&u->r, "needs a human: %zu entries undo the containment of a leaked credential (its "
+			  "secret is public) and are refused by design: restored.entries says which", nrefused);
+	}
 	if (nchanged || nskip)
 		resp_warn(&u->r, "%zu entries were not restored (changed since, kept or unsupported): "
 			  "restored.entries says which and why", nchanged + nskip);

@@ -143,6 +143,17 @@ enum fr_kind fr_kind_of(const char *api, const cJSON *args)
 		/* forensic evidence and its retention are never undone here */
 		{ "ec2:DeleteSnapshot", FR_KEPT },
 		{ "ec2:UnlockSnapshot", FR_KEPT },
+		/* ---- data-breach (w3-rst2) ---- */
+		{ "dynamodb:PutResourcePolicy", FR_DDB_PUT_POLICY },
+		{ "dynamodb:DeleteResourcePolicy", FR_DDB_DELETE_POLICY },
+		/* PITR off, the incident's backup deleted, Streams off: the
+		 * breach's evidence and audit trail, never undone here */
+		{ "dynamodb:UpdateContinuousBackups", FR_DDB_KEPT },
+		{ "dynamodb:DeleteBackup", FR_DDB_KEPT },
+		{ "dynamodb:UpdateTable", FR_DDB_KEPT },
+		/* ---- leak-rotate (w3-rst2): a rotation's undo puts the leaked
+		 * value back, whoever recorded it ---- */
+		{ "secretsmanager:UpdateSecretVersionStage", FR_PUBLIC_VALUE },
 	};
 	size_t i;
 
@@ -151,6 +162,71 @@ enum fr_kind fr_kind_of(const char *api, const cJSON *args)
 			return t[i].k == FR_TERMINATION && cJSON_HasObjectItem(args, "BlockDeviceMappings")
 				       ? FR_VOLUMES : t[i].k;
 	return FR_UNSUPPORTED;
+}
+
+enum fr_kind fr_kind_of_entry(const cJSON *entry)
+{
+	const char *api = resp_get_str(entry, "api");
+
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(entry, "secret_public"))) {
+		if (api && !strcmp(api, "iam:UpdateAccessKey"))
+			return FR_PUBLIC_KEY;
+		if (api && !strncmp(api, "secretsmanager:", 15))
+			return FR_PUBLIC_VALUE;
+		return FR_PUBLIC_SESSION;
+	}
+	return fr_kind_of(api, cJSON_GetObjectItemCaseSensitive(entry, "args"));
+}
+
+/* data-breach's Deny: its Sid (DB_DENY_SID, or it with a number when a
+ * look-alike held the name), Deny dynamodb:* on aws:PrincipalArn patterns */
+static int ddb_is_deny(const cJSON *st)
+{
+	const char *sid = resp_get_str(st, "Sid"), *p;
+	size_t n = strlen(FR_DDB_DENY_SID);
+
+	if (!sid || strncmp(sid, FR_DDB_DENY_SID, n))
+		return 0;
+	for (p = sid + n; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return 0;
+	return resp_get_str(st, "Effect") && !strcmp(resp_get_str(st, "Effect"), "Deny") &&
+	       resp_get_str(st, "Action") && !strcmp(resp_get_str(st, "Action"), "dynamodb:*") &&
+	       cJSON_IsArray(resp_get(resp_get(st, "Condition.ArnLike"), "aws:PrincipalArn"));
+}
+
+cJSON *fr_ddb_without_deny(const char *doc)
+{
+	cJSON *j = doc ? cJSON_Parse(doc) : NULL, *st, *keep, *out;
+	const cJSON *v;
+
+	if (!cJSON_IsObject(j))
+		goto bad;
+	st = cJSON_GetObjectItemCaseSensitive(j, "Statement");
+	keep = cJSON_CreateArray();
+	out = cJSON_CreateObject();
+	if (cJSON_IsObject(st)) {
+		if (!ddb_is_deny(st))
+			cJSON_AddItemToArray(keep, cJSON_Duplicate(st, 1));
+	} else if (cJSON_IsArray(st)) {
+		cJSON_ArrayForEach(v, st)
+			if (!ddb_is_deny(v))
+				cJSON_AddItemToArray(keep, cJSON_Duplicate(v, 1));
+	} else {
+		cJSON_Delete(keep);
+		cJSON_Delete(out);
+		goto bad;
+	}
+	/* every other member as it is (Version, Id) */
+	cJSON_ArrayForEach(v, j)
+		if (strcmp(v->string, "Statement"))
+			cJSON_AddItemToObject(out, v->string, cJSON_Duplicate(v, 1));
+	cJSON_AddItemToObject(out, "Statement", keep);
+	cJSON_Delete(j);
+	return out;
+bad:
+	cJSON_Delete(j);
+	return NULL;
 }
 
 const char *fr_decision_name(enum fr_decision d)
@@ -337,8 +413,23 @@ cJSON *fr_wire(enum fr_kind k, const cJSON *args, const char *sg_id, char *why, 
 			cJSON_AddItemToArray(l, m);
 		}
 		break;
+	case FR_DDB_PUT_POLICY:
+		v = cJSON_GetObjectItemCaseSensitive(args, "Policy");
+		if (!copy_str(in, args, "ResourceArn", "ResourceArn") || !cJSON_IsString(v) ||
+		    strlen(v->valuestring) > 20480)
+			goto bad;
+		cJSON_AddStringToObject(in, "Policy", v->valuestring);
+		break;
+	case FR_DDB_DELETE_POLICY:
+		if (!copy_str(in, args, "ResourceArn", "ResourceArn"))
+			goto bad;
+		break;
 	case FR_UNSUPPORTED:
 	case FR_KEPT:
+	case FR_DDB_KEPT:
+	case FR_PUBLIC_KEY:
+	case FR_PUBLIC_VALUE:
+	case FR_PUBLIC_SESSION:
 		goto bad;
 	}
 	return in;
@@ -553,6 +644,53 @@ enum fr_decision fr_decide(enum fr_kind k, const cJSON *args, const struct fr_st
 		if (k == FR_ATTACH_USER_POLICY)
 			DECIDE(FR_APPLY, "the policy is still detached");
 		DECIDE(FR_ALREADY, "the policy is not attached");
+	case FR_DDB_KEPT:
+		DECIDE(FR_SKIP, "evidence is kept: point-in-time recovery, the incident's backup and Streams "
+		       "are the breach's record; turn them off or delete the backup by hand after the "
+		       "investigation");
+	case FR_PUBLIC_KEY:
+		DECIDE(FR_SKIP, "needs a human: the key's secret is public (re-activating it would make the "
+		       "incident worse): the key stays Inactive; give its user a new key");
+	case FR_PUBLIC_VALUE:
+		DECIDE(FR_SKIP, "no undo: the old value is public (moving AWSCURRENT back would put the leaked "
+		       "value back in use); fix a broken rotation forward, by hand");
+	case FR_PUBLIC_SESSION:
+		DECIDE(FR_SKIP, "needs a human: the credentials this contained are public (undoing it would "
+		       "make them usable again)");
+	case FR_DDB_PUT_POLICY:
+	case FR_DDB_DELETE_POLICY: {
+		/* as the containment left it: the prior document (or none) plus
+		 * data-breach's Deny, nothing else; the call carries the
+		 * RevisionId read here, so a change between this read and the
+		 * write is refused by DynamoDB */
+		const char *cur = resp_get_str(a, "Policy");
+		cJSON *now, *was = NULL;
+		int eq;
+
+		if (!s->found || !cur) {
+			if (k == FR_DDB_DELETE_POLICY)
+				DECIDE(FR_ALREADY, "the table has no resource policy");
+			DECIDE(FR_CHANGED, "the table's resource policy was deleted since: not touched");
+		}
+		if (!resp_get_str(a, "RevisionId"))
+			DECIDE(FR_CHANGED, "the policy was read without its RevisionId: not touched");
+		if (k == FR_DDB_PUT_POLICY && fr_same_doc(cur, resp_get_str(args, "Policy")))
+			DECIDE(FR_ALREADY, "the table's policy is already the prior one");
+		now = fr_ddb_without_deny(cur);
+		if (k == FR_DDB_PUT_POLICY)
+			was = fr_ddb_without_deny(resp_get_str(args, "Policy"));
+		else
+			was = cJSON_Parse("{\"Statement\": []}");
+		/* "Version" is added by the merge when the table had none */
+		if (now && k == FR_DDB_DELETE_POLICY)
+			cJSON_DeleteItemFromObjectCaseSensitive(now, "Version");
+		eq = now && was && cJSON_Compare(now, was, 1);
+		cJSON_Delete(now);
+		cJSON_Delete(was);
+		if (eq)
+			DECIDE(FR_APPLY, "the policy is still the prior one with firebreak's Deny added");
+		DECIDE(FR_CHANGED, "the table's policy was changed since (other than firebreak's Deny): not touched");
+	}
 	case FR_VOLUMES: {
 		/* each device named: as the undo wants (already), still kept
 		 * (DeleteOnTermination false, as the containment left it), or other */

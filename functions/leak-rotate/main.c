@@ -19,6 +19,7 @@
 
 #include "arn.h"
 #include "aws.h"
+#include "evidence.h"
 #include "kit.h"
 #include "leak.h"
 #include "log.h"
@@ -40,6 +41,7 @@ struct lk_state {
 	struct resp_config cfg;
 	struct leak_settings set;
 	struct aws_client *aws;
+	struct evidence_config evcfg; /* FIREBREAK_EVIDENCE_*: the undo record (restore.json) */
 	int64_t loaded_ms;          /* last complete load; 0 = load at next invoke */
 	int64_t load_attempt_ms;
 	struct leak_watch watch;    /* watched values + detectors */
@@ -91,6 +93,7 @@ static void state_free(struct lk_state *st)
 	leak_watch_cleanup(&st->watch);
 	leak_settings_cleanup(&st->set);
 	resp_config_cleanup(&st->cfg);
+	evidence_config_cleanup(&st->evcfg);
 	aws_client_free(st->aws);
 	cJSON_Delete(st->load_errors);
 	cJSON_Delete(st->no_envelope);
@@ -113,6 +116,8 @@ static enum fb_err lk_init(void **state, char *err, size_t errlen)
 		return rc;
 	if (rc == FB_OK)
 		rc = leak_settings_from_env(&st->set, err, errlen);
+	if (rc == FB_OK)
+		rc = evidence_config_from_env(&st->evcfg, err, errlen);
 	if (rc == FB_OK) {
 		/* until the first load: detectors only */
 		rc = leak_watch_init(&st->watch);
@@ -1150,6 +1155,55 @@ static void act_keys(struct lk_run *u)
 	cJSON_AddItemToObject(u->r.extra, "access_keys", leak_keys_json(u->f.keys, u->f.nkeys));
 }
 
+/* ---- the undo record ------------------------------------------------------------------------------------------- */
+
+/*
+ * restore.json in the evidence bucket (runtime/evidence: write-once,
+ * SHA-256 manifest), after the writes, so that it holds every write's
+ * undo as sent (each was in restore[] before its write: the report keeps
+ * them if this fails). Every entry is marked "secret_public": what it
+ * contained is a leaked credential, so firebreak-restore refuses it (a key
+ * re-activated, AWSCURRENT moved back to the leaked value, a leaked
+ * session's revocation lifted would each make the incident worse): the
+ * record is for the auditor and for a human recovering from a broken
+ * rotation. A failed write never undoes nor holds back a containment
+ * (it is already done): the report says the record is incomplete. No
+ * bucket: as before, and a warning that no undo record is kept.
+ */
+static void keep_record(struct lk_run *u)
+{
+	static const char *const names[] = { "restore.json", "manifest.json", NULL };
+	struct evidence ev;
+	cJSON *rec, *e, *out;
+	char *txt;
+
+	if (u->r.dry_run || cJSON_GetArraySize(u->r.restore) == 0)
+		return;
+	if (!u->st->evcfg.bucket) {
+		leak_warn(u->warnings, "no evidence bucket configured (FIREBREAK_EVIDENCE_BUCKET): no undo record "
+			  "is kept, restore[] is only in this report");
+		return;
+	}
+	rec = cJSON_Duplicate(u->r.restore, 1);
+	cJSON_ArrayForEach(e, rec)
+		if (cJSON_IsObject(e) && !cJSON_HasObjectItem(e, "secret_public"))
+			cJSON_AddBoolToObject(e, "secret_public", 1);
+	txt = rec ? cJSON_Print(rec) : NULL;
+	cJSON_Delete(rec);
+	if (!txt)
+		return;
+	out = cJSON_AddObjectToObject(u->r.extra, "evidence");
+	evidence_init(&ev, &u->kit, u->st->aws, &u->st->evcfg, u->ctx, "log_group",
+		      u->group ? u->group : "manual");
+	if (!evidence_begin(&ev, 1, out))
+		free(txt);
+	else if (evidence_claim(&ev, txt, strlen(txt), out)) {   /* takes txt */
+		evidence_put(&ev);
+		evidence_finish(&ev, names, out);
+	}
+	evidence_cleanup(&ev);
+}
+
 /* ---- the handler ------------------------------------------------------------------------------------------------ */
 
 static void run_cleanup(struct lk_run *u)
@@ -1266,6 +1320,7 @@ static enum fb_err lk_respond(struct lk_run *u, enum leak_form form, struct lr_r
 			resp_set_verdict(&u->r, "reported: access key ids without a secret access key, "
 					 "nothing written");
 	}
+	keep_record(u);
 	if (ctx->deadline_ms)
 		aws_client_set_deadline(st->aws, ctx->deadline_ms - 100);
 	return resp_finish(&u->r, st->aws, out);

@@ -375,6 +375,200 @@ class Hostile(unittest.TestCase):
         self.assertEqual(self.fake.calls(), [])
 
 
+# ---- data-breach and leak-rotate (w3-rst2) -------------------------------------------------------------------
+DB = _load("db59", "59-data-breach.py")
+LK = _load("lk52", "52-leak-rotate.py")
+
+
+def ddb_call(fake, op, body):
+    """DynamoDB's JSON protocol, signed by botocore: Debian's botocore and AWS CLI predate the
+    resource policy operations."""
+    import urllib.request
+    import botocore.auth
+    import botocore.awsrequest
+    import botocore.credentials
+    req = botocore.awsrequest.AWSRequest(method="POST", url=fake.url + "/", data=json.dumps(body).encode(), headers={
+        "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810." + op})
+    botocore.auth.SigV4Auth(botocore.credentials.Credentials("AKIDFAKE", "fakesecret"), "dynamodb",
+                            "us-east-1").add_auth(req)
+    r = urllib.request.Request(fake.url + "/", data=req.body, method="POST", headers=dict(req.headers.items()))
+    try:
+        with urllib.request.urlopen(r, timeout=10) as resp:
+            return json.loads(resp.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        if b"PolicyNotFoundException" in e.read():
+            return None
+        raise
+
+
+def ddb_policy(fake):
+    out = ddb_call(fake, "GetResourcePolicy", {"ResourceArn": DB.ARN})
+    return json.loads(out["Policy"]) if out else None
+
+
+class DataBreach(unittest.TestCase):
+    """contain -> restore: the table's resource policy and the role's session revocation come
+    back as they were; PITR, the incident's backup and Streams stay (evidence, by design)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = shared_fake()
+
+    def seed(self, policy):
+        self.fake.reset()
+        self.fake.seed(DB.world(policy=policy))
+        self.fake.reset_calls()
+
+    def state(self):
+        ddb = boto(self.fake, "dynamodb")
+        iam = boto(self.fake, "iam")
+        pol = ddb_policy(self.fake)
+        pitr = ddb.describe_continuous_backups(TableName="orders")["ContinuousBackupsDescription"][
+            "PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
+        return {"policy": pol,
+                "role_inline": sorted(iam.list_role_policies(RoleName="analytics-etl")["PolicyNames"]),
+                "pitr": pitr,
+                "stream": ddb.describe_table(TableName="orders")["Table"].get("StreamSpecification", {}).get(
+                    "StreamEnabled", False),
+                "backups": len(ddb.list_backups(TableName="orders")["BackupSummaries"])}
+
+    def contain(self, principal):
+        res = fbtest.invoke("data-breach", {"table": "orders", "reason": "exfiltration", "principal": principal},
+                            self.fake, env=dict(EV_ENV, FIREBREAK_TOPIC_ARN=DB.TOPIC))
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.report["evidence"]["state"], "kept", res.report["evidence"])
+        return res.report["incident_id"]
+
+    def test_contain_then_restore_policy_and_sessions_evidence_kept(self):
+        prior = {"Version": "2012-10-17", "Statement": [{"Sid": "AppReads", "Effect": "Allow",
+                 "Principal": {"AWS": "arn:aws:iam::%s:role/app" % DB.ACCT}, "Action": "dynamodb:GetItem",
+                 "Resource": DB.ARN}]}
+        self.seed(prior)
+        before = self.state()
+        incident = self.contain(DB.ROLE)
+        contained = self.state()
+        self.assertNotEqual(contained["policy"], prior)
+        self.assertEqual(contained["role_inline"], ["AWSRevokeOlderSessions"])
+        seq = last_seq(self.fake)
+        res = restore(self.fake, incident, True)
+        self.assertTrue(res.ok, res)
+        # restorable: back as before; evidence: kept, and that is not a partial restoration
+        self.assertTrue(res.report["verdict"].startswith("restored: 2 restored"), res.report["verdict"])
+        self.assertEqual(sorted(restore_writes(self.fake, seq)),
+                         [("dynamodb", "PutResourcePolicy"), ("iam", "DeleteRolePolicy")])
+        put = [c for c in self.fake.calls() if c["seq"] > seq and c["operation"] == "PutResourcePolicy"][0]
+        self.assertTrue(put["params"]["ExpectedRevisionId"])   # the revision check
+        after = self.state()
+        self.assertEqual({k: after[k] for k in ("policy", "role_inline")},
+                         {k: before[k] for k in ("policy", "role_inline")})
+        self.assertEqual({k: after[k] for k in ("pitr", "stream", "backups")},
+                         {k: contained[k] for k in ("pitr", "stream", "backups")})
+        d = dict(decisions(res))
+        # data-breach's entries carry no step name: the api names them
+        for api in ("dynamodb:UpdateContinuousBackups", "dynamodb:DeleteBackup", "dynamodb:UpdateTable"):
+            self.assertEqual(d[api], "skipped", d)
+        self.assertEqual((d["dynamodb:PutResourcePolicy"], d["iam:DeleteRolePolicy"]), ("apply", "apply"))
+        # the fake's own record as the oracle of the policy put back
+        t = [t for t in self.fake.state()["dynamodb"]["tables"] if t["TableName"] == "orders"][0]
+        self.assertEqual(json.loads(t["policy"]), prior)
+        # again: nothing left
+        seq = last_seq(self.fake)
+        res = restore(self.fake, incident, True)
+        self.assertEqual(restore_writes(self.fake, seq), [])
+
+    def test_no_prior_policy_deleted_changed_policy_not_touched(self):
+        user = "arn:aws:iam::%s:user/mallory" % DB.ACCT
+        self.seed(None)
+        incident = self.contain(user)
+        self.assertIsNotNone(self.state()["policy"])
+        res = restore(self.fake, incident, True)
+        self.assertTrue(res.ok, res)
+        self.assertIsNone(self.state()["policy"])   # DeleteResourcePolicy: the table had none
+        # a human adds a statement after the containment: the policy is not touched
+        self.seed(None)
+        incident = self.contain(user)
+        cur = ddb_policy(self.fake)
+        cur["Statement"].append({"Sid": "Human", "Effect": "Deny", "Principal": {"AWS": "*"},
+                                 "Action": "dynamodb:DeleteTable", "Resource": DB.ARN})
+        ddb_call(self.fake, "PutResourcePolicy", {"ResourceArn": DB.ARN, "Policy": json.dumps(cur)})
+        seq = last_seq(self.fake)
+        res = restore(self.fake, incident, True)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(dict(decisions(res))["dynamodb:DeleteResourcePolicy"], "changed")
+        self.assertEqual(restore_writes(self.fake, seq), [])
+        self.assertEqual(ddb_policy(self.fake), cur)
+
+
+class LeakRotate(unittest.TestCase):
+    """contain -> restore: nothing of leak-rotate's is restorable (a leaked key or value): the
+    key stays Inactive, the secret stays rotated, and the report says a human is needed."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = shared_fake()
+
+    def setUp(self):
+        w = copy.deepcopy(LK.SEED)
+        w["s3"] = {"buckets": [{"name": BUCKET}]}
+        w["kms"] = {"keys": [{"KeyId": DB.EVKEY, "KeyState": "Enabled", "Aliases": ["alias/firebreak-evidence"]}]}
+        self.fake.reset()
+        self.fake.seed(w)
+        self.fake.reset_calls()
+
+    def state(self):
+        iam = boto(self.fake, "iam")
+        sm = boto(self.fake, "secretsmanager")
+        return {"keys": sorted((k["AccessKeyId"], k["Status"]) for k in
+                               iam.list_access_keys(UserName="billing-bot")["AccessKeyMetadata"]),
+                "current": [v for v, st in sm.describe_secret(SecretId="prod/orders/db")["VersionIdsToStages"].items()
+                            if "AWSCURRENT" in st]}
+
+    def contain(self, name):
+        res = fbtest.invoke("leak-rotate", LK.event(name), self.fake, env=dict(LK.ENV, **EV_ENV))
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.report["evidence"]["state"], "kept", res.report["evidence"])
+        return res.report["incident_id"]
+
+    def test_leaked_key_and_rotated_secret_stay_contained_and_are_reported(self):
+        before = self.state()
+        incident = self.contain("awslogs-akia")
+        key_contained = self.state()
+        self.assertNotEqual(key_contained["keys"], before["keys"])
+        seq = last_seq(self.fake)
+        res = restore(self.fake, incident, True)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(restore_writes(self.fake, seq), [])
+        self.assertEqual(self.state(), key_contained)   # refused by design: still Inactive
+        self.assertEqual(decisions(res), [("deactivate-key", "skipped")])
+        why = res.report["restored"]["entries"][0]["why"]
+        self.assertTrue(why.startswith("needs a human: the key's secret is public"), why)
+        self.assertTrue(res.report["verdict"].startswith("partly restored"), res.report["verdict"])
+        self.assertEqual(res.report["restored"]["refused"], 1)
+        self.assertTrue(any("needs a human" in w for w in res.report["warnings"]), res.report["warnings"])
+        # the rotated secret: no undo (the old value is public)
+        incident = self.contain("awslogs-watched-secret")
+        rotated = self.state()
+        self.assertNotEqual(rotated["current"], before["current"])
+        seq = last_seq(self.fake)
+        res = restore(self.fake, incident, True)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(restore_writes(self.fake, seq), [])
+        self.assertEqual(self.state(), rotated)
+        d = dict(decisions(res))
+        self.assertEqual(d["rotate-secret"], "skipped", d)
+        self.assertIn("no undo: the old value is public",
+                      [e["why"] for e in res.report["restored"]["entries"] if e["step"] == "rotate-secret"][0])
+        self.assertNotIn(LK.M.ORDERS_DB["password"], res.raw)
+
+    def test_without_a_bucket_no_record_and_said(self):
+        res = fbtest.invoke("leak-rotate", LK.event("awslogs-akia"), self.fake, env=dict(LK.ENV))
+        self.assertTrue(res.ok, res)
+        self.assertNotIn("evidence", res.report)
+        self.assertTrue(any("no undo record" in w for w in res.report["warnings"]), res.report["warnings"])
+        self.assertFalse([c for c in self.fake.calls() if c["service"] == "s3"])
+# ---- end data-breach and leak-rotate (w3-rst2) ---------------------------------------------------------------
+
+
 if __name__ == "__main__":
     t0 = time.time()
     suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
