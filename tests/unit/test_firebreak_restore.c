@@ -284,6 +284,126 @@ static void test_fr__decide_identity(void **st)
 			 FR_CHANGED);
 }
 
+/* ---- data-breach and leak-rotate (w3-rst2) ---------------------------------------------- */
+
+#define DDB_PRIOR "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"AppReads\",\"Effect\":\"Allow\"," \
+		  "\"Action\":\"dynamodb:GetItem\"}]}"
+#define DDB_DENY(sid) "{\"Sid\":\"" sid "\",\"Effect\":\"Deny\",\"Principal\":{\"AWS\":\"*\"}," \
+		  "\"Action\":\"dynamodb:*\",\"Resource\":[\"t\",\"t/index/*\"]," \
+		  "\"Condition\":{\"ArnLike\":{\"aws:PrincipalArn\":[\"arn:r\"]}}}"
+#define DDB_CONTAINED "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"AppReads\",\"Effect\":\"Allow\"," \
+		  "\"Action\":\"dynamodb:GetItem\"}," DDB_DENY("FirebreakDataBreachDeny") "]}"
+
+/* a resource-policy entry (prior NULL: the DeleteResourcePolicy form) against the policy now */
+static enum fr_decision ddb(const char *prior, int found, const char *now, const char *rev)
+{
+	cJSON *a = cJSON_CreateObject(), *ans = cJSON_CreateObject();
+	struct fr_state s = { found, ans, NULL, 0 };
+	char why[256] = "";
+	enum fr_decision d;
+
+	cJSON_AddStringToObject(a, "ResourceArn", "t");
+	if (prior)
+		cJSON_AddStringToObject(a, "Policy", prior);
+	if (now)
+		cJSON_AddStringToObject(ans, "Policy", now);
+	if (rev)
+		cJSON_AddStringToObject(ans, "RevisionId", rev);
+	d = fr_decide(prior ? FR_DDB_PUT_POLICY : FR_DDB_DELETE_POLICY, a, &s, why, sizeof(why));
+	assert_true(why[0] != '\0');
+	cJSON_Delete(a);
+	cJSON_Delete(ans);
+	return d;
+}
+
+static void test_fr__data_breach(void **st)
+{
+	cJSON *e, *in;
+	char *w;
+
+	(void)st;
+	assert_int_equal(fr_kind_of("dynamodb:PutResourcePolicy", NULL), FR_DDB_PUT_POLICY);
+	assert_int_equal(fr_kind_of("dynamodb:DeleteResourcePolicy", NULL), FR_DDB_DELETE_POLICY);
+	/* PITR off, the backup deleted, Streams off: evidence, never applied */
+	assert_int_equal(fr_kind_of("dynamodb:UpdateContinuousBackups", NULL), FR_DDB_KEPT);
+	assert_int_equal(fr_kind_of("dynamodb:DeleteBackup", NULL), FR_DDB_KEPT);
+	assert_int_equal(fr_kind_of("dynamodb:UpdateTable", NULL), FR_DDB_KEPT);
+	assert_int_equal(ddb(NULL, 0, NULL, NULL) == FR_ALREADY, 1);
+	/* the prior policy + firebreak's Deny: put back; the prior itself: already */
+	assert_int_equal(ddb(DDB_PRIOR, 1, DDB_CONTAINED, "r1"), FR_APPLY);
+	assert_int_equal(ddb(DDB_PRIOR, 1, DDB_PRIOR, "r2"), FR_ALREADY);
+	/* a Deny renumbered past a look-alike is still ours */
+	assert_int_equal(ddb(DDB_PRIOR, 1, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"AppReads\","
+			     "\"Effect\":\"Allow\",\"Action\":\"dynamodb:GetItem\"}," DDB_DENY("FirebreakDataBreachDeny2")
+			     "]}", "r1"), FR_APPLY);
+	/* someone's statement since, the policy deleted, no revision, a look-alike Sid: not touched */
+	assert_int_equal(ddb(DDB_PRIOR, 1, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"AppReads\","
+			     "\"Effect\":\"Allow\",\"Action\":\"dynamodb:GetItem\"},{\"Sid\":\"Human\"}," DDB_DENY(
+			     "FirebreakDataBreachDeny") "]}", "r3"), FR_CHANGED);
+	assert_int_equal(ddb(DDB_PRIOR, 0, NULL, NULL), FR_CHANGED);
+	assert_int_equal(ddb(DDB_PRIOR, 1, DDB_CONTAINED, NULL), FR_CHANGED);
+	assert_int_equal(ddb(DDB_PRIOR, 1, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"AppReads\","
+			     "\"Effect\":\"Allow\",\"Action\":\"dynamodb:GetItem\"}," DDB_DENY("FirebreakDataBreachDenyX")
+			     "]}", "r1"), FR_CHANGED);
+	/* no prior policy: only firebreak's Deny left -> delete; absent -> already */
+	assert_int_equal(ddb(NULL, 1, "{\"Version\":\"2012-10-17\",\"Statement\":[" DDB_DENY("FirebreakDataBreachDeny")
+			     "]}", "r1"), FR_APPLY);
+	assert_int_equal(ddb(NULL, 1, "{\"Statement\":" DDB_DENY("FirebreakDataBreachDeny") "}", "r1"), FR_APPLY);
+	assert_int_equal(ddb(NULL, 1, DDB_CONTAINED, "r1"), FR_CHANGED);
+	assert_null(fr_ddb_without_deny("[1]"));
+	assert_null(fr_ddb_without_deny("{\"Statement\":3}"));
+	/* the inverse call's input: ResourceArn (+ Policy), nothing else from the entry */
+	e = J("{\"ResourceArn\":\"t\",\"Policy\":\"{}\",\"ExpectedRevisionId\":\"forged\",\"x\":1}");
+	in = fr_wire(FR_DDB_PUT_POLICY, e, NULL, NULL, 0);
+	w = cJSON_PrintUnformatted(in);
+	cJSON_Delete(in);
+	assert_string_equal(w, "{\"ResourceArn\":\"t\",\"Policy\":\"{}\"}");
+	free(w);
+	assert_null(fr_wire(FR_DDB_KEPT, e, NULL, NULL, 0));
+	cJSON_DeleteItemFromObjectCaseSensitive(e, "ResourceArn");
+	assert_null(fr_wire(FR_DDB_DELETE_POLICY, e, NULL, NULL, 0));
+	cJSON_Delete(e);
+}
+
+static void test_fr__leak_rotate_refused(void **st)
+{
+	static const char *const ents[] = {
+		"{\"step\":\"deactivate-key\",\"api\":\"iam:UpdateAccessKey\",\"secret_public\":true,"
+		"\"args\":{\"UserName\":\"u\",\"AccessKeyId\":\"AKIA1\",\"Status\":\"Active\"}}",
+		"{\"step\":\"rotate-secret\",\"api\":\"secretsmanager:UpdateSecretVersionStage\",\"secret_public\":true}",
+		"{\"api\":\"iam:DeleteRolePolicy\",\"secret_public\":true,"
+		"\"args\":{\"RoleName\":\"r\",\"PolicyName\":\"AWSRevokeOlderSessions\"}}",
+		/* unmarked: a rotation's undo is refused all the same; iam-contain's key is not */
+		"{\"step\":\"put-secret-value\",\"api\":\"secretsmanager:UpdateSecretVersionStage\"}",
+		"{\"api\":\"iam:UpdateAccessKey\",\"secret_public\":false,"
+		"\"args\":{\"UserName\":\"u\",\"AccessKeyId\":\"AKIA1\",\"Status\":\"Active\"}}",
+	};
+	static const enum fr_kind want[] = { FR_PUBLIC_KEY, FR_PUBLIC_VALUE, FR_PUBLIC_SESSION, FR_PUBLIC_VALUE,
+					     FR_ACCESS_KEY };
+	struct fr_state s = { 1, NULL, NULL, 0 };
+	char why[256];
+	size_t i;
+
+	(void)st;
+	for (i = 0; i < sizeof(ents) / sizeof(ents[0]); i++) {
+		cJSON *e = J(ents[i]);
+		enum fr_kind k = fr_kind_of_entry(e);
+
+		assert_int_equal(k, want[i]);
+		if (k != FR_ACCESS_KEY) {
+			/* never a call: no input, a refusal that says why */
+			assert_null(fr_wire(k, cJSON_GetObjectItemCaseSensitive(e, "args"), NULL, NULL, 0));
+			assert_int_equal(fr_decide(k, NULL, &s, why, sizeof(why)), FR_SKIP);
+			assert_true(strstr(why, k == FR_PUBLIC_VALUE ? "no undo: the old value is public"
+								       : "needs a human") != NULL);
+		}
+		cJSON_Delete(e);
+	}
+	fr_decide(FR_PUBLIC_KEY, NULL, &s, why, sizeof(why));
+	assert_true(strncmp(why, "needs a human: the key's secret is public", 41) == 0);
+}
+/* ---- end data-breach and leak-rotate (w3-rst2) ------------------------------------------- */
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +414,8 @@ int main(void)
 		cmocka_unit_test(test_fr__decide_network),
 		cmocka_unit_test(test_fr__decide_instance),
 		cmocka_unit_test(test_fr__decide_identity),
+		cmocka_unit_test(test_fr__data_breach),          /* w3-rst2 */
+		cmocka_unit_test(test_fr__leak_rotate_refused),  /* w3-rst2 */
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
