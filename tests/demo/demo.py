@@ -1139,6 +1139,91 @@ FUNCTION_ENV["cognito-lockdown"] = {"FIREBREAK_EVIDENCE_BUCKET": BUCKET, "FIREBR
 SCENARIOS[CognitoScenario.name] = CognitoScenario   # issue 23
 
 
+# ---- issue 24 s2 (w3-rst2): firebreak-restore, contain then undo -------------------------
+
+RESTORE_TABLE = "trading-orders"
+RESTORE_ROLE = "arn:aws:iam::%s:role/etl/analytics-etl" % ACCOUNT
+
+
+class RestoreScenario(Scenario):
+    """data-breach denies a role on a table and revokes its sessions (the table's preservation
+    with it); the investigation clears the role; firebreak-restore undoes the incident from its
+    write-once restore.json: the policy and the role as they were, the evidence kept."""
+    name = "restore"
+    PRIOR = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "AppReads", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:role/trading-app" % ACCOUNT},
+        "Action": "dynamodb:GetItem", "Resource": "arn:aws:dynamodb:%s:%s:table/%s" % (REGION, ACCOUNT,
+                                                                                      RESTORE_TABLE)}]}
+
+    def table(self, state):
+        return find(state["dynamodb"]["tables"], TableName=RESTORE_TABLE) or {}
+
+    def prepare(self):
+        arn = "arn:aws:dynamodb:%s:%s:table/%s" % (REGION, ACCOUNT, RESTORE_TABLE)
+        pol = self.PRIOR
+        if self.ctx.args.dry_run:
+            # nothing is contained under dry run: the table and the record as a containment left them
+            pol = dict(self.PRIOR, Statement=self.PRIOR["Statement"] + [{
+                "Sid": "FirebreakDataBreachDeny", "Effect": "Deny", "Principal": {"AWS": "*"},
+                "Action": "dynamodb:*", "Resource": [arn, arn + "/index/*"],
+                "Condition": {"ArnLike": {"aws:PrincipalArn": [RESTORE_ROLE]}}}])
+        self.ctx.fake.seed_merge({"dynamodb": {"tables": [{"TableName": RESTORE_TABLE, "ItemCount": 5120,
+                                                           "policy": pol}]},
+                                  "roles": [{"arn": RESTORE_ROLE}]})
+        self.before = self.ctx.fake.state()
+        if self.ctx.args.dry_run:
+            self.incident = "fb-00000000000d3e40"
+            rec = [{"api": "dynamodb:PutResourcePolicy", "args": {
+                "ResourceArn": "arn:aws:dynamodb:%s:%s:table/%s" % (REGION, ACCOUNT, RESTORE_TABLE),
+                "Policy": json.dumps(self.PRIOR)}}]
+            self.ctx.fake.seed_merge({"s3": {"buckets": [{"name": BUCKET, "objects": {
+                "incidents/%s/restore.json" % self.incident: json.dumps(rec)}}]}})
+            return
+        self.ctx.progress("data-breach (manual): deny %s on %s, revoke its sessions" % (RESTORE_ROLE.split("/")[-1],
+                                                                                         RESTORE_TABLE))
+        ferr, body, _ = invoke(self.ctx.emu_url, "data-breach", {"table": RESTORE_TABLE, "principal": RESTORE_ROLE,
+                                                                 "reason": "bulk export by analytics-etl"})
+        rep = report_of(ferr, body) or {}
+        self.incident = rep.get("incident_id")
+        self.contained = self.ctx.fake.state()
+        self.ctx.progress("contained (%s); the investigation clears analytics-etl: undo %s"
+                          % (rep.get("verdict"), self.incident))
+
+    def event(self):
+        return {"incident_id": self.incident, "apply": not self.ctx.args.dry_run}
+
+    def check(self, c, before, after, report, writes):
+        def role_policies(st):
+            return sorted(n for r in st.get("roles") or [] if r.get("arn") == RESTORE_ROLE
+                          for n in r.get("inline_policies") or {})
+        c(role_policies(self.contained) == ["AWSRevokeOlderSessions"] and
+          role_policies(after) == role_policies(self.before),
+          "the role's session revocation lifted (inline policies as before: %s)" % role_policies(after))
+        c(self.table(self.contained).get("policy") != self.table(self.before).get("policy"),
+          "data-breach denied the role in the table's policy")
+        c(json.loads(self.table(after).get("policy") or "null") == self.PRIOR,
+          "the table's policy is the prior one again (AppReads only)")
+        c(sorted(writes) == ["dynamodb:PutResourcePolicy", "iam:DeleteRolePolicy"],
+          "two inverse calls: %s" % ", ".join(writes))
+        c(str(report.get("verdict", "")).startswith("restored:"), "verdict: %s" % report.get("verdict"))
+        c(self.table(after).get("pitr") is True and
+          any(b["TableName"] == RESTORE_TABLE for b in after["dynamodb"].get("backups") or []),
+          "PITR and the incident's backup kept (evidence, never undone)")
+
+    def check_dry(self, c, before, after, report, writes):
+        Scenario.check_dry(self, c, before, after, report, writes)
+        planned = [a["api"] for a in report.get("actions") or [] if a.get("status") == "planned"]
+        c(planned == ["dynamodb:PutResourcePolicy"], "the inverse call planned (%s)" % ", ".join(planned))
+
+
+ORDER.append("restore")
+FUNCTION["restore"] = "firebreak-restore"
+TITLE["restore"] = "contain (data-breach), then undo the incident in one command (firebreak-restore)"
+FUNCTION_ENV["firebreak-restore"] = {"FIREBREAK_EVIDENCE_BUCKET": BUCKET}
+SCENARIOS[RestoreScenario.name] = RestoreScenario   # issue 24 s2
+NEEDS = {"restore": ["data-breach"]}   # functions a scenario invokes in prepare(), served too
+
+
 # ---- output ---------------------------------------------------------------------------
 
 def fmt_ms(v):
@@ -1356,6 +1441,7 @@ def main(argv=None):
                    if os.path.exists(os.path.join(ROOT, "functions", FUNCTION[n], "main.c"))]
         if not present:
             present = []
+        present += [f for n in names for f in NEEDS.get(n, ()) if f not in present]   # w3-rst2
         for old in os.listdir(OUT) if os.path.isdir(OUT) else []:
             if old.endswith(".report.json") or old in ("emulator.log", "fakeaws.log"):
                 os.unlink(os.path.join(OUT, old))

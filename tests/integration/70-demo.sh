@@ -16,6 +16,7 @@ import json, sys
 mode, path = sys.argv[1], sys.argv[2]
 doc = json.load(open(path))
 want = ["root", "kms", "leak", "task", "bucket", "iam", "instance", "net", "triage", "breach"]
+want.append("restore")   # w3-rst2: firebreak-restore, contain then undo
 got = {s["scenario"]: s["result"] for s in doc["scenarios"]}
 bad = [n for n in want if got.get(n) != "PASS"]
 for n in want:
