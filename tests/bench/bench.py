@@ -57,6 +57,7 @@ RESPONDERS.append("access-triage")   # issue 21
 RESPONDERS.append("data-breach")   # issue 22
 RESPONDERS.append("cognito-lockdown")   # issue 23: paced by the sign-out rate (rounds a second apart)
 RESPONDERS.append("codeartifact-lock")   # issue 23
+RESPONDERS.append("firebreak-restore")   # issue 24 s2 (w3-rst2): the undo of a seeded data-breach record
 SCENARIO_OF = {v: k for k, v in demo.FUNCTION.items()}
 CT_PACE_S = 0.6   # > CT_RATE_INTERVAL_MS (runtime/cloudtrail.h)
 
@@ -280,6 +281,8 @@ def prepare(fake, scenario):
         fake.seed_merge(demo.BreachScenario.world())
     if scenario == "codeartifact":  # issue 23
         fake.seed_merge(demo.CodeArtifactScenario.world())
+    if scenario == "restore":  # issue 24 s2 (w3-rst2): the table as data-breach left it, and its record
+        fake.seed_merge(demo.RestoreScenario.world(contained=True))
 
 
 def reset(fake, latency_ms):

@@ -1158,26 +1158,33 @@ class RestoreScenario(Scenario):
     def table(self, state):
         return find(state["dynamodb"]["tables"], TableName=RESTORE_TABLE) or {}
 
-    def prepare(self):
+    INCIDENT = "fb-00000000000d3e40"   # the record seeded under dry run and by the bench
+
+    @classmethod
+    def world(cls, contained):
+        """The table (and the role); contained: as data-breach's Deny left it, with the incident's
+        write-once record (nothing is contained under dry run, and the bench seeds it)."""
         arn = "arn:aws:dynamodb:%s:%s:table/%s" % (REGION, ACCOUNT, RESTORE_TABLE)
-        pol = self.PRIOR
-        if self.ctx.args.dry_run:
-            # nothing is contained under dry run: the table and the record as a containment left them
-            pol = dict(self.PRIOR, Statement=self.PRIOR["Statement"] + [{
+        pol = cls.PRIOR
+        w = {"roles": [{"arn": RESTORE_ROLE}]}
+        if contained:
+            pol = dict(cls.PRIOR, Statement=cls.PRIOR["Statement"] + [{
                 "Sid": "FirebreakDataBreachDeny", "Effect": "Deny", "Principal": {"AWS": "*"},
                 "Action": "dynamodb:*", "Resource": [arn, arn + "/index/*"],
                 "Condition": {"ArnLike": {"aws:PrincipalArn": [RESTORE_ROLE]}}}])
-        self.ctx.fake.seed_merge({"dynamodb": {"tables": [{"TableName": RESTORE_TABLE, "ItemCount": 5120,
-                                                           "policy": pol}]},
-                                  "roles": [{"arn": RESTORE_ROLE}]})
+            rec = [{"api": "dynamodb:PutResourcePolicy", "args": {"ResourceArn": arn,
+                                                                  "Policy": json.dumps(cls.PRIOR)}}]
+            w["s3"] = {"buckets": [{"name": BUCKET, "objects": {
+                "incidents/%s/restore.json" % cls.INCIDENT: json.dumps(rec)}}]}
+        w["dynamodb"] = {"tables": [{"TableName": RESTORE_TABLE, "ItemCount": 5120, "policy": pol}]}
+        return w
+
+    def prepare(self):
+        dry = self.ctx.args.dry_run
+        self.ctx.fake.seed_merge(self.world(contained=dry))
         self.before = self.ctx.fake.state()
-        if self.ctx.args.dry_run:
-            self.incident = "fb-00000000000d3e40"
-            rec = [{"api": "dynamodb:PutResourcePolicy", "args": {
-                "ResourceArn": "arn:aws:dynamodb:%s:%s:table/%s" % (REGION, ACCOUNT, RESTORE_TABLE),
-                "Policy": json.dumps(self.PRIOR)}}]
-            self.ctx.fake.seed_merge({"s3": {"buckets": [{"name": BUCKET, "objects": {
-                "incidents/%s/restore.json" % self.incident: json.dumps(rec)}}]}})
+        if dry:
+            self.incident = self.INCIDENT
             return
         self.ctx.progress("data-breach (manual): deny %s on %s, revoke its sessions" % (RESTORE_ROLE.split("/")[-1],
                                                                                          RESTORE_TABLE))
@@ -1190,7 +1197,9 @@ class RestoreScenario(Scenario):
                           % (rep.get("verdict"), self.incident))
 
     def event(self):
-        return {"incident_id": self.incident, "apply": not self.ctx.args.dry_run}
+        # the bench's context has no args: it applies the seeded record
+        args = getattr(self.ctx, "args", None)
+        return {"incident_id": getattr(self, "incident", self.INCIDENT), "apply": not (args and args.dry_run)}
 
     def check(self, c, before, after, report, writes):
         def role_policies(st):
