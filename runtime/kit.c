@@ -1777,3 +1777,20 @@ enum fb_err kit_caller_with(const struct aws_client_options *creds, int64_t dead
 	aws_client_free(cl); /* wipes its copy of the secret */
 	return rc;
 }
+
+/* ---- issue 24 s2 (w3-rst2) ------------------------------------------------------------------ */
+
+cJSON *kit_round_undo_plan(const struct kit_round *rd)
+{
+	cJSON *out = cJSON_CreateArray();
+	size_t i;
+
+	for (i = 0; out && rd && i < rd->n; i++) {
+		const struct kit_step *s = rd->steps[i];
+
+		/* kit_run's condition for recording an undo */
+		if (s->kind == RESP_WRITE && s->restore && (!s->ran || s->status == RESP_PLANNED))
+			cJSON_AddItemToArray(out, cJSON_Duplicate(s->restore, 1));
+	}
+	return out;
+}

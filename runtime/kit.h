@@ -652,4 +652,13 @@ const cJSON *kit_map_get(const cJSON *map, const char *key);
 enum fb_err kit_caller_with(const struct aws_client_options *creds, int64_t deadline_ms, char *arn,
 			    size_t arnlen, struct aws_error *e);
 
+/* ---- issue 24 s2 (w3-rst2): an undo record written before the writes ------------- */
+
+/* The restore[] entries the round's writes will record when it runs (the
+ * writes to be sent or planned, in declaration order, as kit_run records
+ * them), as a new array of copies (caller deletes; NULL on allocation
+ * failure); rd borrowed, unchanged. For a write-once undo record claimed
+ * before the first write (data-breach). */
+cJSON *kit_round_undo_plan(const struct kit_round *rd);
+
 #endif

@@ -160,7 +160,9 @@ static cJSON *measures(const struct resp *r)
 		const struct resp_step *s = &r->steps[i];
 		cJSON *m;
 
-		if (s->kind != RESP_WRITE)
+		/* the undo record's lines (claimed before the writes) are not
+		 * measures against the breach */
+		if (s->kind != RESP_WRITE || !strncmp(s->step, "evidence", 8))
 			continue;
 		m = cJSON_CreateObject();
 		cJSON_AddStringToObject(m, "step", s->step);
@@ -219,24 +221,62 @@ static enum fb_err db_init(void **state, char *err, size_t errlen)
 }
 
 
+/* The undo record (restore.json), claimed BEFORE the first write (issue 24
+ * s2, w3-rst2): the undo of every write round 2 will send (kit_round_undo_plan)
+ * and of the session revocation (its prior AWSRevokeOlderSessions, read in
+ * round 1: `rev`, for the role named `role`; NULL: no revocation planned).
+ * A write that is then not made leaves an entry firebreak-restore finds
+ * "already"; a deny re-merged after a revision conflict (deny_retry) keeps
+ * the first prior, which firebreak-restore then finds "changed" (not
+ * touched). A failed claim never holds back the preservation: the table
+ * matters more than the record, and every undo is in restore[] before its
+ * write (README "Decisions"). 1 when claimed (or planned under dry run). */
+static int claim_record(struct db_fn *st, struct resp *r, struct evidence *evd, struct kit_round *rd,
+			struct kit_step *rev, const char *role)
+{
+	cJSON *plan = kit_round_undo_plan(rd), *out = cJSON_AddObjectToObject(r->extra, "evidence");
+	char *txt;
+
+	if (plan && role && kit_ok(rev)) {
+		const char *d = kit_found(rev) ? resp_get_str(kit_out(rev), "PolicyDocument") : NULL;
+		cJSON *a = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(a, "RoleName", role);
+		cJSON_AddStringToObject(a, "PolicyName", KIT_REVOKE_POLICY_NAME);
+		if (d) {
+			char *prior = strdup(d);
+
+			if (prior) {
+				kit_url_decode(prior);
+				cJSON_AddStringToObject(a, "PolicyDocument", prior);
+				free(prior);
+			}
+		}
+		cJSON_AddItemToArray(plan, kit_undo(d ? "iam:PutRolePolicy" : "iam:DeleteRolePolicy", a));
+	}
+	if (!evidence_begin(evd, !r->dry_run && cJSON_GetArraySize(plan) > 0, out)) {
+		if (!st->evcfg.bucket)
+			resp_warn(r, "no evidence bucket configured: the GDPR record is only in this report");
+		cJSON_Delete(plan);
+		return 0;
+	}
+	txt = plan ? cJSON_Print(plan) : NULL;
+	cJSON_Delete(plan);
+	return evidence_claim(evd, txt, txt ? strlen(txt) : 0, out);
+}
+
 /* The GDPR record in the evidence bucket (runtime/evidence: write-once,
- * SHA-256 manifest): the JSON, the DPO's text, the undo record. Once per
- * incident: a delivery that wrote nothing new finds the first set complete
- * (manifest.json) and writes nothing ("already"). */
-static void keep_record(struct db_fn *st, struct resp *r, struct evidence *evd, const cJSON *rec)
+ * SHA-256 manifest), in the attempt claim_record claimed: the JSON and the
+ * DPO's text. Once per incident: a delivery that wrote nothing new finds
+ * the first set complete (manifest.json) and writes nothing ("already"). */
+static void keep_record(struct resp *r, struct evidence *evd, const cJSON *rec, int claimed)
 {
 	static const char *const names[] = { "restore.json", "gdpr-record.json", "gdpr-record.txt",
 					      "manifest.json", NULL };
-	cJSON *out = cJSON_AddObjectToObject(r->extra, "evidence");
+	cJSON *out = cJSON_GetObjectItemCaseSensitive(r->extra, "evidence");
 	char *txt;
 
-	if (!evidence_begin(evd, !r->dry_run && cJSON_GetArraySize(r->restore) > 0, out)) {
-		if (!st->evcfg.bucket)
-			resp_warn(r, "no evidence bucket configured: the GDPR record is only in this report");
-		return;
-	}
-	txt = cJSON_Print(r->restore);
-	if (!evidence_claim(evd, txt, txt ? strlen(txt) : 0, out))
+	if (!claimed || !out)
 		return;
 	evidence_add_json(evd, "gdpr-record.json", rec);
 	txt = db_gdpr_text(rec);
@@ -353,6 +393,30 @@ static void deny_retry(struct resp *r, struct kit *k, struct aws_client *c, cons
  * account (another account's role is that account's to revoke: the table
  * Deny stands either way). An IAM user's keys are iam-contain's (the same
  * GuardDuty finding reaches it): said, not done twice. */
+/* The role contain_principal revokes (its name in `role`): a role of the
+ * table's account, as contain_principal decides. */
+static int revocation_role(const struct db_who *who, const char *account, char *role, size_t n)
+{
+	cJSON *pats;
+	const cJSON *first;
+	char acct[16] = "";
+	const char *a;
+	int slr = 0, ok;
+
+	if (!who || !who->is_role || !account)
+		return 0;
+	a = strstr(who->principal, "::");
+	if (a)
+		snprintf(acct, sizeof(acct), "%.12s", a + 2);
+	if (strcmp(acct, account))
+		return 0;
+	pats = db_principal_patterns(who->principal);
+	first = cJSON_GetArrayItem(pats, 0);
+	ok = cJSON_IsString(first) && kit_role_name(first->valuestring, role, n, &slr) && !slr;
+	cJSON_Delete(pats);
+	return ok;
+}
+
 static void contain_principal(struct resp *r, struct kit *k, struct aws_client *c, const char *account,
 			      const struct db_who *who, int64_t aware)
 {
@@ -523,7 +587,9 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	struct aws_error aerr;
 	struct kit_round *rd, *rd1, *rd2, *rdm;
 	struct kit_step *s_dt, *s_cb, *s_lb, *s_tags, *s_met, *s_ct, *s_pitr, *s_bk, *s_str, *s_chk;
-	struct kit_step *s_pol = NULL, *s_deny = NULL, *s_exp;
+	struct kit_step *s_pol = NULL, *s_deny = NULL, *s_exp, *s_rev = NULL;
+	char rev_role[130] = "";
+	int claimed;
 	char guard[200] = "", exempt_why[PROV_REASON_LEN] = "";
 	int contain = 0, exempt = 0;
 	struct ct_query q;
@@ -591,6 +657,17 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 			contain = 1;
 		if (contain)
 			s_pol = add_policy_read(rd, c, arn, "read-table-policy");
+		/* the revocation's undo, for the undo record written before the
+		 * writes (claim_record): the policy as it is now */
+		if (contain && revocation_role(who, account, rev_role, sizeof(rev_role))) {
+			in = cJSON_CreateObject();
+			cJSON_AddStringToObject(in, "RoleName", rev_role);
+			cJSON_AddStringToObject(in, "PolicyName", KIT_REVOKE_POLICY_NAME);
+			s_rev = kit_add(rd, &(struct kit_spec){ .step = "read-revocation-undo", .service = "iam",
+				.op = "GetRolePolicy", .target = who->principal, .kind = RESP_READ, .optional = 1,
+				.in = in, .absent = "NoSuchEntity", .client = c,
+				.detail = "the role's " KIT_REVOKE_POLICY_NAME " before this incident (the undo record)" });
+		}
 	}
 	evidence_init(evd, k, st->aws, &st->evcfg, r->ctx, "table_arn", arn);
 	s_chk = evidence_check(evd, rd);
@@ -709,6 +786,8 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 		kit_decide(k, &(struct kit_spec){ .step = "deny-principal", .service = "dynamodb",
 			.op = "PutResourcePolicy", .target = arn, .kind = RESP_WRITE }, RESP_SKIPPED,
 			"%s: %s", who->principal, guard);
+	/* the undo record first, whatever becomes of it (claim_record) */
+	claimed = claim_record(st, r, evd, rd, s_rev, contain && s_rev ? rev_role : NULL);
 	kit_run(rd);
 	rd2 = rd;
 	{
@@ -842,7 +921,7 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 		resp_format_time_ms(db_gdpr_deadline_ms(aware), due);
 		cJSON_AddStringToObject(r->extra, "gdpr_deadline", due);
 		cJSON_AddItemToObject(r->extra, "deadlines", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(rec, "deadlines"), 1));
-		keep_record(st, r, evd, rec);
+		keep_record(r, evd, rec, claimed);
 		cJSON_AddItemToObject(r->extra, "gdpr", rec);
 	} else {
 		resp_warn(r, "out of memory: no GDPR record");

@@ -476,6 +476,36 @@ class DataBreach(unittest.TestCase):
         res = restore(self.fake, incident, True)
         self.assertEqual(restore_writes(self.fake, seq), [])
 
+    def test_record_written_before_the_first_write_and_a_failing_bucket_blocks_nothing(self):
+        self.seed(None)
+        self.contain(DB.ROLE)
+        calls = self.fake.calls()
+        put = [c["seq"] for c in calls if c["operation"] == "PutObject" and
+               c["params"].get("Key", c.get("path", "")).endswith("restore.json")]
+        first_write = min(c["seq"] for c in calls if fbtest.is_write(c) and c["service"] in ("dynamodb", "iam"))
+        self.assertTrue(put and put[0] < first_write, (put, first_write))
+        # the record as written: the undo of the table policy and of the revocation, before either was made
+        objs = [b for b in self.fake.state()["s3"]["buckets"] if b["name"] == BUCKET][0]["objects"]
+        import base64
+        rec = json.loads(base64.b64decode([v for k, v in objs.items() if k.endswith("/restore.json")][0]["body_b64"]))
+        self.assertEqual(sorted(e["api"] for e in rec),
+                         ["dynamodb:DeleteBackup", "dynamodb:DeleteResourcePolicy", "dynamodb:UpdateContinuousBackups",
+                          "dynamodb:UpdateTable", "iam:DeleteRolePolicy"])
+        # the bucket refuses every write: the table is preserved and the role denied all the same
+        self.seed(None)
+        self.fake.faults({"clear": True, "faults": [
+            {"kind": "error", "status": 500, "service": "s3", "operation": "PutObject"}]})
+        try:
+            res = fbtest.invoke("data-breach", {"table": "orders", "reason": "exfiltration", "principal": DB.ROLE},
+                                self.fake, env=dict(EV_ENV, FIREBREAK_TOPIC_ARN=DB.TOPIC))
+        finally:
+            self.fake.faults({"clear": True, "faults": []})
+        st = {a["step"]: a["status"] for a in res.report["actions"]}
+        for step in ("enable-pitr", "create-backup", "enable-stream", "deny-principal", "revoke-sessions"):
+            self.assertEqual(st[step], "done", st)
+        self.assertEqual(res.report["evidence"]["state"], "incomplete", res.report["evidence"])
+        self.assertIsNotNone(self.state()["policy"])
+
     def test_no_prior_policy_deleted_changed_policy_not_touched(self):
         user = "arn:aws:iam::%s:user/mallory" % DB.ACCT
         self.seed(None)
