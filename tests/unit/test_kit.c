@@ -1420,6 +1420,51 @@ static void test_kit__wrappers_format_and_cut(void **st)
 	world_down(&w);
 }
 
+/* ---- issue 24 s2 (w3-rst2): the undo plan of a round, before it runs ---------------- */
+
+static void test_kit__round_undo_plan_is_what_the_run_records(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *a, *b;
+	cJSON *plan;
+
+	(void)st;
+	world_up(&w, 0);
+	route("EnableKey", NULL, 200, "{}", 5, 0);
+	route("TagResource", NULL, 200, "{}", 5, 0);
+	rd = kit_round_new(&w.k);
+	a = kit_add(rd, &(struct kit_spec){ .step = "enable-key", .service = "kms", .op = "EnableKey",
+		.target = KEY, .kind = RESP_WRITE, .in = key_in(KEY),
+		.restore = kit_undo("kms:DisableKey", key_in(KEY)) });
+	b = kit_add(rd, &(struct kit_spec){ .step = "cancel-deletion", .service = "kms",
+		.op = "CancelKeyDeletion", .target = KEY, .kind = RESP_WRITE, .in = key_in(KEY),
+		.restore = kit_undo("kms:ScheduleKeyDeletion", key_in(KEY)) });
+	kit_add(rd, &(struct kit_spec){ .step = "tag", .service = "kms", .op = "TagResource",
+		.target = KEY, .kind = RESP_WRITE, .in = key_in(KEY),
+		.restore = kit_undo("kms:UntagResource", key_in(KEY)) });
+	kit_already(b, "no deletion pending");
+	plan = kit_round_undo_plan(rd);
+	/* nothing sent, nothing recorded yet; the plan: the writes to be sent, in order */
+	assert_int_equal(F.nlog, 0);
+	assert_int_equal(cJSON_GetArraySize(w.r.restore), 0);
+	assert_int_equal(cJSON_GetArraySize(plan), 2);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(plan, 0), "api")->valuestring, "kms:DisableKey");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(plan, 1), "api")->valuestring, "kms:UntagResource");
+	kit_run(rd);
+	assert_int_equal(kit_status(a), RESP_DONE);
+	assert_true(cJSON_Compare(plan, w.r.restore, 1));   /* what the run recorded */
+	cJSON_Delete(plan);
+	plan = kit_round_undo_plan(rd);                      /* run: nothing left to plan */
+	assert_int_equal(cJSON_GetArraySize(plan), 0);
+	cJSON_Delete(plan);
+	plan = kit_round_undo_plan(NULL);
+	assert_int_equal(cJSON_GetArraySize(plan), 0);
+	cJSON_Delete(plan);
+	kit_round_free(rd);
+	world_down(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1460,6 +1505,7 @@ int main(void)
 		cmocka_unit_test(test_kit__ipset_update_sends_lock_token_and_keeps_addresses),
 		cmocka_unit_test(test_kit__ipset_update_retries_optimistic_lock),
 		cmocka_unit_test(test_kit__ipset_update_already_unreadable_and_dry_run),
+		cmocka_unit_test(test_kit__round_undo_plan_is_what_the_run_records),   /* w3-rst2 */
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
