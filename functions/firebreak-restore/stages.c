@@ -708,7 +708,7 @@ const char *fr_by_design(const char *api, const cJSON *args)
 	    !strcmp(api, "s3control:PutPublicAccessBlock") || !strcmp(api, "s3control:DeletePublicAccessBlock"))
 		return "a bucket's (or account's) Block Public Access is never lifted here (it would make data "
 		       "public again): lift it by hand, with public-lock's exemption tag, if the exposure is intended";
-	if (!strncmp(api, "lambda:Invoke", 13))
+	if (!strcmp(api, "lambda:Invoke net-block"))   /* net-block's IP set entries: its manual form */
 		return "the WAF IP set is shared by every incident (another may block the same address): "
 		       "unblock it by hand with net-block's manual form (restore[] has the invoke)";
 	if (!strcmp(api, "ec2:CreateNetworkAclEntry"))

@@ -335,6 +335,20 @@ class KmsGuardRestore(unittest.TestCase):
         self.assertNotIn("DeletionDate", KG.key_state(self.fake, KG.K_EN))
         self.assertFalse([t for t in tags if t[0] == "firebreak:incident"])
 
+    def test_a_failing_record_never_holds_the_containment_back(self):
+        res = fbtest.invoke("kms-guard", KG.load("disable-key.json"), self.fake,
+                            env=dict(KG.ENV, FIREBREAK_EVIDENCE_BUCKET="no-such-bucket"))
+        self.assertTrue(res.ok, res)   # the key is contained: not an error result
+        self.assertEqual(res.report["verdict"], "contained")
+        self.assertEqual(KG.key_state(self.fake, KG.K_DK)["KeyState"], "Enabled")
+        put = [a for a in res.report["actions"] if a["step"] == "evidence-put"]
+        self.assertEqual([a["status"] for a in put], ["failed"])
+        self.assertEqual(res.report["keys"][0]["undo_record"]["state"], "incomplete")
+        self.assertTrue(any("undo record" in w for w in res.report.get("warnings", [])))
+        # the record comes before the first containment write
+        ops = [(c["service"], c["operation"]) for c in self.fake.calls() if fbtest.is_write(c)]
+        self.assertEqual(ops[0], ("s3", "PutObject"))
+
     def test_without_bucket_no_record_is_kept(self):
         res = fbtest.invoke("kms-guard", KG.load("disable-key.json"), self.fake, env=KG.ENV)
         self.assertTrue(res.ok, res)
