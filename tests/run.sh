@@ -26,19 +26,34 @@ results=$logs/results
 rm -rf "$results"
 mkdir -p "$logs" "$results"
 
-# One test: runs it, records "rc ms" in $results/<flat name>, prints a line.
+# cpu: the CPU time (user + sys, ms) of this subshell's finished children.
+# In a test run in the background (its own subshell) that is the test's
+# whole process tree, the figure that bounds `make test` on a 2-core
+# machine. Empty in the main shell, where earlier tests' children count too.
+# Called directly, never in $(...) or a pipe: a forked copy has no children.
+cpu_ms() {
+	local f="$results/.times.$BASHPID"
+	cpu=
+	[ "$BASHPID" != "$$" ] || return 0
+	times >"$f"
+	cpu=$(tail -1 "$f" | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60000 + a[2] * 1000 } printf "%d", t }')
+	rm -f "$f"
+}
+
+# One test: runs it, records "rc ms cpu_ms" in $results/<flat name>, prints a line.
 run_one() { # name, command...
 	local name=$1; shift
-	local log="$logs/$name.log" t0 t1 rc ms
+	local log="$logs/$name.log" t0 t1 rc ms cpu
 	mkdir -p "$(dirname "$log")"
 	t0=$(date +%s%N)
 	"$@" >"$log" 2>&1 </dev/null
 	rc=$?
 	t1=$(date +%s%N)
 	ms=$(((t1 - t0) / 1000000))
-	echo "$rc $ms" >"$results/${name//\//_}"
+	cpu_ms
+	echo "$rc $ms $cpu" >"$results/${name//\//_}"
 	if [ $rc -eq 0 ]; then
-		printf 'PASS  %-40s %6d ms\n' "$name" $ms
+		printf 'PASS  %-40s %6d ms%s\n' "$name" $ms "${cpu:+  (cpu $cpu ms)}"
 	else
 		# One write, so parallel tests do not interleave their output.
 		{ printf 'FAIL  %-40s %6d ms (exit %d)\n' "$name" $ms $rc
@@ -106,7 +121,7 @@ passed=0 failed=0 failures=()
 : >"$logs/durations.new"
 for f in "$results"/*; do
 	[ -f "$f" ] || continue
-	read -r rc ms <"$f"
+	read -r rc ms _ <"$f"
 	case $(basename "$f") in integration_*) n=$(basename "$f"); echo "$ms ${n#integration_}" >>"$logs/durations.new" ;; esac
 	if [ "$rc" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$(basename "$f")"); fi
 done
