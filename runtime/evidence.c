@@ -644,3 +644,47 @@ void evidence_finish(struct evidence *e, const char *const *names, cJSON *out)
 	cJSON_AddStringToObject(out, "manifest", e->nobj ? e->obj[e->nobj - 1].key : "");
 	cJSON_AddStringToObject(out, "state", r->dry_run ? "planned" : (resp_failed(r) ? "incomplete" : "kept"));
 }
+
+int evidence_undo_record(struct kit *k, struct aws_client *own, struct evidence_config *cfg,
+			 const struct lr_context *ctx, const char *subject_name, const char *subject,
+			 const cJSON *entries, cJSON *out)
+{
+	struct evidence *e;
+	char *txt;
+	size_t before;
+	int ok;
+
+	if (!cfg || !cfg->bucket) {
+		cJSON_AddStringToObject(out, "state", "not kept");
+		cJSON_AddStringToObject(out, "why", "FIREBREAK_EVIDENCE_BUCKET not set: the undo is in this "
+					"report's restore[] only (firebreak-restore cannot undo this incident)");
+		return 0;
+	}
+	e = calloc(1, sizeof(*e));   /* struct evidence holds 32 object slots: not for the stack */
+	txt = cJSON_Print(entries);
+	if (!e || !txt) {
+		free(e);
+		free(txt);
+		resp_warn(k->r, "the undo record could not be built (out of memory): the undo is in restore[] only");
+		cJSON_AddStringToObject(out, "state", "incomplete");
+		return 0;
+	}
+	evidence_init(e, k, own, cfg, ctx, subject_name, subject);
+	cJSON_AddStringToObject(out, "bucket", cfg->bucket);
+	before = k->r->nsteps;
+	ok = evidence_claim(e, txt, strlen(txt), out);
+	if (!ok) {
+		/* the containment goes on: a record that cannot be written must
+		 * not leave a key pending deletion or a bucket public */
+		if (k->r->nsteps > before)
+			resp_step_optional(k->r, (int)k->r->nsteps - 1);
+		resp_warn(k->r, "the undo record (restore.json) could not be written: the containment went on; "
+			  "its undo is in this report's restore[] only");
+	} else {
+		cJSON_AddStringToObject(out, "state", k->r->dry_run ? "planned" : "kept");
+		cJSON_AddStringToObject(out, "key", e->obj[0].key);
+	}
+	evidence_cleanup(e);
+	free(e);
+	return ok;
+}

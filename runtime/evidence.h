@@ -185,6 +185,21 @@ cJSON *evidence_manifest_json(const struct evidence_manifest_info *mi, const str
  * object_lock when retention was asked for. */
 void evidence_finish(struct evidence *e, const char *const *names, cJSON *out);
 
+/* issue 24: the undo record alone, for a responder that keeps no other
+ * evidence (kms-guard, public-lock, net-block): restore.json of the next
+ * attempt of the incident, claimed with `entries` (borrowed: the undo
+ * entries of the writes about to be made) BEFORE the first of them, so
+ * firebreak-restore can undo them. One call per claim (a responder acting
+ * on several targets claims once per target: each its own attempt).
+ * No bucket configured: nothing is sent and `out` (the report's
+ * extra.undo_record) says "not kept"; a failed claim: its "evidence-put"
+ * line is failed but optional (the containment is never held back by the
+ * record: the undo is still in the report's restore[]), a warning says so.
+ * 1 when claimed (or planned under dry run), else 0. */
+int evidence_undo_record(struct kit *k, struct aws_client *own, struct evidence_config *cfg,
+			 const struct lr_context *ctx, const char *subject_name, const char *subject,
+			 const cJSON *entries, cJSON *out);
+
 /* S3's base64 SHA-256 -> 64 lowercase hex digits; 0 when not one. */
 int evidence_sha256_b64_to_hex(const char *b64, char hex[65]);
 void evidence_sha256(const void *p, size_t n, char hex[65], char b64[45]);

@@ -25,6 +25,7 @@
 #define FR_MAX_ATTEMPTS 32          /* evidence.h EVIDENCE_MAX_ATTEMPTS */
 #define FR_REVOKE_POLICY "AWSRevokeOlderSessions"   /* kit.h KIT_REVOKE_POLICY_NAME */
 #define FR_QUARANTINE_POLICY "firebreak-quarantine" /* iam-contain's IC_QUARANTINE_POLICY */
+#define FR_INCIDENT_TAG "firebreak:incident"        /* w3-rst1: kms-guard's KG_TAG_INCIDENT */
 
 /* The manual event: {"incident_id": "fb-<16 hex>", "steps": [names],
  * "apply": bool, "account": "<12 digits>", "region": "<name>"}; only
@@ -62,6 +63,14 @@ enum fr_kind {
 	FR_DETACH_USER_POLICY,    /* iam:DetachUserPolicy {UserName, PolicyArn} */
 	FR_VOLUMES,               /* ec2:ModifyInstanceAttribute {InstanceId, BlockDeviceMappings} */
 	FR_ATTACH_USER_POLICY,    /* iam:AttachUserPolicy {UserName, PolicyArn} (iam-contain's revert) */
+	/* ---- w3-rst1: kms-guard, public-lock, net-block ---- */
+	FR_BY_DESIGN,             /* never applied here, by design (a deletion, a public bucket...): said */
+	FR_KMS_DISABLE,           /* kms:DisableKey {KeyId} (kms-guard's enable-key) */
+	FR_KMS_TAG,               /* kms:TagResource {KeyId, Tags: [firebreak:incident]} */
+	FR_KMS_UNTAG,             /* kms:UntagResource {KeyId, TagKeys: [firebreak:incident]} */
+	FR_AUTH_INGRESS,          /* ec2:AuthorizeSecurityGroupIngress {GroupId, IpPermissions} (net-block) */
+	FR_NACL_DELETE,           /* ec2:DeleteNetworkAclEntry {NetworkAclId, RuleNumber, Egress} (net-block) */
+	/* ---- end w3-rst1 ---- */
 	/* ---- data-breach and leak-rotate (w3-rst2) ---- */
 	FR_DDB_PUT_POLICY,        /* dynamodb:PutResourcePolicy {ResourceArn, Policy}: the prior policy back */
 	FR_DDB_DELETE_POLICY,     /* dynamodb:DeleteResourcePolicy {ResourceArn}: the table had none */
@@ -101,6 +110,7 @@ enum fr_decision {
 	FR_ALREADY,       /* the state is already as the undo would leave it */
 	FR_CHANGED,       /* changed since by someone else (or gone): not touched */
 	FR_SKIP,          /* kept by policy (evidence) or unsupported: not touched */
+	FR_REFUSED,       /* w3-rst1: not restored by design (FR_BY_DESIGN): stays contained */
 };
 const char *fr_decision_name(enum fr_decision d);
 
@@ -114,9 +124,14 @@ struct fr_state {
 	const cJSON *answer;        /* FR_DDB_*: GetResourcePolicy's {Policy, RevisionId} */
 	const char *const *created;
 	size_t ncreated;
+	const char *incident_id;   /* w3-rst1: the incident undone (its firebreak:incident tag) */
 };
 enum fr_decision fr_decide(enum fr_kind k, const cJSON *args, const struct fr_state *s,
 			   char *why, size_t whylen);
+
+/* w3-rst1: why an api is never applied here (FR_BY_DESIGN), NULL when it is
+ * not one of those; static string. */
+const char *fr_by_design(const char *api, const cJSON *args);
 
 /* IAM answers a policy document URL-encoded: 1 when a (decoded) and b are
  * the same JSON. */

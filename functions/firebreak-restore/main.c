@@ -264,6 +264,31 @@ static struct kit_step *check_add(struct fr_run *u, struct kit_round *rd, struct
 		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "iam",
 			.op = "ListAttachedUserPolicies", .target = v, .kind = RESP_READ, .client = u->c,
 			.in = obj1("UserName", v), .paging = &pg_attached, .absent = "NoSuchEntity" });
+	/* ---- w3-rst1: kms-guard, net-block ---- */
+	case FR_KMS_DISABLE:
+		v = resp_get_str(a, "KeyId");
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "kms", .op = "DescribeKey",
+			.target = v, .kind = RESP_READ, .client = u->c, .in = obj1("KeyId", v),
+			.absent = "NotFoundException" });
+	case FR_KMS_TAG:
+	case FR_KMS_UNTAG:
+		v = resp_get_str(a, "KeyId");
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "kms", .op = "ListResourceTags",
+			.target = v, .kind = RESP_READ, .client = u->c, .in = obj1("KeyId", v),
+			.absent = "NotFoundException" });
+	case FR_AUTH_INGRESS:
+		v = resp_get_str(a, "GroupId");
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2",
+			.op = "DescribeSecurityGroups", .target = v, .kind = RESP_READ, .client = u->c,
+			.in = list1(cJSON_CreateObject(), "GroupId", v),
+			.absent = "InvalidGroup.NotFound InvalidGroupId.Malformed" });
+	case FR_NACL_DELETE:
+		v = resp_get_str(a, "NetworkAclId");
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2", .op = "DescribeNetworkAcls",
+			.target = v, .kind = RESP_READ, .client = u->c,
+			.in = list1(cJSON_CreateObject(), "NetworkAclId", v),
+			.absent = "InvalidNetworkAclID.NotFound InvalidNetworkAclId.Malformed" });
+	/* ---- end w3-rst1 ---- */
 	case FR_DDB_PUT_POLICY:
 	case FR_DDB_DELETE_POLICY:
 		v = resp_get_str(a, "ResourceArn");
@@ -276,6 +301,7 @@ static struct kit_step *check_add(struct fr_run *u, struct kit_round *rd, struct
 	case FR_PUBLIC_KEY:
 	case FR_PUBLIC_VALUE:
 	case FR_PUBLIC_SESSION:
+	case FR_BY_DESIGN:
 		break;
 	}
 	return NULL;
@@ -291,6 +317,7 @@ static void check_state(struct fr_run *u, struct fr_entry *x, struct fr_state *s
 		st->answer = kit_items(x->check);
 	st->created = u->created;
 	st->ncreated = u->ncreated;
+	st->incident_id = u->req.incident_id;
 	if (x->kind == FR_DELETE_SG)
 		x->sg_id = resp_get_str(cJSON_GetArrayItem(resp_get(kit_out(x->check), "securityGroupInfo"), 0),
 					"groupId");
@@ -329,6 +356,12 @@ static cJSON *redo_of(const struct fr_entry *x, const cJSON *args)
 		return kit_undo_step(step, "iam:AttachUserPolicy", a);
 	case FR_ATTACH_USER_POLICY:
 		return kit_undo_step(step, "iam:DetachUserPolicy", a);
+	/* ---- w3-rst1 ---- */
+	case FR_KMS_DISABLE:
+		return kit_undo_step(step, "kms:EnableKey", a);
+	case FR_AUTH_INGRESS:
+		return kit_undo_step(step, "ec2:RevokeSecurityGroupIngress", a);
+	/* ---- end w3-rst1 ---- */
 	default:
 		break;
 	}
@@ -421,6 +454,30 @@ static struct kit_step *write_add(struct fr_run *u, struct kit_round *rd, struct
 		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "iam", .op = "AttachUserPolicy",
 			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
 			.target = resp_get_str(in, "PolicyArn"), .detail = "attached again" });
+	/* ---- w3-rst1: kms-guard, net-block ---- */
+	case FR_KMS_DISABLE:
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "kms", .op = "DisableKey",
+			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
+			.target = resp_get_str(in, "KeyId"), .detail = "the key is Disabled again" });
+	case FR_KMS_TAG:
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "kms", .op = "TagResource",
+			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
+			.target = resp_get_str(in, "KeyId"), .detail = "the incident tag names the earlier incident again" });
+	case FR_KMS_UNTAG:
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "kms", .op = "UntagResource",
+			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
+			.target = resp_get_str(in, "KeyId"), .detail = "the incident tag is removed" });
+	case FR_AUTH_INGRESS:
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2",
+			.op = "AuthorizeSecurityGroupIngress", .kind = RESP_WRITE, .in = in, .restore = undo,
+			.client = u->c, .target = resp_get_str(in, "GroupId"),
+			.already = "InvalidPermission.Duplicate", .detail = "the revoked rule is back (a new rule id)" });
+	case FR_NACL_DELETE:
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2", .op = "DeleteNetworkAclEntry",
+			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
+			.target = resp_get_str(in, "NetworkAclId"), .already = "InvalidNetworkAclEntry.NotFound",
+			.detail = "firebreak's deny entry is deleted" });
+	/* ---- end w3-rst1 ---- */
 	case FR_DDB_PUT_POLICY:
 	case FR_DDB_DELETE_POLICY:
 		/* the revision the check read: a policy changed between the
@@ -443,6 +500,7 @@ static struct kit_step *write_add(struct fr_run *u, struct kit_round *rd, struct
 	case FR_PUBLIC_KEY:
 	case FR_PUBLIC_VALUE:
 	case FR_PUBLIC_SESSION:
+	case FR_BY_DESIGN:
 		break;
 	}
 	cJSON_Delete(in);
@@ -517,7 +575,7 @@ static void fr_run_entries(struct fr_run *u)
 	struct kit_round *rd = kit_round_new(&u->k);
 	cJSON *list = cJSON_AddArrayToObject(cJSON_GetObjectItemCaseSensitive(u->r.extra, "restored"),
 					     "entries");
-	size_t i, napply = 0, nalready = 0, nchanged = 0, nskip = 0, ndone = 0, nkept = 0, nrefused = 0;
+	size_t i, napply = 0, nalready = 0, nchanged = 0, nskip = 0, ndone = 0, nkept = 0, nrefused = 0, npublic = 0;
 
 	/* args that are not the inverse call's input never reach a call */
 	for (i = 0; i < u->n; i++) {
@@ -527,6 +585,12 @@ static void fr_run_entries(struct fr_run *u)
 		cJSON *probe;
 
 		x->d = FR_APPLY;
+		if (x->kind == FR_BY_DESIGN) {   /* w3-rst1: refused, whatever the state */
+			x->d = FR_REFUSED;
+			snprintf(x->why, sizeof(x->why), "not restored by design: %s",
+				 fr_by_design(resp_get_str(x->e, "api"), a));
+			continue;
+		}
 		if (x->kind == FR_UNSUPPORTED || x->kind == FR_KEPT || x->kind == FR_DDB_KEPT ||
 		    x->kind == FR_PUBLIC_KEY || x->kind == FR_PUBLIC_VALUE || x->kind == FR_PUBLIC_SESSION) {
 			x->d = fr_decide(x->kind, a, &(struct fr_state){ 0 }, x->why, sizeof(x->why));
@@ -572,11 +636,11 @@ static void fr_run_entries(struct fr_run *u)
 		nalready += x->d == FR_ALREADY;
 		nchanged += x->d == FR_CHANGED;
 		nkept += x->d == FR_SKIP && (x->kind == FR_KEPT || x->kind == FR_DDB_KEPT);
-		/* refused by design (a leaked credential): counted among the
-		 * skipped (the restoration is partial) and named apart */
-		nrefused += x->d == FR_SKIP && (x->kind == FR_PUBLIC_KEY || x->kind == FR_PUBLIC_VALUE ||
-						x->kind == FR_PUBLIC_SESSION);
 		nskip += x->d == FR_SKIP && x->kind != FR_KEPT && x->kind != FR_DDB_KEPT;
+		nrefused += x->d == FR_REFUSED;
+		/* w3-rst2: a leaked credential's containment (leak-rotate) */
+		npublic += x->d == FR_REFUSED && (x->kind == FR_PUBLIC_KEY || x->kind == FR_PUBLIC_VALUE ||
+						  x->kind == FR_PUBLIC_SESSION);
 		if (x->d != FR_APPLY) {
 			entry_report(list, x);
 			continue;
@@ -609,12 +673,20 @@ static void fr_run_entries(struct fr_run *u)
 		resp_set_verdict(&u->r, "%s: %zu restored, %zu already restored, %zu changed since (not touched), "
 				 "%zu skipped, %zu evidence kept", nchanged || nskip ? "partly restored" : "restored",
 				 ndone, nalready, nchanged, nskip, nkept);
-	if (nrefused) {
+	if (nrefused) {   /* w3-rst1: said apart, the containment they keep is deliberate */
+		char v[600];
+
+		snprintf(v, sizeof(v), "%s, %zu not restored by design (stay contained)", resp_verdict(&u->r), nrefused);
+		resp_set_verdict(&u->r, "%s", v);
+		resp_warn(&u->r, "%zu entries are not restored by design (a key deletion, a public bucket, a shared "
+			  "IP set...): they stay contained; restored.entries says why and how to do it by hand", nrefused);
+	}
+	if (nrefused)   /* w3-rst2 */
 		cJSON_AddNumberToObject(cJSON_GetObjectItemCaseSensitive(u->r.extra, "restored"), "refused",
 					(double)nrefused);
+	if (npublic)    /* w3-rst2 */
 		resp_warn(&u->r, "needs a human: %zu entries undo the containment of a leaked credential (its "
-			  "secret is public) and are refused by design: restored.entries says which", nrefused);
-	}
+			  "secret is public) and are refused by design: restored.entries says which", npublic);
 	if (nchanged || nskip)
 		resp_warn(&u->r, "%zu entries were not restored (changed since, kept or unsupported): "
 			  "restored.entries says which and why", nchanged + nskip);

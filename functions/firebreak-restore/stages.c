@@ -155,8 +155,25 @@ enum fr_kind fr_kind_of(const char *api, const cJSON *args)
 		 * value back, whoever recorded it ---- */
 		{ "secretsmanager:UpdateSecretVersionStage", FR_PUBLIC_VALUE },
 	};
+	/* ---- w3-rst1: kms-guard, public-lock, net-block ---- */
+	static const struct {
+		const char *api;
+		enum fr_kind k;
+	} t2[] = {
+		{ "kms:DisableKey", FR_KMS_DISABLE },
+		{ "kms:TagResource", FR_KMS_TAG },
+		{ "kms:UntagResource", FR_KMS_UNTAG },
+		{ "ec2:AuthorizeSecurityGroupIngress", FR_AUTH_INGRESS },
+		{ "ec2:DeleteNetworkAclEntry", FR_NACL_DELETE },
+	};
 	size_t i;
 
+	if (fr_by_design(api, args))
+		return FR_BY_DESIGN;
+	for (i = 0; api && i < sizeof(t2) / sizeof(t2[0]); i++)
+		if (!strcmp(api, t2[i].api))
+			return t2[i].k;
+	/* ---- end w3-rst1 ---- */
 	for (i = 0; api && i < sizeof(t) / sizeof(t[0]); i++)
 		if (!strcmp(api, t[i].api))
 			return t[i].k == FR_TERMINATION && cJSON_HasObjectItem(args, "BlockDeviceMappings")
@@ -236,6 +253,7 @@ const char *fr_decision_name(enum fr_decision d)
 	case FR_ALREADY: return "already";
 	case FR_CHANGED: return "changed";
 	case FR_SKIP: return "skipped";
+	case FR_REFUSED: return "refused";
 	}
 	return "?";
 }
@@ -413,6 +431,44 @@ cJSON *fr_wire(enum fr_kind k, const cJSON *args, const char *sg_id, char *why, 
 			cJSON_AddItemToArray(l, m);
 		}
 		break;
+	/* ---- w3-rst1 ---- */
+	case FR_KMS_DISABLE:
+		if (!copy_str(in, args, "KeyId", "KeyId"))
+			goto bad;
+		break;
+	case FR_KMS_TAG:
+		v = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(args, "Tags"), 0);
+		if (!copy_str(in, args, "KeyId", "KeyId") || cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(args, "Tags")) != 1 ||
+		    !arg_str(v, "TagKey") || strcmp(arg_str(v, "TagKey"), FR_INCIDENT_TAG) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(v, "TagValue")))
+			goto bad;
+		l = cJSON_AddArrayToObject(in, "Tags");
+		cJSON_AddItemToArray(l, cJSON_Duplicate(v, 1));
+		break;
+	case FR_KMS_UNTAG:
+		g = cJSON_GetObjectItemCaseSensitive(args, "TagKeys");
+		if (!copy_str(in, args, "KeyId", "KeyId") || cJSON_GetArraySize(g) != 1 || !cJSON_IsString(g->child) ||
+		    strcmp(g->child->valuestring, FR_INCIDENT_TAG))
+			goto bad;
+		cJSON_AddItemToObject(in, "TagKeys", cJSON_Duplicate(g, 1));
+		break;
+	case FR_AUTH_INGRESS:
+		l = perms_wire(cJSON_GetObjectItemCaseSensitive(args, "IpPermissions"));
+		if (!copy_str(in, args, "GroupId", "GroupId") || !l) {
+			cJSON_Delete(l);
+			goto bad;
+		}
+		cJSON_AddItemToObject(in, "IpPermissions", l);
+		break;
+	case FR_NACL_DELETE:
+		v = cJSON_GetObjectItemCaseSensitive(args, "RuleNumber");
+		g = cJSON_GetObjectItemCaseSensitive(args, "Egress");
+		if (!copy_str(in, args, "NetworkAclId", "NetworkAclId") || !cJSON_IsNumber(v) || v->valueint < 1 ||
+		    v->valueint > 32766 || !cJSON_IsBool(g))
+			goto bad;
+		cJSON_AddNumberToObject(in, "RuleNumber", v->valueint);
+		cJSON_AddBoolToObject(in, "Egress", cJSON_IsTrue(g));
+		break;
+	/* ---- end w3-rst1 ---- */
 	case FR_DDB_PUT_POLICY:
 		v = cJSON_GetObjectItemCaseSensitive(args, "Policy");
 		if (!copy_str(in, args, "ResourceArn", "ResourceArn") || !cJSON_IsString(v) ||
@@ -430,6 +486,7 @@ cJSON *fr_wire(enum fr_kind k, const cJSON *args, const char *sg_id, char *why, 
 	case FR_PUBLIC_KEY:
 	case FR_PUBLIC_VALUE:
 	case FR_PUBLIC_SESSION:
+	case FR_BY_DESIGN:
 		goto bad;
 	}
 	return in;
@@ -530,6 +587,57 @@ enum fr_decision fr_decide(enum fr_kind k, const cJSON *args, const struct fr_st
 	case FR_KEPT:
 		DECIDE(FR_SKIP, "evidence is kept: firebreak-restore never deletes or unlocks it (by hand, "
 		       "after the investigation)");
+	/* ---- w3-rst1: kms-guard, public-lock, net-block ---- */
+	case FR_BY_DESIGN:
+		DECIDE(FR_REFUSED, "not restored by design (fr_by_design says why): it stays contained");
+	case FR_KMS_DISABLE:
+		v = resp_get_str(a, "KeyMetadata.KeyState");
+		if (!s->found || !v)
+			DECIDE(FR_CHANGED, "the key is gone");
+		if (!strcmp(v, "Disabled"))
+			DECIDE(FR_ALREADY, "the key is Disabled");
+		if (!strcmp(v, "Enabled"))
+			DECIDE(FR_APPLY, "the key is still Enabled as the containment left it");
+		DECIDE(FR_CHANGED, "the key is %s now: not touched", v);
+	case FR_KMS_TAG:
+	case FR_KMS_UNTAG:
+		/* only the incident tag, and only while it still names this incident */
+		v = NULL;
+		if (!s->found)
+			DECIDE(FR_CHANGED, "the key is gone");
+		cJSON_ArrayForEach(it, resp_get(a, "Tags"))
+			if (resp_get_str(it, "TagKey") && !strcmp(resp_get_str(it, "TagKey"), FR_INCIDENT_TAG))
+				v = resp_get_str(it, "TagValue");
+		want = k == FR_KMS_TAG ? resp_get_str(cJSON_GetArrayItem(resp_get(args, "Tags"), 0), "TagValue") : NULL;
+		if ((!v && !want) || (v && want && !strcmp(v, want)))
+			DECIDE(FR_ALREADY, "the key's %s tag is already as it was", FR_INCIDENT_TAG);
+		if (v && s->incident_id && !strcmp(v, s->incident_id))
+			DECIDE(FR_APPLY, "the key's %s tag still names this incident", FR_INCIDENT_TAG);
+		DECIDE(FR_CHANGED, "the key's %s tag names another incident now: not touched", FR_INCIDENT_TAG);
+	case FR_AUTH_INGRESS:
+		if (!s->found || !first(a, "securityGroupInfo"))
+			DECIDE(FR_CHANGED, "the group is gone");
+		DECIDE(FR_APPLY, "the group is there (a rule already present answers as already)");
+	case FR_NACL_DELETE: {
+		const cJSON *rn = cJSON_GetObjectItemCaseSensitive(args, "RuleNumber");
+		char num[16];
+
+		if (!s->found || !first(a, "networkAclSet"))
+			DECIDE(FR_ALREADY, "the network ACL is gone");
+		snprintf(num, sizeof(num), "%d", cJSON_IsNumber(rn) ? rn->valueint : -1);
+		cJSON_ArrayForEach(it, resp_get(first(a, "networkAclSet"), "entrySet")) {
+			if (!resp_get_str(it, "ruleNumber") || strcmp(resp_get_str(it, "ruleNumber"), num) ||
+			    !resp_get_str(it, "egress") ||
+			    strcmp(resp_get_str(it, "egress"), cJSON_IsTrue(resp_get(args, "Egress")) ? "true" : "false"))
+				continue;
+			v = resp_get_str(it, "ruleAction");
+			if (v && !strcmp(v, "deny"))
+				DECIDE(FR_APPLY, "rule %s is still a deny", num);
+			DECIDE(FR_CHANGED, "rule %s is not a deny now: not touched", num);
+		}
+		DECIDE(FR_ALREADY, "rule %s is gone", num);
+	}
+	/* ---- end w3-rst1 ---- */
 	case FR_ENI_GROUPS: {
 		const cJSON *want_g = cJSON_GetObjectItemCaseSensitive(args, "Groups");
 		const cJSON *eni = first(a, "networkInterfaceSet");
@@ -649,13 +757,13 @@ enum fr_decision fr_decide(enum fr_kind k, const cJSON *args, const struct fr_st
 		       "are the breach's record; turn them off or delete the backup by hand after the "
 		       "investigation");
 	case FR_PUBLIC_KEY:
-		DECIDE(FR_SKIP, "needs a human: the key's secret is public (re-activating it would make the "
+		DECIDE(FR_REFUSED, "needs a human: the key's secret is public (re-activating it would make the "
 		       "incident worse): the key stays Inactive; give its user a new key");
 	case FR_PUBLIC_VALUE:
-		DECIDE(FR_SKIP, "no undo: the old value is public (moving AWSCURRENT back would put the leaked "
+		DECIDE(FR_REFUSED, "no undo: the old value is public (moving AWSCURRENT back would put the leaked "
 		       "value back in use); fix a broken rotation forward, by hand");
 	case FR_PUBLIC_SESSION:
-		DECIDE(FR_SKIP, "needs a human: the credentials this contained are public (undoing it would "
+		DECIDE(FR_REFUSED, "needs a human: the credentials this contained are public (undoing it would "
 		       "make them usable again)");
 	case FR_DDB_PUT_POLICY:
 	case FR_DDB_DELETE_POLICY: {
@@ -721,4 +829,43 @@ enum fr_decision fr_decide(enum fr_kind k, const cJSON *args, const struct fr_st
 	}
 	}
 	DECIDE(FR_SKIP, "unknown");
+}
+
+/* ---- w3-rst1: kms-guard, public-lock, net-block ---------------------------------------------- */
+
+const char *fr_by_design(const char *api, const cJSON *args)
+{
+	const cJSON *l;
+
+	if (!api)
+		return NULL;
+	if (!strcmp(api, "kms:ScheduleKeyDeletion"))
+		return "a key deletion is never scheduled again here (it destroys the key's data when the window "
+		       "ends; the deletion was the incident): schedule it by hand if it was legitimate";
+	if (!strcmp(api, "s3:PutPublicAccessBlock") || !strcmp(api, "s3:DeletePublicAccessBlock") ||
+	    !strcmp(api, "s3control:PutPublicAccessBlock") || !strcmp(api, "s3control:DeletePublicAccessBlock"))
+		return "a bucket's (or account's) Block Public Access is never lifted here (it would make data "
+		       "public again): lift it by hand, with public-lock's exemption tag, if the exposure is intended";
+	if (!strcmp(api, "lambda:Invoke net-block"))   /* net-block's IP set entries: its manual form */
+		return "the WAF IP set is shared by every incident (another may block the same address): "
+		       "unblock it by hand with net-block's manual form (restore[] has the invoke)";
+	if (!strcmp(api, "ec2:CreateNetworkAclEntry"))
+		return "a deny entry is put back by net-block (its block form picks a free rule number), "
+		       "not here";
+	/* kms-guard's revert-tag: the undo would put back an attacker's firebreak:* tag change */
+	if (!strcmp(api, "kms:TagResource")) {
+		l = cJSON_GetObjectItemCaseSensitive(args, "Tags");
+		if (cJSON_GetArraySize(l) != 1 || !resp_get_str(l->child, "TagKey") ||
+		    strcmp(resp_get_str(l->child, "TagKey"), FR_INCIDENT_TAG))
+			return "a firebreak:* tag kms-guard reverted is never put back here (it would restore an "
+			       "untrusted change of a control): by hand";
+	}
+	if (!strcmp(api, "kms:UntagResource")) {
+		l = cJSON_GetObjectItemCaseSensitive(args, "TagKeys");
+		if (cJSON_GetArraySize(l) != 1 || !cJSON_IsString(l->child) ||
+		    strcmp(l->child->valuestring, FR_INCIDENT_TAG))
+			return "a firebreak:* tag kms-guard reverted is never removed here (it would restore an "
+			       "untrusted change of a control): by hand";
+	}
+	return NULL;
 }

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "evidence.h"
 #include "kit.h"
 #include "lr.h"
 #include "prov.h"
@@ -37,6 +38,7 @@
 struct kg_state {
 	struct resp_config cfg;
 	struct kg_settings set;
+	struct evidence_config evcfg;   /* FIREBREAK_EVIDENCE_BUCKET: the undo record (optional) */
 	struct aws_client *aws;
 };
 
@@ -46,7 +48,20 @@ struct kg_run {
 	struct resp *r;
 	struct kit k;
 	cJSON *sections;        /* borrowed: r->extra["keys"] */
+	const struct lr_context *ctx;   /* borrowed: the deadline (the undo record) */
 };
+
+/* The undo record of one key's writes, before the first of them (issue
+ * 24: firebreak-restore reads it): restore.json of the incident's next
+ * attempt when FIREBREAK_EVIDENCE_BUCKET is set. Never holds the
+ * containment back (evidence_undo_record). Takes `entries`. */
+static void kg_undo_record(struct kg_run *run, const char *arn, cJSON *entries, cJSON *sec)
+{
+	if (cJSON_GetArraySize(entries) > 0)
+		evidence_undo_record(&run->k, run->st->aws, &run->st->evcfg, run->ctx, "key_arn", arn, entries,
+				     cJSON_AddObjectToObject(sec, "undo_record"));
+	cJSON_Delete(entries);
+}
 
 /* ---- request and report pieces ---------------------------------------------------- */
 
@@ -276,9 +291,10 @@ static int kg_handle_tag_item(struct kg_run *run, const struct kg_item *it, cJSO
 	struct kit_step *d, *t;
 	struct aws_client *c;
 	struct prov_history h;
+	struct kg_tag_revert plans[KG_MAX_TAG_CHANGES];
 	const cJSON *meta, *tags;
 	const char *arn, *manager;
-	cJSON *list;
+	cJSON *list, *rec;
 	int rc = 0, k, nwritten = 0, nalready = 0, nleft = 0;
 
 	if (kg_is_self(it->actor, kit_caller_arn(&run->k), run->st->cfg.member_role))
@@ -305,12 +321,21 @@ static int kg_handle_tag_item(struct kg_run *run, const struct kg_item *it, cJSO
 	 * change after it means the change was superseded. */
 	kg_history(run, c, "key-history", arn, it, "", &h);
 	list = cJSON_AddArrayToObject(sec, "tag_changes");
+	/* every revert planned first: their undo record before the first write */
+	rec = cJSON_CreateArray();
+	for (k = 0; k < it->ntags; k++) {
+		kg_tag_revert_plan(h.events, h.complete, it, k, tags, &plans[k]);
+		if (plans[k].action == KG_TAG_SET || plans[k].action == KG_TAG_REMOVE)
+			cJSON_AddItemToArray(rec, kit_undo_step("revert-tag", plans[k].present_now ? "kms:TagResource"
+				: "kms:UntagResource", kg_tag_json(arn, it->tags[k].key,
+								   plans[k].present_now ? plans[k].now : NULL)));
+	}
+	kg_undo_record(run, arn, rec, sec);
 	for (k = 0; k < it->ntags; k++) {
 		const struct kg_tag_change *tc = &it->tags[k];
-		struct kg_tag_revert plan;
+		const struct kg_tag_revert plan = plans[k];
 		enum resp_status st;
 
-		kg_tag_revert_plan(h.events, h.complete, it, k, tags, &plan);
 		cJSON_AddItemToArray(list, kit_obj("tag", tc->key, "change", tc->unset ? "removed" : "set",
 			"value_set", tc->unset ? NULL : tc->value, "reason", plan.why,
 			"action", plan.action == KG_TAG_ALREADY ? "already" : plan.action == KG_TAG_SET ? "put-back"
@@ -406,12 +431,12 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	struct kit_step *d, *t = NULL, *h = NULL, *cx, *en, *tg;
 	struct aws_client *c;
 	struct ct_query hq;
-	cJSON *sec = kg_section_new(it), *undo;
+	cJSON *sec = kg_section_new(it), *undo, *rec;
 	const cJSON *meta, *tags;
 	const char *state, *arn, *manager, *mrtype, *incident_tag, *exempt_by;
 	char prior_src[600] = "", detail[700], prov_reason[PROV_REASON_LEN];
 	enum kg_prior prior;
-	int rc = 0, pending, cur_enabled, tags_now, tag_now;
+	int rc = 0, pending, cur_enabled, tags_now, tag_now, enable_now;
 
 	if (!sec)
 		return -1;
@@ -504,6 +529,21 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	/* Write 1: cancel the deletion; the undo schedules it again. */
 	undo = kit_obj("KeyId", arn, KIT_END);
 	cJSON_AddNumberToObject(undo, "PendingWindowInDays", kg_pending_days(it, meta));
+	incident_tag = prov_tag_value(tags, KG_TAG_INCIDENT);
+	tag_now = !incident_tag || strcmp(incident_tag, r->incident_id);
+	enable_now = prior == KG_PRIOR_ENABLED && (pending || !cur_enabled);
+	/* the undo record of the writes below, before the first (write order) */
+	rec = cJSON_CreateArray();
+	if (pending)
+		cJSON_AddItemToArray(rec, kit_undo_step("cancel-deletion", "kms:ScheduleKeyDeletion",
+							cJSON_Duplicate(undo, 1)));
+	if (enable_now)
+		cJSON_AddItemToArray(rec, kit_undo_step("enable-key", "kms:DisableKey",
+							kit_obj("KeyId", arn, KIT_END)));
+	if (tag_now)
+		cJSON_AddItemToArray(rec, kit_undo_step("tag-incident", incident_tag ? "kms:TagResource"
+							: "kms:UntagResource", kg_tag_json(arn, KG_TAG_INCIDENT, incident_tag)));
+	kg_undo_record(run, arn, rec, sec);
 	snprintf(detail, sizeof(detail), "deletion cancelled (was %s); KMS leaves the key Disabled", state);
 	wr = kit_round_new(&run->k);
 	cx = kit_add(wr, &(struct kit_spec){ .step = "cancel-deletion", .service = "kms",
@@ -522,8 +562,6 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	}
 
 	/* Writes 2 and 3, concurrently: enable (when it was Enabled) and tag. */
-	incident_tag = prov_tag_value(tags, KG_TAG_INCIDENT);
-	tag_now = !incident_tag || strcmp(incident_tag, r->incident_id);
 	wr2 = kit_round_new(&run->k);
 	en = kit_add(wr2, &(struct kit_spec){ .step = "enable-key", .service = "kms", .op = "EnableKey",
 		.target = arn, .kind = RESP_WRITE, .in = kit_obj("KeyId", arn, KIT_END), .client = c,
@@ -611,8 +649,12 @@ static enum fb_err kg_init(void **state, char *err, size_t errlen)
 	enum fb_err rc = st ? kg_settings_from_env(&st->set, err, errlen) : FB_E_NOMEM;
 
 	if (rc == FB_OK)
+		rc = evidence_config_from_env(&st->evcfg, err, errlen);
+	if (rc == FB_OK)
 		rc = kit_setup(&st->cfg, &st->aws, err, errlen);
 	if (rc != FB_OK) {
+		if (st)
+			evidence_config_cleanup(&st->evcfg);
 		free(st);
 		return rc;
 	}
@@ -646,6 +688,7 @@ static enum fb_err kg_handle(void *state, const char *event, size_t len,
 	memset(&run, 0, sizeof(run));
 	run.st = st;
 	run.r = &r;
+	run.ctx = ctx;
 	kit_init(&run.k, &r, st->aws);
 	run.sections = cJSON_AddArrayToObject(r.extra, "keys");
 

@@ -25,6 +25,7 @@
 
 #include "aws.h"
 #include "buf.h"
+#include "evidence.h"
 #include "fb_err.h"
 #include "kit.h"
 #include "log.h"
@@ -39,8 +40,32 @@
 struct nb_state {
 	struct resp_config cfg;
 	struct nb_settings set;
+	struct evidence_config evcfg;   /* FIREBREAK_EVIDENCE_BUCKET: the undo record (optional) */
 	struct aws_client *aws;
+	const struct lr_context *ctx;   /* borrowed: the current invocation's (one at a time) */
 };
+
+/* The undo record of a round of writes (issue 24), before it runs:
+ * restore.json of the incident's next attempt when FIREBREAK_EVIDENCE_BUCKET
+ * is set. Never holds the block back (evidence_undo_record). Takes `rec`. */
+static void nb_undo_record(struct kit *k, struct nb_state *st, struct resp *r, const char *subject_name,
+			   const char *subject, cJSON *rec)
+{
+	cJSON *out;
+
+	if (!r)
+		r = k->r;
+	out = cJSON_GetObjectItemCaseSensitive(r->extra, "undo_record");
+	if (cJSON_GetArraySize(rec) > 0) {
+		/* one invocation may claim twice (the IP set, then the ACL): each its own attempt */
+		if (!out)
+			out = cJSON_AddArrayToObject(r->extra, "undo_record");
+		evidence_undo_record(k, st->aws, &st->evcfg, st->ctx, subject_name, subject, rec,
+				     cJSON_AddItemToArray(out, cJSON_CreateObject()) ? cJSON_GetArrayItem(out,
+					cJSON_GetArraySize(out) - 1) : NULL);
+	}
+	cJSON_Delete(rec);
+}
 
 /* The addresses of one invocation and what became of each. */
 struct nb_addr {
@@ -133,7 +158,7 @@ static void nb_security_group(struct kit *k, struct nb_state *st, struct resp *r
 {
 	struct kit_round *rd = kit_round_new(k), *wr = NULL;
 	struct kit_step *rules, *grp, *rv[NB_MAX_RULES] = { 0 };
-	cJSON *in, *sec = cJSON_AddArrayToObject(r->extra, "rules");
+	cJSON *in, *rec, *sec = cJSON_AddArrayToObject(r->extra, "rules");
 	const cJSON *items;
 	const char *gids[1] = { ev->group_id };
 	int nrevoke = 0, nkeep = 0, ngone = 0, others = 0;
@@ -174,6 +199,7 @@ static void nb_security_group(struct kit *k, struct nb_state *st, struct resp *r
 	/* Round 2: one revoke per rule, by id, concurrently (round 1 holds
 	 * the rules read until the end). */
 	wr = kit_round_new(k);
+	rec = cJSON_CreateArray();
 	for (i = 0; i < ev->nrules; i++) {
 		const cJSON *rule = nb_find_rule(items, ev->rule_ids[i]);
 		cJSON *e = cJSON_CreateObject();
@@ -208,6 +234,8 @@ static void nb_security_group(struct kit *k, struct nb_state *st, struct resp *r
 			.restore = kit_undo("ec2:AuthorizeSecurityGroupIngress", nb_rule_restore_args(rule)),
 			.already = "InvalidSecurityGroupRuleId.NotFound InvalidPermission.NotFound",
 			.already_detail = "already: the rule is gone" });
+		cJSON_AddItemToArray(rec, kit_undo_step("revoke-rule", "ec2:AuthorizeSecurityGroupIngress",
+							nb_rule_restore_args(rule)));
 		nrevoke++;
 	}
 	{
@@ -223,6 +251,7 @@ static void nb_security_group(struct kit *k, struct nb_state *st, struct resp *r
 		}
 	}
 	cJSON_AddNumberToObject(r->extra, "other_rules_untouched", others);
+	nb_undo_record(k, st, r, "group_id", ev->group_id, rec);
 	kit_run(wr);
 	if (nrevoke) {
 		cJSON_AddStringToObject(r->extra, "note", "connections already open through a revoked rule are "
@@ -410,6 +439,7 @@ static void nb_nacl(struct kit *k, struct nb_state *st, struct nb_ips *ips, cons
 	struct kit_round *rd = kit_round_new(k), *wr = NULL;
 	struct kit_step *rs;
 	const cJSON *acl, *e;
+	cJSON *rec;
 	const char *acl_id;
 	cJSON *in = cJSON_CreateObject();
 	size_t i, nv = 0;
@@ -438,6 +468,7 @@ static void nb_nacl(struct kit *k, struct nb_state *st, struct nb_ips *ips, cons
 	if (!kit_ok(rs))
 		goto out;
 	wr = kit_round_new(k);
+	rec = cJSON_CreateArray();
 	cJSON_ArrayForEach(acl, kit_items(rs)) {
 		acl_id = resp_get_str(acl, "networkAclId");
 		if (!acl_id || !nb_id_ok(acl_id, "acl"))
@@ -466,6 +497,8 @@ static void nb_nacl(struct kit *k, struct nb_state *st, struct nb_ips *ips, cons
 					cJSON_AddStringToObject(args, "Protocol", "-1");
 					cJSON_AddStringToObject(args, "RuleAction", "deny");
 					cJSON_AddStringToObject(args, a->family == 6 ? "Ipv6CidrBlock" : "CidrBlock", a->canon);
+					cJSON_AddItemToArray(rec, kit_undo_step("nacl-allow", "ec2:CreateNetworkAclEntry",
+										cJSON_Duplicate(args, 1)));
 					kit_add(wr, &(struct kit_spec){ .step = "nacl-allow", .service = "ec2",
 						.op = "DeleteNetworkAclEntry", .target = acl_id, .kind = RESP_WRITE,
 						.in = in, .client = c, .restore = kit_undo("ec2:CreateNetworkAclEntry", args),
@@ -483,6 +516,9 @@ static void nb_nacl(struct kit *k, struct nb_state *st, struct nb_ips *ips, cons
 			cJSON_AddStringToObject(in, "RuleAction", "deny");
 			cJSON_AddStringToObject(in, a->family == 6 ? "Ipv6CidrBlock" : "CidrBlock", a->canon);
 			snprintf(num, sizeof(num), "%d", n);
+			if (!existing && n > 0)
+				cJSON_AddItemToArray(rec, kit_undo_step("nacl-deny", "ec2:DeleteNetworkAclEntry",
+									cJSON_Duplicate(args, 1)));
 			ws = kit_add(wr, &(struct kit_spec){ .step = "nacl-deny", .service = "ec2",
 				.op = "CreateNetworkAclEntry", .target = acl_id, .kind = RESP_WRITE, .in = in,
 				.client = c, .restore = kit_undo("ec2:DeleteNetworkAclEntry", args),
@@ -496,6 +532,7 @@ static void nb_nacl(struct kit *k, struct nb_state *st, struct nb_ips *ips, cons
 				kit_detail(ws, "rule %s denies %s", num, a->canon);
 		}
 	}
+	nb_undo_record(k, st, NULL, "subnet_id", ev->subnet_id, rec);
 	kit_run(wr);
 out:
 	kit_round_free(wr);
@@ -567,6 +604,11 @@ static void nb_addresses(struct kit *k, struct nb_state *st, struct resp *r, con
 		undo = cJSON_CreateObject();
 		cJSON_AddItemToObject(undo, ips.remove ? "ip" : "unblock", list);
 		if (wc) {
+			cJSON *rec = cJSON_CreateArray();
+
+			cJSON_AddItemToArray(rec, kit_undo_step(ips.remove ? "ipset-remove" : "ipset-add",
+								"lambda:Invoke " NB_FUNCTION, cJSON_Duplicate(undo, 1)));
+			nb_undo_record(k, st, r, "ipset", st->set.ipset_arn, rec);
 			ws = kit_ipset_update(k, &(struct kit_ipset){ .name = st->set.ipset_name,
 				.id = st->set.ipset_id, .scope = st->set.ipset_scope, .target = st->set.ipset_arn,
 				.change = nb_ipset_change, .arg = &ips, .client = wc,
@@ -612,12 +654,16 @@ static enum fb_err nb_init(void **state, char *err, size_t errlen)
 	rc = nb_settings_from_env(&st->set, err, errlen);
 	if (rc != FB_OK)
 		goto fail;
+	rc = evidence_config_from_env(&st->evcfg, err, errlen);
+	if (rc != FB_OK)
+		goto fail;
 	rc = aws_client_new(&st->aws, NULL, err, errlen);
 	if (rc != FB_OK)
 		goto fail;
 	*state = st;
 	return FB_OK;
 fail:
+	evidence_config_cleanup(&st->evcfg);
 	resp_config_cleanup(&st->cfg);
 	free(st);
 	return rc;
@@ -657,6 +703,7 @@ static enum fb_err nb_handle(void *state, const char *event, size_t len, const s
 	 * knocking: P2; a human lifting a block: P3 */
 	resp_set_severity(&r, ev.kind == NB_SG ? "P1" : ev.kind == NB_UNBLOCK ? "P3" : "P2");
 	kit_init(&k, &r, st->aws);
+	st->ctx = ctx;
 	cJSON_AddStringToObject(r.extra, "event_name", ev.event_name);
 	if (ev.kind == NB_SG) {
 		snprintf(arn, sizeof(arn), "arn:%s:ec2:%s:%s:security-group/%s", kit_partition(&k),

@@ -24,6 +24,7 @@
 
 #include "aws.h"
 #include "buf.h"
+#include "evidence.h"
 #include "fb_err.h"
 #include "kit.h"
 #include "log.h"
@@ -37,6 +38,7 @@
 struct pl_fn {
 	struct resp_config cfg;
 	struct pl_settings set;
+	struct evidence_config evcfg;   /* FIREBREAK_EVIDENCE_BUCKET: the undo record (optional) */
 	struct aws_client *aws;
 };
 
@@ -48,10 +50,28 @@ struct pl_run {
 	struct aws_client *c;      /* the account's client (kit_client) */
 	const char *account;       /* the account acted in */
 	cJSON *sections;           /* borrowed: r->extra["buckets"] */
+	const struct lr_context *ctx;   /* borrowed: the deadline (the undo record) */
 	int nlocked, nalready, nskipped, nfailed, nexempt;
 };
 
 #define NO_BLOCK "NoSuchPublicAccessBlockConfiguration"
+
+/* The undo record of one lock (issue 24), before the write: restore.json
+ * of the incident's next attempt when FIREBREAK_EVIDENCE_BUCKET is set.
+ * Never holds the lock back (evidence_undo_record): a public bucket is
+ * locked whether or not its undo could be recorded. `restore` borrowed. */
+static void pl_undo_record(struct pl_run *run, const char *step, const char *subject_name,
+			   const char *subject, const cJSON *restore, cJSON *sec)
+{
+	cJSON *rec = cJSON_CreateArray(), *e = cJSON_Duplicate(restore, 1);
+
+	if (e)
+		cJSON_AddStringToObject(e, "step", step);
+	cJSON_AddItemToArray(rec, e);
+	evidence_undo_record(run->k, run->st->aws, &run->st->evcfg, run->ctx, subject_name, subject, rec,
+			     cJSON_AddObjectToObject(sec, "undo_record"));
+	cJSON_Delete(rec);
+}
 
 static int64_t pl_read_deadline(const struct pl_run *run)
 {
@@ -239,6 +259,8 @@ static void pl_bucket(struct pl_run *run, const char *bucket)
 	if (!state.bucket.present && restore)
 		cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(restore, "args"), "Bucket", bucket);
 	kit_round_free(rd);
+	if (!pl_block_all_on(&state.bucket))
+		pl_undo_record(run, "lock-bucket", "bucket", bucket, restore, sec);
 	rd = kit_round_new(run->k);
 	s_lock = kit_add(rd, &(struct kit_spec){ .step = "lock-bucket", .service = "s3",
 		.op = "PutPublicAccessBlock", .target = bucket, .kind = RESP_WRITE, .bucket = bucket,
@@ -343,6 +365,8 @@ static void pl_account(struct pl_run *run)
 	if (!in && restore)
 		cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(restore, "args"), "AccountId", run->account);
 	kit_round_free(rd);
+	if (!pl_block_all_on(&prior))
+		pl_undo_record(run, "lock-account", "account", run->account, restore, sec);
 	rd = kit_round_new(run->k);
 	s_lock = kit_add(rd, &(struct kit_spec){ .step = "lock-account", .service = "s3control",
 		.op = "PutPublicAccessBlock", .target = run->account, .kind = RESP_WRITE,
@@ -400,8 +424,11 @@ static enum fb_err pl_init(void **state, char *err, size_t errlen)
 	if (rc == FB_OK)
 		rc = pl_settings_from_env(&st->set, err, errlen);
 	if (rc == FB_OK)
+		rc = evidence_config_from_env(&st->evcfg, err, errlen);
+	if (rc == FB_OK)
 		rc = aws_client_new(&st->aws, NULL, err, errlen);
 	if (rc != FB_OK) {
+		evidence_config_cleanup(&st->evcfg);
 		resp_config_cleanup(&st->cfg);
 		free(st);
 		return rc;
@@ -443,6 +470,7 @@ static enum fb_err pl_handle(void *state, const char *event, size_t len, const s
 	run.r = &r;
 	run.k = &k;
 	run.ev = &ev;
+	run.ctx = ctx;
 	resp_set_severity(&r, "P1");
 	if (ev.scope == PL_SCOPE_BUCKET && ev.nbuckets) {
 		char arn[128];

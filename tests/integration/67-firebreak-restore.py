@@ -276,6 +276,130 @@ class IamContain(unittest.TestCase):
         self.assertIn(("revert", "apply"), decisions(res))
 
 
+
+# ---- w3-rst1: kms-guard, public-lock, net-block (contain -> restore) -------------------------------
+KG = _load("kg50", "50-kms-guard.py")
+PL = _load("pl56", "56-public-lock.py")
+NB = _load("nb57", "57-net-block.py")
+
+
+def with_bucket(world):
+    w = copy.deepcopy(world)
+    w.setdefault("s3", {}).setdefault("buckets", []).append({"name": BUCKET, "objects": {}})
+    return w
+
+
+class KmsGuardRestore(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = shared_fake()
+
+    def setUp(self):
+        self.fake.reset()
+        self.fake.seed(with_bucket(KG.SEED))
+        self.fake.reset_calls()
+
+    def key(self, k):
+        s = KG.key_state(self.fake, k)
+        return s["KeyState"], sorted((t["TagKey"], t["TagValue"]) for t in s.get("Tags", []))
+
+    def contain(self, name):
+        res = fbtest.invoke("kms-guard", KG.load(name), self.fake, env=dict(KG.ENV, **ENV))
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.report["verdict"], "contained")
+        self.assertEqual(res.report["keys"][0]["undo_record"]["state"], "kept")
+        return res.report["incident_id"]
+
+    def test_disable_key_contain_restore_equals_before(self):
+        before = self.key(KG.K_DK)
+        incident = self.contain("disable-key.json")
+        self.assertNotEqual(self.key(KG.K_DK), before)
+        res = restore(self.fake, incident, True)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(sorted(decisions(res)), [("enable-key", "apply"), ("tag-incident", "apply")])
+        self.assertEqual(self.key(KG.K_DK), before)
+        res = restore(self.fake, incident, True)
+        self.assertEqual(sorted(d for _, d in decisions(res)), ["already", "already"])
+
+    def test_cancelled_deletion_is_never_scheduled_again(self):
+        incident = self.contain("schedule-deletion-enabled-key.json")
+        seq = last_seq(self.fake)
+        res = restore(self.fake, incident, True)
+        self.assertTrue(res.ok, res)
+        d = dict(decisions(res))
+        self.assertEqual(d["cancel-deletion"], "refused")
+        self.assertIn("not restored by design", res.report["verdict"])
+        self.assertNotIn(("kms", "ScheduleKeyDeletion"), restore_writes(self.fake, seq))
+        state, tags = self.key(KG.K_EN)
+        self.assertEqual(state, "Disabled")   # enable undone; the deletion stays cancelled
+        self.assertNotIn("DeletionDate", KG.key_state(self.fake, KG.K_EN))
+        self.assertFalse([t for t in tags if t[0] == "firebreak:incident"])
+
+    def test_a_failing_record_never_holds_the_containment_back(self):
+        res = fbtest.invoke("kms-guard", KG.load("disable-key.json"), self.fake,
+                            env=dict(KG.ENV, FIREBREAK_EVIDENCE_BUCKET="no-such-bucket"))
+        self.assertTrue(res.ok, res)   # the key is contained: not an error result
+        self.assertEqual(res.report["verdict"], "contained")
+        self.assertEqual(KG.key_state(self.fake, KG.K_DK)["KeyState"], "Enabled")
+        put = [a for a in res.report["actions"] if a["step"] == "evidence-put"]
+        self.assertEqual([a["status"] for a in put], ["failed"])
+        self.assertEqual(res.report["keys"][0]["undo_record"]["state"], "incomplete")
+        self.assertTrue(any("undo record" in w for w in res.report.get("warnings", [])))
+        # the record comes before the first containment write
+        ops = [(c["service"], c["operation"]) for c in self.fake.calls() if fbtest.is_write(c)]
+        self.assertEqual(ops[0], ("s3", "PutObject"))
+
+    def test_without_bucket_no_record_is_kept(self):
+        res = fbtest.invoke("kms-guard", KG.load("disable-key.json"), self.fake, env=KG.ENV)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.report["keys"][0]["undo_record"]["state"], "not kept")
+
+
+class PublicLockRestore(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = shared_fake()
+
+    def test_public_bucket_stays_locked(self):
+        self.fake.reset()
+        self.fake.seed(with_bucket(PL.world()))
+        res = fbtest.invoke("public-lock", PL.event("put-bucket-policy.json"), self.fake,
+                            env=dict(ENV, FIREBREAK_TOPIC_ARN=PL.TOPIC))
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.report["verdict"], "contained")
+        seq = last_seq(self.fake)
+        res = restore(self.fake, res.report["incident_id"], True)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(decisions(res), [("lock-bucket", "refused")])
+        self.assertEqual(restore_writes(self.fake, seq), [])
+        pab = boto(self.fake, "s3").get_public_access_block(Bucket="web-assets")
+        self.assertTrue(all(pab["PublicAccessBlockConfiguration"].values()))
+
+
+class NetBlockRestore(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = shared_fake()
+
+    def test_revoked_rules_come_back(self):
+        self.fake.reset()
+        self.fake.seed(with_bucket(NB.world()))
+        perms = [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+        out = NB.client(self.fake, "ec2").authorize_security_group_ingress(GroupId=NB.SG, IpPermissions=perms)
+
+        def shape():
+            return sorted((r["IpProtocol"], r["FromPort"], r.get("CidrIpv4", "")) for r in NB.rules(self.fake))
+        before = shape()
+        res = fbtest.invoke("net-block", NB.authorize_event(self.fake, out), self.fake, env=dict(NB.ENV, **ENV))
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.report["verdict"], "contained")
+        self.assertNotEqual(shape(), before)
+        res = restore(self.fake, res.report["incident_id"], True)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(decisions(res), [("revoke-rule", "apply")])
+        self.assertEqual(shape(), before)   # the rule is back (a new id)
+# ---- end w3-rst1 ----
+
 class Scenario(unittest.TestCase):
     def test_main_scenario_restores(self):
         fake = shared_fake()
@@ -569,10 +693,11 @@ class LeakRotate(unittest.TestCase):
         self.assertTrue(res.ok, res)
         self.assertEqual(restore_writes(self.fake, seq), [])
         self.assertEqual(self.state(), key_contained)   # refused by design: still Inactive
-        self.assertEqual(decisions(res), [("deactivate-key", "skipped")])
+        self.assertEqual(decisions(res), [("deactivate-key", "refused")])
         why = res.report["restored"]["entries"][0]["why"]
         self.assertTrue(why.startswith("needs a human: the key's secret is public"), why)
-        self.assertTrue(res.report["verdict"].startswith("partly restored"), res.report["verdict"])
+        self.assertTrue(res.report["verdict"].endswith("1 not restored by design (stay contained)"),
+                        res.report["verdict"])
         self.assertEqual(res.report["restored"]["refused"], 1)
         self.assertTrue(any("needs a human" in w for w in res.report["warnings"]), res.report["warnings"])
         # the rotated secret: no undo (the old value is public)
@@ -585,7 +710,7 @@ class LeakRotate(unittest.TestCase):
         self.assertEqual(restore_writes(self.fake, seq), [])
         self.assertEqual(self.state(), rotated)
         d = dict(decisions(res))
-        self.assertEqual(d["rotate-secret"], "skipped", d)
+        self.assertEqual(d["rotate-secret"], "refused", d)
         self.assertIn("no undo: the old value is public",
                       [e["why"] for e in res.report["restored"]["entries"] if e["step"] == "rotate-secret"][0])
         self.assertNotIn(LK.M.ORDERS_DB["password"], res.raw)

@@ -162,7 +162,7 @@ static enum fr_decision decide(enum fr_kind k, const char *args, int found, cons
 			       const char *const *created, size_t ncreated)
 {
 	cJSON *a = J(args), *ans = answer ? J(answer) : NULL;
-	struct fr_state s = { found, ans, created, ncreated };
+	struct fr_state s = { found, ans, created, ncreated, NULL };
 	char why[256];
 	enum fr_decision d = fr_decide(k, a, &s, why, sizeof(why));
 
@@ -284,6 +284,121 @@ static void test_fr__decide_identity(void **st)
 			 FR_CHANGED);
 }
 
+/* ---- w3-rst1: kms-guard, public-lock, net-block ---- */
+
+/* Parsed JSON kept until J_tmp(NULL) frees them all. */
+static cJSON *J_tmp(const char *s)
+{
+	static cJSON *kept[16];
+	static size_t n;
+
+	if (!s) {
+		while (n)
+			cJSON_Delete(kept[--n]);
+		return NULL;
+	}
+	assert_true(n < 16);
+	kept[n] = J(s);
+	return kept[n++];
+}
+
+static enum fr_decision decide_inc(enum fr_kind k, const char *args, int found, const char *answer)
+{
+	cJSON *a = J(args), *ans = answer ? J(answer) : NULL;
+	struct fr_state s = { found, ans, NULL, 0, "fb-0123456789abcdef" };
+	char why[256];
+	enum fr_decision d = fr_decide(k, a, &s, why, sizeof(why));
+
+	assert_true(why[0] != '\0');
+	cJSON_Delete(a);
+	cJSON_Delete(ans);
+	return d;
+}
+
+static void test_fr__by_design(void **st)
+{
+	cJSON *inc = J("{\"KeyId\":\"k\",\"TagKeys\":[\"firebreak:incident\"]}");
+	cJSON *ex = J("{\"KeyId\":\"k\",\"TagKeys\":[\"firebreak:exempt\"]}");
+	cJSON *put_ex = J("{\"KeyId\":\"k\",\"Tags\":[{\"TagKey\":\"firebreak:exempt\",\"TagValue\":\"true\"}]}");
+	cJSON *two = J("{\"KeyId\":\"k\",\"TagKeys\":[\"firebreak:incident\",\"firebreak:exempt\"]}");
+
+	(void)st;
+	/* never re-done here: a deletion, a public bucket, a shared IP set, an attacker's tag */
+	assert_int_equal(fr_kind_of("kms:ScheduleKeyDeletion", NULL), FR_BY_DESIGN);
+	assert_int_equal(fr_kind_of("s3:PutPublicAccessBlock", NULL), FR_BY_DESIGN);
+	assert_int_equal(fr_kind_of("s3:DeletePublicAccessBlock", NULL), FR_BY_DESIGN);
+	assert_int_equal(fr_kind_of("s3control:PutPublicAccessBlock", NULL), FR_BY_DESIGN);
+	assert_int_equal(fr_kind_of("s3control:DeletePublicAccessBlock", NULL), FR_BY_DESIGN);
+	assert_int_equal(fr_kind_of("lambda:Invoke net-block", NULL), FR_BY_DESIGN);
+	assert_int_equal(fr_kind_of("ec2:CreateNetworkAclEntry", NULL), FR_BY_DESIGN);
+	assert_int_equal(fr_kind_of("kms:UntagResource", ex), FR_BY_DESIGN);
+	assert_int_equal(fr_kind_of("kms:UntagResource", two), FR_BY_DESIGN);
+	assert_int_equal(fr_kind_of("kms:TagResource", put_ex), FR_BY_DESIGN);
+	assert_int_equal(fr_kind_of("kms:TagResource", NULL), FR_BY_DESIGN);
+	assert_non_null(fr_by_design("kms:ScheduleKeyDeletion", NULL));
+	assert_null(fr_by_design("kms:DisableKey", NULL));
+	assert_int_equal(decide_inc(FR_BY_DESIGN, "{}", 1, NULL), FR_REFUSED);
+	assert_string_equal(fr_decision_name(FR_REFUSED), "refused");
+	/* what is applied, with its own precondition */
+	assert_int_equal(fr_kind_of("kms:UntagResource", inc), FR_KMS_UNTAG);
+	assert_int_equal(fr_kind_of("kms:DisableKey", NULL), FR_KMS_DISABLE);
+	assert_int_equal(fr_kind_of("ec2:AuthorizeSecurityGroupIngress", NULL), FR_AUTH_INGRESS);
+	assert_int_equal(fr_kind_of("ec2:DeleteNetworkAclEntry", NULL), FR_NACL_DELETE);
+	/* EnableKey (an undo of an undo) is not an inverse here */
+	assert_int_equal(fr_kind_of("kms:EnableKey", NULL), FR_UNSUPPORTED);
+	cJSON_Delete(inc);
+	cJSON_Delete(ex);
+	cJSON_Delete(put_ex);
+	cJSON_Delete(two);
+}
+
+static void test_fr__decide_kms_net(void **st)
+{
+	const char *key = "{\"KeyId\":\"k\"}";
+	const char *untag = "{\"KeyId\":\"k\",\"TagKeys\":[\"firebreak:incident\"]}";
+	const char *retag = "{\"KeyId\":\"k\",\"Tags\":[{\"TagKey\":\"firebreak:incident\",\"TagValue\":\"fb-1111111111111111\"}]}";
+	const char *mine = "{\"Tags\":[{\"TagKey\":\"firebreak:incident\",\"TagValue\":\"fb-0123456789abcdef\"}]}";
+	const char *other = "{\"Tags\":[{\"TagKey\":\"firebreak:incident\",\"TagValue\":\"fb-2222222222222222\"}]}";
+	const char *acl = "{\"NetworkAclId\":\"acl-1\",\"RuleNumber\":32000,\"Egress\":false}";
+	char why[200];
+	cJSON *w;
+
+	(void)st;
+	assert_int_equal(decide_inc(FR_KMS_DISABLE, key, 1, "{\"KeyMetadata\":{\"KeyState\":\"Enabled\"}}"), FR_APPLY);
+	assert_int_equal(decide_inc(FR_KMS_DISABLE, key, 1, "{\"KeyMetadata\":{\"KeyState\":\"Disabled\"}}"), FR_ALREADY);
+	assert_int_equal(decide_inc(FR_KMS_DISABLE, key, 1, "{\"KeyMetadata\":{\"KeyState\":\"PendingDeletion\"}}"),
+			 FR_CHANGED);
+	assert_int_equal(decide_inc(FR_KMS_DISABLE, key, 0, NULL), FR_CHANGED);
+	/* the incident tag: only while it names this incident */
+	assert_int_equal(decide_inc(FR_KMS_UNTAG, untag, 1, mine), FR_APPLY);
+	assert_int_equal(decide_inc(FR_KMS_UNTAG, untag, 1, "{\"Tags\":[]}"), FR_ALREADY);
+	assert_int_equal(decide_inc(FR_KMS_UNTAG, untag, 1, other), FR_CHANGED);
+	assert_int_equal(decide_inc(FR_KMS_TAG, retag, 1, mine), FR_APPLY);
+	assert_int_equal(decide_inc(FR_KMS_TAG, retag, 1, "{\"Tags\":[{\"TagKey\":\"firebreak:incident\","
+				    "\"TagValue\":\"fb-1111111111111111\"}]}"), FR_ALREADY);
+	assert_int_equal(decide_inc(FR_KMS_TAG, retag, 1, other), FR_CHANGED);
+	assert_int_equal(decide_inc(FR_AUTH_INGRESS, "{\"GroupId\":\"sg-1\"}", 1,
+				    "{\"securityGroupInfo\":[{\"groupId\":\"sg-1\"}]}"), FR_APPLY);
+	assert_int_equal(decide_inc(FR_AUTH_INGRESS, "{\"GroupId\":\"sg-1\"}", 0, NULL), FR_CHANGED);
+	/* firebreak's deny entry: still a deny -> apply; an allow there now -> changed; gone -> already */
+	assert_int_equal(decide_inc(FR_NACL_DELETE, acl, 1, "{\"networkAclSet\":[{\"entrySet\":[{\"ruleNumber\":\"32000\","
+				    "\"egress\":\"false\",\"ruleAction\":\"deny\"}]}]}"), FR_APPLY);
+	assert_int_equal(decide_inc(FR_NACL_DELETE, acl, 1, "{\"networkAclSet\":[{\"entrySet\":[{\"ruleNumber\":\"32000\","
+				    "\"egress\":\"false\",\"ruleAction\":\"allow\"}]}]}"), FR_CHANGED);
+	assert_int_equal(decide_inc(FR_NACL_DELETE, acl, 1, "{\"networkAclSet\":[{\"entrySet\":[{\"ruleNumber\":\"32000\","
+				    "\"egress\":\"true\",\"ruleAction\":\"deny\"}]}]}"), FR_ALREADY);
+	assert_int_equal(decide_inc(FR_NACL_DELETE, acl, 0, NULL), FR_ALREADY);
+	/* wire: args that are not the call's input never reach a call */
+	w = fr_wire(FR_KMS_UNTAG, J_tmp(untag), NULL, why, sizeof(why));
+	assert_non_null(w);
+	cJSON_Delete(w);
+	assert_null(fr_wire(FR_KMS_DISABLE, J_tmp("{\"KeyId\":7}"), NULL, why, sizeof(why)));
+	assert_null(fr_wire(FR_NACL_DELETE, J_tmp("{\"NetworkAclId\":\"acl-1\",\"RuleNumber\":0,\"Egress\":false}"), NULL,
+			    why, sizeof(why)));
+	assert_null(fr_wire(FR_BY_DESIGN, J_tmp("{}"), NULL, why, sizeof(why)));
+	J_tmp(NULL);
+}
+
 /* ---- data-breach and leak-rotate (w3-rst2) ---------------------------------------------- */
 
 #define DDB_PRIOR "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"AppReads\",\"Effect\":\"Allow\"," \
@@ -298,7 +413,7 @@ static void test_fr__decide_identity(void **st)
 static enum fr_decision ddb(const char *prior, int found, const char *now, const char *rev)
 {
 	cJSON *a = cJSON_CreateObject(), *ans = cJSON_CreateObject();
-	struct fr_state s = { found, ans, NULL, 0 };
+	struct fr_state s = { found, ans, NULL, 0, NULL };
 	char why[256] = "";
 	enum fr_decision d;
 
@@ -380,7 +495,7 @@ static void test_fr__leak_rotate_refused(void **st)
 	};
 	static const enum fr_kind want[] = { FR_PUBLIC_KEY, FR_PUBLIC_VALUE, FR_PUBLIC_SESSION, FR_PUBLIC_VALUE,
 					     FR_ACCESS_KEY };
-	struct fr_state s = { 1, NULL, NULL, 0 };
+	struct fr_state s = { 1, NULL, NULL, 0, NULL };
 	char why[256];
 	size_t i;
 
@@ -393,7 +508,7 @@ static void test_fr__leak_rotate_refused(void **st)
 		if (k != FR_ACCESS_KEY) {
 			/* never a call: no input, a refusal that says why */
 			assert_null(fr_wire(k, cJSON_GetObjectItemCaseSensitive(e, "args"), NULL, NULL, 0));
-			assert_int_equal(fr_decide(k, NULL, &s, why, sizeof(why)), FR_SKIP);
+			assert_int_equal(fr_decide(k, NULL, &s, why, sizeof(why)), FR_REFUSED);
 			assert_true(strstr(why, k == FR_PUBLIC_VALUE ? "no undo: the old value is public"
 								       : "needs a human") != NULL);
 		}
@@ -414,6 +529,8 @@ int main(void)
 		cmocka_unit_test(test_fr__decide_network),
 		cmocka_unit_test(test_fr__decide_instance),
 		cmocka_unit_test(test_fr__decide_identity),
+		cmocka_unit_test(test_fr__by_design),       /* w3-rst1 */
+		cmocka_unit_test(test_fr__decide_kms_net),  /* w3-rst1 */
 		cmocka_unit_test(test_fr__data_breach),          /* w3-rst2 */
 		cmocka_unit_test(test_fr__leak_rotate_refused),  /* w3-rst2 */
 	};
