@@ -95,6 +95,11 @@ if [ "$mode" != unit-only ]; then
 	for t in "${order[@]}"; do
 		[ -f "$t" ] && [ -z "${seen[$t]:-}" ] || continue
 		seen[$t]=1
+		# The responders' suites run once, in 81-sanitizers against the
+		# ASan build (FB_NATIVE_SUITES=1 runs them natively here too).
+		if [ -z "${FB_NATIVE_SUITES:-}" ] && grep -q '^# runs-in: 81-sanitizers' "$t"; then
+			continue
+		fi
 		# A numbered test that lost its x bit must not pass by not running.
 		if [ ! -x "$t" ]; then
 			case $(basename "$t") in [0-9][0-9]-*)

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# runs-in: 81-sanitizers (make test runs this suite once, against the ASan+UBSan build)
 """kms-guard against tests/fakeaws, through the Lambda emulator.
 
 Every case runs the native bootstrap on a sample from events/kms-guard/ (or a

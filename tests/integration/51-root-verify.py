@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# runs-in: 81-sanitizers (make test runs this suite once, against the ASan+UBSan build)
 """root-verify against tests/fakeaws through the local Lambda emulator.
 
 Each test seeds the fake, runs build/native/root-verify/bootstrap once on an

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# runs-in: 81-sanitizers (make test runs this suite once, against the ASan+UBSan build)
 """leak-rotate against tests/fakeaws, through the Lambda emulator.
 
 Every case runs build/native/leak-rotate/bootstrap on a sample from

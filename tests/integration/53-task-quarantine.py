@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# runs-in: 81-sanitizers (make test runs this suite once, against the ASan+UBSan build)
 """task-quarantine against tests/fakeaws, run through the local Lambda emulator.
 
 Oracles nobody here wrote: botocore clients read the fake's state back

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# runs-in: 81-sanitizers (make test runs this suite once, against the ASan+UBSan build)
 """Issue 16, item 11: an event time that is not a time is said in the report,
 never silently replaced by another instant.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# runs-in: 81-sanitizers (make test runs this suite once, against the ASan+UBSan build)
 """instance-quarantine against tests/fakeaws, through the Lambda emulator.
 
 One fake for the class, re-seeded between cases. State is read back with

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# runs-in: 81-sanitizers (make test runs this suite once, against the ASan+UBSan build)
 """net-block against tests/fakeaws, run through the local Lambda emulator.
 
 The attacker's calls are made with the real AWS CLI (so the event's

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# runs-in: 81-sanitizers (make test runs this suite once, against the ASan+UBSan build)
 """iam-contain against tests/fakeaws, run through the local Lambda emulator.
 
 One fake for the whole class, re-seeded per case. State is read back with the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# runs-in: 81-sanitizers (make test runs this suite once, against the ASan+UBSan build)
 """access-triage against tests/fakeaws, run through the local Lambda emulator.
 
 The fake's CloudTrail serves seeded records (AccessDenied ones among them);

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# runs-in: 81-sanitizers (make test runs this suite once, against the ASan+UBSan build)
 """data-breach against tests/fakeaws, run through the local Lambda emulator.
 
 Oracles: the real AWS CLI (/usr/bin/aws --endpoint-url) reads PITR, the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# runs-in: 81-sanitizers (make test runs this suite once, against the ASan+UBSan build)
 """codeartifact-lock against tests/fakeaws, run through the local Lambda emulator.
 
 State is read back with the real AWS CLI (codeartifact

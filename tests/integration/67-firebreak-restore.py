@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# runs-in: 81-sanitizers (make test runs this suite once, against the ASan+UBSan build)
 """firebreak-restore (issue 24 section 2) against tests/fakeaws: contain, then
 undo in one command, for every responder that keeps a restore.json
 (task-quarantine, instance-quarantine, iam-contain), asserting the fake's

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# runs-in: 81-sanitizers (make test runs this suite once, against the ASan+UBSan build)
 """Reports where people look (issue 24 section 3), against tests/fakeaws:
 
   * EventBridge: with FIREBREAK_EVENT_BUS every report is put on the bus
