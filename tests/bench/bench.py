@@ -279,6 +279,8 @@ def prepare(fake, scenario):
         fake.seed_merge(demo.NetScenario.world(opened=True))
     if scenario == "breach":  # issue 22
         fake.seed_merge(demo.BreachScenario.world())
+    if scenario == "cognito":  # issue 23
+        fake.seed_merge(demo.CognitoScenario.world())
     if scenario == "codeartifact":  # issue 23
         fake.seed_merge(demo.CodeArtifactScenario.world())
     if scenario == "restore":  # issue 24 s2 (w3-rst2): the table as data-breach left it, and its record

@@ -1072,7 +1072,13 @@ class CognitoScenario(Scenario):
     name = "cognito"
 
     def prepare(self):
-        self.ctx.fake.seed_merge({
+        self.ctx.fake.seed_merge(self.world())
+        self.ctx.progress("attacker: refresh-token replay against the trading-web client; the token-abuse alarm fires")
+
+    @staticmethod
+    def world():
+        """The pool (24 users, MFA optional), its client and the consumers' secret and service."""
+        return {
             "cognito-idp": {"pools": [{"Id": COG_POOL, "Name": "trading-customers", "MfaConfiguration": "OPTIONAL",
                                        "SoftwareTokenMfaConfiguration": {"Enabled": True}, "user_count": 24,
                                        "clients": [{"ClientId": COG_CLIENT, "ClientName": "trading-web",
@@ -1083,8 +1089,7 @@ class CognitoScenario(Scenario):
             "secretsmanager": {"secrets": [{"Name": "prod/trading/cognito-web", "ARN": COG_SECRET,
                                             "SecretString": json.dumps({"client_id": COG_CLIENT,
                                                                         "client_secret": COG_OLD})}]},
-            "ecs": {"services": [{"cluster": CLUSTER, "serviceName": "trading-web", "settle_after_s": 0}]}})
-        self.ctx.progress("attacker: refresh-token replay against the trading-web client; the token-abuse alarm fires")
+            "ecs": {"services": [{"cluster": CLUSTER, "serviceName": "trading-web", "settle_after_s": 0}]}}
 
     def event(self):
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
