@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "aws.h"
+#include "evidence.h"
 #include "fb_err.h"
 #include "http.h"
 #include "kit.h"
@@ -43,6 +44,7 @@
 struct ca_fn {
 	struct resp_config cfg;
 	struct ca_settings set;
+	struct evidence_config evcfg;   /* FIREBREAK_EVIDENCE_BUCKET: the undo record (optional) */
 	struct aws_client *aws;
 };
 
@@ -71,6 +73,7 @@ struct ca_run {
 	struct ca_target *t;       /* t[0] the domain, then granting repositories */
 	size_t nt;
 	cJSON *repos;              /* borrowed: r->extra["repositories"] */
+	const struct lr_context *ctx;   /* borrowed: the deadline (the undo record) */
 };
 
 /* A write line a decision settles without a call: skipped (not ours to
@@ -147,11 +150,13 @@ static void lock_all(struct ca_run *run)
 	for (attempt = 1; attempt <= CA_ATTEMPTS; attempt++) {
 		struct kit_round *rd = kit_round_new(run->k);
 		struct kit_step **ws = calloc(run->nt ? run->nt : 1, sizeof(*ws));
+		cJSON *rec = attempt == 1 ? cJSON_CreateArray() : NULL;
 		size_t nre = 0;
 
 		if (!rd || !ws) {
 			kit_round_free(rd);
 			free(ws);
+			cJSON_Delete(rec);
 			resp_set_verdict(run->r, "failed: out of memory");
 			return;
 		}
@@ -197,10 +202,26 @@ static void lock_all(struct ca_run *run)
 					.service = "codeartifact", .op = "PutDomainPermissionsPolicy",
 					.target = target, .kind = RESP_WRITE, .in = in, .restore = t->restore,
 					.client = run->c, .detail = why });
+			if (rec && m == CA_MERGE_WRITE && t->restore) {
+				cJSON *e = cJSON_Duplicate(t->restore, 1);
+
+				if (e)
+					cJSON_AddStringToObject(e, "step", t->repo ? "lock-repository" : "lock-domain");
+				cJSON_AddItemToArray(rec, e);
+			}
 			t->restore = NULL;  /* recorded once, from the first read */
 			if (m == CA_MERGE_ALREADY)
 				kit_already(ws[i], "%s", why);
 		}
+		/* The undo record (issue 24) of the first round's writes, before
+		 * they run: one claim for the domain and its repositories (one
+		 * incident attempt). Never holds the lock back
+		 * (evidence_undo_record). A retry after a conflict puts back the
+		 * same prior document (the first read's), so it is not claimed again. */
+		if (rec && cJSON_GetArraySize(rec) > 0)
+			evidence_undo_record(run->k, run->st->aws, &run->st->evcfg, run->ctx, "domain_arn",
+					     run->domain_arn, rec, cJSON_AddObjectToObject(run->r->extra, "undo_record"));
+		cJSON_Delete(rec);
 		kit_run(rd);
 		for (i = 0; i < run->nt; i++) {
 			struct ca_target *t = &run->t[i];
@@ -532,8 +553,12 @@ static enum fb_err ca_init(void **state, char *err, size_t errlen)
 	enum fb_err rc = st ? ca_settings_from_env(&st->set, err, errlen) : FB_E_NOMEM;
 
 	if (rc == FB_OK)
+		rc = evidence_config_from_env(&st->evcfg, err, errlen);
+	if (rc == FB_OK)
 		rc = kit_setup(&st->cfg, &st->aws, err, errlen);
 	if (rc != FB_OK) {
+		if (st)
+			evidence_config_cleanup(&st->evcfg);
 		free(st);
 		return rc;
 	}
@@ -574,6 +599,7 @@ static enum fb_err ca_handle(void *state, const char *event, size_t len, const s
 	run.r = &r;
 	run.k = &k;
 	run.ev = &ev;
+	run.ctx = ctx;
 	resp_set_severity(&r, "P1");
 	ca_principal_parse(ev.principal, &run.p);   /* checked by ca_parse */
 	cJSON_AddStringToObject(r.extra, "principal", ev.principal);
