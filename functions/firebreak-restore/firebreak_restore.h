@@ -78,6 +78,12 @@ enum fr_kind {
 	FR_PUBLIC_KEY,            /* leak-rotate's deactivated key: its secret is public, never re-activated */
 	FR_PUBLIC_VALUE,          /* a rotated secret's undo (secretsmanager): the old value is public */
 	FR_PUBLIC_SESSION,        /* leak-rotate's other writes (a leaked session's revocation) */
+	/* ---- codeartifact-lock (w3-rst3) ---- */
+	FR_CA_PUT_DOMAIN_POLICY,  /* codeartifact:PutDomainPermissionsPolicy {domain, domainOwner, policyDocument} */
+	FR_CA_DELETE_DOMAIN_POLICY,   /* codeartifact:DeleteDomainPermissionsPolicy {domain, domainOwner} */
+	FR_CA_PUT_REPO_POLICY,    /* codeartifact:PutRepositoryPermissionsPolicy {..., repository, policyDocument} */
+	FR_CA_DELETE_REPO_POLICY, /* codeartifact:DeleteRepositoryPermissionsPolicy {..., repository} */
+	/* ---- end w3-rst3 ---- */
 };
 /* By api; ec2:ModifyInstanceAttribute by the attribute its args name. */
 enum fr_kind fr_kind_of(const char *api, const cJSON *args);
@@ -95,6 +101,16 @@ enum fr_kind fr_kind_of_entry(const cJSON *entry);
  * `doc` is not a policy document. */
 #define FR_DDB_DENY_SID "FirebreakDataBreachDeny"   /* data_breach.h DB_DENY_SID */
 cJSON *fr_ddb_without_deny(const char *doc);
+
+/* ---- codeartifact-lock (w3-rst3) ---- */
+/* The document without codeartifact-lock's Deny statements (Sid
+ * FR_CA_DENY_SID + 16 lowercase hex digits, Effect Deny, Principal.AWS one
+ * ARN, Action codeartifact:*, Resource *, nothing else), as a canonical
+ * {"Version"?, "Statement": [...]} (caller deletes); NULL when `doc` is not
+ * a policy document. *had counts the statements taken out (may be NULL). */
+#define FR_CA_DENY_SID "FirebreakCodeArtifactLock"   /* codeartifact_lock.h CA_SID_PREFIX */
+cJSON *fr_ca_without_deny(const char *doc, int *had);
+/* ---- end w3-rst3 ---- */
 
 /* The entry's args as the kit's input (wire names, aws.h): EC2's
  * ModifyNetworkInterfaceAttribute Groups -> SecurityGroupId, an
@@ -121,7 +137,8 @@ const char *fr_decision_name(enum fr_decision d);
  * containment left it). */
 struct fr_state {
 	int found;
-	const cJSON *answer;        /* FR_DDB_*: GetResourcePolicy's {Policy, RevisionId} */
+	const cJSON *answer;        /* FR_DDB_*: GetResourcePolicy's {Policy, RevisionId};
+				     * FR_CA_*: Get*PermissionsPolicy's {policy: {document, revision}} */
 	const char *const *created;
 	size_t ncreated;
 	const char *incident_id;   /* w3-rst1: the incident undone (its firebreak:incident tag) */

@@ -295,6 +295,24 @@ static struct kit_step *check_add(struct fr_run *u, struct kit_round *rd, struct
 		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "dynamodb", .op = "GetResourcePolicy",
 			.target = v, .kind = RESP_READ, .client = u->c, .in = obj1("ResourceArn", v),
 			.absent = "PolicyNotFoundException ResourceNotFoundException" });
+	/* ---- codeartifact-lock (w3-rst3) ---- */
+	case FR_CA_PUT_DOMAIN_POLICY:
+	case FR_CA_DELETE_DOMAIN_POLICY:
+	case FR_CA_PUT_REPO_POLICY:
+	case FR_CA_DELETE_REPO_POLICY: {
+		int repo = x->kind == FR_CA_PUT_REPO_POLICY || x->kind == FR_CA_DELETE_REPO_POLICY;
+		cJSON *cin = obj1("domain", resp_get_str(a, "domain"));
+
+		cJSON_AddStringToObject(cin, "domainOwner", resp_get_str(a, "domainOwner"));
+		if (repo)
+			cJSON_AddStringToObject(cin, "repository", resp_get_str(a, "repository"));
+		v = repo ? resp_get_str(a, "repository") : resp_get_str(a, "domain");
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "codeartifact",
+			.op = repo ? "GetRepositoryPermissionsPolicy" : "GetDomainPermissionsPolicy",
+			.target = v, .kind = RESP_READ, .client = u->c, .in = cin,
+			.absent = "ResourceNotFoundException" });
+	}
+	/* ---- end w3-rst3 ---- */
 	case FR_UNSUPPORTED:
 	case FR_KEPT:
 	case FR_DDB_KEPT:
@@ -494,6 +512,27 @@ static struct kit_step *write_add(struct fr_run *u, struct kit_round *rd, struct
 			.client = u->c, .target = resp_get_str(in, "ResourceArn"),
 			.absent = "PolicyNotFoundException",
 			.detail = "the table's resource policy (firebreak's Deny only) is deleted" });
+	/* ---- codeartifact-lock (w3-rst3) ---- */
+	case FR_CA_PUT_DOMAIN_POLICY:
+	case FR_CA_DELETE_DOMAIN_POLICY:
+	case FR_CA_PUT_REPO_POLICY:
+	case FR_CA_DELETE_REPO_POLICY: {
+		int repo = x->kind == FR_CA_PUT_REPO_POLICY || x->kind == FR_CA_DELETE_REPO_POLICY;
+		int put = x->kind == FR_CA_PUT_DOMAIN_POLICY || x->kind == FR_CA_PUT_REPO_POLICY;
+		const char *rev = resp_get_str(kit_out(x->check), "policy.revision");
+		const char *op = put ? (repo ? "PutRepositoryPermissionsPolicy" : "PutDomainPermissionsPolicy")
+				     : (repo ? "DeleteRepositoryPermissionsPolicy" : "DeleteDomainPermissionsPolicy");
+
+		/* the revision the check read: a policy changed between the
+		 * check and this write is refused by CodeArtifact, not written */
+		cJSON_AddStringToObject(in, "policyRevision", rev ? rev : "");
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "codeartifact", .op = op,
+			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
+			.target = repo ? resp_get_str(in, "repository") : resp_get_str(in, "domain"),
+			.detail = put ? "the prior permissions policy is back"
+				      : "the permissions policy (firebreak's Deny only) is deleted" });
+	}
+	/* ---- end w3-rst3 ---- */
 	case FR_UNSUPPORTED:
 	case FR_KEPT:
 	case FR_DDB_KEPT:
@@ -553,6 +592,20 @@ static cJSON *redo_from_state(const struct fr_entry *x, const cJSON *args)
 		a = obj1("ResourceArn", resp_get_str(args, "ResourceArn"));
 		cJSON_AddStringToObject(a, "Policy", resp_get_str(ans, "Policy"));
 		return kit_undo_step(step, "dynamodb:PutResourcePolicy", a);
+	}
+	/* ---- codeartifact-lock (w3-rst3): the policy with firebreak's Deny, as checked ---- */
+	if ((x->kind == FR_CA_PUT_DOMAIN_POLICY || x->kind == FR_CA_DELETE_DOMAIN_POLICY ||
+	     x->kind == FR_CA_PUT_REPO_POLICY || x->kind == FR_CA_DELETE_REPO_POLICY) &&
+	    resp_get_str(ans, "policy.document")) {
+		int repo = x->kind == FR_CA_PUT_REPO_POLICY || x->kind == FR_CA_DELETE_REPO_POLICY;
+
+		a = obj1("domain", resp_get_str(args, "domain"));
+		cJSON_AddStringToObject(a, "domainOwner", resp_get_str(args, "domainOwner"));
+		if (repo)
+			cJSON_AddStringToObject(a, "repository", resp_get_str(args, "repository"));
+		cJSON_AddStringToObject(a, "policyDocument", resp_get_str(ans, "policy.document"));
+		return kit_undo_step(step, repo ? "codeartifact:PutRepositoryPermissionsPolicy"
+						: "codeartifact:PutDomainPermissionsPolicy", a);
 	}
 	return redo_of(x, args);
 }

@@ -151,6 +151,12 @@ enum fr_kind fr_kind_of(const char *api, const cJSON *args)
 		{ "dynamodb:UpdateContinuousBackups", FR_DDB_KEPT },
 		{ "dynamodb:DeleteBackup", FR_DDB_KEPT },
 		{ "dynamodb:UpdateTable", FR_DDB_KEPT },
+		/* ---- codeartifact-lock (w3-rst3) ---- */
+		{ "codeartifact:PutDomainPermissionsPolicy", FR_CA_PUT_DOMAIN_POLICY },
+		{ "codeartifact:DeleteDomainPermissionsPolicy", FR_CA_DELETE_DOMAIN_POLICY },
+		{ "codeartifact:PutRepositoryPermissionsPolicy", FR_CA_PUT_REPO_POLICY },
+		{ "codeartifact:DeleteRepositoryPermissionsPolicy", FR_CA_DELETE_REPO_POLICY },
+		/* ---- end w3-rst3 ---- */
 		/* ---- leak-rotate (w3-rst2): a rotation's undo puts the leaked
 		 * value back, whoever recorded it ---- */
 		{ "secretsmanager:UpdateSecretVersionStage", FR_PUBLIC_VALUE },
@@ -245,6 +251,73 @@ bad:
 	cJSON_Delete(j);
 	return NULL;
 }
+
+/* ---- codeartifact-lock (w3-rst3) ---- */
+/* ca_deny_statement's exact shape: any other member, or another value, is
+ * not firebreak's (someone edited it: the policy changed since). */
+static int ca_is_deny(const cJSON *st)
+{
+	const char *sid = resp_get_str(st, "Sid"), *p;
+	const cJSON *m;
+	size_t n = strlen(FR_CA_DENY_SID), nh = 0, nm = 0;
+
+	if (!sid || strncmp(sid, FR_CA_DENY_SID, n))
+		return 0;
+	for (p = sid + n; *p; p++, nh++)
+		if (!isdigit((unsigned char)*p) && !(*p >= 'a' && *p <= 'f'))
+			return 0;
+	cJSON_ArrayForEach(m, st)
+		nm++;
+	return nh == 16 && nm == 5 && resp_get_str(st, "Effect") && !strcmp(resp_get_str(st, "Effect"), "Deny") &&
+	       resp_get_str(st, "Action") && !strcmp(resp_get_str(st, "Action"), "codeartifact:*") &&
+	       resp_get_str(st, "Resource") && !strcmp(resp_get_str(st, "Resource"), "*") &&
+	       cJSON_IsObject(resp_get(st, "Principal")) && cJSON_GetArraySize(resp_get(st, "Principal")) == 1 &&
+	       resp_get_str(st, "Principal.AWS");
+}
+
+cJSON *fr_ca_without_deny(const char *doc, int *had)
+{
+	cJSON *j = doc ? cJSON_Parse(doc) : NULL, *st, *keep, *out;
+	const cJSON *v;
+	int n = 0;
+
+	if (had)
+		*had = 0;
+	if (!cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	st = cJSON_GetObjectItemCaseSensitive(j, "Statement");
+	keep = cJSON_CreateArray();
+	out = cJSON_CreateObject();
+	if (cJSON_IsObject(st)) {
+		if (ca_is_deny(st))
+			n++;
+		else
+			cJSON_AddItemToArray(keep, cJSON_Duplicate(st, 1));
+	} else if (cJSON_IsArray(st)) {
+		cJSON_ArrayForEach(v, st) {
+			if (ca_is_deny(v))
+				n++;
+			else
+				cJSON_AddItemToArray(keep, cJSON_Duplicate(v, 1));
+		}
+	} else if (st) {
+		cJSON_Delete(keep);
+		cJSON_Delete(out);
+		cJSON_Delete(j);
+		return NULL;
+	}
+	cJSON_ArrayForEach(v, j)
+		if (strcmp(v->string, "Statement"))
+			cJSON_AddItemToObject(out, v->string, cJSON_Duplicate(v, 1));
+	cJSON_AddItemToObject(out, "Statement", keep);
+	cJSON_Delete(j);
+	if (had)
+		*had = n;
+	return out;
+}
+/* ---- end w3-rst3 ---- */
 
 const char *fr_decision_name(enum fr_decision d)
 {
@@ -480,6 +553,24 @@ cJSON *fr_wire(enum fr_kind k, const cJSON *args, const char *sg_id, char *why, 
 		if (!copy_str(in, args, "ResourceArn", "ResourceArn"))
 			goto bad;
 		break;
+	/* ---- codeartifact-lock (w3-rst3) ---- */
+	case FR_CA_PUT_DOMAIN_POLICY:
+	case FR_CA_DELETE_DOMAIN_POLICY:
+	case FR_CA_PUT_REPO_POLICY:
+	case FR_CA_DELETE_REPO_POLICY: {
+		int repo = k == FR_CA_PUT_REPO_POLICY || k == FR_CA_DELETE_REPO_POLICY;
+		int put = k == FR_CA_PUT_DOMAIN_POLICY || k == FR_CA_PUT_REPO_POLICY;
+
+		v = cJSON_GetObjectItemCaseSensitive(args, "policyDocument");
+		if (!copy_str(in, args, "domain", "domain") || !copy_str(in, args, "domainOwner", "domainOwner") ||
+		    (repo && !copy_str(in, args, "repository", "repository")) ||
+		    (put && (!cJSON_IsString(v) || strlen(v->valuestring) > 5120)))
+			goto bad;
+		if (put)
+			cJSON_AddStringToObject(in, "policyDocument", v->valuestring);
+		break;
+	}
+	/* ---- end w3-rst3 ---- */
 	case FR_UNSUPPORTED:
 	case FR_KEPT:
 	case FR_DDB_KEPT:
@@ -765,6 +856,48 @@ enum fr_decision fr_decide(enum fr_kind k, const cJSON *args, const struct fr_st
 	case FR_PUBLIC_SESSION:
 		DECIDE(FR_REFUSED, "needs a human: the credentials this contained are public (undoing it would "
 		       "make them usable again)");
+	/* ---- codeartifact-lock (w3-rst3) ---- */
+	case FR_CA_PUT_DOMAIN_POLICY:
+	case FR_CA_DELETE_DOMAIN_POLICY:
+	case FR_CA_PUT_REPO_POLICY:
+	case FR_CA_DELETE_REPO_POLICY: {
+		/* as codeartifact-lock left it: exactly the prior document (or
+		 * none) plus its Deny, nothing else; the write carries the
+		 * revision read here, so a change between this read and the
+		 * write is refused by CodeArtifact (ConflictException) */
+		int put = k == FR_CA_PUT_DOMAIN_POLICY || k == FR_CA_PUT_REPO_POLICY;
+		const char *cur = resp_get_str(a, "policy.document"), *prior = resp_get_str(args, "policyDocument");
+		cJSON *now, *was = NULL;
+		int eq, had = 0, had_prior = 0;
+
+		if (!s->found || !cur) {
+			if (!put)
+				DECIDE(FR_ALREADY, "there is no permissions policy");
+			DECIDE(FR_CHANGED, "the permissions policy was deleted since: not touched");
+		}
+		if (!resp_get_str(a, "policy.revision"))
+			DECIDE(FR_CHANGED, "the policy was read without its revision: not touched");
+		if (put && fr_same_doc(cur, prior))
+			DECIDE(FR_ALREADY, "the permissions policy is already the prior one");
+		now = fr_ca_without_deny(cur, &had);
+		if (put)
+			was = fr_ca_without_deny(prior, &had_prior);
+		else
+			was = cJSON_Parse("{\"Statement\": []}");
+		/* "Version" is the merge's when there was no policy */
+		if (now && !put)
+			cJSON_DeleteItemFromObjectCaseSensitive(now, "Version");
+		/* prior plus one Deny: the Deny must be there (had > had_prior) */
+		eq = now && was && had > had_prior && cJSON_Compare(now, was, 1);
+		cJSON_Delete(now);
+		cJSON_Delete(was);
+		if (eq)
+			DECIDE(FR_APPLY, put ? "the policy is still the prior one with firebreak's Deny added"
+					     : "the policy is still firebreak's Deny only");
+		DECIDE(FR_CHANGED, "the permissions policy was changed since (other than firebreak's Deny): "
+		       "not touched");
+	}
+	/* ---- end w3-rst3 ---- */
 	case FR_DDB_PUT_POLICY:
 	case FR_DDB_DELETE_POLICY: {
 		/* as the containment left it: the prior document (or none) plus

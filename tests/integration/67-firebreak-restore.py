@@ -725,6 +725,93 @@ class LeakRotate(unittest.TestCase):
 # ---- end data-breach and leak-rotate (w3-rst2) ---------------------------------------------------------------
 
 
+# ---- codeartifact-lock (w3-rst3): contain -> restore ------------------------------------------------------
+CA = _load("ca66", "66-codeartifact-lock.py")
+CA_LOCKED = ("npm-store", "public-mirror")   # the repositories 66's world has granting mallory
+
+
+class CodeArtifactLockRestore(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = shared_fake()
+
+    def setUp(self):
+        self.fake.reset()
+        self.fake.seed(with_bucket(CA.world()))
+        self.fake.reset_calls()
+
+    def policies(self, oracle=False):
+        return {"domain": CA.domain_doc(self.fake, oracle),
+                **{r: CA.repo_doc(self.fake, r, oracle) for r in CA_LOCKED}}
+
+    def contain(self):
+        res = fbtest.invoke("codeartifact-lock", CA.manual(), self.fake, env=dict(CA.ENV, **ENV))
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.report["undo_record"]["state"], "kept", res.report["undo_record"])
+        return res.report["incident_id"]
+
+    def test_contain_restore_policies_equal_before_and_record_first(self):
+        before = self.policies()
+        incident = self.contain()
+        calls = self.fake.calls()
+        put = [c["seq"] for c in calls if c["operation"] == "PutObject"]
+        first = min(c["seq"] for c in calls if fbtest.is_write(c) and c["service"] == "codeartifact")
+        self.assertTrue(put and put[0] < first, (put, first))
+        self.assertNotEqual(self.policies(), before)
+        seq = last_seq(self.fake)
+        res = restore(self.fake, incident, True)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(sorted(decisions(res)), [("lock-domain", "apply"), ("lock-repository", "apply"),
+                                                  ("lock-repository", "apply")])
+        self.assertEqual(sorted(restore_writes(self.fake, seq)), [
+            ("codeartifact", "PutDomainPermissionsPolicy"), ("codeartifact", "PutRepositoryPermissionsPolicy"),
+            ("codeartifact", "PutRepositoryPermissionsPolicy")])
+        for c in self.fake.calls():   # each put back carries the revision the check read
+            if c["seq"] > seq and c["operation"].startswith("Put") and c["service"] == "codeartifact":
+                self.assertTrue(c["params"].get("policyRevision"), c["params"])
+        self.assertEqual(self.policies(oracle=True), before)   # the AWS CLI as the oracle
+        seq = last_seq(self.fake)
+        res = restore(self.fake, incident, True)
+        self.assertEqual(sorted(d for _, d in decisions(res)), ["already"] * 3)
+        self.assertEqual(restore_writes(self.fake, seq), [])
+
+    def test_changed_since_is_not_touched(self):
+        before = self.policies()
+        incident = self.contain()
+        # someone else adds a statement to npm-store's policy after the lock
+        cur = CA.repo_doc(self.fake, "npm-store")
+        cur["Statement"].append({"Sid": "Later", "Effect": "Allow", "Principal": {"AWS": CA.CI_ROLE},
+                                 "Action": "codeartifact:ReadFromRepository", "Resource": "*"})
+        CA.client(self.fake, "codeartifact").put_repository_permissions_policy(
+            domain=CA.DOMAIN, repository="npm-store", policyDocument=json.dumps(cur))
+        res = restore(self.fake, incident, True)
+        self.assertTrue(res.ok, res)
+        by = {(e["step"], e.get("args", {}).get("repository")): e for e in res.report["restored"]["entries"]}
+        self.assertEqual(sorted(d for _, d in decisions(res)), ["apply", "apply", "changed"])
+        after = self.policies()
+        self.assertEqual(after["npm-store"], cur)                 # not touched
+        self.assertEqual(after["domain"], before["domain"])
+        self.assertEqual(after["public-mirror"], before["public-mirror"])
+        self.assertTrue(by)
+
+    def test_created_policy_deleted_only_while_firebreaks(self):
+        self.fake.reset()
+        self.fake.seed(with_bucket(CA.world(domain_policy=None)))
+        incident = self.contain()
+        res = restore(self.fake, incident, False)   # the plan: nothing written
+        d = sorted(decisions(res))
+        self.assertEqual(d[0], ("lock-domain", "apply"), d)
+        res = restore(self.fake, incident, True)
+        self.assertTrue(res.ok, res)
+        self.assertIsNone(self.fake.state()["codeartifact"]["domains"][0]["policy"])
+
+    def test_without_bucket_no_record_is_kept(self):
+        res = fbtest.invoke("codeartifact-lock", CA.manual(), self.fake, env=CA.ENV)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.report["undo_record"]["state"], "not kept")
+# ---- end codeartifact-lock (w3-rst3) ----------------------------------------------------------------------
+
+
 if __name__ == "__main__":
     t0 = time.time()
     suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
