@@ -306,11 +306,13 @@ static struct kit_step *check_add(struct fr_run *u, struct kit_round *rd, struct
 		cJSON_AddStringToObject(cin, "domainOwner", resp_get_str(a, "domainOwner"));
 		if (repo)
 			cJSON_AddStringToObject(cin, "repository", resp_get_str(a, "repository"));
-		v = repo ? resp_get_str(a, "repository") : resp_get_str(a, "domain");
+		if (repo)
+			return kit_add(rd, &(struct kit_spec){ .step = name, .service = "codeartifact",
+				.op = "GetRepositoryPermissionsPolicy", .target = resp_get_str(a, "repository"),
+				.kind = RESP_READ, .client = u->c, .in = cin, .absent = "ResourceNotFoundException" });
 		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "codeartifact",
-			.op = repo ? "GetRepositoryPermissionsPolicy" : "GetDomainPermissionsPolicy",
-			.target = v, .kind = RESP_READ, .client = u->c, .in = cin,
-			.absent = "ResourceNotFoundException" });
+			.op = "GetDomainPermissionsPolicy", .target = resp_get_str(a, "domain"),
+			.kind = RESP_READ, .client = u->c, .in = cin, .absent = "ResourceNotFoundException" });
 	}
 	/* ---- end w3-rst3 ---- */
 	case FR_UNSUPPORTED:
@@ -520,17 +522,27 @@ static struct kit_step *write_add(struct fr_run *u, struct kit_round *rd, struct
 		int repo = x->kind == FR_CA_PUT_REPO_POLICY || x->kind == FR_CA_DELETE_REPO_POLICY;
 		int put = x->kind == FR_CA_PUT_DOMAIN_POLICY || x->kind == FR_CA_PUT_REPO_POLICY;
 		const char *rev = resp_get_str(kit_out(x->check), "policy.revision");
-		const char *op = put ? (repo ? "PutRepositoryPermissionsPolicy" : "PutDomainPermissionsPolicy")
-				     : (repo ? "DeleteRepositoryPermissionsPolicy" : "DeleteDomainPermissionsPolicy");
+		const char *t = repo ? resp_get_str(in, "repository") : resp_get_str(in, "domain");
 
 		/* the revision the check read: a policy changed between the
 		 * check and this write is refused by CodeArtifact, not written */
 		cJSON_AddStringToObject(in, "policyRevision", rev ? rev : "");
-		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "codeartifact", .op = op,
-			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
-			.target = repo ? resp_get_str(in, "repository") : resp_get_str(in, "domain"),
-			.detail = put ? "the prior permissions policy is back"
-				      : "the permissions policy (firebreak's Deny only) is deleted" });
+		if (put && repo)
+			return kit_add(rd, &(struct kit_spec){ .step = name, .service = "codeartifact",
+				.op = "PutRepositoryPermissionsPolicy", .kind = RESP_WRITE, .in = in, .restore = undo,
+				.client = u->c, .target = t, .detail = "the prior permissions policy is back" });
+		if (put)
+			return kit_add(rd, &(struct kit_spec){ .step = name, .service = "codeartifact",
+				.op = "PutDomainPermissionsPolicy", .kind = RESP_WRITE, .in = in, .restore = undo,
+				.client = u->c, .target = t, .detail = "the prior permissions policy is back" });
+		if (repo)
+			return kit_add(rd, &(struct kit_spec){ .step = name, .service = "codeartifact",
+				.op = "DeleteRepositoryPermissionsPolicy", .kind = RESP_WRITE, .in = in,
+				.restore = undo, .client = u->c, .target = t,
+				.detail = "the permissions policy (firebreak's Deny only) is deleted" });
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "codeartifact",
+			.op = "DeleteDomainPermissionsPolicy", .kind = RESP_WRITE, .in = in, .restore = undo,
+			.client = u->c, .target = t, .detail = "the permissions policy (firebreak's Deny only) is deleted" });
 	}
 	/* ---- end w3-rst3 ---- */
 	case FR_UNSUPPORTED:
