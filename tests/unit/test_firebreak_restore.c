@@ -519,6 +519,105 @@ static void test_fr__leak_rotate_refused(void **st)
 }
 /* ---- end data-breach and leak-rotate (w3-rst2) ------------------------------------------- */
 
+/* ---- codeartifact-lock (w3-rst3) ---------------------------------------------------------- */
+
+#define CA_PRIOR "{\"Version\":\"2012-10-17\",\"Statement\":{\"Sid\":\"OrgRead\",\"Effect\":\"Allow\"," \
+		 "\"Principal\":\"*\",\"Action\":\"codeartifact:ReadFromRepository\",\"Resource\":\"*\"}}"
+#define CA_DENY(sid, act) "{\"Sid\":\"" sid "\",\"Effect\":\"Deny\",\"Principal\":{\"AWS\":" \
+		 "\"arn:aws:iam::111111111111:user/mallory\"},\"Action\":\"" act "\",\"Resource\":\"*\"}"
+#define CA_SID "FirebreakCodeArtifactLock0123456789abcdef"
+#define CA_ORG "{\"Sid\":\"OrgRead\",\"Effect\":\"Allow\",\"Principal\":\"*\"," \
+		 "\"Action\":\"codeartifact:ReadFromRepository\",\"Resource\":\"*\"}"
+/* ca_policy_merge's result: the single statement became a list, the Deny appended */
+#define CA_CONTAINED "{\"Version\":\"2012-10-17\",\"Statement\":[" CA_ORG "," CA_DENY(CA_SID, "codeartifact:*") "]}"
+
+/* a domain (repo 0) or repository policy entry (prior NULL: the delete form) against the policy now */
+static enum fr_decision ca(int repo, const char *prior, int found, const char *now, const char *rev)
+{
+	cJSON *a = cJSON_CreateObject(), *ans = cJSON_CreateObject(), *pol = cJSON_AddObjectToObject(ans, "policy");
+	struct fr_state s = { found, ans, NULL, 0, NULL };
+	char why[256] = "";
+	enum fr_decision d;
+
+	cJSON_AddStringToObject(a, "domain", "acme");
+	cJSON_AddStringToObject(a, "domainOwner", "111111111111");
+	if (repo)
+		cJSON_AddStringToObject(a, "repository", "npm-store");
+	if (prior)
+		cJSON_AddStringToObject(a, "policyDocument", prior);
+	if (now)
+		cJSON_AddStringToObject(pol, "document", now);
+	if (rev)
+		cJSON_AddStringToObject(pol, "revision", rev);
+	d = fr_decide(prior ? (repo ? FR_CA_PUT_REPO_POLICY : FR_CA_PUT_DOMAIN_POLICY)
+			    : (repo ? FR_CA_DELETE_REPO_POLICY : FR_CA_DELETE_DOMAIN_POLICY), a, &s, why, sizeof(why));
+	assert_true(why[0] != '\0');
+	cJSON_Delete(a);
+	cJSON_Delete(ans);
+	return d;
+}
+
+static void test_fr__codeartifact_lock(void **st)
+{
+	cJSON *e, *in;
+	char why[200];
+	int repo, had;
+
+	(void)st;
+	assert_int_equal(fr_kind_of("codeartifact:PutDomainPermissionsPolicy", NULL), FR_CA_PUT_DOMAIN_POLICY);
+	assert_int_equal(fr_kind_of("codeartifact:DeleteDomainPermissionsPolicy", NULL), FR_CA_DELETE_DOMAIN_POLICY);
+	assert_int_equal(fr_kind_of("codeartifact:PutRepositoryPermissionsPolicy", NULL), FR_CA_PUT_REPO_POLICY);
+	assert_int_equal(fr_kind_of("codeartifact:DeleteRepositoryPermissionsPolicy", NULL), FR_CA_DELETE_REPO_POLICY);
+	assert_int_equal(fr_kind_of("codeartifact:DeleteDomain", NULL), FR_UNSUPPORTED);
+	for (repo = 0; repo < 2; repo++) {
+		/* exactly the prior + firebreak's Deny: put back; the prior itself: already */
+		assert_int_equal(ca(repo, CA_PRIOR, 1, CA_CONTAINED, "r1"), FR_APPLY);
+		assert_int_equal(ca(repo, CA_PRIOR, 1, CA_PRIOR, "r2"), FR_ALREADY);
+		/* someone's statement since; our Deny edited (narrower action); a look-alike Sid;
+		 * the Deny gone; the policy deleted; no revision: changed since, not touched */
+		assert_int_equal(ca(repo, CA_PRIOR, 1, "{\"Version\":\"2012-10-17\",\"Statement\":[" CA_ORG
+				    ",{\"Sid\":\"Human\",\"Effect\":\"Allow\"}," CA_DENY(CA_SID, "codeartifact:*") "]}",
+				    "r3"), FR_CHANGED);
+		assert_int_equal(ca(repo, CA_PRIOR, 1, "{\"Version\":\"2012-10-17\",\"Statement\":[" CA_ORG ","
+				    CA_DENY(CA_SID, "codeartifact:PublishPackageVersion") "]}", "r3"), FR_CHANGED);
+		assert_int_equal(ca(repo, CA_PRIOR, 1, "{\"Version\":\"2012-10-17\",\"Statement\":[" CA_ORG ","
+				    CA_DENY("FirebreakCodeArtifactLockX123456789abcdef", "codeartifact:*") "]}", "r3"),
+				 FR_CHANGED);
+		assert_int_equal(ca(repo, CA_PRIOR, 1, "{\"Version\":\"2012-10-17\",\"Statement\":[" CA_ORG "]}", "r3"),
+				 FR_CHANGED);
+		assert_int_equal(ca(repo, CA_PRIOR, 0, NULL, NULL), FR_CHANGED);
+		assert_int_equal(ca(repo, CA_PRIOR, 1, CA_CONTAINED, NULL), FR_CHANGED);
+		/* a policy it created: deleted only while it is firebreak's Deny alone */
+		assert_int_equal(ca(repo, NULL, 1, "{\"Version\":\"2012-10-17\",\"Statement\":["
+				    CA_DENY(CA_SID, "codeartifact:*") "]}", "r1"), FR_APPLY);
+		assert_int_equal(ca(repo, NULL, 1, CA_CONTAINED, "r1"), FR_CHANGED);
+		assert_int_equal(ca(repo, NULL, 0, NULL, NULL), FR_ALREADY);
+	}
+	/* the Deny's exact shape only: an extra member is someone's edit */
+	assert_null(fr_ca_without_deny("[1]", NULL));
+	assert_null(fr_ca_without_deny("{\"Statement\":3}", NULL));
+	e = fr_ca_without_deny("{\"Statement\":[{\"Sid\":\"" CA_SID "\",\"Effect\":\"Deny\",\"Principal\":{\"AWS\":"
+			       "\"arn:x\"},\"Action\":\"codeartifact:*\",\"Resource\":\"*\",\"Condition\":{}}]}", &had);
+	assert_int_equal(had, 0);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(e, "Statement")), 1);
+	cJSON_Delete(e);
+	/* the inverse call's input: domain, domainOwner (+ repository, policyDocument), nothing else */
+	e = cJSON_Parse("{\"domain\":\"acme\",\"domainOwner\":\"111111111111\",\"repository\":\"r\","
+			"\"policyDocument\":\"{}\",\"administratorAccount\":\"x\"}");
+	in = fr_wire(FR_CA_PUT_REPO_POLICY, e, NULL, why, sizeof(why));
+	assert_non_null(in);
+	assert_int_equal(cJSON_GetArraySize(in), 4);
+	assert_null(cJSON_GetObjectItemCaseSensitive(in, "administratorAccount"));
+	cJSON_Delete(in);
+	in = fr_wire(FR_CA_DELETE_DOMAIN_POLICY, e, NULL, why, sizeof(why));
+	assert_int_equal(cJSON_GetArraySize(in), 2);
+	cJSON_Delete(in);
+	cJSON_DeleteItemFromObjectCaseSensitive(e, "repository");
+	assert_null(fr_wire(FR_CA_PUT_REPO_POLICY, e, NULL, why, sizeof(why)));
+	cJSON_Delete(e);
+}
+/* ---- end codeartifact-lock (w3-rst3) ------------------------------------------------------ */
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -533,6 +632,7 @@ int main(void)
 		cmocka_unit_test(test_fr__decide_kms_net),  /* w3-rst1 */
 		cmocka_unit_test(test_fr__data_breach),          /* w3-rst2 */
 		cmocka_unit_test(test_fr__leak_rotate_refused),  /* w3-rst2 */
+		cmocka_unit_test(test_fr__codeartifact_lock),    /* w3-rst3 */
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
