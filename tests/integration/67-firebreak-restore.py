@@ -805,6 +805,15 @@ class CodeArtifactLockRestore(unittest.TestCase):
         self.assertTrue(res.ok, res)
         self.assertIsNone(self.fake.state()["codeartifact"]["domains"][0]["policy"])
 
+    def test_a_failing_record_never_holds_the_lock_back(self):
+        res = fbtest.invoke("codeartifact-lock", CA.manual(), self.fake,
+                            env=dict(CA.ENV, FIREBREAK_EVIDENCE_BUCKET="no-such-bucket"))
+        self.assertTrue(res.ok, res)
+        self.assertTrue(res.report["verdict"].startswith("contained"), res.report["verdict"])
+        self.assertEqual([a["status"] for a in res.report["actions"] if a["step"] == "evidence-put"], ["failed"])
+        self.assertEqual(res.report["undo_record"]["state"], "incomplete")
+        self.assertTrue(CA.denies(CA.domain_doc(self.fake), CA.MALLORY))
+
     def test_without_bucket_no_record_is_kept(self):
         res = fbtest.invoke("codeartifact-lock", CA.manual(), self.fake, env=CA.ENV)
         self.assertTrue(res.ok, res)
