@@ -33,6 +33,7 @@
 
 #include "aws.h"
 #include "cloudtrail.h"
+#include "evidence.h"
 #include "fb_err.h"
 #include "http.h"
 #include "kit.h"
@@ -45,6 +46,7 @@
 struct at_state {
 	struct resp_config cfg;
 	struct at_settings set;
+	struct evidence_config evcfg;   /* FIREBREAK_EVIDENCE_BUCKET: the undo record (optional) */
 	struct aws_client *aws;
 };
 
@@ -549,6 +551,75 @@ static int at_ipset_change(const cJSON *set, void *arg, cJSON **out, char *why, 
 	return c;
 }
 
+/* ---- issue 24 s2 (w3-rst4): the undo record of the containment ----
+ * restore.json of the incident's next attempt when FIREBREAK_EVIDENCE_BUCKET
+ * is set, claimed BEFORE the first write (runtime/evidence.h
+ * evidence_undo_record), so firebreak-restore can undo it: the keys'
+ * round (kit_round_undo_plan), each role's revocation (its prior
+ * AWSRevokeOlderSessions read here first, as kit_revoke_sessions records
+ * it: put the prior back, else delete the policy) and the IP set's
+ * (net-block's unblock form, which firebreak-restore refuses: the set is
+ * shared). The prior is read only when a bucket is set (no extra line
+ * otherwise). A role whose policy cannot be read gets no entry (its
+ * revocation then writes nothing either). Never holds the containment
+ * back: the undo is still in restore[]. rd, roles, b borrowed. */
+static void at_undo_record(struct at_run *u, struct kit_round *rd, const char *const *roles, size_t nroles,
+			   const struct at_block *b)
+{
+	cJSON *plan = kit_round_undo_plan(rd);
+	struct kit_step *rs[AT_MAX_GROUPS] = { NULL };
+	char role[AT_MAX_GROUPS][80];
+	struct kit_round *rr = NULL;
+	size_t i;
+	int sl;
+
+	if (!plan)
+		return;
+	if (u->st->evcfg.bucket && nroles && (rr = kit_round_new(u->k)) != NULL) {
+		for (i = 0; i < nroles; i++) {
+			if (!kit_role_name(roles[i], role[i], sizeof(role[i]), &sl) || sl)
+				continue;
+			rs[i] = kit_add(rr, &(struct kit_spec){ .step = "read-undo-revocation", .service = "iam",
+				.op = "GetRolePolicy", .target = roles[i], .kind = RESP_READ, .optional = 1,
+				.in = kit_obj("RoleName", role[i], "PolicyName", KIT_REVOKE_POLICY_NAME, KIT_END),
+				.absent = "NoSuchEntity" });
+		}
+		kit_run(rr);
+	}
+	for (i = 0; rr && i < nroles; i++) {
+		const char *d;
+		cJSON *a;
+
+		if (!rs[i] || !kit_ok(rs[i]))
+			continue;
+		d = kit_found(rs[i]) ? resp_get_str(kit_out(rs[i]), "PolicyDocument") : NULL;
+		a = kit_obj("RoleName", role[i], "PolicyName", KIT_REVOKE_POLICY_NAME, KIT_END);
+		if (a && d) {
+			char *prior = strdup(d);
+
+			if (prior) {
+				kit_url_decode(prior);
+				cJSON_AddStringToObject(a, "PolicyDocument", prior);
+				free(prior);
+			}
+		}
+		cJSON_AddItemToArray(plan, kit_undo(d ? "iam:PutRolePolicy" : "iam:DeleteRolePolicy", a));
+	}
+	kit_round_free(rr);
+	if (b) {
+		cJSON *undo = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(undo, "unblock");
+
+		for (i = 0; list && i < b->n; i++)
+			cJSON_AddItemToArray(list, cJSON_CreateString(b->routes[i]));
+		cJSON_AddItemToArray(plan, kit_undo("lambda:Invoke net-block", undo));
+	}
+	if (cJSON_GetArraySize(plan) > 0)
+		evidence_undo_record(u->k, u->st->aws, &u->st->evcfg, u->ctx, "alarm",
+				     u->ev->alarm[0] ? u->ev->alarm : AT_FUNCTION, plan,
+				     cJSON_AddObjectToObject(u->r->extra, "undo_record"));
+	cJSON_Delete(plan);
+}
+
 static void at_contain(struct at_run *u)
 {
 	struct at_settings *set = &u->st->set;
@@ -557,7 +628,9 @@ static void at_contain(struct at_run *u)
 	struct at_block *b = calloc(1, sizeof(*b));
 	char own_role[128] = "", name[128], why[200];
 	int64_t now = u->k->now_ms ? u->k->now_ms() : http_now_ms();
-	size_t i, j;
+	const char *revoke[AT_MAX_GROUPS];
+	size_t i, j, nrev = 0;
+	int ipset;
 
 	if (!rd || !b) {
 		resp_set_verdict(u->r, "failed: out of memory");
@@ -594,17 +667,18 @@ static void at_contain(struct at_run *u)
 			 (own_role[0] && g->role_arn[0] && kit_role_name(g->role_arn, name, sizeof(name), &sl) &&
 			  !strcmp(name, own_role)))
 			at_contain_skip(u, "contain", g->principal, "the function's own role: never contained");
-		else if (!strcmp(g->type, "AssumedRole") && g->role_arn[0])
-			/* sessions issued before now end: the attacker's included */
-			kit_revoke_sessions(u->k, &(struct kit_revoke){ .role_arn = g->role_arn, .not_before_ms = now });
-		else if (!strcmp(g->type, "IAMUser") && g->user[0])
+		else if (!strcmp(g->type, "AssumedRole") && g->role_arn[0]) {
+			/* sessions issued before now end (after the undo record) */
+			for (j = 0; j < nrev && strcmp(revoke[j], g->role_arn); j++)
+				;
+			if (j == nrev)
+				revoke[nrev++] = g->role_arn;
+		} else if (!strcmp(g->type, "IAMUser") && g->user[0])
 			at_contain_user(u, rd, g);
 		else
 			at_contain_skip(u, "contain", g->principal, "identity type '%s': not contained here",
 					g->type[0] ? g->type : "unknown");
 	}
-	kit_run(rd);
-	kit_round_free(rd);
 	/* the attacker addresses, to net-block's WAF IP set */
 	for (i = 0; i < u->t.n; i++) {
 		const struct at_group *g = &u->t.g[i];
@@ -623,6 +697,14 @@ static void at_contain(struct at_run *u)
 		b->routes[b->n] = b->buf[b->n];
 		b->n++;
 	}
+	/* ---- issue 24 s2 (w3-rst4): the undo record, before the first write ---- */
+	ipset = b->n && set->ipset_arn[0] && own && !strcmp(set->ipset_account, own);
+	at_undo_record(u, rd, revoke, nrev, ipset ? b : NULL);
+	/* ---- end w3-rst4 ---- */
+	for (i = 0; i < nrev; i++)
+		kit_revoke_sessions(u->k, &(struct kit_revoke){ .role_arn = revoke[i], .not_before_ms = now });
+	kit_run(rd);
+	kit_round_free(rd);
 	if (b->n && !set->ipset_arn[0]) {
 		at_contain_skip(u, "block-ip", "FIREBREAK_AT_IPSET_ARN",
 				"no IP set configured: net-block's invoke is in containment_manual");
@@ -745,8 +827,12 @@ static enum fb_err at_init(void **state, char *err, size_t errlen)
 	enum fb_err rc = st ? at_settings_from_env(&st->set, err, errlen) : FB_E_NOMEM;
 
 	if (rc == FB_OK)
+		rc = evidence_config_from_env(&st->evcfg, err, errlen);
+	if (rc == FB_OK)
 		rc = kit_setup(&st->cfg, &st->aws, err, errlen);
 	if (rc != FB_OK) {
+		if (st)
+			evidence_config_cleanup(&st->evcfg);
 		free(st);
 		return rc;
 	}

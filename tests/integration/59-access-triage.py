@@ -329,6 +329,24 @@ class AccessTriage(unittest.TestCase):
         self.assertTrue([a for a in res.report["actions"] if a["status"] == "planned"], res.report)
         self.assert_no_writes()
 
+    # ---- w3-rst4: the containment's undo record (issue 24) ----
+    def test_a_failing_undo_record_never_holds_the_containment_back(self):
+        recs, iam, roles = self.contain_world()
+        res = self.run_fn(alarm(), recs, iam=iam, roles=roles, ipset=True, FIREBREAK_TRIAGE_CONTAIN="true",
+                          FIREBREAK_AT_IPSET_ARN=IPSET_ARN, FIREBREAK_TRUSTED_PRINCIPALS=BREAKGLASS,
+                          FIREBREAK_EVIDENCE_BUCKET="no-such-bucket")
+        self.assertTrue(res.ok, res)   # contained: not an error result
+        self.assertTrue(res.report["verdict"].endswith("; contained"), res.report["verdict"])
+        self.assertEqual(res.report["undo_record"]["state"], "incomplete")
+        put = [a["status"] for a in res.report["actions"] if a["step"] == "evidence-put"]
+        self.assertEqual(put, ["failed"])
+        self.assertTrue(any("undo record" in w for w in res.report.get("warnings", [])), res.report)
+        ops = [(c["service"], c["operation"]) for c in fbtest.writes(self.fake.calls())]
+        self.assertEqual(ops[0], ("s3", "PutObject"))   # tried before the first containment write
+        self.assertIn(("iam", "UpdateAccessKey"), ops)
+        self.assertIn(("iam", "PutRolePolicy"), ops)
+    # ---- end w3-rst4 ----
+
     def test_containment_off_gives_manual_invokes_and_writes_nothing(self):
         recs, iam, roles = self.contain_world()
         res = self.run_fn(alarm(), recs, iam=iam, roles=roles, ipset=True, FIREBREAK_AT_IPSET_ARN=IPSET_ARN)

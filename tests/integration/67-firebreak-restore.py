@@ -725,6 +725,101 @@ class LeakRotate(unittest.TestCase):
 # ---- end data-breach and leak-rotate (w3-rst2) ---------------------------------------------------------------
 
 
+# ---- access-triage's opt-in containment (w3-rst4) -------------------------------------------------------------
+AT = _load("at59", "59-access-triage.py")
+
+
+class AccessTriageRestore(unittest.TestCase):
+    """59's containment world (FIREBREAK_TRIAGE_CONTAIN=true): mallory's keys Inactive, app-role's sessions
+    revoked, the attacker addresses in the WAF IP set -> restore: the role's inline policies and the keys'
+    status equal the state before (read back with /usr/bin/aws iam); the shared IP set stays as contained."""
+    ENV = dict(AT.ENV, FIREBREAK_TRIAGE_CONTAIN="true", FIREBREAK_AT_IPSET_ARN=AT.IPSET_ARN,
+               FIREBREAK_TRUSTED_PRINCIPALS=AT.BREAKGLASS)
+    APP_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = shared_fake()
+
+    def setUp(self):
+        recs, iam, roles = AT.AccessTriage.contain_world(None)
+        roles[0]["inline_policies"] = {"AppPolicy": self.APP_POLICY}
+        iam["users"][0]["access_keys"][1]["Status"] = "Inactive"   # already Inactive before: stays so
+        self.fake.reset()
+        self.fake.seed(with_bucket(AT.world(recs, iam=iam, roles=roles, ipset=True)))
+        self.fake.faults({"clear": True, "faults": []})
+        self.fake.reset_calls()
+        self.recs = recs
+
+    def state(self, use_cli=False):
+        if use_cli:
+            keys = cli(self.fake, "iam", "list-access-keys", "--user-name", "mallory")["AccessKeyMetadata"]
+            names = cli(self.fake, "iam", "list-role-policies", "--role-name", "app-role")["PolicyNames"]
+        else:
+            i = boto(self.fake, "iam")
+            keys = i.list_access_keys(UserName="mallory")["AccessKeyMetadata"]
+            names = i.list_role_policies(RoleName="app-role")["PolicyNames"]
+        i = boto(self.fake, "iam")
+        docs = {n: i.get_role_policy(RoleName="app-role", PolicyName=n)["PolicyDocument"] for n in names}
+        return sorted((k["AccessKeyId"], k["Status"]) for k in keys), docs
+
+    def ipset(self):
+        return sorted(boto(self.fake, "wafv2").get_ip_set(Name="firebreak-blocked", Scope="REGIONAL",
+                                                          Id=AT.IPSET_ID)["IPSet"]["Addresses"])
+
+    def contain(self, env):
+        res = fbtest.invoke("access-triage", AT.alarm(), self.fake, env=env)
+        self.assertTrue(res.ok, res)
+        self.assertTrue(res.report["verdict"].endswith("; contained"), res.report["verdict"])
+        return res
+
+    def test_contain_restore_keys_and_policies_equal_before_ipset_stays(self):
+        before = self.state()
+        res = self.contain(dict(self.ENV, **ENV))
+        self.assertEqual(res.report["undo_record"]["state"], "kept")
+        # the record comes before the first containment write
+        ops = [(c["service"], c["operation"]) for c in self.fake.calls() if fbtest.is_write(c)]
+        self.assertEqual(ops[0], ("s3", "PutObject"))
+        contained = self.ipset()
+        self.assertIn("203.0.113.66/32", contained)
+        self.assertNotEqual(self.state(), before)
+        seq = last_seq(self.fake)
+        out = restore(self.fake, res.report["incident_id"], True)
+        self.assertTrue(out.ok, out)
+        d = decisions(out)
+        self.assertEqual(sorted(x for _, x in d), ["apply", "apply", "refused"], d)
+        self.assertEqual(sorted(restore_writes(self.fake, seq)),
+                         [("iam", "DeleteRolePolicy"), ("iam", "UpdateAccessKey")])
+        self.assertEqual(self.state(use_cli=True), before)
+        self.assertEqual(self.ipset(), contained)   # refused: the shared IP set stays as contained
+
+    def test_key_of_a_user_gone_since_is_not_touched(self):
+        res = self.contain(dict(self.ENV, **ENV))
+        # mallory deleted by a human since: the same world without the user, the same records kept
+        s3 = boto(self.fake, "s3")
+        objs = {o["Key"]: s3.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read().decode()
+                for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
+        recs, iam, roles = AT.AccessTriage.contain_world(None)
+        iam["users"] = iam["users"][1:]
+        w = AT.world(recs, iam=iam, roles=roles, ipset=True)
+        w["s3"] = {"buckets": [{"name": BUCKET, "objects": objs}]}
+        self.fake.reset()
+        self.fake.seed(w)
+        self.fake.reset_calls()
+        out = restore(self.fake, res.report["incident_id"], True)
+        self.assertTrue(out.ok, out)
+        self.assertEqual(dict(decisions(out))["deactivate-key"], "changed")
+        self.assertNotIn(("iam", "UpdateAccessKey"), restore_writes(self.fake, 0))
+
+    def test_without_bucket_not_kept_and_contained(self):
+        res = self.contain(self.ENV)
+        self.assertEqual(res.report["undo_record"]["state"], "not kept")
+        self.assertFalse([c for c in self.fake.calls() if c["service"] == "s3"])
+# ---- end w3-rst4 ----
+
+
+
 # ---- codeartifact-lock (w3-rst3): contain -> restore ------------------------------------------------------
 CA = _load("ca66", "66-codeartifact-lock.py")
 CA_LOCKED = ("npm-store", "public-mirror")   # the repositories 66's world has granting mallory
@@ -819,7 +914,6 @@ class CodeArtifactLockRestore(unittest.TestCase):
         self.assertTrue(res.ok, res)
         self.assertEqual(res.report["undo_record"]["state"], "not kept")
 # ---- end codeartifact-lock (w3-rst3) ----------------------------------------------------------------------
-
 
 if __name__ == "__main__":
     t0 = time.time()
