@@ -1091,42 +1091,48 @@ out:
 
 #include "log.h"
 
-enum fb_err kit_env_int(const char *name, int def, int lo, int hi, int *out,
-			char *err, size_t errlen)
+/* A number setting in lo..hi: 1 with *out set (left alone when unset or
+ * ""), 0 when it is set and not such a number. An integer is decimal and
+ * fits a long (strtol's ERANGE refused); a real is anything strtod reads
+ * in full but NaN and the infinities. */
+static int kit_env_number(const char *name, int integer, double lo, double hi, double *out)
 {
 	const char *s = getenv(name);
 	char *end = NULL;
-	long v;
+	double d;
+
+	if (!s || !*s)
+		return 1;
+	errno = 0;
+	d = integer ? (double)strtol(s, &end, 10) : strtod(s, &end);
+	if ((integer && errno) || end == s || *end != '\0' || !isfinite(d) || d < lo || d > hi)
+		return 0;
+	*out = d;
+	return 1;
+}
+
+enum fb_err kit_env_int(const char *name, int def, int lo, int hi, int *out,
+			char *err, size_t errlen)
+{
+	double d = def;
 
 	*out = def;
-	if (!s || !*s)
-		return FB_OK;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end != '\0' || v < lo || v > hi) {
+	if (!kit_env_number(name, 1, lo, hi, &d)) {
 		snprintf(err, errlen, "setting '%s' must be an integer in %d..%d", name, lo, hi);
 		return FB_E_CONFIG;
 	}
-	*out = (int)v;
+	*out = (int)d;
 	return FB_OK;
 }
 
 enum fb_err kit_env_severity(const char *name, double def, double *out,
 			     char *err, size_t errlen)
 {
-	const char *s = getenv(name);
-	char *end = NULL;
-	double d;
-
 	*out = def;
-	if (!s || !*s)
-		return FB_OK;
-	d = strtod(s, &end);
-	if (end == s || *end != '\0' || !isfinite(d) || d < 0 || d > 10) {
+	if (!kit_env_number(name, 0, 0, 10, out)) {
 		snprintf(err, errlen, "setting '%s' must be a number from 0 to 10", name);
 		return FB_E_CONFIG;
 	}
-	*out = d;
 	return FB_OK;
 }
 

@@ -4,15 +4,20 @@
  *
  * Adding a responder (functions/<name>/), in the manner of git's builtin.h:
  *
- *  1. functions/<name>/main.c: lr_main(init, handle). init reads settings
- *     (resp_config_from_env + the responder's own) and makes one
- *     aws_client; handle parses the event (resp_parse_event), starts the
- *     report (resp_begin, resp_trigger_from_event), kit_init()s a kit and
- *     then reads as a runbook: the reads in one round, the decisions (pure
- *     functions in stages.c, declared in <name>.h and unit-tested without
- *     AWS), the writes in the rounds their dependencies need, the verdict,
- *     resp_finish. No struct aws_call, no list encoding, no paging loop, no
- *     cleanup loop over calls in functions/: that is what the kit is for.
+ *  1. functions/<name>/main.c (runtime/fn.h): a state whose first member
+ *     is struct fn_base (the report settings, FIREBREAK_EVIDENCE_*, the
+ *     default client: read and made by fn_main's init, in one order, with
+ *     one cleanup) and main() = fn_main(&(struct fn_responder){ name,
+ *     deadline margin, sizeof the state, .settings (the responder's own,
+ *     from stages.c) and .cleanup, .handle }). handle parses the event
+ *     (resp_parse_event + the responder's checks), fn_open()s the
+ *     invocation (a skip: the skipped result; else the deadline, the
+ *     report, its trigger, a kit) and then reads as a runbook: the reads
+ *     in one round, the decisions (pure functions in stages.c, declared in
+ *     <name>.h and unit-tested without AWS), the writes in the rounds their
+ *     dependencies need, the verdict, fn_finish() (resp_finish, cleanups).
+ *     No struct aws_call, no list encoding, no paging loop, no cleanup
+ *     loop over calls in functions/: that is what the kit is for.
  *  2. Steps through kit_add() with .service and .op as string literals at
  *     the call site: tests/infra/iamderive.py reads them from the code and
  *     tests/integration/61-infra-iam.py derives the role's IAM from them

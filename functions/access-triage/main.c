@@ -35,6 +35,7 @@
 #include "cloudtrail.h"
 #include "evidence.h"
 #include "fb_err.h"
+#include "fn.h"
 #include "http.h"
 #include "kit.h"
 #include "lr.h"
@@ -44,10 +45,8 @@
 #define AT_DEADLINE_MARGIN_MS 500
 
 struct at_state {
-	struct resp_config cfg;
+	struct fn_base fn;              /* fn.evcfg: FIREBREAK_EVIDENCE_BUCKET, the undo record (optional) */
 	struct at_settings set;
-	struct evidence_config evcfg;   /* FIREBREAK_EVIDENCE_BUCKET: the undo record (optional) */
-	struct aws_client *aws;
 };
 
 /* P1 groups: what a human invokes to contain them (containment is off).
@@ -185,7 +184,7 @@ static int at_read_lookup(struct at_run *u)
 	q.end_ms = u->ev->end_ms;
 	q.max_pages = u->st->set.max_pages;
 	q.keep_events = 1;
-	q.account = u->st->cfg.own_account;
+	q.account = u->st->fn.cfg.own_account;
 	s = kit_add(rd, &(struct kit_spec){ .step = "lookup-events", .service = "cloudtrail",
 		.op = "LookupEvents", .target = "window", .kind = RESP_READ, .cloudtrail = &q,
 		.detail = "every event of the window" });
@@ -575,7 +574,7 @@ static void at_undo_record(struct at_run *u, struct kit_round *rd, const char *c
 
 	if (!plan)
 		return;
-	if (u->st->evcfg.bucket && nroles && (rr = kit_round_new(u->k)) != NULL) {
+	if (u->st->fn.evcfg.bucket && nroles && (rr = kit_round_new(u->k)) != NULL) {
 		for (i = 0; i < nroles; i++) {
 			if (!kit_role_name(roles[i], role[i], sizeof(role[i]), &sl) || sl)
 				continue;
@@ -614,7 +613,7 @@ static void at_undo_record(struct at_run *u, struct kit_round *rd, const char *c
 		cJSON_AddItemToArray(plan, kit_undo("lambda:Invoke net-block", undo));
 	}
 	if (cJSON_GetArraySize(plan) > 0)
-		evidence_undo_record(u->k, u->st->aws, &u->st->evcfg, u->ctx, "alarm",
+		evidence_undo_record(u->k, u->st->fn.aws, &u->st->fn.evcfg, u->ctx, "alarm",
 				     u->ev->alarm[0] ? u->ev->alarm : AT_FUNCTION, plan,
 				     cJSON_AddObjectToObject(u->r->extra, "undo_record"));
 	cJSON_Delete(plan);
@@ -660,8 +659,8 @@ static void at_contain(struct at_run *u)
 		else if (!own || strcmp(g->account, own) != 0)
 			at_contain_skip(u, "contain", g->principal, "another account (%s): contained only in the "
 					"function's own account", g->account);
-		else if (resp_is_trusted(&u->st->cfg, g->principal) ||
-			 (g->role_arn[0] && resp_is_trusted(&u->st->cfg, g->role_arn)))
+		else if (resp_is_trusted(&u->st->fn.cfg, g->principal) ||
+			 (g->role_arn[0] && resp_is_trusted(&u->st->fn.cfg, g->role_arn)))
 			at_contain_skip(u, "contain", g->principal, "trusted (FIREBREAK_TRUSTED_PRINCIPALS): never contained");
 		else if ((caller && caller[0] && !strcmp(caller, g->principal)) ||
 			 (own_role[0] && g->role_arn[0] && kit_role_name(g->role_arn, name, sizeof(name), &sl) &&
@@ -718,9 +717,9 @@ static void at_contain(struct at_run *u)
 		cJSON *undo = cJSON_CreateObject(), *list = cJSON_CreateArray();
 
 		/* the IP set's Region (CLOUDFRONT sets live in us-east-1) */
-		if (!strcmp(set->ipset_region, aws_client_region(u->st->aws)))
-			wc = u->st->aws;
-		else if (aws_client_for_region(u->st->aws, set->ipset_region, &rc) == FB_OK)
+		if (!strcmp(set->ipset_region, aws_client_region(u->st->fn.aws)))
+			wc = u->st->fn.aws;
+		else if (aws_client_for_region(u->st->fn.aws, set->ipset_region, &rc) == FB_OK)
 			wc = rc;
 		else
 			at_contain_skip(u, "block-ip", set->ipset_arn, "no client for %s", set->ipset_region);
@@ -821,23 +820,9 @@ static void at_triage_run(struct kit *k, struct at_state *st, struct resp *r, co
 
 /* ---- the handler --------------------------------------------------------------- */
 
-static enum fb_err at_init(void **state, char *err, size_t errlen)
+static enum fb_err at_settings(void *state, char *err, size_t errlen)
 {
-	struct at_state *st = calloc(1, sizeof(*st));
-	enum fb_err rc = st ? at_settings_from_env(&st->set, err, errlen) : FB_E_NOMEM;
-
-	if (rc == FB_OK)
-		rc = evidence_config_from_env(&st->evcfg, err, errlen);
-	if (rc == FB_OK)
-		rc = kit_setup(&st->cfg, &st->aws, err, errlen);
-	if (rc != FB_OK) {
-		if (st)
-			evidence_config_cleanup(&st->evcfg);
-		free(st);
-		return rc;
-	}
-	*state = st;
-	return FB_OK;
+	return at_settings_from_env(&((struct at_state *)state)->set, err, errlen);
 }
 
 static enum fb_err at_handle(void *state, const char *event, size_t len, const struct lr_context *ctx,
@@ -854,29 +839,24 @@ static enum fb_err at_handle(void *state, const char *event, size_t len, const s
 		at_event_cleanup(&ev);
 		return resp_invalid(out, "%s", why);
 	}
-	if (ev.kind == AT_SKIP) {
-		/* another alarm, or a state other than ALARM: nothing happened,
-		 * nothing is read or published */
-		rc = kit_skip_result(&st->cfg, AT_FUNCTION, ev.root, ctx, ev.why, out);
-		at_event_cleanup(&ev);
-		return rc;
-	}
-	if (!kit_begin(&r, &(struct kit_handler){ AT_FUNCTION, &st->cfg, st->aws, AT_DEADLINE_MARGIN_MS }, ctx,
-		       ev.root, out, &rc)) {
+	/* AT_SKIP: another alarm, or a state other than ALARM: nothing
+	 * happened, nothing is read or published */
+	if (!fn_open(&r, &k, st, ctx, ev.root, ev.kind == AT_SKIP ? ev.why : NULL, out, &rc)) {
 		at_event_cleanup(&ev);
 		return rc;
 	}
 	if (ev.event_id[0])
 		resp_set_incident(&r, ev.event_id);
-	kit_init(&k, &r, st->aws);
 	if (ev.alarm[0])
 		cJSON_AddStringToObject(r.extra, "alarm", ev.alarm);
 	at_triage_run(&k, st, &r, &ev, ctx);
-	rc = resp_finish(&r, st->aws, out);
-	kit_cleanup(&k);
-	resp_cleanup(&r);
+	rc = fn_finish(&k, out);
 	at_event_cleanup(&ev);
 	return rc;
 }
 
-int main(void) { return lr_main(at_init, at_handle); }
+int main(void)
+{
+	return fn_main(&(struct fn_responder){ .function = AT_FUNCTION, .margin_ms = AT_DEADLINE_MARGIN_MS,
+		.size = sizeof(struct at_state), .settings = at_settings, .handle = at_handle });
+}

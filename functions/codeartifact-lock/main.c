@@ -29,6 +29,7 @@
 #include "aws.h"
 #include "evidence.h"
 #include "fb_err.h"
+#include "fn.h"
 #include "http.h"
 #include "kit.h"
 #include "log.h"
@@ -42,10 +43,8 @@
 #define NOT_FOUND "ResourceNotFoundException"
 
 struct ca_fn {
-	struct resp_config cfg;
+	struct fn_base fn;
 	struct ca_settings set;
-	struct evidence_config evcfg;   /* FIREBREAK_EVIDENCE_BUCKET: the undo record (optional) */
-	struct aws_client *aws;
 };
 
 /* One policy to lock: the domain's (repo NULL) or a repository's. */
@@ -219,7 +218,7 @@ static void lock_all(struct ca_run *run)
 		 * (evidence_undo_record). A retry after a conflict puts back the
 		 * same prior document (the first read's), so it is not claimed again. */
 		if (rec && cJSON_GetArraySize(rec) > 0)
-			evidence_undo_record(run->k, run->st->aws, &run->st->evcfg, run->ctx, "domain_arn",
+			evidence_undo_record(run->k, run->st->fn.aws, &run->st->fn.evcfg, run->ctx, "domain_arn",
 					     run->domain_arn, rec, cJSON_AddObjectToObject(run->r->extra, "undo_record"));
 		cJSON_Delete(rec);
 		kit_run(rd);
@@ -475,8 +474,8 @@ static void ca_lock(struct ca_run *run)
 	kit_round_free(rd);
 
 	/* Who it is, from the domain as read (its owner), never the event's word. */
-	j = ca_judge(&run->p, run->ev->principal, owner, kit_caller_arn(run->k), run->st->cfg.member_role,
-		     &run->st->cfg, why, sizeof(why));
+	j = ca_judge(&run->p, run->ev->principal, owner, kit_caller_arn(run->k), run->st->fn.cfg.member_role,
+		     &run->st->fn.cfg, why, sizeof(why));
 	cJSON_AddStringToObject(r->extra, "judgement", why);
 	if (j != CA_LOCK) {
 		settle(r, "lock-domain", "codeartifact:PutDomainPermissionsPolicy", run->domain_arn, RESP_SKIPPED, why);
@@ -547,23 +546,9 @@ static void ca_lock(struct ca_run *run)
 	}
 }
 
-static enum fb_err ca_init(void **state, char *err, size_t errlen)
+static enum fb_err ca_settings(void *state, char *err, size_t errlen)
 {
-	struct ca_fn *st = calloc(1, sizeof(*st));
-	enum fb_err rc = st ? ca_settings_from_env(&st->set, err, errlen) : FB_E_NOMEM;
-
-	if (rc == FB_OK)
-		rc = evidence_config_from_env(&st->evcfg, err, errlen);
-	if (rc == FB_OK)
-		rc = kit_setup(&st->cfg, &st->aws, err, errlen);
-	if (rc != FB_OK) {
-		if (st)
-			evidence_config_cleanup(&st->evcfg);
-		free(st);
-		return rc;
-	}
-	*state = st;
-	return FB_OK;
+	return ca_settings_from_env(&((struct ca_fn *)state)->set, err, errlen);
 }
 
 static enum fb_err ca_handle(void *state, const char *event, size_t len, const struct lr_context *ctx,
@@ -583,17 +568,10 @@ static enum fb_err ca_handle(void *state, const char *event, size_t len, const s
 		ca_event_cleanup(&ev);
 		return resp_invalid(out, "%s", why);
 	}
-	if (ev.skip[0]) {
-		rc = kit_skip_result(&st->cfg, CA_FUNCTION, ev.root, ctx, ev.skip, out);
+	if (!fn_open(&r, &k, st, ctx, ev.root, ev.skip, out, &rc)) {
 		ca_event_cleanup(&ev);
 		return rc;
 	}
-	if (!kit_begin(&r, &(struct kit_handler){ CA_FUNCTION, &st->cfg, st->aws, CA_DEADLINE_MARGIN_MS }, ctx,
-		       ev.root, out, &rc)) {
-		ca_event_cleanup(&ev);
-		return rc;
-	}
-	kit_init(&k, &r, st->aws);
 	memset(&run, 0, sizeof(run));
 	run.st = st;
 	run.r = &r;
@@ -621,7 +599,7 @@ static enum fb_err ca_handle(void *state, const char *event, size_t len, const s
 		goto finish;
 	}
 	snprintf(run.domain_arn, sizeof(run.domain_arn), "arn:%s:codeartifact:%s:%s:domain/%s", kit_partition(&k),
-		 aws_client_region(st->aws), run.owner, ev.domain);
+		 aws_client_region(st->fn.aws), run.owner, ev.domain);
 	resp_set_resource(&r, run.domain_arn, run.owner, NULL);
 	memset(&aerr, 0, sizeof(aerr));
 	/* A domain in a member account: through the member role. */
@@ -630,12 +608,14 @@ static enum fb_err ca_handle(void *state, const char *event, size_t len, const s
 		goto finish;
 	ca_lock(&run);
 finish:
-	rc = resp_finish(&r, st->aws, out);
+	rc = fn_finish(&k, out);
 	run_cleanup(&run);
-	kit_cleanup(&k);
-	resp_cleanup(&r);
 	ca_event_cleanup(&ev);
 	return rc;
 }
 
-int main(void) { return lr_main(ca_init, ca_handle); }
+int main(void)
+{
+	return fn_main(&(struct fn_responder){ .function = CA_FUNCTION, .margin_ms = CA_DEADLINE_MARGIN_MS,
+		.size = sizeof(struct ca_fn), .settings = ca_settings, .handle = ca_handle });
+}

@@ -33,6 +33,7 @@
 #include "aws.h"
 #include "evidence.h"
 #include "fb_err.h"
+#include "fn.h"
 #include "http.h"
 #include "kit.h"
 #include "lr.h"
@@ -50,9 +51,7 @@
 #define CL_FAILED_NAMES 20               /* failed usernames named in the report */
 
 struct cl_fn {
-	struct resp_config cfg;
-	struct aws_client *aws;
-	struct evidence_config evcfg;
+	struct fn_base fn;
 	char *alarm, *pool, *client;
 	char *secret_arn;                /* FIREBREAK_COGNITO_SECRET_ARN: the secret the consumers read */
 	char *secret_key;                /* FIREBREAK_COGNITO_SECRET_KEY: its JSON member ("" whole string) */
@@ -88,37 +87,32 @@ static char *env_dup(const char *name, const char *def)
 	return strdup(v && *v ? v : def ? def : "");
 }
 
-static void fn_free(struct cl_fn *st)
+static void cl_settings_cleanup(void *state)
 {
-	if (!st)
-		return;
+	struct cl_fn *st = state;
+
 	free(st->alarm);
 	free(st->pool);
 	free(st->client);
 	free(st->secret_arn);
 	free(st->secret_key);
 	free(st->services);
-	evidence_config_cleanup(&st->evcfg);
-	free(st);
 }
 
-static enum fb_err cl_init(void **state, char *err, size_t errlen)
+/* The settings (fn_init: a failure is cleaned up by cl_settings_cleanup). */
+static enum fb_err cl_settings(void *state, char *err, size_t errlen)
 {
-	struct cl_fn *st = calloc(1, sizeof(*st));
+	struct cl_fn *st = state;
 	enum fb_err rc;
 
-	if (!st)
-		return FB_E_NOMEM;
 	st->alarm = env_dup("FIREBREAK_COGNITO_ALARM", CL_DEFAULT_ALARM);
 	st->pool = env_dup("FIREBREAK_COGNITO_USER_POOL_ID", NULL);
 	st->client = env_dup("FIREBREAK_COGNITO_CLIENT_ID", NULL);
 	st->secret_arn = env_dup("FIREBREAK_COGNITO_SECRET_ARN", NULL);
 	st->secret_key = env_dup("FIREBREAK_COGNITO_SECRET_KEY", NULL);
 	st->services = env_dup("FIREBREAK_COGNITO_SERVICES", NULL);
-	if (!st->alarm || !st->pool || !st->client || !st->secret_arn || !st->secret_key || !st->services) {
-		fn_free(st);
+	if (!st->alarm || !st->pool || !st->client || !st->secret_arn || !st->secret_key || !st->services)
 		return FB_E_NOMEM;
-	}
 	rc = kit_env_int("FIREBREAK_COGNITO_SIGNOUT_RPS", CL_DEFAULT_RPS, 1, CL_RPS_QUOTA - 1, &st->rps, err, errlen);
 	if (rc == FB_OK)
 		rc = kit_env_int("FIREBREAK_COGNITO_MAX_PAGES", CL_DEFAULT_MAX_PAGES, 1, 20000, &st->max_pages, err,
@@ -137,16 +131,7 @@ static enum fb_err cl_init(void **state, char *err, size_t errlen)
 		snprintf(err, errlen, "setting 'FIREBREAK_COGNITO_CLIENT_ID' is not an app client id");
 		rc = FB_E_CONFIG;
 	}
-	if (rc == FB_OK)
-		rc = evidence_config_from_env(&st->evcfg, err, errlen);
-	if (rc == FB_OK)
-		rc = kit_setup(&st->cfg, &st->aws, err, errlen);
-	if (rc != FB_OK) {
-		fn_free(st);
-		return rc;
-	}
-	*state = st;
-	return FB_OK;
+	return rc;
 }
 
 static cJSON *pool_in(const struct cl_event *ev, int with_client)
@@ -189,20 +174,20 @@ static const struct aws_header marker_headers[] = {
  * the caller's line says what was recorded. */
 static struct kit_step *marker_put(struct kit_round *rd, struct cl_run *u, const char *key)
 {
-	if (!u->st->evcfg.bucket || u->r->dry_run)
+	if (!u->st->fn.evcfg.bucket || u->r->dry_run)
 		return NULL;
 	return kit_add(rd, &(struct kit_spec){ .quiet = 1, .batched = 1, .service = "s3", .op = "PutObject",
-		.kind = RESP_WRITE, .bucket = u->st->evcfg.bucket, .key = key, .body = "", .body_len = 0,
+		.kind = RESP_WRITE, .bucket = u->st->fn.evcfg.bucket, .key = key, .body = "", .body_len = 0,
 		.headers = marker_headers, .nheaders = sizeof(marker_headers) / sizeof(marker_headers[0]),
 		.already = "PreconditionFailed ConditionalRequestConflict" });
 }
 
 static struct kit_step *marker_head(struct kit_round *rd, struct cl_run *u, const char *key)
 {
-	if (!u->st->evcfg.bucket)
+	if (!u->st->fn.evcfg.bucket)
 		return NULL;
 	return kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "s3", .op = "HeadObject", .kind = RESP_READ,
-		.bucket = u->st->evcfg.bucket, .key = key });
+		.bucket = u->st->fn.evcfg.bucket, .key = key });
 }
 
 /* HeadObject: 200 present; 404, or 403 without s3:ListBucket (which
@@ -312,7 +297,7 @@ static void marker_write(struct cl_run *u, const char *stage, const char *secret
 	struct kit_round *m;
 	struct kit_step *mk;
 
-	if (!u->st->evcfg.bucket || cl_secret_marker_key(u->r->incident_id, u->ev, stage, secret_id, key,
+	if (!u->st->fn.evcfg.bucket || cl_secret_marker_key(u->r->incident_id, u->ev, stage, secret_id, key,
 							 sizeof(key)))
 		return;
 	m = kit_round_new(u->k);
@@ -613,7 +598,7 @@ static void signout(struct cl_run *u, const struct cl_plan *p, int list_complete
 				if (c.failed_names && cJSON_GetArraySize(c.failed_names) < CL_FAILED_NAMES)
 					cJSON_AddItemToArray(c.failed_names, cJSON_CreateString(p->names[next + i]));
 			}
-			if (--remaining[b] == 0 && !bfail[b] && u->st->evcfg.bucket &&
+			if (--remaining[b] == 0 && !bfail[b] && u->st->fn.evcfg.bucket &&
 			    cl_marker_key(r->incident_id, u->ev, b, keys[b], sizeof(keys[b])) == 0)
 				pending[npending++] = b;
 		}
@@ -637,7 +622,7 @@ static void signout(struct cl_run *u, const struct cl_plan *p, int list_complete
 		cJSON_AddNumberToObject(o, "rounds", (double)c.rounds);
 		cJSON_AddNumberToObject(o, "buckets_recorded", (double)c.markers);
 		cJSON_AddBoolToObject(o, "list_complete", list_complete);
-		cJSON_AddBoolToObject(o, "resumable", u->st->evcfg.bucket != NULL);
+		cJSON_AddBoolToObject(o, "resumable", u->st->fn.evcfg.bucket != NULL);
 	}
 	snprintf(detail, sizeof(detail), "%zu signed out now, %zu earlier, %zu not found, %zu failed%s%s, %zu left%s; "
 		 "%zu rounds of at most %d a second; refresh tokens revoked, access and ID tokens live until "
@@ -684,9 +669,9 @@ static void respond(struct cl_run *u)
 	}
 	if (!account && ev->account[0])
 		account = ev->account;
-	if (strcmp(aws_client_region(u->st->aws), ev->region) == 0) {
-		u->c = u->st->aws;
-	} else if (aws_client_for_region(u->st->aws, ev->region, &u->region_c) == FB_OK) {
+	if (strcmp(aws_client_region(u->st->fn.aws), ev->region) == 0) {
+		u->c = u->st->fn.aws;
+	} else if (aws_client_for_region(u->st->fn.aws, ev->region, &u->region_c) == FB_OK) {
 		u->c = u->region_c;
 	} else {
 		kit_decide(u->k, &(struct kit_spec){ .step = "region-client", .service = "cognito-idp",
@@ -792,7 +777,7 @@ static void respond(struct cl_run *u)
 	kit_detail(s_cli, "access tokens %ld s, ID tokens %ld s", lt.access_s, lt.id_s);
 
 	/* The progress of this incident. */
-	if (u->st->evcfg.bucket) {
+	if (u->st->fn.evcfg.bucket) {
 		for (b = 0; b < CL_BUCKETS; b++) {
 			int m = marker_present(heads[b]);
 
@@ -804,7 +789,7 @@ static void respond(struct cl_run *u)
 	}
 
 	/* Round 2: which listed secret is ours (its "added" marker). */
-	if (kit_ok(s_sec) && kit_found(s_sec) && u->st->evcfg.bucket) {
+	if (kit_ok(s_sec) && kit_found(s_sec) && u->st->fn.evcfg.bucket) {
 		const cJSON *sc;
 		int i = 0;
 
@@ -957,25 +942,12 @@ static enum fb_err cl_handle(void *state, const char *event, size_t len, const s
 		cl_event_cleanup(&ev);
 		return resp_invalid(out, "%s", why);
 	}
-	if (ev.skip[0]) {
-		rc = kit_skip_result(&st->cfg, CL_FUNCTION, ev.root, ctx, ev.skip, out);
+	if (!fn_open(&r, &k, st, ctx, ev.root, ev.skip, out, &rc)) {
 		cl_event_cleanup(&ev);
 		return rc;
 	}
-	if (!kit_begin(&r, &(struct kit_handler){ CL_FUNCTION, &st->cfg, st->aws, CL_DEADLINE_MARGIN_MS },
-		       ctx, ev.root, out, &rc)) {
-		cl_event_cleanup(&ev);
-		return rc;
-	}
-	/* The manual form has no event id: the same request is the same
-	 * incident (a replay continues it). */
-	if (ev.source == CL_SRC_MANUAL && !resp_get_str(ev.root, "id")) {
-		char key[300];
-
-		snprintf(key, sizeof(key), "manual:%s:%s:%s", ev.pool, ev.client, ev.scope_key);
-		resp_set_incident(&r, key);
-	}
-	kit_init(&k, &r, st->aws);
+	if (ev.source == CL_SRC_MANUAL)
+		fn_manual_incident(&r, ev.root, "manual:%s:%s:%s", ev.pool, ev.client, ev.scope_key);
 	resp_set_severity(&r, "P1");
 	if (ev.alarm[0])
 		cJSON_AddStringToObject(r.extra, "alarm", ev.alarm);
@@ -992,11 +964,14 @@ static enum fb_err cl_handle(void *state, const char *event, size_t len, const s
 	u.ev = &ev;
 	respond(&u);
 	aws_client_free(u.region_c);
-	rc = resp_finish(&r, st->aws, out);
-	kit_cleanup(&k);
-	resp_cleanup(&r);
+	rc = fn_finish(&k, out);
 	cl_event_cleanup(&ev);
 	return rc;
 }
 
-int main(void) { return lr_main(cl_init, cl_handle); }
+int main(void)
+{
+	return fn_main(&(struct fn_responder){ .function = CL_FUNCTION, .margin_ms = CL_DEADLINE_MARGIN_MS,
+		.size = sizeof(struct cl_fn), .settings = cl_settings, .cleanup = cl_settings_cleanup,
+		.handle = cl_handle });
+}

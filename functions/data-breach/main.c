@@ -30,6 +30,7 @@
 #include "cloudtrail.h"
 #include "evidence.h"
 #include "fb_err.h"
+#include "fn.h"
 #include "http.h"
 #include "kit.h"
 #include "lr.h"
@@ -43,12 +44,10 @@
 #define DB_TAG_EXEMPT "firebreak:exempt"
 
 struct db_fn {
-	struct resp_config cfg;
-	struct aws_client *aws;
+	struct fn_base fn;
 	char alarm_prefix[128];
 	int spike_factor;
 	double min_severity;
-	struct evidence_config evcfg;
 	struct db_deadline deadlines[DB_MAX_DEADLINES]; /* FIREBREAK_DB_DEADLINES */
 	size_t ndeadlines;
 	char dpo[256];                  /* FIREBREAK_DB_DPO_CONTACT, "" unknown */
@@ -174,14 +173,12 @@ static cJSON *measures(const struct resp *r)
 	return a;
 }
 
-static enum fb_err db_init(void **state, char *err, size_t errlen)
+static enum fb_err db_settings(void *state, char *err, size_t errlen)
 {
-	struct db_fn *st = calloc(1, sizeof(*st));
+	struct db_fn *st = state;
 	const char *p = getenv("FIREBREAK_DB_ALARM_PREFIX");
 	enum fb_err rc;
 
-	if (!st)
-		return FB_E_NOMEM;
 	snprintf(st->alarm_prefix, sizeof(st->alarm_prefix), "%s", p && *p ? p : DB_DEFAULT_ALARM_PREFIX);
 	rc = kit_env_int("FIREBREAK_DB_SPIKE_FACTOR", (int)DB_DEFAULT_SPIKE_FACTOR, 2, 10000, &st->spike_factor,
 			 err, errlen);
@@ -205,19 +202,7 @@ static enum fb_err db_init(void **state, char *err, size_t errlen)
 			snprintf(st->dpo, sizeof(st->dpo), "%s", d ? d : "");
 		}
 	}
-	if (rc == FB_OK)
-		rc = evidence_config_from_env(&st->evcfg, err, errlen);
-	if (rc == FB_OK) {
-		rc = kit_setup(&st->cfg, &st->aws, err, errlen);
-		if (rc != FB_OK)
-			evidence_config_cleanup(&st->evcfg);
-	}
-	if (rc != FB_OK) {
-		free(st);
-		return rc;
-	}
-	*state = st;
-	return FB_OK;
+	return rc;
 }
 
 
@@ -255,7 +240,7 @@ static int claim_record(struct db_fn *st, struct resp *r, struct evidence *evd, 
 		cJSON_AddItemToArray(plan, kit_undo(d ? "iam:PutRolePolicy" : "iam:DeleteRolePolicy", a));
 	}
 	if (!evidence_begin(evd, !r->dry_run && cJSON_GetArraySize(plan) > 0, out)) {
-		if (!st->evcfg.bucket)
+		if (!st->fn.evcfg.bucket)
 			resp_warn(r, "no evidence bucket configured: the GDPR record is only in this report");
 		cJSON_Delete(plan);
 		return 0;
@@ -669,7 +654,7 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 				.detail = "the role's " KIT_REVOKE_POLICY_NAME " before this incident (the undo record)" });
 		}
 	}
-	evidence_init(evd, k, st->aws, &st->evcfg, r->ctx, "table_arn", arn);
+	evidence_init(evd, k, st->fn.aws, &st->fn.evcfg, r->ctx, "table_arn", arn);
 	s_chk = evidence_check(evd, rd);
 	kit_run(rd);
 	evidence_checked(evd, s_chk);
@@ -1050,23 +1035,16 @@ static enum fb_err db_handle(void *state, const char *event, size_t len, const s
 		db_event_cleanup(&ev);
 		return resp_invalid(out, "%s", why);
 	}
-	/* the client's deadline, the report, its trigger (kit_begin) */
-	if (!kit_begin(&r, &(struct kit_handler){ DB_FUNCTION, &st->cfg, st->aws, DB_DEADLINE_MARGIN_MS }, ctx,
-		       ev.root, out, &rc)) {
+	/* the client's deadline, the report, its trigger, the kit (fn_open) */
+	if (!fn_open(&r, &k, st, ctx, ev.root, NULL, out, &rc)) {
 		db_event_cleanup(&ev);
 		return rc;
 	}
-	/* The manual form has no event id: the same request is the same
-	 * incident (one backup, one record, on a replay). */
-	if (ev.source == DB_SRC_MANUAL && !resp_get_str(ev.root, "id")) {
-		char key[600];
-
-		snprintf(key, sizeof(key), "manual:%s:%s:%s", ev.account, ev.table, ev.reason);
-		resp_set_incident(&r, key);
-	}
+	/* one backup, one record, on a replay of the manual form */
+	if (ev.source == DB_SRC_MANUAL)
+		fn_manual_incident(&r, ev.root, "manual:%s:%s:%s", ev.account, ev.table, ev.reason);
 	if (ev.source == DB_SRC_GUARDDUTY)
 		kit_finding(&r, ev.gd.id, ev.gd.type, ev.gd.severity, ev.gd.access_key);
-	kit_init(&k, &r, st->aws);
 	resp_set_severity(&r, "P1");
 	memset(&who, 0, sizeof(who));
 	if (ev.principal[0]) {
@@ -1092,11 +1070,13 @@ static enum fb_err db_handle(void *state, const char *event, size_t len, const s
 		db_respond(st, &r, &k, &ev, &who, &evd);
 		evidence_cleanup(&evd);
 	}
-	rc = resp_finish(&r, st->aws, out);
-	kit_cleanup(&k);
-	resp_cleanup(&r);
+	rc = fn_finish(&k, out);
 	db_event_cleanup(&ev);
 	return rc;
 }
 
-int main(void) { return lr_main(db_init, db_handle); }
+int main(void)
+{
+	return fn_main(&(struct fn_responder){ .function = DB_FUNCTION, .margin_ms = DB_DEADLINE_MARGIN_MS,
+		.size = sizeof(struct db_fn), .settings = db_settings, .handle = db_handle });
+}

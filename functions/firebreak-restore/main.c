@@ -24,6 +24,7 @@
 
 #include "evidence.h"
 #include "firebreak_restore.h"
+#include "fn.h"
 #include "http.h"
 #include "kit.h"
 #include "log.h"
@@ -31,12 +32,6 @@
 #include "resp.h"
 
 #define FR_DEADLINE_MARGIN_MS 500
-
-struct fr_state_g {
-	struct resp_config cfg;
-	struct evidence_config ev;
-	struct aws_client *aws;
-};
 
 struct fr_entry {
 	const cJSON *e;           /* borrowed from the attempts' documents */
@@ -759,27 +754,10 @@ static void fr_run_entries(struct fr_run *u)
 
 /* ---- the handler ------------------------------------------------------------------------- */
 
-static enum fb_err fr_init(void **state, char *err, size_t errlen)
-{
-	struct fr_state_g *st = calloc(1, sizeof(*st));
-	enum fb_err rc = st ? evidence_config_from_env(&st->ev, err, errlen) : FB_E_NOMEM;
-
-	if (rc == FB_OK)
-		rc = kit_setup(&st->cfg, &st->aws, err, errlen);
-	if (rc != FB_OK) {
-		if (st)
-			evidence_config_cleanup(&st->ev);
-		free(st);
-		return rc;
-	}
-	*state = st;
-	return FB_OK;
-}
-
 static enum fb_err fr_handle(void *state, const char *event, size_t len, const struct lr_context *ctx,
 			     struct lr_result *out)
 {
-	struct fr_state_g *st = state;
+	struct fn_base *st = state;    /* evcfg: where the undo records are */
 	struct fr_run *u;
 	cJSON *ev = NULL, *x;
 	char why[300];
@@ -797,9 +775,8 @@ static enum fb_err fr_handle(void *state, const char *event, size_t len, const s
 		free(u);
 		return resp_invalid(out, "%s", why);
 	}
-	/* deadline, report skeleton, trigger (kit.h kit_begin) */
-	if (!kit_begin(&u->r, &(struct kit_handler){ FR_FUNCTION, &st->cfg, st->aws, FR_DEADLINE_MARGIN_MS },
-		       ctx, ev, out, &rc)) {
+	/* deadline, report skeleton, trigger, the kit (fn.h fn_open) */
+	if (!fn_open(&u->r, &u->k, st, ctx, ev, NULL, out, &rc)) {
 		cJSON_Delete(ev);
 		free(u);
 		return rc;
@@ -811,13 +788,12 @@ static enum fb_err fr_handle(void *state, const char *event, size_t len, const s
 		u->r.dry_run = 1;   /* apply: false is a dry run: reads, checks, every call planned */
 	x = cJSON_AddObjectToObject(u->r.extra, "restored");
 	cJSON_AddBoolToObject(x, "apply", u->req.apply);
-	kit_init(&u->k, &u->r, st->aws);
-	if (!st->ev.bucket) {
+	if (!st->evcfg.bucket) {
 		kit_decide(&u->k, &(struct kit_spec){ .step = "read-restore", .service = "s3", .op = "GetObject",
 			.kind = RESP_READ }, RESP_FAILED, "FIREBREAK_EVIDENCE_BUCKET not set: no restore.json to read");
 		goto finish;
 	}
-	cJSON_AddStringToObject(x, "bucket", st->ev.bucket);
+	cJSON_AddStringToObject(x, "bucket", st->evcfg.bucket);
 	/* where the entries act, first: an account it cannot reach reads nothing */
 	u->c = st->aws;
 	if (u->req.account || u->req.region) {
@@ -826,7 +802,7 @@ static enum fb_err fr_handle(void *state, const char *event, size_t len, const s
 			goto finish;
 		resp_set_resource(&u->r, NULL, u->req.account, u->req.region);
 	}
-	if (read_attempts(u, st->ev.bucket) != 0)
+	if (read_attempts(u, st->evcfg.bucket) != 0)
 		goto finish;
 	cJSON_AddNumberToObject(x, "attempts", cJSON_GetArraySize(u->docs));
 	collect(u);
@@ -837,13 +813,15 @@ static enum fb_err fr_handle(void *state, const char *event, size_t len, const s
 	}
 	fr_run_entries(u);
 finish:
-	rc = resp_finish(&u->r, st->aws, out);
-	kit_cleanup(&u->k);
-	resp_cleanup(&u->r);
+	rc = fn_finish(&u->k, out);
 	cJSON_Delete(u->docs);
 	cJSON_Delete(ev);
 	free(u);
 	return rc;
 }
 
-int main(void) { return lr_main(fr_init, fr_handle); }
+int main(void)
+{
+	return fn_main(&(struct fn_responder){ .function = FR_FUNCTION, .margin_ms = FR_DEADLINE_MARGIN_MS,
+		.size = sizeof(struct fn_base), .handle = fr_handle });
+}

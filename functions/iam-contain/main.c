@@ -29,6 +29,7 @@
 #include "cloudtrail.h"
 #include "evidence.h"
 #include "fb_err.h"
+#include "fn.h"
 #include "kit.h"
 #include "log.h"
 #include "lr.h"
@@ -40,36 +41,15 @@
 #define IC_HISTORY_PAGES 5       /* 250 events of the target */
 
 struct ic_state {
-	struct resp_config cfg;
+	struct fn_base fn;
 	struct ic_settings set;
-	struct evidence_config evcfg;
-	struct aws_client *aws;
 	char self_arn[IC_ARN_LEN];
 	int self_known;
 };
 
-static enum fb_err ic_init(void **state, char *err, size_t errlen)
+static enum fb_err ic_settings(void *state, char *err, size_t errlen)
 {
-	struct ic_state *s = calloc(1, sizeof(*s));
-	enum fb_err rc;
-
-	if (!s)
-		return FB_E_NOMEM;
-	if ((rc = resp_config_from_env(&s->cfg, err, errlen)) != FB_OK)
-		goto fail;
-	if ((rc = ic_settings_from_env(&s->set, err, errlen)) != FB_OK)
-		goto fail;
-	if ((rc = evidence_config_from_env(&s->evcfg, err, errlen)) != FB_OK)
-		goto fail;
-	if ((rc = aws_client_new(&s->aws, NULL, err, errlen)) != FB_OK)
-		goto fail;
-	*state = s;
-	return FB_OK;
-fail:
-	evidence_config_cleanup(&s->evcfg);
-	resp_config_cleanup(&s->cfg);
-	free(s);
-	return rc;
+	return ic_settings_from_env(&((struct ic_state *)state)->set, err, errlen);
 }
 
 /* Who this function is (loop safety: its own IAM writes come back as
@@ -83,7 +63,7 @@ static const char *ic_self(struct ic_state *st, struct aws_error *err)
 	if (st->self_known)
 		return st->self_arn;
 	memset(err, 0, sizeof(*err));
-	if (aws_do(st->aws, "sts", "GetCallerIdentity", NULL, &res, err) == FB_OK) {
+	if (aws_do(st->fn.aws, "sts", "GetCallerIdentity", NULL, &res, err) == FB_OK) {
 		a = resp_get_str(res, "GetCallerIdentityResponse.GetCallerIdentityResult.Arn");
 		if (!a)
 			a = resp_get_str(res, "GetCallerIdentityResult.Arn");
@@ -662,7 +642,7 @@ static void keep_evidence(struct ic_run *u, const cJSON *event, const cJSON *his
 
 	/* Under dry run restore[] holds the plan's undo, not a write. */
 	if (!evidence_begin(&u->ev, !u->r->dry_run && cJSON_GetArraySize(u->r->restore) > 0, out)) {
-		if (!u->st->evcfg.bucket)
+		if (!u->st->fn.evcfg.bucket)
 			resp_warn(u->r, "no evidence bucket configured: the documents are only in this report");
 		return;
 	}
@@ -747,22 +727,22 @@ static enum fb_err ic_handle(void *state, const char *event, size_t len, const s
 		goto done;
 	}
 	if (p == IC_SKIP) {
-		rc = kit_skip_result(&st->cfg, IC_FUNCTION, ev, ctx, why, out);
+		rc = kit_skip_result(&st->fn.cfg, IC_FUNCTION, ev, ctx, why, out);
 		goto done;
 	}
-	aws_client_set_deadline(st->aws, ctx->deadline_ms ? ctx->deadline_ms - IC_DEADLINE_MARGIN_MS : 0);
+	aws_client_set_deadline(st->fn.aws, ctx->deadline_ms ? ctx->deadline_ms - IC_DEADLINE_MARGIN_MS : 0);
 	/* Loop safety needs to know who firebreak is: without it, no write
 	 * (an error result; Lambda retries the event). Manual invocations name
 	 * their principal and are not events firebreak's writes cause. */
 	self = e.src == IC_SRC_MANUAL ? "" : ic_self(st, &aerr);
 	if (self)
-		ic_actor_decide(&e, &st->cfg, self, &ad);
+		ic_actor_decide(&e, &st->fn.cfg, self, &ad);
 	if (self && (ad.action == IC_ACTOR_SELF || ad.action == IC_ACTOR_TRUSTED)) {
 		snprintf(why, sizeof(why), "%.250s: the change is reported, not reverted", ad.why);
-		rc = kit_skip_result(&st->cfg, IC_FUNCTION, ev, ctx, why, out);
+		rc = kit_skip_result(&st->fn.cfg, IC_FUNCTION, ev, ctx, why, out);
 		goto done;
 	}
-	if ((rc = resp_begin(&r, &st->cfg, IC_FUNCTION, ctx)) != FB_OK)
+	if ((rc = resp_begin(&r, &st->fn.cfg, IC_FUNCTION, ctx)) != FB_OK)
 		goto done;
 	if (!self) {
 		int i;
@@ -772,18 +752,18 @@ static enum fb_err ic_handle(void *state, const char *event, size_t len, const s
 		i = resp_step_begin(&r, "own-identity", "sts:GetCallerIdentity", NULL, RESP_READ);
 		resp_step_end(&r, i, RESP_FAILED, "cannot tell firebreak's own changes apart: nothing written", &aerr);
 		resp_set_verdict(&r, "failed");
-		rc = resp_finish(&r, st->aws, out);
+		rc = resp_finish(&r, st->fn.aws, out);
 		resp_cleanup(&r);
 		goto done;
 	}
 	resp_trigger_from_event(&r, ev);
 	resp_set_severity(&r, "P1");
 	resp_set_resource(&r, e.actor.arn[0] ? e.actor.arn : e.account, e.account, NULL);
-	kit_init(&k, &r, st->aws);
+	kit_init(&k, &r, st->fn.aws);
 	memset(&u, 0, sizeof(u));
 	memset(&aerr, 0, sizeof(aerr));
 	/* the bucket is the function's own account's, whatever the incident's */
-	evidence_init(&u.ev, &k, st->aws, &st->evcfg, ctx, "principal", e.actor.arn);
+	evidence_init(&u.ev, &k, st->fn.aws, &st->fn.evcfg, ctx, "principal", e.actor.arn);
 	u.st = st;
 	u.r = &r;
 	u.k = &k;
@@ -850,10 +830,8 @@ static enum fb_err ic_handle(void *state, const char *event, size_t len, const s
 	}
 finish:
 	kit_round_free(rd);
-	rc = resp_finish(&r, st->aws, out);
 	evidence_cleanup(&u.ev);
-	kit_cleanup(&k);
-	resp_cleanup(&r);
+	rc = fn_finish(&k, out);
 done:
 	cJSON_Delete(events);
 	ic_revert_cleanup(&rv);
@@ -864,5 +842,6 @@ done:
 
 int main(void)
 {
-	return lr_main(ic_init, ic_handle);
+	return fn_main(&(struct fn_responder){ .function = IC_FUNCTION, .margin_ms = IC_DEADLINE_MARGIN_MS,
+		.size = sizeof(struct ic_state), .settings = ic_settings, .handle = ic_handle });
 }

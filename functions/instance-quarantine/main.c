@@ -24,6 +24,7 @@
 
 #include "buf.h"
 #include "evidence.h"
+#include "fn.h"
 #include "instance_quarantine.h"
 #include "http.h"
 #include "kit.h"
@@ -37,10 +38,8 @@
 #define IQ_FINISH_RESERVE_MS 1500
 
 struct iq_state {
-	struct resp_config cfg;
+	struct fn_base fn;
 	struct iq_settings set;
-	struct evidence_config evcfg;
-	struct aws_client *aws;      /* owned: the function's own client (topic, evidence bucket) */
 };
 
 struct iq_vpc {
@@ -69,7 +68,7 @@ struct iq_run {
 	size_t nvpc;
 	int64_t isolated_ms;               /* since receipt; 0 not isolated */
 	int64_t snap_requested_ms;         /* CreateSnapshots answered, since receipt; 0 not sent */
-	struct evidence ev;                /* the function's own bucket, through st->aws */
+	struct evidence ev;                /* the function's own bucket, through st->fn.aws */
 	int wrote;                         /* any write done */
 };
 
@@ -80,28 +79,9 @@ static int64_t since(const struct iq_run *u)
 
 /* ---- init -------------------------------------------------------------------------- */
 
-static enum fb_err iq_init(void **state, char *err, size_t errlen)
+static enum fb_err iq_settings(void *state, char *err, size_t errlen)
 {
-	struct iq_state *st = calloc(1, sizeof(*st));
-	enum fb_err rc;
-
-	if (!st)
-		return FB_E_NOMEM;
-	rc = resp_config_from_env(&st->cfg, err, errlen);
-	if (rc == FB_OK)
-		rc = iq_settings_from_env(&st->set, err, errlen);
-	if (rc == FB_OK)
-		rc = evidence_config_from_env(&st->evcfg, err, errlen);
-	if (rc == FB_OK)
-		rc = aws_client_new(&st->aws, NULL, err, errlen);
-	if (rc != FB_OK) {
-		evidence_config_cleanup(&st->evcfg);
-		resp_config_cleanup(&st->cfg);
-		free(st);
-		return rc;
-	}
-	*state = st;
-	return FB_OK;
+	return iq_settings_from_env(&((struct iq_state *)state)->set, err, errlen);
 }
 
 /* ---- inputs (EC2 wire names, runtime/README.md) -------------------------------------------- */
@@ -322,9 +302,9 @@ static int exempt(struct iq_run *u)
 	 * with a clean history (or a trusted setter) counts (prov.h). */
 	q.trigger_event_id = NULL;
 	q.trigger_actor = NULL;
-	q.min_age_ms = u->st->cfg.tag_min_age_ms;
+	q.min_age_ms = u->st->fn.cfg.tag_min_age_ms;
 	q.created_ms = created > 0 ? created : 0;
-	q.trust = &u->st->cfg;
+	q.trust = &u->st->fn.cfg;
 	/* CloudTrail names EC2 resources by id (ResourceName i-...). */
 	idx = resp_step_begin(&u->r, "tag-provenance", "cloudtrail:LookupEvents", u->in.id, RESP_READ);
 	resp_step_optional(&u->r, idx);
@@ -392,7 +372,7 @@ static void read_context(struct iq_run *u, struct kit_round *rd, struct reads *s
 		kit_skip(s->before, "no security groups");
 	/* Evidence: the console as it is now (a stop would end it), and
 	 * whether a complete set of this incident is already kept. */
-	if (u->st->evcfg.bucket) {
+	if (u->st->fn.evcfg.bucket) {
 		in = cJSON_CreateObject();
 		cJSON_AddStringToObject(in, "InstanceId", u->in.id);
 		s->console = kit_add(rd, &(struct kit_spec){ .step = "read-console-output", .service = "ec2",
@@ -997,7 +977,7 @@ static void keep_evidence(struct iq_run *u, struct reads *rs)
 	char *txt;
 
 	if (!evidence_begin(&u->ev, cJSON_GetArraySize(u->r.restore) > 0, out)) {
-		if (!u->st->evcfg.bucket)
+		if (!u->st->fn.evcfg.bucket)
 			resp_warn(&u->r, "no evidence bucket configured (FIREBREAK_EVIDENCE_BUCKET): the instance "
 				  "description, console output and finding were not kept in S3");
 		return;
@@ -1048,7 +1028,7 @@ static void run(struct iq_run *u)
 		resp_skip(&u->r, "instance is %s: nothing left to isolate or keep", u->in.state);
 		goto out;
 	}
-	if (u->in.profile_arn[0] && resp_is_trusted(&u->st->cfg, u->in.profile_arn)) {
+	if (u->in.profile_arn[0] && resp_is_trusted(&u->st->fn.cfg, u->in.profile_arn)) {
 		resp_skip(&u->r, "instance profile %s is a trusted principal: not touched", u->in.profile_arn);
 		goto out;
 	}
@@ -1128,23 +1108,20 @@ static enum fb_err iq_handle(void *state, const char *event, size_t len,
 	enum iq_parse p;
 	enum fb_err rc;
 
-	/* Strict parse and field checks before any AWS call. */
-	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &ev, why, sizeof(why)) != FB_OK)
-		return resp_invalid(out, "%s", why[0] ? why : "not a JSON object");
 	u = calloc(1, sizeof(*u));
-	if (!u) {
-		cJSON_Delete(ev);
+	if (!u)
 		return FB_E_NOMEM;
-	}
 	u->st = st;
 	u->ctx = ctx;
-	p = iq_parse_event(ev, st->set.min_severity, &u->t, why, sizeof(why));
+	/* Strict parse and field checks before any AWS call. */
+	why[0] = '\0';
+	p = resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &ev, why, sizeof(why)) != FB_OK ? IQ_PARSE_INVALID
+		: iq_parse_event(ev, st->set.min_severity, &u->t, why, sizeof(why));
 	if (p == IQ_PARSE_INVALID) {
-		rc = resp_invalid(out, "%s", why);
+		rc = resp_invalid(out, "%s", why[0] ? why : "not a JSON object");
 		goto free_only;
 	}
-	if (!kit_begin(&u->r, &(struct kit_handler){ IQ_FN, &st->cfg, st->aws, IQ_FINISH_RESERVE_MS },
-		       ctx, ev, out, &rc))
+	if (!fn_open(&u->r, &u->k, st, ctx, ev, NULL, out, &rc))
 		goto free_only;
 	resp_set_severity(&u->r, "P1");
 	resp_set_resource(&u->r, u->t.instance, u->t.account[0] ? u->t.account : NULL,
@@ -1154,7 +1131,6 @@ static enum fb_err iq_handle(void *state, const char *event, size_t len,
 		cJSON_AddStringToObject(f, "via", u->t.from_securityhub ? "securityhub" : "guardduty");
 	}
 	cJSON_AddStringToObject(u->r.extra, "reason", u->t.reason);
-	kit_init(&u->k, &u->r, st->aws);
 	if (p == IQ_PARSE_IGNORE) {
 		resp_skip(&u->r, "%s", why);
 		goto finish;
@@ -1164,20 +1140,18 @@ static enum fb_err iq_handle(void *state, const char *event, size_t len,
 			  "assume-member-role", &err);
 	if (!u->c)
 		goto finish;
-	if (u->c != st->aws && ctx->deadline_ms)
+	if (u->c != st->fn.aws && ctx->deadline_ms)
 		aws_client_set_deadline(u->c, ctx->deadline_ms - IQ_FINISH_RESERVE_MS);
-	evidence_init(&u->ev, &u->k, st->aws, &st->evcfg, ctx, "instance_id", u->t.instance);
+	evidence_init(&u->ev, &u->k, st->fn.aws, &st->fn.evcfg, ctx, "instance_id", u->t.instance);
 	run(u);
 	evidence_cleanup(&u->ev);
 	report_timings(u);
 	set_verdict(u);
 finish:
 	if (ctx->deadline_ms)
-		aws_client_set_deadline(st->aws, ctx->deadline_ms - 100);
-	rc = resp_finish(&u->r, st->aws, out);
-	kit_cleanup(&u->k);
+		aws_client_set_deadline(st->fn.aws, ctx->deadline_ms - 100);
+	rc = fn_finish(&u->k, out);
 	cJSON_Delete(u->inst_out);
-	resp_cleanup(&u->r);
 	cJSON_Delete(ev);
 	free(u);
 	return rc;
@@ -1189,5 +1163,6 @@ free_only:
 
 int main(void)
 {
-	return lr_main(iq_init, iq_handle);
+	return fn_main(&(struct fn_responder){ .function = IQ_FN, .margin_ms = IQ_FINISH_RESERVE_MS,
+		.size = sizeof(struct iq_state), .settings = iq_settings, .handle = iq_handle });
 }

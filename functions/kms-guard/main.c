@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "evidence.h"
+#include "fn.h"
 #include "kit.h"
 #include "lr.h"
 #include "prov.h"
@@ -36,10 +37,8 @@
 #define KG_DEFAULT_PENDING_DAYS 30
 
 struct kg_state {
-	struct resp_config cfg;
+	struct fn_base fn;
 	struct kg_settings set;
-	struct evidence_config evcfg;   /* FIREBREAK_EVIDENCE_BUCKET: the undo record (optional) */
-	struct aws_client *aws;
 };
 
 /* One invocation. */
@@ -58,7 +57,7 @@ struct kg_run {
 static void kg_undo_record(struct kg_run *run, const char *arn, cJSON *entries, cJSON *sec)
 {
 	if (cJSON_GetArraySize(entries) > 0)
-		evidence_undo_record(&run->k, run->st->aws, &run->st->evcfg, run->ctx, "key_arn", arn, entries,
+		evidence_undo_record(&run->k, run->st->fn.aws, &run->st->fn.evcfg, run->ctx, "key_arn", arn, entries,
 				     cJSON_AddObjectToObject(sec, "undo_record"));
 	cJSON_Delete(entries);
 }
@@ -233,8 +232,8 @@ static const char *kg_exemption(struct kg_run *run, struct aws_client *c, const 
 	q.trigger_ms = it->event_ms ? it->event_ms : run->r->received_ms;
 	q.trigger_event_id = strcmp(it->event_name, "manual") && it->event_id[0] ? it->event_id : NULL;
 	q.trigger_actor = it->actor;
-	q.min_age_ms = run->st->cfg.tag_min_age_ms;
-	q.trust = &run->st->cfg;
+	q.min_age_ms = run->st->fn.cfg.tag_min_age_ms;
+	q.trust = &run->st->fn.cfg;
 	/* range-checked: an out-of-range double -> int64 conversion is UB */
 	if (cJSON_IsNumber(cd) && cd->valuedouble > 0 && cd->valuedouble < 9.2e12)
 		q.created_ms = (int64_t)(cd->valuedouble * 1000.0);
@@ -297,7 +296,7 @@ static int kg_handle_tag_item(struct kg_run *run, const struct kg_item *it, cJSO
 	cJSON *list, *rec;
 	int rc = 0, k, nwritten = 0, nalready = 0, nleft = 0;
 
-	if (kg_is_self(it->actor, kit_caller_arn(&run->k), run->st->cfg.member_role))
+	if (kg_is_self(it->actor, kit_caller_arn(&run->k), run->st->fn.cfg.member_role))
 		return kg_outcome(0, sec, "skipped: kms-guard's own tag change (loop safety)");
 	if (!(c = kg_client(run, it, sec)))
 		return -1;
@@ -445,7 +444,7 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	if (it->error_code[0])
 		return kg_outcome(0, sec, "skipped: the call failed (errorCode %s); nothing "
 				  "changed in AWS", it->error_code);
-	if (resp_is_trusted(&run->st->cfg, it->actor))
+	if (resp_is_trusted(&run->st->fn.cfg, it->actor))
 		return kg_outcome(0, sec, "skipped: trusted actor '%s' "
 				  "(FIREBREAK_TRUSTED_PRINCIPALS)%s; reported, not reverted", it->actor,
 				  kg_is_tag_item(it) ? " changed a firebreak:* tag" : "");
@@ -623,7 +622,7 @@ static int kg_alarm_items(struct kg_run *run, const struct kg_event *ev, struct 
 		char what[64];
 
 		kg_ct_query(run, &q, "EventName", names[n], ev->window_start_s, ev->window_end_s,
-			    run->st->cfg.own_account);
+			    run->st->fn.cfg.own_account);
 		snprintf(what, sizeof(what), "EventName=%s", names[n]);
 		s = kit_add(rd, &(struct kit_spec){ .step = "lookup-events", .service = "cloudtrail",
 			.op = "LookupEvents", .target = names[n], .kind = RESP_READ, .cloudtrail = &q,
@@ -635,7 +634,7 @@ static int kg_alarm_items(struct kg_run *run, const struct kg_event *ev, struct 
 		}
 		kit_round_free(rd);
 	}
-	kg_items_from_events(found, &run->st->cfg, resp_get_str(ev->root, "region"), items,
+	kg_items_from_events(found, &run->st->fn.cfg, resp_get_str(ev->root, "region"), items,
 			     KG_MAX_ITEMS, nitems);
 	cJSON_Delete(found);
 	return out;
@@ -643,23 +642,9 @@ static int kg_alarm_items(struct kg_run *run, const struct kg_event *ev, struct 
 
 /* ---- the handler --------------------------------------------------------------- */
 
-static enum fb_err kg_init(void **state, char *err, size_t errlen)
+static enum fb_err kg_settings(void *state, char *err, size_t errlen)
 {
-	struct kg_state *st = calloc(1, sizeof(*st));
-	enum fb_err rc = st ? kg_settings_from_env(&st->set, err, errlen) : FB_E_NOMEM;
-
-	if (rc == FB_OK)
-		rc = evidence_config_from_env(&st->evcfg, err, errlen);
-	if (rc == FB_OK)
-		rc = kit_setup(&st->cfg, &st->aws, err, errlen);
-	if (rc != FB_OK) {
-		if (st)
-			evidence_config_cleanup(&st->evcfg);
-		free(st);
-		return rc;
-	}
-	*state = st;
-	return FB_OK;
+	return kg_settings_from_env(&((struct kg_state *)state)->set, err, errlen);
 }
 
 static enum fb_err kg_handle(void *state, const char *event, size_t len,
@@ -677,7 +662,7 @@ static enum fb_err kg_handle(void *state, const char *event, size_t len,
 
 	if (kg_parse(event, len, &st->set, &ev, why, sizeof(why)) != FB_OK)
 		return resp_invalid(out, "%s", why);
-	if (!kit_begin(&r, &(struct kit_handler){ KG_FUNCTION, &st->cfg, st->aws, KG_DEADLINE_MARGIN_MS },
+	if (!kit_begin(&r, &(struct kit_handler){ KG_FUNCTION, &st->fn.cfg, st->fn.aws, KG_DEADLINE_MARGIN_MS },
 		       ctx, ev.root, out, &rc)) {
 		kg_event_cleanup(&ev);
 		return rc;
@@ -689,7 +674,7 @@ static enum fb_err kg_handle(void *state, const char *event, size_t len,
 	run.st = st;
 	run.r = &r;
 	run.ctx = ctx;
-	kit_init(&run.k, &r, st->aws);
+	kit_init(&run.k, &r, st->fn.aws);
 	run.sections = cJSON_AddArrayToObject(r.extra, "keys");
 
 	if (ev.kind == KG_ALARM) {
@@ -744,7 +729,7 @@ static enum fb_err kg_handle(void *state, const char *event, size_t len,
 	 * dry run's verdict to resp whatever the counts */
 	if (!resp_failed(&r) && kg_verdict(r.dry_run, nchanged, nalready))
 		resp_set_verdict(&r, "%s", kg_verdict(r.dry_run, nchanged, nalready));
-	rc = resp_finish(&r, st->aws, out);
+	rc = resp_finish(&r, st->fn.aws, out);
 done:
 	kit_cleanup(&run.k);
 	free(items);
@@ -753,4 +738,8 @@ done:
 	return rc;
 }
 
-int main(void) { return lr_main(kg_init, kg_handle); }
+int main(void)
+{
+	return fn_main(&(struct fn_responder){ .function = KG_FUNCTION, .margin_ms = KG_DEADLINE_MARGIN_MS,
+		.size = sizeof(struct kg_state), .settings = kg_settings, .handle = kg_handle });
+}

@@ -20,6 +20,7 @@
 #include "arn.h"
 #include "aws.h"
 #include "evidence.h"
+#include "fn.h"
 #include "kit.h"
 #include "leak.h"
 #include "log.h"
@@ -38,10 +39,8 @@
 
 /* Process state, kept across invokes. */
 struct lk_state {
-	struct resp_config cfg;
+	struct fn_base fn;
 	struct leak_settings set;
-	struct aws_client *aws;
-	struct evidence_config evcfg; /* FIREBREAK_EVIDENCE_*: the undo record (restore.json) */
 	int64_t loaded_ms;          /* last complete load; 0 = load at next invoke */
 	int64_t load_attempt_ms;
 	struct leak_watch watch;    /* watched values + detectors */
@@ -88,16 +87,14 @@ static void note(struct lk_run *u, const char *step, const char *api, const char
 
 /* ---- init ----------------------------------------------------------------------------------- */
 
-static void state_free(struct lk_state *st)
+static void lk_settings_cleanup(void *state)
 {
+	struct lk_state *st = state;
+
 	leak_watch_cleanup(&st->watch);
 	leak_settings_cleanup(&st->set);
-	resp_config_cleanup(&st->cfg);
-	evidence_config_cleanup(&st->evcfg);
-	aws_client_free(st->aws);
 	cJSON_Delete(st->load_errors);
 	cJSON_Delete(st->no_envelope);
-	free(st);
 }
 
 /*
@@ -107,17 +104,11 @@ static void state_free(struct lk_state *st)
  * Lambda would only retry, and the function still scans for keys and
  * tokens when loading fails.
  */
-static enum fb_err lk_init(void **state, char *err, size_t errlen)
+static enum fb_err lk_settings(void *state, char *err, size_t errlen)
 {
-	struct lk_state *st = calloc(1, sizeof(*st));
-	enum fb_err rc = st ? kit_setup(&st->cfg, &st->aws, err, errlen) : FB_E_NOMEM;
+	struct lk_state *st = state;
+	enum fb_err rc = leak_settings_from_env(&st->set, err, errlen);
 
-	if (!st)
-		return rc;
-	if (rc == FB_OK)
-		rc = leak_settings_from_env(&st->set, err, errlen);
-	if (rc == FB_OK)
-		rc = evidence_config_from_env(&st->evcfg, err, errlen);
 	if (rc == FB_OK) {
 		/* until the first load: detectors only */
 		rc = leak_watch_init(&st->watch);
@@ -130,12 +121,7 @@ static enum fb_err lk_init(void **state, char *err, size_t errlen)
 	st->no_envelope = cJSON_CreateObject();
 	if (rc == FB_OK && (!st->load_errors || !st->no_envelope))
 		rc = FB_E_NOMEM;
-	if (rc != FB_OK) {
-		state_free(st);
-		return rc;
-	}
-	*state = st;
-	return FB_OK;
+	return rc;
 }
 
 /* ---- loading the watched values --------------------------------------------------------------- */
@@ -332,7 +318,7 @@ static enum fb_err setup_awslogs(struct lk_run *u)
 {
 	struct leak_batch *b = &u->batch;
 	char key[1200], shown[2400], arn[1200], id1[200], id2[200];
-	const char *region = aws_client_region(u->st->aws);
+	const char *region = aws_client_region(u->st->fn.aws);
 	size_t i;
 	enum fb_err rc;
 
@@ -358,7 +344,7 @@ static enum fb_err setup_awslogs(struct lk_run *u)
 		resp_json_set(u->r.trigger, "event_time", iso);
 		u->r.event_time_ms = b->events[0].timestamp_ms;
 	}
-	snprintf(arn, sizeof(arn), "arn:%s:logs:%s:%s:log-group:%s", aws_client_partition(u->st->aws),
+	snprintf(arn, sizeof(arn), "arn:%s:logs:%s:%s:log-group:%s", aws_client_partition(u->st->fn.aws),
 		 region ? region : "", b->owner, u->group_buf);
 	resp_set_resource(&u->r, arn, *b->owner ? b->owner : NULL, region);
 	u->group = u->group_buf;
@@ -402,7 +388,7 @@ static enum fb_err setup_manual(struct lk_run *u)
 		if (rc != FB_OK)
 			return rc;
 	}
-	resp_set_resource(&u->r, NULL, NULL, aws_client_region(u->st->aws));
+	resp_set_resource(&u->r, NULL, NULL, aws_client_region(u->st->fn.aws));
 	return FB_OK;
 }
 
@@ -514,8 +500,8 @@ static void secret_tags(struct lk_run *u, struct leak_job *j)
 	j->tags_read = 1;
 	q.trigger_ms = u->r.event_time_ms ? u->r.event_time_ms : u->r.received_ms;
 	q.trigger_actor = "(unknown: whoever wrote the log line)";
-	q.min_age_ms = u->st->cfg.tag_min_age_ms;
-	q.trust = &u->st->cfg;
+	q.min_age_ms = u->st->fn.cfg.tag_min_age_ms;
+	q.trust = &u->st->fn.cfg;
 	q.created_ms = j->created_ms;
 	kit_prov_history(&u->kit, &(struct kit_prov_read){ .step = "tag-provenance", .arn = arn,
 		.account = arn_parse(arn, &a) && resp_account_id_ok(a.account) ? a.account : NULL,
@@ -683,7 +669,7 @@ struct key_op {
 
 static void member_role_arn(const struct lk_run *u, const char *account, char *out, size_t n)
 {
-	snprintf(out, n, "arn:%s:iam::%s:role/%s", kit_partition(&u->kit), account, u->st->cfg.member_role);
+	snprintf(out, n, "arn:%s:iam::%s:role/%s", kit_partition(&u->kit), account, u->st->fn.cfg.member_role);
 }
 
 /* The undo of deactivating k: set it Active again; a member account's key
@@ -826,7 +812,7 @@ static void after_info(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 	buf_copy_str(k->account, sizeof(k->account), acct);
 	snprintf(detail, sizeof(detail), "account %s", acct);
 	key_step_end(k, s, detail);
-	switch (leak_key_route(acct, kit_own_account(&u->kit), u->st->cfg.member_role)) {
+	switch (leak_key_route(acct, kit_own_account(&u->kit), u->st->fn.cfg.member_role)) {
 	case LEAK_KEY_OWN:
 		break;
 	case LEAK_KEY_MEMBER:
@@ -919,7 +905,7 @@ static void member_clients(struct lk_run *u)
 			resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
 		} else {
 			snprintf(detail, sizeof(detail), "cannot act in account %s: %s", k->account,
-				 u->st->cfg.member_role && *u->st->cfg.member_role ? "no session"
+				 u->st->fn.cfg.member_role && *u->st->fn.cfg.member_role ? "no session"
 										   : "FIREBREAK_MEMBER_ROLE not set");
 			resp_step_end(&u->r, idx, RESP_FAILED, detail, &err);
 			if (!needed)
@@ -1179,7 +1165,7 @@ static void keep_record(struct lk_run *u)
 
 	if (u->r.dry_run || cJSON_GetArraySize(u->r.restore) == 0)
 		return;
-	if (!u->st->evcfg.bucket) {
+	if (!u->st->fn.evcfg.bucket) {
 		leak_warn(u->warnings, "no evidence bucket configured (FIREBREAK_EVIDENCE_BUCKET): no undo record "
 			  "is kept, restore[] is only in this report");
 		return;
@@ -1193,7 +1179,7 @@ static void keep_record(struct lk_run *u)
 	if (!txt)
 		return;
 	out = cJSON_AddObjectToObject(u->r.extra, "evidence");
-	evidence_init(&ev, &u->kit, u->st->aws, &u->st->evcfg, u->ctx, "log_group",
+	evidence_init(&ev, &u->kit, u->st->fn.aws, &u->st->fn.evcfg, u->ctx, "log_group",
 		      u->group ? u->group : "manual");
 	if (!evidence_begin(&ev, 1, out))
 		free(txt);
@@ -1322,8 +1308,8 @@ static enum fb_err lk_respond(struct lk_run *u, enum leak_form form, struct lr_r
 	}
 	keep_record(u);
 	if (ctx->deadline_ms)
-		aws_client_set_deadline(st->aws, ctx->deadline_ms - 100);
-	return resp_finish(&u->r, st->aws, out);
+		aws_client_set_deadline(st->fn.aws, ctx->deadline_ms - 100);
+	return resp_finish(&u->r, st->fn.aws, out);
 }
 
 static enum fb_err lk_handle(void *state, const char *event, size_t len,
@@ -1352,9 +1338,9 @@ static enum fb_err lk_handle(void *state, const char *event, size_t len,
 				  ? "control message" : "ignored", why);
 	/* a subscription delivery has no envelope: its trigger is set from
 	 * the batch (setup_awslogs), so the opening reads an empty one */
-	else if (kit_begin(&u->r, &(struct kit_handler){ LK_FN, &st->cfg, st->aws, LK_FINISH_RESERVE_MS },
+	else if (kit_begin(&u->r, &(struct kit_handler){ LK_FN, &st->fn.cfg, st->fn.aws, LK_FINISH_RESERVE_MS },
 			   ctx, form == LEAK_FORM_AWSLOGS ? st->no_envelope : u->ev, out, &rc)) {
-		kit_init(&u->kit, &u->r, st->aws);
+		kit_init(&u->kit, &u->r, st->fn.aws);
 		rc = lk_respond(u, form, out);
 	}
 	run_cleanup(u);
@@ -1363,5 +1349,7 @@ static enum fb_err lk_handle(void *state, const char *event, size_t len,
 
 int main(void)
 {
-	return lr_main(lk_init, lk_handle);
+	return fn_main(&(struct fn_responder){ .function = LK_FN, .margin_ms = LK_FINISH_RESERVE_MS,
+		.size = sizeof(struct lk_state), .settings = lk_settings, .cleanup = lk_settings_cleanup,
+		.handle = lk_handle });
 }

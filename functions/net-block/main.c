@@ -27,6 +27,7 @@
 #include "buf.h"
 #include "evidence.h"
 #include "fb_err.h"
+#include "fn.h"
 #include "kit.h"
 #include "log.h"
 #include "lr.h"
@@ -38,10 +39,8 @@
 #define NB_TAG_EXEMPT "firebreak:exempt"
 
 struct nb_state {
-	struct resp_config cfg;
+	struct fn_base fn;
 	struct nb_settings set;
-	struct evidence_config evcfg;   /* FIREBREAK_EVIDENCE_BUCKET: the undo record (optional) */
-	struct aws_client *aws;
 	const struct lr_context *ctx;   /* borrowed: the current invocation's (one at a time) */
 };
 
@@ -60,7 +59,7 @@ static void nb_undo_record(struct kit *k, struct nb_state *st, struct resp *r, c
 		/* one invocation may claim twice (the IP set, then the ACL): each its own attempt */
 		if (!out)
 			out = cJSON_AddArrayToObject(r->extra, "undo_record");
-		evidence_undo_record(k, st->aws, &st->evcfg, st->ctx, subject_name, subject, rec,
+		evidence_undo_record(k, st->fn.aws, &st->fn.evcfg, st->ctx, subject_name, subject, rec,
 				     cJSON_AddItemToArray(out, cJSON_CreateObject()) ? cJSON_GetArrayItem(out,
 					cJSON_GetArraySize(out) - 1) : NULL);
 	}
@@ -141,8 +140,8 @@ static int nb_group_exempt(struct kit *k, struct nb_state *st, struct resp *r, c
 	/* manual: no CloudTrail record and no actor (a clean history counts) */
 	q.trigger_event_id = !ev->manual && ev->event_id[0] ? ev->event_id : NULL;
 	q.trigger_actor = ev->actor[0] ? ev->actor : NULL;
-	q.min_age_ms = st->cfg.tag_min_age_ms;
-	q.trust = &st->cfg;
+	q.min_age_ms = st->fn.cfg.tag_min_age_ms;
+	q.trust = &st->fn.cfg;
 	kit_prov_history(k, &(struct kit_prov_read){ .step = "tag-provenance", .arn = ev->group_id,
 		.client = c, .account = ev->account[0] ? ev->account : NULL,
 		.deadline_ms = d > 0 ? d - 3 * NB_DEADLINE_MARGIN_MS : 0, .complete_note = " (complete)" }, &h);
@@ -641,32 +640,9 @@ static void nb_addresses(struct kit *k, struct nb_state *st, struct resp *r, con
 
 /* ---- the handler --------------------------------------------------------------- */
 
-static enum fb_err nb_init(void **state, char *err, size_t errlen)
+static enum fb_err nb_settings(void *state, char *err, size_t errlen)
 {
-	struct nb_state *st = calloc(1, sizeof(*st));
-	enum fb_err rc;
-
-	if (!st)
-		return FB_E_NOMEM;
-	rc = resp_config_from_env(&st->cfg, err, errlen);
-	if (rc != FB_OK)
-		goto fail;
-	rc = nb_settings_from_env(&st->set, err, errlen);
-	if (rc != FB_OK)
-		goto fail;
-	rc = evidence_config_from_env(&st->evcfg, err, errlen);
-	if (rc != FB_OK)
-		goto fail;
-	rc = aws_client_new(&st->aws, NULL, err, errlen);
-	if (rc != FB_OK)
-		goto fail;
-	*state = st;
-	return FB_OK;
-fail:
-	evidence_config_cleanup(&st->evcfg);
-	resp_config_cleanup(&st->cfg);
-	free(st);
-	return rc;
+	return nb_settings_from_env(&((struct nb_state *)state)->set, err, errlen);
 }
 
 static enum fb_err nb_handle(void *state, const char *event, size_t len, const struct lr_context *ctx,
@@ -681,33 +657,24 @@ static enum fb_err nb_handle(void *state, const char *event, size_t len, const s
 	char why[512], arn[300];
 	enum fb_err rc;
 
-	if (ctx->deadline_ms > 0)
-		aws_client_set_deadline(st->aws, ctx->deadline_ms - NB_DEADLINE_MARGIN_MS);
 	if (nb_parse(event, len, &ev, why, sizeof(why)) != FB_OK) {
 		nb_event_cleanup(&ev);
 		return resp_invalid(out, "%s", why);
 	}
-	rc = resp_begin(&r, &st->cfg, NB_FUNCTION, ctx);
-	if (rc != FB_OK) {
+	if (!fn_open(&r, &k, st, ctx, ev.root, NULL, out, &rc)) {
 		nb_event_cleanup(&ev);
 		return rc;
-	}
-	if (resp_trigger_from_event(&r, ev.root) != FB_OK) {
-		resp_cleanup(&r);
-		nb_event_cleanup(&ev);
-		return resp_invalid(out, "envelope fields have the wrong types (or 'dryRun' is not a boolean)");
 	}
 	if (ev.event_id[0] && ev.kind != NB_SG)
 		resp_set_incident(&r, ev.event_id);   /* a finding's id: its updates share the incident */
 	/* a port open to the world is an exposure now: P1; an attacker
 	 * knocking: P2; a human lifting a block: P3 */
 	resp_set_severity(&r, ev.kind == NB_SG ? "P1" : ev.kind == NB_UNBLOCK ? "P3" : "P2");
-	kit_init(&k, &r, st->aws);
 	st->ctx = ctx;
 	cJSON_AddStringToObject(r.extra, "event_name", ev.event_name);
 	if (ev.kind == NB_SG) {
 		snprintf(arn, sizeof(arn), "arn:%s:ec2:%s:%s:security-group/%s", kit_partition(&k),
-			 ev.region[0] ? ev.region : aws_client_region(st->aws),
+			 ev.region[0] ? ev.region : aws_client_region(st->fn.aws),
 			 ev.account[0] ? ev.account : (kit_own_account(&k) ? kit_own_account(&k) : ""), ev.group_id);
 		resp_set_resource(&r, arn, ev.account[0] ? ev.account : NULL, ev.region[0] ? ev.region : NULL);
 	} else if (ev.kind != NB_SKIP) {
@@ -717,7 +684,7 @@ static enum fb_err nb_handle(void *state, const char *event, size_t len, const s
 
 	if (ev.kind == NB_SKIP) {
 		resp_skip(&r, "%s", ev.why);
-	} else if (ev.actor[0] && resp_is_trusted(&st->cfg, ev.actor)) {
+	} else if (ev.actor[0] && resp_is_trusted(&st->fn.cfg, ev.actor)) {
 		/* reported, not reverted: a break-glass role, the IaC pipeline,
 		 * or whoever runs a restore[] entry */
 		resp_skip(&r, "trusted actor '%s' (FIREBREAK_TRUSTED_PRINCIPALS)", ev.actor);
@@ -730,11 +697,13 @@ static enum fb_err nb_handle(void *state, const char *event, size_t len, const s
 		else if (c)
 			nb_addresses(&k, st, &r, &ev, c);
 	}
-	rc = resp_finish(&r, st->aws, out);
-	kit_cleanup(&k);
-	resp_cleanup(&r);
+	rc = fn_finish(&k, out);
 	nb_event_cleanup(&ev);
 	return rc;
 }
 
-int main(void) { return lr_main(nb_init, nb_handle); }
+int main(void)
+{
+	return fn_main(&(struct fn_responder){ .function = NB_FUNCTION, .margin_ms = NB_DEADLINE_MARGIN_MS,
+		.size = sizeof(struct nb_state), .settings = nb_settings, .handle = nb_handle });
+}

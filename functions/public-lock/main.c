@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "evidence.h"
 #include "fb_err.h"
+#include "fn.h"
 #include "kit.h"
 #include "log.h"
 #include "lr.h"
@@ -36,10 +37,8 @@
 #define PL_DEADLINE_MARGIN_MS 500
 
 struct pl_fn {
-	struct resp_config cfg;
+	struct fn_base fn;
 	struct pl_settings set;
-	struct evidence_config evcfg;   /* FIREBREAK_EVIDENCE_BUCKET: the undo record (optional) */
-	struct aws_client *aws;
 };
 
 struct pl_run {
@@ -68,7 +67,7 @@ static void pl_undo_record(struct pl_run *run, const char *step, const char *sub
 	if (e)
 		cJSON_AddStringToObject(e, "step", step);
 	cJSON_AddItemToArray(rec, e);
-	evidence_undo_record(run->k, run->st->aws, &run->st->evcfg, run->ctx, subject_name, subject, rec,
+	evidence_undo_record(run->k, run->st->fn.aws, &run->st->fn.evcfg, run->ctx, subject_name, subject, rec,
 			     cJSON_AddObjectToObject(sec, "undo_record"));
 	cJSON_Delete(rec);
 }
@@ -101,8 +100,8 @@ static int pl_exemption(struct pl_run *run, cJSON *sec, const char *bucket, cons
 	q.trigger_ms = run->ev->event_ms > 0 ? run->ev->event_ms : r->received_ms;
 	q.trigger_event_id = run->ev->event_id[0] ? run->ev->event_id : NULL;
 	q.trigger_actor = run->ev->actor[0] ? run->ev->actor : NULL;
-	q.min_age_ms = run->st->cfg.tag_min_age_ms;
-	q.trust = &run->st->cfg;
+	q.min_age_ms = run->st->fn.cfg.tag_min_age_ms;
+	q.trust = &run->st->fn.cfg;
 	idx = resp_step_begin(r, "tag-provenance", "cloudtrail:LookupEvents", arn, RESP_READ);
 	resp_step_optional(r, idx);
 	hrc = prov_history_read(run->c, arn, 0, pl_read_deadline(run), run->account, &h);
@@ -413,28 +412,9 @@ out:
 	kit_round_free(rd);
 }
 
-static enum fb_err pl_init(void **state, char *err, size_t errlen)
+static enum fb_err pl_settings(void *state, char *err, size_t errlen)
 {
-	struct pl_fn *st = calloc(1, sizeof(*st));
-	enum fb_err rc;
-
-	if (!st)
-		return FB_E_NOMEM;
-	rc = resp_config_from_env(&st->cfg, err, errlen);
-	if (rc == FB_OK)
-		rc = pl_settings_from_env(&st->set, err, errlen);
-	if (rc == FB_OK)
-		rc = evidence_config_from_env(&st->evcfg, err, errlen);
-	if (rc == FB_OK)
-		rc = aws_client_new(&st->aws, NULL, err, errlen);
-	if (rc != FB_OK) {
-		evidence_config_cleanup(&st->evcfg);
-		resp_config_cleanup(&st->cfg);
-		free(st);
-		return rc;
-	}
-	*state = st;
-	return FB_OK;
+	return pl_settings_from_env(&((struct pl_fn *)state)->set, err, errlen);
 }
 
 static enum fb_err pl_handle(void *state, const char *event, size_t len, const struct lr_context *ctx,
@@ -450,21 +430,12 @@ static enum fb_err pl_handle(void *state, const char *event, size_t len, const s
 	enum fb_err rc;
 	size_t i;
 
-	if (ctx->deadline_ms > 0)
-		aws_client_set_deadline(st->aws, ctx->deadline_ms - PL_DEADLINE_MARGIN_MS);
 	if (pl_parse(event, len, &ev, why, sizeof(why)) != FB_OK)
 		return resp_invalid(out, "%s", why);
-	rc = resp_begin(&r, &st->cfg, PL_FUNCTION, ctx);
-	if (rc != FB_OK) {
+	if (!fn_open(&r, &k, st, ctx, ev.root, NULL, out, &rc)) {
 		pl_event_cleanup(&ev);
 		return rc;
 	}
-	if (resp_trigger_from_event(&r, ev.root) != FB_OK) {
-		resp_cleanup(&r);
-		pl_event_cleanup(&ev);
-		return resp_invalid(out, "envelope fields have the wrong types (or 'dryRun' is not a boolean)");
-	}
-	kit_init(&k, &r, st->aws);
 	memset(&run, 0, sizeof(run));
 	run.st = st;
 	run.r = &r;
@@ -491,7 +462,7 @@ static enum fb_err pl_handle(void *state, const char *event, size_t len, const s
 	}
 	/* A trusted principal's change (the IaC pipeline opening a website)
 	 * is reported, not reverted. */
-	if (ev.source == PL_SRC_CLOUDTRAIL && ev.actor[0] && resp_is_trusted(&st->cfg, ev.actor)) {
+	if (ev.source == PL_SRC_CLOUDTRAIL && ev.actor[0] && resp_is_trusted(&st->fn.cfg, ev.actor)) {
 		resp_skip(&r, "trusted actor %s made the change: reported, not reverted", ev.actor);
 		goto finish;
 	}
@@ -534,11 +505,13 @@ static enum fb_err pl_handle(void *state, const char *event, size_t len, const s
 		}
 	}
 finish:
-	rc = resp_finish(&r, st->aws, out);
-	kit_cleanup(&k);
-	resp_cleanup(&r);
+	rc = fn_finish(&k, out);
 	pl_event_cleanup(&ev);
 	return rc;
 }
 
-int main(void) { return lr_main(pl_init, pl_handle); }
+int main(void)
+{
+	return fn_main(&(struct fn_responder){ .function = PL_FUNCTION, .margin_ms = PL_DEADLINE_MARGIN_MS,
+		.size = sizeof(struct pl_fn), .settings = pl_settings, .handle = pl_handle });
+}

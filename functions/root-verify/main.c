@@ -30,6 +30,7 @@
 #include "aws.h"
 #include "cloudtrail.h"
 #include "fb_err.h"
+#include "fn.h"
 #include "kit.h"
 #include "lr.h"
 #include "resp.h"
@@ -44,26 +45,15 @@
 #define RV_DEADLINE_MARGIN_MS 300
 
 struct rv_state {
-	struct aws_client *aws;
-	struct resp_config resp;
+	struct fn_base fn;
 	struct rv_config cfg;
 };
 
-static enum fb_err rv_init(void **state, char *err, size_t errlen)
+static enum fb_err rv_settings(void *state, char *err, size_t errlen)
 {
-	struct rv_state *s = calloc(1, sizeof(*s));
-	enum fb_err rc = s ? resp_config_from_env(&s->resp, err, errlen) : FB_E_NOMEM;
+	struct rv_state *s = state;
 
-	if (rc == FB_OK && (rc = rv_config_from_env(&s->cfg, &s->resp, err, errlen)) == FB_OK)
-		rc = aws_client_new(&s->aws, NULL, err, errlen);
-	if (rc == FB_OK) {
-		*state = s;
-		return FB_OK;
-	}
-	if (s)
-		resp_config_cleanup(&s->resp);
-	free(s);
-	return rc;
+	return rv_config_from_env(&s->cfg, &s->fn.cfg, err, errlen);
 }
 
 /* One Region's pages into the history (ct_query.on_page). */
@@ -236,7 +226,7 @@ static enum fb_err rv_handle(void *state, const char *event, size_t len,
 	}
 	if (cls == RV_CLASS_SKIP) {
 		/* not a trigger: a clear result, nothing published, zero AWS calls */
-		rc = kit_skip_result(&s->resp, RV_FUNCTION, ev, ctx, t.why, out);
+		rc = kit_skip_result(&s->fn.cfg, RV_FUNCTION, ev, ctx, t.why, out);
 		goto out;
 	}
 
@@ -246,11 +236,11 @@ static enum fb_err rv_handle(void *state, const char *event, size_t len,
 		rc = FB_E_NOMEM;
 		goto out;
 	}
-	if (!kit_begin(&r, &(struct kit_handler){ RV_FUNCTION, &s->resp, s->aws, RV_DEADLINE_MARGIN_MS },
+	if (!kit_begin(&r, &(struct kit_handler){ RV_FUNCTION, &s->fn.cfg, s->fn.aws, RV_DEADLINE_MARGIN_MS },
 		       ctx, ev, out, &rc))
 		goto out;
 	began = 1;
-	kit_init(&k, &r, s->aws);
+	kit_init(&k, &r, s->fn.aws);
 
 	/* The window: the hour (or alarm period, or manual minutes) before. */
 	int64_t end_ms = t.end_ms ? t.end_ms : lr_now_ms();
@@ -264,8 +254,8 @@ static enum fb_err rv_handle(void *state, const char *event, size_t len,
 	/* copies: resp_set_resource() below replaces r.account / r.region */
 	char account[32], region[32];
 	buf_copy_str(account, sizeof(account), r.account && *r.account ? r.account
-		: s->resp.own_account ? s->resp.own_account : "");
-	buf_copy_str(region, sizeof(region), r.region && *r.region ? r.region : aws_client_region(s->aws));
+		: s->fn.cfg.own_account ? s->fn.cfg.own_account : "");
+	buf_copy_str(region, sizeof(region), r.region && *r.region ? r.region : aws_client_region(s->fn.aws));
 	snprintf(root_arn, sizeof(root_arn), "arn:%s:iam::%s:root", kit_partition(&k),
 		 *account ? account : "unknown");
 	resp_set_resource(&r, root_arn, *account ? account : NULL, region);
@@ -289,7 +279,7 @@ static enum fb_err rv_handle(void *state, const char *event, size_t len,
 	resp_set_severity(&r, v->severity);
 	resp_set_verdict(&r, "%s", v->verdict);
 	rv_report_extra(r.extra, &t, f, v, &s->cfg, account, start_iso, end_iso);
-	rc = resp_finish(&r, s->aws, out);
+	rc = resp_finish(&r, s->fn.aws, out);
 
 out:
 	if (began)
@@ -300,4 +290,8 @@ out:
 	return rc;
 }
 
-int main(void) { return lr_main(rv_init, rv_handle); }
+int main(void)
+{
+	return fn_main(&(struct fn_responder){ .function = RV_FUNCTION, .margin_ms = RV_DEADLINE_MARGIN_MS,
+		.size = sizeof(struct rv_state), .settings = rv_settings, .handle = rv_handle, .no_evidence = 1 });
+}

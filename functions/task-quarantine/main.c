@@ -32,6 +32,7 @@
 #include "aws.h"
 #include "cwl.h"
 #include "evidence.h"
+#include "fn.h"
 #include "kit.h"
 #include "prov.h"
 #include "resp.h"
@@ -50,10 +51,8 @@
 #define TQ_CONTAIN_RESERVE_MS 4000
 
 struct tq_state {
-	struct resp_config cfg;
+	struct fn_base fn;
 	struct tq_settings set;
-	struct evidence_config evcfg;
-	struct aws_client *aws;
 };
 
 /* One invocation. */
@@ -61,9 +60,9 @@ struct tq_run {
 	struct tq_state *st;
 	const struct lr_context *ctx;
 	struct resp r;
-	/* Where the task lives (ECS, EC2, logs): st->aws or one of the owned
+	/* Where the task lives (ECS, EC2, logs): st->fn.aws or one of the owned
 	 * below. The evidence bucket and the SNS topic are the function's own
-	 * (the security account's): S3 and SNS always go through st->aws. */
+	 * (the security account's): S3 and SNS always go through st->fn.aws. */
 	struct aws_client *aws;
 	struct tq_target tgt;
 	struct tq_task task;
@@ -75,7 +74,7 @@ struct tq_run {
 	char region[32], account[16];
 	char cluster[512];              /* the cluster as ECS names it */
 	struct kit kit;                 /* the task's client (aws) by default */
-	struct evidence ev;             /* our own bucket, through st->aws */
+	struct evidence ev;             /* our own bucket, through st->fn.aws */
 	int isolated_now, stopped_now, was_stopped;
 	const char *isolated_by;        /* static: the path that isolated the task, NULL if none */
 	cJSON *iso;                     /* borrowed: extra.isolation */
@@ -84,26 +83,14 @@ struct tq_run {
 
 /* ---- init ------------------------------------------------------------------------ */
 
-enum fb_err tq_init(void **state, char *err, size_t errlen)
+static enum fb_err tq_settings(void *state, char *err, size_t errlen)
 {
-	struct tq_state *st = calloc(1, sizeof(*st));
-	enum fb_err rc;
+	return tq_settings_from_env(&((struct tq_state *)state)->set, err, errlen);
+}
 
-	if (!st)
-		return FB_E_NOMEM;
-	/* the first setting that does not parse stops init */
-	if ((rc = resp_config_from_env(&st->cfg, err, errlen)) != FB_OK ||
-	    (rc = tq_settings_from_env(&st->set, err, errlen)) != FB_OK ||
-	    (rc = evidence_config_from_env(&st->evcfg, err, errlen)) != FB_OK ||
-	    (rc = aws_client_new(&st->aws, NULL, err, errlen)) != FB_OK) {
-		evidence_config_cleanup(&st->evcfg);
-		tq_settings_cleanup(&st->set);
-		resp_config_cleanup(&st->cfg);
-		free(st);
-		return rc;
-	}
-	*state = st;
-	return FB_OK;
+static void tq_settings_free(void *state)
+{
+	tq_settings_cleanup(&((struct tq_state *)state)->set);
 }
 
 /* ---- helpers ----------------------------------------------------------------------- */
@@ -264,7 +251,7 @@ static int exemption_honoured(struct tq_run *u, char *why, size_t whylen)
 	q = (struct prov_query){ .tag_key = TQ_TAG_EXEMPT, .tag_value = u->task.exempt_value,
 		.trigger_ms = u->r.event_time_ms ? u->r.event_time_ms : u->r.received_ms,
 		.trigger_actor = u->task.task_role[0] ? u->task.task_role : NULL,
-		.min_age_ms = u->st->cfg.tag_min_age_ms, .trust = &u->st->cfg };
+		.min_age_ms = u->st->fn.cfg.tag_min_age_ms, .trust = &u->st->fn.cfg };
 	/* created_ms stays 0: a task is often younger than the minimum
 	 * age while the tag it inherited (service, task definition) is
 	 * not; each source's own history dates the tag. Each read is
@@ -696,7 +683,7 @@ static void evidence(struct tq_run *u)
 
 	/* Under dry run restore[] holds the plan's undo, not a write. */
 	if (!evidence_begin(&u->ev, !u->r.dry_run && cJSON_GetArraySize(u->r.restore) > 0, ev)) {
-		if (!u->st->evcfg.bucket)
+		if (!u->st->fn.evcfg.bucket)
 			warn(u, "no evidence bucket configured: task description and logs were not kept");
 		return;
 	}
@@ -749,7 +736,7 @@ static void locate(struct tq_run *u, const cJSON *ev)
 	const char *region = kit_event_region(ev), *account = kit_event_account(ev);
 
 	if (!arn_field(u->tgt.task, 3, u->region, sizeof(u->region)))
-		buf_copy_id(u->region, sizeof(u->region), region ? region : aws_client_region(u->st->aws));
+		buf_copy_id(u->region, sizeof(u->region), region ? region : aws_client_region(u->st->fn.aws));
 	if (!arn_field(u->tgt.task, 4, u->account, sizeof(u->account)))
 		buf_copy_id(u->account, sizeof(u->account), account);
 }
@@ -826,7 +813,7 @@ enum fb_err tq_handle(void *state, const char *event, size_t len,
 	}
 	/* The opening: the client's deadline (the publish and response get
 	 * the time kept back), the report, a wrongly typed envelope refused. */
-	if (!kit_begin(&u->r, &(struct kit_handler){ TQ_FN, &st->cfg, st->aws, TQ_FINISH_RESERVE_MS },
+	if (!kit_begin(&u->r, &(struct kit_handler){ TQ_FN, &st->fn.cfg, st->fn.aws, TQ_FINISH_RESERVE_MS },
 		       ctx, ev, out, &rc)) {
 		cJSON_Delete(ev);
 		free(u);
@@ -836,8 +823,8 @@ enum fb_err tq_handle(void *state, const char *event, size_t len,
 	 * evidence prefix is the incident's. */
 	if (u->tgt.is_finding)
 		kit_finding(&u->r, u->tgt.finding_id, u->tgt.finding_type, u->tgt.severity, u->tgt.task);
-	kit_init(&u->kit, &u->r, st->aws);
-	evidence_init(&u->ev, &u->kit, st->aws, &st->evcfg, ctx, "task_arn", u->task.arn);
+	kit_init(&u->kit, &u->r, st->fn.aws);
+	evidence_init(&u->ev, &u->kit, st->fn.aws, &st->fn.evcfg, ctx, "task_arn", u->task.arn);
 	resp_set_severity(&u->r, "P1");
 	u->warnings = cJSON_AddArrayToObject(u->r.extra, "warnings");
 	cJSON_AddStringToObject(u->r.extra, "reason", u->tgt.reason);
@@ -860,7 +847,7 @@ enum fb_err tq_handle(void *state, const char *event, size_t len,
 	}
 	if (client_for(u) != FB_OK)
 		goto finish;
-	if (u->aws != st->aws && ctx->deadline_ms)
+	if (u->aws != st->fn.aws && ctx->deadline_ms)
 		aws_client_set_deadline(u->aws, ctx->deadline_ms - TQ_FINISH_RESERVE_MS);
 	if (!describe_task(u))
 		goto finish;
@@ -890,8 +877,8 @@ finish:
 	/* The publish and response get the time kept back. The topic is ours:
 	 * published with our own client, not the member account's. */
 	if (ctx->deadline_ms)
-		aws_client_set_deadline(st->aws, ctx->deadline_ms - 100);
-	rc = resp_finish(&u->r, st->aws, out);
+		aws_client_set_deadline(st->fn.aws, ctx->deadline_ms - 100);
+	rc = resp_finish(&u->r, st->fn.aws, out);
 	cJSON_Delete(ev);
 	run_cleanup(u);
 	return rc;
@@ -899,5 +886,7 @@ finish:
 
 int main(void)
 {
-	return lr_main(tq_init, tq_handle);
+	return fn_main(&(struct fn_responder){ .function = TQ_FN, .margin_ms = TQ_FINISH_RESERVE_MS,
+		.size = sizeof(struct tq_state), .settings = tq_settings, .cleanup = tq_settings_free,
+		.handle = tq_handle });
 }

@@ -1,0 +1,117 @@
+/*
+ * fn: a responder's process, written once. What every responder's main.c
+ * used to write for itself (issue 17): the state's common part (the
+ * report settings, the evidence settings, the default client), its init
+ * and the cleanup when init fails, and the handler's opening and closing.
+ *
+ * A responder declares itself and keeps only its own settings and its
+ * handler's decisions:
+ *
+ *     struct xx_fn {
+ *             struct fn_base fn;          // first: fn_main allocates the state
+ *             struct xx_settings set;
+ *     };
+ *     static enum fb_err xx_settings(void *state, char *err, size_t errlen)
+ *     {
+ *             return xx_settings_from_env(&((struct xx_fn *)state)->set, err, errlen);
+ *     }
+ *     int main(void)
+ *     {
+ *             return fn_main(&(struct fn_responder){ .function = XX_FUNCTION,
+ *                     .margin_ms = XX_DEADLINE_MARGIN_MS, .size = sizeof(struct xx_fn),
+ *                     .settings = xx_settings, .handle = xx_handle });
+ *     }
+ *
+ * and its handler, once the event is parsed and classified, reads:
+ *
+ *     if (!fn_open(&r, &k, st, ctx, ev.root, skip_why_or_NULL, out, &rc))
+ *             { free the event; return rc; }
+ *     ... the decisions, through the kit (kit.h) ...
+ *     rc = fn_finish(&k, out);
+ *
+ * Init (fn_init), in this order, the first failure stopping it with err
+ * saying which setting is wrong (the message each reader always gave):
+ * resp_config_from_env and the default client (kit_setup), the responder's
+ * own settings (.settings: they may read fn.cfg), FIREBREAK_EVIDENCE_*
+ * (evidence_config_from_env) unless .no_evidence. A failed init frees
+ * everything made (.cleanup for what .settings made, also when .settings
+ * itself failed half-way) and leaves *state NULL.
+ *
+ * Ownership: the state is heap (calloc, zeroed), owned by the process
+ * (lr_main keeps it for every invocation; it is never freed: the process
+ * ends). fn.* members are owned by the state; the descriptor is copied
+ * where needed (function name and margin are borrowed: literals).
+ */
+#ifndef FB_FN_H
+#define FB_FN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include "aws.h"
+#include "evidence.h"
+#include "fb_err.h"
+#include "kit.h"
+#include "lr.h"
+#include "resp.h"
+
+/* The common part of a responder's state: its first member. */
+struct fn_base {
+	const char *function;          /* borrowed: the report's "function" */
+	int64_t margin_ms;             /* kept back from the invocation's deadline */
+	struct resp_config cfg;        /* owned: resp_config_from_env */
+	struct evidence_config evcfg;  /* owned: FIREBREAK_EVIDENCE_* (zero with .no_evidence) */
+	struct aws_client *aws;        /* owned: the default client (the environment's Region) */
+};
+
+/* A responder, declared (plain data; a compound literal in main()). */
+struct fn_responder {
+	const char *function;          /* literal: the report's "function" */
+	int64_t margin_ms;             /* kept back from ctx->deadline_ms for the report and publish */
+	size_t size;                   /* sizeof the state: a struct whose first member is struct fn_base */
+	/* The responder's own settings into the state (fn.cfg is read);
+	 * NULL: none. FB_E_CONFIG with err filled on a bad value. */
+	enum fb_err (*settings)(void *state, char *err, size_t errlen);
+	/* Frees what .settings made (after a failed init only: a state that
+	 * made it lives as long as the process); NULL: nothing to free. */
+	void (*cleanup)(void *state);
+	lr_handler_fn handle;          /* gets the state fn_init made */
+	int no_evidence;               /* 1: FIREBREAK_EVIDENCE_* not read (root-verify keeps none) */
+};
+
+/* The init: a zeroed state of fn->size bytes, fn.* filled, then .settings,
+ * as described above. FB_OK with *state set, else *state NULL and err set
+ * (FB_E_NOMEM: "out of memory"). */
+enum fb_err fn_init(const struct fn_responder *fn, void **state, char *err, size_t errlen);
+/* Frees what fn_init made (for tests and fn_init's failure path; a state
+ * that lives as long as the process needs no call). NULL: nothing. */
+void fn_free(const struct fn_responder *fn, void *state);
+
+/* The process: lr_main with fn_init and fn->handle (fn borrowed for the
+ * process's life). Returns lr_main's exit code. */
+int fn_main(const struct fn_responder *fn);
+
+/* The handler's opening, once the event is parsed (ev borrowed):
+ *  - skip not NULL and not "": the event is not a trigger; *out is the
+ *    skipped result (kit_skip_result: a P3 report, logged, not published,
+ *    zero AWS calls), *rc what the handler returns, 0;
+ *  - else kit_begin (the client's deadline from fn.margin_ms, the report,
+ *    its trigger; a wrongly typed envelope is an invalid result: 0) and
+ *    kit_init(k, r, fn.aws): 1, and the handler ends with fn_finish.
+ * state is the responder's (its struct fn_base first). */
+int fn_open(struct resp *r, struct kit *k, void *state, const struct lr_context *ctx, const cJSON *ev,
+	    const char *skip, struct lr_result *out, enum fb_err *rc);
+/* The handler's closing: resp_finish of k's report through k's default
+ * client (the publication, the result into out), then kit_cleanup and
+ * resp_cleanup. Returns resp_finish's rc. */
+enum fb_err fn_finish(struct kit *k, struct lr_result *out);
+
+/* A manual invocation has no event id: the same request is the same
+ * incident (a replay continues it, one record, one backup). When ev
+ * (borrowed) has no string "id", the report's incident is keyed by the
+ * formatted request (at most FN_MANUAL_KEY_LEN - 1 bytes); else nothing. */
+#define FN_MANUAL_KEY_LEN 600
+void fn_manual_incident(struct resp *r, const cJSON *ev, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif
