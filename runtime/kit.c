@@ -1800,3 +1800,19 @@ cJSON *kit_round_undo_plan(const struct kit_round *rd)
 	}
 	return out;
 }
+
+/* ---- w4-dinit: a revocation's undo, planned before it runs ------------------------ */
+
+cJSON *kit_revoke_undo(const char *role, const char *prior)
+{
+	char *doc = prior ? strdup(prior) : NULL;
+	cJSON *undo;
+
+	if (prior && !doc)
+		return NULL;
+	if (doc)
+		kit_url_decode(doc);
+	undo = kit_undo(doc ? "iam:PutRolePolicy" : "iam:DeleteRolePolicy", role_policy_in(role, doc));
+	free(doc);
+	return undo;
+}

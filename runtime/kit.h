@@ -666,4 +666,15 @@ enum fb_err kit_caller_with(const struct aws_client_options *creds, int64_t dead
  * before the first write (data-breach). */
 cJSON *kit_round_undo_plan(const struct kit_round *rd);
 
+/* ---- w4-dinit: a revocation's undo, planned before it runs ------------------------ */
+
+/* The restore[] entry kit_revoke_sessions records for the role named
+ * `role` (a role name, not an ARN): the prior KIT_REVOKE_POLICY_NAME
+ * document put back (iam:PutRolePolicy) when there was one, else the
+ * policy deleted (iam:DeleteRolePolicy). `prior` is the document as
+ * GetRolePolicy answers it (URL-encoded: decoded here), NULL when there was
+ * none. For an undo record written before the revocation (access-triage,
+ * data-breach). Caller owns it; NULL when out of memory. */
+cJSON *kit_revoke_undo(const char *role, const char *prior);
+
 #endif

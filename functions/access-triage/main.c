@@ -49,6 +49,11 @@ struct at_state {
 	struct at_settings set;
 };
 
+static enum fb_err at_settings(void *state, char *err, size_t errlen)
+{
+	return at_settings_from_env(&((struct at_state *)state)->set, err, errlen);
+}
+
 /* P1 groups: what a human invokes to contain them (containment is off).
  * Objects, not shell lines: the values come from CloudTrail records. */
 static void at_manual_add(cJSON *arr, const char *function, cJSON *payload)
@@ -585,25 +590,10 @@ static void at_undo_record(struct at_run *u, struct kit_round *rd, const char *c
 		}
 		kit_run(rr);
 	}
-	for (i = 0; rr && i < nroles; i++) {
-		const char *d;
-		cJSON *a;
-
-		if (!rs[i] || !kit_ok(rs[i]))
-			continue;
-		d = kit_found(rs[i]) ? resp_get_str(kit_out(rs[i]), "PolicyDocument") : NULL;
-		a = kit_obj("RoleName", role[i], "PolicyName", KIT_REVOKE_POLICY_NAME, KIT_END);
-		if (a && d) {
-			char *prior = strdup(d);
-
-			if (prior) {
-				kit_url_decode(prior);
-				cJSON_AddStringToObject(a, "PolicyDocument", prior);
-				free(prior);
-			}
-		}
-		cJSON_AddItemToArray(plan, kit_undo(d ? "iam:PutRolePolicy" : "iam:DeleteRolePolicy", a));
-	}
+	for (i = 0; rr && i < nroles; i++)
+		if (rs[i] && kit_ok(rs[i]))
+			cJSON_AddItemToArray(plan, kit_revoke_undo(role[i], kit_found(rs[i]) ?
+				resp_get_str(kit_out(rs[i]), "PolicyDocument") : NULL));
 	kit_round_free(rr);
 	if (b) {
 		cJSON *undo = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(undo, "unblock");
@@ -820,11 +810,6 @@ static void at_triage_run(struct kit *k, struct at_state *st, struct resp *r, co
 
 /* ---- the handler --------------------------------------------------------------- */
 
-static enum fb_err at_settings(void *state, char *err, size_t errlen)
-{
-	return at_settings_from_env(&((struct at_state *)state)->set, err, errlen);
-}
-
 static enum fb_err at_handle(void *state, const char *event, size_t len, const struct lr_context *ctx,
 			     struct lr_result *out)
 {
@@ -850,9 +835,8 @@ static enum fb_err at_handle(void *state, const char *event, size_t len, const s
 	if (ev.alarm[0])
 		cJSON_AddStringToObject(r.extra, "alarm", ev.alarm);
 	at_triage_run(&k, st, &r, &ev, ctx);
-	rc = fn_finish(&k, out);
 	at_event_cleanup(&ev);
-	return rc;
+	return fn_finish(&k, out);
 }
 
 int main(void)

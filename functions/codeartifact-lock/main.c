@@ -47,6 +47,11 @@ struct ca_fn {
 	struct ca_settings set;
 };
 
+static enum fb_err ca_settings(void *state, char *err, size_t errlen)
+{
+	return ca_settings_from_env(&((struct ca_fn *)state)->set, err, errlen);
+}
+
 /* One policy to lock: the domain's (repo NULL) or a repository's. */
 struct ca_target {
 	char *repo;                /* owned; NULL: the domain */
@@ -546,11 +551,6 @@ static void ca_lock(struct ca_run *run)
 	}
 }
 
-static enum fb_err ca_settings(void *state, char *err, size_t errlen)
-{
-	return ca_settings_from_env(&((struct ca_fn *)state)->set, err, errlen);
-}
-
 static enum fb_err ca_handle(void *state, const char *event, size_t len, const struct lr_context *ctx,
 			     struct lr_result *out)
 {
@@ -608,10 +608,9 @@ static enum fb_err ca_handle(void *state, const char *event, size_t len, const s
 		goto finish;
 	ca_lock(&run);
 finish:
-	rc = fn_finish(&k, out);
 	run_cleanup(&run);
 	ca_event_cleanup(&ev);
-	return rc;
+	return fn_finish(&k, out);
 }
 
 int main(void)

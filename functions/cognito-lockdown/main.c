@@ -233,6 +233,17 @@ static void rotation_report(struct cl_run *u, const char *state)
 	cJSON_AddStringToObject(o, "state", state);
 }
 
+/* The rotation settled by a decision, no call: the "add-client-secret"
+ * line ends `st` with `why`; extra.rotation.state becomes `state` (NULL:
+ * left as it is). */
+static void rotation_settled(struct cl_run *u, enum resp_status st, const char *state, const char *why)
+{
+	kit_decide(u->k, &(struct kit_spec){ .step = "add-client-secret", .service = "cognito-idp",
+		.op = "AddUserPoolClientSecret", .target = u->pool_arn, .kind = RESP_WRITE }, st, "%s", why);
+	if (state)
+		rotation_report(u, state);
+}
+
 /* Every string in a tree overwritten before it is freed (a secret's JSON). */
 static void wipe_tree(cJSON *t)
 {
@@ -811,9 +822,7 @@ static void respond(struct cl_run *u)
 	/* Rotate first: the new secret reaches the consumers while the users
 	 * are signed out. */
 	if (!kit_ok(s_sec) || !kit_found(s_sec)) {
-		kit_decide(u->k, &(struct kit_spec){ .step = "add-client-secret", .service = "cognito-idp",
-			.op = "AddUserPoolClientSecret", .target = u->pool_arn, .kind = RESP_WRITE }, RESP_FAILED,
-			"not rotated: the client's secrets could not be listed");
+		rotation_settled(u, RESP_FAILED, NULL, "not rotated: the client's secrets could not be listed");
 	} else {
 		cl_rotation_plan(resp_get(kit_out(s_sec), "ClientSecrets"), added, &u->rot);
 		if (u->rot.what == CL_ROT_RESUME)
@@ -842,31 +851,20 @@ static void respond(struct cl_run *u)
 				rotate_redo(u);
 				break;
 			}
-			kit_decide(u->k, &(struct kit_spec){ .step = "add-client-secret", .service = "cognito-idp",
-				.op = "AddUserPoolClientSecret", .target = u->pool_arn, .kind = RESP_WRITE },
-				RESP_ALREADY, "secret %s was added and stored by an earlier invocation of this incident",
-				u->rot.new_id);
-			rotation_report(u, "stored");
+			snprintf(why, sizeof(why), "secret %s was added and stored by an earlier invocation of "
+				 "this incident", u->rot.new_id);
+			rotation_settled(u, RESP_ALREADY, "stored", why);
 			resume_stored(u);
 			break;
 		case CL_ROT_DONE:
-			kit_decide(u->k, &(struct kit_spec){ .step = "add-client-secret", .service = "cognito-idp",
-				.op = "AddUserPoolClientSecret", .target = u->pool_arn, .kind = RESP_WRITE },
-				RESP_ALREADY, "%s", u->rot.why);
-			rotation_report(u, "rotated");
+			rotation_settled(u, RESP_ALREADY, "rotated", u->rot.why);
 			break;
 		case CL_ROT_NO_SECRET:
-			kit_decide(u->k, &(struct kit_spec){ .step = "add-client-secret", .service = "cognito-idp",
-				.op = "AddUserPoolClientSecret", .target = u->pool_arn, .kind = RESP_WRITE },
-				RESP_SKIPPED, "%s", u->rot.why);
-			rotation_report(u, "no-secret");
+			rotation_settled(u, RESP_SKIPPED, "no-secret", u->rot.why);
 			break;
 		case CL_ROT_REFUSE:
 		case CL_ROT_BAD:
-			kit_decide(u->k, &(struct kit_spec){ .step = "add-client-secret", .service = "cognito-idp",
-				.op = "AddUserPoolClientSecret", .target = u->pool_arn, .kind = RESP_WRITE },
-				RESP_FAILED, "%s", u->rot.why);
-			rotation_report(u, "refused");
+			rotation_settled(u, RESP_FAILED, "refused", u->rot.why);
 			break;
 		}
 	}
@@ -964,9 +962,8 @@ static enum fb_err cl_handle(void *state, const char *event, size_t len, const s
 	u.ev = &ev;
 	respond(&u);
 	aws_client_free(u.region_c);
-	rc = fn_finish(&k, out);
 	cl_event_cleanup(&ev);
-	return rc;
+	return fn_finish(&k, out);
 }
 
 int main(void)

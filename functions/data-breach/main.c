@@ -121,6 +121,18 @@ static cJSON *table_in(const char *table)
 	return in;
 }
 
+/* UpdateContinuousBackups' input: the table's point-in-time recovery on or
+ * off (the write, and its undo). */
+static cJSON *pitr_in(const char *table, int on)
+{
+	cJSON *in = table_in(table);
+	cJSON *spec = in ? cJSON_AddObjectToObject(in, "PointInTimeRecoverySpecification") : NULL;
+
+	if (spec)
+		cJSON_AddBoolToObject(spec, "PointInTimeRecoveryEnabled", on);
+	return in;
+}
+
 /* CloudWatch answers Datapoints unordered: sort by Timestamp (ISO strings
  * of one format sort as text) so the report reads in time order. */
 static int cmp_ts(const void *a, const void *b)
@@ -222,23 +234,9 @@ static int claim_record(struct db_fn *st, struct resp *r, struct evidence *evd, 
 	cJSON *plan = kit_round_undo_plan(rd), *out = cJSON_AddObjectToObject(r->extra, "evidence");
 	char *txt;
 
-	if (plan && role && kit_ok(rev)) {
-		const char *d = kit_found(rev) ? resp_get_str(kit_out(rev), "PolicyDocument") : NULL;
-		cJSON *a = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(a, "RoleName", role);
-		cJSON_AddStringToObject(a, "PolicyName", KIT_REVOKE_POLICY_NAME);
-		if (d) {
-			char *prior = strdup(d);
-
-			if (prior) {
-				kit_url_decode(prior);
-				cJSON_AddStringToObject(a, "PolicyDocument", prior);
-				free(prior);
-			}
-		}
-		cJSON_AddItemToArray(plan, kit_undo(d ? "iam:PutRolePolicy" : "iam:DeleteRolePolicy", a));
-	}
+	if (plan && role && kit_ok(rev))
+		cJSON_AddItemToArray(plan, kit_revoke_undo(role, kit_found(rev) ?
+			resp_get_str(kit_out(rev), "PolicyDocument") : NULL));
 	if (!evidence_begin(evd, !r->dry_run && cJSON_GetArraySize(plan) > 0, out)) {
 		if (!st->fn.evcfg.bucket)
 			resp_warn(r, "no evidence bucket configured: the GDPR record is only in this report");
@@ -694,24 +692,10 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 
 	/* Round 2: preserve, each write's undo recorded first. */
 	rd = kit_round_new(k);
-	in = cJSON_CreateObject();
-	if (in) {
-		cJSON *spec = cJSON_AddObjectToObject(in, "PointInTimeRecoverySpecification");
-
-		cJSON_AddStringToObject(in, "TableName", ev->table);
-		cJSON_AddBoolToObject(spec, "PointInTimeRecoveryEnabled", 1);
-	}
-	{
-		cJSON *undo = cJSON_CreateObject();
-		cJSON *spec = cJSON_AddObjectToObject(undo, "PointInTimeRecoverySpecification");
-
-		cJSON_AddStringToObject(undo, "TableName", ev->table);
-		cJSON_AddBoolToObject(spec, "PointInTimeRecoveryEnabled", 0);
-		s_pitr = kit_add(rd, &(struct kit_spec){ .step = "enable-pitr", .service = "dynamodb",
-			.op = "UpdateContinuousBackups", .target = arn, .kind = RESP_WRITE, .in = in,
-			.restore = kit_undo("dynamodb:UpdateContinuousBackups", undo), .client = c,
-			.detail = "point-in-time recovery on (35 days of restore points from now)" });
-	}
+	s_pitr = kit_add(rd, &(struct kit_spec){ .step = "enable-pitr", .service = "dynamodb",
+		.op = "UpdateContinuousBackups", .target = arn, .kind = RESP_WRITE, .in = pitr_in(ev->table, 1),
+		.restore = kit_undo("dynamodb:UpdateContinuousBackups", pitr_in(ev->table, 0)), .client = c,
+		.detail = "point-in-time recovery on (35 days of restore points from now)" });
 	if (exempt)
 		kit_skip(s_pitr, "exempt table (%s): reported only", exempt_why);
 	else if (pitr)
@@ -1070,9 +1054,8 @@ static enum fb_err db_handle(void *state, const char *event, size_t len, const s
 		db_respond(st, &r, &k, &ev, &who, &evd);
 		evidence_cleanup(&evd);
 	}
-	rc = fn_finish(&k, out);
 	db_event_cleanup(&ev);
-	return rc;
+	return fn_finish(&k, out);
 }
 
 int main(void)

@@ -42,6 +42,11 @@ struct iq_state {
 	struct iq_settings set;
 };
 
+static enum fb_err iq_settings(void *state, char *err, size_t errlen)
+{
+	return iq_settings_from_env(&((struct iq_state *)state)->set, err, errlen);
+}
+
 struct iq_vpc {
 	struct iq_vpc_groups g;
 	char qname[128], uname[128];       /* the names used (the VPC's, or this incident's) */
@@ -78,11 +83,6 @@ static int64_t since(const struct iq_run *u)
 }
 
 /* ---- init -------------------------------------------------------------------------- */
-
-static enum fb_err iq_settings(void *state, char *err, size_t errlen)
-{
-	return iq_settings_from_env(&((struct iq_state *)state)->set, err, errlen);
-}
 
 /* ---- inputs (EC2 wire names, runtime/README.md) -------------------------------------------- */
 

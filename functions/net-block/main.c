@@ -44,6 +44,11 @@ struct nb_state {
 	const struct lr_context *ctx;   /* borrowed: the current invocation's (one at a time) */
 };
 
+static enum fb_err nb_settings(void *state, char *err, size_t errlen)
+{
+	return nb_settings_from_env(&((struct nb_state *)state)->set, err, errlen);
+}
+
 /* The undo record of a round of writes (issue 24), before it runs:
  * restore.json of the incident's next attempt when FIREBREAK_EVIDENCE_BUCKET
  * is set. Never holds the block back (evidence_undo_record). Takes `rec`. */
@@ -283,6 +288,9 @@ static void nb_addr_decide(struct nb_addr *a, const char *why, const char *decis
  * family, of every interface with that public address. */
 static int nb_own_addresses(struct kit *k, struct nb_ips *ips, struct aws_client *c)
 {
+	/* per family (IPv4, IPv6): the line and the interfaces' filter */
+	static const char *const step[2] = { "own-addresses", "own-addresses-v6" };
+	static const char *const filter[2] = { "association.public-ip", "ipv6-addresses.ipv6-address" };
 	struct kit_round *rd = kit_round_new(k);
 	struct kit_step *s[2] = { NULL, NULL };
 	const char *v[2][NB_MAX_IPS];
@@ -307,18 +315,13 @@ static int nb_own_addresses(struct kit *k, struct nb_ips *ips, struct aws_client
 			}
 			v[ips->a[i].family == 6][nv[ips->a[i].family == 6]++] = bare;
 		}
-	if (nv[0])
-		s[0] = kit_add(rd, &(struct kit_spec){ .step = "own-addresses", .service = "ec2",
-			.op = "DescribeNetworkInterfaces", .target = "association.public-ip", .kind = RESP_READ,
-			.in = nb_filter(cJSON_CreateObject(), "association.public-ip", v[0], nv[0]), .client = c,
-			.paging = &(struct kit_paging){ .items = "networkInterfaceSet", .next = "nextToken",
-				.token = "NextToken" } });
-	if (nv[1])
-		s[1] = kit_add(rd, &(struct kit_spec){ .step = "own-addresses-v6", .service = "ec2",
-			.op = "DescribeNetworkInterfaces", .target = "ipv6-addresses.ipv6-address", .kind = RESP_READ,
-			.in = nb_filter(cJSON_CreateObject(), "ipv6-addresses.ipv6-address", v[1], nv[1]), .client = c,
-			.paging = &(struct kit_paging){ .items = "networkInterfaceSet", .next = "nextToken",
-				.token = "NextToken" } });
+	for (f = 0; f < 2; f++)
+		if (nv[f])
+			s[f] = kit_add(rd, &(struct kit_spec){ .step = step[f], .service = "ec2",
+				.op = "DescribeNetworkInterfaces", .target = filter[f], .kind = RESP_READ,
+				.in = nb_filter(cJSON_CreateObject(), filter[f], v[f], nv[f]), .client = c,
+				.paging = &(struct kit_paging){ .items = "networkInterfaceSet", .next = "nextToken",
+					.token = "NextToken" } });
 	kit_run(rd);
 	for (f = 0; f < 2; f++) {
 		for (i = 0; i < nv[f]; i++)
@@ -640,11 +643,6 @@ static void nb_addresses(struct kit *k, struct nb_state *st, struct resp *r, con
 
 /* ---- the handler --------------------------------------------------------------- */
 
-static enum fb_err nb_settings(void *state, char *err, size_t errlen)
-{
-	return nb_settings_from_env(&((struct nb_state *)state)->set, err, errlen);
-}
-
 static enum fb_err nb_handle(void *state, const char *event, size_t len, const struct lr_context *ctx,
 			     struct lr_result *out)
 {
@@ -697,9 +695,8 @@ static enum fb_err nb_handle(void *state, const char *event, size_t len, const s
 		else if (c)
 			nb_addresses(&k, st, &r, &ev, c);
 	}
-	rc = fn_finish(&k, out);
 	nb_event_cleanup(&ev);
-	return rc;
+	return fn_finish(&k, out);
 }
 
 int main(void)

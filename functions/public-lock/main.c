@@ -41,6 +41,11 @@ struct pl_fn {
 	struct pl_settings set;
 };
 
+static enum fb_err pl_settings(void *state, char *err, size_t errlen)
+{
+	return pl_settings_from_env(&((struct pl_fn *)state)->set, err, errlen);
+}
+
 struct pl_run {
 	struct pl_fn *st;
 	struct resp *r;
@@ -412,11 +417,6 @@ out:
 	kit_round_free(rd);
 }
 
-static enum fb_err pl_settings(void *state, char *err, size_t errlen)
-{
-	return pl_settings_from_env(&((struct pl_fn *)state)->set, err, errlen);
-}
-
 static enum fb_err pl_handle(void *state, const char *event, size_t len, const struct lr_context *ctx,
 			     struct lr_result *out)
 {
@@ -505,9 +505,8 @@ static enum fb_err pl_handle(void *state, const char *event, size_t len, const s
 		}
 	}
 finish:
-	rc = fn_finish(&k, out);
 	pl_event_cleanup(&ev);
-	return rc;
+	return fn_finish(&k, out);
 }
 
 int main(void)

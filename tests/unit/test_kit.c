@@ -664,6 +664,35 @@ static void test_kit__revoke_sessions_newer_incident_writes_again(void **st)
 	world_down(&w);
 }
 
+/* w4-dinit: the undo a responder plans before the revocation runs (its undo
+ * record) is the very entry kit_revoke_sessions records, with a prior
+ * policy and without one. */
+static void test_kit__revoke_undo_is_the_recorded_entry(void **st)
+{
+	static const char *answers[] = { GRP(DOC("2026-12-06T00%3A00%3A00Z")), NO_POLICY };
+	static const char *priors[] = { DOC("2026-12-06T00%3A00%3A00Z"), NULL };
+	size_t i;
+
+	(void)st;
+	for (i = 0; i < 2; i++) {
+		struct world w;
+		cJSON *planned = kit_revoke_undo("app-task", priors[i]);
+
+		world_up(&w, 0);
+		route("GetRolePolicy", NULL, priors[i] ? 200 : 404, answers[i], 5, 0);
+		route("PutRolePolicy", NULL, 200, PUT_OK, 5, 0);
+		assert_int_equal(kit_revoke_sessions(&w.k, &(struct kit_revoke){ .role_arn = ROLE,
+			.not_before_ms = T0_MS - 60000 }), RESP_DONE);
+		assert_non_null(planned);
+		assert_int_equal(cJSON_GetArraySize(w.r.restore), 1);
+		assert_true(cJSON_Compare(planned, cJSON_GetArrayItem(w.r.restore, 0), 1));
+		assert_string_equal(cJSON_GetObjectItem(planned, "api")->valuestring,
+				    priors[i] ? "iam:PutRolePolicy" : "iam:DeleteRolePolicy");
+		cJSON_Delete(planned);
+		world_down(&w);
+	}
+}
+
 static void test_kit__revoke_sessions_refusals(void **st)
 {
 	struct world w;
@@ -1492,6 +1521,7 @@ int main(void)
 		cmocka_unit_test(test_kit__revoke_sessions_replay_is_already),
 		cmocka_unit_test(test_kit__revoke_sessions_newer_incident_writes_again),
 		cmocka_unit_test(test_kit__revoke_sessions_refusals),
+		cmocka_unit_test(test_kit__revoke_undo_is_the_recorded_entry),
 		cmocka_unit_test(test_kit__revocation_cut_only_for_the_exact_shape),
 		cmocka_unit_test(test_kit__role_names),
 		cmocka_unit_test(test_kit__demo_kms_guard_on_the_kit),
