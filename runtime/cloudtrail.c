@@ -690,3 +690,17 @@ enum fb_err ct_facts_parse(const cJSON *rec, struct ct_facts *r)
 	r->time_ms = c.time_ms;
 	return FB_OK;
 }
+
+enum fb_err ct_event_facts(const cJSON *event, struct ct_facts *f)
+{
+	cJSON *rec = ct_event_detail(event);
+	enum fb_err rc = rec && ct_facts_parse(rec, f) == FB_OK ? FB_OK : FB_E_PARSE;
+
+	cJSON_Delete(rec);
+	if (rc != FB_OK) {
+		memset(f, 0, sizeof(*f));
+		buf_copy_str(f->event_name, sizeof(f->event_name), resp_get_str(event, "EventName"));
+		buf_copy_str(f->event_id, sizeof(f->event_id), resp_get_str(event, "EventId"));
+	}
+	return rc;
+}

@@ -233,5 +233,11 @@ struct ct_facts {
  * f. A field of another type reads as absent. FB_E_INVALID when it has no
  * userIdentity.type or eventName. */
 enum fb_err ct_facts_parse(const cJSON *rec, struct ct_facts *f);
+/* One event of a LookupEvents page (borrowed) -> f: its CloudTrailEvent
+ * (ct_event_detail, bounded) through ct_facts_parse, FB_OK; when that is
+ * missing, too big, not JSON or not a record, FB_E_PARSE with f zeroed but
+ * for the lookup's own EventName and EventId (the event can still be
+ * counted by name). */
+enum fb_err ct_event_facts(const cJSON *event, struct ct_facts *f);
 
 #endif

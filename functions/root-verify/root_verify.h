@@ -98,8 +98,6 @@ struct rv_history {
 
 /* trigger_event_id (borrowed, may be "") is copied. */
 void rv_history_init(struct rv_history *h, const char *trigger_event_id);
-/* Adds one root record to the summary; records that are not root are ignored. */
-void rv_history_add(struct rv_history *h, const struct rv_policy *p, const struct ct_facts *r);
 /* Adds one LookupEvents page (borrowed); returns how many events it held.
  * Stops summarising once max_events are counted. */
 size_t rv_history_add_page(struct rv_history *h, const struct rv_policy *p,
@@ -153,9 +151,6 @@ enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct r
 /* ---- request and report pieces (caller cJSON_Delete()s what is returned) ---- */
 
 cJSON *rv_history_json(const struct rv_history *h, size_t max_pages, size_t max_events);
-/* The runbook's manual next steps for the verdict (strings borrowed). */
-cJSON *rv_next_steps(const struct vd_verdict *v, const char *account, const char *start_iso,
-		     const char *end_iso);
 /* root-verify's own report fields, added to `extra` (borrowed): trigger
  * kind, window, event, history, account summary, assessment, reasons,
  * next steps. */

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* ---- settings ------------------------------------------------------------ */
 
@@ -166,8 +165,9 @@ static int rv_set_add(char set[][64], size_t *n, size_t cap, const char *s)
 	return (int)(*n)++;
 }
 
-/* Records that are not root: the Username=root lookup should not return any. */
-void rv_history_add(struct rv_history *h, const struct rv_policy *p, const struct ct_facts *r)
+/* Adds one root record to the summary. Records that are not root are
+ * ignored: the Username=root lookup should not return any. */
+static void rv_history_add(struct rv_history *h, const struct rv_policy *p, const struct ct_facts *r)
 {
 	if (!r->is_root)
 		return;
@@ -225,19 +225,12 @@ size_t rv_history_add_page(struct rv_history *h, const struct rv_policy *p,
 		n++;
 		if (h->events >= max_events)
 			continue;
-		cJSON *rec = ct_event_detail(e);   /* bounded as an incoming event */
-		if (rec && ct_facts_parse(rec, &r) == FB_OK) {
-			rv_history_add(h, p, &r);
-		} else {
+		if (ct_event_facts(e, &r) != FB_OK) {
 			/* still count it, from the lookup's own fields */
-			memset(&r, 0, sizeof(r));
 			r.is_root = 1;
-			buf_copy_str(r.event_name, sizeof(r.event_name), resp_get_str(e, "EventName"));
-			buf_copy_str(r.event_id, sizeof(r.event_id), resp_get_str(e, "EventId"));
 			h->unparsed++;
-			rv_history_add(h, p, &r);
 		}
-		cJSON_Delete(rec);
+		rv_history_add(h, p, &r);
 	}
 	return n;
 }
@@ -467,9 +460,11 @@ void rv_decide(const struct rv_facts *f, struct vd_verdict *v)
 		buf_catf(v->verdict, sizeof(v->verdict), " root use verified");
 }
 
-/* Root cannot be contained through an API, so a human does these. */
-cJSON *rv_next_steps(const struct vd_verdict *v, const char *account, const char *start_iso,
-		     const char *end_iso)
+/* The runbook's manual next steps for the verdict (strings borrowed; the
+ * caller cJSON_Delete()s the array). Root cannot be contained through an
+ * API, so a human does these. */
+static cJSON *rv_next_steps(const struct vd_verdict *v, const char *account, const char *start_iso,
+			    const char *end_iso)
 {
 	/* In this order, each when the verdict has one of its reasons. */
 	static const struct { const char *codes[3]; const char *step; } steps[] = {

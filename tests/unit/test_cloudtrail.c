@@ -737,6 +737,42 @@ static void test_cloudtrail__facts_failure_and_centralized(void **st)
 	assert_false(r.is_root);
 }
 
+/* A LookupEvents event: its CloudTrailEvent when it parses, else the
+ * lookup's own name and id (the event is still counted by name). */
+static void test_cloudtrail__event_facts(void **st)
+{
+	static const char *const bad[] = {
+		"{\"EventName\":\"GetAccountSummary\",\"EventId\":\"e1\",\"CloudTrailEvent\":\"{not json\"}",
+		"{\"EventName\":\"GetAccountSummary\",\"EventId\":\"e1\"}",
+		"{\"EventName\":\"GetAccountSummary\",\"EventId\":\"e1\",\"CloudTrailEvent\":\"{\\\"eventName\\\":\\\"X\\\"}\"}",
+	};
+	struct ct_facts f;
+	cJSON *e;
+
+	(void)st;
+	e = cJSON_Parse("{\"EventName\":\"lookup-name\",\"EventId\":\"lookup-id\",\"CloudTrailEvent\":"
+			"\"{\\\"userIdentity\\\":{\\\"type\\\":\\\"Root\\\"},\\\"eventName\\\":\\\"ConsoleLogin\\\","
+			"\\\"eventID\\\":\\\"rec-id\\\",\\\"sourceIPAddress\\\":\\\"192.0.2.1\\\"}\"}");
+	assert_non_null(e);
+	assert_int_equal(ct_event_facts(e, &f), FB_OK);
+	assert_true(f.is_root);
+	assert_string_equal(f.event_name, "ConsoleLogin");
+	assert_string_equal(f.event_id, "rec-id");
+	assert_string_equal(f.source_ip, "192.0.2.1");
+	cJSON_Delete(e);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		e = cJSON_Parse(bad[i]);
+		assert_non_null(e);
+		memset(&f, 0x5a, sizeof(f));
+		assert_int_equal(ct_event_facts(e, &f), FB_E_PARSE);
+		assert_string_equal(f.event_name, "GetAccountSummary");
+		assert_string_equal(f.event_id, "e1");
+		assert_false(f.is_root);
+		assert_string_equal(f.source_ip, "");
+		cJSON_Delete(e);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -755,6 +791,7 @@ int main(void)
 		cmocka_unit_test(test_cloudtrail__record_key_ids),
 		cmocka_unit_test(test_cloudtrail__facts_mfa_casings),
 		cmocka_unit_test(test_cloudtrail__facts_failure_and_centralized),
+		cmocka_unit_test(test_cloudtrail__event_facts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
