@@ -27,7 +27,8 @@
  *     if (!fn_open(&r, &k, st, ctx, ev.root, skip_why_or_NULL, out, &rc))
  *             { free the event; return rc; }
  *     ... the decisions, through the kit (kit.h) ...
- *     rc = fn_finish(&k, out);
+ *     free the event (the report keeps copies of what it took from it)
+ *     return fn_finish(&k, out);
  *
  * Init (fn_init), in this order, the first failure stopping it with err
  * saying which setting is wrong (the message each reader always gave):

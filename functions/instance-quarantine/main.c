@@ -1104,23 +1104,22 @@ static enum fb_err iq_handle(void *state, const char *event, size_t len,
 	struct iq_run *u;
 	struct aws_error err;
 	cJSON *ev = NULL, *f;
-	char why[300];
+	char why[300] = "";
 	enum iq_parse p;
 	enum fb_err rc;
 
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return FB_E_NOMEM;
-	u->st = st;
-	u->ctx = ctx;
 	/* Strict parse and field checks before any AWS call. */
-	why[0] = '\0';
 	p = resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &ev, why, sizeof(why)) != FB_OK ? IQ_PARSE_INVALID
 		: iq_parse_event(ev, st->set.min_severity, &u->t, why, sizeof(why));
 	if (p == IQ_PARSE_INVALID) {
 		rc = resp_invalid(out, "%s", why[0] ? why : "not a JSON object");
 		goto free_only;
 	}
+	u->st = st;
+	u->ctx = ctx;
 	if (!fn_open(&u->r, &u->k, st, ctx, ev, NULL, out, &rc))
 		goto free_only;
 	resp_set_severity(&u->r, "P1");
