@@ -1816,3 +1816,30 @@ cJSON *kit_revoke_undo(const char *role, const char *prior)
 	free(doc);
 	return undo;
 }
+
+const char *kit_exemption(struct kit *k, const struct kit_exemption *x, const struct kit_prov_read *read,
+			  char *reason, size_t rn)
+{
+	struct prov_history h;
+	struct prov_query q;
+	const char *honoured;
+	size_t i;
+
+	for (i = 0; i < x->nkeys && !prov_tag_true(x->tags, x->keys[i]); i++)
+		;
+	if (i == x->nkeys)
+		return NULL;
+	memset(&q, 0, sizeof(q));
+	q.trigger_ms = x->trigger_ms;
+	q.trigger_event_id = x->trigger_event_id;
+	q.trigger_actor = x->trigger_actor;
+	q.created_ms = x->created_ms;
+	q.min_age_ms = k->r->cfg->tag_min_age_ms;
+	q.trust = k->r->cfg;
+	kit_prov_history(k, read, &h);
+	prov_query_from_history(&q, &h);
+	honoured = prov_honoured(h.events, &q, x->tags, x->keys, x->nkeys,
+				 x->report ? cJSON_AddArrayToObject(x->report, "exemption_tags") : NULL, reason, rn);
+	prov_history_cleanup(&h);
+	return honoured;
+}

@@ -677,4 +677,27 @@ cJSON *kit_round_undo_plan(const struct kit_round *rd);
  * data-breach). Caller owns it; NULL when out of memory. */
 cJSON *kit_revoke_undo(const char *role, const char *prior);
 
+/* Tags that exempt a resource from a responder's action (firebreak:exempt;
+ * kms-guard's firebreak:allow-deletion) count only under the provenance
+ * rule (prov.h). When one of `keys` is "true" in `tags`, the resource's
+ * whole history is read (kit_prov_history with `read`: an optional step;
+ * unread or unverifiable, the tags are ignored: fail towards containment),
+ * each key decided (prov_honoured; the minimum age and the trusted
+ * principals are the report's settings, k->r->cfg) and the decisions put
+ * in report["exemption_tags"]. Returns the first honoured key (borrowed
+ * from keys) with its reason in reason (rn bytes), else NULL; when no key
+ * is "true", nothing is read nor reported. */
+struct kit_exemption {
+	const char *const *keys;        /* the exempting tags, in order of precedence */
+	size_t nkeys;
+	const cJSON *tags;              /* borrowed: the resource's tags as read */
+	int64_t trigger_ms;             /* when the event happened (prov_query) */
+	const char *trigger_event_id;   /* its CloudTrail record; NULL: none (manual, alarm, finding) */
+	const char *trigger_actor;      /* who made it; NULL: unknown */
+	int64_t created_ms;             /* the resource's creation; 0: unknown */
+	cJSON *report;                  /* gets "exemption_tags"; NULL: not reported */
+};
+const char *kit_exemption(struct kit *k, const struct kit_exemption *x, const struct kit_prov_read *read,
+			  char *reason, size_t rn);
+
 #endif

@@ -435,27 +435,14 @@ static int db_table_exempt(struct resp *r, struct kit *k, struct aws_client *c, 
 			   char *reason, size_t rn)
 {
 	static const char *const keys[] = { DB_TAG_EXEMPT };
-	struct prov_history h;
-	struct prov_query q;
 	int64_t d = r->ctx ? r->ctx->deadline_ms : 0;
-	const char *honoured;
 
-	if (!prov_tag_true(tags, DB_TAG_EXEMPT))
-		return 0;
-	memset(&q, 0, sizeof(q));
-	q.trigger_ms = aware;
-	q.trigger_event_id = NULL; /* an alarm, a finding or a request: no CloudTrail record of its own */
-	q.trigger_actor = who && who->principal[0] ? who->principal : NULL;
-	q.min_age_ms = r->cfg->tag_min_age_ms;
-	q.trust = r->cfg;
-	kit_prov_history(k, &(struct kit_prov_read){ .step = "tag-provenance", .arn = arn, .client = c,
-		.account = account, .deadline_ms = d > 0 ? d - 3 * DB_DEADLINE_MARGIN_MS : 0,
-		.complete_note = " (complete)" }, &h);
-	prov_query_from_history(&q, &h);
-	honoured = prov_honoured(h.events, &q, tags, keys, 1, cJSON_AddArrayToObject(r->extra, "exemption_tags"),
-				 reason, rn);
-	prov_history_cleanup(&h);
-	return honoured != NULL;
+	/* an alarm, a finding or a request: no CloudTrail record of its own */
+	return kit_exemption(k, &(struct kit_exemption){ .keys = keys, .nkeys = 1, .tags = tags, .trigger_ms = aware,
+		.trigger_actor = who && who->principal[0] ? who->principal : NULL, .report = r->extra },
+		&(struct kit_prov_read){ .step = "tag-provenance", .arn = arn, .client = c, .account = account,
+		.deadline_ms = d > 0 ? d - 3 * DB_DEADLINE_MARGIN_MS : 0, .complete_note = " (complete)" },
+		reason, rn) != NULL;
 }
 
 /* A GuardDuty finding: the finding is a claim. CloudTrail (LookupEvents by

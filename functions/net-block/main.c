@@ -128,33 +128,22 @@ static const cJSON *nb_find_rule(const cJSON *items, const char *rid)
  * principal. Decided and reported ("exemption_tags") either way; returns
  * 1 when honoured, reason copied to `reason`. The history read is an
  * optional step: unread, the tag is ignored (fail towards containment). */
-static int nb_group_exempt(struct kit *k, struct nb_state *st, struct resp *r, const struct nb_event *ev,
+static int nb_group_exempt(struct kit *k, struct resp *r, const struct nb_event *ev,
 			   struct aws_client *c, const cJSON *group, char *reason, size_t rn)
 {
 	static const char *const keys[] = { NB_TAG_EXEMPT };
-	const cJSON *tags = cJSON_GetObjectItemCaseSensitive(group, "tagSet");
-	struct prov_history h;
-	struct prov_query q;
 	int64_t d = r->ctx ? r->ctx->deadline_ms : 0;
-	const char *honoured;
 
-	if (!prov_tag_true(tags, NB_TAG_EXEMPT))
-		return 0;
-	memset(&q, 0, sizeof(q));
-	q.trigger_ms = ev->event_ms ? ev->event_ms : r->received_ms;
 	/* manual: no CloudTrail record and no actor (a clean history counts) */
-	q.trigger_event_id = !ev->manual && ev->event_id[0] ? ev->event_id : NULL;
-	q.trigger_actor = ev->actor[0] ? ev->actor : NULL;
-	q.min_age_ms = st->fn.cfg.tag_min_age_ms;
-	q.trust = &st->fn.cfg;
-	kit_prov_history(k, &(struct kit_prov_read){ .step = "tag-provenance", .arn = ev->group_id,
-		.client = c, .account = ev->account[0] ? ev->account : NULL,
-		.deadline_ms = d > 0 ? d - 3 * NB_DEADLINE_MARGIN_MS : 0, .complete_note = " (complete)" }, &h);
-	prov_query_from_history(&q, &h);
-	honoured = prov_honoured(h.events, &q, tags, keys, 1, cJSON_AddArrayToObject(r->extra, "exemption_tags"),
-				 reason, rn);
-	prov_history_cleanup(&h);
-	return honoured != NULL;
+	return kit_exemption(k, &(struct kit_exemption){ .keys = keys, .nkeys = 1,
+		.tags = cJSON_GetObjectItemCaseSensitive(group, "tagSet"),
+		.trigger_ms = ev->event_ms ? ev->event_ms : r->received_ms,
+		.trigger_event_id = !ev->manual && ev->event_id[0] ? ev->event_id : NULL,
+		.trigger_actor = ev->actor[0] ? ev->actor : NULL, .report = r->extra },
+		&(struct kit_prov_read){ .step = "tag-provenance", .arn = ev->group_id, .client = c,
+		.account = ev->account[0] ? ev->account : NULL,
+		.deadline_ms = d > 0 ? d - 3 * NB_DEADLINE_MARGIN_MS : 0, .complete_note = " (complete)" },
+		reason, rn) != NULL;
 }
 
 static void nb_security_group(struct kit *k, struct nb_state *st, struct resp *r, const struct nb_event *ev,
@@ -185,7 +174,7 @@ static void nb_security_group(struct kit *k, struct nb_state *st, struct resp *r
 		.optional = 1, .client = c, .absent = "InvalidGroup.NotFound InvalidGroupId.NotFound" });
 	kit_run(rd);
 	if (kit_ok(grp) && kit_found(grp) &&
-	    nb_group_exempt(k, st, r, ev, c, cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(kit_out(grp),
+	    nb_group_exempt(k, r, ev, c, cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(kit_out(grp),
 					"securityGroupInfo"), 0), reason, sizeof(reason))) {
 		resp_skip(r, "security group %s is exempt: firebreak:exempt %s", ev->group_id, reason);
 		goto out;
