@@ -154,8 +154,9 @@ const char *fr_by_design(const char *api, const cJSON *args);
  * the same JSON. */
 int fr_same_doc(const char *a, const char *b);
 /* 1 when a policy is one firebreak writes: the revocation
- * (AWSRevokeOlderSessions, a Deny-all-before-a-time statement) or the
- * deny-all quarantine policy (firebreak-quarantine). */
+ * (AWSRevokeOlderSessions, exactly kit_revocation_policy's document for
+ * its cut: nothing added since) or the deny-all quarantine policy
+ * (firebreak-quarantine). */
 int fr_firebreak_policy(const char *name, const char *doc);
 
 #endif

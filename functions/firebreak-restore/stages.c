@@ -625,8 +625,17 @@ int fr_firebreak_policy(const char *name, const char *doc)
 	if (!d)
 		return 0;
 	kit_url_decode(d);
-	if (!strcmp(name, FR_REVOKE_POLICY))
-		yes = kit_revocation_cut_ms(d) > 0;
+	if (!strcmp(name, FR_REVOKE_POLICY)) {
+		/* exactly what kit_revoke_sessions writes (its document for its
+		 * own cut, JSON-equal): a statement added since, or a
+		 * revocation written another way (the console's), is someone
+		 * else's change (w4-rst) */
+		int64_t cut = kit_revocation_cut_ms(d);
+		char *ours = cut > 0 ? kit_revocation_policy(cut) : NULL;
+
+		yes = ours && fr_same_doc(d, ours);
+		free(ours);
+	}
 	else if (!strcmp(name, FR_QUARANTINE_POLICY)) {
 		/* iam-contain's deny-all: one Deny * on * statement */
 		cJSON *j = cJSON_Parse(d), *st;

@@ -254,6 +254,19 @@ static void test_fr__decide_identity(void **st)
 	assert_int_equal(decide(FR_DELETE_ROLE_POLICY, "{\"RoleName\":\"r\",\"PolicyName\":\"AWSRevokeOlderSessions\"}",
 				1, "{\"PolicyDocument\":\"{\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\"}]}\"}", NULL, 0),
 			 FR_CHANGED);
+	/* w4-rst: firebreak's revocation with a statement added since, or the
+	 * same cut written another way (the console's lists): someone else's */
+	assert_int_equal(decide(FR_DELETE_ROLE_POLICY, "{\"RoleName\":\"r\",\"PolicyName\":\"AWSRevokeOlderSessions\"}", 1,
+				"{\"PolicyDocument\":\"{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":"
+				"\\\"Deny\\\",\\\"Action\\\":\\\"*\\\",\\\"Resource\\\":\\\"*\\\",\\\"Condition\\\":"
+				"{\\\"DateLessThan\\\":{\\\"aws:TokenIssueTime\\\":\\\"2026-12-07T04:00:00.000Z\\\"}}},"
+				"{\\\"Effect\\\":\\\"Deny\\\",\\\"Action\\\":\\\"s3:*\\\",\\\"Resource\\\":\\\"*\\\"}]}\"}",
+				NULL, 0), FR_CHANGED);
+	assert_int_equal(decide(FR_DELETE_ROLE_POLICY, "{\"RoleName\":\"r\",\"PolicyName\":\"AWSRevokeOlderSessions\"}", 1,
+				"{\"PolicyDocument\":\"{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":"
+				"\\\"Deny\\\",\\\"Action\\\":[\\\"*\\\"],\\\"Resource\\\":[\\\"*\\\"],\\\"Condition\\\":"
+				"{\\\"DateLessThan\\\":{\\\"aws:TokenIssueTime\\\":\\\"2026-12-07T04:00:00.000Z\\\"}}}]}\"}",
+				NULL, 0), FR_CHANGED);
 	/* a policy of another name is never firebreak's */
 	assert_int_equal(decide(FR_DELETE_USER_POLICY, "{\"UserName\":\"u\",\"PolicyName\":\"admin\"}", 1, ans, NULL, 0),
 			 FR_CHANGED);
