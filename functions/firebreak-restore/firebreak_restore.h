@@ -84,6 +84,9 @@ enum fr_kind {
 	FR_CA_PUT_REPO_POLICY,    /* codeartifact:PutRepositoryPermissionsPolicy {..., repository, policyDocument} */
 	FR_CA_DELETE_REPO_POLICY, /* codeartifact:DeleteRepositoryPermissionsPolicy {..., repository} */
 	/* ---- end w3-rst3 ---- */
+	FR_CG_OLD_SECRET,         /* w4-rst: cognito-idp:AddUserPoolClientSecret {UserPoolId, ClientId,
+				   * ClientSecretId (the old one's id; its value is never recorded)}:
+				   * never applied; "already" while it still exists, else refused */
 };
 /* By api; ec2:ModifyInstanceAttribute by the attribute its args name. */
 enum fr_kind fr_kind_of(const char *api, const cJSON *args);
@@ -142,6 +145,7 @@ struct fr_state {
 	const char *const *created;
 	size_t ncreated;
 	const char *incident_id;   /* w3-rst1: the incident undone (its firebreak:incident tag) */
+	/* FR_CG_OLD_SECRET: ListUserPoolClientSecrets' {ClientSecrets: [...]} */
 };
 enum fr_decision fr_decide(enum fr_kind k, const cJSON *args, const struct fr_state *s,
 			   char *why, size_t whylen);

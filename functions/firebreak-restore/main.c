@@ -315,6 +315,12 @@ static struct kit_step *check_add(struct fr_run *u, struct kit_round *rd, struct
 			.kind = RESP_READ, .client = u->c, .in = cin, .absent = "ResourceNotFoundException" });
 	}
 	/* ---- end w3-rst3 ---- */
+	case FR_CG_OLD_SECRET:   /* w4-rst: cognito-lockdown's old client secret, by its id */
+		v = resp_get_str(a, "ClientSecretId");
+		in = obj1("UserPoolId", resp_get_str(a, "UserPoolId"));
+		cJSON_AddStringToObject(in, "ClientId", resp_get_str(a, "ClientId"));
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "cognito-idp",
+			.op = "ListUserPoolClientSecrets", .target = v, .kind = RESP_READ, .client = u->c, .in = in });
 	case FR_UNSUPPORTED:
 	case FR_KEPT:
 	case FR_DDB_KEPT:
@@ -545,6 +551,7 @@ static struct kit_step *write_add(struct fr_run *u, struct kit_round *rd, struct
 			.client = u->c, .target = t, .detail = "the permissions policy (firebreak's Deny only) is deleted" });
 	}
 	/* ---- end w3-rst3 ---- */
+	case FR_CG_OLD_SECRET:   /* never applied (fr_decide) */
 	case FR_UNSUPPORTED:
 	case FR_KEPT:
 	case FR_DDB_KEPT:

@@ -160,6 +160,8 @@ enum fr_kind fr_kind_of(const char *api, const cJSON *args)
 		/* ---- leak-rotate (w3-rst2): a rotation's undo puts the leaked
 		 * value back, whoever recorded it ---- */
 		{ "secretsmanager:UpdateSecretVersionStage", FR_PUBLIC_VALUE },
+		/* cognito-lockdown's old client secret (w4-rst) */
+		{ "cognito-idp:AddUserPoolClientSecret", FR_CG_OLD_SECRET },
 	};
 	/* ---- w3-rst1: kms-guard, public-lock, net-block ---- */
 	static const struct {
@@ -571,6 +573,11 @@ cJSON *fr_wire(enum fr_kind k, const cJSON *args, const char *sg_id, char *why, 
 		break;
 	}
 	/* ---- end w3-rst3 ---- */
+	case FR_CG_OLD_SECRET:   /* the check's input only: never called */
+		if (!copy_str(in, args, "UserPoolId", "UserPoolId") || !copy_str(in, args, "ClientId", "ClientId") ||
+		    !arg_str(args, "ClientSecretId"))
+			goto bad;
+		break;
 	case FR_UNSUPPORTED:
 	case FR_KEPT:
 	case FR_DDB_KEPT:
@@ -907,6 +914,18 @@ enum fr_decision fr_decide(enum fr_kind k, const cJSON *args, const struct fr_st
 		       "not touched");
 	}
 	/* ---- end w3-rst3 ---- */
+	case FR_CG_OLD_SECRET:
+		/* cognito-lockdown's old client secret: never re-added (its
+		 * value is not recorded, and it may be the leaked one); what
+		 * happened to it is said */
+		want = resp_get_str(args, "ClientSecretId");
+		cJSON_ArrayForEach(it, resp_get(a, "ClientSecrets"))
+			if (want && resp_get_str(it, "ClientSecretId") && !strcmp(resp_get_str(it, "ClientSecretId"), want))
+				DECIDE(FR_ALREADY, "the old secret %.60s still exists: the rotation stopped before deleting "
+				       "it (nothing to put back; it is still valid: a retry of the incident finishes it)", want);
+		DECIDE(FR_REFUSED, "not restored by design: the old secret is deleted; not restorable (its value is "
+		       "never recorded, and re-adding a possibly leaked secret would make the incident worse): the "
+		       "consumers run with the new one");
 	case FR_DDB_PUT_POLICY:
 	case FR_DDB_DELETE_POLICY: {
 		/* as the containment left it: the prior document (or none) plus
@@ -991,6 +1010,14 @@ const char *fr_by_design(const char *api, const cJSON *args)
 	if (!strcmp(api, "lambda:Invoke net-block"))   /* net-block's IP set entries: its manual form */
 		return "the WAF IP set is shared by every incident (another may block the same address): "
 		       "unblock it by hand with net-block's manual form (restore[] has the invoke)";
+	/* ---- cognito-lockdown (w4-rst) ---- */
+	if (!strcmp(api, "cognito-idp:DeleteUserPoolClientSecret"))
+		return "the new client secret is what the consumers were given: deleting it breaks them and, while "
+		       "the old one exists, puts the application back on the possibly leaked secret; delete it by "
+		       "hand only once nothing uses it";
+	if (!strcmp(api, "cognito-idp:AdminUserGlobalSignOut"))
+		return "a global sign-out has no inverse (the refresh tokens revoked stay revoked): the users sign in "
+		       "again";
 	if (!strcmp(api, "ec2:CreateNetworkAclEntry"))
 		return "a deny entry is put back by net-block (its block form picks a free rule number), "
 		       "not here";

@@ -984,6 +984,75 @@ class CodeArtifactLockRestore(unittest.TestCase):
 
 # ---- end codeartifact-lock (w3-rst3) ----------------------------------------------------------------------
 
+# ---- cognito-lockdown (w4-rst): every entry recorded, none restored (by design) ----------------------------
+CL = _load("cl65", "65-cognito-lockdown.py")
+
+
+class CognitoLockdownRestore(unittest.TestCase):
+    """contain -> restore: the sign-out, the new secret, the consumers' secret and the old secret's
+    deletion are in the record and reported, and nothing is written: re-enabling a possibly leaked
+    secret, or removing the one the consumers run with, would make the incident worse."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = shared_fake()
+
+    def seed(self, **kw):
+        self.fake.reset()
+        self.fake.seed(with_bucket(CL.world(users=3, **kw)))
+        self.fake.reset_calls()
+
+    def state(self):
+        st = self.fake.state()
+        pool = st["cognito-idp"]["pools"][0]
+        sec = [x for x in st["secretsmanager"]["secrets"] if x["ARN"] == CL.SECRET_ARN][0]
+        return {"client_secrets": sorted(s["ClientSecretId"] for s in pool["clients"][CL.CLIENT]["secrets"]),
+                "signouts": {n: u["signouts"] for n, u in pool["users"].items()},
+                "consumer": sorted((v["VersionId"], tuple(v["VersionStages"])) for v in sec["versions"])}
+
+    def contain(self, ok=True, **kw):
+        res = fbtest.invoke("cognito-lockdown", CL.manual(), self.fake,
+                            env=dict(CL.ENV, FIREBREAK_EVIDENCE_BUCKET=BUCKET), **kw)
+        self.assertEqual(res.ok, ok, res.raw[:2000])
+        self.assertEqual(res.report["undo_record"]["state"], "kept", res.report["undo_record"])
+        return res.report["incident_id"]
+
+    def test_rotated_and_signed_out_nothing_restored_all_said(self):
+        self.seed()
+        incident = self.contain()
+        contained = self.state()
+        self.assertEqual(len(contained["client_secrets"]), 1)
+        seq = last_seq(self.fake)
+        res = restore(self.fake, incident, True)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(restore_writes(self.fake, seq), [])
+        self.assertEqual(self.state(), contained)   # the state stays as contained
+        d = dict(decisions(res))
+        self.assertEqual(d, {"add-client-secret": "refused", "put-secret-value": "refused", "sign-out": "refused",
+                             "delete-old-client-secret": "refused"})
+        why = {e["step"]: e["why"] for e in res.report["restored"]["entries"]}
+        self.assertIn("the old secret is deleted; not restorable", why["delete-old-client-secret"])
+        self.assertIn("no inverse", why["sign-out"])
+        self.assertIn("breaks them", why["add-client-secret"])
+        self.assertEqual(res.report["restored"]["refused"], 4)
+        self.assertIn("4 not restored by design", res.report["verdict"])
+
+    def test_rotation_stopped_before_deletion_old_secret_still_there(self):
+        self.seed(settle=None)   # the consumers' rollout never finishes: the old secret stays
+        incident = self.contain(ok=False, timeout=4)
+        contained = self.state()
+        self.assertEqual(len(contained["client_secrets"]), 2)
+        seq = last_seq(self.fake)
+        res = restore(self.fake, incident, True)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(restore_writes(self.fake, seq), [])
+        self.assertEqual(self.state(), contained)   # the new secret is not deleted either
+        d = dict(decisions(res))
+        self.assertEqual((d["delete-old-client-secret"], d["add-client-secret"]), ("already", "refused"))
+        why = {e["step"]: e["why"] for e in res.report["restored"]["entries"]}
+        self.assertIn("still exists", why["delete-old-client-secret"])
+
+
 if __name__ == "__main__":
     t0 = time.time()
     suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
