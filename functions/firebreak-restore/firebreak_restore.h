@@ -115,6 +115,11 @@ cJSON *fr_ddb_without_deny(const char *doc);
 cJSON *fr_ca_without_deny(const char *doc, int *had);
 /* ---- end w3-rst3 ---- */
 
+/* 1 when an entry of this kind is checked (a read of its target, then
+ * fr_decide); 0 for the kinds decided without a read: evidence kept,
+ * refused by design, unsupported. */
+int fr_checked(enum fr_kind k);
+
 /* The entry's args as the kit's input (wire names, aws.h): EC2's
  * ModifyNetworkInterfaceAttribute Groups -> SecurityGroupId, an
  * IpPermission's UserIdGroupPairs -> Groups; a DeleteSecurityGroup by name
