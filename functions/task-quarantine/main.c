@@ -411,72 +411,15 @@ static int share_decision(struct tq_run *u, int known, const cJSON *shared, int 
 	return 0;
 }
 
-/* The swap onto `qsg` (NULL: planned only), its undo the groups now
- * (`groups`, taken). */
-static struct kit_step *swap_add(struct tq_run *u, struct kit_round *rd, cJSON *groups, const char *qsg)
-{
-	return kit_add(rd, &(struct kit_spec){ .step = "swap-groups", .service = "ec2",
-		.op = "ModifyNetworkInterfaceAttribute", .target = u->eni.id, .kind = RESP_WRITE,
-		.in = qsg ? sg_swap_in(u->eni.id, qsg) : NULL, .restore = sg_swap_undo("swap-groups", u->eni.id, groups),
-		.detail = "only the quarantine group is attached" });
-}
-
-/* Another network interface carrying any of the task's groups, in the
- * words an on-call engineer knows (ECS tags its tasks' ENIs with the
- * cluster and service). NULL for the task's own ENI. */
-static cJSON *sharer(const struct tq_run *u, const cJSON *ni)
-{
-	const char *id = resp_get_str(ni, "networkInterfaceId"), *d = resp_get_str(ni, "description");
-	const char *it = resp_get_str(ni, "interfaceType"), *rq = resp_get_str(ni, "requesterId");
-	const char *inst = resp_get_str(ni, "attachment.instanceId");
-	const cJSON *g, *tag;
-	cJSON *x, *gs;
-	size_t i;
-
-	if (!id || !strcmp(id, u->eni.id))
-		return NULL;
-	x = kit_obj("network_interface_id", id, KIT_END);
-	cJSON_AddStringToObject(x, "description", d ? d : "");
-	cJSON_AddStringToObject(x, "interface_type", it ? it : "");
-	if (rq)
-		cJSON_AddStringToObject(x, "requester_id", rq);
-	if (inst)
-		cJSON_AddStringToObject(x, "instance_id", inst);
-	cJSON_ArrayForEach(tag, sg_list(ni, "tagSet")) {
-		const char *k = resp_get_str(tag, "key"), *v = resp_get_str(tag, "value");
-
-		if (k && v && !strcmp(k, "aws:ecs:serviceName"))
-			cJSON_AddStringToObject(x, "ecs_service", v);
-		else if (k && v && !strcmp(k, "aws:ecs:clusterName"))
-			cJSON_AddStringToObject(x, "ecs_cluster", v);
-	}
-	gs = cJSON_AddArrayToObject(x, "shared_groups");
-	cJSON_ArrayForEach(g, sg_list(ni, "groupSet")) {
-		const char *gid = resp_get_str(g, "groupId");
-
-		for (i = 0; gid && i < u->eni.ngroups; i++)
-			if (!strcmp(gid, u->eni.groups[i]))
-				cJSON_AddItemToArray(gs, cJSON_CreateString(gid));
-	}
-	return x;
-}
-
 /* Between the reads and the revokes (sg_revoke_egress): the groups'
  * answer kept as evidence, who else carries them, the sharing decision. */
 static int revoke_decide(void *arg, const cJSON *groups, int known, const cJSON *interfaces, int more)
 {
 	struct tq_run *u = arg;
-	cJSON *shared;
-	const cJSON *ni;
+	cJSON *shared = sg_sharers(interfaces, &u->eni);
 
 	network_evidence_add(u, "DescribeSecurityGroups", groups);
-	shared = cJSON_AddArrayToObject(u->iso, "shared_with");
-	cJSON_ArrayForEach(ni, interfaces) {
-		cJSON *x = sharer(u, ni);
-
-		if (x)
-			cJSON_AddItemToArray(shared, x);
-	}
+	cJSON_AddItemToObject(u->iso, "shared_with", shared);
 	return share_decision(u, known, shared, more);
 }
 
@@ -510,72 +453,32 @@ static void isolate_revoke_egress(struct tq_run *u, const char *why)
  * its tags, its default egress revoked), swapped onto the ENI. */
 static void isolate_quarantine_sg(struct tq_run *u)
 {
-	char sgname[128], desc[256];
+	char sgname[128], desc[256], why[300];
 	const char *tags[] = { "Name", sgname, "firebreak:incident", u->r.incident_id,
 			       "firebreak:task", u->task.arn, NULL };
-	struct sg_empty q = { .name = sgname, .desc = desc, .vpc = u->eni.vpc, .tags = tags };
-	struct kit_round *rd;
-	struct kit_step *swap;
-	cJSON *groups;
-	size_t g;
+	struct sg_swap q = { .eni = &u->eni, .group = { .name = sgname, .desc = desc, .vpc = u->eni.vpc,
+		.tags = tags }, .step = "swap-groups", .detail = "only the quarantine group is attached" };
+	enum sg_swap_result res;
 
 	snprintf(sgname, sizeof(sgname), TQ_SG_PREFIX "%s", u->r.incident_id);
 	snprintf(desc, sizeof(desc), "firebreak quarantine for %.60s: no ingress, no egress", u->task.id);
 	cJSON_AddStringToObject(u->iso, "strategy", "quarantine-sg");
 	cJSON_AddStringToObject(u->iso, "quarantine_group_name", sgname);
-	groups = cJSON_CreateArray();
-	for (g = 0; g < u->eni.ngroups; g++)
-		cJSON_AddItemToArray(groups, cJSON_CreateString(u->eni.groups[g]));
-	rd = kit_round_new(&u->kit);
-	if (u->r.dry_run) {
-		/* The plan: three writes; the swap's undo (the groups now) is
-		 * known before it, as kit-planned writes record it. */
-		kit_add(rd, &(struct kit_spec){ .step = "create-quarantine-group", .service = "ec2",
-			.op = "CreateSecurityGroup", .target = sgname, .kind = RESP_WRITE });
-		kit_add(rd, &(struct kit_spec){ .step = "revoke-quarantine-egress", .service = "ec2",
-			.op = "RevokeSecurityGroupEgress", .target = sgname, .kind = RESP_WRITE });
-		swap_add(u, rd, groups, NULL);
-		kit_run(rd);
-		kit_round_free(rd);
-		return;
-	}
-	sg_empty_group(&u->kit, &q);
-	if (!q.id[0]) {
-		kit_round_free(rd);
-		cJSON_Delete(groups);
-		isolate_revoke_egress(u, "the quarantine group could not be created");
-		return;
-	}
-	cJSON_AddStringToObject(u->iso, "quarantine_group", q.id);
-	/* A group that still allows egress must not be swapped on. */
-	if (resp_failed(&u->r))
-		goto out;
-
-	/* The swap; the prior groups recorded first (by the kit). */
-	cJSON_AddItemToObject(u->iso, "original_groups", cJSON_Duplicate(groups, 1));
-	swap = swap_add(u, rd, groups, q.id);
-	groups = NULL;
-	kit_run(rd);
-	if (kit_ok(swap)) {
+	res = sg_swap_empty(&u->kit, &q);
+	if (q.group.id[0])
+		cJSON_AddStringToObject(u->iso, "quarantine_group", q.group.id);
+	if (res == SG_SWAP_DONE || res == SG_SWAP_REFUSED)
+		cJSON_AddItemToObject(u->iso, "original_groups", sg_eni_groups(&u->eni));
+	if (res == SG_SWAP_DONE) {
 		u->isolated_now = 1;
 		u->isolated_by = "quarantine-sg";
-	} else {
-		char why[300];
-
-		/* Refused (requester-managed ENI, permissions): the runbook's way.
-		 * A refused swap changed nothing: its undo goes. */
-		kit_detail(swap, "only the quarantine group is attached");
-		snprintf(why, sizeof(why), "ModifyNetworkInterfaceAttribute refused: %.100s %.150s",
-			 kit_err(swap)->code, kit_err(swap)->message);
-		kit_set_optional(swap);
-		kit_undo_drop(&u->kit);
-		kit_round_free(rd);
+	} else if (res == SG_SWAP_NO_GROUP) {
+		isolate_revoke_egress(u, "the quarantine group could not be created");
+	} else if (res == SG_SWAP_REFUSED) {
+		/* Refused (requester-managed ENI, permissions): the runbook's way. */
+		snprintf(why, sizeof(why), "ModifyNetworkInterfaceAttribute refused: %.252s", q.why);
 		isolate_revoke_egress(u, why);
-		return;
 	}
-out:
-	cJSON_Delete(groups);
-	kit_round_free(rd);
 }
 
 /* What the isolation came to, in one place of the report: which path
@@ -623,7 +526,7 @@ static void isolate(struct tq_run *u)
 	}
 	if (!u->have_eni)
 		return; /* describe-eni already failed (required) */
-	if (tq_all_quarantine(&u->eni)) {
+	if (sg_all_prefixed(&u->eni, TQ_SG_PREFIX)) {
 		cJSON_AddStringToObject(u->iso, "strategy", "quarantine-sg");
 		cJSON_AddStringToObject(u->iso, "quarantine_group", u->eni.groups[0]);
 		ISO_DECIDE(u, RESP_WRITE, u->eni.id, RESP_ALREADY, "only a firebreak quarantine group is attached");

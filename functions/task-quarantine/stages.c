@@ -244,18 +244,6 @@ void tq_task_apply_taskdef(struct tq_task *t, const cJSON *taskdef, const char *
 	}
 }
 
-/* ---- stage 3: the network ----------------------------------------------------- */
-
-int tq_all_quarantine(const struct sg_eni *e)
-{
-	size_t i;
-
-	for (i = 0; i < e->ngroups; i++)
-		if (strncmp(e->group_names[i], TQ_SG_PREFIX, strlen(TQ_SG_PREFIX)))
-			return 0;
-	return e->ngroups > 0;
-}
-
 /* ---- stage 4: the owning service --------------------------------------------------- */
 
 /* 1 when the service will start a replacement from the same task

@@ -72,10 +72,6 @@ enum fb_err tq_task_from_json(const cJSON *task, struct tq_task *t);
 /* Log settings from DescribeTaskDefinition's "taskDefinition". */
 void tq_task_apply_taskdef(struct tq_task *t, const cJSON *taskdef, const char *default_region);
 
-/* The task's network interface (runtime/sg: sg_eni_from_json) carries only
- * firebreak-quarantine-* groups: isolated already. */
-int tq_all_quarantine(const struct sg_eni *e);
-
 /* Where a task's tags may have come from (kit_prov_sources): the task
  * itself (TagResource on the task, RunTask's tags), its service
  * (propagateTags SERVICE; CreateService / TagResource on the service) and

@@ -79,7 +79,7 @@ static void test_task_quarantine__eni_and_replacement(void **st)
 	(void)st;
 	assert_int_equal(sg_eni_from_json(out, &e), FB_OK);
 	assert_true(e.requester_managed);
-	assert_true(tq_all_quarantine(&e));
+	assert_true(sg_all_prefixed(&e, TQ_SG_PREFIX));
 	assert_true(tq_will_replace(svc, "td:3"));
 	assert_false(tq_will_replace(svc, "td:4"));
 	cJSON_Delete(out);
