@@ -553,3 +553,15 @@ enum sg_swap_result sg_swap_empty(struct kit *k, struct sg_swap *q)
 	kit_round_free(rd);
 	return res;
 }
+
+void sg_eni_report(const struct sg_eni *e, cJSON *into)
+{
+	cJSON *g;
+	size_t i;
+
+	cJSON_AddStringToObject(into, "vpc_id", e->vpc);
+	cJSON_AddBoolToObject(into, "requester_managed", e->requester_managed);
+	g = cJSON_AddArrayToObject(into, "security_groups");
+	for (i = 0; g && i < e->ngroups; i++)
+		cJSON_AddItemToArray(g, kit_obj("group_id", e->groups[i], "group_name", e->group_names[i], KIT_END));
+}

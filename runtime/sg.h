@@ -176,4 +176,8 @@ enum sg_swap_result sg_swap_empty(struct kit *k, struct sg_swap *q);
 /* An interface's groups as a JSON array of ids (caller's). */
 cJSON *sg_eni_groups(const struct sg_eni *e);
 
+/* The interface in the report's words, added to `into`: vpc_id,
+ * requester_managed, security_groups [{group_id, group_name}]. */
+void sg_eni_report(const struct sg_eni *e, cJSON *into);
+
 #endif

@@ -66,9 +66,11 @@ struct tq_run {
 	 * (the security account's): S3 and SNS always go through st->aws. */
 	struct aws_client *aws;
 	struct tq_target tgt;
-	struct tq_task task;
+	struct ecs_task task;
 	struct sg_eni eni;
 	int have_task, have_eni;
+	int exempt;                     /* tq_exempt */
+	char exempt_value[260];
 	cJSON *task_json;               /* owned: the DescribeTasks element */
 	cJSON *taskdef_json;            /* owned: DescribeTaskDefinition's taskDefinition */
 	cJSON *network_json;            /* owned: ENI and security group answers */
@@ -144,7 +146,7 @@ static void taskdef_take(struct tq_run *u, const struct kit_step *td)
 
 	if (td && kit_ok(td) && d) {
 		u->taskdef_json = cJSON_Duplicate(d, 1);
-		tq_task_apply_taskdef(&u->task, u->taskdef_json, u->region);
+		ecs_task_apply_taskdef(&u->task, u->taskdef_json, u->region);
 	}
 }
 
@@ -175,10 +177,11 @@ static int describe_task(struct tq_run *u)
 			  reason ? reason : "MISSING");
 		goto out;
 	}
-	if (tq_task_from_json(t, &u->task) != FB_OK) {
+	if (ecs_task_from_json(t, &u->task) != FB_OK) {
 		kit_fail(s, "cannot parse the DescribeTasks answer");
 		goto out;
 	}
+	u->exempt = tq_exempt(t, u->exempt_value, sizeof(u->exempt_value));
 	u->task_json = cJSON_Duplicate(t, 1);
 	kit_detail(s, "%s", u->task.last_status);
 	u->have_task = found = 1;
@@ -189,58 +192,34 @@ out:
 
 static void report_task(struct tq_run *u)
 {
-	const struct tq_task *t = &u->task;
-	cJSON *o = cJSON_AddObjectToObject(u->r.extra, "task"), *cs, *n, *g;
+	const struct ecs_task *t = &u->task;
+	cJSON *o = kit_obj("arn", t->arn, "cluster", t->cluster_arn, "last_status", t->last_status,
+			   "desired_status", t->desired_status, "launch_type", t->launch_type,
+			   "network_mode", t->network_mode, "task_definition", t->taskdef_arn, "group", t->group,
+			   "started_by", t->started_by, KIT_END), *cs, *n;
 	size_t i;
 
-	if (!o)
+	if (!cJSON_AddItemToObject(u->r.extra, "task", o))
 		return;
-	cJSON_AddStringToObject(o, "arn", t->arn);
-	cJSON_AddStringToObject(o, "cluster", t->cluster_arn);
-	cJSON_AddStringToObject(o, "last_status", t->last_status);
-	cJSON_AddStringToObject(o, "desired_status", t->desired_status);
-	cJSON_AddStringToObject(o, "launch_type", t->launch_type);
-	cJSON_AddStringToObject(o, "network_mode", t->network_mode);
-	cJSON_AddStringToObject(o, "task_definition", t->taskdef_arn);
-	cJSON_AddStringToObject(o, "group", t->group);
-	cJSON_AddStringToObject(o, "started_by", t->started_by);
 	cs = cJSON_AddArrayToObject(o, "containers");
 	for (i = 0; cs && i < t->nc; i++) {
-		const struct tq_container *c = &t->c[i];
-		cJSON *x = cJSON_CreateObject(), *l;
+		const struct ecs_container *c = &t->c[i];
+		cJSON *x = kit_obj("name", c->name, "image", c->image, "image_digest", c->digest,
+				   "runtime_id", c->runtime_id, KIT_END);
 
 		cJSON_AddItemToArray(cs, x);
-		cJSON_AddStringToObject(x, "name", c->name);
-		cJSON_AddStringToObject(x, "image", c->image);
-		cJSON_AddStringToObject(x, "image_digest", c->digest);
-		cJSON_AddStringToObject(x, "runtime_id", c->runtime_id);
-		l = cJSON_AddObjectToObject(x, "log");
-		cJSON_AddStringToObject(l, "driver", c->log.driver[0] ? c->log.driver : "none");
-		if (c->log.state == CWL_LOG_AWSLOGS) {
-			cJSON_AddStringToObject(l, "group", c->log.group);
-			cJSON_AddStringToObject(l, "stream", c->log.stream);
-		}
+		cJSON_AddItemToObject(x, "log", cwl_awslogs_json(&c->log));
 	}
-	n = cJSON_AddObjectToObject(o, "network");
-	if (!n)
-		return;
-	cJSON_AddStringToObject(n, "network_interface_id", t->eni);
-	cJSON_AddStringToObject(n, "subnet_id", t->subnet);
-	cJSON_AddStringToObject(n, "private_ipv4_address", t->private_ip);
-	if (u->have_eni) {
-		cJSON_AddStringToObject(n, "vpc_id", u->eni.vpc);
-		cJSON_AddBoolToObject(n, "requester_managed", u->eni.requester_managed);
-		g = cJSON_AddArrayToObject(n, "security_groups");
-		for (i = 0; g && i < u->eni.ngroups; i++)
-			cJSON_AddItemToArray(g, kit_obj("group_id", u->eni.groups[i], "group_name",
-							u->eni.group_names[i], KIT_END));
-	}
+	n = kit_obj("network_interface_id", t->eni, "subnet_id", t->subnet, "private_ipv4_address", t->private_ip,
+		    KIT_END);
+	if (cJSON_AddItemToObject(o, "network", n) && u->have_eni)
+		sg_eni_report(&u->eni, n);
 }
 
 /* ---- 1b. an exemption counts only with provenance ------------------------------------------ */
 
 /* firebreak:exempt is honoured only when the CloudTrail history of every
- * resource the tag may have come from (tq_tag_sources) says it predates
+ * resource the tag may have come from (ecs_tag_sources) says it predates
  * the finding by the minimum age and was not set by the task's own role
  * (whoever holds the task's credentials is the attacker here). Returns 1
  * when honoured; the report's extra.exemption_tags says why either way. */
@@ -260,8 +239,8 @@ static int exemption_honoured(struct tq_run *u, char *why, size_t whylen)
 		taskdef_take(u, td);
 		kit_round_free(rd);
 	}
-	n = tq_tag_sources(&u->task, src);
-	q = (struct prov_query){ .tag_key = TQ_TAG_EXEMPT, .tag_value = u->task.exempt_value,
+	n = ecs_tag_sources(&u->task, src);
+	q = (struct prov_query){ .tag_key = TQ_TAG_EXEMPT, .tag_value = u->exempt_value,
 		.trigger_ms = u->r.event_time_ms ? u->r.event_time_ms : u->r.received_ms,
 		.trigger_actor = u->task.task_role[0] ? u->task.task_role : NULL,
 		.min_age_ms = u->st->cfg.tag_min_age_ms, .trust = &u->st->cfg };
@@ -312,7 +291,7 @@ static void service_report(struct tq_run *u, struct kit_step *svc)
 
 static void read_round(struct tq_run *u)
 {
-	const struct tq_task *t = &u->task;
+	const struct ecs_task *t = &u->task;
 	struct kit_round *rd = kit_round_new(&u->kit);
 	struct kit_step *td = taskdef_add(u, rd), *eni = NULL, *svc = NULL, *ci = NULL, *head;
 
@@ -590,56 +569,35 @@ static void evidence(struct tq_run *u)
 {
 	static const char *const fixed[] = { "task.json", "task-definition.json", "network.json",
 					     "restore.json", "manifest.json" };
-	const char *names[sizeof(fixed) / sizeof(fixed[0]) + TQ_MAX_CONTAINERS + 1];
-	char lognames[TQ_MAX_CONTAINERS][300];
+	const char *names[sizeof(fixed) / sizeof(fixed[0]) + ECS_MAX_CONTAINERS + 1];
+	char lognames[ECS_MAX_CONTAINERS][300];
 	cJSON *ev = cJSON_AddObjectToObject(u->r.extra, "evidence");
 	struct cwl logs;
 	size_t i, n = 0;
-	char *txt;
 
-	/* Under dry run restore[] holds the plan's undo, not a write. */
-	if (!evidence_begin(&u->ev, !u->r.dry_run && cJSON_GetArraySize(u->r.restore) > 0, ev)) {
+	/* Under dry run restore[] holds the plan's undo, not a write. The
+	 * restore manifest as it stands (every write of this attempt) claims
+	 * the attempt. */
+	if (!evidence_open(&u->ev, !u->r.dry_run && cJSON_GetArraySize(u->r.restore) > 0, u->r.restore, ev)) {
 		if (!u->st->evcfg.bucket)
 			warn(u, "no evidence bucket configured: task description and logs were not kept");
 		return;
 	}
-	/* The restore manifest as it stands (every write of this attempt). */
-	txt = cJSON_Print(u->r.restore);
-	if (!evidence_claim(&u->ev, txt, txt ? strlen(txt) : 0, ev))
-		return;
 	evidence_add_json(&u->ev, "task.json", u->task_json);
 	evidence_add_json(&u->ev, "task-definition.json", u->taskdef_json);
 	evidence_add_json(&u->ev, "network.json", u->network_json);
-	/* Every awslogs stream from its head, all together (runtime/cwl). */
-	cwl_init(&logs, &u->kit, u->ctx, u->st->set.log_max_bytes);
-	for (i = 0; i < u->task.nc; i++) {
-		const struct tq_container *c = &u->task.c[i];
-		const char *d;
-
-		if (c->log.state == CWL_LOG_AWSLOGS) {
-			cwl_add(&logs, c->name, c->log.group, c->log.stream);
-			continue;
-		}
-		if (c->log.state == CWL_LOG_NONE)
-			d = "no log configuration: nothing to fetch";
-		else if (c->log.state == CWL_LOG_OTHER_DRIVER)
-			d = "log driver is not awslogs: fetch from that destination by hand";
-		else
-			d = "awslogs stream name unknown (no awslogs-group or prefix)";
-		kit_decide(&u->kit, &(struct kit_spec){ .step = "fetch-logs", .service = "logs", .op = "GetLogEvents",
-			.target = c->name, .kind = RESP_READ, .optional = 1 }, RESP_SKIPPED, "%s", d);
-	}
-	cwl_fetch(&logs, &u->ev);
-	cwl_cleanup(&logs);
-	evidence_put(&u->ev);
 	/* What an earlier attempt may have written, for the manifest. */
 	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		names[n++] = fixed[i];
+	/* Every awslogs stream from its head, all together (runtime/cwl). */
+	cwl_init(&logs, &u->kit, u->ctx, u->st->set.log_max_bytes);
 	for (i = 0; i < u->task.nc; i++)
-		if (u->task.c[i].log.state == CWL_LOG_AWSLOGS &&
-		    cwl_log_key("", u->task.c[i].name, lognames[i], sizeof(lognames[i])))
+		if (cwl_add_log(&logs, u->task.c[i].name, &u->task.c[i].log, lognames[i], sizeof(lognames[i])))
 			names[n++] = lognames[i];
 	names[n] = NULL;
+	cwl_fetch(&logs, &u->ev);
+	cwl_cleanup(&logs);
+	evidence_put(&u->ev);
 	evidence_finish(&u->ev, names, ev);
 }
 
@@ -770,7 +728,7 @@ enum fb_err tq_handle(void *state, const char *event, size_t len,
 	if (u->task.cluster_arn[0])
 		buf_copy_id(u->cluster, sizeof(u->cluster), u->task.cluster_arn);
 	resp_set_resource(&u->r, u->task.arn, u->account[0] ? u->account : NULL, u->region);
-	if (u->task.exempt) {
+	if (u->exempt) {
 		char pwhy[PROV_REASON_LEN + 40];
 
 		if (exemption_honoured(u, pwhy, sizeof(pwhy))) {

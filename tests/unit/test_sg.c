@@ -179,6 +179,14 @@ static void test_sg__sharers_and_prefix(void **st)
 	assert_false(sg_all_prefixed(&e, "firebreak-quarantine-"));
 	snprintf(e.group_names[1], sizeof(e.group_names[1]), "firebreak-quarantine-b");
 	assert_true(sg_all_prefixed(&e, "firebreak-quarantine-"));
+	got = cJSON_CreateObject();
+	e.requester_managed = 1;
+	snprintf(e.vpc, sizeof(e.vpc), "vpc-1");
+	sg_eni_report(&e, got);
+	eq_json(got, "{\"vpc_id\":\"vpc-1\",\"requester_managed\":true,\"security_groups\":["
+		"{\"group_id\":\"sg-1\",\"group_name\":\"firebreak-quarantine-a\"},"
+		"{\"group_id\":\"sg-2\",\"group_name\":\"firebreak-quarantine-b\"}]}");
+	cJSON_Delete(got);
 	e.ngroups = 0;
 	assert_false(sg_all_prefixed(&e, "firebreak-quarantine-"));
 }
