@@ -1,6 +1,7 @@
 /*
- * task-quarantine, pure stages: event -> target, ECS/EC2 answers -> facts,
- * the sharing, cluster and tag-source decisions. No I/O, no clock:
+ * task-quarantine, pure stages: event -> target, the exemption tag, the
+ * replacement, sharing and cluster decisions (ECS's answers are read by
+ * runtime/ecs, EC2's by runtime/sg). No I/O, no clock:
  * unit-tested in tests/unit/test_task_quarantine.c. The runbook that
  * sequences them around AWS calls, and why in that order, is main.c.
  *
