@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "cloudtrail.h"
+#include "field.h"
 #include "kit.h"
 #include "resp.h"
 
@@ -142,12 +143,6 @@ void at_event_cleanup(struct at_event *ev)
 	ev->root = NULL;
 }
 
-static enum fb_err at_bad(char *why, size_t whylen, const char *msg)
-{
-	snprintf(why, whylen, "%s", msg);
-	return FB_E_INVALID;
-}
-
 enum fb_err at_parse(const char *event, size_t len, const struct at_settings *set, int64_t now_ms,
 		     struct at_event *ev, char *why, size_t whylen)
 {
@@ -166,18 +161,18 @@ enum fb_err at_parse(const char *event, size_t len, const struct at_settings *se
 		snprintf(ev->event_id, sizeof(ev->event_id), "%s", id->valuestring);
 	if (src || dt) {
 		if (!cJSON_IsString(src) || !cJSON_IsString(dt))
-			return at_bad(why, whylen, "'source' and 'detail-type' must be strings");
+			return field_bad(why, whylen, "'source' and 'detail-type' must be strings");
 		if (strcmp(src->valuestring, "aws.cloudwatch") != 0 ||
 		    strcmp(dt->valuestring, "CloudWatch Alarm State Change") != 0)
-			return at_bad(why, whylen, "not a CloudWatch Alarm State Change event");
+			return field_bad(why, whylen, "not a CloudWatch Alarm State Change event");
 		if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(ev->root, "detail")))
-			return at_bad(why, whylen, "'detail' must be an object");
+			return field_bad(why, whylen, "'detail' must be an object");
 		name = resp_get_str(ev->root, "detail.alarmName");
 		state = resp_get_str(ev->root, "detail.state.value");
 		if (!name || !*name || strlen(name) >= sizeof(ev->alarm))
-			return at_bad(why, whylen, "'detail.alarmName' must be a non-empty string");
+			return field_bad(why, whylen, "'detail.alarmName' must be a non-empty string");
 		if (!state)
-			return at_bad(why, whylen, "'detail.state.value' must be a string");
+			return field_bad(why, whylen, "'detail.state.value' must be a string");
 		ev->kind = AT_ALARM;
 		snprintf(ev->alarm, sizeof(ev->alarm), "%s", name);
 		if (strcmp(name, set->alarm_name) != 0) {
@@ -200,7 +195,7 @@ enum fb_err at_parse(const char *event, size_t len, const struct at_settings *se
 			end = ts ? resp_parse_time_ms(ts) : 0;
 		}
 		if (end <= 0)
-			return at_bad(why, whylen, "the alarm event has no valid 'detail.state.timestamp' or 'time'");
+			return field_bad(why, whylen, "the alarm event has no valid 'detail.state.timestamp' or 'time'");
 		minutes = set->window_minutes;
 	} else {
 		const cJSON *k;
@@ -209,14 +204,14 @@ enum fb_err at_parse(const char *event, size_t len, const struct at_settings *se
 		 * (or another responder's event) and is said, not ignored */
 		cJSON_ArrayForEach(k, ev->root) {
 			if (strcmp(k->string, "window_minutes") != 0 && strcmp(k->string, "dryRun") != 0)
-				return at_bad(why, whylen, "the manual form is {\"window_minutes\": N} (and \"dryRun\")");
+				return field_bad(why, whylen, "the manual form is {\"window_minutes\": N} (and \"dryRun\")");
 		}
 		wm = cJSON_GetObjectItemCaseSensitive(ev->root, "window_minutes");
 		if (!wm) {
 			minutes = set->window_minutes;
 		} else if (!cJSON_IsNumber(wm) || kit_json_long(wm, &minutes) != 0 || (double)minutes != wm->valuedouble ||
 			   minutes < 1 || minutes > 1440) {
-			return at_bad(why, whylen, "'window_minutes' must be an integer in 1..1440");
+			return field_bad(why, whylen, "'window_minutes' must be an integer in 1..1440");
 		}
 		ev->kind = AT_MANUAL;
 		end = now_ms;
