@@ -79,22 +79,9 @@ enum fb_err at_settings_from_env(struct at_settings *s, char *err, size_t errlen
 	enum fb_err rc;
 
 	at_settings_default(s);
-	v = getenv("FIREBREAK_AT_ALARM_NAME");
-	if (v && *v) {
-		if (strlen(v) >= sizeof(s->alarm_name)) {
-			snprintf(err, errlen, "setting 'FIREBREAK_AT_ALARM_NAME' is too long");
-			return FB_E_CONFIG;
-		}
-		snprintf(s->alarm_name, sizeof(s->alarm_name), "%s", v);
-	}
-	v = getenv("FIREBREAK_AT_NOISY_PRINCIPALS");
-	if (v && *v) {
-		if (strlen(v) >= sizeof(s->noisy)) {
-			snprintf(err, errlen, "setting 'FIREBREAK_AT_NOISY_PRINCIPALS' is too long");
-			return FB_E_CONFIG;
-		}
-		snprintf(s->noisy, sizeof(s->noisy), "%s", v);
-	}
+	if ((rc = field_env_str("FIREBREAK_AT_ALARM_NAME", s->alarm_name, sizeof(s->alarm_name), err, errlen)) ||
+	    (rc = field_env_str("FIREBREAK_AT_NOISY_PRINCIPALS", s->noisy, sizeof(s->noisy), err, errlen)))
+		return rc;
 	v = getenv("FIREBREAK_AT_TRUSTED_CIDRS");
 	if (v && *v && (rc = kit_cidrs_parse(v, "FIREBREAK_AT_TRUSTED_CIDRS", s->trusted, AT_MAX_CIDRS, &s->ntrusted, err,
 					    errlen)) != FB_OK)
@@ -761,14 +748,11 @@ cJSON *at_report(const struct at_triage *t, int max, cJSON **more)
 			}
 			continue;
 		}
-		o = cJSON_CreateObject();
+		o = kit_obj("principal", g->principal, "source_ip", g->ip, "severity", g->sev, "reason", g->reason,
+			    KIT_END);
 		if (!o)
 			break;
 		cJSON_AddItemToArray(arr, o);
-		cJSON_AddStringToObject(o, "principal", g->principal);
-		cJSON_AddStringToObject(o, "source_ip", g->ip);
-		cJSON_AddStringToObject(o, "severity", g->sev);
-		cJSON_AddStringToObject(o, "reason", g->reason);
 		cJSON_AddNumberToObject(o, "denied", g->denied);
 		a = cJSON_AddArrayToObject(o, "denied_apis");
 		for (int k = 0; k < g->napis && k < 10; k++)

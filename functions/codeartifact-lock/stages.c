@@ -586,8 +586,6 @@ enum fb_err ca_parse(const char *event, size_t len, const struct ca_settings *se
 	enum fb_err rc;
 
 	memset(ev, 0, sizeof(*ev));
-	if (!event || !len)
-		return field_bad(why, whylen, "empty event");
 	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &ev->root, why, whylen) != FB_OK)
 		return FB_E_INVALID;
 	kind = kit_event_envelope(ev->root, &src, &dt, why, whylen);

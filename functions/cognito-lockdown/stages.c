@@ -16,7 +16,7 @@ int cl_pool_id_ok(const char *s)
 {
 	const char *us;
 	char region[32];
-	size_t n, i;
+	size_t n;
 
 	if (!s)
 		return 0;
@@ -26,32 +26,12 @@ int cl_pool_id_ok(const char *s)
 		return 0;
 	memcpy(region, s, (size_t)(us - s));
 	region[us - s] = 0;
-	if (!resp_region_name_ok(region))
-		return 0;
-	for (i = (size_t)(us - s) + 1; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
-			return 0;
-	}
-	return 1;
+	return resp_region_name_ok(region) && field_name_ok(us + 1, 1, n, "a-zA-Z0-9");
 }
 
 int cl_client_id_ok(const char *s)
 {
-	size_t n, i;
-
-	if (!s)
-		return 0;
-	n = strlen(s);
-	if (n < 1 || n > CL_CLIENT_ID_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-		      c == '+'))
-			return 0;
-	}
-	return 1;
+	return field_name_ok(s, 1, CL_CLIENT_ID_MAX, "a-zA-Z0-9_+");
 }
 
 /* UTF-8 well-formed (no overlongs, no surrogates), no C0/C1 controls,
@@ -239,8 +219,6 @@ enum fb_err cl_parse(const char *event, size_t len, const struct cl_settings *se
 	enum fb_err rc;
 
 	memset(ev, 0, sizeof(*ev));
-	if (!event || !len)
-		return field_bad(why, whylen, "empty event");
 	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &ev->root, why, whylen) != FB_OK)
 		return FB_E_INVALID;
 	root = ev->root;

@@ -15,20 +15,7 @@
 
 int db_table_name_ok(const char *name)
 {
-	size_t n, i;
-
-	if (!name)
-		return 0;
-	n = strlen(name);
-	if (n < 3 || n > 255)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '-' || c == '.'))
-			return 0;
-	}
-	return 1;
+	return field_name_ok(name, 3, 255, "a-zA-Z0-9_.-");
 }
 
 static int printable_path(const char *s)
@@ -441,8 +428,6 @@ enum fb_err db_parse(const char *event, size_t len, const char *alarm_prefix, do
 	const char *s;
 
 	memset(ev, 0, sizeof(*ev));
-	if (!event || !len)
-		return field_bad(why, whylen, "empty event");
 	/* the one parser every responder uses: size, UTF-8, NULs, depth, trailing data */
 	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &ev->root, why, whylen) != FB_OK)
 		return FB_E_INVALID;

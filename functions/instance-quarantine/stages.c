@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "field.h"
 #include "instance_quarantine.h"
 #include "kit.h"
 #include "resp.h"
@@ -13,24 +14,6 @@
 
 /* String members are read with resp_get_str: every name here is a plain
  * key (no '.', which resp_get would take as a path step). */
-
-/* Copy that refuses to truncate: 0 when src does not fit (or is NULL). */
-static int copy(char *dst, size_t n, const char *src)
-{
-	size_t l;
-
-	if (!src) {
-		dst[0] = '\0';
-		return 0;
-	}
-	l = strlen(src);
-	if (l >= n) {
-		dst[0] = '\0';
-		return 0;
-	}
-	memcpy(dst, src, l + 1);
-	return 1;
-}
 
 /* ---- settings ------------------------------------------------------------------- */
 
@@ -147,26 +130,20 @@ static enum iq_parse ignore(char *why, size_t whylen, const char *msg)
 
 static enum iq_parse parse_manual(const cJSON *ev, struct iq_target *t, char *why, size_t whylen)
 {
-	const cJSON *i = cJSON_GetObjectItemCaseSensitive(ev, "instanceId");
-	const cJSON *g = cJSON_GetObjectItemCaseSensitive(ev, "region");
-	const cJSON *r = cJSON_GetObjectItemCaseSensitive(ev, "reason");
-	const cJSON *d = cJSON_GetObjectItemCaseSensitive(ev, "dryRun");
+	const char *r = resp_get_str(ev, "reason");
 
-	if (!cJSON_IsString(i))
-		return bad(why, whylen, "missing string field 'instanceId'");
-	if (g && !cJSON_IsString(g))
-		return bad(why, whylen, "field 'region' must be a string");
-	if (r && !cJSON_IsString(r) && !cJSON_IsNull(r))
-		return bad(why, whylen, "field 'reason' must be a string");
-	if (d && !cJSON_IsBool(d))
-		return bad(why, whylen, "field 'dryRun' must be a boolean");
-	if (!copy(t->instance, sizeof(t->instance), i->valuestring) || !iq_instance_id_ok(t->instance))
-		return bad(why, whylen, "field 'instanceId' is not an EC2 instance id (i- and 8 or 17 hex digits)");
-	if (g && (!copy(t->region, sizeof(t->region), g->valuestring) || !resp_region_name_ok(t->region)))
-		return bad(why, whylen, "field 'region' is not a region name");
+	if (field_read(ev, (const struct field[]){
+		FIELD_CHECK("instanceId", FIELD_STR | FIELD_REQUIRED, "missing string field 'instanceId'"),
+		FIELD_CHECK("region", FIELD_STR, "field 'region' must be a string"),
+		FIELD_CHECK("reason", FIELD_STR | FIELD_NULL, "field 'reason' must be a string"),
+		FIELD_CHECK("dryRun", FIELD_BOOL, "field 'dryRun' must be a boolean"),
+		FIELD_INTO("instanceId", FIELD_STR, "field 'instanceId' is not an EC2 instance id (i- and 8 or 17 hex "
+			   "digits)", iq_instance_id_ok, t->instance),
+		FIELD_INTO("region", FIELD_STR, "field 'region' is not a region name", resp_region_name_ok, t->region),
+		FIELD_END }, why, whylen))
+		return IQ_PARSE_INVALID;
 	/* A long reason is cut, not refused: it is prose for the report. */
-	snprintf(t->reason, sizeof(t->reason), "%s",
-		 cJSON_IsString(r) && *r->valuestring ? r->valuestring : "manual quarantine");
+	snprintf(t->reason, sizeof(t->reason), "%s", r && *r ? r : "manual quarantine");
 	return IQ_PARSE_OK;
 }
 
@@ -174,11 +151,11 @@ static enum iq_parse parse_manual(const cJSON *ev, struct iq_target *t, char *wh
 static enum iq_parse finding_common(struct iq_target *t, const char *instance, const char *account,
 				    const char *region, double min_sev, char *why, size_t whylen)
 {
-	if (!copy(t->instance, sizeof(t->instance), instance) || !iq_instance_id_ok(t->instance))
+	if (!buf_copy_id(t->instance, sizeof(t->instance), instance) || !iq_instance_id_ok(t->instance))
 		return bad(why, whylen, "the finding's instance id is not an EC2 instance id (i- and 8 or 17 hex digits)");
-	if (account && (!copy(t->account, sizeof(t->account), account) || !resp_account_id_ok(t->account)))
+	if (account && (!buf_copy_id(t->account, sizeof(t->account), account) || !resp_account_id_ok(t->account)))
 		return bad(why, whylen, "the finding's account is not a 12-digit account id");
-	if (region && (!copy(t->region, sizeof(t->region), region) || !resp_region_name_ok(t->region)))
+	if (region && (!buf_copy_id(t->region, sizeof(t->region), region) || !resp_region_name_ok(t->region)))
 		return bad(why, whylen, "the finding's region is not a region name");
 	kit_gd_reason(t->reason, sizeof(t->reason), t->finding_type, t->severity);
 	return kit_severity_below(t->severity, min_sev, why, whylen) ? IQ_PARSE_IGNORE : IQ_PARSE_OK;
@@ -231,7 +208,7 @@ static int instance_arn(const char *arn, char *region, size_t rn, char *account,
 	region[p[4] - p[3] - 1] = '\0';
 	memcpy(account, p[4], (size_t)(p[5] - p[4] - 1));
 	account[p[5] - p[4] - 1] = '\0';
-	return copy(id, idn, p[5] + 9);
+	return buf_copy_id(id, idn, p[5] + 9);
 }
 
 static enum iq_parse parse_securityhub(const cJSON *ev, double min_sev, struct iq_target *t,
@@ -302,16 +279,12 @@ enum iq_parse iq_parse_event(const cJSON *ev, double min_sev, struct iq_target *
 			     char *why, size_t whylen)
 {
 	const char *src, *dt;
+	enum kit_event kind;
 
 	memset(t, 0, sizeof(*t));
-	switch (kit_event_envelope(ev, &src, &dt, why, whylen)) {
-	case KIT_EVENT_INVALID:
-		return IQ_PARSE_INVALID;
-	case KIT_EVENT_MANUAL:
-		return parse_manual(ev, t, why, whylen);
-	case KIT_EVENT_BRIDGE:
-		break;
-	}
+	kind = kit_event_envelope(ev, &src, &dt, why, whylen);
+	if (kind != KIT_EVENT_BRIDGE)
+		return kind == KIT_EVENT_MANUAL ? parse_manual(ev, t, why, whylen) : IQ_PARSE_INVALID;
 	if (!strcmp(src, "aws.guardduty") && !strcmp(dt, "GuardDuty Finding"))
 		return parse_guardduty(ev, min_sev, t, why, whylen);
 	if (!strcmp(src, "aws.securityhub") && !strcmp(dt, "Security Hub Findings - Imported"))
@@ -331,12 +304,12 @@ enum fb_err iq_instance_from_json(const cJSON *out, struct iq_instance *in)
 	if (!cJSON_IsObject(i))
 		return FB_E_NOTFOUND;
 	in->json = i;
-	if (!copy(in->id, sizeof(in->id), resp_get_str(i, "instanceId")))
+	if (!buf_copy_id(in->id, sizeof(in->id), resp_get_str(i, "instanceId")))
 		return FB_E_PARSE;
-	copy(in->state, sizeof(in->state), resp_get_str(i, "instanceState.name"));
-	copy(in->vpc, sizeof(in->vpc), resp_get_str(i, "vpcId"));
-	copy(in->profile_arn, sizeof(in->profile_arn), resp_get_str(i, "iamInstanceProfile.arn"));
-	copy(in->launch_time, sizeof(in->launch_time), resp_get_str(i, "launchTime"));
+	buf_copy_id(in->state, sizeof(in->state), resp_get_str(i, "instanceState.name"));
+	buf_copy_id(in->vpc, sizeof(in->vpc), resp_get_str(i, "vpcId"));
+	buf_copy_id(in->profile_arn, sizeof(in->profile_arn), resp_get_str(i, "iamInstanceProfile.arn"));
+	buf_copy_id(in->launch_time, sizeof(in->launch_time), resp_get_str(i, "launchTime"));
 	in->tags = sg_list(i, "tagSet");
 	cJSON_ArrayForEach(e, sg_list(i, "networkInterfaceSet")) {
 		struct iq_eni *n;
@@ -344,15 +317,15 @@ enum fb_err iq_instance_from_json(const cJSON *out, struct iq_instance *in)
 		if (in->neni == IQ_MAX_ENIS)
 			return FB_E_TOO_LARGE;
 		n = &in->eni[in->neni++];
-		if (!copy(n->id, sizeof(n->id), resp_get_str(e, "networkInterfaceId")) ||
-		    !copy(n->vpc, sizeof(n->vpc), resp_get_str(e, "vpcId")))
+		if (!buf_copy_id(n->id, sizeof(n->id), resp_get_str(e, "networkInterfaceId")) ||
+		    !buf_copy_id(n->vpc, sizeof(n->vpc), resp_get_str(e, "vpcId")))
 			return FB_E_PARSE;
 		cJSON_ArrayForEach(g, sg_list(e, "groupSet")) {
 			if (n->ngroups == IQ_MAX_GROUPS)
 				return FB_E_TOO_LARGE;
-			if (!copy(n->groups[n->ngroups], sizeof(n->groups[0]), resp_get_str(g, "groupId")))
+			if (!buf_copy_id(n->groups[n->ngroups], sizeof(n->groups[0]), resp_get_str(g, "groupId")))
 				return FB_E_PARSE;
-			copy(n->group_names[n->ngroups], sizeof(n->group_names[0]), resp_get_str(g, "groupName"));
+			buf_copy_id(n->group_names[n->ngroups], sizeof(n->group_names[0]), resp_get_str(g, "groupName"));
 			n->ngroups++;
 		}
 	}
@@ -364,11 +337,11 @@ enum fb_err iq_instance_from_json(const cJSON *out, struct iq_instance *in)
 		if (in->nvol == IQ_MAX_VOLUMES)
 			return FB_E_TOO_LARGE;
 		v = &in->vol[in->nvol++];
-		if (!copy(v->device, sizeof(v->device), resp_get_str(b, "deviceName")) ||
-		    !copy(v->volume, sizeof(v->volume), resp_get_str(b, "ebs.volumeId")))
-			return FB_E_PARSE;
 		s = resp_get_str(b, "ebs.deleteOnTermination");
 		v->delete_on_termination = s && !strcmp(s, "true");
+		if (!buf_copy_id(v->device, sizeof(v->device), resp_get_str(b, "deviceName")) ||
+		    !buf_copy_id(v->volume, sizeof(v->volume), resp_get_str(b, "ebs.volumeId")))
+			return FB_E_PARSE;
 	}
 	return FB_OK;
 }
@@ -431,10 +404,10 @@ void iq_vpc_groups_pick(const cJSON *items, struct iq_vpc_groups *g)
 		 * one (and is never "fixed": it may be shared by others). */
 		if (!strcmp(name, IQ_SG_QUARANTINE)) {
 			g->quarantine = iq_group_is_empty(sg) ? IQ_GRP_OK : IQ_GRP_UNFIT;
-			copy(g->quarantine_id, sizeof(g->quarantine_id), id);
+			buf_copy_id(g->quarantine_id, sizeof(g->quarantine_id), id);
 		} else if (!strcmp(name, IQ_SG_UNTRACK)) {
 			g->untrack = iq_group_is_open(sg) ? IQ_GRP_OK : IQ_GRP_UNFIT;
-			copy(g->untrack_id, sizeof(g->untrack_id), id);
+			buf_copy_id(g->untrack_id, sizeof(g->untrack_id), id);
 		}
 	}
 }

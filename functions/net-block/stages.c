@@ -19,9 +19,27 @@
 
 /* ---- small helpers ----------------------------------------------------------- */
 
+static const cJSON *jget(const cJSON *o, const char *name)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, name);
+}
+
 static const char *jstr(const cJSON *o, const char *name)
 {
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
+	return cJSON_GetStringValue(jget(o, name));
+}
+
+/* Where and when an event says it happened, from the members of o named
+ * (each taken only when it is a string): account, region, time. */
+static void nb_where(struct nb_event *ev, const cJSON *o, const char *account, const char *region,
+		     const char *time)
+{
+	if (jstr(o, account))
+		buf_copy_str(ev->account, sizeof(ev->account), jstr(o, account));
+	if (jstr(o, region))
+		buf_copy_str(ev->region, sizeof(ev->region), jstr(o, region));
+	if (jstr(o, time))
+		ev->event_ms = resp_parse_time_ms(jstr(o, time));
 }
 
 /* EC2 XML leaves are strings; JSON events have numbers and booleans. */
@@ -549,40 +567,25 @@ cJSON *nb_rule_restore_args(const cJSON *rule)
 
 static enum fb_err nb_add_rule(struct nb_event *ev, const char *rid, const char *gid, char *why, size_t wn)
 {
-	size_t i;
-
 	if (!nb_id_ok(rid, "sgr"))
 		return field_bad(why, wn, "'%.64s' is not a security group rule id (sgr-...)", rid ? rid : "(missing)");
 	if (gid && !nb_id_ok(gid, "sg"))
 		return field_bad(why, wn, "'%.64s' is not a security group id (sg-...)", gid);
-	if (gid) {
-		if (!ev->group_id[0])
-			buf_copy_str(ev->group_id, sizeof(ev->group_id), gid);
-		else if (strcmp(ev->group_id, gid))
-			return field_bad(why, wn, "the rules name two groups ('%s', '%s')", ev->group_id, gid);
-	}
-	for (i = 0; i < ev->nrules; i++)
-		if (!strcmp(ev->rule_ids[i], rid))
-			return FB_OK;
-	if (ev->nrules >= NB_MAX_RULES)
+	if (gid && field_same(ev->group_id, sizeof(ev->group_id), gid))
+		return field_bad(why, wn, "the rules name two groups ('%s', '%s')", ev->group_id, gid);
+	if (field_set_add(ev->rule_ids[0], NB_ID_LEN, &ev->nrules, NB_MAX_RULES, rid) == -1)
 		return field_bad(why, wn, "more than %d rule ids", NB_MAX_RULES);
-	buf_copy_str(ev->rule_ids[ev->nrules++], NB_ID_LEN, rid);
 	return FB_OK;
 }
 
 static enum fb_err nb_add_ip(struct nb_event *ev, const char *ip, char *why, size_t wn)
 {
 	struct kit_cidr c;
-	size_t i;
 
 	if (!ip || strlen(ip) >= NB_IP_LEN || kit_cidr_parse(ip, &c) != 0)
 		return field_bad(why, wn, "'%.64s' is not an IP address", ip ? ip : "(missing)");
-	for (i = 0; i < ev->nips; i++)
-		if (!strcmp(ev->ips[i], ip))
-			return FB_OK;
-	if (ev->nips >= NB_MAX_IPS)
-		return FB_OK;   /* capped: the finding's first NB_MAX_IPS addresses */
-	buf_copy_str(ev->ips[ev->nips++], NB_IP_LEN, ip);
+	/* full: the finding's first NB_MAX_IPS addresses, the rest left out */
+	field_set_add(ev->ips[0], NB_IP_LEN, &ev->nips, NB_MAX_IPS, ip);
 	return FB_OK;
 }
 
@@ -600,12 +603,7 @@ static enum fb_err nb_parse_call(struct nb_event *ev, const cJSON *d, char *why,
 	buf_copy_str(ev->event_name, sizeof(ev->event_name), name);
 	buf_copy_str(ev->event_id, sizeof(ev->event_id), jstr(d, "eventID"));
 	buf_copy_str(ev->actor, sizeof(ev->actor), resp_get_str(d, "userIdentity.arn"));
-	if (jstr(d, "recipientAccountId"))
-		buf_copy_str(ev->account, sizeof(ev->account), jstr(d, "recipientAccountId"));
-	if (jstr(d, "awsRegion"))
-		buf_copy_str(ev->region, sizeof(ev->region), jstr(d, "awsRegion"));
-	if (jstr(d, "eventTime"))
-		ev->event_ms = resp_parse_time_ms(jstr(d, "eventTime"));
+	nb_where(ev, d, "recipientAccountId", "awsRegion", "eventTime");
 	if (ec && !cJSON_IsNull(ec)) {
 		ev->kind = NB_SKIP;
 		field_why(ev->why, sizeof(ev->why), "the call failed (%.80s): it changed nothing",
@@ -680,12 +678,7 @@ static enum fb_err nb_parse_finding(struct nb_event *ev, const cJSON *d, char *w
 		return field_bad(why, wn, "no 'detail.type' in the finding");
 	buf_copy_str(ev->event_name, sizeof(ev->event_name), type);
 	buf_copy_str(ev->event_id, sizeof(ev->event_id), jstr(d, "id"));
-	if (jstr(d, "accountId"))
-		buf_copy_str(ev->account, sizeof(ev->account), jstr(d, "accountId"));
-	if (jstr(d, "region"))
-		buf_copy_str(ev->region, sizeof(ev->region), jstr(d, "region"));
-	if (jstr(d, "updatedAt"))
-		ev->event_ms = resp_parse_time_ms(jstr(d, "updatedAt"));
+	nb_where(ev, d, "accountId", "region", "updatedAt");
 	if (nb_id_ok(jstr(eni, "subnetId"), "subnet"))
 		buf_copy_str(ev->subnet_id, sizeof(ev->subnet_id), jstr(eni, "subnetId"));
 	if (nb_id_ok(resp_get_str(d, "resource.instanceDetails.instanceId"), "i"))
@@ -743,11 +736,10 @@ static enum fb_err nb_parse_finding(struct nb_event *ev, const cJSON *d, char *w
 
 static enum fb_err nb_parse_manual(struct nb_event *ev, const cJSON *root, char *why, size_t wn)
 {
-	const cJSON *g = cJSON_GetObjectItemCaseSensitive(root, "groupId");
-	const cJSON *ids = cJSON_GetObjectItemCaseSensitive(root, "ruleIds");
-	const cJSON *ip = cJSON_GetObjectItemCaseSensitive(root, "ip");
-	const cJSON *un = cJSON_GetObjectItemCaseSensitive(root, "unblock");
-	const cJSON *it;
+	const cJSON *g = jget(root, "groupId"), *ids = jget(root, "ruleIds");
+	const cJSON *ip = jget(root, "ip"), *un = jget(root, "unblock");
+	const cJSON *addr = ip ? ip : un, *it;   /* the block or the unblock form */
+	const char *form = ip ? "ip" : "unblock";
 	enum fb_err rc;
 	int forms = (g || ids) + !!ip + !!un;
 
@@ -768,13 +760,11 @@ static enum fb_err nb_parse_manual(struct nb_event *ev, const cJSON *root, char 
 		ev->kind = NB_SG;
 		return FB_OK;
 	}
-	if (cJSON_IsArray(ip ? ip : un)) {
-		const cJSON *arr = ip ? ip : un;
-
+	if (cJSON_IsArray(addr)) {
 		/* restore[] names all of a finding's addresses in one entry */
-		if (cJSON_GetArraySize(arr) < 1 || cJSON_GetArraySize(arr) > NB_MAX_IPS)
-			return field_bad(why, wn, "'%s' must hold 1 to %d addresses", ip ? "ip" : "unblock", NB_MAX_IPS);
-		cJSON_ArrayForEach(it, arr) {
+		if (cJSON_GetArraySize(addr) < 1 || cJSON_GetArraySize(addr) > NB_MAX_IPS)
+			return field_bad(why, wn, "'%s' must hold 1 to %d addresses", form, NB_MAX_IPS);
+		cJSON_ArrayForEach(it, addr) {
 			rc = nb_add_ip(ev, cJSON_GetStringValue(it), why, wn);
 			if (rc != FB_OK)
 				return rc;
@@ -782,9 +772,9 @@ static enum fb_err nb_parse_manual(struct nb_event *ev, const cJSON *root, char 
 		ev->kind = ip ? NB_BLOCK : NB_UNBLOCK;
 		return FB_OK;
 	}
-	if (!cJSON_IsString(ip ? ip : un))
-		return field_bad(why, wn, "'%s' must be a string", ip ? "ip" : "unblock");
-	rc = nb_add_ip(ev, (ip ? ip : un)->valuestring, why, wn);
+	if (!cJSON_IsString(addr))
+		return field_bad(why, wn, "'%s' must be a string", form);
+	rc = nb_add_ip(ev, addr->valuestring, why, wn);
 	if (rc != FB_OK)
 		return rc;
 	ev->kind = ip ? NB_BLOCK : NB_UNBLOCK;
@@ -806,12 +796,7 @@ enum fb_err nb_parse(const char *text, size_t len, struct nb_event *ev, char *wh
 	d = cJSON_GetObjectItemCaseSensitive(ev->root, "detail");
 	if (cJSON_GetObjectItemCaseSensitive(ev->root, "source") && !src)
 		return field_bad(why, whylen, "'source' is not a string");
-	if (jstr(ev->root, "account"))
-		buf_copy_str(ev->account, sizeof(ev->account), jstr(ev->root, "account"));
-	if (jstr(ev->root, "region"))
-		buf_copy_str(ev->region, sizeof(ev->region), jstr(ev->root, "region"));
-	if (jstr(ev->root, "time"))
-		ev->event_ms = resp_parse_time_ms(jstr(ev->root, "time"));
+	nb_where(ev, ev->root, "account", "region", "time");
 	if (!src) {
 		rc = nb_parse_manual(ev, ev->root, why, whylen);
 	} else if (!strcmp(src, "aws.ec2") && dt && !strcmp(dt, "AWS API Call via CloudTrail") &&

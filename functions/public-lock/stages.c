@@ -34,16 +34,12 @@ int pl_bucket_name_ok(const char *b)
 	size_t i, n;
 	int dots = 0, digits_only = 1;
 
-	if (!b)
+	if (!field_name_ok(b, 3, 63, "a-z0-9.-"))
 		return 0;
 	n = strlen(b);
-	if (n < 3 || n > 63)
-		return 0;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)b[i];
 
-		if (!(islower(c) || isdigit(c) || c == '.' || c == '-'))
-			return 0;
 		if (c == '.') {
 			dots++;
 			if (i + 1 < n && b[i + 1] == '.')
@@ -249,16 +245,10 @@ void pl_event_cleanup(struct pl_event *ev)
 
 static enum fb_err add_bucket(struct pl_event *ev, const char *b, char *why, size_t n)
 {
-	size_t i;
-
 	if (!pl_bucket_name_ok(b))
 		return field_bad(why, n, "'%.80s' is not a valid S3 bucket name", b ? b : "");
-	for (i = 0; i < ev->nbuckets; i++)
-		if (!strcmp(ev->buckets[i], b))
-			return FB_OK;
-	if (ev->nbuckets >= PL_MAX_BUCKETS)
+	if (field_set_add(ev->buckets[0], sizeof(ev->buckets[0]), &ev->nbuckets, PL_MAX_BUCKETS, b) == -1)
 		return field_bad(why, n, "more than %d buckets in one event", PL_MAX_BUCKETS);
-	buf_copy_str(ev->buckets[ev->nbuckets++], sizeof(ev->buckets[0]), b);
 	return FB_OK;
 }
 
@@ -268,9 +258,8 @@ static enum fb_err set_region(struct pl_event *ev, const char *r, char *why, siz
 		return FB_OK;
 	if (!resp_region_name_ok(r))
 		return field_bad(why, n, "region '%.40s' is not a region name", r);
-	if (ev->region[0] && strcmp(ev->region, r))
+	if (field_same(ev->region, sizeof(ev->region), r))
 		return field_bad(why, n, "the event names two regions (%s, %s)", ev->region, r);
-	buf_copy_str(ev->region, sizeof(ev->region), r);
 	return FB_OK;
 }
 
@@ -278,9 +267,8 @@ static enum fb_err set_account(struct pl_event *ev, const char *a, char *why, si
 {
 	if (!a || !resp_account_id_ok(a))
 		return field_bad(why, n, "account '%.40s' is not a 12-digit account id", a ? a : "");
-	if (ev->account[0] && strcmp(ev->account, a))
+	if (field_same(ev->account, sizeof(ev->account), a))
 		return field_bad(why, n, "the event names two accounts (%s, %s)", ev->account, a);
-	buf_copy_str(ev->account, sizeof(ev->account), a);
 	return FB_OK;
 }
 
