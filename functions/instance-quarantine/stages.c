@@ -15,6 +15,24 @@
 /* String members are read with resp_get_str: every name here is a plain
  * key (no '.', which resp_get would take as a path step). */
 
+/* Copy that refuses to truncate: 0 when src does not fit (or is NULL). */
+static int copy(char *dst, size_t n, const char *src)
+{
+	size_t l;
+
+	if (!src) {
+		dst[0] = '\0';
+		return 0;
+	}
+	l = strlen(src);
+	if (l >= n) {
+		dst[0] = '\0';
+		return 0;
+	}
+	memcpy(dst, src, l + 1);
+	return 1;
+}
+
 /* ---- settings ------------------------------------------------------------------- */
 
 static enum fb_err env_bool(const char *name, int *out, char *err, size_t errlen)
@@ -151,11 +169,11 @@ static enum iq_parse parse_manual(const cJSON *ev, struct iq_target *t, char *wh
 static enum iq_parse finding_common(struct iq_target *t, const char *instance, const char *account,
 				    const char *region, double min_sev, char *why, size_t whylen)
 {
-	if (!buf_copy_id(t->instance, sizeof(t->instance), instance) || !iq_instance_id_ok(t->instance))
+	if (!copy(t->instance, sizeof(t->instance), instance) || !iq_instance_id_ok(t->instance))
 		return bad(why, whylen, "the finding's instance id is not an EC2 instance id (i- and 8 or 17 hex digits)");
-	if (account && (!buf_copy_id(t->account, sizeof(t->account), account) || !resp_account_id_ok(t->account)))
+	if (account && (!copy(t->account, sizeof(t->account), account) || !resp_account_id_ok(t->account)))
 		return bad(why, whylen, "the finding's account is not a 12-digit account id");
-	if (region && (!buf_copy_id(t->region, sizeof(t->region), region) || !resp_region_name_ok(t->region)))
+	if (region && (!copy(t->region, sizeof(t->region), region) || !resp_region_name_ok(t->region)))
 		return bad(why, whylen, "the finding's region is not a region name");
 	kit_gd_reason(t->reason, sizeof(t->reason), t->finding_type, t->severity);
 	return kit_severity_below(t->severity, min_sev, why, whylen) ? IQ_PARSE_IGNORE : IQ_PARSE_OK;
@@ -208,7 +226,7 @@ static int instance_arn(const char *arn, char *region, size_t rn, char *account,
 	region[p[4] - p[3] - 1] = '\0';
 	memcpy(account, p[4], (size_t)(p[5] - p[4] - 1));
 	account[p[5] - p[4] - 1] = '\0';
-	return buf_copy_id(id, idn, p[5] + 9);
+	return copy(id, idn, p[5] + 9);
 }
 
 static enum iq_parse parse_securityhub(const cJSON *ev, double min_sev, struct iq_target *t,
@@ -304,12 +322,12 @@ enum fb_err iq_instance_from_json(const cJSON *out, struct iq_instance *in)
 	if (!cJSON_IsObject(i))
 		return FB_E_NOTFOUND;
 	in->json = i;
-	if (!buf_copy_id(in->id, sizeof(in->id), resp_get_str(i, "instanceId")))
+	if (!copy(in->id, sizeof(in->id), resp_get_str(i, "instanceId")))
 		return FB_E_PARSE;
-	buf_copy_id(in->state, sizeof(in->state), resp_get_str(i, "instanceState.name"));
-	buf_copy_id(in->vpc, sizeof(in->vpc), resp_get_str(i, "vpcId"));
-	buf_copy_id(in->profile_arn, sizeof(in->profile_arn), resp_get_str(i, "iamInstanceProfile.arn"));
-	buf_copy_id(in->launch_time, sizeof(in->launch_time), resp_get_str(i, "launchTime"));
+	copy(in->state, sizeof(in->state), resp_get_str(i, "instanceState.name"));
+	copy(in->vpc, sizeof(in->vpc), resp_get_str(i, "vpcId"));
+	copy(in->profile_arn, sizeof(in->profile_arn), resp_get_str(i, "iamInstanceProfile.arn"));
+	copy(in->launch_time, sizeof(in->launch_time), resp_get_str(i, "launchTime"));
 	in->tags = sg_list(i, "tagSet");
 	cJSON_ArrayForEach(e, sg_list(i, "networkInterfaceSet")) {
 		struct iq_eni *n;
@@ -317,15 +335,15 @@ enum fb_err iq_instance_from_json(const cJSON *out, struct iq_instance *in)
 		if (in->neni == IQ_MAX_ENIS)
 			return FB_E_TOO_LARGE;
 		n = &in->eni[in->neni++];
-		if (!buf_copy_id(n->id, sizeof(n->id), resp_get_str(e, "networkInterfaceId")) ||
-		    !buf_copy_id(n->vpc, sizeof(n->vpc), resp_get_str(e, "vpcId")))
+		if (!copy(n->id, sizeof(n->id), resp_get_str(e, "networkInterfaceId")) ||
+		    !copy(n->vpc, sizeof(n->vpc), resp_get_str(e, "vpcId")))
 			return FB_E_PARSE;
 		cJSON_ArrayForEach(g, sg_list(e, "groupSet")) {
 			if (n->ngroups == IQ_MAX_GROUPS)
 				return FB_E_TOO_LARGE;
-			if (!buf_copy_id(n->groups[n->ngroups], sizeof(n->groups[0]), resp_get_str(g, "groupId")))
+			if (!copy(n->groups[n->ngroups], sizeof(n->groups[0]), resp_get_str(g, "groupId")))
 				return FB_E_PARSE;
-			buf_copy_id(n->group_names[n->ngroups], sizeof(n->group_names[0]), resp_get_str(g, "groupName"));
+			copy(n->group_names[n->ngroups], sizeof(n->group_names[0]), resp_get_str(g, "groupName"));
 			n->ngroups++;
 		}
 	}
@@ -339,8 +357,8 @@ enum fb_err iq_instance_from_json(const cJSON *out, struct iq_instance *in)
 		v = &in->vol[in->nvol++];
 		s = resp_get_str(b, "ebs.deleteOnTermination");
 		v->delete_on_termination = s && !strcmp(s, "true");
-		if (!buf_copy_id(v->device, sizeof(v->device), resp_get_str(b, "deviceName")) ||
-		    !buf_copy_id(v->volume, sizeof(v->volume), resp_get_str(b, "ebs.volumeId")))
+		if (!copy(v->device, sizeof(v->device), resp_get_str(b, "deviceName")) ||
+		    !copy(v->volume, sizeof(v->volume), resp_get_str(b, "ebs.volumeId")))
 			return FB_E_PARSE;
 	}
 	return FB_OK;
@@ -404,10 +422,10 @@ void iq_vpc_groups_pick(const cJSON *items, struct iq_vpc_groups *g)
 		 * one (and is never "fixed": it may be shared by others). */
 		if (!strcmp(name, IQ_SG_QUARANTINE)) {
 			g->quarantine = iq_group_is_empty(sg) ? IQ_GRP_OK : IQ_GRP_UNFIT;
-			buf_copy_id(g->quarantine_id, sizeof(g->quarantine_id), id);
+			copy(g->quarantine_id, sizeof(g->quarantine_id), id);
 		} else if (!strcmp(name, IQ_SG_UNTRACK)) {
 			g->untrack = iq_group_is_open(sg) ? IQ_GRP_OK : IQ_GRP_UNFIT;
-			buf_copy_id(g->untrack_id, sizeof(g->untrack_id), id);
+			copy(g->untrack_id, sizeof(g->untrack_id), id);
 		}
 	}
 }
