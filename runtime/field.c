@@ -109,6 +109,21 @@ int field_read(const cJSON *obj, const struct field *rows, char *why, size_t why
 	return 0;
 }
 
+void field_json_free(cJSON **j)
+{
+	if (!j)
+		return;
+	cJSON_Delete(*j);
+	*j = NULL;
+}
+
+int field_str(const cJSON *obj, const char *name, int (*ok)(const char *), char *dst, size_t cap)
+{
+	const struct field row[] = { { name, FIELD_STR | FIELD_REQUIRED, "", ok, dst, cap }, FIELD_END };
+
+	return field_read(obj, row, NULL, 0);
+}
+
 enum fb_err field_env_str(const char *name, char *dst, size_t cap, char *err, size_t errlen)
 {
 	const char *v = getenv(name);

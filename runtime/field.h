@@ -61,6 +61,16 @@ struct field {
 /* obj borrowed (not an object: every member absent). 0, or -1 with why. */
 int field_read(const cJSON *obj, const struct field *rows, char *why, size_t whylen);
 
+/* A parsed event's tree, released: *j deleted (NULL: nothing) and cleared,
+ * so a second cleanup does nothing. j may be NULL. */
+void field_json_free(cJSON **j);
+
+/* One row on its own, the member required: 0 when obj's member `name` is a
+ * string that fits dst[cap] whole (copied) and passes ok (NULL: any), else
+ * -1 (the caller words the refusal: "alarm event without a usable
+ * alarmName"). */
+int field_str(const cJSON *obj, const char *name, int (*ok)(const char *), char *dst, size_t cap);
+
 /* ---- settings -------------------------------------------------------------- */
 
 /* The string setting `name`: unset or "" leaves dst as it was (a default);

@@ -126,8 +126,7 @@ enum fb_err at_settings_from_env(struct at_settings *s, char *err, size_t errlen
 
 void at_event_cleanup(struct at_event *ev)
 {
-	cJSON_Delete(ev->root);
-	ev->root = NULL;
+	field_json_free(&ev->root);
 }
 
 enum fb_err at_parse(const char *event, size_t len, const struct at_settings *set, int64_t now_ms,

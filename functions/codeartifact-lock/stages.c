@@ -607,8 +607,6 @@ enum fb_err ca_parse(const char *event, size_t len, const struct ca_settings *se
 
 void ca_event_cleanup(struct ca_event *ev)
 {
-	if (!ev)
-		return;
-	cJSON_Delete(ev->root);
-	ev->root = NULL;
+	if (ev)
+		field_json_free(&ev->root);
 }

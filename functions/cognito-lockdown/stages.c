@@ -116,8 +116,7 @@ void cl_event_cleanup(struct cl_event *ev)
 
 	if (!ev)
 		return;
-	cJSON_Delete(ev->root);
-	ev->root = NULL;
+	field_json_free(&ev->root);
 	for (i = 0; i < ev->nusers; i++)
 		free(ev->users[i]);
 	free(ev->users);
@@ -234,14 +233,11 @@ enum fb_err cl_parse(const char *event, size_t len, const struct cl_settings *se
 			return field_bad(why, whylen, "unsupported event (expected a CloudWatch Alarm State Change or the "
 				"manual form)");
 		ev->source = CL_SRC_ALARM;
-		name = resp_get_str(detail, "alarmName");
-		if (!name || strlen(name) >= sizeof(ev->alarm))
+		if (field_str(detail, "alarmName", NULL, ev->alarm, sizeof(ev->alarm)))
 			return field_bad(why, whylen, "alarm event without a usable alarmName");
-		snprintf(ev->alarm, sizeof(ev->alarm), "%s", name);
-		s = resp_get_str(root, "account");
-		if (!s || !resp_account_id_ok(s))
+		if (field_str(root, "account", resp_account_id_ok, ev->account, sizeof(ev->account)))
 			return field_bad(why, whylen, "alarm event without a 12-digit account");
-		snprintf(ev->account, sizeof(ev->account), "%s", s);
+		name = ev->alarm;
 		if (!set || !set->alarm || !*set->alarm || strcmp(name, set->alarm)) {
 			snprintf(ev->skip, sizeof(ev->skip), "alarm '%.100s' is not the one named by "
 				 "FIREBREAK_COGNITO_ALARM", name);

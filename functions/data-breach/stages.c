@@ -271,6 +271,19 @@ static int principal_id_ok(const char *s)
 	return key_chars_ok(head, 16, 128) && (!colon || colon[1]);
 }
 
+/* When the event's own time says it happened (ms; iso NULL or unreadable:
+ * the envelope's "time", else 0). */
+static int64_t time_or_envelope(const char *iso, const cJSON *root)
+{
+	int64_t ms = iso ? resp_parse_time_ms(iso) : 0;
+
+	if (ms <= 0) {
+		iso = resp_get_str(root, "time");
+		ms = iso ? resp_parse_time_ms(iso) : 0;
+	}
+	return ms < 0 ? 0 : ms;
+}
+
 static enum fb_err parse_finding(const cJSON *root, double min_sev, struct db_event *ev,
 				 char *why, size_t whylen)
 {
@@ -297,14 +310,7 @@ static enum fb_err parse_finding(const cJSON *root, double min_sev, struct db_ev
 	snprintf(ev->region, sizeof(ev->region), "%s", s);
 	/* awareness: when GuardDuty made the finding (a re-published update
 	 * keeps its createdAt: the clock does not restart) */
-	s = resp_get_str(gd.detail, "createdAt");
-	ev->detected_ms = s ? resp_parse_time_ms(s) : 0;
-	if (ev->detected_ms <= 0) {
-		s = resp_get_str(root, "time");
-		ev->detected_ms = s ? resp_parse_time_ms(s) : 0;
-	}
-	if (ev->detected_ms < 0)
-		ev->detected_ms = 0;
+	ev->detected_ms = time_or_envelope(resp_get_str(gd.detail, "createdAt"), root);
 	s = resp_get_str(gd.detail, "service.eventFirstSeen");
 	f->first_seen_ms = s ? resp_parse_time_ms(s) : 0;
 	if (f->first_seen_ms < 0)
@@ -442,32 +448,21 @@ enum fb_err db_parse(const char *event, size_t len, const char *alarm_prefix, do
 	}
 	if (s && strcmp(s, "aws.cloudwatch") == 0) {
 		const cJSON *detail = cJSON_GetObjectItemCaseSensitive(root, "detail");
-		const char *dt = resp_get_str(root, "detail-type"), *name, *state, *t;
+		const char *dt = resp_get_str(root, "detail-type"), *name, *state;
 
 		if (!dt || strcmp(dt, "CloudWatch Alarm State Change") || !cJSON_IsObject(detail))
 			return field_bad(why, whylen, "aws.cloudwatch event is not a CloudWatch Alarm State Change");
 		ev->source = DB_SRC_ALARM;
-		name = resp_get_str(detail, "alarmName");
-		if (!name || !buf_copy_id(ev->alarm, sizeof(ev->alarm), name))
+		if (field_str(detail, "alarmName", NULL, ev->alarm, sizeof(ev->alarm)))
 			return field_bad(why, whylen, "alarm event without a usable alarmName");
-		s = resp_get_str(root, "account");
-		if (!s || !resp_account_id_ok(s))
+		name = ev->alarm;
+		if (field_str(root, "account", resp_account_id_ok, ev->account, sizeof(ev->account)))
 			return field_bad(why, whylen, "alarm event without a 12-digit account");
-		snprintf(ev->account, sizeof(ev->account), "%s", s);
-		s = resp_get_str(root, "region");
-		if (!s || !resp_region_name_ok(s))
+		if (field_str(root, "region", resp_region_name_ok, ev->region, sizeof(ev->region)))
 			return field_bad(why, whylen, "alarm event without a valid region");
-		snprintf(ev->region, sizeof(ev->region), "%s", s);
 		/* state.timestamp is "...989+0000", not ISO-8601 Z; the
 		 * envelope's time (same second) is the fallback */
-		t = resp_get_str(detail, "state.timestamp");
-		ev->detected_ms = t ? resp_parse_time_ms(t) : 0;
-		if (ev->detected_ms <= 0) {
-			t = resp_get_str(root, "time");
-			ev->detected_ms = t ? resp_parse_time_ms(t) : 0;
-		}
-		if (ev->detected_ms < 0)
-			ev->detected_ms = 0;
+		ev->detected_ms = time_or_envelope(resp_get_str(detail, "state.timestamp"), root);
 		if (alarm_prefix && *alarm_prefix && strncmp(name, alarm_prefix, strlen(alarm_prefix))) {
 			snprintf(ev->skip, sizeof(ev->skip), "alarm name does not start with the prefix '%.100s'",
 				 alarm_prefix);
@@ -526,10 +521,8 @@ enum fb_err db_parse(const char *event, size_t len, const char *alarm_prefix, do
 
 void db_event_cleanup(struct db_event *ev)
 {
-	if (!ev)
-		return;
-	cJSON_Delete(ev->root);
-	ev->root = NULL;
+	if (ev)
+		field_json_free(&ev->root);
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -384,6 +385,19 @@ int ic_compute_services(const char *trust_doc, char *out, size_t n)
 
 /* ---- parsing ---------------------------------------------------------------------------- */
 
+/* A parse outcome with its reason (printf-style into why[wn]). */
+static enum ic_parsed say(enum ic_parsed p, char *why, size_t wn, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static enum ic_parsed say(enum ic_parsed p, char *why, size_t wn, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, wn, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
 void ic_event_cleanup(struct ic_event *e)
 {
 	if (!e)
@@ -458,10 +472,8 @@ static enum ic_parsed parse_target(const cJSON *d, struct ic_event *e, char *why
 			return IC_INVALID;
 		e->set_as_default = cJSON_IsTrue(sd) || (cJSON_IsString(sd) && !strcmp(sd->valuestring, "true"));
 		v = resp_get_str(d, "responseElements.policyVersion.versionId");
-		if (!version_ok(v)) {
-			snprintf(why, wn, "responseElements.policyVersion.versionId is %s", v ? "not a version id" : "missing");
-			return IC_INVALID;
-		}
+		if (!version_ok(v))
+			return say(IC_INVALID, why, wn, "responseElements.policyVersion.versionId is %s", v ? "not a version id" : "missing");
 		buf_copy_str(e->version_id, sizeof(e->version_id), v);
 		break;
 	}
@@ -469,10 +481,8 @@ static enum ic_parsed parse_target(const cJSON *d, struct ic_event *e, char *why
 		if (!need_policy_arn(d, e->policy_arn, sizeof(e->policy_arn), why, wn))
 			return IC_INVALID;
 		v = req(d, "versionId");
-		if (!version_ok(v)) {
-			snprintf(why, wn, "requestParameters.versionId is %s", v ? "not a version id" : "missing");
-			return IC_INVALID;
-		}
+		if (!version_ok(v))
+			return say(IC_INVALID, why, wn, "requestParameters.versionId is %s", v ? "not a version id" : "missing");
 		buf_copy_str(e->version_id, sizeof(e->version_id), v);
 		e->set_as_default = 1;
 		break;
@@ -485,10 +495,8 @@ static enum ic_parsed parse_target(const cJSON *d, struct ic_event *e, char *why
 	case IC_OP_UPDATE_LOGIN_PROFILE:
 		/* userName is optional: without it the call is on the caller's own user */
 		v = req(d, "userName");
-		if (v && !ic_name_ok(v)) {
-			snprintf(why, wn, "requestParameters.userName is not an IAM name");
-			return IC_INVALID;
-		}
+		if (v && !ic_name_ok(v))
+			return say(IC_INVALID, why, wn, "requestParameters.userName is not an IAM name");
 		if (v)
 			buf_copy_str(e->user, sizeof(e->user), v);
 		else if (e->actor.kind == IC_P_USER)
@@ -499,11 +507,9 @@ static enum ic_parsed parse_target(const cJSON *d, struct ic_event *e, char *why
 		}
 		if (e->op == IC_OP_CREATE_ACCESS_KEY) {
 			v = resp_get_str(d, "responseElements.accessKey.accessKeyId");
-			if (!key_ok(v)) {
-				snprintf(why, wn, "responseElements.accessKey.accessKeyId is %s",
+			if (!key_ok(v))
+				return say(IC_INVALID, why, wn, "responseElements.accessKey.accessKeyId is %s",
 					 v ? "not an access key id" : "missing");
-				return IC_INVALID;
-			}
 			buf_copy_str(e->new_key, sizeof(e->new_key), v);
 		}
 		break;
@@ -526,62 +532,55 @@ static enum ic_parsed parse_target(const cJSON *d, struct ic_event *e, char *why
 	doc = resp_get(d, "requestParameters.policyDocument");
 	if (doc) {
 		e->doc_after = ic_doc_compact(doc);
-		if (!e->doc_after) {
-			snprintf(why, wn, "requestParameters.policyDocument is not a JSON policy document of at most %d bytes",
+		if (!e->doc_after)
+			return say(IC_INVALID, why, wn, "requestParameters.policyDocument is not a JSON policy document of at most %d bytes",
 				 IC_MAX_DOC);
-			return IC_INVALID;
-		}
 	}
 	return IC_ACT;
 }
 
-static void copy_time(const char *iso, int64_t *ms)
+/* Where and when, for both triggers: the account (the detail's member
+ * `acct_m`, else the envelope's), the event id (`id_m`, left out when it
+ * does not fit) and time (`time_m`). */
+static enum ic_parsed event_where(struct ic_event *e, const cJSON *ev, const cJSON *d, const char *acct_m,
+				  const char *id_m, const char *time_m, char *why, size_t wn)
 {
-	*ms = iso ? resp_parse_time_ms(iso) : 0;
+	const char *acct = resp_get_str(d, acct_m), *id = resp_get_str(d, id_m), *t = resp_get_str(d, time_m);
+
+	if (!acct)
+		acct = resp_get_str(ev, "account");
+	if (!acct || !account_ok(acct))
+		return say(IC_INVALID, why, wn, "no account id in detail.%s or account", acct_m);
+	buf_copy_str(e->account, sizeof(e->account), acct);
+	if (id && strlen(id) < sizeof(e->event_id))
+		buf_copy_str(e->event_id, sizeof(e->event_id), id);
+	e->event_ms = t ? resp_parse_time_ms(t) : 0;
+	return IC_ACT;
 }
 
 static enum ic_parsed parse_cloudtrail(const cJSON *ev, struct ic_event *e, char *why, size_t wn)
 {
 	const cJSON *d = resp_get(ev, "detail");
 	const char *src = resp_get_str(d, "eventSource"), *name = resp_get_str(d, "eventName");
-	const char *acct = resp_get_str(d, "recipientAccountId"), *id = resp_get_str(d, "eventID");
 	const char *ak = resp_get_str(d, "userIdentity.accessKeyId");
 	const cJSON *ui = resp_get(d, "userIdentity");
 
-	if (!cJSON_IsObject(d) || !src || strcmp(src, "iam.amazonaws.com")) {
-		snprintf(why, wn, "detail.eventSource is not iam.amazonaws.com");
-		return IC_INVALID;
-	}
-	if (!name) {
-		snprintf(why, wn, "detail.eventName is missing");
-		return IC_INVALID;
-	}
+	if (!cJSON_IsObject(d) || !src || strcmp(src, "iam.amazonaws.com"))
+		return say(IC_INVALID, why, wn, "detail.eventSource is not iam.amazonaws.com");
+	if (!name)
+		return say(IC_INVALID, why, wn, "detail.eventName is missing");
 	buf_copy_str(e->event_name, sizeof(e->event_name), name);
 	e->op = ic_op_from_name(name);
-	if (e->op == IC_OP_NONE) {
-		snprintf(why, wn, "eventName %.60s is not an IAM change iam-contain reverts", name);
-		return IC_SKIP;
-	}
-	if (resp_get(d, "errorCode")) {
-		snprintf(why, wn, "the call failed (%.80s): nothing changed",
+	if (e->op == IC_OP_NONE)
+		return say(IC_SKIP, why, wn, "eventName %.60s is not an IAM change iam-contain reverts", name);
+	if (resp_get(d, "errorCode"))
+		return say(IC_SKIP, why, wn, "the call failed (%.80s): nothing changed",
 			 resp_get_str(d, "errorCode") ? resp_get_str(d, "errorCode") : "errorCode");
-		return IC_SKIP;
-	}
-	if (!acct)
-		acct = resp_get_str(ev, "account");
-	if (!acct || !account_ok(acct)) {
-		snprintf(why, wn, "no account id in detail.recipientAccountId or account");
+	if (event_where(e, ev, d, "recipientAccountId", "eventID", "eventTime", why, wn) != IC_ACT)
 		return IC_INVALID;
-	}
-	buf_copy_str(e->account, sizeof(e->account), acct);
-	if (id && strlen(id) < sizeof(e->event_id))
-		buf_copy_str(e->event_id, sizeof(e->event_id), id);
-	copy_time(resp_get_str(d, "eventTime"), &e->event_ms);
-	if (!ic_principal_from_identity(ui, &e->actor)) {
-		snprintf(why, wn, "detail.userIdentity does not name a principal (type %.40s)",
+	if (!ic_principal_from_identity(ui, &e->actor))
+		return say(IC_INVALID, why, wn, "detail.userIdentity does not name a principal (type %.40s)",
 			 resp_get_str(ui, "type") ? resp_get_str(ui, "type") : "missing");
-		return IC_INVALID;
-	}
 	if (ak && key_ok(ak))
 		buf_copy_str(e->access_key, sizeof(e->access_key), ak);
 	return parse_target(d, e, why, wn);
@@ -592,39 +591,24 @@ static enum ic_parsed parse_guardduty(const cJSON *ev, const struct ic_settings 
 {
 	const cJSON *d = resp_get(ev, "detail"), *sev = resp_get(d, "severity");
 	const char *type = resp_get_str(d, "type"), *rt = resp_get_str(d, "resource.resourceType");
-	const char *acct = resp_get_str(d, "accountId"), *id = resp_get_str(d, "id");
 	const char *ut = resp_get_str(d, "resource.accessKeyDetails.userType");
 	const char *un = resp_get_str(d, "resource.accessKeyDetails.userName");
 	const char *ak = resp_get_str(d, "resource.accessKeyDetails.accessKeyId");
 	const char *part = "aws", *reg = resp_get_str(ev, "region");
 	char arn[IC_ARN_LEN];
 
-	if (!cJSON_IsObject(d) || !type) {
-		snprintf(why, wn, "detail.type is missing");
-		return IC_INVALID;
-	}
+	if (!cJSON_IsObject(d) || !type)
+		return say(IC_INVALID, why, wn, "detail.type is missing");
 	buf_copy_str(e->event_name, sizeof(e->event_name), type);
-	if (!rt || strcmp(rt, "AccessKey")) {
-		snprintf(why, wn, "finding resourceType %.40s is not AccessKey", rt ? rt : "missing");
-		return IC_SKIP;
-	}
-	if (!cJSON_IsNumber(sev) || !isfinite(sev->valuedouble)) {
-		snprintf(why, wn, "detail.severity is not a number");
-		return IC_INVALID;
-	}
+	if (!rt || strcmp(rt, "AccessKey"))
+		return say(IC_SKIP, why, wn, "finding resourceType %.40s is not AccessKey", rt ? rt : "missing");
+	if (!cJSON_IsNumber(sev) || !isfinite(sev->valuedouble))
+		return say(IC_INVALID, why, wn, "detail.severity is not a number");
 	e->severity = sev->valuedouble;
 	if (kit_severity_below(e->severity, set->min_severity, why, wn))
 		return IC_SKIP;
-	if (!acct)
-		acct = resp_get_str(ev, "account");
-	if (!acct || !account_ok(acct)) {
-		snprintf(why, wn, "no account id in detail.accountId or account");
+	if (event_where(e, ev, d, "accountId", "id", "updatedAt", why, wn) != IC_ACT)
 		return IC_INVALID;
-	}
-	buf_copy_str(e->account, sizeof(e->account), acct);
-	if (id && strlen(id) < sizeof(e->event_id))
-		buf_copy_str(e->event_id, sizeof(e->event_id), id);
-	copy_time(resp_get_str(d, "updatedAt"), &e->event_ms);
 	e->exfiltration = strstr(type, "CredentialExfiltration") != NULL;
 	if (reg && !strncmp(reg, "cn-", 3))
 		part = "aws-cn";
@@ -644,10 +628,8 @@ static enum ic_parsed parse_guardduty(const cJSON *ev, const struct ic_settings 
 		buf_copy_str(e->actor.type, sizeof(e->actor.type), ut ? ut : "");
 		return IC_ACT;
 	}
-	if (!ic_name_ok(un)) {
-		snprintf(why, wn, "resource.accessKeyDetails.userName is %s", un ? "not an IAM name" : "missing");
-		return IC_INVALID;
-	}
+	if (!ic_name_ok(un))
+		return say(IC_INVALID, why, wn, "resource.accessKeyDetails.userName is %s", un ? "not an IAM name" : "missing");
 	snprintf(arn, sizeof(arn), "arn:%s:iam::%s:%s/%s", part, e->account,
 		 !strcmp(ut, "IAMUser") ? "user" : "role", un);
 	if (!ic_principal_from_arn(arn, &e->actor))
@@ -664,14 +646,10 @@ static enum ic_parsed parse_manual(const cJSON *ev, struct ic_event *e, char *wh
 	e->src = IC_SRC_MANUAL;
 	buf_copy_str(e->event_name, sizeof(e->event_name), "manual");
 	if (!p || !ic_principal_from_arn(p, &e->actor) ||
-	    (e->actor.kind != IC_P_USER && e->actor.kind != IC_P_ROLE)) {
-		snprintf(why, wn, "\"principal\" must be an IAM user or role ARN");
-		return IC_INVALID;
-	}
-	if (!reason || !*reason) {
-		snprintf(why, wn, "\"reason\" is required");
-		return IC_INVALID;
-	}
+	    (e->actor.kind != IC_P_USER && e->actor.kind != IC_P_ROLE))
+		return say(IC_INVALID, why, wn, "\"principal\" must be an IAM user or role ARN");
+	if (!reason || !*reason)
+		return say(IC_INVALID, why, wn, "\"reason\" is required");
 	buf_copy_str(e->reason, sizeof(e->reason), reason);
 	buf_copy_str(e->account, sizeof(e->account), e->actor.account);
 	return IC_ACT;
@@ -685,25 +663,19 @@ enum ic_parsed ic_parse(const cJSON *ev, const struct ic_settings *set, struct i
 
 	memset(e, 0, sizeof(*e));
 	why[0] = '\0';
-	if (!cJSON_IsObject(ev)) {
-		snprintf(why, whylen, "event is not a JSON object");
-		return IC_INVALID;
-	}
+	if (!cJSON_IsObject(ev))
+		return say(IC_INVALID, why, whylen, "event is not a JSON object");
 	if (!src && !dt && resp_get(ev, "principal"))
 		p = parse_manual(ev, e, why, whylen);
 	else if (src && !strcmp(src, "aws.iam")) {
 		e->src = IC_SRC_CLOUDTRAIL;
-		if (!dt || strcmp(dt, "AWS API Call via CloudTrail")) {
-			snprintf(why, whylen, "detail-type is not \"AWS API Call via CloudTrail\"");
-			return IC_INVALID;
-		}
+		if (!dt || strcmp(dt, "AWS API Call via CloudTrail"))
+			return say(IC_INVALID, why, whylen, "detail-type is not \"AWS API Call via CloudTrail\"");
 		p = parse_cloudtrail(ev, e, why, whylen);
 	} else if (src && !strcmp(src, "aws.guardduty")) {
 		e->src = IC_SRC_GUARDDUTY;
-		if (!dt || strcmp(dt, "GuardDuty Finding")) {
-			snprintf(why, whylen, "detail-type is not \"GuardDuty Finding\"");
-			return IC_INVALID;
-		}
+		if (!dt || strcmp(dt, "GuardDuty Finding"))
+			return say(IC_INVALID, why, whylen, "detail-type is not \"GuardDuty Finding\"");
 		p = parse_guardduty(ev, set, e, why, whylen);
 	} else {
 		snprintf(why, whylen, "not an aws.iam CloudTrail event, a GuardDuty finding or the manual form");

@@ -822,8 +822,6 @@ enum fb_err nb_parse(const char *text, size_t len, struct nb_event *ev, char *wh
 
 void nb_event_cleanup(struct nb_event *ev)
 {
-	if (!ev)
-		return;
-	cJSON_Delete(ev->root);
-	ev->root = NULL;
+	if (ev)
+		field_json_free(&ev->root);
 }

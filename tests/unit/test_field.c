@@ -128,6 +128,38 @@ static void test_field__read_types_and_presence(void **st)
 	cJSON_Delete(ev);
 }
 
+static int is_acct(const char *s)
+{
+	return strlen(s) == 12;
+}
+
+static void test_field__str(void **st)
+{
+	char acct[16] = "", name[4] = "";
+	cJSON *ev = cJSON_Parse("{\"account\": \"111111111111\", \"n\": 5, \"long\": \"abcd\", \"bad\": \"1\"}");
+
+	(void)st;
+	assert_int_equal(field_str(ev, "account", is_acct, acct, sizeof(acct)), 0);
+	assert_string_equal(acct, "111111111111");
+	assert_int_equal(field_str(ev, "bad", is_acct, acct, sizeof(acct)), -1);
+	assert_int_equal(field_str(ev, "n", NULL, name, sizeof(name)), -1);       /* not a string */
+	assert_int_equal(field_str(ev, "none", NULL, name, sizeof(name)), -1);    /* required */
+	assert_int_equal(field_str(ev, "long", NULL, name, sizeof(name)), -1);    /* never cut */
+	assert_int_equal(field_str(NULL, "account", NULL, acct, sizeof(acct)), -1);
+	cJSON_Delete(ev);
+}
+
+static void test_field__json_free(void **st)
+{
+	cJSON *j = cJSON_CreateObject();
+
+	(void)st;
+	field_json_free(&j);
+	assert_null(j);
+	field_json_free(&j);     /* again: nothing */
+	field_json_free(NULL);
+}
+
 static void test_field__env_str(void **st)
 {
 	char v[6] = "dflt", err[64] = "";
@@ -184,6 +216,8 @@ int main(void)
 		cmocka_unit_test(test_field__name_ok),
 		cmocka_unit_test(test_field__read_rows_in_order),
 		cmocka_unit_test(test_field__read_types_and_presence),
+		cmocka_unit_test(test_field__str),
+		cmocka_unit_test(test_field__json_free),
 		cmocka_unit_test(test_field__env_str),
 		cmocka_unit_test(test_field__set_add_and_same),
 	};
