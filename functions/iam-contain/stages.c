@@ -413,29 +413,36 @@ static const char *req(const cJSON *d, const char *m)
 	return rp ? resp_get_str(rp, m) : NULL;
 }
 
-/* Copies a required IAM name from requestParameters; 0 and why on failure. */
-static int need_name(const cJSON *d, const char *m, char *out, size_t n, char *why, size_t wn)
+/* Copies a required member of requestParameters that passes ok; 0 and why
+ * ("requestParameters.<m> is <bad>", or "missing") on failure. */
+static int need(const cJSON *d, const char *m, int (*ok)(const char *), const char *bad, char *out, size_t n,
+		char *why, size_t wn)
 {
 	const char *v = req(d, m);
 
-	if (!ic_name_ok(v)) {
-		snprintf(why, wn, "requestParameters.%s is %s", m, v ? "not an IAM name" : "missing");
+	if (!ok(v)) {
+		snprintf(why, wn, "requestParameters.%s is %s", m, v ? bad : "missing");
 		return 0;
 	}
 	buf_copy_str(out, n, v);
 	return 1;
 }
 
+static int need_name(const cJSON *d, const char *m, char *out, size_t n, char *why, size_t wn)
+{
+	return need(d, m, ic_name_ok, "not an IAM name", out, n, why, wn);
+}
+
 static int need_policy_arn(const cJSON *d, char *out, size_t n, char *why, size_t wn)
 {
-	const char *v = req(d, "policyArn");
+	return need(d, "policyArn", policy_arn_ok, "not a policy ARN", out, n, why, wn);
+}
 
-	if (!policy_arn_ok(v)) {
-		snprintf(why, wn, "requestParameters.policyArn is %s", v ? "not a policy ARN" : "missing");
-		return 0;
-	}
-	buf_copy_str(out, n, v);
-	return 1;
+/* The user, role or group a Put*Policy / Attach*Policy names. */
+static int need_holder(const cJSON *d, struct ic_event *e, int user, int role, char *why, size_t wn)
+{
+	return need_name(d, user ? "userName" : role ? "roleName" : "groupName",
+			 user ? e->user : role ? e->role : e->group, IC_NAME_LEN, why, wn);
 }
 
 /* The change's target. */
@@ -448,20 +455,14 @@ static enum ic_parsed parse_target(const cJSON *d, struct ic_event *e, char *why
 	case IC_OP_PUT_USER_POLICY:
 	case IC_OP_PUT_ROLE_POLICY:
 	case IC_OP_PUT_GROUP_POLICY:
-		if (!need_name(d, e->op == IC_OP_PUT_USER_POLICY ? "userName" :
-			       e->op == IC_OP_PUT_ROLE_POLICY ? "roleName" : "groupName",
-			       e->op == IC_OP_PUT_USER_POLICY ? e->user : e->op == IC_OP_PUT_ROLE_POLICY ? e->role : e->group,
-			       IC_NAME_LEN, why, wn) ||
+		if (!need_holder(d, e, e->op == IC_OP_PUT_USER_POLICY, e->op == IC_OP_PUT_ROLE_POLICY, why, wn) ||
 		    !need_name(d, "policyName", e->policy_name, sizeof(e->policy_name), why, wn))
 			return IC_INVALID;
 		break;
 	case IC_OP_ATTACH_USER_POLICY:
 	case IC_OP_ATTACH_ROLE_POLICY:
 	case IC_OP_ATTACH_GROUP_POLICY:
-		if (!need_name(d, e->op == IC_OP_ATTACH_USER_POLICY ? "userName" :
-			       e->op == IC_OP_ATTACH_ROLE_POLICY ? "roleName" : "groupName",
-			       e->op == IC_OP_ATTACH_USER_POLICY ? e->user : e->op == IC_OP_ATTACH_ROLE_POLICY ? e->role : e->group,
-			       IC_NAME_LEN, why, wn) ||
+		if (!need_holder(d, e, e->op == IC_OP_ATTACH_USER_POLICY, e->op == IC_OP_ATTACH_ROLE_POLICY, why, wn) ||
 		    !need_policy_arn(d, e->policy_arn, sizeof(e->policy_arn), why, wn))
 			return IC_INVALID;
 		break;
@@ -480,13 +481,12 @@ static enum ic_parsed parse_target(const cJSON *d, struct ic_event *e, char *why
 	case IC_OP_SET_DEFAULT_POLICY_VERSION:
 		if (!need_policy_arn(d, e->policy_arn, sizeof(e->policy_arn), why, wn))
 			return IC_INVALID;
-		v = req(d, "versionId");
-		if (!version_ok(v))
-			return say(IC_INVALID, why, wn, "requestParameters.versionId is %s", v ? "not a version id" : "missing");
-		buf_copy_str(e->version_id, sizeof(e->version_id), v);
+		if (!need(d, "versionId", version_ok, "not a version id", e->version_id, sizeof(e->version_id), why, wn))
+			return IC_INVALID;
 		e->set_as_default = 1;
 		break;
 	case IC_OP_UPDATE_ASSUME_ROLE_POLICY:
+	case IC_OP_DELETE_ROLE_PERMISSIONS_BOUNDARY:
 		if (!need_name(d, "roleName", e->role, sizeof(e->role), why, wn))
 			return IC_INVALID;
 		break;
@@ -520,10 +520,6 @@ static enum ic_parsed parse_target(const cJSON *d, struct ic_event *e, char *why
 		break;
 	case IC_OP_DELETE_USER_PERMISSIONS_BOUNDARY:
 		if (!need_name(d, "userName", e->user, sizeof(e->user), why, wn))
-			return IC_INVALID;
-		break;
-	case IC_OP_DELETE_ROLE_PERMISSIONS_BOUNDARY:
-		if (!need_name(d, "roleName", e->role, sizeof(e->role), why, wn))
 			return IC_INVALID;
 		break;
 	case IC_OP_NONE:
@@ -984,6 +980,19 @@ static void prior_from_history(const struct ic_event *e, const cJSON *events, st
 	}
 }
 
+/* The revert's kind and its reason (printf-style into rv->why). */
+static void rv_set(struct ic_revert *rv, enum ic_revert_kind kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void rv_set(struct ic_revert *rv, enum ic_revert_kind kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	rv->kind = kind;
+	va_start(ap, fmt);
+	vsnprintf(rv->why, sizeof(rv->why), fmt, ap);
+	va_end(ap);
+}
+
 void ic_revert_plan(const struct ic_event *e, const cJSON *events, int complete, struct ic_revert *rv)
 {
 	struct prior p;
@@ -991,46 +1000,34 @@ void ic_revert_plan(const struct ic_event *e, const cJSON *events, int complete,
 	const char *by_actor;
 
 	memset(rv, 0, sizeof(*rv));
+	rv->decided = 1;         /* the cases that end here need no history */
 	switch (e->op) {
 	case IC_OP_NONE:
-		rv->kind = IC_RV_NONE;
-		rv->decided = 1;
-		snprintf(rv->why, sizeof(rv->why), "no change to revert (%s)",
+		rv_set(rv, IC_RV_NONE, "no change to revert (%s)",
 			 e->src == IC_SRC_MANUAL ? "manual containment" : "finding");
 		return;
 	case IC_OP_ATTACH_USER_POLICY:
 	case IC_OP_ATTACH_ROLE_POLICY:
 	case IC_OP_ATTACH_GROUP_POLICY:
-		rv->kind = IC_RV_DETACH;
-		rv->decided = 1;
-		snprintf(rv->why, sizeof(rv->why), "detach %.380s", e->policy_arn);
+		rv_set(rv, IC_RV_DETACH, "detach %.380s", e->policy_arn);
 		return;
 	case IC_OP_ADD_USER_TO_GROUP:
-		rv->kind = IC_RV_REMOVE_FROM_GROUP;
-		rv->decided = 1;
-		snprintf(rv->why, sizeof(rv->why), "remove %s from group %s", e->user, e->group);
+		rv_set(rv, IC_RV_REMOVE_FROM_GROUP, "remove %s from group %s", e->user, e->group);
 		return;
 	case IC_OP_CREATE_ACCESS_KEY:
-		rv->kind = IC_RV_KEY_INACTIVE;
-		rv->decided = 1;
-		snprintf(rv->why, sizeof(rv->why), "the key made for %s set Inactive (kept, not deleted)", e->user);
+		rv_set(rv, IC_RV_KEY_INACTIVE, "the key made for %s set Inactive (kept, not deleted)", e->user);
 		return;
 	case IC_OP_CREATE_LOGIN_PROFILE:
-		rv->kind = IC_RV_DELETE_LOGIN;
-		rv->decided = 1;
-		snprintf(rv->why, sizeof(rv->why), "console password made for %s deleted", e->user);
+		rv_set(rv, IC_RV_DELETE_LOGIN, "console password made for %s deleted", e->user);
 		return;
 	case IC_OP_UPDATE_LOGIN_PROFILE:
-		rv->kind = IC_RV_DELETE_LOGIN;
 		rv->decided = 0;
-		snprintf(rv->why, sizeof(rv->why), "the prior console password of %s cannot be restored: "
+		rv_set(rv, IC_RV_DELETE_LOGIN, "the prior console password of %s cannot be restored: "
 			 "console access removed until a human resets it", e->user);
 		return;
 	case IC_OP_CREATE_POLICY_VERSION:
 		if (!e->set_as_default) {
-			rv->kind = IC_RV_NONE;
-			rv->decided = 1;
-			snprintf(rv->why, sizeof(rv->why), "version %s was not made default: nothing in force to revert "
+			rv_set(rv, IC_RV_NONE, "version %s was not made default: nothing in force to revert "
 				 "(the version is kept as evidence)", e->version_id);
 			return;
 		}
@@ -1060,55 +1057,46 @@ void ic_revert_plan(const struct ic_event *e, const cJSON *events, int complete,
 	case IC_OP_PUT_ROLE_POLICY:
 	case IC_OP_PUT_GROUP_POLICY:
 		if (!undecided && p.eff == H_SET) {
-			rv->kind = IC_RV_PUT_INLINE;
 			rv->prior_doc = p.doc;
 			p.doc = NULL;
-			snprintf(rv->why, sizeof(rv->why), "policy %s put back to the document set before", e->policy_name);
+			rv_set(rv, IC_RV_PUT_INLINE, "policy %s put back to the document set before", e->policy_name);
 		} else {
-			rv->kind = IC_RV_DELETE_INLINE;
-			snprintf(rv->why, sizeof(rv->why), "policy %s deleted: %s", e->policy_name,
+			rv_set(rv, IC_RV_DELETE_INLINE, "policy %s deleted: %s", e->policy_name,
 				 undecided ? undecided : "it did not exist before");
 		}
 		break;
 	case IC_OP_UPDATE_ASSUME_ROLE_POLICY:
-		rv->kind = IC_RV_TRUST;
 		if (!undecided) {
 			rv->prior_doc = p.doc;
 			p.doc = NULL;
-			snprintf(rv->why, sizeof(rv->why), "trust policy of %s put back to the document set before", e->role);
+			rv_set(rv, IC_RV_TRUST, "trust policy of %s put back to the document set before", e->role);
 		} else {
 			rv->prior_doc = strdup(IC_DENY_ALL_TRUST);
-			snprintf(rv->why, sizeof(rv->why), "trust policy of %s set to deny all: %s", e->role, undecided);
+			rv_set(rv, IC_RV_TRUST, "trust policy of %s set to deny all: %s", e->role, undecided);
 		}
 		break;
 	case IC_OP_CREATE_POLICY_VERSION:
 	case IC_OP_SET_DEFAULT_POLICY_VERSION:
 		if (!undecided && !strcmp(p.val, e->version_id)) {
-			rv->kind = IC_RV_NONE;
-			snprintf(rv->why, sizeof(rv->why), "%s was already the default before the event", e->version_id);
+			rv_set(rv, IC_RV_NONE, "%s was already the default before the event", e->version_id);
 		} else if (!undecided) {
-			rv->kind = IC_RV_SET_DEFAULT;
 			buf_copy_str(rv->prior_version, sizeof(rv->prior_version), p.val);
-			snprintf(rv->why, sizeof(rv->why), "default version back to %.15s (the default before); %s kept as evidence",
-				 p.val, e->version_id);
+			rv_set(rv, IC_RV_SET_DEFAULT, "default version back to %.15s (the default before); %s kept as "
+			       "evidence", p.val, e->version_id);
 		} else {
-			rv->kind = IC_RV_UNDECIDED;
-			snprintf(rv->why, sizeof(rv->why), "the default version before %s cannot be decided: %s",
+			rv_set(rv, IC_RV_UNDECIDED, "the default version before %s cannot be decided: %s",
 				 e->version_id, undecided);
 		}
 		break;
 	case IC_OP_DELETE_USER_PERMISSIONS_BOUNDARY:
 	case IC_OP_DELETE_ROLE_PERMISSIONS_BOUNDARY:
 		if (!undecided && p.eff == H_SET) {
-			rv->kind = IC_RV_PUT_BOUNDARY;
 			buf_copy_str(rv->prior_arn, sizeof(rv->prior_arn), p.val);
-			snprintf(rv->why, sizeof(rv->why), "permissions boundary %.350s put back", p.val);
+			rv_set(rv, IC_RV_PUT_BOUNDARY, "permissions boundary %.350s put back", p.val);
 		} else if (!undecided) {
-			rv->kind = IC_RV_NONE;
-			snprintf(rv->why, sizeof(rv->why), "there was no permissions boundary before");
+			rv_set(rv, IC_RV_NONE, "there was no permissions boundary before");
 		} else {
-			rv->kind = IC_RV_UNDECIDED;
-			snprintf(rv->why, sizeof(rv->why), "the boundary before cannot be decided: %s", undecided);
+			rv_set(rv, IC_RV_UNDECIDED, "the boundary before cannot be decided: %s", undecided);
 		}
 		break;
 	default:
