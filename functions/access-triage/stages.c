@@ -190,7 +190,8 @@ enum fb_err at_parse(const char *event, size_t len, const struct at_settings *se
 		 * (or another responder's event) and is said, not ignored */
 		cJSON_ArrayForEach(k, ev->root) {
 			if (strcmp(k->string, "window_minutes") != 0 && strcmp(k->string, "dryRun") != 0)
-				return field_bad(why, whylen, "the manual form is {\"window_minutes\": N} (and \"dryRun\")");
+				return field_bad(why, whylen, "the manual form is {\"window_minutes\": N} (and "
+						 "\"dryRun\")");
 		}
 		wm = cJSON_GetObjectItemCaseSensitive(ev->root, "window_minutes");
 		if (!wm) {

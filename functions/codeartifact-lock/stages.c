@@ -249,7 +249,7 @@ enum ca_merge ca_policy_merge(const char *doc, const char *deny_arn, char **out,
 		cJSON_Delete(d);
 		cJSON_Delete(mine);
 		field_why(why, whylen, "the policy read is not a JSON object: not rewritten (a merge could lose "
-			"what it says)");
+			  "what it says)");
 		return CA_MERGE_BAD;
 	}
 	arr = statements(d, &absent);
@@ -530,7 +530,7 @@ static enum fb_err parse_finding(const cJSON *root, const struct ca_settings *se
 	uname = resp_get_str(ak, "userName");
 	if (!acct || !resp_account_id_ok(acct) || !utype || !uname)
 		return field_bad(why, whylen, "the finding names no principal (detail.accountId, "
-			"resource.accessKeyDetails.userType and userName)");
+				 "resource.accessKeyDetails.userType and userName)");
 	if (!strcmp(utype, "IAMUser"))
 		snprintf(arn, sizeof(arn), "arn:%s:iam::%s:user/%.200s",
 			 resp_get_str(f.detail, "partition") ? resp_get_str(f.detail, "partition") : "aws", acct, uname);
@@ -550,7 +550,8 @@ static enum fb_err parse_finding(const cJSON *root, const struct ca_settings *se
 	if (!dom)
 		dom = set->domain[0] ? set->domain : NULL;
 	if (!dom)
-		return field_bad(why, whylen, "the finding names no CodeArtifact domain and FIREBREAK_CA_DOMAIN is unset");
+		return field_bad(why, whylen, "the finding names no CodeArtifact domain and FIREBREAK_CA_DOMAIN is "
+				 "unset");
 	if (!ca_domain_ok(dom))
 		return field_bad(why, whylen, "the finding's domain is not a CodeArtifact domain name");
 	snprintf(ev->domain, sizeof(ev->domain), "%s", dom);

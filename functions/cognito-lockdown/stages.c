@@ -165,8 +165,8 @@ static enum fb_err parse_scope(const cJSON *scope, struct cl_event *ev, char *wh
 		return FB_E_NOMEM;
 	cJSON_ArrayForEach(u, users) {
 		if (!cJSON_IsString(u) || !cl_username_ok(u->valuestring))
-			return field_bad(why, whylen, "\"scope.users\": every username must be 1-128 characters of UTF-8 "
-				"without spaces or control characters");
+			return field_bad(why, whylen, "\"scope.users\": every username must be 1-128 characters of "
+					 "UTF-8 without spaces or control characters");
 		ev->users[ev->nusers] = strdup(u->valuestring);
 		if (!ev->users[ev->nusers])
 			return FB_E_NOMEM;
@@ -203,7 +203,7 @@ static enum fb_err alarm_dims(const cJSON *detail, const struct cl_event *ev, ch
 
 		if ((pool && strcmp(pool, ev->pool)) || (client && strcmp(client, ev->client)))
 			return field_bad(why, whylen, "the alarm's metric names another user pool or client than the "
-				"settings FIREBREAK_COGNITO_USER_POOL_ID / FIREBREAK_COGNITO_CLIENT_ID");
+					 "settings FIREBREAK_COGNITO_USER_POOL_ID / FIREBREAK_COGNITO_CLIENT_ID");
 	}
 	return FB_OK;
 }
@@ -230,8 +230,8 @@ enum fb_err cl_parse(const char *event, size_t len, const struct cl_settings *se
 
 		if (strcmp(src, "aws.cloudwatch") || strcmp(dt, "CloudWatch Alarm State Change") ||
 		    !cJSON_IsObject(detail))
-			return field_bad(why, whylen, "unsupported event (expected a CloudWatch Alarm State Change or the "
-				"manual form)");
+			return field_bad(why, whylen, "unsupported event (expected a CloudWatch Alarm State Change or "
+					 "the manual form)");
 		ev->source = CL_SRC_ALARM;
 		if (field_str(detail, "alarmName", NULL, ev->alarm, sizeof(ev->alarm)))
 			return field_bad(why, whylen, "alarm event without a usable alarmName");
@@ -245,7 +245,7 @@ enum fb_err cl_parse(const char *event, size_t len, const struct cl_settings *se
 		}
 		if (!set->pool || !*set->pool || !set->client || !*set->client) {
 			field_why(why, whylen, "the alarm trigger needs the settings FIREBREAK_COGNITO_USER_POOL_ID "
-				"and FIREBREAK_COGNITO_CLIENT_ID");
+				  "and FIREBREAK_COGNITO_CLIENT_ID");
 			return FB_E_CONFIG;
 		}
 		rc = set_ids(ev, set->pool, set->client, why, whylen);
@@ -293,15 +293,15 @@ enum fb_err cl_parse(const char *event, size_t len, const struct cl_settings *se
 
 		if (!pool || !client)
 			return field_bad(why, whylen, "expected a CloudWatch alarm event or {\"userPoolId\": \"...\", "
-				"\"clientId\": \"...\", \"scope\": \"all\" | {\"users\": [...]}}");
+					 "\"clientId\": \"...\", \"scope\": \"all\" | {\"users\": [...]}}");
 		rc = set_ids(ev, pool, client, why, whylen);
 		if (rc != FB_OK)
 			return rc;
 	}
 	m = cJSON_GetObjectItemCaseSensitive(root, "scope");
 	if (!m)
-		return field_bad(why, whylen, "\"scope\" is required: \"all\" or {\"users\": [...]} (no default: signing "
-			"out every user is said, not implied)");
+		return field_bad(why, whylen, "\"scope\" is required: \"all\" or {\"users\": [...]} (no default: "
+				 "signing out every user is said, not implied)");
 	return parse_scope(m, ev, why, whylen);
 }
 

@@ -86,7 +86,8 @@ static int table_ref(const char *ref, struct db_event *ev, char *why, size_t why
 		}
 		f[5] = p;
 		if (strcmp(f[2], "dynamodb") || strncmp(f[5], "table/", 6) || strchr(f[5] + 6, '/')) {
-			field_why(why, whylen, "not a DynamoDB table ARN (arn:<partition>:dynamodb:<region>:<account>:table/<name>)");
+			field_why(why, whylen, "not a DynamoDB table ARN "
+				  "(arn:<partition>:dynamodb:<region>:<account>:table/<name>)");
 			return -1;
 		}
 		if (!resp_account_id_ok(f[4]) || !resp_region_name_ok(f[3])) {
@@ -478,16 +479,19 @@ enum fb_err db_parse(const char *event, size_t len, const char *alarm_prefix, do
 		return FB_OK;
 	}
 	if (s || cJSON_GetObjectItemCaseSensitive(root, "detail-type"))
-		return field_bad(why, whylen, "unsupported event source (expected aws.cloudwatch, aws.guardduty or the manual form)");
+		return field_bad(why, whylen, "unsupported event source (expected aws.cloudwatch, aws.guardduty or "
+				 "the manual form)");
 	v = cJSON_GetObjectItemCaseSensitive(root, "restore");
 	if (v) {
 		const char *t = resp_get_str(v, "table"), *to = resp_get_str(v, "to"), *tg = resp_get_str(v, "target");
 
 		ev->source = DB_SRC_RESTORE;
 		if (!cJSON_IsObject(v) || !t || !to || !tg)
-			return field_bad(why, whylen, "\"restore\" needs string \"table\", \"to\" (ISO time) and \"target\"");
+			return field_bad(why, whylen, "\"restore\" needs string \"table\", \"to\" (ISO time) and "
+					 "\"target\"");
 		if (!db_table_name_ok(t) || !db_table_name_ok(tg))
-			return field_bad(why, whylen, "restore: table names must be 3-255 characters of A-Z a-z 0-9 _ . -");
+			return field_bad(why, whylen, "restore: table names must be 3-255 characters of "
+					 "A-Z a-z 0-9 _ . -");
 		if (strcmp(t, tg) == 0)
 			return field_bad(why, whylen, "restore: the target must be a new table, never the source");
 		ev->restore_ms = resp_parse_time_ms(to);

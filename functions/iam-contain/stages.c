@@ -400,10 +400,10 @@ static enum ic_parsed say(enum ic_parsed p, char *why, size_t wn, const char *fm
 
 void ic_event_cleanup(struct ic_event *e)
 {
-	if (!e)
-		return;
-	free(e->doc_after);
-	e->doc_after = NULL;
+	if (e) {
+		free(e->doc_after);
+		e->doc_after = NULL;   /* a second cleanup does nothing */
+	}
 }
 
 static const char *req(const cJSON *d, const char *m)
@@ -509,7 +509,7 @@ static enum ic_parsed parse_target(const cJSON *d, struct ic_event *e, char *why
 			v = resp_get_str(d, "responseElements.accessKey.accessKeyId");
 			if (!key_ok(v))
 				return say(IC_INVALID, why, wn, "responseElements.accessKey.accessKeyId is %s",
-					 v ? "not an access key id" : "missing");
+					   v ? "not an access key id" : "missing");
 			buf_copy_str(e->new_key, sizeof(e->new_key), v);
 		}
 		break;
@@ -529,8 +529,8 @@ static enum ic_parsed parse_target(const cJSON *d, struct ic_event *e, char *why
 	if (doc) {
 		e->doc_after = ic_doc_compact(doc);
 		if (!e->doc_after)
-			return say(IC_INVALID, why, wn, "requestParameters.policyDocument is not a JSON policy document of at most %d bytes",
-				 IC_MAX_DOC);
+			return say(IC_INVALID, why, wn, "requestParameters.policyDocument is not a JSON policy "
+				   "document of at most %d bytes", IC_MAX_DOC);
 	}
 	return IC_ACT;
 }
@@ -571,12 +571,12 @@ static enum ic_parsed parse_cloudtrail(const cJSON *ev, struct ic_event *e, char
 		return say(IC_SKIP, why, wn, "eventName %.60s is not an IAM change iam-contain reverts", name);
 	if (resp_get(d, "errorCode"))
 		return say(IC_SKIP, why, wn, "the call failed (%.80s): nothing changed",
-			 resp_get_str(d, "errorCode") ? resp_get_str(d, "errorCode") : "errorCode");
+			   resp_get_str(d, "errorCode") ? resp_get_str(d, "errorCode") : "errorCode");
 	if (event_where(e, ev, d, "recipientAccountId", "eventID", "eventTime", why, wn) != IC_ACT)
 		return IC_INVALID;
 	if (!ic_principal_from_identity(ui, &e->actor))
 		return say(IC_INVALID, why, wn, "detail.userIdentity does not name a principal (type %.40s)",
-			 resp_get_str(ui, "type") ? resp_get_str(ui, "type") : "missing");
+			   resp_get_str(ui, "type") ? resp_get_str(ui, "type") : "missing");
 	if (ak && key_ok(ak))
 		buf_copy_str(e->access_key, sizeof(e->access_key), ak);
 	return parse_target(d, e, why, wn);
@@ -1004,7 +1004,7 @@ void ic_revert_plan(const struct ic_event *e, const cJSON *events, int complete,
 	switch (e->op) {
 	case IC_OP_NONE:
 		rv_set(rv, IC_RV_NONE, "no change to revert (%s)",
-			 e->src == IC_SRC_MANUAL ? "manual containment" : "finding");
+		       e->src == IC_SRC_MANUAL ? "manual containment" : "finding");
 		return;
 	case IC_OP_ATTACH_USER_POLICY:
 	case IC_OP_ATTACH_ROLE_POLICY:
@@ -1023,12 +1023,12 @@ void ic_revert_plan(const struct ic_event *e, const cJSON *events, int complete,
 	case IC_OP_UPDATE_LOGIN_PROFILE:
 		rv->decided = 0;
 		rv_set(rv, IC_RV_DELETE_LOGIN, "the prior console password of %s cannot be restored: "
-			 "console access removed until a human resets it", e->user);
+		       "console access removed until a human resets it", e->user);
 		return;
 	case IC_OP_CREATE_POLICY_VERSION:
 		if (!e->set_as_default) {
 			rv_set(rv, IC_RV_NONE, "version %s was not made default: nothing in force to revert "
-				 "(the version is kept as evidence)", e->version_id);
+			       "(the version is kept as evidence)", e->version_id);
 			return;
 		}
 		break;
@@ -1062,7 +1062,7 @@ void ic_revert_plan(const struct ic_event *e, const cJSON *events, int complete,
 			rv_set(rv, IC_RV_PUT_INLINE, "policy %s put back to the document set before", e->policy_name);
 		} else {
 			rv_set(rv, IC_RV_DELETE_INLINE, "policy %s deleted: %s", e->policy_name,
-				 undecided ? undecided : "it did not exist before");
+			       undecided ? undecided : "it did not exist before");
 		}
 		break;
 	case IC_OP_UPDATE_ASSUME_ROLE_POLICY:
@@ -1085,7 +1085,7 @@ void ic_revert_plan(const struct ic_event *e, const cJSON *events, int complete,
 			       "evidence", p.val, e->version_id);
 		} else {
 			rv_set(rv, IC_RV_UNDECIDED, "the default version before %s cannot be decided: %s",
-				 e->version_id, undecided);
+			       e->version_id, undecided);
 		}
 		break;
 	case IC_OP_DELETE_USER_PERMISSIONS_BOUNDARY:

@@ -276,7 +276,7 @@ static enum fb_err nb_ports_parse(struct nb_settings *s, const char *v, char *er
 		if (errno || *end || !isdigit((unsigned char)*tok) || a < 0 || b > 65535 || a > b ||
 		    s->nallowed >= NB_MAX_PORTS) {
 			field_why(err, errlen, "FIREBREAK_NB_ALLOWED_PORTS: cannot parse '%.40s' (ports or "
-			       "ranges 0-65535, comma-separated, at most %d)", tok, NB_MAX_PORTS);
+				  "ranges 0-65535, comma-separated, at most %d)", tok, NB_MAX_PORTS);
 			return FB_E_CONFIG;
 		}
 		s->allowed[s->nallowed].from = (int)a;
@@ -340,7 +340,7 @@ static enum fb_err nb_ipset_parse(struct nb_settings *s, const char *arn, char *
 	return FB_OK;
 bad:
 	field_why(err, errlen, "FIREBREAK_NB_IPSET_ARN: not a WAFv2 IP set ARN "
-	       "(arn:aws:wafv2:<region>:<account>:regional|global/ipset/<name>/<id>; global only in us-east-1)");
+		  "(arn:aws:wafv2:<region>:<account>:regional|global/ipset/<name>/<id>; global only in us-east-1)");
 	return FB_E_CONFIG;
 }
 
@@ -391,7 +391,7 @@ enum fb_err nb_settings_parse(struct nb_settings *s, const char *ports, const ch
 		for (tok = strtok_r(tmp, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
 			if (s->nnever >= NB_MAX_NEVER || kit_cidr_parse(tok, &s->never[s->nnever]) != 0) {
 				field_why(err, errlen, "FIREBREAK_NB_NEVER_BLOCK: cannot parse '%.60s' (CIDRs, "
-				       "comma-separated, at most %d)", tok, NB_MAX_NEVER);
+					  "comma-separated, at most %d)", tok, NB_MAX_NEVER);
 				return FB_E_CONFIG;
 			}
 			s->nnever++;
@@ -433,7 +433,7 @@ enum nb_rule_verdict nb_rule_decide(const cJSON *rule, const char *group_id,
 	}
 	if (!group_id || strcmp(gid, group_id)) {
 		field_why(why, whylen, "rule '%s' belongs to '%s', not to '%s': kept", rid, gid,
-		       group_id ? group_id : "");
+			  group_id ? group_id : "");
 		return NB_RULE_KEEP;
 	}
 	if (jtrue(rule, "isEgress")) {
@@ -442,7 +442,7 @@ enum nb_rule_verdict nb_rule_decide(const cJSON *rule, const char *group_id,
 	}
 	if (!((v4 && nb_cidr_is_world(v4)) || (v6 && nb_cidr_is_world(v6)))) {
 		field_why(why, whylen, "rule '%s' is not open to the world (source %s): kept", rid,
-		       v4 ? v4 : v6 ? v6 : jstr(rule, "prefixListId") ? "a prefix list" : "a security group");
+			  v4 ? v4 : v6 ? v6 : jstr(rule, "prefixListId") ? "a prefix list" : "a security group");
 		return NB_RULE_KEEP;
 	}
 	if (!strcmp(proto, "-1") || !strcasecmp(proto, "all")) {
@@ -469,14 +469,14 @@ enum nb_rule_verdict nb_rule_decide(const cJSON *rule, const char *group_id,
 		if (!nb_port_allowed(s, p)) {
 			if (from == to)
 				field_why(why, whylen, "rule '%s' opens %s port %ld to %s", rid, proto, from,
-				       v4 ? v4 : v6);
+					  v4 ? v4 : v6);
 			else
 				field_why(why, whylen, "rule '%s' opens %s ports %ld-%ld to %s (port %ld is not "
-				       "allowed)", rid, proto, from, to, v4 ? v4 : v6, p);
+					  "allowed)", rid, proto, from, to, v4 ? v4 : v6, p);
 			return NB_RULE_REVOKE;
 		}
 	field_why(why, whylen, "rule '%s' opens only allowed ports (%ld-%ld, FIREBREAK_NB_ALLOWED_PORTS): kept",
-	       rid, from, to);
+		  rid, from, to);
 	return NB_RULE_KEEP;
 }
 
@@ -607,7 +607,7 @@ static enum fb_err nb_parse_call(struct nb_event *ev, const cJSON *d, char *why,
 	if (ec && !cJSON_IsNull(ec)) {
 		ev->kind = NB_SKIP;
 		field_why(ev->why, sizeof(ev->why), "the call failed (%.80s): it changed nothing",
-		       cJSON_IsString(ec) ? ec->valuestring : "errorCode");
+			  cJSON_IsString(ec) ? ec->valuestring : "errorCode");
 		return FB_OK;
 	}
 	ev->kind = NB_SG;
@@ -651,7 +651,7 @@ static enum fb_err nb_parse_call(struct nb_event *ev, const cJSON *d, char *why,
 		}
 	} else {
 		field_why(why, wn, "'%.64s' is not a call net-block handles (AuthorizeSecurityGroupIngress, "
-		       "ModifySecurityGroupRules)", name);
+			  "ModifySecurityGroupRules)", name);
 		return FB_E_INVALID;
 	}
 	if (ev->nrules == 0) {
@@ -659,7 +659,7 @@ static enum fb_err nb_parse_call(struct nb_event *ev, const cJSON *d, char *why,
 		 * rules that shared the port */
 		ev->kind = NB_SKIP;
 		field_why(ev->why, sizeof(ev->why), "the record names no ingress rule id "
-		       "(responseElements.securityGroupRuleSet): nothing is revoked by port");
+			  "(responseElements.securityGroupRuleSet): nothing is revoked by port");
 		return FB_OK;
 	}
 	if (!ev->group_id[0])
@@ -706,8 +706,8 @@ static enum fb_err nb_parse_finding(struct nb_event *ev, const cJSON *d, char *w
 		if (!dir || strcmp(dir, "INBOUND") || (role && strcmp(role, "TARGET"))) {
 			ev->kind = NB_SKIP;
 			field_why(ev->why, sizeof(ev->why), "connection %s, resource role %s: the remote address is "
-			       "not an attacker of this account: nothing blocked", dir ? dir : "(unknown)",
-			       role ? role : "(unknown)");
+				  "not an attacker of this account: nothing blocked", dir ? dir : "(unknown)",
+				  role ? role : "(unknown)");
 			return FB_OK;
 		}
 		if (!ip)
@@ -729,7 +729,7 @@ static enum fb_err nb_parse_finding(struct nb_event *ev, const cJSON *d, char *w
 	if (ev->nips == 0) {
 		ev->kind = NB_SKIP;
 		field_why(ev->why, sizeof(ev->why), "the finding (action %s) names no remote attacker address: "
-		       "nothing blocked", at ? at : "(none)");
+			  "nothing blocked", at ? at : "(none)");
 	}
 	return FB_OK;
 }
@@ -746,7 +746,8 @@ static enum fb_err nb_parse_manual(struct nb_event *ev, const cJSON *root, char 
 	ev->manual = 1;
 	buf_copy_str(ev->event_name, sizeof(ev->event_name), "manual");
 	if (forms != 1)
-		return field_bad(why, wn, "a manual event is one of {\"groupId\", \"ruleIds\"}, {\"ip\"} or {\"unblock\"}");
+		return field_bad(why, wn, "a manual event is one of {\"groupId\", \"ruleIds\"}, {\"ip\"} or "
+				 "{\"unblock\"}");
 	if (g || ids) {
 		if (!cJSON_IsString(g) || !nb_id_ok(g->valuestring, "sg"))
 			return field_bad(why, wn, "'groupId' is not a security group id (sg-...)");
@@ -806,7 +807,7 @@ enum fb_err nb_parse(const char *text, size_t len, struct nb_event *ev, char *wh
 		rc = nb_parse_finding(ev, d, why, whylen);
 	} else {
 		field_why(why, whylen, "not an event net-block handles (source '%.64s', detail-type '%.64s')", src,
-		       dt ? dt : "");
+			  dt ? dt : "");
 		rc = FB_E_INVALID;
 	}
 	if (rc != FB_OK)
