@@ -50,10 +50,16 @@ struct aws_shared {
 	endpoint_getenv_fn getenv_fn;
 };
 
+/* One set of credentials, owned; the secret and the token are wiped on
+ * free (creds_clear). */
+struct creds {
+	char *akid, *secret, *token;
+};
+
 struct role_entry {
 	char *arn;
 	char *session;   /* the session name shows in the member's CloudTrail */
-	char *akid, *secret, *token;
+	struct creds cr;
 	int64_t expires_ms;
 	struct role_entry *next;
 };
@@ -62,7 +68,7 @@ struct aws_client {
 	struct aws_shared *sh;
 	char region[32];
 	char partition[16];
-	char *akid, *secret, *token;     /* owned; secret wiped on free */
+	struct creds cr;
 	struct role_entry *roles;        /* AssumeRole cache, by role ARN */
 };
 
@@ -114,20 +120,26 @@ enum aws_retry_class aws_retry_classify(long http_status, const char *code)
 	return AWS_RETRY_NO;
 }
 
-int64_t aws_backoff_ms(int retry, int throttle, double r)
+int64_t aws_jitter_ms(int64_t base, int64_t cap, int n, double r)
 {
-	int64_t cap = throttle ? AWS_BACKOFF_THROTTLE_BASE_MS : AWS_BACKOFF_BASE_MS;
+	int64_t span = base;
 	int i;
 
 	if (r < 0)
 		r = 0;
 	if (r >= 1)
 		r = 0.999999;
-	for (i = 1; i < retry && cap < AWS_BACKOFF_MAX_MS; i++)
-		cap *= 2;
-	if (cap > AWS_BACKOFF_MAX_MS)
-		cap = AWS_BACKOFF_MAX_MS;
-	return (int64_t)(r * (double)cap);
+	for (i = 1; i < n && span < cap; i++)
+		span *= 2;
+	if (span > cap)
+		span = cap;
+	return (int64_t)(r * (double)span);
+}
+
+int64_t aws_backoff_ms(int retry, int throttle, double r)
+{
+	return aws_jitter_ms(throttle ? AWS_BACKOFF_THROTTLE_BASE_MS : AWS_BACKOFF_BASE_MS,
+			     AWS_BACKOFF_MAX_MS, retry, r);
 }
 
 static double rng_next(struct aws_shared *sh)
@@ -152,18 +164,37 @@ static void wipe_free(char *s)
 	}
 }
 
+static void creds_clear(struct creds *k)
+{
+	free(k->akid);
+	wipe_free(k->secret);
+	wipe_free(k->token);
+	memset(k, 0, sizeof(*k));
+}
+
+/* Copies of the three (an empty token is none), replacing what k held. */
+static enum fb_err creds_set(struct creds *k, const char *akid, const char *secret,
+			     const char *token)
+{
+	creds_clear(k);
+	k->akid = strdup(akid);
+	k->secret = strdup(secret);
+	k->token = token && *token ? strdup(token) : NULL;
+	if (!k->akid || !k->secret || (token && *token && !k->token))
+		return FB_E_NOMEM;
+	return FB_OK;
+}
+
 static void roles_free(struct role_entry *r)
 {
-	while (r) {
-		struct role_entry *n = r->next;
+	struct role_entry *n;
 
+	for (; r; r = n) {
+		n = r->next;
 		free(r->arn);
 		free(r->session);
-		free(r->akid);
-		wipe_free(r->secret);
-		wipe_free(r->token);
+		creds_clear(&r->cr);
 		free(r);
-		r = n;
 	}
 }
 
@@ -179,23 +210,10 @@ void aws_client_free(struct aws_client *c)
 {
 	if (!c)
 		return;
-	free(c->akid);
-	wipe_free(c->secret);
-	wipe_free(c->token);
+	creds_clear(&c->cr);
 	roles_free(c->roles);
 	shared_release(c->sh);
 	free(c);
-}
-
-static enum fb_err set_creds(struct aws_client *c, const char *akid, const char *secret,
-			     const char *token)
-{
-	c->akid = strdup(akid);
-	c->secret = strdup(secret);
-	c->token = token && *token ? strdup(token) : NULL;
-	if (!c->akid || !c->secret || (token && *token && !c->token))
-		return FB_E_NOMEM;
-	return FB_OK;
 }
 
 static enum fb_err set_region(struct aws_client *c, const char *region)
@@ -295,7 +313,7 @@ enum fb_err aws_client_new_opts(struct aws_client **out, const struct aws_client
 		rc = FB_E_AUTH;
 		goto out;
 	}
-	rc = set_creds(c, akid, secret, token);
+	rc = creds_set(&c->cr, akid, secret, token);
 	if (rc)
 		goto out;
 	rc = read_retry_env(sh, err, errlen);
@@ -340,7 +358,7 @@ static enum fb_err client_derive(struct aws_client *c, const char *region, const
 	c->sh->refs++;
 	rc = set_region(d, region);
 	if (rc == FB_OK)
-		rc = set_creds(d, akid, secret, token);
+		rc = creds_set(&d->cr, akid, secret, token);
 	if (rc) {
 		aws_client_free(d);
 		return rc;
@@ -352,7 +370,7 @@ static enum fb_err client_derive(struct aws_client *c, const char *region, const
 enum fb_err aws_client_for_region(struct aws_client *c, const char *region,
 				  struct aws_client **out)
 {
-	return client_derive(c, region, c->akid, c->secret, c->token, out);
+	return client_derive(c, region, c->cr.akid, c->cr.secret, c->cr.token, out);
 }
 
 void aws_client_set_deadline(struct aws_client *c, int64_t deadline_ms)
@@ -546,8 +564,8 @@ static enum fb_err cs_sign(struct cstate_s *s, int64_t now_ms, char *err, size_t
 			s->sent_sum = s->checksum_b64;
 		}
 	}
-	if (s->c->token)
-		add_hdr(s, "X-Amz-Security-Token", s->c->token);
+	if (s->c->cr.token)
+		add_hdr(s, "X-Amz-Security-Token", s->c->cr.token);
 	for (i = 0; i < s->nhdrs; i++) {
 		sh[i].name = s->hdrs[i].name;
 		sh[i].value = s->hdrs[i].value;
@@ -562,9 +580,9 @@ static enum fb_err cs_sign(struct cstate_s *s, int64_t now_ms, char *err, size_t
 	req.payload_len = w->payload_len;
 	req.payload_hash = s->payload_hash;
 	memset(&prm, 0, sizeof(prm));
-	prm.access_key = s->c->akid;
-	prm.secret_key = s->c->secret;
-	prm.session_token = s->c->token;
+	prm.access_key = s->c->cr.akid;
+	prm.secret_key = s->c->cr.secret;
+	prm.session_token = s->c->cr.token;
 	prm.region = s->ep.signing_region;
 	prm.service = s->ep.signing_name;
 	prm.amz_date = s->amz_date;
@@ -948,7 +966,7 @@ enum fb_err aws_client_assume_role(struct aws_client *c, const char *role_arn,
 	for (e = c->roles; e; e = e->next)
 		if (strcmp(e->arn, role_arn) == 0 && strcmp(e->session, session_name) == 0 &&
 		    now < e->expires_ms - ROLE_REFRESH_MS)
-			return client_derive(c, c->region, e->akid, e->secret, e->token, out);
+			return client_derive(c, c->region, e->cr.akid, e->cr.secret, e->cr.token, out);
 
 	in = cJSON_CreateObject();
 	if (!in || !cJSON_AddStringToObject(in, "RoleArn", role_arn) ||
@@ -987,19 +1005,13 @@ enum fb_err aws_client_assume_role(struct aws_client *c, const char *role_arn,
 		e->next = c->roles;
 		c->roles = e;
 	}
-	free(e->akid);
-	wipe_free(e->secret);
-	wipe_free(e->token);
-	e->akid = strdup(akid);
-	e->secret = strdup(secret);
-	e->token = strdup(token);
 	e->expires_ms = expires;
-	if (!e->akid || !e->secret || !e->token) {
+	rc = creds_set(&e->cr, akid, secret, token);
+	if (rc) {
 		e->expires_ms = 0;
-		rc = FB_E_NOMEM;
 		goto out;
 	}
-	rc = client_derive(c, c->region, e->akid, e->secret, e->token, out);
+	rc = client_derive(c, c->region, e->cr.akid, e->cr.secret, e->cr.token, out);
 out:
 	if (res) {
 		/* The answer holds the secret: wipe it before freeing. */

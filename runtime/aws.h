@@ -221,6 +221,11 @@ enum aws_retry_class aws_retry_classify(long http_status, const char *code);
 #define AWS_BACKOFF_THROTTLE_BASE_MS 500
 #define AWS_BACKOFF_MAX_MS 5000
 int64_t aws_backoff_ms(int retry, int throttle, double r);
+/* Full jitter in general: r * min(base * 2^(n-1), cap), r in [0,1)
+ * (clamped), n >= 1. aws_backoff_ms is this with the bases above; the
+ * CloudTrail pager's backoff (cloudtrail.h ct_backoff_ms) is a floor plus
+ * this. */
+int64_t aws_jitter_ms(int64_t base, int64_t cap, int n, double r);
 
 /* Kept free before the deadline: no attempt is started or timed to end
  * later than deadline - AWS_DEADLINE_MARGIN_MS. */

@@ -199,11 +199,34 @@ static int env_true(const char *v)
 	return v && (!strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes"));
 }
 
-static char *env_dup(const char *name)
+/* A setting's value copied into *out, NULL when unset or empty;
+ * FB_E_NOMEM when it is set and cannot be copied. */
+static enum fb_err env_dup(const char *name, char **out)
 {
 	const char *v = getenv(name);
 
-	return (v && *v) ? resp_strdup(v) : NULL;
+	*out = (v && *v) ? resp_strdup(v) : NULL;
+	return v && *v && !*out ? FB_E_NOMEM : FB_OK;
+}
+
+void resp_config_cleanup(struct resp_config *cfg)
+{
+	size_t i;
+
+	if (!cfg)
+		return;
+	for (i = 0; i < cfg->ntrusted; i++)
+		free(cfg->trusted[i]);
+	free(cfg->trusted);
+	{
+		/* every owned string of the settings */
+		char *owned[] = { cfg->topic_arn, cfg->member_role, cfg->own_account,
+				  cfg->caller_arn, cfg->event_bus };
+
+		for (i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
+			free(owned[i]);
+	}
+	memset(cfg, 0, sizeof(*cfg));
 }
 
 enum fb_err resp_config_from_env(struct resp_config *cfg, char *err, size_t errlen)
@@ -292,36 +315,15 @@ enum fb_err resp_config_from_env(struct resp_config *cfg, char *err, size_t errl
 			snprintf(cfg->metrics_ns, sizeof(cfg->metrics_ns), "%s", ns);
 		}
 	}
-	cfg->event_bus = env_dup("FIREBREAK_EVENT_BUS");
-	if (getenv("FIREBREAK_EVENT_BUS") && *getenv("FIREBREAK_EVENT_BUS") && !cfg->event_bus)
-		goto fail;
-	cfg->topic_arn = env_dup("FIREBREAK_TOPIC_ARN");
-	cfg->member_role = env_dup("FIREBREAK_MEMBER_ROLE");
-	if ((getenv("FIREBREAK_TOPIC_ARN") && *getenv("FIREBREAK_TOPIC_ARN") && !cfg->topic_arn) ||
-	    (getenv("FIREBREAK_MEMBER_ROLE") && *getenv("FIREBREAK_MEMBER_ROLE") && !cfg->member_role))
+	if (env_dup("FIREBREAK_EVENT_BUS", &cfg->event_bus) ||
+	    env_dup("FIREBREAK_TOPIC_ARN", &cfg->topic_arn) ||
+	    env_dup("FIREBREAK_MEMBER_ROLE", &cfg->member_role))
 		goto fail;
 	return FB_OK;
 fail:
 	snprintf(err, errlen, "cannot read settings: %s", fb_strerror(rc));
 	resp_config_cleanup(cfg);
 	return rc;
-}
-
-void resp_config_cleanup(struct resp_config *cfg)
-{
-	size_t i;
-
-	if (!cfg)
-		return;
-	for (i = 0; i < cfg->ntrusted; i++)
-		free(cfg->trusted[i]);
-	free(cfg->trusted);
-	free(cfg->topic_arn);
-	free(cfg->member_role);
-	free(cfg->own_account);
-	free(cfg->caller_arn);
-	free(cfg->event_bus);
-	memset(cfg, 0, sizeof(*cfg));
 }
 
 /* ---- trust ------------------------------------------------------------------ */

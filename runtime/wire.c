@@ -16,36 +16,46 @@
 
 /* ---- protocols ----------------------------------------------------------- */
 
+/* awsJson services, from botocore's service-2.json metadata: targetPrefix
+ * (X-Amz-Target is "<prefix>.<Operation>") and jsonVersion (the
+ * Content-Type). */
+struct json_svc {
+	const char *service, *target, *content_type;
+};
+
+#define JSON_10 "application/x-amz-json-1.0"
+#define JSON_11 "application/x-amz-json-1.1"
+
+static const struct json_svc json_svcs[] = {
+	{ "kms", "TrentService", JSON_11 },
+	{ "secretsmanager", "secretsmanager", JSON_11 },
+	{ "ecs", "AmazonEC2ContainerServiceV20141113", JSON_11 },
+	{ "cloudtrail", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101", JSON_11 },
+	{ "logs", "Logs_20140328", JSON_11 },
+	{ "wafv2", "AWSWAF_20190729", JSON_11 },     /* issue 19: IP sets */
+	{ "dynamodb", "DynamoDB_20120810", JSON_10 }, /* issue 22: the one awsJson 1.0 */
+	{ "cognito-idp", "AWSCognitoIdentityProviderService", JSON_11 }, /* issue 23 */
+	{ "events", "AWSEvents", JSON_11 }, /* issue 24: reports onto EventBridge */
+};
+
+/* The other services: protocol and apiVersion (the query Version). */
 struct svc_proto {
 	const char *service;
 	enum wire_proto proto;
-	const char *target_or_version; /* X-Amz-Target prefix or query Version */
+	const char *version;
 };
 
-/* From botocore's service-2.json metadata (targetPrefix / apiVersion). */
 static const struct svc_proto protos[] = {
-	{ "kms", WIRE_JSON, "TrentService" },
-	{ "secretsmanager", WIRE_JSON, "secretsmanager" },
-	{ "ecs", WIRE_JSON, "AmazonEC2ContainerServiceV20141113" },
-	{ "cloudtrail", WIRE_JSON, "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101" },
-	{ "logs", WIRE_JSON, "Logs_20140328" },
 	{ "ec2", WIRE_EC2, "2016-11-15" },
 	{ "iam", WIRE_QUERY, "2010-05-08" },
 	{ "sts", WIRE_QUERY, "2011-06-15" },
 	{ "sns", WIRE_QUERY, "2010-03-31" },
 	{ "autoscaling", WIRE_QUERY, "2011-01-01" },
+	{ "monitoring", WIRE_QUERY, "2010-08-01" }, /* issue 22: CloudWatch GetMetricStatistics */
 	{ "s3", WIRE_RESTXML, "2006-03-01" },
 	{ "s3control", WIRE_RESTXML, "2018-08-20" },
-	{ "wafv2", WIRE_JSON, "AWSWAF_20190729" },     /* issue 19: IP sets (awsJson 1.1) */
-	/* issue 22: DynamoDB is awsJson 1.0 (metadata jsonVersion "1.0") */
-	{ "dynamodb", WIRE_JSON, "DynamoDB_20120810" },
-	{ "monitoring", WIRE_QUERY, "2010-08-01" }, /* issue 22: CloudWatch GetMetricStatistics */
-	/* issue 23: Cognito user pools (botocore cognito-idp metadata: json 1.1) */
-	{ "cognito-idp", WIRE_JSON, "AWSCognitoIdentityProviderService" },
 	{ "codeartifact", WIRE_RESTJSON, "2018-09-22" }, /* issue 23: domain and repository policies */
-	/* issue 24: reports onto EventBridge (awsJson 1.1) and into Security Hub (rest-json) */
-	{ "events", WIRE_JSON, "AWSEvents" },
-	{ "securityhub", WIRE_RESTJSON, "2018-10-26" },
+	{ "securityhub", WIRE_RESTJSON, "2018-10-26" },  /* issue 24: findings */
 };
 
 /* The two names every operation table row starts with (op_find). */
@@ -155,23 +165,36 @@ static const void *op_find(const void *table, size_t n, size_t size, const char 
 #define OP_FIND(table, service, op) \
 	op_find(table, sizeof(table) / sizeof(table[0]), sizeof(table[0]), service, op)
 
-static const struct svc_proto *proto_find(const char *service)
+/* The service's protocol and its table row's values into w; 0 when the
+ * service is not one firebreak knows. */
+static int proto_find(const char *service, struct wire_req *w)
 {
 	size_t i;
 
+	for (i = 0; service && i < sizeof(json_svcs) / sizeof(json_svcs[0]); i++)
+		if (strcmp(json_svcs[i].service, service) == 0) {
+			w->proto = WIRE_JSON;
+			w->version = json_svcs[i].target;
+			w->json_type = json_svcs[i].content_type;
+			return 1;
+		}
 	for (i = 0; service && i < sizeof(protos) / sizeof(protos[0]); i++)
-		if (strcmp(protos[i].service, service) == 0)
-			return &protos[i];
-	return NULL;
+		if (strcmp(protos[i].service, service) == 0) {
+			w->proto = protos[i].proto;
+			w->version = protos[i].version;
+			return 1;
+		}
+	return 0;
 }
 
 const char *wire_protocol(const char *service)
 {
-	const struct svc_proto *p = proto_find(service);
+	struct wire_req w;
 
-	if (!p)
+	memset(&w, 0, sizeof(w));
+	if (!proto_find(service, &w))
 		return NULL;
-	switch (p->proto) {
+	switch (w.proto) {
 	case WIRE_JSON: return "json";
 	case WIRE_QUERY: return "query";
 	case WIRE_EC2: return "ec2";
@@ -686,22 +709,16 @@ static enum fb_err rj_prepare(struct wire_req *w, const struct aws_call *call, s
 enum fb_err wire_resolve(struct wire_req *w, const struct aws_call *call, const char **label,
 			 char *err, size_t errlen)
 {
-	const struct svc_proto *sp;
-
 	buf_init(&w->body, WIRE_MAX_REQUEST_BYTES);
 	*label = NULL;
 	if (!call->service || !call->op || !*call->op) {
 		snprintf(err, errlen, "call has no service or operation");
 		return FB_E_INVALID;
 	}
-	sp = proto_find(call->service);
-	if (!sp) {
+	if (!proto_find(call->service, w)) {
 		snprintf(err, errlen, "unknown service '%.32s'", call->service);
 		return FB_E_INVALID;
 	}
-	w->proto = sp->proto;
-	w->service = sp->service;
-	w->version = sp->target_or_version;
 	if (call->in && !cJSON_IsObject(call->in)) {
 		snprintf(err, errlen, "call input must be a json object");
 		return FB_E_INVALID;
@@ -809,9 +826,7 @@ size_t wire_headers(const struct wire_req *w, struct http_header *h, size_t max)
 
 	switch (w->proto) {
 	case WIRE_JSON:
-		/* botocore metadata jsonVersion: "1.0" for dynamodb only (issue 22) */
-		all[n++] = (struct http_header){ "Content-Type", strcmp(w->service, "dynamodb") == 0
-					  ? "application/x-amz-json-1.0" : "application/x-amz-json-1.1" };
+		all[n++] = (struct http_header){ "Content-Type", w->json_type };
 		all[n++] = (struct http_header){ "X-Amz-Target", w->target };
 		break;
 	case WIRE_QUERY:

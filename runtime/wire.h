@@ -46,8 +46,8 @@ struct wire_rj; /* a rest-json operation (wire.c's table) */
 struct wire_req {
 	/* wire_resolve */
 	enum wire_proto proto;
-	const char *service;    /* the table's spelling (static) */
 	const char *version;    /* X-Amz-Target prefix or query Version (static) */
+	const char *json_type;  /* awsJson: its Content-Type (static) */
 	const struct wire_rx *rx; /* a generic rest-xml operation, else NULL */
 	const struct wire_rj *rj; /* a rest-json operation, else NULL */
 	char account[16];       /* s3control: x-amz-account-id */
