@@ -438,21 +438,24 @@ enum fb_err resp_begin(struct resp *r, struct resp_config *cfg, const char *func
 	return FB_OK;
 }
 
+/* A step's owned strings (struct resp_step). */
+static void step_clear(struct resp_step *s)
+{
+	free(s->step);
+	free(s->api);
+	free(s->target);
+	free(s->detail);
+	free(s->error);
+}
+
 void resp_cleanup(struct resp *r)
 {
 	size_t i;
 
 	if (!r)
 		return;
-	for (i = 0; i < r->nsteps; i++) {
-		struct resp_step *s = &r->steps[i];
-
-		free(s->step);
-		free(s->api);
-		free(s->target);
-		free(s->detail);
-		free(s->error);
-	}
+	for (i = 0; i < r->nsteps; i++)
+		step_clear(&r->steps[i]);
 	free(r->steps);
 	cJSON_Delete(r->trigger);
 	cJSON_Delete(r->restore);
