@@ -16,7 +16,7 @@ Extra or missing actions fail. Also: resources are scoped (only actions
 without resource-level permissions get "*"), each (svc, Op) found in the
 code exists in botocore's model, the member-account role grants exactly the
 member-side actions of the responders that act cross-account
-(resp_client_for), and trusts exactly their roles.
+(acct_client_for), and trusts exactly their roles.
 Prints "N passed, N failed".
 """
 import os
@@ -160,12 +160,12 @@ class IamMatchesCode(unittest.TestCase):
 
     def test_runtime_calls_attributed_by_reach(self):
         # resp_finish publishes: every responder reaches it. sts:AssumeRole
-        # only for the ones that call resp_client_for.
+        # only for the ones that call acct_client_for.
         for name in Ctx.fns:
             d = Ctx.deriv.function(name)
             with self.subTest(function=name):
                 self.assertIn(("sns", "Publish"), d["ops"])
-                self.assertEqual(("sts", "AssumeRole") in d["ops"], "resp_client_for" in d["runtime_reach"])
+                self.assertEqual(("sts", "AssumeRole") in d["ops"], "acct_client_for" in d["runtime_reach"])
 
     def test_resources_scoped(self):
         for name, lid in sorted(Ctx.fns.items()):
@@ -225,7 +225,7 @@ class MemberRole(unittest.TestCase):
     mm = cfnmodel.Model(mt, {"SecurityAccountId": "999999999999"})
 
     def cross(self):
-        return sorted(n for n in Ctx.fns if "resp_client_for" in Ctx.deriv.function(n)["runtime_reach"])
+        return sorted(n for n in Ctx.fns if "acct_client_for" in Ctx.deriv.function(n)["runtime_reach"])
 
     def test_member_actions_are_the_cross_account_union(self):
         want = set()
@@ -313,6 +313,29 @@ class Derivation(unittest.TestCase):
         self.assertTrue({("iam", "GetRolePolicy"), ("iam", "PutRolePolicy"), ("sts", "AssumeRole"),
                          ("sts", "GetCallerIdentity")} <= ops, ops)
         self.assertEqual([d for n in reach for d in rt[n][2]], [])
+
+    def test_call_tables(self):
+        # issue 17 (w4-rst): a file-scope table of "svc", "Op" rows and a site that calls
+        # through a row pointer of its type: every row counts, nothing is dynamic
+        text = ('static const struct row rows[] = {\n\t{ 1, "kms", "DisableKey", "KeyId" },\n'
+                '\t{ 2, "ec2", "StartInstances", NULL },\n};\n')
+        tables = iamderive.call_tables_in(text, {"kms", "ec2"})
+        self.assertEqual(tables, {"row": {("kms", "DisableKey"), ("ec2", "StartInstances")}})
+        body = ('const struct row *t = &rows[i];\n'
+                'return kit_add(rd, &(struct kit_spec){ .step = n, .service = t->service, .op = t->op });\n')
+        found, dyn = iamderive.sites_in_body(body, set(), {"kms", "ec2"}, tables)
+        self.assertEqual((found, dyn), ({("kms", "DisableKey"), ("ec2", "StartInstances")}, []))
+        # not a table's row: dynamic, as before
+        self.assertEqual(len(iamderive.sites_in_body(body, set(), {"kms", "ec2"}, {})[1]), 1)
+        other = body.replace("const struct row *t", "const struct other *t")
+        self.assertEqual(len(iamderive.sites_in_body(other, set(), {"kms", "ec2"}, tables)[1]), 1)
+        mixed = body.replace(".op = t->op", ".op = u->op")
+        self.assertEqual(len(iamderive.sites_in_body(mixed, set(), {"kms", "ec2"}, tables)[1]), 1)
+        # firebreak-restore's inverse calls are read from its table (functions/firebreak-restore/main.c)
+        ops = Ctx.deriv.function("firebreak-restore")["ops"]
+        for op in (("iam", "PutRolePolicy"), ("ec2", "StartInstances"), ("codeartifact", "DeleteRepositoryPermissionsPolicy"),
+                   ("dynamodb", "PutResourcePolicy"), ("kms", "DisableKey")):
+            self.assertIn(op, ops)
 
     def test_action_names(self):
         self.assertEqual(iamderive.iam_action("s3", "HeadObject"), "s3:GetObject")
