@@ -82,3 +82,16 @@ int alarm_span_minutes(const struct alarm_change *a, int max_minutes)
 		minutes = 1;
 	return minutes > max_minutes ? max_minutes : (int)minutes;
 }
+
+/* ---- w4-kc-lr: the log window of an alarm on a metric filter ---------------------- */
+
+void alarm_log_window(const struct alarm_change *a, int64_t event_ms, int64_t now_ms, int64_t lookback_ms,
+		      int64_t *start_ms, int64_t *end_ms)
+{
+	int64_t t = event_ms ? event_ms : a->changed_ms ? a->changed_ms : now_ms;
+
+	*end_ms = t + 60000;
+	*start_ms = t - lookback_ms;
+	if (a->first_ms && a->first_ms - 60000 < *start_ms)
+		*start_ms = a->first_ms - 60000;
+}

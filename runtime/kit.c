@@ -1794,3 +1794,69 @@ cJSON *kit_round_undo_plan(const struct kit_round *rd)
 	}
 	return out;
 }
+
+/* ---- w4-kc-lr: a lenient flag, a member-account line, a quiet result ------------- */
+
+int kit_env_flag(const char *name, int dflt)
+{
+	const char *v = getenv(name);
+
+	if (!v || !*v)
+		return dflt;
+	return !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes");
+}
+
+void kit_member_role_arn(const struct kit *k, const char *account, char *out, size_t n)
+{
+	const char *role = k->r->cfg && k->r->cfg->member_role ? k->r->cfg->member_role : "";
+
+	snprintf(out, n, "arn:%s:iam::%s:role/%s", kit_partition(k), account, role);
+}
+
+struct aws_client *kit_member_client(struct kit *k, const char *account, const char *step, int required)
+{
+	struct aws_client *cl;
+	struct aws_error err;
+	char role[300], detail[400];
+	int i;
+
+	kit_member_role_arn(k, account, role, sizeof(role));
+	i = resp_step_begin(k->r, step, "sts:AssumeRole", role, RESP_READ);
+	cl = kit_client(k, account, NULL, NULL, &err);
+	if (cl == k->aws) {
+		/* resp_client_for learned only now that it is our account */
+		resp_step_end(k->r, i, RESP_SKIPPED, "our own account: no role needed", NULL);
+		resp_step_optional(k->r, i);
+	} else if (cl) {
+		snprintf(detail, sizeof(detail), "acting in account %s", account);
+		resp_step_end(k->r, i, RESP_DONE, detail, NULL);
+	} else {
+		snprintf(detail, sizeof(detail), "cannot act in account %s: %s", account,
+			 k->r->cfg && k->r->cfg->member_role && *k->r->cfg->member_role
+			 ? "no session" : "FIREBREAK_MEMBER_ROLE not set");
+		resp_step_end(k->r, i, RESP_FAILED, detail, &err);
+		if (!required)
+			resp_step_optional(k->r, i);
+	}
+	return cl;
+}
+
+enum fb_err kit_quiet_result(struct lr_result *out, const char *function, const char *result,
+			     const char *detail)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *txt;
+	enum fb_err rc;
+
+	cJSON_AddStringToObject(o, "function", function);
+	cJSON_AddStringToObject(o, "result", result);
+	cJSON_AddStringToObject(o, "detail", detail);
+	txt = o ? cJSON_PrintUnformatted(o) : NULL;
+	cJSON_Delete(o);
+	if (!txt)
+		return FB_E_NOMEM;
+	log_info("%s: %s", result, detail);
+	rc = lr_result_ok(out, txt, strlen(txt));
+	cJSON_free(txt);
+	return rc;
+}

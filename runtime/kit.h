@@ -661,4 +661,31 @@ enum fb_err kit_caller_with(const struct aws_client_options *creds, int64_t dead
  * before the first write (data-breach). */
 cJSON *kit_round_undo_plan(const struct kit_round *rd);
 
+/* ---- w4-kc-lr: a lenient flag, a member-account line, a quiet result ------------- */
+
+/* A flag setting: "true", "yes" (any case) or "1" is 1, anything else 0;
+ * unset or "" gives dflt (resp_config_from_env reads FIREBREAK_DRY_RUN
+ * the same way). kit_env_choice when a typo must be refused instead. */
+int kit_env_flag(const char *name, int dflt);
+
+/* "arn:<partition>:iam::<account>:role/<FIREBREAK_MEMBER_ROLE>" into out
+ * (the role kit_client assumes there; "" after "role/" when unset). */
+void kit_member_role_arn(const struct kit *k, const char *account, char *out, size_t n);
+
+/* kit_client for another account, on a report line of its own: `step`
+ * (api sts:AssumeRole, target kit_member_role_arn) done "acting in account
+ * <a>"; skipped and optional "our own account: no role needed" when
+ * kit_client finds the account is ours (the default client is returned);
+ * failed "cannot act in account <a>: no session" (": FIREBREAK_MEMBER_ROLE
+ * not set" without a role) with the error, optional unless `required`:
+ * NULL. The client is kit_client's (cached per account, borrowed until
+ * kit_cleanup). Added for leak-rotate's keys of member accounts. */
+struct aws_client *kit_member_client(struct kit *k, const char *account, const char *step, int required);
+
+/* A result that is no incident (a control message, another alarm, no
+ * leak): {"function", "result", "detail"} as the invocation's response,
+ * logged at info ("<result>: <detail>"), no report, nothing published. */
+enum fb_err kit_quiet_result(struct lr_result *out, const char *function, const char *result,
+			     const char *detail);
+
 #endif

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "akey.h"
+#include "alarm.h"
 #include "arn.h"
 #include "aws.h"
 #include "evidence.h"
@@ -86,6 +88,13 @@ static void note(struct lk_run *u, const char *step, const char *api, const char
 		resp_step_optional(&u->r, i);
 }
 
+/* The deadline of the work: the invocation's less the finishing reserve
+ * (0: none). */
+static int64_t work_deadline(const struct lk_run *u)
+{
+	return u->ctx->deadline_ms ? u->ctx->deadline_ms - LK_FINISH_RESERVE_MS : 0;
+}
+
 /* ---- init ----------------------------------------------------------------------------------- */
 
 static void state_free(struct lk_state *st)
@@ -152,7 +161,7 @@ static void load_error(struct lk_state *st, const char *fmt, ...)
 
 /* The secrets tagged firebreak:watch=true (runtime/redeploy: ListSecrets
  * by tag, the answer's tags checked again). */
-static enum fb_err list_tagged(struct lk_run *u, struct leak_list *ids)
+static enum fb_err list_tagged(struct lk_run *u, struct slist *ids)
 {
 	cJSON *arns = cJSON_CreateArray();
 	const cJSON *a;
@@ -162,7 +171,7 @@ static enum fb_err list_tagged(struct lk_run *u, struct leak_list *ids)
 			      : FB_E_NOMEM;
 
 	cJSON_ArrayForEach(a, arns)
-		if (leak_list_add(ids, a->valuestring) != FB_OK)
+		if (slist_add(ids, a->valuestring) != FB_OK)
 			rc = FB_E_NOMEM;
 	if (rc == FB_E_AWS)
 		load_error(u->st, "secretsmanager:ListSecrets by tag firebreak:watch failed: %s %s", e.code, e.message);
@@ -217,8 +226,8 @@ static enum fb_err load_one(struct lk_state *st, struct leak_watch *w, const cha
 		load_error(st, "cannot read AWSPREVIOUS of '%s': %s", arn, kit_err(prev_s)->code);
 	}
 out:
-	leak_cjson_wipe((cJSON *)cur); /* SecretString */
-	leak_cjson_wipe((cJSON *)prev);
+	buf_cjson_wipe((cJSON *)cur); /* SecretString */
+	buf_cjson_wipe((cJSON *)prev);
 	return rc;
 }
 
@@ -238,7 +247,7 @@ static cJSON *secret_in(const char *arn, const char *stage)
 static enum fb_err load_secrets(struct lk_run *u, int64_t now_ms)
 {
 	struct lk_state *st = u->st;
-	struct leak_list ids = { 0 };
+	struct slist ids = { 0 };
 	struct kit_round *rd = NULL;
 	struct kit_step **get = NULL;
 	struct leak_watch w;
@@ -251,7 +260,7 @@ static enum fb_err load_secrets(struct lk_run *u, int64_t now_ms)
 	st->load_attempt_ms = now_ms;
 	rc = leak_watch_init(&w);
 	for (i = 0; rc == FB_OK && i < st->set.watched.n; i++)
-		rc = leak_list_add(&ids, st->set.watched.v[i]);
+		rc = slist_add(&ids, st->set.watched.v[i]);
 	if (rc != FB_OK)
 		goto out;
 	if (st->set.watch_tagged && list_tagged(u, &ids) != FB_OK)
@@ -286,7 +295,7 @@ out:
 	kit_round_free(rd);
 	free(get);
 	leak_watch_cleanup(&w);
-	leak_list_free(&ids);
+	slist_free(&ids);
 	return rc;
 }
 
@@ -441,6 +450,7 @@ static void setup_alarm(struct lk_run *u)
 	struct kit_step **rd = calloc(ng, sizeof(*rd));
 	struct kit_round *round = kit_round_new(&u->kit);
 	int64_t start, end;
+	struct alarm_change al;
 	int idx, pages = 0, capped = 0;
 	char detail[200];
 
@@ -449,7 +459,8 @@ static void setup_alarm(struct lk_run *u)
 	u->stream = "";
 	resp_set_resource(&u->r, resp_get_str(u->ev, "resources.0"), resp_get_str(u->ev, "account"),
 			  resp_get_str(u->ev, "region"));
-	leak_alarm_window(u->ev, u->r.event_time_ms, lr_now_ms(), st->set.lookback_ms, &start, &end);
+	alarm_parse(cJSON_GetObjectItemCaseSensitive(u->ev, "detail"), &al); /* fields 0 when absent */
+	alarm_log_window(&al, u->r.event_time_ms, lr_now_ms(), st->set.lookback_ms, &start, &end);
 	idx = resp_step_begin(&u->r, "read-alarm-window", "logs:FilterLogEvents", st->set.log_groups.v[0],
 			      RESP_READ);
 	if (!rd || !round || !u->pages) {
@@ -519,7 +530,7 @@ static void secret_tags(struct lk_run *u, struct leak_job *j)
 	q.created_ms = j->created_ms;
 	kit_prov_history(&u->kit, &(struct kit_prov_read){ .step = "tag-provenance", .arn = arn,
 		.account = arn_parse(arn, &a) && resp_account_id_ok(a.account) ? a.account : NULL,
-		.deadline_ms = u->ctx->deadline_ms ? u->ctx->deadline_ms - LK_FINISH_RESERVE_MS : 0,
+		.deadline_ms = work_deadline(u),
 		.complete_note = " (complete)" }, &h);
 	prov_query_from_history(&q, &h);
 	leak_tags_decide(j->tags, h.events, &q, j, cJSON_AddArrayToObject(j->report, "tags"));
@@ -604,8 +615,7 @@ static void secrets_rotate_redeploy(struct lk_run *u)
 		return;
 	for (i = 0; i < u->njobs; i++)
 		v[i] = &u->jobs[i].rs;
-	rdp_init(&d, &u->kit, u->st->set.poll_ms,
-		 u->ctx->deadline_ms ? u->ctx->deadline_ms - LK_FINISH_RESERVE_MS : 0, u->warnings);
+	rdp_init(&d, &u->kit, u->st->set.poll_ms, work_deadline(u), u->warnings);
 	d.list_name = LEAK_TAG_SERVICES;
 	/* move AWSCURRENT back only if the new value breaks something */
 	d.undo_note = "restores the LEAKED value: only to recover from a broken rotation";
@@ -672,66 +682,22 @@ static void act_secrets(struct lk_run *u)
 /* ---- access keys: deactivate ----------------------------------------------------------------------------- */
 
 /* What a key round asks of each undecided key: the step's name, the call
- * and what to do with its answer. */
-enum lk_key_call { LK_KEY_INFO, LK_KEY_LAST_USED, LK_KEY_LIST, LK_KEY_DEACTIVATE };
+ * (runtime/akey) and what to do with its answer. */
 struct key_op {
 	const char *step;
-	enum lk_key_call call;
-	enum resp_kind kind;
+	enum akey_op op;
 	void (*then)(struct lk_run *, struct leak_key *, struct kit_step *);
 };
 
-static void member_role_arn(const struct lk_run *u, const char *account, char *out, size_t n)
-{
-	snprintf(out, n, "arn:%s:iam::%s:role/%s", kit_partition(&u->kit), account, u->st->cfg.member_role);
-}
-
 /* The undo of deactivating k: set it Active again; a member account's key
  * there, through the member role. */
-static cJSON *key_restore(struct lk_run *u, const struct leak_key *k)
+static cJSON *key_undo(struct lk_run *u, const struct leak_key *k)
 {
-	cJSON *e = cJSON_CreateObject();
-	char cmd[400], role[300];
+	char role[300];
 
-	snprintf(cmd, sizeof(cmd), "aws iam update-access-key --user-name '%s' --access-key-id %s --status Active",
-		 k->user, k->id);
-	if (e && (!cJSON_AddStringToObject(e, "step", "deactivate-key") ||
-		  !cJSON_AddStringToObject(e, "api", "iam:UpdateAccessKey") ||
-		  !cJSON_AddStringToObject(e, "target", k->id) || !cJSON_AddStringToObject(e, "prior_status", k->status) ||
-		  !cJSON_AddStringToObject(e, "command", cmd))) {
-		cJSON_Delete(e);
-		e = NULL;
-	}
-	if (e && u->key_client[k - u->f.keys]) {
-		member_role_arn(u, k->account, role, sizeof(role));
-		cJSON_AddStringToObject(e, "account", k->account);
-		cJSON_AddStringToObject(e, "role", role);
-	}
-	return e;
-}
-
-/* The step of one key (.service and .op literals per operation: the IAM
- * derivation reads them). */
-static struct kit_step *key_step(struct kit_round *rd, const struct key_op *o, struct leak_key *k,
-				 struct aws_client *cl, cJSON *restore)
-{
-	cJSON *in = cJSON_CreateObject();
-	struct kit_spec sp = { .step = o->step, .target = k->id, .kind = o->kind, .client = cl, .in = in,
-			       .restore = restore };
-
-	switch (o->call) {
-	case LK_KEY_INFO: sp.service = "sts", sp.op = "GetAccessKeyInfo"; break;
-	case LK_KEY_LAST_USED: sp.service = "iam", sp.op = "GetAccessKeyLastUsed"; break;
-	case LK_KEY_LIST: sp.service = "iam", sp.op = "ListAccessKeys"; break;
-	case LK_KEY_DEACTIVATE: sp.service = "iam", sp.op = "UpdateAccessKey"; break;
-	}
-	if (o->call != LK_KEY_LIST)
-		cJSON_AddStringToObject(in, "AccessKeyId", k->id);
-	if (o->call == LK_KEY_LIST || o->call == LK_KEY_DEACTIVATE)
-		cJSON_AddStringToObject(in, "UserName", k->user);
-	if (o->call == LK_KEY_DEACTIVATE)
-		cJSON_AddStringToObject(in, "Status", "Inactive");
-	return kit_add(rd, &sp);
+	kit_member_role_arn(&u->kit, k->account, role, sizeof(role));
+	return akey_undo("deactivate-key", k->user, k->id, k->status,
+			 u->key_client[k - u->f.keys] ? k->account : NULL, role);
 }
 
 /* One round of a call per undecided key, each on its account's client,
@@ -747,7 +713,8 @@ static void key_round(struct lk_run *u, const struct key_op *o)
 		struct leak_key *k = &u->f.keys[i];
 
 		if (!k->done && !u->key_member[i])
-			s[i] = key_step(rd, o, k, u->key_client[i], o->kind == RESP_WRITE ? key_restore(u, k) : NULL);
+			s[i] = akey_add(rd, o->op, o->step, k->id, k->user, u->key_client[i],
+				      o->op == AKEY_DEACTIVATE ? key_undo(u, k) : NULL);
 	}
 	kit_run(rd);
 	for (i = 0; i < u->f.nkeys; i++)
@@ -897,64 +864,15 @@ static void member_clients(struct lk_run *u)
 
 	for (i = 0; i < u->f.nkeys; i++) {
 		struct leak_key *k = &u->f.keys[i];
-		struct aws_client *cl;
-		struct aws_error err;
-		char role[300], detail[400];
-		int idx, needed = 0;
+		int needed = 0;
 
 		if (!u->key_member[i] || k->done)
 			continue;
 		for (j = i; j < u->f.nkeys; j++)
 			needed |= u->key_member[j] && !u->f.keys[j].done && !report_only(&u->f.keys[j]) &&
 				  !strcmp(u->f.keys[j].account, k->account);
-		member_role_arn(u, k->account, role, sizeof(role));
-		idx = resp_step_begin(&u->r, "assume-role", "sts:AssumeRole", role, RESP_READ);
-		cl = kit_client(&u->kit, k->account, NULL, NULL, &err);
-		if (cl == u->kit.aws) {
-			/* resp_client_for learned only now that it is our account */
-			resp_step_end(&u->r, idx, RESP_SKIPPED, "our own account: no role needed", NULL);
-			resp_step_optional(&u->r, idx);
-		} else if (cl) {
-			snprintf(detail, sizeof(detail), "acting in account %s", k->account);
-			resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
-		} else {
-			snprintf(detail, sizeof(detail), "cannot act in account %s: %s", k->account,
-				 u->st->cfg.member_role && *u->st->cfg.member_role ? "no session"
-										   : "FIREBREAK_MEMBER_ROLE not set");
-			resp_step_end(&u->r, idx, RESP_FAILED, detail, &err);
-			if (!needed)
-				resp_step_optional(&u->r, idx);
-		}
-		member_assign(u, i, k->account, cl);
+		member_assign(u, i, k->account, kit_member_client(&u->kit, k->account, "assume-role", needed));
 	}
-}
-
-/* One sts:GetCallerIdentity signed with (id, candidate[, session token]):
- * the candidate and the token are copied out of the log text (they end
- * there without a NUL) and wiped after. */
-static enum fb_err verify_one(struct lk_run *u, const struct leak_key *k, const char *cand,
-			      const char *token, size_t token_len, struct aws_error *e, char *arn,
-			      size_t arnlen)
-{
-	struct aws_client_options o;
-	char sk[41], tok[LEAK_TOKEN_MAX + 1];
-	enum fb_err rc;
-
-	memcpy(sk, cand, 40);
-	sk[40] = '\0';
-	memset(&o, 0, sizeof(o));
-	o.access_key = k->id;
-	o.secret_key = sk;
-	if (token) {
-		memcpy(tok, token, token_len);
-		tok[token_len] = '\0';
-		o.session_token = tok;
-	}
-	rc = kit_caller_with(&o, u->ctx->deadline_ms ? u->ctx->deadline_ms - LK_FINISH_RESERVE_MS : 0, arn, arnlen,
-			     e);
-	explicit_bzero(sk, sizeof(sk));
-	explicit_bzero(tok, token ? token_len : 0);
-	return rc;
 }
 
 /*
@@ -993,7 +911,7 @@ static void verify_keys(struct lk_run *u)
 		idx = resp_step_begin(&u->r, "verify-key", "sts:GetCallerIdentity", k->id, RESP_READ);
 		for (c = 0; c < k->ncand; c++) {
 			memset(&e, 0, sizeof(e));
-			rc = verify_one(u, k, k->cand[c], token, tlen, &e, arn, sizeof(arn));
+			rc = akey_verify(k->id, k->cand[c], token, tlen, work_deadline(u), arn, sizeof(arn), &e);
 			if (rc == FB_OK || strcmp(e.code, "SignatureDoesNotMatch"))
 				break;
 			refused++;
@@ -1059,21 +977,17 @@ static void after_update(struct lk_run *u, struct leak_key *k, struct kit_step *
 	k->done = 1;
 }
 
-static const struct key_op lk_key_account = { "key-account", LK_KEY_INFO, RESP_READ, after_info };
-static const struct key_op lk_key_owner = { "key-owner", LK_KEY_LAST_USED, RESP_READ, after_last_used };
-static const struct key_op lk_deactivate = { "deactivate-key", LK_KEY_DEACTIVATE, RESP_WRITE, after_update };
+static const struct key_op lk_key_account = { "key-account", AKEY_INFO, after_info };
+static const struct key_op lk_key_owner = { "key-owner", AKEY_LAST_USED, after_last_used };
+static const struct key_op lk_deactivate = { "deactivate-key", AKEY_DEACTIVATE, after_update };
 
 static void after_list(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 {
-	const cJSON *m;
-
 	if (!kit_ok(s)) {
 		k->done = 1;
 		return;
 	}
-	cJSON_ArrayForEach(m, resp_get(kit_out(s), "AccessKeyMetadata"))
-		if (resp_get_str(m, "AccessKeyId") && !strcmp(resp_get_str(m, "AccessKeyId"), k->id))
-			buf_copy_str(k->status, sizeof(k->status), resp_get_str(m, "Status"));
+	buf_copy_str(k->status, sizeof(k->status), akey_status(kit_out(s), k->id));
 	if (!k->status[0]) {
 		kit_fail(s, "key not listed for its user");
 		k->done = 1;
@@ -1088,14 +1002,15 @@ static void after_list(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 		/* planned here, with its undo, where a real run decides it */
 		struct kit_round *rd = kit_round_new(&u->kit);
 
-		key_step(rd, &lk_deactivate, k, u->key_client[k - u->f.keys], key_restore(u, k));
+		akey_add(rd, AKEY_DEACTIVATE, "deactivate-key", k->id, k->user, u->key_client[k - u->f.keys],
+			 key_undo(u, k));
 		kit_run(rd);
 		kit_round_free(rd);
 		k->done = 1;
 	}
 }
 
-static const struct key_op lk_key_status = { "key-status", LK_KEY_LIST, RESP_READ, after_list };
+static const struct key_op lk_key_status = { "key-status", AKEY_LIST, after_list };
 
 /*
  * A temporary (ASIA) key: nothing to deactivate; its role's older
@@ -1172,36 +1087,10 @@ static void act_keys(struct lk_run *u)
  */
 static void keep_record(struct lk_run *u)
 {
-	static const char *const names[] = { "restore.json", "manifest.json", NULL };
-	struct evidence ev;
-	cJSON *rec, *e, *out;
-	char *txt;
-
-	if (u->r.dry_run || cJSON_GetArraySize(u->r.restore) == 0)
-		return;
-	if (!u->st->evcfg.bucket) {
+	if (!evidence_restore_after(&u->kit, u->st->aws, &u->st->evcfg, u->ctx, "log_group",
+				    u->group ? u->group : "manual", 1))
 		leak_warn(u->warnings, "no evidence bucket configured (FIREBREAK_EVIDENCE_BUCKET): no undo record "
 			  "is kept, restore[] is only in this report");
-		return;
-	}
-	rec = cJSON_Duplicate(u->r.restore, 1);
-	cJSON_ArrayForEach(e, rec)
-		if (cJSON_IsObject(e) && !cJSON_HasObjectItem(e, "secret_public"))
-			cJSON_AddBoolToObject(e, "secret_public", 1);
-	txt = rec ? cJSON_Print(rec) : NULL;
-	cJSON_Delete(rec);
-	if (!txt)
-		return;
-	out = cJSON_AddObjectToObject(u->r.extra, "evidence");
-	evidence_init(&ev, &u->kit, u->st->aws, &u->st->evcfg, u->ctx, "log_group",
-		      u->group ? u->group : "manual");
-	if (!evidence_begin(&ev, 1, out))
-		free(txt);
-	else if (evidence_claim(&ev, txt, strlen(txt), out)) {   /* takes txt */
-		evidence_put(&ev);
-		evidence_finish(&ev, names, out);
-	}
-	evidence_cleanup(&ev);
 }
 
 /* ---- the handler ------------------------------------------------------------------------------------------------ */
@@ -1213,11 +1102,11 @@ static void run_cleanup(struct lk_run *u)
 	resp_cleanup(&u->r);
 	leak_batch_cleanup(&u->batch);
 	if (u->pages) {
-		leak_cjson_wipe(u->pages);
+		buf_cjson_wipe(u->pages);
 		cJSON_Delete(u->pages);
 	}
 	if (u->ev) {
-		leak_cjson_wipe(u->ev);
+		buf_cjson_wipe(u->ev);
 		cJSON_Delete(u->ev);
 	}
 	kit_cleanup(&u->kit);
@@ -1231,27 +1120,6 @@ static void run_cleanup(struct lk_run *u)
 	leak_findings_cleanup(&u->f);
 	explicit_bzero(u, sizeof(*u));
 	free(u);
-}
-
-/* A result that is not an incident (control message, other alarm, no
- * leak): {function, result, detail}. */
-static enum fb_err quiet_result(struct lr_result *out, const char *result, const char *why)
-{
-	cJSON *o = cJSON_CreateObject();
-	char *txt;
-	enum fb_err rc;
-
-	cJSON_AddStringToObject(o, "function", LK_FN);
-	cJSON_AddStringToObject(o, "result", result);
-	cJSON_AddStringToObject(o, "detail", why);
-	txt = o ? cJSON_PrintUnformatted(o) : NULL;
-	cJSON_Delete(o);
-	if (!txt)
-		return FB_E_NOMEM;
-	log_info("%s: %s", result, why);
-	rc = lr_result_ok(out, txt, strlen(txt));
-	cJSON_free(txt);
-	return rc;
 }
 
 static const char *const lk_form_name[] = {
@@ -1306,7 +1174,7 @@ static enum fb_err lk_respond(struct lk_run *u, enum leak_form form, struct lr_r
 
 		snprintf(detail, sizeof(detail), "%zu events, %zu bytes scanned, %zu watched values: no leak",
 			 u->msgs.n, u->msgs.bytes, st->watch.nvalues);
-		return quiet_result(out, "no leak", detail);
+		return kit_quiet_result(out, LK_FN, "no leak", detail);
 	}
 	act_secrets(u);
 	act_keys(u);
@@ -1348,8 +1216,8 @@ static enum fb_err lk_handle(void *state, const char *event, size_t len,
 	if (form == LEAK_FORM_INVALID)
 		rc = resp_invalid(out, "%s", why);
 	else if (form == LEAK_FORM_IGNORE)
-		rc = quiet_result(out, u->batch.message_type && !strcmp(u->batch.message_type, "CONTROL_MESSAGE")
-				  ? "control message" : "ignored", why);
+		rc = kit_quiet_result(out, LK_FN, u->batch.message_type && !strcmp(u->batch.message_type,
+				      "CONTROL_MESSAGE") ? "control message" : "ignored", why);
 	/* a subscription delivery has no envelope: its trigger is set from
 	 * the batch (setup_awslogs), so the opening reads an empty one */
 	else if (kit_begin(&u->r, &(struct kit_handler){ LK_FN, &st->cfg, st->aws, LK_FINISH_RESERVE_MS },

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "alarm.h"
 #include "cloudtrail.h"
@@ -14,58 +13,11 @@
 
 /* ---- settings ---------------------------------------------------------------------------- */
 
-void leak_list_free(struct leak_list *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
-enum fb_err leak_list_add(struct leak_list *l, const char *s)
-{
-	char **nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
-
-	if (!nv)
-		return FB_E_NOMEM;
-	l->v = nv;
-	l->v[l->n] = strdup(s);
-	if (!l->v[l->n])
-		return FB_E_NOMEM;
-	l->n++;
-	return FB_OK;
-}
-
-/* "a, b,,c" -> {"a","b","c"}; NULL or "" -> empty. On error the list holds
- * what was parsed: free it with leak_list_free() either way. */
-static enum fb_err leak_list_parse(const char *s, struct leak_list *l)
-{
-	/* Lambda's environment holds 4 KB in all: no item reaches the cap */
-	char item[4097];
-
-	memset(l, 0, sizeof(*l));
-	while (s && kit_list_next(&s, item, sizeof(item)) > 0)
-		if (leak_list_add(l, item) != FB_OK)
-			return FB_E_NOMEM;
-	return FB_OK;
-}
-
-static int env_bool(const char *name, int dflt)
-{
-	const char *v = getenv(name);
-
-	if (!v || !*v)
-		return dflt;
-	return !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes");
-}
-
 void leak_settings_cleanup(struct leak_settings *s)
 {
-	leak_list_free(&s->watched);
-	leak_list_free(&s->log_groups);
-	leak_list_free(&s->ignore);
+	slist_free(&s->watched);
+	slist_free(&s->log_groups);
+	slist_free(&s->ignore);
 	free(s->alarm_name);
 	free(s->own_log_group);
 	memset(s, 0, sizeof(*s));
@@ -73,18 +25,17 @@ void leak_settings_cleanup(struct leak_settings *s)
 
 enum fb_err leak_settings_from_env(struct leak_settings *s, char *err, size_t errlen)
 {
-	const char *ign = getenv("FIREBREAK_LEAK_IGNORE_FIELDS");
 	const char *alarm = getenv("FIREBREAK_LEAK_ALARM_NAME");
 	const char *fn = getenv("AWS_LAMBDA_FUNCTION_NAME");
 	enum fb_err rc;
 	int ttl_s = 300, lb_s = 900, poll = LEAK_POLL_MS_DEFAULT;
 
 	memset(s, 0, sizeof(*s));
-	rc = leak_list_parse(getenv("FIREBREAK_WATCHED_SECRETS"), &s->watched);
+	rc = slist_env("FIREBREAK_WATCHED_SECRETS", NULL, &s->watched);
 	if (rc == FB_OK)
-		rc = leak_list_parse(getenv("FIREBREAK_LEAK_LOG_GROUPS"), &s->log_groups);
+		rc = slist_env("FIREBREAK_LEAK_LOG_GROUPS", NULL, &s->log_groups);
 	if (rc == FB_OK)
-		rc = leak_list_parse(ign ? ign : LEAK_IGNORE_DEFAULT, &s->ignore);
+		rc = slist_env("FIREBREAK_LEAK_IGNORE_FIELDS", LEAK_IGNORE_DEFAULT, &s->ignore);
 	if (rc == FB_OK && alarm && *alarm && !(s->alarm_name = strdup(alarm)))
 		rc = FB_E_NOMEM;
 	if (rc == FB_OK && fn && *fn) {
@@ -100,7 +51,7 @@ enum fb_err leak_settings_from_env(struct leak_settings *s, char *err, size_t er
 		snprintf(err, errlen, "out of memory reading settings");
 		return rc;
 	}
-	s->watch_tagged = env_bool("FIREBREAK_WATCH_TAGGED", 1);
+	s->watch_tagged = kit_env_flag("FIREBREAK_WATCH_TAGGED", 1);
 	rc = kit_env_int("FIREBREAK_SECRETS_TTL_SECONDS", 300, 0, 86400, &ttl_s, err, errlen);
 	if (rc == FB_OK)
 		rc = kit_env_int("FIREBREAK_LEAK_LOOKBACK_SECONDS", 900, 60, 86400, &lb_s, err, errlen);
@@ -150,22 +101,6 @@ int leak_watch_has(const struct leak_watch *w, const char *arn)
 	return 0;
 }
 
-/* Room for element n of the array v (capacity *cap, elements of sz bytes,
- * `first` at the first growth): v itself when there is room, the grown
- * array (*cap updated), or NULL when out of memory (v untouched). */
-static void *grow(void *v, size_t n, size_t *cap, size_t sz, size_t first)
-{
-	size_t c = *cap ? *cap * 2 : first;
-	void *nv;
-
-	if (n < *cap)
-		return v;
-	nv = realloc(v, c * sz);
-	if (nv)
-		*cap = c;
-	return nv;
-}
-
 enum fb_err leak_watch_add_secret(struct leak_watch *w, const char *arn, const char *name,
 				  const char *cur_version, uint32_t *idx)
 {
@@ -173,7 +108,7 @@ enum fb_err leak_watch_add_secret(struct leak_watch *w, const char *arn, const c
 
 	if (!arn)
 		return FB_E_INVALID;
-	s = grow(w->secrets, w->nsecrets, &w->capsecrets, sizeof(*s), 8);
+	s = buf_grow_array(w->secrets, w->nsecrets, &w->capsecrets, sizeof(*s), 8);
 	if (!s)
 		return FB_E_NOMEM;
 	w->secrets = s;
@@ -193,20 +128,10 @@ enum fb_err leak_watch_add_secret(struct leak_watch *w, const char *arn, const c
 
 struct add_ctx {
 	struct leak_watch *w;
-	const struct leak_list *ignore;
+	const struct slist *ignore;
 	uint32_t secret;
 	int previous;
 };
-
-static int ignored_field(const struct leak_list *ignore, const char *field)
-{
-	size_t i;
-
-	for (i = 0; field && ignore && i < ignore->n; i++)
-		if (!strcasecmp(field, ignore->v[i]))
-			return 1;
-	return 0;
-}
 
 static enum fb_err add_value(void *ud, const char *v, size_t n, const char *field)
 {
@@ -215,9 +140,9 @@ static enum fb_err add_value(void *ud, const char *v, size_t n, const char *fiel
 	struct leak_value *nv;
 	enum fb_err rc;
 
-	if (ignored_field(a->ignore, field))
+	if (slist_has_nocase(a->ignore, field))
 		return FB_OK;
-	nv = grow(w->values, w->nvalues, &w->capvalues, sizeof(*nv), 32);
+	nv = buf_grow_array(w->values, w->nvalues, &w->capvalues, sizeof(*nv), 32);
 	if (!nv)
 		return FB_E_NOMEM;
 	w->values = nv;
@@ -234,7 +159,7 @@ static enum fb_err add_value(void *ud, const char *v, size_t n, const char *fiel
 }
 
 enum fb_err leak_watch_add_string(struct leak_watch *w, uint32_t secret, int previous,
-				  const char *secret_string, const struct leak_list *ignore,
+				  const char *secret_string, const struct slist *ignore,
 				  size_t *count)
 {
 	struct add_ctx a = { w, ignore, secret, previous };
@@ -259,7 +184,7 @@ enum fb_err leak_msgs_add(struct leak_msgs *ms, const char *group, const char *s
 
 	if (ms->n >= LEAK_MAX_MESSAGES)
 		return FB_E_TOO_LARGE;
-	m = grow(ms->v, ms->n, &ms->cap, sizeof(*m), 64);
+	m = buf_grow_array(ms->v, ms->n, &ms->cap, sizeof(*m), 64);
 	if (!m)
 		return FB_E_NOMEM;
 	ms->v = m;
@@ -394,23 +319,6 @@ enum leak_form leak_classify(const cJSON *ev, const struct leak_settings *set,
 		return LEAK_FORM_INVALID;
 	}
 	return classify_manual(ev, msgs, why, whylen);
-}
-
-void leak_alarm_window(const cJSON *ev, int64_t event_time_ms, int64_t now_ms,
-		       int64_t lookback_ms, int64_t *start_ms, int64_t *end_ms)
-{
-	struct alarm_change al;
-	int64_t t = event_time_ms;
-
-	alarm_parse(cJSON_GetObjectItemCaseSensitive(ev, "detail"), &al); /* fields 0 when absent */
-	if (!t)
-		t = al.changed_ms;
-	if (!t)
-		t = now_ms;
-	*end_ms = t + 60000;
-	*start_ms = t - lookback_ms;
-	if (al.first_ms && al.first_ms - 60000 < *start_ms)
-		*start_ms = al.first_ms - 60000;
 }
 
 /* ---- findings ------------------------------------------------------------------------------------- */
@@ -640,49 +548,18 @@ static void count_hit(struct leak_findings *f, const struct leak_watch *w, const
 	}
 }
 
-/* ---- CloudTrail records ------------------------------------------------------------------------- */
-
-int leak_cloudtrail_record(const char *msg, size_t n, char (*ids)[21], size_t max, size_t *nids)
-{
-	const char *end = NULL;
-	size_t i = 0;
-	cJSON *j;
-	int ok;
-
-	*nids = 0;
-	while (i < n && (msg[i] == ' ' || msg[i] == '\t' || msg[i] == '\r' || msg[i] == '\n'))
-		i++;
-	/* cheap checks first: most lines are not JSON, most JSON is not CloudTrail */
-	if (i >= n || msg[i] != '{' || !memmem(msg + i, n - i, "\"eventVersion\"", 14) ||
-	    !memmem(msg + i, n - i, "\"userIdentity\"", 14))
-		return 0;
-	j = cJSON_ParseWithLengthOpts(msg + i, n - i, &end, 0);
-	if (!j)
-		return 0;
-	while (end && end < msg + n && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
-		end++;
-	/* the whole message is the record (runtime/cloudtrail: its shape) */
-	ok = end == msg + n && ct_record_key_ids(j, ids, max, nids);
-	if (!ok)
-		*nids = 0;
-	/* the record may hold anything a caller sent: wipe it like log text */
-	leak_cjson_wipe(j);
-	cJSON_Delete(j);
-	return ok;
-}
-
 void leak_scan_messages(const struct leak_watch *w, const struct leak_msg *msgs, size_t n,
 			struct leak_findings *f)
 {
 	struct leak_hit hits[LEAK_MAX_HITS_PER_MESSAGE];
-	char skip[LEAK_CT_MAX_IDS][21];
+	char skip[CT_TEXT_MAX_IDS][21];
 	size_t i, j;
 
 	for (i = 0; i < n; i++) {
 		const struct leak_msg *m = &msgs[i];
 		size_t nskip = 0, nh;
 
-		if (leak_cloudtrail_record(m->text, m->len, skip, LEAK_CT_MAX_IDS, &nskip)) {
+		if (ct_record_text(m->text, m->len, skip, CT_TEXT_MAX_IDS, &nskip)) {
 			f->cloudtrail_records++;
 			f->cloudtrail_ids += nskip;
 		}
