@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 #include "resp.h"
@@ -265,4 +266,35 @@ void cwl_awslogs(const cJSON *lc, const char *container, const char *task_id,
 	buf_copy_str(out->group, sizeof(out->group), grp);
 	buf_copy_str(out->region, sizeof(out->region), reg ? reg : default_region);
 	out->state = CWL_LOG_AWSLOGS;
+}
+
+/* ---- w4-kc-lr: the events of a time window (logs:FilterLogEvents) -------------------- */
+
+enum fb_err cwl_filter(struct kit *k, char *const *groups, size_t n, int64_t start_ms, int64_t end_ms,
+		       int max_pages, void (*fn)(void *arg, size_t i, struct kit_step *s), void *arg)
+{
+	const struct kit_paging pg = { .items = "events", .next = "nextToken", .max_pages = max_pages };
+	struct kit_step **st = calloc(n + 1, sizeof(*st));
+	struct kit_round *rd = st ? kit_round_new(k) : NULL;
+	size_t i;
+
+	if (!rd) {
+		free(st);
+		return FB_E_NOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		cJSON *in = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(in, "logGroupName", groups[i]);
+		cJSON_AddNumberToObject(in, "startTime", (double)start_ms);
+		cJSON_AddNumberToObject(in, "endTime", (double)end_ms);
+		st[i] = kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "logs", .op = "FilterLogEvents",
+			.kind = RESP_READ, .in = in, .paging = &pg });
+	}
+	kit_run(rd);
+	for (i = 0; i < n; i++)
+		fn(arg, i, st[i]);
+	kit_round_free(rd);
+	free(st);
+	return FB_OK;
 }

@@ -102,4 +102,16 @@ enum fb_err cwl_append_page(const cJSON *page, struct buf *log, size_t *nevents)
 /* gzip (RFC 1952) of (p, n) into out, capped by out->max. */
 enum fb_err cwl_gzip(const void *p, size_t n, struct buf *out);
 
+/* ---- w4-kc-lr: the events of a time window (logs:FilterLogEvents) -------------------- */
+
+/* Every log event of groups[0..n) between start_ms and end_ms
+ * (FilterLogEvents, every page up to max_pages a group; the groups read
+ * concurrently in one round as quiet steps: the caller words its line),
+ * then fn(arg, i, step) for each group in order: kit_ok, kit_err,
+ * kit_pages and kit_complete say how its read went, kit_take_items takes
+ * its events. FB_E_NOMEM (no call, fn not called) when the round cannot be
+ * made. Added for leak-rotate's alarm window. */
+enum fb_err cwl_filter(struct kit *k, char *const *groups, size_t n, int64_t start_ms, int64_t end_ms,
+		       int max_pages, void (*fn)(void *arg, size_t i, struct kit_step *s), void *arg);
+
 #endif

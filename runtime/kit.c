@@ -1841,6 +1841,18 @@ struct aws_client *kit_member_client(struct kit *k, const char *account, const c
 	return cl;
 }
 
+void kit_note(struct kit *k, const char *step, const char *api, const char *target, enum resp_kind kind,
+	      enum resp_status st, int optional, const char *fmt, ...)
+{
+	char detail[1400];
+	int i = resp_step_begin(k->r, step, api, target, kind);
+
+	RESP_FORMAT(detail, fmt);
+	resp_step_end(k->r, i, st, detail, NULL);
+	if (optional)
+		resp_step_optional(k->r, i);
+}
+
 enum fb_err kit_quiet_result(struct lr_result *out, const char *function, const char *result,
 			     const char *detail)
 {

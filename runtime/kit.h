@@ -682,6 +682,14 @@ void kit_member_role_arn(const struct kit *k, const char *account, char *out, si
  * kit_cleanup). Added for leak-rotate's keys of member accounts. */
 struct aws_client *kit_member_client(struct kit *k, const char *account, const char *step, int required);
 
+/* A line whose outcome a decision knows without a call: begun and ended
+ * at once with `st` and the formatted detail (at most 1400 bytes), marked
+ * optional when asked. Unlike kit_decide, a write under dry run is not
+ * turned into "planned": the decision stands (a skipped write is skipped
+ * in a dry run too). */
+void kit_note(struct kit *k, const char *step, const char *api, const char *target, enum resp_kind kind,
+	      enum resp_status st, int optional, const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+
 /* A result that is no incident (a control message, another alarm, no
  * leak): {"function", "result", "detail"} as the invocation's response,
  * logged at info ("<result>: <detail>"), no report, nothing published. */

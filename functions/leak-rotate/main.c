@@ -21,6 +21,7 @@
 #include "alarm.h"
 #include "arn.h"
 #include "aws.h"
+#include "cwl.h"
 #include "evidence.h"
 #include "kit.h"
 #include "leak.h"
@@ -60,6 +61,7 @@ struct lk_run {
 	cJSON *ev;                  /* owned */
 	struct leak_batch batch;    /* owned (awslogs form) */
 	cJSON *pages;               /* owned: FilterLogEvents events (alarm form) */
+	int alarm_idx, alarm_pages, alarm_capped; /* setup_alarm's line, pages read, a group cut short */
 	struct leak_msgs msgs;      /* owned array; texts borrowed from ev/batch/pages */
 	const char *group, *stream; /* for the report; watched values redacted */
 	char group_buf[LEAK_NAME_MAX * 2 + 64], stream_buf[LEAK_NAME_MAX * 2 + 64];
@@ -75,18 +77,6 @@ struct lk_run {
 };
 
 /* ---- small helpers ---------------------------------------------------------------------- */
-
-/* A line whose outcome a decision knows without a call (already, skipped,
- * failed). */
-static void note(struct lk_run *u, const char *step, const char *api, const char *target,
-		 enum resp_kind kind, enum resp_status status, const char *detail, int required)
-{
-	int i = resp_step_begin(&u->r, step, api, target, kind);
-
-	resp_step_end(&u->r, i, status, detail, NULL);
-	if (!required)
-		resp_step_optional(&u->r, i);
-}
 
 /* The deadline of the work: the invocation's less the finishing reserve
  * (0: none). */
@@ -415,16 +405,23 @@ static enum fb_err setup_manual(struct lk_run *u)
 	return FB_OK;
 }
 
-static const struct kit_paging lk_alarm_paging = {
-	.items = "events", .next = "nextToken", .max_pages = LK_MAX_ALARM_PAGES
-};
-
-/* The events of one log group's pages (kit_take_items: u->pages keeps
- * them, the messages point into them). */
-static void alarm_events(struct lk_run *u, const char *g, cJSON *events)
+/* One group's read of the alarm window (cwl_filter): its events join the
+ * messages (kit_take_items: u->pages keeps them, the messages point into
+ * them). */
+static void alarm_group(void *arg, size_t i, struct kit_step *s)
 {
+	struct lk_run *u = arg;
+	const char *g = u->st->set.log_groups.v[i];
+	cJSON *events = kit_take_items(s);
 	const cJSON *e;
 
+	if (!kit_ok(s)) {
+		leak_warn(u->warnings, "logs:FilterLogEvents on '%s' failed: %s %s", g, kit_err(s)->code,
+			  kit_err(s)->message);
+		resp_step_end(&u->r, u->alarm_idx, RESP_FAILED, "cannot read a watched log group", kit_err(s));
+	}
+	u->alarm_pages += kit_pages(s);
+	u->alarm_capped |= kit_ok(s) && !kit_complete(s);
 	cJSON_AddItemToArray(u->pages, events);
 	for (e = events ? events->child : NULL; e; e = e->next) {
 		const char *msg = resp_get_str(e, "message");
@@ -442,16 +439,12 @@ static void alarm_events(struct lk_run *u, const char *g, cJSON *events)
 }
 
 /* FilterLogEvents over every configured group, all pages (bounded); the
- * groups are read concurrently (one paged step each). */
+ * groups are read concurrently (runtime/cwl: one paged step each). */
 static void setup_alarm(struct lk_run *u)
 {
 	struct lk_state *st = u->st;
-	size_t ng = st->set.log_groups.n, i;
-	struct kit_step **rd = calloc(ng, sizeof(*rd));
-	struct kit_round *round = kit_round_new(&u->kit);
 	int64_t start, end;
 	struct alarm_change al;
-	int idx, pages = 0, capped = 0;
 	char detail[200];
 
 	u->pages = cJSON_CreateArray();
@@ -461,44 +454,22 @@ static void setup_alarm(struct lk_run *u)
 			  resp_get_str(u->ev, "region"));
 	alarm_parse(cJSON_GetObjectItemCaseSensitive(u->ev, "detail"), &al); /* fields 0 when absent */
 	alarm_log_window(&al, u->r.event_time_ms, lr_now_ms(), st->set.lookback_ms, &start, &end);
-	idx = resp_step_begin(&u->r, "read-alarm-window", "logs:FilterLogEvents", st->set.log_groups.v[0],
-			      RESP_READ);
-	if (!rd || !round || !u->pages) {
-		resp_step_end(&u->r, idx, RESP_FAILED, "out of memory", NULL);
-		goto out;
+	u->alarm_idx = resp_step_begin(&u->r, "read-alarm-window", "logs:FilterLogEvents",
+				       st->set.log_groups.v[0], RESP_READ);
+	if (!u->pages || cwl_filter(&u->kit, st->set.log_groups.v, st->set.log_groups.n, start, end,
+				    LK_MAX_ALARM_PAGES, alarm_group, u) != FB_OK) {
+		resp_step_end(&u->r, u->alarm_idx, RESP_FAILED, "out of memory", NULL);
+		return;
 	}
-	for (i = 0; i < ng; i++) {
-		cJSON *in = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(in, "logGroupName", st->set.log_groups.v[i]);
-		cJSON_AddNumberToObject(in, "startTime", (double)start);
-		cJSON_AddNumberToObject(in, "endTime", (double)end);
-		rd[i] = kit_add(round, &(struct kit_spec){ .quiet = 1, .service = "logs", .op = "FilterLogEvents",
-			.kind = RESP_READ, .in = in, .paging = &lk_alarm_paging });
-	}
-	kit_run(round);
-	for (i = 0; i < ng; i++) {
-		if (!kit_ok(rd[i])) {
-			leak_warn(u->warnings, "logs:FilterLogEvents on '%s' failed: %s %s", st->set.log_groups.v[i],
-				  kit_err(rd[i])->code, kit_err(rd[i])->message);
-			resp_step_end(&u->r, idx, RESP_FAILED, "cannot read a watched log group", kit_err(rd[i]));
-		}
-		pages += kit_pages(rd[i]);
-		capped |= kit_ok(rd[i]) && !kit_complete(rd[i]);
-		alarm_events(u, st->set.log_groups.v[i], kit_take_items(rd[i]));
-	}
-	if (capped)
+	if (u->alarm_capped)
 		leak_warn(u->warnings, "more than %d pages of log events in the alarm window: the rest was "
 			  "not scanned", LK_MAX_ALARM_PAGES);
-	if (!u->r.steps[idx].ended) {
+	if (!u->r.steps[u->alarm_idx].ended) {
 		/* the alarm's events are the run's only messages */
 		snprintf(detail, sizeof(detail), "%zu events in %d pages from %zu log groups", u->msgs.n,
-			 pages, ng);
-		resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
+			 u->alarm_pages, st->set.log_groups.n);
+		resp_step_end(&u->r, u->alarm_idx, RESP_DONE, detail, NULL);
 	}
-out:
-	kit_round_free(round);
-	free(rd);
 }
 
 /* ---- secrets: decide, rotate, wait, redeploy ----------------------------------------------------------- */
@@ -592,8 +563,8 @@ static void secrets_decide(struct lk_run *u)
 			continue;
 		}
 		/* decided without a call: the line says why (an exemption's is optional) */
-		note(u, "rotate-secret", "secretsmanager:RotateSecret", s->arn, RESP_WRITE, lk_decided[dec].status,
-		     detail, dec != LEAK_DECIDE_EXEMPT);
+		kit_note(&u->kit, "rotate-secret", "secretsmanager:RotateSecret", s->arn, RESP_WRITE,
+			 lk_decided[dec].status, dec == LEAK_DECIDE_EXEMPT, "%s", detail);
 		j->rs.state = dec == LEAK_DECIDE_IN_PROGRESS && u->r.dry_run ? RDP_STOP : lk_decided[dec].next;
 	}
 	kit_round_free(rd);
@@ -628,18 +599,13 @@ static void secrets_rotate_redeploy(struct lk_run *u)
 			continue;
 		if (!j->tags_read && leak_tags_need_history(j->tags))
 			secret_tags(u, j);
-		if (j->services_ignored) {
-			char detail[PROV_REASON_LEN + 700];
-
-			snprintf(detail, sizeof(detail), "nothing redeployed: firebreak:ecs-services '%.500s' "
-				 "ignored (%s); redeploy the services that use this secret by hand",
-				 j->services_ignored, j->services_why);
-			note(u, "redeploy", "ecs:UpdateService", j->rs.arn, RESP_WRITE, RESP_SKIPPED,
-			     detail, 0);
-		} else if (!j->services || !*j->services) {
+		if (j->services_ignored)
+			kit_note(&u->kit, "redeploy", "ecs:UpdateService", j->rs.arn, RESP_WRITE, RESP_SKIPPED, 1,
+				 "nothing redeployed: firebreak:ecs-services '%.500s' ignored (%s); redeploy the "
+				 "services that use this secret by hand", j->services_ignored, j->services_why);
+		else if (!j->services || !*j->services)
 			leak_warn(u->warnings, "secret '%s' has no firebreak:ecs-services tag: nothing to redeploy",
 				  j->rs.arn);
-		}
 		j->rs.services = j->services_ignored ? NULL : j->services;
 	}
 	rdp_redeploy(&d, v, u->njobs);
@@ -737,14 +703,16 @@ static int report_only(const struct leak_key *k)
 	return !leak_key_usable(k);
 }
 
-static void report_only_done(struct lk_run *u, struct leak_key *k, const char *why)
+static void report_only_done(struct lk_run *u, struct leak_key *k, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void report_only_done(struct lk_run *u, struct leak_key *k, const char *fmt, ...)
 {
-	char detail[400];
+	char why[300];
 
-	snprintf(detail, sizeof(detail),
+	RESP_FORMAT(why, fmt);
+	kit_note(&u->kit, "deactivate-key", "iam:UpdateAccessKey", k->id, RESP_WRITE, RESP_SKIPPED, 1,
 		 "reported only, not deactivated: %s; the key id appeared without a secret access key "
 		 "in the same log event, and an id alone is not a usable credential", why);
-	note(u, "deactivate-key", "iam:UpdateAccessKey", k->id, RESP_WRITE, RESP_SKIPPED, detail, 0);
 	k->done = 1;
 }
 
@@ -760,12 +728,9 @@ static int no_role_noted(const struct lk_run *u, const struct leak_key *k)
 	return 0;
 }
 
-/* A read step of a key: optional when the key is only reported; `detail`
- * (may be NULL) rewords its line. */
-static void key_step_end(struct leak_key *k, struct kit_step *s, const char *detail)
+/* A read step of a key: optional when the key is only reported. */
+static void key_step_end(struct leak_key *k, struct kit_step *s)
 {
-	if (detail)
-		kit_detail(s, "%s", detail);
 	if (report_only(k))
 		kit_set_optional(s);
 }
@@ -775,24 +740,24 @@ static void key_step_end(struct leak_key *k, struct kit_step *s, const char *det
 static void key_unread(struct lk_run *u, struct leak_key *k, struct kit_step *s, const char *detail,
 		       const char *why)
 {
-	key_step_end(k, s, detail);
+	kit_detail(s, "%s", detail);
+	key_step_end(k, s);
 	if (report_only(k))
-		report_only_done(u, k, why);
+		report_only_done(u, k, "%s", why);
 	k->done = 1;
 }
 
 static void after_info(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 {
 	const char *acct = resp_get_str(kit_out(s), "Account");
-	char detail[200];
 
 	if (!acct) {
 		key_unread(u, k, s, "cannot learn the key's account", "its account could not be read");
 		return;
 	}
 	buf_copy_str(k->account, sizeof(k->account), acct);
-	snprintf(detail, sizeof(detail), "account %s", acct);
-	key_step_end(k, s, detail);
+	kit_detail(s, "account %s", acct);
+	key_step_end(k, s);
 	switch (leak_key_route(acct, kit_own_account(&u->kit), u->st->cfg.member_role)) {
 	case LEAK_KEY_OWN:
 		break;
@@ -801,9 +766,8 @@ static void after_info(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 		break;
 	case LEAK_KEY_NO_ROLE:
 		if (report_only(k)) {
-			snprintf(detail, sizeof(detail), "key of account %s (not ours), FIREBREAK_MEMBER_ROLE "
-				 "not set: its owner and last use are not read", acct);
-			report_only_done(u, k, detail);
+			report_only_done(u, k, "key of account %s (not ours), FIREBREAK_MEMBER_ROLE not set: its "
+					 "owner and last use are not read", acct);
 			break;
 		}
 		/* The key stays active: not contained. Like every responder
@@ -811,15 +775,12 @@ static void after_info(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 		 * there is a failed required step (one per account), so the
 		 * invocation is an error and the failure queue sees it; the
 		 * write is skipped. */
-		if (!no_role_noted(u, k)) {
-			snprintf(detail, sizeof(detail),
+		if (!no_role_noted(u, k))
+			kit_note(&u->kit, "assume-role", "sts:AssumeRole", acct, RESP_READ, RESP_FAILED, 0,
 				 "key of account %s (not ours) and FIREBREAK_MEMBER_ROLE not set: cannot act there",
 				 acct);
-			note(u, "assume-role", "sts:AssumeRole", acct, RESP_READ, RESP_FAILED, detail, 1);
-		}
-		snprintf(detail, sizeof(detail),
+		kit_note(&u->kit, "deactivate-key", "iam:UpdateAccessKey", k->id, RESP_WRITE, RESP_SKIPPED, 1,
 			 "skipped: no member role; the key stays active: deactivate it in account %s", acct);
-		note(u, "deactivate-key", "iam:UpdateAccessKey", k->id, RESP_WRITE, RESP_SKIPPED, detail, 0);
 		k->done = 1;
 		break;
 	}
@@ -829,7 +790,6 @@ static void after_info(struct lk_run *u, struct leak_key *k, struct kit_step *s)
  * one, its outcome. */
 static void member_assign(struct lk_run *u, size_t from, const char *account, struct aws_client *cl)
 {
-	char detail[400];
 	size_t j;
 
 	for (j = from; j < u->f.nkeys; j++) {
@@ -842,13 +802,11 @@ static void member_assign(struct lk_run *u, size_t from, const char *account, st
 		if (cl)
 			continue;
 		if (report_only(o)) {
-			snprintf(detail, sizeof(detail), "no session in account %s: its owner and last use "
-				 "are not read", o->account);
-			report_only_done(u, o, detail);
+			report_only_done(u, o, "no session in account %s: its owner and last use are not read",
+					 o->account);
 		} else {
-			snprintf(detail, sizeof(detail),
+			kit_note(&u->kit, "deactivate-key", "iam:UpdateAccessKey", o->id, RESP_WRITE, RESP_SKIPPED, 1,
 				 "not deactivated: no session in account %s; the key stays active", o->account);
-			note(u, "deactivate-key", "iam:UpdateAccessKey", o->id, RESP_WRITE, RESP_SKIPPED, detail, 0);
 			o->done = 1;
 		}
 	}
@@ -949,7 +907,6 @@ static void after_last_used(struct lk_run *u, struct leak_key *k, struct kit_ste
 	const char *when = resp_get_str(o, "AccessKeyLastUsed.LastUsedDate");
 	const char *svc = resp_get_str(o, "AccessKeyLastUsed.ServiceName");
 	const char *reg = resp_get_str(o, "AccessKeyLastUsed.Region");
-	char detail[300];
 
 	if (!user || !*user) {
 		key_unread(u, k, s, "cannot find the key's user", "its owner could not be read");
@@ -959,14 +916,12 @@ static void after_last_used(struct lk_run *u, struct leak_key *k, struct kit_ste
 	buf_copy_str(k->last_used, sizeof(k->last_used), when);
 	buf_copy_str(k->last_service, sizeof(k->last_service), svc);
 	buf_copy_str(k->last_region, sizeof(k->last_region), reg);
-	snprintf(detail, sizeof(detail), "owned by IAM user %s; last used %s%s%s%s%s", user,
-		 when && *when ? when : "never (or not recorded)", svc && *svc ? " by " : "",
-		 svc && *svc ? svc : "", reg && *reg ? " in " : "", reg && *reg ? reg : "");
-	key_step_end(k, s, detail);
-	if (report_only(k)) {
-		snprintf(detail, sizeof(detail), "owned by IAM user %s", user);
-		report_only_done(u, k, detail);
-	}
+	kit_detail(s, "owned by IAM user %s; last used %s%s%s%s%s", user,
+		   when && *when ? when : "never (or not recorded)", svc && *svc ? " by " : "",
+		   svc && *svc ? svc : "", reg && *reg ? " in " : "", reg && *reg ? reg : "");
+	key_step_end(k, s);
+	if (report_only(k))
+		report_only_done(u, k, "owned by IAM user %s", user);
 }
 
 static void after_update(struct lk_run *u, struct leak_key *k, struct kit_step *s)
@@ -995,8 +950,8 @@ static void after_list(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 	}
 	kit_detail(s, "%s", k->status);
 	if (!strcmp(k->status, "Inactive")) {
-		note(u, "deactivate-key", "iam:UpdateAccessKey", k->id, RESP_WRITE, RESP_ALREADY,
-		     "key is already Inactive", 1);
+		kit_note(&u->kit, "deactivate-key", "iam:UpdateAccessKey", k->id, RESP_WRITE, RESP_ALREADY, 0,
+			 "key is already Inactive");
 		k->done = 1;
 	} else if (u->r.dry_run) {
 		/* planned here, with its undo, where a real run decides it */
@@ -1029,10 +984,10 @@ static void revoke_role(struct lk_run *u, struct leak_key *k)
 
 	k->done = 1;
 	if (!k->role[0] || !arn_parse(k->role, &a) || !resp_account_id_ok(a.account)) {
-		note(u, "revoke-sessions", "iam:PutRolePolicy", k->id, RESP_WRITE, RESP_SKIPPED,
-		     k->refused ? "not revoked: STS refused the secret access key seen next to it"
-				: "not revoked: the credential could not be verified; revoke the role's active "
-				  "sessions (iam:PutRolePolicy with aws:TokenIssueTime) by hand if it is live", 0);
+		kit_note(&u->kit, "revoke-sessions", "iam:PutRolePolicy", k->id, RESP_WRITE, RESP_SKIPPED, 1, "%s",
+			 k->refused ? "not revoked: STS refused the secret access key seen next to it"
+				    : "not revoked: the credential could not be verified; revoke the role's active "
+				      "sessions (iam:PutRolePolicy with aws:TokenIssueTime) by hand if it is live");
 		return;
 	}
 	buf_copy_str(k->account, sizeof(k->account), a.account);
@@ -1052,9 +1007,9 @@ static void act_keys(struct lk_run *u)
 		if (!strncmp(k->id, "ASIA", 4) && report_only(k)) {
 			report_only_done(u, k, "temporary (STS) key id");
 		} else if (!strncmp(k->id, "ASIA", 4) && !leak_session_token(&u->msgs, k->id, &tlen)) {
-			note(u, "deactivate-key", "iam:UpdateAccessKey", k->id, RESP_WRITE, RESP_SKIPPED,
-			     "temporary (STS) credentials cannot be deactivated: revoke the role's active "
-			     "sessions (iam:PutRolePolicy with aws:TokenIssueTime) by hand", 0);
+			kit_note(&u->kit, "deactivate-key", "iam:UpdateAccessKey", k->id, RESP_WRITE, RESP_SKIPPED, 1,
+				 "temporary (STS) credentials cannot be deactivated: revoke the role's active "
+				 "sessions (iam:PutRolePolicy with aws:TokenIssueTime) by hand");
 			k->done = 1;
 		}
 	}
@@ -1101,14 +1056,10 @@ static void run_cleanup(struct lk_run *u)
 
 	resp_cleanup(&u->r);
 	leak_batch_cleanup(&u->batch);
-	if (u->pages) {
-		buf_cjson_wipe(u->pages);
-		cJSON_Delete(u->pages);
-	}
-	if (u->ev) {
-		buf_cjson_wipe(u->ev);
-		cJSON_Delete(u->ev);
-	}
+	buf_cjson_wipe(u->pages);   /* log text */
+	cJSON_Delete(u->pages);
+	buf_cjson_wipe(u->ev);
+	cJSON_Delete(u->ev);
 	kit_cleanup(&u->kit);
 	for (i = 0; u->jobs && i < u->njobs; i++) {
 		free(u->jobs[i].services);

@@ -663,22 +663,6 @@ int leak_tags_need_history(const cJSON *tags)
 	return prov_tag_true(tags, LEAK_TAG_EXEMPT) || prov_tag_value(tags, LEAK_TAG_SERVICES) != NULL;
 }
 
-/* One tag through prov_decide; the report entry goes to `list`. */
-static enum prov_verdict tag_decide(const char *key, const char *value, const cJSON *events,
-				    const struct prov_query *base, char *why, size_t wn, cJSON *list)
-{
-	struct prov_query q = *base;
-	struct prov_decision d;
-
-	q.tag_key = key;
-	q.tag_value = value;
-	prov_decide(events, &q, &d);
-	if (list)
-		cJSON_AddItemToArray(list, prov_report_json(key, value, &d));
-	buf_copy_str(why, wn, d.reason);
-	return d.verdict;
-}
-
 void leak_tags_decide(const cJSON *tags, const cJSON *events, const struct prov_query *base,
 		      struct leak_job *j, cJSON *list)
 {
@@ -691,12 +675,12 @@ void leak_tags_decide(const cJSON *tags, const cJSON *events, const struct prov_
 	free(j->services_ignored);
 	j->services = j->services_ignored = NULL;
 	if (prov_value_true(ex))
-		j->exempt = tag_decide(LEAK_TAG_EXEMPT, ex, events, base, j->exempt_why,
-				       sizeof(j->exempt_why), list) == PROV_HONOURED;
+		j->exempt = prov_decide_tag(events, base, LEAK_TAG_EXEMPT, ex, j->exempt_why,
+					    sizeof(j->exempt_why), list) == PROV_HONOURED;
 	if (!svc)
 		return;
-	if (tag_decide(LEAK_TAG_SERVICES, svc, events, base, j->services_why, sizeof(j->services_why),
-		       list) == PROV_HONOURED)
+	if (prov_decide_tag(events, base, LEAK_TAG_SERVICES, svc, j->services_why, sizeof(j->services_why),
+			    list) == PROV_HONOURED)
 		j->services = strdup(svc);
 	else
 		j->services_ignored = strdup(svc);
