@@ -172,37 +172,48 @@ static enum fb_err list_tagged(struct lk_run *u, struct slist *ids)
 	return rc;
 }
 
+/* One load of the watched values (load_secrets). */
+struct lk_load {
+	struct lk_state *st;
+	char *const *ids;
+	struct leak_watch w;
+	int errors;
+};
+
 /* Adds one secret's AWSCURRENT (and, when readable, AWSPREVIOUS) values
- * from its two GetSecretValue answers, then wipes the answers. FB_OK also
- * when the secret is skipped with a load error; other codes stop the load. */
-static enum fb_err load_one(struct lk_state *st, struct leak_watch *w, const char *id,
-			    struct kit_step *cur_s, struct kit_step *prev_s, int *errors)
+ * from its two GetSecretValue answers (rdp_values wipes them after). FB_OK
+ * also when the secret is skipped with a load error; other codes stop the
+ * load. */
+static enum fb_err load_one(void *arg, size_t i, struct kit_step *cur_s, struct kit_step *prev_s)
 {
+	struct lk_load *l = arg;
+	struct lk_state *st = l->st;
+	struct leak_watch *w = &l->w;
 	const cJSON *cur = kit_out(cur_s), *prev = kit_out(prev_s);
 	const char *arn = resp_get_str(cur, "ARN");
 	const char *v = resp_get_str(cur, "SecretString");
 	size_t count = 0;
 	uint32_t idx;
-	enum fb_err rc = FB_OK;
+	enum fb_err rc;
 
 	if (!arn) {
-		load_error(st, "cannot read watched secret '%s': %s %s", id,
+		load_error(st, "cannot read watched secret '%s': %s %s", l->ids[i],
 			   kit_err(cur_s)->code[0] ? kit_err(cur_s)->code : fb_strerror(FB_E_AWS),
 			   kit_err(cur_s)->message);
-		(*errors)++;
-		goto out;
+		l->errors++;
+		return FB_OK;
 	}
 	if (leak_watch_has(w, arn))
-		goto out;
+		return FB_OK;
 	rc = leak_watch_add_secret(w, arn, resp_get_str(cur, "Name"), resp_get_str(cur, "VersionId"), &idx);
 	if (rc != FB_OK)
-		goto out;
+		return rc;
 	if (!v) {
 		load_error(st, "watched secret '%s' is binary: not scanned for", arn);
 	} else {
 		rc = leak_watch_add_string(w, idx, 0, v, &st->set.ignore, &count);
 		if (rc != FB_OK)
-			goto out;
+			return rc;
 		if (!count)
 			load_error(st, "watched secret '%s' has no value of %u+ characters to watch",
 				   arn, LEAK_MIN_SECRET);
@@ -211,80 +222,52 @@ static enum fb_err load_one(struct lk_state *st, struct leak_watch *w, const cha
 	if (v) {
 		buf_copy_str(w->secrets[idx].prev_version, sizeof(w->secrets[idx].prev_version),
 			     resp_get_str(prev, "VersionId"));
-		rc = leak_watch_add_string(w, idx, 1, v, &st->set.ignore, &count);
-	} else if (!prev && strcmp(kit_err(prev_s)->code, "ResourceNotFoundException")) {
-		load_error(st, "cannot read AWSPREVIOUS of '%s': %s", arn, kit_err(prev_s)->code);
+		return leak_watch_add_string(w, idx, 1, v, &st->set.ignore, &count);
 	}
-out:
-	buf_cjson_wipe((cJSON *)cur); /* SecretString */
-	buf_cjson_wipe((cJSON *)prev);
-	return rc;
-}
-
-static cJSON *secret_in(const char *arn, const char *stage)
-{
-	cJSON *in = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(in, "SecretId", arn);
-	if (stage)
-		cJSON_AddStringToObject(in, "VersionStage", stage);
-	return in;
+	if (!prev && strcmp(kit_err(prev_s)->code, "ResourceNotFoundException"))
+		load_error(st, "cannot read AWSPREVIOUS of '%s': %s", arn, kit_err(prev_s)->code);
+	return FB_OK;
 }
 
 /* Loads every watched secret's AWSCURRENT and AWSPREVIOUS values (all
- * GetSecretValue calls in one round) into a fresh automaton. On any error
- * what could be loaded is used, and the next invoke loads again. */
+ * GetSecretValue calls in one round: runtime/redeploy) into a fresh
+ * automaton. On any error what could be loaded is used, and the next
+ * invoke loads again. */
 static enum fb_err load_secrets(struct lk_run *u, int64_t now_ms)
 {
 	struct lk_state *st = u->st;
 	struct slist ids = { 0 };
-	struct kit_round *rd = NULL;
-	struct kit_step **get = NULL;
-	struct leak_watch w;
+	struct lk_load l = { .st = st };
 	size_t i;
-	int errors = 0;
 	enum fb_err rc;
 
 	cJSON_Delete(st->load_errors);
 	st->load_errors = cJSON_CreateArray();
 	st->load_attempt_ms = now_ms;
-	rc = leak_watch_init(&w);
+	rc = leak_watch_init(&l.w);
 	for (i = 0; rc == FB_OK && i < st->set.watched.n; i++)
 		rc = slist_add(&ids, st->set.watched.v[i]);
 	if (rc != FB_OK)
 		goto out;
 	if (st->set.watch_tagged && list_tagged(u, &ids) != FB_OK)
-		errors++;
-	rd = kit_round_new(&u->kit);
-	get = calloc(ids.n * 2 + 1, sizeof(*get));
-	if (!rd || !get) {
-		rc = FB_E_NOMEM;
-		goto out;
-	}
-	for (i = 0; i < ids.n * 2; i++)
-		get[i] = kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "secretsmanager",
-			.op = "GetSecretValue", .kind = RESP_READ,
-			.in = secret_in(ids.v[i / 2], i % 2 ? "AWSPREVIOUS" : "AWSCURRENT") });
-	kit_run(rd);
-	for (i = 0; rc == FB_OK && i < ids.n; i++)
-		rc = load_one(st, &w, ids.v[i], get[2 * i], get[2 * i + 1], &errors);
+		l.errors++;
+	l.ids = ids.v;
+	rc = rdp_values(&u->kit, ids.v, ids.n, load_one, &l);
 	if (rc != FB_OK)
 		goto out;
-	rc = leak_watch_build(&w);
+	rc = leak_watch_build(&l.w);
 	if (rc != FB_OK) {
 		load_error(st, "cannot build the scanner: %s", fb_strerror(rc));
 		goto out;
 	}
 	/* swap in */
 	leak_watch_cleanup(&st->watch);
-	st->watch = w;
-	memset(&w, 0, sizeof(w));
-	st->loaded_ms = errors ? 0 : now_ms;
-	rc = errors ? FB_E_AWS : FB_OK;
+	st->watch = l.w;
+	memset(&l.w, 0, sizeof(l.w));
+	st->loaded_ms = l.errors ? 0 : now_ms;
+	rc = l.errors ? FB_E_AWS : FB_OK;
 out:
-	kit_round_free(rd);
-	free(get);
-	leak_watch_cleanup(&w);
+	leak_watch_cleanup(&l.w);
 	slist_free(&ids);
 	return rc;
 }
@@ -529,7 +512,7 @@ static void secrets_decide(struct lk_run *u)
 	for (i = 0; d && i < u->njobs; i++)
 		d[i] = kit_add(rd, &(struct kit_spec){ .step = "describe-secret", .service = "secretsmanager",
 			.op = "DescribeSecret", .target = u->jobs[i].rs.arn, .kind = RESP_READ,
-			.in = secret_in(u->jobs[i].rs.arn, NULL) });
+			.in = kit_obj("SecretId", u->jobs[i].rs.arn, KIT_END) });
 	kit_run(rd);
 	for (i = 0; i < u->njobs; i++) {
 		struct leak_job *j = &u->jobs[i];
