@@ -83,3 +83,21 @@ enum fb_err akey_verify(const char *id, const char *secret, const char *token, s
 	explicit_bzero(tok, token ? token_len : 0);
 	return rc;
 }
+
+enum fb_err akey_verify_any(const char *id, const char *const *cand, size_t ncand, const char *token,
+			    size_t token_len, int64_t deadline_ms, char *arn, size_t arnlen,
+			    struct aws_error *e, size_t *refused)
+{
+	enum fb_err rc = FB_OK;
+	size_t c;
+
+	*refused = 0;
+	for (c = 0; c < ncand; c++) {
+		memset(e, 0, sizeof(*e));
+		rc = akey_verify(id, cand[c], token, token_len, deadline_ms, arn, arnlen, e);
+		if (rc == FB_OK || strcmp(e->code, "SignatureDoesNotMatch"))
+			break;
+		(*refused)++;
+	}
+	return rc;
+}

@@ -59,4 +59,12 @@ const char *akey_status(const cJSON *list_answer, const char *id);
 enum fb_err akey_verify(const char *id, const char *secret, const char *token, size_t token_len,
 			int64_t deadline_ms, char *arn, size_t arnlen, struct aws_error *e);
 
+/* akey_verify with each of cand[0..ncand) (40 bytes each) in turn, until
+ * STS accepts one (FB_OK) or answers anything but SignatureDoesNotMatch
+ * (that rc and *e: it proves nothing about the rest). *refused counts the
+ * candidates STS refused (ncand: none is the key's secret). */
+enum fb_err akey_verify_any(const char *id, const char *const *cand, size_t ncand, const char *token,
+			    size_t token_len, int64_t deadline_ms, char *arn, size_t arnlen,
+			    struct aws_error *e, size_t *refused);
+
 #endif

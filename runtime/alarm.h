@@ -65,4 +65,13 @@ int alarm_span_minutes(const struct alarm_change *a, int max_minutes);
 void alarm_log_window(const struct alarm_change *a, int64_t event_ms, int64_t now_ms, int64_t lookback_ms,
 		      int64_t *start_ms, int64_t *end_ms);
 
+/* The whole event (EventBridge envelope, borrowed) is a "CloudWatch Alarm
+ * State Change" from aws.cloudwatch whose detail alarm_parse takes: FB_OK
+ * with *a filled; else FB_E_INVALID and why says which ("unsupported event:
+ * expected a CloudWatch Alarm State Change", "alarm event lacks
+ * 'detail.alarmName' or 'detail.state.value'"). kms-guard, root-verify,
+ * access-triage, data-breach, cognito-lockdown and codeartifact-lock check
+ * the same envelope themselves. */
+enum fb_err alarm_event(const cJSON *ev, struct alarm_change *a, char *why, size_t whylen);
+
 #endif

@@ -1853,6 +1853,12 @@ void kit_note(struct kit *k, const char *step, const char *api, const char *targ
 		resp_step_optional(k->r, i);
 }
 
+int64_t kit_epoch_ms(const cJSON *v)
+{
+	return cJSON_IsNumber(v) && v->valuedouble > 0 && v->valuedouble < 9.2e12
+	       ? (int64_t)(v->valuedouble * 1000.0) : 0;
+}
+
 enum fb_err kit_quiet_result(struct lr_result *out, const char *function, const char *result,
 			     const char *detail)
 {

@@ -690,6 +690,12 @@ struct aws_client *kit_member_client(struct kit *k, const char *account, const c
 void kit_note(struct kit *k, const char *step, const char *api, const char *target, enum resp_kind kind,
 	      enum resp_status st, int optional, const char *fmt, ...) __attribute__((format(printf, 8, 9)));
 
+/* An AWS JSON-protocol timestamp (epoch seconds, a number: CreatedDate,
+ * EventTime) in ms; 0 when v is not a number or not a time after 1970
+ * (range-checked: an out-of-range double -> int64 conversion is UB).
+ * kms-guard (CreationDate) and runtime/prov (EventTime) convert the same. */
+int64_t kit_epoch_ms(const cJSON *v);
+
 /* A result that is no incident (a control message, another alarm, no
  * leak): {"function", "result", "detail"} as the invocation's response,
  * logged at info ("<result>: <detail>"), no report, nothing published. */

@@ -529,14 +529,8 @@ static void secrets_decide(struct lk_run *u)
 		buf_copy_str(j->leaked_version, sizeof(j->leaked_version),
 			     j->cur_hits ? s->cur_version : s->prev_version);
 		rdp_token(u->r.incident_id, s->arn, j->leaked_version, j->rs.token);
-		{
-			const cJSON *cd = resp_get(kit_out(d[i]), "CreatedDate");
-
-			j->tags = cJSON_Duplicate(resp_get(kit_out(d[i]), "Tags"), 1);
-			/* range-checked: an out-of-range double -> int64 conversion is UB */
-			if (cJSON_IsNumber(cd) && cd->valuedouble > 0 && cd->valuedouble < 9.2e12)
-				j->created_ms = (int64_t)(cd->valuedouble * 1000.0);
-		}
+		j->tags = cJSON_Duplicate(resp_get(kit_out(d[i]), "Tags"), 1);
+		j->created_ms = kit_epoch_ms(resp_get(kit_out(d[i]), "CreatedDate"));
 		if (prov_tag_true(j->tags, LEAK_TAG_EXEMPT))
 			secret_tags(u, j);
 		dec = leak_decide_secret(kit_out(d[i]), s->cur_version, j, detail, sizeof(detail));
@@ -833,7 +827,7 @@ static void member_clients(struct lk_run *u)
  */
 static void verify_keys(struct lk_run *u)
 {
-	size_t i, c;
+	size_t i;
 
 	for (i = 0; i < u->f.nkeys; i++) {
 		struct leak_key *k = &u->f.keys[i];
@@ -850,13 +844,8 @@ static void verify_keys(struct lk_run *u)
 		if (k->done || !k->near_secret || (strncmp(k->id, "AKIA", 4) && !token) || !k->ncand)
 			continue;
 		idx = resp_step_begin(&u->r, "verify-key", "sts:GetCallerIdentity", k->id, RESP_READ);
-		for (c = 0; c < k->ncand; c++) {
-			memset(&e, 0, sizeof(e));
-			rc = akey_verify(k->id, k->cand[c], token, tlen, work_deadline(u), arn, sizeof(arn), &e);
-			if (rc == FB_OK || strcmp(e.code, "SignatureDoesNotMatch"))
-				break;
-			refused++;
-		}
+		rc = akey_verify_any(k->id, k->cand, k->ncand, token, tlen, work_deadline(u), arn, sizeof(arn), &e,
+				     &refused);
 		if (rc == FB_OK) {
 			k->verified = 1;
 			/* an assumed-role session: its role (prov_principal) */

@@ -243,18 +243,10 @@ static enum leak_form classify_awslogs(const cJSON *aw, const struct leak_settin
 static enum leak_form classify_alarm(const cJSON *ev, const struct leak_settings *set, char *why,
 				     size_t whylen)
 {
-	const char *dtype = resp_get_str(ev, "detail-type"), *src = resp_get_str(ev, "source");
 	struct alarm_change al;
 
-	if (!dtype || !src || strcmp(dtype, "CloudWatch Alarm State Change") ||
-	    strcmp(src, "aws.cloudwatch")) {
-		snprintf(why, whylen, "unsupported event: expected a CloudWatch Alarm State Change");
+	if (alarm_event(ev, &al, why, whylen) != FB_OK)
 		return LEAK_FORM_INVALID;
-	}
-	if (alarm_parse(cJSON_GetObjectItemCaseSensitive(ev, "detail"), &al) != FB_OK) {
-		snprintf(why, whylen, "alarm event lacks 'detail.alarmName' or 'detail.state.value'");
-		return LEAK_FORM_INVALID;
-	}
 	if (!set->alarm_name || strcmp(al.name, set->alarm_name)) {
 		snprintf(why, whylen, "alarm '%.200s' is not FIREBREAK_LEAK_ALARM_NAME", al.name);
 		return LEAK_FORM_IGNORE;
