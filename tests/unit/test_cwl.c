@@ -13,7 +13,16 @@
 #include <string.h>
 #include <zlib.h>
 
+#include <stdio.h>
+#include <strings.h>
+
+#include "aws.h"
 #include "cwl.h"
+#include "http.h"
+#include "kit.h"
+#include "resp.h"
+
+#include "kit_fake.h"
 
 static void test_cwl__log_key_and_gzip(void **st)
 {
@@ -103,12 +112,62 @@ static void test_cwl__awslogs(void **st)
 	assert_int_equal(l.state, CWL_LOG_NONE);
 }
 
+/* w4-kc-lr: cwl_filter, the events of a window from several groups: one
+ * paged read each, concurrently, handed back in group order. */
+struct filter_seen {
+	size_t n;
+	int ok[2], pages[2], complete[2], events[2];
+};
+
+static void filter_cb(void *arg, size_t i, struct kit_step *s)
+{
+	struct filter_seen *f = arg;
+	cJSON *ev = kit_take_items(s);
+
+	f->ok[i] = kit_ok(s);
+	f->pages[i] = kit_pages(s);
+	f->complete[i] = kit_complete(s);
+	f->events[i] = cJSON_GetArraySize(ev);
+	f->n++;
+	cJSON_Delete(ev);
+}
+
+static void test_cwl__filter_window(void **st)
+{
+	char *const groups[] = { (char *)"/ecs/a", (char *)"/ecs/b" };
+	struct filter_seen f = { 0 };
+	struct world w;
+
+	(void)st;
+	world_up(&w, 0);
+	route("FilterLogEvents", "\"nextToken\":\"p2\"", 200, "{\"events\":[{\"message\":\"3\"}]}", 5, 0);
+	route("FilterLogEvents", "/ecs/a", 200, "{\"events\":[{\"message\":\"1\"},{\"message\":\"2\"}],"
+	      "\"nextToken\":\"p2\"}", 5, 0);
+	route("FilterLogEvents", "/ecs/b", 400, "{\"__type\":\"ResourceNotFoundException\"}", 5, 0);
+	assert_int_equal(cwl_filter(&w.k, groups, 2, 1000, 2000, 5, filter_cb, &f), FB_OK);
+	assert_int_equal(f.n, 2);
+	assert_int_equal(F.max_parallel, 2);
+	assert_non_null(strstr(F.log[0].body, "\"startTime\":1000"));
+	assert_non_null(strstr(F.log[0].body, "\"endTime\":2000"));
+	assert_true(f.ok[0] && f.complete[0]);
+	assert_int_equal(f.pages[0], 2);
+	assert_int_equal(f.events[0], 3);
+	assert_false(f.ok[1]);
+	assert_int_equal(sent("FilterLogEvents"), 3);
+	assert_non_null(last_of("FilterLogEvents"));
+	/* quiet reads: the caller words the line */
+	assert_int_equal(w.r.nsteps, 0);
+	(void)line;
+	world_down(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cwl__log_key_and_gzip),
 		cmocka_unit_test(test_cwl__page_lines_and_cap),
 		cmocka_unit_test(test_cwl__awslogs),
+		cmocka_unit_test(test_cwl__filter_window),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,187 @@
+/*
+ * test_kit_member: the kit pieces leak-rotate's port added (kit.h block
+ * "w4-kc-lr") and the undo record it keeps after its writes
+ * (evidence_restore_after), over the real kit and AWS layer with the fake
+ * transport (kit_fake.h): the member-account line in its three outcomes,
+ * a decided line that a dry run does not turn into "planned", the quiet
+ * result, the lenient flag, JSON timestamps.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "aws.h"
+#include "evidence.h"
+#include "http.h"
+#include "kit.h"
+#include "resp.h"
+
+#include "kit_fake.h"
+
+#define ASSUMED "<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIAMEMBEREXAMPLE</AccessKeyId>" \
+	"<SecretAccessKey>member-secret</SecretAccessKey><SessionToken>tok</SessionToken>" \
+	"<Expiration>2026-12-07T01:00:00Z</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>"
+
+static void test_kit_member__client_line(void **st)
+{
+	struct world w;
+	const struct resp_step *l;
+
+	(void)st;
+	world_up(&w, 0);
+	/* our own account (the function ARN's): no role, an optional skipped line */
+	assert_ptr_equal(kit_member_client(&w.k, "111111111111", "assume-role", 1), w.aws);
+	l = &w.r.steps[0];
+	assert_int_equal(l->status, RESP_SKIPPED);
+	assert_false(l->required);
+	assert_string_equal(l->detail, "our own account: no role needed");
+	/* another account without FIREBREAK_MEMBER_ROLE: failed, required when asked */
+	assert_null(kit_member_client(&w.k, "222222222222", "assume-role", 1));
+	l = &w.r.steps[1];
+	assert_int_equal(l->status, RESP_FAILED);
+	assert_true(l->required);
+	assert_string_equal(l->api, "sts:AssumeRole");
+	assert_string_equal(l->target, "arn:aws:iam::222222222222:role/");
+	assert_string_equal(l->detail, "cannot act in account 222222222222: FIREBREAK_MEMBER_ROLE not set");
+	assert_null(kit_member_client(&w.k, "333333333333", "assume-role", 0));
+	assert_false(w.r.steps[2].required);
+	assert_int_equal(sent("AssumeRole"), 0);
+	world_down(&w);
+
+	world_up(&w, 0);
+	w.cfg.member_role = strdup("firebreak-member");
+	route("AssumeRole", "222222222222", 200, ASSUMED, 5, 0);
+	route("AssumeRole", NULL, 403, "<ErrorResponse><Error><Code>AccessDenied</Code><Message>no</Message>"
+	      "</Error></ErrorResponse>", 5, 0);
+	assert_non_null(kit_member_client(&w.k, "222222222222", "assume-role", 1));
+	l = line(&w, "assume-role");
+	assert_int_equal(l->status, RESP_DONE);
+	assert_string_equal(l->target, "arn:aws:iam::222222222222:role/firebreak-member");
+	assert_string_equal(l->detail, "acting in account 222222222222");
+	assert_null(kit_member_client(&w.k, "333333333333", "assume-role", 1));
+	l = &w.r.steps[1];
+	assert_int_equal(l->status, RESP_FAILED);
+	assert_string_equal(l->detail, "cannot act in account 333333333333: no session");
+	assert_non_null(strstr(l->error, "AccessDenied"));
+	assert_int_equal(sent("AssumeRole"), 2);
+	assert_non_null(last_of("AssumeRole"));
+	world_down(&w);
+}
+
+static void test_kit_member__note_keeps_the_decision_under_dry_run(void **st)
+{
+	struct world w;
+
+	(void)st;
+	world_up(&w, 1);
+	kit_note(&w.k, "deactivate-key", "iam:UpdateAccessKey", "AKIAIOSFODNN7EXAMPLE", RESP_WRITE, RESP_SKIPPED, 1,
+		 "reported only: %s (%d)", "an id alone", 3);
+	assert_int_equal(w.r.steps[0].status, RESP_SKIPPED);
+	assert_false(w.r.steps[0].required);
+	assert_string_equal(w.r.steps[0].detail, "reported only: an id alone (3)");
+	kit_note(&w.k, "assume-role", "sts:AssumeRole", "222222222222", RESP_READ, RESP_FAILED, 0, "no role");
+	assert_true(w.r.steps[1].required);
+	assert_int_equal(F.nlog, 0);   /* no call */
+	world_down(&w);
+}
+
+static void test_kit_member__quiet_result_flag_and_time(void **st)
+{
+	struct lr_result out;
+	cJSON *o;
+
+	(void)st;
+	lr_result_init(&out);
+	assert_int_equal(kit_quiet_result(&out, "leak-rotate", "no leak", "3 events: no leak"), FB_OK);
+	assert_false(out.is_error);
+	o = cJSON_ParseWithLength(out.body.data, out.body.len);
+	assert_string_equal(cJSON_GetObjectItem(o, "function")->valuestring, "leak-rotate");
+	assert_string_equal(cJSON_GetObjectItem(o, "result")->valuestring, "no leak");
+	assert_string_equal(cJSON_GetObjectItem(o, "detail")->valuestring, "3 events: no leak");
+	assert_int_equal(cJSON_GetArraySize(o), 3);
+	cJSON_Delete(o);
+	lr_result_cleanup(&out);
+
+	unsetenv("KIT_FLAG_TEST");
+	assert_int_equal(kit_env_flag("KIT_FLAG_TEST", 1), 1);
+	assert_int_equal(kit_env_flag("KIT_FLAG_TEST", 0), 0);
+	setenv("KIT_FLAG_TEST", "", 1);
+	assert_int_equal(kit_env_flag("KIT_FLAG_TEST", 1), 1);
+	setenv("KIT_FLAG_TEST", "YES", 1);
+	assert_int_equal(kit_env_flag("KIT_FLAG_TEST", 0), 1);
+	setenv("KIT_FLAG_TEST", "1", 1);
+	assert_int_equal(kit_env_flag("KIT_FLAG_TEST", 0), 1);
+	/* lenient: anything else is off, never an error */
+	setenv("KIT_FLAG_TEST", "false", 1);
+	assert_int_equal(kit_env_flag("KIT_FLAG_TEST", 1), 0);
+	setenv("KIT_FLAG_TEST", "ture", 1);
+	assert_int_equal(kit_env_flag("KIT_FLAG_TEST", 1), 0);
+	unsetenv("KIT_FLAG_TEST");
+
+	o = cJSON_Parse("[1796601600.5, 0, -5, 1e300, \"1796601600\"]");
+	assert_int_equal(kit_epoch_ms(cJSON_GetArrayItem(o, 0)), 1796601600500LL);
+	assert_int_equal(kit_epoch_ms(cJSON_GetArrayItem(o, 1)), 0);
+	assert_int_equal(kit_epoch_ms(cJSON_GetArrayItem(o, 2)), 0);
+	assert_int_equal(kit_epoch_ms(cJSON_GetArrayItem(o, 3)), 0);
+	assert_int_equal(kit_epoch_ms(cJSON_GetArrayItem(o, 4)), 0);
+	assert_int_equal(kit_epoch_ms(NULL), 0);
+	cJSON_Delete(o);
+}
+
+/* The undo record kept after the writes: nothing without a bucket (the
+ * caller says so), under dry run or with no write; else restore.json with
+ * every entry marked secret_public unless it says otherwise. */
+static void test_kit_member__restore_after_the_writes(void **st)
+{
+	struct evidence_config cfg;
+	struct world w;
+	const struct logged *put = NULL;
+	size_t i;
+
+	(void)st;
+	memset(&cfg, 0, sizeof(cfg));
+	world_up(&w, 0);
+	assert_int_equal(evidence_restore_after(&w.k, w.aws, &cfg, &ctx, "log_group", "/g", 1), 1); /* no write */
+	resp_restore_add(&w.r, kit_undo("iam:UpdateAccessKey", kit_obj("AccessKeyId", "AKIAIOSFODNN7EXAMPLE",
+										KIT_END)));
+	assert_int_equal(evidence_restore_after(&w.k, w.aws, &cfg, &ctx, "log_group", "/g", 1), 0); /* no bucket */
+	assert_int_equal(F.nlog, 0);
+	cfg.bucket = strdup("evidence-bucket");
+	resp_restore_add(&w.r, cJSON_Parse("{\"api\":\"x:Y\",\"secret_public\":false}"));
+	route("", NULL, 200, "", 5, 0);
+	assert_int_equal(evidence_restore_after(&w.k, w.aws, &cfg, &ctx, "log_group", "/g", 1), 1);
+	for (i = 0; i < F.nlog; i++)
+		if (strstr(F.log[i].url, "restore.json") && F.log[i].body[0])
+			put = &F.log[i];
+	assert_non_null(put);
+	assert_non_null(strstr(put->body, "\"secret_public\":\ttrue"));
+	assert_non_null(strstr(put->body, "\"secret_public\":\tfalse"));
+	assert_non_null(cJSON_GetObjectItem(w.r.extra, "evidence"));
+	world_down(&w);
+	/* dry run: nothing sent */
+	world_up(&w, 1);
+	resp_restore_add(&w.r, kit_undo("iam:UpdateAccessKey", NULL));
+	assert_int_equal(evidence_restore_after(&w.k, w.aws, &cfg, &ctx, "log_group", "/g", 1), 1);
+	assert_int_equal(F.nlog, 0);
+	world_down(&w);
+	evidence_config_cleanup(&cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kit_member__client_line),
+		cmocka_unit_test(test_kit_member__note_keeps_the_decision_under_dry_run),
+		cmocka_unit_test(test_kit_member__quiet_result_flag_and_time),
+		cmocka_unit_test(test_kit_member__restore_after_the_writes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
