@@ -298,3 +298,22 @@ enum fb_err cwl_filter(struct kit *k, char *const *groups, size_t n, int64_t sta
 	free(st);
 	return FB_OK;
 }
+
+void cwl_delivery_trigger(struct resp *r, const char *partition, const char *region, const char *owner,
+			  const char *group, const char *event_id, const int64_t *first_ms)
+{
+	char arn[1400];
+
+	resp_json_set(r->trigger, "event_id", event_id);
+	resp_json_set(r->trigger, "source", "aws.logs");
+	resp_json_set(r->trigger, "detail_type", "CloudWatch Logs subscription");
+	if (first_ms) {
+		char iso[RESP_TIME_LEN];
+
+		resp_format_time_ms(*first_ms, iso);
+		resp_json_set(r->trigger, "event_time", iso);
+		r->event_time_ms = *first_ms;
+	}
+	snprintf(arn, sizeof(arn), "arn:%s:logs:%s:%s:log-group:%s", partition, region ? region : "", owner, group);
+	resp_set_resource(r, arn, *owner ? owner : NULL, region);
+}

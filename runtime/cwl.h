@@ -114,4 +114,14 @@ enum fb_err cwl_gzip(const void *p, size_t n, struct buf *out);
 enum fb_err cwl_filter(struct kit *k, char *const *groups, size_t n, int64_t start_ms, int64_t end_ms,
 		       int max_pages, void (*fn)(void *arg, size_t i, struct kit_step *s), void *arg);
 
+/* The report's trigger and resource for a CloudWatch Logs subscription
+ * delivery (it has no EventBridge envelope): trigger event_id `event_id`,
+ * source "aws.logs", detail_type "CloudWatch Logs subscription", and, when
+ * first_ms is not NULL (the first log event's time), event_time and
+ * r->event_time_ms; the resource the log group's ARN
+ * arn:<partition>:logs:<region>:<owner>:log-group:<group> in the owner's
+ * account ("" owner: none) and region. Strings copied. */
+void cwl_delivery_trigger(struct resp *r, const char *partition, const char *region, const char *owner,
+			  const char *group, const char *event_id, const int64_t *first_ms);
+
 #endif

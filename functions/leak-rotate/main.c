@@ -313,8 +313,7 @@ static void ensure_loaded(struct lk_run *u)
 static enum fb_err setup_awslogs(struct lk_run *u)
 {
 	struct leak_batch *b = &u->batch;
-	char key[1200], shown[2400], arn[1200], id1[200], id2[200];
-	const char *region = aws_client_region(u->st->aws);
+	char key[1200], shown[2400], id1[200], id2[200];
 	size_t i;
 	enum fb_err rc;
 
@@ -330,19 +329,8 @@ static enum fb_err setup_awslogs(struct lk_run *u)
 	leak_redact(&u->st->watch, b->nevents ? b->events[b->nevents - 1].id : "", id2, sizeof(id2));
 	snprintf(shown, sizeof(shown), "%s:%.300s:%.300s:%.100s:%.100s:%zu", b->owner, u->group_buf,
 		 u->stream_buf, id1, id2, b->nevents);
-	resp_json_set(u->r.trigger, "event_id", shown);
-	resp_json_set(u->r.trigger, "source", "aws.logs");
-	resp_json_set(u->r.trigger, "detail_type", "CloudWatch Logs subscription");
-	if (b->nevents) {
-		char iso[RESP_TIME_LEN];
-
-		resp_format_time_ms(b->events[0].timestamp_ms, iso);
-		resp_json_set(u->r.trigger, "event_time", iso);
-		u->r.event_time_ms = b->events[0].timestamp_ms;
-	}
-	snprintf(arn, sizeof(arn), "arn:%s:logs:%s:%s:log-group:%s", aws_client_partition(u->st->aws),
-		 region ? region : "", b->owner, u->group_buf);
-	resp_set_resource(&u->r, arn, *b->owner ? b->owner : NULL, region);
+	cwl_delivery_trigger(&u->r, aws_client_partition(u->st->aws), aws_client_region(u->st->aws), b->owner,
+			     u->group_buf, shown, b->nevents ? &b->events[0].timestamp_ms : NULL);
 	u->group = u->group_buf;
 	u->stream = u->stream_buf;
 	for (i = 0; i < b->nevents; i++) {

@@ -161,6 +161,33 @@ static void test_cwl__filter_window(void **st)
 	world_down(&w);
 }
 
+/* w4-kc-lr: a subscription delivery's trigger and resource (no envelope). */
+static void test_cwl__delivery_trigger(void **st)
+{
+	struct world w;
+	int64_t t = 1796601600000LL;
+
+	(void)st;
+	world_up(&w, 0);
+	cwl_delivery_trigger(&w.r, "aws", "eu-west-1", "111111111111", "/ecs/api", "111111111111:/ecs/api:s:e1:e2:2",
+			     &t);
+	assert_string_equal(cJSON_GetObjectItem(w.r.trigger, "event_id")->valuestring, "111111111111:/ecs/api:s:e1:e2:2");
+	assert_string_equal(cJSON_GetObjectItem(w.r.trigger, "source")->valuestring, "aws.logs");
+	assert_string_equal(cJSON_GetObjectItem(w.r.trigger, "detail_type")->valuestring, "CloudWatch Logs subscription");
+	assert_string_equal(cJSON_GetObjectItem(w.r.trigger, "event_time")->valuestring, "2026-12-07T00:00:00.000Z");
+	assert_int_equal(w.r.event_time_ms, t);
+	assert_string_equal(w.r.resource, "arn:aws:logs:eu-west-1:111111111111:log-group:/ecs/api");
+	assert_string_equal(w.r.account, "111111111111");
+	assert_string_equal(w.r.region, "eu-west-1");
+	world_down(&w);
+	world_up(&w, 0);
+	cwl_delivery_trigger(&w.r, "aws", NULL, "", "/g", "x", NULL);
+	assert_int_equal(w.r.event_time_ms, 0);
+	assert_string_equal(w.r.resource, "arn:aws:logs:::log-group:/g");
+	assert_null(w.r.account);
+	world_down(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -168,6 +195,7 @@ int main(void)
 		cmocka_unit_test(test_cwl__page_lines_and_cap),
 		cmocka_unit_test(test_cwl__awslogs),
 		cmocka_unit_test(test_cwl__filter_window),
+		cmocka_unit_test(test_cwl__delivery_trigger),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
