@@ -1853,6 +1853,15 @@ void kit_note(struct kit *k, const char *step, const char *api, const char *targ
 		resp_step_optional(k->r, i);
 }
 
+void kit_warn_to(cJSON *warnings, const char *fmt, ...)
+{
+	char msg[600];
+
+	RESP_FORMAT(msg, fmt);
+	if (warnings)
+		cJSON_AddItemToArray(warnings, cJSON_CreateString(msg));
+}
+
 int64_t kit_epoch_ms(const cJSON *v)
 {
 	return cJSON_IsNumber(v) && v->valuedouble > 0 && v->valuedouble < 9.2e12

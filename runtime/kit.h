@@ -696,6 +696,11 @@ void kit_note(struct kit *k, const char *step, const char *api, const char *targ
  * kms-guard (CreationDate) and runtime/prov (EventTime) convert the same. */
 int64_t kit_epoch_ms(const cJSON *v);
 
+/* Appends the formatted line (cut at 599 bytes) to a responder's own
+ * warnings array (NULL: dropped), as against resp_warn's list of the
+ * runtime. runtime/redeploy's static warn() does the same (1023 bytes). */
+void kit_warn_to(cJSON *warnings, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* A result that is no incident (a control message, another alarm, no
  * leak): {"function", "result", "detail"} as the invocation's response,
  * logged at info ("<result>: <detail>"), no report, nothing published. */

@@ -198,8 +198,6 @@ void leak_scan_messages(const struct leak_watch *w, const struct leak_msg *msgs,
  * through a name either. Truncates to outlen - 1 bytes. Returns 1 when
  * something was replaced. */
 int leak_redact(const struct leak_watch *w, const char *s, char *out, size_t outlen);
-/* Appends a formatted line to a warnings array (NULL: dropped). */
-void leak_warn(cJSON *warnings, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- decisions --------------------------------------------------------------------------------- */
 

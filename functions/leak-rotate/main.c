@@ -145,7 +145,7 @@ static void load_error(struct lk_state *st, const char *fmt, ...)
 	char msg[600];
 
 	RESP_FORMAT(msg, fmt);
-	leak_warn(st->load_errors, "%s", msg);
+	kit_warn_to(st->load_errors, "%s", msg);
 	log_warn("%s", msg);
 }
 
@@ -387,8 +387,8 @@ static void alarm_group(void *arg, size_t i, struct kit_step *s)
 	const cJSON *e;
 
 	if (!kit_ok(s)) {
-		leak_warn(u->warnings, "logs:FilterLogEvents on '%s' failed: %s %s", g, kit_err(s)->code,
-			  kit_err(s)->message);
+		kit_warn_to(u->warnings, "logs:FilterLogEvents on '%s' failed: %s %s", g, kit_err(s)->code,
+			    kit_err(s)->message);
 		resp_step_end(&u->r, u->alarm_idx, RESP_FAILED, "cannot read a watched log group", kit_err(s));
 	}
 	u->alarm_pages += kit_pages(s);
@@ -433,8 +433,8 @@ static void setup_alarm(struct lk_run *u)
 		return;
 	}
 	if (u->alarm_capped)
-		leak_warn(u->warnings, "more than %d pages of log events in the alarm window: the rest was "
-			  "not scanned", LK_MAX_ALARM_PAGES);
+		kit_warn_to(u->warnings, "more than %d pages of log events in the alarm window: the rest was "
+			    "not scanned", LK_MAX_ALARM_PAGES);
 	if (!u->r.steps[u->alarm_idx].ended) {
 		/* the alarm's events are the run's only messages */
 		snprintf(detail, sizeof(detail), "%zu events in %d pages from %zu log groups", u->msgs.n,
@@ -569,8 +569,8 @@ static void secrets_rotate_redeploy(struct lk_run *u)
 				 "nothing redeployed: firebreak:ecs-services '%.500s' ignored (%s); redeploy the "
 				 "services that use this secret by hand", j->services_ignored, j->services_why);
 		else if (!j->services || !*j->services)
-			leak_warn(u->warnings, "secret '%s' has no firebreak:ecs-services tag: nothing to redeploy",
-				  j->rs.arn);
+			kit_warn_to(u->warnings, "secret '%s' has no firebreak:ecs-services tag: nothing to redeploy",
+				    j->rs.arn);
 		j->rs.services = j->services_ignored ? NULL : j->services;
 	}
 	rdp_redeploy(&d, v, u->njobs);
@@ -1004,8 +1004,8 @@ static void keep_record(struct lk_run *u)
 {
 	if (!evidence_restore_after(&u->kit, u->st->aws, &u->st->evcfg, u->ctx, "log_group",
 				    u->group ? u->group : "manual", 1))
-		leak_warn(u->warnings, "no evidence bucket configured (FIREBREAK_EVIDENCE_BUCKET): no undo record "
-			  "is kept, restore[] is only in this report");
+		kit_warn_to(u->warnings, "no evidence bucket configured (FIREBREAK_EVIDENCE_BUCKET): no undo "
+			    "record is kept, restore[] is only in this report");
 }
 
 /* ---- the handler ------------------------------------------------------------------------------------------------ */
@@ -1060,7 +1060,7 @@ static enum fb_err lk_respond(struct lk_run *u, enum leak_form form, struct lr_r
 	else
 		setup_alarm(u);
 	if (rc != FB_OK)
-		leak_warn(u->warnings, "more than %u log events: the rest was not scanned", LEAK_MAX_MESSAGES);
+		kit_warn_to(u->warnings, "more than %u log events: the rest was not scanned", LEAK_MAX_MESSAGES);
 	rc = leak_findings_init(&u->f, st->watch.nsecrets, u->warnings);
 	if (rc != FB_OK)
 		return rc;
@@ -1072,9 +1072,9 @@ static enum fb_err lk_respond(struct lk_run *u, enum leak_form form, struct lr_r
 	cJSON_AddNumberToObject(src, "events", (double)u->msgs.n);
 	cJSON_AddNumberToObject(src, "bytes", (double)u->msgs.bytes);
 	if (u->f.cloudtrail_ids)
-		leak_warn(u->warnings, "%zu CloudTrail records: the %zu access key ids in their accessKeyId "
-			  "fields are the audit trail, not leaks (not acted on)", u->f.cloudtrail_records,
-			  u->f.cloudtrail_ids);
+		kit_warn_to(u->warnings, "%zu CloudTrail records: the %zu access key ids in their accessKeyId "
+			    "fields are the audit trail, not leaks (not acted on)", u->f.cloudtrail_records,
+			    u->f.cloudtrail_ids);
 	cJSON_AddNumberToObject(u->r.extra, "hits_total", (double)u->f.hits_total);
 	cJSON_AddItemToObject(u->r.extra, "hits", u->f.hits);
 	u->f.hits = NULL;

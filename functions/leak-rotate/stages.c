@@ -315,15 +315,6 @@ enum leak_form leak_classify(const cJSON *ev, const struct leak_settings *set,
 
 /* ---- findings ------------------------------------------------------------------------------------- */
 
-void leak_warn(cJSON *warnings, const char *fmt, ...)
-{
-	char msg[600];
-
-	RESP_FORMAT(msg, fmt);
-	if (warnings)
-		cJSON_AddItemToArray(warnings, cJSON_CreateString(msg));
-}
-
 enum fb_err leak_findings_init(struct leak_findings *f, size_t nsecrets, cJSON *warnings)
 {
 	memset(f, 0, sizeof(*f));
@@ -519,8 +510,8 @@ static void count_hit(struct leak_findings *f, const struct leak_watch *w, const
 		id[20] = '\0';
 		k = key_slot(f, id);
 		if (!k) {
-			leak_warn(f->warnings, "more than %d access key ids: the rest is reported only",
-				  LEAK_MAX_KEYS);
+			kit_warn_to(f->warnings, "more than %d access key ids: the rest is reported only",
+				    LEAK_MAX_KEYS);
 			return;
 		}
 		k->hits++;
@@ -558,8 +549,8 @@ void leak_scan_messages(const struct leak_watch *w, const struct leak_msg *msgs,
 		nh = leak_scan_skip(&w->sc, m->text, m->len, hits, LEAK_MAX_HITS_PER_MESSAGE, skip, nskip);
 
 		if (nh == LEAK_MAX_HITS_PER_MESSAGE)
-			leak_warn(f->warnings, "event '%s' has %u+ hits: the rest of it was not looked at",
-				  m->id, LEAK_MAX_HITS_PER_MESSAGE);
+			kit_warn_to(f->warnings, "event '%s' has %u+ hits: the rest of it was not looked at",
+				    m->id, LEAK_MAX_HITS_PER_MESSAGE);
 		for (j = 0; j < nh; j++) {
 			report_hit(f, w, m, hits, nh, j);
 			count_hit(f, w, m, hits, nh, &hits[j]);

@@ -125,6 +125,15 @@ static void test_kit_member__quiet_result_flag_and_time(void **st)
 	assert_int_equal(kit_env_flag("KIT_FLAG_TEST", 1), 0);
 	unsetenv("KIT_FLAG_TEST");
 
+	o = cJSON_CreateArray();
+	kit_warn_to(o, "%s %d", "line", 1);
+	kit_warn_to(NULL, "dropped");
+	kit_warn_to(o, "%0700d", 7);
+	assert_int_equal(cJSON_GetArraySize(o), 2);
+	assert_string_equal(cJSON_GetArrayItem(o, 0)->valuestring, "line 1");
+	assert_int_equal(strlen(cJSON_GetArrayItem(o, 1)->valuestring), 599);
+	cJSON_Delete(o);
+
 	o = cJSON_Parse("[1796601600.5, 0, -5, 1e300, \"1796601600\"]");
 	assert_int_equal(kit_epoch_ms(cJSON_GetArrayItem(o, 0)), 1796601600500LL);
 	assert_int_equal(kit_epoch_ms(cJSON_GetArrayItem(o, 1)), 0);
