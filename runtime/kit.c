@@ -1868,13 +1868,22 @@ int64_t kit_epoch_ms(const cJSON *v)
 	       ? (int64_t)(v->valuedouble * 1000.0) : 0;
 }
 
+enum fb_err kit_finish(struct resp *r, struct aws_client *aws, const struct lr_context *ctx,
+		       struct lr_result *out)
+{
+	if (ctx && ctx->deadline_ms)
+		aws_client_set_deadline(aws, ctx->deadline_ms - 100);
+	return resp_finish(r, aws, out);
+}
+
 enum fb_err kit_quiet_result(struct lr_result *out, const char *function, const char *result,
-			     const char *detail)
+			     const char *fmt, ...)
 {
 	cJSON *o = cJSON_CreateObject();
-	char *txt;
+	char *txt, detail[600];
 	enum fb_err rc;
 
+	RESP_FORMAT(detail, fmt);
 	cJSON_AddStringToObject(o, "function", function);
 	cJSON_AddStringToObject(o, "result", result);
 	cJSON_AddStringToObject(o, "detail", detail);

@@ -702,9 +702,17 @@ int64_t kit_epoch_ms(const cJSON *v);
 void kit_warn_to(cJSON *warnings, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A result that is no incident (a control message, another alarm, no
- * leak): {"function", "result", "detail"} as the invocation's response,
- * logged at info ("<result>: <detail>"), no report, nothing published. */
+ * leak): {"function", "result", "detail"} as the invocation's response
+ * (detail formatted, at most 599 bytes), logged at info ("<result>:
+ * <detail>"), no report, nothing published. */
 enum fb_err kit_quiet_result(struct lr_result *out, const char *function, const char *result,
-			     const char *detail);
+			     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The report goes out with the time kept back for it: the client's
+ * deadline moved to the invocation's less 100 ms (none without one), then
+ * resp_finish(r, aws, out). task-quarantine and instance-quarantine do the
+ * same before their resp_finish. */
+enum fb_err kit_finish(struct resp *r, struct aws_client *aws, const struct lr_context *ctx,
+		       struct lr_result *out);
 
 #endif

@@ -1081,11 +1081,8 @@ static enum fb_err lk_respond(struct lk_run *u, enum leak_form form, struct lr_r
 	if (!u->f.hits_total && !resp_failed(&u->r)) {
 		/* the common case for a subscription: nothing leaked, nothing to
 		 * publish (one log line, a small result) */
-		char detail[200];
-
-		snprintf(detail, sizeof(detail), "%zu events, %zu bytes scanned, %zu watched values: no leak",
-			 u->msgs.n, u->msgs.bytes, st->watch.nvalues);
-		return kit_quiet_result(out, LK_FN, "no leak", detail);
+		return kit_quiet_result(out, LK_FN, "no leak", "%zu events, %zu bytes scanned, %zu watched "
+					"values: no leak", u->msgs.n, u->msgs.bytes, st->watch.nvalues);
 	}
 	act_secrets(u);
 	act_keys(u);
@@ -1100,9 +1097,7 @@ static enum fb_err lk_respond(struct lk_run *u, enum leak_form form, struct lr_r
 					 "nothing written");
 	}
 	keep_record(u);
-	if (ctx->deadline_ms)
-		aws_client_set_deadline(st->aws, ctx->deadline_ms - 100);
-	return resp_finish(&u->r, st->aws, out);
+	return kit_finish(&u->r, st->aws, ctx, out);
 }
 
 static enum fb_err lk_handle(void *state, const char *event, size_t len,
@@ -1128,7 +1123,7 @@ static enum fb_err lk_handle(void *state, const char *event, size_t len,
 		rc = resp_invalid(out, "%s", why);
 	else if (form == LEAK_FORM_IGNORE)
 		rc = kit_quiet_result(out, LK_FN, u->batch.message_type && !strcmp(u->batch.message_type,
-				      "CONTROL_MESSAGE") ? "control message" : "ignored", why);
+				      "CONTROL_MESSAGE") ? "control message" : "ignored", "%s", why);
 	/* a subscription delivery has no envelope: its trigger is set from
 	 * the batch (setup_awslogs), so the opening reads an empty one */
 	else if (kit_begin(&u->r, &(struct kit_handler){ LK_FN, &st->cfg, st->aws, LK_FINISH_RESERVE_MS },

@@ -99,7 +99,7 @@ static void test_kit_member__quiet_result_flag_and_time(void **st)
 
 	(void)st;
 	lr_result_init(&out);
-	assert_int_equal(kit_quiet_result(&out, "leak-rotate", "no leak", "3 events: no leak"), FB_OK);
+	assert_int_equal(kit_quiet_result(&out, "leak-rotate", "no leak", "%d events: no leak", 3), FB_OK);
 	assert_false(out.is_error);
 	o = cJSON_ParseWithLength(out.body.data, out.body.len);
 	assert_string_equal(cJSON_GetObjectItem(o, "function")->valuestring, "leak-rotate");
@@ -183,6 +183,25 @@ static void test_kit_member__restore_after_the_writes(void **st)
 	evidence_config_cleanup(&cfg);
 }
 
+/* kit_finish: resp_finish with the client's deadline moved to the
+ * invocation's less 100 ms. */
+static void test_kit_member__finish(void **st)
+{
+	struct lr_context c = ctx;
+	struct lr_result out;
+	struct world w;
+
+	(void)st;
+	world_up(&w, 0);
+	c.deadline_ms = T0_MS + 5000;
+	lr_result_init(&out);
+	assert_int_equal(kit_finish(&w.r, w.aws, &c, &out), FB_OK);
+	assert_false(out.is_error);
+	assert_non_null(strstr(out.body.data, "\"function\":\"kit-test\""));
+	lr_result_cleanup(&out);
+	world_down(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +209,7 @@ int main(void)
 		cmocka_unit_test(test_kit_member__note_keeps_the_decision_under_dry_run),
 		cmocka_unit_test(test_kit_member__quiet_result_flag_and_time),
 		cmocka_unit_test(test_kit_member__restore_after_the_writes),
+		cmocka_unit_test(test_kit_member__finish),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
