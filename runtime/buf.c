@@ -247,3 +247,21 @@ void buf_cjson_wipe(cJSON *j)
 		}
 	}
 }
+
+char *buf_strdupf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	p = n >= 0 ? malloc((size_t)n + 1) : NULL;
+	if (!p)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}

@@ -73,6 +73,10 @@ void buf_wipe_cjson(void);
  * realloc: not for secret bytes (buf_wipe_realloc). */
 void *buf_grow_array(void *v, size_t n, size_t *cap, size_t sz, size_t first);
 
+/* A formatted copy on the heap (caller frees), NULL when out of memory
+ * or the format fails. */
+char *buf_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Wipes every string in a cJSON tree (explicit_bzero) before it is freed:
  * a parsed secret or log text. j (a node and its siblings) may be NULL.
  * Moved from leak-rotate (leak_cjson_wipe) for runtime/cloudtrail. */

@@ -38,15 +38,8 @@ enum fb_err leak_settings_from_env(struct leak_settings *s, char *err, size_t er
 		rc = slist_env("FIREBREAK_LEAK_IGNORE_FIELDS", LEAK_IGNORE_DEFAULT, &s->ignore);
 	if (rc == FB_OK && alarm && *alarm && !(s->alarm_name = strdup(alarm)))
 		rc = FB_E_NOMEM;
-	if (rc == FB_OK && fn && *fn) {
-		size_t n = strlen("/aws/lambda/") + strlen(fn) + 1;
-
-		s->own_log_group = malloc(n);
-		if (!s->own_log_group)
-			rc = FB_E_NOMEM;
-		else
-			snprintf(s->own_log_group, n, "/aws/lambda/%s", fn);
-	}
+	if (rc == FB_OK && fn && *fn && !(s->own_log_group = buf_strdupf("/aws/lambda/%s", fn)))
+		rc = FB_E_NOMEM;
 	if (rc != FB_OK) {
 		snprintf(err, errlen, "out of memory reading settings");
 		return rc;

@@ -314,6 +314,9 @@ static void test_buf__grow_array_and_cjson_wipe(void **st)
 	assert_int_equal(s1[9], 0);
 	cJSON_Delete(j);
 	buf_cjson_wipe(NULL);
+	s1 = buf_strdupf("/aws/lambda/%s-%d", "leak-rotate", 2);
+	assert_string_equal(s1, "/aws/lambda/leak-rotate-2");
+	free(s1);
 }
 
 int main(void)
