@@ -35,13 +35,13 @@
 #define LEAK_POLL_MS_DEFAULT 250
 
 struct leak_settings {
-	struct slist watched;     /* FIREBREAK_WATCHED_SECRETS */
+	struct slist watched;         /* FIREBREAK_WATCHED_SECRETS */
 	int watch_tagged;             /* FIREBREAK_WATCH_TAGGED (default true) */
 	int64_t ttl_ms;               /* FIREBREAK_SECRETS_TTL_SECONDS (300) */
 	char *alarm_name;             /* FIREBREAK_LEAK_ALARM_NAME, owned, NULL if unset */
-	struct slist log_groups;  /* FIREBREAK_LEAK_LOG_GROUPS */
+	struct slist log_groups;      /* FIREBREAK_LEAK_LOG_GROUPS */
 	int64_t lookback_ms;          /* FIREBREAK_LEAK_LOOKBACK_SECONDS (900) */
-	struct slist ignore;      /* FIREBREAK_LEAK_IGNORE_FIELDS */
+	struct slist ignore;          /* FIREBREAK_LEAK_IGNORE_FIELDS */
 	int64_t poll_ms;              /* FIREBREAK_ROTATION_POLL_MS (250) */
 	char *own_log_group;          /* "/aws/lambda/" + AWS_LAMBDA_FUNCTION_NAME, owned, NULL if unset */
 };
@@ -179,10 +179,8 @@ enum fb_err leak_findings_init(struct leak_findings *f, size_t nsecrets, cJSON *
 void leak_findings_cleanup(struct leak_findings *f);
 /* One pass over every message: report entries (fingerprints and redacted
  * excerpts, never a value), hit counts per watched secret, access key ids,
- * token fingerprints (and the watched secret each lies inside). */
-void leak_scan_messages(const struct leak_watch *w, const struct leak_msg *msgs, size_t n,
-			struct leak_findings *f);
-/* CloudTrail records (delivered to a log group by a trail) name the key of
+ * token fingerprints (and the watched secret each lies inside).
+ * CloudTrail records (delivered to a log group by a trail) name the key of
  * every call (userIdentity.accessKeyId), the key a call acted on
  * (requestParameters.accessKeyId: a human re-activating a key) and the
  * session keys it handed out (responseElements.credentials.accessKeyId).
@@ -191,6 +189,8 @@ void leak_scan_messages(const struct leak_watch *w, const struct leak_msg *msgs,
  * are not hits. Only those ids are exempt: the rest of the record is
  * scanned as any log line, so a line forged to look like a record hides no
  * secret value, token or key pair (README "Audit logs"). */
+void leak_scan_messages(const struct leak_watch *w, const struct leak_msg *msgs, size_t n,
+			struct leak_findings *f);
 
 /* Copies the NUL-terminated `s` (a log group, stream or event id: text the
  * log's writer chose) into `out` with every watched value in it replaced
