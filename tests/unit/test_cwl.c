@@ -13,16 +13,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include <stdio.h>
-#include <strings.h>
-
-#include "aws.h"
 #include "cwl.h"
-#include "http.h"
-#include "kit.h"
-#include "resp.h"
-
-#include "kit_fake.h"
 
 static void test_cwl__log_key_and_gzip(void **st)
 {
@@ -112,80 +103,53 @@ static void test_cwl__awslogs(void **st)
 	assert_int_equal(l.state, CWL_LOG_NONE);
 }
 
-/* w4-kc-lr: cwl_filter, the events of a window from several groups: one
- * paged read each, concurrently, handed back in group order. */
-struct filter_seen {
-	size_t n;
-	int ok[2], pages[2], complete[2], events[2];
-};
-
-static void filter_cb(void *arg, size_t i, struct kit_step *s)
+/* A container's log in a fetch and in the report (moved with the code
+ * from task-quarantine, issue 17): an awslogs stream is declared and
+ * named for the manifest; any other is a skipped optional line saying why. */
+static void test_cwl__add_log_and_report(void **st)
 {
-	struct filter_seen *f = arg;
-	cJSON *ev = kit_take_items(s);
-
-	f->ok[i] = kit_ok(s);
-	f->pages[i] = kit_pages(s);
-	f->complete[i] = kit_complete(s);
-	f->events[i] = cJSON_GetArraySize(ev);
-	f->n++;
-	cJSON_Delete(ev);
-}
-
-static void test_cwl__filter_window(void **st)
-{
-	char *const groups[] = { (char *)"/ecs/a", (char *)"/ecs/b" };
-	struct filter_seen f = { 0 };
-	struct world w;
+	struct resp_config cfg = {0};
+	struct lr_context ctx = {0};
+	struct resp r;
+	struct kit k;
+	struct cwl c;
+	struct cwl_awslogs aw = { .state = CWL_LOG_AWSLOGS, .driver = "awslogs", .group = "/ecs/api",
+				  .stream = "ecs/api/t1" }, other = { .state = CWL_LOG_OTHER_DRIVER, .driver = "splunk" };
+	char key[64] = "x";
+	cJSON *j;
+	char *txt;
 
 	(void)st;
-	world_up(&w, 0);
-	route("FilterLogEvents", "\"nextToken\":\"p2\"", 200, "{\"events\":[{\"message\":\"3\"}]}", 5, 0);
-	route("FilterLogEvents", "/ecs/a", 200, "{\"events\":[{\"message\":\"1\"},{\"message\":\"2\"}],"
-	      "\"nextToken\":\"p2\"}", 5, 0);
-	route("FilterLogEvents", "/ecs/b", 400, "{\"__type\":\"ResourceNotFoundException\"}", 5, 0);
-	assert_int_equal(cwl_filter(&w.k, groups, 2, 1000, 2000, 5, filter_cb, &f), FB_OK);
-	assert_int_equal(f.n, 2);
-	assert_int_equal(F.max_parallel, 2);
-	assert_non_null(strstr(F.log[0].body, "\"startTime\":1000"));
-	assert_non_null(strstr(F.log[0].body, "\"endTime\":2000"));
-	assert_true(f.ok[0] && f.complete[0]);
-	assert_int_equal(f.pages[0], 2);
-	assert_int_equal(f.events[0], 3);
-	assert_false(f.ok[1]);
-	assert_int_equal(sent("FilterLogEvents"), 3);
-	assert_non_null(last_of("FilterLogEvents"));
-	/* quiet reads: the caller words the line */
-	assert_int_equal(w.r.nsteps, 0);
-	(void)line;
-	world_down(&w);
-}
-
-/* w4-kc-lr: a subscription delivery's trigger and resource (no envelope). */
-static void test_cwl__delivery_trigger(void **st)
-{
-	struct world w;
-	int64_t t = 1796601600000LL;
-
-	(void)st;
-	world_up(&w, 0);
-	cwl_delivery_trigger(&w.r, "aws", "eu-west-1", "111111111111", "/ecs/api", "111111111111:/ecs/api:s:e1:e2:2",
-			     &t);
-	assert_string_equal(cJSON_GetObjectItem(w.r.trigger, "event_id")->valuestring, "111111111111:/ecs/api:s:e1:e2:2");
-	assert_string_equal(cJSON_GetObjectItem(w.r.trigger, "source")->valuestring, "aws.logs");
-	assert_string_equal(cJSON_GetObjectItem(w.r.trigger, "detail_type")->valuestring, "CloudWatch Logs subscription");
-	assert_string_equal(cJSON_GetObjectItem(w.r.trigger, "event_time")->valuestring, "2026-12-07T00:00:00.000Z");
-	assert_int_equal(w.r.event_time_ms, t);
-	assert_string_equal(w.r.resource, "arn:aws:logs:eu-west-1:111111111111:log-group:/ecs/api");
-	assert_string_equal(w.r.account, "111111111111");
-	assert_string_equal(w.r.region, "eu-west-1");
-	world_down(&w);
-	world_up(&w, 0);
-	cwl_delivery_trigger(&w.r, "aws", NULL, "", "/g", "x", NULL);
-	assert_int_equal(w.r.event_time_ms, 0);
-	assert_string_equal(w.r.resource, "arn:aws:logs:::log-group:/g");
-	assert_null(w.r.account);
-	world_down(&w);
+	assert_int_equal(resp_begin(&r, &cfg, "test", &ctx), FB_OK);
+	kit_init(&k, &r, NULL);
+	cwl_init(&c, &k, &ctx, 1024);
+	assert_false(cwl_add_log(&c, "side", &other, key, sizeof(key)));
+	assert_int_equal(r.nsteps, 1);
+	assert_int_equal(r.steps[0].status, RESP_SKIPPED);
+	assert_false(r.steps[0].required);
+	assert_string_equal(r.steps[0].detail, "log driver is not awslogs: fetch from that destination by hand");
+	other.state = CWL_LOG_NONE;
+	assert_false(cwl_add_log(&c, "side", &other, key, sizeof(key)));
+	assert_string_equal(r.steps[1].detail, "no log configuration: nothing to fetch");
+	assert_true(cwl_add_log(&c, "api", &aw, key, sizeof(key)));
+	assert_string_equal(key, "logs/api.log.gz");
+	assert_int_equal(c.n, 1);
+	assert_string_equal(r.steps[2].target, "ecs/api/t1");
+	cwl_cleanup(&c);
+	kit_cleanup(&k);
+	resp_cleanup(&r);
+	j = cwl_awslogs_json(&aw);
+	txt = cJSON_PrintUnformatted(j);
+	assert_string_equal(txt, "{\"driver\":\"awslogs\",\"group\":\"/ecs/api\",\"stream\":\"ecs/api/t1\"}");
+	cJSON_free(txt);
+	cJSON_Delete(j);
+	aw.state = CWL_LOG_UNKNOWN_STREAM;
+	aw.driver[0] = '\0';
+	j = cwl_awslogs_json(&aw);
+	txt = cJSON_PrintUnformatted(j);
+	assert_string_equal(txt, "{\"driver\":\"none\"}");
+	cJSON_free(txt);
+	cJSON_Delete(j);
 }
 
 int main(void)
@@ -194,8 +158,7 @@ int main(void)
 		cmocka_unit_test(test_cwl__log_key_and_gzip),
 		cmocka_unit_test(test_cwl__page_lines_and_cap),
 		cmocka_unit_test(test_cwl__awslogs),
-		cmocka_unit_test(test_cwl__filter_window),
-		cmocka_unit_test(test_cwl__delivery_trigger),
+		cmocka_unit_test(test_cwl__add_log_and_report),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

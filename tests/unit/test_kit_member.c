@@ -4,7 +4,9 @@
  * (evidence_restore_after), over the real kit and AWS layer with the fake
  * transport (kit_fake.h): the member-account line in its three outcomes,
  * a decided line that a dry run does not turn into "planned", the quiet
- * result, the lenient flag, JSON timestamps.
+ * result, the lenient flag, JSON timestamps; and leak-rotate's CloudWatch
+ * Logs pieces of runtime/cwl (cwl_filter, cwl_delivery_trigger), here for
+ * the fake transport.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +20,7 @@
 #include <strings.h>
 
 #include "aws.h"
+#include "cwl.h"
 #include "evidence.h"
 #include "http.h"
 #include "kit.h"
@@ -202,6 +205,81 @@ static void test_kit_member__finish(void **st)
 	world_down(&w);
 }
 
+/* w4-kc-lr: cwl_filter, the events of a window from several groups: one
+ * paged read each, concurrently, handed back in group order. */
+struct filter_seen {
+	size_t n;
+	int ok[2], pages[2], complete[2], events[2];
+};
+
+static void filter_cb(void *arg, size_t i, struct kit_step *s)
+{
+	struct filter_seen *f = arg;
+	cJSON *ev = kit_take_items(s);
+
+	f->ok[i] = kit_ok(s);
+	f->pages[i] = kit_pages(s);
+	f->complete[i] = kit_complete(s);
+	f->events[i] = cJSON_GetArraySize(ev);
+	f->n++;
+	cJSON_Delete(ev);
+}
+
+static void test_cwl__filter_window(void **st)
+{
+	char *const groups[] = { (char *)"/ecs/a", (char *)"/ecs/b" };
+	struct filter_seen f = { 0 };
+	struct world w;
+
+	(void)st;
+	world_up(&w, 0);
+	route("FilterLogEvents", "\"nextToken\":\"p2\"", 200, "{\"events\":[{\"message\":\"3\"}]}", 5, 0);
+	route("FilterLogEvents", "/ecs/a", 200, "{\"events\":[{\"message\":\"1\"},{\"message\":\"2\"}],"
+	      "\"nextToken\":\"p2\"}", 5, 0);
+	route("FilterLogEvents", "/ecs/b", 400, "{\"__type\":\"ResourceNotFoundException\"}", 5, 0);
+	assert_int_equal(cwl_filter(&w.k, groups, 2, 1000, 2000, 5, filter_cb, &f), FB_OK);
+	assert_int_equal(f.n, 2);
+	assert_int_equal(F.max_parallel, 2);
+	assert_non_null(strstr(F.log[0].body, "\"startTime\":1000"));
+	assert_non_null(strstr(F.log[0].body, "\"endTime\":2000"));
+	assert_true(f.ok[0] && f.complete[0]);
+	assert_int_equal(f.pages[0], 2);
+	assert_int_equal(f.events[0], 3);
+	assert_false(f.ok[1]);
+	assert_int_equal(sent("FilterLogEvents"), 3);
+	assert_non_null(last_of("FilterLogEvents"));
+	/* quiet reads: the caller words the line */
+	assert_int_equal(w.r.nsteps, 0);
+	world_down(&w);
+}
+
+/* w4-kc-lr: a subscription delivery's trigger and resource (no envelope). */
+static void test_cwl__delivery_trigger(void **st)
+{
+	struct world w;
+	int64_t t = 1796601600000LL;
+
+	(void)st;
+	world_up(&w, 0);
+	cwl_delivery_trigger(&w.r, "aws", "eu-west-1", "111111111111", "/ecs/api", "111111111111:/ecs/api:s:e1:e2:2",
+			     &t);
+	assert_string_equal(cJSON_GetObjectItem(w.r.trigger, "event_id")->valuestring, "111111111111:/ecs/api:s:e1:e2:2");
+	assert_string_equal(cJSON_GetObjectItem(w.r.trigger, "source")->valuestring, "aws.logs");
+	assert_string_equal(cJSON_GetObjectItem(w.r.trigger, "detail_type")->valuestring, "CloudWatch Logs subscription");
+	assert_string_equal(cJSON_GetObjectItem(w.r.trigger, "event_time")->valuestring, "2026-12-07T00:00:00.000Z");
+	assert_int_equal(w.r.event_time_ms, t);
+	assert_string_equal(w.r.resource, "arn:aws:logs:eu-west-1:111111111111:log-group:/ecs/api");
+	assert_string_equal(w.r.account, "111111111111");
+	assert_string_equal(w.r.region, "eu-west-1");
+	world_down(&w);
+	world_up(&w, 0);
+	cwl_delivery_trigger(&w.r, "aws", NULL, "", "/g", "x", NULL);
+	assert_int_equal(w.r.event_time_ms, 0);
+	assert_string_equal(w.r.resource, "arn:aws:logs:::log-group:/g");
+	assert_null(w.r.account);
+	world_down(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +288,8 @@ int main(void)
 		cmocka_unit_test(test_kit_member__quiet_result_flag_and_time),
 		cmocka_unit_test(test_kit_member__restore_after_the_writes),
 		cmocka_unit_test(test_kit_member__finish),
+		cmocka_unit_test(test_cwl__filter_window),
+		cmocka_unit_test(test_cwl__delivery_trigger),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
