@@ -625,7 +625,7 @@ static enum fb_err client_for(struct tq_run *u)
 	if (!u->aws) {
 		int i = resp_step_begin(&u->r, "assume-role", "sts:AssumeRole", u->account, RESP_READ);
 
-		/* resp_client_for's FB_E_CONFIG says so in its message */
+		/* acct_client_for's FB_E_CONFIG says so in its message */
 		resp_step_end(&u->r, i, RESP_FAILED, strstr(err.message, "FIREBREAK_MEMBER_ROLE is not set") ?
 			      "task in another account and FIREBREAK_MEMBER_ROLE not set" :
 			      "cannot act in the task's account", &err);
