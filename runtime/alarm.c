@@ -4,6 +4,7 @@
 #include "alarm.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "kit.h"
@@ -81,4 +82,35 @@ int alarm_span_minutes(const struct alarm_change *a, int max_minutes)
 	if (minutes < 1)
 		minutes = 1;
 	return minutes > max_minutes ? max_minutes : (int)minutes;
+}
+
+/* ---- w4-kc-lr: the log window of an alarm on a metric filter ---------------------- */
+
+void alarm_log_window(const struct alarm_change *a, int64_t event_ms, int64_t now_ms, int64_t lookback_ms,
+		      int64_t *start_ms, int64_t *end_ms)
+{
+	int64_t t = event_ms ? event_ms : a->changed_ms ? a->changed_ms : now_ms;
+
+	*end_ms = t + 60000;
+	*start_ms = t - lookback_ms;
+	if (a->first_ms && a->first_ms - 60000 < *start_ms)
+		*start_ms = a->first_ms - 60000;
+}
+
+enum fb_err alarm_event(const cJSON *ev, struct alarm_change *a, char *why, size_t whylen)
+{
+	const cJSON *dt = cJSON_GetObjectItemCaseSensitive(ev, "detail-type");
+	const cJSON *src = cJSON_GetObjectItemCaseSensitive(ev, "source");
+
+	memset(a, 0, sizeof(*a));
+	if (!cJSON_IsString(dt) || !cJSON_IsString(src) || strcmp(dt->valuestring, "CloudWatch Alarm State Change") ||
+	    strcmp(src->valuestring, "aws.cloudwatch")) {
+		snprintf(why, whylen, "unsupported event: expected a CloudWatch Alarm State Change");
+		return FB_E_INVALID;
+	}
+	if (alarm_parse(cJSON_GetObjectItemCaseSensitive(ev, "detail"), a) != FB_OK) {
+		snprintf(why, whylen, "alarm event lacks 'detail.alarmName' or 'detail.state.value'");
+		return FB_E_INVALID;
+	}
+	return FB_OK;
 }

@@ -54,4 +54,24 @@ void alarm_lookup_window(const struct alarm_change *a, int64_t event_ms, int64_t
  * within 1..max_minutes; 0 when the period is unknown. */
 int alarm_span_minutes(const struct alarm_change *a, int max_minutes);
 
+/* ---- w4-kc-lr: the log window of an alarm on a metric filter ---------------------- */
+
+/* The window (epoch ms) whose log events made an alarm on a log metric
+ * filter fire (leak-rotate's exposure alarm, read back with
+ * FilterLogEvents): from lookback_ms before the alarm to a minute after,
+ * widened to a minute before the first datapoint it evaluated. The alarm's
+ * time is event_ms (the envelope's), else the state change, else now_ms.
+ * a may be zeroed (a detail alarm_parse refused). */
+void alarm_log_window(const struct alarm_change *a, int64_t event_ms, int64_t now_ms, int64_t lookback_ms,
+		      int64_t *start_ms, int64_t *end_ms);
+
+/* The whole event (EventBridge envelope, borrowed) is a "CloudWatch Alarm
+ * State Change" from aws.cloudwatch whose detail alarm_parse takes: FB_OK
+ * with *a filled; else FB_E_INVALID and why says which ("unsupported event:
+ * expected a CloudWatch Alarm State Change", "alarm event lacks
+ * 'detail.alarmName' or 'detail.state.value'"). kms-guard, root-verify,
+ * access-triage, data-breach, cognito-lockdown and codeartifact-lock check
+ * the same envelope themselves. */
+enum fb_err alarm_event(const cJSON *ev, struct alarm_change *a, char *why, size_t whylen);
+
 #endif

@@ -216,3 +216,52 @@ void buf_wipe_cjson(void)
 
 	cJSON_InitHooks(&h);
 }
+
+/* ---- w4-kc-lr: a growable array -------------------------------------------------- */
+
+void *buf_grow_array(void *v, size_t n, size_t *cap, size_t sz, size_t first)
+{
+	size_t c = *cap ? *cap * 2 : first;
+	void *nv;
+
+	if (n < *cap)
+		return v;
+	nv = realloc(v, c * sz);
+	if (nv)
+		*cap = c;
+	return nv;
+}
+
+void buf_cjson_wipe(cJSON *j)
+{
+	cJSON *c;
+
+	for (; j; j = j->next) {
+		if (j->valuestring)
+			explicit_bzero(j->valuestring, strlen(j->valuestring));
+		for (c = j->child; c; c = c->next) {
+			if (c->valuestring)
+				explicit_bzero(c->valuestring, strlen(c->valuestring));
+			if (c->child)
+				buf_cjson_wipe(c->child);
+		}
+	}
+}
+
+char *buf_strdupf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	p = n >= 0 ? malloc((size_t)n + 1) : NULL;
+	if (!p)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return p;
+}

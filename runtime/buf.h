@@ -64,4 +64,23 @@ void buf_wipe_free(void *p);
 void *buf_wipe_realloc(void *p, size_t n);
 void buf_wipe_cjson(void);
 
+/* ---- w4-kc-lr: a growable array -------------------------------------------------- */
+
+/* Room for element n of the array v (capacity *cap, elements of sz bytes,
+ * `first` elements at the first growth, doubling after): v itself when
+ * n < *cap, else the grown array (*cap updated; the caller stores it), or
+ * NULL when out of memory (v untouched, still the caller's). Plain
+ * realloc: not for secret bytes (buf_wipe_realloc). */
+void *buf_grow_array(void *v, size_t n, size_t *cap, size_t sz, size_t first);
+
+/* A formatted copy on the heap (caller frees), NULL when out of memory
+ * or the format fails. */
+char *buf_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Wipes every string in a cJSON tree (explicit_bzero) before it is freed:
+ * a parsed secret or log text. j (a node and its siblings) may be NULL.
+ * Moved from leak-rotate (leak_cjson_wipe) for runtime/cloudtrail. */
+struct cJSON;
+void buf_cjson_wipe(struct cJSON *j);
+
 #endif

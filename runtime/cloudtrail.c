@@ -591,6 +591,42 @@ int ct_record_key_ids(const cJSON *rec, char (*ids)[21], size_t max, size_t *nid
 	return ok;
 }
 
+/* ---- w4-kc-lr: a log line that is a CloudTrail record ------------------------------ */
+
+static int ct_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+int ct_record_text(const char *msg, size_t n, char (*ids)[21], size_t max, size_t *nids)
+{
+	const char *end = NULL;
+	size_t i = 0;
+	cJSON *j;
+	int ok;
+
+	*nids = 0;
+	while (i < n && ct_space(msg[i]))
+		i++;
+	/* cheap checks first: most lines are not JSON, most JSON is not CloudTrail */
+	if (i >= n || msg[i] != '{' || !memmem(msg + i, n - i, "\"eventVersion\"", 14) ||
+	    !memmem(msg + i, n - i, "\"userIdentity\"", 14))
+		return 0;
+	j = cJSON_ParseWithLengthOpts(msg + i, n - i, &end, 0);
+	if (!j)
+		return 0;
+	while (end && end < msg + n && ct_space(*end))
+		end++;
+	/* the whole message is the record */
+	ok = end == msg + n && ct_record_key_ids(j, ids, max, nids);
+	if (!ok)
+		*nids = 0;
+	/* the record may hold anything a caller sent: wipe it like log text */
+	buf_cjson_wipe(j);
+	cJSON_Delete(j);
+	return ok;
+}
+
 /* ---- w4-kc-rv: one record's facts, copied (root, sign-in, sts:AssumeRoot) ---- */
 
 static int ct_truthy(const cJSON *v)

@@ -200,6 +200,19 @@ enum fb_err ct_record_parse(const cJSON *rec, struct ct_record *r);
  * where those ids are the audit trail of a call, not leaks. */
 int ct_record_key_ids(const cJSON *rec, char (*ids)[21], size_t max, size_t *nids);
 
+/* ---- w4-kc-lr: a log line that is a CloudTrail record ------------------------------ */
+
+/* A log message (msg, n bytes, not NUL-terminated) that is, whole, one
+ * CloudTrail record (white space around it aside; a trail delivers one
+ * record per log event): 1 when the JSON object it holds is one for
+ * ct_record_key_ids, whose ids[] (at most max) then get its accessKeyId
+ * members' key ids; else 0 and *nids 0. Cheap checks first (most lines are
+ * not JSON, most JSON is not CloudTrail); the parsed copy is wiped
+ * (buf_cjson_wipe: it may hold anything a caller sent). Moved from
+ * leak-rotate (leak_cloudtrail_record). */
+#define CT_TEXT_MAX_IDS 16
+int ct_record_text(const char *msg, size_t n, char (*ids)[21], size_t max, size_t *nids);
+
 /* ---- w4-kc-rv: one record's facts, copied (root, sign-in, sts:AssumeRoot) ---- */
 
 /* The facts of one CloudTrail record as fixed copies that outlive the JSON

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 #include "resp.h"
@@ -294,4 +295,54 @@ cJSON *cwl_awslogs_json(const struct cwl_awslogs *log)
 
 	return kit_obj("driver", log->driver[0] ? log->driver : "none", "group", aw ? log->group : NULL,
 		       "stream", aw ? log->stream : NULL, KIT_END);
+}
+
+/* ---- w4-kc-lr: the events of a time window (logs:FilterLogEvents) -------------------- */
+
+enum fb_err cwl_filter(struct kit *k, char *const *groups, size_t n, int64_t start_ms, int64_t end_ms,
+		       int max_pages, void (*fn)(void *arg, size_t i, struct kit_step *s), void *arg)
+{
+	const struct kit_paging pg = { .items = "events", .next = "nextToken", .max_pages = max_pages };
+	struct kit_step **st = calloc(n + 1, sizeof(*st));
+	struct kit_round *rd = st ? kit_round_new(k) : NULL;
+	size_t i;
+
+	if (!rd) {
+		free(st);
+		return FB_E_NOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		cJSON *in = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(in, "logGroupName", groups[i]);
+		cJSON_AddNumberToObject(in, "startTime", (double)start_ms);
+		cJSON_AddNumberToObject(in, "endTime", (double)end_ms);
+		st[i] = kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "logs", .op = "FilterLogEvents",
+			.kind = RESP_READ, .in = in, .paging = &pg });
+	}
+	kit_run(rd);
+	for (i = 0; i < n; i++)
+		fn(arg, i, st[i]);
+	kit_round_free(rd);
+	free(st);
+	return FB_OK;
+}
+
+void cwl_delivery_trigger(struct resp *r, const char *partition, const char *region, const char *owner,
+			  const char *group, const char *event_id, const int64_t *first_ms)
+{
+	char arn[1400];
+
+	resp_json_set(r->trigger, "event_id", event_id);
+	resp_json_set(r->trigger, "source", "aws.logs");
+	resp_json_set(r->trigger, "detail_type", "CloudWatch Logs subscription");
+	if (first_ms) {
+		char iso[RESP_TIME_LEN];
+
+		resp_format_time_ms(*first_ms, iso);
+		resp_json_set(r->trigger, "event_time", iso);
+		r->event_time_ms = *first_ms;
+	}
+	snprintf(arn, sizeof(arn), "arn:%s:logs:%s:%s:log-group:%s", partition, region ? region : "", owner, group);
+	resp_set_resource(r, arn, *owner ? owner : NULL, region);
 }

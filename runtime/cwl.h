@@ -115,4 +115,26 @@ int cwl_add_log(struct cwl *c, const char *name, const struct cwl_awslogs *log, 
  * "stream" when awslogs}. Caller's; NULL when out of memory. */
 cJSON *cwl_awslogs_json(const struct cwl_awslogs *log);
 
+/* ---- w4-kc-lr: the events of a time window (logs:FilterLogEvents) -------------------- */
+
+/* Every log event of groups[0..n) between start_ms and end_ms
+ * (FilterLogEvents, every page up to max_pages a group; the groups read
+ * concurrently in one round as quiet steps: the caller words its line),
+ * then fn(arg, i, step) for each group in order: kit_ok, kit_err,
+ * kit_pages and kit_complete say how its read went, kit_take_items takes
+ * its events. FB_E_NOMEM (no call, fn not called) when the round cannot be
+ * made. Added for leak-rotate's alarm window. */
+enum fb_err cwl_filter(struct kit *k, char *const *groups, size_t n, int64_t start_ms, int64_t end_ms,
+		       int max_pages, void (*fn)(void *arg, size_t i, struct kit_step *s), void *arg);
+
+/* The report's trigger and resource for a CloudWatch Logs subscription
+ * delivery (it has no EventBridge envelope): trigger event_id `event_id`,
+ * source "aws.logs", detail_type "CloudWatch Logs subscription", and, when
+ * first_ms is not NULL (the first log event's time), event_time and
+ * r->event_time_ms; the resource the log group's ARN
+ * arn:<partition>:logs:<region>:<owner>:log-group:<group> in the owner's
+ * account ("" owner: none) and region. Strings copied. */
+void cwl_delivery_trigger(struct resp *r, const char *partition, const char *region, const char *owner,
+			  const char *group, const char *event_id, const int64_t *first_ms);
+
 #endif

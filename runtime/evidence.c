@@ -700,3 +700,42 @@ int evidence_open(struct evidence *e, int wrote, const cJSON *restore, cJSON *ou
 	txt = cJSON_Print(restore);
 	return evidence_claim(e, txt, txt ? strlen(txt) : 0, out);
 }
+
+/* ---- w4-kc-lr: the undo record after the writes ------------------------------------ */
+
+int evidence_restore_after(struct kit *k, struct aws_client *own, struct evidence_config *cfg,
+			   const struct lr_context *ctx, const char *subject_name, const char *subject,
+			   int mark_secret)
+{
+	static const char *const names[] = { "restore.json", "manifest.json", NULL };
+	struct evidence *e;
+	cJSON *rec, *it, *out;
+	char *txt;
+
+	if (k->r->dry_run || cJSON_GetArraySize(k->r->restore) == 0)
+		return 1;
+	if (!cfg || !cfg->bucket)
+		return 0;
+	rec = cJSON_Duplicate(k->r->restore, 1);
+	cJSON_ArrayForEach(it, rec)
+		if (mark_secret && cJSON_IsObject(it) && !cJSON_HasObjectItem(it, "secret_public"))
+			cJSON_AddBoolToObject(it, "secret_public", 1);
+	txt = rec ? cJSON_Print(rec) : NULL;
+	cJSON_Delete(rec);
+	e = txt ? calloc(1, sizeof(*e)) : NULL;   /* 32 object slots: not for the stack */
+	if (!e) {
+		free(txt);
+		return 1;
+	}
+	out = cJSON_AddObjectToObject(k->r->extra, "evidence");
+	evidence_init(e, k, own, cfg, ctx, subject_name, subject);
+	if (!evidence_begin(e, 1, out))
+		free(txt);
+	else if (evidence_claim(e, txt, strlen(txt), out)) {   /* takes txt */
+		evidence_put(e);
+		evidence_finish(e, names, out);
+	}
+	evidence_cleanup(e);
+	free(e);
+	return 1;
+}

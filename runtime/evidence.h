@@ -212,4 +212,20 @@ void evidence_sha256(const void *p, size_t n, char hex[65], char b64[45]);
  * bucket, a complete set already, or the claim failed: `out` says which). */
 int evidence_open(struct evidence *e, int wrote, const cJSON *restore, cJSON *out);
 
+/* ---- w4-kc-lr: the undo record after the writes ------------------------------------ */
+
+/* restore.json of this incident's attempt, written AFTER the writes
+ * (evidence_begin, evidence_claim, evidence_put, evidence_finish with the
+ * manifest), holding a copy of the report's restore[] as sent; with
+ * mark_secret every entry without a "secret_public" member gets
+ * "secret_public": true (its undo would bring a leaked credential back:
+ * firebreak-restore refuses such an entry). The report's extra.evidence
+ * says how it went. Nothing is done under dry run or with restore[] empty
+ * (1), nor without a bucket in cfg (0: the caller says that no record is
+ * kept). For a responder whose writes must not wait for the record
+ * (leak-rotate: the containment comes first). */
+int evidence_restore_after(struct kit *k, struct aws_client *own, struct evidence_config *cfg,
+			   const struct lr_context *ctx, const char *subject_name, const char *subject,
+			   int mark_secret);
+
 #endif

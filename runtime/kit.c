@@ -1843,4 +1843,105 @@ const char *kit_exemption(struct kit *k, const struct kit_exemption *x, const st
 				 x->report ? cJSON_AddArrayToObject(x->report, "exemption_tags") : NULL, reason, rn);
 	prov_history_cleanup(&h);
 	return honoured;
+
+/* ---- w4-kc-lr: a lenient flag, a member-account line, a quiet result ------------- */
+
+int kit_env_flag(const char *name, int dflt)
+{
+	const char *v = getenv(name);
+
+	if (!v || !*v)
+		return dflt;
+	return !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes");
+}
+
+void kit_member_role_arn(const struct kit *k, const char *account, char *out, size_t n)
+{
+	const char *role = k->r->cfg && k->r->cfg->member_role ? k->r->cfg->member_role : "";
+
+	snprintf(out, n, "arn:%s:iam::%s:role/%s", kit_partition(k), account, role);
+}
+
+struct aws_client *kit_member_client(struct kit *k, const char *account, const char *step, int required)
+{
+	struct aws_client *cl;
+	struct aws_error err;
+	char role[300], detail[400];
+	int i;
+
+	kit_member_role_arn(k, account, role, sizeof(role));
+	i = resp_step_begin(k->r, step, "sts:AssumeRole", role, RESP_READ);
+	cl = kit_client(k, account, NULL, NULL, &err);
+	if (cl == k->aws) {
+		/* acct_client_for learned only now that it is our account */
+		resp_step_end(k->r, i, RESP_SKIPPED, "our own account: no role needed", NULL);
+		resp_step_optional(k->r, i);
+	} else if (cl) {
+		snprintf(detail, sizeof(detail), "acting in account %s", account);
+		resp_step_end(k->r, i, RESP_DONE, detail, NULL);
+	} else {
+		snprintf(detail, sizeof(detail), "cannot act in account %s: %s", account,
+			 k->r->cfg && k->r->cfg->member_role && *k->r->cfg->member_role
+			 ? "no session" : "FIREBREAK_MEMBER_ROLE not set");
+		resp_step_end(k->r, i, RESP_FAILED, detail, &err);
+		if (!required)
+			resp_step_optional(k->r, i);
+	}
+	return cl;
+}
+
+void kit_note(struct kit *k, const char *step, const char *api, const char *target, enum resp_kind kind,
+	      enum resp_status st, int optional, const char *fmt, ...)
+{
+	char detail[1400];
+	int i = resp_step_begin(k->r, step, api, target, kind);
+
+	RESP_FORMAT(detail, fmt);
+	resp_step_end(k->r, i, st, detail, NULL);
+	if (optional)
+		resp_step_optional(k->r, i);
+}
+
+void kit_warn_to(cJSON *warnings, const char *fmt, ...)
+{
+	char msg[600];
+
+	RESP_FORMAT(msg, fmt);
+	if (warnings)
+		cJSON_AddItemToArray(warnings, cJSON_CreateString(msg));
+}
+
+int64_t kit_epoch_ms(const cJSON *v)
+{
+	return cJSON_IsNumber(v) && v->valuedouble > 0 && v->valuedouble < 9.2e12
+	       ? (int64_t)(v->valuedouble * 1000.0) : 0;
+}
+
+enum fb_err kit_finish(struct resp *r, struct aws_client *aws, const struct lr_context *ctx,
+		       struct lr_result *out)
+{
+	if (ctx && ctx->deadline_ms)
+		aws_client_set_deadline(aws, ctx->deadline_ms - 100);
+	return resp_finish(r, aws, out);
+}
+
+enum fb_err kit_quiet_result(struct lr_result *out, const char *function, const char *result,
+			     const char *fmt, ...)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *txt, detail[600];
+	enum fb_err rc;
+
+	RESP_FORMAT(detail, fmt);
+	cJSON_AddStringToObject(o, "function", function);
+	cJSON_AddStringToObject(o, "result", result);
+	cJSON_AddStringToObject(o, "detail", detail);
+	txt = o ? cJSON_PrintUnformatted(o) : NULL;
+	cJSON_Delete(o);
+	if (!txt)
+		return FB_E_NOMEM;
+	log_info("%s: %s", result, detail);
+	rc = lr_result_ok(out, txt, strlen(txt));
+	cJSON_free(txt);
+	return rc;
 }

@@ -700,4 +700,58 @@ struct kit_exemption {
 const char *kit_exemption(struct kit *k, const struct kit_exemption *x, const struct kit_prov_read *read,
 			  char *reason, size_t rn);
 
+/* ---- w4-kc-lr: a lenient flag, a member-account line, a quiet result ------------- */
+
+/* A flag setting: "true", "yes" (any case) or "1" is 1, anything else 0;
+ * unset or "" gives dflt (resp_config_from_env reads FIREBREAK_DRY_RUN
+ * the same way). kit_env_choice when a typo must be refused instead. */
+int kit_env_flag(const char *name, int dflt);
+
+/* "arn:<partition>:iam::<account>:role/<FIREBREAK_MEMBER_ROLE>" into out
+ * (the role kit_client assumes there; "" after "role/" when unset). */
+void kit_member_role_arn(const struct kit *k, const char *account, char *out, size_t n);
+
+/* kit_client for another account, on a report line of its own: `step`
+ * (api sts:AssumeRole, target kit_member_role_arn) done "acting in account
+ * <a>"; skipped and optional "our own account: no role needed" when
+ * kit_client finds the account is ours (the default client is returned);
+ * failed "cannot act in account <a>: no session" (": FIREBREAK_MEMBER_ROLE
+ * not set" without a role) with the error, optional unless `required`:
+ * NULL. The client is kit_client's (cached per account, borrowed until
+ * kit_cleanup). Added for leak-rotate's keys of member accounts. */
+struct aws_client *kit_member_client(struct kit *k, const char *account, const char *step, int required);
+
+/* A line whose outcome a decision knows without a call: begun and ended
+ * at once with `st` and the formatted detail (at most 1400 bytes), marked
+ * optional when asked. Unlike kit_decide, a write under dry run is not
+ * turned into "planned": the decision stands (a skipped write is skipped
+ * in a dry run too). */
+void kit_note(struct kit *k, const char *step, const char *api, const char *target, enum resp_kind kind,
+	      enum resp_status st, int optional, const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+
+/* An AWS JSON-protocol timestamp (epoch seconds, a number: CreatedDate,
+ * EventTime) in ms; 0 when v is not a number or not a time after 1970
+ * (range-checked: an out-of-range double -> int64 conversion is UB).
+ * kms-guard (CreationDate) and runtime/prov (EventTime) convert the same. */
+int64_t kit_epoch_ms(const cJSON *v);
+
+/* Appends the formatted line (cut at 599 bytes) to a responder's own
+ * warnings array (NULL: dropped), as against resp_warn's list of the
+ * runtime. runtime/redeploy's static warn() does the same (1023 bytes). */
+void kit_warn_to(cJSON *warnings, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A result that is no incident (a control message, another alarm, no
+ * leak): {"function", "result", "detail"} as the invocation's response
+ * (detail formatted, at most 599 bytes), logged at info ("<result>:
+ * <detail>"), no report, nothing published. */
+enum fb_err kit_quiet_result(struct lr_result *out, const char *function, const char *result,
+			     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The report goes out with the time kept back for it: the client's
+ * deadline moved to the invocation's less 100 ms (none without one), then
+ * resp_finish(r, aws, out). task-quarantine and instance-quarantine do the
+ * same before their resp_finish. */
+enum fb_err kit_finish(struct resp *r, struct aws_client *aws, const struct lr_context *ctx,
+		       struct lr_result *out);
+
 #endif

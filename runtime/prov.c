@@ -686,3 +686,20 @@ enum fb_err prov_history_read(struct aws_client *c, const char *resource_arn, in
 	ct_result_cleanup(&res);
 	return rc;
 }
+
+/* ---- w4-kc-lr: one tag judged, its report entry kept ------------------------------- */
+
+enum prov_verdict prov_decide_tag(const cJSON *events, const struct prov_query *base, const char *key,
+				  const char *value, char *why, size_t wn, cJSON *list)
+{
+	struct prov_query q = *base;
+	struct prov_decision d;
+
+	q.tag_key = key;
+	q.tag_value = value;
+	prov_decide(events, &q, &d);
+	if (list)
+		cJSON_AddItemToArray(list, prov_report_json(key, value, &d));
+	buf_copy_str(why, wn, d.reason);
+	return d.verdict;
+}

@@ -285,4 +285,14 @@ int64_t prov_window_start(int64_t trigger_ms, int64_t min_age_ms);
  * covers [covered_since_ms, now] completely: newest first, every page whole. */
 void prov_query_from_history(struct prov_query *q, const struct prov_history *h);
 
+/* ---- w4-kc-lr: one tag judged, its report entry kept ------------------------------- */
+
+/* prov_decide of the tag key=value (base: the query without tag_key and
+ * tag_value, copied), its report entry (prov_report_json) appended to
+ * `list` (may be NULL) and its reason copied to why (wn bytes). Returns the
+ * verdict. For a tag that is judged even when not "true" (leak-rotate's
+ * firebreak:ecs-services list) or whose reason is reported either way. */
+enum prov_verdict prov_decide_tag(const cJSON *events, const struct prov_query *base, const char *key,
+				  const char *value, char *why, size_t wn, cJSON *list);
+
 #endif

@@ -702,3 +702,32 @@ cJSON *rdp_restore(const char *step, const char *arn, const char *old_version, c
 	}
 	return e;
 }
+
+/* ---- w4-kc-lr: the values of a set of secrets ------------------------------------- */
+
+enum fb_err rdp_values(struct kit *k, char *const *ids, size_t n, rdp_values_fn fn, void *arg)
+{
+	struct kit_step **get = calloc(n * 2 + 1, sizeof(*get));
+	struct kit_round *rd = get ? kit_round_new(k) : NULL;
+	enum fb_err rc = FB_OK;
+	size_t i;
+
+	if (!rd) {
+		free(get);
+		return FB_E_NOMEM;
+	}
+	for (i = 0; i < n * 2; i++)
+		get[i] = kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "secretsmanager",
+			.op = "GetSecretValue", .kind = RESP_READ, .in = kit_obj("SecretId", ids[i / 2],
+			"VersionStage", i % 2 ? "AWSPREVIOUS" : "AWSCURRENT", KIT_END) });
+	kit_run(rd);
+	for (i = 0; i < n; i++) {
+		if (rc == FB_OK)
+			rc = fn(arg, i, get[2 * i], get[2 * i + 1]);
+		buf_cjson_wipe((cJSON *)kit_out(get[2 * i]));   /* SecretString */
+		buf_cjson_wipe((cJSON *)kit_out(get[2 * i + 1]));
+	}
+	kit_round_free(rd);
+	free(get);
+	return rc;
+}

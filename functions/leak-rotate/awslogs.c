@@ -309,7 +309,7 @@ void leak_batch_cleanup(struct leak_batch *b)
 		return;
 	if (b->doc) {
 		/* log text may hold the very secrets we look for */
-		leak_cjson_wipe(b->doc);
+		buf_cjson_wipe(b->doc);
 		cJSON_Delete(b->doc);
 	}
 	free(b->events);

@@ -25,17 +25,9 @@
 #include "redeploy.h"
 #include "resp.h"
 #include "scan.h"
+#include "slist.h"
 
 /* ---- the handler's pure stages (stages.c) ------------------------------------------------- */
-
-/* A comma-separated setting, trimmed, empty items dropped. Owned strings. */
-struct leak_list {
-	char **v;
-	size_t n;
-};
-/* Appends a copy of s. */
-enum fb_err leak_list_add(struct leak_list *l, const char *s);
-void leak_list_free(struct leak_list *l);
 
 /* RDS-style secrets carry connection facts next to the password; a host
  * name in a log is not a leak. */
@@ -43,13 +35,13 @@ void leak_list_free(struct leak_list *l);
 #define LEAK_POLL_MS_DEFAULT 250
 
 struct leak_settings {
-	struct leak_list watched;     /* FIREBREAK_WATCHED_SECRETS */
+	struct slist watched;         /* FIREBREAK_WATCHED_SECRETS */
 	int watch_tagged;             /* FIREBREAK_WATCH_TAGGED (default true) */
 	int64_t ttl_ms;               /* FIREBREAK_SECRETS_TTL_SECONDS (300) */
 	char *alarm_name;             /* FIREBREAK_LEAK_ALARM_NAME, owned, NULL if unset */
-	struct leak_list log_groups;  /* FIREBREAK_LEAK_LOG_GROUPS */
+	struct slist log_groups;      /* FIREBREAK_LEAK_LOG_GROUPS */
 	int64_t lookback_ms;          /* FIREBREAK_LEAK_LOOKBACK_SECONDS (900) */
-	struct leak_list ignore;      /* FIREBREAK_LEAK_IGNORE_FIELDS */
+	struct slist ignore;          /* FIREBREAK_LEAK_IGNORE_FIELDS */
 	int64_t poll_ms;              /* FIREBREAK_ROTATION_POLL_MS (250) */
 	char *own_log_group;          /* "/aws/lambda/" + AWS_LAMBDA_FUNCTION_NAME, owned, NULL if unset */
 };
@@ -90,7 +82,7 @@ enum fb_err leak_watch_add_secret(struct leak_watch *w, const char *arn, const c
  * (case-insensitive). `*count` gets the number of values the string had.
  * The secret string is borrowed: its bytes go into the automaton only. */
 enum fb_err leak_watch_add_string(struct leak_watch *w, uint32_t secret, int previous,
-				  const char *secret_string, const struct leak_list *ignore,
+				  const char *secret_string, const struct slist *ignore,
 				  size_t *count);
 /* Builds the automaton; no adds after. */
 enum fb_err leak_watch_build(struct leak_watch *w);
@@ -132,12 +124,6 @@ enum leak_form {
  * scanning it would answer every report with another) is IGNORE. */
 enum leak_form leak_classify(const cJSON *ev, const struct leak_settings *set,
 			     struct leak_batch *batch, char *why, size_t whylen);
-
-/* The alarm's FilterLogEvents window: the lookback before the alarm (its
- * event time, else detail.state.timestamp, else now_ms) to a minute after,
- * widened to the first datapoint it evaluated (reasonData.startDate). */
-void leak_alarm_window(const cJSON *ev, int64_t event_time_ms, int64_t now_ms,
-		       int64_t lookback_ms, int64_t *start_ms, int64_t *end_ms);
 
 /* ---- findings: every message matched against the watched set -------------------------------- */
 
@@ -193,21 +179,18 @@ enum fb_err leak_findings_init(struct leak_findings *f, size_t nsecrets, cJSON *
 void leak_findings_cleanup(struct leak_findings *f);
 /* One pass over every message: report entries (fingerprints and redacted
  * excerpts, never a value), hit counts per watched secret, access key ids,
- * token fingerprints (and the watched secret each lies inside). */
-void leak_scan_messages(const struct leak_watch *w, const struct leak_msg *msgs, size_t n,
-			struct leak_findings *f);
-/* CloudTrail records (delivered to a log group by a trail) name the key of
+ * token fingerprints (and the watched secret each lies inside).
+ * CloudTrail records (delivered to a log group by a trail) name the key of
  * every call (userIdentity.accessKeyId), the key a call acted on
  * (requestParameters.accessKeyId: a human re-activating a key) and the
  * session keys it handed out (responseElements.credentials.accessKeyId).
- * None of those is a leak. 1 when the whole message is one JSON object
- * that ct_record_key_ids (runtime/cloudtrail.h) takes for a record; ids[]
- * then gets its accessKeyId members' key ids (at most max).
- * Only those ids are exempt: the rest of the record is scanned as any log
- * line, so a line forged to look like a record hides no secret value,
- * token or key pair (README "Audit logs"). */
-#define LEAK_CT_MAX_IDS 16
-int leak_cloudtrail_record(const char *msg, size_t n, char (*ids)[21], size_t max, size_t *nids);
+ * None of those is a leak: in a message that is one whole record
+ * (ct_record_text, runtime/cloudtrail.h) its accessKeyId members' key ids
+ * are not hits. Only those ids are exempt: the rest of the record is
+ * scanned as any log line, so a line forged to look like a record hides no
+ * secret value, token or key pair (README "Audit logs"). */
+void leak_scan_messages(const struct leak_watch *w, const struct leak_msg *msgs, size_t n,
+			struct leak_findings *f);
 
 /* Copies the NUL-terminated `s` (a log group, stream or event id: text the
  * log's writer chose) into `out` with every watched value in it replaced
@@ -215,8 +198,6 @@ int leak_cloudtrail_record(const char *msg, size_t n, char (*ids)[21], size_t ma
  * through a name either. Truncates to outlen - 1 bytes. Returns 1 when
  * something was replaced. */
 int leak_redact(const struct leak_watch *w, const char *s, char *out, size_t outlen);
-/* Appends a formatted line to a warnings array (NULL: dropped). */
-void leak_warn(cJSON *warnings, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- decisions --------------------------------------------------------------------------------- */
 

@@ -17,8 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "akey.h"
+#include "alarm.h"
 #include "arn.h"
 #include "aws.h"
+#include "cwl.h"
 #include "evidence.h"
 #include "fn.h"
 #include "kit.h"
@@ -57,6 +60,7 @@ struct lk_run {
 	cJSON *ev;                  /* owned */
 	struct leak_batch batch;    /* owned (awslogs form) */
 	cJSON *pages;               /* owned: FilterLogEvents events (alarm form) */
+	int alarm_idx, alarm_pages, alarm_capped; /* setup_alarm's line, pages read, a group cut short */
 	struct leak_msgs msgs;      /* owned array; texts borrowed from ev/batch/pages */
 	const char *group, *stream; /* for the report; watched values redacted */
 	char group_buf[LEAK_NAME_MAX * 2 + 64], stream_buf[LEAK_NAME_MAX * 2 + 64];
@@ -73,16 +77,11 @@ struct lk_run {
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
-/* A line whose outcome a decision knows without a call (already, skipped,
- * failed). */
-static void note(struct lk_run *u, const char *step, const char *api, const char *target,
-		 enum resp_kind kind, enum resp_status status, const char *detail, int required)
+/* The deadline of the work: the invocation's less the finishing reserve
+ * (0: none). */
+static int64_t work_deadline(const struct lk_run *u)
 {
-	int i = resp_step_begin(&u->r, step, api, target, kind);
-
-	resp_step_end(&u->r, i, status, detail, NULL);
-	if (!required)
-		resp_step_optional(&u->r, i);
+	return u->ctx->deadline_ms ? u->ctx->deadline_ms - LK_FINISH_RESERVE_MS : 0;
 }
 
 /* ---- init ----------------------------------------------------------------------------------- */
@@ -132,13 +131,13 @@ static void load_error(struct lk_state *st, const char *fmt, ...)
 	char msg[600];
 
 	RESP_FORMAT(msg, fmt);
-	leak_warn(st->load_errors, "%s", msg);
+	kit_warn_to(st->load_errors, "%s", msg);
 	log_warn("%s", msg);
 }
 
 /* The secrets tagged firebreak:watch=true (runtime/redeploy: ListSecrets
  * by tag, the answer's tags checked again). */
-static enum fb_err list_tagged(struct lk_run *u, struct leak_list *ids)
+static enum fb_err list_tagged(struct lk_run *u, struct slist *ids)
 {
 	cJSON *arns = cJSON_CreateArray();
 	const cJSON *a;
@@ -148,7 +147,7 @@ static enum fb_err list_tagged(struct lk_run *u, struct leak_list *ids)
 			      : FB_E_NOMEM;
 
 	cJSON_ArrayForEach(a, arns)
-		if (leak_list_add(ids, a->valuestring) != FB_OK)
+		if (slist_add(ids, a->valuestring) != FB_OK)
 			rc = FB_E_NOMEM;
 	if (rc == FB_E_AWS)
 		load_error(u->st, "secretsmanager:ListSecrets by tag firebreak:watch failed: %s %s", e.code, e.message);
@@ -159,37 +158,48 @@ static enum fb_err list_tagged(struct lk_run *u, struct leak_list *ids)
 	return rc;
 }
 
+/* One load of the watched values (load_secrets). */
+struct lk_load {
+	struct lk_state *st;
+	char *const *ids;
+	struct leak_watch w;
+	int errors;
+};
+
 /* Adds one secret's AWSCURRENT (and, when readable, AWSPREVIOUS) values
- * from its two GetSecretValue answers, then wipes the answers. FB_OK also
- * when the secret is skipped with a load error; other codes stop the load. */
-static enum fb_err load_one(struct lk_state *st, struct leak_watch *w, const char *id,
-			    struct kit_step *cur_s, struct kit_step *prev_s, int *errors)
+ * from its two GetSecretValue answers (rdp_values wipes them after). FB_OK
+ * also when the secret is skipped with a load error; other codes stop the
+ * load. */
+static enum fb_err load_one(void *arg, size_t i, struct kit_step *cur_s, struct kit_step *prev_s)
 {
+	struct lk_load *l = arg;
+	struct lk_state *st = l->st;
+	struct leak_watch *w = &l->w;
 	const cJSON *cur = kit_out(cur_s), *prev = kit_out(prev_s);
 	const char *arn = resp_get_str(cur, "ARN");
 	const char *v = resp_get_str(cur, "SecretString");
 	size_t count = 0;
 	uint32_t idx;
-	enum fb_err rc = FB_OK;
+	enum fb_err rc;
 
 	if (!arn) {
-		load_error(st, "cannot read watched secret '%s': %s %s", id,
+		load_error(st, "cannot read watched secret '%s': %s %s", l->ids[i],
 			   kit_err(cur_s)->code[0] ? kit_err(cur_s)->code : fb_strerror(FB_E_AWS),
 			   kit_err(cur_s)->message);
-		(*errors)++;
-		goto out;
+		l->errors++;
+		return FB_OK;
 	}
 	if (leak_watch_has(w, arn))
-		goto out;
+		return FB_OK;
 	rc = leak_watch_add_secret(w, arn, resp_get_str(cur, "Name"), resp_get_str(cur, "VersionId"), &idx);
 	if (rc != FB_OK)
-		goto out;
+		return rc;
 	if (!v) {
 		load_error(st, "watched secret '%s' is binary: not scanned for", arn);
 	} else {
 		rc = leak_watch_add_string(w, idx, 0, v, &st->set.ignore, &count);
 		if (rc != FB_OK)
-			goto out;
+			return rc;
 		if (!count)
 			load_error(st, "watched secret '%s' has no value of %u+ characters to watch",
 				   arn, LEAK_MIN_SECRET);
@@ -198,81 +208,53 @@ static enum fb_err load_one(struct lk_state *st, struct leak_watch *w, const cha
 	if (v) {
 		buf_copy_str(w->secrets[idx].prev_version, sizeof(w->secrets[idx].prev_version),
 			     resp_get_str(prev, "VersionId"));
-		rc = leak_watch_add_string(w, idx, 1, v, &st->set.ignore, &count);
-	} else if (!prev && strcmp(kit_err(prev_s)->code, "ResourceNotFoundException")) {
-		load_error(st, "cannot read AWSPREVIOUS of '%s': %s", arn, kit_err(prev_s)->code);
+		return leak_watch_add_string(w, idx, 1, v, &st->set.ignore, &count);
 	}
-out:
-	leak_cjson_wipe((cJSON *)cur); /* SecretString */
-	leak_cjson_wipe((cJSON *)prev);
-	return rc;
-}
-
-static cJSON *secret_in(const char *arn, const char *stage)
-{
-	cJSON *in = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(in, "SecretId", arn);
-	if (stage)
-		cJSON_AddStringToObject(in, "VersionStage", stage);
-	return in;
+	if (!prev && strcmp(kit_err(prev_s)->code, "ResourceNotFoundException"))
+		load_error(st, "cannot read AWSPREVIOUS of '%s': %s", arn, kit_err(prev_s)->code);
+	return FB_OK;
 }
 
 /* Loads every watched secret's AWSCURRENT and AWSPREVIOUS values (all
- * GetSecretValue calls in one round) into a fresh automaton. On any error
- * what could be loaded is used, and the next invoke loads again. */
+ * GetSecretValue calls in one round: runtime/redeploy) into a fresh
+ * automaton. On any error what could be loaded is used, and the next
+ * invoke loads again. */
 static enum fb_err load_secrets(struct lk_run *u, int64_t now_ms)
 {
 	struct lk_state *st = u->st;
-	struct leak_list ids = { 0 };
-	struct kit_round *rd = NULL;
-	struct kit_step **get = NULL;
-	struct leak_watch w;
+	struct slist ids = { 0 };
+	struct lk_load l = { .st = st };
 	size_t i;
-	int errors = 0;
 	enum fb_err rc;
 
 	cJSON_Delete(st->load_errors);
 	st->load_errors = cJSON_CreateArray();
 	st->load_attempt_ms = now_ms;
-	rc = leak_watch_init(&w);
+	rc = leak_watch_init(&l.w);
 	for (i = 0; rc == FB_OK && i < st->set.watched.n; i++)
-		rc = leak_list_add(&ids, st->set.watched.v[i]);
+		rc = slist_add(&ids, st->set.watched.v[i]);
 	if (rc != FB_OK)
 		goto out;
 	if (st->set.watch_tagged && list_tagged(u, &ids) != FB_OK)
-		errors++;
-	rd = kit_round_new(&u->kit);
-	get = calloc(ids.n * 2 + 1, sizeof(*get));
-	if (!rd || !get) {
-		rc = FB_E_NOMEM;
-		goto out;
-	}
-	for (i = 0; i < ids.n * 2; i++)
-		get[i] = kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "secretsmanager",
-			.op = "GetSecretValue", .kind = RESP_READ,
-			.in = secret_in(ids.v[i / 2], i % 2 ? "AWSPREVIOUS" : "AWSCURRENT") });
-	kit_run(rd);
-	for (i = 0; rc == FB_OK && i < ids.n; i++)
-		rc = load_one(st, &w, ids.v[i], get[2 * i], get[2 * i + 1], &errors);
+		l.errors++;
+	l.ids = ids.v;
+	rc = rdp_values(&u->kit, ids.v, ids.n, load_one, &l);
 	if (rc != FB_OK)
 		goto out;
-	rc = leak_watch_build(&w);
+	rc = leak_watch_build(&l.w);
 	if (rc != FB_OK) {
 		load_error(st, "cannot build the scanner: %s", fb_strerror(rc));
 		goto out;
 	}
 	/* swap in */
 	leak_watch_cleanup(&st->watch);
-	st->watch = w;
-	memset(&w, 0, sizeof(w));
-	st->loaded_ms = errors ? 0 : now_ms;
-	rc = errors ? FB_E_AWS : FB_OK;
+	st->watch = l.w;
+	memset(&l.w, 0, sizeof(l.w));
+	st->loaded_ms = l.errors ? 0 : now_ms;
+	rc = l.errors ? FB_E_AWS : FB_OK;
 out:
-	kit_round_free(rd);
-	free(get);
-	leak_watch_cleanup(&w);
-	leak_list_free(&ids);
+	leak_watch_cleanup(&l.w);
+	slist_free(&ids);
 	return rc;
 }
 
@@ -317,8 +299,7 @@ static void ensure_loaded(struct lk_run *u)
 static enum fb_err setup_awslogs(struct lk_run *u)
 {
 	struct leak_batch *b = &u->batch;
-	char key[1200], shown[2400], arn[1200], id1[200], id2[200];
-	const char *region = aws_client_region(u->st->fn.aws);
+	char key[1200], shown[2400], id1[200], id2[200];
 	size_t i;
 	enum fb_err rc;
 
@@ -334,19 +315,8 @@ static enum fb_err setup_awslogs(struct lk_run *u)
 	leak_redact(&u->st->watch, b->nevents ? b->events[b->nevents - 1].id : "", id2, sizeof(id2));
 	snprintf(shown, sizeof(shown), "%s:%.300s:%.300s:%.100s:%.100s:%zu", b->owner, u->group_buf,
 		 u->stream_buf, id1, id2, b->nevents);
-	resp_json_set(u->r.trigger, "event_id", shown);
-	resp_json_set(u->r.trigger, "source", "aws.logs");
-	resp_json_set(u->r.trigger, "detail_type", "CloudWatch Logs subscription");
-	if (b->nevents) {
-		char iso[RESP_TIME_LEN];
-
-		resp_format_time_ms(b->events[0].timestamp_ms, iso);
-		resp_json_set(u->r.trigger, "event_time", iso);
-		u->r.event_time_ms = b->events[0].timestamp_ms;
-	}
-	snprintf(arn, sizeof(arn), "arn:%s:logs:%s:%s:log-group:%s", aws_client_partition(u->st->fn.aws),
-		 region ? region : "", b->owner, u->group_buf);
-	resp_set_resource(&u->r, arn, *b->owner ? b->owner : NULL, region);
+	cwl_delivery_trigger(&u->r, aws_client_partition(u->st->fn.aws), aws_client_region(u->st->fn.aws), b->owner,
+			     u->group_buf, shown, b->nevents ? &b->events[0].timestamp_ms : NULL);
 	u->group = u->group_buf;
 	u->stream = u->stream_buf;
 	for (i = 0; i < b->nevents; i++) {
@@ -392,16 +362,23 @@ static enum fb_err setup_manual(struct lk_run *u)
 	return FB_OK;
 }
 
-static const struct kit_paging lk_alarm_paging = {
-	.items = "events", .next = "nextToken", .max_pages = LK_MAX_ALARM_PAGES
-};
-
-/* The events of one log group's pages (kit_take_items: u->pages keeps
- * them, the messages point into them). */
-static void alarm_events(struct lk_run *u, const char *g, cJSON *events)
+/* One group's read of the alarm window (cwl_filter): its events join the
+ * messages (kit_take_items: u->pages keeps them, the messages point into
+ * them). */
+static void alarm_group(void *arg, size_t i, struct kit_step *s)
 {
+	struct lk_run *u = arg;
+	const char *g = u->st->set.log_groups.v[i];
+	cJSON *events = kit_take_items(s);
 	const cJSON *e;
 
+	if (!kit_ok(s)) {
+		kit_warn_to(u->warnings, "logs:FilterLogEvents on '%s' failed: %s %s", g, kit_err(s)->code,
+			    kit_err(s)->message);
+		resp_step_end(&u->r, u->alarm_idx, RESP_FAILED, "cannot read a watched log group", kit_err(s));
+	}
+	u->alarm_pages += kit_pages(s);
+	u->alarm_capped |= kit_ok(s) && !kit_complete(s);
 	cJSON_AddItemToArray(u->pages, events);
 	for (e = events ? events->child : NULL; e; e = e->next) {
 		const char *msg = resp_get_str(e, "message");
@@ -419,15 +396,12 @@ static void alarm_events(struct lk_run *u, const char *g, cJSON *events)
 }
 
 /* FilterLogEvents over every configured group, all pages (bounded); the
- * groups are read concurrently (one paged step each). */
+ * groups are read concurrently (runtime/cwl: one paged step each). */
 static void setup_alarm(struct lk_run *u)
 {
 	struct lk_state *st = u->st;
-	size_t ng = st->set.log_groups.n, i;
-	struct kit_step **rd = calloc(ng, sizeof(*rd));
-	struct kit_round *round = kit_round_new(&u->kit);
 	int64_t start, end;
-	int idx, pages = 0, capped = 0;
+	struct alarm_change al;
 	char detail[200];
 
 	u->pages = cJSON_CreateArray();
@@ -435,45 +409,24 @@ static void setup_alarm(struct lk_run *u)
 	u->stream = "";
 	resp_set_resource(&u->r, resp_get_str(u->ev, "resources.0"), resp_get_str(u->ev, "account"),
 			  resp_get_str(u->ev, "region"));
-	leak_alarm_window(u->ev, u->r.event_time_ms, lr_now_ms(), st->set.lookback_ms, &start, &end);
-	idx = resp_step_begin(&u->r, "read-alarm-window", "logs:FilterLogEvents", st->set.log_groups.v[0],
-			      RESP_READ);
-	if (!rd || !round || !u->pages) {
-		resp_step_end(&u->r, idx, RESP_FAILED, "out of memory", NULL);
-		goto out;
+	alarm_parse(cJSON_GetObjectItemCaseSensitive(u->ev, "detail"), &al); /* fields 0 when absent */
+	alarm_log_window(&al, u->r.event_time_ms, lr_now_ms(), st->set.lookback_ms, &start, &end);
+	u->alarm_idx = resp_step_begin(&u->r, "read-alarm-window", "logs:FilterLogEvents",
+				       st->set.log_groups.v[0], RESP_READ);
+	if (!u->pages || cwl_filter(&u->kit, st->set.log_groups.v, st->set.log_groups.n, start, end,
+				    LK_MAX_ALARM_PAGES, alarm_group, u) != FB_OK) {
+		resp_step_end(&u->r, u->alarm_idx, RESP_FAILED, "out of memory", NULL);
+		return;
 	}
-	for (i = 0; i < ng; i++) {
-		cJSON *in = cJSON_CreateObject();
-
-		cJSON_AddStringToObject(in, "logGroupName", st->set.log_groups.v[i]);
-		cJSON_AddNumberToObject(in, "startTime", (double)start);
-		cJSON_AddNumberToObject(in, "endTime", (double)end);
-		rd[i] = kit_add(round, &(struct kit_spec){ .quiet = 1, .service = "logs", .op = "FilterLogEvents",
-			.kind = RESP_READ, .in = in, .paging = &lk_alarm_paging });
-	}
-	kit_run(round);
-	for (i = 0; i < ng; i++) {
-		if (!kit_ok(rd[i])) {
-			leak_warn(u->warnings, "logs:FilterLogEvents on '%s' failed: %s %s", st->set.log_groups.v[i],
-				  kit_err(rd[i])->code, kit_err(rd[i])->message);
-			resp_step_end(&u->r, idx, RESP_FAILED, "cannot read a watched log group", kit_err(rd[i]));
-		}
-		pages += kit_pages(rd[i]);
-		capped |= kit_ok(rd[i]) && !kit_complete(rd[i]);
-		alarm_events(u, st->set.log_groups.v[i], kit_take_items(rd[i]));
-	}
-	if (capped)
-		leak_warn(u->warnings, "more than %d pages of log events in the alarm window: the rest was "
-			  "not scanned", LK_MAX_ALARM_PAGES);
-	if (!u->r.steps[idx].ended) {
+	if (u->alarm_capped)
+		kit_warn_to(u->warnings, "more than %d pages of log events in the alarm window: the rest was "
+			    "not scanned", LK_MAX_ALARM_PAGES);
+	if (!u->r.steps[u->alarm_idx].ended) {
 		/* the alarm's events are the run's only messages */
 		snprintf(detail, sizeof(detail), "%zu events in %d pages from %zu log groups", u->msgs.n,
-			 pages, ng);
-		resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
+			 u->alarm_pages, st->set.log_groups.n);
+		resp_step_end(&u->r, u->alarm_idx, RESP_DONE, detail, NULL);
 	}
-out:
-	kit_round_free(round);
-	free(rd);
 }
 
 /* ---- secrets: decide, rotate, wait, redeploy ----------------------------------------------------------- */
@@ -505,7 +458,7 @@ static void secret_tags(struct lk_run *u, struct leak_job *j)
 	q.created_ms = j->created_ms;
 	kit_prov_history(&u->kit, &(struct kit_prov_read){ .step = "tag-provenance", .arn = arn,
 		.account = arn_parse(arn, &a) && resp_account_id_ok(a.account) ? a.account : NULL,
-		.deadline_ms = u->ctx->deadline_ms ? u->ctx->deadline_ms - LK_FINISH_RESERVE_MS : 0,
+		.deadline_ms = work_deadline(u),
 		.complete_note = " (complete)" }, &h);
 	prov_query_from_history(&q, &h);
 	leak_tags_decide(j->tags, h.events, &q, j, cJSON_AddArrayToObject(j->report, "tags"));
@@ -533,7 +486,7 @@ static void secrets_decide(struct lk_run *u)
 	for (i = 0; d && i < u->njobs; i++)
 		d[i] = kit_add(rd, &(struct kit_spec){ .step = "describe-secret", .service = "secretsmanager",
 			.op = "DescribeSecret", .target = u->jobs[i].rs.arn, .kind = RESP_READ,
-			.in = secret_in(u->jobs[i].rs.arn, NULL) });
+			.in = kit_obj("SecretId", u->jobs[i].rs.arn, KIT_END) });
 	kit_run(rd);
 	for (i = 0; i < u->njobs; i++) {
 		struct leak_job *j = &u->jobs[i];
@@ -550,14 +503,8 @@ static void secrets_decide(struct lk_run *u)
 		buf_copy_str(j->leaked_version, sizeof(j->leaked_version),
 			     j->cur_hits ? s->cur_version : s->prev_version);
 		rdp_token(u->r.incident_id, s->arn, j->leaked_version, j->rs.token);
-		{
-			const cJSON *cd = resp_get(kit_out(d[i]), "CreatedDate");
-
-			j->tags = cJSON_Duplicate(resp_get(kit_out(d[i]), "Tags"), 1);
-			/* range-checked: an out-of-range double -> int64 conversion is UB */
-			if (cJSON_IsNumber(cd) && cd->valuedouble > 0 && cd->valuedouble < 9.2e12)
-				j->created_ms = (int64_t)(cd->valuedouble * 1000.0);
-		}
+		j->tags = cJSON_Duplicate(resp_get(kit_out(d[i]), "Tags"), 1);
+		j->created_ms = kit_epoch_ms(resp_get(kit_out(d[i]), "CreatedDate"));
 		if (prov_tag_true(j->tags, LEAK_TAG_EXEMPT))
 			secret_tags(u, j);
 		dec = leak_decide_secret(kit_out(d[i]), s->cur_version, j, detail, sizeof(detail));
@@ -567,8 +514,8 @@ static void secrets_decide(struct lk_run *u)
 			continue;
 		}
 		/* decided without a call: the line says why (an exemption's is optional) */
-		note(u, "rotate-secret", "secretsmanager:RotateSecret", s->arn, RESP_WRITE, lk_decided[dec].status,
-		     detail, dec != LEAK_DECIDE_EXEMPT);
+		kit_note(&u->kit, "rotate-secret", "secretsmanager:RotateSecret", s->arn, RESP_WRITE,
+			 lk_decided[dec].status, dec == LEAK_DECIDE_EXEMPT, "%s", detail);
 		j->rs.state = dec == LEAK_DECIDE_IN_PROGRESS && u->r.dry_run ? RDP_STOP : lk_decided[dec].next;
 	}
 	kit_round_free(rd);
@@ -590,8 +537,7 @@ static void secrets_rotate_redeploy(struct lk_run *u)
 		return;
 	for (i = 0; i < u->njobs; i++)
 		v[i] = &u->jobs[i].rs;
-	rdp_init(&d, &u->kit, u->st->set.poll_ms,
-		 u->ctx->deadline_ms ? u->ctx->deadline_ms - LK_FINISH_RESERVE_MS : 0, u->warnings);
+	rdp_init(&d, &u->kit, u->st->set.poll_ms, work_deadline(u), u->warnings);
 	d.list_name = LEAK_TAG_SERVICES;
 	/* move AWSCURRENT back only if the new value breaks something */
 	d.undo_note = "restores the LEAKED value: only to recover from a broken rotation";
@@ -604,18 +550,13 @@ static void secrets_rotate_redeploy(struct lk_run *u)
 			continue;
 		if (!j->tags_read && leak_tags_need_history(j->tags))
 			secret_tags(u, j);
-		if (j->services_ignored) {
-			char detail[PROV_REASON_LEN + 700];
-
-			snprintf(detail, sizeof(detail), "nothing redeployed: firebreak:ecs-services '%.500s' "
-				 "ignored (%s); redeploy the services that use this secret by hand",
-				 j->services_ignored, j->services_why);
-			note(u, "redeploy", "ecs:UpdateService", j->rs.arn, RESP_WRITE, RESP_SKIPPED,
-			     detail, 0);
-		} else if (!j->services || !*j->services) {
-			leak_warn(u->warnings, "secret '%s' has no firebreak:ecs-services tag: nothing to redeploy",
-				  j->rs.arn);
-		}
+		if (j->services_ignored)
+			kit_note(&u->kit, "redeploy", "ecs:UpdateService", j->rs.arn, RESP_WRITE, RESP_SKIPPED, 1,
+				 "nothing redeployed: firebreak:ecs-services '%.500s' ignored (%s); redeploy the "
+				 "services that use this secret by hand", j->services_ignored, j->services_why);
+		else if (!j->services || !*j->services)
+			kit_warn_to(u->warnings, "secret '%s' has no firebreak:ecs-services tag: nothing to redeploy",
+				    j->rs.arn);
 		j->rs.services = j->services_ignored ? NULL : j->services;
 	}
 	rdp_redeploy(&d, v, u->njobs);
@@ -658,66 +599,22 @@ static void act_secrets(struct lk_run *u)
 /* ---- access keys: deactivate ----------------------------------------------------------------------------- */
 
 /* What a key round asks of each undecided key: the step's name, the call
- * and what to do with its answer. */
-enum lk_key_call { LK_KEY_INFO, LK_KEY_LAST_USED, LK_KEY_LIST, LK_KEY_DEACTIVATE };
+ * (runtime/akey) and what to do with its answer. */
 struct key_op {
 	const char *step;
-	enum lk_key_call call;
-	enum resp_kind kind;
+	enum akey_op op;
 	void (*then)(struct lk_run *, struct leak_key *, struct kit_step *);
 };
 
-static void member_role_arn(const struct lk_run *u, const char *account, char *out, size_t n)
-{
-	snprintf(out, n, "arn:%s:iam::%s:role/%s", kit_partition(&u->kit), account, u->st->fn.cfg.member_role);
-}
-
 /* The undo of deactivating k: set it Active again; a member account's key
  * there, through the member role. */
-static cJSON *key_restore(struct lk_run *u, const struct leak_key *k)
+static cJSON *key_undo(struct lk_run *u, const struct leak_key *k)
 {
-	cJSON *e = cJSON_CreateObject();
-	char cmd[400], role[300];
+	char role[300];
 
-	snprintf(cmd, sizeof(cmd), "aws iam update-access-key --user-name '%s' --access-key-id %s --status Active",
-		 k->user, k->id);
-	if (e && (!cJSON_AddStringToObject(e, "step", "deactivate-key") ||
-		  !cJSON_AddStringToObject(e, "api", "iam:UpdateAccessKey") ||
-		  !cJSON_AddStringToObject(e, "target", k->id) || !cJSON_AddStringToObject(e, "prior_status", k->status) ||
-		  !cJSON_AddStringToObject(e, "command", cmd))) {
-		cJSON_Delete(e);
-		e = NULL;
-	}
-	if (e && u->key_client[k - u->f.keys]) {
-		member_role_arn(u, k->account, role, sizeof(role));
-		cJSON_AddStringToObject(e, "account", k->account);
-		cJSON_AddStringToObject(e, "role", role);
-	}
-	return e;
-}
-
-/* The step of one key (.service and .op literals per operation: the IAM
- * derivation reads them). */
-static struct kit_step *key_step(struct kit_round *rd, const struct key_op *o, struct leak_key *k,
-				 struct aws_client *cl, cJSON *restore)
-{
-	cJSON *in = cJSON_CreateObject();
-	struct kit_spec sp = { .step = o->step, .target = k->id, .kind = o->kind, .client = cl, .in = in,
-			       .restore = restore };
-
-	switch (o->call) {
-	case LK_KEY_INFO: sp.service = "sts", sp.op = "GetAccessKeyInfo"; break;
-	case LK_KEY_LAST_USED: sp.service = "iam", sp.op = "GetAccessKeyLastUsed"; break;
-	case LK_KEY_LIST: sp.service = "iam", sp.op = "ListAccessKeys"; break;
-	case LK_KEY_DEACTIVATE: sp.service = "iam", sp.op = "UpdateAccessKey"; break;
-	}
-	if (o->call != LK_KEY_LIST)
-		cJSON_AddStringToObject(in, "AccessKeyId", k->id);
-	if (o->call == LK_KEY_LIST || o->call == LK_KEY_DEACTIVATE)
-		cJSON_AddStringToObject(in, "UserName", k->user);
-	if (o->call == LK_KEY_DEACTIVATE)
-		cJSON_AddStringToObject(in, "Status", "Inactive");
-	return kit_add(rd, &sp);
+	kit_member_role_arn(&u->kit, k->account, role, sizeof(role));
+	return akey_undo("deactivate-key", k->user, k->id, k->status,
+			 u->key_client[k - u->f.keys] ? k->account : NULL, role);
 }
 
 /* One round of a call per undecided key, each on its account's client,
@@ -733,7 +630,8 @@ static void key_round(struct lk_run *u, const struct key_op *o)
 		struct leak_key *k = &u->f.keys[i];
 
 		if (!k->done && !u->key_member[i])
-			s[i] = key_step(rd, o, k, u->key_client[i], o->kind == RESP_WRITE ? key_restore(u, k) : NULL);
+			s[i] = akey_add(rd, o->op, o->step, k->id, k->user, u->key_client[i],
+				      o->op == AKEY_DEACTIVATE ? key_undo(u, k) : NULL);
 	}
 	kit_run(rd);
 	for (i = 0; i < u->f.nkeys; i++)
@@ -756,14 +654,16 @@ static int report_only(const struct leak_key *k)
 	return !leak_key_usable(k);
 }
 
-static void report_only_done(struct lk_run *u, struct leak_key *k, const char *why)
+static void report_only_done(struct lk_run *u, struct leak_key *k, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void report_only_done(struct lk_run *u, struct leak_key *k, const char *fmt, ...)
 {
-	char detail[400];
+	char why[300];
 
-	snprintf(detail, sizeof(detail),
+	RESP_FORMAT(why, fmt);
+	kit_note(&u->kit, "deactivate-key", "iam:UpdateAccessKey", k->id, RESP_WRITE, RESP_SKIPPED, 1,
 		 "reported only, not deactivated: %s; the key id appeared without a secret access key "
 		 "in the same log event, and an id alone is not a usable credential", why);
-	note(u, "deactivate-key", "iam:UpdateAccessKey", k->id, RESP_WRITE, RESP_SKIPPED, detail, 0);
 	k->done = 1;
 }
 
@@ -779,12 +679,9 @@ static int no_role_noted(const struct lk_run *u, const struct leak_key *k)
 	return 0;
 }
 
-/* A read step of a key: optional when the key is only reported; `detail`
- * (may be NULL) rewords its line. */
-static void key_step_end(struct leak_key *k, struct kit_step *s, const char *detail)
+/* A read step of a key: optional when the key is only reported. */
+static void key_step_end(struct leak_key *k, struct kit_step *s)
 {
-	if (detail)
-		kit_detail(s, "%s", detail);
 	if (report_only(k))
 		kit_set_optional(s);
 }
@@ -794,24 +691,24 @@ static void key_step_end(struct leak_key *k, struct kit_step *s, const char *det
 static void key_unread(struct lk_run *u, struct leak_key *k, struct kit_step *s, const char *detail,
 		       const char *why)
 {
-	key_step_end(k, s, detail);
+	kit_detail(s, "%s", detail);
+	key_step_end(k, s);
 	if (report_only(k))
-		report_only_done(u, k, why);
+		report_only_done(u, k, "%s", why);
 	k->done = 1;
 }
 
 static void after_info(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 {
 	const char *acct = resp_get_str(kit_out(s), "Account");
-	char detail[200];
 
 	if (!acct) {
 		key_unread(u, k, s, "cannot learn the key's account", "its account could not be read");
 		return;
 	}
 	buf_copy_str(k->account, sizeof(k->account), acct);
-	snprintf(detail, sizeof(detail), "account %s", acct);
-	key_step_end(k, s, detail);
+	kit_detail(s, "account %s", acct);
+	key_step_end(k, s);
 	switch (leak_key_route(acct, kit_own_account(&u->kit), u->st->fn.cfg.member_role)) {
 	case LEAK_KEY_OWN:
 		break;
@@ -820,9 +717,8 @@ static void after_info(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 		break;
 	case LEAK_KEY_NO_ROLE:
 		if (report_only(k)) {
-			snprintf(detail, sizeof(detail), "key of account %s (not ours), FIREBREAK_MEMBER_ROLE "
-				 "not set: its owner and last use are not read", acct);
-			report_only_done(u, k, detail);
+			report_only_done(u, k, "key of account %s (not ours), FIREBREAK_MEMBER_ROLE not set: its "
+					 "owner and last use are not read", acct);
 			break;
 		}
 		/* The key stays active: not contained. Like every responder
@@ -830,15 +726,12 @@ static void after_info(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 		 * there is a failed required step (one per account), so the
 		 * invocation is an error and the failure queue sees it; the
 		 * write is skipped. */
-		if (!no_role_noted(u, k)) {
-			snprintf(detail, sizeof(detail),
+		if (!no_role_noted(u, k))
+			kit_note(&u->kit, "assume-role", "sts:AssumeRole", acct, RESP_READ, RESP_FAILED, 0,
 				 "key of account %s (not ours) and FIREBREAK_MEMBER_ROLE not set: cannot act there",
 				 acct);
-			note(u, "assume-role", "sts:AssumeRole", acct, RESP_READ, RESP_FAILED, detail, 1);
-		}
-		snprintf(detail, sizeof(detail),
+		kit_note(&u->kit, "deactivate-key", "iam:UpdateAccessKey", k->id, RESP_WRITE, RESP_SKIPPED, 1,
 			 "skipped: no member role; the key stays active: deactivate it in account %s", acct);
-		note(u, "deactivate-key", "iam:UpdateAccessKey", k->id, RESP_WRITE, RESP_SKIPPED, detail, 0);
 		k->done = 1;
 		break;
 	}
@@ -848,7 +741,6 @@ static void after_info(struct lk_run *u, struct leak_key *k, struct kit_step *s)
  * one, its outcome. */
 static void member_assign(struct lk_run *u, size_t from, const char *account, struct aws_client *cl)
 {
-	char detail[400];
 	size_t j;
 
 	for (j = from; j < u->f.nkeys; j++) {
@@ -861,13 +753,11 @@ static void member_assign(struct lk_run *u, size_t from, const char *account, st
 		if (cl)
 			continue;
 		if (report_only(o)) {
-			snprintf(detail, sizeof(detail), "no session in account %s: its owner and last use "
-				 "are not read", o->account);
-			report_only_done(u, o, detail);
+			report_only_done(u, o, "no session in account %s: its owner and last use are not read",
+					 o->account);
 		} else {
-			snprintf(detail, sizeof(detail),
+			kit_note(&u->kit, "deactivate-key", "iam:UpdateAccessKey", o->id, RESP_WRITE, RESP_SKIPPED, 1,
 				 "not deactivated: no session in account %s; the key stays active", o->account);
-			note(u, "deactivate-key", "iam:UpdateAccessKey", o->id, RESP_WRITE, RESP_SKIPPED, detail, 0);
 			o->done = 1;
 		}
 	}
@@ -883,64 +773,15 @@ static void member_clients(struct lk_run *u)
 
 	for (i = 0; i < u->f.nkeys; i++) {
 		struct leak_key *k = &u->f.keys[i];
-		struct aws_client *cl;
-		struct aws_error err;
-		char role[300], detail[400];
-		int idx, needed = 0;
+		int needed = 0;
 
 		if (!u->key_member[i] || k->done)
 			continue;
 		for (j = i; j < u->f.nkeys; j++)
 			needed |= u->key_member[j] && !u->f.keys[j].done && !report_only(&u->f.keys[j]) &&
 				  !strcmp(u->f.keys[j].account, k->account);
-		member_role_arn(u, k->account, role, sizeof(role));
-		idx = resp_step_begin(&u->r, "assume-role", "sts:AssumeRole", role, RESP_READ);
-		cl = kit_client(&u->kit, k->account, NULL, NULL, &err);
-		if (cl == u->kit.aws) {
-			/* acct_client_for learned only now that it is our account */
-			resp_step_end(&u->r, idx, RESP_SKIPPED, "our own account: no role needed", NULL);
-			resp_step_optional(&u->r, idx);
-		} else if (cl) {
-			snprintf(detail, sizeof(detail), "acting in account %s", k->account);
-			resp_step_end(&u->r, idx, RESP_DONE, detail, NULL);
-		} else {
-			snprintf(detail, sizeof(detail), "cannot act in account %s: %s", k->account,
-				 u->st->fn.cfg.member_role && *u->st->fn.cfg.member_role ? "no session"
-										   : "FIREBREAK_MEMBER_ROLE not set");
-			resp_step_end(&u->r, idx, RESP_FAILED, detail, &err);
-			if (!needed)
-				resp_step_optional(&u->r, idx);
-		}
-		member_assign(u, i, k->account, cl);
+		member_assign(u, i, k->account, kit_member_client(&u->kit, k->account, "assume-role", needed));
 	}
-}
-
-/* One sts:GetCallerIdentity signed with (id, candidate[, session token]):
- * the candidate and the token are copied out of the log text (they end
- * there without a NUL) and wiped after. */
-static enum fb_err verify_one(struct lk_run *u, const struct leak_key *k, const char *cand,
-			      const char *token, size_t token_len, struct aws_error *e, char *arn,
-			      size_t arnlen)
-{
-	struct aws_client_options o;
-	char sk[41], tok[LEAK_TOKEN_MAX + 1];
-	enum fb_err rc;
-
-	memcpy(sk, cand, 40);
-	sk[40] = '\0';
-	memset(&o, 0, sizeof(o));
-	o.access_key = k->id;
-	o.secret_key = sk;
-	if (token) {
-		memcpy(tok, token, token_len);
-		tok[token_len] = '\0';
-		o.session_token = tok;
-	}
-	rc = kit_caller_with(&o, u->ctx->deadline_ms ? u->ctx->deadline_ms - LK_FINISH_RESERVE_MS : 0, arn, arnlen,
-			     e);
-	explicit_bzero(sk, sizeof(sk));
-	explicit_bzero(tok, token ? token_len : 0);
-	return rc;
 }
 
 /*
@@ -960,7 +801,7 @@ static enum fb_err verify_one(struct lk_run *u, const struct leak_key *k, const 
  */
 static void verify_keys(struct lk_run *u)
 {
-	size_t i, c;
+	size_t i;
 
 	for (i = 0; i < u->f.nkeys; i++) {
 		struct leak_key *k = &u->f.keys[i];
@@ -977,13 +818,8 @@ static void verify_keys(struct lk_run *u)
 		if (k->done || !k->near_secret || (strncmp(k->id, "AKIA", 4) && !token) || !k->ncand)
 			continue;
 		idx = resp_step_begin(&u->r, "verify-key", "sts:GetCallerIdentity", k->id, RESP_READ);
-		for (c = 0; c < k->ncand; c++) {
-			memset(&e, 0, sizeof(e));
-			rc = verify_one(u, k, k->cand[c], token, tlen, &e, arn, sizeof(arn));
-			if (rc == FB_OK || strcmp(e.code, "SignatureDoesNotMatch"))
-				break;
-			refused++;
-		}
+		rc = akey_verify_any(k->id, k->cand, k->ncand, token, tlen, work_deadline(u), arn, sizeof(arn), &e,
+				     &refused);
 		if (rc == FB_OK) {
 			k->verified = 1;
 			/* an assumed-role session: its role (prov_principal) */
@@ -1017,7 +853,6 @@ static void after_last_used(struct lk_run *u, struct leak_key *k, struct kit_ste
 	const char *when = resp_get_str(o, "AccessKeyLastUsed.LastUsedDate");
 	const char *svc = resp_get_str(o, "AccessKeyLastUsed.ServiceName");
 	const char *reg = resp_get_str(o, "AccessKeyLastUsed.Region");
-	char detail[300];
 
 	if (!user || !*user) {
 		key_unread(u, k, s, "cannot find the key's user", "its owner could not be read");
@@ -1027,14 +862,12 @@ static void after_last_used(struct lk_run *u, struct leak_key *k, struct kit_ste
 	buf_copy_str(k->last_used, sizeof(k->last_used), when);
 	buf_copy_str(k->last_service, sizeof(k->last_service), svc);
 	buf_copy_str(k->last_region, sizeof(k->last_region), reg);
-	snprintf(detail, sizeof(detail), "owned by IAM user %s; last used %s%s%s%s%s", user,
-		 when && *when ? when : "never (or not recorded)", svc && *svc ? " by " : "",
-		 svc && *svc ? svc : "", reg && *reg ? " in " : "", reg && *reg ? reg : "");
-	key_step_end(k, s, detail);
-	if (report_only(k)) {
-		snprintf(detail, sizeof(detail), "owned by IAM user %s", user);
-		report_only_done(u, k, detail);
-	}
+	kit_detail(s, "owned by IAM user %s; last used %s%s%s%s%s", user,
+		   when && *when ? when : "never (or not recorded)", svc && *svc ? " by " : "",
+		   svc && *svc ? svc : "", reg && *reg ? " in " : "", reg && *reg ? reg : "");
+	key_step_end(k, s);
+	if (report_only(k))
+		report_only_done(u, k, "owned by IAM user %s", user);
 }
 
 static void after_update(struct lk_run *u, struct leak_key *k, struct kit_step *s)
@@ -1045,21 +878,17 @@ static void after_update(struct lk_run *u, struct leak_key *k, struct kit_step *
 	k->done = 1;
 }
 
-static const struct key_op lk_key_account = { "key-account", LK_KEY_INFO, RESP_READ, after_info };
-static const struct key_op lk_key_owner = { "key-owner", LK_KEY_LAST_USED, RESP_READ, after_last_used };
-static const struct key_op lk_deactivate = { "deactivate-key", LK_KEY_DEACTIVATE, RESP_WRITE, after_update };
+static const struct key_op lk_key_account = { "key-account", AKEY_INFO, after_info };
+static const struct key_op lk_key_owner = { "key-owner", AKEY_LAST_USED, after_last_used };
+static const struct key_op lk_deactivate = { "deactivate-key", AKEY_DEACTIVATE, after_update };
 
 static void after_list(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 {
-	const cJSON *m;
-
 	if (!kit_ok(s)) {
 		k->done = 1;
 		return;
 	}
-	cJSON_ArrayForEach(m, resp_get(kit_out(s), "AccessKeyMetadata"))
-		if (resp_get_str(m, "AccessKeyId") && !strcmp(resp_get_str(m, "AccessKeyId"), k->id))
-			buf_copy_str(k->status, sizeof(k->status), resp_get_str(m, "Status"));
+	buf_copy_str(k->status, sizeof(k->status), akey_status(kit_out(s), k->id));
 	if (!k->status[0]) {
 		kit_fail(s, "key not listed for its user");
 		k->done = 1;
@@ -1067,21 +896,22 @@ static void after_list(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 	}
 	kit_detail(s, "%s", k->status);
 	if (!strcmp(k->status, "Inactive")) {
-		note(u, "deactivate-key", "iam:UpdateAccessKey", k->id, RESP_WRITE, RESP_ALREADY,
-		     "key is already Inactive", 1);
+		kit_note(&u->kit, "deactivate-key", "iam:UpdateAccessKey", k->id, RESP_WRITE, RESP_ALREADY, 0,
+			 "key is already Inactive");
 		k->done = 1;
 	} else if (u->r.dry_run) {
 		/* planned here, with its undo, where a real run decides it */
 		struct kit_round *rd = kit_round_new(&u->kit);
 
-		key_step(rd, &lk_deactivate, k, u->key_client[k - u->f.keys], key_restore(u, k));
+		akey_add(rd, AKEY_DEACTIVATE, "deactivate-key", k->id, k->user, u->key_client[k - u->f.keys],
+			 key_undo(u, k));
 		kit_run(rd);
 		kit_round_free(rd);
 		k->done = 1;
 	}
 }
 
-static const struct key_op lk_key_status = { "key-status", LK_KEY_LIST, RESP_READ, after_list };
+static const struct key_op lk_key_status = { "key-status", AKEY_LIST, after_list };
 
 /*
  * A temporary (ASIA) key: nothing to deactivate; its role's older
@@ -1100,10 +930,10 @@ static void revoke_role(struct lk_run *u, struct leak_key *k)
 
 	k->done = 1;
 	if (!k->role[0] || !arn_parse(k->role, &a) || !resp_account_id_ok(a.account)) {
-		note(u, "revoke-sessions", "iam:PutRolePolicy", k->id, RESP_WRITE, RESP_SKIPPED,
-		     k->refused ? "not revoked: STS refused the secret access key seen next to it"
-				: "not revoked: the credential could not be verified; revoke the role's active "
-				  "sessions (iam:PutRolePolicy with aws:TokenIssueTime) by hand if it is live", 0);
+		kit_note(&u->kit, "revoke-sessions", "iam:PutRolePolicy", k->id, RESP_WRITE, RESP_SKIPPED, 1, "%s",
+			 k->refused ? "not revoked: STS refused the secret access key seen next to it"
+				    : "not revoked: the credential could not be verified; revoke the role's active "
+				      "sessions (iam:PutRolePolicy with aws:TokenIssueTime) by hand if it is live");
 		return;
 	}
 	buf_copy_str(k->account, sizeof(k->account), a.account);
@@ -1123,9 +953,9 @@ static void act_keys(struct lk_run *u)
 		if (!strncmp(k->id, "ASIA", 4) && report_only(k)) {
 			report_only_done(u, k, "temporary (STS) key id");
 		} else if (!strncmp(k->id, "ASIA", 4) && !leak_session_token(&u->msgs, k->id, &tlen)) {
-			note(u, "deactivate-key", "iam:UpdateAccessKey", k->id, RESP_WRITE, RESP_SKIPPED,
-			     "temporary (STS) credentials cannot be deactivated: revoke the role's active "
-			     "sessions (iam:PutRolePolicy with aws:TokenIssueTime) by hand", 0);
+			kit_note(&u->kit, "deactivate-key", "iam:UpdateAccessKey", k->id, RESP_WRITE, RESP_SKIPPED, 1,
+				 "temporary (STS) credentials cannot be deactivated: revoke the role's active "
+				 "sessions (iam:PutRolePolicy with aws:TokenIssueTime) by hand");
 			k->done = 1;
 		}
 	}
@@ -1158,36 +988,10 @@ static void act_keys(struct lk_run *u)
  */
 static void keep_record(struct lk_run *u)
 {
-	static const char *const names[] = { "restore.json", "manifest.json", NULL };
-	struct evidence ev;
-	cJSON *rec, *e, *out;
-	char *txt;
-
-	if (u->r.dry_run || cJSON_GetArraySize(u->r.restore) == 0)
-		return;
-	if (!u->st->fn.evcfg.bucket) {
-		leak_warn(u->warnings, "no evidence bucket configured (FIREBREAK_EVIDENCE_BUCKET): no undo record "
-			  "is kept, restore[] is only in this report");
-		return;
-	}
-	rec = cJSON_Duplicate(u->r.restore, 1);
-	cJSON_ArrayForEach(e, rec)
-		if (cJSON_IsObject(e) && !cJSON_HasObjectItem(e, "secret_public"))
-			cJSON_AddBoolToObject(e, "secret_public", 1);
-	txt = rec ? cJSON_Print(rec) : NULL;
-	cJSON_Delete(rec);
-	if (!txt)
-		return;
-	out = cJSON_AddObjectToObject(u->r.extra, "evidence");
-	evidence_init(&ev, &u->kit, u->st->fn.aws, &u->st->fn.evcfg, u->ctx, "log_group",
-		      u->group ? u->group : "manual");
-	if (!evidence_begin(&ev, 1, out))
-		free(txt);
-	else if (evidence_claim(&ev, txt, strlen(txt), out)) {   /* takes txt */
-		evidence_put(&ev);
-		evidence_finish(&ev, names, out);
-	}
-	evidence_cleanup(&ev);
+	if (!evidence_restore_after(&u->kit, u->st->fn.aws, &u->st->fn.evcfg, u->ctx, "log_group",
+				    u->group ? u->group : "manual", 1))
+		kit_warn_to(u->warnings, "no evidence bucket configured (FIREBREAK_EVIDENCE_BUCKET): no undo "
+			    "record is kept, restore[] is only in this report");
 }
 
 /* ---- the handler ------------------------------------------------------------------------------------------------ */
@@ -1198,14 +1002,10 @@ static void run_cleanup(struct lk_run *u)
 
 	resp_cleanup(&u->r);
 	leak_batch_cleanup(&u->batch);
-	if (u->pages) {
-		leak_cjson_wipe(u->pages);
-		cJSON_Delete(u->pages);
-	}
-	if (u->ev) {
-		leak_cjson_wipe(u->ev);
-		cJSON_Delete(u->ev);
-	}
+	buf_cjson_wipe(u->pages);   /* log text */
+	cJSON_Delete(u->pages);
+	buf_cjson_wipe(u->ev);
+	cJSON_Delete(u->ev);
 	kit_cleanup(&u->kit);
 	for (i = 0; u->jobs && i < u->njobs; i++) {
 		free(u->jobs[i].services);
@@ -1217,27 +1017,6 @@ static void run_cleanup(struct lk_run *u)
 	leak_findings_cleanup(&u->f);
 	explicit_bzero(u, sizeof(*u));
 	free(u);
-}
-
-/* A result that is not an incident (control message, other alarm, no
- * leak): {function, result, detail}. */
-static enum fb_err quiet_result(struct lr_result *out, const char *result, const char *why)
-{
-	cJSON *o = cJSON_CreateObject();
-	char *txt;
-	enum fb_err rc;
-
-	cJSON_AddStringToObject(o, "function", LK_FN);
-	cJSON_AddStringToObject(o, "result", result);
-	cJSON_AddStringToObject(o, "detail", why);
-	txt = o ? cJSON_PrintUnformatted(o) : NULL;
-	cJSON_Delete(o);
-	if (!txt)
-		return FB_E_NOMEM;
-	log_info("%s: %s", result, why);
-	rc = lr_result_ok(out, txt, strlen(txt));
-	cJSON_free(txt);
-	return rc;
 }
 
 static const char *const lk_form_name[] = {
@@ -1267,7 +1046,7 @@ static enum fb_err lk_respond(struct lk_run *u, enum leak_form form, struct lr_r
 	else
 		setup_alarm(u);
 	if (rc != FB_OK)
-		leak_warn(u->warnings, "more than %u log events: the rest was not scanned", LEAK_MAX_MESSAGES);
+		kit_warn_to(u->warnings, "more than %u log events: the rest was not scanned", LEAK_MAX_MESSAGES);
 	rc = leak_findings_init(&u->f, st->watch.nsecrets, u->warnings);
 	if (rc != FB_OK)
 		return rc;
@@ -1279,20 +1058,17 @@ static enum fb_err lk_respond(struct lk_run *u, enum leak_form form, struct lr_r
 	cJSON_AddNumberToObject(src, "events", (double)u->msgs.n);
 	cJSON_AddNumberToObject(src, "bytes", (double)u->msgs.bytes);
 	if (u->f.cloudtrail_ids)
-		leak_warn(u->warnings, "%zu CloudTrail records: the %zu access key ids in their accessKeyId "
-			  "fields are the audit trail, not leaks (not acted on)", u->f.cloudtrail_records,
-			  u->f.cloudtrail_ids);
+		kit_warn_to(u->warnings, "%zu CloudTrail records: the %zu access key ids in their accessKeyId "
+			    "fields are the audit trail, not leaks (not acted on)", u->f.cloudtrail_records,
+			    u->f.cloudtrail_ids);
 	cJSON_AddNumberToObject(u->r.extra, "hits_total", (double)u->f.hits_total);
 	cJSON_AddItemToObject(u->r.extra, "hits", u->f.hits);
 	u->f.hits = NULL;
 	if (!u->f.hits_total && !resp_failed(&u->r)) {
 		/* the common case for a subscription: nothing leaked, nothing to
 		 * publish (one log line, a small result) */
-		char detail[200];
-
-		snprintf(detail, sizeof(detail), "%zu events, %zu bytes scanned, %zu watched values: no leak",
-			 u->msgs.n, u->msgs.bytes, st->watch.nvalues);
-		return quiet_result(out, "no leak", detail);
+		return kit_quiet_result(out, LK_FN, "no leak", "%zu events, %zu bytes scanned, %zu watched "
+					"values: no leak", u->msgs.n, u->msgs.bytes, st->watch.nvalues);
 	}
 	act_secrets(u);
 	act_keys(u);
@@ -1307,9 +1083,7 @@ static enum fb_err lk_respond(struct lk_run *u, enum leak_form form, struct lr_r
 					 "nothing written");
 	}
 	keep_record(u);
-	if (ctx->deadline_ms)
-		aws_client_set_deadline(st->fn.aws, ctx->deadline_ms - 100);
-	return resp_finish(&u->r, st->fn.aws, out);
+	return kit_finish(&u->r, st->fn.aws, ctx, out);
 }
 
 static enum fb_err lk_handle(void *state, const char *event, size_t len,
@@ -1334,8 +1108,8 @@ static enum fb_err lk_handle(void *state, const char *event, size_t len,
 	if (form == LEAK_FORM_INVALID)
 		rc = resp_invalid(out, "%s", why);
 	else if (form == LEAK_FORM_IGNORE)
-		rc = quiet_result(out, u->batch.message_type && !strcmp(u->batch.message_type, "CONTROL_MESSAGE")
-				  ? "control message" : "ignored", why);
+		rc = kit_quiet_result(out, LK_FN, u->batch.message_type && !strcmp(u->batch.message_type,
+				      "CONTROL_MESSAGE") ? "control message" : "ignored", "%s", why);
 	/* a subscription delivery has no envelope: its trigger is set from
 	 * the batch (setup_awslogs), so the opening reads an empty one */
 	else if (kit_begin(&u->r, &(struct kit_handler){ LK_FN, &st->fn.cfg, st->fn.aws, LK_FINISH_RESERVE_MS },

@@ -701,22 +701,6 @@ enum fb_err leak_excerpt(const char *msg, size_t n, const struct leak_hit *hits,
 
 /* ---- secret values ------------------------------------------------------------------------- */
 
-void leak_cjson_wipe(cJSON *j)
-{
-	cJSON *c;
-
-	for (; j; j = j->next) {
-		if (j->valuestring)
-			explicit_bzero(j->valuestring, strlen(j->valuestring));
-		for (c = j->child; c; c = c->next) {
-			if (c->valuestring)
-				explicit_bzero(c->valuestring, strlen(c->valuestring));
-			if (c->child)
-				leak_cjson_wipe(c->child);
-		}
-	}
-}
-
 enum fb_err leak_secret_values(const char *secret, size_t n, leak_value_cb cb, void *ud,
 			       size_t *count)
 {
@@ -744,7 +728,7 @@ enum fb_err leak_secret_values(const char *secret, size_t n, leak_value_cb cb, v
 			(*count)++;
 	}
 	if (doc) {
-		leak_cjson_wipe(doc);
+		buf_cjson_wipe(doc);
 		cJSON_Delete(doc);
 	}
 	return rc;

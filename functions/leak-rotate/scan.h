@@ -199,7 +199,4 @@ typedef enum fb_err (*leak_value_cb)(void *ud, const char *v, size_t n, const ch
 enum fb_err leak_secret_values(const char *secret, size_t n, leak_value_cb cb, void *ud,
 			       size_t *count);
 
-/* Wipes every string in a cJSON tree (explicit_bzero) before it is freed. */
-void leak_cjson_wipe(cJSON *j);
-
 #endif

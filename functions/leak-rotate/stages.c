@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "alarm.h"
 #include "cloudtrail.h"
@@ -14,58 +13,11 @@
 
 /* ---- settings ---------------------------------------------------------------------------- */
 
-void leak_list_free(struct leak_list *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
-enum fb_err leak_list_add(struct leak_list *l, const char *s)
-{
-	char **nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
-
-	if (!nv)
-		return FB_E_NOMEM;
-	l->v = nv;
-	l->v[l->n] = strdup(s);
-	if (!l->v[l->n])
-		return FB_E_NOMEM;
-	l->n++;
-	return FB_OK;
-}
-
-/* "a, b,,c" -> {"a","b","c"}; NULL or "" -> empty. On error the list holds
- * what was parsed: free it with leak_list_free() either way. */
-static enum fb_err leak_list_parse(const char *s, struct leak_list *l)
-{
-	/* Lambda's environment holds 4 KB in all: no item reaches the cap */
-	char item[4097];
-
-	memset(l, 0, sizeof(*l));
-	while (s && kit_list_next(&s, item, sizeof(item)) > 0)
-		if (leak_list_add(l, item) != FB_OK)
-			return FB_E_NOMEM;
-	return FB_OK;
-}
-
-static int env_bool(const char *name, int dflt)
-{
-	const char *v = getenv(name);
-
-	if (!v || !*v)
-		return dflt;
-	return !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes");
-}
-
 void leak_settings_cleanup(struct leak_settings *s)
 {
-	leak_list_free(&s->watched);
-	leak_list_free(&s->log_groups);
-	leak_list_free(&s->ignore);
+	slist_free(&s->watched);
+	slist_free(&s->log_groups);
+	slist_free(&s->ignore);
 	free(s->alarm_name);
 	free(s->own_log_group);
 	memset(s, 0, sizeof(*s));
@@ -73,34 +25,26 @@ void leak_settings_cleanup(struct leak_settings *s)
 
 enum fb_err leak_settings_from_env(struct leak_settings *s, char *err, size_t errlen)
 {
-	const char *ign = getenv("FIREBREAK_LEAK_IGNORE_FIELDS");
 	const char *alarm = getenv("FIREBREAK_LEAK_ALARM_NAME");
 	const char *fn = getenv("AWS_LAMBDA_FUNCTION_NAME");
 	enum fb_err rc;
 	int ttl_s = 300, lb_s = 900, poll = LEAK_POLL_MS_DEFAULT;
 
 	memset(s, 0, sizeof(*s));
-	rc = leak_list_parse(getenv("FIREBREAK_WATCHED_SECRETS"), &s->watched);
+	rc = slist_env("FIREBREAK_WATCHED_SECRETS", NULL, &s->watched);
 	if (rc == FB_OK)
-		rc = leak_list_parse(getenv("FIREBREAK_LEAK_LOG_GROUPS"), &s->log_groups);
+		rc = slist_env("FIREBREAK_LEAK_LOG_GROUPS", NULL, &s->log_groups);
 	if (rc == FB_OK)
-		rc = leak_list_parse(ign ? ign : LEAK_IGNORE_DEFAULT, &s->ignore);
+		rc = slist_env("FIREBREAK_LEAK_IGNORE_FIELDS", LEAK_IGNORE_DEFAULT, &s->ignore);
 	if (rc == FB_OK && alarm && *alarm && !(s->alarm_name = strdup(alarm)))
 		rc = FB_E_NOMEM;
-	if (rc == FB_OK && fn && *fn) {
-		size_t n = strlen("/aws/lambda/") + strlen(fn) + 1;
-
-		s->own_log_group = malloc(n);
-		if (!s->own_log_group)
-			rc = FB_E_NOMEM;
-		else
-			snprintf(s->own_log_group, n, "/aws/lambda/%s", fn);
-	}
+	if (rc == FB_OK && fn && *fn && !(s->own_log_group = buf_strdupf("/aws/lambda/%s", fn)))
+		rc = FB_E_NOMEM;
 	if (rc != FB_OK) {
 		snprintf(err, errlen, "out of memory reading settings");
 		return rc;
 	}
-	s->watch_tagged = env_bool("FIREBREAK_WATCH_TAGGED", 1);
+	s->watch_tagged = kit_env_flag("FIREBREAK_WATCH_TAGGED", 1);
 	rc = kit_env_int("FIREBREAK_SECRETS_TTL_SECONDS", 300, 0, 86400, &ttl_s, err, errlen);
 	if (rc == FB_OK)
 		rc = kit_env_int("FIREBREAK_LEAK_LOOKBACK_SECONDS", 900, 60, 86400, &lb_s, err, errlen);
@@ -150,22 +94,6 @@ int leak_watch_has(const struct leak_watch *w, const char *arn)
 	return 0;
 }
 
-/* Room for element n of the array v (capacity *cap, elements of sz bytes,
- * `first` at the first growth): v itself when there is room, the grown
- * array (*cap updated), or NULL when out of memory (v untouched). */
-static void *grow(void *v, size_t n, size_t *cap, size_t sz, size_t first)
-{
-	size_t c = *cap ? *cap * 2 : first;
-	void *nv;
-
-	if (n < *cap)
-		return v;
-	nv = realloc(v, c * sz);
-	if (nv)
-		*cap = c;
-	return nv;
-}
-
 enum fb_err leak_watch_add_secret(struct leak_watch *w, const char *arn, const char *name,
 				  const char *cur_version, uint32_t *idx)
 {
@@ -173,7 +101,7 @@ enum fb_err leak_watch_add_secret(struct leak_watch *w, const char *arn, const c
 
 	if (!arn)
 		return FB_E_INVALID;
-	s = grow(w->secrets, w->nsecrets, &w->capsecrets, sizeof(*s), 8);
+	s = buf_grow_array(w->secrets, w->nsecrets, &w->capsecrets, sizeof(*s), 8);
 	if (!s)
 		return FB_E_NOMEM;
 	w->secrets = s;
@@ -193,20 +121,10 @@ enum fb_err leak_watch_add_secret(struct leak_watch *w, const char *arn, const c
 
 struct add_ctx {
 	struct leak_watch *w;
-	const struct leak_list *ignore;
+	const struct slist *ignore;
 	uint32_t secret;
 	int previous;
 };
-
-static int ignored_field(const struct leak_list *ignore, const char *field)
-{
-	size_t i;
-
-	for (i = 0; field && ignore && i < ignore->n; i++)
-		if (!strcasecmp(field, ignore->v[i]))
-			return 1;
-	return 0;
-}
 
 static enum fb_err add_value(void *ud, const char *v, size_t n, const char *field)
 {
@@ -215,9 +133,9 @@ static enum fb_err add_value(void *ud, const char *v, size_t n, const char *fiel
 	struct leak_value *nv;
 	enum fb_err rc;
 
-	if (ignored_field(a->ignore, field))
+	if (slist_has_nocase(a->ignore, field))
 		return FB_OK;
-	nv = grow(w->values, w->nvalues, &w->capvalues, sizeof(*nv), 32);
+	nv = buf_grow_array(w->values, w->nvalues, &w->capvalues, sizeof(*nv), 32);
 	if (!nv)
 		return FB_E_NOMEM;
 	w->values = nv;
@@ -234,7 +152,7 @@ static enum fb_err add_value(void *ud, const char *v, size_t n, const char *fiel
 }
 
 enum fb_err leak_watch_add_string(struct leak_watch *w, uint32_t secret, int previous,
-				  const char *secret_string, const struct leak_list *ignore,
+				  const char *secret_string, const struct slist *ignore,
 				  size_t *count)
 {
 	struct add_ctx a = { w, ignore, secret, previous };
@@ -259,7 +177,7 @@ enum fb_err leak_msgs_add(struct leak_msgs *ms, const char *group, const char *s
 
 	if (ms->n >= LEAK_MAX_MESSAGES)
 		return FB_E_TOO_LARGE;
-	m = grow(ms->v, ms->n, &ms->cap, sizeof(*m), 64);
+	m = buf_grow_array(ms->v, ms->n, &ms->cap, sizeof(*m), 64);
 	if (!m)
 		return FB_E_NOMEM;
 	ms->v = m;
@@ -318,18 +236,10 @@ static enum leak_form classify_awslogs(const cJSON *aw, const struct leak_settin
 static enum leak_form classify_alarm(const cJSON *ev, const struct leak_settings *set, char *why,
 				     size_t whylen)
 {
-	const char *dtype = resp_get_str(ev, "detail-type"), *src = resp_get_str(ev, "source");
 	struct alarm_change al;
 
-	if (!dtype || !src || strcmp(dtype, "CloudWatch Alarm State Change") ||
-	    strcmp(src, "aws.cloudwatch")) {
-		snprintf(why, whylen, "unsupported event: expected a CloudWatch Alarm State Change");
+	if (alarm_event(ev, &al, why, whylen) != FB_OK)
 		return LEAK_FORM_INVALID;
-	}
-	if (alarm_parse(cJSON_GetObjectItemCaseSensitive(ev, "detail"), &al) != FB_OK) {
-		snprintf(why, whylen, "alarm event lacks 'detail.alarmName' or 'detail.state.value'");
-		return LEAK_FORM_INVALID;
-	}
 	if (!set->alarm_name || strcmp(al.name, set->alarm_name)) {
 		snprintf(why, whylen, "alarm '%.200s' is not FIREBREAK_LEAK_ALARM_NAME", al.name);
 		return LEAK_FORM_IGNORE;
@@ -396,33 +306,7 @@ enum leak_form leak_classify(const cJSON *ev, const struct leak_settings *set,
 	return classify_manual(ev, msgs, why, whylen);
 }
 
-void leak_alarm_window(const cJSON *ev, int64_t event_time_ms, int64_t now_ms,
-		       int64_t lookback_ms, int64_t *start_ms, int64_t *end_ms)
-{
-	struct alarm_change al;
-	int64_t t = event_time_ms;
-
-	alarm_parse(cJSON_GetObjectItemCaseSensitive(ev, "detail"), &al); /* fields 0 when absent */
-	if (!t)
-		t = al.changed_ms;
-	if (!t)
-		t = now_ms;
-	*end_ms = t + 60000;
-	*start_ms = t - lookback_ms;
-	if (al.first_ms && al.first_ms - 60000 < *start_ms)
-		*start_ms = al.first_ms - 60000;
-}
-
 /* ---- findings ------------------------------------------------------------------------------------- */
-
-void leak_warn(cJSON *warnings, const char *fmt, ...)
-{
-	char msg[600];
-
-	RESP_FORMAT(msg, fmt);
-	if (warnings)
-		cJSON_AddItemToArray(warnings, cJSON_CreateString(msg));
-}
 
 enum fb_err leak_findings_init(struct leak_findings *f, size_t nsecrets, cJSON *warnings)
 {
@@ -619,8 +503,8 @@ static void count_hit(struct leak_findings *f, const struct leak_watch *w, const
 		id[20] = '\0';
 		k = key_slot(f, id);
 		if (!k) {
-			leak_warn(f->warnings, "more than %d access key ids: the rest is reported only",
-				  LEAK_MAX_KEYS);
+			kit_warn_to(f->warnings, "more than %d access key ids: the rest is reported only",
+				    LEAK_MAX_KEYS);
 			return;
 		}
 		k->hits++;
@@ -640,57 +524,26 @@ static void count_hit(struct leak_findings *f, const struct leak_watch *w, const
 	}
 }
 
-/* ---- CloudTrail records ------------------------------------------------------------------------- */
-
-int leak_cloudtrail_record(const char *msg, size_t n, char (*ids)[21], size_t max, size_t *nids)
-{
-	const char *end = NULL;
-	size_t i = 0;
-	cJSON *j;
-	int ok;
-
-	*nids = 0;
-	while (i < n && (msg[i] == ' ' || msg[i] == '\t' || msg[i] == '\r' || msg[i] == '\n'))
-		i++;
-	/* cheap checks first: most lines are not JSON, most JSON is not CloudTrail */
-	if (i >= n || msg[i] != '{' || !memmem(msg + i, n - i, "\"eventVersion\"", 14) ||
-	    !memmem(msg + i, n - i, "\"userIdentity\"", 14))
-		return 0;
-	j = cJSON_ParseWithLengthOpts(msg + i, n - i, &end, 0);
-	if (!j)
-		return 0;
-	while (end && end < msg + n && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
-		end++;
-	/* the whole message is the record (runtime/cloudtrail: its shape) */
-	ok = end == msg + n && ct_record_key_ids(j, ids, max, nids);
-	if (!ok)
-		*nids = 0;
-	/* the record may hold anything a caller sent: wipe it like log text */
-	leak_cjson_wipe(j);
-	cJSON_Delete(j);
-	return ok;
-}
-
 void leak_scan_messages(const struct leak_watch *w, const struct leak_msg *msgs, size_t n,
 			struct leak_findings *f)
 {
 	struct leak_hit hits[LEAK_MAX_HITS_PER_MESSAGE];
-	char skip[LEAK_CT_MAX_IDS][21];
+	char skip[CT_TEXT_MAX_IDS][21];
 	size_t i, j;
 
 	for (i = 0; i < n; i++) {
 		const struct leak_msg *m = &msgs[i];
 		size_t nskip = 0, nh;
 
-		if (leak_cloudtrail_record(m->text, m->len, skip, LEAK_CT_MAX_IDS, &nskip)) {
+		if (ct_record_text(m->text, m->len, skip, CT_TEXT_MAX_IDS, &nskip)) {
 			f->cloudtrail_records++;
 			f->cloudtrail_ids += nskip;
 		}
 		nh = leak_scan_skip(&w->sc, m->text, m->len, hits, LEAK_MAX_HITS_PER_MESSAGE, skip, nskip);
 
 		if (nh == LEAK_MAX_HITS_PER_MESSAGE)
-			leak_warn(f->warnings, "event '%s' has %u+ hits: the rest of it was not looked at",
-				  m->id, LEAK_MAX_HITS_PER_MESSAGE);
+			kit_warn_to(f->warnings, "event '%s' has %u+ hits: the rest of it was not looked at",
+				    m->id, LEAK_MAX_HITS_PER_MESSAGE);
 		for (j = 0; j < nh; j++) {
 			report_hit(f, w, m, hits, nh, j);
 			count_hit(f, w, m, hits, nh, &hits[j]);
@@ -786,22 +639,6 @@ int leak_tags_need_history(const cJSON *tags)
 	return prov_tag_true(tags, LEAK_TAG_EXEMPT) || prov_tag_value(tags, LEAK_TAG_SERVICES) != NULL;
 }
 
-/* One tag through prov_decide; the report entry goes to `list`. */
-static enum prov_verdict tag_decide(const char *key, const char *value, const cJSON *events,
-				    const struct prov_query *base, char *why, size_t wn, cJSON *list)
-{
-	struct prov_query q = *base;
-	struct prov_decision d;
-
-	q.tag_key = key;
-	q.tag_value = value;
-	prov_decide(events, &q, &d);
-	if (list)
-		cJSON_AddItemToArray(list, prov_report_json(key, value, &d));
-	buf_copy_str(why, wn, d.reason);
-	return d.verdict;
-}
-
 void leak_tags_decide(const cJSON *tags, const cJSON *events, const struct prov_query *base,
 		      struct leak_job *j, cJSON *list)
 {
@@ -814,12 +651,12 @@ void leak_tags_decide(const cJSON *tags, const cJSON *events, const struct prov_
 	free(j->services_ignored);
 	j->services = j->services_ignored = NULL;
 	if (prov_value_true(ex))
-		j->exempt = tag_decide(LEAK_TAG_EXEMPT, ex, events, base, j->exempt_why,
-				       sizeof(j->exempt_why), list) == PROV_HONOURED;
+		j->exempt = prov_decide_tag(events, base, LEAK_TAG_EXEMPT, ex, j->exempt_why,
+					    sizeof(j->exempt_why), list) == PROV_HONOURED;
 	if (!svc)
 		return;
-	if (tag_decide(LEAK_TAG_SERVICES, svc, events, base, j->services_why, sizeof(j->services_why),
-		       list) == PROV_HONOURED)
+	if (prov_decide_tag(events, base, LEAK_TAG_SERVICES, svc, j->services_why, sizeof(j->services_why),
+			    list) == PROV_HONOURED)
 		j->services = strdup(svc);
 	else
 		j->services_ignored = strdup(svc);

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <cjson/cJSON.h>
 #include "fuzz_common.h"
+#include "alarm.h"
+#include "cloudtrail.h"
 #include "resp.h"
 #include "../../functions/leak-rotate/leak.h"
 
@@ -84,11 +86,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (strlen(fi.keys[i].id) != 20 || !leak_is_key_id(fi.keys[i].id, 20, 0))
 				abort();
 		for (i = 0; i < m.n; i++) {
-			char ids[LEAK_CT_MAX_IDS][21];
+			char ids[CT_TEXT_MAX_IDS][21];
 			size_t nids = 0, k;
 
 			/* one message at a time: a record's own ids never become keys */
-			if (!leak_cloudtrail_record(m.v[i].text, m.v[i].len, ids, LEAK_CT_MAX_IDS, &nids))
+			if (!ct_record_text(m.v[i].text, m.v[i].len, ids, CT_TEXT_MAX_IDS, &nids))
 				continue;
 			leak_findings_cleanup(&fi);
 			if (leak_findings_init(&fi, 0, NULL) != FB_OK)
@@ -107,8 +109,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (f == LEAK_FORM_ALARM) {
 		int64_t start, end;
+		struct alarm_change al;
 
-		leak_alarm_window(ev, 0, 1700000000000, set.lookback_ms, &start, &end);
+		alarm_parse(cJSON_GetObjectItemCaseSensitive(ev, "detail"), &al); /* fields 0 when absent */
+		alarm_log_window(&al, 0, 1700000000000, set.lookback_ms, &start, &end);
 		if (start >= end)
 			abort();
 	}

@@ -113,12 +113,60 @@ static void test_alarm__composite_strings_bounds_and_fallbacks(void **st)
 	cJSON_Delete(d);
 }
 
+/* w4-kc-lr: the log window of leak-rotate's exposure alarm (alarm_log_window)
+ * and the envelope check every alarm-triggered responder makes (alarm_event). */
+static void test_alarm__log_window_and_event(void **st)
+{
+	struct alarm_change a;
+	int64_t s, e;
+	char why[200];
+	cJSON *ev;
+
+	(void)st;
+	memset(&a, 0, sizeof(a));
+	/* nothing known: now */
+	alarm_log_window(&a, 0, 1000000, 900000, &s, &e);
+	assert_int_equal(s, 1000000 - 900000);
+	assert_int_equal(e, 1000000 + 60000);
+	/* the state change before now, the envelope's time before both */
+	a.changed_ms = 2000000;
+	alarm_log_window(&a, 0, 5000000, 900000, &s, &e);
+	assert_int_equal(e, 2060000);
+	alarm_log_window(&a, 3000000, 5000000, 900000, &s, &e);
+	assert_int_equal(e, 3060000);
+	assert_int_equal(s, 2100000);
+	/* widened to a minute before the first datapoint evaluated, never narrowed */
+	a.first_ms = 1500000;
+	alarm_log_window(&a, 3000000, 5000000, 900000, &s, &e);
+	assert_int_equal(s, 1440000);
+	a.first_ms = 2900000;
+	alarm_log_window(&a, 3000000, 5000000, 900000, &s, &e);
+	assert_int_equal(s, 2100000);
+
+	ev = cJSON_Parse("{\"source\":\"aws.cloudwatch\",\"detail-type\":\"CloudWatch Alarm State Change\","
+			 "\"detail\":{\"alarmName\":\"exposure\",\"state\":{\"value\":\"ALARM\"}}}");
+	assert_int_equal(alarm_event(ev, &a, why, sizeof(why)), FB_OK);
+	assert_string_equal(a.name, "exposure");
+	assert_string_equal(a.state, "ALARM");
+	cJSON_DeleteItemFromObject(cJSON_GetObjectItem(ev, "detail"), "alarmName");
+	assert_int_equal(alarm_event(ev, &a, why, sizeof(why)), FB_E_INVALID);
+	assert_string_equal(why, "alarm event lacks 'detail.alarmName' or 'detail.state.value'");
+	cJSON_ReplaceItemInObject(ev, "source", cJSON_CreateString("aws.events"));
+	assert_int_equal(alarm_event(ev, &a, why, sizeof(why)), FB_E_INVALID);
+	assert_string_equal(why, "unsupported event: expected a CloudWatch Alarm State Change");
+	cJSON_ReplaceItemInObject(ev, "source", cJSON_CreateNumber(1));
+	assert_int_equal(alarm_event(ev, &a, why, sizeof(why)), FB_E_INVALID);
+	cJSON_Delete(ev);
+	assert_int_equal(alarm_event(NULL, &a, why, sizeof(why)), FB_E_INVALID);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alarm__name_and_state_must_be_strings),
 		cmocka_unit_test(test_alarm__metric_alarm_fields_and_window),
 		cmocka_unit_test(test_alarm__composite_strings_bounds_and_fallbacks),
+		cmocka_unit_test(test_alarm__log_window_and_event),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

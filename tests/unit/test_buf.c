@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <cjson/cJSON.h>
 
 #include "buf.h"
 #include "http.h"
@@ -282,6 +283,42 @@ static void test_buf__catf_appends_and_cuts(void **st)
 	assert_int_equal(buf_catf(s, 0, "x"), 0);
 }
 
+/* w4-kc-lr: the growable array (from leak-rotate's grow) and the wipe of a
+ * cJSON tree's strings (from leak-rotate's leak_cjson_wipe). */
+static void test_buf__grow_array_and_cjson_wipe(void **st)
+{
+	size_t cap = 0, n;
+	int *v = NULL, *nv;
+	cJSON *j;
+	char *s1, *s2, *s3;
+
+	(void)st;
+	for (n = 0; n < 20; n++) {
+		nv = buf_grow_array(v, n, &cap, sizeof(*v), 4);
+		assert_non_null(nv);
+		v = nv;
+		v[n] = (int)n;
+	}
+	assert_int_equal(cap, 32);   /* 4, 8, 16, 32 */
+	assert_ptr_equal(buf_grow_array(v, 20, &cap, sizeof(*v), 4), v);   /* room: no growth */
+	assert_int_equal(v[19], 19);
+	free(v);
+	j = cJSON_Parse("{\"a\":\"secret-one\",\"b\":[{\"c\":\"secret-two\"}],\"d\":\"secret-3\"}");
+	s1 = cJSON_GetObjectItem(j, "a")->valuestring;
+	s2 = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "b"), 0), "c")->valuestring;
+	s3 = cJSON_GetObjectItem(j, "d")->valuestring;
+	buf_cjson_wipe(j);
+	assert_int_equal(s1[0], 0);
+	assert_int_equal(s2[0], 0);
+	assert_int_equal(s3[0], 0);
+	assert_int_equal(s1[9], 0);
+	cJSON_Delete(j);
+	buf_cjson_wipe(NULL);
+	s1 = buf_strdupf("/aws/lambda/%s-%d", "leak-rotate", 2);
+	assert_string_equal(s1, "/aws/lambda/leak-rotate-2");
+	free(s1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -300,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_buf__reset_wipes_what_it_held),
 		cmocka_unit_test(test_buf__http_response_is_wiped),
 		cmocka_unit_test(test_buf__catf_appends_and_cuts),
+		cmocka_unit_test(test_buf__grow_array_and_cjson_wipe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -671,6 +671,36 @@ static void test_cloudtrail__record_key_ids(void **state)
 	assert_int_equal(ct_record_key_ids(NULL, ids, 4, &n), 0);
 }
 
+/* ct_record_text (w4-kc-lr, from leak-rotate): a log message that is one
+ * whole record, white space around it aside; trailing text, a JSON object
+ * without the markers or not parsing, a non-record: 0. */
+static void test_cloudtrail__record_text(void **state)
+{
+	static const char rec[] = "{\"eventVersion\":\"1.08\",\"userIdentity\":{\"type\":\"IAMUser\","
+		"\"accessKeyId\":\"AKIAIOSFODNN7EXAMPLE\"},\"eventSource\":\"iam.amazonaws.com\","
+		"\"eventName\":\"ListUsers\",\"eventTime\":\"2026-12-07T00:00:00Z\",\"eventID\":\"e-1\","
+		"\"awsRegion\":\"us-east-1\"}";
+	char ids[CT_TEXT_MAX_IDS][21], msg[1024];
+	size_t n = 9;
+
+	(void)state;
+	snprintf(msg, sizeof(msg), " \t%s\r\n", rec);
+	assert_int_equal(ct_record_text(msg, strlen(msg), ids, CT_TEXT_MAX_IDS, &n), 1);
+	assert_int_equal(n, 1);
+	assert_string_equal(ids[0], "AKIAIOSFODNN7EXAMPLE");
+	/* not NUL-terminated: only n bytes are read */
+	snprintf(msg, sizeof(msg), "%sGARBAGE", rec);
+	assert_int_equal(ct_record_text(msg, strlen(rec), ids, CT_TEXT_MAX_IDS, &n), 1);
+	assert_int_equal(ct_record_text(msg, strlen(msg), ids, CT_TEXT_MAX_IDS, &n), 0);
+	assert_int_equal(n, 0);
+	snprintf(msg, sizeof(msg), "{\"eventVersion\":\"1.08\",\"x\":1}");
+	assert_int_equal(ct_record_text(msg, strlen(msg), ids, CT_TEXT_MAX_IDS, &n), 0);
+	snprintf(msg, sizeof(msg), "{\"eventVersion\":\"1.08\",\"userIdentity\":{}");
+	assert_int_equal(ct_record_text(msg, strlen(msg), ids, CT_TEXT_MAX_IDS, &n), 0);
+	assert_int_equal(ct_record_text("AKIAIOSFODNN7EXAMPLE", 20, ids, CT_TEXT_MAX_IDS, &n), 0);
+	assert_int_equal(ct_record_text("   ", 3, ids, CT_TEXT_MAX_IDS, &n), 0);
+}
+
 /* ---- w4-kc-rv: ct_facts_parse (moved with the code from test_root_verify) ---- */
 
 static void record_from(const char *json, struct ct_facts *r)
@@ -777,6 +807,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cloudtrail__input_shape),
+		cmocka_unit_test(test_cloudtrail__record_text),
 		cmocka_unit_test(test_cloudtrail__backoff_bounds),
 		cmocka_unit_test(test_cloudtrail__pages_all_paced_and_complete),
 		cmocka_unit_test(test_cloudtrail__page_cap_is_not_complete),

@@ -746,7 +746,7 @@ static void test_leak_rotate__scan_messages_counts_and_redacts(void **s)
 	static const char prev[] = "{\"username\":\"orders\",\"password\":\"Pa55-previous-value-99\"}";
 	struct leak_watch w;
 	struct leak_findings f;
-	struct leak_list ign;
+	struct slist ign;
 	struct leak_msgs m;
 	size_t count;
 	uint32_t idx;
@@ -755,7 +755,7 @@ static void test_leak_rotate__scan_messages_counts_and_redacts(void **s)
 
 	(void)s;
 	memset(&m, 0, sizeof(m));
-	assert_int_equal(leak_list_parse(LEAK_IGNORE_DEFAULT, &ign), FB_OK);
+	assert_int_equal(slist_parse(LEAK_IGNORE_DEFAULT, &ign), FB_OK);
 	assert_int_equal(leak_watch_init(&w), FB_OK);
 	assert_int_equal(leak_watch_add_secret(&w, "arn:aws:secretsmanager:us-east-1:111111111111:secret:db",
 					       "db", "v2", &idx), FB_OK);
@@ -787,7 +787,7 @@ static void test_leak_rotate__scan_messages_counts_and_redacts(void **s)
 	leak_findings_cleanup(&f);
 	leak_msgs_cleanup(&m);
 	leak_watch_cleanup(&w);
-	leak_list_free(&ign);
+	slist_free(&ign);
 	cJSON_Delete(warnings);
 }
 
@@ -821,8 +821,8 @@ static void test_leak_rotate__cloudtrail_records_are_not_leaks(void **s)
 	struct leak_watch w;
 	struct leak_findings f;
 	struct leak_msgs m;
-	struct leak_list ign = { 0 };
-	char ids[LEAK_CT_MAX_IDS][21], *rec[6], forged[600];
+	struct slist ign = { 0 };
+	char ids[CT_TEXT_MAX_IDS][21], *rec[6], forged[600];
 	size_t nids, count, i;
 	uint32_t idx;
 
@@ -846,12 +846,12 @@ static void test_leak_rotate__cloudtrail_records_are_not_leaks(void **s)
 	snprintf(forged, sizeof(forged), "%s trailing text AKIAIOSFODNN7EXAMPLE", rec[0]);
 	rec[5] = strdup(forged);
 
-	assert_int_equal(leak_cloudtrail_record(rec[0], strlen(rec[0]), ids, LEAK_CT_MAX_IDS, &nids), 1);
+	assert_int_equal(ct_record_text(rec[0], strlen(rec[0]), ids, CT_TEXT_MAX_IDS, &nids), 1);
 	assert_int_equal(nids, 1);
 	assert_string_equal(ids[0], "AKIAIOSFODNN7EXAMPLE");
-	assert_int_equal(leak_cloudtrail_record(rec[4], strlen(rec[4]), ids, LEAK_CT_MAX_IDS, &nids), 0);
-	assert_int_equal(leak_cloudtrail_record(rec[5], strlen(rec[5]), ids, LEAK_CT_MAX_IDS, &nids), 0);
-	assert_int_equal(leak_cloudtrail_record("{\"eventVersion\":\"1.0\"}", 22, ids, LEAK_CT_MAX_IDS, &nids), 0);
+	assert_int_equal(ct_record_text(rec[4], strlen(rec[4]), ids, CT_TEXT_MAX_IDS, &nids), 0);
+	assert_int_equal(ct_record_text(rec[5], strlen(rec[5]), ids, CT_TEXT_MAX_IDS, &nids), 0);
+	assert_int_equal(ct_record_text("{\"eventVersion\":\"1.0\"}", 22, ids, CT_TEXT_MAX_IDS, &nids), 0);
 
 	assert_int_equal(leak_watch_init(&w), FB_OK);
 	assert_int_equal(leak_watch_add_secret(&w, "arn:s", "s", "v1", &idx), FB_OK);

@@ -592,6 +592,36 @@ static void test_prov__honoured_among_several_flags(void **st)
 	cJSON_Delete(out);
 }
 
+/* w4-kc-lr: prov_decide_tag judges one tag whatever its value (a list of
+ * services), reports it and gives the reason either way. */
+static void test_prov__decide_tag_any_value(void **st)
+{
+	struct prov_query q = query(NULL);
+	cJSON *events = list(trigger_ev(),
+			     tag_ev("t1", T0 - 7 * DAY, OPS, "firebreak:ecs-services", "prod/api"),
+			     tag_ev("t2", T0 - 60000, MALLORY, "firebreak:exempt", "true"), NULL);
+	cJSON *out = cJSON_CreateArray();
+	char why[PROV_REASON_LEN] = "";
+
+	(void)st;
+	assert_int_equal(prov_decide_tag(events, &q, "firebreak:ecs-services", "prod/api", why, sizeof(why), out),
+			 PROV_HONOURED);
+	assert_non_null(strstr(why, "7 d"));
+	assert_int_equal(prov_decide_tag(events, &q, "firebreak:exempt", "true", why, sizeof(why), out),
+			 PROV_IGNORED);
+	assert_non_null(strstr(why, "ignored"));
+	assert_int_equal(cJSON_GetArraySize(out), 2);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(out, 0), "value")->valuestring, "prod/api");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(out, 1), "verdict")->valuestring, "ignored");
+	/* the base query is the caller's, unchanged */
+	assert_string_equal(q.tag_key, "firebreak:exempt");
+	assert_null(q.tag_value);
+	assert_int_equal(prov_decide_tag(events, &q, "firebreak:exempt", "true", why, sizeof(why), NULL),
+			 PROV_IGNORED);
+	cJSON_Delete(events);
+	cJSON_Delete(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -606,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_prov__trigger_not_yet_in_history_cannot_verify),
 		cmocka_unit_test(test_prov__set_by_the_actor_is_ignored),
 		cmocka_unit_test(test_prov__honoured_among_several_flags),
+		cmocka_unit_test(test_prov__decide_tag_any_value),
 		cmocka_unit_test(test_prov__set_by_someone_else_long_ago_is_honoured),
 		cmocka_unit_test(test_prov__too_young_is_ignored_unless_trusted),
 		cmocka_unit_test(test_prov__removed_and_readded),

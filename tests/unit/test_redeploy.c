@@ -401,6 +401,55 @@ static void test_redeploy__tagged(void **st)
 	world_down(&w);
 }
 
+/* w4-kc-lr: the values of a set of secrets, every read in one round, each
+ * secret's pair handed to the caller in order. */
+struct values_seen {
+	size_t calls;
+	char cur[2][64], prev[2][64];
+};
+
+static enum fb_err values_cb(void *arg, size_t i, struct kit_step *cur, struct kit_step *prev)
+{
+	struct values_seen *v = arg;
+
+	v->calls++;
+	buf_copy_str(v->cur[i], sizeof(v->cur[i]), resp_get_str(kit_out(cur), "SecretString"));
+	buf_copy_str(v->prev[i], sizeof(v->prev[i]), kit_out(prev) ? resp_get_str(kit_out(prev), "SecretString")
+								  : kit_err(prev)->code);
+	return i == 0 ? FB_OK : FB_E_NOMEM;
+}
+
+static void test_redeploy__values_read_in_one_round(void **s)
+{
+	char *const ids[] = { (char *)"db", (char *)"api", (char *)"never-seen" };
+	struct values_seen v = { 0 };
+	struct world w;
+
+	(void)s;
+	world_up(&w, 0);
+	route("GetSecretValue", "\"SecretId\":\"db\",\"VersionStage\":\"AWSCURRENT\"", 200,
+	      "{\"ARN\":\"arn:db\",\"SecretString\":\"db-current-value\"}", 5, 0);
+	route("GetSecretValue", "\"SecretId\":\"db\",\"VersionStage\":\"AWSPREVIOUS\"", 200,
+	      "{\"ARN\":\"arn:db\",\"SecretString\":\"db-previous-value\"}", 5, 0);
+	route("GetSecretValue", "\"SecretId\":\"api\",\"VersionStage\":\"AWSCURRENT\"", 200,
+	      "{\"ARN\":\"arn:api\",\"SecretString\":\"api-current-value\"}", 5, 0);
+	route("GetSecretValue", "\"SecretId\":\"api\"", 400,
+	      "{\"__type\":\"ResourceNotFoundException\",\"message\":\"no AWSPREVIOUS\"}", 5, 0);
+	route("GetSecretValue", NULL, 200, "{\"ARN\":\"arn:x\",\"SecretString\":\"x-value\"}", 5, 0);
+	/* the callback's error stops the callbacks, and is returned */
+	assert_int_equal(rdp_values(&w.k, ids, 3, values_cb, &v), FB_E_NOMEM);
+	assert_int_equal(sent("GetSecretValue"), 6);
+	assert_int_equal(F.max_parallel, 6);
+	assert_int_equal(v.calls, 2);
+	assert_string_equal(v.cur[0], "db-current-value");
+	assert_string_equal(v.prev[0], "db-previous-value");
+	assert_string_equal(v.cur[1], "api-current-value");
+	assert_string_equal(v.prev[1], "ResourceNotFoundException");
+	/* quiet reads: no report line of their own */
+	assert_int_equal(w.r.nsteps, 0);
+	world_down(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -415,6 +464,7 @@ int main(void)
 		cmocka_unit_test(test_redeploy__already_redeployed),
 		cmocka_unit_test(test_redeploy__tagged),
 		cmocka_unit_test(test_redeploy__put_value_wiped_before_free),
+		cmocka_unit_test(test_redeploy__values_read_in_one_round),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
