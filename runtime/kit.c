@@ -1802,7 +1802,7 @@ cJSON *kit_round_undo_plan(const struct kit_round *rd)
 	return out;
 }
 
-/* ---- w4-dinit: a revocation's undo, planned before it runs ------------------------ */
+/* ---- w4-dinit: a revocation's undo planned before it runs; tags that exempt -------- */
 
 cJSON *kit_revoke_undo(const char *role, const char *prior)
 {
@@ -1843,6 +1843,7 @@ const char *kit_exemption(struct kit *k, const struct kit_exemption *x, const st
 				 x->report ? cJSON_AddArrayToObject(x->report, "exemption_tags") : NULL, reason, rn);
 	prov_history_cleanup(&h);
 	return honoured;
+}
 
 /* ---- w4-kc-lr: a lenient flag, a member-account line, a quiet result ------------- */
 

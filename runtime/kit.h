@@ -666,7 +666,7 @@ enum fb_err kit_caller_with(const struct aws_client_options *creds, int64_t dead
  * before the first write (data-breach). */
 cJSON *kit_round_undo_plan(const struct kit_round *rd);
 
-/* ---- w4-dinit: a revocation's undo, planned before it runs ------------------------ */
+/* ---- w4-dinit: a revocation's undo planned before it runs; tags that exempt -------- */
 
 /* The restore[] entry kit_revoke_sessions records for the role named
  * `role` (a role name, not an ARN): the prior KIT_REVOKE_POLICY_NAME
