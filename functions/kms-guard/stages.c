@@ -7,8 +7,6 @@
  */
 #include "kms_guard.h"
 
-#include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -424,25 +422,6 @@ enum kg_prior kg_prior_from_history(const cJSON *events, const struct kg_item *i
 	return KG_PRIOR_UNKNOWN;
 }
 
-int kg_is_self(const char *actor, const char *self_arn, const char *member_role)
-{
-	char role[600], want[300];
-	const char *sess;
-
-	if (!actor || !*actor)
-		return 0;
-	if (self_arn && *self_arn && prov_same_principal(actor, self_arn))
-		return 1;
-	if (!member_role || !*member_role || !prov_principal(actor, role, sizeof(role)))
-		return 0;
-	/* arn:P:iam::A:role/<member_role>, from a session named firebreak-... */
-	snprintf(want, sizeof(want), ":role/%s", member_role);
-	sess = strrchr(actor, '/');
-	return strstr(actor, ":assumed-role/") && strlen(role) > strlen(want) &&
-	       !strcmp(role + strlen(role) - strlen(want), want) &&
-	       sess && !strncmp(sess + 1, "firebreak-", 10);
-}
-
 void kg_tag_revert_plan(const cJSON *history, int complete, const struct kg_item *it, int k,
 			const cJSON *tags_now, struct kg_tag_revert *out)
 {
@@ -561,19 +540,4 @@ size_t kg_items_from_events(const cJSON *found, const struct resp_config *trust,
 				 cap);
 	}
 	return ignored;
-}
-
-/* ---- the verdict -------------------------------------------------------------------- */
-
-/* RESPONDERS.md: "the state already reached is `already`" and "a report
- * never says contained when it was not". resp derives "contained" from any
- * write step that is done, the optional incident tag included; a replay
- * whose only write is that tag (the deletion was cancelled and the key
- * restored by an earlier delivery that did not get as far as tagging, or
- * by a human) contained nothing. */
-const char *kg_verdict(int dry_run, int nchanged, int nalready)
-{
-	if (dry_run || nchanged > 0 || nalready == 0)
-		return NULL;
-	return "already-contained";
 }
