@@ -1855,3 +1855,18 @@ enum fb_err kit_ct_each(struct kit *k, const char *step, const struct ct_query *
 	}
 	return rc;
 }
+
+cJSON *kit_window(cJSON *to, const char *name, int64_t start_ms, int64_t end_ms)
+{
+	char a[RESP_TIME_LEN], b[RESP_TIME_LEN];
+	cJSON *w;
+
+	resp_format_time_ms(start_ms, a);
+	resp_format_time_ms(end_ms, b);
+	w = kit_obj("start", a, "end", b, KIT_END);
+	if (w && !cJSON_AddItemToObject(to, name, w)) {
+		cJSON_Delete(w);
+		return NULL;
+	}
+	return w;
+}

@@ -692,4 +692,10 @@ const char *kit_exemption(struct kit *k, const struct kit_prov_read *read, const
 enum fb_err kit_ct_each(struct kit *k, const char *step, const struct ct_query *q,
 			const char *const *names, size_t n, cJSON *found);
 
+/* A time window as the reports write it: to[name] = {"start", "end"} (ISO
+ * 8601 with ms, resp_format_time_ms), returned (owned by to) for more
+ * members; NULL when out of memory. kms-guard's alarm_window; access-triage
+ * and root-verify write their "window" the same way. */
+cJSON *kit_window(cJSON *to, const char *name, int64_t start_ms, int64_t end_ms);
+
 #endif

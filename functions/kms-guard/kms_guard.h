@@ -66,10 +66,6 @@ struct kg_settings {
 	int64_t lookback_s;             /* FIREBREAK_KMS_ALARM_LOOKBACK_SECONDS */
 };
 
-/* Settings from the environment (read once, at init). FB_E_CONFIG with a
- * message in err when a value cannot be used. */
-enum fb_err kg_settings_from_env(struct kg_settings *set, char *err, size_t errlen);
-
 /* ---- event parsing ---------------------------------------------------------- */
 
 /* The trigger event (text, len) -> ev. FB_E_INVALID with a lowercase reason

@@ -49,7 +49,6 @@ struct kg_run {
 	struct resp *r;
 	struct kit k;
 	cJSON *sections;        /* borrowed: r->extra["keys"] */
-	const struct lr_context *ctx;   /* borrowed: the deadline (the undo record) */
 };
 
 /* The undo record of one key's writes, before the first of them (issue
@@ -59,7 +58,7 @@ struct kg_run {
 static void kg_undo_record(struct kg_run *run, const char *arn, cJSON *entries, cJSON *sec)
 {
 	if (cJSON_GetArraySize(entries) > 0)
-		evidence_undo_record(&run->k, run->st->aws, &run->st->evcfg, run->ctx, "key_arn", arn, entries,
+		evidence_undo_record(&run->k, run->st->aws, &run->st->evcfg, run->r->ctx, "key_arn", arn, entries,
 				     cJSON_AddObjectToObject(sec, "undo_record"));
 	cJSON_Delete(entries);
 }
@@ -537,6 +536,19 @@ static void kg_alarm_items(struct kg_run *run, const struct kg_event *ev, struct
 
 /* ---- the handler --------------------------------------------------------------- */
 
+/* Settings from the environment (read once, at init). FB_E_CONFIG with a
+ * message in err when a value cannot be used. */
+static enum fb_err kg_settings_from_env(struct kg_settings *set, char *err, size_t errlen)
+{
+	const char *name = getenv("FIREBREAK_KMS_ALARM_NAME");
+	int lb;
+	enum fb_err rc = kit_env_int("FIREBREAK_KMS_ALARM_LOOKBACK_SECONDS", 900, 0, 86400, &lb, err, errlen);
+
+	buf_copy_str(set->alarm_name, sizeof(set->alarm_name), name && *name ? name : "kms-key-changes");
+	set->lookback_s = lb;
+	return rc;
+}
+
 static enum fb_err kg_init(void **state, char *err, size_t errlen)
 {
 	struct kg_state *st = calloc(1, sizeof(*st));
@@ -578,19 +590,11 @@ static enum fb_err kg_handle(void *state, const char *event, size_t len,
 	/* An untrusted change of a firebreak:* tag is an attempt to switch a
 	 * control off, not yet a loss: P2. Key deletion and disabling: P1. */
 	resp_set_severity(&r, ev.kind == KG_CALL && kg_is_tag_item(&ev.item) ? "P2" : "P1");
-	memset(&run, 0, sizeof(run));
-	run.st = st;
-	run.r = &r;
-	run.ctx = ctx;
+	run = (struct kg_run){ .st = st, .r = &r, .sections = cJSON_AddArrayToObject(r.extra, "keys") };
 	kit_init(&run.k, &r, st->aws);
-	run.sections = cJSON_AddArrayToObject(r.extra, "keys");
 
 	if (ev.kind == KG_ALARM) {
-		char a[RESP_TIME_LEN], b[RESP_TIME_LEN];
-
-		resp_format_time_ms(ev.window_start_s * 1000, a);
-		resp_format_time_ms(ev.window_end_s * 1000, b);
-		cJSON_AddItemToObject(r.extra, "alarm_window", kit_obj("start", a, "end", b, KIT_END));
+		kit_window(r.extra, "alarm_window", ev.window_start_s * 1000, ev.window_end_s * 1000);
 		if (ev.alarm_arn[0])
 			resp_set_resource(&r, ev.alarm_arn, NULL, NULL);
 		items = calloc(KG_MAX_ITEMS, sizeof(*items));

@@ -176,6 +176,22 @@ static void test_kit_ct__each_name(void **st)
 	cJSON_Delete(found);
 }
 
+/* {"start", "end"} in ISO 8601, added under the name given. */
+static void test_kit_ct__window(void **st)
+{
+	cJSON *extra = cJSON_CreateObject();
+	cJSON *w;
+
+	(void)st;
+	w = kit_window(extra, "alarm_window", 1709287200000LL, 1709287260500LL);
+	assert_non_null(w);
+	assert_ptr_equal(w, cJSON_GetObjectItem(extra, "alarm_window"));
+	assert_string_equal(resp_get_str(extra, "alarm_window.start"), "2024-03-01T10:00:00.000Z");
+	assert_string_equal(resp_get_str(extra, "alarm_window.end"), "2024-03-01T10:01:00.500Z");
+	assert_int_equal(cJSON_GetArraySize(w), 2);
+	cJSON_Delete(extra);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +199,7 @@ int main(void)
 		cmocka_unit_test(test_kit_ct__exemption_not_asked),
 		cmocka_unit_test(test_kit_ct__exemption_judged_on_the_history),
 		cmocka_unit_test(test_kit_ct__each_name),
+		cmocka_unit_test(test_kit_ct__window),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
+
 #include "../../functions/kms-guard/stages.c"
 
 static const struct kg_settings kSet = { .alarm_name = "kms-key-changes", .lookback_s = 900 };
