@@ -132,23 +132,33 @@ static void test_kit_ct__exemption_judged_on_the_history(void **st)
 	cJSON_Delete(tags);
 }
 
+static const char *const NAMES[] = { "ScheduleKeyDeletion", "DisableKey" };
+
+/* kit_ct_each over NAMES, ScheduleKeyDeletion answered `sched`
+ * (status, body), DisableKey one event; the events into *found (new). */
+static enum fb_err each(struct world *w, const struct ct_query *q, long status, const char *sched,
+			cJSON **found)
+{
+	world_up(w, 0);
+	ct_limiter_reset();
+	route("LookupEvents", "ScheduleKeyDeletion", status, sched, 5, 0);
+	route("LookupEvents", "DisableKey", 200, "{\"Events\":[{\"EventId\":\"d1\"}]}", 5, 0);
+	*found = cJSON_CreateArray();
+	return kit_ct_each(&w->k, "lookup-events", q, NAMES, 2, *found);
+}
+
 /* Each name its own required line, in turn; the events of all in name
  * order; a failed name fails the call but the others are still read. */
 static void test_kit_ct__each_name(void **st)
 {
-	static const char *const names[] = { "ScheduleKeyDeletion", "DisableKey" };
 	struct world w;
 	struct ct_query q = { .attr_key = "EventName", .max_results = 50, .max_pages = 5, .keep_events = 1,
 			      .clock = &CT_CLOCK, .jitter_seed = 3 };
-	cJSON *found = cJSON_CreateArray();
+	cJSON *found;
 
 	(void)st;
-	world_up(&w, 0);
-	ct_limiter_reset();
-	route("LookupEvents", "ScheduleKeyDeletion", 200, "{\"Events\":[{\"EventId\":\"s2\"},{\"EventId\":\"s1\"}]}",
-	      5, 0);
-	route("LookupEvents", "DisableKey", 200, "{\"Events\":[{\"EventId\":\"d1\"}]}", 5, 0);
-	assert_int_equal(kit_ct_each(&w.k, "lookup-events", &q, names, 2, found), FB_OK);
+	assert_int_equal(each(&w, &q, 200, "{\"Events\":[{\"EventId\":\"s2\"},{\"EventId\":\"s1\"}]}",
+			      &found), FB_OK);
 	assert_int_equal(cJSON_GetArraySize(found), 3);
 	assert_string_equal(resp_get_str(found, "0.EventId"), "s2");
 	assert_string_equal(resp_get_str(found, "2.EventId"), "d1");
@@ -161,13 +171,8 @@ static void test_kit_ct__each_name(void **st)
 	world_down(&w);
 	cJSON_Delete(found);
 
-	found = cJSON_CreateArray();
-	world_up(&w, 0);
-	ct_limiter_reset();
-	route("LookupEvents", "ScheduleKeyDeletion", 400, "{\"__type\":\"AccessDeniedException\",\"message\":\"no\"}",
-	      5, 0);
-	route("LookupEvents", "DisableKey", 200, "{\"Events\":[{\"EventId\":\"d1\"}]}", 5, 0);
-	assert_int_not_equal(kit_ct_each(&w.k, "lookup-events", &q, names, 2, found), FB_OK);
+	assert_int_not_equal(each(&w, &q, 400, "{\"__type\":\"AccessDeniedException\",\"message\":\"no\"}",
+				  &found), FB_OK);
 	assert_int_equal(cJSON_GetArraySize(found), 1);
 	assert_int_equal(w.r.steps[0].status, RESP_FAILED);
 	assert_int_equal(w.r.steps[1].status, RESP_DONE);
