@@ -175,7 +175,7 @@ bench: static-native
 # ---- demo, bench, fuzz, lint -------------------------------------------------------
 demo: deps-test
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(PYTHON) tests/demo/demo.py $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(DRY_RUN),--dry-run)
+	$(Q)$(PYTHON) tests/demo/demo.py $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(DRY_RUN),--dry-run) $(if $(DEMO_OUT),--out $(DEMO_OUT))
 
 # make local: the fake AWS (127.0.0.1:LOCAL_AWS_PORT) seeded with the demo
 # world and the Lambda emulator serving every function on 127.0.0.1:LOCAL_PORT;

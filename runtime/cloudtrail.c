@@ -599,3 +599,108 @@ int ct_record_key_ids(const cJSON *rec, char (*ids)[21], size_t max, size_t *nid
 		*nids = 0;
 	return ok;
 }
+
+/* ---- w4-kc-rv: one record's facts, copied (root, sign-in, sts:AssumeRoot) ---- */
+
+static int ct_truthy(const cJSON *v)
+{
+	if (cJSON_IsTrue(v))
+		return 1;
+	return cJSON_IsString(v) && strcasecmp(v->valuestring, "true") == 0;
+}
+
+/* Centralized root access (sts:AssumeRoot). What AWS documents, in the IAM
+ * User Guide page "Track privileged tasks in AWS CloudTrail"
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/cloudtrail-track-privileged-tasks.html),
+ * is the AssumeRoot call's own record, in the calling (management or
+ * delegated administrator) account:
+ *   eventSource "sts.amazonaws.com", eventName "AssumeRoot";
+ *   userIdentity: the caller (type "AssumedRole", arn the session ARN,
+ *     sessionContext.sessionIssuer.arn the role ARN), with
+ *     sessionContext.assumedRoot "true" (a string);
+ *   requestParameters.targetPrincipal: the member account id;
+ *   requestParameters.taskPolicyArn.arn: the root-task policy
+ *     ("arn:aws:iam::aws:policy/root-task/S3UnlockBucketPolicy");
+ *   responseElements.credentials.accessKeyId: the root session's key.
+ * That record names who got root where, so it alone decides "trusted".
+ *
+ * For the root session's own records in the member account (type "Root")
+ * the page shows no sample; the only marker taken is the same
+ * sessionContext.assumedRoot "true". Its issuer is taken from
+ * sessionContext.sessionIssuer.arn when that is recorded (not confirmed by
+ * a published sample); otherwise the issuer is unknown and the session is
+ * not "expected". userIdentity.inScopeOf is NOT a marker: CloudTrail uses
+ * it for credentials an AWS service issued in the scope of a resource
+ * (sourceArn, sourceAccount, issuerType, credentialsIssuedTo; e.g. a
+ * Lambda function's), not for AssumeRoot. */
+static void ct_centralized_from(const cJSON *rec, struct ct_facts *r)
+{
+	const cJSON *ui = cJSON_GetObjectItemCaseSensitive(rec, "userIdentity");
+	const char *issuer = resp_get_str(ui, "sessionContext.sessionIssuer.arn");
+
+	if (r->assume_root) {
+		r->centralized = 1;
+		/* the caller: its role when it is a role session (the pattern
+		 * form FIREBREAK_TRUSTED_PRINCIPALS uses), else its own ARN */
+		buf_copy_str(r->issuer_arn, sizeof(r->issuer_arn), issuer && *issuer ? issuer : r->actor_arn);
+		buf_copy_str(r->target_principal, sizeof(r->target_principal),
+			resp_get_str(rec, "requestParameters.targetPrincipal"));
+		buf_copy_str(r->task_policy_arn, sizeof(r->task_policy_arn),
+			resp_get_str(rec, "requestParameters.taskPolicyArn.arn"));
+		return;
+	}
+	r->centralized = r->is_root && ct_truthy(resp_get(ui, "sessionContext.assumedRoot"));
+	if (r->centralized && issuer)
+		buf_copy_str(r->issuer_arn, sizeof(r->issuer_arn), issuer);
+}
+
+enum fb_err ct_facts_parse(const cJSON *rec, struct ct_facts *r)
+{
+	struct ct_record c;
+
+	memset(r, 0, sizeof(*r));
+	ct_record_parse(rec, &c);   /* a field of another type reads as absent */
+	if (!c.identity_type || !c.event_name)
+		return FB_E_INVALID;
+	buf_copy_str(r->identity_type, sizeof(r->identity_type), c.identity_type);
+	buf_copy_str(r->event_name, sizeof(r->event_name), c.event_name);
+	buf_copy_str(r->event_source, sizeof(r->event_source), c.event_source);
+	buf_copy_str(r->event_id, sizeof(r->event_id), c.event_id);
+	buf_copy_str(r->event_time, sizeof(r->event_time), c.event_time);
+	buf_copy_str(r->source_ip, sizeof(r->source_ip), c.source_ip);
+	buf_copy_str(r->user_agent, sizeof(r->user_agent), c.user_agent);
+	buf_copy_str(r->actor_arn, sizeof(r->actor_arn), c.actor_arn);
+	r->is_root = strcmp(c.identity_type, "Root") == 0;
+	r->assume_root = !r->is_root && strcmp(c.event_name, "AssumeRoot") == 0 &&
+			 (!r->event_source[0] || strcmp(r->event_source, "sts.amazonaws.com") == 0);
+	r->is_signin_source = strcmp(r->event_source, "signin.amazonaws.com") == 0;
+	r->is_console_login = strcmp(c.event_name, "ConsoleLogin") == 0;
+
+	const char *login = resp_get_str(rec, "responseElements.ConsoleLogin");
+	if (login && strcasecmp(login, "Failure") == 0)
+		r->failed = 1;
+	if (c.error_code || c.error_message) {
+		r->failed = 1;
+		snprintf(r->error, sizeof(r->error), "%s%s%s", c.error_code ? c.error_code : "",
+			 c.error_code && c.error_message ? ": " : "", c.error_message ? c.error_message : "");
+	}
+	r->mfa = c.mfa;
+	if (r->is_root || r->assume_root)
+		ct_centralized_from(rec, r);
+	r->time_ms = c.time_ms;
+	return FB_OK;
+}
+
+enum fb_err ct_event_facts(const cJSON *event, struct ct_facts *f)
+{
+	cJSON *rec = ct_event_detail(event);
+	enum fb_err rc = rec && ct_facts_parse(rec, f) == FB_OK ? FB_OK : FB_E_PARSE;
+
+	cJSON_Delete(rec);
+	if (rc != FB_OK) {
+		memset(f, 0, sizeof(*f));
+		buf_copy_str(f->event_name, sizeof(f->event_name), resp_get_str(event, "EventName"));
+		buf_copy_str(f->event_id, sizeof(f->event_id), resp_get_str(event, "EventId"));
+	}
+	return rc;
+}

@@ -200,4 +200,44 @@ enum fb_err ct_record_parse(const cJSON *rec, struct ct_record *r);
  * where those ids are the audit trail of a call, not leaks. */
 int ct_record_key_ids(const cJSON *rec, char (*ids)[21], size_t max, size_t *nids);
 
+/* ---- w4-kc-rv: one record's facts, copied (root, sign-in, sts:AssumeRoot) ---- */
+
+/* The facts of one CloudTrail record as fixed copies that outlive the JSON
+ * (an EventBridge detail kept for the report, a LookupEvents page freed
+ * page by page): ct_record's strings, the outcome, and who holds root.
+ * Plain data. Issue 17: root-verify's record parse, moved. */
+struct ct_facts {
+	char identity_type[32];
+	char event_name[128];
+	char event_source[128];
+	char event_id[128];
+	char event_time[40];
+	char source_ip[64];
+	char user_agent[256];
+	char actor_arn[256];
+	char error[192];            /* errorCode/errorMessage, "" if none */
+	int is_root;                /* userIdentity.type Root */
+	int is_signin_source;       /* eventSource signin.amazonaws.com */
+	int is_console_login;       /* eventName ConsoleLogin */
+	int failed;                 /* ConsoleLogin Failure, or errorCode/errorMessage */
+	enum ct_mfa mfa;
+	int centralized;            /* a root session from sts:AssumeRoot, or the AssumeRoot call */
+	int assume_root;            /* the record is the sts:AssumeRoot call itself */
+	char issuer_arn[512];       /* who called AssumeRoot, "" if not recorded */
+	char target_principal[64];  /* AssumeRoot: requestParameters.targetPrincipal */
+	char task_policy_arn[256];  /* AssumeRoot: requestParameters.taskPolicyArn.arn */
+	int64_t time_ms;            /* 0 if unparsable */
+};
+
+/* rec (borrowed: an EventBridge `detail`, or a parsed CloudTrailEvent) ->
+ * f. A field of another type reads as absent. FB_E_INVALID when it has no
+ * userIdentity.type or eventName. */
+enum fb_err ct_facts_parse(const cJSON *rec, struct ct_facts *f);
+/* One event of a LookupEvents page (borrowed) -> f: its CloudTrailEvent
+ * (ct_event_detail, bounded) through ct_facts_parse, FB_OK; when that is
+ * missing, too big, not JSON or not a record, FB_E_PARSE with f zeroed but
+ * for the lookup's own EventName and EventId (the event can still be
+ * counted by name). */
+enum fb_err ct_event_facts(const cJSON *event, struct ct_facts *f);
+
 #endif

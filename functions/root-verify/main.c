@@ -106,7 +106,7 @@ static void rv_region_done(struct kit_step *st, struct rv_history *h, const char
 	char why[200];
 
 	if (!res) { /* not sent (out of memory): its line says so */
-		rv_history_region(h, region, 0, 0, 0, 0, "not read");
+		regions_log_add(&h->reads, region, 0, 0, 0, 0, "not read");
 		return;
 	}
 	if (res->complete)
@@ -119,7 +119,7 @@ static void rv_region_done(struct kit_step *st, struct rv_history *h, const char
 			 cfg->max_pages);
 	else
 		buf_copy_str(why, sizeof(why), res->why);
-	rv_history_region(h, region, res->complete, res->pages, res->nevents, res->throttled, why);
+	regions_log_add(&h->reads, region, res->complete, res->pages, res->nevents, res->throttled, why);
 	/* A bound is a choice, not a failure; a read that did not finish is. */
 	int failed = !res->complete && (res->stop == CT_STOP_DEADLINE || res->stop == CT_STOP_ERROR ||
 					res->stop == CT_STOP_NOMEM);
@@ -193,10 +193,10 @@ static enum fb_err rv_read(struct kit *k, struct rv_facts *f, const struct rv_co
 			char why[120];
 			snprintf(why, sizeof(why), "event bound FIREBREAK_ROOT_MAX_EVENTS=%d reached before this region",
 				 cfg->max_events);
-			rv_history_region(&f->hist, regions[i], 0, 0, 0, 0, why);
+			regions_log_add(&f->hist.reads, regions[i], 0, 0, 0, 0, why);
 			kit_end(look, RESP_DONE, NULL, "%s", why);
 		} else if (!rcl) {
-			rv_history_region(&f->hist, regions[i], 0, 0, 0, 0, "no client for the region");
+			regions_log_add(&f->hist.reads, regions[i], 0, 0, 0, 0, "no client for the region");
 			kit_end(look, RESP_FAILED, NULL, "no client for the region");
 		} else {
 			kit_run(rd);
@@ -216,7 +216,7 @@ static enum fb_err rv_handle(void *state, const char *event, size_t len,
 	struct resp r;
 	struct kit k;
 	struct rv_facts *f = NULL;
-	struct rv_verdict *v = NULL;
+	struct vd_verdict *v = NULL;
 	int began = 0;
 	enum fb_err rc;
 

@@ -16,13 +16,14 @@
 #include "endpoint.h"
 #include "fb_err.h"
 #include "kit.h"
+#include "regions.h"
 #include "resp.h"
+#include "verdict.h"
 
 #define RV_DEFAULT_ALARM "root-account-usage"
 #define RV_MAX_CIDRS 64
 #define RV_MAX_DISTINCT 32     /* distinct names / IPs kept in the summary */
 #define RV_MAX_LISTED 8        /* sensitive calls / outside IPs listed by name */
-#define RV_MAX_REASONS 24
 /* Regions read at most (FIREBREAK_ROOT_REGIONS, plus the trigger's). */
 #define RV_MAX_REGIONS 32
 
@@ -44,7 +45,7 @@ struct rv_config {
 	int max_events;             /* over all Regions */
 	/* FIREBREAK_ROOT_REGIONS; nregions 0 = unset (the default plan:
 	 * rv_regions_plan) */
-	char regions[RV_MAX_REGIONS][32];
+	char regions[RV_MAX_REGIONS][REGIONS_NAME_LEN];
 	size_t nregions;
 	struct rv_policy policy;
 };
@@ -58,65 +59,19 @@ enum fb_err rv_config_from_env(struct rv_config *c, const struct resp_config *rc
  * none configured. */
 enum fb_err rv_cidrs_parse(const char *list, struct rv_policy *p, char *err, size_t errlen);
 
-/* Comma list of Region names (spaces around items ignored, duplicates
- * dropped) into c->regions. NULL or "" = unset. FB_E_CONFIG with a message
- * when an item is not a Region name or there are too many. */
-enum fb_err rv_regions_parse(const char *list, struct rv_config *c, char *err, size_t errlen);
 /* The Regions whose root history is read, in reading order: the trigger's
  * Region (event_region, may be NULL/""), then FIREBREAK_ROOT_REGIONS when
  * set, else the partition's sign-in Region and own_region (the function's).
  * Duplicates and names that are not Region names are dropped. Returns how
  * many were written to out (at most cap). All inputs borrowed. */
 size_t rv_regions_plan(const struct rv_config *c, const char *partition, const char *event_region,
-		       const char *own_region, char out[][32], size_t cap);
-
-/* ---- one CloudTrail record ------------------------------------------------------ */
-
-struct rv_record {
-	char identity_type[32];
-	char event_name[128];
-	char event_source[128];
-	char event_id[128];
-	char event_time[40];
-	char source_ip[64];
-	char user_agent[256];
-	char actor_arn[256];
-	char error[192];            /* errorCode/errorMessage, "" if none */
-	int is_root;
-	int is_signin_source;       /* eventSource signin.amazonaws.com */
-	int is_console_login;       /* eventName ConsoleLogin */
-	int failed;                 /* ConsoleLogin Failure, or errorCode/errorMessage */
-	enum ct_mfa mfa;
-	int centralized;            /* a root session from sts:AssumeRoot, or the AssumeRoot call */
-	int assume_root;            /* the record is the sts:AssumeRoot call itself */
-	char issuer_arn[512];       /* who called AssumeRoot, "" if not recorded */
-	char target_principal[64];  /* AssumeRoot: requestParameters.targetPrincipal */
-	char task_policy_arn[256];  /* AssumeRoot: requestParameters.taskPolicyArn.arn */
-	int64_t time_ms;            /* 0 if unparsable */
-};
-
-/* Facts of one CloudTrail record (an EventBridge `detail`, or a parsed
- * LookupEvents CloudTrailEvent; borrowed). FB_E_INVALID when it has no
- * userIdentity.type or eventName. */
-enum fb_err rv_record_parse(const cJSON *rec, struct rv_record *r);
+		       const char *own_region, char out[][REGIONS_NAME_LEN], size_t cap);
 
 /* ---- the window's history ---------------------------------------------------------- */
 
-/* How one Region's history was read. */
-struct rv_region_read {
-	char region[32];
-	int complete;               /* every page of the window was read */
-	size_t pages, events;
-	int throttled;              /* throttled answers on the way */
-	char why[200];              /* "" when complete */
-};
-
 struct rv_history {
 	int queried;                /* LookupEvents was attempted */
-	int complete;               /* every page of every planned Region was read */
-	char incomplete_why[400];   /* "" when complete */
-	struct rv_region_read regions[RV_MAX_REGIONS];
-	size_t nregions;
+	struct regions_log reads;   /* complete: every page of every planned Region was read */
 	size_t pages, events;
 	size_t unparsed;            /* CloudTrailEvent missing, too big or not JSON */
 	char names[RV_MAX_DISTINCT][64];
@@ -143,14 +98,6 @@ struct rv_history {
 
 /* trigger_event_id (borrowed, may be "") is copied. */
 void rv_history_init(struct rv_history *h, const char *trigger_event_id);
-/* Adds one root record to the summary; records that are not root are ignored. */
-void rv_history_add(struct rv_history *h, const struct rv_policy *p, const struct rv_record *r);
-/* Records how Region `region` was read (why: "" or NULL when complete;
- * borrowed, copied), and recomputes h->complete (every recorded Region
- * complete) and h->incomplete_why ("regions not fully read: r1 (why); ...").
- * Call once per planned Region, also for a Region that could not be read. */
-void rv_history_region(struct rv_history *h, const char *region, int complete, size_t pages,
-		       size_t events, int throttled, const char *why);
 /* Adds one LookupEvents page (borrowed); returns how many events it held.
  * Stops summarising once max_events are counted. */
 size_t rv_history_add_page(struct rv_history *h, const struct rv_policy *p,
@@ -175,31 +122,15 @@ enum rv_kind { RV_SIGNIN, RV_API_CALL, RV_ALARM, RV_MANUAL };
 struct rv_facts {
 	enum rv_kind kind;
 	int has_event;              /* sign-in / API call: `ev` holds the trigger */
-	struct rv_record ev;
+	struct ct_facts ev;
 	struct rv_history hist;
 	struct rv_account acct;
 	int window_minutes;
 	const struct rv_policy *policy;
 };
 
-enum rv_level { RV_P1 = 1, RV_P2 = 2, RV_P3 = 3, RV_INFO = 4 };
-
-struct rv_reason {
-	const char *code;           /* static */
-	enum rv_level level;
-	char detail[384];
-};
-
-struct rv_verdict {
-	char severity[4];
-	char verdict[512];
-	struct rv_reason reasons[RV_MAX_REASONS];
-	size_t nreasons;
-};
-
 /* The verdict table: severity, verdict text and every reason, from f alone. */
-void rv_decide(const struct rv_facts *f, struct rv_verdict *v);
-int rv_has_reason(const struct rv_verdict *v, const char *code);
+void rv_decide(const struct rv_facts *f, struct vd_verdict *v);
 
 /* ---- trigger classification --------------------------------------------------------------- */
 
@@ -209,7 +140,7 @@ struct rv_trigger {
 	enum rv_kind kind;
 	int window_minutes;
 	int64_t end_ms;             /* window end, 0 = now */
-	struct rv_record ev;        /* sign-in / API call */
+	struct ct_facts ev;         /* sign-in / API call */
 	char why[256];              /* invalid or skip reason */
 	char alarm_name[256];
 };
@@ -220,14 +151,11 @@ enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct r
 /* ---- request and report pieces (caller cJSON_Delete()s what is returned) ---- */
 
 cJSON *rv_history_json(const struct rv_history *h, size_t max_pages, size_t max_events);
-/* The runbook's manual next steps for the verdict (strings borrowed). */
-cJSON *rv_next_steps(const struct rv_verdict *v, const char *account, const char *start_iso,
-		     const char *end_iso);
 /* root-verify's own report fields, added to `extra` (borrowed): trigger
  * kind, window, event, history, account summary, assessment, reasons,
  * next steps. */
 void rv_report_extra(cJSON *extra, const struct rv_trigger *t, const struct rv_facts *f,
-		     const struct rv_verdict *v, const struct rv_config *cfg, const char *account,
+		     const struct vd_verdict *v, const struct rv_config *cfg, const char *account,
 		     const char *start_iso, const char *end_iso);
 
 #endif

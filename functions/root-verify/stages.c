@@ -7,7 +7,7 @@
  * around AWS calls is main.c; README.md documents the behaviour.
  *
  *   event  -> rv_classify()        which trigger (or not a trigger, or invalid)
- *   record -> rv_record_parse()    facts of one CloudTrail record
+ *   record -> ct_facts_parse()     facts of one record (runtime/cloudtrail)
  *   pages  -> rv_history_add()     summary of the root events in the window
  *   IAM    -> rv_account_parse()   AccountMFAEnabled / AccountAccessKeysPresent
  *   facts  -> rv_decide()          severity, verdict, reasons[] (a pure table)
@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* ---- settings ------------------------------------------------------------ */
 
@@ -47,7 +46,8 @@ enum fb_err rv_config_from_env(struct rv_config *c, const struct resp_config *rc
 			       &c->lookback_minutes, err, errlen)) != FB_OK ||
 	    (rc2 = kit_env_int("FIREBREAK_ROOT_MAX_PAGES", 20, 1, 200, &c->max_pages, err, errlen)) != FB_OK ||
 	    (rc2 = kit_env_int("FIREBREAK_ROOT_MAX_EVENTS", 1000, 1, 10000, &c->max_events, err, errlen)) != FB_OK ||
-	    (rc2 = rv_regions_parse(getenv("FIREBREAK_ROOT_REGIONS"), c, err, errlen)) != FB_OK)
+	    (rc2 = regions_parse(getenv("FIREBREAK_ROOT_REGIONS"), "FIREBREAK_ROOT_REGIONS", c->regions,
+				 RV_MAX_REGIONS, &c->nregions, err, errlen)) != FB_OK)
 		return rc2;
 	c->policy.resp = rc;
 	return rv_cidrs_parse(getenv("FIREBREAK_ROOT_ALLOWED_CIDRS"), &c->policy, err, errlen);
@@ -55,59 +55,20 @@ enum fb_err rv_config_from_env(struct rv_config *c, const struct resp_config *rc
 
 /* ---- Regions ------------------------------------------------------------- */
 
-/* Adds a Region to a plan unless present; 0 when added or present. */
-static void rv_region_add(char out[][32], size_t *n, size_t cap, const char *r)
-{
-	if (!r || !resp_region_name_ok(r) || strlen(r) >= 32)
-		return;
-	for (size_t i = 0; i < *n; i++)
-		if (!strcmp(out[i], r))
-			return;
-	if (*n < cap)
-		buf_copy_str(out[(*n)++], 32, r);
-}
-
-enum fb_err rv_regions_parse(const char *list, struct rv_config *c, char *err, size_t errlen)
-{
-	char item[64];
-	int got;
-
-	c->nregions = 0;
-	while (list && (got = kit_list_next(&list, item, sizeof(item))) != 0) {
-		size_t before = c->nregions;
-
-		if (got < 0) {
-			snprintf(err, errlen, "setting 'FIREBREAK_ROOT_REGIONS': item too long");
-			return FB_E_CONFIG;
-		}
-		if (!resp_region_name_ok(item)) {
-			snprintf(err, errlen, "setting 'FIREBREAK_ROOT_REGIONS': '%s' is not a region name", item);
-			return FB_E_CONFIG;
-		}
-		rv_region_add(c->regions, &c->nregions, RV_MAX_REGIONS, item);
-		if (c->nregions == before && before == RV_MAX_REGIONS) {
-			snprintf(err, errlen, "setting 'FIREBREAK_ROOT_REGIONS': more than %d regions",
-				 RV_MAX_REGIONS);
-			return FB_E_CONFIG;
-		}
-	}
-	return FB_OK;
-}
-
 size_t rv_regions_plan(const struct rv_config *c, const char *partition, const char *event_region,
-		       const char *own_region, char out[][32], size_t cap)
+		       const char *own_region, char out[][REGIONS_NAME_LEN], size_t cap)
 {
 	size_t n = 0;
 	/* The trigger's own Region first: it holds the trigger's record, so
 	 * the one read that matters most gets the freshest time budget. */
 	if (event_region && *event_region)
-		rv_region_add(out, &n, cap, event_region);
+		regions_add(out, &n, cap, event_region);
 	if (c->nregions) {
 		for (size_t i = 0; i < c->nregions; i++)
-			rv_region_add(out, &n, cap, c->regions[i]);
+			regions_add(out, &n, cap, c->regions[i]);
 	} else {
-		rv_region_add(out, &n, cap, endpoint_global_region(partition));
-		rv_region_add(out, &n, cap, own_region);
+		regions_add(out, &n, cap, endpoint_global_region(partition));
+		regions_add(out, &n, cap, own_region);
 	}
 	return n;
 }
@@ -177,97 +138,8 @@ static const char *rv_mfa_name(enum ct_mfa m)
 	return m == CT_MFA_YES ? "yes" : m == CT_MFA_NO ? "no" : "unknown";
 }
 
-static int rv_truthy(const cJSON *v)
-{
-	if (cJSON_IsTrue(v))
-		return 1;
-	return cJSON_IsString(v) && strcasecmp(v->valuestring, "true") == 0;
-}
-
-/* Centralized root access (sts:AssumeRoot). What AWS documents, in the IAM
- * User Guide page "Track privileged tasks in AWS CloudTrail"
- * (https://docs.aws.amazon.com/IAM/latest/UserGuide/cloudtrail-track-privileged-tasks.html),
- * is the AssumeRoot call's own record, in the calling (management or
- * delegated administrator) account:
- *   eventSource "sts.amazonaws.com", eventName "AssumeRoot";
- *   userIdentity: the caller (type "AssumedRole", arn the session ARN,
- *     sessionContext.sessionIssuer.arn the role ARN), with
- *     sessionContext.assumedRoot "true" (a string);
- *   requestParameters.targetPrincipal: the member account id;
- *   requestParameters.taskPolicyArn.arn: the root-task policy
- *     ("arn:aws:iam::aws:policy/root-task/S3UnlockBucketPolicy");
- *   responseElements.credentials.accessKeyId: the root session's key.
- * That record names who got root where, so it alone decides "trusted".
- *
- * For the root session's own records in the member account (type "Root")
- * the page shows no sample; the only marker taken is the same
- * sessionContext.assumedRoot "true". Its issuer is taken from
- * sessionContext.sessionIssuer.arn when that is recorded (not confirmed by
- * a published sample); otherwise the issuer is unknown and the session is
- * not "expected". userIdentity.inScopeOf is NOT a marker: CloudTrail uses
- * it for credentials an AWS service issued in the scope of a resource
- * (sourceArn, sourceAccount, issuerType, credentialsIssuedTo; e.g. a
- * Lambda function's), not for AssumeRoot. */
-static void rv_centralized_from(const cJSON *rec, struct rv_record *r)
-{
-	const cJSON *ui = cJSON_GetObjectItemCaseSensitive(rec, "userIdentity");
-	const char *issuer = resp_get_str(ui, "sessionContext.sessionIssuer.arn");
-
-	if (r->assume_root) {
-		r->centralized = 1;
-		/* the caller: its role when it is a role session (the pattern
-		 * form FIREBREAK_TRUSTED_PRINCIPALS uses), else its own ARN */
-		buf_copy_str(r->issuer_arn, sizeof(r->issuer_arn), issuer && *issuer ? issuer : r->actor_arn);
-		buf_copy_str(r->target_principal, sizeof(r->target_principal),
-			resp_get_str(rec, "requestParameters.targetPrincipal"));
-		buf_copy_str(r->task_policy_arn, sizeof(r->task_policy_arn),
-			resp_get_str(rec, "requestParameters.taskPolicyArn.arn"));
-		return;
-	}
-	r->centralized = r->is_root && rv_truthy(resp_get(ui, "sessionContext.assumedRoot"));
-	if (r->centralized && issuer)
-		buf_copy_str(r->issuer_arn, sizeof(r->issuer_arn), issuer);
-}
-
-enum fb_err rv_record_parse(const cJSON *rec, struct rv_record *r)
-{
-	struct ct_record c;
-
-	memset(r, 0, sizeof(*r));
-	ct_record_parse(rec, &c);   /* a field of another type reads as absent */
-	if (!c.identity_type || !c.event_name)
-		return FB_E_INVALID;
-	buf_copy_str(r->identity_type, sizeof(r->identity_type), c.identity_type);
-	buf_copy_str(r->event_name, sizeof(r->event_name), c.event_name);
-	buf_copy_str(r->event_source, sizeof(r->event_source), c.event_source);
-	buf_copy_str(r->event_id, sizeof(r->event_id), c.event_id);
-	buf_copy_str(r->event_time, sizeof(r->event_time), c.event_time);
-	buf_copy_str(r->source_ip, sizeof(r->source_ip), c.source_ip);
-	buf_copy_str(r->user_agent, sizeof(r->user_agent), c.user_agent);
-	buf_copy_str(r->actor_arn, sizeof(r->actor_arn), c.actor_arn);
-	r->is_root = strcmp(c.identity_type, "Root") == 0;
-	r->assume_root = !r->is_root && strcmp(c.event_name, "AssumeRoot") == 0 &&
-			 (!r->event_source[0] || strcmp(r->event_source, "sts.amazonaws.com") == 0);
-	r->is_signin_source = strcmp(r->event_source, "signin.amazonaws.com") == 0;
-	r->is_console_login = strcmp(c.event_name, "ConsoleLogin") == 0;
-
-	const char *login = resp_get_str(rec, "responseElements.ConsoleLogin");
-	if (login && strcasecmp(login, "Failure") == 0)
-		r->failed = 1;
-	if (c.error_code || c.error_message) {
-		r->failed = 1;
-		snprintf(r->error, sizeof(r->error), "%s%s%s", c.error_code ? c.error_code : "",
-			 c.error_code && c.error_message ? ": " : "", c.error_message ? c.error_message : "");
-	}
-	r->mfa = c.mfa;
-	if (r->is_root || r->assume_root)
-		rv_centralized_from(rec, r);
-	r->time_ms = c.time_ms;
-	return FB_OK;
-}
-
 /* Centralized root session whose issuer is a trusted principal. */
-static int rv_record_expected(const struct rv_policy *p, const struct rv_record *r)
+static int rv_record_expected(const struct rv_policy *p, const struct ct_facts *r)
 {
 	return r->centralized && r->issuer_arn[0] && p->resp &&
 	       resp_is_trusted(p->resp, r->issuer_arn);
@@ -279,31 +151,6 @@ void rv_history_init(struct rv_history *h, const char *trigger_event_id)
 {
 	memset(h, 0, sizeof(*h));
 	buf_copy_str(h->trigger_event_id, sizeof(h->trigger_event_id), trigger_event_id);
-}
-
-void rv_history_region(struct rv_history *h, const char *region, int complete, size_t pages,
-		       size_t events, int throttled, const char *why)
-{
-	if (h->nregions < RV_MAX_REGIONS) {
-		struct rv_region_read *r = &h->regions[h->nregions++];
-		memset(r, 0, sizeof(*r));
-		buf_copy_str(r->region, sizeof(r->region), region);
-		r->complete = complete;
-		r->pages = pages;
-		r->events = events;
-		r->throttled = throttled;
-		buf_copy_str(r->why, sizeof(r->why), complete ? "" : why && *why ? why : "not read");
-	}
-	h->complete = h->nregions > 0;
-	h->incomplete_why[0] = '\0';
-	for (size_t i = 0; i < h->nregions; i++) {
-		const struct rv_region_read *r = &h->regions[i];
-		if (r->complete)
-			continue;
-		h->complete = 0;
-		buf_catf(h->incomplete_why, sizeof(h->incomplete_why), "%s%s (%s)",
-			 h->incomplete_why[0] ? "; " : "regions not fully read: ", r->region, r->why);
-	}
 }
 
 /* Adds `s` to a fixed set; returns the index, or -1 when full. */
@@ -318,8 +165,9 @@ static int rv_set_add(char set[][64], size_t *n, size_t cap, const char *s)
 	return (int)(*n)++;
 }
 
-/* Records that are not root: the Username=root lookup should not return any. */
-void rv_history_add(struct rv_history *h, const struct rv_policy *p, const struct rv_record *r)
+/* Adds one root record to the summary. Records that are not root are
+ * ignored: the Username=root lookup should not return any. */
+static void rv_history_add(struct rv_history *h, const struct rv_policy *p, const struct ct_facts *r)
 {
 	if (!r->is_root)
 		return;
@@ -373,23 +221,16 @@ size_t rv_history_add_page(struct rv_history *h, const struct rv_policy *p,
 	size_t n = 0;
 	h->pages++;
 	cJSON_ArrayForEach(e, events) {
-		struct rv_record r;
+		struct ct_facts r;
 		n++;
 		if (h->events >= max_events)
 			continue;
-		cJSON *rec = ct_event_detail(e);   /* bounded as an incoming event */
-		if (rec && rv_record_parse(rec, &r) == FB_OK) {
-			rv_history_add(h, p, &r);
-		} else {
+		if (ct_event_facts(e, &r) != FB_OK) {
 			/* still count it, from the lookup's own fields */
-			memset(&r, 0, sizeof(r));
 			r.is_root = 1;
-			buf_copy_str(r.event_name, sizeof(r.event_name), resp_get_str(e, "EventName"));
-			buf_copy_str(r.event_id, sizeof(r.event_id), resp_get_str(e, "EventId"));
 			h->unparsed++;
-			rv_history_add(h, p, &r);
 		}
-		cJSON_Delete(rec);
+		rv_history_add(h, p, &r);
 	}
 	return n;
 }
@@ -416,51 +257,6 @@ enum fb_err rv_account_parse(const cJSON *out, struct rv_account *a)
 
 /* ---- the verdict: a pure function of the facts ----------------------------------------- */
 
-static const char *rv_level_name(enum rv_level l)
-{
-	static const char *const names[] = { [RV_P1] = "P1", [RV_P2] = "P2", [RV_P3] = "P3" };
-
-	return l >= RV_P1 && l <= RV_P3 ? names[l] : "info";
-}
-
-static void rv_reason_add(struct rv_verdict *v, const char *code, enum rv_level lvl,
-			  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-/* Adds a reason; the same code twice merges the details ("; "). */
-static void rv_reason_add(struct rv_verdict *v, const char *code, enum rv_level lvl,
-			  const char *fmt, ...)
-{
-	char detail[384];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	for (size_t i = 0; i < v->nreasons; i++) {
-		struct rv_reason *r = &v->reasons[i];
-		if (strcmp(r->code, code) == 0) {
-			size_t l = strlen(r->detail);
-			snprintf(r->detail + l, sizeof(r->detail) - l, "; %s", detail);
-			if (lvl < r->level)
-				r->level = lvl;
-			return;
-		}
-	}
-	if (v->nreasons == RV_MAX_REASONS)
-		return;
-	struct rv_reason *r = &v->reasons[v->nreasons++];
-	r->code = code;
-	r->level = lvl;
-	snprintf(r->detail, sizeof(r->detail), "%s", detail);
-}
-
-int rv_has_reason(const struct rv_verdict *v, const char *code)
-{
-	for (size_t i = 0; i < v->nreasons; i++)
-		if (strcmp(v->reasons[i].code, code) == 0)
-			return 1;
-	return 0;
-}
-
 static void rv_join_list(char *out, size_t n, const char list[][64], size_t count)
 {
 	out[0] = '\0';
@@ -469,9 +265,9 @@ static void rv_join_list(char *out, size_t n, const char list[][64], size_t coun
 }
 
 /* Reasons from the trigger event itself. */
-static void rv_decide_event(const struct rv_facts *f, struct rv_verdict *v, int expected)
+static void rv_decide_event(const struct rv_facts *f, struct vd_verdict *v, int expected)
 {
-	const struct rv_record *e = &f->ev;
+	const struct ct_facts *e = &f->ev;
 	const struct rv_policy *p = f->policy;
 
 	if (e->assume_root) {
@@ -479,137 +275,137 @@ static void rv_decide_event(const struct rv_facts *f, struct rv_verdict *v, int 
 		 * network are not root's. A refused attempt by an untrusted
 		 * principal is still worth a page. */
 		if (expected)
-			rv_reason_add(v, "centralized-root-trusted", RV_P3,
-				      "sts:AssumeRoot by trusted principal %s: root in account %s, task policy %s%s%s",
-				      e->issuer_arn, e->target_principal[0] ? e->target_principal : "(not recorded)",
-				      e->task_policy_arn[0] ? e->task_policy_arn : "(not recorded)",
-				      e->failed ? "; the call failed: " : "", e->failed ? e->error : "");
+			vd_add(v, "centralized-root-trusted", VD_P3,
+			       "sts:AssumeRoot by trusted principal %s: root in account %s, task policy %s%s%s",
+			       e->issuer_arn, e->target_principal[0] ? e->target_principal : "(not recorded)",
+			       e->task_policy_arn[0] ? e->task_policy_arn : "(not recorded)",
+			       e->failed ? "; the call failed: " : "", e->failed ? e->error : "");
 		else
-			rv_reason_add(v, "centralized-root-untrusted", RV_P1,
-				      "sts:AssumeRoot %s by %s, which is not in FIREBREAK_TRUSTED_PRINCIPALS: root in account %s, task policy %s",
-				      e->failed ? "attempted" : "called",
-				      e->issuer_arn[0] ? e->issuer_arn : "(caller not recorded)",
-				      e->target_principal[0] ? e->target_principal : "(not recorded)",
-				      e->task_policy_arn[0] ? e->task_policy_arn : "(not recorded)");
+			vd_add(v, "centralized-root-untrusted", VD_P1,
+			       "sts:AssumeRoot %s by %s, which is not in FIREBREAK_TRUSTED_PRINCIPALS: root in account %s, task policy %s",
+			       e->failed ? "attempted" : "called",
+			       e->issuer_arn[0] ? e->issuer_arn : "(caller not recorded)",
+			       e->target_principal[0] ? e->target_principal : "(not recorded)",
+			       e->task_policy_arn[0] ? e->task_policy_arn : "(not recorded)");
 		return;
 	}
 	if (expected) {
-		rv_reason_add(v, "centralized-root-trusted", RV_P3,
-			      "root session from sts:AssumeRoot issued to trusted principal %s (%s)",
-			      e->issuer_arn, e->event_name);
+		vd_add(v, "centralized-root-trusted", VD_P3,
+		       "root session from sts:AssumeRoot issued to trusted principal %s (%s)",
+		       e->issuer_arn, e->event_name);
 		return; /* its MFA, network and call are the task it was issued for */
 	}
 	if (e->centralized) {
 		if (e->issuer_arn[0])
-			rv_reason_add(v, "centralized-root-untrusted", RV_P1,
-				      "root session from sts:AssumeRoot issued to %s, which is not in FIREBREAK_TRUSTED_PRINCIPALS",
-				      e->issuer_arn);
+			vd_add(v, "centralized-root-untrusted", VD_P1,
+			       "root session from sts:AssumeRoot issued to %s, which is not in FIREBREAK_TRUSTED_PRINCIPALS",
+			       e->issuer_arn);
 		else
-			rv_reason_add(v, "centralized-root-untrusted", RV_P1,
-				      "root session from sts:AssumeRoot whose issuer this account's record does not name "
-				      "(find the AssumeRoot call in the management account's CloudTrail)");
+			vd_add(v, "centralized-root-untrusted", VD_P1,
+			       "root session from sts:AssumeRoot whose issuer this account's record does not name "
+			       "(find the AssumeRoot call in the management account's CloudTrail)");
 	}
 	if (!e->centralized && !e->failed && e->mfa == CT_MFA_NO) {
 		if (e->is_console_login)
-			rv_reason_add(v, "signin-without-mfa", RV_P1,
-				      "root console sign-in without MFA from %s",
-				      e->source_ip[0] ? e->source_ip : "(no source IP)");
+			vd_add(v, "signin-without-mfa", VD_P1,
+			       "root console sign-in without MFA from %s",
+			       e->source_ip[0] ? e->source_ip : "(no source IP)");
 		else if (!e->is_signin_source)
-			rv_reason_add(v, "api-call-without-mfa", RV_P1,
-				      "root called %s without MFA", e->event_name);
+			vd_add(v, "api-call-without-mfa", VD_P1,
+			       "root called %s without MFA", e->event_name);
 	}
 	const char *cat = rv_sensitive_category(e->event_name);
 	if (cat)
-		rv_reason_add(v, "sensitive-call", RV_P1, "root %s %s (%s)",
-			      e->failed ? "attempted" : "called", e->event_name, cat);
+		vd_add(v, "sensitive-call", VD_P1, "root %s %s (%s)",
+		       e->failed ? "attempted" : "called", e->event_name, cat);
 	if (p->cidrs_configured && kit_ip_in(p->cidrs, p->ncidrs, e->source_ip) == KIT_IP_OUT)
-		rv_reason_add(v, "source-ip-not-allowed", RV_P1,
-			      "source IP %s is outside FIREBREAK_ROOT_ALLOWED_CIDRS", e->source_ip);
+		vd_add(v, "source-ip-not-allowed", VD_P1,
+		       "source IP %s is outside FIREBREAK_ROOT_ALLOWED_CIDRS", e->source_ip);
 	if (e->failed) {
 		if (e->is_console_login)
-			rv_reason_add(v, "signin-failed", RV_P3, "failed root sign-in from %s%s%s",
-				      e->source_ip[0] ? e->source_ip : "(no source IP)",
-				      e->error[0] ? ": " : "", e->error);
+			vd_add(v, "signin-failed", VD_P3, "failed root sign-in from %s%s%s",
+			       e->source_ip[0] ? e->source_ip : "(no source IP)",
+			       e->error[0] ? ": " : "", e->error);
 		else
-			rv_reason_add(v, "call-failed", RV_P3, "root call %s failed%s%s", e->event_name,
-				      e->error[0] ? ": " : "", e->error);
+			vd_add(v, "call-failed", VD_P3, "root call %s failed%s%s", e->event_name,
+			       e->error[0] ? ": " : "", e->error);
 	} else if (e->mfa == CT_MFA_YES) {
-		rv_reason_add(v, "root-used-with-mfa", RV_P2, "root %s with MFA%s", e->event_name,
-			      p->cidrs_configured && kit_ip_in(p->cidrs, p->ncidrs, e->source_ip) == KIT_IP_IN
-				      ? " from an allowed network" : "");
+		vd_add(v, "root-used-with-mfa", VD_P2, "root %s with MFA%s", e->event_name,
+		       p->cidrs_configured && kit_ip_in(p->cidrs, p->ncidrs, e->source_ip) == KIT_IP_IN
+			       ? " from an allowed network" : "");
 	} else {
-		rv_reason_add(v, "root-activity", RV_P2, "root %s", e->event_name);
+		vd_add(v, "root-activity", VD_P2, "root %s", e->event_name);
 	}
 }
 
 /* Reasons from the window's history. */
-static void rv_decide_history(const struct rv_facts *f, struct rv_verdict *v)
+static void rv_decide_history(const struct rv_facts *f, struct vd_verdict *v)
 {
 	const struct rv_history *h = &f->hist;
 	char list[RV_MAX_LISTED * 66];
 
 	if (h->signins_no_mfa)
-		rv_reason_add(v, "signin-without-mfa", RV_P1,
-			      "%zu root sign-in(s) without MFA in the window", h->signins_no_mfa);
+		vd_add(v, "signin-without-mfa", VD_P1,
+		       "%zu root sign-in(s) without MFA in the window", h->signins_no_mfa);
 	if (h->api_no_mfa)
-		rv_reason_add(v, "api-call-without-mfa", RV_P1,
-			      "%zu root API call(s) without MFA in the window", h->api_no_mfa);
+		vd_add(v, "api-call-without-mfa", VD_P1,
+		       "%zu root API call(s) without MFA in the window", h->api_no_mfa);
 	if (h->sensitive) {
 		rv_join_list(list, sizeof(list), h->sensitive_names, h->nsensitive_names);
-		rv_reason_add(v, "sensitive-call", RV_P1, "%zu sensitive root call(s) in the window: %s",
-			      h->sensitive, list);
+		vd_add(v, "sensitive-call", VD_P1, "%zu sensitive root call(s) in the window: %s",
+		       h->sensitive, list);
 	}
 	if (h->ips_outside) {
 		rv_join_list(list, sizeof(list), h->outside_ips, h->noutside);
-		rv_reason_add(v, "source-ip-not-allowed", RV_P1,
-			      "%zu root event(s) in the window from outside FIREBREAK_ROOT_ALLOWED_CIDRS: %s",
-			      h->ips_outside, list);
+		vd_add(v, "source-ip-not-allowed", VD_P1,
+		       "%zu root event(s) in the window from outside FIREBREAK_ROOT_ALLOWED_CIDRS: %s",
+		       h->ips_outside, list);
 	}
 	if (h->centralized_untrusted)
-		rv_reason_add(v, "centralized-root-untrusted", RV_P1,
-			      "%zu event(s) in the window from sts:AssumeRoot sessions of untrusted issuers (first: %s)",
-			      h->centralized_untrusted, h->untrusted_issuer);
+		vd_add(v, "centralized-root-untrusted", VD_P1,
+		       "%zu event(s) in the window from sts:AssumeRoot sessions of untrusted issuers (first: %s)",
+		       h->centralized_untrusted, h->untrusted_issuer);
 
 	/* The trigger may not be in the lookup yet (CloudTrail lookup lags). */
 	size_t failures = h->failed_signins;
 	if (f->has_event && f->ev.is_console_login && f->ev.failed && !h->saw_trigger)
 		failures++;
 	if (failures >= (size_t)f->policy->failed_threshold)
-		rv_reason_add(v, "repeated-failed-signins", RV_P2,
-			      "%zu failed root sign-ins in the window (threshold %d)", failures,
-			      f->policy->failed_threshold);
+		vd_add(v, "repeated-failed-signins", VD_P2,
+		       "%zu failed root sign-ins in the window (threshold %d)", failures,
+		       f->policy->failed_threshold);
 
 	if (!f->has_event && h->queried) {
 		size_t unexplained = h->events - h->centralized_trusted;
 		if (unexplained)
-			rv_reason_add(v, "root-activity", RV_P2, "%zu root event(s) in the last %d minutes",
-				      unexplained, f->window_minutes);
+			vd_add(v, "root-activity", VD_P2, "%zu root event(s) in the last %d minutes",
+			       unexplained, f->window_minutes);
 		else if (h->events)
-			rv_reason_add(v, "centralized-root-trusted", RV_P3,
-				      "%zu root event(s), all from sts:AssumeRoot sessions of trusted principals",
-				      h->events);
-		else if (f->kind == RV_ALARM && h->complete)
-			rv_reason_add(v, "alarm-without-events", RV_P2,
-				      "the root-usage alarm fired but no root event was found in the last %d minutes (CloudTrail lookup can lag by minutes)",
-				      f->window_minutes);
-		else if (h->complete)
-			rv_reason_add(v, "no-root-activity", RV_P3, "no root event in the last %d minutes",
-				      f->window_minutes);
+			vd_add(v, "centralized-root-trusted", VD_P3,
+			       "%zu root event(s), all from sts:AssumeRoot sessions of trusted principals",
+			       h->events);
+		else if (f->kind == RV_ALARM && h->reads.complete)
+			vd_add(v, "alarm-without-events", VD_P2,
+			       "the root-usage alarm fired but no root event was found in the last %d minutes (CloudTrail lookup can lag by minutes)",
+			       f->window_minutes);
+		else if (h->reads.complete)
+			vd_add(v, "no-root-activity", VD_P3, "no root event in the last %d minutes",
+			       f->window_minutes);
 	}
 	/* Decision (README "Incomplete history"): what was read still counts
 	 * (a P1 found stays P1), but an unread part of the window may hold
 	 * anything, so it can never read "no action": at least P2, and the
 	 * verdict text itself says so (rv_decide). */
-	if (!h->complete)
-		rv_reason_add(v, "history-incomplete", RV_P2, "root history is incomplete: %s",
-			      !h->queried ? "LookupEvents was not run"
-			      : h->incomplete_why[0] ? h->incomplete_why : "lookup did not finish");
+	if (!h->reads.complete)
+		vd_add(v, "history-incomplete", VD_P2, "root history is incomplete: %s",
+		       !h->queried ? "LookupEvents was not run"
+		       : h->reads.incomplete_why[0] ? h->reads.incomplete_why : "lookup did not finish");
 	if (h->unparsed)
-		rv_reason_add(v, "history-unparsed", RV_INFO,
-			      "%zu event(s) had no parsable CloudTrailEvent (counted by name only)", h->unparsed);
+		vd_add(v, "history-unparsed", VD_INFO,
+		       "%zu event(s) had no parsable CloudTrailEvent (counted by name only)", h->unparsed);
 }
 
-void rv_decide(const struct rv_facts *f, struct rv_verdict *v)
+void rv_decide(const struct rv_facts *f, struct vd_verdict *v)
 {
 	const struct rv_policy *p = f->policy;
 	int expected = f->has_event && rv_record_expected(p, &f->ev);
@@ -622,33 +418,27 @@ void rv_decide(const struct rv_facts *f, struct rv_verdict *v)
 	/* Root posture outranks any explanation of the event. */
 	if (f->acct.known) {
 		if (f->acct.access_keys_present)
-			rv_reason_add(v, "root-access-keys-present", RV_P1,
-				      "the root user has access keys (AccountAccessKeysPresent=1)");
+			vd_add(v, "root-access-keys-present", VD_P1,
+			       "the root user has access keys (AccountAccessKeysPresent=1)");
 		if (!f->acct.mfa_enabled)
-			rv_reason_add(v, "root-mfa-not-enabled", RV_P1,
-				      "the root user has no MFA device (AccountMFAEnabled=0)");
+			vd_add(v, "root-mfa-not-enabled", VD_P1,
+			       "the root user has no MFA device (AccountMFAEnabled=0)");
 	} else {
-		rv_reason_add(v, "account-summary-unavailable", RV_INFO,
-			      "iam:GetAccountSummary was not read: root MFA and access keys unknown");
+		vd_add(v, "account-summary-unavailable", VD_INFO,
+		       "iam:GetAccountSummary was not read: root MFA and access keys unknown");
 	}
 	if (!p->cidrs_configured)
-		rv_reason_add(v, "network-restriction-not-configured", RV_INFO,
-			      "FIREBREAK_ROOT_ALLOWED_CIDRS is unset: source IPs were not checked");
+		vd_add(v, "network-restriction-not-configured", VD_INFO,
+		       "FIREBREAK_ROOT_ALLOWED_CIDRS is unset: source IPs were not checked");
 
-	enum rv_level sev = RV_P3;
-	for (size_t i = 0; i < v->nreasons; i++)
-		if (v->reasons[i].level < sev)
-			sev = v->reasons[i].level;
-	v->severity[0] = 'P';
-	v->severity[1] = (char)('0' + (int)sev);
-	v->severity[2] = '\0';
+	enum vd_level sev = vd_severity(v);
 
-	if (sev == RV_P3 && expected && !rv_has_reason(v, "repeated-failed-signins")) {
+	if (sev == VD_P3 && expected && !vd_has(v, "repeated-failed-signins")) {
 		snprintf(v->verdict, sizeof(v->verdict), "expected: centralized root access by %.450s",
 			 f->ev.issuer_arn);
 		return;
 	}
-	const char *lead = sev == RV_P1 ? "escalate" : sev == RV_P2 ? "review" : "no action";
+	const char *lead = sev == VD_P1 ? "escalate" : sev == VD_P2 ? "review" : "no action";
 	snprintf(v->verdict, sizeof(v->verdict), "%s:", lead);
 	int first = 1;
 	for (size_t i = 0; i < v->nreasons; i++) {
@@ -657,22 +447,24 @@ void rv_decide(const struct rv_facts *f, struct rv_verdict *v)
 		buf_catf(v->verdict, sizeof(v->verdict), "%s%s", first ? " " : ", ", v->reasons[i].code);
 		first = 0;
 	}
-	if (!f->hist.complete) {
+	if (!f->hist.reads.complete) {
 		/* Never the wording of a complete read: name what was not read. */
 		buf_catf(v->verdict, sizeof(v->verdict), "%shistory incomplete", first ? " " : "; ");
 		first = 0;
-		for (size_t i = 0, k = 0; i < f->hist.nregions; i++)
-			if (!f->hist.regions[i].complete)
+		for (size_t i = 0, k = 0; i < f->hist.reads.nregions; i++)
+			if (!f->hist.reads.regions[i].complete)
 				buf_catf(v->verdict, sizeof(v->verdict), "%s%s", k++ ? ", " : ": regions ",
-					 f->hist.regions[i].region);
+					 f->hist.reads.regions[i].region);
 	}
 	if (first)
 		buf_catf(v->verdict, sizeof(v->verdict), " root use verified");
 }
 
-/* Root cannot be contained through an API, so a human does these. */
-cJSON *rv_next_steps(const struct rv_verdict *v, const char *account, const char *start_iso,
-		     const char *end_iso)
+/* The runbook's manual next steps for the verdict (strings borrowed; the
+ * caller cJSON_Delete()s the array). Root cannot be contained through an
+ * API, so a human does these. */
+static cJSON *rv_next_steps(const struct vd_verdict *v, const char *account, const char *start_iso,
+			    const char *end_iso)
 {
 	/* In this order, each when the verdict has one of its reasons. */
 	static const struct { const char *codes[3]; const char *step; } steps[] = {
@@ -696,12 +488,12 @@ cJSON *rv_next_steps(const struct rv_verdict *v, const char *account, const char
 	if (!a)
 		return NULL;
 	cJSON_AddItemToArray(a, cJSON_CreateString(
-		rv_has_reason(v, "centralized-root-trusted") && v->severity[1] == '3'
+		vd_has(v, "centralized-root-trusted") && v->severity[1] == '3'
 		? "Confirm the sts:AssumeRoot task matches a change ticket; no other action needed."
 		: "Confirm with the account owner right now whether this root use was planned (who, why, ticket); if nobody owns it, treat the root user as compromised."));
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
 		for (size_t c = 0; c < 3 && steps[i].codes[c]; c++)
-			if (rv_has_reason(v, steps[i].codes[c])) {
+			if (vd_has(v, steps[i].codes[c])) {
 				cJSON_AddItemToArray(a, cJSON_CreateString(steps[i].step));
 				break;
 			}
@@ -781,7 +573,7 @@ enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct r
 	}
 	if (strcmp(dt, "AWS Console Sign In via CloudTrail") == 0 ||
 	    strcmp(dt, "AWS API Call via CloudTrail") == 0) {
-		if (rv_record_parse(detail, &t->ev) != FB_OK) {
+		if (ct_facts_parse(detail, &t->ev) != FB_OK) {
 			snprintf(t->why, sizeof(t->why),
 				 "cannot parse event field 'detail.userIdentity.type' or 'detail.eventName'");
 			return RV_CLASS_INVALID;
@@ -810,28 +602,10 @@ cJSON *rv_history_json(const struct rv_history *h, size_t max_pages, size_t max_
 	cJSON *sens = cJSON_AddArrayToObject(o, "sensitive_calls");
 	cJSON *outside = cJSON_AddArrayToObject(o, "ips_outside_allowed");
 	cJSON_AddBoolToObject(o, "queried", h->queried);
-	cJSON_AddBoolToObject(o, "complete", h->complete);
-	if (h->incomplete_why[0])
-		cJSON_AddStringToObject(o, "incomplete_why", h->incomplete_why);
-	cJSON *rr = cJSON_AddArrayToObject(o, "regions");
-	cJSON *rd = cJSON_AddArrayToObject(o, "regions_read");
-	cJSON *rf = cJSON_AddArrayToObject(o, "regions_incomplete");
-	for (size_t i = 0; i < h->nregions; i++) {
-		const struct rv_region_read *g = &h->regions[i];
-		cJSON *x = cJSON_CreateObject();
-		if (x && cJSON_AddItemToArray(rr, x)) {
-			cJSON_AddStringToObject(x, "region", g->region);
-			cJSON_AddBoolToObject(x, "complete", g->complete);
-			cJSON_AddNumberToObject(x, "pages", (double)g->pages);
-			cJSON_AddNumberToObject(x, "events", (double)g->events);
-			cJSON_AddNumberToObject(x, "throttled", (double)g->throttled);
-			if (!g->complete)
-				cJSON_AddStringToObject(x, "why", g->why);
-		} else {
-			cJSON_Delete(x);
-		}
-		cJSON_AddItemToArray(g->complete ? rd : rf, cJSON_CreateString(g->region));
-	}
+	cJSON_AddBoolToObject(o, "complete", h->reads.complete);
+	if (h->reads.incomplete_why[0])
+		cJSON_AddStringToObject(o, "incomplete_why", h->reads.incomplete_why);
+	regions_log_json(&h->reads, o);
 	cJSON_AddNumberToObject(o, "pages", (double)h->pages);
 	cJSON_AddNumberToObject(o, "events", (double)h->events);
 	cJSON_AddNumberToObject(o, "max_pages", (double)max_pages);
@@ -875,7 +649,7 @@ static const char *rv_network_name(const struct rv_policy *p, const char *ip)
 	return "not-an-ip";
 }
 
-static cJSON *rv_event_json(const struct rv_record *e, const struct rv_policy *p)
+static cJSON *rv_event_json(const struct ct_facts *e, const struct rv_policy *p)
 {
 	cJSON *o = kit_obj("event_name", e->event_name, "event_source", e->event_source,
 			   "event_time", e->event_time, "source_ip", e->source_ip, "user_agent", e->user_agent,
@@ -891,21 +665,8 @@ static cJSON *rv_event_json(const struct rv_record *e, const struct rv_policy *p
 	return o;
 }
 
-static cJSON *rv_reasons_json(const struct rv_verdict *v)
-{
-	cJSON *a = cJSON_CreateArray();
-	for (size_t i = 0; i < v->nreasons; i++) {
-		cJSON *r = cJSON_CreateObject();
-		cJSON_AddStringToObject(r, "code", v->reasons[i].code);
-		cJSON_AddStringToObject(r, "severity", rv_level_name(v->reasons[i].level));
-		cJSON_AddStringToObject(r, "detail", v->reasons[i].detail);
-		cJSON_AddItemToArray(a, r);
-	}
-	return a;
-}
-
 void rv_report_extra(cJSON *extra, const struct rv_trigger *t, const struct rv_facts *f,
-		     const struct rv_verdict *v, const struct rv_config *cfg, const char *account,
+		     const struct vd_verdict *v, const struct rv_config *cfg, const char *account,
 		     const char *start_iso, const char *end_iso)
 {
 	static const char *const kinds[] = { [RV_SIGNIN] = "console-sign-in", [RV_API_CALL] = "api-call",
@@ -934,6 +695,6 @@ void rv_report_extra(cJSON *extra, const struct rv_trigger *t, const struct rv_f
 	/* the verdict again: resp reports "failed" when a step failed, and the
 	 * partial assessment must survive that */
 	cJSON_AddStringToObject(extra, "assessment", v->verdict);
-	cJSON_AddItemToObject(extra, "reasons", rv_reasons_json(v));
+	cJSON_AddItemToObject(extra, "reasons", vd_reasons_json(v));
 	cJSON_AddItemToObject(extra, "next_steps", rv_next_steps(v, account, start_iso, end_iso));
 }

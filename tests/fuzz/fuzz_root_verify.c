@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				/* the facts as rv_handle builds them, then the verdict
 				 * and the report's fields */
 				static struct rv_facts f;
-				static struct rv_verdict v;
+				static struct vd_verdict v;
 				cJSON *extra = cJSON_CreateObject();
 
 				memset(&f, 0, sizeof(f));

@@ -239,6 +239,38 @@ class NetBlock(unittest.TestCase):
         self.assertIn("trusted actor", res.report["verdict"])
         self.assertEqual(fbtest.writes(self.fake.calls()), [])
 
+    def test_firebreak_restore_undo_is_not_contained_again(self):
+        # infra/template.yaml: every responder trusts firebreak-restore's role
+        # and its member-account sessions, so an operator's undo (re-adding a
+        # rule net-block revoked) is not revoked again seconds later. Other
+        # sessions of the member role are not trusted by that.
+        sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "infra"))
+        import cfnmodel
+        import cfnyaml
+        root = os.path.join(os.path.dirname(__file__), "..", "..")
+        t = cfnyaml.load(os.path.join(root, "infra", "template.yaml"))
+        m = cfnmodel.Model(t, {"AWS::StackName": "firebreak", "AWS::AccountId": "111111111111"})
+        fn = [r for r in t["Resources"].values() if r["Type"] == "AWS::Serverless::Function"
+              and m.resolve(r["Properties"]["FunctionName"]) == "firebreak-" + FN][0]
+        trusted = m.resolve(fn["Properties"]["Environment"]["Variables"]["FIREBREAK_TRUSTED_PRINCIPALS"])
+        for actor, undo in (
+                ("arn:aws:sts::111111111111:assumed-role/firebreak-firebreak-restore/firebreak-firebreak-restore", 1),
+                ("arn:aws:sts::111111111111:assumed-role/firebreak-member/firebreak-firebreak-restore-fb-0123456789abcdef",
+                 1),
+                ("arn:aws:sts::111111111111:assumed-role/firebreak-member/mallory", 0),
+                ("arn:aws:sts::111111111111:assumed-role/firebreak-restore-lookalike/x", 0)):
+            with self.subTest(actor=actor):
+                self.fake.seed(world())
+                out = self.open_22()
+                res = self.run_fn(authorize_event(self.fake, out, actor=actor), FIREBREAK_TRUSTED_PRINCIPALS=trusted)
+                self.assertTrue(res.ok, res)
+                if undo:
+                    self.assertIn("trusted actor", res.report["verdict"])
+                    self.assertEqual(fbtest.writes(self.fake.calls()), [])
+                else:
+                    self.assertNotIn("trusted", res.report["verdict"])
+                    self.assertIn("ec2:RevokeSecurityGroupIngress", fbtest.ops(fbtest.writes(self.fake.calls())))
+
     def exempt_world(self, setter, when):
         """The group tagged firebreak:exempt=true by `setter` at `when` (its
         CreateTags record in CloudTrail, EC2's tagSet.items shape)."""

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The end-to-end check: `make demo` non-interactively (tests/demo/demo.py), all
+# The end-to-end check (README quick start): `make demo` non-interactively (tests/demo/demo.py), all
 # five P1 scenarios against tests/fakeaws through the Lambda emulator, then the
 # same in dry run. Every scenario must PASS (the demo's own checks of the world:
 # key enabled, secret rotated and service redeployed, task stopped with egress

@@ -671,6 +671,108 @@ static void test_cloudtrail__record_key_ids(void **state)
 	assert_int_equal(ct_record_key_ids(NULL, ids, 4, &n), 0);
 }
 
+/* ---- w4-kc-rv: ct_facts_parse (moved with the code from test_root_verify) ---- */
+
+static void record_from(const char *json, struct ct_facts *r)
+{
+	cJSON *j = cJSON_Parse(json);
+	assert_non_null(j);
+	assert_int_equal(ct_facts_parse(j, r), FB_OK);
+	cJSON_Delete(j);
+}
+
+static void test_cloudtrail__facts_mfa_casings(void **st)
+{
+	(void)st;
+	static const struct { const char *json; enum ct_mfa want; } cases[] = {
+		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"YES\"}}", CT_MFA_YES},
+		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"Yes\"}}", CT_MFA_YES},
+		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"yes\"}}", CT_MFA_YES},
+		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"No\"}}", CT_MFA_NO},
+		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"NO\"}}", CT_MFA_NO},
+		{"{\"userIdentity\":{\"type\":\"Root\",\"sessionContext\":{\"attributes\":{\"mfaAuthenticated\":\"true\"}}},\"eventName\":\"X\"}", CT_MFA_YES},
+		{"{\"userIdentity\":{\"type\":\"Root\",\"sessionContext\":{\"attributes\":{\"mfaAuthenticated\":\"false\"}}},\"eventName\":\"X\"}", CT_MFA_NO},
+		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"PasswordUpdated\"}", CT_MFA_UNKNOWN},
+		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":7}}", CT_MFA_UNKNOWN},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ct_facts r;
+		record_from(cases[i].json, &r);
+		if (r.mfa != cases[i].want)
+			fail_msg("case %zu: mfa %d, want %d", i, r.mfa, cases[i].want);
+	}
+}
+
+static void test_cloudtrail__facts_failure_and_centralized(void **st)
+{
+	(void)st;
+	struct ct_facts r;
+	record_from("{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\","
+		    "\"errorMessage\":\"Failed authentication\",\"responseElements\":{\"ConsoleLogin\":\"Failure\"}}", &r);
+	assert_true(r.failed);
+	assert_true(r.is_console_login);
+	assert_string_equal(r.error, "Failed authentication");
+	record_from("{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"CreateBucket\",\"errorCode\":\"AccessDenied\"}", &r);
+	assert_true(r.failed);
+	record_from("{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"responseElements\":{\"ConsoleLogin\":\"Success\"}}", &r);
+	assert_false(r.failed);
+	assert_false(r.centralized);
+	/* plain root API call: empty sessionIssuer, not centralized */
+	record_from("{\"userIdentity\":{\"type\":\"Root\",\"sessionContext\":{\"sessionIssuer\":{},\"attributes\":{\"mfaAuthenticated\":\"false\"}}},\"eventName\":\"X\"}", &r);
+	assert_false(r.centralized);
+	/* assumedRoot without an issuer: centralized, issuer unknown (never trusted) */
+	record_from("{\"userIdentity\":{\"type\":\"Root\",\"arn\":\"arn:aws-us-gov:iam::222222222222:root\","
+		    "\"sessionContext\":{\"assumedRoot\":\"true\"}},\"eventName\":\"X\"}", &r);
+	assert_true(r.centralized);
+	assert_string_equal(r.issuer_arn, "");
+	/* inScopeOf (service-scoped credentials) or assumedRoot "false": not centralized */
+	record_from("{\"userIdentity\":{\"type\":\"Root\",\"inScopeOf\":{\"sourceArn\":\"arn:aws:lambda:us-east-1:222222222222:function:f\","
+		    "\"issuerType\":\"AWS::Lambda::Function\",\"credentialsIssuedTo\":\"arn:aws:iam::222222222222:role/r\"}},\"eventName\":\"X\"}", &r);
+	assert_false(r.centralized);
+	assert_string_equal(r.issuer_arn, "");
+	record_from("{\"userIdentity\":{\"type\":\"Root\",\"sessionContext\":{\"assumedRoot\":\"false\"}},\"eventName\":\"X\"}", &r);
+	assert_false(r.centralized);
+	/* non-root */
+	record_from("{\"userIdentity\":{\"type\":\"IAMUser\"},\"eventName\":\"ConsoleLogin\"}", &r);
+	assert_false(r.is_root);
+}
+
+/* A LookupEvents event: its CloudTrailEvent when it parses, else the
+ * lookup's own name and id (the event is still counted by name). */
+static void test_cloudtrail__event_facts(void **st)
+{
+	static const char *const bad[] = {
+		"{\"EventName\":\"GetAccountSummary\",\"EventId\":\"e1\",\"CloudTrailEvent\":\"{not json\"}",
+		"{\"EventName\":\"GetAccountSummary\",\"EventId\":\"e1\"}",
+		"{\"EventName\":\"GetAccountSummary\",\"EventId\":\"e1\",\"CloudTrailEvent\":\"{\\\"eventName\\\":\\\"X\\\"}\"}",
+	};
+	struct ct_facts f;
+	cJSON *e;
+
+	(void)st;
+	e = cJSON_Parse("{\"EventName\":\"lookup-name\",\"EventId\":\"lookup-id\",\"CloudTrailEvent\":"
+			"\"{\\\"userIdentity\\\":{\\\"type\\\":\\\"Root\\\"},\\\"eventName\\\":\\\"ConsoleLogin\\\","
+			"\\\"eventID\\\":\\\"rec-id\\\",\\\"sourceIPAddress\\\":\\\"192.0.2.1\\\"}\"}");
+	assert_non_null(e);
+	assert_int_equal(ct_event_facts(e, &f), FB_OK);
+	assert_true(f.is_root);
+	assert_string_equal(f.event_name, "ConsoleLogin");
+	assert_string_equal(f.event_id, "rec-id");
+	assert_string_equal(f.source_ip, "192.0.2.1");
+	cJSON_Delete(e);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		e = cJSON_Parse(bad[i]);
+		assert_non_null(e);
+		memset(&f, 0x5a, sizeof(f));
+		assert_int_equal(ct_event_facts(e, &f), FB_E_PARSE);
+		assert_string_equal(f.event_name, "GetAccountSummary");
+		assert_string_equal(f.event_id, "e1");
+		assert_false(f.is_root);
+		assert_string_equal(f.source_ip, "");
+		cJSON_Delete(e);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -687,6 +789,9 @@ int main(void)
 		cmocka_unit_test(test_cloudtrail__sdk_budget_gives_up_where_the_pager_reads),
 		cmocka_unit_test(test_cloudtrail__record_fields),
 		cmocka_unit_test(test_cloudtrail__record_key_ids),
+		cmocka_unit_test(test_cloudtrail__facts_mfa_casings),
+		cmocka_unit_test(test_cloudtrail__facts_failure_and_centralized),
+		cmocka_unit_test(test_cloudtrail__event_facts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

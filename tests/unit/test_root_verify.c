@@ -1,8 +1,9 @@
 /*
- * Unit tests of root-verify's pure stages: event classification, record
- * parsing (MFA casings, failures, centralized root), CIDR checks, the
- * account summary shapes, history paging, and the verdict table (every
- * reason alone and combined).
+ * Unit tests of root-verify's pure stages: event classification, CIDR
+ * checks, the account summary shapes, history paging, and the verdict
+ * table (every reason alone and combined). The record parse (MFA casings,
+ * failures, centralized root) is runtime/cloudtrail's ct_facts_parse now:
+ * tests/unit/test_cloudtrail.c.
  *
  * functions/root-verify/stages.c (declared in root_verify.h) is compiled
  * in: the Makefile links a unit test with the runtime library only.
@@ -32,17 +33,17 @@ static void policy_init(struct rv_policy *p, const char *cidrs)
 	assert_int_equal(rv_cidrs_parse(cidrs, p, err, sizeof(err)), FB_OK);
 }
 
-static void record_from(const char *json, struct rv_record *r)
+static void record_from(const char *json, struct ct_facts *r)
 {
 	cJSON *j = cJSON_Parse(json);
 	assert_non_null(j);
-	assert_int_equal(rv_record_parse(j, r), FB_OK);
+	assert_int_equal(ct_facts_parse(j, r), FB_OK);
 	cJSON_Delete(j);
 }
 
 /* A root record: type Root, event name, source IP, MFA (yes/no/NULL),
  * failed, extra userIdentity members (for centralized root). */
-static void root_record(struct rv_record *r, const char *name, const char *ip, const char *mfa,
+static void root_record(struct ct_facts *r, const char *name, const char *ip, const char *mfa,
 			int failed, const char *identity_extra)
 {
 	char json[2048];
@@ -74,27 +75,27 @@ static void facts_event(struct rv_facts *f, const struct rv_policy *p, enum rv_k
 	f->window_minutes = 60;
 	rv_history_init(&f->hist, "");
 	f->hist.queried = 1;
-	f->hist.complete = 1;
+	f->hist.reads.complete = 1;
 	f->acct.known = 1;
 	f->acct.mfa_enabled = 1;
 	f->acct.access_keys_present = 0;
 }
 
 /* The set of codes at level <= P3 (non-info), as "a,b,c" in reason order. */
-static void codes(const struct rv_verdict *v, char *out, size_t n, int with_info)
+static void codes(const struct vd_verdict *v, char *out, size_t n, int with_info)
 {
 	size_t l = 0;
 	out[0] = '\0';
 	for (size_t i = 0; i < v->nreasons; i++) {
-		if (!with_info && v->reasons[i].level == RV_INFO)
+		if (!with_info && v->reasons[i].level == VD_INFO)
 			continue;
 		l += (size_t)snprintf(out + l, n - l, "%s%s", l ? "," : "", v->reasons[i].code);
 	}
 }
 
-static int has(const struct rv_verdict *v, const char *code)
+static int has(const struct vd_verdict *v, const char *code)
 {
-	return rv_has_reason(v, code);
+	return vd_has(v, code);
 }
 
 /* ---- the verdict table -------------------------------------------------------- */
@@ -161,7 +162,7 @@ static void test_root_verify__verdict_table(void **st)
 		const struct vcase *c = &vcases[i];
 		struct rv_policy p;
 		struct rv_facts f;
-		struct rv_verdict v;
+		struct vd_verdict v;
 		char got[512];
 
 		policy_init(&p, c->cidrs);
@@ -199,7 +200,7 @@ static void test_root_verify__incomplete_history_never_reads_complete(void **st)
 		const struct vcase *c = &vcases[i];
 		struct rv_policy p;
 		struct rv_facts f;
-		struct rv_verdict full, part;
+		struct vd_verdict full, part;
 
 		policy_init(&p, c->cidrs);
 		facts_event(&f, &p, c->kind);
@@ -207,36 +208,36 @@ static void test_root_verify__incomplete_history_never_reads_complete(void **st)
 		f.acct.access_keys_present = c->keys_present;
 		f.acct.mfa_enabled = !c->mfa_disabled;
 		f.hist.failed_signins = c->hist_failed;
-		rv_history_region(&f.hist, "us-east-1", 1, 1, 0, 0, NULL);
-		assert_true(f.hist.complete);
+		regions_log_add(&f.hist.reads, "us-east-1", 1, 1, 0, 0, NULL);
+		assert_true(f.hist.reads.complete);
 		rv_decide(&f, &full);
-		rv_history_region(&f.hist, "eu-west-1", 0, 0, 0, 4, "page 1: ThrottlingException after 4 attempts");
-		assert_false(f.hist.complete);
+		regions_log_add(&f.hist.reads, "eu-west-1", 0, 0, 0, 4, "page 1: ThrottlingException after 4 attempts");
+		assert_false(f.hist.reads.complete);
 		rv_decide(&f, &part);
 		if (full.severity[1] < part.severity[1] || part.severity[1] > '2')
 			fail_msg("case '%s': complete %s, incomplete %s", c->name, full.severity, part.severity);
 		if (!strcmp(full.verdict, part.verdict) || !strstr(part.verdict, "history incomplete: regions eu-west-1"))
 			fail_msg("case '%s': '%s' / '%s'", c->name, full.verdict, part.verdict);
 		assert_true(has(&part, "history-incomplete"));
-		assert_non_null(strstr(f.hist.incomplete_why, "eu-west-1 (page 1: ThrottlingException"));
+		assert_non_null(strstr(f.hist.reads.incomplete_why, "eu-west-1 (page 1: ThrottlingException"));
 	}
 
 	/* nothing found and nothing complete: not "no action" */
 	struct rv_policy p;
 	struct rv_facts f;
-	struct rv_verdict v;
+	struct vd_verdict v;
 	policy_init(&p, ALLOWED);
 	facts_event(&f, &p, RV_MANUAL);
-	rv_history_region(&f.hist, "us-east-1", 1, 1, 0, 0, NULL);
+	regions_log_add(&f.hist.reads, "us-east-1", 1, 1, 0, 0, NULL);
 	rv_decide(&f, &v);
 	assert_string_equal(v.verdict, "no action: no-root-activity");
-	rv_history_region(&f.hist, "ap-south-1", 0, 0, 0, 0, "deadline reached");
+	regions_log_add(&f.hist.reads, "ap-south-1", 0, 0, 0, 0, "deadline reached");
 	rv_decide(&f, &v);
 	assert_string_equal(v.severity, "P2");
 	assert_string_equal(v.verdict, "review: history incomplete: regions ap-south-1");
 	/* history never queried (no client): incomplete too */
 	facts_event(&f, &p, RV_MANUAL);
-	f.hist.queried = f.hist.complete = 0;
+	f.hist.queried = f.hist.reads.complete = 0;
 	rv_decide(&f, &v);
 	assert_string_equal(v.verdict, "review: history incomplete");
 }
@@ -262,7 +263,8 @@ static void test_root_verify__regions(void **st)
 	assert_string_equal(out[0], "cn-north-1");
 	assert_string_equal(endpoint_global_region("aws-us-gov"), "us-gov-west-1");
 	/* the setting replaces the default; the trigger's Region is always read */
-	assert_int_equal(rv_regions_parse(" us-west-2 ,eu-central-1,,us-west-2", &c, err, sizeof(err)), FB_OK);
+	assert_int_equal(regions_parse(" us-west-2 ,eu-central-1,,us-west-2", "FIREBREAK_ROOT_REGIONS", c.regions,
+				       RV_MAX_REGIONS, &c.nregions, err, sizeof(err)), FB_OK);
 	assert_int_equal(c.nregions, 2);
 	n = rv_regions_plan(&c, "aws", "ap-south-1", "us-east-1", out, RV_MAX_REGIONS);
 	assert_int_equal(n, 3);
@@ -272,9 +274,11 @@ static void test_root_verify__regions(void **st)
 	/* a crafted event Region is dropped, not read */
 	n = rv_regions_plan(&c, "aws", "../x", "us-east-1", out, RV_MAX_REGIONS);
 	assert_int_equal(n, 2);
-	assert_int_equal(rv_regions_parse("us-east-1,Evil Region", &c, err, sizeof(err)), FB_E_CONFIG);
+	assert_int_equal(regions_parse("us-east-1,Evil Region", "FIREBREAK_ROOT_REGIONS", c.regions, RV_MAX_REGIONS,
+				       &c.nregions, err, sizeof(err)), FB_E_CONFIG);
 	assert_non_null(strstr(err, "'Evil Region' is not a region name"));
-	assert_int_equal(rv_regions_parse("", &c, err, sizeof(err)), FB_OK);
+	assert_int_equal(regions_parse("", "FIREBREAK_ROOT_REGIONS", c.regions, RV_MAX_REGIONS, &c.nregions,
+				       err, sizeof(err)), FB_OK);
 	assert_int_equal(c.nregions, 0);
 }
 
@@ -283,7 +287,7 @@ static void test_root_verify__account_posture_overrides_everything(void **st)
 	(void)st;
 	struct rv_policy p;
 	struct rv_facts f;
-	struct rv_verdict v;
+	struct vd_verdict v;
 	policy_init(&p, ALLOWED);
 	for (int keys = 0; keys <= 1; keys++) {
 		for (int mfa = 0; mfa <= 1; mfa++) {
@@ -310,8 +314,8 @@ static void test_root_verify__history_reasons(void **st)
 	(void)st;
 	struct rv_policy p;
 	struct rv_facts f;
-	struct rv_verdict v;
-	struct rv_record r;
+	struct vd_verdict v;
+	struct ct_facts r;
 	char got[512];
 	policy_init(&p, ALLOWED);
 
@@ -352,7 +356,7 @@ static void test_root_verify__history_reasons(void **st)
 	facts_event(&f, &p, RV_SIGNIN);
 	root_record(&f.ev, "ConsoleLogin", "192.0.2.1", "no", 1, NULL);
 	rv_history_init(&f.hist, f.ev.event_id);
-	f.hist.queried = f.hist.complete = 1;
+	f.hist.queried = f.hist.reads.complete = 1;
 	rv_history_add(&f.hist, &p, &f.ev);
 	root_record(&r, "ConsoleLogin", "192.0.2.1", "no", 1, NULL);
 	snprintf(r.event_id, sizeof(r.event_id), "other");
@@ -367,8 +371,8 @@ static void test_root_verify__history_reasons(void **st)
 
 	/* incomplete history is said */
 	facts_event(&f, &p, RV_MANUAL);
-	f.hist.complete = 0;
-	snprintf(f.hist.incomplete_why, sizeof(f.hist.incomplete_why), "page bound reached");
+	f.hist.reads.complete = 0;
+	snprintf(f.hist.reads.incomplete_why, sizeof(f.hist.reads.incomplete_why), "page bound reached");
 	rv_decide(&f, &v);
 	assert_true(has(&v, "history-incomplete"));
 }
@@ -378,7 +382,7 @@ static void test_root_verify__next_steps(void **st)
 	(void)st;
 	struct rv_policy p;
 	struct rv_facts f;
-	struct rv_verdict v;
+	struct vd_verdict v;
 	policy_init(&p, ALLOWED);
 	facts_event(&f, &p, RV_SIGNIN);
 	root_record(&f.ev, "ConsoleLogin", "203.0.113.9", "no", 0, NULL);
@@ -396,62 +400,6 @@ static void test_root_verify__next_steps(void **st)
 }
 
 /* ---- record parsing -------------------------------------------------------------- */
-
-static void test_root_verify__mfa_casings(void **st)
-{
-	(void)st;
-	static const struct { const char *json; enum ct_mfa want; } cases[] = {
-		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"YES\"}}", CT_MFA_YES},
-		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"Yes\"}}", CT_MFA_YES},
-		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"yes\"}}", CT_MFA_YES},
-		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"No\"}}", CT_MFA_NO},
-		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":\"NO\"}}", CT_MFA_NO},
-		{"{\"userIdentity\":{\"type\":\"Root\",\"sessionContext\":{\"attributes\":{\"mfaAuthenticated\":\"true\"}}},\"eventName\":\"X\"}", CT_MFA_YES},
-		{"{\"userIdentity\":{\"type\":\"Root\",\"sessionContext\":{\"attributes\":{\"mfaAuthenticated\":\"false\"}}},\"eventName\":\"X\"}", CT_MFA_NO},
-		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"PasswordUpdated\"}", CT_MFA_UNKNOWN},
-		{"{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"additionalEventData\":{\"MFAUsed\":7}}", CT_MFA_UNKNOWN},
-	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct rv_record r;
-		record_from(cases[i].json, &r);
-		if (r.mfa != cases[i].want)
-			fail_msg("case %zu: mfa %d, want %d", i, r.mfa, cases[i].want);
-	}
-}
-
-static void test_root_verify__failure_and_centralized(void **st)
-{
-	(void)st;
-	struct rv_record r;
-	record_from("{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\","
-		    "\"errorMessage\":\"Failed authentication\",\"responseElements\":{\"ConsoleLogin\":\"Failure\"}}", &r);
-	assert_true(r.failed);
-	assert_true(r.is_console_login);
-	assert_string_equal(r.error, "Failed authentication");
-	record_from("{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"CreateBucket\",\"errorCode\":\"AccessDenied\"}", &r);
-	assert_true(r.failed);
-	record_from("{\"userIdentity\":{\"type\":\"Root\"},\"eventName\":\"ConsoleLogin\",\"responseElements\":{\"ConsoleLogin\":\"Success\"}}", &r);
-	assert_false(r.failed);
-	assert_false(r.centralized);
-	/* plain root API call: empty sessionIssuer, not centralized */
-	record_from("{\"userIdentity\":{\"type\":\"Root\",\"sessionContext\":{\"sessionIssuer\":{},\"attributes\":{\"mfaAuthenticated\":\"false\"}}},\"eventName\":\"X\"}", &r);
-	assert_false(r.centralized);
-	/* assumedRoot without an issuer: centralized, issuer unknown (never trusted) */
-	record_from("{\"userIdentity\":{\"type\":\"Root\",\"arn\":\"arn:aws-us-gov:iam::222222222222:root\","
-		    "\"sessionContext\":{\"assumedRoot\":\"true\"}},\"eventName\":\"X\"}", &r);
-	assert_true(r.centralized);
-	assert_string_equal(r.issuer_arn, "");
-	/* inScopeOf (service-scoped credentials) or assumedRoot "false": not centralized */
-	record_from("{\"userIdentity\":{\"type\":\"Root\",\"inScopeOf\":{\"sourceArn\":\"arn:aws:lambda:us-east-1:222222222222:function:f\","
-		    "\"issuerType\":\"AWS::Lambda::Function\",\"credentialsIssuedTo\":\"arn:aws:iam::222222222222:role/r\"}},\"eventName\":\"X\"}", &r);
-	assert_false(r.centralized);
-	assert_string_equal(r.issuer_arn, "");
-	record_from("{\"userIdentity\":{\"type\":\"Root\",\"sessionContext\":{\"assumedRoot\":\"false\"}},\"eventName\":\"X\"}", &r);
-	assert_false(r.centralized);
-	/* non-root */
-	record_from("{\"userIdentity\":{\"type\":\"IAMUser\"},\"eventName\":\"ConsoleLogin\"}", &r);
-	assert_false(r.is_root);
-}
 
 /* The sts:AssumeRoot record as the IAM User Guide publishes it ("Track
  * privileged tasks in AWS CloudTrail"), in an EventBridge envelope. */
@@ -489,7 +437,7 @@ static void test_root_verify__assume_root_call(void **st)
 	struct rv_config cfg;
 	struct rv_trigger t;
 	struct rv_facts f;
-	struct rv_verdict v;
+	struct vd_verdict v;
 
 	(void)st;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -715,7 +663,7 @@ static char *read_file(const char *path)
 	return buf_detach(&b, NULL);
 }
 
-static int sample_record(const char *file, struct rv_record *r)
+static int sample_record(const char *file, struct ct_facts *r)
 {
 	char path[512];
 	snprintf(path, sizeof(path), "../shared/reference-events/%s", file);
@@ -726,7 +674,7 @@ static int sample_record(const char *file, struct rv_record *r)
 	free(txt);
 	assert_non_null(j);
 	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(j, "detail");
-	assert_int_equal(rv_record_parse(rec ? rec : j, r), FB_OK);
+	assert_int_equal(ct_facts_parse(rec ? rec : j, r), FB_OK);
 	cJSON_Delete(j);
 	return 1;
 }
@@ -752,7 +700,7 @@ static void test_root_verify__published_samples(void **st)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct rv_policy p;
 		struct rv_facts f;
-		struct rv_verdict v;
+		struct vd_verdict v;
 		policy_init(&p, "192.0.2.0/24,0.0.0.0/32,100.100.100.0/24");
 		facts_event(&f, &p, cases[i].kind);
 		if (!sample_record(cases[i].file, &f.ev))
@@ -885,8 +833,6 @@ int main(void)
 		cmocka_unit_test(test_root_verify__account_posture_overrides_everything),
 		cmocka_unit_test(test_root_verify__history_reasons),
 		cmocka_unit_test(test_root_verify__next_steps),
-		cmocka_unit_test(test_root_verify__mfa_casings),
-		cmocka_unit_test(test_root_verify__failure_and_centralized),
 		cmocka_unit_test(test_root_verify__assume_root_call),
 		cmocka_unit_test(test_root_verify__cidrs),
 		cmocka_unit_test(test_root_verify__account_summary_shapes),
