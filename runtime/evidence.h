@@ -204,4 +204,15 @@ int evidence_undo_record(struct kit *k, struct aws_client *own, struct evidence_
 int evidence_sha256_b64_to_hex(const char *b64, char hex[65]);
 void evidence_sha256(const void *p, size_t n, char hex[65], char b64[45]);
 
+/* ---- w4-kc-kg: the claim as the responders make it ---------------------------------- */
+
+/* evidence_undo_record for `entries` (taken, freed) when it holds any, its
+ * outcome in parent["undo_record"] (an object added); nothing sent and no
+ * member when it is empty (nothing will be written: nothing to undo).
+ * Returns evidence_undo_record's result, 0 when empty. kms-guard's;
+ * access-triage and codeartifact-lock wrap the claim the same way. */
+int evidence_undo_claim(struct kit *k, struct aws_client *own, struct evidence_config *cfg,
+			const struct lr_context *ctx, const char *subject_name, const char *subject,
+			cJSON *entries, cJSON *parent);
+
 #endif

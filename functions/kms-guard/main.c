@@ -51,18 +51,6 @@ struct kg_run {
 	cJSON *sections;        /* borrowed: r->extra["keys"] */
 };
 
-/* The undo record of one key's writes, before the first of them (issue
- * 24: firebreak-restore reads it): restore.json of the incident's next
- * attempt when FIREBREAK_EVIDENCE_BUCKET is set. Never holds the
- * containment back (evidence_undo_record). Takes `entries`. */
-static void kg_undo_record(struct kg_run *run, const char *arn, cJSON *entries, cJSON *sec)
-{
-	if (cJSON_GetArraySize(entries) > 0)
-		evidence_undo_record(&run->k, run->st->aws, &run->st->evcfg, run->r->ctx, "key_arn", arn, entries,
-				     cJSON_AddObjectToObject(sec, "undo_record"));
-	cJSON_Delete(entries);
-}
-
 /* ---- request and report pieces ---------------------------------------------------- */
 
 /* {KeyId, Tags: [{TagKey: tag, TagValue: value}]}, or with value NULL
@@ -246,7 +234,7 @@ static int kg_handle_tag_item(struct kg_run *run, const struct kg_item *it, cJSO
 				: "kms:UntagResource", kg_tag_json(arn, it->tags[k].key,
 								   plans[k].present_now ? plans[k].now : NULL)));
 	}
-	kg_undo_record(run, arn, rec, sec);
+	evidence_undo_claim(&run->k, run->st->aws, &run->st->evcfg, run->r->ctx, "key_arn", arn, rec, sec);
 	for (k = 0; k < it->ntags; k++) {
 		const struct kg_tag_change *tc = &it->tags[k];
 		const struct kg_tag_revert plan = plans[k];
@@ -453,7 +441,7 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	if (tag_now)
 		cJSON_AddItemToArray(rec, kit_undo_step("tag-incident", incident_tag ? "kms:TagResource"
 							: "kms:UntagResource", kg_tag_json(arn, KG_TAG_INCIDENT, incident_tag)));
-	kg_undo_record(run, arn, rec, sec);
+	evidence_undo_claim(&run->k, run->st->aws, &run->st->evcfg, run->r->ctx, "key_arn", arn, rec, sec);
 	snprintf(detail, sizeof(detail), "deletion cancelled (was %s); KMS leaves the key Disabled", state);
 	wr = kit_round_new(&run->k);
 	cx = kit_add(wr, &(struct kit_spec){ .step = "cancel-deletion", .service = "kms",

@@ -359,7 +359,7 @@ enum kg_prior kg_prior_from_history(const cJSON *events, const struct kg_item *i
 				trig_actor = manual_actor;
 				if (!strcmp(name, "DisableKey")) {
 					kg_source(src, n, name, ms, " (the change being reverted: "
-				 "the key was Enabled before it)");
+						  "the key was Enabled before it)");
 					prior = KG_PRIOR_ENABLED;
 				}
 			}
@@ -373,7 +373,7 @@ enum kg_prior kg_prior_from_history(const cJSON *events, const struct kg_item *i
 			int same = actor && trig_actor && trig_actor[0] && !strcmp(actor, trig_actor);
 
 			kg_source(src, n, name, ms, same ? " by the same actor (part of the incident: "
-		 "Enabled before it)" : " (disabled by someone else before the incident)");
+				  "Enabled before it)" : " (disabled by someone else before the incident)");
 			prior = same ? KG_PRIOR_ENABLED : KG_PRIOR_DISABLED;
 		}
 		cJSON_Delete(rec);
