@@ -1827,14 +1827,16 @@ const char *kit_exemption(struct kit *k, const struct kit_prov_read *read, const
 	return honoured;
 }
 
-enum fb_err kit_ct_each(struct kit *k, const char *step, const struct ct_query *q,
-			const char *const *names, size_t n, cJSON *found)
+cJSON *kit_ct_each(struct kit *k, const char *step, const struct ct_query *q,
+		   const char *const *names, size_t n, enum fb_err *rc)
 {
-	enum fb_err rc = FB_OK;
+	cJSON *found = cJSON_CreateArray();
 	const cJSON *e;
 	size_t i;
 
-	for (i = 0; i < n; i++) {
+	if (rc)
+		*rc = found ? FB_OK : FB_E_NOMEM;
+	for (i = 0; found && i < n; i++) {
 		struct kit_round *rd = kit_round_new(k);
 		struct ct_query qi = *q;
 		struct kit_step *s;
@@ -1846,14 +1848,14 @@ enum fb_err kit_ct_each(struct kit *k, const char *step, const struct ct_query *
 		s = kit_add(rd, &(struct kit_spec){ .step = step, .service = "cloudtrail", .op = "LookupEvents",
 			.target = names[i], .kind = RESP_READ, .cloudtrail = &qi, .detail = what });
 		one = kit_run(rd);
-		if (one != FB_OK && rc == FB_OK)
-			rc = one;
+		if (one != FB_OK && rc && *rc == FB_OK)
+			*rc = one;
 		cJSON_ArrayForEach(e, kit_items(s)) {
 			cJSON_AddItemToArray(found, cJSON_Duplicate(e, 1));
 		}
 		kit_round_free(rd);
 	}
-	return rc;
+	return found;
 }
 
 cJSON *kit_window(cJSON *to, const char *name, int64_t start_ms, int64_t end_ms)

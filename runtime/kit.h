@@ -686,11 +686,12 @@ const char *kit_exemption(struct kit *k, const struct kit_prov_read *read, const
  * the window, page size and cap, deadline, account and keep_events; its
  * attr_key, e.g. "EventName", is looked up with each name as the value):
  * one required CloudTrail step `step` per name (target the name, detail
- * "<attr_key>=<name>"), in turn; the events read appended to found
- * (copies; per name newest first, as AWS lists them). FB_OK, else the
- * first failed lookup's rc (the names after it are still read). */
-enum fb_err kit_ct_each(struct kit *k, const char *step, const struct ct_query *q,
-			const char *const *names, size_t n, cJSON *found);
+ * "<attr_key>=<name>"), in turn. Returns the events read (a new array of
+ * copies, the caller's; per name newest first, as AWS lists them), NULL
+ * when out of memory (nothing read). *rc (may be NULL): FB_OK, else the
+ * first failed lookup's (the names after it are still read). */
+cJSON *kit_ct_each(struct kit *k, const char *step, const struct ct_query *q,
+		   const char *const *names, size_t n, enum fb_err *rc);
 
 /* A time window as the reports write it: to[name] = {"start", "end"} (ISO
  * 8601 with ms, resp_format_time_ms), returned (owned by to) for more

@@ -511,12 +511,8 @@ static void kg_alarm_items(struct kg_run *run, const struct kg_event *ev, struct
 		.end_ms = ev->window_end_s * 1000, .max_results = KG_PAGE_SIZE, .max_pages = KG_MAX_PAGES,
 		.deadline_ms = kit_read_deadline(&run->k, KG_READ_RESERVE_MS),
 		.account = own && *own ? own : NULL, .keep_events = 1 };
-	cJSON *found = cJSON_CreateArray();
+	cJSON *found = kit_ct_each(&run->k, "lookup-events", &q, names, 2, NULL);
 
-	*nitems = 0;
-	if (!found)
-		return;
-	kit_ct_each(&run->k, "lookup-events", &q, names, 2, found);
 	kg_items_from_events(found, &run->st->cfg, resp_get_str(ev->root, "region"), items,
 			     KG_MAX_ITEMS, nitems);
 	cJSON_Delete(found);

@@ -146,9 +146,7 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 	 * resources[].ARN is used when it names the same key. */
 	if (key && arn_kms(key, &ka)) {
 		buf_copy_str(it->key_ref, sizeof(it->key_ref), key);
-	} else if (res_arn && (!key || (strlen(res_arn) > strlen(key) &&
-					!strcmp(res_arn + strlen(res_arn) - strlen(key), key) &&
-					res_arn[strlen(res_arn) - strlen(key) - 1] == '/'))) {
+	} else if (res_arn && (!key || !strcmp(arn_tail(res_arn), key))) {   /* a key ARN: key/<id> */
 		buf_copy_str(it->key_ref, sizeof(it->key_ref), res_arn);
 		arn_kms(res_arn, &ka);
 	} else {

@@ -135,16 +135,19 @@ static void test_kit_ct__exemption_judged_on_the_history(void **st)
 static const char *const NAMES[] = { "ScheduleKeyDeletion", "DisableKey" };
 
 /* kit_ct_each over NAMES, ScheduleKeyDeletion answered `sched`
- * (status, body), DisableKey one event; the events into *found (new). */
+ * (status, body), DisableKey one event; the events into *found. */
 static enum fb_err each(struct world *w, const struct ct_query *q, long status, const char *sched,
 			cJSON **found)
 {
+	enum fb_err rc;
+
 	world_up(w, 0);
 	ct_limiter_reset();
 	route("LookupEvents", "ScheduleKeyDeletion", status, sched, 5, 0);
 	route("LookupEvents", "DisableKey", 200, "{\"Events\":[{\"EventId\":\"d1\"}]}", 5, 0);
-	*found = cJSON_CreateArray();
-	return kit_ct_each(&w->k, "lookup-events", q, NAMES, 2, *found);
+	*found = kit_ct_each(&w->k, "lookup-events", q, NAMES, 2, &rc);
+	assert_non_null(*found);
+	return rc;
 }
 
 /* Each name its own required line, in turn; the events of all in name
