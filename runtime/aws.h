@@ -64,6 +64,12 @@
  *    is awsJson 1.1 (target AWSEvents). Checked against botocore's
  *    serializers by tests/integration/68-report-publish.py.
  *
+ * Where it is done (issue 17): this module is the client (credentials,
+ * AssumeRole, regions, the shared connection pool), one call's state
+ * machine, signing, retries and the curl multi loop; the bytes of each
+ * protocol, request and answer, are runtime/wire.{c,h} (wire_), which aws.c
+ * alone calls. The contract above is this header's.
+ *
  * Signing: SigV4 (sigv4.h). Endpoints: AWS_ENDPOINT_URL_<SERVICE>, then
  * AWS_ENDPOINT_URL, then {service}.{region}.{partition dns suffix} (IAM
  * global, FIPS with AWS_USE_FIPS_ENDPOINT=true). Endpoints never come from
@@ -176,7 +182,6 @@ int aws_is_throttle_code(const char *code);
  * tools. Everything above is the interface responders use. ---------- */
 
 struct http_transport;
-struct http_response;
 
 /* Explicit construction. Every field may be NULL/0 = "from the
  * environment / the default". */
@@ -199,9 +204,7 @@ enum fb_err aws_client_new_opts(struct aws_client **out, const struct aws_client
  * AWS_RETRY_MODE (standard|legacy|adaptive, all behave as standard). */
 int aws_client_max_attempts(const struct aws_client *c);
 
-/* "json", "query", "ec2" (query with EC2's XML), "rest-xml", "rest-json"; NULL when the
- * service is not one firebreak knows. */
-const char *aws_protocol(const char *service);
+/* Which protocol a service speaks: wire_protocol() (wire.h). */
 
 /* Retry classes of SDK standard mode. */
 enum aws_retry_class { AWS_RETRY_NO = 0, AWS_RETRY_TRANSIENT, AWS_RETRY_THROTTLE };
@@ -218,6 +221,11 @@ enum aws_retry_class aws_retry_classify(long http_status, const char *code);
 #define AWS_BACKOFF_THROTTLE_BASE_MS 500
 #define AWS_BACKOFF_MAX_MS 5000
 int64_t aws_backoff_ms(int retry, int throttle, double r);
+/* Full jitter in general: r * min(base * 2^(n-1), cap), r in [0,1)
+ * (clamped), n >= 1. aws_backoff_ms is this with the bases above; the
+ * CloudTrail pager's backoff (cloudtrail.h ct_backoff_ms) is a floor plus
+ * this. */
+int64_t aws_jitter_ms(int64_t base, int64_t cap, int n, double r);
 
 /* Kept free before the deadline: no attempt is started or timed to end
  * later than deadline - AWS_DEADLINE_MARGIN_MS. */
@@ -226,14 +234,8 @@ int64_t aws_backoff_ms(int retry, int throttle, double r);
 #define AWS_CONNECT_TIMEOUT_MS 5000
 #define AWS_ATTEMPT_TIMEOUT_MS 30000
 
-/* Fills err (http_status, code, message, request_id) from an HTTP error
- * answer of any protocol: JSON __type/code (namespace before '#' and
- * anything after ':' stripped) and message/Message, x-amzn-ErrorType;
- * query <ErrorResponse><Error><Code>, EC2 <Response><Errors><Error><Code>,
- * S3 <Error><Code>; request id from x-amzn-RequestId, x-amz-request-id or
- * the RequestId/RequestID element. Never fails: unknown bodies leave code
- * "" and message "http status N". */
-void aws_parse_error(const struct http_response *r, struct aws_error *err);
+/* Error answers of every protocol are read by wire_parse_error() (wire.h):
+ * err.code, err.message and err.request_id as AWS sent them. */
 
 /* ---- additions (issue 3 audit) ------------------------------------------ */
 

@@ -110,18 +110,9 @@ static void ct_slot_hold(struct ct_slot *sl, int64_t until_ms)
 
 int64_t ct_backoff_ms(int n, double r)
 {
-	int64_t span = CT_BACKOFF_MIN_MS;
-	int i;
-
-	if (r < 0)
-		r = 0;
-	if (r >= 1)
-		r = 0.999999;
-	for (i = 1; i < n && span < CT_BACKOFF_MAX_MS; i++)
-		span *= 2;
-	if (span > CT_BACKOFF_MAX_MS - CT_BACKOFF_MIN_MS)
-		span = CT_BACKOFF_MAX_MS - CT_BACKOFF_MIN_MS;
-	return CT_BACKOFF_MIN_MS + (int64_t)(r * (double)span);
+	/* the floor, then full jitter over the rest (aws.h) */
+	return CT_BACKOFF_MIN_MS +
+	       aws_jitter_ms(CT_BACKOFF_MIN_MS, CT_BACKOFF_MAX_MS - CT_BACKOFF_MIN_MS, n, r);
 }
 
 static double ct_rng_next(uint64_t *s)

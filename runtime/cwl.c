@@ -266,3 +266,32 @@ void cwl_awslogs(const cJSON *lc, const char *container, const char *task_id,
 	buf_copy_str(out->region, sizeof(out->region), reg ? reg : default_region);
 	out->state = CWL_LOG_AWSLOGS;
 }
+
+/* ---- w4-kc-tq: a container's log, kept and reported ---------------------------- */
+
+int cwl_add_log(struct cwl *c, const char *name, const struct cwl_awslogs *log, char *key, size_t keylen)
+{
+	const char *d;
+
+	if (log->state == CWL_LOG_AWSLOGS) {
+		cwl_add(c, name, log->group, log->stream);
+		return cwl_log_key("", name, key, keylen);
+	}
+	if (log->state == CWL_LOG_NONE)
+		d = "no log configuration: nothing to fetch";
+	else if (log->state == CWL_LOG_OTHER_DRIVER)
+		d = "log driver is not awslogs: fetch from that destination by hand";
+	else
+		d = "awslogs stream name unknown (no awslogs-group or prefix)";
+	kit_decide(c->k, &(struct kit_spec){ .step = "fetch-logs", .service = "logs", .op = "GetLogEvents",
+		.target = name, .kind = RESP_READ, .optional = 1 }, RESP_SKIPPED, "%s", d);
+	return 0;
+}
+
+cJSON *cwl_awslogs_json(const struct cwl_awslogs *log)
+{
+	int aw = log->state == CWL_LOG_AWSLOGS;
+
+	return kit_obj("driver", log->driver[0] ? log->driver : "none", "group", aw ? log->group : NULL,
+		       "stream", aw ? log->stream : NULL, KIT_END);
+}

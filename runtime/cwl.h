@@ -102,4 +102,17 @@ enum fb_err cwl_append_page(const cJSON *page, struct buf *log, size_t *nevents)
 /* gzip (RFC 1952) of (p, n) into out, capped by out->max. */
 enum fb_err cwl_gzip(const void *p, size_t n, struct buf *out);
 
+/* ---- w4-kc-tq: a container's log, kept and reported ---------------------------- */
+
+/* A container's log (`log`, from cwl_awslogs) in this fetch: an awslogs
+ * stream is declared (cwl_add under `name`); any other is an optional
+ * "fetch-logs" line skipped with the reason (no log configuration, another
+ * driver, the stream unknown). Returns 1 with `key` its evidence object
+ * name (cwl_log_key, no prefix: what an earlier attempt may have written)
+ * for an awslogs stream, else 0. */
+int cwl_add_log(struct cwl *c, const char *name, const struct cwl_awslogs *log, char *key, size_t keylen);
+/* The report's view of it: {"driver": <driver or "none">, "group" and
+ * "stream" when awslogs}. Caller's; NULL when out of memory. */
+cJSON *cwl_awslogs_json(const struct cwl_awslogs *log);
+
 #endif

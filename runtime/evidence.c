@@ -689,6 +689,18 @@ int evidence_undo_record(struct kit *k, struct aws_client *own, struct evidence_
 	return ok;
 }
 
+/* ---- w4-kc-tq: the opening of a set ------------------------------------------------ */
+
+int evidence_open(struct evidence *e, int wrote, const cJSON *restore, cJSON *out)
+{
+	char *txt;
+
+	if (!evidence_begin(e, wrote, out))
+		return 0;
+	txt = cJSON_Print(restore);
+	return evidence_claim(e, txt, txt ? strlen(txt) : 0, out);
+}
+
 /* ---- w4-kc-kg: the claim as the responders make it ---------------------------------- */
 
 int evidence_undo_claim(struct kit *k, struct aws_client *own, struct evidence_config *cfg,

@@ -204,6 +204,14 @@ int evidence_undo_record(struct kit *k, struct aws_client *own, struct evidence_
 int evidence_sha256_b64_to_hex(const char *b64, char hex[65]);
 void evidence_sha256(const void *p, size_t n, char hex[65], char b64[45]);
 
+/* ---- w4-kc-tq: the opening of a set ------------------------------------------------ */
+
+/* evidence_begin (`wrote` as there), then evidence_claim with `restore`
+ * (borrowed: the report's restore[] as it stands, printed for
+ * restore.json). 1 when the attempt is claimed (or planned), else 0 (no
+ * bucket, a complete set already, or the claim failed: `out` says which). */
+int evidence_open(struct evidence *e, int wrote, const cJSON *restore, cJSON *out);
+
 /* ---- w4-kc-kg: the claim as the responders make it ---------------------------------- */
 
 /* evidence_undo_record for `entries` (taken, freed) when it holds any, its

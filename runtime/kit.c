@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "http.h"
+#include "acct.h"
 #include "outlet.h"
 #include "utc.h"
 
@@ -778,12 +779,12 @@ enum fb_err kit_prov_history(struct kit *k, const struct kit_prov_read *pr, stru
 
 const char *kit_own_account(struct kit *k)
 {
-	return resp_own_account(k->r, k->aws);
+	return acct_own_account(k->r, k->aws);
 }
 
 const char *kit_caller_arn(struct kit *k)
 {
-	return resp_caller_arn(k->r, k->aws);
+	return acct_caller_arn(k->r, k->aws);
 }
 
 const char *kit_partition(const struct kit *k)
@@ -808,10 +809,10 @@ struct aws_client *kit_client(struct kit *k, const char *account, const char *re
 	for (e = k->clients; e; e = e->next)
 		if (!strcmp(e->account, account) && !strcmp(e->region, region))
 			return e->c;
-	rc = resp_client_for(k->r, k->aws, *account ? account : NULL, *region ? region : NULL,
+	rc = acct_client_for(k->r, k->aws, *account ? account : NULL, *region ? region : NULL,
 			     &c, &owned, err);
 	if (rc == FB_OK && (strlen(account) >= sizeof(e->account) || strlen(region) >= sizeof(e->region)))
-		rc = FB_E_INVALID; /* resp_client_for checked the syntax: not reached */
+		rc = FB_E_INVALID; /* acct_client_for checked the syntax: not reached */
 	if (rc == FB_OK) {
 		e = calloc(1, sizeof(*e));
 		if (e) {

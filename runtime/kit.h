@@ -27,7 +27,7 @@
  *  5. infra/template.yaml: the function, its role (the actions step 2
  *     derives, resources scoped), its rule(s), a build-<LogicalId> target
  *     in the Makefile's sam build section; infra/member-account.yaml when
- *     it acts in member accounts (resp_client_for / kit_client).
+ *     it acts in member accounts (acct_client_for / kit_client).
  *  6. Tests: tests/unit/test_<name>.c (stages, table-driven);
  *     tests/integration/5N-<name>.py against tests/fakeaws (fakeaws grows
  *     the operations it needs, checked against botocore's model); the
@@ -301,10 +301,10 @@ cJSON *kit_undo_step(const char *step, const char *api, cJSON *args);
 
 /* ---- the shared pieces ---------------------------------------------------- */
 
-/* The function's own account (resp_own_account: the function ARN, else
+/* The function's own account (acct_own_account: the function ARN, else
  * sts:GetCallerIdentity, once per container); NULL when unknown. */
 const char *kit_own_account(struct kit *k);
-/* The principal ARN the function runs as (resp_caller_arn: asked once per
+/* The principal ARN the function runs as (acct_caller_arn: asked once per
  * container, sts:GetCallerIdentity needs no permission); "" when unknown.
  * For loop safety: a responder's own writes come back as events. */
 const char *kit_caller_arn(struct kit *k);
@@ -312,7 +312,7 @@ const char *kit_caller_arn(struct kit *k);
 const char *kit_partition(const struct kit *k);
 
 /* The client to act in `account` / `region` (either NULL: the event's
- * own / the default's): resp_client_for (member role through STS
+ * own / the default's): acct_client_for (member role through STS
  * AssumeRole for another account), made once per invocation and kept by
  * the kit (borrowed until kit_cleanup). NULL on failure, with *err filled
  * (may be NULL); when `step` is not NULL the failure is also a failed,

@@ -1,8 +1,8 @@
 /*
  * resp: the responder contract (../shared/RESPONDERS.md), see resp.h.
  *
- * Everything here except resp_finish() and resp_client_for() is pure (no
- * network), so the unit tests exercise it directly.
+ * Everything here except resp_finish() is pure (no network), so the unit
+ * tests exercise it directly. The clients and own account are acct.c's.
  */
 #include "resp.h"
 
@@ -199,11 +199,34 @@ static int env_true(const char *v)
 	return v && (!strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes"));
 }
 
-static char *env_dup(const char *name)
+/* A setting's value copied into *out, NULL when unset or empty;
+ * FB_E_NOMEM when it is set and cannot be copied. */
+static enum fb_err env_dup(const char *name, char **out)
 {
 	const char *v = getenv(name);
 
-	return (v && *v) ? resp_strdup(v) : NULL;
+	*out = (v && *v) ? resp_strdup(v) : NULL;
+	return v && *v && !*out ? FB_E_NOMEM : FB_OK;
+}
+
+void resp_config_cleanup(struct resp_config *cfg)
+{
+	size_t i;
+
+	if (!cfg)
+		return;
+	for (i = 0; i < cfg->ntrusted; i++)
+		free(cfg->trusted[i]);
+	free(cfg->trusted);
+	{
+		/* every owned string of the settings */
+		char *owned[] = { cfg->topic_arn, cfg->member_role, cfg->own_account,
+				  cfg->caller_arn, cfg->event_bus };
+
+		for (i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
+			free(owned[i]);
+	}
+	memset(cfg, 0, sizeof(*cfg));
 }
 
 enum fb_err resp_config_from_env(struct resp_config *cfg, char *err, size_t errlen)
@@ -292,36 +315,15 @@ enum fb_err resp_config_from_env(struct resp_config *cfg, char *err, size_t errl
 			snprintf(cfg->metrics_ns, sizeof(cfg->metrics_ns), "%s", ns);
 		}
 	}
-	cfg->event_bus = env_dup("FIREBREAK_EVENT_BUS");
-	if (getenv("FIREBREAK_EVENT_BUS") && *getenv("FIREBREAK_EVENT_BUS") && !cfg->event_bus)
-		goto fail;
-	cfg->topic_arn = env_dup("FIREBREAK_TOPIC_ARN");
-	cfg->member_role = env_dup("FIREBREAK_MEMBER_ROLE");
-	if ((getenv("FIREBREAK_TOPIC_ARN") && *getenv("FIREBREAK_TOPIC_ARN") && !cfg->topic_arn) ||
-	    (getenv("FIREBREAK_MEMBER_ROLE") && *getenv("FIREBREAK_MEMBER_ROLE") && !cfg->member_role))
+	if (env_dup("FIREBREAK_EVENT_BUS", &cfg->event_bus) ||
+	    env_dup("FIREBREAK_TOPIC_ARN", &cfg->topic_arn) ||
+	    env_dup("FIREBREAK_MEMBER_ROLE", &cfg->member_role))
 		goto fail;
 	return FB_OK;
 fail:
 	snprintf(err, errlen, "cannot read settings: %s", fb_strerror(rc));
 	resp_config_cleanup(cfg);
 	return rc;
-}
-
-void resp_config_cleanup(struct resp_config *cfg)
-{
-	size_t i;
-
-	if (!cfg)
-		return;
-	for (i = 0; i < cfg->ntrusted; i++)
-		free(cfg->trusted[i]);
-	free(cfg->trusted);
-	free(cfg->topic_arn);
-	free(cfg->member_role);
-	free(cfg->own_account);
-	free(cfg->caller_arn);
-	free(cfg->event_bus);
-	memset(cfg, 0, sizeof(*cfg));
 }
 
 /* ---- trust ------------------------------------------------------------------ */
@@ -436,21 +438,24 @@ enum fb_err resp_begin(struct resp *r, struct resp_config *cfg, const char *func
 	return FB_OK;
 }
 
+/* A step's owned strings (struct resp_step). */
+static void step_clear(struct resp_step *s)
+{
+	free(s->step);
+	free(s->api);
+	free(s->target);
+	free(s->detail);
+	free(s->error);
+}
+
 void resp_cleanup(struct resp *r)
 {
 	size_t i;
 
 	if (!r)
 		return;
-	for (i = 0; i < r->nsteps; i++) {
-		struct resp_step *s = &r->steps[i];
-
-		free(s->step);
-		free(s->api);
-		free(s->target);
-		free(s->detail);
-		free(s->error);
-	}
+	for (i = 0; i < r->nsteps; i++)
+		step_clear(&r->steps[i]);
 	free(r->steps);
 	cJSON_Delete(r->trigger);
 	cJSON_Delete(r->restore);
@@ -1228,167 +1233,6 @@ void resp_fingerprint(const char *secret, size_t len, char out[RESP_FP_LEN])
 	head[shown] = '\0';
 	sha256_hex(secret ? secret : "", len, hex, sizeof(hex));
 	snprintf(out, RESP_FP_LEN, "%s\xe2\x80\xa6sha256:%s", head, hex);
-}
-
-/* ---- clients --------------------------------------------------------------------- */
-
-/* arn:aws:lambda:region:ACCOUNT:function:name -> ACCOUNT */
-static int account_from_function_arn(const char *arn, char out[16])
-{
-	const char *p = arn;
-	int field;
-	size_t n;
-
-	if (!arn || strncmp(arn, "arn:", 4))
-		return 0;
-	for (field = 0; field < 4; field++) {
-		p = strchr(p, ':');
-		if (!p)
-			return 0;
-		p++;
-	}
-	n = strcspn(p, ":");
-	if (n != 12 || p[n] != ':')
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!isdigit((unsigned char)p[i]))
-			return 0;
-	memcpy(out, p, n);
-	out[n] = '\0';
-	return 1;
-}
-
-/* One member of sts:GetCallerIdentity's answer ("Account", "Arn"), copied
- * into *out; the call's failure is logged ("cannot learn own <what> ...")
- * and leaves *out alone. The answer can be absent, then *out is "" when
- * `empty_if_absent` (the call worked: nothing more to learn). */
-static void caller_identity(struct aws_client *base, const char *member, const char *what,
-			    int empty_if_absent, char **out)
-{
-	char path[96];
-	cJSON *res = NULL;
-	struct aws_error err;
-	const char *a;
-
-	memset(&err, 0, sizeof(err));
-	if (aws_do(base, "sts", "GetCallerIdentity", NULL, &res, &err) == FB_OK) {
-		snprintf(path, sizeof(path), "GetCallerIdentityResponse.GetCallerIdentityResult.%s", member);
-		a = resp_get_str(res, path);
-		if (!a)
-			a = resp_get_str(res, path + strlen("GetCallerIdentityResponse."));
-		if (a || empty_if_absent)
-			*out = resp_strdup(a ? a : "");
-	} else {
-		log_warn("cannot learn own %s from sts:GetCallerIdentity: %s", what,
-			 err.code[0] ? err.code : "no answer");
-	}
-	cJSON_Delete(res);
-}
-
-static void own_account(struct resp *r, struct aws_client *base)
-{
-	char acct[16];
-
-	if (!r->cfg || r->cfg->own_account)
-		return;
-	if (r->ctx && account_from_function_arn(r->ctx->function_arn, acct)) {
-		r->cfg->own_account = resp_strdup(acct);
-		return;
-	}
-	caller_identity(base, "Account", "account", 0, &r->cfg->own_account);
-}
-
-const char *resp_caller_arn(struct resp *r, struct aws_client *base)
-{
-	if (!r->cfg)
-		return "";
-	if (!r->cfg->caller_arn)
-		caller_identity(base, "Arn", "identity", 1, &r->cfg->caller_arn);
-	return r->cfg->caller_arn ? r->cfg->caller_arn : "";
-}
-
-const char *resp_own_account(struct resp *r, struct aws_client *base)
-{
-	own_account(r, base);
-	return r->cfg ? r->cfg->own_account : NULL;
-}
-
-/* Session names: [\w+=,.@-]{2,64}. */
-static void session_name(const struct resp *r, char *out, size_t outlen)
-{
-	size_t i;
-
-	/* 64 characters at most: "firebreak-" + up to 32 of the function + "-" +
-	 * the incident id (19). */
-	snprintf(out, outlen, "firebreak-%.32s-%.20s", r->function, r->incident_id);
-	for (i = 0; out[i]; i++)
-		if (!isalnum((unsigned char)out[i]) && !strchr("_+=,.@-", out[i]))
-			out[i] = '-';
-}
-
-enum fb_err resp_client_for(struct resp *r, struct aws_client *base, const char *account,
-			    const char *region, struct aws_client **out, int *owned,
-			    struct aws_error *err)
-{
-	char role_arn[512], sess[65];
-	struct aws_client *assumed = NULL, *regional = NULL;
-	int foreign;
-	enum fb_err rc;
-
-	*out = NULL;
-	*owned = 0;
-	if (err)
-		memset(err, 0, sizeof(*err));
-	/* Both end up in requests (the role ARN, the endpoint host): an
-	 * event's crafted value must not get that far. */
-	if ((account && *account && !resp_account_id_ok(account)) ||
-	    (region && *region && !resp_region_name_ok(region))) {
-		if (err)
-			snprintf(err->message, sizeof(err->message),
-				 "account or region is not an account id / region name");
-		return FB_E_INVALID;
-	}
-	if (account && *account)
-		own_account(r, base);
-	/* Unknown own account: act through the member role when there is one
-	 * (it exists in every account, ours included), else as ourselves. */
-	foreign = account && *account &&
-		  (!r->cfg || !r->cfg->own_account || strcmp(account, r->cfg->own_account));
-	if (foreign && !(r->cfg && r->cfg->member_role)) {
-		if (r->cfg && !r->cfg->own_account) {
-			foreign = 0;
-		} else {
-			if (err)
-				snprintf(err->message, sizeof(err->message),
-					 "account '%s' is not ours and FIREBREAK_MEMBER_ROLE is not set",
-					 account);
-			return FB_E_CONFIG;
-		}
-	}
-	if (foreign) {
-		int n = snprintf(role_arn, sizeof(role_arn), "arn:%s:iam::%s:role/%s",
-				 aws_client_partition(base), account, r->cfg->member_role);
-
-		if (n < 0 || (size_t)n >= sizeof(role_arn))
-			return FB_E_INVALID;
-		session_name(r, sess, sizeof(sess));
-		rc = aws_client_assume_role(base, role_arn, sess, &assumed, err);
-		if (rc != FB_OK)
-			return rc;
-	}
-	if (region && *region && strcmp(region, aws_client_region(assumed ? assumed : base))) {
-		rc = aws_client_for_region(assumed ? assumed : base, region, &regional);
-		if (assumed)
-			aws_client_free(assumed);
-		if (rc != FB_OK)
-			return rc;
-		*out = regional;
-		*owned = 1;
-		return FB_OK;
-	}
-	*out = assumed ? assumed : base;
-	*owned = assumed != NULL;
-	return FB_OK;
 }
 
 /* ---- event helpers ---------------------------------------------------------------- */

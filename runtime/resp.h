@@ -15,6 +15,15 @@
  *
  * Every string passed in is copied. Secret values must never be passed to
  * any resp_* function: pass resp_fingerprint() output instead.
+ *
+ * Beside resp (issue 17): the function's own account and the clients for
+ * member accounts are acct.h's (acct_), split from here; the report's
+ * outlets besides SNS (EventBridge, Security Hub) are outlet.h's, run
+ * through resp.outlet. The EMF metrics line (resp_metrics_emf) and the
+ * finding reference (resp_finding_ref) stay here: resp_finish and
+ * resp_trigger_from_event call them, and outlet sits above resp (it
+ * reads struct resp and runs kit steps), so moving them there would make
+ * the two modules call each other.
  */
 #ifndef FB_RESP_H
 #define FB_RESP_H
@@ -39,7 +48,7 @@ struct resp_config {
 	int64_t tag_min_age_ms;      /* FIREBREAK_TAG_MIN_AGE_HOURS (default 24, 0..2160): how
 				      * long a firebreak:* tag must predate the triggering
 				      * event to be honoured (runtime/prov.h) */
-	char *caller_arn;            /* sts:GetCallerIdentity Arn; NULL until known (resp_caller_arn) */
+	char *caller_arn;            /* sts:GetCallerIdentity Arn; NULL until known (acct_caller_arn) */
 	/* issue 24: where the report goes besides SNS (runtime/outlet.h). Each
 	 * is off until its setting is given (infra/template.yaml gives them). */
 	char *event_bus;             /* FIREBREAK_EVENT_BUS: bus name or ARN; NULL: no PutEvents */
@@ -212,23 +221,8 @@ enum fb_err resp_invalid(struct lr_result *out, const char *fmt, ...) __attribut
 #define RESP_FP_LEN 40
 void resp_fingerprint(const char *secret, size_t len, char out[RESP_FP_LEN]);
 
-/* The client to act in `account`: the base client when it is our own
- * account (or unknown), else AssumeRole into FIREBREAK_MEMBER_ROLE. Without
- * a member role, a foreign account is FB_E_CONFIG (no action). *owned is
- * set to 1 when the caller must free the returned client. */
-enum fb_err resp_client_for(struct resp *r, struct aws_client *base, const char *account,
-			    const char *region, struct aws_client **out, int *owned,
-			    struct aws_error *err);
-
-/* issue 17: the function's own account, learnt once per container and
- * kept in cfg->own_account: from the function ARN in the invocation
- * context, else sts:GetCallerIdentity with `base`. NULL when neither
- * answers (borrowed from cfg; valid until resp_config_cleanup). */
-const char *resp_own_account(struct resp *r, struct aws_client *base);
-/* The principal ARN this function runs as (sts:GetCallerIdentity with
- * `base`), asked until it answers once, then kept in cfg->caller_arn.
- * "" when unknown (logged). Borrowed from cfg. */
-const char *resp_caller_arn(struct resp *r, struct aws_client *base);
+/* The function's own account and the clients for other accounts are
+ * acct.h's (acct_own_account, acct_caller_arn, acct_client_for). */
 
 /* Event helpers: typed, bounds-checked access by dotted path
  * ("detail.requestParameters.keyId"). Return NULL when absent or not of
@@ -257,7 +251,7 @@ enum fb_err resp_parse_event(const char *event, size_t len, size_t max_bytes,
  * in AWS requests. An account id is exactly 12 ASCII digits. A region name
  * is two lowercase letters, one or more "-word" parts and "-" + 1..2 digits
  * (us-east-1, us-gov-west-1, ap-southeast-4), at most 31 characters.
- * resp_client_for() refuses an account that is not an account id and a
+ * acct_client_for() refuses an account that is not an account id and a
  * region that is not a region name with FB_E_INVALID. */
 int resp_account_id_ok(const char *s);
 int resp_region_name_ok(const char *s);

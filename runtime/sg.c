@@ -433,3 +433,135 @@ void sg_revoke_egress(struct kit *k, struct sg_revoke *rv)
 	kit_round_free(wr);
 	kit_round_free(rd);
 }
+
+/* ---- w4-kc-tq: who else carries the groups; an interface onto an empty group ---- */
+
+int sg_all_prefixed(const struct sg_eni *e, const char *prefix)
+{
+	size_t i;
+
+	for (i = 0; i < e->ngroups; i++)
+		if (strncmp(e->group_names[i], prefix, strlen(prefix)))
+			return 0;
+	return e->ngroups > 0;
+}
+
+/* One interface other than e's own, NULL for e's own (or one without an id). */
+static cJSON *sharer(const cJSON *ni, const struct sg_eni *e)
+{
+	const char *id = resp_get_str(ni, "networkInterfaceId"), *d = resp_get_str(ni, "description");
+	const char *it = resp_get_str(ni, "interfaceType");
+	const cJSON *g, *tag;
+	cJSON *x, *gs;
+	size_t i;
+
+	if (!id || !strcmp(id, e->id))
+		return NULL;
+	x = kit_obj("network_interface_id", id, "description", d ? d : "", "interface_type", it ? it : "",
+		    "requester_id", resp_get_str(ni, "requesterId"),
+		    "instance_id", resp_get_str(ni, "attachment.instanceId"), KIT_END);
+	cJSON_ArrayForEach(tag, sg_list(ni, "tagSet")) {
+		const char *k = resp_get_str(tag, "key"), *v = resp_get_str(tag, "value");
+
+		if (k && v && !strcmp(k, "aws:ecs:serviceName"))
+			cJSON_AddStringToObject(x, "ecs_service", v);
+		else if (k && v && !strcmp(k, "aws:ecs:clusterName"))
+			cJSON_AddStringToObject(x, "ecs_cluster", v);
+	}
+	gs = cJSON_AddArrayToObject(x, "shared_groups");
+	cJSON_ArrayForEach(g, sg_list(ni, "groupSet")) {
+		const char *gid = resp_get_str(g, "groupId");
+
+		for (i = 0; gid && i < e->ngroups; i++)
+			if (!strcmp(gid, e->groups[i]))
+				cJSON_AddItemToArray(gs, cJSON_CreateString(gid));
+	}
+	return x;
+}
+
+cJSON *sg_sharers(const cJSON *interfaces, const struct sg_eni *e)
+{
+	cJSON *out = cJSON_CreateArray(), *x;
+	const cJSON *ni;
+
+	cJSON_ArrayForEach(ni, interfaces) {
+		if ((x = sharer(ni, e)) != NULL)
+			cJSON_AddItemToArray(out, x);
+	}
+	return out;
+}
+
+cJSON *sg_eni_groups(const struct sg_eni *e)
+{
+	cJSON *a = cJSON_CreateArray();
+	size_t i;
+
+	for (i = 0; i < e->ngroups; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(e->groups[i]));
+	return a;
+}
+
+static struct kit_step *swap_add(struct kit_round *rd, const struct sg_swap *q, const char *gid)
+{
+	return kit_add(rd, &(struct kit_spec){ .step = q->step, .service = "ec2",
+		.op = "ModifyNetworkInterfaceAttribute", .target = q->eni->id, .kind = RESP_WRITE,
+		.in = gid ? sg_swap_in(q->eni->id, gid) : NULL,
+		.restore = sg_swap_undo(q->step, q->eni->id, sg_eni_groups(q->eni)), .detail = q->detail });
+}
+
+enum sg_swap_result sg_swap_empty(struct kit *k, struct sg_swap *q)
+{
+	struct kit_round *rd = kit_round_new(k);
+	struct kit_step *swap;
+	enum sg_swap_result res = SG_SWAP_PLANNED;
+
+	q->why[0] = '\0';
+	if (k->r->dry_run) {
+		/* The plan: three writes; the swap's undo (the groups now) is
+		 * known before it, as kit-planned writes record it. */
+		kit_add(rd, &(struct kit_spec){ .step = "create-quarantine-group", .service = "ec2",
+			.op = "CreateSecurityGroup", .target = q->group.name, .kind = RESP_WRITE });
+		kit_add(rd, &(struct kit_spec){ .step = "revoke-quarantine-egress", .service = "ec2",
+			.op = "RevokeSecurityGroupEgress", .target = q->group.name, .kind = RESP_WRITE });
+		swap_add(rd, q, NULL);
+		kit_run(rd);
+		kit_round_free(rd);
+		return res;
+	}
+	sg_empty_group(k, &q->group);
+	if (!q->group.id[0])
+		res = SG_SWAP_NO_GROUP;
+	else if (resp_failed(k->r))
+		res = SG_SWAP_UNSAFE;
+	if (res != SG_SWAP_PLANNED) {
+		kit_round_free(rd);
+		return res;
+	}
+	swap = swap_add(rd, q, q->group.id);
+	kit_run(rd);
+	if (kit_ok(swap)) {
+		res = SG_SWAP_DONE;
+	} else {
+		/* Refused (requester-managed ENI, permissions): nothing changed,
+		 * so its undo goes. */
+		kit_detail(swap, "%s", q->detail);
+		snprintf(q->why, sizeof(q->why), "%.100s %.150s", kit_err(swap)->code, kit_err(swap)->message);
+		kit_set_optional(swap);
+		kit_undo_drop(k);
+		res = SG_SWAP_REFUSED;
+	}
+	kit_round_free(rd);
+	return res;
+}
+
+void sg_eni_report(const struct sg_eni *e, cJSON *into)
+{
+	cJSON *g;
+	size_t i;
+
+	cJSON_AddStringToObject(into, "vpc_id", e->vpc);
+	cJSON_AddBoolToObject(into, "requester_managed", e->requester_managed);
+	g = cJSON_AddArrayToObject(into, "security_groups");
+	for (i = 0; g && i < e->ngroups; i++)
+		cJSON_AddItemToArray(g, kit_obj("group_id", e->groups[i], "group_name", e->group_names[i], KIT_END));
+}

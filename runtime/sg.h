@@ -135,4 +135,49 @@ struct sg_revoke {
 #define SG_MAX_REVOKE 16
 void sg_revoke_egress(struct kit *k, struct sg_revoke *rv);
 
+/* ---- w4-kc-tq: who else carries the groups; an interface onto an empty group ---- */
+
+/* 1 when every group of `e` is named `prefix`* (and it has one at least):
+ * the interface is isolated already by such a group. */
+int sg_all_prefixed(const struct sg_eni *e, const char *prefix);
+
+/* The other network interfaces of a DescribeNetworkInterfaces (Filter
+ * group-id) networkInterfaceSet, `e`'s own left out, each in the words an
+ * on-call engineer knows: network_interface_id, description,
+ * interface_type, requester_id and instance_id when set, ecs_service and
+ * ecs_cluster (ECS tags its tasks' interfaces with them) and
+ * shared_groups (which of e's groups it carries). A new array (caller's;
+ * NULL when out of memory). */
+cJSON *sg_sharers(const cJSON *interfaces, const struct sg_eni *e);
+
+/* The swap of an interface onto a per-incident group with no rules, the
+ * kit sequence: sg_empty_group, then `step` (ModifyNetworkInterfaceAttribute
+ * onto that group alone, detail `detail`), its undo the interface's groups
+ * as they were, recorded first. Under dry run the three writes are planned
+ * (create-quarantine-group, revoke-quarantine-egress, the swap with its
+ * undo), nothing is sent. A refused swap changed nothing: it is made
+ * optional (the caller's fallback decides whether that is an error), its
+ * undo dropped, and why says what the service answered. A group that still
+ * allows egress (any required failure so far) is never swapped on. */
+enum sg_swap_result {
+	SG_SWAP_PLANNED,          /* dry run */
+	SG_SWAP_DONE,             /* swapped now */
+	SG_SWAP_NO_GROUP,         /* no group came of the create: nothing swapped */
+	SG_SWAP_UNSAFE,           /* the group is not known to be empty: nothing swapped */
+	SG_SWAP_REFUSED           /* the swap was refused: why */
+};
+struct sg_swap {
+	const struct sg_eni *eni;
+	struct sg_empty group;          /* name, desc, vpc, tags; out: id */
+	const char *step, *detail;
+	char why[300];                  /* out (SG_SWAP_REFUSED): "<code> <message>" */
+};
+enum sg_swap_result sg_swap_empty(struct kit *k, struct sg_swap *q);
+/* An interface's groups as a JSON array of ids (caller's). */
+cJSON *sg_eni_groups(const struct sg_eni *e);
+
+/* The interface in the report's words, added to `into`: vpc_id,
+ * requester_managed, security_groups [{group_id, group_name}]. */
+void sg_eni_report(const struct sg_eni *e, cJSON *into);
+
 #endif

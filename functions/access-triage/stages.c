@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "cloudtrail.h"
+#include "field.h"
 #include "kit.h"
 #include "resp.h"
 
@@ -78,22 +79,9 @@ enum fb_err at_settings_from_env(struct at_settings *s, char *err, size_t errlen
 	enum fb_err rc;
 
 	at_settings_default(s);
-	v = getenv("FIREBREAK_AT_ALARM_NAME");
-	if (v && *v) {
-		if (strlen(v) >= sizeof(s->alarm_name)) {
-			snprintf(err, errlen, "setting 'FIREBREAK_AT_ALARM_NAME' is too long");
-			return FB_E_CONFIG;
-		}
-		snprintf(s->alarm_name, sizeof(s->alarm_name), "%s", v);
-	}
-	v = getenv("FIREBREAK_AT_NOISY_PRINCIPALS");
-	if (v && *v) {
-		if (strlen(v) >= sizeof(s->noisy)) {
-			snprintf(err, errlen, "setting 'FIREBREAK_AT_NOISY_PRINCIPALS' is too long");
-			return FB_E_CONFIG;
-		}
-		snprintf(s->noisy, sizeof(s->noisy), "%s", v);
-	}
+	if ((rc = field_env_str("FIREBREAK_AT_ALARM_NAME", s->alarm_name, sizeof(s->alarm_name), err, errlen)) ||
+	    (rc = field_env_str("FIREBREAK_AT_NOISY_PRINCIPALS", s->noisy, sizeof(s->noisy), err, errlen)))
+		return rc;
 	v = getenv("FIREBREAK_AT_TRUSTED_CIDRS");
 	if (v && *v && (rc = kit_cidrs_parse(v, "FIREBREAK_AT_TRUSTED_CIDRS", s->trusted, AT_MAX_CIDRS, &s->ntrusted, err,
 					    errlen)) != FB_OK)
@@ -138,14 +126,7 @@ enum fb_err at_settings_from_env(struct at_settings *s, char *err, size_t errlen
 
 void at_event_cleanup(struct at_event *ev)
 {
-	cJSON_Delete(ev->root);
-	ev->root = NULL;
-}
-
-static enum fb_err at_bad(char *why, size_t whylen, const char *msg)
-{
-	snprintf(why, whylen, "%s", msg);
-	return FB_E_INVALID;
+	field_json_free(&ev->root);
 }
 
 enum fb_err at_parse(const char *event, size_t len, const struct at_settings *set, int64_t now_ms,
@@ -166,18 +147,18 @@ enum fb_err at_parse(const char *event, size_t len, const struct at_settings *se
 		snprintf(ev->event_id, sizeof(ev->event_id), "%s", id->valuestring);
 	if (src || dt) {
 		if (!cJSON_IsString(src) || !cJSON_IsString(dt))
-			return at_bad(why, whylen, "'source' and 'detail-type' must be strings");
+			return field_bad(why, whylen, "'source' and 'detail-type' must be strings");
 		if (strcmp(src->valuestring, "aws.cloudwatch") != 0 ||
 		    strcmp(dt->valuestring, "CloudWatch Alarm State Change") != 0)
-			return at_bad(why, whylen, "not a CloudWatch Alarm State Change event");
+			return field_bad(why, whylen, "not a CloudWatch Alarm State Change event");
 		if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(ev->root, "detail")))
-			return at_bad(why, whylen, "'detail' must be an object");
+			return field_bad(why, whylen, "'detail' must be an object");
 		name = resp_get_str(ev->root, "detail.alarmName");
 		state = resp_get_str(ev->root, "detail.state.value");
 		if (!name || !*name || strlen(name) >= sizeof(ev->alarm))
-			return at_bad(why, whylen, "'detail.alarmName' must be a non-empty string");
+			return field_bad(why, whylen, "'detail.alarmName' must be a non-empty string");
 		if (!state)
-			return at_bad(why, whylen, "'detail.state.value' must be a string");
+			return field_bad(why, whylen, "'detail.state.value' must be a string");
 		ev->kind = AT_ALARM;
 		snprintf(ev->alarm, sizeof(ev->alarm), "%s", name);
 		if (strcmp(name, set->alarm_name) != 0) {
@@ -200,7 +181,7 @@ enum fb_err at_parse(const char *event, size_t len, const struct at_settings *se
 			end = ts ? resp_parse_time_ms(ts) : 0;
 		}
 		if (end <= 0)
-			return at_bad(why, whylen, "the alarm event has no valid 'detail.state.timestamp' or 'time'");
+			return field_bad(why, whylen, "the alarm event has no valid 'detail.state.timestamp' or 'time'");
 		minutes = set->window_minutes;
 	} else {
 		const cJSON *k;
@@ -209,14 +190,15 @@ enum fb_err at_parse(const char *event, size_t len, const struct at_settings *se
 		 * (or another responder's event) and is said, not ignored */
 		cJSON_ArrayForEach(k, ev->root) {
 			if (strcmp(k->string, "window_minutes") != 0 && strcmp(k->string, "dryRun") != 0)
-				return at_bad(why, whylen, "the manual form is {\"window_minutes\": N} (and \"dryRun\")");
+				return field_bad(why, whylen, "the manual form is {\"window_minutes\": N} (and "
+						 "\"dryRun\")");
 		}
 		wm = cJSON_GetObjectItemCaseSensitive(ev->root, "window_minutes");
 		if (!wm) {
 			minutes = set->window_minutes;
 		} else if (!cJSON_IsNumber(wm) || kit_json_long(wm, &minutes) != 0 || (double)minutes != wm->valuedouble ||
 			   minutes < 1 || minutes > 1440) {
-			return at_bad(why, whylen, "'window_minutes' must be an integer in 1..1440");
+			return field_bad(why, whylen, "'window_minutes' must be an integer in 1..1440");
 		}
 		ev->kind = AT_MANUAL;
 		end = now_ms;
@@ -766,14 +748,11 @@ cJSON *at_report(const struct at_triage *t, int max, cJSON **more)
 			}
 			continue;
 		}
-		o = cJSON_CreateObject();
+		o = kit_obj("principal", g->principal, "source_ip", g->ip, "severity", g->sev, "reason", g->reason,
+			    KIT_END);
 		if (!o)
 			break;
 		cJSON_AddItemToArray(arr, o);
-		cJSON_AddStringToObject(o, "principal", g->principal);
-		cJSON_AddStringToObject(o, "source_ip", g->ip);
-		cJSON_AddStringToObject(o, "severity", g->sev);
-		cJSON_AddStringToObject(o, "reason", g->reason);
 		cJSON_AddNumberToObject(o, "denied", g->denied);
 		a = cJSON_AddArrayToObject(o, "denied_apis");
 		for (int k = 0; k < g->napis && k < 10; k++)

@@ -13,58 +13,17 @@
 
 #include "alarm.h"
 #include "arn.h"
+#include "field.h"
 #include "kit.h"
-
-static void set_why(char *why, size_t whylen, const char *s)
-{
-	if (why && whylen)
-		snprintf(why, whylen, "%s", s);
-}
-
-static int copy_str(char *dst, size_t cap, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n >= cap)
-		return -1;
-	memcpy(dst, src, n + 1);
-	return 0;
-}
 
 int ca_domain_ok(const char *s)
 {
-	size_t n, i;
-
-	if (!s)
-		return 0;
-	n = strlen(s);
-	if (n < 2 || n > 50 || !islower((unsigned char)s[0]))
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!(islower(c) || isdigit(c) || c == '-'))
-			return 0;
-	}
-	return s[n - 1] != '-';
+	return field_name_ok(s, 2, 50, "a-z0-9-") && islower((unsigned char)s[0]) && s[strlen(s) - 1] != '-';
 }
 
 int ca_repo_ok(const char *s)
 {
-	size_t n, i;
-
-	if (!s)
-		return 0;
-	n = strlen(s);
-	if (n < 2 || n > 100 || !isalnum((unsigned char)s[0]))
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (!(isalnum(c) || c == '.' || c == '_' || c == '-') || c > 0x7f)
-			return 0;
-	}
-	return 1;
+	return field_name_ok(s, 2, 100, "a-zA-Z0-9._-") && isalnum((unsigned char)s[0]);
 }
 
 /* IAM names: [\w+=,.@-], path segments the same plus '/'. */
@@ -122,7 +81,7 @@ int ca_principal_parse(const char *arn, struct ca_principal *p)
 			if (!iam_name_ok(res + 5, rest - 5, 1) || res[rest - 1] == '/' || strstr(res, "//"))
 				return -1;
 			name = strrchr(res, '/') + 1;
-			if (strlen(name) > 64u || copy_str(p->name, sizeof(p->name), name))
+			if (strlen(name) > 64u || !buf_copy_id(p->name, sizeof(p->name), name))
 				return -1;
 		} else {
 			return -1;
@@ -267,7 +226,7 @@ enum ca_merge ca_policy_merge(const char *doc, const char *deny_arn, char **out,
 	*out = NULL;
 	mine = ca_deny_statement(deny_arn);
 	if (!mine) {
-		set_why(why, whylen, "out of memory");
+		field_why(why, whylen, "out of memory");
 		return CA_MERGE_BAD;
 	}
 	ca_sid(deny_arn, sid);
@@ -278,19 +237,19 @@ enum ca_merge ca_policy_merge(const char *doc, const char *deny_arn, char **out,
 		if (!arr) {
 			cJSON_Delete(mine);
 			cJSON_Delete(d);
-			set_why(why, whylen, "out of memory");
+			field_why(why, whylen, "out of memory");
 			return CA_MERGE_BAD;
 		}
 		cJSON_AddItemToArray(arr, mine);
-		set_why(why, whylen, "no policy yet: the Deny is its only statement");
+		field_why(why, whylen, "no policy yet: the Deny is its only statement");
 		goto write;
 	}
 	d = cJSON_Parse(doc);
 	if (!cJSON_IsObject(d)) {
 		cJSON_Delete(d);
 		cJSON_Delete(mine);
-		set_why(why, whylen, "the policy read is not a JSON object: not rewritten (a merge could lose "
-			"what it says)");
+		field_why(why, whylen, "the policy read is not a JSON object: not rewritten (a merge could lose "
+			  "what it says)");
 		return CA_MERGE_BAD;
 	}
 	arr = statements(d, &absent);
@@ -299,13 +258,13 @@ enum ca_merge ca_policy_merge(const char *doc, const char *deny_arn, char **out,
 	} else if (!arr) {
 		cJSON_Delete(d);
 		cJSON_Delete(mine);
-		set_why(why, whylen, "the policy's Statement is neither a list nor an object: not rewritten");
+		field_why(why, whylen, "the policy's Statement is neither a list nor an object: not rewritten");
 		return CA_MERGE_BAD;
 	}
 	if (!arr) {
 		cJSON_Delete(d);
 		cJSON_Delete(mine);
-		set_why(why, whylen, "out of memory");
+		field_why(why, whylen, "out of memory");
 		return CA_MERGE_BAD;
 	}
 	cJSON_ArrayForEach(it, arr) {
@@ -337,7 +296,7 @@ write:
 	*out = cJSON_PrintUnformatted(d);
 	cJSON_Delete(d);
 	if (!*out) {
-		set_why(why, whylen, "out of memory");
+		field_why(why, whylen, "out of memory");
 		return CA_MERGE_BAD;
 	}
 	return CA_MERGE_WRITE;
@@ -380,19 +339,19 @@ int ca_policy_grants(const char *doc, const struct ca_principal *p, const char *
 	int absent = 0, n = 0, hit = 0;
 
 	if (!doc || !*doc) {
-		set_why(why, whylen, "no policy");
+		field_why(why, whylen, "no policy");
 		return 0;
 	}
 	d = cJSON_Parse(doc);
 	if (!cJSON_IsObject(d)) {
 		cJSON_Delete(d);
-		set_why(why, whylen, "the policy is not a JSON object");
+		field_why(why, whylen, "the policy is not a JSON object");
 		return -1;
 	}
 	arr = statements(d, &absent);
 	if (!arr) {
 		cJSON_Delete(d);
-		set_why(why, whylen, absent ? "no statements" : "Statement is neither a list nor an object");
+		field_why(why, whylen, absent ? "no statements" : "Statement is neither a list nor an object");
 		return absent ? 0 : -1;
 	}
 	cJSON_ArrayForEach(it, arr) {
@@ -416,7 +375,7 @@ int ca_policy_grants(const char *doc, const struct ca_principal *p, const char *
 	}
 	cJSON_Delete(d);
 	if (!hit)
-		set_why(why, whylen, "no Allow names it");
+		field_why(why, whylen, "no Allow names it");
 	return hit;
 }
 
@@ -458,29 +417,15 @@ const char *ca_arn_account(const char *resource_arn, char acct[16])
 
 /* ---- settings and the event ------------------------------------------------ */
 
-static int env_copy(const char *name, char *dst, size_t cap, char *err, size_t errlen)
-{
-	const char *v = getenv(name);
-
-	dst[0] = 0;
-	if (!v || !*v)
-		return 0;
-	if (copy_str(dst, cap, v)) {
-		snprintf(err, errlen, "setting '%s' is too long", name);
-		return -1;
-	}
-	return 0;
-}
-
 enum fb_err ca_settings_from_env(struct ca_settings *s, char *err, size_t errlen)
 {
 	struct ca_principal p;
 
 	memset(s, 0, sizeof(*s));
-	if (env_copy("FIREBREAK_CA_ALARM", s->alarm, sizeof(s->alarm), err, errlen) ||
-	    env_copy("FIREBREAK_CA_DOMAIN", s->domain, sizeof(s->domain), err, errlen) ||
-	    env_copy("FIREBREAK_CA_DOMAIN_OWNER", s->domain_owner, sizeof(s->domain_owner), err, errlen) ||
-	    env_copy("FIREBREAK_CA_PRINCIPAL", s->principal, sizeof(s->principal), err, errlen))
+	if (field_env_str("FIREBREAK_CA_ALARM", s->alarm, sizeof(s->alarm), err, errlen) ||
+	    field_env_str("FIREBREAK_CA_DOMAIN", s->domain, sizeof(s->domain), err, errlen) ||
+	    field_env_str("FIREBREAK_CA_DOMAIN_OWNER", s->domain_owner, sizeof(s->domain_owner), err, errlen) ||
+	    field_env_str("FIREBREAK_CA_PRINCIPAL", s->principal, sizeof(s->principal), err, errlen))
 		return FB_E_CONFIG;
 	if (s->domain[0] && !ca_domain_ok(s->domain)) {
 		snprintf(err, errlen, "setting 'FIREBREAK_CA_DOMAIN' is not a CodeArtifact domain name");
@@ -504,10 +449,8 @@ static enum fb_err set_principal(struct ca_event *ev, const char *arn, const cha
 {
 	struct ca_principal p;
 
-	if (!arn || ca_principal_parse(arn, &p)) {
-		snprintf(why, whylen, "%s must be an IAM user, role, root or assumed-role ARN", what);
-		return FB_E_INVALID;
-	}
+	if (!arn || ca_principal_parse(arn, &p))
+		return field_bad(why, whylen, "%s must be an IAM user, role, root or assumed-role ARN", what);
 	snprintf(ev->principal, sizeof(ev->principal), "%s", arn);
 	return FB_OK;
 }
@@ -520,21 +463,15 @@ static enum fb_err parse_alarm(const cJSON *root, const struct ca_settings *set,
 	const char *name, *state, *t;
 
 	ev->source = CA_SRC_ALARM;
-	if (!cJSON_IsObject(detail)) {
-		set_why(why, whylen, "alarm event without an object 'detail'");
-		return FB_E_INVALID;
-	}
+	if (!cJSON_IsObject(detail))
+		return field_bad(why, whylen, "alarm event without an object 'detail'");
 	/* runtime/alarm: the fields every alarm-triggered responder reads */
-	if (alarm_parse(detail, &a) != FB_OK) {
-		set_why(why, whylen, "alarm event without a string alarmName and state.value");
-		return FB_E_INVALID;
-	}
+	if (alarm_parse(detail, &a) != FB_OK)
+		return field_bad(why, whylen, "alarm event without a string alarmName and state.value");
 	name = a.name;
 	state = a.state;
-	if (copy_str(ev->alarm, sizeof(ev->alarm), name)) {
-		set_why(why, whylen, "alarm event without a usable alarmName");
-		return FB_E_INVALID;
-	}
+	if (!buf_copy_id(ev->alarm, sizeof(ev->alarm), name))
+		return field_bad(why, whylen, "alarm event without a usable alarmName");
 	ev->event_ms = a.changed_ms;
 	if (ev->event_ms <= 0) {
 		t = resp_get_str(root, "time");
@@ -553,10 +490,8 @@ static enum fb_err parse_alarm(const cJSON *root, const struct ca_settings *set,
 		snprintf(ev->skip, sizeof(ev->skip), "alarm state is %.32s, not ALARM", state);
 		return FB_OK;
 	}
-	if (!set->domain[0] || !set->principal[0]) {
-		set_why(why, whylen, "the alarm trigger needs FIREBREAK_CA_DOMAIN and FIREBREAK_CA_PRINCIPAL");
-		return FB_E_INVALID;
-	}
+	if (!set->domain[0] || !set->principal[0])
+		return field_bad(why, whylen, "the alarm trigger needs FIREBREAK_CA_DOMAIN and FIREBREAK_CA_PRINCIPAL");
 	snprintf(ev->domain, sizeof(ev->domain), "%s", set->domain);
 	snprintf(ev->domain_owner, sizeof(ev->domain_owner), "%s", set->domain_owner);
 	return set_principal(ev, set->principal, "FIREBREAK_CA_PRINCIPAL", why, whylen);
@@ -593,11 +528,9 @@ static enum fb_err parse_finding(const cJSON *root, const struct ca_settings *se
 	acct = resp_get_str(f.detail, "accountId");
 	utype = resp_get_str(ak, "userType");
 	uname = resp_get_str(ak, "userName");
-	if (!acct || !resp_account_id_ok(acct) || !utype || !uname) {
-		set_why(why, whylen, "the finding names no principal (detail.accountId, "
-			"resource.accessKeyDetails.userType and userName)");
-		return FB_E_INVALID;
-	}
+	if (!acct || !resp_account_id_ok(acct) || !utype || !uname)
+		return field_bad(why, whylen, "the finding names no principal (detail.accountId, "
+				 "resource.accessKeyDetails.userType and userName)");
 	if (!strcmp(utype, "IAMUser"))
 		snprintf(arn, sizeof(arn), "arn:%s:iam::%s:user/%.200s",
 			 resp_get_str(f.detail, "partition") ? resp_get_str(f.detail, "partition") : "aws", acct, uname);
@@ -616,14 +549,11 @@ static enum fb_err parse_finding(const cJSON *root, const struct ca_settings *se
 	dom = resp_get_str(call, "affectedResources.AWS::CodeArtifact::Domain");
 	if (!dom)
 		dom = set->domain[0] ? set->domain : NULL;
-	if (!dom) {
-		set_why(why, whylen, "the finding names no CodeArtifact domain and FIREBREAK_CA_DOMAIN is unset");
-		return FB_E_INVALID;
-	}
-	if (!ca_domain_ok(dom)) {
-		set_why(why, whylen, "the finding's domain is not a CodeArtifact domain name");
-		return FB_E_INVALID;
-	}
+	if (!dom)
+		return field_bad(why, whylen, "the finding names no CodeArtifact domain and FIREBREAK_CA_DOMAIN is "
+				 "unset");
+	if (!ca_domain_ok(dom))
+		return field_bad(why, whylen, "the finding's domain is not a CodeArtifact domain name");
 	snprintf(ev->domain, sizeof(ev->domain), "%s", dom);
 	/* The domain's account: the setting, else the principal's own (a
 	 * principal outside the domain's account is reported only anyway). */
@@ -633,38 +563,20 @@ static enum fb_err parse_finding(const cJSON *root, const struct ca_settings *se
 
 static enum fb_err parse_manual(const cJSON *root, struct ca_event *ev, char *why, size_t whylen)
 {
-	const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "domain");
-	const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, "principal");
-	const cJSON *o = cJSON_GetObjectItemCaseSensitive(root, "domainOwner");
-	const cJSON *dr = cJSON_GetObjectItemCaseSensitive(root, "dryRun");
+	static const char form[] = "expected a CloudWatch alarm, a GuardDuty finding or {\"domain\": \"...\", "
+				   "\"principal\": \"<ARN>\"}";
 
 	ev->source = CA_SRC_MANUAL;
-	if (!d || !p) {
-		set_why(why, whylen, "expected a CloudWatch alarm, a GuardDuty finding or {\"domain\": \"...\", "
-			"\"principal\": \"<ARN>\"}");
+	if (field_read(root, (const struct field[]){
+		FIELD_CHECK("domain", FIELD_REQUIRED, form), FIELD_CHECK("principal", FIELD_REQUIRED, form),
+		FIELD_INTO("domain", FIELD_STR, "\"domain\" must be a CodeArtifact domain name (2-50 of a-z 0-9 -, "
+			   "starting with a letter)", ca_domain_ok, ev->domain),
+		FIELD_CHECK("principal", FIELD_STR, "\"principal\" must be a string (an IAM user, role or assumed-role ARN)"),
+		FIELD_INTO("domainOwner", FIELD_STR, "\"domainOwner\" must be a 12-digit account id", resp_account_id_ok,
+			   ev->domain_owner),
+		FIELD_CHECK("dryRun", FIELD_BOOL, "\"dryRun\" must be a boolean"), FIELD_END }, why, whylen))
 		return FB_E_INVALID;
-	}
-	if (!cJSON_IsString(d) || !ca_domain_ok(d->valuestring)) {
-		set_why(why, whylen, "\"domain\" must be a CodeArtifact domain name (2-50 of a-z 0-9 -, "
-			"starting with a letter)");
-		return FB_E_INVALID;
-	}
-	if (!cJSON_IsString(p)) {
-		set_why(why, whylen, "\"principal\" must be a string (an IAM user, role or assumed-role ARN)");
-		return FB_E_INVALID;
-	}
-	if (o && (!cJSON_IsString(o) || !resp_account_id_ok(o->valuestring))) {
-		set_why(why, whylen, "\"domainOwner\" must be a 12-digit account id");
-		return FB_E_INVALID;
-	}
-	if (dr && !cJSON_IsBool(dr)) {
-		set_why(why, whylen, "\"dryRun\" must be a boolean");
-		return FB_E_INVALID;
-	}
-	snprintf(ev->domain, sizeof(ev->domain), "%s", d->valuestring);
-	if (o)
-		snprintf(ev->domain_owner, sizeof(ev->domain_owner), "%s", o->valuestring);
-	return set_principal(ev, p->valuestring, "\"principal\"", why, whylen);
+	return set_principal(ev, resp_get_str(root, "principal"), "\"principal\"", why, whylen);
 }
 
 enum fb_err ca_parse(const char *event, size_t len, const struct ca_settings *set,
@@ -675,10 +587,6 @@ enum fb_err ca_parse(const char *event, size_t len, const struct ca_settings *se
 	enum fb_err rc;
 
 	memset(ev, 0, sizeof(*ev));
-	if (!event || !len) {
-		set_why(why, whylen, "empty event");
-		return FB_E_INVALID;
-	}
 	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &ev->root, why, whylen) != FB_OK)
 		return FB_E_INVALID;
 	kind = kit_event_envelope(ev->root, &src, &dt, why, whylen);
@@ -700,8 +608,6 @@ enum fb_err ca_parse(const char *event, size_t len, const struct ca_settings *se
 
 void ca_event_cleanup(struct ca_event *ev)
 {
-	if (!ev)
-		return;
-	cJSON_Delete(ev->root);
-	ev->root = NULL;
+	if (ev)
+		field_json_free(&ev->root);
 }

@@ -8,20 +8,15 @@
 #include <string.h>
 
 #include "cognito_lockdown.h"
+#include "field.h"
 #include "kit.h"
 #include "resp.h"
-
-static void set_why(char *why, size_t whylen, const char *msg)
-{
-	if (why && whylen)
-		snprintf(why, whylen, "%s", msg);
-}
 
 int cl_pool_id_ok(const char *s)
 {
 	const char *us;
 	char region[32];
-	size_t n, i;
+	size_t n;
 
 	if (!s)
 		return 0;
@@ -31,32 +26,12 @@ int cl_pool_id_ok(const char *s)
 		return 0;
 	memcpy(region, s, (size_t)(us - s));
 	region[us - s] = 0;
-	if (!resp_region_name_ok(region))
-		return 0;
-	for (i = (size_t)(us - s) + 1; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
-			return 0;
-	}
-	return 1;
+	return resp_region_name_ok(region) && field_name_ok(us + 1, 1, n, "a-zA-Z0-9");
 }
 
 int cl_client_id_ok(const char *s)
 {
-	size_t n, i;
-
-	if (!s)
-		return 0;
-	n = strlen(s);
-	if (n < 1 || n > CL_CLIENT_ID_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-		      c == '+'))
-			return 0;
-	}
-	return 1;
+	return field_name_ok(s, 1, CL_CLIENT_ID_MAX, "a-zA-Z0-9_+");
 }
 
 /* UTF-8 well-formed (no overlongs, no surrogates), no C0/C1 controls,
@@ -141,8 +116,7 @@ void cl_event_cleanup(struct cl_event *ev)
 
 	if (!ev)
 		return;
-	cJSON_Delete(ev->root);
-	ev->root = NULL;
+	field_json_free(&ev->root);
 	for (i = 0; i < ev->nusers; i++)
 		free(ev->users[i]);
 	free(ev->users);
@@ -152,14 +126,10 @@ void cl_event_cleanup(struct cl_event *ev)
 
 static enum fb_err set_ids(struct cl_event *ev, const char *pool, const char *client, char *why, size_t whylen)
 {
-	if (!cl_pool_id_ok(pool)) {
-		set_why(why, whylen, "userPoolId must be <region>_<letters and digits> (at most 55 characters)");
-		return FB_E_INVALID;
-	}
-	if (!cl_client_id_ok(client)) {
-		set_why(why, whylen, "clientId must be 1-128 characters of A-Z a-z 0-9 _ +");
-		return FB_E_INVALID;
-	}
+	if (!cl_pool_id_ok(pool))
+		return field_bad(why, whylen, "userPoolId must be <region>_<letters and digits> (at most 55 characters)");
+	if (!cl_client_id_ok(client))
+		return field_bad(why, whylen, "clientId must be 1-128 characters of A-Z a-z 0-9 _ +");
 	snprintf(ev->pool, sizeof(ev->pool), "%s", pool);
 	snprintf(ev->client, sizeof(ev->client), "%s", client);
 	snprintf(ev->region, sizeof(ev->region), "%.*s", (int)(strchr(pool, '_') - pool), pool);
@@ -179,32 +149,24 @@ static enum fb_err parse_scope(const cJSON *scope, struct cl_event *ev, char *wh
 		snprintf(ev->scope_key, sizeof(ev->scope_key), "all");
 		return FB_OK;
 	}
-	if (!cJSON_IsObject(scope)) {
-		set_why(why, whylen, "\"scope\" must be \"all\" or {\"users\": [\"<username>\", ...]}");
-		return FB_E_INVALID;
-	}
+	if (!cJSON_IsObject(scope))
+		return field_bad(why, whylen, "\"scope\" must be \"all\" or {\"users\": [\"<username>\", ...]}");
 	cJSON_ArrayForEach(m, scope) {
-		if (strcmp(m->string, "users")) {
-			set_why(why, whylen, "\"scope\" object takes only \"users\"");
-			return FB_E_INVALID;
-		}
+		if (strcmp(m->string, "users"))
+			return field_bad(why, whylen, "\"scope\" object takes only \"users\"");
 	}
 	users = cJSON_GetObjectItemCaseSensitive(scope, "users");
 	if (!cJSON_IsArray(users) || cJSON_GetArraySize(users) < 1 ||
-	    cJSON_GetArraySize(users) > CL_MAX_SCOPE_USERS) {
-		set_why(why, whylen, "\"scope.users\" must be an array of 1-1000 usernames (more: use \"all\")");
-		return FB_E_INVALID;
-	}
+	    cJSON_GetArraySize(users) > CL_MAX_SCOPE_USERS)
+		return field_bad(why, whylen, "\"scope.users\" must be an array of 1-1000 usernames (more: use \"all\")");
 	n = (size_t)cJSON_GetArraySize(users);
 	ev->users = calloc(n, sizeof(*ev->users));
 	if (!ev->users)
 		return FB_E_NOMEM;
 	cJSON_ArrayForEach(u, users) {
-		if (!cJSON_IsString(u) || !cl_username_ok(u->valuestring)) {
-			set_why(why, whylen, "\"scope.users\": every username must be 1-128 characters of UTF-8 "
-				"without spaces or control characters");
-			return FB_E_INVALID;
-		}
+		if (!cJSON_IsString(u) || !cl_username_ok(u->valuestring))
+			return field_bad(why, whylen, "\"scope.users\": every username must be 1-128 characters of "
+					 "UTF-8 without spaces or control characters");
 		ev->users[ev->nusers] = strdup(u->valuestring);
 		if (!ev->users[ev->nusers])
 			return FB_E_NOMEM;
@@ -239,11 +201,9 @@ static enum fb_err alarm_dims(const cJSON *detail, const struct cl_event *ev, ch
 		const char *pool = resp_get_str(m, "metricStat.metric.dimensions.UserPool");
 		const char *client = resp_get_str(m, "metricStat.metric.dimensions.UserPoolClient");
 
-		if ((pool && strcmp(pool, ev->pool)) || (client && strcmp(client, ev->client))) {
-			set_why(why, whylen, "the alarm's metric names another user pool or client than the "
-				"settings FIREBREAK_COGNITO_USER_POOL_ID / FIREBREAK_COGNITO_CLIENT_ID");
-			return FB_E_INVALID;
-		}
+		if ((pool && strcmp(pool, ev->pool)) || (client && strcmp(client, ev->client)))
+			return field_bad(why, whylen, "the alarm's metric names another user pool or client than the "
+					 "settings FIREBREAK_COGNITO_USER_POOL_ID / FIREBREAK_COGNITO_CLIENT_ID");
 	}
 	return FB_OK;
 }
@@ -258,10 +218,6 @@ enum fb_err cl_parse(const char *event, size_t len, const struct cl_settings *se
 	enum fb_err rc;
 
 	memset(ev, 0, sizeof(*ev));
-	if (!event || !len) {
-		set_why(why, whylen, "empty event");
-		return FB_E_INVALID;
-	}
 	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &ev->root, why, whylen) != FB_OK)
 		return FB_E_INVALID;
 	root = ev->root;
@@ -273,32 +229,23 @@ enum fb_err cl_parse(const char *event, size_t len, const struct cl_settings *se
 		const char *name, *state;
 
 		if (strcmp(src, "aws.cloudwatch") || strcmp(dt, "CloudWatch Alarm State Change") ||
-		    !cJSON_IsObject(detail)) {
-			set_why(why, whylen, "unsupported event (expected a CloudWatch Alarm State Change or the "
-				"manual form)");
-			return FB_E_INVALID;
-		}
+		    !cJSON_IsObject(detail))
+			return field_bad(why, whylen, "unsupported event (expected a CloudWatch Alarm State Change or "
+					 "the manual form)");
 		ev->source = CL_SRC_ALARM;
-		name = resp_get_str(detail, "alarmName");
-		if (!name || strlen(name) >= sizeof(ev->alarm)) {
-			set_why(why, whylen, "alarm event without a usable alarmName");
-			return FB_E_INVALID;
-		}
-		snprintf(ev->alarm, sizeof(ev->alarm), "%s", name);
-		s = resp_get_str(root, "account");
-		if (!s || !resp_account_id_ok(s)) {
-			set_why(why, whylen, "alarm event without a 12-digit account");
-			return FB_E_INVALID;
-		}
-		snprintf(ev->account, sizeof(ev->account), "%s", s);
+		if (field_str(detail, "alarmName", NULL, ev->alarm, sizeof(ev->alarm)))
+			return field_bad(why, whylen, "alarm event without a usable alarmName");
+		if (field_str(root, "account", resp_account_id_ok, ev->account, sizeof(ev->account)))
+			return field_bad(why, whylen, "alarm event without a 12-digit account");
+		name = ev->alarm;
 		if (!set || !set->alarm || !*set->alarm || strcmp(name, set->alarm)) {
 			snprintf(ev->skip, sizeof(ev->skip), "alarm '%.100s' is not the one named by "
 				 "FIREBREAK_COGNITO_ALARM", name);
 			return FB_OK;
 		}
 		if (!set->pool || !*set->pool || !set->client || !*set->client) {
-			set_why(why, whylen, "the alarm trigger needs the settings FIREBREAK_COGNITO_USER_POOL_ID "
-				"and FIREBREAK_COGNITO_CLIENT_ID");
+			field_why(why, whylen, "the alarm trigger needs the settings FIREBREAK_COGNITO_USER_POOL_ID "
+				  "and FIREBREAK_COGNITO_CLIENT_ID");
 			return FB_E_CONFIG;
 		}
 		rc = set_ids(ev, set->pool, set->client, why, whylen);
@@ -309,17 +256,13 @@ enum fb_err cl_parse(const char *event, size_t len, const struct cl_settings *se
 			return FB_E_CONFIG;
 		}
 		s = resp_get_str(root, "region");
-		if (!s || strcmp(s, ev->region)) {
-			set_why(why, whylen, "the alarm's region is not the user pool's");
-			return FB_E_INVALID;
-		}
+		if (!s || strcmp(s, ev->region))
+			return field_bad(why, whylen, "the alarm's region is not the user pool's");
 		if (alarm_dims(detail, ev, why, whylen) != FB_OK)
 			return FB_E_INVALID;
 		state = resp_get_str(detail, "state.value");
-		if (!state) {
-			set_why(why, whylen, "alarm event without state.value");
-			return FB_E_INVALID;
-		}
+		if (!state)
+			return field_bad(why, whylen, "alarm event without state.value");
 		ev->all = 1;
 		snprintf(ev->scope_key, sizeof(ev->scope_key), "all");
 		if (strcmp(state, "ALARM"))
@@ -340,33 +283,25 @@ enum fb_err cl_parse(const char *event, size_t len, const struct cl_settings *se
 		}
 	}
 	m = cJSON_GetObjectItemCaseSensitive(root, "dryRun");
-	if (m && !cJSON_IsBool(m)) {
-		set_why(why, whylen, "\"dryRun\" must be true or false");
-		return FB_E_INVALID;
-	}
+	if (m && !cJSON_IsBool(m))
+		return field_bad(why, whylen, "\"dryRun\" must be true or false");
 	m = cJSON_GetObjectItemCaseSensitive(root, "reason");
-	if (m && !cJSON_IsString(m)) {
-		set_why(why, whylen, "\"reason\" must be a string");
-		return FB_E_INVALID;
-	}
+	if (m && !cJSON_IsString(m))
+		return field_bad(why, whylen, "\"reason\" must be a string");
 	{
 		const char *pool = resp_get_str(root, "userPoolId"), *client = resp_get_str(root, "clientId");
 
-		if (!pool || !client) {
-			set_why(why, whylen, "expected a CloudWatch alarm event or {\"userPoolId\": \"...\", "
-				"\"clientId\": \"...\", \"scope\": \"all\" | {\"users\": [...]}}");
-			return FB_E_INVALID;
-		}
+		if (!pool || !client)
+			return field_bad(why, whylen, "expected a CloudWatch alarm event or {\"userPoolId\": \"...\", "
+					 "\"clientId\": \"...\", \"scope\": \"all\" | {\"users\": [...]}}");
 		rc = set_ids(ev, pool, client, why, whylen);
 		if (rc != FB_OK)
 			return rc;
 	}
 	m = cJSON_GetObjectItemCaseSensitive(root, "scope");
-	if (!m) {
-		set_why(why, whylen, "\"scope\" is required: \"all\" or {\"users\": [...]} (no default: signing "
-			"out every user is said, not implied)");
-		return FB_E_INVALID;
-	}
+	if (!m)
+		return field_bad(why, whylen, "\"scope\" is required: \"all\" or {\"users\": [...]} (no default: "
+				 "signing out every user is said, not implied)");
 	return parse_scope(m, ev, why, whylen);
 }
 
@@ -517,7 +452,7 @@ enum cl_mfa cl_mfa_verdict(const cJSON *mfa, char *why, size_t whylen)
 	int sms = resp_get(mfa, "SmsMfaConfiguration") != NULL;
 
 	if (!conf) {
-		set_why(why, whylen, "the answer has no MfaConfiguration");
+		field_why(why, whylen, "the answer has no MfaConfiguration");
 		return CL_MFA_UNKNOWN;
 	}
 	if (strcmp(conf, "ON")) {
@@ -532,7 +467,7 @@ enum cl_mfa cl_mfa_verdict(const cJSON *mfa, char *why, size_t whylen)
 				 sms ? ": SMS codes only" : "");
 		return CL_MFA_NOT_ENFORCED;
 	}
-	set_why(why, whylen, "MFA required, software tokens (TOTP) enabled");
+	field_why(why, whylen, "MFA required, software tokens (TOTP) enabled");
 	return CL_MFA_ENFORCED;
 }
 

@@ -9,44 +9,13 @@
 
 #include "data_breach.h"
 #include "cloudtrail.h"
+#include "field.h"
 #include "kit.h"
 #include "resp.h"
 
-static void set_why(char *why, size_t whylen, const char *msg)
-{
-	if (why && whylen)
-		snprintf(why, whylen, "%s", msg);
-}
-
-static int copy_str(char *dst, size_t cap, const char *src)
-{
-	size_t n;
-
-	if (!src)
-		return -1;
-	n = strlen(src);
-	if (n >= cap)
-		return -1;
-	memcpy(dst, src, n + 1);
-	return 0;
-}
-
 int db_table_name_ok(const char *name)
 {
-	size_t n, i;
-
-	if (!name)
-		return 0;
-	n = strlen(name);
-	if (n < 3 || n > 255)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '-' || c == '.'))
-			return 0;
-	}
-	return 1;
+	return field_name_ok(name, 3, 255, "a-zA-Z0-9_.-");
 }
 
 static int printable_path(const char *s)
@@ -101,14 +70,14 @@ static int table_ref(const char *ref, struct db_event *ev, char *why, size_t why
 		char *f[6], *p = buf;
 		int i;
 
-		if (copy_str(buf, sizeof(buf), ref)) {
-			set_why(why, whylen, "table ARN too long");
+		if (!buf_copy_id(buf, sizeof(buf), ref)) {
+			field_why(why, whylen, "table ARN too long");
 			return -1;
 		}
 		for (i = 0; i < 5; i++) {
 			char *c = strchr(p, ':');
 			if (!c) {
-				set_why(why, whylen, "table ARN does not parse");
+				field_why(why, whylen, "table ARN does not parse");
 				return -1;
 			}
 			*c = 0;
@@ -117,11 +86,12 @@ static int table_ref(const char *ref, struct db_event *ev, char *why, size_t why
 		}
 		f[5] = p;
 		if (strcmp(f[2], "dynamodb") || strncmp(f[5], "table/", 6) || strchr(f[5] + 6, '/')) {
-			set_why(why, whylen, "not a DynamoDB table ARN (arn:<partition>:dynamodb:<region>:<account>:table/<name>)");
+			field_why(why, whylen, "not a DynamoDB table ARN "
+				  "(arn:<partition>:dynamodb:<region>:<account>:table/<name>)");
 			return -1;
 		}
 		if (!resp_account_id_ok(f[4]) || !resp_region_name_ok(f[3])) {
-			set_why(why, whylen, "table ARN: bad account or region");
+			field_why(why, whylen, "table ARN: bad account or region");
 			return -1;
 		}
 		snprintf(ev->account, sizeof(ev->account), "%s", f[4]);
@@ -129,7 +99,7 @@ static int table_ref(const char *ref, struct db_event *ev, char *why, size_t why
 		ref = ref + (size_t)(f[5] - buf) + 6;
 	}
 	if (!db_table_name_ok(ref)) {
-		set_why(why, whylen, "table name must be 3-255 characters of A-Z a-z 0-9 _ . -");
+		field_why(why, whylen, "table name must be 3-255 characters of A-Z a-z 0-9 _ . -");
 		return -1;
 	}
 	snprintf(ev->table, sizeof(ev->table), "%s", ref);
@@ -154,7 +124,7 @@ static int alarm_table(const cJSON *detail, struct db_event *ev, char *why, size
 	int found = 0;
 
 	if (!cJSON_IsArray(metrics) || cJSON_GetArraySize(metrics) == 0) {
-		set_why(why, whylen, "alarm event without configuration.metrics");
+		field_why(why, whylen, "alarm event without configuration.metrics");
 		return -1;
 	}
 	cJSON_ArrayForEach(m, metrics) {
@@ -166,22 +136,22 @@ static int alarm_table(const cJSON *detail, struct db_event *ev, char *why, size
 		ns = resp_get_str(metric, "namespace");
 		t = resp_get_str(metric, "dimensions.TableName");
 		if (!ns || strcmp(ns, "AWS/DynamoDB") || !t) {
-			set_why(why, whylen, "alarm metric is not an AWS/DynamoDB metric with a TableName dimension");
+			field_why(why, whylen, "alarm metric is not an AWS/DynamoDB metric with a TableName dimension");
 			return -1;
 		}
 		if (found && strcmp(ev->table, t)) {
-			set_why(why, whylen, "alarm metrics name more than one table");
+			field_why(why, whylen, "alarm metrics name more than one table");
 			return -1;
 		}
 		if (!db_table_name_ok(t)) {
-			set_why(why, whylen, "alarm TableName is not a valid table name");
+			field_why(why, whylen, "alarm TableName is not a valid table name");
 			return -1;
 		}
 		snprintf(ev->table, sizeof(ev->table), "%s", t);
 		found = 1;
 	}
 	if (!found) {
-		set_why(why, whylen, "alarm names no table");
+		field_why(why, whylen, "alarm names no table");
 		return -1;
 	}
 	return 0;
@@ -302,6 +272,19 @@ static int principal_id_ok(const char *s)
 	return key_chars_ok(head, 16, 128) && (!colon || colon[1]);
 }
 
+/* When the event's own time says it happened (ms; iso NULL or unreadable:
+ * the envelope's "time", else 0). */
+static int64_t time_or_envelope(const char *iso, const cJSON *root)
+{
+	int64_t ms = iso ? resp_parse_time_ms(iso) : 0;
+
+	if (ms <= 0) {
+		iso = resp_get_str(root, "time");
+		ms = iso ? resp_parse_time_ms(iso) : 0;
+	}
+	return ms < 0 ? 0 : ms;
+}
+
 static enum fb_err parse_finding(const cJSON *root, double min_sev, struct db_event *ev,
 				 char *why, size_t whylen)
 {
@@ -314,34 +297,21 @@ static enum fb_err parse_finding(const cJSON *root, double min_sev, struct db_ev
 	if (kit_guardduty_finding(root, &gd, why, whylen))
 		return FB_E_INVALID;
 	f->severity = gd.severity;
-	if (copy_str(f->id, sizeof(f->id), gd.id) || copy_str(f->type, sizeof(f->type), gd.type)) {
-		set_why(why, whylen, "finding id or type too long");
-		return FB_E_INVALID;
-	}
+	if (!buf_copy_id(f->id, sizeof(f->id), gd.id) || !buf_copy_id(f->type, sizeof(f->type), gd.type))
+		return field_bad(why, whylen, "finding id or type too long");
 	s = resp_get_str(gd.detail, "accountId");
-	if (!s || !resp_account_id_ok(s)) {
-		set_why(why, whylen, "finding without a 12-digit detail.accountId");
-		return FB_E_INVALID;
-	}
+	if (!s || !resp_account_id_ok(s))
+		return field_bad(why, whylen, "finding without a 12-digit detail.accountId");
 	snprintf(ev->account, sizeof(ev->account), "%s", s);
 	s = resp_get_str(gd.detail, "region");
 	if (!s)
 		s = resp_get_str(root, "region");
-	if (!s || !resp_region_name_ok(s)) {
-		set_why(why, whylen, "finding without a valid region");
-		return FB_E_INVALID;
-	}
+	if (!s || !resp_region_name_ok(s))
+		return field_bad(why, whylen, "finding without a valid region");
 	snprintf(ev->region, sizeof(ev->region), "%s", s);
 	/* awareness: when GuardDuty made the finding (a re-published update
 	 * keeps its createdAt: the clock does not restart) */
-	s = resp_get_str(gd.detail, "createdAt");
-	ev->detected_ms = s ? resp_parse_time_ms(s) : 0;
-	if (ev->detected_ms <= 0) {
-		s = resp_get_str(root, "time");
-		ev->detected_ms = s ? resp_parse_time_ms(s) : 0;
-	}
-	if (ev->detected_ms < 0)
-		ev->detected_ms = 0;
+	ev->detected_ms = time_or_envelope(resp_get_str(gd.detail, "createdAt"), root);
 	s = resp_get_str(gd.detail, "service.eventFirstSeen");
 	f->first_seen_ms = s ? resp_parse_time_ms(s) : 0;
 	if (f->first_seen_ms < 0)
@@ -363,17 +333,13 @@ static enum fb_err parse_finding(const cJSON *root, double min_sev, struct db_ev
 		return FB_OK;
 	}
 	s = resp_get_str(akd, "accessKeyId");
-	if (!s || !key_chars_ok(s, 16, 128)) {
-		set_why(why, whylen, "finding without a well-formed accessKeyDetails.accessKeyId");
-		return FB_E_INVALID;
-	}
+	if (!s || !key_chars_ok(s, 16, 128))
+		return field_bad(why, whylen, "finding without a well-formed accessKeyDetails.accessKeyId");
 	snprintf(f->access_key, sizeof(f->access_key), "%s", s);
 	s = resp_get_str(akd, "principalId");
 	if (s && *s) {
-		if (!principal_id_ok(s)) {
-			set_why(why, whylen, "finding's accessKeyDetails.principalId is not well-formed");
-			return FB_E_INVALID;
-		}
+		if (!principal_id_ok(s))
+			return field_bad(why, whylen, "finding's accessKeyDetails.principalId is not well-formed");
 		snprintf(f->principal_id, sizeof(f->principal_id), "%s", s);
 	}
 	copy_printable(f->user_type, sizeof(f->user_type), resp_get_str(akd, "userType"));
@@ -384,17 +350,13 @@ static enum fb_err parse_finding(const cJSON *root, double min_sev, struct db_ev
 	if (t) {
 		char acct[16];
 
-		if (!cJSON_IsString(t)) {
-			set_why(why, whylen, "affectedResources AWS::DynamoDB::Table must be a string");
-			return FB_E_INVALID;
-		}
+		if (!cJSON_IsString(t))
+			return field_bad(why, whylen, "affectedResources AWS::DynamoDB::Table must be a string");
 		snprintf(acct, sizeof(acct), "%s", ev->account);
 		if (table_ref(t->valuestring, ev, why, whylen))
 			return FB_E_INVALID;
-		if (strcmp(acct, ev->account)) {
-			set_why(why, whylen, "the finding's table ARN is in another account than the finding");
-			return FB_E_INVALID;
-		}
+		if (strcmp(acct, ev->account))
+			return field_bad(why, whylen, "the finding's table ARN is in another account than the finding");
 	}
 	/* below the gate: reported, nothing done */
 	kit_severity_below(f->severity, min_sev, ev->skip, sizeof(ev->skip));
@@ -473,10 +435,6 @@ enum fb_err db_parse(const char *event, size_t len, const char *alarm_prefix, do
 	const char *s;
 
 	memset(ev, 0, sizeof(*ev));
-	if (!event || !len) {
-		set_why(why, whylen, "empty event");
-		return FB_E_INVALID;
-	}
 	/* the one parser every responder uses: size, UTF-8, NULs, depth, trailing data */
 	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &ev->root, why, whylen) != FB_OK)
 		return FB_E_INVALID;
@@ -485,119 +443,81 @@ enum fb_err db_parse(const char *event, size_t len, const char *alarm_prefix, do
 	if (s && strcmp(s, "aws.guardduty") == 0) {
 		const char *dt = resp_get_str(root, "detail-type");
 
-		if (!dt || strcmp(dt, "GuardDuty Finding")) {
-			set_why(why, whylen, "aws.guardduty event is not a GuardDuty Finding");
-			return FB_E_INVALID;
-		}
+		if (!dt || strcmp(dt, "GuardDuty Finding"))
+			return field_bad(why, whylen, "aws.guardduty event is not a GuardDuty Finding");
 		return parse_finding(root, min_severity, ev, why, whylen);
 	}
 	if (s && strcmp(s, "aws.cloudwatch") == 0) {
 		const cJSON *detail = cJSON_GetObjectItemCaseSensitive(root, "detail");
-		const char *dt = resp_get_str(root, "detail-type"), *name, *state, *t;
+		const char *dt = resp_get_str(root, "detail-type"), *name, *state;
 
-		if (!dt || strcmp(dt, "CloudWatch Alarm State Change") || !cJSON_IsObject(detail)) {
-			set_why(why, whylen, "aws.cloudwatch event is not a CloudWatch Alarm State Change");
-			return FB_E_INVALID;
-		}
+		if (!dt || strcmp(dt, "CloudWatch Alarm State Change") || !cJSON_IsObject(detail))
+			return field_bad(why, whylen, "aws.cloudwatch event is not a CloudWatch Alarm State Change");
 		ev->source = DB_SRC_ALARM;
-		name = resp_get_str(detail, "alarmName");
-		if (!name || copy_str(ev->alarm, sizeof(ev->alarm), name)) {
-			set_why(why, whylen, "alarm event without a usable alarmName");
-			return FB_E_INVALID;
-		}
-		s = resp_get_str(root, "account");
-		if (!s || !resp_account_id_ok(s)) {
-			set_why(why, whylen, "alarm event without a 12-digit account");
-			return FB_E_INVALID;
-		}
-		snprintf(ev->account, sizeof(ev->account), "%s", s);
-		s = resp_get_str(root, "region");
-		if (!s || !resp_region_name_ok(s)) {
-			set_why(why, whylen, "alarm event without a valid region");
-			return FB_E_INVALID;
-		}
-		snprintf(ev->region, sizeof(ev->region), "%s", s);
+		if (field_str(detail, "alarmName", NULL, ev->alarm, sizeof(ev->alarm)))
+			return field_bad(why, whylen, "alarm event without a usable alarmName");
+		name = ev->alarm;
+		if (field_str(root, "account", resp_account_id_ok, ev->account, sizeof(ev->account)))
+			return field_bad(why, whylen, "alarm event without a 12-digit account");
+		if (field_str(root, "region", resp_region_name_ok, ev->region, sizeof(ev->region)))
+			return field_bad(why, whylen, "alarm event without a valid region");
 		/* state.timestamp is "...989+0000", not ISO-8601 Z; the
 		 * envelope's time (same second) is the fallback */
-		t = resp_get_str(detail, "state.timestamp");
-		ev->detected_ms = t ? resp_parse_time_ms(t) : 0;
-		if (ev->detected_ms <= 0) {
-			t = resp_get_str(root, "time");
-			ev->detected_ms = t ? resp_parse_time_ms(t) : 0;
-		}
-		if (ev->detected_ms < 0)
-			ev->detected_ms = 0;
+		ev->detected_ms = time_or_envelope(resp_get_str(detail, "state.timestamp"), root);
 		if (alarm_prefix && *alarm_prefix && strncmp(name, alarm_prefix, strlen(alarm_prefix))) {
 			snprintf(ev->skip, sizeof(ev->skip), "alarm name does not start with the prefix '%.100s'",
 				 alarm_prefix);
 			return FB_OK;
 		}
 		state = resp_get_str(detail, "state.value");
-		if (!state) {
-			set_why(why, whylen, "alarm event without state.value");
-			return FB_E_INVALID;
-		}
+		if (!state)
+			return field_bad(why, whylen, "alarm event without state.value");
 		if (alarm_table(detail, ev, why, whylen))
 			return FB_E_INVALID;
 		if (strcmp(state, "ALARM"))
 			snprintf(ev->skip, sizeof(ev->skip), "alarm state is %.32s, not ALARM", state);
 		return FB_OK;
 	}
-	if (s || cJSON_GetObjectItemCaseSensitive(root, "detail-type")) {
-		set_why(why, whylen, "unsupported event source (expected aws.cloudwatch, aws.guardduty or the manual form)");
-		return FB_E_INVALID;
-	}
+	if (s || cJSON_GetObjectItemCaseSensitive(root, "detail-type"))
+		return field_bad(why, whylen, "unsupported event source (expected aws.cloudwatch, aws.guardduty or "
+				 "the manual form)");
 	v = cJSON_GetObjectItemCaseSensitive(root, "restore");
 	if (v) {
 		const char *t = resp_get_str(v, "table"), *to = resp_get_str(v, "to"), *tg = resp_get_str(v, "target");
 
 		ev->source = DB_SRC_RESTORE;
-		if (!cJSON_IsObject(v) || !t || !to || !tg) {
-			set_why(why, whylen, "\"restore\" needs string \"table\", \"to\" (ISO time) and \"target\"");
-			return FB_E_INVALID;
-		}
-		if (!db_table_name_ok(t) || !db_table_name_ok(tg)) {
-			set_why(why, whylen, "restore: table names must be 3-255 characters of A-Z a-z 0-9 _ . -");
-			return FB_E_INVALID;
-		}
-		if (strcmp(t, tg) == 0) {
-			set_why(why, whylen, "restore: the target must be a new table, never the source");
-			return FB_E_INVALID;
-		}
+		if (!cJSON_IsObject(v) || !t || !to || !tg)
+			return field_bad(why, whylen, "\"restore\" needs string \"table\", \"to\" (ISO time) and "
+					 "\"target\"");
+		if (!db_table_name_ok(t) || !db_table_name_ok(tg))
+			return field_bad(why, whylen, "restore: table names must be 3-255 characters of "
+					 "A-Z a-z 0-9 _ . -");
+		if (strcmp(t, tg) == 0)
+			return field_bad(why, whylen, "restore: the target must be a new table, never the source");
 		ev->restore_ms = resp_parse_time_ms(to);
-		if (ev->restore_ms <= 0) {
-			set_why(why, whylen, "restore: \"to\" is not an ISO-8601 UTC time");
-			return FB_E_INVALID;
-		}
+		if (ev->restore_ms <= 0)
+			return field_bad(why, whylen, "restore: \"to\" is not an ISO-8601 UTC time");
 		snprintf(ev->table, sizeof(ev->table), "%s", t);
 		snprintf(ev->target, sizeof(ev->target), "%s", tg);
 		snprintf(ev->reason, sizeof(ev->reason), "restore");
 		return FB_OK;
 	}
 	v = cJSON_GetObjectItemCaseSensitive(root, "table");
-	if (!v) {
-		set_why(why, whylen, "expected a CloudWatch alarm event or {\"table\": \"<name or ARN>\"}");
-		return FB_E_INVALID;
-	}
-	if (!cJSON_IsString(v)) {
-		set_why(why, whylen, "\"table\" must be a string");
-		return FB_E_INVALID;
-	}
+	if (!v)
+		return field_bad(why, whylen, "expected a CloudWatch alarm event or {\"table\": \"<name or ARN>\"}");
+	if (!cJSON_IsString(v))
+		return field_bad(why, whylen, "\"table\" must be a string");
 	ev->source = DB_SRC_MANUAL;
 	if (table_ref(v->valuestring, ev, why, whylen))
 		return FB_E_INVALID;
 	v = cJSON_GetObjectItemCaseSensitive(root, "reason");
-	if (v && !cJSON_IsString(v)) {
-		set_why(why, whylen, "\"reason\" must be a string");
-		return FB_E_INVALID;
-	}
+	if (v && !cJSON_IsString(v))
+		return field_bad(why, whylen, "\"reason\" must be a string");
 	copy_printable(ev->reason, sizeof(ev->reason), v ? v->valuestring : "manual");
 	v = cJSON_GetObjectItemCaseSensitive(root, "principal");
 	if (v) {
-		if (!cJSON_IsString(v) || !db_principal_ok(v->valuestring)) {
-			set_why(why, whylen, "\"principal\" must be an IAM user, role or assumed-role ARN");
-			return FB_E_INVALID;
-		}
+		if (!cJSON_IsString(v) || !db_principal_ok(v->valuestring))
+			return field_bad(why, whylen, "\"principal\" must be an IAM user, role or assumed-role ARN");
 		snprintf(ev->principal, sizeof(ev->principal), "%s", v->valuestring);
 	}
 	return FB_OK;
@@ -605,10 +525,8 @@ enum fb_err db_parse(const char *event, size_t len, const char *alarm_prefix, do
 
 void db_event_cleanup(struct db_event *ev)
 {
-	if (!ev)
-		return;
-	cJSON_Delete(ev->root);
-	ev->root = NULL;
+	if (ev)
+		field_json_free(&ev->root);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -1091,11 +1009,11 @@ int db_principal_protected(const char *principal, const char *caller_arn, const 
 		return 0;
 	if (caller_arn && role_of(caller_arn, p2, sizeof(p2), a2, n2, sizeof(n2)) && strcmp(a1, a2) == 0 &&
 	    strcmp(n1, n2) == 0) {
-		set_why(why, whylen, "the function's own role: never denied");
+		field_why(why, whylen, "the function's own role: never denied");
 		return 1;
 	}
 	if (member_role && *member_role && strcmp(n1, member_role) == 0) {
-		set_why(why, whylen, "the member role firebreak acts through: never denied");
+		field_why(why, whylen, "the member role firebreak acts through: never denied");
 		return 1;
 	}
 	return 0;
@@ -1153,7 +1071,7 @@ int db_policy_merge(const char *prior, const char *table_arn, const char *princi
 	*out = NULL;
 	pats = db_principal_patterns(principal);
 	if (!pats) {
-		set_why(why, whylen, "the principal cannot be named in a policy");
+		field_why(why, whylen, "the principal cannot be named in a policy");
 		return -1;
 	}
 	if (prior) {
@@ -1161,7 +1079,7 @@ int db_policy_merge(const char *prior, const char *table_arn, const char *princi
 		if (!cJSON_IsObject(doc)) {
 			cJSON_Delete(doc);
 			cJSON_Delete(pats);
-			set_why(why, whylen, "the table's resource policy is not a JSON object");
+			field_why(why, whylen, "the table's resource policy is not a JSON object");
 			return -1;
 		}
 		stmts = cJSON_GetObjectItemCaseSensitive(doc, "Statement");
@@ -1175,7 +1093,7 @@ int db_policy_merge(const char *prior, const char *table_arn, const char *princi
 		if (!cJSON_IsArray(stmts)) {
 			cJSON_Delete(doc);
 			cJSON_Delete(pats);
-			set_why(why, whylen, "the table's resource policy has no Statement list");
+			field_why(why, whylen, "the table's resource policy has no Statement list");
 			return -1;
 		}
 	} else {
@@ -1225,13 +1143,13 @@ int db_policy_merge(const char *prior, const char *table_arn, const char *princi
 	*out = cJSON_PrintUnformatted(doc);
 	cJSON_Delete(doc);
 	if (!*out) {
-		set_why(why, whylen, "out of memory");
+		field_why(why, whylen, "out of memory");
 		return -1;
 	}
 	if (strlen(*out) > DB_POLICY_MAX) {
 		free(*out);
 		*out = NULL;
-		set_why(why, whylen, "the merged policy would pass DynamoDB's 20 KB limit");
+		field_why(why, whylen, "the merged policy would pass DynamoDB's 20 KB limit");
 		return -1;
 	}
 	return 1;

@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -384,12 +385,25 @@ int ic_compute_services(const char *trust_doc, char *out, size_t n)
 
 /* ---- parsing ---------------------------------------------------------------------------- */
 
+/* A parse outcome with its reason (printf-style into why[wn]). */
+static enum ic_parsed say(enum ic_parsed p, char *why, size_t wn, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static enum ic_parsed say(enum ic_parsed p, char *why, size_t wn, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, wn, fmt, ap);
+	va_end(ap);
+	return p;
+}
+
 void ic_event_cleanup(struct ic_event *e)
 {
-	if (!e)
-		return;
-	free(e->doc_after);
-	e->doc_after = NULL;
+	if (e) {
+		free(e->doc_after);
+		e->doc_after = NULL;   /* a second cleanup does nothing */
+	}
 }
 
 static const char *req(const cJSON *d, const char *m)
@@ -399,29 +413,36 @@ static const char *req(const cJSON *d, const char *m)
 	return rp ? resp_get_str(rp, m) : NULL;
 }
 
-/* Copies a required IAM name from requestParameters; 0 and why on failure. */
-static int need_name(const cJSON *d, const char *m, char *out, size_t n, char *why, size_t wn)
+/* Copies a required member of requestParameters that passes ok; 0 and why
+ * ("requestParameters.<m> is <bad>", or "missing") on failure. */
+static int need(const cJSON *d, const char *m, int (*ok)(const char *), const char *bad, char *out, size_t n,
+		char *why, size_t wn)
 {
 	const char *v = req(d, m);
 
-	if (!ic_name_ok(v)) {
-		snprintf(why, wn, "requestParameters.%s is %s", m, v ? "not an IAM name" : "missing");
+	if (!ok(v)) {
+		snprintf(why, wn, "requestParameters.%s is %s", m, v ? bad : "missing");
 		return 0;
 	}
 	buf_copy_str(out, n, v);
 	return 1;
 }
 
+static int need_name(const cJSON *d, const char *m, char *out, size_t n, char *why, size_t wn)
+{
+	return need(d, m, ic_name_ok, "not an IAM name", out, n, why, wn);
+}
+
 static int need_policy_arn(const cJSON *d, char *out, size_t n, char *why, size_t wn)
 {
-	const char *v = req(d, "policyArn");
+	return need(d, "policyArn", policy_arn_ok, "not a policy ARN", out, n, why, wn);
+}
 
-	if (!policy_arn_ok(v)) {
-		snprintf(why, wn, "requestParameters.policyArn is %s", v ? "not a policy ARN" : "missing");
-		return 0;
-	}
-	buf_copy_str(out, n, v);
-	return 1;
+/* The user, role or group a Put*Policy / Attach*Policy names. */
+static int need_holder(const cJSON *d, struct ic_event *e, int user, int role, char *why, size_t wn)
+{
+	return need_name(d, user ? "userName" : role ? "roleName" : "groupName",
+			 user ? e->user : role ? e->role : e->group, IC_NAME_LEN, why, wn);
 }
 
 /* The change's target. */
@@ -434,20 +455,14 @@ static enum ic_parsed parse_target(const cJSON *d, struct ic_event *e, char *why
 	case IC_OP_PUT_USER_POLICY:
 	case IC_OP_PUT_ROLE_POLICY:
 	case IC_OP_PUT_GROUP_POLICY:
-		if (!need_name(d, e->op == IC_OP_PUT_USER_POLICY ? "userName" :
-			       e->op == IC_OP_PUT_ROLE_POLICY ? "roleName" : "groupName",
-			       e->op == IC_OP_PUT_USER_POLICY ? e->user : e->op == IC_OP_PUT_ROLE_POLICY ? e->role : e->group,
-			       IC_NAME_LEN, why, wn) ||
+		if (!need_holder(d, e, e->op == IC_OP_PUT_USER_POLICY, e->op == IC_OP_PUT_ROLE_POLICY, why, wn) ||
 		    !need_name(d, "policyName", e->policy_name, sizeof(e->policy_name), why, wn))
 			return IC_INVALID;
 		break;
 	case IC_OP_ATTACH_USER_POLICY:
 	case IC_OP_ATTACH_ROLE_POLICY:
 	case IC_OP_ATTACH_GROUP_POLICY:
-		if (!need_name(d, e->op == IC_OP_ATTACH_USER_POLICY ? "userName" :
-			       e->op == IC_OP_ATTACH_ROLE_POLICY ? "roleName" : "groupName",
-			       e->op == IC_OP_ATTACH_USER_POLICY ? e->user : e->op == IC_OP_ATTACH_ROLE_POLICY ? e->role : e->group,
-			       IC_NAME_LEN, why, wn) ||
+		if (!need_holder(d, e, e->op == IC_OP_ATTACH_USER_POLICY, e->op == IC_OP_ATTACH_ROLE_POLICY, why, wn) ||
 		    !need_policy_arn(d, e->policy_arn, sizeof(e->policy_arn), why, wn))
 			return IC_INVALID;
 		break;
@@ -458,25 +473,20 @@ static enum ic_parsed parse_target(const cJSON *d, struct ic_event *e, char *why
 			return IC_INVALID;
 		e->set_as_default = cJSON_IsTrue(sd) || (cJSON_IsString(sd) && !strcmp(sd->valuestring, "true"));
 		v = resp_get_str(d, "responseElements.policyVersion.versionId");
-		if (!version_ok(v)) {
-			snprintf(why, wn, "responseElements.policyVersion.versionId is %s", v ? "not a version id" : "missing");
-			return IC_INVALID;
-		}
+		if (!version_ok(v))
+			return say(IC_INVALID, why, wn, "responseElements.policyVersion.versionId is %s", v ? "not a version id" : "missing");
 		buf_copy_str(e->version_id, sizeof(e->version_id), v);
 		break;
 	}
 	case IC_OP_SET_DEFAULT_POLICY_VERSION:
 		if (!need_policy_arn(d, e->policy_arn, sizeof(e->policy_arn), why, wn))
 			return IC_INVALID;
-		v = req(d, "versionId");
-		if (!version_ok(v)) {
-			snprintf(why, wn, "requestParameters.versionId is %s", v ? "not a version id" : "missing");
+		if (!need(d, "versionId", version_ok, "not a version id", e->version_id, sizeof(e->version_id), why, wn))
 			return IC_INVALID;
-		}
-		buf_copy_str(e->version_id, sizeof(e->version_id), v);
 		e->set_as_default = 1;
 		break;
 	case IC_OP_UPDATE_ASSUME_ROLE_POLICY:
+	case IC_OP_DELETE_ROLE_PERMISSIONS_BOUNDARY:
 		if (!need_name(d, "roleName", e->role, sizeof(e->role), why, wn))
 			return IC_INVALID;
 		break;
@@ -485,10 +495,8 @@ static enum ic_parsed parse_target(const cJSON *d, struct ic_event *e, char *why
 	case IC_OP_UPDATE_LOGIN_PROFILE:
 		/* userName is optional: without it the call is on the caller's own user */
 		v = req(d, "userName");
-		if (v && !ic_name_ok(v)) {
-			snprintf(why, wn, "requestParameters.userName is not an IAM name");
-			return IC_INVALID;
-		}
+		if (v && !ic_name_ok(v))
+			return say(IC_INVALID, why, wn, "requestParameters.userName is not an IAM name");
 		if (v)
 			buf_copy_str(e->user, sizeof(e->user), v);
 		else if (e->actor.kind == IC_P_USER)
@@ -499,11 +507,9 @@ static enum ic_parsed parse_target(const cJSON *d, struct ic_event *e, char *why
 		}
 		if (e->op == IC_OP_CREATE_ACCESS_KEY) {
 			v = resp_get_str(d, "responseElements.accessKey.accessKeyId");
-			if (!key_ok(v)) {
-				snprintf(why, wn, "responseElements.accessKey.accessKeyId is %s",
-					 v ? "not an access key id" : "missing");
-				return IC_INVALID;
-			}
+			if (!key_ok(v))
+				return say(IC_INVALID, why, wn, "responseElements.accessKey.accessKeyId is %s",
+					   v ? "not an access key id" : "missing");
 			buf_copy_str(e->new_key, sizeof(e->new_key), v);
 		}
 		break;
@@ -516,72 +522,61 @@ static enum ic_parsed parse_target(const cJSON *d, struct ic_event *e, char *why
 		if (!need_name(d, "userName", e->user, sizeof(e->user), why, wn))
 			return IC_INVALID;
 		break;
-	case IC_OP_DELETE_ROLE_PERMISSIONS_BOUNDARY:
-		if (!need_name(d, "roleName", e->role, sizeof(e->role), why, wn))
-			return IC_INVALID;
-		break;
 	case IC_OP_NONE:
 		return IC_SKIP;
 	}
 	doc = resp_get(d, "requestParameters.policyDocument");
 	if (doc) {
 		e->doc_after = ic_doc_compact(doc);
-		if (!e->doc_after) {
-			snprintf(why, wn, "requestParameters.policyDocument is not a JSON policy document of at most %d bytes",
-				 IC_MAX_DOC);
-			return IC_INVALID;
-		}
+		if (!e->doc_after)
+			return say(IC_INVALID, why, wn, "requestParameters.policyDocument is not a JSON policy "
+				   "document of at most %d bytes", IC_MAX_DOC);
 	}
 	return IC_ACT;
 }
 
-static void copy_time(const char *iso, int64_t *ms)
+/* Where and when, for both triggers: the account (the detail's member
+ * `acct_m`, else the envelope's), the event id (`id_m`, left out when it
+ * does not fit) and time (`time_m`). */
+static enum ic_parsed event_where(struct ic_event *e, const cJSON *ev, const cJSON *d, const char *acct_m,
+				  const char *id_m, const char *time_m, char *why, size_t wn)
 {
-	*ms = iso ? resp_parse_time_ms(iso) : 0;
+	const char *acct = resp_get_str(d, acct_m), *id = resp_get_str(d, id_m), *t = resp_get_str(d, time_m);
+
+	if (!acct)
+		acct = resp_get_str(ev, "account");
+	if (!acct || !account_ok(acct))
+		return say(IC_INVALID, why, wn, "no account id in detail.%s or account", acct_m);
+	buf_copy_str(e->account, sizeof(e->account), acct);
+	if (id && strlen(id) < sizeof(e->event_id))
+		buf_copy_str(e->event_id, sizeof(e->event_id), id);
+	e->event_ms = t ? resp_parse_time_ms(t) : 0;
+	return IC_ACT;
 }
 
 static enum ic_parsed parse_cloudtrail(const cJSON *ev, struct ic_event *e, char *why, size_t wn)
 {
 	const cJSON *d = resp_get(ev, "detail");
 	const char *src = resp_get_str(d, "eventSource"), *name = resp_get_str(d, "eventName");
-	const char *acct = resp_get_str(d, "recipientAccountId"), *id = resp_get_str(d, "eventID");
 	const char *ak = resp_get_str(d, "userIdentity.accessKeyId");
 	const cJSON *ui = resp_get(d, "userIdentity");
 
-	if (!cJSON_IsObject(d) || !src || strcmp(src, "iam.amazonaws.com")) {
-		snprintf(why, wn, "detail.eventSource is not iam.amazonaws.com");
-		return IC_INVALID;
-	}
-	if (!name) {
-		snprintf(why, wn, "detail.eventName is missing");
-		return IC_INVALID;
-	}
+	if (!cJSON_IsObject(d) || !src || strcmp(src, "iam.amazonaws.com"))
+		return say(IC_INVALID, why, wn, "detail.eventSource is not iam.amazonaws.com");
+	if (!name)
+		return say(IC_INVALID, why, wn, "detail.eventName is missing");
 	buf_copy_str(e->event_name, sizeof(e->event_name), name);
 	e->op = ic_op_from_name(name);
-	if (e->op == IC_OP_NONE) {
-		snprintf(why, wn, "eventName %.60s is not an IAM change iam-contain reverts", name);
-		return IC_SKIP;
-	}
-	if (resp_get(d, "errorCode")) {
-		snprintf(why, wn, "the call failed (%.80s): nothing changed",
-			 resp_get_str(d, "errorCode") ? resp_get_str(d, "errorCode") : "errorCode");
-		return IC_SKIP;
-	}
-	if (!acct)
-		acct = resp_get_str(ev, "account");
-	if (!acct || !account_ok(acct)) {
-		snprintf(why, wn, "no account id in detail.recipientAccountId or account");
+	if (e->op == IC_OP_NONE)
+		return say(IC_SKIP, why, wn, "eventName %.60s is not an IAM change iam-contain reverts", name);
+	if (resp_get(d, "errorCode"))
+		return say(IC_SKIP, why, wn, "the call failed (%.80s): nothing changed",
+			   resp_get_str(d, "errorCode") ? resp_get_str(d, "errorCode") : "errorCode");
+	if (event_where(e, ev, d, "recipientAccountId", "eventID", "eventTime", why, wn) != IC_ACT)
 		return IC_INVALID;
-	}
-	buf_copy_str(e->account, sizeof(e->account), acct);
-	if (id && strlen(id) < sizeof(e->event_id))
-		buf_copy_str(e->event_id, sizeof(e->event_id), id);
-	copy_time(resp_get_str(d, "eventTime"), &e->event_ms);
-	if (!ic_principal_from_identity(ui, &e->actor)) {
-		snprintf(why, wn, "detail.userIdentity does not name a principal (type %.40s)",
-			 resp_get_str(ui, "type") ? resp_get_str(ui, "type") : "missing");
-		return IC_INVALID;
-	}
+	if (!ic_principal_from_identity(ui, &e->actor))
+		return say(IC_INVALID, why, wn, "detail.userIdentity does not name a principal (type %.40s)",
+			   resp_get_str(ui, "type") ? resp_get_str(ui, "type") : "missing");
 	if (ak && key_ok(ak))
 		buf_copy_str(e->access_key, sizeof(e->access_key), ak);
 	return parse_target(d, e, why, wn);
@@ -592,39 +587,24 @@ static enum ic_parsed parse_guardduty(const cJSON *ev, const struct ic_settings 
 {
 	const cJSON *d = resp_get(ev, "detail"), *sev = resp_get(d, "severity");
 	const char *type = resp_get_str(d, "type"), *rt = resp_get_str(d, "resource.resourceType");
-	const char *acct = resp_get_str(d, "accountId"), *id = resp_get_str(d, "id");
 	const char *ut = resp_get_str(d, "resource.accessKeyDetails.userType");
 	const char *un = resp_get_str(d, "resource.accessKeyDetails.userName");
 	const char *ak = resp_get_str(d, "resource.accessKeyDetails.accessKeyId");
 	const char *part = "aws", *reg = resp_get_str(ev, "region");
 	char arn[IC_ARN_LEN];
 
-	if (!cJSON_IsObject(d) || !type) {
-		snprintf(why, wn, "detail.type is missing");
-		return IC_INVALID;
-	}
+	if (!cJSON_IsObject(d) || !type)
+		return say(IC_INVALID, why, wn, "detail.type is missing");
 	buf_copy_str(e->event_name, sizeof(e->event_name), type);
-	if (!rt || strcmp(rt, "AccessKey")) {
-		snprintf(why, wn, "finding resourceType %.40s is not AccessKey", rt ? rt : "missing");
-		return IC_SKIP;
-	}
-	if (!cJSON_IsNumber(sev) || !isfinite(sev->valuedouble)) {
-		snprintf(why, wn, "detail.severity is not a number");
-		return IC_INVALID;
-	}
+	if (!rt || strcmp(rt, "AccessKey"))
+		return say(IC_SKIP, why, wn, "finding resourceType %.40s is not AccessKey", rt ? rt : "missing");
+	if (!cJSON_IsNumber(sev) || !isfinite(sev->valuedouble))
+		return say(IC_INVALID, why, wn, "detail.severity is not a number");
 	e->severity = sev->valuedouble;
 	if (kit_severity_below(e->severity, set->min_severity, why, wn))
 		return IC_SKIP;
-	if (!acct)
-		acct = resp_get_str(ev, "account");
-	if (!acct || !account_ok(acct)) {
-		snprintf(why, wn, "no account id in detail.accountId or account");
+	if (event_where(e, ev, d, "accountId", "id", "updatedAt", why, wn) != IC_ACT)
 		return IC_INVALID;
-	}
-	buf_copy_str(e->account, sizeof(e->account), acct);
-	if (id && strlen(id) < sizeof(e->event_id))
-		buf_copy_str(e->event_id, sizeof(e->event_id), id);
-	copy_time(resp_get_str(d, "updatedAt"), &e->event_ms);
 	e->exfiltration = strstr(type, "CredentialExfiltration") != NULL;
 	if (reg && !strncmp(reg, "cn-", 3))
 		part = "aws-cn";
@@ -644,10 +624,8 @@ static enum ic_parsed parse_guardduty(const cJSON *ev, const struct ic_settings 
 		buf_copy_str(e->actor.type, sizeof(e->actor.type), ut ? ut : "");
 		return IC_ACT;
 	}
-	if (!ic_name_ok(un)) {
-		snprintf(why, wn, "resource.accessKeyDetails.userName is %s", un ? "not an IAM name" : "missing");
-		return IC_INVALID;
-	}
+	if (!ic_name_ok(un))
+		return say(IC_INVALID, why, wn, "resource.accessKeyDetails.userName is %s", un ? "not an IAM name" : "missing");
 	snprintf(arn, sizeof(arn), "arn:%s:iam::%s:%s/%s", part, e->account,
 		 !strcmp(ut, "IAMUser") ? "user" : "role", un);
 	if (!ic_principal_from_arn(arn, &e->actor))
@@ -664,14 +642,10 @@ static enum ic_parsed parse_manual(const cJSON *ev, struct ic_event *e, char *wh
 	e->src = IC_SRC_MANUAL;
 	buf_copy_str(e->event_name, sizeof(e->event_name), "manual");
 	if (!p || !ic_principal_from_arn(p, &e->actor) ||
-	    (e->actor.kind != IC_P_USER && e->actor.kind != IC_P_ROLE)) {
-		snprintf(why, wn, "\"principal\" must be an IAM user or role ARN");
-		return IC_INVALID;
-	}
-	if (!reason || !*reason) {
-		snprintf(why, wn, "\"reason\" is required");
-		return IC_INVALID;
-	}
+	    (e->actor.kind != IC_P_USER && e->actor.kind != IC_P_ROLE))
+		return say(IC_INVALID, why, wn, "\"principal\" must be an IAM user or role ARN");
+	if (!reason || !*reason)
+		return say(IC_INVALID, why, wn, "\"reason\" is required");
 	buf_copy_str(e->reason, sizeof(e->reason), reason);
 	buf_copy_str(e->account, sizeof(e->account), e->actor.account);
 	return IC_ACT;
@@ -685,25 +659,19 @@ enum ic_parsed ic_parse(const cJSON *ev, const struct ic_settings *set, struct i
 
 	memset(e, 0, sizeof(*e));
 	why[0] = '\0';
-	if (!cJSON_IsObject(ev)) {
-		snprintf(why, whylen, "event is not a JSON object");
-		return IC_INVALID;
-	}
+	if (!cJSON_IsObject(ev))
+		return say(IC_INVALID, why, whylen, "event is not a JSON object");
 	if (!src && !dt && resp_get(ev, "principal"))
 		p = parse_manual(ev, e, why, whylen);
 	else if (src && !strcmp(src, "aws.iam")) {
 		e->src = IC_SRC_CLOUDTRAIL;
-		if (!dt || strcmp(dt, "AWS API Call via CloudTrail")) {
-			snprintf(why, whylen, "detail-type is not \"AWS API Call via CloudTrail\"");
-			return IC_INVALID;
-		}
+		if (!dt || strcmp(dt, "AWS API Call via CloudTrail"))
+			return say(IC_INVALID, why, whylen, "detail-type is not \"AWS API Call via CloudTrail\"");
 		p = parse_cloudtrail(ev, e, why, whylen);
 	} else if (src && !strcmp(src, "aws.guardduty")) {
 		e->src = IC_SRC_GUARDDUTY;
-		if (!dt || strcmp(dt, "GuardDuty Finding")) {
-			snprintf(why, whylen, "detail-type is not \"GuardDuty Finding\"");
-			return IC_INVALID;
-		}
+		if (!dt || strcmp(dt, "GuardDuty Finding"))
+			return say(IC_INVALID, why, whylen, "detail-type is not \"GuardDuty Finding\"");
 		p = parse_guardduty(ev, set, e, why, whylen);
 	} else {
 		snprintf(why, whylen, "not an aws.iam CloudTrail event, a GuardDuty finding or the manual form");
@@ -1012,6 +980,19 @@ static void prior_from_history(const struct ic_event *e, const cJSON *events, st
 	}
 }
 
+/* The revert's kind and its reason (printf-style into rv->why). */
+static void rv_set(struct ic_revert *rv, enum ic_revert_kind kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void rv_set(struct ic_revert *rv, enum ic_revert_kind kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	rv->kind = kind;
+	va_start(ap, fmt);
+	vsnprintf(rv->why, sizeof(rv->why), fmt, ap);
+	va_end(ap);
+}
+
 void ic_revert_plan(const struct ic_event *e, const cJSON *events, int complete, struct ic_revert *rv)
 {
 	struct prior p;
@@ -1019,47 +1000,35 @@ void ic_revert_plan(const struct ic_event *e, const cJSON *events, int complete,
 	const char *by_actor;
 
 	memset(rv, 0, sizeof(*rv));
+	rv->decided = 1;         /* the cases that end here need no history */
 	switch (e->op) {
 	case IC_OP_NONE:
-		rv->kind = IC_RV_NONE;
-		rv->decided = 1;
-		snprintf(rv->why, sizeof(rv->why), "no change to revert (%s)",
-			 e->src == IC_SRC_MANUAL ? "manual containment" : "finding");
+		rv_set(rv, IC_RV_NONE, "no change to revert (%s)",
+		       e->src == IC_SRC_MANUAL ? "manual containment" : "finding");
 		return;
 	case IC_OP_ATTACH_USER_POLICY:
 	case IC_OP_ATTACH_ROLE_POLICY:
 	case IC_OP_ATTACH_GROUP_POLICY:
-		rv->kind = IC_RV_DETACH;
-		rv->decided = 1;
-		snprintf(rv->why, sizeof(rv->why), "detach %.380s", e->policy_arn);
+		rv_set(rv, IC_RV_DETACH, "detach %.380s", e->policy_arn);
 		return;
 	case IC_OP_ADD_USER_TO_GROUP:
-		rv->kind = IC_RV_REMOVE_FROM_GROUP;
-		rv->decided = 1;
-		snprintf(rv->why, sizeof(rv->why), "remove %s from group %s", e->user, e->group);
+		rv_set(rv, IC_RV_REMOVE_FROM_GROUP, "remove %s from group %s", e->user, e->group);
 		return;
 	case IC_OP_CREATE_ACCESS_KEY:
-		rv->kind = IC_RV_KEY_INACTIVE;
-		rv->decided = 1;
-		snprintf(rv->why, sizeof(rv->why), "the key made for %s set Inactive (kept, not deleted)", e->user);
+		rv_set(rv, IC_RV_KEY_INACTIVE, "the key made for %s set Inactive (kept, not deleted)", e->user);
 		return;
 	case IC_OP_CREATE_LOGIN_PROFILE:
-		rv->kind = IC_RV_DELETE_LOGIN;
-		rv->decided = 1;
-		snprintf(rv->why, sizeof(rv->why), "console password made for %s deleted", e->user);
+		rv_set(rv, IC_RV_DELETE_LOGIN, "console password made for %s deleted", e->user);
 		return;
 	case IC_OP_UPDATE_LOGIN_PROFILE:
-		rv->kind = IC_RV_DELETE_LOGIN;
 		rv->decided = 0;
-		snprintf(rv->why, sizeof(rv->why), "the prior console password of %s cannot be restored: "
-			 "console access removed until a human resets it", e->user);
+		rv_set(rv, IC_RV_DELETE_LOGIN, "the prior console password of %s cannot be restored: "
+		       "console access removed until a human resets it", e->user);
 		return;
 	case IC_OP_CREATE_POLICY_VERSION:
 		if (!e->set_as_default) {
-			rv->kind = IC_RV_NONE;
-			rv->decided = 1;
-			snprintf(rv->why, sizeof(rv->why), "version %s was not made default: nothing in force to revert "
-				 "(the version is kept as evidence)", e->version_id);
+			rv_set(rv, IC_RV_NONE, "version %s was not made default: nothing in force to revert "
+			       "(the version is kept as evidence)", e->version_id);
 			return;
 		}
 		break;
@@ -1088,55 +1057,46 @@ void ic_revert_plan(const struct ic_event *e, const cJSON *events, int complete,
 	case IC_OP_PUT_ROLE_POLICY:
 	case IC_OP_PUT_GROUP_POLICY:
 		if (!undecided && p.eff == H_SET) {
-			rv->kind = IC_RV_PUT_INLINE;
 			rv->prior_doc = p.doc;
 			p.doc = NULL;
-			snprintf(rv->why, sizeof(rv->why), "policy %s put back to the document set before", e->policy_name);
+			rv_set(rv, IC_RV_PUT_INLINE, "policy %s put back to the document set before", e->policy_name);
 		} else {
-			rv->kind = IC_RV_DELETE_INLINE;
-			snprintf(rv->why, sizeof(rv->why), "policy %s deleted: %s", e->policy_name,
-				 undecided ? undecided : "it did not exist before");
+			rv_set(rv, IC_RV_DELETE_INLINE, "policy %s deleted: %s", e->policy_name,
+			       undecided ? undecided : "it did not exist before");
 		}
 		break;
 	case IC_OP_UPDATE_ASSUME_ROLE_POLICY:
-		rv->kind = IC_RV_TRUST;
 		if (!undecided) {
 			rv->prior_doc = p.doc;
 			p.doc = NULL;
-			snprintf(rv->why, sizeof(rv->why), "trust policy of %s put back to the document set before", e->role);
+			rv_set(rv, IC_RV_TRUST, "trust policy of %s put back to the document set before", e->role);
 		} else {
 			rv->prior_doc = strdup(IC_DENY_ALL_TRUST);
-			snprintf(rv->why, sizeof(rv->why), "trust policy of %s set to deny all: %s", e->role, undecided);
+			rv_set(rv, IC_RV_TRUST, "trust policy of %s set to deny all: %s", e->role, undecided);
 		}
 		break;
 	case IC_OP_CREATE_POLICY_VERSION:
 	case IC_OP_SET_DEFAULT_POLICY_VERSION:
 		if (!undecided && !strcmp(p.val, e->version_id)) {
-			rv->kind = IC_RV_NONE;
-			snprintf(rv->why, sizeof(rv->why), "%s was already the default before the event", e->version_id);
+			rv_set(rv, IC_RV_NONE, "%s was already the default before the event", e->version_id);
 		} else if (!undecided) {
-			rv->kind = IC_RV_SET_DEFAULT;
 			buf_copy_str(rv->prior_version, sizeof(rv->prior_version), p.val);
-			snprintf(rv->why, sizeof(rv->why), "default version back to %.15s (the default before); %s kept as evidence",
-				 p.val, e->version_id);
+			rv_set(rv, IC_RV_SET_DEFAULT, "default version back to %.15s (the default before); %s kept as "
+			       "evidence", p.val, e->version_id);
 		} else {
-			rv->kind = IC_RV_UNDECIDED;
-			snprintf(rv->why, sizeof(rv->why), "the default version before %s cannot be decided: %s",
-				 e->version_id, undecided);
+			rv_set(rv, IC_RV_UNDECIDED, "the default version before %s cannot be decided: %s",
+			       e->version_id, undecided);
 		}
 		break;
 	case IC_OP_DELETE_USER_PERMISSIONS_BOUNDARY:
 	case IC_OP_DELETE_ROLE_PERMISSIONS_BOUNDARY:
 		if (!undecided && p.eff == H_SET) {
-			rv->kind = IC_RV_PUT_BOUNDARY;
 			buf_copy_str(rv->prior_arn, sizeof(rv->prior_arn), p.val);
-			snprintf(rv->why, sizeof(rv->why), "permissions boundary %.350s put back", p.val);
+			rv_set(rv, IC_RV_PUT_BOUNDARY, "permissions boundary %.350s put back", p.val);
 		} else if (!undecided) {
-			rv->kind = IC_RV_NONE;
-			snprintf(rv->why, sizeof(rv->why), "there was no permissions boundary before");
+			rv_set(rv, IC_RV_NONE, "there was no permissions boundary before");
 		} else {
-			rv->kind = IC_RV_UNDECIDED;
-			snprintf(rv->why, sizeof(rv->why), "the boundary before cannot be decided: %s", undecided);
+			rv_set(rv, IC_RV_UNDECIDED, "the boundary before cannot be decided: %s", undecided);
 		}
 		break;
 	default:

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "field.h"
 #include "instance_quarantine.h"
 #include "kit.h"
 #include "resp.h"
@@ -147,26 +148,20 @@ static enum iq_parse ignore(char *why, size_t whylen, const char *msg)
 
 static enum iq_parse parse_manual(const cJSON *ev, struct iq_target *t, char *why, size_t whylen)
 {
-	const cJSON *i = cJSON_GetObjectItemCaseSensitive(ev, "instanceId");
-	const cJSON *g = cJSON_GetObjectItemCaseSensitive(ev, "region");
-	const cJSON *r = cJSON_GetObjectItemCaseSensitive(ev, "reason");
-	const cJSON *d = cJSON_GetObjectItemCaseSensitive(ev, "dryRun");
+	const char *r = resp_get_str(ev, "reason");
 
-	if (!cJSON_IsString(i))
-		return bad(why, whylen, "missing string field 'instanceId'");
-	if (g && !cJSON_IsString(g))
-		return bad(why, whylen, "field 'region' must be a string");
-	if (r && !cJSON_IsString(r) && !cJSON_IsNull(r))
-		return bad(why, whylen, "field 'reason' must be a string");
-	if (d && !cJSON_IsBool(d))
-		return bad(why, whylen, "field 'dryRun' must be a boolean");
-	if (!copy(t->instance, sizeof(t->instance), i->valuestring) || !iq_instance_id_ok(t->instance))
-		return bad(why, whylen, "field 'instanceId' is not an EC2 instance id (i- and 8 or 17 hex digits)");
-	if (g && (!copy(t->region, sizeof(t->region), g->valuestring) || !resp_region_name_ok(t->region)))
-		return bad(why, whylen, "field 'region' is not a region name");
+	if (field_read(ev, (const struct field[]){
+		FIELD_CHECK("instanceId", FIELD_STR | FIELD_REQUIRED, "missing string field 'instanceId'"),
+		FIELD_CHECK("region", FIELD_STR, "field 'region' must be a string"),
+		FIELD_CHECK("reason", FIELD_STR | FIELD_NULL, "field 'reason' must be a string"),
+		FIELD_CHECK("dryRun", FIELD_BOOL, "field 'dryRun' must be a boolean"),
+		FIELD_INTO("instanceId", FIELD_STR, "field 'instanceId' is not an EC2 instance id (i- and 8 or 17 hex "
+			   "digits)", iq_instance_id_ok, t->instance),
+		FIELD_INTO("region", FIELD_STR, "field 'region' is not a region name", resp_region_name_ok, t->region),
+		FIELD_END }, why, whylen))
+		return IQ_PARSE_INVALID;
 	/* A long reason is cut, not refused: it is prose for the report. */
-	snprintf(t->reason, sizeof(t->reason), "%s",
-		 cJSON_IsString(r) && *r->valuestring ? r->valuestring : "manual quarantine");
+	snprintf(t->reason, sizeof(t->reason), "%s", r && *r ? r : "manual quarantine");
 	return IQ_PARSE_OK;
 }
 
@@ -302,16 +297,12 @@ enum iq_parse iq_parse_event(const cJSON *ev, double min_sev, struct iq_target *
 			     char *why, size_t whylen)
 {
 	const char *src, *dt;
+	enum kit_event kind;
 
 	memset(t, 0, sizeof(*t));
-	switch (kit_event_envelope(ev, &src, &dt, why, whylen)) {
-	case KIT_EVENT_INVALID:
-		return IQ_PARSE_INVALID;
-	case KIT_EVENT_MANUAL:
-		return parse_manual(ev, t, why, whylen);
-	case KIT_EVENT_BRIDGE:
-		break;
-	}
+	kind = kit_event_envelope(ev, &src, &dt, why, whylen);
+	if (kind != KIT_EVENT_BRIDGE)
+		return kind == KIT_EVENT_MANUAL ? parse_manual(ev, t, why, whylen) : IQ_PARSE_INVALID;
 	if (!strcmp(src, "aws.guardduty") && !strcmp(dt, "GuardDuty Finding"))
 		return parse_guardduty(ev, min_sev, t, why, whylen);
 	if (!strcmp(src, "aws.securityhub") && !strcmp(dt, "Security Hub Findings - Imported"))
@@ -364,11 +355,11 @@ enum fb_err iq_instance_from_json(const cJSON *out, struct iq_instance *in)
 		if (in->nvol == IQ_MAX_VOLUMES)
 			return FB_E_TOO_LARGE;
 		v = &in->vol[in->nvol++];
+		s = resp_get_str(b, "ebs.deleteOnTermination");
+		v->delete_on_termination = s && !strcmp(s, "true");
 		if (!copy(v->device, sizeof(v->device), resp_get_str(b, "deviceName")) ||
 		    !copy(v->volume, sizeof(v->volume), resp_get_str(b, "ebs.volumeId")))
 			return FB_E_PARSE;
-		s = resp_get_str(b, "ebs.deleteOnTermination");
-		v->delete_on_termination = s && !strcmp(s, "true");
 	}
 	return FB_OK;
 }

@@ -7,26 +7,14 @@
  */
 #include "kms_guard.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "field.h"
 #include "kit.h"
 #include "log.h"
 
 /* ---- small pure helpers ----------------------------------------------------- */
-
-/* A refusal: why (wn bytes) = the formatted reason; FB_E_INVALID. */
-static enum fb_err kg_bad(char *why, size_t wn, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static enum fb_err kg_bad(char *why, size_t wn, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, wn, fmt, ap);
-	va_end(ap);
-	return FB_E_INVALID;
-}
 
 static int kg_is_trigger_name(const char *name)
 {
@@ -95,27 +83,27 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 
 	memset(it, 0, sizeof(*it));
 	if (!cJSON_IsObject(rec))
-		return kg_bad(why, wn, "field 'detail' must be an object");
+		return field_bad(why, wn, "field 'detail' must be an object");
 	if (ct_record_parse(rec, &c) != FB_OK)
-		return kg_bad(why, wn, "a CloudTrail field has the wrong type (want strings)");
+		return field_bad(why, wn, "a CloudTrail field has the wrong type (want strings)");
 	name = c.event_name;
 	err = c.error_code;
 	rp = cJSON_GetObjectItemCaseSensitive(rec, "requestParameters");
 	if (rp && !cJSON_IsNull(rp) && !cJSON_IsObject(rp))
-		return kg_bad(why, wn, "field 'detail.requestParameters' must be an object");
+		return field_bad(why, wn, "field 'detail.requestParameters' must be an object");
 	if (!resp_opt_str(rec, "requestParameters.keyId", &key))
-		return kg_bad(why, wn, "field 'detail.requestParameters.keyId' must be a string");
+		return field_bad(why, wn, "field 'detail.requestParameters.keyId' must be a string");
 	if (!name)
-		return kg_bad(why, wn, "missing 'detail.eventName'");
+		return field_bad(why, wn, "missing 'detail.eventName'");
 	if (!kg_is_trigger_name(name) && !kg_is_tag_name(name))
-		return kg_bad(why, wn, "not a kms-guard trigger: eventName '%.64s' "
+		return field_bad(why, wn, "not a kms-guard trigger: eventName '%.64s' "
 			 "(want ScheduleKeyDeletion, DisableKey, or a TagResource/UntagResource of a "
 			 "firebreak:* tag)", name);
 	buf_copy_str(it->event_name, sizeof(it->event_name), name);
 	if (kg_is_tag_name(name)) {
 		kg_item_tags(rec, it);
 		if (it->ntags == 0)
-			return kg_bad(why, wn, "not a kms-guard trigger: %s changes no firebreak:* tag "
+			return field_bad(why, wn, "not a kms-guard trigger: %s changes no firebreak:* tag "
 				 "(firebreak:incident is kms-guard's own)", name);
 	}
 	buf_copy_str(it->error_code, sizeof(it->error_code), err);
@@ -136,11 +124,11 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 		}
 	}
 	if (key && !arn_kms_ref_ok(key))
-		return kg_bad(why, wn, "field 'detail.requestParameters.keyId' is not a key id, alias or ARN");
+		return field_bad(why, wn, "field 'detail.requestParameters.keyId' is not a key id, alias or ARN");
 	if (!key && !res_arn) {
 		if (err)
 			return FB_OK; /* a failed call: skipped before the key matters */
-		return kg_bad(why, wn, "missing 'detail.requestParameters.keyId'");
+		return field_bad(why, wn, "missing 'detail.requestParameters.keyId'");
 	}
 	/* A full ARN says where the key lives; prefer it over a bare id.
 	 * resources[].ARN is used when it names the same key. */
@@ -161,7 +149,7 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 		buf_copy_str(it->account, sizeof(it->account), acct);
 	}
 	if ((it->region[0] && !arn_region_ok(it->region, NULL)))
-		return kg_bad(why, wn, "region '%.40s' is not a region name", it->region);
+		return field_bad(why, wn, "region '%.40s' is not a region name", it->region);
 	return FB_OK;
 }
 
@@ -181,12 +169,12 @@ static enum fb_err kg_parse_manual(struct kg_event *ev, char *why, size_t wn)
 	struct arn ka;
 
 	if (!key)
-		return kg_bad(why, wn, "missing 'keyId' (manual form: {\"keyId\": \"<id, alias or ARN>\", "
+		return field_bad(why, wn, "missing 'keyId' (manual form: {\"keyId\": \"<id, alias or ARN>\", "
 			 "\"region\": \"<region>\"})");
 	if (!cJSON_IsString(key) || !arn_kms_ref_ok(key->valuestring))
-		return kg_bad(why, wn, "field 'keyId' must be a key id, alias or ARN string");
+		return field_bad(why, wn, "field 'keyId' must be a key id, alias or ARN string");
 	if (region && (!cJSON_IsString(region) || !arn_region_ok(region->valuestring, NULL)))
-		return kg_bad(why, wn, "field 'region' must be a region name string");
+		return field_bad(why, wn, "field 'region' must be a region name string");
 	ev->kind = KG_MANUAL;
 	buf_copy_str(it->key_ref, sizeof(it->key_ref), key->valuestring);
 	buf_copy_str(it->event_name, sizeof(it->event_name), "manual");
@@ -210,11 +198,11 @@ static enum fb_err kg_classify(struct kg_event *ev, const struct kg_settings *se
 	acct = resp_get_str(ev->root, "account");
 	region = resp_get_str(ev->root, "region");
 	if (!resp_opt_str(ev->root, "source", &source) || !resp_opt_str(ev->root, "detail-type", &dtype))
-		return kg_bad(why, wn, "fields 'source' and 'detail-type' must be strings");
+		return field_bad(why, wn, "fields 'source' and 'detail-type' must be strings");
 	if (!source && !dtype)
 		return kg_parse_manual(ev, why, wn);
 	if (!source || !dtype)
-		return kg_bad(why, wn, "an EventBridge event needs both 'source' and 'detail-type'");
+		return field_bad(why, wn, "an EventBridge event needs both 'source' and 'detail-type'");
 	detail = cJSON_GetObjectItemCaseSensitive(ev->root, "detail");
 	if (!strcmp(source, "aws.kms") && !strcmp(dtype, "AWS API Call via CloudTrail")) {
 		ev->kind = KG_CALL;
@@ -224,20 +212,20 @@ static enum fb_err kg_classify(struct kg_event *ev, const struct kg_settings *se
 		struct alarm_change a;
 
 		if (alarm_parse(detail, &a) != FB_OK)
-			return kg_bad(why, wn, "alarm event needs string 'detail.alarmName' and "
+			return field_bad(why, wn, "alarm event needs string 'detail.alarmName' and "
 				      "'detail.state.value'");
 		if (strcmp(a.name, set->alarm_name))
-			return kg_bad(why, wn, "not a kms-guard trigger: alarm '%.128s' is not '%.128s' "
+			return field_bad(why, wn, "not a kms-guard trigger: alarm '%.128s' is not '%.128s' "
 				      "(FIREBREAK_KMS_ALARM_NAME)", a.name, set->alarm_name);
 		if (strcmp(a.state, "ALARM"))
-			return kg_bad(why, wn, "not a kms-guard trigger: alarm state '%.32s' (only ALARM is)",
+			return field_bad(why, wn, "not a kms-guard trigger: alarm state '%.32s' (only ALARM is)",
 				      a.state);
 		ev->kind = KG_ALARM;
 		buf_copy_str(ev->alarm_arn, sizeof(ev->alarm_arn), resp_get_str(ev->root, "resources.0"));
 		alarm_lookup_window(&a, resp_parse_time_ms(resp_get_str(ev->root, "time")),
 				    set->lookback_s, &ev->window_start_s, &ev->window_end_s);
 		if (ev->window_end_s <= 60)
-			return kg_bad(why, wn, "alarm event has no usable 'time' or 'detail.state.timestamp'");
+			return field_bad(why, wn, "alarm event has no usable 'time' or 'detail.state.timestamp'");
 		return FB_OK;
 	}
 	/* Not errors in AWS, but nothing kms-guard can contain: the KMS CMK
@@ -245,10 +233,10 @@ static enum fb_err kg_classify(struct kg_event *ev, const struct kg_settings *se
 	 * is already gone. An error result makes a mis-routed rule visible
 	 * (Lambda Errors metric, DLQ) instead of silently succeeding. */
 	if (!strcmp(source, "aws.kms"))
-		return kg_bad(why, wn, "not a kms-guard trigger: source 'aws.kms' detail-type '%.64s'%s",
+		return field_bad(why, wn, "not a kms-guard trigger: source 'aws.kms' detail-type '%.64s'%s",
 			      dtype, strcmp(dtype, "AWS API Call via CloudTrail") ?
 			      " (a completed deletion cannot be cancelled)" : "");
-	return kg_bad(why, wn, "not a kms-guard trigger: source '%.64s' detail-type '%.64s'", source, dtype);
+	return field_bad(why, wn, "not a kms-guard trigger: source '%.64s' detail-type '%.64s'", source, dtype);
 }
 
 enum fb_err kg_parse(const char *text, size_t len, const struct kg_settings *set,

@@ -266,7 +266,7 @@ enum leak_decision leak_decide_secret(const cJSON *describe, const char *loaded_
  * account is acted on through AssumeRole into the member role; without one
  * nothing is done there, which leaves the key active: not contained. An
  * unknown own account with a member role goes through the role too (it
- * exists in every account, ours included), as resp_client_for() does. */
+ * exists in every account, ours included), as acct_client_for() does. */
 enum leak_key_route {
 	LEAK_KEY_OWN,                 /* our account: the function's own client */
 	LEAK_KEY_MEMBER,              /* another account: through the member role */

@@ -911,7 +911,7 @@ static void member_clients(struct lk_run *u)
 		idx = resp_step_begin(&u->r, "assume-role", "sts:AssumeRole", role, RESP_READ);
 		cl = kit_client(&u->kit, k->account, NULL, NULL, &err);
 		if (cl == u->kit.aws) {
-			/* resp_client_for learned only now that it is our account */
+			/* acct_client_for learned only now that it is our account */
 			resp_step_end(&u->r, idx, RESP_SKIPPED, "our own account: no role needed", NULL);
 			resp_step_optional(&u->r, idx);
 		} else if (cl) {

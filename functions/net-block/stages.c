@@ -14,25 +14,32 @@
 #include <string.h>
 
 #include "buf.h"
+#include "field.h"
 #include "resp.h"
 
 /* ---- small helpers ----------------------------------------------------------- */
 
-static void nb_why(char *why, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void nb_why(char *why, size_t n, const char *fmt, ...)
+static const cJSON *jget(const cJSON *o, const char *name)
 {
-	va_list ap;
-
-	if (!why || !n)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, n, fmt, ap);
-	va_end(ap);
+	return cJSON_GetObjectItemCaseSensitive(o, name);
 }
 
 static const char *jstr(const cJSON *o, const char *name)
 {
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
+	return cJSON_GetStringValue(jget(o, name));
+}
+
+/* Where and when an event says it happened, from the members of o named
+ * (each taken only when it is a string): account, region, time. */
+static void nb_where(struct nb_event *ev, const cJSON *o, const char *account, const char *region,
+		     const char *time)
+{
+	if (jstr(o, account))
+		buf_copy_str(ev->account, sizeof(ev->account), jstr(o, account));
+	if (jstr(o, region))
+		buf_copy_str(ev->region, sizeof(ev->region), jstr(o, region));
+	if (jstr(o, time))
+		ev->event_ms = resp_parse_time_ms(jstr(o, time));
 }
 
 /* EC2 XML leaves are strings; JSON events have numbers and booleans. */
@@ -136,29 +143,29 @@ int nb_ip_parse(const char *ip, const struct nb_settings *s, char *canon, size_t
 	if (canon && canonlen)
 		canon[0] = '\0';
 	if (kit_cidr_parse(ip, &a) != 0) {
-		nb_why(why, whylen, "'%.64s' is not an IP address", ip ? ip : "");
+		field_why(why, whylen, "'%.64s' is not an IP address", ip ? ip : "");
 		return 0;
 	}
 	if (a.prefix != (a.family == AF_INET ? 32 : 128)) {
-		nb_why(why, whylen, "'%.64s' is a range, not one address: net-block blocks /32 and /128 only", ip);
+		field_why(why, whylen, "'%.64s' is a range, not one address: net-block blocks /32 and /128 only", ip);
 		return 0;
 	}
 	for (i = 0; i < sizeof(never) / sizeof(never[0]); i++)
 		if (nb_in(never[i].cidr, &a)) {
-			nb_why(why, whylen, "'%.64s' is %s (%s): never blocked", ip, never[i].what, never[i].cidr);
+			field_why(why, whylen, "'%.64s' is %s (%s): never blocked", ip, never[i].what, never[i].cidr);
 			return 0;
 		}
 	for (i = 0; s && i < s->nnever; i++)
 		if (kit_cidr_contains(&s->never[i], &a)) {
-			nb_why(why, whylen, "'%.64s' is in FIREBREAK_NB_NEVER_BLOCK: never blocked", ip);
+			field_why(why, whylen, "'%.64s' is in FIREBREAK_NB_NEVER_BLOCK: never blocked", ip);
 			return 0;
 		}
 	if (!inet_ntop(a.family, a.addr, txt, sizeof(txt))) {
-		nb_why(why, whylen, "'%.64s' cannot be written back", ip);
+		field_why(why, whylen, "'%.64s' cannot be written back", ip);
 		return 0;
 	}
 	if (canon && snprintf(canon, canonlen, "%s/%d", txt, a.prefix) >= (int)canonlen) {
-		nb_why(why, whylen, "address too long");
+		field_why(why, whylen, "address too long");
 		return 0;
 	}
 	return 1;
@@ -249,7 +256,7 @@ static enum fb_err nb_ports_parse(struct nb_settings *s, const char *v, char *er
 
 	s->nallowed = 0;
 	if (strlen(v) >= sizeof(tmp)) {
-		nb_why(err, errlen, "FIREBREAK_NB_ALLOWED_PORTS is too long");
+		field_why(err, errlen, "FIREBREAK_NB_ALLOWED_PORTS is too long");
 		return FB_E_CONFIG;
 	}
 	buf_copy_str(tmp, sizeof(tmp), v);
@@ -268,8 +275,8 @@ static enum fb_err nb_ports_parse(struct nb_settings *s, const char *v, char *er
 			end++;
 		if (errno || *end || !isdigit((unsigned char)*tok) || a < 0 || b > 65535 || a > b ||
 		    s->nallowed >= NB_MAX_PORTS) {
-			nb_why(err, errlen, "FIREBREAK_NB_ALLOWED_PORTS: cannot parse '%.40s' (ports or "
-			       "ranges 0-65535, comma-separated, at most %d)", tok, NB_MAX_PORTS);
+			field_why(err, errlen, "FIREBREAK_NB_ALLOWED_PORTS: cannot parse '%.40s' (ports or "
+				  "ranges 0-65535, comma-separated, at most %d)", tok, NB_MAX_PORTS);
 			return FB_E_CONFIG;
 		}
 		s->allowed[s->nallowed].from = (int)a;
@@ -332,8 +339,8 @@ static enum fb_err nb_ipset_parse(struct nb_settings *s, const char *arn, char *
 	buf_copy_str(s->ipset_account, sizeof(s->ipset_account), f[4]);
 	return FB_OK;
 bad:
-	nb_why(err, errlen, "FIREBREAK_NB_IPSET_ARN: not a WAFv2 IP set ARN "
-	       "(arn:aws:wafv2:<region>:<account>:regional|global/ipset/<name>/<id>; global only in us-east-1)");
+	field_why(err, errlen, "FIREBREAK_NB_IPSET_ARN: not a WAFv2 IP set ARN "
+		  "(arn:aws:wafv2:<region>:<account>:regional|global/ipset/<name>/<id>; global only in us-east-1)");
 	return FB_E_CONFIG;
 }
 
@@ -353,7 +360,7 @@ enum fb_err nb_settings_parse(struct nb_settings *s, const char *ports, const ch
 			return rc;
 	}
 	if (nacl && *nacl && strcmp(nacl, "true") && strcmp(nacl, "false")) {
-		nb_why(err, errlen, "FIREBREAK_NB_NACL: 'true' or 'false'");
+		field_why(err, errlen, "FIREBREAK_NB_NACL: 'true' or 'false'");
 		return FB_E_CONFIG;
 	}
 	s->nacl = nacl && !strcmp(nacl, "true");
@@ -367,7 +374,7 @@ enum fb_err nb_settings_parse(struct nb_settings *s, const char *ports, const ch
 		a = strtol(nacl_rules, &end, 10);
 		b = *end == '-' ? strtol(end + 1, &end, 10) : -1;
 		if (errno || *end || !isdigit((unsigned char)nacl_rules[0]) || a < 1 || b > 32766 || a > b) {
-			nb_why(err, errlen, "FIREBREAK_NB_NACL_RULES: a range 'min-max' within 1-32766");
+			field_why(err, errlen, "FIREBREAK_NB_NACL_RULES: a range 'min-max' within 1-32766");
 			return FB_E_CONFIG;
 		}
 		s->nacl_min = (int)a;
@@ -377,14 +384,14 @@ enum fb_err nb_settings_parse(struct nb_settings *s, const char *ports, const ch
 		char tmp[2048], *tok, *save = NULL;
 
 		if (strlen(never) >= sizeof(tmp)) {
-			nb_why(err, errlen, "FIREBREAK_NB_NEVER_BLOCK is too long");
+			field_why(err, errlen, "FIREBREAK_NB_NEVER_BLOCK is too long");
 			return FB_E_CONFIG;
 		}
 		buf_copy_str(tmp, sizeof(tmp), never);
 		for (tok = strtok_r(tmp, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
 			if (s->nnever >= NB_MAX_NEVER || kit_cidr_parse(tok, &s->never[s->nnever]) != 0) {
-				nb_why(err, errlen, "FIREBREAK_NB_NEVER_BLOCK: cannot parse '%.60s' (CIDRs, "
-				       "comma-separated, at most %d)", tok, NB_MAX_NEVER);
+				field_why(err, errlen, "FIREBREAK_NB_NEVER_BLOCK: cannot parse '%.60s' (CIDRs, "
+					  "comma-separated, at most %d)", tok, NB_MAX_NEVER);
 				return FB_E_CONFIG;
 			}
 			s->nnever++;
@@ -421,55 +428,55 @@ enum nb_rule_verdict nb_rule_decide(const cJSON *rule, const char *group_id,
 	long from, to, p;
 
 	if (!rid || !gid || !proto) {
-		nb_why(why, whylen, "the rule as EC2 describes it lacks its id, group or protocol: kept");
+		field_why(why, whylen, "the rule as EC2 describes it lacks its id, group or protocol: kept");
 		return NB_RULE_KEEP;
 	}
 	if (!group_id || strcmp(gid, group_id)) {
-		nb_why(why, whylen, "rule '%s' belongs to '%s', not to '%s': kept", rid, gid,
-		       group_id ? group_id : "");
+		field_why(why, whylen, "rule '%s' belongs to '%s', not to '%s': kept", rid, gid,
+			  group_id ? group_id : "");
 		return NB_RULE_KEEP;
 	}
 	if (jtrue(rule, "isEgress")) {
-		nb_why(why, whylen, "rule '%s' is an egress rule: kept", rid);
+		field_why(why, whylen, "rule '%s' is an egress rule: kept", rid);
 		return NB_RULE_KEEP;
 	}
 	if (!((v4 && nb_cidr_is_world(v4)) || (v6 && nb_cidr_is_world(v6)))) {
-		nb_why(why, whylen, "rule '%s' is not open to the world (source %s): kept", rid,
-		       v4 ? v4 : v6 ? v6 : jstr(rule, "prefixListId") ? "a prefix list" : "a security group");
+		field_why(why, whylen, "rule '%s' is not open to the world (source %s): kept", rid,
+			  v4 ? v4 : v6 ? v6 : jstr(rule, "prefixListId") ? "a prefix list" : "a security group");
 		return NB_RULE_KEEP;
 	}
 	if (!strcmp(proto, "-1") || !strcasecmp(proto, "all")) {
-		nb_why(why, whylen, "rule '%s' opens every protocol and port to %s", rid, v4 ? v4 : v6);
+		field_why(why, whylen, "rule '%s' opens every protocol and port to %s", rid, v4 ? v4 : v6);
 		return NB_RULE_REVOKE;
 	}
 	if (!strcasecmp(proto, "icmp") || !strcasecmp(proto, "icmpv6") || !strcmp(proto, "1") ||
 	    !strcmp(proto, "58")) {
 		/* ICMP carries no port: path MTU discovery and ping, not a service */
-		nb_why(why, whylen, "rule '%s' is %s, which has no ports: kept", rid, proto);
+		field_why(why, whylen, "rule '%s' is %s, which has no ports: kept", rid, proto);
 		return NB_RULE_KEEP;
 	}
 	if (strcasecmp(proto, "tcp") && strcasecmp(proto, "udp") && strcmp(proto, "6") && strcmp(proto, "17")) {
-		nb_why(why, whylen, "rule '%s' opens protocol %s (all of it) to %s", rid, proto, v4 ? v4 : v6);
+		field_why(why, whylen, "rule '%s' opens protocol %s (all of it) to %s", rid, proto, v4 ? v4 : v6);
 		return NB_RULE_REVOKE;
 	}
 	if (!jint(rule, "fromPort", &from) || !jint(rule, "toPort", &to) || from < 0 || to > 65535 ||
 	    from > to) {
 		/* a tcp/udp rule always has its ports: an answer without them is not understood */
-		nb_why(why, whylen, "rule '%s': ports not understood: kept", rid);
+		field_why(why, whylen, "rule '%s': ports not understood: kept", rid);
 		return NB_RULE_KEEP;
 	}
 	for (p = from; p <= to; p++)
 		if (!nb_port_allowed(s, p)) {
 			if (from == to)
-				nb_why(why, whylen, "rule '%s' opens %s port %ld to %s", rid, proto, from,
-				       v4 ? v4 : v6);
+				field_why(why, whylen, "rule '%s' opens %s port %ld to %s", rid, proto, from,
+					  v4 ? v4 : v6);
 			else
-				nb_why(why, whylen, "rule '%s' opens %s ports %ld-%ld to %s (port %ld is not "
-				       "allowed)", rid, proto, from, to, v4 ? v4 : v6, p);
+				field_why(why, whylen, "rule '%s' opens %s ports %ld-%ld to %s (port %ld is not "
+					  "allowed)", rid, proto, from, to, v4 ? v4 : v6, p);
 			return NB_RULE_REVOKE;
 		}
-	nb_why(why, whylen, "rule '%s' opens only allowed ports (%ld-%ld, FIREBREAK_NB_ALLOWED_PORTS): kept",
-	       rid, from, to);
+	field_why(why, whylen, "rule '%s' opens only allowed ports (%ld-%ld, FIREBREAK_NB_ALLOWED_PORTS): kept",
+		  rid, from, to);
 	return NB_RULE_KEEP;
 }
 
@@ -560,50 +567,25 @@ cJSON *nb_rule_restore_args(const cJSON *rule)
 
 static enum fb_err nb_add_rule(struct nb_event *ev, const char *rid, const char *gid, char *why, size_t wn)
 {
-	size_t i;
-
-	if (!nb_id_ok(rid, "sgr")) {
-		nb_why(why, wn, "'%.64s' is not a security group rule id (sgr-...)", rid ? rid : "(missing)");
-		return FB_E_INVALID;
-	}
-	if (gid && !nb_id_ok(gid, "sg")) {
-		nb_why(why, wn, "'%.64s' is not a security group id (sg-...)", gid);
-		return FB_E_INVALID;
-	}
-	if (gid) {
-		if (!ev->group_id[0])
-			buf_copy_str(ev->group_id, sizeof(ev->group_id), gid);
-		else if (strcmp(ev->group_id, gid)) {
-			nb_why(why, wn, "the rules name two groups ('%s', '%s')", ev->group_id, gid);
-			return FB_E_INVALID;
-		}
-	}
-	for (i = 0; i < ev->nrules; i++)
-		if (!strcmp(ev->rule_ids[i], rid))
-			return FB_OK;
-	if (ev->nrules >= NB_MAX_RULES) {
-		nb_why(why, wn, "more than %d rule ids", NB_MAX_RULES);
-		return FB_E_INVALID;
-	}
-	buf_copy_str(ev->rule_ids[ev->nrules++], NB_ID_LEN, rid);
+	if (!nb_id_ok(rid, "sgr"))
+		return field_bad(why, wn, "'%.64s' is not a security group rule id (sgr-...)", rid ? rid : "(missing)");
+	if (gid && !nb_id_ok(gid, "sg"))
+		return field_bad(why, wn, "'%.64s' is not a security group id (sg-...)", gid);
+	if (gid && field_same(ev->group_id, sizeof(ev->group_id), gid))
+		return field_bad(why, wn, "the rules name two groups ('%s', '%s')", ev->group_id, gid);
+	if (field_set_add(ev->rule_ids[0], NB_ID_LEN, &ev->nrules, NB_MAX_RULES, rid) == -1)
+		return field_bad(why, wn, "more than %d rule ids", NB_MAX_RULES);
 	return FB_OK;
 }
 
 static enum fb_err nb_add_ip(struct nb_event *ev, const char *ip, char *why, size_t wn)
 {
 	struct kit_cidr c;
-	size_t i;
 
-	if (!ip || strlen(ip) >= NB_IP_LEN || kit_cidr_parse(ip, &c) != 0) {
-		nb_why(why, wn, "'%.64s' is not an IP address", ip ? ip : "(missing)");
-		return FB_E_INVALID;
-	}
-	for (i = 0; i < ev->nips; i++)
-		if (!strcmp(ev->ips[i], ip))
-			return FB_OK;
-	if (ev->nips >= NB_MAX_IPS)
-		return FB_OK;   /* capped: the finding's first NB_MAX_IPS addresses */
-	buf_copy_str(ev->ips[ev->nips++], NB_IP_LEN, ip);
+	if (!ip || strlen(ip) >= NB_IP_LEN || kit_cidr_parse(ip, &c) != 0)
+		return field_bad(why, wn, "'%.64s' is not an IP address", ip ? ip : "(missing)");
+	/* full: the finding's first NB_MAX_IPS addresses, the rest left out */
+	field_set_add(ev->ips[0], NB_IP_LEN, &ev->nips, NB_MAX_IPS, ip);
 	return FB_OK;
 }
 
@@ -616,44 +598,31 @@ static enum fb_err nb_parse_call(struct nb_event *ev, const cJSON *d, char *why,
 	const char *name = jstr(d, "eventName");
 	enum fb_err rc;
 
-	if (!name) {
-		nb_why(why, wn, "no 'detail.eventName'");
-		return FB_E_INVALID;
-	}
+	if (!name)
+		return field_bad(why, wn, "no 'detail.eventName'");
 	buf_copy_str(ev->event_name, sizeof(ev->event_name), name);
 	buf_copy_str(ev->event_id, sizeof(ev->event_id), jstr(d, "eventID"));
 	buf_copy_str(ev->actor, sizeof(ev->actor), resp_get_str(d, "userIdentity.arn"));
-	if (jstr(d, "recipientAccountId"))
-		buf_copy_str(ev->account, sizeof(ev->account), jstr(d, "recipientAccountId"));
-	if (jstr(d, "awsRegion"))
-		buf_copy_str(ev->region, sizeof(ev->region), jstr(d, "awsRegion"));
-	if (jstr(d, "eventTime"))
-		ev->event_ms = resp_parse_time_ms(jstr(d, "eventTime"));
+	nb_where(ev, d, "recipientAccountId", "awsRegion", "eventTime");
 	if (ec && !cJSON_IsNull(ec)) {
 		ev->kind = NB_SKIP;
-		nb_why(ev->why, sizeof(ev->why), "the call failed (%.80s): it changed nothing",
-		       cJSON_IsString(ec) ? ec->valuestring : "errorCode");
+		field_why(ev->why, sizeof(ev->why), "the call failed (%.80s): it changed nothing",
+			  cJSON_IsString(ec) ? ec->valuestring : "errorCode");
 		return FB_OK;
 	}
 	ev->kind = NB_SG;
 	if (!strcmp(name, "AuthorizeSecurityGroupIngress")) {
 		const char *g = jstr(rp, "groupId");
 
-		if (g && !nb_id_ok(g, "sg")) {
-			nb_why(why, wn, "'%.64s' is not a security group id (sg-...)", g);
-			return FB_E_INVALID;
-		}
+		if (g && !nb_id_ok(g, "sg"))
+			return field_bad(why, wn, "'%.64s' is not a security group id (sg-...)", g);
 		if (g)
 			buf_copy_str(ev->group_id, sizeof(ev->group_id), g);
-		if (resp_get(re, "securityGroupRuleSet.items") && !cJSON_IsArray(resp_get(re, "securityGroupRuleSet.items"))) {
-			nb_why(why, wn, "'responseElements.securityGroupRuleSet.items' is not an array");
-			return FB_E_INVALID;
-		}
+		if (resp_get(re, "securityGroupRuleSet.items") && !cJSON_IsArray(resp_get(re, "securityGroupRuleSet.items")))
+			return field_bad(why, wn, "'responseElements.securityGroupRuleSet.items' is not an array");
 		cJSON_ArrayForEach(it, resp_get(re, "securityGroupRuleSet.items")) {
-			if (!cJSON_IsObject(it)) {
-				nb_why(why, wn, "'securityGroupRuleSet.items' holds a non-object");
-				return FB_E_INVALID;
-			}
+			if (!cJSON_IsObject(it))
+				return field_bad(why, wn, "'securityGroupRuleSet.items' holds a non-object");
 			if (jtrue(it, "isEgress"))
 				continue;
 			rc = nb_add_rule(ev, jstr(it, "securityGroupRuleId"), jstr(it, "groupId"), why, wn);
@@ -665,10 +634,8 @@ static enum fb_err nb_parse_call(struct nb_event *ev, const cJSON *d, char *why,
 		const cJSON *rules = cJSON_GetObjectItemCaseSensitive(m, "SecurityGroupRule");
 		const char *g = jstr(m, "GroupId");
 
-		if (!g || !nb_id_ok(g, "sg")) {
-			nb_why(why, wn, "'%.64s' is not a security group id (sg-...)", g ? g : "(missing GroupId)");
-			return FB_E_INVALID;
-		}
+		if (!g || !nb_id_ok(g, "sg"))
+			return field_bad(why, wn, "'%.64s' is not a security group id (sg-...)", g ? g : "(missing GroupId)");
 		buf_copy_str(ev->group_id, sizeof(ev->group_id), g);
 		/* one rule is an object, several an array (CloudTrail's XML-to-JSON) */
 		if (cJSON_IsObject(rules)) {
@@ -683,22 +650,20 @@ static enum fb_err nb_parse_call(struct nb_event *ev, const cJSON *d, char *why,
 			}
 		}
 	} else {
-		nb_why(why, wn, "'%.64s' is not a call net-block handles (AuthorizeSecurityGroupIngress, "
-		       "ModifySecurityGroupRules)", name);
+		field_why(why, wn, "'%.64s' is not a call net-block handles (AuthorizeSecurityGroupIngress, "
+			  "ModifySecurityGroupRules)", name);
 		return FB_E_INVALID;
 	}
 	if (ev->nrules == 0) {
 		/* never fall back to revoking by port: that is how other tools cut
 		 * rules that shared the port */
 		ev->kind = NB_SKIP;
-		nb_why(ev->why, sizeof(ev->why), "the record names no ingress rule id "
-		       "(responseElements.securityGroupRuleSet): nothing is revoked by port");
+		field_why(ev->why, sizeof(ev->why), "the record names no ingress rule id "
+			  "(responseElements.securityGroupRuleSet): nothing is revoked by port");
 		return FB_OK;
 	}
-	if (!ev->group_id[0]) {
-		nb_why(why, wn, "no security group id in the record");
-		return FB_E_INVALID;
-	}
+	if (!ev->group_id[0])
+		return field_bad(why, wn, "no security group id in the record");
 	return FB_OK;
 }
 
@@ -709,18 +674,11 @@ static enum fb_err nb_parse_finding(struct nb_event *ev, const cJSON *d, char *w
 	const cJSON *eni = cJSON_GetArrayItem(resp_get(d, "resource.instanceDetails.networkInterfaces"), 0);
 	enum fb_err rc;
 
-	if (!type) {
-		nb_why(why, wn, "no 'detail.type' in the finding");
-		return FB_E_INVALID;
-	}
+	if (!type)
+		return field_bad(why, wn, "no 'detail.type' in the finding");
 	buf_copy_str(ev->event_name, sizeof(ev->event_name), type);
 	buf_copy_str(ev->event_id, sizeof(ev->event_id), jstr(d, "id"));
-	if (jstr(d, "accountId"))
-		buf_copy_str(ev->account, sizeof(ev->account), jstr(d, "accountId"));
-	if (jstr(d, "region"))
-		buf_copy_str(ev->region, sizeof(ev->region), jstr(d, "region"));
-	if (jstr(d, "updatedAt"))
-		ev->event_ms = resp_parse_time_ms(jstr(d, "updatedAt"));
+	nb_where(ev, d, "accountId", "region", "updatedAt");
 	if (nb_id_ok(jstr(eni, "subnetId"), "subnet"))
 		buf_copy_str(ev->subnet_id, sizeof(ev->subnet_id), jstr(eni, "subnetId"));
 	if (nb_id_ok(resp_get_str(d, "resource.instanceDetails.instanceId"), "i"))
@@ -729,12 +687,12 @@ static enum fb_err nb_parse_finding(struct nb_event *ev, const cJSON *d, char *w
 	ev->kind = NB_BLOCK;
 	if (cJSON_IsTrue(resp_get(d, "service.additionalInfo.sample"))) {
 		ev->kind = NB_SKIP;
-		nb_why(ev->why, sizeof(ev->why), "a sample finding (service.additionalInfo.sample): nothing blocked");
+		field_why(ev->why, sizeof(ev->why), "a sample finding (service.additionalInfo.sample): nothing blocked");
 		return FB_OK;
 	}
 	if (cJSON_IsTrue(resp_get(d, "service.archived"))) {
 		ev->kind = NB_SKIP;
-		nb_why(ev->why, sizeof(ev->why), "an archived finding: nothing blocked");
+		field_why(ev->why, sizeof(ev->why), "an archived finding: nothing blocked");
 		return FB_OK;
 	}
 	if (at && !strcmp(at, "NETWORK_CONNECTION")) {
@@ -747,9 +705,9 @@ static enum fb_err nb_parse_finding(struct nb_event *ev, const cJSON *d, char *w
 		 * could be steered at anyone. */
 		if (!dir || strcmp(dir, "INBOUND") || (role && strcmp(role, "TARGET"))) {
 			ev->kind = NB_SKIP;
-			nb_why(ev->why, sizeof(ev->why), "connection %s, resource role %s: the remote address is "
-			       "not an attacker of this account: nothing blocked", dir ? dir : "(unknown)",
-			       role ? role : "(unknown)");
+			field_why(ev->why, sizeof(ev->why), "connection %s, resource role %s: the remote address is "
+				  "not an attacker of this account: nothing blocked", dir ? dir : "(unknown)",
+				  role ? role : "(unknown)");
 			return FB_OK;
 		}
 		if (!ip)
@@ -770,37 +728,31 @@ static enum fb_err nb_parse_finding(struct nb_event *ev, const cJSON *d, char *w
 	}
 	if (ev->nips == 0) {
 		ev->kind = NB_SKIP;
-		nb_why(ev->why, sizeof(ev->why), "the finding (action %s) names no remote attacker address: "
-		       "nothing blocked", at ? at : "(none)");
+		field_why(ev->why, sizeof(ev->why), "the finding (action %s) names no remote attacker address: "
+			  "nothing blocked", at ? at : "(none)");
 	}
 	return FB_OK;
 }
 
 static enum fb_err nb_parse_manual(struct nb_event *ev, const cJSON *root, char *why, size_t wn)
 {
-	const cJSON *g = cJSON_GetObjectItemCaseSensitive(root, "groupId");
-	const cJSON *ids = cJSON_GetObjectItemCaseSensitive(root, "ruleIds");
-	const cJSON *ip = cJSON_GetObjectItemCaseSensitive(root, "ip");
-	const cJSON *un = cJSON_GetObjectItemCaseSensitive(root, "unblock");
-	const cJSON *it;
+	const cJSON *g = jget(root, "groupId"), *ids = jget(root, "ruleIds");
+	const cJSON *ip = jget(root, "ip"), *un = jget(root, "unblock");
+	const cJSON *addr = ip ? ip : un, *it;   /* the block or the unblock form */
+	const char *form = ip ? "ip" : "unblock";
 	enum fb_err rc;
 	int forms = (g || ids) + !!ip + !!un;
 
 	ev->manual = 1;
 	buf_copy_str(ev->event_name, sizeof(ev->event_name), "manual");
-	if (forms != 1) {
-		nb_why(why, wn, "a manual event is one of {\"groupId\", \"ruleIds\"}, {\"ip\"} or {\"unblock\"}");
-		return FB_E_INVALID;
-	}
+	if (forms != 1)
+		return field_bad(why, wn, "a manual event is one of {\"groupId\", \"ruleIds\"}, {\"ip\"} or "
+				 "{\"unblock\"}");
 	if (g || ids) {
-		if (!cJSON_IsString(g) || !nb_id_ok(g->valuestring, "sg")) {
-			nb_why(why, wn, "'groupId' is not a security group id (sg-...)");
-			return FB_E_INVALID;
-		}
-		if (!cJSON_IsArray(ids) || cJSON_GetArraySize(ids) == 0) {
-			nb_why(why, wn, "'ruleIds' must be a non-empty array of sgr-... ids");
-			return FB_E_INVALID;
-		}
+		if (!cJSON_IsString(g) || !nb_id_ok(g->valuestring, "sg"))
+			return field_bad(why, wn, "'groupId' is not a security group id (sg-...)");
+		if (!cJSON_IsArray(ids) || cJSON_GetArraySize(ids) == 0)
+			return field_bad(why, wn, "'ruleIds' must be a non-empty array of sgr-... ids");
 		cJSON_ArrayForEach(it, ids) {
 			rc = nb_add_rule(ev, cJSON_GetStringValue(it), g->valuestring, why, wn);
 			if (rc != FB_OK)
@@ -809,15 +761,11 @@ static enum fb_err nb_parse_manual(struct nb_event *ev, const cJSON *root, char 
 		ev->kind = NB_SG;
 		return FB_OK;
 	}
-	if (cJSON_IsArray(ip ? ip : un)) {
-		const cJSON *arr = ip ? ip : un;
-
+	if (cJSON_IsArray(addr)) {
 		/* restore[] names all of a finding's addresses in one entry */
-		if (cJSON_GetArraySize(arr) < 1 || cJSON_GetArraySize(arr) > NB_MAX_IPS) {
-			nb_why(why, wn, "'%s' must hold 1 to %d addresses", ip ? "ip" : "unblock", NB_MAX_IPS);
-			return FB_E_INVALID;
-		}
-		cJSON_ArrayForEach(it, arr) {
+		if (cJSON_GetArraySize(addr) < 1 || cJSON_GetArraySize(addr) > NB_MAX_IPS)
+			return field_bad(why, wn, "'%s' must hold 1 to %d addresses", form, NB_MAX_IPS);
+		cJSON_ArrayForEach(it, addr) {
 			rc = nb_add_ip(ev, cJSON_GetStringValue(it), why, wn);
 			if (rc != FB_OK)
 				return rc;
@@ -825,11 +773,9 @@ static enum fb_err nb_parse_manual(struct nb_event *ev, const cJSON *root, char 
 		ev->kind = ip ? NB_BLOCK : NB_UNBLOCK;
 		return FB_OK;
 	}
-	if (!cJSON_IsString(ip ? ip : un)) {
-		nb_why(why, wn, "'%s' must be a string", ip ? "ip" : "unblock");
-		return FB_E_INVALID;
-	}
-	rc = nb_add_ip(ev, (ip ? ip : un)->valuestring, why, wn);
+	if (!cJSON_IsString(addr))
+		return field_bad(why, wn, "'%s' must be a string", form);
+	rc = nb_add_ip(ev, addr->valuestring, why, wn);
 	if (rc != FB_OK)
 		return rc;
 	ev->kind = ip ? NB_BLOCK : NB_UNBLOCK;
@@ -849,16 +795,9 @@ enum fb_err nb_parse(const char *text, size_t len, struct nb_event *ev, char *wh
 	src = jstr(ev->root, "source");
 	dt = jstr(ev->root, "detail-type");
 	d = cJSON_GetObjectItemCaseSensitive(ev->root, "detail");
-	if (cJSON_GetObjectItemCaseSensitive(ev->root, "source") && !src) {
-		nb_why(why, whylen, "'source' is not a string");
-		return FB_E_INVALID;
-	}
-	if (jstr(ev->root, "account"))
-		buf_copy_str(ev->account, sizeof(ev->account), jstr(ev->root, "account"));
-	if (jstr(ev->root, "region"))
-		buf_copy_str(ev->region, sizeof(ev->region), jstr(ev->root, "region"));
-	if (jstr(ev->root, "time"))
-		ev->event_ms = resp_parse_time_ms(jstr(ev->root, "time"));
+	if (cJSON_GetObjectItemCaseSensitive(ev->root, "source") && !src)
+		return field_bad(why, whylen, "'source' is not a string");
+	nb_where(ev, ev->root, "account", "region", "time");
 	if (!src) {
 		rc = nb_parse_manual(ev, ev->root, why, whylen);
 	} else if (!strcmp(src, "aws.ec2") && dt && !strcmp(dt, "AWS API Call via CloudTrail") &&
@@ -867,29 +806,23 @@ enum fb_err nb_parse(const char *text, size_t len, struct nb_event *ev, char *wh
 	} else if (!strcmp(src, "aws.guardduty") && dt && !strcmp(dt, "GuardDuty Finding") && cJSON_IsObject(d)) {
 		rc = nb_parse_finding(ev, d, why, whylen);
 	} else {
-		nb_why(why, whylen, "not an event net-block handles (source '%.64s', detail-type '%.64s')", src,
-		       dt ? dt : "");
+		field_why(why, whylen, "not an event net-block handles (source '%.64s', detail-type '%.64s')", src,
+			  dt ? dt : "");
 		rc = FB_E_INVALID;
 	}
 	if (rc != FB_OK)
 		return rc;
 	acct = cJSON_GetObjectItemCaseSensitive(ev->root, "account");
 	reg = cJSON_GetObjectItemCaseSensitive(ev->root, "region");
-	if ((ev->account[0] && !resp_account_id_ok(ev->account)) || (acct && !cJSON_IsString(acct))) {
-		nb_why(why, whylen, "'account' is not an account id");
-		return FB_E_INVALID;
-	}
-	if ((ev->region[0] && !resp_region_name_ok(ev->region)) || (reg && !cJSON_IsString(reg))) {
-		nb_why(why, whylen, "'region' is not a region name");
-		return FB_E_INVALID;
-	}
+	if ((ev->account[0] && !resp_account_id_ok(ev->account)) || (acct && !cJSON_IsString(acct)))
+		return field_bad(why, whylen, "'account' is not an account id");
+	if ((ev->region[0] && !resp_region_name_ok(ev->region)) || (reg && !cJSON_IsString(reg)))
+		return field_bad(why, whylen, "'region' is not a region name");
 	return FB_OK;
 }
 
 void nb_event_cleanup(struct nb_event *ev)
 {
-	if (!ev)
-		return;
-	cJSON_Delete(ev->root);
-	ev->root = NULL;
+	if (ev)
+		field_json_free(&ev->root);
 }

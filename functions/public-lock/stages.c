@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "field.h"
 #include "resp.h"
 
 const char *const pl_setting_names[PL_NSETTINGS] = {
@@ -33,16 +34,12 @@ int pl_bucket_name_ok(const char *b)
 	size_t i, n;
 	int dots = 0, digits_only = 1;
 
-	if (!b)
+	if (!field_name_ok(b, 3, 63, "a-z0-9.-"))
 		return 0;
 	n = strlen(b);
-	if (n < 3 || n > 63)
-		return 0;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)b[i];
 
-		if (!(islower(c) || isdigit(c) || c == '.' || c == '-'))
-			return 0;
 		if (c == '.') {
 			dots++;
 			if (i + 1 < n && b[i + 1] == '.')
@@ -248,20 +245,10 @@ void pl_event_cleanup(struct pl_event *ev)
 
 static enum fb_err add_bucket(struct pl_event *ev, const char *b, char *why, size_t n)
 {
-	size_t i;
-
-	if (!pl_bucket_name_ok(b)) {
-		snprintf(why, n, "'%.80s' is not a valid S3 bucket name", b ? b : "");
-		return FB_E_INVALID;
-	}
-	for (i = 0; i < ev->nbuckets; i++)
-		if (!strcmp(ev->buckets[i], b))
-			return FB_OK;
-	if (ev->nbuckets >= PL_MAX_BUCKETS) {
-		snprintf(why, n, "more than %d buckets in one event", PL_MAX_BUCKETS);
-		return FB_E_INVALID;
-	}
-	buf_copy_str(ev->buckets[ev->nbuckets++], sizeof(ev->buckets[0]), b);
+	if (!pl_bucket_name_ok(b))
+		return field_bad(why, n, "'%.80s' is not a valid S3 bucket name", b ? b : "");
+	if (field_set_add(ev->buckets[0], sizeof(ev->buckets[0]), &ev->nbuckets, PL_MAX_BUCKETS, b) == -1)
+		return field_bad(why, n, "more than %d buckets in one event", PL_MAX_BUCKETS);
 	return FB_OK;
 }
 
@@ -269,29 +256,19 @@ static enum fb_err set_region(struct pl_event *ev, const char *r, char *why, siz
 {
 	if (!r)
 		return FB_OK;
-	if (!resp_region_name_ok(r)) {
-		snprintf(why, n, "region '%.40s' is not a region name", r);
-		return FB_E_INVALID;
-	}
-	if (ev->region[0] && strcmp(ev->region, r)) {
-		snprintf(why, n, "the event names two regions (%s, %s)", ev->region, r);
-		return FB_E_INVALID;
-	}
-	buf_copy_str(ev->region, sizeof(ev->region), r);
+	if (!resp_region_name_ok(r))
+		return field_bad(why, n, "region '%.40s' is not a region name", r);
+	if (field_same(ev->region, sizeof(ev->region), r))
+		return field_bad(why, n, "the event names two regions (%s, %s)", ev->region, r);
 	return FB_OK;
 }
 
 static enum fb_err set_account(struct pl_event *ev, const char *a, char *why, size_t n)
 {
-	if (!a || !resp_account_id_ok(a)) {
-		snprintf(why, n, "account '%.40s' is not a 12-digit account id", a ? a : "");
-		return FB_E_INVALID;
-	}
-	if (ev->account[0] && strcmp(ev->account, a)) {
-		snprintf(why, n, "the event names two accounts (%s, %s)", ev->account, a);
-		return FB_E_INVALID;
-	}
-	buf_copy_str(ev->account, sizeof(ev->account), a);
+	if (!a || !resp_account_id_ok(a))
+		return field_bad(why, n, "account '%.40s' is not a 12-digit account id", a ? a : "");
+	if (field_same(ev->account, sizeof(ev->account), a))
+		return field_bad(why, n, "the event names two accounts (%s, %s)", ev->account, a);
 	return FB_OK;
 }
 
@@ -326,10 +303,8 @@ static enum fb_err parse_cloudtrail(struct pl_event *ev, const cJSON *root, char
 	int known = 0;
 
 	ev->source = PL_SRC_CLOUDTRAIL;
-	if (!cJSON_IsObject(d) || !name || !src || strcmp(src, "s3.amazonaws.com")) {
-		snprintf(why, n, "not an S3 CloudTrail record (detail.eventSource, detail.eventName)");
-		return FB_E_INVALID;
-	}
+	if (!cJSON_IsObject(d) || !name || !src || strcmp(src, "s3.amazonaws.com"))
+		return field_bad(why, n, "not an S3 CloudTrail record (detail.eventSource, detail.eventName)");
 	buf_copy_str(ev->event_name, sizeof(ev->event_name), name);
 	buf_copy_str(ev->event_id, sizeof(ev->event_id), resp_get_str(d, "eventID"));
 	buf_copy_str(ev->actor, sizeof(ev->actor), resp_get_str(d, "userIdentity.arn"));
@@ -349,14 +324,10 @@ static enum fb_err parse_cloudtrail(struct pl_event *ev, const cJSON *root, char
 		}
 	for (i = 0; i < sizeof(bucket_ops) / sizeof(bucket_ops[0]); i++)
 		known |= !strcmp(name, bucket_ops[i]);
-	if (!known) {
-		snprintf(why, n, "eventName '%.60s' is not one public-lock handles", name);
-		return FB_E_INVALID;
-	}
-	if (ev->scope == PL_SCOPE_ACCOUNT && !ev->account[0]) {
-		snprintf(why, n, "%s without an account (recipientAccountId, account)", name);
-		return FB_E_INVALID;
-	}
+	if (!known)
+		return field_bad(why, n, "eventName '%.60s' is not one public-lock handles", name);
+	if (ev->scope == PL_SCOPE_ACCOUNT && !ev->account[0])
+		return field_bad(why, n, "%s without an account (recipientAccountId, account)", name);
 	if (ev->scope == PL_SCOPE_BUCKET) {
 		b = resp_get_str(rp, "bucketName");
 		/* S3 may log bucketName "" (the s3 guide's PutBucketAcl sample):
@@ -371,10 +342,8 @@ static enum fb_err parse_cloudtrail(struct pl_event *ev, const cJSON *root, char
 					b = strstr(arn, ":s3:::") + 6;
 			}
 		}
-		if (!b) {
-			snprintf(why, n, "%s names no bucket (requestParameters.bucketName, resources)", name);
-			return FB_E_INVALID;
-		}
+		if (!b)
+			return field_bad(why, n, "%s names no bucket (requestParameters.bucketName, resources)", name);
 		if (add_bucket(ev, b, why, n))
 			return FB_E_INVALID;
 	}
@@ -410,18 +379,14 @@ static enum fb_err parse_securityhub(struct pl_event *ev, const cJSON *root, cha
 	char last[200] = "";
 
 	ev->source = PL_SRC_SECURITYHUB;
-	if (!cJSON_IsArray(fs) || !fs->child) {
-		snprintf(why, n, "Security Hub event without detail.findings");
-		return FB_E_INVALID;
-	}
+	if (!cJSON_IsArray(fs) || !fs->child)
+		return field_bad(why, n, "Security Hub event without detail.findings");
 	cJSON_ArrayForEach(f, fs) {
 		const char *c = finding_control(f), *st = resp_get_str(f, "Compliance.Status");
 		const char *wf = resp_get_str(f, "Workflow.Status"), *rs = resp_get_str(f, "RecordState");
 
-		if (!cJSON_IsObject(f)) {
-			snprintf(why, n, "a finding is not an object");
-			return FB_E_INVALID;
-		}
+		if (!cJSON_IsObject(f))
+			return field_bad(why, n, "a finding is not an object");
 		if (!c || (strcmp(c, "S3.2") && strcmp(c, "S3.3") && strcmp(c, "S3.8"))) {
 			snprintf(last, sizeof(last), "control %.20s is not S3.2, S3.3 or S3.8", c ? c : "(none)");
 			continue;
@@ -441,10 +406,8 @@ static enum fb_err parse_securityhub(struct pl_event *ev, const cJSON *root, cha
 
 			if (!ty || strcmp(ty, "AwsS3Bucket"))
 				continue;
-			if (!id || strncmp(id, "arn:", 4) || !strstr(id, ":s3:::")) {
-				snprintf(why, n, "AwsS3Bucket resource id '%.80s' is not a bucket ARN", id ? id : "");
-				return FB_E_INVALID;
-			}
+			if (!id || strncmp(id, "arn:", 4) || !strstr(id, ":s3:::"))
+				return field_bad(why, n, "AwsS3Bucket resource id '%.80s' is not a bucket ARN", id ? id : "");
 			if (add_bucket(ev, strstr(id, ":s3:::") + 6, why, n) ||
 			    set_region(ev, resp_get_str(r, "Region") ? resp_get_str(r, "Region")
 								     : resp_get_str(f, "Region"), why, n))
@@ -468,10 +431,8 @@ static enum fb_err parse_manual(struct pl_event *ev, const cJSON *root, char *wh
 	const cJSON *rg = cJSON_GetObjectItemCaseSensitive(root, "region");
 
 	ev->source = PL_SRC_MANUAL;
-	if ((b && !cJSON_IsString(b)) || (a && !cJSON_IsString(a)) || (rg && !cJSON_IsString(rg))) {
-		snprintf(why, n, "manual form: 'bucket', 'account' and 'region' are strings");
-		return FB_E_INVALID;
-	}
+	if ((b && !cJSON_IsString(b)) || (a && !cJSON_IsString(a)) || (rg && !cJSON_IsString(rg)))
+		return field_bad(why, n, "manual form: 'bucket', 'account' and 'region' are strings");
 	if (rg && set_region(ev, rg->valuestring, why, n))
 		return FB_E_INVALID;
 	if (a && set_account(ev, a->valuestring, why, n))

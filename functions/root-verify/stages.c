@@ -515,7 +515,7 @@ enum rv_class rv_classify(const cJSON *ev, const struct rv_config *cfg, struct r
 	const char *src, *dt;
 
 	/* dryRun, and the account and region that pick the role ARN and the
-	 * endpoint (resp_client_for), then source and detail-type */
+	 * endpoint (acct_client_for), then source and detail-type */
 	if (kit_envelope_check(ev, t->why, sizeof(t->why)) != 0)
 		return RV_CLASS_INVALID;
 	enum kit_event kind = kit_event_envelope(ev, &src, &dt, t->why, sizeof(t->why));

@@ -66,9 +66,11 @@ struct tq_run {
 	 * (the security account's): S3 and SNS always go through st->aws. */
 	struct aws_client *aws;
 	struct tq_target tgt;
-	struct tq_task task;
+	struct ecs_task task;
 	struct sg_eni eni;
 	int have_task, have_eni;
+	int exempt;                     /* tq_exempt */
+	char exempt_value[260];
 	cJSON *task_json;               /* owned: the DescribeTasks element */
 	cJSON *taskdef_json;            /* owned: DescribeTaskDefinition's taskDefinition */
 	cJSON *network_json;            /* owned: ENI and security group answers */
@@ -144,7 +146,7 @@ static void taskdef_take(struct tq_run *u, const struct kit_step *td)
 
 	if (td && kit_ok(td) && d) {
 		u->taskdef_json = cJSON_Duplicate(d, 1);
-		tq_task_apply_taskdef(&u->task, u->taskdef_json, u->region);
+		ecs_task_apply_taskdef(&u->task, u->taskdef_json, u->region);
 	}
 }
 
@@ -175,10 +177,11 @@ static int describe_task(struct tq_run *u)
 			  reason ? reason : "MISSING");
 		goto out;
 	}
-	if (tq_task_from_json(t, &u->task) != FB_OK) {
+	if (ecs_task_from_json(t, &u->task) != FB_OK) {
 		kit_fail(s, "cannot parse the DescribeTasks answer");
 		goto out;
 	}
+	u->exempt = tq_exempt(t, u->exempt_value, sizeof(u->exempt_value));
 	u->task_json = cJSON_Duplicate(t, 1);
 	kit_detail(s, "%s", u->task.last_status);
 	u->have_task = found = 1;
@@ -189,58 +192,34 @@ out:
 
 static void report_task(struct tq_run *u)
 {
-	const struct tq_task *t = &u->task;
-	cJSON *o = cJSON_AddObjectToObject(u->r.extra, "task"), *cs, *n, *g;
+	const struct ecs_task *t = &u->task;
+	cJSON *o = kit_obj("arn", t->arn, "cluster", t->cluster_arn, "last_status", t->last_status,
+			   "desired_status", t->desired_status, "launch_type", t->launch_type,
+			   "network_mode", t->network_mode, "task_definition", t->taskdef_arn, "group", t->group,
+			   "started_by", t->started_by, KIT_END), *cs, *n;
 	size_t i;
 
-	if (!o)
+	if (!cJSON_AddItemToObject(u->r.extra, "task", o))
 		return;
-	cJSON_AddStringToObject(o, "arn", t->arn);
-	cJSON_AddStringToObject(o, "cluster", t->cluster_arn);
-	cJSON_AddStringToObject(o, "last_status", t->last_status);
-	cJSON_AddStringToObject(o, "desired_status", t->desired_status);
-	cJSON_AddStringToObject(o, "launch_type", t->launch_type);
-	cJSON_AddStringToObject(o, "network_mode", t->network_mode);
-	cJSON_AddStringToObject(o, "task_definition", t->taskdef_arn);
-	cJSON_AddStringToObject(o, "group", t->group);
-	cJSON_AddStringToObject(o, "started_by", t->started_by);
 	cs = cJSON_AddArrayToObject(o, "containers");
 	for (i = 0; cs && i < t->nc; i++) {
-		const struct tq_container *c = &t->c[i];
-		cJSON *x = cJSON_CreateObject(), *l;
+		const struct ecs_container *c = &t->c[i];
+		cJSON *x = kit_obj("name", c->name, "image", c->image, "image_digest", c->digest,
+				   "runtime_id", c->runtime_id, KIT_END);
 
 		cJSON_AddItemToArray(cs, x);
-		cJSON_AddStringToObject(x, "name", c->name);
-		cJSON_AddStringToObject(x, "image", c->image);
-		cJSON_AddStringToObject(x, "image_digest", c->digest);
-		cJSON_AddStringToObject(x, "runtime_id", c->runtime_id);
-		l = cJSON_AddObjectToObject(x, "log");
-		cJSON_AddStringToObject(l, "driver", c->log.driver[0] ? c->log.driver : "none");
-		if (c->log.state == CWL_LOG_AWSLOGS) {
-			cJSON_AddStringToObject(l, "group", c->log.group);
-			cJSON_AddStringToObject(l, "stream", c->log.stream);
-		}
+		cJSON_AddItemToObject(x, "log", cwl_awslogs_json(&c->log));
 	}
-	n = cJSON_AddObjectToObject(o, "network");
-	if (!n)
-		return;
-	cJSON_AddStringToObject(n, "network_interface_id", t->eni);
-	cJSON_AddStringToObject(n, "subnet_id", t->subnet);
-	cJSON_AddStringToObject(n, "private_ipv4_address", t->private_ip);
-	if (u->have_eni) {
-		cJSON_AddStringToObject(n, "vpc_id", u->eni.vpc);
-		cJSON_AddBoolToObject(n, "requester_managed", u->eni.requester_managed);
-		g = cJSON_AddArrayToObject(n, "security_groups");
-		for (i = 0; g && i < u->eni.ngroups; i++)
-			cJSON_AddItemToArray(g, kit_obj("group_id", u->eni.groups[i], "group_name",
-							u->eni.group_names[i], KIT_END));
-	}
+	n = kit_obj("network_interface_id", t->eni, "subnet_id", t->subnet, "private_ipv4_address", t->private_ip,
+		    KIT_END);
+	if (cJSON_AddItemToObject(o, "network", n) && u->have_eni)
+		sg_eni_report(&u->eni, n);
 }
 
 /* ---- 1b. an exemption counts only with provenance ------------------------------------------ */
 
 /* firebreak:exempt is honoured only when the CloudTrail history of every
- * resource the tag may have come from (tq_tag_sources) says it predates
+ * resource the tag may have come from (ecs_tag_sources) says it predates
  * the finding by the minimum age and was not set by the task's own role
  * (whoever holds the task's credentials is the attacker here). Returns 1
  * when honoured; the report's extra.exemption_tags says why either way. */
@@ -260,8 +239,8 @@ static int exemption_honoured(struct tq_run *u, char *why, size_t whylen)
 		taskdef_take(u, td);
 		kit_round_free(rd);
 	}
-	n = tq_tag_sources(&u->task, src);
-	q = (struct prov_query){ .tag_key = TQ_TAG_EXEMPT, .tag_value = u->task.exempt_value,
+	n = ecs_tag_sources(&u->task, src);
+	q = (struct prov_query){ .tag_key = TQ_TAG_EXEMPT, .tag_value = u->exempt_value,
 		.trigger_ms = u->r.event_time_ms ? u->r.event_time_ms : u->r.received_ms,
 		.trigger_actor = u->task.task_role[0] ? u->task.task_role : NULL,
 		.min_age_ms = u->st->cfg.tag_min_age_ms, .trust = &u->st->cfg };
@@ -312,7 +291,7 @@ static void service_report(struct tq_run *u, struct kit_step *svc)
 
 static void read_round(struct tq_run *u)
 {
-	const struct tq_task *t = &u->task;
+	const struct ecs_task *t = &u->task;
 	struct kit_round *rd = kit_round_new(&u->kit);
 	struct kit_step *td = taskdef_add(u, rd), *eni = NULL, *svc = NULL, *ci = NULL, *head;
 
@@ -411,72 +390,15 @@ static int share_decision(struct tq_run *u, int known, const cJSON *shared, int 
 	return 0;
 }
 
-/* The swap onto `qsg` (NULL: planned only), its undo the groups now
- * (`groups`, taken). */
-static struct kit_step *swap_add(struct tq_run *u, struct kit_round *rd, cJSON *groups, const char *qsg)
-{
-	return kit_add(rd, &(struct kit_spec){ .step = "swap-groups", .service = "ec2",
-		.op = "ModifyNetworkInterfaceAttribute", .target = u->eni.id, .kind = RESP_WRITE,
-		.in = qsg ? sg_swap_in(u->eni.id, qsg) : NULL, .restore = sg_swap_undo("swap-groups", u->eni.id, groups),
-		.detail = "only the quarantine group is attached" });
-}
-
-/* Another network interface carrying any of the task's groups, in the
- * words an on-call engineer knows (ECS tags its tasks' ENIs with the
- * cluster and service). NULL for the task's own ENI. */
-static cJSON *sharer(const struct tq_run *u, const cJSON *ni)
-{
-	const char *id = resp_get_str(ni, "networkInterfaceId"), *d = resp_get_str(ni, "description");
-	const char *it = resp_get_str(ni, "interfaceType"), *rq = resp_get_str(ni, "requesterId");
-	const char *inst = resp_get_str(ni, "attachment.instanceId");
-	const cJSON *g, *tag;
-	cJSON *x, *gs;
-	size_t i;
-
-	if (!id || !strcmp(id, u->eni.id))
-		return NULL;
-	x = kit_obj("network_interface_id", id, KIT_END);
-	cJSON_AddStringToObject(x, "description", d ? d : "");
-	cJSON_AddStringToObject(x, "interface_type", it ? it : "");
-	if (rq)
-		cJSON_AddStringToObject(x, "requester_id", rq);
-	if (inst)
-		cJSON_AddStringToObject(x, "instance_id", inst);
-	cJSON_ArrayForEach(tag, sg_list(ni, "tagSet")) {
-		const char *k = resp_get_str(tag, "key"), *v = resp_get_str(tag, "value");
-
-		if (k && v && !strcmp(k, "aws:ecs:serviceName"))
-			cJSON_AddStringToObject(x, "ecs_service", v);
-		else if (k && v && !strcmp(k, "aws:ecs:clusterName"))
-			cJSON_AddStringToObject(x, "ecs_cluster", v);
-	}
-	gs = cJSON_AddArrayToObject(x, "shared_groups");
-	cJSON_ArrayForEach(g, sg_list(ni, "groupSet")) {
-		const char *gid = resp_get_str(g, "groupId");
-
-		for (i = 0; gid && i < u->eni.ngroups; i++)
-			if (!strcmp(gid, u->eni.groups[i]))
-				cJSON_AddItemToArray(gs, cJSON_CreateString(gid));
-	}
-	return x;
-}
-
 /* Between the reads and the revokes (sg_revoke_egress): the groups'
  * answer kept as evidence, who else carries them, the sharing decision. */
 static int revoke_decide(void *arg, const cJSON *groups, int known, const cJSON *interfaces, int more)
 {
 	struct tq_run *u = arg;
-	cJSON *shared;
-	const cJSON *ni;
+	cJSON *shared = sg_sharers(interfaces, &u->eni);
 
 	network_evidence_add(u, "DescribeSecurityGroups", groups);
-	shared = cJSON_AddArrayToObject(u->iso, "shared_with");
-	cJSON_ArrayForEach(ni, interfaces) {
-		cJSON *x = sharer(u, ni);
-
-		if (x)
-			cJSON_AddItemToArray(shared, x);
-	}
+	cJSON_AddItemToObject(u->iso, "shared_with", shared);
 	return share_decision(u, known, shared, more);
 }
 
@@ -510,72 +432,32 @@ static void isolate_revoke_egress(struct tq_run *u, const char *why)
  * its tags, its default egress revoked), swapped onto the ENI. */
 static void isolate_quarantine_sg(struct tq_run *u)
 {
-	char sgname[128], desc[256];
+	char sgname[128], desc[256], why[300];
 	const char *tags[] = { "Name", sgname, "firebreak:incident", u->r.incident_id,
 			       "firebreak:task", u->task.arn, NULL };
-	struct sg_empty q = { .name = sgname, .desc = desc, .vpc = u->eni.vpc, .tags = tags };
-	struct kit_round *rd;
-	struct kit_step *swap;
-	cJSON *groups;
-	size_t g;
+	struct sg_swap q = { .eni = &u->eni, .group = { .name = sgname, .desc = desc, .vpc = u->eni.vpc,
+		.tags = tags }, .step = "swap-groups", .detail = "only the quarantine group is attached" };
+	enum sg_swap_result res;
 
 	snprintf(sgname, sizeof(sgname), TQ_SG_PREFIX "%s", u->r.incident_id);
 	snprintf(desc, sizeof(desc), "firebreak quarantine for %.60s: no ingress, no egress", u->task.id);
 	cJSON_AddStringToObject(u->iso, "strategy", "quarantine-sg");
 	cJSON_AddStringToObject(u->iso, "quarantine_group_name", sgname);
-	groups = cJSON_CreateArray();
-	for (g = 0; g < u->eni.ngroups; g++)
-		cJSON_AddItemToArray(groups, cJSON_CreateString(u->eni.groups[g]));
-	rd = kit_round_new(&u->kit);
-	if (u->r.dry_run) {
-		/* The plan: three writes; the swap's undo (the groups now) is
-		 * known before it, as kit-planned writes record it. */
-		kit_add(rd, &(struct kit_spec){ .step = "create-quarantine-group", .service = "ec2",
-			.op = "CreateSecurityGroup", .target = sgname, .kind = RESP_WRITE });
-		kit_add(rd, &(struct kit_spec){ .step = "revoke-quarantine-egress", .service = "ec2",
-			.op = "RevokeSecurityGroupEgress", .target = sgname, .kind = RESP_WRITE });
-		swap_add(u, rd, groups, NULL);
-		kit_run(rd);
-		kit_round_free(rd);
-		return;
-	}
-	sg_empty_group(&u->kit, &q);
-	if (!q.id[0]) {
-		kit_round_free(rd);
-		cJSON_Delete(groups);
-		isolate_revoke_egress(u, "the quarantine group could not be created");
-		return;
-	}
-	cJSON_AddStringToObject(u->iso, "quarantine_group", q.id);
-	/* A group that still allows egress must not be swapped on. */
-	if (resp_failed(&u->r))
-		goto out;
-
-	/* The swap; the prior groups recorded first (by the kit). */
-	cJSON_AddItemToObject(u->iso, "original_groups", cJSON_Duplicate(groups, 1));
-	swap = swap_add(u, rd, groups, q.id);
-	groups = NULL;
-	kit_run(rd);
-	if (kit_ok(swap)) {
+	res = sg_swap_empty(&u->kit, &q);
+	if (q.group.id[0])
+		cJSON_AddStringToObject(u->iso, "quarantine_group", q.group.id);
+	if (res == SG_SWAP_DONE || res == SG_SWAP_REFUSED)
+		cJSON_AddItemToObject(u->iso, "original_groups", sg_eni_groups(&u->eni));
+	if (res == SG_SWAP_DONE) {
 		u->isolated_now = 1;
 		u->isolated_by = "quarantine-sg";
-	} else {
-		char why[300];
-
-		/* Refused (requester-managed ENI, permissions): the runbook's way.
-		 * A refused swap changed nothing: its undo goes. */
-		kit_detail(swap, "only the quarantine group is attached");
-		snprintf(why, sizeof(why), "ModifyNetworkInterfaceAttribute refused: %.100s %.150s",
-			 kit_err(swap)->code, kit_err(swap)->message);
-		kit_set_optional(swap);
-		kit_undo_drop(&u->kit);
-		kit_round_free(rd);
+	} else if (res == SG_SWAP_NO_GROUP) {
+		isolate_revoke_egress(u, "the quarantine group could not be created");
+	} else if (res == SG_SWAP_REFUSED) {
+		/* Refused (requester-managed ENI, permissions): the runbook's way. */
+		snprintf(why, sizeof(why), "ModifyNetworkInterfaceAttribute refused: %.252s", q.why);
 		isolate_revoke_egress(u, why);
-		return;
 	}
-out:
-	cJSON_Delete(groups);
-	kit_round_free(rd);
 }
 
 /* What the isolation came to, in one place of the report: which path
@@ -623,7 +505,7 @@ static void isolate(struct tq_run *u)
 	}
 	if (!u->have_eni)
 		return; /* describe-eni already failed (required) */
-	if (tq_all_quarantine(&u->eni)) {
+	if (sg_all_prefixed(&u->eni, TQ_SG_PREFIX)) {
 		cJSON_AddStringToObject(u->iso, "strategy", "quarantine-sg");
 		cJSON_AddStringToObject(u->iso, "quarantine_group", u->eni.groups[0]);
 		ISO_DECIDE(u, RESP_WRITE, u->eni.id, RESP_ALREADY, "only a firebreak quarantine group is attached");
@@ -687,56 +569,35 @@ static void evidence(struct tq_run *u)
 {
 	static const char *const fixed[] = { "task.json", "task-definition.json", "network.json",
 					     "restore.json", "manifest.json" };
-	const char *names[sizeof(fixed) / sizeof(fixed[0]) + TQ_MAX_CONTAINERS + 1];
-	char lognames[TQ_MAX_CONTAINERS][300];
+	const char *names[sizeof(fixed) / sizeof(fixed[0]) + ECS_MAX_CONTAINERS + 1];
+	char lognames[ECS_MAX_CONTAINERS][300];
 	cJSON *ev = cJSON_AddObjectToObject(u->r.extra, "evidence");
 	struct cwl logs;
 	size_t i, n = 0;
-	char *txt;
 
-	/* Under dry run restore[] holds the plan's undo, not a write. */
-	if (!evidence_begin(&u->ev, !u->r.dry_run && cJSON_GetArraySize(u->r.restore) > 0, ev)) {
+	/* Under dry run restore[] holds the plan's undo, not a write. The
+	 * restore manifest as it stands (every write of this attempt) claims
+	 * the attempt. */
+	if (!evidence_open(&u->ev, !u->r.dry_run && cJSON_GetArraySize(u->r.restore) > 0, u->r.restore, ev)) {
 		if (!u->st->evcfg.bucket)
 			warn(u, "no evidence bucket configured: task description and logs were not kept");
 		return;
 	}
-	/* The restore manifest as it stands (every write of this attempt). */
-	txt = cJSON_Print(u->r.restore);
-	if (!evidence_claim(&u->ev, txt, txt ? strlen(txt) : 0, ev))
-		return;
 	evidence_add_json(&u->ev, "task.json", u->task_json);
 	evidence_add_json(&u->ev, "task-definition.json", u->taskdef_json);
 	evidence_add_json(&u->ev, "network.json", u->network_json);
-	/* Every awslogs stream from its head, all together (runtime/cwl). */
-	cwl_init(&logs, &u->kit, u->ctx, u->st->set.log_max_bytes);
-	for (i = 0; i < u->task.nc; i++) {
-		const struct tq_container *c = &u->task.c[i];
-		const char *d;
-
-		if (c->log.state == CWL_LOG_AWSLOGS) {
-			cwl_add(&logs, c->name, c->log.group, c->log.stream);
-			continue;
-		}
-		if (c->log.state == CWL_LOG_NONE)
-			d = "no log configuration: nothing to fetch";
-		else if (c->log.state == CWL_LOG_OTHER_DRIVER)
-			d = "log driver is not awslogs: fetch from that destination by hand";
-		else
-			d = "awslogs stream name unknown (no awslogs-group or prefix)";
-		kit_decide(&u->kit, &(struct kit_spec){ .step = "fetch-logs", .service = "logs", .op = "GetLogEvents",
-			.target = c->name, .kind = RESP_READ, .optional = 1 }, RESP_SKIPPED, "%s", d);
-	}
-	cwl_fetch(&logs, &u->ev);
-	cwl_cleanup(&logs);
-	evidence_put(&u->ev);
 	/* What an earlier attempt may have written, for the manifest. */
 	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		names[n++] = fixed[i];
+	/* Every awslogs stream from its head, all together (runtime/cwl). */
+	cwl_init(&logs, &u->kit, u->ctx, u->st->set.log_max_bytes);
 	for (i = 0; i < u->task.nc; i++)
-		if (u->task.c[i].log.state == CWL_LOG_AWSLOGS &&
-		    cwl_log_key("", u->task.c[i].name, lognames[i], sizeof(lognames[i])))
+		if (cwl_add_log(&logs, u->task.c[i].name, &u->task.c[i].log, lognames[i], sizeof(lognames[i])))
 			names[n++] = lognames[i];
 	names[n] = NULL;
+	cwl_fetch(&logs, &u->ev);
+	cwl_cleanup(&logs);
+	evidence_put(&u->ev);
 	evidence_finish(&u->ev, names, ev);
 }
 
@@ -764,7 +625,7 @@ static enum fb_err client_for(struct tq_run *u)
 	if (!u->aws) {
 		int i = resp_step_begin(&u->r, "assume-role", "sts:AssumeRole", u->account, RESP_READ);
 
-		/* resp_client_for's FB_E_CONFIG says so in its message */
+		/* acct_client_for's FB_E_CONFIG says so in its message */
 		resp_step_end(&u->r, i, RESP_FAILED, strstr(err.message, "FIREBREAK_MEMBER_ROLE is not set") ?
 			      "task in another account and FIREBREAK_MEMBER_ROLE not set" :
 			      "cannot act in the task's account", &err);
@@ -867,7 +728,7 @@ enum fb_err tq_handle(void *state, const char *event, size_t len,
 	if (u->task.cluster_arn[0])
 		buf_copy_id(u->cluster, sizeof(u->cluster), u->task.cluster_arn);
 	resp_set_resource(&u->r, u->task.arn, u->account[0] ? u->account : NULL, u->region);
-	if (u->task.exempt) {
+	if (u->exempt) {
 		char pwhy[PROV_REASON_LEN + 40];
 
 		if (exemption_honoured(u, pwhy, sizeof(pwhy))) {

@@ -1,6 +1,7 @@
 /*
- * task-quarantine, pure stages: event -> target, ECS/EC2 answers -> facts,
- * the sharing, cluster and tag-source decisions. No I/O, no clock:
+ * task-quarantine, pure stages: event -> target, the exemption tag, the
+ * replacement, sharing and cluster decisions (ECS's answers are read by
+ * runtime/ecs, EC2's by runtime/sg). No I/O, no clock:
  * unit-tested in tests/unit/test_task_quarantine.c. The runbook that
  * sequences them around AWS calls, and why in that order, is main.c.
  *
@@ -140,120 +141,24 @@ enum tq_parse tq_parse_event(const cJSON *ev, double min_sev, struct tq_target *
 	return parse_finding(ev, min_sev, t, why, whylen);
 }
 
-/* ---- stage 2: what ECS says about the task --------------------------------------- */
+/* ---- stage 2: the exemption tag ------------------------------------------------------- */
 
-static const char *attachment_detail(const cJSON *att, const char *name)
+int tq_exempt(const cJSON *task, char *value, size_t valuelen)
 {
-	const cJSON *d, *details = cJSON_GetObjectItemCaseSensitive(att, "details");
+	const cJSON *it;
+	int exempt = 0;
 
-	cJSON_ArrayForEach(d, details) {
-		const char *n = resp_get_str(d, "name");
-
-		if (n && !strcmp(n, name))
-			return resp_get_str(d, "value");
-	}
-	return NULL;
-}
-
-#define TQ_FIELD(m, n) { offsetof(struct tq_task, m), sizeof(((struct tq_task *)0)->m), n }
-enum fb_err tq_task_from_json(const cJSON *task, struct tq_task *t)
-{
-	/* DescribeTasks members kept as they are */
-	static const struct { size_t off, size; const char *name; } fields[] = {
-		TQ_FIELD(cluster_arn, "clusterArn"), TQ_FIELD(last_status, "lastStatus"),
-		TQ_FIELD(desired_status, "desiredStatus"), TQ_FIELD(launch_type, "launchType"),
-		TQ_FIELD(group, "group"), TQ_FIELD(started_by, "startedBy"),
-		TQ_FIELD(taskdef_arn, "taskDefinitionArn"), TQ_FIELD(container_instance_arn, "containerInstanceArn"),
-	};
-	const cJSON *it, *arr;
-	const char *s;
-	size_t i;
-
-	memset(t, 0, sizeof(*t));
-	if (!cJSON_IsObject(task) || !resp_get_str(task, "taskArn"))
-		return FB_E_PARSE;
-	if (!buf_copy_id(t->arn, sizeof(t->arn), resp_get_str(task, "taskArn")))
-		return FB_E_TOO_LARGE;
-	buf_copy_id(t->id, sizeof(t->id), arn_tail(t->arn));
-	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		buf_copy_id((char *)t + fields[i].off, fields[i].size, resp_get_str(task, fields[i].name));
-	if (!strncmp(t->group, "service:", 8))
-		buf_copy_id(t->service, sizeof(t->service), t->group + 8);
-
-	arr = cJSON_GetObjectItemCaseSensitive(task, "attachments");
-	cJSON_ArrayForEach(it, arr) {
-		s = resp_get_str(it, "type");
-		if (!s || strcmp(s, "ElasticNetworkInterface"))
-			continue;
-		buf_copy_id(t->eni, sizeof(t->eni), attachment_detail(it, "networkInterfaceId"));
-		buf_copy_id(t->subnet, sizeof(t->subnet), attachment_detail(it, "subnetId"));
-		buf_copy_id(t->private_ip, sizeof(t->private_ip),
-			attachment_detail(it, "privateIPv4Address"));
-		break;
-	}
-	arr = cJSON_GetObjectItemCaseSensitive(task, "containers");
-	cJSON_ArrayForEach(it, arr) {
-		struct tq_container *c;
-
-		if (t->nc == TQ_MAX_CONTAINERS)
-			break;
-		c = &t->c[t->nc++];
-		buf_copy_id(c->name, sizeof(c->name), resp_get_str(it, "name"));
-		buf_copy_id(c->image, sizeof(c->image), resp_get_str(it, "image"));
-		buf_copy_id(c->digest, sizeof(c->digest), resp_get_str(it, "imageDigest"));
-		buf_copy_id(c->runtime_id, sizeof(c->runtime_id), resp_get_str(it, "runtimeId"));
-	}
-	arr = cJSON_GetObjectItemCaseSensitive(task, "tags");
-	cJSON_ArrayForEach(it, arr) {
+	value[0] = '\0';
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(task, "tags")) {
 		const char *k = resp_get_str(it, "key"), *v = resp_get_str(it, "value");
 
 		/* keys exactly, values as every function compares them (prov.h) */
 		if (k && v && !strcmp(k, TQ_TAG_EXEMPT) && prov_value_true(v)) {
-			t->exempt = 1;
-			buf_copy_id(t->exempt_value, sizeof(t->exempt_value), v);
+			exempt = 1;
+			buf_copy_id(value, valuelen, v);
 		}
 	}
-	buf_copy_id(t->task_role, sizeof(t->task_role),
-		resp_get_str(cJSON_GetObjectItemCaseSensitive(task, "overrides"), "taskRoleArn"));
-	return FB_OK;
-}
-
-/* Fills each container's log settings from the task definition. */
-void tq_task_apply_taskdef(struct tq_task *t, const cJSON *taskdef, const char *default_region)
-{
-	const cJSON *defs = cJSON_GetObjectItemCaseSensitive(taskdef, "containerDefinitions"), *d;
-	size_t i;
-
-	buf_copy_id(t->network_mode, sizeof(t->network_mode), resp_get_str(taskdef, "networkMode"));
-	/* RunTask's override wins over the task definition's role */
-	if (!t->task_role[0])
-		buf_copy_id(t->task_role, sizeof(t->task_role), resp_get_str(taskdef, "taskRoleArn"));
-	for (i = 0; i < t->nc; i++) {
-		struct tq_container *c = &t->c[i];
-
-		c->log.state = CWL_LOG_NONE;
-		cJSON_ArrayForEach(d, defs) {
-			const char *name = resp_get_str(d, "name");
-
-			if (!name || strcmp(name, c->name))
-				continue;
-			cwl_awslogs(cJSON_GetObjectItemCaseSensitive(d, "logConfiguration"), c->name, t->id,
-				    c->runtime_id, default_region, &c->log);
-			break;
-		}
-	}
-}
-
-/* ---- stage 3: the network ----------------------------------------------------- */
-
-int tq_all_quarantine(const struct sg_eni *e)
-{
-	size_t i;
-
-	for (i = 0; i < e->ngroups; i++)
-		if (strncmp(e->group_names[i], TQ_SG_PREFIX, strlen(TQ_SG_PREFIX)))
-			return 0;
-	return e->ngroups > 0;
+	return exempt;
 }
 
 /* ---- stage 4: the owning service --------------------------------------------------- */
@@ -298,27 +203,4 @@ int tq_cluster_resolve(const char *event_cluster, const char *task, char *out, s
 	if (!buf_copy_id(out, outlen, carn))
 		buf_copy_id(out, outlen, event_cluster);
 	return 1;
-}
-
-size_t tq_tag_sources(const struct tq_task *t, struct kit_tag_source out[KIT_MAX_TAG_SOURCES])
-{
-	char cluster[256];
-	const char *c;
-	size_t n = 0;
-
-	if (t->arn[0] && buf_copy_id(out[n].arn, sizeof(out[n].arn), t->arn))
-		out[n++].what = "task";
-	/* The service ARN of the new format, from the task's own ARN
-	 * (arn:P:ecs:R:A:task/<cluster>/<id> -> arn:P:ecs:R:A:service/<cluster>/<name>). */
-	c = strstr(t->arn, ":task/");
-	if (t->service[0] && c && t->cluster_arn[0] && buf_copy_id(cluster, sizeof(cluster), arn_tail(t->cluster_arn))) {
-		int len = snprintf(out[n].arn, sizeof(out[n].arn), "%.*s:service/%s/%s", (int)(c - t->arn), t->arn,
-				   cluster, t->service);
-
-		if (len > 0 && (size_t)len < sizeof(out[n].arn))
-			out[n++].what = "service";
-	}
-	if (t->taskdef_arn[0] && buf_copy_id(out[n].arn, sizeof(out[n].arn), t->taskdef_arn))
-		out[n++].what = "task definition";
-	return n;
 }

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
-#include "cwl.h"
+#include "ecs.h"
 #include "kit.h"
 #include "sg.h"
 #include "fb_err.h"
@@ -20,8 +20,6 @@
  * to 256 MB (the function's memory bounds it in practice). */
 #define TQ_DEFAULT_LOG_MAX_BYTES (50u * 1024u * 1024u)
 #define TQ_LOG_MAX_BYTES_CAP (256u * 1024u * 1024u)
-/* ECS allows 10 containers per task definition. */
-#define TQ_MAX_CONTAINERS 10
 #define TQ_SG_PREFIX "firebreak-quarantine-"
 #define TQ_TAG_EXEMPT "firebreak:exempt"
 
@@ -50,39 +48,11 @@ enum tq_parse { TQ_PARSE_OK, TQ_PARSE_INVALID, TQ_PARSE_IGNORE };
 enum tq_parse tq_parse_event(const cJSON *ev, double min_sev, struct tq_target *t,
 			     char *why, size_t whylen);
 
-struct tq_container {
-	char name[256], image[512], digest[160], runtime_id[160];
-	struct cwl_awslogs log;  /* from the task definition (runtime/cwl) */
-};
-
-struct tq_task {
-	char arn[512], id[128], cluster_arn[512];
-	char last_status[32], desired_status[32], launch_type[32];
-	char group[512], service[256], started_by[256];
-	char taskdef_arn[512], container_instance_arn[512], network_mode[16];
-	char eni[64], subnet[64], private_ip[64];
-	int exempt;              /* tag firebreak:exempt is true (prov_value_true) */
-	char exempt_value[260];  /* its value as read */
-	char task_role[512];     /* overrides.taskRoleArn, else the task definition's */
-	struct tq_container c[TQ_MAX_CONTAINERS];
-	size_t nc;
-};
-/* One element of DescribeTasks' "tasks". */
-enum fb_err tq_task_from_json(const cJSON *task, struct tq_task *t);
-/* Log settings from DescribeTaskDefinition's "taskDefinition". */
-void tq_task_apply_taskdef(struct tq_task *t, const cJSON *taskdef, const char *default_region);
-
-/* The task's network interface (runtime/sg: sg_eni_from_json) carries only
- * firebreak-quarantine-* groups: isolated already. */
-int tq_all_quarantine(const struct sg_eni *e);
-
-/* Where a task's tags may have come from (kit_prov_sources): the task
- * itself (TagResource on the task, RunTask's tags), its service
- * (propagateTags SERVICE; CreateService / TagResource on the service) and
- * its task definition (propagateTags TASK_DEFINITION;
- * RegisterTaskDefinition's tags). An exemption counts only when every
- * source's history allows it (README.md, Safety). */
-size_t tq_tag_sources(const struct tq_task *t, struct kit_tag_source out[KIT_MAX_TAG_SOURCES]);
+/* firebreak:exempt on a DescribeTasks element (include TAGS) with a true
+ * value (prov_value_true): 1 with `value` the value as read. Whether it is
+ * honoured is its provenance's (main.c, kit_prov_sources over
+ * ecs_tag_sources: every source's history must allow it; README.md, Safety). */
+int tq_exempt(const cJSON *task, char *value, size_t valuelen);
 
 int tq_will_replace(const cJSON *service, const char *taskdef_arn);
 

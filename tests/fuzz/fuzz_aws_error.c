@@ -1,5 +1,5 @@
 /*
- * fuzz_aws_error: aws_parse_error() over any protocol's error answer (JSON
+ * fuzz_aws_error: wire_parse_error() over any protocol's error answer (JSON
  * __type/code, query/EC2/S3 XML) with hostile headers. Input layout:
  * "<header lines>\0<body>"; the first byte picks the HTTP status.
  * Checks: every output string is NUL-terminated within its field and
@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include "fuzz_common.h"
 #include "aws.h"
+#include "wire.h"
 #include "buf.h"
 #include "http.h"
 
@@ -35,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (bl && buf_append(&r.body, b, bl) != FB_OK)
 		goto out;
 	memset(&err, 'x', sizeof(err));
-	aws_parse_error(&r, &err);
+	wire_parse_error(&r, &err);
 	check_field(err.code, sizeof(err.code));
 	check_field(err.message, sizeof(err.message));
 	check_field(err.request_id, sizeof(err.request_id));

@@ -9,8 +9,8 @@
  *     (resp_begin + resp_trigger_from_event); an accepted one must name
  *     a task and cluster that pass arn_ecs_task_ok / arn_ecs_cluster_ok;
  *   1-4 AWS answers, parsed as the AWS layer parses JSON answers (cJSON);
- *   1 one DescribeTasks "tasks" element -> tq_task_from_json, then a task
- *     definition from the same document -> tq_task_apply_taskdef and the
+ *   1 one DescribeTasks "tasks" element -> ecs_task_from_json, then a task
+ *     definition from the same document -> ecs_task_apply_taskdef and the
  *     log stream names;
  *   2 a DescribeNetworkInterfaces answer (XML as JSON) -> sg_eni_from_json;
  *   3 an ipPermissionsEgress list -> sg_perms_from_ec2 -> sg_perms_wire;
@@ -85,15 +85,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto out;
 	switch (data[0] % 5) {
 	case 1: {
-		struct tq_task *t = calloc(1, sizeof(*t));
+		struct ecs_task *t = calloc(1, sizeof(*t));
 		char stream[1024];
 
 		if (!t)
 			abort();
-		if (tq_task_from_json(cJSON_GetObjectItemCaseSensitive(j, "task"), t) == FB_OK) {
-			tq_task_apply_taskdef(t, cJSON_GetObjectItemCaseSensitive(j, "taskDefinition"),
+		if (ecs_task_from_json(cJSON_GetObjectItemCaseSensitive(j, "task"), t) == FB_OK) {
+			ecs_task_apply_taskdef(t, cJSON_GetObjectItemCaseSensitive(j, "taskDefinition"),
 					      "us-east-1");
-			if (t->nc > TQ_MAX_CONTAINERS)
+			if (t->nc > ECS_MAX_CONTAINERS)
 				abort();
 			for (i = 0; i < t->nc; i++)
 				(void)cwl_awslogs_stream("ecs", t->c[i].name, t->id, t->c[i].runtime_id,

@@ -14,7 +14,7 @@ literals; anything else is reported so the test fails loudly.
 The runtime (runtime/*.c) is linked into every function, but a runtime call
 site counts for a function only when the function's code calls (directly or
 through other runtime functions) the runtime function that holds it:
-resp_finish -> sns:Publish, resp_client_for -> sts:AssumeRole and
+resp_finish -> sns:Publish, acct_client_for -> sts:AssumeRole and
 sts:GetCallerIdentity, for example. Every function of the responder's own
 files counts (they are reachable through lr_main's callbacks).
 """
@@ -252,7 +252,7 @@ def iam_action(svc, op):
 
 
 # Responders whose member-account work is only part of what they do: the
-# operations they make through the member-role client (resp_client_for),
+# operations they make through the member-role client (acct_client_for),
 # everything else in their own account. leak-rotate deactivates another
 # account's leaked access key there (key_round on a member client, in
 # functions/leak-rotate/main.c); it rotates secrets and redeploys services

@@ -16,7 +16,7 @@ Extra or missing actions fail. Also: resources are scoped (only actions
 without resource-level permissions get "*"), each (svc, Op) found in the
 code exists in botocore's model, the member-account role grants exactly the
 member-side actions of the responders that act cross-account
-(resp_client_for), and trusts exactly their roles.
+(acct_client_for), and trusts exactly their roles.
 Prints "N passed, N failed".
 """
 import os
@@ -160,12 +160,12 @@ class IamMatchesCode(unittest.TestCase):
 
     def test_runtime_calls_attributed_by_reach(self):
         # resp_finish publishes: every responder reaches it. sts:AssumeRole
-        # only for the ones that call resp_client_for.
+        # only for the ones that call acct_client_for.
         for name in Ctx.fns:
             d = Ctx.deriv.function(name)
             with self.subTest(function=name):
                 self.assertIn(("sns", "Publish"), d["ops"])
-                self.assertEqual(("sts", "AssumeRole") in d["ops"], "resp_client_for" in d["runtime_reach"])
+                self.assertEqual(("sts", "AssumeRole") in d["ops"], "acct_client_for" in d["runtime_reach"])
 
     def test_resources_scoped(self):
         for name, lid in sorted(Ctx.fns.items()):
@@ -225,7 +225,7 @@ class MemberRole(unittest.TestCase):
     mm = cfnmodel.Model(mt, {"SecurityAccountId": "999999999999"})
 
     def cross(self):
-        return sorted(n for n in Ctx.fns if "resp_client_for" in Ctx.deriv.function(n)["runtime_reach"])
+        return sorted(n for n in Ctx.fns if "acct_client_for" in Ctx.deriv.function(n)["runtime_reach"])
 
     def test_member_actions_are_the_cross_account_union(self):
         want = set()

@@ -21,6 +21,7 @@
 #include "aws.h"
 #include "http.h"
 #include "sigv4.h"
+#include "wire.h"
 
 /* ---- the fake transport ------------------------------------------------------ */
 
@@ -328,7 +329,7 @@ static void test_aws__json_targets_per_service(void **state)
 		assert_string_equal(F.log[0].body, "{}");
 		snprintf(host, sizeof(host), "%s.eu-west-1.amazonaws.com", rows[i][0]);
 		assert_string_equal(hdr(&F.log[0], "Host"), host);
-		assert_string_equal(aws_protocol(rows[i][0]), "json");
+		assert_string_equal(wire_protocol(rows[i][0]), "json");
 		cJSON_Delete(out);
 		aws_client_free(c);
 	}
@@ -354,7 +355,7 @@ static void test_aws__dynamodb_json10_and_monitoring_query(void **state)
 	assert_string_equal(hdr(&F.log[0], "Content-Type"), "application/x-amz-json-1.0");
 	assert_string_equal(hdr(&F.log[0], "Host"), "dynamodb.eu-west-1.amazonaws.com");
 	assert_string_equal(F.log[0].body, "{\"TableName\":\"orders\"}");
-	assert_string_equal(aws_protocol("dynamodb"), "json");
+	assert_string_equal(wire_protocol("dynamodb"), "json");
 	cJSON_Delete(in);
 	cJSON_Delete(out);
 	out = NULL;
@@ -371,7 +372,7 @@ static void test_aws__dynamodb_json10_and_monitoring_query(void **state)
 			    "Action=GetMetricStatistics&Version=2010-08-01&Namespace=AWS%2FDynamoDB"
 			    "&MetricName=ConsumedReadCapacityUnits&Dimensions.member.1.Name=TableName"
 			    "&Dimensions.member.1.Value=orders&Statistics.member.1=Sum&Period=3600");
-	assert_string_equal(aws_protocol("monitoring"), "query");
+	assert_string_equal(wire_protocol("monitoring"), "query");
 	cJSON_Delete(in);
 	cJSON_Delete(out);
 	aws_client_free(c);
@@ -399,7 +400,7 @@ static void test_aws__restjson_codeartifact(void **state)
 	struct aws_error err;
 
 	(void)state;
-	assert_string_equal(aws_protocol("codeartifact"), "rest-json");
+	assert_string_equal(wire_protocol("codeartifact"), "rest-json");
 	script(a, 3);
 	in = cJSON_Parse("{\"domain\":\"acme\",\"domainOwner\":\"111111111111\"}");
 	assert_int_equal(aws_do(c, "codeartifact", "GetDomainPermissionsPolicy", in, &out, &err), FB_OK);
@@ -766,79 +767,6 @@ static void test_aws__override_for_json_service(void **state)
 	assert_string_equal(scope(&F.log[1]), "AKIDEXAMPLE/20240101/eu-west-1/kms/aws4_request");
 	cJSON_Delete(out);
 	aws_client_free(c);
-}
-
-/* ---- error parsing ---------------------------------------------------------------- */
-
-struct err_row {
-	long status;
-	const char *headers, *body;
-	const char *code, *message, *request_id;
-};
-
-static const struct err_row err_rows[] = {
-	/* awsJson1_1, namespace before '#' */
-	{ 400, "x-amzn-RequestId: 1111\r\n",
-	  "{\"__type\":\"com.amazonaws.kms#NotFoundException\",\"message\":\"Key 'arn:aws:kms:us-east-1:111111111111:key/x' does not exist\"}",
-	  "NotFoundException", "Key 'arn:aws:kms:us-east-1:111111111111:key/x' does not exist", "1111" },
-	{ 400, "x-amzn-RequestId: 2222\r\n",
-	  "{\"__type\":\"ResourceNotFoundException\",\"Message\":\"Secrets Manager can't find the specified secret.\"}",
-	  "ResourceNotFoundException", "Secrets Manager can't find the specified secret.", "2222" },
-	{ 400, "x-amzn-ErrorType: ThrottlingException:http://internal.amazon.com/coral/com.amazon.coral.availability/\r\n",
-	  "{\"message\":\"Rate exceeded\"}", "ThrottlingException", "Rate exceeded", "" },
-	{ 400, "", "{\"__type\":\"KMSInvalidStateException\"}", "KMSInvalidStateException",
-	  "KMSInvalidStateException", "" },
-	/* query */
-	{ 403, "",
-	  "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>"
-	  "<Code>AccessDenied</Code><Message>User: arn:aws:iam::111111111111:user/x is not authorized to perform: sts:AssumeRole</Message>"
-	  "</Error><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>",
-	  "AccessDenied", "User: arn:aws:iam::111111111111:user/x is not authorized to perform: sts:AssumeRole",
-	  "c6104cbe-af31-11e0-8154-cbc7ccf896c7" },
-	{ 400, "",
-	  "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error>"
-	  "<RequestId>r9</RequestId></ErrorResponse>",
-	  "Throttling", "Rate exceeded", "r9" },
-	/* ec2 */
-	{ 400, "",
-	  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>InvalidPermission.NotFound</Code>"
-	  "<Message>The specified rule does not exist in this security group.</Message></Error></Errors>"
-	  "<RequestID>e9bb8b1f-2d4c-4e8b-a5a6-EXAMPLE</RequestID></Response>",
-	  "InvalidPermission.NotFound", "The specified rule does not exist in this security group.",
-	  "e9bb8b1f-2d4c-4e8b-a5a6-EXAMPLE" },
-	/* s3 */
-	{ 403, "x-amz-request-id: 4442587FB7D0A2F9\r\n",
-	  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message>"
-	  "<RequestId>4442587FB7D0A2F9</RequestId><HostId>abc</HostId></Error>",
-	  "AccessDenied", "Access Denied", "4442587FB7D0A2F9" },
-	/* nothing to parse */
-	{ 503, "", "", "", "http status 503", "" },
-	{ 502, "", "<html>bad gateway</html>", "", "http status 502", "" },
-	{ 500, "", "{not json", "", "http status 500", "" },
-};
-
-static void test_aws__error_parsing_per_protocol(void **state)
-{
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(err_rows) / sizeof(err_rows[0]); i++) {
-		const struct err_row *r = &err_rows[i];
-		struct http_response resp;
-		struct aws_error e;
-
-		http_response_init(&resp, 0);
-		resp.status = r->status;
-		buf_puts(&resp.headers, r->headers);
-		buf_puts(&resp.body, r->body);
-		memset(&e, 0, sizeof(e));
-		aws_parse_error(&resp, &e);
-		if (e.http_status != r->status || strcmp(e.code, r->code) || strcmp(e.message, r->message) ||
-		    strcmp(e.request_id, r->request_id))
-			fail_msg("row %zu: got %ld '%s' '%s' '%s'", i, e.http_status, e.code, e.message,
-				 e.request_id);
-		http_response_cleanup(&resp);
-	}
 }
 
 /* ---- retries ---------------------------------------------------------------------- */
@@ -1359,8 +1287,8 @@ static void test_aws__rest_json_securityhub_and_events(void **state)
 
 	(void)state;
 	script(a, 3);
-	assert_string_equal(aws_protocol("securityhub"), "rest-json");
-	assert_string_equal(aws_protocol("events"), "json");
+	assert_string_equal(wire_protocol("securityhub"), "rest-json");
+	assert_string_equal(wire_protocol("events"), "json");
 	assert_int_equal(aws_do(c, "securityhub", "BatchUpdateFindings", in, &out, &err), FB_OK);
 	assert_string_equal(F.log[0].method, "PATCH");
 	assert_string_equal(F.log[0].url, "https://securityhub.eu-west-1.amazonaws.com/findings/batchupdate");
@@ -1798,7 +1726,6 @@ int main(void)
 		cmocka_unit_test(test_aws__s3_path_style_with_override),
 		cmocka_unit_test(test_aws__s3_head_object),
 		cmocka_unit_test(test_aws__override_for_json_service),
-		cmocka_unit_test(test_aws__error_parsing_per_protocol),
 		cmocka_unit_test(test_aws__throttled_twice_then_success),
 		cmocka_unit_test(test_aws__three_failures_say_how_many_attempts),
 		cmocka_unit_test(test_aws__non_retryable_4xx_is_not_retried),

@@ -103,12 +103,62 @@ static void test_cwl__awslogs(void **st)
 	assert_int_equal(l.state, CWL_LOG_NONE);
 }
 
+/* A container's log in a fetch and in the report (moved with the code
+ * from task-quarantine, issue 17): an awslogs stream is declared and
+ * named for the manifest; any other is a skipped optional line saying why. */
+static void test_cwl__add_log_and_report(void **st)
+{
+	struct resp_config cfg = {0};
+	struct lr_context ctx = {0};
+	struct resp r;
+	struct kit k;
+	struct cwl c;
+	struct cwl_awslogs aw = { .state = CWL_LOG_AWSLOGS, .driver = "awslogs", .group = "/ecs/api",
+				  .stream = "ecs/api/t1" }, other = { .state = CWL_LOG_OTHER_DRIVER, .driver = "splunk" };
+	char key[64] = "x";
+	cJSON *j;
+	char *txt;
+
+	(void)st;
+	assert_int_equal(resp_begin(&r, &cfg, "test", &ctx), FB_OK);
+	kit_init(&k, &r, NULL);
+	cwl_init(&c, &k, &ctx, 1024);
+	assert_false(cwl_add_log(&c, "side", &other, key, sizeof(key)));
+	assert_int_equal(r.nsteps, 1);
+	assert_int_equal(r.steps[0].status, RESP_SKIPPED);
+	assert_false(r.steps[0].required);
+	assert_string_equal(r.steps[0].detail, "log driver is not awslogs: fetch from that destination by hand");
+	other.state = CWL_LOG_NONE;
+	assert_false(cwl_add_log(&c, "side", &other, key, sizeof(key)));
+	assert_string_equal(r.steps[1].detail, "no log configuration: nothing to fetch");
+	assert_true(cwl_add_log(&c, "api", &aw, key, sizeof(key)));
+	assert_string_equal(key, "logs/api.log.gz");
+	assert_int_equal(c.n, 1);
+	assert_string_equal(r.steps[2].target, "ecs/api/t1");
+	cwl_cleanup(&c);
+	kit_cleanup(&k);
+	resp_cleanup(&r);
+	j = cwl_awslogs_json(&aw);
+	txt = cJSON_PrintUnformatted(j);
+	assert_string_equal(txt, "{\"driver\":\"awslogs\",\"group\":\"/ecs/api\",\"stream\":\"ecs/api/t1\"}");
+	cJSON_free(txt);
+	cJSON_Delete(j);
+	aw.state = CWL_LOG_UNKNOWN_STREAM;
+	aw.driver[0] = '\0';
+	j = cwl_awslogs_json(&aw);
+	txt = cJSON_PrintUnformatted(j);
+	assert_string_equal(txt, "{\"driver\":\"none\"}");
+	cJSON_free(txt);
+	cJSON_Delete(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cwl__log_key_and_gzip),
 		cmocka_unit_test(test_cwl__page_lines_and_cap),
 		cmocka_unit_test(test_cwl__awslogs),
+		cmocka_unit_test(test_cwl__add_log_and_report),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,8 +4,9 @@
  * resp.c is included (not linked) so its static stages (SNS subject and
  * message, ARN helpers) are reachable, and the archive's resp.o is never
  * pulled in. The AWS layer is replaced by the stubs below, which record
- * each call: resp.o's only AWS dependencies are these six functions, so
- * aws.o is not linked into this test.
+ * each call: resp.o's and acct.o's (issue 17: the clients, split from
+ * resp.c, linked from the archive) only AWS dependencies are these six
+ * functions, so aws.o is not linked into this test.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 
 #include "../../runtime/resp.c"
+#include "acct.h"
 
 /* ---- AWS stubs --------------------------------------------------------------- */
 
@@ -644,26 +646,26 @@ static void test_resp__client_for_accounts(void **st)
 	stub_reset();
 	resp_begin(&r, &cfg, "kms-guard", &test_ctx);
 	/* Own account (from the function ARN, no STS call), same region. */
-	assert_int_equal(resp_client_for(&r, &base, "111111111111", "us-east-1", &c, &owned, &err),
+	assert_int_equal(acct_client_for(&r, &base, "111111111111", "us-east-1", &c, &owned, &err),
 			 FB_OK);
 	assert_ptr_equal(c, &base);
 	assert_int_equal(owned, 0);
 	assert_int_equal(stub.ncalls, 0);
 	assert_string_equal(cfg.own_account, "111111111111");
 	/* Own account, other region. */
-	assert_int_equal(resp_client_for(&r, &base, "111111111111", "eu-west-1", &c, &owned, &err),
+	assert_int_equal(acct_client_for(&r, &base, "111111111111", "eu-west-1", &c, &owned, &err),
 			 FB_OK);
 	assert_int_equal(owned, 1);
 	assert_string_equal(c->region, "eu-west-1");
 	aws_client_free(c);
 	/* Foreign account without a member role: refused. */
-	assert_int_equal(resp_client_for(&r, &base, "222222222222", NULL, &c, &owned, &err),
+	assert_int_equal(acct_client_for(&r, &base, "222222222222", NULL, &c, &owned, &err),
 			 FB_E_CONFIG);
 	assert_null(c);
 	assert_non_null(strstr(err.message, "FIREBREAK_MEMBER_ROLE"));
 	/* With one: AssumeRole into arn:aws:iam::222222222222:role/<role>. */
 	cfg.member_role = "FirebreakMember";
-	assert_int_equal(resp_client_for(&r, &base, "222222222222", "eu-west-1", &c, &owned, &err),
+	assert_int_equal(acct_client_for(&r, &base, "222222222222", "eu-west-1", &c, &owned, &err),
 			 FB_OK);
 	assert_int_equal(owned, 1);
 	assert_string_equal(stub.assumed, "arn:aws:iam::222222222222:role/FirebreakMember");
@@ -678,8 +680,8 @@ static void test_resp__client_for_accounts(void **st)
 	/* No function ARN: STS GetCallerIdentity, once. */
 	noarn.function_arn = "";
 	resp_begin(&r, &cfg, "kms-guard", &noarn);
-	assert_int_equal(resp_client_for(&r, &base, "111111111111", NULL, &c, &owned, &err), FB_OK);
-	assert_int_equal(resp_client_for(&r, &base, "111111111111", NULL, &c, &owned, &err), FB_OK);
+	assert_int_equal(acct_client_for(&r, &base, "111111111111", NULL, &c, &owned, &err), FB_OK);
+	assert_int_equal(acct_client_for(&r, &base, "111111111111", NULL, &c, &owned, &err), FB_OK);
 	assert_int_equal(stub.ncalls, 1);
 	assert_string_equal(stub.ops[0], "sts:GetCallerIdentity");
 	assert_string_equal(cfg.own_account, "111111111111");
@@ -879,14 +881,14 @@ static void test_resp__account_and_region_syntax(void **state)
 	assert_false(resp_account_id_ok("111111111111:role/x"));
 	assert_false(resp_account_id_ok(NULL));
 
-	/* resp_client_for refuses them before any call. */
+	/* acct_client_for refuses them before any call. */
 	stub_reset();
 	cfg.member_role = (char *)"member";
 	cfg.own_account = (char *)"111111111111";
 	assert_int_equal(resp_begin(&r, &cfg, "kms-guard", &test_ctx), FB_OK);
-	assert_int_equal(resp_client_for(&r, &base, "222222222222:role/Admin", NULL, &c, &owned, &err),
+	assert_int_equal(acct_client_for(&r, &base, "222222222222:role/Admin", NULL, &c, &owned, &err),
 			 FB_E_INVALID);
-	assert_int_equal(resp_client_for(&r, &base, "111111111111", "evil.example", &c, &owned, &err),
+	assert_int_equal(acct_client_for(&r, &base, "111111111111", "evil.example", &c, &owned, &err),
 			 FB_E_INVALID);
 	assert_int_equal(stub.ncalls, 0);
 	assert_int_equal(stub.nassume, 0);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,6 +150,47 @@ static void test_sg__eni_from_json(void **st)
 	cJSON_Delete(out);
 }
 
+/* Who else carries the task's groups (moved with the code from
+ * task-quarantine, issue 17): its own interface is left out, the others
+ * in on-call words with the shared groups only; the prefix test of an
+ * already isolated interface. */
+static void test_sg__sharers_and_prefix(void **st)
+{
+	struct sg_eni e = { .id = "eni-own", .groups = { "sg-1", "sg-2" },
+			    .group_names = { "firebreak-quarantine-a", "web" }, .ngroups = 2 };
+	cJSON *ifs = J("[{\"networkInterfaceId\":\"eni-own\"},"
+		       "{\"networkInterfaceId\":\"eni-9\",\"interfaceType\":\"interface\",\"requesterId\":\"ecs\","
+		       "\"attachment\":{\"instanceId\":\"i-1\"},\"tagSet\":[{\"key\":\"aws:ecs:serviceName\","
+		       "\"value\":\"api\"},{\"key\":\"aws:ecs:clusterName\",\"value\":\"prod\"},"
+		       "{\"key\":\"x\"}],\"groupSet\":[{\"groupId\":\"sg-2\"},{\"groupId\":\"sg-7\"}]},"
+		       "{\"description\":\"no id\"},{\"networkInterfaceId\":\"eni-8\",\"groupSet\":\"\"}]");
+	cJSON *got = sg_sharers(ifs, &e);
+
+	(void)st;
+	eq_json(got, "[{\"network_interface_id\":\"eni-9\",\"description\":\"\",\"interface_type\":\"interface\","
+		"\"requester_id\":\"ecs\",\"instance_id\":\"i-1\",\"ecs_service\":\"api\",\"ecs_cluster\":\"prod\","
+		"\"shared_groups\":[\"sg-2\"]},{\"network_interface_id\":\"eni-8\",\"description\":\"\","
+		"\"interface_type\":\"\",\"shared_groups\":[]}]");
+	cJSON_Delete(got);
+	cJSON_Delete(ifs);
+	got = sg_eni_groups(&e);
+	eq_json(got, "[\"sg-1\",\"sg-2\"]");
+	cJSON_Delete(got);
+	assert_false(sg_all_prefixed(&e, "firebreak-quarantine-"));
+	snprintf(e.group_names[1], sizeof(e.group_names[1]), "firebreak-quarantine-b");
+	assert_true(sg_all_prefixed(&e, "firebreak-quarantine-"));
+	got = cJSON_CreateObject();
+	e.requester_managed = 1;
+	snprintf(e.vpc, sizeof(e.vpc), "vpc-1");
+	sg_eni_report(&e, got);
+	eq_json(got, "{\"vpc_id\":\"vpc-1\",\"requester_managed\":true,\"security_groups\":["
+		"{\"group_id\":\"sg-1\",\"group_name\":\"firebreak-quarantine-a\"},"
+		"{\"group_id\":\"sg-2\",\"group_name\":\"firebreak-quarantine-b\"}]}");
+	cJSON_Delete(got);
+	e.ngroups = 0;
+	assert_false(sg_all_prefixed(&e, "firebreak-quarantine-"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -156,6 +198,7 @@ int main(void)
 		cmocka_unit_test(test_sg__egress_revoke),
 		cmocka_unit_test(test_sg__inputs),
 		cmocka_unit_test(test_sg__eni_from_json),
+		cmocka_unit_test(test_sg__sharers_and_prefix),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

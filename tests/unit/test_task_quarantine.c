@@ -79,7 +79,7 @@ static void test_task_quarantine__eni_and_replacement(void **st)
 	(void)st;
 	assert_int_equal(sg_eni_from_json(out, &e), FB_OK);
 	assert_true(e.requester_managed);
-	assert_true(tq_all_quarantine(&e));
+	assert_true(sg_all_prefixed(&e, TQ_SG_PREFIX));
 	assert_true(tq_will_replace(svc, "td:3"));
 	assert_false(tq_will_replace(svc, "td:4"));
 	cJSON_Delete(out);
@@ -241,18 +241,20 @@ static void test_task_quarantine__exempt_tag_and_its_sources(void **st)
 		     "\"taskDefinitionArn\":\"arn:aws:ecs:eu-west-1:123456789012:task-definition/api:3\","
 		     "\"tags\":[{\"key\":\"firebreak:exempt\",\"value\":\" TRUE\\t\"}]}");
 	cJSON *td = J("{\"taskRoleArn\":\"arn:aws:iam::123456789012:role/td-role\"}");
-	struct tq_task task;
+	struct ecs_task task;
+	char value[260];
 	struct kit_tag_source src[KIT_MAX_TAG_SOURCES];
 	static const char *const values[][2] = { { "yes", "0" }, { "1", "0" }, { "truex", "0" }, { "True", "1" } };
 	size_t i;
 
 	(void)st;
-	assert_int_equal(tq_task_from_json(t, &task), FB_OK);
-	assert_true(task.exempt);
+	assert_int_equal(ecs_task_from_json(t, &task), FB_OK);
+	assert_true(tq_exempt(t, value, sizeof(value)));
+	assert_string_equal(value, " TRUE\t");
 	assert_string_equal(task.task_role, "");
-	tq_task_apply_taskdef(&task, td, "eu-west-1");
+	ecs_task_apply_taskdef(&task, td, "eu-west-1");
 	assert_string_equal(task.task_role, "arn:aws:iam::123456789012:role/td-role");
-	assert_int_equal(tq_tag_sources(&task, src), 3);
+	assert_int_equal(ecs_tag_sources(&task, src), 3);
 	assert_string_equal(src[0].arn, task.arn);
 	assert_string_equal(src[1].arn, "arn:aws:ecs:eu-west-1:123456789012:service/prod/api");
 	assert_string_equal(src[1].what, "service");
@@ -261,17 +263,16 @@ static void test_task_quarantine__exempt_tag_and_its_sources(void **st)
 		cJSON *v = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(t, "tags"), 0), "value");
 
 		cJSON_SetValuestring(v, values[i][0]);
-		assert_int_equal(tq_task_from_json(t, &task), FB_OK);
-		assert_int_equal(task.exempt, values[i][1][0] == '1');
+		assert_int_equal(tq_exempt(t, value, sizeof(value)), values[i][1][0] == '1');
 	}
 	/* a RunTask override wins over the task definition's role; a
 	 * standalone task (no service) has two sources */
 	cJSON_DeleteItemFromObject(t, "group");
 	cJSON_AddItemToObject(t, "overrides", J("{\"taskRoleArn\":\"arn:aws:iam::123456789012:role/override\"}"));
-	assert_int_equal(tq_task_from_json(t, &task), FB_OK);
-	tq_task_apply_taskdef(&task, td, "eu-west-1");
+	assert_int_equal(ecs_task_from_json(t, &task), FB_OK);
+	ecs_task_apply_taskdef(&task, td, "eu-west-1");
 	assert_string_equal(task.task_role, "arn:aws:iam::123456789012:role/override");
-	assert_int_equal(tq_tag_sources(&task, src), 2);
+	assert_int_equal(ecs_tag_sources(&task, src), 2);
 	assert_string_equal(src[1].what, "task definition");
 	cJSON_Delete(t);
 	cJSON_Delete(td);
