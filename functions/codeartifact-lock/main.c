@@ -140,6 +140,53 @@ static void target_name(const struct ca_run *run, const struct ca_target *t, cha
 		snprintf(out, n, "%s", run->domain_arn);
 }
 
+/* The undo of the session revocation for the record (issue 24 s2, w4-rst),
+ * as data-breach and access-triage record theirs: the role's
+ * AWSRevokeOlderSessions as it is before this incident (put it back), or
+ * none (delete ours). Read only when a bucket keeps the record and the
+ * principal is a role; none when the revocation will write nothing (a
+ * service-linked role; a policy already cutting at or after the incident:
+ * kit_revoke_sessions says "already"), or when the policy cannot be read
+ * (the revocation then writes nothing either). rec borrowed. */
+static void record_revocation(struct ca_run *run, cJSON *rec)
+{
+	struct kit_round *rr;
+	struct kit_step *s;
+	const char *d;
+	char role[80];
+	int64_t when = run->ev->event_ms > 0 ? run->ev->event_ms : run->r->received_ms;
+	int sl = 0;
+	cJSON *a;
+
+	if (!run->st->evcfg.bucket || run->p.kind != CA_P_ROLE ||
+	    !kit_role_name(run->p.deny_arn, role, sizeof(role), &sl) || sl || !(rr = kit_round_new(run->k)))
+		return;
+	s = kit_add(rr, &(struct kit_spec){ .step = "read-undo-revocation", .service = "iam", .op = "GetRolePolicy",
+		.target = run->p.deny_arn, .kind = RESP_READ, .optional = 1, .client = run->c,
+		.in = kit_obj("RoleName", role, "PolicyName", KIT_REVOKE_POLICY_NAME, KIT_END),
+		.absent = "NoSuchEntity" });
+	kit_run(rr);
+	d = kit_ok(s) && kit_found(s) ? resp_get_str(kit_out(s), "PolicyDocument") : NULL;
+	a = kit_ok(s) ? kit_obj("RoleName", role, "PolicyName", KIT_REVOKE_POLICY_NAME, KIT_END) : NULL;
+	if (a && d) {
+		char *prior = strdup(d);
+
+		if (prior)
+			kit_url_decode(prior);
+		if (prior && kit_revocation_cut_ms(prior) < when)
+			cJSON_AddStringToObject(a, "PolicyDocument", prior);
+		else {   /* already revoked (nothing written, nothing to undo), or no memory */
+			cJSON_Delete(a);
+			a = NULL;
+		}
+		free(prior);
+	}
+	if (a)
+		cJSON_AddItemToArray(rec, kit_undo_step("revoke-sessions", d ? "iam:PutRolePolicy"
+										: "iam:DeleteRolePolicy", a));
+	kit_round_free(rr);
+}
+
 /* The write rounds: every pending target merged and written concurrently;
  * conflicts read again, merged again, written again. */
 static void lock_all(struct ca_run *run)
@@ -217,7 +264,10 @@ static void lock_all(struct ca_run *run)
 		 * they run: one claim for the domain and its repositories (one
 		 * incident attempt). Never holds the lock back
 		 * (evidence_undo_record). A retry after a conflict puts back the
-		 * same prior document (the first read's), so it is not claimed again. */
+		 * same prior document (the first read's), so it is not claimed again.
+		 * The session revocation after the lock is in the same record. */
+		if (rec)
+			record_revocation(run, rec);
 		if (rec && cJSON_GetArraySize(rec) > 0)
 			evidence_undo_record(run->k, run->st->aws, &run->st->evcfg, run->ctx, "domain_arn",
 					     run->domain_arn, rec, cJSON_AddObjectToObject(run->r->extra, "undo_record"));

@@ -520,6 +520,56 @@ static void rotate_delete_old(struct cl_run *u, int ready)
 	kit_round_free(rd);
 }
 
+/* ---- the undo record (issue 24 s2, w4-rst) ------------------------------------------ */
+
+/* restore.json of the incident's next attempt, claimed BEFORE the first
+ * write (runtime/evidence.h evidence_undo_record) with what this
+ * invocation is about to do, so that firebreak-restore's report says
+ * exactly what happened to each. None of it is ever applied there, by
+ * design (its README): the new secret's deletion would break the
+ * consumers and put the possibly leaked one back, the old secret's value
+ * is never recorded (and re-adding it would make the incident worse),
+ * AWSCURRENT moved back puts the old value back in use, and a global
+ * sign-out has no inverse. A failed claim never holds the lockdown back
+ * (the entries of the writes are in restore[] too). No lr_context: the
+ * kit's deadline bounds the claim. */
+static void record_undo(struct cl_run *u)
+{
+	int adds = u->rot.what == CL_ROT_ADD || (u->rot.what == CL_ROT_RESUME && !u->stored_earlier);
+	int old_goes = (adds || u->rot.what == CL_ROT_RESUME) && u->rot.old_id[0];
+	cJSON *rec = cJSON_CreateArray(), *a, *e;
+
+	if (!rec)
+		return;
+	if (adds) {
+		e = kit_undo_step("add-client-secret", "cognito-idp:DeleteUserPoolClientSecret", pool_in(u->ev, 1));
+		cJSON_AddStringToObject(e, "note", "the new secret's id is the report's rotation.new_secret_id (not "
+					"known before it is added)");
+		cJSON_AddItemToArray(rec, e);
+		a = cJSON_CreateObject();
+		cJSON_AddStringToObject(a, "SecretId", u->st->secret_arn);
+		cJSON_AddStringToObject(a, "VersionStage", "AWSCURRENT");
+		cJSON_AddStringToObject(a, "MoveToVersionId", u->cs.old_version);
+		cJSON_AddItemToArray(rec, kit_undo_step("put-secret-value", "secretsmanager:UpdateSecretVersionStage", a));
+	}
+	/* no inverse: the entry names the write itself */
+	a = pool_in(u->ev, 0);
+	cJSON_AddStringToObject(a, "Scope", u->ev->all ? "all" : "users");
+	e = kit_undo_step("sign-out", "cognito-idp:AdminUserGlobalSignOut", a);
+	cJSON_AddStringToObject(e, "note", "no inverse: the refresh tokens revoked stay revoked; users sign in again");
+	cJSON_AddItemToArray(rec, e);
+	if (old_goes) {
+		/* the old secret's id; its value is never recorded anywhere */
+		a = pool_in(u->ev, 1);
+		cJSON_AddStringToObject(a, "ClientSecretId", u->rot.old_id);
+		cJSON_AddItemToArray(rec, kit_undo_step("delete-old-client-secret", "cognito-idp:AddUserPoolClientSecret",
+							a));
+	}
+	evidence_undo_record(u->k, u->st->aws, &u->st->evcfg, NULL, "user_pool", u->pool_arn, rec,
+			     cJSON_AddObjectToObject(u->r->extra, "undo_record"));
+	cJSON_Delete(rec);
+}
+
 /* ---- sign-out --------------------------------------------------------------------- */
 
 struct so_count {
@@ -826,6 +876,7 @@ static void respond(struct cl_run *u)
 	/* Rotate first: the new secret reaches the consumers while the users
 	 * are signed out. */
 	if (!kit_ok(s_sec) || !kit_found(s_sec)) {
+		record_undo(u);   /* w4-rst: the sign-out only */
 		kit_decide(u->k, &(struct kit_spec){ .step = "add-client-secret", .service = "cognito-idp",
 			.op = "AddUserPoolClientSecret", .target = u->pool_arn, .kind = RESP_WRITE }, RESP_FAILED,
 			"not rotated: the client's secrets could not be listed");
@@ -841,6 +892,7 @@ static void respond(struct cl_run *u)
 				 "secret nobody receives would be lost, and the old one cannot go while the app uses it" :
 				 "not rotated: the consumers' secret could not be read");
 		}
+		record_undo(u);   /* w4-rst: before the first write */
 		kit_detail(s_sec, "%d secret%s", cJSON_GetArraySize(resp_get(kit_out(s_sec), "ClientSecrets")),
 			   cJSON_GetArraySize(resp_get(kit_out(s_sec), "ClientSecrets")) == 1 ? "" : "s");
 		o = cJSON_AddObjectToObject(r->extra, "rotation");

@@ -84,6 +84,9 @@ enum fr_kind {
 	FR_CA_PUT_REPO_POLICY,    /* codeartifact:PutRepositoryPermissionsPolicy {..., repository, policyDocument} */
 	FR_CA_DELETE_REPO_POLICY, /* codeartifact:DeleteRepositoryPermissionsPolicy {..., repository} */
 	/* ---- end w3-rst3 ---- */
+	FR_CG_OLD_SECRET,         /* w4-rst: cognito-idp:AddUserPoolClientSecret {UserPoolId, ClientId,
+				   * ClientSecretId (the old one's id; its value is never recorded)}:
+				   * never applied; "already" while it still exists, else refused */
 };
 /* By api; ec2:ModifyInstanceAttribute by the attribute its args name. */
 enum fr_kind fr_kind_of(const char *api, const cJSON *args);
@@ -111,6 +114,11 @@ cJSON *fr_ddb_without_deny(const char *doc);
 #define FR_CA_DENY_SID "FirebreakCodeArtifactLock"   /* codeartifact_lock.h CA_SID_PREFIX */
 cJSON *fr_ca_without_deny(const char *doc, int *had);
 /* ---- end w3-rst3 ---- */
+
+/* 1 when an entry of this kind is checked (a read of its target, then
+ * fr_decide); 0 for the kinds decided without a read: evidence kept,
+ * refused by design, unsupported. */
+int fr_checked(enum fr_kind k);
 
 /* The entry's args as the kit's input (wire names, aws.h): EC2's
  * ModifyNetworkInterfaceAttribute Groups -> SecurityGroupId, an
@@ -142,6 +150,7 @@ struct fr_state {
 	const char *const *created;
 	size_t ncreated;
 	const char *incident_id;   /* w3-rst1: the incident undone (its firebreak:incident tag) */
+	/* FR_CG_OLD_SECRET: ListUserPoolClientSecrets' {ClientSecrets: [...]} */
 };
 enum fr_decision fr_decide(enum fr_kind k, const cJSON *args, const struct fr_state *s,
 			   char *why, size_t whylen);
@@ -154,8 +163,9 @@ const char *fr_by_design(const char *api, const cJSON *args);
  * the same JSON. */
 int fr_same_doc(const char *a, const char *b);
 /* 1 when a policy is one firebreak writes: the revocation
- * (AWSRevokeOlderSessions, a Deny-all-before-a-time statement) or the
- * deny-all quarantine policy (firebreak-quarantine). */
+ * (AWSRevokeOlderSessions, exactly kit_revocation_policy's document for
+ * its cut: nothing added since) or the deny-all quarantine policy
+ * (firebreak-quarantine). */
 int fr_firebreak_policy(const char *name, const char *doc);
 
 #endif

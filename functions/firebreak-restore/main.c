@@ -315,13 +315,13 @@ static struct kit_step *check_add(struct fr_run *u, struct kit_round *rd, struct
 			.kind = RESP_READ, .client = u->c, .in = cin, .absent = "ResourceNotFoundException" });
 	}
 	/* ---- end w3-rst3 ---- */
-	case FR_UNSUPPORTED:
-	case FR_KEPT:
-	case FR_DDB_KEPT:
-	case FR_PUBLIC_KEY:
-	case FR_PUBLIC_VALUE:
-	case FR_PUBLIC_SESSION:
-	case FR_BY_DESIGN:
+	case FR_CG_OLD_SECRET:   /* w4-rst: cognito-lockdown's old client secret, by its id */
+		v = resp_get_str(a, "ClientSecretId");
+		in = obj1("UserPoolId", resp_get_str(a, "UserPoolId"));
+		cJSON_AddStringToObject(in, "ClientId", resp_get_str(a, "ClientId"));
+		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "cognito-idp",
+			.op = "ListUserPoolClientSecrets", .target = v, .kind = RESP_READ, .client = u->c, .in = in });
+	default:   /* not fr_checked */
 		break;
 	}
 	return NULL;
@@ -345,46 +345,120 @@ static void check_state(struct fr_run *u, struct fr_entry *x, struct fr_state *s
 
 /* ---- 4: the inverse calls ---------------------------------------------------------- */
 
+/* The inverse calls, one row an fr_kind (issue 17: a table, not a switch).
+ * A row: the kind, the call (service and operation: literal pairs that
+ * tests/infra/iamderive.py reads as this function's operations, so the
+ * role is derived from this table), the input member that names the
+ * target (its first item when a list), and how the input is completed
+ * from the check's answer: `rev_from` (a path in the check's answer) sent
+ * as `rev_to`, the revision the check read, so that a change between the
+ * check and the write is refused by the service, not overwritten. The
+ * rest of the input is fr_wire's (stages.c). `absent`/`already`: the
+ * kit's error codes that mean "already as the undo leaves it". `redo`:
+ * this write's own undo for restore[] when the entry's args say it
+ * (redo_of); the policies and the interface's groups are taken from the
+ * state the check read instead (redo_from_state). */
+struct fr_inverse {
+	enum fr_kind kind;
+	const char *service, *op;
+	const char *target;               /* the input member naming the target */
+	const char *rev_from, *rev_to;    /* NULL: no revision */
+	const char *absent, *already;
+	const char *detail;
+	const char *redo;                 /* the undo of this write (restore[]), as an api; NULL: a note */
+};
+
+static const struct fr_inverse fr_inverses[] = {
+	{ FR_ENI_GROUPS, "ec2", "ModifyNetworkInterfaceAttribute", "NetworkInterfaceId", NULL, NULL, NULL, NULL,
+	  "the interface's own groups are back", NULL },
+	{ FR_DELETE_SG, "ec2", "DeleteSecurityGroup", "GroupId", NULL, NULL, "InvalidGroup.NotFound", NULL,
+	  "the quarantine group is deleted", NULL },
+	{ FR_AUTH_EGRESS, "ec2", "AuthorizeSecurityGroupEgress", "GroupId", NULL, NULL, NULL,
+	  "InvalidPermission.Duplicate", "egress rules are back", "ec2:RevokeSecurityGroupEgress" },
+	{ FR_REVOKE_INGRESS, "ec2", "RevokeSecurityGroupIngress", "GroupId", NULL, NULL, NULL,
+	  "InvalidPermission.NotFound", "ingress rules revoked", "ec2:AuthorizeSecurityGroupIngress" },
+	{ FR_REVOKE_EGRESS, "ec2", "RevokeSecurityGroupEgress", "GroupId", NULL, NULL, NULL,
+	  "InvalidPermission.NotFound", "egress rules revoked", "ec2:AuthorizeSecurityGroupEgress" },
+	{ FR_TERMINATION, "ec2", "ModifyInstanceAttribute", "InstanceId", NULL, NULL, NULL, NULL,
+	  "termination protection as it was", "ec2:ModifyInstanceAttribute" },
+	{ FR_VOLUMES, "ec2", "ModifyInstanceAttribute", "InstanceId", NULL, NULL, NULL, NULL,
+	  "volumes deleted on termination as they were", NULL },
+	{ FR_START, "ec2", "StartInstances", "InstanceId", NULL, NULL, NULL, NULL, "started", "ec2:StopInstances" },
+	{ FR_ASG_ATTACH, "autoscaling", "AttachInstances", "AutoScalingGroupName", NULL, NULL, NULL, NULL,
+	  "back in its group (AttachInstances raises the desired capacity by one)", "autoscaling:DetachInstances" },
+	{ FR_PUT_ROLE_POLICY, "iam", "PutRolePolicy", "RoleName", NULL, NULL, NULL, NULL,
+	  "the prior policy is back", NULL },
+	{ FR_DELETE_ROLE_POLICY, "iam", "DeleteRolePolicy", "RoleName", NULL, NULL, "NoSuchEntity", NULL,
+	  "firebreak's policy is deleted", NULL },
+	{ FR_PUT_USER_POLICY, "iam", "PutUserPolicy", "UserName", NULL, NULL, NULL, NULL,
+	  "the prior policy is back", NULL },
+	{ FR_DELETE_USER_POLICY, "iam", "DeleteUserPolicy", "UserName", NULL, NULL, "NoSuchEntity", NULL,
+	  "firebreak's policy is deleted", NULL },
+	{ FR_ACCESS_KEY, "iam", "UpdateAccessKey", "AccessKeyId", NULL, NULL, NULL, NULL, "Active again",
+	  "iam:UpdateAccessKey" },
+	{ FR_DETACH_USER_POLICY, "iam", "DetachUserPolicy", "PolicyArn", NULL, NULL, "NoSuchEntity", NULL,
+	  "detached", "iam:AttachUserPolicy" },
+	{ FR_ATTACH_USER_POLICY, "iam", "AttachUserPolicy", "PolicyArn", NULL, NULL, NULL, NULL,
+	  "attached again", "iam:DetachUserPolicy" },
+	/* ---- w3-rst1: kms-guard, net-block ---- */
+	{ FR_KMS_DISABLE, "kms", "DisableKey", "KeyId", NULL, NULL, NULL, NULL, "the key is Disabled again",
+	  "kms:EnableKey" },
+	{ FR_KMS_TAG, "kms", "TagResource", "KeyId", NULL, NULL, NULL, NULL,
+	  "the incident tag names the earlier incident again", NULL },
+	{ FR_KMS_UNTAG, "kms", "UntagResource", "KeyId", NULL, NULL, NULL, NULL, "the incident tag is removed", NULL },
+	{ FR_AUTH_INGRESS, "ec2", "AuthorizeSecurityGroupIngress", "GroupId", NULL, NULL, NULL,
+	  "InvalidPermission.Duplicate", "the revoked rule is back (a new rule id)", "ec2:RevokeSecurityGroupIngress" },
+	{ FR_NACL_DELETE, "ec2", "DeleteNetworkAclEntry", "NetworkAclId", NULL, NULL, NULL,
+	  "InvalidNetworkAclEntry.NotFound", "firebreak's deny entry is deleted", NULL },
+	/* ---- data-breach (w3-rst2): DynamoDB refuses a stale RevisionId ---- */
+	{ FR_DDB_PUT_POLICY, "dynamodb", "PutResourcePolicy", "ResourceArn", "RevisionId", "ExpectedRevisionId",
+	  NULL, NULL, "the table's prior resource policy is back", NULL },
+	{ FR_DDB_DELETE_POLICY, "dynamodb", "DeleteResourcePolicy", "ResourceArn", "RevisionId",
+	  "ExpectedRevisionId", "PolicyNotFoundException", NULL,
+	  "the table's resource policy (firebreak's Deny only) is deleted", NULL },
+	/* ---- codeartifact-lock (w3-rst3): CodeArtifact refuses a stale policyRevision ---- */
+	{ FR_CA_PUT_DOMAIN_POLICY, "codeartifact", "PutDomainPermissionsPolicy", "domain", "policy.revision",
+	  "policyRevision", NULL, NULL, "the prior permissions policy is back", NULL },
+	{ FR_CA_PUT_REPO_POLICY, "codeartifact", "PutRepositoryPermissionsPolicy", "repository", "policy.revision",
+	  "policyRevision", NULL, NULL, "the prior permissions policy is back", NULL },
+	{ FR_CA_DELETE_DOMAIN_POLICY, "codeartifact", "DeleteDomainPermissionsPolicy", "domain", "policy.revision",
+	  "policyRevision", NULL, NULL, "the permissions policy (firebreak's Deny only) is deleted", NULL },
+	{ FR_CA_DELETE_REPO_POLICY, "codeartifact", "DeleteRepositoryPermissionsPolicy", "repository",
+	  "policy.revision", "policyRevision", NULL, NULL,
+	  "the permissions policy (firebreak's Deny only) is deleted", NULL },
+	/* no row: never called (evidence kept, refused by design, unsupported) */
+};
+
+static const struct fr_inverse *inverse_of(enum fr_kind k)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(fr_inverses) / sizeof(fr_inverses[0]); i++)
+		if (fr_inverses[i].kind == k)
+			return &fr_inverses[i];
+	return NULL;
+}
+
 /* The undo of an undo (restore[] of this run): the containment as it was
  * when checked, where the entry says enough to write it; else a note. */
 static cJSON *redo_of(const struct fr_entry *x, const cJSON *args)
 {
+	const struct fr_inverse *t = inverse_of(x->kind);
 	cJSON *a = cJSON_Duplicate(args, 1);
 	char step[200];
 
 	snprintf(step, sizeof(step), "restore:%s", x->step);
-	switch (x->kind) {
-	case FR_ACCESS_KEY:
+	/* the state the containment left, where the args are the restored one */
+	if (x->kind == FR_ACCESS_KEY)
 		cJSON_ReplaceItemInObjectCaseSensitive(a, "Status", cJSON_CreateString("Inactive"));
-		return kit_undo_step(step, "iam:UpdateAccessKey", a);
-	case FR_TERMINATION:
+	if (x->kind == FR_TERMINATION) {
 		cJSON_ReplaceItemInObjectCaseSensitive(a, "DisableApiTermination", cJSON_CreateObject());
 		cJSON_AddBoolToObject(cJSON_GetObjectItemCaseSensitive(a, "DisableApiTermination"), "Value", 1);
-		return kit_undo_step(step, "ec2:ModifyInstanceAttribute", a);
-	case FR_START:
-		return kit_undo_step(step, "ec2:StopInstances", a);
-	case FR_ASG_ATTACH:
-		cJSON_AddBoolToObject(a, "ShouldDecrementDesiredCapacity", 0);
-		return kit_undo_step(step, "autoscaling:DetachInstances", a);
-	case FR_AUTH_EGRESS:
-		return kit_undo_step(step, "ec2:RevokeSecurityGroupEgress", a);
-	case FR_REVOKE_INGRESS:
-		return kit_undo_step(step, "ec2:AuthorizeSecurityGroupIngress", a);
-	case FR_REVOKE_EGRESS:
-		return kit_undo_step(step, "ec2:AuthorizeSecurityGroupEgress", a);
-	case FR_DETACH_USER_POLICY:
-		return kit_undo_step(step, "iam:AttachUserPolicy", a);
-	case FR_ATTACH_USER_POLICY:
-		return kit_undo_step(step, "iam:DetachUserPolicy", a);
-	/* ---- w3-rst1 ---- */
-	case FR_KMS_DISABLE:
-		return kit_undo_step(step, "kms:EnableKey", a);
-	case FR_AUTH_INGRESS:
-		return kit_undo_step(step, "ec2:RevokeSecurityGroupIngress", a);
-	/* ---- end w3-rst1 ---- */
-	default:
-		break;
 	}
+	if (x->kind == FR_ASG_ATTACH)
+		cJSON_AddBoolToObject(a, "ShouldDecrementDesiredCapacity", 0);
+	if (t && t->redo)
+		return kit_undo_step(step, t->redo, a);
 	cJSON_Delete(a);
 	a = cJSON_CreateObject();
 	cJSON_AddStringToObject(a, "note", "the containment this undid: re-run the incident's responder "
@@ -392,171 +466,32 @@ static cJSON *redo_of(const struct fr_entry *x, const cJSON *args)
 	return kit_undo_step(step, "lambda:Invoke", a);
 }
 
+/* The inverse call of an entry decided "apply": its row, the input
+ * completed (in and undo taken). NULL for a kind without a row. */
 static struct kit_step *write_add(struct fr_run *u, struct kit_round *rd, struct fr_entry *x, cJSON *in,
 				  cJSON *undo)
 {
+	const struct fr_inverse *t = inverse_of(x->kind);
+	const cJSON *tv;
 	char name[200];
 
+	if (!t) {   /* never: fr_decide applies only kinds with a row */
+		cJSON_Delete(in);
+		cJSON_Delete(undo);
+		return NULL;
+	}
 	snprintf(name, sizeof(name), "restore:%s", x->step);
-	switch (x->kind) {
-	case FR_ENI_GROUPS:
-		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2",
-			.op = "ModifyNetworkInterfaceAttribute", .kind = RESP_WRITE, .in = in, .restore = undo,
-			.client = u->c, .target = resp_get_str(in, "NetworkInterfaceId"),
-			.detail = "the interface's own groups are back" });
-	case FR_DELETE_SG:
-		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2", .op = "DeleteSecurityGroup",
-			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c, .target = x->sg_id,
-			.absent = "InvalidGroup.NotFound", .detail = "the quarantine group is deleted" });
-	case FR_AUTH_EGRESS:
-		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2",
-			.op = "AuthorizeSecurityGroupEgress", .kind = RESP_WRITE, .in = in, .restore = undo,
-			.client = u->c, .target = resp_get_str(in, "GroupId"),
-			.already = "InvalidPermission.Duplicate", .detail = "egress rules are back" });
-	case FR_REVOKE_INGRESS:
-		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2",
-			.op = "RevokeSecurityGroupIngress", .kind = RESP_WRITE, .in = in, .restore = undo,
-			.client = u->c, .target = resp_get_str(in, "GroupId"),
-			.already = "InvalidPermission.NotFound", .detail = "ingress rules revoked" });
-	case FR_REVOKE_EGRESS:
-		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2",
-			.op = "RevokeSecurityGroupEgress", .kind = RESP_WRITE, .in = in, .restore = undo,
-			.client = u->c, .target = resp_get_str(in, "GroupId"),
-			.already = "InvalidPermission.NotFound", .detail = "egress rules revoked" });
-	case FR_TERMINATION:
-		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2",
-			.op = "ModifyInstanceAttribute", .kind = RESP_WRITE, .in = in, .restore = undo,
-			.client = u->c, .target = resp_get_str(in, "InstanceId"),
-			.detail = "termination protection as it was" });
-	case FR_START:
-		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2", .op = "StartInstances",
-			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
-			.target = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(in, "InstanceId"), 0)->valuestring,
-			.detail = "started" });
-	case FR_ASG_ATTACH:
-		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "autoscaling",
-			.op = "AttachInstances", .kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
-			.target = resp_get_str(in, "AutoScalingGroupName"),
-			.detail = "back in its group (AttachInstances raises the desired capacity by one)" });
-	case FR_PUT_ROLE_POLICY:
-		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "iam", .op = "PutRolePolicy",
-			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
-			.target = resp_get_str(in, "RoleName"), .detail = "the prior policy is back" });
-	case FR_DELETE_ROLE_POLICY:
-		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "iam", .op = "DeleteRolePolicy",
-			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
-			.target = resp_get_str(in, "RoleName"), .absent = "NoSuchEntity",
-			.detail = "firebreak's policy is deleted" });
-	case FR_PUT_USER_POLICY:
-		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "iam", .op = "PutUserPolicy",
-			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
-			.target = resp_get_str(in, "UserName"), .detail = "the prior policy is back" });
-	case FR_DELETE_USER_POLICY:
-		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "iam", .op = "DeleteUserPolicy",
-			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
-			.target = resp_get_str(in, "UserName"), .absent = "NoSuchEntity",
-			.detail = "firebreak's policy is deleted" });
-	case FR_ACCESS_KEY:
-		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "iam", .op = "UpdateAccessKey",
-			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
-			.target = resp_get_str(in, "AccessKeyId"), .detail = "Active again" });
-	case FR_DETACH_USER_POLICY:
-		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "iam", .op = "DetachUserPolicy",
-			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
-			.target = resp_get_str(in, "PolicyArn"), .absent = "NoSuchEntity",
-			.detail = "detached" });
-	case FR_VOLUMES:
-		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2",
-			.op = "ModifyInstanceAttribute", .kind = RESP_WRITE, .in = in, .restore = undo,
-			.client = u->c, .target = resp_get_str(in, "InstanceId"),
-			.detail = "volumes deleted on termination as they were" });
-	case FR_ATTACH_USER_POLICY:
-		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "iam", .op = "AttachUserPolicy",
-			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
-			.target = resp_get_str(in, "PolicyArn"), .detail = "attached again" });
-	/* ---- w3-rst1: kms-guard, net-block ---- */
-	case FR_KMS_DISABLE:
-		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "kms", .op = "DisableKey",
-			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
-			.target = resp_get_str(in, "KeyId"), .detail = "the key is Disabled again" });
-	case FR_KMS_TAG:
-		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "kms", .op = "TagResource",
-			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
-			.target = resp_get_str(in, "KeyId"), .detail = "the incident tag names the earlier incident again" });
-	case FR_KMS_UNTAG:
-		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "kms", .op = "UntagResource",
-			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
-			.target = resp_get_str(in, "KeyId"), .detail = "the incident tag is removed" });
-	case FR_AUTH_INGRESS:
-		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2",
-			.op = "AuthorizeSecurityGroupIngress", .kind = RESP_WRITE, .in = in, .restore = undo,
-			.client = u->c, .target = resp_get_str(in, "GroupId"),
-			.already = "InvalidPermission.Duplicate", .detail = "the revoked rule is back (a new rule id)" });
-	case FR_NACL_DELETE:
-		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "ec2", .op = "DeleteNetworkAclEntry",
-			.kind = RESP_WRITE, .in = in, .restore = undo, .client = u->c,
-			.target = resp_get_str(in, "NetworkAclId"), .already = "InvalidNetworkAclEntry.NotFound",
-			.detail = "firebreak's deny entry is deleted" });
-	/* ---- end w3-rst1 ---- */
-	case FR_DDB_PUT_POLICY:
-	case FR_DDB_DELETE_POLICY:
-		/* the revision the check read: a policy changed between the
-		 * check and this write is refused by DynamoDB and not written */
-		cJSON_AddStringToObject(in, "ExpectedRevisionId", resp_get_str(kit_out(x->check), "RevisionId")
-					? resp_get_str(kit_out(x->check), "RevisionId") : "");
-		if (x->kind == FR_DDB_PUT_POLICY)
-			return kit_add(rd, &(struct kit_spec){ .step = name, .service = "dynamodb",
-				.op = "PutResourcePolicy", .kind = RESP_WRITE, .in = in, .restore = undo,
-				.client = u->c, .target = resp_get_str(in, "ResourceArn"),
-				.detail = "the table's prior resource policy is back" });
-		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "dynamodb",
-			.op = "DeleteResourcePolicy", .kind = RESP_WRITE, .in = in, .restore = undo,
-			.client = u->c, .target = resp_get_str(in, "ResourceArn"),
-			.absent = "PolicyNotFoundException",
-			.detail = "the table's resource policy (firebreak's Deny only) is deleted" });
-	/* ---- codeartifact-lock (w3-rst3) ---- */
-	case FR_CA_PUT_DOMAIN_POLICY:
-	case FR_CA_DELETE_DOMAIN_POLICY:
-	case FR_CA_PUT_REPO_POLICY:
-	case FR_CA_DELETE_REPO_POLICY: {
-		int repo = x->kind == FR_CA_PUT_REPO_POLICY || x->kind == FR_CA_DELETE_REPO_POLICY;
-		int put = x->kind == FR_CA_PUT_DOMAIN_POLICY || x->kind == FR_CA_PUT_REPO_POLICY;
-		const char *rev = resp_get_str(kit_out(x->check), "policy.revision");
-		const char *t = repo ? resp_get_str(in, "repository") : resp_get_str(in, "domain");
+	if (t->rev_from) {
+		const char *rev = resp_get_str(kit_out(x->check), t->rev_from);
 
-		/* the revision the check read: a policy changed between the
-		 * check and this write is refused by CodeArtifact, not written */
-		cJSON_AddStringToObject(in, "policyRevision", rev ? rev : "");
-		if (put && repo)
-			return kit_add(rd, &(struct kit_spec){ .step = name, .service = "codeartifact",
-				.op = "PutRepositoryPermissionsPolicy", .kind = RESP_WRITE, .in = in, .restore = undo,
-				.client = u->c, .target = t, .detail = "the prior permissions policy is back" });
-		if (put)
-			return kit_add(rd, &(struct kit_spec){ .step = name, .service = "codeartifact",
-				.op = "PutDomainPermissionsPolicy", .kind = RESP_WRITE, .in = in, .restore = undo,
-				.client = u->c, .target = t, .detail = "the prior permissions policy is back" });
-		if (repo)
-			return kit_add(rd, &(struct kit_spec){ .step = name, .service = "codeartifact",
-				.op = "DeleteRepositoryPermissionsPolicy", .kind = RESP_WRITE, .in = in,
-				.restore = undo, .client = u->c, .target = t,
-				.detail = "the permissions policy (firebreak's Deny only) is deleted" });
-		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "codeartifact",
-			.op = "DeleteDomainPermissionsPolicy", .kind = RESP_WRITE, .in = in, .restore = undo,
-			.client = u->c, .target = t, .detail = "the permissions policy (firebreak's Deny only) is deleted" });
+		cJSON_AddStringToObject(in, t->rev_to, rev ? rev : "");
 	}
-	/* ---- end w3-rst3 ---- */
-	case FR_UNSUPPORTED:
-	case FR_KEPT:
-	case FR_DDB_KEPT:
-	case FR_PUBLIC_KEY:
-	case FR_PUBLIC_VALUE:
-	case FR_PUBLIC_SESSION:
-	case FR_BY_DESIGN:
-		break;
-	}
-	cJSON_Delete(in);
-	cJSON_Delete(undo);
-	return NULL;
+	tv = cJSON_GetObjectItemCaseSensitive(in, t->target);
+	if (cJSON_IsArray(tv))   /* StartInstances: InstanceId.N, one instance */
+		tv = cJSON_GetArrayItem(tv, 0);
+	return kit_add(rd, &(struct kit_spec){ .step = name, .service = t->service, .op = t->op, .kind = RESP_WRITE,
+		.in = in, .restore = undo, .client = u->c, .target = cJSON_IsString(tv) ? tv->valuestring : NULL,
+		.absent = t->absent, .already = t->already, .detail = t->detail });
 }
 
 /* The containment as the check read it, where the entry's kind says it
@@ -656,8 +591,7 @@ static void fr_run_entries(struct fr_run *u)
 				 fr_by_design(resp_get_str(x->e, "api"), a));
 			continue;
 		}
-		if (x->kind == FR_UNSUPPORTED || x->kind == FR_KEPT || x->kind == FR_DDB_KEPT ||
-		    x->kind == FR_PUBLIC_KEY || x->kind == FR_PUBLIC_VALUE || x->kind == FR_PUBLIC_SESSION) {
+		if (!fr_checked(x->kind)) {
 			x->d = fr_decide(x->kind, a, &(struct fr_state){ 0 }, x->why, sizeof(x->why));
 			continue;
 		}
@@ -669,6 +603,10 @@ static void fr_run_entries(struct fr_run *u)
 		cJSON_Delete(probe);
 		if (x->d == FR_APPLY)
 			x->check = check_add(u, rd, x);
+		if (x->d == FR_APPLY && !x->check) {   /* no read: never applied unchecked */
+			x->d = FR_SKIP;
+			snprintf(x->why, sizeof(x->why), "no check for this entry: not touched");
+		}
 	}
 	kit_run(rd);
 	for (i = 0; i < u->n; i++) {

@@ -160,6 +160,8 @@ enum fr_kind fr_kind_of(const char *api, const cJSON *args)
 		/* ---- leak-rotate (w3-rst2): a rotation's undo puts the leaked
 		 * value back, whoever recorded it ---- */
 		{ "secretsmanager:UpdateSecretVersionStage", FR_PUBLIC_VALUE },
+		/* cognito-lockdown's old client secret (w4-rst) */
+		{ "cognito-idp:AddUserPoolClientSecret", FR_CG_OLD_SECRET },
 	};
 	/* ---- w3-rst1: kms-guard, public-lock, net-block ---- */
 	static const struct {
@@ -218,27 +220,37 @@ static int ddb_is_deny(const cJSON *st)
 	       cJSON_IsArray(resp_get(resp_get(st, "Condition.ArnLike"), "aws:PrincipalArn"));
 }
 
-cJSON *fr_ddb_without_deny(const char *doc)
+/* The document without the statements is_deny picks, as a canonical
+ * {every other member, "Statement": [...]}; *had counts those taken out.
+ * NULL when doc is not a JSON object, or its Statement is neither an
+ * object nor a list (or, with need_statement, absent). */
+static cJSON *without_deny(const char *doc, int (*is_deny)(const cJSON *), int need_statement, int *had)
 {
 	cJSON *j = doc ? cJSON_Parse(doc) : NULL, *st, *keep, *out;
 	const cJSON *v;
+	int n = 0;
 
-	if (!cJSON_IsObject(j))
-		goto bad;
+	if (had)
+		*had = 0;
 	st = cJSON_GetObjectItemCaseSensitive(j, "Statement");
+	if (!cJSON_IsObject(j) || (st && !cJSON_IsObject(st) && !cJSON_IsArray(st)) || (!st && need_statement)) {
+		cJSON_Delete(j);
+		return NULL;
+	}
 	keep = cJSON_CreateArray();
 	out = cJSON_CreateObject();
 	if (cJSON_IsObject(st)) {
-		if (!ddb_is_deny(st))
+		if (is_deny(st))
+			n++;
+		else
 			cJSON_AddItemToArray(keep, cJSON_Duplicate(st, 1));
-	} else if (cJSON_IsArray(st)) {
-		cJSON_ArrayForEach(v, st)
-			if (!ddb_is_deny(v))
-				cJSON_AddItemToArray(keep, cJSON_Duplicate(v, 1));
 	} else {
-		cJSON_Delete(keep);
-		cJSON_Delete(out);
-		goto bad;
+		cJSON_ArrayForEach(v, st) {
+			if (is_deny(v))
+				n++;
+			else
+				cJSON_AddItemToArray(keep, cJSON_Duplicate(v, 1));
+		}
 	}
 	/* every other member as it is (Version, Id) */
 	cJSON_ArrayForEach(v, j)
@@ -246,10 +258,14 @@ cJSON *fr_ddb_without_deny(const char *doc)
 			cJSON_AddItemToObject(out, v->string, cJSON_Duplicate(v, 1));
 	cJSON_AddItemToObject(out, "Statement", keep);
 	cJSON_Delete(j);
+	if (had)
+		*had = n;
 	return out;
-bad:
-	cJSON_Delete(j);
-	return NULL;
+}
+
+cJSON *fr_ddb_without_deny(const char *doc)
+{
+	return without_deny(doc, ddb_is_deny, 1, NULL);
 }
 
 /* ---- codeartifact-lock (w3-rst3) ---- */
@@ -277,45 +293,7 @@ static int ca_is_deny(const cJSON *st)
 
 cJSON *fr_ca_without_deny(const char *doc, int *had)
 {
-	cJSON *j = doc ? cJSON_Parse(doc) : NULL, *st, *keep, *out;
-	const cJSON *v;
-	int n = 0;
-
-	if (had)
-		*had = 0;
-	if (!cJSON_IsObject(j)) {
-		cJSON_Delete(j);
-		return NULL;
-	}
-	st = cJSON_GetObjectItemCaseSensitive(j, "Statement");
-	keep = cJSON_CreateArray();
-	out = cJSON_CreateObject();
-	if (cJSON_IsObject(st)) {
-		if (ca_is_deny(st))
-			n++;
-		else
-			cJSON_AddItemToArray(keep, cJSON_Duplicate(st, 1));
-	} else if (cJSON_IsArray(st)) {
-		cJSON_ArrayForEach(v, st) {
-			if (ca_is_deny(v))
-				n++;
-			else
-				cJSON_AddItemToArray(keep, cJSON_Duplicate(v, 1));
-		}
-	} else if (st) {
-		cJSON_Delete(keep);
-		cJSON_Delete(out);
-		cJSON_Delete(j);
-		return NULL;
-	}
-	cJSON_ArrayForEach(v, j)
-		if (strcmp(v->string, "Statement"))
-			cJSON_AddItemToObject(out, v->string, cJSON_Duplicate(v, 1));
-	cJSON_AddItemToObject(out, "Statement", keep);
-	cJSON_Delete(j);
-	if (had)
-		*had = n;
-	return out;
+	return without_deny(doc, ca_is_deny, 0, had);
 }
 /* ---- end w3-rst3 ---- */
 
@@ -394,6 +372,23 @@ static cJSON *one_id_list(const cJSON *args, const char *name, const char **id)
 	return out;
 }
 
+int fr_checked(enum fr_kind k)
+{
+	switch (k) {
+	case FR_UNSUPPORTED:
+	case FR_KEPT:
+	case FR_DDB_KEPT:
+	case FR_PUBLIC_KEY:
+	case FR_PUBLIC_VALUE:
+	case FR_PUBLIC_SESSION:
+	case FR_BY_DESIGN:
+		return 0;
+	default:   /* the one list of them: a new kind is checked, and without a read in
+		    * main.c's check_add its entries are skipped, never applied */
+		return 1;
+	}
+}
+
 cJSON *fr_wire(enum fr_kind k, const cJSON *args, const char *sg_id, char *why, size_t whylen)
 {
 	cJSON *in = cJSON_CreateObject(), *l;
@@ -426,6 +421,7 @@ cJSON *fr_wire(enum fr_kind k, const cJSON *args, const char *sg_id, char *why, 
 	case FR_AUTH_EGRESS:
 	case FR_REVOKE_INGRESS:
 	case FR_REVOKE_EGRESS:
+	case FR_AUTH_INGRESS:   /* w3-rst1: net-block's revoked rule */
 		l = perms_wire(cJSON_GetObjectItemCaseSensitive(args, "IpPermissions"));
 		if (!copy_str(in, args, "GroupId", "GroupId") || !l) {
 			cJSON_Delete(l);
@@ -524,14 +520,6 @@ cJSON *fr_wire(enum fr_kind k, const cJSON *args, const char *sg_id, char *why, 
 			goto bad;
 		cJSON_AddItemToObject(in, "TagKeys", cJSON_Duplicate(g, 1));
 		break;
-	case FR_AUTH_INGRESS:
-		l = perms_wire(cJSON_GetObjectItemCaseSensitive(args, "IpPermissions"));
-		if (!copy_str(in, args, "GroupId", "GroupId") || !l) {
-			cJSON_Delete(l);
-			goto bad;
-		}
-		cJSON_AddItemToObject(in, "IpPermissions", l);
-		break;
 	case FR_NACL_DELETE:
 		v = cJSON_GetObjectItemCaseSensitive(args, "RuleNumber");
 		g = cJSON_GetObjectItemCaseSensitive(args, "Egress");
@@ -571,13 +559,12 @@ cJSON *fr_wire(enum fr_kind k, const cJSON *args, const char *sg_id, char *why, 
 		break;
 	}
 	/* ---- end w3-rst3 ---- */
-	case FR_UNSUPPORTED:
-	case FR_KEPT:
-	case FR_DDB_KEPT:
-	case FR_PUBLIC_KEY:
-	case FR_PUBLIC_VALUE:
-	case FR_PUBLIC_SESSION:
-	case FR_BY_DESIGN:
+	case FR_CG_OLD_SECRET:   /* the check's input only: never called */
+		if (!copy_str(in, args, "UserPoolId", "UserPoolId") || !copy_str(in, args, "ClientId", "ClientId") ||
+		    !arg_str(args, "ClientSecretId"))
+			goto bad;
+		break;
+	default:   /* not fr_checked: no input */
 		goto bad;
 	}
 	return in;
@@ -625,8 +612,17 @@ int fr_firebreak_policy(const char *name, const char *doc)
 	if (!d)
 		return 0;
 	kit_url_decode(d);
-	if (!strcmp(name, FR_REVOKE_POLICY))
-		yes = kit_revocation_cut_ms(d) > 0;
+	if (!strcmp(name, FR_REVOKE_POLICY)) {
+		/* exactly what kit_revoke_sessions writes (its document for its
+		 * own cut, JSON-equal): a statement added since, or a
+		 * revocation written another way (the console's), is someone
+		 * else's change (w4-rst) */
+		int64_t cut = kit_revocation_cut_ms(d);
+		char *ours = cut > 0 ? kit_revocation_policy(cut) : NULL;
+
+		yes = ours && fr_same_doc(d, ours);
+		free(ours);
+	}
 	else if (!strcmp(name, FR_QUARANTINE_POLICY)) {
 		/* iam-contain's deny-all: one Deny * on * statement */
 		cJSON *j = cJSON_Parse(d), *st;
@@ -898,6 +894,18 @@ enum fr_decision fr_decide(enum fr_kind k, const cJSON *args, const struct fr_st
 		       "not touched");
 	}
 	/* ---- end w3-rst3 ---- */
+	case FR_CG_OLD_SECRET:
+		/* cognito-lockdown's old client secret: never re-added (its
+		 * value is not recorded, and it may be the leaked one); what
+		 * happened to it is said */
+		want = resp_get_str(args, "ClientSecretId");
+		cJSON_ArrayForEach(it, resp_get(a, "ClientSecrets"))
+			if (want && resp_get_str(it, "ClientSecretId") && !strcmp(resp_get_str(it, "ClientSecretId"), want))
+				DECIDE(FR_ALREADY, "the old secret %.60s still exists: the rotation stopped before deleting "
+				       "it (nothing to put back; it is still valid: a retry of the incident finishes it)", want);
+		DECIDE(FR_REFUSED, "not restored by design: the old secret is deleted; not restorable (its value is "
+		       "never recorded, and re-adding a possibly leaked secret would make the incident worse): the "
+		       "consumers run with the new one");
 	case FR_DDB_PUT_POLICY:
 	case FR_DDB_DELETE_POLICY: {
 		/* as the containment left it: the prior document (or none) plus
@@ -982,6 +990,14 @@ const char *fr_by_design(const char *api, const cJSON *args)
 	if (!strcmp(api, "lambda:Invoke net-block"))   /* net-block's IP set entries: its manual form */
 		return "the WAF IP set is shared by every incident (another may block the same address): "
 		       "unblock it by hand with net-block's manual form (restore[] has the invoke)";
+	/* ---- cognito-lockdown (w4-rst) ---- */
+	if (!strcmp(api, "cognito-idp:DeleteUserPoolClientSecret"))
+		return "the new client secret is what the consumers were given: deleting it breaks them and, while "
+		       "the old one exists, puts the application back on the possibly leaked secret; delete it by "
+		       "hand only once nothing uses it";
+	if (!strcmp(api, "cognito-idp:AdminUserGlobalSignOut"))
+		return "a global sign-out has no inverse (the refresh tokens revoked stay revoked): the users sign in "
+		       "again";
 	if (!strcmp(api, "ec2:CreateNetworkAclEntry"))
 		return "a deny entry is put back by net-block (its block form picks a free rule number), "
 		       "not here";

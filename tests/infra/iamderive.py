@@ -9,7 +9,16 @@ Call sites, in every form the code base uses:
 A site whose service or operation is not a literal is "dynamic"; it is
 accepted only inside a forwarder (the value is one of the enclosing
 function's parameters, e.g. aws_do itself or call_init), whose callers pass
-literals; anything else is reported so the test fails loudly.
+literals, or as a row of a call table (below); anything else is reported so
+the test fails loudly.
+
+Call tables (issue 17, w4-rst: firebreak-restore's inverse calls): a
+file-scope array `static const struct <tag> <name>[] = { ... };` whose rows
+hold the literal pair `"svc", "Op"` (e.g. `{ FR_X, "iam", "PutRolePolicy",
+... }`), and a site `.service = t->service, .op = t->op` (or `x.service =
+t->service; x.op = t->op;`) in a function that declares `const struct <tag>
+*t`: the site is not dynamic, and every row of that table is an operation
+of the function (the table is the list of what the site can call).
 
 The runtime (runtime/*.c) is linked into every function, but a runtime call
 site counts for a function only when the function's code calls (directly or
@@ -146,8 +155,36 @@ def _braces(text, pos):
     return lo, len(text)
 
 
-def sites_in_body(body, params, services):
-    """(set of (svc, Op), list of dynamic-site descriptions)."""
+_TABLE = re.compile(r"^static\s+const\s+struct\s+(\w+)\s+(\w+)\s*\[\s*\w*\s*\]\s*=\s*\{", re.M)
+
+
+def call_tables_in(text, services):
+    """{struct tag: set of (svc, Op)} for the file-scope call tables of a
+    (comment-stripped) C text: the literal pairs of each table's rows."""
+    tables = {}
+    for m in _TABLE.finditer(text):
+        lo, hi = _braces(text, m.end())
+        pairs = {(p.group(1), p.group(2)) for p in _PAIR.finditer(text[lo:hi])
+                 if p.group(1) in services}
+        if pairs:
+            tables.setdefault(m.group(1), set()).update(pairs)
+    return tables
+
+
+def _table_site(body, s, o, tables):
+    """The call table whose row pointer names both expressions
+    (t->service, t->op with `const struct <tag> *t` declared here), or None."""
+    ms = re.fullmatch(r"\s*(\w+)\s*->\s*service\s*", s)
+    mo = re.fullmatch(r"\s*(\w+)\s*->\s*op\s*", o)
+    if not ms or not mo or ms.group(1) != mo.group(1):
+        return None
+    d = re.search(r"\bconst\s+struct\s+(\w+)\s*\*\s*%s\b" % re.escape(ms.group(1)), body)
+    return tables.get(d.group(1)) if d else None
+
+
+def sites_in_body(body, params, services, tables=None):
+    """(set of (svc, Op), list of dynamic-site descriptions). `tables`: the
+    file's call tables (call_tables_in)."""
     found, dynamic = set(), []
     for m in _PAIR.finditer(body):
         if m.group(1) in services:
@@ -174,8 +211,11 @@ def sites_in_body(body, params, services):
             continue
         used.add(o[0])
         ls, lo = _lit(s), _lit(o[1])
+        rows = _table_site(body, s, o[1], tables or {})
         if ls is not None and lo is not None:
             found.add((ls, lo))
+        elif rows:
+            found |= rows
         elif not ({s, o[1]} <= params):
             dynamic.append(f"service={s} op={o[1]}")
     for m in _AWSDO.finditer(body):
@@ -221,8 +261,9 @@ class Derivation:
         ops, calls, dynamic, texts = set(), set(), [], []
         for path in sorted(glob.glob(os.path.join(self.root, "functions", name, "*.c"))):
             texts.append(_read(path))
+            tables = call_tables_in(_strip_comments(texts[-1]), self.services)
             for fname, params, body, line in c_functions(path):
-                s, d = sites_in_body(body, params, self.services)
+                s, d = sites_in_body(body, params, self.services, tables)
                 ops |= s
                 calls |= _calls(body)
                 dynamic += [f"{os.path.relpath(path, self.root)}:{line} {fname}: {x}" for x in d]

@@ -314,6 +314,29 @@ class Derivation(unittest.TestCase):
                          ("sts", "GetCallerIdentity")} <= ops, ops)
         self.assertEqual([d for n in reach for d in rt[n][2]], [])
 
+    def test_call_tables(self):
+        # issue 17 (w4-rst): a file-scope table of "svc", "Op" rows and a site that calls
+        # through a row pointer of its type: every row counts, nothing is dynamic
+        text = ('static const struct row rows[] = {\n\t{ 1, "kms", "DisableKey", "KeyId" },\n'
+                '\t{ 2, "ec2", "StartInstances", NULL },\n};\n')
+        tables = iamderive.call_tables_in(text, {"kms", "ec2"})
+        self.assertEqual(tables, {"row": {("kms", "DisableKey"), ("ec2", "StartInstances")}})
+        body = ('const struct row *t = &rows[i];\n'
+                'return kit_add(rd, &(struct kit_spec){ .step = n, .service = t->service, .op = t->op });\n')
+        found, dyn = iamderive.sites_in_body(body, set(), {"kms", "ec2"}, tables)
+        self.assertEqual((found, dyn), ({("kms", "DisableKey"), ("ec2", "StartInstances")}, []))
+        # not a table's row: dynamic, as before
+        self.assertEqual(len(iamderive.sites_in_body(body, set(), {"kms", "ec2"}, {})[1]), 1)
+        other = body.replace("const struct row *t", "const struct other *t")
+        self.assertEqual(len(iamderive.sites_in_body(other, set(), {"kms", "ec2"}, tables)[1]), 1)
+        mixed = body.replace(".op = t->op", ".op = u->op")
+        self.assertEqual(len(iamderive.sites_in_body(mixed, set(), {"kms", "ec2"}, tables)[1]), 1)
+        # firebreak-restore's inverse calls are read from its table (functions/firebreak-restore/main.c)
+        ops = Ctx.deriv.function("firebreak-restore")["ops"]
+        for op in (("iam", "PutRolePolicy"), ("ec2", "StartInstances"), ("codeartifact", "DeleteRepositoryPermissionsPolicy"),
+                   ("dynamodb", "PutResourcePolicy"), ("kms", "DisableKey")):
+            self.assertIn(op, ops)
+
     def test_action_names(self):
         self.assertEqual(iamderive.iam_action("s3", "HeadObject"), "s3:GetObject")
         self.assertIsNone(iamderive.iam_action("sts", "GetCallerIdentity"))

@@ -199,6 +199,48 @@ class CognitoLockdown(unittest.TestCase):
         # the fingerprint is there instead
         self.assertIn(rep["rotation"]["new_secret_fingerprint"], st["add-client-secret"]["detail"])
 
+    # ---- w4-rst: the undo record (issue 24 s2) ----
+    def record(self, incident, attempt=1):
+        import base64
+        objs = [b for b in self.fake.state()["s3"]["buckets"] if b["name"] == BUCKET][0]["objects"]
+        key = "incidents/%s/%srestore.json" % (incident, "attempt-%d/" % attempt if attempt > 1 else "")
+        return json.loads(base64.b64decode(objs[key]["body_b64"]))
+
+    def test_undo_record_before_the_first_write_names_every_step_and_no_value(self):
+        self.setup_world()
+        before = self.consumer_secret()
+        old_id = self.pool()["clients"][CLIENT]["secrets"][0]["ClientSecretId"]
+        sec0 = [x for x in self.fake.state()["secretsmanager"]["secrets"] if x["ARN"] == SECRET_ARN][0]
+        old_version = [v["VersionId"] for v in sec0["versions"] if "AWSCURRENT" in v["VersionStages"]][0]
+        res = self.run_fn(manual())
+        self.assertTrue(res.ok, res.raw[:3000])
+        self.assertEqual(res.report["undo_record"]["state"], "kept", res.report["undo_record"])
+        calls = self.fake.calls()
+        put = [c["seq"] for c in calls if c["operation"] == "PutObject" and "restore.json" in json.dumps(c)]
+        first = min(c["seq"] for c in calls if fbtest.is_write(c) and c["service"] != "s3")
+        self.assertTrue(put and put[0] < first, (put, first))
+        rec = self.record(res.report["incident_id"])
+        self.assertEqual([(e["step"], e["api"]) for e in rec], [
+            ("add-client-secret", "cognito-idp:DeleteUserPoolClientSecret"),
+            ("put-secret-value", "secretsmanager:UpdateSecretVersionStage"),
+            ("sign-out", "cognito-idp:AdminUserGlobalSignOut"),
+            ("delete-old-client-secret", "cognito-idp:AddUserPoolClientSecret")])
+        self.assertEqual(rec[1]["args"], {"SecretId": SECRET_ARN, "VersionStage": "AWSCURRENT",
+                                          "MoveToVersionId": old_version})
+        self.assertEqual(rec[3]["args"], {"UserPoolId": POOL, "ClientId": CLIENT, "ClientSecretId": old_id})
+        self.assertEqual(rec[2]["args"], {"UserPoolId": POOL, "Scope": "all"})
+        text = json.dumps(rec)
+        for v in [s["ClientSecretValue"] for s in self.pool()["clients"][CLIENT]["secrets"]] + [
+                OLD_SECRET, before[("AWSCURRENT",)]["client_secret"]]:
+            self.assertNotIn(v, text)
+        # a resumed invocation (rotated already): the sign-out only; no bucket: not kept, said
+        res = self.run_fn(manual())
+        self.assertTrue(res.ok, res.raw[:3000])
+        self.assertEqual([e["step"] for e in self.record(res.report["incident_id"], 2)], ["sign-out"])
+        self.setup_world()
+        res = self.run_fn(manual(), env={"FIREBREAK_EVIDENCE_BUCKET": ""})
+        self.assertEqual(res.report["undo_record"]["state"], "not kept")
+
     def test_rounds_stay_under_the_rate_setting(self):
         self.setup_world(users=8, quota=5)
         res = self.run_fn(manual(), env={"FIREBREAK_COGNITO_SIGNOUT_RPS": "5"})

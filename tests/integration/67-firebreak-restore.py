@@ -124,6 +124,13 @@ def tearDownModule():
         _FAKE.stop()
 
 
+def the_record(fake, incident):
+    """The incident's restore.json (first attempt) as written in the fake's bucket."""
+    import base64
+    objs = [b for b in fake.state()["s3"]["buckets"] if b["name"] == BUCKET][0]["objects"]
+    return json.loads(base64.b64decode(objs["incidents/%s/restore.json" % incident]["body_b64"]))
+
+
 def decisions(res):
     return [(e["step"], e["decision"]) for e in res.report["restored"]["entries"]]
 
@@ -913,7 +920,138 @@ class CodeArtifactLockRestore(unittest.TestCase):
         res = fbtest.invoke("codeartifact-lock", CA.manual(), self.fake, env=CA.ENV)
         self.assertTrue(res.ok, res)
         self.assertEqual(res.report["undo_record"]["state"], "not kept")
+    # ---- w4-rst: the role's session revocation is in the record too ----
+    CI_SESSION = "arn:aws:sts::%s:assumed-role/ci-build/build-42" % CA.ACCT
+    OLD_CUT = ('{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*",'
+               '"Condition":{"DateLessThan":{"aws:TokenIssueTime":"2020-01-01T00:00:00.000Z"}}}]}')
+
+    def role_state(self):
+        """ci-build's inline policies, {name: document}, read back with botocore."""
+        iam = boto(self.fake, "iam")
+        docs = {n: iam.get_role_policy(RoleName="ci-build", PolicyName=n)["PolicyDocument"]
+                for n in iam.list_role_policies(RoleName="ci-build")["PolicyNames"]}
+        # botocore decodes IAM's URL-encoded JSON to a dict
+        return {n: json.loads(d) if isinstance(d, str) else d for n, d in docs.items()}
+
+    def contain_role(self):
+        res = fbtest.invoke("codeartifact-lock", CA.manual(self.CI_SESSION), self.fake, env=dict(CA.ENV, **ENV))
+        self.assertTrue(res.ok, res)
+        self.assertEqual(res.report["undo_record"]["state"], "kept", res.report["undo_record"])
+        self.assertEqual([a["status"] for a in res.report["actions"] if a["step"] == "revoke-sessions"], ["done"])
+        return res
+
+    def test_role_revocation_recorded_and_restored_equal_before(self):
+        for prior in (None, self.OLD_CUT):
+            with self.subTest(prior=prior and "an older revocation"):
+                self.fake.reset()
+                w = with_bucket(CA.world())
+                if prior:
+                    w["roles"][0]["inline_policies"] = {"AWSRevokeOlderSessions": prior}
+                self.fake.seed(w)
+                before = (self.policies(), self.role_state())
+                res = self.contain_role()
+                # the record has the revocation's undo, with the prior document when there was one
+                rec = [e for e in the_record(self.fake, res.report["incident_id"]) if e.get("step") == "revoke-sessions"]
+                self.assertEqual([e["api"] for e in rec], ["iam:PutRolePolicy" if prior else "iam:DeleteRolePolicy"])
+                self.assertNotEqual(self.role_state(), before[1])
+                seq = last_seq(self.fake)
+                res = restore(self.fake, res.report["incident_id"], True)
+                self.assertTrue(res.ok, res)
+                self.assertEqual(dict(decisions(res))["revoke-sessions"], "apply", decisions(res))
+                self.assertIn(("iam", "PutRolePolicy" if prior else "DeleteRolePolicy"),
+                              restore_writes(self.fake, seq))
+                # the fake's state equals the state before: the policies and the role's inline policies
+                self.assertEqual((self.policies(oracle=True), self.role_state()), before)
+                if prior:   # the AWS CLI as the oracle of the document put back
+                    out = cli(self.fake, "iam", "get-role-policy", "--role-name", "ci-build",
+                              "--policy-name", "AWSRevokeOlderSessions")
+                    self.assertEqual(out["PolicyDocument"], json.loads(prior))
+
+    def test_role_revocation_changed_since_is_not_touched(self):
+        res = self.contain_role()
+        # an engineer adds a statement to the revocation policy after the containment
+        iam = boto(self.fake, "iam")
+        doc = iam.get_role_policy(RoleName="ci-build", PolicyName="AWSRevokeOlderSessions")["PolicyDocument"]
+        doc = json.loads(doc) if isinstance(doc, str) else doc
+        doc["Statement"].append({"Sid": "Human", "Effect": "Deny", "Action": "s3:*", "Resource": "*"})
+        iam.put_role_policy(RoleName="ci-build", PolicyName="AWSRevokeOlderSessions", PolicyDocument=json.dumps(doc))
+        seq = last_seq(self.fake)
+        res = restore(self.fake, res.report["incident_id"], True)
+        self.assertEqual(dict(decisions(res))["revoke-sessions"], "changed", decisions(res))
+        self.assertNotIn(("iam", "DeleteRolePolicy"), restore_writes(self.fake, seq))
+        self.assertEqual(self.role_state()["AWSRevokeOlderSessions"], doc)
+
+
 # ---- end codeartifact-lock (w3-rst3) ----------------------------------------------------------------------
+
+# ---- cognito-lockdown (w4-rst): every entry recorded, none restored (by design) ----------------------------
+CL = _load("cl65", "65-cognito-lockdown.py")
+
+
+class CognitoLockdownRestore(unittest.TestCase):
+    """contain -> restore: the sign-out, the new secret, the consumers' secret and the old secret's
+    deletion are in the record and reported, and nothing is written: re-enabling a possibly leaked
+    secret, or removing the one the consumers run with, would make the incident worse."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fake = shared_fake()
+
+    def seed(self, **kw):
+        self.fake.reset()
+        self.fake.seed(with_bucket(CL.world(users=3, **kw)))
+        self.fake.reset_calls()
+
+    def state(self):
+        st = self.fake.state()
+        pool = st["cognito-idp"]["pools"][0]
+        sec = [x for x in st["secretsmanager"]["secrets"] if x["ARN"] == CL.SECRET_ARN][0]
+        return {"client_secrets": sorted(s["ClientSecretId"] for s in pool["clients"][CL.CLIENT]["secrets"]),
+                "signouts": {n: u["signouts"] for n, u in pool["users"].items()},
+                "consumer": sorted((v["VersionId"], tuple(v["VersionStages"])) for v in sec["versions"])}
+
+    def contain(self, ok=True, **kw):
+        res = fbtest.invoke("cognito-lockdown", CL.manual(), self.fake,
+                            env=dict(CL.ENV, FIREBREAK_EVIDENCE_BUCKET=BUCKET), **kw)
+        self.assertEqual(res.ok, ok, res.raw[:2000])
+        self.assertEqual(res.report["undo_record"]["state"], "kept", res.report["undo_record"])
+        return res.report["incident_id"]
+
+    def test_rotated_and_signed_out_nothing_restored_all_said(self):
+        self.seed()
+        incident = self.contain()
+        contained = self.state()
+        self.assertEqual(len(contained["client_secrets"]), 1)
+        seq = last_seq(self.fake)
+        res = restore(self.fake, incident, True)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(restore_writes(self.fake, seq), [])
+        self.assertEqual(self.state(), contained)   # the state stays as contained
+        d = dict(decisions(res))
+        self.assertEqual(d, {"add-client-secret": "refused", "put-secret-value": "refused", "sign-out": "refused",
+                             "delete-old-client-secret": "refused"})
+        why = {e["step"]: e["why"] for e in res.report["restored"]["entries"]}
+        self.assertIn("the old secret is deleted; not restorable", why["delete-old-client-secret"])
+        self.assertIn("no inverse", why["sign-out"])
+        self.assertIn("breaks them", why["add-client-secret"])
+        self.assertEqual(res.report["restored"]["refused"], 4)
+        self.assertIn("4 not restored by design", res.report["verdict"])
+
+    def test_rotation_stopped_before_deletion_old_secret_still_there(self):
+        self.seed(settle=None)   # the consumers' rollout never finishes: the old secret stays
+        incident = self.contain(ok=False, timeout=4)
+        contained = self.state()
+        self.assertEqual(len(contained["client_secrets"]), 2)
+        seq = last_seq(self.fake)
+        res = restore(self.fake, incident, True)
+        self.assertTrue(res.ok, res)
+        self.assertEqual(restore_writes(self.fake, seq), [])
+        self.assertEqual(self.state(), contained)   # the new secret is not deleted either
+        d = dict(decisions(res))
+        self.assertEqual((d["delete-old-client-secret"], d["add-client-secret"]), ("already", "refused"))
+        why = {e["step"]: e["why"] for e in res.report["restored"]["entries"]}
+        self.assertIn("still exists", why["delete-old-client-secret"])
+
 
 if __name__ == "__main__":
     t0 = time.time()

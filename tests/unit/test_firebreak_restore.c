@@ -254,6 +254,19 @@ static void test_fr__decide_identity(void **st)
 	assert_int_equal(decide(FR_DELETE_ROLE_POLICY, "{\"RoleName\":\"r\",\"PolicyName\":\"AWSRevokeOlderSessions\"}",
 				1, "{\"PolicyDocument\":\"{\\\"Statement\\\":[{\\\"Effect\\\":\\\"Allow\\\"}]}\"}", NULL, 0),
 			 FR_CHANGED);
+	/* w4-rst: firebreak's revocation with a statement added since, or the
+	 * same cut written another way (the console's lists): someone else's */
+	assert_int_equal(decide(FR_DELETE_ROLE_POLICY, "{\"RoleName\":\"r\",\"PolicyName\":\"AWSRevokeOlderSessions\"}", 1,
+				"{\"PolicyDocument\":\"{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":"
+				"\\\"Deny\\\",\\\"Action\\\":\\\"*\\\",\\\"Resource\\\":\\\"*\\\",\\\"Condition\\\":"
+				"{\\\"DateLessThan\\\":{\\\"aws:TokenIssueTime\\\":\\\"2026-12-07T04:00:00.000Z\\\"}}},"
+				"{\\\"Effect\\\":\\\"Deny\\\",\\\"Action\\\":\\\"s3:*\\\",\\\"Resource\\\":\\\"*\\\"}]}\"}",
+				NULL, 0), FR_CHANGED);
+	assert_int_equal(decide(FR_DELETE_ROLE_POLICY, "{\"RoleName\":\"r\",\"PolicyName\":\"AWSRevokeOlderSessions\"}", 1,
+				"{\"PolicyDocument\":\"{\\\"Version\\\":\\\"2012-10-17\\\",\\\"Statement\\\":[{\\\"Effect\\\":"
+				"\\\"Deny\\\",\\\"Action\\\":[\\\"*\\\"],\\\"Resource\\\":[\\\"*\\\"],\\\"Condition\\\":"
+				"{\\\"DateLessThan\\\":{\\\"aws:TokenIssueTime\\\":\\\"2026-12-07T04:00:00.000Z\\\"}}}]}\"}",
+				NULL, 0), FR_CHANGED);
 	/* a policy of another name is never firebreak's */
 	assert_int_equal(decide(FR_DELETE_USER_POLICY, "{\"UserName\":\"u\",\"PolicyName\":\"admin\"}", 1, ans, NULL, 0),
 			 FR_CHANGED);
@@ -618,6 +631,38 @@ static void test_fr__codeartifact_lock(void **st)
 }
 /* ---- end codeartifact-lock (w3-rst3) ------------------------------------------------------ */
 
+/* ---- w4-rst: cognito-lockdown's entries: none applied, what happened said ---- */
+static void test_fr__cognito_lockdown(void **st)
+{
+	const char *old = "{\"UserPoolId\":\"us-east-1_P\",\"ClientId\":\"c1\",\"ClientSecretId\":\"old-1\"}";
+	char why[256];
+	cJSON *a = J(old), *w;
+
+	(void)st;
+	assert_int_equal(fr_kind_of("cognito-idp:AddUserPoolClientSecret", a), FR_CG_OLD_SECRET);
+	assert_int_equal(fr_kind_of("cognito-idp:DeleteUserPoolClientSecret", a), FR_BY_DESIGN);
+	assert_int_equal(fr_kind_of("cognito-idp:AdminUserGlobalSignOut", NULL), FR_BY_DESIGN);
+	/* the check's input only; an entry without the old id is not one */
+	w = fr_wire(FR_CG_OLD_SECRET, a, NULL, why, sizeof(why));
+	assert_non_null(w);
+	assert_string_equal(resp_get_str(w, "ClientId"), "c1");
+	cJSON_Delete(w);
+	cJSON_Delete(a);
+	a = J("{\"UserPoolId\":\"us-east-1_P\",\"ClientId\":\"c1\"}");
+	assert_null(fr_wire(FR_CG_OLD_SECRET, a, NULL, why, sizeof(why)));
+	cJSON_Delete(a);
+	/* still there: already (the rotation stopped before its deletion); gone: refused */
+	assert_int_equal(decide(FR_CG_OLD_SECRET, old, 1, "{\"ClientSecrets\":[{\"ClientSecretId\":\"new-2\"},"
+				"{\"ClientSecretId\":\"old-1\"}]}", NULL, 0), FR_ALREADY);
+	assert_int_equal(decide(FR_CG_OLD_SECRET, old, 1, "{\"ClientSecrets\":[{\"ClientSecretId\":\"new-2\"}]}",
+				NULL, 0), FR_REFUSED);
+	a = J(old);
+	assert_int_equal(fr_decide(FR_CG_OLD_SECRET, a, &(struct fr_state){ 1, NULL, NULL, 0, NULL }, why, sizeof(why)),
+			 FR_REFUSED);
+	assert_non_null(strstr(why, "the old secret is deleted; not restorable"));
+	cJSON_Delete(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -633,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_fr__data_breach),          /* w3-rst2 */
 		cmocka_unit_test(test_fr__leak_rotate_refused),  /* w3-rst2 */
 		cmocka_unit_test(test_fr__codeartifact_lock),    /* w3-rst3 */
+		cmocka_unit_test(test_fr__cognito_lockdown),     /* w4-rst */
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
