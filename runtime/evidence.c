@@ -739,3 +739,18 @@ int evidence_restore_after(struct kit *k, struct aws_client *own, struct evidenc
 	free(e);
 	return 1;
 }
+
+/* ---- w4-kc-kg: the claim as the responders make it ---------------------------------- */
+
+int evidence_undo_claim(struct kit *k, struct aws_client *own, struct evidence_config *cfg,
+			const struct lr_context *ctx, const char *subject_name, const char *subject,
+			cJSON *entries, cJSON *parent)
+{
+	int ok = 0;
+
+	if (cJSON_GetArraySize(entries) > 0)
+		ok = evidence_undo_record(k, own, cfg, ctx, subject_name, subject, entries,
+					  cJSON_AddObjectToObject(parent, "undo_record"));
+	cJSON_Delete(entries);
+	return ok;
+}

@@ -228,4 +228,15 @@ int evidence_restore_after(struct kit *k, struct aws_client *own, struct evidenc
 			   const struct lr_context *ctx, const char *subject_name, const char *subject,
 			   int mark_secret);
 
+/* ---- w4-kc-kg: the claim as the responders make it ---------------------------------- */
+
+/* evidence_undo_record for `entries` (taken, freed) when it holds any, its
+ * outcome in parent["undo_record"] (an object added); nothing sent and no
+ * member when it is empty (nothing will be written: nothing to undo).
+ * Returns evidence_undo_record's result, 0 when empty. kms-guard's;
+ * access-triage and codeartifact-lock wrap the claim the same way. */
+int evidence_undo_claim(struct kit *k, struct aws_client *own, struct evidence_config *cfg,
+			const struct lr_context *ctx, const char *subject_name, const char *subject,
+			cJSON *entries, cJSON *parent);
+
 #endif

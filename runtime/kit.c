@@ -1802,7 +1802,7 @@ cJSON *kit_round_undo_plan(const struct kit_round *rd)
 	return out;
 }
 
-/* ---- w4-dinit: a revocation's undo planned before it runs; tags that exempt -------- */
+/* ---- w4-dinit: a revocation's undo, planned before it runs ------------------------ */
 
 cJSON *kit_revoke_undo(const char *role, const char *prior)
 {
@@ -1816,33 +1816,6 @@ cJSON *kit_revoke_undo(const char *role, const char *prior)
 	undo = kit_undo(doc ? "iam:PutRolePolicy" : "iam:DeleteRolePolicy", role_policy_in(role, doc));
 	free(doc);
 	return undo;
-}
-
-const char *kit_exemption(struct kit *k, const struct kit_exemption *x, const struct kit_prov_read *read,
-			  char *reason, size_t rn)
-{
-	struct prov_history h;
-	struct prov_query q;
-	const char *honoured;
-	size_t i;
-
-	for (i = 0; i < x->nkeys && !prov_tag_true(x->tags, x->keys[i]); i++)
-		;
-	if (i == x->nkeys)
-		return NULL;
-	memset(&q, 0, sizeof(q));
-	q.trigger_ms = x->trigger_ms;
-	q.trigger_event_id = x->trigger_event_id;
-	q.trigger_actor = x->trigger_actor;
-	q.created_ms = x->created_ms;
-	q.min_age_ms = k->r->cfg->tag_min_age_ms;
-	q.trust = k->r->cfg;
-	kit_prov_history(k, read, &h);
-	prov_query_from_history(&q, &h);
-	honoured = prov_honoured(h.events, &q, x->tags, x->keys, x->nkeys,
-				 x->report ? cJSON_AddArrayToObject(x->report, "exemption_tags") : NULL, reason, rn);
-	prov_history_cleanup(&h);
-	return honoured;
 }
 
 /* ---- w4-kc-lr: a lenient flag, a member-account line, a quiet result ------------- */
@@ -1945,4 +1918,82 @@ enum fb_err kit_quiet_result(struct lr_result *out, const char *function, const 
 	rc = lr_result_ok(out, txt, strlen(txt));
 	cJSON_free(txt);
 	return rc;
+}
+
+/* ---- w4-kc-kg: a read's deadline, exemptions with provenance, events by name ----- */
+
+int64_t kit_read_deadline(const struct kit *k, int64_t reserve_ms)
+{
+	int64_t d = k->r && k->r->ctx ? k->r->ctx->deadline_ms : 0;
+
+	return d > 0 ? d - reserve_ms : 0;
+}
+
+const char *kit_exemption(struct kit *k, const struct kit_prov_read *read, const struct prov_query *q,
+			  const cJSON *tags, const char *const *keys, size_t n, cJSON *out,
+			  char *reason, size_t rn)
+{
+	struct prov_query qq = *q;
+	struct prov_history h;
+	const char *honoured;
+	size_t i;
+
+	for (i = 0; i < n && !prov_tag_true(tags, keys[i]); i++)
+		;
+	if (i == n)
+		return NULL;
+	qq.min_age_ms = k->r->cfg->tag_min_age_ms;
+	qq.trust = k->r->cfg;
+	kit_prov_history(k, read, &h);
+	prov_query_from_history(&qq, &h);
+	honoured = prov_honoured(h.events, &qq, tags, keys, n, cJSON_AddArrayToObject(out, "exemption_tags"),
+				 reason, rn);
+	prov_history_cleanup(&h);
+	return honoured;
+}
+
+cJSON *kit_ct_each(struct kit *k, const char *step, const struct ct_query *q,
+		   const char *const *names, size_t n, enum fb_err *rc)
+{
+	cJSON *found = cJSON_CreateArray();
+	const cJSON *e;
+	size_t i;
+
+	if (rc)
+		*rc = found ? FB_OK : FB_E_NOMEM;
+	for (i = 0; found && i < n; i++) {
+		struct kit_round *rd = kit_round_new(k);
+		struct ct_query qi = *q;
+		struct kit_step *s;
+		enum fb_err one;
+		char what[160];
+
+		qi.attr_value = names[i];
+		snprintf(what, sizeof(what), "%s=%s", q->attr_key ? q->attr_key : "", names[i]);
+		s = kit_add(rd, &(struct kit_spec){ .step = step, .service = "cloudtrail", .op = "LookupEvents",
+			.target = names[i], .kind = RESP_READ, .cloudtrail = &qi, .detail = what });
+		one = kit_run(rd);
+		if (one != FB_OK && rc && *rc == FB_OK)
+			*rc = one;
+		cJSON_ArrayForEach(e, kit_items(s)) {
+			cJSON_AddItemToArray(found, cJSON_Duplicate(e, 1));
+		}
+		kit_round_free(rd);
+	}
+	return found;
+}
+
+cJSON *kit_window(cJSON *to, const char *name, int64_t start_ms, int64_t end_ms)
+{
+	char a[RESP_TIME_LEN], b[RESP_TIME_LEN];
+	cJSON *w;
+
+	resp_format_time_ms(start_ms, a);
+	resp_format_time_ms(end_ms, b);
+	w = kit_obj("start", a, "end", b, KIT_END);
+	if (w && !cJSON_AddItemToObject(to, name, w)) {
+		cJSON_Delete(w);
+		return NULL;
+	}
+	return w;
 }

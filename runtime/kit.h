@@ -666,7 +666,7 @@ enum fb_err kit_caller_with(const struct aws_client_options *creds, int64_t dead
  * before the first write (data-breach). */
 cJSON *kit_round_undo_plan(const struct kit_round *rd);
 
-/* ---- w4-dinit: a revocation's undo planned before it runs; tags that exempt -------- */
+/* ---- w4-dinit: a revocation's undo, planned before it runs ------------------------ */
 
 /* The restore[] entry kit_revoke_sessions records for the role named
  * `role` (a role name, not an ARN): the prior KIT_REVOKE_POLICY_NAME
@@ -676,29 +676,6 @@ cJSON *kit_round_undo_plan(const struct kit_round *rd);
  * none. For an undo record written before the revocation (access-triage,
  * data-breach). Caller owns it; NULL when out of memory. */
 cJSON *kit_revoke_undo(const char *role, const char *prior);
-
-/* Tags that exempt a resource from a responder's action (firebreak:exempt;
- * kms-guard's firebreak:allow-deletion) count only under the provenance
- * rule (prov.h). When one of `keys` is "true" in `tags`, the resource's
- * whole history is read (kit_prov_history with `read`: an optional step;
- * unread or unverifiable, the tags are ignored: fail towards containment),
- * each key decided (prov_honoured; the minimum age and the trusted
- * principals are the report's settings, k->r->cfg) and the decisions put
- * in report["exemption_tags"]. Returns the first honoured key (borrowed
- * from keys) with its reason in reason (rn bytes), else NULL; when no key
- * is "true", nothing is read nor reported. */
-struct kit_exemption {
-	const char *const *keys;        /* the exempting tags, in order of precedence */
-	size_t nkeys;
-	const cJSON *tags;              /* borrowed: the resource's tags as read */
-	int64_t trigger_ms;             /* when the event happened (prov_query) */
-	const char *trigger_event_id;   /* its CloudTrail record; NULL: none (manual, alarm, finding) */
-	const char *trigger_actor;      /* who made it; NULL: unknown */
-	int64_t created_ms;             /* the resource's creation; 0: unknown */
-	cJSON *report;                  /* gets "exemption_tags"; NULL: not reported */
-};
-const char *kit_exemption(struct kit *k, const struct kit_exemption *x, const struct kit_prov_read *read,
-			  char *reason, size_t rn);
 
 /* ---- w4-kc-lr: a lenient flag, a member-account line, a quiet result ------------- */
 
@@ -753,5 +730,43 @@ enum fb_err kit_quiet_result(struct lr_result *out, const char *function, const 
  * same before their resp_finish. */
 enum fb_err kit_finish(struct resp *r, struct aws_client *aws, const struct lr_context *ctx,
 		       struct lr_result *out);
+
+/* ---- w4-kc-kg: a read's deadline, exemptions with provenance, events by name ----- */
+
+/* The deadline of a read that writes follow: the invocation's
+ * (k->r->ctx) less reserve_ms, so the writes keep time; 0 (none) when the
+ * invocation has none. */
+int64_t kit_read_deadline(const struct kit *k, int64_t reserve_ms);
+
+/* Exemption tags that count only when CloudTrail shows they predate the
+ * change (prov.h): when one of keys[n] is "true" in tags (borrowed), the
+ * resource's whole history is read as kit_prov_history (`read`), a copy
+ * of q (the trigger: trigger_ms, trigger_event_id, trigger_actor,
+ * created_ms) gets min_age_ms and trust from the report's settings
+ * (k->r->cfg) and the history read, and prov_honoured judges each true
+ * key into out["exemption_tags"] (an array added to out). Returns the
+ * honoured key (borrowed from keys; reason, rn bytes, says why), else
+ * NULL: the caller acts as if there were none. No key true: no read,
+ * nothing added. kms-guard, net-block and data-breach use it. */
+const char *kit_exemption(struct kit *k, const struct kit_prov_read *read, const struct prov_query *q,
+			  const cJSON *tags, const char *const *keys, size_t n, cJSON *out,
+			  char *reason, size_t rn);
+
+/* The CloudTrail events of each of names[n] (an alarm's window: q holds
+ * the window, page size and cap, deadline, account and keep_events; its
+ * attr_key, e.g. "EventName", is looked up with each name as the value):
+ * one required CloudTrail step `step` per name (target the name, detail
+ * "<attr_key>=<name>"), in turn. Returns the events read (a new array of
+ * copies, the caller's; per name newest first, as AWS lists them), NULL
+ * when out of memory (nothing read). *rc (may be NULL): FB_OK, else the
+ * first failed lookup's (the names after it are still read). */
+cJSON *kit_ct_each(struct kit *k, const char *step, const struct ct_query *q,
+		   const char *const *names, size_t n, enum fb_err *rc);
+
+/* A time window as the reports write it: to[name] = {"start", "end"} (ISO
+ * 8601 with ms, resp_format_time_ms), returned (owned by to) for more
+ * members; NULL when out of memory. kms-guard's alarm_window; access-triage
+ * and root-verify write their "window" the same way. */
+cJSON *kit_window(cJSON *to, const char *name, int64_t start_ms, int64_t end_ms);
 
 #endif

@@ -703,3 +703,24 @@ enum prov_verdict prov_decide_tag(const cJSON *events, const struct prov_query *
 	buf_copy_str(why, wn, d.reason);
 	return d.verdict;
 }
+
+/* ---- w4-kc-kg: a responder's own writes (kms-guard's kg_is_self, moved) ---------- */
+
+int prov_is_self(const char *actor, const char *self_arn, const char *member_role)
+{
+	char role[600], want[300];
+	const char *sess;
+
+	if (!actor || !*actor)
+		return 0;
+	if (self_arn && *self_arn && prov_same_principal(actor, self_arn))
+		return 1;
+	if (!member_role || !*member_role || !prov_principal(actor, role, sizeof(role)))
+		return 0;
+	/* arn:P:iam::A:role/<member_role>, from a session named firebreak-... */
+	snprintf(want, sizeof(want), ":role/%s", member_role);
+	sess = strrchr(actor, '/');
+	return strstr(actor, ":assumed-role/") && strlen(role) > strlen(want) &&
+	       !strcmp(role + strlen(role) - strlen(want), want) &&
+	       sess && !strncmp(sess + 1, "firebreak-", 10);
+}

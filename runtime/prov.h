@@ -295,4 +295,14 @@ void prov_query_from_history(struct prov_query *q, const struct prov_history *h)
 enum prov_verdict prov_decide_tag(const cJSON *events, const struct prov_query *base, const char *key,
 				  const char *value, char *why, size_t wn, cJSON *list);
 
+/* ---- w4-kc-kg: a responder's own writes ------------------------------------------ */
+
+/* A responder's own writes come back as CloudTrail events (loop safety): 1
+ * when `actor` is this function (the principal of self_arn, from
+ * sts:GetCallerIdentity; may be NULL/"" when unknown) or a session of the
+ * member role `member_role` that a responder opened (resp_client_for names
+ * them "firebreak-..."). A chosen session name alone never counts: the
+ * role must be the member role. Moved from kms-guard (issue 17). */
+int prov_is_self(const char *actor, const char *self_arn, const char *member_role);
+
 #endif

@@ -435,13 +435,12 @@ static int db_table_exempt(struct resp *r, struct kit *k, struct aws_client *c, 
 			   char *reason, size_t rn)
 {
 	static const char *const keys[] = { DB_TAG_EXEMPT };
-	int64_t d = r->ctx ? r->ctx->deadline_ms : 0;
 
 	/* an alarm, a finding or a request: no CloudTrail record of its own */
-	return kit_exemption(k, &(struct kit_exemption){ .keys = keys, .nkeys = 1, .tags = tags, .trigger_ms = aware,
-		.trigger_actor = who && who->principal[0] ? who->principal : NULL, .report = r->extra },
-		&(struct kit_prov_read){ .step = "tag-provenance", .arn = arn, .client = c, .account = account,
-		.deadline_ms = d > 0 ? d - 3 * DB_DEADLINE_MARGIN_MS : 0, .complete_note = " (complete)" },
+	return kit_exemption(k, &(struct kit_prov_read){ .step = "tag-provenance", .arn = arn, .client = c,
+		.account = account, .deadline_ms = kit_read_deadline(k, 3 * DB_DEADLINE_MARGIN_MS),
+		.complete_note = " (complete)" }, &(struct prov_query){ .trigger_ms = aware,
+		.trigger_actor = who && who->principal[0] ? who->principal : NULL }, tags, keys, 1, r->extra,
 		reason, rn) != NULL;
 }
 

@@ -66,10 +66,6 @@ struct kg_settings {
 	int64_t lookback_s;             /* FIREBREAK_KMS_ALARM_LOOKBACK_SECONDS */
 };
 
-/* Settings from the environment (read once, at init). FB_E_CONFIG with a
- * message in err when a value cannot be used. */
-enum fb_err kg_settings_from_env(struct kg_settings *set, char *err, size_t errlen);
-
 /* ---- event parsing ---------------------------------------------------------- */
 
 /* The trigger event (text, len) -> ev. FB_E_INVALID with a lowercase reason
@@ -108,13 +104,6 @@ enum kg_prior kg_prior_from_history(const cJSON *events, const struct kg_item *i
 /* 1 for TagResource / UntagResource items (a change of a firebreak:* tag). */
 int kg_is_tag_item(const struct kg_item *it);
 
-/* kms-guard's own writes come back as CloudTrail events: 1 when `actor` is
- * this function (the principal of self_arn, from sts:GetCallerIdentity; may
- * be NULL/"" when unknown) or a session of the member role `member_role`
- * that a responder opened (session name "firebreak-..."). A chosen session
- * name alone never counts: the role must be the member role. */
-int kg_is_self(const char *actor, const char *self_arn, const char *member_role);
-
 /* How to revert one firebreak:* tag change (it->tags[k]). */
 enum kg_tag_action {
 	KG_TAG_ALREADY,     /* the key already holds the state before the change */
@@ -142,12 +131,5 @@ struct kg_tag_revert {
  * left to that change's own event. */
 void kg_tag_revert_plan(const cJSON *history, int complete, const struct kg_item *it, int k,
 			const cJSON *tags_now, struct kg_tag_revert *out);
-
-/* The invocation's verdict from what its key sections did: NULL leaves it
- * to resp (contained / planned / failed / skipped); "already-contained"
- * when no containment write (cancel, enable) was made and at least one key
- * was found already in its safe state; an incident tag alone does not make
- * an invocation "contained". Static string. */
-const char *kg_verdict(int dry_run, int nchanged, int nalready);
 
 #endif

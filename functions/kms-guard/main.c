@@ -18,7 +18,6 @@
  */
 #include "kms_guard.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,9 +28,11 @@
 #include "lr.h"
 #include "prov.h"
 #include "resp.h"
+#include "sect.h"
 
 #define KG_FUNCTION "kms-guard"
 #define KG_DEADLINE_MARGIN_MS 500
+#define KG_READ_RESERVE_MS (3 * KG_DEADLINE_MARGIN_MS)  /* CloudTrail reads leave time for the writes */
 #define KG_MAX_PAGES 5           /* LookupEvents pages per query */
 #define KG_PAGE_SIZE 50          /* LookupEvents MaxResults limit */
 #define KG_DEFAULT_PENDING_DAYS 30
@@ -47,20 +48,7 @@ struct kg_run {
 	struct resp *r;
 	struct kit k;
 	cJSON *sections;        /* borrowed: r->extra["keys"] */
-	const struct lr_context *ctx;   /* borrowed: the deadline (the undo record) */
 };
-
-/* The undo record of one key's writes, before the first of them (issue
- * 24: firebreak-restore reads it): restore.json of the incident's next
- * attempt when FIREBREAK_EVIDENCE_BUCKET is set. Never holds the
- * containment back (evidence_undo_record). Takes `entries`. */
-static void kg_undo_record(struct kg_run *run, const char *arn, cJSON *entries, cJSON *sec)
-{
-	if (cJSON_GetArraySize(entries) > 0)
-		evidence_undo_record(&run->k, run->st->fn.aws, &run->st->fn.evcfg, run->ctx, "key_arn", arn, entries,
-				     cJSON_AddObjectToObject(sec, "undo_record"));
-	cJSON_Delete(entries);
-}
 
 /* ---- request and report pieces ---------------------------------------------------- */
 
@@ -97,22 +85,14 @@ static int kg_pending_days(const struct kg_item *it, const cJSON *meta)
 /* The report's section for one key (the item's facts; outcome set later). */
 static cJSON *kg_section_new(const struct kg_item *it)
 {
-	cJSON *sec = cJSON_CreateObject();
-	char iso[RESP_TIME_LEN];
+	cJSON *sec = kit_obj("key", it->key_ref, KIT_END);
 
 	if (!sec)
 		return NULL;
-	cJSON_AddStringToObject(sec, "key", it->key_ref);
 	resp_json_set(sec, "key_arn", NULL);
 	cJSON_AddStringToObject(sec, "account", it->account);
 	cJSON_AddStringToObject(sec, "region", it->region);
-	cJSON_AddStringToObject(sec, "event_name", it->event_name);
-	resp_json_set(sec, "event_id", it->event_id[0] ? it->event_id : NULL);
-	if (it->event_ms) {
-		resp_format_time_ms(it->event_ms, iso);
-		cJSON_AddStringToObject(sec, "event_time", iso);
-	}
-	resp_json_set(sec, "actor", it->actor[0] ? it->actor : NULL);
+	sect_event(sec, it->event_name, it->event_id, it->event_ms, it->actor);
 	if (it->note[0])
 		cJSON_AddStringToObject(sec, "note", it->note);
 	return sec;
@@ -121,71 +101,6 @@ static cJSON *kg_section_new(const struct kg_item *it)
 static const char *kg_prior_name(enum kg_prior p)
 {
 	return p == KG_PRIOR_ENABLED ? "Enabled" : p == KG_PRIOR_DISABLED ? "Disabled" : "unknown";
-}
-
-/* A key's outcome in its section ("skipped: ...", "contained: ...": the
- * handler counts the sections by that word); returns rc (the key handler's:
- * 0, or -1 when a required step failed). */
-static int kg_outcome(int rc, cJSON *sec, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int kg_outcome(int rc, cJSON *sec, const char *fmt, ...)
-{
-	char buf[600];
-
-	RESP_FORMAT(buf, fmt);
-	resp_json_set(sec, "outcome", buf);
-	return rc;
-}
-
-/* How many key sections have an outcome that starts with `word`. */
-static int kg_count(const cJSON *sections, const char *word)
-{
-	const cJSON *sec;
-	int n = 0;
-
-	cJSON_ArrayForEach(sec, sections) {
-		const char *o = resp_get_str(sec, "outcome");
-
-		n += o && !strncmp(o, word, strlen(word));
-	}
-	return n;
-}
-
-/* The deadline for a CloudTrail read: the invocation's, less a margin for
- * the writes that follow. */
-static int64_t kg_read_deadline(const struct kg_run *run)
-{
-	int64_t d = run->r->ctx ? run->r->ctx->deadline_ms : 0;
-
-	return d > 0 ? d - 3 * KG_DEADLINE_MARGIN_MS : 0;
-}
-
-/* A LookupEvents query for the shared pager (runtime/cloudtrail.h, run as
- * a kit step): at most KG_MAX_PAGES pages (a busy key has many events, and
- * the newest ones decide). */
-static void kg_ct_query(const struct kg_run *run, struct ct_query *q, const char *attr,
-			const char *value, int64_t start_s, int64_t end_s, const char *account)
-{
-	memset(q, 0, sizeof(*q));
-	q->attr_key = attr;
-	q->attr_value = value;
-	q->start_ms = start_s * 1000;
-	q->end_ms = end_s * 1000;
-	q->max_results = KG_PAGE_SIZE;
-	q->max_pages = KG_MAX_PAGES;
-	q->deadline_ms = kg_read_deadline(run);
-	q->account = account && *account ? account : NULL;
-	q->keep_events = 1;
-}
-
-/* The client for the key's account and Region (the kit's, made once per
- * invocation); NULL after reporting the failure. */
-static struct aws_client *kg_client(struct kg_run *run, const struct kg_item *it, cJSON *sec)
-{
-	struct aws_client *c = kit_client(&run->k, it->account, it->region, "client", NULL);
-
-	if (!c)
-		kg_outcome(-1, sec, "failed: no client for account '%s'", it->account);
-	return c;
 }
 
 /* DescribeKey and ListResourceTags of `ref`, a step each (NULL: not asked). */
@@ -202,47 +117,34 @@ static void kg_read_key(struct kit_round *rd, struct aws_client *c, const char *
 			.in = kit_obj("KeyId", ref, KIT_END), .client = c });
 }
 
-/* The key's whole CloudTrail history as an optional step (kit.h). */
-static void kg_history(struct kg_run *run, struct aws_client *c, const char *step, const char *arn,
-		       const struct kg_item *it, const char *complete_note, struct prov_history *h)
+/* How the key's whole CloudTrail history is read (kit_prov_history). */
+static struct kit_prov_read kg_history(struct kg_run *run, struct aws_client *c, const char *step,
+				       const char *arn, const struct kg_item *it, const char *complete_note)
 {
-	kit_prov_history(&run->k, &(struct kit_prov_read){ .step = step, .arn = arn, .client = c,
-		.account = it->account[0] ? it->account : NULL, .deadline_ms = kg_read_deadline(run),
-		.complete_note = complete_note }, h);
+	return (struct kit_prov_read){ .step = step, .arn = arn, .client = c,
+		.account = it->account[0] ? it->account : NULL, .complete_note = complete_note,
+		.deadline_ms = kit_read_deadline(&run->k, KG_READ_RESERVE_MS) };
 }
 
 /* Exemption tags (firebreak:exempt, firebreak:allow-deletion) count only
- * when CloudTrail shows they predate the change (runtime/prov.h). Reads the
- * key's history when one of them is "true", records each decision in the
- * section ("exemption_tags") and returns the tag that is honoured, or NULL
- * (the caller acts as if there were none). */
+ * when CloudTrail shows they predate the change (runtime/prov.h, kit.h
+ * kit_exemption): each decision in the section ("exemption_tags"); returns
+ * the tag that is honoured, or NULL (the caller acts as if there were none). */
 static const char *kg_exemption(struct kg_run *run, struct aws_client *c, const struct kg_item *it,
 				const char *arn, const cJSON *meta, const cJSON *tags, cJSON *sec,
 				char *reason, size_t rn)
 {
 	static const char *const keys[] = { KG_TAG_EXEMPT, KG_TAG_ALLOW };
-	struct prov_history h;
-	struct prov_query q;
-	const char *honoured;
 	const cJSON *cd = resp_get(meta, "CreationDate");
+	struct kit_prov_read pr = kg_history(run, c, "tag-provenance", arn, it, " (complete)");
+	struct prov_query q = { .trigger_ms = it->event_ms ? it->event_ms : run->r->received_ms,
+		.trigger_event_id = strcmp(it->event_name, "manual") && it->event_id[0] ? it->event_id : NULL,
+		.trigger_actor = it->actor };
 
-	if (!prov_tag_true(tags, KG_TAG_EXEMPT) && !prov_tag_true(tags, KG_TAG_ALLOW))
-		return NULL;
-	memset(&q, 0, sizeof(q));
-	q.trigger_ms = it->event_ms ? it->event_ms : run->r->received_ms;
-	q.trigger_event_id = strcmp(it->event_name, "manual") && it->event_id[0] ? it->event_id : NULL;
-	q.trigger_actor = it->actor;
-	q.min_age_ms = run->st->fn.cfg.tag_min_age_ms;
-	q.trust = &run->st->fn.cfg;
 	/* range-checked: an out-of-range double -> int64 conversion is UB */
 	if (cJSON_IsNumber(cd) && cd->valuedouble > 0 && cd->valuedouble < 9.2e12)
 		q.created_ms = (int64_t)(cd->valuedouble * 1000.0);
-	kg_history(run, c, "tag-provenance", arn, it, " (complete)", &h);
-	prov_query_from_history(&q, &h);
-	honoured = prov_honoured(h.events, &q, tags, keys, 2, cJSON_AddArrayToObject(sec, "exemption_tags"),
-				 reason, rn);
-	prov_history_cleanup(&h);
-	return honoured;
+	return kit_exemption(&run->k, &pr, &q, tags, keys, 2, sec, reason, rn);
 }
 
 /* Reverts one firebreak:* tag change as planned (its own round: one write,
@@ -290,16 +192,17 @@ static int kg_handle_tag_item(struct kg_run *run, const struct kg_item *it, cJSO
 	struct kit_step *d, *t;
 	struct aws_client *c;
 	struct prov_history h;
+	struct kit_prov_read pr;
 	struct kg_tag_revert plans[KG_MAX_TAG_CHANGES];
 	const cJSON *meta, *tags;
 	const char *arn, *manager;
 	cJSON *list, *rec;
-	int rc = 0, k, nwritten = 0, nalready = 0, nleft = 0;
+	int rc = 0, k, nwritten, n[RESP_FAILED + 1] = { 0 };   /* reverts by status */
 
-	if (kg_is_self(it->actor, kit_caller_arn(&run->k), run->st->fn.cfg.member_role))
-		return kg_outcome(0, sec, "skipped: kms-guard's own tag change (loop safety)");
-	if (!(c = kg_client(run, it, sec)))
-		return -1;
+	if (prov_is_self(it->actor, kit_caller_arn(&run->k), run->st->fn.cfg.member_role))
+		return sect_outcome(sec, 0, "skipped: kms-guard's own tag change (loop safety)");
+	if (!(c = kit_client(&run->k, it->account, it->region, "client", NULL)))
+		return sect_outcome(sec, -1, "failed: no client for account '%s'", it->account);
 	rd = kit_round_new(&run->k);
 	kg_read_key(rd, c, it->key_ref, &d, &t);
 	kit_run(rd);
@@ -307,18 +210,19 @@ static int kg_handle_tag_item(struct kg_run *run, const struct kg_item *it, cJSO
 	arn = resp_get_str(meta, "Arn");
 	manager = resp_get_str(meta, "KeyManager");
 	if (!kit_ok(d) || !kit_ok(t) || !arn) {
-		rc = kg_outcome(-1, sec, "failed: cannot read key '%s' or its tags", it->key_ref);
+		rc = sect_outcome(sec, -1, "failed: cannot read key '%s' or its tags", it->key_ref);
 		goto out;
 	}
 	resp_json_set(sec, "key_arn", arn);
 	if (manager && !strcmp(manager, "AWS")) {
-		kg_outcome(0, sec, "skipped: '%s' is an AWS managed key", arn);
+		sect_outcome(sec, 0, "skipped: '%s' is an AWS managed key", arn);
 		goto out;
 	}
 	tags = resp_get(kit_out(t), "Tags");
 	/* The whole history: the value before the change may be old, and a
 	 * change after it means the change was superseded. */
-	kg_history(run, c, "key-history", arn, it, "", &h);
+	pr = kg_history(run, c, "key-history", arn, it, "");
+	kit_prov_history(&run->k, &pr, &h);
 	list = cJSON_AddArrayToObject(sec, "tag_changes");
 	/* every revert planned first: their undo record before the first write */
 	rec = cJSON_CreateArray();
@@ -329,38 +233,30 @@ static int kg_handle_tag_item(struct kg_run *run, const struct kg_item *it, cJSO
 				: "kms:UntagResource", kg_tag_json(arn, it->tags[k].key,
 								   plans[k].present_now ? plans[k].now : NULL)));
 	}
-	kg_undo_record(run, arn, rec, sec);
+	evidence_undo_claim(&run->k, run->st->fn.aws, &run->st->fn.evcfg, run->r->ctx, "key_arn", arn, rec, sec);
 	for (k = 0; k < it->ntags; k++) {
 		const struct kg_tag_change *tc = &it->tags[k];
 		const struct kg_tag_revert plan = plans[k];
-		enum resp_status st;
 
 		cJSON_AddItemToArray(list, kit_obj("tag", tc->key, "change", tc->unset ? "removed" : "set",
 			"value_set", tc->unset ? NULL : tc->value, "reason", plan.why,
 			"action", plan.action == KG_TAG_ALREADY ? "already" : plan.action == KG_TAG_SET ? "put-back"
 				  : plan.action == KG_TAG_REMOVE ? "removed" : "skipped", KIT_END));
-		st = kg_revert_tag(run, c, arn, tc, &plan);
-		if (st == RESP_ALREADY)
-			nalready++;
-		else if (st == RESP_SKIPPED)
-			nleft++;
-		else if (st == RESP_FAILED)
-			rc = -1;
-		else
-			nwritten++;
+		n[kg_revert_tag(run, c, arn, tc, &plan)]++;
 	}
 	prov_history_cleanup(&h);
-	if (rc) {
-		kg_outcome(-1, sec, "failed: a firebreak:* tag change on '%s' was not reverted", arn);
+	nwritten = n[RESP_DONE] + n[RESP_PLANNED];
+	if (n[RESP_FAILED]) {
+		rc = sect_outcome(sec, -1, "failed: a firebreak:* tag change on '%s' was not reverted", arn);
 	} else if (r->dry_run && nwritten) {
-		kg_outcome(0, sec, "planned (dry run): see actions for '%s'", arn);
+		sect_outcome(sec, 0, "planned (dry run): see actions for '%s'", arn);
 	} else if (nwritten) {
 		resp_contained(r);
-		kg_outcome(0, sec, "contained: firebreak:* tag change on '%s' reverted", arn);
-	} else if (nalready && !nleft) {
-		kg_outcome(0, sec, "already: the firebreak:* tags of '%s' hold their prior state", arn);
+		sect_outcome(sec, 0, "contained: firebreak:* tag change on '%s' reverted", arn);
+	} else if (n[RESP_ALREADY] && !n[RESP_SKIPPED]) {
+		sect_outcome(sec, 0, "already: the firebreak:* tags of '%s' hold their prior state", arn);
 	} else {
-		kg_outcome(0, sec, "skipped: %s", resp_get_str(list, "0.reason") ?
+		sect_outcome(sec, 0, "skipped: %s", resp_get_str(list, "0.reason") ?
 			resp_get_str(list, "0.reason") : "nothing to revert");
 	}
 out:
@@ -429,7 +325,11 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	struct kit_round *rd = NULL, *tr = NULL, *wr = NULL, *wr2 = NULL;
 	struct kit_step *d, *t = NULL, *h = NULL, *cx, *en, *tg;
 	struct aws_client *c;
-	struct ct_query hq;
+	/* at most KG_MAX_PAGES pages: a busy key has many events, and the newest ones decide */
+	struct ct_query hq = { .attr_key = "ResourceName", .attr_value = it->key_ref,
+		.end_ms = it->event_ms ? (it->event_ms / 1000 + 1) * 1000 : 0, .max_results = KG_PAGE_SIZE,
+		.max_pages = KG_MAX_PAGES, .deadline_ms = kit_read_deadline(&run->k, KG_READ_RESERVE_MS),
+		.account = it->account[0] ? it->account : NULL, .keep_events = 1 };
 	cJSON *sec = kg_section_new(it), *undo, *rec;
 	const cJSON *meta, *tags;
 	const char *state, *arn, *manager, *mrtype, *incident_tag, *exempt_by;
@@ -442,24 +342,22 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	cJSON_AddItemToArray(run->sections, sec);
 	/* Decisions that need no AWS call. */
 	if (it->error_code[0])
-		return kg_outcome(0, sec, "skipped: the call failed (errorCode %s); nothing "
+		return sect_outcome(sec, 0, "skipped: the call failed (errorCode %s); nothing "
 				  "changed in AWS", it->error_code);
 	if (resp_is_trusted(&run->st->fn.cfg, it->actor))
-		return kg_outcome(0, sec, "skipped: trusted actor '%s' "
+		return sect_outcome(sec, 0, "skipped: trusted actor '%s' "
 				  "(FIREBREAK_TRUSTED_PRINCIPALS)%s; reported, not reverted", it->actor,
 				  kg_is_tag_item(it) ? " changed a firebreak:* tag" : "");
 	if (kg_is_tag_item(it))
 		return kg_handle_tag_item(run, it, sec);
-	if (!(c = kg_client(run, it, sec)))
-		return -1;
+	if (!(c = kit_client(&run->k, it->account, it->region, "client", NULL)))
+		return sect_outcome(sec, -1, "failed: no client for account '%s'", it->account);
 
 	/* Round 1, concurrently: DescribeKey, ListResourceTags (it takes a key
 	 * id or key ARN, not an alias) and, for a deletion by key ARN, page 1
 	 * of the key's history: it will most likely be needed (one dependent
 	 * round trip less); the pager reads on only if it is. */
 	tags_now = strncmp(it->key_ref, "alias/", 6) && !strstr(it->key_ref, ":alias/");
-	kg_ct_query(run, &hq, "ResourceName", it->key_ref, 0, it->event_ms ? it->event_ms / 1000 + 1 : 0,
-		    it->account);
 	rd = kit_round_new(&run->k);
 	kg_read_key(rd, c, it->key_ref, &d, tags_now ? &t : NULL);
 	if (tags_now && strcmp(it->event_name, "DisableKey") && arn_kms(it->key_ref, &(struct arn){ 0 }) &&
@@ -476,7 +374,7 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	if (!kit_ok(d) || !state || !arn) {
 		if (kit_ok(d))
 			kit_fail(d, "DescribeKey answer lacks KeyState or Arn");
-		rc = kg_outcome(-1, sec, "failed: cannot describe key '%s'", it->key_ref);
+		rc = sect_outcome(sec, -1, "failed: cannot describe key '%s'", it->key_ref);
 		goto out;
 	}
 	kit_detail(d, "KeyState %s, KeyManager %s%s%s", state, manager ? manager : "?",
@@ -493,12 +391,12 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	}
 	if (manager && !strcmp(manager, "AWS")) {
 		kit_set_optional(t); /* its tags do not matter */
-		kg_outcome(0, sec, "skipped: '%s' is an AWS managed key (KeyManager AWS); AWS manages its "
+		sect_outcome(sec, 0, "skipped: '%s' is an AWS managed key (KeyManager AWS); AWS manages its "
 			"lifecycle", arn);
 		goto out;
 	}
 	if (!kit_ok(t)) {
-		rc = kg_outcome(-1, sec, "failed: cannot read the tags of '%s' (exemptions unknown)", arn);
+		rc = sect_outcome(sec, -1, "failed: cannot read the tags of '%s' (exemptions unknown)", arn);
 		goto out;
 	}
 	tags = resp_get(kit_out(t), "Tags");
@@ -507,17 +405,17 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	 * ignored, said in exemption_tags[], and the key is contained. */
 	exempt_by = kg_exemption(run, c, it, arn, meta, tags, sec, prov_reason, sizeof(prov_reason));
 	if (exempt_by && !strcmp(exempt_by, KG_TAG_EXEMPT)) {
-		kg_outcome(0, sec, "skipped: key tagged %s=true (%s)", KG_TAG_EXEMPT, prov_reason);
+		sect_outcome(sec, 0, "skipped: key tagged %s=true (%s)", KG_TAG_EXEMPT, prov_reason);
 		goto out;
 	}
 	if (exempt_by) {
-		kg_outcome(0, sec, "skipped: key tagged %s=true (deletion allowed; notified; %s)", KG_TAG_ALLOW,
+		sect_outcome(sec, 0, "skipped: key tagged %s=true (deletion allowed; notified; %s)", KG_TAG_ALLOW,
 			prov_reason);
 		goto out;
 	}
 	pending = !strcmp(state, "PendingDeletion") || !strcmp(state, "PendingReplicaDeletion");
 	if (!pending && strcmp(state, "Enabled") && strcmp(state, "Disabled")) {
-		kg_outcome(0, sec, "skipped: key state %s is not one kms-guard acts on", state);
+		sect_outcome(sec, 0, "skipped: key state %s is not one kms-guard acts on", state);
 		goto out;
 	}
 	cur_enabled = !strcmp(state, "Enabled");
@@ -542,7 +440,7 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	if (tag_now)
 		cJSON_AddItemToArray(rec, kit_undo_step("tag-incident", incident_tag ? "kms:TagResource"
 							: "kms:UntagResource", kg_tag_json(arn, KG_TAG_INCIDENT, incident_tag)));
-	kg_undo_record(run, arn, rec, sec);
+	evidence_undo_claim(&run->k, run->st->fn.aws, &run->st->fn.evcfg, run->r->ctx, "key_arn", arn, rec, sec);
 	snprintf(detail, sizeof(detail), "deletion cancelled (was %s); KMS leaves the key Disabled", state);
 	wr = kit_round_new(&run->k);
 	cx = kit_add(wr, &(struct kit_spec){ .step = "cancel-deletion", .service = "kms",
@@ -554,7 +452,7 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	} else {
 		if (kit_run(wr) != FB_OK) {
 			kit_detail(cx, "deletion still pending");
-			rc = kg_outcome(-1, sec, "failed: deletion of '%s' still pending", arn);
+			rc = sect_outcome(sec, -1, "failed: deletion of '%s' still pending", arn);
 			goto out;
 		}
 		cur_enabled = 0; /* a cancelled key is Disabled */
@@ -579,18 +477,18 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 		kit_already(tg, "tag " KG_TAG_INCIDENT " present");
 	kit_run(wr2);
 	if (kit_status(en) == RESP_FAILED) {
-		rc = kg_outcome(-1, sec, "failed: '%s' is still Disabled", arn);
+		rc = sect_outcome(sec, -1, "failed: '%s' is still Disabled", arn);
 		goto out;
 	}
 	if (r->dry_run) {
-		kg_outcome(0, sec, "planned (dry run): see actions for '%s'", arn);
+		sect_outcome(sec, 0, "planned (dry run): see actions for '%s'", arn);
 	} else if (!pending && (prior != KG_PRIOR_ENABLED || cur_enabled)) {
 		/* Nothing to contain: a tag written now is bookkeeping, not containment. */
-		kg_outcome(0, sec, "already: '%s' needs no change%s", arn,
+		sect_outcome(sec, 0, "already: '%s' needs no change%s", arn,
 			   tag_now ? " (tagged " KG_TAG_INCIDENT " now)" : "");
 	} else {
 		resp_contained(r);
-		kg_outcome(0, sec, "contained: '%s'", arn);
+		sect_outcome(sec, 0, "contained: '%s'", arn);
 	}
 out:
 	kit_round_free(wr2);
@@ -601,46 +499,38 @@ out:
 }
 
 /* The alarm: every ScheduleKeyDeletion/DisableKey in the window, one item
- * per key (kg_items_from_events decides which). Returns -1 when a lookup
- * failed (its step is failed and required). */
-static int kg_alarm_items(struct kg_run *run, const struct kg_event *ev, struct kg_item *items,
-			  size_t *nitems)
+ * per key (kg_items_from_events decides which). A lookup that failed is a
+ * failed, required step. */
+static void kg_alarm_items(struct kg_run *run, const struct kg_event *ev, struct kg_item *items,
+			   size_t *nitems)
 {
 	static const char *const names[] = { "ScheduleKeyDeletion", "DisableKey" };
-	cJSON *found = cJSON_CreateArray();
-	const cJSON *e;
-	size_t n;
-	int out = 0;
+	const char *own = run->st->fn.cfg.own_account;
+	struct ct_query q = { .attr_key = "EventName", .start_ms = ev->window_start_s * 1000,
+		.end_ms = ev->window_end_s * 1000, .max_results = KG_PAGE_SIZE, .max_pages = KG_MAX_PAGES,
+		.deadline_ms = kit_read_deadline(&run->k, KG_READ_RESERVE_MS),
+		.account = own && *own ? own : NULL, .keep_events = 1 };
+	cJSON *found = kit_ct_each(&run->k, "lookup-events", &q, names, 2, NULL);
 
-	*nitems = 0;
-	if (!found)
-		return -1;
-	for (n = 0; n < 2; n++) {
-		struct kit_round *rd = kit_round_new(&run->k);
-		struct kit_step *s;
-		struct ct_query q;
-		char what[64];
-
-		kg_ct_query(run, &q, "EventName", names[n], ev->window_start_s, ev->window_end_s,
-			    run->st->fn.cfg.own_account);
-		snprintf(what, sizeof(what), "EventName=%s", names[n]);
-		s = kit_add(rd, &(struct kit_spec){ .step = "lookup-events", .service = "cloudtrail",
-			.op = "LookupEvents", .target = names[n], .kind = RESP_READ, .cloudtrail = &q,
-			.detail = what });
-		if (kit_run(rd) != FB_OK)
-			out = -1;
-		cJSON_ArrayForEach(e, kit_items(s)) {
-			cJSON_AddItemToArray(found, cJSON_Duplicate(e, 1));
-		}
-		kit_round_free(rd);
-	}
 	kg_items_from_events(found, &run->st->fn.cfg, resp_get_str(ev->root, "region"), items,
 			     KG_MAX_ITEMS, nitems);
 	cJSON_Delete(found);
-	return out;
 }
 
 /* ---- the handler --------------------------------------------------------------- */
+
+/* Settings from the environment (read once, at init). FB_E_CONFIG with a
+ * message in err when a value cannot be used. */
+static enum fb_err kg_settings_from_env(struct kg_settings *set, char *err, size_t errlen)
+{
+	const char *name = getenv("FIREBREAK_KMS_ALARM_NAME");
+	int lb;
+	enum fb_err rc = kit_env_int("FIREBREAK_KMS_ALARM_LOOKBACK_SECONDS", 900, 0, 86400, &lb, err, errlen);
+
+	buf_copy_str(set->alarm_name, sizeof(set->alarm_name), name && *name ? name : "kms-key-changes");
+	set->lookback_s = lb;
+	return rc;
+}
 
 static enum fb_err kg_settings(void *state, char *err, size_t errlen)
 {
@@ -656,7 +546,6 @@ static enum fb_err kg_handle(void *state, const char *event, size_t len,
 	struct resp r;
 	struct kg_item *items = NULL;
 	size_t nitems = 0, k;
-	int nskipped, nalready, nchanged;
 	char why[512];
 	enum fb_err rc;
 
@@ -670,19 +559,11 @@ static enum fb_err kg_handle(void *state, const char *event, size_t len,
 	/* An untrusted change of a firebreak:* tag is an attempt to switch a
 	 * control off, not yet a loss: P2. Key deletion and disabling: P1. */
 	resp_set_severity(&r, ev.kind == KG_CALL && kg_is_tag_item(&ev.item) ? "P2" : "P1");
-	memset(&run, 0, sizeof(run));
-	run.st = st;
-	run.r = &r;
-	run.ctx = ctx;
+	run = (struct kg_run){ .st = st, .r = &r, .sections = cJSON_AddArrayToObject(r.extra, "keys") };
 	kit_init(&run.k, &r, st->fn.aws);
-	run.sections = cJSON_AddArrayToObject(r.extra, "keys");
 
 	if (ev.kind == KG_ALARM) {
-		char a[RESP_TIME_LEN], b[RESP_TIME_LEN];
-
-		resp_format_time_ms(ev.window_start_s * 1000, a);
-		resp_format_time_ms(ev.window_end_s * 1000, b);
-		cJSON_AddItemToObject(r.extra, "alarm_window", kit_obj("start", a, "end", b, KIT_END));
+		kit_window(r.extra, "alarm_window", ev.window_start_s * 1000, ev.window_end_s * 1000);
 		if (ev.alarm_arn[0])
 			resp_set_resource(&r, ev.alarm_arn, NULL, NULL);
 		items = calloc(KG_MAX_ITEMS, sizeof(*items));
@@ -709,26 +590,9 @@ static enum fb_err kg_handle(void *state, const char *event, size_t len,
 
 		if (resp_get_str(sec, "key_arn"))
 			resp_set_resource(&r, resp_get_str(sec, "key_arn"), NULL, NULL);
-		for (k = 0; k < sizeof(top) / sizeof(top[0]); k++)
-			if (resp_get(sec, top[k]))
-				cJSON_AddItemToObject(r.extra, top[k], cJSON_Duplicate(resp_get(sec, top[k]), 1));
+		sect_lift(r.extra, sec, top, sizeof(top) / sizeof(top[0]));
 	}
-	/* contained, planned or already: a key kms-guard holds in its safe state */
-	nskipped = kg_count(run.sections, "skipped: ");
-	nalready = kg_count(run.sections, "already: ");
-	nchanged = kg_count(run.sections, "contained: ");
-	if (!resp_failed(&r) && nskipped && !(nchanged + nalready + kg_count(run.sections, "planned "))) {
-		const char *o = resp_get_str(cJSON_GetArrayItem(run.sections, 0), "outcome");
-
-		if (nskipped == 1 && o && !strncmp(o, "skipped: ", 9))
-			resp_skip(&r, "%s", o + 9);
-		else
-			resp_skip(&r, "all %d key changes were skipped (see keys[])", nskipped);
-	}
-	/* in a dry run nchanged counts no "planned" section: kg_verdict leaves a
-	 * dry run's verdict to resp whatever the counts */
-	if (!resp_failed(&r) && kg_verdict(r.dry_run, nchanged, nalready))
-		resp_set_verdict(&r, "%s", kg_verdict(r.dry_run, nchanged, nalready));
+	sect_verdict(&r, run.sections, "key changes", "keys");
 	rc = resp_finish(&r, st->fn.aws, out);
 done:
 	kit_cleanup(&run.k);

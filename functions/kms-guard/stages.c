@@ -7,27 +7,12 @@
  */
 #include "kms_guard.h"
 
-#include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "field.h"
 #include "kit.h"
 #include "log.h"
-
-/* ---- settings ------------------------------------------------------------------ */
-
-enum fb_err kg_settings_from_env(struct kg_settings *set, char *err, size_t errlen)
-{
-	const char *name = getenv("FIREBREAK_KMS_ALARM_NAME");
-	int lb;
-	enum fb_err rc = kit_env_int("FIREBREAK_KMS_ALARM_LOOKBACK_SECONDS", 900, 0, 86400, &lb, err, errlen);
-
-	buf_copy_str(set->alarm_name, sizeof(set->alarm_name), name && *name ? name : "kms-key-changes");
-	set->lookback_s = lb;
-	return rc;
-}
 
 /* ---- small pure helpers ----------------------------------------------------- */
 
@@ -97,43 +82,29 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 	struct arn ka = { .resource = NULL };   /* region "" unless a key ARN says */
 
 	memset(it, 0, sizeof(*it));
-	if (!cJSON_IsObject(rec)) {
-		snprintf(why, wn, "field 'detail' must be an object");
-		return FB_E_INVALID;
-	}
-	if (ct_record_parse(rec, &c) != FB_OK) {
-		snprintf(why, wn, "a CloudTrail field has the wrong type (want strings)");
-		return FB_E_INVALID;
-	}
+	if (!cJSON_IsObject(rec))
+		return field_bad(why, wn, "field 'detail' must be an object");
+	if (ct_record_parse(rec, &c) != FB_OK)
+		return field_bad(why, wn, "a CloudTrail field has the wrong type (want strings)");
 	name = c.event_name;
 	err = c.error_code;
 	rp = cJSON_GetObjectItemCaseSensitive(rec, "requestParameters");
-	if (rp && !cJSON_IsNull(rp) && !cJSON_IsObject(rp)) {
-		snprintf(why, wn, "field 'detail.requestParameters' must be an object");
-		return FB_E_INVALID;
-	}
-	if (!resp_opt_str(rec, "requestParameters.keyId", &key)) {
-		snprintf(why, wn, "field 'detail.requestParameters.keyId' must be a string");
-		return FB_E_INVALID;
-	}
-	if (!name) {
-		snprintf(why, wn, "missing 'detail.eventName'");
-		return FB_E_INVALID;
-	}
-	if (!kg_is_trigger_name(name) && !kg_is_tag_name(name)) {
-		snprintf(why, wn, "not a kms-guard trigger: eventName '%.64s' "
+	if (rp && !cJSON_IsNull(rp) && !cJSON_IsObject(rp))
+		return field_bad(why, wn, "field 'detail.requestParameters' must be an object");
+	if (!resp_opt_str(rec, "requestParameters.keyId", &key))
+		return field_bad(why, wn, "field 'detail.requestParameters.keyId' must be a string");
+	if (!name)
+		return field_bad(why, wn, "missing 'detail.eventName'");
+	if (!kg_is_trigger_name(name) && !kg_is_tag_name(name))
+		return field_bad(why, wn, "not a kms-guard trigger: eventName '%.64s' "
 			 "(want ScheduleKeyDeletion, DisableKey, or a TagResource/UntagResource of a "
 			 "firebreak:* tag)", name);
-		return FB_E_INVALID;
-	}
 	buf_copy_str(it->event_name, sizeof(it->event_name), name);
 	if (kg_is_tag_name(name)) {
 		kg_item_tags(rec, it);
-		if (it->ntags == 0) {
-			snprintf(why, wn, "not a kms-guard trigger: %s changes no firebreak:* tag "
+		if (it->ntags == 0)
+			return field_bad(why, wn, "not a kms-guard trigger: %s changes no firebreak:* tag "
 				 "(firebreak:incident is kms-guard's own)", name);
-			return FB_E_INVALID;
-		}
 	}
 	buf_copy_str(it->error_code, sizeof(it->error_code), err);
 	buf_copy_str(it->event_id, sizeof(it->event_id), c.event_id);
@@ -152,23 +123,18 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 			break;
 		}
 	}
-	if (key && !arn_kms_ref_ok(key)) {
-		snprintf(why, wn, "field 'detail.requestParameters.keyId' is not a key id, alias or ARN");
-		return FB_E_INVALID;
-	}
+	if (key && !arn_kms_ref_ok(key))
+		return field_bad(why, wn, "field 'detail.requestParameters.keyId' is not a key id, alias or ARN");
 	if (!key && !res_arn) {
 		if (err)
 			return FB_OK; /* a failed call: skipped before the key matters */
-		snprintf(why, wn, "missing 'detail.requestParameters.keyId'");
-		return FB_E_INVALID;
+		return field_bad(why, wn, "missing 'detail.requestParameters.keyId'");
 	}
 	/* A full ARN says where the key lives; prefer it over a bare id.
 	 * resources[].ARN is used when it names the same key. */
 	if (key && arn_kms(key, &ka)) {
 		buf_copy_str(it->key_ref, sizeof(it->key_ref), key);
-	} else if (res_arn && (!key || (strlen(res_arn) > strlen(key) &&
-					!strcmp(res_arn + strlen(res_arn) - strlen(key), key) &&
-					res_arn[strlen(res_arn) - strlen(key) - 1] == '/'))) {
+	} else if (res_arn && (!key || !strcmp(arn_tail(res_arn), key))) {   /* a key ARN: key/<id> */
 		buf_copy_str(it->key_ref, sizeof(it->key_ref), res_arn);
 		arn_kms(res_arn, &ka);
 	} else {
@@ -182,10 +148,8 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 		buf_copy_str(it->region, sizeof(it->region), aws_region);
 		buf_copy_str(it->account, sizeof(it->account), acct);
 	}
-	if ((it->region[0] && !arn_region_ok(it->region, NULL))) {
-		snprintf(why, wn, "region '%.40s' is not a region name", it->region);
-		return FB_E_INVALID;
-	}
+	if ((it->region[0] && !arn_region_ok(it->region, NULL)))
+		return field_bad(why, wn, "region '%.40s' is not a region name", it->region);
 	return FB_OK;
 }
 
@@ -204,19 +168,13 @@ static enum fb_err kg_parse_manual(struct kg_event *ev, char *why, size_t wn)
 	struct kg_item *it = &ev->item;
 	struct arn ka;
 
-	if (!key) {
-		snprintf(why, wn, "missing 'keyId' (manual form: {\"keyId\": \"<id, alias or ARN>\", "
+	if (!key)
+		return field_bad(why, wn, "missing 'keyId' (manual form: {\"keyId\": \"<id, alias or ARN>\", "
 			 "\"region\": \"<region>\"})");
-		return FB_E_INVALID;
-	}
-	if (!cJSON_IsString(key) || !arn_kms_ref_ok(key->valuestring)) {
-		snprintf(why, wn, "field 'keyId' must be a key id, alias or ARN string");
-		return FB_E_INVALID;
-	}
-	if (region && (!cJSON_IsString(region) || !arn_region_ok(region->valuestring, NULL))) {
-		snprintf(why, wn, "field 'region' must be a region name string");
-		return FB_E_INVALID;
-	}
+	if (!cJSON_IsString(key) || !arn_kms_ref_ok(key->valuestring))
+		return field_bad(why, wn, "field 'keyId' must be a key id, alias or ARN string");
+	if (region && (!cJSON_IsString(region) || !arn_region_ok(region->valuestring, NULL)))
+		return field_bad(why, wn, "field 'region' must be a region name string");
 	ev->kind = KG_MANUAL;
 	buf_copy_str(it->key_ref, sizeof(it->key_ref), key->valuestring);
 	buf_copy_str(it->event_name, sizeof(it->event_name), "manual");
@@ -227,83 +185,70 @@ static enum fb_err kg_parse_manual(struct kg_event *ev, char *why, size_t wn)
 	return FB_OK;
 }
 
-enum fb_err kg_parse(const char *text, size_t len, const struct kg_settings *set,
-		     struct kg_event *ev, char *why, size_t wn)
+/* The parsed event (ev->root) -> what it asks for; FB_E_INVALID with why. */
+static enum fb_err kg_classify(struct kg_event *ev, const struct kg_settings *set, char *why, size_t wn)
 {
 	const char *source, *dtype, *acct, *region;
 	const cJSON *detail;
 
+	/* 'account' and 'region', when not null, are an account id and a
+	 * region name after kit_envelope_check */
+	if (kit_envelope_check(ev->root, why, wn) != 0)
+		return FB_E_INVALID;
+	acct = resp_get_str(ev->root, "account");
+	region = resp_get_str(ev->root, "region");
+	if (!resp_opt_str(ev->root, "source", &source) || !resp_opt_str(ev->root, "detail-type", &dtype))
+		return field_bad(why, wn, "fields 'source' and 'detail-type' must be strings");
+	if (!source && !dtype)
+		return kg_parse_manual(ev, why, wn);
+	if (!source || !dtype)
+		return field_bad(why, wn, "an EventBridge event needs both 'source' and 'detail-type'");
+	detail = cJSON_GetObjectItemCaseSensitive(ev->root, "detail");
+	if (!strcmp(source, "aws.kms") && !strcmp(dtype, "AWS API Call via CloudTrail")) {
+		ev->kind = KG_CALL;
+		return kg_item_from_record(detail, acct, region, &ev->item, why, wn);
+	}
+	if (!strcmp(source, "aws.cloudwatch") && !strcmp(dtype, "CloudWatch Alarm State Change")) {
+		struct alarm_change a;
+
+		if (alarm_parse(detail, &a) != FB_OK)
+			return field_bad(why, wn, "alarm event needs string 'detail.alarmName' and "
+				      "'detail.state.value'");
+		if (strcmp(a.name, set->alarm_name))
+			return field_bad(why, wn, "not a kms-guard trigger: alarm '%.128s' is not '%.128s' "
+				      "(FIREBREAK_KMS_ALARM_NAME)", a.name, set->alarm_name);
+		if (strcmp(a.state, "ALARM"))
+			return field_bad(why, wn, "not a kms-guard trigger: alarm state '%.32s' (only ALARM is)",
+				      a.state);
+		ev->kind = KG_ALARM;
+		buf_copy_str(ev->alarm_arn, sizeof(ev->alarm_arn), resp_get_str(ev->root, "resources.0"));
+		alarm_lookup_window(&a, resp_parse_time_ms(resp_get_str(ev->root, "time")),
+				    set->lookback_s, &ev->window_start_s, &ev->window_end_s);
+		if (ev->window_end_s <= 60)
+			return field_bad(why, wn, "alarm event has no usable 'time' or 'detail.state.timestamp'");
+		return FB_OK;
+	}
+	/* Not errors in AWS, but nothing kms-guard can contain: the KMS CMK
+	 * Deletion event and the DeleteKey service event both mean the key
+	 * is already gone. An error result makes a mis-routed rule visible
+	 * (Lambda Errors metric, DLQ) instead of silently succeeding. */
+	if (!strcmp(source, "aws.kms"))
+		return field_bad(why, wn, "not a kms-guard trigger: source 'aws.kms' detail-type '%.64s'%s",
+			      dtype, strcmp(dtype, "AWS API Call via CloudTrail") ?
+			      " (a completed deletion cannot be cancelled)" : "");
+	return field_bad(why, wn, "not a kms-guard trigger: source '%.64s' detail-type '%.64s'", source, dtype);
+}
+
+enum fb_err kg_parse(const char *text, size_t len, const struct kg_settings *set,
+		     struct kg_event *ev, char *why, size_t wn)
+{
 	memset(ev, 0, sizeof(*ev));
 	/* Size, UTF-8, control bytes, "\u0000", depth, trailing data, object:
 	 * the shared check every responder makes before reading a field. */
 	if (resp_parse_event(text, len, RESP_MAX_EVENT_BYTES, &ev->root, why, wn) != FB_OK)
 		return FB_E_INVALID;
-	/* 'account' and 'region', when not null, are an account id and a
-	 * region name after kit_envelope_check */
-	if (kit_envelope_check(ev->root, why, wn) != 0)
-		goto invalid;
-	acct = resp_get_str(ev->root, "account");
-	region = resp_get_str(ev->root, "region");
-	if (!resp_opt_str(ev->root, "source", &source) || !resp_opt_str(ev->root, "detail-type", &dtype)) {
-		snprintf(why, wn, "fields 'source' and 'detail-type' must be strings");
-		goto invalid;
-	}
-	if (!source && !dtype) {
-		if (kg_parse_manual(ev, why, wn) != FB_OK)
-			goto invalid;
+	if (kg_classify(ev, set, why, wn) == FB_OK)
 		return FB_OK;
-	}
-	if (!source || !dtype) {
-		snprintf(why, wn, "an EventBridge event needs both 'source' and 'detail-type'");
-		goto invalid;
-	}
-	detail = cJSON_GetObjectItemCaseSensitive(ev->root, "detail");
-	if (!strcmp(source, "aws.kms") && !strcmp(dtype, "AWS API Call via CloudTrail")) {
-		ev->kind = KG_CALL;
-		if (kg_item_from_record(detail, acct, region, &ev->item, why, wn) != FB_OK)
-			goto invalid;
-		return FB_OK;
-	}
-	if (!strcmp(source, "aws.cloudwatch") && !strcmp(dtype, "CloudWatch Alarm State Change")) {
-		struct alarm_change a;
-
-		if (alarm_parse(detail, &a) != FB_OK) {
-			snprintf(why, wn, "alarm event needs string 'detail.alarmName' and "
-				 "'detail.state.value'");
-			goto invalid;
-		}
-		if (strcmp(a.name, set->alarm_name)) {
-			snprintf(why, wn, "not a kms-guard trigger: alarm '%.128s' is not '%.128s' "
-				 "(FIREBREAK_KMS_ALARM_NAME)", a.name, set->alarm_name);
-			goto invalid;
-		}
-		if (strcmp(a.state, "ALARM")) {
-			snprintf(why, wn, "not a kms-guard trigger: alarm state '%.32s' (only ALARM is)",
-				 a.state);
-			goto invalid;
-		}
-		ev->kind = KG_ALARM;
-		buf_copy_str(ev->alarm_arn, sizeof(ev->alarm_arn), resp_get_str(ev->root, "resources.0"));
-		alarm_lookup_window(&a, resp_parse_time_ms(resp_get_str(ev->root, "time")),
-				    set->lookback_s, &ev->window_start_s, &ev->window_end_s);
-		if (ev->window_end_s <= 60) {
-			snprintf(why, wn, "alarm event has no usable 'time' or 'detail.state.timestamp'");
-			goto invalid;
-		}
-		return FB_OK;
-	}
-	if (!strcmp(source, "aws.kms")) {
-		/* Not errors in AWS, but nothing kms-guard can contain: the KMS CMK
-		 * Deletion event and the DeleteKey service event both mean the key
-		 * is already gone. An error result makes a mis-routed rule visible
-		 * (Lambda Errors metric, DLQ) instead of silently succeeding. */
-		snprintf(why, wn, "not a kms-guard trigger: source 'aws.kms' detail-type '%.64s'%s",
-			 dtype, strcmp(dtype, "AWS API Call via CloudTrail") ?
-			 " (a completed deletion cannot be cancelled)" : "");
-		goto invalid;
-	}
-	snprintf(why, wn, "not a kms-guard trigger: source '%.64s' detail-type '%.64s'", source, dtype);
-invalid:
 	kg_event_cleanup(ev);
 	return FB_E_INVALID;
 }
@@ -424,25 +369,6 @@ enum kg_prior kg_prior_from_history(const cJSON *events, const struct kg_item *i
 	return KG_PRIOR_UNKNOWN;
 }
 
-int kg_is_self(const char *actor, const char *self_arn, const char *member_role)
-{
-	char role[600], want[300];
-	const char *sess;
-
-	if (!actor || !*actor)
-		return 0;
-	if (self_arn && *self_arn && prov_same_principal(actor, self_arn))
-		return 1;
-	if (!member_role || !*member_role || !prov_principal(actor, role, sizeof(role)))
-		return 0;
-	/* arn:P:iam::A:role/<member_role>, from a session named firebreak-... */
-	snprintf(want, sizeof(want), ":role/%s", member_role);
-	sess = strrchr(actor, '/');
-	return strstr(actor, ":assumed-role/") && strlen(role) > strlen(want) &&
-	       !strcmp(role + strlen(role) - strlen(want), want) &&
-	       sess && !strncmp(sess + 1, "firebreak-", 10);
-}
-
 void kg_tag_revert_plan(const cJSON *history, int complete, const struct kg_item *it, int k,
 			const cJSON *tags_now, struct kg_tag_revert *out)
 {
@@ -561,19 +487,4 @@ size_t kg_items_from_events(const cJSON *found, const struct resp_config *trust,
 				 cap);
 	}
 	return ignored;
-}
-
-/* ---- the verdict -------------------------------------------------------------------- */
-
-/* RESPONDERS.md: "the state already reached is `already`" and "a report
- * never says contained when it was not". resp derives "contained" from any
- * write step that is done, the optional incident tag included; a replay
- * whose only write is that tag (the deletion was cancelled and the key
- * restored by an earlier delivery that did not get as far as tagging, or
- * by a human) contained nothing. */
-const char *kg_verdict(int dry_run, int nchanged, int nalready)
-{
-	if (dry_run || nchanged > 0 || nalready == 0)
-		return NULL;
-	return "already-contained";
 }

@@ -132,18 +132,15 @@ static int nb_group_exempt(struct kit *k, struct resp *r, const struct nb_event 
 			   struct aws_client *c, const cJSON *group, char *reason, size_t rn)
 {
 	static const char *const keys[] = { NB_TAG_EXEMPT };
-	int64_t d = r->ctx ? r->ctx->deadline_ms : 0;
 
 	/* manual: no CloudTrail record and no actor (a clean history counts) */
-	return kit_exemption(k, &(struct kit_exemption){ .keys = keys, .nkeys = 1,
-		.tags = cJSON_GetObjectItemCaseSensitive(group, "tagSet"),
-		.trigger_ms = ev->event_ms ? ev->event_ms : r->received_ms,
+	return kit_exemption(k, &(struct kit_prov_read){ .step = "tag-provenance", .arn = ev->group_id,
+		.client = c, .account = ev->account[0] ? ev->account : NULL,
+		.deadline_ms = kit_read_deadline(k, 3 * NB_DEADLINE_MARGIN_MS), .complete_note = " (complete)" },
+		&(struct prov_query){ .trigger_ms = ev->event_ms ? ev->event_ms : r->received_ms,
 		.trigger_event_id = !ev->manual && ev->event_id[0] ? ev->event_id : NULL,
-		.trigger_actor = ev->actor[0] ? ev->actor : NULL, .report = r->extra },
-		&(struct kit_prov_read){ .step = "tag-provenance", .arn = ev->group_id, .client = c,
-		.account = ev->account[0] ? ev->account : NULL,
-		.deadline_ms = d > 0 ? d - 3 * NB_DEADLINE_MARGIN_MS : 0, .complete_note = " (complete)" },
-		reason, rn) != NULL;
+		.trigger_actor = ev->actor[0] ? ev->actor : NULL },
+		cJSON_GetObjectItemCaseSensitive(group, "tagSet"), keys, 1, r->extra, reason, rn) != NULL;
 }
 
 static void nb_security_group(struct kit *k, struct nb_state *st, struct resp *r, const struct nb_event *ev,

@@ -693,40 +693,6 @@ static void test_kit__revoke_undo_is_the_recorded_entry(void **st)
 	}
 }
 
-/* w4-dinit: an exempting tag is read into a decision only when it says
- * "true"; a history that cannot be read leaves it ignored (fail towards
- * containment), reported, and the invocation does not fail for it. */
-static void test_kit__exemption_reads_only_a_true_tag_and_fails_closed(void **st)
-{
-	static const char *const keys[] = { "firebreak:exempt" };
-	struct world w;
-	char reason[PROV_REASON_LEN] = "";
-	cJSON *off = cJSON_Parse("[{\"Key\":\"firebreak:exempt\",\"Value\":\"no\"}]");
-	cJSON *on = cJSON_Parse("[{\"Key\":\"firebreak:exempt\",\"Value\":\"true\"}]");
-	const cJSON *list;
-
-	(void)st;
-	world_up(&w, 0);
-	route("LookupEvents", NULL, 400, "{\"__type\":\"AccessDeniedException\",\"message\":\"no\"}", 5, 0);
-	assert_null(kit_exemption(&w.k, &(struct kit_exemption){ .keys = keys, .nkeys = 1, .tags = off,
-		.trigger_ms = T0_MS, .report = w.r.extra }, &(struct kit_prov_read){ .step = "tag-provenance",
-		.arn = KEY }, reason, sizeof(reason)));
-	assert_int_equal(sent("LookupEvents"), 0);
-	assert_null(cJSON_GetObjectItem(w.r.extra, "exemption_tags"));
-	assert_null(kit_exemption(&w.k, &(struct kit_exemption){ .keys = keys, .nkeys = 1, .tags = on,
-		.trigger_ms = T0_MS, .report = w.r.extra }, &(struct kit_prov_read){ .step = "tag-provenance",
-		.arn = KEY }, reason, sizeof(reason)));
-	assert_true(sent("LookupEvents") >= 1);
-	list = cJSON_GetObjectItem(w.r.extra, "exemption_tags");
-	assert_int_equal(cJSON_GetArraySize(list), 1);
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(list, 0), "verdict")->valuestring, "ignored");
-	assert_string_equal(line(&w, "tag-provenance")->api, "cloudtrail:LookupEvents");
-	assert_false(resp_failed(&w.r));
-	cJSON_Delete(off);
-	cJSON_Delete(on);
-	world_down(&w);
-}
-
 static void test_kit__revoke_sessions_refusals(void **st)
 {
 	struct world w;
@@ -1556,7 +1522,6 @@ int main(void)
 		cmocka_unit_test(test_kit__revoke_sessions_newer_incident_writes_again),
 		cmocka_unit_test(test_kit__revoke_sessions_refusals),
 		cmocka_unit_test(test_kit__revoke_undo_is_the_recorded_entry),
-		cmocka_unit_test(test_kit__exemption_reads_only_a_true_tag_and_fails_closed),
 		cmocka_unit_test(test_kit__revocation_cut_only_for_the_exact_shape),
 		cmocka_unit_test(test_kit__role_names),
 		cmocka_unit_test(test_kit__demo_kms_guard_on_the_kit),

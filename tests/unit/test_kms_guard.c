@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
+
 #include "../../functions/kms-guard/stages.c"
 
 static const struct kg_settings kSet = { .alarm_name = "kms-key-changes", .lookback_s = 900 };
@@ -428,37 +430,6 @@ static void test_kms_guard__parse_refuses_crafted_keys(void **st)
 	}
 }
 
-/* A replay whose only write is the incident tag contained nothing: the
- * invocation is "already-contained", not "contained". */
-static void test_kms_guard__verdict_already_when_only_tagged(void **st)
-{
-	static const struct {
-		int dry, changed, already;
-		const char *want; /* NULL: resp derives it from the steps */
-	} cases[] = {
-		{ 0, 0, 1, "already-contained" },  /* deletion already cancelled; tag only */
-		{ 0, 0, 3, "already-contained" },  /* an alarm over three keys, all safe already */
-		{ 0, 1, 0, NULL },                 /* cancelled now: contained */
-		{ 0, 1, 2, NULL },                 /* one key contained now, two already */
-		{ 0, 0, 0, NULL },                 /* skipped or failed: resp says so */
-		{ 1, 0, 1, NULL },                 /* dry run: planned */
-		{ 1, 1, 0, NULL },
-	};
-	size_t i;
-
-	(void)st;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const char *got = kg_verdict(cases[i].dry, cases[i].changed, cases[i].already);
-
-		if (cases[i].want) {
-			assert_non_null(got);
-			assert_string_equal(got, cases[i].want);
-		} else {
-			assert_null(got);
-		}
-	}
-}
-
 /* A LookupEvents record as the alarm's query returns it. */
 static cJSON *lookup_event(const char *id, const char *name, const char *key, const char *actor,
 			   const char *err)
@@ -564,25 +535,6 @@ static void test_kms_guard__parse_tag_change(void **st)
 		&ev, why, sizeof(why)), FB_E_INVALID);
 }
 
-static void test_kms_guard__is_self(void **st)
-{
-	const char *self = "arn:aws:sts::999999999999:assumed-role/firebreak-kms-guard/firebreak-kms-guard";
-
-	(void)st;
-	assert_true(kg_is_self("arn:aws:sts::999999999999:assumed-role/firebreak-kms-guard/other", self, NULL));
-	assert_true(kg_is_self("arn:aws:sts::111111111111:assumed-role/firebreak-member/firebreak-kms-guard-fb-1",
-			       self, "firebreak-member"));
-	/* the session name alone proves nothing */
-	assert_false(kg_is_self("arn:aws:sts::111111111111:assumed-role/Dev/firebreak-kms-guard-fb-1",
-				self, "firebreak-member"));
-	/* the member role, but not a responder's session */
-	assert_false(kg_is_self("arn:aws:sts::111111111111:assumed-role/firebreak-member/alice", self,
-				"firebreak-member"));
-	assert_false(kg_is_self("arn:aws:iam::111111111111:user/mallory", self, "firebreak-member"));
-	assert_false(kg_is_self("arn:aws:iam::111111111111:user/mallory", "", NULL));
-	assert_false(kg_is_self("", self, "firebreak-member"));
-}
-
 static void test_kms_guard__tag_revert_plan(void **st)
 {
 	const char *m = "arn:aws:iam::111111111111:user/mallory", *ops = "arn:aws:iam::111111111111:user/ops";
@@ -666,10 +618,8 @@ int main(void)
 		cmocka_unit_test(test_kms_guard__arn_and_tags),
 		cmocka_unit_test(test_kms_guard__key_reference_forms),
 		cmocka_unit_test(test_kms_guard__parse_refuses_crafted_keys),
-		cmocka_unit_test(test_kms_guard__verdict_already_when_only_tagged),
 		cmocka_unit_test(test_kms_guard__alarm_items),
 		cmocka_unit_test(test_kms_guard__parse_tag_change),
-		cmocka_unit_test(test_kms_guard__is_self),
 		cmocka_unit_test(test_kms_guard__tag_revert_plan),
 	};
 

@@ -622,6 +622,27 @@ static void test_prov__decide_tag_any_value(void **st)
 	cJSON_Delete(out);
 }
 
+/* kms-guard's loop safety (moved with kg_is_self): its own tag writes and a
+ * responder's member-role sessions are its own; a session name alone is not. */
+static void test_prov__is_self(void **st)
+{
+	const char *self = "arn:aws:sts::999999999999:assumed-role/firebreak-kms-guard/firebreak-kms-guard";
+
+	(void)st;
+	assert_true(prov_is_self("arn:aws:sts::999999999999:assumed-role/firebreak-kms-guard/other", self, NULL));
+	assert_true(prov_is_self("arn:aws:sts::111111111111:assumed-role/firebreak-member/firebreak-kms-guard-fb-1",
+			       self, "firebreak-member"));
+	/* the session name alone proves nothing */
+	assert_false(prov_is_self("arn:aws:sts::111111111111:assumed-role/Dev/firebreak-kms-guard-fb-1",
+				self, "firebreak-member"));
+	/* the member role, but not a responder's session */
+	assert_false(prov_is_self("arn:aws:sts::111111111111:assumed-role/firebreak-member/alice", self,
+				"firebreak-member"));
+	assert_false(prov_is_self("arn:aws:iam::111111111111:user/mallory", self, "firebreak-member"));
+	assert_false(prov_is_self("arn:aws:iam::111111111111:user/mallory", "", NULL));
+	assert_false(prov_is_self("", self, "firebreak-member"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -647,6 +668,7 @@ int main(void)
 		cmocka_unit_test(test_prov__record_firebreak_keys),
 		cmocka_unit_test(test_prov__record_firebreak_keys_ec2),
 		cmocka_unit_test(test_prov__s3_bucket_tagging),
+		cmocka_unit_test(test_prov__is_self),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
