@@ -62,10 +62,44 @@ static enum fb_err fn_lr_init(void **state, char *err, size_t errlen)
 	return fn_init(fn_process, state, err, errlen);
 }
 
+static enum fb_err fn_lr_handle(void *state, const char *event, size_t len, const struct lr_context *ctx,
+				struct lr_result *out)
+{
+	return fn_invoke(fn_process, state, event, len, ctx, out);
+}
+
 int fn_main(const struct fn_responder *fn)
 {
 	fn_process = fn;
-	return lr_main(fn_lr_init, fn->handle);
+	return lr_main(fn_lr_init, fn->handle ? fn->handle : fn_lr_handle);
+}
+
+enum fb_err fn_invoke(const struct fn_responder *fn, void *state, const char *event, size_t len,
+		      const struct lr_context *ctx, struct lr_result *out)
+{
+	struct fn_call c = { .st = state, .ctx = ctx };
+	char why[512];
+	enum fb_err rc;
+
+	c.ev = calloc(1, fn->event_size ? fn->event_size : 1);
+	if (!c.ev)
+		return FB_E_NOMEM;
+	if (fn->parse(&c, event, len, why, sizeof(why)) != FB_OK)
+		rc = resp_invalid(out, "%s", why);
+	else if (fn_open(&c.r, &c.k, state, ctx, *(cJSON **)(void *)((char *)c.ev + fn->event_root),
+			 fn->skip ? fn->skip(c.ev) : NULL, out, &rc)) {
+		rc = fn->run(&c);
+		if (rc == FB_OK) {
+			rc = fn_finish(&c.k, out);
+		} else {
+			kit_cleanup(&c.k);
+			resp_cleanup(&c.r);
+		}
+	}
+	if (fn->event_cleanup)
+		fn->event_cleanup(c.ev);
+	free(c.ev);
+	return rc;
 }
 
 int fn_open(struct resp *r, struct kit *k, void *state, const struct lr_context *ctx, const cJSON *ev,

@@ -65,6 +65,15 @@ struct fn_base {
 	struct aws_client *aws;        /* owned: the default client (the environment's Region) */
 };
 
+/* One invocation, as fn_invoke hands it to a responder's .parse and .run. */
+struct fn_call {
+	void *st;                      /* borrowed: the responder's state (fn_init's) */
+	void *ev;                      /* owned by fn_invoke: the event, .event_size bytes */
+	const struct lr_context *ctx;  /* borrowed: the invocation's */
+	struct resp r;                 /* the report (kit_begin), finished by fn_invoke */
+	struct kit k;                  /* the kit over r and fn.aws */
+};
+
 /* A responder, declared (plain data; a compound literal in main()). */
 struct fn_responder {
 	const char *function;          /* literal: the report's "function" */
@@ -76,8 +85,24 @@ struct fn_responder {
 	/* Frees what .settings made (after a failed init only: a state that
 	 * made it lives as long as the process); NULL: nothing to free. */
 	void (*cleanup)(void *state);
-	lr_handler_fn handle;          /* gets the state fn_init made */
+	lr_handler_fn handle;          /* gets the state fn_init made; NULL: the frame below */
 	int no_evidence;               /* 1: FIREBREAK_EVIDENCE_* not read (root-verify keeps none) */
+	/* The invocation frame (fn_invoke), when .handle is NULL: the
+	 * responder gives its event's pieces and its decisions, fn_ the rest.
+	 * FN_EVENT(type, xx) fills the first three. */
+	size_t event_size;             /* sizeof the responder's event struct (zeroed before .parse) */
+	size_t event_root;             /* offsetof its cJSON *root: the envelope kit_begin reads */
+	void (*event_cleanup)(void *ev); /* frees the event; safe on a zeroed or half-parsed one */
+	/* event text -> c->ev (c->st is set): FB_OK, else why says what is
+	 * wrong (the invalid result's error, nothing read or published). */
+	enum fb_err (*parse)(struct fn_call *c, const char *event, size_t len, char *why, size_t whylen);
+	/* NULL or "": the event is a trigger; else why it is not (the
+	 * skipped result, zero AWS calls). NULL: every valid event is one. */
+	const char *(*skip)(const void *ev);
+	/* The decisions, with c->r and c->k open. FB_OK: the report is
+	 * finished (fn_finish); else that error, nothing published (only
+	 * FB_E_NOMEM so far). */
+	enum fb_err (*run)(struct fn_call *c);
 };
 
 /* The init: a zeroed state of fn->size bytes, fn.* filled, then .settings,
@@ -106,6 +131,39 @@ int fn_open(struct resp *r, struct kit *k, void *state, const struct lr_context 
  * client (the publication, the result into out), then kit_cleanup and
  * resp_cleanup. Returns resp_finish's rc. */
 enum fb_err fn_finish(struct kit *k, struct lr_result *out);
+
+/* The invocation frame (fn->handle NULL; lr_main's handler in fn_main):
+ * a zeroed event of fn->event_size bytes; fn->parse (not FB_OK: the
+ * invalid result with its why); fn_open with the event's root and
+ * fn->skip's reason (a skip: the skipped result); fn->run; fn_finish (or
+ * the cleanups when run failed); fn->event_cleanup. Returns what the
+ * handler returns. */
+enum fb_err fn_invoke(const struct fn_responder *fn, void *state, const char *event, size_t len,
+		      const struct lr_context *ctx, struct lr_result *out);
+
+/* A responder's declaration pieces, so it writes them once:
+ *  - FN_STATE(xx_state, struct xx_settings, xx_settings_from_env): the
+ *    state struct xx_state { struct fn_base fn; struct xx_settings set; }
+ *    and xx_state_settings(), its .settings;
+ *  - FN_EVENT(struct xx_event, xx): .event_size, .event_root and
+ *    .event_cleanup = xx_event_free, which FN_EVENT_FREE(xx) defines over
+ *    xx_event_cleanup(struct xx_event *). */
+#define FN_STATE(tag, settings_type, from_env)                                        \
+	struct tag {                                                                  \
+		struct fn_base fn;                                                    \
+		settings_type set;                                                    \
+	};                                                                            \
+	static enum fb_err tag##_settings(void *state, char *err, size_t errlen)     \
+	{                                                                             \
+		return from_env(&((struct tag *)state)->set, err, errlen);            \
+	}
+#define FN_EVENT_FREE(xx)                                                             \
+	static void xx##_event_free(void *ev)                                         \
+	{                                                                             \
+		xx##_event_cleanup(ev);                                               \
+	}
+#define FN_EVENT(type, xx) \
+	.event_size = sizeof(type), .event_root = offsetof(type, root), .event_cleanup = xx##_event_free
 
 /* A manual invocation has no event id: the same request is the same
  * incident (a replay continues it, one record, one backup). When ev

@@ -44,15 +44,8 @@
 #define AT_FUNCTION "access-triage"
 #define AT_DEADLINE_MARGIN_MS 500
 
-struct at_state {
-	struct fn_base fn;              /* fn.evcfg: FIREBREAK_EVIDENCE_BUCKET, the undo record (optional) */
-	struct at_settings set;
-};
-
-static enum fb_err at_settings(void *state, char *err, size_t errlen)
-{
-	return at_settings_from_env(&((struct at_state *)state)->set, err, errlen);
-}
+/* fn.evcfg: FIREBREAK_EVIDENCE_BUCKET, the undo record (optional) */
+FN_STATE(at_state, struct at_settings, at_settings_from_env)
 
 /* P1 groups: what a human invokes to contain them (containment is off).
  * Objects, not shell lines: the values come from CloudTrail records. */
@@ -810,37 +803,37 @@ static void at_triage_run(struct kit *k, struct at_state *st, struct resp *r, co
 
 /* ---- the handler --------------------------------------------------------------- */
 
-static enum fb_err at_handle(void *state, const char *event, size_t len, const struct lr_context *ctx,
-			     struct lr_result *out)
+static enum fb_err at_read(struct fn_call *c, const char *event, size_t len, char *why, size_t whylen)
 {
-	struct at_state *st = state;
-	struct at_event ev;
-	struct resp r;
-	struct kit k;
-	char why[512];
-	enum fb_err rc;
+	return at_parse(event, len, &((struct at_state *)c->st)->set, http_now_ms(), c->ev, why, whylen);
+}
 
-	if (at_parse(event, len, &st->set, http_now_ms(), &ev, why, sizeof(why)) != FB_OK) {
-		at_event_cleanup(&ev);
-		return resp_invalid(out, "%s", why);
-	}
-	/* AT_SKIP: another alarm, or a state other than ALARM: nothing
-	 * happened, nothing is read or published */
-	if (!fn_open(&r, &k, st, ctx, ev.root, ev.kind == AT_SKIP ? ev.why : NULL, out, &rc)) {
-		at_event_cleanup(&ev);
-		return rc;
-	}
-	if (ev.event_id[0])
-		resp_set_incident(&r, ev.event_id);
-	if (ev.alarm[0])
-		cJSON_AddStringToObject(r.extra, "alarm", ev.alarm);
-	at_triage_run(&k, st, &r, &ev, ctx);
-	at_event_cleanup(&ev);
-	return fn_finish(&k, out);
+/* AT_SKIP: another alarm, or a state other than ALARM: nothing happened,
+ * nothing is read or published */
+static const char *at_skip(const void *ev)
+{
+	const struct at_event *e = ev;
+
+	return e->kind == AT_SKIP ? e->why : NULL;
+}
+
+FN_EVENT_FREE(at)
+
+static enum fb_err at_run(struct fn_call *c)
+{
+	struct at_event *ev = c->ev;
+
+	if (ev->event_id[0])
+		resp_set_incident(&c->r, ev->event_id);
+	if (ev->alarm[0])
+		cJSON_AddStringToObject(c->r.extra, "alarm", ev->alarm);
+	at_triage_run(&c->k, c->st, &c->r, ev, c->ctx);
+	return FB_OK;
 }
 
 int main(void)
 {
 	return fn_main(&(struct fn_responder){ .function = AT_FUNCTION, .margin_ms = AT_DEADLINE_MARGIN_MS,
-		.size = sizeof(struct at_state), .settings = at_settings, .handle = at_handle });
+		.size = sizeof(struct at_state), .settings = at_state_settings, FN_EVENT(struct at_event, at),
+		.parse = at_read, .skip = at_skip, .run = at_run });
 }

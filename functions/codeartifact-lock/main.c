@@ -42,15 +42,7 @@
 #define CA_MAX_REPOS 1000            /* 10 pages of 100: the rest is said, not silently dropped */
 #define NOT_FOUND "ResourceNotFoundException"
 
-struct ca_fn {
-	struct fn_base fn;
-	struct ca_settings set;
-};
-
-static enum fb_err ca_settings(void *state, char *err, size_t errlen)
-{
-	return ca_settings_from_env(&((struct ca_fn *)state)->set, err, errlen);
-}
+FN_STATE(ca_fn, struct ca_settings, ca_settings_from_env)
 
 /* One policy to lock: the domain's (repo NULL) or a repository's. */
 struct ca_target {
@@ -601,70 +593,70 @@ static void ca_lock(struct ca_run *run)
 	}
 }
 
-static enum fb_err ca_handle(void *state, const char *event, size_t len, const struct lr_context *ctx,
-			     struct lr_result *out)
+static enum fb_err ca_read(struct fn_call *c, const char *event, size_t len, char *why, size_t whylen)
 {
-	struct ca_fn *st = state;
-	struct ca_event ev;
+	return ca_parse(event, len, &((struct ca_fn *)c->st)->set, c->ev, why, whylen);
+}
+
+static const char *ca_skip(const void *ev)
+{
+	return ((const struct ca_event *)ev)->skip;
+}
+
+FN_EVENT_FREE(ca)
+
+static enum fb_err ca_run(struct fn_call *c)
+{
+	struct ca_fn *st = c->st;
+	struct ca_event *ev = c->ev;
 	struct ca_run run;
-	struct resp r;
-	struct kit k;
 	struct aws_error aerr;
 	const char *own;
-	char why[512];
-	enum fb_err rc;
 
-	if (ca_parse(event, len, &st->set, &ev, why, sizeof(why)) != FB_OK) {
-		ca_event_cleanup(&ev);
-		return resp_invalid(out, "%s", why);
-	}
-	if (!fn_open(&r, &k, st, ctx, ev.root, ev.skip, out, &rc)) {
-		ca_event_cleanup(&ev);
-		return rc;
-	}
 	memset(&run, 0, sizeof(run));
 	run.st = st;
-	run.r = &r;
-	run.k = &k;
-	run.ev = &ev;
-	run.ctx = ctx;
-	resp_set_severity(&r, "P1");
-	ca_principal_parse(ev.principal, &run.p);   /* checked by ca_parse */
-	cJSON_AddStringToObject(r.extra, "principal", ev.principal);
+	run.r = &c->r;
+	run.k = &c->k;
+	run.ev = ev;
+	run.ctx = c->ctx;
+	resp_set_severity(&c->r, "P1");
+	ca_principal_parse(ev->principal, &run.p);   /* checked by ca_parse */
+	cJSON_AddStringToObject(c->r.extra, "principal", ev->principal);
 	if (run.p.from_session)
-		cJSON_AddStringToObject(r.extra, "denied_as", run.p.deny_arn);
-	cJSON_AddStringToObject(r.extra, "domain", ev.domain);
-	if (ev.source == CA_SRC_GUARDDUTY)
-		kit_finding(&r, ev.finding_id, ev.finding_type, ev.severity, ev.principal);
-	if (ev.alarm[0])
-		cJSON_AddStringToObject(r.extra, "alarm", ev.alarm);
+		cJSON_AddStringToObject(c->r.extra, "denied_as", run.p.deny_arn);
+	cJSON_AddStringToObject(c->r.extra, "domain", ev->domain);
+	if (ev->source == CA_SRC_GUARDDUTY)
+		kit_finding(&c->r, ev->finding_id, ev->finding_type, ev->severity, ev->principal);
+	if (ev->alarm[0])
+		cJSON_AddStringToObject(c->r.extra, "alarm", ev->alarm);
 
-	own = kit_own_account(&k);
-	run.owner = ev.domain_owner[0] ? ev.domain_owner : own;
+	own = kit_own_account(&c->k);
+	run.owner = ev->domain_owner[0] ? ev->domain_owner : own;
 	if (!run.owner) {
-		resp_set_verdict(&r, "failed: the domain's account is not known (domainOwner, "
+		resp_set_verdict(&c->r, "failed: the domain's account is not known (domainOwner, "
 			 "FIREBREAK_CA_DOMAIN_OWNER or the function's own)");
-		settle(&r, "lock-domain", "codeartifact:PutDomainPermissionsPolicy", ev.domain, RESP_FAILED,
+		settle(&c->r, "lock-domain", "codeartifact:PutDomainPermissionsPolicy", ev->domain, RESP_FAILED,
 		       "the domain's account is not known");
 		goto finish;
 	}
-	snprintf(run.domain_arn, sizeof(run.domain_arn), "arn:%s:codeartifact:%s:%s:domain/%s", kit_partition(&k),
-		 aws_client_region(st->fn.aws), run.owner, ev.domain);
-	resp_set_resource(&r, run.domain_arn, run.owner, NULL);
+	snprintf(run.domain_arn, sizeof(run.domain_arn), "arn:%s:codeartifact:%s:%s:domain/%s",
+		 kit_partition(&c->k), aws_client_region(st->fn.aws), run.owner, ev->domain);
+	resp_set_resource(&c->r, run.domain_arn, run.owner, NULL);
 	memset(&aerr, 0, sizeof(aerr));
 	/* A domain in a member account: through the member role. */
-	run.c = kit_client(&k, own && !strcmp(own, run.owner) ? NULL : run.owner, NULL, "assume-member-role", &aerr);
+	run.c = kit_client(&c->k, own && !strcmp(own, run.owner) ? NULL : run.owner, NULL, "assume-member-role",
+			   &aerr);
 	if (!run.c)
 		goto finish;
 	ca_lock(&run);
 finish:
 	run_cleanup(&run);
-	ca_event_cleanup(&ev);
-	return fn_finish(&k, out);
+	return FB_OK;
 }
 
 int main(void)
 {
 	return fn_main(&(struct fn_responder){ .function = CA_FUNCTION, .margin_ms = CA_DEADLINE_MARGIN_MS,
-		.size = sizeof(struct ca_fn), .settings = ca_settings, .handle = ca_handle });
+		.size = sizeof(struct ca_fn), .settings = ca_fn_settings, FN_EVENT(struct ca_event, ca),
+		.parse = ca_read, .skip = ca_skip, .run = ca_run });
 }

@@ -975,52 +975,50 @@ out:
 	kit_round_free(rd);
 }
 
-static enum fb_err cl_handle(void *state, const char *event, size_t len, const struct lr_context *ctx,
-			     struct lr_result *out)
+static enum fb_err cl_read(struct fn_call *c, const char *event, size_t len, char *why, size_t whylen)
 {
-	struct cl_fn *st = state;
+	struct cl_fn *st = c->st;
 	struct cl_settings set = { st->alarm, st->pool, st->client };
-	struct cl_event ev;
-	struct cl_run u;
-	struct resp r;
-	struct kit k;
-	char why[512];
-	enum fb_err rc;
 
-	rc = cl_parse(event, len, &set, &ev, why, sizeof(why));
-	if (rc != FB_OK) {
-		cl_event_cleanup(&ev);
-		return resp_invalid(out, "%s", why);
-	}
-	if (!fn_open(&r, &k, st, ctx, ev.root, ev.skip, out, &rc)) {
-		cl_event_cleanup(&ev);
-		return rc;
-	}
-	if (ev.source == CL_SRC_MANUAL)
-		fn_manual_incident(&r, ev.root, "manual:%s:%s:%s", ev.pool, ev.client, ev.scope_key);
-	resp_set_severity(&r, "P1");
-	if (ev.alarm[0])
-		cJSON_AddStringToObject(r.extra, "alarm", ev.alarm);
-	if (resp_get_str(ev.root, "reason")) {
+	return cl_parse(event, len, &set, c->ev, why, whylen);
+}
+
+static const char *cl_skip(const void *ev)
+{
+	return ((const struct cl_event *)ev)->skip;
+}
+
+FN_EVENT_FREE(cl)
+
+static enum fb_err cl_run(struct fn_call *c)
+{
+	struct cl_event *ev = c->ev;
+	struct cl_run u;
+
+	if (ev->source == CL_SRC_MANUAL)
+		fn_manual_incident(&c->r, ev->root, "manual:%s:%s:%s", ev->pool, ev->client, ev->scope_key);
+	resp_set_severity(&c->r, "P1");
+	if (ev->alarm[0])
+		cJSON_AddStringToObject(c->r.extra, "alarm", ev->alarm);
+	if (resp_get_str(ev->root, "reason")) {
 		char reason[201];
 
-		snprintf(reason, sizeof(reason), "%s", resp_get_str(ev.root, "reason"));
-		cJSON_AddStringToObject(r.extra, "reason", reason);
+		snprintf(reason, sizeof(reason), "%s", resp_get_str(ev->root, "reason"));
+		cJSON_AddStringToObject(c->r.extra, "reason", reason);
 	}
 	memset(&u, 0, sizeof(u));
-	u.st = st;
-	u.r = &r;
-	u.k = &k;
-	u.ev = &ev;
+	u.st = c->st;
+	u.r = &c->r;
+	u.k = &c->k;
+	u.ev = ev;
 	respond(&u);
 	aws_client_free(u.region_c);
-	cl_event_cleanup(&ev);
-	return fn_finish(&k, out);
+	return FB_OK;
 }
 
 int main(void)
 {
 	return fn_main(&(struct fn_responder){ .function = CL_FUNCTION, .margin_ms = CL_DEADLINE_MARGIN_MS,
 		.size = sizeof(struct cl_fn), .settings = cl_settings, .cleanup = cl_settings_cleanup,
-		.handle = cl_handle });
+		FN_EVENT(struct cl_event, cl), .parse = cl_read, .skip = cl_skip, .run = cl_run });
 }

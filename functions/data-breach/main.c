@@ -989,63 +989,57 @@ out:
 	kit_round_free(rd);
 }
 
-static enum fb_err db_handle(void *state, const char *event, size_t len, const struct lr_context *ctx,
-			     struct lr_result *out)
+static enum fb_err db_read(struct fn_call *c, const char *event, size_t len, char *why, size_t whylen)
 {
-	struct db_fn *st = state;
-	struct db_event ev;
+	struct db_fn *st = c->st;
+
+	return db_parse(event, len, st->alarm_prefix, st->min_severity, c->ev, why, whylen);
+}
+
+FN_EVENT_FREE(db)
+
+static enum fb_err db_run(struct fn_call *c)
+{
+	struct db_event *ev = c->ev;
 	struct db_who who;
 	struct evidence evd;
-	struct resp r;
-	struct kit k;
-	char why[512];
-	enum fb_err rc;
 
-	if (db_parse(event, len, st->alarm_prefix, st->min_severity, &ev, why, sizeof(why)) != FB_OK) {
-		db_event_cleanup(&ev);
-		return resp_invalid(out, "%s", why);
-	}
-	/* the client's deadline, the report, its trigger, the kit (fn_open) */
-	if (!fn_open(&r, &k, st, ctx, ev.root, NULL, out, &rc)) {
-		db_event_cleanup(&ev);
-		return rc;
-	}
 	/* one backup, one record, on a replay of the manual form */
-	if (ev.source == DB_SRC_MANUAL)
-		fn_manual_incident(&r, ev.root, "manual:%s:%s:%s", ev.account, ev.table, ev.reason);
-	if (ev.source == DB_SRC_GUARDDUTY)
-		kit_finding(&r, ev.gd.id, ev.gd.type, ev.gd.severity, ev.gd.access_key);
-	resp_set_severity(&r, "P1");
+	if (ev->source == DB_SRC_MANUAL)
+		fn_manual_incident(&c->r, ev->root, "manual:%s:%s:%s", ev->account, ev->table, ev->reason);
+	if (ev->source == DB_SRC_GUARDDUTY)
+		kit_finding(&c->r, ev->gd.id, ev->gd.type, ev->gd.severity, ev->gd.access_key);
+	resp_set_severity(&c->r, "P1");
 	memset(&who, 0, sizeof(who));
-	if (ev.principal[0]) {
-		snprintf(who.principal, sizeof(who.principal), "%s", ev.principal);
-		who.is_role = strstr(ev.principal, ":role/") != NULL || strstr(ev.principal, ":assumed-role/") != NULL;
+	if (ev->principal[0]) {
+		snprintf(who.principal, sizeof(who.principal), "%s", ev->principal);
+		who.is_role = strstr(ev->principal, ":role/") != NULL || strstr(ev->principal, ":assumed-role/") != NULL;
 		snprintf(who.ground, sizeof(who.ground), "named by the operator (manual form)");
 	}
-	cJSON_AddStringToObject(r.extra, "table", ev.table);
-	if (ev.alarm[0])
-		cJSON_AddStringToObject(r.extra, "alarm", ev.alarm);
-	if (ev.principal[0])
-		cJSON_AddStringToObject(r.extra, "suspected_principal", ev.principal);
-	if (ev.skip[0])
-		resp_skip(&r, "%s", ev.skip);
-	else if (ev.source == DB_SRC_RESTORE)
-		db_restore(&r, &k, &ev);
-	else if (ev.source != DB_SRC_GUARDDUTY || db_resolve_finding(&r, &k, &ev, &who) == 0) {
-		if (ev.source == DB_SRC_GUARDDUTY)
-			cJSON_ReplaceItemInObject(r.extra, "table", cJSON_CreateString(ev.table));
-		if (who.principal[0] && ev.source == DB_SRC_GUARDDUTY)
-			cJSON_AddStringToObject(r.extra, "suspected_principal", who.principal);
+	cJSON_AddStringToObject(c->r.extra, "table", ev->table);
+	if (ev->alarm[0])
+		cJSON_AddStringToObject(c->r.extra, "alarm", ev->alarm);
+	if (ev->principal[0])
+		cJSON_AddStringToObject(c->r.extra, "suspected_principal", ev->principal);
+	if (ev->skip[0])
+		resp_skip(&c->r, "%s", ev->skip);
+	else if (ev->source == DB_SRC_RESTORE)
+		db_restore(&c->r, &c->k, ev);
+	else if (ev->source != DB_SRC_GUARDDUTY || db_resolve_finding(&c->r, &c->k, ev, &who) == 0) {
+		if (ev->source == DB_SRC_GUARDDUTY)
+			cJSON_ReplaceItemInObject(c->r.extra, "table", cJSON_CreateString(ev->table));
+		if (who.principal[0] && ev->source == DB_SRC_GUARDDUTY)
+			cJSON_AddStringToObject(c->r.extra, "suspected_principal", who.principal);
 		memset(&evd, 0, sizeof(evd));
-		db_respond(st, &r, &k, &ev, &who, &evd);
+		db_respond(c->st, &c->r, &c->k, ev, &who, &evd);
 		evidence_cleanup(&evd);
 	}
-	db_event_cleanup(&ev);
-	return fn_finish(&k, out);
+	return FB_OK;
 }
 
 int main(void)
 {
 	return fn_main(&(struct fn_responder){ .function = DB_FUNCTION, .margin_ms = DB_DEADLINE_MARGIN_MS,
-		.size = sizeof(struct db_fn), .settings = db_settings, .handle = db_handle });
+		.size = sizeof(struct db_fn), .settings = db_settings, FN_EVENT(struct db_event, db),
+		.parse = db_read, .run = db_run });
 }

@@ -629,64 +629,59 @@ static void nb_addresses(struct kit *k, struct nb_state *st, struct resp *r, con
 
 /* ---- the handler --------------------------------------------------------------- */
 
-static enum fb_err nb_handle(void *state, const char *event, size_t len, const struct lr_context *ctx,
-			     struct lr_result *out)
+static enum fb_err nb_read(struct fn_call *c, const char *event, size_t len, char *why, size_t whylen)
 {
-	struct nb_state *st = state;
-	struct nb_event ev;
-	struct resp r;
-	struct kit k;
-	struct aws_client *c;
-	struct aws_error err;
-	char why[512], arn[300];
-	enum fb_err rc;
+	return nb_parse(event, len, c->ev, why, whylen);
+}
 
-	if (nb_parse(event, len, &ev, why, sizeof(why)) != FB_OK) {
-		nb_event_cleanup(&ev);
-		return resp_invalid(out, "%s", why);
-	}
-	if (!fn_open(&r, &k, st, ctx, ev.root, NULL, out, &rc)) {
-		nb_event_cleanup(&ev);
-		return rc;
-	}
-	if (ev.event_id[0] && ev.kind != NB_SG)
-		resp_set_incident(&r, ev.event_id);   /* a finding's id: its updates share the incident */
+FN_EVENT_FREE(nb)
+
+static enum fb_err nb_run(struct fn_call *c)
+{
+	struct nb_state *st = c->st;
+	struct nb_event *ev = c->ev;
+	struct aws_client *cl;
+	struct aws_error err;
+	char arn[300];
+
+	if (ev->event_id[0] && ev->kind != NB_SG)
+		resp_set_incident(&c->r, ev->event_id);   /* a finding's id: its updates share the incident */
 	/* a port open to the world is an exposure now: P1; an attacker
 	 * knocking: P2; a human lifting a block: P3 */
-	resp_set_severity(&r, ev.kind == NB_SG ? "P1" : ev.kind == NB_UNBLOCK ? "P3" : "P2");
-	st->ctx = ctx;
-	cJSON_AddStringToObject(r.extra, "event_name", ev.event_name);
-	if (ev.kind == NB_SG) {
-		snprintf(arn, sizeof(arn), "arn:%s:ec2:%s:%s:security-group/%s", kit_partition(&k),
-			 ev.region[0] ? ev.region : aws_client_region(st->fn.aws),
-			 ev.account[0] ? ev.account : (kit_own_account(&k) ? kit_own_account(&k) : ""), ev.group_id);
-		resp_set_resource(&r, arn, ev.account[0] ? ev.account : NULL, ev.region[0] ? ev.region : NULL);
-	} else if (ev.kind != NB_SKIP) {
-		resp_set_resource(&r, st->set.ipset_arn[0] ? st->set.ipset_arn : ev.ips[0],
-				  ev.account[0] ? ev.account : NULL, ev.region[0] ? ev.region : NULL);
+	resp_set_severity(&c->r, ev->kind == NB_SG ? "P1" : ev->kind == NB_UNBLOCK ? "P3" : "P2");
+	st->ctx = c->ctx;
+	cJSON_AddStringToObject(c->r.extra, "event_name", ev->event_name);
+	if (ev->kind == NB_SG) {
+		snprintf(arn, sizeof(arn), "arn:%s:ec2:%s:%s:security-group/%s", kit_partition(&c->k),
+			 ev->region[0] ? ev->region : aws_client_region(st->fn.aws),
+			 ev->account[0] ? ev->account : (kit_own_account(&c->k) ? kit_own_account(&c->k) : ""), ev->group_id);
+		resp_set_resource(&c->r, arn, ev->account[0] ? ev->account : NULL, ev->region[0] ? ev->region : NULL);
+	} else if (ev->kind != NB_SKIP) {
+		resp_set_resource(&c->r, st->set.ipset_arn[0] ? st->set.ipset_arn : ev->ips[0],
+				  ev->account[0] ? ev->account : NULL, ev->region[0] ? ev->region : NULL);
 	}
 
-	if (ev.kind == NB_SKIP) {
-		resp_skip(&r, "%s", ev.why);
-	} else if (ev.actor[0] && resp_is_trusted(&st->fn.cfg, ev.actor)) {
+	if (ev->kind == NB_SKIP) {
+		resp_skip(&c->r, "%s", ev->why);
+	} else if (ev->actor[0] && resp_is_trusted(&st->fn.cfg, ev->actor)) {
 		/* reported, not reverted: a break-glass role, the IaC pipeline,
 		 * or whoever runs a restore[] entry */
-		resp_skip(&r, "trusted actor '%s' (FIREBREAK_TRUSTED_PRINCIPALS)", ev.actor);
+		resp_skip(&c->r, "trusted actor '%s' (FIREBREAK_TRUSTED_PRINCIPALS)", ev->actor);
 	} else {
 		memset(&err, 0, sizeof(err));
-		c = kit_client(&k, ev.account[0] ? ev.account : NULL, ev.region[0] ? ev.region : NULL,
+		cl = kit_client(&c->k, ev->account[0] ? ev->account : NULL, ev->region[0] ? ev->region : NULL,
 			       "assume-member-role", &err);
-		if (c && ev.kind == NB_SG)
-			nb_security_group(&k, st, &r, &ev, c);
-		else if (c)
-			nb_addresses(&k, st, &r, &ev, c);
+		if (cl && ev->kind == NB_SG)
+			nb_security_group(&c->k, st, &c->r, ev, cl);
+		else if (cl)
+			nb_addresses(&c->k, st, &c->r, ev, cl);
 	}
-	nb_event_cleanup(&ev);
-	return fn_finish(&k, out);
+	return FB_OK;
 }
 
 int main(void)
 {
 	return fn_main(&(struct fn_responder){ .function = NB_FUNCTION, .margin_ms = NB_DEADLINE_MARGIN_MS,
-		.size = sizeof(struct nb_state), .settings = nb_settings, .handle = nb_handle });
+		.size = sizeof(struct nb_state), .settings = nb_settings, FN_EVENT(struct nb_event, nb),
+		.parse = nb_read, .run = nb_run });
 }

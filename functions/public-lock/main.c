@@ -36,15 +36,7 @@
 #define PL_FUNCTION "public-lock"
 #define PL_DEADLINE_MARGIN_MS 500
 
-struct pl_fn {
-	struct fn_base fn;
-	struct pl_settings set;
-};
-
-static enum fb_err pl_settings(void *state, char *err, size_t errlen)
-{
-	return pl_settings_from_env(&((struct pl_fn *)state)->set, err, errlen);
-}
+FN_STATE(pl_fn, struct pl_settings, pl_settings_from_env)
 
 struct pl_run {
 	struct pl_fn *st;
@@ -417,100 +409,96 @@ out:
 	kit_round_free(rd);
 }
 
-static enum fb_err pl_handle(void *state, const char *event, size_t len, const struct lr_context *ctx,
-			     struct lr_result *out)
+static enum fb_err pl_read(struct fn_call *c, const char *event, size_t len, char *why, size_t whylen)
 {
-	struct pl_fn *st = state;
-	struct pl_event ev;
+	return pl_parse(event, len, c->ev, why, whylen);
+}
+
+FN_EVENT_FREE(pl)
+
+static enum fb_err pl_run(struct fn_call *c)
+{
+	struct pl_fn *st = c->st;
+	struct pl_event *ev = c->ev;
 	struct pl_run run;
-	struct resp r;
-	struct kit k;
 	struct aws_error aerr;
-	char why[512];
-	enum fb_err rc;
 	size_t i;
 
-	if (pl_parse(event, len, &ev, why, sizeof(why)) != FB_OK)
-		return resp_invalid(out, "%s", why);
-	if (!fn_open(&r, &k, st, ctx, ev.root, NULL, out, &rc)) {
-		pl_event_cleanup(&ev);
-		return rc;
-	}
 	memset(&run, 0, sizeof(run));
 	run.st = st;
-	run.r = &r;
-	run.k = &k;
-	run.ev = &ev;
-	run.ctx = ctx;
-	resp_set_severity(&r, "P1");
-	if (ev.scope == PL_SCOPE_BUCKET && ev.nbuckets) {
+	run.r = &c->r;
+	run.k = &c->k;
+	run.ev = ev;
+	run.ctx = c->ctx;
+	resp_set_severity(&c->r, "P1");
+	if (ev->scope == PL_SCOPE_BUCKET && ev->nbuckets) {
 		char arn[128];
 
-		snprintf(arn, sizeof(arn), "arn:%s:s3:::%s", kit_partition(&k), ev.buckets[0]);
-		resp_set_resource(&r, arn, ev.account[0] ? ev.account : NULL, ev.region[0] ? ev.region : NULL);
-	} else if (ev.account[0]) {
-		resp_set_resource(&r, ev.account, ev.account, NULL);
+		snprintf(arn, sizeof(arn), "arn:%s:s3:::%s", kit_partition(&c->k), ev->buckets[0]);
+		resp_set_resource(&c->r, arn, ev->account[0] ? ev->account : NULL, ev->region[0] ? ev->region : NULL);
+	} else if (ev->account[0]) {
+		resp_set_resource(&c->r, ev->account, ev->account, NULL);
 	}
-	if (ev.control[0])
-		cJSON_AddStringToObject(r.extra, "control", ev.control);
-	if (ev.event_name[0])
-		cJSON_AddStringToObject(r.extra, "event_name", ev.event_name);
+	if (ev->control[0])
+		cJSON_AddStringToObject(c->r.extra, "control", ev->control);
+	if (ev->event_name[0])
+		cJSON_AddStringToObject(c->r.extra, "event_name", ev->event_name);
 
-	if (ev.skip[0]) {
-		resp_skip(&r, "%s", ev.skip);
+	if (ev->skip[0]) {
+		resp_skip(&c->r, "%s", ev->skip);
 		goto finish;
 	}
 	/* A trusted principal's change (the IaC pipeline opening a website)
 	 * is reported, not reverted. */
-	if (ev.source == PL_SRC_CLOUDTRAIL && ev.actor[0] && resp_is_trusted(&st->fn.cfg, ev.actor)) {
-		resp_skip(&r, "trusted actor %s made the change: reported, not reverted", ev.actor);
+	if (ev->source == PL_SRC_CLOUDTRAIL && ev->actor[0] && resp_is_trusted(&st->fn.cfg, ev->actor)) {
+		resp_skip(&c->r, "trusted actor %s made the change: reported, not reverted", ev->actor);
 		goto finish;
 	}
-	run.account = ev.account[0] ? ev.account : kit_own_account(&k);
+	run.account = ev->account[0] ? ev->account : kit_own_account(&c->k);
 	memset(&aerr, 0, sizeof(aerr));
 	/* The bucket's account and region: S3 redirects a request sent to
 	 * another region's endpoint. */
-	run.c = kit_client(&k, ev.account[0] ? ev.account : NULL, ev.region[0] ? ev.region : NULL,
+	run.c = kit_client(&c->k, ev->account[0] ? ev->account : NULL, ev->region[0] ? ev->region : NULL,
 			   "assume-member-role", &aerr);
 	if (!run.c)
 		goto finish;
-	if (ev.scope == PL_SCOPE_ACCOUNT) {
+	if (ev->scope == PL_SCOPE_ACCOUNT) {
 		if (!run.account) {
-			resp_skip(&r, "the account is not known");
+			resp_skip(&c->r, "the account is not known");
 			goto finish;
 		}
 		pl_account(&run);
 	} else {
-		run.sections = cJSON_AddArrayToObject(r.extra, "buckets");
-		for (i = 0; i < ev.nbuckets; i++)
-			pl_bucket(&run, ev.buckets[i]);
+		run.sections = cJSON_AddArrayToObject(c->r.extra, "buckets");
+		for (i = 0; i < ev->nbuckets; i++)
+			pl_bucket(&run, ev->buckets[i]);
 	}
-	if (!resp_failed(&r)) {
+	if (!resp_failed(&c->r)) {
 		if (run.nfailed)
-			resp_set_verdict(&r, "failed: %d of %zu not contained (see buckets[])", run.nfailed,
-					 ev.scope == PL_SCOPE_ACCOUNT ? (size_t)1 : ev.nbuckets);
-		else if (run.nlocked && r.dry_run)
-			resp_set_verdict(&r, "dry run: %d lock%s planned", run.nlocked, run.nlocked == 1 ? "" : "s");
+			resp_set_verdict(&c->r, "failed: %d of %zu not contained (see buckets[])", run.nfailed,
+					 ev->scope == PL_SCOPE_ACCOUNT ? (size_t)1 : ev->nbuckets);
+		else if (run.nlocked && c->r.dry_run)
+			resp_set_verdict(&c->r, "dry run: %d lock%s planned", run.nlocked, run.nlocked == 1 ? "" : "s");
 		else if (run.nlocked)
-			resp_set_verdict(&r, "contained");
+			resp_set_verdict(&c->r, "contained");
 		else if (run.nalready)
-			resp_set_verdict(&r, "already-contained");
+			resp_set_verdict(&c->r, "already-contained");
 		else if (run.nexempt)
-			resp_skip(&r, "intended public: %s=true honoured (see buckets[].exemption)", PL_TAG_PUBLIC_OK);
+			resp_skip(&c->r, "intended public: %s=true honoured (see buckets[].exemption)", PL_TAG_PUBLIC_OK);
 		else {
 			const char *o = run.sections ? resp_get_str(cJSON_GetArrayItem(run.sections, 0), "outcome")
-						     : resp_get_str(r.extra, "account_block.outcome");
+						     : resp_get_str(c->r.extra, "account_block.outcome");
 
-			resp_skip(&r, "%s", o && !strncmp(o, "skipped: ", 9) ? o + 9 : "nothing to lock");
+			resp_skip(&c->r, "%s", o && !strncmp(o, "skipped: ", 9) ? o + 9 : "nothing to lock");
 		}
 	}
 finish:
-	pl_event_cleanup(&ev);
-	return fn_finish(&k, out);
+	return FB_OK;
 }
 
 int main(void)
 {
 	return fn_main(&(struct fn_responder){ .function = PL_FUNCTION, .margin_ms = PL_DEADLINE_MARGIN_MS,
-		.size = sizeof(struct pl_fn), .settings = pl_settings, .handle = pl_handle });
+		.size = sizeof(struct pl_fn), .settings = pl_fn_settings, FN_EVENT(struct pl_event, pl),
+		.parse = pl_read, .run = pl_run });
 }
