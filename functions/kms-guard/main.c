@@ -37,10 +37,8 @@
 #define KG_PAGE_SIZE 50          /* LookupEvents MaxResults limit */
 #define KG_DEFAULT_PENDING_DAYS 30
 
-struct kg_state {
-	struct fn_base fn;
-	struct kg_settings set;
-};
+static enum fb_err kg_settings_from_env(struct kg_settings *set, char *err, size_t errlen);
+FN_STATE(kg_state, struct kg_settings, kg_settings_from_env)
 
 /* One invocation. */
 struct kg_run {
@@ -532,55 +530,47 @@ static enum fb_err kg_settings_from_env(struct kg_settings *set, char *err, size
 	return rc;
 }
 
-static enum fb_err kg_settings(void *state, char *err, size_t errlen)
+
+static enum fb_err kg_read(struct fn_call *c, const char *event, size_t len, char *why, size_t whylen)
 {
-	return kg_settings_from_env(&((struct kg_state *)state)->set, err, errlen);
+	return kg_parse(event, len, &((struct kg_state *)c->st)->set, c->ev, why, whylen);
 }
 
-static enum fb_err kg_handle(void *state, const char *event, size_t len,
-			     const struct lr_context *ctx, struct lr_result *out)
+FN_EVENT_FREE(kg)
+
+static enum fb_err kg_run(struct fn_call *c)
 {
-	struct kg_state *st = state;
-	struct kg_event ev;
+	struct kg_event *ev = c->ev;
 	struct kg_run run;
-	struct resp r;
 	struct kg_item *items = NULL;
 	size_t nitems = 0, k;
-	char why[512];
-	enum fb_err rc;
+	enum fb_err rc = FB_OK;
 
-	if (kg_parse(event, len, &st->set, &ev, why, sizeof(why)) != FB_OK)
-		return resp_invalid(out, "%s", why);
-	if (!kit_begin(&r, &(struct kit_handler){ KG_FUNCTION, &st->fn.cfg, st->fn.aws, KG_DEADLINE_MARGIN_MS },
-		       ctx, ev.root, out, &rc)) {
-		kg_event_cleanup(&ev);
-		return rc;
-	}
 	/* An untrusted change of a firebreak:* tag is an attempt to switch a
 	 * control off, not yet a loss: P2. Key deletion and disabling: P1. */
-	resp_set_severity(&r, ev.kind == KG_CALL && kg_is_tag_item(&ev.item) ? "P2" : "P1");
-	run = (struct kg_run){ .st = st, .r = &r, .sections = cJSON_AddArrayToObject(r.extra, "keys") };
-	kit_init(&run.k, &r, st->fn.aws);
+	resp_set_severity(&c->r, ev->kind == KG_CALL && kg_is_tag_item(&ev->item) ? "P2" : "P1");
+	run = (struct kg_run){ .st = c->st, .r = &c->r, .k = c->k,
+			      .sections = cJSON_AddArrayToObject(c->r.extra, "keys") };
 
-	if (ev.kind == KG_ALARM) {
-		kit_window(r.extra, "alarm_window", ev.window_start_s * 1000, ev.window_end_s * 1000);
-		if (ev.alarm_arn[0])
-			resp_set_resource(&r, ev.alarm_arn, NULL, NULL);
+	if (ev->kind == KG_ALARM) {
+		kit_window(c->r.extra, "alarm_window", ev->window_start_s * 1000, ev->window_end_s * 1000);
+		if (ev->alarm_arn[0])
+			resp_set_resource(&c->r, ev->alarm_arn, NULL, NULL);
 		items = calloc(KG_MAX_ITEMS, sizeof(*items));
 		if (!items) {
 			rc = FB_E_NOMEM;
 			goto done;
 		}
-		kg_alarm_items(&run, &ev, items, &nitems);
+		kg_alarm_items(&run, ev, items, &nitems);
 		for (k = 0; k < nitems; k++)
 			kg_handle_item(&run, &items[k]);
-		if (!resp_failed(&r) && nitems == 0)
-			resp_set_verdict(&r, "no action: no ScheduleKeyDeletion or DisableKey in the "
+		if (!resp_failed(&c->r) && nitems == 0)
+			resp_set_verdict(&c->r, "no action: no ScheduleKeyDeletion or DisableKey in the "
 					 "alarm window");
 	} else {
-		struct kg_item *it = &ev.item;
+		struct kg_item *it = &ev->item;
 
-		resp_set_resource(&r, it->key_ref[0] ? it->key_ref : NULL,
+		resp_set_resource(&c->r, it->key_ref[0] ? it->key_ref : NULL,
 				  it->account[0] ? it->account : NULL, it->region[0] ? it->region : NULL);
 		kg_handle_item(&run, it);
 		/* One key: its decision fields at the top level too. */
@@ -589,21 +579,19 @@ static enum fb_err kg_handle(void *state, const char *event, size_t len,
 		cJSON *sec = cJSON_GetArrayItem(run.sections, 0);
 
 		if (resp_get_str(sec, "key_arn"))
-			resp_set_resource(&r, resp_get_str(sec, "key_arn"), NULL, NULL);
-		sect_lift(r.extra, sec, top, sizeof(top) / sizeof(top[0]));
+			resp_set_resource(&c->r, resp_get_str(sec, "key_arn"), NULL, NULL);
+		sect_lift(c->r.extra, sec, top, sizeof(top) / sizeof(top[0]));
 	}
-	sect_verdict(&r, run.sections, "key changes", "keys");
-	rc = resp_finish(&r, st->fn.aws, out);
+	sect_verdict(&c->r, run.sections, "key changes", "keys");
 done:
-	kit_cleanup(&run.k);
+	c->k = run.k;   /* the kit (its client cache) back to the frame, which frees it */
 	free(items);
-	resp_cleanup(&r);
-	kg_event_cleanup(&ev);
 	return rc;
 }
 
 int main(void)
 {
 	return fn_main(&(struct fn_responder){ .function = KG_FUNCTION, .margin_ms = KG_DEADLINE_MARGIN_MS,
-		.size = sizeof(struct kg_state), .settings = kg_settings, .handle = kg_handle });
+		.size = sizeof(struct kg_state), .settings = kg_state_settings, FN_EVENT(struct kg_event, kg),
+		.parse = kg_read, .run = kg_run });
 }
