@@ -145,9 +145,24 @@ enum fb_err fn_invoke(const struct fn_responder *fn, void *state, const char *ev
  *  - FN_STATE(xx_state, struct xx_settings, xx_settings_from_env): the
  *    state struct xx_state { struct fn_base fn; struct xx_settings set; }
  *    and xx_state_settings(), its .settings;
- *  - FN_EVENT(struct xx_event, xx): .event_size, .event_root and
- *    .event_cleanup = xx_event_free, which FN_EVENT_FREE(xx) defines over
- *    xx_event_cleanup(struct xx_event *). */
+ *  - FN_EVENT_READER(xx, parse): xx_event_read(), the .parse that
+ *    returns the expression parse, written over the frame's names (c,
+ *    event, len, why, whylen), and xx_event_free(), the .event_cleanup
+ *    over xx_event_cleanup(struct xx_event *) (FN_EVENT_FREE(xx) alone
+ *    when the reader is written by hand: name it xx_event_read);
+ *  - FN_EVENT(struct xx_event, xx) in main()'s declaration: .event_size,
+ *    .event_root (the event's cJSON *root), .event_cleanup, .parse.
+ * So a responder reads:
+ *     FN_STATE(xx_state, struct xx_settings, xx_settings_from_env)
+ *     ...
+ *     FN_EVENT_READER(xx, xx_parse(event, len, c->ev, why, whylen))
+ *     static enum fb_err xx_run(struct fn_call *c) { ... the decisions ... }
+ *     int main(void)
+ *     {
+ *             return fn_main(&(struct fn_responder){ .function = XX_FUNCTION,
+ *                     .margin_ms = XX_DEADLINE_MARGIN_MS, .size = sizeof(struct xx_state),
+ *                     .settings = xx_state_settings, FN_EVENT(struct xx_event, xx), .run = xx_run });
+ *     } */
 #define FN_STATE(tag, settings_type, from_env)                                        \
 	struct tag {                                                                  \
 		struct fn_base fn;                                                    \
@@ -162,8 +177,17 @@ enum fb_err fn_invoke(const struct fn_responder *fn, void *state, const char *ev
 	{                                                                             \
 		xx##_event_cleanup(ev);                                               \
 	}
-#define FN_EVENT(type, xx) \
-	.event_size = sizeof(type), .event_root = offsetof(type, root), .event_cleanup = xx##_event_free
+#define FN_EVENT_READER(xx, parse)                                                    \
+	static enum fb_err xx##_event_read(struct fn_call *c, const char *event, size_t len, \
+					   char *why, size_t whylen)                 \
+	{                                                                             \
+		(void)c;                                                              \
+		return parse;                                                         \
+	}                                                                             \
+	FN_EVENT_FREE(xx)
+#define FN_EVENT(type, xx)                                                            \
+	.event_size = sizeof(type), .event_root = offsetof(type, root), .event_cleanup = xx##_event_free, \
+	.parse = xx##_event_read
 
 /* A manual invocation has no event id: the same request is the same
  * incident (a replay continues it, one record, one backup). When ev

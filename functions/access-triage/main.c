@@ -803,10 +803,8 @@ static void at_triage_run(struct kit *k, struct at_state *st, struct resp *r, co
 
 /* ---- the handler --------------------------------------------------------------- */
 
-static enum fb_err at_read(struct fn_call *c, const char *event, size_t len, char *why, size_t whylen)
-{
-	return at_parse(event, len, &((struct at_state *)c->st)->set, http_now_ms(), c->ev, why, whylen);
-}
+FN_EVENT_READER(at, at_parse(event, len, &((struct at_state *)c->st)->set, http_now_ms(), c->ev,
+			     why, whylen))
 
 /* AT_SKIP: another alarm, or a state other than ALARM: nothing happened,
  * nothing is read or published */
@@ -816,8 +814,6 @@ static const char *at_skip(const void *ev)
 
 	return e->kind == AT_SKIP ? e->why : NULL;
 }
-
-FN_EVENT_FREE(at)
 
 static enum fb_err at_run(struct fn_call *c)
 {
@@ -835,5 +831,5 @@ int main(void)
 {
 	return fn_main(&(struct fn_responder){ .function = AT_FUNCTION, .margin_ms = AT_DEADLINE_MARGIN_MS,
 		.size = sizeof(struct at_state), .settings = at_state_settings, FN_EVENT(struct at_event, at),
-		.parse = at_read, .skip = at_skip, .run = at_run });
+		.skip = at_skip, .run = at_run });
 }

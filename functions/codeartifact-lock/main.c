@@ -593,17 +593,12 @@ static void ca_lock(struct ca_run *run)
 	}
 }
 
-static enum fb_err ca_read(struct fn_call *c, const char *event, size_t len, char *why, size_t whylen)
-{
-	return ca_parse(event, len, &((struct ca_fn *)c->st)->set, c->ev, why, whylen);
-}
+FN_EVENT_READER(ca, ca_parse(event, len, &((struct ca_fn *)c->st)->set, c->ev, why, whylen))
 
 static const char *ca_skip(const void *ev)
 {
 	return ((const struct ca_event *)ev)->skip;
 }
-
-FN_EVENT_FREE(ca)
 
 static enum fb_err ca_run(struct fn_call *c)
 {
@@ -613,12 +608,7 @@ static enum fb_err ca_run(struct fn_call *c)
 	struct aws_error aerr;
 	const char *own;
 
-	memset(&run, 0, sizeof(run));
-	run.st = st;
-	run.r = &c->r;
-	run.k = &c->k;
-	run.ev = ev;
-	run.ctx = c->ctx;
+	run = (struct ca_run){ .st = st, .r = &c->r, .k = &c->k, .ev = ev, .ctx = c->ctx };
 	resp_set_severity(&c->r, "P1");
 	ca_principal_parse(ev->principal, &run.p);   /* checked by ca_parse */
 	cJSON_AddStringToObject(c->r.extra, "principal", ev->principal);
@@ -658,5 +648,5 @@ int main(void)
 {
 	return fn_main(&(struct fn_responder){ .function = CA_FUNCTION, .margin_ms = CA_DEADLINE_MARGIN_MS,
 		.size = sizeof(struct ca_fn), .settings = ca_fn_settings, FN_EVENT(struct ca_event, ca),
-		.parse = ca_read, .skip = ca_skip, .run = ca_run });
+		.skip = ca_skip, .run = ca_run });
 }

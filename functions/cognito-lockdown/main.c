@@ -975,7 +975,7 @@ out:
 	kit_round_free(rd);
 }
 
-static enum fb_err cl_read(struct fn_call *c, const char *event, size_t len, char *why, size_t whylen)
+static enum fb_err cl_event_read(struct fn_call *c, const char *event, size_t len, char *why, size_t whylen)
 {
 	struct cl_fn *st = c->st;
 	struct cl_settings set = { st->alarm, st->pool, st->client };
@@ -1006,11 +1006,7 @@ static enum fb_err cl_run(struct fn_call *c)
 		snprintf(reason, sizeof(reason), "%s", resp_get_str(ev->root, "reason"));
 		cJSON_AddStringToObject(c->r.extra, "reason", reason);
 	}
-	memset(&u, 0, sizeof(u));
-	u.st = c->st;
-	u.r = &c->r;
-	u.k = &c->k;
-	u.ev = ev;
+	u = (struct cl_run){ .st = c->st, .r = &c->r, .k = &c->k, .ev = ev };
 	respond(&u);
 	aws_client_free(u.region_c);
 	return FB_OK;
@@ -1020,5 +1016,5 @@ int main(void)
 {
 	return fn_main(&(struct fn_responder){ .function = CL_FUNCTION, .margin_ms = CL_DEADLINE_MARGIN_MS,
 		.size = sizeof(struct cl_fn), .settings = cl_settings, .cleanup = cl_settings_cleanup,
-		FN_EVENT(struct cl_event, cl), .parse = cl_read, .skip = cl_skip, .run = cl_run });
+		FN_EVENT(struct cl_event, cl), .skip = cl_skip, .run = cl_run });
 }

@@ -989,14 +989,8 @@ out:
 	kit_round_free(rd);
 }
 
-static enum fb_err db_read(struct fn_call *c, const char *event, size_t len, char *why, size_t whylen)
-{
-	struct db_fn *st = c->st;
-
-	return db_parse(event, len, st->alarm_prefix, st->min_severity, c->ev, why, whylen);
-}
-
-FN_EVENT_FREE(db)
+FN_EVENT_READER(db, db_parse(event, len, ((struct db_fn *)c->st)->alarm_prefix,
+			     ((struct db_fn *)c->st)->min_severity, c->ev, why, whylen))
 
 static enum fb_err db_run(struct fn_call *c)
 {
@@ -1041,5 +1035,5 @@ int main(void)
 {
 	return fn_main(&(struct fn_responder){ .function = DB_FUNCTION, .margin_ms = DB_DEADLINE_MARGIN_MS,
 		.size = sizeof(struct db_fn), .settings = db_settings, FN_EVENT(struct db_event, db),
-		.parse = db_read, .run = db_run });
+		.run = db_run });
 }

@@ -531,12 +531,7 @@ static enum fb_err kg_settings_from_env(struct kg_settings *set, char *err, size
 }
 
 
-static enum fb_err kg_read(struct fn_call *c, const char *event, size_t len, char *why, size_t whylen)
-{
-	return kg_parse(event, len, &((struct kg_state *)c->st)->set, c->ev, why, whylen);
-}
-
-FN_EVENT_FREE(kg)
+FN_EVENT_READER(kg, kg_parse(event, len, &((struct kg_state *)c->st)->set, c->ev, why, whylen))
 
 static enum fb_err kg_run(struct fn_call *c)
 {
@@ -593,5 +588,5 @@ int main(void)
 {
 	return fn_main(&(struct fn_responder){ .function = KG_FUNCTION, .margin_ms = KG_DEADLINE_MARGIN_MS,
 		.size = sizeof(struct kg_state), .settings = kg_state_settings, FN_EVENT(struct kg_event, kg),
-		.parse = kg_read, .run = kg_run });
+		.run = kg_run });
 }

@@ -629,12 +629,7 @@ static void nb_addresses(struct kit *k, struct nb_state *st, struct resp *r, con
 
 /* ---- the handler --------------------------------------------------------------- */
 
-static enum fb_err nb_read(struct fn_call *c, const char *event, size_t len, char *why, size_t whylen)
-{
-	return nb_parse(event, len, c->ev, why, whylen);
-}
-
-FN_EVENT_FREE(nb)
+FN_EVENT_READER(nb, nb_parse(event, len, c->ev, why, whylen))
 
 static enum fb_err nb_run(struct fn_call *c)
 {
@@ -683,5 +678,5 @@ int main(void)
 {
 	return fn_main(&(struct fn_responder){ .function = NB_FUNCTION, .margin_ms = NB_DEADLINE_MARGIN_MS,
 		.size = sizeof(struct nb_state), .settings = nb_settings, FN_EVENT(struct nb_event, nb),
-		.parse = nb_read, .run = nb_run });
+		.run = nb_run });
 }

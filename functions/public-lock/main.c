@@ -409,12 +409,7 @@ out:
 	kit_round_free(rd);
 }
 
-static enum fb_err pl_read(struct fn_call *c, const char *event, size_t len, char *why, size_t whylen)
-{
-	return pl_parse(event, len, c->ev, why, whylen);
-}
-
-FN_EVENT_FREE(pl)
+FN_EVENT_READER(pl, pl_parse(event, len, c->ev, why, whylen))
 
 static enum fb_err pl_run(struct fn_call *c)
 {
@@ -424,12 +419,7 @@ static enum fb_err pl_run(struct fn_call *c)
 	struct aws_error aerr;
 	size_t i;
 
-	memset(&run, 0, sizeof(run));
-	run.st = st;
-	run.r = &c->r;
-	run.k = &c->k;
-	run.ev = ev;
-	run.ctx = c->ctx;
+	run = (struct pl_run){ .st = st, .r = &c->r, .k = &c->k, .ev = ev, .ctx = c->ctx };
 	resp_set_severity(&c->r, "P1");
 	if (ev->scope == PL_SCOPE_BUCKET && ev->nbuckets) {
 		char arn[128];
@@ -500,5 +490,5 @@ int main(void)
 {
 	return fn_main(&(struct fn_responder){ .function = PL_FUNCTION, .margin_ms = PL_DEADLINE_MARGIN_MS,
 		.size = sizeof(struct pl_fn), .settings = pl_fn_settings, FN_EVENT(struct pl_event, pl),
-		.parse = pl_read, .run = pl_run });
+		.run = pl_run });
 }
