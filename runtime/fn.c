@@ -77,23 +77,29 @@ int fn_main(const struct fn_responder *fn)
 enum fb_err fn_invoke(const struct fn_responder *fn, void *state, const char *event, size_t len,
 		      const struct lr_context *ctx, struct lr_result *out)
 {
-	struct fn_call c = { .st = state, .ctx = ctx };
+	struct resp r;
+	struct kit k;
+	struct fn_call c = { .st = state, .ctx = ctx, .r = &r, .k = &k };
 	char why[512];
 	enum fb_err rc;
 
 	c.ev = calloc(1, fn->event_size ? fn->event_size : 1);
 	if (!c.ev)
 		return FB_E_NOMEM;
+	if (fn->report_at || fn->kit_at) {
+		c.r = (struct resp *)(void *)((char *)c.ev + fn->report_at);
+		c.k = (struct kit *)(void *)((char *)c.ev + fn->kit_at);
+	}
 	if (fn->parse(&c, event, len, why, sizeof(why)) != FB_OK)
 		rc = resp_invalid(out, "%s", why);
-	else if (fn_open(&c.r, &c.k, state, ctx, *(cJSON **)(void *)((char *)c.ev + fn->event_root),
+	else if (fn_open(c.r, c.k, state, ctx, *(cJSON **)(void *)((char *)c.ev + fn->event_root),
 			 fn->skip ? fn->skip(c.ev) : NULL, out, &rc)) {
 		rc = fn->run(&c);
 		if (rc == FB_OK) {
-			rc = fn_finish(&c.k, out);
+			rc = fn_finish(c.k, out);
 		} else {
-			kit_cleanup(&c.k);
-			resp_cleanup(&c.r);
+			kit_cleanup(c.k);
+			resp_cleanup(c.r);
 		}
 	}
 	if (fn->event_cleanup)

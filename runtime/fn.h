@@ -70,8 +70,8 @@ struct fn_call {
 	void *st;                      /* borrowed: the responder's state (fn_init's) */
 	void *ev;                      /* owned by fn_invoke: the event, .event_size bytes */
 	const struct lr_context *ctx;  /* borrowed: the invocation's */
-	struct resp r;                 /* the report (kit_begin), finished by fn_invoke */
-	struct kit k;                  /* the kit over r and fn.aws */
+	struct resp *r;                /* the report (kit_begin), finished by fn_invoke */
+	struct kit *k;                 /* the kit over r and fn.aws */
 };
 
 /* A responder, declared (plain data; a compound literal in main()). */
@@ -103,6 +103,9 @@ struct fn_responder {
 	 * finished (fn_finish); else that error, nothing published (only
 	 * FB_E_NOMEM so far). */
 	enum fb_err (*run)(struct fn_call *c);
+	/* The event struct is the responder's whole invocation and holds its
+	 * report and kit (c->r, c->k point there): where; 0 both: the frame's. */
+	size_t report_at, kit_at;
 };
 
 /* The init: a zeroed state of fn->size bytes, fn.* filled, then .settings,

@@ -820,10 +820,10 @@ static enum fb_err at_run(struct fn_call *c)
 	struct at_event *ev = c->ev;
 
 	if (ev->event_id[0])
-		resp_set_incident(&c->r, ev->event_id);
+		resp_set_incident(c->r, ev->event_id);
 	if (ev->alarm[0])
-		cJSON_AddStringToObject(c->r.extra, "alarm", ev->alarm);
-	at_triage_run(&c->k, c->st, &c->r, ev, c->ctx);
+		cJSON_AddStringToObject(c->r->extra, "alarm", ev->alarm);
+	at_triage_run(c->k, c->st, c->r, ev, c->ctx);
 	return FB_OK;
 }
 

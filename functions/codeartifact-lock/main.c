@@ -608,33 +608,33 @@ static enum fb_err ca_run(struct fn_call *c)
 	struct aws_error aerr;
 	const char *own;
 
-	run = (struct ca_run){ .st = st, .r = &c->r, .k = &c->k, .ev = ev, .ctx = c->ctx };
-	resp_set_severity(&c->r, "P1");
+	run = (struct ca_run){ .st = st, .r = c->r, .k = c->k, .ev = ev, .ctx = c->ctx };
+	resp_set_severity(c->r, "P1");
 	ca_principal_parse(ev->principal, &run.p);   /* checked by ca_parse */
-	cJSON_AddStringToObject(c->r.extra, "principal", ev->principal);
+	cJSON_AddStringToObject(c->r->extra, "principal", ev->principal);
 	if (run.p.from_session)
-		cJSON_AddStringToObject(c->r.extra, "denied_as", run.p.deny_arn);
-	cJSON_AddStringToObject(c->r.extra, "domain", ev->domain);
+		cJSON_AddStringToObject(c->r->extra, "denied_as", run.p.deny_arn);
+	cJSON_AddStringToObject(c->r->extra, "domain", ev->domain);
 	if (ev->source == CA_SRC_GUARDDUTY)
-		kit_finding(&c->r, ev->finding_id, ev->finding_type, ev->severity, ev->principal);
+		kit_finding(c->r, ev->finding_id, ev->finding_type, ev->severity, ev->principal);
 	if (ev->alarm[0])
-		cJSON_AddStringToObject(c->r.extra, "alarm", ev->alarm);
+		cJSON_AddStringToObject(c->r->extra, "alarm", ev->alarm);
 
-	own = kit_own_account(&c->k);
+	own = kit_own_account(c->k);
 	run.owner = ev->domain_owner[0] ? ev->domain_owner : own;
 	if (!run.owner) {
-		resp_set_verdict(&c->r, "failed: the domain's account is not known (domainOwner, "
+		resp_set_verdict(c->r, "failed: the domain's account is not known (domainOwner, "
 			 "FIREBREAK_CA_DOMAIN_OWNER or the function's own)");
-		settle(&c->r, "lock-domain", "codeartifact:PutDomainPermissionsPolicy", ev->domain, RESP_FAILED,
+		settle(c->r, "lock-domain", "codeartifact:PutDomainPermissionsPolicy", ev->domain, RESP_FAILED,
 		       "the domain's account is not known");
 		goto finish;
 	}
 	snprintf(run.domain_arn, sizeof(run.domain_arn), "arn:%s:codeartifact:%s:%s:domain/%s",
-		 kit_partition(&c->k), aws_client_region(st->fn.aws), run.owner, ev->domain);
-	resp_set_resource(&c->r, run.domain_arn, run.owner, NULL);
+		 kit_partition(c->k), aws_client_region(st->fn.aws), run.owner, ev->domain);
+	resp_set_resource(c->r, run.domain_arn, run.owner, NULL);
 	memset(&aerr, 0, sizeof(aerr));
 	/* A domain in a member account: through the member role. */
-	run.c = kit_client(&c->k, own && !strcmp(own, run.owner) ? NULL : run.owner, NULL, "assume-member-role",
+	run.c = kit_client(c->k, own && !strcmp(own, run.owner) ? NULL : run.owner, NULL, "assume-member-role",
 			   &aerr);
 	if (!run.c)
 		goto finish;

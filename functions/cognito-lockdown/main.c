@@ -996,17 +996,17 @@ static enum fb_err cl_run(struct fn_call *c)
 	struct cl_run u;
 
 	if (ev->source == CL_SRC_MANUAL)
-		fn_manual_incident(&c->r, ev->root, "manual:%s:%s:%s", ev->pool, ev->client, ev->scope_key);
-	resp_set_severity(&c->r, "P1");
+		fn_manual_incident(c->r, ev->root, "manual:%s:%s:%s", ev->pool, ev->client, ev->scope_key);
+	resp_set_severity(c->r, "P1");
 	if (ev->alarm[0])
-		cJSON_AddStringToObject(c->r.extra, "alarm", ev->alarm);
+		cJSON_AddStringToObject(c->r->extra, "alarm", ev->alarm);
 	if (resp_get_str(ev->root, "reason")) {
 		char reason[201];
 
 		snprintf(reason, sizeof(reason), "%s", resp_get_str(ev->root, "reason"));
-		cJSON_AddStringToObject(c->r.extra, "reason", reason);
+		cJSON_AddStringToObject(c->r->extra, "reason", reason);
 	}
-	u = (struct cl_run){ .st = c->st, .r = &c->r, .k = &c->k, .ev = ev };
+	u = (struct cl_run){ .st = c->st, .r = c->r, .k = c->k, .ev = ev };
 	respond(&u);
 	aws_client_free(u.region_c);
 	return FB_OK;

@@ -1000,32 +1000,32 @@ static enum fb_err db_run(struct fn_call *c)
 
 	/* one backup, one record, on a replay of the manual form */
 	if (ev->source == DB_SRC_MANUAL)
-		fn_manual_incident(&c->r, ev->root, "manual:%s:%s:%s", ev->account, ev->table, ev->reason);
+		fn_manual_incident(c->r, ev->root, "manual:%s:%s:%s", ev->account, ev->table, ev->reason);
 	if (ev->source == DB_SRC_GUARDDUTY)
-		kit_finding(&c->r, ev->gd.id, ev->gd.type, ev->gd.severity, ev->gd.access_key);
-	resp_set_severity(&c->r, "P1");
+		kit_finding(c->r, ev->gd.id, ev->gd.type, ev->gd.severity, ev->gd.access_key);
+	resp_set_severity(c->r, "P1");
 	memset(&who, 0, sizeof(who));
 	if (ev->principal[0]) {
 		snprintf(who.principal, sizeof(who.principal), "%s", ev->principal);
 		who.is_role = strstr(ev->principal, ":role/") != NULL || strstr(ev->principal, ":assumed-role/") != NULL;
 		snprintf(who.ground, sizeof(who.ground), "named by the operator (manual form)");
 	}
-	cJSON_AddStringToObject(c->r.extra, "table", ev->table);
+	cJSON_AddStringToObject(c->r->extra, "table", ev->table);
 	if (ev->alarm[0])
-		cJSON_AddStringToObject(c->r.extra, "alarm", ev->alarm);
+		cJSON_AddStringToObject(c->r->extra, "alarm", ev->alarm);
 	if (ev->principal[0])
-		cJSON_AddStringToObject(c->r.extra, "suspected_principal", ev->principal);
+		cJSON_AddStringToObject(c->r->extra, "suspected_principal", ev->principal);
 	if (ev->skip[0])
-		resp_skip(&c->r, "%s", ev->skip);
+		resp_skip(c->r, "%s", ev->skip);
 	else if (ev->source == DB_SRC_RESTORE)
-		db_restore(&c->r, &c->k, ev);
-	else if (ev->source != DB_SRC_GUARDDUTY || db_resolve_finding(&c->r, &c->k, ev, &who) == 0) {
+		db_restore(c->r, c->k, ev);
+	else if (ev->source != DB_SRC_GUARDDUTY || db_resolve_finding(c->r, c->k, ev, &who) == 0) {
 		if (ev->source == DB_SRC_GUARDDUTY)
-			cJSON_ReplaceItemInObject(c->r.extra, "table", cJSON_CreateString(ev->table));
+			cJSON_ReplaceItemInObject(c->r->extra, "table", cJSON_CreateString(ev->table));
 		if (who.principal[0] && ev->source == DB_SRC_GUARDDUTY)
-			cJSON_AddStringToObject(c->r.extra, "suspected_principal", who.principal);
+			cJSON_AddStringToObject(c->r->extra, "suspected_principal", who.principal);
 		memset(&evd, 0, sizeof(evd));
-		db_respond(c->st, &c->r, &c->k, ev, &who, &evd);
+		db_respond(c->st, c->r, c->k, ev, &who, &evd);
 		evidence_cleanup(&evd);
 	}
 	return FB_OK;

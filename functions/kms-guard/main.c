@@ -543,14 +543,14 @@ static enum fb_err kg_run(struct fn_call *c)
 
 	/* An untrusted change of a firebreak:* tag is an attempt to switch a
 	 * control off, not yet a loss: P2. Key deletion and disabling: P1. */
-	resp_set_severity(&c->r, ev->kind == KG_CALL && kg_is_tag_item(&ev->item) ? "P2" : "P1");
-	run = (struct kg_run){ .st = c->st, .r = &c->r, .k = c->k,
-			      .sections = cJSON_AddArrayToObject(c->r.extra, "keys") };
+	resp_set_severity(c->r, ev->kind == KG_CALL && kg_is_tag_item(&ev->item) ? "P2" : "P1");
+	run = (struct kg_run){ .st = c->st, .r = c->r, .k = *c->k,
+			      .sections = cJSON_AddArrayToObject(c->r->extra, "keys") };
 
 	if (ev->kind == KG_ALARM) {
-		kit_window(c->r.extra, "alarm_window", ev->window_start_s * 1000, ev->window_end_s * 1000);
+		kit_window(c->r->extra, "alarm_window", ev->window_start_s * 1000, ev->window_end_s * 1000);
 		if (ev->alarm_arn[0])
-			resp_set_resource(&c->r, ev->alarm_arn, NULL, NULL);
+			resp_set_resource(c->r, ev->alarm_arn, NULL, NULL);
 		items = calloc(KG_MAX_ITEMS, sizeof(*items));
 		if (!items) {
 			rc = FB_E_NOMEM;
@@ -559,13 +559,13 @@ static enum fb_err kg_run(struct fn_call *c)
 		kg_alarm_items(&run, ev, items, &nitems);
 		for (k = 0; k < nitems; k++)
 			kg_handle_item(&run, &items[k]);
-		if (!resp_failed(&c->r) && nitems == 0)
-			resp_set_verdict(&c->r, "no action: no ScheduleKeyDeletion or DisableKey in the "
+		if (!resp_failed(c->r) && nitems == 0)
+			resp_set_verdict(c->r, "no action: no ScheduleKeyDeletion or DisableKey in the "
 					 "alarm window");
 	} else {
 		struct kg_item *it = &ev->item;
 
-		resp_set_resource(&c->r, it->key_ref[0] ? it->key_ref : NULL,
+		resp_set_resource(c->r, it->key_ref[0] ? it->key_ref : NULL,
 				  it->account[0] ? it->account : NULL, it->region[0] ? it->region : NULL);
 		kg_handle_item(&run, it);
 		/* One key: its decision fields at the top level too. */
@@ -574,12 +574,12 @@ static enum fb_err kg_run(struct fn_call *c)
 		cJSON *sec = cJSON_GetArrayItem(run.sections, 0);
 
 		if (resp_get_str(sec, "key_arn"))
-			resp_set_resource(&c->r, resp_get_str(sec, "key_arn"), NULL, NULL);
-		sect_lift(c->r.extra, sec, top, sizeof(top) / sizeof(top[0]));
+			resp_set_resource(c->r, resp_get_str(sec, "key_arn"), NULL, NULL);
+		sect_lift(c->r->extra, sec, top, sizeof(top) / sizeof(top[0]));
 	}
-	sect_verdict(&c->r, run.sections, "key changes", "keys");
+	sect_verdict(c->r, run.sections, "key changes", "keys");
 done:
-	c->k = run.k;   /* the kit (its client cache) back to the frame, which frees it */
+	*c->k = run.k;   /* the kit (its client cache) back to the frame, which frees it */
 	free(items);
 	return rc;
 }

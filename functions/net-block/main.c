@@ -640,36 +640,36 @@ static enum fb_err nb_run(struct fn_call *c)
 	char arn[300];
 
 	if (ev->event_id[0] && ev->kind != NB_SG)
-		resp_set_incident(&c->r, ev->event_id);   /* a finding's id: its updates share the incident */
+		resp_set_incident(c->r, ev->event_id);   /* a finding's id: its updates share the incident */
 	/* a port open to the world is an exposure now: P1; an attacker
 	 * knocking: P2; a human lifting a block: P3 */
-	resp_set_severity(&c->r, ev->kind == NB_SG ? "P1" : ev->kind == NB_UNBLOCK ? "P3" : "P2");
+	resp_set_severity(c->r, ev->kind == NB_SG ? "P1" : ev->kind == NB_UNBLOCK ? "P3" : "P2");
 	st->ctx = c->ctx;
-	cJSON_AddStringToObject(c->r.extra, "event_name", ev->event_name);
+	cJSON_AddStringToObject(c->r->extra, "event_name", ev->event_name);
 	if (ev->kind == NB_SG) {
-		snprintf(arn, sizeof(arn), "arn:%s:ec2:%s:%s:security-group/%s", kit_partition(&c->k),
+		snprintf(arn, sizeof(arn), "arn:%s:ec2:%s:%s:security-group/%s", kit_partition(c->k),
 			 ev->region[0] ? ev->region : aws_client_region(st->fn.aws),
-			 ev->account[0] ? ev->account : (kit_own_account(&c->k) ? kit_own_account(&c->k) : ""), ev->group_id);
-		resp_set_resource(&c->r, arn, ev->account[0] ? ev->account : NULL, ev->region[0] ? ev->region : NULL);
+			 ev->account[0] ? ev->account : (kit_own_account(c->k) ? kit_own_account(c->k) : ""), ev->group_id);
+		resp_set_resource(c->r, arn, ev->account[0] ? ev->account : NULL, ev->region[0] ? ev->region : NULL);
 	} else if (ev->kind != NB_SKIP) {
-		resp_set_resource(&c->r, st->set.ipset_arn[0] ? st->set.ipset_arn : ev->ips[0],
+		resp_set_resource(c->r, st->set.ipset_arn[0] ? st->set.ipset_arn : ev->ips[0],
 				  ev->account[0] ? ev->account : NULL, ev->region[0] ? ev->region : NULL);
 	}
 
 	if (ev->kind == NB_SKIP) {
-		resp_skip(&c->r, "%s", ev->why);
+		resp_skip(c->r, "%s", ev->why);
 	} else if (ev->actor[0] && resp_is_trusted(&st->fn.cfg, ev->actor)) {
 		/* reported, not reverted: a break-glass role, the IaC pipeline,
 		 * or whoever runs a restore[] entry */
-		resp_skip(&c->r, "trusted actor '%s' (FIREBREAK_TRUSTED_PRINCIPALS)", ev->actor);
+		resp_skip(c->r, "trusted actor '%s' (FIREBREAK_TRUSTED_PRINCIPALS)", ev->actor);
 	} else {
 		memset(&err, 0, sizeof(err));
-		cl = kit_client(&c->k, ev->account[0] ? ev->account : NULL, ev->region[0] ? ev->region : NULL,
+		cl = kit_client(c->k, ev->account[0] ? ev->account : NULL, ev->region[0] ? ev->region : NULL,
 			       "assume-member-role", &err);
 		if (cl && ev->kind == NB_SG)
-			nb_security_group(&c->k, st, &c->r, ev, cl);
+			nb_security_group(c->k, st, c->r, ev, cl);
 		else if (cl)
-			nb_addresses(&c->k, st, &c->r, ev, cl);
+			nb_addresses(c->k, st, c->r, ev, cl);
 	}
 	return FB_OK;
 }

@@ -419,67 +419,67 @@ static enum fb_err pl_run(struct fn_call *c)
 	struct aws_error aerr;
 	size_t i;
 
-	run = (struct pl_run){ .st = st, .r = &c->r, .k = &c->k, .ev = ev, .ctx = c->ctx };
-	resp_set_severity(&c->r, "P1");
+	run = (struct pl_run){ .st = st, .r = c->r, .k = c->k, .ev = ev, .ctx = c->ctx };
+	resp_set_severity(c->r, "P1");
 	if (ev->scope == PL_SCOPE_BUCKET && ev->nbuckets) {
 		char arn[128];
 
-		snprintf(arn, sizeof(arn), "arn:%s:s3:::%s", kit_partition(&c->k), ev->buckets[0]);
-		resp_set_resource(&c->r, arn, ev->account[0] ? ev->account : NULL, ev->region[0] ? ev->region : NULL);
+		snprintf(arn, sizeof(arn), "arn:%s:s3:::%s", kit_partition(c->k), ev->buckets[0]);
+		resp_set_resource(c->r, arn, ev->account[0] ? ev->account : NULL, ev->region[0] ? ev->region : NULL);
 	} else if (ev->account[0]) {
-		resp_set_resource(&c->r, ev->account, ev->account, NULL);
+		resp_set_resource(c->r, ev->account, ev->account, NULL);
 	}
 	if (ev->control[0])
-		cJSON_AddStringToObject(c->r.extra, "control", ev->control);
+		cJSON_AddStringToObject(c->r->extra, "control", ev->control);
 	if (ev->event_name[0])
-		cJSON_AddStringToObject(c->r.extra, "event_name", ev->event_name);
+		cJSON_AddStringToObject(c->r->extra, "event_name", ev->event_name);
 
 	if (ev->skip[0]) {
-		resp_skip(&c->r, "%s", ev->skip);
+		resp_skip(c->r, "%s", ev->skip);
 		goto finish;
 	}
 	/* A trusted principal's change (the IaC pipeline opening a website)
 	 * is reported, not reverted. */
 	if (ev->source == PL_SRC_CLOUDTRAIL && ev->actor[0] && resp_is_trusted(&st->fn.cfg, ev->actor)) {
-		resp_skip(&c->r, "trusted actor %s made the change: reported, not reverted", ev->actor);
+		resp_skip(c->r, "trusted actor %s made the change: reported, not reverted", ev->actor);
 		goto finish;
 	}
-	run.account = ev->account[0] ? ev->account : kit_own_account(&c->k);
+	run.account = ev->account[0] ? ev->account : kit_own_account(c->k);
 	memset(&aerr, 0, sizeof(aerr));
 	/* The bucket's account and region: S3 redirects a request sent to
 	 * another region's endpoint. */
-	run.c = kit_client(&c->k, ev->account[0] ? ev->account : NULL, ev->region[0] ? ev->region : NULL,
+	run.c = kit_client(c->k, ev->account[0] ? ev->account : NULL, ev->region[0] ? ev->region : NULL,
 			   "assume-member-role", &aerr);
 	if (!run.c)
 		goto finish;
 	if (ev->scope == PL_SCOPE_ACCOUNT) {
 		if (!run.account) {
-			resp_skip(&c->r, "the account is not known");
+			resp_skip(c->r, "the account is not known");
 			goto finish;
 		}
 		pl_account(&run);
 	} else {
-		run.sections = cJSON_AddArrayToObject(c->r.extra, "buckets");
+		run.sections = cJSON_AddArrayToObject(c->r->extra, "buckets");
 		for (i = 0; i < ev->nbuckets; i++)
 			pl_bucket(&run, ev->buckets[i]);
 	}
-	if (!resp_failed(&c->r)) {
+	if (!resp_failed(c->r)) {
 		if (run.nfailed)
-			resp_set_verdict(&c->r, "failed: %d of %zu not contained (see buckets[])", run.nfailed,
+			resp_set_verdict(c->r, "failed: %d of %zu not contained (see buckets[])", run.nfailed,
 					 ev->scope == PL_SCOPE_ACCOUNT ? (size_t)1 : ev->nbuckets);
-		else if (run.nlocked && c->r.dry_run)
-			resp_set_verdict(&c->r, "dry run: %d lock%s planned", run.nlocked, run.nlocked == 1 ? "" : "s");
+		else if (run.nlocked && c->r->dry_run)
+			resp_set_verdict(c->r, "dry run: %d lock%s planned", run.nlocked, run.nlocked == 1 ? "" : "s");
 		else if (run.nlocked)
-			resp_set_verdict(&c->r, "contained");
+			resp_set_verdict(c->r, "contained");
 		else if (run.nalready)
-			resp_set_verdict(&c->r, "already-contained");
+			resp_set_verdict(c->r, "already-contained");
 		else if (run.nexempt)
-			resp_skip(&c->r, "intended public: %s=true honoured (see buckets[].exemption)", PL_TAG_PUBLIC_OK);
+			resp_skip(c->r, "intended public: %s=true honoured (see buckets[].exemption)", PL_TAG_PUBLIC_OK);
 		else {
 			const char *o = run.sections ? resp_get_str(cJSON_GetArrayItem(run.sections, 0), "outcome")
-						     : resp_get_str(c->r.extra, "account_block.outcome");
+						     : resp_get_str(c->r->extra, "account_block.outcome");
 
-			resp_skip(&c->r, "%s", o && !strncmp(o, "skipped: ", 9) ? o + 9 : "nothing to lock");
+			resp_skip(c->r, "%s", o && !strncmp(o, "skipped: ", 9) ? o + 9 : "nothing to lock");
 		}
 	}
 finish:
