@@ -86,18 +86,20 @@ enum fb_err fn_invoke(const struct fn_responder *fn, void *state, const char *ev
 	c.ev = calloc(1, fn->event_size ? fn->event_size : 1);
 	if (!c.ev)
 		return FB_E_NOMEM;
-	if (fn->report_at || fn->kit_at) {
-		c.r = (struct resp *)(void *)((char *)c.ev + fn->report_at);
-		c.k = (struct kit *)(void *)((char *)c.ev + fn->kit_at);
-	}
-	if (fn->parse(&c, event, len, why, sizeof(why)) != FB_OK)
-		rc = resp_invalid(out, "%s", why);
-	else if (fn_open(c.r, c.k, state, ctx, *(cJSON **)(void *)((char *)c.ev + fn->event_root),
-			 fn->skip ? fn->skip(c.ev) : NULL, out, &rc)) {
+	why[0] = '\0';
+	rc = fn->parse(&c, event, len, why, sizeof(why));
+	if (rc != FB_OK) {
+		if (rc != FB_E_NOMEM)
+			rc = resp_invalid(out, "%s", why);
+	} else if (fn_open(c.r, c.k, state, ctx, *(cJSON **)(void *)((char *)c.ev + fn->event_root),
+			   fn->skip ? fn->skip(c.ev) : NULL, out, &rc)) {
 		rc = fn->run(&c);
 		if (rc == FB_OK) {
+			/* published with the function's own client, whatever
+			 * the kit's default became (a member account's) */
+			c.k->aws = ((struct fn_base *)state)->aws;
 			rc = fn_finish(c.k, out);
-		} else {
+		} else {        /* nothing published: the cleanups alone */
 			kit_cleanup(c.k);
 			resp_cleanup(c.r);
 		}

@@ -70,8 +70,8 @@ struct fn_call {
 	void *st;                      /* borrowed: the responder's state (fn_init's) */
 	void *ev;                      /* owned by fn_invoke: the event, .event_size bytes */
 	const struct lr_context *ctx;  /* borrowed: the invocation's */
-	struct resp *r;                /* the report (kit_begin), finished by fn_invoke */
-	struct kit *k;                 /* the kit over r and fn.aws */
+	struct resp *r;                /* the report (kit_begin), finished by fn_invoke: the frame's */
+	struct kit *k;                 /* the kit over r and fn.aws: the frame's (or .parse's, above) */
 };
 
 /* A responder, declared (plain data; a compound literal in main()). */
@@ -94,7 +94,9 @@ struct fn_responder {
 	size_t event_root;             /* offsetof its cJSON *root: the envelope kit_begin reads */
 	void (*event_cleanup)(void *ev); /* frees the event; safe on a zeroed or half-parsed one */
 	/* event text -> c->ev (c->st is set): FB_OK, else why says what is
-	 * wrong (the invalid result's error, nothing read or published). */
+	 * wrong (the invalid result's error, nothing read or published);
+	 * FB_E_NOMEM is returned as is. A responder whose own invocation
+	 * struct holds its report and kit points c->r and c->k there. */
 	enum fb_err (*parse)(struct fn_call *c, const char *event, size_t len, char *why, size_t whylen);
 	/* NULL or "": the event is a trigger; else why it is not (the
 	 * skipped result, zero AWS calls). NULL: every valid event is one. */
@@ -103,9 +105,6 @@ struct fn_responder {
 	 * finished (fn_finish); else that error, nothing published (only
 	 * FB_E_NOMEM so far). */
 	enum fb_err (*run)(struct fn_call *c);
-	/* The event struct is the responder's whole invocation and holds its
-	 * report and kit (c->r, c->k point there): where; 0 both: the frame's. */
-	size_t report_at, kit_at;
 };
 
 /* The init: a zeroed state of fn->size bytes, fn.* filled, then .settings,
@@ -137,9 +136,11 @@ enum fb_err fn_finish(struct kit *k, struct lr_result *out);
 
 /* The invocation frame (fn->handle NULL; lr_main's handler in fn_main):
  * a zeroed event of fn->event_size bytes; fn->parse (not FB_OK: the
- * invalid result with its why); fn_open with the event's root and
- * fn->skip's reason (a skip: the skipped result); fn->run; fn_finish (or
- * the cleanups when run failed); fn->event_cleanup. Returns what the
+ * invalid result with its why; FB_E_NOMEM returned); fn_open with the event's root and
+ * fn->skip's reason (a skip: the skipped result); fn->run; fn_finish
+ * through fn.aws, the function's own client (the kit's default may have
+ * become a member account's), or the cleanups when run failed;
+ * fn->event_cleanup. Returns what the
  * handler returns. */
 enum fb_err fn_invoke(const struct fn_responder *fn, void *state, const char *event, size_t len,
 		      const struct lr_context *ctx, struct lr_result *out);

@@ -50,10 +50,7 @@
  * still needs its time. */
 #define TQ_CONTAIN_RESERVE_MS 4000
 
-struct tq_state {
-	struct fn_base fn;
-	struct tq_settings set;
-};
+FN_STATE(tq_state, struct tq_settings, tq_settings_from_env)
 
 /* One invocation. */
 struct tq_run {
@@ -84,11 +81,6 @@ struct tq_run {
 };
 
 /* ---- init ------------------------------------------------------------------------ */
-
-static enum fb_err tq_settings(void *state, char *err, size_t errlen)
-{
-	return tq_settings_from_env(&((struct tq_state *)state)->set, err, errlen);
-}
 
 static void tq_settings_free(void *state)
 {
@@ -643,53 +635,62 @@ static void set_verdict(struct tq_run *u)
 		resp_set_verdict(&u->r, "already-contained");
 }
 
-enum fb_err tq_handle(void *state, const char *event, size_t len,
-		      const struct lr_context *ctx, struct lr_result *out)
-{
-	struct tq_state *st = state;
-	struct tq_run *u = NULL;
-	cJSON *ev = NULL;
-	char why[300];
+/* One invocation as the frame holds it: the event and the run. */
+struct tq_call {
+	cJSON *root;                    /* owned: the event */
+	struct tq_run *u;               /* owned: run_cleanup */
 	enum tq_parse p;
-	enum fb_err rc;
+	char why[300];                  /* TQ_PARSE_IGNORE: why */
+};
 
-	/* The shared strict parse (size, UTF-8, control bytes, \u0000, depth,
-	 * trailing data, an object); then tq_parse_event checks the fields and
-	 * the task/cluster references, all before any AWS call. */
-	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &ev, why, sizeof(why)) != FB_OK)
-		return resp_invalid(out, "%s", why[0] ? why : "not a JSON object");
-	u = calloc(1, sizeof(*u));
-	if (!u) {
-		cJSON_Delete(ev);
+/* The shared strict parse (size, UTF-8, control bytes, \u0000, depth,
+ * trailing data, an object); then tq_parse_event checks the fields and the
+ * task/cluster references, all before any AWS call. */
+static enum fb_err tq_event_read(struct fn_call *c, const char *event, size_t len, char *why, size_t whylen)
+{
+	struct tq_call *tc = c->ev;
+	struct tq_state *st = c->st;
+
+	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &tc->root, tc->why, sizeof(tc->why)) != FB_OK) {
+		snprintf(why, whylen, "%s", tc->why[0] ? tc->why : "not a JSON object");
+		return FB_E_INVALID;
+	}
+	tc->u = calloc(1, sizeof(*tc->u));
+	if (!tc->u)
 		return FB_E_NOMEM;
-	}
-	u->st = st;
-	u->ctx = ctx;
-	p = tq_parse_event(ev, st->set.min_severity, &u->tgt, why, sizeof(why));
-	if (p == TQ_PARSE_INVALID) {
-		rc = resp_invalid(out, "%s", why);
-		cJSON_Delete(ev);
-		free(u);
-		return rc;
-	}
-	/* The opening: the client's deadline (the publish and response get
-	 * the time kept back), the report, a wrongly typed envelope refused. */
-	if (!kit_begin(&u->r, &(struct kit_handler){ TQ_FN, &st->fn.cfg, st->fn.aws, TQ_FINISH_RESERVE_MS },
-		       ctx, ev, out, &rc)) {
-		cJSON_Delete(ev);
-		free(u);
-		return rc;
-	}
+	tc->u->st = st;
+	tc->u->ctx = c->ctx;
+	c->r = &tc->u->r;
+	c->k = &tc->u->kit;
+	tc->p = tq_parse_event(tc->root, st->set.min_severity, &tc->u->tgt, tc->why, sizeof(tc->why));
+	snprintf(why, whylen, "%s", tc->why);
+	return tc->p == TQ_PARSE_INVALID ? FB_E_INVALID : FB_OK;
+}
+
+static void tq_event_free(void *ev)
+{
+	struct tq_call *tc = ev;
+
+	if (tc->u)
+		run_cleanup(tc->u);
+	cJSON_Delete(tc->root);
+}
+
+static enum fb_err tq_run(struct fn_call *c)
+{
+	struct tq_call *tc = c->ev;
+	struct tq_state *st = c->st;
+	struct tq_run *u = tc->u;
+
 	/* The incident (from the finding id) before evidence_init: the
 	 * evidence prefix is the incident's. */
 	if (u->tgt.is_finding)
 		kit_finding(&u->r, u->tgt.finding_id, u->tgt.finding_type, u->tgt.severity, u->tgt.task);
-	kit_init(&u->kit, &u->r, st->fn.aws);
-	evidence_init(&u->ev, &u->kit, st->fn.aws, &st->fn.evcfg, ctx, "task_arn", u->task.arn);
+	evidence_init(&u->ev, &u->kit, st->fn.aws, &st->fn.evcfg, c->ctx, "task_arn", u->task.arn);
 	resp_set_severity(&u->r, "P1");
 	u->warnings = cJSON_AddArrayToObject(u->r.extra, "warnings");
 	cJSON_AddStringToObject(u->r.extra, "reason", u->tgt.reason);
-	locate(u, ev);
+	locate(u, tc->root);
 	resp_set_resource(&u->r, u->tgt.task, u->account[0] ? u->account : NULL, u->region);
 	/* The task ARN's own cluster wins over the one named beside it: the
 	 * task cannot be elsewhere, and a wrong cluster would only make ECS
@@ -702,14 +703,14 @@ enum fb_err tq_handle(void *state, const char *event, size_t len,
 		cJSON_AddStringToObject(m, "used", "task_arn_cluster");
 		warn(u, "the event's cluster and the cluster in the task ARN differ: the task ARN's cluster was used (see cluster_mismatch)");
 	}
-	if (p == TQ_PARSE_IGNORE) {
-		resp_skip(&u->r, "%s", why);
+	if (tc->p == TQ_PARSE_IGNORE) {
+		resp_skip(&u->r, "%s", tc->why);
 		goto finish;
 	}
 	if (client_for(u) != FB_OK)
 		goto finish;
-	if (u->aws != st->fn.aws && ctx->deadline_ms)
-		aws_client_set_deadline(u->aws, ctx->deadline_ms - TQ_FINISH_RESERVE_MS);
+	if (u->aws != st->fn.aws && c->ctx->deadline_ms)
+		aws_client_set_deadline(u->aws, c->ctx->deadline_ms - TQ_FINISH_RESERVE_MS);
 	if (!describe_task(u))
 		goto finish;
 	if (u->task.cluster_arn[0])
@@ -737,17 +738,15 @@ finish:
 		report_task(u);
 	/* The publish and response get the time kept back. The topic is ours:
 	 * published with our own client, not the member account's. */
-	if (ctx->deadline_ms)
-		aws_client_set_deadline(st->fn.aws, ctx->deadline_ms - 100);
-	rc = resp_finish(&u->r, st->fn.aws, out);
-	cJSON_Delete(ev);
-	run_cleanup(u);
-	return rc;
+	if (c->ctx->deadline_ms)
+		aws_client_set_deadline(st->fn.aws, c->ctx->deadline_ms - 100);
+	return FB_OK;
 }
 
 int main(void)
 {
 	return fn_main(&(struct fn_responder){ .function = TQ_FN, .margin_ms = TQ_FINISH_RESERVE_MS,
-		.size = sizeof(struct tq_state), .settings = tq_settings, .cleanup = tq_settings_free,
-		.handle = tq_handle });
+		.size = sizeof(struct tq_state), .settings = tq_state_settings, .cleanup = tq_settings_free,
+		.event_size = sizeof(struct tq_call), .event_root = offsetof(struct tq_call, root),
+		.event_cleanup = tq_event_free, .parse = tq_event_read, .run = tq_run });
 }

@@ -76,8 +76,4 @@ enum tq_share tq_share_decide(int sharing_known, size_t others, int allow_shared
  * ARN built from the task ARN. Returns 1 on a mismatch, else 0. */
 int tq_cluster_resolve(const char *event_cluster, const char *task, char *out, size_t outlen);
 
-/* The handler (main.c; its init is fn_main's). */
-enum fb_err tq_handle(void *state, const char *event, size_t len,
-		      const struct lr_context *ctx, struct lr_result *out);
-
 #endif
