@@ -37,15 +37,7 @@
 /* Kept back from the deadline for the report and its publication. */
 #define IQ_FINISH_RESERVE_MS 1500
 
-struct iq_state {
-	struct fn_base fn;
-	struct iq_settings set;
-};
-
-static enum fb_err iq_settings(void *state, char *err, size_t errlen)
-{
-	return iq_settings_from_env(&((struct iq_state *)state)->set, err, errlen);
-}
+FN_STATE(iq_state, struct iq_settings, iq_settings_from_env)
 
 struct iq_vpc {
 	struct iq_vpc_groups g;
@@ -1097,31 +1089,46 @@ static void report_timings(struct iq_run *u)
 	cJSON_AddStringToObject(t, "snapshots_completed", "not awaited (snapshots.items[].state)");
 }
 
-static enum fb_err iq_handle(void *state, const char *event, size_t len,
-			     const struct lr_context *ctx, struct lr_result *out)
-{
-	struct iq_state *st = state;
-	struct iq_run *u;
-	struct aws_error err;
-	cJSON *ev = NULL, *f;
-	char why[300] = "";
+/* One invocation as the frame holds it: the event, its class, the run
+ * (its report and kit are the frame's). */
+struct iq_call {
+	cJSON *root;                       /* owned: the event */
 	enum iq_parse p;
-	enum fb_err rc;
+	char why[300];                     /* IQ_PARSE_INVALID / IQ_PARSE_IGNORE: why */
+	struct iq_run u;
+};
 
-	u = calloc(1, sizeof(*u));
-	if (!u)
-		return FB_E_NOMEM;
-	/* Strict parse and field checks before any AWS call. */
-	p = resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &ev, why, sizeof(why)) != FB_OK ? IQ_PARSE_INVALID
-		: iq_parse_event(ev, st->set.min_severity, &u->t, why, sizeof(why));
-	if (p == IQ_PARSE_INVALID) {
-		rc = resp_invalid(out, "%s", why[0] ? why : "not a JSON object");
-		goto free_only;
-	}
-	u->st = st;
-	u->ctx = ctx;
-	if (!fn_open(&u->r, &u->k, st, ctx, ev, NULL, out, &rc))
-		goto free_only;
+/* Strict parse and field checks before any AWS call. */
+static enum fb_err iq_event_read(struct fn_call *c, const char *event, size_t len, char *why, size_t whylen)
+{
+	struct iq_call *ic = c->ev;
+
+	ic->u.st = c->st;
+	ic->u.ctx = c->ctx;
+	c->r = &ic->u.r;
+	c->k = &ic->u.k;
+	ic->p = resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &ic->root, ic->why, sizeof(ic->why)) != FB_OK
+		? IQ_PARSE_INVALID : iq_parse_event(ic->root, ic->u.st->set.min_severity, &ic->u.t, ic->why,
+						    sizeof(ic->why));
+	snprintf(why, whylen, "%s", ic->why[0] ? ic->why : "not a JSON object");
+	return ic->p == IQ_PARSE_INVALID ? FB_E_INVALID : FB_OK;
+}
+
+static void iq_event_free(void *ev)
+{
+	struct iq_call *ic = ev;
+
+	cJSON_Delete(ic->u.inst_out);
+	cJSON_Delete(ic->root);
+}
+
+static enum fb_err iq_run(struct fn_call *c)
+{
+	struct iq_call *ic = c->ev;
+	struct iq_run *u = &ic->u;
+	struct aws_error err;
+	cJSON *f;
+
 	resp_set_severity(&u->r, "P1");
 	resp_set_resource(&u->r, u->t.instance, u->t.account[0] ? u->t.account : NULL,
 			  u->t.region[0] ? u->t.region : NULL);
@@ -1130,8 +1137,8 @@ static enum fb_err iq_handle(void *state, const char *event, size_t len,
 		cJSON_AddStringToObject(f, "via", u->t.from_securityhub ? "securityhub" : "guardduty");
 	}
 	cJSON_AddStringToObject(u->r.extra, "reason", u->t.reason);
-	if (p == IQ_PARSE_IGNORE) {
-		resp_skip(&u->r, "%s", why);
+	if (ic->p == IQ_PARSE_IGNORE) {
+		resp_skip(&u->r, "%s", ic->why);
 		goto finish;
 	}
 	memset(&err, 0, sizeof(err));
@@ -1139,29 +1146,23 @@ static enum fb_err iq_handle(void *state, const char *event, size_t len,
 			  "assume-member-role", &err);
 	if (!u->c)
 		goto finish;
-	if (u->c != st->fn.aws && ctx->deadline_ms)
-		aws_client_set_deadline(u->c, ctx->deadline_ms - IQ_FINISH_RESERVE_MS);
-	evidence_init(&u->ev, &u->k, st->fn.aws, &st->fn.evcfg, ctx, "instance_id", u->t.instance);
+	if (u->c != u->st->fn.aws && c->ctx->deadline_ms)
+		aws_client_set_deadline(u->c, c->ctx->deadline_ms - IQ_FINISH_RESERVE_MS);
+	evidence_init(&u->ev, &u->k, u->st->fn.aws, &u->st->fn.evcfg, c->ctx, "instance_id", u->t.instance);
 	run(u);
 	evidence_cleanup(&u->ev);
 	report_timings(u);
 	set_verdict(u);
 finish:
-	if (ctx->deadline_ms)
-		aws_client_set_deadline(st->fn.aws, ctx->deadline_ms - 100);
-	rc = fn_finish(&u->k, out);
-	cJSON_Delete(u->inst_out);
-	cJSON_Delete(ev);
-	free(u);
-	return rc;
-free_only:
-	cJSON_Delete(ev);
-	free(u);
-	return rc;
+	if (c->ctx->deadline_ms)
+		aws_client_set_deadline(u->st->fn.aws, c->ctx->deadline_ms - 100);
+	return FB_OK;
 }
 
 int main(void)
 {
 	return fn_main(&(struct fn_responder){ .function = IQ_FN, .margin_ms = IQ_FINISH_RESERVE_MS,
-		.size = sizeof(struct iq_state), .settings = iq_settings, .handle = iq_handle });
+		.size = sizeof(struct iq_state), .settings = iq_state_settings, .event_size = sizeof(struct iq_call),
+		.event_root = offsetof(struct iq_call, root), .event_cleanup = iq_event_free,
+		.parse = iq_event_read, .run = iq_run });
 }
