@@ -197,101 +197,95 @@ static enum fb_err rv_read(struct kit *k, struct rv_facts *f, const struct rv_co
 	return FB_OK;
 }
 
-static enum fb_err rv_handle(void *state, const char *event, size_t len,
-			     const struct lr_context *ctx, struct lr_result *out)
-{
-	cJSON *ev = NULL;
-	struct rv_state *s = state;
+/* One invocation as the frame holds it: the event, its class and the
+ * verdict's inputs. */
+struct rv_call {
+	cJSON *root;                /* owned: the event */
+	enum rv_class cls;
 	struct rv_trigger t;
-	struct resp r;
-	struct kit k;
-	struct rv_facts *f = NULL;
-	struct vd_verdict *v = NULL;
-	int began = 0;
+	struct rv_facts f;
+	struct vd_verdict v;
+};
+
+/* Size, UTF-8, control bytes, "\u0000", depth, trailing data, object: the
+ * shared check, before any field is read; then the trigger's class. */
+static enum fb_err rv_event_read(struct fn_call *c, const char *event, size_t len, char *why, size_t whylen)
+{
+	struct rv_call *e = c->ev;
+	char pwhy[160];
+
+	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &e->root, pwhy, sizeof(pwhy)) != FB_OK) {
+		snprintf(why, whylen, "%s", pwhy);
+		return FB_E_INVALID;
+	}
+	e->cls = rv_classify(e->root, &((struct rv_state *)c->st)->cfg, &e->t);
+	snprintf(why, whylen, "%s", e->t.why);
+	return e->cls == RV_CLASS_INVALID ? FB_E_INVALID : FB_OK;
+}
+
+/* not a trigger: a clear result, nothing published, zero AWS calls */
+static const char *rv_skip(const void *ev)
+{
+	const struct rv_call *e = ev;
+
+	return e->cls == RV_CLASS_SKIP ? e->t.why : NULL;
+}
+
+static void rv_event_free(void *ev)
+{
+	cJSON_Delete(((struct rv_call *)ev)->root);
+}
+
+static enum fb_err rv_run(struct fn_call *c)
+{
+	struct rv_call *e = c->ev;
+	struct rv_state *s = c->st;
 	enum fb_err rc;
 
-	{
-		/* Size, UTF-8, control bytes, "\u0000", depth, trailing data,
-		 * object: the shared check, before any field is read. */
-		char why[160];
-
-		if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &ev, why, sizeof(why)) != FB_OK)
-			return resp_invalid(out, "%s", why);
-	}
-
-	enum rv_class cls = rv_classify(ev, &s->cfg, &t);
-	if (cls == RV_CLASS_INVALID) {
-		rc = resp_invalid(out, "%s", t.why);
-		goto out;
-	}
-	if (cls == RV_CLASS_SKIP) {
-		/* not a trigger: a clear result, nothing published, zero AWS calls */
-		rc = kit_skip_result(&s->fn.cfg, RV_FUNCTION, ev, ctx, t.why, out);
-		goto out;
-	}
-
-	f = calloc(1, sizeof(*f));
-	v = calloc(1, sizeof(*v));
-	if (!f || !v) {
-		rc = FB_E_NOMEM;
-		goto out;
-	}
-	if (!kit_begin(&r, &(struct kit_handler){ RV_FUNCTION, &s->fn.cfg, s->fn.aws, RV_DEADLINE_MARGIN_MS },
-		       ctx, ev, out, &rc))
-		goto out;
-	began = 1;
-	kit_init(&k, &r, s->fn.aws);
-
 	/* The window: the hour (or alarm period, or manual minutes) before. */
-	int64_t end_ms = t.end_ms ? t.end_ms : lr_now_ms();
-	int64_t start_ms = end_ms - (int64_t)t.window_minutes * 60000;
+	int64_t end_ms = e->t.end_ms ? e->t.end_ms : lr_now_ms();
+	int64_t start_ms = end_ms - (int64_t)e->t.window_minutes * 60000;
 	/* A minute after the trigger so the trigger itself is inside. */
-	int64_t query_end_ms = t.end_ms ? end_ms + 60000 : end_ms;
+	int64_t query_end_ms = e->t.end_ms ? end_ms + 60000 : end_ms;
 	char start_iso[UTC_ISO_LEN], end_iso[UTC_ISO_LEN], root_arn[128];
 	utc_format_s(start_ms, start_iso);
 	utc_format_s(query_end_ms, end_iso);
 
-	/* copies: resp_set_resource() below replaces r.account / r.region */
+	/* copies: resp_set_resource() below replaces r->account / r->region */
 	char account[32], region[32];
-	buf_copy_str(account, sizeof(account), r.account && *r.account ? r.account
+	buf_copy_str(account, sizeof(account), c->r->account && *c->r->account ? c->r->account
 		: s->fn.cfg.own_account ? s->fn.cfg.own_account : "");
-	buf_copy_str(region, sizeof(region), r.region && *r.region ? r.region : aws_client_region(s->fn.aws));
-	snprintf(root_arn, sizeof(root_arn), "arn:%s:iam::%s:root", kit_partition(&k),
+	buf_copy_str(region, sizeof(region), c->r->region && *c->r->region ? c->r->region
+		: aws_client_region(s->fn.aws));
+	snprintf(root_arn, sizeof(root_arn), "arn:%s:iam::%s:root", kit_partition(c->k),
 		 *account ? account : "unknown");
-	resp_set_resource(&r, root_arn, *account ? account : NULL, region);
+	resp_set_resource(c->r, root_arn, *account ? account : NULL, region);
 
-	f->kind = t.kind;
-	f->has_event = t.kind == RV_SIGNIN || t.kind == RV_API_CALL;
-	f->ev = t.ev;
-	f->window_minutes = t.window_minutes;
-	f->policy = &s->cfg.policy;
-	rv_history_init(&f->hist, f->has_event ? t.ev.event_id : "");
+	e->f.kind = e->t.kind;
+	e->f.has_event = e->t.kind == RV_SIGNIN || e->t.kind == RV_API_CALL;
+	e->f.ev = e->t.ev;
+	e->f.window_minutes = e->t.window_minutes;
+	e->f.policy = &s->cfg.policy;
+	rv_history_init(&e->f.hist, e->f.has_event ? e->t.ev.event_id : "");
 
 	/* The pager's deadline: the report and the SNS publish still need
 	 * time after the last page. */
-	rc = rv_read(&k, f, &s->cfg, account, region, root_arn, start_ms, query_end_ms,
-		     ctx->deadline_ms ? ctx->deadline_ms - RV_RESERVE_MS : 0, start_iso, end_iso);
-	kit_cleanup(&k);
+	rc = rv_read(c->k, &e->f, &s->cfg, account, region, root_arn, start_ms, query_end_ms,
+		     c->ctx->deadline_ms ? c->ctx->deadline_ms - RV_RESERVE_MS : 0, start_iso, end_iso);
 	if (rc != FB_OK)
-		goto out;
+		return rc;
 
-	rv_decide(f, v);
-	resp_set_severity(&r, v->severity);
-	resp_set_verdict(&r, "%s", v->verdict);
-	rv_report_extra(r.extra, &t, f, v, &s->cfg, account, start_iso, end_iso);
-	rc = resp_finish(&r, s->fn.aws, out);
-
-out:
-	if (began)
-		resp_cleanup(&r);
-	free(f);
-	free(v);
-	cJSON_Delete(ev);
-	return rc;
+	rv_decide(&e->f, &e->v);
+	resp_set_severity(c->r, e->v.severity);
+	resp_set_verdict(c->r, "%s", e->v.verdict);
+	rv_report_extra(c->r->extra, &e->t, &e->f, &e->v, &s->cfg, account, start_iso, end_iso);
+	return FB_OK;
 }
 
 int main(void)
 {
 	return fn_main(&(struct fn_responder){ .function = RV_FUNCTION, .margin_ms = RV_DEADLINE_MARGIN_MS,
-		.size = sizeof(struct rv_state), .settings = rv_settings, .handle = rv_handle, .no_evidence = 1 });
+		.size = sizeof(struct rv_state), .settings = rv_settings, .no_evidence = 1,
+		.event_size = sizeof(struct rv_call), .event_root = offsetof(struct rv_call, root),
+		.event_cleanup = rv_event_free, .parse = rv_event_read, .skip = rv_skip, .run = rv_run });
 }
