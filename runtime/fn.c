@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void fn_free(const struct fn_responder *fn, void *state)
 {
@@ -74,12 +75,22 @@ int fn_main(const struct fn_responder *fn)
 	return lr_main(fn_lr_init, fn->handle ? fn->handle : fn_lr_handle);
 }
 
+/* The envelope kit_begin reads: the event's cJSON *root, where
+ * fn->event_root says. */
+static const cJSON *fn_event_root(const struct fn_responder *fn, const void *ev)
+{
+	const cJSON *root;
+
+	memcpy(&root, (const char *)ev + fn->event_root, sizeof(root));
+	return root;
+}
+
 enum fb_err fn_invoke(const struct fn_responder *fn, void *state, const char *event, size_t len,
 		      const struct lr_context *ctx, struct lr_result *out)
 {
 	struct resp r;
 	struct kit k;
-	struct fn_call c = { .st = state, .ctx = ctx, .r = &r, .k = &k };
+	struct fn_call c = { .st = state, .ctx = ctx, .r = &r, .k = &k, .out = out };
 	char why[512];
 	enum fb_err rc;
 
@@ -88,18 +99,17 @@ enum fb_err fn_invoke(const struct fn_responder *fn, void *state, const char *ev
 		return FB_E_NOMEM;
 	why[0] = '\0';
 	rc = fn->parse(&c, event, len, why, sizeof(why));
-	if (rc != FB_OK) {
-		if (rc != FB_E_NOMEM)
-			rc = resp_invalid(out, "%s", why);
-	} else if (fn_open(c.r, c.k, state, ctx, *(cJSON **)(void *)((char *)c.ev + fn->event_root),
-			   fn->skip ? fn->skip(c.ev) : NULL, out, &rc)) {
+	if (rc != FB_OK && rc != FB_E_NOMEM && !c.answered)
+		rc = resp_invalid(out, "%s", why);
+	else if (rc == FB_OK && !c.answered && fn_open(c.r, c.k, state, ctx, fn_event_root(fn, c.ev),
+						     fn->skip ? fn->skip(c.ev) : NULL, out, &rc)) {
 		rc = fn->run(&c);
-		if (rc == FB_OK) {
+		if (rc == FB_OK && !c.answered) {
 			/* published with the function's own client, whatever
 			 * the kit's default became (a member account's) */
 			c.k->aws = ((struct fn_base *)state)->aws;
 			rc = fn_finish(c.k, out);
-		} else {        /* nothing published: the cleanups alone */
+		} else {        /* answered by run, or nothing published: the cleanups alone */
 			kit_cleanup(c.k);
 			resp_cleanup(c.r);
 		}

@@ -72,6 +72,11 @@ struct fn_call {
 	const struct lr_context *ctx;  /* borrowed: the invocation's */
 	struct resp *r;                /* the report (kit_begin), finished by fn_invoke: the frame's */
 	struct kit *k;                 /* the kit over r and fn.aws: the frame's (or .parse's, above) */
+	struct lr_result *out;         /* borrowed: the invocation's result */
+	/* Set by a .parse or .run that answered the invocation itself into
+	 * out (leak-rotate's quiet results, its own finish): what it returns
+	 * is the handler's, the frame only cleans up. */
+	int answered;
 };
 
 /* A responder, declared (plain data; a compound literal in main()). */

@@ -1086,44 +1086,70 @@ static enum fb_err lk_respond(struct lk_run *u, enum leak_form form, struct lr_r
 	return kit_finish(&u->r, st->fn.aws, ctx, out);
 }
 
-static enum fb_err lk_handle(void *state, const char *event, size_t len,
-			     const struct lr_context *ctx, struct lr_result *out)
-{
-	struct lk_state *st = state;
-	struct lk_run *u;
-	char why[400] = "";
+/* One invocation as the frame holds it: the envelope, the run (its
+ * report and kit are the run's) and the event's form. */
+struct lk_call {
+	const cJSON *root;          /* borrowed: u->ev, or st->no_envelope for a subscription delivery */
+	struct lk_run *u;           /* owned: run_cleanup */
 	enum leak_form form;
-	enum fb_err rc;
+};
 
-	u = calloc(1, sizeof(*u));
+/* Size, UTF-8, control bytes, "\u0000", depth, trailing data, object: the
+ * shared check. (The awslogs payload inside gets the same, with "\u0000" in
+ * log text read as U+FFFD: see leak_batch_parse.) Then the event's form;
+ * one to ignore is answered here (a quiet result, nothing opened). */
+static enum fb_err lk_event_read(struct fn_call *c, const char *event, size_t len, char *why, size_t whylen)
+{
+	struct lk_call *e = c->ev;
+	struct lk_state *st = c->st;
+	struct lk_run *u;
+	char lwhy[400] = "";
+
+	u = e->u = calloc(1, sizeof(*u));
 	if (!u)
 		return FB_E_NOMEM;
 	u->st = st;
-	u->ctx = ctx;
-	/* Size, UTF-8, control bytes, "\u0000", depth, trailing data, object:
-	 * the shared check. (The awslogs payload inside gets the same, with
-	 * "\u0000" in log text read as U+FFFD: see leak_batch_parse.) */
-	form = resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &u->ev, why, sizeof(why)) == FB_OK
-		? leak_classify(u->ev, &st->set, &u->batch, why, sizeof(why)) : LEAK_FORM_INVALID;
-	if (form == LEAK_FORM_INVALID)
-		rc = resp_invalid(out, "%s", why);
-	else if (form == LEAK_FORM_IGNORE)
-		rc = kit_quiet_result(out, LK_FN, u->batch.message_type && !strcmp(u->batch.message_type,
-				      "CONTROL_MESSAGE") ? "control message" : "ignored", "%s", why);
+	u->ctx = c->ctx;
+	c->r = &u->r;
+	c->k = &u->kit;
+	e->form = resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &u->ev, lwhy, sizeof(lwhy)) == FB_OK
+		? leak_classify(u->ev, &st->set, &u->batch, lwhy, sizeof(lwhy)) : LEAK_FORM_INVALID;
+	snprintf(why, whylen, "%s", lwhy);
+	if (e->form == LEAK_FORM_INVALID)
+		return FB_E_INVALID;
+	if (e->form == LEAK_FORM_IGNORE) {
+		c->answered = 1;
+		return kit_quiet_result(c->out, LK_FN, u->batch.message_type && !strcmp(u->batch.message_type,
+					"CONTROL_MESSAGE") ? "control message" : "ignored", "%s", lwhy);
+	}
 	/* a subscription delivery has no envelope: its trigger is set from
 	 * the batch (setup_awslogs), so the opening reads an empty one */
-	else if (kit_begin(&u->r, &(struct kit_handler){ LK_FN, &st->fn.cfg, st->fn.aws, LK_FINISH_RESERVE_MS },
-			   ctx, form == LEAK_FORM_AWSLOGS ? st->no_envelope : u->ev, out, &rc)) {
-		kit_init(&u->kit, &u->r, st->fn.aws);
-		rc = lk_respond(u, form, out);
-	}
-	run_cleanup(u);
-	return rc;
+	e->root = e->form == LEAK_FORM_AWSLOGS ? st->no_envelope : u->ev;
+	return FB_OK;
+}
+
+static void lk_event_free(void *ev)
+{
+	struct lk_call *e = ev;
+
+	if (e->u)
+		run_cleanup(e->u);
+}
+
+/* lk_respond answers itself: a quiet result when nothing leaked, else
+ * kit_finish. */
+static enum fb_err lk_run(struct fn_call *c)
+{
+	struct lk_call *e = c->ev;
+
+	c->answered = 1;
+	return lk_respond(e->u, e->form, c->out);
 }
 
 int main(void)
 {
 	return fn_main(&(struct fn_responder){ .function = LK_FN, .margin_ms = LK_FINISH_RESERVE_MS,
 		.size = sizeof(struct lk_state), .settings = lk_settings, .cleanup = lk_settings_cleanup,
-		.handle = lk_handle });
+		.event_size = sizeof(struct lk_call), .event_root = offsetof(struct lk_call, root),
+		.event_cleanup = lk_event_free, .parse = lk_event_read, .run = lk_run });
 }
