@@ -692,33 +692,42 @@ static void fr_run_entries(struct fr_run *u)
 
 /* ---- the handler ------------------------------------------------------------------------- */
 
-static enum fb_err fr_handle(void *state, const char *event, size_t len, const struct lr_context *ctx,
-			     struct lr_result *out)
-{
-	struct fn_base *st = state;    /* evcfg: where the undo records are */
-	struct fr_run *u;
-	cJSON *ev = NULL, *x;
-	char why[300];
-	enum fb_err rc;
+/* One invocation as the frame holds it: the event and the run (its report
+ * and kit are the run's). */
+struct fr_call {
+	cJSON *root;              /* owned: the event */
+	struct fr_run u;
+};
 
-	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &ev, why, sizeof(why)) != FB_OK)
-		return resp_invalid(out, "%s", why);
-	u = calloc(1, sizeof(*u));
-	if (!u) {
-		cJSON_Delete(ev);
-		return FB_E_NOMEM;
+static enum fb_err fr_event_read(struct fn_call *c, const char *event, size_t len, char *why, size_t whylen)
+{
+	struct fr_call *e = c->ev;
+	char pwhy[300];
+
+	c->r = &e->u.r;
+	c->k = &e->u.k;
+	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &e->root, pwhy, sizeof(pwhy)) != FB_OK ||
+	    fr_parse(e->root, &e->u.req, pwhy, sizeof(pwhy))) {
+		snprintf(why, whylen, "%s", pwhy);
+		return FB_E_INVALID;
 	}
-	if (fr_parse(ev, &u->req, why, sizeof(why))) {
-		cJSON_Delete(ev);
-		free(u);
-		return resp_invalid(out, "%s", why);
-	}
-	/* deadline, report skeleton, trigger, the kit (fn.h fn_open) */
-	if (!fn_open(&u->r, &u->k, st, ctx, ev, NULL, out, &rc)) {
-		cJSON_Delete(ev);
-		free(u);
-		return rc;
-	}
+	return FB_OK;
+}
+
+static void fr_event_free(void *ev)
+{
+	struct fr_call *e = ev;
+
+	cJSON_Delete(e->u.docs);
+	cJSON_Delete(e->root);
+}
+
+static enum fb_err fr_run(struct fn_call *c)
+{
+	struct fn_base *st = c->st;    /* evcfg: where the undo records are */
+	struct fr_run *u = &((struct fr_call *)c->ev)->u;
+	cJSON *x;
+
 	/* the report is the restored incident's: one id for both */
 	snprintf(u->r.incident_id, sizeof(u->r.incident_id), "%s", u->req.incident_id);
 	resp_set_severity(&u->r, "P3");
@@ -751,15 +760,13 @@ static enum fb_err fr_handle(void *state, const char *event, size_t len, const s
 	}
 	fr_run_entries(u);
 finish:
-	rc = fn_finish(&u->k, out);
-	cJSON_Delete(u->docs);
-	cJSON_Delete(ev);
-	free(u);
-	return rc;
+	return FB_OK;
 }
 
 int main(void)
 {
 	return fn_main(&(struct fn_responder){ .function = FR_FUNCTION, .margin_ms = FR_DEADLINE_MARGIN_MS,
-		.size = sizeof(struct fn_base), .handle = fr_handle });
+		.size = sizeof(struct fn_base), .event_size = sizeof(struct fr_call),
+		.event_root = offsetof(struct fr_call, root), .event_cleanup = fr_event_free,
+		.parse = fr_event_read, .run = fr_run });
 }
