@@ -258,6 +258,219 @@ static void test_fn__manual_incident(void **st)
 	fn_free(&probe_fn, p);
 }
 
+/* ---- the invocation frame (fn_invoke) ------------------------------------------------ */
+
+/* A responder's event, as its stages.c parses it. */
+struct pev {
+	cJSON *root;
+	char skip[64];
+	struct resp own_r;          /* a responder whose invocation holds its report and kit */
+	struct kit own_k;
+};
+
+static int parse_calls, run_calls, free_calls;
+static enum fb_err run_rc;
+static int repoint, parse_answers, run_answers;
+static struct fn_call seen;    /* what run was handed */
+
+static enum fb_err probe_read(struct fn_call *c, const char *event, size_t len, char *why, size_t whylen)
+{
+	struct pev *e = c->ev;
+	const char *skip;
+
+	parse_calls++;
+	if (repoint) {
+		c->r = &e->own_r;
+		c->k = &e->own_k;
+	}
+	if (parse_answers) {
+		c->answered = 1;
+		return kit_quiet_result(c->out, "probe", "ignored", "%s", "a control message");
+	}
+	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &e->root, why, whylen) != FB_OK)
+		return FB_E_INVALID;
+	if (cJSON_GetObjectItemCaseSensitive(e->root, "bad")) {
+		snprintf(why, whylen, "field 'bad' is not allowed");
+		return FB_E_INVALID;
+	}
+	skip = resp_get_str(e->root, "skip");
+	snprintf(e->skip, sizeof(e->skip), "%s", skip ? skip : "");
+	return FB_OK;
+}
+
+static const char *probe_skip(const void *ev)
+{
+	return ((const struct pev *)ev)->skip;
+}
+
+static void probe_event_cleanup(struct pev *e)
+{
+	free_calls++;
+	cJSON_Delete(e->root);
+}
+FN_EVENT_FREE(probe)
+
+static enum fb_err probe_run(struct fn_call *c)
+{
+	run_calls++;
+	seen = *c;
+	cJSON_AddBoolToObject(c->r->extra, "ran", 1);
+	resp_set_verdict(c->r, "decided");
+	c->answered = run_answers;
+	return run_rc;
+}
+
+static const struct fn_responder frame_fn = { .function = "probe", .margin_ms = 250,
+	.size = sizeof(struct probe), .settings = probe_settings, .cleanup = probe_cleanup,
+	.event_size = sizeof(struct pev), .event_root = offsetof(struct pev, root),
+	.event_cleanup = probe_event_free, .parse = probe_read, .skip = probe_skip, .run = probe_run };
+
+static int frame_up(void **st)
+{
+	env_up(st);
+	parse_calls = run_calls = free_calls = 0;
+	run_rc = FB_OK;
+	repoint = parse_answers = run_answers = 0;
+	memset(&seen, 0, sizeof(seen));
+	return 0;
+}
+
+static struct probe *frame_state;    /* the process's state: made once, freed after the group */
+
+static enum fb_err invoke(const char *event, struct lr_result *out)
+{
+	char err[256] = "";
+
+	if (!frame_state)
+		assert_int_equal(fn_init(&frame_fn, (void **)&frame_state, err, sizeof(err)), FB_OK);
+	lr_result_init(out);
+	return fn_invoke(&frame_fn, frame_state, event, strlen(event), &ctx, out);
+}
+
+static int frame_free(void **st)
+{
+	(void)st;
+	fn_free(&frame_fn, frame_state);
+	frame_state = NULL;
+	return 0;
+}
+
+static const char *body(const struct lr_result *out)
+{
+	return out->body.data ? (const char *)out->body.data : "";
+}
+
+/* Bad input: the invalid result with the parser's words, nothing opened or
+ * run, the event freed once. */
+static void test_fn__invoke_an_invalid_event_is_refused_before_anything(void **st)
+{
+	static const struct {
+		const char *event, *want;
+	} c[] = {
+		{ "{\"bad\":1}", "field 'bad' is not allowed" },
+		{ "[1,2]", "" },
+		{ "{\"dryRun\":\"false\"}", "envelope fields have the wrong types" },
+	};
+	size_t i;
+
+	(void)st;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct lr_result out;
+
+		frame_up(NULL);
+		assert_int_equal(invoke(c[i].event, &out), FB_OK);
+		assert_true(out.is_error);
+		assert_non_null(strstr(out.error_message, c[i].want));
+		assert_int_equal(run_calls, 0);
+		assert_int_equal(free_calls, 1);
+		lr_result_cleanup(&out);
+	}
+}
+
+/* Not a trigger (.skip's reason): the skipped result, no run. */
+static void test_fn__invoke_a_skip_is_the_skipped_result(void **st)
+{
+	struct lr_result out;
+
+	(void)st;
+	assert_int_equal(invoke("{\"skip\":\"not our alarm\"}", &out), FB_OK);
+	assert_false(out.is_error);
+	assert_non_null(strstr(body(&out), "skipped: not our alarm"));
+	assert_int_equal(parse_calls, 1);
+	assert_int_equal(run_calls, 0);
+	assert_int_equal(free_calls, 1);
+	lr_result_cleanup(&out);
+}
+
+/* A trigger: run gets the state, the event, an open report and kit; the
+ * report it wrote is finished into the result. */
+static void test_fn__invoke_runs_the_decisions_and_finishes_the_report(void **st)
+{
+	struct lr_result out;
+
+	(void)st;
+	assert_int_equal(invoke("{\"id\":\"e-1\",\"skip\":\"\"}", &out), FB_OK);
+	assert_false(out.is_error);
+	assert_int_equal(run_calls, 1);
+	assert_non_null(seen.st);
+	assert_non_null(seen.ev);
+	assert_ptr_equal(seen.ctx, &ctx);
+	assert_ptr_equal(seen.k->r, seen.r);
+	assert_ptr_equal(seen.k->aws, ((struct fn_base *)seen.st)->aws);
+	assert_non_null(strstr(body(&out), "\"ran\":true"));
+	assert_non_null(strstr(body(&out), "\"verdict\":\"decided\""));
+	assert_non_null(strstr(body(&out), "\"function\":\"probe\""));
+	assert_int_equal(free_calls, 1);
+	lr_result_cleanup(&out);
+}
+
+/* The report and kit where .parse points them (a responder's own
+ * invocation struct). */
+static void test_fn__invoke_uses_the_report_parse_points_to(void **st)
+{
+	struct lr_result out;
+
+	(void)st;
+	repoint = 1;
+	assert_int_equal(invoke("{\"id\":\"e-2\"}", &out), FB_OK);
+	assert_int_equal(run_calls, 1);
+	assert_ptr_equal(seen.r, &((struct pev *)seen.ev)->own_r);
+	assert_ptr_equal(seen.k, &((struct pev *)seen.ev)->own_k);
+	assert_non_null(strstr(body(&out), "\"verdict\":\"decided\""));
+	lr_result_cleanup(&out);
+}
+
+/* A run that fails (out of memory) publishes nothing and returns its error;
+ * one that answered itself keeps its own result. */
+static void test_fn__invoke_a_failed_or_answered_run_is_not_finished(void **st)
+{
+	struct lr_result out;
+
+	(void)st;
+	run_rc = FB_E_NOMEM;
+	assert_int_equal(invoke("{\"id\":\"e-3\"}", &out), FB_E_NOMEM);
+	assert_int_equal(run_calls, 1);
+	assert_null(out.body.data);
+	assert_false(out.is_error);
+	assert_int_equal(free_calls, 1);
+	lr_result_cleanup(&out);
+
+	frame_up(NULL);
+	run_answers = 1;
+	assert_int_equal(invoke("{\"id\":\"e-4\"}", &out), FB_OK);
+	assert_int_equal(run_calls, 1);
+	assert_null(out.body.data);    /* the frame did not finish it: run said it answered */
+	lr_result_cleanup(&out);
+
+	frame_up(NULL);
+	parse_answers = 1;
+	assert_int_equal(invoke("{\"id\":\"e-5\"}", &out), FB_OK);
+	assert_int_equal(run_calls, 0);
+	assert_non_null(strstr(body(&out), "a control message"));
+	assert_int_equal(free_calls, 1);
+	lr_result_cleanup(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,7 +481,12 @@ int main(void)
 		cmocka_unit_test_setup(test_fn__open_a_skip_is_the_skipped_result, env_up),
 		cmocka_unit_test_setup(test_fn__open_refuses_a_wrongly_typed_envelope, env_up),
 		cmocka_unit_test_setup(test_fn__manual_incident, env_up),
+		cmocka_unit_test_setup(test_fn__invoke_an_invalid_event_is_refused_before_anything, frame_up),
+		cmocka_unit_test_setup(test_fn__invoke_a_skip_is_the_skipped_result, frame_up),
+		cmocka_unit_test_setup(test_fn__invoke_runs_the_decisions_and_finishes_the_report, frame_up),
+		cmocka_unit_test_setup(test_fn__invoke_uses_the_report_parse_points_to, frame_up),
+		cmocka_unit_test_setup(test_fn__invoke_a_failed_or_answered_run_is_not_finished, frame_up),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, frame_free);
 }
