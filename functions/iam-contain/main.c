@@ -694,154 +694,168 @@ static cJSON *read_history(struct ic_run *u, int *complete)
 	return events;
 }
 
-static enum fb_err ic_handle(void *state, const char *event, size_t len, const struct lr_context *ctx,
-			     struct lr_result *out)
-{
-	struct ic_state *st = state;
+/* One invocation as the frame holds it: the event, the actor decision
+ * the loop-safety check made before any report. */
+struct ic_call {
+	cJSON *root;                     /* owned: the event */
 	struct ic_event e;
+	const char *self;                /* firebreak's own ARN ("" manual); NULL: unknown */
+	struct aws_error aerr;           /* why self is unknown */
 	struct ic_actor_decision ad;
+	char skip[300];                  /* not a trigger, or an actor whose change is reported only */
+};
+
+/* The strict parse and the fields; then loop safety, which needs to know
+ * who firebreak is (sts:GetCallerIdentity, once per container): its own
+ * changes and a trusted actor's are reported, not reverted. Manual
+ * invocations name their principal and are not events firebreak's writes
+ * cause. */
+static enum fb_err ic_event_read(struct fn_call *c, const char *event, size_t len, char *why, size_t whylen)
+{
+	struct ic_call *ic = c->ev;
+	struct ic_state *st = c->st;
+	enum ic_parsed p;
+
+	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &ic->root, ic->skip, sizeof(ic->skip)) != FB_OK)
+		p = IC_INVALID;
+	else
+		p = ic_parse(ic->root, &st->set, &ic->e, ic->skip, sizeof(ic->skip));
+	if (p == IC_INVALID) {
+		snprintf(why, whylen, "%s", ic->skip);
+		return FB_E_INVALID;
+	}
+	if (p == IC_SKIP)
+		return FB_OK;
+	ic->skip[0] = '\0';
+	aws_client_set_deadline(st->fn.aws, c->ctx->deadline_ms ? c->ctx->deadline_ms - IC_DEADLINE_MARGIN_MS : 0);
+	ic->self = ic->e.src == IC_SRC_MANUAL ? "" : ic_self(st, &ic->aerr);
+	if (ic->self)
+		ic_actor_decide(&ic->e, &st->fn.cfg, ic->self, &ic->ad);
+	if (ic->self && (ic->ad.action == IC_ACTOR_SELF || ic->ad.action == IC_ACTOR_TRUSTED))
+		snprintf(ic->skip, sizeof(ic->skip), "%.250s: the change is reported, not reverted", ic->ad.why);
+	return FB_OK;
+}
+
+static const char *ic_skip(const void *ev)
+{
+	return ((const struct ic_call *)ev)->skip;
+}
+
+static void ic_event_free(void *ev)
+{
+	struct ic_call *ic = ev;
+
+	ic_event_cleanup(&ic->e);
+	cJSON_Delete(ic->root);
+}
+
+static enum fb_err ic_run(struct fn_call *c)
+{
+	struct ic_call *ic = c->ev;
+	struct ic_state *st = c->st;
+	struct ic_event *e = &ic->e;
 	struct ic_revert rv;
 	struct ic_reads h;
 	struct ic_run u;
-	struct resp r;
-	struct kit k;
 	struct kit_round *rd = NULL;
 	struct kit_step *chk;
 	struct aws_error aerr;
-	cJSON *ev = NULL, *events = NULL, *change;
-	char why[300];
-	const char *self;
-	enum ic_parsed p;
-	enum fb_err rc;
+	cJSON *events = NULL, *change;
 	int complete = 0;
 
+	resp_set_severity(c->r, "P1");
+	if (!ic->self) {
+		/* without it, no write (an error result; Lambda retries the event) */
+		int i = resp_step_begin(c->r, "own-identity", "sts:GetCallerIdentity", NULL, RESP_READ);
+
+		resp_step_end(c->r, i, RESP_FAILED, "cannot tell firebreak's own changes apart: nothing written",
+			      &ic->aerr);
+		resp_set_verdict(c->r, "failed");
+		return FB_OK;
+	}
 	memset(&rv, 0, sizeof(rv));
 	memset(&h, 0, sizeof(h));
-	memset(&ad, 0, sizeof(ad));
-	memset(&aerr, 0, sizeof(aerr));
-	if (resp_parse_event(event, len, RESP_MAX_EVENT_BYTES, &ev, why, sizeof(why)) != FB_OK)
-		return resp_invalid(out, "%s", why);
-	p = ic_parse(ev, &st->set, &e, why, sizeof(why));
-	if (p == IC_INVALID) {
-		rc = resp_invalid(out, "%s", why);
-		goto done;
-	}
-	if (p == IC_SKIP) {
-		rc = kit_skip_result(&st->fn.cfg, IC_FUNCTION, ev, ctx, why, out);
-		goto done;
-	}
-	aws_client_set_deadline(st->fn.aws, ctx->deadline_ms ? ctx->deadline_ms - IC_DEADLINE_MARGIN_MS : 0);
-	/* Loop safety needs to know who firebreak is: without it, no write
-	 * (an error result; Lambda retries the event). Manual invocations name
-	 * their principal and are not events firebreak's writes cause. */
-	self = e.src == IC_SRC_MANUAL ? "" : ic_self(st, &aerr);
-	if (self)
-		ic_actor_decide(&e, &st->fn.cfg, self, &ad);
-	if (self && (ad.action == IC_ACTOR_SELF || ad.action == IC_ACTOR_TRUSTED)) {
-		snprintf(why, sizeof(why), "%.250s: the change is reported, not reverted", ad.why);
-		rc = kit_skip_result(&st->fn.cfg, IC_FUNCTION, ev, ctx, why, out);
-		goto done;
-	}
-	if ((rc = resp_begin(&r, &st->fn.cfg, IC_FUNCTION, ctx)) != FB_OK)
-		goto done;
-	if (!self) {
-		int i;
-
-		resp_trigger_from_event(&r, ev);
-		resp_set_severity(&r, "P1");
-		i = resp_step_begin(&r, "own-identity", "sts:GetCallerIdentity", NULL, RESP_READ);
-		resp_step_end(&r, i, RESP_FAILED, "cannot tell firebreak's own changes apart: nothing written", &aerr);
-		resp_set_verdict(&r, "failed");
-		rc = resp_finish(&r, st->fn.aws, out);
-		resp_cleanup(&r);
-		goto done;
-	}
-	resp_trigger_from_event(&r, ev);
-	resp_set_severity(&r, "P1");
-	resp_set_resource(&r, e.actor.arn[0] ? e.actor.arn : e.account, e.account, NULL);
-	kit_init(&k, &r, st->fn.aws);
+	resp_set_resource(c->r, e->actor.arn[0] ? e->actor.arn : e->account, e->account, NULL);
 	memset(&u, 0, sizeof(u));
 	memset(&aerr, 0, sizeof(aerr));
 	/* the bucket is the function's own account's, whatever the incident's */
-	evidence_init(&u.ev, &k, st->fn.aws, &st->fn.evcfg, ctx, "principal", e.actor.arn);
+	evidence_init(&u.ev, c->k, st->fn.aws, &st->fn.evcfg, c->ctx, "principal", e->actor.arn);
 	u.st = st;
-	u.r = &r;
-	u.k = &k;
-	u.e = &e;
-	change = cJSON_AddObjectToObject(r.extra, "change");
-	cJSON_AddStringToObject(change, "event", e.event_name);
-	cJSON_AddStringToObject(change, "actor", e.actor.session_arn[0] ? e.actor.session_arn : e.actor.arn);
-	cJSON_AddStringToObject(change, "actor_decision", ad.why);
-	if (e.src == IC_SRC_MANUAL)
-		cJSON_AddStringToObject(change, "reason", e.reason);
-	u.docs = cJSON_AddObjectToObject(r.extra, "documents");
-	u.c = kit_client(&k, e.account, NULL, "client-for-account", &aerr);
+	u.r = c->r;
+	u.k = c->k;
+	u.e = e;
+	change = cJSON_AddObjectToObject(c->r->extra, "change");
+	cJSON_AddStringToObject(change, "event", e->event_name);
+	cJSON_AddStringToObject(change, "actor", e->actor.session_arn[0] ? e->actor.session_arn : e->actor.arn);
+	cJSON_AddStringToObject(change, "actor_decision", ic->ad.why);
+	if (e->src == IC_SRC_MANUAL)
+		cJSON_AddStringToObject(change, "reason", e->reason);
+	u.docs = cJSON_AddObjectToObject(c->r->extra, "documents");
+	u.c = kit_client(c->k, e->account, NULL, "client-for-account", &aerr);
 	if (!u.c) {
-		resp_set_verdict(&r, "failed: cannot act in account %s", e.account);
+		resp_set_verdict(c->r, "failed: cannot act in account %s", e->account);
 		goto finish;
 	}
 	/* round 1: reads */
-	rd = kit_round_new(&k);
-	add_actor_reads(&u, rd, ad.action, &h);
+	rd = kit_round_new(c->k);
+	add_actor_reads(&u, rd, ic->ad.action, &h);
 	add_target_reads(&u, rd, &h);
 	chk = evidence_check(&u.ev, rd);
 	kit_run(rd);
 	evidence_checked(&u.ev, chk);
 	/* round 2: contain the actor, so it cannot redo the change while it
 	 * is reverted */
-	if (ad.action == IC_ACTOR_CONTAIN_USER)
+	if (ic->ad.action == IC_ACTOR_CONTAIN_USER)
 		contain_user(&u, &h);
-	else if (ad.action == IC_ACTOR_REVOKE_ROLE)
+	else if (ic->ad.action == IC_ACTOR_REVOKE_ROLE)
 		contain_role(&u, &h);
 	else
-		resp_warn(&r, "actor not contained: %s", ad.why);
+		resp_warn(c->r, "actor not contained: %s", ic->ad.why);
 	/* the history, then round 3: the revert */
-	if (ic_needs_history(&e))
+	if (ic_needs_history(e))
 		events = read_history(&u, &complete);
-	ic_revert_plan(&e, events, complete, &rv);
+	ic_revert_plan(e, events, complete, &rv);
 	cJSON_AddStringToObject(change, "revert", rv.why);
 	cJSON_AddBoolToObject(change, "prior_state_decided", rv.decided);
 	if (rv.prior_by[0])
 		cJSON_AddStringToObject(change, "prior_state_set_by", rv.prior_by);
 	revert(&u, &h, &rv);
 	if (rv.kind == IC_RV_UNDECIDED) {
-		int i = resp_step_begin(&r, "revert", "iam:-", ic_history_resource(&e), RESP_WRITE);
+		int i = resp_step_begin(c->r, "revert", "iam:-", ic_history_resource(e), RESP_WRITE);
 
-		if (!resp_step_dry(&r, i))
-			resp_step_end(&r, i, RESP_SKIPPED, rv.why, NULL);
-		resp_warn(&r, "prior state undecided, a human must decide: %s", rv.why);
+		if (!resp_step_dry(c->r, i))
+			resp_step_end(c->r, i, RESP_SKIPPED, rv.why, NULL);
+		resp_warn(c->r, "prior state undecided, a human must decide: %s", rv.why);
 	} else if (!rv.decided) {
-		resp_warn(&r, "prior state undecided, safe state written: %s", rv.why);
+		resp_warn(c->r, "prior state undecided, safe state written: %s", rv.why);
 	}
 	/* contained once the actor is cut off and the change reverted; the
 	 * evidence comes after (it must not delay containment) */
-	if (!resp_failed(&r) && !r.dry_run)
-		resp_contained(&r);
-	keep_evidence(&u, ev, events);
-	if (resp_failed(&r))
-		resp_set_verdict(&r, "failed");
-	else if (r.dry_run)
-		resp_set_verdict(&r, "planned");
+	if (!resp_failed(c->r) && !c->r->dry_run)
+		resp_contained(c->r);
+	keep_evidence(&u, ic->root, events);
+	if (resp_failed(c->r))
+		resp_set_verdict(c->r, "failed");
+	else if (c->r->dry_run)
+		resp_set_verdict(c->r, "planned");
 	else {
-		if (ad.action == IC_ACTOR_REPORT)
-			resp_set_verdict(&r, "reverted; actor not contained (%s)", ad.why);
+		if (ic->ad.action == IC_ACTOR_REPORT)
+			resp_set_verdict(c->r, "reverted; actor not contained (%s)", ic->ad.why);
 		else
-			resp_set_verdict(&r, "%s", rv.decided ? "contained" : "contained; prior state undecided (safe state)");
+			resp_set_verdict(c->r, "%s", rv.decided ? "contained" : "contained; prior state undecided (safe state)");
 	}
 finish:
 	kit_round_free(rd);
 	evidence_cleanup(&u.ev);
-	rc = fn_finish(&k, out);
-done:
 	cJSON_Delete(events);
 	ic_revert_cleanup(&rv);
-	ic_event_cleanup(&e);
-	cJSON_Delete(ev);
-	return rc;
+	return FB_OK;
 }
 
 int main(void)
 {
 	return fn_main(&(struct fn_responder){ .function = IC_FUNCTION, .margin_ms = IC_DEADLINE_MARGIN_MS,
-		.size = sizeof(struct ic_state), .settings = ic_settings, .handle = ic_handle });
+		.size = sizeof(struct ic_state), .settings = ic_settings, .event_size = sizeof(struct ic_call),
+		.event_root = offsetof(struct ic_call, root), .event_cleanup = ic_event_free,
+		.parse = ic_event_read, .skip = ic_skip, .run = ic_run });
 }
