@@ -4,18 +4,22 @@
  *
  * Adding a responder (functions/<name>/), in the manner of git's builtin.h:
  *
- *  1. functions/<name>/main.c (runtime/fn.h): a state whose first member
- *     is struct fn_base (the report settings, FIREBREAK_EVIDENCE_*, the
- *     default client: read and made by fn_main's init, in one order, with
- *     one cleanup) and main() = fn_main(&(struct fn_responder){ name,
- *     deadline margin, sizeof the state, .settings (the responder's own,
- *     from stages.c) and .cleanup, .handle }). handle parses the event
- *     (resp_parse_event + the responder's checks), fn_open()s the
- *     invocation (a skip: the skipped result; else the deadline, the
- *     report, its trigger, a kit) and then reads as a runbook: the reads
- *     in one round, the decisions (pure functions in stages.c, declared in
+ *  1. functions/<name>/main.c (runtime/fn.h): FN_STATE(xx_state, struct
+ *     xx_settings, xx_settings_from_env) (a state whose first member is
+ *     struct fn_base: the report settings, FIREBREAK_EVIDENCE_*, the
+ *     default client, read and made by fn_main's init, in one order, with
+ *     one cleanup); FN_EVENT_READER(xx, xx_parse(event, len, c->ev, why,
+ *     whylen)) (the strict parse, resp_parse_event + the responder's
+ *     checks, in stages.c); .skip when an event can be no trigger; and
+ *     xx_run(struct fn_call *c), the decisions: main() = fn_main(&(struct
+ *     fn_responder){ name, deadline margin, sizeof the state, .settings,
+ *     FN_EVENT(struct xx_event, xx), .skip, .run = xx_run }). The frame
+ *     (fn_invoke) gives the invalid result, the skipped result, the
+ *     deadline, the report and its trigger, the kit (c->r, c->k), the
+ *     finish and the cleanups. xx_run reads as a runbook: the reads in one
+ *     round, the decisions (pure functions in stages.c, declared in
  *     <name>.h and unit-tested without AWS), the writes in the rounds their
- *     dependencies need, the verdict, fn_finish() (resp_finish, cleanups).
+ *     dependencies need, the verdict, FB_OK.
  *     No struct aws_call, no list encoding, no paging loop, no cleanup
  *     loop over calls in functions/: that is what the kit is for.
  *  2. Steps through kit_add() with .service and .op as string literals at
