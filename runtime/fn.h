@@ -4,31 +4,29 @@
  * report settings, the evidence settings, the default client), its init
  * and the cleanup when init fails, and the handler's opening and closing.
  *
- * A responder declares itself and keeps only its own settings and its
- * handler's decisions:
+ * and the whole invocation frame around its decisions (fn_invoke: the
+ * parse, the invalid and skipped results, the report's opening, the
+ * finish, the cleanups). A responder declares its pieces and keeps only
+ * its settings, its event's reader and its decisions (.run):
  *
- *     struct xx_fn {
- *             struct fn_base fn;          // first: fn_main allocates the state
- *             struct xx_settings set;
- *     };
- *     static enum fb_err xx_settings(void *state, char *err, size_t errlen)
+ *     FN_STATE(xx_state, struct xx_settings, xx_settings_from_env)
+ *     FN_EVENT_READER(xx, xx_parse(event, len, c->ev, why, whylen))
+ *     static enum fb_err xx_run(struct fn_call *c)
  *     {
- *             return xx_settings_from_env(&((struct xx_fn *)state)->set, err, errlen);
+ *             ... the decisions, through the kit (kit.h): c->r, c->k,
+ *             c->ev, c->st, c->ctx ...
+ *             return FB_OK;
  *     }
  *     int main(void)
  *     {
  *             return fn_main(&(struct fn_responder){ .function = XX_FUNCTION,
- *                     .margin_ms = XX_DEADLINE_MARGIN_MS, .size = sizeof(struct xx_fn),
- *                     .settings = xx_settings, .handle = xx_handle });
+ *                     .margin_ms = XX_DEADLINE_MARGIN_MS, .size = sizeof(struct xx_state),
+ *                     .settings = xx_state_settings, FN_EVENT(struct xx_event, xx),
+ *                     .skip = xx_skip, .run = xx_run });
  *     }
  *
- * and its handler, once the event is parsed and classified, reads:
- *
- *     if (!fn_open(&r, &k, st, ctx, ev.root, skip_why_or_NULL, out, &rc))
- *             { free the event; return rc; }
- *     ... the decisions, through the kit (kit.h) ...
- *     free the event (the report keeps copies of what it took from it)
- *     return fn_finish(&k, out);
+ * (.handle instead of the frame's pieces: a handler of its own, opened
+ * with fn_open and closed with fn_finish; none is left in functions/.)
  *
  * Init (fn_init), in this order, the first failure stopping it with err
  * saying which setting is wrong (the message each reader always gave):
