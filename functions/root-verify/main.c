@@ -25,8 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "aws.h"
 #include "cloudtrail.h"
 #include "fb_err.h"
