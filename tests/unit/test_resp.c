@@ -165,6 +165,7 @@ static void test_resp__flag_word_and_epoch_ms(void **st)
 	static const char *const on[] = { "true", "TRUE", "True", "yes", "YES", "1" };
 	static const char *const off[] = { "false", "FALSE", "no", "No", "0" };
 	static const char *const bad[] = { "", "ture", "y", "01", " true", "true ", "on", "2" };
+	static const int64_t ms[] = { 1796601600500LL, 0, 0, 0, 0, 1000 };
 	cJSON *a = cJSON_Parse("[1796601600.5, -1, 0, 1e300, \"1796601600\", 1]");
 	size_t i;
 
@@ -176,12 +177,9 @@ static void test_resp__flag_word_and_epoch_ms(void **st)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(resp_flag_word(bad[i]), -1);
 	assert_int_equal(resp_flag_word(NULL), -1);
-	assert_int_equal(resp_epoch_ms(cJSON_GetArrayItem(a, 0)), 1796601600500LL);
-	assert_int_equal(resp_epoch_ms(cJSON_GetArrayItem(a, 1)), 0);
-	assert_int_equal(resp_epoch_ms(cJSON_GetArrayItem(a, 2)), 0);
-	assert_int_equal(resp_epoch_ms(cJSON_GetArrayItem(a, 3)), 0);
-	assert_int_equal(resp_epoch_ms(cJSON_GetArrayItem(a, 4)), 0);
-	assert_int_equal(resp_epoch_ms(cJSON_GetArrayItem(a, 5)), 1000);
+	/* each of a's values in ms: a number after 1970 in range, else 0 */
+	for (i = 0; i < sizeof(ms) / sizeof(ms[0]); i++)
+		assert_int_equal(resp_epoch_ms(cJSON_GetArrayItem(a, (int)i)), ms[i]);
 	assert_int_equal(resp_epoch_ms(NULL), 0);
 	cJSON_Delete(a);
 }
