@@ -1997,3 +1997,10 @@ cJSON *kit_window(cJSON *to, const char *name, int64_t start_ms, int64_t end_ms)
 	}
 	return w;
 }
+
+/* ---- w5-cut-a: time left for a step --------------------------------------------- */
+
+int kit_time_left(const struct lr_context *ctx, int64_t need_ms)
+{
+	return !ctx || !ctx->deadline_ms || lr_remaining_ms(ctx) >= need_ms;
+}

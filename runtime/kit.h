@@ -769,4 +769,14 @@ cJSON *kit_ct_each(struct kit *k, const char *step, const struct ct_query *q,
  * and root-verify write their "window" the same way. */
 cJSON *kit_window(cJSON *to, const char *name, int64_t start_ms, int64_t end_ms);
 
+/* ---- w5-cut-a: time left for a step --------------------------------------------- */
+
+/* 1 when a step that needs need_ms may still start: the invocation has no
+ * deadline (ctx NULL, or deadline_ms 0) or at least need_ms left; else 0
+ * (the caller reports the step failed "not started" rather than let it
+ * eat the time the report needs). task-quarantine's isolate and stop use
+ * it; runtime/cwl (CWL_UPLOAD_RESERVE_MS) and runtime/evidence
+ * (EVIDENCE_MIN_STEP_MS) keep static copies of the same test. */
+int kit_time_left(const struct lr_context *ctx, int64_t need_ms);
+
 #endif
