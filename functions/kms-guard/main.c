@@ -70,8 +70,10 @@ static int kg_pending_days(const struct kg_item *it, const cJSON *meta)
 /* The report's section for one key (the item's facts; outcome set later). */
 static cJSON *kg_section_new(const struct kg_item *it)
 {
-	cJSON *sec = kit_obj("key", it->key_ref, KIT_END);   /* NULL: every cJSON_Add* below is a no-op */
+	cJSON *sec = kit_obj("key", it->key_ref, KIT_END);
 
+	if (!sec)
+		return NULL;
 	resp_json_set(sec, "key_arn", NULL);
 	cJSON_AddStringToObject(sec, "account", it->account);
 	cJSON_AddStringToObject(sec, "region", it->region);
