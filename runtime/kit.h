@@ -684,8 +684,9 @@ cJSON *kit_revoke_undo(const char *role, const char *prior);
 /* ---- w4-kc-lr: a lenient flag, a member-account line, a quiet result ------------- */
 
 /* A flag setting: "true", "yes" (any case) or "1" is 1, anything else 0;
- * unset or "" gives dflt (resp_config_from_env reads FIREBREAK_DRY_RUN
- * the same way). kit_env_choice when a typo must be refused instead. */
+ * unset or "" gives dflt (resp_flag_word, which resp_config_from_env
+ * reads FIREBREAK_DRY_RUN with). kit_env_choice when a typo must be
+ * refused instead. */
 int kit_env_flag(const char *name, int dflt);
 
 /* "arn:<partition>:iam::<account>:role/<FIREBREAK_MEMBER_ROLE>" into out
@@ -713,12 +714,12 @@ void kit_note(struct kit *k, const char *step, const char *api, const char *targ
 /* An AWS JSON-protocol timestamp (epoch seconds, a number: CreatedDate,
  * EventTime) in ms; 0 when v is not a number or not a time after 1970
  * (range-checked: an out-of-range double -> int64 conversion is UB).
- * kms-guard (CreationDate) and runtime/prov (EventTime) convert the same. */
+ * resp_epoch_ms, which runtime/prov (EventTime) calls below the kit. */
 int64_t kit_epoch_ms(const cJSON *v);
 
 /* Appends the formatted line (cut at 599 bytes) to a responder's own
  * warnings array (NULL: dropped), as against resp_warn's list of the
- * runtime. runtime/redeploy's static warn() does the same (1023 bytes). */
+ * runtime. runtime/redeploy's service-list warnings go through it too. */
 void kit_warn_to(cJSON *warnings, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A result that is no incident (a control message, another alarm, no
@@ -772,5 +773,30 @@ cJSON *kit_ct_each(struct kit *k, const char *step, const struct ct_query *q,
  * members; NULL when out of memory. kms-guard's alarm_window; access-triage
  * and root-verify write their "window" the same way. */
 cJSON *kit_window(cJSON *to, const char *name, int64_t start_ms, int64_t end_ms);
+
+/* ---- w5-cut-b: string members onto an object, a zeroed array slot ----------------- */
+
+/* kit_obj's members added to an existing object `o` (borrowed; NULL: nothing
+ * done): "<k1>": "<v1>", ... up to KIT_END, a null value left out, in that
+ * order after the members o has. For report entries that mix strings with
+ * numbers and booleans (leak-rotate's access_keys[], root-verify's event). */
+void kit_add_strs(cJSON *o, const char *k1, ...);
+
+/* Element n of a growable array, zeroed: `arrp` is the address of the
+ * array's pointer (T **, stored back when the array grows; buf_grow_array's
+ * cap and first). Returns &(*arrp)[n], or NULL when out of memory (the
+ * array untouched). The caller counts the element in once it is filled.
+ * Plain realloc: not for secret bytes. */
+void *kit_slot(void *arrp, size_t n, size_t *cap, size_t sz, size_t first);
+
+/* ---- w5-cut-a: time left for a step --------------------------------------------- */
+
+/* 1 when a step that needs need_ms may still start: the invocation has no
+ * deadline (ctx NULL, or deadline_ms 0) or at least need_ms left; else 0
+ * (the caller reports the step failed "not started" rather than let it
+ * eat the time the report needs). task-quarantine's isolate and stop use
+ * it; runtime/cwl (CWL_UPLOAD_RESERVE_MS) and runtime/evidence
+ * (EVIDENCE_MIN_STEP_MS) keep static copies of the same test. */
+int kit_time_left(const struct lr_context *ctx, int64_t need_ms);
 
 #endif

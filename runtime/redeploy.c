@@ -4,7 +4,6 @@
  * (issue 17) so that cognito-lockdown (issue 23) runs the same sequence.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,20 +40,6 @@ void rdp_cleanup(struct rdp *d)
 	free(d->sv);
 	d->sv = NULL;
 	d->nsv = d->capsv = 0;
-}
-
-static void warn(cJSON *warnings, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(cJSON *warnings, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	if (!warnings)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	cJSON_AddItemToArray(warnings, cJSON_CreateString(line));
 }
 
 /* A line a decision settles without a call. */
@@ -590,24 +575,19 @@ enum fb_err rdp_services_parse(const char *list, size_t secret, const char *secr
 		struct rdp_svc *ns;
 
 		if (k++ >= RDP_MAX_SERVICES) {
-			warn(warnings, "secret '%s': more than %d services tagged; the rest not redeployed",
-			     secret_arn, RDP_MAX_SERVICES);
+			kit_warn_to(warnings, "secret '%s': more than %d services tagged; the rest not redeployed",
+				    secret_arn, RDP_MAX_SERVICES);
 			break;
 		}
 		if (r < 0 || !slash || slash == item || !slash[1] || slash - item >= 256 || strlen(slash) > 256) {
-			warn(warnings, "secret '%s': %s entry '%.100s' is not cluster/service", secret_arn,
-			     list_name, item);
+			kit_warn_to(warnings, "secret '%s': %s entry '%.100s' is not cluster/service", secret_arn,
+				    list_name, item);
 			continue;
 		}
-		if (*nsv == *cap) {
-			size_t ncap = *cap ? *cap * 2 : 8;
-
-			ns = realloc(*sv, ncap * sizeof(*ns));
-			if (!ns)
-				return FB_E_NOMEM;
-			*sv = ns;
-			*cap = ncap;
-		}
+		ns = buf_grow_array(*sv, *nsv, cap, sizeof(*ns), 8);
+		if (!ns)
+			return FB_E_NOMEM;
+		*sv = ns;
 		ns = &(*sv)[(*nsv)++];
 		memset(ns, 0, sizeof(*ns));
 		ns->secret = secret;
@@ -705,10 +685,12 @@ cJSON *rdp_restore(const char *step, const char *arn, const char *old_version, c
 
 /* ---- w4-kc-lr: the values of a set of secrets ------------------------------------- */
 
-enum fb_err rdp_values(struct kit *k, char *const *ids, size_t n, rdp_values_fn fn, void *arg)
+enum fb_err rdp_values(struct kit *k, const cJSON *ids, rdp_values_fn fn, void *arg)
 {
+	size_t n = (size_t)cJSON_GetArraySize(ids);
 	struct kit_step **get = calloc(n * 2 + 1, sizeof(*get));
 	struct kit_round *rd = get ? kit_round_new(k) : NULL;
+	const cJSON *id = ids ? ids->child : NULL;
 	enum fb_err rc = FB_OK;
 	size_t i;
 
@@ -716,10 +698,13 @@ enum fb_err rdp_values(struct kit *k, char *const *ids, size_t n, rdp_values_fn 
 		free(get);
 		return FB_E_NOMEM;
 	}
-	for (i = 0; i < n * 2; i++)
+	for (i = 0; i < n * 2; i++) {
 		get[i] = kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "secretsmanager",
-			.op = "GetSecretValue", .kind = RESP_READ, .in = kit_obj("SecretId", ids[i / 2],
+			.op = "GetSecretValue", .kind = RESP_READ, .in = kit_obj("SecretId", cJSON_GetStringValue(id),
 			"VersionStage", i % 2 ? "AWSPREVIOUS" : "AWSCURRENT", KIT_END) });
+		if (i % 2)      /* both stages of this id queued: the next id */
+			id = id->next;
+	}
 	kit_run(rd);
 	for (i = 0; i < n; i++) {
 		if (rc == FB_OK)
