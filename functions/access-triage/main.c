@@ -31,6 +31,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "akey.h"
 #include "aws.h"
 #include "cloudtrail.h"
 #include "evidence.h"
@@ -390,8 +391,6 @@ static int at_read_insights(struct at_run *u)
 	return 0;
 }
 
-static const struct kit_paging pg_keys = { .items = "AccessKeyMetadata", .next = "Marker",
-					   .truncated = "IsTruncated" };
 static const struct kit_paging pg_attached = { .items = "AttachedPolicies", .next = "Marker",
 					       .truncated = "IsTruncated" };
 
@@ -438,7 +437,7 @@ static void at_leak_check(struct at_run *u)
 		cJSON_AddStringToObject(in, "UserName", us->name);
 		us->keys = kit_add(u->users_rd, &(struct kit_spec){ .step = "read-access-keys", .service = "iam",
 			.op = "ListAccessKeys", .target = us->arn, .kind = RESP_READ, .in = in,
-			.optional = 1, .paging = &pg_keys });
+			.optional = 1, .paging = &akey_pages });
 	}
 	if (skipped)
 		resp_warn(u->r, "leaked-key state read for %d IAM users, %zu more not read", AT_MAX_USERS, skipped);
@@ -502,25 +501,10 @@ static void at_contain_user(struct at_run *u, struct kit_round *rd, const struct
 	if (!kit_complete(us->keys))
 		resp_warn(u->r, "%s: more keys than the page cap: some may stay Active", g->principal);
 	cJSON_ArrayForEach(key, kit_items(us->keys)) {
-		const char *id = resp_get_str(key, "AccessKeyId"), *stt = resp_get_str(key, "Status");
-		cJSON *in, *undo;
-		struct kit_step *s;
+		const char *id = resp_get_str(key, "AccessKeyId");
 
-		if (!id)
-			continue;
-		in = cJSON_CreateObject();
-		cJSON_AddStringToObject(in, "UserName", g->user);
-		cJSON_AddStringToObject(in, "AccessKeyId", id);
-		cJSON_AddStringToObject(in, "Status", "Inactive");
-		undo = cJSON_Duplicate(in, 1);
-		if (undo)
-			cJSON_ReplaceItemInObjectCaseSensitive(undo, "Status", cJSON_CreateString("Active"));
-		s = kit_add(rd, &(struct kit_spec){ .step = "deactivate-key", .service = "iam", .op = "UpdateAccessKey",
-			.target = id, .kind = RESP_WRITE, .in = in,
-			.restore = kit_undo_step("deactivate-key", "iam:UpdateAccessKey", undo),
-			.detail = "Inactive (kept, not deleted)" });
-		if (stt && !strcmp(stt, "Inactive"))
-			kit_already(s, "already Inactive");
+		if (id)
+			akey_deactivate(rd, "deactivate-key", g->user, id, resp_get_str(key, "Status"), NULL);
 	}
 }
 
@@ -602,11 +586,8 @@ static void at_undo_record(struct at_run *u, struct kit_round *rd, const char *c
 			cJSON_AddItemToArray(list, cJSON_CreateString(b->routes[i]));
 		cJSON_AddItemToArray(plan, kit_undo("lambda:Invoke net-block", undo));
 	}
-	if (cJSON_GetArraySize(plan) > 0)
-		evidence_undo_record(u->k, u->st->fn.aws, &u->st->fn.evcfg, u->ctx, "alarm",
-				     u->ev->alarm[0] ? u->ev->alarm : AT_FUNCTION, plan,
-				     cJSON_AddObjectToObject(u->r->extra, "undo_record"));
-	cJSON_Delete(plan);
+	evidence_undo_claim(u->k, u->st->fn.aws, &u->st->fn.evcfg, u->ctx, "alarm",
+			    u->ev->alarm[0] ? u->ev->alarm : AT_FUNCTION, plan, u->r->extra);
 }
 
 static void at_contain(struct at_run *u)
@@ -735,14 +716,9 @@ static void at_triage_run(struct kit *k, struct at_state *st, struct resp *r, co
 	struct at_run u = { .k = k, .st = st, .r = r, .ev = ev, .ctx = ctx, .complete = 1 };
 	cJSON *groups, *more = NULL;
 	const char *worst;
-	char a[RESP_TIME_LEN], b[RESP_TIME_LEN];
 	int rc = -1;
 
-	resp_format_time_ms(ev->start_ms, a);
-	resp_format_time_ms(ev->end_ms, b);
-	u.win = cJSON_AddObjectToObject(r->extra, "window");
-	cJSON_AddStringToObject(u.win, "start", a);
-	cJSON_AddStringToObject(u.win, "end", b);
+	u.win = kit_window(r->extra, "window", ev->start_ms, ev->end_ms);
 	at_triage_init(&u.t, ev->start_ms, ev->end_ms);
 	if (st->set.log_group[0]) {
 		rc = at_read_insights(&u);

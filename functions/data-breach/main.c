@@ -232,20 +232,16 @@ static int claim_record(struct db_fn *st, struct resp *r, struct evidence *evd, 
 			struct kit_step *rev, const char *role)
 {
 	cJSON *plan = kit_round_undo_plan(rd), *out = cJSON_AddObjectToObject(r->extra, "evidence");
-	char *txt;
+	int claimed;
 
 	if (plan && role && kit_ok(rev))
 		cJSON_AddItemToArray(plan, kit_revoke_undo(role, kit_found(rev) ?
 			resp_get_str(kit_out(rev), "PolicyDocument") : NULL));
-	if (!evidence_begin(evd, !r->dry_run && cJSON_GetArraySize(plan) > 0, out)) {
-		if (!st->fn.evcfg.bucket)
-			resp_warn(r, "no evidence bucket configured: the GDPR record is only in this report");
-		cJSON_Delete(plan);
-		return 0;
-	}
-	txt = plan ? cJSON_Print(plan) : NULL;
+	claimed = evidence_open(evd, !r->dry_run && cJSON_GetArraySize(plan) > 0, plan, out);
+	if (!claimed && !st->fn.evcfg.bucket)
+		resp_warn(r, "no evidence bucket configured: the GDPR record is only in this report");
 	cJSON_Delete(plan);
-	return evidence_claim(evd, txt, txt ? strlen(txt) : 0, out);
+	return claimed;
 }
 
 /* The GDPR record in the evidence bucket (runtime/evidence: write-once,
@@ -485,7 +481,7 @@ static int db_resolve_finding(struct resp *r, struct kit *k, struct db_event *ev
 	q.end_ms = now;
 	q.max_pages = 5;
 	q.account = ev->account;
-	q.deadline_ms = r->ctx && r->ctx->deadline_ms > 0 ? r->ctx->deadline_ms - 3 * DB_DEADLINE_MARGIN_MS : 0;
+	q.deadline_ms = kit_read_deadline(k, 3 * DB_DEADLINE_MARGIN_MS);
 	q.keep_events = 1;
 	rd = kit_round_new(k);
 	s = kit_add(rd, &(struct kit_spec){ .step = "key-activity", .service = "cloudtrail",
@@ -597,7 +593,7 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	q.end_ms = now;
 	q.max_pages = 3;
 	q.account = account;
-	q.deadline_ms = r->ctx && r->ctx->deadline_ms > 0 ? r->ctx->deadline_ms - 3 * DB_DEADLINE_MARGIN_MS : 0;
+	q.deadline_ms = kit_read_deadline(k, 3 * DB_DEADLINE_MARGIN_MS);
 	q.keep_events = 1;
 	rd = kit_round_new(k);
 	s_dt = kit_add(rd, &(struct kit_spec){ .step = "describe-table", .service = "dynamodb",

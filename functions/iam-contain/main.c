@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "akey.h"
 #include "aws.h"
 #include "buf.h"
 #include "cloudtrail.h"
@@ -109,8 +110,6 @@ static cJSON *in3(const char *k1, const char *v1, const char *k2, const char *v2
 	return o;
 }
 
-static const struct kit_paging pg_keys = { .items = "AccessKeyMetadata", .next = "Marker",
-					   .truncated = "IsTruncated" };
 static const struct kit_paging pg_attached = { .items = "AttachedPolicies", .next = "Marker",
 					       .truncated = "IsTruncated" };
 static const struct kit_paging pg_groups = { .items = "Groups", .next = "Marker",
@@ -150,7 +149,7 @@ static void add_actor_reads(struct ic_run *u, struct kit_round *rd, enum ic_acto
 	if (a == IC_ACTOR_CONTAIN_USER) {
 		h->keys = kit_add(rd, &(struct kit_spec){ .step = "list-actor-keys", .service = "iam",
 			.op = "ListAccessKeys", .target = e->actor.arn, .kind = RESP_READ,
-			.in = in1("UserName", e->actor.name), .paging = &pg_keys, .client = u->c });
+			.in = in1("UserName", e->actor.name), .paging = &akey_pages, .client = u->c });
 		h->quarantine = kit_add(rd, &(struct kit_spec){ .step = "read-quarantine-policy",
 			.service = "iam", .op = "GetUserPolicy", .target = e->actor.arn, .kind = RESP_READ,
 			.in = in2("UserName", e->actor.name, "PolicyName", IC_QUARANTINE_POLICY),
@@ -218,7 +217,7 @@ static void add_target_reads(struct ic_run *u, struct kit_round *rd, struct ic_r
 		if (!h->keys || strcmp(e->user, e->actor.name) || u->e->actor.kind != IC_P_USER)
 			h->tkeys = kit_add(rd, &(struct kit_spec){ .step = "list-target-keys", .service = "iam",
 				.op = "ListAccessKeys", .target = e->user, .kind = RESP_READ,
-				.in = in1("UserName", e->user), .paging = &pg_keys, .client = u->c });
+				.in = in1("UserName", e->user), .paging = &akey_pages, .client = u->c });
 		break;
 	case IC_OP_CREATE_POLICY_VERSION:
 	case IC_OP_SET_DEFAULT_POLICY_VERSION:
@@ -259,21 +258,11 @@ static int contain_user(struct ic_run *u, struct ic_reads *h)
 		if (!kit_complete(h->keys))
 			kit_fail(h->keys, "more keys than the page cap: some keys may stay Active");
 		cJSON_ArrayForEach(key, kit_items(h->keys)) {
-			const char *id = resp_get_str(key, "AccessKeyId"), *stt = resp_get_str(key, "Status");
-			struct kit_step *s;
+			const char *id = resp_get_str(key, "AccessKeyId");
 
-			if (!id)
-				continue;
-			s = kit_add(rd, &(struct kit_spec){ .step = "deactivate-key", .service = "iam",
-				.op = "UpdateAccessKey", .target = id, .kind = RESP_WRITE,
-				.in = in3("UserName", e->actor.name, "AccessKeyId", id, "Status", "Inactive"),
-				.restore = kit_undo_step("deactivate-key", "iam:UpdateAccessKey",
-					in3("UserName", e->actor.name, "AccessKeyId", id, "Status", "Active")),
-				.detail = "Inactive (kept, not deleted)", .client = u->c });
-			if (stt && !strcmp(stt, "Inactive"))
-				kit_already(s, "already Inactive");
-			else
-				writes++;
+			if (id)
+				writes += kit_status(akey_deactivate(rd, "deactivate-key", e->actor.name, id,
+								     resp_get_str(key, "Status"), u->c)) != RESP_ALREADY;
 		}
 	}
 	put = kit_add(rd, &(struct kit_spec){ .step = "quarantine-policy", .service = "iam", .op = "PutUserPolicy",
@@ -638,17 +627,13 @@ static void keep_evidence(struct ic_run *u, const cJSON *event, const cJSON *his
 	static const char *const names[] = { "restore.json", "event.json", "documents.json", "history.json",
 					      "report-change.json", "manifest.json", NULL };
 	cJSON *out = cJSON_AddObjectToObject(u->r->extra, "evidence");
-	char *txt;
 
 	/* Under dry run restore[] holds the plan's undo, not a write. */
-	if (!evidence_begin(&u->ev, !u->r->dry_run && cJSON_GetArraySize(u->r->restore) > 0, out)) {
+	if (!evidence_open(&u->ev, !u->r->dry_run && cJSON_GetArraySize(u->r->restore) > 0, u->r->restore, out)) {
 		if (!u->st->fn.evcfg.bucket)
 			resp_warn(u->r, "no evidence bucket configured: the documents are only in this report");
 		return;
 	}
-	txt = cJSON_Print(u->r->restore);
-	if (!evidence_claim(&u->ev, txt, txt ? strlen(txt) : 0, out))
-		return;
 	evidence_add_json(&u->ev, "event.json", event);
 	evidence_add_json(&u->ev, "documents.json", u->docs);
 	if (history)
@@ -678,7 +663,7 @@ static cJSON *read_history(struct ic_run *u, int *complete)
 	q.max_pages = IC_HISTORY_PAGES;
 	q.keep_events = 1;
 	q.account = u->e->account;
-	q.deadline_ms = u->r->ctx && u->r->ctx->deadline_ms ? u->r->ctx->deadline_ms - IC_RESERVE_MS : 0;
+	q.deadline_ms = kit_read_deadline(u->k, IC_RESERVE_MS);
 	i = resp_step_begin(u->r, "read-history", "cloudtrail:LookupEvents", res, RESP_READ);
 	/* without it the revert falls back to the safe state: not a failure
 	 * of the containment */
