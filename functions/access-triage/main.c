@@ -274,11 +274,8 @@ static int at_insights(struct at_run *u, const char *what, const char *query, cJ
 	until = at_poll_until(u, started);
 	for (;;) {
 		rd = kit_round_new(u->k);
-		in = cJSON_CreateObject();
-		if (in)
-			cJSON_AddStringToObject(in, "queryId", qid);
 		g = kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "logs", .op = "GetQueryResults",
-			.kind = RESP_READ, .in = in });
+			.kind = RESP_READ, .in = kit_obj("queryId", qid, KIT_END) });
 		kit_run(rd);
 		polls++;
 		if (!kit_ok(g)) {
@@ -323,12 +320,9 @@ static int at_insights(struct at_run *u, const char *what, const char *query, cJ
 	if (!failed && qs == AT_Q_RUNNING) {
 		/* the budget ran out: stop it, keep what it returned */
 		rd = kit_round_new(u->k);
-		in = cJSON_CreateObject();
-		if (in)
-			cJSON_AddStringToObject(in, "queryId", qid);
 		snprintf(step, sizeof(step), "stop-query-%s", what);
 		s = kit_add(rd, &(struct kit_spec){ .step = step, .service = "logs", .op = "StopQuery",
-			.target = qid, .kind = RESP_READ, .in = in, .optional = 1,
+			.target = qid, .kind = RESP_READ, .in = kit_obj("queryId", qid, KIT_END), .optional = 1,
 			.absent = "InvalidParameterException",
 			.detail = "stopped: the deadline cut it" });
 		kit_run(rd);
@@ -410,7 +404,6 @@ static void at_leak_check(struct at_run *u)
 	for (i = 0; i < u->t.n; i++) {
 		struct at_group *g = &u->t.g[i];
 		struct at_user *us;
-		cJSON *in;
 
 		/* every IAM user of this account with denials: its keys are
 		 * also what containment deactivates (a console session's
@@ -428,16 +421,12 @@ static void at_leak_check(struct at_run *u)
 		us = &u->users[u->nusers++];
 		snprintf(us->name, sizeof(us->name), "%s", g->user);
 		snprintf(us->arn, sizeof(us->arn), "%s", g->principal);
-		in = cJSON_CreateObject();
-		cJSON_AddStringToObject(in, "UserName", us->name);
 		us->att = kit_add(u->users_rd, &(struct kit_spec){ .step = "read-attached-policies", .service = "iam",
-			.op = "ListAttachedUserPolicies", .target = us->arn, .kind = RESP_READ, .in = in,
-			.optional = 1, .paging = &pg_attached });
-		in = cJSON_CreateObject();
-		cJSON_AddStringToObject(in, "UserName", us->name);
+			.op = "ListAttachedUserPolicies", .target = us->arn, .kind = RESP_READ,
+			.in = kit_obj("UserName", us->name, KIT_END), .optional = 1, .paging = &pg_attached });
 		us->keys = kit_add(u->users_rd, &(struct kit_spec){ .step = "read-access-keys", .service = "iam",
-			.op = "ListAccessKeys", .target = us->arn, .kind = RESP_READ, .in = in,
-			.optional = 1, .paging = &akey_pages });
+			.op = "ListAccessKeys", .target = us->arn, .kind = RESP_READ,
+			.in = kit_obj("UserName", us->name, KIT_END), .optional = 1, .paging = &akey_pages });
 	}
 	if (skipped)
 		resp_warn(u->r, "leaked-key state read for %d IAM users, %zu more not read", AT_MAX_USERS, skipped);

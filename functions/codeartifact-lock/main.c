@@ -89,17 +89,10 @@ static void settle(struct resp *r, const char *step, const char *api, const char
 	resp_step_end(r, resp_step_begin(r, step, api, target, RESP_WRITE), st, why, NULL);
 }
 
+/* The domain's (repo NULL) or a repository's identifying members. */
 static cJSON *id_in(const struct ca_run *run, const char *repo)
 {
-	cJSON *in = cJSON_CreateObject();
-
-	if (!in)
-		return NULL;
-	cJSON_AddStringToObject(in, "domain", run->ev->domain);
-	cJSON_AddStringToObject(in, "domainOwner", run->owner);
-	if (repo)
-		cJSON_AddStringToObject(in, "repository", repo);
-	return in;
+	return kit_obj("domain", run->ev->domain, "domainOwner", run->owner, "repository", repo, KIT_END);
 }
 
 /* policy.document / policy.revision of a Get*PermissionsPolicy answer into

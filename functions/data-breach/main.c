@@ -114,11 +114,7 @@ static cJSON *metric_input(const char *table, int64_t now_ms)
 
 static cJSON *table_in(const char *table)
 {
-	cJSON *in = cJSON_CreateObject();
-
-	if (in)
-		cJSON_AddStringToObject(in, "TableName", table);
-	return in;
+	return kit_obj("TableName", table, KIT_END);
 }
 
 /* UpdateContinuousBackups' input: the table's point-in-time recovery on or
@@ -287,14 +283,9 @@ static struct kit_step *add_deny(struct kit_round *rd, struct aws_client *c, con
 		m = -1;
 		snprintf(why, sizeof(why), "GetResourcePolicy answered without Policy or RevisionId");
 	}
-	in = cJSON_CreateObject();
-	cJSON_AddStringToObject(in, "ResourceArn", arn);
-	cJSON_AddStringToObject(in, "Policy", doc ? doc : "{}");
-	cJSON_AddStringToObject(in, "ExpectedRevisionId", kit_found(read) && rev ? rev : "NO_POLICY");
-	undo = cJSON_CreateObject();
-	cJSON_AddStringToObject(undo, "ResourceArn", arn);
-	if (prior)
-		cJSON_AddStringToObject(undo, "Policy", prior);
+	in = kit_obj("ResourceArn", arn, "Policy", doc ? doc : "{}", "ExpectedRevisionId",
+		     kit_found(read) && rev ? rev : "NO_POLICY", KIT_END);
+	undo = kit_obj("ResourceArn", arn, "Policy", prior, KIT_END);
 	s = kit_add(rd, &(struct kit_spec){ .step = step, .service = "dynamodb", .op = "PutResourcePolicy",
 		.target = arn, .kind = RESP_WRITE, .in = in, .client = c,
 		.restore = prior ? kit_undo("dynamodb:PutResourcePolicy", undo)
@@ -316,12 +307,9 @@ static struct kit_step *add_deny(struct kit_round *rd, struct aws_client *c, con
 static struct kit_step *add_policy_read(struct kit_round *rd, struct aws_client *c, const char *arn,
 					const char *step)
 {
-	cJSON *in = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(in, "ResourceArn", arn);
 	return kit_add(rd, &(struct kit_spec){ .step = step, .service = "dynamodb", .op = "GetResourcePolicy",
-		.target = arn, .kind = RESP_READ, .in = in, .client = c, .optional = 1,
-		.absent = "PolicyNotFoundException", .detail = "the table's resource policy" });
+		.target = arn, .kind = RESP_READ, .in = kit_obj("ResourceArn", arn, KIT_END), .client = c,
+		.optional = 1, .absent = "PolicyNotFoundException", .detail = "the table's resource policy" });
 }
 
 #define DB_DENY_RETRIES 3
@@ -604,13 +592,10 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	s_lb = kit_add(rd, &(struct kit_spec){ .step = "list-backups", .service = "dynamodb",
 		.op = "ListBackups", .target = arn, .kind = RESP_READ, .in = table_in(ev->table), .client = c,
 		.paging = &backups_paging });
-	in = cJSON_CreateObject();
-	if (in)
-		cJSON_AddStringToObject(in, "ResourceArn", arn);
 	/* Optional: without tags the record says "unknown" and no exemption is read. */
 	s_tags = kit_add(rd, &(struct kit_spec){ .step = "read-tags", .service = "dynamodb",
-		.op = "ListTagsOfResource", .target = arn, .kind = RESP_READ, .optional = 1, .in = in,
-		.client = c });
+		.op = "ListTagsOfResource", .target = arn, .kind = RESP_READ, .optional = 1,
+		.in = kit_obj("ResourceArn", arn, KIT_END), .client = c });
 	/* Containment, when a principal is known and may be contained. */
 	if (who && who->principal[0]) {
 		if (resp_is_trusted(r->cfg, who->principal))
@@ -625,12 +610,10 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 		/* the revocation's undo, for the undo record written before the
 		 * writes (claim_record): the policy as it is now */
 		if (contain && revocation_role(who, account, rev_role, sizeof(rev_role))) {
-			in = cJSON_CreateObject();
-			cJSON_AddStringToObject(in, "RoleName", rev_role);
-			cJSON_AddStringToObject(in, "PolicyName", KIT_REVOKE_POLICY_NAME);
 			s_rev = kit_add(rd, &(struct kit_spec){ .step = "read-revocation-undo", .service = "iam",
 				.op = "GetRolePolicy", .target = who->principal, .kind = RESP_READ, .optional = 1,
-				.in = in, .absent = "NoSuchEntity", .client = c,
+				.in = kit_obj("RoleName", rev_role, "PolicyName", KIT_REVOKE_POLICY_NAME, KIT_END),
+				.absent = "NoSuchEntity", .client = c,
 				.detail = "the role's " KIT_REVOKE_POLICY_NAME " before this incident (the undo record)" });
 		}
 	}
@@ -688,12 +671,9 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	{
 		/* DeleteBackup takes the BackupArn, known only from the answer:
 		 * the undo names the backup; extra.backup_arn has the ARN. */
-		cJSON *undo = cJSON_CreateObject();
+		cJSON *undo = kit_obj("BackupName", backup, "TableName", ev->table, "note", "DeleteBackup takes the "
+				      "BackupArn: see backup_arn in this report, or ListBackups by this name", KIT_END);
 
-		cJSON_AddStringToObject(undo, "BackupName", backup);
-		cJSON_AddStringToObject(undo, "TableName", ev->table);
-		cJSON_AddStringToObject(undo, "note", "DeleteBackup takes the BackupArn: see backup_arn in "
-					"this report, or ListBackups by this name");
 		s_bk = kit_add(rd, &(struct kit_spec){ .step = "create-backup", .service = "dynamodb",
 			.op = "CreateBackup", .target = arn, .kind = RESP_WRITE, .in = in,
 			.restore = kit_undo("dynamodb:DeleteBackup", undo), .client = c, .detail = backup });
@@ -766,12 +746,10 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	s_met = kit_add(rdm, &(struct kit_spec){ .step = "read-capacity", .service = "monitoring",
 		.op = "GetMetricStatistics", .target = arn, .kind = RESP_READ, .optional = 1,
 		.in = metric_input(ev->table, now), .client = c });
-	in = cJSON_CreateObject();
-	if (in)
-		cJSON_AddStringToObject(in, "TableArn", arn);
 	/* Optional: exports to S3 are a bulk copy AWS lists itself. */
 	s_exp = kit_add(rdm, &(struct kit_spec){ .step = "list-exports", .service = "dynamodb",
-		.op = "ListExports", .target = arn, .kind = RESP_READ, .optional = 1, .in = in, .client = c,
+		.op = "ListExports", .target = arn, .kind = RESP_READ, .optional = 1,
+		.in = kit_obj("TableArn", arn, KIT_END), .client = c,
 		.paging = &exports_paging });
 	s_ct = kit_add(rdm, &(struct kit_spec){ .step = "control-plane-events", .service = "cloudtrail",
 		.op = "LookupEvents", .target = arn, .kind = RESP_READ, .optional = 1, .cloudtrail = &q,
