@@ -455,21 +455,7 @@ static void at_leak_check(struct at_run *u)
 /* A line for a principal or address the containment leaves alone, and
  * why: skipped (a rule says never), or failed (it should have been
  * contained and could not be: the invocation is then an error). */
-static void at_contain_line(struct at_run *u, enum resp_status st, const char *step, const char *target,
-			    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void at_contain_line(struct at_run *u, enum resp_status st, const char *step, const char *target,
-			    const char *fmt, ...)
-{
-	char why[400];
-	va_list ap;
-	int i;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	i = resp_step_begin(u->r, step, "none", target, RESP_READ);
-	resp_step_end(u->r, i, st, why, NULL);
-}
+#define at_contain_line(u, st, step, target, ...) kit_note((u)->k, step, "none", target, RESP_READ, st, 0, __VA_ARGS__)
 #define at_contain_skip(u, ...) at_contain_line((u), RESP_SKIPPED, __VA_ARGS__)
 
 /* An IAM user: every Active key Inactive (kept, not deleted), as
@@ -613,9 +599,8 @@ static void at_contain(struct at_run *u)
 		else if (!caller || !caller[0])
 			/* it could be this function's own identity: never
 			 * contained blind (an error result, so it is seen) */
-			resp_step_end(u->r, resp_step_begin(u->r, "contain", "sts:GetCallerIdentity", g->principal,
-							    RESP_READ), RESP_FAILED,
-				      "the function's own identity is unknown: not contained", NULL);
+			kit_note(u->k, "contain", "sts:GetCallerIdentity", g->principal, RESP_READ, RESP_FAILED, 0,
+				 "the function's own identity is unknown: not contained");
 		else if (!own || strcmp(g->account, own) != 0)
 			at_contain_skip(u, "contain", g->principal, "another account (%s): contained only in the "
 					"function's own account", g->account);
