@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "http.h"
 #include "acct.h"
 #include "outlet.h"
@@ -198,7 +199,7 @@ static void step_free(struct kit_step *s)
 
 struct kit_step *kit_add(struct kit_round *rd, const struct kit_spec *spec)
 {
-	struct kit_step *s = NULL;
+	struct kit_step *s = NULL, **g;
 	char api[160];
 	int idx;
 
@@ -278,15 +279,10 @@ struct kit_step *kit_add(struct kit_round *rd, const struct kit_spec *spec)
 	    (spec->detail && !s->detail) || (spec->already_detail && !s->already_detail) ||
 	    (spec->bucket && !s->bucket) || (spec->key && !s->key))
 		goto fail_owned;
-	if (rd->n == rd->cap) {
-		size_t cap = rd->cap ? rd->cap * 2 : 8;
-		struct kit_step **g = realloc(rd->steps, cap * sizeof(*g));
-
-		if (!g)
-			goto fail_owned;
-		rd->steps = g;
-		rd->cap = cap;
-	}
+	g = buf_grow_array(rd->steps, rd->n, &rd->cap, sizeof(*g), 8);
+	if (!g)
+		goto fail_owned;
+	rd->steps = g;
 	rd->steps[rd->n++] = s;
 	if (s->kind == RESP_WRITE && rd->k->r->dry_run && !spec->notify) {
 		s->status = RESP_PLANNED;  /* resp_step_begin ended the line */
@@ -1824,9 +1820,7 @@ int kit_env_flag(const char *name, int dflt)
 {
 	const char *v = getenv(name);
 
-	if (!v || !*v)
-		return dflt;
-	return !strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes");
+	return !v || !*v ? dflt : resp_flag_word(v) == 1;
 }
 
 void kit_member_role_arn(const struct kit *k, const char *account, char *out, size_t n)
@@ -1887,8 +1881,7 @@ void kit_warn_to(cJSON *warnings, const char *fmt, ...)
 
 int64_t kit_epoch_ms(const cJSON *v)
 {
-	return cJSON_IsNumber(v) && v->valuedouble > 0 && v->valuedouble < 9.2e12
-	       ? (int64_t)(v->valuedouble * 1000.0) : 0;
+	return resp_epoch_ms(v);
 }
 
 enum fb_err kit_finish(struct resp *r, struct aws_client *aws, const struct lr_context *ctx,

@@ -680,8 +680,9 @@ cJSON *kit_revoke_undo(const char *role, const char *prior);
 /* ---- w4-kc-lr: a lenient flag, a member-account line, a quiet result ------------- */
 
 /* A flag setting: "true", "yes" (any case) or "1" is 1, anything else 0;
- * unset or "" gives dflt (resp_config_from_env reads FIREBREAK_DRY_RUN
- * the same way). kit_env_choice when a typo must be refused instead. */
+ * unset or "" gives dflt (resp_flag_word, which resp_config_from_env
+ * reads FIREBREAK_DRY_RUN with). kit_env_choice when a typo must be
+ * refused instead. */
 int kit_env_flag(const char *name, int dflt);
 
 /* "arn:<partition>:iam::<account>:role/<FIREBREAK_MEMBER_ROLE>" into out
@@ -709,12 +710,12 @@ void kit_note(struct kit *k, const char *step, const char *api, const char *targ
 /* An AWS JSON-protocol timestamp (epoch seconds, a number: CreatedDate,
  * EventTime) in ms; 0 when v is not a number or not a time after 1970
  * (range-checked: an out-of-range double -> int64 conversion is UB).
- * kms-guard (CreationDate) and runtime/prov (EventTime) convert the same. */
+ * resp_epoch_ms, which runtime/prov (EventTime) calls below the kit. */
 int64_t kit_epoch_ms(const cJSON *v);
 
 /* Appends the formatted line (cut at 599 bytes) to a responder's own
  * warnings array (NULL: dropped), as against resp_warn's list of the
- * runtime. runtime/redeploy's static warn() does the same (1023 bytes). */
+ * runtime. runtime/redeploy's service-list warnings go through it too. */
 void kit_warn_to(cJSON *warnings, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A result that is no incident (a control message, another alarm, no

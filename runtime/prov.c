@@ -285,12 +285,9 @@ int prov_record_firebreak_keys(const cJSON *rec, cJSON *keys, int cap)
  * LookupEvents answers), else the record's eventTime. 0 when unknown. */
 static int64_t prov_event_ms(const cJSON *e, const cJSON *rec)
 {
-	const cJSON *t = resp_get(e, "EventTime");
+	int64_t ms = resp_epoch_ms(resp_get(e, "EventTime"));
 
-	/* range-checked: an out-of-range double -> int64 conversion is UB */
-	if (cJSON_IsNumber(t) && t->valuedouble > 0 && t->valuedouble < 9.2e12)
-		return (int64_t)(t->valuedouble * 1000.0);
-	return resp_parse_time_ms(resp_get_str(rec, "eventTime"));
+	return ms ? ms : resp_parse_time_ms(resp_get_str(rec, "eventTime"));
 }
 
 /* Besides the newest change: whether the trigger was seen. */

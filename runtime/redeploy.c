@@ -4,7 +4,6 @@
  * (issue 17) so that cognito-lockdown (issue 23) runs the same sequence.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,20 +40,6 @@ void rdp_cleanup(struct rdp *d)
 	free(d->sv);
 	d->sv = NULL;
 	d->nsv = d->capsv = 0;
-}
-
-static void warn(cJSON *warnings, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(cJSON *warnings, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	if (!warnings)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	cJSON_AddItemToArray(warnings, cJSON_CreateString(line));
 }
 
 /* A line a decision settles without a call. */
@@ -590,24 +575,19 @@ enum fb_err rdp_services_parse(const char *list, size_t secret, const char *secr
 		struct rdp_svc *ns;
 
 		if (k++ >= RDP_MAX_SERVICES) {
-			warn(warnings, "secret '%s': more than %d services tagged; the rest not redeployed",
-			     secret_arn, RDP_MAX_SERVICES);
+			kit_warn_to(warnings, "secret '%s': more than %d services tagged; the rest not redeployed",
+				    secret_arn, RDP_MAX_SERVICES);
 			break;
 		}
 		if (r < 0 || !slash || slash == item || !slash[1] || slash - item >= 256 || strlen(slash) > 256) {
-			warn(warnings, "secret '%s': %s entry '%.100s' is not cluster/service", secret_arn,
-			     list_name, item);
+			kit_warn_to(warnings, "secret '%s': %s entry '%.100s' is not cluster/service", secret_arn,
+				    list_name, item);
 			continue;
 		}
-		if (*nsv == *cap) {
-			size_t ncap = *cap ? *cap * 2 : 8;
-
-			ns = realloc(*sv, ncap * sizeof(*ns));
-			if (!ns)
-				return FB_E_NOMEM;
-			*sv = ns;
-			*cap = ncap;
-		}
+		ns = buf_grow_array(*sv, *nsv, cap, sizeof(*ns), 8);
+		if (!ns)
+			return FB_E_NOMEM;
+		*sv = ns;
 		ns = &(*sv)[(*nsv)++];
 		memset(ns, 0, sizeof(*ns));
 		ns->secret = secret;

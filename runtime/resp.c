@@ -194,9 +194,13 @@ static size_t utf8_cut(const char *s, size_t n)
 
 /* ---- config --------------------------------------------------------------- */
 
-static int env_true(const char *v)
+int resp_flag_word(const char *v)
 {
-	return v && (!strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes"));
+	if (!v)
+		return -1;
+	if (!strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes"))
+		return 1;
+	return !strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "no") ? 0 : -1;
 }
 
 /* A setting's value copied into *out, NULL when unset or empty;
@@ -239,12 +243,11 @@ enum fb_err resp_config_from_env(struct resp_config *cfg, char *err, size_t errl
 	memset(cfg, 0, sizeof(*cfg));
 	/* Anything other than a clear yes/no is a configuration error: a typo
 	 * must not silently turn a dry run into a live one. */
-	if (dr && *dr && !env_true(dr) && strcasecmp(dr, "false") && strcmp(dr, "0") &&
-	    strcasecmp(dr, "no")) {
+	if (dr && *dr && resp_flag_word(dr) < 0) {
 		snprintf(err, errlen, "cannot parse 'FIREBREAK_DRY_RUN' (want true or false)");
 		return FB_E_CONFIG;
 	}
-	cfg->dry_run = env_true(dr);
+	cfg->dry_run = resp_flag_word(dr) == 1;
 	/* The minimum age of a firebreak:* tag (runtime/prov.h). 0..2160 h:
 	 * CloudTrail keeps 90 days, so a longer age could never be shown. */
 	cfg->tag_min_age_ms = 24LL * 3600 * 1000;
@@ -296,14 +299,15 @@ enum fb_err resp_config_from_env(struct resp_config *cfg, char *err, size_t errl
 		cfg->metrics = 1;
 		for (i = 0; i < 3; i++) {
 			const char *v = getenv(flags[i]);
+			int f = resp_flag_word(v);
 
 			if (!v || !*v)
 				continue;
-			if (!env_true(v) && strcasecmp(v, "false") && strcmp(v, "0") && strcasecmp(v, "no")) {
+			if (f < 0) {
 				snprintf(err, errlen, "cannot parse '%s' (want true or false)", flags[i]);
 				return FB_E_CONFIG;
 			}
-			*dst[i] = env_true(v);
+			*dst[i] = f;
 		}
 		snprintf(cfg->metrics_ns, sizeof(cfg->metrics_ns), "Firebreak");
 		if (ns && *ns) {
@@ -618,15 +622,10 @@ static int step_add(struct resp *r, const char *step, const char *api, const cha
 {
 	struct resp_step *s;
 
-	if (r->nsteps == r->capsteps) {
-		size_t cap = r->capsteps ? r->capsteps * 2 : 8;
-		struct resp_step *grown = realloc(r->steps, cap * sizeof(*grown));
-
-		if (!grown)
-			return -1;
-		r->steps = grown;
-		r->capsteps = cap;
-	}
+	s = buf_grow_array(r->steps, r->nsteps, &r->capsteps, sizeof(*s), 8);
+	if (!s)
+		return -1;
+	r->steps = s;
 	s = &r->steps[r->nsteps];
 	memset(s, 0, sizeof(*s));
 	s->step = resp_strdup(step ? step : "");
@@ -1490,4 +1489,12 @@ void resp_json_set(cJSON *obj, const char *key, const char *val)
 		cJSON_AddStringToObject(obj, key, val);
 	else
 		cJSON_AddNullToObject(obj, key);
+}
+
+/* ---- w5-adopt-2: a flag's word, an epoch-seconds number ------------------ */
+
+int64_t resp_epoch_ms(const cJSON *v)
+{
+	return cJSON_IsNumber(v) && v->valuedouble > 0 && v->valuedouble < 9.2e12
+	       ? (int64_t)(v->valuedouble * 1000.0) : 0;
 }

@@ -285,4 +285,18 @@ int resp_opt_str(const cJSON *root, const char *path, const char **out);
 		va_end(resp_ap_); \
 	} while (0)
 
+/* ---- w5-adopt-2: a flag's word, an epoch-seconds number ------------------ */
+
+/* A setting's flag word: "true", "yes" (any case) or "1" -> 1; "false",
+ * "no" (any case) or "0" -> 0; anything else (NULL and "" too) -> -1.
+ * The one reader of resp_config_from_env's flags (where -1 is a
+ * configuration error) and kit_env_flag (where it counts as off). */
+int resp_flag_word(const char *v);
+
+/* An AWS JSON-protocol timestamp (epoch seconds, a number: CreatedDate,
+ * EventTime) in ms; 0 when v is not a number or not a time after 1970
+ * (range-checked: an out-of-range double -> int64 conversion is UB).
+ * kit_epoch_ms and runtime/prov's EventTime, below the kit. */
+int64_t resp_epoch_ms(const cJSON *v);
+
 #endif

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "fb_err.h"
+#include "sg.h"
 
 #define IQ_FN "instance-quarantine"
 #define IQ_DEFAULT_MIN_SEVERITY 7.0
@@ -23,7 +24,9 @@
 /* Instance types go up to 15 network cards x interfaces; 32 is plenty for
  * anything one responder should touch, more is refused (not truncated). */
 #define IQ_MAX_ENIS 32
-#define IQ_MAX_GROUPS 16
+/* EC2's ids fit in 31 bytes: a longer one in an answer reads as
+ * unreadable (struct sg_eni has room for more). */
+#define IQ_ID_LEN 32
 #define IQ_MAX_VOLUMES 64
 #define IQ_MAX_VPCS 4
 
@@ -63,19 +66,13 @@ int iq_instance_id_ok(const char *s);
  * MetadataDNSRebind, CredentialAccess:*. */
 int iq_credential_finding(const char *type);
 
-struct iq_eni {
-	char id[32], vpc[32];
-	char groups[IQ_MAX_GROUPS][32];
-	char group_names[IQ_MAX_GROUPS][256];
-	size_t ngroups;
-};
 struct iq_volume {
 	char device[64], volume[32];
 	int delete_on_termination;
 };
 struct iq_instance {
 	char id[24], state[32], vpc[32], profile_arn[512], launch_time[40];
-	struct iq_eni eni[IQ_MAX_ENIS];
+	struct sg_eni eni[IQ_MAX_ENIS];   /* id, vpc, groups, group_names, ngroups */
 	size_t neni;
 	struct iq_volume vol[IQ_MAX_VOLUMES];
 	size_t nvol;
@@ -113,7 +110,7 @@ void iq_vpc_groups_pick(const cJSON *items, struct iq_vpc_groups *g);
 
 /* An interface already isolated: it carries exactly one group, and it is
  * the VPC's (fit) quarantine group `qid`. */
-int iq_eni_isolated(const struct iq_eni *e, const char *qid);
+int iq_eni_isolated(const struct sg_eni *e, const char *qid);
 
 /* The BlockDeviceMapping input (EC2 wire names) that turns
  * DeleteOnTermination off (value 0) or back on (1) for every EBS volume

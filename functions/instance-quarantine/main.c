@@ -137,17 +137,6 @@ static cJSON *create_group_in(const struct iq_run *u, const char *vpc, const cha
 	return sg_create_in(name, desc, vpc, tags);
 }
 
-/* botocore's input for putting the interface's own groups back. */
-static cJSON *swap_undo(const struct iq_eni *e)
-{
-	cJSON *g = cJSON_CreateArray();
-	size_t i;
-
-	for (i = 0; i < e->ngroups; i++)
-		cJSON_AddItemToArray(g, cJSON_CreateString(e->groups[i]));
-	return sg_swap_undo(NULL, e->id, g);
-}
-
 /* The undo of a group firebreak created: delete it once nothing uses it
  * (its id is not known before the call; the entry names the VPC and name). */
 static cJSON *create_group_undo(const char *vpc, const char *name)
@@ -171,8 +160,8 @@ struct reads {
 
 static void report_instance(struct iq_run *u)
 {
-	cJSON *o = cJSON_AddObjectToObject(u->r.extra, "instance"), *enis, *vols, *g;
-	size_t i, j;
+	cJSON *o = cJSON_AddObjectToObject(u->r.extra, "instance"), *enis, *vols;
+	size_t i;
 
 	u->report_inst = o;
 	cJSON_AddStringToObject(o, "id", u->in.id);
@@ -187,9 +176,7 @@ static void report_instance(struct iq_run *u)
 		cJSON_AddItemToArray(enis, e);
 		cJSON_AddStringToObject(e, "id", u->in.eni[i].id);
 		cJSON_AddStringToObject(e, "vpc", u->in.eni[i].vpc);
-		g = cJSON_AddArrayToObject(e, "groups_before");
-		for (j = 0; j < u->in.eni[i].ngroups; j++)
-			cJSON_AddItemToArray(g, cJSON_CreateString(u->in.eni[i].groups[j]));
+		cJSON_AddItemToObject(e, "groups_before", sg_eni_groups(&u->in.eni[i]));
 	}
 	vols = cJSON_AddArrayToObject(o, "volumes");
 	for (i = 0; i < u->in.nvol; i++) {
@@ -285,8 +272,8 @@ static int exempt(struct iq_run *u)
 {
 	struct prov_history h;
 	struct prov_query q;
-	struct prov_decision d;
-	char detail[200];
+	cJSON *one;
+	char detail[200], why[PROV_REASON_LEN];
 	int idx, honoured;
 	enum fb_err rc;
 	int64_t created = resp_parse_time_ms(u->in.launch_time);
@@ -295,8 +282,6 @@ static int exempt(struct iq_run *u)
 		return 0;
 	memset(&q, 0, sizeof(q));
 	memset(&h, 0, sizeof(h));
-	q.tag_key = "firebreak:exempt";
-	q.tag_value = prov_tag_value(u->in.tags, "firebreak:exempt");
 	q.trigger_ms = u->r.event_time_ms ? u->r.event_time_ms : u->r.received_ms;
 	/* A finding is not a CloudTrail record and has no actor: only a tag
 	 * with a clean history (or a trusted setter) counts (prov.h). */
@@ -314,14 +299,16 @@ static int exempt(struct iq_run *u)
 	snprintf(detail, sizeof(detail), "%d event(s), %s", h.events ? cJSON_GetArraySize(h.events) : 0,
 		 h.complete ? "complete" : "incomplete");
 	resp_step_end(&u->r, idx, rc == FB_OK ? RESP_DONE : RESP_FAILED, detail, NULL);
-	prov_decide(h.events, &q, &d);
-	cJSON_AddItemToObject(u->r.extra, "exemption", prov_report_json(q.tag_key, q.tag_value, &d));
+	one = cJSON_CreateArray();
+	honoured = prov_decide_tag(h.events, &q, "firebreak:exempt", prov_tag_value(u->in.tags, "firebreak:exempt"),
+				   why, sizeof(why), one) == PROV_HONOURED;
+	cJSON_AddItemToObject(u->r.extra, "exemption", cJSON_DetachItemFromArray(one, 0));
+	cJSON_Delete(one);
 	prov_history_cleanup(&h);
-	honoured = d.verdict == PROV_HONOURED;
 	if (honoured)
-		resp_skip(&u->r, "instance tagged firebreak:exempt=true (%s): not touched", d.reason);
+		resp_skip(&u->r, "instance tagged firebreak:exempt=true (%s): not touched", why);
 	else
-		resp_warn(&u->r, "tag firebreak:exempt=true on the instance was not honoured: %s", d.reason);
+		resp_warn(&u->r, "tag firebreak:exempt=true on the instance was not honoured: %s", why);
 	return honoured;
 }
 
@@ -674,7 +661,7 @@ static void swap_untrack(struct iq_run *u, struct kit_round *rd, struct kit_step
 	size_t i;
 
 	for (i = 0; i < u->in.neni; i++) {
-		const struct iq_eni *e = &u->in.eni[i];
+		const struct sg_eni *e = &u->in.eni[i];
 		struct iq_vpc *v = vpc_of(u, e->vpc);
 		int dry = u->r.dry_run;
 
@@ -693,7 +680,7 @@ static void swap_untrack(struct iq_run *u, struct kit_round *rd, struct kit_step
 		}
 		steps[i] = kit_add(rd, &(struct kit_spec){ .step = "untrack-connections", .service = "ec2",
 			.op = "ModifyNetworkInterfaceAttribute", .target = e->id, .kind = RESP_WRITE,
-			.in = sg_swap_in(e->id, v->uid ? v->uid : v->uname), .restore = swap_undo(e),
+			.in = sg_swap_in(e->id, v->uid ? v->uid : v->uname), .restore = sg_swap_undo(NULL, e->id, sg_eni_groups(e)),
 			.client = u->c, .detail = "all-traffic group: EC2 stops tracking its flows" });
 		if (iq_eni_isolated(e, v->qid))
 			kit_already(steps[i], "carries only %s", v->qid);
@@ -706,7 +693,7 @@ static size_t swap_quarantine(struct iq_run *u, struct kit_round *rd, struct kit
 	size_t i, n = 0;
 
 	for (i = 0; i < u->in.neni; i++) {
-		const struct iq_eni *e = &u->in.eni[i];
+		const struct sg_eni *e = &u->in.eni[i];
 		struct iq_vpc *v = vpc_of(u, e->vpc);
 
 		if (!v || (!u->r.dry_run && !v->qid)) {
@@ -723,7 +710,7 @@ static size_t swap_quarantine(struct iq_run *u, struct kit_round *rd, struct kit
 			.op = "ModifyNetworkInterfaceAttribute", .target = e->id, .kind = RESP_WRITE,
 			.in = sg_swap_in(e->id, v->qid ? v->qid : v->qname),
 			/* The undo is the untrack swap's when it was sent. */
-			.restore = untrack[i] && kit_status(untrack[i]) != RESP_ALREADY ? NULL : swap_undo(e),
+			.restore = untrack[i] && kit_status(untrack[i]) != RESP_ALREADY ? NULL : sg_swap_undo(NULL, e->id, sg_eni_groups(e)),
 			.client = u->c, .detail = "quarantine group only: no traffic in or out" });
 		if (iq_eni_isolated(e, v->qid)) {
 			kit_already(steps[i], "carries only %s", v->qid);
@@ -974,17 +961,13 @@ static void keep_evidence(struct iq_run *u, struct reads *rs)
 	cJSON *out = cJSON_AddObjectToObject(u->r.extra, "evidence");
 	struct kit_round *rd;
 	struct kit_step *after;
-	char *txt;
 
-	if (!evidence_begin(&u->ev, cJSON_GetArraySize(u->r.restore) > 0, out)) {
+	if (!evidence_open(&u->ev, cJSON_GetArraySize(u->r.restore) > 0, u->r.restore, out)) {
 		if (!u->st->fn.evcfg.bucket)
 			resp_warn(&u->r, "no evidence bucket configured (FIREBREAK_EVIDENCE_BUCKET): the instance "
 				  "description, console output and finding were not kept in S3");
 		return;
 	}
-	txt = cJSON_Print(u->r.restore);
-	if (!evidence_claim(&u->ev, txt, txt ? strlen(txt) : 0, out))
-		return;
 	rd = kit_round_new(&u->k);
 	after = kit_add(rd, &(struct kit_spec){ .step = "describe-instance-after", .service = "ec2",
 		.op = "DescribeInstances", .target = u->in.id, .kind = RESP_READ, .optional = 1,

@@ -330,18 +330,18 @@ enum fb_err iq_instance_from_json(const cJSON *out, struct iq_instance *in)
 	copy(in->launch_time, sizeof(in->launch_time), resp_get_str(i, "launchTime"));
 	in->tags = sg_list(i, "tagSet");
 	cJSON_ArrayForEach(e, sg_list(i, "networkInterfaceSet")) {
-		struct iq_eni *n;
+		struct sg_eni *n;
 
 		if (in->neni == IQ_MAX_ENIS)
 			return FB_E_TOO_LARGE;
 		n = &in->eni[in->neni++];
-		if (!copy(n->id, sizeof(n->id), resp_get_str(e, "networkInterfaceId")) ||
-		    !copy(n->vpc, sizeof(n->vpc), resp_get_str(e, "vpcId")))
+		if (!copy(n->id, IQ_ID_LEN, resp_get_str(e, "networkInterfaceId")) ||
+		    !copy(n->vpc, IQ_ID_LEN, resp_get_str(e, "vpcId")))
 			return FB_E_PARSE;
 		cJSON_ArrayForEach(g, sg_list(e, "groupSet")) {
-			if (n->ngroups == IQ_MAX_GROUPS)
+			if (n->ngroups == SG_MAX_GROUPS)
 				return FB_E_TOO_LARGE;
-			if (!copy(n->groups[n->ngroups], sizeof(n->groups[0]), resp_get_str(g, "groupId")))
+			if (!copy(n->groups[n->ngroups], IQ_ID_LEN, resp_get_str(g, "groupId")))
 				return FB_E_PARSE;
 			copy(n->group_names[n->ngroups], sizeof(n->group_names[0]), resp_get_str(g, "groupName"));
 			n->ngroups++;
@@ -430,7 +430,7 @@ void iq_vpc_groups_pick(const cJSON *items, struct iq_vpc_groups *g)
 	}
 }
 
-int iq_eni_isolated(const struct iq_eni *e, const char *qid)
+int iq_eni_isolated(const struct sg_eni *e, const char *qid)
 {
 	return qid && *qid && e->ngroups == 1 && !strcmp(e->groups[0], qid);
 }

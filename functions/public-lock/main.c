@@ -32,6 +32,7 @@
 #include "lr.h"
 #include "prov.h"
 #include "resp.h"
+#include "sect.h"
 
 #define PL_FUNCTION "public-lock"
 #define PL_DEADLINE_MARGIN_MS 500
@@ -72,16 +73,7 @@ static void pl_undo_record(struct pl_run *run, const char *step, const char *sub
 	if (e)
 		cJSON_AddStringToObject(e, "step", step);
 	cJSON_AddItemToArray(rec, e);
-	evidence_undo_record(run->k, run->st->fn.aws, &run->st->fn.evcfg, run->ctx, subject_name, subject, rec,
-			     cJSON_AddObjectToObject(sec, "undo_record"));
-	cJSON_Delete(rec);
-}
-
-static int64_t pl_read_deadline(const struct pl_run *run)
-{
-	int64_t d = run->r->ctx ? run->r->ctx->deadline_ms : 0;
-
-	return d > 0 ? d - 3 * PL_DEADLINE_MARGIN_MS : 0;
+	evidence_undo_claim(run->k, run->st->fn.aws, &run->st->fn.evcfg, run->ctx, subject_name, subject, rec, sec);
 }
 
 /* firebreak:public-ok=true, under the provenance rule: 1 honoured. The
@@ -89,44 +81,29 @@ static int64_t pl_read_deadline(const struct pl_run *run)
  * (fail towards containment), it does not fail the invocation. */
 static int pl_exemption(struct pl_run *run, cJSON *sec, const char *bucket, const cJSON *tags)
 {
-	struct resp *r = run->r;
 	struct prov_history h;
 	struct prov_query q;
-	struct prov_decision d;
-	char arn[128], detail[400];
-	enum fb_err hrc;
-	int idx;
+	cJSON *one = cJSON_CreateArray();
+	char arn[128], why[PROV_REASON_LEN];
+	enum prov_verdict v;
 
 	snprintf(arn, sizeof(arn), "arn:%s:s3:::%s", kit_partition(run->k), bucket);
 	memset(&q, 0, sizeof(q));
-	memset(&h, 0, sizeof(h));
-	q.tag_key = PL_TAG_PUBLIC_OK;
-	q.tag_value = prov_tag_value(tags, PL_TAG_PUBLIC_OK);
-	q.trigger_ms = run->ev->event_ms > 0 ? run->ev->event_ms : r->received_ms;
+	q.trigger_ms = run->ev->event_ms > 0 ? run->ev->event_ms : run->r->received_ms;
 	q.trigger_event_id = run->ev->event_id[0] ? run->ev->event_id : NULL;
 	q.trigger_actor = run->ev->actor[0] ? run->ev->actor : NULL;
 	q.min_age_ms = run->st->fn.cfg.tag_min_age_ms;
 	q.trust = &run->st->fn.cfg;
-	idx = resp_step_begin(r, "tag-provenance", "cloudtrail:LookupEvents", arn, RESP_READ);
-	resp_step_optional(r, idx);
-	hrc = prov_history_read(run->c, arn, 0, pl_read_deadline(run), run->account, &h);
+	kit_prov_history(run->k, &(struct kit_prov_read){ .step = "tag-provenance", .arn = arn, .client = run->c,
+		.account = run->account, .deadline_ms = kit_read_deadline(run->k, 3 * PL_DEADLINE_MARGIN_MS),
+		.complete_note = " (complete)" }, &h);
 	prov_query_from_history(&q, &h);
-	snprintf(detail, sizeof(detail), "%d events%s%s", h.events ? cJSON_GetArraySize(h.events) : 0,
-		 h.complete ? " (complete)" : "; incomplete: ", h.complete ? "" : h.why);
-	resp_step_end(r, idx, hrc == FB_OK ? RESP_DONE : RESP_FAILED, detail, NULL);
-	prov_decide(h.events, &q, &d);
-	cJSON_AddItemToObject(sec, "exemption", prov_report_json(q.tag_key, q.tag_value, &d));
+	v = prov_decide_tag(h.events, &q, PL_TAG_PUBLIC_OK, prov_tag_value(tags, PL_TAG_PUBLIC_OK), why,
+			    sizeof(why), one);
+	cJSON_AddItemToObject(sec, "exemption", cJSON_DetachItemFromArray(one, 0));
+	cJSON_Delete(one);
 	prov_history_cleanup(&h);
-	return d.verdict == PROV_HONOURED;
-}
-
-/* "<status>: <why>" as the section's outcome. */
-static void pl_outcome(cJSON *sec, const char *status, const char *why)
-{
-	char o[400];
-
-	snprintf(o, sizeof(o), "%s: %s", status, why);
-	cJSON_AddStringToObject(sec, "outcome", o);
+	return v == PROV_HONOURED;
 }
 
 /* One bucket: read, decide, lock, confirm. */
@@ -175,7 +152,7 @@ static void pl_bucket(struct pl_run *run, const char *bucket)
 	kit_run(rd);
 
 	if (!kit_ok(s_pol) || !kit_ok(s_acl) || !kit_ok(s_blk)) {
-		pl_outcome(sec, "failed", "the bucket's state could not be read: nothing changed");
+		sect_outcome(sec, 0, "failed: the bucket's state could not be read: nothing changed");
 		run->nfailed++;
 		goto out;
 	}
@@ -184,7 +161,7 @@ static void pl_bucket(struct pl_run *run, const char *bucket)
 
 		if (!p || (strcmp(p, "true") && strcmp(p, "false"))) {
 			kit_fail(s_pol, "the answer has no IsPublic true/false");
-			pl_outcome(sec, "failed", "unreadable policy status: nothing changed");
+			sect_outcome(sec, 0, "failed: unreadable policy status: nothing changed");
 			run->nfailed++;
 			goto out;
 		}
@@ -196,7 +173,7 @@ static void pl_bucket(struct pl_run *run, const char *bucket)
 	ngrants = pl_acl_public(kit_out(s_acl), names, sizeof(names));
 	if (ngrants < 0) {
 		kit_fail(s_acl, "the answer is not an access control policy");
-		pl_outcome(sec, "failed", "unreadable ACL: nothing changed");
+		sect_outcome(sec, 0, "failed: unreadable ACL: nothing changed");
 		run->nfailed++;
 		goto out;
 	}
@@ -204,8 +181,8 @@ static void pl_bucket(struct pl_run *run, const char *bucket)
 	kit_detail(s_acl, "%d public grant%s%s%s", ngrants, ngrants == 1 ? "" : "s", ngrants ? ": " : "", names);
 	if (kit_found(s_blk) && !pl_block_from_json(kit_out(s_blk), &state.bucket)) {
 		kit_fail(s_blk, "the answer is not a block configuration");
-		pl_outcome(sec, "failed", "unreadable block configuration: nothing changed (its undo could not "
-			   "be recorded)");
+		sect_outcome(sec, 0, "failed: unreadable block configuration: nothing changed (its undo could not "
+			     "be recorded)");
 		run->nfailed++;
 		goto out;
 	}
@@ -228,10 +205,7 @@ static void pl_bucket(struct pl_run *run, const char *bucket)
 									: "not-public");
 	cJSON_AddStringToObject(sec, "exposure_reason", why);
 	if (ex == PL_NOT_PUBLIC || (ex == PL_BLOCKED && !pl_block_all_on(&state.bucket))) {
-		char nw[340];
-
-		snprintf(nw, sizeof(nw), "not public: %s", why);
-		pl_outcome(sec, "skipped", nw);
+		sect_outcome(sec, 0, "skipped: not public: %s", why);
 		run->nskipped++;
 		goto out;
 	}
@@ -245,8 +219,8 @@ static void pl_bucket(struct pl_run *run, const char *bucket)
 			cJSON_AddItemToArray(arr, cJSON_Duplicate(t, 1));
 		if (ex == PL_PUBLIC && prov_tag_true(arr, PL_TAG_PUBLIC_OK) && pl_exemption(run, sec, bucket, arr)) {
 			cJSON_Delete(arr);
-			pl_outcome(sec, "skipped", "intended public (" PL_TAG_PUBLIC_OK " honoured): reported, "
-				   "not locked");
+			sect_outcome(sec, 0, "skipped: intended public (" PL_TAG_PUBLIC_OK " honoured): reported, "
+				     "not locked");
 			resp_warn(r, "bucket %s is public (%s) and exempt by %s=true", bucket, why, PL_TAG_PUBLIC_OK);
 			run->nexempt++;
 			run->nskipped++;
@@ -274,17 +248,17 @@ static void pl_bucket(struct pl_run *run, const char *bucket)
 		kit_already(s_lock, "all four settings already on (%s)", why);
 	kit_run(rd);
 	if (kit_status(s_lock) == RESP_ALREADY) {
-		pl_outcome(sec, "already", "the bucket's block settings are all on");
+		sect_outcome(sec, 0, "already: the bucket's block settings are all on");
 		run->nalready++;
 		goto out;
 	}
 	if (kit_status(s_lock) == RESP_PLANNED) {
-		pl_outcome(sec, "planned", "lock (dry run)");
+		sect_outcome(sec, 0, "planned: lock (dry run)");
 		run->nlocked++;
 		goto out;
 	}
 	if (!kit_ok(s_lock)) {
-		pl_outcome(sec, "failed", "PutPublicAccessBlock failed");
+		sect_outcome(sec, 0, "failed: PutPublicAccessBlock failed");
 		run->nfailed++;
 		goto out;
 	}
@@ -305,7 +279,7 @@ static void pl_bucket(struct pl_run *run, const char *bucket)
 			pl_block_off_names(&after, off, sizeof(off));
 			kit_fail(s_cblk, "after the write the block reads off: %s", off);
 		}
-		pl_outcome(sec, "failed", "the lock is not confirmed");
+		sect_outcome(sec, 0, "failed: the lock is not confirmed");
 		run->nfailed++;
 		goto out;
 	}
@@ -318,7 +292,7 @@ static void pl_bucket(struct pl_run *run, const char *bucket)
 						  "now makes it ineffective"
 			   : "IsPublic=false");
 	}
-	pl_outcome(sec, "locked", "all four block settings on, confirmed");
+	sect_outcome(sec, 0, "locked: all four block settings on, confirmed");
 	run->nlocked++;
 out:
 	kit_round_free(rd);

@@ -158,6 +158,53 @@ static void test_resp__config_from_env(void **st)
 	set_env(NULL, NULL, NULL, NULL);
 }
 
+/* The one flag reader (resp_config_from_env's flags, kit_env_flag) and the
+ * epoch-seconds reader below the kit (kit_epoch_ms, prov's EventTime). */
+static void test_resp__flag_word_and_epoch_ms(void **st)
+{
+	static const char *const on[] = { "true", "TRUE", "True", "yes", "YES", "1" };
+	static const char *const off[] = { "false", "FALSE", "no", "No", "0" };
+	static const char *const bad[] = { "", "ture", "y", "01", " true", "true ", "on", "2" };
+	static const int64_t ms[] = { 1796601600500LL, 0, 0, 0, 0, 1000 };
+	cJSON *a = cJSON_Parse("[1796601600.5, -1, 0, 1e300, \"1796601600\", 1]");
+	size_t i;
+
+	(void)st;
+	for (i = 0; i < sizeof(on) / sizeof(on[0]); i++)
+		assert_int_equal(resp_flag_word(on[i]), 1);
+	for (i = 0; i < sizeof(off) / sizeof(off[0]); i++)
+		assert_int_equal(resp_flag_word(off[i]), 0);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(resp_flag_word(bad[i]), -1);
+	assert_int_equal(resp_flag_word(NULL), -1);
+	/* each of a's values in ms: a number after 1970 in range, else 0 */
+	for (i = 0; i < sizeof(ms) / sizeof(ms[0]); i++)
+		assert_int_equal(resp_epoch_ms(cJSON_GetArrayItem(a, (int)i)), ms[i]);
+	assert_int_equal(resp_epoch_ms(NULL), 0);
+	cJSON_Delete(a);
+}
+
+/* The step array grows past its first 8 (buf_grow_array), keeping every line. */
+static void test_resp__many_steps(void **st)
+{
+	struct resp_config cfg = { 0 };
+	struct resp r;
+	char name[16];
+	int i;
+
+	(void)st;
+	resp_begin(&r, &cfg, "kms-guard", &test_ctx);
+	for (i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		assert_int_equal(resp_step_begin(&r, name, "kms:DescribeKey", "arn:k", RESP_READ), i);
+	}
+	assert_int_equal(r.nsteps, 40);
+	assert_true(r.capsteps >= 40);
+	assert_string_equal(r.steps[0].step, "s0");
+	assert_string_equal(r.steps[39].step, "s39");
+	resp_cleanup(&r);
+}
+
 /* FIREBREAK_TAG_MIN_AGE_HOURS: how old a firebreak:* tag must be (runtime/prov.h). */
 static void test_resp__config_tag_min_age(void **st)
 {
@@ -900,6 +947,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_resp__config_from_env),
+		cmocka_unit_test(test_resp__flag_word_and_epoch_ms),
+		cmocka_unit_test(test_resp__many_steps),
 		cmocka_unit_test(test_resp__config_tag_min_age),
 		cmocka_unit_test(test_resp__glob_match),
 		cmocka_unit_test(test_resp__trusted_assumed_role),
