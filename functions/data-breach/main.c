@@ -62,19 +62,6 @@ struct db_who {
 	char ground[300];
 };
 
-static const char *tag_value(const cJSON *tags, const char *key)
-{
-	const cJSON *t;
-
-	cJSON_ArrayForEach(t, tags) {
-		const char *k = resp_get_str(t, "Key");
-
-		if (k && strcmp(k, key) == 0)
-			return resp_get_str(t, "Value");
-	}
-	return NULL;
-}
-
 static long json_long_or(const cJSON *v, long def)
 {
 	long x;
@@ -553,6 +540,7 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	int64_t now = k->now_ms(), aware;
 	int pitr, stream, have_spike = 0, nfail = 0;
 	cJSON *in, *rec, *meas, *gdpr_sorted = NULL;
+	const cJSON *tags;
 	static const struct kit_paging backups_paging = { .items = "BackupSummaries",
 		.next = "LastEvaluatedBackupArn", .token = "ExclusiveStartBackupArn" };
 	static const struct kit_paging exports_paging = { .items = "ExportSummaries", .next = "NextToken",
@@ -834,8 +822,9 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	rin.incident = r->incident_id;
 	rin.source = source;
 	rin.aware_ms = aware;
-	rin.categories = kit_ok(s_tags) ? tag_value(resp_get(kit_out(s_tags), "Tags"), DB_TAG_CATEGORIES) : NULL;
-	rin.subjects = kit_ok(s_tags) ? tag_value(resp_get(kit_out(s_tags), "Tags"), DB_TAG_SUBJECTS) : NULL;
+	tags = kit_ok(s_tags) ? resp_get(kit_out(s_tags), "Tags") : NULL;
+	rin.categories = prov_tag_value(tags, DB_TAG_CATEGORIES);
+	rin.subjects = prov_tag_value(tags, DB_TAG_SUBJECTS);
 	rin.spike = have_spike ? &spike : NULL;
 	rin.spike_threshold = st->spike_factor;
 	rin.measures = meas;
