@@ -1990,3 +1990,39 @@ cJSON *kit_window(cJSON *to, const char *name, int64_t start_ms, int64_t end_ms)
 	}
 	return w;
 }
+
+/* ---- w5-cut-b: string members onto an object, a zeroed array slot ----------------- */
+
+void kit_add_strs(cJSON *o, const char *k1, ...)
+{
+	const char *k, *v;
+	va_list ap;
+
+	va_start(ap, k1);
+	for (k = k1; o && k; k = va_arg(ap, const char *)) {
+		v = va_arg(ap, const char *);
+		if (v)
+			cJSON_AddStringToObject(o, k, v);
+	}
+	va_end(ap);
+}
+
+void *kit_slot(void *arrp, size_t n, size_t *cap, size_t sz, size_t first)
+{
+	void *v;
+
+	/* arrp is a T **: its pointer read and stored as bytes, whatever T is */
+	memcpy(&v, arrp, sizeof(v));
+	v = buf_grow_array(v, n, cap, sz, first);
+	if (!v)
+		return NULL;
+	memcpy(arrp, &v, sizeof(v));
+	return memset((char *)v + n * sz, 0, sz);
+}
+
+/* ---- w5-cut-a: time left for a step --------------------------------------------- */
+
+int kit_time_left(const struct lr_context *ctx, int64_t need_ms)
+{
+	return !ctx || !ctx->deadline_ms || lr_remaining_ms(ctx) >= need_ms;
+}

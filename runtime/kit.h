@@ -770,4 +770,29 @@ cJSON *kit_ct_each(struct kit *k, const char *step, const struct ct_query *q,
  * and root-verify write their "window" the same way. */
 cJSON *kit_window(cJSON *to, const char *name, int64_t start_ms, int64_t end_ms);
 
+/* ---- w5-cut-b: string members onto an object, a zeroed array slot ----------------- */
+
+/* kit_obj's members added to an existing object `o` (borrowed; NULL: nothing
+ * done): "<k1>": "<v1>", ... up to KIT_END, a null value left out, in that
+ * order after the members o has. For report entries that mix strings with
+ * numbers and booleans (leak-rotate's access_keys[], root-verify's event). */
+void kit_add_strs(cJSON *o, const char *k1, ...);
+
+/* Element n of a growable array, zeroed: `arrp` is the address of the
+ * array's pointer (T **, stored back when the array grows; buf_grow_array's
+ * cap and first). Returns &(*arrp)[n], or NULL when out of memory (the
+ * array untouched). The caller counts the element in once it is filled.
+ * Plain realloc: not for secret bytes. */
+void *kit_slot(void *arrp, size_t n, size_t *cap, size_t sz, size_t first);
+
+/* ---- w5-cut-a: time left for a step --------------------------------------------- */
+
+/* 1 when a step that needs need_ms may still start: the invocation has no
+ * deadline (ctx NULL, or deadline_ms 0) or at least need_ms left; else 0
+ * (the caller reports the step failed "not started" rather than let it
+ * eat the time the report needs). task-quarantine's isolate and stop use
+ * it; runtime/cwl (CWL_UPLOAD_RESERVE_MS) and runtime/evidence
+ * (EVIDENCE_MIN_STEP_MS) keep static copies of the same test. */
+int kit_time_left(const struct lr_context *ctx, int64_t need_ms);
+
 #endif

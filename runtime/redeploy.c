@@ -685,10 +685,12 @@ cJSON *rdp_restore(const char *step, const char *arn, const char *old_version, c
 
 /* ---- w4-kc-lr: the values of a set of secrets ------------------------------------- */
 
-enum fb_err rdp_values(struct kit *k, char *const *ids, size_t n, rdp_values_fn fn, void *arg)
+enum fb_err rdp_values(struct kit *k, const cJSON *ids, rdp_values_fn fn, void *arg)
 {
+	size_t n = (size_t)cJSON_GetArraySize(ids);
 	struct kit_step **get = calloc(n * 2 + 1, sizeof(*get));
 	struct kit_round *rd = get ? kit_round_new(k) : NULL;
+	const cJSON *id = ids ? ids->child : NULL;
 	enum fb_err rc = FB_OK;
 	size_t i;
 
@@ -696,10 +698,13 @@ enum fb_err rdp_values(struct kit *k, char *const *ids, size_t n, rdp_values_fn 
 		free(get);
 		return FB_E_NOMEM;
 	}
-	for (i = 0; i < n * 2; i++)
+	for (i = 0; i < n * 2; i++) {
 		get[i] = kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "secretsmanager",
-			.op = "GetSecretValue", .kind = RESP_READ, .in = kit_obj("SecretId", ids[i / 2],
+			.op = "GetSecretValue", .kind = RESP_READ, .in = kit_obj("SecretId", cJSON_GetStringValue(id),
 			"VersionStage", i % 2 ? "AWSPREVIOUS" : "AWSCURRENT", KIT_END) });
+		if (i % 2)      /* both stages of this id queued: the next id */
+			id = id->next;
+	}
 	kit_run(rd);
 	for (i = 0; i < n; i++) {
 		if (rc == FB_OK)

@@ -155,8 +155,8 @@ cJSON *rdp_restore(const char *step, const char *arn, const char *old_version, c
 
 /* ---- w4-kc-lr: the values of a set of secrets ------------------------------------- */
 
-/* The AWSCURRENT and AWSPREVIOUS values of the secrets ids[0..n), every
- * GetSecretValue in one round (quiet steps: no report line, the caller
+/* The AWSCURRENT and AWSPREVIOUS values of the secrets named in `ids` (a
+ * borrowed array of strings: ids or ARNs), every GetSecretValue in one round (quiet steps: no report line, the caller
  * words one). fn(arg, i, cur, prev) for each secret in order (kit_out of a
  * step is NULL when its read failed, kit_err says why); every answer's
  * strings (SecretString) are wiped after fn. A fn that does not return
@@ -164,6 +164,6 @@ cJSON *rdp_restore(const char *step, const char *arn, const char *old_version, c
  * returned. FB_E_NOMEM (no call) when the round cannot be made. Added for
  * leak-rotate's watched values. */
 typedef enum fb_err (*rdp_values_fn)(void *arg, size_t i, struct kit_step *cur, struct kit_step *prev);
-enum fb_err rdp_values(struct kit *k, char *const *ids, size_t n, rdp_values_fn fn, void *arg);
+enum fb_err rdp_values(struct kit *k, const cJSON *ids, rdp_values_fn fn, void *arg);
 
 #endif

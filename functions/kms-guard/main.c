@@ -25,6 +25,7 @@
 #include "evidence.h"
 #include "fn.h"
 #include "kit.h"
+#include "kms.h"
 #include "lr.h"
 #include "prov.h"
 #include "resp.h"
@@ -51,22 +52,6 @@ struct kg_run {
 };
 
 /* ---- request and report pieces ---------------------------------------------------- */
-
-/* {KeyId, Tags: [{TagKey: tag, TagValue: value}]}, or with value NULL
- * {KeyId, TagKeys: [tag]}: TagResource / UntagResource input. */
-static cJSON *kg_tag_json(const char *key_arn, const char *tag, const char *value)
-{
-	cJSON *in = kit_obj("KeyId", key_arn, KIT_END);
-
-	if (!in)
-		return NULL;
-	if (!value)
-		cJSON_AddItemToArray(cJSON_AddArrayToObject(in, "TagKeys"), cJSON_CreateString(tag));
-	else
-		cJSON_AddItemToArray(cJSON_AddArrayToObject(in, "Tags"),
-				     kit_obj("TagKey", tag, "TagValue", value, KIT_END));
-	return in;
-}
 
 /* The deletion window to schedule again on undo: the event's, else the
  * key's (DescribeKey KeyMetadata, borrowed), else KG_DEFAULT_PENDING_DAYS. */
@@ -96,11 +81,6 @@ static cJSON *kg_section_new(const struct kg_item *it)
 	if (it->note[0])
 		cJSON_AddStringToObject(sec, "note", it->note);
 	return sec;
-}
-
-static const char *kg_prior_name(enum kg_prior p)
-{
-	return p == KG_PRIOR_ENABLED ? "Enabled" : p == KG_PRIOR_DISABLED ? "Disabled" : "unknown";
 }
 
 /* DescribeKey and ListResourceTags of `ref`, a step each (NULL: not asked). */
@@ -135,15 +115,11 @@ static const char *kg_exemption(struct kg_run *run, struct aws_client *c, const 
 				char *reason, size_t rn)
 {
 	static const char *const keys[] = { KG_TAG_EXEMPT, KG_TAG_ALLOW };
-	const cJSON *cd = resp_get(meta, "CreationDate");
 	struct kit_prov_read pr = kg_history(run, c, "tag-provenance", arn, it, " (complete)");
 	struct prov_query q = { .trigger_ms = it->event_ms ? it->event_ms : run->r->received_ms,
 		.trigger_event_id = strcmp(it->event_name, "manual") && it->event_id[0] ? it->event_id : NULL,
-		.trigger_actor = it->actor };
+		.trigger_actor = it->actor, .created_ms = kit_epoch_ms(resp_get(meta, "CreationDate")) };
 
-	/* range-checked: an out-of-range double -> int64 conversion is UB */
-	if (cJSON_IsNumber(cd) && cd->valuedouble > 0 && cd->valuedouble < 9.2e12)
-		q.created_ms = (int64_t)(cd->valuedouble * 1000.0);
 	return kit_exemption(&run->k, &pr, &q, tags, keys, 2, sec, reason, rn);
 }
 
@@ -154,22 +130,19 @@ static enum resp_status kg_revert_tag(struct kg_run *run, struct aws_client *c, 
 {
 	int set = plan->action == KG_TAG_SET;
 	struct kit_round *rd = kit_round_new(&run->k);
-	struct kit_spec ws = { .step = "revert-tag", .target = arn, .kind = RESP_WRITE, .client = c,
+	/* UntagResource unless a value goes back: each op a literal (tests/infra derives the IAM policy) */
+	struct kit_spec ws = { .step = "revert-tag", .service = "kms", .op = "UntagResource", .target = arn,
+		.kind = RESP_WRITE, .client = c,
 		.optional = plan->action == KG_TAG_SUPERSEDED || plan->action == KG_TAG_UNKNOWN,
-		.in = kg_tag_json(arn, tc->key, set ? plan->value : NULL), .detail = plan->why };
+		.in = kms_tag_in(arn, tc->key, set ? plan->value : NULL), .detail = plan->why,
+		.restore = kms_tag_undo(NULL, arn, tc->key, plan->present_now ? plan->now : NULL) };
 	struct kit_step *w;
 	enum resp_status st;
 
-	/* each op a literal assignment: tests/infra derives the IAM policy from them */
 	if (set) {
 		ws.service = "kms";
 		ws.op = "TagResource";
-	} else {
-		ws.service = "kms";
-		ws.op = "UntagResource";
 	}
-	ws.restore = kit_undo(plan->present_now ? "kms:TagResource" : "kms:UntagResource",
-			      kg_tag_json(arn, tc->key, plan->present_now ? plan->now : NULL));
 	w = kit_add(rd, &ws);
 	if (plan->action == KG_TAG_ALREADY)
 		kit_already(w, "%s", plan->why);
@@ -229,9 +202,8 @@ static int kg_handle_tag_item(struct kg_run *run, const struct kg_item *it, cJSO
 	for (k = 0; k < it->ntags; k++) {
 		kg_tag_revert_plan(h.events, h.complete, it, k, tags, &plans[k]);
 		if (plans[k].action == KG_TAG_SET || plans[k].action == KG_TAG_REMOVE)
-			cJSON_AddItemToArray(rec, kit_undo_step("revert-tag", plans[k].present_now ? "kms:TagResource"
-				: "kms:UntagResource", kg_tag_json(arn, it->tags[k].key,
-								   plans[k].present_now ? plans[k].now : NULL)));
+			cJSON_AddItemToArray(rec, kms_tag_undo("revert-tag", arn, it->tags[k].key,
+							       plans[k].present_now ? plans[k].now : NULL));
 	}
 	evidence_undo_claim(&run->k, run->st->fn.aws, &run->st->fn.evcfg, run->r->ctx, "key_arn", arn, rec, sec);
 	for (k = 0; k < it->ntags; k++) {
@@ -404,13 +376,9 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	 * and was not set by its actor (runtime/prov.h); otherwise it is
 	 * ignored, said in exemption_tags[], and the key is contained. */
 	exempt_by = kg_exemption(run, c, it, arn, meta, tags, sec, prov_reason, sizeof(prov_reason));
-	if (exempt_by && !strcmp(exempt_by, KG_TAG_EXEMPT)) {
-		sect_outcome(sec, 0, "skipped: key tagged %s=true (%s)", KG_TAG_EXEMPT, prov_reason);
-		goto out;
-	}
 	if (exempt_by) {
-		sect_outcome(sec, 0, "skipped: key tagged %s=true (deletion allowed; notified; %s)", KG_TAG_ALLOW,
-			prov_reason);
+		sect_outcome(sec, 0, "skipped: key tagged %s=true (%s%s)", exempt_by,
+			     strcmp(exempt_by, KG_TAG_EXEMPT) ? "deletion allowed; notified; " : "", prov_reason);
 		goto out;
 	}
 	pending = !strcmp(state, "PendingDeletion") || !strcmp(state, "PendingReplicaDeletion");
@@ -420,7 +388,8 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	}
 	cur_enabled = !strcmp(state, "Enabled");
 	prior = kg_prior(run, c, it, arn, cur_enabled, h, &hq, prior_src, sizeof(prior_src));
-	resp_json_set(sec, "prior_state", kg_prior_name(prior));
+	/* kg_prior() always decides: never unknown */
+	resp_json_set(sec, "prior_state", prior == KG_PRIOR_ENABLED ? "Enabled" : "Disabled");
 	resp_json_set(sec, "prior_state_source", prior_src);
 
 	/* Write 1: cancel the deletion; the undo schedules it again. */
@@ -438,8 +407,7 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 		cJSON_AddItemToArray(rec, kit_undo_step("enable-key", "kms:DisableKey",
 							kit_obj("KeyId", arn, KIT_END)));
 	if (tag_now)
-		cJSON_AddItemToArray(rec, kit_undo_step("tag-incident", incident_tag ? "kms:TagResource"
-							: "kms:UntagResource", kg_tag_json(arn, KG_TAG_INCIDENT, incident_tag)));
+		cJSON_AddItemToArray(rec, kms_tag_undo("tag-incident", arn, KG_TAG_INCIDENT, incident_tag));
 	evidence_undo_claim(&run->k, run->st->fn.aws, &run->st->fn.evcfg, run->r->ctx, "key_arn", arn, rec, sec);
 	snprintf(detail, sizeof(detail), "deletion cancelled (was %s); KMS leaves the key Disabled", state);
 	wr = kit_round_new(&run->k);
@@ -469,9 +437,8 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	/* optional: the key is safe without the tag */
 	tg = kit_add(wr2, &(struct kit_spec){ .step = "tag-incident", .service = "kms", .op = "TagResource",
 		.target = arn, .kind = RESP_WRITE, .optional = 1, .client = c,
-		.in = kg_tag_json(arn, KG_TAG_INCIDENT, r->incident_id),
-		.restore = kit_undo(incident_tag ? "kms:TagResource" : "kms:UntagResource",
-				    kg_tag_json(arn, KG_TAG_INCIDENT, incident_tag)),
+		.in = kms_tag_in(arn, KG_TAG_INCIDENT, r->incident_id),
+		.restore = kms_tag_undo(NULL, arn, KG_TAG_INCIDENT, incident_tag),
 		.detail = "tagged " KG_TAG_INCIDENT });
 	if (!tag_now)
 		kit_already(tg, "tag " KG_TAG_INCIDENT " present");
@@ -521,8 +488,9 @@ static void kg_alarm_items(struct kg_run *run, const struct kg_event *ev, struct
 
 /* Settings from the environment (read once, at init). FB_E_CONFIG with a
  * message in err when a value cannot be used. */
-static enum fb_err kg_settings_from_env(struct kg_settings *set, char *err, size_t errlen)
+static enum fb_err kg_settings(void *state, char *err, size_t errlen)
 {
+	struct kg_settings *set = &((struct kg_state *)state)->set;
 	const char *name = getenv("FIREBREAK_KMS_ALARM_NAME");
 	int lb;
 	enum fb_err rc = kit_env_int("FIREBREAK_KMS_ALARM_LOOKBACK_SECONDS", 900, 0, 86400, &lb, err, errlen);
@@ -530,11 +498,6 @@ static enum fb_err kg_settings_from_env(struct kg_settings *set, char *err, size
 	buf_copy_str(set->alarm_name, sizeof(set->alarm_name), name && *name ? name : "kms-key-changes");
 	set->lookback_s = lb;
 	return rc;
-}
-
-static enum fb_err kg_settings(void *state, char *err, size_t errlen)
-{
-	return kg_settings_from_env(&((struct kg_state *)state)->set, err, errlen);
 }
 
 static enum fb_err kg_handle(void *state, const char *event, size_t len,

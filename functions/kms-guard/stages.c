@@ -76,7 +76,7 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 				const char *env_region, struct kg_item *it,
 				char *why, size_t wn)
 {
-	const char *name, *err, *key, *aws_region, *acct, *res_arn = NULL;
+	const char *key, *aws_region, *acct, *res_arn = NULL;
 	struct ct_record c;
 	const cJSON *res, *el, *days, *rp;
 	struct arn ka = { .resource = NULL };   /* region "" unless a key ARN says */
@@ -86,27 +86,25 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 		return field_bad(why, wn, "field 'detail' must be an object");
 	if (ct_record_parse(rec, &c) != FB_OK)
 		return field_bad(why, wn, "a CloudTrail field has the wrong type (want strings)");
-	name = c.event_name;
-	err = c.error_code;
 	rp = cJSON_GetObjectItemCaseSensitive(rec, "requestParameters");
 	if (rp && !cJSON_IsNull(rp) && !cJSON_IsObject(rp))
 		return field_bad(why, wn, "field 'detail.requestParameters' must be an object");
 	if (!resp_opt_str(rec, "requestParameters.keyId", &key))
 		return field_bad(why, wn, "field 'detail.requestParameters.keyId' must be a string");
-	if (!name)
+	if (!c.event_name)
 		return field_bad(why, wn, "missing 'detail.eventName'");
-	if (!kg_is_trigger_name(name) && !kg_is_tag_name(name))
+	if (!kg_is_trigger_name(c.event_name) && !kg_is_tag_name(c.event_name))
 		return field_bad(why, wn, "not a kms-guard trigger: eventName '%.64s' "
 			 "(want ScheduleKeyDeletion, DisableKey, or a TagResource/UntagResource of a "
-			 "firebreak:* tag)", name);
-	buf_copy_str(it->event_name, sizeof(it->event_name), name);
-	if (kg_is_tag_name(name)) {
+			 "firebreak:* tag)", c.event_name);
+	buf_copy_str(it->event_name, sizeof(it->event_name), c.event_name);
+	if (kg_is_tag_name(c.event_name)) {
 		kg_item_tags(rec, it);
 		if (it->ntags == 0)
 			return field_bad(why, wn, "not a kms-guard trigger: %s changes no firebreak:* tag "
-				 "(firebreak:incident is kms-guard's own)", name);
+				 "(firebreak:incident is kms-guard's own)", c.event_name);
 	}
-	buf_copy_str(it->error_code, sizeof(it->error_code), err);
+	buf_copy_str(it->error_code, sizeof(it->error_code), c.error_code);
 	buf_copy_str(it->event_id, sizeof(it->event_id), c.event_id);
 	buf_copy_str(it->actor, sizeof(it->actor), c.actor_arn);
 	it->event_ms = c.time_ms;
@@ -126,7 +124,7 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 	if (key && !arn_kms_ref_ok(key))
 		return field_bad(why, wn, "field 'detail.requestParameters.keyId' is not a key id, alias or ARN");
 	if (!key && !res_arn) {
-		if (err)
+		if (c.error_code)
 			return FB_OK; /* a failed call: skipped before the key matters */
 		return field_bad(why, wn, "missing 'detail.requestParameters.keyId'");
 	}
@@ -157,31 +155,27 @@ enum fb_err kg_item_from_record(const cJSON *rec, const char *env_account,
 
 void kg_event_cleanup(struct kg_event *ev)
 {
-	cJSON_Delete(ev->root);
-	ev->root = NULL;
+	field_json_free(&ev->root);
 }
 
 static enum fb_err kg_parse_manual(struct kg_event *ev, char *why, size_t wn)
 {
-	const cJSON *key = cJSON_GetObjectItemCaseSensitive(ev->root, "keyId");
-	const cJSON *region = cJSON_GetObjectItemCaseSensitive(ev->root, "region");
 	struct kg_item *it = &ev->item;
 	struct arn ka;
 
-	if (!key)
-		return field_bad(why, wn, "missing 'keyId' (manual form: {\"keyId\": \"<id, alias or ARN>\", "
-			 "\"region\": \"<region>\"})");
-	if (!cJSON_IsString(key) || !arn_kms_ref_ok(key->valuestring))
-		return field_bad(why, wn, "field 'keyId' must be a key id, alias or ARN string");
-	if (region && (!cJSON_IsString(region) || !arn_region_ok(region->valuestring, NULL)))
-		return field_bad(why, wn, "field 'region' must be a region name string");
+	if (field_read(ev->root, (const struct field[]){
+		FIELD_CHECK("keyId", FIELD_REQUIRED, "missing 'keyId' (manual form: {\"keyId\": \"<id, alias or "
+			    "ARN>\", \"region\": \"<region>\"})"),
+		FIELD_INTO("keyId", FIELD_STR, "field 'keyId' must be a key id, alias or ARN string", arn_kms_ref_ok,
+			   it->key_ref),
+		FIELD_INTO("region", FIELD_STR, "field 'region' must be a region name string", resp_region_name_ok,
+			   it->region),
+		FIELD_END }, why, wn))
+		return FB_E_INVALID;
 	ev->kind = KG_MANUAL;
-	buf_copy_str(it->key_ref, sizeof(it->key_ref), key->valuestring);
 	buf_copy_str(it->event_name, sizeof(it->event_name), "manual");
-	if (region)
-		buf_copy_str(it->region, sizeof(it->region), region->valuestring);
-	if (arn_kms(key->valuestring, &ka))
-		kg_key_place(it, &ka, region ? region->valuestring : NULL);
+	if (arn_kms(it->key_ref, &ka))
+		kg_key_place(it, &ka, it->region[0] ? it->region : NULL);
 	return FB_OK;
 }
 

@@ -204,7 +204,7 @@ int leak_redact(const struct leak_watch *w, const char *s, char *out, size_t out
 /* A watched secret seen in this batch, and what happened to it. */
 struct leak_job {
 	uint32_t secret;
-	size_t cur_hits, prev_hits;
+	size_t cur_hits;              /* AWSCURRENT values seen (else only AWSPREVIOUS ones) */
 	struct rdp_secret rs;         /* its rotation and redeploy (runtime/redeploy) */
 	int exempt;                   /* firebreak:exempt=true, honoured (leak_tags_decide) */
 	char *services;               /* owned: the firebreak:ecs-services tag, when honoured */

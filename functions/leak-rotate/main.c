@@ -75,15 +75,6 @@ struct lk_run {
 	int key_member[LEAK_MAX_KEYS];     /* 1: LEAK_KEY_MEMBER, client not yet made */
 };
 
-/* ---- small helpers ---------------------------------------------------------------------- */
-
-/* The deadline of the work: the invocation's less the finishing reserve
- * (0: none). */
-static int64_t work_deadline(const struct lk_run *u)
-{
-	return u->ctx->deadline_ms ? u->ctx->deadline_ms - LK_FINISH_RESERVE_MS : 0;
-}
-
 /* ---- init ----------------------------------------------------------------------------------- */
 
 static void lk_settings_cleanup(void *state)
@@ -136,32 +127,25 @@ static void load_error(struct lk_state *st, const char *fmt, ...)
 }
 
 /* The secrets tagged firebreak:watch=true (runtime/redeploy: ListSecrets
- * by tag, the answer's tags checked again). */
-static enum fb_err list_tagged(struct lk_run *u, struct slist *ids)
+ * by tag, the answer's tags checked again), their ARNs appended to ids. */
+static enum fb_err list_tagged(struct lk_run *u, cJSON *ids)
 {
-	cJSON *arns = cJSON_CreateArray();
-	const cJSON *a;
 	struct aws_error e;
 	int complete = 0;
-	enum fb_err rc = arns ? rdp_tagged(&u->kit, LEAK_TAG_WATCH, "true", LK_MAX_LIST_PAGES, arns, &complete, &e)
-			      : FB_E_NOMEM;
+	enum fb_err rc = rdp_tagged(&u->kit, LEAK_TAG_WATCH, "true", LK_MAX_LIST_PAGES, ids, &complete, &e);
 
-	cJSON_ArrayForEach(a, arns)
-		if (slist_add(ids, a->valuestring) != FB_OK)
-			rc = FB_E_NOMEM;
 	if (rc == FB_E_AWS)
 		load_error(u->st, "secretsmanager:ListSecrets by tag firebreak:watch failed: %s %s", e.code, e.message);
 	else if (rc == FB_OK && !complete)
 		load_error(u->st, "secretsmanager:ListSecrets: more than %d pages; the rest is not watched",
 			   LK_MAX_LIST_PAGES);
-	cJSON_Delete(arns);
 	return rc;
 }
 
 /* One load of the watched values (load_secrets). */
 struct lk_load {
 	struct lk_state *st;
-	char *const *ids;
+	const cJSON *ids;
 	struct leak_watch w;
 	int errors;
 };
@@ -183,9 +167,8 @@ static enum fb_err load_one(void *arg, size_t i, struct kit_step *cur_s, struct 
 	enum fb_err rc;
 
 	if (!arn) {
-		load_error(st, "cannot read watched secret '%s': %s %s", l->ids[i],
-			   kit_err(cur_s)->code[0] ? kit_err(cur_s)->code : fb_strerror(FB_E_AWS),
-			   kit_err(cur_s)->message);
+		load_error(st, "cannot read watched secret '%s': %s %s", cJSON_GetArrayItem(l->ids, (int)i)->valuestring,
+			   kit_err(cur_s)->code[0] ? kit_err(cur_s)->code : fb_strerror(FB_E_AWS), kit_err(cur_s)->message);
 		l->errors++;
 		return FB_OK;
 	}
@@ -222,23 +205,21 @@ static enum fb_err load_one(void *arg, size_t i, struct kit_step *cur_s, struct 
 static enum fb_err load_secrets(struct lk_run *u, int64_t now_ms)
 {
 	struct lk_state *st = u->st;
-	struct slist ids = { 0 };
-	struct lk_load l = { .st = st };
-	size_t i;
+	/* the configured ids, then the tagged secrets' ARNs */
+	cJSON *ids = st->set.watched.n ? cJSON_CreateStringArray((const char *const *)st->set.watched.v,
+								 (int)st->set.watched.n) : cJSON_CreateArray();
+	struct lk_load l = { .st = st, .ids = ids };
 	enum fb_err rc;
 
 	cJSON_Delete(st->load_errors);
 	st->load_errors = cJSON_CreateArray();
 	st->load_attempt_ms = now_ms;
-	rc = leak_watch_init(&l.w);
-	for (i = 0; rc == FB_OK && i < st->set.watched.n; i++)
-		rc = slist_add(&ids, st->set.watched.v[i]);
+	rc = ids ? leak_watch_init(&l.w) : FB_E_NOMEM;
 	if (rc != FB_OK)
 		goto out;
-	if (st->set.watch_tagged && list_tagged(u, &ids) != FB_OK)
+	if (st->set.watch_tagged && list_tagged(u, ids) != FB_OK)
 		l.errors++;
-	l.ids = ids.v;
-	rc = rdp_values(&u->kit, ids.v, ids.n, load_one, &l);
+	rc = rdp_values(&u->kit, ids, load_one, &l);
 	if (rc != FB_OK)
 		goto out;
 	rc = leak_watch_build(&l.w);
@@ -254,7 +235,7 @@ static enum fb_err load_secrets(struct lk_run *u, int64_t now_ms)
 	rc = l.errors ? FB_E_AWS : FB_OK;
 out:
 	leak_watch_cleanup(&l.w);
-	slist_free(&ids);
+	cJSON_Delete(ids);
 	return rc;
 }
 
@@ -407,8 +388,8 @@ static void setup_alarm(struct lk_run *u)
 	u->pages = cJSON_CreateArray();
 	u->group = st->set.log_groups.v[0];
 	u->stream = "";
-	resp_set_resource(&u->r, resp_get_str(u->ev, "resources.0"), resp_get_str(u->ev, "account"),
-			  resp_get_str(u->ev, "region"));
+	/* the account and region are the envelope's already (kit_begin) */
+	resp_set_resource(&u->r, resp_get_str(u->ev, "resources.0"), NULL, NULL);
 	alarm_parse(cJSON_GetObjectItemCaseSensitive(u->ev, "detail"), &al); /* fields 0 when absent */
 	alarm_log_window(&al, u->r.event_time_ms, lr_now_ms(), st->set.lookback_ms, &start, &end);
 	u->alarm_idx = resp_step_begin(&u->r, "read-alarm-window", "logs:FilterLogEvents",
@@ -458,7 +439,7 @@ static void secret_tags(struct lk_run *u, struct leak_job *j)
 	q.created_ms = j->created_ms;
 	kit_prov_history(&u->kit, &(struct kit_prov_read){ .step = "tag-provenance", .arn = arn,
 		.account = arn_parse(arn, &a) && resp_account_id_ok(a.account) ? a.account : NULL,
-		.deadline_ms = work_deadline(u),
+		.deadline_ms = kit_read_deadline(&u->kit, LK_FINISH_RESERVE_MS),
 		.complete_note = " (complete)" }, &h);
 	prov_query_from_history(&q, &h);
 	leak_tags_decide(j->tags, h.events, &q, j, cJSON_AddArrayToObject(j->report, "tags"));
@@ -537,7 +518,8 @@ static void secrets_rotate_redeploy(struct lk_run *u)
 		return;
 	for (i = 0; i < u->njobs; i++)
 		v[i] = &u->jobs[i].rs;
-	rdp_init(&d, &u->kit, u->st->set.poll_ms, work_deadline(u), u->warnings);
+	rdp_init(&d, &u->kit, u->st->set.poll_ms, kit_read_deadline(&u->kit, LK_FINISH_RESERVE_MS),
+		 u->warnings);
 	d.list_name = LEAK_TAG_SERVICES;
 	/* move AWSCURRENT back only if the new value breaks something */
 	d.undo_note = "restores the LEAKED value: only to recover from a broken rotation";
@@ -582,10 +564,8 @@ static void act_secrets(struct lk_run *u)
 		j->secret = (uint32_t)i;
 		j->rs.arn = w->secrets[i].arn;
 		j->cur_hits = f->cur_hits[i];
-		j->prev_hits = f->prev_hits[i];
-		j->report = o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "arn", w->secrets[i].arn);
-		cJSON_AddStringToObject(o, "name", w->secrets[i].name ? w->secrets[i].name : "");
+		j->report = o = kit_obj("arn", w->secrets[i].arn, "name", w->secrets[i].name ? w->secrets[i].name : "",
+				       KIT_END);
 		cJSON_AddNumberToObject(o, "hits_current", (double)f->cur_hits[i]);
 		cJSON_AddNumberToObject(o, "hits_previous", (double)f->prev_hits[i]);
 		cJSON_AddItemToArray(arr, o);
@@ -644,16 +624,11 @@ static void key_round(struct lk_run *u, const struct key_op *o)
  * A key id without a secret access key in the same log event is not a
  * usable credential (README "Access keys"): ids sit in presigned URLs,
  * SigV4 headers and access logs, and anyone who can write a log line can
- * write one. Such a key is reported (P2) with its account, owner and last
- * use, and never written to: its reads are optional steps (a failed read
- * makes the report poorer, not the containment incomplete) and its
- * deactivate-key step is skipped.
+ * write one. Such a key (!leak_key_usable) is reported (P2) with its
+ * account, owner and last use, and never written to: its reads are
+ * optional steps (a failed read makes the report poorer, not the
+ * containment incomplete) and its deactivate-key step is skipped.
  */
-static int report_only(const struct leak_key *k)
-{
-	return !leak_key_usable(k);
-}
-
 static void report_only_done(struct lk_run *u, struct leak_key *k, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void report_only_done(struct lk_run *u, struct leak_key *k, const char *fmt, ...)
@@ -674,16 +649,9 @@ static int no_role_noted(const struct lk_run *u, const struct leak_key *k)
 	const struct leak_key *o;
 
 	for (o = u->f.keys; o < k; o++)
-		if (o->done && !report_only(o) && !strcmp(o->account, k->account))
+		if (o->done && leak_key_usable(o) && !strcmp(o->account, k->account))
 			return 1;
 	return 0;
-}
-
-/* A read step of a key: optional when the key is only reported. */
-static void key_step_end(struct leak_key *k, struct kit_step *s)
-{
-	if (report_only(k))
-		kit_set_optional(s);
 }
 
 /* A read that did not give what the key's decision needs: the key is
@@ -692,9 +660,10 @@ static void key_unread(struct lk_run *u, struct leak_key *k, struct kit_step *s,
 		       const char *why)
 {
 	kit_detail(s, "%s", detail);
-	key_step_end(k, s);
-	if (report_only(k))
+	if (!leak_key_usable(k)) {
+		kit_set_optional(s);
 		report_only_done(u, k, "%s", why);
+	}
 	k->done = 1;
 }
 
@@ -708,7 +677,8 @@ static void after_info(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 	}
 	buf_copy_str(k->account, sizeof(k->account), acct);
 	kit_detail(s, "account %s", acct);
-	key_step_end(k, s);
+	if (!leak_key_usable(k))
+		kit_set_optional(s);
 	switch (leak_key_route(acct, kit_own_account(&u->kit), u->st->fn.cfg.member_role)) {
 	case LEAK_KEY_OWN:
 		break;
@@ -716,7 +686,7 @@ static void after_info(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 		u->key_member[k - u->f.keys] = 1;
 		break;
 	case LEAK_KEY_NO_ROLE:
-		if (report_only(k)) {
+		if (!leak_key_usable(k)) {
 			report_only_done(u, k, "key of account %s (not ours), FIREBREAK_MEMBER_ROLE not set: its "
 					 "owner and last use are not read", acct);
 			break;
@@ -737,50 +707,43 @@ static void after_info(struct lk_run *u, struct leak_key *k, struct kit_step *s)
 	}
 }
 
-/* Every other key of k's account gets that account's client, or, without
- * one, its outcome. */
-static void member_assign(struct lk_run *u, size_t from, const char *account, struct aws_client *cl)
-{
-	size_t j;
-
-	for (j = from; j < u->f.nkeys; j++) {
-		struct leak_key *o = &u->f.keys[j];
-
-		if (!u->key_member[j] || o->done || strcmp(o->account, account))
-			continue;
-		u->key_member[j] = 0;
-		u->key_client[j] = cl == u->kit.aws ? NULL : cl;
-		if (cl)
-			continue;
-		if (report_only(o)) {
-			report_only_done(u, o, "no session in account %s: its owner and last use are not read",
-					 o->account);
-		} else {
-			kit_note(&u->kit, "deactivate-key", "iam:UpdateAccessKey", o->id, RESP_WRITE, RESP_SKIPPED, 1,
-				 "not deactivated: no session in account %s; the key stays active", o->account);
-			o->done = 1;
-		}
-	}
-}
-
 /* One member-role client per other account whose keys leaked (kit_client:
- * the credentials are cached by role ARN across invokes). A failed
- * AssumeRole is a failed step, required when a usable credential of that
- * account leaked: those keys get no other call. */
+ * the credentials are cached by role ARN across invokes), for every key of
+ * that account, or, without one, their outcome. A failed AssumeRole is a
+ * failed step, required when a usable credential of that account leaked:
+ * those keys get no other call. */
 static void member_clients(struct lk_run *u)
 {
 	size_t i, j;
 
 	for (i = 0; i < u->f.nkeys; i++) {
-		struct leak_key *k = &u->f.keys[i];
+		const char *acct = u->f.keys[i].account;
+		struct aws_client *cl;
 		int needed = 0;
 
-		if (!u->key_member[i] || k->done)
+		if (!u->key_member[i] || u->f.keys[i].done)
 			continue;
 		for (j = i; j < u->f.nkeys; j++)
-			needed |= u->key_member[j] && !u->f.keys[j].done && !report_only(&u->f.keys[j]) &&
-				  !strcmp(u->f.keys[j].account, k->account);
-		member_assign(u, i, k->account, kit_member_client(&u->kit, k->account, "assume-role", needed));
+			needed |= u->key_member[j] && !u->f.keys[j].done && leak_key_usable(&u->f.keys[j]) &&
+				  !strcmp(u->f.keys[j].account, acct);
+		cl = kit_member_client(&u->kit, acct, "assume-role", needed);
+		for (j = i; j < u->f.nkeys; j++) {
+			struct leak_key *o = &u->f.keys[j];
+
+			if (!u->key_member[j] || o->done || strcmp(o->account, acct))
+				continue;
+			u->key_member[j] = 0;
+			u->key_client[j] = cl == u->kit.aws ? NULL : cl;
+			if (cl)
+				continue;
+			if (!leak_key_usable(o))
+				report_only_done(u, o, "no session in account %s: its owner and last use are not read",
+						 o->account);
+			else
+				kit_note(&u->kit, "deactivate-key", "iam:UpdateAccessKey", o->id, RESP_WRITE, RESP_SKIPPED,
+					 1, "not deactivated: no session in account %s; the key stays active", o->account);
+			o->done = 1;
+		}
 	}
 }
 
@@ -807,10 +770,9 @@ static void verify_keys(struct lk_run *u)
 		struct leak_key *k = &u->f.keys[i];
 		struct aws_error e;
 		char arn[300] = "", detail[600];
-		size_t refused = 0;
+		size_t refused = 0, tlen = 0;
 		enum fb_err rc = FB_OK;
 		int idx;
-		size_t tlen = 0;
 		const char *token = NULL;
 
 		if (!strncmp(k->id, "ASIA", 4) && !k->done && k->near_secret)
@@ -818,8 +780,8 @@ static void verify_keys(struct lk_run *u)
 		if (k->done || !k->near_secret || (strncmp(k->id, "AKIA", 4) && !token) || !k->ncand)
 			continue;
 		idx = resp_step_begin(&u->r, "verify-key", "sts:GetCallerIdentity", k->id, RESP_READ);
-		rc = akey_verify_any(k->id, k->cand, k->ncand, token, tlen, work_deadline(u), arn, sizeof(arn), &e,
-				     &refused);
+		rc = akey_verify_any(k->id, k->cand, k->ncand, token, tlen,
+				     kit_read_deadline(&u->kit, LK_FINISH_RESERVE_MS), arn, sizeof(arn), &e, &refused);
 		if (rc == FB_OK) {
 			k->verified = 1;
 			/* an assumed-role session: its role (prov_principal) */
@@ -865,9 +827,10 @@ static void after_last_used(struct lk_run *u, struct leak_key *k, struct kit_ste
 	kit_detail(s, "owned by IAM user %s; last used %s%s%s%s%s", user,
 		   when && *when ? when : "never (or not recorded)", svc && *svc ? " by " : "",
 		   svc && *svc ? svc : "", reg && *reg ? " in " : "", reg && *reg ? reg : "");
-	key_step_end(k, s);
-	if (report_only(k))
+	if (!leak_key_usable(k)) {
+		kit_set_optional(s);
 		report_only_done(u, k, "owned by IAM user %s", user);
+	}
 }
 
 static void after_update(struct lk_run *u, struct leak_key *k, struct kit_step *s)
@@ -950,7 +913,7 @@ static void act_keys(struct lk_run *u)
 	for (i = 0; i < u->f.nkeys; i++) {
 		struct leak_key *k = &u->f.keys[i];
 
-		if (!strncmp(k->id, "ASIA", 4) && report_only(k)) {
+		if (!strncmp(k->id, "ASIA", 4) && !leak_key_usable(k)) {
 			report_only_done(u, k, "temporary (STS) key id");
 		} else if (!strncmp(k->id, "ASIA", 4) && !leak_session_token(&u->msgs, k->id, &tlen)) {
 			kit_note(&u->kit, "deactivate-key", "iam:UpdateAccessKey", k->id, RESP_WRITE, RESP_SKIPPED, 1,
@@ -1052,9 +1015,8 @@ static enum fb_err lk_respond(struct lk_run *u, enum leak_form form, struct lr_r
 		return rc;
 	leak_scan_messages(&st->watch, u->msgs.v, u->msgs.n, &u->f);
 	src = cJSON_AddObjectToObject(u->r.extra, "source");
-	cJSON_AddStringToObject(src, "form", lk_form_name[form]);
-	cJSON_AddStringToObject(src, "log_group", u->group ? u->group : "");
-	cJSON_AddStringToObject(src, "log_stream", u->stream ? u->stream : "");
+	kit_add_strs(src, "form", lk_form_name[form], "log_group", u->group ? u->group : "",
+		     "log_stream", u->stream ? u->stream : "", KIT_END);
 	cJSON_AddNumberToObject(src, "events", (double)u->msgs.n);
 	cJSON_AddNumberToObject(src, "bytes", (double)u->msgs.bytes);
 	if (u->f.cloudtrail_ids)

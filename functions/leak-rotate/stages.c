@@ -101,12 +101,9 @@ enum fb_err leak_watch_add_secret(struct leak_watch *w, const char *arn, const c
 
 	if (!arn)
 		return FB_E_INVALID;
-	s = buf_grow_array(w->secrets, w->nsecrets, &w->capsecrets, sizeof(*s), 8);
+	s = kit_slot(&w->secrets, w->nsecrets, &w->capsecrets, sizeof(*s), 8);
 	if (!s)
 		return FB_E_NOMEM;
-	w->secrets = s;
-	s = &w->secrets[w->nsecrets];
-	memset(s, 0, sizeof(*s));
 	s->arn = strdup(arn);
 	s->name = name ? strdup(name) : NULL;
 	if (!s->arn || (name && !s->name)) {
@@ -135,15 +132,12 @@ static enum fb_err add_value(void *ud, const char *v, size_t n, const char *fiel
 
 	if (slist_has_nocase(a->ignore, field))
 		return FB_OK;
-	nv = buf_grow_array(w->values, w->nvalues, &w->capvalues, sizeof(*nv), 32);
+	nv = kit_slot(&w->values, w->nvalues, &w->capvalues, sizeof(*nv), 32);
 	if (!nv)
 		return FB_E_NOMEM;
-	w->values = nv;
 	rc = leak_scanner_add_value(&w->sc, v, n, (uint32_t)w->nvalues);
 	if (rc != FB_OK)
 		return rc;
-	nv = &w->values[w->nvalues];
-	memset(nv, 0, sizeof(*nv));
 	nv->secret = a->secret;
 	nv->previous = a->previous;
 	buf_copy_str(nv->field, sizeof(nv->field), field);
@@ -177,11 +171,10 @@ enum fb_err leak_msgs_add(struct leak_msgs *ms, const char *group, const char *s
 
 	if (ms->n >= LEAK_MAX_MESSAGES)
 		return FB_E_TOO_LARGE;
-	m = buf_grow_array(ms->v, ms->n, &ms->cap, sizeof(*m), 64);
+	m = kit_slot(&ms->v, ms->n, &ms->cap, sizeof(*m), 64);
 	if (!m)
 		return FB_E_NOMEM;
-	ms->v = m;
-	m = &ms->v[ms->n++];
+	ms->n++;
 	m->group = group ? group : "";
 	m->stream = stream ? stream : "";
 	m->id = id ? id : "";
@@ -411,7 +404,7 @@ static void report_hit(struct leak_findings *f, const struct leak_watch *w, cons
 		       const struct leak_hit *hits, size_t n, size_t which)
 {
 	const struct leak_hit *h = &hits[which];
-	char fp[RESP_FP_LEN], iso[RESP_TIME_LEN];
+	char fp[RESP_FP_LEN], iso[RESP_TIME_LEN], name[LEAK_NAME_MAX * 2 + 64];
 	struct buf ex;
 	cJSON *o;
 
@@ -422,15 +415,12 @@ static void report_hit(struct leak_findings *f, const struct leak_watch *w, cons
 	if (!o)
 		return;
 	resp_fingerprint(m->text + h->off, h->len, fp);
-	cJSON_AddStringToObject(o, "kind", leak_kind_name(h->kind));
-	cJSON_AddStringToObject(o, "fingerprint", fp);
+	kit_add_strs(o, "kind", leak_kind_name(h->kind), "fingerprint", fp, KIT_END);
 	if (h->kind == LEAK_SECRET) {
 		const struct leak_value *v = &w->values[h->value];
 
-		cJSON_AddStringToObject(o, "secret", w->secrets[v->secret].arn);
-		cJSON_AddStringToObject(o, "version", v->previous ? "AWSPREVIOUS" : "AWSCURRENT");
-		if (v->field[0])
-			cJSON_AddStringToObject(o, "field", v->field);
+		kit_add_strs(o, "secret", w->secrets[v->secret].arn, "version",
+			     v->previous ? "AWSPREVIOUS" : "AWSCURRENT", "field", v->field[0] ? v->field : NULL, KIT_END);
 	}
 	if (h->kind == LEAK_AWS_KEY_ID) {
 		char id[21];
@@ -440,16 +430,12 @@ static void report_hit(struct leak_findings *f, const struct leak_watch *w, cons
 		cJSON_AddStringToObject(o, "access_key_id", id);
 		cJSON_AddBoolToObject(o, "secret_key_nearby", h->near_secret);
 	}
-	{
-		char name[LEAK_NAME_MAX * 2 + 64];
-
-		leak_redact(w, m->group, name, sizeof(name));
-		cJSON_AddStringToObject(o, "log_group", name);
-		leak_redact(w, m->stream, name, sizeof(name));
-		cJSON_AddStringToObject(o, "log_stream", name);
-		leak_redact(w, m->id, name, sizeof(name));
-		cJSON_AddStringToObject(o, "event_id", name);
-	}
+	leak_redact(w, m->group, name, sizeof(name));
+	cJSON_AddStringToObject(o, "log_group", name);
+	leak_redact(w, m->stream, name, sizeof(name));
+	cJSON_AddStringToObject(o, "log_stream", name);
+	leak_redact(w, m->id, name, sizeof(name));
+	cJSON_AddStringToObject(o, "event_id", name);
 	resp_format_time_ms(m->ts_ms, iso);
 	cJSON_AddStringToObject(o, "time", m->ts_ms ? iso : "");
 	buf_init(&ex, 4096);
@@ -683,11 +669,8 @@ cJSON *leak_keys_json(const struct leak_key *keys, size_t n)
 		cJSON_AddStringToObject(o, "access_key_id", keys[i].id);
 		cJSON_AddNumberToObject(o, "hits", (double)keys[i].hits);
 		cJSON_AddBoolToObject(o, "secret_key_nearby", keys[i].near_secret);
-		cJSON_AddStringToObject(o, "account", keys[i].account);
-		cJSON_AddStringToObject(o, "user", keys[i].user);
-		cJSON_AddStringToObject(o, "last_used", keys[i].last_used);
-		cJSON_AddStringToObject(o, "last_used_service", keys[i].last_service);
-		cJSON_AddStringToObject(o, "last_used_region", keys[i].last_region);
+		kit_add_strs(o, "account", keys[i].account, "user", keys[i].user, "last_used", keys[i].last_used,
+			     "last_used_service", keys[i].last_service, "last_used_region", keys[i].last_region, KIT_END);
 		cJSON_AddItemToObject(o, "secret_key_verified", keys[i].verified ? cJSON_CreateTrue()
 				      : keys[i].refused ? cJSON_CreateFalse() : cJSON_CreateNull());
 		if (keys[i].role[0])
@@ -746,8 +729,7 @@ cJSON *leak_tokens_json(const struct leak_token *t, size_t n, const struct leak_
 		cJSON *o = cJSON_CreateObject();
 		int watched = t[i].secret >= 0 && (size_t)t[i].secret < w->nsecrets;
 
-		cJSON_AddStringToObject(o, "kind", leak_kind_name(t[i].kind));
-		cJSON_AddStringToObject(o, "fingerprint", t[i].fp);
+		kit_add_strs(o, "kind", leak_kind_name(t[i].kind), "fingerprint", t[i].fp, KIT_END);
 		cJSON_AddNumberToObject(o, "hits", (double)t[i].hits);
 		cJSON_AddItemToObject(o, "watched_secret", watched ? cJSON_CreateString(w->secrets[t[i].secret].arn)
 				      : cJSON_CreateNull());

@@ -25,8 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "aws.h"
 #include "cloudtrail.h"
 #include "fb_err.h"
@@ -69,11 +67,9 @@ static int rv_on_page(void *ctx, const cJSON *page)
 	const char *next = resp_get_str(page, "NextToken");
 
 	rv_history_add_page(pg->h, &pg->cfg->policy, page, (size_t)pg->cfg->max_events);
-	if (pg->h->events >= (size_t)pg->cfg->max_events && next && *next) {
-		pg->capped = 1;
-		return 1;
-	}
-	return 0;
+	/* at the bound with more to read: stop (this Region's line says so) */
+	pg->capped = pg->h->events >= (size_t)pg->cfg->max_events && next && *next;
+	return pg->capped;
 }
 
 /* One Region's root history: Username=root over the window, through the
@@ -89,25 +85,23 @@ static struct kit_step *rv_lookup(struct kit_round *rd, const char *region, stru
 
 /* Ends one Region's read: its line and its place in the history. */
 static void rv_region_done(struct kit_step *st, struct rv_history *h, const char *region,
-			   const struct rv_config *cfg, const struct rv_pages *pg,
-			   const char *start_iso, const char *end_iso)
+			   const struct rv_pages *pg, const char *start_iso, const char *end_iso)
 {
 	const struct ct_result *res = kit_ct_result(st);
-	char why[200];
+	char why[200] = "";
 
 	if (!res) { /* not sent (out of memory): its line says so */
 		regions_log_add(&h->reads, region, 0, 0, 0, 0, "not read");
 		return;
 	}
-	if (res->complete)
-		why[0] = '\0';
-	else if (pg->capped)
+	/* a capped or page-bound read is never complete */
+	if (pg->capped)
 		snprintf(why, sizeof(why), "event bound FIREBREAK_ROOT_MAX_EVENTS=%d reached; more events exist",
-			 cfg->max_events);
+			 pg->cfg->max_events);
 	else if (res->stop == CT_STOP_PAGES)
 		snprintf(why, sizeof(why), "page bound FIREBREAK_ROOT_MAX_PAGES=%d reached; more events exist",
-			 cfg->max_pages);
-	else
+			 pg->cfg->max_pages);
+	else if (!res->complete)
 		buf_copy_str(why, sizeof(why), res->why);
 	regions_log_add(&h->reads, region, res->complete, res->pages, res->nevents, res->throttled, why);
 	/* A bound is a choice, not a failure; a read that did not finish is. */
@@ -129,7 +123,6 @@ static enum fb_err rv_read(struct kit *k, struct rv_facts *f, const struct rv_co
 	struct aws_error aerr;
 	char regions[RV_MAX_REGIONS][32];
 	struct rv_pages pg = { &f->hist, cfg, 0 };
-	struct ct_query q;
 
 	/* Act in the account the event came from (FIREBREAK_MEMBER_ROLE). */
 	struct aws_client *cl = kit_client(k, *account ? account : NULL, region, NULL, &aerr);
@@ -140,16 +133,9 @@ static enum fb_err rv_read(struct kit *k, struct rv_facts *f, const struct rv_co
 	}
 	size_t nreg = rv_regions_plan(cfg, aws_client_partition(cl), region, aws_client_region(k->aws),
 				      regions, RV_MAX_REGIONS);
-	memset(&q, 0, sizeof(q));
-	q.attr_key = "Username";
-	q.attr_value = "root";
-	q.start_ms = start_ms;
-	q.end_ms = query_end_ms;
-	q.max_results = RV_PAGE_SIZE;
-	q.max_pages = cfg->max_pages;
-	q.account = account;
-	q.on_page = rv_on_page;
-	q.page_ctx = &pg;
+	struct ct_query q = { .attr_key = "Username", .attr_value = "root", .start_ms = start_ms,
+		.end_ms = query_end_ms, .max_results = RV_PAGE_SIZE, .max_pages = cfg->max_pages,
+		.account = account, .on_page = rv_on_page, .page_ctx = &pg };
 	/* Each Region gets an equal share of the time left, so one throttled
 	 * Region cannot starve the others (unused time carries over). */
 	q.deadline_ms = final_ms && nreg ? lr_now_ms() + (final_ms - lr_now_ms()) / (int64_t)nreg : final_ms;
@@ -169,7 +155,7 @@ static enum fb_err rv_read(struct kit *k, struct rv_facts *f, const struct rv_co
 	else
 		kit_detail(sum, "cannot read the account summary");
 	f->hist.queried = 1;
-	rv_region_done(look, &f->hist, regions[0], cfg, &pg, start_iso, end_iso);
+	rv_region_done(look, &f->hist, regions[0], &pg, start_iso, end_iso);
 
 	for (size_t i = 1; i < nreg; i++) {
 		int bound = f->hist.events >= (size_t)cfg->max_events;
@@ -190,7 +176,7 @@ static enum fb_err rv_read(struct kit *k, struct rv_facts *f, const struct rv_co
 			kit_end(look, RESP_FAILED, NULL, "no client for the region");
 		} else {
 			kit_run(rd);
-			rv_region_done(look, &f->hist, regions[i], cfg, &pg, start_iso, end_iso);
+			rv_region_done(look, &f->hist, regions[i], &pg, start_iso, end_iso);
 		}
 	}
 	kit_round_free(rd);

@@ -61,8 +61,7 @@ size_t rv_regions_plan(const struct rv_config *c, const char *partition, const c
 	size_t n = 0;
 	/* The trigger's own Region first: it holds the trigger's record, so
 	 * the one read that matters most gets the freshest time budget. */
-	if (event_region && *event_region)
-		regions_add(out, &n, cap, event_region);
+	regions_add(out, &n, cap, event_region);
 	if (c->nregions) {
 		for (size_t i = 0; i < c->nregions; i++)
 			regions_add(out, &n, cap, c->regions[i]);
@@ -132,11 +131,6 @@ static const char *rv_sensitive_category(const char *name)
 }
 
 /* ---- one CloudTrail record ------------------------------------------------------ */
-
-static const char *rv_mfa_name(enum ct_mfa m)
-{
-	return m == CT_MFA_YES ? "yes" : m == CT_MFA_NO ? "no" : "unknown";
-}
 
 /* Centralized root session whose issuer is a trusted principal. */
 static int rv_record_expected(const struct rv_policy *p, const struct ct_facts *r)
@@ -603,8 +597,7 @@ cJSON *rv_history_json(const struct rv_history *h, size_t max_pages, size_t max_
 	cJSON *outside = cJSON_AddArrayToObject(o, "ips_outside_allowed");
 	cJSON_AddBoolToObject(o, "queried", h->queried);
 	cJSON_AddBoolToObject(o, "complete", h->reads.complete);
-	if (h->reads.incomplete_why[0])
-		cJSON_AddStringToObject(o, "incomplete_why", h->reads.incomplete_why);
+	kit_add_strs(o, "incomplete_why", h->reads.incomplete_why[0] ? h->reads.incomplete_why : NULL, KIT_END);
 	regions_log_json(&h->reads, o);
 	cJSON_AddNumberToObject(o, "pages", (double)h->pages);
 	cJSON_AddNumberToObject(o, "events", (double)h->events);
@@ -654,11 +647,11 @@ static cJSON *rv_event_json(const struct ct_facts *e, const struct rv_policy *p)
 	cJSON *o = kit_obj("event_name", e->event_name, "event_source", e->event_source,
 			   "event_time", e->event_time, "source_ip", e->source_ip, "user_agent", e->user_agent,
 			   "outcome", e->failed ? "failure" : "success", "error", e->error[0] ? e->error : NULL,
-			   "mfa", rv_mfa_name(e->mfa), "network", rv_network_name(p, e->source_ip), KIT_END);
+			   "mfa", e->mfa == CT_MFA_YES ? "yes" : e->mfa == CT_MFA_NO ? "no" : "unknown",
+			   "network", rv_network_name(p, e->source_ip), KIT_END);
 
 	cJSON_AddBoolToObject(o, "centralized_root", e->centralized);
-	if (e->centralized)
-		cJSON_AddStringToObject(o, "issuer", e->issuer_arn);
+	kit_add_strs(o, "issuer", e->centralized ? e->issuer_arn : NULL, KIT_END);
 	if (e->assume_root)
 		cJSON_AddItemToObject(o, "assume_root", kit_obj("target_principal", e->target_principal,
 								"task_policy_arn", e->task_policy_arn, KIT_END));
@@ -675,12 +668,10 @@ void rv_report_extra(cJSON *extra, const struct rv_trigger *t, const struct rv_f
 
 	if (!extra)
 		return;
-	cJSON_AddStringToObject(extra, "trigger_kind", kinds[t->kind]);
-	if (t->kind == RV_ALARM)
-		cJSON_AddStringToObject(extra, "alarm_name", t->alarm_name);
+	kit_add_strs(extra, "trigger_kind", kinds[t->kind], "alarm_name", t->kind == RV_ALARM ? t->alarm_name : NULL,
+		     KIT_END);
 	w = cJSON_AddObjectToObject(extra, "window");
-	cJSON_AddStringToObject(w, "start", start_iso);
-	cJSON_AddStringToObject(w, "end", end_iso);
+	kit_add_strs(w, "start", start_iso, "end", end_iso, KIT_END);
 	cJSON_AddNumberToObject(w, "minutes", t->window_minutes);
 	if (f->has_event)
 		cJSON_AddItemToObject(extra, "event", rv_event_json(&f->ev, f->policy));

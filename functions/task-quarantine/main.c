@@ -31,6 +31,7 @@
 #include "arn.h"
 #include "aws.h"
 #include "cwl.h"
+#include "ecs.h"
 #include "evidence.h"
 #include "fn.h"
 #include "kit.h"
@@ -92,7 +93,7 @@ static enum fb_err tq_settings(void *state, char *err, size_t errlen)
 
 static void tq_settings_free(void *state)
 {
-	tq_settings_cleanup(&((struct tq_state *)state)->set);
+	memset(&((struct tq_state *)state)->set, 0, sizeof(struct tq_settings));
 }
 
 /* ---- helpers ----------------------------------------------------------------------- */
@@ -100,11 +101,6 @@ static void tq_settings_free(void *state)
 static void warn(struct tq_run *u, const char *msg)
 {
 	cJSON_AddItemToArray(u->warnings, cJSON_CreateString(msg));
-}
-
-static int time_left(const struct tq_run *u, int64_t need_ms)
-{
-	return !u->ctx->deadline_ms || lr_remaining_ms(u->ctx) >= need_ms;
 }
 
 /* {"<lk>": [v1], "<k2>": v2}: a one-element list and a string. */
@@ -147,7 +143,6 @@ static int describe_task(struct tq_run *u)
 	struct kit_step *s;
 	const cJSON *t;
 	const char *reason;
-	int found = 0;
 
 	cJSON_AddItemToObject(in, "include", cJSON_CreateStringArray((const char *const[]){ "TAGS" }, 1));
 	s = kit_add(rd, &(struct kit_spec){ .step = "describe-task", .service = "ecs", .op = "DescribeTasks",
@@ -171,10 +166,10 @@ static int describe_task(struct tq_run *u)
 	u->exempt = tq_exempt(t, u->exempt_value, sizeof(u->exempt_value));
 	u->task_json = cJSON_Duplicate(t, 1);
 	kit_detail(s, "%s", u->task.last_status);
-	u->have_task = found = 1;
+	u->have_task = 1;
 out:
 	kit_round_free(rd);
-	return found;
+	return u->have_task;
 }
 
 static void report_task(struct tq_run *u)
@@ -215,7 +210,6 @@ static int exemption_honoured(struct tq_run *u, char *why, size_t whylen)
 	struct kit_tag_source src[KIT_MAX_TAG_SOURCES];
 	struct prov_query q;
 	size_t n;
-	int64_t deadline = u->ctx->deadline_ms ? u->ctx->deadline_ms - TQ_FINISH_RESERVE_MS - TQ_CONTAIN_RESERVE_MS : 0;
 	cJSON *list = cJSON_AddArrayToObject(u->r.extra, "exemption_tags");
 
 	if (!u->task.task_role[0]) {
@@ -237,8 +231,8 @@ static int exemption_honoured(struct tq_run *u, char *why, size_t whylen)
 	 * optional (kit.h): without the history the tag is ignored (fail
 	 * towards containment), not a failed containment. */
 	return kit_prov_sources(&u->kit, &q, src, n, &(struct kit_prov_read){ .step = "tag-provenance",
-		.account = u->account[0] ? u->account : NULL, .deadline_ms = deadline,
-		.complete_note = " (complete)" }, list, why, whylen);
+		.account = u->account[0] ? u->account : NULL, .complete_note = " (complete)",
+		.deadline_ms = kit_read_deadline(&u->kit, TQ_FINISH_RESERVE_MS + TQ_CONTAIN_RESERVE_MS) }, list, why, whylen);
 }
 
 /* ---- 2. the independent reads ------------------------------------------------------ */
@@ -255,11 +249,10 @@ static void network_evidence_add(struct tq_run *u, const char *name, const cJSON
 static void service_report(struct tq_run *u, struct kit_step *svc)
 {
 	const cJSON *s = cJSON_GetArrayItem(resp_get(kit_out(svc), "services"), 0);
-	cJSON *o = cJSON_AddObjectToObject(u->r.extra, "service");
+	cJSON *o = kit_obj("name", u->task.service, "started_by", u->task.started_by, KIT_END);
 	int again = s ? tq_will_replace(s, u->task.taskdef_arn) : 0;
 
-	cJSON_AddStringToObject(o, "name", u->task.service);
-	cJSON_AddStringToObject(o, "started_by", u->task.started_by);
+	cJSON_AddItemToObject(u->r.extra, "service", o);
 	if (s) {
 		const cJSON *dc = cJSON_GetObjectItemCaseSensitive(s, "desiredCount");
 		const char *std = resp_get_str(s, "taskDefinition");
@@ -316,10 +309,7 @@ static void read_round(struct tq_run *u)
 		cJSON *o = cJSON_AddObjectToObject(u->r.extra, "suspect_host");
 
 		cJSON_AddStringToObject(o, "container_instance_arn", t->container_instance_arn);
-		if (iid)
-			cJSON_AddStringToObject(o, "ec2_instance_id", iid);
-		else
-			cJSON_AddNullToObject(o, "ec2_instance_id");
+		resp_json_set(o, "ec2_instance_id", iid);
 		cJSON_AddStringToObject(o, "note", "EC2 launch type: the host ran the compromised container and is suspect; investigate or replace it");
 		kit_detail(ci, "%s", iid ? iid : "instance id not found");
 	}
@@ -354,11 +344,10 @@ static int share_decision(struct tq_run *u, int known, const cJSON *shared, int 
 		cJSON_AddBoolToObject(br, "complete", known && !more);
 		cJSON_AddItemToObject(br, "network_interfaces", cJSON_Duplicate(shared, 1));
 		if (known)
-			snprintf(msg, sizeof(msg), "FIREBREAK_ALLOW_SHARED_SG_REVOKE=true: revoking egress on the task's security groups also cuts %d%s other network interface(s) that share them: see isolation.blast_radius",
-				 n, more ? "+" : "");
+			kit_warn_to(u->warnings, "FIREBREAK_ALLOW_SHARED_SG_REVOKE=true: revoking egress on the task's security groups also cuts %d%s other network interface(s) that share them: see isolation.blast_radius",
+				    n, more ? "+" : "");
 		else
-			snprintf(msg, sizeof(msg), "FIREBREAK_ALLOW_SHARED_SG_REVOKE=true: who else shares the task's security groups could not be read; egress revoked anyway, the blast radius is unknown");
-		warn(u, msg);
+			warn(u, "FIREBREAK_ALLOW_SHARED_SG_REVOKE=true: who else shares the task's security groups could not be read; egress revoked anyway, the blast radius is unknown");
 		return 1;
 	case TQ_SHARE_REFUSED:
 		snprintf(msg, sizeof(msg), "refused: the task's security group(s) are shared with %d%s other network interface(s) (see isolation.shared_with); revoking their egress would cut those too. Not revoked; stopping the task instead. Set FIREBREAK_ALLOW_SHARED_SG_REVOKE=true to allow",
@@ -496,13 +485,11 @@ static void isolate(struct tq_run *u)
 		cJSON_AddStringToObject(u->iso, "strategy", "quarantine-sg");
 		cJSON_AddStringToObject(u->iso, "quarantine_group", u->eni.groups[0]);
 		ISO_DECIDE(u, RESP_WRITE, u->eni.id, RESP_ALREADY, "only a firebreak quarantine group is attached");
-		if (!u->r.dry_run) {
-			cJSON_AddStringToObject(u->iso, "result", "already");
-			cJSON_AddStringToObject(u->iso, "isolated_by", "quarantine-sg");
-		}
+		u->isolated_by = "quarantine-sg";
+		iso_outcome(u, u->r.nsteps);   /* "already" (not under dry run) */
 		return;
 	}
-	if (!time_left(u, TQ_MIN_STEP_MS)) {
+	if (!kit_time_left(u->ctx, TQ_MIN_STEP_MS)) {
 		ISO_DECIDE(u, RESP_WRITE, u->eni.id, RESP_FAILED, "not started: invocation deadline nearly spent");
 		return;
 	}
@@ -534,7 +521,7 @@ static void stop_task(struct tq_run *u)
 	} else if (!strcmp(u->task.desired_status, "STOPPED") || !strcmp(u->task.last_status, "STOPPED")) {
 		u->was_stopped = 1;
 		kit_already(s, "%s", u->task.last_status);
-	} else if (!time_left(u, TQ_MIN_STEP_MS)) {
+	} else if (!kit_time_left(u->ctx, TQ_MIN_STEP_MS)) {
 		kit_fail(s, "not started: invocation deadline nearly spent");
 	} else if (kit_run(rd) == FB_OK) {
 		u->stopped_now = 1;

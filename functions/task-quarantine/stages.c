@@ -17,11 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "arn.h"
-#include "cwl.h"
+#include "field.h"
 #include "kit.h"
 #include "prov.h"
 #include "resp.h"
-#include "sg.h"
 
 /* String members are read with resp_get_str: every name here is a plain
  * key (no '.', which resp_get would take as a path step). Identifiers are
@@ -59,11 +58,6 @@ enum fb_err tq_settings_from_env(struct tq_settings *s, char *err, size_t errlen
 			      err, errlen);
 }
 
-void tq_settings_cleanup(struct tq_settings *s)
-{
-	memset(s, 0, sizeof(*s));
-}
-
 /* ---- stage 1: the event ------------------------------------------------------- */
 
 static enum tq_parse bad(char *why, size_t whylen, const char *msg)
@@ -74,27 +68,23 @@ static enum tq_parse bad(char *why, size_t whylen, const char *msg)
 
 static enum tq_parse parse_manual(const cJSON *ev, struct tq_target *t, char *why, size_t whylen)
 {
-	const cJSON *c = cJSON_GetObjectItemCaseSensitive(ev, "cluster");
-	const cJSON *k = cJSON_GetObjectItemCaseSensitive(ev, "task");
-	const cJSON *r = cJSON_GetObjectItemCaseSensitive(ev, "reason");
-	const cJSON *d = cJSON_GetObjectItemCaseSensitive(ev, "dryRun");
+	const char *r = resp_get_str(ev, "reason");
 
-	if (!c || !k)
-		return bad(why, whylen, "missing field 'cluster' or 'task'");
-	if (!cJSON_IsString(c) || !cJSON_IsString(k))
-		return bad(why, whylen, "fields 'cluster' and 'task' must be strings");
-	if (r && !cJSON_IsString(r) && !cJSON_IsNull(r))
-		return bad(why, whylen, "field 'reason' must be a string");
-	if (d && !cJSON_IsBool(d))
-		return bad(why, whylen, "field 'dryRun' must be a boolean");
-	if (!buf_copy_id(t->cluster, sizeof(t->cluster), c->valuestring) || !arn_ecs_cluster_ok(t->cluster))
-		return bad(why, whylen, "field 'cluster' is not an ECS cluster name ([A-Za-z0-9_-]{1,255}) or cluster ARN");
-	if (!buf_copy_id(t->task, sizeof(t->task), k->valuestring) || !arn_ecs_task_ok(t->task))
-		return bad(why, whylen, "field 'task' is not an ECS task id (32 hex digits) or task ARN");
+	if (field_read(ev, (const struct field[]){
+		FIELD_CHECK("cluster", FIELD_REQUIRED, "missing field 'cluster' or 'task'"),
+		FIELD_CHECK("task", FIELD_REQUIRED, "missing field 'cluster' or 'task'"),
+		FIELD_CHECK("cluster", FIELD_STR, "fields 'cluster' and 'task' must be strings"),
+		FIELD_CHECK("task", FIELD_STR, "fields 'cluster' and 'task' must be strings"),
+		FIELD_CHECK("reason", FIELD_STR | FIELD_NULL, "field 'reason' must be a string"),
+		FIELD_CHECK("dryRun", FIELD_BOOL, "field 'dryRun' must be a boolean"),
+		FIELD_INTO("cluster", FIELD_STR, "field 'cluster' is not an ECS cluster name ([A-Za-z0-9_-]{1,255}) "
+			   "or cluster ARN", arn_ecs_cluster_ok, t->cluster),
+		FIELD_INTO("task", FIELD_STR, "field 'task' is not an ECS task id (32 hex digits) or task ARN",
+			   arn_ecs_task_ok, t->task),
+		FIELD_END }, why, whylen))
+		return TQ_PARSE_INVALID;
 	/* A long reason is cut, not refused: it is prose for the report. */
-	snprintf(t->reason, sizeof(t->reason), "%s",
-		 cJSON_IsString(r) && *r->valuestring ? r->valuestring : "manual quarantine");
-	t->is_finding = 0;
+	snprintf(t->reason, sizeof(t->reason), "%s", r && *r ? r : "manual quarantine");
 	return TQ_PARSE_OK;
 }
 

@@ -7,11 +7,7 @@
 #define FB_TASK_QUARANTINE_H
 
 #include <stddef.h>
-#include <stdint.h>
 #include <cjson/cJSON.h>
-#include "ecs.h"
-#include "kit.h"
-#include "sg.h"
 #include "fb_err.h"
 #include "lr.h"
 
@@ -30,7 +26,6 @@ struct tq_settings {
 	int allow_shared_revoke; /* FIREBREAK_ALLOW_SHARED_SG_REVOKE=true (default false) */
 };
 enum fb_err tq_settings_from_env(struct tq_settings *s, char *err, size_t errlen);
-void tq_settings_cleanup(struct tq_settings *s);
 
 /* What the event asks for. */
 struct tq_target {

@@ -22,6 +22,7 @@
 #include "fuzz_common.h"
 #include "arn.h"
 #include "cwl.h"
+#include "ecs.h"
 #include "resp.h"
 #include "sg.h"
 #include "../../functions/task-quarantine/task_quarantine.h"

@@ -421,7 +421,8 @@ static enum fb_err values_cb(void *arg, size_t i, struct kit_step *cur, struct k
 
 static void test_redeploy__values_read_in_one_round(void **s)
 {
-	char *const ids[] = { (char *)"db", (char *)"api", (char *)"never-seen" };
+	const char *const names[] = { "db", "api", "never-seen" };
+	cJSON *ids = cJSON_CreateStringArray(names, 3);
 	struct values_seen v = { 0 };
 	struct world w;
 
@@ -437,7 +438,8 @@ static void test_redeploy__values_read_in_one_round(void **s)
 	      "{\"__type\":\"ResourceNotFoundException\",\"message\":\"no AWSPREVIOUS\"}", 5, 0);
 	route("GetSecretValue", NULL, 200, "{\"ARN\":\"arn:x\",\"SecretString\":\"x-value\"}", 5, 0);
 	/* the callback's error stops the callbacks, and is returned */
-	assert_int_equal(rdp_values(&w.k, ids, 3, values_cb, &v), FB_E_NOMEM);
+	assert_int_equal(rdp_values(&w.k, ids, values_cb, &v), FB_E_NOMEM);
+	cJSON_Delete(ids);
 	assert_int_equal(sent("GetSecretValue"), 6);
 	assert_int_equal(F.max_parallel, 6);
 	assert_int_equal(v.calls, 2);

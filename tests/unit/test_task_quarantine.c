@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "../../functions/task-quarantine/stages.c"
+#include "ecs.h"
 #include "evidence.h"
+#include "sg.h"
 
 static cJSON *J(const char *s)
 {
@@ -135,20 +137,16 @@ static void test_task_quarantine__allow_shared_setting(void **st)
 	unsetenv("FIREBREAK_ALLOW_SHARED_SG_REVOKE");
 	assert_int_equal(tq_settings_from_env(&s, err, sizeof(err)), FB_OK);
 	assert_int_equal(s.allow_shared_revoke, 0);
-	tq_settings_cleanup(&s);
 	setenv("FIREBREAK_ALLOW_SHARED_SG_REVOKE", "true", 1);
 	assert_int_equal(tq_settings_from_env(&s, err, sizeof(err)), FB_OK);
 	assert_int_equal(s.allow_shared_revoke, 1);
-	tq_settings_cleanup(&s);
 	setenv("FIREBREAK_ALLOW_SHARED_SG_REVOKE", "false", 1);
 	assert_int_equal(tq_settings_from_env(&s, err, sizeof(err)), FB_OK);
 	assert_int_equal(s.allow_shared_revoke, 0);
-	tq_settings_cleanup(&s);
 	/* a typo is an error, never a silent yes (or a silent no) */
 	setenv("FIREBREAK_ALLOW_SHARED_SG_REVOKE", "TRUE ", 1);
 	assert_int_equal(tq_settings_from_env(&s, err, sizeof(err)), FB_E_CONFIG);
 	assert_non_null(strstr(err, "FIREBREAK_ALLOW_SHARED_SG_REVOKE"));
-	tq_settings_cleanup(&s);
 	unsetenv("FIREBREAK_ALLOW_SHARED_SG_REVOKE");
 }
 
