@@ -101,3 +101,22 @@ enum fb_err akey_verify_any(const char *id, const char *const *cand, size_t ncan
 	}
 	return rc;
 }
+
+/* ---- w5-adopt-1: a key set Inactive as the containments record it --------------- */
+
+const struct kit_paging akey_pages = { .items = "AccessKeyMetadata", .next = "Marker", .truncated = "IsTruncated" };
+
+struct kit_step *akey_deactivate(struct kit_round *rd, const char *step, const char *user, const char *id,
+				 const char *status, struct aws_client *cl)
+{
+	struct kit_step *s = kit_add(rd, &(struct kit_spec){ .step = step, .service = "iam", .op = "UpdateAccessKey",
+		.target = id, .kind = RESP_WRITE,
+		.in = kit_obj("UserName", user, "AccessKeyId", id, "Status", "Inactive", KIT_END),
+		.restore = kit_undo_step(step, "iam:UpdateAccessKey",
+			kit_obj("UserName", user, "AccessKeyId", id, "Status", "Active", KIT_END)),
+		.detail = "Inactive (kept, not deleted)", .client = cl });
+
+	if (status && !strcmp(status, "Inactive"))
+		kit_already(s, "already Inactive");
+	return s;
+}

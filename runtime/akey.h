@@ -67,4 +67,20 @@ enum fb_err akey_verify_any(const char *id, const char *const *cand, size_t ncan
 			    size_t token_len, int64_t deadline_ms, char *arn, size_t arnlen,
 			    struct aws_error *e, size_t *refused);
 
+/* ---- w5-adopt-1: a key set Inactive as the containments record it --------------- */
+
+/* The ListAccessKeys pages (AccessKeyMetadata, Marker, IsTruncated) for a
+ * kit step's .paging: every key of a user, not the first 100. */
+extern const struct kit_paging akey_pages;
+
+/* The write `step` setting key `id` of IAM user `user` Inactive on client
+ * cl (NULL: the kit's), detail "Inactive (kept, not deleted)", its undo
+ * kit_undo_step(step, "iam:UpdateAccessKey", {UserName, AccessKeyId,
+ * Status: Active}) (the entry firebreak-restore reads); "already Inactive",
+ * nothing sent, when `status` (the key's Status as listed; may be NULL) is
+ * Inactive. iam-contain's and access-triage's containment. kit_add's
+ * result. */
+struct kit_step *akey_deactivate(struct kit_round *rd, const char *step, const char *user, const char *id,
+				 const char *status, struct aws_client *cl);
+
 #endif

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "akey.h"
 #include "aws.h"
 #include "cloudtrail.h"
 #include "evidence.h"
@@ -266,11 +267,8 @@ static int at_insights(struct at_run *u, const char *what, const char *query, cJ
 	until = at_poll_until(u, started);
 	for (;;) {
 		rd = kit_round_new(u->k);
-		in = cJSON_CreateObject();
-		if (in)
-			cJSON_AddStringToObject(in, "queryId", qid);
 		g = kit_add(rd, &(struct kit_spec){ .quiet = 1, .service = "logs", .op = "GetQueryResults",
-			.kind = RESP_READ, .in = in });
+			.kind = RESP_READ, .in = kit_obj("queryId", qid, KIT_END) });
 		kit_run(rd);
 		polls++;
 		if (!kit_ok(g)) {
@@ -315,12 +313,9 @@ static int at_insights(struct at_run *u, const char *what, const char *query, cJ
 	if (!failed && qs == AT_Q_RUNNING) {
 		/* the budget ran out: stop it, keep what it returned */
 		rd = kit_round_new(u->k);
-		in = cJSON_CreateObject();
-		if (in)
-			cJSON_AddStringToObject(in, "queryId", qid);
 		snprintf(step, sizeof(step), "stop-query-%s", what);
 		s = kit_add(rd, &(struct kit_spec){ .step = step, .service = "logs", .op = "StopQuery",
-			.target = qid, .kind = RESP_READ, .in = in, .optional = 1,
+			.target = qid, .kind = RESP_READ, .in = kit_obj("queryId", qid, KIT_END), .optional = 1,
 			.absent = "InvalidParameterException",
 			.detail = "stopped: the deadline cut it" });
 		kit_run(rd);
@@ -383,8 +378,6 @@ static int at_read_insights(struct at_run *u)
 	return 0;
 }
 
-static const struct kit_paging pg_keys = { .items = "AccessKeyMetadata", .next = "Marker",
-					   .truncated = "IsTruncated" };
 static const struct kit_paging pg_attached = { .items = "AttachedPolicies", .next = "Marker",
 					       .truncated = "IsTruncated" };
 
@@ -404,7 +397,6 @@ static void at_leak_check(struct at_run *u)
 	for (i = 0; i < u->t.n; i++) {
 		struct at_group *g = &u->t.g[i];
 		struct at_user *us;
-		cJSON *in;
 
 		/* every IAM user of this account with denials: its keys are
 		 * also what containment deactivates (a console session's
@@ -422,16 +414,12 @@ static void at_leak_check(struct at_run *u)
 		us = &u->users[u->nusers++];
 		snprintf(us->name, sizeof(us->name), "%s", g->user);
 		snprintf(us->arn, sizeof(us->arn), "%s", g->principal);
-		in = cJSON_CreateObject();
-		cJSON_AddStringToObject(in, "UserName", us->name);
 		us->att = kit_add(u->users_rd, &(struct kit_spec){ .step = "read-attached-policies", .service = "iam",
-			.op = "ListAttachedUserPolicies", .target = us->arn, .kind = RESP_READ, .in = in,
-			.optional = 1, .paging = &pg_attached });
-		in = cJSON_CreateObject();
-		cJSON_AddStringToObject(in, "UserName", us->name);
+			.op = "ListAttachedUserPolicies", .target = us->arn, .kind = RESP_READ,
+			.in = kit_obj("UserName", us->name, KIT_END), .optional = 1, .paging = &pg_attached });
 		us->keys = kit_add(u->users_rd, &(struct kit_spec){ .step = "read-access-keys", .service = "iam",
-			.op = "ListAccessKeys", .target = us->arn, .kind = RESP_READ, .in = in,
-			.optional = 1, .paging = &pg_keys });
+			.op = "ListAccessKeys", .target = us->arn, .kind = RESP_READ,
+			.in = kit_obj("UserName", us->name, KIT_END), .optional = 1, .paging = &akey_pages });
 	}
 	if (skipped)
 		resp_warn(u->r, "leaked-key state read for %d IAM users, %zu more not read", AT_MAX_USERS, skipped);
@@ -460,21 +448,7 @@ static void at_leak_check(struct at_run *u)
 /* A line for a principal or address the containment leaves alone, and
  * why: skipped (a rule says never), or failed (it should have been
  * contained and could not be: the invocation is then an error). */
-static void at_contain_line(struct at_run *u, enum resp_status st, const char *step, const char *target,
-			    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-static void at_contain_line(struct at_run *u, enum resp_status st, const char *step, const char *target,
-			    const char *fmt, ...)
-{
-	char why[400];
-	va_list ap;
-	int i;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	i = resp_step_begin(u->r, step, "none", target, RESP_READ);
-	resp_step_end(u->r, i, st, why, NULL);
-}
+#define at_contain_line(u, st, step, target, ...) kit_note((u)->k, step, "none", target, RESP_READ, st, 0, __VA_ARGS__)
 #define at_contain_skip(u, ...) at_contain_line((u), RESP_SKIPPED, __VA_ARGS__)
 
 /* An IAM user: every Active key Inactive (kept, not deleted), as
@@ -495,25 +469,10 @@ static void at_contain_user(struct at_run *u, struct kit_round *rd, const struct
 	if (!kit_complete(us->keys))
 		resp_warn(u->r, "%s: more keys than the page cap: some may stay Active", g->principal);
 	cJSON_ArrayForEach(key, kit_items(us->keys)) {
-		const char *id = resp_get_str(key, "AccessKeyId"), *stt = resp_get_str(key, "Status");
-		cJSON *in, *undo;
-		struct kit_step *s;
+		const char *id = resp_get_str(key, "AccessKeyId");
 
-		if (!id)
-			continue;
-		in = cJSON_CreateObject();
-		cJSON_AddStringToObject(in, "UserName", g->user);
-		cJSON_AddStringToObject(in, "AccessKeyId", id);
-		cJSON_AddStringToObject(in, "Status", "Inactive");
-		undo = cJSON_Duplicate(in, 1);
-		if (undo)
-			cJSON_ReplaceItemInObjectCaseSensitive(undo, "Status", cJSON_CreateString("Active"));
-		s = kit_add(rd, &(struct kit_spec){ .step = "deactivate-key", .service = "iam", .op = "UpdateAccessKey",
-			.target = id, .kind = RESP_WRITE, .in = in,
-			.restore = kit_undo_step("deactivate-key", "iam:UpdateAccessKey", undo),
-			.detail = "Inactive (kept, not deleted)" });
-		if (stt && !strcmp(stt, "Inactive"))
-			kit_already(s, "already Inactive");
+		if (id)
+			akey_deactivate(rd, "deactivate-key", g->user, id, resp_get_str(key, "Status"), NULL);
 	}
 }
 
@@ -595,11 +554,8 @@ static void at_undo_record(struct at_run *u, struct kit_round *rd, const char *c
 			cJSON_AddItemToArray(list, cJSON_CreateString(b->routes[i]));
 		cJSON_AddItemToArray(plan, kit_undo("lambda:Invoke net-block", undo));
 	}
-	if (cJSON_GetArraySize(plan) > 0)
-		evidence_undo_record(u->k, u->st->fn.aws, &u->st->fn.evcfg, u->ctx, "alarm",
-				     u->ev->alarm[0] ? u->ev->alarm : AT_FUNCTION, plan,
-				     cJSON_AddObjectToObject(u->r->extra, "undo_record"));
-	cJSON_Delete(plan);
+	evidence_undo_claim(u->k, u->st->fn.aws, &u->st->fn.evcfg, u->ctx, "alarm",
+			    u->ev->alarm[0] ? u->ev->alarm : AT_FUNCTION, plan, u->r->extra);
 }
 
 static void at_contain(struct at_run *u)
@@ -636,9 +592,8 @@ static void at_contain(struct at_run *u)
 		else if (!caller || !caller[0])
 			/* it could be this function's own identity: never
 			 * contained blind (an error result, so it is seen) */
-			resp_step_end(u->r, resp_step_begin(u->r, "contain", "sts:GetCallerIdentity", g->principal,
-							    RESP_READ), RESP_FAILED,
-				      "the function's own identity is unknown: not contained", NULL);
+			kit_note(u->k, "contain", "sts:GetCallerIdentity", g->principal, RESP_READ, RESP_FAILED, 0,
+				 "the function's own identity is unknown: not contained");
 		else if (!own || strcmp(g->account, own) != 0)
 			at_contain_skip(u, "contain", g->principal, "another account (%s): contained only in the "
 					"function's own account", g->account);
@@ -728,14 +683,9 @@ static void at_triage_run(struct kit *k, struct at_state *st, struct resp *r, co
 	struct at_run u = { .k = k, .st = st, .r = r, .ev = ev, .ctx = ctx, .complete = 1 };
 	cJSON *groups, *more = NULL;
 	const char *worst;
-	char a[RESP_TIME_LEN], b[RESP_TIME_LEN];
 	int rc = -1;
 
-	resp_format_time_ms(ev->start_ms, a);
-	resp_format_time_ms(ev->end_ms, b);
-	u.win = cJSON_AddObjectToObject(r->extra, "window");
-	cJSON_AddStringToObject(u.win, "start", a);
-	cJSON_AddStringToObject(u.win, "end", b);
+	u.win = kit_window(r->extra, "window", ev->start_ms, ev->end_ms);
 	at_triage_init(&u.t, ev->start_ms, ev->end_ms);
 	if (st->set.log_group[0]) {
 		rc = at_read_insights(&u);

@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "buf.h"
 #include "cloudtrail.h"
 #include "field.h"
 #include "kit.h"
@@ -282,15 +283,10 @@ static struct at_src *at_src_for(struct at_triage *t, const char *ip)
 		denied = strcmp(t->g[i].ip, ip) == 0;
 	if (!denied)
 		return NULL;
-	if (t->nsrc == t->srccap) {
-		size_t nc = t->srccap ? t->srccap * 2 : 4;
-		struct at_src *ns = realloc(t->src, nc * sizeof(*ns));
-
-		if (!ns)
-			return NULL;
-		t->src = ns;
-		t->srccap = nc;
-	}
+	s = buf_grow_array(t->src, t->nsrc, &t->srccap, sizeof(*s), 4);
+	if (!s)
+		return NULL;
+	t->src = s;
 	s = &t->src[t->nsrc++];
 	memset(s, 0, sizeof(*s));
 	snprintf(s->ip, sizeof(s->ip), "%s", ip);
@@ -469,16 +465,12 @@ static enum fb_err at_pass(struct at_triage *t, const cJSON *events, int pass)
 				t->groups_dropped++;
 			} else {
 				if (!g) {
-					if (t->n == t->cap) {
-						size_t nc = t->cap ? t->cap * 2 : 8;
-						struct at_group *ng = realloc(t->g, nc * sizeof(*ng));
-						if (!ng) {
-							cJSON_Delete(d);
-							return FB_E_NOMEM;
-						}
-						t->g = ng;
-						t->cap = nc;
+					g = buf_grow_array(t->g, t->n, &t->cap, sizeof(*g), 8);
+					if (!g) {
+						cJSON_Delete(d);
+						return FB_E_NOMEM;
 					}
+					t->g = g;
 					g = &t->g[t->n++];
 					memset(g, 0, sizeof(*g));
 					snprintf(g->principal, sizeof(g->principal), "%s", e.principal);

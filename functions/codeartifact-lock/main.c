@@ -81,17 +81,10 @@ static void settle(struct resp *r, const char *step, const char *api, const char
 	resp_step_end(r, resp_step_begin(r, step, api, target, RESP_WRITE), st, why, NULL);
 }
 
+/* The domain's (repo NULL) or a repository's identifying members. */
 static cJSON *id_in(const struct ca_run *run, const char *repo)
 {
-	cJSON *in = cJSON_CreateObject();
-
-	if (!in)
-		return NULL;
-	cJSON_AddStringToObject(in, "domain", run->ev->domain);
-	cJSON_AddStringToObject(in, "domainOwner", run->owner);
-	if (repo)
-		cJSON_AddStringToObject(in, "repository", repo);
-	return in;
+	return kit_obj("domain", run->ev->domain, "domainOwner", run->owner, "repository", repo, KIT_END);
 }
 
 /* policy.document / policy.revision of a Get*PermissionsPolicy answer into
@@ -148,11 +141,11 @@ static void record_revocation(struct ca_run *run, cJSON *rec)
 {
 	struct kit_round *rr;
 	struct kit_step *s;
-	const char *d;
+	const char *prior;
 	char role[80];
 	int64_t when = run->ev->event_ms > 0 ? run->ev->event_ms : run->r->received_ms;
 	int sl = 0;
-	cJSON *a;
+	cJSON *u;
 
 	if (!run->st->fn.evcfg.bucket || run->p.kind != CA_P_ROLE ||
 	    !kit_role_name(run->p.deny_arn, role, sizeof(role), &sl) || sl || !(rr = kit_round_new(run->k)))
@@ -162,24 +155,19 @@ static void record_revocation(struct ca_run *run, cJSON *rec)
 		.in = kit_obj("RoleName", role, "PolicyName", KIT_REVOKE_POLICY_NAME, KIT_END),
 		.absent = "NoSuchEntity" });
 	kit_run(rr);
-	d = kit_ok(s) && kit_found(s) ? resp_get_str(kit_out(s), "PolicyDocument") : NULL;
-	a = kit_ok(s) ? kit_obj("RoleName", role, "PolicyName", KIT_REVOKE_POLICY_NAME, KIT_END) : NULL;
-	if (a && d) {
-		char *prior = strdup(d);
-
-		if (prior)
-			kit_url_decode(prior);
-		if (prior && kit_revocation_cut_ms(prior) < when)
-			cJSON_AddStringToObject(a, "PolicyDocument", prior);
-		else {   /* already revoked (nothing written, nothing to undo), or no memory */
-			cJSON_Delete(a);
-			a = NULL;
-		}
-		free(prior);
+	u = kit_ok(s) ? kit_revoke_undo(role, kit_found(s) ? resp_get_str(kit_out(s), "PolicyDocument") : NULL) : NULL;
+	prior = resp_get_str(u, "args.PolicyDocument");
+	if (prior && kit_revocation_cut_ms(prior) >= when) {
+		/* already revoked: nothing written, nothing to undo */
+		cJSON_Delete(u);
+		u = NULL;
 	}
-	if (a)
-		cJSON_AddItemToArray(rec, kit_undo_step("revoke-sessions", d ? "iam:PutRolePolicy"
-										: "iam:DeleteRolePolicy", a));
+	/* the entry as kit_revoke_undo makes it, named by its step (the record
+	 * firebreak-restore reads names it) */
+	if (u)
+		cJSON_AddItemToArray(rec, kit_undo_step("revoke-sessions", resp_get_str(u, "api"),
+							cJSON_DetachItemFromObject(u, "args")));
+	cJSON_Delete(u);
 	kit_round_free(rr);
 }
 
@@ -264,10 +252,8 @@ static void lock_all(struct ca_run *run)
 		 * The session revocation after the lock is in the same record. */
 		if (rec)
 			record_revocation(run, rec);
-		if (rec && cJSON_GetArraySize(rec) > 0)
-			evidence_undo_record(run->k, run->st->fn.aws, &run->st->fn.evcfg, run->ctx, "domain_arn",
-					     run->domain_arn, rec, cJSON_AddObjectToObject(run->r->extra, "undo_record"));
-		cJSON_Delete(rec);
+		evidence_undo_claim(run->k, run->st->fn.aws, &run->st->fn.evcfg, run->ctx, "domain_arn",
+				    run->domain_arn, rec, run->r->extra);
 		kit_run(rd);
 		for (i = 0; i < run->nt; i++) {
 			struct ca_target *t = &run->t[i];

@@ -62,19 +62,6 @@ struct db_who {
 	char ground[300];
 };
 
-static const char *tag_value(const cJSON *tags, const char *key)
-{
-	const cJSON *t;
-
-	cJSON_ArrayForEach(t, tags) {
-		const char *k = resp_get_str(t, "Key");
-
-		if (k && strcmp(k, key) == 0)
-			return resp_get_str(t, "Value");
-	}
-	return NULL;
-}
-
 static long json_long_or(const cJSON *v, long def)
 {
 	long x;
@@ -114,11 +101,7 @@ static cJSON *metric_input(const char *table, int64_t now_ms)
 
 static cJSON *table_in(const char *table)
 {
-	cJSON *in = cJSON_CreateObject();
-
-	if (in)
-		cJSON_AddStringToObject(in, "TableName", table);
-	return in;
+	return kit_obj("TableName", table, KIT_END);
 }
 
 /* UpdateContinuousBackups' input: the table's point-in-time recovery on or
@@ -232,20 +215,16 @@ static int claim_record(struct db_fn *st, struct resp *r, struct evidence *evd, 
 			struct kit_step *rev, const char *role)
 {
 	cJSON *plan = kit_round_undo_plan(rd), *out = cJSON_AddObjectToObject(r->extra, "evidence");
-	char *txt;
+	int claimed;
 
 	if (plan && role && kit_ok(rev))
 		cJSON_AddItemToArray(plan, kit_revoke_undo(role, kit_found(rev) ?
 			resp_get_str(kit_out(rev), "PolicyDocument") : NULL));
-	if (!evidence_begin(evd, !r->dry_run && cJSON_GetArraySize(plan) > 0, out)) {
-		if (!st->fn.evcfg.bucket)
-			resp_warn(r, "no evidence bucket configured: the GDPR record is only in this report");
-		cJSON_Delete(plan);
-		return 0;
-	}
-	txt = plan ? cJSON_Print(plan) : NULL;
+	claimed = evidence_open(evd, !r->dry_run && cJSON_GetArraySize(plan) > 0, plan, out);
+	if (!claimed && !st->fn.evcfg.bucket)
+		resp_warn(r, "no evidence bucket configured: the GDPR record is only in this report");
 	cJSON_Delete(plan);
-	return evidence_claim(evd, txt, txt ? strlen(txt) : 0, out);
+	return claimed;
 }
 
 /* The GDPR record in the evidence bucket (runtime/evidence: write-once,
@@ -291,14 +270,9 @@ static struct kit_step *add_deny(struct kit_round *rd, struct aws_client *c, con
 		m = -1;
 		snprintf(why, sizeof(why), "GetResourcePolicy answered without Policy or RevisionId");
 	}
-	in = cJSON_CreateObject();
-	cJSON_AddStringToObject(in, "ResourceArn", arn);
-	cJSON_AddStringToObject(in, "Policy", doc ? doc : "{}");
-	cJSON_AddStringToObject(in, "ExpectedRevisionId", kit_found(read) && rev ? rev : "NO_POLICY");
-	undo = cJSON_CreateObject();
-	cJSON_AddStringToObject(undo, "ResourceArn", arn);
-	if (prior)
-		cJSON_AddStringToObject(undo, "Policy", prior);
+	in = kit_obj("ResourceArn", arn, "Policy", doc ? doc : "{}", "ExpectedRevisionId",
+		     kit_found(read) && rev ? rev : "NO_POLICY", KIT_END);
+	undo = kit_obj("ResourceArn", arn, "Policy", prior, KIT_END);
 	s = kit_add(rd, &(struct kit_spec){ .step = step, .service = "dynamodb", .op = "PutResourcePolicy",
 		.target = arn, .kind = RESP_WRITE, .in = in, .client = c,
 		.restore = prior ? kit_undo("dynamodb:PutResourcePolicy", undo)
@@ -320,12 +294,9 @@ static struct kit_step *add_deny(struct kit_round *rd, struct aws_client *c, con
 static struct kit_step *add_policy_read(struct kit_round *rd, struct aws_client *c, const char *arn,
 					const char *step)
 {
-	cJSON *in = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(in, "ResourceArn", arn);
 	return kit_add(rd, &(struct kit_spec){ .step = step, .service = "dynamodb", .op = "GetResourcePolicy",
-		.target = arn, .kind = RESP_READ, .in = in, .client = c, .optional = 1,
-		.absent = "PolicyNotFoundException", .detail = "the table's resource policy" });
+		.target = arn, .kind = RESP_READ, .in = kit_obj("ResourceArn", arn, KIT_END), .client = c,
+		.optional = 1, .absent = "PolicyNotFoundException", .detail = "the table's resource policy" });
 }
 
 #define DB_DENY_RETRIES 3
@@ -485,7 +456,7 @@ static int db_resolve_finding(struct resp *r, struct kit *k, struct db_event *ev
 	q.end_ms = now;
 	q.max_pages = 5;
 	q.account = ev->account;
-	q.deadline_ms = r->ctx && r->ctx->deadline_ms > 0 ? r->ctx->deadline_ms - 3 * DB_DEADLINE_MARGIN_MS : 0;
+	q.deadline_ms = kit_read_deadline(k, 3 * DB_DEADLINE_MARGIN_MS);
 	q.keep_events = 1;
 	rd = kit_round_new(k);
 	s = kit_add(rd, &(struct kit_spec){ .step = "key-activity", .service = "cloudtrail",
@@ -569,6 +540,7 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	int64_t now = k->now_ms(), aware;
 	int pitr, stream, have_spike = 0, nfail = 0;
 	cJSON *in, *rec, *meas, *gdpr_sorted = NULL;
+	const cJSON *tags;
 	static const struct kit_paging backups_paging = { .items = "BackupSummaries",
 		.next = "LastEvaluatedBackupArn", .token = "ExclusiveStartBackupArn" };
 	static const struct kit_paging exports_paging = { .items = "ExportSummaries", .next = "NextToken",
@@ -597,7 +569,7 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	q.end_ms = now;
 	q.max_pages = 3;
 	q.account = account;
-	q.deadline_ms = r->ctx && r->ctx->deadline_ms > 0 ? r->ctx->deadline_ms - 3 * DB_DEADLINE_MARGIN_MS : 0;
+	q.deadline_ms = kit_read_deadline(k, 3 * DB_DEADLINE_MARGIN_MS);
 	q.keep_events = 1;
 	rd = kit_round_new(k);
 	s_dt = kit_add(rd, &(struct kit_spec){ .step = "describe-table", .service = "dynamodb",
@@ -608,13 +580,10 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	s_lb = kit_add(rd, &(struct kit_spec){ .step = "list-backups", .service = "dynamodb",
 		.op = "ListBackups", .target = arn, .kind = RESP_READ, .in = table_in(ev->table), .client = c,
 		.paging = &backups_paging });
-	in = cJSON_CreateObject();
-	if (in)
-		cJSON_AddStringToObject(in, "ResourceArn", arn);
 	/* Optional: without tags the record says "unknown" and no exemption is read. */
 	s_tags = kit_add(rd, &(struct kit_spec){ .step = "read-tags", .service = "dynamodb",
-		.op = "ListTagsOfResource", .target = arn, .kind = RESP_READ, .optional = 1, .in = in,
-		.client = c });
+		.op = "ListTagsOfResource", .target = arn, .kind = RESP_READ, .optional = 1,
+		.in = kit_obj("ResourceArn", arn, KIT_END), .client = c });
 	/* Containment, when a principal is known and may be contained. */
 	if (who && who->principal[0]) {
 		if (resp_is_trusted(r->cfg, who->principal))
@@ -629,12 +598,10 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 		/* the revocation's undo, for the undo record written before the
 		 * writes (claim_record): the policy as it is now */
 		if (contain && revocation_role(who, account, rev_role, sizeof(rev_role))) {
-			in = cJSON_CreateObject();
-			cJSON_AddStringToObject(in, "RoleName", rev_role);
-			cJSON_AddStringToObject(in, "PolicyName", KIT_REVOKE_POLICY_NAME);
 			s_rev = kit_add(rd, &(struct kit_spec){ .step = "read-revocation-undo", .service = "iam",
 				.op = "GetRolePolicy", .target = who->principal, .kind = RESP_READ, .optional = 1,
-				.in = in, .absent = "NoSuchEntity", .client = c,
+				.in = kit_obj("RoleName", rev_role, "PolicyName", KIT_REVOKE_POLICY_NAME, KIT_END),
+				.absent = "NoSuchEntity", .client = c,
 				.detail = "the role's " KIT_REVOKE_POLICY_NAME " before this incident (the undo record)" });
 		}
 	}
@@ -692,12 +659,9 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	{
 		/* DeleteBackup takes the BackupArn, known only from the answer:
 		 * the undo names the backup; extra.backup_arn has the ARN. */
-		cJSON *undo = cJSON_CreateObject();
+		cJSON *undo = kit_obj("BackupName", backup, "TableName", ev->table, "note", "DeleteBackup takes the "
+				      "BackupArn: see backup_arn in this report, or ListBackups by this name", KIT_END);
 
-		cJSON_AddStringToObject(undo, "BackupName", backup);
-		cJSON_AddStringToObject(undo, "TableName", ev->table);
-		cJSON_AddStringToObject(undo, "note", "DeleteBackup takes the BackupArn: see backup_arn in "
-					"this report, or ListBackups by this name");
 		s_bk = kit_add(rd, &(struct kit_spec){ .step = "create-backup", .service = "dynamodb",
 			.op = "CreateBackup", .target = arn, .kind = RESP_WRITE, .in = in,
 			.restore = kit_undo("dynamodb:DeleteBackup", undo), .client = c, .detail = backup });
@@ -770,12 +734,10 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	s_met = kit_add(rdm, &(struct kit_spec){ .step = "read-capacity", .service = "monitoring",
 		.op = "GetMetricStatistics", .target = arn, .kind = RESP_READ, .optional = 1,
 		.in = metric_input(ev->table, now), .client = c });
-	in = cJSON_CreateObject();
-	if (in)
-		cJSON_AddStringToObject(in, "TableArn", arn);
 	/* Optional: exports to S3 are a bulk copy AWS lists itself. */
 	s_exp = kit_add(rdm, &(struct kit_spec){ .step = "list-exports", .service = "dynamodb",
-		.op = "ListExports", .target = arn, .kind = RESP_READ, .optional = 1, .in = in, .client = c,
+		.op = "ListExports", .target = arn, .kind = RESP_READ, .optional = 1,
+		.in = kit_obj("TableArn", arn, KIT_END), .client = c,
 		.paging = &exports_paging });
 	s_ct = kit_add(rdm, &(struct kit_spec){ .step = "control-plane-events", .service = "cloudtrail",
 		.op = "LookupEvents", .target = arn, .kind = RESP_READ, .optional = 1, .cloudtrail = &q,
@@ -860,8 +822,9 @@ static void db_respond(struct db_fn *st, struct resp *r, struct kit *k, const st
 	rin.incident = r->incident_id;
 	rin.source = source;
 	rin.aware_ms = aware;
-	rin.categories = kit_ok(s_tags) ? tag_value(resp_get(kit_out(s_tags), "Tags"), DB_TAG_CATEGORIES) : NULL;
-	rin.subjects = kit_ok(s_tags) ? tag_value(resp_get(kit_out(s_tags), "Tags"), DB_TAG_SUBJECTS) : NULL;
+	tags = kit_ok(s_tags) ? resp_get(kit_out(s_tags), "Tags") : NULL;
+	rin.categories = prov_tag_value(tags, DB_TAG_CATEGORIES);
+	rin.subjects = prov_tag_value(tags, DB_TAG_SUBJECTS);
 	rin.spike = have_spike ? &spike : NULL;
 	rin.spike_threshold = st->spike_factor;
 	rin.measures = meas;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "data_breach.h"
+#include "buf.h"
 #include "cloudtrail.h"
 #include "field.h"
 #include "kit.h"
@@ -773,41 +774,23 @@ fail:
 	return NULL;
 }
 
-/* The DPO's text, grown as needed. */
-struct fb_text {
-	char *buf;
-	size_t len, cap;
-	int oom;
+/* The DPO's text (runtime/buf), `failed` once an append did not fit. Its
+ * cap is far above any record: the record is drawn from one report. */
+#define DB_TEXT_MAX (4u * 1024u * 1024u)
+struct db_text {
+	struct buf b;
+	int failed;
 };
 
-static void text_add(struct fb_text *t, const char *s)
+static void text_add(struct db_text *t, const char *s)
 {
-	size_t n = strlen(s);
-
-	if (t->oom)
-		return;
-	if (t->len + n + 1 > t->cap) {
-		size_t cap = (t->cap ? t->cap * 2 : 1024) + n;
-		char *b = realloc(t->buf, cap);
-
-		if (!b) {
-			t->oom = 1;
-			return;
-		}
-		t->buf = b;
-		t->cap = cap;
-	}
-	memcpy(t->buf + t->len, s, n + 1);
-	t->len += n;
+	t->failed |= buf_puts(&t->b, s) != FB_OK;
 }
 
 /* One line "label: value" per field; value "unknown" when absent. */
-static void text_line(struct fb_text *t, const char *label, const char *value)
+static void text_line(struct db_text *t, const char *label, const char *value)
 {
-	text_add(t, label);
-	text_add(t, ": ");
-	text_add(t, value && *value ? value : "unknown");
-	text_add(t, "\n");
+	t->failed |= buf_printf(&t->b, "%s: %s\n", label, value && *value ? value : "unknown") != FB_OK;
 }
 
 char *db_gdpr_text(const cJSON *rec)
@@ -821,11 +804,12 @@ char *db_gdpr_text(const cJSON *rec)
 		{ "likelyConsequences", "(c) Likely consequences" },
 		{ "measuresProposed", "(d) Measures proposed" },
 	};
-	struct fb_text t = { 0 };
+	struct db_text t = { .failed = 0 };
 	const cJSON *x, *m;
 	size_t i;
 	char line[600];
 
+	buf_init(&t.b, DB_TEXT_MAX);
 	text_add(&t, "PERSONAL DATA BREACH RECORD (GDPR Art. 33) - ");
 	text_line(&t, "status", resp_get_str(rec, "status"));
 	text_line(&t, "Incident", resp_get_str(rec, "incident"));
@@ -860,11 +844,11 @@ char *db_gdpr_text(const cJSON *rec)
 	}
 	text_add(&t, "\n");
 	text_line(&t, "Note", resp_get_str(rec, "phasing"));
-	if (t.oom) {
-		free(t.buf);
+	if (t.failed) {
+		buf_cleanup(&t.b);
 		return NULL;
 	}
-	return t.buf;
+	return buf_detach(&t.b, NULL);
 }
 
 /* ---- bulk reads in the window --------------------------------------------- */

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "akey.h"
 #include "evidence.h"
 #include "firebreak_restore.h"
 #include "fn.h"
@@ -169,8 +170,6 @@ static void collect(struct fr_run *u)
 
 /* ---- 3: the checks ---------------------------------------------------------------- */
 
-static const struct kit_paging pg_keys = { .items = "AccessKeyMetadata", .next = "Marker",
-					   .truncated = "IsTruncated" };
 static const struct kit_paging pg_attached = { .items = "AttachedPolicies", .next = "Marker",
 					       .truncated = "IsTruncated" };
 
@@ -252,7 +251,7 @@ static struct kit_step *check_add(struct fr_run *u, struct kit_round *rd, struct
 		v = resp_get_str(a, "UserName");
 		return kit_add(rd, &(struct kit_spec){ .step = name, .service = "iam", .op = "ListAccessKeys",
 			.target = v, .kind = RESP_READ, .client = u->c, .in = obj1("UserName", v),
-			.paging = &pg_keys, .absent = "NoSuchEntity" });
+			.paging = &akey_pages, .absent = "NoSuchEntity" });
 	case FR_DETACH_USER_POLICY:
 	case FR_ATTACH_USER_POLICY:
 		v = resp_get_str(a, "UserName");

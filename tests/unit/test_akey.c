@@ -112,12 +112,66 @@ static void test_akey__verify_refuses_before_any_call(void **st)
 				     sizeof(arn), &e), FB_E_INVALID);
 }
 
+/* w5-adopt-1: the containments' key write (iam-contain, access-triage):
+ * the input, the undo in the form firebreak-restore reads recorded before
+ * the send, the report line, "already" with nothing sent for an Inactive
+ * key; every key of the user read through akey_pages. */
+static void test_akey__deactivate_as_the_containments_record_it(void **st)
+{
+	struct world w;
+	struct kit_round *rd;
+	struct kit_step *list, *on, *off;
+	char *txt;
+
+	(void)st;
+	world_up(&w, 0);
+	route("ListAccessKeys", "Marker=", 200, "<ListAccessKeysResponse><ListAccessKeysResult><AccessKeyMetadata>"
+	      "<member><AccessKeyId>AKIAOTHER0000EXAMPLE</AccessKeyId><Status>Inactive</Status></member>"
+	      "</AccessKeyMetadata><IsTruncated>false</IsTruncated></ListAccessKeysResult></ListAccessKeysResponse>",
+	      5, 0);
+	route("ListAccessKeys", NULL, 200, "<ListAccessKeysResponse><ListAccessKeysResult><AccessKeyMetadata>"
+	      "<member><AccessKeyId>" KEY "</AccessKeyId><Status>Active</Status></member>"
+	      "</AccessKeyMetadata><IsTruncated>true</IsTruncated><Marker>m2</Marker></ListAccessKeysResult>"
+	      "</ListAccessKeysResponse>", 5, 0);
+	route("UpdateAccessKey", NULL, 200, "<UpdateAccessKeyResponse/>", 5, 0);
+	rd = kit_round_new(&w.k);
+	list = kit_add(rd, &(struct kit_spec){ .step = "list-keys", .service = "iam", .op = "ListAccessKeys",
+		.target = "mallory", .kind = RESP_READ, .in = kit_obj("UserName", "mallory", KIT_END),
+		.paging = &akey_pages });
+	assert_int_equal(kit_run(rd), FB_OK);
+	assert_int_equal(cJSON_GetArraySize(kit_items(list)), 2);
+	assert_true(kit_complete(list));
+	kit_round_free(rd);
+
+	rd = kit_round_new(&w.k);
+	on = akey_deactivate(rd, "deactivate-key", "mallory", KEY, "Active", NULL);
+	off = akey_deactivate(rd, "deactivate-key", "mallory", "AKIAOTHER0000EXAMPLE", "Inactive", NULL);
+	assert_int_equal(kit_status(off), RESP_ALREADY);
+	assert_int_equal(kit_run(rd), FB_OK);
+	assert_int_equal(kit_status(on), RESP_DONE);
+	assert_int_equal(sent("UpdateAccessKey"), 1);
+	assert_non_null(strstr(last_of("UpdateAccessKey")->body, "UserName=mallory"));
+	assert_non_null(strstr(last_of("UpdateAccessKey")->body, "AccessKeyId=" KEY));
+	assert_non_null(strstr(last_of("UpdateAccessKey")->body, "Status=Inactive"));
+	assert_int_equal(last_of("UpdateAccessKey")->nrestore, 1);
+	assert_string_equal(w.r.steps[w.r.nsteps - 2].detail, "Inactive (kept, not deleted)");
+	assert_string_equal(w.r.steps[w.r.nsteps - 1].detail, "already Inactive");
+	assert_int_equal(cJSON_GetArraySize(w.r.restore), 1);
+	txt = cJSON_PrintUnformatted(cJSON_GetArrayItem(w.r.restore, 0));
+	assert_string_equal(txt, "{\"step\":\"deactivate-key\",\"api\":\"iam:UpdateAccessKey\",\"args\":"
+			    "{\"UserName\":\"mallory\",\"AccessKeyId\":\"" KEY "\",\"Status\":\"Active\"}}");
+	cJSON_free(txt);
+	kit_round_free(rd);
+	world_down(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_akey__steps_send_each_operation),
 		cmocka_unit_test(test_akey__undo_entry),
 		cmocka_unit_test(test_akey__verify_refuses_before_any_call),
+		cmocka_unit_test(test_akey__deactivate_as_the_containments_record_it),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
