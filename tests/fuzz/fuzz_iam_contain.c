@@ -1,7 +1,7 @@
 /*
  * fuzz_iam_contain: iam-contain's pure stages (functions/iam-contain/stages.c)
  * on hostile input. The first byte picks the stage:
- *   0 the event, through ic_handle's own path: resp_parse_event -> ic_parse
+ *   0 the event, through ic_event_read's own path: resp_parse_event -> ic_parse
  *     -> ic_actor_decide; an accepted event must name only what passes the
  *     IAM syntax checks (names, ARNs, keys, versions) and carry a document
  *     only when it is a JSON object within IC_MAX_DOC;

@@ -2,7 +2,7 @@
  * fuzz_instance_quarantine: instance-quarantine's pure stages
  * (functions/instance-quarantine/stages.c) on hostile input. The first byte
  * picks the stage:
- *   0 the event, through iq_handle's own path: resp_parse_event ->
+ *   0 the event, through iq_run's own path (its .parse): resp_parse_event ->
  *     iq_parse_event (GuardDuty finding, Security Hub import, manual form);
  *     an accepted event must name an instance id that passes
  *     iq_instance_id_ok, and an account / region that pass the contract's

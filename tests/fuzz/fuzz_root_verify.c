@@ -2,7 +2,7 @@
  * fuzz_root_verify: root-verify's pure stages on attacker-influenced input
  * (functions/root-verify/stages.c, declared in root_verify.h). The first
  * byte picks the stage:
- *   0 the event: parsed as rv_handle parses it, then rv_classify; a
+ *   0 the event: parsed as rv_run's .parse reads it, then rv_classify; a
  *     trigger then goes through rv_decide and rv_report_extra;
  *   1 a LookupEvents page (CloudTrailEvent strings are attacker-shaped
  *     records) -> rv_history_add_page -> rv_history_json;
@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (j) {
 			memset(&t, 0, sizeof(t));
 			if (rv_classify(j, &cfg, &t) == RV_CLASS_RUN) {
-				/* the facts as rv_handle builds them, then the verdict
+				/* the facts as rv_run builds them, then the verdict
 				 * and the report's fields */
 				static struct rv_facts f;
 				static struct vd_verdict v;

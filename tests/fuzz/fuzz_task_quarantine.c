@@ -2,7 +2,7 @@
  * fuzz_task_quarantine: task-quarantine's pure stages
  * (functions/task-quarantine/stages.c) on hostile input. The first byte
  * picks the stage:
- *   0 the event, through tq_handle's own path: resp_parse_event (size,
+ *   0 the event, through tq_run's own path (its .parse): resp_parse_event (size,
  *     UTF-8, control bytes, \u0000, depth, trailing data, an object) ->
  *     tq_parse_event (GuardDuty finding or the manual form) -> for an
  *     accepted or ignored event, the report's trigger
@@ -27,7 +27,7 @@
 #include "sg.h"
 #include "../../functions/task-quarantine/task_quarantine.h"
 
-/* Stage 0: the event as tq_handle sees it. */
+/* Stage 0: the event as tq_run's .parse sees it. */
 static void fuzz_event(const char *s, size_t n)
 {
 	static struct resp_config cfg;
