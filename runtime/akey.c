@@ -104,7 +104,7 @@ enum fb_err akey_verify_any(const char *id, const char *const *cand, size_t ncan
 
 /* ---- w5-adopt-1: a key set Inactive as the containments record it --------------- */
 
-const struct kit_paging akey_pages = { .items = "AccessKeyMetadata", .next = "Marker", .truncated = "IsTruncated" };
+const struct kit_paging akey_pages = KIT_IAM_PAGING("AccessKeyMetadata");
 
 struct kit_step *akey_deactivate(struct kit_round *rd, const char *step, const char *user, const char *id,
 				 const char *status, struct aws_client *cl)

@@ -138,6 +138,10 @@ struct kit_paging {
 	void *arg;
 };
 
+/* IAM's lists page the same way: a Marker sent back while IsTruncated is
+ * true. `static const struct kit_paging pg = KIT_IAM_PAGING("Groups");` */
+#define KIT_IAM_PAGING(list) { .items = (list), .next = "Marker", .truncated = "IsTruncated" }
+
 /* One step. Strings are copied by kit_add (service and op must still be
  * literals at the call site, for the IAM derivation); `in` and `restore`
  * are taken (freed by the kit, also when kit_add fails). */
@@ -770,8 +774,8 @@ cJSON *kit_ct_each(struct kit *k, const char *step, const struct ct_query *q,
 
 /* A time window as the reports write it: to[name] = {"start", "end"} (ISO
  * 8601 with ms, resp_format_time_ms), returned (owned by to) for more
- * members; NULL when out of memory. kms-guard's alarm_window; access-triage
- * and root-verify write their "window" the same way. */
+ * members; NULL when out of memory. kms-guard's alarm_window and access-triage's
+ * window (root-verify's window is in whole seconds: it writes its own). */
 cJSON *kit_window(cJSON *to, const char *name, int64_t start_ms, int64_t end_ms);
 
 /* ---- w5-cut-b: string members onto an object, a zeroed array slot ----------------- */

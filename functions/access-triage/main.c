@@ -378,8 +378,7 @@ static int at_read_insights(struct at_run *u)
 	return 0;
 }
 
-static const struct kit_paging pg_attached = { .items = "AttachedPolicies", .next = "Marker",
-					       .truncated = "IsTruncated" };
+static const struct kit_paging pg_attached = KIT_IAM_PAGING("AttachedPolicies");
 
 /* "Already reported leaked": for each IAM user of the own account with
  * denials, IAM's state: the managed policies attached to it and its keys'

@@ -170,8 +170,7 @@ static void collect(struct fr_run *u)
 
 /* ---- 3: the checks ---------------------------------------------------------------- */
 
-static const struct kit_paging pg_attached = { .items = "AttachedPolicies", .next = "Marker",
-					       .truncated = "IsTruncated" };
+static const struct kit_paging pg_attached = KIT_IAM_PAGING("AttachedPolicies");
 
 static struct kit_step *check_add(struct fr_run *u, struct kit_round *rd, struct fr_entry *x)
 {

@@ -82,10 +82,8 @@ static const char *ic_self(struct ic_state *st, struct aws_error *err)
 
 /* ---- pages --------------------------------------------------------------------------- */
 
-static const struct kit_paging pg_attached = { .items = "AttachedPolicies", .next = "Marker",
-					       .truncated = "IsTruncated" };
-static const struct kit_paging pg_groups = { .items = "Groups", .next = "Marker",
-					     .truncated = "IsTruncated" };
+static const struct kit_paging pg_attached = KIT_IAM_PAGING("AttachedPolicies");
+static const struct kit_paging pg_groups = KIT_IAM_PAGING("Groups");
 
 /* The document of a Get*Policy answer (decoded, compact; caller frees). */
 static char *out_doc(const struct kit_step *s, const char *path)

@@ -86,7 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (in->neni > IQ_MAX_ENIS || in->nvol > IQ_MAX_VOLUMES)
 				abort();
 			for (i = 0; i < in->neni; i++)
-				if (in->eni[i].ngroups > IQ_MAX_GROUPS)
+				if (in->eni[i].ngroups > SG_MAX_GROUPS)
 					abort();
 			m = iq_dot_mappings(in, 0);
 			cJSON_Delete(m);
