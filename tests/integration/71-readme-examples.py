@@ -6,6 +6,8 @@
 - Every ```sh block of README.md carries a `readme-example` marker that names
   the test running it; the named test exists and reads README.md. A new
   example without a test fails here.
+- README's runtime table has one row per runtime/<module>.c, with the prefix
+  its header declares functions under.
 - "make demo SCENARIO=kms" and "make demo SCENARIO=task DRY_RUN=1" run as
   written (only the output folder is added): each scenario PASSes.
 - The sample report (```json) is the kms scenario's real report, trimmed as the
@@ -83,6 +85,21 @@ class Markers(unittest.TestCase):
                     if t.startswith("tests/"):
                         with open(p) as f:
                             self.assertIn("README", f.read(), "%s does not read README" % t)
+
+
+class Layout(unittest.TestCase):
+    def test_every_runtime_module_has_its_row_and_prefix(self):
+        # README's runtime table is where a new engineer looks a module up:
+        # one row per runtime/<module>.c, with the prefix its header uses.
+        rows = dict(re.findall(r"^\| `(\w+)` \| `(\w+_)` \|", readme(), re.M))
+        mods = sorted(f[:-2] for f in os.listdir(os.path.join(ROOT, "runtime")) if f.endswith(".c"))
+        self.assertEqual(sorted(set(mods) - set(rows)), [], "runtime modules without a README row")
+        self.assertEqual(sorted(set(rows) - set(mods)), [], "README rows without a module")
+        for m in mods:
+            with self.subTest(module=m):
+                with open(os.path.join(ROOT, "runtime", m + ".h")) as f:
+                    self.assertRegex(f.read(), r"\b%s\w+\s*\(" % re.escape(rows[m]),
+                                     "runtime/%s.h declares no %s function" % (m, rows[m]))
 
 
 class Demo(unittest.TestCase):
