@@ -20,11 +20,6 @@ void cwl_init(struct cwl *c, struct kit *k, const struct lr_context *ctx, size_t
 	c->rd = kit_round_new(k);
 }
 
-static int time_left(const struct cwl *c)
-{
-	return !c->ctx || !c->ctx->deadline_ms || lr_remaining_ms(c->ctx) >= CWL_UPLOAD_RESERVE_MS;
-}
-
 /* One page of a stream (kit_paging.on_page): appended within the byte
  * budget; another page only while time and the page limit allow (the
  * uploads need the time left). */
@@ -37,7 +32,7 @@ static int log_page(void *arg, const cJSON *page, int more)
 	rc = cwl_append_page(page, &x->log, &x->events);
 	if (rc != FB_OK)
 		x->stop_note = rc == FB_E_TOO_LARGE ? "truncated at FIREBREAK_LOG_MAX_BYTES" : "out of memory";
-	else if (more && !time_left(x->c))
+	else if (more && !lr_time_left(x->c->ctx, CWL_UPLOAD_RESERVE_MS))
 		x->stop_note = "stopped early: invocation deadline";
 	else if (more && x->pages >= CWL_MAX_PAGES)
 		x->stop_note = "stopped early: page limit";
@@ -76,7 +71,7 @@ void cwl_fetch(struct cwl *c, struct evidence *e)
 		buf_init(&c->s[i].log, c->max_bytes / c->n);
 		idx[i] = kit_index(c->s[i].step);
 	}
-	if (c->n && !time_left(c))
+	if (c->n && !lr_time_left(c->ctx, CWL_UPLOAD_RESERVE_MS))
 		for (i = 0; i < c->n; i++)
 			kit_skip(c->s[i].step, "stopped early: invocation deadline");
 	kit_run(c->rd);

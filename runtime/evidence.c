@@ -227,10 +227,6 @@ void evidence_cleanup(struct evidence *e)
 	e->nobj = 0;
 }
 
-static int time_left(const struct evidence *e)
-{
-	return !e->ctx || !e->ctx->deadline_ms || lr_remaining_ms(e->ctx) >= EVIDENCE_MIN_STEP_MS;
-}
 
 int evidence_begin(struct evidence *e, int wrote, cJSON *out)
 {
@@ -383,7 +379,7 @@ static void put_range(struct evidence *e, size_t from, size_t to)
 			.target = o->key, .kind = RESP_WRITE, .client = e->aws, .bucket = e->cfg->bucket,
 			.key = o->key, .body = o->data, .body_len = o->len, .headers = h[i], .nheaders = nh,
 			.detail = detail });
-		if (!e->k->r->dry_run && !time_left(e))
+		if (!e->k->r->dry_run && !lr_time_left(e->ctx, EVIDENCE_MIN_STEP_MS))
 			kit_fail(s[i], "not started: invocation deadline nearly spent");
 	}
 	kit_run(rd);
@@ -454,7 +450,7 @@ int evidence_claim(struct evidence *e, char *restore, size_t len, cJSON *out)
 			break;
 		}
 		snprintf(o->key, sizeof(o->key), "%srestore.json", e->aprefix);
-		if (!time_left(e)) {
+		if (!lr_time_left(e->ctx, EVIDENCE_MIN_STEP_MS)) {
 			why = "not started: invocation deadline nearly spent";
 			break;
 		}

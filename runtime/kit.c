@@ -2019,10 +2019,3 @@ void *kit_slot(void *arrp, size_t n, size_t *cap, size_t sz, size_t first)
 	memcpy(arrp, &v, sizeof(v));
 	return memset((char *)v + n * sz, 0, sz);
 }
-
-/* ---- w5-cut-a: time left for a step --------------------------------------------- */
-
-int kit_time_left(const struct lr_context *ctx, int64_t need_ms)
-{
-	return !ctx || !ctx->deadline_ms || lr_remaining_ms(ctx) >= need_ms;
-}

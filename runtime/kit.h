@@ -793,14 +793,4 @@ void kit_add_strs(cJSON *o, const char *k1, ...);
  * Plain realloc: not for secret bytes. */
 void *kit_slot(void *arrp, size_t n, size_t *cap, size_t sz, size_t first);
 
-/* ---- w5-cut-a: time left for a step --------------------------------------------- */
-
-/* 1 when a step that needs need_ms may still start: the invocation has no
- * deadline (ctx NULL, or deadline_ms 0) or at least need_ms left; else 0
- * (the caller reports the step failed "not started" rather than let it
- * eat the time the report needs). task-quarantine's isolate and stop use
- * it; runtime/cwl (CWL_UPLOAD_RESERVE_MS) and runtime/evidence
- * (EVIDENCE_MIN_STEP_MS) keep static copies of the same test. */
-int kit_time_left(const struct lr_context *ctx, int64_t need_ms);
-
 #endif

@@ -42,6 +42,11 @@ int64_t lr_remaining_ms(const struct lr_context *ctx)
 	return lr_remaining_ms_at(ctx, lr_now_ms());
 }
 
+int lr_time_left(const struct lr_context *ctx, int64_t need_ms)
+{
+	return !ctx || !ctx->deadline_ms || lr_remaining_ms(ctx) >= need_ms;
+}
+
 /* ---- invocation headers (pure) ---------------------------------------------- */
 
 void lr_headers_init(struct lr_headers *h)

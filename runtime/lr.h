@@ -35,6 +35,10 @@ struct lr_context {
 int64_t lr_remaining_ms_at(const struct lr_context *ctx, int64_t now_ms);
 /* Same, against the wall clock. */
 int64_t lr_remaining_ms(const struct lr_context *ctx);
+/* 1 when a step that needs need_ms may still start: no deadline (ctx NULL,
+ * or deadline_ms 0) or at least need_ms left; else 0 (the caller reports the
+ * step "not started" rather than let it eat the time the report needs). */
+int lr_time_left(const struct lr_context *ctx, int64_t need_ms);
 /* Wall clock, epoch ms. */
 int64_t lr_now_ms(void);
 

@@ -481,7 +481,7 @@ static void isolate(struct tq_run *u)
 		iso_outcome(u, u->r.nsteps);   /* "already" (not under dry run) */
 		return;
 	}
-	if (!kit_time_left(u->ctx, TQ_MIN_STEP_MS)) {
+	if (!lr_time_left(u->ctx, TQ_MIN_STEP_MS)) {
 		ISO_DECIDE(u, RESP_WRITE, u->eni.id, RESP_FAILED, "not started: invocation deadline nearly spent");
 		return;
 	}
@@ -513,7 +513,7 @@ static void stop_task(struct tq_run *u)
 	} else if (!strcmp(u->task.desired_status, "STOPPED") || !strcmp(u->task.last_status, "STOPPED")) {
 		u->was_stopped = 1;
 		kit_already(s, "%s", u->task.last_status);
-	} else if (!kit_time_left(u->ctx, TQ_MIN_STEP_MS)) {
+	} else if (!lr_time_left(u->ctx, TQ_MIN_STEP_MS)) {
 		kit_fail(s, "not started: invocation deadline nearly spent");
 	} else if (kit_run(rd) == FB_OK) {
 		u->stopped_now = 1;

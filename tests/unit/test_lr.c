@@ -419,6 +419,26 @@ static void test_lr__remaining_ms_wall_clock(void **st)
 	assert_true(before > INT64_C(1600000000000)); /* epoch ms, not seconds */
 }
 
+/* lr_time_left: a step may start when the invocation has no deadline or
+ * enough time left, and not when the deadline is nearly spent
+ * (task-quarantine then reports the step failed "not started"; evidence
+ * and cwl stop before the next upload). */
+static void test_lr__time_left_unless_the_deadline_is_near(void **st)
+{
+	struct lr_context ctx = { 0 };
+
+	(void)st;
+	assert_true(lr_time_left(NULL, 300));
+	assert_true(lr_time_left(&ctx, 300));           /* no deadline */
+	ctx.deadline_ms = lr_now_ms() + 60000;
+	assert_true(lr_time_left(&ctx, 300));
+	assert_false(lr_time_left(&ctx, 120000));
+	ctx.deadline_ms = lr_now_ms() + 100;
+	assert_false(lr_time_left(&ctx, 300));
+	ctx.deadline_ms = lr_now_ms() - 1000;            /* already past */
+	assert_false(lr_time_left(&ctx, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -442,6 +462,7 @@ int main(void)
 		cmocka_unit_test(test_lr__result_error_then_ok),
 		cmocka_unit_test(test_lr__remaining_ms_at),
 		cmocka_unit_test(test_lr__remaining_ms_wall_clock),
+		cmocka_unit_test(test_lr__time_left_unless_the_deadline_is_near),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
