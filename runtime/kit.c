@@ -1879,11 +1879,6 @@ void kit_warn_to(cJSON *warnings, const char *fmt, ...)
 		cJSON_AddItemToArray(warnings, cJSON_CreateString(msg));
 }
 
-int64_t kit_epoch_ms(const cJSON *v)
-{
-	return resp_epoch_ms(v);
-}
-
 enum fb_err kit_finish(struct resp *r, struct aws_client *aws, const struct lr_context *ctx,
 		       struct lr_result *out)
 {

@@ -715,12 +715,6 @@ struct aws_client *kit_member_client(struct kit *k, const char *account, const c
 void kit_note(struct kit *k, const char *step, const char *api, const char *target, enum resp_kind kind,
 	      enum resp_status st, int optional, const char *fmt, ...) __attribute__((format(printf, 8, 9)));
 
-/* An AWS JSON-protocol timestamp (epoch seconds, a number: CreatedDate,
- * EventTime) in ms; 0 when v is not a number or not a time after 1970
- * (range-checked: an out-of-range double -> int64 conversion is UB).
- * resp_epoch_ms, which runtime/prov (EventTime) calls below the kit. */
-int64_t kit_epoch_ms(const cJSON *v);
-
 /* Appends the formatted line (cut at 599 bytes) to a responder's own
  * warnings array (NULL: dropped), as against resp_warn's list of the
  * runtime. runtime/redeploy's service-list warnings go through it too. */

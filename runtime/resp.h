@@ -296,7 +296,8 @@ int resp_flag_word(const char *v);
 /* An AWS JSON-protocol timestamp (epoch seconds, a number: CreatedDate,
  * EventTime) in ms; 0 when v is not a number or not a time after 1970
  * (range-checked: an out-of-range double -> int64 conversion is UB).
- * kit_epoch_ms and runtime/prov's EventTime, below the kit. */
+ * The one reader: responders (CreatedDate, CreationDate) and runtime/prov's
+ * EventTime. */
 int64_t resp_epoch_ms(const cJSON *v);
 
 #endif

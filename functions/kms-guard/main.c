@@ -118,7 +118,7 @@ static const char *kg_exemption(struct kg_run *run, struct aws_client *c, const 
 	struct kit_prov_read pr = kg_history(run, c, "tag-provenance", arn, it, " (complete)");
 	struct prov_query q = { .trigger_ms = it->event_ms ? it->event_ms : run->r->received_ms,
 		.trigger_event_id = strcmp(it->event_name, "manual") && it->event_id[0] ? it->event_id : NULL,
-		.trigger_actor = it->actor, .created_ms = kit_epoch_ms(resp_get(meta, "CreationDate")) };
+		.trigger_actor = it->actor, .created_ms = resp_epoch_ms(resp_get(meta, "CreationDate")) };
 
 	return kit_exemption(&run->k, &pr, &q, tags, keys, 2, sec, reason, rn);
 }

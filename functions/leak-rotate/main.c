@@ -485,7 +485,7 @@ static void secrets_decide(struct lk_run *u)
 			     j->cur_hits ? s->cur_version : s->prev_version);
 		rdp_token(u->r.incident_id, s->arn, j->leaked_version, j->rs.token);
 		j->tags = cJSON_Duplicate(resp_get(kit_out(d[i]), "Tags"), 1);
-		j->created_ms = kit_epoch_ms(resp_get(kit_out(d[i]), "CreatedDate"));
+		j->created_ms = resp_epoch_ms(resp_get(kit_out(d[i]), "CreatedDate"));
 		if (prov_tag_true(j->tags, LEAK_TAG_EXEMPT))
 			secret_tags(u, j);
 		dec = leak_decide_secret(kit_out(d[i]), s->cur_version, j, detail, sizeof(detail));

@@ -138,12 +138,12 @@ static void test_kit_member__quiet_result_flag_and_time(void **st)
 	cJSON_Delete(o);
 
 	o = cJSON_Parse("[1796601600.5, 0, -5, 1e300, \"1796601600\"]");
-	assert_int_equal(kit_epoch_ms(cJSON_GetArrayItem(o, 0)), 1796601600500LL);
-	assert_int_equal(kit_epoch_ms(cJSON_GetArrayItem(o, 1)), 0);
-	assert_int_equal(kit_epoch_ms(cJSON_GetArrayItem(o, 2)), 0);
-	assert_int_equal(kit_epoch_ms(cJSON_GetArrayItem(o, 3)), 0);
-	assert_int_equal(kit_epoch_ms(cJSON_GetArrayItem(o, 4)), 0);
-	assert_int_equal(kit_epoch_ms(NULL), 0);
+	assert_int_equal(resp_epoch_ms(cJSON_GetArrayItem(o, 0)), 1796601600500LL);
+	assert_int_equal(resp_epoch_ms(cJSON_GetArrayItem(o, 1)), 0);
+	assert_int_equal(resp_epoch_ms(cJSON_GetArrayItem(o, 2)), 0);
+	assert_int_equal(resp_epoch_ms(cJSON_GetArrayItem(o, 3)), 0);
+	assert_int_equal(resp_epoch_ms(cJSON_GetArrayItem(o, 4)), 0);
+	assert_int_equal(resp_epoch_ms(NULL), 0);
 	cJSON_Delete(o);
 }
 

@@ -159,7 +159,7 @@ static void test_resp__config_from_env(void **st)
 }
 
 /* The one flag reader (resp_config_from_env's flags, kit_env_flag) and the
- * epoch-seconds reader below the kit (kit_epoch_ms, prov's EventTime). */
+ * epoch-seconds reader (responders' CreatedDate, prov's EventTime). */
 static void test_resp__flag_word_and_epoch_ms(void **st)
 {
 	static const char *const on[] = { "true", "TRUE", "True", "yes", "YES", "1" };
