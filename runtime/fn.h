@@ -25,9 +25,6 @@
  *                     .skip = xx_skip, .run = xx_run });
  *     }
  *
- * (.handle instead of the frame's pieces: a handler of its own, opened
- * with fn_open and closed with fn_finish; none is left in functions/.)
- *
  * Init (fn_init), in this order, the first failure stopping it with err
  * saying which setting is wrong (the message each reader always gave):
  * resp_config_from_env and the default client (kit_setup), the responder's
@@ -88,9 +85,8 @@ struct fn_responder {
 	/* Frees what .settings made (after a failed init only: a state that
 	 * made it lives as long as the process); NULL: nothing to free. */
 	void (*cleanup)(void *state);
-	lr_handler_fn handle;          /* gets the state fn_init made; NULL: the frame below */
 	int no_evidence;               /* 1: FIREBREAK_EVIDENCE_* not read (root-verify keeps none) */
-	/* The invocation frame (fn_invoke), when .handle is NULL: the
+	/* The invocation frame (fn_invoke): the
 	 * responder gives its event's pieces and its decisions, fn_ the rest.
 	 * FN_EVENT(type, xx) fills the first three. */
 	size_t event_size;             /* sizeof the responder's event struct (zeroed before .parse) */
@@ -118,7 +114,7 @@ enum fb_err fn_init(const struct fn_responder *fn, void **state, char *err, size
  * that lives as long as the process needs no call). NULL: nothing. */
 void fn_free(const struct fn_responder *fn, void *state);
 
-/* The process: lr_main with fn_init and fn->handle (fn borrowed for the
+/* The process: lr_main with fn_init and fn_invoke (fn borrowed for the
  * process's life). Returns lr_main's exit code. */
 int fn_main(const struct fn_responder *fn);
 
@@ -137,7 +133,7 @@ int fn_open(struct resp *r, struct kit *k, void *state, const struct lr_context 
  * resp_cleanup. Returns resp_finish's rc. */
 enum fb_err fn_finish(struct kit *k, struct lr_result *out);
 
-/* The invocation frame (fn->handle NULL; lr_main's handler in fn_main):
+/* The invocation frame (lr_main's handler in fn_main):
  * a zeroed event of fn->event_size bytes; fn->parse (not FB_OK: the
  * invalid result with its why; FB_E_NOMEM returned); fn_open with the event's root and
  * fn->skip's reason (a skip: the skipped result); fn->run; fn_finish

@@ -47,16 +47,8 @@ static void probe_cleanup(void *state)
 	free(((struct probe *)state)->own);
 }
 
-static enum fb_err probe_handle(void *state, const char *event, size_t len, const struct lr_context *ctx,
-				struct lr_result *out)
-{
-	(void)state, (void)event, (void)len, (void)ctx, (void)out;
-	return FB_OK;
-}
-
 static const struct fn_responder probe_fn = { .function = "probe", .margin_ms = 250,
-	.size = sizeof(struct probe), .settings = probe_settings, .cleanup = probe_cleanup,
-	.handle = probe_handle };
+	.size = sizeof(struct probe), .settings = probe_settings, .cleanup = probe_cleanup };
 
 static int env_up(void **st)
 {
