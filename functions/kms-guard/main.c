@@ -47,7 +47,7 @@ struct kg_state {
 struct kg_run {
 	struct kg_state *st;
 	struct resp *r;
-	struct kit k;
+	struct kit *k;          /* borrowed: the frame's */
 	cJSON *sections;        /* borrowed: r->extra["keys"] */
 };
 
@@ -103,7 +103,7 @@ static struct kit_prov_read kg_history(struct kg_run *run, struct aws_client *c,
 {
 	return (struct kit_prov_read){ .step = step, .arn = arn, .client = c,
 		.account = it->account[0] ? it->account : NULL, .complete_note = complete_note,
-		.deadline_ms = kit_read_deadline(&run->k, KG_READ_RESERVE_MS) };
+		.deadline_ms = kit_read_deadline(run->k, KG_READ_RESERVE_MS) };
 }
 
 /* Exemption tags (firebreak:exempt, firebreak:allow-deletion) count only
@@ -120,7 +120,7 @@ static const char *kg_exemption(struct kg_run *run, struct aws_client *c, const 
 		.trigger_event_id = strcmp(it->event_name, "manual") && it->event_id[0] ? it->event_id : NULL,
 		.trigger_actor = it->actor, .created_ms = resp_epoch_ms(resp_get(meta, "CreationDate")) };
 
-	return kit_exemption(&run->k, &pr, &q, tags, keys, 2, sec, reason, rn);
+	return kit_exemption(run->k, &pr, &q, tags, keys, 2, sec, reason, rn);
 }
 
 /* Reverts one firebreak:* tag change as planned (its own round: one write,
@@ -129,7 +129,7 @@ static enum resp_status kg_revert_tag(struct kg_run *run, struct aws_client *c, 
 				      const struct kg_tag_change *tc, const struct kg_tag_revert *plan)
 {
 	int set = plan->action == KG_TAG_SET;
-	struct kit_round *rd = kit_round_new(&run->k);
+	struct kit_round *rd = kit_round_new(run->k);
 	/* UntagResource unless a value goes back: each op a literal (tests/infra derives the IAM policy) */
 	struct kit_spec ws = { .step = "revert-tag", .service = "kms", .op = "UntagResource", .target = arn,
 		.kind = RESP_WRITE, .client = c,
@@ -172,11 +172,11 @@ static int kg_handle_tag_item(struct kg_run *run, const struct kg_item *it, cJSO
 	cJSON *list, *rec;
 	int rc = 0, k, nwritten, n[RESP_FAILED + 1] = { 0 };   /* reverts by status */
 
-	if (prov_is_self(it->actor, kit_caller_arn(&run->k), run->st->fn.cfg.member_role))
+	if (prov_is_self(it->actor, kit_caller_arn(run->k), run->st->fn.cfg.member_role))
 		return sect_outcome(sec, 0, "skipped: kms-guard's own tag change (loop safety)");
-	if (!(c = kit_client(&run->k, it->account, it->region, "client", NULL)))
+	if (!(c = kit_client(run->k, it->account, it->region, "client", NULL)))
 		return sect_outcome(sec, -1, "failed: no client for account '%s'", it->account);
-	rd = kit_round_new(&run->k);
+	rd = kit_round_new(run->k);
 	kg_read_key(rd, c, it->key_ref, &d, &t);
 	kit_run(rd);
 	meta = resp_get(kit_out(d), "KeyMetadata");
@@ -195,7 +195,7 @@ static int kg_handle_tag_item(struct kg_run *run, const struct kg_item *it, cJSO
 	/* The whole history: the value before the change may be old, and a
 	 * change after it means the change was superseded. */
 	pr = kg_history(run, c, "key-history", arn, it, "");
-	kit_prov_history(&run->k, &pr, &h);
+	kit_prov_history(run->k, &pr, &h);
 	list = cJSON_AddArrayToObject(sec, "tag_changes");
 	/* every revert planned first: their undo record before the first write */
 	rec = cJSON_CreateArray();
@@ -205,7 +205,7 @@ static int kg_handle_tag_item(struct kg_run *run, const struct kg_item *it, cJSO
 			cJSON_AddItemToArray(rec, kms_tag_undo("revert-tag", arn, it->tags[k].key,
 							       plans[k].present_now ? plans[k].now : NULL));
 	}
-	evidence_undo_claim(&run->k, run->st->fn.aws, &run->st->fn.evcfg, run->r->ctx, "key_arn", arn, rec, sec);
+	evidence_undo_claim(run->k, run->st->fn.aws, &run->st->fn.evcfg, run->r->ctx, "key_arn", arn, rec, sec);
 	for (k = 0; k < it->ntags; k++) {
 		const struct kg_tag_change *tc = &it->tags[k];
 		const struct kg_tag_revert plan = plans[k];
@@ -261,7 +261,7 @@ static enum kg_prior kg_prior(struct kg_run *run, struct aws_client *c, const st
 	if (!h) {
 		/* History is evidence, not a requirement: without it the safe
 		 * default applies. */
-		rd = kit_round_new(&run->k);
+		rd = kit_round_new(run->k);
 		hq->attr_value = arn;
 		h = kit_add(rd, &(struct kit_spec){ .step = "key-history", .service = "cloudtrail",
 			.op = "LookupEvents", .target = arn, .kind = RESP_READ, .optional = 1,
@@ -300,7 +300,7 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	/* at most KG_MAX_PAGES pages: a busy key has many events, and the newest ones decide */
 	struct ct_query hq = { .attr_key = "ResourceName", .attr_value = it->key_ref,
 		.end_ms = it->event_ms ? (it->event_ms / 1000 + 1) * 1000 : 0, .max_results = KG_PAGE_SIZE,
-		.max_pages = KG_MAX_PAGES, .deadline_ms = kit_read_deadline(&run->k, KG_READ_RESERVE_MS),
+		.max_pages = KG_MAX_PAGES, .deadline_ms = kit_read_deadline(run->k, KG_READ_RESERVE_MS),
 		.account = it->account[0] ? it->account : NULL, .keep_events = 1 };
 	cJSON *sec = kg_section_new(it), *undo, *rec;
 	const cJSON *meta, *tags;
@@ -322,7 +322,7 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 				  kg_is_tag_item(it) ? " changed a firebreak:* tag" : "");
 	if (kg_is_tag_item(it))
 		return kg_handle_tag_item(run, it, sec);
-	if (!(c = kit_client(&run->k, it->account, it->region, "client", NULL)))
+	if (!(c = kit_client(run->k, it->account, it->region, "client", NULL)))
 		return sect_outcome(sec, -1, "failed: no client for account '%s'", it->account);
 
 	/* Round 1, concurrently: DescribeKey, ListResourceTags (it takes a key
@@ -330,7 +330,7 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	 * of the key's history: it will most likely be needed (one dependent
 	 * round trip less); the pager reads on only if it is. */
 	tags_now = strncmp(it->key_ref, "alias/", 6) && !strstr(it->key_ref, ":alias/");
-	rd = kit_round_new(&run->k);
+	rd = kit_round_new(run->k);
 	kg_read_key(rd, c, it->key_ref, &d, tags_now ? &t : NULL);
 	if (tags_now && strcmp(it->event_name, "DisableKey") && arn_kms(it->key_ref, &(struct arn){ 0 }) &&
 	    strstr(it->key_ref, ":key/"))
@@ -357,7 +357,7 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	if (mrtype)
 		resp_json_set(sec, "multi_region_key_type", mrtype);
 	if (!tags_now) {
-		tr = kit_round_new(&run->k);
+		tr = kit_round_new(run->k);
 		kg_read_key(tr, c, arn, NULL, &t);
 		kit_run(tr);
 	}
@@ -408,9 +408,9 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 							kit_obj("KeyId", arn, KIT_END)));
 	if (tag_now)
 		cJSON_AddItemToArray(rec, kms_tag_undo("tag-incident", arn, KG_TAG_INCIDENT, incident_tag));
-	evidence_undo_claim(&run->k, run->st->fn.aws, &run->st->fn.evcfg, run->r->ctx, "key_arn", arn, rec, sec);
+	evidence_undo_claim(run->k, run->st->fn.aws, &run->st->fn.evcfg, run->r->ctx, "key_arn", arn, rec, sec);
 	snprintf(detail, sizeof(detail), "deletion cancelled (was %s); KMS leaves the key Disabled", state);
-	wr = kit_round_new(&run->k);
+	wr = kit_round_new(run->k);
 	cx = kit_add(wr, &(struct kit_spec){ .step = "cancel-deletion", .service = "kms",
 		.op = "CancelKeyDeletion", .target = arn, .kind = RESP_WRITE,
 		.in = kit_obj("KeyId", arn, KIT_END),
@@ -427,7 +427,7 @@ static int kg_handle_item(struct kg_run *run, const struct kg_item *it)
 	}
 
 	/* Writes 2 and 3, concurrently: enable (when it was Enabled) and tag. */
-	wr2 = kit_round_new(&run->k);
+	wr2 = kit_round_new(run->k);
 	en = kit_add(wr2, &(struct kit_spec){ .step = "enable-key", .service = "kms", .op = "EnableKey",
 		.target = arn, .kind = RESP_WRITE, .in = kit_obj("KeyId", arn, KIT_END), .client = c,
 		.restore = kit_undo("kms:DisableKey", kit_obj("KeyId", arn, KIT_END)),
@@ -475,9 +475,9 @@ static void kg_alarm_items(struct kg_run *run, const struct kg_event *ev, struct
 	const char *own = run->st->fn.cfg.own_account;
 	struct ct_query q = { .attr_key = "EventName", .start_ms = ev->window_start_s * 1000,
 		.end_ms = ev->window_end_s * 1000, .max_results = KG_PAGE_SIZE, .max_pages = KG_MAX_PAGES,
-		.deadline_ms = kit_read_deadline(&run->k, KG_READ_RESERVE_MS),
+		.deadline_ms = kit_read_deadline(run->k, KG_READ_RESERVE_MS),
 		.account = own && *own ? own : NULL, .keep_events = 1 };
-	cJSON *found = kit_ct_each(&run->k, "lookup-events", &q, names, 2, NULL);
+	cJSON *found = kit_ct_each(run->k, "lookup-events", &q, names, 2, NULL);
 
 	kg_items_from_events(found, &run->st->fn.cfg, resp_get_str(ev->root, "region"), items,
 			     KG_MAX_ITEMS, nitems);
@@ -513,7 +513,7 @@ static enum fb_err kg_run(struct fn_call *c)
 	/* An untrusted change of a firebreak:* tag is an attempt to switch a
 	 * control off, not yet a loss: P2. Key deletion and disabling: P1. */
 	resp_set_severity(c->r, ev->kind == KG_CALL && kg_is_tag_item(&ev->item) ? "P2" : "P1");
-	run = (struct kg_run){ .st = c->st, .r = c->r, .k = *c->k,
+	run = (struct kg_run){ .st = c->st, .r = c->r, .k = c->k,
 			      .sections = cJSON_AddArrayToObject(c->r->extra, "keys") };
 
 	if (ev->kind == KG_ALARM) {
@@ -548,7 +548,6 @@ static enum fb_err kg_run(struct fn_call *c)
 	}
 	sect_verdict(c->r, run.sections, "key changes", "keys");
 done:
-	*c->k = run.k;   /* the kit (its client cache) back to the frame, which frees it */
 	free(items);
 	return rc;
 }
