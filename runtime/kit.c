@@ -1673,19 +1673,29 @@ enum fb_err kit_env_choice(const char *name, const char *off, const char *on, in
 
 /* ---- issue 17: small inputs, a refused write's undo ------------------------------- */
 
+/* "<k>": "<v>" pairs from ap up to KIT_END onto o, a null value left
+ * out: 0 when one could not be added (out of memory; the rest are not). */
+static int kit_strs_v(cJSON *o, const char *k1, va_list ap)
+{
+	const char *k, *v;
+
+	for (k = k1; k; k = va_arg(ap, const char *)) {
+		v = va_arg(ap, const char *);
+		if (v && !cJSON_AddStringToObject(o, k, v))
+			return 0;
+	}
+	return 1;
+}
+
 cJSON *kit_obj(const char *k1, ...)
 {
 	cJSON *o = cJSON_CreateObject();
-	const char *k, *v;
 	va_list ap;
 
 	va_start(ap, k1);
-	for (k = k1; o && k; k = va_arg(ap, const char *)) {
-		v = va_arg(ap, const char *);
-		if (v && !cJSON_AddStringToObject(o, k, v)) {
-			cJSON_Delete(o);
-			o = NULL;
-		}
+	if (o && !kit_strs_v(o, k1, ap)) {
+		cJSON_Delete(o);
+		o = NULL;
 	}
 	va_end(ap);
 	return o;
@@ -1990,15 +2000,12 @@ cJSON *kit_window(cJSON *to, const char *name, int64_t start_ms, int64_t end_ms)
 
 void kit_add_strs(cJSON *o, const char *k1, ...)
 {
-	const char *k, *v;
 	va_list ap;
 
+	if (!o)
+		return;
 	va_start(ap, k1);
-	for (k = k1; o && k; k = va_arg(ap, const char *)) {
-		v = va_arg(ap, const char *);
-		if (v)
-			cJSON_AddStringToObject(o, k, v);
-	}
+	kit_strs_v(o, k1, ap);
 	va_end(ap);
 }
 

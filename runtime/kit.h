@@ -776,7 +776,8 @@ cJSON *kit_window(cJSON *to, const char *name, int64_t start_ms, int64_t end_ms)
 
 /* kit_obj's members added to an existing object `o` (borrowed; NULL: nothing
  * done): "<k1>": "<v1>", ... up to KIT_END, a null value left out, in that
- * order after the members o has. For report entries that mix strings with
+ * order after the members o has (out of memory: the ones after are not
+ * added). For report entries that mix strings with
  * numbers and booleans (leak-rotate's access_keys[], root-verify's event). */
 void kit_add_strs(cJSON *o, const char *k1, ...);
 
