@@ -112,6 +112,8 @@ enum fb_err fn_invoke(const struct fn_responder *fn, void *state, const char *ev
 			/* published with the function's own client, whatever
 			 * the kit's default became (a member account's) */
 			c.k->aws = ((struct fn_base *)state)->aws;
+			if (fn->finish_reserve_ms && ctx && ctx->deadline_ms)
+				aws_client_set_deadline(c.k->aws, ctx->deadline_ms - fn->finish_reserve_ms);
 			rc = fn_finish(c.k, out);
 		} else {        /* answered by run, or nothing published: the cleanups alone */
 			kit_cleanup(c.k);

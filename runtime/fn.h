@@ -78,6 +78,11 @@ struct fn_call {
 struct fn_responder {
 	const char *function;          /* literal: the report's "function" */
 	int64_t margin_ms;             /* kept back from ctx->deadline_ms for the report and publish */
+	/* A responder that keeps margin_ms back for its own last steps
+	 * (task-quarantine, instance-quarantine: the finishing reserve) gives
+	 * the publish all but this much of the invocation instead; 0: the
+	 * publish keeps kit_begin's deadline. */
+	int64_t finish_reserve_ms;
 	size_t size;                   /* sizeof the state: a struct whose first member is struct fn_base */
 	/* The responder's own settings into the state (fn.cfg is read);
 	 * NULL: none. FB_E_CONFIG with err filled on a bad value. */

@@ -723,16 +723,16 @@ static enum fb_err tq_run(struct fn_call *c)
 finish:
 	if (u->r.skipped && u->have_task)
 		report_task(u);
-	/* The publish and response get the time kept back. The topic is ours:
-	 * published with our own client, not the member account's. */
-	if (c->ctx->deadline_ms)
-		aws_client_set_deadline(st->fn.aws, c->ctx->deadline_ms - 100);
+	/* The publish and response get the time kept back (.finish_reserve_ms).
+	 * The topic is ours: the frame publishes with our own client, not the
+	 * member account's. */
 	return FB_OK;
 }
 
 int main(void)
 {
 	return fn_main(&(struct fn_responder){ .function = TQ_FN, .margin_ms = TQ_FINISH_RESERVE_MS,
+		.finish_reserve_ms = 100,
 		.size = sizeof(struct tq_state), .settings = tq_state_settings, .cleanup = tq_settings_free,
 		.event_size = sizeof(struct tq_call), .event_root = offsetof(struct tq_call, root),
 		.event_cleanup = tq_event_free, .parse = tq_event_read, .run = tq_run });
